@@ -1,0 +1,1 @@
+"""Locatietoets analysis engine: pure functions on GeoDataFrames (no file I/O, no QGIS)."""

@@ -1,0 +1,274 @@
+"""Read and validate the TOML configuration file, the product's public contract.
+
+A config names the input layers (``[lagen.*]``) and the rule set with its
+overrides (``[regels]``). Relative paths resolve against the config file's
+folder. Every problem found is reported at once, with a "bedoelde u ...?"
+hint for misspelt keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+import tomllib
+from typing import Any
+
+from analysis.errors import ConfigError, did_you_mean
+
+__all__ = ["LayerSpec", "RulesConfig", "Config", "LAYER_KEYS", "load_config", "parse_config"]
+
+_COMMON_KEYS = {"pad", "laag", "crs", "x_veld", "y_veld", "wkt_veld"}
+
+#: Allowed keys per layer; ``pad`` is required for every layer that is given.
+LAYER_KEYS: dict[str, set[str]] = {
+    "locaties": _COMMON_KEYS
+    | {
+        "id_veld",
+        "verblijfstype_veld",
+        "huisvestingsvorm_veld",
+        "personen_veld",
+        "slaapkamers_veld",
+        "woonoppervlak_veld",
+        "werkgever_veld",
+    },
+    "bebouwd_gebied": _COMMON_KEYS,
+    "bebouwde_kom": _COMMON_KEYS,
+    "geurcontouren": _COMMON_KEYS | {"waarde_veld"},
+    "veehouderijen": _COMMON_KEYS | {"vaste_afstand_veld", "naam_veld"},
+    "recreatieparken": _COMMON_KEYS | {"naam_veld"},
+    "werkgevers": _COMMON_KEYS | {"naam_veld"},
+    "wegennet": _COMMON_KEYS | {"modus", "snelheid_veld", "eenrichting_veld", "wegtype_veld"},
+    "gemeenten": _COMMON_KEYS | {"naam_veld", "code_veld", "regio_veld"},
+}
+
+_REQUIRED_LAYER_KEYS = {"geurcontouren": {"waarde_veld"}}
+_MODES = ("auto", "fiets", "lopen")
+_TOP_KEYS = {"lagen", "regels", "uitvoer"}
+_OUTPUT_KEYS = {"map"}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """Where one input layer lives and which of its fields mean what.
+
+    Attributes
+    ----------
+    name
+        The config name of the layer (``"locaties"``, ``"wegennet"``, ...).
+    path
+        Absolute path of the file.
+    layer
+        Layer name inside a multi-layer source (GeoPackage), or ``None``.
+    crs
+        CRS to assume when the file carries none (e.g. ``"EPSG:28992"``).
+    options
+        All other keys of the layer's table (field names, ``modus``, ...).
+    """
+
+    name: str
+    path: Path
+    layer: str | None = None
+    crs: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return an option (e.g. ``"naam_veld"``) or ``default``."""
+        return self.options.get(key, default)
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    """The ``[regels]`` table: a rule-set file and parameter overrides.
+
+    Attributes
+    ----------
+    file
+        A rule-set file to use instead of the built-in default, or ``None``.
+    overrides
+        Parameter values that replace the rule set's (``bbg_rand_m = 150``).
+    gemeenten
+        Per-gemeente overrides, keyed by gemeente name or CBS code.
+    """
+
+    file: Path | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    gemeenten: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated configuration.
+
+    Attributes
+    ----------
+    source
+        The config file (``None`` for a config built in code).
+    layers
+        The input layers that were given, by name.
+    rules
+        The rule set choice and overrides.
+    output_dir
+        Output folder from ``[uitvoer] map``, or ``None``.
+    """
+
+    source: Path | None
+    layers: Mapping[str, LayerSpec]
+    rules: RulesConfig
+    output_dir: Path | None = None
+
+    def layer(self, name: str) -> LayerSpec | None:
+        """Return the spec of layer ``name`` or ``None`` when it was not given."""
+        return self.layers.get(name)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML config file.
+
+    Parameters
+    ----------
+    path
+        The config file; relative paths inside it resolve against its folder.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing or unreadable, or lists every problem found.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"Configuratiebestand '{path}' bestaat niet. Geef het pad naar een .toml-bestand "
+            "(zie README voor een voorbeeld, of draai 'locatietoets demo' voor een werkend voorbeeld)."
+        )
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Configuratiebestand '{path}' is geen geldige TOML: {exc}.") from None
+    except OSError as exc:
+        raise ConfigError(f"Configuratiebestand '{path}' kan niet gelezen worden: {exc.strerror}.") from None
+    return parse_config(data, base_dir=path.resolve().parent, source=path.resolve())
+
+
+def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None = None) -> Config:
+    """Validate a config already read into a dict.
+
+    Parameters
+    ----------
+    data
+        The parsed TOML.
+    base_dir
+        Folder that relative paths resolve against.
+    source
+        The config file, for messages and the run record.
+    """
+    problems: list[str] = []
+    for key in data:
+        if key not in _TOP_KEYS:
+            problems.append(
+                f"Onbekende sectie [{key}] in de configuratie.{did_you_mean(key, _TOP_KEYS)} "
+                f"Toegestaan: {', '.join(sorted(_TOP_KEYS))}."
+            )
+
+    layers: dict[str, LayerSpec] = {}
+    lagen = data.get("lagen", {})
+    if not isinstance(lagen, Mapping):
+        problems.append("[lagen] moet een tabel zijn met per laag een sectie, bv. [lagen.locaties].")
+        lagen = {}
+    for name, table in lagen.items():
+        if name not in LAYER_KEYS:
+            problems.append(
+                f"Onbekende laag [lagen.{name}].{did_you_mean(name, LAYER_KEYS)} "
+                f"Bekende lagen: {', '.join(LAYER_KEYS)}."
+            )
+            continue
+        if not isinstance(table, Mapping):
+            problems.append(f"[lagen.{name}] moet een tabel zijn met minstens 'pad'.")
+            continue
+        spec = _parse_layer(name, table, base_dir, problems)
+        if spec is not None:
+            layers[name] = spec
+    if "locaties" not in lagen:
+        problems.append(
+            "De laag [lagen.locaties] ontbreekt; die is verplicht. Voeg toe:\n"
+            "    [lagen.locaties]\n    pad = \"locaties.gpkg\""
+        )
+
+    rules = _parse_rules(data.get("regels", {}), base_dir, problems)
+
+    output_dir = None
+    uitvoer = data.get("uitvoer", {})
+    if isinstance(uitvoer, Mapping):
+        for key in uitvoer:
+            if key not in _OUTPUT_KEYS:
+                problems.append(f"Onbekende sleutel '{key}' in [uitvoer].{did_you_mean(key, _OUTPUT_KEYS)}")
+        if "map" in uitvoer:
+            output_dir = (base_dir / str(uitvoer["map"])).resolve()
+
+    if problems:
+        raise ConfigError(problems)
+    return Config(source=source, layers=layers, rules=rules, output_dir=output_dir)
+
+
+def _parse_layer(name: str, table: Mapping[str, Any], base_dir: Path, problems: list[str]) -> LayerSpec | None:
+    allowed = LAYER_KEYS[name]
+    ok = True
+    for key in table:
+        if key not in allowed:
+            problems.append(
+                f"Onbekende sleutel '{key}' in [lagen.{name}].{did_you_mean(key, allowed)} "
+                f"Toegestaan: {', '.join(sorted(allowed))}."
+            )
+            ok = False
+    for key, value in table.items():
+        if key in allowed and not isinstance(value, str):
+            problems.append(f"[lagen.{name}] {key} moet tekst zijn (tussen aanhalingstekens), niet {value!r}.")
+            ok = False
+    if "pad" not in table:
+        problems.append(f"[lagen.{name}] mist 'pad': het bestand met de laag.")
+        return None
+    for key in _REQUIRED_LAYER_KEYS.get(name, ()):
+        if key not in table:
+            problems.append(f"[lagen.{name}] mist '{key}': het veld met de contourwaarde in OUe/m³.")
+            ok = False
+    if name == "wegennet" and "modus" in table and table["modus"] not in _MODES:
+        problems.append(
+            f"[lagen.wegennet] modus '{table['modus']}' is onbekend.{did_you_mean(str(table['modus']), _MODES)} "
+            f"Kies uit: {', '.join(_MODES)}."
+        )
+        ok = False
+    has_xy = "x_veld" in table or "y_veld" in table
+    if has_xy and not ("x_veld" in table and "y_veld" in table):
+        problems.append(f"[lagen.{name}] geef zowel x_veld als y_veld op (of wkt_veld).")
+        ok = False
+    if has_xy and "wkt_veld" in table:
+        problems.append(f"[lagen.{name}] geef óf x_veld/y_veld óf wkt_veld op, niet beide.")
+        ok = False
+    if not ok:
+        return None
+    path = Path(str(table["pad"]))
+    if not path.is_absolute():
+        path = (base_dir / path).resolve()
+    options = {k: v for k, v in table.items() if k not in {"pad", "laag", "crs"}}
+    return LayerSpec(name=name, path=path, layer=table.get("laag"), crs=table.get("crs"), options=options)
+
+
+def _parse_rules(table: Any, base_dir: Path, problems: list[str]) -> RulesConfig:
+    if not isinstance(table, Mapping):
+        problems.append("[regels] moet een tabel zijn.")
+        return RulesConfig()
+    file = None
+    if "bestand" in table:
+        file = Path(str(table["bestand"]))
+        if not file.is_absolute():
+            file = (base_dir / file).resolve()
+    gemeenten = table.get("gemeenten", {})
+    if not isinstance(gemeenten, Mapping) or not all(isinstance(v, Mapping) for v in gemeenten.values()):
+        problems.append(
+            "[regels.gemeenten] moet per gemeente een tabel hebben, bv. [regels.gemeenten.\"Venlo\"] met bbg_rand_m = 150."
+        )
+        gemeenten = {}
+    overrides = {k: v for k, v in table.items() if k not in {"bestand", "gemeenten"}}
+    # Parameter names are checked against the rule set later (they depend on which rule set is used).
+    return RulesConfig(file=file, overrides=overrides, gemeenten={str(k): dict(v) for k, v in gemeenten.items()})
