@@ -103,11 +103,12 @@ def render_template(template: str, values: Mapping[str, object], n: int) -> pd.S
 
 
 def join_nonempty(columns: list[pd.Series], sep: str = "; ") -> pd.Series:
-    """Join text columns element-wise, skipping empty strings."""
+    """Join text columns element-wise, skipping empty strings and missing values."""
     if not columns:
         return pd.Series(dtype="object")
-    frame = pd.concat([c.reset_index(drop=True) for c in columns], axis=1)
-    frame = frame.where(frame.ne("") & frame.notna())
-    stacked = frame.stack()
-    joined = stacked.groupby(level=0).agg(sep.join)
-    return joined.reindex(range(len(frame)), fill_value="")
+    out = columns[0].reset_index(drop=True).fillna("").astype(object)
+    for col in columns[1:]:
+        col = col.reset_index(drop=True).fillna("").astype(object)
+        both = (out != "") & (col != "")
+        out = out.where(col == "", col.where(out == "", out + sep + col)).where(~both, out + sep + col)
+    return out

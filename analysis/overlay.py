@@ -1,0 +1,183 @@
+"""Vectorised site-on-polygon overlays: BBG position, bebouwde kom, parks, gemeenten.
+
+All functions take every site at once (points and/or polygons, EPSG:28992,
+metres) and use one bulk STRtree query; there is no loop over sites.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+__all__ = ["polygon_overlap", "classify_bbg", "inside_share", "assign_polygon_attribute"]
+
+log = logging.getLogger(__name__)
+
+
+def _site_arrays(sites: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    geoms = np.asarray(sites.values, dtype=object)
+    area = shapely.area(geoms)
+    is_areal = area > 0
+    return geoms, area, is_areal
+
+
+def polygon_overlap(sites: gpd.GeoSeries, polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return every (site, polygon) pair that overlaps, with the site's share in it.
+
+    Point sites (and zero-area sites) pair with the polygons that cover them
+    (a point on the boundary counts as inside) with share 1. Polygon sites
+    pair with every polygon they intersect, with share = intersection area /
+    site area.
+
+    Parameters
+    ----------
+    sites
+        Site geometries in EPSG:28992, no empty geometries.
+    polygons
+        Polygon geometries in the same CRS.
+
+    Returns
+    -------
+    site_idx, poly_idx, share
+        Parallel arrays, sorted by site then polygon index.
+    """
+    geoms, area, is_areal = _site_arrays(sites)
+    if len(geoms) == 0 or len(polygons) == 0:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, np.array([], dtype=float)
+    tree = shapely.STRtree(polygons)
+    site_idx, poly_idx = tree.query(geoms, predicate="intersects")
+    share = np.ones(len(site_idx), dtype=float)
+    areal_pairs = is_areal[site_idx]
+    if areal_pairs.any():
+        inter = shapely.intersection(geoms[site_idx[areal_pairs]], polygons[poly_idx[areal_pairs]])
+        share[areal_pairs] = shapely.area(inter) / area[site_idx[areal_pairs]]
+    order = np.lexsort((poly_idx, site_idx))
+    return site_idx[order], poly_idx[order], share[order]
+
+
+def inside_share(sites: gpd.GeoSeries, polygons: gpd.GeoSeries) -> np.ndarray:
+    """Return per site the share of it that lies inside the union of ``polygons`` (0–1).
+
+    The polygons are dissolved first, so overlapping input polygons are not
+    counted twice. Points get 1 when covered, else 0.
+    """
+    dissolved = shapely.get_parts(shapely.union_all(np.asarray(polygons.values, dtype=object)))
+    site_idx, _, share = polygon_overlap(sites, dissolved)
+    total = np.zeros(len(sites), dtype=float)
+    np.add.at(total, site_idx, share)
+    return np.clip(total, 0.0, 1.0)
+
+
+def classify_bbg(
+    sites: gpd.GeoSeries,
+    bbg: gpd.GeoSeries,
+    *,
+    rand_m: np.ndarray | float,
+    inside_share_min: np.ndarray | float,
+) -> pd.DataFrame:
+    """Classify sites as binnen / rand / buiten the bestaand bebouwd gebied.
+
+    ``binnen``: the share of the site inside BBG is at least
+    ``inside_share_min`` (points: inside or on the boundary). Otherwise the
+    distance ``d`` (m) to the nearest BBG polygon decides: ``rand`` when
+    ``d <= rand_m``, ``buiten`` beyond. A polygon site partly inside BBG but
+    below the share has ``d = 0`` and so is ``rand``.
+
+    Parameters
+    ----------
+    sites
+        Site geometries, EPSG:28992, no empty geometries.
+    bbg
+        BBG polygons, EPSG:28992.
+    rand_m
+        Width of the edge zone in metres (scalar or per site).
+    inside_share_min
+        Share (0–1) of a polygon site that must lie inside (scalar or per site).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``bbg_ligging`` (str), ``bbg_afstand_m`` (float, 0 for binnen),
+        ``bbg_aandeel`` (float share inside), indexed like ``sites``.
+    """
+    share = inside_share(sites, bbg)
+    geoms = np.asarray(sites.values, dtype=object)
+    inside = share >= np.asarray(inside_share_min, dtype=float) - 1e-12
+    points_inside = (share >= 1.0) & (shapely.area(geoms) == 0)
+    inside |= points_inside
+    distance = np.zeros(len(sites), dtype=float)
+    outside_idx = np.flatnonzero(~inside)
+    if len(outside_idx):
+        polys = shapely.get_parts(shapely.union_all(np.asarray(bbg.values, dtype=object)))
+        tree = shapely.STRtree(polys)
+        (src, _), dist = tree.query_nearest(geoms[outside_idx], return_distance=True, all_matches=False)
+        distance[outside_idx[src]] = dist
+    rand = np.broadcast_to(np.asarray(rand_m, dtype=float), distance.shape)
+    position = np.where(inside, "binnen", np.where(distance <= rand, "rand", "buiten"))
+    log.info(
+        "BBG: %d binnen, %d rand, %d buiten",
+        int((position == "binnen").sum()),
+        int((position == "rand").sum()),
+        int((position == "buiten").sum()),
+    )
+    return pd.DataFrame(
+        {"bbg_ligging": position.astype(object), "bbg_afstand_m": distance, "bbg_aandeel": share},
+        index=sites.index,
+    )
+
+
+def assign_polygon_attribute(
+    sites: gpd.GeoSeries,
+    polygons: gpd.GeoDataFrame,
+    columns: list[str],
+    *,
+    min_share: np.ndarray | float = 0.0,
+) -> pd.DataFrame:
+    """Give each site the attributes of the polygon it overlaps most.
+
+    Parameters
+    ----------
+    sites
+        Site geometries, EPSG:28992, no empty geometries.
+    polygons
+        Polygons with the attribute ``columns``.
+    columns
+        Attribute columns to copy.
+    min_share
+        A polygon site only takes a polygon's attributes when at least this
+        share of it lies in that polygon (points: inside or on the boundary).
+        Ties go to the polygon that comes first in the layer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``columns`` (None where no polygon qualifies) plus ``_aandeel`` (the
+        share), indexed like ``sites``.
+    """
+    site_idx, poly_idx, share = polygon_overlap(sites, np.asarray(polygons.geometry.values, dtype=object))
+    n = len(sites)
+    threshold = np.broadcast_to(np.asarray(min_share, dtype=float), (n,))
+    best = np.full(n, -1, dtype=np.int64)
+    best_share = np.zeros(n, dtype=float)
+    if len(site_idx):
+        # highest share first, then lowest polygon index: first row per site wins
+        order = np.lexsort((poly_idx, -share, site_idx))
+        s, p, sh = site_idx[order], poly_idx[order], share[order]
+        first = np.ones(len(s), dtype=bool)
+        first[1:] = s[1:] != s[:-1]
+        ok = first & (sh > 0) & (sh >= threshold[s] - 1e-12)
+        best[s[ok]] = p[ok]
+        best_share[s[ok]] = sh[ok]
+    out = pd.DataFrame(index=sites.index)
+    found = best >= 0
+    for col in columns:
+        values = np.full(n, None, dtype=object)
+        values[found] = polygons[col].to_numpy(dtype=object)[best[found]]
+        out[col] = values
+    out["_aandeel"] = best_share
+    return out

@@ -1,0 +1,444 @@
+"""The scoring pipeline: all analyses on all sites, then the verdicts.
+
+``score_sites`` takes validated, normalised layers (EPSG:28992) and a rule
+set, runs each analysis whose layers are present, and returns one row of
+results per site. It reads no files: ``layers`` prepares the inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+import logging
+import time
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from analysis.errors import CancelledError
+from analysis.housing import housing_norms
+from analysis.overlay import assign_polygon_attribute, classify_bbg, inside_share
+from analysis.ruleset import HOUSING_FORMS, STAY_TYPES, RuleSet
+from analysis.verdict import RuleContext, judge
+
+__all__ = ["Inputs", "RunResult", "score_sites", "RESULT_FIELDS", "DEFAULT_HOUSING_FORM", "MODE_TEXT"]
+
+log = logging.getLogger(__name__)
+
+#: Housing form assumed per stay type when the site does not say.
+DEFAULT_HOUSING_FORM = {"short_stay": "logies", "mid_stay": "woonfunctie", "long_stay": "woonfunctie"}
+#: How a travel mode reads in a Dutch sentence.
+MODE_TEXT = {"auto": "met de auto", "fiets": "per fiets", "lopen": "te voet"}
+_KOM_FROM_LAYER = "bebouwde kom"
+_KOM_FROM_BBG = "bestaand bebouwd gebied als benadering van de bebouwde kom"
+
+#: Result fields in output order (those of analyses that did not run are left out).
+RESULT_FIELDS: tuple[str, ...] = (
+    "locatie_id",
+    "verblijfstype",
+    "huisvestingsvorm",
+    "geometrie_status",
+    "gemeente",
+    "gemeente_code",
+    "regio",
+    "bbg_ligging",
+    "bbg_afstand_m",
+    "bbg_aandeel",
+    "bebouwde_kom",
+    "kom_bron",
+    "recreatiepark",
+    "personen_per_slaapkamer",
+    "woonoppervlak_pp_m2",
+    "capaciteit_personen",
+    "capaciteit_norm",
+    "geur_oue",
+    "geur_norm_oue",
+    "geur_knelpunt",
+    "geur_reden",
+    "veehouderij",
+    "veehouderij_afstand_m",
+    "geur_vaste_afstand_m",
+    "werkgever",
+    "werkgever_afstand_m",
+    "werkgever_reistijd_min",
+    "werkgevers_bereikbaar",
+    "aansluitafstand_m",
+    "eigen_werkgever",
+    "eigen_werkgever_afstand_m",
+    "eigen_werkgever_reistijd_min",
+    "reis_onbereikbaar",
+    "reismodus",
+    "oordeel",
+    "score",
+    "oordeel_short_stay",
+    "oordeel_mid_stay",
+    "oordeel_long_stay",
+    "score_short_stay",
+    "score_mid_stay",
+    "score_long_stay",
+    "redenen",
+    "regels",
+    "regels_short_stay",
+    "regels_mid_stay",
+    "regels_long_stay",
+)
+
+ProgressFn = Callable[[str, str, float], None]
+
+
+@dataclass
+class Inputs:
+    """Validated inputs, all in EPSG:28992.
+
+    Attributes
+    ----------
+    sites
+        One row per site with ``locatie_id``, ``verblijfstype``,
+        ``huisvestingsvorm`` (None when not given), ``personen``,
+        ``slaapkamers``, ``woonoppervlak_m2``, ``eigen_werkgever`` and a
+        geometry (None for sites without geometry), with a RangeIndex.
+    bbg, kom
+        Polygons of the bestaand bebouwd gebied and the bebouwde kom.
+    contours
+        Odour contours with float ``waarde`` (OUe/m³).
+    farms
+        Livestock farms with ``naam`` and ``vaste_afstand_m``.
+    parks
+        Recreation parks with ``naam``.
+    employers
+        Employers with unique ``naam``.
+    gemeenten
+        Gemeenten with ``naam``, ``code`` and optionally ``regio``.
+    network
+        A prepared road network (``analysis.network.RoadNetwork``) or None.
+    """
+
+    sites: gpd.GeoDataFrame
+    bbg: gpd.GeoDataFrame | None = None
+    kom: gpd.GeoDataFrame | None = None
+    contours: gpd.GeoDataFrame | None = None
+    farms: gpd.GeoDataFrame | None = None
+    parks: gpd.GeoDataFrame | None = None
+    employers: gpd.GeoDataFrame | None = None
+    gemeenten: gpd.GeoDataFrame | None = None
+    network: Any = None
+
+
+@dataclass
+class RunResult:
+    """Results of a run.
+
+    Attributes
+    ----------
+    results
+        One row per site (RangeIndex aligned with ``Inputs.sites``), the
+        columns of :data:`RESULT_FIELDS` that apply.
+    steps
+        Per step: seconds and the analyses' counts, for the run record.
+    skipped
+        Analyses that did not run, with the Dutch reason.
+    summary
+        Rule counts from the verdict step.
+    """
+
+    results: pd.DataFrame
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+class _Steps:
+    """Progress and timing bookkeeping for the steps of one run."""
+
+    def __init__(self, plan: list[tuple[str, str, float]], progress: ProgressFn | None, is_cancelled: Callable[[], bool] | None):
+        self.plan = plan
+        total = sum(w for _, _, w in plan) or 1.0
+        self.start: dict[str, float] = {}
+        acc = 0.0
+        for sid, _, w in plan:
+            self.start[sid] = acc / total
+            acc += w
+        self.weight = {sid: w / total for sid, _, w in plan}
+        self.title = {sid: t for sid, t, _ in plan}
+        self.progress = progress
+        self.is_cancelled = is_cancelled
+        self.record: dict[str, dict[str, Any]] = {}
+        self._t0 = 0.0
+        self._current = ""
+
+    def begin(self, sid: str) -> None:
+        if self.is_cancelled is not None and self.is_cancelled():
+            raise CancelledError("De toets is afgebroken door de gebruiker; er is niets weggeschreven.")
+        self._current = sid
+        self._t0 = time.perf_counter()
+        self.report(0.0)
+
+    def report(self, fraction: float, message: str = "") -> None:
+        if self.progress is not None:
+            sid = self._current
+            self.progress(sid, message or self.title[sid], self.start[sid] + self.weight[sid] * min(max(fraction, 0.0), 1.0))
+
+    def end(self, **counts: Any) -> None:
+        self.report(1.0)
+        self.record[self._current] = {"titel": self.title[self._current], "seconden": round(time.perf_counter() - self._t0, 3), **counts}
+
+
+def _housing_form(sites: pd.DataFrame) -> dict[str, np.ndarray]:
+    given = sites["huisvestingsvorm"].to_numpy(dtype=object)
+    has = pd.notna(given)
+    return {s: np.where(has, given, DEFAULT_HOUSING_FORM[s]).astype(object) for s in STAY_TYPES}
+
+
+def score_sites(
+    inputs: Inputs,
+    ruleset: RuleSet,
+    *,
+    network_mode: str = "auto",
+    progress: ProgressFn | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> RunResult:
+    """Score every site against the rule set.
+
+    Parameters
+    ----------
+    inputs
+        Validated layers in EPSG:28992.
+    ruleset
+        The effective rule set (overrides applied).
+    network_mode
+        Travel mode of ``inputs.network``: ``auto``, ``fiets`` or ``lopen``.
+    progress
+        Called as ``progress(step_id, dutch_message, overall_fraction)``.
+    is_cancelled
+        Polled between steps; when it returns True the run stops with
+        :class:`~analysis.errors.CancelledError`.
+
+    Returns
+    -------
+    RunResult
+    """
+    sites = inputs.sites
+    n = len(sites)
+    has_geom = ~(sites.geometry.isna() | sites.geometry.is_empty).to_numpy()
+    geo = sites.geometry[has_geom]
+    geo_idx = np.flatnonzero(has_geom)
+    f = pd.DataFrame(index=sites.index)
+    f["locatie_id"] = sites["locatie_id"].to_numpy()
+    f["verblijfstype"] = sites["verblijfstype"].to_numpy()
+    f["geometrie_status"] = np.where(has_geom, sites.get("geometrie_status", pd.Series("ok", index=sites.index)), "geen geometrie")
+    skipped: dict[str, str] = {}
+
+    plan = [
+        ("gemeente", "Gemeente bepalen", 1.0),
+        ("bbg", "Ligging t.o.v. bestaand bebouwd gebied", 2.0),
+        ("recreatie", "Recreatieparken", 1.0),
+        ("woonnormen", "Woonnormen en capaciteit", 0.5),
+        ("geur", "Geurtoets", 3.0),
+        ("reis", "Reisafstand tot werkgevers", 4.0),
+        ("oordeel", "Oordeel, score en redenen", 2.0),
+    ]
+    steps = _Steps(plan, progress, is_cancelled)
+
+    def put(frame: pd.DataFrame) -> None:
+        for col in frame.columns:
+            if col.startswith("_"):
+                continue
+            values = frame[col].to_numpy()
+            if values.dtype.kind == "b":
+                full = np.zeros(n, dtype=bool)
+            elif values.dtype.kind in "fiu":
+                full = np.full(n, np.nan)
+            else:
+                full = np.full(n, None, dtype=object)
+            full[geo_idx] = values
+            f[col] = full
+
+    # --- gemeente -------------------------------------------------------
+    steps.begin("gemeente")
+    if inputs.gemeenten is not None:
+        cols = ["naam", "code"] + (["regio"] if "regio" in inputs.gemeenten.columns else [])
+        g = assign_polygon_attribute(geo, inputs.gemeenten, cols, min_share=0.0)
+        g = g.rename(columns={"naam": "gemeente", "code": "gemeente_code"})
+        put(g)
+        if "regio" not in g.columns:
+            f["regio"] = ruleset.region_of(f["gemeente_code"], f["gemeente"]).to_numpy()
+        outside = int((pd.isna(f["gemeente"]) & has_geom).sum())
+        steps.end(buiten_gemeenten=outside)
+        if outside:
+            log.warning("%d locaties liggen buiten alle gemeenten; daar gelden de provinciale waarden", outside)
+    else:
+        f["gemeente"] = None
+        f["gemeente_code"] = None
+        skipped["gemeente"] = "geen laag [lagen.gemeenten]: per-gemeente waarden uit de regelset worden niet toegepast"
+        steps.end()
+    code, name = f["gemeente_code"], f["gemeente"]
+    params = {p: ruleset.per_site(p, code, name) for p in ruleset.parameters if not isinstance(ruleset.value(p), (str, dict, list))}
+
+    # --- BBG and kom ----------------------------------------------------
+    steps.begin("bbg")
+    if inputs.bbg is not None:
+        b = classify_bbg(
+            geo,
+            inputs.bbg.geometry,
+            rand_m=params["bbg_rand_m"][geo_idx],
+            inside_share_min=params["bbg_binnen_aandeel"][geo_idx],
+        )
+        put(b)
+        counts = {k: int((f["bbg_ligging"] == k).sum()) for k in ("binnen", "rand", "buiten")}
+    else:
+        skipped["bbg"] = "geen laag [lagen.bebouwd_gebied]: ligging t.o.v. BBG niet getoetst"
+        counts = {}
+    if inputs.kom is not None:
+        share = inside_share(geo, inputs.kom.geometry)
+        put(pd.DataFrame({"bebouwde_kom": share >= params["bbg_binnen_aandeel"][geo_idx] - 1e-12}, index=geo.index))
+        f["kom_bron"] = np.where(has_geom, _KOM_FROM_LAYER, None)
+    elif inputs.bbg is not None:
+        f["bebouwde_kom"] = (f["bbg_ligging"] == "binnen").to_numpy()
+        f["kom_bron"] = np.where(has_geom, _KOM_FROM_BBG, None)
+    steps.end(**counts)
+
+    # --- recreation parks --------------------------------------------------
+    steps.begin("recreatie")
+    if inputs.parks is not None:
+        r = assign_polygon_attribute(geo, inputs.parks, ["naam"], min_share=params["recreatiepark_min_aandeel"][geo_idx])
+        put(r.rename(columns={"naam": "recreatiepark"}))
+        steps.end(op_recreatiepark=int(pd.notna(f["recreatiepark"]).sum()))
+    else:
+        skipped["recreatie"] = "geen laag [lagen.recreatieparken]: recreatieparken niet getoetst"
+        steps.end()
+
+    # --- housing norms -------------------------------------------------------
+    steps.begin("woonnormen")
+    for col in ("personen", "slaapkamers", "woonoppervlak_m2"):
+        f[col] = sites[col].to_numpy(dtype=float)
+    h = housing_norms(
+        f["personen"].to_numpy(),
+        f["slaapkamers"].to_numpy(),
+        f["woonoppervlak_m2"].to_numpy(),
+        max_persons_per_bedroom=params["max_personen_per_slaapkamer"],
+        min_area_per_person_m2=params["min_woonoppervlak_pp_m2"],
+        index=f.index,
+    )
+    for col in h.columns:
+        f[col] = h[col].to_numpy()
+    if sites["personen"].isna().all():
+        skipped["woonnormen"] = "geen personen_veld: woonnormen niet getoetst"
+        for col in ("personen", "slaapkamers", "woonoppervlak_m2"):
+            f.drop(columns=col, inplace=True)
+    steps.end(capaciteit_personen=float(np.nansum(h["capaciteit_personen"])))
+
+    housing_form = _housing_form(sites)
+    own = sites["verblijfstype"].to_numpy(dtype=object)
+    f["huisvestingsvorm"] = np.select([own == s for s in STAY_TYPES], [housing_form[s] for s in STAY_TYPES], None)
+
+    # --- odour -----------------------------------------------------------------
+    steps.begin("geur")
+    if inputs.contours is not None or inputs.farms is not None:
+        from analysis.odour import assess_odour
+
+        in_kom = f["bebouwde_kom"].fillna(False).to_numpy(dtype=bool) if "bebouwde_kom" in f else np.zeros(n, dtype=bool)
+        if "bebouwde_kom" not in f:
+            skipped["kom"] = "geen [lagen.bebouwde_kom] en geen [lagen.bebouwd_gebied]: alle locaties gelden als buiten de bebouwde kom"
+            f["kom_bron"] = np.where(has_geom, "geen kom-laag: buiten de bebouwde kom aangenomen", None)
+        conc = params["concentratiegebied"].astype(bool)
+        norm = np.where(
+            in_kom,
+            np.where(conc, params["geur_norm_kom_concentratie"], params["geur_norm_kom"]),
+            np.where(conc, params["geur_norm_buitengebied_concentratie"], params["geur_norm_buitengebied"]),
+        )
+        kom_source = str(f["kom_bron"].dropna().iloc[0]) if f["kom_bron"].notna().any() else _KOM_FROM_LAYER
+        o = assess_odour(
+            geo,
+            in_kom=in_kom[geo_idx],
+            concentration_area=conc[geo_idx],
+            norm_oue=norm[geo_idx],
+            kom_source=kom_source,
+            contours=inputs.contours,
+            farms=inputs.farms,
+            point_distance_kom_m=params["afstand_emissiepunt_kom_m"][geo_idx],
+            point_distance_outside_m=params["afstand_emissiepunt_buitengebied_m"][geo_idx],
+            facade_distance_kom_m=params["afstand_gevel_kom_m"][geo_idx],
+            facade_distance_outside_m=params["afstand_gevel_buitengebied_m"][geo_idx],
+            progress=lambda fr, msg="": steps.report(fr, msg),
+        )
+        put(o)
+        if inputs.contours is None:
+            skipped["geurcontouren"] = "geen laag [lagen.geurcontouren]: alleen vaste afstanden getoetst"
+        if inputs.farms is None:
+            skipped["veehouderijen"] = "geen laag [lagen.veehouderijen]: vaste afstanden niet getoetst"
+        steps.end(
+            in_geurcontour=int(f["geur_in_contour"].sum()),
+            knelpunt_contour=int(f["geur_knelpunt_contour"].sum()),
+            knelpunt_vaste_afstand=int(f["geur_knelpunt_afstand"].sum()),
+        )
+    else:
+        skipped["geur"] = "geen lagen [lagen.geurcontouren] en [lagen.veehouderijen]: geur niet getoetst"
+        steps.end()
+
+    # --- travel to employers -------------------------------------------------------
+    steps.begin("reis")
+    if inputs.employers is not None and inputs.network is not None:
+        from analysis.travel import travel_to_employers
+
+        max_min = params[f"reistijd_max_{network_mode}_min"]
+        t = travel_to_employers(
+            geo,
+            inputs.employers,
+            inputs.network,
+            max_minutes=float(np.nanmax(max_min)) if len(max_min) else 0.0,
+            max_snap_m=float(ruleset.value("max_aansluitafstand_m")),
+            own_employer=sites["eigen_werkgever"][has_geom] if sites["eigen_werkgever"].notna().any() else None,
+            progress=lambda fr, msg="": steps.report(fr, msg),
+            is_cancelled=is_cancelled,
+        )
+        put(t)
+        f["reismodus"] = network_mode
+        f["reistijd_max_min"] = max_min
+        f["reismodus_tekst"] = MODE_TEXT[network_mode]
+        f["reistijd_overschrijding_min"] = f["werkgever_reistijd_min"] - max_min
+        if sites["eigen_werkgever"].isna().all():
+            f = f.drop(columns=["eigen_werkgever", "eigen_werkgever_afstand_m", "eigen_werkgever_reistijd_min"], errors="ignore")
+        steps.end(
+            onbereikbaar=int(f["reis_onbereikbaar"].sum()),
+            mediaan_reistijd_min=float(np.nanmedian(f["werkgever_reistijd_min"])) if f["werkgever_reistijd_min"].notna().any() else None,
+        )
+    else:
+        missing = [k for k, v in (("werkgevers", inputs.employers), ("wegennet", inputs.network)) if v is None]
+        skipped["reis"] = "geen laag " + " en ".join(f"[lagen.{m}]" for m in missing) + ": reisafstand niet getoetst"
+        steps.end()
+
+    # --- verdicts -------------------------------------------------------------------
+    steps.begin("oordeel")
+    params["reistijd_max_min"] = params.get(f"reistijd_max_{network_mode}_min", np.full(n, np.nan))
+    ctx = RuleContext(fields=f, params=params, housing_form=housing_form)
+    verdicts, summary = judge(ctx, ruleset, own)
+    # sites without geometry get no verdict, only the reason
+    no_geom = ~has_geom
+    if no_geom.any():
+        for col in verdicts.columns:
+            if col.startswith(("oordeel", "score")):
+                verdicts.loc[no_geom, col] = None if col.startswith("oordeel") else np.nan
+            elif col.startswith("regels"):
+                verdicts.loc[no_geom, col] = ""
+        verdicts.loc[no_geom, "redenen"] = "geen geometrie: locatie niet getoetst; vul de geometrie aan in de invoerlaag"
+    for col in verdicts.columns:
+        f[col] = verdicts[col].to_numpy()
+    counts = {
+        s: {
+            **{v: int((f[f"oordeel_{s}"] == v).sum()) for v in ("geschikt", "voorwaardelijk", "ongeschikt")},
+            "geen oordeel": int(f[f"oordeel_{s}"].isna().sum()),
+        }
+        for s in STAY_TYPES
+    }
+    steps.end(telling=counts)
+
+    keep = [c for c in RESULT_FIELDS if c in f.columns]
+    results = f[keep].copy()
+    # the odour detail flags are needed by the rules; keep the headline ones in the output
+    for col in ("geur_knelpunt",):
+        if col in results:
+            results[col] = results[col].astype(bool)
+    return RunResult(results=results, steps=steps.record, skipped=skipped, summary={**summary, "telling": counts})

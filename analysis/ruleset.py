@@ -1,0 +1,486 @@
+"""The versioned rule set: parameters, rules, per-gemeente values.
+
+A rule set is data (a TOML file shipped in ``analysis/rulesets/`` or given by
+the user). This module turns the parsed TOML into a validated
+:class:`RuleSet` and resolves parameters per site, so that every rule reads
+its threshold for the gemeente the site lies in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import RuleSetError, did_you_mean
+from analysis.texts import template_fields
+
+__all__ = ["STAY_TYPES", "HOUSING_FORMS", "VERDICTS", "Parameter", "Rule", "RuleSet", "parse_ruleset"]
+
+#: Stay types (verblijfstypen), in output order.
+STAY_TYPES: tuple[str, ...] = ("short_stay", "mid_stay", "long_stay")
+#: Housing forms (huisvestingsvormen).
+HOUSING_FORMS: tuple[str, ...] = ("logies", "woonfunctie")
+#: Verdicts from best to worst; their index is their severity.
+VERDICTS: tuple[str, ...] = ("geschikt", "voorwaardelijk", "ongeschikt")
+_KINDS = ("oordeel", "waarschuwing")
+_CONFIDENCE = ("H", "M", "L")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One rule-set parameter.
+
+    Attributes
+    ----------
+    name, value, unit, description, source, confidence
+        As in the rule-set file (``waarde``, ``eenheid``, ``omschrijving``,
+        ``bron``, ``betrouwbaarheid``).
+    """
+
+    name: str
+    value: Any
+    unit: str = ""
+    description: str = ""
+    source: str = ""
+    confidence: str = "L"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: when it fires (code, keyed by ``id``) and what it then means (data).
+
+    Attributes
+    ----------
+    id
+        Stable identifier, e.g. ``"bbg.buiten"``; the evaluator is looked up by it.
+    title
+        Short Dutch title.
+    kind
+        ``"oordeel"`` (decides a verdict) or ``"waarschuwing"`` (warning only).
+    verdict
+        Verdict per stay type when the rule fires.
+    penalty
+        Score points subtracted per stay type when the rule fires.
+    sliding_penalty
+        Optional ``{veld, van, tot, punten}``: extra points rising linearly
+        from 0 at ``van`` to ``punten`` at ``tot`` of site field ``veld``.
+    reason
+        Dutch reason template per stay type.
+    source, source_short, confidence
+        Citation of the rule (full and short) and its confidence H/M/L.
+    """
+
+    id: str
+    title: str
+    kind: str
+    verdict: Mapping[str, str]
+    penalty: Mapping[str, float]
+    reason: Mapping[str, str]
+    source: str
+    source_short: str
+    confidence: str
+    sliding_penalty: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A validated rule set.
+
+    Attributes
+    ----------
+    id, version, name, date, description
+        Identification, from ``[regelset]``.
+    parameters
+        Parameters by name.
+    rules
+        Rules in file order.
+    gemeenten
+        Per-gemeente tables keyed by CBS code (``GM0983``) or name; each may
+        hold ``naam``, ``regio`` and parameter values.
+    origin
+        Where the rule set came from (file path or "ingebouwd").
+    """
+
+    id: str
+    version: str
+    name: str
+    date: str
+    description: str
+    parameters: Mapping[str, Parameter]
+    rules: tuple[Rule, ...]
+    gemeenten: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    origin: str = "ingebouwd"
+
+    def value(self, name: str) -> Any:
+        """Return the province-wide value of parameter ``name``."""
+        try:
+            return self.parameters[name].value
+        except KeyError:
+            raise RuleSetError(
+                f"Regelset '{self.id}' mist parameter '{name}'.{did_you_mean(name, self.parameters)}"
+            ) from None
+
+    def rule(self, rule_id: str) -> Rule | None:
+        """Return the rule with ``rule_id`` or ``None`` when the rule set does not have it."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        return None
+
+    def with_overrides(
+        self,
+        overrides: Mapping[str, Any],
+        gemeenten: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        where: str = "[regels] in de configuratie",
+    ) -> RuleSet:
+        """Return a copy with parameter values replaced.
+
+        Parameters
+        ----------
+        overrides
+            ``{parameter: value}``; every name must exist in the rule set.
+        gemeenten
+            Per-gemeente overrides, merged into the rule set's gemeente tables.
+        where
+            Where the overrides come from, for error messages.
+        """
+        problems: list[str] = []
+        params = dict(self.parameters)
+        for name, value in overrides.items():
+            if name not in params:
+                problems.append(
+                    f"Onbekende parameter '{name}' in {where}.{did_you_mean(name, params)} "
+                    "Zie de regelset voor alle parameters."
+                )
+                continue
+            checked = _check_type(name, value, params[name].value, where, problems)
+            params[name] = replace(params[name], value=checked)
+        merged = {k: dict(v) for k, v in self.gemeenten.items()}
+        for key, table in (gemeenten or {}).items():
+            for name, value in table.items():
+                if name in ("naam", "regio"):
+                    continue
+                if name not in params:
+                    problems.append(
+                        f"Onbekende parameter '{name}' voor gemeente '{key}' in {where}.{did_you_mean(name, params)}"
+                    )
+                else:
+                    _check_type(name, value, params[name].value, where, problems)
+            target = _find_gemeente_key(merged, key) or key
+            merged.setdefault(target, {}).update(table)
+        if problems:
+            raise RuleSetError(problems)
+        return replace(self, parameters=params, gemeenten=merged)
+
+    def per_site(self, name: str, gemeente_code: pd.Series | None, gemeente_name: pd.Series | None) -> np.ndarray:
+        """Resolve parameter ``name`` per site, honouring per-gemeente values.
+
+        Parameters
+        ----------
+        name
+            The parameter.
+        gemeente_code, gemeente_name
+            The gemeente of each site (CBS code and name; missing allowed).
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per site: the gemeente's own value where it sets one,
+            else the province-wide value.
+        """
+        default = self.value(name)
+        n = len(gemeente_code) if gemeente_code is not None else len(gemeente_name) if gemeente_name is not None else 0
+        dtype = bool if isinstance(default, bool) else float
+        out = np.full(n, default, dtype=dtype)
+        overrides = {k: v[name] for k, v in self.gemeenten.items() if name in v}
+        if not overrides or n == 0:
+            return out
+        # A table keyed by CBS code or by name, or carrying naam = "..." for its code.
+        lookup_code: dict[str, Any] = {}
+        lookup_name: dict[str, Any] = {}
+        for key, value in overrides.items():
+            table = self.gemeenten[key]
+            if _is_cbs_code(key):
+                lookup_code[key.upper()] = value
+            else:
+                lookup_name[key.casefold()] = value
+            if "naam" in table:
+                lookup_name.setdefault(str(table["naam"]).casefold(), value)
+        resolved = pd.Series(np.nan, index=range(n), dtype="object")
+        if gemeente_name is not None and lookup_name:
+            names = pd.Series(gemeente_name).reset_index(drop=True).astype("object")
+            resolved = names.str.casefold().map(lookup_name)
+        if gemeente_code is not None and lookup_code:
+            codes = pd.Series(gemeente_code).reset_index(drop=True).astype("object")
+            by_code = codes.str.upper().map(lookup_code)
+            resolved = by_code.where(by_code.notna(), resolved)
+        mask = resolved.notna().to_numpy()
+        if mask.any():
+            out[mask] = resolved[mask].astype(dtype).to_numpy()
+        return out
+
+    def region_of(self, gemeente_code: pd.Series, gemeente_name: pd.Series) -> pd.Series:
+        """Return the ``regio`` of each site's gemeente from the rule set's table (None when unknown)."""
+        by_code = {k.upper(): v.get("regio") for k, v in self.gemeenten.items() if _is_cbs_code(k)}
+        by_name = {str(v.get("naam", k)).casefold(): v.get("regio") for k, v in self.gemeenten.items()}
+        codes = pd.Series(gemeente_code, dtype="object").reset_index(drop=True)
+        names = pd.Series(gemeente_name, dtype="object").reset_index(drop=True)
+        region = codes.str.upper().map(by_code)
+        return region.where(region.notna(), names.str.casefold().map(by_name))
+
+    def fingerprint(self) -> str:
+        """Return a sha256 over the effective parameters, rules and gemeente values."""
+        payload = {
+            "id": self.id,
+            "versie": self.version,
+            "parameters": {k: p.value for k, p in sorted(self.parameters.items())},
+            "regels": [r.id for r in self.rules],
+            "gemeenten": {k: dict(v) for k, v in sorted(self.gemeenten.items())},
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+    def record(self) -> dict[str, Any]:
+        """Return the rule set as a JSON-able dict for the run record."""
+        return {
+            "id": self.id,
+            "versie": self.version,
+            "naam": self.name,
+            "datum": self.date,
+            "herkomst": self.origin,
+            "vingerafdruk": self.fingerprint(),
+            "parameters": {k: p.value for k, p in self.parameters.items()},
+            "regels": [
+                {
+                    "id": r.id,
+                    "titel": r.title,
+                    "soort": r.kind,
+                    "oordeel": dict(r.verdict),
+                    "strafpunten": dict(r.penalty),
+                    "bron": r.source,
+                    "betrouwbaarheid": r.confidence,
+                }
+                for r in self.rules
+            ],
+            "gemeenten_met_eigen_waarden": sorted(
+                k for k, v in self.gemeenten.items() if set(v) - {"naam", "regio"}
+            ),
+        }
+
+
+def _is_cbs_code(key: str) -> bool:
+    return len(key) == 6 and key[:2].upper() == "GM" and key[2:].isdigit()
+
+
+def _find_gemeente_key(tables: Mapping[str, Mapping[str, Any]], key: str) -> str | None:
+    for existing, table in tables.items():
+        if existing.casefold() == key.casefold() or str(table.get("naam", "")).casefold() == key.casefold():
+            return existing
+    return None
+
+
+def _check_type(name: str, value: Any, default: Any, where: str, problems: list[str]) -> Any:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            problems.append(f"Parameter '{name}' in {where} moet true of false zijn, niet {value!r}.")
+        return value
+    if isinstance(default, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            problems.append(f"Parameter '{name}' in {where} moet een getal zijn, niet {value!r}.")
+            return value
+        if value < 0:
+            problems.append(f"Parameter '{name}' in {where} mag niet negatief zijn (gevonden: {value}).")
+        return float(value)
+    return value
+
+
+def _per_stay(value: Any, what: str, rule_id: str, problems: list[str], allowed: tuple[str, ...] | None = None) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in STAY_TYPES and k != "standaard"]
+        for k in unknown:
+            problems.append(
+                f"Regel '{rule_id}': onbekend verblijfstype '{k}' in {what}.{did_you_mean(k, STAY_TYPES)}"
+            )
+        default = value.get("standaard")
+        out = {s: value.get(s, default) for s in STAY_TYPES}
+        missing = [s for s, v in out.items() if v is None]
+        if missing:
+            problems.append(f"Regel '{rule_id}': {what} ontbreekt voor {', '.join(missing)} (of geef 'standaard').")
+    else:
+        out = {s: value for s in STAY_TYPES}
+    if allowed is not None:
+        for s, v in out.items():
+            if v is not None and v not in allowed:
+                problems.append(
+                    f"Regel '{rule_id}': {what} '{v}' voor {s} is onbekend.{did_you_mean(str(v), allowed)} "
+                    f"Kies uit: {', '.join(allowed)}."
+                )
+    return out
+
+
+def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[str, Any], known_fields: set[str]) -> RuleSet:
+    """Validate a parsed rule-set TOML.
+
+    Parameters
+    ----------
+    data
+        The parsed TOML.
+    origin
+        File path or "ingebouwd", for messages and the run record.
+    known_rules
+        Rule ids the engine can evaluate (the evaluator registry).
+    known_fields
+        Site fields that reason templates may use (besides parameters).
+
+    Raises
+    ------
+    RuleSetError
+        Listing every problem found.
+    """
+    problems: list[str] = []
+    head = data.get("regelset")
+    if not isinstance(head, Mapping):
+        raise RuleSetError(f"Regelset '{origin}' mist de sectie [regelset] met id en versie.")
+    for key in ("id", "versie"):
+        if key not in head:
+            problems.append(f"Regelset '{origin}': [regelset] mist '{key}'.")
+    for key in data:
+        if key not in ("regelset", "parameters", "regel", "gemeenten"):
+            problems.append(
+                f"Regelset '{origin}': onbekende sectie [{key}].{did_you_mean(key, ['regelset', 'parameters', 'regel', 'gemeenten'])}"
+            )
+
+    params: dict[str, Parameter] = {}
+    for name, table in (data.get("parameters") or {}).items():
+        if not isinstance(table, Mapping) or "waarde" not in table:
+            problems.append(f"Regelset '{origin}': parameter '{name}' moet een tabel met 'waarde' zijn.")
+            continue
+        confidence = str(table.get("betrouwbaarheid", "L"))
+        if confidence not in _CONFIDENCE:
+            problems.append(f"Regelset '{origin}': parameter '{name}' heeft betrouwbaarheid '{confidence}'; gebruik H, M of L.")
+        value = table["waarde"]
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        params[name] = Parameter(
+            name=name,
+            value=value,
+            unit=str(table.get("eenheid", "")),
+            description=str(table.get("omschrijving", "")),
+            source=str(table.get("bron", "")),
+            confidence=confidence,
+        )
+
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    allowed_fields = known_fields | set(params)
+    for i, table in enumerate(data.get("regel") or []):
+        rule_id = str(table.get("id", f"#{i + 1}"))
+        if "id" not in table:
+            problems.append(f"Regelset '{origin}': regel {rule_id} mist een id.")
+            continue
+        if rule_id in seen:
+            problems.append(f"Regelset '{origin}': regel '{rule_id}' staat er twee keer in.")
+        seen.add(rule_id)
+        if rule_id not in known_rules:
+            problems.append(
+                f"Regelset '{origin}': regel '{rule_id}' is onbekend voor deze versie van de Locatietoets."
+                f"{did_you_mean(rule_id, known_rules)} Bekende regels: {', '.join(sorted(known_rules))}."
+            )
+        if table.get("actief", True) is False:
+            continue
+        kind = str(table.get("soort", "oordeel"))
+        if kind not in _KINDS:
+            problems.append(f"Regel '{rule_id}': soort '{kind}' is onbekend; kies uit {', '.join(_KINDS)}.")
+        for key in ("oordeel", "reden", "bron"):
+            if key not in table:
+                problems.append(f"Regel '{rule_id}' mist '{key}'.")
+        if any(key not in table for key in ("oordeel", "reden", "bron")):
+            continue
+        verdict = _per_stay(table["oordeel"], "oordeel", rule_id, problems, VERDICTS)
+        penalty_raw = _per_stay(table.get("strafpunten", 0), "strafpunten", rule_id, problems)
+        penalty = {}
+        for s, v in penalty_raw.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+                problems.append(f"Regel '{rule_id}': strafpunten voor {s} moeten een getal ≥ 0 zijn, niet {v!r}.")
+                v = 0.0
+            penalty[s] = float(v)
+        reason = _per_stay(table["reden"], "reden", rule_id, problems)
+        for s, template in reason.items():
+            if not isinstance(template, str):
+                continue
+            try:
+                names = template_fields(template)
+            except ValueError as exc:
+                problems.append(f"Regel '{rule_id}': redentekst voor {s} is ongeldig ({exc}).")
+                continue
+            for name in names:
+                if name not in allowed_fields:
+                    problems.append(
+                        f"Regel '{rule_id}': redentekst gebruikt onbekend veld '{{{name}}}'.{did_you_mean(name, allowed_fields)}"
+                    )
+        sliding = table.get("glijdende_straf")
+        if sliding is not None:
+            if not isinstance(sliding, Mapping) or not {"veld", "van", "tot", "punten"} <= set(sliding):
+                problems.append(f"Regel '{rule_id}': glijdende_straf moet veld, van, tot en punten hebben.")
+                sliding = None
+            elif sliding["veld"] not in known_fields:
+                problems.append(
+                    f"Regel '{rule_id}': glijdende_straf gebruikt onbekend veld '{sliding['veld']}'."
+                    f"{did_you_mean(str(sliding['veld']), known_fields)}"
+                )
+                sliding = None
+            elif not float(sliding["tot"]) > float(sliding["van"]):
+                problems.append(f"Regel '{rule_id}': glijdende_straf 'tot' moet groter zijn dan 'van'.")
+                sliding = None
+        confidence = str(table.get("betrouwbaarheid", "L"))
+        if confidence not in _CONFIDENCE:
+            problems.append(f"Regel '{rule_id}': betrouwbaarheid '{confidence}'; gebruik H, M of L.")
+        rules.append(
+            Rule(
+                id=rule_id,
+                title=str(table.get("titel", rule_id)),
+                kind=kind,
+                verdict=verdict,
+                penalty=penalty,
+                reason=reason,
+                source=str(table["bron"]),
+                source_short=str(table.get("bron_kort", table["bron"])),
+                confidence=confidence,
+                sliding_penalty=dict(sliding) if sliding else None,
+            )
+        )
+
+    gemeenten = data.get("gemeenten") or {}
+    for key, table in gemeenten.items():
+        if not isinstance(table, Mapping):
+            problems.append(f"Regelset '{origin}': [gemeenten.{key}] moet een tabel zijn.")
+            continue
+        for name, value in table.items():
+            if name in ("naam", "regio"):
+                continue
+            if name not in params:
+                problems.append(
+                    f"Regelset '{origin}': [gemeenten.{key}] noemt onbekende parameter '{name}'.{did_you_mean(name, params)}"
+                )
+            else:
+                _check_type(name, value, params[name].value, f"[gemeenten.{key}]", problems)
+
+    if problems:
+        raise RuleSetError(problems)
+    return RuleSet(
+        id=str(head["id"]),
+        version=str(head["versie"]),
+        name=str(head.get("naam", head["id"])),
+        date=str(head.get("datum", "")),
+        description=str(head.get("omschrijving", "")),
+        parameters=params,
+        rules=tuple(rules),
+        gemeenten={str(k): dict(v) for k, v in gemeenten.items()},
+        origin=origin,
+    )

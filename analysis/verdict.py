@@ -1,0 +1,248 @@
+"""Verdicts, scores and reasons from the rule set.
+
+Each rule id maps to an evaluator here: a vectorised condition on the
+measured site fields (when the rule *fires*). What a fired rule *means* — the
+verdict per stay type, the penalty, the Dutch reason and its source — comes
+from the rule set, so a POVI revision changes data, not code.
+
+Per stay type ``s``::
+
+    oordeel_s = worst verdict of the rules that fire for s (geschikt if none)
+    score_s   = clip(100 - sum(strafpunten_s + glijdende straf), 0, 100)
+
+``redenen`` and ``regels`` describe the site's own stay type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+import logging
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import RuleSetError
+from analysis.ruleset import STAY_TYPES, VERDICTS, RuleSet
+from analysis.texts import join_nonempty, render_template, template_fields
+
+__all__ = ["RuleContext", "EVALUATORS", "RULE_FIELDS", "REASON_FIELDS", "judge"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RuleContext:
+    """What evaluators see: measured fields and per-site parameters.
+
+    Attributes
+    ----------
+    fields
+        Measured site fields (``bbg_ligging``, ``geur_knelpunt``, ...) with a
+        ``RangeIndex``; a field is absent when its analysis did not run.
+    params
+        Per-site parameter values (arrays of length n) by parameter name.
+    housing_form
+        Effective huisvestingsvorm per stay type (arrays of str).
+    """
+
+    fields: pd.DataFrame
+    params: Mapping[str, np.ndarray]
+    housing_form: Mapping[str, np.ndarray]
+
+    def has(self, *names: str) -> bool:
+        """True when every field in ``names`` was measured."""
+        return all(name in self.fields.columns for name in names)
+
+    def num(self, name: str) -> np.ndarray:
+        """A numeric field as float array (NaN for missing)."""
+        return pd.to_numeric(self.fields[name], errors="coerce").to_numpy(dtype=float)
+
+    def flag(self, name: str) -> np.ndarray:
+        """A boolean field as bool array (missing = False)."""
+        return self.fields[name].fillna(False).to_numpy(dtype=bool)
+
+
+Evaluator = Callable[[RuleContext, str], np.ndarray]
+
+#: Fields each rule needs; a rule whose fields are absent is reported as not tested.
+RULE_FIELDS: dict[str, tuple[str, ...]] = {
+    "bbg.rand": ("bbg_ligging",),
+    "bbg.buiten": ("bbg_ligging",),
+    "recreatiepark": ("recreatiepark",),
+    "woonnorm.slaapkamers": ("personen", "slaapkamers"),
+    "woonnorm.oppervlak": ("personen", "woonoppervlak_m2"),
+    "geur.knelpunt_geurgevoelig": ("geur_knelpunt",),
+    "geur.knelpunt_logies": ("geur_knelpunt",),
+    "geur.omgekeerde_werking": ("geur_in_contour", "geur_binnen_vaste_afstand"),
+    "reis.onbereikbaar": ("reis_onbereikbaar",),
+    "reis.werkgever_ver": ("werkgever_reistijd_min",),
+    "reis.eigen_werkgever_ver": ("eigen_werkgever_reistijd_min",),
+}
+
+
+def _odour_sensitive(ctx: RuleContext, stay: str) -> np.ndarray:
+    designated = ctx.params["logies_geurgevoelig"].astype(bool)
+    return (ctx.housing_form[stay] == "woonfunctie") | designated
+
+
+EVALUATORS: dict[str, Evaluator] = {
+    "bbg.rand": lambda ctx, s: ctx.fields["bbg_ligging"].to_numpy() == "rand",
+    "bbg.buiten": lambda ctx, s: ctx.fields["bbg_ligging"].to_numpy() == "buiten",
+    "recreatiepark": lambda ctx, s: ctx.fields["recreatiepark"].fillna("").to_numpy(dtype=object) != "",
+    "woonnorm.slaapkamers": lambda ctx, s: np.nan_to_num(
+        ctx.num("personen") - ctx.num("slaapkamers") * ctx.params["max_personen_per_slaapkamer"], nan=0.0
+    )
+    > 1e-9,
+    "woonnorm.oppervlak": lambda ctx, s: np.nan_to_num(
+        ctx.num("personen") * ctx.params["min_woonoppervlak_pp_m2"] - ctx.num("woonoppervlak_m2"), nan=0.0
+    )
+    > 1e-9,
+    "geur.knelpunt_geurgevoelig": lambda ctx, s: ctx.flag("geur_knelpunt") & _odour_sensitive(ctx, s),
+    "geur.knelpunt_logies": lambda ctx, s: ctx.flag("geur_knelpunt") & ~_odour_sensitive(ctx, s),
+    "geur.omgekeerde_werking": lambda ctx, s: ctx.flag("geur_in_contour") | ctx.flag("geur_binnen_vaste_afstand"),
+    "reis.onbereikbaar": lambda ctx, s: ctx.flag("reis_onbereikbaar"),
+    "reis.werkgever_ver": lambda ctx, s: np.nan_to_num(ctx.num("werkgever_reistijd_min") - ctx.params["reistijd_max_min"], nan=0.0)
+    > 1e-9,
+    "reis.eigen_werkgever_ver": lambda ctx, s: np.nan_to_num(
+        ctx.num("eigen_werkgever_reistijd_min") - ctx.params["reistijd_max_min"], nan=0.0
+    )
+    > 1e-9,
+}
+
+#: Site fields that reason templates and sliding penalties may use.
+REASON_FIELDS: set[str] = {
+    "bbg_ligging",
+    "bbg_afstand_m",
+    "bbg_aandeel",
+    "recreatiepark",
+    "gemeente",
+    "gemeente_code",
+    "verblijfstype",
+    "huisvestingsvorm",
+    "personen",
+    "slaapkamers",
+    "woonoppervlak_m2",
+    "personen_per_slaapkamer",
+    "woonoppervlak_pp_m2",
+    "capaciteit_personen",
+    "capaciteit_norm",
+    "geur_oue",
+    "geur_norm_oue",
+    "geur_reden",
+    "geur_vaste_afstand_m",
+    "veehouderij",
+    "veehouderij_afstand_m",
+    "werkgever",
+    "werkgever_afstand_m",
+    "werkgever_reistijd_min",
+    "werkgevers_bereikbaar",
+    "aansluitafstand_m",
+    "eigen_werkgever",
+    "eigen_werkgever_afstand_m",
+    "eigen_werkgever_reistijd_min",
+    "reis_onbereikbaar_reden",
+    "reismodus_tekst",
+    "reistijd_max_min",
+    "reistijd_overschrijding_min",
+    "kom_bron",
+}
+
+
+def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Apply the rule set to measured fields.
+
+    Parameters
+    ----------
+    ctx
+        Measured fields and per-site parameters (n sites, RangeIndex).
+    ruleset
+        The effective rule set.
+    own_stay
+        Each site's own verblijfstype.
+
+    Returns
+    -------
+    results
+        ``oordeel_<type>``, ``score_<type>``, ``regels_<type>`` for every
+        stay type, plus ``oordeel``, ``score``, ``redenen`` and ``regels``
+        for the site's own stay type.
+    summary
+        Counts of how often each rule fired, and which rules were not tested
+        because their layers were not given.
+    """
+    n = len(ctx.fields)
+    own_stay = np.asarray(own_stay, dtype=object)
+    severity = {s: np.zeros(n, dtype=np.int8) for s in STAY_TYPES}
+    penalty = {s: np.zeros(n, dtype=float) for s in STAY_TYPES}
+    fired_ids = {s: [] for s in STAY_TYPES}
+    reasons_own: list[pd.Series] = []
+    ids_own: list[pd.Series] = []
+    fired_count: dict[str, dict[str, int]] = {}
+    untested: list[str] = []
+
+    values = {col: ctx.fields[col] for col in ctx.fields.columns}
+    values.update({name: arr for name, arr in ctx.params.items()})
+
+    for rule in ruleset.rules:
+        evaluator = EVALUATORS.get(rule.id)
+        if evaluator is None:  # parse_ruleset already rejects these
+            raise RuleSetError(f"Regel '{rule.id}' heeft geen evaluatie in deze versie van de Locatietoets.")
+        if not ctx.has(*RULE_FIELDS[rule.id]):
+            untested.append(rule.id)
+            continue
+        own_reason = pd.Series(np.repeat("", n), dtype="object")
+        own_fired = np.zeros(n, dtype=bool)
+        fired_count[rule.id] = {}
+        for stay in STAY_TYPES:
+            fired = np.asarray(evaluator(ctx, stay), dtype=bool)
+            fired_count[rule.id][stay] = int(fired.sum())
+            if not fired.any():
+                continue
+            level = VERDICTS.index(rule.verdict[stay])
+            severity[stay] = np.where(fired, np.maximum(severity[stay], level), severity[stay])
+            points = np.where(fired, rule.penalty[stay], 0.0)
+            if rule.sliding_penalty:
+                sp = rule.sliding_penalty
+                x = ctx.num(str(sp["veld"]))
+                frac = np.clip((x - float(sp["van"])) / (float(sp["tot"]) - float(sp["van"])), 0.0, 1.0)
+                points = points + np.where(fired, np.nan_to_num(frac) * float(sp["punten"]), 0.0)
+            penalty[stay] += points
+            fired_ids[stay].append(pd.Series(np.where(fired, rule.id, ""), dtype="object"))
+            # reason text only for sites whose own stay type is this one
+            mine = fired & (own_stay == stay)
+            if mine.any():
+                idx = np.flatnonzero(mine)
+                template = rule.reason[stay]
+                sub: dict[str, object] = {}
+                for name in template_fields(template):
+                    if name == "huisvestingsvorm":
+                        sub[name] = ctx.housing_form[stay][idx]
+                    elif name in values:
+                        v = values[name]
+                        sub[name] = v.iloc[idx] if isinstance(v, pd.Series) else np.asarray(v)[idx] if np.ndim(v) else v
+                try:
+                    text = render_template(template, sub, len(idx))
+                except KeyError as exc:
+                    raise RuleSetError(
+                        f"Regel '{rule.id}': redentekst gebruikt veld {exc} dat in deze run niet bestaat."
+                    ) from None
+                own_reason.iloc[idx] = (text + f" ({rule.source_short})").to_numpy()
+                own_fired |= mine
+        reasons_own.append(own_reason)
+        ids_own.append(pd.Series(np.where(own_fired, rule.id, ""), dtype="object"))
+
+    out = pd.DataFrame(index=ctx.fields.index)
+    verdict_names = np.array(VERDICTS, dtype=object)
+    for stay in STAY_TYPES:
+        out[f"oordeel_{stay}"] = verdict_names[severity[stay]]
+        out[f"score_{stay}"] = np.round(np.clip(100.0 - penalty[stay], 0.0, 100.0), 1)
+        out[f"regels_{stay}"] = join_nonempty(fired_ids[stay], ";").to_numpy() if fired_ids[stay] else ""
+    own_cols = {stay: own_stay == stay for stay in STAY_TYPES}
+    out["oordeel"] = np.select([own_cols[s] for s in STAY_TYPES], [out[f"oordeel_{s}"] for s in STAY_TYPES], None)
+    out["score"] = np.select([own_cols[s] for s in STAY_TYPES], [out[f"score_{s}"] for s in STAY_TYPES], np.nan)
+    out["redenen"] = join_nonempty(reasons_own, "; ").to_numpy() if reasons_own else ""
+    out["regels"] = join_nonempty(ids_own, ";").to_numpy() if ids_own else ""
+    summary = {"regels_gevuurd": fired_count, "regels_niet_getoetst": untested}
+    log.info("oordeel: %d regels getoetst, %d niet getoetst (laag ontbreekt)", len(fired_count), len(untested))
+    return out, summary

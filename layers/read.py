@@ -1,0 +1,588 @@
+"""Read, validate and normalise input layers into EPSG:28992 GeoDataFrames.
+
+This is the only module that opens input files (besides the road-network
+reader). Every check produces a Dutch message naming the layer, the field,
+what was found and how to fix it; problems are collected and raised together.
+Input files are only read, never written.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+import datetime as dt
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+import shapely
+
+from analysis.errors import InputError, did_you_mean
+from analysis.ruleset import HOUSING_FORMS, STAY_TYPES
+from layers.config import Config, LayerSpec
+
+__all__ = ["RD_NEW", "LayerReport", "read_layer", "load_sites", "load_reference_layers", "file_sha256"]
+
+log = logging.getLogger(__name__)
+
+RD_NEW = CRS.from_epsg(28992)
+# Generous bounds of the Netherlands in RD New (m): data outside is in the wrong CRS.
+_RD_BOUNDS = (-60_000.0, 250_000.0, 360_000.0, 680_000.0)
+_POINTS = {"Point", "MultiPoint"}
+_POLYGONS = {"Polygon", "MultiPolygon"}
+_GEOM_TYPES: dict[str, set[str]] = {
+    "locaties": _POINTS | _POLYGONS,
+    "bebouwd_gebied": _POLYGONS,
+    "bebouwde_kom": _POLYGONS,
+    "geurcontouren": _POLYGONS,
+    "veehouderijen": _POINTS | _POLYGONS,
+    "recreatieparken": _POLYGONS,
+    "werkgevers": _POINTS | _POLYGONS,
+    "gemeenten": _POLYGONS,
+}
+_TYPE_NL = {"Point": "punten", "MultiPoint": "multipunten", "Polygon": "vlakken", "MultiPolygon": "multivlakken",
+            "LineString": "lijnen", "MultiLineString": "multilijnen", "GeometryCollection": "geometrieverzamelingen"}
+_NAME_GUESSES = ("naam", "name", "NAAM", "Naam", "statnaam", "gemeentenaam")
+_CODE_GUESSES = ("code", "statcode", "gemeentecode", "CODE", "Code")
+
+
+@dataclass
+class LayerReport:
+    """What reading one layer found, for the run record.
+
+    Attributes
+    ----------
+    name, path, layer
+        The config name, the file and the layer inside it.
+    sha256
+        Checksum of the file as read.
+    modified
+        The file's modification time (ISO 8601, UTC): the data date.
+    features
+        Number of features read.
+    source_crs
+        The CRS of the file (or the configured one).
+    repaired
+        Invalid geometries that were repaired.
+    without_geometry
+        Features with an empty or missing geometry.
+    warnings
+        Dutch warnings.
+    """
+
+    name: str
+    path: str
+    layer: str | None
+    sha256: str
+    modified: str
+    features: int = 0
+    source_crs: str = ""
+    repaired: int = 0
+    without_geometry: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def record(self) -> dict[str, Any]:
+        """JSON-able form for run.json."""
+        return {
+            "pad": self.path,
+            "laag": self.layer,
+            "sha256": self.sha256,
+            "gewijzigd": self.modified,
+            "objecten": self.features,
+            "crs_bron": self.source_crs,
+            "geometrie_gerepareerd": self.repaired,
+            "zonder_geometrie": self.without_geometry,
+            "waarschuwingen": self.warnings,
+        }
+
+
+def file_sha256(path: Path) -> str:
+    """Return the sha256 of a file (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _label(spec: LayerSpec) -> str:
+    return f"[lagen.{spec.name}]"
+
+
+def _read_csv(spec: LayerSpec) -> gpd.GeoDataFrame:
+    with spec.path.open("r", encoding="utf-8-sig", newline="") as fh:
+        sample = fh.read(64 * 1024)
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    frame = pd.read_csv(spec.path, sep=delimiter, encoding="utf-8-sig", dtype=str, keep_default_na=True)
+    x_field, y_field, wkt_field = spec.get("x_veld"), spec.get("y_veld"), spec.get("wkt_veld")
+    if not (x_field or wkt_field):
+        raise InputError(
+            f"{_label(spec)} '{spec.path.name}' is een tabel zonder geometrie. Geef in de configuratie "
+            f"x_veld en y_veld (coördinaten) of wkt_veld (WKT-geometrie) op. Velden in het bestand: {', '.join(frame.columns)}."
+        )
+    problems = [
+        f"{_label(spec)} veld '{name}' bestaat niet in '{spec.path.name}'.{did_you_mean(name, frame.columns)} "
+        f"Beschikbare velden: {', '.join(frame.columns)}."
+        for name in (x_field, y_field, wkt_field)
+        if name and name not in frame.columns
+    ]
+    if problems:
+        raise InputError(problems)
+    if wkt_field:
+        text = frame[wkt_field]
+        try:
+            geoms = shapely.from_wkt(text.where(text.notna() & (text.str.strip() != ""), None).to_numpy(), on_invalid="raise")
+        except shapely.errors.GEOSException as exc:
+            raise InputError(f"{_label(spec)} veld '{wkt_field}' bevat ongeldige WKT ({exc}). Controleer de geometrietekst.") from None
+        data = frame.drop(columns=[wkt_field])
+    else:
+        coords = []
+        for name in (x_field, y_field):
+            raw = frame[name].str.strip().str.replace(",", ".", regex=False)  # Dutch decimal comma
+            num = pd.to_numeric(raw, errors="coerce")
+            bad = raw.notna() & (raw != "") & num.isna()
+            if bad.any():
+                raise InputError(
+                    f"{_label(spec)} veld '{name}' moet een getal (coördinaat) zijn; gevonden o.a. "
+                    f"{', '.join(repr(v) for v in raw[bad].unique()[:5])}. Corrigeer deze waarden."
+                )
+            coords.append(num.to_numpy(dtype=float))
+        x, y = coords
+        ok = np.isfinite(x) & np.isfinite(y)
+        geoms = np.full(len(frame), None, dtype=object)
+        geoms[ok] = shapely.points(x[ok], y[ok])
+        data = frame
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, index=frame.index), crs=None)
+
+
+def _open(spec: LayerSpec) -> gpd.GeoDataFrame:
+    label = _label(spec)
+    if not spec.path.exists():
+        hint = ""
+        parent = spec.path.parent
+        if parent.is_dir():
+            hint = did_you_mean(spec.path.name, [p.name for p in parent.iterdir()])
+        raise InputError(
+            f"{label} bestand '{spec.path}' bestaat niet.{hint} Controleer 'pad' in de configuratie "
+            "(relatieve paden gelden vanaf de map van het configuratiebestand)."
+        )
+    if spec.path.suffix.lower() in (".csv", ".txt") and (spec.get("x_veld") or spec.get("wkt_veld") or spec.path.suffix.lower() == ".txt"):
+        return _read_csv(spec)
+    try:
+        layers = pyogrio.list_layers(spec.path)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise InputError(
+            f"{label} bestand '{spec.path}' kan niet gelezen worden als GIS-laag ({_clean(exc)}). "
+            "Gebruik een GeoPackage, Shapefile, GeoJSON, FlatGeobuf of CSV met x/y of WKT."
+        ) from None
+    names = [str(row[0]) for row in layers]
+    layer = spec.layer
+    if layer is not None and layer not in names:
+        raise InputError(
+            f"{label} laag '{layer}' bestaat niet in '{spec.path.name}'.{did_you_mean(layer, names)} "
+            f"Beschikbare lagen: {', '.join(names)}."
+        )
+    if layer is None and len(names) > 1:
+        raise InputError(
+            f"{label} '{spec.path.name}' bevat meerdere lagen ({', '.join(names)}). "
+            "Kies er één met 'laag = \"...\"' in de configuratie."
+        )
+    if spec.path.suffix.lower() == ".csv":
+        frame = pyogrio.read_dataframe(spec.path, layer=layer)
+        if "geometry" not in frame or frame.geometry.isna().all():
+            return _read_csv(spec)
+        return frame
+    try:
+        return pyogrio.read_dataframe(spec.path, layer=layer)
+    except Exception as exc:
+        raise InputError(f"{label} '{spec.path.name}' kan niet gelezen worden ({_clean(exc)}). Is het bestand beschadigd?") from None
+
+
+def _clean(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+
+
+def _set_crs(frame: gpd.GeoDataFrame, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, str]:
+    label = _label(spec)
+    configured = None
+    if spec.crs:
+        try:
+            configured = CRS.from_user_input(spec.crs)
+        except CRSError:
+            raise InputError(
+                f"{label} crs '{spec.crs}' is onbekend. Gebruik een EPSG-code, bv. crs = \"EPSG:28992\" (RD New)."
+            ) from None
+    if frame.crs is None:
+        if configured is None:
+            raise InputError(
+                f"{label} '{spec.path.name}' heeft geen coördinatenstelsel (CRS). Zet het CRS in het bestand, "
+                "of geef het in de configuratie op, bv. crs = \"EPSG:28992\" voor RD New."
+            )
+        frame = frame.set_crs(configured)
+    elif configured is not None and not CRS(frame.crs).equals(configured):
+        raise InputError(
+            f"{label} '{spec.path.name}' heeft CRS {_crs_name(frame.crs)}, maar de configuratie zegt crs = \"{spec.crs}\". "
+            "'crs' is alleen voor bestanden zonder CRS: verwijder het uit de configuratie of corrigeer het bestand."
+        )
+    source = _crs_name(frame.crs)
+    if not CRS(frame.crs).equals(RD_NEW):
+        try:
+            frame = frame.to_crs(RD_NEW)
+        except Exception as exc:
+            raise InputError(f"{label} omzetten van {source} naar EPSG:28992 (RD New) lukt niet ({_clean(exc)}).") from None
+    else:
+        frame = frame.set_crs(RD_NEW, allow_override=True)
+    return frame, source
+
+
+def _crs_name(crs: Any) -> str:
+    crs = CRS(crs)
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.name
+
+
+def _check_extent(frame: gpd.GeoDataFrame, spec: LayerSpec, source: str) -> None:
+    valid = frame.geometry[frame.geometry.notna() & ~frame.geometry.is_empty]
+    if valid.empty:
+        return
+    minx, miny, maxx, maxy = valid.total_bounds
+    bx0, by0, bx1, by1 = _RD_BOUNDS
+    if not (np.isfinite([minx, miny, maxx, maxy]).all() and minx >= bx0 and miny >= by0 and maxx <= bx1 and maxy <= by1):
+        raise InputError(
+            f"{_label(spec)} '{spec.path.name}' ligt na omzetting van {source} naar RD New niet in Nederland "
+            f"(x {minx:,.0f}–{maxx:,.0f}, y {miny:,.0f}–{maxy:,.0f}). Waarschijnlijk klopt het CRS niet: "
+            "controleer het CRS van het bestand (bv. RD-coördinaten die als WGS84 zijn opgeslagen)."
+        )
+
+
+def _repair(frame: gpd.GeoDataFrame, spec: LayerSpec, report: LayerReport) -> gpd.GeoDataFrame:
+    allowed = _GEOM_TYPES.get(spec.name)
+    geoms = frame.geometry.to_numpy()
+    missing = pd.isna(geoms) | shapely.is_empty(geoms)
+    present = ~missing
+    invalid = np.zeros(len(geoms), dtype=bool)
+    invalid[present] = ~shapely.is_valid(geoms[present])
+    if invalid.any():
+        fixed = shapely.make_valid(geoms[invalid])
+        if allowed is not None and allowed <= _POLYGONS | _POINTS:
+            polygonal = allowed == _POLYGONS or np.isin(shapely.get_type_id(geoms[invalid]), [3, 6])
+            fixed = np.where(polygonal, _polygonal_part(fixed), fixed)
+        geoms = geoms.copy()
+        geoms[invalid] = fixed
+        report.repaired = int(invalid.sum())
+        report.warnings.append(f"{report.repaired} ongeldige geometrieën gerepareerd (make_valid)")
+        missing = pd.isna(geoms) | shapely.is_empty(geoms)
+    report.without_geometry = int(missing.sum())
+    if allowed is not None:
+        types = pd.Series(shapely.get_type_id(geoms[~missing]))
+        names = pd.Series(np.asarray(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)[types.to_numpy()]) if len(types) else pd.Series(dtype=object)
+        bad = names[~names.isin(sorted(allowed))]
+        if len(bad):
+            found = ", ".join(f"{cnt} {_TYPE_NL.get(t, t)}" for t, cnt in bad.value_counts().items())
+            wanted = " of ".join(sorted({_TYPE_NL[t].removeprefix("multi") for t in allowed}))
+            raise InputError(
+                f"{_label(spec)} '{spec.path.name}' moet {wanted} bevatten, maar bevat {found}. "
+                "Kies de juiste laag of zet de geometrie om (bv. met 'Buffer' of 'Centroïden' in QGIS)."
+            )
+    return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
+
+
+def _polygonal_part(geoms: np.ndarray) -> np.ndarray:
+    out = np.empty(len(geoms), dtype=object)
+    for i, geom in enumerate(geoms):  # only the (few) repaired geometries
+        if geom is None or geom.geom_type in ("Polygon", "MultiPolygon"):
+            out[i] = geom
+            continue
+        parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+        out[i] = shapely.union_all(parts) if parts else shapely.Polygon()
+    return out
+
+
+def read_layer(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, LayerReport]:
+    """Read one layer, set/convert its CRS to EPSG:28992 and repair geometries.
+
+    Parameters
+    ----------
+    spec
+        The layer's config entry.
+
+    Returns
+    -------
+    frame
+        All attributes, geometry in EPSG:28992; invalid geometries repaired,
+        empty ones kept (callers decide).
+    report
+        What was found, for the run record.
+
+    Raises
+    ------
+    InputError
+        Missing/unreadable file or layer, no or wrong CRS, wrong geometry type.
+    """
+    report = LayerReport(
+        name=spec.name,
+        path=str(spec.path),
+        layer=spec.layer,
+        sha256=file_sha256(spec.path) if spec.path.is_file() else "",
+        modified="",
+    )
+    frame = _open(spec)
+    if spec.path.exists():
+        mtime = dt.datetime.fromtimestamp(spec.path.stat().st_mtime, tz=dt.timezone.utc)
+        report.modified = mtime.isoformat(timespec="seconds")
+    if len(frame) == 0:
+        raise InputError(
+            f"{_label(spec)} '{spec.path.name}' is leeg (0 objecten). Vul de laag of laat de sectie "
+            f"{_label(spec)} weg uit de configuratie."
+        )
+    frame, report.source_crs = _set_crs(frame, spec)
+    frame = _repair(frame, spec, report)
+    _check_extent(frame, spec, report.source_crs)
+    report.features = len(frame)
+    log.info("%s: %d objecten gelezen uit %s (%s)", spec.name, len(frame), spec.path.name, report.source_crs)
+    return frame.reset_index(drop=True), report
+
+
+def _field(frame: pd.DataFrame, spec: LayerSpec, key: str, problems: list[str], *, guesses: tuple[str, ...] = (), required: bool = False) -> str | None:
+    name = spec.get(key)
+    columns = [c for c in frame.columns if c != frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else list(frame.columns)
+    if name is None:
+        for guess in guesses:
+            if guess in columns:
+                return guess
+        if required:
+            problems.append(
+                f"{_label(spec)} geef '{key}' op: het veld met {_FIELD_MEANING.get(key, key)}. "
+                f"Beschikbare velden: {', '.join(columns)}."
+            )
+        return None
+    if name not in columns:
+        problems.append(
+            f"{_label(spec)} {key} = \"{name}\": dat veld bestaat niet in '{spec.path.name}'.{did_you_mean(name, columns)} "
+            f"Beschikbare velden: {', '.join(columns)}."
+        )
+        return None
+    return name
+
+
+_FIELD_MEANING = {
+    "naam_veld": "de naam",
+    "code_veld": "de CBS-code (GMxxxx)",
+    "waarde_veld": "de contourwaarde in OUe/m³",
+}
+
+
+def _numeric(frame: pd.DataFrame, column: str, spec: LayerSpec, key: str, problems: list[str], *, allow_null: bool = True) -> np.ndarray:
+    raw = frame[column]
+    if raw.dtype.kind in "fiu":
+        values = raw.to_numpy(dtype=float)
+        bad_text = pd.Series(dtype=object)
+    else:
+        text = raw.astype("string").str.strip().str.replace(",", ".", regex=False)
+        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+        bad_text = raw[text.notna() & (text != "") & np.isnan(values)]
+    if len(bad_text):
+        problems.append(
+            f"{_label(spec)} veld '{column}' ({key}) moet getallen bevatten; gevonden o.a. "
+            f"{', '.join(repr(v) for v in pd.unique(bad_text.astype(str))[:5])} in {len(bad_text)} objecten. Corrigeer deze waarden."
+        )
+    negative = np.nan_to_num(values, nan=0.0) < 0
+    if negative.any():
+        problems.append(
+            f"{_label(spec)} veld '{column}' ({key}) heeft {int(negative.sum())} negatieve waarden "
+            f"(bv. {values[negative][0]:g}); alleen waarden ≥ 0 zijn geldig."
+        )
+    if not allow_null and np.isnan(values).any():
+        problems.append(
+            f"{_label(spec)} veld '{column}' ({key}) is leeg bij {int(np.isnan(values).sum())} objecten; vul een waarde in."
+        )
+    return values
+
+
+def _normalise_choice(values: pd.Series, allowed: tuple[str, ...]) -> pd.Series:
+    key = values.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    squashed = key.str.replace("_", "", regex=False)
+    lookup = {a.replace("_", ""): a for a in allowed}
+    return squashed.map(lookup).where(key.notna(), None)
+
+
+def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, LayerReport]:
+    """Read the candidate sites and normalise their attributes.
+
+    Returns
+    -------
+    original
+        The layer as read (all input attributes), EPSG:28992.
+    sites
+        Normalised: ``locatie_id`` (str), ``verblijfstype``,
+        ``huisvestingsvorm`` (None = default for the stay type),
+        ``personen``, ``slaapkamers``, ``woonoppervlak_m2`` (float),
+        ``eigen_werkgever`` (str/None), ``geometrie_status``; RangeIndex.
+    report
+        What reading found.
+    """
+    original, report = read_layer(spec)
+    problems: list[str] = []
+    n = len(original)
+    sites = gpd.GeoDataFrame(index=original.index, geometry=original.geometry, crs=RD_NEW)
+
+    id_col = _field(original, spec, "id_veld", problems)
+    if id_col:
+        ids = original[id_col]
+        if ids.isna().any():
+            problems.append(f"{_label(spec)} id-veld '{id_col}' is leeg bij {int(ids.isna().sum())} locaties; elke locatie heeft een id nodig.")
+        as_text = ids.astype("string")
+        dup = as_text[as_text.duplicated(keep=False) & as_text.notna()]
+        if len(dup):
+            problems.append(
+                f"{_label(spec)} id-veld '{id_col}' heeft dubbele waarden: {', '.join(pd.unique(dup.astype(str))[:10])}"
+                f"{' …' if dup.nunique() > 10 else ''} ({dup.nunique()} ids). Maak de ids uniek."
+            )
+        sites["locatie_id"] = as_text.astype(object).to_numpy()
+    else:
+        sites["locatie_id"] = (np.arange(n) + 1).astype(str)
+
+    stay_col = _field(original, spec, "verblijfstype_veld", problems)
+    if stay_col:
+        raw = original[stay_col]
+        stay = _normalise_choice(raw, STAY_TYPES)
+        unknown = raw[stay.isna() & raw.notna() & (raw.astype("string").str.strip() != "")]
+        if len(unknown):
+            counts = unknown.astype(str).value_counts()
+            problems.append(
+                f"{_label(spec)} veld '{stay_col}' (verblijfstype) heeft onbekende waarden: "
+                + ", ".join(f"'{v}' ({c}×)" for v, c in counts.head(10).items())
+                + f". Toegestaan: {', '.join(STAY_TYPES)}."
+            )
+        empty = int(stay.isna().sum()) - len(unknown)
+        if empty > 0:
+            report.warnings.append(f"{empty} locaties zonder verblijfstype: short_stay aangenomen")
+        sites["verblijfstype"] = stay.fillna("short_stay").astype(object).to_numpy()
+    else:
+        sites["verblijfstype"] = "short_stay"
+
+    form_col = _field(original, spec, "huisvestingsvorm_veld", problems)
+    if form_col:
+        raw = original[form_col]
+        form = _normalise_choice(raw, HOUSING_FORMS)
+        unknown = raw[form.isna() & raw.notna() & (raw.astype("string").str.strip() != "")]
+        if len(unknown):
+            counts = unknown.astype(str).value_counts()
+            problems.append(
+                f"{_label(spec)} veld '{form_col}' (huisvestingsvorm) heeft onbekende waarden: "
+                + ", ".join(f"'{v}' ({c}×)" for v, c in counts.head(10).items())
+                + f". Toegestaan: {', '.join(HOUSING_FORMS)} (leeg = standaard per verblijfstype)."
+            )
+        sites["huisvestingsvorm"] = form.astype(object).where(form.notna(), None).to_numpy()
+    else:
+        sites["huisvestingsvorm"] = None
+
+    for key, out in (("personen_veld", "personen"), ("slaapkamers_veld", "slaapkamers"), ("woonoppervlak_veld", "woonoppervlak_m2")):
+        col = _field(original, spec, key, problems)
+        sites[out] = _numeric(original, col, spec, key, problems) if col else np.nan
+
+    emp_col = _field(original, spec, "werkgever_veld", problems)
+    if emp_col:
+        emp = original[emp_col].astype("string").str.strip()
+        sites["eigen_werkgever"] = emp.where(emp.notna() & (emp != ""), None).astype(object).to_numpy()
+    else:
+        sites["eigen_werkgever"] = None
+
+    if problems:
+        raise InputError(problems)
+    geoms = sites.geometry.to_numpy()
+    status = np.where(pd.isna(geoms) | shapely.is_empty(geoms), "geen geometrie", "ok").astype(object)
+    if report.repaired:
+        valid_before = shapely.is_valid(original.geometry.to_numpy())
+        status[(~valid_before) & (status == "ok")] = "gerepareerd"
+    sites["geometrie_status"] = status
+    if report.without_geometry:
+        report.warnings.append(f"{report.without_geometry} locaties zonder geometrie: niet getoetst, reden 'geen geometrie'")
+    return original, sites, report
+
+
+def _drop_empty(frame: gpd.GeoDataFrame, report: LayerReport) -> gpd.GeoDataFrame:
+    geoms = frame.geometry.to_numpy()
+    missing = pd.isna(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        report.warnings.append(f"{int(missing.sum())} objecten zonder geometrie overgeslagen")
+        frame = frame[~missing].reset_index(drop=True)
+    return frame
+
+
+def _names(frame: gpd.GeoDataFrame, col: str | None, prefix: str) -> np.ndarray:
+    if col is None:
+        return np.array([f"{prefix} {i + 1}" for i in range(len(frame))], dtype=object)
+    names = frame[col].astype("string").str.strip()
+    fallback = pd.Series([f"{prefix} {i + 1}" for i in range(len(frame))], index=frame.index)
+    return names.where(names.notna() & (names != ""), fallback).astype(object).to_numpy()
+
+
+def load_reference_layers(config: Config) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, LayerReport]]:
+    """Read every reference layer the config gives (not locaties, not wegennet).
+
+    Returns normalised frames: ``bebouwd_gebied``/``bebouwde_kom`` (geometry),
+    ``geurcontouren`` (``waarde``), ``veehouderijen`` (``naam``,
+    ``vaste_afstand_m``), ``recreatieparken`` (``naam``), ``werkgevers``
+    (unique ``naam``), ``gemeenten`` (``naam``, ``code``, optional ``regio``).
+    All problems across layers are raised together.
+    """
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    reports: dict[str, LayerReport] = {}
+    problems: list[str] = []
+    for name in ("bebouwd_gebied", "bebouwde_kom", "geurcontouren", "veehouderijen", "recreatieparken", "werkgevers", "gemeenten"):
+        spec = config.layer(name)
+        if spec is None:
+            continue
+        try:
+            frame, report = read_layer(spec)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        frame = _drop_empty(frame, report)
+        reports[name] = report
+        local: list[str] = []
+        out = gpd.GeoDataFrame(geometry=frame.geometry, crs=RD_NEW)
+        if name == "geurcontouren":
+            col = _field(frame, spec, "waarde_veld", local, required=True)
+            if col:
+                out["waarde"] = _numeric(frame, col, spec, "waarde_veld", local, allow_null=False)
+        elif name == "veehouderijen":
+            col = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES)
+            out["naam"] = _names(frame, col, "veehouderij")
+            dcol = _field(frame, spec, "vaste_afstand_veld", local)
+            out["vaste_afstand_m"] = _numeric(frame, dcol, spec, "vaste_afstand_veld", local) if dcol else np.nan
+        elif name in ("recreatieparken", "werkgevers"):
+            col = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES)
+            names = pd.Series(_names(frame, col, "recreatiepark" if name == "recreatieparken" else "werkgever"))
+            if name == "werkgevers":
+                dup = names.duplicated(keep="first")
+                if dup.any():
+                    counter = names.groupby(names).cumcount() + 1
+                    names = names.where(~dup, names + " (" + counter.astype(str) + ")")
+                    report.warnings.append(f"{int(dup.sum())} dubbele werkgeversnamen genummerd, bv. '{names[dup].iloc[0]}'")
+            out["naam"] = names.to_numpy()
+        elif name == "gemeenten":
+            ncol = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES, required=True)
+            ccol = _field(frame, spec, "code_veld", local, guesses=_CODE_GUESSES)
+            rcol = _field(frame, spec, "regio_veld", local, guesses=("regio",))
+            if ncol:
+                out["naam"] = frame[ncol].astype("string").astype(object).to_numpy()
+            out["code"] = frame[ccol].astype("string").astype(object).to_numpy() if ccol else None
+            if rcol:
+                out["regio"] = frame[rcol].astype("string").astype(object).to_numpy()
+        problems.extend(local)
+        frames[name] = out
+    if problems:
+        raise InputError(problems)
+    return frames, reports

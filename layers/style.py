@@ -1,0 +1,149 @@
+"""The default QGIS style (QML) of the result layer: categorised on ``oordeel``.
+
+The style is stored in the GeoPackage's ``layer_styles`` table, so QGIS opens
+the result coloured by verdict, with Dutch labels, field aliases and a map
+tip that shows the reasons.
+"""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape, quoteattr
+
+__all__ = ["VERDICT_COLOURS", "FIELD_ALIASES", "result_qml"]
+
+#: Verdict → (label, RGB) used by the style, the plugin and the maps.
+VERDICT_COLOURS: dict[str, tuple[str, tuple[int, int, int]]] = {
+    "geschikt": ("Geschikt", (26, 150, 65)),
+    "voorwaardelijk": ("Voorwaardelijk", (253, 174, 97)),
+    "ongeschikt": ("Ongeschikt", (215, 25, 28)),
+    "": ("Geen oordeel (geen geometrie)", (160, 160, 160)),
+}
+
+#: Dutch aliases shown in QGIS's attribute table and identify panel.
+FIELD_ALIASES: dict[str, str] = {
+    "locatie_id": "Locatie-id",
+    "verblijfstype": "Verblijfstype",
+    "huisvestingsvorm": "Huisvestingsvorm",
+    "geometrie_status": "Geometrie",
+    "gemeente": "Gemeente",
+    "gemeente_code": "Gemeentecode",
+    "regio": "Regio",
+    "bbg_ligging": "Ligging t.o.v. BBG",
+    "bbg_afstand_m": "Afstand tot BBG (m)",
+    "bbg_aandeel": "Aandeel in BBG",
+    "bebouwde_kom": "In bebouwde kom (geur)",
+    "kom_bron": "Bron bebouwde kom",
+    "recreatiepark": "Recreatiepark",
+    "personen_per_slaapkamer": "Personen per slaapkamer",
+    "woonoppervlak_pp_m2": "Woonoppervlak per persoon (m²)",
+    "capaciteit_personen": "Capaciteit (personen)",
+    "capaciteit_norm": "Bepalende norm capaciteit",
+    "geur_oue": "Geurbelasting (OUe/m³)",
+    "geur_norm_oue": "Geurnorm (OUe/m³)",
+    "geur_knelpunt": "Geurknelpunt",
+    "geur_reden": "Geur: toelichting",
+    "veehouderij": "Dichtstbijzijnde veehouderij",
+    "veehouderij_afstand_m": "Afstand tot veehouderij (m)",
+    "geur_vaste_afstand_m": "Vaste afstand (m)",
+    "werkgever": "Dichtstbijzijnde werkgever",
+    "werkgever_afstand_m": "Afstand tot werkgever (m)",
+    "werkgever_reistijd_min": "Reistijd tot werkgever (min)",
+    "werkgevers_bereikbaar": "Werkgevers binnen reistijd",
+    "aansluitafstand_m": "Afstand tot wegennet (m)",
+    "eigen_werkgever": "Eigen werkgever",
+    "eigen_werkgever_afstand_m": "Afstand tot eigen werkgever (m)",
+    "eigen_werkgever_reistijd_min": "Reistijd tot eigen werkgever (min)",
+    "reis_onbereikbaar": "Niet bereikbaar over wegennet",
+    "reismodus": "Vervoerwijze",
+    "oordeel": "Oordeel",
+    "score": "Score (0-100)",
+    "oordeel_short_stay": "Oordeel short-stay",
+    "oordeel_mid_stay": "Oordeel mid-stay",
+    "oordeel_long_stay": "Oordeel long-stay",
+    "score_short_stay": "Score short-stay",
+    "score_mid_stay": "Score mid-stay",
+    "score_long_stay": "Score long-stay",
+    "redenen": "Redenen",
+    "regels": "Toegepaste regels",
+    "regels_short_stay": "Regels short-stay",
+    "regels_mid_stay": "Regels mid-stay",
+    "regels_long_stay": "Regels long-stay",
+}
+
+
+def _opt(name: str, value: str) -> str:
+    return f'<Option type="QString" name={quoteattr(name)} value={quoteattr(value)}/>'
+
+
+def _symbol(index: int, kind: str, rgb: tuple[int, int, int]) -> str:
+    colour = f"{rgb[0]},{rgb[1]},{rgb[2]},255"
+    if kind == "marker":
+        layer_class = "SimpleMarker"
+        options = [
+            _opt("color", colour),
+            _opt("name", "circle"),
+            _opt("outline_color", "50,50,50,255"),
+            _opt("outline_style", "solid"),
+            _opt("outline_width", "0.2"),
+            _opt("outline_width_unit", "MM"),
+            _opt("size", "2.6"),
+            _opt("size_unit", "MM"),
+        ]
+    else:
+        layer_class = "SimpleFill"
+        options = [
+            _opt("color", colour),
+            _opt("outline_color", "50,50,50,255"),
+            _opt("outline_style", "solid"),
+            _opt("outline_width", "0.26"),
+            _opt("outline_width_unit", "MM"),
+            _opt("style", "solid"),
+        ]
+    return (
+        f'<symbol type="{kind}" name="{index}" alpha="1" clip_to_extent="1" force_rhr="0">'
+        f'<data_defined_properties><Option type="Map"><Option type="QString" name="name" value=""/>'
+        f'<Option name="properties"/><Option type="QString" name="type" value="collection"/></Option></data_defined_properties>'
+        f'<layer class="{layer_class}" enabled="1" pass="0" locked="0"><Option type="Map">{"".join(options)}</Option></layer>'
+        "</symbol>"
+    )
+
+
+def result_qml(*, polygon: bool, fields: list[str]) -> str:
+    """Return the QML style of a result layer.
+
+    Parameters
+    ----------
+    polygon
+        True for polygon sites (fill symbols), False for points (markers).
+    fields
+        The layer's attribute fields, for aliases.
+    """
+    kind = "fill" if polygon else "marker"
+    categories = []
+    symbols = []
+    for i, (value, (label, rgb)) in enumerate(VERDICT_COLOURS.items()):
+        categories.append(f'<category render="true" symbol="{i}" value={quoteattr(value)} label={quoteattr(label)}/>')
+        symbols.append(_symbol(i, kind, rgb))
+    aliases = "".join(
+        f'<alias field={quoteattr(f)} name={quoteattr(FIELD_ALIASES[f])} index="{i}"/>'
+        for i, f in enumerate(fields)
+        if f in FIELD_ALIASES
+    )
+    maptip = escape(
+        '<b>[% "locatie_id" %]</b> — [% "oordeel" %] ([% "verblijfstype" %], score [% "score" %])<br>'
+        '[% replace("redenen", \'; \', \'<br>\') %]'
+    )
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        '<qgis version="3.22.16-Białowieża" styleCategories="Symbology|Fields|MapTips|Forms">'
+        '<renderer-v2 type="categorizedSymbol" attr="oordeel" symbollevels="0" enableorderby="0" forceraster="0" referencescale="-1">'
+        f"<categories>{''.join(categories)}</categories>"
+        f"<symbols>{''.join(symbols)}</symbols>"
+        '<rotation/><sizescale/>'
+        "</renderer-v2>"
+        f"<aliases>{aliases}</aliases>"
+        f"<mapTip>{maptip}</mapTip>"
+        '<previewExpression>"locatie_id"</previewExpression>'
+        "<layerGeometryType>" + ("2" if polygon else "0") + "</layerGeometryType>"
+        "</qgis>\n"
+    )

@@ -1,0 +1,181 @@
+"""Write the outputs of a run: locaties.gpkg (styled), locaties.csv and run.json.
+
+Everything is written into a temporary folder next to the destination and
+moved into place only when all files are complete, so a failed or cancelled
+run leaves no half-written output. The GeoPackage is GPKG 1.2 (opens cleanly
+in QGIS 3.22 / GDAL 3.6) with fixed timestamps, so the same inputs give
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+import json
+import os
+from pathlib import Path
+import shutil
+import sqlite3
+import tempfile
+from typing import Any, Iterator
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from analysis.errors import InputError
+from layers.style import result_qml
+
+__all__ = ["OUTPUT_FILES", "merge_results", "staged_output", "write_gpkg", "write_csv", "write_json"]
+
+#: The files a score run writes, in the --out folder.
+OUTPUT_FILES = ("locaties.gpkg", "locaties.csv", "run.json")
+_FIXED_DATE = "2000-01-01T00:00:00Z"
+_LAYER = "locaties"
+
+
+def merge_results(original: gpd.GeoDataFrame, results: pd.DataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Put the input attributes and the result fields side by side.
+
+    Input columns with the name of a result field (e.g. when an earlier
+    output is scored again) are replaced by the new result; their names are
+    returned so the run record can say so.
+    """
+    geometry_name = original.geometry.name
+    attrs = original.drop(columns=[geometry_name])
+    clashes = [c for c in attrs.columns if c in results.columns]
+    attrs = attrs.drop(columns=clashes)
+    merged = pd.concat([attrs.reset_index(drop=True), results.reset_index(drop=True)], axis=1)
+    out = gpd.GeoDataFrame(merged, geometry=original.geometry.reset_index(drop=True).values, crs=original.crs)
+    return out, clashes
+
+
+@contextmanager
+def staged_output(out_dir: Path) -> Iterator[Path]:
+    """Yield a temporary folder; on success move its files into ``out_dir``.
+
+    On any exception (including KeyboardInterrupt) the temporary folder is
+    removed and ``out_dir`` is left as it was.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".locatietoets-bezig-", dir=out_dir))
+    try:
+        yield stage
+        for item in sorted(stage.iterdir()):
+            os.replace(item, out_dir / item.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _prepare_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    for col in frame.columns:
+        if col == frame.geometry.name:
+            continue
+        series = frame[col]
+        if series.dtype == object or str(series.dtype).startswith("string"):
+            # mixed python objects (e.g. dates, numbers in text columns) become text
+            frame[col] = series.astype(object).where(series.notna(), None).map(lambda v: v if v is None or isinstance(v, str) else str(v))
+    return frame
+
+
+def write_gpkg(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Write the result layer with its default QGIS style.
+
+    Parameters
+    ----------
+    frame
+        Results with geometry in EPSG:28992 (None geometries allowed).
+    path
+        Destination ``.gpkg`` (normally inside a staged folder).
+    """
+    frame = _prepare_columns(frame)
+    geoms = frame.geometry.to_numpy()
+    present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+    types = set(shapely.get_type_id(geoms[present]).tolist())
+    polygon = bool(types & {3, 6})
+    geometry_type = "MultiPolygon" if polygon else ("MultiPoint" if 4 in types else "Point")
+    if polygon and types & {0, 4}:
+        geometry_type = "Unknown"  # mixed points and polygons
+    # Fixed timestamps make the GeoPackage byte-identical for identical inputs.
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
+    try:
+        pyogrio.write_dataframe(
+            frame,
+            path,
+            layer=_LAYER,
+            driver="GPKG",
+            geometry_type=geometry_type,
+            promote_to_multi=geometry_type.startswith("Multi"),
+            dataset_options={"VERSION": "1.2"},
+            layer_options={"SPATIAL_INDEX": "YES", "FID": "fid"},
+        )
+    except Exception as exc:
+        raise InputError(f"Wegschrijven van '{path.name}' mislukt: {exc}.") from None
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+    fields = [c for c in frame.columns if c != frame.geometry.name]
+    _store_style(path, result_qml(polygon=polygon, fields=fields))
+
+
+def _store_style(path: Path, qml: str) -> None:
+    con = sqlite3.connect(path)
+    try:
+        con.execute(
+            """CREATE TABLE IF NOT EXISTS layer_styles (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256),
+                f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
+                useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
+                update_time DATETIME)"""
+        )
+        geom_col = con.execute(
+            "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (_LAYER,)
+        ).fetchone()[0]
+        con.execute(
+            """INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column,
+               styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time)
+               VALUES ('', '', ?, ?, 'Oordeel', ?, '', 1, 'Locatietoets: gekleurd op oordeel', '', NULL, ?)""",
+            (_LAYER, geom_col, qml, _FIXED_DATE),
+        )
+        con.execute(
+            """INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, last_change)
+               VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS-stijlen', ?)""",
+            (_FIXED_DATE,),
+        )
+        con.commit()
+    finally:
+        con.close()
+
+
+def write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Write all attributes plus ``x_rd``/``y_rd`` of a representative point (EPSG:28992)."""
+    geoms = frame.geometry.to_numpy()
+    present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+    x = np.full(len(frame), np.nan)
+    y = np.full(len(frame), np.nan)
+    if present.any():
+        pts = shapely.point_on_surface(geoms[present])
+        x[present] = np.round(shapely.get_x(pts), 2)
+        y[present] = np.round(shapely.get_y(pts), 2)
+    table = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
+    table["x_rd"] = x
+    table["y_rd"] = y
+    table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
+
+
+def write_json(data: dict[str, Any], path: Path) -> None:
+    """Write a JSON document (UTF-8, sorted keys where the dicts are built sorted)."""
+    def default(value: Any) -> Any:
+        if isinstance(value, (np.integer,)):
+            return int(value)
+        if isinstance(value, (np.floating,)):
+            return None if np.isnan(value) else float(value)
+        if isinstance(value, (np.bool_,)):
+            return bool(value)
+        if isinstance(value, Path):
+            return str(value)
+        raise TypeError(type(value).__name__)
+
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=default) + "\n", encoding="utf-8")

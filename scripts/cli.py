@@ -1,0 +1,265 @@
+"""Command line of Locatietoets (``locatietoets``).
+
+Every command has Dutch ``--help``; errors the user can fix print a Dutch
+message and exit with code 2, never a traceback (``--debug`` shows one).
+With ``--voortgang json`` progress is printed as JSON lines on stdout, which
+is how the QGIS plugin follows a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import json
+import logging
+from pathlib import Path
+import signal
+import sys
+import warnings
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from analysis.errors import CancelledError, LocatietoetsError
+
+__all__ = ["main"]
+
+warnings.filterwarnings("ignore", message="Unable to import Axes3D")
+_err = Console(stderr=True)
+_out = Console()
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _JsonLogHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        level = "waarschuwing" if record.levelno >= logging.WARNING else "info"
+        _emit_json({"type": "log", "niveau": level, "bericht": record.getMessage()})
+
+
+def _emit_json(payload: dict) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _setup_logging(mode: str, debug: bool) -> None:
+    root = logging.getLogger()
+    root.handlers.clear()
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    for noisy in ("pyogrio", "fiona", "matplotlib", "urllib3", "numexpr"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if mode == "json":
+        root.addHandler(_JsonLogHandler())
+    elif mode == "balk":
+        from rich.logging import RichHandler
+
+        handler = RichHandler(console=_err, show_path=False, show_time=False, markup=False)
+        handler.setLevel(logging.WARNING if not debug else logging.DEBUG)
+        root.addHandler(handler)
+
+
+def _raise_on_sigterm() -> None:
+    def handler(signum, frame):  # noqa: ARG001 - signal signature
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _fail(exc: Exception, mode: str, debug: bool) -> None:
+    if isinstance(exc, KeyboardInterrupt):
+        message = "Afgebroken; er is niets weggeschreven (bestaande uitvoer is ongewijzigd)."
+        code = 130
+    elif isinstance(exc, LocatietoetsError):
+        message = f"{exc.title}: {exc}"
+        code = 2
+    else:
+        message = (
+            f"Onverwachte fout ({type(exc).__name__}: {exc}). Er is niets weggeschreven. "
+            "Draai opnieuw met --debug en meld de melding bij de beheerders van de Locatietoets."
+        )
+        code = 1
+    if debug and not isinstance(exc, KeyboardInterrupt):
+        _err.print_exception()
+    if mode == "json":
+        _emit_json({"type": "fout", "bericht": message, "code": code})
+    else:
+        _err.print(f"[bold red]{escape(message)}[/]", highlight=False)
+    sys.exit(code)
+
+
+def _summary_table(counts: dict[str, dict[str, int]], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("Verblijfstype")
+    for verdict, style in (("geschikt", "green"), ("voorwaardelijk", "dark_orange"), ("ongeschikt", "red")):
+        table.add_column(verdict, justify="right", style=style)
+    table.add_column("geen oordeel", justify="right", style="dim")
+    for stay, row in counts.items():
+        cells = [f"{row.get(v, 0):,}".replace(",", ".") for v in ("geschikt", "voorwaardelijk", "ongeschikt", "geen oordeel")]
+        table.add_row(stay.replace("_", "-"), *cells)
+    return table
+
+
+def _run_scoring(config_path: Path | None, out: Path | None, mode: str, debug: bool, *, make_config: Callable[[], Path] | None = None, title: str = "Oordeel per verblijfstype (alle locaties)") -> None:
+    from layers.config import load_config
+    from scripts.run import run_config
+
+    _setup_logging(mode, debug)
+    _raise_on_sigterm()
+    try:
+        if make_config is not None:
+            config_path = make_config()
+        config = load_config(config_path)
+        out_dir = out or config.output_dir or (config_path.resolve().parent / "uitvoer")
+        if mode == "balk":
+            with Progress(
+                TextColumn("[bold]{task.description:<48}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(),
+                console=_err,
+                transient=False,
+            ) as bar:
+                task = bar.add_task("Starten", total=1.0)
+
+                def progress(step: str, message: str, fraction: float) -> None:
+                    bar.update(task, completed=fraction, description=message[:48])
+
+                outcome = run_config(config, out_dir, progress=progress)
+        elif mode == "json":
+            def progress(step: str, message: str, fraction: float) -> None:
+                _emit_json({"type": "stap", "stap": step, "titel": message, "voortgang": round(fraction, 4)})
+
+            outcome = run_config(config, out_dir, progress=progress)
+        else:
+            outcome = run_config(config, out_dir)
+    except (LocatietoetsError, KeyboardInterrupt, CancelledError) as exc:
+        _fail(exc, mode, debug)
+    except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+        _fail(exc, mode, debug)
+    counts = outcome.record["telling"]
+    if mode == "json":
+        _emit_json({"type": "klaar", "uitvoer": str(outcome.out_dir), "telling": counts, "waarschuwingen": outcome.record["waarschuwingen"]})
+        return
+    if mode == "balk":
+        _out.print(_summary_table(counts, title))
+        for step, why in outcome.record["niet_uitgevoerd"].items():
+            _out.print(f"[dim]Niet getoetst ({step}): {escape(why)}[/]")
+        for warning in outcome.record["waarschuwingen"]:
+            _out.print(f"[yellow]Let op: {escape(warning)}[/]")
+        n_sites = f"{outcome.record['locaties']:,}".replace(",", ".")
+        seconds = f"{outcome.record['tijden_s']['totaal']:.1f}".replace(".", ",")
+        _out.print(
+            f"Uitvoer in [bold]{escape(str(outcome.out_dir))}[/]: locaties.gpkg, locaties.csv, run.json "
+            f"({n_sites} locaties, {seconds} s)"
+        )
+
+
+_VOORTGANG = click.option(
+    "--voortgang",
+    type=click.Choice(["balk", "json", "geen"]),
+    default="balk",
+    show_default=True,
+    help="Voortgang als balk (terminal), als JSON-regels op stdout (voor de QGIS-plugin) of niet tonen.",
+)
+_DEBUG = click.option("--debug", is_flag=True, help="Toon bij een fout de volledige technische melding.")
+
+
+def _version() -> str:
+    from scripts.run import tool_version
+
+    return tool_version()
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(version=None, package_name="locatietoets", prog_name="locatietoets", message="%(prog)s %(version)s")
+def main() -> None:
+    """Locatietoets: toets kandidaatlocaties voor huisvesting van arbeidsmigranten
+    aan het ruimtelijk beleid van de Provincie Limburg (BBG, geur, recreatieparken,
+    reisafstand tot werkgevers, woonnormen).
+
+    Begin met 'locatietoets demo' voor een werkend voorbeeld.
+    """
+
+
+@main.command("score", context_settings=CONTEXT)
+@click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), help="Uitvoermap (standaard [uitvoer] map uit de configuratie, anders 'uitvoer' naast de configuratie).")
+@_VOORTGANG
+@_DEBUG
+def score_command(config: Path, out: Path | None, voortgang: str, debug: bool) -> None:
+    """Toets alle locaties uit CONFIG (een .toml-bestand).
+
+    Schrijft locaties.gpkg (met QGIS-stijl), locaties.csv en run.json in de
+    uitvoermap. Een mislukte run laat geen half geschreven uitvoer achter.
+    """
+    _run_scoring(config, out, voortgang, debug)
+
+
+@main.command("demo", context_settings=CONTEXT)
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("demo-uitvoer"), show_default=True, help="Map voor de demo-invoer (invoer/, config.toml) en de uitvoer.")
+@click.option("--locaties", "n_sites", type=click.IntRange(10, 2_000_000), default=3000, show_default=True, help="Aantal kandidaatlocaties in het demogebied.")
+@_VOORTGANG
+@_DEBUG
+def demo_command(out: Path, n_sites: int, voortgang: str, debug: bool) -> None:
+    """Maak het fictieve demogebied (Noord-Limburg, RD New) en toets het.
+
+    Het demogebied is verzonnen (FICTIEF DEMOGEBIED): BBG, bebouwde kom,
+    veehouderijen met geurcontouren, recreatieparken, werkgevers, een
+    wegennet en kandidaatlocaties van alle verblijfstypen. Altijd dezelfde
+    uitkomst bij dezelfde instellingen.
+    """
+    from layers.demo import write_demo
+
+    def make() -> Path:
+        return write_demo(out, n_sites=n_sites)
+
+    _run_scoring(None, out / "uitvoer", voortgang, debug, make_config=make, title="Demogebied (FICTIEF) — oordeel per verblijfstype")
+
+
+@main.command("regels", context_settings=CONTEXT)
+@click.option("--bestand", type=click.Path(path_type=Path, dir_okay=False), help="Een eigen regelset-bestand (standaard de ingebouwde).")
+def rules_command(bestand: Path | None) -> None:
+    """Toon de regelset: regels, oordelen per verblijfstype, parameters en bronnen."""
+    from layers.rules import read_ruleset_file
+
+    try:
+        ruleset = read_ruleset_file(bestand)
+    except LocatietoetsError as exc:
+        _fail(exc, "balk", False)
+    _out.print(f"[bold]{ruleset.name}[/] (id {ruleset.id}, versie {ruleset.version}, {ruleset.origin})")
+    table = Table(show_lines=True)
+    for col in ("Regel", "Titel", "short-stay", "mid-stay", "long-stay", "Bron (betrouwbaarheid)"):
+        table.add_column(col, overflow="fold")
+    for rule in ruleset.rules:
+        table.add_row(rule.id, rule.title, *(rule.verdict[s] for s in ("short_stay", "mid_stay", "long_stay")), f"{rule.source} ({rule.confidence})")
+    _out.print(table)
+    params = Table(title="Parameters")
+    for col in ("Parameter", "Waarde", "Eenheid", "Betr."):
+        params.add_column(col)
+    for p in ruleset.parameters.values():
+        params.add_row(p.name, str(p.value), p.unit, p.confidence)
+    _out.print(params)
+
+
+def _register_optional_commands() -> None:
+    """Add commands that live in their own modules."""
+    optional = (
+        ("scripts.benchmark_network", "benchmark_netwerk", "benchmark-netwerk"),
+        ("scripts.plugin_zip", "plugin_zip", "plugin-zip"),
+    )
+    import importlib
+
+    for module, attr, name in optional:
+        try:
+            command = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):
+            continue
+        main.add_command(command, name)
+
+
+_register_optional_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
