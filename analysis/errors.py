@@ -36,7 +36,7 @@ class LocatietoetsError(ValueError):
     def __init__(self, problems: str | Sequence[str]) -> None:
         if isinstance(problems, str):
             problems = [problems]
-        self.problems: list[str] = list(problems)
+        self.problems: list[str] = list(dict.fromkeys(problems))  # same problem once
         super().__init__(self._render())
 
     def _render(self) -> str:

@@ -1,0 +1,79 @@
+"""Verdicts per stay type, scores and reasons from measured fields."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.pipeline import DEFAULT_HOUSING_FORM
+from analysis.ruleset import STAY_TYPES
+from analysis.verdict import RuleContext, judge
+from layers.rules import read_ruleset_file
+
+
+def context(fields: dict, housing=None, **param_overrides):
+    rs = read_ruleset_file()
+    frame = pd.DataFrame(fields)
+    n = len(frame)
+    params = {name: np.full(n, p.value, dtype=bool if isinstance(p.value, bool) else float) for name, p in rs.parameters.items()}
+    params["reistijd_max_min"] = np.full(n, 15.0)
+    for k, v in param_overrides.items():
+        params[k] = np.asarray(v)
+    given = np.asarray(housing if housing is not None else [None] * n, dtype=object)
+    forms = {s: np.where(pd.notna(given), given, DEFAULT_HOUSING_FORM[s]).astype(object) for s in STAY_TYPES}
+    return RuleContext(fields=frame, params=params, housing_form=forms), rs
+
+
+def test_bbg_verdicts_per_stay_type():
+    ctx, rs = context({"bbg_ligging": ["binnen", "rand", "buiten"], "bbg_afstand_m": [0.0, 120.0, 800.0], "bbg_rand_m": [250.0] * 3})
+    out, summary = judge(ctx, rs, np.array(["long_stay", "long_stay", "short_stay"], dtype=object))
+    assert out["oordeel_long_stay"].tolist() == ["geschikt", "voorwaardelijk", "ongeschikt"]
+    assert out["oordeel_short_stay"].tolist() == ["geschikt", "geschikt", "voorwaardelijk"]
+    assert out["oordeel"].tolist() == ["geschikt", "voorwaardelijk", "voorwaardelijk"]
+    assert out["redenen"].iloc[0] == ""
+    assert "120 m buiten de grens (rand tot 250 m)" in out["redenen"].iloc[1]
+    assert "(POVI/Integrale Aanpak §3.3)" in out["redenen"].iloc[1]
+    assert "ten hoogste 10 jaar" in out["redenen"].iloc[2]
+    assert out["regels"].tolist() == ["", "bbg.rand", "bbg.buiten"]
+    # short-stay buiten: 25 points + sliding (800-250)/(3000-250)*20 = 4 points
+    assert out["score_short_stay"].iloc[2] == 71.0
+    assert out["score"].iloc[0] == 100.0
+    assert "geur.knelpunt_logies" in summary["regels_niet_getoetst"]
+
+
+def test_odour_knelpunt_depends_on_housing_form_and_designation():
+    fields = {"geur_knelpunt": [True, True, True], "geur_reden": ["Ligt in geurcontour 14,0 OUe/m³"] * 3,
+              "geur_in_contour": [True] * 3, "geur_binnen_vaste_afstand": [False] * 3,
+              "veehouderij": ["Hoeve"] * 3, "veehouderij_afstand_m": [300.0] * 3}
+    ctx, rs = context(fields, housing=["logies", "woonfunctie", None], logies_geurgevoelig=[False, False, True])
+    out, _ = judge(ctx, rs, np.array(["short_stay", "short_stay", "short_stay"], dtype=object))
+    # logies -> voorwaardelijk; woonfunctie -> ongeschikt; logies designated odour-sensitive -> ongeschikt
+    assert out["oordeel_short_stay"].tolist() == ["voorwaardelijk", "ongeschikt", "ongeschikt"]
+    # without a housing form, mid-stay defaults to woonfunctie
+    assert out["oordeel_mid_stay"].tolist() == ["voorwaardelijk", "ongeschikt", "ongeschikt"]
+    assert "Venray" in out["redenen"].iloc[0]
+    assert "een woonfunctie is geurgevoelig" in out["redenen"].iloc[1]
+    # the omgekeerde-werking warning is always added
+    assert all("omgekeerde werking" in r for r in out["redenen"])
+
+
+def test_housing_norm_violation_is_voorwaardelijk_with_capacity():
+    fields = {"personen": [6.0, 2.0], "slaapkamers": [3.0, 2.0], "woonoppervlak_m2": [100.0, 20.0],
+              "personen_per_slaapkamer": [2.0, 1.0], "woonoppervlak_pp_m2": [100 / 6, 10.0], "capaciteit_personen": [3.0, 1.0]}
+    ctx, rs = context(fields)
+    out, _ = judge(ctx, rs, np.array(["long_stay", "short_stay"], dtype=object))
+    assert out["oordeel"].tolist() == ["voorwaardelijk", "voorwaardelijk"]
+    assert "2,00 personen per slaapkamer (norm ten hoogste 1)" in out["redenen"].iloc[0]
+    assert "capaciteit 3 personen" in out["redenen"].iloc[0]
+    assert "10,0 m² leefoppervlakte per persoon (norm minstens 15 m²)" in out["redenen"].iloc[1]
+
+
+def test_worst_verdict_wins_and_penalties_add_up():
+    fields = {"bbg_ligging": ["rand"], "bbg_afstand_m": [100.0], "bbg_rand_m": [250.0], "recreatiepark": ["De Berken"]}
+    ctx, rs = context(fields)
+    out, _ = judge(ctx, rs, np.array(["short_stay"], dtype=object))
+    assert out["oordeel_short_stay"].iloc[0] == "voorwaardelijk"
+    assert out["oordeel_long_stay"].iloc[0] == "ongeschikt"
+    assert out["score_short_stay"].iloc[0] == 100 - 5 - 25
+    assert out["regels"].iloc[0] == "bbg.rand;recreatiepark"
+    assert "recreatiepark 'De Berken'" in out["redenen"].iloc[0]
