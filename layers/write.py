@@ -27,10 +27,10 @@ import shapely
 from analysis.errors import InputError
 from layers.style import result_qml
 
-__all__ = ["OUTPUT_FILES", "merge_results", "staged_output", "write_gpkg", "write_csv", "write_json"]
+__all__ = ["OUTPUT_FILES", "merge_results", "staged_output", "write_gpkg", "write_csv", "write_json", "write_reference"]
 
-#: The files a score run writes, in the --out folder.
-OUTPUT_FILES = ("locaties.gpkg", "locaties.csv", "run.json")
+#: The files a score run writes, in the --out folder (referentie.gpkg only when reference layers were given).
+OUTPUT_FILES = ("locaties.gpkg", "locaties.csv", "run.json", "referentie.gpkg")
 _FIXED_DATE = "2000-01-01T00:00:00Z"
 _LAYER = "locaties"
 
@@ -147,6 +147,33 @@ def _store_style(path: Path, qml: str) -> None:
         con.commit()
     finally:
         con.close()
+
+
+def write_reference(frames: dict[str, gpd.GeoDataFrame], path: Path) -> None:
+    """Write the normalised reference layers of a run (one layer each, EPSG:28992).
+
+    Maps and reports are made from the run folder alone, so it carries the
+    layers the sites were tested against: ``bebouwd_gebied``, ``bebouwde_kom``,
+    ``geurcontouren`` (``waarde``), ``veehouderijen`` (``naam``,
+    ``vaste_afstand_m``), ``recreatieparken`` (``naam``), ``werkgevers``
+    (``naam``) and ``gemeenten`` (``naam``, ``code``, ``regio``).
+    """
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
+    try:
+        for name in sorted(frames):
+            frame = _prepare_columns(frames[name])
+            pyogrio.write_dataframe(
+                frame,
+                path,
+                layer=name,
+                driver="GPKG",
+                geometry_type="Unknown" if name in ("veehouderijen", "werkgevers") else "MultiPolygon",
+                promote_to_multi=name not in ("veehouderijen", "werkgevers"),
+                dataset_options={"VERSION": "1.2"},
+                append=path.exists(),
+            )
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
 def write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:

@@ -24,7 +24,7 @@ from analysis.pipeline import Inputs, RunResult, score_sites
 from layers.config import Config
 from layers.read import load_reference_layers, load_sites
 from layers.rules import load_ruleset
-from layers.write import merge_results, staged_output, write_csv, write_gpkg, write_json
+from layers.write import merge_results, staged_output, write_csv, write_gpkg, write_json, write_reference
 
 __all__ = ["RunOutcome", "run_config", "tool_version"]
 
@@ -202,6 +202,8 @@ def run_config(
     with staged_output(out_dir) as stage:
         write_gpkg(merged, stage / "locaties.gpkg")
         write_csv(merged, stage / "locaties.csv")
+        if frames:
+            write_reference(frames, stage / "referentie.gpkg")
         timings["schrijven"] = round(time.perf_counter() - t, 3)
         timings["totaal"] = round(time.perf_counter() - t0, 3)
         record["beeindigd"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
