@@ -36,6 +36,8 @@ def format_number(values: np.ndarray | pd.Series, spec: str = "") -> pd.Series:
         to two decimals without trailing zeros.
     """
     arr = np.asarray(values, dtype="float64")
+    if arr.size == 0:
+        return pd.Series([], dtype="object")
     missing = ~np.isfinite(arr)
     if spec.endswith("f") and spec[:-1].lstrip(".").isdigit():
         decimals = int(spec[:-1].lstrip("."))

@@ -30,3 +30,8 @@ def test_join_nonempty_skips_empty_strings():
     b = pd.Series(["", "z", "", "w"])
     c = pd.Series(["q", None, "", ""])
     assert join_nonempty([a, b, c], "; ").tolist() == ["x; q", "z", "", "y; w"]
+
+
+def test_format_number_empty():
+    assert format_number(np.array([]), ".1f").tolist() == []
+    assert render_template("{a:.0f} m", {"a": np.array([])}, 0).tolist() == []

@@ -1,0 +1,625 @@
+"""Odour (geur) from livestock farms: contours and fixed distances per site.
+
+Two rules of the Wet geurhinder en veehouderij (Wgv, now Bkl §5.1.4) are tested
+for every site at once:
+
+* **odour load** (Wgv art. 3): the highest V-Stacks contour value ``v``
+  (OUe/m³, 98-percentile) whose polygon covers a point site, or touches any
+  part of a polygon site, is compared with the norm at the site;
+  ``geur_oue >= norm`` is a knelpunt;
+* **fixed distances** (Wgv art. 4 and 5): a site closer to a farm than that
+  farm's own fixed distance (legacy stankcirkel), or else than the default for
+  the farm's geometry (emission point → façade, art. 4; stable footprint →
+  façade to façade, art. 5) taken from the *site's* kom status, is a knelpunt.
+
+Everything is vectorised: one STRtree over the sites serves the contour and
+fixed-distance bulk queries (the contours and farm parts are the query input),
+a k-d tree screens the nearest farm with exact shapely distances for the few
+candidates, and per-site results are reduced with numpy (``maximum.at``,
+``minimum.at``, lexsort). No Python loop runs per site. All geometries are in
+EPSG:28992 (metres).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from analysis.errors import InputError
+from analysis.texts import format_number, render_template
+
+__all__ = ["assess_odour", "KOM_SOURCE_KOM", "KOM_SOURCE_BBG", "COLUMNS"]
+
+logger = logging.getLogger(__name__)
+
+KOM_SOURCE_KOM = "bebouwde kom"
+KOM_SOURCE_BBG = "bestaand bebouwd gebied als benadering van de bebouwde kom"
+
+COLUMNS = [
+    "geur_oue",
+    "geur_norm_oue",
+    "geur_knelpunt_contour",
+    "geur_knelpunt_afstand",
+    "geur_knelpunt",
+    "geur_in_contour",
+    "geur_binnen_vaste_afstand",
+    "veehouderij",
+    "veehouderij_afstand_m",
+    "geur_vaste_afstand_m",
+    "geur_reden",
+]
+
+_CONTOUR_LAYER = "[lagen.geurcontouren]"
+_FARM_LAYER = "[lagen.veehouderijen]"
+
+# kinds of fixed distance, per (site, farm part) pair
+_KIND_POINT = 0  # emission point → façade, Wgv art. 4
+_KIND_FOOTPRINT = 1  # stable footprint, façade to façade, Wgv art. 5
+_KIND_OWN = 2  # the farm's own distance (vaste_afstand_m, e.g. stankcirkel)
+
+_TEMPLATE_CONTOUR = "Ligt in geurcontour {oue} OUe/m³{bron}; norm {cell} is {norm} OUe/m³ (Wgv art. 3)"
+# fixed-distance clauses start after the verb: "Ligt" alone, "; ligt" after a contour clause
+_TEMPLATE_POINT = (
+    " op {afstand} m van emissiepunt van veehouderij '{naam}'; "
+    "vaste afstand {kom} is {vereist} m (Wgv art. 4)"
+)
+_TEMPLATE_FOOTPRINT = (
+    " op {afstand} m van dierenverblijf van veehouderij '{naam}' (gevel tot gevel); "
+    "vaste afstand {kom} is {vereist} m (Wgv art. 5)"
+)
+_TEMPLATE_OWN = (
+    " op {afstand} m van veehouderij '{naam}', binnen de eigen vaste afstand "
+    "(stankcirkel) van {vereist} m van die veehouderij"
+)
+
+Progress = Callable[[float, str], None]
+
+
+def assess_odour(
+    sites: gpd.GeoSeries,
+    *,
+    in_kom: np.ndarray,
+    concentration_area: np.ndarray,
+    norm_oue: np.ndarray,
+    kom_source: str,
+    contours: gpd.GeoDataFrame | None,
+    farms: gpd.GeoDataFrame | None,
+    point_distance_kom_m: np.ndarray,
+    point_distance_outside_m: np.ndarray,
+    facade_distance_kom_m: np.ndarray,
+    facade_distance_outside_m: np.ndarray,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Test every site against odour contours and fixed farm distances.
+
+    Parameters
+    ----------
+    sites
+        Site geometries (points and/or polygons, none empty) in EPSG:28992.
+    in_kom
+        Per site: does it lie inside the bebouwde kom for odour (bool)?
+    concentration_area
+        Per site: does it lie in a concentratiegebied (bool)? Only used in the
+        reason text; the norm itself is ``norm_oue``.
+    norm_oue
+        Per site: the odour norm in OUe/m³ (98-percentile) that applies there.
+    kom_source
+        Where the kom status came from, in Dutch, for the reason:
+        ``"bebouwde kom"`` or ``"bestaand bebouwd gebied als benadering van de
+        bebouwde kom"`` (then every kom phrase in a reason says so).
+    contours
+        Odour contours in EPSG:28992, polygons with float column ``waarde``
+        (OUe/m³): a contour of value ``v`` encloses the area where the load is
+        at least ``v``. Optional text column ``bron`` is named in the reason.
+        ``None`` when the layer is not given.
+    farms
+        Livestock farms in EPSG:28992 with columns ``naam`` and
+        ``vaste_afstand_m`` (m, NaN when not given). Point parts are emission
+        points, polygon (and any line) parts stable footprints; a row may mix
+        both. ``None`` when not given.
+    point_distance_kom_m, point_distance_outside_m
+        Per site: fixed distance in m (EPSG:28992 units) from an emission
+        point to the façade inside / outside the bebouwde kom (Wgv art. 4).
+    facade_distance_kom_m, facade_distance_outside_m
+        Per site: fixed façade-to-façade distance in m inside / outside the
+        bebouwde kom (Wgv art. 5).
+    progress
+        Optional callback ``progress(fraction, message)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``sites``, with the columns in :data:`COLUMNS`:
+        ``geur_oue`` (highest contour value at the site, NaN when none),
+        ``geur_norm_oue``, ``geur_knelpunt_contour`` (``geur_oue >= norm``),
+        ``geur_knelpunt_afstand`` (closer than a farm's required distance),
+        ``geur_knelpunt`` (either), ``geur_in_contour`` (in any contour),
+        ``geur_binnen_vaste_afstand`` (= ``geur_knelpunt_afstand``),
+        ``veehouderij`` / ``veehouderij_afstand_m`` (nearest farm and its
+        distance in m), ``geur_vaste_afstand_m`` (required distance of the
+        violating farm, else of the nearest farm; m) and ``geur_reden``
+        (Dutch reason, ``""`` when not a knelpunt).
+
+    Raises
+    ------
+    InputError
+        When ``contours`` lacks ``waarde``, ``farms`` lacks ``naam`` or
+        ``vaste_afstand_m``, or a layer's CRS differs from the sites' CRS.
+
+    Notes
+    -----
+    Distances are planar shapely distances between the geometries (shortest
+    distance for polygon sites); "closer than" is strict: ``distance <
+    required``. A point exactly on a contour boundary counts as inside.
+    """
+    n = len(sites)
+    arrays = _per_site_arrays(
+        n,
+        in_kom=in_kom,
+        concentration_area=concentration_area,
+        norm_oue=norm_oue,
+        point_distance_kom_m=point_distance_kom_m,
+        point_distance_outside_m=point_distance_outside_m,
+        facade_distance_kom_m=facade_distance_kom_m,
+        facade_distance_outside_m=facade_distance_outside_m,
+    )
+    _check_layers(sites, contours, farms)
+    report = progress or (lambda fraction, message: None)
+    report(0.0, "geurtoets: ruimtelijke index van de locaties opbouwen")
+
+    geoms = np.asarray(sites.to_numpy(), dtype=object)
+    site_tree = shapely.STRtree(geoms) if n else None
+    in_kom_arr = arrays["in_kom"]
+
+    # -- odour contours ------------------------------------------------------
+    oue = np.full(n, np.nan)
+    in_contour = np.zeros(n, dtype=bool)
+    top_bron = np.full(n, "", dtype=object)
+    if contours is not None and len(contours) and n:
+        report(0.1, "geurtoets: geurcontouren per locatie bepalen")
+        oue, in_contour, top_bron = _contour_load(site_tree, contours, n)
+    norm = arrays["norm_oue"]
+    with np.errstate(invalid="ignore"):
+        knelpunt_contour = np.isfinite(oue) & (oue >= norm)
+
+    # -- farms: nearest farm and fixed distances -------------------------------
+    report(0.5, "geurtoets: afstanden tot veehouderijen bepalen")
+    farm_result = _farm_distances(site_tree, geoms, farms, arrays, n)
+    knelpunt_afstand = farm_result["violating"]
+
+    knelpunt = knelpunt_contour | knelpunt_afstand
+
+    # -- reasons -------------------------------------------------------------
+    report(0.85, "geurtoets: redenen opstellen")
+    reason = _reasons(
+        knelpunt_contour=knelpunt_contour,
+        knelpunt_afstand=knelpunt_afstand,
+        oue=oue,
+        norm=norm,
+        top_bron=top_bron,
+        in_kom=in_kom_arr,
+        concentration_area=arrays["concentration_area"],
+        kom_source=kom_source,
+        farm_result=farm_result,
+    )
+
+    result = pd.DataFrame(
+        {
+            "geur_oue": oue.astype("float64"),
+            "geur_norm_oue": norm.astype("float64"),
+            "geur_knelpunt_contour": knelpunt_contour,
+            "geur_knelpunt_afstand": knelpunt_afstand,
+            "geur_knelpunt": knelpunt,
+            "geur_in_contour": in_contour,
+            "geur_binnen_vaste_afstand": knelpunt_afstand.copy(),
+            "veehouderij": pd.Series(farm_result["nearest_name"], dtype="object").to_numpy(),
+            "veehouderij_afstand_m": farm_result["nearest_distance"].astype("float64"),
+            "geur_vaste_afstand_m": farm_result["required"].astype("float64"),
+            "geur_reden": pd.Series(reason, dtype="object").to_numpy(),
+        },
+        index=sites.index,
+    )
+    result["veehouderij"] = result["veehouderij"].astype("object")
+    result["geur_reden"] = result["geur_reden"].astype("object")
+    logger.info(
+        "geurtoets: %s locaties in een geurcontour, %s knelpunten "
+        "(%s door geurcontour, %s door vaste afstand)",
+        _count(in_contour.sum()),
+        _count(knelpunt.sum()),
+        _count(knelpunt_contour.sum()),
+        _count(knelpunt_afstand.sum()),
+    )
+    report(1.0, "geurtoets: klaar")
+    return result
+
+
+# ---------------------------------------------------------------------------
+# checks
+# ---------------------------------------------------------------------------
+
+
+def _per_site_arrays(n: int, **arrays: np.ndarray) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    wrong = []
+    for name, values in arrays.items():
+        arr = np.asarray(values)
+        if arr.shape != (n,):
+            wrong.append(f"{name} heeft vorm {arr.shape}, verwacht ({n},)")
+            continue
+        if name in ("in_kom", "concentration_area"):
+            out[name] = arr.astype(bool)
+        else:
+            out[name] = arr.astype("float64")
+    if wrong:
+        raise ValueError("assess_odour: per-locatie-arrays passen niet bij de locaties: " + "; ".join(wrong))
+    return out
+
+
+def _check_layers(
+    sites: gpd.GeoSeries, contours: gpd.GeoDataFrame | None, farms: gpd.GeoDataFrame | None
+) -> None:
+    problems: list[str] = []
+    if contours is not None and "waarde" not in contours.columns:
+        problems.append(
+            f"De laag {_CONTOUR_LAYER} heeft geen kolom 'waarde' met de geurbelasting in OUe/m³ "
+            f"(gevonden kolommen: {_column_list(contours)}). Geef met 'waarde_veld' aan welk veld "
+            "de contourwaarde bevat."
+        )
+    if farms is not None:
+        for column, fix in (
+            ("naam", "geef met 'naam_veld' het veld met de naam of het nummer van de veehouderij op"),
+            (
+                "vaste_afstand_m",
+                "geef met 'vaste_afstand_veld' het veld met de eigen vaste afstand in m op, "
+                "of laat het weg zodat de standaardafstanden gelden",
+            ),
+        ):
+            if column not in farms.columns:
+                problems.append(
+                    f"De laag {_FARM_LAYER} heeft geen kolom '{column}' "
+                    f"(gevonden kolommen: {_column_list(farms)}); {fix}."
+                )
+    for layer, frame in ((_CONTOUR_LAYER, contours), (_FARM_LAYER, farms)):
+        if frame is None or sites.crs is None or frame.crs is None:
+            continue
+        if not sites.crs.equals(frame.crs):
+            problems.append(
+                f"De laag {layer} heeft coördinatenstelsel {frame.crs.to_string()}, de locaties "
+                f"{sites.crs.to_string()}. Zet de laag om naar EPSG:28992 (RD New)."
+            )
+    if problems:
+        raise InputError(problems)
+
+
+def _column_list(frame: gpd.GeoDataFrame) -> str:
+    names = [str(c) for c in frame.columns if c != frame.geometry.name]
+    return ", ".join(f"'{c}'" for c in names) if names else "geen"
+
+
+def _count(value: int | np.integer) -> str:
+    """Dutch thousands separator: 1.234.567."""
+    return f"{int(value):,}".replace(",", ".")
+
+
+# ---------------------------------------------------------------------------
+# contours
+# ---------------------------------------------------------------------------
+
+
+def _contour_load(
+    site_tree: shapely.STRtree, contours: gpd.GeoDataFrame, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Highest contour value per site, whether it is in any contour, and that contour's bron.
+
+    The contour polygons are the query input (so GEOS prepares each polygon
+    once and tests all sites in its envelope against it); the sites are the
+    tree. ``intersects`` makes a point on a contour boundary count as inside and
+    a polygon site take the highest load anywhere on it.
+    """
+    values = pd.to_numeric(contours["waarde"], errors="coerce").to_numpy(dtype="float64")
+    cgeoms = np.asarray(contours.geometry.to_numpy(), dtype=object)
+    usable = np.isfinite(values) & ~shapely.is_missing(cgeoms) & ~shapely.is_empty(cgeoms)
+    skipped = int((~usable).sum())
+    if skipped:
+        logger.warning(
+            "geurtoets: %s geurcontouren zonder geldige waarde of geometrie overgeslagen", _count(skipped)
+        )
+    contour_idx, site_idx = site_tree.query(cgeoms[usable], predicate="intersects")
+    contour_idx = np.flatnonzero(usable)[contour_idx]
+    pair_values = values[contour_idx]
+
+    in_contour = np.zeros(n, dtype=bool)
+    in_contour[site_idx] = True
+    top = np.full(n, -np.inf)
+    np.maximum.at(top, site_idx, pair_values)
+    oue = np.where(in_contour, top, np.nan)
+    top_bron = np.full(n, "", dtype=object)
+    if "bron" in contours.columns and site_idx.size:
+        # the bron of (one of) the contour(s) with the highest value at each site
+        best = pair_values == top[site_idx]
+        bron = pd.Series(contours["bron"].to_numpy(dtype=object), dtype="object")
+        bron = bron.where(bron.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
+        top_bron[site_idx[best]] = bron[contour_idx[best]]
+    return oue, in_contour, top_bron
+
+
+# ---------------------------------------------------------------------------
+# farms
+# ---------------------------------------------------------------------------
+
+
+def _farm_distances(
+    site_tree: shapely.STRtree | None,
+    geoms: np.ndarray,
+    farms: gpd.GeoDataFrame | None,
+    arrays: dict[str, np.ndarray],
+    n: int,
+) -> dict[str, np.ndarray]:
+    """Nearest farm, fixed-distance violations and the applicable distance per site.
+
+    Farms are split into parts (a MultiPoint gives its emission points, a
+    mixed collection its points and footprints) so each part carries its own
+    kind of fixed distance. Candidate (site, part) pairs come from one bulk
+    ``dwithin`` query with each part's largest possible required distance.
+    """
+    out = {
+        "violating": np.zeros(n, dtype=bool),
+        "nearest_name": np.full(n, None, dtype=object),
+        "nearest_distance": np.full(n, np.nan),
+        "required": np.full(n, np.nan),
+        # the farm named in the reason (violating farm)
+        "reason_name": np.full(n, None, dtype=object),
+        "reason_distance": np.full(n, np.nan),
+        "reason_kind": np.full(n, -1, dtype=np.int8),
+    }
+    if farms is None or len(farms) == 0 or n == 0:
+        return out
+
+    fgeoms = np.asarray(farms.geometry.to_numpy(), dtype=object)
+    parts, part_row = _single_parts(fgeoms)
+    keep = ~shapely.is_empty(parts)
+    parts, part_row = parts[keep], part_row[keep]
+    if parts.size == 0:
+        return out
+    names = pd.Series(farms["naam"].to_numpy(dtype=object), dtype="object")
+    names = names.where(names.notna(), None).to_numpy(dtype=object)
+    own = pd.to_numeric(farms["vaste_afstand_m"], errors="coerce").to_numpy(dtype="float64")
+    part_own = own[part_row]
+    part_has_own = np.isfinite(part_own)
+    part_is_point = shapely.get_type_id(parts) == shapely.GeometryType.POINT
+
+    in_kom = arrays["in_kom"]
+    point_req = np.where(in_kom, arrays["point_distance_kom_m"], arrays["point_distance_outside_m"])
+    facade_req = np.where(in_kom, arrays["facade_distance_kom_m"], arrays["facade_distance_outside_m"])
+
+    def required_for(site: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        kind = np.where(
+            part_has_own[part], _KIND_OWN, np.where(part_is_point[part], _KIND_POINT, _KIND_FOOTPRINT)
+        ).astype(np.int8)
+        req = np.where(
+            kind == _KIND_OWN,
+            part_own[part],
+            np.where(kind == _KIND_POINT, point_req[site], facade_req[site]),
+        )
+        return kind, req
+
+    # nearest farm (part) per site
+    near_part, near_dist = _nearest_part(geoms, parts)
+    near_site = np.arange(n)
+    out["nearest_name"][near_site] = names[part_row[near_part]]
+    out["nearest_distance"][near_site] = near_dist
+    _, near_req = required_for(near_site, near_part)
+    out["required"][near_site] = near_req
+
+    # fixed distances: candidates within each part's largest possible requirement
+    max_point = _nanmax(point_req)
+    max_facade = _nanmax(facade_req)
+    radius = np.where(part_has_own, part_own, np.where(part_is_point, max_point, max_facade))
+    radius = np.where(np.isfinite(radius), np.maximum(radius, 0.0), 0.0)
+    query = radius > 0
+    if not query.any():
+        return out
+    part_ids = np.flatnonzero(query)
+    q_part, q_site = site_tree.query(parts[query], predicate="dwithin", distance=radius[query])
+    q_part = part_ids[q_part]
+    dist = shapely.distance(geoms[q_site], parts[q_part])
+    kind, req = required_for(q_site, q_part)
+    with np.errstate(invalid="ignore"):
+        hit = dist < req
+    if not hit.any():
+        return out
+    v_site, v_part, v_dist, v_req, v_kind = q_site[hit], q_part[hit], dist[hit], req[hit], kind[hit]
+    # per site: the nearest violating part; ties → the larger requirement
+    order = np.lexsort((-v_req, v_dist, v_site))
+    first = order[np.unique(v_site[order], return_index=True)[1]]
+    sites_hit = v_site[first]
+    out["violating"][sites_hit] = True
+    out["required"][sites_hit] = v_req[first]
+    out["reason_name"][sites_hit] = names[part_row[v_part[first]]]
+    out["reason_distance"][sites_hit] = v_dist[first]
+    out["reason_kind"][sites_hit] = v_kind[first]
+    return out
+
+
+def _single_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points, lines and polygons of each geometry, with the row they came from.
+
+    ``shapely.get_parts`` opens one level; a GeometryCollection holding a
+    MultiPoint needs another, so this repeats per nesting level (not per row).
+    """
+    parts, row = shapely.get_parts(geoms, return_index=True)
+    while True:
+        multi = shapely.get_type_id(parts) >= shapely.GeometryType.MULTIPOINT
+        if not multi.any():
+            return parts, row
+        sub, sub_idx = shapely.get_parts(parts[multi], return_index=True)
+        parts = np.concatenate([parts[~multi], sub])
+        row = np.concatenate([row[~multi], row[multi][sub_idx]])
+
+
+def _nearest_part(geoms: np.ndarray, parts: np.ndarray, *, k: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Index of and exact distance (m) to the nearest farm part, for every site.
+
+    ``STRtree.query_nearest`` costs a few microseconds per site, so a million
+    sites are first screened with a k-d tree on one vertex per geometry. With
+    ``ref`` a vertex of a geometry and ``r`` the largest distance from ``ref`` to
+    its other vertices (the farthest point of a polygon from any point is a
+    vertex), the exact distance between a site and a part lies in
+    ``[d_ref - r_site - r_part, d_ref]``. Exact distances are computed for the
+    ``k`` nearest parts whose lower bound can beat the best upper bound; a site
+    is settled when even its ``k``-th nearest reference cannot beat the best
+    exact distance found. The few unsettled sites (large polygons, dense
+    clusters) go to ``query_nearest``.
+    """
+    n, m = len(geoms), len(parts)
+    site_ref, site_r = _reference_vertices(geoms)
+    part_ref, part_r = _reference_vertices(parts)
+    k = min(k, m)
+    ref_dist, cand = cKDTree(part_ref).query(site_ref, k=k)
+    ref_dist, cand = ref_dist.reshape(n, k), cand.reshape(n, k)
+    upper = ref_dist.min(axis=1)  # both refs lie on their geometries
+    lower = ref_dist - part_r[cand] - site_r[:, None]
+    row, col = np.nonzero(lower <= upper[:, None])
+    exact = shapely.distance(geoms[row], parts[cand[row, col]])
+    best = np.full(n, np.inf)
+    np.minimum.at(best, row, exact)
+    winner = exact == best[row]
+    nearest = np.full(n, -1, dtype=np.int64)
+    nearest[row[winner]] = cand[row[winner], col[winner]]
+    if k < m:
+        unsettled = np.flatnonzero(ref_dist[:, -1] - part_r.max() - site_r < best)
+        if unsettled.size:
+            (_, found), dist = shapely.STRtree(parts).query_nearest(
+                geoms[unsettled], return_distance=True, all_matches=False
+            )
+            nearest[unsettled], best[unsettled] = found, dist
+    return nearest, best
+
+
+def _reference_vertices(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First vertex of each geometry (x, y) and the largest distance from it to any other vertex."""
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    first = np.unique(owner, return_index=True)[1]
+    ref = coords[first]
+    radius = np.zeros(len(geoms))
+    np.maximum.at(radius, owner, np.hypot(*(coords - ref[owner]).T))
+    return ref, radius
+
+
+def _nanmax(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else np.nan
+
+
+# ---------------------------------------------------------------------------
+# reasons
+# ---------------------------------------------------------------------------
+
+
+def _reasons(
+    *,
+    knelpunt_contour: np.ndarray,
+    knelpunt_afstand: np.ndarray,
+    oue: np.ndarray,
+    norm: np.ndarray,
+    top_bron: np.ndarray,
+    in_kom: np.ndarray,
+    concentration_area: np.ndarray,
+    kom_source: str,
+    farm_result: dict[str, np.ndarray],
+) -> np.ndarray:
+    """Dutch reason per site, built column-wise for the knelpunt subsets only.
+
+    Numbers are formatted once per distinct value (contour values, norms and
+    distances repeat a lot), then spread to the sites.
+    """
+    n = len(oue)
+    reason = np.full(n, "", dtype=object)
+    suffix = "" if kom_source == KOM_SOURCE_KOM else f" ({kom_source})"
+    kom_text = np.array(["buiten de bebouwde kom" + suffix, "binnen de bebouwde kom" + suffix], dtype=object)
+
+    idx = np.flatnonzero(knelpunt_contour)
+    if idx.size:
+        bron = top_bron[idx]
+        has_bron = bron != ""
+        bron_text = np.full(idx.size, "", dtype=object)
+        bron_text[has_bron] = _by_value(bron[has_bron], lambda u: [f" (bron: {b})" for b in u])
+        conc_text = np.array([" buiten concentratiegebied", " in concentratiegebied"], dtype=object)
+        reason[idx] = render_template(
+            _TEMPLATE_CONTOUR,
+            {
+                "oue": _format_oue(oue[idx]),
+                "bron": bron_text,
+                "cell": kom_text[in_kom[idx].astype(int)] + conc_text[concentration_area[idx].astype(int)],
+                "norm": _format_oue(norm[idx]),
+            },
+            idx.size,
+        ).to_numpy(dtype=object)
+
+    kinds = farm_result["reason_kind"]
+    verb = np.where(knelpunt_contour, "; ligt", "Ligt").astype(object)
+    for kind, template in (
+        (_KIND_POINT, _TEMPLATE_POINT),
+        (_KIND_FOOTPRINT, _TEMPLATE_FOOTPRINT),
+        (_KIND_OWN, _TEMPLATE_OWN),
+    ):
+        idx = np.flatnonzero(knelpunt_afstand & (kinds == kind))
+        if not idx.size:
+            continue
+        required = farm_result["required"][idx]
+        clause = render_template(
+            template,
+            {
+                "afstand": _format_distance_below(farm_result["reason_distance"][idx], required),
+                "naam": farm_result["reason_name"][idx],
+                "kom": kom_text[in_kom[idx].astype(int)],
+                "vereist": _by_value(required, lambda u: format_number(u).to_numpy(dtype=object)),
+            },
+            idx.size,
+        ).to_numpy(dtype=object)
+        reason[idx] = reason[idx] + verb[idx] + clause
+    return reason
+
+
+def _by_value(values: np.ndarray, format_unique: Callable[[np.ndarray], object]) -> np.ndarray:
+    """Format each distinct value once and spread the texts back (object array)."""
+    if len(values) == 0:  # format_number cannot format an empty array
+        return np.empty(0, dtype=object)
+    unique, inverse = np.unique(values, return_inverse=True)
+    texts = np.asarray(format_unique(unique), dtype=object)
+    return texts[inverse.reshape(-1)]
+
+
+def _format_oue(values: np.ndarray) -> np.ndarray:
+    """Odour values with one decimal ("14,0"), or two when one is not exact ("2,25")."""
+
+    def fmt(unique: np.ndarray) -> np.ndarray:
+        one = format_number(unique, ".1f").to_numpy(dtype=object)
+        two = format_number(unique, ".2f").to_numpy(dtype=object)
+        with np.errstate(invalid="ignore"):
+            exact = np.isclose(unique * 10, np.round(unique * 10))
+        return np.where(exact | ~np.isfinite(unique), one, two)
+
+    return _by_value(np.asarray(values, dtype="float64"), fmt)
+
+
+def _format_distance_below(distance: np.ndarray, required: np.ndarray) -> np.ndarray:
+    """Distances in whole metres, but never shown as equal to the required distance.
+
+    49.6 m against 50 m would round to "50"; such values get one decimal,
+    truncated ("49,6"), so the text always shows a distance below the norm.
+    """
+    rounded = np.floor(distance + 0.5)
+    with np.errstate(invalid="ignore"):
+        use_whole = rounded < required
+    text = np.empty(len(distance), dtype=object)
+    text[use_whole] = _by_value(rounded[use_whole], lambda u: format_number(u, ".0f").to_numpy(dtype=object))
+    tenth = np.floor(distance[~use_whole] * 10) / 10
+    text[~use_whole] = _by_value(tenth, lambda u: format_number(u, ".1f").to_numpy(dtype=object))
+    return text

@@ -1,0 +1,498 @@
+"""Tests for analysis.odour: hand-computable contours and farms built in code.
+
+Coordinates are EPSG:28992 metres; every expected number below can be checked
+with pencil and paper.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import MultiPoint, Point, Polygon, box
+
+from analysis.errors import InputError
+from analysis.odour import COLUMNS, KOM_SOURCE_BBG, KOM_SOURCE_KOM, assess_odour
+
+CRS = "EPSG:28992"
+FAR = Point(50_000, 50_000)  # a site far from every contour and farm
+
+
+def _sites(geoms, index=None) -> gpd.GeoSeries:
+    return gpd.GeoSeries(geoms, crs=CRS, index=index)
+
+
+def _contours(items, bron=None) -> gpd.GeoDataFrame:
+    values, geoms = zip(*items)
+    data = {"waarde": np.asarray(values, dtype="float64")}
+    if bron is not None:
+        data["bron"] = bron
+    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=CRS)
+
+
+def _farms(items) -> gpd.GeoDataFrame:
+    names, distances, geoms = zip(*items)
+    return gpd.GeoDataFrame(
+        {"naam": list(names), "vaste_afstand_m": np.asarray(distances, dtype="float64")},
+        geometry=list(geoms),
+        crs=CRS,
+    )
+
+
+def _run(sites, *, contours=None, farms=None, in_kom=False, concentration=True, norm=None,
+         kom_source=KOM_SOURCE_KOM, progress=None) -> pd.DataFrame:
+    n = len(sites)
+    in_kom = np.broadcast_to(np.asarray(in_kom, dtype=bool), (n,)).copy()
+    concentration = np.broadcast_to(np.asarray(concentration, dtype=bool), (n,)).copy()
+    if norm is None:
+        norm = np.where(in_kom, np.where(concentration, 3.0, 2.0), np.where(concentration, 14.0, 8.0))
+    norm = np.broadcast_to(np.asarray(norm, dtype="float64"), (n,)).copy()
+    return assess_odour(
+        sites,
+        in_kom=in_kom,
+        concentration_area=concentration,
+        norm_oue=norm,
+        kom_source=kom_source,
+        contours=contours,
+        farms=farms,
+        point_distance_kom_m=np.full(n, 100.0),
+        point_distance_outside_m=np.full(n, 50.0),
+        facade_distance_kom_m=np.full(n, 50.0),
+        facade_distance_outside_m=np.full(n, 25.0),
+        progress=progress,
+    )
+
+
+# ---------------------------------------------------------------------------
+# contract
+# ---------------------------------------------------------------------------
+
+
+def test_columns_dtypes_and_non_default_index_alignment():
+    # contour 10 OUe/m³ only around x in [0, 100]; sites given in shuffled index order
+    contours = _contours([(10.0, box(0, 0, 100, 100))])
+    farms = _farms([("Hoeve Noord", np.nan, Point(1000, 50))])
+    sites = _sites([FAR, Point(50, 50), Point(980, 50)], index=pd.Index(["c", "a", "b"], name="locatie_id"))
+    result = _run(sites, contours=contours, farms=farms, in_kom=[False, False, False], concentration=False)
+
+    assert list(result.columns) == COLUMNS
+    assert result.index.equals(sites.index)
+    assert result["geur_oue"].dtype == "float64"
+    assert result["geur_norm_oue"].dtype == "float64"
+    assert result["veehouderij_afstand_m"].dtype == "float64"
+    assert result["geur_vaste_afstand_m"].dtype == "float64"
+    for col in ("geur_knelpunt_contour", "geur_knelpunt_afstand", "geur_knelpunt",
+                "geur_in_contour", "geur_binnen_vaste_afstand"):
+        assert result[col].dtype == bool, col
+    assert result["veehouderij"].dtype == object
+    assert result["geur_reden"].dtype == object
+
+    # "a" is in the 10 contour (norm 8: knelpunt); "b" is 20 m from an emission point (50 m: knelpunt)
+    assert np.isnan(result.loc["c", "geur_oue"])
+    assert result.loc["a", "geur_oue"] == 10.0
+    assert result.loc["a", "geur_knelpunt_contour"]
+    assert not result.loc["a", "geur_knelpunt_afstand"]
+    assert result.loc["b", "geur_knelpunt_afstand"]
+    assert not result.loc["b", "geur_knelpunt_contour"]
+    assert result.loc["b", "veehouderij_afstand_m"] == pytest.approx(20.0)
+    assert result.loc["c", "geur_reden"] == ""
+    assert not result.loc["c", "geur_knelpunt"]
+    assert result["geur_norm_oue"].tolist() == [8.0, 8.0, 8.0]
+
+
+def test_empty_sites():
+    result = _run(_sites([]), contours=_contours([(3.0, box(0, 0, 1, 1))]),
+                  farms=_farms([("A", np.nan, Point(0, 0))]))
+    assert list(result.columns) == COLUMNS
+    assert len(result) == 0
+
+
+def test_no_contours_and_no_farms():
+    sites = _sites([Point(0, 0), box(10, 10, 20, 20)], index=[7, 3])
+    result = _run(sites, contours=None, farms=None)
+    assert result.index.tolist() == [7, 3]
+    assert result["geur_oue"].isna().all()
+    assert result["veehouderij_afstand_m"].isna().all()
+    assert result["geur_vaste_afstand_m"].isna().all()
+    assert result["veehouderij"].isna().all()
+    assert result["veehouderij"].tolist() == [None, None]
+    for col in ("geur_knelpunt_contour", "geur_knelpunt_afstand", "geur_knelpunt",
+                "geur_in_contour", "geur_binnen_vaste_afstand"):
+        assert not result[col].any(), col
+    assert result["geur_reden"].tolist() == ["", ""]
+    assert result["geur_norm_oue"].tolist() == [14.0, 14.0]
+
+
+def test_farms_layer_without_rows_gives_no_farm():
+    empty = gpd.GeoDataFrame({"naam": [], "vaste_afstand_m": []}, geometry=[], crs=CRS)
+    result = _run(_sites([Point(0, 0)]), farms=empty)
+    assert result["veehouderij"].tolist() == [None]
+    assert np.isnan(result["veehouderij_afstand_m"].iloc[0])
+    assert not result["geur_knelpunt_afstand"].iloc[0]
+
+
+# ---------------------------------------------------------------------------
+# contours and norms
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("in_kom", "concentration", "norm", "cell"),
+    [
+        (True, True, 3.0, "binnen de bebouwde kom in concentratiegebied is 3,0 OUe/m³"),
+        (False, True, 14.0, "buiten de bebouwde kom in concentratiegebied is 14,0 OUe/m³"),
+        (True, False, 2.0, "binnen de bebouwde kom buiten concentratiegebied is 2,0 OUe/m³"),
+        (False, False, 8.0, "buiten de bebouwde kom buiten concentratiegebied is 8,0 OUe/m³"),
+    ],
+)
+def test_knelpunt_follows_norm_per_cell(in_kom, concentration, norm, cell):
+    # one site per contour value: 1, norm - 0.5, norm, norm + 1 → only the last two are knelpunten
+    values = [1.0, norm - 0.5, norm, norm + 1.0]
+    contours = _contours([(v, box(i * 100, 0, i * 100 + 50, 50)) for i, v in enumerate(values)])
+    sites = _sites([Point(i * 100 + 25, 25) for i in range(4)])
+    result = _run(sites, contours=contours, in_kom=in_kom, concentration=concentration)
+
+    assert result["geur_norm_oue"].tolist() == [norm] * 4
+    assert result["geur_oue"].tolist() == values
+    assert result["geur_in_contour"].tolist() == [True] * 4
+    assert result["geur_knelpunt_contour"].tolist() == [False, False, True, True]
+    assert result["geur_knelpunt"].tolist() == [False, False, True, True]
+    assert result["geur_reden"].iloc[0] == ""
+    assert result["geur_reden"].iloc[1] == ""
+    norm_text = f"{norm:.1f}".replace(".", ",")
+    assert result["geur_reden"].iloc[2] == f"Ligt in geurcontour {norm_text} OUe/m³; norm {cell} (Wgv art. 3)"
+    above = f"{norm + 1:.1f}".replace(".", ",")
+    assert result["geur_reden"].iloc[3].startswith(f"Ligt in geurcontour {above} OUe/m³; norm {cell}")
+
+
+def test_norm_is_taken_per_site_from_norm_oue():
+    # a per-gemeente override: same contour, norm 5 at one site and 12 at the other
+    contours = _contours([(10.0, box(0, 0, 100, 100))])
+    sites = _sites([Point(10, 10), Point(90, 90)])
+    result = _run(sites, contours=contours, in_kom=False, norm=[5.0, 12.0])
+    assert result["geur_knelpunt_contour"].tolist() == [True, False]
+    assert "norm buiten de bebouwde kom in concentratiegebied is 5,0 OUe/m³" in result["geur_reden"].iloc[0]
+
+
+def test_nested_contours_take_the_highest():
+    # one farm: 3 encloses 8 encloses 20
+    contours = _contours([
+        (3.0, box(-300, -300, 300, 300)),
+        (8.0, box(-100, -100, 100, 100)),
+        (20.0, box(-10, -10, 10, 10)),
+    ])
+    sites = _sites([Point(200, 0), Point(50, 0), Point(0, 0), Point(400, 0)])
+    result = _run(sites, contours=contours, in_kom=False, concentration=False)  # norm 8
+    assert result["geur_oue"].tolist()[:3] == [3.0, 8.0, 20.0]
+    assert np.isnan(result["geur_oue"].iloc[3])
+    assert result["geur_in_contour"].tolist() == [True, True, True, False]
+    assert result["geur_knelpunt_contour"].tolist() == [False, True, True, False]
+
+
+def test_overlapping_contours_of_two_farms_highest_wins():
+    # farm A's 5 contour and farm B's 12 contour overlap on x in [80, 100]
+    contours = _contours(
+        [(5.0, box(0, 0, 100, 100)), (12.0, box(80, 0, 200, 100))],
+        bron=["V-Stacks vergunning A", "V-Stacks vergunning B"],
+    )
+    sites = _sites([Point(40, 50), Point(90, 50), Point(150, 50)])
+    result = _run(sites, contours=contours, in_kom=False, concentration=False)  # norm 8
+    assert result["geur_oue"].tolist() == [5.0, 12.0, 12.0]
+    assert result["geur_knelpunt_contour"].tolist() == [False, True, True]
+    assert result["geur_reden"].iloc[1].startswith("Ligt in geurcontour 12,0 OUe/m³ (bron: V-Stacks vergunning B); norm")
+
+
+def test_boundary_semantics():
+    contours = _contours([(8.0, box(0, 0, 100, 100))])
+    sites = _sites([Point(100, 50), Point(100, 100), Point(100.001, 50)])
+    result = _run(sites, contours=contours, in_kom=False, concentration=False)  # norm exactly 8
+    # on the edge and on the corner count as inside; just outside does not
+    assert result["geur_in_contour"].tolist() == [True, True, False]
+    assert result["geur_oue"].iloc[0] == 8.0
+    # geur_oue == norm is a knelpunt
+    assert result["geur_knelpunt_contour"].tolist() == [True, True, False]
+
+
+def test_polygon_site_takes_highest_load_anywhere():
+    contours = _contours([(3.0, box(0, 0, 1000, 1000)), (20.0, box(0, 0, 10, 10))])
+    # the site covers mostly the 3 contour but touches the 20 contour at its corner strip
+    site = box(5, 5, 500, 500)
+    touching = box(10, 10, 50, 50)  # shares only the corner point (10, 10) with the 20 contour
+    result = _run(_sites([site, touching]), contours=contours, in_kom=False)
+    assert result["geur_oue"].tolist() == [20.0, 20.0]
+    assert result["geur_knelpunt_contour"].tolist() == [True, True]
+
+
+def test_contour_values_with_two_decimals_are_shown_exactly():
+    contours = _contours([(2.25, box(0, 0, 10, 10))])
+    result = _run(_sites([Point(5, 5)]), contours=contours, in_kom=True, concentration=False)  # norm 2
+    assert result["geur_reden"].iloc[0].startswith("Ligt in geurcontour 2,25 OUe/m³; norm binnen")
+
+
+# ---------------------------------------------------------------------------
+# fixed distances
+# ---------------------------------------------------------------------------
+
+
+def test_emission_point_default_inside_and_outside_kom():
+    farms = _farms([("Hoeve De Kamp", np.nan, Point(0, 0))])
+    # 38 m and 60 m from the emission point; inside the kom (100 m) both violate,
+    # outside (50 m) only the 38 m site does
+    sites = _sites([Point(38, 0), Point(0, 60), Point(38, 0), Point(0, 60)])
+    result = _run(sites, farms=farms, in_kom=[True, True, False, False])
+    assert result["geur_knelpunt_afstand"].tolist() == [True, True, True, False]
+    assert result["geur_binnen_vaste_afstand"].tolist() == [True, True, True, False]
+    assert result["geur_knelpunt"].tolist() == [True, True, True, False]
+    assert result["geur_vaste_afstand_m"].tolist() == [100.0, 100.0, 50.0, 50.0]
+    assert result["veehouderij"].tolist() == ["Hoeve De Kamp"] * 4
+    assert result["veehouderij_afstand_m"].tolist() == pytest.approx([38.0, 60.0, 38.0, 60.0])
+    assert result["geur_reden"].iloc[2] == (
+        "Ligt op 38 m van emissiepunt van veehouderij 'Hoeve De Kamp'; "
+        "vaste afstand buiten de bebouwde kom is 50 m (Wgv art. 4)"
+    )
+    assert result["geur_reden"].iloc[1] == (
+        "Ligt op 60 m van emissiepunt van veehouderij 'Hoeve De Kamp'; "
+        "vaste afstand binnen de bebouwde kom is 100 m (Wgv art. 4)"
+    )
+    assert result["geur_reden"].iloc[3] == ""
+
+
+def test_exactly_at_the_fixed_distance_is_not_closer():
+    farms = _farms([("A", np.nan, Point(0, 0))])
+    result = _run(_sites([Point(50, 0), Point(49.6, 0)]), farms=farms, in_kom=False)
+    assert result["geur_knelpunt_afstand"].tolist() == [False, True]
+    # 49.6 m is not rounded up to the required 50 m in the text
+    assert result["geur_reden"].iloc[1].startswith("Ligt op 49,6 m van emissiepunt")
+
+
+def test_stable_footprint_default_facade_distances():
+    # a 20 x 20 m stable; sites at 20 m and 40 m from its nearest façade
+    farms = _farms([("Varkenshouderij Zuid", np.nan, box(0, 0, 20, 20))])
+    sites = _sites([Point(40, 10), Point(60, 10), Point(40, 10), Point(60, 10)])
+    result = _run(sites, farms=farms, in_kom=[True, True, False, False])
+    assert result["veehouderij_afstand_m"].tolist() == pytest.approx([20.0, 40.0, 20.0, 40.0])
+    # kom 50 m: both; buiten 25 m: only the 20 m site
+    assert result["geur_knelpunt_afstand"].tolist() == [True, True, True, False]
+    assert result["geur_vaste_afstand_m"].tolist() == [50.0, 50.0, 25.0, 25.0]
+    assert result["geur_reden"].iloc[2] == (
+        "Ligt op 20 m van dierenverblijf van veehouderij 'Varkenshouderij Zuid' (gevel tot gevel); "
+        "vaste afstand buiten de bebouwde kom is 25 m (Wgv art. 5)"
+    )
+
+
+def test_per_farm_fixed_distance_overrides_default():
+    # a legacy stankcirkel of 150 m around a point; a site at 120 m outside the kom
+    # (default 50 m would pass) violates it
+    farms = _farms([("Hoeve Oud", 150.0, Point(0, 0))])
+    result = _run(_sites([Point(120, 0), Point(0, 160)]), farms=farms, in_kom=False)
+    assert result["geur_knelpunt_afstand"].tolist() == [True, False]
+    assert result["geur_vaste_afstand_m"].tolist() == [150.0, 150.0]
+    assert result["geur_reden"].iloc[0] == (
+        "Ligt op 120 m van veehouderij 'Hoeve Oud', binnen de eigen vaste afstand "
+        "(stankcirkel) van 150 m van die veehouderij"
+    )
+    # a small own distance also overrides a larger default
+    farms = _farms([("Klein", 10.0, Point(0, 0))])
+    result = _run(_sites([Point(30, 0)]), farms=farms, in_kom=True)
+    assert not result["geur_knelpunt_afstand"].iloc[0]
+    assert result["geur_vaste_afstand_m"].iloc[0] == 10.0
+
+
+def test_violating_farm_differs_from_nearest():
+    # nearest farm A is a stable footprint 40 m away (outside the kom 25 m applies: fine);
+    # farm B is 100 m away but has its own distance of 200 m (violated)
+    farms = _farms([
+        ("A dichtbij", np.nan, box(40, -5, 50, 5)),  # footprint, 40 m away, default 25 m: fine
+        ("B stankcirkel", 200.0, Point(-100, 0)),  # 100 m away, own distance 200 m: violated
+    ])
+    result = _run(_sites([Point(0, 0)], index=["x"]), farms=farms, in_kom=False)
+    row = result.loc["x"]
+    assert row["veehouderij"] == "A dichtbij"
+    assert row["veehouderij_afstand_m"] == pytest.approx(40.0)
+    assert row["geur_knelpunt_afstand"]
+    assert row["geur_vaste_afstand_m"] == 200.0
+    assert "veehouderij 'B stankcirkel'" in row["geur_reden"]
+    assert "Ligt op 100 m" in row["geur_reden"]
+
+
+def test_several_violating_farms_name_the_nearest_violating_one():
+    farms = _farms([
+        ("Ver", np.nan, Point(0, 45)),
+        ("Dichter", np.nan, Point(30, 0)),
+    ])
+    result = _run(_sites([Point(0, 0)]), farms=farms, in_kom=False)
+    assert result["geur_reden"].iloc[0].startswith("Ligt op 30 m van emissiepunt van veehouderij 'Dichter'")
+
+
+def test_nearest_farm_without_violation_reports_its_required_distance():
+    farms = _farms([("Ver weg", np.nan, box(0, 0, 10, 10))])
+    result = _run(_sites([Point(510, 5)]), farms=farms, in_kom=True)
+    assert result["veehouderij"].iloc[0] == "Ver weg"
+    assert result["veehouderij_afstand_m"].iloc[0] == pytest.approx(500.0)
+    assert result["geur_vaste_afstand_m"].iloc[0] == 50.0  # footprint, inside kom
+    assert not result["geur_knelpunt"].iloc[0]
+
+
+def test_multipoint_and_mixed_geometry_farms():
+    # one farm with two emission points, another a collection of a stable and an emission point
+    from shapely.geometry import GeometryCollection
+
+    farms = _farms([
+        ("Twee punten", np.nan, MultiPoint([(0, 0), (1000, 0)])),
+        ("Gemengd", np.nan, GeometryCollection([box(5000, 0, 5010, 10), Point(5100, 5)])),
+        ("Genest", np.nan, GeometryCollection([MultiPoint([(9000, 0), (9500, 0)]), box(9900, 0, 9910, 10)])),
+    ])
+    sites = _sites([Point(1040, 0), Point(5030, 5), Point(5100, 50), Point(9540, 0)])
+    result = _run(sites, farms=farms, in_kom=False)
+    assert result["veehouderij"].tolist() == ["Twee punten", "Gemengd", "Gemengd", "Genest"]
+    assert result["veehouderij_afstand_m"].tolist() == pytest.approx([40.0, 20.0, 45.0, 40.0])
+    # 40 m from a nested emission point: 50 m applies (as a footprint it would be 25 m and pass)
+    assert result["geur_knelpunt_afstand"].tolist() == [True, True, True, True]
+    assert "emissiepunt" in result["geur_reden"].iloc[3]
+    assert "emissiepunt" in result["geur_reden"].iloc[0]
+    assert "dierenverblijf" in result["geur_reden"].iloc[1]  # stable 20 m < 25 m
+    assert "emissiepunt" in result["geur_reden"].iloc[2]  # point 45 m < 50 m
+
+
+def test_polygon_site_uses_shortest_distance():
+    farms = _farms([("Hoeve", np.nan, Point(0, 0))])
+    site = Polygon([(30, -10), (200, -10), (200, 10), (30, 10)])  # nearest edge at x = 30
+    result = _run(_sites([site]), farms=farms, in_kom=False)
+    assert result["veehouderij_afstand_m"].iloc[0] == pytest.approx(30.0)
+    assert result["geur_knelpunt_afstand"].iloc[0]
+    # an emission point inside the site polygon is at distance 0
+    result = _run(_sites([box(-10, -10, 10, 10)]), farms=farms, in_kom=False)
+    assert result["veehouderij_afstand_m"].iloc[0] == 0.0
+    assert result["geur_knelpunt_afstand"].iloc[0]
+
+
+# ---------------------------------------------------------------------------
+# reasons
+# ---------------------------------------------------------------------------
+
+
+def test_both_rules_are_joined_and_kom_source_is_named():
+    contours = _contours([(20.0, box(-100, -100, 100, 100))])
+    farms = _farms([("Hoeve De Kamp", np.nan, Point(0, 0))])
+    result = _run(_sites([Point(38, 0)]), contours=contours, farms=farms, in_kom=True,
+                  kom_source=KOM_SOURCE_BBG)
+    kom = "binnen de bebouwde kom (bestaand bebouwd gebied als benadering van de bebouwde kom)"
+    assert result["geur_knelpunt_contour"].iloc[0] and result["geur_knelpunt_afstand"].iloc[0]
+    assert result["geur_reden"].iloc[0] == (
+        f"Ligt in geurcontour 20,0 OUe/m³; norm {kom} in concentratiegebied is 3,0 OUe/m³ (Wgv art. 3); "
+        f"ligt op 38 m van emissiepunt van veehouderij 'Hoeve De Kamp'; vaste afstand {kom} is 100 m (Wgv art. 4)"
+    )
+
+
+def test_kom_source_phrase_outside_kom():
+    farms = _farms([("Hoeve", np.nan, box(0, 0, 10, 10))])
+    result = _run(_sites([Point(20, 5)]), farms=farms, in_kom=False, kom_source=KOM_SOURCE_BBG)
+    assert (
+        "vaste afstand buiten de bebouwde kom (bestaand bebouwd gebied als benadering van de bebouwde kom) is 25 m"
+        in result["geur_reden"].iloc[0]
+    )
+
+
+def test_progress_and_log(caplog):
+    calls = []
+    contours = _contours([(20.0, box(0, 0, 10, 10))])
+    with caplog.at_level(logging.INFO, logger="analysis.odour"):
+        _run(_sites([Point(5, 5), FAR]), contours=contours, progress=lambda f, m: calls.append((f, m)))
+    assert calls[0][0] == 0.0 and calls[-1][0] == 1.0
+    assert all(0.0 <= f <= 1.0 for f, _ in calls)
+    assert [f for f, _ in calls] == sorted(f for f, _ in calls)
+    assert "geurtoets: 1 locaties in een geurcontour, 1 knelpunten" in caplog.text
+
+
+# ---------------------------------------------------------------------------
+# errors
+# ---------------------------------------------------------------------------
+
+
+def test_missing_columns_raise_input_error_naming_layers():
+    contours = gpd.GeoDataFrame({"geur": [3.0]}, geometry=[box(0, 0, 1, 1)], crs=CRS)
+    farms = gpd.GeoDataFrame({"id": ["A"]}, geometry=[Point(0, 0)], crs=CRS)
+    with pytest.raises(InputError) as info:
+        _run(_sites([Point(0, 0)]), contours=contours, farms=farms)
+    problems = info.value.problems
+    assert len(problems) == 3
+    assert "[lagen.geurcontouren]" in problems[0] and "'waarde'" in problems[0] and "waarde_veld" in problems[0]
+    assert any("[lagen.veehouderijen]" in p and "'naam'" in p for p in problems)
+    assert any("[lagen.veehouderijen]" in p and "'vaste_afstand_m'" in p for p in problems)
+    assert isinstance(info.value, ValueError)
+
+
+def test_crs_mismatch_raises():
+    contours = _contours([(3.0, box(0, 0, 1, 1))]).set_crs("EPSG:4326", allow_override=True)
+    with pytest.raises(InputError, match=r"\[lagen\.geurcontouren\].*EPSG:4326.*EPSG:28992"):
+        _run(_sites([Point(0, 0)]), contours=contours)
+
+
+def test_misaligned_arrays_raise():
+    two = np.full(2, 50.0)
+    with pytest.raises(ValueError, match="norm_oue"):
+        assess_odour(
+            _sites([Point(0, 0), Point(1, 1)]),
+            in_kom=np.zeros(2, bool), concentration_area=np.ones(2, bool), norm_oue=np.full(3, 3.0),
+            kom_source=KOM_SOURCE_KOM, contours=None, farms=None,
+            point_distance_kom_m=two, point_distance_outside_m=two,
+            facade_distance_kom_m=two, facade_distance_outside_m=two,
+        )
+
+
+# ---------------------------------------------------------------------------
+# vectorised shortcuts against brute force
+# ---------------------------------------------------------------------------
+
+
+def test_random_layout_matches_brute_force():
+    """Nearest farm (k-d screening), highest contour and violations equal an all-pairs computation."""
+    import shapely
+
+    rng = np.random.default_rng(42)
+    n_sites, n_farms = 1500, 200
+    xy = rng.random((n_sites, 2)) * 5000
+    sites = shapely.points(xy)
+    # a third polygon sites, some of them large (forces the exact fallback path)
+    size = np.where(rng.random(n_sites) < 0.05, 800.0, 30.0)
+    poly = rng.random(n_sites) < 0.33
+    sites[poly] = shapely.box(xy[poly, 0], xy[poly, 1], xy[poly, 0] + size[poly], xy[poly, 1] + size[poly] / 2)
+    fxy = rng.random((n_farms, 2)) * 5000
+    farm_geoms = shapely.points(fxy)
+    half = n_farms // 2
+    farm_geoms[half:] = shapely.box(fxy[half:, 0], fxy[half:, 1], fxy[half:, 0] + 60, fxy[half:, 1] + 25)
+    own = np.where(rng.random(n_farms) < 0.2, rng.uniform(80, 250, n_farms), np.nan)
+    farms = gpd.GeoDataFrame({"naam": [f"F{i}" for i in range(n_farms)], "vaste_afstand_m": own},
+                             geometry=farm_geoms, crs=CRS)
+    cxy = rng.random((150, 2)) * 5000
+    cvals = rng.choice([1.0, 3.0, 8.0, 14.0, 35.0], 150)
+    cgeoms = shapely.buffer(shapely.points(cxy), 400 / np.sqrt(cvals))
+    contours = gpd.GeoDataFrame({"waarde": cvals}, geometry=cgeoms, crs=CRS)
+    in_kom = rng.random(n_sites) < 0.4
+
+    result = _run(_sites(sites, index=np.arange(n_sites) * 3 + 1), contours=contours, farms=farms, in_kom=in_kom)
+
+    dist = shapely.distance(sites[:, None], farm_geoms[None, :])  # (sites, farms)
+    np.testing.assert_allclose(result["veehouderij_afstand_m"].to_numpy(), dist.min(axis=1))
+    # the named farm is at the nearest distance (ties, e.g. two farms inside one big site, may pick either)
+    named = result["veehouderij"].str.slice(1).astype(int).to_numpy()
+    np.testing.assert_allclose(dist[np.arange(n_sites), named], dist.min(axis=1))
+    unique_nearest = (dist == dist.min(axis=1, keepdims=True)).sum(axis=1) == 1
+    assert (named[unique_nearest] == dist.argmin(axis=1)[unique_nearest]).all()
+
+    is_point = np.arange(n_farms) < half
+    default = np.where(is_point[None, :],
+                       np.where(in_kom, 100.0, 50.0)[:, None],
+                       np.where(in_kom, 50.0, 25.0)[:, None])
+    required = np.where(np.isfinite(own)[None, :], own[None, :], default)
+    assert (result["geur_knelpunt_afstand"].to_numpy() == (dist < required).any(axis=1)).all()
+
+    hits = shapely.intersects(sites[:, None], cgeoms[None, :])
+    expected_oue = np.where(hits.any(axis=1), np.where(hits, cvals[None, :], -np.inf).max(axis=1), np.nan)
+    np.testing.assert_array_equal(result["geur_oue"].to_numpy(), expected_oue)
+    assert (result["geur_in_contour"].to_numpy() == hits.any(axis=1)).all()
+    # every knelpunt has a reason, every other site none
+    assert ((result["geur_reden"] != "") == result["geur_knelpunt"]).all()
