@@ -326,8 +326,7 @@ def score_sites(
         f[col] = h[col].to_numpy()
     if sites["personen"].isna().all():
         skipped["woonnormen"] = "geen personen_veld: woonnormen niet getoetst"
-        for col in ("personen", "slaapkamers", "woonoppervlak_m2"):
-            f.drop(columns=col, inplace=True)
+        f = f.drop(columns=["personen", "slaapkamers", "woonoppervlak_m2"])
     steps.end(capaciteit_personen=float(np.nansum(h["capaciteit_personen"])))
 
     housing_form = _housing_form(sites)

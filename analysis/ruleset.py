@@ -142,6 +142,10 @@ class RuleSet:
     ) -> RuleSet:
         """Return a copy with parameter values replaced.
 
+        Precedence, lowest first: the rule set's value, the rule set's
+        per-gemeente value, ``overrides`` (which replace the rule set's
+        per-gemeente values of the same parameter), ``gemeenten``.
+
         Parameters
         ----------
         overrides
@@ -162,7 +166,10 @@ class RuleSet:
                 continue
             checked = _check_type(name, value, params[name].value, where, problems)
             params[name] = replace(params[name], value=checked)
-        merged = {k: dict(v) for k, v in self.gemeenten.items()}
+        # Precedence: rule set < rule set per gemeente < config < config per gemeente.
+        # A config value for the whole province therefore replaces the rule set's
+        # per-gemeente values of that parameter.
+        merged = {k: {p: v for p, v in t.items() if p not in overrides} for k, t in self.gemeenten.items()}
         for key, table in (gemeenten or {}).items():
             for name, value in table.items():
                 if name in ("naam", "regio"):

@@ -103,3 +103,11 @@ def test_fingerprint_changes_with_parameters():
     rs = read_ruleset_file()
     assert rs.fingerprint() == read_ruleset_file().fingerprint()
     assert rs.fingerprint() != rs.with_overrides({"bbg_rand_m": 300}).fingerprint()
+
+
+def test_config_value_beats_rule_set_per_gemeente_value():
+    # the rule set lists concentratiegebied = true for every Limburg gemeente; a config value for
+    # the whole province replaces those, and a config value per gemeente beats that again
+    rs = read_ruleset_file().with_overrides({"concentratiegebied": False}, {"GM0984": {"concentratiegebied": True}})
+    codes = pd.Series(["GM0983", "GM0984"])
+    np.testing.assert_array_equal(rs.per_site("concentratiegebied", codes, pd.Series(["Venlo", "Venray"])), [False, True])

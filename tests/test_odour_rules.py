@@ -1,0 +1,126 @@
+"""Odour through the whole pipeline: the norm cell per site, housing form, overrides, kom fallback."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from analysis.pipeline import Inputs, score_sites
+from layers.rules import read_ruleset_file
+
+KOM = box(0, 0, 1000, 1000)
+GEMEENTEN = gpd.GeoDataFrame(
+    {"naam": ["Venlo", "Venray"], "code": ["GM0983", "GM0984"]},
+    geometry=[box(-5000, -5000, 5000, 5000), box(5000, -5000, 15000, 5000)],
+    crs=28992,
+)
+
+
+def sites_frame(points, stay, form=None):
+    n = len(points)
+    return gpd.GeoDataFrame(
+        {
+            "locatie_id": [str(i + 1) for i in range(n)],
+            "verblijfstype": stay,
+            "huisvestingsvorm": form if form is not None else [None] * n,
+            "personen": np.nan,
+            "slaapkamers": np.nan,
+            "woonoppervlak_m2": np.nan,
+            "eigen_werkgever": None,
+        },
+        geometry=points,
+        crs=28992,
+    )
+
+
+def contour(x, y, r, value):
+    return gpd.GeoDataFrame({"waarde": [float(value)]}, geometry=[Point(x, y).buffer(r)], crs=28992)
+
+
+def run(sites, *, contours=None, farms=None, kom=True, bbg=True, ruleset=None, gemeenten=GEMEENTEN):
+    inputs = Inputs(
+        sites=sites,
+        bbg=gpd.GeoDataFrame(geometry=[KOM], crs=28992) if bbg else None,
+        kom=gpd.GeoDataFrame(geometry=[box(0, 0, 900, 1000)], crs=28992) if kom else None,
+        contours=contours,
+        farms=farms,
+        gemeenten=gemeenten,
+    )
+    return score_sites(inputs, ruleset or read_ruleset_file()).results
+
+
+@pytest.mark.parametrize(
+    "inside_kom, concentration, load, norm, knelpunt",
+    [
+        (True, True, 3.0, 3.0, True),     # kom, concentratiegebied: 3 OUe/m³
+        (True, True, 2.5, 3.0, False),
+        (False, True, 14.0, 14.0, True),  # buitengebied, concentratiegebied: 14
+        (False, True, 8.0, 14.0, False),
+        (True, False, 2.0, 2.0, True),    # kom, geen concentratiegebied: 2
+        (False, False, 8.0, 8.0, True),   # buitengebied, geen concentratiegebied: 8
+        (False, False, 5.0, 8.0, False),
+    ],
+)
+def test_norm_cell_kom_times_concentration(inside_kom, concentration, load, norm, knelpunt):
+    x = 500 if inside_kom else 3000
+    rs = read_ruleset_file().with_overrides({"concentratiegebied": concentration})
+    res = run(sites_frame([Point(x, 500)], ["long_stay"]), contours=contour(x, 500, 100, load), ruleset=rs)
+    assert res["geur_norm_oue"].iloc[0] == norm
+    assert res["geur_oue"].iloc[0] == load
+    assert bool(res["geur_knelpunt"].iloc[0]) is knelpunt
+    assert res["oordeel_long_stay"].iloc[0] == ("ongeschikt" if knelpunt else ("geschikt" if inside_kom else "ongeschikt"))
+    # omgekeerde werking: always warned inside a contour
+    assert "omgekeerde werking" in res["redenen"].iloc[0]
+
+
+def test_woonfunctie_ongeschikt_logies_voorwaardelijk():
+    sites = sites_frame([Point(500, 500)] * 3, ["short_stay", "short_stay", "long_stay"], ["logies", "woonfunctie", None])
+    res = run(sites, contours=contour(500, 500, 100, 5.0))
+    assert res["oordeel"].tolist() == ["voorwaardelijk", "ongeschikt", "ongeschikt"]
+    assert res["score"].iloc[0] <= 55  # strong penalty for logies in a knelpunt
+    assert "ECLI:NL:RBOBR:2021:6369" in res["redenen"].iloc[0]
+
+
+def test_per_gemeente_norm_override_applies_only_there():
+    rs = read_ruleset_file().with_overrides({}, {"Venray": {"geur_norm_buitengebied_concentratie": 20.0}})
+    sites = sites_frame([Point(3000, 500), Point(8000, 500)], ["long_stay", "long_stay"])
+    contours = pd.concat([contour(3000, 500, 100, 14.0), contour(8000, 500, 100, 14.0)], ignore_index=True)
+    res = run(sites, contours=contours, ruleset=rs)
+    assert res["gemeente"].tolist() == ["Venlo", "Venray"]
+    assert res["geur_norm_oue"].tolist() == [14.0, 20.0]
+    assert res["geur_knelpunt"].tolist() == [True, False]
+
+
+def test_kom_falls_back_to_bbg_and_says_so():
+    # x = 950 is inside BBG but outside the explicit kom (which ends at 900)
+    sites = sites_frame([Point(950, 500)], ["long_stay"])
+    with_kom = run(sites, contours=contour(950, 500, 50, 5.0), kom=True)
+    without_kom = run(sites, contours=contour(950, 500, 50, 5.0), kom=False)
+    assert with_kom["geur_norm_oue"].iloc[0] == 14.0 and not with_kom["geur_knelpunt"].iloc[0]
+    assert without_kom["geur_norm_oue"].iloc[0] == 3.0 and without_kom["geur_knelpunt"].iloc[0]
+    assert without_kom["kom_bron"].iloc[0] == "bestaand bebouwd gebied als benadering van de bebouwde kom"
+    assert "benadering van de bebouwde kom" in without_kom["geur_reden"].iloc[0]
+
+
+def test_fixed_distance_default_and_per_farm():
+    farms = gpd.GeoDataFrame(
+        {"naam": ["Hoeve A", "Stal B", "Hoeve C"], "vaste_afstand_m": [np.nan, np.nan, 200.0]},
+        geometry=[Point(3000, 0), box(5000 - 10, 0, 5000 + 10, 40), Point(3000, 3000)],
+        crs=28992,
+    )
+    sites = sites_frame(
+        [Point(3040, 0), Point(3060, 0), Point(5030, 20), Point(3000, 3150), Point(3000, 3250)],
+        ["long_stay"] * 5,
+    )
+    res = run(sites, farms=farms)
+    # emission point outside the kom: 50 m; footprint: 25 m façade to façade; own distance 200 m
+    assert res["geur_knelpunt"].tolist() == [True, False, True, True, False]
+    assert res["veehouderij"].tolist() == ["Hoeve A", "Hoeve A", "Stal B", "Hoeve C", "Hoeve C"]
+    np.testing.assert_allclose(res["veehouderij_afstand_m"], [40, 60, 20, 150, 250])
+    assert "50 m" in res["geur_reden"].iloc[0] and "Wgv art. 4" in res["geur_reden"].iloc[0]
+    assert "Wgv art. 5" in res["geur_reden"].iloc[2]
+    assert "200 m" in res["geur_reden"].iloc[3]
+    assert res["oordeel"].tolist()[:4] == ["ongeschikt", "ongeschikt", "ongeschikt", "ongeschikt"]
