@@ -249,7 +249,13 @@ def score_sites(
             values = frame[col].to_numpy()
             if values.dtype.kind == "b":
                 full = np.zeros(n, dtype=bool)
-            elif values.dtype.kind in "fiu":
+            elif values.dtype.kind in "iu":
+                full = pd.array(np.zeros(n, dtype="int64"), dtype="Int64")
+                full[:] = pd.NA
+                full[geo_idx] = values
+                f[col] = full
+                continue
+            elif values.dtype.kind == "f":
                 full = np.full(n, np.nan)
             else:
                 full = np.full(n, None, dtype=object)

@@ -25,7 +25,7 @@ def template_fields(template: str) -> list[str]:
 
 
 def format_number(values: np.ndarray | pd.Series, spec: str = "") -> pd.Series:
-    """Format numbers as Dutch text: decimal comma, empty for missing values.
+    """Format numbers as Dutch text: 1.234,5 (thousands dot, decimal comma); "onbekend" when missing.
 
     Parameters
     ----------
@@ -48,13 +48,14 @@ def format_number(values: np.ndarray | pd.Series, spec: str = "") -> pd.Series:
     safe = np.where(missing, 0.0, arr)
     if decimals is None:
         rounded = np.round(safe, 2)
-        text = pd.Series(rounded).map("{:.2f}".format).str.rstrip("0").str.rstrip(".")
+        text = pd.Series(rounded).map("{:,.2f}".format).str.rstrip("0").str.rstrip(".")
     elif decimals == 0:
         # np.round uses round-half-even; add a tiny bias so 0.5 rounds up like people expect
-        text = pd.Series(np.floor(safe + 0.5).astype("int64")).astype(str)
+        text = pd.Series(np.floor(safe + 0.5).astype("int64")).map("{:,}".format)
     else:
-        text = pd.Series(np.round(safe, decimals)).map(f"{{:.{decimals}f}}".format)
-    text = text.str.replace(".", ",", regex=False)
+        text = pd.Series(np.round(safe, decimals)).map(f"{{:,.{decimals}f}}".format)
+    # Dutch notation: thousands with a dot, decimals with a comma (1.234,5)
+    text = text.str.translate(str.maketrans({",": ".", ".": ","}))
     text[missing] = "onbekend"
     return text
 

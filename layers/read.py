@@ -252,7 +252,8 @@ def _crs_name(crs: Any) -> str:
 
 
 def _check_extent(frame: gpd.GeoDataFrame, spec: LayerSpec, source: str) -> None:
-    valid = frame.geometry[frame.geometry.notna() & ~frame.geometry.is_empty]
+    geoms = frame.geometry.to_numpy()
+    valid = frame.geometry[~(pd.isna(geoms) | shapely.is_empty(geoms))]
     if valid.empty:
         return
     minx, miny, maxx, maxy = valid.total_bounds

@@ -38,17 +38,29 @@ _LAYER = "locaties"
 def merge_results(original: gpd.GeoDataFrame, results: pd.DataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Put the input attributes and the result fields side by side.
 
-    Input columns with the name of a result field (e.g. when an earlier
-    output is scored again) are replaced by the new result; their names are
-    returned so the run record can say so.
+    No input attribute is lost: an input column with the name of a result
+    field is dropped only when it holds exactly the same values (e.g. a
+    verblijfstype already written as ``short_stay``); otherwise it is kept as
+    ``<naam>_invoer``. The renamings are returned for the run record.
     """
     geometry_name = original.geometry.name
-    attrs = original.drop(columns=[geometry_name])
+    attrs = original.drop(columns=[geometry_name]).reset_index(drop=True)
+    results = results.reset_index(drop=True)
     clashes = [c for c in attrs.columns if c in results.columns]
-    attrs = attrs.drop(columns=clashes)
-    merged = pd.concat([attrs.reset_index(drop=True), results.reset_index(drop=True)], axis=1)
+    renamed = []
+    for col in clashes:
+        same = attrs[col].astype("string").fillna("\x00").equals(results[col].astype("string").fillna("\x00"))
+        if same:
+            attrs = attrs.drop(columns=col)
+        else:
+            new = f"{col}_invoer"
+            while new in attrs.columns or new in results.columns:
+                new += "_"
+            attrs = attrs.rename(columns={col: new})
+            renamed.append(f"{col} → {new}")
+    merged = pd.concat([attrs, results], axis=1)
     out = gpd.GeoDataFrame(merged, geometry=original.geometry.reset_index(drop=True).values, crs=original.crs)
-    return out, clashes
+    return out, renamed
 
 
 @contextmanager

@@ -119,6 +119,7 @@ def run_config(
     timings["inlezen"] = round(time.perf_counter() - t, 3)
 
     network = None
+    network_summary = None
     network_mode = "auto"
     spec = config.layer("wegennet")
     if spec is not None:
@@ -156,7 +157,8 @@ def run_config(
                 features=int(getattr(network, "n_edges", 0) or 0),
                 source_crs="",
             )
-            reports["wegennet"].warnings.append(network.summary())
+            network_summary = network.summary()
+            log.info(network_summary)
 
     inputs = Inputs(
         sites=sites,
@@ -182,12 +184,13 @@ def run_config(
     merged, clashes = merge_results(original, result.results)
     warnings = [f"{name}: {w}" for name, r in reports.items() for w in r.warnings]
     if clashes:
-        warnings.append("invoervelden vervangen door resultaatvelden met dezelfde naam: " + ", ".join(clashes))
+        warnings.append("invoervelden met de naam van een resultaatveld hernoemd: " + ", ".join(clashes))
     record = {
         "locatietoets": {"versie": tool_version()},
         "configuratie": str(config.source) if config.source else None,
         "regelset": ruleset.record(),
         "invoer": {name: r.record() for name, r in reports.items()},
+        "wegennet": network_summary,
         "niet_uitgevoerd": result.skipped,
         "stappen": result.steps,
         "tijden_s": timings,

@@ -11,7 +11,7 @@ from analysis.texts import format_number, join_nonempty, render_template
 def test_format_number_dutch_decimal_comma_and_missing():
     out = format_number(np.array([14.0, 2.25, np.nan, 0.5, 1234.5]), ".1f")
     # 2.25 is exactly representable: one decimal rounds half to even, as Python does
-    assert out.tolist() == ["14,0", "2,2", "onbekend", "0,5", "1234,5"]
+    assert out.tolist() == ["14,0", "2,2", "onbekend", "0,5", "1.234,5"]
     assert format_number(np.array([0.5, 1.5, 249.6]), ".0f").tolist() == ["1", "2", "250"]
     assert format_number(np.array([2.0, 2.5, 2.125]), "").tolist() == ["2", "2,5", "2,12"]
 
@@ -22,7 +22,7 @@ def test_render_template_mixes_columns_and_scalars():
         {"afstand": np.array([100.4, 2500.0]), "rand": 250.0, "park": pd.Series(["A", None])},
         2,
     )
-    assert out.tolist() == ["Ligt 100 m buiten; rand tot 250 m; park 'A'", "Ligt 2500 m buiten; rand tot 250 m; park ''"]
+    assert out.tolist() == ["Ligt 100 m buiten; rand tot 250 m; park 'A'", "Ligt 2.500 m buiten; rand tot 250 m; park ''"]
 
 
 def test_join_nonempty_skips_empty_strings():
