@@ -1,0 +1,440 @@
+"""Read a road network (``[lagen.wegennet]``) and cache the prepared result.
+
+Supported inputs
+----------------
+- OpenStreetMap XML, ``.osm`` or ``.osm.bz2`` (read with ``osmnx.graph_from_xml``);
+- OpenStreetMap PBF, ``.osm.pbf`` (read with pyrosm);
+- osmnx GraphML, ``.graphml`` (``osmnx.load_graphml``);
+- a line layer in any OGR vector format (GeoPackage, shapefile such as NWB
+  wegvakken, GeoJSON, FlatGeobuf...), optionally with a speed field
+  (``snelheid_veld``, km/h), a one-way field (``eenrichting_veld``: OSM
+  yes/no/true/false/1/0/-1 or NWB RIJRICHTNG H/T/B/O) and a road-type field
+  (``wegtype_veld``, OSM ``highway`` values). Lines connect where their end
+  points coincide (to 1 cm); lines that only cross (bridges) do not connect.
+
+Everything is returned in EPSG:28992. The prepared network is cached as an
+``.npz`` file keyed by the input file's sha256, the mode, the speeds and the
+field options, so a second run skips parsing (see :func:`load_network`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import hashlib
+import logging
+import os
+from pathlib import Path
+import tempfile
+import time
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from analysis.errors import InputError, did_you_mean
+from analysis.network import (
+    DEFAULT_MODE,
+    MODES,
+    RoadNetwork,
+    TravelSpeeds,
+    build_network,
+    impute_car_speeds_kmh,
+    normalise_highway,
+    parse_oneway,
+)
+from layers.config import LayerSpec
+
+__all__ = ["load_network", "DEFAULT_CACHE_DIR", "CACHE_VERSION", "network_cache_path"]
+
+logger = logging.getLogger(__name__)
+
+#: Default folder of cached prepared networks.
+DEFAULT_CACHE_DIR = Path("~/.cache/locatietoets/netwerk").expanduser()
+#: Bump when the prepared format or the preparation rules change.
+CACHE_VERSION = "1"
+_RD = "EPSG:28992"
+_LAYER = "[lagen.wegennet]"
+_NODE_TOLERANCE_M = 0.01
+_LINE_EXTENSIONS = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".sqlite", ".gdb", ".zip", ".tab", ".kml")
+_OSM_EXTENSIONS = (".osm", ".osm.bz2", ".osm.pbf", ".graphml")
+
+
+def _format(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".osm.pbf") or name.endswith(".pbf"):
+        return "pbf"
+    if name.endswith(".osm") or name.endswith(".osm.bz2") or name.endswith(".xml") or name.endswith(".osm.xml"):
+        return "osm"
+    if name.endswith(".graphml"):
+        return "graphml"
+    if name.endswith(_LINE_EXTENSIONS) or path.is_dir() and name.endswith(".gdb"):
+        return "lines"
+    raise InputError(
+        f"{_LAYER} bestand '{path.name}' heeft een onbekende extensie. Gebruik OpenStreetMap "
+        f"({', '.join(_OSM_EXTENSIONS)}) of een lijnenlaag ({', '.join(_LINE_EXTENSIONS)})."
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    if path.is_dir():
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(child.relative_to(path).as_posix().encode())
+            digest.update(_sha256(child).encode())
+        return digest.hexdigest()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def network_cache_path(spec: LayerSpec, *, mode: str, speeds: TravelSpeeds, cache_dir: Path) -> Path:
+    """Return the cache file for ``spec`` (depends on file content, mode, speeds and field options)."""
+    parts = [
+        CACHE_VERSION,
+        _sha256(Path(spec.path)),
+        mode,
+        speeds.cache_token(),
+        str(spec.layer),
+        str(spec.crs),
+        str(spec.get("snelheid_veld")),
+        str(spec.get("eenrichting_veld")),
+        str(spec.get("wegtype_veld")),
+    ]
+    key = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+    return Path(cache_dir) / f"wegennet-{mode}-{key}.npz"
+
+
+def load_network(
+    spec: LayerSpec,
+    *,
+    speeds: TravelSpeeds,
+    cache_dir: Path | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> RoadNetwork:
+    """Read the road network of ``spec`` for its mode, from the cache when possible.
+
+    Parameters
+    ----------
+    spec
+        The ``[lagen.wegennet]`` layer: path, optional ``laag`` and ``crs``, and
+        options ``modus`` (auto | fiets | lopen, default fiets), ``snelheid_veld``,
+        ``eenrichting_veld`` and ``wegtype_veld`` (line layers).
+    speeds
+        Travel speeds (rule-set parameters).
+    cache_dir
+        Folder for prepared networks; default ``~/.cache/locatietoets/netwerk``.
+    progress
+        Called with (fraction 0–1, Dutch message).
+
+    Returns
+    -------
+    RoadNetwork
+        In EPSG:28992 metres.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, unknown extension, wrong geometry type,
+        missing field, no CRS, or no roads usable by the mode.
+    """
+    path = Path(spec.path)
+    mode = spec.get("modus") or DEFAULT_MODE
+    if mode not in MODES:
+        raise InputError(
+            f"{_LAYER} modus '{mode}' is onbekend.{did_you_mean(str(mode), MODES)} Kies uit: {', '.join(MODES)}."
+        )
+    if not path.exists():
+        raise InputError(f"{_LAYER} bestand '{path}' bestaat niet. Controleer 'pad' in de configuratie.")
+    fmt = _format(path)
+
+    def report(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(fraction, message)
+
+    cache_dir = DEFAULT_CACHE_DIR if cache_dir is None else Path(cache_dir).expanduser()
+    report(0.0, "wegennet: controlegetal van het bestand berekenen")
+    cache_file = network_cache_path(spec, mode=mode, speeds=speeds, cache_dir=cache_dir)
+    if cache_file.is_file():
+        start = time.perf_counter()
+        try:
+            with np.load(cache_file, allow_pickle=False) as data:
+                network = RoadNetwork.from_arrays(data)
+        except Exception as exc:  # a damaged cache file is rebuilt, not fatal
+            logger.warning("cache %s unreadable (%s); rebuilding", cache_file, exc)
+        else:
+            logger.info(
+                "network loaded from cache %s in %.2f s: %d nodes, %d links",
+                cache_file.name,
+                time.perf_counter() - start,
+                network.n_nodes,
+                network.n_links,
+            )
+            report(1.0, network.summary())
+            return network
+
+    report(0.1, f"wegennet inlezen ({path.name})")
+    start = time.perf_counter()
+    network = _build(spec, path, fmt, mode=mode, speeds=speeds)
+    logger.info("network built from %s in %.2f s", path.name, time.perf_counter() - start)
+    report(0.9, "wegennet opslaan in de cache")
+    _save_atomic(network, cache_file)
+    report(1.0, network.summary())
+    return network
+
+
+def _save_atomic(network: RoadNetwork, cache_file: Path) -> None:
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=cache_file.stem, suffix=".tmp", dir=cache_file.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, **network.to_arrays())
+            os.replace(tmp, cache_file)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        logger.warning("could not write network cache %s: %s", cache_file, exc)
+
+
+def _build(spec: LayerSpec, path: Path, fmt: str, *, mode: str, speeds: TravelSpeeds) -> RoadNetwork:
+    if fmt == "lines":
+        links = _links_from_layer(spec, path)
+    elif fmt == "pbf":
+        links = _links_from_pbf(path)
+    else:
+        graph = _read_osmnx_graph(path, fmt)
+        links = _links_from_graph(graph)
+    if len(links) == 0:
+        raise InputError(f"{_LAYER} bestand '{path.name}' bevat geen wegen. Kies een bestand met wegen (lijnen).")
+    network = _network_from_links(links, mode=mode, speeds=speeds, source=path.name)
+    if network.n_links == 0:
+        raise InputError(
+            f"{_LAYER} bestand '{path.name}' bevat geen wegen die open zijn voor modus '{mode}'. "
+            "Kies een andere modus of een vollediger wegennet."
+        )
+    return network
+
+
+# ---------------------------------------------------------------------------
+# Readers: each returns a "links" GeoDataFrame in EPSG:28992 with columns
+# u, v (node keys or None), length_m, highway, maxspeed, oneway (int8), geometry (u -> v)
+# ---------------------------------------------------------------------------
+def _read_osmnx_graph(path: Path, fmt: str):
+    import osmnx as ox
+
+    try:
+        if fmt == "graphml":
+            graph = ox.load_graphml(path)
+        else:
+            graph = ox.graph_from_xml(path, bidirectional=False, simplify=False, retain_all=True)
+            # simplify, but never merge ways of different road types or one-way status
+            graph = ox.simplify_graph(graph, edge_attrs_differ=["highway", "oneway"])
+    except Exception as exc:
+        kind = "GraphML" if fmt == "graphml" else "OpenStreetMap-XML"
+        raise InputError(
+            f"{_LAYER} bestand '{path.name}' is geen leesbaar {kind}-bestand ({type(exc).__name__}: {exc}). "
+            "Controleer of het bestand volledig is, of exporteer het opnieuw."
+        ) from exc
+    if graph.number_of_edges() == 0:
+        raise InputError(f"{_LAYER} bestand '{path.name}' bevat geen wegen. Kies een bestand met wegen.")
+    return graph
+
+
+def _links_from_graph(graph) -> gpd.GeoDataFrame:
+    """Turn an osmnx MultiDiGraph into links, merging the two directions of a two-way road."""
+    import osmnx as ox
+
+    crs = graph.graph.get("crs")
+    if crs is None:
+        raise InputError(f"{_LAYER} de graaf heeft geen coördinatenstelsel (graph-attribuut 'crs'). Sla de graaf op met osmnx.")
+    edges = ox.graph_to_gdfs(graph, nodes=False, edges=True, fill_edge_geometry=True).reset_index()
+    edges = edges.to_crs(_RD)
+    u = edges["u"].to_numpy(dtype=np.int64)
+    v = edges["v"].to_numpy(dtype=np.int64)
+    length = pd.to_numeric(edges["length"], errors="coerce").to_numpy(dtype=float) if "length" in edges else shapely.length(edges.geometry.values)
+    geom = edges.geometry.to_numpy()
+    # canonical orientation: from the smaller to the larger node id
+    forward = u <= v
+    lo, hi = np.where(forward, u, v), np.where(forward, v, u)
+    geom = np.where(forward, geom, shapely.reverse(geom))
+    frame = pd.DataFrame({"lo": lo, "hi": hi, "len_key": np.round(length, 2), "forward": forward})
+    frame["rank"] = frame.groupby(["lo", "hi", "len_key", "forward"]).cumcount()
+    frame["row"] = np.arange(len(frame))
+    link_id = frame.groupby(["lo", "hi", "len_key", "rank"], sort=False).ngroup().to_numpy()
+    frame["link"] = link_id
+    has_fwd = np.zeros(link_id.max() + 1, dtype=bool)
+    has_bwd = np.zeros_like(has_fwd)
+    self_loop = lo == hi
+    has_fwd[link_id[forward]] = True
+    has_bwd[link_id[~forward & ~self_loop]] = True
+    first = frame.drop_duplicates("link").sort_values("link")["row"].to_numpy()
+    oneway = np.where(has_fwd & has_bwd, 0, np.where(has_fwd, 1, -1)).astype(np.int8)
+    highway = edges["highway"].to_numpy(dtype=object) if "highway" in edges else None
+    maxspeed = edges["maxspeed"].to_numpy(dtype=object) if "maxspeed" in edges else None
+    access = edges["access"].to_numpy(dtype=object) if "access" in edges else None
+    links = gpd.GeoDataFrame(
+        {
+            "u": lo[first],
+            "v": hi[first],
+            "length_m": length[first],
+            "highway": None if highway is None else highway[first],
+            "maxspeed": None if maxspeed is None else maxspeed[first],
+            "oneway": oneway,
+        },
+        geometry=geom[first],
+        crs=_RD,
+    )
+    if access is not None:
+        closed = pd.Series(access[first]).map(lambda a: str(a).strip().lower() in {"no", "private"}).to_numpy()
+        links = links[~closed]
+    logger.info("graph has %d nodes and %d edges, merged into %d links", graph.number_of_nodes(), len(edges), len(links))
+    return links
+
+
+def _links_from_pbf(path: Path) -> gpd.GeoDataFrame:
+    try:
+        import pyrosm
+    except ImportError as exc:  # pragma: no cover - pyrosm is a pinned dependency
+        raise InputError(
+            f"{_LAYER} bestand '{path.name}' is OSM PBF; daarvoor is het pakket pyrosm nodig "
+            "(pip install pyrosm==0.25.0), of zet het bestand om naar .osm (osmium cat)."
+        ) from exc
+    try:
+        osm = pyrosm.OSM(str(path))
+        edges = osm.get_network(network_type="all")
+    except Exception as exc:
+        raise InputError(
+            f"{_LAYER} bestand '{path.name}' is geen leesbaar OSM PBF-bestand ({type(exc).__name__}: {exc}). "
+            "Download het uittreksel opnieuw (bijvoorbeeld van download.geofabrik.de)."
+        ) from exc
+    if edges is None or len(edges) == 0:
+        raise InputError(f"{_LAYER} bestand '{path.name}' bevat geen wegen (OSM 'highway'). Kies een ander uittreksel.")
+    edges = edges[edges.geometry.notna()].explode(index_parts=False)
+    edges = edges[shapely.get_type_id(edges.geometry.values) == 1]
+    edges = edges.set_crs("EPSG:4326", allow_override=True) if edges.crs is None else edges
+    edges = edges.to_crs(_RD)
+    oneway, _ = parse_oneway(edges["oneway"].to_numpy(dtype=object) if "oneway" in edges else np.full(len(edges), None))
+    if "junction" in edges:
+        roundabout = edges["junction"].astype(str).str.lower().isin(["roundabout", "circular"]).to_numpy()
+        oneway = np.where(roundabout & (oneway == 0), 1, oneway).astype(np.int8)
+    links = gpd.GeoDataFrame(
+        {
+            "u": None,
+            "v": None,
+            "length_m": shapely.length(edges.geometry.values),
+            "highway": edges["highway"].to_numpy(dtype=object) if "highway" in edges else None,
+            "maxspeed": edges["maxspeed"].to_numpy(dtype=object) if "maxspeed" in edges else None,
+            "oneway": oneway,
+        },
+        geometry=edges.geometry.values,
+        crs=_RD,
+    )
+    if "access" in edges:
+        closed = edges["access"].astype(str).str.lower().isin(["no", "private"]).to_numpy()
+        links = links[~closed]
+    logger.info("PBF %s has %d road segments", path.name, len(links))
+    return links
+
+
+def _links_from_layer(spec: LayerSpec, path: Path) -> gpd.GeoDataFrame:
+    try:
+        frame = gpd.read_file(path, layer=spec.layer) if spec.layer else gpd.read_file(path)
+    except Exception as exc:
+        raise InputError(
+            f"{_LAYER} bestand '{path.name}' kan niet gelezen worden ({type(exc).__name__}: {exc}). "
+            "Controleer het bestand en 'laag' in de configuratie."
+        ) from exc
+    if len(frame) == 0:
+        raise InputError(f"{_LAYER} bestand '{path.name}' bevat geen wegen. Kies een laag met wegen (lijnen).")
+    problems = []
+    fields = {}
+    for key in ("snelheid_veld", "eenrichting_veld", "wegtype_veld"):
+        name = spec.get(key)
+        if name is None:
+            continue
+        if name not in frame.columns:
+            columns = [c for c in frame.columns if c != frame.geometry.name]
+            problems.append(
+                f"{_LAYER} {key} '{name}' bestaat niet in '{path.name}'.{did_you_mean(str(name), columns)} "
+                f"Beschikbare velden: {', '.join(columns[:20])}."
+            )
+        fields[key] = name
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    types = set(frame.geom_type.unique())
+    if not types <= {"LineString", "MultiLineString"}:
+        problems.append(
+            f"{_LAYER} '{path.name}' bevat {', '.join(sorted(types - {'LineString', 'MultiLineString'}))}-geometrie; "
+            "een wegennet moet uit lijnen (LineString) bestaan. Kies de lijnenlaag met wegvakken."
+        )
+    if frame.crs is None and spec.crs is None:
+        problems.append(
+            f"{_LAYER} '{path.name}' heeft geen coördinatenstelsel. Geef het op met crs = \"EPSG:28992\" "
+            "(of het juiste stelsel) in de configuratie."
+        )
+    if problems:
+        raise InputError(problems)
+    if frame.crs is None:
+        frame = frame.set_crs(spec.crs)
+    frame = frame.to_crs(_RD).explode(index_parts=False)
+    geom = shapely.force_2d(frame.geometry.values)
+    n = len(frame)
+    oneway = np.zeros(n, dtype=np.int8)
+    if "eenrichting_veld" in fields:
+        oneway, unknown = parse_oneway(frame[fields["eenrichting_veld"]].to_numpy(dtype=object))
+        if unknown:
+            logger.warning("unknown one-way values %s in %s treated as two-way", unknown[:10], fields["eenrichting_veld"])
+    speed = frame[fields["snelheid_veld"]].to_numpy(dtype=object) if "snelheid_veld" in fields else None
+    highway = frame[fields["wegtype_veld"]].to_numpy(dtype=object) if "wegtype_veld" in fields else None
+    logger.info("line layer %s has %d lines", path.name, n)
+    return gpd.GeoDataFrame(
+        {"u": None, "v": None, "length_m": shapely.length(geom), "highway": highway, "maxspeed": speed, "oneway": oneway},
+        geometry=geom,
+        crs=_RD,
+    )
+
+
+def _network_from_links(links: gpd.GeoDataFrame, *, mode: str, speeds: TravelSpeeds, source: str) -> RoadNetwork:
+    """Number the nodes (by id, or by end-point coordinates to 1 cm) and build the network."""
+    geom = links.geometry.to_numpy()
+    start = shapely.get_coordinates(shapely.get_point(geom, 0))
+    end = shapely.get_coordinates(shapely.get_point(geom, -1))
+    n = len(links)
+    if links["u"].notna().all() and links["v"].notna().all():
+        keys = np.concatenate([links["u"].to_numpy(dtype=np.int64), links["v"].to_numpy(dtype=np.int64)])
+        node_key, inverse = np.unique(keys, return_inverse=True)
+        node_id = node_key
+    else:
+        grid = np.round(np.concatenate([start, end]) / _NODE_TOLERANCE_M).astype(np.int64)
+        _, inverse = np.unique(grid, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        node_id = None
+    n_nodes = int(inverse.max()) + 1
+    xy = np.concatenate([start, end])
+    node_x = np.zeros(n_nodes)
+    node_y = np.zeros(n_nodes)
+    node_x[inverse] = xy[:, 0]
+    node_y[inverse] = xy[:, 1]
+    highway = normalise_highway(links["highway"].to_numpy(dtype=object)) if links["highway"].notna().any() else None
+    car_kmh = None
+    if mode == "auto":
+        hw = highway if highway is not None else np.full(n, None, dtype=object)
+        maxspeed = links["maxspeed"].to_numpy(dtype=object) if links["maxspeed"].notna().any() else None
+        car_kmh = impute_car_speeds_kmh(hw, maxspeed, car_kmh_by_type=speeds.car_kmh_by_type)
+    return build_network(
+        mode=mode,
+        node_x=node_x,
+        node_y=node_y,
+        node_id=node_id,
+        link_u=inverse[:n],
+        link_v=inverse[n:],
+        link_length_m=links["length_m"].to_numpy(dtype=float),
+        link_geometry=geom,
+        link_highway=highway,
+        link_oneway=links["oneway"].to_numpy(dtype=np.int8),
+        link_car_kmh=car_kmh,
+        speeds=speeds,
+        source=source,
+    )

