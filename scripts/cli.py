@@ -23,14 +23,36 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from analysis.errors import CancelledError, LocatietoetsError
+from scripts._dutch import install as _install_dutch
 
 __all__ = ["main"]
+
+_install_dutch()
 
 warnings.filterwarnings("ignore", message="Unable to import Axes3D")
 _err = Console(stderr=True)
 _out = Console()
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class DutchCommand(click.Command):
+    """A click command whose usage line reads [OPTIES]."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[OPTIES]")
+        super().__init__(*args, **kwargs)
+
+
+class DutchGroup(click.Group):
+    """A click group whose usage line and subcommands read in Dutch."""
+
+    command_class = DutchCommand
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[OPTIES]")
+        kwargs.setdefault("subcommand_metavar", "COMMANDO [ARGUMENTEN]...")
+        super().__init__(*args, **kwargs)
 
 
 class _JsonLogHandler(logging.Handler):
@@ -172,7 +194,7 @@ def _version() -> str:
     return tool_version()
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=DutchGroup, context_settings=CONTEXT)
 @click.version_option(version=None, package_name="locatietoets", prog_name="locatietoets", message="%(prog)s %(version)s")
 def main() -> None:
     """Locatietoets: toets kandidaatlocaties voor huisvesting van arbeidsmigranten
@@ -243,23 +265,27 @@ def rules_command(bestand: Path | None) -> None:
     _out.print(params)
 
 
-def _register_optional_commands() -> None:
-    """Add commands that live in their own modules."""
-    optional = (
-        ("scripts.benchmark_network", "benchmark_netwerk", "benchmark-netwerk"),
-        ("scripts.plugin_zip", "plugin_zip", "plugin-zip"),
-    )
-    import importlib
+def _register_commands() -> None:
+    """Add the commands that live in their own modules."""
+    from scripts.benchmark_network import benchmark_netwerk
+    from scripts.plugin_zip import plugin_zip
 
-    for module, attr, name in optional:
-        try:
-            command = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):
-            continue
-        main.add_command(command, name)
+    main.add_command(benchmark_netwerk, "benchmark-netwerk")
+    main.add_command(plugin_zip, "plugin-zip")
+    _dutch_metavars(main)
 
 
-_register_optional_commands()
+def _dutch_metavars(command: click.Command) -> None:
+    """Give every (sub)command the Dutch usage metavars, also those defined elsewhere."""
+    command.options_metavar = "[OPTIES]"
+    command.context_settings = {**CONTEXT, **command.context_settings}
+    if isinstance(command, click.Group):
+        command.subcommand_metavar = "COMMANDO [ARGUMENTEN]..."
+        for sub in command.commands.values():
+            _dutch_metavars(sub)
+
+
+_register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
