@@ -148,6 +148,7 @@ class RunResult:
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 class _Steps:
@@ -230,6 +231,7 @@ def score_sites(
     f["verblijfstype"] = sites["verblijfstype"].to_numpy()
     f["geometrie_status"] = np.where(has_geom, sites.get("geometrie_status", pd.Series("ok", index=sites.index)), "geen geometrie")
     skipped: dict[str, str] = {}
+    warnings: list[str] = []
 
     plan = [
         ("gemeente", "Gemeente bepalen", 1.0),
@@ -274,7 +276,9 @@ def score_sites(
         outside = int((pd.isna(f["gemeente"]) & has_geom).sum())
         steps.end(buiten_gemeenten=outside)
         if outside:
-            log.warning("%d locaties liggen buiten alle gemeenten; daar gelden de provinciale waarden", outside)
+            message = f"{outside} locaties liggen buiten alle gemeenten van [lagen.gemeenten]; daar gelden de provinciale waarden"
+            warnings.append(message)
+            log.warning(message)
     else:
         f["gemeente"] = None
         f["gemeente_code"] = None
@@ -446,4 +450,4 @@ def score_sites(
     for col in ("geur_knelpunt",):
         if col in results:
             results[col] = results[col].astype(bool)
-    return RunResult(results=results, steps=steps.record, skipped=skipped, summary={**summary, "telling": counts})
+    return RunResult(results=results, steps=steps.record, skipped=skipped, summary={**summary, "telling": counts}, warnings=warnings)

@@ -20,8 +20,20 @@ _FORMATTER = string.Formatter()
 
 
 def template_fields(template: str) -> list[str]:
-    """Return the field names used in a ``{field:spec}`` template, in order."""
-    return [field for _, field, _, _ in _FORMATTER.parse(template) if field]
+    """Return the field names used in a ``{field:spec}`` template, in order.
+
+    Raises
+    ------
+    ValueError
+        When a placeholder uses a format other than ``""`` or ``".Nf"``.
+    """
+    fields = []
+    for _, field, spec, _ in _FORMATTER.parse(template):
+        if field:
+            if spec and not (spec.startswith(".") and spec.endswith("f") and spec[1:-1].isdigit()):
+                raise ValueError(f"opmaak '{{{field}:{spec}}}' wordt niet ondersteund; gebruik bv. {{{field}:.0f}} of {{{field}:.1f}}")
+            fields.append(field)
+    return fields
 
 
 def format_number(values: np.ndarray | pd.Series, spec: str = "") -> pd.Series:

@@ -87,6 +87,7 @@ class LayerReport:
     repaired: int = 0
     without_geometry: int = 0
     warnings: list[str] = field(default_factory=list)
+    repaired_rows: np.ndarray | None = field(default=None, repr=False)
 
     def record(self) -> dict[str, Any]:
         """JSON-able form for run.json."""
@@ -141,7 +142,9 @@ def _read_csv(spec: LayerSpec) -> gpd.GeoDataFrame:
     if wkt_field:
         text = frame[wkt_field]
         try:
-            geoms = shapely.from_wkt(text.where(text.notna() & (text.str.strip() != ""), None).to_numpy(), on_invalid="raise")
+            present = (text.notna() & (text.str.strip() != "")).to_numpy(dtype=bool)
+            geoms = np.full(len(text), None, dtype=object)
+            geoms[present] = shapely.from_wkt(text[present].to_numpy(dtype=object), on_invalid="raise")
         except shapely.errors.GEOSException as exc:
             raise InputError(f"{_label(spec)} veld '{wkt_field}' bevat ongeldige WKT ({exc}). Controleer de geometrietekst.") from None
         data = frame.drop(columns=[wkt_field])
@@ -251,17 +254,29 @@ def _crs_name(crs: Any) -> str:
     return f"EPSG:{epsg}" if epsg else crs.name
 
 
+def _bounds_text(minx: float, miny: float, maxx: float, maxy: float) -> str:
+    if not np.isfinite([minx, miny, maxx, maxy]).all():
+        return "coördinaten ongeldig na omzetting"
+    fmt = lambda v: f"{v:,.0f}".replace(",", ".")  # noqa: E731
+    return f"x {fmt(minx)}–{fmt(maxx)}, y {fmt(miny)}–{fmt(maxy)}"
+
+
 def _check_extent(frame: gpd.GeoDataFrame, spec: LayerSpec, source: str) -> None:
     geoms = frame.geometry.to_numpy()
-    valid = frame.geometry[~(pd.isna(geoms) | shapely.is_empty(geoms))]
-    if valid.empty:
+    valid = geoms[~(pd.isna(geoms) | shapely.is_empty(geoms))]
+    if len(valid) == 0:
         return
-    minx, miny, maxx, maxy = valid.total_bounds
+    coords = shapely.get_coordinates(valid)
+    if not np.isfinite(coords).all():
+        minx = miny = maxx = maxy = float("inf")
+    else:
+        minx, miny = coords.min(axis=0)
+        maxx, maxy = coords.max(axis=0)
     bx0, by0, bx1, by1 = _RD_BOUNDS
     if not (np.isfinite([minx, miny, maxx, maxy]).all() and minx >= bx0 and miny >= by0 and maxx <= bx1 and maxy <= by1):
         raise InputError(
             f"{_label(spec)} '{spec.path.name}' ligt na omzetting van {source} naar RD New niet in Nederland "
-            f"(x {minx:,.0f}–{maxx:,.0f}, y {miny:,.0f}–{maxy:,.0f}). Waarschijnlijk klopt het CRS niet: "
+            f"({_bounds_text(minx, miny, maxx, maxy)}). Waarschijnlijk klopt het CRS niet: "
             "controleer het CRS van het bestand (bv. RD-coördinaten die als WGS84 zijn opgeslagen)."
         )
 
@@ -273,6 +288,7 @@ def _repair(frame: gpd.GeoDataFrame, spec: LayerSpec, report: LayerReport) -> gp
     present = ~missing
     invalid = np.zeros(len(geoms), dtype=bool)
     invalid[present] = ~shapely.is_valid(geoms[present])
+    report.repaired_rows = invalid
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid])
         if allowed is not None and allowed <= _POLYGONS | _POINTS:
@@ -347,8 +363,9 @@ def read_layer(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, LayerReport]:
             f"{_label(spec)} weg uit de configuratie."
         )
     frame, report.source_crs = _set_crs(frame, spec)
-    frame = _repair(frame, spec, report)
+    # before repairing: coordinates made infinite by a wrong CRS must fail here, not be "repaired" away
     _check_extent(frame, spec, report.source_crs)
+    frame = _repair(frame, spec, report)
     report.features = len(frame)
     log.info("%s: %d objecten gelezen uit %s (%s)", spec.name, len(frame), spec.path.name, report.source_crs)
     return frame.reset_index(drop=True), report
@@ -403,9 +420,10 @@ def _numeric(frame: pd.DataFrame, column: str, spec: LayerSpec, key: str, proble
             f"{_label(spec)} veld '{column}' ({key}) heeft {int(negative.sum())} negatieve waarden "
             f"(bv. {values[negative][0]:g}); alleen waarden ≥ 0 zijn geldig."
         )
-    if not allow_null and np.isnan(values).any():
+    empty = raw.isna().to_numpy(dtype=bool) | (raw.astype("string").str.strip() == "").fillna(True).to_numpy(dtype=bool)
+    if not allow_null and empty.any():
         problems.append(
-            f"{_label(spec)} veld '{column}' ({key}) is leeg bij {int(np.isnan(values).sum())} objecten; vul een waarde in."
+            f"{_label(spec)} veld '{column}' ({key}) is leeg bij {int(empty.sum())} objecten; vul een waarde in."
         )
     return values
 
@@ -503,9 +521,8 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
         raise InputError(problems)
     geoms = sites.geometry.to_numpy()
     status = np.where(pd.isna(geoms) | shapely.is_empty(geoms), "geen geometrie", "ok").astype(object)
-    if report.repaired:
-        valid_before = shapely.is_valid(original.geometry.to_numpy())
-        status[(~valid_before) & (status == "ok")] = "gerepareerd"
+    if report.repaired and report.repaired_rows is not None:
+        status[report.repaired_rows & (status == "ok")] = "gerepareerd"
     sites["geometrie_status"] = status
     if report.without_geometry:
         report.warnings.append(f"{report.without_geometry} locaties zonder geometrie: niet getoetst, reden 'geen geometrie'")

@@ -182,7 +182,7 @@ def run_config(
     report("schrijven", "Uitvoer wegschrijven", 0.94)
     t = time.perf_counter()
     merged, clashes = merge_results(original, result.results)
-    warnings = [f"{name}: {w}" for name, r in reports.items() for w in r.warnings]
+    warnings = [f"{name}: {w}" for name, r in reports.items() for w in r.warnings] + result.warnings
     if clashes:
         warnings.append("invoervelden met de naam van een resultaatveld hernoemd: " + ", ".join(clashes))
     record = {
