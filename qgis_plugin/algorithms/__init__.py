@@ -1,0 +1,1 @@
+"""The Locatietoets Processing algorithms, one per module."""

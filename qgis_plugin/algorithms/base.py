@@ -1,0 +1,520 @@
+"""The Processing side shared by every Locatietoets algorithm.
+
+An algorithm here is a declaration: which config layers it offers (and which
+are required). :class:`EngineAlgorithm` turns that into parameters with field
+pickers, hands the layers to the engine as files, writes ``config.toml``,
+runs ``locatietoets score`` as an external process with progress and cancel,
+and copies the engine's result layer into the output. No state lives on
+``self``: everything a run needs is local to ``processAlgorithm``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import os
+from pathlib import Path
+import tempfile
+import time
+from typing import Any
+
+from qgis.core import (
+    QgsFeature,
+    QgsFeatureRequest,
+    QgsFeatureSink,
+    QgsFields,
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingOutputFile,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterString,
+    QgsProcessingUtils,
+    QgsVectorLayer,
+)
+from qgis.PyQt.QtGui import QIcon
+
+from .. import engine as eng
+from ..helptext import help_html
+from ..settings import engine_setting
+from ..styling import ResultStyler, save_style_in_geopackage
+
+__all__ = ["FieldInput", "LayerInput", "EngineAlgorithm"]
+
+PLUGIN_DIR = Path(__file__).resolve().parents[1]
+_COMPATIBLE_FORMATS = ["gpkg", "shp"]
+_STAY_TYPES = ("short_stay", "mid_stay", "long_stay")
+_MODES = ("auto", "fiets", "lopen")
+
+
+@dataclass(frozen=True)
+class FieldInput:
+    """A field picker of a layer: parameter key, config key, Dutch label."""
+
+    key: str
+    config_key: str
+    label: str
+    numeric: bool = False
+    advanced: bool = False
+
+
+@dataclass(frozen=True)
+class LayerInput:
+    """A config layer offered as a Processing layer parameter."""
+
+    key: str
+    config_name: str
+    label: str
+    types: tuple[int, ...]
+    fields: tuple[FieldInput, ...] = ()
+    #: field keys that must be filled in when the layer is given
+    required_fields: tuple[str, ...] = ()
+
+
+def _number(value: float) -> str:
+    """Counts as integers, measures with a decimal comma."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.1f}".replace(".", ",")
+    return str(int(value))
+
+
+class EngineAlgorithm(QgsProcessingAlgorithm):
+    """Base of the Locatietoets algorithms; subclasses set the class attributes below."""
+
+    # Parameter keys -----------------------------------------------------
+    LOCATIES = "LOCATIES"
+    ID_VELD = "ID_VELD"
+    VERBLIJFSTYPE_VELD = "VERBLIJFSTYPE_VELD"
+    HUISVESTINGSVORM_VELD = "HUISVESTINGSVORM_VELD"
+    PERSONEN_VELD = "PERSONEN_VELD"
+    SLAAPKAMERS_VELD = "SLAAPKAMERS_VELD"
+    WOONOPPERVLAK_VELD = "WOONOPPERVLAK_VELD"
+    EIGEN_WERKGEVER_VELD = "EIGEN_WERKGEVER_VELD"
+    BEBOUWD_GEBIED = "BEBOUWD_GEBIED"
+    BEBOUWDE_KOM = "BEBOUWDE_KOM"
+    GEURCONTOUREN = "GEURCONTOUREN"
+    GEURWAARDE_VELD = "GEURWAARDE_VELD"
+    VEEHOUDERIJEN = "VEEHOUDERIJEN"
+    VEEHOUDERIJ_NAAM_VELD = "VEEHOUDERIJ_NAAM_VELD"
+    VASTE_AFSTAND_VELD = "VASTE_AFSTAND_VELD"
+    RECREATIEPARKEN = "RECREATIEPARKEN"
+    RECREATIEPARK_NAAM_VELD = "RECREATIEPARK_NAAM_VELD"
+    WERKGEVERS = "WERKGEVERS"
+    WERKGEVER_NAAM_VELD = "WERKGEVER_NAAM_VELD"
+    WEGENNET = "WEGENNET"
+    WEGENNET_MODUS = "WEGENNET_MODUS"
+    SNELHEID_VELD = "SNELHEID_VELD"
+    EENRICHTING_VELD = "EENRICHTING_VELD"
+    WEGTYPE_VELD = "WEGTYPE_VELD"
+    GEMEENTEN = "GEMEENTEN"
+    GEMEENTE_NAAM_VELD = "GEMEENTE_NAAM_VELD"
+    GEMEENTE_CODE_VELD = "GEMEENTE_CODE_VELD"
+    GEMEENTE_REGIO_VELD = "GEMEENTE_REGIO_VELD"
+    STANDAARD_VERBLIJFSTYPE = "STANDAARD_VERBLIJFSTYPE"
+    REGELSET = "REGELSET"
+    PARAMETERS = "PARAMETERS"
+    UITVOERMAP = "UITVOERMAP"
+    OUTPUT = "OUTPUT"
+    # Output keys
+    RUN_JSON = "RUN_JSON"
+    CSV = "CSV"
+    AANTAL_GESCHIKT = "AANTAL_GESCHIKT"
+    AANTAL_VOORWAARDELIJK = "AANTAL_VOORWAARDELIJK"
+    AANTAL_ONGESCHIKT = "AANTAL_ONGESCHIKT"
+    AANTAL_ZONDER_OORDEEL = "AANTAL_ZONDER_OORDEEL"
+
+    _POINT = QgsProcessing.TypeVectorPoint
+    _LINE = QgsProcessing.TypeVectorLine
+    _POLYGON = QgsProcessing.TypeVectorPolygon
+
+    #: Every config layer the engine knows, with its field pickers.
+    LAYER_INPUTS: dict[str, LayerInput] = {
+        layer.key: layer
+        for layer in (
+            LayerInput(
+                LOCATIES, "locaties", "Kandidaatlocaties (punten of vlakken)", (_POINT, _POLYGON),
+                (
+                    FieldInput(ID_VELD, "id_veld", "Veld met de locatie-id"),
+                    FieldInput(VERBLIJFSTYPE_VELD, "verblijfstype_veld",
+                               "Veld met het verblijfstype (short_stay, mid_stay, long_stay)"),
+                    FieldInput(HUISVESTINGSVORM_VELD, "huisvestingsvorm_veld",
+                               "Veld met de huisvestingsvorm (logies of woonfunctie)"),
+                    FieldInput(PERSONEN_VELD, "personen_veld", "Veld met het aantal personen", numeric=True),
+                    FieldInput(SLAAPKAMERS_VELD, "slaapkamers_veld", "Veld met het aantal slaapkamers", numeric=True),
+                    FieldInput(WOONOPPERVLAK_VELD, "woonoppervlak_veld", "Veld met het woonoppervlak (m²)",
+                               numeric=True),
+                    FieldInput(EIGEN_WERKGEVER_VELD, "werkgever_veld", "Veld met de naam van de eigen werkgever"),
+                ),
+            ),
+            LayerInput(BEBOUWD_GEBIED, "bebouwd_gebied", "Bestaand bebouwd gebied (BBG)", (_POLYGON,)),
+            LayerInput(BEBOUWDE_KOM, "bebouwde_kom", "Bebouwde kom voor geur (zonder: BBG)", (_POLYGON,)),
+            LayerInput(
+                GEURCONTOUREN, "geurcontouren", "Geurcontouren (vlakken met waarde in OUe/m³)", (_POLYGON,),
+                (FieldInput(GEURWAARDE_VELD, "waarde_veld", "Veld met de contourwaarde (OUe/m³)", numeric=True),),
+                required_fields=(GEURWAARDE_VELD,),
+            ),
+            LayerInput(
+                VEEHOUDERIJEN, "veehouderijen", "Veehouderijen (emissiepunten of bouwvlakken)", (_POINT, _POLYGON),
+                (
+                    FieldInput(VEEHOUDERIJ_NAAM_VELD, "naam_veld", "Veld met de naam van de veehouderij"),
+                    FieldInput(VASTE_AFSTAND_VELD, "vaste_afstand_veld", "Veld met een eigen vaste afstand (m)",
+                               numeric=True),
+                ),
+            ),
+            LayerInput(
+                RECREATIEPARKEN, "recreatieparken", "Recreatieparken", (_POLYGON,),
+                (FieldInput(RECREATIEPARK_NAAM_VELD, "naam_veld", "Veld met de naam van het park"),),
+            ),
+            LayerInput(
+                WERKGEVERS, "werkgevers", "Werkgevers", (_POINT, _POLYGON),
+                (FieldInput(WERKGEVER_NAAM_VELD, "naam_veld", "Veld met de naam van de werkgever"),),
+            ),
+            LayerInput(
+                WEGENNET, "wegennet", "Wegennet (lijnen, bv. NWB-wegvakken of OSM)", (_LINE,),
+                (
+                    FieldInput(SNELHEID_VELD, "snelheid_veld", "Veld met de maximumsnelheid (km/u)", numeric=True,
+                               advanced=True),
+                    FieldInput(EENRICHTING_VELD, "eenrichting_veld", "Veld met eenrichtingsverkeer", advanced=True),
+                    FieldInput(WEGTYPE_VELD, "wegtype_veld", "Veld met het wegtype", advanced=True),
+                ),
+            ),
+            LayerInput(
+                GEMEENTEN, "gemeenten", "Gemeentegrenzen", (_POLYGON,),
+                (
+                    FieldInput(GEMEENTE_NAAM_VELD, "naam_veld", "Veld met de gemeentenaam"),
+                    FieldInput(GEMEENTE_CODE_VELD, "code_veld", "Veld met de CBS-gemeentecode (GMxxxx)"),
+                    FieldInput(GEMEENTE_REGIO_VELD, "regio_veld", "Veld met de regio", advanced=True),
+                ),
+            ),
+        )
+    }
+
+    # Declared by each algorithm -------------------------------------------
+    ALGORITHM_ID = ""
+    DISPLAY_NAME = ""
+    #: (layer key, required) in the order shown
+    LAYERS: tuple[tuple[str, bool], ...] = ()
+    #: at least one of these layer keys must be given
+    AT_LEAST_ONE: tuple[str, ...] = ()
+    #: offer the default verblijfstype choice
+    OFFERS_STAY_DEFAULT = False
+    OUTPUT_NAME = "Getoetste locaties"
+
+    # QgsProcessingAlgorithm ----------------------------------------------
+    def createInstance(self):  # noqa: N802
+        return type(self)()
+
+    def name(self):
+        return self.ALGORITHM_ID
+
+    def displayName(self):  # noqa: N802
+        return self.DISPLAY_NAME
+
+    def group(self):
+        return ""
+
+    def groupId(self):  # noqa: N802
+        return ""
+
+    def icon(self):
+        return QIcon(str(PLUGIN_DIR / "icon.svg"))
+
+    def shortHelpString(self):  # noqa: N802
+        return help_html(self.ALGORITHM_ID)
+
+    def helpUrl(self):  # noqa: N802
+        return (PLUGIN_DIR / "help" / f"{self.ALGORITHM_ID}.html").as_uri()
+
+    def tags(self):
+        return ["locatietoets", "arbeidsmigranten", "huisvesting", "limburg", "POVI", "BBG", "geur"]
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        for key, required in self.LAYERS:
+            layer = self.LAYER_INPUTS[key]
+            self.addParameter(
+                QgsProcessingParameterFeatureSource(key, layer.label, list(layer.types), optional=not required)
+            )
+            for field in layer.fields:
+                param = QgsProcessingParameterField(
+                    field.key,
+                    field.label,
+                    parentLayerParameterName=key,
+                    type=QgsProcessingParameterField.Numeric if field.numeric else QgsProcessingParameterField.Any,
+                    optional=True,
+                )
+                if field.advanced:
+                    param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+                self.addParameter(param)
+            if key == self.WEGENNET:
+                self.addParameter(
+                    QgsProcessingParameterEnum(
+                        self.WEGENNET_MODUS, "Vervoerwijze over het wegennet", options=["auto", "fiets", "lopen"],
+                        defaultValue=1,
+                    )
+                )
+        if self.OFFERS_STAY_DEFAULT:
+            self.addParameter(
+                QgsProcessingParameterEnum(
+                    self.STANDAARD_VERBLIJFSTYPE,
+                    "Verblijfstype voor locaties zonder verblijfstype",
+                    options=["short-stay", "mid-stay", "long-stay"],
+                    defaultValue=0,
+                )
+            )
+        ruleset = QgsProcessingParameterFile(
+            self.REGELSET, "Regelset (TOML; leeg = standaard POVI 2021)", extension="toml", optional=True
+        )
+        overrides = QgsProcessingParameterString(
+            self.PARAMETERS,
+            "Parameteraanpassingen, bv. bbg_rand_m=150; max_termijn_jaar=5",
+            multiLine=False,
+            optional=True,
+        )
+        for param in (ruleset, overrides):
+            param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(param)
+        folder = QgsProcessingParameterFolderDestination(
+            self.UITVOERMAP, "Map voor alle uitvoer van de rekenkern (GeoPackage, CSV, run.json)", optional=True,
+            createByDefault=True,
+        )
+        folder.setFlags(folder.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(folder)
+        self.addParameter(
+            QgsProcessingParameterFeatureSink(self.OUTPUT, self.OUTPUT_NAME, QgsProcessing.TypeVectorAnyGeometry)
+        )
+        self.addOutput(QgsProcessingOutputFile(self.RUN_JSON, "Runverslag (run.json)"))
+        self.addOutput(QgsProcessingOutputFile(self.CSV, "Tabel (locaties.csv)"))
+        self.addOutput(QgsProcessingOutputNumber(self.AANTAL_GESCHIKT, "Aantal geschikt"))
+        self.addOutput(QgsProcessingOutputNumber(self.AANTAL_VOORWAARDELIJK, "Aantal voorwaardelijk"))
+        self.addOutput(QgsProcessingOutputNumber(self.AANTAL_ONGESCHIKT, "Aantal ongeschikt"))
+        self.addOutput(QgsProcessingOutputNumber(self.AANTAL_ZONDER_OORDEEL, "Aantal zonder oordeel (geen geometrie)"))
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        problems = []
+        for key, _required in self.LAYERS:
+            layer = self.LAYER_INPUTS[key]
+            if not self._given(parameters, key):
+                continue
+            for field_key in layer.required_fields:
+                if not self._field(parameters, field_key, context):
+                    label = next(f.label for f in layer.fields if f.key == field_key)
+                    problems.append(f"Bij '{layer.label}' is '{label}' verplicht.")
+        if self.AT_LEAST_ONE and not any(self._given(parameters, key) for key in self.AT_LEAST_ONE):
+            names = " of ".join(f"'{self.LAYER_INPUTS[k].label}'" for k in self.AT_LEAST_ONE)
+            problems.append(f"Geef minstens één van deze lagen: {names}.")
+        try:
+            eng.parse_overrides(self.parameterAsString(parameters, self.PARAMETERS, context))
+        except ValueError as exc:
+            problems.append(str(exc))
+        if problems:
+            return False, "\n".join(problems)
+        return True, ""
+
+    # Helpers (stateless) ----------------------------------------------------
+    @staticmethod
+    def _given(parameters: dict[str, Any], key: str) -> bool:
+        value = parameters.get(key)
+        return value is not None and value != ""
+
+    def _field(self, parameters, key, context) -> str | None:
+        if not self._given(parameters, key):
+            return None
+        fields = self.parameterAsFields(parameters, key, context)
+        return fields[0] if fields else None
+
+    def _layer_table(self, parameters, key, context, feedback) -> dict[str, Any] | None:
+        """Hand one layer to the engine as a file and describe it as a config table."""
+        layer = self.LAYER_INPUTS[key]
+        source = self.parameterAsSource(parameters, key, context)
+        if source is None:
+            return None
+        path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
+            parameters, key, context, _COMPATIBLE_FORMATS, "gpkg", feedback
+        )
+        if not path:
+            raise QgsProcessingException(f"De laag '{layer.label}' kan niet als bestand aan de rekenkern worden gegeven.")
+        table: dict[str, Any] = {"pad": path}
+        if layer_name and path.lower().endswith(".gpkg"):
+            table["laag"] = layer_name
+        # 'crs' is only for files that carry none (the engine rejects a conflicting one): a shapefile
+        # without .prj whose CRS the user set in QGIS, for example.
+        crs = source.sourceCrs()
+        if crs.isValid() and crs.authid() and not self._file_has_crs(path, table.get("laag")):
+            table["crs"] = crs.authid()
+        for field in layer.fields:
+            value = self._field(parameters, field.key, context)
+            if value:
+                table[field.config_key] = value
+        if key == self.WEGENNET:
+            table["modus"] = _MODES[self.parameterAsEnum(parameters, self.WEGENNET_MODUS, context)]
+        if feedback.isCanceled():
+            raise QgsProcessingException("De berekening is afgebroken.")
+        feedback.pushInfo(f"Laag '{layer.label}': {source.featureCount()} objecten → {path}")
+        return table
+
+    @staticmethod
+    def _file_has_crs(path: str, layer_name: str | None) -> bool:
+        uri = f"{path}|layername={layer_name}" if layer_name else path
+        options = QgsVectorLayer.LayerOptions(False, False)  # no default style; do not read extent
+        probe = QgsVectorLayer(uri, "probe", "ogr", options)
+        return probe.isValid() and probe.dataProvider().crs().isValid()
+
+    def _apply_stay_default(self, parameters, table, context, feedback) -> None:
+        """Hand the chosen default stay type to the engine (config key ``standaard_verblijfstype``)."""
+        stay = _STAY_TYPES[self.parameterAsEnum(parameters, self.STANDAARD_VERBLIJFSTYPE, context)]
+        table["standaard_verblijfstype"] = stay
+        if stay != _STAY_TYPES[0]:
+            feedback.pushInfo(f"Locaties zonder verblijfstype krijgen '{stay}'.")
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        started = time.monotonic()
+        try:
+            engine = eng.find_engine(engine_setting())
+        except eng.EngineMissingError as exc:
+            raise QgsProcessingException(str(exc)) from None
+        feedback.pushInfo(f"Rekenkern: {engine.path} (versie {engine.version_text})")
+
+        try:
+            overrides, gemeenten = eng.parse_overrides(self.parameterAsString(parameters, self.PARAMETERS, context))
+        except ValueError as exc:
+            raise QgsProcessingException(str(exc)) from None
+        ruleset = self.parameterAsFile(parameters, self.REGELSET, context) or None
+        if ruleset and not os.path.isfile(ruleset):
+            raise QgsProcessingException(f"Het regelsetbestand '{ruleset}' bestaat niet.")
+
+        workdir = tempfile.mkdtemp(prefix="locatietoets_", dir=QgsProcessingUtils.tempFolder())
+        layers: dict[str, dict[str, Any]] = {}
+        for key, _required in self.LAYERS:
+            table = self._layer_table(parameters, key, context, feedback)
+            if table is not None:
+                layers[self.LAYER_INPUTS[key].config_name] = table
+        if "locaties" not in layers:
+            raise QgsProcessingException("De laag met kandidaatlocaties ontbreekt; die is verplicht.")
+        if self.OFFERS_STAY_DEFAULT:
+            self._apply_stay_default(parameters, layers["locaties"], context, feedback)
+
+        config_path = os.path.join(workdir, "config.toml")
+        with open(config_path, "w", encoding="utf-8") as fh:
+            fh.write(eng.render_config(layers, ruleset=ruleset, overrides=overrides, gemeenten=gemeenten))
+        feedback.pushDebugInfo(f"Configuratie: {config_path}")
+
+        out_dir = self.parameterAsFileOutput(parameters, self.UITVOERMAP, context) or os.path.join(workdir, "uitvoer")
+        feedback.pushInfo(f"Uitvoermap: {out_dir}")
+        try:
+            finished = eng.run_engine(
+                engine.path,
+                ["score", config_path, "--out", out_dir, "--voortgang", "json"],
+                progress=lambda fraction: feedback.setProgress(90.0 * fraction),
+                info=feedback.pushInfo,
+                warning=feedback.pushWarning,
+                debug=feedback.pushDebugInfo,
+                is_cancelled=feedback.isCanceled,
+                cwd=workdir,
+            )
+        except eng.EngineCancelledError as exc:
+            raise QgsProcessingException(str(exc)) from None
+        except (eng.EngineRunError, eng.EngineMissingError) as exc:
+            raise QgsProcessingException(f"De rekenkern meldt een fout:\n{exc}") from None
+        out_dir = str(finished.get("uitvoer") or out_dir)
+        self._log_summary(finished, out_dir, feedback)
+
+        gpkg = os.path.join(out_dir, "locaties.gpkg")
+        sink_result = self._copy_result(parameters, gpkg, context, feedback)
+        dest_id, counts = sink_result
+        id_field = layers["locaties"].get("id_veld")
+        if dest_id.lower().endswith(".gpkg") and os.path.isfile(dest_id):
+            error = save_style_in_geopackage(dest_id, id_field=id_field)
+            if error:
+                feedback.pushWarning(f"Stijl niet in de GeoPackage opgeslagen: {error}")
+        if context.willLoadLayerOnCompletion(dest_id):
+            details = context.layerToLoadOnCompletionDetails(dest_id)
+            details.setPostProcessor(ResultStyler.create(id_field))
+        feedback.setProgress(100)
+        feedback.pushInfo(f"Klaar in {eng.elapsed_text(time.monotonic() - started)}.")
+        return {
+            self.OUTPUT: dest_id,
+            self.UITVOERMAP: out_dir,
+            self.RUN_JSON: os.path.join(out_dir, "run.json"),
+            self.CSV: os.path.join(out_dir, "locaties.csv"),
+            self.AANTAL_GESCHIKT: counts.get("geschikt", 0),
+            self.AANTAL_VOORWAARDELIJK: counts.get("voorwaardelijk", 0),
+            self.AANTAL_ONGESCHIKT: counts.get("ongeschikt", 0),
+            self.AANTAL_ZONDER_OORDEEL: counts.get(None, 0),
+        }
+
+    def _log_summary(self, finished: dict[str, Any], out_dir: str, feedback) -> None:
+        telling = finished.get("telling")
+        if isinstance(telling, dict) and telling:
+            feedback.pushInfo("Oordelen per verblijfstype:")
+            for stay, counts in telling.items():
+                if isinstance(counts, dict):
+                    parts = ", ".join(f"{k} {v}" for k, v in counts.items())
+                    feedback.pushInfo(f"  {stay}: {parts}")
+        record = eng.read_run_record(out_dir) or {}
+        steps = record.get("stappen")
+        if isinstance(steps, dict) and steps:
+            feedback.pushInfo("Tellingen per stap (uit run.json):")
+            for step, info in steps.items():
+                if not isinstance(info, dict):
+                    continue
+                title = info.get("titel") or step
+                counts = ", ".join(
+                    f"{k.replace('_', ' ')} {_number(v)}"
+                    for k, v in info.items()
+                    if k not in {"titel", "seconden"} and isinstance(v, (int, float)) and not isinstance(v, bool)
+                )
+                seconds = info.get("seconden")
+                timing = f" ({eng.elapsed_text(float(seconds))})" if isinstance(seconds, (int, float)) else ""
+                feedback.pushInfo(f"  {title}: {counts or 'klaar'}{timing}")
+        skipped = record.get("niet_uitgevoerd")
+        if isinstance(skipped, dict):
+            for step, why in skipped.items():
+                feedback.pushInfo(f"Niet uitgevoerd: {step} ({why})")
+
+    def _copy_result(self, parameters, gpkg: str, context, feedback) -> tuple[str, dict[Any, int]]:
+        """Copy the engine's result layer, unchanged, into the algorithm's output sink."""
+        result = QgsVectorLayer(f"{gpkg}|layername=locaties", "locaties", "ogr")
+        if not result.isValid():
+            raise QgsProcessingException(f"De rekenkern gaf geen leesbare uitvoer: '{gpkg}' (laag 'locaties').")
+        source_fields = result.fields()
+        keys = set(result.dataProvider().pkAttributeIndexes())
+        keep = [i for i in range(source_fields.count()) if i not in keys]
+        fields = QgsFields()
+        for i in keep:
+            fields.append(source_fields.at(i))
+        sink, dest_id = self.parameterAsSink(
+            parameters, self.OUTPUT, context, fields, result.wkbType(), result.crs()
+        )
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT))
+        verdict_index = fields.indexOf("oordeel")
+        total = max(result.featureCount(), 1)
+        counts: dict[Any, int] = {}
+        for n, feature in enumerate(result.getFeatures(QgsFeatureRequest())):
+            if feedback.isCanceled():
+                raise QgsProcessingException("De berekening is afgebroken.")
+            out = QgsFeature(fields)
+            if feature.hasGeometry():
+                out.setGeometry(feature.geometry())
+            attributes = feature.attributes()
+            out.setAttributes([attributes[i] for i in keep])
+            if not sink.addFeature(out, QgsFeatureSink.FastInsert):
+                raise QgsProcessingException(self.writeFeatureError(sink, parameters, self.OUTPUT))
+            if verdict_index >= 0:
+                verdict = out.attribute(verdict_index)
+                verdict = verdict if isinstance(verdict, str) and verdict else None
+                counts[verdict] = counts.get(verdict, 0) + 1
+            if n % 1000 == 0:
+                feedback.setProgress(90.0 + 10.0 * n / total)
+        del sink  # flush and close the output before its style is stored in it
+        del result
+        return dest_id, counts

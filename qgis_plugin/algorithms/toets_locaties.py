@@ -1,0 +1,22 @@
+"""Toets locaties: the full score, every config layer."""
+
+from .base import EngineAlgorithm
+
+
+class ToetsLocaties(EngineAlgorithm):
+    """Score candidate sites against every rule whose layers are given."""
+
+    ALGORITHM_ID = "toetslocaties"
+    DISPLAY_NAME = "Toets locaties"
+    LAYERS = (
+        (EngineAlgorithm.LOCATIES, True),
+        (EngineAlgorithm.BEBOUWD_GEBIED, False),
+        (EngineAlgorithm.BEBOUWDE_KOM, False),
+        (EngineAlgorithm.RECREATIEPARKEN, False),
+        (EngineAlgorithm.GEURCONTOUREN, False),
+        (EngineAlgorithm.VEEHOUDERIJEN, False),
+        (EngineAlgorithm.WERKGEVERS, False),
+        (EngineAlgorithm.WEGENNET, False),
+        (EngineAlgorithm.GEMEENTEN, False),
+    )
+    OFFERS_STAY_DEFAULT = True

@@ -1,0 +1,124 @@
+"""Style a result layer: categories on ``oordeel``, Dutch aliases, map tips with the reasons."""
+
+from __future__ import annotations
+
+from qgis.core import (
+    QgsCategorizedSymbolRenderer,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsRendererCategory,
+    QgsSymbol,
+    QgsVectorLayer,
+    QgsWkbTypes,
+)
+from qgis.PyQt.QtGui import QColor
+
+__all__ = ["VERDICTS", "apply_result_style", "save_style_in_geopackage", "ResultStyler"]
+
+#: (value of ``oordeel``, Dutch label, colour). The empty value catches NULL: sites without geometry.
+VERDICTS = (
+    ("geschikt", "Geschikt", "#1a9641"),
+    ("voorwaardelijk", "Voorwaardelijk", "#f28e1c"),
+    ("ongeschikt", "Ongeschikt", "#d7191c"),
+    ("", "Geen geometrie", "#9e9e9e"),
+)
+
+#: Dutch aliases for the result fields shown in the identify panel and attribute table.
+FIELD_ALIASES = {
+    "oordeel": "Oordeel",
+    "oordeel_short_stay": "Oordeel short-stay",
+    "oordeel_mid_stay": "Oordeel mid-stay",
+    "oordeel_long_stay": "Oordeel long-stay",
+    "score": "Score (0-100)",
+    "redenen": "Redenen",
+    "regels": "Toegepaste regels",
+    "bbg_ligging": "Ligging t.o.v. BBG",
+    "bbg_afstand_m": "Afstand tot BBG (m)",
+    "recreatiepark": "Recreatiepark",
+    "gemeente": "Gemeente",
+    "gemeente_code": "Gemeentecode",
+    "geur_oue": "Geurbelasting (OUe/m³)",
+    "geur_norm_oue": "Geurnorm (OUe/m³)",
+    "geur_knelpunt": "Geurknelpunt",
+    "werkgever": "Dichtstbijzijnde werkgever",
+    "werkgever_afstand_m": "Afstand tot werkgever (m)",
+    "werkgever_reistijd_min": "Reistijd tot werkgever (min)",
+    "capaciteit_personen": "Capaciteit (personen)",
+}
+
+MAP_TIP = """<b>[% coalesce("{id}", '') %]</b> &mdash; <b>[% CASE WHEN "oordeel" IS NULL THEN 'geen geometrie' ELSE "oordeel" END %]</b>
+[% CASE WHEN "score" IS NOT NULL THEN ' (score ' || format_number("score", 0) || ')' ELSE '' END %]<br>
+[% replace(coalesce("redenen", ''), '; ', '<br>') %]"""
+
+
+def _field_or_first(layer: QgsVectorLayer, preferred: str | None) -> str:
+    names = layer.fields().names()
+    for candidate in (preferred, "id", "locatie_id", "naam"):
+        if candidate and candidate in names:
+            return candidate
+    return names[0] if names else "oordeel"
+
+
+def apply_result_style(layer: QgsVectorLayer, *, id_field: str | None = None) -> None:
+    """Give a result layer its categorised renderer, aliases, display expression and map tip."""
+    if not isinstance(layer, QgsVectorLayer) or not layer.isValid():
+        return
+    fields = layer.fields()
+    if fields.indexOf("oordeel") >= 0 and layer.geometryType() not in (
+        QgsWkbTypes.NullGeometry,
+        QgsWkbTypes.UnknownGeometry,
+    ):
+        categories = []
+        for value, label, colour in VERDICTS:
+            symbol = QgsSymbol.defaultSymbol(layer.geometryType())
+            symbol.setColor(QColor(colour))
+            categories.append(QgsRendererCategory(value, symbol, label, True))
+        layer.setRenderer(QgsCategorizedSymbolRenderer("oordeel", categories))
+    for name, alias in FIELD_ALIASES.items():
+        index = fields.indexOf(name)
+        if index >= 0:
+            layer.setFieldAlias(index, alias)
+    key = _field_or_first(layer, id_field)
+    layer.setDisplayExpression(f"\"{key}\" || ' — ' || coalesce(\"oordeel\", 'geen geometrie')"
+                               if fields.indexOf("oordeel") >= 0 else f'"{key}"')
+    if fields.indexOf("redenen") >= 0:
+        layer.setMapTipTemplate(MAP_TIP.replace("{id}", key.replace('"', '""')))
+    layer.triggerRepaint()
+
+
+def save_style_in_geopackage(path: str, *, layer_name: str | None = None, id_field: str | None = None) -> str | None:
+    """Store the result style as the default style inside a GeoPackage.
+
+    Returns ``None`` on success, else the (Dutch or QGIS) error text.
+    """
+    uri = f"{path}|layername={layer_name}" if layer_name else path
+    layer = QgsVectorLayer(uri, "locaties", "ogr")
+    if not layer.isValid():
+        return f"'{uri}' kan niet geopend worden om de stijl op te slaan"
+    apply_result_style(layer, id_field=id_field)
+    error = layer.saveStyleToDatabase("locatietoets", "Oordeel per locatie (Locatietoets)", True, "")
+    del layer
+    return error or None
+
+
+class ResultStyler(QgsProcessingLayerPostProcessorInterface):
+    """Applies :func:`apply_result_style` when Processing loads a result layer.
+
+    Processing keeps only a raw pointer to post-processors, so Python must hold
+    a reference: instances live in :attr:`_alive` until used.
+    """
+
+    _alive: list["ResultStyler"] = []
+
+    def __init__(self, id_field: str | None = None) -> None:
+        super().__init__()
+        self.id_field = id_field
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API)
+        apply_result_style(layer, id_field=self.id_field)
+
+    @classmethod
+    def create(cls, id_field: str | None = None) -> "ResultStyler":
+        styler = cls(id_field)
+        cls._alive.append(styler)
+        del cls._alive[:-200]  # Processing uses each one once, right after its run (batch: one per run)
+        return styler

@@ -1,0 +1,691 @@
+"""The QGIS plugin: provider, algorithms, engine handling, styling, load/unload.
+
+The Processing runs go through ``processing.run`` exactly as a model or batch
+would, and their output is compared, field by field and site by site, with
+``locatietoets score`` on the same data. Fixture layers are built in code with
+PyQGIS (memory layers and GeoPackages near Venlo, EPSG:28992 and EPSG:4326).
+The pure helpers of ``qgis_plugin.engine`` are tested without QGIS.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+from qgis_plugin import engine as eng
+
+REPO = Path(__file__).resolve().parents[1]
+RD = "EPSG:28992"
+
+# Sites: id, verblijfstype, huisvestingsvorm, personen, slaapkamers, woonoppervlak, x, y (RD New; None = no geometry)
+SITES = [
+    ("L1", "short_stay", "logies", 4, 4, 80.0, 200_250.0, 380_500.0),  # in BBG
+    ("L2", "long_stay", "woonfunctie", 3, 2, 40.0, 200_750.0, 380_500.0),  # in BBG, breaks housing norms
+    ("L3", "long_stay", None, None, None, None, 201_100.0, 380_500.0),  # 100 m from BBG: rand
+    ("L4", "mid_stay", None, 2, 2, 60.0, 201_600.0, 380_500.0),  # 600 m: buiten
+    ("L5", "short_stay", None, None, None, None, 203_200.0, 380_200.0),  # on the park
+    ("L6", None, None, None, None, None, 201_050.0, 380_900.0),  # no stay type: default; in the odour contour
+    ("L7", "short_stay", None, None, None, None, None, None),  # no geometry
+]
+BBG = (200_000.0, 380_000.0, 201_000.0, 381_000.0)
+KOM = (200_000.0, 380_000.0, 200_500.0, 381_000.0)
+PARK = (203_000.0, 380_000.0, 203_400.0, 380_400.0)
+CONTOUR = (200_900.0, 380_800.0, 201_300.0, 381_200.0)  # 10 OUe/m³ around a farm at (201 100, 381 000)
+FARM = (201_100.0, 381_000.0)
+GEMEENTEN = [("Venlo", "GM0983", (190_000.0, 370_000.0, 202_000.0, 390_000.0)),
+             ("Venray", "GM0984", (202_000.0, 370_000.0, 212_000.0, 390_000.0))]
+
+
+# ---------------------------------------------------------------------------
+# Pure helpers (no QGIS needed)
+# ---------------------------------------------------------------------------
+
+
+def test_parse_overrides_numbers_booleans_text_and_gemeenten():
+    overrides, gemeenten = eng.parse_overrides(
+        "bbg_rand_m=150; max_termijn_jaar = 5\nbbg_binnen_aandeel=0,6; logies_geurgevoelig=ja; naam='x'; "
+        "gemeenten.GM0983.bbg_rand_m=100; gemeenten.Venray.concentratiegebied=false"
+    )
+    assert overrides == {"bbg_rand_m": 150, "max_termijn_jaar": 5, "bbg_binnen_aandeel": 0.6,
+                         "logies_geurgevoelig": True, "naam": "x"}
+    assert gemeenten == {"GM0983": {"bbg_rand_m": 100}, "Venray": {"concentratiegebied": False}}
+    assert eng.parse_overrides("") == ({}, {})
+
+
+def test_parse_overrides_reports_every_problem_in_dutch():
+    with pytest.raises(ValueError, match="niet te lezen") as info:
+        eng.parse_overrides("bbg_rand_m 150; 9x=1; bestand=a.toml; leeg=")
+    text = str(info.value)
+    assert "mist een '='" in text and "'9x'" in text and "'bestand'" in text and "geen waarde" in text
+
+
+def test_render_config_is_valid_toml_with_escaped_paths():
+    text = eng.render_config(
+        {"locaties": {"pad": 'C:\\data\\"loc".gpkg', "laag": "sites", "id_veld": "id", "personen_veld": None},
+         "wegennet": {"pad": "/tmp/weg.gpkg", "modus": "fiets"}},
+        ruleset="/tmp/regels.toml",
+        overrides={"bbg_rand_m": 150, "aandeel": 0.5, "flag": True},
+        gemeenten={"Sittard-Geleen": {"bbg_rand_m": 50}},
+    )
+    data = tomllib.loads(text)
+    assert data["lagen"]["locaties"] == {"pad": 'C:\\data\\"loc".gpkg', "laag": "sites", "id_veld": "id"}
+    assert data["lagen"]["wegennet"]["modus"] == "fiets"
+    assert data["regels"] == {"bestand": "/tmp/regels.toml", "bbg_rand_m": 150, "aandeel": 0.5, "flag": True,
+                              "gemeenten": {"Sittard-Geleen": {"bbg_rand_m": 50}}}
+    assert list(data["lagen"]) == ["locaties", "wegennet"]
+
+
+def test_render_config_is_accepted_by_the_engine_config_reader(tmp_path):
+    config = pytest.importorskip("layers.config")
+    (tmp_path / "l.gpkg").write_bytes(b"")
+    text = eng.render_config({"locaties": {"pad": str(tmp_path / "l.gpkg"), "id_veld": "id"},
+                              "geurcontouren": {"pad": str(tmp_path / "g.gpkg"), "waarde_veld": "w"}},
+                             overrides={"bbg_rand_m": 150}, gemeenten={"Venlo": {"bbg_rand_m": 100}})
+    parsed = config.parse_config(tomllib.loads(text), base_dir=tmp_path)
+    assert parsed.layer("geurcontouren").get("waarde_veld") == "w"
+    assert parsed.rules.overrides == {"bbg_rand_m": 150}
+    assert parsed.rules.gemeenten == {"Venlo": {"bbg_rand_m": 100}}
+
+
+def test_candidates_setting_wins_then_environment_variable(tmp_path):
+    assert eng.candidate_paths(str(tmp_path / "x"), environ={eng.ENV_VAR: "/y"}) == [
+        (str(tmp_path / "x"), "de instelling 'Pad naar locatietoets'")]
+    assert eng.candidate_paths("", environ={eng.ENV_VAR: "/y"})[0][0] == "/y"
+    # a folder means the venv that holds the executable
+    assert eng.candidate_paths(str(tmp_path), environ={})[0][0] == str(eng.venv_executable(tmp_path))
+    detected = [p for p, _ in eng.candidate_paths("", environ={"PATH": ""})]
+    assert str(eng.venv_executable(eng.engine_env_dir())) in detected
+
+
+def test_missing_engine_message_says_how_to_install(tmp_path):
+    with pytest.raises(eng.EngineMissingError) as info:
+        eng.find_engine(str(tmp_path / "bestaat-niet" / "locatietoets"))
+    text = str(info.value)
+    assert info.value.reason == "ontbreekt"
+    assert "niet gevonden" in text and "bestaat-niet" in text
+    assert "python3 -m venv" in text or "py -3.11 -m venv" in text
+    assert "Pad naar locatietoets" in text and eng.ENV_VAR in text
+
+
+def test_too_old_and_broken_engines_are_refused(tmp_path):
+    old = tmp_path / "old"
+    old.write_text("#!/bin/sh\necho 'locatietoets 0.0.9'\n")
+    old.chmod(0o755)
+    with pytest.raises(eng.EngineMissingError, match="versie 0.0.9.*minstens") as info:
+        eng.find_engine(str(old))
+    assert info.value.reason == "te_oud"
+    broken = tmp_path / "broken"
+    broken.write_text("#!/bin/sh\necho 'ModuleNotFoundError: geopandas' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    with pytest.raises(eng.EngineMissingError, match="geopandas") as info:
+        eng.find_engine(str(broken))
+    assert info.value.reason == "onbruikbaar"
+
+
+def test_run_engine_streams_progress_logs_and_errors(tmp_path):
+    fake = tmp_path / "fake.py"
+    fake.write_text(
+        "import json, sys\n"
+        "for f in (0.0, 0.5):\n"
+        "    print(json.dumps({'type': 'stap', 'stap': 's', 'titel': 'Stap', 'voortgang': f}))\n"
+        "print(json.dumps({'type': 'log', 'niveau': 'waarschuwing', 'bericht': 'Let op'}))\n"
+        "print('geen json')\n"
+        "if sys.argv[1] == 'fout':\n"
+        "    print(json.dumps({'type': 'fout', 'bericht': 'Veld ontbreekt'})); sys.exit(2)\n"
+        "print(json.dumps({'type': 'klaar', 'uitvoer': 'X', 'telling': {}}))\n"
+    )
+    seen: dict[str, list] = {"p": [], "i": [], "w": [], "d": []}
+    done = eng.run_engine(sys.executable, [str(fake), "ok"], progress=seen["p"].append, info=seen["i"].append,
+                          warning=seen["w"].append, debug=seen["d"].append)
+    assert done["type"] == "klaar" and seen["p"] == [0.0, 0.5]
+    assert seen["w"] == ["Let op"] and "geen json" in seen["d"]
+    assert seen["i"] == ["Stap"]  # a title repeated by the next line is logged once
+    with pytest.raises(eng.EngineRunError, match="Veld ontbreekt") as info:
+        eng.run_engine(sys.executable, [str(fake), "fout"])
+    assert info.value.exit_code == 2
+
+
+def test_run_engine_cancel_ends_the_process(tmp_path):
+    slow = tmp_path / "slow.py"
+    slow.write_text("import json, time\nprint(json.dumps({'type': 'stap', 'voortgang': 0.1}))\ntime.sleep(60)\n")
+    calls = []
+    with pytest.raises(eng.EngineCancelledError):
+        eng.run_engine(sys.executable, [str(slow)], progress=calls.append, is_cancelled=lambda: bool(calls))
+    assert calls == [0.1]
+
+
+def test_engine_environment_drops_qgis_python_and_gdal_settings(monkeypatch):
+    monkeypatch.setenv("PYTHONHOME", "/qgis/python")
+    monkeypatch.setenv("PYTHONPATH", "/qgis/python/lib")
+    monkeypatch.setenv("GDAL_DATA", "/qgis/gdal")
+    env = eng.engine_environment()
+    assert "PYTHONHOME" not in env and "PYTHONPATH" not in env and "GDAL_DATA" not in env
+    assert env["PYTHONUNBUFFERED"] == "1"
+
+
+def test_plugin_package_imports_no_geo_wheels():
+    """Inside QGIS the plugin must not load geopandas & co. (library clash); it talks to the engine by process."""
+    forbidden = ("geopandas", "shapely", "numpy", "pandas", "pyproj", "pyogrio", "rasterio", "fiona", "osmnx",
+                 "analysis", "layers", "scripts")
+    for path in (REPO / "qgis_plugin").rglob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            stripped = line.strip()
+            if stripped.startswith(("import ", "from ")):
+                module = stripped.split()[1].split(".")[0]
+                assert module not in forbidden, f"{path.name}: {stripped}"
+
+
+# ---------------------------------------------------------------------------
+# QGIS fixtures
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def qgis_core():
+    return pytest.importorskip("qgis.core", reason="PyQGIS (Debian's python3-qgis) is niet geïnstalleerd")
+
+
+@pytest.fixture(scope="session")
+def engine_exe(tmp_path_factory) -> str:
+    """The engine as an executable that runs this checkout's CLI (as the console script would)."""
+    wrapper = tmp_path_factory.mktemp("engine") / "locatietoets"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f"PYTHONPATH='{REPO}' exec '{sys.executable}' -c "
+        "'import sys; sys.argv[0] = \"locatietoets\"; from scripts.cli import main; main()' \"$@\"\n"
+    )
+    wrapper.chmod(0o755)
+    done = subprocess.run([str(wrapper), "--version"], capture_output=True, text=True, timeout=120)
+    if done.returncode != 0 or not done.stdout.startswith("locatietoets "):
+        pytest.skip(f"de rekenkern (scripts.cli) draait niet: {done.stdout}{done.stderr}")
+    return str(wrapper)
+
+
+@pytest.fixture()
+def provider(qgis_core, qgis_processing, engine_exe, monkeypatch):
+    """The Locatietoets provider registered, the engine given through LOCATIETOETS_ENGINE."""
+    from qgis_plugin.provider import LocatietoetsProvider
+    from qgis_plugin.settings import set_engine_setting
+
+    monkeypatch.setenv(eng.ENV_VAR, engine_exe)
+    registry = qgis_core.QgsApplication.processingRegistry()
+    prov = LocatietoetsProvider()
+    assert registry.addProvider(prov)
+    set_engine_setting("")
+    yield prov
+    set_engine_setting("")
+    registry.removeProvider(prov)
+
+
+def _memory_layer(qgis_core, geometry: str, fields: list[tuple[str, str]], rows, crs: str = RD):
+    spec = "&".join(f"field={name}:{kind}" for name, kind in fields)
+    layer = qgis_core.QgsVectorLayer(f"{geometry}?crs={crs}&{spec}", "laag", "memory")
+    features = []
+    for geom, attrs in rows:
+        feature = qgis_core.QgsFeature(layer.fields())
+        if geom is not None:
+            feature.setGeometry(geom)
+        feature.setAttributes(list(attrs))
+        features.append(feature)
+    assert layer.dataProvider().addFeatures(features)
+    layer.updateExtents()
+    return layer
+
+
+def _box(qgis_core, xmin, ymin, xmax, ymax):
+    return qgis_core.QgsGeometry.fromRect(qgis_core.QgsRectangle(xmin, ymin, xmax, ymax))
+
+
+def make_layers(qgis_core, crs: str = RD) -> dict[str, object]:
+    """Fixture layers as memory layers, reprojected to ``crs`` when it is not RD New."""
+    point = qgis_core.QgsPointXY
+    g = qgis_core.QgsGeometry
+    layers = {
+        "locaties": _memory_layer(
+            qgis_core, "Point",
+            [("id", "string"), ("type", "string"), ("vorm", "string"), ("personen", "integer"),
+             ("slaapkamers", "integer"), ("opp", "double")],
+            [(None if x is None else g.fromPointXY(point(x, y)), (i, t, v, p, s, o))
+             for i, t, v, p, s, o, x, y in SITES],
+        ),
+        "bebouwd_gebied": _memory_layer(qgis_core, "Polygon", [("naam", "string")], [(_box(qgis_core, *BBG), ("Venlo",))]),
+        "bebouwde_kom": _memory_layer(qgis_core, "Polygon", [("naam", "string")], [(_box(qgis_core, *KOM), ("kom",))]),
+        "recreatieparken": _memory_layer(qgis_core, "Polygon", [("naam", "string")],
+                                         [(_box(qgis_core, *PARK), ("De Heide",))]),
+        "geurcontouren": _memory_layer(qgis_core, "Polygon", [("oue", "double")], [(_box(qgis_core, *CONTOUR), (10.0,))]),
+        "veehouderijen": _memory_layer(qgis_core, "Point", [("naam", "string")],
+                                       [(g.fromPointXY(point(*FARM)), ("Varkenshouderij Hazenhof",))]),
+        "gemeenten": _memory_layer(qgis_core, "Polygon", [("naam", "string"), ("code", "string")],
+                                   [(_box(qgis_core, *b), (n, c)) for n, c, b in GEMEENTEN]),
+    }
+    if crs != RD:
+        transform = qgis_core.QgsCoordinateTransform(
+            qgis_core.QgsCoordinateReferenceSystem(RD), qgis_core.QgsCoordinateReferenceSystem(crs),
+            qgis_core.QgsProject.instance())
+        for name, layer in list(layers.items()):
+            kind = {0: "Point", 2: "Polygon"}[layer.geometryType()]
+            fields = [(f.name(), {"QString": "string", "int": "integer", "double": "double"}[f.typeName()]
+                       if f.typeName() in ("QString", "int", "double") else
+                       {10: "string", 2: "integer", 6: "double"}[f.type()]) for f in layer.fields()]
+            rows = []
+            for feature in layer.getFeatures():
+                geom = None
+                if feature.hasGeometry():
+                    geom = qgis_core.QgsGeometry(feature.geometry())
+                    geom.transform(transform)
+                rows.append((geom, feature.attributes()))
+            layers[name] = _memory_layer(qgis_core, kind, fields, rows, crs=crs)
+    return layers
+
+
+FIELD_PARAMS = {
+    "ID_VELD": "id", "VERBLIJFSTYPE_VELD": "type", "HUISVESTINGSVORM_VELD": "vorm", "PERSONEN_VELD": "personen",
+    "SLAAPKAMERS_VELD": "slaapkamers", "WOONOPPERVLAK_VELD": "opp", "GEURWAARDE_VELD": "oue",
+    "VEEHOUDERIJ_NAAM_VELD": "naam", "RECREATIEPARK_NAAM_VELD": "naam", "GEMEENTE_NAAM_VELD": "naam",
+    "GEMEENTE_CODE_VELD": "code",
+}
+LAYER_PARAMS = {
+    "LOCATIES": "locaties", "BEBOUWD_GEBIED": "bebouwd_gebied", "BEBOUWDE_KOM": "bebouwde_kom",
+    "RECREATIEPARKEN": "recreatieparken", "GEURCONTOUREN": "geurcontouren", "VEEHOUDERIJEN": "veehouderijen",
+    "GEMEENTEN": "gemeenten",
+}
+CLI_CONFIG = """
+[lagen.locaties]
+pad = "locaties.gpkg"
+id_veld = "id"
+verblijfstype_veld = "type"
+huisvestingsvorm_veld = "vorm"
+personen_veld = "personen"
+slaapkamers_veld = "slaapkamers"
+woonoppervlak_veld = "opp"
+
+[lagen.bebouwd_gebied]
+pad = "bebouwd_gebied.gpkg"
+
+[lagen.bebouwde_kom]
+pad = "bebouwde_kom.gpkg"
+
+[lagen.recreatieparken]
+pad = "recreatieparken.gpkg"
+naam_veld = "naam"
+
+[lagen.geurcontouren]
+pad = "geurcontouren.gpkg"
+waarde_veld = "oue"
+
+[lagen.veehouderijen]
+pad = "veehouderijen.gpkg"
+naam_veld = "naam"
+
+[lagen.gemeenten]
+pad = "gemeenten.gpkg"
+naam_veld = "naam"
+code_veld = "code"
+
+[regels]
+bbg_rand_m = 150
+"""
+
+
+def write_gpkg(qgis_core, layer, path: Path) -> None:
+    options = qgis_core.QgsVectorFileWriter.SaveVectorOptions()
+    options.driverName = "GPKG"
+    options.layerName = path.stem
+    result = qgis_core.QgsVectorFileWriter.writeAsVectorFormatV3(
+        layer, str(path), qgis_core.QgsProject.instance().transformContext(), options)
+    assert result[0] == qgis_core.QgsVectorFileWriter.NoError, result
+
+
+def run_cli(qgis_core, engine_exe: str, layers: dict, folder: Path) -> Path:
+    """Write the layers as GeoPackages plus a config and run `locatietoets score` on them."""
+    folder.mkdir(parents=True)
+    for name, layer in layers.items():
+        write_gpkg(qgis_core, layer, folder / f"{name}.gpkg")
+    (folder / "config.toml").write_text(CLI_CONFIG, encoding="utf-8")
+    done = subprocess.run([engine_exe, "score", str(folder / "config.toml"), "--out", str(folder / "uit"),
+                           "--voortgang", "geen"], capture_output=True, text=True, timeout=600,
+                          env=eng.engine_environment())
+    assert done.returncode == 0, done.stdout + done.stderr
+    return folder / "uit" / "locaties.gpkg"
+
+
+def read_result(qgis_core, uri: str) -> tuple[list[str], dict[str, dict]]:
+    """Field names (without the GeoPackage fid) and {locatie id: attributes + geometry WKT}."""
+    layer = qgis_core.QgsVectorLayer(uri, "r", "ogr")
+    assert layer.isValid(), uri
+    pk = set(layer.dataProvider().pkAttributeIndexes())
+    names = [f.name() for i, f in enumerate(layer.fields()) if i not in pk]
+    rows = {}
+    for feature in layer.getFeatures():
+        values = {n: feature[n] for n in names}
+        values = {k: (None if v is None or (hasattr(v, "isNull") and v.isNull()) else v) for k, v in values.items()}
+        # no geometry: the engine writes NULL, a QGIS sink may write an empty point; both mean "none"
+        geometry = feature.geometry()
+        values["__geom"] = geometry.asWkt(3) if feature.hasGeometry() and not geometry.isEmpty() else None
+        rows[values["id"]] = values
+    return names, rows
+
+
+def plugin_params(layers: dict, out: str, **extra) -> dict:
+    params = {key: layers[name] for key, name in LAYER_PARAMS.items() if name in layers}
+    params.update(FIELD_PARAMS)
+    params.update({"PARAMETERS": "bbg_rand_m=150", "OUTPUT": out})
+    params.update(extra)
+    return params
+
+
+# ---------------------------------------------------------------------------
+# QGIS tests
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.qgis
+def test_provider_lists_its_algorithms(provider, qgis_core):
+    registry = qgis_core.QgsApplication.processingRegistry()
+    assert registry.providerById("locatietoets") is not None
+    ids = sorted(a.id() for a in provider.algorithms())
+    assert ids == ["locatietoets:geurtoets", "locatietoets:liggingbbg", "locatietoets:reisafstand",
+                   "locatietoets:toetslocaties"]
+    names = {a.id(): a.displayName() for a in provider.algorithms()}
+    assert names["locatietoets:toetslocaties"] == "Toets locaties"
+    assert names["locatietoets:liggingbbg"] == "Ligging t.o.v. bebouwd gebied"
+    for algorithm in provider.algorithms():
+        help_text = algorithm.shortHelpString()
+        assert "<h3>" in help_text and "Bronnen" in help_text and "Kandidaatlocaties" in help_text
+
+
+@pytest.mark.qgis
+def test_toets_locaties_offers_every_config_layer_with_field_pickers(provider, qgis_core):
+    from layers.config import LAYER_KEYS
+
+    from qgis_plugin.algorithms.base import EngineAlgorithm
+
+    algorithm = qgis_core.QgsApplication.processingRegistry().algorithmById("locatietoets:toetslocaties")
+    sources = {p.name(): p for p in algorithm.parameterDefinitions()
+               if isinstance(p, qgis_core.QgsProcessingParameterFeatureSource)}
+    config_names = {EngineAlgorithm.LAYER_INPUTS[k].config_name for k in sources}
+    assert config_names == set(LAYER_KEYS)
+    assert not sources["LOCATIES"].flags() & qgis_core.QgsProcessingParameterDefinition.FlagOptional
+    assert all(p.flags() & qgis_core.QgsProcessingParameterDefinition.FlagOptional
+               for k, p in sources.items() if k != "LOCATIES")
+    for layer in EngineAlgorithm.LAYER_INPUTS.values():
+        for field in layer.fields:
+            assert field.config_key in LAYER_KEYS[layer.config_name]
+            param = algorithm.parameterDefinition(field.key)
+            assert param.parentLayerParameterName() == layer.key
+    for key in ("REGELSET", "PARAMETERS", "STANDAARD_VERBLIJFSTYPE", "WEGENNET_MODUS", "UITVOERMAP", "OUTPUT"):
+        assert algorithm.parameterDefinition(key) is not None, key
+
+
+@pytest.mark.qgis
+def test_toets_locaties_gives_the_same_fields_and_values_as_the_cli(provider, qgis_core, engine_exe, tmp_path):
+    import processing
+
+    layers = make_layers(qgis_core)
+    cli_gpkg = run_cli(qgis_core, engine_exe, layers, tmp_path / "cli")
+    feedback = qgis_core.QgsProcessingFeedback()
+    progress = []
+    feedback.progressChanged.connect(progress.append)
+    result = processing.run("locatietoets:toetslocaties",
+                            plugin_params(layers, str(tmp_path / "plugin.gpkg"), UITVOERMAP=str(tmp_path / "uit")),
+                            feedback=feedback)
+    cli_fields, cli_rows = read_result(qgis_core, f"{cli_gpkg}|layername=locaties")
+    fields, rows = read_result(qgis_core, result["OUTPUT"])
+    assert fields == cli_fields
+    for key in cli_rows:
+        assert rows[key] == cli_rows[key], {k: (rows[key].get(k), v) for k, v in cli_rows[key].items() if rows[key].get(k) != v}
+    assert rows.keys() == cli_rows.keys()
+    for name in ("oordeel", "oordeel_short_stay", "oordeel_mid_stay", "oordeel_long_stay", "score", "redenen",
+                 "regels", "bbg_ligging", "bbg_afstand_m", "recreatiepark", "gemeente"):
+        assert name in fields
+    # sanity: the numbers are the hand-computable ones, with bbg_rand_m=150 from the overrides
+    assert rows["L1"]["bbg_ligging"] == "binnen" and rows["L3"]["bbg_ligging"] == "rand"
+    assert rows["L3"]["bbg_afstand_m"] == pytest.approx(100.0)
+    assert rows["L4"]["bbg_ligging"] == "buiten" and rows["L4"]["oordeel"] == "ongeschikt"
+    assert rows["L5"]["recreatiepark"] == "De Heide" and rows["L5"]["gemeente"] == "Venray"
+    assert rows["L7"]["oordeel"] is None and rows["L7"]["__geom"] in (None, "Point EMPTY")
+    assert rows["L1"]["oordeel"] == "geschikt"
+    # outputs, counts and progress
+    counts = {k: result[k] for k in ("AANTAL_GESCHIKT", "AANTAL_VOORWAARDELIJK", "AANTAL_ONGESCHIKT",
+                                     "AANTAL_ZONDER_OORDEEL")}
+    expected = {"AANTAL_GESCHIKT": 0, "AANTAL_VOORWAARDELIJK": 0, "AANTAL_ONGESCHIKT": 0, "AANTAL_ZONDER_OORDEEL": 0}
+    for row in rows.values():
+        key = {"geschikt": "AANTAL_GESCHIKT", "voorwaardelijk": "AANTAL_VOORWAARDELIJK",
+               "ongeschikt": "AANTAL_ONGESCHIKT", None: "AANTAL_ZONDER_OORDEEL"}[row["oordeel"]]
+        expected[key] += 1
+    assert counts == expected
+    assert Path(result["RUN_JSON"]).is_file() and Path(result["CSV"]).is_file()
+    assert Path(result["UITVOERMAP"]) == tmp_path / "uit"
+    assert progress and max(progress) == 100 and progress == sorted(progress)
+    log = feedback.textLog()
+    assert "Rekenkern:" in log and "Oordelen per verblijfstype:" in log
+    assert "Ligging t.o.v. bestaand bebouwd gebied: binnen 2, rand 2, buiten 2" in log  # per-step counts
+    assert "Niet uitgevoerd: reis" in log
+    # the output GeoPackage carries the plugin's categorised style as its default
+    styled = qgis_core.QgsVectorLayer(result["OUTPUT"], "s", "ogr")
+    assert styled.renderer().type() == "categorizedSymbol"
+    assert styled.renderer().classAttribute() == "oordeel"
+
+
+@pytest.mark.qgis
+def test_reprojected_input_gives_the_same_numbers(provider, qgis_core, engine_exe, tmp_path):
+    """Layers in EPSG:4326: the plugin equals the CLI on the same data, and the RD New run up to rounding."""
+    import processing
+
+    layers_wgs = make_layers(qgis_core, "EPSG:4326")
+    assert layers_wgs["locaties"].crs().authid() == "EPSG:4326"
+    cli_gpkg = run_cli(qgis_core, engine_exe, layers_wgs, tmp_path / "cli")
+    result = processing.run("locatietoets:toetslocaties", plugin_params(layers_wgs, str(tmp_path / "wgs.gpkg")))
+    fields, rows = read_result(qgis_core, result["OUTPUT"])
+    assert (fields, rows) == read_result(qgis_core, f"{cli_gpkg}|layername=locaties")
+
+    rd = processing.run("locatietoets:toetslocaties", plugin_params(make_layers(qgis_core), str(tmp_path / "rd.gpkg")))
+    _, rows_rd = read_result(qgis_core, rd["OUTPUT"])
+    assert rows.keys() == rows_rd.keys()
+    for site, row in rows.items():
+        for name in fields:
+            a, b = row[name], rows_rd[site][name]
+            if isinstance(a, float) and isinstance(b, float):
+                assert math.isclose(a, b, abs_tol=0.5), (site, name, a, b)  # < 0.5 m from the datum shift round trip
+            elif name != "redenen":  # reasons quote distances rounded to whole metres
+                assert a == b, (site, name, a, b)
+
+
+@pytest.mark.qgis
+def test_single_steps_build_their_own_config(provider, qgis_core, tmp_path):
+    import processing
+
+    layers = make_layers(qgis_core)
+    bbg = processing.run("locatietoets:liggingbbg", {
+        "LOCATIES": layers["locaties"], "ID_VELD": "id", "VERBLIJFSTYPE_VELD": "type",
+        "BEBOUWD_GEBIED": layers["bebouwd_gebied"], "OUTPUT": str(tmp_path / "bbg.gpkg")})
+    _, rows = read_result(qgis_core, bbg["OUTPUT"])
+    assert rows["L3"]["bbg_ligging"] == "rand" and rows["L4"]["bbg_ligging"] == "buiten"
+    assert rows["L5"].get("recreatiepark") in (None, "")  # no park layer in this step
+
+    geur = processing.run("locatietoets:geurtoets", {
+        "LOCATIES": layers["locaties"], "ID_VELD": "id", "HUISVESTINGSVORM_VELD": "vorm",
+        "GEURCONTOUREN": layers["geurcontouren"], "GEURWAARDE_VELD": "oue",
+        "VEEHOUDERIJEN": layers["veehouderijen"], "BEBOUWD_GEBIED": layers["bebouwd_gebied"],
+        "OUTPUT": str(tmp_path / "geur.gpkg")})
+    fields, rows = read_result(qgis_core, geur["OUTPUT"])
+    assert "geur_oue" in fields
+    assert rows["L6"]["geur_oue"] == pytest.approx(10.0)
+
+    algorithm = qgis_core.QgsApplication.processingRegistry().algorithmById("locatietoets:geurtoets")
+    ok, message = algorithm.checkParameterValues({"LOCATIES": layers["locaties"], "OUTPUT": "TEMPORARY_OUTPUT"},
+                                                 qgis_core.QgsProcessingContext())
+    assert not ok and "Geurcontouren" in message and "Veehouderijen" in message
+    ok, message = algorithm.checkParameterValues(
+        {"LOCATIES": layers["locaties"], "GEURCONTOUREN": layers["geurcontouren"], "OUTPUT": "TEMPORARY_OUTPUT"},
+        qgis_core.QgsProcessingContext())
+    assert not ok and "contourwaarde" in message
+
+
+@pytest.mark.qgis
+def test_reisafstand_runs_on_a_small_network(provider, qgis_core, tmp_path):
+    import processing
+
+    g, p = qgis_core.QgsGeometry, qgis_core.QgsPointXY
+    locaties = _memory_layer(qgis_core, "Point", [("id", "string")],
+                             [(g.fromPointXY(p(200_000.0, 380_010.0)), ("R1",)),
+                              (g.fromPointXY(p(201_000.0, 380_010.0)), ("R2",))])
+    werkgevers = _memory_layer(qgis_core, "Point", [("naam", "string")],
+                               [(g.fromPointXY(p(202_000.0, 380_010.0)), ("Kassen BV",))])
+    roads = _memory_layer(qgis_core, "LineString", [("naam", "string")],
+                          [(g.fromPolylineXY([p(199_900.0, 380_000.0), p(202_100.0, 380_000.0)]), ("Hoofdweg",))])
+    result = processing.run("locatietoets:reisafstand", {
+        "LOCATIES": locaties, "ID_VELD": "id", "WERKGEVERS": werkgevers, "WERKGEVER_NAAM_VELD": "naam",
+        "WEGENNET": roads, "WEGENNET_MODUS": 1, "OUTPUT": str(tmp_path / "reis.gpkg")})
+    fields, rows = read_result(qgis_core, result["OUTPUT"])
+    assert rows["R1"]["werkgever"] == "Kassen BV"
+    assert rows["R1"]["werkgever_reistijd_min"] > rows["R2"]["werkgever_reistijd_min"] > 0
+
+
+@pytest.mark.qgis
+def test_default_stay_type_applies_to_sites_without_one(provider, qgis_core, tmp_path):
+    import processing
+
+    layers = make_layers(qgis_core)
+    result = processing.run("locatietoets:toetslocaties", {
+        "LOCATIES": layers["locaties"], "ID_VELD": "id", "VERBLIJFSTYPE_VELD": "type",
+        "BEBOUWD_GEBIED": layers["bebouwd_gebied"], "STANDAARD_VERBLIJFSTYPE": 2,
+        "OUTPUT": str(tmp_path / "o.gpkg")})
+    _, rows = read_result(qgis_core, result["OUTPUT"])
+    assert rows["L6"]["verblijfstype"] == "long_stay"  # no stay type → the chosen default
+    assert rows["L6"]["oordeel"] == rows["L6"]["oordeel_long_stay"]
+    assert rows["L4"]["verblijfstype"] == "mid_stay"  # its own type is kept
+
+
+@pytest.mark.qgis
+def test_cancel_stops_the_engine(provider, qgis_core, tmp_path):
+    import processing
+
+    layers = make_layers(qgis_core)
+    feedback = qgis_core.QgsProcessingFeedback()
+    feedback.progressChanged.connect(lambda _p: feedback.cancel())
+    with pytest.raises(qgis_core.QgsProcessingException, match="afgebroken"):
+        processing.run("locatietoets:toetslocaties", plugin_params(layers, str(tmp_path / "o.gpkg"),
+                       UITVOERMAP=str(tmp_path / "uit")), feedback=feedback)
+    assert not (tmp_path / "uit" / "locaties.gpkg").exists()
+
+
+@pytest.mark.qgis
+def test_engine_errors_come_back_in_dutch(provider, qgis_core, tmp_path):
+    import processing
+
+    layers = make_layers(qgis_core)
+    with pytest.raises(qgis_core.QgsProcessingException, match="rekenkern meldt een fout") as info:
+        processing.run("locatietoets:toetslocaties", plugin_params(
+            {"locaties": layers["locaties"]}, str(tmp_path / "o.gpkg"), PARAMETERS="bbg_rand_mm=150"))
+    assert "bbg_rand_mm" in str(info.value)
+
+
+@pytest.mark.qgis
+def test_missing_engine_raises_processing_exception_with_instructions(provider, qgis_core, tmp_path):
+    import processing
+
+    from qgis_plugin.settings import engine_setting, set_engine_setting
+
+    set_engine_setting(str(tmp_path / "nergens" / "locatietoets"))
+    assert engine_setting().endswith("nergens/locatietoets")
+    layers = make_layers(qgis_core)
+    with pytest.raises(qgis_core.QgsProcessingException) as info:
+        processing.run("locatietoets:toetslocaties", {"LOCATIES": layers["locaties"], "OUTPUT": "TEMPORARY_OUTPUT"})
+    text = str(info.value)
+    assert "niet gevonden" in text and "nergens" in text and "Zo installeert u de rekenkern" in text
+
+
+@pytest.mark.qgis
+def test_result_style_categories_labels_and_map_tip(qgis_core):
+    from qgis_plugin.styling import ResultStyler, apply_result_style
+
+    layer = _memory_layer(qgis_core, "Point", [("id", "string"), ("oordeel", "string"), ("redenen", "string"),
+                                               ("score", "double")],
+                          [(qgis_core.QgsGeometry.fromPointXY(qgis_core.QgsPointXY(200_000, 380_000)),
+                            ("L1", "voorwaardelijk", "Reden één; Reden twee", 55.0))])
+    ResultStyler.create("id").postProcessLayer(layer, qgis_core.QgsProcessingContext(), None)
+    renderer = layer.renderer()
+    assert renderer.classAttribute() == "oordeel"
+    cats = [(c.value(), c.label(), c.symbol().color().name()) for c in renderer.categories()]
+    assert cats == [("geschikt", "Geschikt", "#1a9641"), ("voorwaardelijk", "Voorwaardelijk", "#f28e1c"),
+                    ("ongeschikt", "Ongeschikt", "#d7191c"), ("", "Geen geometrie", "#9e9e9e")]
+    assert '"redenen"' in layer.mapTipTemplate()
+    assert layer.attributeDisplayName(layer.fields().indexOf("redenen")) == "Redenen"
+    context = qgis_core.QgsExpressionContext(qgis_core.QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    context.setFeature(next(layer.getFeatures()))
+    tip = qgis_core.QgsExpression.replaceExpressionText(layer.mapTipTemplate(), context)
+    assert "L1" in tip and "voorwaardelijk" in tip and "Reden één<br>Reden twee" in tip
+    display = qgis_core.QgsExpression(layer.displayExpression()).evaluate(context)
+    assert display == "L1 — voorwaardelijk"
+    apply_result_style(layer)  # idempotent
+
+
+@pytest.mark.qgis
+def test_run_and_load_results_styles_the_loaded_layer(provider, qgis_core, tmp_path):
+    import processing
+
+    layers = make_layers(qgis_core)
+    project = qgis_core.QgsProject.instance()
+    result = processing.runAndLoadResults("locatietoets:liggingbbg", {
+        "LOCATIES": layers["locaties"], "ID_VELD": "id", "BEBOUWD_GEBIED": layers["bebouwd_gebied"],
+        "OUTPUT": "TEMPORARY_OUTPUT"})
+    try:
+        loaded = project.mapLayer(result["OUTPUT"]) if isinstance(result["OUTPUT"], str) else result["OUTPUT"]
+        assert loaded is not None
+        assert loaded.renderer().type() == "categorizedSymbol"
+        assert "redenen" in loaded.mapTipTemplate()
+    finally:
+        project.removeAllMapLayers()
+
+
+@pytest.mark.qgis
+def test_plugin_loads_shows_missing_engine_message_and_unloads(qgis_core, qgis_iface, qgis_processing, tmp_path,
+                                                               monkeypatch):
+    import qgis_plugin
+
+    from qgis_plugin.settings import set_engine_setting
+
+    monkeypatch.delenv(eng.ENV_VAR, raising=False)
+    registry = qgis_core.QgsApplication.processingRegistry()
+    plugin = qgis_plugin.classFactory(qgis_iface)
+    plugin.initGui()
+    try:
+        assert registry.providerById("locatietoets") is not None
+        assert [a.objectName() for a in plugin.actions] == [
+            "locatietoetsToetsLocaties", "locatietoetsRekenkern", "locatietoetsHelp"]
+        set_engine_setting(str(tmp_path / "weg" / "locatietoets"))
+        assert plugin.check_engine() is None  # no exception: a message instead
+        item = plugin.message
+        assert item is not None
+        assert "Rekenkern ontbreekt" in item.title() and "niet gevonden" in item.text()
+        from qgis.PyQt.QtWidgets import QPushButton
+
+        labels = [b.text() for b in item.findChildren(QPushButton)]
+        assert "Hoe installeren?" in labels and "Instellingen…" in labels
+    finally:
+        set_engine_setting("")
+        plugin.unload()
+    assert registry.providerById("locatietoets") is None
+    assert plugin.actions == [] and plugin.message is None
+
+
+@pytest.mark.qgis
+def test_plugin_finds_the_engine_through_the_environment_variable(qgis_core, qgis_iface, qgis_processing,
+                                                                  engine_exe, monkeypatch):
+    import qgis_plugin
+
+    monkeypatch.setenv(eng.ENV_VAR, engine_exe)
+    plugin = qgis_plugin.classFactory(qgis_iface)
+    plugin.initProcessing()
+    try:
+        found = plugin.check_engine()
+        assert found is not None and found.path == engine_exe and found.version >= eng.MINIMUM_VERSION
+        assert plugin.message is None
+    finally:
+        plugin.unload()
