@@ -31,6 +31,7 @@ LAYER_KEYS: dict[str, set[str]] = {
         "slaapkamers_veld",
         "woonoppervlak_veld",
         "werkgever_veld",
+        "standaard_verblijfstype",
     },
     "bebouwd_gebied": _COMMON_KEYS,
     "bebouwde_kom": _COMMON_KEYS,
@@ -44,6 +45,7 @@ LAYER_KEYS: dict[str, set[str]] = {
 
 _REQUIRED_LAYER_KEYS = {"geurcontouren": {"waarde_veld"}}
 _MODES = ("auto", "fiets", "lopen")
+_STAY_TYPES = ("short_stay", "mid_stay", "long_stay")
 _TOP_KEYS = {"lagen", "regels", "uitvoer"}
 _OUTPUT_KEYS = {"map"}
 
@@ -232,6 +234,13 @@ def _parse_layer(name: str, table: Mapping[str, Any], base_dir: Path, problems: 
         if key not in table:
             problems.append(f"[lagen.{name}] mist '{key}': het veld met de contourwaarde in OUe/m³.")
             ok = False
+    if name == "locaties" and "standaard_verblijfstype" in table and table["standaard_verblijfstype"] not in _STAY_TYPES:
+        value = str(table["standaard_verblijfstype"])
+        problems.append(
+            f"[lagen.locaties] standaard_verblijfstype '{value}' is onbekend.{did_you_mean(value, _STAY_TYPES)} "
+            f"Kies uit: {', '.join(_STAY_TYPES)}."
+        )
+        ok = False
     if name == "wegennet" and "modus" in table and table["modus"] not in _MODES:
         problems.append(
             f"[lagen.wegennet] modus '{table['modus']}' is onbekend.{did_you_mean(str(table['modus']), _MODES)} "

@@ -471,6 +471,7 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
     else:
         sites["locatie_id"] = (np.arange(n) + 1).astype(str)
 
+    default_stay = spec.get("standaard_verblijfstype", "short_stay")
     stay_col = _field(original, spec, "verblijfstype_veld", problems)
     if stay_col:
         raw = original[stay_col]
@@ -485,10 +486,10 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
             )
         empty = int(stay.isna().sum()) - len(unknown)
         if empty > 0:
-            report.warnings.append(f"{empty} locaties zonder verblijfstype: short_stay aangenomen")
-        sites["verblijfstype"] = stay.fillna("short_stay").astype(object).to_numpy()
+            report.warnings.append(f"{empty} locaties zonder verblijfstype: {default_stay} aangenomen")
+        sites["verblijfstype"] = stay.fillna(default_stay).astype(object).to_numpy()
     else:
-        sites["verblijfstype"] = "short_stay"
+        sites["verblijfstype"] = default_stay
 
     form_col = _field(original, spec, "huisvestingsvorm_veld", problems)
     if form_col:

@@ -31,7 +31,7 @@ __all__ = ["OUTPUT_FILES", "merge_results", "staged_output", "write_gpkg", "writ
 
 #: The files a score run writes, in the --out folder (referentie.gpkg only when reference layers were given).
 OUTPUT_FILES = ("locaties.gpkg", "locaties.csv", "run.json", "referentie.gpkg")
-_FIXED_DATE = "2000-01-01T00:00:00Z"
+_FIXED_DATE = "2000-01-01T00:00:00.000Z"  # GeoPackage DATETIME format
 _LAYER = "locaties"
 
 
@@ -105,6 +105,10 @@ def write_gpkg(frame: gpd.GeoDataFrame, path: Path) -> None:
     frame = _prepare_columns(frame)
     geoms = frame.geometry.to_numpy()
     present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+    if not present.all():
+        # sites without geometry are written with a NULL geometry, not as POINT EMPTY
+        geoms = np.where(present, geoms, None)
+        frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
     types = set(shapely.get_type_id(geoms[present]).tolist())
     polygon = bool(types & {3, 6})
     geometry_type = "MultiPolygon" if polygon else ("MultiPoint" if 4 in types else "Point")

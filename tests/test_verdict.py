@@ -15,7 +15,11 @@ def context(fields: dict, housing=None, **param_overrides):
     rs = read_ruleset_file()
     frame = pd.DataFrame(fields)
     n = len(frame)
-    params = {name: np.full(n, p.value, dtype=bool if isinstance(p.value, bool) else float) for name, p in rs.parameters.items()}
+    params = {
+        name: np.full(n, p.value, dtype=bool if isinstance(p.value, bool) else float)
+        for name, p in rs.parameters.items()
+        if isinstance(p.value, (bool, int, float))
+    }
     params["reistijd_max_min"] = np.full(n, 15.0)
     for k, v in param_overrides.items():
         params[k] = np.asarray(v)
