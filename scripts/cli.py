@@ -268,10 +268,15 @@ def rules_command(bestand: Path | None) -> None:
 def _register_commands() -> None:
     """Add the commands that live in their own modules."""
     from scripts.benchmark_network import benchmark_netwerk
+    from scripts.data_cmd import data
     from scripts.plugin_zip import plugin_zip
+    from scripts.reporting import kaarten, rapport
 
     main.add_command(benchmark_netwerk, "benchmark-netwerk")
     main.add_command(plugin_zip, "plugin-zip")
+    main.add_command(data, "data")
+    main.add_command(kaarten, "kaarten")
+    main.add_command(rapport, "rapport")
     _dutch_metavars(main)
 
 

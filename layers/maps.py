@@ -1,0 +1,999 @@
+"""Maps of a scored run for woonvisies: per gemeente, per region and an overview.
+
+Maps are drawn offline with matplotlib from the run folder alone
+(``locaties.gpkg``, ``referentie.gpkg``, ``run.json``): sites coloured by
+their verdict for one stay type, BBG, bebouwde kom, odour contours,
+recreation parks, farms, employers, gemeente boundaries and names, with a
+Dutch title, legend, scale bar, north arrow, date, rule set and source
+attribution. All coordinates are EPSG:28992 (RD New, metres).
+
+No basemap is drawn: the maps must render without internet, and the
+reference layers of the run give enough orientation for a woonvisie
+appendix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+import contextlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+import io
+import json
+import logging
+import math
+import os
+from pathlib import Path
+import re
+import tempfile
+import unicodedata
+from typing import Any, Iterator
+
+import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch, Polygon as MplPolygon, Rectangle  # noqa: E402
+import matplotlib.patheffects as path_effects  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pyogrio  # noqa: E402
+import shapely  # noqa: E402
+
+from analysis.errors import InputError, did_you_mean  # noqa: E402
+from analysis.summary import NO_GEMEENTE, NO_REGION, STAY_TYPES, region_of_areas  # noqa: E402
+from layers.style import VERDICT_COLOURS  # noqa: E402
+
+__all__ = [
+    "RunFolder",
+    "MapSpec",
+    "MAP_SCOPES",
+    "MAP_FORMATS",
+    "read_run",
+    "attribution",
+    "plan_maps",
+    "render_map",
+    "write_maps",
+    "iter_maps",
+    "figure_png",
+    "PDF_RC",
+    "A4_LANDSCAPE_IN",
+    "atomic_path",
+    "slugify",
+    "stay_label",
+    "nl_int",
+]
+
+log = logging.getLogger(__name__)
+
+#: Values of ``--per``.
+MAP_SCOPES: tuple[str, ...] = ("gemeente", "regio", "provincie")
+#: Values of ``--formaat``.
+MAP_FORMATS: tuple[str, ...] = ("png", "pdf", "beide")
+
+A4_LANDSCAPE_IN = (11.69, 8.27)
+#: matplotlib settings for every map and report. PDFs keep matplotlib's Type 3 fonts: their text
+#: can be searched and extracted, and they write three times faster than embedded TrueType.
+PDF_RC = {"pdf.fonttype": 3, "hatch.linewidth": 0.5}
+_MAP_RECT = (0.035, 0.085, 0.665, 0.795)  # left, bottom, width, height (figure fraction)
+_SIDE_RECT = (0.725, 0.085, 0.25, 0.795)
+_OUTSIDE = "#e4e8eb"  # outside every gemeente (abroad, other provinces)
+_OTHER_GEMEENTE = "#f1efe9"
+_FOCUS_FILL = "#ffffff"
+_BBG = "#d5cbbb"
+_KOM = "#6f6f6f"
+_PARK = "#01665e"
+_EMPLOYER = "#253494"
+_FARM = "#7f3b08"
+_TEXT = "#222222"
+_GREY_TEXT = "#5a5a5a"
+_VERDICT_ORDER = ("", "ongeschikt", "voorwaardelijk", "geschikt")  # drawing order, best on top
+
+
+def stay_label(stay_type: str) -> str:
+    """Return the Dutch label of a stay type (``short_stay`` → ``short-stay``)."""
+    return stay_type.replace("_", "-")
+
+
+def nl_int(value: float | int) -> str:
+    """Format a whole number the Dutch way (``12.345``)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{int(round(value)):,}".replace(",", ".")
+
+
+def _nl_float(value: float, digits: int = 1) -> str:
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def slugify(text: str) -> str:
+    """Return a file-name-safe lower-case slug (``Sittard-Geleen`` → ``sittard-geleen``)."""
+    norm = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
+    return slug or "onbekend"
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it onto ``path`` on success.
+
+    A reader never sees a half-written file, and a failure leaves an existing
+    ``path`` unchanged.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+# --------------------------------------------------------------------------
+# The run folder
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class RunFolder:
+    """The outputs of one ``locatietoets score`` run, ready for maps and reports.
+
+    Attributes
+    ----------
+    path
+        The run folder.
+    sites
+        ``locaties`` with all result fields (EPSG:28992; NULL geometry allowed).
+    reference
+        Reference layers by name (only those the run had).
+    record
+        ``run.json``.
+    gemeenten
+        The ``gemeenten`` reference layer with ``naam``, ``code`` and
+        ``regio`` (own attribute, else the rule set's table, else
+        "regio onbekend"), or ``None`` when the run had no gemeenten.
+    province_wide
+        True when every gemeente is known to the rule set (a real provincial
+        run), which changes the overview title.
+    """
+
+    path: Path
+    sites: gpd.GeoDataFrame
+    reference: dict[str, gpd.GeoDataFrame]
+    record: dict[str, Any]
+    gemeenten: gpd.GeoDataFrame | None
+    province_wide: bool = False
+    rules: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def version(self) -> str:
+        return str((self.record.get("locatietoets") or {}).get("versie", "onbekend"))
+
+    @property
+    def ruleset_label(self) -> str:
+        rs = self.record.get("regelset") or {}
+        return f"regelset {rs.get('id', 'onbekend')} versie {rs.get('versie', '?')}"
+
+    @property
+    def run_date(self) -> str:
+        """Date of the run (dd-mm-jjjj), from ``gestart``."""
+        started = str(self.record.get("gestart") or "")
+        try:
+            return datetime.fromisoformat(started).strftime("%d-%m-%Y")
+        except ValueError:
+            return started[:10] or "onbekend"
+
+    @property
+    def is_demo(self) -> bool:
+        """True when the sites come from the fictional demo region."""
+        if "bron" in self.sites:
+            values = self.sites["bron"].dropna().astype(str)
+            if len(values) and values.str.contains("FICTIEF", case=False).any():
+                return True
+        return False
+
+
+def _ruleset_for(record: dict[str, Any]):
+    """Return the rule set the run used (for its gemeente → regio table), or ``None``."""
+    from layers.rules import read_ruleset_file
+
+    origin = str((record.get("regelset") or {}).get("herkomst") or "")
+    try:
+        if origin and not origin.startswith("ingebouwd") and Path(origin).is_file():
+            return read_ruleset_file(Path(origin))
+        return read_ruleset_file(None)
+    except Exception as exc:  # noqa: BLE001 - the lookup is optional
+        log.warning("regelset voor de regio-indeling niet leesbaar: %s", exc)
+        return None
+
+
+def read_run(run_dir: Path, *, stay_type: str | None = None) -> RunFolder:
+    """Read a run folder for maps and reports.
+
+    Parameters
+    ----------
+    run_dir
+        Folder written by ``locatietoets score`` or ``demo``.
+    stay_type
+        When given, check that the run has verdicts for this stay type.
+
+    Raises
+    ------
+    InputError
+        When the folder, ``locaties.gpkg`` or ``run.json`` is missing or
+        unreadable, or lacks the verdict fields.
+    """
+    run_dir = Path(run_dir)
+    hint = (
+        "Geef de uitvoermap van een run van 'locatietoets score' (met locaties.gpkg, "
+        "referentie.gpkg en run.json), of maak een voorbeeld met 'locatietoets demo'."
+    )
+    if not run_dir.exists():
+        raise InputError(f"Uitvoermap '{run_dir}' bestaat niet. {hint}")
+    if not run_dir.is_dir():
+        raise InputError(f"'{run_dir}' is geen map. {hint}")
+    problems = []
+    gpkg = run_dir / "locaties.gpkg"
+    record_path = run_dir / "run.json"
+    if not gpkg.is_file():
+        problems.append(f"In '{run_dir}' ontbreekt locaties.gpkg (de getoetste locaties).")
+    if not record_path.is_file():
+        problems.append(f"In '{run_dir}' ontbreekt run.json (het runverslag).")
+    if problems:
+        problems[-1] += f" {hint}"
+    if problems:
+        nested = run_dir / "uitvoer"
+        if (nested / "locaties.gpkg").is_file() and (nested / "run.json").is_file():
+            problems[-1] += f" Bedoelde u '{nested}'?"
+        raise InputError(problems)
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"run.json in '{run_dir}' is niet leesbaar ({exc}). Draai 'locatietoets score' opnieuw.") from None
+    try:
+        sites = gpd.read_file(gpkg, layer="locaties", engine="pyogrio")
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises several types
+        raise InputError(
+            f"Laag 'locaties' in '{gpkg}' is niet leesbaar ({exc}). Draai 'locatietoets score' opnieuw."
+        ) from None
+    if sites.crs is not None and sites.crs.to_epsg() != 28992:
+        raise InputError(
+            f"'{gpkg}' staat in {sites.crs.to_string()}, verwacht EPSG:28992 (RD New). "
+            "Gebruik de uitvoer van 'locatietoets score' zonder die te herprojecteren."
+        )
+    if stay_type is not None and f"oordeel_{stay_type}" not in sites:
+        present = [s for s in STAY_TYPES if f"oordeel_{s}" in sites]
+        raise InputError(
+            f"'{gpkg}' heeft geen veld 'oordeel_{stay_type}'; aanwezig: "
+            f"{', '.join('oordeel_' + s for s in present) or 'geen oordeelvelden'}. "
+            "Is dit de uitvoer van 'locatietoets score'?"
+        )
+    reference: dict[str, gpd.GeoDataFrame] = {}
+    ref_path = run_dir / "referentie.gpkg"
+    if ref_path.is_file():
+        for name in pyogrio.list_layers(ref_path)[:, 0]:
+            try:
+                reference[str(name)] = gpd.read_file(ref_path, layer=str(name), engine="pyogrio")
+            except Exception as exc:  # noqa: BLE001
+                log.warning("referentielaag %s niet leesbaar: %s", name, exc)
+    else:
+        log.warning("geen referentie.gpkg in %s: kaarten tonen alleen de locaties", run_dir)
+    ruleset = _ruleset_for(record)
+    gemeenten = None
+    province_wide = False
+    if "gemeenten" in reference and len(reference["gemeenten"]):
+        gem = reference["gemeenten"].copy()
+        names = gem["naam"].astype("object") if "naam" in gem else pd.Series([None] * len(gem), index=gem.index)
+        codes = gem["code"].astype("object") if "code" in gem else pd.Series([None] * len(gem), index=gem.index)
+        names = names.where(names.notna(), codes).fillna("gemeente zonder naam")
+        lookup = ruleset.region_of(codes, names) if ruleset is not None else None
+        gem["naam"] = names.astype(str)
+        gem["code"] = codes
+        gem["regio"] = region_of_areas(gem["naam"], gem["code"], regions=gem["regio"] if "regio" in gem else None, lookup=lookup)
+        gemeenten = gem[["naam", "code", "regio", "geometry"]]
+        if ruleset is not None:
+            known = {k.upper() for k in ruleset.gemeenten}
+            province_wide = bool(codes.notna().all() and codes.astype(str).str.upper().isin(known).all())
+    rules = list((record.get("regelset") or {}).get("regels") or [])
+    return RunFolder(run_dir, sites, reference, record, gemeenten, province_wide, rules)
+
+
+# --------------------------------------------------------------------------
+# Attribution
+# --------------------------------------------------------------------------
+
+_SOURCES: tuple[tuple[str, str], ...] = (
+    (r"cbs|wijkenbuurten|wijk_en_buurt|bestuurlijke|gemeentegrenzen|tmap", "CBS"),
+    (r"openstreetmap|(^|[^a-z])osm([^a-z]|$)|\.pbf$|\.osm$|graphml", "OpenStreetMap-bijdragers"),
+    (r"(^|[^a-z])bag([^a-z]|$)", "BAG (Kadaster)"),
+    (r"top10|(^|[^a-z])brt([^a-z]|$)", "BRT TOP10NL (Kadaster)"),
+    (r"(^|[^a-z])nwb([^a-z]|$)|wegvakken", "NWB (Rijkswaterstaat)"),
+    (r"bij12|(^|[^a-z])bvb([^a-z]|$)", "BIJ12 (BVB)"),
+    (r"pdok", "PDOK"),
+)
+_OWN = "Provincie Limburg / eigen invoer"
+
+
+def attribution(run: RunFolder) -> str:
+    """Return the "Bron: …" line of a run's maps, composed from its input layers.
+
+    A layer whose file path or layer name points at a known source (CBS,
+    OpenStreetMap, BAG, BRT, NWB, BIJ12, PDOK) is credited to it; every other
+    layer to "Provincie Limburg / eigen invoer". The fictional demo region is
+    named as such. Always ends with the tool and its version.
+    """
+    credits: list[str] = []
+    if run.is_demo:
+        credits.append("fictief demogebied (Locatietoets demo, geen echte gegevens)")
+    else:
+        for name, info in sorted((run.record.get("invoer") or {}).items()):
+            info = info or {}
+            text = f"{info.get('pad') or ''} {info.get('laag') or ''}".lower()
+            text = text.replace("\\", "/")
+            for pattern, credit in _SOURCES:
+                if re.search(pattern, text) or re.search(pattern, Path(text.strip()).name):
+                    credits.append(credit)
+                    break
+            else:
+                credits.append(_OWN)
+        known = [c for _, c in _SOURCES]
+        credits = sorted(set(credits), key=lambda c: (known.index(c) if c in known else len(known)))
+    credits.append(f"Locatietoets {run.version}")
+    return "Bron: " + ", ".join(credits)
+
+
+# --------------------------------------------------------------------------
+# Which maps
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    """One map: its scope, area name, file stem and focus area.
+
+    Attributes
+    ----------
+    scope
+        ``"overzicht"``, ``"gemeente"`` or ``"regio"``.
+    name
+        Area name as shown (``Venlo``, ``Noord-Limburg``).
+    stem
+        File name without extension: ``<scope>_<naam>_<verblijfstype>``.
+    focus
+        The area's geometry (EPSG:28992), or ``None`` for the extent of all data.
+    codes
+        CBS codes of the gemeenten in the area (for counting sites).
+    """
+
+    scope: str
+    name: str
+    stem: str
+    focus: Any
+    codes: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+
+def _check_choice(value: str, options: Sequence[str], option: str) -> str:
+    if value not in options:
+        raise InputError(
+            f"Onbekende waarde '{value}' voor {option}. Kies uit: {', '.join(options)}.{did_you_mean(value, options)}"
+        )
+    return value
+
+
+def plan_maps(run: RunFolder, *, per: str = "gemeente", stay_type: str = "short_stay") -> list[MapSpec]:
+    """Return the maps to draw: the overview first, then one per gemeente or region.
+
+    Parameters
+    ----------
+    run
+        The run folder.
+    per
+        ``"gemeente"``, ``"regio"`` or ``"provincie"`` (overview only).
+    stay_type
+        Stay type whose verdicts are shown (part of the file names).
+
+    Raises
+    ------
+    InputError
+        For an unknown ``per`` or when the run has no gemeenten layer but
+        ``per`` needs one.
+    """
+    _check_choice(per, MAP_SCOPES, "--per")
+    _check_choice(stay_type, STAY_TYPES, "--verblijfstype")
+    suffix = stay_type
+    specs: list[MapSpec] = []
+    gem = run.gemeenten
+    if per in ("gemeente", "regio") and gem is None:
+        raise InputError(
+            f"Kaarten per {per} vragen de gemeentegrenzen, maar de run in '{run.path}' had geen laag "
+            "[lagen.gemeenten] (referentie.gpkg bevat geen laag 'gemeenten'). Voeg [lagen.gemeenten] "
+            "toe aan de configuratie en draai 'locatietoets score' opnieuw, of gebruik --per provincie."
+        )
+    overview_focus = gem.geometry.union_all() if gem is not None else None
+    specs.append(MapSpec("overzicht", "overzicht", f"overzicht_{suffix}", overview_focus))
+    if per == "gemeente":
+        for row in gem.sort_values("naam", key=lambda s: s.str.casefold()).itertuples():
+            code = str(row.code) if row.code is not None and not pd.isna(row.code) else ""
+            specs.append(
+                MapSpec("gemeente", row.naam, f"gemeente_{slugify(row.naam)}_{suffix}", row.geometry, (code,) if code else (), (row.naam,))
+            )
+    elif per == "regio":
+        for region, part in gem.groupby("regio", sort=True):
+            codes = tuple(str(c) for c in part["code"].dropna())
+            specs.append(
+                MapSpec("regio", str(region), f"regio_{slugify(region)}_{suffix}", part.geometry.union_all(), codes, tuple(part["naam"]))
+            )
+    stems = [s.stem for s in specs]
+    if len(set(stems)) != len(stems):  # two gemeenten with the same slug: add the code
+        specs = [
+            s if stems.count(s.stem) == 1 else MapSpec(s.scope, s.name, f"{s.stem}_{slugify('-'.join(s.codes))}", s.focus, s.codes, s.names)
+            for s in specs
+        ]
+    return specs
+
+
+# --------------------------------------------------------------------------
+# Drawing helpers
+# --------------------------------------------------------------------------
+
+
+def _fit_extent(bounds: Sequence[float], aspect: float, pad: float = 0.05) -> tuple[float, float, float, float]:
+    """Return (xmin, xmax, ymin, ymax) around ``bounds`` with width/height = ``aspect``."""
+    xmin, ymin, xmax, ymax = bounds
+    w = max(xmax - xmin, 500.0)
+    h = max(ymax - ymin, 500.0)
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    w, h = w * (1 + 2 * pad), h * (1 + 2 * pad)
+    if w / h > aspect:
+        h = w / aspect
+    else:
+        w = h * aspect
+    return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
+
+
+def _nice_length(target_m: float) -> float:
+    steps = (1, 2, 2.5, 5)
+    best = 1.0
+    for exp in range(0, 7):
+        for s in steps:
+            value = s * 10**exp
+            if value <= target_m:
+                best = value
+    return best
+
+
+def _length_label(metres: float) -> str:
+    if metres >= 1000:
+        km = metres / 1000
+        return (f"{km:g}".replace(".", ",")) + " km"
+    return f"{metres:g} m"
+
+
+def _nice_scale(denominator: float) -> int:
+    if denominator <= 0:
+        return 0
+    exp = 10 ** math.floor(math.log10(denominator))
+    for s in (1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 7.5, 8, 10):
+        if s * exp >= denominator * 0.97:
+            return int(s * exp)
+    return int(10 * exp)
+
+
+def _draw_scalebar(ax, extent: tuple[float, float, float, float], axes_width_in: float) -> None:
+    """Draw an alternating black/white scale bar (RD metres) bottom-left, with the A4 scale."""
+    xmin, xmax, ymin, ymax = extent
+    width = xmax - xmin
+    height = ymax - ymin
+    length = _nice_length(width / 5)
+    n_seg = 4 if (length / 4) == int(length / 4) and length / 4 >= 1 else 2
+    seg = length / n_seg
+    x0 = xmin + 0.035 * width
+    y0 = ymin + 0.045 * height
+    bar_h = 0.011 * height
+    scale = _nice_scale(width / (axes_width_in * 0.0254))
+    backing = Rectangle(
+        (x0 - 0.015 * width, y0 - 0.032 * height),
+        length + 0.09 * width,
+        0.092 * height,
+        facecolor="white",
+        edgecolor="#9a9a9a",
+        linewidth=0.5,
+        alpha=0.88,
+        zorder=20,
+    )
+    ax.add_patch(backing)
+    for i in range(n_seg):
+        ax.add_patch(
+            Rectangle(
+                (x0 + i * seg, y0),
+                seg,
+                bar_h,
+                facecolor="black" if i % 2 == 0 else "white",
+                edgecolor="black",
+                linewidth=0.6,
+                zorder=21,
+            )
+        )
+    labels = [(0.0, "0"), (length / 2, _length_label(length / 2).split()[0]), (length, _length_label(length))]
+    for pos, text in labels:
+        ax.text(x0 + pos, y0 + bar_h + 0.008 * height, text, ha="center", va="bottom", fontsize=7, color=_TEXT, zorder=22)
+    ax.text(
+        x0,
+        y0 - 0.012 * height,
+        f"Schaal 1:{nl_int(scale)} op A4",
+        ha="left",
+        va="top",
+        fontsize=6.5,
+        color=_GREY_TEXT,
+        zorder=22,
+    )
+
+
+def _draw_north_arrow(ax) -> None:
+    """Draw a north arrow top-right (RD New grid north, within 2° of true north in Limburg)."""
+    x, y, h, w = 0.95, 0.855, 0.075, 0.022
+    left = MplPolygon([(x, y + h), (x - w, y), (x, y + 0.22 * h)], closed=True, transform=ax.transAxes, facecolor="black", edgecolor="black", linewidth=0.6, zorder=22)
+    right = MplPolygon([(x, y + h), (x + w, y), (x, y + 0.22 * h)], closed=True, transform=ax.transAxes, facecolor="white", edgecolor="black", linewidth=0.6, zorder=22)
+    ax.add_patch(Rectangle((x - 0.04, y - 0.02), 0.08, h + 0.075, transform=ax.transAxes, facecolor="white", edgecolor="#9a9a9a",
+                           linewidth=0.5, alpha=0.88, zorder=21))
+    ax.add_patch(left)
+    ax.add_patch(right)
+    ax.text(x, y + h + 0.012, "N", transform=ax.transAxes, ha="center", va="bottom", fontsize=11, fontweight="bold", color=_TEXT, zorder=22,
+            path_effects=[path_effects.withStroke(linewidth=2.5, foreground="white")])
+
+
+def _points(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    geoms = frame.geometry.to_numpy()
+    ok = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+    pts = shapely.point_on_surface(geoms[ok])
+    return shapely.get_x(pts), shapely.get_y(pts)
+
+
+def _odour_classes(values: np.ndarray) -> list[float]:
+    """Return at most six lower class bounds (OUe/m³) for the odour contours."""
+    unique = np.unique(values[np.isfinite(values)])
+    if len(unique) <= 6:
+        return [float(v) for v in unique]
+    qs = np.unique(np.quantile(unique, np.linspace(0, 1, 7)[:-1]))
+    return [float(v) for v in qs]
+
+
+def _purple(i: int, n: int) -> tuple[float, float, float]:
+    from matplotlib import colormaps
+
+    cmap = colormaps["Purples"]
+    return cmap(0.30 + 0.6 * (i / max(n - 1, 1)))[:3]
+
+
+def _clip(frame: gpd.GeoDataFrame | None, extent: tuple[float, float, float, float]) -> gpd.GeoDataFrame | None:
+    if frame is None or frame.empty:
+        return None
+    xmin, xmax, ymin, ymax = extent
+    part = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    part = part.cx[xmin:xmax, ymin:ymax]
+    return part if len(part) else None
+
+
+@dataclass
+class _Prepared:
+    """Per-run arrays reused for every map (site points, verdicts, odour classes)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    size_m: np.ndarray
+    verdict: np.ndarray
+    code: np.ndarray
+    name: np.ndarray
+    polygon: np.ndarray
+    has_geom: np.ndarray
+    odour_bounds: list[float]
+
+
+def _prepare(run: RunFolder, stay_type: str) -> _Prepared:
+    sites = run.sites
+    geoms = sites.geometry.to_numpy()
+    has = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+    x = np.full(len(sites), np.nan)
+    y = np.full(len(sites), np.nan)
+    size = np.zeros(len(sites))
+    poly = np.zeros(len(sites), dtype=bool)
+    if has.any():
+        pts = shapely.point_on_surface(geoms[has])
+        x[has] = shapely.get_x(pts)
+        y[has] = shapely.get_y(pts)
+        b = shapely.bounds(geoms[has])
+        size[has] = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+        poly[has] = shapely.get_type_id(geoms[has]) >= 3
+    verdict = sites[f"oordeel_{stay_type}"].astype("object")
+    verdict = verdict.where(verdict.notna(), "").to_numpy()
+    verdict = np.where(has, verdict, "")
+    code = sites["gemeente_code"].astype("object").fillna("").astype(str).to_numpy() if "gemeente_code" in sites else np.full(len(sites), "")
+    name = sites["gemeente"].astype("object").fillna("").astype(str).to_numpy() if "gemeente" in sites else np.full(len(sites), "")
+    odour = run.reference.get("geurcontouren")
+    bounds = _odour_classes(pd.to_numeric(odour["waarde"], errors="coerce").to_numpy()) if odour is not None and "waarde" in odour and len(odour) else []
+    return _Prepared(x, y, size, verdict.astype(str), code, name, poly, has, bounds)
+
+
+def _in_area(prep: _Prepared, spec: MapSpec) -> np.ndarray:
+    """Sites that belong to the map's area (by their gemeente), all sites for the overview."""
+    if spec.scope == "overzicht":
+        return np.ones(len(prep.verdict), dtype=bool)
+    by_code = np.isin(prep.code, [c for c in spec.codes if c]) if spec.codes else np.zeros(len(prep.code), dtype=bool)
+    by_name = np.isin(prep.name, list(spec.names)) if spec.names else np.zeros(len(prep.code), dtype=bool)
+    return by_code | by_name
+
+
+def _title(run: RunFolder, spec: MapSpec, stay_type: str) -> str:
+    head = f"Geschiktheid {stay_label(stay_type)}"
+    if spec.scope == "gemeente":
+        prefix = "" if "gemeente" in spec.name.lower() else "gemeente "
+        return f"{head} — {prefix}{spec.name}"
+    if spec.scope == "regio":
+        if spec.name == NO_REGION:
+            return f"{head} — gemeenten zonder bekende regio"
+        return f"{head} — regio {spec.name}"
+    if run.province_wide:
+        return f"{head} — provincie Limburg"
+    if run.is_demo:
+        return f"{head} — overzicht demogebied"
+    return f"{head} — overzicht alle gemeenten" if run.gemeenten is not None else f"{head} — overzicht"
+
+
+def render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay", prepared: _Prepared | None = None) -> Figure:
+    """Draw one A4-landscape map and return the matplotlib Figure (not saved).
+
+    Parameters
+    ----------
+    run
+        The run folder.
+    spec
+        Which area (from :func:`plan_maps`).
+    stay_type
+        Whose verdicts colour the sites.
+    prepared
+        Arrays shared between maps of one run (internal; computed when ``None``).
+    """
+    prep = prepared or _prepare(run, stay_type)
+    fig = Figure(figsize=A4_LANDSCAPE_IN)
+    fig.patch.set_facecolor("white")
+    ax = fig.add_axes(_MAP_RECT)
+    side = fig.add_axes(_SIDE_RECT)
+    side.set_axis_off()
+    aspect = (_MAP_RECT[2] * A4_LANDSCAPE_IN[0]) / (_MAP_RECT[3] * A4_LANDSCAPE_IN[1])
+
+    in_area = _in_area(prep, spec)
+    if spec.focus is not None and not shapely.is_empty(spec.focus):
+        bounds = shapely.bounds(spec.focus)
+    else:
+        present = [f.total_bounds for f in run.reference.values() if len(f)]
+        if prep.has_geom.any():
+            present.append(np.array([np.nanmin(prep.x), np.nanmin(prep.y), np.nanmax(prep.x), np.nanmax(prep.y)]))
+        arr = np.array(present) if present else np.array([[0, 0, 1000, 1000]])
+        bounds = (arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max())
+    extent = _fit_extent(bounds, aspect, pad=0.04 if spec.scope == "overzicht" else 0.06)
+    xmin, xmax, ymin, ymax = extent
+    width = xmax - xmin
+
+    ax.set_facecolor(_OUTSIDE if run.gemeenten is not None else "white")
+    handles: list[tuple[Any, str, bool]] = []  # (handle, label, is_header)
+
+    # gemeenten: fill
+    gem = _clip(run.gemeenten, extent)
+    if gem is not None:
+        if spec.scope == "overzicht":
+            gem.plot(ax=ax, color=_FOCUS_FILL, edgecolor="none", zorder=1)
+        else:
+            focus_mask = gem["naam"].isin(spec.names)
+            gem[~focus_mask].plot(ax=ax, color=_OTHER_GEMEENTE, edgecolor="none", zorder=1)
+            gem[focus_mask].plot(ax=ax, color=_FOCUS_FILL, edgecolor="none", zorder=1)
+
+    # BBG and bebouwde kom
+    bbg = _clip(run.reference.get("bebouwd_gebied"), extent)
+    if bbg is not None:
+        bbg.plot(ax=ax, color=_BBG, edgecolor="none", zorder=2)
+    if "bebouwd_gebied" in run.reference:
+        handles.append((Patch(facecolor=_BBG, edgecolor="none"), "Bestaand bebouwd gebied (BBG)", False))
+    kom = _clip(run.reference.get("bebouwde_kom"), extent)
+    if kom is not None:
+        kom.boundary.plot(ax=ax, color=_KOM, linewidth=0.6, linestyle=(0, (3, 2)), zorder=3)
+    if "bebouwde_kom" in run.reference:
+        handles.append((Line2D([], [], color=_KOM, linewidth=0.9, linestyle=(0, (3, 2))), "Bebouwde kom (geurregels)", False))
+
+    # odour contours, lowest values first so higher values lie on top
+    odour = _clip(run.reference.get("geurcontouren"), extent)
+    odour_handles = []
+    if prep.odour_bounds:
+        n = len(prep.odour_bounds)
+        for i, lower in enumerate(prep.odour_bounds):
+            colour = _purple(i, n)
+            odour_handles.append((Patch(facecolor=(*colour, 0.45), edgecolor=(*colour, 0.9), linewidth=0.5), f"≥ {_nl_float(lower, 1).rstrip('0').rstrip(',')} OUe/m³", False))
+        if odour is not None:
+            values = pd.to_numeric(odour["waarde"], errors="coerce").to_numpy()
+            cls = np.searchsorted(np.array(prep.odour_bounds), values, side="right") - 1
+            for i in range(n):
+                part = odour[cls == i]
+                if len(part):
+                    colour = _purple(i, n)
+                    part.plot(ax=ax, facecolor=(*colour, 0.28), edgecolor=(*colour, 0.85), linewidth=0.35, zorder=4)
+
+    # recreation parks
+    parks = _clip(run.reference.get("recreatieparken"), extent)
+    if parks is not None:
+        parks.plot(ax=ax, facecolor="none", edgecolor=_PARK, hatch="/////", linewidth=0.8, zorder=5)
+    if "recreatieparken" in run.reference:
+        handles.append((Patch(facecolor="none", edgecolor=_PARK, hatch="/////", linewidth=0.8), "Recreatiepark", False))
+
+    # gemeente boundaries (above the fills of other layers)
+    if gem is not None:
+        gem.boundary.plot(ax=ax, color="#8d8d8d", linewidth=0.6, zorder=6)
+        if spec.scope == "regio":
+            shapely_focus = gpd.GeoSeries([spec.focus], crs=gem.crs)
+            shapely_focus.boundary.plot(ax=ax, color=_TEXT, linewidth=1.8, zorder=7)
+        elif spec.scope == "gemeente":
+            gem[gem["naam"].isin(spec.names)].boundary.plot(ax=ax, color=_TEXT, linewidth=1.6, zorder=7)
+        else:
+            gpd.GeoSeries([spec.focus], crs=gem.crs).boundary.plot(ax=ax, color=_TEXT, linewidth=1.2, zorder=7)
+        handles.append((Line2D([], [], color="#8d8d8d", linewidth=0.8), "Gemeentegrens", False))
+
+    # farms and employers as points
+    farms = _clip(run.reference.get("veehouderijen"), extent)
+    if farms is not None:
+        fx, fy = _points(farms)
+        ax.scatter(fx, fy, marker="^", s=16, facecolor=_FARM, edgecolor="white", linewidth=0.4, zorder=8)
+    if "veehouderijen" in run.reference:
+        handles.append((Line2D([], [], marker="^", linestyle="none", markersize=5, markerfacecolor=_FARM, markeredgecolor="white"), "Veehouderij", False))
+
+    # sites
+    view = prep.has_geom & (prep.x >= xmin) & (prep.x <= xmax) & (prep.y >= ymin) & (prep.y <= ymax)
+    n_view = int((view & in_area).sum())
+    diameter_pt = float(np.clip(13.0 / max(n_view, 1) ** 0.18, 2.8, 9.0))
+    small = prep.size_m < 0.008 * width  # polygons too small to see: draw as a marker
+    sites = run.sites
+    for verdict in _VERDICT_ORDER:
+        label, rgb = VERDICT_COLOURS[verdict]
+        colour = tuple(c / 255 for c in rgb)
+        for focus_part, alpha, edge in ((False, 0.35, "none"), (True, 1.0, "#333333")):
+            sel = view & (prep.verdict == verdict) & (in_area == focus_part)
+            if not sel.any():
+                continue
+            big = sel & prep.polygon & ~small
+            dots = sel & ~big
+            if big.any():
+                sites[big].plot(ax=ax, facecolor=colour, edgecolor=edge if edge != "none" else colour, linewidth=0.5, alpha=alpha, zorder=10 if focus_part else 9)
+            if dots.any():
+                ax.scatter(
+                    prep.x[dots], prep.y[dots], s=diameter_pt**2, facecolor=colour, edgecolor=edge, linewidth=0.35,
+                    alpha=alpha, zorder=10 if focus_part else 9,
+                )
+
+    employers = _clip(run.reference.get("werkgevers"), extent)
+    if employers is not None:
+        ex, ey = _points(employers)
+        ax.scatter(ex, ey, marker="s", s=30, facecolor=_EMPLOYER, edgecolor="white", linewidth=0.6, zorder=11)
+    if "werkgevers" in run.reference:
+        handles.append((Line2D([], [], marker="s", linestyle="none", markersize=6, markerfacecolor=_EMPLOYER, markeredgecolor="white"), "Werkgever", False))
+
+    # gemeente names
+    if gem is not None:
+        label_pts = shapely.point_on_surface(gem.geometry.to_numpy())
+        overview = spec.scope == "overzicht"
+        crowded = overview and len(gem) > 15
+        for name, pt in zip(gem["naam"], label_pts):
+            px, py = shapely.get_x(pt), shapely.get_y(pt)
+            margin_x, margin_y = 0.07 * width, 0.03 * (ymax - ymin)
+            if not (xmin + margin_x < px < xmax - margin_x and ymin + margin_y < py < ymax - margin_y):
+                continue
+            focus_name = name in spec.names
+            ax.text(
+                px, py, name,
+                ha="center", va="center",
+                fontsize=(6.2 if crowded else 7.5) if overview else (9.5 if focus_name else 7.5),
+                fontweight="bold" if (focus_name or (overview and not crowded)) else "normal",
+                fontstyle="normal" if (focus_name or overview) else "italic",
+                color=_TEXT if (focus_name or overview) else _GREY_TEXT,
+                zorder=15,
+                clip_on=True,
+                path_effects=[path_effects.withStroke(linewidth=2.6, foreground="white")],
+            )
+
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for spine in ax.spines.values():
+        spine.set_edgecolor("#444444")
+        spine.set_linewidth(0.8)
+    _draw_scalebar(ax, extent, _MAP_RECT[2] * A4_LANDSCAPE_IN[0])
+    _draw_north_arrow(ax)
+
+    # ---- title block
+    fig.text(0.035, 0.945, _title(run, spec, stay_type), fontsize=17, fontweight="bold", color=_TEXT, va="baseline")
+    sub = f"Oordeel per kandidaatlocatie voor {stay_label(stay_type)}  ·  {run.ruleset_label}  ·  toetsing {run.run_date}"
+    fig.text(0.035, 0.905, sub, fontsize=9.5, color=_GREY_TEXT, va="baseline")
+    if run.is_demo:
+        fig.text(0.975, 0.945, "FICTIEF DEMOGEBIED", fontsize=11, fontweight="bold", color=(0.75, 0.1, 0.1), ha="right", va="baseline")
+        fig.text(0.975, 0.905, "geen echte gegevens", fontsize=9, color=(0.75, 0.1, 0.1), ha="right", va="baseline")
+
+    # ---- legend
+    counts = {v: int(((prep.verdict == v) & in_area & prep.has_geom).sum()) for v in VERDICT_COLOURS}
+    n_no_geom = int((in_area & ~prep.has_geom).sum())
+    legend: list[tuple[Any, str, bool]] = [(Patch(visible=False), f"Oordeel {stay_label(stay_type)}", True)]
+    for verdict in ("geschikt", "voorwaardelijk", "ongeschikt", ""):
+        label, rgb = VERDICT_COLOURS[verdict]
+        if verdict == "" and counts[""] == 0:
+            continue
+        colour = tuple(c / 255 for c in rgb)
+        legend.append(
+            (Line2D([], [], marker="o", linestyle="none", markersize=7.5, markerfacecolor=colour, markeredgecolor="#333333", markeredgewidth=0.5),
+             f"{label} ({nl_int(counts[verdict])})", False)
+        )
+    if spec.scope != "overzicht":
+        legend.append((Line2D([], [], marker="o", linestyle="none", markersize=7.5, markerfacecolor=(0.6, 0.6, 0.6), alpha=0.35, markeredgecolor="none"),
+                       "Locatie in andere gemeente", False))
+    legend.append((Patch(visible=False), "Ruimtelijke lagen", True))
+    legend.extend(handles)
+    if odour_handles:
+        legend.append((Patch(visible=False), "Geurcontour (OUe/m³)", True))
+        legend.extend(odour_handles)
+    leg = side.legend(
+        [h for h, _, _ in legend],
+        [t for _, t, _ in legend],
+        loc="upper left",
+        bbox_to_anchor=(0.0, 1.0),
+        frameon=False,
+        fontsize=8.2,
+        handlelength=1.8,
+        handletextpad=0.6,
+        labelspacing=0.55,
+        borderaxespad=0.0,
+    )
+    for text, (_, _, header) in zip(leg.get_texts(), legend):
+        if header:
+            text.set_fontweight("bold")
+            text.set_fontsize(9)
+            text.set_x(-28)
+
+    # ---- key figures of the area
+    in_sel = in_area
+    cap = pd.to_numeric(run.sites["capaciteit_personen"], errors="coerce").to_numpy() if "capaciteit_personen" in run.sites else None
+    lines = [f"Locaties in dit gebied: {nl_int(int(in_sel.sum()))}"]
+    if cap is not None:
+        good = np.nansum(np.where(in_sel & (prep.verdict == "geschikt"), cap, 0.0))
+        cond = np.nansum(np.where(in_sel & (prep.verdict == "voorwaardelijk"), cap, 0.0))
+        lines.append(f"Capaciteit geschikt: {nl_int(good)} personen")
+        lines.append(f"Capaciteit voorwaardelijk: {nl_int(cond)} personen")
+    if n_no_geom:
+        lines.append(f"Zonder geometrie (niet op de kaart): {nl_int(n_no_geom)}")
+    lines.append("")
+    lines.append(f"Elke locatie is getoetst alsof zij voor")
+    lines.append(f"{stay_label(stay_type)} wordt gebruikt. Redenen per locatie:")
+    lines.append("zie locaties.gpkg (veld 'redenen').")
+    side.text(0.0, 0.0, "\n".join(lines), transform=side.transAxes, fontsize=7.8, color=_TEXT, va="bottom", ha="left", linespacing=1.45)
+
+    # ---- footer
+    fig.text(0.035, 0.045, attribution(run), fontsize=7.5, color=_GREY_TEXT, va="baseline")
+    fig.text(
+        0.975, 0.045,
+        f"Coördinaten RD New (EPSG:28992)  ·  {run.ruleset_label}  ·  Locatietoets {run.version}",
+        fontsize=7.5, color=_GREY_TEXT, ha="right", va="baseline",
+    )
+    fig.text(0.035, 0.022, "Kaart zonder achtergrondkaart (offline gemaakt); oordelen zijn een eerste ruimtelijke toets, geen vergunningsbesluit.",
+             fontsize=6.5, color="#8a8a8a", va="baseline")
+    return fig
+
+
+# --------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------
+
+Progress = Callable[[int, int, str], None]
+
+
+def _save(fig: Figure, path: Path, fmt: str, dpi: int) -> None:
+    with atomic_path(path) as tmp:
+        if fmt == "pdf":
+            fig.savefig(tmp, format="pdf", metadata={"CreationDate": None, "Creator": "Locatietoets", "Title": path.stem})
+        else:
+            fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": "Locatietoets"})
+
+
+def figure_png(fig: Figure, *, dpi: int) -> bytes:
+    """Return a figure as PNG bytes."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": "Locatietoets"})
+    return buffer.getvalue()
+
+
+def iter_maps(run: RunFolder, specs: Sequence[MapSpec], *, stay_type: str) -> Iterator[tuple[MapSpec, Figure]]:
+    """Yield ``(spec, figure)`` for every map; each figure is closed after use."""
+    prepared = _prepare(run, stay_type)
+    for spec in specs:
+        fig = render_map(run, spec, stay_type=stay_type, prepared=prepared)
+        try:
+            yield spec, fig
+        finally:
+            fig.clear()
+
+
+def write_maps(
+    run: RunFolder,
+    out_dir: Path,
+    *,
+    per: str = "gemeente",
+    stay_type: str = "short_stay",
+    formats: str = "beide",
+    dpi: int = 250,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Draw every map of a run and write them into ``out_dir``.
+
+    Writes ``<scope>_<naam>_<verblijfstype>.png`` and/or ``.pdf`` per map
+    and, with PDF, an atlas ``atlas_<per>_<verblijfstype>.pdf`` with all maps
+    (overview first, then the areas in alphabetical order). Every file is
+    written to a temporary name first and then moved into place.
+
+    Parameters
+    ----------
+    run
+        The run folder.
+    out_dir
+        Folder for the maps (created when needed).
+    per, stay_type
+        See :func:`plan_maps`.
+    formats
+        ``"png"``, ``"pdf"`` or ``"beide"``.
+    dpi
+        Resolution of the PNGs (dots per inch; PDFs are vector).
+    progress
+        Called as ``progress(done, total, label)`` after each map.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in order.
+    """
+    _check_choice(formats, MAP_FORMATS, "--formaat")
+    specs = plan_maps(run, per=per, stay_type=stay_type)
+    fmts = ("png", "pdf") if formats == "beide" else (formats,)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    atlas_path = out_dir / f"atlas_{per}_{stay_type}.pdf"
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(matplotlib.rc_context(PDF_RC))
+        atlas = None
+        if "pdf" in fmts:
+            atlas_tmp = stack.enter_context(atomic_path(atlas_path))
+            atlas = PdfPages(atlas_tmp, metadata={"CreationDate": None, "Creator": "Locatietoets", "Title": f"Kaarten {stay_label(stay_type)}"})
+        try:
+            for i, (spec, fig) in enumerate(iter_maps(run, specs, stay_type=stay_type), start=1):
+                for fmt in fmts:
+                    path = out_dir / f"{spec.stem}.{fmt}"
+                    _save(fig, path, fmt, dpi)
+                    written.append(path)
+                if atlas is not None:
+                    atlas.savefig(fig)
+                if progress:
+                    progress(i, len(specs), spec.name)
+        finally:
+            if atlas is not None:
+                atlas.close()
+    if "pdf" in fmts:
+        written.append(atlas_path)
+    log.info("%d kaarten geschreven in %s", len(specs), out_dir)
+    return written

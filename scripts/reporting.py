@@ -1,0 +1,156 @@
+"""Commands ``locatietoets kaarten`` and ``locatietoets rapport``.
+
+Both read a finished run folder (``locaties.gpkg``, ``referentie.gpkg``,
+``run.json``) and never change it except for adding their own outputs:
+``kaarten/`` with the maps, and ``rapport.html`` / ``rapport.pdf``. Errors a
+user can fix print a Dutch message and exit with code 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import logging
+from pathlib import Path
+import time
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from analysis.errors import CancelledError, InputError, LocatietoetsError, did_you_mean
+from scripts.cli import CONTEXT, _DEBUG, _VOORTGANG, _emit_json, _err, _fail, _out, _setup_logging
+
+__all__ = ["kaarten", "rapport"]
+
+log = logging.getLogger(__name__)
+
+_PER = ("gemeente", "regio", "provincie")
+_FORMATS = ("pdf", "png", "beide")
+_STAYS = ("short_stay", "mid_stay", "long_stay")
+
+
+def _choice(value: str, options: tuple[str, ...], option: str) -> str:
+    """Check an option value; Dutch message instead of click's English one."""
+    normalised = value.strip().lower().replace("-", "_") if option == "--verblijfstype" else value.strip().lower()
+    if normalised not in options:
+        raise InputError(
+            f"Onbekende waarde '{value}' voor {option}. Kies uit: {', '.join(options)}.{did_you_mean(value, options)}"
+        )
+    return normalised
+
+
+def _with_progress(mode: str, label: str, work: Callable[[Callable[[int, int, str], None] | None], object]) -> object:
+    """Run ``work(progress)`` with a rich bar (balk), JSON lines (json) or silently (geen)."""
+    if mode == "balk":
+        with Progress(
+            TextColumn("[bold]{task.description:<40}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=_err,
+        ) as bar:
+            task = bar.add_task(label, total=None)
+
+            def progress(done: int, total: int, name: str) -> None:
+                bar.update(task, completed=done, total=total, description=f"{label}: {name}"[:40])
+
+            return work(progress)
+    if mode == "json":
+        def progress(done: int, total: int, name: str) -> None:
+            _emit_json({"type": "stap", "stap": "kaart", "titel": f"{label}: {name}", "voortgang": round(done / max(total, 1), 4)})
+
+        return work(progress)
+    return work(None)
+
+
+def _run_dir_argument(function):
+    return click.argument("run_dir", metavar="RUN_DIR", type=click.Path(path_type=Path))(function)
+
+
+@click.command("kaarten", context_settings=CONTEXT)
+@_run_dir_argument
+@click.option("--per", "per", default="gemeente", show_default=True, metavar="gemeente|regio|provincie",
+              help="Eén kaart per gemeente of per regio (Noord-, Midden-, Zuid-Limburg), plus een overzichtskaart; 'provincie': alleen de overzichtskaart.")
+@click.option("--formaat", "formaat", default="beide", show_default=True, metavar="pdf|png|beide",
+              help="PNG (beeld, voor documenten), PDF (vector, om af te drukken) of beide. Met PDF komt er ook één atlas-PDF met alle kaarten.")
+@click.option("--verblijfstype", "verblijfstype", default="short_stay", show_default=True, metavar="short_stay|mid_stay|long_stay",
+              help="Van welk verblijfstype het oordeel op de kaart staat.")
+@click.option("--dpi", type=click.IntRange(50, 600), default=250, show_default=True, help="Resolutie van de PNG-kaarten (punten per inch).")
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), help="Map voor de kaarten (standaard RUN_DIR/kaarten).")
+@_VOORTGANG
+@_DEBUG
+def kaarten(run_dir: Path, per: str, formaat: str, verblijfstype: str, dpi: int, out: Path | None, voortgang: str, debug: bool) -> None:
+    """Maak kaarten (A4 liggend) van een getoetste run in RUN_DIR.
+
+    Per gemeente of regio en een overzichtskaart: locaties in de kleur van hun
+    oordeel, met BBG, geurcontouren, recreatieparken, werkgevers en
+    gemeentegrenzen, titel, legenda, schaalstok, noordpijl, datum, regelset en
+    bronvermelding. Schrijft RUN_DIR/kaarten/<schaal>_<naam>_<verblijfstype>.png/.pdf.
+    Werkt zonder internet (geen achtergrondkaart).
+    """
+    from layers.maps import read_run, write_maps
+
+    _setup_logging(voortgang, debug)
+    try:
+        per = _choice(per, _PER, "--per")
+        formaat = _choice(formaat, _FORMATS, "--formaat")
+        verblijfstype = _choice(verblijfstype, _STAYS, "--verblijfstype")
+        run = read_run(run_dir, stay_type=verblijfstype)
+        target = out or (run.path / "kaarten")
+        started = time.perf_counter()
+        files = _with_progress(
+            voortgang, "Kaarten",
+            lambda progress: write_maps(run, target, per=per, stay_type=verblijfstype, formats=formaat, dpi=dpi, progress=progress),
+        )
+        seconds = time.perf_counter() - started
+    except (LocatietoetsError, KeyboardInterrupt, CancelledError) as exc:
+        _fail(exc, voortgang, debug)
+    except Exception as exc:  # noqa: BLE001 - no traceback for users
+        _fail(exc, voortgang, debug)
+    n_maps = len({f.stem for f in files if not f.stem.startswith("atlas_")})
+    if voortgang == "json":
+        _emit_json({"type": "klaar", "uitvoer": str(target), "bestanden": [str(f) for f in files], "kaarten": n_maps})
+    elif voortgang == "balk":
+        _out.print(f"{n_maps} {'kaart' if n_maps == 1 else 'kaarten'} ({len(files)} bestanden) in [bold]{target}[/] ({str(round(seconds, 1)).replace('.', ',')} s)")
+
+
+@click.command("rapport", context_settings=CONTEXT)
+@_run_dir_argument
+@click.option("--per", "per", default="gemeente", show_default=True, metavar="gemeente|regio|provincie",
+              help="Kaarten in het rapport per gemeente, per regio of alleen de overzichtskaart. De tabellen staan er altijd per gemeente én regio in.")
+@click.option("--verblijfstype", "verblijfstype", default="short_stay", show_default=True, metavar="short_stay|mid_stay|long_stay",
+              help="Van welk verblijfstype het oordeel op de kaarten staat (de tabellen tonen alle verblijfstypen).")
+@click.option("--dpi", type=click.IntRange(50, 300), default=110, show_default=True, help="Resolutie van de kaarten in rapport.html.")
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), help="Map voor rapport.html en rapport.pdf (standaard RUN_DIR).")
+@_VOORTGANG
+@_DEBUG
+def rapport(run_dir: Path, per: str, verblijfstype: str, dpi: int, out: Path | None, voortgang: str, debug: bool) -> None:
+    """Schrijf rapport.html en rapport.pdf voor een getoetste run in RUN_DIR.
+
+    Voor woonvisies: per gemeente en regio het aantal locaties per oordeel en
+    verblijfstype en de capaciteit in geschikte locaties, de meest
+    voorkomende redenen voor afwijzing, de kaarten, de regelset met bronnen
+    en betrouwbaarheid, en de verantwoording van de run (invoer met
+    controlegetallen en datums, parameters, rekentijden, waarschuwingen).
+    """
+    from layers.maps import read_run
+    from layers.report import write_report
+
+    _setup_logging(voortgang, debug)
+    try:
+        per = _choice(per, _PER, "--per")
+        verblijfstype = _choice(verblijfstype, _STAYS, "--verblijfstype")
+        run = read_run(run_dir, stay_type=verblijfstype)
+        started = time.perf_counter()
+        html_path, pdf_path = _with_progress(
+            voortgang, "Rapport",
+            lambda progress: write_report(run, out, per=per, stay_type=verblijfstype, dpi=dpi, progress=progress),
+        )
+        seconds = time.perf_counter() - started
+    except (LocatietoetsError, KeyboardInterrupt, CancelledError) as exc:
+        _fail(exc, voortgang, debug)
+    except Exception as exc:  # noqa: BLE001 - no traceback for users
+        _fail(exc, voortgang, debug)
+    if voortgang == "json":
+        _emit_json({"type": "klaar", "uitvoer": str(html_path.parent), "bestanden": [str(html_path), str(pdf_path)]})
+    elif voortgang == "balk":
+        _out.print(f"Rapport geschreven: [bold]{html_path}[/] en [bold]{pdf_path}[/] ({str(round(seconds, 1)).replace('.', ',')} s)")
