@@ -45,7 +45,7 @@ import pyogrio  # noqa: E402
 import shapely  # noqa: E402
 
 from analysis.errors import InputError, did_you_mean  # noqa: E402
-from analysis.summary import NO_GEMEENTE, NO_REGION, STAY_TYPES, region_of_areas  # noqa: E402
+from analysis.summary import NO_REGION, STAY_TYPES, region_of_areas  # noqa: E402
 from layers.style import VERDICT_COLOURS  # noqa: E402
 
 __all__ = [

@@ -17,7 +17,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from analysis.errors import CancelledError, InputError, LocatietoetsError, did_you_mean
-from scripts.cli import CONTEXT, _DEBUG, _VOORTGANG, _emit_json, _err, _fail, _out, _setup_logging
+from scripts._common import CONTEXT, _DEBUG, _VOORTGANG, _emit_json, _err, _fail, _out, _setup_logging
 
 __all__ = ["kaarten", "rapport"]
 

@@ -1,0 +1,129 @@
+"""Shared pieces of the command line: consoles, Dutch click classes, logging, errors.
+
+Kept apart from :mod:`scripts.cli` so that command modules (reporting,
+planning, data, ...) can use them without importing the CLI itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import warnings
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from analysis.errors import LocatietoetsError
+from scripts._dutch import install as _install_dutch
+
+__all__ = [
+    "CONTEXT",
+    "DutchCommand",
+    "DutchGroup",
+    "_DEBUG",
+    "_VOORTGANG",
+    "_emit_json",
+    "_err",
+    "_fail",
+    "_out",
+    "_raise_on_sigterm",
+    "_setup_logging",
+]
+
+_install_dutch()
+
+warnings.filterwarnings("ignore", message="Unable to import Axes3D")
+_err = Console(stderr=True)
+_out = Console()
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class DutchCommand(click.Command):
+    """A click command whose usage line reads [OPTIES]."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[OPTIES]")
+        super().__init__(*args, **kwargs)
+
+
+class DutchGroup(click.Group):
+    """A click group whose usage line and subcommands read in Dutch."""
+
+    command_class = DutchCommand
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[OPTIES]")
+        kwargs.setdefault("subcommand_metavar", "COMMANDO [ARGUMENTEN]...")
+        super().__init__(*args, **kwargs)
+
+
+class _JsonLogHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        level = "waarschuwing" if record.levelno >= logging.WARNING else "info"
+        _emit_json({"type": "log", "niveau": level, "bericht": record.getMessage()})
+
+
+def _emit_json(payload: dict) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _setup_logging(mode: str, debug: bool) -> None:
+    root = logging.getLogger()
+    root.handlers.clear()
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    for noisy in ("pyogrio", "fiona", "matplotlib", "urllib3", "numexpr"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if mode == "json":
+        root.addHandler(_JsonLogHandler())
+    elif mode == "balk":
+        from rich.logging import RichHandler
+
+        handler = RichHandler(console=_err, show_path=False, show_time=False, markup=False)
+        handler.setLevel(logging.WARNING if not debug else logging.DEBUG)
+        root.addHandler(handler)
+
+
+def _raise_on_sigterm() -> None:
+    def handler(signum, frame):  # noqa: ARG001 - signal signature
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _fail(exc: Exception, mode: str, debug: bool) -> None:
+    if isinstance(exc, KeyboardInterrupt):
+        message = "Afgebroken; er is niets weggeschreven (bestaande uitvoer is ongewijzigd)."
+        code = 130
+    elif isinstance(exc, LocatietoetsError):
+        message = f"{exc.title}: {exc}"
+        code = 2
+    else:
+        message = (
+            f"Onverwachte fout ({type(exc).__name__}: {exc}). Er is niets weggeschreven. "
+            "Draai opnieuw met --debug en meld de melding bij de beheerders van de Locatietoets."
+        )
+        code = 1
+    if debug and not isinstance(exc, KeyboardInterrupt):
+        _err.print_exception()
+    if mode == "json":
+        _emit_json({"type": "fout", "bericht": message, "code": code})
+    else:
+        _err.print(f"[bold red]{escape(message)}[/]", highlight=False)
+    sys.exit(code)
+
+
+_VOORTGANG = click.option(
+    "--voortgang",
+    type=click.Choice(["balk", "json", "geen"]),
+    default="balk",
+    show_default=True,
+    help="Voortgang als balk (terminal), als JSON-regels op stdout (voor de QGIS-plugin) of niet tonen.",
+)
+_DEBUG = click.option("--debug", is_flag=True, help="Toon bij een fout de volledige technische melding.")
+
+
