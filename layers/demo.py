@@ -311,6 +311,7 @@ eenrichting_veld = "oneway"
 pad = "invoer/gemeenten.gpkg"
 naam_veld = "gemeentenaam"
 code_veld = "gemeentecode"
+regio_veld = "regio"
 
 [regels]
 # parameters uit de regelset kunnen hier worden overschreven, bv.:
@@ -571,7 +572,12 @@ def _build_gemeenten(rng: np.random.Generator) -> gpd.GeoDataFrame:
     east = _area_box().difference(west)
     west = _area_box().intersection(west)
     return _frame(
-        {"gemeentenaam": [n for n, _ in _GEMEENTEN], "gemeentecode": [c for _, c in _GEMEENTEN]},
+        {
+            "gemeentenaam": [n for n, _ in _GEMEENTEN],
+            "gemeentecode": [c for _, c in _GEMEENTEN],
+            # the demo lies in Noord-Limburg; the maps and report group by this region
+            "regio": ["Noord-Limburg"] * len(_GEMEENTEN),
+        },
         [_largest_part(west), _largest_part(east)],
     )
 

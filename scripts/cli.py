@@ -180,6 +180,7 @@ def _register_commands() -> None:
     """Add the commands that live in their own modules."""
     from scripts.benchmark_network import benchmark_netwerk
     from scripts.data_cmd import data
+    from scripts.planning import bedrijfslocatie, capaciteit, raster, vergelijk
     from scripts.plugin_zip import plugin_zip
     from scripts.reporting import kaarten, rapport
 
@@ -188,6 +189,10 @@ def _register_commands() -> None:
     main.add_command(data, "data")
     main.add_command(kaarten, "kaarten")
     main.add_command(rapport, "rapport")
+    main.add_command(capaciteit, "capaciteit")
+    main.add_command(vergelijk, "vergelijk")
+    main.add_command(raster, "raster")
+    main.add_command(bedrijfslocatie, "bedrijfslocatie")
     _dutch_metavars(main)
 
 
