@@ -37,6 +37,7 @@ __all__ = [
     "MODES",
     "TravelSpeeds",
     "RoadNetwork",
+    "SegmentIndex",
     "build_network",
     "impute_car_speeds_kmh",
     "parse_oneway",
@@ -258,7 +259,30 @@ class RoadNetwork:
         """Spatial index over the snappable links (tree index ``i`` is link ``snap_links[i]``)."""
         return shapely.STRtree(self.link_geometry[self.snap_links])
 
+    @cached_property
+    def snap_segments(self) -> SegmentIndex:
+        """Segments of the snappable links with a k-d tree over short pieces (fast exact snapping)."""
+        return SegmentIndex.build(self.link_coords, self.link_offsets, self.link_snappable)
+
     # -- routing graph --------------------------------------------------------
+    @cached_property
+    def max_crow_speed_ms(self) -> float:
+        """Largest straight-line speed of any arc: ``max(|tail - head| / time)`` in m/s.
+
+        A route of travel time ``t`` between two nodes spans at most
+        ``t * max_crow_speed_ms`` metres in a straight line (triangle inequality),
+        whatever the link lengths and speeds in the data; used to bound searches.
+        ``inf`` when an arc covers distance in zero time.
+        """
+        tail, head, _, time = self.arcs
+        if tail.shape[0] == 0:
+            return 0.0
+        crow = np.hypot(self.node_x[tail] - self.node_x[head], self.node_y[tail] - self.node_y[head])
+        if bool(np.any((time <= 0) & (crow > 0))):
+            return math.inf
+        positive = time > 0
+        return float(np.max(crow[positive] / time[positive])) if positive.any() else 0.0
+
     @cached_property
     def arcs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Directed arcs ``(tail, head, length_m, time_s)``, parallel arcs reduced to the fastest.
@@ -274,6 +298,13 @@ class RoadNetwork:
         length = np.concatenate([self.link_length_m[fwd], self.link_length_m[bwd]])
         time = np.concatenate([self.link_time_fwd_s[fwd], self.link_time_bwd_s[bwd]])
         return _reduce_parallel(tail, head, length, time, self.n_nodes)
+
+    @cached_property
+    def reversed_arcs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:attr:`arcs` turned around, ``(head, tail, length_m, time_s)``, sorted by new tail then head."""
+        tail, head, length, time = self.arcs
+        order = np.lexsort((tail, head))
+        return head[order], tail[order], length[order], time[order]
 
     @cached_property
     def csr_time_s(self) -> sparse.csr_matrix:
@@ -300,6 +331,88 @@ class RoadNetwork:
         """Rebuild a network from :meth:`to_arrays` output."""
         kwargs = {name: np.asarray(arrays[name]) for name in cls._ARRAYS}
         return cls(mode=str(arrays["mode"]), source=str(arrays["source"]), **kwargs)
+
+
+#: Longest piece (metres) of a segment in :class:`SegmentIndex`'s k-d tree.
+SNAP_PIECE_M = 25.0
+
+
+@dataclass(frozen=True)
+class SegmentIndex:
+    """The straight segments of the snappable links, for exact nearest-link search.
+
+    Every segment is cut into pieces of at most :data:`SNAP_PIECE_M` metres;
+    the k-d tree holds the piece midpoints. A segment none of whose pieces is
+    among a point's ``k`` nearest midpoints (the ``k``-th at distance ``d_k``)
+    lies at least ``d_k - half_piece_m`` from the point, which lets a search
+    prove that the nearest candidate is the nearest segment.
+
+    Attributes
+    ----------
+    tree
+        ``scipy.spatial.cKDTree`` over the piece midpoints.
+    piece_segment
+        Segment index of each piece.
+    ax, ay, bx, by
+        Segment end points (EPSG:28992).
+    link
+        Link index of each segment.
+    half_piece_m
+        Half the length of the longest piece.
+    """
+
+    tree: object
+    piece_segment: np.ndarray
+    ax: np.ndarray
+    ay: np.ndarray
+    bx: np.ndarray
+    by: np.ndarray
+    link: np.ndarray
+    half_piece_m: float
+
+    @classmethod
+    def build(cls, coords: np.ndarray, offsets: np.ndarray, snappable: np.ndarray) -> SegmentIndex:
+        from scipy.spatial import cKDTree
+
+        coords = np.asarray(coords, dtype=float)[:, :2]
+        offsets = np.asarray(offsets, dtype=np.int64)
+        link_of = np.repeat(np.arange(offsets.shape[0] - 1), np.diff(offsets))
+        start = np.flatnonzero((link_of[:-1] == link_of[1:]) & np.asarray(snappable, dtype=bool)[link_of[:-1]])
+        a, b = coords[start], coords[start + 1]
+        seg_len = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
+        n_pieces = np.maximum(1, np.ceil(seg_len / SNAP_PIECE_M)).astype(np.int64)
+        piece_segment = np.repeat(np.arange(start.shape[0]), n_pieces)
+        k = np.arange(piece_segment.shape[0]) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces)
+        t = ((k + 0.5) / n_pieces[piece_segment])[:, None]
+        mid = a[piece_segment] + (b[piece_segment] - a[piece_segment]) * t
+        half = float(np.max(seg_len / n_pieces)) / 2.0 if seg_len.shape[0] else 0.0
+        tree = cKDTree(mid if mid.shape[0] else np.zeros((0, 2)), balanced_tree=False, compact_nodes=False)
+        return cls(
+            tree=tree,
+            piece_segment=piece_segment.astype(np.int64),
+            ax=a[:, 0].copy(),
+            ay=a[:, 1].copy(),
+            bx=b[:, 0].copy(),
+            by=b[:, 1].copy(),
+            link=link_of[start].astype(np.int64),
+            half_piece_m=half,
+        )
+
+    @property
+    def n_pieces(self) -> int:
+        """Number of pieces in the tree."""
+        return int(self.piece_segment.shape[0])
+
+    def distance(self, x: np.ndarray, y: np.ndarray, segment: np.ndarray) -> np.ndarray:
+        """Point-to-segment distance (to within rounding; GEOS re-measures near-ties)."""
+        ax, ay = self.ax[segment], self.ay[segment]
+        dx, dy = self.bx[segment] - ax, self.by[segment] - ay
+        px, py = x - ax, y - ay
+        len2 = dx * dx + dy * dy
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = (px * dx + py * dy) / len2
+        t = np.clip(np.nan_to_num(t, nan=0.0, posinf=0.0, neginf=0.0), 0.0, 1.0)
+        return np.hypot(px - t * dx, py - t * dy)
 
 
 def _nl_int(value: int) -> str:

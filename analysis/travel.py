@@ -7,12 +7,16 @@ over the whole network at once — never a loop over sites or site/employer pair
 How a trip is measured
 ----------------------
 1. Snapping. Each site and employer is connected to the nearest point of the
-   nearest road link (shapely ``STRtree.query_nearest`` and
-   ``line_locate_point``). A polygon (business park) is connected at its
-   nearest network point; when roads cross it, at every crossing road, with
-   connection distance 0. The straight connection is part of the trip (its
-   length is ``aansluitafstand_m`` for the site), travelled at the speed of
-   the link it connects to.
+   nearest road link. Points are looked up in a k-d tree over short pieces of
+   the link segments (:attr:`RoadNetwork.snap_segments`); a point is settled
+   only when the search proves no other segment can be nearer, the rest (and
+   polygons) go through shapely's ``STRtree.query_nearest``. A point exactly
+   as near to several links connects to all of them (the fastest counts);
+   distance and position (``line_locate_point``) come from GEOS either way. A polygon (business park)
+   is connected at its nearest network point; when roads cross it, at every
+   crossing road, with connection distance 0. The straight connection is part
+   of the trip (its length is ``aansluitafstand_m`` for the site), travelled at
+   the speed of the link it connects to.
 2. From the snapped point a trip runs along the link to either end node (only
    in directions open to the mode: one-way streets by car), over the network,
    and along the employer's link to the employer's snapped point. When site
@@ -22,8 +26,12 @@ How a trip is measured
    sources of one Dijkstra on the *reversed* graph (``min_only=True``), which
    yields, for every node, the fastest employer and the time to it; a route's
    length is summed along the shortest-path tree (pointer jumping).
-4. ``werkgevers_bereikbaar`` counts employers within ``max_minutes``; it runs
-   one time-limited Dijkstra per employer, in chunks sized to bound memory.
+4. ``werkgevers_bereikbaar`` counts employers within ``max_minutes``: one
+   time-limited Dijkstra per employer, each on a small subgraph — the nodes in
+   a box around a group of nearby employers, as wide as any route within the
+   limit can reach in a straight line (fastest straight-line speed of any arc
+   times the limit), so the count stays exact. Only site connections with an
+   end node in the box are evaluated.
 
 The nearest employer is the one with the shortest *travel time*;
 ``werkgever_afstand_m`` is the length of that fastest route.
@@ -44,7 +52,16 @@ from scipy.sparse import csgraph, csr_matrix
 from analysis.errors import CancelledError, InputError
 from analysis.network import RoadNetwork
 
-__all__ = ["travel_to_employers", "snap_to_network", "SnapTable", "RESULT_COLUMNS"]
+__all__ = [
+    "travel_to_employers",
+    "snap_to_network",
+    "SnapTable",
+    "RESULT_COLUMNS",
+    "TravelProblem",
+    "prepare_travel",
+    "nearest_employers",
+    "count_employers_within",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +82,18 @@ RESULT_COLUMNS = (
 # Upper bound on elements of one dense (sources x nodes) block: ~160 MB per float64 array.
 _BLOCK_ELEMENTS = 20_000_000
 _TIME_TOLERANCE = 1e-9
+# Grid cell for grouping employers in the count, as a multiple of the search radius.
+_COUNT_CELL_FACTOR = 1.5
 
 
 @dataclass(frozen=True)
 class SnapTable:
     """Connections of geometries to the network, one row per (geometry, link).
 
-    A point has one row; a polygon has one row per link at its minimum distance
-    (every crossing road when roads cross it). Rows are sorted by ``item``.
+    A point has one row per link at its minimum distance: one, unless several
+    links are exactly as near (a point on a node, or midway between two roads).
+    A polygon likewise (every crossing road when roads cross it). Rows are
+    sorted by ``item``, then ``link``.
 
     Attributes
     ----------
@@ -97,7 +118,9 @@ class SnapTable:
         return SnapTable(self.item[mask], self.link[mask], self.frac[mask], self.dist_m[mask])
 
 
-def snap_to_network(geometries: np.ndarray | gpd.GeoSeries, network: RoadNetwork) -> SnapTable:
+def snap_to_network(
+    geometries: np.ndarray | gpd.GeoSeries, network: RoadNetwork, *, method: str = "auto"
+) -> SnapTable:
     """Connect points and polygons to their nearest network point.
 
     Parameters
@@ -106,33 +129,29 @@ def snap_to_network(geometries: np.ndarray | gpd.GeoSeries, network: RoadNetwork
         Points and/or polygons in EPSG:28992 (no empty geometries).
     network
         The road network (same CRS).
+    method
+        ``"auto"`` (default): points through the k-d tree over link pieces
+        (:attr:`RoadNetwork.snap_segments`), with the STRtree for the few points
+        where that search cannot prove the nearest link; ``"strtree"``: every
+        point through the STRtree (reference). Both give the same rows.
+        Polygons always use the STRtree.
 
     Returns
     -------
     SnapTable
         One row per point; one or more per polygon (see :class:`SnapTable`).
     """
+    if method not in ("auto", "strtree"):
+        raise ValueError(f"unknown snapping method {method!r}")
     geoms = np.asarray(geometries, dtype=object)
     n = geoms.shape[0]
-    if n == 0 or network.n_links == 0:
+    if n == 0 or network.n_links == 0 or network.snap_links.shape[0] == 0:
         return SnapTable(*(np.zeros(0, dtype=t) for t in (np.int64, np.int64, float, float)))
-    tree = network.snap_tree
     is_point = shapely.get_type_id(geoms) == 0
-    parts = []
-    for mask, all_matches in ((is_point, False), (~is_point, True)):
-        idx = np.flatnonzero(mask)
-        if idx.shape[0] == 0:
-            continue
-        (q, t), dist = tree.query_nearest(geoms[idx], all_matches=all_matches, return_distance=True)
-        parts.append((idx[q], network.snap_links[t], dist, bool(all_matches)))
     items, links, dists, fracs = [], [], [], []
     length = network.link_geometry_length_m
-    for item, link, dist, polygonal in parts:
-        lines = network.link_geometry[link]
-        if polygonal:
-            points = shapely.get_point(shapely.shortest_line(geoms[item], lines), 1)
-        else:
-            points = geoms[item]
+
+    def add(item, link, dist, points, lines):
         position = shapely.line_locate_point(lines, points)
         geom_len = length[link]
         frac = np.divide(position, geom_len, out=np.zeros_like(position), where=geom_len > 0)
@@ -140,14 +159,179 @@ def snap_to_network(geometries: np.ndarray | gpd.GeoSeries, network: RoadNetwork
         links.append(link)
         dists.append(dist)
         fracs.append(np.clip(frac, 0.0, 1.0))
+
+    pt_idx = np.flatnonzero(is_point)
+    if pt_idx.shape[0]:
+        pts = geoms[pt_idx]
+        if method == "auto":
+            xy = shapely.get_coordinates(pts)
+            row, link, rest = _snap_points_kdtree(xy[:, 0], xy[:, 1], network)
+        else:
+            row, link, rest = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.arange(pts.shape[0])
+        if rest.shape[0]:
+            r_row, r_link = _snap_points_strtree(pts[rest], network)
+            row, link = np.concatenate([row, rest[r_row]]), np.concatenate([link, r_link])
+        order = np.argsort(row * network.n_links + link)  # by point, then link
+        row, link = row[order], link[order]
+        if method == "auto":
+            dist, frac = _locate_on_links(xy[row, 0], xy[row, 1], link, network)
+            items.append(pt_idx[row])
+            links.append(link)
+            dists.append(dist)
+            fracs.append(frac)
+        else:
+            lines, at = network.link_geometry[link], pts[row]
+            add(pt_idx[row], link, shapely.distance(at, lines), at, lines)
+    poly_idx = np.flatnonzero(~is_point)
+    if poly_idx.shape[0]:
+        (q, t), dist = network.snap_tree.query_nearest(geoms[poly_idx], all_matches=True, return_distance=True)
+        item = poly_idx[q]
+        link = network.snap_links[t]
+        lines = network.link_geometry[link]
+        add(item, link, dist, shapely.get_point(shapely.shortest_line(geoms[item], lines), 1), lines)
+    if len(items) == 1 and pt_idx.shape[0]:  # points only: already sorted
+        return SnapTable(items[0].astype(np.int64), links[0].astype(np.int64), fracs[0], dists[0])
     item = np.concatenate(items).astype(np.int64)
-    order = np.argsort(item, kind="stable")
+    link = np.concatenate(links).astype(np.int64)
+    order = np.lexsort((link, item))
     return SnapTable(
         item[order],
-        np.concatenate(links).astype(np.int64)[order],
+        link[order],
         np.concatenate(fracs)[order],
         np.concatenate(dists)[order],
     )
+
+
+def _locate_on_links(x: np.ndarray, y: np.ndarray, link: np.ndarray, network: RoadNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from each point to its link and position along it (fraction), vectorised.
+
+    The same arithmetic as GEOS ``distance`` (``Distance::pointToSegment`` per
+    segment) and ``line_locate_point`` (``LengthIndexOfPoint``: the first
+    segment at the smallest distance, its start measure plus the projection),
+    so the results equal shapely's up to the last bit or so, without the
+    per-geometry overhead.
+    """
+    offsets = network.link_offsets.astype(np.int64)
+    coords = network.link_coords
+    first = offsets[link]
+    n_seg = np.maximum(offsets[link + 1] - first - 1, 1)
+    pair = np.repeat(np.arange(link.shape[0]), n_seg)
+    k = np.arange(pair.shape[0]) - np.repeat(np.cumsum(n_seg) - n_seg, n_seg)
+    j = first[pair] + k
+    j1 = np.minimum(j + 1, offsets[link + 1][pair] - 1)
+    ax, ay, bx, by = coords[j, 0], coords[j, 1], coords[j1, 0], coords[j1, 1]
+    px, py = x[pair], y[pair]
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    degenerate = len2 == 0
+    safe = np.where(degenerate, 1.0, len2)
+    r = ((px - ax) * dx + (py - ay) * dy) / safe
+    s = ((ay - py) * dx - (ax - px) * dy) / safe
+    d_a = np.sqrt((px - ax) ** 2 + (py - ay) ** 2)
+    d_b = np.sqrt((px - bx) ** 2 + (py - by) ** 2)
+    d = np.where(degenerate | (r <= 0.0), d_a, np.where(r >= 1.0, d_b, np.abs(s) * np.sqrt(len2)))
+    seg_len = np.sqrt(len2)
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    # start measure of each segment, summed segment by segment along each link as GEOS does
+    start_measure = np.zeros(pair.shape[0])
+    by_k = np.argsort(k, kind="stable")
+    bounds = np.searchsorted(k[by_k], np.arange(1, int(k.max(initial=0)) + 2))
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        rows = by_k[lo:hi]
+        start_measure[rows] = start_measure[rows - 1] + seg_len[rows - 1]
+    measure = start_measure + np.where(degenerate, 0.0, np.clip(r, 0.0, 1.0)) * seg_len
+    dist = np.minimum.reduceat(d, starts)
+    # first segment at the smallest distance
+    at_min = d == np.repeat(dist, n_seg)
+    first_min = np.maximum.reduceat(np.where(at_min, -k, np.iinfo(np.int64).min), starts)
+    position = measure[starts - first_min]
+    geom_len = network.link_geometry_length_m[link]
+    frac = np.divide(position, geom_len, out=np.zeros_like(position), where=geom_len > 0)
+    return dist, np.clip(frac, 0.0, 1.0)
+
+
+# Candidates per point in the first and second k-d tree round.
+_SNAP_K = (6, 32)
+# Cell size (metres) of the grid order in which points are looked up.
+_SNAP_SORT_CELL_M = 250.0
+# Threads for the k-d tree look-up (-1: all cores).
+_SNAP_WORKERS = -1
+# Distances within this of the smallest are re-measured with GEOS (ties, rounding).
+_SNAP_TIE_ABS_M = 1e-6
+_SNAP_TIE_REL = 1e-9
+
+
+def _nearest_rows(item: np.ndarray, link: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (item, link) pairs at each item's smallest ``dist`` (all of them on exact ties), deduplicated."""
+    if item.shape[0] == 0:
+        return item.astype(np.int64), link.astype(np.int64)
+    order = np.lexsort((link, dist, item))
+    item, link, dist = item[order], link[order], dist[order]
+    first = np.r_[True, item[1:] != item[:-1]]
+    dmin = dist[first][np.cumsum(first) - 1]
+    keep = (dist == dmin) & np.r_[True, (item[1:] != item[:-1]) | (link[1:] != link[:-1])]
+    return item[keep].astype(np.int64), link[keep].astype(np.int64)
+
+
+def _snap_points_strtree(points: np.ndarray, network: RoadNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest snappable links per point with the STRtree: ``(point, link)`` rows, all links on exact ties."""
+    (q, t), dist = network.snap_tree.query_nearest(points, all_matches=True, return_distance=True)
+    return _nearest_rows(q, network.snap_links[t], dist)
+
+
+def _snap_points_kdtree(x: np.ndarray, y: np.ndarray, network: RoadNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest links through the k-d tree over segment pieces.
+
+    Returns ``(point, link)`` rows for the points the search settles and the
+    points it cannot (for the STRtree). A point is settled when its nearest
+    candidate segment is closer than ``d_k - half_piece_m`` (no segment outside
+    the candidates can be as near). Candidates on other links within a rounding
+    margin of the nearest are re-measured with GEOS, as the STRtree measures,
+    and every link at exactly the smallest distance is kept.
+    """
+    index = network.snap_segments
+    if x.shape[0] > 1:  # query in spatial order: much better cache use in the tree
+        gx = ((x - x.min()) / _SNAP_SORT_CELL_M).astype(np.int64)
+        gy = ((y - y.min()) / _SNAP_SORT_CELL_M).astype(np.int64)
+        todo = np.argsort(gx * (int(gy.max()) + 1) + gy)
+    else:
+        todo = np.arange(x.shape[0])
+    rows, links = [], []
+    n_pieces = index.n_pieces
+    for k in _SNAP_K:
+        if todo.shape[0] == 0 or n_pieces == 0:
+            break
+        kk = min(k, n_pieces)
+        px, py = x[todo], y[todo]
+        d_piece, piece = index.tree.query(np.c_[px, py], k=kk, workers=_SNAP_WORKERS)
+        d_piece = d_piece.reshape(todo.shape[0], kk)
+        segment = index.piece_segment[piece.reshape(todo.shape[0], kk)]
+        dist = index.distance(px[:, None], py[:, None], segment)
+        dmin = dist.min(axis=1)
+        margin = _SNAP_TIE_ABS_M + _SNAP_TIE_REL * dmin
+        if kk == n_pieces:
+            proven = np.ones(todo.shape[0], dtype=bool)  # every piece is a candidate
+        else:
+            proven = dmin + margin < d_piece[:, -1] - index.half_piece_m
+        link = index.link[segment]
+        near = dist <= (dmin + margin)[:, None]
+        best = link[np.arange(link.shape[0]), np.argmax(near, axis=1)]
+        unique = ~np.any(near & (link != best[:, None]), axis=1)
+        done = proven & unique
+        rows.append(todo[done])
+        links.append(best[done])
+        tie = proven & ~unique
+        if tie.any():
+            r, c = np.nonzero(near & tie[:, None])
+            pairs = np.unique(np.c_[todo[r], link[r, c]], axis=0)
+            exact = shapely.distance(shapely.points(x[pairs[:, 0]], y[pairs[:, 0]]), network.link_geometry[pairs[:, 1]])
+            t_row, t_link = _nearest_rows(pairs[:, 0], pairs[:, 1], exact)
+            rows.append(t_row)
+            links.append(t_link)
+        todo = todo[~proven]
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.sort(todo)
+    return np.concatenate(rows).astype(np.int64), np.concatenate(links).astype(np.int64), np.sort(todo)
 
 
 # ---------------------------------------------------------------------------
@@ -245,25 +429,33 @@ class _ReverseGraph:
 
 
 def _reverse_graph(network: RoadNetwork, emp: _Access, n_employers: int) -> _ReverseGraph:
-    tail, head, length, time = network.arcs
+    # reversed network arcs (head -> tail), sorted once per network; they are unique per node pair
+    b_tail, b_head, b_len, b_time = network.reversed_arcs
     n = network.n_nodes
     n_total = n + n_employers
+    # employer node -> end node (the reverse of node -> employer); these sort after all network arcs
     vnode = n + emp.snap.item
-    # reversed network arcs: head -> tail; employer node -> end node (reverse of node -> employer)
-    r_tail = np.concatenate([head, vnode, vnode])
-    r_head = np.concatenate([tail, emp.u, emp.v])
-    r_len = np.concatenate([length, emp.len_u_m, emp.len_v_m])
-    r_time = np.concatenate([time, emp.time_u_s, emp.time_v_s])
-    ok = np.isfinite(r_time)
-    r_tail, r_head, r_len, r_time = r_tail[ok], r_head[ok], r_len[ok], r_time[ok]
-    order = np.lexsort((r_len, r_time, r_head, r_tail))
-    r_tail, r_head, r_len, r_time = r_tail[order], r_head[order], r_len[order], r_time[order]
+    e_tail = np.concatenate([vnode, vnode])
+    e_head = np.concatenate([emp.u, emp.v])
+    e_len = np.concatenate([emp.len_u_m, emp.len_v_m])
+    e_time = np.concatenate([emp.time_u_s, emp.time_v_s])
+    ok = np.isfinite(e_time)
+    e_tail, e_head, e_len, e_time = e_tail[ok], e_head[ok], e_len[ok], e_time[ok]
+    order = np.lexsort((e_len, e_time, e_head, e_tail))
+    e_tail, e_head, e_len, e_time = e_tail[order], e_head[order], e_len[order], e_time[order]
+    first = np.ones(e_tail.shape[0], dtype=bool)
+    first[1:] = (e_tail[1:] != e_tail[:-1]) | (e_head[1:] != e_head[:-1])
+    e_tail, e_head, e_len, e_time = e_tail[first], e_head[first], e_len[first], e_time[first]
+    r_tail = np.concatenate([b_tail, e_tail])
+    r_head = np.concatenate([b_head, e_head])
+    r_len = np.concatenate([b_len, e_len])
+    r_time = np.concatenate([b_time, e_time])
     key = r_tail * n_total + r_head
-    first = np.ones(key.shape[0], dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    key, r_tail, r_head, r_len, r_time = key[first], r_tail[first], r_head[first], r_len[first], r_time[first]
-    matrix = csr_matrix((r_time, (r_tail, r_head)), shape=(n_total, n_total))
-    matrix.sort_indices()
+    indptr = np.zeros(n_total + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r_tail, minlength=n_total), out=indptr[1:])
+    # built from CSR arrays directly: rows and columns are sorted, explicit zeros stay edges
+    matrix = csr_matrix((r_time, r_head, indptr), shape=(n_total, n_total))
+    matrix.has_sorted_indices = True
     return _ReverseGraph(matrix, key, r_len, n, n_total)
 
 
@@ -295,6 +487,142 @@ def _tree_lengths(pred: np.ndarray, graph: _ReverseGraph) -> np.ndarray:
         parent[active] = new_parent
         active = active[new_parent >= 0]
     return acc.reshape(shape)
+
+
+# ---------------------------------------------------------------------------
+# Public building blocks (used by travel_to_employers and the benchmark)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TravelProblem:
+    """Sites and employers connected to the network, with the reversed routing graph.
+
+    Built by :func:`prepare_travel`; :func:`nearest_employers` and
+    :func:`count_employers_within` route on it.
+
+    Attributes
+    ----------
+    network
+        The road network.
+    site_dist_m, employer_dist_m
+        Straight-line distance of each site / employer to the network (``inf``: no usable road).
+    site_ok, employer_ok
+        Within ``max_snap_m`` of the network (only these take part).
+    sites, employers
+        Connection costs to and from the end nodes of the snapped links.
+    graph
+        Reversed network plus one node per employer (index ``n_nodes + employer``).
+    pairs
+        Direct runs along a link shared by a site and an employer:
+        ``(site_row, employer, time_s, length_m)``.
+    """
+
+    network: RoadNetwork
+    site_dist_m: np.ndarray
+    employer_dist_m: np.ndarray
+    site_ok: np.ndarray
+    employer_ok: np.ndarray
+    sites: _Access
+    employers: _Access
+    graph: _ReverseGraph
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+    @property
+    def n_sites(self) -> int:
+        return int(self.site_dist_m.shape[0])
+
+    @property
+    def sources(self) -> np.ndarray:
+        """Graph node of every employer that takes part (Dijkstra sources on the reversed graph)."""
+        return self.graph.n_nodes + np.flatnonzero(self.employer_ok)
+
+    def reversed_arcs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Arcs ``(tail, head, time_s)`` of the reversed graph (e.g. to build a networkx graph)."""
+        coo = self.graph.time.tocoo()
+        return coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+
+    def site_times(self, node_time_s: np.ndarray) -> np.ndarray:
+        """Fastest time per site, given every graph node's time to its nearest employer.
+
+        Combines the connection of each site to the end nodes of its link with
+        the direct runs along a shared link; ``inf`` where nothing is reached.
+        """
+        acc = self.sites
+        t = np.minimum(acc.time_u_s + node_time_s[acc.u], acc.time_v_s + node_time_s[acc.v])
+        best = np.full(self.n_sites, np.inf)
+        np.minimum.at(best, acc.snap.item, t)
+        s_row, _, p_time, _ = self.pairs
+        np.minimum.at(best, acc.snap.item[s_row], p_time)
+        return best
+
+
+def prepare_travel(
+    site_geometries: np.ndarray, employer_geometries: np.ndarray, network: RoadNetwork, *, max_snap_m: float = 1000.0
+) -> TravelProblem:
+    """Snap sites and employers to the network and build the reversed routing graph."""
+    n_sites = len(site_geometries)
+    n_emp = len(employer_geometries)
+    site_snap = snap_to_network(site_geometries, network)
+    emp_snap = snap_to_network(employer_geometries, network)
+    site_dist = np.full(n_sites, np.inf)
+    np.minimum.at(site_dist, site_snap.item, site_snap.dist_m)
+    emp_dist = np.full(n_emp, np.inf)
+    np.minimum.at(emp_dist, emp_snap.item, emp_snap.dist_m)
+    emp_ok = emp_dist <= max_snap_m
+    site_ok = site_dist <= max_snap_m
+    site_acc = _access(site_snap.take(site_ok[site_snap.item]), network, outbound=True)
+    emp_acc = _access(emp_snap.take(emp_ok[emp_snap.item]), network, outbound=False)
+    graph = _reverse_graph(network, emp_acc, n_emp)
+    pairs = _same_link_pairs(site_acc, emp_acc, network)
+    return TravelProblem(network, site_dist, emp_dist, site_ok, emp_ok, site_acc, emp_acc, graph, pairs)
+
+
+def nearest_employers(problem: TravelProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fastest employer per site: ``(time_s, length_m, employer)``; ``inf``/NaN/-1 when none is reached.
+
+    One multi-source Dijkstra from all employers on the reversed graph
+    (``min_only=True``); route lengths are summed along the shortest-path tree.
+    """
+    n_sites = problem.n_sites
+    best_time = np.full(n_sites, np.inf)
+    best_len = np.full(n_sites, np.nan)
+    best_emp = np.full(n_sites, -1, dtype=np.int64)
+    sources = problem.sources
+    if sources.shape[0] == 0:
+        return best_time, best_len, best_emp
+    graph, site_acc = problem.graph, problem.sites
+    dist, pred, src = csgraph.dijkstra(graph.time, directed=True, indices=sources, min_only=True, return_predecessors=True)
+    tree_len = _tree_lengths(pred, graph)
+    t_u = site_acc.time_u_s + dist[site_acc.u]
+    t_v = site_acc.time_v_s + dist[site_acc.v]
+    via_v = t_v < t_u
+    t_row = np.where(via_v, t_v, t_u)
+    node = np.where(via_v, site_acc.v, site_acc.u)
+    l_row = np.where(via_v, site_acc.len_v_m + tree_len[node], site_acc.len_u_m + tree_len[node])
+    e_row = src[node].astype(np.int64) - graph.n_nodes
+    _take_best(site_acc.snap.item, t_row, l_row, e_row, best_time, best_len, best_emp)
+    s_row, p_emp, p_time, p_len = problem.pairs
+    _take_best(site_acc.snap.item[s_row], p_time, p_len, p_emp, best_time, best_len, best_emp)
+    return best_time, best_len, best_emp
+
+
+def count_employers_within(
+    problem: TravelProblem, max_minutes: float, *, progress: Callable[[float, str], None] | None = None
+) -> np.ndarray:
+    """Number of employers each site reaches within ``max_minutes`` (see :func:`_count_within`)."""
+    count = np.zeros(problem.n_sites, dtype=np.int64)
+    if problem.sources.shape[0] and problem.sites.snap.item.shape[0]:
+        report = progress if progress is not None else (lambda fraction, message: None)
+        _count_within(
+            problem.graph,
+            problem.network,
+            problem.employers,
+            problem.sites,
+            problem.pairs,
+            float(max_minutes) * 60.0,
+            count,
+            report,
+        )
+    return count
 
 
 # ---------------------------------------------------------------------------
@@ -421,17 +749,17 @@ def travel_to_employers(
 
     n_sites = len(sites)
     n_emp = len(employers)
-    limit_s = float(max_minutes) * 60.0
     names = employers["naam"].astype(str).to_numpy(dtype=object)
 
     report(0.0, "locaties en werkgevers aansluiten op het wegennet")
-    site_snap = snap_to_network(np.asarray(sites.geometry.values if hasattr(sites, "geometry") else sites), network)
-    emp_snap = snap_to_network(np.asarray(employers.geometry.values), network)
-    site_dist = np.full(n_sites, np.inf)
-    np.minimum.at(site_dist, site_snap.item, site_snap.dist_m)
-    emp_dist = np.full(n_emp, np.inf)
-    np.minimum.at(emp_dist, emp_snap.item, emp_snap.dist_m)
-    emp_ok = emp_dist <= max_snap_m
+    problem = prepare_travel(
+        np.asarray(sites.geometry.values if hasattr(sites, "geometry") else sites),
+        np.asarray(employers.geometry.values),
+        network,
+        max_snap_m=max_snap_m,
+    )
+    site_dist, emp_ok, site_ok = problem.site_dist_m, problem.employer_ok, problem.site_ok
+    site_acc, graph, pairs = problem.sites, problem.graph, problem.pairs
     if (~emp_ok).any():
         logger.warning(
             "%d of %d employers lie more than %.0f m from the network and are left out",
@@ -439,9 +767,6 @@ def travel_to_employers(
             n_emp,
             max_snap_m,
         )
-    site_ok = site_dist <= max_snap_m
-    site_acc = _access(site_snap.take(site_ok[site_snap.item]), network, outbound=True)
-    emp_acc = _access(emp_snap.take(emp_ok[emp_snap.item]), network, outbound=False)
     logger.info(
         "snapped %d sites (%d within %.0f m of the network) and %d employers (%d within)",
         n_sites,
@@ -452,32 +777,10 @@ def travel_to_employers(
     )
 
     report(0.2, "kortste routes naar de dichtstbijzijnde werkgever")
-    graph = _reverse_graph(network, emp_acc, n_emp)
-    sources = network.n_nodes + np.flatnonzero(emp_ok)
-    best_time = np.full(n_sites, np.inf)
-    best_len = np.full(n_sites, np.nan)
-    best_emp = np.full(n_sites, -1, dtype=np.int64)
-    pairs = _same_link_pairs(site_acc, emp_acc, network)
-    if sources.shape[0]:
-        dist, pred, src = csgraph.dijkstra(
-            graph.time, directed=True, indices=sources, min_only=True, return_predecessors=True
-        )
-        tree_len = _tree_lengths(pred, graph)
-        t_u = site_acc.time_u_s + dist[site_acc.u]
-        t_v = site_acc.time_v_s + dist[site_acc.v]
-        via_v = t_v < t_u
-        t_row = np.where(via_v, t_v, t_u)
-        node = np.where(via_v, site_acc.v, site_acc.u)
-        l_row = np.where(via_v, site_acc.len_v_m + tree_len[node], site_acc.len_u_m + tree_len[node])
-        e_row = src[node].astype(np.int64) - network.n_nodes
-        _take_best(site_acc.snap.item, t_row, l_row, e_row, best_time, best_len, best_emp)
-        s_row, p_emp, p_time, p_len = pairs
-        _take_best(site_acc.snap.item[s_row], p_time, p_len, p_emp, best_time, best_len, best_emp)
+    best_time, best_len, best_emp = nearest_employers(problem)
 
     report(0.4, "werkgevers binnen de maximale reistijd tellen")
-    count = np.zeros(n_sites, dtype=np.int64)
-    if sources.shape[0] and site_acc.snap.item.shape[0]:
-        _count_within(graph, sources, site_acc, pairs, limit_s, count, report)
+    count = count_employers_within(problem, max_minutes, progress=report)
 
     own_name = np.full(n_sites, None, dtype=object)
     own_time = np.full(n_sites, np.nan)
@@ -542,11 +845,20 @@ def _take_best(item, time, length, emp, best_time, best_len, best_emp) -> None:
     """Per item keep the fastest (time, length, employer) row, updating the ``best_*`` arrays."""
     if item.shape[0] == 0:
         return
-    order = np.lexsort((length, time, item))
-    item, time, length, emp = item[order], time[order], length[order], emp[order]
-    first = np.ones(item.shape[0], dtype=bool)
-    first[1:] = item[1:] != item[:-1]
-    item, time, length, emp = item[first], time[first], length[first], emp[first]
+    step = np.diff(item)
+    if not bool(np.all(step > 0)):  # several rows per item: reduce them first (ties by length)
+        if bool(np.all(step >= 0)):  # sorted by item (the snap tables are): sort only the groups
+            multi = np.zeros(item.shape[0], dtype=bool)
+            multi[1:] |= step == 0
+            multi[:-1] |= step == 0
+        else:
+            multi = np.ones(item.shape[0], dtype=bool)
+        rows = np.flatnonzero(multi)
+        order = rows[np.lexsort((length[rows], time[rows], item[rows]))]
+        first = np.ones(order.shape[0], dtype=bool)
+        first[1:] = item[order][1:] != item[order][:-1]
+        keep = np.concatenate([np.flatnonzero(~multi), order[first]])
+        item, time, length, emp = item[keep], time[keep], length[keep], emp[keep]
     better = np.isfinite(time) & (time < best_time[item])
     item = item[better]
     best_time[item] = time[better]
@@ -562,34 +874,128 @@ def _site_min(values: np.ndarray, item: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.minimum.reduceat(values, starts, axis=1), item[starts]
 
 
-def _count_within(graph, sources, site_acc: _Access, pairs, limit_s, count, report) -> None:
-    """Add to ``count`` the employers each site reaches within ``limit_s``."""
-    n_entries = site_acc.snap.item.shape[0]
-    chunk = max(1, min(256, _BLOCK_ELEMENTS // max(graph.n_total, n_entries)))
-    s_row, p_emp, p_time, _ = pairs
-    p_site = site_acc.snap.item[s_row]
+def _count_within(graph, network: RoadNetwork, emp_acc: _Access, site_acc: _Access, pairs, limit_s, count, report) -> None:
+    """Add to ``count`` the employers each site reaches within ``limit_s``.
+
+    One time-limited Dijkstra per employer on the reversed graph, but each on
+    a small subgraph: a route of time ``t`` ending at an employer stays within
+    ``t * max_crow_speed_ms`` metres (straight line) of one of the end nodes of
+    the employer's link (see :attr:`RoadNetwork.max_crow_speed_ms`), so the
+    nodes in a box that wide around a group of nearby employers hold every
+    route within the limit, and distances inside that box are exact for the
+    nodes within the limit. Employers are grouped by grid cells of that width;
+    only the site connections with an end node in the box are evaluated.
+    """
     limit = limit_s * (1 + _TIME_TOLERANCE)
-    for start in range(0, sources.shape[0], chunk):
-        block = sources[start : start + chunk]
-        dist = csgraph.dijkstra(graph.time, directed=True, indices=block, limit=limit)
-        per_entry = np.minimum(site_acc.time_u_s + dist[:, site_acc.u], site_acc.time_v_s + dist[:, site_acc.v])
-        per_site, site_ids = _site_min(per_entry, site_acc.snap.item)
-        within = per_site <= limit
-        emp_ids = block - graph.n_nodes
-        if p_emp.shape[0]:
-            # direct runs along a shared link: count a pair once, when only the direct run is within the limit
-            row_of = np.full(graph.n_total - graph.n_nodes, -1, dtype=np.int64)
-            row_of[emp_ids] = np.arange(block.shape[0])
-            sel = row_of[p_emp] >= 0
-            if sel.any():
-                col = np.searchsorted(site_ids, p_site[sel])
-                rows = row_of[p_emp[sel]]
-                direct_ok = p_time[sel] <= limit
-                add = direct_ok & ~within[rows, col]
-                within[rows[add], col[add]] = True
-        count[site_ids] += within.sum(axis=0)
-        del dist, per_entry, per_site, within
-        report(0.4 + 0.4 * min(1.0, (start + chunk) / sources.shape[0]), "werkgevers binnen de maximale reistijd tellen")
+    n = graph.n_nodes
+    n_emp = graph.n_total - n
+    e_item = emp_acc.snap.item
+    if e_item.shape[0] == 0:
+        return
+    # bounding box of the end nodes of each employer's connections
+    nx_, ny_ = network.node_x, network.node_y
+    eu, ev = emp_acc.u, emp_acc.v
+    starts = np.flatnonzero(np.r_[True, e_item[1:] != e_item[:-1]])
+    emp_ids = e_item[starts]
+    x0 = np.minimum.reduceat(np.minimum(nx_[eu], nx_[ev]), starts)
+    x1 = np.maximum.reduceat(np.maximum(nx_[eu], nx_[ev]), starts)
+    y0 = np.minimum.reduceat(np.minimum(ny_[eu], ny_[ev]), starts)
+    y1 = np.maximum.reduceat(np.maximum(ny_[eu], ny_[ev]), starts)
+    radius = limit * network.max_crow_speed_ms * (1 + 1e-6) + 1e-3
+    if np.isfinite(radius):
+        cell = max(radius * _COUNT_CELL_FACTOR, 1.0)
+        gx = np.floor(((x0 + x1) / 2 - nx_.min()) / cell).astype(np.int64)
+        gy = np.floor(((y0 + y1) / 2 - ny_.min()) / cell).astype(np.int64)
+        key = gx * (int(gy.max()) + 1) + gy
+    else:
+        key = np.zeros(emp_ids.shape[0], dtype=np.int64)
+    order = np.argsort(key, kind="stable")
+    group_starts = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]])
+    groups = np.split(order, group_starts[1:])
+
+    # direct runs along a shared link within the limit: unique (site, employer)
+    s_row, p_emp, p_time, _ = pairs
+    ok = p_time <= limit
+    pair_key = np.unique(site_acc.snap.item[s_row[ok]] * n_emp + p_emp[ok])
+    p_site, p_emp = pair_key // n_emp, pair_key % n_emp
+
+    s_item, s_u, s_v = site_acc.snap.item, site_acc.u, site_acc.v
+    s_tu, s_tv = site_acc.time_u_s, site_acc.time_v_s
+    # site connections sorted by the west end of their link, to cut a box's candidates by x
+    s_x0 = np.minimum(nx_[s_u], nx_[s_v])
+    s_order = np.argsort(s_x0, kind="stable")
+    s_x0_sorted = s_x0[s_order]
+    s_span = float(np.max(np.abs(nx_[s_u] - nx_[s_v]))) if s_u.shape[0] else 0.0
+    local = np.full(graph.n_total, -1, dtype=np.int64)
+    row_of = np.full(n_emp, -1, dtype=np.int64)
+    done = 0
+    for members in groups:
+        if np.isfinite(radius):
+            bx0, bx1 = x0[members].min() - radius, x1[members].max() + radius
+            by0, by1 = y0[members].min() - radius, y1[members].max() + radius
+            ball = np.flatnonzero((nx_ >= bx0) & (nx_ <= bx1) & (ny_ >= by0) & (ny_ <= by1))
+        else:
+            ball = np.arange(n)
+        m = ball.shape[0]
+        local[ball] = np.arange(m)
+        if np.isfinite(radius):
+            lo = np.searchsorted(s_x0_sorted, bx0 - s_span, side="left")
+            hi = np.searchsorted(s_x0_sorted, bx1, side="right")
+            cand = np.sort(s_order[lo:hi])
+        else:
+            cand = np.arange(s_u.shape[0])
+        lu, lv = local[s_u[cand]], local[s_v[cand]]
+        keep = (lu >= 0) | (lv >= 0)
+        sel = cand[keep]
+        lu = np.where(lu[keep] >= 0, lu[keep], m)
+        lv = np.where(lv[keep] >= 0, lv[keep], m)
+        item_sel, tu, tv = s_item[sel], s_tu[sel], s_tv[sel]
+        chunk = max(1, min(256, _BLOCK_ELEMENTS // max(m + 1, sel.shape[0], 1)))
+        for start in range(0, members.shape[0], chunk):
+            block = emp_ids[members[start : start + chunk]]
+            b = block.shape[0]
+            idx = np.concatenate([ball, n + block])
+            local[n + block] = m + np.arange(b)
+            sub = _subgraph(graph.time, idx, local)
+            dist = np.empty((b, m + 1))
+            dist[:, m] = np.inf
+            dist[:, :m] = csgraph.dijkstra(sub, directed=True, indices=m + np.arange(b), limit=limit)[:, :m]
+            per_entry = np.minimum(tu + dist[:, lu], tv + dist[:, lv])
+            per_site, site_ids = _site_min(per_entry, item_sel)
+            within = per_site <= limit
+            count[site_ids] += within.sum(axis=0)
+            row_of[block] = np.arange(b)
+            sel_p = np.flatnonzero(row_of[p_emp] >= 0)
+            if sel_p.shape[0]:
+                sites_p = p_site[sel_p]
+                col = np.minimum(np.searchsorted(site_ids, sites_p), max(site_ids.shape[0] - 1, 0))
+                via = np.zeros(sel_p.shape[0], dtype=bool)
+                if site_ids.shape[0]:
+                    via = (site_ids[col] == sites_p) & within[row_of[p_emp[sel_p]], col]
+                np.add.at(count, sites_p[~via], 1)
+            row_of[block] = -1
+            local[n + block] = -1
+            done += b
+            del dist, per_entry, per_site, within
+            report(0.4 + 0.4 * min(1.0, done / emp_ids.shape[0]), "werkgevers binnen de maximale reistijd tellen")
+        local[ball] = -1
+
+
+def _subgraph(matrix: csr_matrix, idx: np.ndarray, local: np.ndarray) -> csr_matrix:
+    """The rows and columns ``idx`` of a CSR matrix (``local`` maps node -> position or -1).
+
+    Built directly from the CSR arrays so explicit zeros (zero-time arcs) stay edges.
+    """
+    indptr = matrix.indptr
+    lo, hi = indptr[idx], indptr[idx + 1]
+    per_row = hi - lo
+    pos = np.repeat(lo - np.cumsum(per_row) + per_row, per_row) + np.arange(int(per_row.sum()))
+    cols = local[matrix.indices[pos]]
+    keep = cols >= 0
+    row = np.repeat(np.arange(idx.shape[0]), per_row)[keep]
+    new_ptr = np.zeros(idx.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=idx.shape[0]), out=new_ptr[1:])
+    return csr_matrix((matrix.data[pos][keep], cols[keep], new_ptr), shape=(idx.shape[0], idx.shape[0]))
 
 
 def _own_routes(graph, network, site_acc: _Access, pairs, own_idx, own_time, own_len) -> None:

@@ -13,7 +13,15 @@ import shapely
 
 from analysis.errors import CancelledError, InputError
 from analysis.network import RoadNetwork, TravelSpeeds, build_network
-from analysis.travel import RESULT_COLUMNS, snap_to_network, travel_to_employers
+from analysis import travel as travel_module
+from analysis.travel import (
+    RESULT_COLUMNS,
+    count_employers_within,
+    nearest_employers,
+    prepare_travel,
+    snap_to_network,
+    travel_to_employers,
+)
 from layers.config import LayerSpec
 from layers.network import load_network
 
@@ -60,6 +68,36 @@ def reference(network: RoadNetwork, sites, emps, *, arcs=None):
     ``arcs``: iterable of (a, b, time_s, length_m) in ``node_id`` space; default
     the network's links. Site/employer connections use the engine's snapping.
     """
+    graph = reference_graph(network, sites, emps, arcs=arcs)
+    rev = graph.reverse(copy=True)
+    sources = [n for n in rev if isinstance(n, tuple) and n[0] == "e"]
+    dist, paths = nx.multi_source_dijkstra(rev, sources, weight="time")
+    out = {}
+    for i in range(len(sites)):
+        key = ("s", i)
+        if key in dist:
+            path = paths[key][::-1]
+            length = sum(graph[p][q]["length"] for p, q in zip(path[:-1], path[1:]))
+            out[i] = (path[-1][1], dist[key], length)
+    return out
+
+
+def reference_counts(network: RoadNetwork, sites, emps, limit_s: float) -> np.ndarray:
+    """Employers within ``limit_s`` per site: one plain networkx Dijkstra per employer."""
+    rev = reference_graph(network, sites, emps).reverse(copy=True)
+    count = np.zeros(len(sites), dtype=np.int64)
+    for j in range(len(emps)):
+        if ("e", j) not in rev:
+            continue
+        times = nx.single_source_dijkstra_path_length(rev, ("e", j), weight="time")
+        for node, t in times.items():
+            if isinstance(node, tuple) and node[0] == "s" and t <= limit_s * (1 + 1e-9):
+                count[node[1]] += 1
+    return count
+
+
+def reference_graph(network: RoadNetwork, sites, emps, *, arcs=None) -> nx.DiGraph:
+    """Forward graph: the network, plus ("s", i) -> node and node -> ("e", j) connections."""
     graph = nx.DiGraph()
 
     def add(a, b, t, length):
@@ -103,17 +141,7 @@ def reference(network: RoadNetwork, sites, emps, *, arcs=None):
         L, leg = network.link_length_m[link], d / speed[link]
         add(a, ("e", item), part(f, network.link_time_fwd_s[link]) + leg, f * L + d)
         add(b, ("e", item), part(1 - f, network.link_time_bwd_s[link]) + leg, (1 - f) * L + d)
-    rev = graph.reverse(copy=True)
-    sources = [n for n in rev if isinstance(n, tuple) and n[0] == "e"]
-    dist, paths = nx.multi_source_dijkstra(rev, sources, weight="time")
-    out = {}
-    for i in range(len(sites)):
-        key = ("s", i)
-        if key in dist:
-            path = paths[key][::-1]
-            length = sum(graph[p][q]["length"] for p, q in zip(path[:-1], path[1:]))
-            out[i] = (path[-1][1], dist[key], length)
-    return out
+    return graph
 
 
 def assert_matches_reference(result, ref, emps, *, rtol=1e-6):
@@ -309,6 +337,146 @@ def test_random_grid_matches_networkx_reference_with_one_ways_and_counts():
             assert own.iloc[i].eigen_werkgever_afstand_m == pytest.approx(ref3[i][2], rel=1e-9)
         else:
             assert np.isnan(own.iloc[i].eigen_werkgever_afstand_m)
+
+
+# ---------------------------------------------------------------------------
+# Fast snapping (k-d tree) against the STRtree, and the subgraph count
+# ---------------------------------------------------------------------------
+def bent_grid(side: int, spacing: float, rng, *, mode="fiets", drop=0.1, oneway_share=0.0, car=None) -> RoadNetwork:
+    """A perturbed grid whose links have a bend (two segments), some long (> one k-d tree piece)."""
+    idx = np.arange(side * side).reshape(side, side)
+    gx, gy = np.meshgrid(np.arange(side), np.arange(side))
+    x = gx.ravel() * spacing + rng.uniform(-0.2, 0.2, side * side) * spacing
+    y = gy.ravel() * spacing + rng.uniform(-0.2, 0.2, side * side) * spacing
+    u = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
+    v = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
+    keep = rng.random(u.shape[0]) > drop
+    u, v = u[keep], v[keep]
+    mid = np.c_[(x[u] + x[v]) / 2 + rng.normal(0, spacing / 10, u.shape[0]), (y[u] + y[v]) / 2 + rng.normal(0, spacing / 10, u.shape[0])]
+    geoms = shapely.linestrings(np.stack([np.c_[x[u], y[u]], mid, np.c_[x[v], y[v]]], axis=1))
+    oneway = np.where(rng.random(u.shape[0]) < oneway_share, rng.choice([1, -1], u.shape[0]), 0).astype(np.int8)
+    return build_network(
+        mode=mode,
+        node_x=x,
+        node_y=y,
+        node_id=None,
+        link_u=u,
+        link_v=v,
+        link_length_m=shapely.length(geoms),
+        link_geometry=geoms,
+        link_highway=None,
+        link_oneway=oneway,
+        link_car_kmh=car(u.shape[0]) if car is not None else None,
+        speeds=TravelSpeeds(),
+    )
+
+
+def assert_same_snap(a, b):
+    for field in ("item", "link", "frac", "dist_m"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+
+
+def test_fast_snapping_equals_strtree_on_random_points_vertices_and_ties(monkeypatch):
+    rng = np.random.default_rng(11)
+    net = bent_grid(15, 120.0, rng)
+    coords = net.link_coords
+    random_pts = rng.uniform(-300, 15 * 120 + 300, (3000, 2))  # incl. points far outside (fallback)
+    on_vertices = coords[rng.choice(coords.shape[0], 300)]  # nodes and bend points: distance 0, ties at nodes
+    on_links = shapely.get_coordinates(shapely.line_interpolate_point(net.link_geometry[:300], 0.37, normalized=True))
+    nodes = np.c_[net.node_x, net.node_y]
+    between = (nodes[:-1] + nodes[1:]) / 2  # often equidistant from two roads
+    xy = np.vstack([random_pts, on_vertices, on_links, between, [[1e4, 1e4]]])
+    pts = shapely.points(xy)
+    fast = snap_to_network(pts, net)
+    ref = snap_to_network(pts, net, method="strtree")
+    assert_same_snap(fast, ref)
+    # every point has a row, and exact ties give several rows
+    assert np.array_equal(np.unique(fast.item), np.arange(xy.shape[0]))
+    assert np.bincount(fast.item).max() >= 3  # a vertex where three or more links meet
+    # the fast path settled almost everything
+    rows, links, rest = travel_module._snap_points_kdtree(xy[:, 0], xy[:, 1], net)
+    assert rest.shape[0] < 0.05 * xy.shape[0]
+    # with too few candidates many points cannot be proven: the STRtree takes them, same result
+    monkeypatch.setattr(travel_module, "_SNAP_K", (2,))
+    rows, links, rest = travel_module._snap_points_kdtree(xy[:, 0], xy[:, 1], net)
+    assert 0.1 * xy.shape[0] < rest.shape[0] < xy.shape[0]
+    assert_same_snap(snap_to_network(pts, net), ref)
+
+
+def test_fast_snapping_exact_ties_and_single_points():
+    # a plus-shaped crossing: the centre is on four links, (10, 10) is equidistant from two
+    nodes = [(0, 0), (100, 0), (-100, 0), (0, 100), (0, -100)]
+    net = make_network(nodes, [(0, 1), (0, 2), (0, 3), (0, 4)])
+    for xy, expected in (((0, 0), 4), ((10, 10), 2), ((50, 3), 1)):
+        snap = snap_to_network(shapely.points([xy]), net)
+        assert snap.link.shape[0] == expected
+        assert_same_snap(snap, snap_to_network(shapely.points([xy]), net, method="strtree"))
+    # a site at a node between a fast and a slow road takes the faster connection leg
+    res = travel_to_employers(points((0, 0), (10, 10)), employers(["W"], [shapely.Point(100, 0)]), net, max_minutes=15)
+    assert res.aansluitafstand_m.tolist() == pytest.approx([0.0, 10.0])
+    assert res.werkgever_afstand_m.iloc[0] == pytest.approx(100.0)
+
+
+def test_fast_snapping_on_a_single_link_network_and_polygons_mixed():
+    net = make_network([(0, 0), (1000, 0)], [(0, 1)])
+    geoms = np.array([shapely.Point(500, 30), shapely.box(100, -10, 200, 10), shapely.Point(-50, 0)], dtype=object)
+    snap = snap_to_network(geoms, net)
+    assert_same_snap(snap, snap_to_network(geoms, net, method="strtree"))
+    assert snap.item.tolist() == [0, 1, 2]
+    assert snap.dist_m.tolist() == pytest.approx([30, 0, 50])
+    assert snap.frac[[0, 2]].tolist() == pytest.approx([0.5, 0.0])
+    assert 0.1 <= snap.frac[1] <= 0.2  # a point of the road inside the box
+
+
+def test_max_crow_speed_bounds_every_arc():
+    rng = np.random.default_rng(5)
+    net = bent_grid(6, 100.0, rng, mode="auto", car=lambda n: rng.uniform(20, 80, n))
+    tail, head, _, time = net.arcs
+    crow = np.hypot(net.node_x[tail] - net.node_x[head], net.node_y[tail] - net.node_y[head])
+    assert net.max_crow_speed_ms == pytest.approx(np.max(crow / time))
+    assert net.max_crow_speed_ms <= 80 / 3.6 + 1e-9
+
+
+@pytest.mark.parametrize("cell_factor", [0.2, 1.5, 100.0])
+def test_count_matches_networkx_on_random_car_grid_with_one_ways(monkeypatch, cell_factor):
+    monkeypatch.setattr(travel_module, "_COUNT_CELL_FACTOR", cell_factor)
+    rng = np.random.default_rng(3)
+    # mostly one speed, so the straight-line bound on the search box is nearly tight
+    net = bent_grid(16, 150.0, rng, mode="auto", drop=0.12, oneway_share=0.3, car=lambda n: np.where(rng.random(n) < 0.9, 50.0, 30.0))
+    extent = 15 * 150.0
+    site_xy = rng.uniform(-100, extent + 100, (1500, 2))
+    emp_xy = rng.uniform(0, extent, (25, 2))
+    # a few sites on an employer's link (direct runs along one link, one-way or not)
+    emp_pts = shapely.points(emp_xy)
+    emp_links = snap_to_network(emp_pts, net).link[:10]
+    on_link = shapely.line_interpolate_point(net.link_geometry[emp_links], rng.uniform(0, 1, 10), normalized=True)
+    sites = gpd.GeoSeries(np.r_[shapely.points(site_xy), on_link], crs=RD)
+    park = shapely.box(extent / 2 - 100, extent / 2 - 100, extent / 2 + 100, extent / 2 + 100)  # several links
+    emps = employers([f"W{i}" for i in range(26)], list(emp_pts) + [park])
+    for minutes in (0.75, 2.0):
+        res = travel_to_employers(sites, emps, net, max_minutes=minutes)
+        expected = reference_counts(net, sites, emps, minutes * 60)
+        assert 0 < expected.mean() < len(emps) - 1  # the limit matters
+        np.testing.assert_array_equal(res.werkgevers_bereikbaar.to_numpy(), expected)
+
+
+def test_public_building_blocks_match_the_full_call():
+    rng = np.random.default_rng(9)
+    net = bent_grid(10, 150.0, rng, mode="auto", oneway_share=0.2, car=lambda n: rng.uniform(20, 60, n))
+    sites = gpd.GeoSeries(shapely.points(rng.uniform(0, 1350, (80, 2))), crs=RD)
+    emps = employers([f"W{i}" for i in range(6)], shapely.points(rng.uniform(0, 1350, (6, 2))))
+    res = travel_to_employers(sites, emps, net, max_minutes=2)
+    problem = prepare_travel(np.asarray(sites.values), np.asarray(emps.geometry.values), net, max_snap_m=1000)
+    time_s, length_m, emp = nearest_employers(problem)
+    np.testing.assert_array_equal(time_s / 60.0, res.werkgever_reistijd_min.fillna(np.inf).to_numpy())
+    np.testing.assert_array_equal(length_m, res.werkgever_afstand_m.to_numpy())
+    np.testing.assert_array_equal(count_employers_within(problem, 2), res.werkgevers_bereikbaar.to_numpy())
+    # site_times with the nodes' times from a plain Dijkstra gives the same fastest times
+    from scipy.sparse import csgraph
+
+    node_time = csgraph.dijkstra(problem.graph.time, indices=problem.sources, min_only=True)
+    np.testing.assert_allclose(problem.site_times(node_time), time_s, rtol=1e-12)
+    assert len(problem.reversed_arcs()[0]) == problem.graph.time.nnz
 
 
 # ---------------------------------------------------------------------------
