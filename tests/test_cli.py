@@ -54,7 +54,8 @@ def _restore_root_logger():
 
 
 def _flat(text: str) -> str:
-    return " ".join(text.split())
+    # help text is wrapped, also after a hyphen ("ontwerp-\n  herziening"): compare without line breaks
+    return " ".join(text.replace("-\n", "-").split()).replace("- ", "-")
 
 
 def _score(config: Path, out: Path, *extra: str) -> Result:
