@@ -1,0 +1,66 @@
+"""The demo region, scored end to end: every rule the product explains shows up."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyogrio
+import pytest
+
+from layers.config import load_config
+from layers.demo import write_demo
+from scripts.run import run_config
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    config = load_config(write_demo(root, n_sites=3000))
+    outcome = run_config(config, root / "uitvoer", network_cache_dir=root / "cache")
+    sites = pyogrio.read_dataframe(root / "uitvoer" / "locaties.gpkg", layer="locaties")
+    return outcome, sites
+
+
+def test_demo_has_odour_knelpunten_of_both_kinds_inside_and_outside_the_kom(demo_run):
+    outcome, sites = demo_run
+    geur = outcome.record["stappen"]["geur"]
+    assert geur["knelpunt_contour"] > 0 and geur["knelpunt_vaste_afstand"] > 0
+    contour = sites["geur_reden"].str.contains("geurcontour", na=False)
+    fixed = sites["geur_reden"].str.contains("Wgv art. [45]", na=False, regex=True)
+    assert (contour & sites["bebouwde_kom"]).any() and (contour & ~sites["bebouwde_kom"]).any()
+    assert (fixed & sites["bebouwde_kom"]).any() and (fixed & ~sites["bebouwde_kom"]).any()
+    # the norm at each site is the one of its cell (kom x concentratiegebied, all demo gemeenten in one)
+    np.testing.assert_array_equal(sites.loc[sites["bebouwde_kom"], "geur_norm_oue"].unique(), [3.0])
+    np.testing.assert_array_equal(sites.loc[~sites["bebouwde_kom"] & sites["geur_norm_oue"].notna(), "geur_norm_oue"].unique(), [14.0])
+
+
+def test_demo_every_rule_fires_and_every_verdict_occurs(demo_run):
+    outcome, sites = demo_run
+    fired = outcome.record["regels_gevuurd"]
+    for rule, per_stay in fired.items():
+        assert sum(per_stay.values()) > 0, f"regel {rule} komt niet voor in de demo"
+    assert outcome.record["regels_niet_getoetst"] == []
+    for stay in ("short_stay", "mid_stay", "long_stay"):
+        assert set(sites[f"oordeel_{stay}"].dropna()) == {"geschikt", "voorwaardelijk", "ongeschikt"}
+
+
+def test_demo_unreachable_sites_carry_a_reason(demo_run):
+    _, sites = demo_run
+    unreachable = sites["reis_onbereikbaar"].astype(bool)
+    assert unreachable.sum() >= 3
+    assert sites.loc[unreachable, "werkgever_afstand_m"].isna().all()
+    assert sites.loc[unreachable, "redenen"].str.contains("Niet bereikbaar over het wegennet").all()
+    # every reachable site has a network distance at least the straight-line snap distance
+    reach = ~unreachable
+    assert sites.loc[reach, "werkgever_afstand_m"].notna().all()
+    assert (sites.loc[reach, "werkgever_afstand_m"] >= sites.loc[reach, "aansluitafstand_m"]).all()
+
+
+def test_demo_run_record_is_complete(demo_run):
+    outcome, _ = demo_run
+    record = json.loads((outcome.out_dir / "run.json").read_text(encoding="utf-8"))
+    assert record["regelset"]["id"] == "limburg-povi2021"
+    assert set(record["invoer"]) >= {"locaties", "bebouwd_gebied", "geurcontouren", "veehouderijen", "wegennet"}
+    assert all(len(v["sha256"]) == 64 for v in record["invoer"].values())
+    assert record["wegennet"].startswith("wegennet:")
