@@ -435,6 +435,37 @@ def _normalise_choice(values: pd.Series, allowed: tuple[str, ...]) -> pd.Series:
     return squashed.map(lookup).where(key.notna(), None)
 
 
+def _choice_field(
+    frame: pd.DataFrame,
+    spec: LayerSpec,
+    key: str,
+    meaning: str,
+    allowed: tuple[str, ...],
+    empty_hint: str,
+    problems: list[str],
+) -> tuple[pd.Series | None, int]:
+    """Read a field with a fixed list of values (case and '-'/' ' tolerant).
+
+    Returns the normalised values (missing where empty) and the number of
+    empty values, or ``(None, 0)`` when the field is not configured. Unknown
+    values are added to ``problems`` with their counts.
+    """
+    column = _field(frame, spec, key, problems)
+    if not column:
+        return None, 0
+    raw = frame[column]
+    values = _normalise_choice(raw, allowed)
+    unknown = raw[values.isna() & raw.notna() & (raw.astype("string").str.strip() != "")]
+    if len(unknown):
+        counts = unknown.astype(str).value_counts()
+        problems.append(
+            f"{_label(spec)} veld '{column}' ({meaning}) heeft onbekende waarden: "
+            + ", ".join(f"'{v}' ({c}×)" for v, c in counts.head(10).items())
+            + f". Toegestaan: {', '.join(allowed)}{empty_hint}."
+        )
+    return values, int(values.isna().sum()) - len(unknown)
+
+
 def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, LayerReport]:
     """Read the candidate sites and normalise their attributes.
 
@@ -472,40 +503,14 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
         sites["locatie_id"] = (np.arange(n) + 1).astype(str)
 
     default_stay = spec.get("standaard_verblijfstype", "short_stay")
-    stay_col = _field(original, spec, "verblijfstype_veld", problems)
-    if stay_col:
-        raw = original[stay_col]
-        stay = _normalise_choice(raw, STAY_TYPES)
-        unknown = raw[stay.isna() & raw.notna() & (raw.astype("string").str.strip() != "")]
-        if len(unknown):
-            counts = unknown.astype(str).value_counts()
-            problems.append(
-                f"{_label(spec)} veld '{stay_col}' (verblijfstype) heeft onbekende waarden: "
-                + ", ".join(f"'{v}' ({c}×)" for v, c in counts.head(10).items())
-                + f". Toegestaan: {', '.join(STAY_TYPES)}."
-            )
-        empty = int(stay.isna().sum()) - len(unknown)
-        if empty > 0:
-            report.warnings.append(f"{empty} locaties zonder verblijfstype: {default_stay} aangenomen")
-        sites["verblijfstype"] = stay.fillna(default_stay).astype(object).to_numpy()
-    else:
-        sites["verblijfstype"] = default_stay
-
-    form_col = _field(original, spec, "huisvestingsvorm_veld", problems)
-    if form_col:
-        raw = original[form_col]
-        form = _normalise_choice(raw, HOUSING_FORMS)
-        unknown = raw[form.isna() & raw.notna() & (raw.astype("string").str.strip() != "")]
-        if len(unknown):
-            counts = unknown.astype(str).value_counts()
-            problems.append(
-                f"{_label(spec)} veld '{form_col}' (huisvestingsvorm) heeft onbekende waarden: "
-                + ", ".join(f"'{v}' ({c}×)" for v, c in counts.head(10).items())
-                + f". Toegestaan: {', '.join(HOUSING_FORMS)} (leeg = standaard per verblijfstype)."
-            )
-        sites["huisvestingsvorm"] = form.astype(object).where(form.notna(), None).to_numpy()
-    else:
-        sites["huisvestingsvorm"] = None
+    stay, missing = _choice_field(original, spec, "verblijfstype_veld", "verblijfstype", STAY_TYPES, "", problems)
+    if missing:
+        report.warnings.append(f"{missing} locaties zonder verblijfstype: {default_stay} aangenomen")
+    sites["verblijfstype"] = stay.fillna(default_stay).astype(object).to_numpy() if stay is not None else default_stay
+    form, _ = _choice_field(
+        original, spec, "huisvestingsvorm_veld", "huisvestingsvorm", HOUSING_FORMS, " (leeg = standaard per verblijfstype)", problems
+    )
+    sites["huisvestingsvorm"] = form.astype(object).where(form.notna(), None).to_numpy() if form is not None else None
 
     for key, out in (("personen_veld", "personen"), ("slaapkamers_veld", "slaapkamers"), ("woonoppervlak_veld", "woonoppervlak_m2")):
         col = _field(original, spec, key, problems)
