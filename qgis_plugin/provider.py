@@ -7,6 +7,7 @@ from pathlib import Path
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from .algorithms.exporteer_kaarten import ExporteerKaarten
 from .algorithms.geurtoets import Geurtoets
 from .algorithms.ligging_bbg import LiggingBbg
 from .algorithms.reisafstand import Reisafstand
@@ -17,7 +18,7 @@ __all__ = ["LocatietoetsProvider", "ALGORITHMS"]
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 #: One class per algorithm, each in its own module under ``algorithms/``.
-ALGORITHMS = (ToetsLocaties, LiggingBbg, Geurtoets, Reisafstand)
+ALGORITHMS = (ToetsLocaties, LiggingBbg, Geurtoets, Reisafstand, ExporteerKaarten)
 
 
 class LocatietoetsProvider(QgsProcessingProvider):
