@@ -66,7 +66,15 @@ def inside_share(sites: gpd.GeoSeries, polygons: gpd.GeoSeries) -> np.ndarray:
     The polygons are dissolved first, so overlapping input polygons are not
     counted twice. Points get 1 when covered, else 0.
     """
-    dissolved = shapely.get_parts(shapely.union_all(np.asarray(polygons.values, dtype=object)))
+    return _share_inside(sites, _dissolve(polygons))
+
+
+def _dissolve(polygons: gpd.GeoSeries) -> np.ndarray:
+    """The parts of the union of ``polygons`` (computed once per layer and call)."""
+    return shapely.get_parts(shapely.union_all(np.asarray(polygons.values, dtype=object)))
+
+
+def _share_inside(sites: gpd.GeoSeries, dissolved: np.ndarray) -> np.ndarray:
     site_idx, _, share = polygon_overlap(sites, dissolved)
     total = np.zeros(len(sites), dtype=float)
     np.add.at(total, site_idx, share)
@@ -105,7 +113,8 @@ def classify_bbg(
         ``bbg_ligging`` (str), ``bbg_afstand_m`` (float, 0 for binnen),
         ``bbg_aandeel`` (float share inside), indexed like ``sites``.
     """
-    share = inside_share(sites, bbg)
+    dissolved = _dissolve(bbg)
+    share = _share_inside(sites, dissolved)
     geoms = np.asarray(sites.values, dtype=object)
     inside = share >= np.asarray(inside_share_min, dtype=float) - 1e-12
     points_inside = (share >= 1.0) & (shapely.area(geoms) == 0)
@@ -113,8 +122,7 @@ def classify_bbg(
     distance = np.zeros(len(sites), dtype=float)
     outside_idx = np.flatnonzero(~inside)
     if len(outside_idx):
-        polys = shapely.get_parts(shapely.union_all(np.asarray(bbg.values, dtype=object)))
-        tree = shapely.STRtree(polys)
+        tree = shapely.STRtree(dissolved)
         (src, _), dist = tree.query_nearest(geoms[outside_idx], return_distance=True, all_matches=False)
         distance[outside_idx[src]] = dist
     rand = np.broadcast_to(np.asarray(rand_m, dtype=float), distance.shape)

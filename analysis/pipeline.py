@@ -198,6 +198,7 @@ def score_sites(
     ruleset: RuleSet,
     *,
     network_mode: str = "auto",
+    travel_max_minutes: float | None = None,
     progress: ProgressFn | None = None,
     is_cancelled: Callable[[], bool] | None = None,
 ) -> RunResult:
@@ -211,6 +212,10 @@ def score_sites(
         The effective rule set (overrides applied).
     network_mode
         Travel mode of ``inputs.network``: ``auto``, ``fiets`` or ``lopen``.
+    travel_max_minutes
+        Travel-time limit in minutes for ``werkgevers_bereikbaar``; default
+        the largest per-site maximum of ``inputs.sites``. A partitioned run
+        passes the maximum over all sites so every partition counts alike.
     progress
         Called as ``progress(step_id, dutch_message, overall_fraction)``.
     is_cancelled
@@ -397,7 +402,7 @@ def score_sites(
             geo,
             inputs.employers,
             inputs.network,
-            max_minutes=float(np.nanmax(max_min)) if len(max_min) else 0.0,
+            max_minutes=(float(np.nanmax(max_min)) if len(max_min) else 0.0) if travel_max_minutes is None else float(travel_max_minutes),
             max_snap_m=float(ruleset.value("max_aansluitafstand_m")),
             own_employer=sites["eigen_werkgever"][has_geom] if sites["eigen_werkgever"].notna().any() else None,
             progress=lambda fr, msg="": steps.report(fr, msg),

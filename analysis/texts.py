@@ -50,6 +50,11 @@ def format_number(values: np.ndarray | pd.Series, spec: str = "") -> pd.Series:
     arr = np.asarray(values, dtype="float64")
     if arr.size == 0:
         return pd.Series([], dtype="object")
+    return pd.Series(_format_array(arr, spec))
+
+
+def _format_array(arr: np.ndarray, spec: str) -> np.ndarray:
+    """:func:`format_number` as an object array; each distinct rounded value is formatted once."""
     missing = ~np.isfinite(arr)
     if spec.endswith("f") and spec[:-1].lstrip(".").isdigit():
         decimals = int(spec[:-1].lstrip("."))
@@ -58,34 +63,82 @@ def format_number(values: np.ndarray | pd.Series, spec: str = "") -> pd.Series:
     else:
         raise ValueError(f"unsupported number format spec {spec!r}")
     safe = np.where(missing, 0.0, arr)
-    if decimals is None:
-        rounded = np.round(safe, 2)
-        text = pd.Series(rounded).map("{:,.2f}".format).str.rstrip("0").str.rstrip(".")
-    elif decimals == 0:
+    if decimals == 0:
         # np.round uses round-half-even; add a tiny bias so 0.5 rounds up like people expect
-        text = pd.Series(np.floor(safe + 0.5).astype("int64")).map("{:,}".format)
+        key = np.floor(safe + 0.5).astype("int64")
+        unique, inverse = np.unique(key, return_inverse=True)
+        text = pd.Series(unique).map("{:,}".format)
     else:
-        text = pd.Series(np.round(safe, decimals)).map(f"{{:,.{decimals}f}}".format)
+        key = np.round(safe, 2 if decimals is None else decimals)
+        # unique on the bit pattern keeps -0.0 apart from 0.0 ("-0,0" stays "-0,0")
+        bits, inverse = np.unique(key.view(np.int64), return_inverse=True)
+        unique = bits.view(np.float64)
+        if decimals is None:
+            text = pd.Series(unique).map("{:,.2f}".format).str.rstrip("0").str.rstrip(".")
+        else:
+            text = pd.Series(unique).map(f"{{:,.{decimals}f}}".format)
     # Dutch notation: thousands with a dot, decimals with a comma (1.234,5)
-    text = text.str.translate(str.maketrans({",": ".", ".": ","}))
-    text[missing] = "onbekend"
-    return text
+    text = text.str.translate(str.maketrans({",": ".", ".": ","})).to_numpy(dtype=object)
+    out = text[inverse.reshape(-1)]
+    out[missing] = "onbekend"
+    return out
 
 
-def _column_text(value: object, spec: str, n: int) -> pd.Series:
+def _column_array(value: object, spec: str, n: int) -> np.ndarray:
+    """The text of one template field for ``n`` sites, as an object array of str."""
     if isinstance(value, (pd.Series, np.ndarray)):
         arr = value.to_numpy() if isinstance(value, pd.Series) else value
         if arr.dtype.kind in "fiu":
-            return format_number(arr, spec)
+            return _format_array(np.asarray(arr, dtype="float64"), spec) if arr.size else np.empty(0, dtype=object)
         if arr.dtype.kind == "b":
-            return pd.Series(np.where(arr, "ja", "nee"))
+            return np.where(arr, "ja", "nee").astype(object)
+        arr = np.asarray(arr, dtype=object)
+        if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
+            # text with gaps: each distinct text once, missing → ""
+            codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+            table = np.empty(len(uniques) + 1, dtype=object)
+            table[:-1] = np.asarray(uniques, dtype=object)
+            table[-1] = ""
+            return table[codes]
         series = pd.Series(arr, dtype="object")
-        return series.where(series.notna(), "").astype(str).reset_index(drop=True)
+        return series.where(series.notna(), "").astype(str).to_numpy(dtype=object)
     if isinstance(value, (bool, np.bool_)):
-        return pd.Series(["ja" if value else "nee"] * n)
+        return np.full(n, "ja" if value else "nee", dtype=object)
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return pd.Series(np.repeat(format_number(np.array([value]), spec).iloc[0], n))
-    return pd.Series(np.repeat(str(value), n))
+        return np.full(n, _format_array(np.array([value], dtype="float64"), spec)[0], dtype=object)
+    return np.full(n, str(value), dtype=object)
+
+
+def _column_text(value: object, spec: str, n: int) -> pd.Series:
+    return pd.Series(_column_array(value, spec, n))
+
+
+def render_array(template: str, values: Mapping[str, object], n: int, *, suffix: str = "") -> np.ndarray:
+    """Like :func:`render_template` (plus a literal ``suffix``), as an object array of str.
+
+    The template is turned into one ``%``-format with a slot per field, so
+    each site costs one string formatting, not one concatenation per part.
+    """
+    fmt: list[str] = []
+    columns: list[np.ndarray] = []
+    for literal, field, spec, _conv in _FORMATTER.parse(template):
+        if literal:
+            fmt.append(literal.replace("%", "%%"))
+        if field:
+            if field not in values:
+                raise KeyError(field)
+            fmt.append("%s")
+            columns.append(_column_array(values[field], spec or "", n))
+    fmt.append(suffix.replace("%", "%%"))
+    pattern = "".join(fmt)
+    out = np.empty(n, dtype=object)
+    if not columns:
+        out[:] = pattern % ()
+    elif len(columns) == 1:
+        out[:] = [pattern % (a,) for a in columns[0].tolist()]
+    else:
+        out[:] = [pattern % t for t in zip(*(c.tolist() for c in columns))]
+    return out
 
 
 def render_template(template: str, values: Mapping[str, object], n: int) -> pd.Series:
@@ -106,15 +159,9 @@ def render_template(template: str, values: Mapping[str, object], n: int) -> pd.S
     pandas.Series
         ``n`` strings, with a plain ``RangeIndex``.
     """
-    out = pd.Series(np.repeat("", n), dtype="object")
-    for literal, field, spec, _conv in _FORMATTER.parse(template):
-        if literal:
-            out = out + literal
-        if field:
-            if field not in values:
-                raise KeyError(field)
-            out = out + _column_text(values[field], spec or "", n)
-    return out
+    has_fields = any(field for _, field, _, _ in _FORMATTER.parse(template))
+    out = render_array(template, values, n)
+    return pd.Series(out) if has_fields else pd.Series(out, dtype="object")
 
 
 def join_nonempty(columns: list[pd.Series], sep: str = "; ") -> pd.Series:

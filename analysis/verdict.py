@@ -24,7 +24,7 @@ import pandas as pd
 
 from analysis.errors import RuleSetError
 from analysis.ruleset import STAY_TYPES, VERDICTS, RuleSet
-from analysis.texts import join_nonempty, render_template, template_fields
+from analysis.texts import render_array, template_fields
 
 __all__ = ["RuleContext", "EVALUATORS", "RULE_FIELDS", "REASON_FIELDS", "judge"]
 
@@ -175,11 +175,13 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
     own_stay = np.asarray(own_stay, dtype=object)
     severity = {s: np.zeros(n, dtype=np.int8) for s in STAY_TYPES}
     penalty = {s: np.zeros(n, dtype=float) for s in STAY_TYPES}
-    fired_ids = {s: [] for s in STAY_TYPES}
-    reasons_own: list[pd.Series] = []
-    ids_own: list[pd.Series] = []
+    # which rules fired, per stay type and for the own stay type (joined into text at the end)
+    fired_flags: dict[str, list[tuple[str, np.ndarray]]] = {s: [] for s in STAY_TYPES}
+    own_flags: list[tuple[str, np.ndarray]] = []
+    reasons = np.full(n, "", dtype=object)
     fired_count: dict[str, dict[str, int]] = {}
     untested: list[str] = []
+    own_is = {stay: own_stay == stay for stay in STAY_TYPES}
 
     values = {col: ctx.fields[col] for col in ctx.fields.columns}
     values.update({name: arr for name, arr in ctx.params.items()})
@@ -191,7 +193,7 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
         if not ctx.has(*RULE_FIELDS[rule.id]):
             untested.append(rule.id)
             continue
-        own_reason = pd.Series(np.repeat("", n), dtype="object")
+        own_reason = np.full(n, None, dtype=object)
         own_fired = np.zeros(n, dtype=bool)
         fired_count[rule.id] = {}
         for stay in STAY_TYPES:
@@ -208,9 +210,9 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
                 frac = np.clip((x - float(sp["van"])) / (float(sp["tot"]) - float(sp["van"])), 0.0, 1.0)
                 points = points + np.where(fired, np.nan_to_num(frac) * float(sp["punten"]), 0.0)
             penalty[stay] += points
-            fired_ids[stay].append(pd.Series(np.where(fired, rule.id, ""), dtype="object"))
+            fired_flags[stay].append((rule.id, fired))
             # reason text only for sites whose own stay type is this one
-            mine = fired & (own_stay == stay)
+            mine = fired & own_is[stay]
             if mine.any():
                 idx = np.flatnonzero(mine)
                 template = rule.reason[stay]
@@ -222,27 +224,45 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
                         v = values[name]
                         sub[name] = v.iloc[idx] if isinstance(v, pd.Series) else np.asarray(v)[idx] if np.ndim(v) else v
                 try:
-                    text = render_template(template, sub, len(idx))
+                    own_reason[idx] = render_array(template, sub, len(idx), suffix=f" ({rule.source_short})")
                 except KeyError as exc:
                     raise RuleSetError(
                         f"Regel '{rule.id}': redentekst gebruikt veld {exc} dat in deze run niet bestaat."
                     ) from None
-                own_reason.iloc[idx] = (text + f" ({rule.source_short})").to_numpy()
                 own_fired |= mine
-        reasons_own.append(own_reason)
-        ids_own.append(pd.Series(np.where(own_fired, rule.id, ""), dtype="object"))
+        own_flags.append((rule.id, own_fired))
+        if own_fired.any():
+            idx = np.flatnonzero(own_fired)
+            before, text = reasons[idx].tolist(), own_reason[idx].tolist()
+            reasons[idx] = [f"{a}; {b}" if a else b for a, b in zip(before, text)]
 
     out = pd.DataFrame(index=ctx.fields.index)
     verdict_names = np.array(VERDICTS, dtype=object)
     for stay in STAY_TYPES:
         out[f"oordeel_{stay}"] = verdict_names[severity[stay]]
         out[f"score_{stay}"] = np.round(np.clip(100.0 - penalty[stay], 0.0, 100.0), 1)
-        out[f"regels_{stay}"] = join_nonempty(fired_ids[stay], ";").to_numpy() if fired_ids[stay] else ""
+        out[f"regels_{stay}"] = _join_flags(fired_flags[stay], n, ";") if fired_flags[stay] else ""
     own_cols = {stay: own_stay == stay for stay in STAY_TYPES}
     out["oordeel"] = np.select([own_cols[s] for s in STAY_TYPES], [out[f"oordeel_{s}"] for s in STAY_TYPES], None)
     out["score"] = np.select([own_cols[s] for s in STAY_TYPES], [out[f"score_{s}"] for s in STAY_TYPES], np.nan)
-    out["redenen"] = join_nonempty(reasons_own, "; ").to_numpy() if reasons_own else ""
-    out["regels"] = join_nonempty(ids_own, ";").to_numpy() if ids_own else ""
+    out["redenen"] = reasons if own_flags else ""
+    out["regels"] = _join_flags(own_flags, n, ";") if own_flags else ""
     summary = {"regels_gevuurd": fired_count, "regels_niet_getoetst": untested}
     log.info("oordeel: %d regels getoetst, %d niet getoetst (laag ontbreekt)", len(fired_count), len(untested))
     return out, summary
+
+
+def _join_flags(flags: list[tuple[str, np.ndarray]], n: int, sep: str) -> np.ndarray:
+    """Per site the ids whose flag is set, in list order, joined with ``sep`` ("" when none).
+
+    Sites share few distinct combinations, so each combination is joined once.
+    """
+    ids = [rule_id for rule_id, _ in flags]
+    packed = np.packbits(np.stack([flag for _, flag in flags], axis=1), axis=1)
+    keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).reshape(n)
+    unique, inverse = np.unique(keys, return_inverse=True)
+    texts = np.empty(len(unique), dtype=object)
+    for j, key in enumerate(unique):
+        bits = np.unpackbits(np.frombuffer(key.tobytes(), dtype=np.uint8))[: len(ids)]
+        texts[j] = sep.join(ids[i] for i in np.flatnonzero(bits))
+    return texts[inverse.reshape(-1)]

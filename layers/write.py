@@ -12,11 +12,12 @@ from __future__ import annotations
 from contextlib import contextmanager
 import json
 import os
+import re
 from pathlib import Path
 import shutil
 import sqlite3
 import tempfile
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -32,6 +33,12 @@ __all__ = ["OUTPUT_FILES", "merge_results", "staged_output", "write_gpkg", "writ
 #: The files a score run writes, in the --out folder (referentie.gpkg only when reference layers were given).
 OUTPUT_FILES = ("locaties.gpkg", "locaties.csv", "run.json", "referentie.gpkg")
 _FIXED_DATE = "2000-01-01T00:00:00.000Z"  # GeoPackage DATETIME format
+try:  # pyogrio writes through Arrow (several times faster) when pyarrow is installed
+    import pyarrow  # noqa: F401
+
+    _HAS_ARROW = True
+except ImportError:  # pragma: no cover - pyarrow is a pinned dependency
+    _HAS_ARROW = False
 _LAYER = "locaties"
 
 
@@ -81,7 +88,7 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
 
 
 def _prepare_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # columns are replaced, never changed in place
     for col in frame.columns:
         if col == frame.geometry.name:
             continue
@@ -126,6 +133,7 @@ def write_gpkg(frame: gpd.GeoDataFrame, path: Path) -> None:
             promote_to_multi=geometry_type.startswith("Multi"),
             dataset_options={"VERSION": "1.2"},
             layer_options={"SPATIAL_INDEX": "YES", "FID": "fid"},
+            use_arrow=_HAS_ARROW,
         )
     except Exception as exc:
         raise InputError(f"Wegschrijven van '{path.name}' mislukt: {exc}.") from None
@@ -202,10 +210,98 @@ def write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
         pts = shapely.point_on_surface(geoms[present])
         x[present] = np.round(shapely.get_x(pts), 2)
         y[present] = np.round(shapely.get_y(pts), 2)
-    table = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
-    table["x_rd"] = x
-    table["y_rd"] = y
-    table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
+    columns = {name: frame[name] for name in frame.columns if name != frame.geometry.name}
+    columns["x_rd"] = pd.Series(x, index=frame.index)
+    columns["y_rd"] = pd.Series(y, index=frame.index)
+    if not _write_csv_fast(columns, len(frame), path):
+        table = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
+        table["x_rd"] = x
+        table["y_rd"] = y
+        table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
+
+
+_CSV_CHUNK = 100_000
+_CSV_SPECIAL = (",", '"', "\n")
+_CSV_NEEDS_QUOTES = re.compile('[,"\n\r]')
+
+
+def _csv_quote(value: str) -> str:
+    """Quote a field like the csv module does with QUOTE_MINIMAL (delimiter ",", lineterminator "\\n")."""
+    if any(c in value for c in _CSV_SPECIAL):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _csv_column(series: pd.Series) -> Callable[[slice], list[str]] | None:
+    """A formatter giving the CSV text of rows ``slice`` exactly as ``DataFrame.to_csv(float_format="%.6g")``.
+
+    Returns None for a column type without a fast path (the caller then uses pandas).
+    """
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        values = series.to_numpy()
+        sample = values[:_CSV_CHUNK]
+        if len(np.unique(sample)) * 4 <= len(sample):  # few distinct values: format each once
+            bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
+            unique, inverse = np.unique(bits, return_inverse=True)
+            table = np.array(["" if np.isnan(v) else "%.6g" % v for v in unique.view(np.float64).tolist()], dtype=object)
+            texts = table[inverse.reshape(-1)]
+            return lambda rows: texts[rows].tolist()
+        return lambda rows: ["" if v != v else "%.6g" % v for v in values[rows].tolist()]
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        values = series.to_numpy()
+        return lambda rows: values[rows].astype(str).tolist()
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
+        values = series.to_numpy()
+        return lambda rows: np.where(values[rows], "True", "False").tolist()
+    if isinstance(dtype, pd.Int64Dtype):
+        mask = series.isna().to_numpy()
+        ints = series.to_numpy(dtype="int64", na_value=0)
+
+        def format_int(rows: slice) -> list[str]:
+            text = ints[rows].astype(str).astype(object)
+            text[mask[rows]] = ""
+            return text.tolist()
+
+        return format_int
+    if dtype == object or isinstance(dtype, pd.StringDtype):
+        if dtype == object and pd.api.types.infer_dtype(series.to_numpy(), skipna=True) not in ("string", "empty"):
+            return None
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        search = _CSV_NEEDS_QUOTES.search
+        table = []
+        for value in np.asarray(uniques, dtype=object).tolist():
+            value = str(value)
+            if search(value) is not None:
+                if "\r" in value:
+                    return None
+                value = '"' + value.replace('"', '""') + '"'
+            table.append(value)
+        table = np.array(table + [""], dtype=object)
+        texts = table[np.asarray(codes)]
+        return lambda rows: texts[rows].tolist()
+    return None
+
+
+def _write_csv_fast(columns: dict[str, pd.Series], n: int, path: Path) -> bool:
+    """Write ``columns`` as CSV, byte for byte as pandas' ``to_csv`` would; False when a column needs pandas."""
+    formatters = []
+    for series in columns.values():
+        formatter = _csv_column(series)
+        if formatter is None:
+            return False
+        formatters.append(formatter)
+    header = [str(name) for name in columns]
+    if any("\r" in name for name in header):
+        return False
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(_csv_quote(name) for name in header) + "\n")
+        for start in range(0, n, _CSV_CHUNK):
+            rows = slice(start, min(start + _CSV_CHUNK, n))
+            parts = [fmt(rows) for fmt in formatters]
+            fh.write("\n".join(map(",".join, zip(*parts))))
+            fh.write("\n")
+    return True
 
 
 def write_json(data: dict[str, Any], path: Path) -> None:

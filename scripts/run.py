@@ -7,6 +7,7 @@ which runs the CLI as an external process).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 import datetime as dt
 from importlib import metadata
@@ -17,7 +18,6 @@ import time
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 
 from analysis.errors import InputError
 from analysis.pipeline import Inputs, RunResult, score_sites
@@ -26,7 +26,7 @@ from layers.read import load_reference_layers, load_sites
 from layers.rules import load_ruleset
 from layers.write import merge_results, staged_output, write_csv, write_gpkg, write_json, write_reference
 
-__all__ = ["RunOutcome", "run_config", "tool_version"]
+__all__ = ["PreparedRun", "RunOutcome", "finish_run", "prepare_run", "run_config", "tool_version"]
 
 log = logging.getLogger(__name__)
 _LIBRARIES = ("numpy", "pandas", "shapely", "pyproj", "pyogrio", "geopandas", "scipy", "networkx", "osmnx", "click", "rich")
@@ -100,6 +100,48 @@ def run_config(
     network_cache_dir
         Where prepared road networks are cached.
     """
+    prepared = prepare_run(config, progress=progress, network_cache_dir=network_cache_dir)
+    report = prepared.report
+
+    def scaled(step: str, message: str, fraction: float) -> None:
+        report(step, message, 0.13 + 0.8 * fraction)
+
+    t = time.perf_counter()
+    result = score_sites(prepared.inputs, prepared.ruleset, network_mode=prepared.network_mode, progress=scaled, is_cancelled=is_cancelled)
+    prepared.timings["analyse"] = round(time.perf_counter() - t, 3)
+    return finish_run(prepared, result, out_dir)
+
+
+@dataclass
+class PreparedRun:
+    """A run whose inputs are read and validated, ready to be scored.
+
+    Used by :func:`run_config` and by the distributed engine
+    (:func:`scripts.distributed.run_config_dask`), so both read and write
+    exactly the same way.
+    """
+
+    ruleset: Any
+    original: gpd.GeoDataFrame
+    inputs: Inputs
+    frames: dict[str, gpd.GeoDataFrame]
+    reports: dict[str, Any]
+    network_summary: str | None
+    network_mode: str
+    timings: dict[str, float]
+    started: dt.datetime
+    t0: float
+    report: Callable[[str, str, float], None]
+    config_source: Path | None = None
+
+
+def prepare_run(
+    config: Config,
+    *,
+    progress: Callable[[str, str, float], None] | None = None,
+    network_cache_dir: Path | None = None,
+) -> PreparedRun:
+    """Read the rule set, the sites, the reference layers and the road network of ``config``."""
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -171,14 +213,27 @@ def run_config(
         gemeenten=frames.get("gemeenten"),
         network=network,
     )
+    return PreparedRun(
+        ruleset=ruleset,
+        original=original,
+        inputs=inputs,
+        frames=frames,
+        reports=reports,
+        network_summary=network_summary,
+        network_mode=network_mode,
+        timings=timings,
+        started=started,
+        t0=t0,
+        report=report,
+        config_source=config.source,
+    )
 
-    def scaled(step: str, message: str, fraction: float) -> None:
-        report(step, message, 0.13 + 0.8 * fraction)
 
-    t = time.perf_counter()
-    result = score_sites(inputs, ruleset, network_mode=network_mode, progress=scaled, is_cancelled=is_cancelled)
-    timings["analyse"] = round(time.perf_counter() - t, 3)
-
+def finish_run(prepared: PreparedRun, result: RunResult, out_dir: Path) -> RunOutcome:
+    """Merge the results with the input attributes and write all outputs into ``out_dir``."""
+    report, timings, reports, frames = prepared.report, prepared.timings, prepared.reports, prepared.frames
+    ruleset, original, sites = prepared.ruleset, prepared.original, prepared.inputs.sites
+    network_summary, started, t0 = prepared.network_summary, prepared.started, prepared.t0
     report("schrijven", "Uitvoer wegschrijven", 0.94)
     t = time.perf_counter()
     merged, clashes = merge_results(original, result.results)
@@ -187,7 +242,7 @@ def run_config(
         warnings.append("invoervelden met de naam van een resultaatveld hernoemd: " + ", ".join(clashes))
     record = {
         "locatietoets": {"versie": tool_version()},
-        "configuratie": str(config.source) if config.source else None,
+        "configuratie": str(prepared.config_source) if prepared.config_source else None,
         "regelset": ruleset.record(),
         "invoer": {name: r.record() for name, r in reports.items()},
         "wegennet": network_summary,
@@ -203,10 +258,18 @@ def run_config(
         "gestart": started.isoformat(timespec="seconds"),
     }
     with staged_output(out_dir) as stage:
-        write_gpkg(merged, stage / "locaties.gpkg")
-        write_csv(merged, stage / "locaties.csv")
-        if frames:
-            write_reference(frames, stage / "referentie.gpkg")
+        # the GeoPackages are written (by GDAL, mostly outside the GIL) while the CSV is formatted
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            def write_geopackages() -> None:
+                write_gpkg(merged, stage / "locaties.gpkg")
+                if frames:
+                    write_reference(frames, stage / "referentie.gpkg")
+
+            geopackages = pool.submit(write_geopackages)
+            try:
+                write_csv(merged, stage / "locaties.csv")
+            finally:
+                geopackages.result()
         timings["schrijven"] = round(time.perf_counter() - t, 3)
         timings["totaal"] = round(time.perf_counter() - t0, 3)
         record["beeindigd"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

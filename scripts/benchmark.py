@@ -1,0 +1,603 @@
+"""Benchmark: the whole ``score`` pipeline at province scale, against two baselines.
+
+Generates (deterministically, vectorised) a synthetic province in RD New —
+by default 1,000,000 point sites, 3,000 BBG polygons, 20,000 odour contours of
+5,000 farms, 300 recreation parks, 1,000 employers, the 31 Limburg gemeenten
+(Voronoi cells) and an osmnx GraphML road network of at least 150,000 nodes —
+as real files plus a ``config.toml``, then measures, each in a fresh Python
+process so that peaks do not leak between measurements:
+
+(engine) :func:`scripts.run.run_config` end to end — reading, all analyses,
+    writing locaties.gpkg/.csv, referentie.gpkg and run.json — from a cold
+    process; only the one-off network preparation (osmnx GraphML → cached
+    ``.npz``) is done beforehand and reported separately;
+(a) the careful hand-written analyst pipeline: geopandas ``read_file``,
+    ``sjoin``/``sjoin_nearest`` for the overlays, osmnx ``load_graphml`` and
+    ``nearest_nodes`` plus networkx ``multi_source_dijkstra`` for travel, and
+    ``to_file`` for the GeoPackage;
+(b) a per-site loop (geopandas predicates and a networkx Dijkstra per site)
+    on a sample, extrapolated to all sites.
+
+Wall time and peak memory (resident set, ``VmHWM`` reset per stage through
+``/proc/self/clear_refs``; a 5 ms sampling thread where that is not allowed)
+are printed per stage, with the ratios and a PASS/MISS per target.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+
+import click
+import numpy as np
+
+__all__ = ["benchmark", "generate_province", "TARGETS"]
+
+#: Targets of issue 8.
+TARGETS = {"speedup_a": 3.0, "peak_gb": 2.0, "network_speedup": 20.0, "speedup_b": 1000.0}
+
+_X0, _Y0 = 176_000.0, 320_000.0
+_SPACING_M = 100.0
+_BIKE_KMH = 15.0  # snelheid_fiets_kmh of the default rule set
+_PARAMS_FILE = "benchmark-parameters.json"
+_JSON_TAG = "BENCHMARK_JSON "
+
+
+# ---------------------------------------------------------------------------
+# Synthetic province
+# ---------------------------------------------------------------------------
+def _blobs(centres: np.ndarray, radius_m: np.ndarray, rng: np.random.Generator, *, vertices: int = 24) -> np.ndarray:
+    """Irregular star-shaped polygons (one per centre), built in one shapely call."""
+    import shapely
+
+    n = len(centres)
+    theta = np.linspace(0.0, 2.0 * np.pi, vertices, endpoint=False)
+    wobble = 1.0 + 0.25 * np.sin(theta[None, :] * rng.integers(2, 5, (n, 1)) + rng.uniform(0, 2 * np.pi, (n, 1)))
+    r = radius_m[:, None] * wobble * rng.uniform(0.9, 1.1, (n, vertices))
+    ring = np.stack([centres[:, :1] + r * np.cos(theta), centres[:, 1:] + r * np.sin(theta)], axis=-1)
+    ring = np.concatenate([ring, ring[:, :1]], axis=1)
+    return shapely.polygons(ring)
+
+
+def _write_graphml(path: Path, x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, highway: np.ndarray, wkt_fwd: np.ndarray, wkt_bwd: np.ndarray, length: np.ndarray) -> None:
+    """Write an osmnx-compatible GraphML (both directions of every two-way road) without networkx."""
+    keys = [("edge", "geometry"), ("edge", "length"), ("edge", "reversed"), ("edge", "oneway"), ("edge", "highway"),
+            ("edge", "osmid"), ("node", "street_count"), ("node", "y"), ("node", "x"), ("graph", "crs")]
+    n_keys = len(keys)
+    kid = {name: f"d{n_keys - 1 - i}" for i, (_, name) in enumerate(keys)}
+    street_count = np.bincount(np.concatenate([u, v]), minlength=len(x))
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("<?xml version='1.0' encoding='utf-8'?>\n<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\">")
+        for i, (kind, name) in enumerate(keys):
+            fh.write(f'<key id="d{n_keys - 1 - i}" for="{kind}" attr.name="{name}" attr.type="string"/>\n')
+        fh.write(f'<graph edgedefault="directed"><data key="{kid["crs"]}">EPSG:28992</data>\n')
+        fh.write("".join(
+            f'<node id="{i}"><data key="{kid["x"]}">{xi:.2f}</data><data key="{kid["y"]}">{yi:.2f}</data>'
+            f'<data key="{kid["street_count"]}">{c}</data></node>\n'
+            for i, xi, yi, c in zip(range(len(x)), x.tolist(), y.tolist(), street_count.tolist())
+        ))
+        for forward in (True, False):
+            a, b, wkt = (u, v, wkt_fwd) if forward else (v, u, wkt_bwd)
+            rev = "False" if forward else "True"
+            fh.write("".join(
+                f'<edge source="{s}" target="{t}" id="0"><data key="{kid["osmid"]}">{k}</data>'
+                f'<data key="{kid["highway"]}">{h}</data><data key="{kid["oneway"]}">False</data>'
+                f'<data key="{kid["reversed"]}">{rev}</data><data key="{kid["length"]}">{ln:.3f}</data>'
+                f'<data key="{kid["geometry"]}">{g}</data></edge>\n'
+                for k, (s, t, h, ln, g) in enumerate(zip(a.tolist(), b.tolist(), highway.tolist(), length.tolist(), wkt.tolist()))
+            ))
+        fh.write("</graph></graphml>\n")
+
+
+def generate_province(work: Path, *, n_sites: int = 1_000_000, n_nodes: int = 155_000, n_bbg: int = 3000, n_farms: int = 5000,
+                      n_parks: int = 300, n_employers: int = 1000, seed: int = 8) -> Path:
+    """Write the synthetic province (GeoPackages, GraphML) and its ``config.toml`` into ``work``.
+
+    The road network is a perturbed grid (100 m) of about ``n_nodes`` nodes
+    with ~8 % of residential links missing and secondary/tertiary roads every
+    2 km/500 m; every other layer lies in its extent. Each farm has four
+    nested odour contours (3, 8, 14, 25 OUe/m³). The same arguments give the
+    same files.
+
+    Returns
+    -------
+    Path
+        ``work / "config.toml"``.
+    """
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    inv = work / "invoer"
+    inv.mkdir(parents=True, exist_ok=True)
+    side = int(np.ceil(np.sqrt(n_nodes)))
+    extent = side * _SPACING_M
+    crs = "EPSG:28992"
+
+    def uniform_points(n: int, margin: float = 200.0) -> np.ndarray:
+        return np.c_[rng.uniform(_X0 + margin, _X0 + extent - margin, n), rng.uniform(_Y0 + margin, _Y0 + extent - margin, n)]
+
+    # road network (osmnx GraphML, fiets: every road two-way)
+    gx, gy = np.meshgrid(np.arange(side), np.arange(side))
+    x = _X0 + gx.ravel() * _SPACING_M + rng.uniform(-0.25, 0.25, side * side) * _SPACING_M
+    y = _Y0 + gy.ravel() * _SPACING_M + rng.uniform(-0.25, 0.25, side * side) * _SPACING_M
+    idx = np.arange(side * side).reshape(side, side)
+    u = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
+    v = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
+    line_no = np.concatenate([np.repeat(np.arange(side), side - 1), np.tile(np.arange(side), side - 1)])
+    highway = np.where(line_no % 20 == 0, "secondary", np.where(line_no % 5 == 0, "tertiary", "residential")).astype(object)
+    keep = (rng.random(u.shape[0]) > 0.08) | (highway != "residential")
+    u, v, highway = u[keep], v[keep], highway[keep]
+    mid = np.c_[(x[u] + x[v]) / 2 + rng.normal(0, 5, u.shape[0]), (y[u] + y[v]) / 2 + rng.normal(0, 5, u.shape[0])]
+    coords = np.round(np.stack([np.c_[x[u], y[u]], mid, np.c_[x[v], y[v]]], axis=1), 2)
+    x, y = np.round(x, 2), np.round(y, 2)
+    fwd = shapely.linestrings(coords)
+    bwd = shapely.linestrings(coords[:, ::-1])
+    _write_graphml(
+        inv / "wegennet.graphml", x, y, u, v, highway,
+        shapely.to_wkt(fwd, rounding_precision=2), shapely.to_wkt(bwd, rounding_precision=2), shapely.length(fwd),
+    )
+
+    # gemeenten: Voronoi cells of the rule set's 31 gemeenten
+    from layers.rules import load_ruleset
+    from layers.config import RulesConfig
+
+    ruleset = load_ruleset(RulesConfig())
+    codes = sorted(k for k in ruleset.gemeenten if k.upper().startswith("GM"))
+    names = [str(ruleset.gemeenten[c].get("naam", c)) for c in codes]
+    box = shapely.box(_X0 - 1000, _Y0 - 1000, _X0 + extent + 1000, _Y0 + extent + 1000)
+    seeds = shapely.multipoints(uniform_points(len(codes)))
+    cells = shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=box))
+    cells = shapely.intersection(cells, box)
+    # order cells like the seeds so names are deterministic
+    seed_pts = shapely.get_parts(seeds)
+    order = shapely.STRtree(cells).query(seed_pts, predicate="within")
+    cells = cells[order[1][np.argsort(order[0])]]
+    gemeenten = gpd.GeoDataFrame({"gemeentenaam": names, "gemeentecode": codes}, geometry=cells, crs=crs)
+
+    bbg = gpd.GeoDataFrame({"soort": np.full(n_bbg, "kern", dtype=object)}, geometry=_blobs(uniform_points(n_bbg), rng.uniform(80, 350, n_bbg), rng), crs=crs)
+    farm_xy = uniform_points(n_farms)
+    own = np.where(rng.random(n_farms) < 0.1, 250.0, np.nan)
+    farms = gpd.GeoDataFrame(
+        {"naam": [f"veehouderij {i + 1:04d}" for i in range(n_farms)], "vaste_afstand_m": own},
+        geometry=shapely.points(farm_xy), crs=crs,
+    )
+    values = np.array([3.0, 8.0, 14.0, 25.0])
+    base = np.array([450.0, 260.0, 150.0, 70.0])
+    scale = rng.uniform(0.5, 1.3, n_farms)
+    contours = gpd.GeoDataFrame(
+        {"geur_oue": np.tile(values, n_farms), "bedrijf": np.repeat(farms["naam"].to_numpy(), 4)},
+        geometry=_blobs(np.repeat(farm_xy, 4, axis=0), (scale[:, None] * base[None, :]).ravel(), rng, vertices=32),
+        crs=crs,
+    )
+    parks = gpd.GeoDataFrame(
+        {"naam": [f"recreatiepark {i + 1:03d}" for i in range(n_parks)]},
+        geometry=_blobs(uniform_points(n_parks), rng.uniform(150, 500, n_parks), rng), crs=crs,
+    )
+    employers = gpd.GeoDataFrame(
+        {"naam": [f"werkgever {i + 1:04d}" for i in range(n_employers)]}, geometry=shapely.points(uniform_points(n_employers)), crs=crs
+    )
+    stay = np.array(["short_stay", "mid_stay", "long_stay"], dtype=object)[rng.integers(0, 3, n_sites)]
+    form = np.array([None, None, None, "logies", "woonfunctie"], dtype=object)[rng.integers(0, 5, n_sites)]
+    persons = rng.integers(2, 61, n_sites).astype(float)
+    sites = gpd.GeoDataFrame(
+        {
+            "locatie_code": pd.Series(np.arange(1, n_sites + 1)).astype(str).str.zfill(7).radd("L").to_numpy(dtype=object),
+            "verblijfstype": stay,
+            "huisvestingsvorm": form,
+            "personen": persons,
+            "slaapkamers": np.ceil(persons / rng.uniform(1.5, 2.6, n_sites)),
+            "woonoppervlak_m2": np.round(persons * rng.uniform(8, 20, n_sites), 1),
+        },
+        geometry=shapely.points(uniform_points(n_sites)), crs=crs,
+    )
+    layers = {"locaties": sites, "bebouwd_gebied": bbg, "geurcontouren": contours, "veehouderijen": farms,
+              "recreatieparken": parks, "werkgevers": employers, "gemeenten": gemeenten}
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00Z"})
+    try:
+        for name, frame in layers.items():
+            path = inv / f"{name}.gpkg"
+            path.unlink(missing_ok=True)
+            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+    config = work / "config.toml"
+    config.write_text(
+        f"""# Synthetische provincie voor 'locatietoets benchmark' (FICTIEF), seed {seed}, {n_sites} locaties.
+[lagen.locaties]
+pad = "invoer/locaties.gpkg"
+id_veld = "locatie_code"
+verblijfstype_veld = "verblijfstype"
+huisvestingsvorm_veld = "huisvestingsvorm"
+personen_veld = "personen"
+slaapkamers_veld = "slaapkamers"
+woonoppervlak_veld = "woonoppervlak_m2"
+
+[lagen.bebouwd_gebied]
+pad = "invoer/bebouwd_gebied.gpkg"
+
+[lagen.geurcontouren]
+pad = "invoer/geurcontouren.gpkg"
+waarde_veld = "geur_oue"
+
+[lagen.veehouderijen]
+pad = "invoer/veehouderijen.gpkg"
+naam_veld = "naam"
+vaste_afstand_veld = "vaste_afstand_m"
+
+[lagen.recreatieparken]
+pad = "invoer/recreatieparken.gpkg"
+naam_veld = "naam"
+
+[lagen.werkgevers]
+pad = "invoer/werkgevers.gpkg"
+naam_veld = "naam"
+
+[lagen.gemeenten]
+pad = "invoer/gemeenten.gpkg"
+naam_veld = "gemeentenaam"
+code_veld = "gemeentecode"
+
+[lagen.wegennet]
+pad = "invoer/wegennet.graphml"
+modus = "fiets"
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+# ---------------------------------------------------------------------------
+# Measuring (inside the child processes)
+# ---------------------------------------------------------------------------
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+class _Meter:
+    """Wall time and peak resident memory per stage of the current process."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, float | str]] = []
+        self.stage: str | None = None
+        self.start = time.perf_counter()
+        self._sampled = 0
+        self._stop = threading.Event()
+        try:
+            with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+                fh.write("5")  # reset VmHWM to the current RSS
+            self._clear = True
+        except OSError:
+            self._clear = False
+            threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self._sampled = max(self._sampled, _status_kb("VmRSS"))
+            time.sleep(0.005)
+
+    def _peak_kb(self) -> int:
+        if self._clear:
+            return _status_kb("VmHWM")
+        return max(self._sampled, _status_kb("VmRSS"))
+
+    def mark(self, stage: str | None) -> None:
+        now = time.perf_counter()
+        if self.stage is not None:
+            self.rows.append({"stage": self.stage, "s": now - self.start, "peak_mb": self._peak_kb() / 1024})
+        self.stage, self.start = stage, now
+        if self._clear:
+            with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+                fh.write("5")
+        else:
+            self._sampled = _status_kb("VmRSS")
+
+    def emit(self, **extra: object) -> None:
+        self.mark(None)
+        self._stop.set()
+        print(_JSON_TAG + json.dumps({"rows": self.rows, **extra}), flush=True)
+
+
+def _child_prepare(work: Path) -> None:
+    meter = _Meter()
+    meter.mark("wegennet voorbereiden (eenmalig)")
+    from analysis.network import TravelSpeeds
+    from layers.config import load_config
+    from layers.network import load_network
+
+    config = load_config(work / "config.toml")
+    network = load_network(config.layer("wegennet"), speeds=TravelSpeeds(bike_kmh=_BIKE_KMH), cache_dir=work / "cache")
+    meter.emit(nodes=network.n_nodes, links=network.n_links)
+
+
+def _child_engine(work: Path) -> None:
+    meter = _Meter()
+    meter.mark("opstarten (imports)")
+    from layers.config import load_config
+    from scripts.run import run_config
+
+    config = load_config(work / "config.toml")
+
+    def progress(step: str, message: str, fraction: float) -> None:
+        if step not in (meter.stage, "klaar"):
+            meter.mark(step)
+
+    outcome = run_config(config, work / "uitvoer-motor", progress=progress, network_cache_dir=work / "cache")
+    meter.emit(record_times=outcome.record["tijden_s"])
+
+
+def _child_analyst(work: Path) -> None:
+    """(a) The careful hand-written pipeline: geopandas sjoin/sjoin_nearest, osmnx + networkx."""
+    meter = _Meter()
+    meter.mark("opstarten (imports)")
+    import geopandas as gpd
+    import networkx as nx
+    import osmnx as ox
+    import pandas as pd
+
+    inv = work / "invoer"
+    meter.mark("inlezen")
+    sites = gpd.read_file(inv / "locaties.gpkg")
+    bbg = gpd.read_file(inv / "bebouwd_gebied.gpkg")
+    contours = gpd.read_file(inv / "geurcontouren.gpkg")
+    farms = gpd.read_file(inv / "veehouderijen.gpkg")
+    parks = gpd.read_file(inv / "recreatieparken.gpkg")
+    employers = gpd.read_file(inv / "werkgevers.gpkg")
+    gemeenten = gpd.read_file(inv / "gemeenten.gpkg")
+    pts = sites[["geometry"]]
+
+    meter.mark("wegennet")
+    graph = ox.load_graphml(inv / "wegennet.graphml")
+    speed_ms = _BIKE_KMH / 3.6
+    nx.set_edge_attributes(graph, {e: d["length"] / speed_ms for e, d in ((e, graph.edges[e]) for e in graph.edges(keys=True))}, "travel_time")
+
+    meter.mark("gemeente")
+    j = gpd.sjoin(pts, gemeenten[["gemeentenaam", "gemeentecode", "geometry"]], how="left", predicate="within")
+    j = j[~j.index.duplicated(keep="first")]
+    sites["gemeente"], sites["gemeente_code"] = j["gemeentenaam"], j["gemeentecode"]
+
+    meter.mark("bbg")
+    inside = gpd.sjoin(pts, bbg[["geometry"]], predicate="within").index.unique()
+    is_in = sites.index.isin(inside)
+    near = gpd.sjoin_nearest(pts[~is_in], bbg[["geometry"]], distance_col="afstand")
+    near = near[~near.index.duplicated(keep="first")]
+    sites["bbg_afstand_m"] = near["afstand"].reindex(sites.index).fillna(0.0)
+    sites["bbg_ligging"] = np.where(is_in, "binnen", np.where(sites["bbg_afstand_m"] <= 100, "rand", "buiten"))
+
+    meter.mark("recreatie")
+    p = gpd.sjoin(pts, parks[["naam", "geometry"]], predicate="within")
+    sites["recreatiepark"] = p[~p.index.duplicated(keep="first")]["naam"].reindex(sites.index)
+
+    meter.mark("geur")
+    c = gpd.sjoin(pts, contours[["geur_oue", "geometry"]], predicate="within")
+    sites["geur_oue"] = c.groupby(level=0)["geur_oue"].max().reindex(sites.index)
+    f = gpd.sjoin_nearest(pts, farms[["naam", "vaste_afstand_m", "geometry"]], distance_col="afstand")
+    f = f[~f.index.duplicated(keep="first")]
+    sites["veehouderij"], sites["veehouderij_afstand_m"] = f["naam"], f["afstand"]
+    required = f["vaste_afstand_m"].fillna(100.0)
+    sites["geur_knelpunt"] = (sites["geur_oue"].fillna(0) >= 8.0) | (sites["veehouderij_afstand_m"] < required)
+
+    meter.mark("reis")
+    site_nodes = ox.distance.nearest_nodes(graph, sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy())
+    emp_nodes = ox.distance.nearest_nodes(graph, employers.geometry.x.to_numpy(), employers.geometry.y.to_numpy())
+    node_emp = dict(zip(emp_nodes, employers["naam"]))
+    dist, paths = nx.multi_source_dijkstra(graph, set(emp_nodes), weight="travel_time")
+    sites["werkgever_reistijd_min"] = pd.Series(dist).reindex(site_nodes).to_numpy() / 60.0
+    sites["werkgever"] = [node_emp.get(paths[n][0]) if n in paths else None for n in site_nodes]
+    del paths
+
+    meter.mark("oordeel")
+    bad = sites["geur_knelpunt"] | sites["recreatiepark"].notna()
+    cond = (sites["bbg_ligging"] != "binnen") | (sites["werkgever_reistijd_min"] > 15)
+    sites["oordeel"] = np.where(bad, "ongeschikt", np.where(cond, "voorwaardelijk", "geschikt"))
+    sites["redenen"] = np.where(bad, "geur of recreatiepark", np.where(cond, "buiten BBG of werkgever ver", ""))
+
+    meter.mark("schrijven")
+    out = work / "uitvoer-analist"
+    out.mkdir(exist_ok=True)
+    sites.to_file(out / "locaties.gpkg", driver="GPKG")
+    meter.emit()
+
+
+def _child_loop(work: Path, n_sample: int, seed: int) -> None:
+    """(b) Per site: geopandas predicates and a networkx Dijkstra, on a sample."""
+    import geopandas as gpd
+    import networkx as nx
+
+    from analysis.network import RoadNetwork
+
+    inv = work / "invoer"
+    sites = gpd.read_file(inv / "locaties.gpkg")
+    bbg = gpd.read_file(inv / "bebouwd_gebied.gpkg")
+    contours = gpd.read_file(inv / "geurcontouren.gpkg")
+    farms = gpd.read_file(inv / "veehouderijen.gpkg")
+    parks = gpd.read_file(inv / "recreatieparken.gpkg")
+    employers = gpd.read_file(inv / "werkgevers.gpkg")
+    gemeenten = gpd.read_file(inv / "gemeenten.gpkg")
+    cache = next((work / "cache").glob("wegennet-*.npz"))
+    with np.load(cache) as data:
+        network = RoadNetwork.from_arrays(data)
+    graph = nx.Graph()
+    speed_ms = _BIKE_KMH / 3.6
+    graph.add_weighted_edges_from(zip(network.link_u.tolist(), network.link_v.tolist(), (network.link_length_m / speed_ms).tolist()))
+    nx_, ny_ = network.node_x, network.node_y
+
+    def nearest_node(px: float, py: float) -> int:
+        return int(np.argmin((nx_ - px) ** 2 + (ny_ - py) ** 2))
+
+    emp_nodes = {nearest_node(g.x, g.y) for g in employers.geometry}
+    sample = np.random.default_rng(seed).choice(len(sites), size=min(n_sample, len(sites)), replace=False)
+    t0 = time.perf_counter()
+    t_net = 0.0
+    for i in sample:
+        pt = sites.geometry.iloc[i]
+        gem = gemeenten.loc[gemeenten.contains(pt), "gemeentenaam"]
+        _ = gem.iloc[0] if len(gem) else None
+        _ = bool(bbg.contains(pt).any()) or float(bbg.distance(pt).min())
+        _ = parks.loc[parks.contains(pt), "naam"].head(1).tolist()
+        _ = contours.loc[contours.contains(pt), "geur_oue"].max()
+        d = farms.distance(pt)
+        _ = farms["naam"].iloc[int(d.to_numpy().argmin())], float(d.min())
+        tn = time.perf_counter()
+        lengths = nx.single_source_dijkstra_path_length(graph, nearest_node(pt.x, pt.y), weight="weight")
+        _ = min((lengths[e] for e in emp_nodes if e in lengths), default=np.inf)
+        t_net += time.perf_counter() - tn
+    per_site = (time.perf_counter() - t0) / len(sample)
+    print(_JSON_TAG + json.dumps({"per_site_s": per_site, "per_site_network_s": t_net / len(sample), "sample": len(sample)}), flush=True)
+
+
+# ---------------------------------------------------------------------------
+# The command
+# ---------------------------------------------------------------------------
+def _run_child(kind: str, work: Path, *args: object) -> dict:
+    code = f"from scripts.benchmark import _child_main; _child_main({kind!r}, {str(work)!r}, *{list(args)!r})"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    for line in proc.stdout.splitlines():
+        if line.startswith(_JSON_TAG):
+            data = json.loads(line[len(_JSON_TAG):])
+            data["process_s"] = wall
+            return data
+    raise click.ClickException(f"meting '{kind}' mislukt (exitcode {proc.returncode}):\n{proc.stderr[-3000:]}")
+
+
+def _child_main(kind: str, work: str, *args: object) -> None:
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    logging.disable(logging.WARNING)
+    {"prepare": _child_prepare, "engine": _child_engine, "analyst": _child_analyst, "loop": _child_loop}[kind](Path(work), *args)
+
+
+def _machine() -> str:
+    model = platform.processor() or "onbekend"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), model)
+    except OSError:
+        pass
+    ram_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    load = os.getloadavg()[0]
+    return f"{os.cpu_count()} kernen, {ram_gb:.0f} GB RAM, {model}, {platform.system()} {platform.release()}, Python {platform.python_version()}; belasting bij start {load:.1f}"
+
+
+def _stages(result: dict) -> dict[str, dict]:
+    return {row["stage"]: row for row in result["rows"]}
+
+
+@click.command("benchmark")
+@click.option("--sites", "n_sites", type=click.IntRange(1000), default=1_000_000, show_default=True, help="Aantal locaties (punten).")
+@click.option("--map", "work", type=click.Path(path_type=Path, file_okay=False), default=None, help="Werkmap voor de synthetische gegevens (standaard een map in de tijdelijke map; hergebruikt bij gelijke instellingen).")
+@click.option("--steekproef", "n_sample", type=click.IntRange(1), default=10, show_default=True, help="Locaties in de lus per locatie (b).")
+@click.option("--seed", default=8, show_default=True, help="Zaad van de generator.")
+def benchmark(n_sites: int, work: Path | None, n_sample: int, seed: int) -> None:
+    """Meet de hele toets (inlezen, analyses, wegschrijven) op een synthetische provincie.
+
+    Vergelijkt in dezelfde run met (a) een zorgvuldig handgeschreven
+    geopandas/networkx-pijplijn en (b) een lus per locatie (steekproef,
+    geëxtrapoleerd), en toetst de doelen van issue 8 (PASS/MISS).
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    work = Path(work) if work is not None else Path(tempfile.gettempdir()) / f"locatietoets-benchmark-{n_sites}-{seed}"
+    console.print(f"[bold]Machine[/]: {_machine()}")
+    params = {"sites": n_sites, "seed": seed, "versie": 1}
+    marker = work / _PARAMS_FILE
+    if marker.is_file() and json.loads(marker.read_text()) == params and (work / "config.toml").is_file():
+        console.print(f"gegevens hergebruikt uit {work}")
+    else:
+        console.print(f"synthetische provincie maken in {work} ...")
+        t0 = time.perf_counter()
+        work.mkdir(parents=True, exist_ok=True)
+        marker.unlink(missing_ok=True)
+        generate_province(work, n_sites=n_sites, seed=seed)
+        marker.write_text(json.dumps(params))
+        console.print(f"gemaakt in {time.perf_counter() - t0:.1f} s")
+
+    console.print("wegennet voorbereiden (eenmalig, gecachet) ...")
+    prep = _run_child("prepare", work)
+    console.print("deze motor (koude start, nieuw proces) ...")
+    engine = _run_child("engine", work)
+    console.print("(a) handgeschreven geopandas/networkx-pijplijn ...")
+    analyst = _run_child("analyst", work)
+    console.print(f"(b) lus per locatie op {n_sample} locaties ...")
+    loop = _run_child("loop", work, n_sample, seed)
+
+    e_rows, a_rows = _stages(engine), _stages(analyst)
+    e_total = sum(r["s"] for r in engine["rows"])
+    a_total = sum(r["s"] for r in analyst["rows"])
+    e_peak = max(r["peak_mb"] for r in engine["rows"])
+    a_peak = max(r["peak_mb"] for r in analyst["rows"])
+    b_total = loop["per_site_s"] * n_sites
+
+    table = Table(title=f"Locatietoets end-to-end: {n_sites:,} locaties, {prep['nodes']:,} knooppunten ({prep['links']:,} wegvakken)")
+    table.add_column("stap")
+    table.add_column("motor (s)", justify="right")
+    table.add_column("motor piek (MB)", justify="right")
+    table.add_column("(a) analist (s)", justify="right")
+    table.add_column("(a) piek (MB)", justify="right")
+    order = ["opstarten (imports)", "inlezen", "wegennet", "gemeente", "bbg", "recreatie", "woonnormen", "geur", "reis", "oordeel", "schrijven"]
+    for stage in order + [s for s in e_rows if s not in order]:
+        e, a = e_rows.get(stage), a_rows.get(stage)
+        if e is None and a is None:
+            continue
+        table.add_row(
+            stage,
+            f"{e['s']:.2f}" if e else "",
+            f"{e['peak_mb']:,.0f}" if e else "",
+            f"{a['s']:.2f}" if a else "",
+            f"{a['peak_mb']:,.0f}" if a else "",
+        )
+    table.add_row("[bold]totaal[/]", f"[bold]{e_total:.2f}[/]", f"[bold]{e_peak:,.0f}[/]", f"[bold]{a_total:.2f}[/]", f"[bold]{a_peak:,.0f}[/]")
+    console.print(table)
+    p = prep["rows"][0]
+    console.print(f"eenmalige voorbereiding van het wegennet (osmnx GraphML → cache, niet in de motortijd): {p['s']:.1f} s, piek {p['peak_mb']:,.0f} MB")
+
+    net_e = e_rows.get("wegennet", {"s": 0.0})["s"] + e_rows.get("reis", {"s": 0.0})["s"]
+    net_a = a_rows["wegennet"]["s"] + a_rows["reis"]["s"]
+    dijkstra_a = a_rows["reis"]["s"]
+    checks = [
+        (f"end-to-end ≥ {TARGETS['speedup_a']:g}× sneller dan (a)", a_total / e_total, TARGETS["speedup_a"], f"{a_total:.1f} s / {e_total:.1f} s"),
+        (f"piekgeheugen ≤ {TARGETS['peak_gb']:g} GB", TARGETS["peak_gb"] * 1024 / e_peak, 1.0, f"{e_peak / 1024:.2f} GB (a: {a_peak / 1024:.2f} GB)"),
+        (
+            f"wegennetstap ≥ {TARGETS['network_speedup']:g}× sneller dan networkx",
+            net_a / net_e,
+            TARGETS["network_speedup"],
+            f"(a) laden+reis {net_a:.1f} s / motor laden+reis {net_e:.2f} s (alleen Dijkstra (a) {dijkstra_a:.1f} s)",
+        ),
+        (f"≥ {TARGETS['speedup_b']:,.0f}× sneller dan (b)", b_total / e_total, TARGETS["speedup_b"], f"{b_total:,.0f} s geëxtrapoleerd ({loop['per_site_s'] * 1000:.0f} ms per locatie, {loop['sample']} in steekproef) / {e_total:.1f} s"),
+    ]
+    result = Table(title="Doelen (issue 8)")
+    result.add_column("doel")
+    result.add_column("gemeten", justify="right")
+    result.add_column("")
+    result.add_column("toelichting")
+    for title, value, target, note in checks:
+        ok = value >= target
+        shown = f"{e_peak / 1024:.2f} GB" if "piek" in title else f"{value:,.1f}×"
+        result.add_row(title, shown, "[green]PASS[/]" if ok else "[red]MISS[/]", note)
+    console.print(result)
+    console.print(f"[bold]Machine[/]: {_machine()} (gedeelde machine: andere processen kunnen de tijden beïnvloeden)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    benchmark()

@@ -1,0 +1,285 @@
+"""Scale-out engine: the same analyses, partitioned with dask-geopandas on dask.distributed.
+
+``locatietoets score CONFIG --engine dask [--scheduler ADDRESS]`` reads and
+validates the inputs exactly like the single-process engine
+(:func:`scripts.run.prepare_run`), splits the sites into partitions with
+dask-geopandas, and runs :func:`analysis.pipeline.score_sites` on every
+partition on the workers of a dask.distributed cluster — a
+:class:`~distributed.LocalCluster` of worker processes by default, or an
+existing scheduler. The rule set, the reference layers and the prepared road
+network are scattered to every worker once (``broadcast=True``) and shared by
+all partitions on that worker; they are not re-sent per partition. The
+per-partition results are put back in site order and written by
+:func:`scripts.run.finish_run`, so the outputs equal those of
+:func:`scripts.run.run_config` on the same input.
+
+Every analysis is per site, with two run-wide values that a partition cannot
+see on its own; both are settled on the client:
+
+* the travel-time limit for ``werkgevers_bereikbaar`` is the largest per-site
+  maximum over *all* sites (a first, cheap pass over the partitions when
+  gemeenten override it);
+* a partition in which no site has, e.g., an own employer or a number of
+  persons drops those (empty) fields; they are restored with their empty
+  values, and rule counts and "not tested" lists are combined over partitions.
+
+Workers on other machines need this package (same version) installed and the
+input files are read on the client only; workers never open a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+import logging
+import math
+from pathlib import Path
+import time
+from typing import Any
+import uuid
+
+import numpy as np
+import pandas as pd
+
+from analysis.pipeline import RESULT_FIELDS, Inputs, RunResult, score_sites
+from layers.config import Config
+from scripts.run import RunOutcome, finish_run, prepare_run
+
+__all__ = ["run_config_dask", "score_sites_dask", "DEFAULT_PARTITION_SITES"]
+
+log = logging.getLogger(__name__)
+
+#: Largest number of sites per partition (bounds a worker's memory).
+DEFAULT_PARTITION_SITES = 500_000
+
+
+@dataclass
+class _Shared:
+    """What every partition needs besides its sites; scattered once to every worker."""
+
+    reference: Inputs  # sites=None
+    ruleset: Any
+    network_mode: str
+
+
+def run_config_dask(
+    config: Config,
+    out_dir: Path,
+    *,
+    scheduler: str | None = None,
+    n_workers: int = 2,
+    progress: Callable[[str, str, float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+    network_cache_dir: Path | None = None,
+    npartitions: int | None = None,
+) -> RunOutcome:
+    """Like :func:`scripts.run.run_config`, with the analyses on a dask.distributed cluster.
+
+    Parameters
+    ----------
+    config
+        A validated configuration.
+    out_dir
+        Output folder (same files as :func:`~scripts.run.run_config`).
+    scheduler
+        Address of a running dask scheduler (``tcp://host:8786``); ``None``
+        starts a local cluster of ``n_workers`` worker processes for this run.
+    n_workers
+        Worker processes of the local cluster (one thread each).
+    progress
+        ``progress(step_id, message, overall_fraction)``.
+    is_cancelled
+        Polled while partitions run; True stops the run with
+        :class:`~analysis.errors.CancelledError` and writes nothing.
+    network_cache_dir
+        Where prepared road networks are cached.
+    npartitions
+        Number of partitions; default one per worker thread, more when a
+        partition would exceed :data:`DEFAULT_PARTITION_SITES` sites.
+    """
+    from distributed import Client, LocalCluster
+
+    prepared = prepare_run(config, progress=progress, network_cache_dir=network_cache_dir)
+    report = prepared.report
+
+    def scaled(step: str, message: str, fraction: float) -> None:
+        report(step, message, 0.13 + 0.8 * fraction)
+
+    t = time.perf_counter()
+    scaled("dask", "Rekencluster starten" if scheduler is None else f"Verbinden met scheduler {scheduler}", 0.0)
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        result = score_sites_dask(
+            prepared.inputs,
+            prepared.ruleset,
+            client=client,
+            network_mode=prepared.network_mode,
+            npartitions=npartitions,
+            progress=scaled,
+            is_cancelled=is_cancelled,
+        )
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    prepared.timings["analyse"] = round(time.perf_counter() - t, 3)
+    return finish_run(prepared, result, out_dir)
+
+
+def score_sites_dask(
+    inputs: Inputs,
+    ruleset: Any,
+    *,
+    client: Any,
+    network_mode: str = "auto",
+    npartitions: int | None = None,
+    progress: Callable[[str, str, float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> RunResult:
+    """Run :func:`~analysis.pipeline.score_sites` per partition of ``inputs.sites`` on ``client``.
+
+    Returns the same :class:`~analysis.pipeline.RunResult` as the
+    single-process call (``steps`` seconds are summed over partitions).
+    """
+    import dask_geopandas
+    from distributed import as_completed
+
+    from analysis.errors import CancelledError
+
+    sites = inputs.sites
+    n = len(sites)
+    threads = max(1, sum(client.nthreads().values()))
+    parts = npartitions or max(threads, math.ceil(n / DEFAULT_PARTITION_SITES))
+    parts = max(1, min(parts, n))
+    network = inputs.network
+    if network is not None and hasattr(network, "to_arrays"):
+        # a fresh copy without cached trees: smaller to send, rebuilt once per worker
+        network = type(network).from_arrays(network.to_arrays())
+    shared = _Shared(reference=replace(inputs, sites=None, network=network), ruleset=ruleset, network_mode=network_mode)
+    token = uuid.uuid4().hex[:12]
+    shared_future = client.scatter(shared, broadcast=True, hash=False)
+
+    ddf = dask_geopandas.from_geopandas(sites, npartitions=parts)
+    part_futures = client.compute(ddf.to_delayed())
+    log.info("dask: %d locaties in %d partities over %d werkthreads", n, len(part_futures), threads)
+
+    max_minutes = None
+    if inputs.employers is not None and inputs.network is not None:
+        name = f"reistijd_max_{network_mode}_min"
+        if any(name in table for table in ruleset.gemeenten.values()):
+            local = client.gather([client.submit(_partition_max_minutes, pf, shared_future, key=f"locatietoets-max-{i}-{token}") for i, pf in enumerate(part_futures)])
+            max_minutes = float(np.nanmax(local))
+        else:
+            max_minutes = float(ruleset.value(name))
+
+    futures = [
+        client.submit(_score_partition, pf, shared_future, max_minutes, key=f"locatietoets-deel-{i}-{token}")
+        for i, pf in enumerate(part_futures)
+    ]
+    done = 0
+    for _ in as_completed(futures):
+        done += 1
+        if is_cancelled is not None and is_cancelled():
+            client.cancel(futures)
+            raise CancelledError("De toets is afgebroken door de gebruiker; er is niets weggeschreven.")
+        if progress is not None:
+            progress("dask", f"Partitie {done} van {len(futures)} getoetst", done / len(futures))
+    results: list[RunResult] = client.gather(futures)
+    client.cancel([shared_future, *part_futures])
+    return _combine(results, ruleset)
+
+
+def _partition_max_minutes(part: pd.DataFrame, shared: _Shared) -> float:
+    """The largest per-site travel-time maximum in one partition (as score_sites resolves it)."""
+    from analysis.overlay import assign_polygon_attribute
+
+    part = part.reset_index(drop=True)
+    n = len(part)
+    has_geom = ~(part.geometry.isna() | part.geometry.is_empty).to_numpy()
+    code = np.full(n, None, dtype=object)
+    name = np.full(n, None, dtype=object)
+    gemeenten = shared.reference.gemeenten
+    if gemeenten is not None and has_geom.any():
+        g = assign_polygon_attribute(part.geometry[has_geom], gemeenten, ["naam", "code"], min_share=0.0)
+        code[has_geom] = g["code"].to_numpy(dtype=object)
+        name[has_geom] = g["naam"].to_numpy(dtype=object)
+    values = shared.ruleset.per_site(f"reistijd_max_{shared.network_mode}_min", pd.Series(code, dtype=object), pd.Series(name, dtype=object))
+    return float(np.nanmax(values)) if len(values) else 0.0
+
+
+def _score_partition(part: pd.DataFrame, shared: _Shared, max_minutes: float | None) -> RunResult:
+    """Score one partition of sites on a worker."""
+    inputs = replace(shared.reference, sites=part.reset_index(drop=True))
+    return score_sites(inputs, shared.ruleset, network_mode=shared.network_mode, travel_max_minutes=max_minutes)
+
+
+def _empty_like(column: pd.Series, n: int) -> Any:
+    """The value a field has for sites that lack it: None (text), NaN (numbers), NA (Int64)."""
+    if isinstance(column.dtype, pd.Int64Dtype):
+        return pd.array([pd.NA] * n, dtype="Int64")
+    if column.dtype.kind == "f":
+        return np.full(n, np.nan)
+    if column.dtype.kind == "b":
+        return np.zeros(n, dtype=bool)
+    return np.full(n, None, dtype=object)
+
+
+def _combine(results: list[RunResult], ruleset: Any) -> RunResult:
+    """Put partition results back together as one run (partitions in site order)."""
+    frames = [r.results for r in results]
+    present = {c for f in frames for c in f.columns}
+    columns = [c for c in RESULT_FIELDS if c in present]
+    example = {c: next(f[c] for f in frames if c in f.columns) for c in columns}
+    filled = []
+    for frame in frames:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            frame = frame.assign(**{c: _empty_like(example[c], len(frame)) for c in missing})
+        filled.append(frame[columns])
+    table = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0].reset_index(drop=True)
+
+    steps = _merge_counts([r.steps for r in results])
+    if "reis" in steps and "mediaan_reistijd_min" in steps["reis"]:
+        times = table["werkgever_reistijd_min"]
+        steps["reis"]["mediaan_reistijd_min"] = float(np.nanmedian(times)) if times.notna().any() else None
+    for record in steps.values():
+        if "seconden" in record:
+            record["seconden"] = round(record["seconden"], 3)
+    skipped = {k: v for k, v in results[0].skipped.items() if all(k in r.skipped for r in results)}
+    fired: dict[str, dict[str, int]] = {}
+    for rule in ruleset.rules:
+        counts = [r.summary.get("regels_gevuurd", {}).get(rule.id) for r in results]
+        counts = [c for c in counts if c is not None]
+        if counts:
+            fired[rule.id] = _merge_counts(counts)
+    untested = [rule.id for rule in ruleset.rules if all(rule.id in r.summary.get("regels_niet_getoetst", []) for r in results)]
+    summary = {
+        "regels_gevuurd": fired,
+        "regels_niet_getoetst": untested,
+        "telling": _merge_counts([r.summary.get("telling", {}) for r in results]),
+    }
+    return RunResult(results=table, steps=steps, skipped=skipped, summary=summary)
+
+
+def _merge_counts(records: list[dict]) -> dict:
+    """Sum numbers key by key (recursively), keep the first text; keys in first-seen order."""
+    out: dict = {}
+    for record in records:
+        for key, value in record.items():
+            if isinstance(value, dict):
+                out[key] = _merge_counts([out.get(key, {}), value])
+            elif isinstance(value, bool) or value is None or isinstance(value, str):
+                out.setdefault(key, value)
+            elif isinstance(value, (int, float, np.integer, np.floating)):
+                previous = out.get(key)
+                out[key] = value if previous is None else previous + value
+            else:
+                out.setdefault(key, value)
+    return out
