@@ -44,9 +44,27 @@ def _summary_table(counts: dict[str, dict[str, int]], title: str) -> Table:
     return table
 
 
-def _run_scoring(config_path: Path | None, out: Path | None, mode: str, debug: bool, *, make_config: Callable[[], Path] | None = None, title: str = "Oordeel per verblijfstype (alle locaties)") -> None:
+def _run_scoring(
+    config_path: Path | None,
+    out: Path | None,
+    mode: str,
+    debug: bool,
+    *,
+    make_config: Callable[[], Path] | None = None,
+    title: str = "Oordeel per verblijfstype (alle locaties)",
+    engine: str = "lokaal",
+    scheduler: str | None = None,
+    workers: int = 2,
+) -> None:
     from layers.config import load_config
-    from scripts.run import run_config
+
+    if engine == "dask":
+        from scripts.distributed import run_config_dask
+
+        def run_config(config, out_dir, progress=None):
+            return run_config_dask(config, out_dir, scheduler=scheduler, n_workers=workers, progress=progress)
+    else:
+        from scripts.run import run_config
 
     _setup_logging(mode, debug)
     _raise_on_sigterm()
@@ -119,15 +137,24 @@ def main() -> None:
 @main.command("score", context_settings=CONTEXT)
 @click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), help="Uitvoermap (standaard [uitvoer] map uit de configuratie, anders 'uitvoer' naast de configuratie).")
+@click.option(
+    "--engine",
+    type=click.Choice(["lokaal", "dask"]),
+    default="lokaal",
+    show_default=True,
+    help="Rekenmotor: één proces, of verdeeld over een dask-cluster (zelfde uitkomst; voor landelijke runs).",
+)
+@click.option("--scheduler", default=None, help="Adres van een bestaande dask-scheduler (tcp://host:8786); standaard een lokaal cluster.")
+@click.option("--werkers", type=click.IntRange(1), default=2, show_default=True, help="Werkprocessen van het lokale dask-cluster.")
 @_VOORTGANG
 @_DEBUG
-def score_command(config: Path, out: Path | None, voortgang: str, debug: bool) -> None:
+def score_command(config: Path, out: Path | None, engine: str, scheduler: str | None, werkers: int, voortgang: str, debug: bool) -> None:
     """Toets alle locaties uit CONFIG (een .toml-bestand).
 
     Schrijft locaties.gpkg (met QGIS-stijl), locaties.csv en run.json in de
     uitvoermap. Een mislukte run laat geen half geschreven uitvoer achter.
     """
-    _run_scoring(config, out, voortgang, debug)
+    _run_scoring(config, out, voortgang, debug, engine=engine, scheduler=scheduler, workers=werkers)
 
 
 @main.command("demo", context_settings=CONTEXT)
@@ -178,12 +205,14 @@ def rules_command(bestand: Path | None) -> None:
 
 def _register_commands() -> None:
     """Add the commands that live in their own modules."""
+    from scripts.benchmark import benchmark
     from scripts.benchmark_network import benchmark_netwerk
     from scripts.data_cmd import data
     from scripts.planning import bedrijfslocatie, capaciteit, raster, vergelijk
     from scripts.plugin_zip import plugin_zip
     from scripts.reporting import kaarten, rapport
 
+    main.add_command(benchmark, "benchmark")
     main.add_command(benchmark_netwerk, "benchmark-netwerk")
     main.add_command(plugin_zip, "plugin-zip")
     main.add_command(data, "data")

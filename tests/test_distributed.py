@@ -80,3 +80,20 @@ def test_partition_without_optional_fields_gets_their_empty_values() -> None:
     assert combined.results["eigen_werkgever"].tolist() == [None, "A"]
     assert np.isnan(combined.results["eigen_werkgever_reistijd_min"].iloc[0])
     assert combined.summary["telling"]["short_stay"]["geschikt"] == 1
+
+
+def test_cli_engine_dask_gives_the_same_csv(tmp_path):
+    """`locatietoets score --engine dask` writes the same locaties.csv as the default engine."""
+    from click.testing import CliRunner
+
+    from layers.demo import write_demo
+    from scripts.cli import main
+
+    config = write_demo(tmp_path, n_sites=200)
+    runner = CliRunner()
+    local = runner.invoke(main, ["score", str(config), "--out", str(tmp_path / "lokaal"), "--voortgang", "geen"])
+    dask = runner.invoke(
+        main, ["score", str(config), "--out", str(tmp_path / "dask"), "--engine", "dask", "--werkers", "2", "--voortgang", "geen"]
+    )
+    assert local.exit_code == 0 and dask.exit_code == 0, (local.output, dask.output)
+    assert (tmp_path / "lokaal" / "locaties.csv").read_bytes() == (tmp_path / "dask" / "locaties.csv").read_bytes()
