@@ -7,11 +7,15 @@ from pathlib import Path
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from .algorithms.bedrijfslocatie import Bedrijfslocatie
+from .algorithms.capaciteit import Capaciteit
 from .algorithms.exporteer_kaarten import ExporteerKaarten
 from .algorithms.geurtoets import Geurtoets
 from .algorithms.ligging_bbg import LiggingBbg
+from .algorithms.raster import Raster
 from .algorithms.reisafstand import Reisafstand
 from .algorithms.toets_locaties import ToetsLocaties
+from .algorithms.vergelijk import Vergelijk
 from .settings import SETTING_ENGINE_PATH, SETTING_LABEL
 
 __all__ = ["LocatietoetsProvider", "ALGORITHMS"]
@@ -19,6 +23,8 @@ __all__ = ["LocatietoetsProvider", "ALGORITHMS"]
 PLUGIN_DIR = Path(__file__).resolve().parent
 #: One class per algorithm, each in its own module under ``algorithms/``.
 ALGORITHMS = (ToetsLocaties, LiggingBbg, Geurtoets, Reisafstand, ExporteerKaarten)
+#: The planning analyses (``locatietoets capaciteit``, ``vergelijk``, ``raster``, ``bedrijfslocatie``).
+ALGORITHMS += (Capaciteit, Vergelijk, Raster, Bedrijfslocatie)
 
 
 class LocatietoetsProvider(QgsProcessingProvider):
