@@ -856,7 +856,7 @@ def plan_demand(
         out["boven_max_ha"],
         "Uitbreiding/nieuwe bedrijvigheid van " + ha_text + f" ha is groter dan {limit} ha: volgens de "
         "Omgevingsverordening Limburg in beginsel niet toegestaan, tenzij er sprake is van regionale meerwaarde "
-        "en er afspraken over de huisvesting van arbeidsmigranten worden gemaakt (seed 000).",
+        "en er afspraken over de huisvesting van arbeidsmigranten worden gemaakt (verslag Stuurgroep internationale werknemers, 8 maart 2023).",
         "",
     )
     return out

@@ -159,7 +159,7 @@ def score_command(config: Path, out: Path | None, engine: str, scheduler: str | 
 
 @main.command("demo", context_settings=CONTEXT)
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("demo-uitvoer"), show_default=True, help="Map voor de demo-invoer (invoer/, config.toml) en de uitvoer.")
-@click.option("--locaties", "n_sites", type=click.IntRange(10, 2_000_000), default=3000, show_default=True, help="Aantal kandidaatlocaties in het demogebied.")
+@click.option("--locaties", "n_sites", type=click.IntRange(60, 2_000_000), default=3000, show_default=True, help="Aantal kandidaatlocaties in het demogebied.")
 @_VOORTGANG
 @_DEBUG
 def demo_command(out: Path, n_sites: int, voortgang: str, debug: bool) -> None:
