@@ -84,8 +84,40 @@ def _number(value: float) -> str:
     return str(int(value))
 
 
-class EngineAlgorithm(QgsProcessingAlgorithm):
-    """Base of the Locatietoets algorithms; subclasses set the class attributes below."""
+class LocatietoetsAlgorithm(QgsProcessingAlgorithm):
+    """Identity shared by every Locatietoets algorithm: id, name, icon and help from class attributes."""
+
+    ALGORITHM_ID = ""
+    DISPLAY_NAME = ""
+
+    # QgsProcessingAlgorithm ----------------------------------------------
+    def createInstance(self):  # noqa: N802
+        return type(self)()
+
+    def name(self):
+        return self.ALGORITHM_ID
+
+    def displayName(self):  # noqa: N802
+        return self.DISPLAY_NAME
+
+    def group(self):
+        return ""
+
+    def groupId(self):  # noqa: N802
+        return ""
+
+    def icon(self):
+        return QIcon(str(PLUGIN_DIR / "icon.svg"))
+
+    def shortHelpString(self):  # noqa: N802
+        return help_html(self.ALGORITHM_ID)
+
+    def helpUrl(self):  # noqa: N802
+        return (PLUGIN_DIR / "help" / f"{self.ALGORITHM_ID}.html").as_uri()
+
+
+class EngineAlgorithm(LocatietoetsAlgorithm):
+    """Base of the algorithms that run the engine; subclasses set the class attributes below."""
 
     # Parameter keys -----------------------------------------------------
     LOCATIES = "LOCATIES"
@@ -205,31 +237,6 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
     #: offer the default verblijfstype choice
     OFFERS_STAY_DEFAULT = False
     OUTPUT_NAME = "Getoetste locaties"
-
-    # QgsProcessingAlgorithm ----------------------------------------------
-    def createInstance(self):  # noqa: N802
-        return type(self)()
-
-    def name(self):
-        return self.ALGORITHM_ID
-
-    def displayName(self):  # noqa: N802
-        return self.DISPLAY_NAME
-
-    def group(self):
-        return ""
-
-    def groupId(self):  # noqa: N802
-        return ""
-
-    def icon(self):
-        return QIcon(str(PLUGIN_DIR / "icon.svg"))
-
-    def shortHelpString(self):  # noqa: N802
-        return help_html(self.ALGORITHM_ID)
-
-    def helpUrl(self):  # noqa: N802
-        return (PLUGIN_DIR / "help" / f"{self.ALGORITHM_ID}.html").as_uri()
 
     def tags(self):
         return ["locatietoets", "arbeidsmigranten", "huisvesting", "limburg", "POVI", "BBG", "geur"]

@@ -32,7 +32,6 @@ from qgis.core import (
     QgsFields,
     QgsFillSymbol,
     QgsGeometry,
-    QgsLayerTreeLayer,
     QgsLayoutExporter,
     QgsLayoutItemLabel,
     QgsLayoutItemLegend,
@@ -56,7 +55,6 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingMultiStepFeedback,
     QgsProcessingOutputFile,
-    QgsProcessingOutputFolder,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterDefinition,
@@ -85,9 +83,9 @@ from qgis.core import (
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QSize, QVariant, Qt
-from qgis.PyQt.QtGui import QColor, QFont, QFontDatabase, QIcon
+from qgis.PyQt.QtGui import QColor, QFont, QFontDatabase
 
-from ..helptext import help_html
+from .base import LocatietoetsAlgorithm
 from ..styling import VERDICTS
 
 __all__ = ["ExporteerKaarten", "slugify", "attribution_text"]
@@ -214,7 +212,7 @@ def _font_family() -> str:
     return QFont().defaultFamily()
 
 
-class ExporteerKaarten(QgsProcessingAlgorithm):
+class ExporteerKaarten(LocatietoetsAlgorithm):
     """A4 woonvisie maps: one overview page plus one page per gemeente (atlas), as PDF and/or PNG."""
 
     ALGORITHM_ID = "exporteerkaarten"
@@ -247,31 +245,6 @@ class ExporteerKaarten(QgsProcessingAlgorithm):
         (VEEHOUDERIJEN, "Veehouderijen", (QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon)),
         (WERKGEVERS, "Werkgevers", (QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon)),
     )
-
-    # QgsProcessingAlgorithm ----------------------------------------------
-    def createInstance(self):  # noqa: N802
-        return type(self)()
-
-    def name(self):
-        return self.ALGORITHM_ID
-
-    def displayName(self):  # noqa: N802
-        return self.DISPLAY_NAME
-
-    def group(self):
-        return ""
-
-    def groupId(self):  # noqa: N802
-        return ""
-
-    def icon(self):
-        return QIcon(str(PLUGIN_DIR / "icon.svg"))
-
-    def shortHelpString(self):  # noqa: N802
-        return help_html(self.ALGORITHM_ID)
-
-    def helpUrl(self):  # noqa: N802
-        return (PLUGIN_DIR / "help" / f"{self.ALGORITHM_ID}.html").as_uri()
 
     def tags(self):
         return ["locatietoets", "kaart", "atlas", "woonvisie", "pdf", "png", "arbeidsmigranten", "limburg"]
