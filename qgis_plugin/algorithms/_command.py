@@ -34,8 +34,6 @@ from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
-    QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterString,
@@ -139,24 +137,8 @@ class CommandAlgorithm(EngineAlgorithm):
             "Configuratiebestand (config.toml van locatietoets; leeg = de lagen hieronder gebruiken)",
             extension="toml", optional=True))
         for key in CONFIG_LAYERS:
-            layer = self.LAYER_INPUTS[key]
-            label = layer.label + (" — verplicht zonder configuratiebestand" if key == self.LOCATIES else "")
-            self.addParameter(QgsProcessingParameterFeatureSource(key, label, list(layer.types), optional=True))
-            for field in layer.fields:
-                param = QgsProcessingParameterField(
-                    field.key,
-                    field.label,
-                    parentLayerParameterName=key,
-                    type=QgsProcessingParameterField.Numeric if field.numeric else QgsProcessingParameterField.Any,
-                    optional=True,
-                )
-                if field.advanced:
-                    param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-                self.addParameter(param)
-            if key == self.WEGENNET:
-                self.addParameter(QgsProcessingParameterEnum(
-                    self.WEGENNET_MODUS, "Vervoerwijze over het wegennet", options=["auto", "fiets", "lopen"],
-                    defaultValue=1))
+            label = self.LAYER_INPUTS[key].label + (" — verplicht zonder configuratiebestand" if key == self.LOCATIES else "")
+            self._add_layer_parameters(key, optional=True, label=label)
         self.addParameter(QgsProcessingParameterEnum(
             self.STANDAARD_VERBLIJFSTYPE, "Verblijfstype voor locaties zonder verblijfstype",
             options=["short-stay", "mid-stay", "long-stay"], defaultValue=0))

@@ -241,30 +241,32 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
     def tags(self):
         return ["locatietoets", "arbeidsmigranten", "huisvesting", "limburg", "POVI", "BBG", "geur"]
 
+    def _add_layer_parameters(self, key: str, *, optional: bool, label: str | None = None) -> None:
+        """Add a config layer as a feature-source parameter with its field pickers (and the mode for roads)."""
+        layer = self.LAYER_INPUTS[key]
+        self.addParameter(QgsProcessingParameterFeatureSource(key, label or layer.label, list(layer.types), optional=optional))
+        for field in layer.fields:
+            param = QgsProcessingParameterField(
+                field.key,
+                field.label,
+                parentLayerParameterName=key,
+                type=QgsProcessingParameterField.Numeric if field.numeric else QgsProcessingParameterField.Any,
+                optional=True,
+            )
+            if field.advanced:
+                param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(param)
+        if key == self.WEGENNET:
+            self.addParameter(
+                QgsProcessingParameterEnum(
+                    self.WEGENNET_MODUS, "Vervoerwijze over het wegennet", options=["auto", "fiets", "lopen"],
+                    defaultValue=1,
+                )
+            )
+
     def initAlgorithm(self, config=None):  # noqa: N802
         for key, required in self.LAYERS:
-            layer = self.LAYER_INPUTS[key]
-            self.addParameter(
-                QgsProcessingParameterFeatureSource(key, layer.label, list(layer.types), optional=not required)
-            )
-            for field in layer.fields:
-                param = QgsProcessingParameterField(
-                    field.key,
-                    field.label,
-                    parentLayerParameterName=key,
-                    type=QgsProcessingParameterField.Numeric if field.numeric else QgsProcessingParameterField.Any,
-                    optional=True,
-                )
-                if field.advanced:
-                    param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-                self.addParameter(param)
-            if key == self.WEGENNET:
-                self.addParameter(
-                    QgsProcessingParameterEnum(
-                        self.WEGENNET_MODUS, "Vervoerwijze over het wegennet", options=["auto", "fiets", "lopen"],
-                        defaultValue=1,
-                    )
-                )
+            self._add_layer_parameters(key, optional=not required)
         if self.OFFERS_STAY_DEFAULT:
             self.addParameter(
                 QgsProcessingParameterEnum(
