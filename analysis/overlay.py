@@ -6,7 +6,9 @@ metres) and use one bulk STRtree query; there is no loop over sites.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 import logging
+import os
 
 import geopandas as gpd
 import numpy as np
@@ -81,6 +83,26 @@ def _share_inside(sites: gpd.GeoSeries, dissolved: np.ndarray) -> np.ndarray:
     return np.clip(total, 0.0, 1.0)
 
 
+def _nearest_distance(tree: shapely.STRtree, geoms: np.ndarray) -> np.ndarray:
+    """Distance from every geometry to the nearest tree geometry.
+
+    GEOS releases the GIL, so large inputs are split over the cores (the
+    result does not depend on the split).
+    """
+
+    def query(chunk: np.ndarray) -> np.ndarray:
+        (src, _), dist = tree.query_nearest(chunk, return_distance=True, all_matches=False)
+        out = np.zeros(len(chunk), dtype=float)  # as before: a geometry without a nearest stays 0
+        out[src] = dist
+        return out
+
+    workers = min(os.cpu_count() or 1, 4)
+    if workers < 2 or len(geoms) < 50_000:
+        return query(geoms)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return np.concatenate(list(pool.map(query, np.array_split(geoms, workers))))
+
+
 def classify_bbg(
     sites: gpd.GeoSeries,
     bbg: gpd.GeoSeries,
@@ -122,9 +144,7 @@ def classify_bbg(
     distance = np.zeros(len(sites), dtype=float)
     outside_idx = np.flatnonzero(~inside)
     if len(outside_idx):
-        tree = shapely.STRtree(dissolved)
-        (src, _), dist = tree.query_nearest(geoms[outside_idx], return_distance=True, all_matches=False)
-        distance[outside_idx[src]] = dist
+        distance[outside_idx] = _nearest_distance(shapely.STRtree(dissolved), geoms[outside_idx])
     rand = np.broadcast_to(np.asarray(rand_m, dtype=float), distance.shape)
     position = np.where(inside, "binnen", np.where(distance <= rand, "rand", "buiten"))
     log.info(

@@ -439,7 +439,9 @@ def score_sites(
                 verdicts.loc[no_geom, col] = ""
         verdicts.loc[no_geom, "redenen"] = "geen geometrie: locatie niet getoetst; vul de geometrie aan in de invoerlaag"
     for col in verdicts.columns:
-        f[col] = verdicts[col].to_numpy()
+        # the text columns stay in Arrow (a round trip through Python strings costs seconds per million sites)
+        f[col] = verdicts[col].to_numpy() if no_geom.any() else verdicts[col].array
+    del verdicts, ctx
     counts = {
         s: {
             **{v: int((f[f"oordeel_{s}"] == v).sum()) for v in ("geschikt", "voorwaardelijk", "ongeschikt")},

@@ -14,7 +14,7 @@ import string
 import numpy as np
 import pandas as pd
 
-__all__ = ["format_number", "render_template", "template_fields", "join_nonempty"]
+__all__ = ["format_number", "render_template", "render_arrow", "template_fields", "join_nonempty"]
 
 _FORMATTER = string.Formatter()
 
@@ -139,6 +139,34 @@ def render_array(template: str, values: Mapping[str, object], n: int, *, suffix:
     else:
         out[:] = [pattern % t for t in zip(*(c.tolist() for c in columns))]
     return out
+
+
+def render_arrow(template: str, values: Mapping[str, object], n: int, *, suffix: str = "") -> "pa.Array":
+    """:func:`render_array` as an Arrow ``large_string`` array, joined in Arrow (no Python string per site).
+
+    Each field column is formatted as in :func:`render_array` (each distinct
+    value once), then the literals and columns are concatenated element-wise.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts: list[object] = []
+    for literal, field, spec, _conv in _FORMATTER.parse(template):
+        if literal:
+            parts.append(pa.scalar(literal, type=pa.large_string()))
+        if field:
+            if field not in values:
+                raise KeyError(field)
+            column = pa.array(_column_array(values[field], spec or "", n), type=pa.large_string())
+            if column.null_count:  # not expected: every formatted field is text
+                return pa.array(render_array(template, values, n, suffix=suffix), type=pa.large_string())
+            parts.append(column)
+    if suffix:
+        parts.append(pa.scalar(suffix, type=pa.large_string()))
+    if not any(isinstance(part, pa.Array) for part in parts):
+        text = "".join(part.as_py() for part in parts)
+        return pa.array(np.full(n, text, dtype=object), type=pa.large_string())
+    return pc.binary_join_element_wise(*parts, pa.scalar("", type=pa.large_string()))
 
 
 def render_template(template: str, values: Mapping[str, object], n: int) -> pd.Series:

@@ -21,10 +21,12 @@ import logging
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis.errors import RuleSetError
 from analysis.ruleset import STAY_TYPES, VERDICTS, RuleSet
-from analysis.texts import render_array, template_fields
+from analysis.texts import render_arrow, template_fields
 
 __all__ = ["RuleContext", "EVALUATORS", "RULE_FIELDS", "REASON_FIELDS", "judge"]
 
@@ -50,17 +52,49 @@ class RuleContext:
     params: Mapping[str, np.ndarray]
     housing_form: Mapping[str, np.ndarray]
 
+    def __post_init__(self) -> None:
+        # each field is converted once, however many rules and stay types use it
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+
     def has(self, *names: str) -> bool:
         """True when every field in ``names`` was measured."""
         return all(name in self.fields.columns for name in names)
 
     def num(self, name: str) -> np.ndarray:
         """A numeric field as float array (NaN for missing)."""
-        return pd.to_numeric(self.fields[name], errors="coerce").to_numpy(dtype=float)
+        key = ("num", name)
+        if key not in self._cache:
+            self._cache[key] = pd.to_numeric(self.fields[name], errors="coerce").to_numpy(dtype=float)
+        return self._cache[key]
 
     def flag(self, name: str) -> np.ndarray:
         """A boolean field as bool array (missing = False)."""
-        return self.fields[name].fillna(False).to_numpy(dtype=bool)
+        key = ("flag", name)
+        if key not in self._cache:
+            self._cache[key] = self.fields[name].fillna(False).to_numpy(dtype=bool)
+        return self._cache[key]
+
+    def equals(self, name: str, value: str) -> np.ndarray:
+        """Bool array: the (text) field equals ``value`` (missing = False)."""
+        key = ("eq:" + value, name)
+        if key not in self._cache:
+            series = self.fields[name]
+            if isinstance(series.dtype, pd.StringDtype):  # compared in Arrow, no Python strings
+                self._cache[key] = (series == value).to_numpy(dtype=bool, na_value=False)
+            else:
+                self._cache[key] = np.asarray(series.to_numpy() == value, dtype=bool)
+        return self._cache[key]
+
+    def nonempty(self, name: str) -> np.ndarray:
+        """Bool array: the (text) field is present and not ``""``."""
+        key = ("nonempty", name)
+        if key not in self._cache:
+            series = self.fields[name]
+            if isinstance(series.dtype, pd.StringDtype):
+                self._cache[key] = (series.fillna("") != "").to_numpy(dtype=bool, na_value=False)
+            else:
+                self._cache[key] = series.fillna("").to_numpy(dtype=object) != ""
+        return self._cache[key]
 
 
 Evaluator = Callable[[RuleContext, str], np.ndarray]
@@ -82,14 +116,17 @@ RULE_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 def _odour_sensitive(ctx: RuleContext, stay: str) -> np.ndarray:
-    designated = ctx.params["logies_geurgevoelig"].astype(bool)
-    return (ctx.housing_form[stay] == "woonfunctie") | designated
+    key = ("odour_sensitive", stay)
+    if key not in ctx._cache:
+        designated = ctx.params["logies_geurgevoelig"].astype(bool)
+        ctx._cache[key] = (ctx.housing_form[stay] == "woonfunctie") | designated
+    return ctx._cache[key]
 
 
 EVALUATORS: dict[str, Evaluator] = {
-    "bbg.rand": lambda ctx, s: ctx.fields["bbg_ligging"].to_numpy() == "rand",
-    "bbg.buiten": lambda ctx, s: ctx.fields["bbg_ligging"].to_numpy() == "buiten",
-    "recreatiepark": lambda ctx, s: ctx.fields["recreatiepark"].fillna("").to_numpy(dtype=object) != "",
+    "bbg.rand": lambda ctx, s: ctx.equals("bbg_ligging", "rand"),
+    "bbg.buiten": lambda ctx, s: ctx.equals("bbg_ligging", "buiten"),
+    "recreatiepark": lambda ctx, s: ctx.nonempty("recreatiepark"),
     "woonnorm.slaapkamers": lambda ctx, s: np.nan_to_num(
         ctx.num("personen") - ctx.num("slaapkamers") * ctx.params["max_personen_per_slaapkamer"], nan=0.0
     )
@@ -178,7 +215,10 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
     # which rules fired, per stay type and for the own stay type (joined into text at the end)
     fired_flags: dict[str, list[tuple[str, np.ndarray]]] = {s: [] for s in STAY_TYPES}
     own_flags: list[tuple[str, np.ndarray]] = []
-    reasons = np.full(n, "", dtype=object)
+    # reason texts of the own stay type: per (site, rule) one piece, joined per site at the end
+    piece_sites: list[np.ndarray] = []
+    piece_rules: list[np.ndarray] = []
+    piece_texts: list[pa.Array] = []
     fired_count: dict[str, dict[str, int]] = {}
     untested: list[str] = []
     own_is = {stay: own_stay == stay for stay in STAY_TYPES}
@@ -186,14 +226,13 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
     values = {col: ctx.fields[col] for col in ctx.fields.columns}
     values.update({name: arr for name, arr in ctx.params.items()})
 
-    for rule in ruleset.rules:
+    for rule_no, rule in enumerate(ruleset.rules):
         evaluator = EVALUATORS.get(rule.id)
         if evaluator is None:  # parse_ruleset already rejects these
             raise RuleSetError(f"Regel '{rule.id}' heeft geen evaluatie in deze versie van de Locatietoets.")
         if not ctx.has(*RULE_FIELDS[rule.id]):
             untested.append(rule.id)
             continue
-        own_reason = np.full(n, None, dtype=object)
         own_fired = np.zeros(n, dtype=bool)
         fired_count[rule.id] = {}
         for stay in STAY_TYPES:
@@ -202,7 +241,7 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
             if not fired.any():
                 continue
             level = VERDICTS.index(rule.verdict[stay])
-            severity[stay] = np.where(fired, np.maximum(severity[stay], level), severity[stay])
+            np.maximum(severity[stay], np.where(fired, level, 0).astype(np.int8), out=severity[stay])
             points = np.where(fired, rule.penalty[stay], 0.0)
             if rule.sliding_penalty:
                 sp = rule.sliding_penalty
@@ -224,32 +263,83 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
                         v = values[name]
                         sub[name] = v.iloc[idx] if isinstance(v, pd.Series) else np.asarray(v)[idx] if np.ndim(v) else v
                 try:
-                    own_reason[idx] = render_array(template, sub, len(idx), suffix=f" ({rule.source_short})")
+                    texts = render_arrow(template, sub, len(idx), suffix=f" ({rule.source_short})")
                 except KeyError as exc:
                     raise RuleSetError(
                         f"Regel '{rule.id}': redentekst gebruikt veld {exc} dat in deze run niet bestaat."
                     ) from None
+                piece_sites.append(idx)
+                piece_rules.append(np.full(len(idx), rule_no, dtype=np.int32))
+                piece_texts.append(texts)
                 own_fired |= mine
         own_flags.append((rule.id, own_fired))
-        if own_fired.any():
-            idx = np.flatnonzero(own_fired)
-            before, text = reasons[idx].tolist(), own_reason[idx].tolist()
-            reasons[idx] = [f"{a}; {b}" if a else b for a, b in zip(before, text)]
 
     out = pd.DataFrame(index=ctx.fields.index)
-    verdict_names = np.array(VERDICTS, dtype=object)
+    verdict_names = pa.array(list(VERDICTS), type=pa.large_string())
+    own_code = np.full(n, -1, dtype=np.int8)
+    for k, stay in enumerate(STAY_TYPES):
+        own_code[own_is[stay]] = k
+    scores = {}
     for stay in STAY_TYPES:
-        out[f"oordeel_{stay}"] = verdict_names[severity[stay]]
-        out[f"score_{stay}"] = np.round(np.clip(100.0 - penalty[stay], 0.0, 100.0), 1)
-        out[f"regels_{stay}"] = _join_flags(fired_flags[stay], n, ";") if fired_flags[stay] else ""
-    own_cols = {stay: own_stay == stay for stay in STAY_TYPES}
-    out["oordeel"] = np.select([own_cols[s] for s in STAY_TYPES], [out[f"oordeel_{s}"] for s in STAY_TYPES], None)
-    out["score"] = np.select([own_cols[s] for s in STAY_TYPES], [out[f"score_{s}"] for s in STAY_TYPES], np.nan)
-    out["redenen"] = reasons if own_flags else ""
-    out["regels"] = _join_flags(own_flags, n, ";") if own_flags else ""
+        out[f"oordeel_{stay}"] = _text_series(verdict_names.take(pa.array(severity[stay])), out.index)
+        scores[stay] = np.round(np.clip(100.0 - penalty[stay], 0.0, 100.0), 1)
+        out[f"score_{stay}"] = scores[stay]
+        if fired_flags[stay]:
+            out[f"regels_{stay}"] = _text_series(_join_flags_arrow(fired_flags[stay], n, ";"), out.index)
+        else:
+            out[f"regels_{stay}"] = ""
+    has_own = own_code >= 0
+    own_severity = np.zeros(n, dtype=np.int8)
+    own_score = np.full(n, np.nan)
+    for k, stay in enumerate(STAY_TYPES):
+        mask = own_code == k
+        own_severity[mask] = severity[stay][mask]
+        own_score[mask] = scores[stay][mask]
+    if has_own.all():
+        out["oordeel"] = _text_series(verdict_names.take(pa.array(own_severity)), out.index)
+    else:
+        out["oordeel"] = np.where(has_own, np.asarray(VERDICTS, dtype=object)[own_severity], None)
+    out["score"] = own_score
+    out["redenen"] = _text_series(_join_pieces(piece_sites, piece_rules, piece_texts, n), out.index) if own_flags else ""
+    del piece_sites, piece_rules, piece_texts
+    out["regels"] = _text_series(_join_flags_arrow(own_flags, n, ";"), out.index) if own_flags else ""
     summary = {"regels_gevuurd": fired_count, "regels_niet_getoetst": untested}
     log.info("oordeel: %d regels getoetst, %d niet getoetst (laag ontbreekt)", len(fired_count), len(untested))
     return out, summary
+
+
+#: pandas' default text dtype (Arrow-backed, NaN for missing), as the columns of a DataFrame built from str arrays get.
+_TEXT_DTYPE = pd.StringDtype(na_value=np.nan)
+
+
+def _text_series(values: pa.Array, index: pd.Index) -> pd.Series:
+    """An Arrow string array as a text column, without going through Python strings."""
+    return pd.Series(values, dtype=_TEXT_DTYPE, index=index)
+
+
+def _join_pieces(sites: list[np.ndarray], rules: list[np.ndarray], texts: list[pa.Array], n: int) -> pa.Array:
+    """Per site its reason pieces in rule order, joined with "; " ("" when none), in Arrow."""
+    sep = pa.scalar("; ", type=pa.large_string())
+    if not sites:
+        return pa.array(np.full(n, "", dtype=object), type=pa.large_string())
+    site = np.concatenate(sites)
+    rule = np.concatenate(rules)
+    order = np.lexsort((rule, site))
+    del rule
+    chunked = pa.chunked_array(texts, type=pa.large_string())
+    texts.clear()  # the caller's pieces are released as soon as they are reordered
+    values = chunked.take(pa.array(order)).combine_chunks()
+    del chunked, order
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(site, minlength=n), out=offsets[1:])
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
+    return pc.binary_join(lists, sep)
+
+
+def _join_flags_arrow(flags: list[tuple[str, np.ndarray]], n: int, sep: str) -> pa.Array:
+    """:func:`_join_flags` as an Arrow string array (a small table of combinations, taken per site)."""
+    table, inverse = _flag_combinations(flags, n, sep)
+    return pa.array(table.tolist(), type=pa.large_string()).take(pa.array(inverse))
 
 
 def _join_flags(flags: list[tuple[str, np.ndarray]], n: int, sep: str) -> np.ndarray:
@@ -257,7 +347,22 @@ def _join_flags(flags: list[tuple[str, np.ndarray]], n: int, sep: str) -> np.nda
 
     Sites share few distinct combinations, so each combination is joined once.
     """
+    texts, inverse = _flag_combinations(flags, n, sep)
+    return texts[inverse]
+
+
+def _flag_combinations(flags: list[tuple[str, np.ndarray]], n: int, sep: str) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct joined id combinations and, per site, the index of its combination."""
     ids = [rule_id for rule_id, _ in flags]
+    if len(ids) <= 63:  # one integer per site: bit i set when flag i is
+        code = np.zeros(n, dtype=np.int64)
+        for i, (_, flag) in enumerate(flags):
+            code |= np.asarray(flag, dtype=np.int64) << i
+        unique, inverse = np.unique(code, return_inverse=True)
+        texts = np.empty(len(unique), dtype=object)
+        for j, key in enumerate(unique.tolist()):
+            texts[j] = sep.join(ids[i] for i in range(len(ids)) if key >> i & 1)
+        return texts, inverse.reshape(-1)
     packed = np.packbits(np.stack([flag for _, flag in flags], axis=1), axis=1)
     keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).reshape(n)
     unique, inverse = np.unique(keys, return_inverse=True)
@@ -265,4 +370,4 @@ def _join_flags(flags: list[tuple[str, np.ndarray]], n: int, sep: str) -> np.nda
     for j, key in enumerate(unique):
         bits = np.unpackbits(np.frombuffer(key.tobytes(), dtype=np.uint8))[: len(ids)]
         texts[j] = sep.join(ids[i] for i in np.flatnonzero(bits))
-    return texts[inverse.reshape(-1)]
+    return texts, inverse.reshape(-1)
