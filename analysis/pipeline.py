@@ -16,12 +16,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from analysis.errors import CancelledError
 from analysis.housing import housing_norms
 from analysis.overlay import assign_polygon_attribute, classify_bbg, inside_share
-from analysis.ruleset import HOUSING_FORMS, STAY_TYPES, RuleSet
+from analysis.ruleset import STAY_TYPES, RuleSet
 from analysis.verdict import RuleContext, judge
 
 __all__ = ["Inputs", "RunResult", "score_sites", "RESULT_FIELDS", "DEFAULT_HOUSING_FORM", "MODE_TEXT"]

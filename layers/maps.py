@@ -880,7 +880,7 @@ def render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay", 
     if n_no_geom:
         lines.append(f"Zonder geometrie (niet op de kaart): {nl_int(n_no_geom)}")
     lines.append("")
-    lines.append(f"Elke locatie is getoetst alsof zij voor")
+    lines.append("Elke locatie is getoetst alsof zij voor")
     lines.append(f"{stay_label(stay_type)} wordt gebruikt. Redenen per locatie:")
     lines.append("zie locaties.gpkg (veld 'redenen').")
     side.text(0.0, 0.0, "\n".join(lines), transform=side.transAxes, fontsize=7.8, color=_TEXT, va="bottom", ha="left", linespacing=1.45)
