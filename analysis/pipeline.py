@@ -23,7 +23,7 @@ from analysis.overlay import assign_polygon_attribute, classify_bbg, inside_shar
 from analysis.ruleset import STAY_TYPES, RuleSet
 from analysis.verdict import RuleContext, judge
 
-__all__ = ["Inputs", "RunResult", "score_sites", "RESULT_FIELDS", "DEFAULT_HOUSING_FORM", "MODE_TEXT"]
+__all__ = ["Inputs", "RunResult", "score_sites", "outside_gemeenten_warning", "RESULT_FIELDS", "DEFAULT_HOUSING_FORM", "MODE_TEXT"]
 
 log = logging.getLogger(__name__)
 
@@ -192,12 +192,19 @@ def _housing_form(sites: pd.DataFrame) -> dict[str, np.ndarray]:
     return {s: np.where(has, given, DEFAULT_HOUSING_FORM[s]).astype(object) for s in STAY_TYPES}
 
 
+def outside_gemeenten_warning(count: int) -> str:
+    """The run warning for ``count`` sites outside all gemeenten."""
+    return f"{count} locaties liggen buiten alle gemeenten van [lagen.gemeenten]; daar gelden de provinciale waarden"
+
+
 def score_sites(
     inputs: Inputs,
     ruleset: RuleSet,
     *,
     network_mode: str = "auto",
     travel_max_minutes: float | None = None,
+    has_persons: bool | None = None,
+    has_own_employer: bool | None = None,
     progress: ProgressFn | None = None,
     is_cancelled: Callable[[], bool] | None = None,
 ) -> RunResult:
@@ -215,6 +222,11 @@ def score_sites(
         Travel-time limit in minutes for ``werkgevers_bereikbaar``; default
         the largest per-site maximum of ``inputs.sites``. A partitioned run
         passes the maximum over all sites so every partition counts alike.
+    has_persons, has_own_employer
+        Whether any site of the run has a number of persons / an own
+        employer; when none has, those (empty) fields are left out. Default:
+        any site of ``inputs.sites``. A partitioned run passes the value for
+        all sites so every partition has the same fields.
     progress
         Called as ``progress(step_id, dutch_message, overall_fraction)``.
     is_cancelled
@@ -280,7 +292,7 @@ def score_sites(
         outside = int((pd.isna(f["gemeente"]) & has_geom).sum())
         steps.end(buiten_gemeenten=outside)
         if outside:
-            message = f"{outside} locaties liggen buiten alle gemeenten van [lagen.gemeenten]; daar gelden de provinciale waarden"
+            message = outside_gemeenten_warning(outside)
             warnings.append(message)
             log.warning(message)
     else:
@@ -338,7 +350,7 @@ def score_sites(
     )
     for col in h.columns:
         f[col] = h[col].to_numpy()
-    if sites["personen"].isna().all():
+    if not (sites["personen"].notna().any() if has_persons is None else has_persons):
         skipped["woonnormen"] = "geen personen_veld: woonnormen niet getoetst"
         f = f.drop(columns=["personen", "slaapkamers", "woonoppervlak_m2"])
     steps.end(capaciteit_personen=float(np.nansum(h["capaciteit_personen"])))
@@ -393,6 +405,8 @@ def score_sites(
 
     # --- travel to employers -------------------------------------------------------
     steps.begin("reis")
+    if has_own_employer is None:
+        has_own_employer = bool(sites["eigen_werkgever"].notna().any())
     if inputs.employers is not None and inputs.network is not None:
         from analysis.travel import travel_to_employers
 
@@ -403,7 +417,7 @@ def score_sites(
             inputs.network,
             max_minutes=(float(np.nanmax(max_min)) if len(max_min) else 0.0) if travel_max_minutes is None else float(travel_max_minutes),
             max_snap_m=float(ruleset.value("max_aansluitafstand_m")),
-            own_employer=sites["eigen_werkgever"][has_geom] if sites["eigen_werkgever"].notna().any() else None,
+            own_employer=sites["eigen_werkgever"][has_geom] if has_own_employer else None,
             progress=lambda fr, msg="": steps.report(fr, msg),
             is_cancelled=is_cancelled,
         )
@@ -412,7 +426,7 @@ def score_sites(
         f["reistijd_max_min"] = max_min
         f["reismodus_tekst"] = MODE_TEXT[network_mode]
         f["reistijd_overschrijding_min"] = f["werkgever_reistijd_min"] - max_min
-        if sites["eigen_werkgever"].isna().all():
+        if not has_own_employer:
             f = f.drop(columns=["eigen_werkgever", "eigen_werkgever_afstand_m", "eigen_werkgever_reistijd_min"], errors="ignore")
         steps.end(
             onbereikbaar=int(f["reis_onbereikbaar"].sum()),

@@ -17,6 +17,8 @@ from pathlib import Path
 import shutil
 import sqlite3
 import tempfile
+import threading
+import queue
 from typing import Any, Callable, Iterator
 
 import geopandas as gpd
@@ -28,7 +30,18 @@ import shapely
 from analysis.errors import InputError
 from layers.style import result_qml
 
-__all__ = ["OUTPUT_FILES", "merge_results", "staged_output", "write_gpkg", "write_csv", "write_json", "write_reference"]
+__all__ = [
+    "OUTPUT_FILES",
+    "GpkgStream",
+    "geometry_kind",
+    "merge_results",
+    "staged_output",
+    "store_result_style",
+    "write_gpkg",
+    "write_csv",
+    "write_json",
+    "write_reference",
+]
 
 #: The files a score run writes, in the --out folder (referentie.gpkg only when reference layers were given).
 OUTPUT_FILES = ("locaties.gpkg", "locaties.csv", "run.json", "referentie.gpkg")
@@ -42,13 +55,20 @@ except ImportError:  # pragma: no cover - pyarrow is a pinned dependency
 _LAYER = "locaties"
 
 
-def merge_results(original: gpd.GeoDataFrame, results: pd.DataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+def merge_results(
+    original: gpd.GeoDataFrame, results: pd.DataFrame, *, same: dict[str, bool] | None = None
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Put the input attributes and the result fields side by side.
 
     No input attribute is lost: an input column with the name of a result
     field is dropped only when it holds exactly the same values (e.g. a
     verblijfstype already written as ``short_stay``); otherwise it is kept as
     ``<naam>_invoer``. The renamings are returned for the run record.
+
+    ``same`` (for a run written in blocks) maps a clashing column to the
+    run-wide answer; the answer of this block is stored into it for columns
+    it does not hold yet. A block where a column held as same differs raises
+    :class:`ClashChanged`.
     """
     geometry_name = original.geometry.name
     attrs = original.drop(columns=[geometry_name]).reset_index(drop=True)
@@ -56,8 +76,14 @@ def merge_results(original: gpd.GeoDataFrame, results: pd.DataFrame) -> tuple[gp
     clashes = [c for c in attrs.columns if c in results.columns]
     renamed = []
     for col in clashes:
-        same = attrs[col].astype("string").fillna("\x00").equals(results[col].astype("string").fillna("\x00"))
-        if same:
+        equal = attrs[col].astype("string").fillna("\x00").equals(results[col].astype("string").fillna("\x00"))
+        if same is not None:
+            if col not in same:
+                same[col] = equal
+            elif same[col] and not equal:
+                raise ClashChanged(col)
+            equal = same[col]
+        if equal:
             attrs = attrs.drop(columns=col)
         else:
             new = f"{col}_invoer"
@@ -68,6 +94,14 @@ def merge_results(original: gpd.GeoDataFrame, results: pd.DataFrame) -> tuple[gp
     merged = pd.concat([attrs, results], axis=1)
     out = gpd.GeoDataFrame(merged, geometry=original.geometry.reset_index(drop=True).values, crs=original.crs)
     return out, renamed
+
+
+class ClashChanged(Exception):
+    """An input column held equal to a result field in earlier blocks differs in this one."""
+
+    def __init__(self, column: str):
+        super().__init__(column)
+        self.column = column
 
 
 @contextmanager
@@ -99,8 +133,22 @@ def _prepare_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
+def geometry_kind(geometry: Any) -> tuple[str, bool]:
+    """The GeoPackage geometry type of the result layer for these geometries, and whether it has polygons."""
+    geoms = np.asarray(geometry, dtype=object)
+    present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+    types = set(np.unique(shapely.get_type_id(geoms[present])).tolist())
+    polygon = bool(types & {3, 6})
+    geometry_type = "MultiPolygon" if polygon else ("MultiPoint" if 4 in types else "Point")
+    if polygon and types & {0, 4}:
+        geometry_type = "Unknown"  # mixed points and polygons
+    return geometry_type, polygon
+
+
 def write_gpkg(frame: gpd.GeoDataFrame, path: Path) -> None:
     """Write the result layer with its default QGIS style.
+
+    A run written in blocks uses :class:`GpkgStream` instead (same layer).
 
     Parameters
     ----------
@@ -116,11 +164,7 @@ def write_gpkg(frame: gpd.GeoDataFrame, path: Path) -> None:
         # sites without geometry are written with a NULL geometry, not as POINT EMPTY
         geoms = np.where(present, geoms, None)
         frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
-    types = set(shapely.get_type_id(geoms[present]).tolist())
-    polygon = bool(types & {3, 6})
-    geometry_type = "MultiPolygon" if polygon else ("MultiPoint" if 4 in types else "Point")
-    if polygon and types & {0, 4}:
-        geometry_type = "Unknown"  # mixed points and polygons
+    geometry_type, polygon = geometry_kind(geoms)
     # Fixed timestamps make the GeoPackage byte-identical for identical inputs.
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
     try:
@@ -141,6 +185,174 @@ def write_gpkg(frame: gpd.GeoDataFrame, path: Path) -> None:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     fields = [c for c in frame.columns if c != frame.geometry.name]
     _store_style(path, result_qml(polygon=polygon, fields=fields))
+
+
+class GpkgStream:
+    """Write the result layer block by block in one GDAL session (as :func:`write_gpkg` writes it at once).
+
+    Appending to a GeoPackage layer in separate sessions updates its spatial
+    index row by row (about three times slower); here GDAL reads the blocks
+    as one Arrow stream in a writer thread and builds the index once at the
+    end. :meth:`put` hands a block over and returns at once (the caller
+    writes the CSV meanwhile); :meth:`wait` returns when GDAL has written it;
+    :meth:`close` finishes the layer and stores the default style.
+    """
+
+    def __init__(self, path: Path, *, geometry_type: str):
+        self.path = path
+        self.geometry_type = geometry_type
+        self.fields: list[str] | None = None
+        self._schema: Any = None
+        self._geometry_name = "geometry"
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._written = threading.Semaphore(0)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def put(self, frame: gpd.GeoDataFrame) -> None:
+        """Hand over the next block of result rows (with geometry)."""
+        import pyarrow as pa
+
+        table = _arrow_table(_prepare_columns(frame), self.geometry_type)
+        if self._schema is None:
+            self._schema = table.schema
+            self._geometry_name = frame.geometry.name
+            self.fields = [c for c in frame.columns if c != frame.geometry.name]
+            self._thread = threading.Thread(target=self._write, args=(frame.crs,), name="gpkg-schrijver", daemon=True)
+            self._thread.start()
+        else:
+            table = pa.Table.from_batches(table.to_batches(), schema=table.schema).cast(self._schema)
+        self._queue.put(table)
+
+    def wait(self) -> None:
+        """Return when the block given to :meth:`put` is written; raise the writer's error."""
+        while not self._written.acquire(timeout=0.2):
+            if self._thread is None or not self._thread.is_alive():
+                break
+        self._raise()
+
+    def close(self, *, style: bool = True) -> None:
+        """Finish the layer (builds the spatial index) and store its default style."""
+        if self._thread is None:
+            return
+        self._queue.put(None)
+        self._thread.join()
+        self._thread = None
+        self._raise()
+        if style:
+            store_result_style(self.path, geometry_type=self.geometry_type, fields=self.fields or [])
+
+    def abort(self) -> None:
+        """Stop the writer after an error elsewhere (the staged file is thrown away)."""
+        if self._thread is not None:
+            try:
+                self._queue.put_nowait(None)
+            except queue.Full:  # pragma: no cover - a block still waiting: the writer takes it, then stops
+                self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise InputError(f"Wegschrijven van '{self.path.name}' mislukt: {error}.") from None
+
+    def _batches(self) -> Iterator[Any]:
+        while True:
+            table = self._queue.get()
+            if table is None:
+                return
+            yield from table.to_batches()
+            del table
+            self._written.release()  # GDAL asked for the next batch: this block is written
+
+    def _write(self, crs: Any) -> None:
+        import pyarrow as pa
+        from pyogrio.raw import write_arrow
+
+        epsg = crs.to_epsg() if crs is not None else None
+        reader = pa.RecordBatchReader.from_batches(self._schema, self._batches())
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
+        try:
+            write_arrow(
+                reader,
+                self.path,
+                layer=_LAYER,
+                driver="GPKG",
+                geometry_name=self._geometry_name,
+                geometry_type=self.geometry_type,
+                crs=(f"EPSG:{epsg}" if epsg else crs.to_wkt("WKT1_GDAL")) if crs is not None else None,
+                dataset_options={"VERSION": "1.2"},
+                layer_options={"SPATIAL_INDEX": "YES", "FID": "fid"},
+            )
+        except BaseException as exc:  # reported by wait()/close() in the caller's thread
+            self._error = exc
+            while True:  # release a producer waiting on a block that will not be written
+                self._written.release()
+                try:
+                    if self._queue.get_nowait() is None:
+                        break
+                except queue.Empty:
+                    break
+        finally:
+            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+
+
+def _arrow_table(frame: gpd.GeoDataFrame, geometry_type: str) -> Any:
+    """``frame`` as the Arrow table ``pyogrio.write_dataframe(use_arrow=True)`` hands to GDAL."""
+    import pyarrow as pa
+    from geopandas.array import to_wkb
+
+    geometry = frame.geometry.copy()
+    if geometry_type.startswith("Multi"):
+        types = geometry.geom_type
+        single = geometry_type[len("Multi"):]
+        mask = (types == single).to_numpy()
+        if mask.any():
+            values = geometry.to_numpy().copy()
+            collect = {"Point": shapely.multipoints, "LineString": shapely.multilinestrings, "Polygon": shapely.multipolygons}[single]
+            values[mask] = collect(np.atleast_2d(values[mask]), axis=0)
+            geometry = gpd.GeoSeries(values, index=frame.index, crs=frame.crs)
+    geometry_name = frame.geometry.name
+    df = pd.DataFrame(frame, copy=False)
+    datetime_cols = []
+    for name, dtype in df.dtypes.items():
+        if name == geometry_name:
+            continue
+        if dtype == "object":
+            inferred = pd.api.types.infer_dtype(df[name])
+            if inferred == "string":
+                continue
+            if inferred == "datetime":
+                df[name] = df[name].astype("string")
+                datetime_cols.append(name)
+            else:
+                try:
+                    pa.Schema.from_pandas(df[[name]])
+                except pa.ArrowInvalid:
+                    df[name] = df[name].astype("string")
+        elif isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) != "UTC":
+            df[name] = df[name].astype("string")
+            datetime_cols.append(name)
+    df[geometry_name] = to_wkb(geometry.values)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    fields = []
+    for field in table.schema:
+        if pa.types.is_null(field.type):
+            field = field.with_type(pa.string())
+        elif pa.types.is_dictionary(field.type) and pa.types.is_null(field.type.value_type):
+            field = field.with_type(pa.dictionary(field.type.index_type, pa.string()))
+        if field.name == geometry_name and not (pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)):
+            field = field.with_type(pa.binary())
+        if field.name in datetime_cols:
+            field = field.with_metadata({"GDAL:OGR:type": "DateTime"})
+        fields.append(field)
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+
+
+def store_result_style(path: Path, *, geometry_type: str, fields: list[str]) -> None:
+    """Store the default QGIS style of a result layer written by :class:`GpkgStream`."""
+    _store_style(path, result_qml(polygon=geometry_type in ("MultiPolygon", "Unknown"), fields=fields))
 
 
 def _store_style(path: Path, qml: str) -> None:
@@ -203,8 +415,12 @@ def write_reference(frames: dict[str, gpd.GeoDataFrame], path: Path) -> None:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
-def write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
-    """Write all attributes plus ``x_rd``/``y_rd`` of a representative point (EPSG:28992)."""
+def write_csv(frame: gpd.GeoDataFrame, path: Path, *, append: bool = False) -> None:
+    """Write all attributes plus ``x_rd``/``y_rd`` of a representative point (EPSG:28992).
+
+    With ``append`` the rows are added to the file (without a header line),
+    so a run written in blocks gives the same bytes as one written at once.
+    """
     geoms = frame.geometry.to_numpy()
     present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
     x = np.full(len(frame), np.nan)
@@ -218,11 +434,13 @@ def write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
     columns = {name: frame[name] for name in frame.columns if name != frame.geometry.name}
     columns["x_rd"] = pd.Series(x, index=frame.index)
     columns["y_rd"] = pd.Series(y, index=frame.index)
-    if not (_write_csv_arrow(columns, len(frame), path) or _write_csv_fast(columns, len(frame), path)):
+    if not (_write_csv_arrow(columns, len(frame), path, append) or _write_csv_fast(columns, len(frame), path, append)):
         table = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
         table["x_rd"] = x
         table["y_rd"] = y
-        table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
+        table.to_csv(
+            path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g", mode="a" if append else "w", header=not append
+        )
 
 
 _CSV_CHUNK = 100_000
@@ -408,7 +626,7 @@ def _has_byte(text: "pa.Array", byte: int) -> bool:
     return bool((np.frombuffer(data, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])] == byte).any())
 
 
-def _write_csv_arrow(columns: dict[str, pd.Series], n: int, path: Path) -> bool:
+def _write_csv_arrow(columns: dict[str, pd.Series], n: int, path: Path, append: bool = False) -> bool:
     """Write ``columns`` as CSV like :func:`_write_csv_fast`, joining the rows in Arrow (outside the GIL)."""
     try:
         import pyarrow as pa
@@ -427,8 +645,9 @@ def _write_csv_arrow(columns: dict[str, pd.Series], n: int, path: Path) -> bool:
     comma = pa.scalar(",", type=pa.large_string())
     newline = pa.scalar("\n", type=pa.large_string())
     empty = pa.scalar("", type=pa.large_string())
-    with path.open("wb") as fh:
-        fh.write((",".join(_csv_quote(name) for name in header) + "\n").encode("utf-8"))
+    with path.open("ab" if append else "wb") as fh:
+        if not append:
+            fh.write((",".join(_csv_quote(name) for name in header) + "\n").encode("utf-8"))
         for start in range(0, n, _CSV_CHUNK):
             length = min(_CSV_CHUNK, n - start)
             parts = [text.slice(start, length) for text in texts]
@@ -440,7 +659,7 @@ def _write_csv_arrow(columns: dict[str, pd.Series], n: int, path: Path) -> bool:
     return True
 
 
-def _write_csv_fast(columns: dict[str, pd.Series], n: int, path: Path) -> bool:
+def _write_csv_fast(columns: dict[str, pd.Series], n: int, path: Path, append: bool = False) -> bool:
     """Write ``columns`` as CSV, byte for byte as pandas' ``to_csv`` would; False when a column needs pandas."""
     formatters = []
     for series in columns.values():
@@ -451,8 +670,9 @@ def _write_csv_fast(columns: dict[str, pd.Series], n: int, path: Path) -> bool:
     header = [str(name) for name in columns]
     if any("\r" in name for name in header):
         return False
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        fh.write(",".join(_csv_quote(name) for name in header) + "\n")
+    with path.open("a" if append else "w", encoding="utf-8", newline="") as fh:
+        if not append:
+            fh.write(",".join(_csv_quote(name) for name in header) + "\n")
         for start in range(0, n, _CSV_CHUNK):
             rows = slice(start, min(start + _CSV_CHUNK, n))
             parts = [fmt(rows) for fmt in formatters]

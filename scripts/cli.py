@@ -55,6 +55,7 @@ def _run_scoring(
     engine: str = "lokaal",
     scheduler: str | None = None,
     workers: int = 2,
+    block_size: int | None = None,
 ) -> None:
     from layers.config import load_config
 
@@ -64,7 +65,11 @@ def _run_scoring(
         def run_config(config, out_dir, progress=None):
             return run_config_dask(config, out_dir, scheduler=scheduler, n_workers=workers, progress=progress)
     else:
-        from scripts.run import run_config
+        from functools import partial
+
+        from scripts.run import run_config as _run_config
+
+        run_config = partial(_run_config, block_size=block_size)
 
     _setup_logging(mode, debug)
     _raise_on_sigterm()
@@ -146,15 +151,24 @@ def main() -> None:
 )
 @click.option("--scheduler", default=None, help="Adres van een bestaande dask-scheduler (tcp://host:8786); standaard een lokaal cluster.")
 @click.option("--werkers", type=click.IntRange(1), default=2, show_default=True, help="Werkprocessen van het lokale dask-cluster.")
+@click.option(
+    "--blok",
+    type=click.IntRange(0),
+    default=None,
+    help="Locaties per blok: grotere runs worden blok voor blok getoetst en weggeschreven "
+    "(begrensd geheugen, zelfde uitkomst). Standaard 100.000; 0 = alles in één keer.",
+)
 @_VOORTGANG
 @_DEBUG
-def score_command(config: Path, out: Path | None, engine: str, scheduler: str | None, werkers: int, voortgang: str, debug: bool) -> None:
+def score_command(
+    config: Path, out: Path | None, engine: str, scheduler: str | None, werkers: int, blok: int | None, voortgang: str, debug: bool
+) -> None:
     """Toets alle locaties uit CONFIG (een .toml-bestand).
 
     Schrijft locaties.gpkg (met QGIS-stijl), locaties.csv en run.json in de
     uitvoermap. Een mislukte run laat geen half geschreven uitvoer achter.
     """
-    _run_scoring(config, out, voortgang, debug, engine=engine, scheduler=scheduler, workers=werkers)
+    _run_scoring(config, out, voortgang, debug, engine=engine, scheduler=scheduler, workers=werkers, block_size=blok)
 
 
 @main.command("demo", context_settings=CONTEXT)

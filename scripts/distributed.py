@@ -19,9 +19,11 @@ see on its own; both are settled on the client:
 * the travel-time limit for ``werkgevers_bereikbaar`` is the largest per-site
   maximum over *all* sites (a first, cheap pass over the partitions when
   gemeenten override it);
-* a partition in which no site has, e.g., an own employer or a number of
-  persons drops those (empty) fields; they are restored with their empty
-  values, and rule counts and "not tested" lists are combined over partitions.
+* whether any site has an own employer or a number of persons (a partition
+  in which none has would drop those fields): every partition is told the
+  run-wide answer; fields a partition still lacks are restored with their
+  empty values, and rule counts and "not tested" lists are combined over
+  partitions (:mod:`scripts._merge`, shared with the chunked engine).
 
 Workers on other machines need this package (same version) installed and the
 input files are read on the client only; workers never open a file.
@@ -43,6 +45,7 @@ import pandas as pd
 
 from analysis.pipeline import RESULT_FIELDS, Inputs, RunResult, score_sites
 from layers.config import Config
+from scripts._merge import combine_records, empty_like, part_max_minutes, run_wide_flags
 from scripts.run import RunOutcome, finish_run, prepare_run
 
 __all__ = ["run_config_dask", "score_sites_dask", "DEFAULT_PARTITION_SITES"]
@@ -60,6 +63,7 @@ class _Shared:
     reference: Inputs  # sites=None
     ruleset: Any
     network_mode: str
+    run_wide: dict[str, bool]
 
 
 def run_config_dask(
@@ -162,7 +166,9 @@ def score_sites_dask(
     if network is not None and hasattr(network, "to_arrays"):
         # a fresh copy without cached trees: smaller to send, rebuilt once per worker
         network = type(network).from_arrays(network.to_arrays())
-    shared = _Shared(reference=replace(inputs, sites=None, network=network), ruleset=ruleset, network_mode=network_mode)
+    shared = _Shared(
+        reference=replace(inputs, sites=None, network=network), ruleset=ruleset, network_mode=network_mode, run_wide=run_wide_flags(sites)
+    )
     token = uuid.uuid4().hex[:12]
     shared_future = client.scatter(shared, broadcast=True, hash=False)
 
@@ -198,37 +204,13 @@ def score_sites_dask(
 
 def _partition_max_minutes(part: pd.DataFrame, shared: _Shared) -> float:
     """The largest per-site travel-time maximum in one partition (as score_sites resolves it)."""
-    from analysis.overlay import assign_polygon_attribute
-
-    part = part.reset_index(drop=True)
-    n = len(part)
-    has_geom = ~(part.geometry.isna() | part.geometry.is_empty).to_numpy()
-    code = np.full(n, None, dtype=object)
-    name = np.full(n, None, dtype=object)
-    gemeenten = shared.reference.gemeenten
-    if gemeenten is not None and has_geom.any():
-        g = assign_polygon_attribute(part.geometry[has_geom], gemeenten, ["naam", "code"], min_share=0.0)
-        code[has_geom] = g["code"].to_numpy(dtype=object)
-        name[has_geom] = g["naam"].to_numpy(dtype=object)
-    values = shared.ruleset.per_site(f"reistijd_max_{shared.network_mode}_min", pd.Series(code, dtype=object), pd.Series(name, dtype=object))
-    return float(np.nanmax(values)) if len(values) else 0.0
+    return part_max_minutes(part, shared.reference, shared.ruleset, shared.network_mode)
 
 
 def _score_partition(part: pd.DataFrame, shared: _Shared, max_minutes: float | None) -> RunResult:
     """Score one partition of sites on a worker."""
     inputs = replace(shared.reference, sites=part.reset_index(drop=True))
-    return score_sites(inputs, shared.ruleset, network_mode=shared.network_mode, travel_max_minutes=max_minutes)
-
-
-def _empty_like(column: pd.Series, n: int) -> Any:
-    """The value a field has for sites that lack it: None (text), NaN (numbers), NA (Int64)."""
-    if isinstance(column.dtype, pd.Int64Dtype):
-        return pd.array([pd.NA] * n, dtype="Int64")
-    if column.dtype.kind == "f":
-        return np.full(n, np.nan)
-    if column.dtype.kind == "b":
-        return np.zeros(n, dtype=bool)
-    return np.full(n, None, dtype=object)
+    return score_sites(inputs, shared.ruleset, network_mode=shared.network_mode, travel_max_minutes=max_minutes, **shared.run_wide)
 
 
 def _combine(results: list[RunResult], ruleset: Any) -> RunResult:
@@ -241,45 +223,10 @@ def _combine(results: list[RunResult], ruleset: Any) -> RunResult:
     for frame in frames:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            frame = frame.assign(**{c: _empty_like(example[c], len(frame)) for c in missing})
+            frame = frame.assign(**{c: empty_like(example[c], len(frame)) for c in missing})
         filled.append(frame[columns])
     table = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0].reset_index(drop=True)
 
-    steps = _merge_counts([r.steps for r in results])
-    if "reis" in steps and "mediaan_reistijd_min" in steps["reis"]:
-        times = table["werkgever_reistijd_min"]
-        steps["reis"]["mediaan_reistijd_min"] = float(np.nanmedian(times)) if times.notna().any() else None
-    for record in steps.values():
-        if "seconden" in record:
-            record["seconden"] = round(record["seconden"], 3)
-    skipped = {k: v for k, v in results[0].skipped.items() if all(k in r.skipped for r in results)}
-    fired: dict[str, dict[str, int]] = {}
-    for rule in ruleset.rules:
-        counts = [r.summary.get("regels_gevuurd", {}).get(rule.id) for r in results]
-        counts = [c for c in counts if c is not None]
-        if counts:
-            fired[rule.id] = _merge_counts(counts)
-    untested = [rule.id for rule in ruleset.rules if all(rule.id in r.summary.get("regels_niet_getoetst", []) for r in results)]
-    summary = {
-        "regels_gevuurd": fired,
-        "regels_niet_getoetst": untested,
-        "telling": _merge_counts([r.summary.get("telling", {}) for r in results]),
-    }
-    return RunResult(results=table, steps=steps, skipped=skipped, summary=summary)
-
-
-def _merge_counts(records: list[dict]) -> dict:
-    """Sum numbers key by key (recursively), keep the first text; keys in first-seen order."""
-    out: dict = {}
-    for record in records:
-        for key, value in record.items():
-            if isinstance(value, dict):
-                out[key] = _merge_counts([out.get(key, {}), value])
-            elif isinstance(value, bool) or value is None or isinstance(value, str):
-                out.setdefault(key, value)
-            elif isinstance(value, (int, float, np.integer, np.floating)):
-                previous = out.get(key)
-                out[key] = value if previous is None else previous + value
-            else:
-                out.setdefault(key, value)
-    return out
+    times = table["werkgever_reistijd_min"].to_numpy(dtype=float) if "werkgever_reistijd_min" in table else None
+    record = combine_records(results, ruleset, times)
+    return replace(record, results=table)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import datetime as dt
 from importlib import metadata
 import logging
@@ -18,15 +18,31 @@ import time
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 
 from analysis.errors import InputError
 from analysis.pipeline import Inputs, RunResult, score_sites
 from layers.config import Config
 from layers.read import load_reference_layers, load_sites
 from layers.rules import load_ruleset
-from layers.write import merge_results, staged_output, write_csv, write_gpkg, write_json, write_reference
+from layers.write import (
+    ClashChanged,
+    GpkgStream,
+    geometry_kind,
+    merge_results,
+    staged_output,
+    write_csv,
+    write_gpkg,
+    write_json,
+    write_reference,
+)
 
-__all__ = ["PreparedRun", "RunOutcome", "finish_run", "prepare_run", "run_config", "tool_version"]
+__all__ = ["DEFAULT_BLOCK_SIZE", "PreparedRun", "RunOutcome", "finish_run", "prepare_run", "run_blocks", "run_config", "tool_version"]
+
+#: Sites per block of the chunked engine: runs with more sites are scored and written block by block,
+#: which keeps 1,000,000 sites under 2 GB peak memory.
+DEFAULT_BLOCK_SIZE = 100_000
 
 log = logging.getLogger(__name__)
 _LIBRARIES = ("numpy", "pandas", "shapely", "pyproj", "pyogrio", "geopandas", "scipy", "networkx", "osmnx", "click", "rich")
@@ -66,7 +82,9 @@ class RunOutcome:
     out_dir
         The output folder.
     result
-        The pipeline result (per-site table, step record).
+        The pipeline result (per-site table, step record). A run scored in
+        blocks (:func:`run_blocks`) never holds all rows: its ``results``
+        table is empty (with the result columns); read ``locaties.csv``.
     record
         The run record as written to run.json.
     """
@@ -83,6 +101,7 @@ def run_config(
     progress: Callable[[str, str, float], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
     network_cache_dir: Path | None = None,
+    block_size: int | None = None,
 ) -> RunOutcome:
     """Score all sites of ``config`` and write the outputs into ``out_dir``.
 
@@ -99,8 +118,15 @@ def run_config(
         Polled between steps.
     network_cache_dir
         Where prepared road networks are cached.
+    block_size
+        With more sites than this, the sites are scored and written in blocks
+        of this many (:func:`run_blocks`: bounded memory, the same outputs).
+        Default :data:`DEFAULT_BLOCK_SIZE`; 0 scores all sites at once.
     """
     prepared = prepare_run(config, progress=progress, network_cache_dir=network_cache_dir)
+    size = DEFAULT_BLOCK_SIZE if block_size is None else int(block_size)
+    if size > 0 and len(prepared.inputs.sites) > size:
+        return run_blocks(prepared, out_dir, block_size=size, is_cancelled=is_cancelled)
     report = prepared.report
 
     def scaled(step: str, message: str, fraction: float) -> None:
@@ -229,18 +255,15 @@ def prepare_run(
     )
 
 
-def finish_run(prepared: PreparedRun, result: RunResult, out_dir: Path) -> RunOutcome:
-    """Merge the results with the input attributes and write all outputs into ``out_dir``."""
-    report, timings, reports, frames = prepared.report, prepared.timings, prepared.reports, prepared.frames
-    ruleset, original, sites = prepared.ruleset, prepared.original, prepared.inputs.sites
-    network_summary, started, t0 = prepared.network_summary, prepared.started, prepared.t0
-    report("schrijven", "Uitvoer wegschrijven", 0.94)
-    t = time.perf_counter()
-    merged, clashes = merge_results(original, result.results)
+def _run_record(prepared: PreparedRun, result: RunResult, clashes: list[str]) -> dict[str, Any]:
+    """The run record (run.json) without its end time."""
+    reports = prepared.reports
     warnings = [f"{name}: {w}" for name, r in reports.items() for w in r.warnings] + result.warnings
     if clashes:
         warnings.append("invoervelden met de naam van een resultaatveld hernoemd: " + ", ".join(clashes))
-    record = {
+    ruleset, sites, timings = prepared.ruleset, prepared.inputs.sites, prepared.timings
+    network_summary, started = prepared.network_summary, prepared.started
+    return {
         "locatietoets": {"versie": tool_version()},
         "configuratie": str(prepared.config_source) if prepared.config_source else None,
         "regelset": ruleset.record(),
@@ -257,6 +280,16 @@ def finish_run(prepared: PreparedRun, result: RunResult, out_dir: Path) -> RunOu
         "bibliotheken": _library_versions(),
         "gestart": started.isoformat(timespec="seconds"),
     }
+
+
+def finish_run(prepared: PreparedRun, result: RunResult, out_dir: Path) -> RunOutcome:
+    """Merge the results with the input attributes and write all outputs into ``out_dir``."""
+    report, timings, frames = prepared.report, prepared.timings, prepared.frames
+    original, t0 = prepared.original, prepared.t0
+    report("schrijven", "Uitvoer wegschrijven", 0.94)
+    t = time.perf_counter()
+    merged, clashes = merge_results(original, result.results)
+    record = _run_record(prepared, result, clashes)
     with staged_output(out_dir) as stage:
         # the GeoPackages are written (by GDAL, mostly outside the GIL) while the CSV is formatted
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -276,3 +309,146 @@ def finish_run(prepared: PreparedRun, result: RunResult, out_dir: Path) -> RunOu
         write_json(record, stage / "run.json")
     report("klaar", "Klaar", 1.0)
     return RunOutcome(out_dir=out_dir, result=result, record=record)
+
+
+def run_blocks(
+    prepared: PreparedRun,
+    out_dir: Path,
+    *,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> RunOutcome:
+    """Score the sites in blocks of ``block_size`` and stream each block's output to disk.
+
+    Every block runs :func:`~analysis.pipeline.score_sites` with the same
+    reference layers and road network; its rows are merged with the input
+    attributes and appended to ``locaties.gpkg`` and ``locaties.csv`` in the
+    staging folder, so no more than one block of result rows and reason
+    texts is held at a time. What a block cannot see on its own is settled
+    for the whole run before scoring (:mod:`scripts._merge`: the
+    travel-time limit, whether any site has an own employer or persons, the
+    layer's geometry type), so every block has the columns of the final
+    table, and the step records and rule counts are combined afterwards.
+    The outputs equal those of scoring all sites at once: ``locaties.csv``
+    byte for byte, the same ``locaties`` layer and run record (timings apart).
+
+    An input column with the name of a result field is dropped when it
+    equals that field (see :func:`~layers.write.merge_results`); when a later
+    block shows it does not, the run is written again with the column kept.
+    """
+    from scripts._merge import max_travel_minutes, run_wide_flags
+
+    report, timings = prepared.report, prepared.timings
+    inputs, ruleset, original = prepared.inputs, prepared.ruleset, prepared.original
+    sites = inputs.sites
+    n = len(sites)
+    starts = list(range(0, n, block_size))
+    t = time.perf_counter()
+    run_wide = run_wide_flags(sites)
+    max_minutes = max_travel_minutes(inputs, ruleset, prepared.network_mode, block_size)
+    geometry_type, _ = geometry_kind(original.geometry.to_numpy())
+    log.info("%d locaties in %d blokken van ten hoogste %d", n, len(starts), block_size)
+    same: dict[str, bool] = {}
+    while True:
+        try:
+            return _write_blocks(prepared, out_dir, starts, block_size, run_wide, max_minutes, geometry_type, same, is_cancelled, t)
+        except ClashChanged as exc:
+            log.info("invoerveld '%s' wijkt in een later blok af van het resultaatveld: opnieuw wegschrijven", exc.column)
+            same[exc.column] = False
+            timings.pop("analyse", None)
+            report("analyse", "Opnieuw: invoerveld wijkt af van resultaatveld", 0.13)
+
+
+def _write_blocks(
+    prepared: PreparedRun,
+    out_dir: Path,
+    starts: list[int],
+    block_size: int,
+    run_wide: dict[str, bool],
+    max_minutes: float | None,
+    geometry_type: str,
+    same: dict[str, bool],
+    is_cancelled: Callable[[], bool] | None,
+    t: float,
+) -> RunOutcome:
+    from scripts._merge import combine_records
+
+    report, timings, frames = prepared.report, prepared.timings, prepared.frames
+    inputs, ruleset, original = prepared.inputs, prepared.ruleset, prepared.original
+    sites = inputs.sites
+    n_blocks = len(starts)
+    parts: list[RunResult] = []
+    travel_times: list[np.ndarray] = []
+    clashes: list[str] = []
+    columns: list[str] | None = None
+    result_columns: list[str] = []
+    writing = 0.0
+    with staged_output(out_dir) as stage:
+        gpkg = GpkgStream(stage / "locaties.gpkg", geometry_type=geometry_type)
+        try:
+            for k, a in enumerate(starts):
+                b = min(a + block_size, len(sites))
+
+                def scaled(step: str, message: str, fraction: float, k: int = k) -> None:
+                    report(step, f"Blok {k + 1} van {n_blocks}: {message}", 0.13 + 0.8 * (k + 0.9 * fraction) / n_blocks)
+
+                block = replace(inputs, sites=sites.iloc[a:b].reset_index(drop=True))
+                result = score_sites(
+                    block, ruleset, network_mode=prepared.network_mode, travel_max_minutes=max_minutes,
+                    progress=scaled, is_cancelled=is_cancelled, **run_wide,
+                )
+                del block
+                report("schrijven", f"Blok {k + 1} van {n_blocks} wegschrijven", 0.13 + 0.8 * (k + 0.9) / n_blocks)
+                w = time.perf_counter()
+                merged, block_clashes = merge_results(original.iloc[a:b], result.results, same=same)
+                if columns is None:
+                    columns, clashes, result_columns = list(merged.columns), block_clashes, list(result.results.columns)
+                elif list(merged.columns) != columns:  # pragma: no cover - the run-wide flags prevent this
+                    raise RuntimeError(f"blok {k + 1} heeft andere velden dan blok 1: {sorted(set(merged.columns) ^ set(columns))}")
+                if "werkgever_reistijd_min" in result.results:
+                    travel_times.append(result.results["werkgever_reistijd_min"].to_numpy(dtype=float))
+                parts.append(replace(result, results=pd.DataFrame()))
+                del result
+                # GDAL writes the block into the GeoPackage (writer thread) while the CSV is formatted
+                gpkg.put(merged)
+                write_csv(merged, stage / "locaties.csv", append=k > 0)
+                del merged
+                gpkg.wait()
+                _release_memory()
+                writing += time.perf_counter() - w
+            w = time.perf_counter()
+            gpkg.close()
+            writing += time.perf_counter() - w
+        except BaseException:
+            gpkg.abort()
+            raise
+        timings["analyse"] = round(time.perf_counter() - t - writing, 3)
+        report("schrijven", "Uitvoer afronden", 0.94)
+        w = time.perf_counter()
+        if frames:
+            write_reference(frames, stage / "referentie.gpkg")
+        combined = combine_records(parts, ruleset, np.concatenate(travel_times) if travel_times else None)
+        result = replace(combined, results=pd.DataFrame(columns=result_columns))
+        record = _run_record(prepared, result, clashes)
+        timings["schrijven"] = round(writing + time.perf_counter() - w, 3)
+        timings["totaal"] = round(time.perf_counter() - prepared.t0, 3)
+        record["beeindigd"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        write_json(record, stage / "run.json")
+    report("klaar", "Klaar", 1.0)
+    return RunOutcome(out_dir=out_dir, result=result, record=record)
+
+
+def _release_memory() -> None:
+    """Give the memory freed by a block back to the system (Arrow's pool and glibc keep it otherwise)."""
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except Exception:  # pragma: no cover - informational only
+        pass
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except Exception:  # pragma: no cover - not glibc
+        pass
