@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 from shapely.geometry import Point, box
 
 from analysis.overlay import assign_polygon_attribute, classify_bbg, inside_share

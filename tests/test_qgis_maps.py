@@ -298,7 +298,6 @@ def test_layer_without_verdicts_is_refused_in_dutch(maps_provider, scored_run, t
 # Inside qgis_process (the plugin from the built zip, headless)
 # ---------------------------------------------------------------------------
 
-from test_qgis_plugin import engine_exe  # noqa: E402,F401 - fixture used by qgis_process_env
 from test_qgis_process import _run as _run_qgis_process, qgis_process_env  # noqa: E402,F401
 
 

@@ -12,7 +12,6 @@ import csv
 import json
 from pathlib import Path
 import subprocess
-import sys
 
 import pytest
 
@@ -36,27 +35,8 @@ pytestmark = pytest.mark.qgis
 # ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def qgis_core():
-    import qgis.core
-
-    return qgis.core
 
 
-@pytest.fixture(scope="module")
-def engine_exe(tmp_path_factory) -> str:
-    """The engine as an executable that runs this checkout's CLI (as the console script would)."""
-    wrapper = tmp_path_factory.mktemp("engine") / "locatietoets"
-    wrapper.write_text(
-        "#!/bin/sh\n"
-        f"PYTHONPATH='{REPO}' exec '{sys.executable}' -c "
-        "'import sys; sys.argv[0] = \"locatietoets\"; from scripts.cli import main; main()' \"$@\"\n"
-    )
-    wrapper.chmod(0o755)
-    done = subprocess.run([str(wrapper), "--version"], capture_output=True, text=True, timeout=120)
-    if done.returncode != 0 or not done.stdout.startswith("locatietoets "):
-        pytest.skip(f"de rekenkern (scripts.cli) draait niet: {done.stdout}{done.stderr}")
-    return str(wrapper)
 
 
 def cli(engine_exe: str, *args: str) -> None:

@@ -185,25 +185,8 @@ def test_plugin_package_imports_no_geo_wheels():
 # ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def qgis_core():
-    return pytest.importorskip("qgis.core", reason="PyQGIS (Debian's python3-qgis) is niet geïnstalleerd")
 
 
-@pytest.fixture(scope="session")
-def engine_exe(tmp_path_factory) -> str:
-    """The engine as an executable that runs this checkout's CLI (as the console script would)."""
-    wrapper = tmp_path_factory.mktemp("engine") / "locatietoets"
-    wrapper.write_text(
-        "#!/bin/sh\n"
-        f"PYTHONPATH='{REPO}' exec '{sys.executable}' -c "
-        "'import sys; sys.argv[0] = \"locatietoets\"; from scripts.cli import main; main()' \"$@\"\n"
-    )
-    wrapper.chmod(0o755)
-    done = subprocess.run([str(wrapper), "--version"], capture_output=True, text=True, timeout=120)
-    if done.returncode != 0 or not done.stdout.startswith("locatietoets "):
-        pytest.skip(f"de rekenkern (scripts.cli) draait niet: {done.stdout}{done.stderr}")
-    return str(wrapper)
 
 
 @pytest.fixture()

@@ -21,7 +21,6 @@ import zipfile
 import pytest
 
 from qgis_plugin import engine as eng
-from test_qgis_plugin import engine_exe, qgis_core  # noqa: F401 - shared fixtures
 
 QGIS_PROCESS = Path("/usr/bin/qgis_process.bin")  # /usr/bin/qgis_process is broken on Debian (--noversioncheck)
 
