@@ -224,21 +224,7 @@ class CommandAlgorithm(EngineAlgorithm):
         command = [self.COMMAND, *arguments, "--out", out_dir, "--voortgang", "json"]
         feedback.pushCommandInfo("locatietoets " + " ".join(_quote(part) for part in command))
         started = time.monotonic()
-        try:
-            finished = eng.run_engine(
-                engine.path,
-                command,
-                progress=lambda fraction: feedback.setProgress(self.ENGINE_SHARE * fraction),
-                info=feedback.pushInfo,
-                warning=feedback.pushWarning,
-                debug=feedback.pushDebugInfo,
-                is_cancelled=feedback.isCanceled,
-                cwd=workdir,
-            )
-        except eng.EngineCancelledError as exc:
-            raise QgsProcessingException(str(exc)) from None
-        except (eng.EngineRunError, eng.EngineMissingError) as exc:
-            raise QgsProcessingException(f"De rekenkern meldt een fout:\n{exc}") from None
+        finished = self._run_engine(engine.path, command, workdir, feedback, share=self.ENGINE_SHARE)
         feedback.setProgress(self.ENGINE_SHARE)
         feedback.pushInfo(f"Rekenkern klaar in {eng.elapsed_text(time.monotonic() - started)}.")
         return finished

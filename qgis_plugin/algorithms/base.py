@@ -384,6 +384,25 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         if stay != _STAY_TYPES[0]:
             feedback.pushInfo(f"Locaties zonder verblijfstype krijgen '{stay}'.")
 
+    @staticmethod
+    def _run_engine(engine_path: str, command: list[str], workdir: str, feedback, *, share: float) -> dict:
+        """Run one engine command, streaming its progress (0..share %) and log into ``feedback``."""
+        try:
+            return eng.run_engine(
+                engine_path,
+                command,
+                progress=lambda fraction: feedback.setProgress(share * fraction),
+                info=feedback.pushInfo,
+                warning=feedback.pushWarning,
+                debug=feedback.pushDebugInfo,
+                is_cancelled=feedback.isCanceled,
+                cwd=workdir,
+            )
+        except eng.EngineCancelledError as exc:
+            raise QgsProcessingException(str(exc)) from None
+        except (eng.EngineRunError, eng.EngineMissingError) as exc:
+            raise QgsProcessingException(f"De rekenkern meldt een fout:\n{exc}") from None
+
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         started = time.monotonic()
         try:
@@ -418,21 +437,9 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
 
         out_dir = self.parameterAsFileOutput(parameters, self.UITVOERMAP, context) or os.path.join(workdir, "uitvoer")
         feedback.pushInfo(f"Uitvoermap: {out_dir}")
-        try:
-            finished = eng.run_engine(
-                engine.path,
-                ["score", config_path, "--out", out_dir, "--voortgang", "json"],
-                progress=lambda fraction: feedback.setProgress(90.0 * fraction),
-                info=feedback.pushInfo,
-                warning=feedback.pushWarning,
-                debug=feedback.pushDebugInfo,
-                is_cancelled=feedback.isCanceled,
-                cwd=workdir,
-            )
-        except eng.EngineCancelledError as exc:
-            raise QgsProcessingException(str(exc)) from None
-        except (eng.EngineRunError, eng.EngineMissingError) as exc:
-            raise QgsProcessingException(f"De rekenkern meldt een fout:\n{exc}") from None
+        finished = self._run_engine(
+            engine.path, ["score", config_path, "--out", out_dir, "--voortgang", "json"], workdir, feedback, share=90.0
+        )
         out_dir = str(finished.get("uitvoer") or out_dir)
         self._log_summary(finished, out_dir, feedback)
 
