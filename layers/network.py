@@ -45,7 +45,7 @@ from analysis.network import (
 )
 from layers.config import LayerSpec
 
-__all__ = ["load_network", "DEFAULT_CACHE_DIR", "CACHE_VERSION", "network_cache_path"]
+__all__ = ["load_network", "load_configured_network", "DEFAULT_CACHE_DIR", "CACHE_VERSION", "network_cache_path"]
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,50 @@ def network_cache_path(spec: LayerSpec, *, mode: str, speeds: TravelSpeeds, cach
     ]
     key = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
     return Path(cache_dir) / f"wegennet-{mode}-{key}.npz"
+
+
+def load_configured_network(
+    spec: LayerSpec,
+    ruleset,
+    *,
+    cache_dir: Path | None = None,
+    progress: Callable[[float, str], None] | None = None,
+):
+    """Load ``[lagen.wegennet]`` with the rule set's travel speeds, plus its entry for the run record.
+
+    Parameters
+    ----------
+    spec
+        The ``[lagen.wegennet]`` layer.
+    ruleset
+        The effective :class:`~analysis.ruleset.RuleSet` (``snelheid_fiets_kmh``, ``snelheid_lopen_kmh``).
+    cache_dir, progress
+        As for :func:`load_network`.
+
+    Returns
+    -------
+    network, report
+        The prepared :class:`~analysis.network.RoadNetwork` (its ``mode`` is the
+        mode used, default fiets) and a :class:`~layers.read.LayerReport`.
+    """
+    import datetime as dt
+
+    from layers.read import LayerReport, file_sha256
+
+    speeds = TravelSpeeds(
+        bike_kmh=float(ruleset.value("snelheid_fiets_kmh")),
+        walk_kmh=float(ruleset.value("snelheid_lopen_kmh")),
+    )
+    network = load_network(spec, speeds=speeds, cache_dir=cache_dir, progress=progress)
+    report = LayerReport(
+        name="wegennet",
+        path=str(spec.path),
+        layer=spec.layer,
+        sha256=file_sha256(spec.path) if spec.path.is_file() else _sha256(spec.path),
+        modified=dt.datetime.fromtimestamp(spec.path.stat().st_mtime, tz=dt.timezone.utc).isoformat(timespec="seconds"),
+        features=int(network.n_links),
+    )
+    return network, report
 
 
 def load_network(

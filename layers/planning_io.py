@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 import csv
 from dataclasses import dataclass, field
-import datetime as dt
 import html
 import json
 import logging
@@ -30,7 +29,7 @@ from analysis.errors import InputError, did_you_mean
 from analysis.planning import VERDICT_CODES, GridSpec
 from analysis.ruleset import STAY_TYPES, RuleSet
 from layers.config import Config, LayerSpec
-from layers.read import RD_NEW, LayerReport, file_sha256, load_reference_layers, load_sites, read_layer
+from layers.read import RD_NEW, LayerReport, load_reference_layers, load_sites, read_layer
 from layers.style import VERDICT_COLOURS
 
 __all__ = [
@@ -366,28 +365,19 @@ def load_scoring_inputs(
     mode = "fiets"
     spec = config.layer("wegennet")
     if spec is not None:
-        mode = spec.get("modus", "auto")
         if config.layer("werkgevers") is None and not network_without_employers:
             warnings.append("[lagen.wegennet] is opgegeven zonder [lagen.werkgevers]: reisafstand wordt niet berekend")
         else:
-            from analysis.network import TravelSpeeds
-            from layers.network import load_network
+            from layers.network import load_configured_network
 
             report(0.5, "Wegennet voorbereiden")
-            speeds = TravelSpeeds(
-                bike_kmh=float(ruleset.value("snelheid_fiets_kmh")),
-                walk_kmh=float(ruleset.value("snelheid_lopen_kmh")),
+            network, reports["wegennet"] = load_configured_network(
+                spec,
+                ruleset,
+                cache_dir=network_cache_dir,
+                progress=lambda fr, msg="": report(0.5 + 0.5 * fr, msg or "Wegennet voorbereiden"),
             )
-            network = load_network(spec, speeds=speeds, cache_dir=network_cache_dir,
-                                   progress=lambda fr, msg="": report(0.5 + 0.5 * fr, msg or "Wegennet voorbereiden"))
-            reports["wegennet"] = LayerReport(
-                name="wegennet",
-                path=str(spec.path),
-                layer=spec.layer,
-                sha256=file_sha256(spec.path) if spec.path.is_file() else "",
-                modified=dt.datetime.fromtimestamp(spec.path.stat().st_mtime, tz=dt.timezone.utc).isoformat(timespec="seconds"),
-                features=int(network.n_links),
-            )
+            mode = network.mode
     report(1.0, "Invoer geladen")
     return LoadedInputs(config=config, ruleset=ruleset, frames=frames, reports=reports, network=network,
                         network_mode=mode, original=original, sites=sites, warnings=warnings)

@@ -21,7 +21,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analysis.errors import InputError
 from analysis.pipeline import Inputs, RunResult, score_sites
 from layers.config import Config
 from layers.read import load_reference_layers, load_sites
@@ -191,40 +190,21 @@ def prepare_run(
     network_mode = "auto"
     spec = config.layer("wegennet")
     if spec is not None:
-        network_mode = spec.get("modus", "auto")
         if config.layer("werkgevers") is None:
             log.warning("[lagen.wegennet] is opgegeven zonder [lagen.werkgevers]: reisafstand wordt niet berekend")
         else:
-            from analysis.network import TravelSpeeds
-            from layers.network import load_network
-            from layers.read import LayerReport, file_sha256
+            from layers.network import load_configured_network
 
             report("wegennet", "Wegennet voorbereiden", 0.03)
             t = time.perf_counter()
-            speeds = TravelSpeeds(
-                bike_kmh=float(ruleset.value("snelheid_fiets_kmh")),
-                walk_kmh=float(ruleset.value("snelheid_lopen_kmh")),
-            )
-            if not spec.path.exists():
-                raise InputError(
-                    f"[lagen.wegennet] bestand '{spec.path}' bestaat niet. Controleer 'pad' in de configuratie."
-                )
-            network = load_network(
+            network, reports["wegennet"] = load_configured_network(
                 spec,
-                speeds=speeds,
+                ruleset,
                 cache_dir=network_cache_dir,
                 progress=lambda fr, msg="": report("wegennet", msg or "Wegennet voorbereiden", 0.03 + 0.1 * fr),
             )
+            network_mode = network.mode
             timings["wegennet"] = round(time.perf_counter() - t, 3)
-            reports["wegennet"] = LayerReport(
-                name="wegennet",
-                path=str(spec.path),
-                layer=spec.layer,
-                sha256=file_sha256(spec.path) if spec.path.is_file() else "",
-                modified=dt.datetime.fromtimestamp(spec.path.stat().st_mtime, tz=dt.timezone.utc).isoformat(timespec="seconds"),
-                features=int(getattr(network, "n_edges", 0) or 0),
-                source_crs="",
-            )
             network_summary = network.summary()
             log.info(network_summary)
 

@@ -64,3 +64,16 @@ def test_demo_run_record_is_complete(demo_run):
     assert set(record["invoer"]) >= {"locaties", "bebouwd_gebied", "geurcontouren", "veehouderijen", "wegennet"}
     assert all(len(v["sha256"]) == 64 for v in record["invoer"].values())
     assert record["wegennet"].startswith("wegennet:")
+
+
+def test_network_mode_defaults_to_fiets_everywhere(tmp_path):
+    """Without `modus` the network is prepared for cycling, and the thresholds and texts say cycling too."""
+    config_path = write_demo(tmp_path, n_sites=300)
+    text = config_path.read_text(encoding="utf-8").replace('modus = "fiets"\n', "")
+    config_path.write_text(text, encoding="utf-8")
+    outcome = run_config(load_config(config_path), tmp_path / "uitvoer", network_cache_dir=tmp_path / "cache")
+    sites = pyogrio.read_dataframe(tmp_path / "uitvoer" / "locaties.gpkg", layer="locaties")
+    assert set(sites["reismodus"].dropna()) == {"fiets"}
+    far = sites["redenen"].str.contains("maximum", na=False)
+    assert far.any() and sites.loc[far, "redenen"].str.contains("per fiets").all()
+    assert outcome.record["invoer"]["wegennet"]["objecten"] > 0
