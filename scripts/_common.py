@@ -95,7 +95,9 @@ def _raise_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _fail(exc: Exception, mode: str, debug: bool) -> None:
+def _fail(exc: BaseException, mode: str, debug: bool, *, err: Console | None = None) -> None:
+    """Print a Dutch error (JSON line in ``mode == "json"``) and exit: 2 user error, 130 cancelled, 1 unexpected."""
+    err = err or _err
     if isinstance(exc, KeyboardInterrupt):
         message = "Afgebroken; er is niets weggeschreven (bestaande uitvoer is ongewijzigd)."
         code = 130
@@ -109,11 +111,11 @@ def _fail(exc: Exception, mode: str, debug: bool) -> None:
         )
         code = 1
     if debug and not isinstance(exc, KeyboardInterrupt):
-        _err.print_exception()
+        err.print_exception()
     if mode == "json":
         _emit_json({"type": "fout", "bericht": message, "code": code})
     else:
-        _err.print(f"[bold red]{escape(message)}[/]", highlight=False)
+        err.print(f"[bold red]{escape(message)}[/]", highlight=False)
     sys.exit(code)
 
 

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from analysis.errors import LocatietoetsError
+from scripts._common import _fail
 
 if TYPE_CHECKING:
     from layers.fetch import FetchOutcome, HttpSettings
@@ -40,23 +41,6 @@ _DEBUG = click.option("--debug", is_flag=True, help="Toon bij een fout de volled
 def _consoles() -> tuple[Console, Console]:
     # created per call so click's CliRunner (which swaps sys.stdout) sees the output
     return Console(file=sys.stdout, soft_wrap=True), Console(file=sys.stderr, soft_wrap=True)
-
-
-def _fail(exc: BaseException, err: Console, debug: bool) -> None:
-    if isinstance(exc, KeyboardInterrupt):
-        message, code = "Afgebroken; er is niets weggeschreven (bestaande uitvoer is ongewijzigd).", 130
-    elif isinstance(exc, LocatietoetsError):
-        message, code = f"{exc.title}: {exc}", 2
-    else:
-        message = (
-            f"Onverwachte fout ({type(exc).__name__}: {exc}). Er is niets weggeschreven. "
-            "Draai opnieuw met --debug en meld de melding bij de beheerders van de Locatietoets."
-        )
-        code = 1
-    if debug and not isinstance(exc, KeyboardInterrupt):
-        err.print_exception()
-    err.print(f"[bold red]{escape(message)}[/]", highlight=False)
-    sys.exit(code)
 
 
 @contextmanager
@@ -160,9 +144,9 @@ def _fetch(gebied: str, lagen: str, out: Path, *, refresh: bool, endpoints_file:
         else:
             outcome = fetch_data(gebied, names, out, **kwargs)
     except (LocatietoetsError, KeyboardInterrupt) as exc:
-        _fail(exc, err, debug)
+        _fail(exc, "balk", debug, err=err)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
-        _fail(exc, err, debug)
+        _fail(exc, "balk", debug, err=err)
     return outcome
 
 
@@ -201,9 +185,9 @@ def controle(endpoints_file: Path | None, tijdslimiet: float, debug: bool) -> No
             endpoints = load_endpoints(endpoints_file)
             results = check_endpoints(endpoints, http=HttpSettings(timeout_s=tijdslimiet, retries=1, backoff_s=0.5))
         except (LocatietoetsError, KeyboardInterrupt) as exc:
-            _fail(exc, err, debug)
+            _fail(exc, "balk", debug, err=err)
         except Exception as exc:  # noqa: BLE001
-            _fail(exc, err, debug)
+            _fail(exc, "balk", debug, err=err)
     table = Table(title=f"Controle van {endpoints.source} (versie {endpoints.version})", title_justify="left", show_lines=True)
     for col in ("Bron", "Status", "HTTP", "URL", "Toelichting"):
         table.add_column(col, overflow="fold")
