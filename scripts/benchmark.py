@@ -116,6 +116,8 @@ def generate_province(work: Path, *, n_sites: int = 1_000_000, n_nodes: int = 15
     import pyogrio
     import shapely
 
+    from scripts.benchmark_network import grid_layout
+
     rng = np.random.default_rng(seed)
     inv = work / "invoer"
     inv.mkdir(parents=True, exist_ok=True)
@@ -127,16 +129,7 @@ def generate_province(work: Path, *, n_sites: int = 1_000_000, n_nodes: int = 15
         return np.c_[rng.uniform(_X0 + margin, _X0 + extent - margin, n), rng.uniform(_Y0 + margin, _Y0 + extent - margin, n)]
 
     # road network (osmnx GraphML, fiets: every road two-way)
-    gx, gy = np.meshgrid(np.arange(side), np.arange(side))
-    x = _X0 + gx.ravel() * _SPACING_M + rng.uniform(-0.25, 0.25, side * side) * _SPACING_M
-    y = _Y0 + gy.ravel() * _SPACING_M + rng.uniform(-0.25, 0.25, side * side) * _SPACING_M
-    idx = np.arange(side * side).reshape(side, side)
-    u = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
-    v = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
-    line_no = np.concatenate([np.repeat(np.arange(side), side - 1), np.tile(np.arange(side), side - 1)])
-    highway = np.where(line_no % 20 == 0, "secondary", np.where(line_no % 5 == 0, "tertiary", "residential")).astype(object)
-    keep = (rng.random(u.shape[0]) > 0.08) | (highway != "residential")
-    u, v, highway = u[keep], v[keep], highway[keep]
+    x, y, u, v, highway = grid_layout(side, spacing_m=_SPACING_M, x0=_X0, y0=_Y0, rng=rng)
     mid = np.c_[(x[u] + x[v]) / 2 + rng.normal(0, 5, u.shape[0]), (y[u] + y[v]) / 2 + rng.normal(0, 5, u.shape[0])]
     coords = np.round(np.stack([np.c_[x[u], y[u]], mid, np.c_[x[v], y[v]]], axis=1), 2)
     x, y = np.round(x, 2), np.round(y, 2)

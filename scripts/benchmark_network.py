@@ -50,6 +50,26 @@ __all__ = ["benchmark_netwerk", "synthetic_network"]
 _DEFAULT_MAX_MIN = {"auto": 20.0, "fiets": 15.0, "lopen": 15.0}
 
 
+def grid_layout(
+    side: int, *, spacing_m: float, x0: float, y0: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Nodes and links of a perturbed ``side`` × ``side`` road grid in RD New, ~8 % of residential links missing.
+
+    Returns node coordinates ``x``, ``y`` (m) and per link the node indices ``u``, ``v`` and the
+    OSM ``highway`` type: every 20th row/column secondary, every 5th tertiary, the rest residential.
+    """
+    gx, gy = np.meshgrid(np.arange(side), np.arange(side))
+    x = x0 + gx.ravel() * spacing_m + rng.uniform(-0.25, 0.25, side * side) * spacing_m
+    y = y0 + gy.ravel() * spacing_m + rng.uniform(-0.25, 0.25, side * side) * spacing_m
+    idx = np.arange(side * side).reshape(side, side)
+    u = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
+    v = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
+    line_no = np.concatenate([np.repeat(np.arange(side), side - 1), np.tile(np.arange(side), side - 1)])
+    highway = np.where(line_no % 20 == 0, "secondary", np.where(line_no % 5 == 0, "tertiary", "residential")).astype(object)
+    keep = (rng.random(u.shape[0]) > 0.08) | (highway != "residential")
+    return x, y, u[keep], v[keep], highway[keep]
+
+
 def synthetic_network(n_nodes: int, *, mode: str, seed: int, spacing_m: float = 100.0) -> RoadNetwork:
     """A perturbed grid of about ``n_nodes`` nodes in RD New (Limburg), ~8 % of links missing.
 
@@ -58,16 +78,7 @@ def synthetic_network(n_nodes: int, *, mode: str, seed: int, spacing_m: float = 
     """
     rng = np.random.default_rng(seed)
     side = int(np.ceil(np.sqrt(n_nodes)))
-    gx, gy = np.meshgrid(np.arange(side), np.arange(side))
-    x = 176_000 + gx.ravel() * spacing_m + rng.uniform(-0.25, 0.25, side * side) * spacing_m
-    y = 320_000 + gy.ravel() * spacing_m + rng.uniform(-0.25, 0.25, side * side) * spacing_m
-    idx = np.arange(side * side).reshape(side, side)
-    u = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
-    v = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
-    line_no = np.concatenate([np.repeat(np.arange(side), side - 1), np.tile(np.arange(side), side - 1)])
-    highway = np.where(line_no % 20 == 0, "secondary", np.where(line_no % 5 == 0, "tertiary", "residential")).astype(object)
-    keep = (rng.random(u.shape[0]) > 0.08) | (highway != "residential")
-    u, v, highway = u[keep], v[keep], highway[keep]
+    x, y, u, v, highway = grid_layout(side, spacing_m=spacing_m, x0=176_000.0, y0=320_000.0, rng=rng)
     oneway = np.where((highway == "residential") & (rng.random(u.shape[0]) < 0.05), rng.choice([1, -1], u.shape[0]), 0)
     # a bend in every link, so geometry is not just the node pair
     mid = np.c_[(x[u] + x[v]) / 2 + rng.normal(0, 5, u.shape[0]), (y[u] + y[v]) / 2 + rng.normal(0, 5, u.shape[0])]
