@@ -12,14 +12,13 @@ from __future__ import annotations
 from contextlib import contextmanager
 import json
 import os
-import re
 from pathlib import Path
 import shutil
 import sqlite3
 import tempfile
 import threading
 import queue
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -434,7 +433,7 @@ def write_csv(frame: gpd.GeoDataFrame, path: Path, *, append: bool = False) -> N
     columns = {name: frame[name] for name in frame.columns if name != frame.geometry.name}
     columns["x_rd"] = pd.Series(x, index=frame.index)
     columns["y_rd"] = pd.Series(y, index=frame.index)
-    if not (_write_csv_arrow(columns, len(frame), path, append) or _write_csv_fast(columns, len(frame), path, append)):
+    if not _write_csv_arrow(columns, len(frame), path, append):  # pandas for column types without an Arrow path
         table = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
         table["x_rd"] = x
         table["y_rd"] = y
@@ -445,7 +444,6 @@ def write_csv(frame: gpd.GeoDataFrame, path: Path, *, append: bool = False) -> N
 
 _CSV_CHUNK = 100_000
 _CSV_SPECIAL = (",", '"', "\n")
-_CSV_NEEDS_QUOTES = re.compile('[,"\n\r]')
 
 
 def _csv_quote(value: str) -> str:
@@ -453,57 +451,6 @@ def _csv_quote(value: str) -> str:
     if any(c in value for c in _CSV_SPECIAL):
         return '"' + value.replace('"', '""') + '"'
     return value
-
-
-def _csv_column(series: pd.Series) -> Callable[[slice], list[str]] | None:
-    """A formatter giving the CSV text of rows ``slice`` exactly as ``DataFrame.to_csv(float_format="%.6g")``.
-
-    Returns None for a column type without a fast path (the caller then uses pandas).
-    """
-    dtype = series.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind == "f":
-        values = series.to_numpy()
-        sample = values[:_CSV_CHUNK]
-        if len(np.unique(sample)) * 4 <= len(sample):  # few distinct values: format each once
-            bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
-            unique, inverse = np.unique(bits, return_inverse=True)
-            table = np.array(["" if np.isnan(v) else "%.6g" % v for v in unique.view(np.float64).tolist()], dtype=object)
-            texts = table[inverse.reshape(-1)]
-            return lambda rows: texts[rows].tolist()
-        return lambda rows: ["" if v != v else "%.6g" % v for v in values[rows].tolist()]
-    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
-        values = series.to_numpy()
-        return lambda rows: values[rows].astype(str).tolist()
-    if isinstance(dtype, np.dtype) and dtype.kind == "b":
-        values = series.to_numpy()
-        return lambda rows: np.where(values[rows], "True", "False").tolist()
-    if isinstance(dtype, pd.Int64Dtype):
-        mask = series.isna().to_numpy()
-        ints = series.to_numpy(dtype="int64", na_value=0)
-
-        def format_int(rows: slice) -> list[str]:
-            text = ints[rows].astype(str).astype(object)
-            text[mask[rows]] = ""
-            return text.tolist()
-
-        return format_int
-    if dtype == object or isinstance(dtype, pd.StringDtype):
-        if dtype == object and pd.api.types.infer_dtype(series.to_numpy(), skipna=True) not in ("string", "empty"):
-            return None
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        search = _CSV_NEEDS_QUOTES.search
-        table = []
-        for value in np.asarray(uniques, dtype=object).tolist():
-            value = str(value)
-            if search(value) is not None:
-                if "\r" in value:
-                    return None
-                value = '"' + value.replace('"', '""') + '"'
-            table.append(value)
-        table = np.array(table + [""], dtype=object)
-        texts = table[np.asarray(codes)]
-        return lambda rows: texts[rows].tolist()
-    return None
 
 
 _G6_MIN, _G6_MAX = 1e-4, 999_999.0  # "%.6g" is fixed-point (no exponent) in this range
@@ -570,7 +517,7 @@ def _format_g6(values: np.ndarray) -> "pa.Array":
 
 
 def _csv_arrow_column(series: pd.Series) -> "pa.Array | None":
-    """The CSV text of every row of ``series`` as an Arrow string array, exactly as :func:`_csv_column` gives it.
+    """The CSV text of every row of ``series`` as an Arrow string array, exactly as pandas' ``to_csv(float_format="%.6g")``.
 
     Returns None for a column type without an Arrow path.
     """
@@ -627,7 +574,10 @@ def _has_byte(text: "pa.Array", byte: int) -> bool:
 
 
 def _write_csv_arrow(columns: dict[str, pd.Series], n: int, path: Path, append: bool = False) -> bool:
-    """Write ``columns`` as CSV like :func:`_write_csv_fast`, joining the rows in Arrow (outside the GIL)."""
+    """Write ``columns`` as CSV byte for byte as pandas' ``to_csv`` would, joining the rows in Arrow (outside the GIL).
+
+    Returns False when a column needs pandas' own writer (the caller then uses it).
+    """
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -656,28 +606,6 @@ def _write_csv_arrow(columns: dict[str, pd.Series], n: int, path: Path, append: 
             rows = pc.binary_join_element_wise(*parts, comma) if len(parts) > 1 else parts[0]
             offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset : rows.offset + len(rows) + 1]
             fh.write(memoryview(rows.buffers()[2])[int(offsets[0]) : int(offsets[-1])])
-    return True
-
-
-def _write_csv_fast(columns: dict[str, pd.Series], n: int, path: Path, append: bool = False) -> bool:
-    """Write ``columns`` as CSV, byte for byte as pandas' ``to_csv`` would; False when a column needs pandas."""
-    formatters = []
-    for series in columns.values():
-        formatter = _csv_column(series)
-        if formatter is None:
-            return False
-        formatters.append(formatter)
-    header = [str(name) for name in columns]
-    if any("\r" in name for name in header):
-        return False
-    with path.open("a" if append else "w", encoding="utf-8", newline="") as fh:
-        if not append:
-            fh.write(",".join(_csv_quote(name) for name in header) + "\n")
-        for start in range(0, n, _CSV_CHUNK):
-            rows = slice(start, min(start + _CSV_CHUNK, n))
-            parts = [fmt(rows) for fmt in formatters]
-            fh.write("\n".join(map(",".join, zip(*parts))))
-            fh.write("\n")
     return True
 
 
