@@ -295,6 +295,102 @@ def test_layer_without_verdicts_is_refused_in_dutch(maps_provider, scored_run, t
 
 
 # ---------------------------------------------------------------------------
+# A layer of points and polygons, written as the engine writes it (geometry type "Geometry")
+# ---------------------------------------------------------------------------
+
+MIXED_VERDICTS = ("geschikt", "voorwaardelijk", "ongeschikt")
+
+
+@pytest.fixture(scope="module")
+def mixed_run(tmp_path_factory, scored_run) -> dict[str, str]:
+    """locaties.gpkg of 3 points and 27 polygons (first feature a point, as in the demo), by layers.write."""
+    gpd = pytest.importorskip("geopandas")
+    from shapely.geometry import Point, box
+
+    from layers.write import geometry_kind, write_gpkg
+
+    folder = tmp_path_factory.mktemp("gemengd")
+    rows = []
+    # columns of 10 sites per gemeente box, well inside it; site 0, 10 and 20 are points, the rest polygons
+    for g, (name, _code, (xmin, ymin, xmax, ymax)) in enumerate(GEMEENTEN):
+        for i in range(10):
+            x = xmin + 1_000 + 700 * i
+            y = ymin + 1_500 + 300 * i
+            n = 10 * g + i
+            geometry = Point(x, y) if i == 0 else box(x - 60, y - 40, x + 60, y + 40)
+            verdict = MIXED_VERDICTS[n % 3]
+            # the engine's gemeente for most; three sites without one are placed by location
+            rows.append({"locatie_id": f"M{n:02d}", "gemeente": None if i == 9 else name, "oordeel": verdict,
+                         "oordeel_short_stay": verdict, "oordeel_mid_stay": MIXED_VERDICTS[(n + 1) % 3],
+                         "oordeel_long_stay": "ongeschikt", "capaciteit_personen": 10.0, "redenen": "test",
+                         "geometry": geometry})
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:28992")
+    assert geometry_kind(frame.geometry)[0] == "Unknown"
+    write_gpkg(frame, folder / "locaties.gpkg")
+    (folder / "run.json").write_text(json.dumps(RUN_JSON), encoding="utf-8")
+    return {"LOCATIES": f"{folder / 'locaties.gpkg'}|layername=locaties", "GEMEENTEN": scored_run["GEMEENTEN"],
+            "frame": frame}
+
+
+def _expected_counts(frame, gemeenten_uri: str, field: str) -> dict[str, dict[str, int]]:
+    """Per page (overzicht, gemeenten A-Z): sites and verdicts, counted by geopandas (a spatial join)."""
+    import geopandas as gpd
+
+    path, layer = gemeenten_uri.split("|layername=")
+    gemeenten = gpd.read_file(path, layer=layer)
+    points = frame.set_geometry(frame.geometry.representative_point())
+    joined = gpd.sjoin(points, gemeenten[["naam", "geometry"]], predicate="within", how="left")
+    expected = {"overzicht": joined}
+    expected.update({name: joined[joined["naam"] == name] for name in sorted(gemeenten["naam"])})
+    return {area: {"totaal": len(rows), **{v: int((rows[field] == v).sum()) for v in MIXED_VERDICTS}}
+            for area, rows in expected.items()}
+
+
+def test_mixed_points_and_polygons_are_all_drawn_and_counted(maps_provider, mixed_run, tmp_path):
+    """The engine's layer of points and polygons (QGIS reports it as "Point"): every site counts and is drawn."""
+    layer = qgis_core.QgsVectorLayer(mixed_run["LOCATIES"], "l", "ogr")
+    assert layer.wkbType() == qgis_core.QgsWkbTypes.Point and layer.featureCount() == 30  # as QGIS sees it
+    params = {k: v for k, v in mixed_run.items() if k != "frame"}
+    result = _run({**params, "FORMAAT": 2, "OUTPUT_FOLDER": str(tmp_path)})
+    pages = _pdf_pages(result["PDF"])
+    expected = _expected_counts(mixed_run["frame"], mixed_run["GEMEENTEN"], "oordeel_short_stay")
+    assert expected["overzicht"]["totaal"] == 30
+    assert list(expected) == ["overzicht", "Horst aan de Maas", "Venlo", "Venray"]
+    for page, (area, c) in zip(pages, expected.items()):
+        assert f"Locaties in dit gebied: {c['totaal']}" in page, area
+        assert (f"Geschikt {c['geschikt']} · voorwaardelijk {c['voorwaardelijk']} · "
+                f"ongeschikt {c['ongeschikt']}") in page, area
+    # the polygons are drawn: all three verdict colours on every gemeente page (its 9 polygons hold all three)
+    for png in result["PNG_BESTANDEN"].split(";")[1:]:
+        colours = _colours(png, step=2)
+        for verdict, rgb in VERDICT_RGB.items():
+            assert _has_colour(colours, rgb), (png, verdict)
+
+
+def test_mixed_layer_copies_hold_every_feature(maps_provider, mixed_run):
+    from qgis_plugin.algorithms.exporteer_kaarten import ExporteerKaarten
+
+    layer = qgis_core.QgsVectorLayer(mixed_run["LOCATIES"], "l", "ogr")
+    crs = qgis_core.QgsCoordinateReferenceSystem(RD)
+    parts = ExporteerKaarten._copies(layer, crs, qgis_core.QgsCoordinateTransformContext(), "Oordeel",
+                                     qgis_core.QgsProcessingFeedback())
+    kinds = {part.geometryType(): part.featureCount() for part in parts}
+    assert kinds == {qgis_core.QgsWkbTypes.PointGeometry: 3, qgis_core.QgsWkbTypes.PolygonGeometry: 27}
+    assert [part.name() for part in parts] == ["Oordeel (punten)", "Oordeel (vlakken)"]
+
+
+def test_one_geometry_type_of_a_mixed_layer_still_maps_the_whole_layer(maps_provider, mixed_run, tmp_path):
+    """QGIS Desktop opens a mixed GeoPackage layer as sublayers (…|geometrytype=Polygon): all sites are mapped."""
+    polygons = qgis_core.QgsVectorLayer(mixed_run["LOCATIES"] + "|geometrytype=Polygon", "vlakken", "ogr")
+    assert polygons.isValid() and polygons.featureCount() == 27
+    feedback = _Feedback()
+    result = _run({"LOCATIES": polygons, "GEMEENTEN": mixed_run["GEMEENTEN"], "FORMAAT": 0,
+                   "OUTPUT_FOLDER": str(tmp_path)}, feedback)
+    assert "Locaties in dit gebied: 30" in _pdf_pages(result["PDF"])[0]
+    assert any("alle 30 objecten" in line for line in feedback.infos)
+
+
+# ---------------------------------------------------------------------------
 # Inside qgis_process (the plugin from the built zip, headless)
 # ---------------------------------------------------------------------------
 

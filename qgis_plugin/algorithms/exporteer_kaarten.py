@@ -368,18 +368,23 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         names = self._gemeente_names(gemeenten, name_field)
         if not names:
             raise QgsProcessingException("De laag met gemeentegrenzen bevat geen gemeenten met een naam en een vlak.")
-        sites = self._copy(sites_in, crs, transform_context, f"Oordeel {stay_label(stay)}", feedback,
-                           extra=[QgsField("kaart_gemeente", QVariant.String)])
-        demo = self._is_demo(sites)
-        coverage, counts = self._coverage(gemeenten, name_field, names, sites, verdict_field, stay, crs)
+        # one memory layer per geometry type: a layer mixing points and polygons (as the engine writes
+        # kandidaatlocaties of both kinds) is drawn and counted whole
+        site_parts = self._copies(self._whole_layer(sites_in, "locatielaag", feedback), crs, transform_context,
+                                  f"Oordeel {stay_label(stay)}", feedback,
+                                  extra=[QgsField("kaart_gemeente", QVariant.String)])
+        sites = site_parts[0]
+        demo = any(self._is_demo(part) for part in site_parts)
+        coverage, counts = self._coverage(gemeenten, name_field, names, site_parts, verdict_field, stay, crs)
         if feedback.isCanceled():
             raise QgsProcessingException("Het maken van de kaarten is afgebroken.")
 
-        context_layers: dict[str, QgsVectorLayer] = {}
+        context_layers: dict[str, list[QgsVectorLayer]] = {}
         for key, label, _types in self.CONTEXT:
             layer = self.parameterAsVectorLayer(parameters, key, context)
             if layer is not None:
-                context_layers[key] = self._copy(layer, crs, transform_context, label, feedback)
+                context_layers[key] = self._copies(self._whole_layer(layer, label, feedback), crs,
+                                                   transform_context, label, feedback)
 
         bron = self.parameterAsString(parameters, self.BRON, context).strip()
         if bron:
@@ -398,23 +403,23 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         self._style_gemeenten_fill(gemeenten, name_field)
         boundary = self._copy(gemeenten, crs, transform_context, "Gemeentegrens", feedback)
         self._style_boundaries(boundary, name_field, len(names))
-        legend_symbols = self._style_sites(sites, verdict_field, stay, counts)
-        styled_context = [self._style_context(key, layer) for key, layer in context_layers.items()]
-        for layer in [coverage, gemeenten, boundary, sites, *context_layers.values()]:
+        for part in site_parts:
+            legend_symbols = self._style_sites(part, verdict_field, stay, counts)
+        styled_context = [self._style_context(key, layer, len(parts))
+                          for key, parts in context_layers.items() for layer in parts]
+        all_context = [layer for parts in context_layers.values() for layer in parts]
+        for layer in [coverage, gemeenten, boundary, *site_parts, *all_context]:
             project.addMapLayer(layer, False)
         self._legend_tree(project, sites, styled_context, boundary)
 
-        # top first: employers above sites, context below, gemeente fill at the bottom
+        # top first: employers above sites (points above polygons), context below, gemeente fill at the bottom
         map_layers = []
-        if self.WERKGEVERS in context_layers:
-            map_layers.append(context_layers[self.WERKGEVERS])
-        map_layers.append(sites)
-        if self.VEEHOUDERIJEN in context_layers:
-            map_layers.append(context_layers[self.VEEHOUDERIJEN])
+        map_layers += self._points_first(context_layers.get(self.WERKGEVERS, []))
+        map_layers += self._points_first(site_parts)
+        map_layers += self._points_first(context_layers.get(self.VEEHOUDERIJEN, []))
         map_layers.append(boundary)
         for key in (self.RECREATIEPARKEN, self.GEURCONTOUREN, self.BEBOUWD_GEBIED):
-            if key in context_layers:
-                map_layers.append(context_layers[key])
+            map_layers += self._points_first(context_layers.get(key, []))
         map_layers.append(gemeenten)
 
         layout = self._layout(project, coverage, gemeenten, map_layers, stay, ruleset_label, run_date, attribution,
@@ -458,42 +463,102 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         return QgsCoordinateReferenceSystem("EPSG:28992")
 
     @staticmethod
-    def _copy(layer: QgsVectorLayer, crs, transform_context, name: str, feedback, extra=()) -> QgsVectorLayer:
-        """A memory copy of a layer in the map CRS (multi-geometries kept), plus extra empty fields."""
-        wkb = layer.wkbType()
-        kind = QgsWkbTypes.displayString(QgsWkbTypes.multiType(QgsWkbTypes.flatType(wkb)))
-        if QgsWkbTypes.geometryType(wkb) == QgsWkbTypes.NullGeometry:
-            kind = "None"
-        copy = QgsVectorLayer(f"{kind}?crs={crs.authid() or 'EPSG:28992'}", name, "memory")
-        if not crs.authid():
-            copy.setCrs(crs)
+    def _whole_layer(layer: QgsVectorLayer, label: str, feedback) -> QgsVectorLayer:
+        """The whole GeoPackage layer when ``layer`` is one geometry type of a mixed layer.
+
+        QGIS opens a layer that holds points and polygons as one sublayer per geometry type
+        (``…|geometrytype=Point``); the maps are of all sites, so the filter is dropped (a subset kept).
+        """
+        source = layer.source()
+        if layer.providerType() != "ogr" or "|geometrytype=" not in source.lower():
+            return layer
+        parts = [p for p in source.split("|") if not p.lower().startswith("geometrytype=")]
+        whole = QgsVectorLayer("|".join(parts), layer.name(), "ogr")
+        if not whole.isValid():
+            return layer
+        if layer.subsetString():
+            whole.setSubsetString(layer.subsetString())
+        if whole.featureCount() != layer.featureCount():
+            feedback.pushInfo(f"De {label} '{layer.name()}' is één geometrietype van een laag met punten én vlakken; "
+                              f"alle {whole.featureCount()} objecten van die laag komen op de kaart.")
+        return whole
+
+    @classmethod
+    def _copy(cls, layer: QgsVectorLayer, crs, transform_context, name: str, feedback, extra=()) -> QgsVectorLayer:
+        """A memory copy of a layer of one geometry type (the first part of :meth:`_copies`)."""
+        return cls._copies(layer, crs, transform_context, name, feedback, extra)[0]
+
+    @staticmethod
+    def _copies(layer: QgsVectorLayer, crs, transform_context, name: str, feedback,
+                extra=()) -> list[QgsVectorLayer]:
+        """Memory copies of a layer in the map CRS, one per geometry type it holds, plus extra empty fields.
+
+        A GeoPackage layer of geometry type "Geometry" (points and polygons, as the engine writes
+        mixed kandidaatlocaties) is reported by QGIS as the type of its first feature; a memory layer
+        refuses features of another type, so each type gets its own layer (multi-geometries kept).
+        Features without geometry go into the first layer. The order: the layer's own type first.
+        """
         fields = QgsFields()
         for field in layer.fields():
             fields.append(QgsField(field))
         for field in extra:
             fields.append(field)
-        provider = copy.dataProvider()
-        provider.addAttributes(fields.toList())
-        copy.updateFields()
         transform = QgsCoordinateTransform(layer.crs(), crs, transform_context)
         same = layer.crs() == crs
-        features = []
         n_extra = len(extra)
+        declared = QgsWkbTypes.geometryType(layer.wkbType())
+        buckets: dict[int, list[tuple[QgsFeature, QgsGeometry | None]]] = {declared: []}
         for feature in layer.getFeatures(QgsFeatureRequest()):
             if feedback.isCanceled():
                 raise QgsProcessingException("Het maken van de kaarten is afgebroken.")
-            out = QgsFeature(copy.fields())
-            out.setAttributes(list(feature.attributes()) + [None] * n_extra)
-            if feature.hasGeometry():
+            geometry = None
+            kind = declared
+            if feature.hasGeometry() and not feature.geometry().isEmpty():
                 geometry = QgsGeometry(feature.geometry())
                 if not same:
                     geometry.transform(transform)
                 geometry.convertToMultiType()
-                out.setGeometry(geometry)
-            features.append(out)
-        provider.addFeatures(features)
-        copy.updateExtents()
-        return copy
+                kind = geometry.type()
+            buckets.setdefault(kind, []).append((feature, geometry))
+        if declared not in (QgsWkbTypes.NullGeometry, QgsWkbTypes.UnknownGeometry) or len(buckets) == 1:
+            order = list(buckets)
+        else:  # an unusable declared type: its features (without geometry) join the first real type
+            rest = buckets.pop(declared)
+            order = list(buckets)
+            buckets[order[0]] = rest + buckets[order[0]]
+        labels = {QgsWkbTypes.PointGeometry: "punten", QgsWkbTypes.LineGeometry: "lijnen",
+                  QgsWkbTypes.PolygonGeometry: "vlakken"}
+        copies = []
+        for kind in order:
+            wkb = {QgsWkbTypes.PointGeometry: "MultiPoint", QgsWkbTypes.LineGeometry: "MultiLineString",
+                   QgsWkbTypes.PolygonGeometry: "MultiPolygon"}.get(kind, "None")
+            part_name = name if len(order) == 1 else f"{name} ({labels.get(kind, wkb)})"
+            copy = QgsVectorLayer(f"{wkb}?crs={crs.authid() or 'EPSG:28992'}", part_name, "memory")
+            if not crs.authid():
+                copy.setCrs(crs)
+            provider = copy.dataProvider()
+            provider.addAttributes(fields.toList())
+            copy.updateFields()
+            features = []
+            for feature, geometry in buckets[kind]:
+                out = QgsFeature(copy.fields())
+                out.setAttributes(list(feature.attributes()) + [None] * n_extra)
+                if geometry is not None:
+                    out.setGeometry(geometry)
+                features.append(out)
+            if not provider.addFeatures(features) or copy.featureCount() != len(features):
+                raise QgsProcessingException(
+                    f"De laag '{layer.name()}' kon niet volledig worden overgenomen: {copy.featureCount()} van "
+                    f"{len(features)} objecten ({'; '.join(provider.errors()[:3])}).")
+            copy.updateExtents()
+            copies.append(copy)
+        return copies
+
+    @staticmethod
+    def _points_first(layers: list[QgsVectorLayer]) -> list[QgsVectorLayer]:
+        """Map layer order (top first): points above lines above polygons."""
+        rank = {QgsWkbTypes.PointGeometry: 0, QgsWkbTypes.LineGeometry: 1, QgsWkbTypes.PolygonGeometry: 2}
+        return sorted(layers, key=lambda layer: rank.get(layer.geometryType(), 3))
 
     @staticmethod
     def _gemeente_names(gemeenten: QgsVectorLayer, name_field: str) -> list[str]:
@@ -520,11 +585,12 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             return started[:10]
 
     @staticmethod
-    def _coverage(gemeenten, name_field, names, sites, verdict_field, stay, crs):
+    def _coverage(gemeenten, name_field, names, site_parts, verdict_field, stay, crs):
         """The atlas coverage: the overview (union of all gemeenten) plus one feature per gemeente.
 
-        Also fills ``kaart_gemeente`` of the sites: the engine's ``gemeente`` when it names one of the
-        gemeenten, else the gemeente that contains the site. Returns the layer and the counts per page.
+        Also fills ``kaart_gemeente`` of the sites (every part: one layer per geometry type): the engine's
+        ``gemeente`` when it names one of the gemeenten, else the gemeente that contains the site. Returns
+        the layer and the counts per page.
         """
         geometries: dict[str, list[QgsGeometry]] = {n: [] for n in names}
         for feature in gemeenten.getFeatures():
@@ -532,10 +598,11 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             if value in geometries and feature.hasGeometry():
                 geometries[value].append(feature.geometry())
         merged = {n: QgsGeometry.unaryUnion(g) if len(g) > 1 else g[0] for n, g in geometries.items()}
-        engines = sites.fields().indexOf("gemeente")
-        target = sites.fields().indexOf("kaart_gemeente")
-        verdict_index = sites.fields().indexOf(verdict_field)
-        cap_index = sites.fields().indexOf("capaciteit_personen")
+        site_fields = site_parts[0].fields()
+        engines = site_fields.indexOf("gemeente")
+        target = site_fields.indexOf("kaart_gemeente")
+        verdict_index = site_fields.indexOf(verdict_field)
+        cap_index = site_fields.indexOf("capaciteit_personen")
         keys = ("geschikt", "voorwaardelijk", "ongeschikt")
         blank = {"totaal": 0, "geen_geometrie": 0, **{k: 0 for k in keys}, **{f"cap_{k}": 0.0 for k in keys}}
         counts = {n: dict(blank) for n in [OVERVIEW, *names]}
@@ -545,31 +612,32 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             engine_obj = QgsGeometry.createGeometryEngine(engine.constGet())
             engine_obj.prepareGeometry()
             engines_of[n] = (engine_obj, geom.boundingBox())
-        changes = {}
-        for feature in sites.getFeatures():
-            located = feature.hasGeometry() and not feature.geometry().isEmpty()
-            value = feature[engines] if engines >= 0 else None
-            gemeente = value if isinstance(value, str) and value in merged else None
-            if gemeente is None and located:
-                point = feature.geometry().pointOnSurface()
-                for n, (engine_obj, box) in engines_of.items():
-                    if box.contains(point.asPoint()) and engine_obj.intersects(point.constGet()):
-                        gemeente = n
-                        break
-            changes[feature.id()] = {target: gemeente}
-            verdict = feature[verdict_index]
-            verdict = verdict if isinstance(verdict, str) else ""
-            capacity = feature[cap_index] if cap_index >= 0 else None
-            for page in (OVERVIEW, gemeente) if gemeente else (OVERVIEW,):
-                c = counts[page]
-                c["totaal"] += 1
-                if not located:
-                    c["geen_geometrie"] += 1
-                elif verdict in keys:
-                    c[verdict] += 1
-                    if isinstance(capacity, (int, float)):
-                        c[f"cap_{verdict}"] += float(capacity)
-        sites.dataProvider().changeAttributeValues(changes)
+        for part in site_parts:
+            changes = {}
+            for feature in part.getFeatures():
+                located = feature.hasGeometry() and not feature.geometry().isEmpty()
+                value = feature[engines] if engines >= 0 else None
+                gemeente = value if isinstance(value, str) and value in merged else None
+                if gemeente is None and located:
+                    point = feature.geometry().pointOnSurface()
+                    for n, (engine_obj, box) in engines_of.items():
+                        if box.contains(point.asPoint()) and engine_obj.intersects(point.constGet()):
+                            gemeente = n
+                            break
+                changes[feature.id()] = {target: gemeente}
+                verdict = feature[verdict_index]
+                verdict = verdict if isinstance(verdict, str) else ""
+                capacity = feature[cap_index] if cap_index >= 0 else None
+                for page in (OVERVIEW, gemeente) if gemeente else (OVERVIEW,):
+                    c = counts[page]
+                    c["totaal"] += 1
+                    if not located:
+                        c["geen_geometrie"] += 1
+                    elif verdict in keys:
+                        c[verdict] += 1
+                        if isinstance(capacity, (int, float)):
+                            c[f"cap_{verdict}"] += float(capacity)
+            part.dataProvider().changeAttributeValues(changes)
 
         layer = QgsVectorLayer(f"MultiPolygon?crs={crs.authid() or 'EPSG:28992'}", "Atlas", "memory")
         if not crs.authid():
@@ -711,7 +779,8 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         layer.setName(f"Oordeel {stay_label(stay)}")
         return plain  # for the legend: the faded colours depend on the atlas page, the legend shows full ones
 
-    def _style_context(self, key: str, layer: QgsVectorLayer) -> QgsVectorLayer:
+    def _style_context(self, key: str, layer: QgsVectorLayer, n_parts: int = 1) -> QgsVectorLayer:
+        """Style one (part of a) context layer; a layer of points and polygons gets "(punten)"/"(vlakken)"."""
         kind = layer.geometryType()
         if key == self.BEBOUWD_GEBIED:
             symbol = QgsFillSymbol.createSimple({"color": _BBG, "outline_style": "no"})
@@ -736,6 +805,8 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             else:
                 symbol = QgsMarkerSymbol.createSimple({"name": shape, "color": colour, "size": size,
                                                        "outline_color": "white", "outline_width": "0.25"})
+            if n_parts > 1:
+                name += {QgsWkbTypes.PointGeometry: " (punt)", QgsWkbTypes.PolygonGeometry: " (vlak)"}.get(kind, "")
             layer.setName(name)
         if symbol.type() != QgsSymbol.symbolTypeForGeometryType(kind):
             symbol = QgsSymbol.defaultSymbol(kind)
