@@ -8,19 +8,20 @@ its threshold for the gemeente the site lies in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 import hashlib
 import json
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.errors import RuleSetError, did_you_mean
+from analysis.errors import ConfigError, RuleSetError, did_you_mean
 from analysis.texts import template_fields
 
-__all__ = ["STAY_TYPES", "HOUSING_FORMS", "VERDICTS", "Parameter", "Rule", "RuleSet", "parse_ruleset"]
+__all__ = ["STAY_TYPES", "HOUSING_FORMS", "VERDICTS", "ODOUR_LEGAL_RANGES", "Parameter", "Rule", "RuleSet", "parse_ruleset", "format_number"]
 
 #: Stay types (verblijfstypen), in output order.
 STAY_TYPES: tuple[str, ...] = ("short_stay", "mid_stay", "long_stay")
@@ -30,6 +31,18 @@ HOUSING_FORMS: tuple[str, ...] = ("logies", "woonfunctie")
 VERDICTS: tuple[str, ...] = ("geschikt", "voorwaardelijk", "ongeschikt")
 _KINDS = ("oordeel", "waarschuwing")
 _CONFIDENCE = ("H", "M", "L")
+
+#: The legal ranges within which a gemeente may set its own odour values for livestock in the
+#: omgevingsplan (OUe/m³, 98-percentile), per odour-norm parameter: (lowest, highest, legal basis).
+#: Concentration area: 0.1-14.0 inside the bebouwde kom, 3.0-35.0 outside; elsewhere 0.1-8.0
+#: inside, 2.0-20.0 outside (formerly Wgv art. 6 lid 1; now Bkl, see the rule set's sources).
+ODOUR_LEGAL_RANGES: dict[str, tuple[float, float]] = {
+    "geur_norm_kom_concentratie": (0.1, 14.0),
+    "geur_norm_buitengebied_concentratie": (3.0, 35.0),
+    "geur_norm_kom": (0.1, 8.0),
+    "geur_norm_buitengebied": (2.0, 20.0),
+}
+_ODOUR_LEGAL_BASIS = "wettelijke bandbreedte voor een eigen waarde in het omgevingsplan (Bkl)"
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,11 @@ class Parameter:
     name, value, unit, description, source, confidence
         As in the rule-set file (``waarde``, ``eenheid``, ``omschrijving``,
         ``bron``, ``betrouwbaarheid``).
+    minimum, maximum
+        The valid range (``min``/``max``, in ``unit``, inclusive) of a numeric
+        parameter (for a table of numbers: of each number); ``None`` for a
+        ja/nee or text parameter. Every value, in the rule set or a config,
+        province-wide or per gemeente, must lie in it.
     """
 
     name: str
@@ -49,6 +67,8 @@ class Parameter:
     description: str = ""
     source: str = ""
     confidence: str = "L"
+    minimum: float | None = None
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,14 @@ class RuleSet:
         hold ``naam``, ``regio`` and parameter values.
     origin
         Where the rule set came from (file path or "ingebouwd").
+    config_overrides
+        Province-wide parameter values set by a config (:meth:`with_overrides`).
+    config_gemeenten
+        Per-gemeente parameter values set by a config, keyed as the config
+        wrote them.
+    ruleset_values, ruleset_gemeenten
+        The rule set's own values (province-wide and per gemeente), before
+        any config override: what the rule-set file says.
     """
 
     id: str
@@ -116,6 +144,10 @@ class RuleSet:
     rules: tuple[Rule, ...]
     gemeenten: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     origin: str = "ingebouwd"
+    config_overrides: Mapping[str, Any] = field(default_factory=dict)
+    config_gemeenten: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    ruleset_values: Mapping[str, Any] = field(default_factory=dict)
+    ruleset_gemeenten: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def value(self, name: str) -> Any:
         """Return the province-wide value of parameter ``name``."""
@@ -164,27 +196,90 @@ class RuleSet:
                     "Zie de regelset voor alle parameters."
                 )
                 continue
-            checked = _check_type(name, value, params[name].value, where, problems)
+            checked = _check_value(name, value, params[name], where, problems)
             params[name] = replace(params[name], value=checked)
         # Precedence: rule set < rule set per gemeente < config < config per gemeente.
         # A config value for the whole province therefore replaces the rule set's
         # per-gemeente values of that parameter.
         merged = {k: {p: v for p, v in t.items() if p not in overrides} for k, t in self.gemeenten.items()}
+        config_gemeenten = {k: dict(v) for k, v in self.config_gemeenten.items()}
         for key, table in (gemeenten or {}).items():
+            checked_table: dict[str, Any] = {}
             for name, value in table.items():
                 if name in ("naam", "regio"):
+                    checked_table[name] = value
                     continue
                 if name not in params:
                     problems.append(
                         f"Onbekende parameter '{name}' voor gemeente '{key}' in {where}.{did_you_mean(name, params)}"
                     )
                 else:
-                    _check_type(name, value, params[name].value, where, problems)
+                    checked_table[name] = _check_value(name, value, params[name], where, problems, gemeente=key)
             target = _find_gemeente_key(merged, key) or key
-            merged.setdefault(target, {}).update(table)
+            merged.setdefault(target, {}).update(checked_table)
+            config_gemeenten.setdefault(key, {}).update(checked_table)
         if problems:
             raise RuleSetError(problems)
-        return replace(self, parameters=params, gemeenten=merged)
+        config_overrides = {**self.config_overrides, **{k: params[k].value for k in overrides}}
+        return replace(self, parameters=params, gemeenten=merged, config_overrides=config_overrides, config_gemeenten=config_gemeenten)
+
+    def check_gemeente_keys(self, codes: Iterable[Any] | None, names: Iterable[Any] | None) -> None:
+        """Refuse per-gemeente values that would reach no site: a key that names no gemeente.
+
+        Parameters
+        ----------
+        codes, names
+            CBS codes and names of the gemeenten of the input layer
+            ``[lagen.gemeenten]``; ``None`` for both when there is no such layer.
+
+        Raises
+        ------
+        ConfigError
+            For a config table ``[regels.gemeenten."…"]`` whose name or code
+            matches no gemeente (of the layer, or without a layer of the rule
+            set's gemeente table), with a "bedoelde u …?" hint.
+        RuleSetError
+            For a rule-set table ``[gemeenten.…]`` with its own parameter
+            values, keyed by a name (not a CBS code), that matches no gemeente
+            of the layer.
+        """
+        have_layer = codes is not None or names is not None
+        if have_layer:
+            known_codes = {str(c).upper(): str(c) for c in (codes if codes is not None else []) if c is not None and not _is_missing(c)}
+            known_names = {str(n).casefold(): str(n) for n in (names if names is not None else []) if n is not None and not _is_missing(n)}
+            where_known = "de laag [lagen.gemeenten]"
+        else:
+            known_codes = {k.upper(): k for k in self.ruleset_gemeenten if _is_cbs_code(k)}
+            known_names = {str(t.get("naam", k)).casefold(): str(t.get("naam", k)) for k, t in self.ruleset_gemeenten.items()}
+            where_known = f"de gemeententabel van regelset '{self.id}' (er is geen laag [lagen.gemeenten])"
+        options = sorted(set(known_names.values()) | set(known_codes.values()))
+
+        def matches(key: str) -> bool:
+            identifiers = {key}
+            target = _find_gemeente_key(self.gemeenten, key)
+            if target is not None:
+                identifiers |= {target, str(self.gemeenten[target].get("naam", target))}
+            return any(i.upper() in known_codes or i.casefold() in known_names for i in identifiers)
+
+        config_problems = [
+            f"[regels.gemeenten.\"{key}\"] in de configuratie: gemeente '{key}' komt niet voor in {where_known}; "
+            f"deze waarden zouden op geen enkele locatie worden toegepast.{did_you_mean(key, options)} "
+            "Gebruik de naam of de CBS-code (bv. GM0983) van de gemeente."
+            for key in self.config_gemeenten
+            if not matches(key)
+        ]
+        ruleset_problems = []
+        if have_layer:
+            ruleset_problems = [
+                f"Regelset '{self.id}': [gemeenten.\"{key}\"] heeft eigen parameterwaarden, maar gemeente '{key}' komt niet "
+                f"voor in {where_known} en is geen CBS-code.{did_you_mean(key, options)}"
+                for key, table in self.ruleset_gemeenten.items()
+                if not _is_cbs_code(key) and set(table) - {"naam", "regio"} and not matches(key)
+            ]
+        if config_problems:
+            raise ConfigError(config_problems + ruleset_problems)
+        if ruleset_problems:
+            raise RuleSetError(ruleset_problems)
 
     def per_site(self, name: str, gemeente_code: pd.Series | None, gemeente_name: pd.Series | None) -> np.ndarray:
         """Resolve parameter ``name`` per site, honouring per-gemeente values.
@@ -281,6 +376,13 @@ class RuleSet:
         }
 
 
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
 def _is_cbs_code(key: str) -> bool:
     return len(key) == 6 and key[:2].upper() == "GM" and key[2:].isdigit()
 
@@ -292,19 +394,79 @@ def _find_gemeente_key(tables: Mapping[str, Mapping[str, Any]], key: str) -> str
     return None
 
 
-def _check_type(name: str, value: Any, default: Any, where: str, problems: list[str]) -> Any:
+def format_number(value: Any) -> str:
+    """A number as a planner reads it: ``0,1``, ``14``, ``5000``, ``1e+12``, ``nan``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return repr(value)
+    return f"{float(value):g}".replace(".", ",")
+
+
+def _range_text(low: float, high: float, unit: str) -> str:
+    suffix = f" {unit}" if unit and unit not in ("fractie", "ja/nee") else ""
+    return f"{format_number(low)} tot en met {format_number(high)}{suffix}"
+
+
+def _check_value(
+    name: str,
+    value: Any,
+    param: Parameter,
+    where: str,
+    problems: list[str],
+    gemeente: str | None = None,
+) -> Any:
+    """Check ``value`` for parameter ``param``: its type, finiteness, valid range and legal range.
+
+    Returns the value as the engine uses it (numbers as float). Problems are
+    appended as Dutch sentences naming the parameter (and gemeente), the
+    value and the range.
+    """
+    default = param.value
+    label = f"Parameter '{name}'" + (f" voor gemeente '{gemeente}'" if gemeente else "") + f" in {where}"
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            problems.append(f"Parameter '{name}' in {where} moet true of false zijn, niet {value!r}.")
+            problems.append(f"{label} moet true of false zijn, niet {value!r}.")
         return value
     if isinstance(default, (int, float)):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            problems.append(f"Parameter '{name}' in {where} moet een getal zijn, niet {value!r}.")
+            problems.append(f"{label} moet een getal zijn, niet {value!r}.")
             return value
-        if value < 0:
-            problems.append(f"Parameter '{name}' in {where} mag niet negatief zijn (gevonden: {value}).")
-        return float(value)
+        value = float(value)
+        _check_number(label, value, param, problems)
+        return value
+    if isinstance(default, Mapping):
+        if not isinstance(value, Mapping):
+            problems.append(f"{label} moet een tabel zijn zoals in de regelset ({', '.join(default)}), niet {value!r}.")
+            return value
+        out = {}
+        for key, item in value.items():
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                problems.append(f"{label}: '{key}' moet een getal zijn, niet {item!r}.")
+                out[key] = item
+                continue
+            out[key] = float(item)
+            _check_number(f"{label} ('{key}')", float(item), param, problems)
+        return out
     return value
+
+
+def _check_number(label: str, value: float, param: Parameter, problems: list[str]) -> None:
+    unit = param.unit
+    shown = format_number(value) + (f" {unit}" if unit and unit not in ("fractie", "ja/nee") else "")
+    if not math.isfinite(value):
+        hint = f"; geef een getal van {_range_text(param.minimum, param.maximum, unit)}" if param.minimum is not None else ""
+        problems.append(f"{label} is geen eindig getal ({format_number(value)}){hint}.")
+        return
+    legal = ODOUR_LEGAL_RANGES.get(param.name)
+    if legal is not None and not legal[0] <= value <= legal[1]:
+        problems.append(
+            f"{label} is {shown}; dat ligt buiten de {_ODOUR_LEGAL_BASIS}: {_range_text(legal[0], legal[1], unit)}."
+        )
+        return
+    if param.minimum is not None and param.maximum is not None and not param.minimum <= value <= param.maximum:
+        problems.append(
+            f"{label} is {shown}; toegestaan is {_range_text(param.minimum, param.maximum, unit)} "
+            "(bereik 'min'/'max' in de regelset)."
+        )
 
 
 def _per_stay(value: Any, what: str, rule_id: str, problems: list[str], allowed: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -374,14 +536,21 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
         value = table["waarde"]
         if isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        params[name] = Parameter(
+        unit = str(table.get("eenheid", ""))
+        low, high = _parse_range(origin, name, table, value, unit, problems)
+        param = Parameter(
             name=name,
             value=value,
-            unit=str(table.get("eenheid", "")),
+            unit=unit,
             description=str(table.get("omschrijving", "")),
             source=str(table.get("bron", "")),
             confidence=confidence,
+            minimum=low,
+            maximum=high,
         )
+        if low is not None or isinstance(value, bool):
+            param = replace(param, value=_check_value(name, value, param, f"regelset '{origin}'", problems))
+        params[name] = param
 
     rules: list[Rule] = []
     seen: set[str] = set()
@@ -476,7 +645,7 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
                     f"Regelset '{origin}': [gemeenten.{key}] noemt onbekende parameter '{name}'.{did_you_mean(name, params)}"
                 )
             else:
-                _check_type(name, value, params[name].value, f"[gemeenten.{key}]", problems)
+                _check_value(name, value, params[name], f"regelset '{origin}' [gemeenten.{key}]", problems, gemeente=str(table.get("naam", key)))
 
     if problems:
         raise RuleSetError(problems)
@@ -490,4 +659,43 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
         rules=tuple(rules),
         gemeenten={str(k): dict(v) for k, v in gemeenten.items()},
         origin=origin,
+        ruleset_values={k: p.value for k, p in params.items()},
+        ruleset_gemeenten={str(k): dict(v) for k, v in gemeenten.items()},
     )
+
+
+def _parse_range(
+    origin: str, name: str, table: Mapping[str, Any], value: Any, unit: str, problems: list[str]
+) -> tuple[float | None, float | None]:
+    """Read a parameter's ``min``/``max``: required for a number (or table of numbers), refused for ja/nee."""
+    numeric = (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
+        isinstance(value, Mapping) and value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values())
+    )
+    if isinstance(value, bool):
+        if "min" in table or "max" in table:
+            problems.append(f"Regelset '{origin}': parameter '{name}' is ja/nee en heeft dus geen 'min'/'max'.")
+        return None, None
+    if not numeric:
+        return None, None
+    missing = [k for k in ("min", "max") if k not in table]
+    if missing:
+        problems.append(
+            f"Regelset '{origin}': parameter '{name}' mist {' en '.join(repr(k) for k in missing)}: elke getalparameter "
+            f"heeft een geldig bereik in de eenheid '{unit}', bv. min = 0 en max = 1000."
+        )
+        return None, None
+    low, high = table["min"], table["max"]
+    for key, bound in (("min", low), ("max", high)):
+        if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not math.isfinite(bound):
+            problems.append(f"Regelset '{origin}': parameter '{name}' heeft '{key}' = {bound!r}; geef een eindig getal.")
+            return None, None
+    if low > high:
+        problems.append(f"Regelset '{origin}': parameter '{name}' heeft min {format_number(low)} groter dan max {format_number(high)}.")
+        return None, None
+    legal = ODOUR_LEGAL_RANGES.get(name)
+    if legal is not None and (low < legal[0] or high > legal[1]):
+        problems.append(
+            f"Regelset '{origin}': parameter '{name}' heeft bereik {_range_text(low, high, unit)}, ruimer dan de "
+            f"{_ODOUR_LEGAL_BASIS}: {_range_text(legal[0], legal[1], unit)}."
+        )
+    return float(low), float(high)

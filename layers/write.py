@@ -622,4 +622,20 @@ def write_json(data: dict[str, Any], path: Path) -> None:
             return str(value)
         raise TypeError(type(value).__name__)
 
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=default) + "\n", encoding="utf-8")
+    text = json.dumps(strict_json(data), indent=2, ensure_ascii=False, default=default, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every non-finite number (NaN, ±Infinity, also numpy's) replaced by None.
+
+    JSON has no NaN or Infinity; Python's json module writes them as bare
+    tokens that other readers refuse. A missing number is ``null``.
+    """
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value

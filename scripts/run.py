@@ -183,6 +183,12 @@ def prepare_run(
     original, sites, site_report = load_sites(config.layers["locaties"])
     frames, reports = load_reference_layers(config)
     reports = {"locaties": site_report, **reports}
+    gemeenten = frames.get("gemeenten")
+    if gemeenten is None:
+        ruleset.check_gemeente_keys(None, None)
+    else:
+        codes = gemeenten["code"] if "code" in gemeenten.columns else None
+        ruleset.check_gemeente_keys(codes if codes is not None else [], gemeenten["naam"])
     timings["inlezen"] = round(time.perf_counter() - t, 3)
 
     network = None

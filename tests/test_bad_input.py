@@ -432,7 +432,7 @@ def test_wrong_type_override_number_for_boolean(world):
 
 
 def test_negative_override(world):
-    with pytest.raises(RuleSetError, match=re.escape("Parameter 'bbg_rand_m' in [regels] in de configuratie mag niet negatief zijn")):
+    with pytest.raises(RuleSetError, match=re.escape("Parameter 'bbg_rand_m' in [regels] in de configuratie is -5 m; toegestaan is 0 tot en met 5000 m")):
         _score(world, standard_config() + "\n[regels]\nbbg_rand_m = -5\n")
 
 

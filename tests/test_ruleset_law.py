@@ -1,0 +1,245 @@
+"""Rule-set parameters have valid ranges; odour norms stay in the legal ranges; per-gemeente keys must match.
+
+Issue 13 (non-finite or absurd parameters, per-gemeente typos, strict run.json)
+and issue 12 (per-gemeente odour values outside the legal ranges of brief §3).
+"""
+
+from __future__ import annotations
+
+import copy
+from importlib import resources
+import json
+import math
+from pathlib import Path
+import re
+import tomllib
+
+import pytest
+
+from analysis.errors import ConfigError, RuleSetError
+from analysis.ruleset import ODOUR_LEGAL_RANGES, parse_ruleset
+from analysis.verdict import EVALUATORS, REASON_FIELDS
+from fixtures import build_world, standard_config, write_config
+from layers.config import load_config
+from layers.rules import read_ruleset_file
+from layers.write import write_json
+from scripts.run import run_config
+
+RULESETS = sorted(p.name for p in (resources.files("analysis") / "rulesets").iterdir() if p.name.endswith(".toml"))
+
+
+def _raw(name: str = "limburg-povi2021.toml") -> dict:
+    return tomllib.loads((resources.files("analysis") / "rulesets" / name).read_text(encoding="utf-8"))
+
+
+def _parse(data: dict):
+    return parse_ruleset(data, origin="test", known_rules=EVALUATORS, known_fields=REASON_FIELDS)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Path:
+    build_world(tmp_path)
+    return tmp_path
+
+
+def _score(folder: Path, text: str):
+    return run_config(load_config(write_config(folder, text)), folder / "uit")
+
+
+# --- ranges in the shipped rule sets -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", RULESETS)
+def test_every_numeric_parameter_has_a_range_holding_its_value(name):
+    raw = _raw(name)
+    rs = _parse(raw)
+    for pname, table in raw["parameters"].items():
+        value = table["waarde"]
+        param = rs.parameters[pname]
+        if isinstance(value, bool):
+            assert param.minimum is None and param.maximum is None, pname
+            continue
+        assert "min" in table and "max" in table, f"{name}: {pname} mist min/max"
+        values = value.values() if isinstance(value, dict) else [value]
+        assert all(param.minimum <= v <= param.maximum for v in values), pname
+    # the odour norms' ranges are the legal ranges of brief §3
+    for pname, (low, high) in ODOUR_LEGAL_RANGES.items():
+        assert (rs.parameters[pname].minimum, rs.parameters[pname].maximum) == (low, high)
+
+
+def test_legal_odour_ranges_are_those_of_the_brief():
+    assert ODOUR_LEGAL_RANGES == {
+        "geur_norm_kom_concentratie": (0.1, 14.0),
+        "geur_norm_buitengebied_concentratie": (3.0, 35.0),
+        "geur_norm_kom": (0.1, 8.0),
+        "geur_norm_buitengebied": (2.0, 20.0),
+    }
+
+
+def test_parameter_without_range_is_an_error():
+    data = _raw()
+    del data["parameters"]["bbg_rand_m"]["max"]
+    with pytest.raises(RuleSetError, match=re.escape("parameter 'bbg_rand_m' mist 'max'")):
+        _parse(data)
+
+
+def test_ruleset_value_outside_its_range_is_an_error():
+    data = _raw()
+    data["parameters"]["bbg_rand_m"]["waarde"] = 1e12
+    with pytest.raises(RuleSetError, match=re.escape("Parameter 'bbg_rand_m' in regelset 'test' is 1e+12 m; toegestaan is 0 tot en met 5000 m")):
+        _parse(data)
+
+
+def test_ruleset_value_not_finite_is_an_error():
+    data = _raw()
+    data["parameters"]["max_termijn_jaar"]["waarde"] = math.nan
+    with pytest.raises(RuleSetError, match=re.escape("Parameter 'max_termijn_jaar' in regelset 'test' is geen eindig getal (nan); geef een getal van 0 tot en met 30 jaar")):
+        _parse(data)
+
+
+def test_ruleset_range_wider_than_the_law_is_an_error():
+    data = _raw()
+    data["parameters"]["geur_norm_kom"]["max"] = 50.0
+    with pytest.raises(RuleSetError, match=re.escape("parameter 'geur_norm_kom' heeft bereik 0,1 tot en met 50 OUe/m³, ruimer dan de wettelijke bandbreedte")):
+        _parse(data)
+
+
+def test_ruleset_gemeente_odour_norm_outside_legal_range_names_gemeente_parameter_value_range():
+    data = _raw()
+    data["gemeenten"]["GM0984"]["geur_norm_buitengebied_concentratie"] = 40.0
+    with pytest.raises(RuleSetError) as info:
+        _parse(data)
+    assert str(info.value) == (
+        "Parameter 'geur_norm_buitengebied_concentratie' voor gemeente 'Venray' in regelset 'test' [gemeenten.GM0984] "
+        "is 40 OUe/m³; dat ligt buiten de wettelijke bandbreedte voor een eigen waarde in het omgevingsplan (Bkl): "
+        "3 tot en met 35 OUe/m³."
+    )
+
+
+def test_ruleset_range_table_values_checked_one_by_one():
+    data = _raw()
+    data["parameters"]["arbeidsmigranten_per_baan"]["waarde"]["logistiek"] = 1.5
+    with pytest.raises(RuleSetError, match=re.escape("Parameter 'arbeidsmigranten_per_baan' in regelset 'test' ('logistiek') is 1,5")):
+        _parse(data)
+
+
+def test_boolean_parameter_has_no_range():
+    data = _raw()
+    data["parameters"]["concentratiegebied"]["min"] = 0
+    with pytest.raises(RuleSetError, match="'concentratiegebied' is ja/nee en heeft dus geen 'min'/'max'"):
+        _parse(data)
+
+
+# --- config overrides -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(math.nan, "is geen eindig getal (nan)"), (math.inf, "is geen eindig getal (inf)"), (1e12, "is 1e+12 m; toegestaan is 0 tot en met 5000 m")],
+)
+def test_config_value_not_finite_or_absurd(value, shown):
+    with pytest.raises(RuleSetError, match=re.escape(f"Parameter 'bbg_rand_m' in [regels] in de configuratie {shown}")):
+        read_ruleset_file().with_overrides({"bbg_rand_m": value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "range_text"),
+    [
+        ("geur_norm_kom_concentratie", 15.0, "0,1 tot en met 14 OUe/m³"),
+        ("geur_norm_buitengebied_concentratie", 2.0, "3 tot en met 35 OUe/m³"),
+        ("geur_norm_kom", 9.0, "0,1 tot en met 8 OUe/m³"),
+        ("geur_norm_buitengebied", 21.0, "2 tot en met 20 OUe/m³"),
+        ("geur_norm_kom", 0.05, "0,1 tot en met 8 OUe/m³"),
+    ],
+)
+def test_config_gemeente_odour_norm_outside_legal_range(name, value, range_text):
+    with pytest.raises(RuleSetError) as info:
+        read_ruleset_file().with_overrides({}, {"Venray": {name: value}})
+    message = str(info.value)
+    assert f"Parameter '{name}' voor gemeente 'Venray' in [regels] in de configuratie" in message
+    assert f"is {str(value).replace('.', ',').removesuffix(',0')} OUe/m³; dat ligt buiten de wettelijke bandbreedte" in message
+    assert range_text in message
+
+
+def test_config_gemeente_odour_norm_at_the_legal_bounds_is_accepted():
+    rs = read_ruleset_file().with_overrides({}, {"Venray": {"geur_norm_kom_concentratie": 0.1, "geur_norm_buitengebied_concentratie": 35}})
+    assert rs.gemeenten["GM0984"]["geur_norm_buitengebied_concentratie"] == 35.0
+
+
+def test_nan_in_config_file_stops_the_run_before_any_output(world):
+    # TOML has nan and inf literals
+    with pytest.raises(RuleSetError, match=re.escape("Parameter 'bbg_rand_m' in [regels] in de configuratie is geen eindig getal (nan)")):
+        _score(world, standard_config() + "\n[regels]\nbbg_rand_m = nan\n")
+    assert not (world / "uit").exists()
+
+
+# --- per-gemeente keys must name a gemeente -------------------------------------------------
+
+
+def test_misspelt_gemeente_in_config_is_an_error_with_a_hint(world):
+    with pytest.raises(ConfigError) as info:
+        _score(world, standard_config() + '\n[regels.gemeenten."Venrya"]\nbbg_rand_m = 1000\n')
+    message = str(info.value)
+    assert "[regels.gemeenten.\"Venrya\"] in de configuratie: gemeente 'Venrya' komt niet voor in de laag [lagen.gemeenten]" in message
+    assert "Bedoelde u 'Venray'?" in message
+    assert not (world / "uit").exists()
+
+
+def test_misspelt_gemeente_code_in_config_is_an_error(world):
+    with pytest.raises(ConfigError, match=re.escape("gemeente 'GM0948' komt niet voor in de laag [lagen.gemeenten]")):
+        _score(world, standard_config() + "\n[regels.gemeenten.GM0948]\nbbg_rand_m = 1000\n")
+
+
+def test_gemeente_of_the_ruleset_absent_from_the_layer_is_an_error(world):
+    # Maastricht is in the rule set's table, but no site can lie in it: the value would be ignored
+    with pytest.raises(ConfigError, match=re.escape("gemeente 'Maastricht' komt niet voor in de laag [lagen.gemeenten]")):
+        _score(world, standard_config() + '\n[regels.gemeenten."Maastricht"]\nbbg_rand_m = 1000\n')
+
+
+@pytest.mark.parametrize("key", ['"Venray"', '"venray"', "GM0984", "gm0984"])
+def test_gemeente_key_by_name_or_code_is_accepted(world, key):
+    outcome = _score(world, standard_config() + f"\n[regels.gemeenten.{key}]\nbbg_rand_m = 1000\n")
+    assert outcome.record["regelset"]["parameters"]["bbg_rand_m"] == 250.0
+
+
+def test_without_gemeenten_layer_key_is_checked_against_the_ruleset():
+    rs = read_ruleset_file().with_overrides({}, {"Venlow": {"bbg_rand_m": 100}})
+    with pytest.raises(ConfigError) as info:
+        rs.check_gemeente_keys(None, None)
+    assert "de gemeententabel van regelset 'limburg-povi2021' (er is geen laag [lagen.gemeenten])" in str(info.value)
+    assert "Bedoelde u 'Venlo'?" in str(info.value)
+    read_ruleset_file().with_overrides({}, {"Venlo": {"bbg_rand_m": 100}}).check_gemeente_keys(None, None)
+
+
+def test_ruleset_name_key_matching_no_gemeente_of_the_layer_is_an_error():
+    data = _raw()
+    data["gemeenten"]["Horst a/d Maas"] = {"bbg_rand_m": 100.0}
+    rs = _parse(data)
+    with pytest.raises(RuleSetError, match=re.escape("Regelset 'limburg-povi2021': [gemeenten.\"Horst a/d Maas\"] heeft eigen parameterwaarden")):
+        rs.check_gemeente_keys(["GM1507"], ["Horst aan de Maas"])
+    # CBS-code tables are the rule set's register of gemeenten: not every input holds all 31
+    rs.check_gemeente_keys(["GM1507"], ["Horst aan de Maas", "Horst a/d Maas"])
+    read_ruleset_file().check_gemeente_keys(["GM9901"], ["Demodorp"])
+
+
+# --- run.json is strict JSON ----------------------------------------------------------------
+
+
+def _strict_loads(text: str):
+    def refuse(token):
+        raise AssertionError(f"geen JSON: {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_run_record_has_no_nan_or_infinity_tokens(tmp_path):
+    import numpy as np
+
+    path = tmp_path / "run.json"
+    write_json({"a": math.nan, "b": [math.inf, -math.inf, 1.5], "c": {"d": np.float64("nan"), "e": np.float32(2.0)}}, path)
+    assert _strict_loads(path.read_text(encoding="utf-8")) == {"a": None, "b": [None, None, 1.5], "c": {"d": None, "e": 2.0}}
+
+
+def test_run_json_of_a_real_run_is_strict(world):
+    _score(world, standard_config())
+    _strict_loads((world / "uit" / "run.json").read_text(encoding="utf-8"))
