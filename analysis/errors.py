@@ -17,6 +17,7 @@ __all__ = [
     "ConfigError",
     "InputError",
     "RuleSetError",
+    "OutputError",
     "CancelledError",
     "did_you_mean",
 ]
@@ -63,6 +64,12 @@ class RuleSetError(LocatietoetsError):
     """A rule-set file is malformed or refers to unknown rules or parameters."""
 
     title = "Fout in de regelset"
+
+
+class OutputError(LocatietoetsError):
+    """The output folder cannot be used: it would replace an input, cannot be written, or is in use."""
+
+    title = "Fout in de uitvoer"
 
 
 class CancelledError(LocatietoetsError):

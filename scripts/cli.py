@@ -71,39 +71,53 @@ def _run_scoring(
 
         run_config = partial(_run_config, block_size=block_size)
 
+    from layers.outdir import check_output, claim_output, config_inputs
+    from layers.write import OUTPUT_FILES
+
     _setup_logging(mode, debug)
     _raise_on_sigterm()
     try:
         if make_config is not None:
+            if out is not None:
+                check_output(out, inputs=())  # an unusable folder is reported before the demo is written
             config_path = make_config()
         config = load_config(config_path)
         out_dir = out or config.output_dir or (config_path.resolve().parent / "uitvoer")
-        if mode == "balk":
-            with Progress(
-                TextColumn("[bold]{task.description:<48}"),
-                BarColumn(),
-                TextColumn("{task.percentage:>3.0f}%"),
-                TimeElapsedColumn(),
-                console=_err,
-                transient=False,
-            ) as bar:
-                task = bar.add_task("Starten", total=1.0)
-
-                def progress(step: str, message: str, fraction: float) -> None:
-                    bar.update(task, completed=fraction, description=message[:48])
-
-                outcome = run_config(config, out_dir, progress=progress)
-        elif mode == "json":
-            def progress(step: str, message: str, fraction: float) -> None:
-                _emit_json({"type": "stap", "stap": step, "titel": message, "voortgang": round(fraction, 4)})
-
-            outcome = run_config(config, out_dir, progress=progress)
-        else:
-            outcome = run_config(config, out_dir)
+        with claim_output(out_dir, inputs=config_inputs(config), outputs=OUTPUT_FILES):
+            outcome = _score_into(config, out_dir, mode, run_config)
     except (LocatietoetsError, KeyboardInterrupt, CancelledError) as exc:
         _fail(exc, mode, debug)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
         _fail(exc, mode, debug)
+    _report_outcome(outcome, mode, title)
+
+
+def _score_into(config, out_dir: Path, mode: str, run_config: Callable):
+    """Run ``run_config`` with the progress display of ``mode``."""
+    if mode == "balk":
+        with Progress(
+            TextColumn("[bold]{task.description:<48}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=_err,
+            transient=False,
+        ) as bar:
+            task = bar.add_task("Starten", total=1.0)
+
+            def progress(step: str, message: str, fraction: float) -> None:
+                bar.update(task, completed=fraction, description=message[:48])
+
+            return run_config(config, out_dir, progress=progress)
+    elif mode == "json":
+        def progress(step: str, message: str, fraction: float) -> None:
+            _emit_json({"type": "stap", "stap": step, "titel": message, "voortgang": round(fraction, 4)})
+
+        return run_config(config, out_dir, progress=progress)
+    return run_config(config, out_dir)
+
+
+def _report_outcome(outcome, mode: str, title: str) -> None:
     counts = outcome.record["telling"]
     if mode == "json":
         _emit_json({"type": "klaar", "uitvoer": str(outcome.out_dir), "telling": counts, "waarschuwingen": outcome.record["waarschuwingen"]})

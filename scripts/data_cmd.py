@@ -35,6 +35,8 @@ _ENDPOINTS = click.option(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Eigen endpoint-bestand (.toml) in plaats van het ingebouwde layers/endpoints.toml.",
 )
+#: What 'data ophalen' writes into --out (checked against its inputs before any work).
+FETCH_FILES = ("*.gpkg", "manifest.json", "config.toml")
 _DEBUG = click.option("--debug", is_flag=True, help="Toon bij een fout de volledige technische melding.")
 
 
@@ -113,40 +115,49 @@ def ophalen(gebied: str, lagen: str, out: Path, vernieuw: bool, endpoints_file: 
 def _fetch(gebied: str, lagen: str, out: Path, *, refresh: bool, endpoints_file: Path | None, cache_dir: Path | None,
            http: HttpSettings, bar: bool, debug: bool, err: Console) -> FetchOutcome:
     """Run :func:`layers.fetch.fetch_data` with a progress bar per layer; exit on errors."""
-    from layers.fetch import fetch_data, load_endpoints
+    from layers.outdir import claim_output
 
     try:
-        endpoints = load_endpoints(endpoints_file)
-        names = [n.strip() for n in lagen.split(",") if n.strip()]
-        kwargs = dict(endpoints=endpoints, cache_dir=cache_dir, refresh=refresh, http=http)
-        if bar:
-            with Progress(
-                TextColumn("[bold]{task.description:<18}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("objecten, {task.fields[pages]} pagina('s)"),
-                TimeElapsedColumn(),
-                console=err,
-                transient=False,
-            ) as progress_bar:
-                tasks: dict[str, TaskID] = {}
-
-                def progress(key: str, pages: int, features: int, total: int | None) -> None:
-                    if key not in tasks:
-                        tasks[key] = progress_bar.add_task(key, total=None, pages=0)
-                    progress_bar.update(tasks[key], completed=features, total=total, pages=pages)
-
-                outcome = fetch_data(gebied, names, out, progress=progress, **kwargs)
-                for key, task in tasks.items():
-                    if key in outcome.layers:  # the written count (after cutting to the area)
-                        done = max(outcome.layers[key].features, 1)
-                        progress_bar.update(task, total=done, completed=done)
-        else:
-            outcome = fetch_data(gebied, names, out, **kwargs)
+        with claim_output(out, inputs=[endpoints_file] if endpoints_file else [], outputs=FETCH_FILES):
+            return _fetch_into(gebied, lagen, out, refresh=refresh, endpoints_file=endpoints_file, cache_dir=cache_dir,
+                               http=http, bar=bar, err=err)
     except (LocatietoetsError, KeyboardInterrupt) as exc:
         _fail(exc, "balk", debug, err=err)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
         _fail(exc, "balk", debug, err=err)
+
+
+def _fetch_into(gebied: str, lagen: str, out: Path, *, refresh: bool, endpoints_file: Path | None, cache_dir: Path | None,
+                http: HttpSettings, bar: bool, err: Console) -> FetchOutcome:
+    from layers.fetch import fetch_data, load_endpoints
+
+    endpoints = load_endpoints(endpoints_file)
+    names = [n.strip() for n in lagen.split(",") if n.strip()]
+    kwargs = dict(endpoints=endpoints, cache_dir=cache_dir, refresh=refresh, http=http)
+    if bar:
+        with Progress(
+            TextColumn("[bold]{task.description:<18}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("objecten, {task.fields[pages]} pagina('s)"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=False,
+        ) as progress_bar:
+            tasks: dict[str, TaskID] = {}
+
+            def progress(key: str, pages: int, features: int, total: int | None) -> None:
+                if key not in tasks:
+                    tasks[key] = progress_bar.add_task(key, total=None, pages=0)
+                progress_bar.update(tasks[key], completed=features, total=total, pages=pages)
+
+            outcome = fetch_data(gebied, names, out, progress=progress, **kwargs)
+            for key, task in tasks.items():
+                if key in outcome.layers:  # the written count (after cutting to the area)
+                    done = max(outcome.layers[key].features, 1)
+                    progress_bar.update(task, total=done, completed=done)
+    else:
+        outcome = fetch_data(gebied, names, out, **kwargs)
     return outcome
 
 

@@ -27,6 +27,11 @@ _install_dutch()  # Dutch usage and help texts also when the commands run outsid
 
 #: Grid cells scored per call of ``score_sites`` in ``raster``.
 DEFAULT_CHUNK = 200_000
+#: The files each command writes into its output folder (checked against its inputs before any work).
+CAPACITY_FILES = ("capaciteit.gpkg", "capaciteit_gemeenten.csv", "capaciteit_regios.csv", "capaciteit.png", "capaciteit.html", "capaciteit.json")
+COMPARISON_FILES = ("vergelijking.gpkg", "vergelijking_locaties.csv", "overgangen.csv", "vergelijking_gemeenten.csv", "vergelijking.html", "vergelijking.json")
+RASTER_FILES = ("score_*.tif", "oordeel_*.tif", "oordeel_*.qml", "raster.json")
+BUSINESS_FILES = ("bedrijfslocatie.json", "bedrijfslocatie.gpkg", "bedrijfslocatie.txt")
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _STAY_NL = {"short_stay": "short-stay", "mid_stay": "mid-stay", "long_stay": "long-stay"}
 
@@ -129,12 +134,15 @@ def capaciteit(run_dir: Path, behoefte: Path, basis: str, out: Path | None, voor
         from analysis.planning import capacity_balance, match_gemeenten
         from layers.planning_io import read_demand_table, read_run_folder
 
-        run = read_run_folder(run_dir, need_gemeenten=True)
-        demand = read_demand_table(behoefte)
-        demand["positie"] = match_gemeenten(demand["gemeente"], names=run.gemeenten["naam"], codes=run.gemeenten["code"])
-        balance = capacity_balance(run.sites, demand, run.gemeenten, basis=basis)
+        from layers.outdir import claim_output, run_inputs
+
         out_dir = out or (Path(run_dir) / "capaciteit")
-        files = _write_capacity(balance, run, behoefte, out_dir)
+        with claim_output(out_dir, inputs=[*run_inputs(run_dir), behoefte], outputs=CAPACITY_FILES):
+            run = read_run_folder(run_dir, need_gemeenten=True)
+            demand = read_demand_table(behoefte)
+            demand["positie"] = match_gemeenten(demand["gemeente"], names=run.gemeenten["naam"], codes=run.gemeenten["code"])
+            balance = capacity_balance(run.sites, demand, run.gemeenten, basis=basis)
+            files = _write_capacity(balance, run, behoefte, out_dir)
     if voortgang == "balk":
         _print_capacity(balance)
     _finish(voortgang, out_dir, files, {"tekort_totaal": _float(balance.regios["tekort_totaal"].iloc[-1])})
@@ -255,11 +263,14 @@ def vergelijk(run_a: Path, run_b: Path, toch: bool, out: Path | None, voortgang:
         from analysis.planning import compare_runs
         from layers.planning_io import read_run_folder
 
-        a = read_run_folder(run_a, role="A")
-        b = read_run_folder(run_b, role="B")
-        comparison = compare_runs(a.sites, b.sites, record_a=a.record, record_b=b.record, allow_different_sites=toch)
+        from layers.outdir import claim_output, run_inputs
+
         out_dir = out or (Path(run_b) / "vergelijking")
-        files = _write_comparison(comparison, a, b, out_dir)
+        with claim_output(out_dir, inputs=[*run_inputs(run_a), *run_inputs(run_b)], outputs=COMPARISON_FILES):
+            a = read_run_folder(run_a, role="A")
+            b = read_run_folder(run_b, role="B")
+            comparison = compare_runs(a.sites, b.sites, record_a=a.record, record_b=b.record, allow_different_sites=toch)
+            files = _write_comparison(comparison, a, b, out_dir)
     if voortgang == "balk":
         _print_comparison(comparison, a, b)
     _finish(voortgang, out_dir, files, {"gewijzigd": int(comparison.sites["gewijzigd"].sum()), "opmerkingen": comparison.notes})
@@ -371,9 +382,11 @@ def raster(config: Path, cel: float, gebied: str, blok: int, out: Path | None, v
     with _errors(voortgang, debug):
         from layers.config import load_config
 
+        from layers.outdir import claim_output, config_inputs
+
         cfg = load_config(config)
         out_dir = out or cfg.output_dir or (Path(config).resolve().parent / "raster")
-        with _progress(voortgang) as progress:
+        with claim_output(out_dir, inputs=config_inputs(cfg), outputs=RASTER_FILES), _progress(voortgang) as progress:
             record = run_raster(cfg, out_dir, cell_m=cel, area=gebied, chunk=blok, progress=progress)
     if voortgang == "balk":
         _print_raster(record)
@@ -531,9 +544,12 @@ def bedrijfslocatie(config: Path, locatie: Path, laag: str | None, out: Path | N
     with _errors(voortgang, debug):
         from layers.config import load_config
 
+        from layers.outdir import claim_output, config_inputs
+
         cfg = load_config(config)
         out_dir = out or (Path(config).resolve().parent / "bedrijfslocatie")
-        with _progress(voortgang) as progress:
+        inputs = [*config_inputs(cfg), locatie]
+        with claim_output(out_dir, inputs=inputs, outputs=BUSINESS_FILES), _progress(voortgang) as progress:
             record = run_business_check(cfg, locatie, out_dir, layer=laag, progress=progress)
     if voortgang == "balk":
         _print_business(record)

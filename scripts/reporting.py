@@ -17,12 +17,16 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from analysis.errors import CancelledError, InputError, LocatietoetsError, did_you_mean
+from layers.outdir import claim_output, run_inputs
 from scripts._common import CONTEXT, _DEBUG, _VOORTGANG, _emit_json, _err, _fail, _out, _setup_logging
 
 __all__ = ["kaarten", "rapport"]
 
 log = logging.getLogger(__name__)
 
+#: What the commands write into their output folder (checked against the run's files before any work).
+MAP_FILES = ("*.png", "*.pdf")
+REPORT_FILES = ("rapport.html", "rapport.pdf")
 _PER = ("gemeente", "regio", "provincie")
 _FORMATS = ("pdf", "png", "beide")
 _STAYS = ("short_stay", "mid_stay", "long_stay")
@@ -94,14 +98,15 @@ def kaarten(run_dir: Path, per: str, formaat: str, verblijfstype: str, dpi: int,
         per = _choice(per, _PER, "--per")
         formaat = _choice(formaat, _FORMATS, "--formaat")
         verblijfstype = _choice(verblijfstype, _STAYS, "--verblijfstype")
-        run = read_run(run_dir, stay_type=verblijfstype)
-        target = out or (run.path / "kaarten")
-        started = time.perf_counter()
-        files = _with_progress(
-            voortgang, "Kaarten",
-            lambda progress: write_maps(run, target, per=per, stay_type=verblijfstype, formats=formaat, dpi=dpi, progress=progress),
-        )
-        seconds = time.perf_counter() - started
+        target = out or (Path(run_dir) / "kaarten")
+        with claim_output(target, inputs=run_inputs(run_dir), outputs=MAP_FILES):
+            run = read_run(run_dir, stay_type=verblijfstype)
+            started = time.perf_counter()
+            files = _with_progress(
+                voortgang, "Kaarten",
+                lambda progress: write_maps(run, target, per=per, stay_type=verblijfstype, formats=formaat, dpi=dpi, progress=progress),
+            )
+            seconds = time.perf_counter() - started
     except (LocatietoetsError, KeyboardInterrupt, CancelledError) as exc:
         _fail(exc, voortgang, debug)
     except Exception as exc:  # noqa: BLE001 - no traceback for users
@@ -139,13 +144,14 @@ def rapport(run_dir: Path, per: str, verblijfstype: str, dpi: int, out: Path | N
     try:
         per = _choice(per, _PER, "--per")
         verblijfstype = _choice(verblijfstype, _STAYS, "--verblijfstype")
-        run = read_run(run_dir, stay_type=verblijfstype)
-        started = time.perf_counter()
-        html_path, pdf_path = _with_progress(
-            voortgang, "Rapport",
-            lambda progress: write_report(run, out, per=per, stay_type=verblijfstype, dpi=dpi, progress=progress),
-        )
-        seconds = time.perf_counter() - started
+        with claim_output(out or Path(run_dir), inputs=run_inputs(run_dir), outputs=REPORT_FILES):
+            run = read_run(run_dir, stay_type=verblijfstype)
+            started = time.perf_counter()
+            html_path, pdf_path = _with_progress(
+                voortgang, "Rapport",
+                lambda progress: write_report(run, out, per=per, stay_type=verblijfstype, dpi=dpi, progress=progress),
+            )
+            seconds = time.perf_counter() - started
     except (LocatietoetsError, KeyboardInterrupt, CancelledError) as exc:
         _fail(exc, voortgang, debug)
     except Exception as exc:  # noqa: BLE001 - no traceback for users
