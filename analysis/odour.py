@@ -1,16 +1,25 @@
 """Odour (geur) from livestock farms: contours and fixed distances per site.
 
-Two rules of the Wet geurhinder en veehouderij (Wgv, now Bkl §5.1.4) are tested
-for every site at once:
+Since 1 January 2024 the Wet geurhinder en veehouderij (Wgv) is repealed; its
+norms live on as instructieregels of the Besluit kwaliteit leefomgeving (Bkl)
+and in each gemeente's omgevingsplan (the old geurverordening carried over
+through the bruidsschat). Reasons cite those instruments and read as a
+screening outcome, not as a legal ban. Two tests run for every site at once:
 
-* **odour load** (Wgv art. 3): the highest V-Stacks contour value ``v``
-  (OUe/m³, 98-percentile) whose polygon covers a point site, or touches any
-  part of a polygon site, is compared with the norm at the site;
-  ``geur_oue >= norm`` is a knelpunt;
-* **fixed distances** (Wgv art. 4 and 5): a site closer to a farm than that
-  farm's own fixed distance (legacy stankcirkel), or else than the default for
-  the farm's geometry (emission point → façade, art. 4; stable footprint →
-  façade to façade, art. 5) taken from the *site's* kom status, is a knelpunt.
+* **odour load**: the highest V-Stacks contour value ``v`` (OUe/m³,
+  98-percentile) whose polygon covers a point site, or touches any part of a
+  polygon site, is compared with the norm at the site; ``geur_oue >= norm`` is
+  a knelpunt;
+* **fixed distances**: a site closer to a farm than the distance that farm
+  requires is a knelpunt. The legal minimum follows from the farm's animals
+  and the *site's* kom status: animals **without** an odour-emission factor
+  (dairy cattle, horses ...) need the point distance (default 100 m inside the
+  kom, 50 m outside); animals **with** one need the façade-to-façade distance
+  (50 m / 25 m) from the stable footprint (a point farm: from the point, the
+  stable's outline being unknown); when the layer does not say, the strictest
+  of the two applies. A farm's own distance (``vaste_afstand_m``, from the
+  omgevingsplan or a legacy stankcirkel) raises that minimum, never lowers
+  it: required = max(own, minimum).
 
 Everything is vectorised: one STRtree over the sites serves the contour and
 fixed-distance bulk queries (the contours and farm parts are the query input),
@@ -59,23 +68,38 @@ _CONTOUR_LAYER = "[lagen.geurcontouren]"
 _FARM_LAYER = "[lagen.veehouderijen]"
 
 # kinds of fixed distance, per (site, farm part) pair
-_KIND_POINT = 0  # emission point → façade, Wgv art. 4
-_KIND_FOOTPRINT = 1  # stable footprint, façade to façade, Wgv art. 5
-_KIND_OWN = 2  # the farm's own distance (vaste_afstand_m, e.g. stankcirkel)
+_KIND_NO_FACTOR = 0  # animals without an odour-emission factor: point distance
+_KIND_FOOTPRINT = 1  # animals with a factor, stable footprint: façade to façade
+_KIND_OWN = 2  # the farm's own distance (vaste_afstand_m), larger than the legal minimum
+_KIND_FACTOR_POINT = 3  # animals with a factor, but only a point: from the point
+_KIND_UNKNOWN = 4  # animal type unknown: the strictest applicable distance
 
-_TEMPLATE_CONTOUR = "Ligt in geurcontour {oue} OUe/m³{bron}; norm {cell} is {norm} OUe/m³ (Wgv art. 3)"
+_CITE_NORM = " (Bkl, standaardwaarde; omgevingsplan {plan})"
+_CITE_NORM_PLAN = " (eigen waarde in het omgevingsplan {plan})"
+_CITE_DISTANCE = " (Bkl, vaste afstand; omgevingsplan {plan})"
+_PLAN_UNKNOWN = "van de gemeente"
+
+_TEMPLATE_CONTOUR = "Ligt in geurcontour {oue} OUe/m³{bron}; norm {cell} is {norm} OUe/m³{cite}"
 # fixed-distance clauses start after the verb: "Ligt" alone, "; ligt" after a contour clause
-_TEMPLATE_POINT = (
-    " op {afstand} m van emissiepunt van veehouderij '{naam}'; "
-    "vaste afstand {kom} is {vereist} m (Wgv art. 4)"
+_TEMPLATE_NO_FACTOR = (
+    " op {afstand} m van veehouderij '{naam}' met dieren zonder geuremissiefactor; "
+    "vaste afstand {kom} is {vereist} m{cite}"
 )
 _TEMPLATE_FOOTPRINT = (
     " op {afstand} m van dierenverblijf van veehouderij '{naam}' (gevel tot gevel); "
-    "vaste afstand {kom} is {vereist} m (Wgv art. 5)"
+    "minimumafstand gevel tot gevel {kom} is {vereist} m{cite}"
+)
+_TEMPLATE_FACTOR_POINT = (
+    " op {afstand} m van veehouderij '{naam}', gemeten vanaf het punt omdat de omtrek van het "
+    "dierenverblijf onbekend is; minimumafstand gevel tot gevel {kom} is {vereist} m{cite}"
+)
+_TEMPLATE_UNKNOWN = (
+    " op {afstand} m van veehouderij '{naam}'; of de dieren een geuremissiefactor hebben is "
+    "onbekend, dus geldt de strengste vaste afstand {kom}: {vereist} m{cite}"
 )
 _TEMPLATE_OWN = (
-    " op {afstand} m van veehouderij '{naam}', binnen de eigen vaste afstand "
-    "(stankcirkel) van {vereist} m van die veehouderij"
+    " op {afstand} m van veehouderij '{naam}', binnen de eigen vaste afstand van {vereist} m "
+    "van die veehouderij (omgevingsplan of stankcirkel; wettelijk minimum {kom} {minimum} m)"
 )
 
 Progress = Callable[[float, str], None]
@@ -94,6 +118,8 @@ def assess_odour(
     point_distance_outside_m: np.ndarray,
     facade_distance_kom_m: np.ndarray,
     facade_distance_outside_m: np.ndarray,
+    gemeente: np.ndarray | None = None,
+    norm_from_plan: np.ndarray | None = None,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Test every site against odour contours and fixed farm distances.
@@ -119,16 +145,26 @@ def assess_odour(
         at least ``v``. Optional text column ``bron`` is named in the reason.
         ``None`` when the layer is not given.
     farms
-        Livestock farms in EPSG:28992 with columns ``naam`` and
-        ``vaste_afstand_m`` (m, NaN when not given). Point parts are emission
-        points, polygon (and any line) parts stable footprints; a row may mix
+        Livestock farms in EPSG:28992 with columns ``naam``,
+        ``vaste_afstand_m`` (the farm's own distance in m, NaN when not
+        given) and optionally ``geuremissiefactor`` (1.0: animals with an
+        odour-emission factor, 0.0: without, NaN or column absent: unknown).
+        Polygon (and any line) parts are stable footprints, point parts
+        emission points or farms whose outline is unknown; a row may mix
         both. ``None`` when not given.
     point_distance_kom_m, point_distance_outside_m
-        Per site: fixed distance in m (EPSG:28992 units) from an emission
-        point to the façade inside / outside the bebouwde kom (Wgv art. 4).
+        Per site: fixed distance in m (EPSG:28992 units) from a farm with
+        animals without an odour-emission factor, inside / outside the
+        bebouwde kom.
     facade_distance_kom_m, facade_distance_outside_m
-        Per site: fixed façade-to-façade distance in m inside / outside the
-        bebouwde kom (Wgv art. 5).
+        Per site: minimum façade-to-façade distance in m from a farm with
+        animals with an odour-emission factor, inside / outside the kom.
+    gemeente
+        Per site the gemeente's name (None when unknown), named in the
+        reason's citation of the omgevingsplan. Optional.
+    norm_from_plan
+        Per site: does the norm come from the gemeente's own omgevingsplan
+        (a per-gemeente value) rather than the Bkl standard value? Optional.
     progress
         Optional callback ``progress(fraction, message)``.
 
@@ -143,7 +179,8 @@ def assess_odour(
         ``geur_binnen_vaste_afstand`` (= ``geur_knelpunt_afstand``),
         ``veehouderij`` / ``veehouderij_afstand_m`` (nearest farm and its
         distance in m), ``geur_vaste_afstand_m`` (required distance of the
-        violating farm, else of the nearest farm; m) and ``geur_reden``
+        violating farm, else of the nearest farm: max(own, legal minimum);
+        m) and ``geur_reden``
         (Dutch reason, ``""`` when not a knelpunt).
 
     Raises
@@ -206,6 +243,10 @@ def assess_odour(
         in_kom=in_kom_arr,
         concentration_area=arrays["concentration_area"],
         kom_source=kom_source,
+        plan=_plan_names(gemeente, n),
+        norm_from_plan=(
+            np.zeros(n, dtype=bool) if norm_from_plan is None else np.asarray(norm_from_plan, dtype=bool)
+        ),
         farm_result=farm_result,
     )
 
@@ -377,6 +418,7 @@ def _farm_distances(
         "reason_name": np.full(n, None, dtype=object),
         "reason_distance": np.full(n, np.nan),
         "reason_kind": np.full(n, -1, dtype=np.int8),
+        "reason_minimum": np.full(n, np.nan),
     }
     if farms is None or len(farms) == 0 or n == 0:
         return out
@@ -391,36 +433,55 @@ def _farm_distances(
     names = names.where(names.notna(), None).to_numpy(dtype=object)
     own = pd.to_numeric(farms["vaste_afstand_m"], errors="coerce").to_numpy(dtype="float64")
     part_own = own[part_row]
-    part_has_own = np.isfinite(part_own)
     part_is_point = shapely.get_type_id(parts) == shapely.GeometryType.POINT
+
+    factor = (
+        pd.to_numeric(farms["geuremissiefactor"], errors="coerce").to_numpy(dtype="float64")
+        if "geuremissiefactor" in farms.columns
+        else np.full(len(farms), np.nan)
+    )
+    part_factor = factor[part_row]
+    part_has_factor = part_factor == 1.0
+    part_no_factor = part_factor == 0.0
 
     in_kom = arrays["in_kom"]
     point_req = np.where(in_kom, arrays["point_distance_kom_m"], arrays["point_distance_outside_m"])
     facade_req = np.where(in_kom, arrays["facade_distance_kom_m"], arrays["facade_distance_outside_m"])
+    strict_req = np.fmax(point_req, facade_req)
 
-    def required_for(site: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        kind = np.where(
-            part_has_own[part], _KIND_OWN, np.where(part_is_point[part], _KIND_POINT, _KIND_FOOTPRINT)
-        ).astype(np.int8)
-        req = np.where(
-            kind == _KIND_OWN,
-            part_own[part],
-            np.where(kind == _KIND_POINT, point_req[site], facade_req[site]),
+    def required_for(site: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Kind, required distance and legal minimum for (site, part) pairs."""
+        has_factor, no_factor = part_has_factor[part], part_no_factor[part]
+        minimum = np.where(has_factor, facade_req[site], np.where(no_factor, point_req[site], strict_req[site]))
+        base = np.where(
+            has_factor,
+            np.where(part_is_point[part], _KIND_FACTOR_POINT, _KIND_FOOTPRINT),
+            np.where(no_factor, _KIND_NO_FACTOR, _KIND_UNKNOWN),
         )
-        return kind, req
+        own_value = part_own[part]
+        with np.errstate(invalid="ignore"):
+            raises = np.isfinite(own_value) & (own_value > minimum)
+        return (
+            np.where(raises, _KIND_OWN, base).astype(np.int8),
+            np.where(raises, own_value, minimum),
+            minimum,
+        )
 
     # nearest farm (part) per site
     near_part, near_dist = _nearest_part(geoms, parts)
     near_site = np.arange(n)
     out["nearest_name"][near_site] = names[part_row[near_part]]
     out["nearest_distance"][near_site] = near_dist
-    _, near_req = required_for(near_site, near_part)
+    _, near_req, _ = required_for(near_site, near_part)
     out["required"][near_site] = near_req
 
     # fixed distances: candidates within each part's largest possible requirement
     max_point = _nanmax(point_req)
     max_facade = _nanmax(facade_req)
-    radius = np.where(part_has_own, part_own, np.where(part_is_point, max_point, max_facade))
+    radius = np.where(
+        part_has_factor, max_facade, np.where(part_no_factor, max_point, np.fmax(max_point, max_facade))
+    )
+    radius = np.fmax(radius, part_own)
     radius = np.where(np.isfinite(radius), np.maximum(radius, 0.0), 0.0)
     query = radius > 0
     if not query.any():
@@ -429,12 +490,13 @@ def _farm_distances(
     q_part, q_site = site_tree.query(parts[query], predicate="dwithin", distance=radius[query])
     q_part = part_ids[q_part]
     dist = shapely.distance(geoms[q_site], parts[q_part])
-    kind, req = required_for(q_site, q_part)
+    kind, req, minimum = required_for(q_site, q_part)
     with np.errstate(invalid="ignore"):
         hit = dist < req
     if not hit.any():
         return out
     v_site, v_part, v_dist, v_req, v_kind = q_site[hit], q_part[hit], dist[hit], req[hit], kind[hit]
+    v_min = minimum[hit]
     # per site: the nearest violating part; ties → the larger requirement
     order = np.lexsort((-v_req, v_dist, v_site))
     first = order[np.unique(v_site[order], return_index=True)[1]]
@@ -444,6 +506,7 @@ def _farm_distances(
     out["reason_name"][sites_hit] = names[part_row[v_part[first]]]
     out["reason_distance"][sites_hit] = v_dist[first]
     out["reason_kind"][sites_hit] = v_kind[first]
+    out["reason_minimum"][sites_hit] = v_min[first]
     return out
 
 
@@ -532,6 +595,8 @@ def _reasons(
     in_kom: np.ndarray,
     concentration_area: np.ndarray,
     kom_source: str,
+    plan: np.ndarray,
+    norm_from_plan: np.ndarray,
     farm_result: dict[str, np.ndarray],
 ) -> np.ndarray:
     """Dutch reason per site, built column-wise for the knelpunt subsets only.
@@ -551,6 +616,11 @@ def _reasons(
         bron_text = np.full(idx.size, "", dtype=object)
         bron_text[has_bron] = _by_value(bron[has_bron], lambda u: [f" (bron: {b})" for b in u])
         conc_text = np.array([" buiten concentratiegebied", " in concentratiegebied"], dtype=object)
+        cite = np.where(
+            norm_from_plan[idx],
+            _cite(_CITE_NORM_PLAN, plan[idx]),
+            _cite(_CITE_NORM, plan[idx]),
+        ).astype(object)
         reason[idx] = render_template(
             _TEMPLATE_CONTOUR,
             {
@@ -558,6 +628,7 @@ def _reasons(
                 "bron": bron_text,
                 "cell": kom_text[in_kom[idx].astype(int)] + conc_text[concentration_area[idx].astype(int)],
                 "norm": _format_oue(norm[idx]),
+                "cite": cite,
             },
             idx.size,
         ).to_numpy(dtype=object)
@@ -565,8 +636,10 @@ def _reasons(
     kinds = farm_result["reason_kind"]
     verb = np.where(knelpunt_contour, "; ligt", "Ligt").astype(object)
     for kind, template in (
-        (_KIND_POINT, _TEMPLATE_POINT),
+        (_KIND_NO_FACTOR, _TEMPLATE_NO_FACTOR),
         (_KIND_FOOTPRINT, _TEMPLATE_FOOTPRINT),
+        (_KIND_FACTOR_POINT, _TEMPLATE_FACTOR_POINT),
+        (_KIND_UNKNOWN, _TEMPLATE_UNKNOWN),
         (_KIND_OWN, _TEMPLATE_OWN),
     ):
         idx = np.flatnonzero(knelpunt_afstand & (kinds == kind))
@@ -579,12 +652,32 @@ def _reasons(
                 "afstand": _format_distance_below(farm_result["reason_distance"][idx], required),
                 "naam": farm_result["reason_name"][idx],
                 "kom": kom_text[in_kom[idx].astype(int)],
-                "vereist": _by_value(required, lambda u: format_number(u).to_numpy(dtype=object)),
+                "vereist": _format_metres(required),
+                "minimum": _format_metres(farm_result["reason_minimum"][idx]),
+                "cite": _cite(_CITE_DISTANCE, plan[idx]),
             },
             idx.size,
         ).to_numpy(dtype=object)
         reason[idx] = reason[idx] + verb[idx] + clause
     return reason
+
+
+def _cite(template: str, plan: np.ndarray) -> np.ndarray:
+    """The citation per site: ``template`` with the gemeente's omgevingsplan filled in."""
+    return _by_value(plan, lambda u: [template.format(plan=p) for p in u])
+
+
+def _plan_names(gemeente: np.ndarray | None, n: int) -> np.ndarray:
+    """'gemeente Venlo' per site, or 'van de gemeente' when the gemeente is not known."""
+    if gemeente is None:
+        return np.full(n, _PLAN_UNKNOWN, dtype=object)
+    names = pd.Series(np.asarray(gemeente, dtype=object), dtype="object")
+    known = names.notna() & (names.astype(str).str.strip() != "")
+    return np.where(known, "gemeente " + names.astype(str).str.strip(), _PLAN_UNKNOWN).astype(object)
+
+
+def _format_metres(values: np.ndarray) -> np.ndarray:
+    return _by_value(values, lambda u: format_number(u).to_numpy(dtype=object))
 
 
 def _by_value(values: np.ndarray, format_unique: Callable[[np.ndarray], object]) -> np.ndarray:

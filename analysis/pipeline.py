@@ -104,7 +104,8 @@ class Inputs:
     contours
         Odour contours with float ``waarde`` (OUe/m³).
     farms
-        Livestock farms with ``naam`` and ``vaste_afstand_m``.
+        Livestock farms with ``naam``, ``vaste_afstand_m`` and optionally
+        ``geuremissiefactor`` (1/0/NaN).
     parks
         Recreation parks with ``naam``.
     employers
@@ -369,11 +370,18 @@ def score_sites(
             skipped["kom"] = "geen [lagen.bebouwde_kom] en geen [lagen.bebouwd_gebied]: alle locaties gelden als buiten de bebouwde kom"
             f["kom_bron"] = np.where(has_geom, "geen kom-laag: buiten de bebouwde kom aangenomen", None)
         conc = params["concentratiegebied"].astype(bool)
-        norm = np.where(
+        norm_param = np.where(
             in_kom,
-            np.where(conc, params["geur_norm_kom_concentratie"], params["geur_norm_kom"]),
-            np.where(conc, params["geur_norm_buitengebied_concentratie"], params["geur_norm_buitengebied"]),
+            np.where(conc, "geur_norm_kom_concentratie", "geur_norm_kom"),
+            np.where(conc, "geur_norm_buitengebied_concentratie", "geur_norm_buitengebied"),
         )
+        norm = np.full(n, np.nan)
+        norm_from_plan = np.zeros(n, dtype=bool)
+        for name in np.unique(norm_param):
+            cell = norm_param == name
+            norm[cell] = params[name][cell]
+            # a per-gemeente value differs from the rule set's standard value: it is the omgevingsplan's own
+            norm_from_plan[cell] = params[name][cell] != float(ruleset.value(name))
         kom_source = str(f["kom_bron"].dropna().iloc[0]) if f["kom_bron"].notna().any() else _KOM_FROM_LAYER
         o = assess_odour(
             geo,
@@ -387,6 +395,8 @@ def score_sites(
             point_distance_outside_m=params["afstand_emissiepunt_buitengebied_m"][geo_idx],
             facade_distance_kom_m=params["afstand_gevel_kom_m"][geo_idx],
             facade_distance_outside_m=params["afstand_gevel_buitengebied_m"][geo_idx],
+            gemeente=f["gemeente"].to_numpy(dtype=object)[geo_idx],
+            norm_from_plan=norm_from_plan[geo_idx],
             progress=lambda fr, msg="": steps.report(fr, msg),
         )
         put(o)

@@ -36,7 +36,7 @@ LAYER_KEYS: dict[str, set[str]] = {
     "bebouwd_gebied": _COMMON_KEYS,
     "bebouwde_kom": _COMMON_KEYS,
     "geurcontouren": _COMMON_KEYS | {"waarde_veld"},
-    "veehouderijen": _COMMON_KEYS | {"vaste_afstand_veld", "naam_veld"},
+    "veehouderijen": _COMMON_KEYS | {"vaste_afstand_veld", "naam_veld", "geuremissiefactor_veld"},
     "recreatieparken": _COMMON_KEYS | {"naam_veld"},
     "werkgevers": _COMMON_KEYS | {"naam_veld"},
     "wegennet": _COMMON_KEYS | {"modus", "snelheid_veld", "eenrichting_veld", "wegtype_veld"},

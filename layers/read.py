@@ -445,6 +445,37 @@ def _numeric(frame: pd.DataFrame, column: str, spec: LayerSpec, key: str, proble
     return values
 
 
+_YES = frozenset({"ja", "j", "true", "waar", "1", "1.0", "yes", "y"})
+_NO = frozenset({"nee", "n", "false", "onwaar", "0", "0.0", "no"})
+
+
+def _yes_no(frame: pd.DataFrame, column: str, spec: LayerSpec, key: str, meaning: str, problems: list[str]) -> np.ndarray:
+    """A ja/nee field as floats: 1.0 (ja), 0.0 (nee), NaN (empty = unknown).
+
+    Accepts ja/nee, true/false, 1/0 (any case, booleans and numbers too);
+    any other value is a problem naming the layer, field and values.
+    """
+    raw = frame[column]
+    if raw.dtype == bool:
+        return raw.to_numpy(dtype=float)
+    text = raw.astype("string").str.strip().str.lower()
+    values = np.full(len(raw), np.nan)
+    yes = text.isin(_YES).to_numpy(dtype=bool, na_value=False)
+    no = text.isin(_NO).to_numpy(dtype=bool, na_value=False)
+    values[yes] = 1.0
+    values[no] = 0.0
+    empty = (text.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
+    bad = ~(yes | no | empty)
+    if bad.any():
+        counts = raw[bad].astype(str).value_counts()
+        problems.append(
+            f"{_label(spec)} veld '{column}' ({key}: {meaning}) heeft onbekende waarden: "
+            + ", ".join(f"'{v}' ({c}×)" for v, c in counts.head(10).items())
+            + ". Toegestaan: ja/nee, true/false of 1/0 (leeg = onbekend)."
+        )
+    return values
+
+
 def _normalise_choice(values: pd.Series, allowed: tuple[str, ...]) -> pd.Series:
     key = values.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
     squashed = key.str.replace("_", "", regex=False)
@@ -574,7 +605,7 @@ def load_reference_layers(config: Config) -> tuple[dict[str, gpd.GeoDataFrame], 
 
     Returns normalised frames: ``bebouwd_gebied``/``bebouwde_kom`` (geometry),
     ``geurcontouren`` (``waarde``), ``veehouderijen`` (``naam``,
-    ``vaste_afstand_m``), ``recreatieparken`` (``naam``), ``werkgevers``
+    ``vaste_afstand_m``, ``geuremissiefactor`` 1/0/NaN), ``recreatieparken`` (``naam``), ``werkgevers``
     (unique ``naam``), ``gemeenten`` (``naam``, ``code``, optional ``regio``).
     All problems across layers are raised together.
     """
@@ -603,6 +634,12 @@ def load_reference_layers(config: Config) -> tuple[dict[str, gpd.GeoDataFrame], 
             out["naam"] = _names(frame, col, "veehouderij")
             dcol = _field(frame, spec, "vaste_afstand_veld", local)
             out["vaste_afstand_m"] = _numeric(frame, dcol, spec, "vaste_afstand_veld", local) if dcol else np.nan
+            fcol = _field(frame, spec, "geuremissiefactor_veld", local)
+            out["geuremissiefactor"] = (
+                _yes_no(frame, fcol, spec, "geuremissiefactor_veld", "dieren met geuremissiefactor", local)
+                if fcol
+                else np.nan
+            )
         elif name in ("recreatieparken", "werkgevers"):
             col = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES)
             names = pd.Series(_names(frame, col, "recreatiepark" if name == "recreatieparken" else "werkgever"))

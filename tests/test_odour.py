@@ -33,13 +33,20 @@ def _contours(items, bron=None) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(data, geometry=list(geoms), crs=CRS)
 
 
-def _farms(items) -> gpd.GeoDataFrame:
+def _farms(items, factor=None) -> gpd.GeoDataFrame:
+    """Farms (naam, own distance, geometry); ``factor`` per farm: True, False or None (unknown).
+
+    Without ``factor`` the layer has no emission-factor column (every farm unknown).
+    """
     names, distances, geoms = zip(*items)
-    return gpd.GeoDataFrame(
-        {"naam": list(names), "vaste_afstand_m": np.asarray(distances, dtype="float64")},
-        geometry=list(geoms),
-        crs=CRS,
-    )
+    data = {"naam": list(names), "vaste_afstand_m": np.asarray(distances, dtype="float64")}
+    if factor is not None:
+        data["geuremissiefactor"] = np.array([np.nan if f is None else float(f) for f in factor])
+    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=CRS)
+
+
+CITE_NORM = " (Bkl, standaardwaarde; omgevingsplan van de gemeente)"
+CITE_DISTANCE = " (Bkl, vaste afstand; omgevingsplan van de gemeente)"
 
 
 def _run(sites, *, contours=None, farms=None, in_kom=False, concentration=True, norm=None,
@@ -163,7 +170,7 @@ def test_knelpunt_follows_norm_per_cell(in_kom, concentration, norm, cell):
     assert result["geur_reden"].iloc[0] == ""
     assert result["geur_reden"].iloc[1] == ""
     norm_text = f"{norm:.1f}".replace(".", ",")
-    assert result["geur_reden"].iloc[2] == f"Ligt in geurcontour {norm_text} OUe/m³; norm {cell} (Wgv art. 3)"
+    assert result["geur_reden"].iloc[2] == f"Ligt in geurcontour {norm_text} OUe/m³; norm {cell}{CITE_NORM}"
     above = f"{norm + 1:.1f}".replace(".", ",")
     assert result["geur_reden"].iloc[3].startswith(f"Ligt in geurcontour {above} OUe/m³; norm {cell}")
 
@@ -237,10 +244,10 @@ def test_contour_values_with_two_decimals_are_shown_exactly():
 # ---------------------------------------------------------------------------
 
 
-def test_emission_point_default_inside_and_outside_kom():
-    farms = _farms([("Hoeve De Kamp", np.nan, Point(0, 0))])
-    # 38 m and 60 m from the emission point; inside the kom (100 m) both violate,
-    # outside (50 m) only the 38 m site does
+def test_farm_without_emission_factor_inside_and_outside_kom():
+    # dairy cattle (no emission factor): 100 m inside the kom, 50 m outside, from the farm point
+    farms = _farms([("Hoeve De Kamp", np.nan, Point(0, 0))], factor=[False])
+    # 38 m and 60 m from the farm; inside the kom (100 m) both violate, outside (50 m) only the 38 m site
     sites = _sites([Point(38, 0), Point(0, 60), Point(38, 0), Point(0, 60)])
     result = _run(sites, farms=farms, in_kom=[True, True, False, False])
     assert result["geur_knelpunt_afstand"].tolist() == [True, True, True, False]
@@ -250,27 +257,37 @@ def test_emission_point_default_inside_and_outside_kom():
     assert result["veehouderij"].tolist() == ["Hoeve De Kamp"] * 4
     assert result["veehouderij_afstand_m"].tolist() == pytest.approx([38.0, 60.0, 38.0, 60.0])
     assert result["geur_reden"].iloc[2] == (
-        "Ligt op 38 m van emissiepunt van veehouderij 'Hoeve De Kamp'; "
-        "vaste afstand buiten de bebouwde kom is 50 m (Wgv art. 4)"
+        "Ligt op 38 m van veehouderij 'Hoeve De Kamp' met dieren zonder geuremissiefactor; "
+        "vaste afstand buiten de bebouwde kom is 50 m" + CITE_DISTANCE
     )
     assert result["geur_reden"].iloc[1] == (
-        "Ligt op 60 m van emissiepunt van veehouderij 'Hoeve De Kamp'; "
-        "vaste afstand binnen de bebouwde kom is 100 m (Wgv art. 4)"
+        "Ligt op 60 m van veehouderij 'Hoeve De Kamp' met dieren zonder geuremissiefactor; "
+        "vaste afstand binnen de bebouwde kom is 100 m" + CITE_DISTANCE
     )
     assert result["geur_reden"].iloc[3] == ""
+    assert "Wgv" not in "".join(result["geur_reden"])
+
+
+def test_farm_without_emission_factor_polygon_measures_from_the_stable():
+    # a 20 x 20 m dairy stable, no emission factor: 100 m / 50 m from its outline
+    farms = _farms([("Melkvee", np.nan, box(0, 0, 20, 20))], factor=[False])
+    result = _run(_sites([Point(60, 10), Point(80, 10)]), farms=farms, in_kom=False)
+    assert result["veehouderij_afstand_m"].tolist() == pytest.approx([40.0, 60.0])
+    assert result["geur_knelpunt_afstand"].tolist() == [True, False]
+    assert result["geur_vaste_afstand_m"].tolist() == [50.0, 50.0]
 
 
 def test_exactly_at_the_fixed_distance_is_not_closer():
-    farms = _farms([("A", np.nan, Point(0, 0))])
+    farms = _farms([("A", np.nan, Point(0, 0))], factor=[False])
     result = _run(_sites([Point(50, 0), Point(49.6, 0)]), farms=farms, in_kom=False)
     assert result["geur_knelpunt_afstand"].tolist() == [False, True]
     # 49.6 m is not rounded up to the required 50 m in the text
-    assert result["geur_reden"].iloc[1].startswith("Ligt op 49,6 m van emissiepunt")
+    assert result["geur_reden"].iloc[1].startswith("Ligt op 49,6 m van veehouderij 'A'")
 
 
-def test_stable_footprint_default_facade_distances():
-    # a 20 x 20 m stable; sites at 20 m and 40 m from its nearest façade
-    farms = _farms([("Varkenshouderij Zuid", np.nan, box(0, 0, 20, 20))])
+def test_farm_with_emission_factor_facade_to_facade():
+    # pigs (with an emission factor) in a 20 x 20 m stable; sites 20 m and 40 m from its nearest façade
+    farms = _farms([("Varkenshouderij Zuid", np.nan, box(0, 0, 20, 20))], factor=[True])
     sites = _sites([Point(40, 10), Point(60, 10), Point(40, 10), Point(60, 10)])
     result = _run(sites, farms=farms, in_kom=[True, True, False, False])
     assert result["veehouderij_afstand_m"].tolist() == pytest.approx([20.0, 40.0, 20.0, 40.0])
@@ -279,35 +296,73 @@ def test_stable_footprint_default_facade_distances():
     assert result["geur_vaste_afstand_m"].tolist() == [50.0, 50.0, 25.0, 25.0]
     assert result["geur_reden"].iloc[2] == (
         "Ligt op 20 m van dierenverblijf van veehouderij 'Varkenshouderij Zuid' (gevel tot gevel); "
-        "vaste afstand buiten de bebouwde kom is 25 m (Wgv art. 5)"
+        "minimumafstand gevel tot gevel buiten de bebouwde kom is 25 m" + CITE_DISTANCE
     )
 
 
-def test_per_farm_fixed_distance_overrides_default():
-    # a legacy stankcirkel of 150 m around a point; a site at 120 m outside the kom
-    # (default 50 m would pass) violates it
-    farms = _farms([("Hoeve Oud", 150.0, Point(0, 0))])
+def test_point_farm_with_emission_factor_measures_from_the_point_and_says_so():
+    farms = _farms([("Pluimvee", np.nan, Point(0, 0))], factor=[True])
+    # outside the kom 25 m: 20 m violates, 30 m does not; inside the kom 50 m: 30 m violates
+    result = _run(_sites([Point(20, 0), Point(30, 0), Point(30, 0)]), farms=farms, in_kom=[False, False, True])
+    assert result["geur_knelpunt_afstand"].tolist() == [True, False, True]
+    assert result["geur_vaste_afstand_m"].tolist() == [25.0, 25.0, 50.0]
+    assert result["geur_reden"].iloc[0] == (
+        "Ligt op 20 m van veehouderij 'Pluimvee', gemeten vanaf het punt omdat de omtrek van het "
+        "dierenverblijf onbekend is; minimumafstand gevel tot gevel buiten de bebouwde kom is 25 m" + CITE_DISTANCE
+    )
+
+
+@pytest.mark.parametrize("factor", [None, [None]])
+def test_unknown_emission_factor_takes_the_strictest_distance(factor):
+    # no field (None) or an empty value ([None]): a stable footprint gets 100 m / 50 m, not 50 m / 25 m
+    farms = _farms([("Onbekend", np.nan, box(0, 0, 20, 20))], factor=factor)
+    sites = _sites([Point(60, 10), Point(60, 10), Point(90, 10)])  # 40, 40 and 70 m from the stable
+    result = _run(sites, farms=farms, in_kom=[True, False, False])
+    assert result["geur_vaste_afstand_m"].tolist() == [100.0, 50.0, 50.0]
+    assert result["geur_knelpunt_afstand"].tolist() == [True, True, False]
+    assert result["geur_reden"].iloc[1] == (
+        "Ligt op 40 m van veehouderij 'Onbekend'; of de dieren een geuremissiefactor hebben is onbekend, "
+        "dus geldt de strengste vaste afstand buiten de bebouwde kom: 50 m" + CITE_DISTANCE
+    )
+
+
+def test_own_distance_raises_the_minimum():
+    # a legacy stankcirkel of 150 m around a farm without emission factor; a site at 120 m outside
+    # the kom (the 50 m minimum would pass) violates it
+    farms = _farms([("Hoeve Oud", 150.0, Point(0, 0))], factor=[False])
     result = _run(_sites([Point(120, 0), Point(0, 160)]), farms=farms, in_kom=False)
     assert result["geur_knelpunt_afstand"].tolist() == [True, False]
     assert result["geur_vaste_afstand_m"].tolist() == [150.0, 150.0]
     assert result["geur_reden"].iloc[0] == (
-        "Ligt op 120 m van veehouderij 'Hoeve Oud', binnen de eigen vaste afstand "
-        "(stankcirkel) van 150 m van die veehouderij"
+        "Ligt op 120 m van veehouderij 'Hoeve Oud', binnen de eigen vaste afstand van 150 m "
+        "van die veehouderij (omgevingsplan of stankcirkel; wettelijk minimum buiten de bebouwde kom 50 m)"
     )
-    # a small own distance also overrides a larger default
-    farms = _farms([("Klein", 10.0, Point(0, 0))])
-    result = _run(_sites([Point(30, 0)]), farms=farms, in_kom=True)
-    assert not result["geur_knelpunt_afstand"].iloc[0]
-    assert result["geur_vaste_afstand_m"].iloc[0] == 10.0
+
+
+def test_own_distance_below_the_minimum_never_lowers_it():
+    # an own distance of 10 m does not lift the 100 m minimum inside the kom: 30 m still violates
+    # (this test used to assert the opposite, which was the error)
+    farms = _farms([("Klein", 10.0, Point(0, 0))], factor=[False])
+    result = _run(_sites([Point(30, 0), Point(120, 0)]), farms=farms, in_kom=True)
+    assert result["geur_knelpunt_afstand"].tolist() == [True, False]
+    assert result["geur_vaste_afstand_m"].tolist() == [100.0, 100.0]
+    assert "met dieren zonder geuremissiefactor; vaste afstand binnen de bebouwde kom is 100 m" in (
+        result["geur_reden"].iloc[0]
+    )
+    # with an emission factor the façade minimum (25 m outside the kom) still holds against an own 10 m
+    farms = _farms([("Klein", 10.0, box(0, 0, 10, 10))], factor=[True])
+    result = _run(_sites([Point(30, 5)]), farms=farms, in_kom=False)
+    assert result["geur_knelpunt_afstand"].iloc[0]
+    assert result["geur_vaste_afstand_m"].iloc[0] == 25.0
 
 
 def test_violating_farm_differs_from_nearest():
-    # nearest farm A is a stable footprint 40 m away (outside the kom 25 m applies: fine);
+    # nearest farm A is a stable footprint 40 m away (with emission factor, outside the kom 25 m: fine);
     # farm B is 100 m away but has its own distance of 200 m (violated)
     farms = _farms([
-        ("A dichtbij", np.nan, box(40, -5, 50, 5)),  # footprint, 40 m away, default 25 m: fine
+        ("A dichtbij", np.nan, box(40, -5, 50, 5)),  # footprint, 40 m away, 25 m: fine
         ("B stankcirkel", 200.0, Point(-100, 0)),  # 100 m away, own distance 200 m: violated
-    ])
+    ], factor=[True, False])
     result = _run(_sites([Point(0, 0)], index=["x"]), farms=farms, in_kom=False)
     row = result.loc["x"]
     assert row["veehouderij"] == "A dichtbij"
@@ -322,43 +377,46 @@ def test_several_violating_farms_name_the_nearest_violating_one():
     farms = _farms([
         ("Ver", np.nan, Point(0, 45)),
         ("Dichter", np.nan, Point(30, 0)),
-    ])
+    ], factor=[False, False])
     result = _run(_sites([Point(0, 0)]), farms=farms, in_kom=False)
-    assert result["geur_reden"].iloc[0].startswith("Ligt op 30 m van emissiepunt van veehouderij 'Dichter'")
+    assert result["geur_reden"].iloc[0].startswith("Ligt op 30 m van veehouderij 'Dichter'")
 
 
 def test_nearest_farm_without_violation_reports_its_required_distance():
-    farms = _farms([("Ver weg", np.nan, box(0, 0, 10, 10))])
-    result = _run(_sites([Point(510, 5)]), farms=farms, in_kom=True)
-    assert result["veehouderij"].iloc[0] == "Ver weg"
-    assert result["veehouderij_afstand_m"].iloc[0] == pytest.approx(500.0)
-    assert result["geur_vaste_afstand_m"].iloc[0] == 50.0  # footprint, inside kom
-    assert not result["geur_knelpunt"].iloc[0]
+    farms = _farms([("Ver weg", np.nan, box(0, 0, 10, 10)), ("Onbekend", np.nan, box(0, 2000, 10, 2010))],
+                   factor=[True, None])
+    result = _run(_sites([Point(510, 5), Point(510, 2005)]), farms=farms, in_kom=True)
+    assert result["veehouderij"].tolist() == ["Ver weg", "Onbekend"]
+    assert result["veehouderij_afstand_m"].tolist() == pytest.approx([500.0, 500.0])
+    # footprint with emission factor inside the kom: 50 m; unknown: the strictest, 100 m
+    assert result["geur_vaste_afstand_m"].tolist() == [50.0, 100.0]
+    assert not result["geur_knelpunt"].any()
 
 
 def test_multipoint_and_mixed_geometry_farms():
-    # one farm with two emission points, another a collection of a stable and an emission point
+    # each part of a farm is measured on its own; the farm's emission factor sets the distance
     from shapely.geometry import GeometryCollection
 
     farms = _farms([
         ("Twee punten", np.nan, MultiPoint([(0, 0), (1000, 0)])),
         ("Gemengd", np.nan, GeometryCollection([box(5000, 0, 5010, 10), Point(5100, 5)])),
         ("Genest", np.nan, GeometryCollection([MultiPoint([(9000, 0), (9500, 0)]), box(9900, 0, 9910, 10)])),
-    ])
-    sites = _sites([Point(1040, 0), Point(5030, 5), Point(5100, 50), Point(9540, 0)])
+    ], factor=[False, True, None])
+    sites = _sites([Point(1040, 0), Point(5030, 5), Point(5100, 50), Point(5100, 20), Point(9540, 0)])
     result = _run(sites, farms=farms, in_kom=False)
-    assert result["veehouderij"].tolist() == ["Twee punten", "Gemengd", "Gemengd", "Genest"]
-    assert result["veehouderij_afstand_m"].tolist() == pytest.approx([40.0, 20.0, 45.0, 40.0])
-    # 40 m from a nested emission point: 50 m applies (as a footprint it would be 25 m and pass)
-    assert result["geur_knelpunt_afstand"].tolist() == [True, True, True, True]
-    assert "emissiepunt" in result["geur_reden"].iloc[3]
-    assert "emissiepunt" in result["geur_reden"].iloc[0]
-    assert "dierenverblijf" in result["geur_reden"].iloc[1]  # stable 20 m < 25 m
-    assert "emissiepunt" in result["geur_reden"].iloc[2]  # point 45 m < 50 m
+    assert result["veehouderij"].tolist() == ["Twee punten", "Gemengd", "Gemengd", "Gemengd", "Genest"]
+    assert result["veehouderij_afstand_m"].tolist() == pytest.approx([40.0, 20.0, 45.0, 15.0, 40.0])
+    # no factor 50 m; with factor 25 m (stable 20 m: violated, point 45 m: fine, point 15 m: violated);
+    # unknown: the strictest 50 m (40 m from a nested point: violated)
+    assert result["geur_knelpunt_afstand"].tolist() == [True, True, False, True, True]
+    assert "zonder geuremissiefactor" in result["geur_reden"].iloc[0]
+    assert "dierenverblijf" in result["geur_reden"].iloc[1]
+    assert "omtrek van het dierenverblijf onbekend" in result["geur_reden"].iloc[3]
+    assert "strengste vaste afstand" in result["geur_reden"].iloc[4]
 
 
 def test_polygon_site_uses_shortest_distance():
-    farms = _farms([("Hoeve", np.nan, Point(0, 0))])
+    farms = _farms([("Hoeve", np.nan, Point(0, 0))], factor=[False])
     site = Polygon([(30, -10), (200, -10), (200, 10), (30, 10)])  # nearest edge at x = 30
     result = _run(_sites([site]), farms=farms, in_kom=False)
     assert result["veehouderij_afstand_m"].iloc[0] == pytest.approx(30.0)
@@ -376,22 +434,41 @@ def test_polygon_site_uses_shortest_distance():
 
 def test_both_rules_are_joined_and_kom_source_is_named():
     contours = _contours([(20.0, box(-100, -100, 100, 100))])
-    farms = _farms([("Hoeve De Kamp", np.nan, Point(0, 0))])
+    farms = _farms([("Hoeve De Kamp", np.nan, Point(0, 0))], factor=[False])
     result = _run(_sites([Point(38, 0)]), contours=contours, farms=farms, in_kom=True,
                   kom_source=KOM_SOURCE_BBG)
     kom = "binnen de bebouwde kom (bestaand bebouwd gebied als benadering van de bebouwde kom)"
     assert result["geur_knelpunt_contour"].iloc[0] and result["geur_knelpunt_afstand"].iloc[0]
     assert result["geur_reden"].iloc[0] == (
-        f"Ligt in geurcontour 20,0 OUe/m³; norm {kom} in concentratiegebied is 3,0 OUe/m³ (Wgv art. 3); "
-        f"ligt op 38 m van emissiepunt van veehouderij 'Hoeve De Kamp'; vaste afstand {kom} is 100 m (Wgv art. 4)"
+        f"Ligt in geurcontour 20,0 OUe/m³; norm {kom} in concentratiegebied is 3,0 OUe/m³{CITE_NORM}; "
+        f"ligt op 38 m van veehouderij 'Hoeve De Kamp' met dieren zonder geuremissiefactor; "
+        f"vaste afstand {kom} is 100 m{CITE_DISTANCE}"
     )
 
 
+def test_reason_names_the_gemeente_and_whether_the_norm_is_its_own():
+    contours = _contours([(20.0, box(-100, -100, 100, 100))])
+    farms = _farms([("Hoeve", np.nan, Point(0, 0))], factor=[False])
+    sites = _sites([Point(30, 0), Point(-30, 0), Point(0, 30)])
+    result = assess_odour(
+        sites, in_kom=np.zeros(3, bool), concentration_area=np.ones(3, bool), norm_oue=np.array([14.0, 10.0, 14.0]),
+        kom_source=KOM_SOURCE_KOM, contours=contours, farms=farms,
+        point_distance_kom_m=np.full(3, 100.0), point_distance_outside_m=np.full(3, 50.0),
+        facade_distance_kom_m=np.full(3, 50.0), facade_distance_outside_m=np.full(3, 25.0),
+        gemeente=np.array(["Venlo", "Venray", None], dtype=object), norm_from_plan=np.array([False, True, False]),
+    )
+    reasons = result["geur_reden"].tolist()
+    assert "norm buiten de bebouwde kom in concentratiegebied is 14,0 OUe/m³ (Bkl, standaardwaarde; omgevingsplan gemeente Venlo)" in reasons[0]
+    assert "(Bkl, vaste afstand; omgevingsplan gemeente Venlo)" in reasons[0]
+    assert "is 10,0 OUe/m³ (eigen waarde in het omgevingsplan gemeente Venray)" in reasons[1]
+    assert "(Bkl, standaardwaarde; omgevingsplan van de gemeente)" in reasons[2]
+
+
 def test_kom_source_phrase_outside_kom():
-    farms = _farms([("Hoeve", np.nan, box(0, 0, 10, 10))])
+    farms = _farms([("Hoeve", np.nan, box(0, 0, 10, 10))], factor=[True])
     result = _run(_sites([Point(20, 5)]), farms=farms, in_kom=False, kom_source=KOM_SOURCE_BBG)
     assert (
-        "vaste afstand buiten de bebouwde kom (bestaand bebouwd gebied als benadering van de bebouwde kom) is 25 m"
+        "gevel tot gevel buiten de bebouwde kom (bestaand bebouwd gebied als benadering van de bebouwde kom) is 25 m"
         in result["geur_reden"].iloc[0]
     )
 
@@ -464,9 +541,10 @@ def test_random_layout_matches_brute_force():
     farm_geoms = shapely.points(fxy)
     half = n_farms // 2
     farm_geoms[half:] = shapely.box(fxy[half:, 0], fxy[half:, 1], fxy[half:, 0] + 60, fxy[half:, 1] + 25)
-    own = np.where(rng.random(n_farms) < 0.2, rng.uniform(80, 250, n_farms), np.nan)
-    farms = gpd.GeoDataFrame({"naam": [f"F{i}" for i in range(n_farms)], "vaste_afstand_m": own},
-                             geometry=farm_geoms, crs=CRS)
+    own = np.where(rng.random(n_farms) < 0.2, rng.uniform(10, 250, n_farms), np.nan)
+    factor = rng.choice([0.0, 1.0, np.nan], n_farms)
+    farms = gpd.GeoDataFrame({"naam": [f"F{i}" for i in range(n_farms)], "vaste_afstand_m": own,
+                              "geuremissiefactor": factor}, geometry=farm_geoms, crs=CRS)
     cxy = rng.random((150, 2)) * 5000
     cvals = rng.choice([1.0, 3.0, 8.0, 14.0, 35.0], 150)
     cgeoms = shapely.buffer(shapely.points(cxy), 400 / np.sqrt(cvals))
@@ -483,11 +561,10 @@ def test_random_layout_matches_brute_force():
     unique_nearest = (dist == dist.min(axis=1, keepdims=True)).sum(axis=1) == 1
     assert (named[unique_nearest] == dist.argmin(axis=1)[unique_nearest]).all()
 
-    is_point = np.arange(n_farms) < half
-    default = np.where(is_point[None, :],
-                       np.where(in_kom, 100.0, 50.0)[:, None],
-                       np.where(in_kom, 50.0, 25.0)[:, None])
-    required = np.where(np.isfinite(own)[None, :], own[None, :], default)
+    no_factor = np.where(in_kom, 100.0, 50.0)[:, None]
+    with_factor = np.where(in_kom, 50.0, 25.0)[:, None]
+    minimum = np.where(factor[None, :] == 1.0, with_factor, no_factor)  # unknown: the strictest = no factor
+    required = np.fmax(own[None, :], minimum)
     assert (result["geur_knelpunt_afstand"].to_numpy() == (dist < required).any(axis=1)).all()
 
     hits = shapely.intersects(sites[:, None], cgeoms[None, :])

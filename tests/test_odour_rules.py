@@ -107,7 +107,11 @@ def test_kom_falls_back_to_bbg_and_says_so():
 
 def test_fixed_distance_default_and_per_farm():
     farms = gpd.GeoDataFrame(
-        {"naam": ["Hoeve A", "Stal B", "Hoeve C"], "vaste_afstand_m": [np.nan, np.nan, 200.0]},
+        {
+            "naam": ["Hoeve A", "Stal B", "Hoeve C"],
+            "vaste_afstand_m": [np.nan, np.nan, 200.0],
+            "geuremissiefactor": [0.0, 1.0, 0.0],
+        },
         geometry=[Point(3000, 0), box(5000 - 10, 0, 5000 + 10, 40), Point(3000, 3000)],
         crs=28992,
     )
@@ -116,11 +120,21 @@ def test_fixed_distance_default_and_per_farm():
         ["long_stay"] * 5,
     )
     res = run(sites, farms=farms)
-    # emission point outside the kom: 50 m; footprint: 25 m façade to façade; own distance 200 m
+    # no emission factor, outside the kom: 50 m; with factor: 25 m façade to façade; own distance 200 m
     assert res["geur_knelpunt"].tolist() == [True, False, True, True, False]
     assert res["veehouderij"].tolist() == ["Hoeve A", "Hoeve A", "Stal B", "Hoeve C", "Hoeve C"]
     np.testing.assert_allclose(res["veehouderij_afstand_m"], [40, 60, 20, 150, 250])
-    assert "50 m" in res["geur_reden"].iloc[0] and "Wgv art. 4" in res["geur_reden"].iloc[0]
-    assert "Wgv art. 5" in res["geur_reden"].iloc[2]
+    assert "vaste afstand buiten de bebouwde kom is 50 m (Bkl, vaste afstand; omgevingsplan gemeente Venlo)" in res["geur_reden"].iloc[0]
+    assert "gevel tot gevel" in res["geur_reden"].iloc[2]
     assert "200 m" in res["geur_reden"].iloc[3]
+    assert not res["geur_reden"].str.contains("Wgv").any()
     assert res["oordeel"].tolist()[:4] == ["ongeschikt", "ongeschikt", "ongeschikt", "ongeschikt"]
+
+
+def test_norm_set_in_the_omgevingsplan_is_cited_as_such():
+    rs = read_ruleset_file().with_overrides({}, {"Venray": {"geur_norm_buitengebied_concentratie": 10.0}})
+    sites = sites_frame([Point(3000, 500), Point(8000, 500)], ["long_stay", "long_stay"])
+    contours = pd.concat([contour(3000, 500, 100, 14.0), contour(8000, 500, 100, 14.0)], ignore_index=True)
+    res = run(sites, contours=contours, ruleset=rs)
+    assert "norm buiten de bebouwde kom in concentratiegebied is 14,0 OUe/m³ (Bkl, standaardwaarde; omgevingsplan gemeente Venlo)" in res["geur_reden"].iloc[0]
+    assert "is 10,0 OUe/m³ (eigen waarde in het omgevingsplan gemeente Venray)" in res["geur_reden"].iloc[1]

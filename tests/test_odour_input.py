@@ -1,0 +1,58 @@
+"""Odour inputs read from files: the farms' emission-factor field (ja/nee) and its errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import Point
+
+from analysis.errors import InputError
+from layers.config import parse_config
+from layers.read import load_reference_layers
+
+RD = "EPSG:28992"
+
+
+def _farms_config(folder: Path, values: list, **keys: str):
+    frame = gpd.GeoDataFrame(
+        {"naam": [f"Hoeve {i}" for i in range(len(values))], "dieren": values},
+        geometry=[Point(190_000 + i * 100, 330_000) for i in range(len(values))],
+        crs=RD,
+    )
+    frame.to_file(folder / "veehouderijen.gpkg", driver="GPKG")
+    spec = {"pad": "veehouderijen.gpkg", "naam_veld": "naam", **keys}
+    return parse_config({"lagen": {"locaties": {"pad": "locaties.gpkg"}, "veehouderijen": spec}}, base_dir=folder)
+
+
+def test_emission_factor_field_reads_ja_nee_true_false_1_0_and_empty(tmp_path):
+    values = ["ja", "Nee", "TRUE", "false", "1", "0", None, " "]
+    config = _farms_config(tmp_path, values, geuremissiefactor_veld="dieren")
+    frames, _ = load_reference_layers(config)
+    factor = frames["veehouderijen"]["geuremissiefactor"].to_numpy()
+    np.testing.assert_array_equal(factor, [1, 0, 1, 0, 1, 0, np.nan, np.nan])
+
+
+def test_without_emission_factor_field_every_farm_is_unknown(tmp_path):
+    config = _farms_config(tmp_path, ["ja", "nee"])
+    frames, _ = load_reference_layers(config)
+    assert frames["veehouderijen"]["geuremissiefactor"].isna().all()
+
+
+def test_bad_emission_factor_value_names_layer_field_and_value(tmp_path):
+    config = _farms_config(tmp_path, ["ja", "misschien", "misschien", "2"], geuremissiefactor_veld="dieren")
+    with pytest.raises(InputError) as info:
+        load_reference_layers(config)
+    message = " ".join(info.value.problems)
+    assert "[lagen.veehouderijen]" in message
+    assert "veld 'dieren'" in message and "geuremissiefactor_veld" in message
+    assert "'misschien' (2×)" in message and "'2' (1×)" in message
+    assert "ja/nee, true/false of 1/0" in message
+
+
+def test_emission_factor_field_that_does_not_exist_is_named(tmp_path):
+    config = _farms_config(tmp_path, ["ja"], geuremissiefactor_veld="diersoort")
+    with pytest.raises(InputError, match=r"\[lagen\.veehouderijen\] geuremissiefactor_veld = \"diersoort\""):
+        load_reference_layers(config)
