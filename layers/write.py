@@ -10,6 +10,7 @@ byte-identical files.
 from __future__ import annotations
 
 from contextlib import contextmanager
+import errno
 import json
 import os
 from pathlib import Path
@@ -52,6 +53,7 @@ try:  # pyogrio writes through Arrow (several times faster) when pyarrow is inst
 except ImportError:  # pragma: no cover - pyarrow is a pinned dependency
     _HAS_ARROW = False
 _LAYER = "locaties"
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
 
 
 def merge_results(
@@ -108,14 +110,29 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
     """Yield a temporary folder; on success move its files into ``out_dir``.
 
     On any exception (including KeyboardInterrupt) the temporary folder is
-    removed and ``out_dir`` is left as it was.
+    removed and ``out_dir`` is left as it was. A full disk (or another write
+    error of the system) becomes a Dutch :class:`~analysis.errors.OutputError`.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".locatietoets-bezig-", dir=out_dir))
+    from layers.messages import _log_lines, _log_size, disk_full
+    from layers.outdir import STAGE_PREFIX, write_error
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out_dir))
+    except OSError as exc:
+        raise write_error(exc, out_dir) from None
+    start = _log_size()
     try:
         yield stage
         for item in sorted(stage.iterdir()):
             os.replace(item, out_dir / item.name)
+    except Exception as exc:
+        # GDAL reports a full disk as failing SQL ("no such table ..."): tell the user what happened
+        if disk_full(exc, _log_lines(start), stage):
+            raise write_error(OSError(errno.ENOSPC, "disk full"), out_dir) from None
+        if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
+            raise write_error(exc, out_dir) from None
+        raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 

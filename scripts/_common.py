@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from analysis.errors import LocatietoetsError
+from layers.messages import route_gdal_messages
 from scripts._dutch import install as _install_dutch
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 _install_dutch()
+route_gdal_messages()  # GDAL's "ERROR 1: ..." lines go to a private log, never raw to the terminal
 
 warnings.filterwarnings("ignore", message="Unable to import Axes3D")
 _err = Console(stderr=True)

@@ -178,3 +178,151 @@ def test_output_beside_inputs_without_a_clash_is_allowed(world):
     after = _snapshot(world)
     assert {k: v for k, v in after.items() if k in before} == before
     assert {"locaties.gpkg", "locaties.csv", "run.json"} <= set(after) - set(before)
+
+
+# ---------------------------------------------------------------------------
+# unusable folders are found before the inputs are read; a full disk is named
+# ---------------------------------------------------------------------------
+
+
+def _broken_config(world: Path) -> Path:
+    """A config whose BBG file is missing: the output folder must be judged before this is noticed."""
+    return write_config(world, standard_config().replace('pad = "bbg.gpkg"', 'pad = "bgg.gpkg"'), "fout.toml")
+
+
+def _mount_tmpfs(folder: Path, options: str) -> bool:
+    """Mount a small tmpfs at ``folder`` when allowed (root in a container); False otherwise."""
+    if os.geteuid() != 0 or not Path("/bin/mount").exists() and not Path("/usr/bin/mount").exists():
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True, check=False)
+    return proc.returncode == 0
+
+
+def _umount(folder: Path) -> None:
+    subprocess.run(["umount", str(folder)], capture_output=True, check=False)
+
+
+def test_out_under_a_file_is_found_before_the_inputs(world):
+    (world / "notities.txt").write_text("x", encoding="utf-8")
+    message = _refused(["score", str(_broken_config(world)), "--out", str(world / "notities.txt" / "uit")], world, world / "notities.txt")
+    assert "ligt onder het bestand" in message and "bgg.gpkg" not in message
+
+
+def test_out_in_proc_is_found_before_the_inputs(world):
+    message = _refused(["score", str(_broken_config(world)), "--out", "/proc/locatietoets-uit"], world, Path("/proc/locatietoets-uit"))
+    assert "Kan niet schrijven in de uitvoermap" in message and "bgg.gpkg" not in message
+
+
+def test_read_only_out_is_found_before_the_inputs(world, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("alleen-lezen")
+    mounted = _mount_tmpfs(folder, "ro,size=64k")
+    if not mounted:
+        if os.geteuid() == 0:
+            pytest.skip("geen tmpfs te koppelen en root mag overal schrijven")
+        folder.chmod(0o555)
+    try:
+        message = _refused(["score", str(_broken_config(world)), "--out", str(folder / "uit")], world, folder / "uit")
+        assert ("alleen-lezen" in message or "geen schrijfrechten" in message) and "bgg.gpkg" not in message
+    finally:
+        if mounted:
+            _umount(folder)
+        else:
+            folder.chmod(0o755)
+
+
+def test_full_disk_while_writing_is_a_dutch_error_without_gdal_lines_or_output(world, tmp_path_factory, monkeypatch):
+    folder = tmp_path_factory.mktemp("vol")
+    before = _snapshot(world)
+    if _mount_tmpfs(folder, "size=120k"):  # a real small disk: the GeoPackage does not fit
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "scripts.cli", "score", str(world / "config.toml"), "--out", str(folder / "uit"), "--voortgang", "geen"],
+                cwd=world, env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}, capture_output=True, text=True, timeout=120,
+                check=False,
+            )
+            assert proc.returncode == 2, proc.stderr
+            stderr = _flat(proc.stderr)
+            assert not list(folder.iterdir())  # no output, no staging folder, no lock file
+        finally:
+            _umount(folder)
+    else:  # simulated: the GeoPackage writer meets a full disk
+        import errno
+
+        import scripts.run
+
+        def full(*args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(scripts.run, "write_gpkg", full)
+        result = CliRunner().invoke(main, ["score", str(world / "config.toml"), "--out", str(folder / "uit"), "--voortgang", "geen"])
+        assert result.exit_code == 2, result.output
+        stderr = _flat(result.stderr)
+        assert not (folder / "uit").exists()
+    assert "Fout in de uitvoer: Kan niet schrijven in de uitvoermap" in stderr and "de schijf is vol" in stderr, stderr
+    assert "ERROR 1" not in stderr and "Traceback" not in stderr and "Onverwachte fout" not in stderr
+    assert _snapshot(world) == before
+
+
+# ---------------------------------------------------------------------------
+# one run at a time; a killed run's staging folder is cleaned by the next run
+# ---------------------------------------------------------------------------
+
+_HOLDER = """
+import sys, time
+from pathlib import Path
+from layers.outdir import claim_output
+from layers.write import staged_output
+out = Path(sys.argv[1])
+with claim_output(out):
+    with staged_output(out) as stage:
+        (stage / "locaties.gpkg").write_bytes(b"half" * 250_000)
+        print("bezig", flush=True)
+        time.sleep(120)
+"""
+
+
+def test_killed_run_leaves_stage_that_the_next_run_removes_and_a_second_run_is_refused_meanwhile(world):
+    out = world / "uitvoer"
+    before = _snapshot(world)
+    child = subprocess.Popen([sys.executable, "-c", _HOLDER, str(out)], cwd=world, env={**os.environ, "PYTHONPATH": str(REPO)},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "bezig", child.stderr.read()
+        stages = [p for p in out.iterdir() if p.name.startswith(STAGE_PREFIX)]
+        assert len(stages) == 1 and (stages[0] / "locaties.gpkg").stat().st_size == 1_000_000
+
+        # a second run into the same folder stops at once with a clear message; the first is untouched
+        result = CliRunner().invoke(main, ["score", str(world / "config.toml"), "--out", str(out), "--voortgang", "geen"])
+        assert result.exit_code == 2, result.output
+        message = _flat(result.stderr)
+        assert "schrijft al een andere run" in message and f"proces {child.pid}" in message, message
+        assert child.poll() is None and stages[0].is_dir()
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        child.stdout.close()
+        child.stderr.close()
+    assert child.returncode == -signal.SIGKILL
+    assert stages[0].is_dir()  # killed hard: nothing cleaned up
+
+    result = CliRunner().invoke(main, ["score", str(world / "config.toml"), "--out", str(out), "--voortgang", "geen"])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert not [n for n in names if n.startswith(".")], names  # stale stage and lock file gone
+    assert {"locaties.gpkg", "locaties.csv", "run.json"} <= set(names)
+    assert {k: v for k, v in _snapshot(world).items() if not k.startswith("uitvoer/")} == before
+
+
+def test_lock_is_released_after_a_failed_run_and_the_folder_removed_when_empty(tmp_path):
+    out = tmp_path / "nieuw" / "uit"
+    with pytest.raises(RuntimeError):
+        with claim_output(out):
+            assert (out / LOCK_NAME).is_file()
+            raise RuntimeError("mislukt")
+    assert not (tmp_path / "nieuw").exists()
+    with claim_output(out):
+        with pytest.raises(OutputError, match="schrijft al een andere run"):
+            with claim_output(out):
+                pass
+    assert out.is_dir() and not any(out.iterdir())
