@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qgis.core import (
     QgsCategorizedSymbolRenderer,
+    QgsDataProvider,
     QgsProcessingLayerPostProcessorInterface,
     QgsRendererCategory,
     QgsSymbol,
@@ -12,7 +13,13 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QColor
 
-__all__ = ["VERDICTS", "apply_result_style", "save_style_in_geopackage", "ResultStyler"]
+__all__ = ["VERDICTS", "RUN_JSON_PROPERTY", "apply_result_style", "geometry_kinds", "save_style_in_geopackage",
+           "split_mixed_layer", "ResultStyler"]
+
+#: Custom layer property: the run record (run.json) of the run that made a result layer.
+RUN_JSON_PROPERTY = "locatietoets/run_json"
+_KIND_LABELS = {"Point": "punten", "MultiPoint": "punten", "LineString": "lijnen", "MultiLineString": "lijnen",
+                "Polygon": "vlakken", "MultiPolygon": "vlakken"}
 
 #: (value of ``oordeel``, Dutch label, colour). The empty value catches NULL: sites without geometry.
 VERDICTS = (
@@ -100,6 +107,56 @@ def save_style_in_geopackage(path: str, *, layer_name: str | None = None, id_fie
     return error or None
 
 
+def geometry_kinds(layer: QgsVectorLayer) -> list[str]:
+    """The geometry types (OGR names, e.g. ``Point``, ``Polygon``) a file layer holds; one for most layers.
+
+    A GeoPackage layer of geometry type "Geometry" (the engine writes kandidaatlocaties of points and
+    polygons so) is reported by QGIS as the type of its first feature; its sublayers list every type.
+    """
+    if not isinstance(layer, QgsVectorLayer) or not layer.isValid() or layer.providerType() != "ogr":
+        return []
+    kinds: list[str] = []
+    for sub in layer.dataProvider().subLayers():
+        parts = sub.split(QgsDataProvider.sublayerSeparator())
+        if len(parts) >= 4 and parts[3] not in kinds and parts[3] not in ("None", "Unknown"):
+            kinds.append(parts[3])
+    return kinds
+
+
+def split_mixed_layer(layer: QgsVectorLayer, project, *, id_field: str | None = None) -> list[QgsVectorLayer]:
+    """Show a layer of points and polygons as one layer per geometry type (QGIS draws one type per layer).
+
+    ``layer`` (already in ``project``) becomes the first type's sublayer; the others are added right below
+    it in the layer tree, with the same name plus "(punten)"/"(vlakken)", the result style and the custom
+    properties of ``layer``. Returns every layer that shows a part (``[layer]`` when there is one type).
+    """
+    kinds = geometry_kinds(layer)
+    if len(kinds) <= 1 or project is None:
+        return [layer]
+    source = "|".join(p for p in layer.source().split("|") if not p.lower().startswith("geometrytype="))
+    name = layer.name()
+    properties = {key: layer.customProperty(key) for key in layer.customPropertyKeys()}
+    first, *rest = kinds
+    layer.setDataSource(f"{source}|geometrytype={first}", f"{name} ({_KIND_LABELS.get(first, first)})", "ogr")
+    parts = [layer]
+    node = project.layerTreeRoot().findLayer(layer.id())
+    parent = node.parent() if node is not None else project.layerTreeRoot()
+    index = parent.children().index(node) + 1 if node is not None else 0
+    for kind in rest:
+        other = QgsVectorLayer(f"{source}|geometrytype={kind}", f"{name} ({_KIND_LABELS.get(kind, kind)})", "ogr")
+        if not other.isValid():
+            continue
+        for key, value in properties.items():
+            other.setCustomProperty(key, value)
+        project.addMapLayer(other, False)
+        parent.insertLayer(index, other)
+        index += 1
+        parts.append(other)
+    for part in parts:
+        apply_result_style(part, id_field=id_field)
+    return parts
+
+
 class ResultStyler(QgsProcessingLayerPostProcessorInterface):
     """Applies :func:`apply_result_style` when Processing loads a result layer.
 
@@ -109,16 +166,27 @@ class ResultStyler(QgsProcessingLayerPostProcessorInterface):
 
     _alive: list["ResultStyler"] = []
 
-    def __init__(self, id_field: str | None = None) -> None:
+    def __init__(self, id_field: str | None = None, run_json: str | None = None) -> None:
         super().__init__()
         self.id_field = id_field
+        self.run_json = run_json
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API)
+        if self.run_json and isinstance(layer, QgsVectorLayer):
+            layer.setCustomProperty(RUN_JSON_PROPERTY, self.run_json)
         apply_result_style(layer, id_field=self.id_field)
+        parts = split_mixed_layer(layer, context.project() if context is not None else None, id_field=self.id_field)
+        if len(parts) > 1 and feedback is not None:
+            whole = QgsVectorLayer(parts[0].source().split("|geometrytype=")[0], "geheel", "ogr")
+            missing = whole.featureCount() - sum(part.featureCount() for part in parts) if whole.isValid() else 0
+            note = (f" {missing} locatie(s) zonder geometrie staan in geen van beide (wel in de GeoPackage en de CSV)."
+                    if missing > 0 else "")
+            feedback.pushInfo("De locaties zijn punten én vlakken: geladen als "
+                              + " en ".join(f"'{part.name()}'" for part in parts) + "." + note)
 
     @classmethod
-    def create(cls, id_field: str | None = None) -> "ResultStyler":
-        styler = cls(id_field)
+    def create(cls, id_field: str | None = None, run_json: str | None = None) -> "ResultStyler":
+        styler = cls(id_field, run_json)
         cls._alive.append(styler)
         del cls._alive[:-200]  # Processing uses each one once, right after its run (batch: one per run)
         return styler

@@ -672,3 +672,88 @@ def test_plugin_finds_the_engine_through_the_environment_variable(qgis_core, qgi
         assert plugin.message is None
     finally:
         plugin.unload()
+
+
+def _mixed_sites(tmp_path: Path) -> str:
+    """The fixture sites as one GeoPackage layer of points and polygons (as the demo's kandidaatlocaties)."""
+    gpd = pytest.importorskip("geopandas")
+    from shapely.geometry import Point, box
+
+    rows = []
+    for i, t, v, p, s, o, x, y in SITES:
+        if x is None:
+            geometry = None
+        elif i in ("L2", "L4"):  # two sites are small plots around their point
+            geometry = box(x - 30, y - 20, x + 30, y + 20)
+        else:
+            geometry = Point(x, y)
+        rows.append({"id": i, "type": t, "vorm": v, "personen": p, "slaapkamers": s, "opp": o, "geometry": geometry})
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=RD)
+    path = tmp_path / "gemengd.gpkg"
+    frame.to_file(path, layer="locaties", driver="GPKG", geometry_type="Unknown", engine="pyogrio",
+                  VERSION="1.2")
+    return f"{path}|layername=locaties"
+
+
+@pytest.mark.qgis
+def test_toets_locaties_on_points_and_polygons_loads_every_site_styled(provider, qgis_core, tmp_path):
+    """Mixed sites (QGIS reports the layer as "Point"): the temporary output becomes a GeoPackage that holds
+    both types, loaded as one styled layer per type; no site is lost, the run record travels with it."""
+    import processing
+
+    layers = make_layers(qgis_core)
+    layers["locaties"] = qgis_core.QgsVectorLayer(_mixed_sites(tmp_path), "locaties", "ogr")
+    assert layers["locaties"].wkbType() == qgis_core.QgsWkbTypes.Point
+    project = qgis_core.QgsProject.instance()
+    result = processing.runAndLoadResults("locatietoets:toetslocaties",
+                                          plugin_params(layers, "TEMPORARY_OUTPUT"))
+    try:
+        assert result["OUTPUT"].endswith(".gpkg")
+        loaded = [layer for layer in project.mapLayers().values() if layer.source().startswith(result["OUTPUT"])]
+        kinds = {layer.geometryType(): layer.featureCount() for layer in loaded}
+        # L7 has no geometry: QGIS shows no sublayer for it (it is in the file, counted below)
+        assert kinds == {qgis_core.QgsWkbTypes.PointGeometry: 4, qgis_core.QgsWkbTypes.PolygonGeometry: 2}
+        for layer in loaded:
+            assert layer.renderer().type() == "categorizedSymbol", layer.name()
+            categories = layer.renderer().categories()
+            symbol = categories[0].symbol()
+            assert symbol.type() == qgis_core.QgsSymbol.symbolTypeForGeometryType(layer.geometryType())
+            assert layer.customProperty("locatietoets/run_json") == result["RUN_JSON"]
+        assert sorted(layer.name().rsplit(" ", 1)[-1] for layer in loaded) == ["(punten)", "(vlakken)"]
+        # every site (L7 without geometry too) is in the file, and the record beside it names the rule set
+        whole = qgis_core.QgsVectorLayer(result["OUTPUT"], "w", "ogr")
+        assert whole.featureCount() == len(SITES)
+        assert Path(result["RUN_JSON"]) == Path(result["OUTPUT"]).with_suffix(".run.json")
+        assert '"regelset"' in Path(result["RUN_JSON"]).read_text(encoding="utf-8")
+    finally:
+        project.removeAllMapLayers()
+
+
+@pytest.mark.qgis
+def test_toets_locaties_refuses_a_shapefile_for_points_and_polygons(provider, qgis_core, tmp_path):
+    import processing
+
+    layers = make_layers(qgis_core)
+    layers["locaties"] = qgis_core.QgsVectorLayer(_mixed_sites(tmp_path), "locaties", "ogr")
+    with pytest.raises(qgis_core.QgsProcessingException, match="GeoPackage"):
+        processing.run("locatietoets:toetslocaties", plugin_params(layers, str(tmp_path / "uit.shp")))
+
+
+@pytest.mark.qgis
+def test_maps_of_a_toets_locaties_output_name_its_rule_set(provider, qgis_core, tmp_path):
+    """The output GeoPackage gets ``<naam>.run.json`` beside it; Exporteer woonvisiekaarten finds it there."""
+    import processing
+
+    layers = make_layers(qgis_core)
+    out = tmp_path / "resultaat" / "toets.gpkg"
+    out.parent.mkdir()
+    result = processing.run("locatietoets:toetslocaties", plugin_params(layers, str(out)))
+    assert Path(result["RUN_JSON"]) == tmp_path / "resultaat" / "toets.run.json"
+    assert not (tmp_path / "resultaat" / "run.json").exists()
+    gemeenten = tmp_path / "gemeenten.gpkg"
+    write_gpkg(qgis_core, layers["gemeenten"], gemeenten)
+    maps = processing.run("locatietoets:exporteerkaarten", {
+        "LOCATIES": str(out), "GEMEENTEN": str(gemeenten), "FORMAAT": 0, "OUTPUT_FOLDER": str(tmp_path / "kaarten")})
+    pypdf = pytest.importorskip("pypdf")
+    text = " ".join((pypdf.PdfReader(maps["PDF"]).pages[0].extract_text() or "").split())
+    assert "regelset limburg-povi2021 versie" in text and "regelset onbekend" not in text

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import os
 from pathlib import Path
+import shutil
 import tempfile
 import time
 from typing import Any
@@ -35,15 +36,17 @@ from qgis.core import (
     QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterString,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingUtils,
     QgsVectorLayer,
+    QgsWkbTypes,
 )
 from qgis.PyQt.QtGui import QIcon
 
 from .. import engine as eng
 from ..helptext import help_html
 from ..settings import engine_setting
-from ..styling import ResultStyler, save_style_in_geopackage
+from ..styling import RUN_JSON_PROPERTY, ResultStyler, geometry_kinds, save_style_in_geopackage
 
 __all__ = ["FieldInput", "LayerInput", "EngineAlgorithm"]
 
@@ -451,15 +454,19 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             error = save_style_in_geopackage(dest_id, id_field=id_field)
             if error:
                 feedback.pushWarning(f"Stijl niet in de GeoPackage opgeslagen: {error}")
+        run_json = self._run_record_beside(dest_id, os.path.join(out_dir, "run.json"), feedback)
+        temporary = QgsProcessingUtils.mapLayerFromString(dest_id, context) if not os.path.isfile(dest_id) else None
+        if temporary is not None:  # a temporary layer: it carries the run record's path (Exporteer kaarten reads it)
+            temporary.setCustomProperty(RUN_JSON_PROPERTY, run_json)
         if context.willLoadLayerOnCompletion(dest_id):
             details = context.layerToLoadOnCompletionDetails(dest_id)
-            details.setPostProcessor(ResultStyler.create(id_field))
+            details.setPostProcessor(ResultStyler.create(id_field, run_json))
         feedback.setProgress(100)
         feedback.pushInfo(f"Klaar in {eng.elapsed_text(time.monotonic() - started)}.")
         return {
             self.OUTPUT: dest_id,
             self.UITVOERMAP: out_dir,
-            self.RUN_JSON: os.path.join(out_dir, "run.json"),
+            self.RUN_JSON: run_json,
             self.CSV: os.path.join(out_dir, "locaties.csv"),
             self.AANTAL_GESCHIKT: counts.get("geschikt", 0),
             self.AANTAL_VOORWAARDELIJK: counts.get("voorwaardelijk", 0),
@@ -496,8 +503,54 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             for step, why in skipped.items():
                 feedback.pushInfo(f"Niet uitgevoerd: {step} ({why})")
 
+    @staticmethod
+    def _run_record_beside(dest_id: str, run_json: str, feedback) -> str:
+        """Copy the run record beside a file output as ``<naam>.run.json``; return the record to name.
+
+        The engine's folder is often a temporary one; beside the output it is found again by
+        Exporteer woonvisiekaarten (rule set and date on every map) and by anyone who opens the file.
+        """
+        path = dest_id.split("|")[0]
+        if not os.path.isfile(run_json) or not os.path.isfile(path):
+            return run_json
+        beside = os.path.splitext(path)[0] + ".run.json"
+        try:
+            shutil.copyfile(run_json, beside)
+        except OSError as exc:
+            feedback.pushWarning(f"Runverslag niet naast de uitvoer geschreven ('{beside}'): {exc}")
+            return run_json
+        feedback.pushInfo(f"Runverslag naast de uitvoer: {beside}")
+        return beside
+
+    def _file_destination(self, parameters, context, feedback) -> dict[str, Any]:
+        """``parameters`` with a GeoPackage for the output: a layer of points and polygons needs a file.
+
+        A temporary (memory) layer holds one geometry type only; a GeoPackage layer holds both and
+        QGIS shows it as one layer per type. A shapefile cannot hold both: refused with a Dutch message.
+        """
+        value = parameters.get(self.OUTPUT)
+        if isinstance(value, QgsProcessingOutputLayerDefinition):
+            definition = QgsProcessingOutputLayerDefinition(value)
+        else:
+            definition = QgsProcessingOutputLayerDefinition(str(value) if value else QgsProcessing.TEMPORARY_OUTPUT)
+        sink, _ok = definition.sink.valueAsString(context.expressionContext(), "")
+        if not sink or sink == QgsProcessing.TEMPORARY_OUTPUT or sink.startswith("memory:"):
+            path = QgsProcessingUtils.generateTempFilename("getoetste_locaties.gpkg")
+            definition.sink.setStaticValue(path)
+            feedback.pushInfo("De locaties zijn punten én vlakken: de uitvoer wordt een tijdelijke GeoPackage "
+                              f"({path}), die beide kan bevatten.")
+        elif os.path.splitext(sink.split("|")[0])[1].lower() in (".shp", ".dbf", ".tab", ".mif", ".csv", ".xlsx", ".ods"):
+            raise QgsProcessingException(
+                f"De locaties zijn punten én vlakken; '{os.path.basename(sink)}' kan maar één geometrietype "
+                "bevatten. Kies een GeoPackage (.gpkg) als uitvoer.")
+        return {**parameters, self.OUTPUT: definition}
+
     def _copy_result(self, parameters, gpkg: str, context, feedback) -> tuple[str, dict[Any, int]]:
-        """Copy the engine's result layer, unchanged, into the algorithm's output sink."""
+        """Copy the engine's result layer, unchanged, into the algorithm's output sink.
+
+        Sites of points and polygons (one GeoPackage layer of type "Geometry") are copied whole into a
+        GeoPackage layer of that type (see :meth:`_file_destination`), never cut to the first feature's type.
+        """
         result = QgsVectorLayer(f"{gpkg}|layername=locaties", "locaties", "ogr")
         if not result.isValid():
             raise QgsProcessingException(f"De rekenkern gaf geen leesbare uitvoer: '{gpkg}' (laag 'locaties').")
@@ -507,8 +560,12 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         fields = QgsFields()
         for i in keep:
             fields.append(source_fields.at(i))
+        wkb_type = result.wkbType()
+        if len(geometry_kinds(result)) > 1:
+            wkb_type = QgsWkbTypes.Unknown
+            parameters = self._file_destination(parameters, context, feedback)
         sink, dest_id = self.parameterAsSink(
-            parameters, self.OUTPUT, context, fields, result.wkbType(), result.crs()
+            parameters, self.OUTPUT, context, fields, wkb_type, result.crs()
         )
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT))

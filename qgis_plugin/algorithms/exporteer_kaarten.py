@@ -86,7 +86,7 @@ from qgis.PyQt.QtCore import QSize, QVariant, Qt
 from qgis.PyQt.QtGui import QColor, QFont, QFontDatabase
 
 from .base import LocatietoetsAlgorithm
-from ..styling import VERDICTS
+from ..styling import RUN_JSON_PROPERTY, VERDICTS
 
 __all__ = ["ExporteerKaarten", "slugify", "attribution_text"]
 
@@ -314,6 +314,21 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         return None
 
     @staticmethod
+    def _find_run_json(layer: QgsVectorLayer) -> str | None:
+        """The run record of a result layer: named by the layer (Toets locaties sets it), beside its file as
+        ``<naam>.run.json`` (Toets locaties writes it there) or ``run.json`` in its folder (locatietoets score)."""
+        named = layer.customProperty(RUN_JSON_PROPERTY)
+        if isinstance(named, str) and os.path.isfile(named):
+            return named
+        path = layer.source().split("|")[0]
+        if layer.providerType() == "memory" or not path:
+            return None
+        for guess in (os.path.splitext(path)[0] + ".run.json", os.path.join(os.path.dirname(path), "run.json")):
+            if os.path.isfile(guess):
+                return guess
+        return None
+
+    @staticmethod
     def _read_run_json(path: str, feedback) -> dict[str, Any]:
         try:
             with open(path, encoding="utf-8") as fh:
@@ -347,10 +362,12 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
 
         run_json = self.parameterAsFile(parameters, self.RUN_JSON, context)
         if not run_json:
-            guess = os.path.join(os.path.dirname(sites_in.source().split("|")[0]), "run.json")
-            if os.path.isfile(guess):
-                run_json = guess
-                feedback.pushInfo(f"run.json naast de locatielaag gevonden: {guess}")
+            run_json = self._find_run_json(sites_in)
+            if run_json:
+                feedback.pushInfo(f"Runverslag van de locatielaag gevonden: {run_json}")
+            else:
+                feedback.pushWarning("Geen runverslag (run.json) bij de locatielaag gevonden: de kaarten noemen geen "
+                                     "regelset. Geef het bij 'Runverslag run.json'.")
         record = self._read_run_json(run_json, feedback) if run_json else {}
         if run_json and not os.path.isfile(run_json):
             raise QgsProcessingException(f"Het bestand '{run_json}' bestaat niet.")
