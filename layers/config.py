@@ -18,7 +18,7 @@ from analysis.errors import ConfigError, did_you_mean
 
 __all__ = ["LayerSpec", "RulesConfig", "Config", "LAYER_KEYS", "load_config", "parse_config"]
 
-_COMMON_KEYS = {"pad", "laag", "crs", "x_veld", "y_veld", "wkt_veld"}
+_COMMON_KEYS = {"pad", "laag", "crs", "x_veld", "y_veld", "wkt_veld", "codering"}
 
 #: Allowed keys per layer; ``pad`` is required for every layer that is given.
 LAYER_KEYS: dict[str, set[str]] = {
@@ -143,13 +143,17 @@ def load_config(path: str | Path) -> Config:
             f"Configuratiebestand '{path}' bestaat niet. Geef het pad naar een .toml-bestand "
             "(zie README voor een voorbeeld, of draai 'locatietoets demo' voor een werkend voorbeeld)."
         )
+    from layers.textfile import decode_text
+
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Configuratiebestand '{path}' is geen geldige TOML: {exc}.") from None
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"Configuratiebestand '{path}' kan niet gelezen worden: {exc.strerror}.") from None
+    text, _ = decode_text(raw, path, error=ConfigError, label="Configuratiebestand")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Configuratiebestand '{path}' is geen geldige TOML: {exc}.") from None
     return parse_config(data, base_dir=path.resolve().parent, source=path.resolve())
 
 

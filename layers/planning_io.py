@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 import csv
 from dataclasses import dataclass, field
 import html
+import io
 import json
 import logging
 from pathlib import Path
@@ -207,15 +208,19 @@ def read_demand_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         hint = did_you_mean(path.name, [p.name for p in path.parent.iterdir()]) if path.parent.is_dir() else ""
         raise InputError(f"Behoeftetabel '{path}' bestaat niet.{hint} {DEMAND_HELP}")
+    from layers.textfile import decode_text
+
     try:
-        with path.open("r", encoding="utf-8-sig", newline="") as fh:
-            sample = fh.read(64 * 1024)
+        text, note = decode_text(path.read_bytes(), path, error=InputError, label="Behoeftetabel", fallback=True)
+        if note:
+            log.warning("Behoeftetabel: %s", note)
+        sample = text[: 64 * 1024]
         try:
             delimiter = csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
         except csv.Error:
             delimiter = ";" if sample.count(";") > sample.count(",") else ","
-        frame = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError) as exc:
         raise InputError(f"Behoeftetabel '{path}' is niet leesbaar als CSV ({exc}). {DEMAND_HELP}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     lower = {c.casefold(): c for c in frame.columns}

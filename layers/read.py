@@ -12,6 +12,7 @@ import csv
 from dataclasses import dataclass, field
 import datetime as dt
 import hashlib
+import io
 import logging
 from pathlib import Path
 from typing import Any
@@ -123,14 +124,25 @@ def _label(spec: LayerSpec) -> str:
     return f"[lagen.{spec.name}]"
 
 
-def _read_csv(spec: LayerSpec) -> gpd.GeoDataFrame:
-    with spec.path.open("r", encoding="utf-8-sig", newline="") as fh:
-        sample = fh.read(64 * 1024)
+def _read_csv(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
+    from layers.textfile import decode_text
+
+    try:
+        raw = spec.path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{_label(spec)} '{spec.path}' kan niet gelezen worden: {exc.strerror}.") from None
+    text, note = decode_text(raw, spec.path, error=InputError, label=_label(spec), fallback=True, encoding=spec.get("codering"))
+    if note:
+        notes.append(note)
+    sample = text[: 64 * 1024]
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
-    frame = pd.read_csv(spec.path, sep=delimiter, encoding="utf-8-sig", dtype=str, keep_default_na=True)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{_label(spec)} '{spec.path.name}' is geen leesbare CSV-tabel ({_clean(exc)}). Controleer het scheidingsteken en de aanhalingstekens.") from None
     x_field, y_field, wkt_field = spec.get("x_veld"), spec.get("y_veld"), spec.get("wkt_veld")
     if not (x_field or wkt_field):
         raise InputError(
@@ -174,7 +186,7 @@ def _read_csv(spec: LayerSpec) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, index=frame.index), crs=None)
 
 
-def _open(spec: LayerSpec) -> gpd.GeoDataFrame:
+def _open(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
     label = _label(spec)
     if not spec.path.exists():
         hint = ""
@@ -186,7 +198,7 @@ def _open(spec: LayerSpec) -> gpd.GeoDataFrame:
             "(relatieve paden gelden vanaf de map van het configuratiebestand)."
         )
     if spec.path.suffix.lower() in (".csv", ".txt") and (spec.get("x_veld") or spec.get("wkt_veld") or spec.path.suffix.lower() == ".txt"):
-        return _read_csv(spec)
+        return _read_csv(spec, notes)
     try:
         layers = pyogrio.list_layers(spec.path)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
@@ -209,10 +221,11 @@ def _open(spec: LayerSpec) -> gpd.GeoDataFrame:
     if spec.path.suffix.lower() == ".csv":
         frame = pyogrio.read_dataframe(spec.path, layer=layer)
         if "geometry" not in frame or frame.geometry.isna().all():
-            return _read_csv(spec)
+            return _read_csv(spec, notes)
         return frame
     try:
-        return pyogrio.read_dataframe(spec.path, layer=layer, use_arrow=_arrow_safe(spec.path, layer))
+        extra = {"encoding": spec.get("codering")} if spec.get("codering") else {}
+        return pyogrio.read_dataframe(spec.path, layer=layer, use_arrow=_arrow_safe(spec.path, layer), **extra)
     except Exception as exc:
         raise InputError(f"{label} '{spec.path.name}' kan niet gelezen worden ({_clean(exc)}). Is het bestand beschadigd?") from None
 
@@ -370,7 +383,7 @@ def read_layer(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, LayerReport]:
         sha256=file_sha256(spec.path) if spec.path.is_file() else "",
         modified="",
     )
-    frame = _open(spec)
+    frame = _open(spec, report.warnings)
     if spec.path.exists():
         mtime = dt.datetime.fromtimestamp(spec.path.stat().st_mtime, tz=dt.timezone.utc)
         report.modified = mtime.isoformat(timespec="seconds")

@@ -29,7 +29,13 @@ def read_ruleset_file(path: Path | None = None) -> RuleSet:
                 f"Regelset-bestand '{path}' bestaat niet. Controleer 'bestand' onder [regels], "
                 "of laat het weg voor de ingebouwde regelset."
             )
-        text = path.read_text(encoding="utf-8")
+        from layers.textfile import decode_text
+
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise RuleSetError(f"Regelset-bestand '{path}' kan niet gelezen worden: {exc.strerror}.") from None
+        text, _ = decode_text(raw, path, error=RuleSetError, label="Regelset-bestand")
         origin = str(path)
     try:
         data = tomllib.loads(text)

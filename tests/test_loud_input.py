@@ -1,0 +1,126 @@
+"""Loud input (issue 13): encodings, every problem at once, Dutch messages, no silently wrong result.
+
+In the style of ``test_bad_input.py``: exit code or exception, a Dutch message
+naming the layer, field and fix, no output, inputs byte-identical.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+import re
+
+from click.testing import CliRunner
+import pytest
+
+from analysis.errors import ConfigError, InputError, LocatietoetsError
+from fixtures import build_world, sha256, standard_config, write_config
+from layers.config import load_config
+from scripts.cli import main
+from scripts.run import run_config
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logger():
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Path:
+    build_world(tmp_path)
+    return tmp_path
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _score(folder: Path, text: str, name: str = "config.toml"):
+    cfg = write_config(folder, text, name)
+    return run_config(load_config(cfg), folder / "uit")
+
+
+_CSV_CONFIG = '[lagen.locaties]\npad = "l.csv"\nid_veld = "id"\nx_veld = "x"\ny_veld = "y"\ncrs = "EPSG:28992"\n'
+
+
+# ---------------------------------------------------------------------------
+# encodings
+# ---------------------------------------------------------------------------
+
+
+def test_config_utf8_with_bom_is_accepted(world):
+    (world / "c.toml").write_bytes(b"\xef\xbb\xbf" + standard_config().encode("utf-8"))
+    outcome = run_config(load_config(world / "c.toml"), world / "uit")
+    assert outcome.record["locaties"] == 8
+
+
+def test_config_in_windows_1252_names_file_and_line(world):
+    text = standard_config() + '\n# opmerking: één café\n'
+    (world / "c.toml").write_bytes(text.encode("cp1252"))
+    line = text.count("\n", 0, text.index("één")) + 1
+    with pytest.raises(ConfigError) as info:
+        load_config(world / "c.toml")
+    msg = str(info.value)
+    assert f"'{world / 'c.toml'}' is geen UTF-8-tekst: regel {line} bevat byte 0xe9" in msg
+    assert "Sla het bestand op als UTF-8" in msg
+
+
+def test_config_not_utf8_through_the_cli_is_exit_2_not_unexpected(world):
+    (world / "c.toml").write_bytes((standard_config() + "# café\n").encode("latin-1"))
+    result = CliRunner().invoke(main, ["score", str(world / "c.toml"), "--out", str(world / "uit"), "--voortgang", "geen"])
+    assert result.exit_code == 2, result.output
+    assert "Fout in de configuratie" in _flat(result.stderr) and "UnicodeDecodeError" not in result.output
+    assert not (world / "uit").exists()
+
+
+def test_csv_utf8_with_bom_is_read_without_warning(world):
+    (world / "l.csv").write_bytes(b"\xef\xbb\xbfid,x,y\nA\xc3\xa91,200250,380500\n")
+    outcome = _score(world, _CSV_CONFIG)
+    assert outcome.result.results["locatie_id"].tolist() == ["Aé1"]
+    assert not any("codering" in w or "Windows" in w for w in outcome.record["waarschuwingen"])
+
+
+def test_csv_in_windows_1252_is_read_with_a_warning_naming_the_encoding(world):
+    (world / "l.csv").write_bytes("id;x;y;naam\nA1;200250;380500;Café ’t Hoekje\n".encode("cp1252"))
+    outcome = _score(world, _CSV_CONFIG)
+    assert outcome.result.results["locatie_id"].tolist() == ["A1"]
+    warnings = outcome.record["waarschuwingen"]
+    assert any("'l.csv' is geen UTF-8 (regel 2); gelezen als Windows-1252" in w for w in warnings), warnings
+    assert outcome.record["invoer"]["locaties"]["waarschuwingen"]
+    import pandas as pd
+
+    assert pd.read_csv(world / "uit" / "locaties.csv")["naam"].tolist() == ["Café ’t Hoekje"]
+
+
+def test_csv_codering_key_is_used_without_warning(world):
+    (world / "l.csv").write_bytes("id,x,y,naam\nA1,200250,380500,Kerkstraße\n".encode("latin-1"))
+    outcome = _score(world, _CSV_CONFIG + 'codering = "latin-1"\n')
+    assert not any("UTF-8" in w for w in outcome.record["waarschuwingen"])
+    import pandas as pd
+
+    assert pd.read_csv(world / "uit" / "locaties.csv")["naam"].tolist() == ["Kerkstraße"]
+
+
+def test_csv_unknown_codering_is_an_error(world):
+    (world / "l.csv").write_text("id,x,y\nA1,200250,380500\n", encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape("[lagen.locaties] codering 'klingon' is onbekend")):
+        _score(world, _CSV_CONFIG + 'codering = "klingon"\n')
+
+
+def test_csv_not_text_names_file_and_line(world):
+    # 0x81 and 0x8d are undefined in Windows-1252: no guess possible
+    (world / "l.csv").write_bytes(b"id,x,y\nA1,200250,380500\nA2,200\x81\x8d,380500\n")
+    with pytest.raises(InputError) as info:
+        _score(world, _CSV_CONFIG)
+    msg = str(info.value)
+    assert msg.startswith("[lagen.locaties]") and "is geen UTF-8-tekst: regel 3 bevat byte 0x81" in msg
+    assert 'codering = "cp1252"' in msg
+    assert not (world / "uit").exists()
