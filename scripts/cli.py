@@ -210,6 +210,7 @@ def demo_command(out: Path, n_sites: int, voortgang: str, debug: bool) -> None:
 @click.option("--bestand", type=click.Path(path_type=Path, dir_okay=False), help="Een eigen regelset-bestand (standaard de ingebouwde).")
 def rules_command(bestand: Path | None) -> None:
     """Toon de regelset: regels, oordelen per verblijfstype, parameters en bronnen."""
+    from analysis.ruleset import format_number
     from layers.rules import read_ruleset_file
 
     try:
@@ -223,11 +224,12 @@ def rules_command(bestand: Path | None) -> None:
     for rule in ruleset.rules:
         table.add_row(rule.id, rule.title, *(rule.verdict[s] for s in ("short_stay", "mid_stay", "long_stay")), f"{rule.source} ({rule.confidence})")
     _out.print(table)
-    params = Table(title="Parameters")
-    for col in ("Parameter", "Waarde", "Eenheid", "Betr."):
-        params.add_column(col)
+    params = Table(title="Parameters", show_lines=True)
+    for col in ("Parameter", "Waarde", "Eenheid", "Bereik", "Bron (betrouwbaarheid)"):
+        params.add_column(col, overflow="fold")
     for p in ruleset.parameters.values():
-        params.add_row(p.name, str(p.value), p.unit, p.confidence)
+        span = "" if p.minimum is None else f"{format_number(p.minimum)} – {format_number(p.maximum)}"
+        params.add_row(p.name, str(p.value), p.unit, span, f"{p.source} ({p.confidence})")
     _out.print(params)
 
 

@@ -243,3 +243,108 @@ def test_run_record_has_no_nan_or_infinity_tokens(tmp_path):
 def test_run_json_of_a_real_run_is_strict(world):
     _score(world, standard_config())
     _strict_loads((world / "uit" / "run.json").read_text(encoding="utf-8"))
+
+
+# --- current law: rule set 2.0.0 (issue 12) --------------------------------------------------
+
+OLD_INSTRUMENTS = ("Wet geurhinder en veehouderij", "Wgv", "Omgevingsverordening Limburg 2014")
+CURRENT_INSTRUMENTS = ("Besluit kwaliteit leefomgeving", "Bkl", "omgevingsplan", "POVI", "Beleid", "Meststoffenwet", "Integrale Aanpak", "Visie")
+FIXTURE_1_0_0 = Path(__file__).parent / "data" / "rulesets" / "limburg-povi2021-1.0.0.toml"
+
+
+def _sources(rs):
+    yield from ((f"parameter {p.name}", p.source, p.confidence) for p in rs.parameters.values())
+    yield from ((f"regel {r.id}", r.source, r.confidence) for r in rs.rules)
+
+
+def test_default_rule_set_is_version_2():
+    rs = read_ruleset_file()
+    assert (rs.id, rs.version) == ("limburg-povi2021", "2.0.0")
+    assert "Omgevingswet" in rs.description and "screeningsuitkomst" in rs.description
+
+
+@pytest.mark.parametrize("name", RULESETS)
+def test_no_reason_cites_a_repealed_instrument(name):
+    rs = _parse(_raw(name))
+    for rule in rs.rules:
+        for stay, template in rule.reason.items():
+            for old in OLD_INSTRUMENTS:
+                assert old not in template, (rule.id, stay)
+        for old in OLD_INSTRUMENTS:
+            assert old not in rule.source_short, rule.id
+
+
+@pytest.mark.parametrize("name", RULESETS)
+def test_sources_name_the_instrument_in_force_first_and_the_old_one_as_history(name):
+    rs = _parse(_raw(name))
+    for what, source, confidence in _sources(rs):
+        first_old = min((source.find(o) for o in OLD_INSTRUMENTS if o in source), default=-1)
+        if first_old >= 0:
+            before = source[:first_old]
+            assert any(c in before for c in CURRENT_INSTRUMENTS), (what, source)
+            assert "Historie" in before or "historie" in before or "vervallen" in source[first_old:], (what, source)
+        # an unverified citation never carries confidence H
+        if "niet geverifieerd" in source:
+            assert confidence != "H", what
+
+
+def test_odour_norm_sources_cite_the_bkl_the_omgevingsplan_and_the_verified_wgv_letters():
+    rs = read_ruleset_file()
+    letters = {"geur_norm_kom_concentratie": "a", "geur_norm_buitengebied_concentratie": "b", "geur_norm_kom": "c", "geur_norm_buitengebied": "d"}
+    for name, letter in letters.items():
+        source = rs.parameters[name].source
+        assert source.startswith("Besluit kwaliteit leefomgeving (Bkl)"), name
+        assert "omgevingsplan" in source and "bruidsschat" in source, name
+        assert f"art. 3 lid 1 onder {letter}" in source and f"art. 6 lid 1 onder {letter}" in source, name
+        assert rs.parameters[name].confidence == "M"
+
+
+def test_odour_reasons_read_as_a_screening_outcome():
+    rs = read_ruleset_file()
+    template = rs.rule("geur.knelpunt_geurgevoelig").reason["long_stay"]
+    assert "voldoet niet aan de standaardwaarde" in template
+    assert "afwijken kan alleen via het omgevingsplan met een onderbouwd aanvaardbaar woon- en leefklimaat" in template
+    assert "onderbouwd aanvaardbaar woon- en leefklimaat" in rs.rule("geur.knelpunt_logies").reason["short_stay"]
+
+
+def test_recreation_rule_rests_on_policy_and_names_the_expired_verordening_as_history():
+    rule = read_ruleset_file().rule("recreatiepark")
+    assert rule.source.startswith("Beleid: Uitvoeringsnotitie arbeidsmigratie")
+    assert "rust op beleid" in rule.source
+    assert "Omgevingsverordening Limburg 2014 §2.5" in rule.source and "vervallen 31-12-2023" in rule.source
+    assert rule.confidence == "M"
+    assert "verboden" not in rule.reason["mid_stay"]
+    assert "ongewenst" in rule.reason["mid_stay"]
+
+
+def test_draft_rule_set_updated_the_same_way():
+    draft = read_ruleset_file(Path(str(resources.files("analysis") / "rulesets" / "limburg-povi2025-ontwerp.toml")))
+    default = read_ruleset_file()
+    assert draft.rule("recreatiepark").verdict["short_stay"] == "ongeschikt"
+    assert draft.value("bbg_rand_m") == 150.0
+    for name, param in default.parameters.items():
+        assert draft.parameters[name].source == param.source, name
+    for rule in default.rules:
+        if rule.id != "recreatiepark":
+            assert draft.rule(rule.id).source == rule.source, rule.id
+            assert draft.rule(rule.id).reason == rule.reason, rule.id
+
+
+def test_version_1_0_0_is_kept_as_a_fixture():
+    old = read_ruleset_file(FIXTURE_1_0_0)
+    assert (old.id, old.version) == ("limburg-povi2021", "1.0.0")
+    assert "Wgv" in old.rule("geur.knelpunt_geurgevoelig").source_short
+
+
+def test_regels_command_shows_2_0_0_with_current_sources(monkeypatch):
+    from click.testing import CliRunner
+
+    from scripts.cli import main
+
+    monkeypatch.setenv("COLUMNS", "400")
+    result = CliRunner().invoke(main, ["regels"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "versie 2.0.0" in out
+    assert "Besluit kwaliteit leefomgeving (Bkl)" in out and "rust op beleid" in out
+    assert "0,1 – 14" in out  # the range of geur_norm_kom_concentratie
