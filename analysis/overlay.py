@@ -31,9 +31,10 @@ def polygon_overlap(sites: gpd.GeoSeries, polygons: np.ndarray) -> tuple[np.ndar
     """Return every (site, polygon) pair that overlaps, with the site's share in it.
 
     Point sites (and zero-area sites) pair with the polygons that cover them
-    (a point on the boundary counts as inside) with share 1. Polygon sites
-    pair with every polygon they intersect, with share = intersection area /
-    site area.
+    (a point on the boundary counts as inside) with share 1. MultiPoint sites
+    are judged like polygons: their share in a polygon is the fraction of
+    their points it covers. Polygon sites pair with every polygon they
+    intersect, with share = intersection area / site area.
 
     Parameters
     ----------
@@ -52,14 +53,40 @@ def polygon_overlap(sites: gpd.GeoSeries, polygons: np.ndarray) -> tuple[np.ndar
         empty = np.array([], dtype=np.int64)
         return empty, empty, np.array([], dtype=float)
     tree = shapely.STRtree(polygons)
-    site_idx, poly_idx = tree.query(geoms, predicate="intersects")
+    is_multi = shapely.get_type_id(geoms) == _MULTIPOINT
+    single = np.flatnonzero(~is_multi)
+    site_idx, poly_idx = tree.query(geoms[single], predicate="intersects")
+    site_idx = single[site_idx]
     share = np.ones(len(site_idx), dtype=float)
     areal_pairs = is_areal[site_idx]
     if areal_pairs.any():
         inter = shapely.intersection(geoms[site_idx[areal_pairs]], polygons[poly_idx[areal_pairs]])
         share[areal_pairs] = shapely.area(inter) / area[site_idx[areal_pairs]]
+    if is_multi.any():
+        m_site, m_poly, m_share = _multipoint_overlap(geoms, np.flatnonzero(is_multi), tree)
+        site_idx = np.concatenate([site_idx, m_site])
+        poly_idx = np.concatenate([poly_idx, m_poly])
+        share = np.concatenate([share, m_share])
     order = np.lexsort((poly_idx, site_idx))
     return site_idx[order], poly_idx[order], share[order]
+
+
+_MULTIPOINT = 4  # shapely geometry type id
+
+
+def _multipoint_overlap(geoms: np.ndarray, multi_idx: np.ndarray, tree: shapely.STRtree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(site, polygon, share) pairs of MultiPoint sites: share = covered points / points."""
+    parts, parent = shapely.get_parts(geoms[multi_idx], return_index=True)
+    parent = multi_idx[parent]
+    n_parts = shapely.get_num_geometries(geoms)
+    part_idx, poly = tree.query(parts, predicate="intersects")
+    if len(part_idx) == 0:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, np.array([], dtype=float)
+    pairs = np.unique(np.stack([parent[part_idx], poly], axis=1), axis=0, return_counts=True)
+    (site_poly, counts) = pairs
+    site = site_poly[:, 0]
+    return site, site_poly[:, 1], counts / n_parts[site]
 
 
 def inside_share(sites: gpd.GeoSeries, polygons: gpd.GeoSeries) -> np.ndarray:
@@ -103,6 +130,10 @@ def _nearest_distance(tree: shapely.STRtree, geoms: np.ndarray) -> np.ndarray:
         return np.concatenate(list(pool.map(query, np.array_split(geoms, workers))))
 
 
+#: Shares below this count as 0 (numerical noise of polygons that only touch).
+SHARE_EPS = 1e-6
+
+
 def classify_bbg(
     sites: gpd.GeoSeries,
     bbg: gpd.GeoSeries,
@@ -110,13 +141,21 @@ def classify_bbg(
     rand_m: np.ndarray | float,
     inside_share_min: np.ndarray | float,
 ) -> pd.DataFrame:
-    """Classify sites as binnen / rand / buiten the bestaand bebouwd gebied.
+    """Classify sites as binnen / deels / rand / buiten the bestaand bebouwd gebied.
 
-    ``binnen``: the share of the site inside BBG is at least
-    ``inside_share_min`` (points: inside or on the boundary). Otherwise the
-    distance ``d`` (m) to the nearest BBG polygon decides: ``rand`` when
-    ``d <= rand_m``, ``buiten`` beyond. A polygon site partly inside BBG but
-    below the share has ``d = 0`` and so is ``rand``.
+    A site is judged on where the building can go:
+
+    ``binnen``
+        The share of the site inside BBG is at least ``inside_share_min``
+        (points: inside or on the boundary).
+    ``deels``
+        A polygon (or MultiPoint) site with a share inside BBG above 0 but
+        below ``inside_share_min``: building is possible on the part inside.
+    ``rand`` / ``buiten``
+        The site lies wholly outside BBG (share 0; a polygon that only
+        touches BBG at a corner or edge has share 0 and distance 0): the
+        distance ``d`` (m) to the nearest BBG polygon decides, ``rand`` when
+        ``d <= rand_m``, ``buiten`` beyond.
 
     Parameters
     ----------
@@ -127,29 +166,32 @@ def classify_bbg(
     rand_m
         Width of the edge zone in metres (scalar or per site).
     inside_share_min
-        Share (0–1) of a polygon site that must lie inside (scalar or per site).
+        Share (0–1) of a polygon site that must lie inside to count as wholly
+        inside (scalar or per site).
 
     Returns
     -------
     pandas.DataFrame
-        ``bbg_ligging`` (str), ``bbg_afstand_m`` (float, 0 for binnen),
-        ``bbg_aandeel`` (float share inside), indexed like ``sites``.
+        ``bbg_ligging`` (str), ``bbg_afstand_m`` (float, 0 for binnen and
+        deels), ``bbg_aandeel`` (float share inside), indexed like ``sites``.
     """
     dissolved = _dissolve(bbg)
     share = _share_inside(sites, dissolved)
+    share[share < SHARE_EPS] = 0.0
     geoms = np.asarray(sites.values, dtype=object)
     inside = share >= np.asarray(inside_share_min, dtype=float) - 1e-12
-    points_inside = (share >= 1.0) & (shapely.area(geoms) == 0)
-    inside |= points_inside
+    inside |= share >= 1.0  # points inside or on the boundary
+    partly = ~inside & (share > 0.0)
     distance = np.zeros(len(sites), dtype=float)
-    outside_idx = np.flatnonzero(~inside)
+    outside_idx = np.flatnonzero(~inside & ~partly)
     if len(outside_idx):
         distance[outside_idx] = _nearest_distance(shapely.STRtree(dissolved), geoms[outside_idx])
     rand = np.broadcast_to(np.asarray(rand_m, dtype=float), distance.shape)
-    position = np.where(inside, "binnen", np.where(distance <= rand, "rand", "buiten"))
+    position = np.where(inside, "binnen", np.where(partly, "deels", np.where(distance <= rand, "rand", "buiten")))
     log.info(
-        "BBG: %d binnen, %d rand, %d buiten",
+        "BBG: %d binnen, %d deels, %d rand, %d buiten",
         int((position == "binnen").sum()),
+        int(partly.sum()),
         int((position == "rand").sum()),
         int((position == "buiten").sum()),
     )

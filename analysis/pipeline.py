@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis.errors import CancelledError
 from analysis.housing import housing_norms
-from analysis.overlay import assign_polygon_attribute, classify_bbg, inside_share
+from analysis.overlay import SHARE_EPS, assign_polygon_attribute, classify_bbg, inside_share
 from analysis.ruleset import STAY_TYPES, RuleSet
 from analysis.verdict import RuleContext, judge
 
@@ -49,6 +49,7 @@ RESULT_FIELDS: tuple[str, ...] = (
     "bebouwde_kom",
     "kom_bron",
     "recreatiepark",
+    "recreatiepark_aandeel",
     "personen_per_slaapkamer",
     "woonoppervlak_pp_m2",
     "capaciteit_personen",
@@ -72,6 +73,7 @@ RESULT_FIELDS: tuple[str, ...] = (
     "reismodus",
     "oordeel",
     "score",
+    "vrij_aandeel",
     "oordeel_short_stay",
     "oordeel_mid_stay",
     "oordeel_long_stay",
@@ -314,7 +316,9 @@ def score_sites(
             inside_share_min=params["bbg_binnen_aandeel"][geo_idx],
         )
         put(b)
-        counts = {k: int((f["bbg_ligging"] == k).sum()) for k in ("binnen", "rand", "buiten")}
+        # the part of a site outside BBG (1 for rand/buiten, 0 for binnen): the share the rand/buiten rules affect
+        f["bbg_buiten_aandeel"] = 1.0 - f["bbg_aandeel"]
+        counts = {k: int((f["bbg_ligging"] == k).sum()) for k in ("binnen", "deels", "rand", "buiten")}
     else:
         skipped["bbg"] = "geen laag [lagen.bebouwd_gebied]: ligging t.o.v. BBG niet getoetst"
         counts = {}
@@ -330,7 +334,9 @@ def score_sites(
     # --- recreation parks --------------------------------------------------
     steps.begin("recreatie")
     if inputs.parks is not None:
-        r = assign_polygon_attribute(geo, inputs.parks, ["naam"], min_share=params["recreatiepark_min_aandeel"][geo_idx])
+        # any overlap counts: a site partly on a park is judged on the part where the building can go
+        r = assign_polygon_attribute(geo, inputs.parks, ["naam"], min_share=SHARE_EPS)
+        r["recreatiepark_aandeel"] = np.where(pd.notna(r["naam"]), inside_share(geo, inputs.parks.geometry), 0.0)
         put(r.rename(columns={"naam": "recreatiepark"}))
         steps.end(op_recreatiepark=int(pd.notna(f["recreatiepark"]).sum()))
     else:
@@ -456,7 +462,7 @@ def score_sites(
     no_geom = ~has_geom
     if no_geom.any():
         for col in verdicts.columns:
-            if col.startswith(("oordeel", "score")):
+            if col.startswith(("oordeel", "score", "vrij_aandeel")):
                 verdicts.loc[no_geom, col] = None if col.startswith("oordeel") else np.nan
             elif col.startswith("regels"):
                 verdicts.loc[no_geom, col] = ""

@@ -21,7 +21,7 @@ import pandas as pd
 from analysis.errors import ConfigError, RuleSetError, did_you_mean
 from analysis.texts import template_fields
 
-__all__ = ["STAY_TYPES", "HOUSING_FORMS", "VERDICTS", "ODOUR_LEGAL_RANGES", "Parameter", "Rule", "RuleSet", "parse_ruleset", "format_number"]
+__all__ = ["STAY_TYPES", "HOUSING_FORMS", "VERDICTS", "ODOUR_LEGAL_RANGES", "Parameter", "Rule", "PartialRule", "PARTIAL_FIELDS", "RuleSet", "parse_ruleset", "format_number"]
 
 #: Stay types (verblijfstypen), in output order.
 STAY_TYPES: tuple[str, ...] = ("short_stay", "mid_stay", "long_stay")
@@ -89,11 +89,16 @@ class Rule:
         Score points subtracted per stay type when the rule fires.
     sliding_penalty
         Optional ``{veld, van, tot, punten}``: extra points rising linearly
-        from 0 at ``van`` to ``punten`` at ``tot`` of site field ``veld``.
+        from 0 at ``van`` to ``punten`` at ``tot`` of site field ``veld``
+        (``van`` and ``tot`` are numbers or parameter names, so a parameter
+        that varies per gemeente moves the start).
     reason
         Dutch reason template per stay type.
     source, source_short, confidence
         Citation of the rule (full and short) and its confidence H/M/L.
+    partial
+        Optional :class:`PartialRule`: how a site that is only partly
+        affected is judged (``[regel.deels]``).
     """
 
     id: str
@@ -106,6 +111,42 @@ class Rule:
     source_short: str
     confidence: str
     sliding_penalty: Mapping[str, Any] | None = None
+    partial: PartialRule | None = None
+
+
+@dataclass(frozen=True)
+class PartialRule:
+    """The "partly affected" variant of a rule (``[regel.deels]``).
+
+    A site is judged on where the building can go. When the rule fires for a
+    polygon (or MultiPoint) site of which only a share ``s`` is affected,
+    with ``0 < s < whole_from``, the site gets ``verdict`` (never worse than
+    the rule's own verdict), the rule's points times ``s`` and the reason
+    ``reason``. With ``s >= whole_from`` the rule applies as a whole.
+
+    Attributes
+    ----------
+    share_field
+        Site field with the affected share (0–1); points have 0 or 1.
+    whole_from
+        A number or the name of a parameter: the share from which the site
+        counts as wholly affected.
+    verdict
+        Verdict per stay type for a partly affected site.
+    reason
+        Dutch reason template per stay type; besides site fields and
+        parameters it may use ``{aandeel_getroffen}`` and ``{aandeel_vrij}``
+        (the share affected and the share not affected by this rule).
+    """
+
+    share_field: str
+    whole_from: float | str
+    verdict: Mapping[str, str]
+    reason: Mapping[str, str]
+
+
+#: Extra fields a ``[regel.deels]`` reason may use.
+PARTIAL_FIELDS: tuple[str, ...] = ("aandeel_getroffen", "aandeel_vrij")
 
 
 @dataclass(frozen=True)
@@ -367,6 +408,11 @@ class RuleSet:
                     "strafpunten": dict(r.penalty),
                     "bron": r.source,
                     "betrouwbaarheid": r.confidence,
+                    **(
+                        {"deels": {"aandeel_veld": r.partial.share_field, "geheel_vanaf": r.partial.whole_from, "oordeel": dict(r.partial.verdict)}}
+                        if r.partial
+                        else {}
+                    ),
                 }
                 for r in self.rules
             ],
@@ -467,6 +513,61 @@ def _check_number(label: str, value: float, param: Parameter, problems: list[str
             f"{label} is {shown}; toegestaan is {_range_text(param.minimum, param.maximum, unit)} "
             "(bereik 'min'/'max' in de regelset)."
         )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _parse_partial(
+    table: Any,
+    rule_id: str,
+    verdict: Mapping[str, str],
+    params: Mapping[str, Parameter],
+    known_fields: set[str],
+    allowed_fields: set[str],
+    problems: list[str],
+) -> PartialRule | None:
+    """Validate a rule's ``[regel.deels]`` table (None when absent or invalid)."""
+    if table is None:
+        return None
+    where = f"Regel '{rule_id}': [regel.deels]"
+    if not isinstance(table, Mapping) or not {"aandeel_veld", "reden"} <= set(table):
+        problems.append(f"{where} moet minstens 'aandeel_veld' en 'reden' hebben.")
+        return None
+    unknown = set(table) - {"aandeel_veld", "geheel_vanaf", "oordeel", "reden"}
+    for key in sorted(unknown):
+        problems.append(f"{where}: onbekende sleutel '{key}'.{did_you_mean(key, ['aandeel_veld', 'geheel_vanaf', 'oordeel', 'reden'])}")
+    share_field = str(table["aandeel_veld"])
+    if share_field not in known_fields:
+        problems.append(f"{where}: aandeel_veld '{share_field}' is geen bekend veld.{did_you_mean(share_field, known_fields)}")
+    whole_from = table.get("geheel_vanaf", "geheel_aandeel")
+    if isinstance(whole_from, str):
+        if whole_from not in params or not _is_number(params[whole_from].value):
+            problems.append(f"{where}: geheel_vanaf '{whole_from}' is geen getalparameter.{did_you_mean(whole_from, params)}")
+    elif not _is_number(whole_from) or not 0.0 < float(whole_from) <= 1.0:
+        problems.append(f"{where}: geheel_vanaf moet een aandeel tussen 0 en 1 zijn of een parameternaam, niet {whole_from!r}.")
+    else:
+        whole_from = float(whole_from)
+    partial_verdict = _per_stay(table.get("oordeel", "voorwaardelijk"), "deels.oordeel", rule_id, problems, VERDICTS)
+    # partly affected is never worse than wholly affected
+    partial_verdict = {
+        s: min(v, verdict.get(s, v), key=VERDICTS.index) if v in VERDICTS and verdict.get(s) in VERDICTS else v
+        for s, v in partial_verdict.items()
+    }
+    reason = _per_stay(table["reden"], "deels.reden", rule_id, problems)
+    for s, template in reason.items():
+        if not isinstance(template, str):
+            continue
+        try:
+            names = template_fields(template)
+        except ValueError as exc:
+            problems.append(f"{where}: redentekst voor {s} is ongeldig ({exc}).")
+            continue
+        for name in names:
+            if name not in allowed_fields and name not in PARTIAL_FIELDS:
+                problems.append(f"{where}: redentekst gebruikt onbekend veld '{{{name}}}'.{did_you_mean(name, allowed_fields)}")
+    return PartialRule(share_field=share_field, whole_from=whole_from, verdict=partial_verdict, reason=reason)
 
 
 def _per_stay(value: Any, what: str, rule_id: str, problems: list[str], allowed: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -611,9 +712,29 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
                     f"{did_you_mean(str(sliding['veld']), known_fields)}"
                 )
                 sliding = None
-            elif not float(sliding["tot"]) > float(sliding["van"]):
-                problems.append(f"Regel '{rule_id}': glijdende_straf 'tot' moet groter zijn dan 'van'.")
-                sliding = None
+            else:
+                bounds = {}
+                for key in ("van", "tot"):
+                    bound = sliding[key]
+                    if isinstance(bound, str):
+                        if bound not in params or not _is_number(params[bound].value):
+                            problems.append(
+                                f"Regel '{rule_id}': glijdende_straf '{key}' = '{bound}' is geen getal en geen getalparameter."
+                                f"{did_you_mean(bound, params)}"
+                            )
+                            bound = None
+                        else:
+                            bound = params[bound].value
+                    elif not _is_number(bound):
+                        problems.append(f"Regel '{rule_id}': glijdende_straf '{key}' moet een getal of een parameternaam zijn.")
+                        bound = None
+                    bounds[key] = bound
+                if None in bounds.values():
+                    sliding = None
+                elif not float(bounds["tot"]) > float(bounds["van"]):
+                    problems.append(f"Regel '{rule_id}': glijdende_straf 'tot' moet groter zijn dan 'van'.")
+                    sliding = None
+        partial = _parse_partial(table.get("deels"), rule_id, verdict, params, known_fields, allowed_fields, problems)
         confidence = str(table.get("betrouwbaarheid", "L"))
         if confidence not in _CONFIDENCE:
             problems.append(f"Regel '{rule_id}': betrouwbaarheid '{confidence}'; gebruik H, M of L.")
@@ -629,6 +750,7 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
                 source_short=str(table.get("bron_kort", table["bron"])),
                 confidence=confidence,
                 sliding_penalty=dict(sliding) if sliding else None,
+                partial=partial,
             )
         )
 

@@ -30,8 +30,11 @@ def template_fields(template: str) -> list[str]:
     fields = []
     for _, field, spec, _ in _FORMATTER.parse(template):
         if field:
-            if spec and not (spec.startswith(".") and spec.endswith("f") and spec[1:-1].isdigit()):
-                raise ValueError(f"opmaak '{{{field}:{spec}}}' wordt niet ondersteund; gebruik bv. {{{field}:.0f}} of {{{field}:.1f}}")
+            if spec and not (spec.startswith(".") and spec[-1] in "f%" and spec[1:-1].isdigit()):
+                raise ValueError(
+                    f"opmaak '{{{field}:{spec}}}' wordt niet ondersteund; gebruik bv. {{{field}:.0f}}, {{{field}:.1f}} "
+                    f"of {{{field}:.0%}} (een aandeel 0–1 als percentage)"
+                )
             fields.append(field)
     return fields
 
@@ -86,6 +89,10 @@ def _format_array(arr: np.ndarray, spec: str) -> np.ndarray:
 
 def _column_array(value: object, spec: str, n: int) -> np.ndarray:
     """The text of one template field for ``n`` sites, as an object array of str."""
+    if spec.endswith("%"):  # a share 0–1 as a percentage: 0.64 -> "64 %"
+        arr = np.asarray(value.to_numpy() if isinstance(value, pd.Series) else value, dtype="float64")
+        number = _format_array(np.broadcast_to(arr * 100.0, (n,)).copy(), spec[:-1] + "f") if n else np.empty(0, dtype=object)
+        return np.where(number == "onbekend", number, number + " %").astype(object)
     if isinstance(value, (pd.Series, np.ndarray)):
         arr = value.to_numpy() if isinstance(value, pd.Series) else value
         if arr.dtype.kind in "fiu":

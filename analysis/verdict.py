@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis.errors import RuleSetError
-from analysis.ruleset import STAY_TYPES, VERDICTS, RuleSet
+from analysis.ruleset import STAY_TYPES, VERDICTS, Rule, RuleSet
 from analysis.texts import render_arrow, template_fields
 
 __all__ = ["RuleContext", "EVALUATORS", "RULE_FIELDS", "REASON_FIELDS", "judge"]
@@ -124,7 +124,8 @@ def _odour_sensitive(ctx: RuleContext, stay: str) -> np.ndarray:
 
 
 EVALUATORS: dict[str, Evaluator] = {
-    "bbg.rand": lambda ctx, s: ctx.equals("bbg_ligging", "rand"),
+    # a site partly inside BBG: its part outside lies at the rand ([regel.deels] of the rule)
+    "bbg.rand": lambda ctx, s: ctx.equals("bbg_ligging", "rand") | ctx.equals("bbg_ligging", "deels"),
     "bbg.buiten": lambda ctx, s: ctx.equals("bbg_ligging", "buiten"),
     "recreatiepark": lambda ctx, s: ctx.nonempty("recreatiepark"),
     "woonnorm.slaapkamers": lambda ctx, s: np.nan_to_num(
@@ -152,7 +153,9 @@ REASON_FIELDS: set[str] = {
     "bbg_ligging",
     "bbg_afstand_m",
     "bbg_aandeel",
+    "bbg_buiten_aandeel",
     "recreatiepark",
+    "recreatiepark_aandeel",
     "gemeente",
     "gemeente_code",
     "verblijfstype",
@@ -222,6 +225,8 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
     fired_count: dict[str, dict[str, int]] = {}
     untested: list[str] = []
     own_is = {stay: own_stay == stay for stay in STAY_TYPES}
+    # per stay type the share of each site where an ongeschikt-rule applies (summed over rules)
+    blocked = {s: np.zeros(n, dtype=float) for s in STAY_TYPES}
 
     values = {col: ctx.fields[col] for col in ctx.fields.columns}
     values.update({name: arr for name, arr in ctx.params.items()})
@@ -233,6 +238,7 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
         if not ctx.has(*RULE_FIELDS[rule.id]):
             untested.append(rule.id)
             continue
+        share, whole = _affected_share(ctx, rule, n)
         own_fired = np.zeros(n, dtype=bool)
         fired_count[rule.id] = {}
         for stay in STAY_TYPES:
@@ -240,37 +246,59 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
             fired_count[rule.id][stay] = int(fired.sum())
             if not fired.any():
                 continue
+            partly = fired & ~whole
             level = VERDICTS.index(rule.verdict[stay])
-            np.maximum(severity[stay], np.where(fired, level, 0).astype(np.int8), out=severity[stay])
+            level_site = np.full(n, level, dtype=np.int8)
+            if rule.partial is not None and partly.any():
+                level_site[partly] = VERDICTS.index(rule.partial.verdict[stay])
+            np.maximum(severity[stay], np.where(fired, level_site, 0).astype(np.int8), out=severity[stay])
+            if level == VERDICTS.index("ongeschikt"):
+                # the part of the site where this rule makes the site unsuitable
+                blocked[stay] += np.where(fired, np.where(partly, share, 1.0), 0.0)
             points = np.where(fired, rule.penalty[stay], 0.0)
             if rule.sliding_penalty:
                 sp = rule.sliding_penalty
                 x = ctx.num(str(sp["veld"]))
-                frac = np.clip((x - float(sp["van"])) / (float(sp["tot"]) - float(sp["van"])), 0.0, 1.0)
+                start, stop = _bound(ctx, sp["van"]), _bound(ctx, sp["tot"])
+                span = np.broadcast_to(np.asarray(stop - start, dtype=float), x.shape)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    # a start at or beyond the end (a rand as wide as 'tot'): the full points past the end
+                    frac = np.where(span > 0, np.clip((x - start) / np.where(span > 0, span, 1.0), 0.0, 1.0), x >= stop)
                 points = points + np.where(fired, np.nan_to_num(frac) * float(sp["punten"]), 0.0)
+            if partly.any():
+                points = np.where(partly, points * share, points)
             penalty[stay] += points
             fired_flags[stay].append((rule.id, fired))
             # reason text only for sites whose own stay type is this one
             mine = fired & own_is[stay]
             if mine.any():
-                idx = np.flatnonzero(mine)
-                template = rule.reason[stay]
-                sub: dict[str, object] = {}
-                for name in template_fields(template):
-                    if name == "huisvestingsvorm":
-                        sub[name] = ctx.housing_form[stay][idx]
-                    elif name in values:
-                        v = values[name]
-                        sub[name] = v.iloc[idx] if isinstance(v, pd.Series) else np.asarray(v)[idx] if np.ndim(v) else v
-                try:
-                    texts = render_arrow(template, sub, len(idx), suffix=f" ({rule.source_short})")
-                except KeyError as exc:
-                    raise RuleSetError(
-                        f"Regel '{rule.id}': redentekst gebruikt veld {exc} dat in deze run niet bestaat."
-                    ) from None
-                piece_sites.append(idx)
-                piece_rules.append(np.full(len(idx), rule_no, dtype=np.int32))
-                piece_texts.append(texts)
+                variants = [(mine & ~partly, rule.reason[stay])]
+                if rule.partial is not None:
+                    variants.append((mine & partly, rule.partial.reason[stay]))
+                for which, template in variants:
+                    if not which.any():
+                        continue
+                    idx = np.flatnonzero(which)
+                    sub: dict[str, object] = {}
+                    for name in template_fields(template):
+                        if name == "huisvestingsvorm":
+                            sub[name] = ctx.housing_form[stay][idx]
+                        elif name == "aandeel_getroffen":
+                            sub[name] = share[idx]
+                        elif name == "aandeel_vrij":
+                            sub[name] = 1.0 - share[idx]
+                        elif name in values:
+                            v = values[name]
+                            sub[name] = v.iloc[idx] if isinstance(v, pd.Series) else np.asarray(v)[idx] if np.ndim(v) else v
+                    try:
+                        texts = render_arrow(template, sub, len(idx), suffix=f" ({rule.source_short})")
+                    except KeyError as exc:
+                        raise RuleSetError(
+                            f"Regel '{rule.id}': redentekst gebruikt veld {exc} dat in deze run niet bestaat."
+                        ) from None
+                    piece_sites.append(idx)
+                    piece_rules.append(np.full(len(idx), rule_no, dtype=np.int32))
+                    piece_texts.append(texts)
                 own_fired |= mine
         own_flags.append((rule.id, own_fired))
 
@@ -300,12 +328,41 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
     else:
         out["oordeel"] = np.where(has_own, np.asarray(VERDICTS, dtype=object)[own_severity], None)
     out["score"] = own_score
+    own_free = np.full(n, np.nan)
+    for k, stay in enumerate(STAY_TYPES):
+        mask = own_code == k
+        own_free[mask] = np.clip(1.0 - blocked[stay][mask], 0.0, 1.0)
+    out["vrij_aandeel"] = np.round(own_free, 4)
     out["redenen"] = _text_series(_join_pieces(piece_sites, piece_rules, piece_texts, n), out.index) if own_flags else ""
     del piece_sites, piece_rules, piece_texts
     out["regels"] = _text_series(_join_flags_arrow(own_flags, n, ";"), out.index) if own_flags else ""
     summary = {"regels_gevuurd": fired_count, "regels_niet_getoetst": untested}
     log.info("oordeel: %d regels getoetst, %d niet getoetst (laag ontbreekt)", len(fired_count), len(untested))
     return out, summary
+
+
+def _bound(ctx: RuleContext, bound: object) -> np.ndarray | float:
+    """A sliding-penalty bound: a number, or a parameter's per-site values."""
+    if isinstance(bound, str):
+        return np.asarray(ctx.params[bound], dtype=float)
+    return float(bound)
+
+
+def _affected_share(ctx: RuleContext, rule: Rule, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per site the share a rule affects and whether that counts as wholly affected.
+
+    Rules without ``[regel.deels]`` (or whose share field was not measured)
+    affect a site wholly.
+    """
+    partial = rule.partial
+    if partial is None or not ctx.has(partial.share_field):
+        return np.ones(n, dtype=float), np.ones(n, dtype=bool)
+    share = np.nan_to_num(ctx.num(partial.share_field), nan=1.0)
+    if isinstance(partial.whole_from, str):
+        threshold = np.asarray(ctx.params[partial.whole_from], dtype=float)
+    else:
+        threshold = float(partial.whole_from)
+    return share, share >= threshold - 1e-9
 
 
 #: pandas' default text dtype (Arrow-backed, NaN for missing), as the columns of a DataFrame built from str arrays get.

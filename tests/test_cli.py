@@ -262,15 +262,15 @@ def test_summary_table_printed(scored):
 
 def test_polygon_sites(tmp_path):
     items = [
-        # 300 x 200 m, 200 m of its width inside BBG → 2/3 inside → binnen
+        # 300 x 200 m, 200 m of its width inside BBG → 2/3 inside → deels (wholly inside needs 95 %)
         ({"id": "Q1", "type": "long_stay"}, box(200_800, 380_400, 201_100, 380_600)),
-        # 1/3 inside → not binnen; touches BBG so distance 0 → rand
+        # 1/3 inside → deels (issue 12: no longer "rand, 0 m buiten de grens")
         ({"id": "Q2", "type": "long_stay"}, box(200_900, 380_400, 201_200, 380_600)),
         # 300 m east of BBG → buiten
         ({"id": "Q3", "type": "long_stay"}, box(201_300, 380_400, 201_500, 380_600)),
-        # half on the park → on the park (share ≥ 0.5)
+        # half on the park → partly on the park
         ({"id": "Q4", "type": "short_stay"}, box(203_300, 380_100, 203_500, 380_300)),
-        # a quarter on the park → not on the park
+        # a quarter on the park → partly on the park (before issue 12: below the 50 % threshold, not on it)
         ({"id": "Q5", "type": "short_stay"}, box(203_350, 380_100, 203_550, 380_300)),
         # straddles the gemeente border at x = 202000: 100 m in Venlo, 300 m in Venray
         ({"id": "Q6", "type": "short_stay"}, box(201_900, 385_000, 202_300, 385_100)),
@@ -280,15 +280,17 @@ def test_polygon_sites(tmp_path):
         'personen_veld = "personen"\nslaapkamers_veld = "slaapkamers"\nwoonoppervlak_veld = "opp"\n', ""))
     _score(cfg, tmp_path / "uit", "--voortgang", "geen")
     rows = _by_id(read_output(tmp_path / "uit"))
-    assert rows["Q1"]["bbg_ligging"] == "binnen" and rows["Q1"]["bbg_afstand_m"] == 0.0
+    assert rows["Q1"]["bbg_ligging"] == "deels" and rows["Q1"]["bbg_afstand_m"] == 0.0
     assert rows["Q1"]["bbg_aandeel"] == pytest.approx(2 / 3)
-    assert rows["Q2"]["bbg_ligging"] == "rand" and rows["Q2"]["bbg_afstand_m"] == 0.0
+    assert rows["Q2"]["bbg_ligging"] == "deels" and rows["Q2"]["bbg_afstand_m"] == 0.0
     assert rows["Q2"]["bbg_aandeel"] == pytest.approx(1 / 3)
     assert rows["Q3"]["bbg_ligging"] == "buiten" and rows["Q3"]["bbg_afstand_m"] == 300.0
-    assert rows["Q4"]["recreatiepark"] == PARK_NAME
-    assert not isinstance(rows["Q5"]["recreatiepark"], str) or rows["Q5"]["recreatiepark"] == ""
+    assert rows["Q4"]["recreatiepark"] == PARK_NAME and rows["Q4"]["recreatiepark_aandeel"] == pytest.approx(0.5)
+    assert rows["Q5"]["recreatiepark"] == PARK_NAME and rows["Q5"]["recreatiepark_aandeel"] == pytest.approx(0.25)
+    assert "bouw alleen op het deel buiten het park (75 % van de locatie)" in rows["Q5"]["redenen"]
     assert rows["Q6"]["gemeente"] == "Venray" and rows["Q6"]["gemeente_code"] == "GM0984"
-    assert rows["Q1"]["oordeel"] == "geschikt" and rows["Q2"]["oordeel"] == "voorwaardelijk"
+    assert rows["Q1"]["oordeel"] == "voorwaardelijk" and rows["Q2"]["oordeel"] == "voorwaardelijk"
+    assert "bouw bij voorkeur alleen op het deel binnen BBG (67 %)" in rows["Q1"]["redenen"]
     assert rows["Q3"]["oordeel"] == "ongeschikt"
     assert rows["Q4"].geometry.geom_type in ("Polygon", "MultiPolygon")
     csv = pd.read_csv(tmp_path / "uit" / "locaties.csv")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-from shapely.geometry import Point, box
+from shapely.geometry import MultiPoint, Point, box
 
 from analysis.overlay import assign_polygon_attribute, classify_bbg, inside_share
 
@@ -22,13 +22,52 @@ def test_points_binnen_rand_buiten_with_distances():
     np.testing.assert_allclose(out["bbg_afstand_m"], [0, 0, 100, 250, 500, 500])
 
 
-def test_polygon_share_threshold_and_partial_overlap_is_rand():
-    # 60 % inside, 40 % inside, entirely outside at 50 m
+def test_polygon_share_threshold_and_partial_overlap_is_deels():
+    # 60 % inside, 40 % inside, entirely outside at 50 m; a polygon partly inside BBG is "deels"
+    # (before issue 12 it was "rand, 0 m buiten de grens" below the share and "binnen" above it)
     sites = gpd.GeoSeries([box(900, 0, 1066.6667, 100), box(940, 0, 1090, 100), box(1050, 0, 1150, 100)], crs=28992)
     out = classify_bbg(sites, BBG, rand_m=250.0, inside_share_min=0.5)
     np.testing.assert_allclose(out["bbg_aandeel"], [0.6, 0.4, 0.0], atol=1e-3)
-    assert out["bbg_ligging"].tolist() == ["binnen", "rand", "rand"]
+    assert out["bbg_ligging"].tolist() == ["binnen", "deels", "rand"]
     np.testing.assert_allclose(out["bbg_afstand_m"], [0, 0, 50])
+
+
+def test_polygon_half_inside_is_deels_and_96_percent_is_binnen():
+    # 100 x 100 m parcels: half inside BBG; 96 m of 100 m inside (counts as wholly inside at 0.95)
+    sites = gpd.GeoSeries([box(950, 0, 1050, 100), box(904, 0, 1004, 100)], crs=28992)
+    out = classify_bbg(sites, BBG, rand_m=250.0, inside_share_min=0.95)
+    np.testing.assert_allclose(out["bbg_aandeel"], [0.5, 0.96])
+    assert out["bbg_ligging"].tolist() == ["deels", "binnen"]
+    np.testing.assert_allclose(out["bbg_afstand_m"], [0, 0])
+
+
+def test_polygon_touching_bbg_at_a_corner_or_edge_is_wholly_outside():
+    # touches BBG (0,0)-(1000,1000) only at the corner (1000, 1000) / along the edge x = 1000:
+    # share 0, so it is wholly outside, at the rand at distance 0
+    sites = gpd.GeoSeries([box(1000, 1000, 1100, 1100), box(1000, 0, 1100, 100)], crs=28992)
+    out = classify_bbg(sites, BBG, rand_m=250.0, inside_share_min=0.95)
+    np.testing.assert_allclose(out["bbg_aandeel"], [0.0, 0.0])
+    assert out["bbg_ligging"].tolist() == ["rand", "rand"]
+    np.testing.assert_allclose(out["bbg_afstand_m"], [0, 0])
+
+
+def test_multipoint_sites_are_judged_like_polygons():
+    # issue 13: one point inside BBG, one 2.5 km out was "binnen"; now the share is the fraction of points
+    sites = gpd.GeoSeries(
+        [
+            MultiPoint([(500, 500), (3500, 500)]),  # 1 of 2 inside -> deels, 50 %
+            MultiPoint([(100, 100), (200, 200), (300, 300)]),  # all inside -> binnen
+            MultiPoint([(1100, 500), (1500, 500)]),  # wholly outside: the nearest point decides (100 m)
+            MultiPoint([(500, 500), (600, 600), (700, 700), (5000, 5000)]),  # 3 of 4 inside
+        ],
+        crs=28992,
+    )
+    out = classify_bbg(sites, BBG, rand_m=250.0, inside_share_min=0.95)
+    np.testing.assert_allclose(out["bbg_aandeel"], [0.5, 1.0, 0.0, 0.75])
+    assert out["bbg_ligging"].tolist() == ["deels", "binnen", "rand", "deels"]
+    np.testing.assert_allclose(out["bbg_afstand_m"], [0, 0, 100, 0])
+    parks = gpd.GeoDataFrame({"naam": ["Park"]}, geometry=[box(0, 0, 1000, 1000)], crs=28992)
+    np.testing.assert_allclose(assign_polygon_attribute(sites, parks, ["naam"])["_aandeel"], [0.5, 1.0, 0.0, 0.75])
 
 
 def test_per_site_rand_width():

@@ -81,3 +81,40 @@ def test_worst_verdict_wins_and_penalties_add_up():
     assert out["score_short_stay"].iloc[0] == 100 - 5 - 25
     assert out["regels"].iloc[0] == "bbg.rand;recreatiepark"
     assert "recreatiepark 'De Berken'" in out["redenen"].iloc[0]
+
+
+def test_partly_affected_polygon_is_voorwaardelijk_with_share_and_condition():
+    # one rule for polygon sites: 40 % on a park -> voorwaardelijk, wholly (100 %, or >= 95 %) -> the rule's verdict
+    fields = {"recreatiepark": ["De Berken", "De Berken", "De Berken", None], "recreatiepark_aandeel": [0.4, 1.0, 0.96, 0.0]}
+    ctx, rs = context(fields)
+    out, _ = judge(ctx, rs, np.array(["long_stay"] * 4, dtype=object))
+    assert out["oordeel_long_stay"].tolist() == ["voorwaardelijk", "ongeschikt", "ongeschikt", "geschikt"]
+    # points of a partly affected site scale with the share: 60 x 0.4 = 24
+    assert out["score_long_stay"].tolist() == [76.0, 40.0, 40.0, 100.0]
+    assert "Ligt voor 40 % op recreatiepark 'De Berken'" in out["redenen"].iloc[0]
+    assert "bouw alleen op het deel buiten het park (60 % van de locatie)" in out["redenen"].iloc[0]
+    assert "ongewenst" in out["redenen"].iloc[1]
+    # vrij_aandeel: the share where no ongeschikt-rule applies for the own stay type
+    assert out["vrij_aandeel"].tolist() == [0.6, 0.0, 0.0, 1.0]
+
+
+def test_polygon_half_inside_bbg_is_deels():
+    fields = {"bbg_ligging": ["deels", "binnen"], "bbg_afstand_m": [0.0, 0.0], "bbg_aandeel": [0.64, 1.0],
+              "bbg_buiten_aandeel": [0.36, 0.0]}
+    ctx, rs = context(fields)
+    out, _ = judge(ctx, rs, np.array(["long_stay", "long_stay"], dtype=object))
+    assert out["oordeel"].tolist() == ["voorwaardelijk", "geschikt"]
+    assert out["regels"].tolist() == ["bbg.rand", ""]
+    assert "Ligt deels in het bestaand bebouwd gebied (64 % binnen, 36 % erbuiten)" in out["redenen"].iloc[0]
+    assert "bouw bij voorkeur alleen op het deel binnen BBG (64 %)" in out["redenen"].iloc[0]
+    # the rand's 15 points for long-stay, times the 36 % outside
+    assert out["score"].iloc[0] == round(100 - 15 * 0.36, 1)
+
+
+def test_buiten_sliding_penalty_starts_at_the_sites_rand_width():
+    # 800 m out: with rand 250 m (250..3000 m -> 20 points) 4 points; with rand 600 m (Venlo, say) 200/2400*20
+    fields = {"bbg_ligging": ["buiten", "buiten"], "bbg_afstand_m": [800.0, 800.0]}
+    ctx, rs = context(fields, bbg_rand_m=[250.0, 600.0])
+    out, _ = judge(ctx, rs, np.array(["short_stay", "short_stay"], dtype=object))
+    assert out["score_short_stay"].tolist() == [100 - 25 - 4.0, round(100 - 25 - 200 / 2400 * 20, 1)]
+    assert "(rand tot 600 m)" in out["redenen"].iloc[1]
