@@ -56,6 +56,7 @@ COLUMNS = [
     "geur_knelpunt_contour",
     "geur_knelpunt_afstand",
     "geur_knelpunt",
+    "geur_onzeker",
     "geur_in_contour",
     "geur_binnen_vaste_afstand",
     "veehouderij",
@@ -80,6 +81,11 @@ _CITE_DISTANCE = " (Bkl, vaste afstand; omgevingsplan {plan})"
 _PLAN_UNKNOWN = "van de gemeente"
 
 _TEMPLATE_CONTOUR = "Ligt in geurcontour {oue} OUe/m³{bron}; norm {cell} is {norm} OUe/m³{cite}"
+_TEMPLATE_UNDECIDED = (
+    "Ligt in geurcontour {lower} OUe/m³{farm} maar buiten de contour van {upper} OUe/m³; "
+    "norm {cell} is {norm} OUe/m³{cite}: de geurbelasting ligt daartussen, dus de contouren "
+    "kunnen niet beslissen of de locatie aan de norm voldoet"
+)
 # fixed-distance clauses start after the verb: "Ligt" alone, "; ligt" after a contour clause
 _TEMPLATE_NO_FACTOR = (
     " op {afstand} m van veehouderij '{naam}' met dieren zonder geuremissiefactor; "
@@ -142,7 +148,9 @@ def assess_odour(
     contours
         Odour contours in EPSG:28992, polygons with float column ``waarde``
         (OUe/m³): a contour of value ``v`` encloses the area where the load is
-        at least ``v``. Optional text column ``bron`` is named in the reason.
+        at least ``v``. Optional text column ``bron`` is named in the reason;
+        optional column ``veehouderij`` (the farm a contour belongs to) makes
+        the "next higher contour" of the undecided test that farm's.
         ``None`` when the layer is not given.
     farms
         Livestock farms in EPSG:28992 with columns ``naam``,
@@ -175,13 +183,15 @@ def assess_odour(
         ``geur_oue`` (highest contour value at the site, NaN when none),
         ``geur_norm_oue``, ``geur_knelpunt_contour`` (``geur_oue >= norm``),
         ``geur_knelpunt_afstand`` (closer than a farm's required distance),
-        ``geur_knelpunt`` (either), ``geur_in_contour`` (in any contour),
+        ``geur_knelpunt`` (either), ``geur_onzeker`` (the contours cannot
+        decide: inside a contour below the norm whose next higher contour is
+        above it; never set for a knelpunt), ``geur_in_contour`` (in any contour),
         ``geur_binnen_vaste_afstand`` (= ``geur_knelpunt_afstand``),
         ``veehouderij`` / ``veehouderij_afstand_m`` (nearest farm and its
         distance in m), ``geur_vaste_afstand_m`` (required distance of the
         violating farm, else of the nearest farm: max(own, legal minimum);
         m) and ``geur_reden``
-        (Dutch reason, ``""`` when not a knelpunt).
+        (Dutch reason, ``""`` when neither knelpunt nor onzeker).
 
     Raises
     ------
@@ -218,10 +228,12 @@ def assess_odour(
     oue = np.full(n, np.nan)
     in_contour = np.zeros(n, dtype=bool)
     top_bron = np.full(n, "", dtype=object)
+    norm = arrays["norm_oue"]
+    undecided = _no_undecided(n)
     if contours is not None and len(contours) and n:
         report(0.1, "geurtoets: geurcontouren per locatie bepalen")
-        oue, in_contour, top_bron = _contour_load(site_tree, contours, n)
-    norm = arrays["norm_oue"]
+        oue, in_contour, top_bron, pairs = _contour_load(site_tree, contours, n)
+        undecided = _undecided(pairs, contours, norm, n)
     with np.errstate(invalid="ignore"):
         knelpunt_contour = np.isfinite(oue) & (oue >= norm)
 
@@ -231,6 +243,8 @@ def assess_odour(
     knelpunt_afstand = farm_result["violating"]
 
     knelpunt = knelpunt_contour | knelpunt_afstand
+    # the contours cannot decide: never a knelpunt, and a knelpunt found otherwise wins
+    onzeker = undecided["flag"] & ~knelpunt
 
     # -- reasons -------------------------------------------------------------
     report(0.85, "geurtoets: redenen opstellen")
@@ -248,6 +262,8 @@ def assess_odour(
             np.zeros(n, dtype=bool) if norm_from_plan is None else np.asarray(norm_from_plan, dtype=bool)
         ),
         farm_result=farm_result,
+        onzeker=onzeker,
+        undecided=undecided,
     )
 
     result = pd.DataFrame(
@@ -257,6 +273,7 @@ def assess_odour(
             "geur_knelpunt_contour": knelpunt_contour,
             "geur_knelpunt_afstand": knelpunt_afstand,
             "geur_knelpunt": knelpunt,
+            "geur_onzeker": onzeker,
             "geur_in_contour": in_contour,
             "geur_binnen_vaste_afstand": knelpunt_afstand.copy(),
             "veehouderij": pd.Series(farm_result["nearest_name"], dtype="object").to_numpy(),
@@ -270,11 +287,12 @@ def assess_odour(
     result["geur_reden"] = result["geur_reden"].astype("object")
     logger.info(
         "geurtoets: %s locaties in een geurcontour, %s knelpunten "
-        "(%s door geurcontour, %s door vaste afstand)",
+        "(%s door geurcontour, %s door vaste afstand), %s onzeker (contouren beslissen niet)",
         _count(in_contour.sum()),
         _count(knelpunt.sum()),
         _count(knelpunt_contour.sum()),
         _count(knelpunt_afstand.sum()),
+        _count(onzeker.sum()),
     )
     report(1.0, "geurtoets: klaar")
     return result
@@ -355,8 +373,11 @@ def _count(value: int | np.integer) -> str:
 
 def _contour_load(
     site_tree: shapely.STRtree, contours: gpd.GeoDataFrame, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Highest contour value per site, whether it is in any contour, and that contour's bron.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Highest contour value per site, whether it is in any contour, that contour's bron, and the pairs.
+
+    The pairs are ``(contour_idx, site_idx)``: every contour (row of
+    ``contours``, usable ones only) that covers or touches every site.
 
     The contour polygons are the query input (so GEOS prepares each polygon
     once and tests all sites in its envelope against it); the sites are the
@@ -387,7 +408,84 @@ def _contour_load(
         bron = pd.Series(contours["bron"].to_numpy(dtype=object), dtype="object")
         bron = bron.where(bron.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
         top_bron[site_idx[best]] = bron[contour_idx[best]]
-    return oue, in_contour, top_bron
+    return oue, in_contour, top_bron, (contour_idx, site_idx)
+
+
+def _no_undecided(n: int) -> dict[str, np.ndarray]:
+    return {
+        "flag": np.zeros(n, dtype=bool),
+        "lower": np.full(n, np.nan),
+        "upper": np.full(n, np.nan),
+        "farm": np.full(n, None, dtype=object),
+    }
+
+
+def _undecided(
+    pairs: tuple[np.ndarray, np.ndarray], contours: gpd.GeoDataFrame, norm: np.ndarray, n: int
+) -> dict[str, np.ndarray]:
+    """Sites whose contours cannot decide against the norm.
+
+    A site lies inside a contour ``lower`` below its norm, and the next higher
+    contour ``upper`` of the same farm (column ``veehouderij`` when the layer
+    has one; else the next higher value of the whole layer) is above the
+    norm: the load is somewhere in ``[lower, upper)`` and may exceed the norm.
+    Computed per (site, farm) pair with integer keys and ``searchsorted`` —
+    no loop over sites or farms.
+
+    Returns ``flag`` per site and, for flagged sites, ``lower``, ``upper`` and
+    ``farm`` (None without a farm column) for the reason.
+    """
+    out = _no_undecided(n)
+    contour_idx, site_idx = pairs
+    values = pd.to_numeric(contours["waarde"], errors="coerce").to_numpy(dtype="float64")
+    usable = np.isfinite(values)
+    if site_idx.size == 0 or not usable.any():
+        return out
+    if "veehouderij" in contours.columns:
+        farm = pd.Series(contours["veehouderij"].to_numpy(dtype=object), dtype="object")
+        farm = farm.where(farm.notna(), "").astype(str).str.strip()
+        # contours without a farm name form one group of their own
+        codes, farm_names = pd.factorize(farm.to_numpy(dtype=object))
+        farm_names = np.asarray(farm_names, dtype=object)
+        farm_names[farm_names == ""] = None
+    else:
+        codes, farm_names = np.zeros(len(contours), dtype=np.int64), np.array([None], dtype=object)
+    codes = codes.astype(np.int64)
+    distinct = np.unique(values[usable])  # every contour value of the layer, ascending
+    width = np.int64(len(distinct))
+    rank = np.searchsorted(distinct, np.where(usable, values, distinct[0]))
+    # the (farm, value) steps of the layer, as one sorted integer key
+    steps = np.unique(codes[usable] * width + rank[usable])
+
+    # per (site, farm): the highest contour the site lies in
+    groups = np.int64(len(farm_names))
+    pair_key = site_idx.astype(np.int64) * groups + codes[contour_idx]
+    keys, inverse = np.unique(pair_key, return_inverse=True)
+    lower_rank = np.full(len(keys), -1, dtype=np.int64)
+    np.maximum.at(lower_rank, inverse.reshape(-1), rank[contour_idx])
+    key_site, key_farm = keys // groups, keys % groups
+    # the next higher step of the same farm
+    pos = np.searchsorted(steps, key_farm * width + lower_rank, side="right")
+    has_next = pos < len(steps)
+    pos = np.where(has_next, pos, 0)
+    has_next &= steps[pos] // width == key_farm
+    lower = distinct[lower_rank]
+    upper = np.where(has_next, distinct[steps[pos] % width], np.nan)
+    site_norm = norm[key_site]
+    with np.errstate(invalid="ignore"):
+        hit = has_next & (lower < site_norm) & (upper > site_norm)
+    if not hit.any():
+        return out
+    h_site, h_lower, h_upper, h_farm = key_site[hit], lower[hit], upper[hit], key_farm[hit]
+    # one farm per site for the reason: the one with the highest lower contour
+    order = np.lexsort((-h_lower, h_site))
+    first = order[np.unique(h_site[order], return_index=True)[1]]
+    sites = h_site[first]
+    out["flag"][sites] = True
+    out["lower"][sites] = h_lower[first]
+    out["upper"][sites] = h_upper[first]
+    out["farm"][sites] = farm_names[h_farm[first]]
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -598,8 +696,10 @@ def _reasons(
     plan: np.ndarray,
     norm_from_plan: np.ndarray,
     farm_result: dict[str, np.ndarray],
+    onzeker: np.ndarray,
+    undecided: dict[str, np.ndarray],
 ) -> np.ndarray:
-    """Dutch reason per site, built column-wise for the knelpunt subsets only.
+    """Dutch reason per site, built column-wise for the knelpunt and onzeker subsets only.
 
     Numbers are formatted once per distinct value (contour values, norms and
     distances repeat a lot), then spread to the sites.
@@ -609,18 +709,20 @@ def _reasons(
     suffix = "" if kom_source == KOM_SOURCE_KOM else f" ({kom_source})"
     kom_text = np.array(["buiten de bebouwde kom" + suffix, "binnen de bebouwde kom" + suffix], dtype=object)
 
+    conc_text = np.array([" buiten concentratiegebied", " in concentratiegebied"], dtype=object)
+
+    def _norm_cite(idx: np.ndarray) -> np.ndarray:
+        return np.where(
+            norm_from_plan[idx], _cite(_CITE_NORM_PLAN, plan[idx]), _cite(_CITE_NORM, plan[idx])
+        ).astype(object)
+
     idx = np.flatnonzero(knelpunt_contour)
     if idx.size:
         bron = top_bron[idx]
         has_bron = bron != ""
         bron_text = np.full(idx.size, "", dtype=object)
         bron_text[has_bron] = _by_value(bron[has_bron], lambda u: [f" (bron: {b})" for b in u])
-        conc_text = np.array([" buiten concentratiegebied", " in concentratiegebied"], dtype=object)
-        cite = np.where(
-            norm_from_plan[idx],
-            _cite(_CITE_NORM_PLAN, plan[idx]),
-            _cite(_CITE_NORM, plan[idx]),
-        ).astype(object)
+        cite = _norm_cite(idx)
         reason[idx] = render_template(
             _TEMPLATE_CONTOUR,
             {
@@ -629,6 +731,25 @@ def _reasons(
                 "cell": kom_text[in_kom[idx].astype(int)] + conc_text[concentration_area[idx].astype(int)],
                 "norm": _format_oue(norm[idx]),
                 "cite": cite,
+            },
+            idx.size,
+        ).to_numpy(dtype=object)
+
+    idx = np.flatnonzero(onzeker)
+    if idx.size:
+        farm = undecided["farm"][idx]
+        has_farm = pd.notna(farm)
+        farm_text = np.full(idx.size, "", dtype=object)
+        farm_text[has_farm] = _by_value(farm[has_farm].astype(str), lambda u: [f" van veehouderij '{f}'" for f in u])
+        reason[idx] = render_template(
+            _TEMPLATE_UNDECIDED,
+            {
+                "lower": _format_oue(undecided["lower"][idx]),
+                "farm": farm_text,
+                "upper": _format_oue(undecided["upper"][idx]),
+                "cell": kom_text[in_kom[idx].astype(int)] + conc_text[concentration_area[idx].astype(int)],
+                "norm": _format_oue(norm[idx]),
+                "cite": _norm_cite(idx),
             },
             idx.size,
         ).to_numpy(dtype=object)

@@ -57,6 +57,7 @@ RESULT_FIELDS: tuple[str, ...] = (
     "geur_oue",
     "geur_norm_oue",
     "geur_knelpunt",
+    "geur_onzeker",
     "geur_reden",
     "veehouderij",
     "veehouderij_afstand_m",
@@ -414,6 +415,7 @@ def score_sites(
             in_geurcontour=int(f["geur_in_contour"].sum()),
             knelpunt_contour=int(f["geur_knelpunt_contour"].sum()),
             knelpunt_vaste_afstand=int(f["geur_knelpunt_afstand"].sum()),
+            onzeker=int(f["geur_onzeker"].sum()),
         )
     else:
         skipped["geur"] = "geen lagen [lagen.geurcontouren] en [lagen.veehouderijen]: geur niet getoetst"
@@ -483,7 +485,7 @@ def score_sites(
     keep = [c for c in RESULT_FIELDS if c in f.columns]
     results = f[keep].copy()
     # the odour detail flags are needed by the rules; keep the headline ones in the output
-    for col in ("geur_knelpunt",):
+    for col in ("geur_knelpunt", "geur_onzeker"):
         if col in results:
             results[col] = results[col].astype(bool)
     return RunResult(results=results, steps=steps.record, skipped=skipped, summary={**summary, "telling": counts}, warnings=warnings)

@@ -108,6 +108,7 @@ RULE_FIELDS: dict[str, tuple[str, ...]] = {
     "woonnorm.oppervlak": ("personen", "woonoppervlak_m2"),
     "geur.knelpunt_geurgevoelig": ("geur_knelpunt",),
     "geur.knelpunt_logies": ("geur_knelpunt",),
+    "geur.onzeker": ("geur_onzeker",),
     "geur.omgekeerde_werking": ("geur_in_contour", "geur_binnen_vaste_afstand"),
     "reis.onbereikbaar": ("reis_onbereikbaar",),
     "reis.werkgever_ver": ("werkgever_reistijd_min",),
@@ -138,6 +139,7 @@ EVALUATORS: dict[str, Evaluator] = {
     > 1e-9,
     "geur.knelpunt_geurgevoelig": lambda ctx, s: ctx.flag("geur_knelpunt") & _odour_sensitive(ctx, s),
     "geur.knelpunt_logies": lambda ctx, s: ctx.flag("geur_knelpunt") & ~_odour_sensitive(ctx, s),
+    "geur.onzeker": lambda ctx, s: ctx.flag("geur_onzeker"),
     "geur.omgekeerde_werking": lambda ctx, s: ctx.flag("geur_in_contour") | ctx.flag("geur_binnen_vaste_afstand"),
     "reis.onbereikbaar": lambda ctx, s: ctx.flag("reis_onbereikbaar"),
     "reis.werkgever_ver": lambda ctx, s: np.nan_to_num(ctx.num("werkgever_reistijd_min") - ctx.params["reistijd_max_min"], nan=0.0)

@@ -35,7 +35,7 @@ LAYER_KEYS: dict[str, set[str]] = {
     },
     "bebouwd_gebied": _COMMON_KEYS,
     "bebouwde_kom": _COMMON_KEYS,
-    "geurcontouren": _COMMON_KEYS | {"waarde_veld"},
+    "geurcontouren": _COMMON_KEYS | {"waarde_veld", "veehouderij_veld"},
     "veehouderijen": _COMMON_KEYS | {"vaste_afstand_veld", "naam_veld", "geuremissiefactor_veld"},
     "recreatieparken": _COMMON_KEYS | {"naam_veld"},
     "werkgevers": _COMMON_KEYS | {"naam_veld"},

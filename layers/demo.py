@@ -119,6 +119,11 @@ _N_FIXED_DISTANCE = 8  # farms with a legacy stankcirkel (vaste_afstand_m)
 _N_UPWIND_FARMS = 6  # farms with contours just upwind (south-west) of the six largest villages
 _N_EDGE_CATTLE_FARMS = 3  # farms without emission factor right at the edge of the three largest villages
 _CONTOUR_VALUES = (2.0, 3.0, 5.0, 8.0, 14.0, 20.0)  # OUe/m3
+# Every 4th farm with contours (from the 2nd on) has coarser steps that skip the norms 3 and 14:
+# a site between its 2 and 5 contour inside the kom, or between 8 and 20 outside, is undecidable.
+_COARSE_CONTOUR_VALUES = (2.0, 5.0, 8.0, 20.0)  # OUe/m3
+_COARSE_EVERY, _COARSE_FIRST = 4, 1
+_N_UNKNOWN_FACTOR = 3  # farms whose emission factor the layer leaves empty (unknown)
 # Prevailing wind blows from the south-west, so plumes stretch to the north-east.
 _WIND_TOWARDS_DEG = 45.0
 
@@ -208,6 +213,7 @@ _SHARE_EDGE = 0.20  # outside BBG but within 250 m
 _SHARE_PARK = 0.04
 _SHARE_NEAR_FARM = 0.03  # within 50 m of a farm emission point
 _SHARE_CONTOUR_OUTSIDE = 0.04  # outside the kom, inside an odour contour >= 14 OUe/m3
+_SHARE_ODOUR_UNDECIDED = 0.01  # between two contours of a coarse farm that straddle the norm (in and outside the kom)
 _N_HAMLET_SITES = 6
 _N_REMOTE_SITES = 3
 _EDGE_M = 250.0  # width of the "rand" band around BBG (the default bbg_rand_m)
@@ -280,15 +286,20 @@ pad = "invoer/bebouwd_gebied.gpkg"
 pad = "invoer/bebouwde_kom.gpkg"
 
 # Geurcontouren (98-percentiel, OUe/m³), gevulde vlakken per contourwaarde.
+# veehouderij_veld: de contouren per bedrijf, zodat "de volgende hogere contour" die van hetzelfde bedrijf is.
 [lagen.geurcontouren]
 pad = "invoer/geurcontouren.gpkg"
 waarde_veld = "geur_oue"
+veehouderij_veld = "veehouderij"
 
-# Veehouderijen: emissiepunten en stalvlakken; vaste_afstand_m = oude stankcirkel.
+# Veehouderijen: emissiepunten en stalvlakken; vaste_afstand_m = oude stankcirkel of eigen
+# afstand uit het omgevingsplan (verhoogt het wettelijk minimum, verlaagt het nooit);
+# geuremissiefactor = ja/nee (leeg: onbekend, dan geldt de strengste vaste afstand).
 [lagen.veehouderijen]
 pad = "invoer/veehouderijen.gpkg"
 naam_veld = "naam"
 vaste_afstand_veld = "vaste_afstand_m"
+geuremissiefactor_veld = "geuremissiefactor"
 
 [lagen.recreatieparken]
 pad = "invoer/recreatieparken.gpkg"
@@ -778,10 +789,17 @@ def _build_farms(
     fixed[legacy] = rng.choice([100.0, 150.0, 200.0], _N_FIXED_DISTANCE)  # legacy stankcirkel radii (m)
     # Two-level emission radius: the 2 OUe/m3 upwind radius, larger for the farms by the villages.
     r2 = np.where(np.array(near_village) & flags, rng.uniform(550.0, 650.0, n), rng.uniform(300.0, 620.0, n))
+    # The layer says ja/nee per farm; a few leave it empty (unknown): two stable footprints of farms
+    # with a factor (then the strictest distance, 100/50 m instead of 50/25 m, applies) and one
+    # rural cattle farm.
+    factor_text = np.where(flags, "ja", "nee").astype(object)
+    unknown = [*as_polygon[flags[as_polygon]][: _N_UNKNOWN_FACTOR - 1], rural_idx[~flags[rural_idx]][0]]
+    factor_text[unknown] = None
     return _frame(
         {
             "naam": names,
             "diersoort": species.tolist(),
+            "geuremissiefactor": factor_text.tolist(),
             "vaste_afstand_m": fixed,
             "emission_point": shapely.points(xy),
             "has_factor": flags,
@@ -799,20 +817,25 @@ def _build_odour_contours(farms: gpd.GeoDataFrame, rng: np.random.Generator) -> 
     roughly inversely with distance): from ~1 km downwind for 2 OUe/m³ to
     tens of metres for 20 OUe/m³. All contours of a farm share one
     perturbed plume shape, so higher values always nest inside lower ones.
+    Some farms have coarser steps (:data:`_COARSE_CONTOUR_VALUES`) that skip
+    the norms, so the contours cannot decide between two of them.
     """
     theta = np.linspace(0.0, 2.0 * np.pi, 96, endpoint=False)
     box = _area_box()
     rows: list[tuple[float, str]] = []
     geoms = []
-    for farm in farms.loc[farms["has_factor"]].itertuples():
+    for i, farm in enumerate(farms.loc[farms["has_factor"]].itertuples()):
         wind = math.radians(_WIND_TOWARDS_DEG + rng.uniform(-15.0, 15.0))
         shape = _polar_plume_radius(theta - wind, major=rng.uniform(1.25, 1.45),
                                     minor=rng.uniform(0.75, 0.9), shift=rng.uniform(0.3, 0.45))
         for k in range(2, 6):  # a little irregularity, as in V-Stacks output
             shape *= 1.0 + rng.normal(0.0, 0.05) * np.cos(k * theta + rng.uniform(0.0, 2.0 * np.pi))
         n_levels = int(rng.integers(4, len(_CONTOUR_VALUES) + 1))  # small farms stop at 8 or 14
+        values = _CONTOUR_VALUES[:n_levels]
+        if i % _COARSE_EVERY == _COARSE_FIRST:
+            values = _COARSE_CONTOUR_VALUES
         x0, y0 = farm.emission_point.coords[0]
-        for value in _CONTOUR_VALUES[:n_levels]:
+        for value in values:
             radius = farm.r2_m * 2.0 / value * shape
             ring = np.column_stack([x0 + radius * np.cos(theta), y0 + radius * np.sin(theta)])
             # Clip to the demo box; star-shaped around the farm, so the result stays one polygon.
@@ -1121,6 +1144,17 @@ def _build_sites(
     contour3 = contours.loc[contours["geur_oue"] >= 3.0].geometry.union_all()
     contour14 = contours.loc[contours["geur_oue"] >= 14.0].geometry.union_all()
     edge_band = bbg.buffer(_EDGE_M).difference(bbg).difference(park_union)
+    # Undecidable odour: between a coarse farm's two contours that straddle the norm (3 in the kom,
+    # 14 outside), away from every other contour at or above the norm and from every farm.
+    coarse = contours.groupby("veehouderij")["geur_oue"].transform(lambda v: not {3.0, 14.0} & set(v)).astype(bool)
+
+    def coarse_ring(low: float, high: float) -> shapely.Geometry:
+        ring = shapely.union_all(contours.loc[coarse & (contours["geur_oue"] == low)].geometry.values)
+        return ring.difference(shapely.union_all(contours.loc[coarse & (contours["geur_oue"] == high)].geometry.values))
+
+    away = farms.geometry.buffer(100.0).union_all()
+    undecided_in_kom = kom_union.intersection(coarse_ring(2.0, 5.0)).difference(contour3).difference(away)
+    undecided_outside = coarse_ring(8.0, 20.0).difference(contour14).difference(bbg.buffer(_EDGE_M)).difference(away)
     rural = _area_box().buffer(-50.0).difference(
         shapely.union_all([bbg.buffer(_EDGE_M), park_union, _no_road_zones()])
     )
@@ -1136,6 +1170,8 @@ def _build_sites(
                                      min_m=15.0, max_m=45.0)),
         ("buitengebied", _sample_points(contour14.difference(bbg.buffer(_EDGE_M)),
                                         share(_SHARE_CONTOUR_OUTSIDE), rng, accept=near_road)),
+        ("kern", _sample_points(undecided_in_kom, share(_SHARE_ODOUR_UNDECIDED), rng)),
+        ("buitengebied", _sample_points(undecided_outside, share(_SHARE_ODOUR_UNDECIDED), rng)),
         ("buurtschap", _sample_points(shapely.Point(_to_rd(_HAMLET_CENTRE)).buffer(150.0), _N_HAMLET_SITES, rng)),
         ("natuur", _sample_points(shapely.Point(_to_rd(_NATURE_CENTRE)).buffer(200.0), _N_REMOTE_SITES, rng)),
     ]

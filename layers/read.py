@@ -617,7 +617,7 @@ def load_reference_layers(config: Config) -> tuple[dict[str, gpd.GeoDataFrame], 
     """Read every reference layer the config gives (not locaties, not wegennet).
 
     Returns normalised frames: ``bebouwd_gebied``/``bebouwde_kom`` (geometry),
-    ``geurcontouren`` (``waarde``), ``veehouderijen`` (``naam``,
+    ``geurcontouren`` (``waarde``, optional ``veehouderij``), ``veehouderijen`` (``naam``,
     ``vaste_afstand_m``, ``geuremissiefactor`` 1/0/NaN), ``recreatieparken`` (``naam``), ``werkgevers``
     (unique ``naam``), ``gemeenten`` (``naam``, ``code``, optional ``regio``).
     All problems across layers are raised together.
@@ -642,6 +642,11 @@ def load_reference_layers(config: Config) -> tuple[dict[str, gpd.GeoDataFrame], 
             col = _field(frame, spec, "waarde_veld", local, required=True)
             if col:
                 out["waarde"] = _numeric(frame, col, spec, "waarde_veld", local, allow_null=False)
+            fcol = _field(frame, spec, "veehouderij_veld", local)
+            if fcol:
+                farm = frame[fcol].astype("string").str.strip()
+                known = (farm.notna() & (farm != "")).to_numpy(dtype=bool, na_value=False)
+                out["veehouderij"] = np.where(known, farm.astype(object).to_numpy(), None)
         elif name == "veehouderijen":
             col = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES)
             out["naam"] = _names(frame, col, "veehouderij")

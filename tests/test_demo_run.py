@@ -35,6 +35,22 @@ def test_demo_has_odour_knelpunten_of_both_kinds_inside_and_outside_the_kom(demo
     np.testing.assert_array_equal(sites.loc[~sites["bebouwde_kom"] & sites["geur_norm_oue"].notna(), "geur_norm_oue"].unique(), [14.0])
 
 
+def test_demo_odour_covers_every_farm_kind_and_undecidable_contours(demo_run):
+    outcome, sites = demo_run
+    reason = sites["geur_reden"].fillna("")
+    # farms without, with and with unknown emission factor, a point farm with factor, an own distance
+    for phrase in ("met dieren zonder geuremissiefactor", "dierenverblijf van veehouderij", "omtrek van het dierenverblijf onbekend",
+                   "strengste vaste afstand", "binnen de eigen vaste afstand"):
+        assert reason.str.contains(phrase, regex=False).any(), phrase
+    # undecidable contour pairs, inside and outside the kom: voorwaardelijk, never a knelpunt
+    onzeker = sites["geur_onzeker"].astype(bool)
+    assert outcome.record["stappen"]["geur"]["onzeker"] == onzeker.sum()
+    assert (onzeker & sites["bebouwde_kom"]).sum() >= 3 and (onzeker & ~sites["bebouwde_kom"]).sum() >= 3
+    assert not (onzeker & sites["geur_knelpunt"]).any()
+    assert (sites.loc[onzeker, "oordeel"] != "geschikt").all()
+    assert sites.loc[onzeker, "redenen"].str.contains("laat een geurberekening maken").all()
+
+
 def test_demo_every_rule_fires_and_every_verdict_occurs(demo_run):
     outcome, sites = demo_run
     fired = outcome.record["regels_gevuurd"]

@@ -240,6 +240,76 @@ def test_contour_values_with_two_decimals_are_shown_exactly():
 
 
 # ---------------------------------------------------------------------------
+# contours that cannot decide
+# ---------------------------------------------------------------------------
+
+
+def _nested(x0, values_and_half_sizes, farm=None):
+    """Square contours centred on (x0, 0): [(value, half size), ...]."""
+    items = [(v, box(x0 - h, -h, x0 + h, h)) for v, h in values_and_half_sizes]
+    frame = _contours(items)
+    if farm is not None:
+        frame["veehouderij"] = farm
+    return frame
+
+
+def test_undecided_contour_pair_gives_onzeker_not_knelpunt():
+    # one farm: 3 (half size 300) encloses 8 (100) encloses 20 (10); norm outside the kom 14
+    contours = _nested(0, [(3.0, 300), (8.0, 100), (20.0, 10)])
+    sites = _sites([Point(50, 0), Point(200, 0), Point(0, 0), FAR])
+    result = _run(sites, contours=contours, in_kom=False)  # norm 14
+    # in 8, outside 20: the load is in [8, 20) and may exceed 14
+    assert result["geur_onzeker"].tolist() == [True, False, False, False]
+    # in 3, outside 8 (< 14): decided, fine; in 20: a knelpunt, not onzeker
+    assert result["geur_knelpunt"].tolist() == [False, False, True, False]
+    assert result["geur_reden"].iloc[0] == (
+        "Ligt in geurcontour 8,0 OUe/m³ maar buiten de contour van 20,0 OUe/m³; "
+        "norm buiten de bebouwde kom in concentratiegebied is 14,0 OUe/m³" + CITE_NORM + ": "
+        "de geurbelasting ligt daartussen, dus de contouren kunnen niet beslissen of de locatie aan de norm voldoet"
+    )
+    assert result["geur_reden"].iloc[1] == ""
+
+
+def test_next_contour_equal_to_the_norm_decides():
+    # contours 8 and 14: outside the 14 contour the load is below 14, so the site is fine
+    contours = _nested(0, [(8.0, 100), (14.0, 10)])
+    result = _run(_sites([Point(50, 0)]), contours=contours, in_kom=False)
+    assert not result["geur_onzeker"].iloc[0]
+    assert not result["geur_knelpunt"].iloc[0]
+
+
+def test_next_higher_contour_is_of_the_same_farm_when_the_layer_names_farms():
+    # farm A: 3 and 8 around x = 0; farm B: 5 and 20 around x = 1000 (B's 5 contour reaches x = 40)
+    a = _nested(0, [(3.0, 300), (8.0, 100)], farm="A")
+    b = _nested(1000, [(5.0, 960), (20.0, 10)], farm="B")
+    contours = pd.concat([a, b], ignore_index=True)
+    sites = _sites([Point(50, 0), Point(600, 0)])
+    by_farm = _run(sites, contours=contours, in_kom=False)  # norm 14
+    # site 0 lies in A's 8 (A has nothing higher) and in B's 5 (B's next is 20 > 14): onzeker through B
+    # site 1 lies only in B's 5: onzeker
+    assert by_farm["geur_onzeker"].tolist() == [True, True]
+    assert "Ligt in geurcontour 5,0 OUe/m³ van veehouderij 'B' maar buiten de contour van 20,0 OUe/m³" in (
+        by_farm["geur_reden"].iloc[0]
+    )
+    # only farm A near the site: A's 8 has no higher contour, so it is decided
+    only_a = _run(_sites([Point(50, 0)]), contours=pd.concat([a, _nested(5000, [(20.0, 10)], farm="C")]), in_kom=False)
+    assert not only_a["geur_onzeker"].iloc[0]
+    # without a farm column the next higher contour is the layer's: 20 (of C) > 14
+    layer = _run(_sites([Point(50, 0)]), contours=pd.concat([a, _nested(5000, [(20.0, 10)], farm="C")]).drop(
+        columns="veehouderij"), in_kom=False)
+    assert layer["geur_onzeker"].iloc[0]
+    assert "Ligt in geurcontour 8,0 OUe/m³ maar buiten de contour van 20,0 OUe/m³" in layer["geur_reden"].iloc[0]
+
+
+def test_onzeker_yields_to_a_fixed_distance_knelpunt():
+    contours = _nested(0, [(8.0, 100), (20.0, 10)])
+    farms = _farms([("Hoeve", np.nan, Point(30, 0))], factor=[False])
+    result = _run(_sites([Point(50, 0)]), contours=contours, farms=farms, in_kom=False)
+    assert result["geur_knelpunt"].iloc[0] and not result["geur_onzeker"].iloc[0]
+    assert result["geur_reden"].iloc[0].startswith("Ligt op 20 m van veehouderij 'Hoeve'")
+
+
+# ---------------------------------------------------------------------------
 # fixed distances
 # ---------------------------------------------------------------------------
 
@@ -546,7 +616,7 @@ def test_random_layout_matches_brute_force():
     farms = gpd.GeoDataFrame({"naam": [f"F{i}" for i in range(n_farms)], "vaste_afstand_m": own,
                               "geuremissiefactor": factor}, geometry=farm_geoms, crs=CRS)
     cxy = rng.random((150, 2)) * 5000
-    cvals = rng.choice([1.0, 3.0, 8.0, 14.0, 35.0], 150)
+    cvals = rng.choice([1.0, 2.0, 5.0, 8.0, 10.0, 20.0, 35.0], 150)
     cgeoms = shapely.buffer(shapely.points(cxy), 400 / np.sqrt(cvals))
     contours = gpd.GeoDataFrame({"waarde": cvals}, geometry=cgeoms, crs=CRS)
     in_kom = rng.random(n_sites) < 0.4
@@ -571,5 +641,12 @@ def test_random_layout_matches_brute_force():
     expected_oue = np.where(hits.any(axis=1), np.where(hits, cvals[None, :], -np.inf).max(axis=1), np.nan)
     np.testing.assert_array_equal(result["geur_oue"].to_numpy(), expected_oue)
     assert (result["geur_in_contour"].to_numpy() == hits.any(axis=1)).all()
-    # every knelpunt has a reason, every other site none
-    assert ((result["geur_reden"] != "") == result["geur_knelpunt"]).all()
+    # onzeker: in a contour below the norm whose next higher value in the layer is above it, and no knelpunt
+    norm = np.where(in_kom, 3.0, 14.0)
+    distinct = np.unique(cvals)
+    above = np.where(distinct[None, :] > expected_oue[:, None], distinct[None, :], np.inf).min(axis=1)
+    expected_onzeker = (expected_oue < norm) & (above > norm) & np.isfinite(above) & ~result["geur_knelpunt"].to_numpy()
+    assert expected_onzeker.sum() > 20
+    assert (result["geur_onzeker"].to_numpy() == expected_onzeker).all()
+    # every knelpunt and every onzeker site has a reason, every other site none
+    assert ((result["geur_reden"] != "") == (result["geur_knelpunt"] | result["geur_onzeker"])).all()

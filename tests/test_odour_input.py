@@ -56,3 +56,22 @@ def test_emission_factor_field_that_does_not_exist_is_named(tmp_path):
     config = _farms_config(tmp_path, ["ja"], geuremissiefactor_veld="diersoort")
     with pytest.raises(InputError, match=r"\[lagen\.veehouderijen\] geuremissiefactor_veld = \"diersoort\""):
         load_reference_layers(config)
+
+
+def test_contour_farm_field_is_read_and_empty_names_are_none(tmp_path):
+    frame = gpd.GeoDataFrame(
+        {"oue": [3.0, 8.0, 20.0], "bedrijf": ["Hoeve A", " ", None]},
+        geometry=[Point(190_000, 330_000).buffer(r) for r in (300, 100, 10)],
+        crs=RD,
+    )
+    frame.to_file(tmp_path / "geur.gpkg", driver="GPKG")
+    spec = {"pad": "geur.gpkg", "waarde_veld": "oue", "veehouderij_veld": "bedrijf"}
+    config = parse_config({"lagen": {"locaties": {"pad": "l.gpkg"}, "geurcontouren": spec}}, base_dir=tmp_path)
+    frames, _ = load_reference_layers(config)
+    farm = frames["geurcontouren"]["veehouderij"]
+    assert farm.iloc[0] == "Hoeve A" and farm.iloc[1:].isna().all()
+    # without the key there is no farm column: the next higher contour is the layer's
+    del spec["veehouderij_veld"]
+    config = parse_config({"lagen": {"locaties": {"pad": "l.gpkg"}, "geurcontouren": spec}}, base_dir=tmp_path)
+    frames, _ = load_reference_layers(config)
+    assert "veehouderij" not in frames["geurcontouren"].columns

@@ -138,3 +138,20 @@ def test_norm_set_in_the_omgevingsplan_is_cited_as_such():
     res = run(sites, contours=contours, ruleset=rs)
     assert "norm buiten de bebouwde kom in concentratiegebied is 14,0 OUe/m³ (Bkl, standaardwaarde; omgevingsplan gemeente Venlo)" in res["geur_reden"].iloc[0]
     assert "is 10,0 OUe/m³ (eigen waarde in het omgevingsplan gemeente Venray)" in res["geur_reden"].iloc[1]
+
+
+def test_undecided_contours_make_every_stay_type_voorwaardelijk_never_ongeschikt():
+    # contours 8 and 20 of one farm around (3000, 500), outside the kom (norm 14): a site in 8, outside 20
+    contours = gpd.GeoDataFrame(
+        {"waarde": [8.0, 20.0], "veehouderij": ["Hoeve X", "Hoeve X"]},
+        geometry=[Point(3000, 500).buffer(200), Point(3000, 500).buffer(20)],
+        crs=28992,
+    )
+    sites = sites_frame([Point(3100, 500)] * 3, ["short_stay", "mid_stay", "long_stay"])
+    res = run(sites, contours=contours, bbg=False, kom=True)
+    assert res["geur_onzeker"].tolist() == [True, True, True]
+    assert not res["geur_knelpunt"].any()
+    for stay in ("short_stay", "mid_stay", "long_stay"):
+        assert res[f"oordeel_{stay}"].tolist() == ["voorwaardelijk"] * 3
+    assert "laat een geurberekening maken" in res["redenen"].iloc[0]
+    assert "geurcontour 8,0 OUe/m³ van veehouderij 'Hoeve X' maar buiten de contour van 20,0 OUe/m³" in res["redenen"].iloc[0]

@@ -135,9 +135,11 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
     BEBOUWDE_KOM = "BEBOUWDE_KOM"
     GEURCONTOUREN = "GEURCONTOUREN"
     GEURWAARDE_VELD = "GEURWAARDE_VELD"
+    GEURCONTOUR_VEEHOUDERIJ_VELD = "GEURCONTOUR_VEEHOUDERIJ_VELD"
     VEEHOUDERIJEN = "VEEHOUDERIJEN"
     VEEHOUDERIJ_NAAM_VELD = "VEEHOUDERIJ_NAAM_VELD"
     VASTE_AFSTAND_VELD = "VASTE_AFSTAND_VELD"
+    GEUREMISSIEFACTOR_VELD = "GEUREMISSIEFACTOR_VELD"
     RECREATIEPARKEN = "RECREATIEPARKEN"
     RECREATIEPARK_NAAM_VELD = "RECREATIEPARK_NAAM_VELD"
     WERKGEVERS = "WERKGEVERS"
@@ -191,7 +193,11 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             LayerInput(BEBOUWDE_KOM, "bebouwde_kom", "Bebouwde kom voor geur (zonder: BBG)", (_POLYGON,)),
             LayerInput(
                 GEURCONTOUREN, "geurcontouren", "Geurcontouren (vlakken met waarde in OUe/m³)", (_POLYGON,),
-                (FieldInput(GEURWAARDE_VELD, "waarde_veld", "Veld met de contourwaarde (OUe/m³)", numeric=True),),
+                (
+                    FieldInput(GEURWAARDE_VELD, "waarde_veld", "Veld met de contourwaarde (OUe/m³)", numeric=True),
+                    FieldInput(GEURCONTOUR_VEEHOUDERIJ_VELD, "veehouderij_veld",
+                               "Veld met de veehouderij van de contour (voor 'contouren beslissen niet')"),
+                ),
                 required_fields=(GEURWAARDE_VELD,),
             ),
             LayerInput(
@@ -200,6 +206,8 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                     FieldInput(VEEHOUDERIJ_NAAM_VELD, "naam_veld", "Veld met de naam van de veehouderij"),
                     FieldInput(VASTE_AFSTAND_VELD, "vaste_afstand_veld", "Veld met een eigen vaste afstand (m)",
                                numeric=True),
+                    FieldInput(GEUREMISSIEFACTOR_VELD, "geuremissiefactor_veld",
+                               "Veld: dieren met geuremissiefactor? (ja/nee; leeg = onbekend, strengste afstand)"),
                 ),
             ),
             LayerInput(
