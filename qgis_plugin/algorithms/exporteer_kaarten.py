@@ -44,6 +44,7 @@ from qgis.core import (
     QgsLayoutObject,
     QgsLayoutPoint,
     QgsLayoutSize,
+    QgsLegendRenderer,
     QgsLegendStyle,
     QgsLinePatternFillSymbolLayer,
     QgsMapLayerLegendUtils,
@@ -181,14 +182,22 @@ def attribution_text(record: dict[str, Any], layer_sources: list[str], *, demo: 
 def _key_figures_text(c: dict[str, Any], has_capacity: bool) -> str:
     """The key figures of one map's area (overview: all sites)."""
     lines = [f"Locaties in dit gebied: {_nl_int(c['totaal'])}",
-             f"Geschikt {_nl_int(c['geschikt'])}  ·  voorwaardelijk {_nl_int(c['voorwaardelijk'])}"
-             f"  ·  ongeschikt {_nl_int(c['ongeschikt'])}"]
+             f"   geschikt: {_nl_int(c['geschikt'])}",
+             f"   voorwaardelijk: {_nl_int(c['voorwaardelijk'])}",
+             f"   ongeschikt: {_nl_int(c['ongeschikt'])}"]
     if has_capacity:
         lines.append(f"Capaciteit geschikt: {_nl_int(c['cap_geschikt'])} personen")
         lines.append(f"Capaciteit voorwaardelijk: {_nl_int(c['cap_voorwaardelijk'])} personen")
     if c["geen_geometrie"]:
         lines.append(f"Zonder geometrie (niet op de kaart): {_nl_int(c['geen_geometrie'])}")
     return "\n".join(lines)
+
+
+def _marker_size(n_sites: int) -> float:
+    """Marker diameter (mm) of a site: 3 mm up to 300 sites, smaller when more would cover the map, at least 1.6."""
+    if n_sites <= 300:
+        return 3.0
+    return max(1.6, 3.0 * (300.0 / n_sites) ** 0.5)
 
 
 def _fit(extent: QgsRectangle, width_mm: float, height_mm: float, pad: float) -> QgsRectangle:
@@ -753,6 +762,7 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         """Categories on the stay type's verdict, colours and labels of the plugin style; other gemeenten faded."""
         focus = f"({_IS_OVERVIEW} OR \"kaart_gemeente\" = @atlas_pagename)"
         polygon = layer.geometryType() == QgsWkbTypes.PolygonGeometry
+        size = _marker_size(counts[OVERVIEW]["totaal"] - counts[OVERVIEW]["geen_geometrie"])
         has_blank = counts[OVERVIEW]["totaal"] - counts[OVERVIEW]["geen_geometrie"] - sum(
             counts[OVERVIEW][k] for k in ("geschikt", "voorwaardelijk", "ongeschikt")) > 0
         categories = []
@@ -766,7 +776,7 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             fill_expr = QgsProperty.fromExpression(f"if({focus}, '{colour}', {faded})")
             stroke_expr = QgsProperty.fromExpression(f"if({focus}, '#333333', '255,255,255,120')")
             marker_symbol = QgsMarkerSymbol.createSimple({
-                "name": "circle", "color": colour, "size": "2.2" if polygon else "3.0",
+                "name": "circle", "color": colour, "size": f"{size * (0.75 if polygon else 1.0):.2f}",
                 "outline_color": "#333333", "outline_width": "0.25"})
             marker = marker_symbol.symbolLayer(0)
             marker.setDataDefinedProperty(QgsSymbolLayer.PropertyFillColor, fill_expr)
@@ -891,7 +901,7 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         self._label(
             layout,
             f"{head} — [% CASE WHEN {_IS_OVERVIEW} THEN 'overzicht alle gemeenten' "
-            "WHEN @atlas_pagename ILIKE 'gemeente %' THEN @atlas_pagename "
+            "WHEN @atlas_pagename ILIKE '%gemeente%' THEN @atlas_pagename "
             "ELSE 'gemeente ' || @atlas_pagename END %]",
             _MARGIN, 8.0, 230.0, 10.0, size=17, bold=True, item_id="titel")
         sub = f"Oordeel per kandidaatlocatie voor {stay_label(stay)}  ·  {ruleset_label}"
@@ -1005,12 +1015,16 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         layout.addLayoutItem(legend)
         self._tidy_legend(legend, sites, legend_symbols)
         legend.adjustBoxSize()
+        # the item's own size is only known once rendered; the legend renderer measures it now (mm)
+        legend_bottom = _MAP_Y + QgsLegendRenderer(legend.model(), legend.legendSettings()).minimumSize().height()
 
-        self._key_figures(layout, stay)
+        # key figures right below the legend; the inset fills what is left down to the map's bottom (if enough)
+        n_lines = max(str(f["kerncijfers"]).count("\n") + 1 for f in coverage.getFeatures())
+        figures_bottom = self._key_figures(layout, stay, legend_bottom + 5.0, n_lines)
+        inset_h = min(42.0, _MAP_Y + _MAP_H - figures_bottom - 8.0)
 
         inset = QgsLayoutItemMap(layout)
         inset.setId("overzichtskaart")
-        inset_h = 42.0
         inset.attemptMove(QgsLayoutPoint(_SIDE_X, _MAP_Y + _MAP_H - inset_h, QgsUnitTypes.LayoutMillimeters))
         inset.attemptResize(QgsLayoutSize(_SIDE_W, inset_h, QgsUnitTypes.LayoutMillimeters))
         inset.setCrs(project.crs())
@@ -1024,11 +1038,12 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         inset.overviews().addOverview(self._overview(inset, main))
         inset.dataDefinedProperties().setProperty(QgsLayoutObject.ExcludeFromExports,
                                                   QgsProperty.fromExpression(_IS_OVERVIEW))
-        layout.addLayoutItem(inset)
-        inset_title = self._label(layout, "Ligging in het gebied", _SIDE_X, _MAP_Y + _MAP_H - inset_h - 5.0,
-                                  _SIDE_W, 4.5, size=7.5, bold=True, colour=_GREY_TEXT, item_id="inset_titel")
-        inset_title.dataDefinedProperties().setProperty(QgsLayoutObject.ExcludeFromExports,
-                                                        QgsProperty.fromExpression(_IS_OVERVIEW))
+        if inset_h >= 20.0:  # a long legend leaves no room: no inset rather than one over the key figures
+            layout.addLayoutItem(inset)
+            inset_title = self._label(layout, "Ligging in het gebied", _SIDE_X, _MAP_Y + _MAP_H - inset_h - 5.0,
+                                      _SIDE_W, 4.5, size=7.5, bold=True, colour=_GREY_TEXT, item_id="inset_titel")
+            inset_title.dataDefinedProperties().setProperty(QgsLayoutObject.ExcludeFromExports,
+                                                            QgsProperty.fromExpression(_IS_OVERVIEW))
 
         # footer
         version = str((record.get("locatietoets") or {}).get("versie") or "")
@@ -1083,14 +1098,17 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             model.refreshLayerLegend(node)
         legend.updateLegend()
 
-    def _key_figures(self, layout, stay) -> None:
-        """Counts of the page's area, from the atlas feature's ``kerncijfers``."""
+    def _key_figures(self, layout, stay, y: float, n_lines: int) -> float:
+        """Counts of the page's area, from the atlas feature's ``kerncijfers``, from ``y`` down; returns the bottom."""
         note = (f"Elke locatie is getoetst alsof zij voor {stay_label(stay)} wordt gebruikt. "
                 "Locaties buiten de gekozen gemeente zijn lichter getekend.")
-        y = _MAP_Y + _MAP_H - 42.0 - 5.0 - 36.0
+        text_h = 3.4 * n_lines + 1.0  # 7.5 pt lines
         self._label(layout, "Kerncijfers", _SIDE_X, y, _SIDE_W, 5.0, size=9, bold=True, item_id="kerncijfers_titel")
-        self._label(layout, '[% "kerncijfers" %]', _SIDE_X, y + 6.0, _SIDE_W, 17.0, size=7.5, item_id="kerncijfers")
-        self._label(layout, note, _SIDE_X, y + 24.0, _SIDE_W, 9.0, size=6.8, colour=_GREY_TEXT, item_id="toelichting")
+        self._label(layout, '[% "kerncijfers" %]', _SIDE_X, y + 6.0, _SIDE_W, text_h, size=7.5,
+                    item_id="kerncijfers")
+        self._label(layout, note, _SIDE_X, y + 7.0 + text_h, _SIDE_W, 9.0, size=6.8, colour=_GREY_TEXT,
+                    item_id="toelichting")
+        return y + 7.0 + text_h + 9.0
 
     # Export ---------------------------------------------------------------
     @staticmethod
