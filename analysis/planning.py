@@ -20,6 +20,7 @@ import shapely
 
 from analysis.errors import InputError, did_you_mean
 from analysis.ruleset import STAY_TYPES, VERDICTS
+from analysis.summary import usable_capacity
 
 __all__ = [
     "VERDICT_CODES",
@@ -191,8 +192,8 @@ def capacity_balance(
 
     Capacity per gemeente and stay type s::
 
-        capaciteit_geschikt_s       = Σ capaciteit_personen of sites with oordeel_s = geschikt
-        capaciteit_voorwaardelijk_s = Σ capaciteit_personen of sites with oordeel_s = voorwaardelijk
+        capaciteit_geschikt_s       = Σ capaciteit_personen × vrij_aandeel_s of sites with oordeel_s = geschikt
+        capaciteit_voorwaardelijk_s = Σ capaciteit_personen × vrij_aandeel_s of sites with oordeel_s = voorwaardelijk
         saldo_s                     = capaciteit_geschikt_s − behoefte_s
         tekort_s                    = max(0, −saldo_s)
 
@@ -238,13 +239,14 @@ def capacity_balance(
     gem["regio"] = gem["regio"].where(gem["regio"].notna(), _NO_REGION)
     n_gem = len(gem)
     pos = _site_gemeente_position(sites, gem["naam"], gem["code"])
-    capacity = pd.to_numeric(sites["capaciteit_personen"], errors="coerce").to_numpy(dtype=float) if "capaciteit_personen" in sites else np.full(len(sites), np.nan)
     own = _text(sites["verblijfstype"]).to_numpy(dtype=object) if "verblijfstype" in sites else np.full(len(sites), None, dtype=object)
     inside = pos >= 0
-    cap0 = np.nan_to_num(capacity, nan=0.0)
     unknown_capacity = np.zeros(n_gem, dtype=np.int64)
     outside = 0
     for stay in STAY_TYPES:
+        # only the part of a site where no ongeschikt-rule applies counts (usable_capacity)
+        capacity = usable_capacity(sites, stay).to_numpy(dtype=float)
+        cap0 = np.nan_to_num(capacity, nan=0.0)
         column = f"oordeel_{stay}"
         verdict = _text(sites[column]).to_numpy(dtype=object) if column in sites else np.full(len(sites), None, dtype=object)
         counts = np.ones(len(sites), dtype=bool) if basis == "alle" else (own == stay)
@@ -899,7 +901,7 @@ def capacity_within_reach(
     t = np.asarray(minutes, dtype=float)
     near = np.isfinite(t) & (t <= max_minutes)
     verdict = _text(sites["oordeel"]).to_numpy(dtype=object)
-    cap = pd.to_numeric(sites["capaciteit_personen"], errors="coerce").to_numpy(dtype=float) if "capaciteit_personen" in sites else np.full(len(sites), np.nan)
+    cap = usable_capacity(sites).to_numpy(dtype=float)  # capaciteit_personen × vrij_aandeel
     stay = _text(sites["verblijfstype"]).fillna("short_stay").to_numpy(dtype=object)
     good = near & (verdict == "geschikt")
     cond = near & (verdict == "voorwaardelijk")

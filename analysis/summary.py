@@ -68,6 +68,32 @@ def _text(values: pd.Series) -> pd.Series:
     return out.map(lambda v: None if v is None or str(v).strip() == "" else str(v))
 
 
+def usable_capacity(sites: pd.DataFrame, stay: str | None = None) -> pd.Series:
+    """The capacity of each site that the planning analyses count (persons; NaN = unknown).
+
+    ``capaciteit_personen × vrij_aandeel``: of a polygon site that a rule
+    makes unsuitable on part of its area (a part outside BBG for a permanent
+    building, a part on a recreation park for mid-stay, ...) only the free
+    part counts, assuming the capacity is spread evenly over the site. Points
+    and sites that no ongeschikt-rule touches have ``vrij_aandeel`` 1.
+
+    Parameters
+    ----------
+    sites
+        Scored sites with ``capaciteit_personen`` and ``vrij_aandeel_<type>``
+        (or only ``vrij_aandeel``, the site's own stay type).
+    stay
+        The stay type the capacity is counted for (``None``: the site's own).
+    """
+    if "capaciteit_personen" not in sites:
+        return pd.Series(np.nan, index=sites.index)
+    cap = pd.to_numeric(sites["capaciteit_personen"], errors="coerce")
+    column = f"vrij_aandeel_{stay}" if stay is not None and f"vrij_aandeel_{stay}" in sites else "vrij_aandeel"
+    if column not in sites:
+        return cap
+    return cap * pd.to_numeric(sites[column], errors="coerce").fillna(1.0)
+
+
 def _area_keys(sites: pd.DataFrame, per: Level) -> pd.DataFrame:
     """Return ``gebied`` (and ``code`` for gemeenten) of every site."""
     n = len(sites)
@@ -130,11 +156,6 @@ def verdict_counts(
     if per == "gemeente":
         region = _text(sites["regio"]) if "regio" in sites else pd.Series([None] * len(sites), index=sites.index)
         keys["regio"] = region
-    capacity = (
-        pd.to_numeric(sites["capaciteit_personen"], errors="coerce")
-        if "capaciteit_personen" in sites
-        else pd.Series(np.nan, index=sites.index)
-    )
     own_type = _text(sites["verblijfstype"]) if "verblijfstype" in sites else None
     frames = []
     for stay in stay_types:
@@ -150,7 +171,7 @@ def verdict_counts(
         part = keys.loc[mask, ["gebied", "code"]].copy()
         part["verblijfstype"] = stay
         v = verdict[mask]
-        cap = capacity[mask]
+        cap = usable_capacity(sites, stay)[mask]
         for name in (*VERDICTS, NO_VERDICT):
             part[name] = (v == name).astype("int64").to_numpy()
         part["totaal"] = 1

@@ -206,9 +206,14 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
     Returns
     -------
     results
-        ``oordeel_<type>``, ``score_<type>``, ``regels_<type>`` for every
-        stay type, plus ``oordeel``, ``score``, ``redenen`` and ``regels``
-        for the site's own stay type.
+        ``oordeel_<type>``, ``score_<type>``, ``regels_<type>`` and
+        ``vrij_aandeel_<type>`` for every stay type, plus ``oordeel``,
+        ``score``, ``vrij_aandeel``, ``redenen`` and ``regels`` for the
+        site's own stay type. ``vrij_aandeel`` is the share of the site
+        where no ongeschikt-rule applies: 1 minus the affected shares of the
+        ongeschikt-rules that fire (a rule without ``[regel.deels]``, or a
+        site wholly affected, takes the whole site; shares of several rules
+        are added, so overlap is not credited).
     summary
         Counts of how often each rule fired, and which rules were not tested
         because their layers were not given.
@@ -330,11 +335,15 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
     else:
         out["oordeel"] = np.where(has_own, np.asarray(VERDICTS, dtype=object)[own_severity], None)
     out["score"] = own_score
+    # vrij_aandeel: the share of the site where no ongeschikt-rule applies (shares of several rules add up)
+    free = {stay: np.round(np.clip(1.0 - blocked[stay], 0.0, 1.0), 4) for stay in STAY_TYPES}
     own_free = np.full(n, np.nan)
     for k, stay in enumerate(STAY_TYPES):
         mask = own_code == k
-        own_free[mask] = np.clip(1.0 - blocked[stay][mask], 0.0, 1.0)
-    out["vrij_aandeel"] = np.round(own_free, 4)
+        own_free[mask] = free[stay][mask]
+    out["vrij_aandeel"] = own_free
+    for stay in STAY_TYPES:
+        out[f"vrij_aandeel_{stay}"] = free[stay]
     out["redenen"] = _text_series(_join_pieces(piece_sites, piece_rules, piece_texts, n), out.index) if own_flags else ""
     del piece_sites, piece_rules, piece_texts
     out["regels"] = _text_series(_join_flags_arrow(own_flags, n, ";"), out.index) if own_flags else ""

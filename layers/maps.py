@@ -45,7 +45,7 @@ import pyogrio  # noqa: E402
 import shapely  # noqa: E402
 
 from analysis.errors import InputError, did_you_mean  # noqa: E402
-from analysis.summary import NO_REGION, STAY_TYPES, region_of_areas  # noqa: E402
+from analysis.summary import NO_REGION, STAY_TYPES, region_of_areas, usable_capacity  # noqa: E402
 from layers.style import VERDICT_COLOURS  # noqa: E402
 
 __all__ = [
@@ -870,7 +870,8 @@ def render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay", 
 
     # ---- key figures of the area
     in_sel = in_area
-    cap = pd.to_numeric(run.sites["capaciteit_personen"], errors="coerce").to_numpy() if "capaciteit_personen" in run.sites else None
+    # capaciteit_personen × vrij_aandeel for the map's stay type (only the free part of a partly affected site)
+    cap = usable_capacity(run.sites, stay_type).to_numpy() if "capaciteit_personen" in run.sites else None
     lines = [f"Locaties in dit gebied: {nl_int(int(in_sel.sum()))}"]
     if cap is not None:
         good = np.nansum(np.where(in_sel & (prep.verdict == "geschikt"), cap, 0.0))

@@ -178,6 +178,26 @@ def test_capacity_basis_alle_counts_every_stay_type():
     assert g.loc["Aadorp", "capaciteit_geschikt_mid_stay"] == 75
 
 
+def test_capacity_counts_only_the_free_part_of_a_partly_affected_site():
+    # Aadorp's voorwaardelijk short-stay site (25 persons) lies 40 % on a park that is ongeschikt for
+    # long-stay and voorwaardelijk (deels) for short-stay: for short-stay its whole capacity counts
+    # (vrij 1), for long-stay only 60 % of it would (basis 'alle')
+    sites, demand, gemeenten = _balance_fixture()
+    sites["vrij_aandeel_short_stay"] = 1.0
+    sites["vrij_aandeel_mid_stay"] = 1.0
+    sites["vrij_aandeel_long_stay"] = 1.0
+    sites.loc[1, "vrij_aandeel_long_stay"] = 0.6
+    sites.loc[1, "oordeel_long_stay"] = "voorwaardelijk"
+    sites.loc[0, "vrij_aandeel_short_stay"] = 0.5  # the 40-person site: half of it is free
+    sites["vrij_aandeel"] = sites["vrij_aandeel_short_stay"].where(sites["verblijfstype"] == "short_stay", sites["vrij_aandeel_long_stay"])
+    g = capacity_balance(sites, demand, gemeenten, basis="alle").gemeenten.set_index("naam")
+    assert g.loc["Aadorp", "capaciteit_geschikt_short_stay"] == 40 * 0.5 + 10
+    assert g.loc["Aadorp", "capaciteit_voorwaardelijk_long_stay"] == 10 + 25 * 0.6
+    g = capacity_balance(sites, demand, gemeenten, basis="beoogd").gemeenten.set_index("naam")
+    assert g.loc["Aadorp", "capaciteit_geschikt_short_stay"] == 20
+    assert g.loc["Aadorp", "capaciteit_voorwaardelijk_short_stay"] == 25
+
+
 def test_unknown_gemeenten_are_listed_with_a_hint():
     with pytest.raises(InputError) as err:
         match_gemeenten(["Aadrop", "GM0002", "Zeedorp", "beedorp"], names=["Aadorp", "Beedorp"], codes=["GM0001", "GM0002"])
