@@ -19,6 +19,7 @@ __all__ = [
     "RuleSetError",
     "OutputError",
     "CancelledError",
+    "combine_errors",
     "did_you_mean",
 ]
 
@@ -76,6 +77,18 @@ class CancelledError(LocatietoetsError):
     """The user cancelled the run (from the plugin or with Ctrl+C)."""
 
     title = "Afgebroken"
+
+
+def combine_errors(errors: Sequence[LocatietoetsError]) -> LocatietoetsError:
+    """One error holding the problems of ``errors`` (their class when they agree), so all are reported at once."""
+    if len(errors) == 1:
+        return errors[0]
+    kinds = {type(e) for e in errors}
+    kind = kinds.pop() if len(kinds) == 1 else LocatietoetsError
+    combined = kind([p for e in errors for p in e.problems])
+    if kind is LocatietoetsError:
+        combined.title = "Fouten in configuratie, regelset en invoer"
+    return combined
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:

@@ -178,6 +178,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
             )
 
     layers: dict[str, LayerSpec] = {}
+    partial: dict[str, LayerSpec] = {}  # every layer with a usable 'pad', to check its file too
     lagen = data.get("lagen", {})
     if not isinstance(lagen, Mapping):
         problems.append("[lagen] moet een tabel zijn met per laag een sectie, bv. [lagen.locaties].")
@@ -192,7 +193,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
         if not isinstance(table, Mapping):
             problems.append(f"[lagen.{name}] moet een tabel zijn met minstens 'pad'.")
             continue
-        spec = _parse_layer(name, table, base_dir, problems)
+        spec = _parse_layer(name, table, base_dir, problems, partial)
         if spec is not None:
             layers[name] = spec
     if "locaties" not in lagen:
@@ -213,12 +214,28 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
             output_dir = (base_dir / str(uitvoer["map"])).resolve()
 
     if problems:
+        # also report what is wrong with the layer files, so the config is fixed in one go
+        from layers.read import check_inputs
+
+        try:
+            problems += [p for ps in check_inputs(Config(source=source, layers=partial, rules=RulesConfig())).values() for p in ps]
+        except Exception:  # noqa: BLE001 - the config problems are reported in any case
+            pass
         raise ConfigError(problems)
     return Config(source=source, layers=layers, rules=rules, output_dir=output_dir)
 
 
-def _parse_layer(name: str, table: Mapping[str, Any], base_dir: Path, problems: list[str]) -> LayerSpec | None:
+def _parse_layer(
+    name: str, table: Mapping[str, Any], base_dir: Path, problems: list[str], partial: dict[str, LayerSpec] | None = None
+) -> LayerSpec | None:
     allowed = LAYER_KEYS[name]
+    if partial is not None and isinstance(table.get("pad"), str):
+        usable = {k: v for k, v in table.items() if k in allowed and isinstance(v, str)}
+        path = Path(usable.pop("pad"))
+        partial[name] = LayerSpec(
+            name=name, path=path if path.is_absolute() else (base_dir / path).resolve(), layer=usable.pop("laag", None),
+            crs=usable.pop("crs", None), options=usable,
+        )
     ok = True
     for key in table:
         if key not in allowed:

@@ -26,11 +26,11 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from analysis.errors import InputError, did_you_mean
+from analysis.errors import InputError, LocatietoetsError, combine_errors, did_you_mean
 from analysis.planning import VERDICT_CODES, GridSpec
 from analysis.ruleset import STAY_TYPES, RuleSet
 from layers.config import Config, LayerSpec
-from layers.read import RD_NEW, LayerReport, load_reference_layers, load_sites, read_layer
+from layers.read import RD_NEW, LayerReport, check_inputs, load_reference_layers, readable_part, load_sites, read_layer
 from layers.style import VERDICT_COLOURS
 
 __all__ = [
@@ -357,13 +357,29 @@ def load_scoring_inputs(
             progress(fraction, message)
 
     report(0.0, "Regelset en lagen inlezen")
-    ruleset = load_ruleset(config.rules)
+    errors: list[LocatietoetsError] = []  # every problem is reported at once
+    try:
+        ruleset = load_ruleset(config.rules)
+    except LocatietoetsError as exc:
+        errors.append(exc)
+    bad = check_inputs(config)  # missing or unreadable files, missing fields: all layers, before reading any
+    if bad:
+        errors.append(InputError([p for problems in bad.values() for p in problems]))
+    readable = readable_part(config, bad)
     original = sites = None
     reports: dict[str, LayerReport] = {}
-    if load_site_layer:
-        original, sites, site_report = load_sites(config.layers["locaties"])
-        reports["locaties"] = site_report
-    frames, ref_reports = load_reference_layers(config)
+    if load_site_layer and "locaties" in readable.layers:
+        try:
+            original, sites, site_report = load_sites(readable.layers["locaties"])
+            reports["locaties"] = site_report
+        except InputError as exc:
+            errors.append(exc)
+    try:
+        frames, ref_reports = load_reference_layers(readable)
+    except InputError as exc:
+        errors.append(exc)
+    if errors:
+        raise combine_errors(errors)
     reports.update(ref_reports)
     warnings = [f"{name}: {w}" for name, r in reports.items() for w in r.warnings]
     network = None

@@ -29,7 +29,7 @@ from analysis.errors import InputError, did_you_mean
 from analysis.ruleset import HOUSING_FORMS, STAY_TYPES
 from layers.config import Config, LayerSpec
 
-__all__ = ["RD_NEW", "LayerReport", "read_layer", "load_sites", "load_reference_layers", "file_sha256"]
+__all__ = ["RD_NEW", "LayerReport", "check_inputs", "readable_part", "read_layer", "load_sites", "load_reference_layers", "file_sha256"]
 
 log = logging.getLogger(__name__)
 
@@ -186,26 +186,115 @@ def _read_csv(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, index=frame.index), crs=None)
 
 
+def _missing_file(spec: LayerSpec, taken: frozenset[Path] = frozenset()) -> str:
+    """The message for a layer file that does not exist, with a hint at a similar file no other layer uses."""
+    hint = ""
+    parent = spec.path.parent
+    if parent.is_dir():
+        candidates = [p.name for p in parent.iterdir() if p.resolve() not in taken and not p.name.startswith(".")]
+        hint = did_you_mean(spec.path.name, candidates)
+    return (
+        f"{_label(spec)} bestand '{spec.path}' bestaat niet.{hint} Controleer 'pad' in de configuratie "
+        "(relatieve paden gelden vanaf de map van het configuratiebestand)."
+    )
+
+
+def _unreadable(spec: LayerSpec, exc: Exception) -> str:
+    return (
+        f"{_label(spec)} bestand '{spec.path}' kan niet gelezen worden als GIS-laag ({_clean(exc)}). "
+        "Gebruik een GeoPackage, Shapefile, GeoJSON, FlatGeobuf of CSV met x/y of WKT."
+    )
+
+
+def check_inputs(config: Config) -> dict[str, list[str]]:
+    """Every problem with the config's layer files that shows without reading the data.
+
+    Checks for every layer: the file exists (the hint never suggests a file
+    another layer uses), it opens as a GIS layer (or CSV table), the layer
+    inside it exists, and every configured field (``*_veld``) exists. Returns
+    the Dutch problems per layer name (only layers with problems), so all are
+    reported together and a config is fixed in one go.
+    """
+    taken = frozenset(spec.path.resolve() for spec in config.layers.values())
+    found: dict[str, list[str]] = {}
+    for spec in config.layers.values():
+        problems = found.setdefault(spec.name, [])
+        if not spec.path.exists():
+            problems.append(_missing_file(spec, taken - {spec.path.resolve()}))
+            continue
+        if spec.name == "wegennet":
+            continue  # GraphML, OSM and line layers: checked by the network reader
+        try:
+            columns = _columns(spec)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        if columns is None:
+            continue
+        for key, name in spec.options.items():
+            if key.endswith("_veld") and isinstance(name, str) and name not in columns:
+                problems.append(
+                    f"{_label(spec)} {key} = \"{name}\": dat veld bestaat niet in '{spec.path.name}'.{did_you_mean(name, columns)} "
+                    f"Beschikbare velden: {', '.join(columns) or '(geen)'}."
+                )
+    return {name: problems for name, problems in found.items() if problems}
+
+
+def readable_part(config: Config, bad: dict[str, list[str]]) -> Config:
+    """``config`` without the layers whose file is missing or unreadable (their problems are already known).
+
+    Layers that only miss a field stay: reading them reports the same problem
+    (once) along with every problem in their data.
+    """
+    from dataclasses import replace
+
+    drop = {name for name, problems in bad.items() if any(" bestand '" in p or " laag '" in p for p in problems)}
+    return replace(config, layers={name: spec for name, spec in config.layers.items() if name not in drop})
+
+
+def _columns(spec: LayerSpec) -> list[str] | None:
+    """The field names of a layer file (CSV header or GIS fields), or None when they cannot be known cheaply."""
+    from layers.textfile import decode_text
+
+    if spec.path.suffix.lower() in (".csv", ".txt") and (spec.get("x_veld") or spec.get("wkt_veld") or spec.path.suffix.lower() == ".txt"):
+        text, _ = decode_text(spec.path.read_bytes(), spec.path, error=InputError, label=_label(spec), fallback=True,
+                              encoding=spec.get("codering"))
+        sample = text[: 64 * 1024]
+        try:
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+        first = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+        return [c for c in first]
+    try:
+        layers = pyogrio.list_layers(spec.path)
+    except Exception as exc:
+        raise InputError(_unreadable(spec, exc)) from None
+    names = [str(row[0]) for row in layers]
+    layer = spec.layer
+    if layer is not None and layer not in names:
+        raise InputError(
+            f"{_label(spec)} laag '{layer}' bestaat niet in '{spec.path.name}'.{did_you_mean(layer, names)} "
+            f"Beschikbare lagen: {', '.join(names)}."
+        )
+    if layer is None and len(names) > 1:
+        return None  # reported when the layer is read
+    try:
+        return [str(f) for f in pyogrio.read_info(spec.path, layer=layer)["fields"]]
+    except Exception:
+        return None
+
+
 def _open(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
     label = _label(spec)
     if not spec.path.exists():
-        hint = ""
-        parent = spec.path.parent
-        if parent.is_dir():
-            hint = did_you_mean(spec.path.name, [p.name for p in parent.iterdir()])
-        raise InputError(
-            f"{label} bestand '{spec.path}' bestaat niet.{hint} Controleer 'pad' in de configuratie "
-            "(relatieve paden gelden vanaf de map van het configuratiebestand)."
-        )
+        raise InputError(_missing_file(spec))
     if spec.path.suffix.lower() in (".csv", ".txt") and (spec.get("x_veld") or spec.get("wkt_veld") or spec.path.suffix.lower() == ".txt"):
         return _read_csv(spec, notes)
     try:
         layers = pyogrio.list_layers(spec.path)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise InputError(
-            f"{label} bestand '{spec.path}' kan niet gelezen worden als GIS-laag ({_clean(exc)}). "
-            "Gebruik een GeoPackage, Shapefile, GeoJSON, FlatGeobuf of CSV met x/y of WKT."
-        ) from None
+        raise InputError(_unreadable(spec, exc)) from None
     names = [str(row[0]) for row in layers]
     layer = spec.layer
     if layer is not None and layer not in names:

@@ -21,9 +21,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from analysis.errors import InputError, LocatietoetsError, combine_errors
 from analysis.pipeline import Inputs, RunResult, score_sites
 from layers.config import Config
-from layers.read import load_reference_layers, load_sites
+from layers.read import check_inputs, load_reference_layers, load_sites, readable_part
 from layers.rules import load_ruleset
 from layers.write import (
     ClashChanged,
@@ -176,12 +177,29 @@ def prepare_run(
             progress(step, message, fraction)
 
     report("inlezen", "Configuratie en regelset laden", 0.0)
-    ruleset = load_ruleset(config.rules)
+    errors: list[LocatietoetsError] = []  # every problem is reported at once
+    try:
+        ruleset = load_ruleset(config.rules)
+    except LocatietoetsError as exc:
+        errors.append(exc)
+    bad = check_inputs(config)  # missing or unreadable files, missing fields: all layers, before reading any
+    if bad:
+        errors.append(InputError([p for problems in bad.values() for p in problems]))
+    readable = readable_part(config, bad)
 
     report("inlezen", "Locaties inlezen", 0.01)
     t = time.perf_counter()
-    original, sites, site_report = load_sites(config.layers["locaties"])
-    frames, reports = load_reference_layers(config)
+    try:
+        if "locaties" in readable.layers:
+            original, sites, site_report = load_sites(readable.layers["locaties"])
+    except InputError as exc:
+        errors.append(exc)
+    try:
+        frames, reports = load_reference_layers(readable)
+    except InputError as exc:
+        errors.append(exc)
+    if errors:
+        raise combine_errors(errors)
     reports = {"locaties": site_report, **reports}
     gemeenten = frames.get("gemeenten")
     if gemeenten is None:

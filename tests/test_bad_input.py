@@ -202,7 +202,7 @@ def test_csv_without_geometry_fields_asks_for_x_y_or_wkt(world):
 def test_csv_x_field_misspelt_suggests_column(world):
     (world / "l.csv").write_text("id,x_rd,y_rd\nA1,200250,380500\n", encoding="utf-8")
     text = '[lagen.locaties]\npad = "l.csv"\nx_veld = "xrd"\ny_veld = "y_rd"\ncrs = "EPSG:28992"\n'
-    with pytest.raises(InputError, match=re.escape("[lagen.locaties] veld 'xrd' bestaat niet in 'l.csv'. Bedoelde u 'x_rd'?")):
+    with pytest.raises(InputError, match=re.escape("[lagen.locaties] x_veld = \"xrd\": dat veld bestaat niet in 'l.csv'. Bedoelde u 'x_rd'?")):
         _score(world, text)
 
 

@@ -124,3 +124,53 @@ def test_csv_not_text_names_file_and_line(world):
     assert msg.startswith("[lagen.locaties]") and "is geen UTF-8-tekst: regel 3 bevat byte 0x81" in msg
     assert 'codering = "cp1252"' in msg
     assert not (world / "uit").exists()
+
+
+# ---------------------------------------------------------------------------
+# every problem at once
+# ---------------------------------------------------------------------------
+
+
+def test_three_mistakes_in_three_places_are_reported_in_one_message(world):
+    # an unknown key, a missing file and a missing field in another layer: one run shows all three
+    text = (standard_config()
+            .replace('id_veld = "id"', 'id_veld = "id"\nid_vled = "x"')
+            .replace('pad = "bbg.gpkg"', 'pad = "bbg_2024.gpkg"')
+            .replace('naam_veld = "naam"', 'naam_veld = "parknaam"', 1))
+    before = _hashes(world)
+    cfg = write_config(world, text, "drie.toml")
+    result = CliRunner().invoke(main, ["score", str(cfg), "--out", str(world / "uit"), "--voortgang", "geen"])
+    assert result.exit_code == 2, result.output
+    message = _flat(result.stderr)
+    assert "3 problemen gevonden" in message, message
+    assert "Onbekende sleutel 'id_vled' in [lagen.locaties]. Bedoelde u 'id_veld'?" in message
+    assert "[lagen.bebouwd_gebied] bestand" in message and "bbg_2024.gpkg' bestaat niet" in message
+    assert "Bedoelde u 'bbg.gpkg'?" in message
+    assert "[lagen.recreatieparken] naam_veld = \"parknaam\": dat veld bestaat niet in 'parken.geojson'" in message
+    assert not (world / "uit").exists()
+    assert {k: v for k, v in _hashes(world).items() if k != "drie.toml"} == before
+
+
+def test_input_problems_of_several_layers_and_the_rule_set_come_together(world):
+    text = (standard_config()
+            .replace('personen_veld = "personen"', 'personen_veld = "pers"')
+            .replace('pad = "bbg.gpkg"', 'pad = "bbg_2024.gpkg"')
+            + "\n[regels]\nbbg_rand = 100\n")
+    with pytest.raises(LocatietoetsError) as info:
+        _score(world, text)
+    msg = str(info.value)
+    assert "3 problemen gevonden" in msg
+    assert "Onbekende parameter 'bbg_rand'" in msg
+    assert "personen_veld = \"pers\"" in msg and "Bedoelde u 'personen'?" in msg
+    assert "bbg_2024.gpkg' bestaat niet" in msg
+
+
+def test_missing_file_hint_never_suggests_another_layers_file(world):
+    # 'kom.gpkg' is missing for bebouwde_kom; 'bbg.gpkg' looks alike but is the BBG layer's file
+    (world / "kom.gpkg").unlink()
+    text = standard_config().replace('pad = "kom.gpkg"', 'pad = "kbg.gpkg"')
+    with pytest.raises(InputError) as info:
+        _score(world, text)
+    msg = str(info.value)
+    assert "[lagen.bebouwde_kom] bestand" in msg and "kbg.gpkg' bestaat niet" in msg
+    assert "Bedoelde u" not in msg
