@@ -429,12 +429,14 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         self._style_gemeenten_fill(gemeenten, name_field)
         boundary = self._copy(gemeenten, crs, transform_context, "Gemeentegrens", feedback)
         self._style_boundaries(boundary, name_field, len(names))
+        inset_gemeenten = self._copy(gemeenten, crs, transform_context, "Ligging", feedback)
+        self._style_inset(inset_gemeenten, name_field)
         for part in site_parts:
             legend_symbols = self._style_sites(part, verdict_field, stay, counts)
         styled_context = [self._style_context(key, layer, len(parts))
                           for key, parts in context_layers.items() for layer in parts]
         all_context = [layer for parts in context_layers.values() for layer in parts]
-        for layer in [coverage, gemeenten, boundary, *site_parts, *all_context]:
+        for layer in [coverage, gemeenten, boundary, inset_gemeenten, *site_parts, *all_context]:
             project.addMapLayer(layer, False)
         self._legend_tree(project, sites, styled_context, boundary)
 
@@ -448,7 +450,7 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             map_layers += self._points_first(context_layers.get(key, []))
         map_layers.append(gemeenten)
 
-        layout = self._layout(project, coverage, gemeenten, map_layers, stay, ruleset_label, run_date, attribution,
+        layout = self._layout(project, coverage, inset_gemeenten, map_layers, stay, ruleset_label, run_date, attribution,
                               demo, record, sites, legend_symbols)
         atlas = layout.atlas()
 
@@ -709,6 +711,16 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             if expression == "ELSE":
                 rule.setIsElse(True)
             root.appendChild(rule)
+        layer.setRenderer(QgsRuleBasedRenderer(root))
+
+    def _style_inset(self, layer: QgsVectorLayer, name_field: str) -> None:
+        """The inset's gemeenten: the page's gemeente dark, the others light, so "where is it" reads at a glance."""
+        focus = f"(NOT {_IS_OVERVIEW} AND \"{name_field}\" = @atlas_pagename)"
+        root = QgsRuleBasedRenderer.Rule(None)
+        for label, expression, colour in (("Gekozen gemeente", focus, "#4d4d4d"),
+                                          ("Andere gemeente", f"NOT {focus}", "#f7f7f7")):
+            symbol = QgsFillSymbol.createSimple({"color": colour, "outline_color": "#8d8d8d", "outline_width": "0.15"})
+            root.appendChild(QgsRuleBasedRenderer.Rule(symbol, 0, 0, expression, label))
         layer.setRenderer(QgsRuleBasedRenderer(root))
 
     def _style_boundaries(self, layer: QgsVectorLayer, name_field: str, n_gemeenten: int) -> None:
