@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from analysis.errors import InputError
+
 __all__ = ["polygon_overlap", "classify_bbg", "inside_share", "assign_polygon_attribute"]
 
 log = logging.getLogger(__name__)
@@ -111,15 +113,16 @@ def _share_inside(sites: gpd.GeoSeries, dissolved: np.ndarray) -> np.ndarray:
 
 
 def _nearest_distance(tree: shapely.STRtree, geoms: np.ndarray) -> np.ndarray:
-    """Distance from every geometry to the nearest tree geometry.
+    """Distance from every geometry to the nearest tree geometry; NaN when there is none.
 
-    GEOS releases the GIL, so large inputs are split over the cores (the
-    result does not depend on the split).
+    A distance to nothing is missing, never 0 (an empty tree, or an empty
+    geometry). GEOS releases the GIL, so large inputs are split over the
+    cores (the result does not depend on the split).
     """
 
     def query(chunk: np.ndarray) -> np.ndarray:
         (src, _), dist = tree.query_nearest(chunk, return_distance=True, all_matches=False)
-        out = np.zeros(len(chunk), dtype=float)  # as before: a geometry without a nearest stays 0
+        out = np.full(len(chunk), np.nan)
         out[src] = dist
         return out
 
@@ -176,6 +179,13 @@ def classify_bbg(
         deels), ``bbg_aandeel`` (float share inside), indexed like ``sites``.
     """
     dissolved = _dissolve(bbg)
+    dissolved = dissolved[~(pd.isna(dissolved) | shapely.is_empty(dissolved))]
+    if len(dissolved) == 0:
+        # a distance to "nothing" is not 0: without any BBG geometry no site can be classified
+        raise InputError(
+            "[lagen.bebouwd_gebied] bevat geen bruikbare geometrie (alle objecten leeg of NULL): de ligging "
+            "t.o.v. BBG kan niet bepaald worden. Kies de juiste laag of vul de geometrie."
+        )
     share = _share_inside(sites, dissolved)
     share[share < SHARE_EPS] = 0.0
     geoms = np.asarray(sites.values, dtype=object)

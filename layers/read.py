@@ -673,6 +673,8 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
     else:
         sites["eigen_werkgever"] = None
 
+    if report.without_geometry == n and n:
+        problems.append(_no_geometry(spec, n))
     if problems:
         raise InputError(problems)
     geoms = sites.geometry.to_numpy()
@@ -685,9 +687,18 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
     return original, sites, report
 
 
-def _drop_empty(frame: gpd.GeoDataFrame, report: LayerReport) -> gpd.GeoDataFrame:
+def _no_geometry(spec: LayerSpec, n: int) -> str:
+    return (
+        f"{_label(spec)} '{spec.path.name}' heeft geen bruikbare geometrie: alle {n} objecten zijn leeg of zonder "
+        f"geometrie (NULL). Kies de juiste laag, vul de geometrie, of laat de sectie {_label(spec)} weg uit de configuratie."
+    )
+
+
+def _drop_empty(frame: gpd.GeoDataFrame, report: LayerReport, spec: LayerSpec) -> gpd.GeoDataFrame:
     geoms = frame.geometry.to_numpy()
     missing = pd.isna(geoms) | shapely.is_empty(geoms)
+    if missing.all():
+        raise InputError(_no_geometry(spec, len(frame)))
     if missing.any():
         report.warnings.append(f"{int(missing.sum())} objecten zonder geometrie overgeslagen")
         frame = frame[~missing].reset_index(drop=True)
@@ -723,7 +734,11 @@ def load_reference_layers(config: Config) -> tuple[dict[str, gpd.GeoDataFrame], 
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        frame = _drop_empty(frame, report)
+        try:
+            frame = _drop_empty(frame, report, spec)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
         reports[name] = report
         local: list[str] = []
         out = gpd.GeoDataFrame(geometry=frame.geometry, crs=RD_NEW)

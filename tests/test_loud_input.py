@@ -174,3 +174,83 @@ def test_missing_file_hint_never_suggests_another_layers_file(world):
     msg = str(info.value)
     assert "[lagen.bebouwde_kom] bestand" in msg and "kbg.gpkg' bestaat niet" in msg
     assert "Bedoelde u" not in msg
+
+
+# ---------------------------------------------------------------------------
+# a layer without any usable geometry is an error, as an empty layer is
+# ---------------------------------------------------------------------------
+
+
+def _null_layer(path: Path, attrs: dict, *, empty: bool = False) -> None:
+    import geopandas as gpd
+    from shapely.geometry import Polygon
+
+    n = len(next(iter(attrs.values())))
+    geoms = [Polygon() if empty else None for _ in range(n)]
+    gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, crs="EPSG:28992"), crs="EPSG:28992").to_file(path)
+
+
+@pytest.mark.parametrize(
+    ("layer", "file", "section", "attrs", "empty"),
+    [
+        ("bebouwd_gebied", "bbg_null.gpkg", None, {"naam": ["a", "b"]}, False),
+        ("recreatieparken", "parken_null.gpkg", None, {"naam": ["p"]}, False),
+        ("geurcontouren", "geur_leeg.gpkg", 'waarde_veld = "oue"\n', {"oue": [5.0, 8.0]}, True),
+        ("veehouderijen", "vee_null.gpkg", "", {"naam": ["boer"]}, False),
+        ("werkgevers", "werk_null.gpkg", "", {"naam": ["fabriek"]}, False),
+    ],
+)
+def test_reference_layer_with_only_null_or_empty_geometries_is_an_error(world, layer, file, section, attrs, empty):
+    _null_layer(world / file, attrs, empty=empty)
+    if section is None:  # replaces a layer of the standard config
+        old = {"bebouwd_gebied": 'pad = "bbg.gpkg"', "recreatieparken": 'pad = "parken.geojson"'}[layer]
+        text = standard_config().replace(old, f'pad = "{file}"')
+    else:
+        text = standard_config() + f'\n[lagen.{layer}]\npad = "{file}"\n{section}'
+    before = _hashes(world)
+    with pytest.raises(InputError) as info:
+        _score(world, text)
+    msg = str(info.value)
+    n = len(next(iter(attrs.values())))
+    assert f"[lagen.{layer}] '{file}' heeft geen bruikbare geometrie: alle {n} objecten zijn leeg of zonder geometrie (NULL)" in msg
+    assert f"laat de sectie [lagen.{layer}] weg" in msg
+    assert not (world / "uit").exists()
+    assert {k: v for k, v in _hashes(world).items() if k != "config.toml"} == {k: v for k, v in before.items() if k != "config.toml"}
+
+
+def test_sites_with_only_null_geometries_is_an_error(world):
+    _null_layer(world / "locaties_null.gpkg", {"id": ["A", "B"], "type": ["short_stay", "long_stay"]})
+    text = '[lagen.locaties]\npad = "locaties_null.gpkg"\nid_veld = "id"\nverblijfstype_veld = "type"\n'
+    with pytest.raises(InputError, match=re.escape("[lagen.locaties] 'locaties_null.gpkg' heeft geen bruikbare geometrie: alle 2 objecten")):
+        _score(world, text)
+
+
+def test_null_bbg_through_the_cli_is_exit_2_without_output(world):
+    _null_layer(world / "bbg_null.gpkg", {"naam": ["a"]})
+    cfg = write_config(world, standard_config().replace('pad = "bbg.gpkg"', 'pad = "bbg_null.gpkg"'), "c.toml")
+    result = CliRunner().invoke(main, ["score", str(cfg), "--out", str(world / "uit"), "--voortgang", "geen"])
+    assert result.exit_code == 2, result.output
+    assert "heeft geen bruikbare geometrie" in _flat(result.stderr)
+    assert not (world / "uit").exists()
+
+
+def test_distance_to_nothing_is_missing_not_zero():
+    import numpy as np
+    import shapely
+
+    from analysis.overlay import _nearest_distance
+
+    points = np.array([shapely.Point(0, 0), shapely.Point(3, 4)], dtype=object)
+    assert np.isnan(_nearest_distance(shapely.STRtree(np.array([], dtype=object)), points)).all()
+    assert _nearest_distance(shapely.STRtree(np.array([shapely.Point(0, 0)], dtype=object)), points).tolist() == [0.0, 5.0]
+
+
+def test_classify_bbg_without_any_bbg_geometry_refuses_instead_of_rand_0_m():
+    import geopandas as gpd
+    from shapely.geometry import Point, Polygon
+
+    from analysis.overlay import classify_bbg
+
+    sites = gpd.GeoSeries([Point(200_250, 380_500)], crs="EPSG:28992")
+    with pytest.raises(InputError, match="bevat geen bruikbare geometrie"):
+        classify_bbg(sites, gpd.GeoSeries([Polygon()], crs="EPSG:28992"), rand_m=250.0, inside_share_min=0.5)
