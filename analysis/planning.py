@@ -361,9 +361,17 @@ class Comparison:
         Per gemeente and stay type: ``ongewijzigd``, ``strenger`` (worse
         verdict in B), ``soepeler`` (better verdict in B).
     parameters
-        Parameters that differ: ``parameter``, ``waarde_a``, ``waarde_b``.
+        Effective parameters that differ: ``parameter``, ``waarde_a``,
+        ``waarde_b``, ``herkomst_a``, ``herkomst_b`` (regelset or config).
     rules
-        Rule definitions that differ: ``regel``, ``wat``, ``a``, ``b``.
+        Rule definitions that differ: ``regel``, ``wat``, ``a``, ``b``;
+        verdicts and penalties, and also titles, reasons and sources.
+    masked
+        Parameters (``gemeente`` empty) and per-gemeente values whose two
+        rule sets differ while a config value decides in A or B:
+        ``parameter``, ``gemeente``, ``regelset_a``, ``regelset_b``,
+        ``waarde_a``, ``waarde_b``, ``herkomst_a``, ``herkomst_b``,
+        ``toelichting`` (Dutch; also in ``notes``).
     only_a, only_b
         ``locatie_id`` values present in one run only.
     notes
@@ -375,6 +383,7 @@ class Comparison:
     per_gemeente: pd.DataFrame
     parameters: pd.DataFrame
     rules: pd.DataFrame
+    masked: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_MASKED_COLUMNS))
     only_a: list[Any] = field(default_factory=list)
     only_b: list[Any] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -426,7 +435,83 @@ def _diff_rules(rules_a: Sequence[Mapping[str, Any]], rules_b: Sequence[Mapping[
             rows.append({"regel": rid, "wat": "soort", "a": str(ra.get("soort")), "b": str(rb.get("soort"))})
             for stay in STAY_TYPES:
                 changed[stay].add(rid)
+        # texts: they change what a reason says and cites, not the verdict (older run records lack some keys)
+        if "reden" in ra and "reden" in rb:
+            va, vb = dict(ra.get("reden") or {}), dict(rb.get("reden") or {})
+            for stay in STAY_TYPES:
+                if va.get(stay) != vb.get(stay):
+                    rows.append({"regel": rid, "wat": f"reden {_stay_label(stay)}", "a": str(va.get(stay)), "b": str(vb.get(stay))})
+        for key, label in (("titel", "titel"), ("bron", "bron"), ("bron_kort", "bron kort"), ("betrouwbaarheid", "betrouwbaarheid")):
+            if key in ra and key in rb and ra.get(key) != rb.get(key):
+                rows.append({"regel": rid, "wat": label, "a": str(ra.get(key)), "b": str(rb.get(key))})
     return pd.DataFrame(rows, columns=["regel", "wat", "a", "b"]), changed
+
+
+_MASKED_COLUMNS = ["parameter", "gemeente", "regelset_a", "regelset_b", "waarde_a", "waarde_b", "herkomst_a", "herkomst_b", "toelichting"]
+
+
+def _masked_parameters(rs_a: Mapping[str, Any], rs_b: Mapping[str, Any]) -> pd.DataFrame:
+    """Parameters whose rule-set values differ between A and B while a config value decides in A or B.
+
+    Such a difference between the two rule sets is hidden by the config: the
+    comparison does not test it (issue 13: the demo config sets
+    ``bbg_rand_m = 250`` while the draft rule set says 150). Uses the run
+    records' ``parameters_herkomst``, ``regelset_gemeente_waarden`` and
+    ``gemeente_parameters`` (older records without them give no rows).
+    """
+    oa, ob = rs_a.get("parameters_herkomst") or {}, rs_b.get("parameters_herkomst") or {}
+    rows = []
+
+    def add(name: str, gemeente: str, ra: Any, rb: Any, wa: Any, wb: Any, ha: str, hb: str) -> None:
+        where = f"Parameter '{name}'" + (f" voor gemeente '{gemeente}'" if gemeente else "")
+        configs = [side for side, h in (("A", ha), ("B", hb)) if h.startswith("config")]
+        if wa == wb:
+            tail = (f"maar de configuratie zet in beide runs {_fmt_value(wa)}" if len(configs) == 2
+                    else f"maar de configuratie van run {configs[0]} zet {_fmt_value(wa)}")
+            tail += ": het verschil tussen de regelsets is gemaskeerd en in deze vergelijking niet getoetst."
+        else:
+            tail = (f"maar de configuratie van run {' en '.join(configs)} overschrijft dit (A gebruikt {_fmt_value(wa)}, "
+                    f"B {_fmt_value(wb)}): het verschil in de uitkomst komt niet (alleen) van de regelsets.")
+        text = f"{where}: regelset A zegt {_fmt_value(ra)}, regelset B {_fmt_value(rb)}, {tail}"
+        rows.append({"parameter": name, "gemeente": gemeente, "regelset_a": _fmt_value(ra), "regelset_b": _fmt_value(rb),
+                     "waarde_a": _fmt_value(wa), "waarde_b": _fmt_value(wb), "herkomst_a": ha, "herkomst_b": hb, "toelichting": text})
+
+    for name in [n for n in oa if n in ob]:
+        a, b = oa[name], ob[name]
+        if a.get("regelset_waarde") == b.get("regelset_waarde"):
+            continue
+        ha, hb = str(a.get("herkomst", "regelset")), str(b.get("herkomst", "regelset"))
+        if "config" in (ha, hb):
+            add(name, "", a.get("regelset_waarde"), b.get("regelset_waarde"), a.get("waarde"), b.get("waarde"), ha, hb)
+
+    own_a, own_b = rs_a.get("regelset_gemeente_waarden"), rs_b.get("regelset_gemeente_waarden")
+    if own_a is None or own_b is None:
+        return pd.DataFrame(rows, columns=_MASKED_COLUMNS)
+    eff_a, eff_b = rs_a.get("gemeente_parameters") or {}, rs_b.get("gemeente_parameters") or {}
+
+    def effective(origins: Mapping[str, Any], eff: Mapping[str, Any], key: str, name: str) -> tuple[Any, str]:
+        entry = ((eff.get(key) or {}).get("parameters") or {}).get(name)
+        if entry is not None:
+            return entry.get("waarde"), str(entry.get("herkomst", "regelset-gemeente"))
+        province = origins.get(name) or {}
+        return province.get("waarde"), str(province.get("herkomst", "regelset"))
+
+    for key in list(own_a) + [k for k in own_b if k not in own_a]:
+        table_a = (own_a.get(key) or {}).get("parameters") or {}
+        table_b = (own_b.get(key) or {}).get("parameters") or {}
+        for name in list(table_a) + [n for n in table_b if n not in table_a]:
+            if name not in oa or name not in ob:
+                continue
+            ra = table_a.get(name, (oa[name] or {}).get("regelset_waarde"))
+            rb = table_b.get(name, (ob[name] or {}).get("regelset_waarde"))
+            if ra == rb:
+                continue
+            wa, ha = effective(oa, eff_a, key, name)
+            wb, hb = effective(ob, eff_b, key, name)
+            if ha.startswith("config") or hb.startswith("config"):
+                naam = str((own_b.get(key) or own_a.get(key) or {}).get("naam", key))
+                add(name, naam if naam == key else f"{naam} ({key})", ra, rb, wa, wb, ha, hb)
+    return pd.DataFrame(rows, columns=_MASKED_COLUMNS)
 
 
 def _explode_rules(values: pd.Series, positions: np.ndarray) -> pd.DataFrame:
@@ -532,10 +617,15 @@ def compare_runs(
     rs_a = record_a.get("regelset") or {}
     rs_b = record_b.get("regelset") or {}
     parameters = _diff_parameters(rs_a.get("parameters") or {}, rs_b.get("parameters") or {})
+    origins_a, origins_b = rs_a.get("parameters_herkomst") or {}, rs_b.get("parameters_herkomst") or {}
+    parameters["herkomst_a"] = [str((origins_a.get(p) or {}).get("herkomst", "")) for p in parameters["parameter"]]
+    parameters["herkomst_b"] = [str((origins_b.get(p) or {}).get("herkomst", "")) for p in parameters["parameter"]]
+    masked = _masked_parameters(rs_a, rs_b)
+    notes.extend(masked["toelichting"].tolist())
     rules, changed_defs = _diff_rules(rs_a.get("regels") or [], rs_b.get("regels") or [])
     if rs_a.get("vingerafdruk") and rs_a.get("vingerafdruk") == rs_b.get("vingerafdruk"):
         notes.append("Beide runs gebruiken dezelfde regelset met dezelfde waarden (gelijke vingerafdruk).")
-    elif parameters.empty and rules.empty and rs_a.get("vingerafdruk") != rs_b.get("vingerafdruk"):
+    elif parameters.empty and rules.empty and masked.empty and rs_a.get("vingerafdruk") != rs_b.get("vingerafdruk"):
         notes.append("De regelsets verschillen alleen in per-gemeente waarden of in id/versie (zie run.json).")
 
     out = pd.DataFrame({"locatie_id": a["locatie_id"].to_numpy()})
@@ -592,6 +682,7 @@ def compare_runs(
         per_gemeente=per_gem,
         parameters=parameters,
         rules=rules,
+        masked=masked,
         only_a=only_a,
         only_b=only_b,
         notes=notes,

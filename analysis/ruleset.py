@@ -389,6 +389,52 @@ class RuleSet:
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
+    def parameter_origins(self) -> dict[str, dict[str, Any]]:
+        """Every effective province-wide parameter with its origin.
+
+        Returns ``{name: {waarde, eenheid, min, max, herkomst, regelset_waarde}}``
+        where ``herkomst`` is ``"regelset"`` or ``"config"`` and
+        ``regelset_waarde`` is what the rule-set file says (so a config value
+        that hides a rule-set change stays visible).
+        """
+        return {
+            name: {
+                "waarde": p.value,
+                "eenheid": p.unit,
+                "min": p.minimum,
+                "max": p.maximum,
+                "herkomst": "config" if name in self.config_overrides else "regelset",
+                "regelset_waarde": self.ruleset_values.get(name, p.value),
+            }
+            for name, p in self.parameters.items()
+        }
+
+    def gemeente_parameter_origins(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every effective per-gemeente parameter value with its origin.
+
+        Returns ``{gemeente: {parameter: {waarde, herkomst}}}`` keyed as the
+        effective gemeente tables (CBS code or name), with ``herkomst``
+        ``"regelset-gemeente"`` or ``"config-gemeente"``, plus the gemeente's
+        ``naam`` when known.
+        """
+        from_config: dict[str, set[str]] = {}
+        for key, table in self.config_gemeenten.items():
+            target = _find_gemeente_key(self.gemeenten, key) or key
+            from_config.setdefault(target, set()).update(p for p in table if p not in ("naam", "regio"))
+        out: dict[str, dict[str, Any]] = {}
+        for key, table in self.gemeenten.items():
+            values = {
+                name: {
+                    "waarde": value,
+                    "herkomst": "config-gemeente" if name in from_config.get(key, ()) else "regelset-gemeente",
+                }
+                for name, value in table.items()
+                if name not in ("naam", "regio")
+            }
+            if values:
+                out[key] = {"naam": table.get("naam", key), "parameters": values}
+        return out
+
     def record(self) -> dict[str, Any]:
         """Return the rule set as a JSON-able dict for the run record."""
         return {
@@ -399,6 +445,13 @@ class RuleSet:
             "herkomst": self.origin,
             "vingerafdruk": self.fingerprint(),
             "parameters": {k: p.value for k, p in self.parameters.items()},
+            "parameters_herkomst": self.parameter_origins(),
+            "gemeente_parameters": self.gemeente_parameter_origins(),
+            "regelset_gemeente_waarden": {
+                k: {"naam": t.get("naam", k), "parameters": {p: v for p, v in t.items() if p not in ("naam", "regio")}}
+                for k, t in self.ruleset_gemeenten.items()
+                if set(t) - {"naam", "regio"}
+            },
             "regels": [
                 {
                     "id": r.id,
@@ -406,7 +459,9 @@ class RuleSet:
                     "soort": r.kind,
                     "oordeel": dict(r.verdict),
                     "strafpunten": dict(r.penalty),
+                    "reden": dict(r.reason),
                     "bron": r.source,
+                    "bron_kort": r.source_short,
                     "betrouwbaarheid": r.confidence,
                     **(
                         {"deels": {"aandeel_veld": r.partial.share_field, "geheel_vanaf": r.partial.whole_from, "oordeel": dict(r.partial.verdict)}}

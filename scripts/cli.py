@@ -117,6 +117,48 @@ def _score_into(config, out_dir: Path, mode: str, run_config: Callable):
     return run_config(config, out_dir)
 
 
+_ORIGIN_NL = {"regelset": "regelset", "config": "configuratie", "regelset-gemeente": "regelset, gemeente", "config-gemeente": "configuratie, gemeente"}
+
+
+def _parameter_table(ruleset_record: dict) -> Table | None:
+    """Every effective parameter with its origin (rule set or config, province-wide or per gemeente)."""
+    origins = ruleset_record.get("parameters_herkomst")
+    if not origins:
+        return None
+    table = Table(title=f"Parameters (regelset {ruleset_record.get('id')} {ruleset_record.get('versie')})", title_justify="left")
+    for col in ("Parameter", "Gemeente", "Waarde", "Eenheid", "Herkomst"):
+        table.add_column(col)
+
+    def shown(value) -> str:
+        if isinstance(value, bool):
+            return "ja" if value else "nee"
+        if isinstance(value, float):
+            return f"{value:g}".replace(".", ",")
+        if isinstance(value, dict):
+            return ", ".join(f"{k} {shown(v)}" for k, v in value.items())
+        return str(value)
+
+    hidden = 0
+    per_gemeente = ruleset_record.get("gemeente_parameters") or {}
+    for name, o in origins.items():
+        origin = _ORIGIN_NL.get(o.get("herkomst"), str(o.get("herkomst")))
+        if o.get("herkomst") == "config" and o.get("regelset_waarde") != o.get("waarde"):
+            origin += f" (regelset: {shown(o.get('regelset_waarde'))})"
+        table.add_row(name, "", shown(o.get("waarde")), str(o.get("eenheid") or ""), origin)
+        for key, g in per_gemeente.items():
+            entry = (g.get("parameters") or {}).get(name)
+            if entry is None:
+                continue
+            if entry.get("waarde") == o.get("waarde") and entry.get("herkomst") == "regelset-gemeente":
+                hidden += 1
+                continue
+            table.add_row("", str(g.get("naam", key)), shown(entry.get("waarde")), str(o.get("eenheid") or ""),
+                          _ORIGIN_NL.get(entry.get("herkomst"), str(entry.get("herkomst"))))
+    if hidden:
+        table.caption = f"{hidden} waarden per gemeente uit de regelset, gelijk aan de provinciale waarde, niet getoond (zie run.json)."
+    return table
+
+
 def _report_outcome(outcome, mode: str, title: str) -> None:
     counts = outcome.record["telling"]
     if mode == "json":
@@ -124,6 +166,9 @@ def _report_outcome(outcome, mode: str, title: str) -> None:
         return
     if mode == "balk":
         _out.print(_summary_table(counts, title))
+        params = _parameter_table(outcome.record.get("regelset") or {})
+        if params is not None:
+            _out.print(params)
         for step, why in outcome.record["niet_uitgevoerd"].items():
             _out.print(f"[dim]Niet getoetst ({step}): {escape(why)}[/]")
         for warning in outcome.record["waarschuwingen"]:

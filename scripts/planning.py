@@ -292,7 +292,14 @@ def _write_comparison(comparison, a, b, out_dir: Path) -> list[str]:
     for note in comparison.notes:
         body.append(f"<p><strong>Let op:</strong> {note}</p>")
     body.append("<h2>Verschillen in de regelsets</h2>")
-    body.append(html_table(comparison.parameters, columns={"parameter": "Parameter", "waarde_a": "A", "waarde_b": "B"}) if len(comparison.parameters) else "<p>Geen verschillen in parameters.</p>")
+    body.append(html_table(comparison.parameters, columns={"parameter": "Parameter", "waarde_a": "A", "waarde_b": "B", "herkomst_a": "Herkomst A",
+                                                           "herkomst_b": "Herkomst B"})
+                if len(comparison.parameters) else "<p>Geen verschillen in de gebruikte parameterwaarden.</p>")
+    if len(comparison.masked):
+        body.append("<h3>Verschillen tussen de regelsets die de configuratie maskeert</h3>")
+        body.append(html_table(comparison.masked, columns={"parameter": "Parameter", "gemeente": "Gemeente", "regelset_a": "Regelset A",
+                                                           "regelset_b": "Regelset B", "waarde_a": "Gebruikt in A", "waarde_b": "Gebruikt in B",
+                                                           "herkomst_a": "Herkomst A", "herkomst_b": "Herkomst B"}))
     body.append(html_table(comparison.rules, columns={"regel": "Regel", "wat": "Wat", "a": "A", "b": "B"}) if len(comparison.rules) else "<p>Geen verschillen in regeldefinities.</p>")
     total = comparison.transitions[comparison.transitions["gebied"] == TOTAL_LABEL]
     for stay in STAY_TYPES:
@@ -324,6 +331,7 @@ def _write_comparison(comparison, a, b, out_dir: Path) -> list[str]:
             "alleen_in_b": len(comparison.only_b),
             "parameters": comparison.parameters.to_dict(orient="records"),
             "regels": comparison.rules.to_dict(orient="records"),
+            "gemaskeerde_parameters": comparison.masked.to_dict(orient="records"),
             "opmerkingen": comparison.notes,
         }, stage / "vergelijking.json")
     files = (["vergelijking.gpkg"] if len(layer) else []) + ["vergelijking_locaties.csv", "overgangen.csv", "vergelijking_gemeenten.csv", "vergelijking.html", "vergelijking.json"]
@@ -342,8 +350,22 @@ def _print_comparison(comparison, a, b) -> None:
     cli._out.print(f"A: {escape(a.label)}\nB: {escape(b.label)}")
     if len(comparison.parameters):
         cli._out.print("Parameters anders: " + escape(", ".join(f"{r.parameter} {r.waarde_a} → {r.waarde_b}" for r in comparison.parameters.itertuples())))
+    elif len(comparison.masked):
+        cli._out.print("Gebruikte parameterwaarden gelijk, maar de configuratie maskeert verschillen tussen de regelsets (zie 'Let op').")
+    else:
+        cli._out.print("Geen verschillen in parameters.")
     if len(comparison.rules):
-        cli._out.print("Regels anders: " + escape(", ".join(f"{r.regel} ({r.wat}: {r.a} → {r.b})" for r in comparison.rules.itertuples())))
+        verdicts = comparison.rules[~comparison.rules["wat"].str.match(r"(reden|titel|bron|betrouwbaarheid)")]
+        texts = comparison.rules.drop(verdicts.index)
+        if len(verdicts):
+            cli._out.print("Regels anders: " + escape(", ".join(f"{r.regel} ({r.wat}: {r.a} → {r.b})" for r in verdicts.itertuples())))
+        if len(texts):
+            per_rule: dict[str, list[str]] = {}
+            for r in texts.itertuples():
+                per_rule.setdefault(r.regel, []).append(r.wat)
+            cli._out.print("Teksten anders (zie vergelijking.html): " + escape("; ".join(f"{k}: {', '.join(v)}" for k, v in per_rule.items())))
+    else:
+        cli._out.print("Geen verschillen in regeldefinities.")
     table = Table(title="Gewijzigde oordelen (alle locaties)", title_justify="left")
     for col in ("Verblijfstype", "Ongewijzigd", "Strenger in B", "Soepeler in B"):
         table.add_column(col, justify="left" if col == "Verblijfstype" else "right")

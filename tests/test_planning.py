@@ -283,7 +283,8 @@ def test_vergelijk_one_parameter_changes_exactly_one_site(tmp_path):
     assert row["regels_erbij_long_stay"] == "bbg.buiten" and row["regels_vervallen_long_stay"] == "bbg.rand"
     assert "regel erbij bbg.buiten" in row["oorzaak"]
     summary = json.loads((tmp_path / "v" / "vergelijking.json").read_text(encoding="utf-8"))
-    assert summary["parameters"] == [{"parameter": "bbg_rand_m", "waarde_a": "250", "waarde_b": "150"}]
+    assert summary["parameters"] == [{"parameter": "bbg_rand_m", "waarde_a": "250", "waarde_b": "150", "herkomst_a": "config", "herkomst_b": "config"}]
+    assert summary["gemaskeerde_parameters"] == []  # same rule set: nothing for a config to hide
     assert summary["locaties_vergeleken"] == 3 and summary["locaties_gewijzigd"] == 1
     trans = pd.read_csv(tmp_path / "v" / "overgangen.csv")
     west = trans[(trans["gebied"] == "Westdorp") & (trans["verblijfstype"] == "long_stay")].set_index(["van", "naar"])["aantal"]
