@@ -150,11 +150,10 @@ def test_config_masks_a_per_gemeente_difference_between_rule_sets():
     assert (row["gemeente"], row["herkomst_a"], row["herkomst_b"]) == ("Venray (GM0984)", "regelset-gemeente", "config-gemeente")
 
 
-def test_old_and_new_default_rule_set_differ_in_sources_and_reasons_not_verdicts():
+def test_vergelijk_old_and_new_default_rule_set_shows_changed_sources_and_reasons():
     comp = _compare(read_ruleset_file(OLD), read_ruleset_file())
-    assert comp.parameters.empty and comp.masked.empty
+    assert comp.masked.empty  # no config in either run
     rules = comp.rules
-    assert not rules["wat"].str.startswith(("oordeel", "strafpunten", "soort")).any()
     changed = set(zip(rules["regel"], rules["wat"]))
     assert ("geur.knelpunt_geurgevoelig", "bron") in changed and ("geur.knelpunt_geurgevoelig", "bron kort") in changed
     assert ("recreatiepark", "bron") in changed and ("recreatiepark", "reden mid-stay") in changed
