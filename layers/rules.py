@@ -11,10 +11,13 @@ from analysis.ruleset import RuleSet, parse_ruleset
 from analysis.verdict import EVALUATORS, REASON_FIELDS
 from layers.config import RulesConfig
 
-__all__ = ["DEFAULT_RULESET", "load_ruleset", "read_ruleset_file"]
+__all__ = ["DEFAULT_RULESET", "README_BEGIN", "README_END", "load_ruleset", "read_ruleset_file", "ruleset_markdown"]
 
 #: File name of the built-in rule set in ``analysis/rulesets``.
 DEFAULT_RULESET = "limburg-povi2021.toml"
+#: Markers around the generated rule tables in README.md (see :func:`ruleset_markdown`).
+README_BEGIN = "<!-- regeltabel: begin (gemaakt met 'locatietoets regels --markdown'; niet met de hand wijzigen) -->"
+README_END = "<!-- regeltabel: einde -->"
 
 
 def read_ruleset_file(path: Path | None = None) -> RuleSet:
@@ -48,3 +51,53 @@ def load_ruleset(rules: RulesConfig) -> RuleSet:
     """Return the effective rule set for a config's ``[regels]`` table."""
     ruleset = read_ruleset_file(rules.file)
     return ruleset.with_overrides(rules.overrides, rules.gemeenten)
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _number(value: object) -> str:
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_number(v)}" for k, v in value.items())
+    return str(value)
+
+
+def ruleset_markdown(ruleset: RuleSet) -> str:
+    """The rule set's rules and parameters as Markdown tables (Dutch), for the README.
+
+    The README holds this text between :data:`README_BEGIN` and
+    :data:`README_END`; a test keeps the two equal, so the README's rule
+    table always matches the built-in rule set.
+    """
+    stays = ("short_stay", "mid_stay", "long_stay")
+    lines = [
+        f"Regelset `{ruleset.id}` versie {ruleset.version} ({ruleset.date}). Oordeel en strafpunten per verblijfstype; "
+        "de volledige bron staat in het regelset-bestand en in `locatietoets regels`.",
+        "",
+        "| regel | titel | short-stay | mid-stay | long-stay | strafpunten (short/mid/long) | bron (kort) | betr. |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for rule in ruleset.rules:
+        penalty = "/".join(_number(float(rule.penalty[s])) for s in stays)
+        if rule.sliding_penalty:
+            penalty += f" + glijdend tot {_number(float(rule.sliding_penalty['punten']))}"
+        kind = " (waarschuwing)" if rule.kind == "waarschuwing" else ""
+        lines.append(
+            f"| `{rule.id}` | {_cell(rule.title)}{kind} | "
+            + " | ".join(_cell(rule.verdict[s]) for s in stays)
+            + f" | {penalty} | {_cell(rule.source_short)} | {rule.confidence} |"
+        )
+    lines += [
+        "",
+        "| parameter | waarde | eenheid | bereik | betr. |",
+        "|---|---|---|---|---|",
+    ]
+    for p in ruleset.parameters.values():
+        span = "" if p.minimum is None else f"{_number(p.minimum)} – {_number(p.maximum)}"
+        lines.append(f"| `{p.name}` | {_cell(_number(p.value))} | {_cell(p.unit)} | {span} | {p.confidence} |")
+    return "\n".join(lines) + "\n"

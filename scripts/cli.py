@@ -253,15 +253,19 @@ def demo_command(out: Path, n_sites: int, voortgang: str, debug: bool) -> None:
 
 @main.command("regels", context_settings=CONTEXT)
 @click.option("--bestand", type=click.Path(path_type=Path, dir_okay=False), help="Een eigen regelset-bestand (standaard de ingebouwde).")
-def rules_command(bestand: Path | None) -> None:
+@click.option("--markdown", is_flag=True, help="Schrijf de regels en parameters als Markdown-tabellen (zoals in de README).")
+def rules_command(bestand: Path | None, markdown: bool) -> None:
     """Toon de regelset: regels, oordelen per verblijfstype, parameters en bronnen."""
     from analysis.ruleset import format_number
-    from layers.rules import read_ruleset_file
+    from layers.rules import read_ruleset_file, ruleset_markdown
 
     try:
         ruleset = read_ruleset_file(bestand)
     except LocatietoetsError as exc:
         _fail(exc, "balk", False)
+    if markdown:
+        click.echo(ruleset_markdown(ruleset), nl=False)
+        return
     _out.print(f"[bold]{ruleset.name}[/] (id {ruleset.id}, versie {ruleset.version}, {ruleset.origin})")
     table = Table(show_lines=True)
     for col in ("Regel", "Titel", "short-stay", "mid-stay", "long-stay", "Bron (betrouwbaarheid)"):
