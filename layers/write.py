@@ -32,6 +32,7 @@ from layers.style import result_qml
 
 __all__ = [
     "OUTPUT_FILES",
+    "RESERVED_NAMES",
     "GpkgStream",
     "geometry_kind",
     "merge_results",
@@ -56,53 +57,34 @@ _LAYER = "locaties"
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
 
 
-def merge_results(
-    original: gpd.GeoDataFrame, results: pd.DataFrame, *, same: dict[str, bool] | None = None
-) -> tuple[gpd.GeoDataFrame, list[str]]:
+#: Names the outputs use besides the result fields: the CSV's coordinates and the GeoPackage's feature id.
+RESERVED_NAMES = ("fid", "x_rd", "y_rd")
+
+
+def merge_results(original: gpd.GeoDataFrame, results: pd.DataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Put the input attributes and the result fields side by side.
 
-    No input attribute is lost: an input column with the name of a result
-    field is dropped only when it holds exactly the same values (e.g. a
-    verblijfstype already written as ``short_stay``); otherwise it is kept as
-    ``<naam>_invoer``. The renamings are returned for the run record.
-
-    ``same`` (for a run written in blocks) maps a clashing column to the
-    run-wide answer; the answer of this block is stored into it for columns
-    it does not hold yet. A block where a column held as same differs raises
-    :class:`ClashChanged`.
+    One rule for every name the outputs use (the result fields, ``x_rd`` and
+    ``y_rd`` of the CSV, the GeoPackage's ``fid``; case-insensitive, as
+    GeoPackage field names are): an input attribute with such a name is kept
+    as ``<naam>_invoer`` in both outputs, never dropped or overwritten. The
+    renamings are returned for the warning in the run record.
     """
     geometry_name = original.geometry.name
     attrs = original.drop(columns=[geometry_name]).reset_index(drop=True)
     results = results.reset_index(drop=True)
-    clashes = [c for c in attrs.columns if c in results.columns]
+    taken = {str(c).lower() for c in results.columns} | set(RESERVED_NAMES)
+    clashes = [c for c in attrs.columns if str(c).lower() in taken]
     renamed = []
     for col in clashes:
-        equal = attrs[col].astype("string").fillna("\x00").equals(results[col].astype("string").fillna("\x00"))
-        if same is not None:
-            if col not in same:
-                same[col] = equal
-            elif same[col] and not equal:
-                raise ClashChanged(col)
-            equal = same[col]
-        if equal:
-            attrs = attrs.drop(columns=col)
-        else:
-            new = f"{col}_invoer"
-            while new in attrs.columns or new in results.columns:
-                new += "_"
-            attrs = attrs.rename(columns={col: new})
-            renamed.append(f"{col} → {new}")
+        new = f"{col}_invoer"
+        while str(new).lower() in taken or new in attrs.columns:
+            new += "_"
+        attrs = attrs.rename(columns={col: new})
+        renamed.append(f"{col} → {new}")
     merged = pd.concat([attrs, results], axis=1)
     out = gpd.GeoDataFrame(merged, geometry=original.geometry.reset_index(drop=True).values, crs=original.crs)
     return out, renamed
-
-
-class ClashChanged(Exception):
-    """An input column held equal to a result field in earlier blocks differs in this one."""
-
-    def __init__(self, column: str):
-        super().__init__(column)
-        self.column = column
 
 
 @contextmanager

@@ -27,7 +27,6 @@ from layers.config import Config
 from layers.read import check_inputs, load_reference_layers, load_sites, readable_part
 from layers.rules import load_ruleset
 from layers.write import (
-    ClashChanged,
     GpkgStream,
     geometry_kind,
     merge_results,
@@ -336,9 +335,8 @@ def run_blocks(
     The outputs equal those of scoring all sites at once: ``locaties.csv``
     byte for byte, the same ``locaties`` layer and run record (timings apart).
 
-    An input column with the name of a result field is dropped when it
-    equals that field (see :func:`~layers.write.merge_results`); when a later
-    block shows it does not, the run is written again with the column kept.
+    An input column with the name of a result field is kept as
+    ``<naam>_invoer`` in every block (:func:`~layers.write.merge_results`).
     """
     from scripts._merge import max_travel_minutes, run_wide_flags
 
@@ -352,15 +350,7 @@ def run_blocks(
     max_minutes = max_travel_minutes(inputs, ruleset, prepared.network_mode, block_size)
     geometry_type, _ = geometry_kind(original.geometry.to_numpy())
     log.info("%d locaties in %d blokken van ten hoogste %d", n, len(starts), block_size)
-    same: dict[str, bool] = {}
-    while True:
-        try:
-            return _write_blocks(prepared, out_dir, starts, block_size, run_wide, max_minutes, geometry_type, same, is_cancelled, t)
-        except ClashChanged as exc:
-            log.info("invoerveld '%s' wijkt in een later blok af van het resultaatveld: opnieuw wegschrijven", exc.column)
-            same[exc.column] = False
-            timings.pop("analyse", None)
-            report("analyse", "Opnieuw: invoerveld wijkt af van resultaatveld", 0.13)
+    return _write_blocks(prepared, out_dir, starts, block_size, run_wide, max_minutes, geometry_type, is_cancelled, t)
 
 
 def _write_blocks(
@@ -371,7 +361,6 @@ def _write_blocks(
     run_wide: dict[str, bool],
     max_minutes: float | None,
     geometry_type: str,
-    same: dict[str, bool],
     is_cancelled: Callable[[], bool] | None,
     t: float,
 ) -> RunOutcome:
@@ -404,7 +393,7 @@ def _write_blocks(
                 del block
                 report("schrijven", f"Blok {k + 1} van {n_blocks} wegschrijven", 0.13 + 0.8 * (k + 0.9) / n_blocks)
                 w = time.perf_counter()
-                merged, block_clashes = merge_results(original.iloc[a:b], result.results, same=same)
+                merged, block_clashes = merge_results(original.iloc[a:b], result.results)
                 if columns is None:
                     columns, clashes, result_columns = list(merged.columns), block_clashes, list(result.results.columns)
                 elif list(merged.columns) != columns:  # pragma: no cover - the run-wide flags prevent this

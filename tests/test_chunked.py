@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 import sqlite3
 
@@ -141,9 +140,8 @@ def test_small_runs_are_not_chunked(demo: Path, tmp_path: Path) -> None:
     assert len(outcome.result.results) == 3000
 
 
-def test_input_field_equal_to_a_result_field_in_early_blocks_only(demo: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """An input column equal to a result field in block 1 but not later is kept (renamed) in every block, as in one pass."""
-    caplog.set_level(logging.INFO, logger="scripts.run")
+def test_input_field_equal_to_a_result_field_in_early_blocks_only(demo: Path, tmp_path: Path) -> None:
+    """An input column named like a result field is kept (renamed) in every block, as in one pass."""
     mode = load_config(demo).layer("wegennet").get("modus", "auto")
 
     def edit(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -158,7 +156,6 @@ def test_input_field_equal_to_a_result_field_in_early_blocks_only(demo: Path, tm
     assert "reismodus_invoer" in header and "reismodus" in header
     record = json.loads((blocks / "run.json").read_text(encoding="utf-8"))
     assert any("reismodus → reismodus_invoer" in w for w in record["waarschuwingen"])
-    assert "opnieuw wegschrijven" in caplog.text  # block 4 showed the difference: the run was written again
 
 
 def test_cancelled_chunked_run_writes_nothing(demo: Path, tmp_path: Path) -> None:

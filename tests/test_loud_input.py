@@ -254,3 +254,35 @@ def test_classify_bbg_without_any_bbg_geometry_refuses_instead_of_rand_0_m():
     sites = gpd.GeoSeries([Point(200_250, 380_500)], crs="EPSG:28992")
     with pytest.raises(InputError, match="bevat geen bruikbare geometrie"):
         classify_bbg(sites, gpd.GeoSeries([Polygon()], crs="EPSG:28992"), rand_m=250.0, inside_share_min=0.5)
+
+
+# ---------------------------------------------------------------------------
+# one rule for every result name, in the CSV and the GeoPackage alike
+# ---------------------------------------------------------------------------
+
+
+def test_input_fields_named_like_result_fields_are_kept_as_invoer_in_both_outputs(world):
+    import geopandas as gpd
+    import pandas as pd
+
+    from fixtures import sites_frame, write_gdf
+
+    sites = sites_frame()
+    sites["x_rd"] = 1.5  # the CSV's coordinate column
+    sites["oordeel_short_stay"] = "eigen oordeel"  # a result field
+    sites["bbg_ligging"] = "binnen"  # a result field holding what the run also finds for some sites
+    write_gdf(sites, world / "locaties_x.gpkg")
+    text = standard_config(locaties="locaties_x.gpkg")
+    outcome = _score(world, text)
+    csv = pd.read_csv(world / "uit" / "locaties.csv")
+    gpkg = gpd.read_file(world / "uit" / "locaties.gpkg")
+    for table in (csv, gpkg):
+        assert (table["x_rd_invoer"] == 1.5).all()
+        assert (table["oordeel_short_stay_invoer"] == "eigen oordeel").all()
+        assert (table["bbg_ligging_invoer"] == "binnen").all()
+        assert table["bbg_ligging"].tolist()[:3] == ["binnen", "binnen", "rand"]
+    assert csv["x_rd"].tolist()[0] == 200250.0  # the computed coordinate, not the input's 1.5
+    assert "x_rd" not in gpkg.columns
+    warning = next(w for w in outcome.record["waarschuwingen"] if "hernoemd" in w)
+    for name in ("x_rd → x_rd_invoer", "oordeel_short_stay → oordeel_short_stay_invoer", "bbg_ligging → bbg_ligging_invoer"):
+        assert name in warning
