@@ -57,6 +57,7 @@ RESULT_FIELDS: tuple[str, ...] = (
     "geur_oue",
     "geur_norm_oue",
     "geur_knelpunt",
+    "geur_knelpunt_aandeel",
     "geur_onzeker",
     "geur_reden",
     "veehouderij",

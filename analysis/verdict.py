@@ -172,6 +172,7 @@ REASON_FIELDS: set[str] = {
     "geur_oue",
     "geur_norm_oue",
     "geur_reden",
+    "geur_knelpunt_aandeel",
     "geur_vaste_afstand_m",
     "veehouderij",
     "veehouderij_afstand_m",

@@ -42,6 +42,7 @@ FIELD_ALIASES: dict[str, str] = {
     "geur_oue": "Geurbelasting (OUe/m³)",
     "geur_norm_oue": "Geurnorm (OUe/m³)",
     "geur_knelpunt": "Geurknelpunt",
+    "geur_knelpunt_aandeel": "Aandeel in geurknelpunt",
     "geur_onzeker": "Geur onzeker (contouren beslissen niet)",
     "geur_reden": "Geur: toelichting",
     "veehouderij": "Dichtstbijzijnde veehouderij",

@@ -46,6 +46,7 @@ FIELD_ALIASES = {
     "geur_oue": "Geurbelasting (OUe/m³)",
     "geur_norm_oue": "Geurnorm (OUe/m³)",
     "geur_knelpunt": "Geurknelpunt",
+    "geur_knelpunt_aandeel": "Aandeel in geurknelpunt",
     "geur_onzeker": "Geur onzeker (contouren beslissen niet)",
     "werkgever": "Dichtstbijzijnde werkgever",
     "werkgever_afstand_m": "Afstand tot werkgever (m)",

@@ -223,14 +223,65 @@ def test_boundary_semantics():
     assert result["geur_knelpunt_contour"].tolist() == [True, True, False]
 
 
-def test_polygon_site_takes_highest_load_anywhere():
+def test_polygon_site_takes_highest_load_where_it_overlaps():
     contours = _contours([(3.0, box(0, 0, 1000, 1000)), (20.0, box(0, 0, 10, 10))])
-    # the site covers mostly the 3 contour but touches the 20 contour at its corner strip
+    # the site covers mostly the 3 contour and overlaps the 20 contour in a 5 x 5 m corner
     site = box(5, 5, 500, 500)
-    touching = box(10, 10, 50, 50)  # shares only the corner point (10, 10) with the 20 contour
-    result = _run(_sites([site, touching]), contours=contours, in_kom=False)
-    assert result["geur_oue"].tolist() == [20.0, 20.0]
-    assert result["geur_knelpunt_contour"].tolist() == [True, True]
+    touching = box(10, 10, 50, 50)  # shares only the corner point (10, 10) with the 20 contour: not in it
+    result = _run(_sites([site, touching]), contours=contours, in_kom=False)  # norm 14
+    assert result["geur_oue"].tolist() == [20.0, 3.0]
+    assert result["geur_knelpunt_contour"].tolist() == [True, False]
+    assert result["geur_knelpunt_aandeel"].tolist() == pytest.approx([25 / 495**2, 0.0])
+
+
+# ---------------------------------------------------------------------------
+# polygon sites: the share in a knelpunt zone
+# ---------------------------------------------------------------------------
+
+
+def test_point_sites_share_is_zero_or_one():
+    contours = _contours([(20.0, box(0, 0, 100, 100))])
+    result = _run(_sites([Point(50, 50), Point(500, 500)]), contours=contours, in_kom=False)
+    assert result["geur_knelpunt_aandeel"].tolist() == [1.0, 0.0]
+
+
+def test_polygon_partly_wholly_and_not_in_a_contour():
+    # contour 20 (norm 14) over x in [0, 100]; 100 x 100 m parcels
+    contours = _contours([(3.0, box(-500, -500, 500, 500)), (20.0, box(0, 0, 100, 100))])
+    sites = _sites([box(70, 0, 170, 100), box(10, 10, 60, 60), box(200, 0, 300, 100)])
+    result = _run(sites, contours=contours, in_kom=False)
+    assert result["geur_knelpunt"].tolist() == [True, True, False]
+    assert result["geur_knelpunt_aandeel"].tolist() == pytest.approx([0.3, 1.0, 0.0])
+
+
+def test_nested_and_overlapping_zones_are_not_counted_twice():
+    # contours 14 and 20 of one farm nest; the site lies 50 % in 14, 20 % in 20: the zone is the 14 contour
+    contours = _contours([(14.0, box(0, 0, 100, 100)), (20.0, box(30, 0, 100, 100))])
+    result = _run(_sites([box(50, 0, 150, 100)]), contours=contours, in_kom=False)
+    assert result["geur_knelpunt_aandeel"].iloc[0] == pytest.approx(0.5)
+    # a farm without emission factor at (100, 50), outside the kom 50 m: its disc (7854 m², half of it
+    # inside the contour) adds 3927 m² to the contour's 5000 m² of this 100 x 100 m parcel
+    farms = _farms([("Hoeve", np.nan, Point(100, 50))], factor=[False])
+    result = _run(_sites([box(50, 0, 150, 100)]), contours=contours, farms=farms, in_kom=False)
+    assert result["geur_knelpunt_aandeel"].iloc[0] == pytest.approx((5000 + np.pi * 50**2 / 2) / 10_000, rel=3e-3)
+    # the disc alone: the parcel 100 m away from the contours
+    result = _run(_sites([box(50, 1000, 150, 1100)]), farms=_farms([("Hoeve", np.nan, Point(100, 1050))],
+                  factor=[False]), in_kom=False)
+    assert result["geur_knelpunt_aandeel"].iloc[0] == pytest.approx(np.pi * 50**2 / 10_000, rel=3e-3)
+
+
+def test_polygon_wholly_within_a_fixed_distance():
+    farms = _farms([("Hoeve", np.nan, Point(0, 0))], factor=[False])
+    result = _run(_sites([box(10, 10, 30, 30), box(40, 0, 90, 10)]), farms=farms, in_kom=True)  # 100 m
+    assert result["geur_knelpunt_aandeel"].tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_multipoint_site_share_is_the_fraction_of_its_points():
+    contours = _contours([(20.0, box(0, 0, 100, 100))])
+    result = _run(_sites([MultiPoint([(50, 50), (150, 50), (250, 50), (100, 20)])]), contours=contours, in_kom=False)
+    # (50, 50) inside and (100, 20) on the edge: 2 of 4 points
+    assert result["geur_knelpunt"].iloc[0]
+    assert result["geur_knelpunt_aandeel"].iloc[0] == pytest.approx(0.5)
 
 
 def test_contour_values_with_two_decimals_are_shown_exactly():
@@ -648,5 +699,18 @@ def test_random_layout_matches_brute_force():
     expected_onzeker = (expected_oue < norm) & (above > norm) & np.isfinite(above) & ~result["geur_knelpunt"].to_numpy()
     assert expected_onzeker.sum() > 20
     assert (result["geur_onzeker"].to_numpy() == expected_onzeker).all()
+    # the share of each polygon site in the knelpunt zone, one site at a time
+    norm_site = np.where(in_kom, 3.0, 14.0)
+    knelpunt = result["geur_knelpunt"].to_numpy()
+    share = result["geur_knelpunt_aandeel"].to_numpy()
+    assert (share[~knelpunt] == 0).all() and (share[knelpunt & ~poly] == 1).all()
+    checked = 0
+    for i in np.flatnonzero(knelpunt & poly)[:150]:
+        zone = [cgeoms[j] for j in np.flatnonzero(hits[i] & (cvals >= norm_site[i]))]
+        zone += [shapely.buffer(farm_geoms[j], required[i, j], quad_segs=16) for j in np.flatnonzero(dist[i] < required[i])]
+        expected = shapely.area(shapely.intersection(sites[i], shapely.union_all(zone))) / shapely.area(sites[i])
+        assert share[i] == pytest.approx(max(expected, 1e-6), abs=1e-9), i
+        checked += 1
+    assert checked > 30 and ((share > 0) & (share < 1)).sum() > 10
     # every knelpunt and every onzeker site has a reason, every other site none
     assert ((result["geur_reden"] != "") == (result["geur_knelpunt"] | result["geur_onzeker"])).all()

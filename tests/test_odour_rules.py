@@ -155,3 +155,17 @@ def test_undecided_contours_make_every_stay_type_voorwaardelijk_never_ongeschikt
         assert res[f"oordeel_{stay}"].tolist() == ["voorwaardelijk"] * 3
     assert "laat een geurberekening maken" in res["redenen"].iloc[0]
     assert "geurcontour 8,0 OUe/m³ van veehouderij 'Hoeve X' maar buiten de contour van 20,0 OUe/m³" in res["redenen"].iloc[0]
+
+
+def test_polygon_partly_in_a_knelpunt_is_voorwaardelijk_wholly_is_the_rule_verdict():
+    # contour 20 OUe/m³ over x <= 330, inside BBG and the kom (norm 3); 100 x 100 m parcels, long-stay (woonfunctie)
+    contours = gpd.GeoDataFrame({"waarde": [20.0]}, geometry=[box(100, 0, 330, 1000)], crs=28992)
+    parcels = [box(300, 400, 400, 500), box(150, 400, 250, 500), box(500, 400, 600, 500)]
+    res = run(sites_frame(parcels, ["long_stay"] * 3), contours=contours)
+    assert res["geur_knelpunt_aandeel"].tolist() == pytest.approx([0.3, 1.0, 0.0])
+    assert res["oordeel_long_stay"].tolist() == ["voorwaardelijk", "ongeschikt", "geschikt"]
+    assert "30 % van de locatie ligt in de geurcontour boven de norm of binnen de vaste afstand: situeer de " \
+           "geurgevoelige bebouwing buiten de geurcontour en de vaste afstand; 70 % van het perceel ligt erbuiten" \
+           in res["redenen"].iloc[0]
+    assert "afwijken kan alleen via het omgevingsplan" in res["redenen"].iloc[1]
+    assert res["vrij_aandeel"].iloc[0] < 1.0 and res["vrij_aandeel"].iloc[1] == 0.0
