@@ -350,7 +350,7 @@ def load_scoring_inputs(
     progress
         ``progress(fraction, dutch_message)``.
     """
-    from layers.rules import load_ruleset
+    from layers.rules import check_gemeente_keys, load_ruleset
 
     def report(fraction: float, message: str) -> None:
         if progress is not None:
@@ -358,6 +358,7 @@ def load_scoring_inputs(
 
     report(0.0, "Regelset en lagen inlezen")
     errors: list[LocatietoetsError] = []  # every problem is reported at once
+    ruleset = None
     try:
         ruleset = load_ruleset(config.rules)
     except LocatietoetsError as exc:
@@ -374,10 +375,14 @@ def load_scoring_inputs(
             reports["locaties"] = site_report
         except InputError as exc:
             errors.append(exc)
+    frames = None
     try:
         frames, ref_reports = load_reference_layers(readable)
     except InputError as exc:
         errors.append(exc)
+    bad_keys = check_gemeente_keys(ruleset, frames, gemeenten_configured=config.layer("gemeenten") is not None)
+    if bad_keys is not None:
+        errors.append(bad_keys)
     if errors:
         raise combine_errors(errors)
     reports.update(ref_reports)

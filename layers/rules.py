@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 import tomllib
+from typing import Any
 
-from analysis.errors import RuleSetError
+from analysis.errors import LocatietoetsError, RuleSetError
 from analysis.ruleset import RuleSet, parse_ruleset
 from analysis.verdict import EVALUATORS, REASON_FIELDS
 from layers.config import RulesConfig
 
-__all__ = ["DEFAULT_RULESET", "README_BEGIN", "README_END", "load_ruleset", "read_ruleset_file", "ruleset_markdown"]
+__all__ = ["DEFAULT_RULESET", "README_BEGIN", "README_END", "check_gemeente_keys", "load_ruleset", "read_ruleset_file", "ruleset_markdown"]
 
 #: File name of the built-in rule set in ``analysis/rulesets``.
 DEFAULT_RULESET = "limburg-povi2021.toml"
@@ -51,6 +53,30 @@ def load_ruleset(rules: RulesConfig) -> RuleSet:
     """Return the effective rule set for a config's ``[regels]`` table."""
     ruleset = read_ruleset_file(rules.file)
     return ruleset.with_overrides(rules.overrides, rules.gemeenten)
+
+
+def check_gemeente_keys(ruleset: RuleSet | None, frames: Mapping[str, Any] | None, *, gemeenten_configured: bool) -> LocatietoetsError | None:
+    """The error for per-gemeente values whose name or code matches no gemeente, or None.
+
+    ``frames`` are the reference layers read (``gemeenten`` with ``naam`` and
+    ``code``). Nothing is checked when the rule set did not load, or when a
+    configured gemeenten layer could not be read (its own error says why).
+    Returned, not raised, so the caller reports it with every other problem.
+    """
+    if ruleset is None:
+        return None
+    gemeenten = (frames or {}).get("gemeenten")
+    if gemeenten is None and gemeenten_configured:
+        return None
+    try:
+        if gemeenten is None:
+            ruleset.check_gemeente_keys(None, None)
+        else:
+            codes = gemeenten["code"] if "code" in gemeenten.columns else []
+            ruleset.check_gemeente_keys(codes, gemeenten["naam"])
+    except LocatietoetsError as exc:
+        return exc
+    return None
 
 
 def _cell(value: object) -> str:

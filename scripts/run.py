@@ -25,7 +25,7 @@ from analysis.errors import InputError, LocatietoetsError, combine_errors
 from analysis.pipeline import Inputs, RunResult, score_sites
 from layers.config import Config
 from layers.read import check_inputs, load_reference_layers, load_sites, readable_part
-from layers.rules import load_ruleset
+from layers.rules import check_gemeente_keys, load_ruleset
 from layers.write import (
     GpkgStream,
     geometry_kind,
@@ -177,6 +177,7 @@ def prepare_run(
 
     report("inlezen", "Configuratie en regelset laden", 0.0)
     errors: list[LocatietoetsError] = []  # every problem is reported at once
+    ruleset = None
     try:
         ruleset = load_ruleset(config.rules)
     except LocatietoetsError as exc:
@@ -193,19 +194,18 @@ def prepare_run(
             original, sites, site_report = load_sites(readable.layers["locaties"])
     except InputError as exc:
         errors.append(exc)
+    frames = None
     try:
         frames, reports = load_reference_layers(readable)
     except InputError as exc:
         errors.append(exc)
+    # per-gemeente values must name a gemeente of the gemeenten layer (reported with every other problem)
+    bad_keys = check_gemeente_keys(ruleset, frames, gemeenten_configured=config.layer("gemeenten") is not None)
+    if bad_keys is not None:
+        errors.append(bad_keys)
     if errors:
         raise combine_errors(errors)
     reports = {"locaties": site_report, **reports}
-    gemeenten = frames.get("gemeenten")
-    if gemeenten is None:
-        ruleset.check_gemeente_keys(None, None)
-    else:
-        codes = gemeenten["code"] if "code" in gemeenten.columns else None
-        ruleset.check_gemeente_keys(codes if codes is not None else [], gemeenten["naam"])
     timings["inlezen"] = round(time.perf_counter() - t, 3)
 
     network = None

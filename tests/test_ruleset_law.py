@@ -348,3 +348,22 @@ def test_regels_command_shows_2_0_0_with_current_sources(monkeypatch):
     assert "versie 2.0.0" in out
     assert "Besluit kwaliteit leefomgeving (Bkl)" in out and "rust op beleid" in out
     assert "0,1 – 14" in out  # the range of geur_norm_kom_concentratie
+
+
+def test_misspelt_gemeente_is_reported_together_with_other_problems(world):
+    text = standard_config().replace('pad = "bbg.gpkg"', 'pad = "bbg_weg.gpkg"') + '\n[regels.gemeenten."Venrya"]\nbbg_rand_m = 1000\n'
+    with pytest.raises(Exception) as info:
+        _score(world, text)
+    message = str(info.value)
+    assert "gemeente 'Venrya' komt niet voor" in message and "bbg_weg.gpkg" in message
+
+
+def test_planning_commands_check_gemeente_keys_too(world):
+    from click.testing import CliRunner
+
+    from scripts.cli import main
+
+    cfg = write_config(world, standard_config() + '\n[regels.gemeenten."Venrya"]\nbbg_rand_m = 1000\n')
+    result = CliRunner().invoke(main, ["raster", str(cfg), "--cel", "500", "--out", str(world / "raster"), "--voortgang", "geen"])
+    assert result.exit_code == 2, result.output
+    assert "Bedoelde u 'Venray'?" in " ".join((result.output + (result.stderr if result.stderr_bytes is not None else "")).split())
