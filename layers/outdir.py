@@ -26,7 +26,7 @@ import os
 from pathlib import Path
 import shutil
 
-from analysis.errors import OutputError
+from analysis.errors import InputError, OutputError
 
 __all__ = ["LOCK_NAME", "STAGE_PREFIX", "claim_output", "check_output", "config_inputs", "run_inputs", "side_files", "write_error"]
 
@@ -67,8 +67,20 @@ def config_inputs(config) -> list[Path]:
 
 
 def run_inputs(run_dir: Path) -> list[Path]:
-    """The files of a run folder that maps, reports and planning commands read."""
+    """The files of a run folder that maps, reports and planning commands read.
+
+    Raises InputError when the folder does not exist, so that claiming an
+    output folder inside it never creates the run folder it was meant to read.
+    """
     run_dir = Path(run_dir)
+    hint = (
+        "Geef de uitvoermap van een run van 'locatietoets score' (met locaties.gpkg, "
+        "referentie.gpkg en run.json), of maak een voorbeeld met 'locatietoets demo'."
+    )
+    if not run_dir.exists():
+        raise InputError(f"Uitvoermap '{run_dir}' bestaat niet. {hint}")
+    if not run_dir.is_dir():
+        raise InputError(f"'{run_dir}' is geen map. {hint}")
     return [run_dir / name for name in ("locaties.gpkg", "referentie.gpkg", "run.json", "locaties.csv")]
 
 

@@ -324,6 +324,7 @@ def test_commands_write_outputs_and_fail_in_dutch(limburg: dict, tmp_path: Path)
         assert result.exit_code == 2, (args, result.output)
         stderr = " ".join(result.stderr.split())  # rich wraps long lines
         assert message in stderr and "Traceback" not in result.output + result.stderr
+    assert not (tmp_path / "bestaat-niet").exists(), "a missing run folder must not be created"
     # a run without gemeenten: per gemeente fails clearly, the overview works
     bare = tmp_path / "zonder_gemeenten"
     bare.mkdir()
