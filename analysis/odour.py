@@ -45,12 +45,18 @@ from analysis.errors import InputError
 from analysis.overlay import SHARE_EPS
 from analysis.texts import format_number, render_template
 
-__all__ = ["assess_odour", "KOM_SOURCE_KOM", "KOM_SOURCE_BBG", "COLUMNS"]
+__all__ = ["assess_odour", "KOM_SOURCE_KOM", "KOM_SOURCE_BBG", "KOM_SOURCE_UNKNOWN", "COLUMNS"]
 
 logger = logging.getLogger(__name__)
 
 KOM_SOURCE_KOM = "bebouwde kom"
 KOM_SOURCE_BBG = "bestaand bebouwd gebied als benadering van de bebouwde kom"
+#: No kom layer and no BBG: the kom status is unknown and the strictest distances apply.
+KOM_SOURCE_UNKNOWN = "onbekend: geen laag [lagen.bebouwde_kom] of [lagen.bebouwd_gebied], strengste waarde"
+_KOM_UNKNOWN_TEXT = (
+    "bij onbekende ligging ten opzichte van de bebouwde kom (geen laag [lagen.bebouwde_kom] "
+    "of [lagen.bebouwd_gebied]: de strengste waarde geldt)"
+)
 
 COLUMNS = [
     "geur_oue",
@@ -149,7 +155,10 @@ def assess_odour(
     kom_source
         Where the kom status came from, in Dutch, for the reason:
         ``"bebouwde kom"`` or ``"bestaand bebouwd gebied als benadering van de
-        bebouwde kom"`` (then every kom phrase in a reason says so).
+        bebouwde kom"`` (then every kom phrase in a reason says so), or
+        :data:`KOM_SOURCE_UNKNOWN` (no kom layer and no BBG: ``in_kom`` is
+        ignored, the larger of the kom and outside distances applies, the
+        reason says why; the caller passes the strictest norm).
     contours
         Odour contours in EPSG:28992, polygons with float column ``waarde``
         (OUe/m³): a contour of value ``v`` encloses the area where the load is
@@ -250,7 +259,7 @@ def assess_odour(
 
     # -- farms: nearest farm and fixed distances -------------------------------
     report(0.5, "geurtoets: afstanden tot veehouderijen bepalen")
-    farm_result = _farm_distances(site_tree, geoms, farms, arrays, n)
+    farm_result = _farm_distances(site_tree, geoms, farms, arrays, n, kom_unknown=kom_source == KOM_SOURCE_UNKNOWN)
     knelpunt_afstand = farm_result["violating"]
 
     knelpunt = knelpunt_contour | knelpunt_afstand
@@ -656,6 +665,8 @@ def _farm_distances(
     farms: gpd.GeoDataFrame | None,
     arrays: dict[str, np.ndarray],
     n: int,
+    *,
+    kom_unknown: bool = False,
 ) -> dict[str, np.ndarray]:
     """Nearest farm, fixed-distance violations and the applicable distance per site.
 
@@ -706,6 +717,9 @@ def _farm_distances(
     in_kom = arrays["in_kom"]
     point_req = np.where(in_kom, arrays["point_distance_kom_m"], arrays["point_distance_outside_m"])
     facade_req = np.where(in_kom, arrays["facade_distance_kom_m"], arrays["facade_distance_outside_m"])
+    if kom_unknown:  # the strictest (largest) of the distances inside and outside the kom
+        point_req = np.fmax(arrays["point_distance_kom_m"], arrays["point_distance_outside_m"])
+        facade_req = np.fmax(arrays["facade_distance_kom_m"], arrays["facade_distance_outside_m"])
     strict_req = np.fmax(point_req, facade_req)
 
     def required_for(site: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -870,6 +884,8 @@ def _reasons(
     reason = np.full(n, "", dtype=object)
     suffix = "" if kom_source == KOM_SOURCE_KOM else f" ({kom_source})"
     kom_text = np.array(["buiten de bebouwde kom" + suffix, "binnen de bebouwde kom" + suffix], dtype=object)
+    if kom_source == KOM_SOURCE_UNKNOWN:
+        kom_text = np.array([_KOM_UNKNOWN_TEXT, _KOM_UNKNOWN_TEXT], dtype=object)
 
     conc_text = np.array([" buiten concentratiegebied", " in concentratiegebied"], dtype=object)
 

@@ -23,7 +23,17 @@ from analysis.overlay import SHARE_EPS, assign_polygon_attribute, classify_bbg, 
 from analysis.ruleset import STAY_TYPES, RuleSet
 from analysis.verdict import RuleContext, judge
 
-__all__ = ["Inputs", "RunResult", "score_sites", "outside_gemeenten_warning", "RESULT_FIELDS", "DEFAULT_HOUSING_FORM", "MODE_TEXT"]
+__all__ = [
+    "Inputs",
+    "RunResult",
+    "score_sites",
+    "outside_gemeenten_warning",
+    "logies_warning",
+    "RESULT_FIELDS",
+    "DEFAULT_HOUSING_FORM",
+    "ALWAYS_WOONFUNCTIE",
+    "MODE_TEXT",
+]
 
 log = logging.getLogger(__name__)
 
@@ -194,10 +204,32 @@ class _Steps:
         self.record[self._current] = {"titel": self.title[self._current], "seconden": round(time.perf_counter() - self._t0, 3), **counts}
 
 
+#: Stay types that are always a woonfunctie: their residents register in the BRP (a stay of more
+#: than 4 months in 6), whatever the input says; only short-stay can be logies.
+ALWAYS_WOONFUNCTIE = ("mid_stay", "long_stay")
+
+
 def _housing_form(sites: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The housing form each stay type is judged as: the input for short-stay, woonfunctie for mid- and long-stay."""
     given = sites["huisvestingsvorm"].to_numpy(dtype=object)
     has = pd.notna(given)
-    return {s: np.where(has, given, DEFAULT_HOUSING_FORM[s]).astype(object) for s in STAY_TYPES}
+    return {
+        s: np.full(len(given), "woonfunctie", dtype=object)
+        if s in ALWAYS_WOONFUNCTIE
+        else np.where(has, given, DEFAULT_HOUSING_FORM[s]).astype(object)
+        for s in STAY_TYPES
+    }
+
+
+def logies_warning(site_ids: list[str], *, shown: int = 10) -> str:
+    """The run warning for mid- and long-stay sites whose input says logies (judged as woonfunctie)."""
+    names = ", ".join(f"'{i}'" for i in site_ids[:shown])
+    more = f" en {len(site_ids) - shown} andere" if len(site_ids) > shown else ""
+    return (
+        f"{len(site_ids)} mid- of long-stay locaties hebben huisvestingsvorm 'logies' ({names}{more}); mid- en "
+        "long-stay zijn altijd een woonfunctie (bewoners schrijven zich in de BRP in bij een verblijf van meer dan "
+        "4 maanden per half jaar), alleen short-stay kan logies zijn: deze locaties zijn als woonfunctie beoordeeld"
+    )
 
 
 def outside_gemeenten_warning(count: int) -> str:
@@ -374,25 +406,39 @@ def score_sites(
     # --- odour -----------------------------------------------------------------
     steps.begin("geur")
     if inputs.contours is not None or inputs.farms is not None:
-        from analysis.odour import assess_odour
+        from analysis.odour import KOM_SOURCE_UNKNOWN, assess_odour
 
-        in_kom = f["bebouwde_kom"].fillna(False).to_numpy(dtype=bool) if "bebouwde_kom" in f else np.zeros(n, dtype=bool)
-        if "bebouwde_kom" not in f:
-            skipped["kom"] = "geen [lagen.bebouwde_kom] en geen [lagen.bebouwd_gebied]: alle locaties gelden als buiten de bebouwde kom"
-            f["kom_bron"] = np.where(has_geom, "geen kom-laag: buiten de bebouwde kom aangenomen", None)
+        kom_known = "bebouwde_kom" in f
+        in_kom = f["bebouwde_kom"].fillna(False).to_numpy(dtype=bool) if kom_known else np.zeros(n, dtype=bool)
+        if not kom_known:
+            skipped["kom"] = (
+                "geen [lagen.bebouwde_kom] en geen [lagen.bebouwd_gebied]: of een locatie binnen de bebouwde kom ligt "
+                "is onbekend, dus gelden de strengste geurnorm en vaste afstanden"
+            )
+            f["kom_bron"] = np.where(has_geom, KOM_SOURCE_UNKNOWN, None)
         conc = params["concentratiegebied"].astype(bool)
-        norm_param = np.where(
-            in_kom,
-            np.where(conc, "geur_norm_kom_concentratie", "geur_norm_kom"),
-            np.where(conc, "geur_norm_buitengebied_concentratie", "geur_norm_buitengebied"),
-        )
-        norm = np.full(n, np.nan)
-        norm_from_plan = np.zeros(n, dtype=bool)
-        for name in np.unique(norm_param):
-            cell = norm_param == name
-            norm[cell] = params[name][cell]
-            # a per-gemeente value differs from the rule set's standard value: it is the omgevingsplan's own
-            norm_from_plan[cell] = params[name][cell] != float(ruleset.value(name))
+
+        def norm_cell(inside: bool) -> tuple[np.ndarray, np.ndarray]:
+            """The norm per site for sites inside (outside) the kom, and whether it is the gemeente's own value."""
+            names = np.where(
+                conc,
+                "geur_norm_kom_concentratie" if inside else "geur_norm_buitengebied_concentratie",
+                "geur_norm_kom" if inside else "geur_norm_buitengebied",
+            )
+            values, own = np.full(n, np.nan), np.zeros(n, dtype=bool)
+            for name in np.unique(names):
+                cell = names == name
+                values[cell] = params[name][cell]
+                # a per-gemeente value differs from the rule set's standard value: it is the omgevingsplan's own
+                own[cell] = params[name][cell] != float(ruleset.value(name))
+            return values, own
+
+        norm_kom, plan_kom = norm_cell(True)
+        norm_out, plan_out = norm_cell(False)
+        # kom unknown: the strictest (lowest) of the two norms
+        use_kom = in_kom if kom_known else norm_kom <= norm_out
+        norm = np.where(use_kom, norm_kom, norm_out)
+        norm_from_plan = np.where(use_kom, plan_kom, plan_out)
         kom_source = str(f["kom_bron"].dropna().iloc[0]) if f["kom_bron"].notna().any() else _KOM_FROM_LAYER
         o = assess_odour(
             geo,

@@ -26,6 +26,7 @@ from pyproj.exceptions import CRSError
 import shapely
 
 from analysis.errors import InputError, did_you_mean
+from analysis.pipeline import ALWAYS_WOONFUNCTIE, logies_warning
 from analysis.ruleset import HOUSING_FORMS, STAY_TYPES
 from layers.config import Config, LayerSpec
 
@@ -661,6 +662,13 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
         original, spec, "huisvestingsvorm_veld", "huisvestingsvorm", HOUSING_FORMS, " (leeg = standaard per verblijfstype)", problems
     )
     sites["huisvestingsvorm"] = form.astype(object).where(form.notna(), None).to_numpy() if form is not None else None
+    if form is not None:
+        # mid- and long-stay are always a woonfunctie: the analysis judges them so; say which sites said otherwise
+        marked = np.isin(sites["verblijfstype"].to_numpy(dtype=object), ALWAYS_WOONFUNCTIE) & (
+            sites["huisvestingsvorm"].to_numpy(dtype=object) == "logies"
+        )
+        if marked.any():
+            report.warnings.append(logies_warning([str(i) for i in sites["locatie_id"].to_numpy(dtype=object)[marked]]))
 
     for key, out in (("personen_veld", "personen"), ("slaapkamers_veld", "slaapkamers"), ("woonoppervlak_veld", "woonoppervlak_m2")):
         col = _field(original, spec, key, problems)

@@ -15,7 +15,7 @@ import pytest
 from shapely.geometry import MultiPoint, Point, Polygon, box
 
 from analysis.errors import InputError
-from analysis.odour import COLUMNS, KOM_SOURCE_BBG, KOM_SOURCE_KOM, assess_odour
+from analysis.odour import COLUMNS, KOM_SOURCE_BBG, KOM_SOURCE_KOM, KOM_SOURCE_UNKNOWN, assess_odour
 
 CRS = "EPSG:28992"
 FAR = Point(50_000, 50_000)  # a site far from every contour and farm
@@ -592,6 +592,23 @@ def test_kom_source_phrase_outside_kom():
         "gevel tot gevel buiten de bebouwde kom (bestaand bebouwd gebied als benadering van de bebouwde kom) is 25 m"
         in result["geur_reden"].iloc[0]
     )
+
+
+def test_unknown_kom_takes_the_strictest_distances_and_says_why():
+    # in_kom says "outside", but the kom is unknown: 100 m (no factor) and 50 m (factor) apply
+    farms = _farms([("Melkvee", np.nan, Point(0, 0)), ("Varkens", np.nan, box(1000, 0, 1020, 20))],
+                   factor=[False, True])
+    sites = _sites([Point(70, 0), Point(1060, 10)])  # 70 m and 40 m away
+    result = _run(sites, farms=farms, in_kom=False, kom_source=KOM_SOURCE_UNKNOWN)
+    assert result["geur_vaste_afstand_m"].tolist() == [100.0, 50.0]
+    assert result["geur_knelpunt_afstand"].tolist() == [True, True]
+    unknown = ("bij onbekende ligging ten opzichte van de bebouwde kom (geen laag [lagen.bebouwde_kom] "
+               "of [lagen.bebouwd_gebied]: de strengste waarde geldt)")
+    assert f"vaste afstand {unknown} is 100 m" in result["geur_reden"].iloc[0]
+    assert f"gevel tot gevel {unknown} is 50 m" in result["geur_reden"].iloc[1]
+    # the same sites with a known kom status outside the kom: 50 m and 25 m, no knelpunt
+    known = _run(sites, farms=farms, in_kom=False)
+    assert known["geur_knelpunt_afstand"].tolist() == [False, False]
 
 
 def test_progress_and_log(caplog):

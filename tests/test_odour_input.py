@@ -75,3 +75,22 @@ def test_contour_farm_field_is_read_and_empty_names_are_none(tmp_path):
     config = parse_config({"lagen": {"locaties": {"pad": "l.gpkg"}, "geurcontouren": spec}}, base_dir=tmp_path)
     frames, _ = load_reference_layers(config)
     assert "veehouderij" not in frames["geurcontouren"].columns
+
+
+def test_logies_on_mid_and_long_stay_is_a_warning_naming_the_sites(tmp_path):
+    from layers.read import load_sites
+
+    frame = gpd.GeoDataFrame(
+        {"id": ["A1", "B2", "C3", "D4"], "type": ["short_stay", "mid_stay", "long_stay", "long_stay"],
+         "vorm": ["logies", "logies", "Logies", "woonfunctie"]},
+        geometry=[Point(190_000 + i * 100, 330_000) for i in range(4)],
+        crs=RD,
+    )
+    frame.to_file(tmp_path / "locaties.gpkg", driver="GPKG")
+    spec = {"pad": "locaties.gpkg", "id_veld": "id", "verblijfstype_veld": "type", "huisvestingsvorm_veld": "vorm"}
+    config = parse_config({"lagen": {"locaties": spec}}, base_dir=tmp_path)
+    _, sites, report = load_sites(config.layer("locaties"))
+    warning = [w for w in report.warnings if "logies" in w]
+    assert len(warning) == 1
+    assert warning[0].startswith("2 mid- of long-stay locaties hebben huisvestingsvorm 'logies' ('B2', 'C3')")
+    assert "altijd een woonfunctie" in warning[0] and "als woonfunctie beoordeeld" in warning[0]

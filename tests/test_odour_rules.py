@@ -105,6 +105,26 @@ def test_kom_falls_back_to_bbg_and_says_so():
     assert "benadering van de bebouwde kom" in without_kom["geur_reden"].iloc[0]
 
 
+def test_unknown_kom_applies_the_strictest_norm_and_says_why():
+    # no kom layer and no BBG: a load of 5 OUe/m³ outside any village is judged against 3 (the kom norm)
+    farms = gpd.GeoDataFrame({"naam": ["Melkvee"], "vaste_afstand_m": [np.nan], "geuremissiefactor": [0.0]},
+                             geometry=[Point(3000, 2000)], crs=28992)
+    sites = sites_frame([Point(3000, 500), Point(3070, 2000)], ["long_stay", "long_stay"])
+    res = run(sites, contours=contour(3000, 500, 100, 5.0), farms=farms, kom=False, bbg=False)
+    assert res["geur_norm_oue"].tolist() == [3.0, 3.0]
+    assert res["geur_knelpunt"].tolist() == [True, True]  # 5 >= 3; 70 m < 100 m
+    assert res["kom_bron"].iloc[0].startswith("onbekend")
+    assert "norm bij onbekende ligging ten opzichte van de bebouwde kom (geen laag [lagen.bebouwde_kom] of " \
+           "[lagen.bebouwd_gebied]: de strengste waarde geldt) in concentratiegebied is 3,0 OUe/m³" in res["geur_reden"].iloc[0]
+    assert "vaste afstand bij onbekende ligging" in res["geur_reden"].iloc[1] and "is 100 m" in res["geur_reden"].iloc[1]
+    # a gemeente whose own outside norm is stricter than its kom norm: that one is the strictest
+    rs = read_ruleset_file().with_overrides({}, {"Venlo": {"geur_norm_buitengebied_concentratie": 3.0,
+                                                           "geur_norm_kom_concentratie": 5.0}})
+    res = run(sites.iloc[:1], contours=contour(3000, 500, 100, 4.0), kom=False, bbg=False, ruleset=rs)
+    assert res["geur_norm_oue"].iloc[0] == 3.0 and res["geur_knelpunt"].iloc[0]
+    assert "(eigen waarde in het omgevingsplan gemeente Venlo)" in res["geur_reden"].iloc[0]
+
+
 def test_fixed_distance_default_and_per_farm():
     farms = gpd.GeoDataFrame(
         {
@@ -169,3 +189,15 @@ def test_polygon_partly_in_a_knelpunt_is_voorwaardelijk_wholly_is_the_rule_verdi
            in res["redenen"].iloc[0]
     assert "afwijken kan alleen via het omgevingsplan" in res["redenen"].iloc[1]
     assert res["vrij_aandeel"].iloc[0] < 1.0 and res["vrij_aandeel"].iloc[1] == 0.0
+
+
+def test_mid_and_long_stay_marked_logies_are_judged_as_woonfunctie():
+    # in a contour of 5 OUe/m³ inside the kom (norm 3): a woonfunctie is ongeschikt, logies voorwaardelijk
+    sites = sites_frame([Point(500, 500)] * 4, ["short_stay", "mid_stay", "long_stay", "long_stay"],
+                        ["logies", "logies", "logies", None])
+    res = run(sites, contours=contour(500, 500, 100, 5.0))
+    assert res["huisvestingsvorm"].tolist() == ["logies", "woonfunctie", "woonfunctie", "woonfunctie"]
+    assert res["oordeel"].tolist() == ["voorwaardelijk", "ongeschikt", "ongeschikt", "ongeschikt"]
+    assert "een woonfunctie is geurgevoelig" in res["redenen"].iloc[1]
+    # the short-stay site marked logies is judged as a woonfunctie for the other stay types
+    assert res["oordeel_long_stay"].iloc[0] == "ongeschikt" and res["oordeel_mid_stay"].iloc[0] == "ongeschikt"
