@@ -7,11 +7,12 @@ SHELL := /bin/bash
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test venv clean clean-venv
+.PHONY: help demo test lint venv clean clean-venv
 
 help:
 	@echo "make demo               omgeving opzetten en de demo draaien (uitvoer in demo-uitvoer/)"
 	@echo "make test [ARGS=...]    alle tests (installeert QGIS met apt als root), bv. ARGS=\"-k geur\""
+	@echo "make lint               ruff check . (regels in pyproject.toml; draait ook vóór make test)"
 	@echo "make venv               alleen de omgeving bouwen/hergebruiken en het pad tonen"
 	@echo "make clean              demo-uitvoer en build-resten opruimen"
 	@echo "make clean-venv         de venv van de huidige pins verwijderen (wordt bij make demo/test herbouwd)"
@@ -21,6 +22,9 @@ demo:
 
 test:
 	bash tools/bootstrap.sh test $(ARGS)
+
+lint:
+	bash tools/bootstrap.sh lint $(ARGS)
 
 venv:
 	bash tools/bootstrap.sh venv

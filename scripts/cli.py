@@ -60,7 +60,7 @@ def _run_scoring(
     from layers.config import load_config
 
     if engine == "dask":
-        from scripts.distributed import run_config_dask
+        from scripts.distributed import require_dask, run_config_dask
 
         def run_config(config, out_dir, progress=None):
             return run_config_dask(config, out_dir, scheduler=scheduler, n_workers=workers, progress=progress)
@@ -77,6 +77,8 @@ def _run_scoring(
     _setup_logging(mode, debug)
     _raise_on_sigterm()
     try:
+        if engine == "dask":
+            require_dask()  # before anything is read or written
         if make_config is not None:
             if out is not None:
                 check_output(out, inputs=())  # an unusable folder is reported before the demo is written

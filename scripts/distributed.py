@@ -48,12 +48,42 @@ from layers.config import Config
 from scripts._merge import combine_records, empty_like, part_max_minutes, run_wide_flags
 from scripts.run import RunOutcome, finish_run, prepare_run
 
-__all__ = ["run_config_dask", "score_sites_dask", "DEFAULT_PARTITION_SITES"]
+__all__ = ["run_config_dask", "score_sites_dask", "require_dask", "DEFAULT_PARTITION_SITES"]
 
 log = logging.getLogger(__name__)
 
 #: Largest number of sites per partition (bounds a worker's memory).
 DEFAULT_PARTITION_SITES = 500_000
+
+
+#: The optional packages of the dask engine (``pip install "locatietoets[dask]"``).
+DASK_PACKAGES = ("dask", "distributed", "dask_geopandas")
+
+
+def require_dask() -> None:
+    """Raise a Dutch :class:`~analysis.errors.ConfigError` when the dask engine's packages are missing.
+
+    dask, distributed and dask-geopandas are an optional extra of the package
+    (``[project.optional-dependencies] dask``); the single-process engine
+    needs none of them.
+    """
+    import importlib
+
+    from analysis.errors import ConfigError
+
+    missing = []
+    for name in DASK_PACKAGES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name.replace("_", "-"))
+    if missing:
+        raise ConfigError(
+            "De rekenmotor 'dask' (--engine dask) heeft de pakketten dask, distributed en "
+            f"dask-geopandas nodig, maar {', '.join(missing)} ontbreekt in deze Python-omgeving. "
+            "Installeer ze met: pip install \"locatietoets[dask]\" "
+            "(of gebruik de standaardrekenmotor: --engine lokaal)."
+        )
 
 
 @dataclass
@@ -101,6 +131,7 @@ def run_config_dask(
         Number of partitions; default one per worker thread, more when a
         partition would exceed :data:`DEFAULT_PARTITION_SITES` sites.
     """
+    require_dask()
     from distributed import Client, LocalCluster
 
     prepared = prepare_run(config, progress=progress, network_cache_dir=network_cache_dir)

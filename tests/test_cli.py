@@ -508,3 +508,23 @@ def test_demo_end_to_end(tmp_path):
         assert set(gpkg[f"oordeel_{stay}"].dropna()) <= VERDICTS
     run = json.loads((uit / "run.json").read_text(encoding="utf-8"))
     assert run["locaties"] == len(gpkg)
+
+
+def test_engine_dask_without_dask_says_how_to_install(tmp_path, monkeypatch):
+    """dask is an optional extra: without it, --engine dask is a Dutch error naming the extra, not a traceback."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "dask_geopandas", None)  # import now raises ImportError
+    world = tmp_path / "wereld"
+    world.mkdir()
+    build_world(world)
+    cfg = write_config(world, standard_config())
+    out = tmp_path / "uit"
+    result = CliRunner().invoke(main, ["score", str(cfg), "--out", str(out), "--engine", "dask"], terminal_width=200)
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "dask-geopandas ontbreekt" in text
+    assert 'pip install "locatietoets[dask]"' in text
+    assert "--engine lokaal" in text
+    assert "Traceback" not in result.output
+    assert not out.exists()  # refused before anything is written
