@@ -49,6 +49,11 @@ def test_demo_odour_covers_every_farm_kind_and_undecidable_contours(demo_run):
     assert not (onzeker & sites["geur_knelpunt"]).any()
     assert (sites.loc[onzeker, "oordeel"] != "geschikt").all()
     assert sites.loc[onzeker, "redenen"].str.contains("laat een geurberekening maken").all()
+    # parcels partly in a knelpunt: the share, and the condition in the reason
+    share = sites["geur_knelpunt_aandeel"]
+    partly = (share > 0) & (share < 0.95)
+    assert partly.sum() >= 3
+    assert sites.loc[partly, "redenen"].str.contains("situeer de", regex=False).all()
 
 
 def test_demo_every_rule_fires_and_every_verdict_occurs(demo_run):
