@@ -133,8 +133,8 @@ def _nearest_distance(tree: shapely.STRtree, geoms: np.ndarray) -> np.ndarray:
         return np.concatenate(list(pool.map(query, np.array_split(geoms, workers))))
 
 
-#: Shares below this count as 0 (numerical noise of polygons that only touch).
-SHARE_EPS = 1e-6
+#: Shares below this (0.01 %) count as 0: digitising noise of polygons that only touch.
+SHARE_EPS = 1e-4
 
 
 def classify_bbg(

@@ -21,6 +21,7 @@ from analysis.errors import CancelledError
 from analysis.housing import housing_norms
 from analysis.overlay import SHARE_EPS, assign_polygon_attribute, classify_bbg, inside_share
 from analysis.ruleset import STAY_TYPES, RuleSet
+from analysis.texts import format_number
 from analysis.verdict import RuleContext, judge
 
 __all__ = [
@@ -56,6 +57,8 @@ RESULT_FIELDS: tuple[str, ...] = (
     "bbg_ligging",
     "bbg_afstand_m",
     "bbg_aandeel",
+    "tijdelijk_bouwwerk",
+    "termijn_jaar",
     "bebouwde_kom",
     "kom_bron",
     "recreatiepark",
@@ -398,6 +401,13 @@ def score_sites(
         skipped["woonnormen"] = "geen personen_veld: woonnormen niet getoetst"
         f = f.drop(columns=["personen", "slaapkamers", "woonoppervlak_m2"])
     steps.end(capaciteit_personen=float(np.nansum(h["capaciteit_personen"])))
+
+    # temporary building and its term (only when the sites layer says so: tijdelijk_veld)
+    if "tijdelijk_bouwwerk" in sites:
+        f["tijdelijk_bouwwerk"] = sites["tijdelijk_bouwwerk"].to_numpy(dtype=object)
+        term = sites["termijn_jaar"].to_numpy(dtype=float) if "termijn_jaar" in sites else np.full(n, np.nan)
+        f["termijn_jaar"] = term
+        f["termijn_tekst"] = np.where(np.isnan(term), "een niet opgegeven termijn", format_number(term, ".0f").to_numpy(dtype=object) + " jaar")
 
     housing_form = _housing_form(sites)
     own = sites["verblijfstype"].to_numpy(dtype=object)

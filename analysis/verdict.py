@@ -103,6 +103,7 @@ Evaluator = Callable[[RuleContext, str], np.ndarray]
 RULE_FIELDS: dict[str, tuple[str, ...]] = {
     "bbg.rand": ("bbg_ligging",),
     "bbg.buiten": ("bbg_ligging",),
+    **{f"bbg.{where}.{kind}": ("bbg_ligging", "tijdelijk_bouwwerk") for where in ("rand", "buiten") for kind in ("tijdelijk", "permanent", "te_lang")},
     "recreatiepark": ("recreatiepark",),
     "woonnorm.slaapkamers": ("personen", "slaapkamers"),
     "woonnorm.oppervlak": ("personen", "woonoppervlak_m2"),
@@ -124,10 +125,46 @@ def _odour_sensitive(ctx: RuleContext, stay: str) -> np.ndarray:
     return ctx._cache[key]
 
 
+def _at(ctx: RuleContext, where: str) -> np.ndarray:
+    """Sites wholly at the rand / buiten BBG; the rand includes the part outside of a 'deels' site."""
+    if where == "rand":
+        return ctx.equals("bbg_ligging", "rand") | ctx.equals("bbg_ligging", "deels")
+    return ctx.equals("bbg_ligging", where)
+
+
+def _building(ctx: RuleContext, kind: str | None) -> np.ndarray:
+    """Sites whose building is ``kind``: tijdelijk (within max_termijn_jaar or term unknown),
+    te_lang (temporary, term above max_termijn_jaar), permanent, or None = not known."""
+    key = ("building", str(kind))
+    if key not in ctx._cache:
+        n = len(ctx.fields)
+        if not ctx.has("tijdelijk_bouwwerk"):
+            ctx._cache[key] = np.full(n, kind is None)
+        else:
+            temporary = ctx.equals("tijdelijk_bouwwerk", "ja")
+            permanent = ctx.equals("tijdelijk_bouwwerk", "nee")
+            term = ctx.num("termijn_jaar") if ctx.has("termijn_jaar") else np.full(n, np.nan)
+            too_long = temporary & (np.nan_to_num(term, nan=0.0) > ctx.params["max_termijn_jaar"] + 1e-9)
+            ctx._cache[key] = {
+                "None": ~temporary & ~permanent,
+                "tijdelijk": temporary & ~too_long,
+                "te_lang": too_long,
+                "permanent": permanent,
+            }[str(kind)]
+    return ctx._cache[key]
+
+
 EVALUATORS: dict[str, Evaluator] = {
-    # a site partly inside BBG: its part outside lies at the rand ([regel.deels] of the rule)
-    "bbg.rand": lambda ctx, s: ctx.equals("bbg_ligging", "rand") | ctx.equals("bbg_ligging", "deels"),
-    "bbg.buiten": lambda ctx, s: ctx.equals("bbg_ligging", "buiten"),
+    # BBG × temporary building: bbg.rand / bbg.buiten when it is unknown whether the building is
+    # temporary, bbg.<rand|buiten>.<tijdelijk|permanent|te_lang> when the site says so.
+    # A site partly inside BBG ("deels"): its part outside lies at the rand ([regel.deels] of the rand rules).
+    "bbg.rand": lambda ctx, s: _at(ctx, "rand") & _building(ctx, None),
+    "bbg.buiten": lambda ctx, s: _at(ctx, "buiten") & _building(ctx, None),
+    **{
+        f"bbg.{where}.{kind}": (lambda where, kind: lambda ctx, s: _at(ctx, where) & _building(ctx, kind))(where, kind)
+        for where in ("rand", "buiten")
+        for kind in ("tijdelijk", "permanent", "te_lang")
+    },
     "recreatiepark": lambda ctx, s: ctx.nonempty("recreatiepark"),
     "woonnorm.slaapkamers": lambda ctx, s: np.nan_to_num(
         ctx.num("personen") - ctx.num("slaapkamers") * ctx.params["max_personen_per_slaapkamer"], nan=0.0
@@ -156,6 +193,9 @@ REASON_FIELDS: set[str] = {
     "bbg_afstand_m",
     "bbg_aandeel",
     "bbg_buiten_aandeel",
+    "tijdelijk_bouwwerk",
+    "termijn_jaar",
+    "termijn_tekst",
     "recreatiepark",
     "recreatiepark_aandeel",
     "gemeente",

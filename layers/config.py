@@ -31,6 +31,8 @@ LAYER_KEYS: dict[str, set[str]] = {
         "slaapkamers_veld",
         "woonoppervlak_veld",
         "werkgever_veld",
+        "tijdelijk_veld",
+        "termijn_jaar_veld",
         "standaard_verblijfstype",
     },
     "bebouwd_gebied": _COMMON_KEYS,

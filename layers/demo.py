@@ -218,6 +218,9 @@ _N_HAMLET_SITES = 6
 _N_REMOTE_SITES = 3
 _EDGE_M = 250.0  # width of the "rand" band around BBG (the default bbg_rand_m)
 _SHARE_POLYGON_SITES = 0.20
+_SHARE_ON_BOUNDARY = 0.01  # per kind: parcels half in BBG, parcels touching BBG from outside
+_SHARE_TEMPORARY = 0.30  # tijdelijk = ja (a temporary building), with a term of 3-15 years (some above 10)
+_SHARE_PERMANENT = 0.25  # tijdelijk = nee; the rest leaves it empty (unknown)
 _SHARE_HOUSING_FORM_NULL = 0.20
 _SHARE_WITH_EMPLOYER = 0.30
 _SHARE_BEDROOM_VIOLATION = 0.15
@@ -250,6 +253,9 @@ _SITE_CONTEXTS = {
         (2, 16),
     ),
     "recreatiepark": (("Vakantiepark-chalet", "Recreatiewoning", "Stacaravans op camping"), (2, 8)),
+    # polygon sites on the BBG boundary: half inside ("deels") or touching it from outside
+    "grens": (("Perceel op de dorpsgrens", "Kavel half in het dorp"), (6, 40)),
+    "raakt": (("Weiland grenzend aan het dorp", "Perceel tegen de dorpsgrens"), (6, 40)),
     "buurtschap": (("Woning in buurtschap", "Leegstaande boerderij in buurtschap"), (2, 10)),
     "natuur": (("Voormalige boswachterswoning", "Jachthuis in natuurgebied"), (2, 6)),
 }
@@ -276,6 +282,10 @@ personen_veld = "personen"
 slaapkamers_veld = "slaapkamers"
 woonoppervlak_veld = "woonoppervlak_m2"
 werkgever_veld = "werkgever"
+# tijdelijk = ja/nee: een tijdelijk bouwwerk (flexibele woonvorm)? leeg = onbekend;
+# termijn = de termijn van het tijdelijke bouwwerk in jaren (max_termijn_jaar in de regelset).
+tijdelijk_veld = "tijdelijk"
+termijn_jaar_veld = "termijn"
 
 # Bestaand bebouwd gebied (BBG): dorpskernen en bedrijventerreinen.
 [lagen.bebouwd_gebied]
@@ -1175,6 +1185,12 @@ def _build_sites(
         ("buurtschap", _sample_points(shapely.Point(_to_rd(_HAMLET_CENTRE)).buffer(150.0), _N_HAMLET_SITES, rng)),
         ("natuur", _sample_points(shapely.Point(_to_rd(_NATURE_CENTRE)).buffer(200.0), _N_REMOTE_SITES, rng)),
     ]
+    # parcels on the village boundary: centred on it (partly inside BBG) or cut off by it (touching BBG)
+    boundary = shapely.get_parts(village_union)
+    boundary = shapely.boundary(boundary[np.argmax(shapely.area(boundary))]) if len(boundary) else shapely.LineString()
+    for name in ("grens", "raakt"):
+        at = shapely.line_interpolate_point(boundary, rng.uniform(0.0, 1.0, share(_SHARE_ON_BOUNDARY)), normalized=True)
+        groups.append((name, shapely.get_coordinates(at)))
     n_village = share(_SHARE_IN_VILLAGE)
     n_fixed = sum(len(xy) for _, xy in groups)
     n_rural = n_sites - n_fixed - n_village
@@ -1187,7 +1203,16 @@ def _build_sites(
     context = np.concatenate([[g[0]] * len(g[1]) for g in groups])
     perm = rng.permutation(len(xy))  # the id says nothing about the class
     xy, context = xy[perm], context[perm]
-    return _site_frame(xy, context, employers, rng)
+    frame = _site_frame(xy, context, employers, rng)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    for name in ("grens", "raakt"):
+        idx = np.flatnonzero(context == name)
+        half = rng.uniform(12.0, 26.0, len(idx))  # 24-52 m squares (576-2704 m²)
+        squares = shapely.box(xy[idx, 0] - half, xy[idx, 1] - half, xy[idx, 0] + half, xy[idx, 1] + half)
+        if name == "raakt":  # the part outside BBG: along the boundary of BBG (5 cm off, so no sliver after rounding)
+            squares = np.array([_largest_part(g) for g in shapely.difference(squares, bbg.buffer(0.05))], dtype=object)
+        geoms[idx] = squares
+    return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=DEMO_CRS))
 
 
 def _near_points(geoms: np.ndarray, n: int, rng: np.random.Generator, *, min_m: float, max_m: float) -> np.ndarray:
@@ -1239,6 +1264,11 @@ def _site_frame(
     employer = employers["bedrijfsnaam"].to_numpy(dtype=object)[pick]
     employer[rng.random(n) >= _SHARE_WITH_EMPLOYER] = None
 
+    # Temporary building (ja/nee/empty) and its term in years (empty: not given).
+    draw = rng.random(n)
+    temporary = np.where(draw < _SHARE_TEMPORARY, "ja", np.where(draw < _SHARE_TEMPORARY + _SHARE_PERMANENT, "nee", None)).astype(object)
+    term = np.where(temporary == "ja", rng.choice([3.0, 5.0, 10.0, 15.0, np.nan], n, p=[0.25, 0.3, 0.2, 0.15, 0.1]), np.nan)
+
     return _frame(
         {
             "locatie_code": [f"DEMO-{i + 1:05d}" for i in range(n)],
@@ -1248,6 +1278,8 @@ def _site_frame(
             "slaapkamers": bedrooms,
             "woonoppervlak_m2": floor_area,
             "werkgever": employer.tolist(),
+            "tijdelijk": temporary.tolist(),
+            "termijn": term,
             "omschrijving": description.tolist(),
             "context": context,
         },

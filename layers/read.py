@@ -628,7 +628,10 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
         Normalised: ``locatie_id`` (str), ``verblijfstype``,
         ``huisvestingsvorm`` (None = default for the stay type),
         ``personen``, ``slaapkamers``, ``woonoppervlak_m2`` (float),
-        ``eigen_werkgever`` (str/None), ``geometrie_status``; RangeIndex.
+        ``eigen_werkgever`` (str/None), ``geometrie_status``; with
+        ``tijdelijk_veld`` also ``tijdelijk_bouwwerk`` ("ja"/"nee"/None =
+        unknown), with ``termijn_jaar_veld`` also ``termijn_jaar`` (float,
+        NaN = unknown); RangeIndex.
     report
         What reading found.
     """
@@ -680,6 +683,20 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
         sites["eigen_werkgever"] = emp.where(emp.notna() & (emp != ""), None).astype(object).to_numpy()
     else:
         sites["eigen_werkgever"] = None
+
+    # temporary building (ja/nee, empty = unknown) and its term in years; only when configured
+    temp_col = _field(original, spec, "tijdelijk_veld", problems)
+    if temp_col:
+        flag = _yes_no(original, temp_col, spec, "tijdelijk_veld", "tijdelijk bouwwerk", problems)
+        sites["tijdelijk_bouwwerk"] = np.where(np.isnan(flag), None, np.where(flag == 1.0, "ja", "nee")).astype(object)
+    term_col = _field(original, spec, "termijn_jaar_veld", problems)
+    if term_col:
+        sites["termijn_jaar"] = _numeric(original, term_col, spec, "termijn_jaar_veld", problems)
+        if not temp_col:
+            problems.append(
+                f"{_label(spec)} termijn_jaar_veld = \"{term_col}\" zonder tijdelijk_veld: de termijn geldt alleen voor "
+                "een tijdelijk bouwwerk. Geef ook tijdelijk_veld op (ja/nee per locatie)."
+            )
 
     if report.without_geometry == n and n:
         problems.append(_no_geometry(spec, n))

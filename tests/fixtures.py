@@ -66,7 +66,7 @@ EXPECTED = {
     "A2": {"ligging": "binnen", "afstand": 0.0, "gemeente": "Venlo", "code": "GM0983", "park": None, "kom": False,
            "oordeel": ("voorwaardelijk", "voorwaardelijk", "voorwaardelijk")},
     "B1": {"ligging": "rand", "afstand": 100.0, "gemeente": "Venlo", "code": "GM0983", "park": None, "kom": False,
-           "oordeel": ("geschikt", "voorwaardelijk", "voorwaardelijk")},
+           "oordeel": ("voorwaardelijk", "voorwaardelijk", "voorwaardelijk")},
     "B2": {"ligging": "buiten", "afstand": 600.0, "gemeente": "Venlo", "code": "GM0983", "park": None, "kom": False,
            "oordeel": ("voorwaardelijk", "ongeschikt", "ongeschikt")},
     "B3": {"ligging": "buiten", "afstand": 500.0, "gemeente": "Venlo", "code": "GM0983", "park": None, "kom": False,

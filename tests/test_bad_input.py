@@ -458,8 +458,8 @@ def test_ruleset_unknown_rule_id(tmp_path):
 def test_ruleset_bad_verdict_word(tmp_path):
     path = _ruleset_file(
         tmp_path,
-        'oordeel = { short_stay = "geschikt", mid_stay = "voorwaardelijk", long_stay = "voorwaardelijk" }',
-        'oordeel = { short_stay = "geschikt", mid_stay = "voorwaardelik", long_stay = "voorwaardelijk" }',
+        'soort = "oordeel"\noordeel = { short_stay = "voorwaardelijk", mid_stay = "voorwaardelijk", long_stay = "voorwaardelijk" }\nstrafpunten = { short_stay = 5, mid_stay = 15,',
+        'soort = "oordeel"\noordeel = { short_stay = "voorwaardelijk", mid_stay = "voorwaardelik", long_stay = "voorwaardelijk" }\nstrafpunten = { short_stay = 5, mid_stay = 15,',
     )
     with pytest.raises(RuleSetError, match=re.escape("Regel 'bbg.rand': oordeel 'voorwaardelik' voor mid_stay is onbekend. Bedoelde u 'voorwaardelijk'?")):
         read_ruleset_file(path)

@@ -166,7 +166,8 @@ def test_run_json(scored):
             "ongeschikt": counts.get("ongeschikt", 0),
             "geen oordeel": 0,
         }
-    assert run["telling"]["short_stay"] == {"geschikt": 2, "voorwaardelijk": 6, "ongeschikt": 0, "geen oordeel": 0}
+    # B1 (rand) is voorwaardelijk for short-stay too: outside BBG, the rand included, only a temporary exception
+    assert run["telling"]["short_stay"] == {"geschikt": 1, "voorwaardelijk": 7, "ongeschikt": 0, "geen oordeel": 0}
     assert run["telling"]["long_stay"] == {"geschikt": 1, "voorwaardelijk": 2, "ongeschikt": 5, "geen oordeel": 0}
     assert "geur" in run["niet_uitgevoerd"] and "reis" in run["niet_uitgevoerd"]
     assert "bbg" not in run["niet_uitgevoerd"]
@@ -230,8 +231,9 @@ def test_reasons_name_value_threshold_and_source(scored):
     assert (rows["A1"]["redenen"] or "") == ""
     b1 = rows["B1"]["redenen"]
     assert b1 == (
-        "Ligt aan de rand van het bestaand bebouwd gebied: 100 m buiten de grens (rand tot 250 m) "
-        "(POVI/Integrale Aanpak §3.3)"
+        "Ligt aan de rand van het bestaand bebouwd gebied: 100 m buiten de grens (rand tot 250 m); "
+        "buiten BBG (ook in de rand) is wonen alleen mogelijk als tijdelijke flexibele woonvorm, ten hoogste 10 jaar; "
+        "niet opgegeven of het een tijdelijk bouwwerk is (tijdelijk_veld) (POVI/Integrale Aanpak §3.3)"
     )
     b2 = rows["B2"]["redenen"]
     assert "600 m van de grens (rand tot 250 m)" in b2 and "(POVI; Visie internationale werknemers)" in b2
@@ -256,7 +258,7 @@ def test_summary_table_printed(scored):
         m = re.match(r"\W*(short-stay|mid-stay|long-stay)\W+(\d+)\W+(\d+)\W+(\d+)\W+(\d+)", line)
         if m:
             rows[m.group(1)] = tuple(int(v) for v in m.groups()[1:])
-    assert rows == {"short-stay": (2, 6, 0, 0), "mid-stay": (1, 2, 5, 0), "long-stay": (1, 2, 5, 0)}
+    assert rows == {"short-stay": (1, 7, 0, 0), "mid-stay": (1, 2, 5, 0), "long-stay": (1, 2, 5, 0)}
     assert "Uitvoer in" in _flat(out)
 
 
@@ -322,7 +324,7 @@ def test_voortgang_json_lines(tmp_path):
     types = {line["type"] for line in lines}
     assert {"stap", "log", "klaar"} <= types, types
     assert lines[-1]["type"] == "klaar"
-    assert lines[-1]["telling"]["short_stay"]["voorwaardelijk"] == 6
+    assert lines[-1]["telling"]["short_stay"]["voorwaardelijk"] == 7
     assert Path(lines[-1]["uitvoer"]) == tmp_path / "uit"
     fractions = [line["voortgang"] for line in lines if line["type"] == "stap"]
     assert fractions == sorted(fractions) and 0 <= fractions[0] and fractions[-1] == 1.0
@@ -434,7 +436,10 @@ def test_default_output_folder_next_to_config(tmp_path, monkeypatch):
 
 def test_user_ruleset_changes_verdicts(tmp_path):
     build_world(tmp_path)
-    old = 'oordeel = { short_stay = "geschikt", mid_stay = "voorwaardelijk", long_stay = "voorwaardelijk" }'
+    old = (
+        'id = "bbg.rand"\ntitel = "Aan de rand van bestaand bebouwd gebied (tijdelijk bouwwerk onbekend)"\nsoort = "oordeel"\n'
+        'oordeel = { short_stay = "voorwaardelijk", mid_stay = "voorwaardelijk", long_stay = "voorwaardelijk" }'
+    )
     assert BUILTIN_RULESET.count(old) == 1  # the bbg.rand rule
     text = BUILTIN_RULESET.replace(old, old.replace('long_stay = "voorwaardelijk"', 'long_stay = "ongeschikt"'))
     text = text.replace('id = "limburg-povi2021"', 'id = "limburg-streng"', 1)
@@ -444,7 +449,7 @@ def test_user_ruleset_changes_verdicts(tmp_path):
     _score(cfg, tmp_path / "uit", "--voortgang", "geen")
     rows = _by_id(read_output(tmp_path / "uit"))
     assert (rows["B1"]["oordeel_short_stay"], rows["B1"]["oordeel_mid_stay"], rows["B1"]["oordeel_long_stay"]) == (
-        "geschikt", "voorwaardelijk", "ongeschikt")
+        "voorwaardelijk", "voorwaardelijk", "ongeschikt")
     assert rows["B1"]["oordeel"] == "ongeschikt"  # B1 is long_stay
     for sid in ("A1", "A2", "B2", "P1"):  # other rules unchanged
         assert tuple(rows[sid][f"oordeel_{s}"] for s in STAYS) == EXPECTED[sid]["oordeel"], sid

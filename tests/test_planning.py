@@ -207,8 +207,9 @@ def test_unknown_gemeenten_are_listed_with_a_hint():
 
 
 def test_capaciteit_command_end_to_end(tmp_path):
-    # Westdorp: a 40-person short-stay site in BBG (geschikt), a 20-person one 100 m outside (rand → geschikt
-    # for short-stay), a 30-person long-stay site 100 m outside (rand → voorwaardelijk).
+    # Westdorp: a 40-person short-stay site in BBG (geschikt), a 20-person one 100 m outside (rand → voorwaardelijk
+    # for short-stay too since issue 12: outside BBG only as a temporary exception), a 30-person long-stay site
+    # 100 m outside (rand → voorwaardelijk).
     # Oostdorp: 50 persons short-stay 700 m outside BBG (buiten → voorwaardelijk).
     sites = _sites([
         ("w1", "short_stay", 1200, 1500, 40),
@@ -222,15 +223,16 @@ def test_capaciteit_command_end_to_end(tmp_path):
     res = CliRunner().invoke(capaciteit, [str(run), "--behoefte", str(table), "--out", str(tmp_path / "cap"), "--voortgang", "geen"])
     assert res.exit_code == 0, res.output
     out = pd.read_csv(tmp_path / "cap" / "capaciteit_gemeenten.csv").set_index("naam")
-    assert out.loc["Westdorp", "capaciteit_geschikt_short_stay"] == 60
-    assert out.loc["Westdorp", "tekort_short_stay"] == 40
+    assert out.loc["Westdorp", "capaciteit_geschikt_short_stay"] == 40
+    assert out.loc["Westdorp", "capaciteit_voorwaardelijk_short_stay"] == 20
+    assert out.loc["Westdorp", "tekort_short_stay"] == 60
     assert out.loc["Westdorp", "capaciteit_voorwaardelijk_long_stay"] == 30
     assert out.loc["Westdorp", "tekort_long_stay"] == 10
     assert out.loc["Oostdorp", "capaciteit_voorwaardelijk_short_stay"] == 50
     assert out.loc["Oostdorp", "tekort_short_stay"] == 20
     assert out.loc["Oostdorp", "saldo_incl_voorwaardelijk_short_stay"] == 30
     regions = pd.read_csv(tmp_path / "cap" / "capaciteit_regios.csv").set_index("regio")
-    assert regions.loc["Regio Noord", "tekort_totaal"] == 70 and regions.loc["Totaal", "behoefte_totaal"] == 130
+    assert regions.loc["Regio Noord", "tekort_totaal"] == 90 and regions.loc["Totaal", "behoefte_totaal"] == 130
     layer = gpd.read_file(tmp_path / "cap" / "capaciteit.gpkg", layer="capaciteit_gemeenten")
     assert layer.crs.to_epsg() == 28992 and len(layer) == 2 and "tekort_totaal" in layer
     assert (tmp_path / "cap" / "capaciteit.png").stat().st_size > 10_000
@@ -278,7 +280,8 @@ def test_vergelijk_one_parameter_changes_exactly_one_site(tmp_path):
     # only the site at 200 m: rand (≤ 250) in A, buiten (> 150) in B
     assert changed["locatie_id"].tolist() == ["s200"]
     row = changed.iloc[0]
-    assert (row["oordeel_short_stay_a"], row["oordeel_short_stay_b"]) == ("geschikt", "voorwaardelijk")
+    # short-stay: voorwaardelijk at the rand and buiten alike (since issue 12); long-stay changes
+    assert (row["oordeel_short_stay_a"], row["oordeel_short_stay_b"]) == ("voorwaardelijk", "voorwaardelijk")
     assert (row["oordeel_long_stay_a"], row["oordeel_long_stay_b"]) == ("voorwaardelijk", "ongeschikt")
     assert row["regels_erbij_long_stay"] == "bbg.buiten" and row["regels_vervallen_long_stay"] == "bbg.rand"
     assert "regel erbij bbg.buiten" in row["oorzaak"]
@@ -290,7 +293,7 @@ def test_vergelijk_one_parameter_changes_exactly_one_site(tmp_path):
     west = trans[(trans["gebied"] == "Westdorp") & (trans["verblijfstype"] == "long_stay")].set_index(["van", "naar"])["aantal"]
     assert west[("voorwaardelijk", "ongeschikt")] == 1 and west[("ongeschikt", "ongeschikt")] == 1 and west[("voorwaardelijk", "voorwaardelijk")] == 1
     per_gem = pd.read_csv(tmp_path / "v" / "vergelijking_gemeenten.csv")
-    assert per_gem.set_index(["gebied", "verblijfstype"]).loc[("Westdorp", "short_stay"), "strenger"] == 1
+    assert per_gem.set_index(["gebied", "verblijfstype"]).loc[("Westdorp", "long_stay"), "strenger"] == 1
     assert "bbg_rand_m" in (tmp_path / "v" / "vergelijking.html").read_text(encoding="utf-8")
 
 

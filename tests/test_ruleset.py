@@ -35,7 +35,11 @@ def test_default_ruleset_encodes_the_brief():
     assert (rs.value("geur_norm_kom_concentratie"), rs.value("geur_norm_buitengebied_concentratie")) == (3.0, 14.0)
     assert rs.rule("bbg.buiten").verdict == {"short_stay": "voorwaardelijk", "mid_stay": "ongeschikt", "long_stay": "ongeschikt"}
     assert rs.rule("bbg.rand").verdict["long_stay"] == "voorwaardelijk"
-    assert rs.rule("bbg.rand").verdict["short_stay"] == "geschikt"
+    assert rs.rule("bbg.rand").verdict["short_stay"] == "voorwaardelijk"  # the rand is outside BBG (brief §2)
+    for where in ("rand", "buiten"):
+        assert rs.rule(f"bbg.{where}.tijdelijk").verdict == dict.fromkeys(("short_stay", "mid_stay", "long_stay"), "voorwaardelijk")
+        for kind in ("permanent", "te_lang"):
+            assert rs.rule(f"bbg.{where}.{kind}").verdict == dict.fromkeys(("short_stay", "mid_stay", "long_stay"), "ongeschikt")
     assert rs.rule("recreatiepark").verdict == {"short_stay": "voorwaardelijk", "mid_stay": "ongeschikt", "long_stay": "ongeschikt"}
     # every rule cites a source with a confidence
     for rule in rs.rules:

@@ -32,7 +32,8 @@ def test_bbg_verdicts_per_stay_type():
     ctx, rs = context({"bbg_ligging": ["binnen", "rand", "buiten"], "bbg_afstand_m": [0.0, 120.0, 800.0], "bbg_rand_m": [250.0] * 3})
     out, summary = judge(ctx, rs, np.array(["long_stay", "long_stay", "short_stay"], dtype=object))
     assert out["oordeel_long_stay"].tolist() == ["geschikt", "voorwaardelijk", "ongeschikt"]
-    assert out["oordeel_short_stay"].tolist() == ["geschikt", "geschikt", "voorwaardelijk"]
+    # short-stay at the rand: voorwaardelijk (outside BBG, the rand included, only a temporary exception; brief §2)
+    assert out["oordeel_short_stay"].tolist() == ["geschikt", "voorwaardelijk", "voorwaardelijk"]
     assert out["oordeel"].tolist() == ["geschikt", "voorwaardelijk", "voorwaardelijk"]
     assert out["redenen"].iloc[0] == ""
     assert "120 m buiten de grens (rand tot 250 m)" in out["redenen"].iloc[1]
@@ -118,3 +119,72 @@ def test_buiten_sliding_penalty_starts_at_the_sites_rand_width():
     out, _ = judge(ctx, rs, np.array(["short_stay", "short_stay"], dtype=object))
     assert out["score_short_stay"].tolist() == [100 - 25 - 4.0, round(100 - 25 - 200 / 2400 * 20, 1)]
     assert "(rand tot 600 m)" in out["redenen"].iloc[1]
+
+
+def _temporary_sites():
+    # one site per (position, building): rand 100 m / buiten 800 m × tijdelijk 5 jaar, tijdelijk zonder termijn,
+    # tijdelijk 15 jaar (> max 10), permanent, onbekend
+    rows = [(where, dist, temp, term) for where, dist in (("rand", 100.0), ("buiten", 800.0))
+            for temp, term in (("ja", 5.0), ("ja", np.nan), ("ja", 15.0), ("nee", np.nan), (None, np.nan))]
+    terms = np.array([r[3] for r in rows])
+    fields = {
+        "bbg_ligging": [r[0] for r in rows],
+        "bbg_afstand_m": [r[1] for r in rows],
+        "tijdelijk_bouwwerk": [r[2] for r in rows],
+        "termijn_jaar": terms,
+        "termijn_tekst": ["5 jaar", "een niet opgegeven termijn", "15 jaar", "een niet opgegeven termijn", "een niet opgegeven termijn"] * 2,
+    }
+    return fields
+
+
+def test_bbg_verdict_table_over_stay_type_and_temporary_building():
+    ctx, rs = context(_temporary_sites())
+    out, _ = judge(ctx, rs, np.array(["long_stay"] * 10, dtype=object))
+    V, O = "voorwaardelijk", "ongeschikt"
+    # rand: temporary within the term (or term unknown) V; too long O; permanent O; unknown V (as before)
+    # buiten: the same, but unknown keeps short V / mid and long O
+    assert out["oordeel_short_stay"].tolist() == [V, V, O, O, V, V, V, O, O, V]
+    assert out["oordeel_mid_stay"].tolist() == [V, V, O, O, V, V, V, O, O, O]
+    assert out["oordeel_long_stay"].tolist() == [V, V, O, O, V, V, V, O, O, O]
+    assert out["regels"].tolist() == [
+        "bbg.rand.tijdelijk", "bbg.rand.tijdelijk", "bbg.rand.te_lang", "bbg.rand.permanent", "bbg.rand",
+        "bbg.buiten.tijdelijk", "bbg.buiten.tijdelijk", "bbg.buiten.te_lang", "bbg.buiten.permanent", "bbg.buiten",
+    ]
+    r = out["redenen"].tolist()
+    assert "tijdelijk bouwwerk voor 5 jaar: past alleen als tijdelijke flexibele woonvorm (ten hoogste 10 jaar)" in r[0]
+    assert "tijdelijk bouwwerk voor een niet opgegeven termijn" in r[1]
+    assert "tijdelijk bouwwerk voor 15 jaar: langer dan de maximale termijn van 10 jaar" in r[2]
+    assert "een permanent bouwwerk buiten BBG past niet in het beleid" in r[3] and "aan de rand" in r[3]
+    assert "niet opgegeven of het een tijdelijk bouwwerk is" in r[4]
+    assert "800 m van de grens" in r[8] and "permanent bouwwerk" in r[8]
+    # rand differs from buiten in score: long-stay temporary 10 vs 30 points + sliding (800-250)/(3000-250)*20 = 4
+    assert out["score_long_stay"].tolist()[0] == 90.0 and out["score_long_stay"].tolist()[5] == 100 - 30 - 4.0
+    # an ongeschikt building leaves nothing free
+    assert out["vrij_aandeel"].tolist() == [1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+
+
+def test_term_limit_follows_the_parameter():
+    fields = _temporary_sites()
+    ctx, rs = context(fields, max_termijn_jaar=np.full(10, 20.0))
+    out, _ = judge(ctx, rs, np.array(["short_stay"] * 10, dtype=object))
+    assert out["regels"].iloc[2] == "bbg.rand.tijdelijk"  # 15 years within a 20-year maximum
+
+
+def test_without_tijdelijk_field_the_temporary_rules_are_not_tested():
+    ctx, rs = context({"bbg_ligging": ["rand"], "bbg_afstand_m": [100.0]})
+    out, summary = judge(ctx, rs, np.array(["mid_stay"], dtype=object))
+    assert out["regels"].iloc[0] == "bbg.rand" and out["oordeel"].iloc[0] == "voorwaardelijk"
+    assert {"bbg.rand.tijdelijk", "bbg.buiten.permanent"} <= set(summary["regels_niet_getoetst"])
+
+
+def test_deels_site_with_a_permanent_building_builds_only_inside():
+    fields = {"bbg_ligging": ["deels", "deels"], "bbg_afstand_m": [0.0, 0.0], "bbg_aandeel": [0.64, 0.64],
+              "bbg_buiten_aandeel": [0.36, 0.36], "tijdelijk_bouwwerk": ["nee", "ja"], "termijn_jaar": [np.nan, 5.0],
+              "termijn_tekst": ["een niet opgegeven termijn", "5 jaar"]}
+    ctx, rs = context(fields)
+    out, _ = judge(ctx, rs, np.array(["long_stay", "long_stay"], dtype=object))
+    assert out["oordeel"].tolist() == ["voorwaardelijk", "voorwaardelijk"]
+    assert "bouw alleen op het deel binnen BBG (64 %): een permanent bouwwerk buiten BBG past niet" in out["redenen"].iloc[0]
+    # the part outside BBG is not free for a permanent building; for a temporary one it is
+    assert out["vrij_aandeel"].tolist() == [0.64, 1.0]
+    assert out["score"].tolist() == [round(100 - 50 * 0.36, 1), round(100 - 10 * 0.36, 1)]
