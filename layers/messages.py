@@ -91,27 +91,30 @@ class Messages:
         self._start = 0
         self._catch: warnings.catch_warnings | None = None
         self._caught: list[warnings.WarningMessage] = []
+        self._open = False
 
     def __enter__(self) -> "Messages":
         self._start = _log_size()
         self._catch = warnings.catch_warnings(record=True)
         self._caught = self._catch.__enter__()
         warnings.simplefilter("always")
+        self._open = True
         return self
 
     def __exit__(self, *exc_info) -> bool:
         self._catch.__exit__(*exc_info)
-        self.gdal = _log_lines(self._start)
-        seen = set()
-        for item in self._caught:
-            text = f"{item.category.__name__}: {item.message}"
-            if text not in seen:
-                seen.add(text)
-                self.python.append(text)
+        self._open = False
+        self._collect()
         return False
 
+    def _collect(self) -> None:
+        self.gdal = _log_lines(self._start)
+        self.python = list(dict.fromkeys(f"{item.category.__name__}: {item.message}" for item in self._caught))
+
     def warnings(self) -> list[str]:
-        """The collected messages as Dutch warnings (same message once)."""
+        """The collected messages as Dutch warnings (same message once); also while the block still runs."""
+        if self._open:
+            self._collect()
         where = f" bij {self.what}" if self.what else ""
         out = [f"melding van GDAL{where}: {_gdal_text(line)}" for line in dict.fromkeys(self.gdal)]
         out += [f"melding van Python{where}: {text}" for text in self.python]

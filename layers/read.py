@@ -201,10 +201,44 @@ def _missing_file(spec: LayerSpec, taken: frozenset[Path] = frozenset()) -> str:
 
 
 def _unreadable(spec: LayerSpec, exc: Exception) -> str:
-    return (
-        f"{_label(spec)} bestand '{spec.path}' kan niet gelezen worden als GIS-laag ({_clean(exc)}). "
-        "Gebruik een GeoPackage, Shapefile, GeoJSON, FlatGeobuf of CSV met x/y of WKT."
+    log.debug("GDAL over %s: %s", spec.path, exc)  # GDAL's own (English) words only with --debug
+    return _file_problem(spec) or (
+        f"{_label(spec)} bestand '{spec.path}' kan niet gelezen worden als GIS-laag: het formaat wordt niet herkend "
+        "of het bestand is beschadigd. Gebruik een GeoPackage, Shapefile, GeoJSON, FlatGeobuf of CSV met x/y of WKT."
     )
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _file_problem(spec: LayerSpec) -> str | None:
+    """What is wrong with a layer file that exists, told in Dutch before GDAL tries it (or None)."""
+    label, path = _label(spec), spec.path
+    if not path.is_file():
+        return None
+    if path.stat().st_size == 0:
+        return (
+            f"{label} bestand '{path}' is leeg (0 bytes): er staat niets in. Exporteer de laag opnieuw "
+            "of kies het juiste bestand in 'pad'."
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".gpkg":
+        with path.open("rb") as fh:
+            head = fh.read(len(_SQLITE_HEADER))
+        if head != _SQLITE_HEADER:
+            return (
+                f"{label} bestand '{path}' kan niet gelezen worden: het is geen GeoPackage (geen SQLite-database; een ander "
+                "formaat met de extensie .gpkg, of een beschadigd of half gekopieerd bestand). Exporteer de laag opnieuw als GeoPackage."
+            )
+    if suffix == ".shp":
+        for part, meaning in ((".shx", "de index"), (".dbf", "de attributen")):
+            if not any(path.with_suffix(s).exists() for s in (part, part.upper())):
+                return (
+                    f"{label} bij Shapefile '{path.name}' ontbreekt '{path.with_suffix(part).name}' ({meaning}). "
+                    "Een Shapefile bestaat uit meerdere bestanden (.shp, .shx, .dbf, .prj): kopieer ze allemaal mee, "
+                    "of lever de laag als GeoPackage."
+                )
+    return None
 
 
 def check_inputs(config: Config) -> dict[str, list[str]]:
@@ -222,6 +256,10 @@ def check_inputs(config: Config) -> dict[str, list[str]]:
         problems = found.setdefault(spec.name, [])
         if not spec.path.exists():
             problems.append(_missing_file(spec, taken - {spec.path.resolve()}))
+            continue
+        problem = _file_problem(spec)
+        if problem:
+            problems.append(problem)
             continue
         if spec.name == "wegennet":
             continue  # GraphML, OSM and line layers: checked by the network reader
@@ -249,7 +287,7 @@ def readable_part(config: Config, bad: dict[str, list[str]]) -> Config:
     """
     from dataclasses import replace
 
-    drop = {name for name, problems in bad.items() if any(" bestand '" in p or " laag '" in p for p in problems)}
+    drop = {name for name, problems in bad.items() if any('_veld = "' not in p for p in problems)}
     return replace(config, layers={name: spec for name, spec in config.layers.items() if name not in drop})
 
 
@@ -290,6 +328,9 @@ def _open(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
     label = _label(spec)
     if not spec.path.exists():
         raise InputError(_missing_file(spec))
+    problem = _file_problem(spec)
+    if problem:
+        raise InputError(problem)
     if spec.path.suffix.lower() in (".csv", ".txt") and (spec.get("x_veld") or spec.get("wkt_veld") or spec.path.suffix.lower() == ".txt"):
         return _read_csv(spec, notes)
     try:
@@ -317,7 +358,11 @@ def _open(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
         extra = {"encoding": spec.get("codering")} if spec.get("codering") else {}
         return pyogrio.read_dataframe(spec.path, layer=layer, use_arrow=_arrow_safe(spec.path, layer), **extra)
     except Exception as exc:
-        raise InputError(f"{label} '{spec.path.name}' kan niet gelezen worden ({_clean(exc)}). Is het bestand beschadigd?") from None
+        log.debug("GDAL over %s: %s", spec.path, exc)
+        raise InputError(
+            f"{label} '{spec.path.name}' kan niet gelezen worden: het bestand is waarschijnlijk beschadigd of onvolledig. "
+            "Exporteer de laag opnieuw (bij voorkeur als GeoPackage)."
+        ) from None
 
 
 def _arrow_safe(path: Path, layer: str | None) -> bool:
@@ -382,23 +427,51 @@ def _bounds_text(minx: float, miny: float, maxx: float, maxy: float) -> str:
 
 
 def _check_extent(frame: gpd.GeoDataFrame, spec: LayerSpec, source: str) -> None:
+    """Refuse data outside the Netherlands: the whole layer (wrong CRS) or a few objects (wrong coordinates)."""
     geoms = frame.geometry.to_numpy()
-    valid = geoms[~(pd.isna(geoms) | shapely.is_empty(geoms))]
-    if len(valid) == 0:
+    present = np.flatnonzero(~(pd.isna(geoms) | shapely.is_empty(geoms)))
+    if len(present) == 0:
         return
-    coords = shapely.get_coordinates(valid)
+    bounds = shapely.bounds(geoms[present])
+    bx0, by0, bx1, by1 = _RD_BOUNDS
+    with np.errstate(invalid="ignore"):
+        outside = ~np.isfinite(bounds).all(axis=1) | (bounds[:, 0] < bx0) | (bounds[:, 1] < by0) | (bounds[:, 2] > bx1) | (bounds[:, 3] > by1)
+    if not outside.any():
+        return
+    if outside.sum() * 2 <= len(present):
+        # most objects lie in the Netherlands, so the CRS is right: name the strays
+        rows = present[outside]
+        ids = _object_names(frame, spec, rows[:5])
+        box = bounds[outside][:5]
+        where = "; ".join(
+            f"{name}: {_bounds_text(*b)}" if np.isfinite(b).all() else f"{name}: coördinaten ongeldig"
+            for name, b in zip(ids, box)
+        )
+        raise InputError(
+            f"{_label(spec)} {int(outside.sum())} van de {len(present)} objecten in '{spec.path.name}' liggen ver buiten "
+            f"Nederland ({where}{' …' if len(rows) > 5 else ''}). De andere liggen wel in Nederland, dus het CRS klopt: "
+            "controleer de coördinaten van deze objecten (bv. verwisselde x en y of een cijfer te veel of te weinig)."
+        )
+    coords = shapely.get_coordinates(geoms[present])
     if not np.isfinite(coords).all():
         minx = miny = maxx = maxy = float("inf")
     else:
         minx, miny = coords.min(axis=0)
         maxx, maxy = coords.max(axis=0)
-    bx0, by0, bx1, by1 = _RD_BOUNDS
-    if not (np.isfinite([minx, miny, maxx, maxy]).all() and minx >= bx0 and miny >= by0 and maxx <= bx1 and maxy <= by1):
-        raise InputError(
-            f"{_label(spec)} '{spec.path.name}' ligt na omzetting van {source} naar RD New niet in Nederland "
-            f"({_bounds_text(minx, miny, maxx, maxy)}). Waarschijnlijk klopt het CRS niet: "
-            "controleer het CRS van het bestand (bv. RD-coördinaten die als WGS84 zijn opgeslagen)."
-        )
+    raise InputError(
+        f"{_label(spec)} '{spec.path.name}' ligt na omzetting van {source} naar RD New niet in Nederland "
+        f"({_bounds_text(minx, miny, maxx, maxy)}). Waarschijnlijk klopt het CRS niet: "
+        "controleer het CRS van het bestand (bv. RD-coördinaten die als WGS84 zijn opgeslagen)."
+    )
+
+
+def _object_names(frame: gpd.GeoDataFrame, spec: LayerSpec, rows: np.ndarray) -> list[str]:
+    """How a user finds objects again: the id (sites) or name field, else the row number."""
+    for key in ("id_veld", "naam_veld"):
+        column = spec.get(key)
+        if column and column in frame.columns:
+            return [f"{key.removesuffix('_veld')} {frame[column].iloc[int(r)]}" for r in rows]
+    return [f"rij {int(r) + 1}" for r in rows]
 
 
 def _repair(frame: gpd.GeoDataFrame, spec: LayerSpec, report: LayerReport) -> gpd.GeoDataFrame:
@@ -482,6 +555,7 @@ def read_layer(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, LayerReport]:
             f"{_label(spec)} '{spec.path.name}' is leeg (0 objecten). Vul de laag of laat de sectie "
             f"{_label(spec)} weg uit de configuratie."
         )
+    frame = _drop_measures(frame, report)
     frame, report.source_crs = _set_crs(frame, spec)
     # before repairing: coordinates made infinite by a wrong CRS must fail here, not be "repaired" away
     _check_extent(frame, spec, report.source_crs)
@@ -489,6 +563,20 @@ def read_layer(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, LayerReport]:
     report.features = len(frame)
     log.info("%s: %d objecten gelezen uit %s (%s)", spec.name, len(frame), spec.path.name, report.source_crs)
     return frame.reset_index(drop=True), report
+
+
+def _drop_measures(frame: gpd.GeoDataFrame, report: LayerReport) -> gpd.GeoDataFrame:
+    """Drop M values (measures: GeoPackage "Measured" types); the tests use x and y only, and GDAL cannot write M back."""
+    geoms = frame.geometry.to_numpy()
+    present = ~pd.isna(geoms)
+    measured = np.zeros(len(geoms), dtype=bool)
+    measured[present] = shapely.has_m(geoms[present])
+    if not measured.any():
+        return frame
+    geoms = geoms.copy()
+    geoms[measured] = shapely.force_2d(geoms[measured])
+    report.warnings.append(f"M-waarden (maat) van {int(measured.sum())} geometrieën genegeerd; alleen x en y tellen")
+    return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
 
 
 def _field(frame: pd.DataFrame, spec: LayerSpec, key: str, problems: list[str], *, guesses: tuple[str, ...] = (), required: bool = False) -> str | None:
@@ -534,6 +622,13 @@ def _numeric(frame: pd.DataFrame, column: str, spec: LayerSpec, key: str, proble
             f"{_label(spec)} veld '{column}' ({key}) moet getallen bevatten; gevonden o.a. "
             f"{', '.join(repr(v) for v in pd.unique(bad_text.astype(str))[:5])} in {len(bad_text)} objecten. Corrigeer deze waarden."
         )
+    infinite = np.isinf(values)
+    if infinite.any():
+        problems.append(
+            f"{_label(spec)} veld '{column}' ({key}) heeft {int(infinite.sum())} oneindige waarden ({values[infinite][0]:g}); "
+            "vul een eindig getal in of laat het veld leeg."
+        )
+        values = np.where(infinite, np.nan, values)
     negative = np.nan_to_num(values, nan=0.0) < 0
     if negative.any():
         problems.append(
@@ -676,6 +771,15 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
     for key, out in (("personen_veld", "personen"), ("slaapkamers_veld", "slaapkamers"), ("woonoppervlak_veld", "woonoppervlak_m2")):
         col = _field(original, spec, key, problems)
         sites[out] = _numeric(original, col, spec, key, problems) if col else np.nan
+
+    no_rooms = (sites["slaapkamers"].to_numpy(dtype=float) == 0) & (sites["personen"].to_numpy(dtype=float) > 0)
+    if no_rooms.any():
+        first = sites["locatie_id"].to_numpy()[no_rooms][:5]
+        problems.append(
+            f"{_label(spec)} veld '{spec.get('slaapkamers_veld')}' (slaapkamers_veld) is 0 bij {int(no_rooms.sum())} locaties met "
+            f"personen (bv. {', '.join(map(str, first))}): personen per slaapkamer is dan niet te bepalen. Vul het aantal "
+            "slaapkamers in, of laat het leeg als het nog niet bekend is."
+        )
 
     emp_col = _field(original, spec, "werkgever_veld", problems)
     if emp_col:

@@ -38,6 +38,14 @@ _install_dutch()
 route_gdal_messages()  # GDAL's "ERROR 1: ..." lines go to a private log, never raw to the terminal
 
 warnings.filterwarnings("ignore", message="Unable to import Axes3D")
+
+
+def _dutch_showwarning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001 - warnings API
+    """Python warnings (pyogrio, shapely, pandas) go to the log as a Dutch warning, never raw to stderr."""
+    logging.getLogger("locatietoets").warning("melding van Python: %s: %s", category.__name__, message)
+
+
+warnings.showwarning = _dutch_showwarning
 _err = Console(stderr=True)
 _out = Console()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 import datetime as dt
 from importlib import metadata
 import logging
@@ -24,6 +24,7 @@ import pandas as pd
 from analysis.errors import InputError, LocatietoetsError, combine_errors
 from analysis.pipeline import Inputs, RunResult, score_sites
 from layers.config import Config
+from layers.messages import Messages
 from layers.read import check_inputs, load_reference_layers, load_sites, readable_part
 from layers.rules import check_gemeente_keys, load_ruleset
 from layers.write import (
@@ -132,9 +133,12 @@ def run_config(
         report(step, message, 0.13 + 0.8 * fraction)
 
     t = time.perf_counter()
-    result = score_sites(prepared.inputs, prepared.ruleset, network_mode=prepared.network_mode, progress=scaled, is_cancelled=is_cancelled)
-    prepared.timings["analyse"] = round(time.perf_counter() - t, 3)
-    return finish_run(prepared, result, out_dir)
+    analysis = Messages("de analyse en het wegschrijven")
+    prepared.messages.append(analysis)
+    with analysis:
+        result = score_sites(prepared.inputs, prepared.ruleset, network_mode=prepared.network_mode, progress=scaled, is_cancelled=is_cancelled)
+        prepared.timings["analyse"] = round(time.perf_counter() - t, 3)
+        return finish_run(prepared, result, out_dir)
 
 
 @dataclass
@@ -158,6 +162,7 @@ class PreparedRun:
     t0: float
     report: Callable[[str, str, float], None]
     config_source: Path | None = None
+    messages: list[Messages] = field(default_factory=list)
 
 
 def prepare_run(
@@ -175,6 +180,14 @@ def prepare_run(
         if progress is not None:
             progress(step, message, fraction)
 
+    reading = Messages("het inlezen")  # GDAL's and Python's own warnings become Dutch warnings in run.json
+    with reading:
+        prepared = _prepare(config, report, started, t0, timings, network_cache_dir)
+    prepared.messages.append(reading)
+    return prepared
+
+
+def _prepare(config: Config, report, started, t0, timings, network_cache_dir) -> PreparedRun:
     report("inlezen", "Configuratie en regelset laden", 0.0)
     errors: list[LocatietoetsError] = []  # every problem is reported at once
     ruleset = None
@@ -262,6 +275,7 @@ def _run_record(prepared: PreparedRun, result: RunResult, clashes: list[str]) ->
     """The run record (run.json) without its end time."""
     reports = prepared.reports
     warnings = [f"{name}: {w}" for name, r in reports.items() for w in r.warnings] + result.warnings
+    warnings += list(dict.fromkeys(w for m in prepared.messages for w in m.warnings()))
     if clashes:
         warnings.append("invoervelden met de naam van een resultaatveld hernoemd: " + ", ".join(clashes))
     ruleset, sites, timings = prepared.ruleset, prepared.inputs.sites, prepared.timings
@@ -350,7 +364,10 @@ def run_blocks(
     max_minutes = max_travel_minutes(inputs, ruleset, prepared.network_mode, block_size)
     geometry_type, _ = geometry_kind(original.geometry.to_numpy())
     log.info("%d locaties in %d blokken van ten hoogste %d", n, len(starts), block_size)
-    return _write_blocks(prepared, out_dir, starts, block_size, run_wide, max_minutes, geometry_type, is_cancelled, t)
+    analysis = Messages("de analyse en het wegschrijven")
+    prepared.messages.append(analysis)
+    with analysis:
+        return _write_blocks(prepared, out_dir, starts, block_size, run_wide, max_minutes, geometry_type, is_cancelled, t)
 
 
 def _write_blocks(

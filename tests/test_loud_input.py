@@ -286,3 +286,132 @@ def test_input_fields_named_like_result_fields_are_kept_as_invoer_in_both_output
     warning = next(w for w in outcome.record["waarschuwingen"] if "hernoemd" in w)
     for name in ("x_rd → x_rd_invoer", "oordeel_short_stay → oordeel_short_stay_invoer", "bbg_ligging → bbg_ligging_invoer"):
         assert name in warning
+
+
+# ---------------------------------------------------------------------------
+# messages that leaked GDAL's English or misled
+# ---------------------------------------------------------------------------
+
+
+def _replace_layer(world: Path, file: str) -> str:
+    return standard_config().replace('pad = "bbg.gpkg"', f'pad = "{file}"')
+
+
+def test_zero_byte_file_is_named_empty(world):
+    (world / "nul.gpkg").write_bytes(b"")
+    with pytest.raises(InputError) as info:
+        _score(world, _replace_layer(world, "nul.gpkg"))
+    msg = str(info.value)
+    assert f"[lagen.bebouwd_gebied] bestand '{world / 'nul.gpkg'}' is leeg (0 bytes)" in msg
+    assert "not recognized" not in msg and "DRIVER" not in msg
+
+
+def test_text_file_named_gpkg_is_not_a_geopackage_in_dutch(world):
+    (world / "tekst.gpkg").write_text("dit is een kladblokbestand\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        _score(world, _replace_layer(world, "tekst.gpkg"))
+    msg = str(info.value)
+    assert "het is geen GeoPackage (geen SQLite-database" in msg
+    assert "not recognized" not in msg and "supported file format" not in msg
+
+
+@pytest.mark.parametrize(("part", "meaning"), [(".dbf", "de attributen"), (".shx", "de index")])
+def test_shapefile_missing_part_is_named(world, part, meaning):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from fixtures import BBG_BOX
+
+    gpd.GeoDataFrame({"naam": ["B"]}, geometry=[box(*BBG_BOX)], crs="EPSG:28992").to_file(world / "bbg_shp.shp")
+    (world / f"bbg_shp{part}").unlink()
+    text = standard_config().replace('pad = "parken.geojson"', 'pad = "bbg_shp.shp"')  # with naam_veld = "naam"
+    with pytest.raises(InputError) as info:
+        _score(world, text)
+    msg = str(info.value)
+    assert f"[lagen.recreatieparken] bij Shapefile 'bbg_shp.shp' ontbreekt 'bbg_shp{part}' ({meaning})" in msg
+    assert "Beschikbare velden: ." not in msg and "SHAPE_RESTORE_SHX" not in msg
+
+
+def _measured_geopackage(path: Path) -> None:
+    """A GeoPackage whose polygon has M values (as ArcGIS writes 'Measured Polygon')."""
+    import sqlite3
+    import struct
+
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from fixtures import BBG_BOX
+
+    gpd.GeoDataFrame({"naam": ["B"]}, geometry=[box(*BBG_BOX)], crs="EPSG:28992").to_file(path, layer="bbg", SPATIAL_INDEX="NO")
+    x0, y0, x1, y1 = BBG_BOX
+    ring = [(x0, y0, 1.0), (x1, y0, 1.0), (x1, y1, 1.0), (x0, y1, 1.0), (x0, y0, 1.0)]
+    wkb = struct.pack("<BII", 1, 2003, 1) + struct.pack("<I", len(ring)) + b"".join(struct.pack("<ddd", *p) for p in ring)
+    blob = b"GP\x00\x01" + struct.pack("<i", 28992) + wkb
+    con = sqlite3.connect(path)
+    con.execute("UPDATE bbg SET geom = ?", (blob,))
+    con.execute("UPDATE gpkg_geometry_columns SET m = 1")
+    con.commit()
+    con.close()
+
+
+def test_measured_geometries_are_read_as_2d_with_a_warning_not_blamed_on_the_format(world):
+    _measured_geopackage(world / "bbg_m.gpkg")
+    outcome = _score(world, _replace_layer(world, "bbg_m.gpkg"))
+    assert outcome.result.results["bbg_ligging"].tolist()[:3] == ["binnen", "binnen", "rand"]
+    warnings = outcome.record["invoer"]["bebouwd_gebied"]["waarschuwingen"]
+    assert any("M-waarden (maat) van 1 geometrieën genegeerd" in w for w in warnings), warnings
+    assert not any("Gebruik een GeoPackage" in w for w in outcome.record["waarschuwingen"])
+
+
+def test_python_and_gdal_warnings_become_dutch_warnings_not_raw_stderr(world):
+    _measured_geopackage(world / "bbg_m.gpkg")
+    cfg = write_config(world, _replace_layer(world, "bbg_m.gpkg"), "m.toml")
+    result = CliRunner().invoke(main, ["score", str(cfg), "--out", str(world / "uit"), "--voortgang", "geen"])
+    assert result.exit_code == 0, result.output
+    assert "UserWarning" not in result.stderr and "warnings.warn" not in result.stderr, result.stderr
+    import json
+
+    record = json.loads((world / "uit" / "run.json").read_text(encoding="utf-8"))
+    notes = [w for w in record["waarschuwingen"] if w.startswith("melding van")]
+    assert any("melding van Python bij het inlezen" in w and "Measured (M)" in w for w in notes), record["waarschuwingen"]
+
+
+def test_a_few_stray_sites_far_outside_the_netherlands_are_named_not_blamed_on_the_crs(world):
+    from fixtures import sites_frame, write_gdf
+    from shapely.geometry import Point
+
+    sites = sites_frame()
+    sites.loc[2, "geometry"] = Point(2_011_000, 380_500)  # a digit too many
+    sites.loc[4, "geometry"] = Point(380_500, 201_400)  # x and y swapped
+    sites.loc[6, "geometry"] = Point(197_800, -3_805_000)
+    write_gdf(sites, world / "locaties_fout.gpkg")
+    with pytest.raises(InputError) as info:
+        _score(world, standard_config(locaties="locaties_fout.gpkg"))
+    msg = str(info.value)
+    assert "[lagen.locaties] 3 van de 8 objecten in 'locaties_fout.gpkg' liggen ver buiten Nederland" in msg
+    assert "id B1: x 2.011.000" in msg and "id B3: x 380.500" in msg and "id W1:" in msg
+    assert "dus het CRS klopt" in msg and "Waarschijnlijk klopt het CRS niet" not in msg
+
+
+def test_zero_bedrooms_with_persons_is_an_error_not_onbekend(world):
+    from fixtures import sites_frame, write_gdf
+
+    sites = sites_frame()
+    sites.loc[0, "slaapkamers"] = 0  # A1: 4 persons
+    write_gdf(sites, world / "locaties_0.gpkg")
+    with pytest.raises(InputError) as info:
+        _score(world, standard_config(locaties="locaties_0.gpkg"))
+    msg = str(info.value)
+    assert "[lagen.locaties] veld 'slaapkamers' (slaapkamers_veld) is 0 bij 1 locaties met personen (bv. A1)" in msg
+
+
+def test_infinite_contour_value_is_an_error(world):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from fixtures import BBG_BOX
+
+    gpd.GeoDataFrame({"oue": [float("inf")]}, geometry=[box(*BBG_BOX)], crs="EPSG:28992").to_file(world / "geur.gpkg")
+    text = standard_config() + '\n[lagen.geurcontouren]\npad = "geur.gpkg"\nwaarde_veld = "oue"\n'
+    with pytest.raises(InputError, match=re.escape("[lagen.geurcontouren] veld 'oue' (waarde_veld) heeft 1 oneindige waarden (inf)")):
+        _score(world, text)
