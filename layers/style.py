@@ -115,7 +115,35 @@ def _symbol(index: int, kind: str, rgb: tuple[int, int, int]) -> str:
     )
 
 
-def result_qml(*, polygon: bool, fields: list[str]) -> str:
+def _mixed_renderer() -> str:
+    """A rule-based renderer for a layer of points and polygons: per verdict a marker rule and a fill rule.
+
+    QGIS reports such a GeoPackage layer (geometry type "Geometry") as the type of its first feature and
+    opens it as one layer or as one sublayer per type; a categorised renderer has one symbol type and
+    leaves the other type undrawn (or the style is refused). Rules on ``geometry_type($geometry)`` draw
+    both in all three cases. Fixed rule keys keep the GeoPackage byte-identical between runs.
+    """
+    rules = []
+    symbols = []
+    n = 0
+    for value, (label, rgb) in VERDICT_COLOURS.items():
+        if not value:  # sites without geometry are not drawn
+            continue
+        for geometry, kind, suffix in (("Point", "marker", "punt"), ("Polygon", "fill", "vlak")):
+            expression = f"\"oordeel\" = '{value}' AND geometry_type($geometry) = '{geometry}'"
+            rules.append(f'<rule key="oordeel_{n}" symbol="{n}" filter={quoteattr(expression)} '
+                         f'label={quoteattr(f"{label} ({suffix})")}/>')
+            symbols.append(_symbol(n, kind, rgb))
+            n += 1
+    return (
+        '<renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0" referencescale="-1">'
+        f'<rules key="oordeel_root">{"".join(rules)}</rules>'
+        f"<symbols>{''.join(symbols)}</symbols>"
+        "</renderer-v2>"
+    )
+
+
+def result_qml(*, polygon: bool, fields: list[str], mixed: bool = False) -> str:
     """Return the QML style of a result layer.
 
     Parameters
@@ -124,6 +152,9 @@ def result_qml(*, polygon: bool, fields: list[str]) -> str:
         True for polygon sites (fill symbols), False for points (markers).
     fields
         The layer's attribute fields, for aliases.
+    mixed
+        True for a layer of points and polygons: rules draw each with its own symbol, and the style
+        names no geometry type, so QGIS applies it to the whole layer and to each geometry-type sublayer.
     """
     kind = "fill" if polygon else "marker"
     categories = []
@@ -131,6 +162,15 @@ def result_qml(*, polygon: bool, fields: list[str]) -> str:
     for i, (value, (label, rgb)) in enumerate(VERDICT_COLOURS.items()):
         categories.append(f'<category render="true" symbol="{i}" value={quoteattr(value)} label={quoteattr(label)}/>')
         symbols.append(_symbol(i, kind, rgb))
+    renderer = (
+        '<renderer-v2 type="categorizedSymbol" attr="oordeel" symbollevels="0" enableorderby="0" forceraster="0" referencescale="-1">'
+        f"<categories>{''.join(categories)}</categories>"
+        f"<symbols>{''.join(symbols)}</symbols>"
+        '<rotation/><sizescale/>'
+        "</renderer-v2>"
+    )
+    if mixed:
+        renderer = _mixed_renderer()
     aliases = "".join(
         f'<alias field={quoteattr(f)} name={quoteattr(FIELD_ALIASES[f])} index="{i}"/>'
         for i, f in enumerate(fields)
@@ -143,14 +183,10 @@ def result_qml(*, polygon: bool, fields: list[str]) -> str:
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
         '<qgis version="3.22.16-Białowieża" styleCategories="Symbology|Fields|MapTips|Forms">'
-        '<renderer-v2 type="categorizedSymbol" attr="oordeel" symbollevels="0" enableorderby="0" forceraster="0" referencescale="-1">'
-        f"<categories>{''.join(categories)}</categories>"
-        f"<symbols>{''.join(symbols)}</symbols>"
-        '<rotation/><sizescale/>'
-        "</renderer-v2>"
+        f"{renderer}"
         f"<aliases>{aliases}</aliases>"
         f"<mapTip>{maptip}</mapTip>"
         '<previewExpression>"locatie_id"</previewExpression>'
-        "<layerGeometryType>" + ("2" if polygon else "0") + "</layerGeometryType>"
-        "</qgis>\n"
+        + ("" if mixed else "<layerGeometryType>" + ("2" if polygon else "0") + "</layerGeometryType>")
+        + "</qgis>\n"
     )

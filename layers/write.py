@@ -182,7 +182,7 @@ def write_gpkg(frame: gpd.GeoDataFrame, path: Path) -> None:
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     fields = [c for c in frame.columns if c != frame.geometry.name]
-    _store_style(path, result_qml(polygon=polygon, fields=fields))
+    _store_style(path, result_qml(polygon=polygon, fields=fields, mixed=geometry_type == "Unknown"))
 
 
 class GpkgStream:
@@ -350,7 +350,8 @@ def _arrow_table(frame: gpd.GeoDataFrame, geometry_type: str) -> Any:
 
 def store_result_style(path: Path, *, geometry_type: str, fields: list[str]) -> None:
     """Store the default QGIS style of a result layer written by :class:`GpkgStream`."""
-    _store_style(path, result_qml(polygon=geometry_type in ("MultiPolygon", "Unknown"), fields=fields))
+    _store_style(path, result_qml(polygon=geometry_type in ("MultiPolygon", "Unknown"), fields=fields,
+                                  mixed=geometry_type == "Unknown"))
 
 
 def _store_style(path: Path, qml: str) -> None:

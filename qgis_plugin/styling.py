@@ -7,19 +7,19 @@ from qgis.core import (
     QgsDataProvider,
     QgsProcessingLayerPostProcessorInterface,
     QgsRendererCategory,
+    QgsRuleBasedRenderer,
     QgsSymbol,
     QgsVectorLayer,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtGui import QColor
 
-__all__ = ["VERDICTS", "RUN_JSON_PROPERTY", "apply_result_style", "geometry_kinds", "save_style_in_geopackage",
-           "split_mixed_layer", "ResultStyler"]
+__all__ = ["VERDICTS", "RUN_JSON_PROPERTY", "apply_result_style", "geometry_kinds", "mixed_result_renderer",
+           "save_style_in_geopackage", "ResultStyler"]
 
 #: Custom layer property: the run record (run.json) of the run that made a result layer.
 RUN_JSON_PROPERTY = "locatietoets/run_json"
-_KIND_LABELS = {"Point": "punten", "MultiPoint": "punten", "LineString": "lijnen", "MultiLineString": "lijnen",
-                "Polygon": "vlakken", "MultiPolygon": "vlakken"}
+
 
 #: (value of ``oordeel``, Dutch label, colour). The empty value catches NULL: sites without geometry.
 VERDICTS = (
@@ -67,12 +67,36 @@ def _field_or_first(layer: QgsVectorLayer, preferred: str | None) -> str:
     return names[0] if names else "oordeel"
 
 
+def mixed_result_renderer(field: str = "oordeel") -> QgsRuleBasedRenderer:
+    """Verdict colours for a layer of points and polygons: per verdict a marker rule and a fill rule.
+
+    QGIS reports such a GeoPackage layer as the type of its first feature; one symbol type would leave
+    the other type undrawn. Rules on ``geometry_type($geometry)`` draw each with its own symbol.
+    """
+    root = QgsRuleBasedRenderer.Rule(None)
+    quoted = '"' + field.replace('"', '""') + '"'
+    for value, label, colour in VERDICTS:
+        if not value:  # sites without geometry are not drawn
+            continue
+        for geometry, kind, suffix in (("Point", QgsWkbTypes.PointGeometry, "punt"),
+                                       ("Polygon", QgsWkbTypes.PolygonGeometry, "vlak")):
+            symbol = QgsSymbol.defaultSymbol(kind)
+            symbol.setColor(QColor(colour))
+            expression = f"{quoted} = '{value}' AND geometry_type($geometry) = '{geometry}'"
+            root.appendChild(QgsRuleBasedRenderer.Rule(symbol, 0, 0, expression, f"{label} ({suffix})"))
+    return QgsRuleBasedRenderer(root)
+
+
 def apply_result_style(layer: QgsVectorLayer, *, id_field: str | None = None) -> None:
-    """Give a result layer its categorised renderer, aliases, display expression and map tip."""
+    """Give a result layer its categorised renderer (rules for points and polygons in one layer), aliases,
+    display expression and map tip."""
     if not isinstance(layer, QgsVectorLayer) or not layer.isValid():
         return
     fields = layer.fields()
-    if fields.indexOf("oordeel") >= 0 and layer.geometryType() not in (
+    mixed = len(geometry_kinds(layer)) > 1 and "|geometrytype=" not in layer.source().lower()
+    if fields.indexOf("oordeel") >= 0 and mixed:
+        layer.setRenderer(mixed_result_renderer())
+    elif fields.indexOf("oordeel") >= 0 and layer.geometryType() not in (
         QgsWkbTypes.NullGeometry,
         QgsWkbTypes.UnknownGeometry,
     ):
@@ -104,9 +128,36 @@ def save_style_in_geopackage(path: str, *, layer_name: str | None = None, id_fie
     if not layer.isValid():
         return f"'{uri}' kan niet geopend worden om de stijl op te slaan"
     apply_result_style(layer, id_field=id_field)
+    mixed = len(geometry_kinds(layer)) > 1
     error = layer.saveStyleToDatabase("locatietoets", "Oordeel per locatie (Locatietoets)", True, "")
     del layer
+    if not error and mixed:
+        error = _style_for_any_geometry_type(path)
     return error or None
+
+
+def _style_for_any_geometry_type(path: str) -> str | None:
+    """Drop the geometry type QGIS wrote into the stored style of a layer of points and polygons.
+
+    QGIS refuses a style whose geometry type differs from the layer's; opened as one sublayer per
+    type, the polygons would otherwise lose the (rule-based) style that draws both.
+    """
+    import re
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(path)
+        try:
+            rows = con.execute("SELECT id, styleQML FROM layer_styles WHERE styleName = 'locatietoets'").fetchall()
+            for row_id, qml in rows:
+                cleaned = re.sub(r"<layerGeometryType>\d+</layerGeometryType>", "", qml or "")
+                con.execute("UPDATE layer_styles SET styleQML = ? WHERE id = ?", (cleaned, row_id))
+            con.commit()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return f"stijl voor punten én vlakken niet aangepast: {exc}"
+    return None
 
 
 def geometry_kinds(layer: QgsVectorLayer) -> list[str]:
@@ -123,40 +174,6 @@ def geometry_kinds(layer: QgsVectorLayer) -> list[str]:
         if len(parts) >= 4 and parts[3] not in kinds and parts[3] not in ("None", "Unknown"):
             kinds.append(parts[3])
     return kinds
-
-
-def split_mixed_layer(layer: QgsVectorLayer, project, *, id_field: str | None = None) -> list[QgsVectorLayer]:
-    """Show a layer of points and polygons as one layer per geometry type (QGIS draws one type per layer).
-
-    ``layer`` (already in ``project``) becomes the first type's sublayer; the others are added right below
-    it in the layer tree, with the same name plus "(punten)"/"(vlakken)", the result style and the custom
-    properties of ``layer``. Returns every layer that shows a part (``[layer]`` when there is one type).
-    """
-    kinds = geometry_kinds(layer)
-    if len(kinds) <= 1 or project is None:
-        return [layer]
-    source = "|".join(p for p in layer.source().split("|") if not p.lower().startswith("geometrytype="))
-    name = layer.name()
-    properties = {key: layer.customProperty(key) for key in layer.customPropertyKeys()}
-    first, *rest = kinds
-    layer.setDataSource(f"{source}|geometrytype={first}", f"{name} ({_KIND_LABELS.get(first, first)})", "ogr")
-    parts = [layer]
-    node = project.layerTreeRoot().findLayer(layer.id())
-    parent = node.parent() if node is not None else project.layerTreeRoot()
-    index = parent.children().index(node) + 1 if node is not None else 0
-    for kind in rest:
-        other = QgsVectorLayer(f"{source}|geometrytype={kind}", f"{name} ({_KIND_LABELS.get(kind, kind)})", "ogr")
-        if not other.isValid():
-            continue
-        for key, value in properties.items():
-            other.setCustomProperty(key, value)
-        project.addMapLayer(other, False)
-        parent.insertLayer(index, other)
-        index += 1
-        parts.append(other)
-    for part in parts:
-        apply_result_style(part, id_field=id_field)
-    return parts
 
 
 class ResultStyler(QgsProcessingLayerPostProcessorInterface):
@@ -177,14 +194,6 @@ class ResultStyler(QgsProcessingLayerPostProcessorInterface):
         if self.run_json and isinstance(layer, QgsVectorLayer):
             layer.setCustomProperty(RUN_JSON_PROPERTY, self.run_json)
         apply_result_style(layer, id_field=self.id_field)
-        parts = split_mixed_layer(layer, context.project() if context is not None else None, id_field=self.id_field)
-        if len(parts) > 1 and feedback is not None:
-            whole = QgsVectorLayer(parts[0].source().split("|geometrytype=")[0], "geheel", "ogr")
-            missing = whole.featureCount() - sum(part.featureCount() for part in parts) if whole.isValid() else 0
-            note = (f" {missing} locatie(s) zonder geometrie staan in geen van beide (wel in de GeoPackage en de CSV)."
-                    if missing > 0 else "")
-            feedback.pushInfo("De locaties zijn punten én vlakken: geladen als "
-                              + " en ".join(f"'{part.name()}'" for part in parts) + "." + note)
 
     @classmethod
     def create(cls, id_field: str | None = None, run_json: str | None = None) -> "ResultStyler":

@@ -17,6 +17,7 @@ import pytest
 pytestmark = pytest.mark.qgis
 
 qgis_core = pytest.importorskip("qgis.core", reason="PyQGIS (Debian's python3-qgis) is niet geïnstalleerd")
+from qgis.PyQt.QtCore import QSize  # noqa: E402
 from qgis.PyQt.QtGui import QImage  # noqa: E402
 
 RD = "EPSG:28992"
@@ -365,6 +366,32 @@ def test_mixed_points_and_polygons_are_all_drawn_and_counted(maps_provider, mixe
         colours = _colours(png, step=2)
         for verdict, rgb in VERDICT_RGB.items():
             assert _has_colour(colours, rgb), (png, verdict)
+
+
+def test_engine_style_of_a_mixed_layer_colours_points_and_polygons_in_qgis(qgis_app, mixed_run):
+    """The default style layers.write stores draws both types: whole layer and each geometry-type sublayer."""
+    for suffix, n in (("", 30), ("|geometrytype=Point", 3), ("|geometrytype=Polygon", 27)):
+        layer = qgis_core.QgsVectorLayer(mixed_run["LOCATIES"] + suffix, "l", "ogr")
+        assert layer.isValid() and layer.featureCount() == n
+        renderer = layer.renderer()
+        assert renderer.type() == "RuleRenderer", suffix
+        labels = {rule.label(): rule.symbol().type() for rule in renderer.rootRule().children()}
+        assert labels["Geschikt (punt)"] == qgis_core.QgsSymbol.Marker
+        assert labels["Geschikt (vlak)"] == qgis_core.QgsSymbol.Fill
+        settings = qgis_core.QgsMapSettings()
+        settings.setLayers([layer])
+        settings.setDestinationCrs(layer.crs())
+        settings.setExtent(layer.extent().buffered(100))
+        settings.setOutputSize(QSize(1200, 1200))  # a 120 m plot is ~7 pixels wide
+        job = qgis_core.QgsMapRendererSequentialJob(settings)
+        job.start()
+        job.waitForFinished()
+        image = job.renderedImage()
+        path = str(Path(mixed_run["LOCATIES"].split("|")[0]).with_name(f"render{len(suffix)}.png"))
+        image.save(path)
+        colours = _colours(path, step=2)
+        assert _has_colour(colours, VERDICT_RGB["geschikt"], minimum=5), suffix  # engine green = plugin green
+        assert _has_colour(colours, VERDICT_RGB["ongeschikt"], minimum=5), suffix
 
 
 def test_mixed_layer_copies_hold_every_feature(maps_provider, mixed_run):

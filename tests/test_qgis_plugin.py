@@ -698,7 +698,7 @@ def _mixed_sites(tmp_path: Path) -> str:
 @pytest.mark.qgis
 def test_toets_locaties_on_points_and_polygons_loads_every_site_styled(provider, qgis_core, tmp_path):
     """Mixed sites (QGIS reports the layer as "Point"): the temporary output becomes a GeoPackage that holds
-    both types, loaded as one styled layer per type; no site is lost, the run record travels with it."""
+    both types, loaded as one layer whose rules colour points and polygons; no site is lost."""
     import processing
 
     layers = make_layers(qgis_core)
@@ -710,21 +710,29 @@ def test_toets_locaties_on_points_and_polygons_loads_every_site_styled(provider,
     try:
         assert result["OUTPUT"].endswith(".gpkg")
         loaded = [layer for layer in project.mapLayers().values() if layer.source().startswith(result["OUTPUT"])]
-        kinds = {layer.geometryType(): layer.featureCount() for layer in loaded}
-        # L7 has no geometry: QGIS shows no sublayer for it (it is in the file, counted below)
+        assert len(loaded) == 1
+        layer = loaded[0]
+        assert layer.featureCount() == len(SITES)  # L7 without geometry too
+        kinds = {}
+        for feature in layer.getFeatures():
+            if feature.hasGeometry():
+                kind = feature.geometry().type()
+                kinds[kind] = kinds.get(kind, 0) + 1
         assert kinds == {qgis_core.QgsWkbTypes.PointGeometry: 4, qgis_core.QgsWkbTypes.PolygonGeometry: 2}
-        for layer in loaded:
-            assert layer.renderer().type() == "categorizedSymbol", layer.name()
-            categories = layer.renderer().categories()
-            symbol = categories[0].symbol()
-            assert symbol.type() == qgis_core.QgsSymbol.symbolTypeForGeometryType(layer.geometryType())
-            assert layer.customProperty("locatietoets/run_json") == result["RUN_JSON"]
-        assert sorted(layer.name().rsplit(" ", 1)[-1] for layer in loaded) == ["(punten)", "(vlakken)"]
-        # every site (L7 without geometry too) is in the file, and the record beside it names the rule set
-        whole = qgis_core.QgsVectorLayer(result["OUTPUT"], "w", "ogr")
-        assert whole.featureCount() == len(SITES)
+        renderer = layer.renderer()
+        assert renderer.type() == "RuleRenderer"
+        rules = renderer.rootRule().children()
+        assert {(rule.label(), rule.symbol().type()) for rule in rules} >= {
+            ("Geschikt (punt)", qgis_core.QgsSymbol.Marker), ("Geschikt (vlak)", qgis_core.QgsSymbol.Fill),
+            ("Ongeschikt (vlak)", qgis_core.QgsSymbol.Fill)}
+        assert layer.customProperty("locatietoets/run_json") == result["RUN_JSON"]
+        # the run record beside the file names the rule set
         assert Path(result["RUN_JSON"]) == Path(result["OUTPUT"]).with_suffix(".run.json")
         assert '"regelset"' in Path(result["RUN_JSON"]).read_text(encoding="utf-8")
+        # opened again as one sublayer per type (as QGIS Desktop offers it), both keep the verdict rules
+        for kind in ("Point", "Polygon"):
+            part = qgis_core.QgsVectorLayer(f"{result['OUTPUT']}|geometrytype={kind}", kind, "ogr")
+            assert part.isValid() and part.renderer().type() == "RuleRenderer", kind
     finally:
         project.removeAllMapLayers()
 
