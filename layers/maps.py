@@ -28,6 +28,7 @@ from pathlib import Path
 import re
 import tempfile
 import unicodedata
+import warnings
 from typing import Any, Iterator
 
 import geopandas as gpd
@@ -652,6 +653,14 @@ def _title(run: RunFolder, spec: MapSpec, stay_type: str) -> str:
 
 
 def render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay", prepared: _Prepared | None = None) -> Figure:
+    """Draw one A4-landscape map; see :func:`_render_map` (an empty layer simply draws nothing)."""
+    with warnings.catch_warnings():
+        # geopandas warns in English when a layer has nothing in this area; that is expected here
+        warnings.filterwarnings("ignore", message="The GeoSeries you are attempting to plot is empty")
+        return _render_map(run, spec, stay_type=stay_type, prepared=prepared)
+
+
+def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay", prepared: _Prepared | None = None) -> Figure:
     """Draw one A4-landscape map and return the matplotlib Figure (not saved).
 
     Parameters

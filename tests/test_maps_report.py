@@ -12,6 +12,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 import shutil
+import warnings
 
 from click.testing import CliRunner
 import geopandas as gpd
@@ -128,7 +129,11 @@ def limburg(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     out = world / "uitvoer"
     run_config(load_config(config), out)
     run = read_run(out, stay_type="short_stay")
-    files = write_maps(run, out / "kaarten", per="gemeente", stay_type="short_stay", formats="beide", dpi=DPI)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        files = write_maps(run, out / "kaarten", per="gemeente", stay_type="short_stay", formats="beide", dpi=DPI)
+    # no raw (English) library warning may reach the planner's terminal
+    assert not caught, [str(w.message) for w in caught]
     # the report's maps per region (4 maps): the per-gemeente maps are tested above, and this keeps the test fast
     html_path, pdf_path = write_report(run, per="regio", dpi=DPI)
     gemeenten = gpd.read_file(gem_path)
