@@ -743,8 +743,12 @@ def test_toets_locaties_refuses_a_shapefile_for_points_and_polygons(provider, qg
 
     layers = make_layers(qgis_core)
     layers["locaties"] = qgis_core.QgsVectorLayer(_mixed_sites(tmp_path), "locaties", "ogr")
+    feedback = qgis_core.QgsProcessingFeedback()
     with pytest.raises(qgis_core.QgsProcessingException, match="GeoPackage"):
-        processing.run("locatietoets:toetslocaties", plugin_params(layers, str(tmp_path / "uit.shp")))
+        processing.run("locatietoets:toetslocaties", plugin_params(layers, str(tmp_path / "uit.shp")),
+                       feedback=feedback)
+    assert "Rekenkern" not in feedback.textLog()  # refused before the engine runs
+    assert not list(tmp_path.glob("uit.*"))
 
 
 @pytest.mark.qgis

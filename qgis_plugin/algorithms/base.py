@@ -80,6 +80,11 @@ class LayerInput:
     required_fields: tuple[str, ...] = ()
 
 
+def _single_type_file(sink: str) -> bool:
+    """Whether an output path is a format that holds one geometry type per layer (a shapefile, MapInfo, …)."""
+    return os.path.splitext(sink.split("|")[0])[1].lower() in (".shp", ".dbf", ".tab", ".mif", ".csv", ".xlsx", ".ods")
+
+
 def _number(value: float) -> str:
     """Counts as integers, measures with a decimal comma."""
     if isinstance(value, float) and not value.is_integer():
@@ -335,9 +340,29 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             eng.parse_overrides(self.parameterAsString(parameters, self.PARAMETERS, context))
         except ValueError as exc:
             problems.append(str(exc))
+        problems += self._mixed_output_problems(parameters, context)
         if problems:
             return False, "\n".join(problems)
         return True, ""
+
+    def _mixed_output_problems(self, parameters, context) -> list[str]:
+        """Sites of points and polygons cannot go into a one-geometry-type file (a shapefile): say so before the run."""
+        if self.parameterDefinition(self.OUTPUT) is None or not self._given(parameters, self.LOCATIES):
+            return []
+        sink = self._sink_text(parameters.get(self.OUTPUT), context)
+        if not _single_type_file(sink):
+            return []
+        sites = self.parameterAsVectorLayer(parameters, self.LOCATIES, context)
+        if sites is None or len(geometry_kinds(sites)) <= 1:
+            return []
+        return [f"De kandidaatlocaties zijn punten én vlakken; '{os.path.basename(sink.split('|')[0])}' kan maar één "
+                "geometrietype bevatten. Kies een GeoPackage (.gpkg) als uitvoer."]
+
+    @staticmethod
+    def _sink_text(value, context) -> str:
+        if isinstance(value, QgsProcessingOutputLayerDefinition):
+            return value.sink.valueAsString(context.expressionContext(), "")[0]
+        return str(value or "")
 
     # Helpers (stateless) ----------------------------------------------------
     @staticmethod
@@ -547,7 +572,7 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             definition.sink.setStaticValue(path)
             feedback.pushInfo("De locaties zijn punten én vlakken: de uitvoer wordt een tijdelijke GeoPackage "
                               f"({path}), die beide kan bevatten.")
-        elif os.path.splitext(sink.split("|")[0])[1].lower() in (".shp", ".dbf", ".tab", ".mif", ".csv", ".xlsx", ".ods"):
+        elif _single_type_file(sink):
             raise QgsProcessingException(
                 f"De locaties zijn punten én vlakken; '{os.path.basename(sink)}' kan maar één geometrietype "
                 "bevatten. Kies een GeoPackage (.gpkg) als uitvoer.")
