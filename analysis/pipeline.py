@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 DEFAULT_HOUSING_FORM = {"short_stay": "logies", "mid_stay": "woonfunctie", "long_stay": "woonfunctie"}
 #: How a travel mode reads in a Dutch sentence.
 MODE_TEXT = {"auto": "met de auto", "fiets": "per fiets", "lopen": "te voet"}
+#: A polygon site counts as inside the bebouwde kom (for the odour norm) when at least half of it lies inside
+#: (kept apart from bbg_binnen_aandeel, the share that counts as wholly inside BBG).
+_KOM_SHARE = 0.5
 _KOM_FROM_LAYER = "bebouwde kom"
 _KOM_FROM_BBG = "bestaand bebouwd gebied als benadering van de bebouwde kom"
 
@@ -364,10 +367,10 @@ def score_sites(
         counts = {}
     if inputs.kom is not None:
         share = inside_share(geo, inputs.kom.geometry)
-        put(pd.DataFrame({"bebouwde_kom": share >= params["bbg_binnen_aandeel"][geo_idx] - 1e-12}, index=geo.index))
+        put(pd.DataFrame({"bebouwde_kom": share >= _KOM_SHARE - 1e-12}, index=geo.index))
         f["kom_bron"] = np.where(has_geom, _KOM_FROM_LAYER, None)
     elif inputs.bbg is not None:
-        f["bebouwde_kom"] = (f["bbg_ligging"] == "binnen").to_numpy()
+        f["bebouwde_kom"] = np.where(has_geom, f["bbg_aandeel"].fillna(0.0).to_numpy() >= _KOM_SHARE - 1e-12, False)
         f["kom_bron"] = np.where(has_geom, _KOM_FROM_BBG, None)
     steps.end(**counts)
 

@@ -136,6 +136,8 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
     SLAAPKAMERS_VELD = "SLAAPKAMERS_VELD"
     WOONOPPERVLAK_VELD = "WOONOPPERVLAK_VELD"
     EIGEN_WERKGEVER_VELD = "EIGEN_WERKGEVER_VELD"
+    TIJDELIJK_VELD = "TIJDELIJK_VELD"
+    TERMIJN_JAAR_VELD = "TERMIJN_JAAR_VELD"
     BEBOUWD_GEBIED = "BEBOUWD_GEBIED"
     BEBOUWDE_KOM = "BEBOUWDE_KOM"
     GEURCONTOUREN = "GEURCONTOUREN"
@@ -192,6 +194,10 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                     FieldInput(WOONOPPERVLAK_VELD, "woonoppervlak_veld", "Veld met het woonoppervlak (m²)",
                                numeric=True),
                     FieldInput(EIGEN_WERKGEVER_VELD, "werkgever_veld", "Veld met de naam van de eigen werkgever"),
+                    FieldInput(TIJDELIJK_VELD, "tijdelijk_veld",
+                               "Veld: tijdelijk bouwwerk? (ja/nee; leeg = onbekend)"),
+                    FieldInput(TERMIJN_JAAR_VELD, "termijn_jaar_veld",
+                               "Veld met de termijn van het tijdelijke bouwwerk (jaar)", numeric=True),
                 ),
             ),
             LayerInput(BEBOUWD_GEBIED, "bebouwd_gebied", "Bestaand bebouwd gebied (BBG)", (_POLYGON,)),
