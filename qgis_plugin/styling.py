@@ -24,7 +24,7 @@ RUN_JSON_PROPERTY = "locatietoets/run_json"
 #: (value of ``oordeel``, Dutch label, colour). The empty value catches NULL: sites without geometry.
 VERDICTS = (
     ("geschikt", "Geschikt", "#1a9641"),
-    ("voorwaardelijk", "Voorwaardelijk", "#f28e1c"),
+    ("voorwaardelijk", "Voorwaardelijk", "#fdae61"),  # as layers/style.py: CLI maps, report, QML
     ("ongeschikt", "Ongeschikt", "#d7191c"),
     ("", "Geen geometrie", "#9e9e9e"),
 )

@@ -39,7 +39,7 @@ SITES = [
     ("C2", "Horst aan de Maas", "geschikt", "voorwaardelijk", "ongeschikt", 30, 205_000.0, 396_000.0),
     ("C3", "Horst aan de Maas", None, None, None, None, None, None),  # no geometry
 ]
-VERDICT_RGB = {"geschikt": (0x1A, 0x96, 0x41), "voorwaardelijk": (0xF2, 0x8E, 0x1C), "ongeschikt": (0xD7, 0x19, 0x1C)}
+VERDICT_RGB = {"geschikt": (0x1A, 0x96, 0x41), "voorwaardelijk": (0xFD, 0xAE, 0x61), "ongeschikt": (0xD7, 0x19, 0x1C)}
 RUN_JSON = {
     "locatietoets": {"versie": "0.1.0"},
     "regelset": {"id": "limburg-povi2021", "versie": "1.0.0"},
