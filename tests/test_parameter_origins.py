@@ -182,3 +182,21 @@ def test_vergelijk_command_names_the_masked_parameter(tmp_path, monkeypatch):
     assert any("regelset B 150" in n for n in summary["opmerkingen"])
     html = (tmp_path / "v" / "vergelijking.html").read_text(encoding="utf-8")
     assert "maskeert" in html and "Geen verschillen in parameters." not in html
+
+
+def test_vergelijk_command_old_and_new_rule_set(tmp_path):
+    """The 1.0.0 fixture still scores, and vergelijk 1.0.0 → 2.0.0 names the new sources and reasons."""
+    build_world(tmp_path)
+    cfg_a = write_config(tmp_path, standard_config() + f'\n[regels]\nbestand = "{OLD.as_posix()}"\n', "oud.toml")
+    cfg_b = write_config(tmp_path, standard_config(), "nieuw.toml")
+    for cfg, out in ((cfg_a, "run_oud"), (cfg_b, "run_nieuw")):
+        res = CliRunner().invoke(main, ["score", str(cfg), "--out", str(tmp_path / out), "--voortgang", "geen"])
+        assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(main, ["vergelijk", str(tmp_path / "run_oud"), str(tmp_path / "run_nieuw"), "--out", str(tmp_path / "v"), "--voortgang", "geen"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "v" / "vergelijking.json").read_text(encoding="utf-8"))
+    assert (summary["run_a"]["regelset"]["versie"], summary["run_b"]["regelset"]["versie"]) == ("1.0.0", "2.0.0")
+    changed = {(r["regel"], r["wat"]) for r in summary["regels"]}
+    assert {("geur.knelpunt_geurgevoelig", "bron"), ("recreatiepark", "bron"), ("recreatiepark", "reden mid-stay")} <= changed
+    old_source = next(r["a"] for r in summary["regels"] if r["regel"] == "geur.knelpunt_geurgevoelig" and r["wat"] == "bron")
+    assert "Wet geurhinder en veehouderij" in old_source
