@@ -262,8 +262,9 @@ def _html(run: RunFolder, tables: ReportTables, maps: Sequence[tuple[str, str, b
         "<th>Bron</th><th>Betrouwbaarheid</th></tr></thead><tbody>" + rule_rows + "</tbody></table>"
     )
     params = rs.get("parameters") or {}
-    parts.append("<h3>Parameters (zoals gebruikt in deze run)</h3><table><thead><tr><th>Parameter</th><th>Waarde</th></tr></thead><tbody>")
-    parts += [f"<tr><td><code>{_e(k)}</code></td><td>{_e(_value(v))}</td></tr>" for k, v in params.items()]
+    origins = rs.get("parameters_herkomst") or {}
+    parts.append("<h3>Parameters (zoals gebruikt in deze run)</h3><table><thead><tr><th>Parameter</th><th>Waarde</th><th>Herkomst</th></tr></thead><tbody>")
+    parts += [f"<tr><td><code>{_e(k)}</code></td><td>{_e(_value(v))}</td><td>{_e(_origin(origins.get(k)))}</td></tr>" for k, v in params.items()]
     parts.append("</tbody></table>")
     if rs.get("gemeenten_met_eigen_waarden"):
         parts.append(f"<p>Gemeenten met eigen parameterwaarden: {_e(', '.join(rs['gemeenten_met_eigen_waarden']))}</p>")
@@ -271,6 +272,15 @@ def _html(run: RunFolder, tables: ReportTables, maps: Sequence[tuple[str, str, b
     parts.extend(_record_html(run))
     parts.append(f"<footer>{_e(attribution(run))} · gemaakt met 'locatietoets rapport' uit {_e(run.path.name)}</footer></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _origin(origin: Any) -> str:
+    """Dutch origin of a parameter value (run records before the origins were recorded: empty)."""
+    if not isinstance(origin, dict):
+        return ""
+    if origin.get("herkomst") == "config":
+        return f"configuratie (regelset: {_value(origin.get('regelset_waarde'))})"
+    return "regelset"
 
 
 def _value(v: Any) -> str:
@@ -495,7 +505,13 @@ def _pdf_text_pages(pages: _Pages, run: RunFolder, tables: ReportTables, *, befo
     for i in range(half):
         left = items[i]
         right = items[i + half] if i + half < len(items) else ("", "")
-        prow.append([left[0], _value(left[1]), right[0], _value(right[1]) if right[0] else ""])
+        origins = rs.get("parameters_herkomst") or {}
+
+        def shown(name: str, value: Any) -> str:
+            text = _value(value)
+            return text + (" (configuratie)" if (origins.get(name) or {}).get("herkomst") == "config" else "")
+
+        prow.append([left[0], shown(*left), right[0], shown(*right) if right[0] else ""])
     pages.table(["Parameter", "Waarde", "Parameter", "Waarde"], prow, [3, 1, 3, 1], title="Parameters (zoals gebruikt in deze run)",
                 continued="6. Parameters (vervolg)", size=7.2)
     rec = _record_rows(run)
