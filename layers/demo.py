@@ -1174,7 +1174,8 @@ def _build_sites(
         ("kern", _sample_points(
             kom_union.intersection(plain_farms.geometry.buffer(100.0).union_all()), share(_SHARE_KOM_FIXED), rng)),
         ("bedrijventerrein", _sample_points(business_union, share(_SHARE_ON_BUSINESS_PARK), rng)),
-        ("rand", _sample_points(edge_band, share(_SHARE_EDGE), rng)),
+        # the parcels on the BBG boundary below are taken from the edge share
+        ("rand", _sample_points(edge_band, share(_SHARE_EDGE) - 2 * _boundary_count(n_sites), rng)),
         ("recreatiepark", _sample_points(park_union, share(_SHARE_PARK), rng)),
         ("veehouderij", _near_points(point_farms.geometry.values, share(_SHARE_NEAR_FARM), rng,
                                      min_m=15.0, max_m=45.0)),
@@ -1189,10 +1190,10 @@ def _build_sites(
     boundary = shapely.get_parts(village_union)
     boundary = shapely.boundary(boundary[np.argmax(shapely.area(boundary))]) if len(boundary) else shapely.LineString()
     for name in ("grens", "raakt"):
-        at = shapely.line_interpolate_point(boundary, rng.uniform(0.0, 1.0, share(_SHARE_ON_BOUNDARY)), normalized=True)
+        at = shapely.line_interpolate_point(boundary, rng.uniform(0.0, 1.0, _boundary_count(n_sites)), normalized=True)
         groups.append((name, shapely.get_coordinates(at)))
-    n_village = share(_SHARE_IN_VILLAGE)
     n_fixed = sum(len(xy) for _, xy in groups)
+    n_village = min(share(_SHARE_IN_VILLAGE), n_sites - n_fixed - 1)  # a small demo keeps one rural site
     n_rural = n_sites - n_fixed - n_village
     if n_rural < 1:
         raise ValueError(f"demo: {n_sites} sites are too few for all classes")
@@ -1213,6 +1214,11 @@ def _build_sites(
             squares = np.array([_largest_part(g) for g in shapely.difference(squares, bbg.buffer(0.05))], dtype=object)
         geoms[idx] = squares
     return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=DEMO_CRS))
+
+
+def _boundary_count(n_sites: int) -> int:
+    """Parcels of each kind on the BBG boundary (half inside, touching): at least one."""
+    return max(1, round(_SHARE_ON_BOUNDARY * n_sites))
 
 
 def _near_points(geoms: np.ndarray, n: int, rng: np.random.Generator, *, min_m: float, max_m: float) -> np.ndarray:
