@@ -571,7 +571,8 @@ def _check_number(label: str, value: float, param: Parameter, problems: list[str
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite int or float (not a bool): nan and inf are no numbers for a rule set."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _parse_partial(
@@ -738,8 +739,8 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
         penalty_raw = _per_stay(table.get("strafpunten", 0), "strafpunten", rule_id, problems)
         penalty = {}
         for s, v in penalty_raw.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-                problems.append(f"Regel '{rule_id}': strafpunten voor {s} moeten een getal ≥ 0 zijn, niet {v!r}.")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v <= 100:
+                problems.append(f"Regel '{rule_id}': strafpunten voor {s} moeten een getal van 0 tot en met 100 zijn, niet {v!r}.")
                 v = 0.0
             penalty[s] = float(v)
         reason = _per_stay(table["reden"], "reden", rule_id, problems)
@@ -784,7 +785,10 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
                         problems.append(f"Regel '{rule_id}': glijdende_straf '{key}' moet een getal of een parameternaam zijn.")
                         bound = None
                     bounds[key] = bound
-                if None in bounds.values():
+                if not _is_number(sliding["punten"]) or not 0 <= sliding["punten"] <= 100:
+                    problems.append(f"Regel '{rule_id}': glijdende_straf 'punten' moet een getal van 0 tot en met 100 zijn, niet {sliding['punten']!r}.")
+                    sliding = None
+                elif None in bounds.values():
                     sliding = None
                 elif not float(bounds["tot"]) > float(bounds["van"]):
                     problems.append(f"Regel '{rule_id}': glijdende_straf 'tot' moet groter zijn dan 'van'.")

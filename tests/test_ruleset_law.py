@@ -367,3 +367,23 @@ def test_planning_commands_check_gemeente_keys_too(world):
     result = CliRunner().invoke(main, ["raster", str(cfg), "--cel", "500", "--out", str(world / "raster"), "--voortgang", "geen"])
     assert result.exit_code == 2, result.output
     assert "Bedoelde u 'Venray'?" in " ".join((result.output + (result.stderr if result.stderr_bytes is not None else "")).split())
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -1, 1e12])
+def test_rule_penalty_not_finite_or_absurd_is_an_error(value):
+    data = _raw()
+    data["regel"][0]["strafpunten"] = value
+    with pytest.raises(RuleSetError, match=re.escape(f"Regel '{data['regel'][0]['id']}': strafpunten voor short_stay moeten een getal van 0 tot en met 100 zijn")):
+        _parse(data)
+
+
+def test_sliding_penalty_not_finite_is_an_error():
+    data = _raw()
+    rule = next(r for r in data["regel"] if "glijdende_straf" in r)
+    rule["glijdende_straf"]["punten"] = math.inf
+    with pytest.raises(RuleSetError, match=re.escape(f"Regel '{rule['id']}': glijdende_straf 'punten' moet een getal van 0 tot en met 100 zijn")):
+        _parse(data)
+    rule["glijdende_straf"]["punten"] = 20
+    rule["glijdende_straf"]["tot"] = math.nan
+    with pytest.raises(RuleSetError, match="glijdende_straf 'tot' moet een getal of een parameternaam zijn"):
+        _parse(data)
