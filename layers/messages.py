@@ -34,13 +34,13 @@ def route_gdal_messages() -> Path | None:
         return _LOG
     fd, name = tempfile.mkstemp(prefix="locatietoets-gdal-", suffix=".log")
     os.close(fd)
-    os.environ["CPL_LOG"] = name
-    try:  # GDAL may already be loaded: set the option there too
+    try:  # a GDAL option, not an environment variable: child processes keep their own log
         import pyogrio
 
         pyogrio.set_gdal_config_options({"CPL_LOG": name})
-    except Exception:  # pragma: no cover - informational only
-        pass
+    except Exception:  # pragma: no cover - without pyogrio there is no GDAL to quieten
+        _remove(Path(name))
+        return None
     _LOG = Path(name)
     atexit.register(_remove, _LOG)
     return _LOG
@@ -98,6 +98,9 @@ class Messages:
         self._catch = warnings.catch_warnings(record=True)
         self._caught = self._catch.__enter__()
         warnings.simplefilter("always")
+        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):  # for developers, not planners
+            warnings.simplefilter("ignore", category)
+        warnings.filterwarnings("ignore", message="Unable to import Axes3D")
         self._open = True
         return self
 
