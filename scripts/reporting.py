@@ -92,6 +92,7 @@ def kaarten(run_dir: Path, per: str, formaat: str, verblijfstype: str, dpi: int,
     Werkt zonder internet (geen achtergrondkaart).
     """
     from layers.maps import read_run, write_maps
+    from layers.write import staged_output
 
     _setup_logging(voortgang, debug)
     try:
@@ -102,10 +103,12 @@ def kaarten(run_dir: Path, per: str, formaat: str, verblijfstype: str, dpi: int,
         with claim_output(target, inputs=run_inputs(run_dir), outputs=MAP_FILES):
             run = read_run(run_dir, stay_type=verblijfstype)
             started = time.perf_counter()
-            files = _with_progress(
-                voortgang, "Kaarten",
-                lambda progress: write_maps(run, target, per=per, stay_type=verblijfstype, formats=formaat, dpi=dpi, progress=progress),
-            )
+            with staged_output(Path(target)) as stage:  # all maps or none: a failure leaves no half set
+                staged = _with_progress(
+                    voortgang, "Kaarten",
+                    lambda progress: write_maps(run, stage, per=per, stay_type=verblijfstype, formats=formaat, dpi=dpi, progress=progress),
+                )
+            files = [Path(target) / f.name for f in staged]
             seconds = time.perf_counter() - started
     except (LocatietoetsError, KeyboardInterrupt, CancelledError) as exc:
         _fail(exc, voortgang, debug)
@@ -139,6 +142,7 @@ def rapport(run_dir: Path, per: str, verblijfstype: str, dpi: int, out: Path | N
     """
     from layers.maps import read_run
     from layers.report import write_report
+    from layers.write import staged_output
 
     _setup_logging(voortgang, debug)
     try:
@@ -147,10 +151,13 @@ def rapport(run_dir: Path, per: str, verblijfstype: str, dpi: int, out: Path | N
         with claim_output(out or Path(run_dir), inputs=run_inputs(run_dir), outputs=REPORT_FILES):
             run = read_run(run_dir, stay_type=verblijfstype)
             started = time.perf_counter()
-            html_path, pdf_path = _with_progress(
-                voortgang, "Rapport",
-                lambda progress: write_report(run, out, per=per, stay_type=verblijfstype, dpi=dpi, progress=progress),
-            )
+            target = Path(out) if out is not None else run.path
+            with staged_output(target) as stage:  # both files or neither
+                staged = _with_progress(
+                    voortgang, "Rapport",
+                    lambda progress: write_report(run, stage, per=per, stay_type=verblijfstype, dpi=dpi, progress=progress),
+                )
+            html_path, pdf_path = (target / f.name for f in staged)
             seconds = time.perf_counter() - started
     except (LocatietoetsError, KeyboardInterrupt, CancelledError) as exc:
         _fail(exc, voortgang, debug)

@@ -326,3 +326,27 @@ def test_lock_is_released_after_a_failed_run_and_the_folder_removed_when_empty(t
             with claim_output(out):
                 pass
     assert out.is_dir() and not any(out.iterdir())
+
+
+def test_kaarten_and_rapport_failing_halfway_leave_nothing(run_dir, tmp_path, monkeypatch):
+    """Maps and report are written into a staging folder: a failure after the first map leaves no map behind."""
+    import layers.maps
+
+    real = layers.maps._save
+    calls = {"n": 0}
+
+    def save_then_fail(fig, path, fmt, dpi):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise OSError(28, "No space left on device")
+        return real(fig, path, fmt, dpi)
+
+    monkeypatch.setattr(layers.maps, "_save", save_then_fail)
+    before = _snapshot(run_dir)
+    result = CliRunner().invoke(main, ["kaarten", str(run_dir), "--per", "provincie", "--formaat", "beide", "--dpi", "50",
+                                       "--out", str(tmp_path / "kaarten"), "--voortgang", "geen"])
+    assert result.exit_code == 2, result.output
+    assert "de schijf is vol" in _flat(result.stderr)
+    assert calls["n"] == 2
+    assert not (tmp_path / "kaarten").exists()
+    assert _snapshot(run_dir) == before
