@@ -769,3 +769,22 @@ def test_maps_of_a_toets_locaties_output_name_its_rule_set(provider, qgis_core, 
     pypdf = pytest.importorskip("pypdf")
     text = " ".join((pypdf.PdfReader(maps["PDF"]).pages[0].extract_text() or "").split())
     assert "regelset limburg-povi2021 versie" in text and "regelset onbekend" not in text
+
+
+@pytest.mark.qgis
+def test_maps_of_a_temporary_toets_locaties_layer_name_its_rule_set(provider, qgis_core, tmp_path):
+    """A temporary (memory) result carries its run record's path; Exporteer woonvisiekaarten reads it."""
+    import processing
+
+    layers = make_layers(qgis_core)
+    result = processing.run("locatietoets:toetslocaties", plugin_params(layers, "TEMPORARY_OUTPUT"))
+    layer = result["OUTPUT"]
+    if isinstance(layer, str):
+        layer = qgis_core.QgsProject.instance().mapLayer(layer)
+    assert isinstance(layer, qgis_core.QgsVectorLayer) and layer.providerType() == "memory"
+    assert layer.customProperty("locatietoets/run_json") == result["RUN_JSON"]
+    maps = processing.run("locatietoets:exporteerkaarten", {
+        "LOCATIES": layer, "GEMEENTEN": layers["gemeenten"], "FORMAAT": 0, "OUTPUT_FOLDER": str(tmp_path)})
+    pypdf = pytest.importorskip("pypdf")
+    text = " ".join((pypdf.PdfReader(maps["PDF"]).pages[0].extract_text() or "").split())
+    assert "regelset limburg-povi2021 versie" in text and "regelset onbekend" not in text
