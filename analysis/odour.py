@@ -604,7 +604,8 @@ def _undecided(
     out = _no_undecided(n)
     contour_idx, site_idx = pairs
     values = pd.to_numeric(contours["waarde"], errors="coerce").to_numpy(dtype="float64")
-    usable = np.isfinite(values)
+    cgeoms = np.asarray(contours.geometry.to_numpy(), dtype=object)
+    usable = np.isfinite(values) & ~shapely.is_missing(cgeoms) & ~shapely.is_empty(cgeoms)
     if site_idx.size == 0 or not usable.any():
         return out
     if "veehouderij" in contours.columns:
