@@ -221,8 +221,6 @@ def claim_output(
         An input would be overwritten, the folder cannot be written, or
         another run is writing into it.
     """
-    import fcntl
-
     target = check_output(out_dir, inputs=inputs, outputs=outputs, folders=folders)
     try:
         created = _make_dirs(target)
@@ -238,7 +236,7 @@ def claim_output(
             except OSError as exc:
                 raise write_error(exc, target) from None
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _lock(fd)
             except OSError:
                 os.close(fd)
                 fd = None
@@ -276,6 +274,18 @@ def claim_output(
                     folder.rmdir()
                 except OSError:
                     break
+
+
+def _lock(fd: int) -> None:
+    """Take an exclusive lock on ``fd`` without waiting; OSError when another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _read_pid(path: Path) -> str:
