@@ -237,6 +237,16 @@ def test_pdf_and_pngs_per_gemeente_plus_overview(maps_provider, scored_run, tmp_
         assert "Schaal 1:" in page
 
 
+def test_key_figure_lines_add_up_to_the_total():
+    from qgis_plugin.algorithms.exporteer_kaarten import _key_figures_text
+
+    counts = {"totaal": 1210, "geen_geometrie": 1, "geschikt": 1000, "voorwaardelijk": 200, "ongeschikt": 6,
+              "cap_geschikt": 0.0, "cap_voorwaardelijk": 0.0}
+    assert _key_figures_text(counts, False).split("\n") == [
+        "Locaties in dit gebied: 1.210", "   geschikt: 1.000", "   voorwaardelijk: 200", "   ongeschikt: 6",
+        "   geen oordeel: 3", "Zonder geometrie (niet op de kaart): 1"]
+
+
 def test_key_figures_equal_the_counts_in_the_layer(maps_provider, scored_run, tmp_path):
     result = _run({**scored_run, "VERBLIJFSTYPE": 1, "FORMAAT": 0, "OUTPUT_FOLDER": str(tmp_path)})
     assert result["PNG_BESTANDEN"] == "" and result["AANTAL_KAARTEN"] == 4

@@ -185,6 +185,9 @@ def _key_figures_text(c: dict[str, Any], has_capacity: bool) -> str:
              f"   geschikt: {_nl_int(c['geschikt'])}",
              f"   voorwaardelijk: {_nl_int(c['voorwaardelijk'])}",
              f"   ongeschikt: {_nl_int(c['ongeschikt'])}"]
+    unjudged = c["totaal"] - c["geen_geometrie"] - c["geschikt"] - c["voorwaardelijk"] - c["ongeschikt"]
+    if unjudged:  # so the lines add up to the total
+        lines.append(f"   geen oordeel: {_nl_int(unjudged)}")
     if has_capacity:
         lines.append(f"Capaciteit geschikt: {_nl_int(c['cap_geschikt'])} personen")
         lines.append(f"Capaciteit voorwaardelijk: {_nl_int(c['cap_voorwaardelijk'])} personen")
