@@ -415,3 +415,24 @@ def test_infinite_contour_value_is_an_error(world):
     text = standard_config() + '\n[lagen.geurcontouren]\npad = "geur.gpkg"\nwaarde_veld = "oue"\n'
     with pytest.raises(InputError, match=re.escape("[lagen.geurcontouren] veld 'oue' (waarde_veld) heeft 1 oneindige waarden (inf)")):
         _score(world, text)
+
+
+def test_demand_table_in_windows_1252_is_read_with_a_warning(tmp_path, caplog):
+    from layers.planning_io import read_demand_table
+
+    table = tmp_path / "behoefte.csv"
+    table.write_bytes("gemeente;short_stay\nSittard-Geleen;10\nGemeente ’s-Gravenvoeren;5\n".encode("cp1252"))
+    with caplog.at_level(logging.WARNING):
+        demand = read_demand_table(table)
+    assert demand["gemeente"].tolist() == ["Sittard-Geleen", "Gemeente ’s-Gravenvoeren"]
+    assert "gelezen als Windows-1252" in caplog.text
+
+
+def test_demand_table_with_bom_is_read_silently(tmp_path, caplog):
+    from layers.planning_io import read_demand_table
+
+    table = tmp_path / "behoefte.csv"
+    table.write_bytes(b"\xef\xbb\xbfgemeente;short_stay\nVenlo;10\n")
+    with caplog.at_level(logging.WARNING):
+        demand = read_demand_table(table)
+    assert demand["gemeente"].tolist() == ["Venlo"] and "Windows" not in caplog.text
