@@ -27,6 +27,7 @@ from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingOutputFile,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingOutputNumber,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
@@ -36,7 +37,6 @@ from qgis.core import (
     QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterString,
-    QgsProcessingOutputLayerDefinition,
     QgsProcessingUtils,
     QgsVectorLayer,
     QgsWkbTypes,
@@ -494,7 +494,7 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             if error:
                 feedback.pushWarning(f"Stijl niet in de GeoPackage opgeslagen: {error}")
         run_json = self._run_record_beside(dest_id, os.path.join(out_dir, "run.json"), feedback)
-        temporary = QgsProcessingUtils.mapLayerFromString(dest_id, context) if not os.path.isfile(dest_id) else None
+        temporary = QgsProcessingUtils.mapLayerFromString(dest_id, context, False)  # a layer of this run, never a file
         if temporary is not None:  # a temporary layer: it carries the run record's path (Exporteer kaarten reads it)
             temporary.setCustomProperty(RUN_JSON_PROPERTY, run_json)
         if context.willLoadLayerOnCompletion(dest_id):

@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 import re
 import time
-import unicodedata
 from typing import Any
+import unicodedata
 
 from qgis.core import (
     QgsApplication,
@@ -83,11 +83,11 @@ from qgis.core import (
     QgsVectorLayerSimpleLabeling,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QSize, QVariant, Qt
+from qgis.PyQt.QtCore import QSize, Qt, QVariant
 from qgis.PyQt.QtGui import QColor, QFont, QFontDatabase
 
-from .base import LocatietoetsAlgorithm
 from ..styling import RUN_JSON_PROPERTY, VERDICTS
+from .base import LocatietoetsAlgorithm
 
 __all__ = ["ExporteerKaarten", "slugify", "attribution_text"]
 
