@@ -238,7 +238,9 @@ def assess_odour(
 
     geoms = np.asarray(sites.to_numpy(), dtype=object)
     site_info = _site_info(geoms)
-    site_tree = shapely.STRtree(geoms) if n else None
+    # one tree serves the contour and the farm queries; polygon sites in it are shrunk by a millimetre so
+    # that a polygon that only touches a contour at its edge or corner does not lie in it
+    site_tree = shapely.STRtree(_shrink_polygons(geoms, site_info)) if n else None
     in_kom_arr = arrays["in_kom"]
 
     # -- odour contours ------------------------------------------------------
@@ -407,8 +409,8 @@ def _count(value: int | np.integer) -> str:
 class _ContourPairs:
     """Every (contour, site) pair where the site lies in the contour.
 
-    ``share`` is 1 for point sites and for extended sites wholly inside, NaN
-    for extended sites partly inside (measured later, where it matters).
+    ``share`` is 1 for point sites, NaN for extended sites (wholly or partly
+    inside: settled later, only where it matters).
     """
 
     contour: np.ndarray
@@ -426,8 +428,9 @@ def _contour_load(
     tree. ``intersects`` makes a point on a contour boundary count as inside;
     an extended site (polygon, MultiPoint) lies in a contour when a part of
     it does: a polygon that only touches a contour at its edge or corner (or
-    overlaps it by less than :data:`_TOUCH_M`) does not. Only prepared
-    predicates run here; no intersection.
+    overlaps it by less than :data:`_TOUCH_M`) does not, as the tree holds
+    the polygons shrunk by that much (:func:`_shrink_polygons`). One bulk
+    query; no intersection.
     """
     values = pd.to_numeric(contours["waarde"], errors="coerce").to_numpy(dtype="float64")
     cgeoms = np.asarray(contours.geometry.to_numpy(), dtype=object)
@@ -440,23 +443,8 @@ def _contour_load(
     usable_idx = np.flatnonzero(usable)
     contour_idx, site_idx = site_tree.query(cgeoms[usable], predicate="intersects")
     contour_idx = usable_idx[contour_idx]
-    share = np.ones(len(site_idx))
-    ext_pair = np.flatnonzero(sites.extended[site_idx])
-    if ext_pair.size:
-        # extended sites: a contour that contains the site in its interior covers it wholly (a fast
-        # prepared predicate); a polygon site that only touches a contour at its edge or corner, or
-        # overlaps it by less than a millimetre, does not lie in it; the others are partly inside and
-        # get their share measured only where it matters (a knelpunt zone, see _knelpunt_share)
-        shapely.prepare(cgeoms[usable])
-        c_ext, s_ext = cgeoms[contour_idx[ext_pair]], sites.geoms[site_idx[ext_pair]]
-        inside = shapely.contains_properly(c_ext, s_ext)
-        share[ext_pair[~inside]] = np.nan  # partly: not measured yet
-        polygon = ~inside & ~sites.multi[site_idx[ext_pair]]
-        shrunk = shapely.buffer(s_ext[polygon], -_TOUCH_M, join_style="mitre")
-        keep = np.ones(len(site_idx), dtype=bool)
-        keep[ext_pair[polygon]] = ~shapely.is_empty(shrunk) & shapely.intersects(c_ext[polygon], shrunk)
-        contour_idx, site_idx, share = contour_idx[keep], site_idx[keep], share[keep]
-        shapely.destroy_prepared(cgeoms[usable])
+    # extended sites: partly or wholly inside, measured only where it matters (_knelpunt_share)
+    share = np.where(sites.extended[site_idx], np.nan, 1.0)
     pair_values = values[contour_idx]
 
     in_contour = np.zeros(n, dtype=bool)
@@ -503,6 +491,32 @@ def _site_info(geoms: np.ndarray) -> _Sites:
     return _Sites(geoms=geoms, extended=extended, multi=multi, measure=measure)
 
 
+def _shrink_polygons(geoms: np.ndarray, sites: _Sites) -> np.ndarray:
+    """The sites with every polygon's vertices moved :data:`_TOUCH_M` towards its centre.
+
+    The centre is that of the bounding box (far cheaper than the centroid).
+    For a polygon that is star-shaped around it (rectangular parcels, most
+    building footprints) the result lies inside the original, so it no longer
+    meets a contour the original only touches; for other shapes a vertex may
+    move up to a millimetre outwards, at worst keeping a touch. Vectorised over all coordinates at
+    once (``shapely.transform``); points and MultiPoints are unchanged.
+    """
+    polygon = sites.extended & ~sites.multi
+    if not polygon.any():
+        return geoms
+    out = geoms.copy()
+    coords, owner = shapely.get_coordinates(geoms[polygon], return_index=True)
+    box = shapely.bounds(geoms[polygon])
+    centre = ((box[:, :2] + box[:, 2:]) / 2)[owner]
+    offset = coords - centre
+    radius = np.hypot(offset[:, 0], offset[:, 1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(radius > 2 * _TOUCH_M, 1.0 - _TOUCH_M / radius, 1.0)
+    moved = centre + offset * factor[:, None]
+    out[polygon] = shapely.transform(geoms[polygon], lambda _xy: moved)
+    return out
+
+
 def _measure(geoms: np.ndarray, multi: np.ndarray) -> np.ndarray:
     """Area, or the number of points for (parts of) MultiPoint sites."""
     return np.where(multi, shapely.get_num_geometries(geoms), shapely.area(geoms)).astype(float)
@@ -539,13 +553,19 @@ def _knelpunt_share(
     piece_geom: list[np.ndarray] = []
     if contour_pairs is not None and contour_values is not None and contour_pairs.site.size:
         cp = contour_pairs
-        zone = todo[cp.site] & (contour_values[cp.contour] >= norm[cp.site])
-        whole[cp.site[zone & (cp.share == 1.0)]] = True
-        part = np.flatnonzero(zone & np.isnan(cp.share) & ~whole[cp.site])
-        if part.size:
-            cut = shapely.intersection(sites.geoms[cp.site[part]], contour_geoms[cp.contour[part]])
-            piece_site.append(cp.site[part])
-            piece_geom.append(cut)
+        zone = np.flatnonzero(todo[cp.site] & (contour_values[cp.contour] >= norm[cp.site]))
+        if zone.size:
+            # a contour that holds the site in its interior covers it wholly (a fast prepared predicate)
+            used = np.unique(cp.contour[zone])
+            shapely.prepare(contour_geoms[used])
+            inside = shapely.contains_properly(contour_geoms[cp.contour[zone]], sites.geoms[cp.site[zone]])
+            shapely.destroy_prepared(contour_geoms[used])
+            whole[cp.site[zone[inside]]] = True
+            part = zone[~inside & ~whole[cp.site[zone]]]
+            if part.size:
+                cut = shapely.intersection(sites.geoms[cp.site[part]], contour_geoms[cp.contour[part]])
+                piece_site.append(cp.site[part])
+                piece_geom.append(cut)
     f_site, f_part, f_req = farm_pairs
     sel = todo[f_site] & ~whole[f_site]
     if sel.any() and parts is not None:
@@ -761,7 +781,8 @@ def _farm_distances(
     if not query.any():
         return out
     part_ids = np.flatnonzero(query)
-    q_part, q_site = site_tree.query(parts[query], predicate="dwithin", distance=radius[query])
+    # the tree holds polygon sites shrunk by _TOUCH_M: widen the search by that, exact distances follow
+    q_part, q_site = site_tree.query(parts[query], predicate="dwithin", distance=radius[query] + 2 * _TOUCH_M)
     q_part = part_ids[q_part]
     dist = shapely.distance(geoms[q_site], parts[q_part])
     kind, req, minimum = required_for(q_site, q_part)

@@ -276,6 +276,13 @@ def test_polygon_wholly_within_a_fixed_distance():
     assert result["geur_knelpunt_aandeel"].tolist() == pytest.approx([1.0, 1.0])
 
 
+def test_polygon_just_inside_a_fixed_distance_is_found():
+    # the site index holds polygons shrunk by a millimetre; a parcel 0.5 mm inside the 50 m is still found
+    farms = _farms([("Hoeve", np.nan, Point(0, 0))], factor=[False])
+    result = _run(_sites([box(49.9995, -5, 60, 5), box(50.0, -5, 60, 5)]), farms=farms, in_kom=False)
+    assert result["geur_knelpunt_afstand"].tolist() == [True, False]
+
+
 def test_multipoint_site_share_is_the_fraction_of_its_points():
     contours = _contours([(20.0, box(0, 0, 100, 100))])
     result = _run(_sites([MultiPoint([(50, 50), (150, 50), (250, 50), (100, 20)])]), contours=contours, in_kom=False)
