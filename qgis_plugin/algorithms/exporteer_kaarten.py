@@ -744,7 +744,8 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
 
         settings = QgsPalLayerSettings()
         settings.fieldName = name_field
-        settings.placement = QgsPalLayerSettings.OverPoint
+        # horizontal, anywhere inside the gemeente where no site is (sites are label obstacles)
+        settings.placement = QgsPalLayerSettings.Horizontal
         settings.centroidInside = True
         settings.obstacle = False
         fmt = QgsTextFormat()
@@ -819,6 +820,14 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         renderer.setOrderBy(QgsFeatureRequest.OrderBy([clause]))
         renderer.setOrderByEnabled(True)
         layer.setName(f"Oordeel {stay_label(stay)}")
+        # no labels, but the sites are obstacles: a gemeente name is never written over a site
+        obstacle = QgsPalLayerSettings()
+        obstacle.fieldName = verdict_field
+        obstacle.drawLabels = False
+        obstacle.obstacleSettings().setIsObstacle(True)
+        obstacle.obstacleSettings().setFactor(2.0)
+        layer.setLabeling(QgsVectorLayerSimpleLabeling(obstacle))
+        layer.setLabelsEnabled(True)
         return plain  # for the legend: the faded colours depend on the atlas page, the legend shows full ones
 
     def _style_context(self, key: str, layer: QgsVectorLayer, n_parts: int = 1) -> QgsVectorLayer:
