@@ -124,3 +124,32 @@ def test_multipoint_sites_are_judged_like_polygons(tmp_path):
     assert "Ligt voor 50 % op recreatiepark" in rows["K"]["redenen"]
     out = read_output(tmp_path / "uit")
     assert isinstance(out, gpd.GeoDataFrame) and set(out.geom_type) == {"MultiPoint"}
+
+
+def test_term_without_tijdelijk_field_is_a_dutch_error(tmp_path):
+    result = _run(
+        tmp_path,
+        [({"id": "X", "type": "mid_stay", "termijn": 5.0}, box(201_300, 380_500, 201_301, 380_501))],
+        fields='termijn_jaar_veld = "termijn"\n',
+        expect_exit=2,
+    )
+    text = " ".join(result.output.split())
+    assert "termijn_jaar_veld" in text and "tijdelijk_veld" in text and "Traceback" not in result.output
+
+
+def test_half_inside_bbg_with_a_permanent_building_frees_only_the_inside_half(tmp_path):
+    rows = _run(
+        tmp_path,
+        [
+            ({"id": "P", "type": "long_stay", "tijdelijk": "nee"}, box(200_900, 380_400, 201_100, 380_600)),
+            ({"id": "T", "type": "long_stay", "tijdelijk": "ja"}, box(200_900, 380_700, 201_100, 380_900)),
+        ],
+        fields='tijdelijk_veld = "tijdelijk"\n',
+    )
+    p, t = rows["P"], rows["T"]
+    assert p["bbg_ligging"] == "deels" and p["oordeel"] == "voorwaardelijk" and p["regels"] == "bbg.rand.permanent"
+    assert "bouw alleen op het deel binnen BBG (50 %): een permanent bouwwerk buiten BBG past niet" in p["redenen"]
+    # the half outside BBG is ongeschikt for a permanent building: not free; for a temporary one it is
+    assert p["vrij_aandeel"] == 0.5 and p["vrij_aandeel_short_stay"] == 0.5
+    assert t["regels"] == "bbg.rand.tijdelijk" and t["vrij_aandeel"] == 1.0
+    assert p["score"] == 100 - 50 * 0.5 and t["score"] == 100 - 10 * 0.5
