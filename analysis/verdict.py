@@ -51,6 +51,8 @@ class RuleContext:
     fields: pd.DataFrame
     params: Mapping[str, np.ndarray]
     housing_form: Mapping[str, np.ndarray]
+    #: ids of the rules in the rule set being applied (set by :func:`judge`)
+    rule_ids: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         # each field is converted once, however many rules and stay types use it
@@ -154,12 +156,22 @@ def _building(ctx: RuleContext, kind: str | None) -> np.ndarray:
     return ctx._cache[key]
 
 
+def _building_general(ctx: RuleContext, where: str) -> np.ndarray:
+    """Sites the general bbg.rand / bbg.buiten rule judges: building unknown, or a kind of building
+    whose own rule (bbg.<where>.<kind>) the rule set does not have (an older or user rule set)."""
+    out = _building(ctx, None)
+    for kind in ("tijdelijk", "permanent", "te_lang"):
+        if f"bbg.{where}.{kind}" not in ctx.rule_ids:
+            out = out | _building(ctx, kind)
+    return out
+
+
 EVALUATORS: dict[str, Evaluator] = {
     # BBG × temporary building: bbg.rand / bbg.buiten when it is unknown whether the building is
     # temporary, bbg.<rand|buiten>.<tijdelijk|permanent|te_lang> when the site says so.
     # A site partly inside BBG ("deels"): its part outside lies at the rand ([regel.deels] of the rand rules).
-    "bbg.rand": lambda ctx, s: _at(ctx, "rand") & _building(ctx, None),
-    "bbg.buiten": lambda ctx, s: _at(ctx, "buiten") & _building(ctx, None),
+    "bbg.rand": lambda ctx, s: _at(ctx, "rand") & _building_general(ctx, "rand"),
+    "bbg.buiten": lambda ctx, s: _at(ctx, "buiten") & _building_general(ctx, "buiten"),
     **{
         f"bbg.{where}.{kind}": (lambda where, kind: lambda ctx, s: _at(ctx, where) & _building(ctx, kind))(where, kind)
         for where in ("rand", "buiten")
@@ -260,6 +272,7 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
         because their layers were not given.
     """
     n = len(ctx.fields)
+    ctx.rule_ids = frozenset(rule.id for rule in ruleset.rules)
     own_stay = np.asarray(own_stay, dtype=object)
     severity = {s: np.zeros(n, dtype=np.int8) for s in STAY_TYPES}
     penalty = {s: np.zeros(n, dtype=float) for s in STAY_TYPES}

@@ -188,3 +188,15 @@ def test_deels_site_with_a_permanent_building_builds_only_inside():
     # the part outside BBG is not free for a permanent building; for a temporary one it is
     assert out["vrij_aandeel"].tolist() == [0.64, 1.0]
     assert out["score"].tolist() == [round(100 - 50 * 0.36, 1), round(100 - 10 * 0.36, 1)]
+
+
+def test_rule_set_without_the_building_rules_falls_back_to_the_general_rule():
+    # an older or user rule set without bbg.<rand|buiten>.<kind>: a site with tijdelijk_bouwwerk set must
+    # still get the general bbg.rand / bbg.buiten rule, never slip through as geschikt
+    from dataclasses import replace
+
+    ctx, rs = context(_temporary_sites())
+    old = replace(rs, rules=tuple(r for r in rs.rules if r.id.count(".") < 2 or not r.id.startswith("bbg.")))
+    out, _ = judge(ctx, old, np.array(["long_stay"] * 10, dtype=object))
+    assert out["regels"].tolist() == ["bbg.rand"] * 5 + ["bbg.buiten"] * 5
+    assert "geschikt" not in out["oordeel"].tolist()
