@@ -31,6 +31,8 @@ FIELD_ALIASES: dict[str, str] = {
     "bbg_ligging": "Ligging t.o.v. BBG",
     "bbg_afstand_m": "Afstand tot BBG (m)",
     "bbg_aandeel": "Aandeel in BBG",
+    "tijdelijk_bouwwerk": "Tijdelijk bouwwerk",
+    "termijn_jaar": "Termijn tijdelijk bouwwerk (jaar)",
     "bebouwde_kom": "In bebouwde kom (geur)",
     "kom_bron": "Bron bebouwde kom",
     "recreatiepark": "Recreatiepark",
