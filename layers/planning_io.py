@@ -27,7 +27,7 @@ import pyogrio
 import shapely
 
 from analysis.errors import InputError, LocatietoetsError, combine_errors, did_you_mean
-from analysis.planning import VERDICT_CODES, GridSpec
+from analysis.planning.grid import VERDICT_CODES, GridSpec
 from analysis.ruleset import STAY_TYPES, RuleSet
 from layers.config import Config, LayerSpec
 from layers.read import RD_NEW, LayerReport, check_inputs, load_reference_layers, readable_part, load_sites, read_layer

@@ -131,7 +131,7 @@ def capaciteit(run_dir: Path, behoefte: Path, basis: str, out: Path | None, voor
     capaciteit.png (kaart van het tekort) en capaciteit.html.
     """
     with _errors(voortgang, debug):
-        from analysis.planning import capacity_balance, match_gemeenten
+        from analysis.planning.capacity import capacity_balance, match_gemeenten
         from layers.planning_io import read_demand_table, read_run_folder
 
         from layers.outdir import claim_output, run_inputs
@@ -159,7 +159,7 @@ def _float(value: Any) -> float | None:
 def _write_capacity(balance, run, demand_path: Path, out_dir: Path) -> list[str]:
     import geopandas as gpd
 
-    from analysis.planning import TOTAL_LABEL
+    from analysis.planning.common import TOTAL_LABEL
     from analysis.ruleset import STAY_TYPES
     from layers.planning_io import html_page, html_table, write_choropleth, write_json, write_layer, write_table
     from layers.read import file_sha256
@@ -260,7 +260,7 @@ def vergelijk(run_a: Path, run_b: Path, toch: bool, out: Path | None, voortgang:
     vergelijking.html.
     """
     with _errors(voortgang, debug):
-        from analysis.planning import compare_runs
+        from analysis.planning.comparison import compare_runs
         from layers.planning_io import read_run_folder
 
         from layers.outdir import claim_output, run_inputs
@@ -279,7 +279,7 @@ def vergelijk(run_a: Path, run_b: Path, toch: bool, out: Path | None, voortgang:
 def _write_comparison(comparison, a, b, out_dir: Path) -> list[str]:
     import geopandas as gpd
 
-    from analysis.planning import TOTAL_LABEL
+    from analysis.planning.common import TOTAL_LABEL
     from analysis.ruleset import STAY_TYPES, VERDICTS
     from layers.planning_io import html_page, html_table, write_json, write_layer, write_table
     from layers.write import staged_output
@@ -428,7 +428,7 @@ def run_raster(config, out_dir: Path, *, cell_m: float, area: str = "auto", chun
 
     from analysis.errors import InputError
     from analysis.pipeline import score_sites
-    from analysis.planning import NO_VERDICT_CODE, grid_over_area, grid_sites, verdict_codes
+    from analysis.planning.grid import NO_VERDICT_CODE, grid_over_area, grid_sites, verdict_codes
     from analysis.ruleset import STAY_TYPES
     from layers.planning_io import load_scoring_inputs, write_cog, write_json
     from layers.read import RD_NEW
@@ -587,7 +587,8 @@ def run_business_check(config, plan_path: Path, out_dir: Path, *, layer: str | N
     import shapely
 
     from analysis.pipeline import MODE_TEXT, score_sites
-    from analysis.planning import TOTAL_LABEL, capacity_within_reach, plan_demand
+    from analysis.planning.business import capacity_within_reach, plan_demand
+    from analysis.planning.common import TOTAL_LABEL
     from layers.planning_io import read_plans, write_json, write_layer
     from layers.read import RD_NEW
     from layers.write import merge_results, staged_output

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 import pandas as pd
 import pytest
 
-from analysis.planning import compare_runs
+from analysis.planning.comparison import compare_runs
 from analysis.ruleset import parse_ruleset
 from analysis.verdict import EVALUATORS, REASON_FIELDS
 from fixtures import build_world, standard_config, write_config

@@ -21,14 +21,10 @@ import rasterio
 from shapely.geometry import Point, box
 
 from analysis.errors import InputError
-from analysis.planning import (
-    capacity_balance,
-    compare_runs,
-    grid_over_area,
-    match_gemeenten,
-    plan_demand,
-    verdict_codes,
-)
+from analysis.planning.business import plan_demand
+from analysis.planning.capacity import capacity_balance, match_gemeenten
+from analysis.planning.comparison import compare_runs
+from analysis.planning.grid import grid_over_area, verdict_codes
 from layers.config import load_config
 from layers.style import VERDICT_COLOURS
 from scripts.planning import bedrijfslocatie, capaciteit, raster, vergelijk
