@@ -1,7 +1,7 @@
 """Claim an output folder before any work: never an input, writable, one run at a time.
 
-Every command that writes calls :func:`claim_output` (through
-``scripts._common.output_folder``) before it reads its inputs:
+Every command that writes calls :func:`claim_output` before it reads its
+inputs:
 
 * no output file may be an input file (or one of its side files, such as a
   Shapefile's ``.dbf``), the output folder may not be an input path or lie

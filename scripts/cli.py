@@ -17,32 +17,21 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from analysis.errors import CancelledError, LocatietoetsError
-from scripts._common import (
-    _DEBUG,
-    _VOORTGANG,
+from scripts.console import (
     CONTEXT,
+    DEBUG_OPTION,
+    PROGRESS_OPTION,
     DutchGroup,
-    _emit_json,
-    _err,
-    _fail,
-    _out,
-    _raise_on_sigterm,
-    _setup_logging,
+    emit_json,
+    err_console,
+    fail,
+    out_console,
+    raise_on_sigterm,
+    setup_logging,
+    summary_table,
 )
 
 __all__ = ["main"]
-
-def _summary_table(counts: dict[str, dict[str, int]], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column("Verblijfstype")
-    for verdict, style in (("geschikt", "green"), ("voorwaardelijk", "dark_orange"), ("ongeschikt", "red")):
-        table.add_column(verdict, justify="right", style=style)
-    table.add_column("geen oordeel", justify="right", style="dim")
-    for stay, row in counts.items():
-        cells = [f"{row.get(v, 0):,}".replace(",", ".") for v in ("geschikt", "voorwaardelijk", "ongeschikt", "geen oordeel")]
-        table.add_row(stay.replace("_", "-"), *cells)
-    return table
-
 
 def _run_scoring(
     config_path: Path | None,
@@ -74,8 +63,8 @@ def _run_scoring(
     from layers.outdir import check_output, claim_output, config_inputs
     from layers.write import OUTPUT_FILES
 
-    _setup_logging(mode, debug)
-    _raise_on_sigterm()
+    setup_logging(mode, debug)
+    raise_on_sigterm()
     try:
         if engine == "dask":
             require_dask()  # before anything is read or written
@@ -88,9 +77,9 @@ def _run_scoring(
         with claim_output(out_dir, inputs=config_inputs(config), outputs=OUTPUT_FILES):
             outcome = _score_into(config, out_dir, mode, run_config)
     except (LocatietoetsError, KeyboardInterrupt, CancelledError) as exc:
-        _fail(exc, mode, debug)
+        fail(exc, mode, debug)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
-        _fail(exc, mode, debug)
+        fail(exc, mode, debug)
     _report_outcome(outcome, mode, title)
 
 
@@ -102,7 +91,7 @@ def _score_into(config, out_dir: Path, mode: str, run_config: Callable):
             BarColumn(),
             TextColumn("{task.percentage:>3.0f}%"),
             TimeElapsedColumn(),
-            console=_err,
+            console=err_console,
             transient=False,
         ) as bar:
             task = bar.add_task("Starten", total=1.0)
@@ -113,7 +102,7 @@ def _score_into(config, out_dir: Path, mode: str, run_config: Callable):
             return run_config(config, out_dir, progress=progress)
     elif mode == "json":
         def progress(step: str, message: str, fraction: float) -> None:
-            _emit_json({"type": "stap", "stap": step, "titel": message, "voortgang": round(fraction, 4)})
+            emit_json({"type": "stap", "stap": step, "titel": message, "voortgang": round(fraction, 4)})
 
         return run_config(config, out_dir, progress=progress)
     return run_config(config, out_dir)
@@ -164,20 +153,20 @@ def _parameter_table(ruleset_record: dict) -> Table | None:
 def _report_outcome(outcome, mode: str, title: str) -> None:
     counts = outcome.record["telling"]
     if mode == "json":
-        _emit_json({"type": "klaar", "uitvoer": str(outcome.out_dir), "telling": counts, "waarschuwingen": outcome.record["waarschuwingen"]})
+        emit_json({"type": "klaar", "uitvoer": str(outcome.out_dir), "telling": counts, "waarschuwingen": outcome.record["waarschuwingen"]})
         return
     if mode == "balk":
-        _out.print(_summary_table(counts, title))
+        out_console.print(summary_table(counts, title))
         params = _parameter_table(outcome.record.get("regelset") or {})
         if params is not None:
-            _out.print(params)
+            out_console.print(params)
         for step, why in outcome.record["niet_uitgevoerd"].items():
-            _out.print(f"[dim]Niet getoetst ({step}): {escape(why)}[/]")
+            out_console.print(f"[dim]Niet getoetst ({step}): {escape(why)}[/]")
         for warning in outcome.record["waarschuwingen"]:
-            _out.print(f"[yellow]Let op: {escape(warning)}[/]")
+            out_console.print(f"[yellow]Let op: {escape(warning)}[/]")
         n_sites = f"{outcome.record['locaties']:,}".replace(",", ".")
         seconds = f"{outcome.record['tijden_s']['totaal']:.1f}".replace(".", ",")
-        _out.print(
+        out_console.print(
             f"Uitvoer in [bold]{escape(str(outcome.out_dir))}[/]: locaties.gpkg, locaties.csv, run.json "
             f"({n_sites} locaties, {seconds} s)"
         )
@@ -219,8 +208,8 @@ def main() -> None:
     help="Locaties per blok: grotere runs worden blok voor blok getoetst en weggeschreven "
     "(begrensd geheugen, zelfde uitkomst). Standaard 100.000; 0 = alles in één keer.",
 )
-@_VOORTGANG
-@_DEBUG
+@PROGRESS_OPTION
+@DEBUG_OPTION
 def score_command(
     config: Path, out: Path | None, engine: str, scheduler: str | None, werkers: int, blok: int | None, voortgang: str, debug: bool
 ) -> None:
@@ -235,8 +224,8 @@ def score_command(
 @main.command("demo", context_settings=CONTEXT)
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("demo-uitvoer"), show_default=True, help="Map voor de demo-invoer (invoer/, config.toml) en de uitvoer.")
 @click.option("--locaties", "n_sites", type=click.IntRange(60, 2_000_000), default=3000, show_default=True, help="Aantal kandidaatlocaties in het demogebied.")
-@_VOORTGANG
-@_DEBUG
+@PROGRESS_OPTION
+@DEBUG_OPTION
 def demo_command(out: Path, n_sites: int, voortgang: str, debug: bool) -> None:
     """Maak het fictieve demogebied (Noord-Limburg, RD New) en toets het.
 
@@ -264,24 +253,24 @@ def rules_command(bestand: Path | None, markdown: bool) -> None:
     try:
         ruleset = read_ruleset_file(bestand)
     except LocatietoetsError as exc:
-        _fail(exc, "balk", False)
+        fail(exc, "balk", False)
     if markdown:
         click.echo(ruleset_markdown(ruleset), nl=False)
         return
-    _out.print(f"[bold]{ruleset.name}[/] (id {ruleset.id}, versie {ruleset.version}, {ruleset.origin})")
+    out_console.print(f"[bold]{ruleset.name}[/] (id {ruleset.id}, versie {ruleset.version}, {ruleset.origin})")
     table = Table(show_lines=True)
     for col in ("Regel", "Titel", "short-stay", "mid-stay", "long-stay", "Bron (betrouwbaarheid)"):
         table.add_column(col, overflow="fold")
     for rule in ruleset.rules:
         table.add_row(rule.id, rule.title, *(rule.verdict[s] for s in ("short_stay", "mid_stay", "long_stay")), f"{rule.source} ({rule.confidence})")
-    _out.print(table)
+    out_console.print(table)
     params = Table(title="Parameters", show_lines=True)
     for col in ("Parameter", "Waarde", "Eenheid", "Bereik", "Bron (betrouwbaarheid)"):
         params.add_column(col, overflow="fold")
     for p in ruleset.parameters.values():
         span = "" if p.minimum is None else f"{format_number(p.minimum)} – {format_number(p.maximum)}"
         params.add_row(p.name, str(p.value), p.unit, span, f"{p.source} ({p.confidence})")
-    _out.print(params)
+    out_console.print(params)
 
 
 def _register_commands() -> None:

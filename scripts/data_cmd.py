@@ -17,11 +17,18 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from analysis.errors import LocatietoetsError
-from scripts._common import _fail
+from scripts.console import fail
 
 if TYPE_CHECKING:
     from layers.fetch import FetchOutcome, HttpSettings
@@ -37,7 +44,7 @@ _ENDPOINTS = click.option(
 )
 #: What 'data ophalen' writes into --out (checked against its inputs before any work).
 FETCH_FILES = ("*.gpkg", "manifest.json", "config.toml")
-_DEBUG = click.option("--debug", is_flag=True, help="Toon bij een fout de volledige technische melding.")
+DEBUG_OPTION = click.option("--debug", is_flag=True, help="Toon bij een fout de volledige technische melding.")
 
 
 def _consoles() -> tuple[Console, Console]:
@@ -92,7 +99,7 @@ def data() -> None:
 @click.option("--pogingen", type=click.IntRange(0, 10), default=3, show_default=True, help="Extra pogingen na een time-out, verbindingsfout of serverfout (5xx).")
 @click.option("--wacht", "backoff_s", type=click.FloatRange(0, 60), default=0.5, show_default=True, help="Wachttijd vóór de eerste nieuwe poging in seconden; verdubbelt per poging.")
 @click.option("--voortgang", type=click.Choice(["balk", "geen"]), default="balk", show_default=True, help="Voortgangsbalk per laag tonen of niet.")
-@_DEBUG
+@DEBUG_OPTION
 def ophalen(gebied: str, lagen: str, out: Path, vernieuw: bool, endpoints_file: Path | None, cache_dir: Path | None,
             tijdslimiet: float, pogingen: int, backoff_s: float, voortgang: str, debug: bool) -> None:
     """Haal referentielagen op voor een gebied en schrijf ze als GeoPackage (EPSG:28992).
@@ -122,9 +129,9 @@ def _fetch(gebied: str, lagen: str, out: Path, *, refresh: bool, endpoints_file:
             return _fetch_into(gebied, lagen, out, refresh=refresh, endpoints_file=endpoints_file, cache_dir=cache_dir,
                                http=http, bar=bar, err=err)
     except (LocatietoetsError, KeyboardInterrupt) as exc:
-        _fail(exc, "balk", debug, err=err)
+        fail(exc, "balk", debug, err=err)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
-        _fail(exc, "balk", debug, err=err)
+        fail(exc, "balk", debug, err=err)
 
 
 def _fetch_into(gebied: str, lagen: str, out: Path, *, refresh: bool, endpoints_file: Path | None, cache_dir: Path | None,
@@ -181,7 +188,7 @@ def _report(outcome: FetchOutcome, gebied: str, out_console: Console) -> None:
 @data.command("controle", context_settings=_CONTEXT)
 @_ENDPOINTS
 @click.option("--tijdslimiet", type=click.FloatRange(0.01, 600), default=20.0, show_default=True, help="Wachttijd per verzoek in seconden.")
-@_DEBUG
+@DEBUG_OPTION
 def controle(endpoints_file: Path | None, tijdslimiet: float, debug: bool) -> None:
     """Controleer elke bron in het endpoint-bestand met één klein verzoek.
 
@@ -196,9 +203,9 @@ def controle(endpoints_file: Path | None, tijdslimiet: float, debug: bool) -> No
             endpoints = load_endpoints(endpoints_file)
             results = check_endpoints(endpoints, http=HttpSettings(timeout_s=tijdslimiet, retries=1, backoff_s=0.5))
         except (LocatietoetsError, KeyboardInterrupt) as exc:
-            _fail(exc, "balk", debug, err=err)
+            fail(exc, "balk", debug, err=err)
         except Exception as exc:  # noqa: BLE001
-            _fail(exc, "balk", debug, err=err)
+            fail(exc, "balk", debug, err=err)
     table = Table(title=f"Controle van {endpoints.source} (versie {endpoints.version})", title_justify="left", show_lines=True)
     for col in ("Bron", "Status", "HTTP", "URL", "Toelichting"):
         table.add_column(col, overflow="fold")

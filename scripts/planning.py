@@ -2,7 +2,7 @@
 
 Each is a click command object that ``scripts.cli`` registers on the main
 group. Errors the user can fix print a Dutch message and exit with code 2
-(``scripts.cli._fail``); outputs are written into a staged folder and moved
+(``scripts.console.fail``); outputs are written into a staged folder and moved
 into place only when complete (``layers.write.staged_output``).
 """
 
@@ -18,12 +18,20 @@ from typing import Any, Iterator
 
 import click
 
-from scripts._dutch import install as _install_dutch
+from scripts.console import (
+    CONTEXT,
+    DEBUG_OPTION,
+    emit_json,
+    err_console,
+    fail,
+    out_console,
+    setup_logging,
+    summary_table,
+)
 
 __all__ = ["capaciteit", "vergelijk", "raster", "bedrijfslocatie", "DEFAULT_CHUNK"]
 
 log = logging.getLogger(__name__)
-_install_dutch()  # Dutch usage and help texts also when the commands run outside scripts.cli
 
 #: Grid cells scored per call of ``score_sites`` in ``raster``.
 DEFAULT_CHUNK = 200_000
@@ -32,15 +40,7 @@ CAPACITY_FILES = ("capaciteit.gpkg", "capaciteit_gemeenten.csv", "capaciteit_reg
 COMPARISON_FILES = ("vergelijking.gpkg", "vergelijking_locaties.csv", "overgangen.csv", "vergelijking_gemeenten.csv", "vergelijking.html", "vergelijking.json")
 RASTER_FILES = ("score_*.tif", "oordeel_*.tif", "oordeel_*.qml", "raster.json")
 BUSINESS_FILES = ("bedrijfslocatie.json", "bedrijfslocatie.gpkg", "bedrijfslocatie.txt")
-_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _STAY_NL = {"short_stay": "short-stay", "mid_stay": "mid-stay", "long_stay": "long-stay"}
-
-
-def _cli():
-    """The CLI helpers (imported late: scripts.cli imports this module when it registers the commands)."""
-    from scripts import cli
-
-    return cli
 
 
 def _nl(value: Any, digits: int = 0) -> str:
@@ -52,41 +52,38 @@ def _nl(value: Any, digits: int = 0) -> str:
 @contextmanager
 def _errors(mode: str, debug: bool) -> Iterator[None]:
     """Turn every error into a Dutch message and an exit code (2 for errors the user can fix)."""
-    cli = _cli()
-    cli._setup_logging(mode, debug)
+    setup_logging(mode, debug)
     try:
         yield
     except click.exceptions.Exit:
         raise
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - last line of defence: no traceback for users
-        cli._fail(exc, mode, debug)
+        fail(exc, mode, debug)
 
 
 @contextmanager
 def _progress(mode: str) -> Iterator[Callable[[float, str], None]]:
     """Yield ``progress(fraction, message)`` drawing a bar (balk), JSON lines (json) or nothing."""
-    cli = _cli()
     if mode == "balk":
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         with Progress(TextColumn("[bold]{task.description:<48}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                      TimeElapsedColumn(), console=cli._err, transient=False) as bar:
+                      TimeElapsedColumn(), console=err_console, transient=False) as bar:
             task = bar.add_task("Starten", total=1.0)
             yield lambda fraction, message: bar.update(task, completed=min(max(fraction, 0.0), 1.0), description=message[:48])
     elif mode == "json":
-        yield lambda fraction, message: cli._emit_json({"type": "stap", "titel": message, "voortgang": round(fraction, 4)})
+        yield lambda fraction, message: emit_json({"type": "stap", "titel": message, "voortgang": round(fraction, 4)})
     else:
         yield lambda fraction, message: None
 
 
 def _finish(mode: str, out_dir: Path, files: list[str], extra: dict[str, Any] | None = None) -> None:
-    cli = _cli()
     if mode == "json":
-        cli._emit_json({"type": "klaar", "uitvoer": str(out_dir), "bestanden": files, **(extra or {})})
+        emit_json({"type": "klaar", "uitvoer": str(out_dir), "bestanden": files, **(extra or {})})
     elif mode == "balk":
         from rich.markup import escape
 
-        cli._out.print(f"Uitvoer in [bold]{escape(str(out_dir))}[/]: {escape(', '.join(files))}")
+        out_console.print(f"Uitvoer in [bold]{escape(str(out_dir))}[/]: {escape(', '.join(files))}")
 
 
 _VOORTGANG = click.option(
@@ -96,7 +93,6 @@ _VOORTGANG = click.option(
     show_default=True,
     help="Voortgang en samenvatting in de terminal (balk), als JSON-regels op stdout (voor de QGIS-plugin) of niet tonen.",
 )
-_DEBUG = click.option("--debug", is_flag=True, help="Toon bij een fout de volledige technische melding.")
 _OUT = click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=None,
                     help="Uitvoermap (standaard een submap van de run of naast de configuratie).")
 
@@ -106,7 +102,7 @@ _OUT = click.option("--out", "out", type=click.Path(path_type=Path, file_okay=Fa
 # ---------------------------------------------------------------------------
 
 
-@click.command("capaciteit", context_settings=_CONTEXT, options_metavar="[OPTIES]",
+@click.command("capaciteit", context_settings=CONTEXT, options_metavar="[OPTIES]",
                epilog="Formaat behoeftetabel: " + "CSV met ';' of ',' als scheidingsteken (UTF-8), één regel per gemeente: "
                "kolom 'gemeente' (naam of CBS-code GMxxxx) en per verblijfstype de behoefte in personen in kolommen "
                "short_stay, mid_stay, long_stay (minstens één). Voorbeeld:\n\n"
@@ -120,7 +116,7 @@ _OUT = click.option("--out", "out", type=click.Path(path_type=Path, file_okay=Fa
                    "locatie telt voor elk verblijfstype waarvoor zij geschikt is.")
 @_OUT
 @_VOORTGANG
-@_DEBUG
+@DEBUG_OPTION
 def capaciteit(run_dir: Path, behoefte: Path, basis: str, out: Path | None, voortgang: str, debug: bool) -> None:
     """Capaciteit tegenover behoefte per gemeente en regio, voor een run (RUN_DIR).
 
@@ -132,9 +128,8 @@ def capaciteit(run_dir: Path, behoefte: Path, basis: str, out: Path | None, voor
     """
     with _errors(voortgang, debug):
         from analysis.planning.capacity import capacity_balance, match_gemeenten
-        from layers.planning_io import read_demand_table, read_run_folder
-
         from layers.outdir import claim_output, run_inputs
+        from layers.planning_io import read_demand_table, read_run_folder
 
         out_dir = out or (Path(run_dir) / "capaciteit")
         with claim_output(out_dir, inputs=[*run_inputs(run_dir), behoefte], outputs=CAPACITY_FILES):
@@ -161,7 +156,14 @@ def _write_capacity(balance, run, demand_path: Path, out_dir: Path) -> list[str]
 
     from analysis.planning.common import TOTAL_LABEL
     from analysis.ruleset import STAY_TYPES
-    from layers.planning_io import html_page, html_table, write_choropleth, write_json, write_layer, write_table
+    from layers.planning_io import (
+        html_page,
+        html_table,
+        write_choropleth,
+        write_json,
+        write_layer,
+        write_table,
+    )
     from layers.read import file_sha256
     from layers.write import staged_output
 
@@ -227,14 +229,13 @@ def _write_capacity(balance, run, demand_path: Path, out_dir: Path) -> list[str]
 def _print_capacity(balance) -> None:
     from rich.table import Table
 
-    cli = _cli()
     table = Table(title="Capaciteit tegenover behoefte per regio (personen)", title_justify="left")
     for col in ("Regio", "Behoefte", "Geschikt", "Voorwaardelijk", "Tekort", "Tekort incl. voorw.", "Gemeenten met tekort"):
         table.add_column(col, justify="left" if col == "Regio" else "right")
     for row in balance.regios.itertuples(index=False):
         table.add_row(str(row.regio), _nl(row.behoefte_totaal), _nl(row.capaciteit_geschikt_totaal), _nl(row.capaciteit_voorwaardelijk_totaal),
                       _nl(row.tekort_totaal), _nl(row.tekort_incl_voorwaardelijk_totaal), str(row.gemeenten_met_tekort))
-    cli._out.print(table)
+    out_console.print(table)
 
 
 # ---------------------------------------------------------------------------
@@ -242,13 +243,13 @@ def _print_capacity(balance) -> None:
 # ---------------------------------------------------------------------------
 
 
-@click.command("vergelijk", context_settings=_CONTEXT, options_metavar="[OPTIES]")
+@click.command("vergelijk", context_settings=CONTEXT, options_metavar="[OPTIES]")
 @click.argument("run_a", type=click.Path(path_type=Path, file_okay=False))
 @click.argument("run_b", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--toch", is_flag=True, help="Ook vergelijken als de runs niet op dezelfde locaties zijn gedraaid: alleen de gemeenschappelijke locatie-id's.")
 @_OUT
 @_VOORTGANG
-@_DEBUG
+@DEBUG_OPTION
 def vergelijk(run_a: Path, run_b: Path, toch: bool, out: Path | None, voortgang: str, debug: bool) -> None:
     """Vergelijk twee runs op dezelfde locaties (bv. POVI 2021 en een ontwerp-herziening).
 
@@ -261,9 +262,8 @@ def vergelijk(run_a: Path, run_b: Path, toch: bool, out: Path | None, voortgang:
     """
     with _errors(voortgang, debug):
         from analysis.planning.comparison import compare_runs
-        from layers.planning_io import read_run_folder
-
         from layers.outdir import claim_output, run_inputs
+        from layers.planning_io import read_run_folder
 
         out_dir = out or (Path(run_b) / "vergelijking")
         with claim_output(out_dir, inputs=[*run_inputs(run_a), *run_inputs(run_b)], outputs=COMPARISON_FILES):
@@ -344,28 +344,27 @@ def _print_comparison(comparison, a, b) -> None:
 
     from analysis.ruleset import STAY_TYPES
 
-    cli = _cli()
     for note in comparison.notes:
-        cli._out.print(f"[yellow]Let op: {escape(note)}[/]")
-    cli._out.print(f"A: {escape(a.label)}\nB: {escape(b.label)}")
+        out_console.print(f"[yellow]Let op: {escape(note)}[/]")
+    out_console.print(f"A: {escape(a.label)}\nB: {escape(b.label)}")
     if len(comparison.parameters):
-        cli._out.print("Parameters anders: " + escape(", ".join(f"{r.parameter} {r.waarde_a} → {r.waarde_b}" for r in comparison.parameters.itertuples())))
+        out_console.print("Parameters anders: " + escape(", ".join(f"{r.parameter} {r.waarde_a} → {r.waarde_b}" for r in comparison.parameters.itertuples())))
     elif len(comparison.masked):
-        cli._out.print("Gebruikte parameterwaarden gelijk, maar de configuratie maskeert verschillen tussen de regelsets (zie 'Let op').")
+        out_console.print("Gebruikte parameterwaarden gelijk, maar de configuratie maskeert verschillen tussen de regelsets (zie 'Let op').")
     else:
-        cli._out.print("Geen verschillen in parameters.")
+        out_console.print("Geen verschillen in parameters.")
     if len(comparison.rules):
         verdicts = comparison.rules[~comparison.rules["wat"].str.match(r"(reden|titel|bron|betrouwbaarheid)")]
         texts = comparison.rules.drop(verdicts.index)
         if len(verdicts):
-            cli._out.print("Regels anders: " + escape(", ".join(f"{r.regel} ({r.wat}: {r.a} → {r.b})" for r in verdicts.itertuples())))
+            out_console.print("Regels anders: " + escape(", ".join(f"{r.regel} ({r.wat}: {r.a} → {r.b})" for r in verdicts.itertuples())))
         if len(texts):
             per_rule: dict[str, list[str]] = {}
             for r in texts.itertuples():
                 per_rule.setdefault(r.regel, []).append(r.wat)
-            cli._out.print("Teksten anders (zie vergelijking.html): " + escape("; ".join(f"{k}: {', '.join(v)}" for k, v in per_rule.items())))
+            out_console.print("Teksten anders (zie vergelijking.html): " + escape("; ".join(f"{k}: {', '.join(v)}" for k, v in per_rule.items())))
     else:
-        cli._out.print("Geen verschillen in regeldefinities.")
+        out_console.print("Geen verschillen in regeldefinities.")
     table = Table(title="Gewijzigde oordelen (alle locaties)", title_justify="left")
     for col in ("Verblijfstype", "Ongewijzigd", "Strenger in B", "Soepeler in B"):
         table.add_column(col, justify="left" if col == "Verblijfstype" else "right")
@@ -374,7 +373,7 @@ def _print_comparison(comparison, a, b) -> None:
         if stay in totals.index:
             row = totals.loc[stay]
             table.add_row(_STAY_NL[stay], _nl(row["ongewijzigd"]), _nl(row["strenger"]), _nl(row["soepeler"]))
-    cli._out.print(table)
+    out_console.print(table)
 
 
 # ---------------------------------------------------------------------------
@@ -382,7 +381,7 @@ def _print_comparison(comparison, a, b) -> None:
 # ---------------------------------------------------------------------------
 
 
-@click.command("raster", context_settings=_CONTEXT, options_metavar="[OPTIES]")
+@click.command("raster", context_settings=CONTEXT, options_metavar="[OPTIES]")
 @click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--cel", "cel", type=click.FloatRange(min=1.0), default=50.0, show_default=True, help="Celgrootte in meters (RD New).")
 @click.option("--gebied", type=click.Choice(["auto", "gemeenten", "locaties"]), default="auto", show_default=True,
@@ -390,7 +389,7 @@ def _print_comparison(comparison, a, b) -> None:
 @click.option("--blok", type=click.IntRange(1_000, 5_000_000), default=DEFAULT_CHUNK, show_default=True, help="Aantal cellen per rekenblok (geheugen).")
 @_OUT
 @_VOORTGANG
-@_DEBUG
+@DEBUG_OPTION
 def raster(config: Path, cel: float, gebied: str, blok: int, out: Path | None, voortgang: str, debug: bool) -> None:
     """Geschiktheidskaart: toets een regelmatig raster van celmiddelpunten.
 
@@ -403,7 +402,6 @@ def raster(config: Path, cel: float, gebied: str, blok: int, out: Path | None, v
     """
     with _errors(voortgang, debug):
         from layers.config import load_config
-
         from layers.outdir import claim_output, config_inputs
 
         cfg = load_config(config)
@@ -529,12 +527,11 @@ def run_raster(config, out_dir: Path, *, cell_m: float, area: str = "auto", chun
 def _print_raster(record: dict[str, Any]) -> None:
     from rich.markup import escape
 
-    cli = _cli()
-    cli._out.print(cli._summary_table(record["telling"], f"Raster: {_nl(record['cellen_getoetst'])} cellen van "
+    out_console.print(summary_table(record["telling"], f"Raster: {_nl(record['cellen_getoetst'])} cellen van "
                                        f"{record['raster']['celgrootte_m']:g} m — oordeel per verblijfstype"))
     for step, why in record["niet_uitgevoerd"].items():
-        cli._out.print(f"[dim]Niet getoetst ({step}): {escape(why)}[/]")
-    cli._out.print(f"Tijd: {_nl(record['tijden_s']['totaal'], 1)} s (toetsen {_nl(record['tijden_s']['toetsen'], 1)} s)")
+        out_console.print(f"[dim]Niet getoetst ({step}): {escape(why)}[/]")
+    out_console.print(f"Tijd: {_nl(record['tijden_s']['totaal'], 1)} s (toetsen {_nl(record['tijden_s']['toetsen'], 1)} s)")
 
 
 # ---------------------------------------------------------------------------
@@ -542,7 +539,7 @@ def _print_raster(record: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------
 
 
-@click.command("bedrijfslocatie", context_settings=_CONTEXT, options_metavar="[OPTIES]")
+@click.command("bedrijfslocatie", context_settings=CONTEXT, options_metavar="[OPTIES]")
 @click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--locatie", "locatie", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Plangebied (GeoPackage of andere GIS-laag): vlak(ken) met optioneel de velden naam, banen "
@@ -551,7 +548,7 @@ def _print_raster(record: dict[str, Any]) -> None:
 @click.option("--laag", default=None, help="Laag in het planbestand (bij meerdere lagen).")
 @_OUT
 @_VOORTGANG
-@_DEBUG
+@DEBUG_OPTION
 def bedrijfslocatie(config: Path, locatie: Path, laag: str | None, out: Path | None, voortgang: str, debug: bool) -> None:
     """Huisvestingseffect van een nieuwe of uitbreidende bedrijfslocatie.
 
@@ -565,7 +562,6 @@ def bedrijfslocatie(config: Path, locatie: Path, laag: str | None, out: Path | N
     """
     with _errors(voortgang, debug):
         from layers.config import load_config
-
         from layers.outdir import claim_output, config_inputs
 
         cfg = load_config(config)
@@ -730,7 +726,6 @@ def _print_business(record: dict[str, Any]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    cli = _cli()
     table = Table(title="Huisvestingseffect bedrijfslocatie", title_justify="left")
     for col in ("Plan", "Arbeidsmigranten", "Bedden", "Geschikt binnen bereik", "Voorwaardelijk", "Tekort", "Tekort incl. voorw.", "> 5 ha"):
         table.add_column(col, justify="left" if col == "Plan" else "right")
@@ -738,5 +733,5 @@ def _print_business(record: dict[str, Any]) -> None:
         table.add_row(escape(p["naam"]), _nl(p["arbeidsmigranten"]), _nl(p["bedden"]), _nl(p["capaciteit_geschikt"]),
                       _nl(p["capaciteit_voorwaardelijk"]), _nl(p["tekort_geschikt"]), _nl(p["tekort_incl_voorwaardelijk"]),
                       "[red]ja[/]" if p["boven_max_ha"] else "nee")
-    cli._out.print(table)
-    cli._out.print(escape(business_text(record)))
+    out_console.print(table)
+    out_console.print(escape(business_text(record)))

@@ -18,7 +18,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from analysis.errors import CancelledError, InputError, LocatietoetsError, did_you_mean
 from layers.outdir import claim_output, run_inputs
-from scripts._common import CONTEXT, _DEBUG, _VOORTGANG, _emit_json, _err, _fail, _out, _setup_logging
+from scripts.console import (
+    CONTEXT,
+    DEBUG_OPTION,
+    PROGRESS_OPTION,
+    emit_json,
+    err_console,
+    fail,
+    out_console,
+    setup_logging,
+)
 
 __all__ = ["kaarten", "rapport"]
 
@@ -50,7 +59,7 @@ def _with_progress(mode: str, label: str, work: Callable[[Callable[[int, int, st
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=_err,
+            console=err_console,
         ) as bar:
             task = bar.add_task(label, total=None)
 
@@ -60,7 +69,7 @@ def _with_progress(mode: str, label: str, work: Callable[[Callable[[int, int, st
             return work(progress)
     if mode == "json":
         def progress(done: int, total: int, name: str) -> None:
-            _emit_json({"type": "stap", "stap": "kaart", "titel": f"{label}: {name}", "voortgang": round(done / max(total, 1), 4)})
+            emit_json({"type": "stap", "stap": "kaart", "titel": f"{label}: {name}", "voortgang": round(done / max(total, 1), 4)})
 
         return work(progress)
     return work(None)
@@ -80,8 +89,8 @@ def _run_dir_argument(function):
               help="Van welk verblijfstype het oordeel op de kaart staat.")
 @click.option("--dpi", type=click.IntRange(50, 600), default=250, show_default=True, help="Resolutie van de PNG-kaarten (punten per inch).")
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), help="Map voor de kaarten (standaard RUN_DIR/kaarten).")
-@_VOORTGANG
-@_DEBUG
+@PROGRESS_OPTION
+@DEBUG_OPTION
 def kaarten(run_dir: Path, per: str, formaat: str, verblijfstype: str, dpi: int, out: Path | None, voortgang: str, debug: bool) -> None:
     """Maak kaarten (A4 liggend) van een getoetste run in RUN_DIR.
 
@@ -94,7 +103,7 @@ def kaarten(run_dir: Path, per: str, formaat: str, verblijfstype: str, dpi: int,
     from layers.maps import read_run, write_maps
     from layers.write import staged_output
 
-    _setup_logging(voortgang, debug)
+    setup_logging(voortgang, debug)
     try:
         per = _choice(per, _PER, "--per")
         formaat = _choice(formaat, _FORMATS, "--formaat")
@@ -111,14 +120,14 @@ def kaarten(run_dir: Path, per: str, formaat: str, verblijfstype: str, dpi: int,
             files = [Path(target) / f.name for f in staged]
             seconds = time.perf_counter() - started
     except (LocatietoetsError, KeyboardInterrupt, CancelledError) as exc:
-        _fail(exc, voortgang, debug)
+        fail(exc, voortgang, debug)
     except Exception as exc:  # noqa: BLE001 - no traceback for users
-        _fail(exc, voortgang, debug)
+        fail(exc, voortgang, debug)
     n_maps = len({f.stem for f in files if not f.stem.startswith("atlas_")})
     if voortgang == "json":
-        _emit_json({"type": "klaar", "uitvoer": str(target), "bestanden": [str(f) for f in files], "kaarten": n_maps})
+        emit_json({"type": "klaar", "uitvoer": str(target), "bestanden": [str(f) for f in files], "kaarten": n_maps})
     elif voortgang == "balk":
-        _out.print(f"{n_maps} {'kaart' if n_maps == 1 else 'kaarten'} ({len(files)} bestanden) in [bold]{target}[/] ({str(round(seconds, 1)).replace('.', ',')} s)")
+        out_console.print(f"{n_maps} {'kaart' if n_maps == 1 else 'kaarten'} ({len(files)} bestanden) in [bold]{target}[/] ({str(round(seconds, 1)).replace('.', ',')} s)")
 
 
 @click.command("rapport", context_settings=CONTEXT)
@@ -129,8 +138,8 @@ def kaarten(run_dir: Path, per: str, formaat: str, verblijfstype: str, dpi: int,
               help="Van welk verblijfstype het oordeel op de kaarten staat (de tabellen tonen alle verblijfstypen).")
 @click.option("--dpi", type=click.IntRange(50, 300), default=110, show_default=True, help="Resolutie van de kaarten in rapport.html.")
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), help="Map voor rapport.html en rapport.pdf (standaard RUN_DIR).")
-@_VOORTGANG
-@_DEBUG
+@PROGRESS_OPTION
+@DEBUG_OPTION
 def rapport(run_dir: Path, per: str, verblijfstype: str, dpi: int, out: Path | None, voortgang: str, debug: bool) -> None:
     """Schrijf rapport.html en rapport.pdf voor een getoetste run in RUN_DIR.
 
@@ -144,7 +153,7 @@ def rapport(run_dir: Path, per: str, verblijfstype: str, dpi: int, out: Path | N
     from layers.report import write_report
     from layers.write import staged_output
 
-    _setup_logging(voortgang, debug)
+    setup_logging(voortgang, debug)
     try:
         per = _choice(per, _PER, "--per")
         verblijfstype = _choice(verblijfstype, _STAYS, "--verblijfstype")
@@ -160,10 +169,10 @@ def rapport(run_dir: Path, per: str, verblijfstype: str, dpi: int, out: Path | N
             html_path, pdf_path = (target / f.name for f in staged)
             seconds = time.perf_counter() - started
     except (LocatietoetsError, KeyboardInterrupt, CancelledError) as exc:
-        _fail(exc, voortgang, debug)
+        fail(exc, voortgang, debug)
     except Exception as exc:  # noqa: BLE001 - no traceback for users
-        _fail(exc, voortgang, debug)
+        fail(exc, voortgang, debug)
     if voortgang == "json":
-        _emit_json({"type": "klaar", "uitvoer": str(html_path.parent), "bestanden": [str(html_path), str(pdf_path)]})
+        emit_json({"type": "klaar", "uitvoer": str(html_path.parent), "bestanden": [str(html_path), str(pdf_path)]})
     elif voortgang == "balk":
-        _out.print(f"Rapport geschreven: [bold]{html_path}[/] en [bold]{pdf_path}[/] ({str(round(seconds, 1)).replace('.', ',')} s)")
+        out_console.print(f"Rapport geschreven: [bold]{html_path}[/] en [bold]{pdf_path}[/] ({str(round(seconds, 1)).replace('.', ',')} s)")

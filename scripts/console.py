@@ -1,4 +1,5 @@
-"""Shared pieces of the command line: consoles, Dutch click classes, logging, errors.
+"""The console of the command line: output consoles, Dutch click classes, shared options,
+logging, JSON progress lines, the Dutch error exit and the verdict summary table.
 
 Kept apart from :mod:`scripts.cli` so that command modules (reporting,
 planning, data, ...) can use them without importing the CLI itself.
@@ -15,6 +16,7 @@ import warnings
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from analysis.errors import LocatietoetsError
 from layers.messages import route_gdal_messages
@@ -22,16 +24,17 @@ from scripts._dutch import install as _install_dutch
 
 __all__ = [
     "CONTEXT",
+    "DEBUG_OPTION",
+    "PROGRESS_OPTION",
     "DutchCommand",
     "DutchGroup",
-    "_DEBUG",
-    "_VOORTGANG",
-    "_emit_json",
-    "_err",
-    "_fail",
-    "_out",
-    "_raise_on_sigterm",
-    "_setup_logging",
+    "emit_json",
+    "err_console",
+    "fail",
+    "out_console",
+    "raise_on_sigterm",
+    "setup_logging",
+    "summary_table",
 ]
 
 _install_dutch()
@@ -46,8 +49,10 @@ def _dutch_showwarning(message, category, filename, lineno, file=None, line=None
 
 
 warnings.showwarning = _dutch_showwarning
-_err = Console(stderr=True)
-_out = Console()
+#: Console for progress, warnings and errors (stderr).
+err_console = Console(stderr=True)
+#: Console for results and summaries (stdout).
+out_console = Console()
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -74,15 +79,17 @@ class DutchGroup(click.Group):
 class _JsonLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         level = "waarschuwing" if record.levelno >= logging.WARNING else "info"
-        _emit_json({"type": "log", "niveau": level, "bericht": record.getMessage()})
+        emit_json({"type": "log", "niveau": level, "bericht": record.getMessage()})
 
 
-def _emit_json(payload: dict) -> None:
+def emit_json(payload: dict) -> None:
+    """Write one JSON line on stdout (``--voortgang json``, read by the QGIS plugin)."""
     sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
 
-def _setup_logging(mode: str, debug: bool) -> None:
+def setup_logging(mode: str, debug: bool) -> None:
+    """Route log records for progress mode ``mode``: JSON lines (json), a rich handler (balk) or nowhere."""
     root = logging.getLogger()
     root.handlers.clear()
     root.setLevel(logging.DEBUG if debug else logging.INFO)
@@ -93,21 +100,22 @@ def _setup_logging(mode: str, debug: bool) -> None:
     elif mode == "balk":
         from rich.logging import RichHandler
 
-        handler = RichHandler(console=_err, show_path=False, show_time=False, markup=False)
+        handler = RichHandler(console=err_console, show_path=False, show_time=False, markup=False)
         handler.setLevel(logging.WARNING if not debug else logging.DEBUG)
         root.addHandler(handler)
 
 
-def _raise_on_sigterm() -> None:
+def raise_on_sigterm() -> None:
+    """Turn SIGTERM (the plugin's cancel) into KeyboardInterrupt, so a run stops like on Ctrl-C."""
     def handler(signum, frame):  # noqa: ARG001 - signal signature
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
 
 
-def _fail(exc: BaseException, mode: str, debug: bool, *, err: Console | None = None) -> None:
+def fail(exc: BaseException, mode: str, debug: bool, *, err: Console | None = None) -> None:
     """Print a Dutch error (JSON line in ``mode == "json"``) and exit: 2 user error, 130 cancelled, 1 unexpected."""
-    err = err or _err
+    err = err or err_console
     if isinstance(exc, KeyboardInterrupt):
         message = "Afgebroken; er is niets weggeschreven (bestaande uitvoer is ongewijzigd)."
         code = 130
@@ -123,19 +131,30 @@ def _fail(exc: BaseException, mode: str, debug: bool, *, err: Console | None = N
     if debug and not isinstance(exc, KeyboardInterrupt):
         err.print_exception()
     if mode == "json":
-        _emit_json({"type": "fout", "bericht": message, "code": code})
+        emit_json({"type": "fout", "bericht": message, "code": code})
     else:
         err.print(f"[bold red]{escape(message)}[/]", highlight=False)
     sys.exit(code)
 
 
-_VOORTGANG = click.option(
+PROGRESS_OPTION = click.option(
     "--voortgang",
     type=click.Choice(["balk", "json", "geen"]),
     default="balk",
     show_default=True,
     help="Voortgang als balk (terminal), als JSON-regels op stdout (voor de QGIS-plugin) of niet tonen.",
 )
-_DEBUG = click.option("--debug", is_flag=True, help="Toon bij een fout de volledige technische melding.")
+DEBUG_OPTION = click.option("--debug", is_flag=True, help="Toon bij een fout de volledige technische melding.")
 
 
+def summary_table(counts: dict[str, dict[str, int]], title: str) -> Table:
+    """The verdict counts per stay type (``telling`` of a run record) as a rich table."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("Verblijfstype")
+    for verdict, style in (("geschikt", "green"), ("voorwaardelijk", "dark_orange"), ("ongeschikt", "red")):
+        table.add_column(verdict, justify="right", style=style)
+    table.add_column("geen oordeel", justify="right", style="dim")
+    for stay, row in counts.items():
+        cells = [f"{row.get(v, 0):,}".replace(",", ".") for v in ("geschikt", "voorwaardelijk", "ongeschikt", "geen oordeel")]
+        table.add_row(stay.replace("_", "-"), *cells)
+    return table
