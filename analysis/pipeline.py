@@ -7,7 +7,7 @@ results per site. It reads no files: ``layers`` prepares the inputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 import logging
 import time
@@ -284,29 +284,101 @@ def score_sites(
     RunResult
     """
     sites = inputs.sites
-    n = len(sites)
-    has_geom = ~(sites.geometry.isna() | sites.geometry.is_empty).to_numpy()
-    geo = sites.geometry[has_geom]
-    geo_idx = np.flatnonzero(has_geom)
-    f = pd.DataFrame(index=sites.index)
-    f["locatie_id"] = sites["locatie_id"].to_numpy()
-    f["verblijfstype"] = sites["verblijfstype"].to_numpy()
-    f["geometrie_status"] = np.where(has_geom, sites.get("geometrie_status", pd.Series("ok", index=sites.index)), "geen geometrie")
-    skipped: dict[str, str] = {}
-    warnings: list[str] = []
+    steps = _Steps(_PLAN, progress, is_cancelled)
+    run = _start_run(sites, steps)
+    _locate_gemeente(run, inputs, ruleset)
+    run.params = _site_parameters(run, ruleset)
+    _position_vs_bbg(run, inputs)
+    _recreation_parks(run, inputs)
+    _housing_norms(run, has_persons)
+    _temporary_building(run)
+    _housing_forms(run)
+    _odour(run, inputs, ruleset)
+    _travel(
+        run,
+        inputs,
+        ruleset,
+        network_mode=network_mode,
+        travel_max_minutes=travel_max_minutes,
+        has_own_employer=has_own_employer,
+        is_cancelled=is_cancelled,
+    )
+    summary, counts = _verdicts(run, ruleset, network_mode)
+    return RunResult(
+        results=_result_table(run.fields),
+        steps=steps.record,
+        skipped=run.skipped,
+        summary={**summary, "telling": counts},
+        warnings=run.warnings,
+    )
 
-    plan = [
-        ("gemeente", "Gemeente bepalen", 1.0),
-        ("bbg", "Ligging t.o.v. bestaand bebouwd gebied", 2.0),
-        ("recreatie", "Recreatieparken", 1.0),
-        ("woonnormen", "Woonnormen en capaciteit", 0.5),
-        ("geur", "Geurtoets", 3.0),
-        ("reis", "Reisafstand tot werkgevers", 4.0),
-        ("oordeel", "Oordeel, score en redenen", 2.0),
-    ]
-    steps = _Steps(plan, progress, is_cancelled)
 
-    def put(frame: pd.DataFrame) -> None:
+#: The steps of a run: id, Dutch title (progress and run record), relative weight for the progress bar.
+_PLAN: list[tuple[str, str, float]] = [
+    ("gemeente", "Gemeente bepalen", 1.0),
+    ("bbg", "Ligging t.o.v. bestaand bebouwd gebied", 2.0),
+    ("recreatie", "Recreatieparken", 1.0),
+    ("woonnormen", "Woonnormen en capaciteit", 0.5),
+    ("geur", "Geurtoets", 3.0),
+    ("reis", "Reisafstand tot werkgevers", 4.0),
+    ("oordeel", "Oordeel, score en redenen", 2.0),
+]
+
+
+@dataclass
+class _Run:
+    """What the steps of one run share and build.
+
+    Attributes
+    ----------
+    sites
+        The input sites (``Inputs.sites``).
+    fields
+        The result fields built so far, one row per site (RangeIndex of
+        ``sites``); the verdict step reads them and the result table is cut
+        from them.
+    has_geom, geo, geo_idx
+        Which sites have a geometry, their geometries, and their positions:
+        the analyses run on ``geo`` only (see :meth:`put`).
+    steps
+        Progress and timing bookkeeping.
+    skipped
+        Analyses that did not run, with the Dutch reason.
+    warnings
+        Run warnings (Dutch).
+    params
+        Every numeric rule-set parameter resolved per site (per-gemeente
+        values applied), from :func:`_site_parameters`.
+    housing_form
+        The housing form each stay type is judged as, per site.
+    own
+        Each site's own stay type (``verblijfstype``).
+    """
+
+    sites: gpd.GeoDataFrame
+    fields: pd.DataFrame
+    has_geom: np.ndarray
+    geo: gpd.GeoSeries
+    geo_idx: np.ndarray
+    steps: _Steps
+    skipped: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+    housing_form: dict[str, np.ndarray] = field(default_factory=dict)
+    own: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of sites."""
+        return len(self.sites)
+
+    def put(self, frame: pd.DataFrame) -> None:
+        """Add the columns of ``frame`` (one row per site with geometry) as result fields of all sites.
+
+        Sites without geometry get False (booleans), <NA> (integers), NaN
+        (floats) or None; columns starting with ``_`` are internal and left out.
+        """
+        n, geo_idx = self.n, self.geo_idx
         for col in frame.columns:
             if col.startswith("_"):
                 continue
@@ -317,214 +389,321 @@ def score_sites(
                 full = pd.array(np.zeros(n, dtype="int64"), dtype="Int64")
                 full[:] = pd.NA
                 full[geo_idx] = values
-                f[col] = full
+                self.fields[col] = full
                 continue
             elif values.dtype.kind == "f":
                 full = np.full(n, np.nan)
             else:
                 full = np.full(n, None, dtype=object)
             full[geo_idx] = values
-            f[col] = full
+            self.fields[col] = full
 
-    # --- gemeente -------------------------------------------------------
-    steps.begin("gemeente")
+
+def _start_run(sites: gpd.GeoDataFrame, steps: _Steps) -> _Run:
+    """The run state with the fields every run has: ``locatie_id``, ``verblijfstype``, ``geometrie_status``."""
+    has_geom = ~(sites.geometry.isna() | sites.geometry.is_empty).to_numpy()
+    f = pd.DataFrame(index=sites.index)
+    f["locatie_id"] = sites["locatie_id"].to_numpy()
+    f["verblijfstype"] = sites["verblijfstype"].to_numpy()
+    f["geometrie_status"] = np.where(
+        has_geom, sites.get("geometrie_status", pd.Series("ok", index=sites.index)), "geen geometrie"
+    )
+    return _Run(
+        sites=sites,
+        fields=f,
+        has_geom=has_geom,
+        geo=sites.geometry[has_geom],
+        geo_idx=np.flatnonzero(has_geom),
+        steps=steps,
+    )
+
+
+def _locate_gemeente(run: _Run, inputs: Inputs, ruleset: RuleSet) -> None:
+    """Step "gemeente": the gemeente (name, code) and regio each site lies in.
+
+    Without a gemeenten layer the fields are empty and per-gemeente values of
+    the rule set are not applied. Sites outside all gemeenten give a warning.
+    """
+    run.steps.begin("gemeente")
+    f = run.fields
     if inputs.gemeenten is not None:
         cols = ["naam", "code"] + (["regio"] if "regio" in inputs.gemeenten.columns else [])
-        g = assign_polygon_attribute(geo, inputs.gemeenten, cols, min_share=0.0)
+        g = assign_polygon_attribute(run.geo, inputs.gemeenten, cols, min_share=0.0)
         g = g.rename(columns={"naam": "gemeente", "code": "gemeente_code"})
-        put(g)
+        run.put(g)
         if "regio" not in g.columns:
             f["regio"] = ruleset.region_of(f["gemeente_code"], f["gemeente"]).to_numpy()
-        outside = int((pd.isna(f["gemeente"]) & has_geom).sum())
-        steps.end(buiten_gemeenten=outside)
+        outside = int((pd.isna(f["gemeente"]) & run.has_geom).sum())
+        run.steps.end(buiten_gemeenten=outside)
         if outside:
             message = outside_gemeenten_warning(outside)
-            warnings.append(message)
+            run.warnings.append(message)
             log.warning(message)
     else:
         f["gemeente"] = None
         f["gemeente_code"] = None
-        skipped["gemeente"] = "geen laag [lagen.gemeenten]: per-gemeente waarden uit de regelset worden niet toegepast"
-        steps.end()
-    code, name = f["gemeente_code"], f["gemeente"]
-    params = {p: ruleset.per_site(p, code, name) for p in ruleset.parameters if not isinstance(ruleset.value(p), (str, dict, list))}
+        run.skipped["gemeente"] = "geen laag [lagen.gemeenten]: per-gemeente waarden uit de regelset worden niet toegepast"
+        run.steps.end()
 
-    # --- BBG and kom ----------------------------------------------------
-    steps.begin("bbg")
+
+def _site_parameters(run: _Run, ruleset: RuleSet) -> dict[str, np.ndarray]:
+    """Every numeric rule-set parameter per site, with the value of the site's gemeente where it has its own."""
+    code, name = run.fields["gemeente_code"], run.fields["gemeente"]
+    return {
+        p: ruleset.per_site(p, code, name)
+        for p in ruleset.parameters
+        if not isinstance(ruleset.value(p), (str, dict, list))
+    }
+
+
+def _position_vs_bbg(run: _Run, inputs: Inputs) -> None:
+    """Step "bbg": position against the bestaand bebouwd gebied, and whether a site is in the bebouwde kom.
+
+    ``bbg_ligging`` (binnen, deels, rand, buiten), distance and share inside
+    BBG; ``bebouwde_kom`` from the kom layer, else approximated by BBG (at
+    least half the site inside), with ``kom_bron`` saying which.
+    """
+    run.steps.begin("bbg")
+    f, params, has_geom = run.fields, run.params, run.has_geom
     if inputs.bbg is not None:
         b = classify_bbg(
-            geo,
+            run.geo,
             inputs.bbg.geometry,
-            rand_m=params["bbg_rand_m"][geo_idx],
-            inside_share_min=params["bbg_binnen_aandeel"][geo_idx],
+            rand_m=params["bbg_rand_m"][run.geo_idx],
+            inside_share_min=params["bbg_binnen_aandeel"][run.geo_idx],
         )
-        put(b)
+        run.put(b)
         # the part of a site outside BBG (1 for rand/buiten, 0 for binnen): the share the rand/buiten rules affect
         f["bbg_buiten_aandeel"] = 1.0 - f["bbg_aandeel"]
         counts = {k: int((f["bbg_ligging"] == k).sum()) for k in ("binnen", "deels", "rand", "buiten")}
     else:
-        skipped["bbg"] = "geen laag [lagen.bebouwd_gebied]: ligging t.o.v. BBG niet getoetst"
+        run.skipped["bbg"] = "geen laag [lagen.bebouwd_gebied]: ligging t.o.v. BBG niet getoetst"
         counts = {}
     if inputs.kom is not None:
-        share = inside_share(geo, inputs.kom.geometry)
-        put(pd.DataFrame({"bebouwde_kom": share >= _KOM_SHARE - 1e-12}, index=geo.index))
+        share = inside_share(run.geo, inputs.kom.geometry)
+        run.put(pd.DataFrame({"bebouwde_kom": share >= _KOM_SHARE - 1e-12}, index=run.geo.index))
         f["kom_bron"] = np.where(has_geom, _KOM_FROM_LAYER, None)
     elif inputs.bbg is not None:
         f["bebouwde_kom"] = np.where(has_geom, f["bbg_aandeel"].fillna(0.0).to_numpy() >= _KOM_SHARE - 1e-12, False)
         f["kom_bron"] = np.where(has_geom, _KOM_FROM_BBG, None)
-    steps.end(**counts)
+    run.steps.end(**counts)
 
-    # --- recreation parks --------------------------------------------------
-    steps.begin("recreatie")
+
+def _recreation_parks(run: _Run, inputs: Inputs) -> None:
+    """Step "recreatie": the recreation park a site lies on (any overlap) and the share on it."""
+    run.steps.begin("recreatie")
     if inputs.parks is not None:
         # any overlap counts: a site partly on a park is judged on the part where the building can go
-        r = assign_polygon_attribute(geo, inputs.parks, ["naam"], min_share=SHARE_EPS)
-        r["recreatiepark_aandeel"] = np.where(pd.notna(r["naam"]), inside_share(geo, inputs.parks.geometry), 0.0)
-        put(r.rename(columns={"naam": "recreatiepark"}))
-        steps.end(op_recreatiepark=int(pd.notna(f["recreatiepark"]).sum()))
+        r = assign_polygon_attribute(run.geo, inputs.parks, ["naam"], min_share=SHARE_EPS)
+        r["recreatiepark_aandeel"] = np.where(pd.notna(r["naam"]), inside_share(run.geo, inputs.parks.geometry), 0.0)
+        run.put(r.rename(columns={"naam": "recreatiepark"}))
+        run.steps.end(op_recreatiepark=int(pd.notna(run.fields["recreatiepark"]).sum()))
     else:
-        skipped["recreatie"] = "geen laag [lagen.recreatieparken]: recreatieparken niet getoetst"
-        steps.end()
+        run.skipped["recreatie"] = "geen laag [lagen.recreatieparken]: recreatieparken niet getoetst"
+        run.steps.end()
 
-    # --- housing norms -------------------------------------------------------
-    steps.begin("woonnormen")
+
+def _housing_norms(run: _Run, has_persons: bool | None) -> None:
+    """Step "woonnormen": persons per bedroom, floor area per person and the capacity in persons.
+
+    When no site of the run has a number of persons, the (empty) input
+    fields are left out of the result.
+    """
+    run.steps.begin("woonnormen")
+    f, sites = run.fields, run.sites
     for col in ("personen", "slaapkamers", "woonoppervlak_m2"):
         f[col] = sites[col].to_numpy(dtype=float)
     h = housing_norms(
         f["personen"].to_numpy(),
         f["slaapkamers"].to_numpy(),
         f["woonoppervlak_m2"].to_numpy(),
-        max_persons_per_bedroom=params["max_personen_per_slaapkamer"],
-        min_area_per_person_m2=params["min_woonoppervlak_pp_m2"],
+        max_persons_per_bedroom=run.params["max_personen_per_slaapkamer"],
+        min_area_per_person_m2=run.params["min_woonoppervlak_pp_m2"],
         index=f.index,
     )
     for col in h.columns:
         f[col] = h[col].to_numpy()
     if not (sites["personen"].notna().any() if has_persons is None else has_persons):
-        skipped["woonnormen"] = "geen personen_veld: woonnormen niet getoetst"
-        f = f.drop(columns=["personen", "slaapkamers", "woonoppervlak_m2"])
-    steps.end(capaciteit_personen=float(np.nansum(h["capaciteit_personen"])))
+        run.skipped["woonnormen"] = "geen personen_veld: woonnormen niet getoetst"
+        run.fields = f.drop(columns=["personen", "slaapkamers", "woonoppervlak_m2"])
+    run.steps.end(capaciteit_personen=float(np.nansum(h["capaciteit_personen"])))
 
-    # temporary building and its term (only when the sites layer says so: tijdelijk_veld)
+
+def _temporary_building(run: _Run) -> None:
+    """Copy ``tijdelijk_bouwwerk`` and its term (years, and as a Dutch text for the reasons).
+
+    Only when the sites layer says so (``tijdelijk_veld``); not a step of its own.
+    """
+    sites, f = run.sites, run.fields
     if "tijdelijk_bouwwerk" in sites:
         f["tijdelijk_bouwwerk"] = sites["tijdelijk_bouwwerk"].to_numpy(dtype=object)
-        term = sites["termijn_jaar"].to_numpy(dtype=float) if "termijn_jaar" in sites else np.full(n, np.nan)
+        term = sites["termijn_jaar"].to_numpy(dtype=float) if "termijn_jaar" in sites else np.full(run.n, np.nan)
         f["termijn_jaar"] = term
-        f["termijn_tekst"] = np.where(np.isnan(term), "een niet opgegeven termijn", format_number(term, ".0f").to_numpy(dtype=object) + " jaar")
-
-    housing_form = _housing_form(sites)
-    own = sites["verblijfstype"].to_numpy(dtype=object)
-    f["huisvestingsvorm"] = np.select([own == s for s in STAY_TYPES], [housing_form[s] for s in STAY_TYPES], None)
-
-    # --- odour -----------------------------------------------------------------
-    steps.begin("geur")
-    if inputs.contours is not None or inputs.farms is not None:
-        from analysis.odour import KOM_SOURCE_UNKNOWN, assess_odour
-
-        kom_known = "bebouwde_kom" in f
-        in_kom = f["bebouwde_kom"].fillna(False).to_numpy(dtype=bool) if kom_known else np.zeros(n, dtype=bool)
-        if not kom_known:
-            skipped["kom"] = (
-                "geen [lagen.bebouwde_kom] en geen [lagen.bebouwd_gebied]: of een locatie binnen de bebouwde kom ligt "
-                "is onbekend, dus gelden de strengste geurnorm en vaste afstanden"
-            )
-            f["kom_bron"] = np.where(has_geom, KOM_SOURCE_UNKNOWN, None)
-        conc = params["concentratiegebied"].astype(bool)
-
-        def norm_cell(inside: bool) -> tuple[np.ndarray, np.ndarray]:
-            """The norm per site for sites inside (outside) the kom, and whether it is the gemeente's own value."""
-            names = np.where(
-                conc,
-                "geur_norm_kom_concentratie" if inside else "geur_norm_buitengebied_concentratie",
-                "geur_norm_kom" if inside else "geur_norm_buitengebied",
-            )
-            values, own = np.full(n, np.nan), np.zeros(n, dtype=bool)
-            for name in np.unique(names):
-                cell = names == name
-                values[cell] = params[name][cell]
-                # a per-gemeente value differs from the rule set's standard value: it is the omgevingsplan's own
-                own[cell] = params[name][cell] != float(ruleset.value(name))
-            return values, own
-
-        norm_kom, plan_kom = norm_cell(True)
-        norm_out, plan_out = norm_cell(False)
-        # kom unknown: the strictest (lowest) of the two norms
-        use_kom = in_kom if kom_known else norm_kom <= norm_out
-        norm = np.where(use_kom, norm_kom, norm_out)
-        norm_from_plan = np.where(use_kom, plan_kom, plan_out)
-        kom_source = str(f["kom_bron"].dropna().iloc[0]) if f["kom_bron"].notna().any() else _KOM_FROM_LAYER
-        o = assess_odour(
-            geo,
-            in_kom=in_kom[geo_idx],
-            concentration_area=conc[geo_idx],
-            norm_oue=norm[geo_idx],
-            kom_source=kom_source,
-            contours=inputs.contours,
-            farms=inputs.farms,
-            point_distance_kom_m=params["afstand_emissiepunt_kom_m"][geo_idx],
-            point_distance_outside_m=params["afstand_emissiepunt_buitengebied_m"][geo_idx],
-            facade_distance_kom_m=params["afstand_gevel_kom_m"][geo_idx],
-            facade_distance_outside_m=params["afstand_gevel_buitengebied_m"][geo_idx],
-            gemeente=f["gemeente"].to_numpy(dtype=object)[geo_idx],
-            norm_from_plan=norm_from_plan[geo_idx],
-            progress=lambda fr, msg="": steps.report(fr, msg),
+        f["termijn_tekst"] = np.where(
+            np.isnan(term), "een niet opgegeven termijn", format_number(term, ".0f").to_numpy(dtype=object) + " jaar"
         )
-        put(o)
-        if inputs.contours is None:
-            skipped["geurcontouren"] = "geen laag [lagen.geurcontouren]: alleen vaste afstanden getoetst"
-        if inputs.farms is None:
-            skipped["veehouderijen"] = "geen laag [lagen.veehouderijen]: vaste afstanden niet getoetst"
-        steps.end(
-            in_geurcontour=int(f["geur_in_contour"].sum()),
-            knelpunt_contour=int(f["geur_knelpunt_contour"].sum()),
-            knelpunt_vaste_afstand=int(f["geur_knelpunt_afstand"].sum()),
-            onzeker=int(f["geur_onzeker"].sum()),
-        )
-    else:
-        skipped["geur"] = "geen lagen [lagen.geurcontouren] en [lagen.veehouderijen]: geur niet getoetst"
-        steps.end()
 
-    # --- travel to employers -------------------------------------------------------
-    steps.begin("reis")
+
+def _housing_forms(run: _Run) -> None:
+    """The housing form each stay type is judged as, and ``huisvestingsvorm`` for the site's own stay type."""
+    run.housing_form = _housing_form(run.sites)
+    run.own = run.sites["verblijfstype"].to_numpy(dtype=object)
+    run.fields["huisvestingsvorm"] = np.select(
+        [run.own == s for s in STAY_TYPES], [run.housing_form[s] for s in STAY_TYPES], None
+    )
+
+
+def _odour_norm(
+    params: Mapping[str, np.ndarray], ruleset: RuleSet, concentration_area: np.ndarray, inside: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The odour norm (OUe/m³) per site for sites inside (outside) the kom, and whether it is the gemeente's own.
+
+    The norm cell is kom or buitengebied, in or outside a concentration area;
+    a per-gemeente value that differs from the rule set's standard value is
+    the omgevingsplan's own.
+    """
+    names = np.where(
+        concentration_area,
+        "geur_norm_kom_concentratie" if inside else "geur_norm_buitengebied_concentratie",
+        "geur_norm_kom" if inside else "geur_norm_buitengebied",
+    )
+    n = len(names)
+    values, own = np.full(n, np.nan), np.zeros(n, dtype=bool)
+    for name in np.unique(names):
+        cell = names == name
+        values[cell] = params[name][cell]
+        own[cell] = params[name][cell] != float(ruleset.value(name))
+    return values, own
+
+
+def _odour(run: _Run, inputs: Inputs, ruleset: RuleSet) -> None:
+    """Step "geur": odour load against the norm (contours) and the fixed distances to livestock farms.
+
+    Whether a site is in the kom decides its norm and distances; when that is
+    unknown (no kom and no BBG layer) the strictest norm applies.
+    """
+    run.steps.begin("geur")
+    if inputs.contours is None and inputs.farms is None:
+        run.skipped["geur"] = "geen lagen [lagen.geurcontouren] en [lagen.veehouderijen]: geur niet getoetst"
+        run.steps.end()
+        return
+    from analysis.odour import KOM_SOURCE_UNKNOWN, assess_odour
+
+    f, params, n, geo_idx = run.fields, run.params, run.n, run.geo_idx
+    kom_known = "bebouwde_kom" in f
+    in_kom = f["bebouwde_kom"].fillna(False).to_numpy(dtype=bool) if kom_known else np.zeros(n, dtype=bool)
+    if not kom_known:
+        run.skipped["kom"] = (
+            "geen [lagen.bebouwde_kom] en geen [lagen.bebouwd_gebied]: of een locatie binnen de bebouwde kom ligt "
+            "is onbekend, dus gelden de strengste geurnorm en vaste afstanden"
+        )
+        f["kom_bron"] = np.where(run.has_geom, KOM_SOURCE_UNKNOWN, None)
+    conc = params["concentratiegebied"].astype(bool)
+    norm_kom, plan_kom = _odour_norm(params, ruleset, conc, True)
+    norm_out, plan_out = _odour_norm(params, ruleset, conc, False)
+    # kom unknown: the strictest (lowest) of the two norms
+    use_kom = in_kom if kom_known else norm_kom <= norm_out
+    norm = np.where(use_kom, norm_kom, norm_out)
+    norm_from_plan = np.where(use_kom, plan_kom, plan_out)
+    kom_source = str(f["kom_bron"].dropna().iloc[0]) if f["kom_bron"].notna().any() else _KOM_FROM_LAYER
+    o = assess_odour(
+        run.geo,
+        in_kom=in_kom[geo_idx],
+        concentration_area=conc[geo_idx],
+        norm_oue=norm[geo_idx],
+        kom_source=kom_source,
+        contours=inputs.contours,
+        farms=inputs.farms,
+        point_distance_kom_m=params["afstand_emissiepunt_kom_m"][geo_idx],
+        point_distance_outside_m=params["afstand_emissiepunt_buitengebied_m"][geo_idx],
+        facade_distance_kom_m=params["afstand_gevel_kom_m"][geo_idx],
+        facade_distance_outside_m=params["afstand_gevel_buitengebied_m"][geo_idx],
+        gemeente=f["gemeente"].to_numpy(dtype=object)[geo_idx],
+        norm_from_plan=norm_from_plan[geo_idx],
+        progress=lambda fr, msg="": run.steps.report(fr, msg),
+    )
+    run.put(o)
+    if inputs.contours is None:
+        run.skipped["geurcontouren"] = "geen laag [lagen.geurcontouren]: alleen vaste afstanden getoetst"
+    if inputs.farms is None:
+        run.skipped["veehouderijen"] = "geen laag [lagen.veehouderijen]: vaste afstanden niet getoetst"
+    run.steps.end(
+        in_geurcontour=int(f["geur_in_contour"].sum()),
+        knelpunt_contour=int(f["geur_knelpunt_contour"].sum()),
+        knelpunt_vaste_afstand=int(f["geur_knelpunt_afstand"].sum()),
+        onzeker=int(f["geur_onzeker"].sum()),
+    )
+
+
+def _travel(
+    run: _Run,
+    inputs: Inputs,
+    ruleset: RuleSet,
+    *,
+    network_mode: str,
+    travel_max_minutes: float | None,
+    has_own_employer: bool | None,
+    is_cancelled: Callable[[], bool] | None,
+) -> None:
+    """Step "reis": travel time over the road network to the nearest employer and the own employer.
+
+    Needs both the employers layer and a network. The own-employer fields are
+    left out when no site of the run has an own employer.
+    """
+    run.steps.begin("reis")
+    sites = run.sites
     if has_own_employer is None:
         has_own_employer = bool(sites["eigen_werkgever"].notna().any())
-    if inputs.employers is not None and inputs.network is not None:
-        from analysis.travel import travel_to_employers
-
-        max_min = params[f"reistijd_max_{network_mode}_min"]
-        t = travel_to_employers(
-            geo,
-            inputs.employers,
-            inputs.network,
-            max_minutes=(float(np.nanmax(max_min)) if len(max_min) else 0.0) if travel_max_minutes is None else float(travel_max_minutes),
-            max_snap_m=float(ruleset.value("max_aansluitafstand_m")),
-            own_employer=sites["eigen_werkgever"][has_geom] if has_own_employer else None,
-            progress=lambda fr, msg="": steps.report(fr, msg),
-            is_cancelled=is_cancelled,
-        )
-        put(t)
-        f["reismodus"] = network_mode
-        f["reistijd_max_min"] = max_min
-        f["reismodus_tekst"] = MODE_TEXT[network_mode]
-        f["reistijd_overschrijding_min"] = f["werkgever_reistijd_min"] - max_min
-        if not has_own_employer:
-            f = f.drop(columns=["eigen_werkgever", "eigen_werkgever_afstand_m", "eigen_werkgever_reistijd_min"], errors="ignore")
-        steps.end(
-            onbereikbaar=int(f["reis_onbereikbaar"].sum()),
-            mediaan_reistijd_min=float(np.nanmedian(f["werkgever_reistijd_min"])) if f["werkgever_reistijd_min"].notna().any() else None,
-        )
-    else:
+    if inputs.employers is None or inputs.network is None:
         missing = [k for k, v in (("werkgevers", inputs.employers), ("wegennet", inputs.network)) if v is None]
-        skipped["reis"] = "geen laag " + " en ".join(f"[lagen.{m}]" for m in missing) + ": reisafstand niet getoetst"
-        steps.end()
+        run.skipped["reis"] = "geen laag " + " en ".join(f"[lagen.{m}]" for m in missing) + ": reisafstand niet getoetst"
+        run.steps.end()
+        return
+    from analysis.travel import travel_to_employers
 
-    # --- verdicts -------------------------------------------------------------------
-    steps.begin("oordeel")
+    max_min = run.params[f"reistijd_max_{network_mode}_min"]
+    if travel_max_minutes is None:
+        travel_max_minutes = float(np.nanmax(max_min)) if len(max_min) else 0.0
+    t = travel_to_employers(
+        run.geo,
+        inputs.employers,
+        inputs.network,
+        max_minutes=float(travel_max_minutes),
+        max_snap_m=float(ruleset.value("max_aansluitafstand_m")),
+        own_employer=sites["eigen_werkgever"][run.has_geom] if has_own_employer else None,
+        progress=lambda fr, msg="": run.steps.report(fr, msg),
+        is_cancelled=is_cancelled,
+    )
+    run.put(t)
+    f = run.fields
+    f["reismodus"] = network_mode
+    f["reistijd_max_min"] = max_min
+    f["reismodus_tekst"] = MODE_TEXT[network_mode]
+    f["reistijd_overschrijding_min"] = f["werkgever_reistijd_min"] - max_min
+    if not has_own_employer:
+        run.fields = f = f.drop(
+            columns=["eigen_werkgever", "eigen_werkgever_afstand_m", "eigen_werkgever_reistijd_min"], errors="ignore"
+        )
+    run.steps.end(
+        onbereikbaar=int(f["reis_onbereikbaar"].sum()),
+        mediaan_reistijd_min=float(np.nanmedian(f["werkgever_reistijd_min"]))
+        if f["werkgever_reistijd_min"].notna().any()
+        else None,
+    )
+
+
+def _verdicts(run: _Run, ruleset: RuleSet, network_mode: str) -> tuple[dict[str, Any], dict[str, dict[str, int]]]:
+    """Step "oordeel": apply the rules to the fields: verdict, score, free share, reasons and rules per stay type.
+
+    Sites without geometry get no verdict, only the reason. Returns the rule
+    summary of :func:`~analysis.verdict.judge` and the verdict counts per stay type.
+    """
+    run.steps.begin("oordeel")
+    params, n, f = run.params, run.n, run.fields
     params["reistijd_max_min"] = params.get(f"reistijd_max_{network_mode}_min", np.full(n, np.nan))
-    ctx = RuleContext(fields=f, params=params, housing_form=housing_form)
-    verdicts, summary = judge(ctx, ruleset, own)
-    # sites without geometry get no verdict, only the reason
-    no_geom = ~has_geom
+    ctx = RuleContext(fields=f, params=params, housing_form=run.housing_form)
+    verdicts, summary = judge(ctx, ruleset, run.own)
+    no_geom = ~run.has_geom
     if no_geom.any():
         for col in verdicts.columns:
             if col.startswith(("oordeel", "score", "vrij_aandeel")):
@@ -543,12 +722,19 @@ def score_sites(
         }
         for s in STAY_TYPES
     }
-    steps.end(telling=counts)
+    run.steps.end(telling=counts)
+    return summary, counts
 
-    keep = [c for c in RESULT_FIELDS if c in f.columns]
-    results = f[keep].copy()
-    # the odour detail flags are needed by the rules; keep the headline ones in the output
+
+def _result_table(fields: pd.DataFrame) -> pd.DataFrame:
+    """The output columns of :data:`RESULT_FIELDS` that the run has, in that order.
+
+    The odour detail flags are needed by the rules; the headline ones are
+    kept in the output as booleans.
+    """
+    keep = [c for c in RESULT_FIELDS if c in fields.columns]
+    results = fields[keep].copy()
     for col in ("geur_knelpunt", "geur_onzeker"):
         if col in results:
             results[col] = results[col].astype(bool)
-    return RunResult(results=results, steps=steps.record, skipped=skipped, summary={**summary, "telling": counts}, warnings=warnings)
+    return results
