@@ -21,9 +21,11 @@ from .settings import SETTING_ENGINE_PATH, SETTING_LABEL
 __all__ = ["LocatietoetsProvider", "ALGORITHMS"]
 
 PLUGIN_DIR = Path(__file__).resolve().parent
-#: One class per algorithm, each in its own module under ``algorithms/``.
+#: One class per algorithm, each in its own module under ``algorithms/``. The toolbox shows Toets
+#: locaties first (ungrouped), then the groups (each algorithm's ``GROUP``): "Kaarten" (woonvisie
+#: maps), "Planning" (``locatietoets capaciteit``, ``vergelijk``, ``raster``, ``bedrijfslocatie``)
+#: and "Toetsen" (the single steps of Toets locaties).
 ALGORITHMS = (ToetsLocaties, LiggingBbg, Geurtoets, Reisafstand, ExporteerKaarten)
-#: The planning analyses (``locatietoets capaciteit``, ``vergelijk``, ``raster``, ``bedrijfslocatie``).
 ALGORITHMS += (Capaciteit, Vergelijk, Raster, Bedrijfslocatie)
 
 

@@ -383,6 +383,28 @@ def test_provider_lists_its_algorithms(provider, qgis_core):
 
 
 @pytest.mark.qgis
+def test_toolbox_shows_toets_locaties_first_then_the_groups(provider, qgis_core):
+    """In the Processing toolbox: Toets locaties above the groups Kaarten, Planning, Toetsen (QGIS's own sorting)."""
+    qgis_gui = pytest.importorskip("qgis.gui")
+    groups = {a.id().split(":")[1]: (a.group(), a.groupId()) for a in provider.algorithms()}
+    assert groups == {
+        "toetslocaties": ("", ""),
+        "liggingbbg": ("Toetsen", "toetsen"),
+        "geurtoets": ("Toetsen", "toetsen"),
+        "reisafstand": ("Toetsen", "toetsen"),
+        "capaciteit": ("Planning", "planning"),
+        "vergelijk": ("Planning", "planning"),
+        "raster": ("Planning", "planning"),
+        "bedrijfslocatie": ("Planning", "planning"),
+        "exporteerkaarten": ("Kaarten", "kaarten"),
+    }
+    model = qgis_gui.QgsProcessingToolboxProxyModel(None, qgis_core.QgsApplication.processingRegistry())
+    top = next(model.index(r, 0) for r in range(model.rowCount()) if model.data(model.index(r, 0)) == "Locatietoets")
+    shown = [model.data(model.index(r, 0, top)) for r in range(model.rowCount(top))]
+    assert shown == ["Toets locaties", "Kaarten", "Planning", "Toetsen"]
+
+
+@pytest.mark.qgis
 def test_toets_locaties_offers_every_config_layer_with_field_pickers(provider, qgis_core):
     from layers.config import LAYER_KEYS
 

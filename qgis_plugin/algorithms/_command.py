@@ -119,12 +119,7 @@ class CommandAlgorithm(EngineAlgorithm):
     #: part of the progress bar for the engine; the rest is for loading/reading the results
     ENGINE_SHARE = 95.0
     EXTRA_TAGS: tuple[str, ...] = ()
-
-    def group(self):
-        return "Planning"
-
-    def groupId(self):  # noqa: N802
-        return "planning"
+    GROUP = "Planning"
 
     def tags(self):
         return super().tags() + ["planning", self.COMMAND, *self.EXTRA_TAGS]

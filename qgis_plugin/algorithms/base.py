@@ -97,6 +97,9 @@ class LocatietoetsAlgorithm(QgsProcessingAlgorithm):
 
     ALGORITHM_ID = ""
     DISPLAY_NAME = ""
+    #: Toolbox group: "Toetsen", "Planning" or "Kaarten"; empty puts the algorithm above the groups
+    #: (QGIS lists a provider's ungrouped algorithms first, then its groups alphabetically).
+    GROUP = ""
 
     # QgsProcessingAlgorithm ----------------------------------------------
     def createInstance(self):  # noqa: N802
@@ -109,10 +112,10 @@ class LocatietoetsAlgorithm(QgsProcessingAlgorithm):
         return self.DISPLAY_NAME
 
     def group(self):
-        return ""
+        return self.GROUP
 
     def groupId(self):  # noqa: N802
-        return ""
+        return self.GROUP.lower()
 
     def icon(self):
         return QIcon(str(PLUGIN_DIR / "icon.svg"))

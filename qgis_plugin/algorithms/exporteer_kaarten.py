@@ -229,6 +229,7 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
 
     ALGORITHM_ID = "exporteerkaarten"
     DISPLAY_NAME = "Exporteer woonvisiekaarten"
+    GROUP = "Kaarten"
 
     LOCATIES = "LOCATIES"
     GEMEENTEN = "GEMEENTEN"

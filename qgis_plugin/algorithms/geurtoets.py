@@ -8,6 +8,7 @@ class Geurtoets(EngineAlgorithm):
 
     ALGORITHM_ID = "geurtoets"
     DISPLAY_NAME = "Geurtoets"
+    GROUP = "Toetsen"
     LAYERS = (
         (EngineAlgorithm.LOCATIES, True),
         (EngineAlgorithm.GEURCONTOUREN, False),

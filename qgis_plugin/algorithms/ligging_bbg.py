@@ -8,6 +8,7 @@ class LiggingBbg(EngineAlgorithm):
 
     ALGORITHM_ID = "liggingbbg"
     DISPLAY_NAME = "Ligging t.o.v. bebouwd gebied"
+    GROUP = "Toetsen"
     LAYERS = (
         (EngineAlgorithm.LOCATIES, True),
         (EngineAlgorithm.BEBOUWD_GEBIED, True),

@@ -8,6 +8,7 @@ class Reisafstand(EngineAlgorithm):
 
     ALGORITHM_ID = "reisafstand"
     DISPLAY_NAME = "Reisafstand tot werkgevers"
+    GROUP = "Toetsen"
     LAYERS = (
         (EngineAlgorithm.LOCATIES, True),
         (EngineAlgorithm.WERKGEVERS, True),

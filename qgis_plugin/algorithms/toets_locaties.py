@@ -8,6 +8,7 @@ class ToetsLocaties(EngineAlgorithm):
 
     ALGORITHM_ID = "toetslocaties"
     DISPLAY_NAME = "Toets locaties"
+    GROUP = ""  # the main tool: above the groups Kaarten, Planning and Toetsen (its single steps)
     LAYERS = (
         (EngineAlgorithm.LOCATIES, True),
         (EngineAlgorithm.BEBOUWD_GEBIED, False),
