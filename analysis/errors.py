@@ -17,6 +17,7 @@ __all__ = [
     "ConfigError",
     "InputError",
     "RuleSetError",
+    "ParameterOverrideError",
     "OutputError",
     "CancelledError",
     "combine_errors",
@@ -65,6 +66,16 @@ class RuleSetError(LocatietoetsError):
     """A rule-set file is malformed or refers to unknown rules or parameters."""
 
     title = "Fout in de regelset"
+
+
+class ParameterOverrideError(ConfigError, RuleSetError):
+    """A rule-set parameter value given in the configuration (``[regels]``) is unknown or invalid.
+
+    It is a configuration error (the title says so) about a rule-set parameter,
+    so callers catching either kind see it.
+    """
+
+    title = ConfigError.title
 
 
 class OutputError(LocatietoetsError):

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.errors import ConfigError, RuleSetError, did_you_mean
+from analysis.errors import ConfigError, ParameterOverrideError, RuleSetError, did_you_mean
 from analysis.texts import template_fields
 
 __all__ = ["STAY_TYPES", "HOUSING_FORMS", "VERDICTS", "ODOUR_LEGAL_RANGES", "Parameter", "Rule", "PartialRule", "PARTIAL_FIELDS", "RuleSet", "parse_ruleset", "format_number"]
@@ -260,7 +260,7 @@ class RuleSet:
             merged.setdefault(target, {}).update(checked_table)
             config_gemeenten.setdefault(key, {}).update(checked_table)
         if problems:
-            raise RuleSetError(problems)
+            raise (ParameterOverrideError if "configuratie" in where else RuleSetError)(problems)
         config_overrides = {**self.config_overrides, **{k: params[k].value for k in overrides}}
         return replace(self, parameters=params, gemeenten=merged, config_overrides=config_overrides, config_gemeenten=config_gemeenten)
 

@@ -701,7 +701,7 @@ def test_cli_config_error_exit_2(world):
     cfg = write_config(world, standard_config() + "\n[regels]\nbbg_rand = 100\n", "fout.toml")
     result = CliRunner().invoke(main, ["score", str(cfg), "--out", str(world / "uitvoer"), "--voortgang", "geen"])
     assert result.exit_code == 2
-    assert "Fout in de regelset: Onbekende parameter 'bbg_rand'" in _flat(result.stderr)
+    assert "Fout in de configuratie: Onbekende parameter 'bbg_rand'" in _flat(result.stderr)
     assert "Traceback" not in result.output
 
 

@@ -168,8 +168,10 @@ def test_config_gemeente_odour_norm_at_the_legal_bounds_is_accepted():
 
 def test_nan_in_config_file_stops_the_run_before_any_output(world):
     # TOML has nan and inf literals
-    with pytest.raises(RuleSetError, match=re.escape("Parameter 'bbg_rand_m' in [regels] in de configuratie is geen eindig getal (nan)")):
+    with pytest.raises(RuleSetError, match=re.escape("Parameter 'bbg_rand_m' in [regels] in de configuratie is geen eindig getal (nan)")) as info:
         _score(world, standard_config() + "\n[regels]\nbbg_rand_m = nan\n")
+    # the planner's mistake is in the config, and the message's title says so
+    assert isinstance(info.value, ConfigError) and info.value.title == "Fout in de configuratie"
     assert not (world / "uit").exists()
 
 
