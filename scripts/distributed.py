@@ -23,7 +23,7 @@ see on its own; both are settled on the client:
   in which none has would drop those fields): every partition is told the
   run-wide answer; fields a partition still lacks are restored with their
   empty values, and rule counts and "not tested" lists are combined over
-  partitions (:mod:`scripts._merge`, shared with the chunked engine).
+  partitions (:mod:`scripts.partitions`, shared with the chunked engine).
 
 Workers on other machines need this package (same version) installed and the
 input files are read on the client only; workers never open a file.
@@ -45,7 +45,7 @@ import pandas as pd
 
 from analysis.pipeline import RESULT_FIELDS, Inputs, RunResult, score_sites
 from layers.config import Config
-from scripts._merge import combine_records, empty_like, part_max_minutes, run_wide_flags
+from scripts.partitions import combine_records, empty_like, part_max_minutes, run_wide_flags
 from scripts.run import RunOutcome, finish_run, prepare_run
 
 __all__ = ["run_config_dask", "score_sites_dask", "require_dask", "DEFAULT_PARTITION_SITES"]

@@ -342,7 +342,7 @@ def run_blocks(
     attributes and appended to ``locaties.gpkg`` and ``locaties.csv`` in the
     staging folder, so no more than one block of result rows and reason
     texts is held at a time. What a block cannot see on its own is settled
-    for the whole run before scoring (:mod:`scripts._merge`: the
+    for the whole run before scoring (:mod:`scripts.partitions`: the
     travel-time limit, whether any site has an own employer or persons, the
     layer's geometry type), so every block has the columns of the final
     table, and the step records and rule counts are combined afterwards.
@@ -352,9 +352,8 @@ def run_blocks(
     An input column with the name of a result field is kept as
     ``<naam>_invoer`` in every block (:func:`~layers.write.merge_results`).
     """
-    from scripts._merge import max_travel_minutes, run_wide_flags
+    from scripts.partitions import max_travel_minutes, run_wide_flags
 
-    report, timings = prepared.report, prepared.timings
     inputs, ruleset, original = prepared.inputs, prepared.ruleset, prepared.original
     sites = inputs.sites
     n = len(sites)
@@ -381,7 +380,7 @@ def _write_blocks(
     is_cancelled: Callable[[], bool] | None,
     t: float,
 ) -> RunOutcome:
-    from scripts._merge import combine_records
+    from scripts.partitions import combine_records
 
     report, timings, frames = prepared.report, prepared.timings, prepared.frames
     inputs, ruleset, original = prepared.inputs, prepared.ruleset, prepared.original
