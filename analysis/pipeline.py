@@ -39,7 +39,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Housing form assumed per stay type when the site does not say.
-DEFAULT_HOUSING_FORM = {"short_stay": "logies", "mid_stay": "woonfunctie", "long_stay": "woonfunctie"}
+DEFAULT_HOUSING_FORM = {
+    "short_stay": "logies",
+    "mid_stay": "woonfunctie",
+    "long_stay": "woonfunctie",
+}
 #: How a travel mode reads in a Dutch sentence.
 MODE_TEXT = {"auto": "met de auto", "fiets": "per fiets", "lopen": "te voet"}
 #: A polygon site counts as inside the bebouwde kom (for the odour norm) when at least half of it lies inside
@@ -177,7 +181,12 @@ class RunResult:
 class _Steps:
     """Progress and timing bookkeeping for the steps of one run."""
 
-    def __init__(self, plan: list[tuple[str, str, float]], progress: ProgressFn | None, is_cancelled: Callable[[], bool] | None):
+    def __init__(
+        self,
+        plan: list[tuple[str, str, float]],
+        progress: ProgressFn | None,
+        is_cancelled: Callable[[], bool] | None,
+    ):
         self.plan = plan
         total = sum(w for _, _, w in plan) or 1.0
         self.start: dict[str, float] = {}
@@ -195,7 +204,9 @@ class _Steps:
 
     def begin(self, sid: str) -> None:
         if self.is_cancelled is not None and self.is_cancelled():
-            raise CancelledError("De toets is afgebroken door de gebruiker; er is niets weggeschreven.")
+            raise CancelledError(
+                "De toets is afgebroken door de gebruiker; er is niets weggeschreven."
+            )
         self._current = sid
         self._t0 = time.perf_counter()
         self.report(0.0)
@@ -203,11 +214,19 @@ class _Steps:
     def report(self, fraction: float, message: str = "") -> None:
         if self.progress is not None:
             sid = self._current
-            self.progress(sid, message or self.title[sid], self.start[sid] + self.weight[sid] * min(max(fraction, 0.0), 1.0))
+            self.progress(
+                sid,
+                message or self.title[sid],
+                self.start[sid] + self.weight[sid] * min(max(fraction, 0.0), 1.0),
+            )
 
     def end(self, **counts: Any) -> None:
         self.report(1.0)
-        self.record[self._current] = {"titel": self.title[self._current], "seconden": round(time.perf_counter() - self._t0, 3), **counts}
+        self.record[self._current] = {
+            "titel": self.title[self._current],
+            "seconden": round(time.perf_counter() - self._t0, 3),
+            **counts,
+        }
 
 
 #: Stay types that are always a woonfunctie: their residents register in the BRP (a stay of more
@@ -406,7 +425,9 @@ def _start_run(sites: gpd.GeoDataFrame, steps: _Steps) -> _Run:
     f["locatie_id"] = sites["locatie_id"].to_numpy()
     f["verblijfstype"] = sites["verblijfstype"].to_numpy()
     f["geometrie_status"] = np.where(
-        has_geom, sites.get("geometrie_status", pd.Series("ok", index=sites.index)), "geen geometrie"
+        has_geom,
+        sites.get("geometrie_status", pd.Series("ok", index=sites.index)),
+        "geen geometrie",
     )
     return _Run(
         sites=sites,
@@ -442,7 +463,9 @@ def _locate_gemeente(run: _Run, inputs: Inputs, ruleset: RuleSet) -> None:
     else:
         f["gemeente"] = None
         f["gemeente_code"] = None
-        run.skipped["gemeente"] = "geen laag [lagen.gemeenten]: per-gemeente waarden uit de regelset worden niet toegepast"
+        run.skipped["gemeente"] = (
+            "geen laag [lagen.gemeenten]: per-gemeente waarden uit de regelset worden niet toegepast"
+        )
         run.steps.end()
 
 
@@ -475,7 +498,9 @@ def _position_vs_bbg(run: _Run, inputs: Inputs) -> None:
         run.put(b)
         # the part of a site outside BBG (1 for rand/buiten, 0 for binnen): the share the rand/buiten rules affect
         f["bbg_buiten_aandeel"] = 1.0 - f["bbg_aandeel"]
-        counts = {k: int((f["bbg_ligging"] == k).sum()) for k in ("binnen", "deels", "rand", "buiten")}
+        counts = {
+            k: int((f["bbg_ligging"] == k).sum()) for k in ("binnen", "deels", "rand", "buiten")
+        }
     else:
         run.skipped["bbg"] = "geen laag [lagen.bebouwd_gebied]: ligging t.o.v. BBG niet getoetst"
         counts = {}
@@ -484,7 +509,9 @@ def _position_vs_bbg(run: _Run, inputs: Inputs) -> None:
         run.put(pd.DataFrame({"bebouwde_kom": share >= _KOM_SHARE - 1e-12}, index=run.geo.index))
         f["kom_bron"] = np.where(has_geom, _KOM_FROM_LAYER, None)
     elif inputs.bbg is not None:
-        f["bebouwde_kom"] = np.where(has_geom, f["bbg_aandeel"].fillna(0.0).to_numpy() >= _KOM_SHARE - 1e-12, False)
+        f["bebouwde_kom"] = np.where(
+            has_geom, f["bbg_aandeel"].fillna(0.0).to_numpy() >= _KOM_SHARE - 1e-12, False
+        )
         f["kom_bron"] = np.where(has_geom, _KOM_FROM_BBG, None)
     run.steps.end(**counts)
 
@@ -495,11 +522,15 @@ def _recreation_parks(run: _Run, inputs: Inputs) -> None:
     if inputs.parks is not None:
         # any overlap counts: a site partly on a park is judged on the part where the building can go
         r = assign_polygon_attribute(run.geo, inputs.parks, ["naam"], min_share=SHARE_EPS)
-        r["recreatiepark_aandeel"] = np.where(pd.notna(r["naam"]), inside_share(run.geo, inputs.parks.geometry), 0.0)
+        r["recreatiepark_aandeel"] = np.where(
+            pd.notna(r["naam"]), inside_share(run.geo, inputs.parks.geometry), 0.0
+        )
         run.put(r.rename(columns={"naam": "recreatiepark"}))
         run.steps.end(op_recreatiepark=int(pd.notna(run.fields["recreatiepark"]).sum()))
     else:
-        run.skipped["recreatie"] = "geen laag [lagen.recreatieparken]: recreatieparken niet getoetst"
+        run.skipped["recreatie"] = (
+            "geen laag [lagen.recreatieparken]: recreatieparken niet getoetst"
+        )
         run.steps.end()
 
 
@@ -537,10 +568,16 @@ def _temporary_building(run: _Run) -> None:
     sites, f = run.sites, run.fields
     if "tijdelijk_bouwwerk" in sites:
         f["tijdelijk_bouwwerk"] = sites["tijdelijk_bouwwerk"].to_numpy(dtype=object)
-        term = sites["termijn_jaar"].to_numpy(dtype=float) if "termijn_jaar" in sites else np.full(run.n, np.nan)
+        term = (
+            sites["termijn_jaar"].to_numpy(dtype=float)
+            if "termijn_jaar" in sites
+            else np.full(run.n, np.nan)
+        )
         f["termijn_jaar"] = term
         f["termijn_tekst"] = np.where(
-            np.isnan(term), "een niet opgegeven termijn", format_number(term, ".0f").to_numpy(dtype=object) + " jaar"
+            np.isnan(term),
+            "een niet opgegeven termijn",
+            format_number(term, ".0f").to_numpy(dtype=object) + " jaar",
         )
 
 
@@ -584,14 +621,20 @@ def _odour(run: _Run, inputs: Inputs, ruleset: RuleSet) -> None:
     """
     run.steps.begin("geur")
     if inputs.contours is None and inputs.farms is None:
-        run.skipped["geur"] = "geen lagen [lagen.geurcontouren] en [lagen.veehouderijen]: geur niet getoetst"
+        run.skipped["geur"] = (
+            "geen lagen [lagen.geurcontouren] en [lagen.veehouderijen]: geur niet getoetst"
+        )
         run.steps.end()
         return
     from analysis.odour import KOM_SOURCE_UNKNOWN, assess_odour
 
     f, params, n, geo_idx = run.fields, run.params, run.n, run.geo_idx
     kom_known = "bebouwde_kom" in f
-    in_kom = f["bebouwde_kom"].fillna(False).to_numpy(dtype=bool) if kom_known else np.zeros(n, dtype=bool)
+    in_kom = (
+        f["bebouwde_kom"].fillna(False).to_numpy(dtype=bool)
+        if kom_known
+        else np.zeros(n, dtype=bool)
+    )
     if not kom_known:
         run.skipped["kom"] = (
             "geen [lagen.bebouwde_kom] en geen [lagen.bebouwd_gebied]: of een locatie binnen de bebouwde kom ligt "
@@ -605,7 +648,9 @@ def _odour(run: _Run, inputs: Inputs, ruleset: RuleSet) -> None:
     use_kom = in_kom if kom_known else norm_kom <= norm_out
     norm = np.where(use_kom, norm_kom, norm_out)
     norm_from_plan = np.where(use_kom, plan_kom, plan_out)
-    kom_source = str(f["kom_bron"].dropna().iloc[0]) if f["kom_bron"].notna().any() else _KOM_FROM_LAYER
+    kom_source = (
+        str(f["kom_bron"].dropna().iloc[0]) if f["kom_bron"].notna().any() else _KOM_FROM_LAYER
+    )
     o = assess_odour(
         run.geo,
         in_kom=in_kom[geo_idx],
@@ -624,9 +669,13 @@ def _odour(run: _Run, inputs: Inputs, ruleset: RuleSet) -> None:
     )
     run.put(o)
     if inputs.contours is None:
-        run.skipped["geurcontouren"] = "geen laag [lagen.geurcontouren]: alleen vaste afstanden getoetst"
+        run.skipped["geurcontouren"] = (
+            "geen laag [lagen.geurcontouren]: alleen vaste afstanden getoetst"
+        )
     if inputs.farms is None:
-        run.skipped["veehouderijen"] = "geen laag [lagen.veehouderijen]: vaste afstanden niet getoetst"
+        run.skipped["veehouderijen"] = (
+            "geen laag [lagen.veehouderijen]: vaste afstanden niet getoetst"
+        )
     run.steps.end(
         in_geurcontour=int(f["geur_in_contour"].sum()),
         knelpunt_contour=int(f["geur_knelpunt_contour"].sum()),
@@ -655,8 +704,16 @@ def _travel(
     if has_own_employer is None:
         has_own_employer = bool(sites["eigen_werkgever"].notna().any())
     if inputs.employers is None or inputs.network is None:
-        missing = [k for k, v in (("werkgevers", inputs.employers), ("wegennet", inputs.network)) if v is None]
-        run.skipped["reis"] = "geen laag " + " en ".join(f"[lagen.{m}]" for m in missing) + ": reisafstand niet getoetst"
+        missing = [
+            k
+            for k, v in (("werkgevers", inputs.employers), ("wegennet", inputs.network))
+            if v is None
+        ]
+        run.skipped["reis"] = (
+            "geen laag "
+            + " en ".join(f"[lagen.{m}]" for m in missing)
+            + ": reisafstand niet getoetst"
+        )
         run.steps.end()
         return
     from analysis.travel import travel_to_employers
@@ -682,7 +739,12 @@ def _travel(
     f["reistijd_overschrijding_min"] = f["werkgever_reistijd_min"] - max_min
     if not has_own_employer:
         run.fields = f = f.drop(
-            columns=["eigen_werkgever", "eigen_werkgever_afstand_m", "eigen_werkgever_reistijd_min"], errors="ignore"
+            columns=[
+                "eigen_werkgever",
+                "eigen_werkgever_afstand_m",
+                "eigen_werkgever_reistijd_min",
+            ],
+            errors="ignore",
         )
     run.steps.end(
         onbereikbaar=int(f["reis_onbereikbaar"].sum()),
@@ -692,7 +754,9 @@ def _travel(
     )
 
 
-def _verdicts(run: _Run, ruleset: RuleSet, network_mode: str) -> tuple[dict[str, Any], dict[str, dict[str, int]]]:
+def _verdicts(
+    run: _Run, ruleset: RuleSet, network_mode: str
+) -> tuple[dict[str, Any], dict[str, dict[str, int]]]:
     """Step "oordeel": apply the rules to the fields: verdict, score, free share, reasons and rules per stay type.
 
     Sites without geometry get no verdict, only the reason. Returns the rule
@@ -710,14 +774,19 @@ def _verdicts(run: _Run, ruleset: RuleSet, network_mode: str) -> tuple[dict[str,
                 verdicts.loc[no_geom, col] = None if col.startswith("oordeel") else np.nan
             elif col.startswith("regels"):
                 verdicts.loc[no_geom, col] = ""
-        verdicts.loc[no_geom, "redenen"] = "geen geometrie: locatie niet getoetst; vul de geometrie aan in de invoerlaag"
+        verdicts.loc[no_geom, "redenen"] = (
+            "geen geometrie: locatie niet getoetst; vul de geometrie aan in de invoerlaag"
+        )
     for col in verdicts.columns:
         # the text columns stay in Arrow (a round trip through Python strings costs seconds per million sites)
         f[col] = verdicts[col].to_numpy() if no_geom.any() else verdicts[col].array
     del verdicts, ctx
     counts = {
         s: {
-            **{v: int((f[f"oordeel_{s}"] == v).sum()) for v in ("geschikt", "voorwaardelijk", "ongeschikt")},
+            **{
+                v: int((f[f"oordeel_{s}"] == v).sum())
+                for v in ("geschikt", "voorwaardelijk", "ongeschikt")
+            },
             "geen oordeel": int(f[f"oordeel_{s}"].isna().sum()),
         }
         for s in STAY_TYPES

@@ -45,7 +45,9 @@ warnings.filterwarnings("ignore", message="Unable to import Axes3D")
 
 def _dutch_showwarning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001 - warnings API
     """Python warnings (pyogrio, shapely, pandas) go to the log as a Dutch warning, never raw to stderr."""
-    logging.getLogger("locatietoets").warning("melding van Python: %s: %s", category.__name__, message)
+    logging.getLogger("locatietoets").warning(
+        "melding van Python: %s: %s", category.__name__, message
+    )
 
 
 warnings.showwarning = _dutch_showwarning
@@ -107,6 +109,7 @@ def setup_logging(mode: str, debug: bool) -> None:
 
 def raise_on_sigterm() -> None:
     """Turn SIGTERM (the plugin's cancel) into KeyboardInterrupt, so a run stops like on Ctrl-C."""
+
     def handler(signum, frame):  # noqa: ARG001 - signal signature
         raise KeyboardInterrupt
 
@@ -144,17 +147,26 @@ PROGRESS_OPTION = click.option(
     show_default=True,
     help="Voortgang als balk (terminal), als JSON-regels op stdout (voor de QGIS-plugin) of niet tonen.",
 )
-DEBUG_OPTION = click.option("--debug", is_flag=True, help="Toon bij een fout de volledige technische melding.")
+DEBUG_OPTION = click.option(
+    "--debug", is_flag=True, help="Toon bij een fout de volledige technische melding."
+)
 
 
 def summary_table(counts: dict[str, dict[str, int]], title: str) -> Table:
     """The verdict counts per stay type (``telling`` of a run record) as a rich table."""
     table = Table(title=title, title_justify="left")
     table.add_column("Verblijfstype")
-    for verdict, style in (("geschikt", "green"), ("voorwaardelijk", "dark_orange"), ("ongeschikt", "red")):
+    for verdict, style in (
+        ("geschikt", "green"),
+        ("voorwaardelijk", "dark_orange"),
+        ("ongeschikt", "red"),
+    ):
         table.add_column(verdict, justify="right", style=style)
     table.add_column("geen oordeel", justify="right", style="dim")
     for stay, row in counts.items():
-        cells = [f"{row.get(v, 0):,}".replace(",", ".") for v in ("geschikt", "voorwaardelijk", "ongeschikt", "geen oordeel")]
+        cells = [
+            f"{row.get(v, 0):,}".replace(",", ".")
+            for v in ("geschikt", "voorwaardelijk", "ongeschikt", "geen oordeel")
+        ]
         table.add_row(stay.replace("_", "-"), *cells)
     return table

@@ -42,7 +42,9 @@ def run_wide_flags(sites: pd.DataFrame) -> dict[str, bool]:
     }
 
 
-def part_max_minutes(part: pd.DataFrame, reference: Inputs, ruleset: Any, network_mode: str) -> float:
+def part_max_minutes(
+    part: pd.DataFrame, reference: Inputs, ruleset: Any, network_mode: str
+) -> float:
     """The largest per-site travel-time maximum in one part of the sites (as score_sites resolves it)."""
     from analysis.overlay import assign_polygon_attribute
 
@@ -53,14 +55,22 @@ def part_max_minutes(part: pd.DataFrame, reference: Inputs, ruleset: Any, networ
     name = np.full(n, None, dtype=object)
     gemeenten = reference.gemeenten
     if gemeenten is not None and has_geom.any():
-        g = assign_polygon_attribute(part.geometry[has_geom], gemeenten, ["naam", "code"], min_share=0.0)
+        g = assign_polygon_attribute(
+            part.geometry[has_geom], gemeenten, ["naam", "code"], min_share=0.0
+        )
         code[has_geom] = g["code"].to_numpy(dtype=object)
         name[has_geom] = g["naam"].to_numpy(dtype=object)
-    values = ruleset.per_site(f"reistijd_max_{network_mode}_min", pd.Series(code, dtype=object), pd.Series(name, dtype=object))
+    values = ruleset.per_site(
+        f"reistijd_max_{network_mode}_min",
+        pd.Series(code, dtype=object),
+        pd.Series(name, dtype=object),
+    )
     return float(np.nanmax(values)) if len(values) else 0.0
 
 
-def max_travel_minutes(inputs: Inputs, ruleset: Any, network_mode: str, block_size: int) -> float | None:
+def max_travel_minutes(
+    inputs: Inputs, ruleset: Any, network_mode: str, block_size: int
+) -> float | None:
     """The run-wide travel-time limit (None when travel is not computed), per block of ``block_size`` sites."""
     if inputs.employers is None or inputs.network is None:
         return None
@@ -69,7 +79,12 @@ def max_travel_minutes(inputs: Inputs, ruleset: Any, network_mode: str, block_si
         return float(ruleset.value(name))
     sites = inputs.sites
     return float(
-        np.nanmax([part_max_minutes(sites.iloc[a : a + block_size], inputs, ruleset, network_mode) for a in range(0, len(sites), block_size)])
+        np.nanmax(
+            [
+                part_max_minutes(sites.iloc[a : a + block_size], inputs, ruleset, network_mode)
+                for a in range(0, len(sites), block_size)
+            ]
+        )
     )
 
 
@@ -101,7 +116,9 @@ def merge_counts(records: list[dict]) -> dict:
     return out
 
 
-def combine_records(results: list[RunResult], ruleset: Any, travel_times: np.ndarray | None) -> RunResult:
+def combine_records(
+    results: list[RunResult], ruleset: Any, travel_times: np.ndarray | None
+) -> RunResult:
     """Steps, skipped analyses, rule counts and warnings of the parts of one run, as one run.
 
     Parameters
@@ -122,7 +139,9 @@ def combine_records(results: list[RunResult], ruleset: Any, travel_times: np.nda
     steps = merge_counts([r.steps for r in results])
     if "reis" in steps and "mediaan_reistijd_min" in steps["reis"] and travel_times is not None:
         times = np.asarray(travel_times, dtype=float)
-        steps["reis"]["mediaan_reistijd_min"] = float(np.nanmedian(times)) if (~np.isnan(times)).any() else None
+        steps["reis"]["mediaan_reistijd_min"] = (
+            float(np.nanmedian(times)) if (~np.isnan(times)).any() else None
+        )
     for record in steps.values():
         if "seconden" in record:
             record["seconden"] = round(record["seconden"], 3)
@@ -133,7 +152,11 @@ def combine_records(results: list[RunResult], ruleset: Any, travel_times: np.nda
         counts = [c for c in counts if c is not None]
         if counts:
             fired[rule.id] = merge_counts(counts)
-    untested = [rule.id for rule in ruleset.rules if all(rule.id in r.summary.get("regels_niet_getoetst", []) for r in results)]
+    untested = [
+        rule.id
+        for rule in ruleset.rules
+        if all(rule.id in r.summary.get("regels_niet_getoetst", []) for r in results)
+    ]
     summary = {
         "regels_gevuurd": fired,
         "regels_niet_getoetst": untested,
@@ -141,7 +164,10 @@ def combine_records(results: list[RunResult], ruleset: Any, travel_times: np.nda
     }
     # the one count-bearing warning is rebuilt from the summed count; the others are kept once each
     outside = int(steps.get("gemeente", {}).get("buiten_gemeenten", 0) or 0)
-    per_part = {outside_gemeenten_warning(int(r.steps.get("gemeente", {}).get("buiten_gemeenten", 0) or 0)) for r in results}
+    per_part = {
+        outside_gemeenten_warning(int(r.steps.get("gemeente", {}).get("buiten_gemeenten", 0) or 0))
+        for r in results
+    }
     warnings: list[str] = []
     for r in results:
         for w in r.warnings:
@@ -149,4 +175,6 @@ def combine_records(results: list[RunResult], ruleset: Any, travel_times: np.nda
                 w = outside_gemeenten_warning(outside)
             if w not in warnings:
                 warnings.append(w)
-    return RunResult(results=pd.DataFrame(), steps=steps, skipped=skipped, summary=summary, warnings=warnings)
+    return RunResult(
+        results=pd.DataFrame(), steps=steps, skipped=skipped, summary=summary, warnings=warnings
+    )

@@ -18,7 +18,14 @@ from analysis.planning.business import capacity_within_reach, plan_demand
 from analysis.planning.capacity import NO_DEMAND, CapacityBalance, capacity_balance, match_gemeenten
 from analysis.planning.common import TOTAL_LABEL
 from analysis.planning.comparison import Comparison, compare_runs
-from analysis.planning.grid import NO_VERDICT_CODE, VERDICT_CODES, GridSpec, grid_over_area, grid_sites, verdict_codes
+from analysis.planning.grid import (
+    NO_VERDICT_CODE,
+    VERDICT_CODES,
+    GridSpec,
+    grid_over_area,
+    grid_sites,
+    verdict_codes,
+)
 
 __all__ = [
     "VERDICT_CODES",

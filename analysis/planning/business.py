@@ -72,15 +72,21 @@ def plan_demand(
     by_jobs = (jobs.notna() & (jobs >= 0)).to_numpy()
     has_area = (area.notna() & (area > 0)).to_numpy()
     problems = []
-    for name, value, use_jobs, ok_area in zip(out["naam"], sector, by_jobs, has_area):  # one row per plan, a handful
+    for name, value, use_jobs, ok_area in zip(
+        out["naam"], sector, by_jobs, has_area
+    ):  # one row per plan, a handful
         if value not in per_job_table and value not in per_ha_table:
             problems.append(
                 f"Bedrijfslocatie '{name}': sector '{value}' staat niet in de kengetallentabel van de regelset."
                 f"{did_you_mean(value, sectors)} Kies uit: {', '.join(sectors)}."
             )
         elif not use_jobs and not ok_area:
-            problems.append(f"Bedrijfslocatie '{name}' heeft geen aantal banen en geen oppervlakte: vul 'banen' of 'oppervlakte_ha' in.")
-        elif (use_jobs and value not in per_job_table) or (not use_jobs and value not in per_ha_table):
+            problems.append(
+                f"Bedrijfslocatie '{name}' heeft geen aantal banen en geen oppervlakte: vul 'banen' of 'oppervlakte_ha' in."
+            )
+        elif (use_jobs and value not in per_job_table) or (
+            not use_jobs and value not in per_ha_table
+        ):
             problems.append(
                 f"Bedrijfslocatie '{name}': de regelset heeft voor sector '{value}' geen kental "
                 f"{'arbeidsmigranten_per_baan' if use_jobs else 'arbeidsmigranten_per_ha'}."
@@ -99,7 +105,9 @@ def plan_demand(
     limit = f"{max_expansion_ha:g}".replace(".", ",")
     out["signaal"] = np.where(
         out["boven_max_ha"],
-        "Uitbreiding/nieuwe bedrijvigheid van " + ha_text + f" ha is groter dan {limit} ha: volgens de "
+        "Uitbreiding/nieuwe bedrijvigheid van "
+        + ha_text
+        + f" ha is groter dan {limit} ha: volgens de "
         "Omgevingsverordening Limburg in beginsel niet toegestaan, tenzij er sprake is van regionale meerwaarde "
         "en er afspraken over de huisvesting van arbeidsmigranten worden gemaakt (verslag Stuurgroep internationale werknemers, 8 maart 2023).",
         "",

@@ -25,7 +25,9 @@ NO_DEMAND = "geen opgave"
 _NO_REGION = "regio onbekend"
 
 
-def match_gemeenten(keys: Sequence[Any], *, names: Sequence[Any], codes: Sequence[Any], what: str = "behoeftetabel") -> np.ndarray:
+def match_gemeenten(
+    keys: Sequence[Any], *, names: Sequence[Any], codes: Sequence[Any], what: str = "behoeftetabel"
+) -> np.ndarray:
     """Find each key (gemeente name or CBS code) among the gemeenten.
 
     Matching is case-insensitive; a code matches ``GM0983`` and ``gm0983``,
@@ -136,7 +138,9 @@ def _site_gemeente_position(sites: pd.DataFrame, names: pd.Series, codes: pd.Ser
         pos = by_code.fillna(-1).astype("int64")
     if "gemeente" in sites:
         lookup = {str(n).strip().casefold(): i for i, n in enumerate(names) if pd.notna(n)}
-        by_name = clean_text(sites["gemeente"]).str.casefold().map(lookup).fillna(-1).astype("int64")
+        by_name = (
+            clean_text(sites["gemeente"]).str.casefold().map(lookup).fillna(-1).astype("int64")
+        )
         pos = pos.where(pos >= 0, by_name)
     return pos.to_numpy()
 
@@ -193,13 +197,19 @@ def capacity_balance(
         {
             "naam": gemeenten["naam"].astype("object").to_numpy(),
             "code": gemeenten["code"].astype("object").to_numpy() if "code" in gemeenten else None,
-            "regio": gemeenten["regio"].astype("object").to_numpy() if "regio" in gemeenten else None,
+            "regio": gemeenten["regio"].astype("object").to_numpy()
+            if "regio" in gemeenten
+            else None,
         }
     )
     gem["regio"] = gem["regio"].where(gem["regio"].notna(), _NO_REGION)
     n_gem = len(gem)
     pos = _site_gemeente_position(sites, gem["naam"], gem["code"])
-    own = clean_text(sites["verblijfstype"]).to_numpy(dtype=object) if "verblijfstype" in sites else np.full(len(sites), None, dtype=object)
+    own = (
+        clean_text(sites["verblijfstype"]).to_numpy(dtype=object)
+        if "verblijfstype" in sites
+        else np.full(len(sites), None, dtype=object)
+    )
     inside = pos >= 0
     unknown_capacity = np.zeros(n_gem, dtype=np.int64)
     outside = 0
@@ -208,11 +218,17 @@ def capacity_balance(
         capacity = usable_capacity(sites, stay).to_numpy(dtype=float)
         cap0 = np.nan_to_num(capacity, nan=0.0)
         column = f"oordeel_{stay}"
-        verdict = clean_text(sites[column]).to_numpy(dtype=object) if column in sites else np.full(len(sites), None, dtype=object)
+        verdict = (
+            clean_text(sites[column]).to_numpy(dtype=object)
+            if column in sites
+            else np.full(len(sites), None, dtype=object)
+        )
         counts = np.ones(len(sites), dtype=bool) if basis == "alle" else (own == stay)
         for v in ("geschikt", "voorwaardelijk"):
             sel = counts & inside & (verdict == v)
-            gem[f"capaciteit_{v}_{stay}"] = np.bincount(pos[sel], weights=cap0[sel], minlength=n_gem)
+            gem[f"capaciteit_{v}_{stay}"] = np.bincount(
+                pos[sel], weights=cap0[sel], minlength=n_gem
+            )
         usable = counts & np.isin(verdict, ["geschikt", "voorwaardelijk"])
         unknown_capacity += np.bincount(pos[usable & inside & np.isnan(capacity)], minlength=n_gem)
         outside += int((usable & ~inside & (cap0 > 0)).sum())
@@ -227,8 +243,14 @@ def capacity_balance(
         gem[f"behoefte_{stay}"] = need
     _add_balance(gem)
     regios = _region_table(gem)
-    ordered = ["naam", "code", "regio"] + _value_columns() + ["locaties_zonder_capaciteit", "behoefte_opgegeven"]
-    return CapacityBalance(gemeenten=gem[ordered], regios=regios, outside=outside, basis=basis, stay_types=stays)
+    ordered = (
+        ["naam", "code", "regio"]
+        + _value_columns()
+        + ["locaties_zonder_capaciteit", "behoefte_opgegeven"]
+    )
+    return CapacityBalance(
+        gemeenten=gem[ordered], regios=regios, outside=outside, basis=basis, stay_types=stays
+    )
 
 
 def _value_columns() -> list[str]:
@@ -255,20 +277,36 @@ def _add_balance(table: pd.DataFrame) -> None:
     for stay in STAY_TYPES:
         need = table[f"behoefte_{stay}"]
         table[f"saldo_{stay}"] = table[f"capaciteit_geschikt_{stay}"] - need
-        table[f"saldo_incl_voorwaardelijk_{stay}"] = table[f"saldo_{stay}"] + table[f"capaciteit_voorwaardelijk_{stay}"]
+        table[f"saldo_incl_voorwaardelijk_{stay}"] = (
+            table[f"saldo_{stay}"] + table[f"capaciteit_voorwaardelijk_{stay}"]
+        )
         table[f"tekort_{stay}"] = (-table[f"saldo_{stay}"]).clip(lower=0)
     need = table[[f"behoefte_{s}" for s in STAY_TYPES]]
     has_need = need.notna().any(axis=1)
     table["behoefte_totaal"] = need.sum(axis=1, min_count=1)
-    table["capaciteit_geschikt_totaal"] = table[[f"capaciteit_geschikt_{s}" for s in STAY_TYPES]].sum(axis=1)
-    table["capaciteit_voorwaardelijk_totaal"] = table[[f"capaciteit_voorwaardelijk_{s}" for s in STAY_TYPES]].sum(axis=1)
-    table["tekort_totaal"] = table[[f"tekort_{s}" for s in STAY_TYPES]].sum(axis=1, min_count=1).where(has_need)
-    short_incl = pd.concat([(-table[f"saldo_incl_voorwaardelijk_{s}"]).clip(lower=0) for s in STAY_TYPES], axis=1)
+    table["capaciteit_geschikt_totaal"] = table[
+        [f"capaciteit_geschikt_{s}" for s in STAY_TYPES]
+    ].sum(axis=1)
+    table["capaciteit_voorwaardelijk_totaal"] = table[
+        [f"capaciteit_voorwaardelijk_{s}" for s in STAY_TYPES]
+    ].sum(axis=1)
+    table["tekort_totaal"] = (
+        table[[f"tekort_{s}" for s in STAY_TYPES]].sum(axis=1, min_count=1).where(has_need)
+    )
+    short_incl = pd.concat(
+        [(-table[f"saldo_incl_voorwaardelijk_{s}"]).clip(lower=0) for s in STAY_TYPES], axis=1
+    )
     table["tekort_incl_voorwaardelijk_totaal"] = short_incl.sum(axis=1, min_count=1).where(has_need)
 
 
 def _region_table(gem: pd.DataFrame) -> pd.DataFrame:
-    sums = [c for c in gem.columns if c.startswith(("behoefte_", "capaciteit_")) and c != "behoefte_opgegeven" and not c.endswith("_totaal")]
+    sums = [
+        c
+        for c in gem.columns
+        if c.startswith(("behoefte_", "capaciteit_"))
+        and c != "behoefte_opgegeven"
+        and not c.endswith("_totaal")
+    ]
     work = gem.copy()
     work["_tekort"] = (work[[f"tekort_{s}" for s in STAY_TYPES]].fillna(0) > 0).any(axis=1)
     work["_zonder"] = ~work["behoefte_opgegeven"]
@@ -289,6 +327,20 @@ def _region_table(gem: pd.DataFrame) -> pd.DataFrame:
     region.index.name = "regio"
     region = region.reset_index()
     _add_balance(region)
-    for col in ("locaties_zonder_capaciteit", "gemeenten", "gemeenten_met_tekort", "gemeenten_zonder_opgave"):
+    for col in (
+        "locaties_zonder_capaciteit",
+        "gemeenten",
+        "gemeenten_met_tekort",
+        "gemeenten_zonder_opgave",
+    ):
         region[col] = region[col].astype("int64")
-    return region[["regio"] + _value_columns() + ["gemeenten", "gemeenten_met_tekort", "gemeenten_zonder_opgave", "locaties_zonder_capaciteit"]]
+    return region[
+        ["regio"]
+        + _value_columns()
+        + [
+            "gemeenten",
+            "gemeenten_met_tekort",
+            "gemeenten_zonder_opgave",
+            "locaties_zonder_capaciteit",
+        ]
+    ]

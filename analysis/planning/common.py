@@ -18,4 +18,6 @@ def stay_label(stay: str) -> str:
 def clean_text(values: pd.Series) -> pd.Series:
     """The values as stripped strings, with None for missing and blank values."""
     out = values.astype("object")
-    return out.where(out.notna(), None).map(lambda v: None if v is None or str(v).strip() == "" else str(v).strip())
+    return out.where(out.notna(), None).map(
+        lambda v: None if v is None or str(v).strip() == "" else str(v).strip()
+    )

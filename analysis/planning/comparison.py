@@ -92,7 +92,9 @@ def _diff_parameters(params_a: Mapping[str, Any], params_b: Mapping[str, Any]) -
     return pd.DataFrame(rows, columns=["parameter", "waarde_a", "waarde_b"])
 
 
-def _diff_rules(rules_a: Sequence[Mapping[str, Any]], rules_b: Sequence[Mapping[str, Any]]) -> tuple[pd.DataFrame, dict[str, set[str]]]:
+def _diff_rules(
+    rules_a: Sequence[Mapping[str, Any]], rules_b: Sequence[Mapping[str, Any]]
+) -> tuple[pd.DataFrame, dict[str, set[str]]]:
     """Rule definitions that differ, and per stay type the ids whose verdict/penalty differs."""
     a = {r["id"]: r for r in rules_a}
     b = {r["id"]: r for r in rules_b}
@@ -110,10 +112,19 @@ def _diff_rules(rules_a: Sequence[Mapping[str, Any]], rules_b: Sequence[Mapping[
             va, vb = dict(ra.get(key) or {}), dict(rb.get(key) or {})
             for stay in STAY_TYPES:
                 if va.get(stay) != vb.get(stay):
-                    rows.append({"regel": rid, "wat": f"{label} {stay_label(stay)}", "a": _fmt_value(va.get(stay)), "b": _fmt_value(vb.get(stay))})
+                    rows.append(
+                        {
+                            "regel": rid,
+                            "wat": f"{label} {stay_label(stay)}",
+                            "a": _fmt_value(va.get(stay)),
+                            "b": _fmt_value(vb.get(stay)),
+                        }
+                    )
                     changed[stay].add(rid)
         if ra.get("soort") != rb.get("soort"):
-            rows.append({"regel": rid, "wat": "soort", "a": str(ra.get("soort")), "b": str(rb.get("soort"))})
+            rows.append(
+                {"regel": rid, "wat": "soort", "a": str(ra.get("soort")), "b": str(rb.get("soort"))}
+            )
             for stay in STAY_TYPES:
                 changed[stay].add(rid)
         # texts: they change what a reason says and cites, not the verdict (older run records lack some keys)
@@ -121,14 +132,38 @@ def _diff_rules(rules_a: Sequence[Mapping[str, Any]], rules_b: Sequence[Mapping[
             va, vb = dict(ra.get("reden") or {}), dict(rb.get("reden") or {})
             for stay in STAY_TYPES:
                 if va.get(stay) != vb.get(stay):
-                    rows.append({"regel": rid, "wat": f"reden {stay_label(stay)}", "a": str(va.get(stay)), "b": str(vb.get(stay))})
-        for key, label in (("titel", "titel"), ("bron", "bron"), ("bron_kort", "bron kort"), ("betrouwbaarheid", "betrouwbaarheid")):
+                    rows.append(
+                        {
+                            "regel": rid,
+                            "wat": f"reden {stay_label(stay)}",
+                            "a": str(va.get(stay)),
+                            "b": str(vb.get(stay)),
+                        }
+                    )
+        for key, label in (
+            ("titel", "titel"),
+            ("bron", "bron"),
+            ("bron_kort", "bron kort"),
+            ("betrouwbaarheid", "betrouwbaarheid"),
+        ):
             if key in ra and key in rb and ra.get(key) != rb.get(key):
-                rows.append({"regel": rid, "wat": label, "a": str(ra.get(key)), "b": str(rb.get(key))})
+                rows.append(
+                    {"regel": rid, "wat": label, "a": str(ra.get(key)), "b": str(rb.get(key))}
+                )
     return pd.DataFrame(rows, columns=["regel", "wat", "a", "b"]), changed
 
 
-_MASKED_COLUMNS = ["parameter", "gemeente", "regelset_a", "regelset_b", "waarde_a", "waarde_b", "herkomst_a", "herkomst_b", "toelichting"]
+_MASKED_COLUMNS = [
+    "parameter",
+    "gemeente",
+    "regelset_a",
+    "regelset_b",
+    "waarde_a",
+    "waarde_b",
+    "herkomst_a",
+    "herkomst_b",
+    "toelichting",
+]
 
 
 def _masked_parameters(rs_a: Mapping[str, Any], rs_b: Mapping[str, Any]) -> pd.DataFrame:
@@ -147,15 +182,31 @@ def _masked_parameters(rs_a: Mapping[str, Any], rs_b: Mapping[str, Any]) -> pd.D
         where = f"Parameter '{name}'" + (f" voor gemeente '{gemeente}'" if gemeente else "")
         configs = [side for side, h in (("A", ha), ("B", hb)) if h.startswith("config")]
         if wa == wb:
-            tail = (f"maar de configuratie zet in beide runs {_fmt_value(wa)}" if len(configs) == 2
-                    else f"maar de configuratie van run {configs[0]} zet {_fmt_value(wa)}")
+            tail = (
+                f"maar de configuratie zet in beide runs {_fmt_value(wa)}"
+                if len(configs) == 2
+                else f"maar de configuratie van run {configs[0]} zet {_fmt_value(wa)}"
+            )
             tail += ": het verschil tussen de regelsets is gemaskeerd en in deze vergelijking niet getoetst."
         else:
-            tail = (f"maar de configuratie van run {' en '.join(configs)} overschrijft dit (A gebruikt {_fmt_value(wa)}, "
-                    f"B {_fmt_value(wb)}): het verschil in de uitkomst komt niet (alleen) van de regelsets.")
+            tail = (
+                f"maar de configuratie van run {' en '.join(configs)} overschrijft dit (A gebruikt {_fmt_value(wa)}, "
+                f"B {_fmt_value(wb)}): het verschil in de uitkomst komt niet (alleen) van de regelsets."
+            )
         text = f"{where}: regelset A zegt {_fmt_value(ra)}, regelset B {_fmt_value(rb)}, {tail}"
-        rows.append({"parameter": name, "gemeente": gemeente, "regelset_a": _fmt_value(ra), "regelset_b": _fmt_value(rb),
-                     "waarde_a": _fmt_value(wa), "waarde_b": _fmt_value(wb), "herkomst_a": ha, "herkomst_b": hb, "toelichting": text})
+        rows.append(
+            {
+                "parameter": name,
+                "gemeente": gemeente,
+                "regelset_a": _fmt_value(ra),
+                "regelset_b": _fmt_value(rb),
+                "waarde_a": _fmt_value(wa),
+                "waarde_b": _fmt_value(wb),
+                "herkomst_a": ha,
+                "herkomst_b": hb,
+                "toelichting": text,
+            }
+        )
 
     for name in [n for n in oa if n in ob]:
         a, b = oa[name], ob[name]
@@ -163,14 +214,25 @@ def _masked_parameters(rs_a: Mapping[str, Any], rs_b: Mapping[str, Any]) -> pd.D
             continue
         ha, hb = str(a.get("herkomst", "regelset")), str(b.get("herkomst", "regelset"))
         if "config" in (ha, hb):
-            add(name, "", a.get("regelset_waarde"), b.get("regelset_waarde"), a.get("waarde"), b.get("waarde"), ha, hb)
+            add(
+                name,
+                "",
+                a.get("regelset_waarde"),
+                b.get("regelset_waarde"),
+                a.get("waarde"),
+                b.get("waarde"),
+                ha,
+                hb,
+            )
 
     own_a, own_b = rs_a.get("regelset_gemeente_waarden"), rs_b.get("regelset_gemeente_waarden")
     if own_a is None or own_b is None:
         return pd.DataFrame(rows, columns=_MASKED_COLUMNS)
     eff_a, eff_b = rs_a.get("gemeente_parameters") or {}, rs_b.get("gemeente_parameters") or {}
 
-    def effective(origins: Mapping[str, Any], eff: Mapping[str, Any], key: str, name: str) -> tuple[Any, str]:
+    def effective(
+        origins: Mapping[str, Any], eff: Mapping[str, Any], key: str, name: str
+    ) -> tuple[Any, str]:
         entry = ((eff.get(key) or {}).get("parameters") or {}).get(name)
         if entry is not None:
             return entry.get("waarde"), str(entry.get("herkomst", "regelset-gemeente"))
@@ -251,7 +313,9 @@ def compare_runs(
     """
     for label, frame in (("A", sites_a), ("B", sites_b)):
         if "locatie_id" not in frame:
-            raise InputError(f"Run {label} heeft geen veld 'locatie_id'. Is dit de uitvoer van 'locatietoets score'?")
+            raise InputError(
+                f"Run {label} heeft geen veld 'locatie_id'. Is dit de uitvoer van 'locatietoets score'?"
+            )
     ids_a = sites_a["locatie_id"].astype(str).to_numpy()
     ids_b = sites_b["locatie_id"].astype(str).to_numpy()
     set_a, set_b = set(ids_a), set(ids_b)
@@ -276,19 +340,28 @@ def compare_runs(
     if problems:
         if not allow_different_sites:
             raise InputError(
-                problems[0] + " Vergelijk twee runs op hetzelfde locatiebestand, of geef --toch om alleen de "
+                problems[0]
+                + " Vergelijk twee runs op hetzelfde locatiebestand, of geef --toch om alleen de "
                 "gemeenschappelijke locaties te vergelijken."
             )
-        notes.append(problems[0] + " Met --toch zijn alleen de gemeenschappelijke locaties vergeleken.")
+        notes.append(
+            problems[0] + " Met --toch zijn alleen de gemeenschappelijke locaties vergeleken."
+        )
         if only_a or only_b:
-            notes.append(f"Weggelaten: {len(only_a)} locaties alleen in A en {len(only_b)} alleen in B.")
+            notes.append(
+                f"Weggelaten: {len(only_a)} locaties alleen in A en {len(only_b)} alleen in B."
+            )
     for label, ids in (("A", ids_a), ("B", ids_b)):
         dup = pd.Series(ids).duplicated()
         if dup.any():
-            raise InputError(f"Run {label} heeft dubbele locatie-id's (bv. '{ids[dup.to_numpy()][0]}'); vergelijken kan alleen op unieke id's.")
+            raise InputError(
+                f"Run {label} heeft dubbele locatie-id's (bv. '{ids[dup.to_numpy()][0]}'); vergelijken kan alleen op unieke id's."
+            )
 
     pos_b_of = pd.Series(np.arange(len(ids_b)), index=ids_b)
-    keep_a = np.flatnonzero(np.isin(ids_a, list(set_b)) if only_a or only_b else np.ones(len(ids_a), dtype=bool))
+    keep_a = np.flatnonzero(
+        np.isin(ids_a, list(set_b)) if only_a or only_b else np.ones(len(ids_a), dtype=bool)
+    )
     pos_a = keep_a
     pos_b = pos_b_of.loc[ids_a[keep_a]].to_numpy()
     a = sites_a.iloc[pos_a].reset_index(drop=True)
@@ -298,20 +371,40 @@ def compare_runs(
     rs_a = record_a.get("regelset") or {}
     rs_b = record_b.get("regelset") or {}
     parameters = _diff_parameters(rs_a.get("parameters") or {}, rs_b.get("parameters") or {})
-    origins_a, origins_b = rs_a.get("parameters_herkomst") or {}, rs_b.get("parameters_herkomst") or {}
-    parameters["herkomst_a"] = [str((origins_a.get(p) or {}).get("herkomst", "")) for p in parameters["parameter"]]
-    parameters["herkomst_b"] = [str((origins_b.get(p) or {}).get("herkomst", "")) for p in parameters["parameter"]]
+    origins_a, origins_b = (
+        rs_a.get("parameters_herkomst") or {},
+        rs_b.get("parameters_herkomst") or {},
+    )
+    parameters["herkomst_a"] = [
+        str((origins_a.get(p) or {}).get("herkomst", "")) for p in parameters["parameter"]
+    ]
+    parameters["herkomst_b"] = [
+        str((origins_b.get(p) or {}).get("herkomst", "")) for p in parameters["parameter"]
+    ]
     masked = _masked_parameters(rs_a, rs_b)
     notes.extend(masked["toelichting"].tolist())
     rules, changed_defs = _diff_rules(rs_a.get("regels") or [], rs_b.get("regels") or [])
     if rs_a.get("vingerafdruk") and rs_a.get("vingerafdruk") == rs_b.get("vingerafdruk"):
-        notes.append("Beide runs gebruiken dezelfde regelset met dezelfde waarden (gelijke vingerafdruk).")
-    elif parameters.empty and rules.empty and masked.empty and rs_a.get("vingerafdruk") != rs_b.get("vingerafdruk"):
-        notes.append("De regelsets verschillen alleen in per-gemeente waarden of in id/versie (zie run.json).")
+        notes.append(
+            "Beide runs gebruiken dezelfde regelset met dezelfde waarden (gelijke vingerafdruk)."
+        )
+    elif (
+        parameters.empty
+        and rules.empty
+        and masked.empty
+        and rs_a.get("vingerafdruk") != rs_b.get("vingerafdruk")
+    ):
+        notes.append(
+            "De regelsets verschillen alleen in per-gemeente waarden of in id/versie (zie run.json)."
+        )
 
     out = pd.DataFrame({"locatie_id": a["locatie_id"].to_numpy()})
     for col in ("gemeente", "gemeente_code", "regio", "verblijfstype"):
-        out[col] = (b[col] if col in b else a[col] if col in a else pd.Series([None] * n)).astype("object").to_numpy()
+        out[col] = (
+            (b[col] if col in b else a[col] if col in a else pd.Series([None] * n))
+            .astype("object")
+            .to_numpy()
+        )
     positions = np.arange(n)
     any_changed = np.zeros(n, dtype=bool)
     change_text = [np.full(n, "", dtype=object)]
@@ -324,7 +417,9 @@ def compare_runs(
         out[f"{col}_b"] = vb.to_numpy()
         for side, frame in (("a", a), ("b", b)):
             sc = f"score_{stay}"
-            out[f"{sc}_{side}"] = pd.to_numeric(frame[sc], errors="coerce").to_numpy() if sc in frame else np.nan
+            out[f"{sc}_{side}"] = (
+                pd.to_numeric(frame[sc], errors="coerce").to_numpy() if sc in frame else np.nan
+            )
         changed = (va.fillna("") != vb.fillna("")).to_numpy()
         out[f"gewijzigd_{stay}"] = changed
         any_changed |= changed
@@ -340,15 +435,36 @@ def compare_runs(
         out[f"regels_vervallen_{stay}"] = removed
         out[f"regels_anders_{stay}"] = redefined
         label = stay_label(stay)
-        text = np.where(changed, label + ": " + va.fillna("geen oordeel").to_numpy(dtype=object) + " → " + vb.fillna("geen oordeel").to_numpy(dtype=object), "")
+        text = np.where(
+            changed,
+            label
+            + ": "
+            + va.fillna("geen oordeel").to_numpy(dtype=object)
+            + " → "
+            + vb.fillna("geen oordeel").to_numpy(dtype=object),
+            "",
+        )
         change_text.append(text)
         cause = pd.Series("", index=range(n), dtype=object)
-        for values, what in ((added, "regel erbij"), (removed, "regel vervallen"), (redefined, "regel anders gedefinieerd")):
+        for values, what in (
+            (added, "regel erbij"),
+            (removed, "regel vervallen"),
+            (redefined, "regel anders gedefinieerd"),
+        ):
             part = pd.Series(values, dtype=object)
             has = (part != "") & pd.Series(changed)
-            cause = cause.where(~has, cause + np.where(cause != "", ", ", "") + what + " " + part.str.replace(";", ", ", regex=False))
+            cause = cause.where(
+                ~has,
+                cause
+                + np.where(cause != "", ", ", "")
+                + what
+                + " "
+                + part.str.replace(";", ", ", regex=False),
+            )
         unexplained = pd.Series(changed) & (cause == "")
-        cause = cause.where(~unexplained, "andere parameterwaarde of invoer (zelfde regels gevuurd)")
+        cause = cause.where(
+            ~unexplained, "andere parameterwaarde of invoer (zelfde regels gevuurd)"
+        )
         cause_parts.append(np.where(changed, label + ": " + cause.to_numpy(dtype=object), ""))
     out["gewijzigd"] = any_changed
     out["wijziging"] = _join_nonempty(change_text[1:])
@@ -389,7 +505,9 @@ def _transitions(sites: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     for stay in STAY_TYPES:
         van = clean_text(sites[f"oordeel_{stay}_a"]).fillna("geen oordeel")
         naar = clean_text(sites[f"oordeel_{stay}_b"]).fillna("geen oordeel")
-        frame = pd.DataFrame({"gebied": area, "gemeente_code": code, "verblijfstype": stay, "van": van, "naar": naar})
+        frame = pd.DataFrame(
+            {"gebied": area, "gemeente_code": code, "verblijfstype": stay, "van": van, "naar": naar}
+        )
         rows.append(frame)
         sa = van.map(severity)
         sb = naar.map(severity)
@@ -406,20 +524,36 @@ def _transitions(sites: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
         counts.append(c)
     long = pd.concat(rows, ignore_index=True)
-    per_area = long.groupby(["gebied", "verblijfstype", "van", "naar"], dropna=False).size().rename("aantal").reset_index()
+    per_area = (
+        long.groupby(["gebied", "verblijfstype", "van", "naar"], dropna=False)
+        .size()
+        .rename("aantal")
+        .reset_index()
+    )
     codes = long.drop_duplicates("gebied").set_index("gebied")["gemeente_code"]
     per_area["gemeente_code"] = per_area["gebied"].map(codes)
     total = long.groupby(["verblijfstype", "van", "naar"]).size().rename("aantal").reset_index()
     total["gebied"] = TOTAL_LABEL
     total["gemeente_code"] = None
-    transitions = pd.concat([per_area, total], ignore_index=True)[["gebied", "gemeente_code", "verblijfstype", "van", "naar", "aantal"]]
-    per_gem = pd.concat(counts, ignore_index=True).groupby(["gebied", "verblijfstype"], sort=True).agg(
-        gemeente_code=("gemeente_code", "first"),
-        ongewijzigd=("ongewijzigd", "sum"),
-        strenger=("strenger", "sum"),
-        soepeler=("soepeler", "sum"),
-        anders=("anders", "sum"),
-    ).reset_index()
+    transitions = pd.concat([per_area, total], ignore_index=True)[
+        ["gebied", "gemeente_code", "verblijfstype", "van", "naar", "aantal"]
+    ]
+    per_gem = (
+        pd.concat(counts, ignore_index=True)
+        .groupby(["gebied", "verblijfstype"], sort=True)
+        .agg(
+            gemeente_code=("gemeente_code", "first"),
+            ongewijzigd=("ongewijzigd", "sum"),
+            strenger=("strenger", "sum"),
+            soepeler=("soepeler", "sum"),
+            anders=("anders", "sum"),
+        )
+        .reset_index()
+    )
     order = {s: i for i, s in enumerate(STAY_TYPES)}
-    per_gem = per_gem.sort_values(["gebied", "verblijfstype"], key=lambda s: s.map(order) if s.name == "verblijfstype" else s.str.casefold(), kind="mergesort")
+    per_gem = per_gem.sort_values(
+        ["gebied", "verblijfstype"],
+        key=lambda s: s.map(order) if s.name == "verblijfstype" else s.str.casefold(),
+        kind="mergesort",
+    )
     return transitions, per_gem.reset_index(drop=True)

@@ -15,7 +15,14 @@ import shapely
 
 from analysis.errors import InputError
 
-__all__ = ["NO_VERDICT_CODE", "VERDICT_CODES", "GridSpec", "grid_over_area", "grid_sites", "verdict_codes"]
+__all__ = [
+    "NO_VERDICT_CODE",
+    "VERDICT_CODES",
+    "GridSpec",
+    "grid_over_area",
+    "grid_sites",
+    "verdict_codes",
+]
 
 #: Verdict → raster class value (0 is nodata).
 VERDICT_CODES: dict[str, int] = {"geschikt": 1, "voorwaardelijk": 2, "ongeschikt": 3}
@@ -54,7 +61,9 @@ class GridSpec:
         return self.west + (col + 0.5) * self.cell_m, self.north - (row + 0.5) * self.cell_m
 
 
-def grid_over_area(area: shapely.Geometry, *, cell_m: float, max_cells: int = 50_000_000) -> tuple[GridSpec, np.ndarray]:
+def grid_over_area(
+    area: shapely.Geometry, *, cell_m: float, max_cells: int = 50_000_000
+) -> tuple[GridSpec, np.ndarray]:
     """Lay a regular grid over ``area`` and mark the cells whose centre lies in it.
 
     The grid origin is snapped to multiples of ``cell_m``, so grids of the
@@ -79,7 +88,9 @@ def grid_over_area(area: shapely.Geometry, *, cell_m: float, max_cells: int = 50
     if not (cell_m > 0 and math.isfinite(cell_m)):
         raise InputError(f"De celgrootte moet een positief getal in meters zijn, niet {cell_m!r}.")
     if area is None or area.is_empty:
-        raise InputError("Het gebied voor het raster is leeg: geef een gemeentelaag of locaties met geometrie.")
+        raise InputError(
+            "Het gebied voor het raster is leeg: geef een gemeentelaag of locaties met geometrie."
+        )
     minx, miny, maxx, maxy = area.bounds
     west = math.floor(minx / cell_m) * cell_m
     south = math.floor(miny / cell_m) * cell_m
