@@ -46,7 +46,8 @@ DEFAULT_HOUSING_FORM = {
 }
 #: How a travel mode reads in a Dutch sentence.
 MODE_TEXT = {"auto": "met de auto", "fiets": "per fiets", "lopen": "te voet"}
-#: A polygon site counts as inside the bebouwde kom (for the odour norm) when at least half of it lies inside
+#: A polygon site counts as inside the bebouwde kom (for the odour norm) when at least half of it
+#: lies inside
 #: (kept apart from bbg_binnen_aandeel, the share that counts as wholly inside BBG).
 _KOM_SHARE = 0.5
 _KOM_FROM_LAYER = "bebouwde kom"
@@ -235,7 +236,9 @@ ALWAYS_WOONFUNCTIE = ("mid_stay", "long_stay")
 
 
 def _housing_form(sites: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The housing form each stay type is judged as: the input for short-stay, woonfunctie for mid- and long-stay."""
+    """The housing form each stay type is judged as: the input for short-stay, woonfunctie for mid-
+    and long-stay.
+    """
     given = sites["huisvestingsvorm"].to_numpy(dtype=object)
     has = pd.notna(given)
     return {
@@ -247,19 +250,25 @@ def _housing_form(sites: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def logies_warning(site_ids: list[str], *, shown: int = 10) -> str:
-    """The run warning for mid- and long-stay sites whose input says logies (judged as woonfunctie)."""
+    """The warning for mid- and long-stay sites whose input says logies (judged as woonfunctie)."""
     names = ", ".join(f"'{i}'" for i in site_ids[:shown])
     more = f" en {len(site_ids) - shown} andere" if len(site_ids) > shown else ""
     return (
-        f"{len(site_ids)} mid- of long-stay locaties hebben huisvestingsvorm 'logies' ({names}{more}); mid- en "
-        "long-stay zijn altijd een woonfunctie (bewoners schrijven zich in de BRP in bij een verblijf van meer dan "
-        "4 maanden per half jaar), alleen short-stay kan logies zijn: deze locaties zijn als woonfunctie beoordeeld"
+        f"{len(site_ids)} mid- of long-stay locaties hebben huisvestingsvorm 'logies' "
+        f"({names}{more}); mid- en "
+        "long-stay zijn altijd een woonfunctie (bewoners schrijven zich in de BRP in bij een "
+        "verblijf van meer dan "
+        "4 maanden per half jaar), alleen short-stay kan logies zijn: deze locaties zijn als "
+        "woonfunctie beoordeeld"
     )
 
 
 def outside_gemeenten_warning(count: int) -> str:
     """The run warning for ``count`` sites outside all gemeenten."""
-    return f"{count} locaties liggen buiten alle gemeenten van [lagen.gemeenten]; daar gelden de provinciale waarden"
+    return (
+        f"{count} locaties liggen buiten alle gemeenten van [lagen.gemeenten]; daar gelden de "
+        "provinciale waarden"
+    )
 
 
 def score_sites(
@@ -332,7 +341,8 @@ def score_sites(
     )
 
 
-#: The steps of a run: id, Dutch title (progress and run record), relative weight for the progress bar.
+#: The steps of a run: id, Dutch title (progress and run record), relative weight for the progress
+#: bar.
 _PLAN: list[tuple[str, str, float]] = [
     ("gemeente", "Gemeente bepalen", 1.0),
     ("bbg", "Ligging t.o.v. bestaand bebouwd gebied", 2.0),
@@ -392,7 +402,8 @@ class _Run:
         return len(self.sites)
 
     def put(self, frame: pd.DataFrame) -> None:
-        """Add the columns of ``frame`` (one row per site with geometry) as result fields of all sites.
+        """Add the columns of ``frame`` (one row per site with geometry) as result fields of all
+        sites.
 
         Sites without geometry get False (booleans), <NA> (integers), NaN
         (floats) or None; columns starting with ``_`` are internal and left out.
@@ -419,7 +430,9 @@ class _Run:
 
 
 def _start_run(sites: gpd.GeoDataFrame, steps: _Steps) -> _Run:
-    """The run state with the fields every run has: ``locatie_id``, ``verblijfstype``, ``geometrie_status``."""
+    """The run state with the fields every run has: ``locatie_id``, ``verblijfstype``,
+    ``geometrie_status``.
+    """
     has_geom = ~(sites.geometry.isna() | sites.geometry.is_empty).to_numpy()
     f = pd.DataFrame(index=sites.index)
     f["locatie_id"] = sites["locatie_id"].to_numpy()
@@ -464,13 +477,16 @@ def _locate_gemeente(run: _Run, inputs: Inputs, ruleset: RuleSet) -> None:
         f["gemeente"] = None
         f["gemeente_code"] = None
         run.skipped["gemeente"] = (
-            "geen laag [lagen.gemeenten]: per-gemeente waarden uit de regelset worden niet toegepast"
+            "geen laag [lagen.gemeenten]: per-gemeente waarden uit de regelset worden niet "
+            "toegepast"
         )
         run.steps.end()
 
 
 def _site_parameters(run: _Run, ruleset: RuleSet) -> dict[str, np.ndarray]:
-    """Every numeric rule-set parameter per site, with the value of the site's gemeente where it has its own."""
+    """Every numeric rule-set parameter per site, with the value of the site's gemeente where it has
+    its own.
+    """
     code, name = run.fields["gemeente_code"], run.fields["gemeente"]
     return {
         p: ruleset.per_site(p, code, name)
@@ -480,7 +496,8 @@ def _site_parameters(run: _Run, ruleset: RuleSet) -> dict[str, np.ndarray]:
 
 
 def _position_vs_bbg(run: _Run, inputs: Inputs) -> None:
-    """Step "bbg": position against the bestaand bebouwd gebied, and whether a site is in the bebouwde kom.
+    """Step "bbg": position against the bestaand bebouwd gebied, and whether a site is in the
+    bebouwde kom.
 
     ``bbg_ligging`` (binnen, deels, rand, buiten), distance and share inside
     BBG; ``bebouwde_kom`` from the kom layer, else approximated by BBG (at
@@ -496,7 +513,8 @@ def _position_vs_bbg(run: _Run, inputs: Inputs) -> None:
             inside_share_min=params["bbg_binnen_aandeel"][run.geo_idx],
         )
         run.put(b)
-        # the part of a site outside BBG (1 for rand/buiten, 0 for binnen): the share the rand/buiten rules affect
+        # the part of a site outside BBG (1 for rand/buiten, 0 for binnen): the share the
+        # rand/buiten rules affect
         f["bbg_buiten_aandeel"] = 1.0 - f["bbg_aandeel"]
         counts = {
             k: int((f["bbg_ligging"] == k).sum()) for k in ("binnen", "deels", "rand", "buiten")
@@ -520,7 +538,8 @@ def _recreation_parks(run: _Run, inputs: Inputs) -> None:
     """Step "recreatie": the recreation park a site lies on (any overlap) and the share on it."""
     run.steps.begin("recreatie")
     if inputs.parks is not None:
-        # any overlap counts: a site partly on a park is judged on the part where the building can go
+        # any overlap counts: a site partly on a park is judged on the part where the building can
+        # go
         r = assign_polygon_attribute(run.geo, inputs.parks, ["naam"], min_share=SHARE_EPS)
         r["recreatiepark_aandeel"] = np.where(
             pd.notna(r["naam"]), inside_share(run.geo, inputs.parks.geometry), 0.0
@@ -582,7 +601,9 @@ def _temporary_building(run: _Run) -> None:
 
 
 def _housing_forms(run: _Run) -> None:
-    """The housing form each stay type is judged as, and ``huisvestingsvorm`` for the site's own stay type."""
+    """The housing form each stay type is judged as, and ``huisvestingsvorm`` for the site's own
+    stay type.
+    """
     run.housing_form = _housing_form(run.sites)
     run.own = run.sites["verblijfstype"].to_numpy(dtype=object)
     run.fields["huisvestingsvorm"] = np.select(
@@ -593,7 +614,8 @@ def _housing_forms(run: _Run) -> None:
 def _odour_norm(
     params: Mapping[str, np.ndarray], ruleset: RuleSet, concentration_area: np.ndarray, inside: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The odour norm (OUe/m³) per site for sites inside (outside) the kom, and whether it is the gemeente's own.
+    """The odour norm (OUe/m³) per site for sites inside (outside) the kom, and whether it is the
+    gemeente's own.
 
     The norm cell is kom or buitengebied, in or outside a concentration area;
     a per-gemeente value that differs from the rule set's standard value is
@@ -614,7 +636,8 @@ def _odour_norm(
 
 
 def _odour(run: _Run, inputs: Inputs, ruleset: RuleSet) -> None:
-    """Step "geur": odour load against the norm (contours) and the fixed distances to livestock farms.
+    """Step "geur": odour load against the norm (contours) and the fixed distances to livestock
+    farms.
 
     Whether a site is in the kom decides its norm and distances; when that is
     unknown (no kom and no BBG layer) the strictest norm applies.
@@ -637,7 +660,8 @@ def _odour(run: _Run, inputs: Inputs, ruleset: RuleSet) -> None:
     )
     if not kom_known:
         run.skipped["kom"] = (
-            "geen [lagen.bebouwde_kom] en geen [lagen.bebouwd_gebied]: of een locatie binnen de bebouwde kom ligt "
+            "geen [lagen.bebouwde_kom] en geen [lagen.bebouwd_gebied]: of een locatie binnen de "
+            "bebouwde kom ligt "
             "is onbekend, dus gelden de strengste geurnorm en vaste afstanden"
         )
         f["kom_bron"] = np.where(run.has_geom, KOM_SOURCE_UNKNOWN, None)
@@ -757,7 +781,8 @@ def _travel(
 def _verdicts(
     run: _Run, ruleset: RuleSet, network_mode: str
 ) -> tuple[dict[str, Any], dict[str, dict[str, int]]]:
-    """Step "oordeel": apply the rules to the fields: verdict, score, free share, reasons and rules per stay type.
+    """Step "oordeel": apply the rules to the fields: verdict, score, free share, reasons and rules
+    per stay type.
 
     Sites without geometry get no verdict, only the reason. Returns the rule
     summary of :func:`~analysis.verdict.judge` and the verdict counts per stay type.
@@ -778,7 +803,8 @@ def _verdicts(
             "geen geometrie: locatie niet getoetst; vul de geometrie aan in de invoerlaag"
         )
     for col in verdicts.columns:
-        # the text columns stay in Arrow (a round trip through Python strings costs seconds per million sites)
+        # the text columns stay in Arrow (a round trip through Python strings costs seconds per
+        # million sites)
         f[col] = verdicts[col].to_numpy() if no_geom.any() else verdicts[col].array
     del verdicts, ctx
     counts = {

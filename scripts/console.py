@@ -44,7 +44,9 @@ warnings.filterwarnings("ignore", message="Unable to import Axes3D")
 
 
 def _dutch_showwarning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001 - warnings API
-    """Python warnings (pyogrio, shapely, pandas) go to the log as a Dutch warning, never raw to stderr."""
+    """Python warnings (pyogrio, shapely, pandas) go to the log as a Dutch warning, never raw to
+    stderr.
+    """
     logging.getLogger("locatietoets").warning(
         "melding van Python: %s: %s", category.__name__, message
     )
@@ -91,7 +93,9 @@ def emit_json(payload: dict) -> None:
 
 
 def setup_logging(mode: str, debug: bool) -> None:
-    """Route log records for progress mode ``mode``: JSON lines (json), a rich handler (balk) or nowhere."""
+    """Route log records for progress mode ``mode``: JSON lines (json), a rich handler (balk) or
+    nowhere.
+    """
     root = logging.getLogger()
     root.handlers.clear()
     root.setLevel(logging.DEBUG if debug else logging.INFO)
@@ -117,7 +121,9 @@ def raise_on_sigterm() -> None:
 
 
 def fail(exc: BaseException, mode: str, debug: bool, *, err: Console | None = None) -> None:
-    """Print a Dutch error (JSON line in ``mode == "json"``) and exit: 2 user error, 130 cancelled, 1 unexpected."""
+    """Print a Dutch error (JSON line in ``mode == "json"``) and exit: 2 user error, 130 cancelled,
+    1 unexpected.
+    """
     err = err or err_console
     if isinstance(exc, KeyboardInterrupt):
         message = "Afgebroken; er is niets weggeschreven (bestaande uitvoer is ongewijzigd)."
@@ -145,7 +151,8 @@ PROGRESS_OPTION = click.option(
     type=click.Choice(["balk", "json", "geen"]),
     default="balk",
     show_default=True,
-    help="Voortgang als balk (terminal), als JSON-regels op stdout (voor de QGIS-plugin) of niet tonen.",
+    help="Voortgang als balk (terminal), als JSON-regels op stdout (voor de QGIS-plugin) "
+    "of niet tonen.",
 )
 DEBUG_OPTION = click.option(
     "--debug", is_flag=True, help="Toon bij een fout de volledige technische melding."

@@ -35,7 +35,9 @@ __all__ = [
 
 
 def run_wide_flags(sites: pd.DataFrame) -> dict[str, bool]:
-    """The keywords of :func:`~analysis.pipeline.score_sites` that must hold for the whole run, not one part."""
+    """The keywords of :func:`~analysis.pipeline.score_sites` that must hold for the whole run, not
+    one part.
+    """
     return {
         "has_persons": bool(sites["personen"].notna().any()),
         "has_own_employer": bool(sites["eigen_werkgever"].notna().any()),
@@ -45,7 +47,9 @@ def run_wide_flags(sites: pd.DataFrame) -> dict[str, bool]:
 def part_max_minutes(
     part: pd.DataFrame, reference: Inputs, ruleset: Any, network_mode: str
 ) -> float:
-    """The largest per-site travel-time maximum in one part of the sites (as score_sites resolves it)."""
+    """The largest per-site travel-time maximum in one part of the sites (as score_sites resolves
+    it).
+    """
     from analysis.overlay import assign_polygon_attribute
 
     part = part.reset_index(drop=True)
@@ -71,7 +75,9 @@ def part_max_minutes(
 def max_travel_minutes(
     inputs: Inputs, ruleset: Any, network_mode: str, block_size: int
 ) -> float | None:
-    """The run-wide travel-time limit (None when travel is not computed), per block of ``block_size`` sites."""
+    """The run-wide travel-time limit (None when travel is not computed), per block of
+    ``block_size`` sites.
+    """
     if inputs.employers is None or inputs.network is None:
         return None
     name = f"reistijd_max_{network_mode}_min"

@@ -77,12 +77,14 @@ def plan_demand(
     ):  # one row per plan, a handful
         if value not in per_job_table and value not in per_ha_table:
             problems.append(
-                f"Bedrijfslocatie '{name}': sector '{value}' staat niet in de kengetallentabel van de regelset."
+                f"Bedrijfslocatie '{name}': sector '{value}' staat niet in de kengetallentabel "
+                "van de regelset."
                 f"{did_you_mean(value, sectors)} Kies uit: {', '.join(sectors)}."
             )
         elif not use_jobs and not ok_area:
             problems.append(
-                f"Bedrijfslocatie '{name}' heeft geen aantal banen en geen oppervlakte: vul 'banen' of 'oppervlakte_ha' in."
+                f"Bedrijfslocatie '{name}' heeft geen aantal banen en geen oppervlakte: vul "
+                "'banen' of 'oppervlakte_ha' in."
             )
         elif (use_jobs and value not in per_job_table) or (
             not use_jobs and value not in per_ha_table
@@ -108,8 +110,10 @@ def plan_demand(
         "Uitbreiding/nieuwe bedrijvigheid van "
         + ha_text
         + f" ha is groter dan {limit} ha: volgens de "
-        "Omgevingsverordening Limburg in beginsel niet toegestaan, tenzij er sprake is van regionale meerwaarde "
-        "en er afspraken over de huisvesting van arbeidsmigranten worden gemaakt (verslag Stuurgroep internationale werknemers, 8 maart 2023).",
+        "Omgevingsverordening Limburg in beginsel niet toegestaan, tenzij er sprake is van "
+        "regionale meerwaarde "
+        "en er afspraken over de huisvesting van arbeidsmigranten worden gemaakt (verslag "
+        "Stuurgroep internationale werknemers, 8 maart 2023).",
         "",
     )
     return out

@@ -72,8 +72,10 @@ def match_gemeenten(
             f"'{k}'{did_you_mean(k, options)}" if k else "(lege naam)" for k in unknown.tolist()
         )
         problems.append(
-            f"{len(unknown)} onbekende gemeente(n) in de {what}: {listed}. Gebruik de gemeentenaam of CBS-code "
-            f"(GMxxxx) zoals in de gemeentelaag van de run; bekend zijn o.a.: {', '.join(sorted(n for n in name_list if n)[:40])}."
+            f"{len(unknown)} onbekende gemeente(n) in de {what}: {listed}. Gebruik de "
+            "gemeentenaam of CBS-code "
+            "(GMxxxx) zoals in de gemeentelaag van de run; bekend zijn o.a.: "
+            f"{', '.join(sorted(n for n in name_list if n)[:40])}."
         )
     positions = found.dropna().astype(int)
     dup = positions[positions.duplicated(keep=False)]
@@ -82,7 +84,8 @@ def match_gemeenten(
         for pos, idx in groups.items():
             written = ", ".join(f"'{key_text[i]}'" for i in idx)
             problems.append(
-                f"Gemeente '{name_list[pos] or code_list[pos]}' staat meer dan eens in de {what} ({written}). "
+                f"Gemeente '{name_list[pos] or code_list[pos]}' staat meer dan eens in de {what} "
+                f"({written}). "
                 "Geef per gemeente één regel."
             )
     if problems:
@@ -156,8 +159,10 @@ def capacity_balance(
 
     Capacity per gemeente and stay type s::
 
-        capaciteit_geschikt_s       = Σ capaciteit_personen × vrij_aandeel_s of sites with oordeel_s = geschikt
-        capaciteit_voorwaardelijk_s = Σ capaciteit_personen × vrij_aandeel_s of sites with oordeel_s = voorwaardelijk
+        capaciteit_geschikt_s       = Σ capaciteit_personen × vrij_aandeel_s
+                                      over sites with oordeel_s = geschikt
+        capaciteit_voorwaardelijk_s = Σ capaciteit_personen × vrij_aandeel_s
+                                      over sites with oordeel_s = voorwaardelijk
         saldo_s                     = capaciteit_geschikt_s − behoefte_s
         tekort_s                    = max(0, −saldo_s)
 

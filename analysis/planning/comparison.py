@@ -127,7 +127,8 @@ def _diff_rules(
             )
             for stay in STAY_TYPES:
                 changed[stay].add(rid)
-        # texts: they change what a reason says and cites, not the verdict (older run records lack some keys)
+        # texts: they change what a reason says and cites, not the verdict (older run records lack
+        # some keys)
         if "reden" in ra and "reden" in rb:
             va, vb = dict(ra.get("reden") or {}), dict(rb.get("reden") or {})
             for stay in STAY_TYPES:
@@ -167,7 +168,8 @@ _MASKED_COLUMNS = [
 
 
 def _masked_parameters(rs_a: Mapping[str, Any], rs_b: Mapping[str, Any]) -> pd.DataFrame:
-    """Parameters whose rule-set values differ between A and B while a config value decides in A or B.
+    """Parameters whose rule-set values differ between A and B while a config value decides in A or
+    B.
 
     Such a difference between the two rule sets is hidden by the config: the
     comparison does not test it (issue 13: the demo config sets
@@ -187,11 +189,16 @@ def _masked_parameters(rs_a: Mapping[str, Any], rs_b: Mapping[str, Any]) -> pd.D
                 if len(configs) == 2
                 else f"maar de configuratie van run {configs[0]} zet {_fmt_value(wa)}"
             )
-            tail += ": het verschil tussen de regelsets is gemaskeerd en in deze vergelijking niet getoetst."
+            tail += (
+                ": het verschil tussen de regelsets is gemaskeerd en in deze vergelijking niet "
+                "getoetst."
+            )
         else:
             tail = (
-                f"maar de configuratie van run {' en '.join(configs)} overschrijft dit (A gebruikt {_fmt_value(wa)}, "
-                f"B {_fmt_value(wb)}): het verschil in de uitkomst komt niet (alleen) van de regelsets."
+                f"maar de configuratie van run {' en '.join(configs)} overschrijft dit (A "
+                f"gebruikt {_fmt_value(wa)}, "
+                f"B {_fmt_value(wb)}): het verschil in de uitkomst komt niet (alleen) van de "
+                "regelsets."
             )
         text = f"{where}: regelset A zegt {_fmt_value(ra)}, regelset B {_fmt_value(rb)}, {tail}"
         rows.append(
@@ -314,7 +321,8 @@ def compare_runs(
     for label, frame in (("A", sites_a), ("B", sites_b)):
         if "locatie_id" not in frame:
             raise InputError(
-                f"Run {label} heeft geen veld 'locatie_id'. Is dit de uitvoer van 'locatietoets score'?"
+                f"Run {label} heeft geen veld 'locatie_id'. Is dit de uitvoer van 'locatietoets "
+                "score'?"
             )
     ids_a = sites_a["locatie_id"].astype(str).to_numpy()
     ids_b = sites_b["locatie_id"].astype(str).to_numpy()
@@ -328,14 +336,18 @@ def compare_runs(
     if only_a or only_b:
         common = len(set_a & set_b)
         problems.append(
-            f"De runs zijn niet op dezelfde locaties gedraaid: {len(only_a)} locatie-id's alleen in A "
-            f"(bv. {', '.join(only_a[:5]) or '-'}), {len(only_b)} alleen in B (bv. {', '.join(only_b[:5]) or '-'}); "
+            f"De runs zijn niet op dezelfde locaties gedraaid: {len(only_a)} locatie-id's alleen "
+            "in A "
+            f"(bv. {', '.join(only_a[:5]) or '-'}), {len(only_b)} alleen in B (bv. "
+            f"{', '.join(only_b[:5]) or '-'}); "
             f"{common} gemeenschappelijk."
         )
     elif sha_a and sha_b and sha_a != sha_b:
         problems.append(
-            "De runs hebben dezelfde locatie-id's, maar het invoerbestand van de locaties verschilt "
-            f"(controlegetal A {sha_a[:12]}…, B {sha_b[:12]}…): geometrie of plangegevens kunnen anders zijn."
+            "De runs hebben dezelfde locatie-id's, maar het invoerbestand van de locaties "
+            "verschilt "
+            f"(controlegetal A {sha_a[:12]}…, B {sha_b[:12]}…): geometrie of plangegevens kunnen "
+            "anders zijn."
         )
     if problems:
         if not allow_different_sites:
@@ -355,7 +367,8 @@ def compare_runs(
         dup = pd.Series(ids).duplicated()
         if dup.any():
             raise InputError(
-                f"Run {label} heeft dubbele locatie-id's (bv. '{ids[dup.to_numpy()][0]}'); vergelijken kan alleen op unieke id's."
+                f"Run {label} heeft dubbele locatie-id's (bv. '{ids[dup.to_numpy()][0]}'); "
+                "vergelijken kan alleen op unieke id's."
             )
 
     pos_b_of = pd.Series(np.arange(len(ids_b)), index=ids_b)
@@ -395,7 +408,8 @@ def compare_runs(
         and rs_a.get("vingerafdruk") != rs_b.get("vingerafdruk")
     ):
         notes.append(
-            "De regelsets verschillen alleen in per-gemeente waarden of in id/versie (zie run.json)."
+            "De regelsets verschillen alleen in per-gemeente waarden of in id/versie (zie "
+            "run.json)."
         )
 
     out = pd.DataFrame({"locatie_id": a["locatie_id"].to_numpy()})

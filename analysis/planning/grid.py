@@ -100,7 +100,8 @@ def grid_over_area(
     height = max(int(round((north - south) / cell_m)), 1)
     if width * height > max_cells:
         raise InputError(
-            f"Het raster wordt te groot: {width} × {height} = {width * height:,} cellen van {cell_m:g} m "
+            f"Het raster wordt te groot: {width} × {height} = {width * height:,} cellen van "
+            f"{cell_m:g} m "
             f"(maximum {max_cells:,}). Kies een grotere --cel.".replace(",", ".")
         )
     grid = GridSpec(west=west, north=north, cell_m=float(cell_m), width=width, height=height)
@@ -139,7 +140,9 @@ def grid_sites(grid: GridSpec, flat_index: np.ndarray) -> pd.DataFrame:
 
 
 def verdict_codes(verdicts: pd.Series | np.ndarray) -> np.ndarray:
-    """Return the raster class of each verdict (1 geschikt, 2 voorwaardelijk, 3 ongeschikt, 0 none) as uint8."""
+    """Return the raster class of each verdict (1 geschikt, 2 voorwaardelijk, 3 ongeschikt, 0 none)
+    as uint8.
+    """
     values = np.asarray(verdicts, dtype=object)
     out = np.zeros(len(values), dtype=np.uint8)
     for verdict, code in VERDICT_CODES.items():
