@@ -18,7 +18,7 @@ from pathlib import Path
 import tempfile
 import warnings
 
-__all__ = ["Messages", "disk_full", "route_gdal_messages"]
+__all__ = ["Messages", "disk_full", "gdal_log_lines", "gdal_log_size", "route_gdal_messages"]
 
 _LOG: Path | None = None
 _DISK_FULL = ("disk is full", "no space left", "disk full", "quota exceeded")
@@ -53,14 +53,16 @@ def _remove(path: Path) -> None:
         pass
 
 
-def _log_size() -> int:
+def gdal_log_size() -> int:
+    """The current size (bytes) of GDAL's private log: where the messages of a block of work start."""
     try:
         return _LOG.stat().st_size if _LOG is not None else 0
     except OSError:
         return 0
 
 
-def _log_lines(start: int) -> list[str]:
+def gdal_log_lines(start: int) -> list[str]:
+    """GDAL's messages logged since byte ``start`` of its private log (from :func:`gdal_log_size`)."""
     if _LOG is None:
         return []
     try:
@@ -94,7 +96,7 @@ class Messages:
         self._open = False
 
     def __enter__(self) -> "Messages":
-        self._start = _log_size()
+        self._start = gdal_log_size()
         self._catch = warnings.catch_warnings(record=True)
         self._caught = self._catch.__enter__()
         warnings.simplefilter("always")
@@ -111,7 +113,7 @@ class Messages:
         return False
 
     def _collect(self) -> None:
-        self.gdal = _log_lines(self._start)
+        self.gdal = gdal_log_lines(self._start)
         self.python = list(dict.fromkeys(f"{item.category.__name__}: {item.message}" for item in self._caught))
 
     def warnings(self) -> list[str]:

@@ -95,7 +95,7 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
     removed and ``out_dir`` is left as it was. A full disk (or another write
     error of the system) becomes a Dutch :class:`~analysis.errors.OutputError`.
     """
-    from layers.messages import _log_lines, _log_size, disk_full
+    from layers.messages import disk_full, gdal_log_lines, gdal_log_size
     from layers.outdir import STAGE_PREFIX, write_error
 
     try:
@@ -103,14 +103,14 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
         stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out_dir))
     except OSError as exc:
         raise write_error(exc, out_dir) from None
-    start = _log_size()
+    start = gdal_log_size()
     try:
         yield stage
         for item in sorted(stage.iterdir()):
             os.replace(item, out_dir / item.name)
     except Exception as exc:
         # GDAL reports a full disk as failing SQL ("no such table ..."): tell the user what happened
-        if disk_full(exc, _log_lines(start), stage):
+        if disk_full(exc, gdal_log_lines(start), stage):
             raise write_error(OSError(errno.ENOSPC, "disk full"), out_dir) from None
         if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
             raise write_error(exc, out_dir) from None
