@@ -23,6 +23,7 @@ from analysis.overlay import SHARE_EPS, assign_polygon_attribute, classify_bbg, 
 from analysis.ruleset import STAY_TYPES, RuleSet
 from analysis.texts import format_number
 from analysis.verdict import RuleContext, judge
+from analysis.vocabulary import RESULT_FIELDS
 
 __all__ = [
     "Inputs",
@@ -53,65 +54,6 @@ _KOM_SHARE = 0.5
 _KOM_FROM_LAYER = "bebouwde kom"
 _KOM_FROM_BBG = "bestaand bebouwd gebied als benadering van de bebouwde kom"
 
-#: Result fields in output order (those of analyses that did not run are left out).
-RESULT_FIELDS: tuple[str, ...] = (
-    "locatie_id",
-    "verblijfstype",
-    "huisvestingsvorm",
-    "geometrie_status",
-    "gemeente",
-    "gemeente_code",
-    "regio",
-    "bbg_ligging",
-    "bbg_afstand_m",
-    "bbg_aandeel",
-    "tijdelijk_bouwwerk",
-    "termijn_jaar",
-    "bebouwde_kom",
-    "kom_bron",
-    "recreatiepark",
-    "recreatiepark_aandeel",
-    "personen_per_slaapkamer",
-    "woonoppervlak_pp_m2",
-    "capaciteit_personen",
-    "capaciteit_norm",
-    "geur_oue",
-    "geur_norm_oue",
-    "geur_knelpunt",
-    "geur_knelpunt_aandeel",
-    "geur_onzeker",
-    "geur_reden",
-    "veehouderij",
-    "veehouderij_afstand_m",
-    "geur_vaste_afstand_m",
-    "werkgever",
-    "werkgever_afstand_m",
-    "werkgever_reistijd_min",
-    "werkgevers_bereikbaar",
-    "aansluitafstand_m",
-    "eigen_werkgever",
-    "eigen_werkgever_afstand_m",
-    "eigen_werkgever_reistijd_min",
-    "reis_onbereikbaar",
-    "reismodus",
-    "oordeel",
-    "score",
-    "vrij_aandeel",
-    "oordeel_short_stay",
-    "oordeel_mid_stay",
-    "oordeel_long_stay",
-    "score_short_stay",
-    "score_mid_stay",
-    "score_long_stay",
-    "vrij_aandeel_short_stay",
-    "vrij_aandeel_mid_stay",
-    "vrij_aandeel_long_stay",
-    "redenen",
-    "regels",
-    "regels_short_stay",
-    "regels_mid_stay",
-    "regels_long_stay",
-)
 
 ProgressFn = Callable[[str, str, float], None]
 

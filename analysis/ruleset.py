@@ -20,15 +20,10 @@ import pandas as pd
 
 from analysis.errors import ConfigError, ParameterOverrideError, RuleSetError, did_you_mean
 from analysis.texts import template_fields
+from analysis.vocabulary import HOUSING_FORMS, STAY_TYPES, VERDICTS
 
 __all__ = ["STAY_TYPES", "HOUSING_FORMS", "VERDICTS", "ODOUR_LEGAL_RANGES", "Parameter", "Rule", "PartialRule", "PARTIAL_FIELDS", "RuleSet", "parse_ruleset", "format_number"]
 
-#: Stay types (verblijfstypen), in output order.
-STAY_TYPES: tuple[str, ...] = ("short_stay", "mid_stay", "long_stay")
-#: Housing forms (huisvestingsvormen).
-HOUSING_FORMS: tuple[str, ...] = ("logies", "woonfunctie")
-#: Verdicts from best to worst; their index is their severity.
-VERDICTS: tuple[str, ...] = ("geschikt", "voorwaardelijk", "ongeschikt")
 _KINDS = ("oordeel", "waarschuwing")
 _CONFIDENCE = ("H", "M", "L")
 

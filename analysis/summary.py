@@ -21,6 +21,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from analysis.vocabulary import STAY_TYPES, VERDICTS
+
 __all__ = [
     "STAY_TYPES",
     "VERDICTS",
@@ -35,10 +37,6 @@ __all__ = [
     "region_of_areas",
 ]
 
-#: Stay types in report order.
-STAY_TYPES: tuple[str, ...] = ("short_stay", "mid_stay", "long_stay")
-#: Verdicts in report order.
-VERDICTS: tuple[str, ...] = ("geschikt", "voorwaardelijk", "ongeschikt")
 #: Column for sites without a verdict (no geometry).
 NO_VERDICT = "geen_oordeel"
 #: Area label for sites outside every gemeente.

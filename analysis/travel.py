@@ -51,6 +51,7 @@ from scipy.sparse import csgraph, csr_matrix
 
 from analysis.errors import CancelledError, InputError
 from analysis.network import RoadNetwork
+from analysis.vocabulary import TRAVEL_FIELDS
 
 __all__ = [
     "travel_to_employers",
@@ -65,19 +66,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Output columns of :func:`travel_to_employers`, in order.
-RESULT_COLUMNS = (
-    "werkgever",
-    "werkgever_afstand_m",
-    "werkgever_reistijd_min",
-    "werkgevers_bereikbaar",
-    "aansluitafstand_m",
-    "eigen_werkgever",
-    "eigen_werkgever_afstand_m",
-    "eigen_werkgever_reistijd_min",
-    "reis_onbereikbaar",
-    "reis_onbereikbaar_reden",
-)
+#: Output columns of :func:`travel_to_employers`, in order: the travel result fields and the reason
+#: a site cannot be reached (used in reasons only).
+RESULT_COLUMNS = (*TRAVEL_FIELDS, "reis_onbereikbaar_reden")
 
 # Upper bound on elements of one dense (sources x nodes) block: ~160 MB per float64 array.
 _BLOCK_ELEMENTS = 20_000_000

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from analysis.errors import RuleSetError
 from analysis.ruleset import STAY_TYPES, VERDICTS, Rule, RuleSet
 from analysis.texts import render_arrow, template_fields
+from analysis.vocabulary import TRAVEL_FIELDS
 
 __all__ = ["RuleContext", "EVALUATORS", "RULE_FIELDS", "REASON_FIELDS", "judge"]
 
@@ -228,14 +229,7 @@ REASON_FIELDS: set[str] = {
     "geur_vaste_afstand_m",
     "veehouderij",
     "veehouderij_afstand_m",
-    "werkgever",
-    "werkgever_afstand_m",
-    "werkgever_reistijd_min",
-    "werkgevers_bereikbaar",
-    "aansluitafstand_m",
-    "eigen_werkgever",
-    "eigen_werkgever_afstand_m",
-    "eigen_werkgever_reistijd_min",
+    *(f for f in TRAVEL_FIELDS if f != "reis_onbereikbaar"),  # a new travel field is usable at once
     "reis_onbereikbaar_reden",
     "reismodus_tekst",
     "reistijd_max_min",

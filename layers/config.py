@@ -15,6 +15,7 @@ import tomllib
 from typing import Any
 
 from analysis.errors import ConfigError, did_you_mean
+from analysis.vocabulary import STAY_TYPES
 
 __all__ = ["LayerSpec", "RulesConfig", "Config", "LAYER_KEYS", "load_config", "parse_config"]
 
@@ -47,7 +48,7 @@ LAYER_KEYS: dict[str, set[str]] = {
 
 _REQUIRED_LAYER_KEYS = {"geurcontouren": {"waarde_veld"}}
 _MODES = ("auto", "fiets", "lopen")
-_STAY_TYPES = ("short_stay", "mid_stay", "long_stay")
+_STAY_TYPES = STAY_TYPES
 _TOP_KEYS = {"lagen", "regels", "uitvoer"}
 _OUTPUT_KEYS = {"map"}
 

@@ -47,6 +47,7 @@ import shapely  # noqa: E402
 
 from analysis.errors import InputError, did_you_mean  # noqa: E402
 from analysis.summary import NO_REGION, STAY_TYPES, region_of_areas, usable_capacity  # noqa: E402
+from analysis.vocabulary import DEMO_SOURCE, OWN_SOURCE, SOURCES, STAY_LABELS  # noqa: E402
 from layers.style import VERDICT_COLOURS  # noqa: E402
 
 __all__ = [
@@ -97,7 +98,7 @@ _VERDICT_ORDER = ("", "ongeschikt", "voorwaardelijk", "geschikt")  # drawing ord
 
 def stay_label(stay_type: str) -> str:
     """Return the Dutch label of a stay type (``short_stay`` → ``short-stay``)."""
-    return stay_type.replace("_", "-")
+    return STAY_LABELS.get(stay_type, stay_type.replace("_", "-"))
 
 
 def nl_int(value: float | int) -> str:
@@ -314,16 +315,8 @@ def read_run(run_dir: Path, *, stay_type: str | None = None) -> RunFolder:
 # Attribution
 # --------------------------------------------------------------------------
 
-_SOURCES: tuple[tuple[str, str], ...] = (
-    (r"cbs|wijkenbuurten|wijk_en_buurt|bestuurlijke|gemeentegrenzen|tmap", "CBS"),
-    (r"openstreetmap|(^|[^a-z])osm([^a-z]|$)|\.pbf$|\.osm$|graphml", "OpenStreetMap-bijdragers"),
-    (r"(^|[^a-z])bag([^a-z]|$)", "BAG (Kadaster)"),
-    (r"top10|(^|[^a-z])brt([^a-z]|$)", "BRT TOP10NL (Kadaster)"),
-    (r"(^|[^a-z])nwb([^a-z]|$)|wegvakken", "NWB (Rijkswaterstaat)"),
-    (r"bij12|(^|[^a-z])bvb([^a-z]|$)", "BIJ12 (BVB)"),
-    (r"pdok", "PDOK"),
-)
-_OWN = "Provincie Limburg / eigen invoer"
+_SOURCES = SOURCES  # known sources and their credits: analysis/vocabulary.py
+_OWN = OWN_SOURCE
 
 
 def attribution(run: RunFolder) -> str:
@@ -336,7 +329,7 @@ def attribution(run: RunFolder) -> str:
     """
     credits: list[str] = []
     if run.is_demo:
-        credits.append("fictief demogebied (Locatietoets demo, geen echte gegevens)")
+        credits.append(DEMO_SOURCE)
     else:
         for name, info in sorted((run.record.get("invoer") or {}).items()):
             info = info or {}

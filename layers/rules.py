@@ -11,6 +11,7 @@ from typing import Any
 from analysis.errors import LocatietoetsError, RuleSetError
 from analysis.ruleset import RuleSet, parse_ruleset
 from analysis.verdict import EVALUATORS, REASON_FIELDS
+from analysis.vocabulary import STAY_TYPES
 from layers.config import RulesConfig
 
 __all__ = ["DEFAULT_RULESET", "README_BEGIN", "README_END", "check_gemeente_keys", "load_ruleset", "read_ruleset_file", "ruleset_markdown"]
@@ -100,7 +101,7 @@ def ruleset_markdown(ruleset: RuleSet) -> str:
     :data:`README_END`; a test keeps the two equal, so the README's rule
     table always matches the built-in rule set.
     """
-    stays = ("short_stay", "mid_stay", "long_stay")
+    stays = STAY_TYPES
     lines = [
         f"Regelset `{ruleset.id}` versie {ruleset.version} ({ruleset.date}). Oordeel en strafpunten per verblijfstype; "
         "de volledige bron staat in het regelset-bestand en in `locatietoets regels`.",

@@ -9,76 +9,10 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
+# One vocabulary (analysis/vocabulary.py): verdict colours and field aliases, re-exported here.
+from analysis.vocabulary import FIELD_ALIASES, VERDICT_COLOURS
+
 __all__ = ["VERDICT_COLOURS", "FIELD_ALIASES", "result_qml"]
-
-#: Verdict → (label, RGB) used by the style, the plugin and the maps.
-VERDICT_COLOURS: dict[str, tuple[str, tuple[int, int, int]]] = {
-    "geschikt": ("Geschikt", (26, 150, 65)),
-    "voorwaardelijk": ("Voorwaardelijk", (253, 174, 97)),
-    "ongeschikt": ("Ongeschikt", (215, 25, 28)),
-    "": ("Geen oordeel (geen geometrie)", (160, 160, 160)),
-}
-
-#: Dutch aliases shown in QGIS's attribute table and identify panel.
-FIELD_ALIASES: dict[str, str] = {
-    "locatie_id": "Locatie-id",
-    "verblijfstype": "Verblijfstype",
-    "huisvestingsvorm": "Huisvestingsvorm",
-    "geometrie_status": "Geometrie",
-    "gemeente": "Gemeente",
-    "gemeente_code": "Gemeentecode",
-    "regio": "Regio",
-    "bbg_ligging": "Ligging t.o.v. BBG",
-    "bbg_afstand_m": "Afstand tot BBG (m)",
-    "bbg_aandeel": "Aandeel in BBG",
-    "tijdelijk_bouwwerk": "Tijdelijk bouwwerk",
-    "termijn_jaar": "Termijn tijdelijk bouwwerk (jaar)",
-    "bebouwde_kom": "In bebouwde kom (geur)",
-    "kom_bron": "Bron bebouwde kom",
-    "recreatiepark": "Recreatiepark",
-    "recreatiepark_aandeel": "Aandeel op recreatiepark",
-    "personen_per_slaapkamer": "Personen per slaapkamer",
-    "woonoppervlak_pp_m2": "Woonoppervlak per persoon (m²)",
-    "capaciteit_personen": "Capaciteit (personen)",
-    "capaciteit_norm": "Bepalende norm capaciteit",
-    "geur_oue": "Geurbelasting (OUe/m³)",
-    "geur_norm_oue": "Geurnorm (OUe/m³)",
-    "geur_knelpunt": "Geurknelpunt",
-    "geur_knelpunt_aandeel": "Aandeel in geurknelpunt",
-    "geur_onzeker": "Geur onzeker (contouren beslissen niet)",
-    "geur_reden": "Geur: toelichting",
-    "veehouderij": "Dichtstbijzijnde veehouderij",
-    "veehouderij_afstand_m": "Afstand tot veehouderij (m)",
-    "geur_vaste_afstand_m": "Vaste afstand (m)",
-    "werkgever": "Dichtstbijzijnde werkgever",
-    "werkgever_afstand_m": "Afstand tot werkgever (m)",
-    "werkgever_reistijd_min": "Reistijd tot werkgever (min)",
-    "werkgevers_bereikbaar": "Werkgevers binnen reistijd",
-    "aansluitafstand_m": "Afstand tot wegennet (m)",
-    "eigen_werkgever": "Eigen werkgever",
-    "eigen_werkgever_afstand_m": "Afstand tot eigen werkgever (m)",
-    "eigen_werkgever_reistijd_min": "Reistijd tot eigen werkgever (min)",
-    "reis_onbereikbaar": "Niet bereikbaar over wegennet",
-    "reismodus": "Vervoerwijze",
-    "oordeel": "Oordeel",
-    "score": "Score (0-100)",
-    "vrij_aandeel": "Vrij aandeel (geen ongeschikt-regel)",
-    "oordeel_short_stay": "Oordeel short-stay",
-    "oordeel_mid_stay": "Oordeel mid-stay",
-    "oordeel_long_stay": "Oordeel long-stay",
-    "score_short_stay": "Score short-stay",
-    "score_mid_stay": "Score mid-stay",
-    "score_long_stay": "Score long-stay",
-    "vrij_aandeel_short_stay": "Vrij aandeel short-stay",
-    "vrij_aandeel_mid_stay": "Vrij aandeel mid-stay",
-    "vrij_aandeel_long_stay": "Vrij aandeel long-stay",
-    "redenen": "Redenen",
-    "regels": "Toegepaste regels",
-    "regels_short_stay": "Regels short-stay",
-    "regels_mid_stay": "Regels mid-stay",
-    "regels_long_stay": "Regels long-stay",
-}
-
 
 def _opt(name: str, value: str) -> str:
     return f'<Option type="QString" name={quoteattr(name)} value={quoteattr(value)}/>'

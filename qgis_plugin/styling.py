@@ -14,6 +14,8 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QColor
 
+from .vocabulary import FIELD_ALIASES, VERDICT_COLOURS, hex_colour
+
 __all__ = ["VERDICTS", "RUN_JSON_PROPERTY", "apply_result_style", "geometry_kinds", "mixed_result_renderer",
            "save_style_in_geopackage", "ResultStyler"]
 
@@ -22,42 +24,8 @@ RUN_JSON_PROPERTY = "locatietoets/run_json"
 
 
 #: (value of ``oordeel``, Dutch label, colour). The empty value catches NULL: sites without geometry.
-VERDICTS = (
-    ("geschikt", "Geschikt", "#1a9641"),
-    ("voorwaardelijk", "Voorwaardelijk", "#fdae61"),  # as layers/style.py: CLI maps, report, QML
-    ("ongeschikt", "Ongeschikt", "#d7191c"),
-    ("", "Geen geometrie", "#9e9e9e"),
-)
-
-#: Dutch aliases for the result fields shown in the identify panel and attribute table.
-FIELD_ALIASES = {
-    "oordeel": "Oordeel",
-    "oordeel_short_stay": "Oordeel short-stay",
-    "oordeel_mid_stay": "Oordeel mid-stay",
-    "oordeel_long_stay": "Oordeel long-stay",
-    "score": "Score (0-100)",
-    "redenen": "Redenen",
-    "regels": "Toegepaste regels",
-    "bbg_ligging": "Ligging t.o.v. BBG",
-    "bbg_afstand_m": "Afstand tot BBG (m)",
-    "bbg_aandeel": "Aandeel in BBG",
-    "tijdelijk_bouwwerk": "Tijdelijk bouwwerk",
-    "termijn_jaar": "Termijn tijdelijk bouwwerk (jaar)",
-    "recreatiepark": "Recreatiepark",
-    "recreatiepark_aandeel": "Aandeel op recreatiepark",
-    "vrij_aandeel": "Vrij aandeel (geen ongeschikt-regel)",
-    "gemeente": "Gemeente",
-    "gemeente_code": "Gemeentecode",
-    "geur_oue": "Geurbelasting (OUe/m³)",
-    "geur_norm_oue": "Geurnorm (OUe/m³)",
-    "geur_knelpunt": "Geurknelpunt",
-    "geur_knelpunt_aandeel": "Aandeel in geurknelpunt",
-    "geur_onzeker": "Geur onzeker (contouren beslissen niet)",
-    "werkgever": "Dichtstbijzijnde werkgever",
-    "werkgever_afstand_m": "Afstand tot werkgever (m)",
-    "werkgever_reistijd_min": "Reistijd tot werkgever (min)",
-    "capaciteit_personen": "Capaciteit (personen)",
-}
+#: From the plugin's copy of the vocabulary, so QGIS layers and atlases match the engine's maps and QML.
+VERDICTS = tuple((value, label, hex_colour(rgb)) for value, (label, rgb) in VERDICT_COLOURS.items())
 
 MAP_TIP = """<b>[% coalesce("{id}", '') %]</b> &mdash; <b>[% CASE WHEN "oordeel" IS NULL THEN 'geen geometrie' ELSE "oordeel" END %]</b>
 [% CASE WHEN "score" IS NOT NULL THEN ' (score ' || format_number("score", 0) || ')' ELSE '' END %]<br>

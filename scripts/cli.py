@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from analysis.errors import CancelledError, LocatietoetsError
+from analysis.vocabulary import STAY_TYPES
 from scripts.console import (
     CONTEXT,
     DEBUG_OPTION,
@@ -262,7 +263,7 @@ def rules_command(bestand: Path | None, markdown: bool) -> None:
     for col in ("Regel", "Titel", "short-stay", "mid-stay", "long-stay", "Bron (betrouwbaarheid)"):
         table.add_column(col, overflow="fold")
     for rule in ruleset.rules:
-        table.add_row(rule.id, rule.title, *(rule.verdict[s] for s in ("short_stay", "mid_stay", "long_stay")), f"{rule.source} ({rule.confidence})")
+        table.add_row(rule.id, rule.title, *(rule.verdict[s] for s in STAY_TYPES), f"{rule.source} ({rule.confidence})")
     out_console.print(table)
     params = Table(title="Parameters", show_lines=True)
     for col in ("Parameter", "Waarde", "Eenheid", "Bereik", "Bron (betrouwbaarheid)"):

@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 import click
 
+from analysis.vocabulary import STAY_LABELS
 from scripts.console import (
     CONTEXT,
     DEBUG_OPTION,
@@ -40,7 +41,7 @@ CAPACITY_FILES = ("capaciteit.gpkg", "capaciteit_gemeenten.csv", "capaciteit_reg
 COMPARISON_FILES = ("vergelijking.gpkg", "vergelijking_locaties.csv", "overgangen.csv", "vergelijking_gemeenten.csv", "vergelijking.html", "vergelijking.json")
 RASTER_FILES = ("score_*.tif", "oordeel_*.tif", "oordeel_*.qml", "raster.json")
 BUSINESS_FILES = ("bedrijfslocatie.json", "bedrijfslocatie.gpkg", "bedrijfslocatie.txt")
-_STAY_NL = {"short_stay": "short-stay", "mid_stay": "mid-stay", "long_stay": "long-stay"}
+_STAY_NL = STAY_LABELS
 
 
 def _nl(value: Any, digits: int = 0) -> str:

@@ -17,6 +17,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from analysis.errors import CancelledError, InputError, LocatietoetsError, did_you_mean
+from analysis.vocabulary import STAY_TYPES
 from layers.outdir import claim_output, run_inputs
 from scripts.console import (
     CONTEXT,
@@ -38,7 +39,7 @@ MAP_FILES = ("*.png", "*.pdf")
 REPORT_FILES = ("rapport.html", "rapport.pdf")
 _PER = ("gemeente", "regio", "provincie")
 _FORMATS = ("pdf", "png", "beide")
-_STAYS = ("short_stay", "mid_stay", "long_stay")
+_STAYS = STAY_TYPES
 
 
 def _choice(value: str, options: tuple[str, ...], option: str) -> str:

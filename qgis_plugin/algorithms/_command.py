@@ -43,6 +43,7 @@ from qgis.core import (
 
 from .. import engine as eng
 from ..settings import engine_setting
+from ..vocabulary import STAY_LABELS, STAY_TYPES
 from .base import EngineAlgorithm
 
 __all__ = ["CommandAlgorithm", "LayerStyler", "CONFIG_LAYERS", "CONFIG_LAYER_SPEC", "read_json"]
@@ -136,7 +137,7 @@ class CommandAlgorithm(EngineAlgorithm):
             self._add_layer_parameters(key, optional=True, label=label)
         self.addParameter(QgsProcessingParameterEnum(
             self.STANDAARD_VERBLIJFSTYPE, "Verblijfstype voor locaties zonder verblijfstype",
-            options=["short-stay", "mid-stay", "long-stay"], defaultValue=0))
+            options=[STAY_LABELS[s] for s in STAY_TYPES], defaultValue=0))
         ruleset = QgsProcessingParameterFile(
             self.REGELSET, "Regelset (TOML; leeg = standaard POVI 2021; alleen zonder configuratiebestand)",
             extension="toml", optional=True)

@@ -47,12 +47,13 @@ from .. import engine as eng
 from ..helptext import help_html
 from ..settings import engine_setting
 from ..styling import RUN_JSON_PROPERTY, ResultStyler, geometry_kinds, save_style_in_geopackage
+from ..vocabulary import STAY_LABELS, STAY_TYPES
 
 __all__ = ["FieldInput", "LayerInput", "EngineAlgorithm"]
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1]
 _COMPATIBLE_FORMATS = ["gpkg", "shp"]
-_STAY_TYPES = ("short_stay", "mid_stay", "long_stay")
+_STAY_TYPES = STAY_TYPES
 _MODES = ("auto", "fiets", "lopen")
 
 
@@ -297,7 +298,7 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                 QgsProcessingParameterEnum(
                     self.STANDAARD_VERBLIJFSTYPE,
                     "Verblijfstype voor locaties zonder verblijfstype",
-                    options=["short-stay", "mid-stay", "long-stay"],
+                    options=[STAY_LABELS[s] for s in STAY_TYPES],
                     defaultValue=0,
                 )
             )

@@ -87,13 +87,13 @@ from qgis.PyQt.QtCore import QSize, Qt, QVariant
 from qgis.PyQt.QtGui import QColor, QFont, QFontDatabase
 
 from ..styling import RUN_JSON_PROPERTY, VERDICTS
+from ..vocabulary import DEMO_SOURCE, OWN_SOURCE, SOURCES, STAY_LABELS, STAY_TYPES
 from .base import LocatietoetsAlgorithm
 
 __all__ = ["ExporteerKaarten", "slugify", "attribution_text"]
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1]
 
-STAY_TYPES = ("short_stay", "mid_stay", "long_stay")
 FORMATS = ("pdf", "png", "beide")
 OVERVIEW = "overzicht"
 
@@ -117,17 +117,9 @@ _MAP_X, _MAP_Y, _MAP_W, _MAP_H = _MARGIN, 27.0, 203.0, 163.0
 _SIDE_X = _MAP_X + _MAP_W + 7.0
 _SIDE_W = _PAGE_W - _MARGIN - _SIDE_X
 
-#: Known data sources by a pattern on a layer's path or name (as the command-line maps credit them).
-_SOURCES: tuple[tuple[str, str], ...] = (
-    (r"cbs|wijkenbuurten|wijk_en_buurt|bestuurlijke|gemeentegrenzen|tmap", "CBS"),
-    (r"openstreetmap|(^|[^a-z])osm([^a-z]|$)|\.pbf$|\.osm$|graphml", "OpenStreetMap-bijdragers"),
-    (r"(^|[^a-z])bag([^a-z]|$)", "BAG (Kadaster)"),
-    (r"top10|(^|[^a-z])brt([^a-z]|$)", "BRT TOP10NL (Kadaster)"),
-    (r"(^|[^a-z])nwb([^a-z]|$)|wegvakken", "NWB (Rijkswaterstaat)"),
-    (r"bij12|(^|[^a-z])bvb([^a-z]|$)", "BIJ12 (BVB)"),
-    (r"pdok", "PDOK"),
-)
-_OWN = "Provincie Limburg / eigen invoer"
+#: Known data sources and their credits (as the command-line maps credit them): the vocabulary.
+_SOURCES = SOURCES
+_OWN = OWN_SOURCE
 _DEMO_MARK = "FICTIEF DEMOGEBIED"
 
 _IS_OVERVIEW = f"coalesce(attribute(@atlas_feature, 'soort'), '{OVERVIEW}') = '{OVERVIEW}'"
@@ -158,7 +150,7 @@ def attribution_text(record: dict[str, Any], layer_sources: list[str], *, demo: 
     """The "Bron: …" line: known sources from run.json's inputs and the given layers, else "eigen invoer"."""
     credits: list[str] = []
     if demo:
-        credits.append("fictief demogebied (Locatietoets demo, geen echte gegevens)")
+        credits.append(DEMO_SOURCE)
     else:
         texts = [f"{(info or {}).get('pad') or ''} {(info or {}).get('laag') or ''}"
                  for info in (record.get("invoer") or {}).values()]
@@ -278,7 +270,7 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         for key, label, types in self.CONTEXT:
             self.addParameter(QgsProcessingParameterVectorLayer(key, label, list(types), optional=True))
         self.addParameter(QgsProcessingParameterEnum(
-            self.VERBLIJFSTYPE, "Verblijfstype op de kaart", options=["short-stay", "mid-stay", "long-stay"],
+            self.VERBLIJFSTYPE, "Verblijfstype op de kaart", options=[STAY_LABELS[s] for s in STAY_TYPES],
             defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(
             self.FORMAAT, "Formaat", options=["PDF (één bestand, alle kaarten)", "PNG (één bestand per kaart)",

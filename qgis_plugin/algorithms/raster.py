@@ -14,11 +14,12 @@ from qgis.core import (
     QgsRasterLayer,
 )
 
+from ..vocabulary import STAY_LABELS
 from ._command import CONFIG_LAYER_SPEC, CommandAlgorithm, read_json
 
 __all__ = ["Raster", "qml_style"]
 
-_STAYS = (("short_stay", "short-stay"), ("mid_stay", "mid-stay"), ("long_stay", "long-stay"))
+_STAYS = tuple(STAY_LABELS.items())
 _AREAS = ("auto", "gemeenten", "locaties")
 
 

@@ -1,0 +1,165 @@
+"""The plugin's copy of the engine's vocabulary (``analysis/vocabulary.py``): stay types, verdicts
+and their colours, result fields and their Dutch labels, source attributions.
+
+The plugin must not import the engine (it runs as a separate process, in its own environment), so
+this file is a copy: change both files together; ``tests/test_vocabulary.py`` fails when they
+differ.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "STAY_TYPES",
+    "STAY_LABELS",
+    "HOUSING_FORMS",
+    "VERDICTS",
+    "VERDICT_COLOURS",
+    "hex_colour",
+    "SITE_FIELDS",
+    "LOCATION_FIELDS",
+    "HOUSING_FIELDS",
+    "ODOUR_FIELDS",
+    "TRAVEL_FIELDS",
+    "TRAVEL_MODE_FIELDS",
+    "VERDICT_FIELDS",
+    "FIELD_ALIASES",
+    "RESULT_FIELDS",
+    "SOURCES",
+    "OWN_SOURCE",
+    "DEMO_SOURCE",
+]
+
+#: Stay types (verblijfstypen), in output order.
+STAY_TYPES: tuple[str, ...] = ("short_stay", "mid_stay", "long_stay")
+#: How a stay type reads in Dutch text, tables and maps.
+STAY_LABELS: dict[str, str] = {
+    "short_stay": "short-stay",
+    "mid_stay": "mid-stay",
+    "long_stay": "long-stay",
+}
+#: Housing forms (huisvestingsvormen).
+HOUSING_FORMS: tuple[str, ...] = ("logies", "woonfunctie")
+#: Verdicts from best to worst; their index is their severity (and their order in tables).
+VERDICTS: tuple[str, ...] = ("geschikt", "voorwaardelijk", "ongeschikt")
+
+#: Verdict -> (Dutch label, RGB): the colours of the stored QGIS style, the maps, the report, the
+#: planning rasters and the plugin's layers and atlas. ColorBrewer RdYlGn (green, light orange,
+#: red): the orange is much lighter than the green and the red, so the three stay apart in
+#: lightness for red-green colour-blind readers. The empty value: sites without geometry.
+VERDICT_COLOURS: dict[str, tuple[str, tuple[int, int, int]]] = {
+    "geschikt": ("Geschikt", (26, 150, 65)),
+    "voorwaardelijk": ("Voorwaardelijk", (253, 174, 97)),
+    "ongeschikt": ("Ongeschikt", (215, 25, 28)),
+    "": ("Geen oordeel (geen geometrie)", (160, 160, 160)),
+}
+
+
+def hex_colour(rgb: tuple[int, int, int]) -> str:
+    """``(253, 174, 97)`` -> ``"#fdae61"``."""
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _per_stay(prefix: str, label: str) -> dict[str, str]:
+    return {f"{prefix}_{stay}": f"{label} {STAY_LABELS[stay]}" for stay in STAY_TYPES}
+
+
+# Result fields by analysis, in output order, each with its Dutch label (QGIS alias) ---------
+
+#: The site itself and the area it lies in.
+SITE_FIELDS: dict[str, str] = {
+    "locatie_id": "Locatie-id",
+    "verblijfstype": "Verblijfstype",
+    "huisvestingsvorm": "Huisvestingsvorm",
+    "geometrie_status": "Geometrie",
+    "gemeente": "Gemeente",
+    "gemeente_code": "Gemeentecode",
+    "regio": "Regio",
+}
+#: Position: bestaand bebouwd gebied, temporary building, bebouwde kom, recreation parks.
+LOCATION_FIELDS: dict[str, str] = {
+    "bbg_ligging": "Ligging t.o.v. BBG",
+    "bbg_afstand_m": "Afstand tot BBG (m)",
+    "bbg_aandeel": "Aandeel in BBG",
+    "tijdelijk_bouwwerk": "Tijdelijk bouwwerk",
+    "termijn_jaar": "Termijn tijdelijk bouwwerk (jaar)",
+    "bebouwde_kom": "In bebouwde kom (geur)",
+    "kom_bron": "Bron bebouwde kom",
+    "recreatiepark": "Recreatiepark",
+    "recreatiepark_aandeel": "Aandeel op recreatiepark",
+}
+#: Housing norms and capacity.
+HOUSING_FIELDS: dict[str, str] = {
+    "personen_per_slaapkamer": "Personen per slaapkamer",
+    "woonoppervlak_pp_m2": "Woonoppervlak per persoon (m²)",
+    "capaciteit_personen": "Capaciteit (personen)",
+    "capaciteit_norm": "Bepalende norm capaciteit",
+}
+#: Odour: contours and fixed distances to livestock farms.
+ODOUR_FIELDS: dict[str, str] = {
+    "geur_oue": "Geurbelasting (OUe/m³)",
+    "geur_norm_oue": "Geurnorm (OUe/m³)",
+    "geur_knelpunt": "Geurknelpunt",
+    "geur_knelpunt_aandeel": "Aandeel in geurknelpunt",
+    "geur_onzeker": "Geur onzeker (contouren beslissen niet)",
+    "geur_reden": "Geur: toelichting",
+    "veehouderij": "Dichtstbijzijnde veehouderij",
+    "veehouderij_afstand_m": "Afstand tot veehouderij (m)",
+    "geur_vaste_afstand_m": "Vaste afstand (m)",
+}
+#: Travel to employers, as measured by ``analysis.travel.travel_to_employers``.
+TRAVEL_FIELDS: dict[str, str] = {
+    "werkgever": "Dichtstbijzijnde werkgever",
+    "werkgever_afstand_m": "Afstand tot werkgever (m)",
+    "werkgever_reistijd_min": "Reistijd tot werkgever (min)",
+    "werkgevers_bereikbaar": "Werkgevers binnen reistijd",
+    "aansluitafstand_m": "Afstand tot wegennet (m)",
+    "eigen_werkgever": "Eigen werkgever",
+    "eigen_werkgever_afstand_m": "Afstand tot eigen werkgever (m)",
+    "eigen_werkgever_reistijd_min": "Reistijd tot eigen werkgever (min)",
+    "reis_onbereikbaar": "Niet bereikbaar over wegennet",
+}
+#: The travel mode of the run (set by the pipeline, not measured).
+TRAVEL_MODE_FIELDS: dict[str, str] = {"reismodus": "Vervoerwijze"}
+#: Verdicts, scores and reasons: for the site's own stay type and for every stay type.
+VERDICT_FIELDS: dict[str, str] = {
+    "oordeel": "Oordeel",
+    "score": "Score (0-100)",
+    "vrij_aandeel": "Vrij aandeel (geen ongeschikt-regel)",
+    **_per_stay("oordeel", "Oordeel"),
+    **_per_stay("score", "Score"),
+    **_per_stay("vrij_aandeel", "Vrij aandeel"),
+    "redenen": "Redenen",
+    "regels": "Toegepaste regels",
+    **_per_stay("regels", "Regels"),
+}
+
+#: Dutch aliases of every result field (QGIS attribute table and identify panel), in output order.
+FIELD_ALIASES: dict[str, str] = {
+    **SITE_FIELDS,
+    **LOCATION_FIELDS,
+    **HOUSING_FIELDS,
+    **ODOUR_FIELDS,
+    **TRAVEL_FIELDS,
+    **TRAVEL_MODE_FIELDS,
+    **VERDICT_FIELDS,
+}
+#: Result fields in output order (those of analyses that did not run are left out of a result).
+RESULT_FIELDS: tuple[str, ...] = tuple(FIELD_ALIASES)
+
+# Source attributions ---------------------------------------------------------------------
+
+#: Known data sources: a pattern on a layer's path or layer name (lower case, "/" as separator)
+#: and the credit on maps and in reports, in the order they are credited.
+SOURCES: tuple[tuple[str, str], ...] = (
+    (r"cbs|wijkenbuurten|wijk_en_buurt|bestuurlijke|gemeentegrenzen|tmap", "CBS"),
+    (r"openstreetmap|(^|[^a-z])osm([^a-z]|$)|\.pbf$|\.osm$|graphml", "OpenStreetMap-bijdragers"),
+    (r"(^|[^a-z])bag([^a-z]|$)", "BAG (Kadaster)"),
+    (r"top10|(^|[^a-z])brt([^a-z]|$)", "BRT TOP10NL (Kadaster)"),
+    (r"(^|[^a-z])nwb([^a-z]|$)|wegvakken", "NWB (Rijkswaterstaat)"),
+    (r"bij12|(^|[^a-z])bvb([^a-z]|$)", "BIJ12 (BVB)"),
+    (r"pdok", "PDOK"),
+)
+#: The credit of a layer that matches no known source.
+OWN_SOURCE = "Provincie Limburg / eigen invoer"
+#: The credit of the demo's fictional region.
+DEMO_SOURCE = "fictief demogebied (Locatietoets demo, geen echte gegevens)"
