@@ -31,6 +31,8 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
+from analysis.vocabulary import nl_number
+
 __all__ = [
     "DEFAULT_CAR_SPEEDS_KMH",
     "DEFAULT_MODE",
@@ -232,7 +234,7 @@ class RoadNetwork:
 
     def summary(self) -> str:
         """Return a one-line Dutch description, e.g. ``"wegennet: 12.345 knooppunten, 30.112 wegvakken (fiets)"``."""
-        return f"wegennet: {_nl_int(self.n_nodes)} knooppunten, {_nl_int(self.n_links)} wegvakken ({self.mode})"
+        return f"wegennet: {nl_number(self.n_nodes)} knooppunten, {nl_number(self.n_links)} wegvakken ({self.mode})"
 
     # -- geometry -------------------------------------------------------------
     @cached_property
@@ -413,10 +415,6 @@ class SegmentIndex:
             t = (px * dx + py * dy) / len2
         t = np.clip(np.nan_to_num(t, nan=0.0, posinf=0.0, neginf=0.0), 0.0, 1.0)
         return np.hypot(px - t * dx, py - t * dy)
-
-
-def _nl_int(value: int) -> str:
-    return f"{value:,d}".replace(",", ".")
 
 
 def _reduce_parallel(tail, head, length, time, n_nodes):

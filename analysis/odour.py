@@ -43,7 +43,7 @@ from scipy.spatial import cKDTree
 
 from analysis.errors import InputError
 from analysis.overlay import SHARE_EPS
-from analysis.texts import format_number, render_template
+from analysis.texts import format_number, nl_number, render_template
 
 __all__ = ["assess_odour", "KOM_SOURCE_KOM", "KOM_SOURCE_BBG", "KOM_SOURCE_UNKNOWN", "COLUMNS"]
 
@@ -322,11 +322,11 @@ def assess_odour(
     logger.info(
         "geurtoets: %s locaties in een geurcontour, %s knelpunten "
         "(%s door geurcontour, %s door vaste afstand), %s onzeker (contouren beslissen niet)",
-        _count(in_contour.sum()),
-        _count(knelpunt.sum()),
-        _count(knelpunt_contour.sum()),
-        _count(knelpunt_afstand.sum()),
-        _count(onzeker.sum()),
+        nl_number(in_contour.sum()),
+        nl_number(knelpunt.sum()),
+        nl_number(knelpunt_contour.sum()),
+        nl_number(knelpunt_afstand.sum()),
+        nl_number(onzeker.sum()),
     )
     report(1.0, "geurtoets: klaar")
     return result
@@ -395,11 +395,6 @@ def _column_list(frame: gpd.GeoDataFrame) -> str:
     return ", ".join(f"'{c}'" for c in names) if names else "geen"
 
 
-def _count(value: int | np.integer) -> str:
-    """Dutch thousands separator: 1.234.567."""
-    return f"{int(value):,}".replace(",", ".")
-
-
 # ---------------------------------------------------------------------------
 # contours
 # ---------------------------------------------------------------------------
@@ -438,7 +433,7 @@ def _contour_load(
     skipped = int((~usable).sum())
     if skipped:
         logger.warning(
-            "geurtoets: %s geurcontouren zonder geldige waarde of geometrie overgeslagen", _count(skipped)
+            "geurtoets: %s geurcontouren zonder geldige waarde of geometrie overgeslagen", nl_number(skipped)
         )
     usable_idx = np.flatnonzero(usable)
     contour_idx, site_idx = site_tree.query(cgeoms[usable], predicate="intersects")

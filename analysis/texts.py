@@ -14,7 +14,9 @@ import string
 import numpy as np
 import pandas as pd
 
-__all__ = ["format_number", "render_template", "render_arrow", "template_fields", "join_nonempty"]
+from analysis.vocabulary import nl_number
+
+__all__ = ["format_number", "nl_number", "render_template", "render_arrow", "template_fields", "join_nonempty"]
 
 _FORMATTER = string.Formatter()
 

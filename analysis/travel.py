@@ -51,7 +51,7 @@ from scipy.sparse import csgraph, csr_matrix
 
 from analysis.errors import CancelledError, InputError
 from analysis.network import RoadNetwork
-from analysis.vocabulary import TRAVEL_FIELDS
+from analysis.vocabulary import TRAVEL_FIELDS, nl_number
 
 __all__ = [
     "travel_to_employers",
@@ -619,8 +619,6 @@ def count_employers_within(
 # ---------------------------------------------------------------------------
 # Main entry
 # ---------------------------------------------------------------------------
-def _nl_m(value: float) -> str:
-    return f"{value:,.0f}".replace(",", ".")
 
 
 def _check_inputs(sites, employers, own_employer, max_minutes, max_snap_m) -> None:
@@ -793,7 +791,7 @@ def travel_to_employers(
     too_far = ~site_ok
     if too_far.any():
         reason[too_far] = [
-            f"ligt {_nl_m(d)} m van het dichtstbijzijnde wegvak (meer dan {_nl_m(max_snap_m)} m)"
+            f"ligt {nl_number(d)} m van het dichtstbijzijnde wegvak (meer dan {nl_number(max_snap_m)} m)"
             for d in site_dist[too_far]
         ]
     isolated = site_ok & ~reachable
@@ -801,7 +799,7 @@ def travel_to_employers(
         text = (
             "geen werkgever bereikbaar vanaf dit deel van het wegennet (los netdeel)"
             if emp_ok.any()
-            else f"geen enkele werkgever ligt binnen {_nl_m(max_snap_m)} m van het wegennet"
+            else f"geen enkele werkgever ligt binnen {nl_number(max_snap_m)} m van het wegennet"
         )
         reason[isolated] = text
     werkgever = np.full(n_sites, None, dtype=object)

@@ -47,7 +47,7 @@ import shapely  # noqa: E402
 
 from analysis.errors import InputError, did_you_mean  # noqa: E402
 from analysis.summary import NO_REGION, STAY_TYPES, region_of_areas, usable_capacity  # noqa: E402
-from analysis.vocabulary import DEMO_SOURCE, OWN_SOURCE, SOURCES, STAY_LABELS  # noqa: E402
+from analysis.vocabulary import DEMO_SOURCE, OWN_SOURCE, SOURCES, STAY_LABELS, nl_number  # noqa: E402
 from layers.style import VERDICT_COLOURS  # noqa: E402
 
 __all__ = [
@@ -67,7 +67,6 @@ __all__ = [
     "atomic_path",
     "slugify",
     "stay_label",
-    "nl_int",
 ]
 
 log = logging.getLogger(__name__)
@@ -99,18 +98,6 @@ _VERDICT_ORDER = ("", "ongeschikt", "voorwaardelijk", "geschikt")  # drawing ord
 def stay_label(stay_type: str) -> str:
     """Return the Dutch label of a stay type (``short_stay`` → ``short-stay``)."""
     return STAY_LABELS.get(stay_type, stay_type.replace("_", "-"))
-
-
-def nl_int(value: float | int) -> str:
-    """Format a whole number the Dutch way (``12.345``)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{int(round(value)):,}".replace(",", ".")
-
-
-def _nl_float(value: float, digits: int = 1) -> str:
-    text = f"{value:,.{digits}f}"
-    return text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
 def slugify(text: str) -> str:
@@ -526,7 +513,7 @@ def _draw_scalebar(ax, extent: tuple[float, float, float, float], axes_width_in:
     ax.text(
         x0,
         y0 - 0.012 * height,
-        f"Schaal 1:{nl_int(scale)} op A4",
+        f"Schaal 1:{nl_number(scale)} op A4",
         ha="left",
         va="top",
         fontsize=6.5,
@@ -720,7 +707,7 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
         n = len(prep.odour_bounds)
         for i, lower in enumerate(prep.odour_bounds):
             colour = _purple(i, n)
-            odour_handles.append((Patch(facecolor=(*colour, 0.45), edgecolor=(*colour, 0.9), linewidth=0.5), f"≥ {_nl_float(lower, 1).rstrip('0').rstrip(',')} OUe/m³", False))
+            odour_handles.append((Patch(facecolor=(*colour, 0.45), edgecolor=(*colour, 0.9), linewidth=0.5), f"≥ {nl_number(lower, 1).rstrip('0').rstrip(',')} OUe/m³", False))
         if odour is not None:
             values = pd.to_numeric(odour["waarde"], errors="coerce").to_numpy()
             cls = np.searchsorted(np.array(prep.odour_bounds), values, side="right") - 1
@@ -842,7 +829,7 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
         colour = tuple(c / 255 for c in rgb)
         legend.append(
             (Line2D([], [], marker="o", linestyle="none", markersize=7.5, markerfacecolor=colour, markeredgecolor="#333333", markeredgewidth=0.5),
-             f"{label} ({nl_int(counts[verdict])})", False)
+             f"{label} ({nl_number(counts[verdict])})", False)
         )
     if spec.scope != "overzicht":
         legend.append((Line2D([], [], marker="o", linestyle="none", markersize=7.5, markerfacecolor=(0.6, 0.6, 0.6), alpha=0.35, markeredgecolor="none"),
@@ -874,14 +861,14 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
     in_sel = in_area
     # capaciteit_personen × vrij_aandeel for the map's stay type (only the free part of a partly affected site)
     cap = usable_capacity(run.sites, stay_type).to_numpy() if "capaciteit_personen" in run.sites else None
-    lines = [f"Locaties in dit gebied: {nl_int(int(in_sel.sum()))}"]
+    lines = [f"Locaties in dit gebied: {nl_number(int(in_sel.sum()))}"]
     if cap is not None:
         good = np.nansum(np.where(in_sel & (prep.verdict == "geschikt"), cap, 0.0))
         cond = np.nansum(np.where(in_sel & (prep.verdict == "voorwaardelijk"), cap, 0.0))
-        lines.append(f"Capaciteit geschikt: {nl_int(good)} personen")
-        lines.append(f"Capaciteit voorwaardelijk: {nl_int(cond)} personen")
+        lines.append(f"Capaciteit geschikt: {nl_number(good)} personen")
+        lines.append(f"Capaciteit voorwaardelijk: {nl_number(cond)} personen")
     if n_no_geom:
-        lines.append(f"Zonder geometrie (niet op de kaart): {nl_int(n_no_geom)}")
+        lines.append(f"Zonder geometrie (niet op de kaart): {nl_number(n_no_geom)}")
     lines.append("")
     lines.append("Elke locatie is getoetst alsof zij voor")
     lines.append(f"{stay_label(stay_type)} wordt gebruikt. Redenen per locatie:")

@@ -29,6 +29,7 @@ import shapely
 from analysis.errors import InputError, LocatietoetsError, combine_errors, did_you_mean
 from analysis.planning.grid import VERDICT_CODES, GridSpec
 from analysis.ruleset import STAY_TYPES, RuleSet
+from analysis.texts import nl_number
 from layers.config import Config, LayerSpec
 from layers.read import RD_NEW, LayerReport, check_inputs, load_reference_layers, readable_part, load_sites, read_layer
 from layers.style import VERDICT_COLOURS
@@ -529,17 +530,6 @@ def write_json(data: Mapping[str, Any], path: Path) -> None:
     _write(dict(data), path)
 
 
-def _nl_number(value: Any, digits: int = 0) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "–"
-    if isinstance(value, (bool, np.bool_)):
-        return "ja" if value else "nee"
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        text = f"{float(value):,.{digits}f}"
-        return text.replace(",", "_").replace(".", ",").replace("_", ".")
-    return str(value)
-
-
 def html_table(frame: pd.DataFrame, *, columns: Mapping[str, str] | None = None, digits: int = 0, negative_red: Sequence[str] = ()) -> str:
     """Render a table as HTML with Dutch number formatting (values escaped)."""
     columns = dict(columns) if columns else {c: c for c in frame.columns}
@@ -552,7 +542,7 @@ def html_table(frame: pd.DataFrame, *, columns: Mapping[str, str] | None = None,
             cls = ' class="num"' if numeric else ""
             if numeric and name in negative_red and np.isfinite(value) and value < 0:
                 cls = ' class="num neg"'
-            cells.append(f"<td{cls}>{html.escape(_nl_number(value, digits))}</td>")
+            cells.append(f"<td{cls}>{html.escape(nl_number(value, digits))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -617,7 +607,7 @@ def write_choropleth(
         colour = reds[min(i + (len(reds) - len(breaks)), len(reds) - 1)]
         sel = np.isfinite(values) & (values > lower) & (values <= upper)
         colours[sel] = colour
-        labels.append((colour, f"{_nl_number(lower + (1 if lower else 0))} – {_nl_number(upper)}" if upper > lower + 1 else f"{_nl_number(upper)}"))
+        labels.append((colour, f"{nl_number(lower + (1 if lower else 0))} – {nl_number(upper)}" if upper > lower + 1 else f"{nl_number(upper)}"))
         lower = upper
     fig = Figure(figsize=size, dpi=100)
     ax = fig.add_axes((0.03, 0.08, 0.68, 0.8))

@@ -28,6 +28,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 import pandas as pd
 
+from analysis.texts import nl_number
 from analysis.summary import (
     NO_VERDICT,
     STAY_TYPES,
@@ -45,7 +46,6 @@ from layers.maps import (
     atomic_path,
     figure_png,
     iter_maps,
-    nl_int,
     plan_maps,
     stay_label,
 )
@@ -109,7 +109,7 @@ def report_tables(run: RunFolder, *, top: int = 10) -> ReportTables:
 
 
 def _cap(value: float) -> str:
-    return nl_int(value)
+    return nl_number(value)
 
 
 def _pct(value: float) -> str:
@@ -122,7 +122,7 @@ def _stay_types(tables: ReportTables) -> list[str]:
 
 def _intro_lines(run: RunFolder) -> list[str]:
     rs = run.record.get("regelset") or {}
-    n = nl_int(len(run.sites))
+    n = nl_number(len(run.sites))
     lines = [
         f"Toetsing van {n} kandidaatlocaties voor de huisvesting van arbeidsmigranten op {run.run_date}, "
         f"met {rs.get('naam', 'de regelset')} ({run.ruleset_label}).",
@@ -177,7 +177,7 @@ def _count_table_html(frame: pd.DataFrame, stay: str, *, area_label: str, with_r
             if with_region:
                 cells.append(f"<td>{_e(r.regio if css == '' else '')}</td>")
             for col in (*VERDICTS, NO_VERDICT, "totaal"):
-                cells.append(f'<td class="n" data-kolom="{col}">{nl_int(getattr(r, col))}</td>')
+                cells.append(f'<td class="n" data-kolom="{col}">{nl_number(getattr(r, col))}</td>')
             for col in ("capaciteit_geschikt", "capaciteit_voorwaardelijk"):
                 cells.append(f'<td class="n" data-kolom="{col}">{_cap(getattr(r, col))}</td>')
             rows.append(
@@ -193,7 +193,7 @@ def _html(run: RunFolder, tables: ReportTables, maps: Sequence[tuple[str, str, b
         "<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\">",
         f"<title>Locatietoets — rapportage {run.run_date}</title><style>{_CSS}</style></head><body>",
         "<h1>Locatietoets — rapportage huisvesting arbeidsmigranten</h1>",
-        f'<p class="sub">{_e(run.ruleset_label)} · toetsing {run.run_date} · {nl_int(len(run.sites))} locaties · Locatietoets {_e(run.version)}</p>',
+        f'<p class="sub">{_e(run.ruleset_label)} · toetsing {run.run_date} · {nl_number(len(run.sites))} locaties · Locatietoets {_e(run.version)}</p>',
     ]
     if run.is_demo:
         parts.append('<p class="demo">FICTIEF DEMOGEBIED — de locaties, gemeenten en lagen in dit rapport zijn verzonnen en geven geen echte situatie weer.</p>')
@@ -231,8 +231,8 @@ def _html(run: RunFolder, tables: ReportTables, maps: Sequence[tuple[str, str, b
             continue
         rows = "".join(
             f'<tr data-regel="{_e(r.regel)}" data-verblijfstype="{_e(stay)}"><td>{_e(r.titel)}</td><td><code>{_e(r.regel)}</code></td>'
-            f"<td>{_e(r.oordeel_regel or '')}</td><td class=\"n\">{nl_int(r.locaties)}</td><td class=\"n\">{nl_int(r.ongeschikt)}</td>"
-            f"<td class=\"n\">{nl_int(r.voorwaardelijk)}</td><td class=\"n\">{_pct(r.aandeel_pct)}</td></tr>"
+            f"<td>{_e(r.oordeel_regel or '')}</td><td class=\"n\">{nl_number(r.locaties)}</td><td class=\"n\">{nl_number(r.ongeschikt)}</td>"
+            f"<td class=\"n\">{nl_number(r.voorwaardelijk)}</td><td class=\"n\">{_pct(r.aandeel_pct)}</td></tr>"
             for r in part.itertuples(index=False)
         )
         parts.append(
@@ -294,7 +294,7 @@ def _value(v: Any) -> str:
 def _record_rows(run: RunFolder) -> dict[str, list[list[str]]]:
     rec = run.record
     inputs = [
-        [name, str(info.get("pad") or ""), nl_int(info.get("objecten") or 0), str(info.get("crs_bron") or ""),
+        [name, str(info.get("pad") or ""), nl_number(info.get("objecten") or 0), str(info.get("crs_bron") or ""),
          str(info.get("gewijzigd") or ""), str(info.get("sha256") or "")]
         for name, info in (rec.get("invoer") or {}).items()
     ]
@@ -309,7 +309,7 @@ def _record_rows(run: RunFolder) -> dict[str, list[list[str]]]:
         ["Configuratie", str(rec.get("configuratie") or "")],
         ["Gestart", str(rec.get("gestart") or "")],
         ["Beëindigd", str(rec.get("beeindigd") or "")],
-        ["Locaties", nl_int(rec.get("locaties") or len(run.sites))],
+        ["Locaties", nl_number(rec.get("locaties") or len(run.sites))],
         ["Bibliotheken", ", ".join(f"{k} {v}" for k, v in (rec.get("bibliotheken") or {}).items())],
     ]
     skipped = [[k, str(v)] for k, v in (rec.get("niet_uitgevoerd") or {}).items()]
@@ -450,7 +450,7 @@ def _count_rows(frame: pd.DataFrame, stay: str, *, with_region: bool, total: pd.
     for table in tables:
         for r in table.itertuples(index=False):
             row = [str(r.gebied)] + ([str(r.regio or "") if r.gebied != TOTAL else ""] if with_region else [])
-            row += [nl_int(getattr(r, c)) for c in (*VERDICTS, NO_VERDICT, "totaal")]
+            row += [nl_number(getattr(r, c)) for c in (*VERDICTS, NO_VERDICT, "totaal")]
             row += [_cap(r.capaciteit_geschikt), _cap(r.capaciteit_voorwaardelijk)]
             rows.append(row)
     return rows
@@ -463,7 +463,7 @@ def _pdf_text_pages(pages: _Pages, run: RunFolder, tables: ReportTables, *, befo
     stays = _stay_types(tables)
     rs = run.record.get("regelset") or {}
     if before_maps:
-        pages.new("Locatietoets — rapportage huisvesting arbeidsmigranten", f"{run.ruleset_label} · toetsing {run.run_date} · {nl_int(len(run.sites))} locaties")
+        pages.new("Locatietoets — rapportage huisvesting arbeidsmigranten", f"{run.ruleset_label} · toetsing {run.run_date} · {nl_number(len(run.sites))} locaties")
         pages.paragraph("1. Samenvatting", size=12, bold=True)
         for line in _intro_lines(run):
             pages.paragraph(line)
@@ -483,7 +483,7 @@ def _pdf_text_pages(pages: _Pages, run: RunFolder, tables: ReportTables, *, befo
         pages.new("4. Meest voorkomende redenen voor een lager oordeel", "Regels die locaties ongeschikt of voorwaardelijk maakten; een locatie kan meer redenen hebben.")
         for stay in stays:
             part = tables.redenen[tables.redenen["verblijfstype"] == stay]
-            rows = [[r.titel, r.regel, r.oordeel_regel or "", nl_int(r.locaties), nl_int(r.ongeschikt), nl_int(r.voorwaardelijk), _pct(r.aandeel_pct)]
+            rows = [[r.titel, r.regel, r.oordeel_regel or "", nl_number(r.locaties), nl_number(r.ongeschikt), nl_number(r.voorwaardelijk), _pct(r.aandeel_pct)]
                     for r in part.itertuples(index=False)]
             if not rows:
                 rows = [["Geen locaties ongeschikt of voorwaardelijk", "", "", "", "", "", ""]]

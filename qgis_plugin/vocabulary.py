@@ -8,6 +8,9 @@ differ.
 
 from __future__ import annotations
 
+import math
+from numbers import Number
+
 __all__ = [
     "STAY_TYPES",
     "STAY_LABELS",
@@ -27,6 +30,7 @@ __all__ = [
     "SOURCES",
     "OWN_SOURCE",
     "DEMO_SOURCE",
+    "nl_number",
 ]
 
 #: Stay types (verblijfstypen), in output order.
@@ -163,3 +167,30 @@ SOURCES: tuple[tuple[str, str], ...] = (
 OWN_SOURCE = "Provincie Limburg / eigen invoer"
 #: The credit of the demo's fictional region.
 DEMO_SOURCE = "fictief demogebied (Locatietoets demo, geen echte gegevens)"
+
+
+# Numbers in Dutch text ---------------------------------------------------------------------------
+
+_DUTCH_DIGITS = str.maketrans({",": ".", ".": ","})
+
+
+def nl_number(value: object, digits: int = 0, missing: str = "–") -> str:
+    """One value as a planner reads it in Dutch text.
+
+    ``12.345``, ``1.234,5``: thousands dot, decimal comma, ``digits`` decimals, never ``-0``;
+    ``ja``/``nee`` for a truth value; ``missing`` for None and NaN; any other value as ``str``.
+    Whole columns (the reasons of a million sites): ``analysis.texts.format_number``.
+    """
+    if value is None:
+        return missing
+    if type(value).__name__ in ("bool", "bool_"):
+        return "ja" if value else "nee"
+    if not isinstance(value, Number):
+        return str(value)
+    number = float(value)
+    if not math.isfinite(number):
+        return missing
+    number = round(number, digits)
+    if number == 0:
+        number = 0.0  # -0.0 and tiny negatives read as 0
+    return f"{number:,.{digits}f}".translate(_DUTCH_DIGITS)

@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 import click
 
+from analysis.texts import nl_number
 from analysis.vocabulary import STAY_LABELS
 from scripts.console import (
     CONTEXT,
@@ -42,12 +43,6 @@ COMPARISON_FILES = ("vergelijking.gpkg", "vergelijking_locaties.csv", "overgange
 RASTER_FILES = ("score_*.tif", "oordeel_*.tif", "oordeel_*.qml", "raster.json")
 BUSINESS_FILES = ("bedrijfslocatie.json", "bedrijfslocatie.gpkg", "bedrijfslocatie.txt")
 _STAY_NL = STAY_LABELS
-
-
-def _nl(value: Any, digits: int = 0) -> str:
-    from layers.planning_io import _nl_number
-
-    return _nl_number(value, digits)
 
 
 @contextmanager
@@ -234,8 +229,8 @@ def _print_capacity(balance) -> None:
     for col in ("Regio", "Behoefte", "Geschikt", "Voorwaardelijk", "Tekort", "Tekort incl. voorw.", "Gemeenten met tekort"):
         table.add_column(col, justify="left" if col == "Regio" else "right")
     for row in balance.regios.itertuples(index=False):
-        table.add_row(str(row.regio), _nl(row.behoefte_totaal), _nl(row.capaciteit_geschikt_totaal), _nl(row.capaciteit_voorwaardelijk_totaal),
-                      _nl(row.tekort_totaal), _nl(row.tekort_incl_voorwaardelijk_totaal), str(row.gemeenten_met_tekort))
+        table.add_row(str(row.regio), nl_number(row.behoefte_totaal), nl_number(row.capaciteit_geschikt_totaal), nl_number(row.capaciteit_voorwaardelijk_totaal),
+                      nl_number(row.tekort_totaal), nl_number(row.tekort_incl_voorwaardelijk_totaal), str(row.gemeenten_met_tekort))
     out_console.print(table)
 
 
@@ -373,7 +368,7 @@ def _print_comparison(comparison, a, b) -> None:
     for stay in STAY_TYPES:
         if stay in totals.index:
             row = totals.loc[stay]
-            table.add_row(_STAY_NL[stay], _nl(row["ongewijzigd"]), _nl(row["strenger"]), _nl(row["soepeler"]))
+            table.add_row(_STAY_NL[stay], nl_number(row["ongewijzigd"]), nl_number(row["strenger"]), nl_number(row["soepeler"]))
     out_console.print(table)
 
 
@@ -528,11 +523,11 @@ def run_raster(config, out_dir: Path, *, cell_m: float, area: str = "auto", chun
 def _print_raster(record: dict[str, Any]) -> None:
     from rich.markup import escape
 
-    out_console.print(summary_table(record["telling"], f"Raster: {_nl(record['cellen_getoetst'])} cellen van "
+    out_console.print(summary_table(record["telling"], f"Raster: {nl_number(record['cellen_getoetst'])} cellen van "
                                        f"{record['raster']['celgrootte_m']:g} m — oordeel per verblijfstype"))
     for step, why in record["niet_uitgevoerd"].items():
         out_console.print(f"[dim]Niet getoetst ({step}): {escape(why)}[/]")
-    out_console.print(f"Tijd: {_nl(record['tijden_s']['totaal'], 1)} s (toetsen {_nl(record['tijden_s']['toetsen'], 1)} s)")
+    out_console.print(f"Tijd: {nl_number(record['tijden_s']['totaal'], 1)} s (toetsen {nl_number(record['tijden_s']['toetsen'], 1)} s)")
 
 
 # ---------------------------------------------------------------------------
@@ -705,14 +700,14 @@ def business_text(record: dict[str, Any]) -> str:
     """The short Dutch summary of a business-location check (plain text)."""
     lines = []
     for plan in record["plannen"]:
-        basis = (f"{_nl(plan['banen'])} banen × {_nl(plan['kental'], 2)} arbeidsmigranten per baan" if plan["grondslag"] == "banen"
-                 else f"{_nl(plan['oppervlakte_ha'], 1)} ha × {_nl(plan['kental'], 1)} arbeidsmigranten per ha")
+        basis = (f"{nl_number(plan['banen'])} banen × {nl_number(plan['kental'], 2)} arbeidsmigranten per baan" if plan["grondslag"] == "banen"
+                 else f"{nl_number(plan['oppervlakte_ha'], 1)} ha × {nl_number(plan['kental'], 1)} arbeidsmigranten per ha")
         lines += [
-            f"Bedrijfslocatie '{plan['naam']}' (sector {plan['sector']}, {_nl(plan['oppervlakte_ha'], 1)} ha):",
-            f"  verwacht {_nl(plan['arbeidsmigranten'])} arbeidsmigranten ({basis}), {_nl(plan['bedden'])} bedden nodig;",
-            f"  binnen {_nl(plan['reistijd_max_min'])} min ({plan['reistijd_basis']}): {_nl(plan['capaciteit_geschikt'])} plaatsen in "
-            f"{plan['locaties_geschikt']} geschikte en {_nl(plan['capaciteit_voorwaardelijk'])} in {plan['locaties_voorwaardelijk']} voorwaardelijke locaties;",
-            f"  tekort {_nl(plan['tekort_geschikt'])} bedden (met voorwaardelijke locaties: {_nl(plan['tekort_incl_voorwaardelijk'])}).",
+            f"Bedrijfslocatie '{plan['naam']}' (sector {plan['sector']}, {nl_number(plan['oppervlakte_ha'], 1)} ha):",
+            f"  verwacht {nl_number(plan['arbeidsmigranten'])} arbeidsmigranten ({basis}), {nl_number(plan['bedden'])} bedden nodig;",
+            f"  binnen {nl_number(plan['reistijd_max_min'])} min ({plan['reistijd_basis']}): {nl_number(plan['capaciteit_geschikt'])} plaatsen in "
+            f"{plan['locaties_geschikt']} geschikte en {nl_number(plan['capaciteit_voorwaardelijk'])} in {plan['locaties_voorwaardelijk']} voorwaardelijke locaties;",
+            f"  tekort {nl_number(plan['tekort_geschikt'])} bedden (met voorwaardelijke locaties: {nl_number(plan['tekort_incl_voorwaardelijk'])}).",
         ]
         if plan["locaties_zonder_capaciteit"]:
             lines.append(f"  {plan['locaties_zonder_capaciteit']} geschikte/voorwaardelijke locaties binnen bereik hebben geen bekende capaciteit en tellen niet mee.")
@@ -731,8 +726,8 @@ def _print_business(record: dict[str, Any]) -> None:
     for col in ("Plan", "Arbeidsmigranten", "Bedden", "Geschikt binnen bereik", "Voorwaardelijk", "Tekort", "Tekort incl. voorw.", "> 5 ha"):
         table.add_column(col, justify="left" if col == "Plan" else "right")
     for p in record["plannen"]:
-        table.add_row(escape(p["naam"]), _nl(p["arbeidsmigranten"]), _nl(p["bedden"]), _nl(p["capaciteit_geschikt"]),
-                      _nl(p["capaciteit_voorwaardelijk"]), _nl(p["tekort_geschikt"]), _nl(p["tekort_incl_voorwaardelijk"]),
+        table.add_row(escape(p["naam"]), nl_number(p["arbeidsmigranten"]), nl_number(p["bedden"]), nl_number(p["capaciteit_geschikt"]),
+                      nl_number(p["capaciteit_voorwaardelijk"]), nl_number(p["tekort_geschikt"]), nl_number(p["tekort_incl_voorwaardelijk"]),
                       "[red]ja[/]" if p["boven_max_ha"] else "nee")
     out_console.print(table)
     out_console.print(escape(business_text(record)))

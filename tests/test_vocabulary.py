@@ -41,7 +41,7 @@ def test_plugin_copy_imports_nothing_of_the_engine():
     imported |= {
         node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
     }
-    assert imported <= {"__future__"}
+    assert imported <= {"__future__", "math", "numbers"}  # the standard library only
 
 
 def test_one_verdict_colour_set_everywhere():
@@ -79,3 +79,20 @@ def test_stay_types_and_verdicts_come_from_the_vocabulary():
         "mid_stay": "mid-stay",
         "long_stay": "long-stay",
     }
+
+
+def test_one_dutch_number_formatter_in_engine_and_plugin():
+    from analysis.texts import nl_number
+
+    cases = [
+        ((12345,), "12.345"),
+        ((1234.56, 1), "1.234,6"),
+        ((0.25, 2), "0,25"),
+        ((-0.4,), "0"),
+        ((None,), "–"),
+        ((float("nan"),), "–"),
+        ((True,), "ja"),
+        (("Venlo",), "Venlo"),
+    ]
+    for args, text in cases:
+        assert nl_number(*args) == plugin_vocabulary.nl_number(*args) == text, args

@@ -22,6 +22,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QColor
 
+from ..vocabulary import nl_number
 from ._command import CommandAlgorithm, read_json
 
 __all__ = ["Capaciteit", "style_shortfall"]
@@ -31,10 +32,6 @@ _BASES = ("beoogd", "alle")
 _NO_SHORTFALL = "#d9f0d3"
 _REDS = ("#fcbba1", "#fb6a4a", "#de2d26", "#a50f15", "#67000d")
 SHORTFALL_FIELD = "tekort_totaal"
-
-
-def _nl_int(value: float) -> str:
-    return f"{value:,.0f}".replace(",", ".")
 
 
 def style_shortfall(layer, field: str = SHORTFALL_FIELD) -> None:
@@ -59,7 +56,7 @@ def style_shortfall(layer, field: str = SHORTFALL_FIELD) -> None:
             breaks.append(highest)
         lower = 0.0
         for i, upper in enumerate(breaks[: len(_REDS)]):
-            label = f"{_nl_int(lower + 1 if lower else 1)} – {_nl_int(upper)}"
+            label = f"{nl_number(lower + 1 if lower else 1)} – {nl_number(upper)}"
             ranges.append(QgsRendererRange(lower, upper, symbol(_REDS[i]), label))
             lower = upper
     renderer = QgsGraduatedSymbolRenderer(field, ranges)
@@ -196,4 +193,4 @@ def _sum_column(path: str, column: str) -> float | None:
 
 
 def _fmt(value: float | None) -> str:
-    return "?" if value is None else _nl_int(value)
+    return "?" if value is None else nl_number(value)

@@ -87,7 +87,7 @@ from qgis.PyQt.QtCore import QSize, Qt, QVariant
 from qgis.PyQt.QtGui import QColor, QFont, QFontDatabase
 
 from ..styling import RUN_JSON_PROPERTY, VERDICTS
-from ..vocabulary import DEMO_SOURCE, OWN_SOURCE, SOURCES, STAY_LABELS, STAY_TYPES
+from ..vocabulary import DEMO_SOURCE, OWN_SOURCE, SOURCES, STAY_LABELS, STAY_TYPES, nl_number
 from .base import LocatietoetsAlgorithm
 
 __all__ = ["ExporteerKaarten", "slugify", "attribution_text"]
@@ -136,10 +136,6 @@ def stay_label(stay_type: str) -> str:
     return stay_type.replace("_", "-")
 
 
-def _nl_int(value: float) -> str:
-    return f"{int(round(value)):,}".replace(",", ".")
-
-
 def _quote(text: str) -> str:
     """A string literal for a QGIS expression."""
     return "'" + str(text).replace("'", "''") + "'"
@@ -173,18 +169,18 @@ def attribution_text(record: dict[str, Any], layer_sources: list[str], *, demo: 
 
 def _key_figures_text(c: dict[str, Any], has_capacity: bool) -> str:
     """The key figures of one map's area (overview: all sites)."""
-    lines = [f"Locaties in dit gebied: {_nl_int(c['totaal'])}",
-             f"   geschikt: {_nl_int(c['geschikt'])}",
-             f"   voorwaardelijk: {_nl_int(c['voorwaardelijk'])}",
-             f"   ongeschikt: {_nl_int(c['ongeschikt'])}"]
+    lines = [f"Locaties in dit gebied: {nl_number(c['totaal'])}",
+             f"   geschikt: {nl_number(c['geschikt'])}",
+             f"   voorwaardelijk: {nl_number(c['voorwaardelijk'])}",
+             f"   ongeschikt: {nl_number(c['ongeschikt'])}"]
     unjudged = c["totaal"] - c["geen_geometrie"] - c["geschikt"] - c["voorwaardelijk"] - c["ongeschikt"]
     if unjudged:  # so the lines add up to the total
-        lines.append(f"   geen oordeel: {_nl_int(unjudged)}")
+        lines.append(f"   geen oordeel: {nl_number(unjudged)}")
     if has_capacity:
-        lines.append(f"Capaciteit geschikt: {_nl_int(c['cap_geschikt'])} personen")
-        lines.append(f"Capaciteit voorwaardelijk: {_nl_int(c['cap_voorwaardelijk'])} personen")
+        lines.append(f"Capaciteit geschikt: {nl_number(c['cap_geschikt'])} personen")
+        lines.append(f"Capaciteit voorwaardelijk: {nl_number(c['cap_voorwaardelijk'])} personen")
     if c["geen_geometrie"]:
-        lines.append(f"Zonder geometrie (niet op de kaart): {_nl_int(c['geen_geometrie'])}")
+        lines.append(f"Zonder geometrie (niet op de kaart): {nl_number(c['geen_geometrie'])}")
     return "\n".join(lines)
 
 
