@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+import re
 
 __all__ = ["HELP_DIR", "help_html"]
 
@@ -18,4 +19,14 @@ def help_html(algorithm_id: str) -> str:
         path = HELP_DIR / name
         if path.is_file():
             parts.append(path.read_text(encoding="utf-8"))
-    return "\n".join(parts) or "Geen helptekst gevonden."
+    return _one_line("\n".join(parts)) or "Geen helptekst gevonden."
+
+
+_PRE = re.compile(r"(<pre>.*?</pre>)", re.DOTALL)
+
+
+def _one_line(html: str) -> str:
+    """Join the source's wrapped lines: the Processing dialog's help panel shows every newline
+    as a paragraph break, which cut sentences in half. Newlines inside ``<pre>`` stay."""
+    pieces = _PRE.split(html)
+    return "".join(p if p.startswith("<pre>") else re.sub(r"\s*\n\s*", " ", p) for p in pieces).strip()
