@@ -23,7 +23,7 @@ from analysis.overlay import SHARE_EPS, assign_polygon_attribute, classify_bbg, 
 from analysis.ruleset import STAY_TYPES, RuleSet
 from analysis.texts import format_number
 from analysis.verdict import RuleContext, judge
-from analysis.vocabulary import RESULT_FIELDS
+from analysis.vocabulary import RESULT_FIELDS, VERDICTS
 
 __all__ = [
     "Inputs",
@@ -753,7 +753,7 @@ def _verdicts(
         s: {
             **{
                 v: int((f[f"oordeel_{s}"] == v).sum())
-                for v in ("geschikt", "voorwaardelijk", "ongeschikt")
+                for v in VERDICTS
             },
             "geen oordeel": int(f[f"oordeel_{s}"].isna().sum()),
         }

@@ -47,7 +47,7 @@ import shapely  # noqa: E402
 
 from analysis.errors import InputError, did_you_mean  # noqa: E402
 from analysis.summary import NO_REGION, STAY_TYPES, region_of_areas, usable_capacity  # noqa: E402
-from analysis.vocabulary import DEMO_SOURCE, OWN_SOURCE, SOURCES, STAY_LABELS, nl_number  # noqa: E402
+from analysis.vocabulary import DEMO_SOURCE, OWN_SOURCE, SOURCES, VERDICTS, nl_number, stay_label  # noqa: E402
 from layers.style import VERDICT_COLOURS  # noqa: E402
 
 __all__ = [
@@ -94,10 +94,6 @@ _TEXT = "#222222"
 _GREY_TEXT = "#5a5a5a"
 _VERDICT_ORDER = ("", "ongeschikt", "voorwaardelijk", "geschikt")  # drawing order, best on top
 
-
-def stay_label(stay_type: str) -> str:
-    """Return the Dutch label of a stay type (``short_stay`` → ``short-stay``)."""
-    return STAY_LABELS.get(stay_type, stay_type.replace("_", "-"))
 
 
 def slugify(text: str) -> str:
@@ -822,7 +818,7 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
     counts = {v: int(((prep.verdict == v) & in_area & prep.has_geom).sum()) for v in VERDICT_COLOURS}
     n_no_geom = int((in_area & ~prep.has_geom).sum())
     legend: list[tuple[Any, str, bool]] = [(Patch(visible=False), f"Oordeel {stay_label(stay_type)}", True)]
-    for verdict in ("geschikt", "voorwaardelijk", "ongeschikt", ""):
+    for verdict in (*VERDICTS, ""):
         label, rgb = VERDICT_COLOURS[verdict]
         if verdict == "" and counts[""] == 0:
             continue

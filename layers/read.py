@@ -28,6 +28,7 @@ import shapely
 from analysis.errors import InputError, did_you_mean
 from analysis.pipeline import ALWAYS_WOONFUNCTIE, logies_warning
 from analysis.ruleset import HOUSING_FORMS, STAY_TYPES
+from analysis.texts import nl_number
 from layers.config import Config, LayerSpec
 
 __all__ = ["RD_NEW", "LayerReport", "check_inputs", "readable_part", "read_layer", "load_sites", "load_reference_layers", "file_sha256"]
@@ -422,8 +423,7 @@ def _crs_name(crs: Any) -> str:
 def _bounds_text(minx: float, miny: float, maxx: float, maxy: float) -> str:
     if not np.isfinite([minx, miny, maxx, maxy]).all():
         return "coördinaten ongeldig na omzetting"
-    fmt = lambda v: f"{v:,.0f}".replace(",", ".")  # noqa: E731
-    return f"x {fmt(minx)}–{fmt(maxx)}, y {fmt(miny)}–{fmt(maxy)}"
+    return f"x {nl_number(minx)}–{nl_number(maxx)}, y {nl_number(miny)}–{nl_number(maxy)}"
 
 
 def _check_extent(frame: gpd.GeoDataFrame, spec: LayerSpec, source: str) -> None:

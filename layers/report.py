@@ -29,6 +29,7 @@ from matplotlib.patches import Rectangle
 import pandas as pd
 
 from analysis.texts import nl_number
+from analysis.vocabulary import STAY_LABELS, hex_colour
 from analysis.summary import (
     NO_VERDICT,
     STAY_TYPES,
@@ -147,12 +148,14 @@ h1{font-size:1.8em;margin-bottom:.1em}h2{border-bottom:2px solid #444;padding-bo
 h3{margin-top:1.5em}.sub{color:#555;margin-top:0}.demo{background:#fde0dd;border:1px solid #c51b8a;padding:.6em 1em;font-weight:bold;color:#8a0a3a}
 table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.92em}th,td{border:1px solid #ccc;padding:.25em .55em;vertical-align:top}
 th{background:#f0f0f0;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}tr.totaal td{font-weight:bold;background:#fafafa}
-th.geschikt{background:#1a9641;color:#fff}th.voorwaardelijk{background:#fdae61}th.ongeschikt{background:#d7191c;color:#fff}
 figure{margin:1.5em 0;page-break-inside:avoid}figure img{width:100%;border:1px solid #ccc}figcaption{color:#555;font-size:.9em}
 code{font-size:.9em;word-break:break-all}.note{color:#555;font-size:.9em}nav ul{columns:2}
 footer{margin-top:3em;color:#777;font-size:.85em;border-top:1px solid #ccc;padding-top:.5em}
 @media print{body{max-width:none}h2{page-break-before:always}}
-"""
+""" + "".join(  # verdict column heads in the verdict colours (white text on green and red)
+    f"th.{v}{{background:{hex_colour(VERDICT_COLOURS[v][1])}{'' if v == 'voorwaardelijk' else ';color:#fff'}}}"
+    for v in ("geschikt", "voorwaardelijk", "ongeschikt")
+) + "\n"
 
 
 def _e(value: Any) -> str:
@@ -258,8 +261,9 @@ def _html(run: RunFolder, tables: ReportTables, maps: Sequence[tuple[str, str, b
         for r in tables.regels.itertuples(index=False)
     )
     parts.append(
-        "<table><thead><tr><th>Regel</th><th>Titel</th><th>Soort</th><th>short-stay</th><th>mid-stay</th><th>long-stay</th>"
-        "<th>Bron</th><th>Betrouwbaarheid</th></tr></thead><tbody>" + rule_rows + "</tbody></table>"
+        "<table><thead><tr><th>Regel</th><th>Titel</th><th>Soort</th>"
+        + "".join(f"<th>{label}</th>" for label in STAY_LABELS.values())
+        + "<th>Bron</th><th>Betrouwbaarheid</th></tr></thead><tbody>" + rule_rows + "</tbody></table>"
     )
     params = rs.get("parameters") or {}
     origins = rs.get("parameters_herkomst") or {}
@@ -496,7 +500,7 @@ def _pdf_text_pages(pages: _Pages, run: RunFolder, tables: ReportTables, *, befo
     pages.paragraph("Betrouwbaarheid: H = hoog (staat zo in beleid of wet), M = middel (interpretatie), L = laag (aanname van de Locatietoets).", size=8)
     rows = [[r.regel, r.titel, r.soort, *(str(getattr(r, "oordeel_" + s) or "") for s in STAY_TYPES), r.bron, f"{r.betrouwbaarheid}"]
             for r in tables.regels.itertuples(index=False)]
-    pages.table(["Regel", "Titel", "Soort", "short-stay", "mid-stay", "long-stay", "Bron", "Betr."], rows,
+    pages.table(["Regel", "Titel", "Soort", *STAY_LABELS.values(), "Bron", "Betr."], rows,
                 [1.7, 2.2, 0.9, 1.0, 1.0, 1.0, 5.0, 0.45], continued="6. Regelset (vervolg)", size=6.8)
     params = rs.get("parameters") or {}
     half = (len(params) + 1) // 2

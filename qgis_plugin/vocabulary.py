@@ -14,6 +14,7 @@ from numbers import Number
 __all__ = [
     "STAY_TYPES",
     "STAY_LABELS",
+    "stay_label",
     "HOUSING_FORMS",
     "VERDICTS",
     "VERDICT_COLOURS",
@@ -41,6 +42,13 @@ STAY_LABELS: dict[str, str] = {
     "mid_stay": "mid-stay",
     "long_stay": "long-stay",
 }
+
+
+def stay_label(stay: str) -> str:
+    """How a stay type reads in Dutch text: ``short_stay`` -> ``short-stay``."""
+    return STAY_LABELS.get(stay, stay.replace("_", "-"))
+
+
 #: Housing forms (huisvestingsvormen).
 HOUSING_FORMS: tuple[str, ...] = ("logies", "woonfunctie")
 #: Verdicts from best to worst; their index is their severity (and their order in tables).

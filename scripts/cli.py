@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from analysis.errors import CancelledError, LocatietoetsError
-from analysis.vocabulary import STAY_TYPES
+from analysis.vocabulary import STAY_LABELS, STAY_TYPES, nl_number
 from scripts.console import (
     CONTEXT,
     DEBUG_OPTION,
@@ -165,7 +165,7 @@ def _report_outcome(outcome, mode: str, title: str) -> None:
             out_console.print(f"[dim]Niet getoetst ({step}): {escape(why)}[/]")
         for warning in outcome.record["waarschuwingen"]:
             out_console.print(f"[yellow]Let op: {escape(warning)}[/]")
-        n_sites = f"{outcome.record['locaties']:,}".replace(",", ".")
+        n_sites = nl_number(outcome.record["locaties"])
         seconds = f"{outcome.record['tijden_s']['totaal']:.1f}".replace(".", ",")
         out_console.print(
             f"Uitvoer in [bold]{escape(str(outcome.out_dir))}[/]: locaties.gpkg, locaties.csv, run.json "
@@ -260,7 +260,7 @@ def rules_command(bestand: Path | None, markdown: bool) -> None:
         return
     out_console.print(f"[bold]{ruleset.name}[/] (id {ruleset.id}, versie {ruleset.version}, {ruleset.origin})")
     table = Table(show_lines=True)
-    for col in ("Regel", "Titel", "short-stay", "mid-stay", "long-stay", "Bron (betrouwbaarheid)"):
+    for col in ("Regel", "Titel", *STAY_LABELS.values(), "Bron (betrouwbaarheid)"):
         table.add_column(col, overflow="fold")
     for rule in ruleset.rules:
         table.add_row(rule.id, rule.title, *(rule.verdict[s] for s in STAY_TYPES), f"{rule.source} ({rule.confidence})")

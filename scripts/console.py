@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from analysis.errors import LocatietoetsError
+from analysis.vocabulary import VERDICTS, nl_number, stay_label
 from layers.messages import route_gdal_messages
 from scripts._dutch import install as _install_dutch
 
@@ -172,8 +173,7 @@ def summary_table(counts: dict[str, dict[str, int]], title: str) -> Table:
     table.add_column("geen oordeel", justify="right", style="dim")
     for stay, row in counts.items():
         cells = [
-            f"{row.get(v, 0):,}".replace(",", ".")
-            for v in ("geschikt", "voorwaardelijk", "ongeschikt", "geen oordeel")
+            nl_number(row.get(v, 0)) for v in (*VERDICTS, "geen oordeel")
         ]
-        table.add_row(stay.replace("_", "-"), *cells)
+        table.add_row(stay_label(stay), *cells)
     return table

@@ -28,6 +28,7 @@ from rich.progress import (
 from rich.table import Table
 
 from analysis.errors import LocatietoetsError
+from analysis.vocabulary import nl_number
 from scripts.console import fail
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ def _report(outcome: FetchOutcome, gebied: str, out_console: Console) -> None:
         table.add_column(col, justify=justify)
     for key, result in outcome.layers.items():
         source = "cache (" + str(result.record["opgehaald"])[:10] + ")" if result.from_cache else "gedownload"
-        table.add_row(key, result.path.name, f"{result.features:,}".replace(",", "."), str(result.record["paginas"]), source)
+        table.add_row(key, result.path.name, nl_number(result.features), str(result.record["paginas"]), source)
     out_console.print(table)
     for warning in outcome.warnings:
         out_console.print(f"[yellow]Let op: {escape(warning)}[/]")

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["TOTAL_LABEL", "clean_text", "stay_label"]
+__all__ = ["TOTAL_LABEL", "clean_text"]
 
 #: Label of the total row.
 TOTAL_LABEL = "Totaal"
 
-
-def stay_label(stay: str) -> str:
-    """How a stay type reads in a Dutch text: ``short_stay`` → ``short-stay``."""
-    return stay.replace("_", "-")
 
 
 def clean_text(values: pd.Series) -> pd.Series:

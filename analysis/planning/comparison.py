@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.planning.common import TOTAL_LABEL, clean_text, stay_label
+from analysis.planning.common import TOTAL_LABEL, clean_text
 from analysis.ruleset import STAY_TYPES, VERDICTS
+from analysis.vocabulary import stay_label
 
 __all__ = ["Comparison", "compare_runs"]
 

@@ -87,7 +87,16 @@ from qgis.PyQt.QtCore import QSize, Qt, QVariant
 from qgis.PyQt.QtGui import QColor, QFont, QFontDatabase
 
 from ..styling import RUN_JSON_PROPERTY, VERDICTS
-from ..vocabulary import DEMO_SOURCE, OWN_SOURCE, SOURCES, STAY_LABELS, STAY_TYPES, nl_number
+from ..vocabulary import (
+    DEMO_SOURCE,
+    OWN_SOURCE,
+    SOURCES,
+    STAY_LABELS,
+    STAY_TYPES,
+    VERDICTS as VERDICT_VALUES,
+    nl_number,
+    stay_label,
+)
 from .base import LocatietoetsAlgorithm
 
 __all__ = ["ExporteerKaarten", "slugify", "attribution_text"]
@@ -131,9 +140,6 @@ def slugify(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
     return slug or "onbekend"
 
-
-def stay_label(stay_type: str) -> str:
-    return stay_type.replace("_", "-")
 
 
 def _quote(text: str) -> str:
@@ -623,7 +629,7 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         target = site_fields.indexOf("kaart_gemeente")
         verdict_index = site_fields.indexOf(verdict_field)
         cap_index = site_fields.indexOf("capaciteit_personen")
-        keys = ("geschikt", "voorwaardelijk", "ongeschikt")
+        keys = VERDICT_VALUES
         blank = {"totaal": 0, "geen_geometrie": 0, **{k: 0 for k in keys}, **{f"cap_{k}": 0.0 for k in keys}}
         counts = {n: dict(blank) for n in [OVERVIEW, *names]}
         engines_of = {}
@@ -769,7 +775,7 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         polygon = layer.geometryType() == QgsWkbTypes.PolygonGeometry
         size = _marker_size(counts[OVERVIEW]["totaal"] - counts[OVERVIEW]["geen_geometrie"])
         has_blank = counts[OVERVIEW]["totaal"] - counts[OVERVIEW]["geen_geometrie"] - sum(
-            counts[OVERVIEW][k] for k in ("geschikt", "voorwaardelijk", "ongeschikt")) > 0
+            counts[OVERVIEW][k] for k in VERDICT_VALUES) > 0
         categories = []
         plain = []
         for value, label, colour in VERDICTS:
