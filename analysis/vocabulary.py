@@ -23,6 +23,7 @@ __all__ = [
     "VERDICTS",
     "VERDICT_COLOURS",
     "hex_colour",
+    "MAP_COLOURS",
     "SITE_FIELDS",
     "LOCATION_FIELDS",
     "HOUSING_FIELDS",
@@ -67,6 +68,24 @@ VERDICT_COLOURS: dict[str, tuple[str, tuple[int, int, int]]] = {
     "voorwaardelijk": ("Voorwaardelijk", (253, 174, 97)),
     "ongeschikt": ("Ongeschikt", (215, 25, 28)),
     "": ("Geen oordeel (geen geometrie)", (160, 160, 160)),
+}
+
+
+#: The other colours of the woonvisie maps, the same on the command line's maps (layers/maps.py) and
+#: in the plugin's atlas, so both kinds of maps read the same.
+MAP_COLOURS: dict[str, str] = {
+    "outside": "#e4e8eb",  # outside every gemeente (abroad, other provinces)
+    "other_gemeente": "#f1efe9",
+    "focus_fill": "#ffffff",
+    "bbg": "#d5cbbb",
+    "kom": "#6f6f6f",
+    "park": "#01665e",
+    "employer": "#253494",
+    "farm": "#7f3b08",
+    "odour": "#762a83",  # the atlas's contours (the command-line maps shade them: Purples)
+    "text": "#222222",
+    "grey_text": "#5a5a5a",
+    "boundary": "#8d8d8d",
 }
 
 

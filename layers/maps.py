@@ -47,7 +47,15 @@ import shapely  # noqa: E402
 
 from analysis.errors import InputError, did_you_mean  # noqa: E402
 from analysis.summary import NO_REGION, STAY_TYPES, region_of_areas, usable_capacity  # noqa: E402
-from analysis.vocabulary import DEMO_SOURCE, OWN_SOURCE, SOURCES, VERDICTS, nl_number, stay_label  # noqa: E402
+from analysis.vocabulary import (  # noqa: E402
+    DEMO_SOURCE,
+    MAP_COLOURS,
+    OWN_SOURCE,
+    SOURCES,
+    VERDICTS,
+    nl_number,
+    stay_label,
+)
 from layers.style import VERDICT_COLOURS  # noqa: E402
 
 __all__ = [
@@ -82,16 +90,18 @@ A4_LANDSCAPE_IN = (11.69, 8.27)
 PDF_RC = {"pdf.fonttype": 3, "hatch.linewidth": 0.5}
 _MAP_RECT = (0.035, 0.085, 0.665, 0.795)  # left, bottom, width, height (figure fraction)
 _SIDE_RECT = (0.725, 0.085, 0.25, 0.795)
-_OUTSIDE = "#e4e8eb"  # outside every gemeente (abroad, other provinces)
-_OTHER_GEMEENTE = "#f1efe9"
-_FOCUS_FILL = "#ffffff"
-_BBG = "#d5cbbb"
-_KOM = "#6f6f6f"
-_PARK = "#01665e"
-_EMPLOYER = "#253494"
-_FARM = "#7f3b08"
-_TEXT = "#222222"
-_GREY_TEXT = "#5a5a5a"
+# Colours shared with the plugin's atlas: analysis/vocabulary.py MAP_COLOURS.
+_OUTSIDE = MAP_COLOURS["outside"]  # outside every gemeente (abroad, other provinces)
+_OTHER_GEMEENTE = MAP_COLOURS["other_gemeente"]
+_FOCUS_FILL = MAP_COLOURS["focus_fill"]
+_BBG = MAP_COLOURS["bbg"]
+_KOM = MAP_COLOURS["kom"]
+_PARK = MAP_COLOURS["park"]
+_EMPLOYER = MAP_COLOURS["employer"]
+_FARM = MAP_COLOURS["farm"]
+_TEXT = MAP_COLOURS["text"]
+_GREY_TEXT = MAP_COLOURS["grey_text"]
+_BOUNDARY = MAP_COLOURS["boundary"]
 _VERDICT_ORDER = ("", "ongeschikt", "voorwaardelijk", "geschikt")  # drawing order, best on top
 
 
@@ -722,7 +732,7 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
 
     # gemeente boundaries (above the fills of other layers)
     if gem is not None:
-        gem.boundary.plot(ax=ax, color="#8d8d8d", linewidth=0.6, zorder=6)
+        gem.boundary.plot(ax=ax, color=_BOUNDARY, linewidth=0.6, zorder=6)
         if spec.scope == "regio":
             shapely_focus = gpd.GeoSeries([spec.focus], crs=gem.crs)
             shapely_focus.boundary.plot(ax=ax, color=_TEXT, linewidth=1.8, zorder=7)
@@ -730,7 +740,7 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
             gem[gem["naam"].isin(spec.names)].boundary.plot(ax=ax, color=_TEXT, linewidth=1.6, zorder=7)
         else:
             gpd.GeoSeries([spec.focus], crs=gem.crs).boundary.plot(ax=ax, color=_TEXT, linewidth=1.2, zorder=7)
-        handles.append((Line2D([], [], color="#8d8d8d", linewidth=0.8), "Gemeentegrens", False))
+        handles.append((Line2D([], [], color=_BOUNDARY, linewidth=0.8), "Gemeentegrens", False))
 
     # farms and employers as points
     farms = _clip(run.reference.get("veehouderijen"), extent)

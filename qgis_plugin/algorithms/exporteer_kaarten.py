@@ -89,6 +89,7 @@ from qgis.PyQt.QtGui import QColor, QFont, QFontDatabase
 from ..styling import RUN_JSON_PROPERTY, VERDICTS
 from ..vocabulary import (
     DEMO_SOURCE,
+    MAP_COLOURS,
     OWN_SOURCE,
     SOURCES,
     STAY_LABELS,
@@ -107,17 +108,17 @@ FORMATS = ("pdf", "png", "beide")
 OVERVIEW = "overzicht"
 
 # Colours of the command-line maps (layers/maps.py), so both kinds of maps read the same.
-_OUTSIDE = "#e4e8eb"
-_OTHER_GEMEENTE = "#f1efe9"
-_FOCUS_FILL = "#ffffff"
-_BBG = "#d5cbbb"
-_PARK = "#01665e"
-_EMPLOYER = "#253494"
-_FARM = "#7f3b08"
-_ODOUR = "#762a83"
-_TEXT = "#222222"
-_GREY_TEXT = "#5a5a5a"
-_BOUNDARY = "#8d8d8d"
+_OUTSIDE = MAP_COLOURS["outside"]
+_OTHER_GEMEENTE = MAP_COLOURS["other_gemeente"]
+_FOCUS_FILL = MAP_COLOURS["focus_fill"]
+_BBG = MAP_COLOURS["bbg"]
+_PARK = MAP_COLOURS["park"]
+_EMPLOYER = MAP_COLOURS["employer"]
+_FARM = MAP_COLOURS["farm"]
+_ODOUR = MAP_COLOURS["odour"]
+_TEXT = MAP_COLOURS["text"]
+_GREY_TEXT = MAP_COLOURS["grey_text"]
+_BOUNDARY = MAP_COLOURS["boundary"]
 
 # Page geometry (mm), A4 landscape.
 _PAGE_W, _PAGE_H = 297.0, 210.0
@@ -717,7 +718,7 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         root = QgsRuleBasedRenderer.Rule(None)
         for label, expression, colour in (("Gekozen gemeente", focus, "#4d4d4d"),
                                           ("Andere gemeente", f"NOT {focus}", "#f7f7f7")):
-            symbol = QgsFillSymbol.createSimple({"color": colour, "outline_color": "#8d8d8d", "outline_width": "0.15"})
+            symbol = QgsFillSymbol.createSimple({"color": colour, "outline_color": _BOUNDARY, "outline_width": "0.15"})
             root.appendChild(QgsRuleBasedRenderer.Rule(symbol, 0, 0, expression, label))
         layer.setRenderer(QgsRuleBasedRenderer(root))
 
