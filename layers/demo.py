@@ -37,6 +37,8 @@ import pyogrio
 import shapely
 from shapely import affinity
 
+from analysis.vocabulary import STAY_TYPES
+
 __all__ = ["write_demo", "build_demo_layers", "DEMO_SOURCE", "DEMO_CRS", "DEMO_LAYERS", "DEMO_BOUNDS"]
 
 log = logging.getLogger(__name__)
@@ -1242,7 +1244,7 @@ def _site_frame(
     geometry[as_polygon] = _rectangles(xy[as_polygon], np.sqrt(area * aspect), np.sqrt(area / aspect),
                                        rng.uniform(0.0, 180.0, m))
 
-    stay = rng.choice(["short_stay", "mid_stay", "long_stay"], n, p=[0.5, 0.25, 0.25])
+    stay = rng.choice(list(STAY_TYPES), n, p=[0.5, 0.25, 0.25])
     # Probability of logies per stay type; the rest is woonfunctie (some short-stay in a dwelling).
     p_logies = np.select([stay == "short_stay", stay == "mid_stay"], [0.85, 0.3], 0.05)
     form = np.where(rng.random(n) < p_logies, "logies", "woonfunctie").astype(object)

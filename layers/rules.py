@@ -9,7 +9,7 @@ import tomllib
 from typing import Any
 
 from analysis.errors import LocatietoetsError, RuleSetError
-from analysis.ruleset import RuleSet, parse_ruleset
+from analysis.ruleset import RuleSet, format_number, parse_ruleset
 from analysis.verdict import EVALUATORS, REASON_FIELDS
 from analysis.vocabulary import STAY_TYPES
 from layers.config import RulesConfig
@@ -88,7 +88,7 @@ def _number(value: object) -> str:
     if isinstance(value, bool):
         return "ja" if value else "nee"
     if isinstance(value, float):
-        return f"{value:g}".replace(".", ",")
+        return format_number(value)
     if isinstance(value, dict):
         return ", ".join(f"{k} {_number(v)}" for k, v in value.items())
     return str(value)

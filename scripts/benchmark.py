@@ -38,6 +38,8 @@ import time
 import click
 import numpy as np
 
+from analysis.vocabulary import STAY_TYPES
+
 __all__ = ["benchmark", "generate_province", "TARGETS"]
 
 #: Targets of issue 8.
@@ -179,7 +181,7 @@ def generate_province(work: Path, *, n_sites: int = 1_000_000, n_nodes: int = 15
     employers = gpd.GeoDataFrame(
         {"naam": [f"werkgever {i + 1:04d}" for i in range(n_employers)]}, geometry=shapely.points(uniform_points(n_employers)), crs=crs
     )
-    stay = np.array(["short_stay", "mid_stay", "long_stay"], dtype=object)[rng.integers(0, 3, n_sites)]
+    stay = np.array(STAY_TYPES, dtype=object)[rng.integers(0, 3, n_sites)]
     form = np.array([None, None, None, "logies", "woonfunctie"], dtype=object)[rng.integers(0, 5, n_sites)]
     persons = rng.integers(2, 61, n_sites).astype(float)
     sites = gpd.GeoDataFrame(
