@@ -102,7 +102,7 @@ _FARM = MAP_COLOURS["farm"]
 _TEXT = MAP_COLOURS["text"]
 _GREY_TEXT = MAP_COLOURS["grey_text"]
 _BOUNDARY = MAP_COLOURS["boundary"]
-_VERDICT_ORDER = ("", "ongeschikt", "voorwaardelijk", "geschikt")  # drawing order, best on top
+_VERDICT_ORDER = ("", *reversed(VERDICTS))  # drawing order, best on top
 
 
 

@@ -96,3 +96,11 @@ def test_one_dutch_number_formatter_in_engine_and_plugin():
     ]
     for args, text in cases:
         assert nl_number(*args) == plugin_vocabulary.nl_number(*args) == text, args
+
+
+def test_analyses_give_the_result_fields_of_their_group():
+    from analysis import odour
+    from analysis.planning.grid import VERDICT_CODES
+
+    assert set(engine_vocabulary.ODOUR_FIELDS) <= set(odour.COLUMNS)
+    assert VERDICT_CODES == {"geschikt": 1, "voorwaardelijk": 2, "ongeschikt": 3}

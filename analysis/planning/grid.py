@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from analysis.errors import InputError
+from analysis.vocabulary import VERDICTS
 
 __all__ = [
     "NO_VERDICT_CODE",
@@ -25,7 +26,7 @@ __all__ = [
 ]
 
 #: Verdict → raster class value (0 is nodata).
-VERDICT_CODES: dict[str, int] = {"geschikt": 1, "voorwaardelijk": 2, "ongeschikt": 3}
+VERDICT_CODES: dict[str, int] = {v: i for i, v in enumerate(VERDICTS, start=1)}  # 1 geschikt .. 3
 #: Raster value of cells without a verdict.
 NO_VERDICT_CODE = 0
 
