@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from analysis.vocabulary import nl_number
+from locatietoets.analysis.vocabulary import nl_number
 
 __all__ = [
     "DEFAULT_CAR_SPEEDS_KMH",
@@ -150,7 +150,7 @@ class TravelSpeeds:
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 problems.append(f"autosnelheid voor wegtype '{key}' moet een positief getal (km/u) zijn, niet {value!r}")
         if problems:
-            from analysis.errors import InputError
+            from locatietoets.analysis.errors import InputError
 
             raise InputError([p[0].upper() + p[1:] + "." for p in problems])
 

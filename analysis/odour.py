@@ -41,9 +41,9 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from analysis.errors import InputError
-from analysis.overlay import SHARE_EPS
-from analysis.texts import format_number, nl_number, render_template
+from locatietoets.analysis.errors import InputError
+from locatietoets.analysis.overlay import SHARE_EPS
+from locatietoets.analysis.texts import format_number, nl_number, render_template
 
 __all__ = ["assess_odour", "KOM_SOURCE_KOM", "KOM_SOURCE_BBG", "KOM_SOURCE_UNKNOWN", "COLUMNS"]
 

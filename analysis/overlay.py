@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.errors import InputError
+from locatietoets.analysis.errors import InputError
 
 __all__ = ["polygon_overlap", "classify_bbg", "inside_share", "assign_polygon_attribute"]
 

@@ -17,13 +17,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analysis.errors import CancelledError
-from analysis.housing import housing_norms
-from analysis.overlay import SHARE_EPS, assign_polygon_attribute, classify_bbg, inside_share
-from analysis.ruleset import STAY_TYPES, RuleSet
-from analysis.texts import format_number
-from analysis.verdict import RuleContext, judge
-from analysis.vocabulary import RESULT_FIELDS, VERDICTS
+from locatietoets.analysis.errors import CancelledError
+from locatietoets.analysis.housing import housing_norms
+from locatietoets.analysis.overlay import SHARE_EPS, assign_polygon_attribute, classify_bbg, inside_share
+from locatietoets.analysis.ruleset import STAY_TYPES, RuleSet
+from locatietoets.analysis.texts import format_number
+from locatietoets.analysis.verdict import RuleContext, judge
+from locatietoets.analysis.vocabulary import RESULT_FIELDS, VERDICTS
 
 __all__ = [
     "Inputs",
@@ -591,7 +591,7 @@ def _odour(run: _Run, inputs: Inputs, ruleset: RuleSet) -> None:
         )
         run.steps.end()
         return
-    from analysis.odour import KOM_SOURCE_UNKNOWN, assess_odour
+    from locatietoets.analysis.odour import KOM_SOURCE_UNKNOWN, assess_odour
 
     f, params, n, geo_idx = run.fields, run.params, run.n, run.geo_idx
     kom_known = "bebouwde_kom" in f
@@ -682,7 +682,7 @@ def _travel(
         )
         run.steps.end()
         return
-    from analysis.travel import travel_to_employers
+    from locatietoets.analysis.travel import travel_to_employers
 
     max_min = run.params[f"reistijd_max_{network_mode}_min"]
     if travel_max_minutes is None:

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.errors import ConfigError, ParameterOverrideError, RuleSetError, did_you_mean
-from analysis.texts import template_fields
-from analysis.vocabulary import HOUSING_FORMS, STAY_TYPES, VERDICTS
+from locatietoets.analysis.errors import ConfigError, ParameterOverrideError, RuleSetError, did_you_mean
+from locatietoets.analysis.texts import template_fields
+from locatietoets.analysis.vocabulary import HOUSING_FORMS, STAY_TYPES, VERDICTS
 
 __all__ = ["STAY_TYPES", "HOUSING_FORMS", "VERDICTS", "ODOUR_LEGAL_RANGES", "Parameter", "Rule", "PartialRule", "PARTIAL_FIELDS", "RuleSet", "parse_ruleset", "format_number"]
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from analysis.vocabulary import STAY_TYPES, VERDICTS
+from locatietoets.analysis.vocabulary import STAY_TYPES, VERDICTS
 
 __all__ = [
     "STAY_TYPES",

@@ -14,7 +14,7 @@ import string
 import numpy as np
 import pandas as pd
 
-from analysis.vocabulary import nl_number
+from locatietoets.analysis.vocabulary import nl_number
 
 __all__ = ["format_number", "nl_number", "render_template", "render_arrow", "template_fields", "join_nonempty"]
 

@@ -49,9 +49,9 @@ import pandas as pd
 import shapely
 from scipy.sparse import csgraph, csr_matrix
 
-from analysis.errors import CancelledError, InputError
-from analysis.network import RoadNetwork
-from analysis.vocabulary import TRAVEL_FIELDS, nl_number
+from locatietoets.analysis.errors import CancelledError, InputError
+from locatietoets.analysis.network import RoadNetwork
+from locatietoets.analysis.vocabulary import TRAVEL_FIELDS, nl_number
 
 __all__ = [
     "travel_to_employers",

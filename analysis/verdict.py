@@ -24,10 +24,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analysis.errors import RuleSetError
-from analysis.ruleset import STAY_TYPES, VERDICTS, Rule, RuleSet
-from analysis.texts import render_arrow, template_fields
-from analysis.vocabulary import TRAVEL_FIELDS
+from locatietoets.analysis.errors import RuleSetError
+from locatietoets.analysis.ruleset import STAY_TYPES, VERDICTS, Rule, RuleSet
+from locatietoets.analysis.texts import render_arrow, template_fields
+from locatietoets.analysis.vocabulary import TRAVEL_FIELDS
 
 __all__ = ["RuleContext", "EVALUATORS", "RULE_FIELDS", "REASON_FIELDS", "judge"]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import tomllib
 from typing import Any
 
-from analysis.errors import ConfigError, did_you_mean
-from analysis.vocabulary import STAY_TYPES
+from locatietoets.analysis.errors import ConfigError, did_you_mean
+from locatietoets.analysis.vocabulary import STAY_TYPES
 
 __all__ = ["LayerSpec", "RulesConfig", "Config", "LAYER_KEYS", "load_config", "parse_config"]
 
@@ -146,7 +146,7 @@ def load_config(path: str | Path) -> Config:
             f"Configuratiebestand '{path}' bestaat niet. Geef het pad naar een .toml-bestand "
             "(zie README voor een voorbeeld, of draai 'locatietoets demo' voor een werkend voorbeeld)."
         )
-    from layers.textfile import decode_text
+    from locatietoets.layers.textfile import decode_text
 
     try:
         raw = path.read_bytes()
@@ -218,7 +218,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
 
     if problems:
         # also report what is wrong with the layer files, so the config is fixed in one go
-        from layers.read import check_inputs
+        from locatietoets.layers.read import check_inputs
 
         try:
             problems += [p for ps in check_inputs(Config(source=source, layers=partial, rules=RulesConfig())).values() for p in ps]

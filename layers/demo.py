@@ -37,7 +37,7 @@ import pyogrio
 import shapely
 from shapely import affinity
 
-from analysis.vocabulary import STAY_TYPES
+from locatietoets.analysis.vocabulary import STAY_TYPES
 
 __all__ = ["write_demo", "build_demo_layers", "DEMO_SOURCE", "DEMO_CRS", "DEMO_LAYERS", "DEMO_BOUNDS"]
 

@@ -55,8 +55,8 @@ import requests
 import shapely
 from shapely.geometry import Polygon, box
 
-from analysis.errors import ConfigError, InputError, did_you_mean
-from layers.config import LAYER_KEYS, parse_config
+from locatietoets.analysis.errors import ConfigError, InputError, did_you_mean
+from locatietoets.layers.config import LAYER_KEYS, parse_config
 
 __all__ = [
     "FetchError",
@@ -225,7 +225,7 @@ def load_endpoints(path: str | Path | None = None) -> EndpointSet:
         When the file is missing or invalid; lists every problem found.
     """
     if path is None:
-        text = (resources.files("layers") / "endpoints.toml").read_text(encoding="utf-8")
+        text = (resources.files("locatietoets.layers") / "endpoints.toml").read_text(encoding="utf-8")
         origin = "ingebouwd: endpoints.toml"
     else:
         path = Path(path)
@@ -880,7 +880,7 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float] | None:
 
 
 def _lookup() -> dict[str, Mapping[str, Any]]:
-    from layers.rules import read_ruleset_file
+    from locatietoets.layers.rules import read_ruleset_file
 
     return dict(read_ruleset_file().gemeenten)
 

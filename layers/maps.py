@@ -45,9 +45,9 @@ import pandas as pd  # noqa: E402
 import pyogrio  # noqa: E402
 import shapely  # noqa: E402
 
-from analysis.errors import InputError, did_you_mean  # noqa: E402
-from analysis.summary import NO_REGION, STAY_TYPES, region_of_areas, usable_capacity  # noqa: E402
-from analysis.vocabulary import (  # noqa: E402
+from locatietoets.analysis.errors import InputError, did_you_mean  # noqa: E402
+from locatietoets.analysis.summary import NO_REGION, STAY_TYPES, region_of_areas, usable_capacity  # noqa: E402
+from locatietoets.analysis.vocabulary import (  # noqa: E402
     DEMO_SOURCE,
     MAP_COLOURS,
     OWN_SOURCE,
@@ -56,7 +56,7 @@ from analysis.vocabulary import (  # noqa: E402
     nl_number,
     stay_label,
 )
-from layers.style import VERDICT_COLOURS  # noqa: E402
+from locatietoets.layers.style import VERDICT_COLOURS  # noqa: E402
 
 __all__ = [
     "RunFolder",
@@ -201,7 +201,7 @@ class RunFolder:
 
 def _ruleset_for(record: dict[str, Any]):
     """Return the rule set the run used (for its gemeente → regio table), or ``None``."""
-    from layers.rules import read_ruleset_file
+    from locatietoets.layers.rules import read_ruleset_file
 
     origin = str((record.get("regelset") or {}).get("herkomst") or "")
     try:

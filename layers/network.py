@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.errors import InputError, did_you_mean
-from analysis.network import (
+from locatietoets.analysis.errors import InputError, did_you_mean
+from locatietoets.analysis.network import (
     DEFAULT_MODE,
     MODES,
     RoadNetwork,
@@ -43,7 +43,7 @@ from analysis.network import (
     normalise_highway,
     parse_oneway,
 )
-from layers.config import LayerSpec
+from locatietoets.layers.config import LayerSpec
 
 __all__ = ["load_network", "load_configured_network", "DEFAULT_CACHE_DIR", "CACHE_VERSION", "network_cache_path"]
 
@@ -132,7 +132,7 @@ def load_configured_network(
     """
     import datetime as dt
 
-    from layers.read import LayerReport, file_sha256
+    from locatietoets.layers.read import LayerReport, file_sha256
 
     speeds = TravelSpeeds(
         bike_kmh=float(ruleset.value("snelheid_fiets_kmh")),

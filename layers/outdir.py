@@ -26,7 +26,7 @@ import os
 from pathlib import Path
 import shutil
 
-from analysis.errors import InputError, OutputError
+from locatietoets.analysis.errors import InputError, OutputError
 
 __all__ = ["LOCK_NAME", "STAGE_PREFIX", "claim_output", "check_output", "config_inputs", "run_inputs", "side_files", "write_error"]
 

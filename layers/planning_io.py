@@ -26,13 +26,13 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from analysis.errors import InputError, LocatietoetsError, combine_errors, did_you_mean
-from analysis.planning.grid import VERDICT_CODES, GridSpec
-from analysis.ruleset import STAY_TYPES, RuleSet
-from analysis.texts import nl_number
-from layers.config import Config, LayerSpec
-from layers.read import RD_NEW, LayerReport, check_inputs, load_reference_layers, readable_part, load_sites, read_layer
-from layers.style import VERDICT_COLOURS
+from locatietoets.analysis.errors import InputError, LocatietoetsError, combine_errors, did_you_mean
+from locatietoets.analysis.planning.grid import VERDICT_CODES, GridSpec
+from locatietoets.analysis.ruleset import STAY_TYPES, RuleSet
+from locatietoets.analysis.texts import nl_number
+from locatietoets.layers.config import Config, LayerSpec
+from locatietoets.layers.read import RD_NEW, LayerReport, check_inputs, load_reference_layers, readable_part, load_sites, read_layer
+from locatietoets.layers.style import VERDICT_COLOURS
 
 __all__ = [
     "RunData",
@@ -101,7 +101,7 @@ class RunData:
 
 
 def _ruleset_of(record: Mapping[str, Any]) -> RuleSet | None:
-    from layers.rules import read_ruleset_file
+    from locatietoets.layers.rules import read_ruleset_file
 
     origin = str((record.get("regelset") or {}).get("herkomst") or "")
     try:
@@ -209,7 +209,7 @@ def read_demand_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         hint = did_you_mean(path.name, [p.name for p in path.parent.iterdir()]) if path.parent.is_dir() else ""
         raise InputError(f"Behoeftetabel '{path}' bestaat niet.{hint} {DEMAND_HELP}")
-    from layers.textfile import decode_text
+    from locatietoets.layers.textfile import decode_text
 
     try:
         text, note = decode_text(path.read_bytes(), path, error=InputError, label="Behoeftetabel", fallback=True)
@@ -299,7 +299,7 @@ class LoadedInputs:
 
     def inputs(self, sites: gpd.GeoDataFrame):
         """Return :class:`analysis.pipeline.Inputs` for ``sites`` with the loaded layers."""
-        from analysis.pipeline import Inputs
+        from locatietoets.analysis.pipeline import Inputs
 
         return Inputs(
             sites=sites,
@@ -351,7 +351,7 @@ def load_scoring_inputs(
     progress
         ``progress(fraction, dutch_message)``.
     """
-    from layers.rules import check_gemeente_keys, load_ruleset
+    from locatietoets.layers.rules import check_gemeente_keys, load_ruleset
 
     def report(fraction: float, message: str) -> None:
         if progress is not None:
@@ -395,7 +395,7 @@ def load_scoring_inputs(
         if config.layer("werkgevers") is None and not network_without_employers:
             warnings.append("[lagen.wegennet] is opgegeven zonder [lagen.werkgevers]: reisafstand wordt niet berekend")
         else:
-            from layers.network import load_configured_network
+            from locatietoets.layers.network import load_configured_network
 
             report(0.5, "Wegennet voorbereiden")
             network, reports["wegennet"] = load_configured_network(
@@ -525,7 +525,7 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
 
 def write_json(data: Mapping[str, Any], path: Path) -> None:
     """Write JSON (UTF-8, indented), numpy values converted."""
-    from layers.write import write_json as _write
+    from locatietoets.layers.write import write_json as _write
 
     _write(dict(data), path)
 
@@ -588,7 +588,7 @@ def write_choropleth(
     from matplotlib.patches import Patch
 
     try:
-        from layers.maps import A4_LANDSCAPE_IN as size
+        from locatietoets.layers.maps import A4_LANDSCAPE_IN as size
     except Exception:  # noqa: BLE001 - the maps module is optional here
         size = (11.69, 8.27)
     values = pd.to_numeric(gemeenten[column], errors="coerce").to_numpy(dtype=float)

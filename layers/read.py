@@ -25,11 +25,11 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 import shapely
 
-from analysis.errors import InputError, did_you_mean
-from analysis.pipeline import ALWAYS_WOONFUNCTIE, logies_warning
-from analysis.ruleset import HOUSING_FORMS, STAY_TYPES
-from analysis.texts import nl_number
-from layers.config import Config, LayerSpec
+from locatietoets.analysis.errors import InputError, did_you_mean
+from locatietoets.analysis.pipeline import ALWAYS_WOONFUNCTIE, logies_warning
+from locatietoets.analysis.ruleset import HOUSING_FORMS, STAY_TYPES
+from locatietoets.analysis.texts import nl_number
+from locatietoets.layers.config import Config, LayerSpec
 
 __all__ = ["RD_NEW", "LayerReport", "check_inputs", "readable_part", "read_layer", "load_sites", "load_reference_layers", "file_sha256"]
 
@@ -127,7 +127,7 @@ def _label(spec: LayerSpec) -> str:
 
 
 def _read_csv(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
-    from layers.textfile import decode_text
+    from locatietoets.layers.textfile import decode_text
 
     try:
         raw = spec.path.read_bytes()
@@ -294,7 +294,7 @@ def readable_part(config: Config, bad: dict[str, list[str]]) -> Config:
 
 def _columns(spec: LayerSpec) -> list[str] | None:
     """The field names of a layer file (CSV header or GIS fields), or None when they cannot be known cheaply."""
-    from layers.textfile import decode_text
+    from locatietoets.layers.textfile import decode_text
 
     if spec.path.suffix.lower() in (".csv", ".txt") and (spec.get("x_veld") or spec.get("wkt_veld") or spec.path.suffix.lower() == ".txt"):
         text, _ = decode_text(spec.path.read_bytes(), spec.path, error=InputError, label=_label(spec), fallback=True,

@@ -28,9 +28,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 import pandas as pd
 
-from analysis.texts import nl_number
-from analysis.vocabulary import STAY_LABELS, hex_colour
-from analysis.summary import (
+from locatietoets.analysis.texts import nl_number
+from locatietoets.analysis.vocabulary import STAY_LABELS, hex_colour
+from locatietoets.analysis.summary import (
     NO_VERDICT,
     STAY_TYPES,
     TOTAL,
@@ -39,7 +39,7 @@ from analysis.summary import (
     rules_frame,
     verdict_counts,
 )
-from layers.maps import (
+from locatietoets.layers.maps import (
     A4_LANDSCAPE_IN,
     PDF_RC,
     RunFolder,
@@ -50,7 +50,7 @@ from layers.maps import (
     plan_maps,
     stay_label,
 )
-from layers.style import VERDICT_COLOURS
+from locatietoets.layers.style import VERDICT_COLOURS
 
 __all__ = ["ReportTables", "report_tables", "write_report"]
 

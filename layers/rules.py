@@ -8,11 +8,11 @@ from pathlib import Path
 import tomllib
 from typing import Any
 
-from analysis.errors import LocatietoetsError, RuleSetError
-from analysis.ruleset import RuleSet, format_number, parse_ruleset
-from analysis.verdict import EVALUATORS, REASON_FIELDS
-from analysis.vocabulary import STAY_TYPES
-from layers.config import RulesConfig
+from locatietoets.analysis.errors import LocatietoetsError, RuleSetError
+from locatietoets.analysis.ruleset import RuleSet, format_number, parse_ruleset
+from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
+from locatietoets.analysis.vocabulary import STAY_TYPES
+from locatietoets.layers.config import RulesConfig
 
 __all__ = ["DEFAULT_RULESET", "README_BEGIN", "README_END", "check_gemeente_keys", "load_ruleset", "read_ruleset_file", "ruleset_markdown"]
 
@@ -26,7 +26,7 @@ README_END = "<!-- regeltabel: einde -->"
 def read_ruleset_file(path: Path | None = None) -> RuleSet:
     """Read and validate a rule-set file (``None``: the built-in default)."""
     if path is None:
-        ref = resources.files("analysis") / "rulesets" / DEFAULT_RULESET
+        ref = resources.files("locatietoets.analysis") / "rulesets" / DEFAULT_RULESET
         text = ref.read_text(encoding="utf-8")
         origin = f"ingebouwd: {DEFAULT_RULESET}"
     else:
@@ -35,7 +35,7 @@ def read_ruleset_file(path: Path | None = None) -> RuleSet:
                 f"Regelset-bestand '{path}' bestaat niet. Controleer 'bestand' onder [regels], "
                 "of laat het weg voor de ingebouwde regelset."
             )
-        from layers.textfile import decode_text
+        from locatietoets.layers.textfile import decode_text
 
         try:
             raw = path.read_bytes()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from xml.sax.saxutils import escape, quoteattr
 
 # One vocabulary (analysis/vocabulary.py): verdict colours and field aliases, re-exported here.
-from analysis.vocabulary import FIELD_ALIASES, VERDICT_COLOURS
+from locatietoets.analysis.vocabulary import FIELD_ALIASES, VERDICT_COLOURS
 
 __all__ = ["VERDICT_COLOURS", "FIELD_ALIASES", "result_qml"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from analysis.errors import LocatietoetsError
+from locatietoets.analysis.errors import LocatietoetsError
 
 __all__ = ["decode_text", "ENCODING_NAMES"]
 

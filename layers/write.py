@@ -27,8 +27,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from analysis.errors import InputError
-from layers.style import result_qml
+from locatietoets.analysis.errors import InputError
+from locatietoets.layers.style import result_qml
 
 __all__ = [
     "OUTPUT_FILES",
@@ -95,8 +95,8 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
     removed and ``out_dir`` is left as it was. A full disk (or another write
     error of the system) becomes a Dutch :class:`~analysis.errors.OutputError`.
     """
-    from layers.messages import disk_full, gdal_log_lines, gdal_log_size
-    from layers.outdir import STAGE_PREFIX, write_error
+    from locatietoets.layers.messages import disk_full, gdal_log_lines, gdal_log_size
+    from locatietoets.layers.outdir import STAGE_PREFIX, write_error
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ import time
 import click
 import numpy as np
 
-from analysis.vocabulary import STAY_TYPES
+from locatietoets.analysis.vocabulary import STAY_TYPES
 
 __all__ = ["benchmark", "generate_province", "TARGETS"]
 
@@ -118,7 +118,7 @@ def generate_province(work: Path, *, n_sites: int = 1_000_000, n_nodes: int = 15
     import pyogrio
     import shapely
 
-    from scripts.benchmark_network import grid_layout
+    from locatietoets.scripts.benchmark_network import grid_layout
 
     rng = np.random.default_rng(seed)
     inv = work / "invoer"
@@ -143,8 +143,8 @@ def generate_province(work: Path, *, n_sites: int = 1_000_000, n_nodes: int = 15
     )
 
     # gemeenten: Voronoi cells of the rule set's 31 gemeenten
-    from layers.rules import load_ruleset
-    from layers.config import RulesConfig
+    from locatietoets.layers.rules import load_ruleset
+    from locatietoets.layers.config import RulesConfig
 
     ruleset = load_ruleset(RulesConfig())
     codes = sorted(k for k in ruleset.gemeenten if k.upper().startswith("GM"))
@@ -309,9 +309,9 @@ class _Meter:
 def _child_prepare(work: Path) -> None:
     meter = _Meter()
     meter.mark("wegennet voorbereiden (eenmalig)")
-    from analysis.network import TravelSpeeds
-    from layers.config import load_config
-    from layers.network import load_network
+    from locatietoets.analysis.network import TravelSpeeds
+    from locatietoets.layers.config import load_config
+    from locatietoets.layers.network import load_network
 
     config = load_config(work / "config.toml")
     network = load_network(config.layer("wegennet"), speeds=TravelSpeeds(bike_kmh=_BIKE_KMH), cache_dir=work / "cache")
@@ -321,8 +321,8 @@ def _child_prepare(work: Path) -> None:
 def _child_engine(work: Path, block_size: int | None = None) -> None:
     meter = _Meter()
     meter.mark("opstarten (imports)")
-    from layers.config import load_config
-    from scripts.run import run_config
+    from locatietoets.layers.config import load_config
+    from locatietoets.scripts.run import run_config
 
     config = load_config(work / "config.toml")
 
@@ -413,7 +413,7 @@ def _child_loop(work: Path, n_sample: int, seed: int) -> None:
     import geopandas as gpd
     import networkx as nx
 
-    from analysis.network import RoadNetwork
+    from locatietoets.analysis.network import RoadNetwork
 
     inv = work / "invoer"
     sites = gpd.read_file(inv / "locaties.gpkg")
@@ -460,9 +460,8 @@ def _child_loop(work: Path, n_sample: int, seed: int) -> None:
 # ---------------------------------------------------------------------------
 def _run_child(kind: str, work: Path, *args: object) -> dict:
     code = f"from scripts.benchmark import _child_main; _child_main({kind!r}, {str(work)!r}, *{list(args)!r})"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     wall = time.perf_counter() - t0
     for line in proc.stdout.splitlines():
         if line.startswith(_JSON_TAG):

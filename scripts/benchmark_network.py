@@ -36,8 +36,8 @@ import numpy as np
 import shapely
 from scipy.sparse import csgraph
 
-from analysis.network import DEFAULT_CAR_SPEEDS_KMH, RoadNetwork, TravelSpeeds, build_network
-from analysis.travel import (
+from locatietoets.analysis.network import DEFAULT_CAR_SPEEDS_KMH, RoadNetwork, TravelSpeeds, build_network
+from locatietoets.analysis.travel import (
     count_employers_within,
     nearest_employers,
     prepare_travel,
@@ -203,8 +203,8 @@ def benchmark_netwerk(n_sites, n_emps, n_nodes, n_sample, repeat, modus, max_min
     else:
         import tempfile
 
-        from layers.config import LayerSpec
-        from layers.network import load_network
+        from locatietoets.layers.config import LayerSpec
+        from locatietoets.layers.network import load_network
 
         network = load_network(
             LayerSpec("wegennet", network_path, options={"modus": modus}),

@@ -16,9 +16,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from analysis.errors import CancelledError, LocatietoetsError
-from analysis.vocabulary import STAY_LABELS, STAY_TYPES, nl_number
-from scripts.console import (
+from locatietoets.analysis.errors import CancelledError, LocatietoetsError
+from locatietoets.analysis.vocabulary import STAY_LABELS, STAY_TYPES, nl_number
+from locatietoets.scripts.console import (
     CONTEXT,
     DEBUG_OPTION,
     PROGRESS_OPTION,
@@ -47,22 +47,22 @@ def _run_scoring(
     workers: int = 2,
     block_size: int | None = None,
 ) -> None:
-    from layers.config import load_config
+    from locatietoets.layers.config import load_config
 
     if engine == "dask":
-        from scripts.distributed import require_dask, run_config_dask
+        from locatietoets.scripts.distributed import require_dask, run_config_dask
 
         def run_config(config, out_dir, progress=None):
             return run_config_dask(config, out_dir, scheduler=scheduler, n_workers=workers, progress=progress)
     else:
         from functools import partial
 
-        from scripts.run import run_config as _run_config
+        from locatietoets.scripts.run import run_config as _run_config
 
         run_config = partial(_run_config, block_size=block_size)
 
-    from layers.outdir import check_output, claim_output, config_inputs
-    from layers.write import OUTPUT_FILES
+    from locatietoets.layers.outdir import check_output, claim_output, config_inputs
+    from locatietoets.layers.write import OUTPUT_FILES
 
     setup_logging(mode, debug)
     raise_on_sigterm()
@@ -174,7 +174,7 @@ def _report_outcome(outcome, mode: str, title: str) -> None:
 
 
 def _version() -> str:
-    from scripts.run import tool_version
+    from locatietoets.scripts.run import tool_version
 
     return tool_version()
 
@@ -235,7 +235,7 @@ def demo_command(out: Path, n_sites: int, voortgang: str, debug: bool) -> None:
     wegennet en kandidaatlocaties van alle verblijfstypen. Altijd dezelfde
     uitkomst bij dezelfde instellingen.
     """
-    from layers.demo import write_demo
+    from locatietoets.layers.demo import write_demo
 
     def make() -> Path:
         return write_demo(out, n_sites=n_sites)
@@ -248,8 +248,8 @@ def demo_command(out: Path, n_sites: int, voortgang: str, debug: bool) -> None:
 @click.option("--markdown", is_flag=True, help="Schrijf de regels en parameters als Markdown-tabellen (zoals in de README).")
 def rules_command(bestand: Path | None, markdown: bool) -> None:
     """Toon de regelset: regels, oordelen per verblijfstype, parameters en bronnen."""
-    from analysis.ruleset import format_number
-    from layers.rules import read_ruleset_file, ruleset_markdown
+    from locatietoets.analysis.ruleset import format_number
+    from locatietoets.layers.rules import read_ruleset_file, ruleset_markdown
 
     try:
         ruleset = read_ruleset_file(bestand)
@@ -276,12 +276,12 @@ def rules_command(bestand: Path | None, markdown: bool) -> None:
 
 def _register_commands() -> None:
     """Add the commands that live in their own modules."""
-    from scripts.benchmark import benchmark
-    from scripts.benchmark_network import benchmark_netwerk
-    from scripts.data_cmd import data
-    from scripts.planning import bedrijfslocatie, capaciteit, raster, vergelijk
-    from scripts.plugin_zip import plugin_zip
-    from scripts.reporting import kaarten, rapport
+    from locatietoets.scripts.benchmark import benchmark
+    from locatietoets.scripts.benchmark_network import benchmark_netwerk
+    from locatietoets.scripts.data_cmd import data
+    from locatietoets.scripts.planning import bedrijfslocatie, capaciteit, raster, vergelijk
+    from locatietoets.scripts.plugin_zip import plugin_zip
+    from locatietoets.scripts.reporting import kaarten, rapport
 
     main.add_command(benchmark, "benchmark")
     main.add_command(benchmark_netwerk, "benchmark-netwerk")

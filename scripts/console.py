@@ -18,10 +18,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from analysis.errors import LocatietoetsError
-from analysis.vocabulary import VERDICTS, nl_number, stay_label
-from layers.messages import route_gdal_messages
-from scripts._dutch import install as _install_dutch
+from locatietoets.analysis.errors import LocatietoetsError
+from locatietoets.analysis.vocabulary import VERDICTS, nl_number, stay_label
+from locatietoets.layers.messages import route_gdal_messages
+from locatietoets.scripts._dutch import install as _install_dutch
 
 __all__ = [
     "CONTEXT",

@@ -27,12 +27,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from analysis.errors import LocatietoetsError
-from analysis.vocabulary import nl_number
-from scripts.console import fail
+from locatietoets.analysis.errors import LocatietoetsError
+from locatietoets.analysis.vocabulary import nl_number
+from locatietoets.scripts.console import fail
 
 if TYPE_CHECKING:
-    from layers.fetch import FetchOutcome, HttpSettings
+    from locatietoets.layers.fetch import FetchOutcome, HttpSettings
 
 __all__ = ["data", "ophalen", "controle"]
 
@@ -110,7 +110,7 @@ def ophalen(gebied: str, lagen: str, out: Path, vernieuw: bool, endpoints_file: 
     keer voor hetzelfde gebied komt uit de cache; --vernieuw downloadt opnieuw.
     Bij een fout wordt niets (half) weggeschreven.
     """
-    from layers.fetch import HttpSettings
+    from locatietoets.layers.fetch import HttpSettings
 
     out_console, err = _consoles()
     http = HttpSettings(timeout_s=tijdslimiet, retries=pogingen, backoff_s=backoff_s)
@@ -123,7 +123,7 @@ def ophalen(gebied: str, lagen: str, out: Path, vernieuw: bool, endpoints_file: 
 def _fetch(gebied: str, lagen: str, out: Path, *, refresh: bool, endpoints_file: Path | None, cache_dir: Path | None,
            http: HttpSettings, bar: bool, debug: bool, err: Console) -> FetchOutcome:
     """Run :func:`layers.fetch.fetch_data` with a progress bar per layer; exit on errors."""
-    from layers.outdir import claim_output
+    from locatietoets.layers.outdir import claim_output
 
     try:
         with claim_output(out, inputs=[endpoints_file] if endpoints_file else [], outputs=FETCH_FILES):
@@ -137,7 +137,7 @@ def _fetch(gebied: str, lagen: str, out: Path, *, refresh: bool, endpoints_file:
 
 def _fetch_into(gebied: str, lagen: str, out: Path, *, refresh: bool, endpoints_file: Path | None, cache_dir: Path | None,
                 http: HttpSettings, bar: bool, err: Console) -> FetchOutcome:
-    from layers.fetch import fetch_data, load_endpoints
+    from locatietoets.layers.fetch import fetch_data, load_endpoints
 
     endpoints = load_endpoints(endpoints_file)
     names = [n.strip() for n in lagen.split(",") if n.strip()]
@@ -196,7 +196,7 @@ def controle(endpoints_file: Path | None, tijdslimiet: float, debug: bool) -> No
     Meldt per bron OK, verplaatst (HTTP 301/308/404, met de nieuwe locatie als
     de server die geeft) of fout. Eindigt met code 1 als een bron niet OK is.
     """
-    from layers.fetch import HttpSettings, check_endpoints, load_endpoints
+    from locatietoets.layers.fetch import HttpSettings, check_endpoints, load_endpoints
 
     out_console, err = _consoles()
     with _logging(debug, err):

@@ -43,10 +43,10 @@ import uuid
 import numpy as np
 import pandas as pd
 
-from analysis.pipeline import RESULT_FIELDS, Inputs, RunResult, score_sites
-from layers.config import Config
-from scripts.partitions import combine_records, empty_like, part_max_minutes, run_wide_flags
-from scripts.run import RunOutcome, finish_run, prepare_run
+from locatietoets.analysis.pipeline import RESULT_FIELDS, Inputs, RunResult, score_sites
+from locatietoets.layers.config import Config
+from locatietoets.scripts.partitions import combine_records, empty_like, part_max_minutes, run_wide_flags
+from locatietoets.scripts.run import RunOutcome, finish_run, prepare_run
 
 __all__ = ["run_config_dask", "score_sites_dask", "require_dask", "DEFAULT_PARTITION_SITES"]
 
@@ -69,7 +69,7 @@ def require_dask() -> None:
     """
     import importlib
 
-    from analysis.errors import ConfigError
+    from locatietoets.analysis.errors import ConfigError
 
     missing = []
     for name in DASK_PACKAGES:
@@ -186,7 +186,7 @@ def score_sites_dask(
     import dask_geopandas
     from distributed import as_completed
 
-    from analysis.errors import CancelledError
+    from locatietoets.analysis.errors import CancelledError
 
     sites = inputs.sites
     n = len(sites)

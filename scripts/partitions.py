@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.pipeline import Inputs, RunResult, outside_gemeenten_warning
+from locatietoets.analysis.pipeline import Inputs, RunResult, outside_gemeenten_warning
 
 __all__ = [
     "combine_records",
@@ -50,7 +50,7 @@ def part_max_minutes(
     """The largest per-site travel-time maximum in one part of the sites (as score_sites resolves
     it).
     """
-    from analysis.overlay import assign_polygon_attribute
+    from locatietoets.analysis.overlay import assign_polygon_attribute
 
     part = part.reset_index(drop=True)
     n = len(part)

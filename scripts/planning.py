@@ -18,9 +18,9 @@ from typing import Any, Iterator
 
 import click
 
-from analysis.texts import nl_number
-from analysis.vocabulary import STAY_LABELS
-from scripts.console import (
+from locatietoets.analysis.texts import nl_number
+from locatietoets.analysis.vocabulary import STAY_LABELS
+from locatietoets.scripts.console import (
     CONTEXT,
     DEBUG_OPTION,
     emit_json,
@@ -123,9 +123,9 @@ def capaciteit(run_dir: Path, behoefte: Path, basis: str, out: Path | None, voor
     capaciteit.png (kaart van het tekort) en capaciteit.html.
     """
     with _errors(voortgang, debug):
-        from analysis.planning.capacity import capacity_balance, match_gemeenten
-        from layers.outdir import claim_output, run_inputs
-        from layers.planning_io import read_demand_table, read_run_folder
+        from locatietoets.analysis.planning.capacity import capacity_balance, match_gemeenten
+        from locatietoets.layers.outdir import claim_output, run_inputs
+        from locatietoets.layers.planning_io import read_demand_table, read_run_folder
 
         out_dir = out or (Path(run_dir) / "capaciteit")
         with claim_output(out_dir, inputs=[*run_inputs(run_dir), behoefte], outputs=CAPACITY_FILES):
@@ -150,9 +150,9 @@ def _float(value: Any) -> float | None:
 def _write_capacity(balance, run, demand_path: Path, out_dir: Path) -> list[str]:
     import geopandas as gpd
 
-    from analysis.planning.common import TOTAL_LABEL
-    from analysis.ruleset import STAY_TYPES
-    from layers.planning_io import (
+    from locatietoets.analysis.planning.common import TOTAL_LABEL
+    from locatietoets.analysis.ruleset import STAY_TYPES
+    from locatietoets.layers.planning_io import (
         html_page,
         html_table,
         write_choropleth,
@@ -160,8 +160,8 @@ def _write_capacity(balance, run, demand_path: Path, out_dir: Path) -> list[str]
         write_layer,
         write_table,
     )
-    from layers.read import file_sha256
-    from layers.write import staged_output
+    from locatietoets.layers.read import file_sha256
+    from locatietoets.layers.write import staged_output
 
     gem = gpd.GeoDataFrame(balance.gemeenten.copy(), geometry=run.gemeenten.geometry.to_numpy(), crs=run.gemeenten.crs)
     regions = gem.dissolve(by="regio", as_index=False)[["regio", "geometry"]]
@@ -257,9 +257,9 @@ def vergelijk(run_a: Path, run_b: Path, toch: bool, out: Path | None, voortgang:
     vergelijking.html.
     """
     with _errors(voortgang, debug):
-        from analysis.planning.comparison import compare_runs
-        from layers.outdir import claim_output, run_inputs
-        from layers.planning_io import read_run_folder
+        from locatietoets.analysis.planning.comparison import compare_runs
+        from locatietoets.layers.outdir import claim_output, run_inputs
+        from locatietoets.layers.planning_io import read_run_folder
 
         out_dir = out or (Path(run_b) / "vergelijking")
         with claim_output(out_dir, inputs=[*run_inputs(run_a), *run_inputs(run_b)], outputs=COMPARISON_FILES):
@@ -275,10 +275,10 @@ def vergelijk(run_a: Path, run_b: Path, toch: bool, out: Path | None, voortgang:
 def _write_comparison(comparison, a, b, out_dir: Path) -> list[str]:
     import geopandas as gpd
 
-    from analysis.planning.common import TOTAL_LABEL
-    from analysis.ruleset import STAY_TYPES, VERDICTS
-    from layers.planning_io import html_page, html_table, write_json, write_layer, write_table
-    from layers.write import staged_output
+    from locatietoets.analysis.planning.common import TOTAL_LABEL
+    from locatietoets.analysis.ruleset import STAY_TYPES, VERDICTS
+    from locatietoets.layers.planning_io import html_page, html_table, write_json, write_layer, write_table
+    from locatietoets.layers.write import staged_output
 
     changed = comparison.changed
     geometry = b.sites.geometry.to_numpy()[changed["positie_b"].to_numpy(dtype=int)]
@@ -338,7 +338,7 @@ def _print_comparison(comparison, a, b) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from analysis.ruleset import STAY_TYPES
+    from locatietoets.analysis.ruleset import STAY_TYPES
 
     for note in comparison.notes:
         out_console.print(f"[yellow]Let op: {escape(note)}[/]")
@@ -397,8 +397,8 @@ def raster(config: Path, cel: float, gebied: str, blok: int, out: Path | None, v
     0 geen gegevens; met kleurentabel en QGIS-stijl), plus raster.json.
     """
     with _errors(voortgang, debug):
-        from layers.config import load_config
-        from layers.outdir import claim_output, config_inputs
+        from locatietoets.layers.config import load_config
+        from locatietoets.layers.outdir import claim_output, config_inputs
 
         cfg = load_config(config)
         out_dir = out or cfg.output_dir or (Path(config).resolve().parent / "raster")
@@ -420,13 +420,13 @@ def run_raster(config, out_dir: Path, *, cell_m: float, area: str = "auto", chun
     import numpy as np
     import shapely
 
-    from analysis.errors import InputError
-    from analysis.pipeline import score_sites
-    from analysis.planning.grid import NO_VERDICT_CODE, grid_over_area, grid_sites, verdict_codes
-    from analysis.ruleset import STAY_TYPES
-    from layers.planning_io import load_scoring_inputs, write_cog, write_json
-    from layers.read import RD_NEW
-    from layers.write import staged_output
+    from locatietoets.analysis.errors import InputError
+    from locatietoets.analysis.pipeline import score_sites
+    from locatietoets.analysis.planning.grid import NO_VERDICT_CODE, grid_over_area, grid_sites, verdict_codes
+    from locatietoets.analysis.ruleset import STAY_TYPES
+    from locatietoets.layers.planning_io import load_scoring_inputs, write_cog, write_json
+    from locatietoets.layers.read import RD_NEW
+    from locatietoets.layers.write import staged_output
 
     def report(fraction: float, message: str) -> None:
         if progress is not None:
@@ -557,8 +557,8 @@ def bedrijfslocatie(config: Path, locatie: Path, laag: str | None, out: Path | N
     bedrijfslocatie.gpkg (plan en getelde locaties).
     """
     with _errors(voortgang, debug):
-        from layers.config import load_config
-        from layers.outdir import claim_output, config_inputs
+        from locatietoets.layers.config import load_config
+        from locatietoets.layers.outdir import claim_output, config_inputs
 
         cfg = load_config(config)
         out_dir = out or (Path(config).resolve().parent / "bedrijfslocatie")
@@ -578,19 +578,19 @@ def run_business_check(config, plan_path: Path, out_dir: Path, *, layer: str | N
     import pandas as pd
     import shapely
 
-    from analysis.pipeline import MODE_TEXT, score_sites
-    from analysis.planning.business import capacity_within_reach, plan_demand
-    from analysis.planning.common import TOTAL_LABEL
-    from layers.planning_io import read_plans, write_json, write_layer
-    from layers.read import RD_NEW
-    from layers.write import merge_results, staged_output
+    from locatietoets.analysis.pipeline import MODE_TEXT, score_sites
+    from locatietoets.analysis.planning.business import capacity_within_reach, plan_demand
+    from locatietoets.analysis.planning.common import TOTAL_LABEL
+    from locatietoets.layers.planning_io import read_plans, write_json, write_layer
+    from locatietoets.layers.read import RD_NEW
+    from locatietoets.layers.write import merge_results, staged_output
 
     def report(fraction: float, message: str) -> None:
         if progress is not None:
             progress(fraction, message)
 
     plans, plan_report = read_plans(plan_path, layer=layer)
-    from layers.planning_io import load_scoring_inputs
+    from locatietoets.layers.planning_io import load_scoring_inputs
 
     loaded = load_scoring_inputs(config, network_without_employers=True, progress=lambda f, m: report(0.2 * f, m))
     rs = loaded.ruleset
@@ -626,7 +626,7 @@ def run_business_check(config, plan_path: Path, out_dir: Path, *, layer: str | N
         report(0.75 + 0.2 * i / max(len(plans), 1), f"Reistijd naar '{plan.naam}'")
         minutes = np.full(len(sites), np.nan)
         if loaded.network is not None:
-            from analysis.travel import travel_to_employers
+            from locatietoets.analysis.travel import travel_to_employers
 
             target = gpd.GeoDataFrame({"naam": [str(plan.naam)]}, geometry=[plan.geometry], crs=RD_NEW)
             travel = travel_to_employers(geo, target, loaded.network, max_minutes=max_minutes,

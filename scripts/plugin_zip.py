@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 PLUGIN_FOLDER = "locatietoets"
 _EXCLUDED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "tests", "test"}
 _EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".orig", ".rej", ".swp"}
-_ENGINE_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "analysis", "layers", "scripts", "qgis_plugin", "requirements")
+_ENGINE_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "analysis", "layers", "scripts", "requirements")
 
 
 def package_version(repo: Path = REPO) -> str:

@@ -16,10 +16,10 @@ import time
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from analysis.errors import CancelledError, InputError, LocatietoetsError, did_you_mean
-from analysis.vocabulary import STAY_TYPES
-from layers.outdir import claim_output, run_inputs
-from scripts.console import (
+from locatietoets.analysis.errors import CancelledError, InputError, LocatietoetsError, did_you_mean
+from locatietoets.analysis.vocabulary import STAY_TYPES
+from locatietoets.layers.outdir import claim_output, run_inputs
+from locatietoets.scripts.console import (
     CONTEXT,
     DEBUG_OPTION,
     PROGRESS_OPTION,
@@ -101,8 +101,8 @@ def kaarten(run_dir: Path, per: str, formaat: str, verblijfstype: str, dpi: int,
     bronvermelding. Schrijft RUN_DIR/kaarten/<schaal>_<naam>_<verblijfstype>.png/.pdf.
     Werkt zonder internet (geen achtergrondkaart).
     """
-    from layers.maps import read_run, write_maps
-    from layers.write import staged_output
+    from locatietoets.layers.maps import read_run, write_maps
+    from locatietoets.layers.write import staged_output
 
     setup_logging(voortgang, debug)
     try:
@@ -150,9 +150,9 @@ def rapport(run_dir: Path, per: str, verblijfstype: str, dpi: int, out: Path | N
     en betrouwbaarheid, en de verantwoording van de run (invoer met
     controlegetallen en datums, parameters, rekentijden, waarschuwingen).
     """
-    from layers.maps import read_run
-    from layers.report import write_report
-    from layers.write import staged_output
+    from locatietoets.layers.maps import read_run
+    from locatietoets.layers.report import write_report
+    from locatietoets.layers.write import staged_output
 
     setup_logging(voortgang, debug)
     try:

@@ -21,13 +21,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analysis.errors import InputError, LocatietoetsError, combine_errors
-from analysis.pipeline import Inputs, RunResult, score_sites
-from layers.config import Config
-from layers.messages import Messages
-from layers.read import check_inputs, load_reference_layers, load_sites, readable_part
-from layers.rules import check_gemeente_keys, load_ruleset
-from layers.write import (
+from locatietoets.analysis.errors import InputError, LocatietoetsError, combine_errors
+from locatietoets.analysis.pipeline import Inputs, RunResult, score_sites
+from locatietoets.layers.config import Config
+from locatietoets.layers.messages import Messages
+from locatietoets.layers.read import check_inputs, load_reference_layers, load_sites, readable_part
+from locatietoets.layers.rules import check_gemeente_keys, load_ruleset
+from locatietoets.layers.write import (
     GpkgStream,
     geometry_kind,
     merge_results,
@@ -229,7 +229,7 @@ def _prepare(config: Config, report, started, t0, timings, network_cache_dir) ->
         if config.layer("werkgevers") is None:
             log.warning("[lagen.wegennet] is opgegeven zonder [lagen.werkgevers]: reisafstand wordt niet berekend")
         else:
-            from layers.network import load_configured_network
+            from locatietoets.layers.network import load_configured_network
 
             report("wegennet", "Wegennet voorbereiden", 0.03)
             t = time.perf_counter()
@@ -352,7 +352,7 @@ def run_blocks(
     An input column with the name of a result field is kept as
     ``<naam>_invoer`` in every block (:func:`~layers.write.merge_results`).
     """
-    from scripts.partitions import max_travel_minutes, run_wide_flags
+    from locatietoets.scripts.partitions import max_travel_minutes, run_wide_flags
 
     inputs, ruleset, original = prepared.inputs, prepared.ruleset, prepared.original
     sites = inputs.sites
@@ -380,7 +380,7 @@ def _write_blocks(
     is_cancelled: Callable[[], bool] | None,
     t: float,
 ) -> RunOutcome:
-    from scripts.partitions import combine_records
+    from locatietoets.scripts.partitions import combine_records
 
     report, timings, frames = prepared.report, prepared.timings, prepared.frames
     inputs, ruleset, original = prepared.inputs, prepared.ruleset, prepared.original

@@ -1,15 +1,45 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures, and `locatietoets` = this checkout for every test."""
 
 from __future__ import annotations
 
+import atexit
+import os
 from pathlib import Path
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def _checkout_first() -> Path:
+    """Make ``import locatietoets`` load this checkout, here and in every process a test starts.
+
+    The venv (~/.cache/locatietoets/venv-<hash>) is shared by all clones with the same pins and
+    its editable install points at one of them (tools/bootstrap.sh reinstalls it for the clone
+    it runs in). So the tests do not depend on which: a one-line package ``locatietoets`` whose
+    ``__path__`` is this checkout goes first on ``sys.path`` and on ``PYTHONPATH`` (inherited by
+    the console script, ``python -m locatietoets.scripts.cli`` and the engine of the QGIS tests).
+    """
+    shim = Path(tempfile.mkdtemp(prefix="locatietoets-checkout-"))
+    atexit.register(shutil.rmtree, shim, True)
+    (shim / "locatietoets").mkdir()
+    (shim / "locatietoets" / "__init__.py").write_text(
+        f'"""This checkout as the package locatietoets (tests only)."""\n__path__ = [{str(REPO)!r}]\n',
+        encoding="utf-8",
+    )
+    sys.path.insert(0, str(shim))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shim), os.environ.get("PYTHONPATH")]))
+    for name in [m for m in sys.modules if m == "locatietoets" or m.startswith("locatietoets.")]:
+        del sys.modules[name]
+    return shim
+
+
+CHECKOUT_PATH = _checkout_first()
 
 
 @pytest.fixture(scope="session")
@@ -35,11 +65,11 @@ def engine_exe(tmp_path_factory) -> str:
     wrapper = tmp_path_factory.mktemp("engine") / "locatietoets"
     wrapper.write_text(
         "#!/bin/sh\n"
-        f"PYTHONPATH='{REPO}' exec '{sys.executable}' -c "
-        "'import sys; sys.argv[0] = \"locatietoets\"; from scripts.cli import main; main()' \"$@\"\n"
+        f"PYTHONPATH='{CHECKOUT_PATH}' exec '{sys.executable}' -c "
+        "'import sys; sys.argv[0] = \"locatietoets\"; from locatietoets.scripts.cli import main; main()' \"$@\"\n"
     )
     wrapper.chmod(0o755)
     done = subprocess.run([str(wrapper), "--version"], capture_output=True, text=True, timeout=120)
     if done.returncode != 0 or not done.stdout.startswith("locatietoets "):
-        pytest.skip(f"de rekenkern (scripts.cli) draait niet: {done.stdout}{done.stderr}")
+        pytest.skip(f"de rekenkern (locatietoets.scripts.cli) draait niet: {done.stdout}{done.stderr}")
     return str(wrapper)

@@ -168,16 +168,18 @@ def read_output(out: Path) -> gpd.GeoDataFrame:
 
 
 def console_command() -> list[str]:
-    """The ``locatietoets`` console script next to the running Python, else ``python -m scripts.cli``."""
+    """The ``locatietoets`` console script next to the running Python, else ``python -m locatietoets.scripts.cli``.
+
+    A console script of an older install (entry point ``scripts.cli:main``) is not used.
+    """
     script = Path(sys.executable).parent / ("locatietoets.exe" if os.name == "nt" else "locatietoets")
-    if script.exists():
+    if script.exists() and (os.name == "nt" or "locatietoets.scripts.cli" in script.read_text(errors="replace")):
         return [str(script)]
-    return [sys.executable, "-m", "scripts.cli"]
+    return [sys.executable, "-m", "locatietoets.scripts.cli"]
 
 
 def run_subprocess(args: list[str], *, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env = dict(os.environ)  # PYTHONPATH makes `locatietoets` this checkout (tests/conftest.py)
     env.setdefault("COLUMNS", "160")
     return subprocess.run(
         console_command() + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon, box
 
-from analysis.errors import ConfigError, InputError, LocatietoetsError, RuleSetError
+from locatietoets.analysis.errors import ConfigError, InputError, LocatietoetsError, RuleSetError
 from fixtures import (
     BBG_BOX,
     PARK_BOX,
@@ -36,13 +36,13 @@ from fixtures import (
     write_config,
     write_gdf,
 )
-from layers.config import load_config
-from layers.write import OUTPUT_FILES
-from layers.rules import read_ruleset_file
-from scripts.cli import main
-from scripts.run import run_config
+from locatietoets.layers.config import load_config
+from locatietoets.layers.write import OUTPUT_FILES
+from locatietoets.layers.rules import read_ruleset_file
+from locatietoets.scripts.cli import main
+from locatietoets.scripts.run import run_config
 
-BUILTIN_RULESET = (resources.files("analysis") / "rulesets" / "limburg-povi2021.toml").read_text(encoding="utf-8")
+BUILTIN_RULESET = (resources.files("locatietoets.analysis") / "rulesets" / "limburg-povi2021.toml").read_text(encoding="utf-8")
 
 
 @pytest.fixture(autouse=True)
@@ -733,7 +733,7 @@ def test_cli_failing_run_leaves_earlier_output_unchanged(world):
 
 def test_cli_failure_while_writing_leaves_no_half_output(world, monkeypatch):
     """A crash after locaties.gpkg is written must not leave it (or the stage folder) behind."""
-    import scripts.run
+    from locatietoets.scripts import run as scripts_run
 
     def broken_csv(frame, path):
         Path(path).write_text("half", encoding="utf-8")
@@ -744,7 +744,7 @@ def test_cli_failure_while_writing_leaves_no_half_output(world, monkeypatch):
     runner = CliRunner()
     assert runner.invoke(main, ["score", str(good), "--out", str(out), "--voortgang", "geen"]).exit_code == 0
     before = {p.name: sha256(p) for p in out.iterdir()}
-    monkeypatch.setattr(scripts.run, "write_csv", broken_csv)
+    monkeypatch.setattr(scripts_run, "write_csv", broken_csv)
     result = runner.invoke(main, ["score", str(good), "--out", str(out), "--voortgang", "geen"])
     assert result.exit_code == 1
     assert "Onverwachte fout" in _flat(result.stderr) and "Traceback" not in result.output
@@ -777,12 +777,12 @@ def test_console_script_bad_input_subprocess(world):
 
 
 def test_cli_unexpected_error_has_no_traceback_but_debug_does(world, monkeypatch):
-    import scripts.run
+    from locatietoets.scripts import run as scripts_run
 
     def boom(*args, **kwargs):
         raise RuntimeError("kapotte analyse")
 
-    monkeypatch.setattr(scripts.run, "score_sites", boom)
+    monkeypatch.setattr(scripts_run, "score_sites", boom)
     cfg = write_config(world, standard_config(), "c.toml")
     runner = CliRunner()
     plain = runner.invoke(main, ["score", str(cfg), "--out", str(world / "u"), "--voortgang", "geen"])

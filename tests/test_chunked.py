@@ -11,9 +11,9 @@ from geopandas.testing import assert_geodataframe_equal
 import pyogrio
 import pytest
 
-from layers.config import load_config
-from layers.demo import write_demo
-from scripts.run import run_config
+from locatietoets.layers.config import load_config
+from locatietoets.layers.demo import write_demo
+from locatietoets.scripts.run import run_config
 
 BLOCK = 700
 
@@ -159,7 +159,7 @@ def test_input_field_equal_to_a_result_field_in_early_blocks_only(demo: Path, tm
 
 
 def test_cancelled_chunked_run_writes_nothing(demo: Path, tmp_path: Path) -> None:
-    from analysis.errors import CancelledError
+    from locatietoets.analysis.errors import CancelledError
 
     calls = {"n": 0}
 
@@ -194,8 +194,8 @@ def test_cli_blok_option_gives_the_same_csv(tmp_path):
     """`locatietoets score --blok N` writes the same locaties.csv as one block."""
     from click.testing import CliRunner
 
-    from layers.demo import write_demo
-    from scripts.cli import main
+    from locatietoets.layers.demo import write_demo
+    from locatietoets.scripts.cli import main
 
     config = write_demo(tmp_path, n_sites=600)
     runner = CliRunner()

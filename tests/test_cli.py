@@ -33,14 +33,14 @@ from fixtures import (
     standard_config,
     write_config,
 )
-from layers.write import OUTPUT_FILES
-from scripts.cli import main
+from locatietoets.layers.write import OUTPUT_FILES
+from locatietoets.scripts.cli import main
 
 CORE_FILES = {"locaties.gpkg", "locaties.csv", "run.json"}
 STAYS = ("short_stay", "mid_stay", "long_stay")
 VERDICTS = {"geschikt", "voorwaardelijk", "ongeschikt"}
 INPUT_COLUMNS = ["id", "type", "personen", "slaapkamers", "opp", "opmerking"]
-BUILTIN_RULESET = (resources.files("analysis") / "rulesets" / "limburg-povi2021.toml").read_text(encoding="utf-8")
+BUILTIN_RULESET = (resources.files("locatietoets.analysis") / "rulesets" / "limburg-povi2021.toml").read_text(encoding="utf-8")
 
 
 @pytest.fixture(autouse=True)

@@ -8,9 +8,9 @@ import numpy as np
 import pyogrio
 import pytest
 
-from layers.config import load_config
-from layers.demo import write_demo
-from scripts.run import run_config
+from locatietoets.layers.config import load_config
+from locatietoets.layers.demo import write_demo
+from locatietoets.scripts.run import run_config
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,12 @@ import pytest
 pytest.importorskip("dask_geopandas")
 pytest.importorskip("distributed")
 
-from analysis.pipeline import RunResult  # noqa: E402
-from analysis.ruleset import STAY_TYPES  # noqa: E402
-from layers.config import load_config  # noqa: E402
-from layers.demo import write_demo  # noqa: E402
-from scripts.distributed import _combine, run_config_dask  # noqa: E402
-from scripts.run import run_config  # noqa: E402
+from locatietoets.analysis.pipeline import RunResult  # noqa: E402
+from locatietoets.analysis.ruleset import STAY_TYPES  # noqa: E402
+from locatietoets.layers.config import load_config  # noqa: E402
+from locatietoets.layers.demo import write_demo  # noqa: E402
+from locatietoets.scripts.distributed import _combine, run_config_dask  # noqa: E402
+from locatietoets.scripts.run import run_config  # noqa: E402
 
 
 def _comparable(record: dict) -> dict:
@@ -86,8 +86,8 @@ def test_cli_engine_dask_gives_the_same_csv(tmp_path):
     """`locatietoets score --engine dask` writes the same locaties.csv as the default engine."""
     from click.testing import CliRunner
 
-    from layers.demo import write_demo
-    from scripts.cli import main
+    from locatietoets.layers.demo import write_demo
+    from locatietoets.scripts.cli import main
 
     config = write_demo(tmp_path, n_sites=200)
     runner = CliRunner()

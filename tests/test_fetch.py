@@ -25,9 +25,9 @@ import pyogrio
 import pytest
 import shapely
 
-from analysis.errors import InputError
-from layers.config import load_config
-from layers.fetch import (
+from locatietoets.analysis.errors import InputError
+from locatietoets.layers.config import load_config
+from locatietoets.layers.fetch import (
     DEFAULT_LAYERS,
     Endpoint,
     FetchError,
@@ -42,7 +42,7 @@ from layers.fetch import (
     overpass_query,
     resolve_area,
 )
-from scripts.data_cmd import data
+from locatietoets.scripts.data_cmd import data
 
 pytestmark = pytest.mark.shared
 
@@ -413,7 +413,7 @@ def test_ophalen_limburg_pages_converts_caches_and_refreshes(server: _Server, en
     for key in ("gemeenten", "verblijfsobjecten", "wegen", "natura2000", "recreatieparken", "werkgevers"):
         layer = manifest["lagen"][key]
         assert pyogrio.read_info(out / layer["bestand"])["features"] == layer["objecten"]
-        from layers.read import file_sha256
+        from locatietoets.layers.read import file_sha256
 
         assert file_sha256(out / layer["bestand"]) == layer["sha256"]
     assert manifest["gebied"]["soort"] == "limburg" and len(manifest["gebied"]["gemeenten"]) == 31
@@ -556,7 +556,7 @@ def test_offline_message_lists_cached_data(server: _Server, endpoints_file: Path
     dead = Endpoint(**{**moved.endpoints["natura2000"].__dict__, "url": f"http://127.0.0.1:{_free_port()}/wfs"})
     # same query but unreachable: the message points at what the cache holds (for the old URL it is keyed on)
     client = HttpClient(HttpSettings(timeout_s=1, retries=0))
-    from layers.fetch import _Cache, fetch_wfs
+    from locatietoets.layers.fetch import _Cache, fetch_wfs
 
     with pytest.raises(FetchError, match="Geen verbinding"):
         fetch_wfs(client, dead, (190000.0, 350000.0, 200000.0, 360000.0), cache_hint=_Cache(cache).hint(moved.endpoints["natura2000"]))
@@ -650,7 +650,7 @@ def test_area_errors_are_dutch() -> None:
 
 
 def test_bad_endpoints_file_lists_problems(tmp_path: Path) -> None:
-    from analysis.errors import ConfigError
+    from locatietoets.analysis.errors import ConfigError
 
     path = tmp_path / "e.toml"
     path.write_text('[gebied]\nlimburg_bbox=[1,2,3,4]\n[bronnen.a]\nsoort="wms"\n[bronnen.b]\nsoort="ogcapi"\nurl="x"\n', encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.housing import housing_norms
+from locatietoets.analysis.housing import housing_norms
 
 
 def test_capacity_is_the_smallest_known_limit():

@@ -17,8 +17,8 @@ import pytest
 from shapely.geometry import Point, box
 
 from fixtures import polygons, write_config, write_gdf
-from layers.config import load_config
-from scripts.run import run_config
+from locatietoets.layers.config import load_config
+from locatietoets.scripts.run import run_config
 
 pytestmark = pytest.mark.shared
 

@@ -13,11 +13,11 @@ import re
 from click.testing import CliRunner
 import pytest
 
-from analysis.errors import ConfigError, InputError, LocatietoetsError
+from locatietoets.analysis.errors import ConfigError, InputError, LocatietoetsError
 from fixtures import build_world, sha256, standard_config, write_config
-from layers.config import load_config
-from scripts.cli import main
-from scripts.run import run_config
+from locatietoets.layers.config import load_config
+from locatietoets.scripts.cli import main
+from locatietoets.scripts.run import run_config
 
 
 @pytest.fixture(autouse=True)
@@ -238,7 +238,7 @@ def test_distance_to_nothing_is_missing_not_zero():
     import numpy as np
     import shapely
 
-    from analysis.overlay import _nearest_distance
+    from locatietoets.analysis.overlay import _nearest_distance
 
     points = np.array([shapely.Point(0, 0), shapely.Point(3, 4)], dtype=object)
     assert np.isnan(_nearest_distance(shapely.STRtree(np.array([], dtype=object)), points)).all()
@@ -249,7 +249,7 @@ def test_classify_bbg_without_any_bbg_geometry_refuses_instead_of_rand_0_m():
     import geopandas as gpd
     from shapely.geometry import Point, Polygon
 
-    from analysis.overlay import classify_bbg
+    from locatietoets.analysis.overlay import classify_bbg
 
     sites = gpd.GeoSeries([Point(200_250, 380_500)], crs="EPSG:28992")
     with pytest.raises(InputError, match="bevat geen bruikbare geometrie"):
@@ -418,7 +418,7 @@ def test_infinite_contour_value_is_an_error(world):
 
 
 def test_demand_table_in_windows_1252_is_read_with_a_warning(tmp_path, caplog):
-    from layers.planning_io import read_demand_table
+    from locatietoets.layers.planning_io import read_demand_table
 
     table = tmp_path / "behoefte.csv"
     table.write_bytes("gemeente;short_stay\nSittard-Geleen;10\nGemeente ’s-Gravenvoeren;5\n".encode("cp1252"))
@@ -429,7 +429,7 @@ def test_demand_table_in_windows_1252_is_read_with_a_warning(tmp_path, caplog):
 
 
 def test_demand_table_with_bom_is_read_silently(tmp_path, caplog):
-    from layers.planning_io import read_demand_table
+    from locatietoets.layers.planning_io import read_demand_table
 
     table = tmp_path / "behoefte.csv"
     table.write_bytes(b"\xef\xbb\xbfgemeente;short_stay\nVenlo;10\n")

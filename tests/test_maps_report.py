@@ -23,13 +23,13 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from analysis.summary import NO_GEMEENTE, NO_REGION, exclusion_reasons, rules_frame, verdict_counts
-from layers.config import load_config
-from layers.maps import attribution, read_run, slugify, write_maps
-from layers.report import write_report
-from layers.style import VERDICT_COLOURS
-from scripts.reporting import kaarten, rapport
-from scripts.run import run_config
+from locatietoets.analysis.summary import NO_GEMEENTE, NO_REGION, exclusion_reasons, rules_frame, verdict_counts
+from locatietoets.layers.config import load_config
+from locatietoets.layers.maps import attribution, read_run, slugify, write_maps
+from locatietoets.layers.report import write_report
+from locatietoets.layers.style import VERDICT_COLOURS
+from locatietoets.scripts.reporting import kaarten, rapport
+from locatietoets.scripts.run import run_config
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -384,7 +384,7 @@ def test_verdict_counts_and_reasons_by_hand() -> None:
 
 
 def test_attribution_names_the_sources(tmp_path: Path) -> None:
-    from layers.maps import RunFolder
+    from locatietoets.layers.maps import RunFolder
 
     def run_with(invoer: dict, bron: str = "") -> RunFolder:
         sites = gpd.GeoDataFrame({"bron": [bron]}, geometry=[Point(200000, 380000)], crs=28992)

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import shapely
 
-from analysis.errors import InputError
-from analysis.network import DEFAULT_CAR_SPEEDS_KMH, TravelSpeeds, impute_car_speeds_kmh, parse_oneway
-import layers.network as layers_network
-from layers.config import LayerSpec
-from layers.network import load_network
+from locatietoets.analysis.errors import InputError
+from locatietoets.analysis.network import DEFAULT_CAR_SPEEDS_KMH, TravelSpeeds, impute_car_speeds_kmh, parse_oneway
+import locatietoets.layers.network as layers_network
+from locatietoets.layers.config import LayerSpec
+from locatietoets.layers.network import load_network
 
 RD = "EPSG:28992"
 

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import MultiPoint, Point, Polygon, box
 
-from analysis.errors import InputError
-from analysis.odour import COLUMNS, KOM_SOURCE_BBG, KOM_SOURCE_KOM, KOM_SOURCE_UNKNOWN, assess_odour
+from locatietoets.analysis.errors import InputError
+from locatietoets.analysis.odour import COLUMNS, KOM_SOURCE_BBG, KOM_SOURCE_KOM, KOM_SOURCE_UNKNOWN, assess_odour
 
 CRS = "EPSG:28992"
 FAR = Point(50_000, 50_000)  # a site far from every contour and farm
@@ -621,7 +621,7 @@ def test_unknown_kom_takes_the_strictest_distances_and_says_why():
 def test_progress_and_log(caplog):
     calls = []
     contours = _contours([(20.0, box(0, 0, 10, 10))])
-    with caplog.at_level(logging.INFO, logger="analysis.odour"):
+    with caplog.at_level(logging.INFO, logger="locatietoets.analysis.odour"):
         _run(_sites([Point(5, 5), FAR]), contours=contours, progress=lambda f, m: calls.append((f, m)))
     assert calls[0][0] == 0.0 and calls[-1][0] == 1.0
     assert all(0.0 <= f <= 1.0 for f, _ in calls)

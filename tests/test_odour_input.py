@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from shapely.geometry import Point
 
-from analysis.errors import InputError
-from layers.config import parse_config
-from layers.read import load_reference_layers
+from locatietoets.analysis.errors import InputError
+from locatietoets.layers.config import parse_config
+from locatietoets.layers.read import load_reference_layers
 
 RD = "EPSG:28992"
 
@@ -78,7 +78,7 @@ def test_contour_farm_field_is_read_and_empty_names_are_none(tmp_path):
 
 
 def test_logies_on_mid_and_long_stay_is_a_warning_naming_the_sites(tmp_path):
-    from layers.read import load_sites
+    from locatietoets.layers.read import load_sites
 
     frame = gpd.GeoDataFrame(
         {"id": ["A1", "B2", "C3", "D4"], "type": ["short_stay", "mid_stay", "long_stay", "long_stay"],

@@ -21,10 +21,10 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
-from analysis.errors import OutputError
+from locatietoets.analysis.errors import OutputError
 from fixtures import REPO, build_world, sha256, standard_config, write_config
-from layers.outdir import LOCK_NAME, STAGE_PREFIX, claim_output
-from scripts.cli import main
+from locatietoets.layers.outdir import LOCK_NAME, STAGE_PREFIX, claim_output
+from locatietoets.scripts.cli import main
 
 
 @pytest.fixture(autouse=True)
@@ -237,8 +237,8 @@ def test_full_disk_while_writing_is_a_dutch_error_without_gdal_lines_or_output(w
     if _mount_tmpfs(folder, "size=120k"):  # a real small disk: the GeoPackage does not fit
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "scripts.cli", "score", str(world / "config.toml"), "--out", str(folder / "uit"), "--voortgang", "geen"],
-                cwd=world, env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}, capture_output=True, text=True, timeout=120,
+                [sys.executable, "-m", "locatietoets.scripts.cli", "score", str(world / "config.toml"), "--out", str(folder / "uit"), "--voortgang", "geen"],
+                cwd=world, env={**os.environ, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120,
                 check=False,
             )
             assert proc.returncode == 2, proc.stderr
@@ -249,12 +249,12 @@ def test_full_disk_while_writing_is_a_dutch_error_without_gdal_lines_or_output(w
     else:  # simulated: the GeoPackage writer meets a full disk
         import errno
 
-        import scripts.run
+        from locatietoets.scripts import run as scripts_run
 
         def full(*args, **kwargs):
             raise OSError(errno.ENOSPC, "No space left on device")
 
-        monkeypatch.setattr(scripts.run, "write_gpkg", full)
+        monkeypatch.setattr(scripts_run, "write_gpkg", full)
         result = CliRunner().invoke(main, ["score", str(world / "config.toml"), "--out", str(folder / "uit"), "--voortgang", "geen"])
         assert result.exit_code == 2, result.output
         stderr = _flat(result.stderr)
@@ -271,8 +271,8 @@ def test_full_disk_while_writing_is_a_dutch_error_without_gdal_lines_or_output(w
 _HOLDER = """
 import sys, time
 from pathlib import Path
-from layers.outdir import claim_output
-from layers.write import staged_output
+from locatietoets.layers.outdir import claim_output
+from locatietoets.layers.write import staged_output
 out = Path(sys.argv[1])
 with claim_output(out):
     with staged_output(out) as stage:
@@ -285,7 +285,7 @@ with claim_output(out):
 def test_killed_run_leaves_stage_that_the_next_run_removes_and_a_second_run_is_refused_meanwhile(world):
     out = world / "uitvoer"
     before = _snapshot(world)
-    child = subprocess.Popen([sys.executable, "-c", _HOLDER, str(out)], cwd=world, env={**os.environ, "PYTHONPATH": str(REPO)},
+    child = subprocess.Popen([sys.executable, "-c", _HOLDER, str(out)], cwd=world, env=dict(os.environ),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "bezig", child.stderr.read()
@@ -330,9 +330,9 @@ def test_lock_is_released_after_a_failed_run_and_the_folder_removed_when_empty(t
 
 def test_kaarten_and_rapport_failing_halfway_leave_nothing(run_dir, tmp_path, monkeypatch):
     """Maps and report are written into a staging folder: a failure after the first map leaves no map behind."""
-    import layers.maps
+    from locatietoets.layers import maps as layers_maps
 
-    real = layers.maps._save
+    real = layers_maps._save
     calls = {"n": 0}
 
     def save_then_fail(fig, path, fmt, dpi):
@@ -341,7 +341,7 @@ def test_kaarten_and_rapport_failing_halfway_leave_nothing(run_dir, tmp_path, mo
             raise OSError(28, "No space left on device")
         return real(fig, path, fmt, dpi)
 
-    monkeypatch.setattr(layers.maps, "_save", save_then_fail)
+    monkeypatch.setattr(layers_maps, "_save", save_then_fail)
     before = _snapshot(run_dir)
     result = CliRunner().invoke(main, ["kaarten", str(run_dir), "--per", "provincie", "--formaat", "beide", "--dpi", "50",
                                        "--out", str(tmp_path / "kaarten"), "--voortgang", "geen"])

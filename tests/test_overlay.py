@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 from shapely.geometry import MultiPoint, Point, box
 
-from analysis.overlay import assign_polygon_attribute, classify_bbg, inside_share
+from locatietoets.analysis.overlay import assign_polygon_attribute, classify_bbg, inside_share
 
 BBG = gpd.GeoSeries([box(0, 0, 1000, 1000), box(2000, 0, 2500, 500)], crs=28992)
 

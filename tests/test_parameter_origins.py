@@ -18,15 +18,15 @@ from click.testing import CliRunner
 import pandas as pd
 import pytest
 
-from analysis.planning.comparison import compare_runs
-from analysis.ruleset import parse_ruleset
-from analysis.verdict import EVALUATORS, REASON_FIELDS
+from locatietoets.analysis.planning.comparison import compare_runs
+from locatietoets.analysis.ruleset import parse_ruleset
+from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
 from fixtures import build_world, standard_config, write_config
-from layers.rules import read_ruleset_file
-from scripts.cli import main
+from locatietoets.layers.rules import read_ruleset_file
+from locatietoets.scripts.cli import main
 
 STAYS = ("short_stay", "mid_stay", "long_stay")
-RULESETS = Path(str(resources.files("analysis") / "rulesets"))
+RULESETS = Path(str(resources.files("locatietoets.analysis") / "rulesets"))
 DRAFT = RULESETS / "limburg-povi2025-ontwerp.toml"
 OLD = Path(__file__).parent / "data" / "rulesets" / "limburg-povi2021-1.0.0.toml"
 

@@ -20,15 +20,15 @@ import pytest
 import rasterio
 from shapely.geometry import Point, box
 
-from analysis.errors import InputError
-from analysis.planning.business import plan_demand
-from analysis.planning.capacity import capacity_balance, match_gemeenten
-from analysis.planning.comparison import compare_runs
-from analysis.planning.grid import grid_over_area, verdict_codes
-from layers.config import load_config
-from layers.style import VERDICT_COLOURS
-from scripts.planning import bedrijfslocatie, capaciteit, raster, vergelijk
-from scripts.run import run_config
+from locatietoets.analysis.errors import InputError
+from locatietoets.analysis.planning.business import plan_demand
+from locatietoets.analysis.planning.capacity import capacity_balance, match_gemeenten
+from locatietoets.analysis.planning.comparison import compare_runs
+from locatietoets.analysis.planning.grid import grid_over_area, verdict_codes
+from locatietoets.layers.config import load_config
+from locatietoets.layers.style import VERDICT_COLOURS
+from locatietoets.scripts.planning import bedrijfslocatie, capaciteit, raster, vergelijk
+from locatietoets.scripts.run import run_config
 
 STAYS = ("short_stay", "mid_stay", "long_stay")
 X0, Y0 = 100_000.0, 400_000.0  # south-west corner of the test world (RD New)
@@ -330,7 +330,7 @@ def test_vergelijk_same_ids_other_input_file_is_an_error():
 
 
 def test_draft_revision_ruleset_differs_as_documented():
-    from layers.rules import read_ruleset_file
+    from locatietoets.layers.rules import read_ruleset_file
 
     base = read_ruleset_file()
     draft = read_ruleset_file(Path(__file__).resolve().parents[1] / "analysis" / "rulesets" / "limburg-povi2025-ontwerp.toml")

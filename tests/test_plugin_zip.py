@@ -13,7 +13,7 @@ import pytest
 
 click_testing = pytest.importorskip("click.testing")
 
-from scripts.plugin_zip import REPO, build_plugin_zip, package_version, plugin_zip  # noqa: E402
+from locatietoets.scripts.plugin_zip import REPO, build_plugin_zip, package_version, plugin_zip  # noqa: E402
 
 REQUIRED_METADATA = ("name", "qgisMinimumVersion", "description", "about", "version", "author", "repository",
                      "tracker", "homepage", "tags", "icon", "category", "hasProcessingProvider", "license")
@@ -105,9 +105,10 @@ def test_bundled_engine_wheel_has_the_cli_entry_point(built_zip, tmp_path):
     with zipfile.ZipFile(tmp_path / "engine.whl") as wheel:
         names = wheel.namelist()
         entry_points = next(wheel.read(n).decode() for n in names if n.endswith("entry_points.txt"))
-    assert "scripts/cli.py" in names and "analysis/rulesets/limburg-povi2021.toml" in names
+    assert "locatietoets/scripts/cli.py" in names and "locatietoets/analysis/rulesets/limburg-povi2021.toml" in names
+    assert not [n for n in names if n.split("/")[0] in ("analysis", "layers", "scripts", "qgis_plugin")]
     console = [line.replace(" ", "") for line in entry_points.splitlines()]
-    assert "locatietoets=scripts.cli:main" in console
+    assert "locatietoets=locatietoets.scripts.cli:main" in console
 
 
 def test_unzipped_plugin_imports_as_package_locatietoets(built_zip, tmp_path):

@@ -318,7 +318,7 @@ def mixed_run(tmp_path_factory, scored_run) -> dict[str, str]:
     gpd = pytest.importorskip("geopandas")
     from shapely.geometry import Point, box
 
-    from layers.write import geometry_kind, write_gpkg
+    from locatietoets.layers.write import geometry_kind, write_gpkg
 
     folder = tmp_path_factory.mktemp("gemengd")
     rows = []

@@ -81,7 +81,7 @@ def test_render_config_is_valid_toml_with_escaped_paths():
 
 
 def test_render_config_is_accepted_by_the_engine_config_reader(tmp_path):
-    config = pytest.importorskip("layers.config")
+    config = pytest.importorskip("locatietoets.layers.config")
     (tmp_path / "l.gpkg").write_bytes(b"")
     text = eng.render_config({"locaties": {"pad": str(tmp_path / "l.gpkg"), "id_veld": "id"},
                               "geurcontouren": {"pad": str(tmp_path / "g.gpkg"), "waarde_veld": "w"}},
@@ -171,7 +171,7 @@ def test_engine_environment_drops_qgis_python_and_gdal_settings(monkeypatch):
 def test_plugin_package_imports_no_geo_wheels():
     """Inside QGIS the plugin must not load geopandas & co. (library clash); it talks to the engine by process."""
     forbidden = ("geopandas", "shapely", "numpy", "pandas", "pyproj", "pyogrio", "rasterio", "fiona", "osmnx",
-                 "analysis", "layers", "scripts")
+                 "analysis", "layers", "scripts", "locatietoets")
     for path in (REPO / "qgis_plugin").rglob("*.py"):
         for line in path.read_text(encoding="utf-8").splitlines():
             stripped = line.strip()
@@ -406,7 +406,7 @@ def test_toolbox_shows_toets_locaties_first_then_the_groups(provider, qgis_core)
 
 @pytest.mark.qgis
 def test_toets_locaties_offers_every_config_layer_with_field_pickers(provider, qgis_core):
-    from layers.config import LAYER_KEYS
+    from locatietoets.layers.config import LAYER_KEYS
 
     from qgis_plugin.algorithms.base import EngineAlgorithm
 

@@ -7,9 +7,9 @@ import pyogrio
 import pytest
 from shapely.geometry import Point
 
-from analysis.errors import ConfigError
-from layers.config import parse_config
-from layers.read import load_sites
+from locatietoets.analysis.errors import ConfigError
+from locatietoets.layers.config import parse_config
+from locatietoets.layers.read import load_sites
 
 
 def write_sites(tmp_path):
@@ -38,7 +38,7 @@ def test_unknown_default_stay_type_is_a_config_error(tmp_path):
 def test_site_without_geometry_is_written_as_null(tmp_path):
     from click.testing import CliRunner
 
-    from scripts.cli import main
+    from locatietoets.scripts.cli import main
 
     gdf = gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=[Point(200000, 380000), None], crs=28992)
     gdf.to_file(tmp_path / "sites.gpkg")

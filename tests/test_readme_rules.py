@@ -6,8 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from layers.rules import README_BEGIN, README_END, read_ruleset_file, ruleset_markdown
-from scripts.cli import main
+from locatietoets.layers.rules import README_BEGIN, README_END, read_ruleset_file, ruleset_markdown
+from locatietoets.scripts.cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.errors import RuleSetError
-from analysis.ruleset import STAY_TYPES, parse_ruleset
-from analysis.verdict import EVALUATORS, REASON_FIELDS
-from layers.rules import read_ruleset_file
+from locatietoets.analysis.errors import RuleSetError
+from locatietoets.analysis.ruleset import STAY_TYPES, parse_ruleset
+from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
+from locatietoets.layers.rules import read_ruleset_file
 
 
 @pytest.fixture(scope="module")
 def raw() -> dict:
-    text = (resources.files("analysis") / "rulesets" / "limburg-povi2021.toml").read_text(encoding="utf-8")
+    text = (resources.files("locatietoets.analysis") / "rulesets" / "limburg-povi2021.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 

@@ -16,20 +16,20 @@ import tomllib
 
 import pytest
 
-from analysis.errors import ConfigError, RuleSetError
-from analysis.ruleset import ODOUR_LEGAL_RANGES, parse_ruleset
-from analysis.verdict import EVALUATORS, REASON_FIELDS
+from locatietoets.analysis.errors import ConfigError, RuleSetError
+from locatietoets.analysis.ruleset import ODOUR_LEGAL_RANGES, parse_ruleset
+from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
 from fixtures import build_world, standard_config, write_config
-from layers.config import load_config
-from layers.rules import read_ruleset_file
-from layers.write import write_json
-from scripts.run import run_config
+from locatietoets.layers.config import load_config
+from locatietoets.layers.rules import read_ruleset_file
+from locatietoets.layers.write import write_json
+from locatietoets.scripts.run import run_config
 
-RULESETS = sorted(p.name for p in (resources.files("analysis") / "rulesets").iterdir() if p.name.endswith(".toml"))
+RULESETS = sorted(p.name for p in (resources.files("locatietoets.analysis") / "rulesets").iterdir() if p.name.endswith(".toml"))
 
 
 def _raw(name: str = "limburg-povi2021.toml") -> dict:
-    return tomllib.loads((resources.files("analysis") / "rulesets" / name).read_text(encoding="utf-8"))
+    return tomllib.loads((resources.files("locatietoets.analysis") / "rulesets" / name).read_text(encoding="utf-8"))
 
 
 def _parse(data: dict):
@@ -320,7 +320,7 @@ def test_recreation_rule_rests_on_policy_and_names_the_expired_verordening_as_hi
 
 
 def test_draft_rule_set_updated_the_same_way():
-    draft = read_ruleset_file(Path(str(resources.files("analysis") / "rulesets" / "limburg-povi2025-ontwerp.toml")))
+    draft = read_ruleset_file(Path(str(resources.files("locatietoets.analysis") / "rulesets" / "limburg-povi2025-ontwerp.toml")))
     default = read_ruleset_file()
     assert draft.rule("recreatiepark").verdict["short_stay"] == "ongeschikt"
     assert draft.value("bbg_rand_m") == 150.0
@@ -341,7 +341,7 @@ def test_version_1_0_0_is_kept_as_a_fixture():
 def test_regels_command_shows_2_0_0_with_current_sources(monkeypatch):
     from click.testing import CliRunner
 
-    from scripts.cli import main
+    from locatietoets.scripts.cli import main
 
     monkeypatch.setenv("COLUMNS", "400")
     result = CliRunner().invoke(main, ["regels"])
@@ -363,7 +363,7 @@ def test_misspelt_gemeente_is_reported_together_with_other_problems(world):
 def test_planning_commands_check_gemeente_keys_too(world):
     from click.testing import CliRunner
 
-    from scripts.cli import main
+    from locatietoets.scripts.cli import main
 
     cfg = write_config(world, standard_config() + '\n[regels.gemeenten."Venrya"]\nbbg_rand_m = 1000\n')
     result = CliRunner().invoke(main, ["raster", str(cfg), "--cel", "500", "--out", str(world / "raster"), "--voortgang", "geen"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.texts import format_number, join_nonempty, render_template
+from locatietoets.analysis.texts import format_number, join_nonempty, render_template
 
 
 def test_format_number_dutch_decimal_comma_and_missing():

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from analysis.errors import CancelledError, InputError
-from analysis.network import RoadNetwork, TravelSpeeds, build_network
-from analysis import travel as travel_module
-from analysis.travel import (
+from locatietoets.analysis.errors import CancelledError, InputError
+from locatietoets.analysis.network import RoadNetwork, TravelSpeeds, build_network
+from locatietoets.analysis import travel as travel_module
+from locatietoets.analysis.travel import (
     RESULT_COLUMNS,
     count_employers_within,
     nearest_employers,
@@ -22,8 +22,8 @@ from analysis.travel import (
     snap_to_network,
     travel_to_employers,
 )
-from layers.config import LayerSpec
-from layers.network import load_network
+from locatietoets.layers.config import LayerSpec
+from locatietoets.layers.network import load_network
 
 RD = "EPSG:28992"
 

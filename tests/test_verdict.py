@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.pipeline import DEFAULT_HOUSING_FORM
-from analysis.ruleset import STAY_TYPES
-from analysis.verdict import RuleContext, judge
-from layers.rules import read_ruleset_file
+from locatietoets.analysis.pipeline import DEFAULT_HOUSING_FORM
+from locatietoets.analysis.ruleset import STAY_TYPES
+from locatietoets.analysis.verdict import RuleContext, judge
+from locatietoets.layers.rules import read_ruleset_file
 
 
 def context(fields: dict, housing=None, **param_overrides):

@@ -11,7 +11,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import MultiPoint, Point, box
 
-from scripts.cli import main
+from locatietoets.scripts.cli import main
 from tests.fixtures import PARK_NAME, build_world, polygons, read_output, standard_config, write_config
 
 NO_PLAN = 'personen_veld = "personen"\nslaapkamers_veld = "slaapkamers"\nwoonoppervlak_veld = "opp"\n'

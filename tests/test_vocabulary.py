@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import analysis.vocabulary as engine_vocabulary
+import locatietoets.analysis.vocabulary as engine_vocabulary
 import qgis_plugin.vocabulary as plugin_vocabulary
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,7 +45,7 @@ def test_plugin_copy_imports_nothing_of_the_engine():
 
 
 def test_one_verdict_colour_set_everywhere():
-    from layers.style import VERDICT_COLOURS
+    from locatietoets.layers.style import VERDICT_COLOURS
 
     assert VERDICT_COLOURS is engine_vocabulary.VERDICT_COLOURS
     assert engine_vocabulary.hex_colour(VERDICT_COLOURS["voorwaardelijk"][1]) == "#fdae61"
@@ -57,10 +57,10 @@ def test_one_verdict_colour_set_everywhere():
 
 
 def test_result_fields_are_one_list_with_the_others_derived():
-    from analysis.pipeline import RESULT_FIELDS
-    from analysis.travel import RESULT_COLUMNS
-    from analysis.verdict import REASON_FIELDS
-    from layers.style import FIELD_ALIASES
+    from locatietoets.analysis.pipeline import RESULT_FIELDS
+    from locatietoets.analysis.travel import RESULT_COLUMNS
+    from locatietoets.analysis.verdict import REASON_FIELDS
+    from locatietoets.layers.style import FIELD_ALIASES
 
     assert RESULT_FIELDS == tuple(engine_vocabulary.FIELD_ALIASES) == tuple(FIELD_ALIASES)
     assert len(set(RESULT_FIELDS)) == len(RESULT_FIELDS)
@@ -70,7 +70,7 @@ def test_result_fields_are_one_list_with_the_others_derived():
 
 
 def test_stay_types_and_verdicts_come_from_the_vocabulary():
-    from analysis import ruleset, summary
+    from locatietoets.analysis import ruleset, summary
 
     assert ruleset.STAY_TYPES is summary.STAY_TYPES is engine_vocabulary.STAY_TYPES
     assert ruleset.VERDICTS is summary.VERDICTS is engine_vocabulary.VERDICTS
@@ -82,7 +82,7 @@ def test_stay_types_and_verdicts_come_from_the_vocabulary():
 
 
 def test_one_dutch_number_formatter_in_engine_and_plugin():
-    from analysis.texts import nl_number
+    from locatietoets.analysis.texts import nl_number
 
     cases = [
         ((12345,), "12.345"),
@@ -99,8 +99,8 @@ def test_one_dutch_number_formatter_in_engine_and_plugin():
 
 
 def test_analyses_give_the_result_fields_of_their_group():
-    from analysis import odour
-    from analysis.planning.grid import VERDICT_CODES
+    from locatietoets.analysis import odour
+    from locatietoets.analysis.planning.grid import VERDICT_CODES
 
     assert set(engine_vocabulary.ODOUR_FIELDS) <= set(odour.COLUMNS)
     assert VERDICT_CODES == {"geschikt": 1, "voorwaardelijk": 2, "ongeschikt": 3}

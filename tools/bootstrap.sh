@@ -9,9 +9,13 @@
 #
 # `make demo` / `make test` call this script; .ci/run calls `make test`.
 #
-# The venv lives in ~/.cache/locatietoets/venv-<hash>, the hash taken over requirements/*.txt,
-# pyproject.toml and the interpreter, so a change to any pin rebuilds it and an unchanged one is
-# reused (also across clones: the runs below put the current checkout first on PYTHONPATH).
+# The venv lives in ~/.cache/locatietoets/venv-<hash>, the hash taken over requirements/*.txt
+# (what is installed: the exact pins) and the interpreter, so a change to any pin rebuilds it and
+# an unchanged one is reused, also across clones. The checkout is installed editable
+# (`pip install --no-deps -e .`) as the package `locatietoets` (locatietoets.analysis = analysis/,
+# ...); when the venv's `locatietoets` is another clone's, or pyproject.toml changed since, it is
+# installed again (seconds; a fresh CI clone reusing the venv tests its own code). PYTHONPATH=<checkout> gives no `locatietoets`; tests/conftest.py
+# also makes `locatietoets` the tests' own checkout, whichever clone the venv points at.
 # It is made by Debian's /usr/bin/python3 with --system-site-packages so that pytest can import
 # PyQGIS (python3-qgis) beside the engine's pinned PyPI wheels ("wheel mode", see
 # shared/docs/qgis-env-notes.md); everything pinned is installed into the venv with
@@ -83,9 +87,9 @@ pick_python() {
 REQ_FILES=(requirements/engine.txt requirements/test.txt)
 
 venv_key() {
-  { cat pyproject.toml; for f in requirements/*.txt; do echo "== $f"; cat "$f"; done
+  { for f in requirements/*.txt; do echo "== $f"; cat "$f"; done
     "$PY" -c 'import sys; print(sys.executable, sys.version)'; echo "${SYS_SITE[*]:-}"
-    echo "bootstrap-v1"; } | sha256sum | cut -c1-12
+    echo "bootstrap-v2"; } | sha256sum | cut -c1-12
 }
 
 # pip in the venv, minus the noise of this image's pip.conf (an extra index folder that may be absent).
@@ -120,19 +124,40 @@ ensure_venv() {
     # site-packages would satisfy it (Debian's matplotlib/attrs break with numpy 2 / affine 3).
     pip_quiet install --upgrade --upgrade-strategy eager -r requirements/test.txt
     step "venv: pip install -r requirements/test.txt"
-    pip_quiet install --no-deps -e .
-    step "venv: pip install -e . --no-deps"
     fix_mpl_toolkits
     "$VENV/bin/python" -c 'import numpy, pandas, shapely, pyproj, pyogrio, geopandas, rasterio, matplotlib, osmnx
 pyproj.CRS("EPSG:28992")' || die "de venv is gebouwd maar de geo-stack laadt niet; zie hierboven"
     touch "$VENV/.complete"
     step "venv: klaar"
   fi
+  ensure_editable
   if [ "$locked" = 1 ]; then flock -u 9; exec 9>&-; fi
   export PATH="$VENV/bin:$PATH" VIRTUAL_ENV="$VENV"
-  # The venv is shared by all clones with the same pins; make this checkout win over the
-  # editable install, which points at the clone that built the venv.
-  export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
+}
+
+# Where the venv's `locatietoets` comes from (folder of locatietoets.scripts), "" when not importable.
+installed_checkout() {
+  (cd / && PYTHONPATH= "$VENV/bin/python" -c '
+import os, locatietoets.scripts as m
+print(os.path.realpath(os.path.dirname(os.path.dirname(m.__file__))))' 2>/dev/null) || true
+}
+
+# The venv is shared by all clones with the same pins: (re)install this checkout editable when
+# the venv's `locatietoets` is missing, another clone's, or installed from another pyproject.toml
+# (package list, entry points).
+ensure_editable() {
+  local where here stamp want
+  where=$(installed_checkout)
+  here=$(cd "$REPO" && pwd -P)
+  stamp="$VENV/.locatietoets-editable"
+  want="$here $(sha256sum < pyproject.toml | cut -c1-12)"
+  if [ "$where" != "$here" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    step "venv: locatietoets ${where:+uit $where }opnieuw installeren vanuit $REPO (pip install --no-deps -e .)"
+    pip_quiet install --no-deps -e .
+    where=$(installed_checkout)
+    [ "$where" = "$here" ] || die "na 'pip install -e .' komt locatietoets uit '${where:-niets}' in plaats van $REPO"
+    echo "$want" > "$stamp"
+  fi
 }
 
 # Debian's matplotlib-*-nspkg.pth (pulled in by QGIS) pins the namespace package mpl_toolkits

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.errors import InputError, did_you_mean
-from analysis.planning.common import TOTAL_LABEL, clean_text
-from analysis.ruleset import STAY_TYPES
-from analysis.summary import usable_capacity
+from locatietoets.analysis.errors import InputError, did_you_mean
+from locatietoets.analysis.planning.common import TOTAL_LABEL, clean_text
+from locatietoets.analysis.ruleset import STAY_TYPES
+from locatietoets.analysis.summary import usable_capacity
 
 __all__ = ["NO_DEMAND", "CapacityBalance", "capacity_balance", "match_gemeenten"]
 

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.errors import InputError
-from analysis.planning.common import TOTAL_LABEL, clean_text
-from analysis.ruleset import STAY_TYPES, VERDICTS
-from analysis.vocabulary import stay_label
+from locatietoets.analysis.errors import InputError
+from locatietoets.analysis.planning.common import TOTAL_LABEL, clean_text
+from locatietoets.analysis.ruleset import STAY_TYPES, VERDICTS
+from locatietoets.analysis.vocabulary import stay_label
 
 __all__ = ["Comparison", "compare_runs"]
 

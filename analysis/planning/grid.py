@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.errors import InputError
-from analysis.vocabulary import VERDICTS
+from locatietoets.analysis.errors import InputError
+from locatietoets.analysis.vocabulary import VERDICTS
 
 __all__ = [
     "NO_VERDICT_CODE",
