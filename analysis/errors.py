@@ -79,7 +79,8 @@ class ParameterOverrideError(ConfigError, RuleSetError):
 
 
 class OutputError(LocatietoetsError):
-    """The output folder cannot be used: it would replace an input, cannot be written, or is in use."""
+    """The output folder cannot be used: it would replace an input, cannot be written, or is in
+    use."""
 
     title = "Fout in de uitvoer"
 
@@ -91,7 +92,8 @@ class CancelledError(LocatietoetsError):
 
 
 def combine_errors(errors: Sequence[LocatietoetsError]) -> LocatietoetsError:
-    """One error holding the problems of ``errors`` (their class when they agree), so all are reported at once."""
+    """One error holding the problems of ``errors`` (their class when they agree), so all are
+    reported at once."""
     if len(errors) == 1:
         return errors[0]
     kinds = {type(e) for e in errors}
@@ -118,5 +120,8 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
         return f" Bedoelde u '{lowered[word.lower()]}'? (let op hoofdletters)"
     matches = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if not matches:
-        matches = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)]
+        matches = [
+            lowered[m]
+            for m in difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+        ]
     return f" Bedoelde u '{matches[0]}'?" if matches else ""

@@ -60,7 +60,9 @@ def housing_norms(
     max_pp = np.broadcast_to(np.asarray(max_persons_per_bedroom, dtype=float), persons.shape)
     min_m2 = np.broadcast_to(np.asarray(min_area_per_person_m2, dtype=float), persons.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_bedroom = np.where(bedrooms > 0, persons / bedrooms, np.where(persons > 0, np.inf, np.nan))
+        per_bedroom = np.where(
+            bedrooms > 0, persons / bedrooms, np.where(persons > 0, np.inf, np.nan)
+        )
         per_person = np.where(persons > 0, area / persons, np.nan)
         # a tiny epsilon keeps 45 m² / 15 m² from flooring to 2.999...
         limit_bedrooms = np.floor(bedrooms * max_pp + 1e-9)
@@ -74,7 +76,9 @@ def housing_norms(
     binding[np.isnan(limit_bedrooms) & ~np.isnan(limit_area)] = _BINDING_AREA
     none_known = np.isnan(capacity)
     capacity = np.where(none_known, persons, capacity)
-    binding[none_known] = np.where(np.isnan(persons[none_known]), _BINDING_UNKNOWN, _BINDING_PLANNED)
+    binding[none_known] = np.where(
+        np.isnan(persons[none_known]), _BINDING_UNKNOWN, _BINDING_PLANNED
+    )
     per_bedroom = np.where(np.isinf(per_bedroom), np.nan, per_bedroom)
     return pd.DataFrame(
         {

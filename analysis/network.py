@@ -28,8 +28,8 @@ from types import MappingProxyType
 import networkx as nx
 import numpy as np
 import pandas as pd
-import shapely
 from scipy import sparse
+import shapely
 
 from locatietoets.analysis.vocabulary import nl_number
 
@@ -59,22 +59,22 @@ DEFAULT_MODE = "fiets"
 #: ``maxspeed`` in the data. Dutch general limits: 130/100 motorway, 80 outside
 #: and 50 inside the built-up area, 30 in residential zones, 15 in woonerven.
 DEFAULT_CAR_SPEEDS_KMH: dict[str, float] = {
-        "motorway": 100.0,
-        "motorway_link": 60.0,
-        "trunk": 80.0,
-        "trunk_link": 50.0,
-        "primary": 70.0,
-        "primary_link": 50.0,
-        "secondary": 60.0,
-        "secondary_link": 40.0,
-        "tertiary": 50.0,
-        "tertiary_link": 40.0,
-        "unclassified": 50.0,
-        "residential": 30.0,
-        "living_street": 15.0,
-        "service": 20.0,
-        "road": 40.0,
-        "standaard": 40.0,
+    "motorway": 100.0,
+    "motorway_link": 60.0,
+    "trunk": 80.0,
+    "trunk_link": 50.0,
+    "primary": 70.0,
+    "primary_link": 50.0,
+    "secondary": 60.0,
+    "secondary_link": 40.0,
+    "tertiary": 50.0,
+    "tertiary_link": 40.0,
+    "unclassified": 50.0,
+    "residential": 30.0,
+    "living_street": 15.0,
+    "service": 20.0,
+    "road": 40.0,
+    "standaard": 40.0,
 }
 
 _FALLBACK_KEY = "standaard"
@@ -105,8 +105,10 @@ _MOTOR_ONLY = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
 #: Road types closed to each mode (OSM ``highway`` values).
 MODE_EXCLUDED_TYPES: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "auto": _NOT_ROADS
-        | {"cycleway", "footway", "path", "pedestrian", "steps", "bridleway", "track"},
+        "auto": (
+            _NOT_ROADS
+            | {"cycleway", "footway", "path", "pedestrian", "steps", "bridleway", "track"}
+        ),
         "fiets": _NOT_ROADS | _MOTOR_ONLY | {"footway", "steps", "pedestrian", "bridleway"},
         "lopen": _NOT_ROADS | _MOTOR_ONLY,
     }
@@ -118,7 +120,9 @@ _CAR_NO_SNAP_TYPES = _MOTOR_ONLY
 # (H = heen, with the digitising direction; T = tegen; B = beide; O = onbekend).
 _ONEWAY_FORWARD = frozenset({"yes", "true", "1", "h", "t_h", "forward"})
 _ONEWAY_BACKWARD = frozenset({"-1", "t", "reverse", "backward"})
-_ONEWAY_BOTH = frozenset({"no", "false", "0", "b", "o", "", "nan", "none", "alternating", "reversible"})
+_ONEWAY_BOTH = frozenset(
+    {"no", "false", "0", "b", "o", "", "nan", "none", "alternating", "reversible"}
+)
 
 
 @dataclass(frozen=True)
@@ -138,17 +142,24 @@ class TravelSpeeds:
 
     bike_kmh: float = 15.0
     walk_kmh: float = 5.0
-    car_kmh_by_type: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_CAR_SPEEDS_KMH))
+    car_kmh_by_type: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_CAR_SPEEDS_KMH)
+    )
 
     def __post_init__(self) -> None:
         problems = []
         for name in ("bike_kmh", "walk_kmh"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                problems.append(f"snelheid {name} moet een positief getal (km/u) zijn, niet {value!r}")
+                problems.append(
+                    f"snelheid {name} moet een positief getal (km/u) zijn, niet {value!r}"
+                )
         for key, value in self.car_kmh_by_type.items():
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                problems.append(f"autosnelheid voor wegtype '{key}' moet een positief getal (km/u) zijn, niet {value!r}")
+                problems.append(
+                    f"autosnelheid voor wegtype '{key}' moet een positief getal (km/u) zijn, niet"
+                    f" {value!r}"
+                )
         if problems:
             from locatietoets.analysis.errors import InputError
 
@@ -233,8 +244,12 @@ class RoadNetwork:
         return int(self.link_u.shape[0])
 
     def summary(self) -> str:
-        """Return a one-line Dutch description, e.g. ``"wegennet: 12.345 knooppunten, 30.112 wegvakken (fiets)"``."""
-        return f"wegennet: {nl_number(self.n_nodes)} knooppunten, {nl_number(self.n_links)} wegvakken ({self.mode})"
+        """Return a one-line Dutch description, e.g. ``"wegennet: 12.345 knooppunten, 30.112
+        wegvakken (fiets)"``."""
+        return (
+            f"wegennet: {nl_number(self.n_nodes)} knooppunten, {nl_number(self.n_links)} wegvakken"
+            f" ({self.mode})"
+        )
 
     # -- geometry -------------------------------------------------------------
     @cached_property
@@ -263,7 +278,8 @@ class RoadNetwork:
 
     @cached_property
     def snap_segments(self) -> SegmentIndex:
-        """Segments of the snappable links with a k-d tree over short pieces (fast exact snapping)."""
+        """Segments of the snappable links with a k-d tree over short pieces (fast exact
+        snapping)."""
         return SegmentIndex.build(self.link_coords, self.link_offsets, self.link_snappable)
 
     # -- routing graph --------------------------------------------------------
@@ -279,7 +295,9 @@ class RoadNetwork:
         tail, head, _, time = self.arcs
         if tail.shape[0] == 0:
             return 0.0
-        crow = np.hypot(self.node_x[tail] - self.node_x[head], self.node_y[tail] - self.node_y[head])
+        crow = np.hypot(
+            self.node_x[tail] - self.node_x[head], self.node_y[tail] - self.node_y[head]
+        )
         if bool(np.any((time <= 0) & (crow > 0))):
             return math.inf
         positive = time > 0
@@ -303,7 +321,8 @@ class RoadNetwork:
 
     @cached_property
     def reversed_arcs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """:attr:`arcs` turned around, ``(head, tail, length_m, time_s)``, sorted by new tail then head."""
+        """:attr:`arcs` turned around, ``(head, tail, length_m, time_s)``, sorted by new tail then
+        head."""
         tail, head, length, time = self.arcs
         order = np.lexsort((tail, head))
         return head[order], tail[order], length[order], time[order]
@@ -379,7 +398,9 @@ class SegmentIndex:
         coords = np.asarray(coords, dtype=float)[:, :2]
         offsets = np.asarray(offsets, dtype=np.int64)
         link_of = np.repeat(np.arange(offsets.shape[0] - 1), np.diff(offsets))
-        start = np.flatnonzero((link_of[:-1] == link_of[1:]) & np.asarray(snappable, dtype=bool)[link_of[:-1]])
+        start = np.flatnonzero(
+            (link_of[:-1] == link_of[1:]) & np.asarray(snappable, dtype=bool)[link_of[:-1]]
+        )
         a, b = coords[start], coords[start + 1]
         seg_len = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
         n_pieces = np.maximum(1, np.ceil(seg_len / SNAP_PIECE_M)).astype(np.int64)
@@ -388,7 +409,9 @@ class SegmentIndex:
         t = ((k + 0.5) / n_pieces[piece_segment])[:, None]
         mid = a[piece_segment] + (b[piece_segment] - a[piece_segment]) * t
         half = float(np.max(seg_len / n_pieces)) / 2.0 if seg_len.shape[0] else 0.0
-        tree = cKDTree(mid if mid.shape[0] else np.zeros((0, 2)), balanced_tree=False, compact_nodes=False)
+        tree = cKDTree(
+            mid if mid.shape[0] else np.zeros((0, 2)), balanced_tree=False, compact_nodes=False
+        )
         return cls(
             tree=tree,
             piece_segment=piece_segment.astype(np.int64),
@@ -449,7 +472,13 @@ def _first_value(value: object) -> object:
 def normalise_highway(values: np.ndarray | pd.Series) -> np.ndarray:
     """Return OSM ``highway`` values as lower-case strings (``None`` when missing)."""
     series = pd.Series(np.asarray(values, dtype=object)).map(_first_value)
-    out = series.map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip().lower())
+    out = series.map(
+        lambda v: (
+            None
+            if v is None or (isinstance(v, float) and math.isnan(v))
+            else str(v).strip().lower()
+        )
+    )
     return out.to_numpy(dtype=object)
 
 
@@ -487,7 +516,8 @@ def parse_oneway(values: np.ndarray | pd.Series) -> tuple[np.ndarray, list[str]]
 
 
 def mode_allows(highway: np.ndarray, mode: str) -> np.ndarray:
-    """Return which links (by OSM ``highway`` type) are open to ``mode``; unknown or missing types are open."""
+    """Return which links (by OSM ``highway`` type) are open to ``mode``; unknown or missing types
+    are open."""
     excluded = MODE_EXCLUDED_TYPES[mode]
     hw = np.asarray(highway, dtype=object)
     return ~pd.Series(hw).isin(excluded).to_numpy()
@@ -539,14 +569,20 @@ def impute_car_speeds_kmh(
         for i in range(n):
             attrs = {"highway": hw[i]}
             value = ms[i]
-            if value is not None and not (isinstance(value, float) and math.isnan(value)) and str(value).strip() != "":
+            if (
+                value is not None
+                and not (isinstance(value, float) and math.isnan(value))
+                and str(value).strip() != ""
+            ):
                 if isinstance(value, (int, float, np.integer, np.floating)):
                     value = f"{float(value):g}"
                 attrs["maxspeed"] = value
             edges.append((i, i + 1, 0, attrs))
     graph.add_edges_from(edges)
     graph = ox.add_edge_speeds(graph, hwy_speeds=table, fallback=fallback)
-    speeds = np.fromiter((d["speed_kph"] for _, _, d in graph.edges(data=True)), dtype=float, count=n)
+    speeds = np.fromiter(
+        (d["speed_kph"] for _, _, d in graph.edges(data=True)), dtype=float, count=n
+    )
     order = np.fromiter((u for u, _ in graph.edges()), dtype=np.int64, count=n)
     out = np.empty(n)
     out[order] = speeds
@@ -612,17 +648,27 @@ def build_network(
     link_u = np.asarray(link_u, dtype=np.int64)
     link_v = np.asarray(link_v, dtype=np.int64)
     length = np.asarray(link_length_m, dtype=float)
-    highway = np.full(n_links, None, dtype=object) if link_highway is None else np.asarray(link_highway, dtype=object)
+    highway = (
+        np.full(n_links, None, dtype=object)
+        if link_highway is None
+        else np.asarray(link_highway, dtype=object)
+    )
     open_ = mode_allows(highway, mode) & np.isfinite(length) & (length >= 0)
     if mode == "auto":
         if link_car_kmh is None:
             raise ValueError("link_car_kmh is required for mode 'auto'")
         speed = np.asarray(link_car_kmh, dtype=float)
-        oneway = np.zeros(n_links, np.int8) if link_oneway is None else np.asarray(link_oneway, dtype=np.int8)
+        oneway = (
+            np.zeros(n_links, np.int8)
+            if link_oneway is None
+            else np.asarray(link_oneway, dtype=np.int8)
+        )
         fwd_open = open_ & (oneway != -1)
         bwd_open = open_ & (oneway != 1)
     else:
-        speed = np.full(n_links, speeds.bike_kmh if mode == "fiets" else speeds.walk_kmh, dtype=float)
+        speed = np.full(
+            n_links, speeds.bike_kmh if mode == "fiets" else speeds.walk_kmh, dtype=float
+        )
         fwd_open = bwd_open = open_
     keep = fwd_open | bwd_open
     time_s = length / (speed / 3.6)
@@ -633,7 +679,11 @@ def build_network(
     used = np.unique(np.concatenate([u, v]))
     remap = np.full(len(node_x), -1, dtype=np.int64)
     remap[used] = np.arange(used.shape[0])
-    node_ids = np.arange(len(node_x), dtype=np.int64) if node_id is None else np.asarray(node_id, dtype=np.int64)
+    node_ids = (
+        np.arange(len(node_x), dtype=np.int64)
+        if node_id is None
+        else np.asarray(node_id, dtype=np.int64)
+    )
 
     snappable = np.ones(int(keep.sum()), dtype=bool)
     if mode == "auto":

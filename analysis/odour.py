@@ -38,8 +38,8 @@ import logging
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from scipy.spatial import cKDTree
+import shapely
 
 from locatietoets.analysis.errors import InputError
 from locatietoets.analysis.overlay import SHARE_EPS
@@ -52,7 +52,9 @@ logger = logging.getLogger(__name__)
 KOM_SOURCE_KOM = "bebouwde kom"
 KOM_SOURCE_BBG = "bestaand bebouwd gebied als benadering van de bebouwde kom"
 #: No kom layer and no BBG: the kom status is unknown and the strictest distances apply.
-KOM_SOURCE_UNKNOWN = "onbekend: geen laag [lagen.bebouwde_kom] of [lagen.bebouwd_gebied], strengste waarde"
+KOM_SOURCE_UNKNOWN = (
+    "onbekend: geen laag [lagen.bebouwde_kom] of [lagen.bebouwd_gebied], strengste waarde"
+)
 _KOM_UNKNOWN_TEXT = (
     "bij onbekende ligging ten opzichte van de bebouwde kom (geen laag [lagen.bebouwde_kom] "
     "of [lagen.bebouwd_gebied]: de strengste waarde geldt)"
@@ -238,7 +240,8 @@ def assess_odour(
 
     geoms = np.asarray(sites.to_numpy(), dtype=object)
     site_info = _site_info(geoms)
-    # one tree serves the contour and the farm queries; polygon sites in it are shrunk by a millimetre so
+    # one tree serves the contour and the farm queries; polygon sites in it are shrunk by a
+    # millimetre so
     # that a polygon that only touches a contour at its edge or corner does not lie in it
     site_tree = shapely.STRtree(_shrink_polygons(geoms, site_info)) if n else None
     in_kom_arr = arrays["in_kom"]
@@ -254,14 +257,18 @@ def assess_odour(
     if contours is not None and len(contours) and n:
         report(0.1, "geurtoets: geurcontouren per locatie bepalen")
         oue, in_contour, top_bron, pairs = _contour_load(site_tree, contours, n, site_info)
-        contour_values = pd.to_numeric(contours["waarde"], errors="coerce").to_numpy(dtype="float64")
+        contour_values = pd.to_numeric(contours["waarde"], errors="coerce").to_numpy(
+            dtype="float64"
+        )
         undecided = _undecided((pairs.contour, pairs.site), contours, norm, n)
     with np.errstate(invalid="ignore"):
         knelpunt_contour = np.isfinite(oue) & (oue >= norm)
 
     # -- farms: nearest farm and fixed distances -------------------------------
     report(0.5, "geurtoets: afstanden tot veehouderijen bepalen")
-    farm_result = _farm_distances(site_tree, geoms, farms, arrays, n, kom_unknown=kom_source == KOM_SOURCE_UNKNOWN)
+    farm_result = _farm_distances(
+        site_tree, geoms, farms, arrays, n, kom_unknown=kom_source == KOM_SOURCE_UNKNOWN
+    )
     knelpunt_afstand = farm_result["violating"]
 
     knelpunt = knelpunt_contour | knelpunt_afstand
@@ -273,7 +280,9 @@ def assess_odour(
         knelpunt=knelpunt,
         contour_pairs=pairs,
         contour_values=contour_values,
-        contour_geoms=None if contours is None else np.asarray(contours.geometry.to_numpy(), dtype=object),
+        contour_geoms=None
+        if contours is None
+        else np.asarray(contours.geometry.to_numpy(), dtype=object),
         norm=norm,
         farm_pairs=farm_result["pairs"],
         parts=farm_result["parts"],
@@ -292,7 +301,9 @@ def assess_odour(
         kom_source=kom_source,
         plan=_plan_names(gemeente, n),
         norm_from_plan=(
-            np.zeros(n, dtype=bool) if norm_from_plan is None else np.asarray(norm_from_plan, dtype=bool)
+            np.zeros(n, dtype=bool)
+            if norm_from_plan is None
+            else np.asarray(norm_from_plan, dtype=bool)
         ),
         farm_result=farm_result,
         onzeker=onzeker,
@@ -350,7 +361,9 @@ def _per_site_arrays(n: int, **arrays: np.ndarray) -> dict[str, np.ndarray]:
         else:
             out[name] = arr.astype("float64")
     if wrong:
-        raise ValueError("assess_odour: per-locatie-arrays passen niet bij de locaties: " + "; ".join(wrong))
+        raise ValueError(
+            "assess_odour: per-locatie-arrays passen niet bij de locaties: " + "; ".join(wrong)
+        )
     return out
 
 
@@ -366,7 +379,10 @@ def _check_layers(
         )
     if farms is not None:
         for column, fix in (
-            ("naam", "geef met 'naam_veld' het veld met de naam of het nummer van de veehouderij op"),
+            (
+                "naam",
+                "geef met 'naam_veld' het veld met de naam of het nummer van de veehouderij op",
+            ),
             (
                 "vaste_afstand_m",
                 "geef met 'vaste_afstand_veld' het veld met de eigen vaste afstand in m op, "
@@ -416,7 +432,8 @@ class _ContourPairs:
 def _contour_load(
     site_tree: shapely.STRtree, contours: gpd.GeoDataFrame, n: int, sites: "_Sites"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, _ContourPairs]:
-    """Highest contour value per site, whether it is in any contour, that contour's bron, and the pairs.
+    """Highest contour value per site, whether it is in any contour, that contour's bron, and the
+    pairs.
 
     The contour polygons are the query input (so GEOS prepares each polygon
     once and tests all sites in its envelope against it); the sites are the
@@ -433,7 +450,8 @@ def _contour_load(
     skipped = int((~usable).sum())
     if skipped:
         logger.warning(
-            "geurtoets: %s geurcontouren zonder geldige waarde of geometrie overgeslagen", nl_number(skipped)
+            "geurtoets: %s geurcontouren zonder geldige waarde of geometrie overgeslagen",
+            nl_number(skipped),
         )
     usable_idx = np.flatnonzero(usable)
     contour_idx, site_idx = site_tree.query(cgeoms[usable], predicate="intersects")
@@ -482,7 +500,9 @@ def _site_info(geoms: np.ndarray) -> _Sites:
     multi = (type_id == shapely.GeometryType.MULTIPOINT) & (shapely.get_num_geometries(geoms) > 1)
     area = shapely.area(geoms)
     extended = multi | (area > 0)
-    measure = np.where(multi, shapely.get_num_geometries(geoms), np.where(area > 0, area, 1.0)).astype(float)
+    measure = np.where(
+        multi, shapely.get_num_geometries(geoms), np.where(area > 0, area, 1.0)
+    ).astype(float)
     return _Sites(geoms=geoms, extended=extended, multi=multi, measure=measure)
 
 
@@ -550,15 +570,20 @@ def _knelpunt_share(
         cp = contour_pairs
         zone = np.flatnonzero(todo[cp.site] & (contour_values[cp.contour] >= norm[cp.site]))
         if zone.size:
-            # a contour that holds the site in its interior covers it wholly (a fast prepared predicate)
+            # a contour that holds the site in its interior covers it wholly (a fast prepared
+            # predicate)
             used = np.unique(cp.contour[zone])
             shapely.prepare(contour_geoms[used])
-            inside = shapely.contains_properly(contour_geoms[cp.contour[zone]], sites.geoms[cp.site[zone]])
+            inside = shapely.contains_properly(
+                contour_geoms[cp.contour[zone]], sites.geoms[cp.site[zone]]
+            )
             shapely.destroy_prepared(contour_geoms[used])
             whole[cp.site[zone[inside]]] = True
             part = zone[~inside & ~whole[cp.site[zone]]]
             if part.size:
-                cut = shapely.intersection(sites.geoms[cp.site[part]], contour_geoms[cp.contour[part]])
+                cut = shapely.intersection(
+                    sites.geoms[cp.site[part]], contour_geoms[cp.contour[part]]
+                )
                 piece_site.append(cp.site[part])
                 piece_geom.append(cut)
     f_site, f_part, f_req = farm_pairs
@@ -732,16 +757,22 @@ def _farm_distances(
 
     in_kom = arrays["in_kom"]
     point_req = np.where(in_kom, arrays["point_distance_kom_m"], arrays["point_distance_outside_m"])
-    facade_req = np.where(in_kom, arrays["facade_distance_kom_m"], arrays["facade_distance_outside_m"])
+    facade_req = np.where(
+        in_kom, arrays["facade_distance_kom_m"], arrays["facade_distance_outside_m"]
+    )
     if kom_unknown:  # the strictest (largest) of the distances inside and outside the kom
         point_req = np.fmax(arrays["point_distance_kom_m"], arrays["point_distance_outside_m"])
         facade_req = np.fmax(arrays["facade_distance_kom_m"], arrays["facade_distance_outside_m"])
     strict_req = np.fmax(point_req, facade_req)
 
-    def required_for(site: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def required_for(
+        site: np.ndarray, part: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Kind, required distance and legal minimum for (site, part) pairs."""
         has_factor, no_factor = part_has_factor[part], part_no_factor[part]
-        minimum = np.where(has_factor, facade_req[site], np.where(no_factor, point_req[site], strict_req[site]))
+        minimum = np.where(
+            has_factor, facade_req[site], np.where(no_factor, point_req[site], strict_req[site])
+        )
         base = np.where(
             has_factor,
             np.where(part_is_point[part], _KIND_FACTOR_POINT, _KIND_FOOTPRINT),
@@ -768,7 +799,9 @@ def _farm_distances(
     max_point = _nanmax(point_req)
     max_facade = _nanmax(facade_req)
     radius = np.where(
-        part_has_factor, max_facade, np.where(part_no_factor, max_point, np.fmax(max_point, max_facade))
+        part_has_factor,
+        max_facade,
+        np.where(part_no_factor, max_point, np.fmax(max_point, max_facade)),
     )
     radius = np.fmax(radius, part_own)
     radius = np.where(np.isfinite(radius), np.maximum(radius, 0.0), 0.0)
@@ -776,8 +809,11 @@ def _farm_distances(
     if not query.any():
         return out
     part_ids = np.flatnonzero(query)
-    # the tree holds polygon sites shrunk by _TOUCH_M: widen the search by that, exact distances follow
-    q_part, q_site = site_tree.query(parts[query], predicate="dwithin", distance=radius[query] + 2 * _TOUCH_M)
+    # the tree holds polygon sites shrunk by _TOUCH_M: widen the search by that, exact distances
+    # follow
+    q_part, q_site = site_tree.query(
+        parts[query], predicate="dwithin", distance=radius[query] + 2 * _TOUCH_M
+    )
     q_part = part_ids[q_part]
     dist = shapely.distance(geoms[q_site], parts[q_part])
     kind, req, minimum = required_for(q_site, q_part)
@@ -817,7 +853,9 @@ def _single_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         row = np.concatenate([row[~multi], row[multi][sub_idx]])
 
 
-def _nearest_part(geoms: np.ndarray, parts: np.ndarray, *, k: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def _nearest_part(
+    geoms: np.ndarray, parts: np.ndarray, *, k: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
     """Index of and exact distance (m) to the nearest farm part, for every site.
 
     ``STRtree.query_nearest`` costs a few microseconds per site, so a million
@@ -900,7 +938,9 @@ def _reasons(
     n = len(oue)
     reason = np.full(n, "", dtype=object)
     suffix = "" if kom_source == KOM_SOURCE_KOM else f" ({kom_source})"
-    kom_text = np.array(["buiten de bebouwde kom" + suffix, "binnen de bebouwde kom" + suffix], dtype=object)
+    kom_text = np.array(
+        ["buiten de bebouwde kom" + suffix, "binnen de bebouwde kom" + suffix], dtype=object
+    )
     if kom_source == KOM_SOURCE_UNKNOWN:
         kom_text = np.array([_KOM_UNKNOWN_TEXT, _KOM_UNKNOWN_TEXT], dtype=object)
 
@@ -923,7 +963,8 @@ def _reasons(
             {
                 "oue": _format_oue(oue[idx]),
                 "bron": bron_text,
-                "cell": kom_text[in_kom[idx].astype(int)] + conc_text[concentration_area[idx].astype(int)],
+                "cell": kom_text[in_kom[idx].astype(int)]
+                + conc_text[concentration_area[idx].astype(int)],
                 "norm": _format_oue(norm[idx]),
                 "cite": cite,
             },
@@ -935,14 +976,17 @@ def _reasons(
         farm = undecided["farm"][idx]
         has_farm = pd.notna(farm)
         farm_text = np.full(idx.size, "", dtype=object)
-        farm_text[has_farm] = _by_value(farm[has_farm].astype(str), lambda u: [f" van veehouderij '{f}'" for f in u])
+        farm_text[has_farm] = _by_value(
+            farm[has_farm].astype(str), lambda u: [f" van veehouderij '{f}'" for f in u]
+        )
         reason[idx] = render_template(
             _TEMPLATE_UNDECIDED,
             {
                 "lower": _format_oue(undecided["lower"][idx]),
                 "farm": farm_text,
                 "upper": _format_oue(undecided["upper"][idx]),
-                "cell": kom_text[in_kom[idx].astype(int)] + conc_text[concentration_area[idx].astype(int)],
+                "cell": kom_text[in_kom[idx].astype(int)]
+                + conc_text[concentration_area[idx].astype(int)],
                 "norm": _format_oue(norm[idx]),
                 "cite": _norm_cite(idx),
             },
@@ -1003,7 +1047,9 @@ def _plan_names(gemeente: np.ndarray | None, n: int) -> _Plans:
     codes, uniques = pd.factorize(names, use_na_sentinel=True)
     labels = [f"gemeente {str(u).strip()}" if str(u).strip() else _PLAN_UNKNOWN for u in uniques]
     # missing gemeenten (code -1) take the last label
-    return _Plans(np.where(codes < 0, len(labels), codes), np.array([*labels, _PLAN_UNKNOWN], dtype=object))
+    return _Plans(
+        np.where(codes < 0, len(labels), codes), np.array([*labels, _PLAN_UNKNOWN], dtype=object)
+    )
 
 
 def _format_metres(values: np.ndarray) -> np.ndarray:
@@ -1042,7 +1088,9 @@ def _format_distance_below(distance: np.ndarray, required: np.ndarray) -> np.nda
     with np.errstate(invalid="ignore"):
         use_whole = rounded < required
     text = np.empty(len(distance), dtype=object)
-    text[use_whole] = _by_value(rounded[use_whole], lambda u: format_number(u, ".0f").to_numpy(dtype=object))
+    text[use_whole] = _by_value(
+        rounded[use_whole], lambda u: format_number(u, ".0f").to_numpy(dtype=object)
+    )
     tenth = np.floor(distance[~use_whole] * 10) / 10
     text[~use_whole] = _by_value(tenth, lambda u: format_number(u, ".1f").to_numpy(dtype=object))
     return text

@@ -29,7 +29,9 @@ def _site_arrays(sites: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return geoms, area, is_areal
 
 
-def polygon_overlap(sites: gpd.GeoSeries, polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def polygon_overlap(
+    sites: gpd.GeoSeries, polygons: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return every (site, polygon) pair that overlaps, with the site's share in it.
 
     Point sites (and zero-area sites) pair with the polygons that cover them
@@ -76,7 +78,9 @@ def polygon_overlap(sites: gpd.GeoSeries, polygons: np.ndarray) -> tuple[np.ndar
 _MULTIPOINT = 4  # shapely geometry type id
 
 
-def _multipoint_overlap(geoms: np.ndarray, multi_idx: np.ndarray, tree: shapely.STRtree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _multipoint_overlap(
+    geoms: np.ndarray, multi_idx: np.ndarray, tree: shapely.STRtree
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(site, polygon, share) pairs of MultiPoint sites: share = covered points / points."""
     parts, parent = shapely.get_parts(geoms[multi_idx], return_index=True)
     parent = multi_idx[parent]
@@ -86,7 +90,7 @@ def _multipoint_overlap(geoms: np.ndarray, multi_idx: np.ndarray, tree: shapely.
         empty = np.array([], dtype=np.int64)
         return empty, empty, np.array([], dtype=float)
     pairs = np.unique(np.stack([parent[part_idx], poly], axis=1), axis=0, return_counts=True)
-    (site_poly, counts) = pairs
+    site_poly, counts = pairs
     site = site_poly[:, 0]
     return site, site_poly[:, 1], counts / n_parts[site]
 
@@ -183,8 +187,8 @@ def classify_bbg(
     if len(dissolved) == 0:
         # a distance to "nothing" is not 0: without any BBG geometry no site can be classified
         raise InputError(
-            "[lagen.bebouwd_gebied] bevat geen bruikbare geometrie (alle objecten leeg of NULL): de ligging "
-            "t.o.v. BBG kan niet bepaald worden. Kies de juiste laag of vul de geometrie."
+            "[lagen.bebouwd_gebied] bevat geen bruikbare geometrie (alle objecten leeg of NULL): de"
+            " ligging t.o.v. BBG kan niet bepaald worden. Kies de juiste laag of vul de geometrie."
         )
     share = _share_inside(sites, dissolved)
     share[share < SHARE_EPS] = 0.0
@@ -197,7 +201,9 @@ def classify_bbg(
     if len(outside_idx):
         distance[outside_idx] = _nearest_distance(shapely.STRtree(dissolved), geoms[outside_idx])
     rand = np.broadcast_to(np.asarray(rand_m, dtype=float), distance.shape)
-    position = np.where(inside, "binnen", np.where(partly, "deels", np.where(distance <= rand, "rand", "buiten")))
+    position = np.where(
+        inside, "binnen", np.where(partly, "deels", np.where(distance <= rand, "rand", "buiten"))
+    )
     log.info(
         "BBG: %d binnen, %d deels, %d rand, %d buiten",
         int((position == "binnen").sum()),
@@ -239,7 +245,9 @@ def assign_polygon_attribute(
         ``columns`` (None where no polygon qualifies) plus ``_aandeel`` (the
         share), indexed like ``sites``.
     """
-    site_idx, poly_idx, share = polygon_overlap(sites, np.asarray(polygons.geometry.values, dtype=object))
+    site_idx, poly_idx, share = polygon_overlap(
+        sites, np.asarray(polygons.geometry.values, dtype=object)
+    )
     n = len(sites)
     threshold = np.broadcast_to(np.asarray(min_share, dtype=float), (n,))
     best = np.full(n, -1, dtype=np.int64)

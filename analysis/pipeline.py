@@ -19,7 +19,12 @@ import pandas as pd
 
 from locatietoets.analysis.errors import CancelledError
 from locatietoets.analysis.housing import housing_norms
-from locatietoets.analysis.overlay import SHARE_EPS, assign_polygon_attribute, classify_bbg, inside_share
+from locatietoets.analysis.overlay import (
+    SHARE_EPS,
+    assign_polygon_attribute,
+    classify_bbg,
+    inside_share,
+)
 from locatietoets.analysis.ruleset import STAY_TYPES, RuleSet
 from locatietoets.analysis.texts import format_number
 from locatietoets.analysis.verdict import RuleContext, judge
@@ -751,10 +756,7 @@ def _verdicts(
     del verdicts, ctx
     counts = {
         s: {
-            **{
-                v: int((f[f"oordeel_{s}"] == v).sum())
-                for v in VERDICTS
-            },
+            **{v: int((f[f"oordeel_{s}"] == v).sum()) for v in VERDICTS},
             "geen oordeel": int(f[f"oordeel_{s}"].isna().sum()),
         }
         for s in STAY_TYPES

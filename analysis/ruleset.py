@@ -18,11 +18,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from locatietoets.analysis.errors import ConfigError, ParameterOverrideError, RuleSetError, did_you_mean
+from locatietoets.analysis.errors import (
+    ConfigError,
+    ParameterOverrideError,
+    RuleSetError,
+    did_you_mean,
+)
 from locatietoets.analysis.texts import template_fields
 from locatietoets.analysis.vocabulary import HOUSING_FORMS, STAY_TYPES, VERDICTS
 
-__all__ = ["STAY_TYPES", "HOUSING_FORMS", "VERDICTS", "ODOUR_LEGAL_RANGES", "Parameter", "Rule", "PartialRule", "PARTIAL_FIELDS", "RuleSet", "parse_ruleset", "format_number"]
+__all__ = [
+    "STAY_TYPES",
+    "HOUSING_FORMS",
+    "VERDICTS",
+    "ODOUR_LEGAL_RANGES",
+    "Parameter",
+    "Rule",
+    "PartialRule",
+    "PARTIAL_FIELDS",
+    "RuleSet",
+    "parse_ruleset",
+    "format_number",
+]
 
 _KINDS = ("oordeel", "waarschuwing")
 _CONFIDENCE = ("H", "M", "L")
@@ -191,7 +208,8 @@ class RuleSet:
             return self.parameters[name].value
         except KeyError:
             raise RuleSetError(
-                f"Regelset '{self.id}' mist parameter '{name}'.{did_you_mean(name, self.parameters)}"
+                f"Regelset '{self.id}' mist parameter"
+                f" '{name}'.{did_you_mean(name, self.parameters)}"
             ) from None
 
     def rule(self, rule_id: str) -> Rule | None:
@@ -237,7 +255,9 @@ class RuleSet:
         # Precedence: rule set < rule set per gemeente < config < config per gemeente.
         # A config value for the whole province therefore replaces the rule set's
         # per-gemeente values of that parameter.
-        merged = {k: {p: v for p, v in t.items() if p not in overrides} for k, t in self.gemeenten.items()}
+        merged = {
+            k: {p: v for p, v in t.items() if p not in overrides} for k, t in self.gemeenten.items()
+        }
         config_gemeenten = {k: dict(v) for k, v in self.config_gemeenten.items()}
         for key, table in (gemeenten or {}).items():
             checked_table: dict[str, Any] = {}
@@ -247,17 +267,26 @@ class RuleSet:
                     continue
                 if name not in params:
                     problems.append(
-                        f"Onbekende parameter '{name}' voor gemeente '{key}' in {where}.{did_you_mean(name, params)}"
+                        f"Onbekende parameter '{name}' voor gemeente '{key}' in"
+                        f" {where}.{did_you_mean(name, params)}"
                     )
                 else:
-                    checked_table[name] = _check_value(name, value, params[name], where, problems, gemeente=key)
+                    checked_table[name] = _check_value(
+                        name, value, params[name], where, problems, gemeente=key
+                    )
             target = _find_gemeente_key(merged, key) or key
             merged.setdefault(target, {}).update(checked_table)
             config_gemeenten.setdefault(key, {}).update(checked_table)
         if problems:
             raise (ParameterOverrideError if "configuratie" in where else RuleSetError)(problems)
         config_overrides = {**self.config_overrides, **{k: params[k].value for k in overrides}}
-        return replace(self, parameters=params, gemeenten=merged, config_overrides=config_overrides, config_gemeenten=config_gemeenten)
+        return replace(
+            self,
+            parameters=params,
+            gemeenten=merged,
+            config_overrides=config_overrides,
+            config_gemeenten=config_gemeenten,
+        )
 
     def check_gemeente_keys(self, codes: Iterable[Any] | None, names: Iterable[Any] | None) -> None:
         """Refuse per-gemeente values that would reach no site: a key that names no gemeente.
@@ -281,13 +310,26 @@ class RuleSet:
         """
         have_layer = codes is not None or names is not None
         if have_layer:
-            known_codes = {str(c).upper(): str(c) for c in (codes if codes is not None else []) if c is not None and not _is_missing(c)}
-            known_names = {str(n).casefold(): str(n) for n in (names if names is not None else []) if n is not None and not _is_missing(n)}
+            known_codes = {
+                str(c).upper(): str(c)
+                for c in (codes if codes is not None else [])
+                if c is not None and not _is_missing(c)
+            }
+            known_names = {
+                str(n).casefold(): str(n)
+                for n in (names if names is not None else [])
+                if n is not None and not _is_missing(n)
+            }
             where_known = "de laag [lagen.gemeenten]"
         else:
             known_codes = {k.upper(): k for k in self.ruleset_gemeenten if _is_cbs_code(k)}
-            known_names = {str(t.get("naam", k)).casefold(): str(t.get("naam", k)) for k, t in self.ruleset_gemeenten.items()}
-            where_known = f"de gemeententabel van regelset '{self.id}' (er is geen laag [lagen.gemeenten])"
+            known_names = {
+                str(t.get("naam", k)).casefold(): str(t.get("naam", k))
+                for k, t in self.ruleset_gemeenten.items()
+            }
+            where_known = (
+                f"de gemeententabel van regelset '{self.id}' (er is geen laag [lagen.gemeenten])"
+            )
         options = sorted(set(known_names.values()) | set(known_codes.values()))
 
         def matches(key: str) -> bool:
@@ -298,17 +340,19 @@ class RuleSet:
             return any(i.upper() in known_codes or i.casefold() in known_names for i in identifiers)
 
         config_problems = [
-            f"[regels.gemeenten.\"{key}\"] in de configuratie: gemeente '{key}' komt niet voor in {where_known}; "
-            f"deze waarden zouden op geen enkele locatie worden toegepast.{did_you_mean(key, options)} "
-            "Gebruik de naam of de CBS-code (bv. GM0983) van de gemeente."
+            f"[regels.gemeenten.\"{key}\"] in de configuratie: gemeente '{key}' komt niet voor in"
+            f" {where_known}; deze waarden zouden op geen enkele locatie worden"
+            f" toegepast.{did_you_mean(key, options)} Gebruik de naam of de CBS-code (bv. GM0983)"
+            " van de gemeente."
             for key in self.config_gemeenten
             if not matches(key)
         ]
         ruleset_problems = []
         if have_layer:
             ruleset_problems = [
-                f"Regelset '{self.id}': [gemeenten.\"{key}\"] heeft eigen parameterwaarden, maar gemeente '{key}' komt niet "
-                f"voor in {where_known} en is geen CBS-code.{did_you_mean(key, options)}"
+                f"Regelset '{self.id}': [gemeenten.\"{key}\"] heeft eigen parameterwaarden, maar"
+                f" gemeente '{key}' komt niet voor in {where_known} en is geen"
+                f" CBS-code.{did_you_mean(key, options)}"
                 for key, table in self.ruleset_gemeenten.items()
                 if not _is_cbs_code(key) and set(table) - {"naam", "regio"} and not matches(key)
             ]
@@ -317,7 +361,9 @@ class RuleSet:
         if ruleset_problems:
             raise RuleSetError(ruleset_problems)
 
-    def per_site(self, name: str, gemeente_code: pd.Series | None, gemeente_name: pd.Series | None) -> np.ndarray:
+    def per_site(
+        self, name: str, gemeente_code: pd.Series | None, gemeente_name: pd.Series | None
+    ) -> np.ndarray:
         """Resolve parameter ``name`` per site, honouring per-gemeente values.
 
         Parameters
@@ -334,7 +380,13 @@ class RuleSet:
             else the province-wide value.
         """
         default = self.value(name)
-        n = len(gemeente_code) if gemeente_code is not None else len(gemeente_name) if gemeente_name is not None else 0
+        n = (
+            len(gemeente_code)
+            if gemeente_code is not None
+            else len(gemeente_name)
+            if gemeente_name is not None
+            else 0
+        )
         dtype = bool if isinstance(default, bool) else float
         out = np.full(n, default, dtype=dtype)
         overrides = {k: v[name] for k, v in self.gemeenten.items() if name in v}
@@ -365,9 +417,12 @@ class RuleSet:
         return out
 
     def region_of(self, gemeente_code: pd.Series, gemeente_name: pd.Series) -> pd.Series:
-        """Return the ``regio`` of each site's gemeente from the rule set's table (None when unknown)."""
+        """Return the ``regio`` of each site's gemeente from the rule set's table (None when
+        unknown)."""
         by_code = {k.upper(): v.get("regio") for k, v in self.gemeenten.items() if _is_cbs_code(k)}
-        by_name = {str(v.get("naam", k)).casefold(): v.get("regio") for k, v in self.gemeenten.items()}
+        by_name = {
+            str(v.get("naam", k)).casefold(): v.get("regio") for k, v in self.gemeenten.items()
+        }
         codes = pd.Series(gemeente_code, dtype="object").reset_index(drop=True)
         names = pd.Series(gemeente_name, dtype="object").reset_index(drop=True)
         region = codes.str.upper().map(by_code)
@@ -415,13 +470,19 @@ class RuleSet:
         from_config: dict[str, set[str]] = {}
         for key, table in self.config_gemeenten.items():
             target = _find_gemeente_key(self.gemeenten, key) or key
-            from_config.setdefault(target, set()).update(p for p in table if p not in ("naam", "regio"))
+            from_config.setdefault(target, set()).update(
+                p for p in table if p not in ("naam", "regio")
+            )
         out: dict[str, dict[str, Any]] = {}
         for key, table in self.gemeenten.items():
             values = {
                 name: {
                     "waarde": value,
-                    "herkomst": "config-gemeente" if name in from_config.get(key, ()) else "regelset-gemeente",
+                    "herkomst": (
+                        "config-gemeente"
+                        if name in from_config.get(key, ())
+                        else "regelset-gemeente"
+                    ),
                 }
                 for name, value in table.items()
                 if name not in ("naam", "regio")
@@ -443,7 +504,10 @@ class RuleSet:
             "parameters_herkomst": self.parameter_origins(),
             "gemeente_parameters": self.gemeente_parameter_origins(),
             "regelset_gemeente_waarden": {
-                k: {"naam": t.get("naam", k), "parameters": {p: v for p, v in t.items() if p not in ("naam", "regio")}}
+                k: {
+                    "naam": t.get("naam", k),
+                    "parameters": {p: v for p, v in t.items() if p not in ("naam", "regio")},
+                }
                 for k, t in self.ruleset_gemeenten.items()
                 if set(t) - {"naam", "regio"}
             },
@@ -459,7 +523,13 @@ class RuleSet:
                     "bron_kort": r.source_short,
                     "betrouwbaarheid": r.confidence,
                     **(
-                        {"deels": {"aandeel_veld": r.partial.share_field, "geheel_vanaf": r.partial.whole_from, "oordeel": dict(r.partial.verdict)}}
+                        {
+                            "deels": {
+                                "aandeel_veld": r.partial.share_field,
+                                "geheel_vanaf": r.partial.whole_from,
+                                "oordeel": dict(r.partial.verdict),
+                            }
+                        }
                         if r.partial
                         else {}
                     ),
@@ -485,7 +555,10 @@ def _is_cbs_code(key: str) -> bool:
 
 def _find_gemeente_key(tables: Mapping[str, Mapping[str, Any]], key: str) -> str | None:
     for existing, table in tables.items():
-        if existing.casefold() == key.casefold() or str(table.get("naam", "")).casefold() == key.casefold():
+        if (
+            existing.casefold() == key.casefold()
+            or str(table.get("naam", "")).casefold() == key.casefold()
+        ):
             return existing
     return None
 
@@ -517,7 +590,11 @@ def _check_value(
     value and the range.
     """
     default = param.value
-    label = f"Parameter '{name}'" + (f" voor gemeente '{gemeente}'" if gemeente else "") + f" in {where}"
+    label = (
+        f"Parameter '{name}'"
+        + (f" voor gemeente '{gemeente}'" if gemeente else "")
+        + f" in {where}"
+    )
     if isinstance(default, bool):
         if not isinstance(value, bool):
             problems.append(f"{label} moet true of false zijn, niet {value!r}.")
@@ -531,7 +608,10 @@ def _check_value(
         return value
     if isinstance(default, Mapping):
         if not isinstance(value, Mapping):
-            problems.append(f"{label} moet een tabel zijn zoals in de regelset ({', '.join(default)}), niet {value!r}.")
+            problems.append(
+                f"{label} moet een tabel zijn zoals in de regelset ({', '.join(default)}), niet"
+                f" {value!r}."
+            )
             return value
         out = {}
         for key, item in value.items():
@@ -547,18 +627,29 @@ def _check_value(
 
 def _check_number(label: str, value: float, param: Parameter, problems: list[str]) -> None:
     unit = param.unit
-    shown = format_number(value) + (f" {unit}" if unit and unit not in ("fractie", "ja/nee") else "")
+    shown = format_number(value) + (
+        f" {unit}" if unit and unit not in ("fractie", "ja/nee") else ""
+    )
     if not math.isfinite(value):
-        hint = f"; geef een getal van {_range_text(param.minimum, param.maximum, unit)}" if param.minimum is not None else ""
+        hint = (
+            f"; geef een getal van {_range_text(param.minimum, param.maximum, unit)}"
+            if param.minimum is not None
+            else ""
+        )
         problems.append(f"{label} is geen eindig getal ({format_number(value)}){hint}.")
         return
     legal = ODOUR_LEGAL_RANGES.get(param.name)
     if legal is not None and not legal[0] <= value <= legal[1]:
         problems.append(
-            f"{label} is {shown}; dat ligt buiten de {_ODOUR_LEGAL_BASIS}: {_range_text(legal[0], legal[1], unit)}."
+            f"{label} is {shown}; dat ligt buiten de {_ODOUR_LEGAL_BASIS}:"
+            f" {_range_text(legal[0], legal[1], unit)}."
         )
         return
-    if param.minimum is not None and param.maximum is not None and not param.minimum <= value <= param.maximum:
+    if (
+        param.minimum is not None
+        and param.maximum is not None
+        and not param.minimum <= value <= param.maximum
+    ):
         problems.append(
             f"{label} is {shown}; toegestaan is {_range_text(param.minimum, param.maximum, unit)} "
             "(bereik 'min'/'max' in de regelset)."
@@ -588,22 +679,40 @@ def _parse_partial(
         return None
     unknown = set(table) - {"aandeel_veld", "geheel_vanaf", "oordeel", "reden"}
     for key in sorted(unknown):
-        problems.append(f"{where}: onbekende sleutel '{key}'.{did_you_mean(key, ['aandeel_veld', 'geheel_vanaf', 'oordeel', 'reden'])}")
+        problems.append(
+            f"{where}: onbekende sleutel"
+            f" '{key}'.{did_you_mean(key, ['aandeel_veld', 'geheel_vanaf', 'oordeel', 'reden'])}"
+        )
     share_field = str(table["aandeel_veld"])
     if share_field not in known_fields:
-        problems.append(f"{where}: aandeel_veld '{share_field}' is geen bekend veld.{did_you_mean(share_field, known_fields)}")
+        problems.append(
+            f"{where}: aandeel_veld '{share_field}' is geen bekend"
+            f" veld.{did_you_mean(share_field, known_fields)}"
+        )
     whole_from = table.get("geheel_vanaf", "geheel_aandeel")
     if isinstance(whole_from, str):
         if whole_from not in params or not _is_number(params[whole_from].value):
-            problems.append(f"{where}: geheel_vanaf '{whole_from}' is geen getalparameter.{did_you_mean(whole_from, params)}")
+            problems.append(
+                f"{where}: geheel_vanaf '{whole_from}' is geen"
+                f" getalparameter.{did_you_mean(whole_from, params)}"
+            )
     elif not _is_number(whole_from) or not 0.0 < float(whole_from) <= 1.0:
-        problems.append(f"{where}: geheel_vanaf moet een aandeel tussen 0 en 1 zijn of een parameternaam, niet {whole_from!r}.")
+        problems.append(
+            f"{where}: geheel_vanaf moet een aandeel tussen 0 en 1 zijn of een parameternaam, niet"
+            f" {whole_from!r}."
+        )
     else:
         whole_from = float(whole_from)
-    partial_verdict = _per_stay(table.get("oordeel", "voorwaardelijk"), "deels.oordeel", rule_id, problems, VERDICTS)
+    partial_verdict = _per_stay(
+        table.get("oordeel", "voorwaardelijk"), "deels.oordeel", rule_id, problems, VERDICTS
+    )
     # partly affected is never worse than wholly affected
     partial_verdict = {
-        s: min(v, verdict.get(s, v), key=VERDICTS.index) if v in VERDICTS and verdict.get(s) in VERDICTS else v
+        s: (
+            min(v, verdict.get(s, v), key=VERDICTS.index)
+            if v in VERDICTS and verdict.get(s) in VERDICTS
+            else v
+        )
         for s, v in partial_verdict.items()
     }
     reason = _per_stay(table["reden"], "deels.reden", rule_id, problems)
@@ -617,35 +726,48 @@ def _parse_partial(
             continue
         for name in names:
             if name not in allowed_fields and name not in PARTIAL_FIELDS:
-                problems.append(f"{where}: redentekst gebruikt onbekend veld '{{{name}}}'.{did_you_mean(name, allowed_fields)}")
-    return PartialRule(share_field=share_field, whole_from=whole_from, verdict=partial_verdict, reason=reason)
+                problems.append(
+                    f"{where}: redentekst gebruikt onbekend veld"
+                    f" '{{{name}}}'.{did_you_mean(name, allowed_fields)}"
+                )
+    return PartialRule(
+        share_field=share_field, whole_from=whole_from, verdict=partial_verdict, reason=reason
+    )
 
 
-def _per_stay(value: Any, what: str, rule_id: str, problems: list[str], allowed: tuple[str, ...] | None = None) -> dict[str, Any]:
+def _per_stay(
+    value: Any, what: str, rule_id: str, problems: list[str], allowed: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     if isinstance(value, Mapping):
         unknown = [k for k in value if k not in STAY_TYPES and k != "standaard"]
         for k in unknown:
             problems.append(
-                f"Regel '{rule_id}': onbekend verblijfstype '{k}' in {what}.{did_you_mean(k, STAY_TYPES)}"
+                f"Regel '{rule_id}': onbekend verblijfstype '{k}' in"
+                f" {what}.{did_you_mean(k, STAY_TYPES)}"
             )
         default = value.get("standaard")
         out = {s: value.get(s, default) for s in STAY_TYPES}
         missing = [s for s, v in out.items() if v is None]
         if missing:
-            problems.append(f"Regel '{rule_id}': {what} ontbreekt voor {', '.join(missing)} (of geef 'standaard').")
+            problems.append(
+                f"Regel '{rule_id}': {what} ontbreekt voor {', '.join(missing)} (of geef"
+                " 'standaard')."
+            )
     else:
         out = {s: value for s in STAY_TYPES}
     if allowed is not None:
         for s, v in out.items():
             if v is not None and v not in allowed:
                 problems.append(
-                    f"Regel '{rule_id}': {what} '{v}' voor {s} is onbekend.{did_you_mean(str(v), allowed)} "
-                    f"Kies uit: {', '.join(allowed)}."
+                    f"Regel '{rule_id}': {what} '{v}' voor {s} is"
+                    f" onbekend.{did_you_mean(str(v), allowed)} Kies uit: {', '.join(allowed)}."
                 )
     return out
 
 
-def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[str, Any], known_fields: set[str]) -> RuleSet:
+def parse_ruleset(
+    data: Mapping[str, Any], *, origin: str, known_rules: Mapping[str, Any], known_fields: set[str]
+) -> RuleSet:
     """Validate a parsed rule-set TOML.
 
     Parameters
@@ -674,17 +796,23 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
     for key in data:
         if key not in ("regelset", "parameters", "regel", "gemeenten"):
             problems.append(
-                f"Regelset '{origin}': onbekende sectie [{key}].{did_you_mean(key, ['regelset', 'parameters', 'regel', 'gemeenten'])}"
+                f"Regelset '{origin}': onbekende sectie"
+                f" [{key}].{did_you_mean(key, ['regelset', 'parameters', 'regel', 'gemeenten'])}"
             )
 
     params: dict[str, Parameter] = {}
     for name, table in (data.get("parameters") or {}).items():
         if not isinstance(table, Mapping) or "waarde" not in table:
-            problems.append(f"Regelset '{origin}': parameter '{name}' moet een tabel met 'waarde' zijn.")
+            problems.append(
+                f"Regelset '{origin}': parameter '{name}' moet een tabel met 'waarde' zijn."
+            )
             continue
         confidence = str(table.get("betrouwbaarheid", "L"))
         if confidence not in _CONFIDENCE:
-            problems.append(f"Regelset '{origin}': parameter '{name}' heeft betrouwbaarheid '{confidence}'; gebruik H, M of L.")
+            problems.append(
+                f"Regelset '{origin}': parameter '{name}' heeft betrouwbaarheid '{confidence}';"
+                " gebruik H, M of L."
+            )
         value = table["waarde"]
         if isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -701,7 +829,9 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
             maximum=high,
         )
         if low is not None or isinstance(value, bool):
-            param = replace(param, value=_check_value(name, value, param, f"regelset '{origin}'", problems))
+            param = replace(
+                param, value=_check_value(name, value, param, f"regelset '{origin}'", problems)
+            )
         params[name] = param
 
     rules: list[Rule] = []
@@ -717,14 +847,17 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
         seen.add(rule_id)
         if rule_id not in known_rules:
             problems.append(
-                f"Regelset '{origin}': regel '{rule_id}' is onbekend voor deze versie van de Locatietoets."
-                f"{did_you_mean(rule_id, known_rules)} Bekende regels: {', '.join(sorted(known_rules))}."
+                f"Regelset '{origin}': regel '{rule_id}' is onbekend voor deze versie van de"
+                f" Locatietoets.{did_you_mean(rule_id, known_rules)} Bekende regels:"
+                f" {', '.join(sorted(known_rules))}."
             )
         if table.get("actief", True) is False:
             continue
         kind = str(table.get("soort", "oordeel"))
         if kind not in _KINDS:
-            problems.append(f"Regel '{rule_id}': soort '{kind}' is onbekend; kies uit {', '.join(_KINDS)}.")
+            problems.append(
+                f"Regel '{rule_id}': soort '{kind}' is onbekend; kies uit {', '.join(_KINDS)}."
+            )
         for key in ("oordeel", "reden", "bron"):
             if key not in table:
                 problems.append(f"Regel '{rule_id}' mist '{key}'.")
@@ -734,8 +867,16 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
         penalty_raw = _per_stay(table.get("strafpunten", 0), "strafpunten", rule_id, problems)
         penalty = {}
         for s, v in penalty_raw.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v <= 100:
-                problems.append(f"Regel '{rule_id}': strafpunten voor {s} moeten een getal van 0 tot en met 100 zijn, niet {v!r}.")
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, (int, float))
+                or not math.isfinite(v)
+                or not 0 <= v <= 100
+            ):
+                problems.append(
+                    f"Regel '{rule_id}': strafpunten voor {s} moeten een getal van 0 tot en met 100"
+                    f" zijn, niet {v!r}."
+                )
                 v = 0.0
             penalty[s] = float(v)
         reason = _per_stay(table["reden"], "reden", rule_id, problems)
@@ -750,17 +891,22 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
             for name in names:
                 if name not in allowed_fields:
                     problems.append(
-                        f"Regel '{rule_id}': redentekst gebruikt onbekend veld '{{{name}}}'.{did_you_mean(name, allowed_fields)}"
+                        f"Regel '{rule_id}': redentekst gebruikt onbekend veld"
+                        f" '{{{name}}}'.{did_you_mean(name, allowed_fields)}"
                     )
         sliding = table.get("glijdende_straf")
         if sliding is not None:
-            if not isinstance(sliding, Mapping) or not {"veld", "van", "tot", "punten"} <= set(sliding):
-                problems.append(f"Regel '{rule_id}': glijdende_straf moet veld, van, tot en punten hebben.")
+            if not isinstance(sliding, Mapping) or not {"veld", "van", "tot", "punten"} <= set(
+                sliding
+            ):
+                problems.append(
+                    f"Regel '{rule_id}': glijdende_straf moet veld, van, tot en punten hebben."
+                )
                 sliding = None
             elif sliding["veld"] not in known_fields:
                 problems.append(
-                    f"Regel '{rule_id}': glijdende_straf gebruikt onbekend veld '{sliding['veld']}'."
-                    f"{did_you_mean(str(sliding['veld']), known_fields)}"
+                    f"Regel '{rule_id}': glijdende_straf gebruikt onbekend veld"
+                    f" '{sliding['veld']}'.{did_you_mean(str(sliding['veld']), known_fields)}"
                 )
                 sliding = None
             else:
@@ -770,28 +916,40 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
                     if isinstance(bound, str):
                         if bound not in params or not _is_number(params[bound].value):
                             problems.append(
-                                f"Regel '{rule_id}': glijdende_straf '{key}' = '{bound}' is geen getal en geen getalparameter."
-                                f"{did_you_mean(bound, params)}"
+                                f"Regel '{rule_id}': glijdende_straf '{key}' = '{bound}' is geen"
+                                f" getal en geen getalparameter.{did_you_mean(bound, params)}"
                             )
                             bound = None
                         else:
                             bound = params[bound].value
                     elif not _is_number(bound):
-                        problems.append(f"Regel '{rule_id}': glijdende_straf '{key}' moet een getal of een parameternaam zijn.")
+                        problems.append(
+                            f"Regel '{rule_id}': glijdende_straf '{key}' moet een getal of een"
+                            " parameternaam zijn."
+                        )
                         bound = None
                     bounds[key] = bound
                 if not _is_number(sliding["punten"]) or not 0 <= sliding["punten"] <= 100:
-                    problems.append(f"Regel '{rule_id}': glijdende_straf 'punten' moet een getal van 0 tot en met 100 zijn, niet {sliding['punten']!r}.")
+                    problems.append(
+                        f"Regel '{rule_id}': glijdende_straf 'punten' moet een getal van 0 tot en"
+                        f" met 100 zijn, niet {sliding['punten']!r}."
+                    )
                     sliding = None
                 elif None in bounds.values():
                     sliding = None
                 elif not float(bounds["tot"]) > float(bounds["van"]):
-                    problems.append(f"Regel '{rule_id}': glijdende_straf 'tot' moet groter zijn dan 'van'.")
+                    problems.append(
+                        f"Regel '{rule_id}': glijdende_straf 'tot' moet groter zijn dan 'van'."
+                    )
                     sliding = None
-        partial = _parse_partial(table.get("deels"), rule_id, verdict, params, known_fields, allowed_fields, problems)
+        partial = _parse_partial(
+            table.get("deels"), rule_id, verdict, params, known_fields, allowed_fields, problems
+        )
         confidence = str(table.get("betrouwbaarheid", "L"))
         if confidence not in _CONFIDENCE:
-            problems.append(f"Regel '{rule_id}': betrouwbaarheid '{confidence}'; gebruik H, M of L.")
+            problems.append(
+                f"Regel '{rule_id}': betrouwbaarheid '{confidence}'; gebruik H, M of L."
+            )
         rules.append(
             Rule(
                 id=rule_id,
@@ -818,10 +976,18 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
                 continue
             if name not in params:
                 problems.append(
-                    f"Regelset '{origin}': [gemeenten.{key}] noemt onbekende parameter '{name}'.{did_you_mean(name, params)}"
+                    f"Regelset '{origin}': [gemeenten.{key}] noemt onbekende parameter"
+                    f" '{name}'.{did_you_mean(name, params)}"
                 )
             else:
-                _check_value(name, value, params[name], f"regelset '{origin}' [gemeenten.{key}]", problems, gemeente=str(table.get("naam", key)))
+                _check_value(
+                    name,
+                    value,
+                    params[name],
+                    f"regelset '{origin}' [gemeenten.{key}]",
+                    problems,
+                    gemeente=str(table.get("naam", key)),
+                )
 
     if problems:
         raise RuleSetError(problems)
@@ -843,35 +1009,51 @@ def parse_ruleset(data: Mapping[str, Any], *, origin: str, known_rules: Mapping[
 def _parse_range(
     origin: str, name: str, table: Mapping[str, Any], value: Any, unit: str, problems: list[str]
 ) -> tuple[float | None, float | None]:
-    """Read a parameter's ``min``/``max``: required for a number (or table of numbers), refused for ja/nee."""
+    """Read a parameter's ``min``/``max``: required for a number (or table of numbers), refused for
+    ja/nee."""
     numeric = (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
-        isinstance(value, Mapping) and value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values())
+        isinstance(value, Mapping)
+        and value
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values())
     )
     if isinstance(value, bool):
         if "min" in table or "max" in table:
-            problems.append(f"Regelset '{origin}': parameter '{name}' is ja/nee en heeft dus geen 'min'/'max'.")
+            problems.append(
+                f"Regelset '{origin}': parameter '{name}' is ja/nee en heeft dus geen 'min'/'max'."
+            )
         return None, None
     if not numeric:
         return None, None
     missing = [k for k in ("min", "max") if k not in table]
     if missing:
         problems.append(
-            f"Regelset '{origin}': parameter '{name}' mist {' en '.join(repr(k) for k in missing)}: elke getalparameter "
-            f"heeft een geldig bereik in de eenheid '{unit}', bv. min = 0 en max = 1000."
+            f"Regelset '{origin}': parameter '{name}' mist {' en '.join(repr(k) for k in missing)}:"
+            f" elke getalparameter heeft een geldig bereik in de eenheid '{unit}', bv. min = 0 en"
+            " max = 1000."
         )
         return None, None
     low, high = table["min"], table["max"]
     for key, bound in (("min", low), ("max", high)):
-        if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not math.isfinite(bound):
-            problems.append(f"Regelset '{origin}': parameter '{name}' heeft '{key}' = {bound!r}; geef een eindig getal.")
+        if (
+            isinstance(bound, bool)
+            or not isinstance(bound, (int, float))
+            or not math.isfinite(bound)
+        ):
+            problems.append(
+                f"Regelset '{origin}': parameter '{name}' heeft '{key}' = {bound!r}; geef een"
+                " eindig getal."
+            )
             return None, None
     if low > high:
-        problems.append(f"Regelset '{origin}': parameter '{name}' heeft min {format_number(low)} groter dan max {format_number(high)}.")
+        problems.append(
+            f"Regelset '{origin}': parameter '{name}' heeft min {format_number(low)} groter dan max"
+            f" {format_number(high)}."
+        )
         return None, None
     legal = ODOUR_LEGAL_RANGES.get(name)
     if legal is not None and (low < legal[0] or high > legal[1]):
         problems.append(
-            f"Regelset '{origin}': parameter '{name}' heeft bereik {_range_text(low, high, unit)}, ruimer dan de "
-            f"{_ODOUR_LEGAL_BASIS}: {_range_text(legal[0], legal[1], unit)}."
+            f"Regelset '{origin}': parameter '{name}' heeft bereik {_range_text(low, high, unit)},"
+            f" ruimer dan de {_ODOUR_LEGAL_BASIS}: {_range_text(legal[0], legal[1], unit)}."
         )
     return float(low), float(high)

@@ -86,7 +86,11 @@ def usable_capacity(sites: pd.DataFrame, stay: str | None = None) -> pd.Series:
     if "capaciteit_personen" not in sites:
         return pd.Series(np.nan, index=sites.index)
     cap = pd.to_numeric(sites["capaciteit_personen"], errors="coerce")
-    column = f"vrij_aandeel_{stay}" if stay is not None and f"vrij_aandeel_{stay}" in sites else "vrij_aandeel"
+    column = (
+        f"vrij_aandeel_{stay}"
+        if stay is not None and f"vrij_aandeel_{stay}" in sites
+        else "vrij_aandeel"
+    )
     if column not in sites:
         return cap
     return cap * pd.to_numeric(sites[column], errors="coerce").fillna(1.0)
@@ -98,13 +102,25 @@ def _area_keys(sites: pd.DataFrame, per: Level) -> pd.DataFrame:
     if per == "provincie":
         return pd.DataFrame({"gebied": [TOTAL] * n, "code": [None] * n}, index=sites.index)
     if per == "gemeente":
-        name = _text(sites["gemeente"]) if "gemeente" in sites else pd.Series([None] * n, index=sites.index)
-        code = _text(sites["gemeente_code"]) if "gemeente_code" in sites else pd.Series([None] * n, index=sites.index)
+        name = (
+            _text(sites["gemeente"])
+            if "gemeente" in sites
+            else pd.Series([None] * n, index=sites.index)
+        )
+        code = (
+            _text(sites["gemeente_code"])
+            if "gemeente_code" in sites
+            else pd.Series([None] * n, index=sites.index)
+        )
         name = name.where(name.notna(), code)
         return pd.DataFrame({"gebied": name.fillna(NO_GEMEENTE), "code": code}, index=sites.index)
     if per == "regio":
-        region = _text(sites["regio"]) if "regio" in sites else pd.Series([None] * n, index=sites.index)
-        return pd.DataFrame({"gebied": region.fillna(NO_REGION), "code": [None] * n}, index=sites.index)
+        region = (
+            _text(sites["regio"]) if "regio" in sites else pd.Series([None] * n, index=sites.index)
+        )
+        return pd.DataFrame(
+            {"gebied": region.fillna(NO_REGION), "code": [None] * n}, index=sites.index
+        )
     raise ValueError(f"Onbekend niveau '{per}': kies gemeente, regio of provincie.")
 
 
@@ -152,7 +168,11 @@ def verdict_counts(
     """
     keys = _area_keys(sites, per)
     if per == "gemeente":
-        region = _text(sites["regio"]) if "regio" in sites else pd.Series([None] * len(sites), index=sites.index)
+        region = (
+            _text(sites["regio"])
+            if "regio" in sites
+            else pd.Series([None] * len(sites), index=sites.index)
+        )
         keys["regio"] = region
     own_type = _text(sites["verblijfstype"]) if "verblijfstype" in sites else None
     frames = []
@@ -174,8 +194,12 @@ def verdict_counts(
             part[name] = (v == name).astype("int64").to_numpy()
         part["totaal"] = 1
         part["capaciteit_geschikt"] = cap.where(v == "geschikt", 0.0).fillna(0.0).to_numpy()
-        part["capaciteit_voorwaardelijk"] = cap.where(v == "voorwaardelijk", 0.0).fillna(0.0).to_numpy()
-        part["capaciteit_onbekend"] = (v.isin(["geschikt", "voorwaardelijk"]) & cap.isna()).astype("int64").to_numpy()
+        part["capaciteit_voorwaardelijk"] = (
+            cap.where(v == "voorwaardelijk", 0.0).fillna(0.0).to_numpy()
+        )
+        part["capaciteit_onbekend"] = (
+            (v.isin(["geschikt", "voorwaardelijk"]) & cap.isna()).astype("int64").to_numpy()
+        )
         if per == "gemeente":
             part["regio"] = keys.loc[mask, "regio"].to_numpy()
         frames.append(part)
@@ -213,7 +237,9 @@ def verdict_counts(
             table.loc[missing, "regio"] = table.loc[missing, "gebied"].map(lookup)
     for c in value_cols:
         table[c] = table[c].fillna(0)
-    int_cols = [c for c in value_cols if not c.startswith("capaciteit_") or c == "capaciteit_onbekend"]
+    int_cols = [
+        c for c in value_cols if not c.startswith("capaciteit_") or c == "capaciteit_onbekend"
+    ]
     table[int_cols] = table[int_cols].astype("int64")
     for c in ("capaciteit_geschikt", "capaciteit_voorwaardelijk"):
         table[c] = table[c].astype("float64")
@@ -225,7 +251,9 @@ def verdict_counts(
     table["_special"] = table["gebied"].map(special).fillna(0)
     table["_stay"] = table["verblijfstype"].map(order)
     table["_name"] = table["gebied"].astype(str).str.casefold()
-    table = table.sort_values(["_special", "_name", "_stay"], kind="mergesort").drop(columns=["_special", "_stay", "_name"])
+    table = table.sort_values(["_special", "_name", "_stay"], kind="mergesort").drop(
+        columns=["_special", "_stay", "_name"]
+    )
     columns = ["niveau", "gebied", "code", "regio", "verblijfstype", *value_cols]
     return table[columns].reset_index(drop=True)
 
@@ -259,7 +287,14 @@ def rules_frame(rules: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         row["bron"] = rule.get("bron", "")
         row["betrouwbaarheid"] = rule.get("betrouwbaarheid", "")
         rows.append(row)
-    columns = ["regel", "titel", "soort", *(f"oordeel_{s}" for s in STAY_TYPES), "bron", "betrouwbaarheid"]
+    columns = [
+        "regel",
+        "titel",
+        "soort",
+        *(f"oordeel_{s}" for s in STAY_TYPES),
+        "bron",
+        "betrouwbaarheid",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -326,7 +361,9 @@ def exclusion_reasons(
         part["regel"] = part["regel"].astype("object").str.strip()
         part = part[part["regel"].notna() & (part["regel"] != "")]
         rule_verdict_col = f"oordeel_{stay}"
-        rule_verdict = dict(zip(rules["regel"], rules[rule_verdict_col])) if rule_verdict_col in rules else {}
+        rule_verdict = (
+            dict(zip(rules["regel"], rules[rule_verdict_col])) if rule_verdict_col in rules else {}
+        )
         part["oordeel_regel"] = part["regel"].map(rule_verdict)
         part = part[part["oordeel_regel"].isna() | (part["oordeel_regel"] != "geschikt")]
         if part.empty:
@@ -351,14 +388,28 @@ def exclusion_reasons(
         denominator = counts["gebied"].map(n_judged).astype("float64")
         counts["aandeel_pct"] = (100.0 * counts["locaties"] / denominator).round(1)
         frames.append(counts)
-    columns = ["gebied", "verblijfstype", "regel", "titel", "oordeel_regel", "locaties", "ongeschikt", "voorwaardelijk", "aandeel_pct"]
+    columns = [
+        "gebied",
+        "verblijfstype",
+        "regel",
+        "titel",
+        "oordeel_regel",
+        "locaties",
+        "ongeschikt",
+        "voorwaardelijk",
+        "aandeel_pct",
+    ]
     if not frames:
         return pd.DataFrame(columns=columns)
     table = pd.concat(frames, ignore_index=True)
     order = {s: i for i, s in enumerate(stay_types)}
     table["_stay"] = table["verblijfstype"].map(order)
     table["_name"] = table["gebied"].astype(str).str.casefold()
-    table = table.sort_values(["_name", "_stay", "locaties", "regel"], ascending=[True, True, False, True], kind="mergesort")
+    table = table.sort_values(
+        ["_name", "_stay", "locaties", "regel"],
+        ascending=[True, True, False, True],
+        kind="mergesort",
+    )
     if top is not None:
         table = table.groupby(["gebied", "verblijfstype"], sort=False).head(top)
     return table[columns].reset_index(drop=True)

@@ -10,13 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 import string
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 from locatietoets.analysis.vocabulary import nl_number
 
-__all__ = ["format_number", "nl_number", "render_template", "render_arrow", "template_fields", "join_nonempty"]
+__all__ = [
+    "format_number",
+    "nl_number",
+    "render_template",
+    "render_arrow",
+    "template_fields",
+    "join_nonempty",
+]
 
 _FORMATTER = string.Formatter()
 
@@ -34,15 +45,17 @@ def template_fields(template: str) -> list[str]:
         if field:
             if spec and not (spec.startswith(".") and spec[-1] in "f%" and spec[1:-1].isdigit()):
                 raise ValueError(
-                    f"opmaak '{{{field}:{spec}}}' wordt niet ondersteund; gebruik bv. {{{field}:.0f}}, {{{field}:.1f}} "
-                    f"of {{{field}:.0%}} (een aandeel 0–1 als percentage)"
+                    f"opmaak '{{{field}:{spec}}}' wordt niet ondersteund; gebruik bv."
+                    f" {{{field}:.0f}}, {{{field}:.1f}} of {{{field}:.0%}} (een aandeel 0–1 als"
+                    " percentage)"
                 )
             fields.append(field)
     return fields
 
 
 def format_number(values: np.ndarray | pd.Series, spec: str = "") -> pd.Series:
-    """Format numbers as Dutch text: 1.234,5 (thousands dot, decimal comma); "onbekend" when missing.
+    """Format numbers as Dutch text: 1.234,5 (thousands dot, decimal comma); "onbekend" when
+    missing.
 
     Parameters
     ----------
@@ -92,13 +105,23 @@ def _format_array(arr: np.ndarray, spec: str) -> np.ndarray:
 def _column_array(value: object, spec: str, n: int) -> np.ndarray:
     """The text of one template field for ``n`` sites, as an object array of str."""
     if spec.endswith("%"):  # a share 0–1 as a percentage: 0.64 -> "64 %"
-        arr = np.asarray(value.to_numpy() if isinstance(value, pd.Series) else value, dtype="float64")
-        number = _format_array(np.broadcast_to(arr * 100.0, (n,)).copy(), spec[:-1] + "f") if n else np.empty(0, dtype=object)
+        arr = np.asarray(
+            value.to_numpy() if isinstance(value, pd.Series) else value, dtype="float64"
+        )
+        number = (
+            _format_array(np.broadcast_to(arr * 100.0, (n,)).copy(), spec[:-1] + "f")
+            if n
+            else np.empty(0, dtype=object)
+        )
         return np.where(number == "onbekend", number, number + " %").astype(object)
     if isinstance(value, (pd.Series, np.ndarray)):
         arr = value.to_numpy() if isinstance(value, pd.Series) else value
         if arr.dtype.kind in "fiu":
-            return _format_array(np.asarray(arr, dtype="float64"), spec) if arr.size else np.empty(0, dtype=object)
+            return (
+                _format_array(np.asarray(arr, dtype="float64"), spec)
+                if arr.size
+                else np.empty(0, dtype=object)
+            )
         if arr.dtype.kind == "b":
             return np.where(arr, "ja", "nee").astype(object)
         arr = np.asarray(arr, dtype=object)
@@ -122,7 +145,9 @@ def _column_text(value: object, spec: str, n: int) -> pd.Series:
     return pd.Series(_column_array(value, spec, n))
 
 
-def render_array(template: str, values: Mapping[str, object], n: int, *, suffix: str = "") -> np.ndarray:
+def render_array(
+    template: str, values: Mapping[str, object], n: int, *, suffix: str = ""
+) -> np.ndarray:
     """Like :func:`render_template` (plus a literal ``suffix``), as an object array of str.
 
     The template is turned into one ``%``-format with a slot per field, so
@@ -150,8 +175,11 @@ def render_array(template: str, values: Mapping[str, object], n: int, *, suffix:
     return out
 
 
-def render_arrow(template: str, values: Mapping[str, object], n: int, *, suffix: str = "") -> "pa.Array":
-    """:func:`render_array` as an Arrow ``large_string`` array, joined in Arrow (no Python string per site).
+def render_arrow(
+    template: str, values: Mapping[str, object], n: int, *, suffix: str = ""
+) -> "pa.Array":
+    """:func:`render_array` as an Arrow ``large_string`` array, joined in Arrow (no Python string
+    per site).
 
     Each field column is formatted as in :func:`render_array` (each distinct
     value once), then the literals and columns are concatenated element-wise.
@@ -168,7 +196,9 @@ def render_arrow(template: str, values: Mapping[str, object], n: int, *, suffix:
                 raise KeyError(field)
             column = pa.array(_column_array(values[field], spec or "", n), type=pa.large_string())
             if column.null_count:  # not expected: every formatted field is text
-                return pa.array(render_array(template, values, n, suffix=suffix), type=pa.large_string())
+                return pa.array(
+                    render_array(template, values, n, suffix=suffix), type=pa.large_string()
+                )
             parts.append(column)
     if suffix:
         parts.append(pa.scalar(suffix, type=pa.large_string()))
@@ -209,5 +239,7 @@ def join_nonempty(columns: list[pd.Series], sep: str = "; ") -> pd.Series:
     for col in columns[1:]:
         col = col.reset_index(drop=True).fillna("").astype(object)
         both = (out != "") & (col != "")
-        out = out.where(col == "", col.where(out == "", out + sep + col)).where(~both, out + sep + col)
+        out = out.where(col == "", col.where(out == "", out + sep + col)).where(
+            ~both, out + sep + col
+        )
     return out

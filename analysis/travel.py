@@ -12,7 +12,8 @@ How a trip is measured
    only when the search proves no other segment can be nearer, the rest (and
    polygons) go through shapely's ``STRtree.query_nearest``. A point exactly
    as near to several links connects to all of them (the fastest counts);
-   distance and position (``line_locate_point``) come from GEOS either way. A polygon (business park)
+   distance and position (``line_locate_point``) come from GEOS either way. A polygon (business
+   park)
    is connected at its nearest network point; when roads cross it, at every
    crossing road, with connection distance 0. The straight connection is part
    of the trip (its length is ``aansluitafstand_m`` for the site), travelled at
@@ -46,8 +47,8 @@ import logging
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from scipy.sparse import csgraph, csr_matrix
+import shapely
 
 from locatietoets.analysis.errors import CancelledError, InputError
 from locatietoets.analysis.network import RoadNetwork
@@ -158,7 +159,11 @@ def snap_to_network(
             xy = shapely.get_coordinates(pts)
             row, link, rest = _snap_points_kdtree(xy[:, 0], xy[:, 1], network)
         else:
-            row, link, rest = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.arange(pts.shape[0])
+            row, link, rest = (
+                np.zeros(0, dtype=np.int64),
+                np.zeros(0, dtype=np.int64),
+                np.arange(pts.shape[0]),
+            )
         if rest.shape[0]:
             r_row, r_link = _snap_points_strtree(pts[rest], network)
             row, link = np.concatenate([row, rest[r_row]]), np.concatenate([link, r_link])
@@ -175,11 +180,15 @@ def snap_to_network(
             add(pt_idx[row], link, shapely.distance(at, lines), at, lines)
     poly_idx = np.flatnonzero(~is_point)
     if poly_idx.shape[0]:
-        (q, t), dist = network.snap_tree.query_nearest(geoms[poly_idx], all_matches=True, return_distance=True)
+        (q, t), dist = network.snap_tree.query_nearest(
+            geoms[poly_idx], all_matches=True, return_distance=True
+        )
         item = poly_idx[q]
         link = network.snap_links[t]
         lines = network.link_geometry[link]
-        add(item, link, dist, shapely.get_point(shapely.shortest_line(geoms[item], lines), 1), lines)
+        add(
+            item, link, dist, shapely.get_point(shapely.shortest_line(geoms[item], lines), 1), lines
+        )
     if len(items) == 1 and pt_idx.shape[0]:  # points only: already sorted
         return SnapTable(items[0].astype(np.int64), links[0].astype(np.int64), fracs[0], dists[0])
     item = np.concatenate(items).astype(np.int64)
@@ -193,7 +202,9 @@ def snap_to_network(
     )
 
 
-def _locate_on_links(x: np.ndarray, y: np.ndarray, link: np.ndarray, network: RoadNetwork) -> tuple[np.ndarray, np.ndarray]:
+def _locate_on_links(
+    x: np.ndarray, y: np.ndarray, link: np.ndarray, network: RoadNetwork
+) -> tuple[np.ndarray, np.ndarray]:
     """Distance from each point to its link and position along it (fraction), vectorised.
 
     The same arithmetic as GEOS ``distance`` (``Distance::pointToSegment`` per
@@ -252,8 +263,11 @@ _SNAP_TIE_ABS_M = 1e-6
 _SNAP_TIE_REL = 1e-9
 
 
-def _nearest_rows(item: np.ndarray, link: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The (item, link) pairs at each item's smallest ``dist`` (all of them on exact ties), deduplicated."""
+def _nearest_rows(
+    item: np.ndarray, link: np.ndarray, dist: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (item, link) pairs at each item's smallest ``dist`` (all of them on exact ties),
+    deduplicated."""
     if item.shape[0] == 0:
         return item.astype(np.int64), link.astype(np.int64)
     order = np.lexsort((link, dist, item))
@@ -265,12 +279,15 @@ def _nearest_rows(item: np.ndarray, link: np.ndarray, dist: np.ndarray) -> tuple
 
 
 def _snap_points_strtree(points: np.ndarray, network: RoadNetwork) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest snappable links per point with the STRtree: ``(point, link)`` rows, all links on exact ties."""
+    """Nearest snappable links per point with the STRtree: ``(point, link)`` rows, all links on
+    exact ties."""
     (q, t), dist = network.snap_tree.query_nearest(points, all_matches=True, return_distance=True)
     return _nearest_rows(q, network.snap_links[t], dist)
 
 
-def _snap_points_kdtree(x: np.ndarray, y: np.ndarray, network: RoadNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _snap_points_kdtree(
+    x: np.ndarray, y: np.ndarray, network: RoadNetwork
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest links through the k-d tree over segment pieces.
 
     Returns ``(point, link)`` rows for the points the search settles and the
@@ -315,14 +332,20 @@ def _snap_points_kdtree(x: np.ndarray, y: np.ndarray, network: RoadNetwork) -> t
         if tie.any():
             r, c = np.nonzero(near & tie[:, None])
             pairs = np.unique(np.c_[todo[r], link[r, c]], axis=0)
-            exact = shapely.distance(shapely.points(x[pairs[:, 0]], y[pairs[:, 0]]), network.link_geometry[pairs[:, 1]])
+            exact = shapely.distance(
+                shapely.points(x[pairs[:, 0]], y[pairs[:, 0]]), network.link_geometry[pairs[:, 1]]
+            )
             t_row, t_link = _nearest_rows(pairs[:, 0], pairs[:, 1], exact)
             rows.append(t_row)
             links.append(t_link)
         todo = todo[~proven]
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.sort(todo)
-    return np.concatenate(rows).astype(np.int64), np.concatenate(links).astype(np.int64), np.sort(todo)
+    return (
+        np.concatenate(rows).astype(np.int64),
+        np.concatenate(links).astype(np.int64),
+        np.sort(todo),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -547,7 +570,11 @@ class TravelProblem:
 
 
 def prepare_travel(
-    site_geometries: np.ndarray, employer_geometries: np.ndarray, network: RoadNetwork, *, max_snap_m: float = 1000.0
+    site_geometries: np.ndarray,
+    employer_geometries: np.ndarray,
+    network: RoadNetwork,
+    *,
+    max_snap_m: float = 1000.0,
 ) -> TravelProblem:
     """Snap sites and employers to the network and build the reversed routing graph."""
     n_sites = len(site_geometries)
@@ -564,11 +591,14 @@ def prepare_travel(
     emp_acc = _access(emp_snap.take(emp_ok[emp_snap.item]), network, outbound=False)
     graph = _reverse_graph(network, emp_acc, n_emp)
     pairs = _same_link_pairs(site_acc, emp_acc, network)
-    return TravelProblem(network, site_dist, emp_dist, site_ok, emp_ok, site_acc, emp_acc, graph, pairs)
+    return TravelProblem(
+        network, site_dist, emp_dist, site_ok, emp_ok, site_acc, emp_acc, graph, pairs
+    )
 
 
 def nearest_employers(problem: TravelProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fastest employer per site: ``(time_s, length_m, employer)``; ``inf``/NaN/-1 when none is reached.
+    """Fastest employer per site: ``(time_s, length_m, employer)``; ``inf``/NaN/-1 when none is
+    reached.
 
     One multi-source Dijkstra from all employers on the reversed graph
     (``min_only=True``); route lengths are summed along the shortest-path tree.
@@ -581,7 +611,9 @@ def nearest_employers(problem: TravelProblem) -> tuple[np.ndarray, np.ndarray, n
     if sources.shape[0] == 0:
         return best_time, best_len, best_emp
     graph, site_acc = problem.graph, problem.sites
-    dist, pred, src = csgraph.dijkstra(graph.time, directed=True, indices=sources, min_only=True, return_predecessors=True)
+    dist, pred, src = csgraph.dijkstra(
+        graph.time, directed=True, indices=sources, min_only=True, return_predecessors=True
+    )
     tree_len = _tree_lengths(pred, graph)
     t_u = site_acc.time_u_s + dist[site_acc.u]
     t_v = site_acc.time_v_s + dist[site_acc.v]
@@ -597,7 +629,10 @@ def nearest_employers(problem: TravelProblem) -> tuple[np.ndarray, np.ndarray, n
 
 
 def count_employers_within(
-    problem: TravelProblem, max_minutes: float, *, progress: Callable[[float, str], None] | None = None
+    problem: TravelProblem,
+    max_minutes: float,
+    *,
+    progress: Callable[[float, str], None] | None = None,
 ) -> np.ndarray:
     """Number of employers each site reaches within ``max_minutes`` (see :func:`_count_within`)."""
     count = np.zeros(problem.n_sites, dtype=np.int64)
@@ -632,30 +667,40 @@ def _check_inputs(sites, employers, own_employer, max_minutes, max_snap_m) -> No
             )
     if "naam" not in employers.columns:
         problems.append(
-            "[lagen.werkgevers] heeft geen kolom 'naam'. Geef met naam_veld aan welke kolom de naam van de werkgever bevat."
+            "[lagen.werkgevers] heeft geen kolom 'naam'. Geef met naam_veld aan welke kolom de naam"
+            " van de werkgever bevat."
         )
     else:
         names = employers["naam"]
         dup = names[names.duplicated()].astype(str).unique().tolist()
         if dup:
             problems.append(
-                f"[lagen.werkgevers] veld 'naam' is niet uniek: {', '.join(repr(d) for d in dup[:10])}"
-                f"{' en meer' if len(dup) > 10 else ''}. Geef elke werkgever een eigen naam."
+                "[lagen.werkgevers] veld 'naam' is niet uniek:"
+                f" {', '.join(repr(d) for d in dup[:10])}{' en meer' if len(dup) > 10 else ''}."
+                " Geef elke werkgever een eigen naam."
             )
         if names.isna().any():
             problems.append(
-                f"[lagen.werkgevers] veld 'naam' is leeg bij {int(names.isna().sum())} werkgever(s). Vul de namen aan."
+                f"[lagen.werkgevers] veld 'naam' is leeg bij {int(names.isna().sum())}"
+                " werkgever(s). Vul de namen aan."
             )
     if len(employers) == 0:
         problems.append(
-            "[lagen.werkgevers] bevat geen werkgevers. Geef een laag met minstens één werkgever (punt of vlak)."
+            "[lagen.werkgevers] bevat geen werkgevers. Geef een laag met minstens één werkgever"
+            " (punt of vlak)."
         )
     if not (np.isfinite(max_minutes) and max_minutes > 0):
-        problems.append(f"De maximale reistijd moet een positief aantal minuten zijn, niet {max_minutes!r}.")
+        problems.append(
+            f"De maximale reistijd moet een positief aantal minuten zijn, niet {max_minutes!r}."
+        )
     if not (np.isfinite(max_snap_m) and max_snap_m >= 0):
-        problems.append(f"De maximale aansluitafstand moet een getal van 0 m of meer zijn, niet {max_snap_m!r}.")
+        problems.append(
+            f"De maximale aansluitafstand moet een getal van 0 m of meer zijn, niet {max_snap_m!r}."
+        )
     if own_employer is not None and not own_employer.index.equals(sites.index):
-        problems.append("De eigen werkgever per locatie hoort dezelfde index te hebben als de locaties.")
+        problems.append(
+            "De eigen werkgever per locatie hoort dezelfde index te hebben als de locaties."
+        )
     if problems:
         raise InputError(problems)
     if own_employer is not None and "naam" in employers.columns:
@@ -666,9 +711,9 @@ def _check_inputs(sites, employers, own_employer, max_minutes, max_snap_m) -> No
             shown = ", ".join(f"'{u}'" for u in unknown[:10])
             more = f" (en {len(unknown) - 10} meer)" if len(unknown) > 10 else ""
             raise InputError(
-                f"[lagen.locaties] veld werkgever_veld noemt {len(unknown)} werkgever(s) die niet in "
-                f"[lagen.werkgevers] staan: {shown}{more}. Schrijf de naam precies zoals in de "
-                "werkgeverslaag (kolom naam_veld), of voeg de werkgever toe aan die laag."
+                f"[lagen.locaties] veld werkgever_veld noemt {len(unknown)} werkgever(s) die niet"
+                f" in [lagen.werkgevers] staan: {shown}{more}. Schrijf de naam precies zoals in de"
+                " werkgeverslaag (kolom naam_veld), of voeg de werkgever toe aan die laag."
             )
 
 
@@ -791,7 +836,8 @@ def travel_to_employers(
     too_far = ~site_ok
     if too_far.any():
         reason[too_far] = [
-            f"ligt {nl_number(d)} m van het dichtstbijzijnde wegvak (meer dan {nl_number(max_snap_m)} m)"
+            f"ligt {nl_number(d)} m van het dichtstbijzijnde wegvak (meer dan"
+            f" {nl_number(max_snap_m)} m)"
             for d in site_dist[too_far]
         ]
     isolated = site_ok & ~reachable
@@ -863,7 +909,9 @@ def _site_min(values: np.ndarray, item: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.minimum.reduceat(values, starts, axis=1), item[starts]
 
 
-def _count_within(graph, network: RoadNetwork, emp_acc: _Access, site_acc: _Access, pairs, limit_s, count, report) -> None:
+def _count_within(
+    graph, network: RoadNetwork, emp_acc: _Access, site_acc: _Access, pairs, limit_s, count, report
+) -> None:
     """Add to ``count`` the employers each site reaches within ``limit_s``.
 
     One time-limited Dijkstra per employer on the reversed graph, but each on
@@ -948,7 +996,9 @@ def _count_within(graph, network: RoadNetwork, emp_acc: _Access, site_acc: _Acce
             sub = _subgraph(graph.time, idx, local)
             dist = np.empty((b, m + 1))
             dist[:, m] = np.inf
-            dist[:, :m] = csgraph.dijkstra(sub, directed=True, indices=m + np.arange(b), limit=limit)[:, :m]
+            dist[:, :m] = csgraph.dijkstra(
+                sub, directed=True, indices=m + np.arange(b), limit=limit
+            )[:, :m]
             per_entry = np.minimum(tu + dist[:, lu], tv + dist[:, lv])
             per_site, site_ids = _site_min(per_entry, item_sel)
             within = per_site <= limit
@@ -966,7 +1016,10 @@ def _count_within(graph, network: RoadNetwork, emp_acc: _Access, site_acc: _Acce
             local[n + block] = -1
             done += b
             del dist, per_entry, per_site, within
-            report(0.4 + 0.4 * min(1.0, done / emp_ids.shape[0]), "werkgevers binnen de maximale reistijd tellen")
+            report(
+                0.4 + 0.4 * min(1.0, done / emp_ids.shape[0]),
+                "werkgevers binnen de maximale reistijd tellen",
+            )
         local[ball] = -1
 
 
@@ -984,7 +1037,9 @@ def _subgraph(matrix: csr_matrix, idx: np.ndarray, local: np.ndarray) -> csr_mat
     row = np.repeat(np.arange(idx.shape[0]), per_row)[keep]
     new_ptr = np.zeros(idx.shape[0] + 1, dtype=np.int64)
     np.cumsum(np.bincount(row, minlength=idx.shape[0]), out=new_ptr[1:])
-    return csr_matrix((matrix.data[pos][keep], cols[keep], new_ptr), shape=(idx.shape[0], idx.shape[0]))
+    return csr_matrix(
+        (matrix.data[pos][keep], cols[keep], new_ptr), shape=(idx.shape[0], idx.shape[0])
+    )
 
 
 def _own_routes(graph, network, site_acc: _Access, pairs, own_idx, own_time, own_len) -> None:
@@ -1010,7 +1065,11 @@ def _own_routes(graph, network, site_acc: _Access, pairs, own_idx, own_time, own
         t_v = site_acc.time_v_s[sel] + dist[rows, v]
         via_v = t_v < t_u
         time = np.where(via_v, t_v, t_u)
-        length = np.where(via_v, site_acc.len_v_m[sel] + tree_len[rows, v], site_acc.len_u_m[sel] + tree_len[rows, u])
+        length = np.where(
+            via_v,
+            site_acc.len_v_m[sel] + tree_len[rows, v],
+            site_acc.len_u_m[sel] + tree_len[rows, u],
+        )
         _take_best_into(entry_site[sel], time, length, own_time, own_len)
         del dist, pred, tree_len
     s_row, p_emp, p_time, p_len = pairs

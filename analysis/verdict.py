@@ -67,7 +67,9 @@ class RuleContext:
         """A numeric field as float array (NaN for missing)."""
         key = ("num", name)
         if key not in self._cache:
-            self._cache[key] = pd.to_numeric(self.fields[name], errors="coerce").to_numpy(dtype=float)
+            self._cache[key] = pd.to_numeric(self.fields[name], errors="coerce").to_numpy(
+                dtype=float
+            )
         return self._cache[key]
 
     def flag(self, name: str) -> np.ndarray:
@@ -106,7 +108,11 @@ Evaluator = Callable[[RuleContext, str], np.ndarray]
 RULE_FIELDS: dict[str, tuple[str, ...]] = {
     "bbg.rand": ("bbg_ligging",),
     "bbg.buiten": ("bbg_ligging",),
-    **{f"bbg.{where}.{kind}": ("bbg_ligging", "tijdelijk_bouwwerk") for where in ("rand", "buiten") for kind in ("tijdelijk", "permanent", "te_lang")},
+    **{
+        f"bbg.{where}.{kind}": ("bbg_ligging", "tijdelijk_bouwwerk")
+        for where in ("rand", "buiten")
+        for kind in ("tijdelijk", "permanent", "te_lang")
+    },
     "recreatiepark": ("recreatiepark",),
     "woonnorm.slaapkamers": ("personen", "slaapkamers"),
     "woonnorm.oppervlak": ("personen", "woonoppervlak_m2"),
@@ -129,7 +135,8 @@ def _odour_sensitive(ctx: RuleContext, stay: str) -> np.ndarray:
 
 
 def _at(ctx: RuleContext, where: str) -> np.ndarray:
-    """Sites wholly at the rand / buiten BBG; the rand includes the part outside of a 'deels' site."""
+    """Sites wholly at the rand / buiten BBG; the rand includes the part outside of a 'deels'
+    site."""
     if where == "rand":
         return ctx.equals("bbg_ligging", "rand") | ctx.equals("bbg_ligging", "deels")
     return ctx.equals("bbg_ligging", where)
@@ -147,7 +154,9 @@ def _building(ctx: RuleContext, kind: str | None) -> np.ndarray:
             temporary = ctx.equals("tijdelijk_bouwwerk", "ja")
             permanent = ctx.equals("tijdelijk_bouwwerk", "nee")
             term = ctx.num("termijn_jaar") if ctx.has("termijn_jaar") else np.full(n, np.nan)
-            too_long = temporary & (np.nan_to_num(term, nan=0.0) > ctx.params["max_termijn_jaar"] + 1e-9)
+            too_long = temporary & (
+                np.nan_to_num(term, nan=0.0) > ctx.params["max_termijn_jaar"] + 1e-9
+            )
             ctx._cache[key] = {
                 "None": ~temporary & ~permanent,
                 "tijdelijk": temporary & ~too_long,
@@ -170,34 +179,53 @@ def _building_general(ctx: RuleContext, where: str) -> np.ndarray:
 EVALUATORS: dict[str, Evaluator] = {
     # BBG × temporary building: bbg.rand / bbg.buiten when it is unknown whether the building is
     # temporary, bbg.<rand|buiten>.<tijdelijk|permanent|te_lang> when the site says so.
-    # A site partly inside BBG ("deels"): its part outside lies at the rand ([regel.deels] of the rand rules).
+    # A site partly inside BBG ("deels"): its part outside lies at the rand ([regel.deels] of the
+    # rand rules).
     "bbg.rand": lambda ctx, s: _at(ctx, "rand") & _building_general(ctx, "rand"),
     "bbg.buiten": lambda ctx, s: _at(ctx, "buiten") & _building_general(ctx, "buiten"),
     **{
-        f"bbg.{where}.{kind}": (lambda where, kind: lambda ctx, s: _at(ctx, where) & _building(ctx, kind))(where, kind)
+        f"bbg.{where}.{kind}": (
+            lambda where, kind: lambda ctx, s: _at(ctx, where) & _building(ctx, kind)
+        )(where, kind)
         for where in ("rand", "buiten")
         for kind in ("tijdelijk", "permanent", "te_lang")
     },
     "recreatiepark": lambda ctx, s: ctx.nonempty("recreatiepark"),
-    "woonnorm.slaapkamers": lambda ctx, s: np.nan_to_num(
-        ctx.num("personen") - ctx.num("slaapkamers") * ctx.params["max_personen_per_slaapkamer"], nan=0.0
-    )
-    > 1e-9,
-    "woonnorm.oppervlak": lambda ctx, s: np.nan_to_num(
-        ctx.num("personen") * ctx.params["min_woonoppervlak_pp_m2"] - ctx.num("woonoppervlak_m2"), nan=0.0
-    )
-    > 1e-9,
-    "geur.knelpunt_geurgevoelig": lambda ctx, s: ctx.flag("geur_knelpunt") & _odour_sensitive(ctx, s),
+    "woonnorm.slaapkamers": lambda ctx, s: (
+        np.nan_to_num(
+            ctx.num("personen")
+            - ctx.num("slaapkamers") * ctx.params["max_personen_per_slaapkamer"],
+            nan=0.0,
+        )
+        > 1e-9
+    ),
+    "woonnorm.oppervlak": lambda ctx, s: (
+        np.nan_to_num(
+            ctx.num("personen") * ctx.params["min_woonoppervlak_pp_m2"]
+            - ctx.num("woonoppervlak_m2"),
+            nan=0.0,
+        )
+        > 1e-9
+    ),
+    "geur.knelpunt_geurgevoelig": lambda ctx, s: (
+        ctx.flag("geur_knelpunt") & _odour_sensitive(ctx, s)
+    ),
     "geur.knelpunt_logies": lambda ctx, s: ctx.flag("geur_knelpunt") & ~_odour_sensitive(ctx, s),
     "geur.onzeker": lambda ctx, s: ctx.flag("geur_onzeker"),
-    "geur.omgekeerde_werking": lambda ctx, s: ctx.flag("geur_in_contour") | ctx.flag("geur_binnen_vaste_afstand"),
+    "geur.omgekeerde_werking": lambda ctx, s: (
+        ctx.flag("geur_in_contour") | ctx.flag("geur_binnen_vaste_afstand")
+    ),
     "reis.onbereikbaar": lambda ctx, s: ctx.flag("reis_onbereikbaar"),
-    "reis.werkgever_ver": lambda ctx, s: np.nan_to_num(ctx.num("werkgever_reistijd_min") - ctx.params["reistijd_max_min"], nan=0.0)
-    > 1e-9,
-    "reis.eigen_werkgever_ver": lambda ctx, s: np.nan_to_num(
-        ctx.num("eigen_werkgever_reistijd_min") - ctx.params["reistijd_max_min"], nan=0.0
-    )
-    > 1e-9,
+    "reis.werkgever_ver": lambda ctx, s: (
+        np.nan_to_num(ctx.num("werkgever_reistijd_min") - ctx.params["reistijd_max_min"], nan=0.0)
+        > 1e-9
+    ),
+    "reis.eigen_werkgever_ver": lambda ctx, s: (
+        np.nan_to_num(
+            ctx.num("eigen_werkgever_reistijd_min") - ctx.params["reistijd_max_min"], nan=0.0
+        )
+        > 1e-9
+    ),
 }
 
 #: Site fields that reason templates and sliding penalties may use.
@@ -238,7 +266,9 @@ REASON_FIELDS: set[str] = {
 }
 
 
-def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.DataFrame, dict[str, object]]:
+def judge(
+    ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray
+) -> tuple[pd.DataFrame, dict[str, object]]:
     """Apply the rule set to measured fields.
 
     Parameters
@@ -289,7 +319,9 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
     for rule_no, rule in enumerate(ruleset.rules):
         evaluator = EVALUATORS.get(rule.id)
         if evaluator is None:  # parse_ruleset already rejects these
-            raise RuleSetError(f"Regel '{rule.id}' heeft geen evaluatie in deze versie van de Locatietoets.")
+            raise RuleSetError(
+                f"Regel '{rule.id}' heeft geen evaluatie in deze versie van de Locatietoets."
+            )
         if not ctx.has(*RULE_FIELDS[rule.id]):
             untested.append(rule.id)
             continue
@@ -306,7 +338,9 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
             level_site = np.full(n, level, dtype=np.int8)
             if rule.partial is not None and partly.any():
                 level_site[partly] = VERDICTS.index(rule.partial.verdict[stay])
-            np.maximum(severity[stay], np.where(fired, level_site, 0).astype(np.int8), out=severity[stay])
+            np.maximum(
+                severity[stay], np.where(fired, level_site, 0).astype(np.int8), out=severity[stay]
+            )
             if level == VERDICTS.index("ongeschikt"):
                 # the part of the site where this rule makes the site unsuitable
                 blocked[stay] += np.where(fired, np.where(partly, share, 1.0), 0.0)
@@ -317,8 +351,13 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
                 start, stop = _bound(ctx, sp["van"]), _bound(ctx, sp["tot"])
                 span = np.broadcast_to(np.asarray(stop - start, dtype=float), x.shape)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    # a start at or beyond the end (a rand as wide as 'tot'): the full points past the end
-                    frac = np.where(span > 0, np.clip((x - start) / np.where(span > 0, span, 1.0), 0.0, 1.0), x >= stop)
+                    # a start at or beyond the end (a rand as wide as 'tot'): the full points past
+                    # the end
+                    frac = np.where(
+                        span > 0,
+                        np.clip((x - start) / np.where(span > 0, span, 1.0), 0.0, 1.0),
+                        x >= stop,
+                    )
                 points = points + np.where(fired, np.nan_to_num(frac) * float(sp["punten"]), 0.0)
             if partly.any():
                 points = np.where(partly, points * share, points)
@@ -344,12 +383,21 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
                             sub[name] = 1.0 - share[idx]
                         elif name in values:
                             v = values[name]
-                            sub[name] = v.iloc[idx] if isinstance(v, pd.Series) else np.asarray(v)[idx] if np.ndim(v) else v
+                            sub[name] = (
+                                v.iloc[idx]
+                                if isinstance(v, pd.Series)
+                                else np.asarray(v)[idx]
+                                if np.ndim(v)
+                                else v
+                            )
                     try:
-                        texts = render_arrow(template, sub, len(idx), suffix=f" ({rule.source_short})")
+                        texts = render_arrow(
+                            template, sub, len(idx), suffix=f" ({rule.source_short})"
+                        )
                     except KeyError as exc:
                         raise RuleSetError(
-                            f"Regel '{rule.id}': redentekst gebruikt veld {exc} dat in deze run niet bestaat."
+                            f"Regel '{rule.id}': redentekst gebruikt veld {exc} dat in deze run"
+                            " niet bestaat."
                         ) from None
                     piece_sites.append(idx)
                     piece_rules.append(np.full(len(idx), rule_no, dtype=np.int32))
@@ -364,11 +412,15 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
         own_code[own_is[stay]] = k
     scores = {}
     for stay in STAY_TYPES:
-        out[f"oordeel_{stay}"] = _text_series(verdict_names.take(pa.array(severity[stay])), out.index)
+        out[f"oordeel_{stay}"] = _text_series(
+            verdict_names.take(pa.array(severity[stay])), out.index
+        )
         scores[stay] = np.round(np.clip(100.0 - penalty[stay], 0.0, 100.0), 1)
         out[f"score_{stay}"] = scores[stay]
         if fired_flags[stay]:
-            out[f"regels_{stay}"] = _text_series(_join_flags_arrow(fired_flags[stay], n, ";"), out.index)
+            out[f"regels_{stay}"] = _text_series(
+                _join_flags_arrow(fired_flags[stay], n, ";"), out.index
+            )
         else:
             out[f"regels_{stay}"] = ""
     has_own = own_code >= 0
@@ -383,7 +435,8 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
     else:
         out["oordeel"] = np.where(has_own, np.asarray(VERDICTS, dtype=object)[own_severity], None)
     out["score"] = own_score
-    # vrij_aandeel: the share of the site where no ongeschikt-rule applies (shares of several rules add up)
+    # vrij_aandeel: the share of the site where no ongeschikt-rule applies (shares of several rules
+    # add up)
     free = {stay: np.round(np.clip(1.0 - blocked[stay], 0.0, 1.0), 4) for stay in STAY_TYPES}
     own_free = np.full(n, np.nan)
     for k, stay in enumerate(STAY_TYPES):
@@ -392,11 +445,21 @@ def judge(ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray) -> tuple[pd.
     out["vrij_aandeel"] = own_free
     for stay in STAY_TYPES:
         out[f"vrij_aandeel_{stay}"] = free[stay]
-    out["redenen"] = _text_series(_join_pieces(piece_sites, piece_rules, piece_texts, n), out.index) if own_flags else ""
+    out["redenen"] = (
+        _text_series(_join_pieces(piece_sites, piece_rules, piece_texts, n), out.index)
+        if own_flags
+        else ""
+    )
     del piece_sites, piece_rules, piece_texts
-    out["regels"] = _text_series(_join_flags_arrow(own_flags, n, ";"), out.index) if own_flags else ""
+    out["regels"] = (
+        _text_series(_join_flags_arrow(own_flags, n, ";"), out.index) if own_flags else ""
+    )
     summary = {"regels_gevuurd": fired_count, "regels_niet_getoetst": untested}
-    log.info("oordeel: %d regels getoetst, %d niet getoetst (laag ontbreekt)", len(fired_count), len(untested))
+    log.info(
+        "oordeel: %d regels getoetst, %d niet getoetst (laag ontbreekt)",
+        len(fired_count),
+        len(untested),
+    )
     return out, summary
 
 
@@ -424,7 +487,8 @@ def _affected_share(ctx: RuleContext, rule: Rule, n: int) -> tuple[np.ndarray, n
     return share, share >= threshold - 1e-9
 
 
-#: pandas' default text dtype (Arrow-backed, NaN for missing), as the columns of a DataFrame built from str arrays get.
+#: pandas' default text dtype (Arrow-backed, NaN for missing), as the columns of a DataFrame built
+#: from str arrays get.
 _TEXT_DTYPE = pd.StringDtype(na_value=np.nan)
 
 
@@ -433,7 +497,9 @@ def _text_series(values: pa.Array, index: pd.Index) -> pd.Series:
     return pd.Series(values, dtype=_TEXT_DTYPE, index=index)
 
 
-def _join_pieces(sites: list[np.ndarray], rules: list[np.ndarray], texts: list[pa.Array], n: int) -> pa.Array:
+def _join_pieces(
+    sites: list[np.ndarray], rules: list[np.ndarray], texts: list[pa.Array], n: int
+) -> pa.Array:
     """Per site its reason pieces in rule order, joined with "; " ("" when none), in Arrow."""
     sep = pa.scalar("; ", type=pa.large_string())
     if not sites:
@@ -453,7 +519,8 @@ def _join_pieces(sites: list[np.ndarray], rules: list[np.ndarray], texts: list[p
 
 
 def _join_flags_arrow(flags: list[tuple[str, np.ndarray]], n: int, sep: str) -> pa.Array:
-    """:func:`_join_flags` as an Arrow string array (a small table of combinations, taken per site)."""
+    """:func:`_join_flags` as an Arrow string array (a small table of combinations, taken per
+    site)."""
     table, inverse = _flag_combinations(flags, n, sep)
     return pa.array(table.tolist(), type=pa.large_string()).take(pa.array(inverse))
 
@@ -467,7 +534,9 @@ def _join_flags(flags: list[tuple[str, np.ndarray]], n: int, sep: str) -> np.nda
     return texts[inverse]
 
 
-def _flag_combinations(flags: list[tuple[str, np.ndarray]], n: int, sep: str) -> tuple[np.ndarray, np.ndarray]:
+def _flag_combinations(
+    flags: list[tuple[str, np.ndarray]], n: int, sep: str
+) -> tuple[np.ndarray, np.ndarray]:
     """The distinct joined id combinations and, per site, the index of its combination."""
     ids = [rule_id for rule_id, _ in flags]
     if len(ids) <= 63:  # one integer per site: bit i set when flag i is

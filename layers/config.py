@@ -23,19 +23,21 @@ _COMMON_KEYS = {"pad", "laag", "crs", "x_veld", "y_veld", "wkt_veld", "codering"
 
 #: Allowed keys per layer; ``pad`` is required for every layer that is given.
 LAYER_KEYS: dict[str, set[str]] = {
-    "locaties": _COMMON_KEYS
-    | {
-        "id_veld",
-        "verblijfstype_veld",
-        "huisvestingsvorm_veld",
-        "personen_veld",
-        "slaapkamers_veld",
-        "woonoppervlak_veld",
-        "werkgever_veld",
-        "tijdelijk_veld",
-        "termijn_jaar_veld",
-        "standaard_verblijfstype",
-    },
+    "locaties": (
+        _COMMON_KEYS
+        | {
+            "id_veld",
+            "verblijfstype_veld",
+            "huisvestingsvorm_veld",
+            "personen_veld",
+            "slaapkamers_veld",
+            "woonoppervlak_veld",
+            "werkgever_veld",
+            "tijdelijk_veld",
+            "termijn_jaar_veld",
+            "standaard_verblijfstype",
+        }
+    ),
     "bebouwd_gebied": _COMMON_KEYS,
     "bebouwde_kom": _COMMON_KEYS,
     "geurcontouren": _COMMON_KEYS | {"waarde_veld", "veehouderij_veld"},
@@ -143,15 +145,17 @@ def load_config(path: str | Path) -> Config:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(
-            f"Configuratiebestand '{path}' bestaat niet. Geef het pad naar een .toml-bestand "
-            "(zie README voor een voorbeeld, of draai 'locatietoets demo' voor een werkend voorbeeld)."
+            f"Configuratiebestand '{path}' bestaat niet. Geef het pad naar een .toml-bestand (zie"
+            " README voor een voorbeeld, of draai 'locatietoets demo' voor een werkend voorbeeld)."
         )
     from locatietoets.layers.textfile import decode_text
 
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"Configuratiebestand '{path}' kan niet gelezen worden: {exc.strerror}.") from None
+        raise ConfigError(
+            f"Configuratiebestand '{path}' kan niet gelezen worden: {exc.strerror}."
+        ) from None
     text, _ = decode_text(raw, path, error=ConfigError, label="Configuratiebestand")
     try:
         data = tomllib.loads(text)
@@ -184,7 +188,9 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
     partial: dict[str, LayerSpec] = {}  # every layer with a usable 'pad', to check its file too
     lagen = data.get("lagen", {})
     if not isinstance(lagen, Mapping):
-        problems.append("[lagen] moet een tabel zijn met per laag een sectie, bv. [lagen.locaties].")
+        problems.append(
+            "[lagen] moet een tabel zijn met per laag een sectie, bv. [lagen.locaties]."
+        )
         lagen = {}
     for name, table in lagen.items():
         if name not in LAYER_KEYS:
@@ -202,7 +208,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
     if "locaties" not in lagen:
         problems.append(
             "De laag [lagen.locaties] ontbreekt; die is verplicht. Voeg toe:\n"
-            "    [lagen.locaties]\n    pad = \"locaties.gpkg\""
+            '    [lagen.locaties]\n    pad = "locaties.gpkg"'
         )
 
     rules = _parse_rules(data.get("regels", {}), base_dir, problems)
@@ -212,7 +218,9 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
     if isinstance(uitvoer, Mapping):
         for key in uitvoer:
             if key not in _OUTPUT_KEYS:
-                problems.append(f"Onbekende sleutel '{key}' in [uitvoer].{did_you_mean(key, _OUTPUT_KEYS)}")
+                problems.append(
+                    f"Onbekende sleutel '{key}' in [uitvoer].{did_you_mean(key, _OUTPUT_KEYS)}"
+                )
         if "map" in uitvoer:
             output_dir = (base_dir / str(uitvoer["map"])).resolve()
 
@@ -221,7 +229,13 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
         from locatietoets.layers.read import check_inputs
 
         try:
-            problems += [p for ps in check_inputs(Config(source=source, layers=partial, rules=RulesConfig())).values() for p in ps]
+            problems += [
+                p
+                for ps in check_inputs(
+                    Config(source=source, layers=partial, rules=RulesConfig())
+                ).values()
+                for p in ps
+            ]
         except Exception:  # noqa: BLE001 - the config problems are reported in any case
             pass
         raise ConfigError(problems)
@@ -229,15 +243,22 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
 
 
 def _parse_layer(
-    name: str, table: Mapping[str, Any], base_dir: Path, problems: list[str], partial: dict[str, LayerSpec] | None = None
+    name: str,
+    table: Mapping[str, Any],
+    base_dir: Path,
+    problems: list[str],
+    partial: dict[str, LayerSpec] | None = None,
 ) -> LayerSpec | None:
     allowed = LAYER_KEYS[name]
     if partial is not None and isinstance(table.get("pad"), str):
         usable = {k: v for k, v in table.items() if k in allowed and isinstance(v, str)}
         path = Path(usable.pop("pad"))
         partial[name] = LayerSpec(
-            name=name, path=path if path.is_absolute() else (base_dir / path).resolve(), layer=usable.pop("laag", None),
-            crs=usable.pop("crs", None), options=usable,
+            name=name,
+            path=path if path.is_absolute() else (base_dir / path).resolve(),
+            layer=usable.pop("laag", None),
+            crs=usable.pop("crs", None),
+            options=usable,
         )
     ok = True
     for key in table:
@@ -249,26 +270,34 @@ def _parse_layer(
             ok = False
     for key, value in table.items():
         if key in allowed and not isinstance(value, str):
-            problems.append(f"[lagen.{name}] {key} moet tekst zijn (tussen aanhalingstekens), niet {value!r}.")
+            problems.append(
+                f"[lagen.{name}] {key} moet tekst zijn (tussen aanhalingstekens), niet {value!r}."
+            )
             ok = False
     if "pad" not in table:
         problems.append(f"[lagen.{name}] mist 'pad': het bestand met de laag.")
         return None
     for key in _REQUIRED_LAYER_KEYS.get(name, ()):
         if key not in table:
-            problems.append(f"[lagen.{name}] mist '{key}': het veld met de contourwaarde in OUe/m³.")
+            problems.append(
+                f"[lagen.{name}] mist '{key}': het veld met de contourwaarde in OUe/m³."
+            )
             ok = False
-    if name == "locaties" and "standaard_verblijfstype" in table and table["standaard_verblijfstype"] not in _STAY_TYPES:
+    if (
+        name == "locaties"
+        and "standaard_verblijfstype" in table
+        and table["standaard_verblijfstype"] not in _STAY_TYPES
+    ):
         value = str(table["standaard_verblijfstype"])
         problems.append(
-            f"[lagen.locaties] standaard_verblijfstype '{value}' is onbekend.{did_you_mean(value, _STAY_TYPES)} "
-            f"Kies uit: {', '.join(_STAY_TYPES)}."
+            f"[lagen.locaties] standaard_verblijfstype '{value}' is"
+            f" onbekend.{did_you_mean(value, _STAY_TYPES)} Kies uit: {', '.join(_STAY_TYPES)}."
         )
         ok = False
     if name == "wegennet" and "modus" in table and table["modus"] not in _MODES:
         problems.append(
-            f"[lagen.wegennet] modus '{table['modus']}' is onbekend.{did_you_mean(str(table['modus']), _MODES)} "
-            f"Kies uit: {', '.join(_MODES)}."
+            f"[lagen.wegennet] modus '{table['modus']}' is"
+            f" onbekend.{did_you_mean(str(table['modus']), _MODES)} Kies uit: {', '.join(_MODES)}."
         )
         ok = False
     has_xy = "x_veld" in table or "y_veld" in table
@@ -284,7 +313,9 @@ def _parse_layer(
     if not path.is_absolute():
         path = (base_dir / path).resolve()
     options = {k: v for k, v in table.items() if k not in {"pad", "laag", "crs"}}
-    return LayerSpec(name=name, path=path, layer=table.get("laag"), crs=table.get("crs"), options=options)
+    return LayerSpec(
+        name=name, path=path, layer=table.get("laag"), crs=table.get("crs"), options=options
+    )
 
 
 def _parse_rules(table: Any, base_dir: Path, problems: list[str]) -> RulesConfig:
@@ -297,11 +328,17 @@ def _parse_rules(table: Any, base_dir: Path, problems: list[str]) -> RulesConfig
         if not file.is_absolute():
             file = (base_dir / file).resolve()
     gemeenten = table.get("gemeenten", {})
-    if not isinstance(gemeenten, Mapping) or not all(isinstance(v, Mapping) for v in gemeenten.values()):
+    if not isinstance(gemeenten, Mapping) or not all(
+        isinstance(v, Mapping) for v in gemeenten.values()
+    ):
         problems.append(
-            "[regels.gemeenten] moet per gemeente een tabel hebben, bv. [regels.gemeenten.\"Venlo\"] met bbg_rand_m = 150."
+            '[regels.gemeenten] moet per gemeente een tabel hebben, bv. [regels.gemeenten."Venlo"]'
+            " met bbg_rand_m = 150."
         )
         gemeenten = {}
     overrides = {k: v for k, v in table.items() if k not in {"bestand", "gemeenten"}}
-    # Parameter names are checked against the rule set later (they depend on which rule set is used).
-    return RulesConfig(file=file, overrides=overrides, gemeenten={str(k): dict(v) for k, v in gemeenten.items()})
+    # Parameter names are checked against the rule set later (they depend on which rule set is
+    # used).
+    return RulesConfig(
+        file=file, overrides=overrides, gemeenten={str(k): dict(v) for k, v in gemeenten.items()}
+    )

@@ -39,7 +39,14 @@ from shapely import affinity
 
 from locatietoets.analysis.vocabulary import STAY_TYPES
 
-__all__ = ["write_demo", "build_demo_layers", "DEMO_SOURCE", "DEMO_CRS", "DEMO_LAYERS", "DEMO_BOUNDS"]
+__all__ = [
+    "write_demo",
+    "build_demo_layers",
+    "DEMO_SOURCE",
+    "DEMO_CRS",
+    "DEMO_LAYERS",
+    "DEMO_BOUNDS",
+]
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +126,9 @@ _N_CONTOUR_FARMS = 45  # farms with an emission factor, hence with odour contour
 _N_FARM_POLYGONS = 15  # farms given as stable footprints instead of emission points
 _N_FIXED_DISTANCE = 8  # farms with a legacy stankcirkel (vaste_afstand_m)
 _N_UPWIND_FARMS = 6  # farms with contours just upwind (south-west) of the six largest villages
-_N_EDGE_CATTLE_FARMS = 3  # farms without emission factor right at the edge of the three largest villages
+_N_EDGE_CATTLE_FARMS = (
+    3  # farms without emission factor right at the edge of the three largest villages
+)
 _CONTOUR_VALUES = (2.0, 3.0, 5.0, 8.0, 14.0, 20.0)  # OUe/m3
 # Every 4th farm with contours (from the 2nd on) has coarser steps that skip the norms 3 and 14:
 # a site between its 2 and 5 contour inside the kom, or between 8 and 20 outside, is undecidable.
@@ -144,8 +153,18 @@ _SPECIES_WITHOUT_FACTOR = {
 }
 _FARM_PREFIXES = ("Hoeve", "Hof", "Erve", "Boerderij")
 _FARM_NAMES = (
-    "'t Broek", "De Peelhoek", "Het Veen", "De Zandkuil", "'t Heike", "De Vennen",
-    "De Turfhoeve", "Het Goor", "De Leemkuil", "'t Hazeveld", "De Schans", "Het Eikenhof",
+    "'t Broek",
+    "De Peelhoek",
+    "Het Veen",
+    "De Zandkuil",
+    "'t Heike",
+    "De Vennen",
+    "De Turfhoeve",
+    "Het Goor",
+    "De Leemkuil",
+    "'t Hazeveld",
+    "De Schans",
+    "Het Eikenhof",
 )
 
 _RECREATION_PARKS = (
@@ -188,15 +207,50 @@ _EMPLOYERS = (
 _N_EMPLOYER_POLYGONS = 4  # the first four employers are plots on a business park
 
 _RURAL_ROAD_NAMES = (
-    "Peelweg", "Kanaalweg", "Veenweg", "Turfweg", "Heideweg", "Zandweg", "Schansweg",
-    "Lange Heide", "Vennenweg", "Dijkweg", "Molenweg", "Bosweg", "Ontginningsweg",
-    "Middenweg", "Berkenweg", "Griendweg", "Schaapsdrift", "Kempweg", "Koolweg", "Rouwkuil",
+    "Peelweg",
+    "Kanaalweg",
+    "Veenweg",
+    "Turfweg",
+    "Heideweg",
+    "Zandweg",
+    "Schansweg",
+    "Lange Heide",
+    "Vennenweg",
+    "Dijkweg",
+    "Molenweg",
+    "Bosweg",
+    "Ontginningsweg",
+    "Middenweg",
+    "Berkenweg",
+    "Griendweg",
+    "Schaapsdrift",
+    "Kempweg",
+    "Koolweg",
+    "Rouwkuil",
 )
 _STREET_NAMES = (
-    "Kerkstraat", "Dorpsstraat", "Schoolstraat", "Molenstraat", "Kapelstraat", "Beekstraat",
-    "Pastoriestraat", "Lindelaan", "Eikenlaan", "Sint Jozefstraat", "Irenestraat",
-    "Julianastraat", "Wilhelminastraat", "Marktstraat", "Veldstraat", "Nieuwstraat",
-    "Akkerstraat", "Hoogstraat", "Broekstraat", "Meidoornlaan", "Vlierstraat", "Hulststraat",
+    "Kerkstraat",
+    "Dorpsstraat",
+    "Schoolstraat",
+    "Molenstraat",
+    "Kapelstraat",
+    "Beekstraat",
+    "Pastoriestraat",
+    "Lindelaan",
+    "Eikenlaan",
+    "Sint Jozefstraat",
+    "Irenestraat",
+    "Julianastraat",
+    "Wilhelminastraat",
+    "Marktstraat",
+    "Veldstraat",
+    "Nieuwstraat",
+    "Akkerstraat",
+    "Hoogstraat",
+    "Broekstraat",
+    "Meidoornlaan",
+    "Vlierstraat",
+    "Hulststraat",
 )
 
 _RIBBON_ROAD_NAMES = ("Steenweg", "Hoofdstraat", "Heerbaan")
@@ -215,13 +269,17 @@ _SHARE_EDGE = 0.20  # outside BBG but within 250 m
 _SHARE_PARK = 0.04
 _SHARE_NEAR_FARM = 0.03  # within 50 m of a farm emission point
 _SHARE_CONTOUR_OUTSIDE = 0.04  # outside the kom, inside an odour contour >= 14 OUe/m3
-_SHARE_ODOUR_UNDECIDED = 0.01  # between two contours of a coarse farm that straddle the norm (in and outside the kom)
+_SHARE_ODOUR_UNDECIDED = (
+    0.01  # between two contours of a coarse farm that straddle the norm (in and outside the kom)
+)
 _N_HAMLET_SITES = 6
 _N_REMOTE_SITES = 3
 _EDGE_M = 250.0  # width of the "rand" band around BBG (the default bbg_rand_m)
 _SHARE_POLYGON_SITES = 0.20
 _SHARE_ON_BOUNDARY = 0.01  # per kind: parcels half in BBG, parcels touching BBG from outside
-_SHARE_TEMPORARY = 0.30  # tijdelijk = ja (a temporary building), with a term of 3-15 years (some above 10)
+_SHARE_TEMPORARY = (
+    0.30  # tijdelijk = ja (a temporary building), with a term of 3-15 years (some above 10)
+)
 _SHARE_PERMANENT = 0.25  # tijdelijk = nee; the rest leaves it empty (unknown)
 _SHARE_HOUSING_FORM_NULL = 0.20
 _SHARE_WITH_EMPLOYER = 0.30
@@ -232,22 +290,41 @@ _MIN_SITES = 60  # fewer sites cannot cover every class
 # Per site context: descriptions and the (min, max) number of persons.
 _SITE_CONTEXTS = {
     "kern": (
-        ("Leegstaand kantoorpand", "Bovenwoning winkelpand", "Voormalig klooster",
-         "Inbreidingskavel", "Leegstaande woning", "Voormalige school"),
+        (
+            "Leegstaand kantoorpand",
+            "Bovenwoning winkelpand",
+            "Voormalig klooster",
+            "Inbreidingskavel",
+            "Leegstaande woning",
+            "Voormalige school",
+        ),
         (2, 24),
     ),
     "bedrijventerrein": (
-        ("Kavel bedrijventerrein", "Leegstaande bedrijfshal", "Tijdelijke units op bedrijventerrein"),
+        (
+            "Kavel bedrijventerrein",
+            "Leegstaande bedrijfshal",
+            "Tijdelijke units op bedrijventerrein",
+        ),
         (20, 150),
     ),
     "rand": (
-        ("Weiland aan de dorpsrand", "Voormalige sportvelden", "Tijdelijke units aan de dorpsrand",
-         "Voormalige tuinderij"),
+        (
+            "Weiland aan de dorpsrand",
+            "Voormalige sportvelden",
+            "Tijdelijke units aan de dorpsrand",
+            "Voormalige tuinderij",
+        ),
         (6, 60),
     ),
     "buitengebied": (
-        ("Leegstaande boerderij", "Vrijkomende agrarische bebouwing", "Tijdelijke units op bedrijfserf",
-         "Voormalige kas", "Woonboerderij"),
+        (
+            "Leegstaande boerderij",
+            "Vrijkomende agrarische bebouwing",
+            "Tijdelijke units op bedrijfserf",
+            "Voormalige kas",
+            "Woonboerderij",
+        ),
         (4, 40),
     ),
     "veehouderij": (
@@ -298,7 +375,8 @@ pad = "invoer/bebouwd_gebied.gpkg"
 pad = "invoer/bebouwde_kom.gpkg"
 
 # Geurcontouren (98-percentiel, OUe/m³), gevulde vlakken per contourwaarde.
-# veehouderij_veld: de contouren per bedrijf, zodat "de volgende hogere contour" die van hetzelfde bedrijf is.
+# veehouderij_veld: de contouren per bedrijf, zodat "de volgende hogere contour" die van
+# hetzelfde bedrijf is.
 [lagen.geurcontouren]
 pad = "invoer/geurcontouren.gpkg"
 waarde_veld = "geur_oue"
@@ -429,9 +507,13 @@ def build_demo_layers(*, seed: int = 2026, n_sites: int = 3000) -> dict[str, gpd
     )
     frames = {
         "gemeenten": gemeenten,
-        "bebouwd_gebied": pd.concat([villages.drop(columns=["ribbon_axes"]), business_parks], ignore_index=True),
+        "bebouwd_gebied": pd.concat(
+            [villages.drop(columns=["ribbon_axes"]), business_parks], ignore_index=True
+        ),
         "bebouwde_kom": kom,
-        "veehouderijen": farms.drop(columns=["emission_point", "has_factor", "r2_m", "near_village"]),
+        "veehouderijen": farms.drop(
+            columns=["emission_point", "has_factor", "r2_m", "near_village"]
+        ),
         "geurcontouren": contours,
         "recreatieparken": parks,
         "werkgevers": employers,
@@ -473,16 +555,22 @@ def _blob(
     theta = np.linspace(0.0, 2.0 * np.pi, n_vertices, endpoint=False)
     radius = np.ones_like(theta)
     for k in range(2, 12):
-        radius += rng.normal(0.0, roughness / k**1.5) * np.cos(k * theta + rng.uniform(0.0, 2.0 * np.pi))
+        radius += rng.normal(0.0, roughness / k**1.5) * np.cos(
+            k * theta + rng.uniform(0.0, 2.0 * np.pi)
+        )
     radius = np.clip(radius, 0.45, None)
     x = radius * np.cos(theta) * aspect
     y = radius * np.sin(theta) / aspect
     shape = affinity.rotate(shapely.Polygon(np.column_stack([x, y])), angle_deg, origin=(0, 0))
-    shape = affinity.scale(shape, math.sqrt(area_m2 / shape.area), math.sqrt(area_m2 / shape.area), origin=(0, 0))
+    shape = affinity.scale(
+        shape, math.sqrt(area_m2 / shape.area), math.sqrt(area_m2 / shape.area), origin=(0, 0)
+    )
     return affinity.translate(shape, *centre)
 
 
-def _rectangles(centres: np.ndarray, lengths: np.ndarray, widths: np.ndarray, angles_deg: np.ndarray) -> np.ndarray:
+def _rectangles(
+    centres: np.ndarray, lengths: np.ndarray, widths: np.ndarray, angles_deg: np.ndarray
+) -> np.ndarray:
     """Rotated rectangles (vectorised) centred on ``centres``, as a shapely array."""
     corners = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5], [-0.5, -0.5]])
     local = corners[None, :, :] * np.column_stack([lengths, widths])[:, None, :]
@@ -546,9 +634,14 @@ def _sample_points(
 
 
 def _place_at_gap(
-    shape: shapely.Geometry, anchor: shapely.Geometry, centre: np.ndarray, direction_deg: float, gap_m: float
+    shape: shapely.Geometry,
+    anchor: shapely.Geometry,
+    centre: np.ndarray,
+    direction_deg: float,
+    gap_m: float,
 ) -> shapely.Geometry:
-    """Move ``shape`` out from ``centre`` along a direction until it lies ``gap_m`` from ``anchor``."""
+    """Move ``shape`` out from ``centre`` along a direction until it lies ``gap_m`` from
+    ``anchor``."""
     unit = np.array([math.cos(math.radians(direction_deg)), math.sin(math.radians(direction_deg))])
     start = np.asarray(shapely.centroid(shape).coords[0])
     # Start beyond the anchor's far edge, then step until the gap is right (distance grows ~1:1).
@@ -589,9 +682,7 @@ def _build_gemeenten(rng: np.random.Generator) -> gpd.GeoDataFrame:
     y = np.linspace(0.0, _HEIGHT_M, n_vertices)
     x = _BORDER_X_M + rng.uniform(-_BORDER_WANDER_M, _BORDER_WANDER_M, n_vertices)
     border = _to_rd(np.column_stack([x, y]))
-    west = shapely.Polygon(
-        np.vstack([_to_rd([[0.0, 0.0]]), border, _to_rd([[0.0, _HEIGHT_M]])])
-    )
+    west = shapely.Polygon(np.vstack([_to_rd([[0.0, 0.0]]), border, _to_rd([[0.0, _HEIGHT_M]])]))
     east = _area_box().difference(west)
     west = _area_box().intersection(west)
     return _frame(
@@ -610,10 +701,14 @@ def _build_built_up_area(rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, gp
     parks = []
     for name, x, y, length, width, angle in _BUSINESS_PARKS:
         centre = _to_rd([x, y])
-        main = _rectangles(centre[None], np.array([length]), np.array([width]), np.array([angle]))[0]
+        main = _rectangles(centre[None], np.array([length]), np.array([width]), np.array([angle]))[
+            0
+        ]
         # An L-shaped extension makes the park less schematic.
         corner = centre + rng.uniform(0.15, 0.3, 2) * np.array([length, width])
-        extension = _rectangles(corner[None], np.array([length * 0.45]), np.array([width * 0.6]), np.array([angle]))[0]
+        extension = _rectangles(
+            corner[None], np.array([length * 0.45]), np.array([width * 0.6]), np.array([angle])
+        )[0]
         parks.append(shapely.union(main, extension))
     park_union = shapely.union_all(parks)
 
@@ -623,15 +718,30 @@ def _build_built_up_area(rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, gp
         centre = _to_rd([spec.x, spec.y])
         area_m2 = spec.area_km2 * 1e6
         radius = math.sqrt(area_m2 / math.pi)
-        core = _blob(centre, 0.7 * area_m2, rng, roughness=0.35, aspect=rng.uniform(0.85, 1.2),
-                     angle_deg=rng.uniform(0, 180))
+        core = _blob(
+            centre,
+            0.7 * area_m2,
+            rng,
+            roughness=0.35,
+            aspect=rng.uniform(0.85, 1.2),
+            angle_deg=rng.uniform(0, 180),
+        )
         # Two younger neighbourhoods grown against the old core make the outline organic.
         lobes = []
         for _ in range(2):
             angle = rng.uniform(0.0, 2.0 * np.pi)
             offset = radius * rng.uniform(0.55, 0.8) * np.array([math.cos(angle), math.sin(angle)])
-            lobes.append(_blob(centre + offset, rng.uniform(0.12, 0.2) * area_m2, rng, roughness=0.3,
-                               aspect=rng.uniform(0.8, 1.3), angle_deg=rng.uniform(0, 180), n_vertices=48))
+            lobes.append(
+                _blob(
+                    centre + offset,
+                    rng.uniform(0.12, 0.2) * area_m2,
+                    rng,
+                    roughness=0.3,
+                    aspect=rng.uniform(0.8, 1.3),
+                    angle_deg=rng.uniform(0, 180),
+                    n_vertices=48,
+                )
+            )
         ribbons, axes = [], []
         for _ in range(int(rng.integers(2, 4))):  # 2-3 strips of ribbon development along roads
             angle = rng.uniform(0.0, 2.0 * np.pi)
@@ -644,11 +754,19 @@ def _build_built_up_area(rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, gp
         ribbon_axes.append(shapely.MultiLineString(axes))
 
     village_frame = _frame(
-        {"naam": [v.name for v in _VILLAGES], "soort": ["kern"] * len(_VILLAGES), "ribbon_axes": ribbon_axes},
+        {
+            "naam": [v.name for v in _VILLAGES],
+            "soort": ["kern"] * len(_VILLAGES),
+            "ribbon_axes": ribbon_axes,
+        },
         villages,
     )
     park_frame = _frame(
-        {"naam": [p[0] for p in _BUSINESS_PARKS], "soort": ["bedrijventerrein"] * len(_BUSINESS_PARKS)}, parks
+        {
+            "naam": [p[0] for p in _BUSINESS_PARKS],
+            "soort": ["bedrijventerrein"] * len(_BUSINESS_PARKS),
+        },
+        parks,
     )
     return village_frame, park_frame
 
@@ -677,16 +795,32 @@ def _build_recreation_parks(
     for village_name, direction in (("Broekveld", 135.0), ("Veltrum", 160.0)):
         village = villages.loc[villages["naam"] == village_name].geometry.iloc[0]
         centre = np.asarray(village.centroid.coords[0])
-        shape = _blob(centre, rng.uniform(8e4, 15e4), rng, roughness=0.2, aspect=1.3,
-                      angle_deg=rng.uniform(0, 180), n_vertices=48)
+        shape = _blob(
+            centre,
+            rng.uniform(8e4, 15e4),
+            rng,
+            roughness=0.2,
+            aspect=1.3,
+            angle_deg=rng.uniform(0, 180),
+            n_vertices=48,
+        )
         polygons.append(_place_at_gap(shape, village, centre, direction, rng.uniform(60.0, 150.0)))
     built = shapely.union_all([*villages.geometry.values, *business_parks.geometry.values])
-    forbidden = shapely.union_all([built.buffer(500.0), _no_road_zones(), *[p.buffer(300.0) for p in polygons]])
+    forbidden = shapely.union_all(
+        [built.buffer(500.0), _no_road_zones(), *[p.buffer(300.0) for p in polygons]]
+    )
     rural = _area_box().buffer(-500.0).difference(forbidden)
     while len(polygons) < len(_RECREATION_PARKS):
         centre = _sample_points(rural, 1, rng)[0]
-        shape = _blob(centre, rng.uniform(5e4, 30e4), rng, roughness=0.2, aspect=rng.uniform(1.0, 1.6),
-                      angle_deg=rng.uniform(0, 180), n_vertices=48)
+        shape = _blob(
+            centre,
+            rng.uniform(5e4, 30e4),
+            rng,
+            roughness=0.2,
+            aspect=rng.uniform(1.0, 1.6),
+            angle_deg=rng.uniform(0, 180),
+            n_vertices=48,
+        )
         if not shape.intersects(forbidden):
             polygons.append(shape)
             forbidden = forbidden.union(shape.buffer(300.0))
@@ -700,7 +834,9 @@ def _no_road_zones() -> shapely.Geometry:
     return shapely.union(nature, hamlet)
 
 
-def _polar_plume_radius(theta: np.ndarray, *, major: float, minor: float, shift: float) -> np.ndarray:
+def _polar_plume_radius(
+    theta: np.ndarray, *, major: float, minor: float, shift: float
+) -> np.ndarray:
     """Distance from the emission point to an ellipse shifted downwind, per direction.
 
     The ellipse has semi-axes ``major`` (along the wind, x) and ``minor``
@@ -733,24 +869,43 @@ def _build_farms(
     # Upwind farms with plumes into the village (south-west = 225 degrees).
     for _, village in villages.iloc[:_N_UPWIND_FARMS].iterrows():
         centre = np.asarray(village.geometry.centroid.coords[0])
-        moved = _place_at_gap(shapely.Point(centre), village.geometry, centre,
-                              225.0 + rng.uniform(-20.0, 20.0), rng.uniform(50.0, 110.0))
+        moved = _place_at_gap(
+            shapely.Point(centre),
+            village.geometry,
+            centre,
+            225.0 + rng.uniform(-20.0, 20.0),
+            rng.uniform(50.0, 110.0),
+        )
         points.append(np.asarray(moved.coords[0]))
         near_village.append(True)
         has_factor.append(True)
     # Cattle farms right at a village edge, on the lee side (fixed-distance rules apply).
     for _, village in villages.iloc[:_N_EDGE_CATTLE_FARMS].iterrows():
         centre = np.asarray(village.geometry.centroid.coords[0])
-        moved = _place_at_gap(shapely.Point(centre), village.geometry, centre,
-                              rng.uniform(20.0, 60.0), rng.uniform(10.0, 25.0))
+        moved = _place_at_gap(
+            shapely.Point(centre),
+            village.geometry,
+            centre,
+            rng.uniform(20.0, 60.0),
+            rng.uniform(10.0, 25.0),
+        )
         points.append(np.asarray(moved.coords[0]))
         near_village.append(True)
         has_factor.append(False)
 
     built = shapely.union_all([*villages.geometry.values, *business_parks.geometry.values])
-    rural = _area_box().buffer(-200.0).difference(
-        shapely.union_all([built.buffer(200.0), parks.geometry.union_all().buffer(100.0),
-                           _no_road_zones().buffer(300.0)])
+    rural = (
+        _area_box()
+        .buffer(-200.0)
+        .difference(
+            shapely.union_all(
+                [
+                    built.buffer(200.0),
+                    parks.geometry.union_all().buffer(100.0),
+                    _no_road_zones().buffer(300.0),
+                ]
+            )
+        )
     )
     min_spacing_m = 300.0  # farms do not crowd each other
     candidates = _sample_points(rural, 4 * _N_FARMS, rng)
@@ -788,24 +943,36 @@ def _build_farms(
     geometry = shapely.points(xy)
     # Stable footprints only in the open countryside, so none reaches into a village.
     as_polygon = np.sort(rng.choice(rural_idx, _N_FARM_POLYGONS, replace=False))
-    dims = np.array([(20.0, 60.0), (25.0, 80.0), (15.0, 50.0), (30.0, 90.0)])  # stable width x length
+    dims = np.array(
+        [(20.0, 60.0), (25.0, 80.0), (15.0, 50.0), (30.0, 90.0)]
+    )  # stable width x length
     chosen = dims[rng.integers(0, len(dims), _N_FARM_POLYGONS)]
-    geometry[as_polygon] = _rectangles(xy[as_polygon], chosen[:, 1], chosen[:, 0],
-                                       rng.uniform(0.0, 180.0, _N_FARM_POLYGONS))
+    geometry[as_polygon] = _rectangles(
+        xy[as_polygon], chosen[:, 1], chosen[:, 0], rng.uniform(0.0, 180.0, _N_FARM_POLYGONS)
+    )
     fixed = np.full(n, np.nan)
     plain_idx = np.flatnonzero(~flags)
     # One cattle farm at a village edge keeps a legacy circle; the rest are drawn at random.
     first_cattle = _N_UPWIND_FARMS
     others = plain_idx[plain_idx != first_cattle]
-    legacy = np.concatenate([[first_cattle], rng.choice(others, _N_FIXED_DISTANCE - 1, replace=False)])
-    fixed[legacy] = rng.choice([100.0, 150.0, 200.0], _N_FIXED_DISTANCE)  # legacy stankcirkel radii (m)
+    legacy = np.concatenate(
+        [[first_cattle], rng.choice(others, _N_FIXED_DISTANCE - 1, replace=False)]
+    )
+    fixed[legacy] = rng.choice(
+        [100.0, 150.0, 200.0], _N_FIXED_DISTANCE
+    )  # legacy stankcirkel radii (m)
     # Two-level emission radius: the 2 OUe/m3 upwind radius, larger for the farms by the villages.
-    r2 = np.where(np.array(near_village) & flags, rng.uniform(550.0, 650.0, n), rng.uniform(300.0, 620.0, n))
+    r2 = np.where(
+        np.array(near_village) & flags, rng.uniform(550.0, 650.0, n), rng.uniform(300.0, 620.0, n)
+    )
     # The layer says ja/nee per farm; a few leave it empty (unknown): two stable footprints of farms
     # with a factor (then the strictest distance, 100/50 m instead of 50/25 m, applies) and one
     # rural cattle farm.
     factor_text = np.where(flags, "ja", "nee").astype(object)
-    unknown = [*as_polygon[flags[as_polygon]][: _N_UNKNOWN_FACTOR - 1], rural_idx[~flags[rural_idx]][0]]
+    unknown = [
+        *as_polygon[flags[as_polygon]][: _N_UNKNOWN_FACTOR - 1],
+        rural_idx[~flags[rural_idx]][0],
+    ]
     factor_text[unknown] = None
     return _frame(
         {
@@ -838,8 +1005,12 @@ def _build_odour_contours(farms: gpd.GeoDataFrame, rng: np.random.Generator) -> 
     geoms = []
     for i, farm in enumerate(farms.loc[farms["has_factor"]].itertuples()):
         wind = math.radians(_WIND_TOWARDS_DEG + rng.uniform(-15.0, 15.0))
-        shape = _polar_plume_radius(theta - wind, major=rng.uniform(1.25, 1.45),
-                                    minor=rng.uniform(0.75, 0.9), shift=rng.uniform(0.3, 0.45))
+        shape = _polar_plume_radius(
+            theta - wind,
+            major=rng.uniform(1.25, 1.45),
+            minor=rng.uniform(0.75, 0.9),
+            shift=rng.uniform(0.3, 0.45),
+        )
         for k in range(2, 6):  # a little irregularity, as in V-Stacks output
             shape *= 1.0 + rng.normal(0.0, 0.05) * np.cos(k * theta + rng.uniform(0.0, 2.0 * np.pi))
         n_levels = int(rng.integers(4, len(_CONTOUR_VALUES) + 1))  # small farms stop at 8 or 14
@@ -865,9 +1036,19 @@ def _build_employers(
 ) -> gpd.GeoDataFrame:
     """Employers: plots on business parks (polygons) and points elsewhere."""
     built = shapely.union_all([*villages.geometry.values, *business_parks.geometry.values])
-    rural = _area_box().buffer(-300.0).difference(
-        shapely.union_all([built.buffer(150.0), parks.geometry.union_all().buffer(100.0),
-                           farms.geometry.union_all().buffer(80.0), _no_road_zones().buffer(200.0)])
+    rural = (
+        _area_box()
+        .buffer(-300.0)
+        .difference(
+            shapely.union_all(
+                [
+                    built.buffer(150.0),
+                    parks.geometry.union_all().buffer(100.0),
+                    farms.geometry.union_all().buffer(80.0),
+                    _no_road_zones().buffer(200.0),
+                ]
+            )
+        )
     )
     geoms = []
     for i, (_, _, where) in enumerate(_EMPLOYERS):
@@ -881,12 +1062,18 @@ def _build_employers(
         inner = area.buffer(-40.0)
         xy = _sample_points(inner, 1, rng)[0]
         if i < _N_EMPLOYER_POLYGONS:
-            plot = _rectangles(xy[None], np.array([rng.uniform(90.0, 160.0)]), np.array([rng.uniform(60.0, 100.0)]),
-                               np.array([_BUSINESS_PARKS[where][5]]))[0]
+            plot = _rectangles(
+                xy[None],
+                np.array([rng.uniform(90.0, 160.0)]),
+                np.array([rng.uniform(60.0, 100.0)]),
+                np.array([_BUSINESS_PARKS[where][5]]),
+            )[0]
             geoms.append(_largest_part(plot.intersection(area)))
         else:
             geoms.append(shapely.Point(xy))
-    return _frame({"bedrijfsnaam": [e[0] for e in _EMPLOYERS], "sector": [e[1] for e in _EMPLOYERS]}, geoms)
+    return _frame(
+        {"bedrijfsnaam": [e[0] for e in _EMPLOYERS], "sector": [e[1] for e in _EMPLOYERS]}, geoms
+    )
 
 
 # --- roads ------------------------------------------------------------------
@@ -903,7 +1090,12 @@ class _RoadDraft:
     names: list[str | None]
 
     def add(
-        self, geom: shapely.Geometry, highway: str, maxspeed: float, name: str | None, oneway: str = "no"
+        self,
+        geom: shapely.Geometry,
+        highway: str,
+        maxspeed: float,
+        name: str | None,
+        oneway: str = "no",
     ) -> None:
         """Add the line parts of ``geom`` (points and slivers under 1 m are skipped)."""
         for part in shapely.get_parts(geom):
@@ -922,13 +1114,19 @@ def _wiggly_line(
     t = np.linspace(0.0, 1.0, n)
     direction = b - a
     normal = np.array([-direction[1], direction[0]]) / np.linalg.norm(direction)
-    offset = rng.uniform(-bend_m, bend_m) * np.sin(np.pi * t) + rng.uniform(-bend_m, bend_m) / 3 * np.sin(2 * np.pi * t)
+    offset = rng.uniform(-bend_m, bend_m) * np.sin(np.pi * t) + rng.uniform(
+        -bend_m, bend_m
+    ) / 3 * np.sin(2 * np.pi * t)
     return shapely.LineString(a + t[:, None] * direction + offset[:, None] * normal)
 
 
-def _street_grid(area: shapely.Geometry, centre: np.ndarray, spacing_m: float, angle_deg: float) -> list:
+def _street_grid(
+    area: shapely.Geometry, centre: np.ndarray, spacing_m: float, angle_deg: float
+) -> list:
     """Two families of parallel lines through ``area``, clipped to it."""
-    half = math.hypot(area.bounds[2] - area.bounds[0], area.bounds[3] - area.bounds[1]) / 2 + spacing_m
+    half = (
+        math.hypot(area.bounds[2] - area.bounds[0], area.bounds[3] - area.bounds[1]) / 2 + spacing_m
+    )
     offsets = np.arange(-half, half + 1e-9, spacing_m)
     lines = []
     for family_angle in (angle_deg, angle_deg + 90.0):
@@ -960,38 +1158,64 @@ def _build_roads(
         for j in range(i + 1, len(centres)):
             complete.add_edge(i, j, weight=float(np.linalg.norm(centres[i] - centres[j])))
     tree_edges = sorted(tuple(sorted(e)) for e in nx.minimum_spanning_edges(complete, data=False))
-    extra = sorted((w, i, j) for i, j, w in complete.edges(data="weight") if (min(i, j), max(i, j)) not in tree_edges)
+    extra = sorted(
+        (w, i, j)
+        for i, j, w in complete.edges(data="weight")
+        if (min(i, j), max(i, j)) not in tree_edges
+    )
     for i, j in [*tree_edges, tuple(extra[0][1:])]:
         line = _wiggly_line(centres[i], centres[j], rng, bend_m=250.0)
         draft.add(line, "secondary", 80.0, f"Provinciale weg {names[i]}–{names[j]}")
     # Two provincial roads leave the box (to the east and to the north).
-    draft.add(_wiggly_line(centres[0], np.array([DEMO_BOUNDS[2], centres[0][1] + 300.0]), rng, bend_m=150.0),
-              "secondary", 80.0, f"Provinciale weg {names[0]}–Maas")
-    draft.add(_wiggly_line(centres[2], np.array([centres[2][0] + 500.0, DEMO_BOUNDS[3]]), rng, bend_m=150.0),
-              "secondary", 80.0, f"Provinciale weg {names[2]}–Noord")
+    draft.add(
+        _wiggly_line(
+            centres[0], np.array([DEMO_BOUNDS[2], centres[0][1] + 300.0]), rng, bend_m=150.0
+        ),
+        "secondary",
+        80.0,
+        f"Provinciale weg {names[0]}–Maas",
+    )
+    draft.add(
+        _wiggly_line(
+            centres[2], np.array([centres[2][0] + 500.0, DEMO_BOUNDS[3]]), rng, bend_m=150.0
+        ),
+        "secondary",
+        80.0,
+        f"Provinciale weg {names[2]}–Noord",
+    )
 
     # Peel reclamation grid: long straight rural roads, slightly rotated, 900-1500 m apart.
     grid_angle = rng.uniform(8.0, 16.0)
-    box_centre = np.array([(DEMO_BOUNDS[0] + DEMO_BOUNDS[2]) / 2, (DEMO_BOUNDS[1] + DEMO_BOUNDS[3]) / 2])
+    box_centre = np.array(
+        [(DEMO_BOUNDS[0] + DEMO_BOUNDS[2]) / 2, (DEMO_BOUNDS[1] + DEMO_BOUNDS[3]) / 2]
+    )
     box = _area_box()
     name_index = 0
-    for family_angle, half_span in ((grid_angle, _HEIGHT_M / 2 + 1500), (grid_angle + 90.0, _WIDTH_M / 2 + 1500)):
+    for family_angle, half_span in (
+        (grid_angle, _HEIGHT_M / 2 + 1500),
+        (grid_angle + 90.0, _WIDTH_M / 2 + 1500),
+    ):
         a = math.radians(family_angle)
         along = np.array([math.cos(a), math.sin(a)])
         across = np.array([-along[1], along[0]])
         offset = -half_span
         while offset < half_span:
             offset += rng.uniform(900.0, 1500.0)
-            start_f, end_f = rng.uniform(-1.0, -0.4), rng.uniform(0.4, 1.0)  # not every road spans the box
+            start_f, end_f = (
+                rng.uniform(-1.0, -0.4),
+                rng.uniform(0.4, 1.0),
+            )  # not every road spans the box
             p = box_centre + across * offset
             reach = max(_WIDTH_M, _HEIGHT_M)
-            line = shapely.LineString([p + along * reach * start_f, p + along * reach * end_f]).intersection(box)
+            line = shapely.LineString(
+                [p + along * reach * start_f, p + along * reach * end_f]
+            ).intersection(box)
             highway = "tertiary" if name_index % 3 == 0 else "unclassified"
             draft.add(line, highway, 60.0, _RURAL_ROAD_NAMES[name_index % len(_RURAL_ROAD_NAMES)])
             name_index += 1
 
     # Village street grids; the two lines closest to the centre are 50 km/h main streets.
-    for (name, geom, centre) in zip(names, villages.geometry.values, centres, strict=True):
+    for name, geom, centre in zip(names, villages.geometry.values, centres, strict=True):
         spacing = rng.uniform(100.0, 140.0)
         grid = _street_grid(geom.buffer(25.0), centre, spacing, rng.uniform(0.0, 90.0))
         for k, (off, clipped) in enumerate(grid):
@@ -1001,7 +1225,7 @@ def _build_roads(
                 clipped = shapely.reverse(clipped)  # streets are digitised both ways
             draft.add(clipped, "residential", 50.0 if main else 30.0, f"{street} ({name})")
     # The roads along which the ribbon development grew.
-    for (name, axes) in zip(names, villages["ribbon_axes"], strict=True):
+    for name, axes in zip(names, villages["ribbon_axes"], strict=True):
         for k, axis in enumerate(shapely.get_parts(axes)):
             draft.add(axis, "residential", 50.0, f"{_RIBBON_ROAD_NAMES[k]} ({name})")
     for (pname, *_rest), geom in zip(_BUSINESS_PARKS, business_parks.geometry.values, strict=True):
@@ -1010,17 +1234,28 @@ def _build_roads(
             draft.add(clipped, "unclassified", 50.0, f"Industrieweg ({pname.split(' ', 1)[1]})")
 
     # Cycleways: an old railway track between two villages and short cuts out of three villages.
-    draft.add(shapely.LineString([centres[2], centres[4]]), "cycleway", np.nan, "Fietspad Oude Spoorbaan")
+    draft.add(
+        shapely.LineString([centres[2], centres[4]]), "cycleway", np.nan, "Fietspad Oude Spoorbaan"
+    )
     for i in (0, 1, 3):
         angle = rng.uniform(0.0, 2.0 * np.pi)
-        end = centres[i] + rng.uniform(1_300.0, 1_900.0) * np.array([math.cos(angle), math.sin(angle)])
-        draft.add(_wiggly_line(centres[i], end, rng, bend_m=80.0, n=8), "cycleway", np.nan, f"Fietspad {names[i]}")
+        end = centres[i] + rng.uniform(1_300.0, 1_900.0) * np.array(
+            [math.cos(angle), math.sin(angle)]
+        )
+        draft.add(
+            _wiggly_line(centres[i], end, rng, bend_m=80.0, n=8),
+            "cycleway",
+            np.nan,
+            f"Fietspad {names[i]}",
+        )
 
     # Nothing may cross the nature area or come near the hamlet.
     zones = _no_road_zones()
     draft.geoms = [shapely.difference(g, zones) if g.intersects(zones) else g for g in draft.geoms]
     clean = _RoadDraft([], [], [], [], [])
-    for g, h, s, o, n in zip(draft.geoms, draft.highway, draft.maxspeed, draft.oneway, draft.names, strict=True):
+    for g, h, s, o, n in zip(
+        draft.geoms, draft.highway, draft.maxspeed, draft.oneway, draft.names, strict=True
+    ):
         clean.add(g, h, s, n, o)
     draft = clean
 
@@ -1039,10 +1274,17 @@ def _build_roads(
 
     # The isolated buurtschap: a crossroads and a short loop, linked to nothing else.
     hc = _to_rd(_HAMLET_CENTRE)
-    arms = [hc + _HAMLET_RADIUS_M * np.array([math.cos(a), math.sin(a)]) for a in np.radians([20, 110, 200, 290])]
-    draft.add(shapely.LineString([arms[0], hc, arms[2]]), "unclassified", 60.0, f"{_HAMLET_NAME}erweg")
+    arms = [
+        hc + _HAMLET_RADIUS_M * np.array([math.cos(a), math.sin(a)])
+        for a in np.radians([20, 110, 200, 290])
+    ]
+    draft.add(
+        shapely.LineString([arms[0], hc, arms[2]]), "unclassified", 60.0, f"{_HAMLET_NAME}erweg"
+    )
     draft.add(shapely.LineString([arms[1], hc, arms[3]]), "residential", 30.0, _HAMLET_NAME)
-    loop = shapely.LineString(shapely.Point(hc + np.array([90.0, 90.0])).buffer(70.0, quad_segs=4).exterior.coords)
+    loop = shapely.LineString(
+        shapely.Point(hc + np.array([90.0, 90.0])).buffer(70.0, quad_segs=4).exterior.coords
+    )
     draft.add(loop, "residential", 30.0, f"Kleine {_HAMLET_NAME}")
 
     roads = _node_roads(draft)
@@ -1051,7 +1293,9 @@ def _build_roads(
     side_streets = (roads["highway"] == "residential") & (roads["maxspeed"] < _SPEED_IN_BBG_KMH)
     one_way = side_streets & (rng.random(len(roads)) < _SHARE_ONE_WAY)
     roads.loc[one_way.to_numpy(), "oneway"] = "yes"
-    inside = shapely.contains(built, shapely.line_interpolate_point(roads.geometry.values, 0.5, normalized=True))
+    inside = shapely.contains(
+        built, shapely.line_interpolate_point(roads.geometry.values, 0.5, normalized=True)
+    )
     roads.loc[inside & (roads["maxspeed"] > _SPEED_IN_BBG_KMH), "maxspeed"] = _SPEED_IN_BBG_KMH
     return roads
 
@@ -1069,7 +1313,9 @@ def _node_roads(draft: _RoadDraft) -> gpd.GeoDataFrame:
     pieces = shapely.get_parts(shapely.union_all(originals, grid_size=_GRID_M))
     pieces = pieces[shapely.length(pieces) > _GRID_M]
     midpoints = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
-    piece_idx, orig_idx = shapely.STRtree(originals).query(midpoints, predicate="dwithin", distance=5 * _GRID_M)
+    piece_idx, orig_idx = shapely.STRtree(originals).query(
+        midpoints, predicate="dwithin", distance=5 * _GRID_M
+    )
     owner = np.full(len(pieces), len(originals))
     np.minimum.at(owner, piece_idx, orig_idx)
     if (owner == len(originals)).any():
@@ -1114,7 +1360,9 @@ def _drop_stray_pieces(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     for comp in components[1:]:
         if all(hamlet.contains(shapely.Point(p)) for p in comp):
             keep_nodes |= comp
-    first = map(tuple, np.round(shapely.get_coordinates(shapely.get_point(roads.geometry.values, 0)), 2))
+    first = map(
+        tuple, np.round(shapely.get_coordinates(shapely.get_point(roads.geometry.values, 0)), 2)
+    )
     keep = np.array([p in keep_nodes for p in first])
     log.info("demo road network: %d edges kept, %d stray pieces dropped", keep.sum(), (~keep).sum())
     return roads.loc[keep].reset_index(drop=True)
@@ -1135,7 +1383,8 @@ def _build_sites(
     roads: gpd.GeoDataFrame,
     rng: np.random.Generator,
 ) -> gpd.GeoDataFrame:
-    """Candidate sites covering every class: in, at the edge of and outside BBG, and the special cases."""
+    """Candidate sites covering every class: in, at the edge of and outside BBG, and the special
+    cases."""
     village_union = villages.geometry.union_all()
     business_union = business_parks.geometry.union_all()
     bbg = shapely.union(village_union, business_union)
@@ -1144,8 +1393,11 @@ def _build_sites(
     road_tree = shapely.STRtree(roads.geometry.values)
 
     def near_road(xy: np.ndarray) -> np.ndarray:
-        """Ordinary rural sites lie within 900 m of a road (the remote ones are placed on purpose)."""
-        _, dist = road_tree.query_nearest(shapely.points(xy), return_distance=True, all_matches=False)
+        """Ordinary rural sites lie within 900 m of a road (the remote ones are placed on
+        purpose)."""
+        _, dist = road_tree.query_nearest(
+            shapely.points(xy), return_distance=True, all_matches=False
+        )
         return dist <= 900.0
 
     def share(fraction: float) -> int:
@@ -1158,44 +1410,97 @@ def _build_sites(
     edge_band = bbg.buffer(_EDGE_M).difference(bbg).difference(park_union)
     # Undecidable odour: between a coarse farm's two contours that straddle the norm (3 in the kom,
     # 14 outside), away from every other contour at or above the norm and from every farm.
-    coarse = contours.groupby("veehouderij")["geur_oue"].transform(lambda v: not {3.0, 14.0} & set(v)).astype(bool)
+    coarse = (
+        contours.groupby("veehouderij")["geur_oue"]
+        .transform(lambda v: not {3.0, 14.0} & set(v))
+        .astype(bool)
+    )
 
     def coarse_ring(low: float, high: float) -> shapely.Geometry:
-        ring = shapely.union_all(contours.loc[coarse & (contours["geur_oue"] == low)].geometry.values)
-        return ring.difference(shapely.union_all(contours.loc[coarse & (contours["geur_oue"] == high)].geometry.values))
+        ring = shapely.union_all(
+            contours.loc[coarse & (contours["geur_oue"] == low)].geometry.values
+        )
+        return ring.difference(
+            shapely.union_all(contours.loc[coarse & (contours["geur_oue"] == high)].geometry.values)
+        )
 
     away = farms.geometry.buffer(100.0).union_all()
-    undecided_in_kom = kom_union.intersection(coarse_ring(2.0, 5.0)).difference(contour3).difference(away)
-    undecided_outside = coarse_ring(8.0, 20.0).difference(contour14).difference(bbg.buffer(_EDGE_M)).difference(away)
-    rural = _area_box().buffer(-50.0).difference(
-        shapely.union_all([bbg.buffer(_EDGE_M), park_union, _no_road_zones()])
+    undecided_in_kom = (
+        kom_union.intersection(coarse_ring(2.0, 5.0)).difference(contour3).difference(away)
+    )
+    undecided_outside = (
+        coarse_ring(8.0, 20.0)
+        .difference(contour14)
+        .difference(bbg.buffer(_EDGE_M))
+        .difference(away)
+    )
+    rural = (
+        _area_box()
+        .buffer(-50.0)
+        .difference(shapely.union_all([bbg.buffer(_EDGE_M), park_union, _no_road_zones()]))
     )
 
     groups: list[tuple[str, np.ndarray]] = [
         ("kern", _sample_points(kom_union.intersection(contour3), share(_SHARE_KOM_CONTOUR), rng)),
-        ("kern", _sample_points(
-            kom_union.intersection(plain_farms.geometry.buffer(100.0).union_all()), share(_SHARE_KOM_FIXED), rng)),
+        (
+            "kern",
+            _sample_points(
+                kom_union.intersection(plain_farms.geometry.buffer(100.0).union_all()),
+                share(_SHARE_KOM_FIXED),
+                rng,
+            ),
+        ),
         ("bedrijventerrein", _sample_points(business_union, share(_SHARE_ON_BUSINESS_PARK), rng)),
         # the parcels on the BBG boundary below are taken from the edge share
         ("rand", _sample_points(edge_band, share(_SHARE_EDGE) - 2 * _boundary_count(n_sites), rng)),
         ("recreatiepark", _sample_points(park_union, share(_SHARE_PARK), rng)),
-        ("veehouderij", _near_points(point_farms.geometry.values, share(_SHARE_NEAR_FARM), rng,
-                                     min_m=15.0, max_m=45.0)),
-        ("buitengebied", _sample_points(contour14.difference(bbg.buffer(_EDGE_M)),
-                                        share(_SHARE_CONTOUR_OUTSIDE), rng, accept=near_road)),
+        (
+            "veehouderij",
+            _near_points(
+                point_farms.geometry.values, share(_SHARE_NEAR_FARM), rng, min_m=15.0, max_m=45.0
+            ),
+        ),
+        (
+            "buitengebied",
+            _sample_points(
+                contour14.difference(bbg.buffer(_EDGE_M)),
+                share(_SHARE_CONTOUR_OUTSIDE),
+                rng,
+                accept=near_road,
+            ),
+        ),
         ("kern", _sample_points(undecided_in_kom, share(_SHARE_ODOUR_UNDECIDED), rng)),
         ("buitengebied", _sample_points(undecided_outside, share(_SHARE_ODOUR_UNDECIDED), rng)),
-        ("buurtschap", _sample_points(shapely.Point(_to_rd(_HAMLET_CENTRE)).buffer(150.0), _N_HAMLET_SITES, rng)),
-        ("natuur", _sample_points(shapely.Point(_to_rd(_NATURE_CENTRE)).buffer(200.0), _N_REMOTE_SITES, rng)),
+        (
+            "buurtschap",
+            _sample_points(
+                shapely.Point(_to_rd(_HAMLET_CENTRE)).buffer(150.0), _N_HAMLET_SITES, rng
+            ),
+        ),
+        (
+            "natuur",
+            _sample_points(
+                shapely.Point(_to_rd(_NATURE_CENTRE)).buffer(200.0), _N_REMOTE_SITES, rng
+            ),
+        ),
     ]
-    # parcels on the village boundary: centred on it (partly inside BBG) or cut off by it (touching BBG)
+    # parcels on the village boundary: centred on it (partly inside BBG) or cut off by it (touching
+    # BBG)
     boundary = shapely.get_parts(village_union)
-    boundary = shapely.boundary(boundary[np.argmax(shapely.area(boundary))]) if len(boundary) else shapely.LineString()
+    boundary = (
+        shapely.boundary(boundary[np.argmax(shapely.area(boundary))])
+        if len(boundary)
+        else shapely.LineString()
+    )
     for name in ("grens", "raakt"):
-        at = shapely.line_interpolate_point(boundary, rng.uniform(0.0, 1.0, _boundary_count(n_sites)), normalized=True)
+        at = shapely.line_interpolate_point(
+            boundary, rng.uniform(0.0, 1.0, _boundary_count(n_sites)), normalized=True
+        )
         groups.append((name, shapely.get_coordinates(at)))
     n_fixed = sum(len(xy) for _, xy in groups)
-    n_village = min(share(_SHARE_IN_VILLAGE), n_sites - n_fixed - 1)  # a small demo keeps one rural site
+    n_village = min(
+        share(_SHARE_IN_VILLAGE), n_sites - n_fixed - 1
+    )  # a small demo keeps one rural site
     n_rural = n_sites - n_fixed - n_village
     if n_rural < 1:
         raise ValueError(f"demo: {n_sites} sites are too few for all classes")
@@ -1211,9 +1516,18 @@ def _build_sites(
     for name in ("grens", "raakt"):
         idx = np.flatnonzero(context == name)
         half = rng.uniform(12.0, 26.0, len(idx))  # 24-52 m squares (576-2704 m²)
-        squares = shapely.box(xy[idx, 0] - half, xy[idx, 1] - half, xy[idx, 0] + half, xy[idx, 1] + half)
-        if name == "raakt":  # the part outside BBG: along the boundary of BBG (5 cm off, so no sliver after rounding)
-            squares = np.array([_largest_part(g) for g in shapely.difference(squares, bbg.buffer(0.05))], dtype=object)
+        squares = shapely.box(
+            xy[idx, 0] - half, xy[idx, 1] - half, xy[idx, 0] + half, xy[idx, 1] + half
+        )
+        if (
+            name == "raakt"
+            # the part outside BBG: along the boundary of BBG (5 cm off, so no sliver after
+            # rounding)
+        ):
+            squares = np.array(
+                [_largest_part(g) for g in shapely.difference(squares, bbg.buffer(0.05))],
+                dtype=object,
+            )
         geoms[idx] = squares
     return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=DEMO_CRS))
 
@@ -1223,7 +1537,9 @@ def _boundary_count(n_sites: int) -> int:
     return max(1, round(_SHARE_ON_BOUNDARY * n_sites))
 
 
-def _near_points(geoms: np.ndarray, n: int, rng: np.random.Generator, *, min_m: float, max_m: float) -> np.ndarray:
+def _near_points(
+    geoms: np.ndarray, n: int, rng: np.random.Generator, *, min_m: float, max_m: float
+) -> np.ndarray:
     """``n`` points at min_m..max_m from randomly chosen points of ``geoms``."""
     base = shapely.get_coordinates(geoms)[rng.integers(0, len(geoms), n)]
     angle = rng.uniform(0.0, 2.0 * np.pi, n)
@@ -1241,8 +1557,9 @@ def _site_frame(
     m = int(as_polygon.sum())
     area = rng.uniform(200.0, 3000.0, m)  # parcel or building footprint, m2
     aspect = rng.uniform(1.0, 2.5, m)
-    geometry[as_polygon] = _rectangles(xy[as_polygon], np.sqrt(area * aspect), np.sqrt(area / aspect),
-                                       rng.uniform(0.0, 180.0, m))
+    geometry[as_polygon] = _rectangles(
+        xy[as_polygon], np.sqrt(area * aspect), np.sqrt(area / aspect), rng.uniform(0.0, 180.0, m)
+    )
 
     stay = rng.choice(list(STAY_TYPES), n, p=[0.5, 0.25, 0.25])
     # Probability of logies per stay type; the rest is woonfunctie (some short-stay in a dwelling).
@@ -1258,7 +1575,9 @@ def _site_frame(
         persons[idx] = rng.integers(low, high + 1, len(idx))
     bedrooms = persons.copy()
     short = rng.random(n) < _SHARE_BEDROOM_VIOLATION
-    bedrooms[short] = np.maximum(1, np.floor(persons[short] * rng.uniform(0.4, 0.9, short.sum()))).astype(np.int64)
+    bedrooms[short] = np.maximum(
+        1, np.floor(persons[short] * rng.uniform(0.4, 0.9, short.sum()))
+    ).astype(np.int64)
     floor_per_person = rng.uniform(15.5, 35.0, n)
     cramped = rng.random(n) < _SHARE_FLOOR_AREA_VIOLATION
     floor_per_person[cramped] = rng.uniform(8.0, 14.5, cramped.sum())
@@ -1274,8 +1593,16 @@ def _site_frame(
 
     # Temporary building (ja/nee/empty) and its term in years (empty: not given).
     draw = rng.random(n)
-    temporary = np.where(draw < _SHARE_TEMPORARY, "ja", np.where(draw < _SHARE_TEMPORARY + _SHARE_PERMANENT, "nee", None)).astype(object)
-    term = np.where(temporary == "ja", rng.choice([3.0, 5.0, 10.0, 15.0, np.nan], n, p=[0.25, 0.3, 0.2, 0.15, 0.1]), np.nan)
+    temporary = np.where(
+        draw < _SHARE_TEMPORARY,
+        "ja",
+        np.where(draw < _SHARE_TEMPORARY + _SHARE_PERMANENT, "nee", None),
+    ).astype(object)
+    term = np.where(
+        temporary == "ja",
+        rng.choice([3.0, 5.0, 10.0, 15.0, np.nan], n, p=[0.25, 0.3, 0.2, 0.15, 0.1]),
+        np.nan,
+    )
 
     return _frame(
         {

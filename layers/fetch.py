@@ -89,21 +89,47 @@ DEFAULT_CACHE_DIR = Path("~/.cache/locatietoets/data").expanduser()
 #: Bump when the cached layer format or the processing rules change.
 CACHE_VERSION = "1"
 #: Layers fetched when ``--lagen`` is not given.
-DEFAULT_LAYERS = ("gemeenten", "wijken", "bag", "wegen", "natura2000", "recreatieparken", "werkgevers")
+DEFAULT_LAYERS = (
+    "gemeenten",
+    "wijken",
+    "bag",
+    "wegen",
+    "natura2000",
+    "recreatieparken",
+    "werkgevers",
+)
 #: Short names on the command line for one or more endpoint keys.
 LAYER_ALIASES: dict[str, tuple[str, ...]] = {"bag": ("verblijfsobjecten",), "nwb": ("wegen",)}
 
 _RD = CRS.from_epsg(28992)
 _CRS84 = "OGC:CRS84"
 _KINDS = ("ogcapi", "wfs", "overpass")
-_GEOMETRIES = {"vlak": {"Polygon", "MultiPolygon"}, "lijn": {"LineString", "MultiLineString"}, "punt": {"Point", "MultiPoint"}}
+_GEOMETRIES = {
+    "vlak": {"Polygon", "MultiPolygon"},
+    "lijn": {"LineString", "MultiLineString"},
+    "punt": {"Point", "MultiPoint"},
+}
 _GPKG_TYPES = {"vlak": "MultiPolygon", "lijn": "MultiLineString", "punt": "Point"}
 _CLIP_MODES = ("knippen", "overlap")
 _OVERLAP_MIN_SHARE = 0.01
 _REGIONS = ("Noord-Limburg", "Midden-Limburg", "Zuid-Limburg")
 _ENDPOINT_KEYS = {
-    "omschrijving", "aanbieder", "soort", "url", "collectie", "typenaam", "tags", "velden", "geometrie",
-    "bijsnijden", "laag", "config", "bestand", "paginagrootte", "versie", "gecontroleerd",
+    "omschrijving",
+    "aanbieder",
+    "soort",
+    "url",
+    "collectie",
+    "typenaam",
+    "tags",
+    "velden",
+    "geometrie",
+    "bijsnijden",
+    "laag",
+    "config",
+    "bestand",
+    "paginagrootte",
+    "versie",
+    "gecontroleerd",
 }
 _MAX_PAGES = 100_000
 
@@ -225,7 +251,9 @@ def load_endpoints(path: str | Path | None = None) -> EndpointSet:
         When the file is missing or invalid; lists every problem found.
     """
     if path is None:
-        text = (resources.files("locatietoets.layers") / "endpoints.toml").read_text(encoding="utf-8")
+        text = (resources.files("locatietoets.layers") / "endpoints.toml").read_text(
+            encoding="utf-8"
+        )
         origin = "ingebouwd: endpoints.toml"
     else:
         path = Path(path)
@@ -247,8 +275,13 @@ def _parse_endpoints(data: Mapping[str, Any], origin: str) -> EndpointSet:
     problems: list[str] = []
     where = f"endpoint-bestand '{origin}'"
     bbox = data.get("gebied", {}).get("limburg_bbox")
-    if not (isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, (int, float)) for v in bbox)):
-        problems.append(f"In het {where} ontbreekt [gebied] limburg_bbox = [xmin, ymin, xmax, ymax] (RD New, meter).")
+    if not (
+        isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, (int, float)) for v in bbox)
+    ):
+        problems.append(
+            f"In het {where} ontbreekt [gebied] limburg_bbox = [xmin, ymin, xmax, ymax] (RD New,"
+            " meter)."
+        )
         bbox = [0.0, 0.0, 0.0, 0.0]
     sources = data.get("bronnen")
     if not isinstance(sources, Mapping) or not sources:
@@ -262,7 +295,9 @@ def _parse_endpoints(data: Mapping[str, Any], origin: str) -> EndpointSet:
             continue
         for name in table:
             if name not in _ENDPOINT_KEYS:
-                problems.append(f"{label} onbekende sleutel '{name}'.{did_you_mean(name, _ENDPOINT_KEYS)}")
+                problems.append(
+                    f"{label} onbekende sleutel '{name}'.{did_you_mean(name, _ENDPOINT_KEYS)}"
+                )
         kind = table.get("soort")
         if kind not in _KINDS:
             problems.append(f"{label} soort moet één van {', '.join(_KINDS)} zijn, niet {kind!r}.")
@@ -275,20 +310,29 @@ def _parse_endpoints(data: Mapping[str, Any], origin: str) -> EndpointSet:
             problems.append(f"{label} (soort {kind}) mist '{needed}'.")
         geometry = table.get("geometrie")
         if geometry is not None and geometry not in _GEOMETRIES:
-            problems.append(f"{label} geometrie moet één van {', '.join(_GEOMETRIES)} zijn, niet {geometry!r}.")
+            problems.append(
+                f"{label} geometrie moet één van {', '.join(_GEOMETRIES)} zijn, niet {geometry!r}."
+            )
         clip = table.get("bijsnijden", "knippen")
         if clip not in _CLIP_MODES:
-            problems.append(f"{label} bijsnijden moet één van {', '.join(_CLIP_MODES)} zijn, niet {clip!r}.")
+            problems.append(
+                f"{label} bijsnijden moet één van {', '.join(_CLIP_MODES)} zijn, niet {clip!r}."
+            )
         layer = table.get("laag")
         if layer is not None and layer not in LAYER_KEYS:
-            problems.append(f"{label} laag '{layer}' is geen laag van de configuratie.{did_you_mean(str(layer), LAYER_KEYS)}")
+            problems.append(
+                f"{label} laag '{layer}' is geen laag van de"
+                f" configuratie.{did_you_mean(str(layer), LAYER_KEYS)}"
+            )
         fields = table.get("velden", {})
         if not isinstance(fields, Mapping) or not all(isinstance(v, str) for v in fields.values()):
-            problems.append(f"{label} velden moet een tabel bronveld = \"uitvoerveld\" zijn.")
+            problems.append(f'{label} velden moet een tabel bronveld = "uitvoerveld" zijn.')
             fields = {}
         tags = table.get("tags", {})
-        if not isinstance(tags, Mapping) or not all(isinstance(v, list) and all(isinstance(s, str) for s in v) for v in tags.values()):
-            problems.append(f"{label} tags moet een tabel sleutel = [\"waarde\", ...] zijn.")
+        if not isinstance(tags, Mapping) or not all(
+            isinstance(v, list) and all(isinstance(s, str) for s in v) for v in tags.values()
+        ):
+            problems.append(f'{label} tags moet een tabel sleutel = ["waarde", ...] zijn.')
             tags = {}
         page_size = table.get("paginagrootte", 1000)
         if not isinstance(page_size, int) or page_size < 1:
@@ -377,8 +421,13 @@ class HttpClient:
         The wait function (tests may pass a recorder).
     """
 
-    def __init__(self, settings: HttpSettings | None = None, *, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        settings: HttpSettings | None = None,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.settings = settings or HttpSettings()
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", self.settings.user_agent)
@@ -391,9 +440,19 @@ class HttpClient:
         """Close the session."""
         self.session.close()
 
-    def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None, data: Any = None,
-                provider: str = "De server", allow_redirects: bool = True, retries: int | None = None,
-                cache_hint: str = "", raise_for_status: bool = True) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Any = None,
+        provider: str = "De server",
+        allow_redirects: bool = True,
+        retries: int | None = None,
+        cache_hint: str = "",
+        raise_for_status: bool = True,
+    ) -> requests.Response:
         """Send a request; retry transient faults; raise :class:`FetchError` otherwise.
 
         Parameters
@@ -416,11 +475,16 @@ class HttpClient:
         last: _Unreachable | None = None
         response: requests.Response | None = None
         for attempt in range(attempts):
-            wait = min(self.settings.backoff_s * (2 ** attempt), self.settings.max_wait_s)
+            wait = min(self.settings.backoff_s * (2**attempt), self.settings.max_wait_s)
             try:
                 self.requests += 1
                 response = self.session.request(
-                    method, url, params=params, data=data, timeout=self.settings.timeout_s, allow_redirects=allow_redirects
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    timeout=self.settings.timeout_s,
+                    allow_redirects=allow_redirects,
                 )
             except requests.exceptions.Timeout as exc:
                 last = _Unreachable("timeout", _short(exc))
@@ -436,36 +500,47 @@ class HttpClient:
             if attempt + 1 < attempts:
                 self.retried += 1
                 reason = f"HTTP {response.status_code}" if response is not None else last.kind  # type: ignore[union-attr]
-                log.warning("%s: %s, poging %d van %d opnieuw over %.2f s", urlparse(url).netloc, reason, attempt + 2, attempts, wait)
+                log.warning(
+                    "%s: %s, poging %d van %d opnieuw over %.2f s",
+                    urlparse(url).netloc,
+                    reason,
+                    attempt + 2,
+                    attempts,
+                    wait,
+                )
                 self.sleep(wait)
         full_url = response.url if response is not None else _with_params(url, params)
         if last is not None:
             if last.kind == "timeout":
                 raise FetchError(
-                    f"{provider} antwoordt niet binnen {self.settings.timeout_s:g} s ({attempts} pogingen) op {full_url}. "
-                    f"De dienst is traag of overbelast; probeer het later opnieuw of verhoog --tijdslimiet.{cache_hint}"
+                    f"{provider} antwoordt niet binnen {self.settings.timeout_s:g} s ({attempts}"
+                    f" pogingen) op {full_url}. De dienst is traag of overbelast; probeer het later"
+                    f" opnieuw of verhoog --tijdslimiet.{cache_hint}"
                 )
             raise FetchError(
-                f"Geen verbinding met {urlparse(url).netloc} ({provider}) na {attempts} pogingen ({last.detail}). "
-                f"Controleer de internetverbinding (en een eventuele proxy).{cache_hint}"
+                f"Geen verbinding met {urlparse(url).netloc} ({provider}) na {attempts} pogingen"
+                f" ({last.detail}). Controleer de internetverbinding (en een eventuele"
+                f" proxy).{cache_hint}"
             )
         assert response is not None
         if response.history:
             for hop in response.history:
                 self.redirects.append((hop.url, hop.headers.get("Location", "")))
-            log.warning("%s is doorgestuurd naar %s; pas de endpoint-configuratie aan", url, response.url)
+            log.warning(
+                "%s is doorgestuurd naar %s; pas de endpoint-configuratie aan", url, response.url
+            )
         if not raise_for_status:
             return response
         if response.status_code >= 500 or response.status_code == 429:
             raise FetchError(
-                f"{provider} geeft een serverfout (HTTP {response.status_code} {response.reason}) na {attempts} pogingen "
-                f"op {full_url}. Probeer het later opnieuw.{cache_hint}"
+                f"{provider} geeft een serverfout (HTTP {response.status_code} {response.reason})"
+                f" na {attempts} pogingen op {full_url}. Probeer het later opnieuw.{cache_hint}"
             )
         if response.status_code >= 400:
             raise FetchError(
-                f"{provider} weigert het verzoek (HTTP {response.status_code} {response.reason}): {_body_excerpt(response)} "
-                f"URL: {full_url}. Controleer de endpoint-configuratie (url, collectie/typenaam, velden) of draai "
-                "'locatietoets data controle'."
+                f"{provider} weigert het verzoek (HTTP {response.status_code} {response.reason}):"
+                f" {_body_excerpt(response)} URL: {full_url}. Controleer de endpoint-configuratie"
+                " (url, collectie/typenaam, velden) of draai 'locatietoets data controle'."
             )
         return response
 
@@ -506,19 +581,23 @@ def _with_params(url: str, params: Mapping[str, Any] | None) -> str:
     return str(requests.Request("GET", url, params=params).prepare().url)
 
 
-def _json_page(response: requests.Response, *, provider: str, page: int, need: str) -> dict[str, Any]:
+def _json_page(
+    response: requests.Response, *, provider: str, page: int, need: str
+) -> dict[str, Any]:
     try:
         payload = response.json()
     except ValueError:
         start = re.sub(r"\s+", " ", response.text[:120]).strip()
         raise FetchError(
-            f"{provider} stuurde op pagina {page} geen geldige JSON ({response.url}); het antwoord begint met "
-            f"'{start}'. De dienst is mogelijk gewijzigd: draai 'locatietoets data controle'."
+            f"{provider} stuurde op pagina {page} geen geldige JSON ({response.url}); het antwoord"
+            f" begint met '{start}'. De dienst is mogelijk gewijzigd: draai 'locatietoets data"
+            " controle'."
         ) from None
     if not isinstance(payload, dict) or not isinstance(payload.get(need), list):
         raise FetchError(
-            f"{provider} stuurde op pagina {page} een onbruikbaar antwoord ({response.url}): '{need}' ontbreekt. "
-            "De dienst is mogelijk gewijzigd: draai 'locatietoets data controle'."
+            f"{provider} stuurde op pagina {page} een onbruikbaar antwoord ({response.url}):"
+            f" '{need}' ontbreekt. De dienst is mogelijk gewijzigd: draai 'locatietoets data"
+            " controle'."
         )
     return payload
 
@@ -564,7 +643,9 @@ def _now() -> str:
 
 def _frame_from_features(features: list[dict[str, Any]], crs: Any) -> gpd.GeoDataFrame:
     if not features:
-        return gpd.GeoDataFrame({"geometry": gpd.GeoSeries([], crs=crs)}, geometry="geometry", crs=crs)
+        return gpd.GeoDataFrame(
+            {"geometry": gpd.GeoSeries([], crs=crs)}, geometry="geometry", crs=crs
+        )
     frame = gpd.GeoDataFrame.from_features(features, crs=crs)
     return frame
 
@@ -593,8 +674,14 @@ def _bbox_crs84(bbox_rd: tuple[float, float, float, float]) -> tuple[float, floa
     return west - pad, south - pad, east + pad, north + pad
 
 
-def fetch_ogcapi(client: HttpClient, endpoint: Endpoint, bbox_rd: tuple[float, float, float, float], *,
-                 progress: ProgressFn = _noop, cache_hint: str = "") -> RawLayer:
+def fetch_ogcapi(
+    client: HttpClient,
+    endpoint: Endpoint,
+    bbox_rd: tuple[float, float, float, float],
+    *,
+    progress: ProgressFn = _noop,
+    cache_hint: str = "",
+) -> RawLayer:
     """Fetch all features of an OGC API Features collection in a bounding box.
 
     Follows ``rel="next"`` links until a page has none. The bbox is sent in
@@ -616,7 +703,11 @@ def fetch_ogcapi(client: HttpClient, endpoint: Endpoint, bbox_rd: tuple[float, f
     """
     url = endpoint.url.rstrip("/") + f"/collections/{endpoint.collection}/items"
     west, south, east, north = _bbox_crs84(bbox_rd)
-    params: dict[str, Any] = {"f": "json", "limit": endpoint.page_size, "bbox": f"{west:.6f},{south:.6f},{east:.6f},{north:.6f}"}
+    params: dict[str, Any] = {
+        "f": "json",
+        "limit": endpoint.page_size,
+        "bbox": f"{west:.6f},{south:.6f},{east:.6f},{north:.6f}",
+    }
     retrieved = _now()
     frames: list[gpd.GeoDataFrame] = []
     urls: list[str] = []
@@ -629,8 +720,13 @@ def fetch_ogcapi(client: HttpClient, endpoint: Endpoint, bbox_rd: tuple[float, f
     while next_url is not None:
         page += 1
         if page > _MAX_PAGES:
-            raise FetchError(f"{endpoint.provider} blijft pagina's sturen na {_MAX_PAGES} pagina's ({url}); ophalen gestopt.")
-        response = client.request("GET", next_url, params=next_params, provider=endpoint.provider, cache_hint=cache_hint)
+            raise FetchError(
+                f"{endpoint.provider} blijft pagina's sturen na {_MAX_PAGES} pagina's ({url});"
+                " ophalen gestopt."
+            )
+        response = client.request(
+            "GET", next_url, params=next_params, provider=endpoint.provider, cache_hint=cache_hint
+        )
         urls.append(response.url)
         seen.add(response.url)
         payload = _json_page(response, provider=endpoint.provider, page=page, need="features")
@@ -644,8 +740,8 @@ def fetch_ogcapi(client: HttpClient, endpoint: Endpoint, bbox_rd: tuple[float, f
         next_params = None
         if next_url is not None and next_url in seen:
             raise FetchError(
-                f"{endpoint.provider} verwijst op pagina {page} terug naar een eerder opgehaalde pagina ({next_url}); "
-                "ophalen gestopt om een oneindige lus te voorkomen."
+                f"{endpoint.provider} verwijst op pagina {page} terug naar een eerder opgehaalde"
+                f" pagina ({next_url}); ophalen gestopt om een oneindige lus te voorkomen."
             )
         if not payload["features"] and next_url is not None:
             log.warning("lege pagina %d met een next-link bij %s; gestopt", page, url)
@@ -657,7 +753,11 @@ def fetch_ogcapi(client: HttpClient, endpoint: Endpoint, bbox_rd: tuple[float, f
 
 def _next_link(payload: Mapping[str, Any], base: str) -> str | None:
     links = payload.get("links") or []
-    candidates = [link for link in links if isinstance(link, Mapping) and link.get("rel") == "next" and link.get("href")]
+    candidates = [
+        link
+        for link in links
+        if isinstance(link, Mapping) and link.get("rel") == "next" and link.get("href")
+    ]
     if not candidates:
         return None
     preferred = [link for link in candidates if "json" in str(link.get("type", "json"))]
@@ -667,14 +767,22 @@ def _next_link(payload: Mapping[str, Any], base: str) -> str | None:
 def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     frames = [f for f in frames if len(f)] or frames[:1]
     if not frames:
-        return gpd.GeoDataFrame({"geometry": gpd.GeoSeries([], crs=_RD)}, geometry="geometry", crs=_RD)
+        return gpd.GeoDataFrame(
+            {"geometry": gpd.GeoSeries([], crs=_RD)}, geometry="geometry", crs=_RD
+        )
     if len(frames) == 1:
         return frames[0].reset_index(drop=True)
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=_RD)
 
 
-def fetch_wfs(client: HttpClient, endpoint: Endpoint, bbox_rd: tuple[float, float, float, float], *,
-              progress: ProgressFn = _noop, cache_hint: str = "") -> RawLayer:
+def fetch_wfs(
+    client: HttpClient,
+    endpoint: Endpoint,
+    bbox_rd: tuple[float, float, float, float],
+    *,
+    progress: ProgressFn = _noop,
+    cache_hint: str = "",
+) -> RawLayer:
     """Fetch all features of a WFS 2.0 feature type in a bounding box.
 
     Pages with ``startIndex``/``count`` until a page returns fewer than
@@ -706,9 +814,14 @@ def fetch_wfs(client: HttpClient, endpoint: Endpoint, bbox_rd: tuple[float, floa
     while True:
         page += 1
         if page > _MAX_PAGES:
-            raise FetchError(f"{endpoint.provider} blijft pagina's sturen na {_MAX_PAGES} pagina's ({endpoint.url}); ophalen gestopt.")
+            raise FetchError(
+                f"{endpoint.provider} blijft pagina's sturen na {_MAX_PAGES} pagina's"
+                f" ({endpoint.url}); ophalen gestopt."
+            )
         params = {**base, "startIndex": start}
-        response = client.request("GET", endpoint.url, params=params, provider=endpoint.provider, cache_hint=cache_hint)
+        response = client.request(
+            "GET", endpoint.url, params=params, provider=endpoint.provider, cache_hint=cache_hint
+        )
         urls.append(response.url)
         payload = _json_page(response, provider=endpoint.provider, page=page, need="features")
         crs = _geojson_crs(payload, "EPSG:28992")
@@ -723,7 +836,9 @@ def fetch_wfs(client: HttpClient, endpoint: Endpoint, bbox_rd: tuple[float, floa
             break
     frame = _concat(frames)
     log.info("%s: %d objecten in %d pagina's van %s", endpoint.key, len(frame), page, endpoint.url)
-    return RawLayer(frame=frame, urls=urls, params={**base, "startIndex": 0}, pages=page, retrieved=retrieved)
+    return RawLayer(
+        frame=frame, urls=urls, params={**base, "startIndex": 0}, pages=page, retrieved=retrieved
+    )
 
 
 def _geojson_crs(payload: Mapping[str, Any], default: str) -> Any:
@@ -738,7 +853,12 @@ def _geojson_crs(payload: Mapping[str, Any], default: str) -> Any:
     return _CRS84 if crs.to_epsg() == 4326 else crs
 
 
-def overpass_query(tags: Mapping[str, Iterable[str]], bbox_rd: tuple[float, float, float, float], *, timeout_s: int = 180) -> str:
+def overpass_query(
+    tags: Mapping[str, Iterable[str]],
+    bbox_rd: tuple[float, float, float, float],
+    *,
+    timeout_s: int = 180,
+) -> str:
     """Build the Overpass QL query for features with any of ``tags`` in a bbox.
 
     Asks for nodes, ways and relations (``nwr``) per tag and recurses down
@@ -767,8 +887,14 @@ def overpass_query(tags: Mapping[str, Iterable[str]], bbox_rd: tuple[float, floa
     return f"[out:json][timeout:{int(timeout_s)}];({''.join(parts)});(._;>;);out body;"
 
 
-def fetch_overpass(client: HttpClient, endpoint: Endpoint, bbox_rd: tuple[float, float, float, float], *,
-                   progress: ProgressFn = _noop, cache_hint: str = "") -> RawLayer:
+def fetch_overpass(
+    client: HttpClient,
+    endpoint: Endpoint,
+    bbox_rd: tuple[float, float, float, float],
+    *,
+    progress: ProgressFn = _noop,
+    cache_hint: str = "",
+) -> RawLayer:
     """Fetch OpenStreetMap features with the endpoint's tags from Overpass.
 
     The query is built by :func:`overpass_query` and posted with the retrying
@@ -784,31 +910,58 @@ def fetch_overpass(client: HttpClient, endpoint: Endpoint, bbox_rd: tuple[float,
     client, endpoint, bbox_rd, progress, cache_hint
         As for :func:`fetch_ogcapi`; ``endpoint`` has kind ``"overpass"``.
     """
-    query = overpass_query(endpoint.tags, bbox_rd, timeout_s=max(int(client.settings.timeout_s), 25))
+    query = overpass_query(
+        endpoint.tags, bbox_rd, timeout_s=max(int(client.settings.timeout_s), 25)
+    )
     retrieved = _now()
-    response = client.request("POST", endpoint.url, data={"data": query}, provider=endpoint.provider, cache_hint=cache_hint)
+    response = client.request(
+        "POST",
+        endpoint.url,
+        data={"data": query},
+        provider=endpoint.provider,
+        cache_hint=cache_hint,
+    )
     payload = _json_page(response, provider=endpoint.provider, page=1, need="elements")
     remark = str(payload.get("remark") or "")
     if "error" in remark.lower():
         raise FetchError(
-            f"{endpoint.provider} meldt een fout bij de zoekvraag ({endpoint.url}): '{remark[:300]}'. "
-            "Kies een kleiner gebied of probeer het later opnieuw."
+            f"{endpoint.provider} meldt een fout bij de zoekvraag ({endpoint.url}):"
+            f" '{remark[:300]}'. Kies een kleiner gebied of probeer het later opnieuw."
         )
     frame = _overpass_frame(payload, endpoint.tags)
     progress(endpoint.key, 1, len(frame), len(frame))
-    log.info("%s: %d OSM-elementen, %d objecten van %s", endpoint.key, len(payload["elements"]), len(frame), endpoint.url)
-    return RawLayer(frame=_to_rd(frame), urls=[endpoint.url], params={"data": query}, pages=1, retrieved=retrieved)
+    log.info(
+        "%s: %d OSM-elementen, %d objecten van %s",
+        endpoint.key,
+        len(payload["elements"]),
+        len(frame),
+        endpoint.url,
+    )
+    return RawLayer(
+        frame=_to_rd(frame),
+        urls=[endpoint.url],
+        params={"data": query},
+        pages=1,
+        retrieved=retrieved,
+    )
 
 
-def _overpass_frame(payload: Mapping[str, Any], tags: Mapping[str, Iterable[str]]) -> gpd.GeoDataFrame:
-    from osmnx import _errors as ox_errors
-    from osmnx import features as ox_features
+def _overpass_frame(
+    payload: Mapping[str, Any], tags: Mapping[str, Iterable[str]]
+) -> gpd.GeoDataFrame:
+    from osmnx import _errors as ox_errors, features as ox_features
 
     elements = json.loads(json.dumps(payload["elements"]))  # osmnx changes the dicts it is given
     try:
-        frame = ox_features._create_gdf([{"elements": elements}], Polygon(), {k: list(v) for k, v in tags.items()})
+        frame = ox_features._create_gdf(
+            [{"elements": elements}], Polygon(), {k: list(v) for k, v in tags.items()}
+        )
     except ox_errors.InsufficientResponseError:
-        return gpd.GeoDataFrame({"osm_id": pd.Series([], dtype=object)}, geometry=gpd.GeoSeries([], crs=_CRS84), crs=_CRS84)
+        return gpd.GeoDataFrame(
+            {"osm_id": pd.Series([], dtype=object)},
+            geometry=gpd.GeoSeries([], crs=_CRS84),
+            crs=_CRS84,
+        )
     frame = frame.reset_index()
     frame["osm_id"] = frame["element"].astype(str) + "/" + frame["id"].astype(str)
     return frame.set_crs(_CRS84, allow_override=True)
@@ -854,8 +1007,13 @@ class Area:
 
     def record(self) -> dict[str, Any]:
         """JSON-able form for the manifest."""
-        return {"invoer": self.text, "soort": self.kind, "sleutel": self.key,
-                "bbox_rd": [round(v, 2) for v in self.bbox], "gemeenten": list(self.codes)}
+        return {
+            "invoer": self.text,
+            "soort": self.kind,
+            "sleutel": self.key,
+            "bbox_rd": [round(v, 2) for v in self.bbox],
+            "gemeenten": list(self.codes),
+        }
 
 
 def _fold(text: str) -> str:
@@ -885,7 +1043,9 @@ def _lookup() -> dict[str, Mapping[str, Any]]:
     return dict(read_ruleset_file().gemeenten)
 
 
-def _area_codes(text: str, lookup: Mapping[str, Mapping[str, Any]]) -> tuple[str, str, tuple[str, ...]]:
+def _area_codes(
+    text: str, lookup: Mapping[str, Mapping[str, Any]]
+) -> tuple[str, str, tuple[str, ...]]:
     folded = _fold(text)
     if folded == "limburg":
         return "limburg", "limburg", tuple(sorted(lookup))
@@ -893,7 +1053,11 @@ def _area_codes(text: str, lookup: Mapping[str, Mapping[str, Any]]) -> tuple[str
         if folded in (_fold(region), _fold(region.split("-")[0])):
             codes = tuple(sorted(c for c, v in lookup.items() if v.get("regio") == region))
             return "regio", f"regio:{region}", codes
-    code = _gm_code(text) if re.fullmatch(r"\s*(GM)?\s*\d{1,4}\s*", text, flags=re.IGNORECASE) else None
+    code = (
+        _gm_code(text)
+        if re.fullmatch(r"\s*(GM)?\s*\d{1,4}\s*", text, flags=re.IGNORECASE)
+        else None
+    )
     if code is not None and code in lookup:
         return "gemeente", f"gemeente:{code}", (code,)
     by_name = {_fold(str(v.get("naam", ""))): c for c, v in lookup.items()}
@@ -903,14 +1067,19 @@ def _area_codes(text: str, lookup: Mapping[str, Mapping[str, Any]]) -> tuple[str
         return "gemeente", f"gemeente:{code}", (code,)
     names = sorted(str(v.get("naam")) for v in lookup.values())
     raise InputError(
-        f"Gebied '{text}' is onbekend.{did_you_mean(text, names + list(_REGIONS))} Geef een Limburgse gemeente "
-        f"(naam of CBS-code, bv. Venlo of GM0983), een regio ({', '.join(_REGIONS)}), 'limburg', of een "
-        "rechthoek in RD New als 'xmin,ymin,xmax,ymax' (meter)."
+        f"Gebied '{text}' is onbekend.{did_you_mean(text, names + list(_REGIONS))} Geef een"
+        " Limburgse gemeente (naam of CBS-code, bv. Venlo of GM0983), een regio"
+        f" ({', '.join(_REGIONS)}), 'limburg', of een rechthoek in RD New als 'xmin,ymin,xmax,ymax'"
+        " (meter)."
     )
 
 
-def resolve_area(text: str, *, gemeenten: gpd.GeoDataFrame | None = None,
-                 lookup: Mapping[str, Mapping[str, Any]] | None = None) -> Area:
+def resolve_area(
+    text: str,
+    *,
+    gemeenten: gpd.GeoDataFrame | None = None,
+    lookup: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Area:
     """Turn ``--gebied`` into an area polygon in EPSG:28992.
 
     Parameters
@@ -934,24 +1103,31 @@ def resolve_area(text: str, *, gemeenten: gpd.GeoDataFrame | None = None,
     if bbox is not None:
         xmin, ymin, xmax, ymax = bbox
         if not (xmin < xmax and ymin < ymax):
-            raise InputError(f"Gebied '{text}': een rechthoek is 'xmin,ymin,xmax,ymax' met xmin < xmax en ymin < ymax.")
+            raise InputError(
+                f"Gebied '{text}': een rechthoek is 'xmin,ymin,xmax,ymax' met xmin < xmax en ymin <"
+                " ymax."
+            )
         if not (-60_000 <= xmin and xmax <= 360_000 and 250_000 <= ymin and ymax <= 680_000):
             raise InputError(
-                f"Gebied '{text}' ligt niet in Nederland in RD New (EPSG:28992, meter). Limburg ligt ongeveer "
-                "tussen x 167.000-214.000 en y 306.000-422.000. Lengte- en breedtegraden worden niet geaccepteerd."
+                f"Gebied '{text}' ligt niet in Nederland in RD New (EPSG:28992, meter). Limburg"
+                " ligt ongeveer tussen x 167.000-214.000 en y 306.000-422.000. Lengte- en"
+                " breedtegraden worden niet geaccepteerd."
             )
         key = "bbox:" + ",".join(f"{v:.2f}" for v in bbox)
         return Area(text=text, kind="bbox", key=key, polygon=box(*bbox))
     lookup = _lookup() if lookup is None else lookup
     kind, key, codes = _area_codes(text, lookup)
     if gemeenten is None:
-        raise InputError(f"Gebied '{text}': de gemeentegrenzen zijn nodig om dit gebied te bepalen.")
+        raise InputError(
+            f"Gebied '{text}': de gemeentegrenzen zijn nodig om dit gebied te bepalen."
+        )
     found = gemeenten[gemeenten["code"].isin(codes)]
     missing = sorted(set(codes) - set(found["code"]))
     if missing:
         raise InputError(
-            f"Gebied '{text}': de opgehaalde gemeentegrenzen missen {', '.join(missing)}. Controleer de bron "
-            "'gemeenten' in de endpoint-configuratie (velden code/naam) met 'locatietoets data controle'."
+            f"Gebied '{text}': de opgehaalde gemeentegrenzen missen {', '.join(missing)}."
+            " Controleer de bron 'gemeenten' in de endpoint-configuratie (velden code/naam) met"
+            " 'locatietoets data controle'."
         )
     polygon = shapely.make_valid(shapely.union_all(found.geometry.values))
     log.info("gebied %s: %d gemeente(n), %.1f km²", text, len(found), polygon.area / 1e6)
@@ -961,7 +1137,9 @@ def resolve_area(text: str, *, gemeenten: gpd.GeoDataFrame | None = None,
 # --------------------------------------------------------------------------- processing
 
 
-def _select_fields(frame: gpd.GeoDataFrame, endpoint: Endpoint) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _select_fields(
+    frame: gpd.GeoDataFrame, endpoint: Endpoint
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     present = {src: dst for src, dst in endpoint.fields.items() if src in frame.columns}
     missing = [src for src in endpoint.fields if src not in frame.columns]
     columns = list(present)
@@ -971,22 +1149,33 @@ def _select_fields(frame: gpd.GeoDataFrame, endpoint: Endpoint) -> tuple[gpd.Geo
     warnings = []
     if missing and len(frame):
         warnings.append(
-            f"Velden {', '.join(missing)} ontbreken in de bron '{endpoint.key}' en zijn overgeslagen; "
-            f"aanwezig: {', '.join(c for c in frame.columns if c != frame.geometry.name)[:300]}."
+            f"Velden {', '.join(missing)} ontbreken in de bron '{endpoint.key}' en zijn"
+            " overgeslagen; aanwezig:"
+            f" {', '.join(c for c in frame.columns if c != frame.geometry.name)[:300]}."
         )
     return out, warnings
 
 
-def _cut(frame: gpd.GeoDataFrame, endpoint: Endpoint, area: Area) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _cut(
+    frame: gpd.GeoDataFrame, endpoint: Endpoint, area: Area
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     warnings: list[str] = []
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     wanted = _GEOMETRIES[endpoint.geometry]
     other = ~frame.geom_type.isin(wanted)
     if other.any():
         counts = frame.geom_type[other].value_counts().to_dict()
-        log.info("%s: %d objecten met een ander geometrietype overgeslagen (%s)", endpoint.key, int(other.sum()), counts)
+        log.info(
+            "%s: %d objecten met een ander geometrietype overgeslagen (%s)",
+            endpoint.key,
+            int(other.sum()),
+            counts,
+        )
         if endpoint.kind != "overpass":  # OSM mixes points and areas by design
-            warnings.append(f"{int(other.sum())} objecten met een ander geometrietype dan '{endpoint.geometry}' overgeslagen: {counts}.")
+            warnings.append(
+                f"{int(other.sum())} objecten met een ander geometrietype dan '{endpoint.geometry}'"
+                f" overgeslagen: {counts}."
+            )
         frame = frame[~other]
     if endpoint.geometry == "vlak":
         invalid = ~frame.geometry.is_valid
@@ -1017,7 +1206,9 @@ def _promote(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     return gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs)
 
 
-def _prepare(raw: RawLayer, endpoint: Endpoint, area: Area, lookup: Mapping[str, Mapping[str, Any]]) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _prepare(
+    raw: RawLayer, endpoint: Endpoint, area: Area, lookup: Mapping[str, Mapping[str, Any]]
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     frame, warnings = _select_fields(raw.frame, endpoint)
     if endpoint.key == "gemeenten" and "code" in frame.columns:
         frame["code"] = frame["code"].map(_gm_code)
@@ -1030,7 +1221,9 @@ def _prepare(raw: RawLayer, endpoint: Endpoint, area: Area, lookup: Mapping[str,
 
 
 def _cache_key(endpoint: Endpoint, area_key: str) -> str:
-    text = json.dumps({"v": CACHE_VERSION, "query": endpoint.query(), "gebied": area_key}, sort_keys=True)
+    text = json.dumps(
+        {"v": CACHE_VERSION, "query": endpoint.query(), "gebied": area_key}, sort_keys=True
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -1051,7 +1244,11 @@ def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, *, layer: str, geometry: st
     tmp.unlink()
     try:
         pyogrio.write_dataframe(
-            frame, tmp, layer=layer, driver="GPKG", geometry_type=_GPKG_TYPES[geometry],
+            frame,
+            tmp,
+            layer=layer,
+            driver="GPKG",
+            geometry_type=_GPKG_TYPES[geometry],
             dataset_options={"VERSION": "1.2"},
         )
         os.replace(tmp, path)
@@ -1095,7 +1292,9 @@ class _Cache:
             return None
         return data, record
 
-    def put(self, key: str, frame: gpd.GeoDataFrame, endpoint: Endpoint, record: dict[str, Any]) -> Path:
+    def put(
+        self, key: str, frame: gpd.GeoDataFrame, endpoint: Endpoint, record: dict[str, Any]
+    ) -> Path:
         data, meta = self._paths(key)
         _write_gpkg(frame, data, layer=endpoint.key, geometry=endpoint.geometry)
         record = {**record, "sha256": _sha256(data)}
@@ -1112,12 +1311,18 @@ class _Cache:
                 except (OSError, ValueError):
                     continue
                 if record.get("url") == endpoint.url and record.get("bron") == endpoint.key:
-                    found.append(f"{record.get('gebied', '?')} ({str(record.get('opgehaald', '?'))[:10]})")
+                    found.append(
+                        f"{record.get('gebied', '?')} ({str(record.get('opgehaald', '?'))[:10]})"
+                    )
         if not found:
-            return f" Er staan geen eerder opgehaalde gegevens van '{endpoint.key}' in de cache ({self.folder})."
+            return (
+                f" Er staan geen eerder opgehaalde gegevens van '{endpoint.key}' in de cache"
+                f" ({self.folder})."
+            )
         return (
-            f" In de cache ({self.folder}) staan eerder opgehaalde gegevens van '{endpoint.key}' voor: "
-            f"{', '.join(sorted(found)[:10])}; die worden zonder --vernieuw gebruikt voor hetzelfde gebied."
+            f" In de cache ({self.folder}) staan eerder opgehaalde gegevens van '{endpoint.key}'"
+            f" voor: {', '.join(sorted(found)[:10])}; die worden zonder --vernieuw gebruikt voor"
+            " hetzelfde gebied."
         )
 
 
@@ -1189,7 +1394,10 @@ def expand_layers(names: Iterable[str], endpoints: EndpointSet) -> list[str]:
             continue
         for key in LAYER_ALIASES.get(name, (name,)):
             if key not in endpoints.endpoints:
-                problems.append(f"Laag '{name}' is onbekend.{did_you_mean(name, known)} Beschikbaar: {', '.join(known)}.")
+                problems.append(
+                    f"Laag '{name}' is onbekend.{did_you_mean(name, known)} Beschikbaar:"
+                    f" {', '.join(known)}."
+                )
             elif key not in keys:
                 keys.append(key)
     if problems:
@@ -1199,9 +1407,18 @@ def expand_layers(names: Iterable[str], endpoints: EndpointSet) -> list[str]:
     return keys
 
 
-def fetch_data(area_text: str, layers: Iterable[str], out_dir: str | Path, *, endpoints: EndpointSet | None = None,
-               cache_dir: str | Path | None = None, refresh: bool = False, http: HttpSettings | None = None,
-               client: HttpClient | None = None, progress: ProgressFn = _noop) -> FetchOutcome:
+def fetch_data(
+    area_text: str,
+    layers: Iterable[str],
+    out_dir: str | Path,
+    *,
+    endpoints: EndpointSet | None = None,
+    cache_dir: str | Path | None = None,
+    refresh: bool = False,
+    http: HttpSettings | None = None,
+    client: HttpClient | None = None,
+    progress: ProgressFn = _noop,
+) -> FetchOutcome:
     """Fetch reference layers for an area; write GeoPackages, manifest and config.
 
     Parameters
@@ -1242,11 +1459,15 @@ def fetch_data(area_text: str, layers: Iterable[str], out_dir: str | Path, *, en
     lookup = _lookup()
     warnings: list[str] = []
     try:
-        area = _resolve(area_text, endpoints, cache, client, refresh=refresh, lookup=lookup, progress=progress)
+        area = _resolve(
+            area_text, endpoints, cache, client, refresh=refresh, lookup=lookup, progress=progress
+        )
         staged: dict[str, tuple[gpd.GeoDataFrame | None, Path | None, dict[str, Any], bool]] = {}
         for key in keys:
             endpoint = endpoints.endpoints[key]
-            staged[key] = _fetch_one(endpoint, area, cache, client, refresh=refresh, lookup=lookup, progress=progress)
+            staged[key] = _fetch_one(
+                endpoint, area, cache, client, refresh=refresh, lookup=lookup, progress=progress
+            )
         outcome = _publish(staged, endpoints, area, out_dir, requests_made=client.requests)
     finally:
         if own_client:
@@ -1257,60 +1478,118 @@ def fetch_data(area_text: str, layers: Iterable[str], out_dir: str | Path, *, en
     return outcome
 
 
-def _resolve(area_text: str, endpoints: EndpointSet, cache: _Cache, client: HttpClient, *, refresh: bool,
-             lookup: Mapping[str, Mapping[str, Any]], progress: ProgressFn) -> Area:
+def _resolve(
+    area_text: str,
+    endpoints: EndpointSet,
+    cache: _Cache,
+    client: HttpClient,
+    *,
+    refresh: bool,
+    lookup: Mapping[str, Mapping[str, Any]],
+    progress: ProgressFn,
+) -> Area:
     if _parse_bbox(area_text) is not None:
         return resolve_area(area_text, lookup=lookup)
     _area_codes(area_text, lookup)  # fail on an unknown name before any download
     if "gemeenten" not in endpoints.endpoints:
-        raise ConfigError(f"Het endpoint-bestand '{endpoints.source}' mist [bronnen.gemeenten]; die is nodig om '{area_text}' te bepalen.")
+        raise ConfigError(
+            f"Het endpoint-bestand '{endpoints.source}' mist [bronnen.gemeenten]; die is nodig om"
+            f" '{area_text}' te bepalen."
+        )
     endpoint = endpoints.endpoints["gemeenten"]
-    key = _cache_key(endpoint, "limburg_bbox:" + ",".join(f"{v:.2f}" for v in endpoints.limburg_bbox))
+    key = _cache_key(
+        endpoint, "limburg_bbox:" + ",".join(f"{v:.2f}" for v in endpoints.limburg_bbox)
+    )
     hit = None if refresh else cache.get(key)
     if hit is not None:
         path, record = hit
         frame = pyogrio.read_dataframe(path)
-        raw = RawLayer(frame=frame, urls=record["urls"], params=record["parameters"], pages=record["paginas"], retrieved=record["opgehaald"])
+        raw = RawLayer(
+            frame=frame,
+            urls=record["urls"],
+            params=record["parameters"],
+            pages=record["paginas"],
+            retrieved=record["opgehaald"],
+        )
         from_cache = True
         log.info("gemeentegrenzen voor het gebied uit de cache (%s)", record["opgehaald"])
     else:
-        raw = _CLIENTS[endpoint.kind](client, endpoint, endpoints.limburg_bbox, progress=progress, cache_hint=cache.hint(endpoint))
+        raw = _CLIENTS[endpoint.kind](
+            client,
+            endpoint,
+            endpoints.limburg_bbox,
+            progress=progress,
+            cache_hint=cache.hint(endpoint),
+        )
         frame, _ = _select_fields(raw.frame, endpoint)
         if "code" not in frame.columns:
             raise FetchError(
-                f"De bron 'gemeenten' ({endpoint.url}) levert geen veld dat als 'code' is ingesteld; "
-                f"controleer 'velden' in '{endpoints.source}'."
+                f"De bron 'gemeenten' ({endpoint.url}) levert geen veld dat als 'code' is"
+                f" ingesteld; controleer 'velden' in '{endpoints.source}'."
             )
         frame["code"] = frame["code"].map(_gm_code)
-        frame = frame[frame.geometry.notna() & frame.geom_type.isin(_GEOMETRIES["vlak"])].reset_index(drop=True)
-        record = {"bron": endpoint.key, "url": endpoint.url, "gebied": "limburg_bbox", "urls": raw.urls,
-                  "parameters": raw.params, "paginas": raw.pages, "opgehaald": raw.retrieved}
+        frame = frame[
+            frame.geometry.notna() & frame.geom_type.isin(_GEOMETRIES["vlak"])
+        ].reset_index(drop=True)
+        record = {
+            "bron": endpoint.key,
+            "url": endpoint.url,
+            "gebied": "limburg_bbox",
+            "urls": raw.urls,
+            "parameters": raw.params,
+            "paginas": raw.pages,
+            "opgehaald": raw.retrieved,
+        }
         cache.put(key, frame, endpoint, record)
-        raw = RawLayer(frame=frame, urls=raw.urls, params=raw.params, pages=raw.pages, retrieved=raw.retrieved)
+        raw = RawLayer(
+            frame=frame, urls=raw.urls, params=raw.params, pages=raw.pages, retrieved=raw.retrieved
+        )
         from_cache = False
     area = resolve_area(area_text, gemeenten=raw.frame, lookup=lookup)
     area.gemeenten_raw = (raw, from_cache)
     return area
 
 
-def _fetch_one(endpoint: Endpoint, area: Area, cache: _Cache, client: HttpClient, *, refresh: bool,
-               lookup: Mapping[str, Mapping[str, Any]], progress: ProgressFn) -> tuple[gpd.GeoDataFrame | None, Path | None, dict[str, Any], bool]:
+def _fetch_one(
+    endpoint: Endpoint,
+    area: Area,
+    cache: _Cache,
+    client: HttpClient,
+    *,
+    refresh: bool,
+    lookup: Mapping[str, Mapping[str, Any]],
+    progress: ProgressFn,
+) -> tuple[gpd.GeoDataFrame | None, Path | None, dict[str, Any], bool]:
     key = _cache_key(endpoint, area.key)
     hit = None if refresh else cache.get(key)
     if hit is not None:
         path, record = hit
-        log.info("%s uit de cache (opgehaald %s, %d objecten)", endpoint.key, record["opgehaald"], record["objecten"])
+        log.info(
+            "%s uit de cache (opgehaald %s, %d objecten)",
+            endpoint.key,
+            record["opgehaald"],
+            record["objecten"],
+        )
         progress(endpoint.key, record["paginas"], record["objecten"], record["objecten"])
         return None, path, record, True
     if endpoint.key == "gemeenten" and area.gemeenten_raw is not None:
         raw, _ = area.gemeenten_raw
-        raw = RawLayer(frame=raw.frame.rename(columns={v: k for k, v in endpoint.fields.items()}), urls=raw.urls,
-                       params=raw.params, pages=raw.pages, retrieved=raw.retrieved)
+        raw = RawLayer(
+            frame=raw.frame.rename(columns={v: k for k, v in endpoint.fields.items()}),
+            urls=raw.urls,
+            params=raw.params,
+            pages=raw.pages,
+            retrieved=raw.retrieved,
+        )
         progress(endpoint.key, raw.pages, len(raw.frame), len(raw.frame))
     else:
-        raw = _CLIENTS[endpoint.kind](client, endpoint, area.bbox, progress=progress, cache_hint=cache.hint(endpoint))
+        raw = _CLIENTS[endpoint.kind](
+            client, endpoint, area.bbox, progress=progress, cache_hint=cache.hint(endpoint)
+        )
     frame, warnings = _prepare(raw, endpoint, area, lookup)
-    log.info("%s: %d objecten na bijsnijden tot het gebied (%s)", endpoint.key, len(frame), endpoint.clip)
+    log.info(
+        "%s: %d objecten na bijsnijden tot het gebied (%s)", endpoint.key, len(frame), endpoint.clip
+    )
     record = {
         "bron": endpoint.key,
         "omschrijving": endpoint.description,
@@ -1334,8 +1613,14 @@ def _fetch_one(endpoint: Endpoint, area: Area, cache: _Cache, client: HttpClient
     return frame, path, record, False
 
 
-def _publish(staged: Mapping[str, tuple[gpd.GeoDataFrame | None, Path | None, dict[str, Any], bool]],
-             endpoints: EndpointSet, area: Area, out_dir: Path, *, requests_made: int) -> FetchOutcome:
+def _publish(
+    staged: Mapping[str, tuple[gpd.GeoDataFrame | None, Path | None, dict[str, Any], bool]],
+    endpoints: EndpointSet,
+    area: Area,
+    out_dir: Path,
+    *,
+    requests_made: int,
+) -> FetchOutcome:
     """Write every layer, then the manifest and config; all into a staging folder first."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".ophalen-", dir=out_dir))
@@ -1356,21 +1641,36 @@ def _publish(staged: Mapping[str, tuple[gpd.GeoDataFrame | None, Path | None, di
                 "uit_cache": from_cache,
                 **{k: v for k, v in record.items() if k != "sha256"},
             }
-            results[key] = LayerResult(key=key, path=out_dir / endpoint.filename, features=int(record["objecten"]),
-                                       from_cache=from_cache, record=entry)
+            results[key] = LayerResult(
+                key=key,
+                path=out_dir / endpoint.filename,
+                features=int(record["objecten"]),
+                from_cache=from_cache,
+                record=entry,
+            )
         manifest = {
             "gemaakt": _now(),
             "programma": f"locatietoets {_tool_version()}",
             "gebied": area.record(),
-            "endpoints": {"bestand": endpoints.source, "versie": endpoints.version, "gecontroleerd": endpoints.checked},
+            "endpoints": {
+                "bestand": endpoints.source,
+                "versie": endpoints.version,
+                "gecontroleerd": endpoints.checked,
+            },
             "verzoeken": requests_made,
             "lagen": {key: r.record for key, r in results.items()},
         }
         config_text = _config_toml(results, endpoints, area, columns)
-        _write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", stage / "manifest.json")
+        _write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", stage / "manifest.json"
+        )
         _write_text(config_text, stage / "config.toml")
-        _check_config(stage / "config.toml", has_sites=any(endpoints.endpoints[k].layer == "locaties" for k in results))
-        # every file is complete: move them in place (os.replace within one folder is atomic per file)
+        _check_config(
+            stage / "config.toml",
+            has_sites=any(endpoints.endpoints[k].layer == "locaties" for k in results),
+        )
+        # every file is complete: move them in place (os.replace within one folder is atomic per
+        # file)
         for key, result in results.items():
             os.replace(stage / endpoints.endpoints[key].filename, result.path)
         os.replace(stage / "config.toml", out_dir / "config.toml")
@@ -1378,8 +1678,14 @@ def _publish(staged: Mapping[str, tuple[gpd.GeoDataFrame | None, Path | None, di
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     log.info("%d lagen geschreven naar %s", len(results), out_dir)
-    return FetchOutcome(out_dir=out_dir, layers=results, manifest=out_dir / "manifest.json",
-                        config=out_dir / "config.toml", requests=requests_made, warnings=[])
+    return FetchOutcome(
+        out_dir=out_dir,
+        layers=results,
+        manifest=out_dir / "manifest.json",
+        config=out_dir / "config.toml",
+        requests=requests_made,
+        warnings=[],
+    )
 
 
 def _tool_version() -> str:
@@ -1395,7 +1701,12 @@ def _toml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _config_toml(results: Mapping[str, LayerResult], endpoints: EndpointSet, area: Area, columns: Mapping[str, list[str]]) -> str:
+def _config_toml(
+    results: Mapping[str, LayerResult],
+    endpoints: EndpointSet,
+    area: Area,
+    columns: Mapping[str, list[str]],
+) -> str:
     lines = [
         "# Configuratie voor 'locatietoets score', gemaakt door 'locatietoets data ophalen'.",
         f"# Gebied: {area.text} ({area.kind}); opgehaald {_now()}; bronnen: zie manifest.json.",
@@ -1466,18 +1777,28 @@ class CheckResult:
     detail: str
 
 
-def _check_request(endpoint: Endpoint) -> tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]:
+def _check_request(
+    endpoint: Endpoint,
+) -> tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]:
     if endpoint.kind == "ogcapi":
         url = endpoint.url.rstrip("/") + f"/collections/{endpoint.collection}/items"
         return "GET", url, {"f": "json", "limit": 1}, None
     if endpoint.kind == "wfs":
-        params = {"service": "WFS", "version": "2.0.0", "request": "GetFeature", "typeNames": endpoint.typename,
-                  "outputFormat": "application/json", "count": 1}
+        params = {
+            "service": "WFS",
+            "version": "2.0.0",
+            "request": "GetFeature",
+            "typeNames": endpoint.typename,
+            "outputFormat": "application/json",
+            "count": 1,
+        }
         return "GET", endpoint.url, params, None
     return "POST", endpoint.url, None, {"data": "[out:json][timeout:25];node(1);out ids;"}
 
 
-def check_endpoints(endpoints: EndpointSet, *, client: HttpClient | None = None, http: HttpSettings | None = None) -> list[CheckResult]:
+def check_endpoints(
+    endpoints: EndpointSet, *, client: HttpClient | None = None, http: HttpSettings | None = None
+) -> list[CheckResult]:
     """Check every endpoint with one cheap request (a ``limit=1``/``count=1`` query).
 
     A redirect (301, 302, 307, 308) or 404 counts as ``"verplaatst"`` (with the
@@ -1509,22 +1830,54 @@ def _check_one(client: HttpClient, endpoint: Endpoint) -> CheckResult:
     method, url, params, data = _check_request(endpoint)
     shown = _with_params(url, params)
     try:
-        response = client.request(method, url, params=params, data=data, provider=endpoint.provider,
-                                  allow_redirects=False, raise_for_status=False)
+        response = client.request(
+            method,
+            url,
+            params=params,
+            data=data,
+            provider=endpoint.provider,
+            allow_redirects=False,
+            raise_for_status=False,
+        )
     except FetchError as exc:  # no answer at all: timeout or no connection
         return CheckResult(endpoint.key, shown, "fout", None, str(exc))
     code = response.status_code
     if code == 404:
         location = response.headers.get("Location")
-        where = f" Nieuwe locatie: {urljoin(response.url, location)}." if location else " Zoek de nieuwe URL op pdok.nl."
-        return CheckResult(endpoint.key, shown, "verplaatst", 404,
-                           f"niet gevonden (HTTP 404): de dienst of collectie is verplaatst of verwijderd.{where}")
+        where = (
+            f" Nieuwe locatie: {urljoin(response.url, location)}."
+            if location
+            else " Zoek de nieuwe URL op pdok.nl."
+        )
+        return CheckResult(
+            endpoint.key,
+            shown,
+            "verplaatst",
+            404,
+            f"niet gevonden (HTTP 404): de dienst of collectie is verplaatst of verwijderd.{where}",
+        )
     if code >= 400:
-        return CheckResult(endpoint.key, shown, "fout", code, f"HTTP {code} {response.reason}: {_body_excerpt(response)}")
+        return CheckResult(
+            endpoint.key,
+            shown,
+            "fout",
+            code,
+            f"HTTP {code} {response.reason}: {_body_excerpt(response)}",
+        )
     if code in (301, 302, 303, 307, 308):
         location = response.headers.get("Location")
-        where = f"nieuwe locatie: {urljoin(response.url, location)}" if location else "geen nieuwe locatie opgegeven"
-        return CheckResult(endpoint.key, shown, "verplaatst", response.status_code, f"doorgestuurd (HTTP {response.status_code}); {where}.")
+        where = (
+            f"nieuwe locatie: {urljoin(response.url, location)}"
+            if location
+            else "geen nieuwe locatie opgegeven"
+        )
+        return CheckResult(
+            endpoint.key,
+            shown,
+            "verplaatst",
+            response.status_code,
+            f"doorgestuurd (HTTP {response.status_code}); {where}.",
+        )
     need = "elements" if endpoint.kind == "overpass" else "features"
     try:
         payload = _json_page(response, provider=endpoint.provider, page=1, need=need)
@@ -1535,6 +1888,12 @@ def _check_one(client: HttpClient, endpoint: Endpoint) -> CheckResult:
         props = payload["features"][0].get("properties") or {}
         missing = [f for f in endpoint.fields if f not in props]
         if missing:
-            return CheckResult(endpoint.key, shown, "fout", response.status_code,
-                               f"velden ontbreken in het antwoord: {', '.join(missing)}; aanwezig: {', '.join(list(props)[:15])}.")
+            return CheckResult(
+                endpoint.key,
+                shown,
+                "fout",
+                response.status_code,
+                f"velden ontbreken in het antwoord: {', '.join(missing)}; aanwezig:"
+                f" {', '.join(list(props)[:15])}.",
+            )
     return CheckResult(endpoint.key, shown, "OK", response.status_code, detail)

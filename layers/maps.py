@@ -27,9 +27,9 @@ import os
 from pathlib import Path
 import re
 import tempfile
+from typing import Any, Iterator
 import unicodedata
 import warnings
-from typing import Any, Iterator
 
 import geopandas as gpd
 import matplotlib
@@ -46,7 +46,12 @@ import pyogrio  # noqa: E402
 import shapely  # noqa: E402
 
 from locatietoets.analysis.errors import InputError, did_you_mean  # noqa: E402
-from locatietoets.analysis.summary import NO_REGION, STAY_TYPES, region_of_areas, usable_capacity  # noqa: E402
+from locatietoets.analysis.summary import (
+    NO_REGION,
+    STAY_TYPES,
+    region_of_areas,
+    usable_capacity,
+)  # noqa: E402
 from locatietoets.analysis.vocabulary import (  # noqa: E402
     DEMO_SOURCE,
     MAP_COLOURS,
@@ -103,7 +108,6 @@ _TEXT = MAP_COLOURS["text"]
 _GREY_TEXT = MAP_COLOURS["grey_text"]
 _BOUNDARY = MAP_COLOURS["boundary"]
 _VERDICT_ORDER = ("", *reversed(VERDICTS))  # drawing order, best on top
-
 
 
 def slugify(text: str) -> str:
@@ -255,12 +259,15 @@ def read_run(run_dir: Path, *, stay_type: str | None = None) -> RunFolder:
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"run.json in '{run_dir}' is niet leesbaar ({exc}). Draai 'locatietoets score' opnieuw.") from None
+        raise InputError(
+            f"run.json in '{run_dir}' is niet leesbaar ({exc}). Draai 'locatietoets score' opnieuw."
+        ) from None
     try:
         sites = gpd.read_file(gpkg, layer="locaties", engine="pyogrio")
     except Exception as exc:  # noqa: BLE001 - pyogrio raises several types
         raise InputError(
-            f"Laag 'locaties' in '{gpkg}' is niet leesbaar ({exc}). Draai 'locatietoets score' opnieuw."
+            f"Laag 'locaties' in '{gpkg}' is niet leesbaar ({exc}). Draai 'locatietoets score'"
+            " opnieuw."
         ) from None
     if sites.crs is not None and sites.crs.to_epsg() != 28992:
         raise InputError(
@@ -289,17 +296,32 @@ def read_run(run_dir: Path, *, stay_type: str | None = None) -> RunFolder:
     province_wide = False
     if "gemeenten" in reference and len(reference["gemeenten"]):
         gem = reference["gemeenten"].copy()
-        names = gem["naam"].astype("object") if "naam" in gem else pd.Series([None] * len(gem), index=gem.index)
-        codes = gem["code"].astype("object") if "code" in gem else pd.Series([None] * len(gem), index=gem.index)
+        names = (
+            gem["naam"].astype("object")
+            if "naam" in gem
+            else pd.Series([None] * len(gem), index=gem.index)
+        )
+        codes = (
+            gem["code"].astype("object")
+            if "code" in gem
+            else pd.Series([None] * len(gem), index=gem.index)
+        )
         names = names.where(names.notna(), codes).fillna("gemeente zonder naam")
         lookup = ruleset.region_of(codes, names) if ruleset is not None else None
         gem["naam"] = names.astype(str)
         gem["code"] = codes
-        gem["regio"] = region_of_areas(gem["naam"], gem["code"], regions=gem["regio"] if "regio" in gem else None, lookup=lookup)
+        gem["regio"] = region_of_areas(
+            gem["naam"],
+            gem["code"],
+            regions=gem["regio"] if "regio" in gem else None,
+            lookup=lookup,
+        )
         gemeenten = gem[["naam", "code", "regio", "geometry"]]
         if ruleset is not None:
             known = {k.upper() for k in ruleset.gemeenten}
-            province_wide = bool(codes.notna().all() and codes.astype(str).str.upper().isin(known).all())
+            province_wide = bool(
+                codes.notna().all() and codes.astype(str).str.upper().isin(known).all()
+            )
     rules = list((record.get("regelset") or {}).get("regels") or [])
     return RunFolder(run_dir, sites, reference, record, gemeenten, province_wide, rules)
 
@@ -335,7 +357,7 @@ def attribution(run: RunFolder) -> str:
             else:
                 credits.append(_OWN)
         known = [c for _, c in _SOURCES]
-        credits = sorted(set(credits), key=lambda c: (known.index(c) if c in known else len(known)))
+        credits = sorted(set(credits), key=lambda c: known.index(c) if c in known else len(known))
     credits.append(f"Locatietoets {run.version}")
     return "Bron: " + ", ".join(credits)
 
@@ -374,12 +396,15 @@ class MapSpec:
 def _check_choice(value: str, options: Sequence[str], option: str) -> str:
     if value not in options:
         raise InputError(
-            f"Onbekende waarde '{value}' voor {option}. Kies uit: {', '.join(options)}.{did_you_mean(value, options)}"
+            f"Onbekende waarde '{value}' voor {option}. Kies uit:"
+            f" {', '.join(options)}.{did_you_mean(value, options)}"
         )
     return value
 
 
-def plan_maps(run: RunFolder, *, per: str = "gemeente", stay_type: str = "short_stay") -> list[MapSpec]:
+def plan_maps(
+    run: RunFolder, *, per: str = "gemeente", stay_type: str = "short_stay"
+) -> list[MapSpec]:
     """Return the maps to draw: the overview first, then one per gemeente or region.
 
     Parameters
@@ -404,9 +429,10 @@ def plan_maps(run: RunFolder, *, per: str = "gemeente", stay_type: str = "short_
     gem = run.gemeenten
     if per in ("gemeente", "regio") and gem is None:
         raise InputError(
-            f"Kaarten per {per} vragen de gemeentegrenzen, maar de run in '{run.path}' had geen laag "
-            "[lagen.gemeenten] (referentie.gpkg bevat geen laag 'gemeenten'). Voeg [lagen.gemeenten] "
-            "toe aan de configuratie en draai 'locatietoets score' opnieuw, of gebruik --per provincie."
+            f"Kaarten per {per} vragen de gemeentegrenzen, maar de run in '{run.path}' had geen"
+            " laag [lagen.gemeenten] (referentie.gpkg bevat geen laag 'gemeenten'). Voeg"
+            " [lagen.gemeenten] toe aan de configuratie en draai 'locatietoets score' opnieuw, of"
+            " gebruik --per provincie."
         )
     overview_focus = gem.geometry.union_all() if gem is not None else None
     specs.append(MapSpec("overzicht", "overzicht", f"overzicht_{suffix}", overview_focus))
@@ -414,18 +440,43 @@ def plan_maps(run: RunFolder, *, per: str = "gemeente", stay_type: str = "short_
         for row in gem.sort_values("naam", key=lambda s: s.str.casefold()).itertuples():
             code = str(row.code) if row.code is not None and not pd.isna(row.code) else ""
             specs.append(
-                MapSpec("gemeente", row.naam, f"gemeente_{slugify(row.naam)}_{suffix}", row.geometry, (code,) if code else (), (row.naam,))
+                MapSpec(
+                    "gemeente",
+                    row.naam,
+                    f"gemeente_{slugify(row.naam)}_{suffix}",
+                    row.geometry,
+                    (code,) if code else (),
+                    (row.naam,),
+                )
             )
     elif per == "regio":
         for region, part in gem.groupby("regio", sort=True):
             codes = tuple(str(c) for c in part["code"].dropna())
             specs.append(
-                MapSpec("regio", str(region), f"regio_{slugify(region)}_{suffix}", part.geometry.union_all(), codes, tuple(part["naam"]))
+                MapSpec(
+                    "regio",
+                    str(region),
+                    f"regio_{slugify(region)}_{suffix}",
+                    part.geometry.union_all(),
+                    codes,
+                    tuple(part["naam"]),
+                )
             )
     stems = [s.stem for s in specs]
     if len(set(stems)) != len(stems):  # two gemeenten with the same slug: add the code
         specs = [
-            s if stems.count(s.stem) == 1 else MapSpec(s.scope, s.name, f"{s.stem}_{slugify('-'.join(s.codes))}", s.focus, s.codes, s.names)
+            (
+                s
+                if stems.count(s.stem) == 1
+                else MapSpec(
+                    s.scope,
+                    s.name,
+                    f"{s.stem}_{slugify('-'.join(s.codes))}",
+                    s.focus,
+                    s.codes,
+                    s.names,
+                )
+            )
             for s in specs
         ]
     return specs
@@ -436,7 +487,9 @@ def plan_maps(run: RunFolder, *, per: str = "gemeente", stay_type: str = "short_
 # --------------------------------------------------------------------------
 
 
-def _fit_extent(bounds: Sequence[float], aspect: float, pad: float = 0.05) -> tuple[float, float, float, float]:
+def _fit_extent(
+    bounds: Sequence[float], aspect: float, pad: float = 0.05
+) -> tuple[float, float, float, float]:
     """Return (xmin, xmax, ymin, ymax) around ``bounds`` with width/height = ``aspect``."""
     xmin, ymin, xmax, ymax = bounds
     w = max(xmax - xmin, 500.0)
@@ -464,7 +517,7 @@ def _nice_length(target_m: float) -> float:
 def _length_label(metres: float) -> str:
     if metres >= 1000:
         km = metres / 1000
-        return (f"{km:g}".replace(".", ",")) + " km"
+        return f"{km:g}".replace(".", ",") + " km"
     return f"{metres:g} m"
 
 
@@ -513,9 +566,22 @@ def _draw_scalebar(ax, extent: tuple[float, float, float, float], axes_width_in:
                 zorder=21,
             )
         )
-    labels = [(0.0, "0"), (length / 2, _length_label(length / 2).split()[0]), (length, _length_label(length))]
+    labels = [
+        (0.0, "0"),
+        (length / 2, _length_label(length / 2).split()[0]),
+        (length, _length_label(length)),
+    ]
     for pos, text in labels:
-        ax.text(x0 + pos, y0 + bar_h + 0.008 * height, text, ha="center", va="bottom", fontsize=7, color=_TEXT, zorder=22)
+        ax.text(
+            x0 + pos,
+            y0 + bar_h + 0.008 * height,
+            text,
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color=_TEXT,
+            zorder=22,
+        )
     ax.text(
         x0,
         y0 - 0.012 * height,
@@ -531,14 +597,52 @@ def _draw_scalebar(ax, extent: tuple[float, float, float, float], axes_width_in:
 def _draw_north_arrow(ax) -> None:
     """Draw a north arrow top-right (RD New grid north, within 2° of true north in Limburg)."""
     x, y, h, w = 0.95, 0.855, 0.075, 0.022
-    left = MplPolygon([(x, y + h), (x - w, y), (x, y + 0.22 * h)], closed=True, transform=ax.transAxes, facecolor="black", edgecolor="black", linewidth=0.6, zorder=22)
-    right = MplPolygon([(x, y + h), (x + w, y), (x, y + 0.22 * h)], closed=True, transform=ax.transAxes, facecolor="white", edgecolor="black", linewidth=0.6, zorder=22)
-    ax.add_patch(Rectangle((x - 0.04, y - 0.02), 0.08, h + 0.075, transform=ax.transAxes, facecolor="white", edgecolor="#9a9a9a",
-                           linewidth=0.5, alpha=0.88, zorder=21))
+    left = MplPolygon(
+        [(x, y + h), (x - w, y), (x, y + 0.22 * h)],
+        closed=True,
+        transform=ax.transAxes,
+        facecolor="black",
+        edgecolor="black",
+        linewidth=0.6,
+        zorder=22,
+    )
+    right = MplPolygon(
+        [(x, y + h), (x + w, y), (x, y + 0.22 * h)],
+        closed=True,
+        transform=ax.transAxes,
+        facecolor="white",
+        edgecolor="black",
+        linewidth=0.6,
+        zorder=22,
+    )
+    ax.add_patch(
+        Rectangle(
+            (x - 0.04, y - 0.02),
+            0.08,
+            h + 0.075,
+            transform=ax.transAxes,
+            facecolor="white",
+            edgecolor="#9a9a9a",
+            linewidth=0.5,
+            alpha=0.88,
+            zorder=21,
+        )
+    )
     ax.add_patch(left)
     ax.add_patch(right)
-    ax.text(x, y + h + 0.012, "N", transform=ax.transAxes, ha="center", va="bottom", fontsize=11, fontweight="bold", color=_TEXT, zorder=22,
-            path_effects=[path_effects.withStroke(linewidth=2.5, foreground="white")])
+    ax.text(
+        x,
+        y + h + 0.012,
+        "N",
+        transform=ax.transAxes,
+        ha="center",
+        va="bottom",
+        fontsize=11,
+        fontweight="bold",
+        color=_TEXT,
+        zorder=22,
+        path_effects=[path_effects.withStroke(linewidth=2.5, foreground="white")],
+    )
 
 
 def _points(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -564,7 +668,9 @@ def _purple(i: int, n: int) -> tuple[float, float, float]:
     return cmap(0.30 + 0.6 * (i / max(n - 1, 1)))[:3]
 
 
-def _clip(frame: gpd.GeoDataFrame | None, extent: tuple[float, float, float, float]) -> gpd.GeoDataFrame | None:
+def _clip(
+    frame: gpd.GeoDataFrame | None, extent: tuple[float, float, float, float]
+) -> gpd.GeoDataFrame | None:
     if frame is None or frame.empty:
         return None
     xmin, xmax, ymin, ymax = extent
@@ -606,10 +712,22 @@ def _prepare(run: RunFolder, stay_type: str) -> _Prepared:
     verdict = sites[f"oordeel_{stay_type}"].astype("object")
     verdict = verdict.where(verdict.notna(), "").to_numpy()
     verdict = np.where(has, verdict, "")
-    code = sites["gemeente_code"].astype("object").fillna("").astype(str).to_numpy() if "gemeente_code" in sites else np.full(len(sites), "")
-    name = sites["gemeente"].astype("object").fillna("").astype(str).to_numpy() if "gemeente" in sites else np.full(len(sites), "")
+    code = (
+        sites["gemeente_code"].astype("object").fillna("").astype(str).to_numpy()
+        if "gemeente_code" in sites
+        else np.full(len(sites), "")
+    )
+    name = (
+        sites["gemeente"].astype("object").fillna("").astype(str).to_numpy()
+        if "gemeente" in sites
+        else np.full(len(sites), "")
+    )
     odour = run.reference.get("geurcontouren")
-    bounds = _odour_classes(pd.to_numeric(odour["waarde"], errors="coerce").to_numpy()) if odour is not None and "waarde" in odour and len(odour) else []
+    bounds = (
+        _odour_classes(pd.to_numeric(odour["waarde"], errors="coerce").to_numpy())
+        if odour is not None and "waarde" in odour and len(odour)
+        else []
+    )
     return _Prepared(x, y, size, verdict.astype(str), code, name, poly, has, bounds)
 
 
@@ -617,8 +735,14 @@ def _in_area(prep: _Prepared, spec: MapSpec) -> np.ndarray:
     """Sites that belong to the map's area (by their gemeente), all sites for the overview."""
     if spec.scope == "overzicht":
         return np.ones(len(prep.verdict), dtype=bool)
-    by_code = np.isin(prep.code, [c for c in spec.codes if c]) if spec.codes else np.zeros(len(prep.code), dtype=bool)
-    by_name = np.isin(prep.name, list(spec.names)) if spec.names else np.zeros(len(prep.code), dtype=bool)
+    by_code = (
+        np.isin(prep.code, [c for c in spec.codes if c])
+        if spec.codes
+        else np.zeros(len(prep.code), dtype=bool)
+    )
+    by_name = (
+        np.isin(prep.name, list(spec.names)) if spec.names else np.zeros(len(prep.code), dtype=bool)
+    )
     return by_code | by_name
 
 
@@ -635,18 +759,34 @@ def _title(run: RunFolder, spec: MapSpec, stay_type: str) -> str:
         return f"{head} — provincie Limburg"
     if run.is_demo:
         return f"{head} — overzicht demogebied"
-    return f"{head} — overzicht alle gemeenten" if run.gemeenten is not None else f"{head} — overzicht"
+    return (
+        f"{head} — overzicht alle gemeenten" if run.gemeenten is not None else f"{head} — overzicht"
+    )
 
 
-def render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay", prepared: _Prepared | None = None) -> Figure:
+def render_map(
+    run: RunFolder,
+    spec: MapSpec,
+    *,
+    stay_type: str = "short_stay",
+    prepared: _Prepared | None = None,
+) -> Figure:
     """Draw one A4-landscape map; see :func:`_render_map` (an empty layer simply draws nothing)."""
     with warnings.catch_warnings():
         # geopandas warns in English when a layer has nothing in this area; that is expected here
-        warnings.filterwarnings("ignore", message="The GeoSeries you are attempting to plot is empty")
+        warnings.filterwarnings(
+            "ignore", message="The GeoSeries you are attempting to plot is empty"
+        )
         return _render_map(run, spec, stay_type=stay_type, prepared=prepared)
 
 
-def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay", prepared: _Prepared | None = None) -> Figure:
+def _render_map(
+    run: RunFolder,
+    spec: MapSpec,
+    *,
+    stay_type: str = "short_stay",
+    prepared: _Prepared | None = None,
+) -> Figure:
     """Draw one A4-landscape map and return the matplotlib Figure (not saved).
 
     Parameters
@@ -674,7 +814,11 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
     else:
         present = [f.total_bounds for f in run.reference.values() if len(f)]
         if prep.has_geom.any():
-            present.append(np.array([np.nanmin(prep.x), np.nanmin(prep.y), np.nanmax(prep.x), np.nanmax(prep.y)]))
+            present.append(
+                np.array(
+                    [np.nanmin(prep.x), np.nanmin(prep.y), np.nanmax(prep.x), np.nanmax(prep.y)]
+                )
+            )
         arr = np.array(present) if present else np.array([[0, 0, 1000, 1000]])
         bounds = (arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max())
     extent = _fit_extent(bounds, aspect, pad=0.04 if spec.scope == "overzicht" else 0.06)
@@ -699,12 +843,20 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
     if bbg is not None:
         bbg.plot(ax=ax, color=_BBG, edgecolor="none", zorder=2)
     if "bebouwd_gebied" in run.reference:
-        handles.append((Patch(facecolor=_BBG, edgecolor="none"), "Bestaand bebouwd gebied (BBG)", False))
+        handles.append(
+            (Patch(facecolor=_BBG, edgecolor="none"), "Bestaand bebouwd gebied (BBG)", False)
+        )
     kom = _clip(run.reference.get("bebouwde_kom"), extent)
     if kom is not None:
         kom.boundary.plot(ax=ax, color=_KOM, linewidth=0.6, linestyle=(0, (3, 2)), zorder=3)
     if "bebouwde_kom" in run.reference:
-        handles.append((Line2D([], [], color=_KOM, linewidth=0.9, linestyle=(0, (3, 2))), "Bebouwde kom (geurregels)", False))
+        handles.append(
+            (
+                Line2D([], [], color=_KOM, linewidth=0.9, linestyle=(0, (3, 2))),
+                "Bebouwde kom (geurregels)",
+                False,
+            )
+        )
 
     # odour contours, lowest values first so higher values lie on top
     odour = _clip(run.reference.get("geurcontouren"), extent)
@@ -713,7 +865,13 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
         n = len(prep.odour_bounds)
         for i, lower in enumerate(prep.odour_bounds):
             colour = _purple(i, n)
-            odour_handles.append((Patch(facecolor=(*colour, 0.45), edgecolor=(*colour, 0.9), linewidth=0.5), f"≥ {nl_number(lower, 1).rstrip('0').rstrip(',')} OUe/m³", False))
+            odour_handles.append(
+                (
+                    Patch(facecolor=(*colour, 0.45), edgecolor=(*colour, 0.9), linewidth=0.5),
+                    f"≥ {nl_number(lower, 1).rstrip('0').rstrip(',')} OUe/m³",
+                    False,
+                )
+            )
         if odour is not None:
             values = pd.to_numeric(odour["waarde"], errors="coerce").to_numpy()
             cls = np.searchsorted(np.array(prep.odour_bounds), values, side="right") - 1
@@ -721,14 +879,26 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
                 part = odour[cls == i]
                 if len(part):
                     colour = _purple(i, n)
-                    part.plot(ax=ax, facecolor=(*colour, 0.28), edgecolor=(*colour, 0.85), linewidth=0.35, zorder=4)
+                    part.plot(
+                        ax=ax,
+                        facecolor=(*colour, 0.28),
+                        edgecolor=(*colour, 0.85),
+                        linewidth=0.35,
+                        zorder=4,
+                    )
 
     # recreation parks
     parks = _clip(run.reference.get("recreatieparken"), extent)
     if parks is not None:
         parks.plot(ax=ax, facecolor="none", edgecolor=_PARK, hatch="/////", linewidth=0.8, zorder=5)
     if "recreatieparken" in run.reference:
-        handles.append((Patch(facecolor="none", edgecolor=_PARK, hatch="/////", linewidth=0.8), "Recreatiepark", False))
+        handles.append(
+            (
+                Patch(facecolor="none", edgecolor=_PARK, hatch="/////", linewidth=0.8),
+                "Recreatiepark",
+                False,
+            )
+        )
 
     # gemeente boundaries (above the fills of other layers)
     if gem is not None:
@@ -737,18 +907,38 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
             shapely_focus = gpd.GeoSeries([spec.focus], crs=gem.crs)
             shapely_focus.boundary.plot(ax=ax, color=_TEXT, linewidth=1.8, zorder=7)
         elif spec.scope == "gemeente":
-            gem[gem["naam"].isin(spec.names)].boundary.plot(ax=ax, color=_TEXT, linewidth=1.6, zorder=7)
+            gem[gem["naam"].isin(spec.names)].boundary.plot(
+                ax=ax, color=_TEXT, linewidth=1.6, zorder=7
+            )
         else:
-            gpd.GeoSeries([spec.focus], crs=gem.crs).boundary.plot(ax=ax, color=_TEXT, linewidth=1.2, zorder=7)
+            gpd.GeoSeries([spec.focus], crs=gem.crs).boundary.plot(
+                ax=ax, color=_TEXT, linewidth=1.2, zorder=7
+            )
         handles.append((Line2D([], [], color=_BOUNDARY, linewidth=0.8), "Gemeentegrens", False))
 
     # farms and employers as points
     farms = _clip(run.reference.get("veehouderijen"), extent)
     if farms is not None:
         fx, fy = _points(farms)
-        ax.scatter(fx, fy, marker="^", s=16, facecolor=_FARM, edgecolor="white", linewidth=0.4, zorder=8)
+        ax.scatter(
+            fx, fy, marker="^", s=16, facecolor=_FARM, edgecolor="white", linewidth=0.4, zorder=8
+        )
     if "veehouderijen" in run.reference:
-        handles.append((Line2D([], [], marker="^", linestyle="none", markersize=5, markerfacecolor=_FARM, markeredgecolor="white"), "Veehouderij", False))
+        handles.append(
+            (
+                Line2D(
+                    [],
+                    [],
+                    marker="^",
+                    linestyle="none",
+                    markersize=5,
+                    markerfacecolor=_FARM,
+                    markeredgecolor="white",
+                ),
+                "Veehouderij",
+                False,
+            )
+        )
 
     # sites
     view = prep.has_geom & (prep.x >= xmin) & (prep.x <= xmax) & (prep.y >= ymin) & (prep.y <= ymax)
@@ -766,19 +956,55 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
             big = sel & prep.polygon & ~small
             dots = sel & ~big
             if big.any():
-                sites[big].plot(ax=ax, facecolor=colour, edgecolor=edge if edge != "none" else colour, linewidth=0.5, alpha=alpha, zorder=10 if focus_part else 9)
+                sites[big].plot(
+                    ax=ax,
+                    facecolor=colour,
+                    edgecolor=edge if edge != "none" else colour,
+                    linewidth=0.5,
+                    alpha=alpha,
+                    zorder=10 if focus_part else 9,
+                )
             if dots.any():
                 ax.scatter(
-                    prep.x[dots], prep.y[dots], s=diameter_pt**2, facecolor=colour, edgecolor=edge, linewidth=0.35,
-                    alpha=alpha, zorder=10 if focus_part else 9,
+                    prep.x[dots],
+                    prep.y[dots],
+                    s=diameter_pt**2,
+                    facecolor=colour,
+                    edgecolor=edge,
+                    linewidth=0.35,
+                    alpha=alpha,
+                    zorder=10 if focus_part else 9,
                 )
 
     employers = _clip(run.reference.get("werkgevers"), extent)
     if employers is not None:
         ex, ey = _points(employers)
-        ax.scatter(ex, ey, marker="s", s=30, facecolor=_EMPLOYER, edgecolor="white", linewidth=0.6, zorder=11)
+        ax.scatter(
+            ex,
+            ey,
+            marker="s",
+            s=30,
+            facecolor=_EMPLOYER,
+            edgecolor="white",
+            linewidth=0.6,
+            zorder=11,
+        )
     if "werkgevers" in run.reference:
-        handles.append((Line2D([], [], marker="s", linestyle="none", markersize=6, markerfacecolor=_EMPLOYER, markeredgecolor="white"), "Werkgever", False))
+        handles.append(
+            (
+                Line2D(
+                    [],
+                    [],
+                    marker="s",
+                    linestyle="none",
+                    markersize=6,
+                    markerfacecolor=_EMPLOYER,
+                    markeredgecolor="white",
+                ),
+                "Werkgever",
+                False,
+            )
+        )
 
     # gemeente names
     if gem is not None:
@@ -788,12 +1014,17 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
         for name, pt in zip(gem["naam"], label_pts):
             px, py = shapely.get_x(pt), shapely.get_y(pt)
             margin_x, margin_y = 0.07 * width, 0.03 * (ymax - ymin)
-            if not (xmin + margin_x < px < xmax - margin_x and ymin + margin_y < py < ymax - margin_y):
+            if not (
+                xmin + margin_x < px < xmax - margin_x and ymin + margin_y < py < ymax - margin_y
+            ):
                 continue
             focus_name = name in spec.names
             ax.text(
-                px, py, name,
-                ha="center", va="center",
+                px,
+                py,
+                name,
+                ha="center",
+                va="center",
                 fontsize=(6.2 if crowded else 7.5) if overview else (9.5 if focus_name else 7.5),
                 fontweight="bold" if (focus_name or (overview and not crowded)) else "normal",
                 fontstyle="normal" if (focus_name or overview) else "italic",
@@ -817,29 +1048,87 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
     _draw_north_arrow(ax)
 
     # ---- title block
-    fig.text(0.035, 0.945, _title(run, spec, stay_type), fontsize=17, fontweight="bold", color=_TEXT, va="baseline")
-    sub = f"Oordeel per kandidaatlocatie voor {stay_label(stay_type)}  ·  {run.ruleset_label}  ·  toetsing {run.run_date}"
+    fig.text(
+        0.035,
+        0.945,
+        _title(run, spec, stay_type),
+        fontsize=17,
+        fontweight="bold",
+        color=_TEXT,
+        va="baseline",
+    )
+    sub = (
+        f"Oordeel per kandidaatlocatie voor {stay_label(stay_type)}  ·  {run.ruleset_label}  · "
+        f" toetsing {run.run_date}"
+    )
     fig.text(0.035, 0.905, sub, fontsize=9.5, color=_GREY_TEXT, va="baseline")
     if run.is_demo:
-        fig.text(0.975, 0.945, "FICTIEF DEMOGEBIED", fontsize=11, fontweight="bold", color=(0.75, 0.1, 0.1), ha="right", va="baseline")
-        fig.text(0.975, 0.905, "geen echte gegevens", fontsize=9, color=(0.75, 0.1, 0.1), ha="right", va="baseline")
+        fig.text(
+            0.975,
+            0.945,
+            "FICTIEF DEMOGEBIED",
+            fontsize=11,
+            fontweight="bold",
+            color=(0.75, 0.1, 0.1),
+            ha="right",
+            va="baseline",
+        )
+        fig.text(
+            0.975,
+            0.905,
+            "geen echte gegevens",
+            fontsize=9,
+            color=(0.75, 0.1, 0.1),
+            ha="right",
+            va="baseline",
+        )
 
     # ---- legend
-    counts = {v: int(((prep.verdict == v) & in_area & prep.has_geom).sum()) for v in VERDICT_COLOURS}
+    counts = {
+        v: int(((prep.verdict == v) & in_area & prep.has_geom).sum()) for v in VERDICT_COLOURS
+    }
     n_no_geom = int((in_area & ~prep.has_geom).sum())
-    legend: list[tuple[Any, str, bool]] = [(Patch(visible=False), f"Oordeel {stay_label(stay_type)}", True)]
+    legend: list[tuple[Any, str, bool]] = [
+        (Patch(visible=False), f"Oordeel {stay_label(stay_type)}", True)
+    ]
     for verdict in (*VERDICTS, ""):
         label, rgb = VERDICT_COLOURS[verdict]
         if verdict == "" and counts[""] == 0:
             continue
         colour = tuple(c / 255 for c in rgb)
         legend.append(
-            (Line2D([], [], marker="o", linestyle="none", markersize=7.5, markerfacecolor=colour, markeredgecolor="#333333", markeredgewidth=0.5),
-             f"{label} ({nl_number(counts[verdict])})", False)
+            (
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    linestyle="none",
+                    markersize=7.5,
+                    markerfacecolor=colour,
+                    markeredgecolor="#333333",
+                    markeredgewidth=0.5,
+                ),
+                f"{label} ({nl_number(counts[verdict])})",
+                False,
+            )
         )
     if spec.scope != "overzicht":
-        legend.append((Line2D([], [], marker="o", linestyle="none", markersize=7.5, markerfacecolor=(0.6, 0.6, 0.6), alpha=0.35, markeredgecolor="none"),
-                       "Locatie in andere gemeente", False))
+        legend.append(
+            (
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    linestyle="none",
+                    markersize=7.5,
+                    markerfacecolor=(0.6, 0.6, 0.6),
+                    alpha=0.35,
+                    markeredgecolor="none",
+                ),
+                "Locatie in andere gemeente",
+                False,
+            )
+        )
     legend.append((Patch(visible=False), "Ruimtelijke lagen", True))
     legend.extend(handles)
     if odour_handles:
@@ -865,8 +1154,13 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
 
     # ---- key figures of the area
     in_sel = in_area
-    # capaciteit_personen × vrij_aandeel for the map's stay type (only the free part of a partly affected site)
-    cap = usable_capacity(run.sites, stay_type).to_numpy() if "capaciteit_personen" in run.sites else None
+    # capaciteit_personen × vrij_aandeel for the map's stay type (only the free part of a partly
+    # affected site)
+    cap = (
+        usable_capacity(run.sites, stay_type).to_numpy()
+        if "capaciteit_personen" in run.sites
+        else None
+    )
     lines = [f"Locaties in dit gebied: {nl_number(int(in_sel.sum()))}"]
     if cap is not None:
         good = np.nansum(np.where(in_sel & (prep.verdict == "geschikt"), cap, 0.0))
@@ -879,17 +1173,38 @@ def _render_map(run: RunFolder, spec: MapSpec, *, stay_type: str = "short_stay",
     lines.append("Elke locatie is getoetst alsof zij voor")
     lines.append(f"{stay_label(stay_type)} wordt gebruikt. Redenen per locatie:")
     lines.append("zie locaties.gpkg (veld 'redenen').")
-    side.text(0.0, 0.0, "\n".join(lines), transform=side.transAxes, fontsize=7.8, color=_TEXT, va="bottom", ha="left", linespacing=1.45)
+    side.text(
+        0.0,
+        0.0,
+        "\n".join(lines),
+        transform=side.transAxes,
+        fontsize=7.8,
+        color=_TEXT,
+        va="bottom",
+        ha="left",
+        linespacing=1.45,
+    )
 
     # ---- footer
     fig.text(0.035, 0.045, attribution(run), fontsize=7.5, color=_GREY_TEXT, va="baseline")
     fig.text(
-        0.975, 0.045,
+        0.975,
+        0.045,
         f"Coördinaten RD New (EPSG:28992)  ·  {run.ruleset_label}  ·  Locatietoets {run.version}",
-        fontsize=7.5, color=_GREY_TEXT, ha="right", va="baseline",
+        fontsize=7.5,
+        color=_GREY_TEXT,
+        ha="right",
+        va="baseline",
     )
-    fig.text(0.035, 0.022, "Kaart zonder achtergrondkaart (offline gemaakt); oordelen zijn een eerste ruimtelijke toets, geen vergunningsbesluit.",
-             fontsize=6.5, color="#8a8a8a", va="baseline")
+    fig.text(
+        0.035,
+        0.022,
+        "Kaart zonder achtergrondkaart (offline gemaakt); oordelen zijn een eerste ruimtelijke"
+        " toets, geen vergunningsbesluit.",
+        fontsize=6.5,
+        color="#8a8a8a",
+        va="baseline",
+    )
     return fig
 
 
@@ -903,7 +1218,11 @@ Progress = Callable[[int, int, str], None]
 def _save(fig: Figure, path: Path, fmt: str, dpi: int) -> None:
     with atomic_path(path) as tmp:
         if fmt == "pdf":
-            fig.savefig(tmp, format="pdf", metadata={"CreationDate": None, "Creator": "Locatietoets", "Title": path.stem})
+            fig.savefig(
+                tmp,
+                format="pdf",
+                metadata={"CreationDate": None, "Creator": "Locatietoets", "Title": path.stem},
+            )
         else:
             fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": "Locatietoets"})
 
@@ -915,7 +1234,9 @@ def figure_png(fig: Figure, *, dpi: int) -> bytes:
     return buffer.getvalue()
 
 
-def iter_maps(run: RunFolder, specs: Sequence[MapSpec], *, stay_type: str) -> Iterator[tuple[MapSpec, Figure]]:
+def iter_maps(
+    run: RunFolder, specs: Sequence[MapSpec], *, stay_type: str
+) -> Iterator[tuple[MapSpec, Figure]]:
     """Yield ``(spec, figure)`` for every map; each figure is closed after use."""
     prepared = _prepare(run, stay_type)
     for spec in specs:
@@ -975,7 +1296,14 @@ def write_maps(
         atlas = None
         if "pdf" in fmts:
             atlas_tmp = stack.enter_context(atomic_path(atlas_path))
-            atlas = PdfPages(atlas_tmp, metadata={"CreationDate": None, "Creator": "Locatietoets", "Title": f"Kaarten {stay_label(stay_type)}"})
+            atlas = PdfPages(
+                atlas_tmp,
+                metadata={
+                    "CreationDate": None,
+                    "Creator": "Locatietoets",
+                    "Title": f"Kaarten {stay_label(stay_type)}",
+                },
+            )
         try:
             for i, (spec, fig) in enumerate(iter_maps(run, specs, stay_type=stay_type), start=1):
                 for fmt in fmts:

@@ -25,7 +25,8 @@ _DISK_FULL = ("disk is full", "no space left", "disk full", "quota exceeded")
 
 
 def route_gdal_messages() -> Path | None:
-    """Send GDAL's messages to a private log file instead of stderr (once per process); return that file."""
+    """Send GDAL's messages to a private log file instead of stderr (once per process); return that
+    file."""
     global _LOG
     if _LOG is not None:
         return _LOG
@@ -54,7 +55,8 @@ def _remove(path: Path) -> None:
 
 
 def gdal_log_size() -> int:
-    """The current size (bytes) of GDAL's private log: where the messages of a block of work start."""
+    """The current size (bytes) of GDAL's private log: where the messages of a block of work
+    start."""
     try:
         return _LOG.stat().st_size if _LOG is not None else 0
     except OSError:
@@ -62,7 +64,8 @@ def gdal_log_size() -> int:
 
 
 def gdal_log_lines(start: int) -> list[str]:
-    """GDAL's messages logged since byte ``start`` of its private log (from :func:`gdal_log_size`)."""
+    """GDAL's messages logged since byte ``start`` of its private log (from
+    :func:`gdal_log_size`)."""
     if _LOG is None:
         return []
     try:
@@ -100,7 +103,11 @@ class Messages:
         self._catch = warnings.catch_warnings(record=True)
         self._caught = self._catch.__enter__()
         warnings.simplefilter("always")
-        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):  # for developers, not planners
+        for category in (
+            DeprecationWarning,
+            PendingDeprecationWarning,
+            FutureWarning,
+        ):  # for developers, not planners
             warnings.simplefilter("ignore", category)
         warnings.filterwarnings("ignore", message="Unable to import Axes3D")
         self._open = True
@@ -114,10 +121,13 @@ class Messages:
 
     def _collect(self) -> None:
         self.gdal = gdal_log_lines(self._start)
-        self.python = list(dict.fromkeys(f"{item.category.__name__}: {item.message}" for item in self._caught))
+        self.python = list(
+            dict.fromkeys(f"{item.category.__name__}: {item.message}" for item in self._caught)
+        )
 
     def warnings(self) -> list[str]:
-        """The collected messages as Dutch warnings (same message once); also while the block still runs."""
+        """The collected messages as Dutch warnings (same message once); also while the block still
+        runs."""
         if self._open:
             self._collect()
         where = f" bij {self.what}" if self.what else ""
@@ -135,7 +145,8 @@ def _gdal_text(line: str) -> str:
 
 
 def disk_full(exc: BaseException | None, lines: list[str] = (), folder: Path | None = None) -> bool:
-    """Whether a failed write ran out of disk space (by errno, GDAL's message, or the free space left)."""
+    """Whether a failed write ran out of disk space (by errno, GDAL's message, or the free space
+    left)."""
     seen = exc
     while seen is not None:
         if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):

@@ -45,7 +45,13 @@ from locatietoets.analysis.network import (
 )
 from locatietoets.layers.config import LayerSpec
 
-__all__ = ["load_network", "load_configured_network", "DEFAULT_CACHE_DIR", "CACHE_VERSION", "network_cache_path"]
+__all__ = [
+    "load_network",
+    "load_configured_network",
+    "DEFAULT_CACHE_DIR",
+    "CACHE_VERSION",
+    "network_cache_path",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +62,19 @@ CACHE_VERSION = "1"
 _RD = "EPSG:28992"
 _LAYER = "[lagen.wegennet]"
 _NODE_TOLERANCE_M = 0.01
-_LINE_EXTENSIONS = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".sqlite", ".gdb", ".zip", ".tab", ".kml")
+_LINE_EXTENSIONS = (
+    ".gpkg",
+    ".shp",
+    ".geojson",
+    ".json",
+    ".fgb",
+    ".gml",
+    ".sqlite",
+    ".gdb",
+    ".zip",
+    ".tab",
+    ".kml",
+)
 _OSM_EXTENSIONS = (".osm", ".osm.bz2", ".osm.pbf", ".graphml")
 
 
@@ -64,7 +82,12 @@ def _format(path: Path) -> str:
     name = path.name.lower()
     if name.endswith(".osm.pbf") or name.endswith(".pbf"):
         return "pbf"
-    if name.endswith(".osm") or name.endswith(".osm.bz2") or name.endswith(".xml") or name.endswith(".osm.xml"):
+    if (
+        name.endswith(".osm")
+        or name.endswith(".osm.bz2")
+        or name.endswith(".xml")
+        or name.endswith(".osm.xml")
+    ):
         return "osm"
     if name.endswith(".graphml"):
         return "graphml"
@@ -89,8 +112,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def network_cache_path(spec: LayerSpec, *, mode: str, speeds: TravelSpeeds, cache_dir: Path) -> Path:
-    """Return the cache file for ``spec`` (depends on file content, mode, speeds and field options)."""
+def network_cache_path(
+    spec: LayerSpec, *, mode: str, speeds: TravelSpeeds, cache_dir: Path
+) -> Path:
+    """Return the cache file for ``spec`` (depends on file content, mode, speeds and field
+    options)."""
     parts = [
         CACHE_VERSION,
         _sha256(Path(spec.path)),
@@ -113,14 +139,16 @@ def load_configured_network(
     cache_dir: Path | None = None,
     progress: Callable[[float, str], None] | None = None,
 ):
-    """Load ``[lagen.wegennet]`` with the rule set's travel speeds, plus its entry for the run record.
+    """Load ``[lagen.wegennet]`` with the rule set's travel speeds, plus its entry for the run
+    record.
 
     Parameters
     ----------
     spec
         The ``[lagen.wegennet]`` layer.
     ruleset
-        The effective :class:`~analysis.ruleset.RuleSet` (``snelheid_fiets_kmh``, ``snelheid_lopen_kmh``).
+        The effective :class:`~analysis.ruleset.RuleSet` (``snelheid_fiets_kmh``,
+        ``snelheid_lopen_kmh``).
     cache_dir, progress
         As for :func:`load_network`.
 
@@ -144,7 +172,9 @@ def load_configured_network(
         path=str(spec.path),
         layer=spec.layer,
         sha256=file_sha256(spec.path) if spec.path.is_file() else _sha256(spec.path),
-        modified=dt.datetime.fromtimestamp(spec.path.stat().st_mtime, tz=dt.timezone.utc).isoformat(timespec="seconds"),
+        modified=dt.datetime.fromtimestamp(spec.path.stat().st_mtime, tz=dt.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
         features=int(network.n_links),
     )
     return network, report
@@ -187,10 +217,13 @@ def load_network(
     mode = spec.get("modus") or DEFAULT_MODE
     if mode not in MODES:
         raise InputError(
-            f"{_LAYER} modus '{mode}' is onbekend.{did_you_mean(str(mode), MODES)} Kies uit: {', '.join(MODES)}."
+            f"{_LAYER} modus '{mode}' is onbekend.{did_you_mean(str(mode), MODES)} Kies uit:"
+            f" {', '.join(MODES)}."
         )
     if not path.exists():
-        raise InputError(f"{_LAYER} bestand '{path}' bestaat niet. Controleer 'pad' in de configuratie.")
+        raise InputError(
+            f"{_LAYER} bestand '{path}' bestaat niet. Controleer 'pad' in de configuratie."
+        )
     fmt = _format(path)
 
     def report(fraction: float, message: str) -> None:
@@ -243,7 +276,9 @@ def _save_atomic(network: RoadNetwork, cache_file: Path) -> None:
         logger.warning("could not write network cache %s: %s", cache_file, exc)
 
 
-def _build(spec: LayerSpec, path: Path, fmt: str, *, mode: str, speeds: TravelSpeeds) -> RoadNetwork:
+def _build(
+    spec: LayerSpec, path: Path, fmt: str, *, mode: str, speeds: TravelSpeeds
+) -> RoadNetwork:
     if fmt == "lines":
         links = _links_from_layer(spec, path)
     elif fmt == "pbf":
@@ -252,7 +287,9 @@ def _build(spec: LayerSpec, path: Path, fmt: str, *, mode: str, speeds: TravelSp
         graph = _read_osmnx_graph(path, fmt)
         links = _links_from_graph(graph)
     if len(links) == 0:
-        raise InputError(f"{_LAYER} bestand '{path.name}' bevat geen wegen. Kies een bestand met wegen (lijnen).")
+        raise InputError(
+            f"{_LAYER} bestand '{path.name}' bevat geen wegen. Kies een bestand met wegen (lijnen)."
+        )
     network = _network_from_links(links, mode=mode, speeds=speeds, source=path.name)
     if network.n_links == 0:
         raise InputError(
@@ -279,11 +316,13 @@ def _read_osmnx_graph(path: Path, fmt: str):
     except Exception as exc:
         kind = "GraphML" if fmt == "graphml" else "OpenStreetMap-XML"
         raise InputError(
-            f"{_LAYER} bestand '{path.name}' is geen leesbaar {kind}-bestand ({type(exc).__name__}: {exc}). "
-            "Controleer of het bestand volledig is, of exporteer het opnieuw."
+            f"{_LAYER} bestand '{path.name}' is geen leesbaar {kind}-bestand ({type(exc).__name__}:"
+            f" {exc}). Controleer of het bestand volledig is, of exporteer het opnieuw."
         ) from exc
     if graph.number_of_edges() == 0:
-        raise InputError(f"{_LAYER} bestand '{path.name}' bevat geen wegen. Kies een bestand met wegen.")
+        raise InputError(
+            f"{_LAYER} bestand '{path.name}' bevat geen wegen. Kies een bestand met wegen."
+        )
     return graph
 
 
@@ -293,12 +332,19 @@ def _links_from_graph(graph) -> gpd.GeoDataFrame:
 
     crs = graph.graph.get("crs")
     if crs is None:
-        raise InputError(f"{_LAYER} de graaf heeft geen coördinatenstelsel (graph-attribuut 'crs'). Sla de graaf op met osmnx.")
+        raise InputError(
+            f"{_LAYER} de graaf heeft geen coördinatenstelsel (graph-attribuut 'crs'). Sla de graaf"
+            " op met osmnx."
+        )
     edges = ox.graph_to_gdfs(graph, nodes=False, edges=True, fill_edge_geometry=True).reset_index()
     edges = edges.to_crs(_RD)
     u = edges["u"].to_numpy(dtype=np.int64)
     v = edges["v"].to_numpy(dtype=np.int64)
-    length = pd.to_numeric(edges["length"], errors="coerce").to_numpy(dtype=float) if "length" in edges else shapely.length(edges.geometry.values)
+    length = (
+        pd.to_numeric(edges["length"], errors="coerce").to_numpy(dtype=float)
+        if "length" in edges
+        else shapely.length(edges.geometry.values)
+    )
     geom = edges.geometry.to_numpy()
     # canonical orientation: from the smaller to the larger node id
     forward = u <= v
@@ -332,9 +378,18 @@ def _links_from_graph(graph) -> gpd.GeoDataFrame:
         crs=_RD,
     )
     if access is not None:
-        closed = pd.Series(access[first]).map(lambda a: str(a).strip().lower() in {"no", "private"}).to_numpy()
+        closed = (
+            pd.Series(access[first])
+            .map(lambda a: str(a).strip().lower() in {"no", "private"})
+            .to_numpy()
+        )
         links = links[~closed]
-    logger.info("graph has %d nodes and %d edges, merged into %d links", graph.number_of_nodes(), len(edges), len(links))
+    logger.info(
+        "graph has %d nodes and %d edges, merged into %d links",
+        graph.number_of_nodes(),
+        len(edges),
+        len(links),
+    )
     return links
 
 
@@ -351,18 +406,26 @@ def _links_from_pbf(path: Path) -> gpd.GeoDataFrame:
         edges = osm.get_network(network_type="all")
     except Exception as exc:
         raise InputError(
-            f"{_LAYER} bestand '{path.name}' is geen leesbaar OSM PBF-bestand ({type(exc).__name__}: {exc}). "
-            "Download het uittreksel opnieuw (bijvoorbeeld van download.geofabrik.de)."
+            f"{_LAYER} bestand '{path.name}' is geen leesbaar OSM PBF-bestand"
+            f" ({type(exc).__name__}: {exc}). Download het uittreksel opnieuw (bijvoorbeeld van"
+            " download.geofabrik.de)."
         ) from exc
     if edges is None or len(edges) == 0:
-        raise InputError(f"{_LAYER} bestand '{path.name}' bevat geen wegen (OSM 'highway'). Kies een ander uittreksel.")
+        raise InputError(
+            f"{_LAYER} bestand '{path.name}' bevat geen wegen (OSM 'highway'). Kies een ander"
+            " uittreksel."
+        )
     edges = edges[edges.geometry.notna()].explode(index_parts=False)
     edges = edges[shapely.get_type_id(edges.geometry.values) == 1]
     edges = edges.set_crs("EPSG:4326", allow_override=True) if edges.crs is None else edges
     edges = edges.to_crs(_RD)
-    oneway, _ = parse_oneway(edges["oneway"].to_numpy(dtype=object) if "oneway" in edges else np.full(len(edges), None))
+    oneway, _ = parse_oneway(
+        edges["oneway"].to_numpy(dtype=object) if "oneway" in edges else np.full(len(edges), None)
+    )
     if "junction" in edges:
-        roundabout = edges["junction"].astype(str).str.lower().isin(["roundabout", "circular"]).to_numpy()
+        roundabout = (
+            edges["junction"].astype(str).str.lower().isin(["roundabout", "circular"]).to_numpy()
+        )
         oneway = np.where(roundabout & (oneway == 0), 1, oneway).astype(np.int8)
     links = gpd.GeoDataFrame(
         {
@@ -388,11 +451,13 @@ def _links_from_layer(spec: LayerSpec, path: Path) -> gpd.GeoDataFrame:
         frame = gpd.read_file(path, layer=spec.layer) if spec.layer else gpd.read_file(path)
     except Exception as exc:
         raise InputError(
-            f"{_LAYER} bestand '{path.name}' kan niet gelezen worden ({type(exc).__name__}: {exc}). "
-            "Controleer het bestand en 'laag' in de configuratie."
+            f"{_LAYER} bestand '{path.name}' kan niet gelezen worden ({type(exc).__name__}: {exc})."
+            " Controleer het bestand en 'laag' in de configuratie."
         ) from exc
     if len(frame) == 0:
-        raise InputError(f"{_LAYER} bestand '{path.name}' bevat geen wegen. Kies een laag met wegen (lijnen).")
+        raise InputError(
+            f"{_LAYER} bestand '{path.name}' bevat geen wegen. Kies een laag met wegen (lijnen)."
+        )
     problems = []
     fields = {}
     for key in ("snelheid_veld", "eenrichting_veld", "wegtype_veld"):
@@ -402,21 +467,23 @@ def _links_from_layer(spec: LayerSpec, path: Path) -> gpd.GeoDataFrame:
         if name not in frame.columns:
             columns = [c for c in frame.columns if c != frame.geometry.name]
             problems.append(
-                f"{_LAYER} {key} '{name}' bestaat niet in '{path.name}'.{did_you_mean(str(name), columns)} "
-                f"Beschikbare velden: {', '.join(columns[:20])}."
+                f"{_LAYER} {key} '{name}' bestaat niet in"
+                f" '{path.name}'.{did_you_mean(str(name), columns)} Beschikbare velden:"
+                f" {', '.join(columns[:20])}."
             )
         fields[key] = name
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     types = set(frame.geom_type.unique())
     if not types <= {"LineString", "MultiLineString"}:
         problems.append(
-            f"{_LAYER} '{path.name}' bevat {', '.join(sorted(types - {'LineString', 'MultiLineString'}))}-geometrie; "
-            "een wegennet moet uit lijnen (LineString) bestaan. Kies de lijnenlaag met wegvakken."
+            f"{_LAYER} '{path.name}' bevat"
+            f" {', '.join(sorted(types - {'LineString', 'MultiLineString'}))}-geometrie; een"
+            " wegennet moet uit lijnen (LineString) bestaan. Kies de lijnenlaag met wegvakken."
         )
     if frame.crs is None and spec.crs is None:
         problems.append(
-            f"{_LAYER} '{path.name}' heeft geen coördinatenstelsel. Geef het op met crs = \"EPSG:28992\" "
-            "(of het juiste stelsel) in de configuratie."
+            f"{_LAYER} '{path.name}' heeft geen coördinatenstelsel. Geef het op met crs ="
+            ' "EPSG:28992" (of het juiste stelsel) in de configuratie.'
         )
     if problems:
         raise InputError(problems)
@@ -429,25 +496,44 @@ def _links_from_layer(spec: LayerSpec, path: Path) -> gpd.GeoDataFrame:
     if "eenrichting_veld" in fields:
         oneway, unknown = parse_oneway(frame[fields["eenrichting_veld"]].to_numpy(dtype=object))
         if unknown:
-            logger.warning("unknown one-way values %s in %s treated as two-way", unknown[:10], fields["eenrichting_veld"])
-    speed = frame[fields["snelheid_veld"]].to_numpy(dtype=object) if "snelheid_veld" in fields else None
-    highway = frame[fields["wegtype_veld"]].to_numpy(dtype=object) if "wegtype_veld" in fields else None
+            logger.warning(
+                "unknown one-way values %s in %s treated as two-way",
+                unknown[:10],
+                fields["eenrichting_veld"],
+            )
+    speed = (
+        frame[fields["snelheid_veld"]].to_numpy(dtype=object) if "snelheid_veld" in fields else None
+    )
+    highway = (
+        frame[fields["wegtype_veld"]].to_numpy(dtype=object) if "wegtype_veld" in fields else None
+    )
     logger.info("line layer %s has %d lines", path.name, n)
     return gpd.GeoDataFrame(
-        {"u": None, "v": None, "length_m": shapely.length(geom), "highway": highway, "maxspeed": speed, "oneway": oneway},
+        {
+            "u": None,
+            "v": None,
+            "length_m": shapely.length(geom),
+            "highway": highway,
+            "maxspeed": speed,
+            "oneway": oneway,
+        },
         geometry=geom,
         crs=_RD,
     )
 
 
-def _network_from_links(links: gpd.GeoDataFrame, *, mode: str, speeds: TravelSpeeds, source: str) -> RoadNetwork:
+def _network_from_links(
+    links: gpd.GeoDataFrame, *, mode: str, speeds: TravelSpeeds, source: str
+) -> RoadNetwork:
     """Number the nodes (by id, or by end-point coordinates to 1 cm) and build the network."""
     geom = links.geometry.to_numpy()
     start = shapely.get_coordinates(shapely.get_point(geom, 0))
     end = shapely.get_coordinates(shapely.get_point(geom, -1))
     n = len(links)
     if links["u"].notna().all() and links["v"].notna().all():
-        keys = np.concatenate([links["u"].to_numpy(dtype=np.int64), links["v"].to_numpy(dtype=np.int64)])
+        keys = np.concatenate(
+            [links["u"].to_numpy(dtype=np.int64), links["v"].to_numpy(dtype=np.int64)]
+        )
         node_key, inverse = np.unique(keys, return_inverse=True)
         node_id = node_key
     else:
@@ -461,11 +547,17 @@ def _network_from_links(links: gpd.GeoDataFrame, *, mode: str, speeds: TravelSpe
     node_y = np.zeros(n_nodes)
     node_x[inverse] = xy[:, 0]
     node_y[inverse] = xy[:, 1]
-    highway = normalise_highway(links["highway"].to_numpy(dtype=object)) if links["highway"].notna().any() else None
+    highway = (
+        normalise_highway(links["highway"].to_numpy(dtype=object))
+        if links["highway"].notna().any()
+        else None
+    )
     car_kmh = None
     if mode == "auto":
         hw = highway if highway is not None else np.full(n, None, dtype=object)
-        maxspeed = links["maxspeed"].to_numpy(dtype=object) if links["maxspeed"].notna().any() else None
+        maxspeed = (
+            links["maxspeed"].to_numpy(dtype=object) if links["maxspeed"].notna().any() else None
+        )
         car_kmh = impute_car_speeds_kmh(hw, maxspeed, car_kmh_by_type=speeds.car_kmh_by_type)
     return build_network(
         mode=mode,

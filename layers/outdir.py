@@ -28,7 +28,16 @@ import shutil
 
 from locatietoets.analysis.errors import InputError, OutputError
 
-__all__ = ["LOCK_NAME", "STAGE_PREFIX", "claim_output", "check_output", "config_inputs", "run_inputs", "side_files", "write_error"]
+__all__ = [
+    "LOCK_NAME",
+    "STAGE_PREFIX",
+    "claim_output",
+    "check_output",
+    "config_inputs",
+    "run_inputs",
+    "side_files",
+    "write_error",
+]
 
 #: Prefix of the hidden staging folders of :func:`layers.write.staged_output`.
 STAGE_PREFIX = ".locatietoets-bezig-"
@@ -81,7 +90,9 @@ def run_inputs(run_dir: Path) -> list[Path]:
         raise InputError(f"Uitvoermap '{run_dir}' bestaat niet. {hint}")
     if not run_dir.is_dir():
         raise InputError(f"'{run_dir}' is geen map. {hint}")
-    return [run_dir / name for name in ("locaties.gpkg", "referentie.gpkg", "run.json", "locaties.csv")]
+    return [
+        run_dir / name for name in ("locaties.gpkg", "referentie.gpkg", "run.json", "locaties.csv")
+    ]
 
 
 def _resolve(path: Path) -> Path:
@@ -92,7 +103,13 @@ def _within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def check_output(out_dir: Path, *, inputs: Iterable[Path], outputs: Iterable[str] = (), folders: Iterable[str] = ()) -> Path:
+def check_output(
+    out_dir: Path,
+    *,
+    inputs: Iterable[Path],
+    outputs: Iterable[str] = (),
+    folders: Iterable[str] = (),
+) -> Path:
     """Refuse an output folder that would replace or hold an input, or that cannot be written.
 
     Parameters
@@ -127,8 +144,8 @@ def check_output(out_dir: Path, *, inputs: Iterable[Path], outputs: Iterable[str
         if _within(target, source):
             what = "is zelf" if target == source else "ligt in"
             problems.append(
-                f"De uitvoermap '{target}' {what} invoer '{source}'. Kies een andere uitvoermap (--out); "
-                "de invoer wordt nooit overschreven."
+                f"De uitvoermap '{target}' {what} invoer '{source}'. Kies een andere uitvoermap"
+                " (--out); de invoer wordt nooit overschreven."
             )
             continue
         for folder in folders:
@@ -141,7 +158,14 @@ def check_output(out_dir: Path, *, inputs: Iterable[Path], outputs: Iterable[str
         for part in side_files(source):
             if part.parent != target:
                 continue
-            hit = next((pattern for pattern in outputs if fnmatch.fnmatchcase(part.name.lower(), pattern.lower())), None)
+            hit = next(
+                (
+                    pattern
+                    for pattern in outputs
+                    if fnmatch.fnmatchcase(part.name.lower(), pattern.lower())
+                ),
+                None,
+            )
             if hit is not None:
                 problems.append(
                     f"Uitvoerbestand '{target / part.name}' zou invoer '{source}' overschrijven. "
@@ -163,7 +187,9 @@ def _check_writable(target: Path) -> None:
         probe = probe.parent
     if probe.exists() and not probe.is_dir():
         where = "is een bestand" if probe == target else f"ligt onder het bestand '{probe}'"
-        raise OutputError(f"De uitvoermap '{target}' {where}, geen map. Kies een map als uitvoer (--out).")
+        raise OutputError(
+            f"De uitvoermap '{target}' {where}, geen map. Kies een map als uitvoer (--out)."
+        )
 
 
 def write_error(exc: OSError, path: Path) -> OutputError:
@@ -179,14 +205,19 @@ def write_error(exc: OSError, path: Path) -> OutputError:
         errno.EEXIST: "er staat een bestand met die naam",
         errno.EIO: "schrijffout van het apparaat",
     }.get(exc.errno or 0, exc.strerror or type(exc).__name__)
-    hint = "Maak ruimte vrij of kies een andere uitvoermap (--out)." if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (
-        "Kies een map waarin u mag schrijven (--out)."
+    hint = (
+        "Maak ruimte vrij of kies een andere uitvoermap (--out)."
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        else ("Kies een map waarin u mag schrijven (--out).")
     )
-    return OutputError(f"Kan niet schrijven in de uitvoermap '{path}': {reason}. {hint} Er is niets weggeschreven.")
+    return OutputError(
+        f"Kan niet schrijven in de uitvoermap '{path}': {reason}. {hint} Er is niets weggeschreven."
+    )
 
 
 def _make_dirs(target: Path) -> list[Path]:
-    """Create ``target`` with its missing parents; return the folders that were created (deepest last)."""
+    """Create ``target`` with its missing parents; return the folders that were created (deepest
+    last)."""
     missing = []
     probe = target
     while not probe.exists():
@@ -208,9 +239,14 @@ def _make_dirs(target: Path) -> list[Path]:
 
 @contextmanager
 def claim_output(
-    out_dir: Path, *, inputs: Iterable[Path] = (), outputs: Iterable[str] = (), folders: Iterable[str] = ()
+    out_dir: Path,
+    *,
+    inputs: Iterable[Path] = (),
+    outputs: Iterable[str] = (),
+    folders: Iterable[str] = (),
 ) -> Iterator[Path]:
-    """Check ``out_dir`` (:func:`check_output`), create it, hold its lock and clean stale staging folders.
+    """Check ``out_dir`` (:func:`check_output`), create it, hold its lock and clean stale staging
+    folders.
 
     Yields the resolved folder. Folders created here are removed again when
     the block fails and they are still empty.
@@ -242,8 +278,9 @@ def claim_output(
                 fd = None
                 holder = _read_pid(lock_path)
                 raise OutputError(
-                    f"In de uitvoermap '{target}' schrijft al een andere run"
-                    f"{f' (proces {holder})' if holder else ''}. Wacht tot die klaar is of kies een andere uitvoermap (--out)."
+                    f"In de uitvoermap '{target}' schrijft al een andere"
+                    f" run{f' (proces {holder})' if holder else ''}. Wacht tot die klaar is of kies"
+                    " een andere uitvoermap (--out)."
                 ) from None
             try:  # the file may have been removed by a run that just finished: lock the current one
                 same = os.fstat(fd).st_ino == os.stat(lock_path).st_ino
@@ -264,7 +301,9 @@ def claim_output(
     finally:
         if fd is not None:
             try:
-                os.unlink(lock_path)  # removed while still locked, so no other run locks a stale file
+                os.unlink(
+                    lock_path
+                )  # removed while still locked, so no other run locks a stale file
             except OSError:
                 pass
             os.close(fd)

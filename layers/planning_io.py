@@ -31,7 +31,15 @@ from locatietoets.analysis.planning.grid import VERDICT_CODES, GridSpec
 from locatietoets.analysis.ruleset import STAY_TYPES, RuleSet
 from locatietoets.analysis.texts import nl_number
 from locatietoets.layers.config import Config, LayerSpec
-from locatietoets.layers.read import RD_NEW, LayerReport, check_inputs, load_reference_layers, readable_part, load_sites, read_layer
+from locatietoets.layers.read import (
+    RD_NEW,
+    LayerReport,
+    check_inputs,
+    load_reference_layers,
+    load_sites,
+    read_layer,
+    readable_part,
+)
 from locatietoets.layers.style import VERDICT_COLOURS
 
 __all__ = [
@@ -56,10 +64,10 @@ _FIXED_DATE = "2000-01-01T00:00:00Z"
 
 #: Format of the demand table, for --help and error messages.
 DEMAND_HELP = (
-    "CSV met ';' of ',' als scheidingsteken (UTF-8), één regel per gemeente: kolom 'gemeente' "
-    "(naam of CBS-code GMxxxx; ook 'code' of 'naam' mag) en per verblijfstype de behoefte in personen in "
-    "kolommen short_stay, mid_stay, long_stay (minstens één; 'short-stay' mag ook; decimale komma mag). "
-    "Gemeenten die niet in de tabel staan krijgen 'geen opgave'."
+    "CSV met ';' of ',' als scheidingsteken (UTF-8), één regel per gemeente: kolom 'gemeente' (naam"
+    " of CBS-code GMxxxx; ook 'code' of 'naam' mag) en per verblijfstype de behoefte in personen in"
+    " kolommen short_stay, mid_stay, long_stay (minstens één; 'short-stay' mag ook; decimale komma"
+    " mag). Gemeenten die niet in de tabel staan krijgen 'geen opgave'."
 )
 _KEY_COLUMNS = ("gemeente", "gemeentecode", "code", "gemeentenaam", "naam")
 
@@ -97,7 +105,8 @@ class RunData:
     @property
     def label(self) -> str:
         rs = self.record.get("regelset") or {}
-        return f"{self.path.name or self.path} (regelset {rs.get('id', '?')} {rs.get('versie', '')})".strip()
+        ruleset = f"regelset {rs.get('id', '?')} {rs.get('versie', '')}"
+        return f"{self.path.name or self.path} ({ruleset})".strip()
 
 
 def _ruleset_of(record: Mapping[str, Any]) -> RuleSet | None:
@@ -109,7 +118,9 @@ def _ruleset_of(record: Mapping[str, Any]) -> RuleSet | None:
             return read_ruleset_file(Path(origin))
         return read_ruleset_file(None)
     except Exception as exc:  # noqa: BLE001 - only used for the region lookup
-        log.warning("regelset van de run niet leesbaar (%s); regio's alleen uit de gemeentelaag", exc)
+        log.warning(
+            "regelset van de run niet leesbaar (%s); regio's alleen uit de gemeentelaag", exc
+        )
         return None
 
 
@@ -132,37 +143,65 @@ def read_run_folder(run_dir: Path, *, need_gemeenten: bool = False, role: str = 
     """
     run_dir = Path(run_dir)
     who = f"Run {role} " if role else ""
-    hint = "Geef de uitvoermap van 'locatietoets score' (met locaties.gpkg en run.json), of maak er een met 'locatietoets demo'."
+    hint = (
+        "Geef de uitvoermap van 'locatietoets score' (met locaties.gpkg en run.json), of maak er"
+        " een met 'locatietoets demo'."
+    )
     if not run_dir.is_dir():
         raise InputError(f"{who}'{run_dir}' bestaat niet of is geen map. {hint}")
     problems = [
-        f"{who}'{run_dir}' mist {name}. {hint}" for name in ("locaties.gpkg", "run.json") if not (run_dir / name).is_file()
+        f"{who}'{run_dir}' mist {name}. {hint}"
+        for name in ("locaties.gpkg", "run.json")
+        if not (run_dir / name).is_file()
     ]
     if problems:
         raise InputError(problems)
     try:
         record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"{who}run.json in '{run_dir}' is niet leesbaar ({exc}). Draai 'locatietoets score' opnieuw.") from None
+        raise InputError(
+            f"{who}run.json in '{run_dir}' is niet leesbaar ({exc}). Draai 'locatietoets score'"
+            " opnieuw."
+        ) from None
     try:
         sites = pyogrio.read_dataframe(run_dir / "locaties.gpkg", layer="locaties")
     except Exception as exc:  # noqa: BLE001 - pyogrio raises several types
-        raise InputError(f"{who}laag 'locaties' in '{run_dir / 'locaties.gpkg'}' is niet leesbaar ({exc}).") from None
+        raise InputError(
+            f"{who}laag 'locaties' in '{run_dir / 'locaties.gpkg'}' is niet leesbaar ({exc})."
+        ) from None
     if sites.crs is None or sites.crs.to_epsg() != 28992:
-        raise InputError(f"{who}'{run_dir / 'locaties.gpkg'}' staat niet in EPSG:28992 (RD New); gebruik de uitvoer van 'locatietoets score' ongewijzigd.")
+        raise InputError(
+            f"{who}'{run_dir / 'locaties.gpkg'}' staat niet in EPSG:28992 (RD New); gebruik de"
+            " uitvoer van 'locatietoets score' ongewijzigd."
+        )
     missing = [f"oordeel_{s}" for s in STAY_TYPES if f"oordeel_{s}" not in sites]
     if missing:
-        raise InputError(f"{who}'{run_dir / 'locaties.gpkg'}' mist de velden {', '.join(missing)}. Is dit de uitvoer van 'locatietoets score'?")
+        raise InputError(
+            f"{who}'{run_dir / 'locaties.gpkg'}' mist de velden {', '.join(missing)}. Is dit de"
+            " uitvoer van 'locatietoets score'?"
+        )
     ruleset = _ruleset_of(record)
     gemeenten = None
     ref = run_dir / "referentie.gpkg"
     if ref.is_file() and "gemeenten" in [str(n) for n in pyogrio.list_layers(ref)[:, 0]]:
         gem = pyogrio.read_dataframe(ref, layer="gemeenten")
-        names = gem["naam"].astype("object") if "naam" in gem else pd.Series([None] * len(gem), dtype="object")
-        codes = gem["code"].astype("object") if "code" in gem else pd.Series([None] * len(gem), dtype="object")
+        names = (
+            gem["naam"].astype("object")
+            if "naam" in gem
+            else pd.Series([None] * len(gem), dtype="object")
+        )
+        codes = (
+            gem["code"].astype("object")
+            if "code" in gem
+            else pd.Series([None] * len(gem), dtype="object")
+        )
         gem["naam"] = names.where(names.notna(), codes).fillna("gemeente zonder naam").astype(str)
         gem["code"] = codes.where(codes.notna(), None)
-        own = gem["regio"].astype("object") if "regio" in gem else pd.Series([None] * len(gem), dtype="object")
+        own = (
+            gem["regio"].astype("object")
+            if "regio" in gem
+            else pd.Series([None] * len(gem), dtype="object")
+        )
         if ruleset is not None:
             lookup = ruleset.region_of(gem["code"], gem["naam"])
             own = own.where(own.notna(), pd.Series(lookup.to_numpy(), index=own.index))
@@ -170,8 +209,8 @@ def read_run_folder(run_dir: Path, *, need_gemeenten: bool = False, role: str = 
         gemeenten = gem[["naam", "code", "regio", "geometry"]]
     elif need_gemeenten:
         raise InputError(
-            f"{who}'{run_dir}' heeft geen gemeentelaag (referentie.gpkg, laag 'gemeenten'). Neem [lagen.gemeenten] "
-            "op in de configuratie en draai 'locatietoets score' opnieuw."
+            f"{who}'{run_dir}' heeft geen gemeentelaag (referentie.gpkg, laag 'gemeenten'). Neem"
+            " [lagen.gemeenten] op in de configuratie en draai 'locatietoets score' opnieuw."
         )
     return RunData(path=run_dir, sites=sites, record=record, gemeenten=gemeenten, ruleset=ruleset)
 
@@ -207,12 +246,18 @@ def read_demand_table(path: Path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        hint = did_you_mean(path.name, [p.name for p in path.parent.iterdir()]) if path.parent.is_dir() else ""
+        hint = (
+            did_you_mean(path.name, [p.name for p in path.parent.iterdir()])
+            if path.parent.is_dir()
+            else ""
+        )
         raise InputError(f"Behoeftetabel '{path}' bestaat niet.{hint} {DEMAND_HELP}")
     from locatietoets.layers.textfile import decode_text
 
     try:
-        text, note = decode_text(path.read_bytes(), path, error=InputError, label="Behoeftetabel", fallback=True)
+        text, note = decode_text(
+            path.read_bytes(), path, error=InputError, label="Behoeftetabel", fallback=True
+        )
         if note:
             log.warning("Behoeftetabel: %s", note)
         sample = text[: 64 * 1024]
@@ -222,7 +267,9 @@ def read_demand_table(path: Path) -> pd.DataFrame:
             delimiter = ";" if sample.count(";") > sample.count(",") else ","
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError) as exc:
-        raise InputError(f"Behoeftetabel '{path}' is niet leesbaar als CSV ({exc}). {DEMAND_HELP}") from None
+        raise InputError(
+            f"Behoeftetabel '{path}' is niet leesbaar als CSV ({exc}). {DEMAND_HELP}"
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     lower = {c.casefold(): c for c in frame.columns}
     key = next((lower[k] for k in _KEY_COLUMNS if k in lower), None)
@@ -231,13 +278,14 @@ def read_demand_table(path: Path) -> pd.DataFrame:
     problems = []
     if key is None:
         problems.append(
-            f"Behoeftetabel '{path.name}' heeft geen kolom 'gemeente'.{did_you_mean('gemeente', frame.columns)} "
-            f"Gevonden kolommen: {', '.join(frame.columns)}. {DEMAND_HELP}"
+            f"Behoeftetabel '{path.name}' heeft geen kolom"
+            f" 'gemeente'.{did_you_mean('gemeente', frame.columns)} Gevonden kolommen:"
+            f" {', '.join(frame.columns)}. {DEMAND_HELP}"
         )
     if not stay_cols:
         problems.append(
-            f"Behoeftetabel '{path.name}' heeft geen kolom per verblijfstype (short_stay, mid_stay, long_stay). "
-            f"Gevonden kolommen: {', '.join(frame.columns)}."
+            f"Behoeftetabel '{path.name}' heeft geen kolom per verblijfstype (short_stay, mid_stay,"
+            f" long_stay). Gevonden kolommen: {', '.join(frame.columns)}."
         )
     if problems:
         raise InputError(problems)
@@ -245,17 +293,29 @@ def read_demand_table(path: Path) -> pd.DataFrame:
         raise InputError(f"Behoeftetabel '{path.name}' is leeg. {DEMAND_HELP}")
     out = pd.DataFrame({"gemeente": frame[key].str.strip().to_numpy()})
     for col, stay in stay_cols.items():
-        text = frame[col].str.strip().str.replace(".", "", regex=False).where(~frame[col].str.contains(r"^\s*\d+\.\d{1,2}\s*$", regex=True), frame[col].str.strip())
+        text = (
+            frame[col]
+            .str.strip()
+            .str.replace(".", "", regex=False)
+            .where(
+                ~frame[col].str.contains(r"^\s*\d+\.\d{1,2}\s*$", regex=True),
+                frame[col].str.strip(),
+            )
+        )
         text = text.str.replace(",", ".", regex=False)
         values = pd.to_numeric(text.where(text != "", "0"), errors="coerce")
         bad = values.isna()
         if bad.any():
             problems.append(
-                f"Behoeftetabel '{path.name}' kolom '{col}' moet aantallen personen bevatten; gevonden o.a. "
-                f"{', '.join(repr(v) for v in frame.loc[bad, col].unique()[:5])} (bij {', '.join(frame.loc[bad, key].astype(str).unique()[:5])})."
+                f"Behoeftetabel '{path.name}' kolom '{col}' moet aantallen personen bevatten;"
+                f" gevonden o.a. {', '.join(repr(v) for v in frame.loc[bad, col].unique()[:5])}"
+                f" (bij {', '.join(frame.loc[bad, key].astype(str).unique()[:5])})."
             )
         if (values < 0).any():
-            problems.append(f"Behoeftetabel '{path.name}' kolom '{col}' heeft negatieve aantallen; alleen ≥ 0 is geldig.")
+            problems.append(
+                f"Behoeftetabel '{path.name}' kolom '{col}' heeft negatieve aantallen; alleen ≥ 0"
+                " is geldig."
+            )
         out[stay] = values.to_numpy(dtype=float)
     if problems:
         raise InputError(problems)
@@ -364,7 +424,9 @@ def load_scoring_inputs(
         ruleset = load_ruleset(config.rules)
     except LocatietoetsError as exc:
         errors.append(exc)
-    bad = check_inputs(config)  # missing or unreadable files, missing fields: all layers, before reading any
+    bad = check_inputs(
+        config
+    )  # missing or unreadable files, missing fields: all layers, before reading any
     if bad:
         errors.append(InputError([p for problems in bad.values() for p in problems]))
     readable = readable_part(config, bad)
@@ -381,7 +443,9 @@ def load_scoring_inputs(
         frames, ref_reports = load_reference_layers(readable)
     except InputError as exc:
         errors.append(exc)
-    bad_keys = check_gemeente_keys(ruleset, frames, gemeenten_configured=config.layer("gemeenten") is not None)
+    bad_keys = check_gemeente_keys(
+        ruleset, frames, gemeenten_configured=config.layer("gemeenten") is not None
+    )
     if bad_keys is not None:
         errors.append(bad_keys)
     if errors:
@@ -393,7 +457,10 @@ def load_scoring_inputs(
     spec = config.layer("wegennet")
     if spec is not None:
         if config.layer("werkgevers") is None and not network_without_employers:
-            warnings.append("[lagen.wegennet] is opgegeven zonder [lagen.werkgevers]: reisafstand wordt niet berekend")
+            warnings.append(
+                "[lagen.wegennet] is opgegeven zonder [lagen.werkgevers]: reisafstand wordt niet"
+                " berekend"
+            )
         else:
             from locatietoets.layers.network import load_configured_network
 
@@ -406,8 +473,17 @@ def load_scoring_inputs(
             )
             mode = network.mode
     report(1.0, "Invoer geladen")
-    return LoadedInputs(config=config, ruleset=ruleset, frames=frames, reports=reports, network=network,
-                        network_mode=mode, original=original, sites=sites, warnings=warnings)
+    return LoadedInputs(
+        config=config,
+        ruleset=ruleset,
+        frames=frames,
+        reports=reports,
+        network=network,
+        network_mode=mode,
+        original=original,
+        sites=sites,
+        warnings=warnings,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -422,7 +498,9 @@ _PLAN_FIELDS = {
 }
 
 
-def read_plans(path: Path, *, layer: str | None = None, crs: str | None = None) -> tuple[gpd.GeoDataFrame, LayerReport]:
+def read_plans(
+    path: Path, *, layer: str | None = None, crs: str | None = None
+) -> tuple[gpd.GeoDataFrame, LayerReport]:
     """Read planned business locations (polygons; points allowed with an area field).
 
     Fields (case-insensitive, all optional): ``naam``; ``banen`` (expected
@@ -442,15 +520,28 @@ def read_plans(path: Path, *, layer: str | None = None, crs: str | None = None) 
     geoms = frame.geometry.to_numpy()
     missing = pd.isna(geoms) | shapely.is_empty(geoms)
     if missing.any():
-        raise InputError(f"[bedrijfslocatie] '{spec.path.name}': {int(missing.sum())} object(en) zonder geometrie. Teken het plangebied.")
+        raise InputError(
+            f"[bedrijfslocatie] '{spec.path.name}': {int(missing.sum())} object(en) zonder"
+            " geometrie. Teken het plangebied."
+        )
     types = set(shapely.get_type_id(geoms).tolist())
     if types - {0, 3, 4, 6}:
-        raise InputError(f"[bedrijfslocatie] '{spec.path.name}' moet vlakken (of punten met oppervlakte_ha) bevatten, geen lijnen.")
+        raise InputError(
+            f"[bedrijfslocatie] '{spec.path.name}' moet vlakken (of punten met oppervlakte_ha)"
+            " bevatten, geen lijnen."
+        )
     lower = {str(c).casefold(): c for c in frame.columns if c != frame.geometry.name}
-    col = {key: next((lower[g] for g in guesses if g in lower), None) for key, guesses in _PLAN_FIELDS.items()}
+    col = {
+        key: next((lower[g] for g in guesses if g in lower), None)
+        for key, guesses in _PLAN_FIELDS.items()
+    }
     n = len(frame)
     out = gpd.GeoDataFrame(geometry=frame.geometry.to_numpy(), crs=RD_NEW)
-    names = frame[col["naam"]].astype("string").str.strip() if col["naam"] else pd.Series([None] * n, dtype="string")
+    names = (
+        frame[col["naam"]].astype("string").str.strip()
+        if col["naam"]
+        else pd.Series([None] * n, dtype="string")
+    )
     default = pd.Series([f"bedrijfslocatie {i + 1}" for i in range(n)], dtype="string")
     out["naam"] = names.where(names.notna() & (names != ""), default).astype(object).to_numpy()
     problems = []
@@ -461,17 +552,29 @@ def read_plans(path: Path, *, layer: str | None = None, crs: str | None = None) 
             values = pd.to_numeric(text, errors="coerce")
             bad = values.isna() & text.notna() & (text != "")
             if bad.any() or (values < 0).any():
-                problems.append(f"[bedrijfslocatie] veld '{col[key]}' moet getallen ≥ 0 bevatten; gevonden o.a. {', '.join(repr(v) for v in raw[bad | (values < 0)].astype(str).unique()[:5])}.")
+                found = raw[bad | (values < 0)].astype(str).unique()[:5]
+                problems.append(
+                    f"[bedrijfslocatie] veld '{col[key]}' moet getallen ≥ 0 bevatten; gevonden o.a."
+                    f" {', '.join(repr(v) for v in found)}."
+                )
             out[key] = values.to_numpy(dtype=float)
         else:
             out[key] = np.nan
     if problems:
         raise InputError(problems)
-    out["sector"] = frame[col["sector"]].astype("object").where(frame[col["sector"]].notna(), None).to_numpy() if col["sector"] else None
+    out["sector"] = (
+        frame[col["sector"]].astype("object").where(frame[col["sector"]].notna(), None).to_numpy()
+        if col["sector"]
+        else None
+    )
     polygon_ha = np.asarray(shapely.area(geoms), dtype=float) / 10_000.0
     given = out["oppervlakte_ha"].notna().to_numpy()
-    out["oppervlakte_bron"] = np.where(given, f"veld {col['oppervlakte_ha']}", "oppervlakte van het vlak")
-    out["oppervlakte_ha"] = np.where(given, out["oppervlakte_ha"].to_numpy(), np.where(polygon_ha > 0, polygon_ha, np.nan))
+    out["oppervlakte_bron"] = np.where(
+        given, f"veld {col['oppervlakte_ha']}", "oppervlakte van het vlak"
+    )
+    out["oppervlakte_ha"] = np.where(
+        given, out["oppervlakte_ha"].to_numpy(), np.where(polygon_ha > 0, polygon_ha, np.nan)
+    )
     return out, report
 
 
@@ -486,18 +589,27 @@ def _clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
         if col == "geometry":
             continue
         if frame[col].dtype == object:
-            frame[col] = frame[col].map(lambda v: v if v is None or isinstance(v, (str, bool, int, float)) else str(v))
+            frame[col] = frame[col].map(
+                lambda v: v if v is None or isinstance(v, (str, bool, int, float)) else str(v)
+            )
     return frame
 
 
 def write_layer(frame: gpd.GeoDataFrame, path: Path, *, layer: str) -> None:
-    """Write one layer to a GeoPackage (GPKG 1.2, EPSG:28992, fixed timestamps); appends to an existing file."""
+    """Write one layer to a GeoPackage (GPKG 1.2, EPSG:28992, fixed timestamps); appends to an
+    existing file."""
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
     try:
         geoms = frame.geometry.to_numpy()
-        types = set(shapely.get_type_id(geoms[~(pd.isna(geoms) | shapely.is_empty(geoms))]).tolist())
+        types = set(
+            shapely.get_type_id(geoms[~(pd.isna(geoms) | shapely.is_empty(geoms))]).tolist()
+        )
         polygon = bool(types & {3, 6})
-        geometry_type = "MultiPolygon" if polygon and not types & {0, 4} else ("Point" if types <= {0} else "Unknown")
+        geometry_type = (
+            "MultiPolygon"
+            if polygon and not types & {0, 4}
+            else ("Point" if types <= {0} else "Unknown")
+        )
         pyogrio.write_dataframe(
             _clean_columns(frame),
             path,
@@ -530,15 +642,25 @@ def write_json(data: Mapping[str, Any], path: Path) -> None:
     _write(dict(data), path)
 
 
-def html_table(frame: pd.DataFrame, *, columns: Mapping[str, str] | None = None, digits: int = 0, negative_red: Sequence[str] = ()) -> str:
+def html_table(
+    frame: pd.DataFrame,
+    *,
+    columns: Mapping[str, str] | None = None,
+    digits: int = 0,
+    negative_red: Sequence[str] = (),
+) -> str:
     """Render a table as HTML with Dutch number formatting (values escaped)."""
     columns = dict(columns) if columns else {c: c for c in frame.columns}
     head = "".join(f"<th>{html.escape(label)}</th>" for label in columns.values())
     rows = []
-    for rec in frame[list(columns)].itertuples(index=False):  # tables of gemeenten/rules: tens of rows
+    for rec in frame[list(columns)].itertuples(
+        index=False
+    ):  # tables of gemeenten/rules: tens of rows
         cells = []
         for name, value in zip(columns, rec):
-            numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+            numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+                value, (bool, np.bool_)
+            )
             cls = ' class="num"' if numeric else ""
             if numeric and name in negative_red and np.isfinite(value) and value < 0:
                 cls = ' class="num neg"'
@@ -558,10 +680,10 @@ _CSS = (
 def html_page(title: str, body: str, *, meta: str = "") -> str:
     """A self-contained Dutch HTML page; the ``<section>`` inside can be lifted into a report."""
     return (
-        "<!DOCTYPE html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="nl"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
-        f"<section class=\"locatietoets-sectie\"><h1>{html.escape(title)}</h1>"
-        + (f"<p class=\"meta\">{html.escape(meta)}</p>" if meta else "")
+        f'<section class="locatietoets-sectie"><h1>{html.escape(title)}</h1>'
+        + (f'<p class="meta">{html.escape(meta)}</p>' if meta else "")
         + body
         + "</section></body></html>\n"
     )
@@ -607,7 +729,16 @@ def write_choropleth(
         colour = reds[min(i + (len(reds) - len(breaks)), len(reds) - 1)]
         sel = np.isfinite(values) & (values > lower) & (values <= upper)
         colours[sel] = colour
-        labels.append((colour, f"{nl_number(lower + (1 if lower else 0))} – {nl_number(upper)}" if upper > lower + 1 else f"{nl_number(upper)}"))
+        labels.append(
+            (
+                colour,
+                (
+                    f"{nl_number(lower + (1 if lower else 0))} – {nl_number(upper)}"
+                    if upper > lower + 1
+                    else f"{nl_number(upper)}"
+                ),
+            )
+        )
         lower = upper
     fig = Figure(figsize=size, dpi=100)
     ax = fig.add_axes((0.03, 0.08, 0.68, 0.8))
@@ -619,10 +750,24 @@ def write_choropleth(
         ax.annotate(str(name), (pt.x, pt.y), ha="center", va="center", fontsize=6, color="#222222")
     fig.text(0.03, 0.94, title, fontsize=15, weight="bold", color="#222222")
     fig.text(0.03, 0.905, subtitle, fontsize=9, color="#5a5a5a")
-    handles = [Patch(facecolor=c, edgecolor="#505050", label=l) for c, l in labels]
-    fig.legend(handles=handles, title=legend_title, loc="upper left", bbox_to_anchor=(0.73, 0.86), frameon=False, fontsize=9, title_fontsize=10)
-    fig.text(0.03, 0.03, "Gemeentegrenzen: referentielaag van de run; berekening: Locatietoets. Coördinaten EPSG:28992 (RD New).",
-             fontsize=7, color="#5a5a5a")
+    handles = [Patch(facecolor=c, edgecolor="#505050", label=text) for c, text in labels]
+    fig.legend(
+        handles=handles,
+        title=legend_title,
+        loc="upper left",
+        bbox_to_anchor=(0.73, 0.86),
+        frameon=False,
+        fontsize=9,
+        title_fontsize=10,
+    )
+    fig.text(
+        0.03,
+        0.03,
+        "Gemeentegrenzen: referentielaag van de run; berekening: Locatietoets. Coördinaten"
+        " EPSG:28992 (RD New).",
+        fontsize=7,
+        color="#5a5a5a",
+    )
     fig.savefig(path, format="png", dpi=150, metadata={"Software": "Locatietoets"})
 
 
@@ -634,9 +779,11 @@ _VERDICT_LABELS = {code: VERDICT_COLOURS[v][0] for v, code in VERDICT_CODES.item
 
 
 def verdict_qml() -> str:
-    """QGIS style (paletted, Dutch labels) for a verdict raster; QGIS loads ``<naam>.qml`` automatically."""
+    """QGIS style (paletted, Dutch labels) for a verdict raster; QGIS loads ``<naam>.qml``
+    automatically."""
     entries = "".join(
-        f'<paletteEntry value="{code}" color="#{r:02x}{g:02x}{b:02x}" alpha="255" label="{html.escape(VERDICT_COLOURS[v][0])}"/>'
+        f'<paletteEntry value="{code}" color="#{r:02x}{g:02x}{b:02x}" alpha="255"'
+        f' label="{html.escape(VERDICT_COLOURS[v][0])}"/>'
         for v, code in VERDICT_CODES.items()
         for r, g, b in [VERDICT_COLOURS[v][1]]
     )
@@ -704,7 +851,8 @@ def write_cog(
         "transform": Affine(*grid.transform),
         "nodata": nodata,
     }
-    # Overviews are made down to one block: small grids get small blocks so they still get overviews.
+    # Overviews are made down to one block: small grids get small blocks so they still get
+    # overviews.
     block = 512
     while block > 16 and max(grid.width, grid.height) <= block:
         block //= 2
@@ -718,7 +866,11 @@ def write_cog(
                 for verdict, code in VERDICT_CODES.items():
                     cmap[code] = (*VERDICT_COLOURS[verdict][1], 255)
                 ds.write_colormap(1, cmap)
-                ds.update_tags(1, **{f"klasse_{code}": label for code, label in _VERDICT_LABELS.items()}, klasse_0="geen gegevens")
+                ds.update_tags(
+                    1,
+                    **{f"klasse_{code}": label for code, label in _VERDICT_LABELS.items()},
+                    klasse_0="geen gegevens",
+                )
         with mem.open() as src:
             rio_copy(
                 src,
@@ -738,4 +890,7 @@ def write_cog(
         path.with_suffix(".qml").write_text(verdict_qml(), encoding="utf-8")
     with rasterio.open(path) as check:  # fail here, not in the user's GIS
         if check.overviews(1) == [] and max(grid.width, grid.height) > 32:
-            raise InputError(f"'{path.name}' is zonder overzichten geschreven; controleer de GDAL-installatie (COG-driver).")
+            raise InputError(
+                f"'{path.name}' is zonder overzichten geschreven; controleer de GDAL-installatie"
+                " (COG-driver)."
+            )

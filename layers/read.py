@@ -31,12 +31,22 @@ from locatietoets.analysis.ruleset import HOUSING_FORMS, STAY_TYPES
 from locatietoets.analysis.texts import nl_number
 from locatietoets.layers.config import Config, LayerSpec
 
-__all__ = ["RD_NEW", "LayerReport", "check_inputs", "readable_part", "read_layer", "load_sites", "load_reference_layers", "file_sha256"]
+__all__ = [
+    "RD_NEW",
+    "LayerReport",
+    "check_inputs",
+    "readable_part",
+    "read_layer",
+    "load_sites",
+    "load_reference_layers",
+    "file_sha256",
+]
 
 log = logging.getLogger(__name__)
 
 RD_NEW = CRS.from_epsg(28992)
-try:  # pyogrio reads through Arrow (several times faster for large layers) when pyarrow is installed
+# pyogrio reads through Arrow (several times faster for large layers) when pyarrow is installed
+try:
     import pyarrow  # noqa: F401
 
     _USE_ARROW = True
@@ -56,8 +66,15 @@ _GEOM_TYPES: dict[str, set[str]] = {
     "werkgevers": _POINTS | _POLYGONS,
     "gemeenten": _POLYGONS,
 }
-_TYPE_NL = {"Point": "punten", "MultiPoint": "multipunten", "Polygon": "vlakken", "MultiPolygon": "multivlakken",
-            "LineString": "lijnen", "MultiLineString": "multilijnen", "GeometryCollection": "geometrieverzamelingen"}
+_TYPE_NL = {
+    "Point": "punten",
+    "MultiPoint": "multipunten",
+    "Polygon": "vlakken",
+    "MultiPolygon": "multivlakken",
+    "LineString": "lijnen",
+    "MultiLineString": "multilijnen",
+    "GeometryCollection": "geometrieverzamelingen",
+}
 _NAME_GUESSES = ("naam", "name", "NAAM", "Naam", "statnaam", "gemeentenaam")
 _CODE_GUESSES = ("code", "statcode", "gemeentecode", "CODE", "Code")
 
@@ -132,8 +149,17 @@ def _read_csv(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
     try:
         raw = spec.path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{_label(spec)} '{spec.path}' kan niet gelezen worden: {exc.strerror}.") from None
-    text, note = decode_text(raw, spec.path, error=InputError, label=_label(spec), fallback=True, encoding=spec.get("codering"))
+        raise InputError(
+            f"{_label(spec)} '{spec.path}' kan niet gelezen worden: {exc.strerror}."
+        ) from None
+    text, note = decode_text(
+        raw,
+        spec.path,
+        error=InputError,
+        label=_label(spec),
+        fallback=True,
+        encoding=spec.get("codering"),
+    )
     if note:
         notes.append(note)
     sample = text[: 64 * 1024]
@@ -144,16 +170,21 @@ def _read_csv(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{_label(spec)} '{spec.path.name}' is geen leesbare CSV-tabel ({_clean(exc)}). Controleer het scheidingsteken en de aanhalingstekens.") from None
+        raise InputError(
+            f"{_label(spec)} '{spec.path.name}' is geen leesbare CSV-tabel ({_clean(exc)})."
+            " Controleer het scheidingsteken en de aanhalingstekens."
+        ) from None
     x_field, y_field, wkt_field = spec.get("x_veld"), spec.get("y_veld"), spec.get("wkt_veld")
     if not (x_field or wkt_field):
         raise InputError(
-            f"{_label(spec)} '{spec.path.name}' is een tabel zonder geometrie. Geef in de configuratie "
-            f"x_veld en y_veld (coördinaten) of wkt_veld (WKT-geometrie) op. Velden in het bestand: {', '.join(frame.columns)}."
+            f"{_label(spec)} '{spec.path.name}' is een tabel zonder geometrie. Geef in de"
+            " configuratie x_veld en y_veld (coördinaten) of wkt_veld (WKT-geometrie) op. Velden"
+            f" in het bestand: {', '.join(frame.columns)}."
         )
     problems = [
-        f"{_label(spec)} veld '{name}' bestaat niet in '{spec.path.name}'.{did_you_mean(name, frame.columns)} "
-        f"Beschikbare velden: {', '.join(frame.columns)}."
+        f"{_label(spec)} veld '{name}' bestaat niet in"
+        f" '{spec.path.name}'.{did_you_mean(name, frame.columns)} Beschikbare velden:"
+        f" {', '.join(frame.columns)}."
         for name in (x_field, y_field, wkt_field)
         if name and name not in frame.columns
     ]
@@ -164,9 +195,14 @@ def _read_csv(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
         try:
             present = (text.notna() & (text.str.strip() != "")).to_numpy(dtype=bool)
             geoms = np.full(len(text), None, dtype=object)
-            geoms[present] = shapely.from_wkt(text[present].to_numpy(dtype=object), on_invalid="raise")
+            geoms[present] = shapely.from_wkt(
+                text[present].to_numpy(dtype=object), on_invalid="raise"
+            )
         except shapely.errors.GEOSException as exc:
-            raise InputError(f"{_label(spec)} veld '{wkt_field}' bevat ongeldige WKT ({exc}). Controleer de geometrietekst.") from None
+            raise InputError(
+                f"{_label(spec)} veld '{wkt_field}' bevat ongeldige WKT ({exc}). Controleer de"
+                " geometrietekst."
+            ) from None
         data = frame.drop(columns=[wkt_field])
     else:
         coords = []
@@ -189,23 +225,29 @@ def _read_csv(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
 
 
 def _missing_file(spec: LayerSpec, taken: frozenset[Path] = frozenset()) -> str:
-    """The message for a layer file that does not exist, with a hint at a similar file no other layer uses."""
+    """The message for a layer file that does not exist, with a hint at a similar file no other
+    layer uses."""
     hint = ""
     parent = spec.path.parent
     if parent.is_dir():
-        candidates = [p.name for p in parent.iterdir() if p.resolve() not in taken and not p.name.startswith(".")]
+        candidates = [
+            p.name
+            for p in parent.iterdir()
+            if p.resolve() not in taken and not p.name.startswith(".")
+        ]
         hint = did_you_mean(spec.path.name, candidates)
     return (
-        f"{_label(spec)} bestand '{spec.path}' bestaat niet.{hint} Controleer 'pad' in de configuratie "
-        "(relatieve paden gelden vanaf de map van het configuratiebestand)."
+        f"{_label(spec)} bestand '{spec.path}' bestaat niet.{hint} Controleer 'pad' in de"
+        " configuratie (relatieve paden gelden vanaf de map van het configuratiebestand)."
     )
 
 
 def _unreadable(spec: LayerSpec, exc: Exception) -> str:
     log.debug("GDAL over %s: %s", spec.path, exc)  # GDAL's own (English) words only with --debug
     return _file_problem(spec) or (
-        f"{_label(spec)} bestand '{spec.path}' kan niet gelezen worden als GIS-laag: het formaat wordt niet herkend "
-        "of het bestand is beschadigd. Gebruik een GeoPackage, Shapefile, GeoJSON, FlatGeobuf of CSV met x/y of WKT."
+        f"{_label(spec)} bestand '{spec.path}' kan niet gelezen worden als GIS-laag: het formaat"
+        " wordt niet herkend of het bestand is beschadigd. Gebruik een GeoPackage, Shapefile,"
+        " GeoJSON, FlatGeobuf of CSV met x/y of WKT."
     )
 
 
@@ -219,8 +261,8 @@ def _file_problem(spec: LayerSpec) -> str | None:
         return None
     if path.stat().st_size == 0:
         return (
-            f"{label} bestand '{path}' is leeg (0 bytes): er staat niets in. Exporteer de laag opnieuw "
-            "of kies het juiste bestand in 'pad'."
+            f"{label} bestand '{path}' is leeg (0 bytes): er staat niets in. Exporteer de laag"
+            " opnieuw of kies het juiste bestand in 'pad'."
         )
     suffix = path.suffix.lower()
     if suffix == ".gpkg":
@@ -228,16 +270,17 @@ def _file_problem(spec: LayerSpec) -> str | None:
             head = fh.read(len(_SQLITE_HEADER))
         if head != _SQLITE_HEADER:
             return (
-                f"{label} bestand '{path}' kan niet gelezen worden: het is geen GeoPackage (geen SQLite-database; een ander "
-                "formaat met de extensie .gpkg, of een beschadigd of half gekopieerd bestand). Exporteer de laag opnieuw als GeoPackage."
+                f"{label} bestand '{path}' kan niet gelezen worden: het is geen GeoPackage (geen"
+                " SQLite-database; een ander formaat met de extensie .gpkg, of een beschadigd of"
+                " half gekopieerd bestand). Exporteer de laag opnieuw als GeoPackage."
             )
     if suffix == ".shp":
         for part, meaning in ((".shx", "de index"), (".dbf", "de attributen")):
             if not any(path.with_suffix(s).exists() for s in (part, part.upper())):
                 return (
-                    f"{label} bij Shapefile '{path.name}' ontbreekt '{path.with_suffix(part).name}' ({meaning}). "
-                    "Een Shapefile bestaat uit meerdere bestanden (.shp, .shx, .dbf, .prj): kopieer ze allemaal mee, "
-                    "of lever de laag als GeoPackage."
+                    f"{label} bij Shapefile '{path.name}' ontbreekt '{path.with_suffix(part).name}'"
+                    f" ({meaning}). Een Shapefile bestaat uit meerdere bestanden (.shp, .shx, .dbf,"
+                    " .prj): kopieer ze allemaal mee, of lever de laag als GeoPackage."
                 )
     return None
 
@@ -274,14 +317,16 @@ def check_inputs(config: Config) -> dict[str, list[str]]:
         for key, name in spec.options.items():
             if key.endswith("_veld") and isinstance(name, str) and name not in columns:
                 problems.append(
-                    f"{_label(spec)} {key} = \"{name}\": dat veld bestaat niet in '{spec.path.name}'.{did_you_mean(name, columns)} "
-                    f"Beschikbare velden: {', '.join(columns) or '(geen)'}."
+                    f'{_label(spec)} {key} = "{name}": dat veld bestaat niet in'
+                    f" '{spec.path.name}'.{did_you_mean(name, columns)} Beschikbare velden:"
+                    f" {', '.join(columns) or '(geen)'}."
                 )
     return {name: problems for name, problems in found.items() if problems}
 
 
 def readable_part(config: Config, bad: dict[str, list[str]]) -> Config:
-    """``config`` without the layers whose file is missing or unreadable (their problems are already known).
+    """``config`` without the layers whose file is missing or unreadable (their problems are already
+    known).
 
     Layers that only miss a field stay: reading them reports the same problem
     (once) along with every problem in their data.
@@ -289,16 +334,27 @@ def readable_part(config: Config, bad: dict[str, list[str]]) -> Config:
     from dataclasses import replace
 
     drop = {name for name, problems in bad.items() if any('_veld = "' not in p for p in problems)}
-    return replace(config, layers={name: spec for name, spec in config.layers.items() if name not in drop})
+    return replace(
+        config, layers={name: spec for name, spec in config.layers.items() if name not in drop}
+    )
 
 
 def _columns(spec: LayerSpec) -> list[str] | None:
-    """The field names of a layer file (CSV header or GIS fields), or None when they cannot be known cheaply."""
+    """The field names of a layer file (CSV header or GIS fields), or None when they cannot be known
+    cheaply."""
     from locatietoets.layers.textfile import decode_text
 
-    if spec.path.suffix.lower() in (".csv", ".txt") and (spec.get("x_veld") or spec.get("wkt_veld") or spec.path.suffix.lower() == ".txt"):
-        text, _ = decode_text(spec.path.read_bytes(), spec.path, error=InputError, label=_label(spec), fallback=True,
-                              encoding=spec.get("codering"))
+    if spec.path.suffix.lower() in (".csv", ".txt") and (
+        spec.get("x_veld") or spec.get("wkt_veld") or spec.path.suffix.lower() == ".txt"
+    ):
+        text, _ = decode_text(
+            spec.path.read_bytes(),
+            spec.path,
+            error=InputError,
+            label=_label(spec),
+            fallback=True,
+            encoding=spec.get("codering"),
+        )
         sample = text[: 64 * 1024]
         try:
             delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
@@ -314,8 +370,9 @@ def _columns(spec: LayerSpec) -> list[str] | None:
     layer = spec.layer
     if layer is not None and layer not in names:
         raise InputError(
-            f"{_label(spec)} laag '{layer}' bestaat niet in '{spec.path.name}'.{did_you_mean(layer, names)} "
-            f"Beschikbare lagen: {', '.join(names)}."
+            f"{_label(spec)} laag '{layer}' bestaat niet in"
+            f" '{spec.path.name}'.{did_you_mean(layer, names)} Beschikbare lagen:"
+            f" {', '.join(names)}."
         )
     if layer is None and len(names) > 1:
         return None  # reported when the layer is read
@@ -332,7 +389,9 @@ def _open(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
     problem = _file_problem(spec)
     if problem:
         raise InputError(problem)
-    if spec.path.suffix.lower() in (".csv", ".txt") and (spec.get("x_veld") or spec.get("wkt_veld") or spec.path.suffix.lower() == ".txt"):
+    if spec.path.suffix.lower() in (".csv", ".txt") and (
+        spec.get("x_veld") or spec.get("wkt_veld") or spec.path.suffix.lower() == ".txt"
+    ):
         return _read_csv(spec, notes)
     try:
         layers = pyogrio.list_layers(spec.path)
@@ -342,8 +401,9 @@ def _open(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
     layer = spec.layer
     if layer is not None and layer not in names:
         raise InputError(
-            f"{label} laag '{layer}' bestaat niet in '{spec.path.name}'.{did_you_mean(layer, names)} "
-            f"Beschikbare lagen: {', '.join(names)}."
+            f"{label} laag '{layer}' bestaat niet in"
+            f" '{spec.path.name}'.{did_you_mean(layer, names)} Beschikbare lagen:"
+            f" {', '.join(names)}."
         )
     if layer is None and len(names) > 1:
         raise InputError(
@@ -357,17 +417,20 @@ def _open(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
         return frame
     try:
         extra = {"encoding": spec.get("codering")} if spec.get("codering") else {}
-        return pyogrio.read_dataframe(spec.path, layer=layer, use_arrow=_arrow_safe(spec.path, layer), **extra)
+        return pyogrio.read_dataframe(
+            spec.path, layer=layer, use_arrow=_arrow_safe(spec.path, layer), **extra
+        )
     except Exception as exc:
         log.debug("GDAL over %s: %s", spec.path, exc)
         raise InputError(
-            f"{label} '{spec.path.name}' kan niet gelezen worden: het bestand is waarschijnlijk beschadigd of onvolledig. "
-            "Exporteer de laag opnieuw (bij voorkeur als GeoPackage)."
+            f"{label} '{spec.path.name}' kan niet gelezen worden: het bestand is waarschijnlijk"
+            " beschadigd of onvolledig. Exporteer de laag opnieuw (bij voorkeur als GeoPackage)."
         ) from None
 
 
 def _arrow_safe(path: Path, layer: str | None) -> bool:
-    """Read through Arrow only when every field is text or a number (both readers then give the same frame)."""
+    """Read through Arrow only when every field is text or a number (both readers then give the same
+    frame)."""
     if not _USE_ARROW:
         return False
     try:
@@ -389,26 +452,31 @@ def _set_crs(frame: gpd.GeoDataFrame, spec: LayerSpec) -> tuple[gpd.GeoDataFrame
             configured = CRS.from_user_input(spec.crs)
         except CRSError:
             raise InputError(
-                f"{label} crs '{spec.crs}' is onbekend. Gebruik een EPSG-code, bv. crs = \"EPSG:28992\" (RD New)."
+                f"{label} crs '{spec.crs}' is onbekend. Gebruik een EPSG-code, bv. crs ="
+                ' "EPSG:28992" (RD New).'
             ) from None
     if frame.crs is None:
         if configured is None:
             raise InputError(
-                f"{label} '{spec.path.name}' heeft geen coördinatenstelsel (CRS). Zet het CRS in het bestand, "
-                "of geef het in de configuratie op, bv. crs = \"EPSG:28992\" voor RD New."
+                f"{label} '{spec.path.name}' heeft geen coördinatenstelsel (CRS). Zet het CRS in"
+                ' het bestand, of geef het in de configuratie op, bv. crs = "EPSG:28992" voor RD'
+                " New."
             )
         frame = frame.set_crs(configured)
     elif configured is not None and not CRS(frame.crs).equals(configured):
         raise InputError(
-            f"{label} '{spec.path.name}' heeft CRS {_crs_name(frame.crs)}, maar de configuratie zegt crs = \"{spec.crs}\". "
-            "'crs' is alleen voor bestanden zonder CRS: verwijder het uit de configuratie of corrigeer het bestand."
+            f"{label} '{spec.path.name}' heeft CRS {_crs_name(frame.crs)}, maar de configuratie"
+            f" zegt crs = \"{spec.crs}\". 'crs' is alleen voor bestanden zonder CRS: verwijder het"
+            " uit de configuratie of corrigeer het bestand."
         )
     source = _crs_name(frame.crs)
     if not CRS(frame.crs).equals(RD_NEW):
         try:
             frame = frame.to_crs(RD_NEW)
         except Exception as exc:
-            raise InputError(f"{label} omzetten van {source} naar EPSG:28992 (RD New) lukt niet ({_clean(exc)}).") from None
+            raise InputError(
+                f"{label} omzetten van {source} naar EPSG:28992 (RD New) lukt niet ({_clean(exc)})."
+            ) from None
     else:
         frame = frame.set_crs(RD_NEW, allow_override=True)
     return frame, source
@@ -427,7 +495,8 @@ def _bounds_text(minx: float, miny: float, maxx: float, maxy: float) -> str:
 
 
 def _check_extent(frame: gpd.GeoDataFrame, spec: LayerSpec, source: str) -> None:
-    """Refuse data outside the Netherlands: the whole layer (wrong CRS) or a few objects (wrong coordinates)."""
+    """Refuse data outside the Netherlands: the whole layer (wrong CRS) or a few objects (wrong
+    coordinates)."""
     geoms = frame.geometry.to_numpy()
     present = np.flatnonzero(~(pd.isna(geoms) | shapely.is_empty(geoms)))
     if len(present) == 0:
@@ -435,7 +504,13 @@ def _check_extent(frame: gpd.GeoDataFrame, spec: LayerSpec, source: str) -> None
     bounds = shapely.bounds(geoms[present])
     bx0, by0, bx1, by1 = _RD_BOUNDS
     with np.errstate(invalid="ignore"):
-        outside = ~np.isfinite(bounds).all(axis=1) | (bounds[:, 0] < bx0) | (bounds[:, 1] < by0) | (bounds[:, 2] > bx1) | (bounds[:, 3] > by1)
+        outside = (
+            ~np.isfinite(bounds).all(axis=1)
+            | (bounds[:, 0] < bx0)
+            | (bounds[:, 1] < by0)
+            | (bounds[:, 2] > bx1)
+            | (bounds[:, 3] > by1)
+        )
     if not outside.any():
         return
     if outside.sum() * 2 <= len(present):
@@ -444,13 +519,19 @@ def _check_extent(frame: gpd.GeoDataFrame, spec: LayerSpec, source: str) -> None
         ids = _object_names(frame, spec, rows[:5])
         box = bounds[outside][:5]
         where = "; ".join(
-            f"{name}: {_bounds_text(*b)}" if np.isfinite(b).all() else f"{name}: coördinaten ongeldig"
+            (
+                f"{name}: {_bounds_text(*b)}"
+                if np.isfinite(b).all()
+                else f"{name}: coördinaten ongeldig"
+            )
             for name, b in zip(ids, box)
         )
         raise InputError(
-            f"{_label(spec)} {int(outside.sum())} van de {len(present)} objecten in '{spec.path.name}' liggen ver buiten "
-            f"Nederland ({where}{' …' if len(rows) > 5 else ''}). De andere liggen wel in Nederland, dus het CRS klopt: "
-            "controleer de coördinaten van deze objecten (bv. verwisselde x en y of een cijfer te veel of te weinig)."
+            f"{_label(spec)} {int(outside.sum())} van de {len(present)} objecten in"
+            f" '{spec.path.name}' liggen ver buiten Nederland"
+            f" ({where}{' …' if len(rows) > 5 else ''}). De andere liggen wel in Nederland, dus het"
+            " CRS klopt: controleer de coördinaten van deze objecten (bv. verwisselde x en y of"
+            " een cijfer te veel of te weinig)."
         )
     coords = shapely.get_coordinates(geoms[present])
     if not np.isfinite(coords).all():
@@ -459,9 +540,9 @@ def _check_extent(frame: gpd.GeoDataFrame, spec: LayerSpec, source: str) -> None
         minx, miny = coords.min(axis=0)
         maxx, maxy = coords.max(axis=0)
     raise InputError(
-        f"{_label(spec)} '{spec.path.name}' ligt na omzetting van {source} naar RD New niet in Nederland "
-        f"({_bounds_text(minx, miny, maxx, maxy)}). Waarschijnlijk klopt het CRS niet: "
-        "controleer het CRS van het bestand (bv. RD-coördinaten die als WGS84 zijn opgeslagen)."
+        f"{_label(spec)} '{spec.path.name}' ligt na omzetting van {source} naar RD New niet in"
+        f" Nederland ({_bounds_text(minx, miny, maxx, maxy)}). Waarschijnlijk klopt het CRS niet:"
+        " controleer het CRS van het bestand (bv. RD-coördinaten die als WGS84 zijn opgeslagen)."
     )
 
 
@@ -495,14 +576,35 @@ def _repair(frame: gpd.GeoDataFrame, spec: LayerSpec, report: LayerReport) -> gp
     report.without_geometry = int(missing.sum())
     if allowed is not None:
         types = pd.Series(shapely.get_type_id(geoms[~missing]))
-        names = pd.Series(np.asarray(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)[types.to_numpy()]) if len(types) else pd.Series(dtype=object)
+        names = (
+            pd.Series(
+                np.asarray(
+                    [
+                        "Point",
+                        "LineString",
+                        "LinearRing",
+                        "Polygon",
+                        "MultiPoint",
+                        "MultiLineString",
+                        "MultiPolygon",
+                        "GeometryCollection",
+                    ],
+                    dtype=object,
+                )[types.to_numpy()]
+            )
+            if len(types)
+            else pd.Series(dtype=object)
+        )
         bad = names[~names.isin(sorted(allowed))]
         if len(bad):
-            found = ", ".join(f"{cnt} {_TYPE_NL.get(t, t)}" for t, cnt in bad.value_counts().items())
+            found = ", ".join(
+                f"{cnt} {_TYPE_NL.get(t, t)}" for t, cnt in bad.value_counts().items()
+            )
             wanted = " of ".join(sorted({_TYPE_NL[t].removeprefix("multi") for t in allowed}))
             raise InputError(
-                f"{_label(spec)} '{spec.path.name}' moet {wanted} bevatten, maar bevat {found}. "
-                "Kies de juiste laag of zet de geometrie om (bv. met 'Buffer' of 'Centroïden' in QGIS)."
+                f"{_label(spec)} '{spec.path.name}' moet {wanted} bevatten, maar bevat {found}."
+                " Kies de juiste laag of zet de geometrie om (bv. met 'Buffer' of 'Centroïden' in"
+                " QGIS)."
             )
     return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
 
@@ -552,21 +654,29 @@ def read_layer(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, LayerReport]:
         report.modified = mtime.isoformat(timespec="seconds")
     if len(frame) == 0:
         raise InputError(
-            f"{_label(spec)} '{spec.path.name}' is leeg (0 objecten). Vul de laag of laat de sectie "
-            f"{_label(spec)} weg uit de configuratie."
+            f"{_label(spec)} '{spec.path.name}' is leeg (0 objecten). Vul de laag of laat de sectie"
+            f" {_label(spec)} weg uit de configuratie."
         )
     frame = _drop_measures(frame, report)
     frame, report.source_crs = _set_crs(frame, spec)
-    # before repairing: coordinates made infinite by a wrong CRS must fail here, not be "repaired" away
+    # before repairing: coordinates made infinite by a wrong CRS must fail here, not be "repaired"
+    # away
     _check_extent(frame, spec, report.source_crs)
     frame = _repair(frame, spec, report)
     report.features = len(frame)
-    log.info("%s: %d objecten gelezen uit %s (%s)", spec.name, len(frame), spec.path.name, report.source_crs)
+    log.info(
+        "%s: %d objecten gelezen uit %s (%s)",
+        spec.name,
+        len(frame),
+        spec.path.name,
+        report.source_crs,
+    )
     return frame.reset_index(drop=True), report
 
 
 def _drop_measures(frame: gpd.GeoDataFrame, report: LayerReport) -> gpd.GeoDataFrame:
-    """Drop M values (measures: GeoPackage "Measured" types); the tests use x and y only, and GDAL cannot write M back."""
+    """Drop M values (measures: GeoPackage "Measured" types); the tests use x and y only, and GDAL
+    cannot write M back."""
     geoms = frame.geometry.to_numpy()
     present = ~pd.isna(geoms)
     measured = np.zeros(len(geoms), dtype=bool)
@@ -575,13 +685,27 @@ def _drop_measures(frame: gpd.GeoDataFrame, report: LayerReport) -> gpd.GeoDataF
         return frame
     geoms = geoms.copy()
     geoms[measured] = shapely.force_2d(geoms[measured])
-    report.warnings.append(f"M-waarden (maat) van {int(measured.sum())} geometrieën genegeerd; alleen x en y tellen")
+    report.warnings.append(
+        f"M-waarden (maat) van {int(measured.sum())} geometrieën genegeerd; alleen x en y tellen"
+    )
     return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
 
 
-def _field(frame: pd.DataFrame, spec: LayerSpec, key: str, problems: list[str], *, guesses: tuple[str, ...] = (), required: bool = False) -> str | None:
+def _field(
+    frame: pd.DataFrame,
+    spec: LayerSpec,
+    key: str,
+    problems: list[str],
+    *,
+    guesses: tuple[str, ...] = (),
+    required: bool = False,
+) -> str | None:
     name = spec.get(key)
-    columns = [c for c in frame.columns if c != frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else list(frame.columns)
+    columns = (
+        [c for c in frame.columns if c != frame.geometry.name]
+        if isinstance(frame, gpd.GeoDataFrame)
+        else list(frame.columns)
+    )
     if name is None:
         for guess in guesses:
             if guess in columns:
@@ -594,8 +718,9 @@ def _field(frame: pd.DataFrame, spec: LayerSpec, key: str, problems: list[str], 
         return None
     if name not in columns:
         problems.append(
-            f"{_label(spec)} {key} = \"{name}\": dat veld bestaat niet in '{spec.path.name}'.{did_you_mean(name, columns)} "
-            f"Beschikbare velden: {', '.join(columns)}."
+            f'{_label(spec)} {key} = "{name}": dat veld bestaat niet in'
+            f" '{spec.path.name}'.{did_you_mean(name, columns)} Beschikbare velden:"
+            f" {', '.join(columns)}."
         )
         return None
     return name
@@ -608,7 +733,15 @@ _FIELD_MEANING = {
 }
 
 
-def _numeric(frame: pd.DataFrame, column: str, spec: LayerSpec, key: str, problems: list[str], *, allow_null: bool = True) -> np.ndarray:
+def _numeric(
+    frame: pd.DataFrame,
+    column: str,
+    spec: LayerSpec,
+    key: str,
+    problems: list[str],
+    *,
+    allow_null: bool = True,
+) -> np.ndarray:
     raw = frame[column]
     if raw.dtype.kind in "fiu":
         values = raw.to_numpy(dtype=float)
@@ -619,14 +752,15 @@ def _numeric(frame: pd.DataFrame, column: str, spec: LayerSpec, key: str, proble
         bad_text = raw[text.notna() & (text != "") & np.isnan(values)]
     if len(bad_text):
         problems.append(
-            f"{_label(spec)} veld '{column}' ({key}) moet getallen bevatten; gevonden o.a. "
-            f"{', '.join(repr(v) for v in pd.unique(bad_text.astype(str))[:5])} in {len(bad_text)} objecten. Corrigeer deze waarden."
+            f"{_label(spec)} veld '{column}' ({key}) moet getallen bevatten; gevonden o.a."
+            f" {', '.join(repr(v) for v in pd.unique(bad_text.astype(str))[:5])} in {len(bad_text)}"
+            " objecten. Corrigeer deze waarden."
         )
     infinite = np.isinf(values)
     if infinite.any():
         problems.append(
-            f"{_label(spec)} veld '{column}' ({key}) heeft {int(infinite.sum())} oneindige waarden ({values[infinite][0]:g}); "
-            "vul een eindig getal in of laat het veld leeg."
+            f"{_label(spec)} veld '{column}' ({key}) heeft {int(infinite.sum())} oneindige waarden"
+            f" ({values[infinite][0]:g}); vul een eindig getal in of laat het veld leeg."
         )
         values = np.where(infinite, np.nan, values)
     negative = np.nan_to_num(values, nan=0.0) < 0
@@ -635,10 +769,13 @@ def _numeric(frame: pd.DataFrame, column: str, spec: LayerSpec, key: str, proble
             f"{_label(spec)} veld '{column}' ({key}) heeft {int(negative.sum())} negatieve waarden "
             f"(bv. {values[negative][0]:g}); alleen waarden ≥ 0 zijn geldig."
         )
-    empty = raw.isna().to_numpy(dtype=bool) | (raw.astype("string").str.strip() == "").fillna(True).to_numpy(dtype=bool)
+    empty = raw.isna().to_numpy(dtype=bool) | (raw.astype("string").str.strip() == "").fillna(
+        True
+    ).to_numpy(dtype=bool)
     if not allow_null and empty.any():
         problems.append(
-            f"{_label(spec)} veld '{column}' ({key}) is leeg bij {int(empty.sum())} objecten; vul een waarde in."
+            f"{_label(spec)} veld '{column}' ({key}) is leeg bij {int(empty.sum())} objecten; vul"
+            " een waarde in."
         )
     return values
 
@@ -647,7 +784,9 @@ _YES = frozenset({"ja", "j", "true", "waar", "1", "1.0", "yes", "y"})
 _NO = frozenset({"nee", "n", "false", "onwaar", "0", "0.0", "no"})
 
 
-def _yes_no(frame: pd.DataFrame, column: str, spec: LayerSpec, key: str, meaning: str, problems: list[str]) -> np.ndarray:
+def _yes_no(
+    frame: pd.DataFrame, column: str, spec: LayerSpec, key: str, meaning: str, problems: list[str]
+) -> np.ndarray:
     """A ja/nee field as floats: 1.0 (ja), 0.0 (nee), NaN (empty = unknown).
 
     Accepts ja/nee, true/false, 1/0 (any case, booleans and numbers too);
@@ -739,52 +878,82 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
     if id_col:
         ids = original[id_col]
         if ids.isna().any():
-            problems.append(f"{_label(spec)} id-veld '{id_col}' is leeg bij {int(ids.isna().sum())} locaties; elke locatie heeft een id nodig.")
+            problems.append(
+                f"{_label(spec)} id-veld '{id_col}' is leeg bij {int(ids.isna().sum())} locaties;"
+                " elke locatie heeft een id nodig."
+            )
         as_text = ids.astype("string")
         dup = as_text[as_text.duplicated(keep=False) & as_text.notna()]
         if len(dup):
             problems.append(
-                f"{_label(spec)} id-veld '{id_col}' heeft dubbele waarden: {', '.join(pd.unique(dup.astype(str))[:10])}"
-                f"{' …' if dup.nunique() > 10 else ''} ({dup.nunique()} ids). Maak de ids uniek."
+                f"{_label(spec)} id-veld '{id_col}' heeft dubbele waarden:"
+                f" {', '.join(pd.unique(dup.astype(str))[:10])}{' …' if dup.nunique() > 10 else ''}"
+                f" ({dup.nunique()} ids). Maak de ids uniek."
             )
         sites["locatie_id"] = as_text.astype(object).to_numpy()
     else:
         sites["locatie_id"] = (np.arange(n) + 1).astype(str)
 
     default_stay = spec.get("standaard_verblijfstype", "short_stay")
-    stay, missing = _choice_field(original, spec, "verblijfstype_veld", "verblijfstype", STAY_TYPES, "", problems)
-    if missing:
-        report.warnings.append(f"{missing} locaties zonder verblijfstype: {default_stay} aangenomen")
-    sites["verblijfstype"] = stay.fillna(default_stay).astype(object).to_numpy() if stay is not None else default_stay
-    form, _ = _choice_field(
-        original, spec, "huisvestingsvorm_veld", "huisvestingsvorm", HOUSING_FORMS, " (leeg = standaard per verblijfstype)", problems
+    stay, missing = _choice_field(
+        original, spec, "verblijfstype_veld", "verblijfstype", STAY_TYPES, "", problems
     )
-    sites["huisvestingsvorm"] = form.astype(object).where(form.notna(), None).to_numpy() if form is not None else None
+    if missing:
+        report.warnings.append(
+            f"{missing} locaties zonder verblijfstype: {default_stay} aangenomen"
+        )
+    sites["verblijfstype"] = (
+        stay.fillna(default_stay).astype(object).to_numpy() if stay is not None else default_stay
+    )
+    form, _ = _choice_field(
+        original,
+        spec,
+        "huisvestingsvorm_veld",
+        "huisvestingsvorm",
+        HOUSING_FORMS,
+        " (leeg = standaard per verblijfstype)",
+        problems,
+    )
+    sites["huisvestingsvorm"] = (
+        form.astype(object).where(form.notna(), None).to_numpy() if form is not None else None
+    )
     if form is not None:
-        # mid- and long-stay are always a woonfunctie: the analysis judges them so; say which sites said otherwise
+        # mid- and long-stay are always a woonfunctie: the analysis judges them so; say which sites
+        # said otherwise
         marked = np.isin(sites["verblijfstype"].to_numpy(dtype=object), ALWAYS_WOONFUNCTIE) & (
             sites["huisvestingsvorm"].to_numpy(dtype=object) == "logies"
         )
         if marked.any():
-            report.warnings.append(logies_warning([str(i) for i in sites["locatie_id"].to_numpy(dtype=object)[marked]]))
+            report.warnings.append(
+                logies_warning([str(i) for i in sites["locatie_id"].to_numpy(dtype=object)[marked]])
+            )
 
-    for key, out in (("personen_veld", "personen"), ("slaapkamers_veld", "slaapkamers"), ("woonoppervlak_veld", "woonoppervlak_m2")):
+    for key, out in (
+        ("personen_veld", "personen"),
+        ("slaapkamers_veld", "slaapkamers"),
+        ("woonoppervlak_veld", "woonoppervlak_m2"),
+    ):
         col = _field(original, spec, key, problems)
         sites[out] = _numeric(original, col, spec, key, problems) if col else np.nan
 
-    no_rooms = (sites["slaapkamers"].to_numpy(dtype=float) == 0) & (sites["personen"].to_numpy(dtype=float) > 0)
+    no_rooms = (sites["slaapkamers"].to_numpy(dtype=float) == 0) & (
+        sites["personen"].to_numpy(dtype=float) > 0
+    )
     if no_rooms.any():
         first = sites["locatie_id"].to_numpy()[no_rooms][:5]
         problems.append(
-            f"{_label(spec)} veld '{spec.get('slaapkamers_veld')}' (slaapkamers_veld) is 0 bij {int(no_rooms.sum())} locaties met "
-            f"personen (bv. {', '.join(map(str, first))}): personen per slaapkamer is dan niet te bepalen. Vul het aantal "
-            "slaapkamers in, of laat het leeg als het nog niet bekend is."
+            f"{_label(spec)} veld '{spec.get('slaapkamers_veld')}' (slaapkamers_veld) is 0 bij"
+            f" {int(no_rooms.sum())} locaties met personen (bv. {', '.join(map(str, first))}):"
+            " personen per slaapkamer is dan niet te bepalen. Vul het aantal slaapkamers in, of"
+            " laat het leeg als het nog niet bekend is."
         )
 
     emp_col = _field(original, spec, "werkgever_veld", problems)
     if emp_col:
         emp = original[emp_col].astype("string").str.strip()
-        sites["eigen_werkgever"] = emp.where(emp.notna() & (emp != ""), None).astype(object).to_numpy()
+        sites["eigen_werkgever"] = (
+            emp.where(emp.notna() & (emp != ""), None).astype(object).to_numpy()
+        )
     else:
         sites["eigen_werkgever"] = None
 
@@ -792,14 +961,17 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
     temp_col = _field(original, spec, "tijdelijk_veld", problems)
     if temp_col:
         flag = _yes_no(original, temp_col, spec, "tijdelijk_veld", "tijdelijk bouwwerk", problems)
-        sites["tijdelijk_bouwwerk"] = np.where(np.isnan(flag), None, np.where(flag == 1.0, "ja", "nee")).astype(object)
+        sites["tijdelijk_bouwwerk"] = np.where(
+            np.isnan(flag), None, np.where(flag == 1.0, "ja", "nee")
+        ).astype(object)
     term_col = _field(original, spec, "termijn_jaar_veld", problems)
     if term_col:
         sites["termijn_jaar"] = _numeric(original, term_col, spec, "termijn_jaar_veld", problems)
         if not temp_col:
             problems.append(
-                f"{_label(spec)} termijn_jaar_veld = \"{term_col}\" zonder tijdelijk_veld: de termijn geldt alleen voor "
-                "een tijdelijk bouwwerk. Geef ook tijdelijk_veld op (ja/nee per locatie)."
+                f'{_label(spec)} termijn_jaar_veld = "{term_col}" zonder tijdelijk_veld: de termijn'
+                " geldt alleen voor een tijdelijk bouwwerk. Geef ook tijdelijk_veld op (ja/nee per"
+                " locatie)."
             )
 
     if report.without_geometry == n and n:
@@ -807,19 +979,25 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
     if problems:
         raise InputError(problems)
     geoms = sites.geometry.to_numpy()
-    status = np.where(pd.isna(geoms) | shapely.is_empty(geoms), "geen geometrie", "ok").astype(object)
+    status = np.where(pd.isna(geoms) | shapely.is_empty(geoms), "geen geometrie", "ok").astype(
+        object
+    )
     if report.repaired and report.repaired_rows is not None:
         status[report.repaired_rows & (status == "ok")] = "gerepareerd"
     sites["geometrie_status"] = status
     if report.without_geometry:
-        report.warnings.append(f"{report.without_geometry} locaties zonder geometrie: niet getoetst, reden 'geen geometrie'")
+        report.warnings.append(
+            f"{report.without_geometry} locaties zonder geometrie: niet getoetst, reden 'geen"
+            " geometrie'"
+        )
     return original, sites, report
 
 
 def _no_geometry(spec: LayerSpec, n: int) -> str:
     return (
-        f"{_label(spec)} '{spec.path.name}' heeft geen bruikbare geometrie: alle {n} objecten zijn leeg of zonder "
-        f"geometrie (NULL). Kies de juiste laag, vul de geometrie, of laat de sectie {_label(spec)} weg uit de configuratie."
+        f"{_label(spec)} '{spec.path.name}' heeft geen bruikbare geometrie: alle {n} objecten zijn"
+        " leeg of zonder geometrie (NULL). Kies de juiste laag, vul de geometrie, of laat de"
+        f" sectie {_label(spec)} weg uit de configuratie."
     )
 
 
@@ -842,19 +1020,30 @@ def _names(frame: gpd.GeoDataFrame, col: str | None, prefix: str) -> np.ndarray:
     return names.where(names.notna() & (names != ""), fallback).astype(object).to_numpy()
 
 
-def load_reference_layers(config: Config) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, LayerReport]]:
+def load_reference_layers(
+    config: Config,
+) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, LayerReport]]:
     """Read every reference layer the config gives (not locaties, not wegennet).
 
     Returns normalised frames: ``bebouwd_gebied``/``bebouwde_kom`` (geometry),
     ``geurcontouren`` (``waarde``, optional ``veehouderij``), ``veehouderijen`` (``naam``,
-    ``vaste_afstand_m``, ``geuremissiefactor`` 1/0/NaN), ``recreatieparken`` (``naam``), ``werkgevers``
+    ``vaste_afstand_m``, ``geuremissiefactor`` 1/0/NaN), ``recreatieparken`` (``naam``),
+    ``werkgevers``
     (unique ``naam``), ``gemeenten`` (``naam``, ``code``, optional ``regio``).
     All problems across layers are raised together.
     """
     frames: dict[str, gpd.GeoDataFrame] = {}
     reports: dict[str, LayerReport] = {}
     problems: list[str] = []
-    for name in ("bebouwd_gebied", "bebouwde_kom", "geurcontouren", "veehouderijen", "recreatieparken", "werkgevers", "gemeenten"):
+    for name in (
+        "bebouwd_gebied",
+        "bebouwde_kom",
+        "geurcontouren",
+        "veehouderijen",
+        "recreatieparken",
+        "werkgevers",
+        "gemeenten",
+    ):
         spec = config.layer(name)
         if spec is None:
             continue
@@ -884,22 +1073,36 @@ def load_reference_layers(config: Config) -> tuple[dict[str, gpd.GeoDataFrame], 
             col = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES)
             out["naam"] = _names(frame, col, "veehouderij")
             dcol = _field(frame, spec, "vaste_afstand_veld", local)
-            out["vaste_afstand_m"] = _numeric(frame, dcol, spec, "vaste_afstand_veld", local) if dcol else np.nan
+            out["vaste_afstand_m"] = (
+                _numeric(frame, dcol, spec, "vaste_afstand_veld", local) if dcol else np.nan
+            )
             fcol = _field(frame, spec, "geuremissiefactor_veld", local)
             out["geuremissiefactor"] = (
-                _yes_no(frame, fcol, spec, "geuremissiefactor_veld", "dieren met geuremissiefactor", local)
+                _yes_no(
+                    frame,
+                    fcol,
+                    spec,
+                    "geuremissiefactor_veld",
+                    "dieren met geuremissiefactor",
+                    local,
+                )
                 if fcol
                 else np.nan
             )
         elif name in ("recreatieparken", "werkgevers"):
             col = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES)
-            names = pd.Series(_names(frame, col, "recreatiepark" if name == "recreatieparken" else "werkgever"))
+            names = pd.Series(
+                _names(frame, col, "recreatiepark" if name == "recreatieparken" else "werkgever")
+            )
             if name == "werkgevers":
                 dup = names.duplicated(keep="first")
                 if dup.any():
                     counter = names.groupby(names).cumcount() + 1
                     names = names.where(~dup, names + " (" + counter.astype(str) + ")")
-                    report.warnings.append(f"{int(dup.sum())} dubbele werkgeversnamen genummerd, bv. '{names[dup].iloc[0]}'")
+                    report.warnings.append(
+                        f"{int(dup.sum())} dubbele werkgeversnamen genummerd, bv."
+                        f" '{names[dup].iloc[0]}'"
+                    )
             out["naam"] = names.to_numpy()
         elif name == "gemeenten":
             ncol = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES, required=True)

@@ -14,12 +14,23 @@ from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
 from locatietoets.analysis.vocabulary import STAY_TYPES
 from locatietoets.layers.config import RulesConfig
 
-__all__ = ["DEFAULT_RULESET", "README_BEGIN", "README_END", "check_gemeente_keys", "load_ruleset", "read_ruleset_file", "ruleset_markdown"]
+__all__ = [
+    "DEFAULT_RULESET",
+    "README_BEGIN",
+    "README_END",
+    "check_gemeente_keys",
+    "load_ruleset",
+    "read_ruleset_file",
+    "ruleset_markdown",
+]
 
 #: File name of the built-in rule set in ``analysis/rulesets``.
 DEFAULT_RULESET = "limburg-povi2021.toml"
 #: Markers around the generated rule tables in README.md (see :func:`ruleset_markdown`).
-README_BEGIN = "<!-- regeltabel: begin (gemaakt met 'locatietoets regels --markdown'; niet met de hand wijzigen) -->"
+README_BEGIN = (
+    "<!-- regeltabel: begin (gemaakt met 'locatietoets regels --markdown'; niet met de hand"
+    " wijzigen) -->"
+)
 README_END = "<!-- regeltabel: einde -->"
 
 
@@ -40,7 +51,9 @@ def read_ruleset_file(path: Path | None = None) -> RuleSet:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise RuleSetError(f"Regelset-bestand '{path}' kan niet gelezen worden: {exc.strerror}.") from None
+            raise RuleSetError(
+                f"Regelset-bestand '{path}' kan niet gelezen worden: {exc.strerror}."
+            ) from None
         text, _ = decode_text(raw, path, error=RuleSetError, label="Regelset-bestand")
         origin = str(path)
     try:
@@ -56,7 +69,9 @@ def load_ruleset(rules: RulesConfig) -> RuleSet:
     return ruleset.with_overrides(rules.overrides, rules.gemeenten)
 
 
-def check_gemeente_keys(ruleset: RuleSet | None, frames: Mapping[str, Any] | None, *, gemeenten_configured: bool) -> LocatietoetsError | None:
+def check_gemeente_keys(
+    ruleset: RuleSet | None, frames: Mapping[str, Any] | None, *, gemeenten_configured: bool
+) -> LocatietoetsError | None:
     """The error for per-gemeente values whose name or code matches no gemeente, or None.
 
     ``frames`` are the reference layers read (``gemeenten`` with ``naam`` and
@@ -103,10 +118,16 @@ def ruleset_markdown(ruleset: RuleSet) -> str:
     """
     stays = STAY_TYPES
     lines = [
-        f"Regelset `{ruleset.id}` versie {ruleset.version} ({ruleset.date}). Oordeel en strafpunten per verblijfstype; "
-        "de volledige bron staat in het regelset-bestand en in `locatietoets regels`.",
+        (
+            f"Regelset `{ruleset.id}` versie {ruleset.version} ({ruleset.date}). Oordeel en"
+            " strafpunten per verblijfstype; de volledige bron staat in het regelset-bestand en in"
+            " `locatietoets regels`."
+        ),
         "",
-        "| regel | titel | short-stay | mid-stay | long-stay | strafpunten (short/mid/long) | bron (kort) | betr. |",
+        (
+            "| regel | titel | short-stay | mid-stay | long-stay | strafpunten (short/mid/long) |"
+            " bron (kort) | betr. |"
+        ),
         "|---|---|---|---|---|---|---|---|",
     ]
     for rule in ruleset.rules:
@@ -126,5 +147,8 @@ def ruleset_markdown(ruleset: RuleSet) -> str:
     ]
     for p in ruleset.parameters.values():
         span = "" if p.minimum is None else f"{_number(p.minimum)} – {_number(p.maximum)}"
-        lines.append(f"| `{p.name}` | {_cell(_number(p.value))} | {_cell(p.unit)} | {span} | {p.confidence} |")
+        lines.append(
+            f"| `{p.name}` | {_cell(_number(p.value))} | {_cell(p.unit)} | {span} |"
+            f" {p.confidence} |"
+        )
     return "\n".join(lines) + "\n"

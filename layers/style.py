@@ -14,6 +14,7 @@ from locatietoets.analysis.vocabulary import FIELD_ALIASES, VERDICT_COLOURS
 
 __all__ = ["VERDICT_COLOURS", "FIELD_ALIASES", "result_qml"]
 
+
 def _opt(name: str, value: str) -> str:
     return f'<Option type="QString" name={quoteattr(name)} value={quoteattr(value)}/>'
 
@@ -43,20 +44,25 @@ def _symbol(index: int, kind: str, rgb: tuple[int, int, int]) -> str:
             _opt("style", "solid"),
         ]
     return (
-        f'<symbol type="{kind}" name="{index}" alpha="1" clip_to_extent="1" force_rhr="0">'
-        f'<data_defined_properties><Option type="Map"><Option type="QString" name="name" value=""/>'
-        f'<Option name="properties"/><Option type="QString" name="type" value="collection"/></Option></data_defined_properties>'
-        f'<layer class="{layer_class}" enabled="1" pass="0" locked="0"><Option type="Map">{"".join(options)}</Option></layer>'
-        "</symbol>"
+        f'<symbol type="{kind}" name="{index}" alpha="1" clip_to_extent="1"'
+        ' force_rhr="0"><data_defined_properties><Option type="Map"><Option type="QString"'
+        ' name="name" value=""/><Option name="properties"/><Option type="QString" name="type"'
+        f' value="collection"/></Option></data_defined_properties><layer class="{layer_class}"'
+        ' enabled="1" pass="0" locked="0"><Option'
+        f' type="Map">{"".join(options)}</Option></layer></symbol>'
     )
 
 
 def _mixed_renderer() -> str:
-    """A rule-based renderer for a layer of points and polygons: per verdict a marker rule and a fill rule.
+    """A rule-based renderer for a layer of points and polygons: per verdict a marker rule and a
+    fill rule.
 
-    QGIS reports such a GeoPackage layer (geometry type "Geometry") as the type of its first feature and
-    opens it as one layer or as one sublayer per type; a categorised renderer has one symbol type and
-    leaves the other type undrawn (or the style is refused). Rules on ``geometry_type($geometry)`` draw
+    QGIS reports such a GeoPackage layer (geometry type "Geometry") as the type of its first feature
+    and
+    opens it as one layer or as one sublayer per type; a categorised renderer has one symbol type
+    and
+    leaves the other type undrawn (or the style is refused). Rules on ``geometry_type($geometry)``
+    draw
     both in all three cases. Fixed rule keys keep the GeoPackage byte-identical between runs.
     """
     rules = []
@@ -67,12 +73,15 @@ def _mixed_renderer() -> str:
             continue
         for geometry, kind, suffix in (("Point", "marker", "punt"), ("Polygon", "fill", "vlak")):
             expression = f"\"oordeel\" = '{value}' AND geometry_type($geometry) = '{geometry}'"
-            rules.append(f'<rule key="oordeel_{n}" symbol="{n}" filter={quoteattr(expression)} '
-                         f'label={quoteattr(f"{label} ({suffix})")}/>')
+            rules.append(
+                f'<rule key="oordeel_{n}" symbol="{n}" filter={quoteattr(expression)} '
+                f"label={quoteattr(f'{label} ({suffix})')}/>"
+            )
             symbols.append(_symbol(n, kind, rgb))
             n += 1
     return (
-        '<renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0" referencescale="-1">'
+        '<renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0"'
+        ' referencescale="-1">'
         f'<rules key="oordeel_root">{"".join(rules)}</rules>'
         f"<symbols>{''.join(symbols)}</symbols>"
         "</renderer-v2>"
@@ -90,19 +99,24 @@ def result_qml(*, polygon: bool, fields: list[str], mixed: bool = False) -> str:
         The layer's attribute fields, for aliases.
     mixed
         True for a layer of points and polygons: rules draw each with its own symbol, and the style
-        names no geometry type, so QGIS applies it to the whole layer and to each geometry-type sublayer.
+        names no geometry type, so QGIS applies it to the whole layer and to each geometry-type
+        sublayer.
     """
     kind = "fill" if polygon else "marker"
     categories = []
     symbols = []
     for i, (value, (label, rgb)) in enumerate(VERDICT_COLOURS.items()):
-        categories.append(f'<category render="true" symbol="{i}" value={quoteattr(value)} label={quoteattr(label)}/>')
+        categories.append(
+            f'<category render="true" symbol="{i}" value={quoteattr(value)}'
+            f" label={quoteattr(label)}/>"
+        )
         symbols.append(_symbol(i, kind, rgb))
     renderer = (
-        '<renderer-v2 type="categorizedSymbol" attr="oordeel" symbollevels="0" enableorderby="0" forceraster="0" referencescale="-1">'
+        '<renderer-v2 type="categorizedSymbol" attr="oordeel" symbollevels="0" enableorderby="0"'
+        ' forceraster="0" referencescale="-1">'
         f"<categories>{''.join(categories)}</categories>"
         f"<symbols>{''.join(symbols)}</symbols>"
-        '<rotation/><sizescale/>'
+        "<rotation/><sizescale/>"
         "</renderer-v2>"
     )
     if mixed:
@@ -113,8 +127,8 @@ def result_qml(*, polygon: bool, fields: list[str], mixed: bool = False) -> str:
         if f in FIELD_ALIASES
     )
     maptip = escape(
-        '<b>[% "locatie_id" %]</b> — [% "oordeel" %] ([% "verblijfstype" %], score [% "score" %])<br>'
-        '[% replace("redenen", \'; \', \'<br>\') %]'
+        '<b>[% "locatie_id" %]</b> — [% "oordeel" %] ([% "verblijfstype" %], score [% "score"'
+        " %])<br>[% replace(\"redenen\", '; ', '<br>') %]"
     )
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
@@ -123,6 +137,10 @@ def result_qml(*, polygon: bool, fields: list[str], mixed: bool = False) -> str:
         f"<aliases>{aliases}</aliases>"
         f"<mapTip>{maptip}</mapTip>"
         '<previewExpression>"locatie_id"</previewExpression>'
-        + ("" if mixed else "<layerGeometryType>" + ("2" if polygon else "0") + "</layerGeometryType>")
+        + (
+            ""
+            if mixed
+            else "<layerGeometryType>" + ("2" if polygon else "0") + "</layerGeometryType>"
+        )
         + "</qgis>\n"
     )

@@ -17,7 +17,12 @@ from locatietoets.analysis.errors import LocatietoetsError
 __all__ = ["decode_text", "ENCODING_NAMES"]
 
 #: Dutch names of the encodings in messages.
-ENCODING_NAMES = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "latin-1": "Latin-1 (ISO-8859-1)", "utf-16": "UTF-16"}
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "cp1252": "Windows-1252",
+    "latin-1": "Latin-1 (ISO-8859-1)",
+    "utf-16": "UTF-16",
+}
 
 
 def _line_of(data: bytes, position: int) -> int:
@@ -62,19 +67,24 @@ def decode_text(
             codec = codecs.lookup(encoding).name
         except LookupError:
             raise error(
-                f"{prefix}codering '{encoding}' is onbekend. Gebruik bv. codering = \"utf-8\", \"cp1252\" (Windows-1252) of \"latin-1\"."
+                f"{prefix}codering '{encoding}' is onbekend. Gebruik bv. codering = \"utf-8\","
+                ' "cp1252" (Windows-1252) of "latin-1".'
             ) from None
         try:
             text = data.decode(codec)
         except UnicodeDecodeError as exc:
             raise error(
-                f"{prefix}'{path}' is niet te lezen als {encoding} (regel {_line_of(data, exc.start)}, byte 0x{data[exc.start]:02x}). "
-                "Controleer 'codering' of sla het bestand op als UTF-8."
+                f"{prefix}'{path}' is niet te lezen als {encoding} (regel"
+                f" {_line_of(data, exc.start)}, byte 0x{data[exc.start]:02x}). Controleer"
+                " 'codering' of sla het bestand op als UTF-8."
             ) from None
         return text.removeprefix("\ufeff"), None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = data.decode("utf-16")
-        return text.removeprefix("\ufeff"), f"'{path.name}' is gelezen als UTF-16 (gevonden aan de byte-order mark)"
+        return (
+            text.removeprefix("\ufeff"),
+            f"'{path.name}' is gelezen als UTF-16 (gevonden aan de byte-order mark)",
+        )
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -85,12 +95,16 @@ def decode_text(
         except UnicodeDecodeError:
             pass
         else:
-            return text, (
-                f"'{path.name}' is geen UTF-8 (regel {line}); gelezen als Windows-1252. "
-                "Klopt dat niet, geef dan de codering op (codering = \"...\") of sla het bestand op als UTF-8"
+            return (
+                text,
+                (
+                    f"'{path.name}' is geen UTF-8 (regel {line}); gelezen als Windows-1252. Klopt"
+                    ' dat niet, geef dan de codering op (codering = "...") of sla het bestand op'
+                    " als UTF-8"
+                ),
             )
     raise error(
-        f"{prefix}'{path}' is geen UTF-8-tekst: regel {line} bevat byte 0x{bad:02x}. Sla het bestand op als UTF-8 "
-        "(in Kladblok of Excel: 'Opslaan als' met codering UTF-8)"
-        + (" of geef de codering op, bv. codering = \"cp1252\"." if fallback else ".")
+        f"{prefix}'{path}' is geen UTF-8-tekst: regel {line} bevat byte 0x{bad:02x}. Sla het"
+        " bestand op als UTF-8 (in Kladblok of Excel: 'Opslaan als' met codering UTF-8)"
+        + (' of geef de codering op, bv. codering = "cp1252".' if fallback else ".")
     )

@@ -14,16 +14,19 @@ import errno
 import json
 import os
 from pathlib import Path
+import queue
 import shutil
 import sqlite3
 import tempfile
 import threading
-import queue
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 import pyogrio
 import shapely
 
@@ -44,7 +47,8 @@ __all__ = [
     "write_reference",
 ]
 
-#: The files a score run writes, in the --out folder (referentie.gpkg only when reference layers were given).
+#: The files a score run writes, in the --out folder (referentie.gpkg only when reference layers
+#: were given).
 OUTPUT_FILES = ("locaties.gpkg", "locaties.csv", "run.json", "referentie.gpkg")
 _FIXED_DATE = "2000-01-01T00:00:00.000Z"  # GeoPackage DATETIME format
 try:  # pyogrio writes through Arrow (several times faster) when pyarrow is installed
@@ -57,11 +61,14 @@ _LAYER = "locaties"
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
 
 
-#: Names the outputs use besides the result fields: the CSV's coordinates and the GeoPackage's feature id.
+#: Names the outputs use besides the result fields: the CSV's coordinates and the GeoPackage's
+#: feature id.
 RESERVED_NAMES = ("fid", "x_rd", "y_rd")
 
 
-def merge_results(original: gpd.GeoDataFrame, results: pd.DataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+def merge_results(
+    original: gpd.GeoDataFrame, results: pd.DataFrame
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Put the input attributes and the result fields side by side.
 
     One rule for every name the outputs use (the result fields, ``x_rd`` and
@@ -83,7 +90,9 @@ def merge_results(original: gpd.GeoDataFrame, results: pd.DataFrame) -> tuple[gp
         attrs = attrs.rename(columns={col: new})
         renamed.append(f"{col} → {new}")
     merged = pd.concat([attrs, results], axis=1)
-    out = gpd.GeoDataFrame(merged, geometry=original.geometry.reset_index(drop=True).values, crs=original.crs)
+    out = gpd.GeoDataFrame(
+        merged, geometry=original.geometry.reset_index(drop=True).values, crs=original.crs
+    )
     return out, renamed
 
 
@@ -127,12 +136,17 @@ def _prepare_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         series = frame[col]
         if series.dtype == object or str(series.dtype).startswith("string"):
             # mixed python objects (e.g. dates, numbers in text columns) become text
-            frame[col] = series.astype(object).where(series.notna(), None).map(lambda v: v if v is None or isinstance(v, str) else str(v))
+            frame[col] = (
+                series.astype(object)
+                .where(series.notna(), None)
+                .map(lambda v: v if v is None or isinstance(v, str) else str(v))
+            )
     return frame
 
 
 def geometry_kind(geometry: Any) -> tuple[str, bool]:
-    """The GeoPackage geometry type of the result layer for these geometries, and whether it has polygons."""
+    """The GeoPackage geometry type of the result layer for these geometries, and whether it has
+    polygons."""
     geoms = np.asarray(geometry, dtype=object)
     present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
     types = set(np.unique(shapely.get_type_id(geoms[present])).tolist())
@@ -186,7 +200,8 @@ def write_gpkg(frame: gpd.GeoDataFrame, path: Path) -> None:
 
 
 class GpkgStream:
-    """Write the result layer block by block in one GDAL session (as :func:`write_gpkg` writes it at once).
+    """Write the result layer block by block in one GDAL session (as :func:`write_gpkg` writes it at
+    once).
 
     Appending to a GeoPackage layer in separate sessions updates its spatial
     index row by row (about three times slower); here GDAL reads the blocks
@@ -216,10 +231,14 @@ class GpkgStream:
             self._schema = table.schema
             self._geometry_name = frame.geometry.name
             self.fields = [c for c in frame.columns if c != frame.geometry.name]
-            self._thread = threading.Thread(target=self._write, args=(frame.crs,), name="gpkg-schrijver", daemon=True)
+            self._thread = threading.Thread(
+                target=self._write, args=(frame.crs,), name="gpkg-schrijver", daemon=True
+            )
             self._thread.start()
         else:
-            table = pa.Table.from_batches(table.to_batches(), schema=table.schema).cast(self._schema)
+            table = pa.Table.from_batches(table.to_batches(), schema=table.schema).cast(
+                self._schema
+            )
         self._queue.put(table)
 
     def wait(self) -> None:
@@ -238,14 +257,18 @@ class GpkgStream:
         self._thread = None
         self._raise()
         if style:
-            store_result_style(self.path, geometry_type=self.geometry_type, fields=self.fields or [])
+            store_result_style(
+                self.path, geometry_type=self.geometry_type, fields=self.fields or []
+            )
 
     def abort(self) -> None:
         """Stop the writer after an error elsewhere (the staged file is thrown away)."""
         if self._thread is not None:
             try:
                 self._queue.put_nowait(None)
-            except queue.Full:  # pragma: no cover - a block still waiting: the writer takes it, then stops
+            except (
+                queue.Full
+            ):  # pragma: no cover - a block still waiting: the writer takes it, then stops
                 self._queue.put(None)
             self._thread.join()
             self._thread = None
@@ -279,7 +302,9 @@ class GpkgStream:
                 driver="GPKG",
                 geometry_name=self._geometry_name,
                 geometry_type=self.geometry_type,
-                crs=(f"EPSG:{epsg}" if epsg else crs.to_wkt("WKT1_GDAL")) if crs is not None else None,
+                crs=(f"EPSG:{epsg}" if epsg else crs.to_wkt("WKT1_GDAL"))
+                if crs is not None
+                else None,
                 dataset_options={"VERSION": "1.2"},
                 layer_options={"SPATIAL_INDEX": "YES", "FID": "fid"},
             )
@@ -298,17 +323,21 @@ class GpkgStream:
 
 def _arrow_table(frame: gpd.GeoDataFrame, geometry_type: str) -> Any:
     """``frame`` as the Arrow table ``pyogrio.write_dataframe(use_arrow=True)`` hands to GDAL."""
-    import pyarrow as pa
     from geopandas.array import to_wkb
+    import pyarrow as pa
 
     geometry = frame.geometry.copy()
     if geometry_type.startswith("Multi"):
         types = geometry.geom_type
-        single = geometry_type[len("Multi"):]
+        single = geometry_type[len("Multi") :]
         mask = (types == single).to_numpy()
         if mask.any():
             values = geometry.to_numpy().copy()
-            collect = {"Point": shapely.multipoints, "LineString": shapely.multilinestrings, "Polygon": shapely.multipolygons}[single]
+            collect = {
+                "Point": shapely.multipoints,
+                "LineString": shapely.multilinestrings,
+                "Polygon": shapely.multipolygons,
+            }[single]
             values[mask] = collect(np.atleast_2d(values[mask]), axis=0)
             geometry = gpd.GeoSeries(values, index=frame.index, crs=frame.crs)
     geometry_name = frame.geometry.name
@@ -340,7 +369,9 @@ def _arrow_table(frame: gpd.GeoDataFrame, geometry_type: str) -> Any:
             field = field.with_type(pa.string())
         elif pa.types.is_dictionary(field.type) and pa.types.is_null(field.type.value_type):
             field = field.with_type(pa.dictionary(field.type.index_type, pa.string()))
-        if field.name == geometry_name and not (pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)):
+        if field.name == geometry_name and not (
+            pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)
+        ):
             field = field.with_type(pa.binary())
         if field.name in datetime_cols:
             field = field.with_metadata({"GDAL:OGR:type": "DateTime"})
@@ -350,15 +381,22 @@ def _arrow_table(frame: gpd.GeoDataFrame, geometry_type: str) -> Any:
 
 def store_result_style(path: Path, *, geometry_type: str, fields: list[str]) -> None:
     """Store the default QGIS style of a result layer written by :class:`GpkgStream`."""
-    _store_style(path, result_qml(polygon=geometry_type in ("MultiPolygon", "Unknown"), fields=fields,
-                                  mixed=geometry_type == "Unknown"))
+    _store_style(
+        path,
+        result_qml(
+            polygon=geometry_type in ("MultiPolygon", "Unknown"),
+            fields=fields,
+            mixed=geometry_type == "Unknown",
+        ),
+    )
 
 
 def _store_style(path: Path, qml: str) -> None:
     con = sqlite3.connect(path)
     try:
         # the file is written into a staged folder and only moved into place when complete, so no
-        # fsync is needed here (it would flush the whole freshly written GeoPackage: seconds at 1M sites)
+        # fsync is needed here (it would flush the whole freshly written GeoPackage: seconds at 1M
+        # sites)
         con.execute("PRAGMA synchronous = OFF")
         con.execute(
             """CREATE TABLE IF NOT EXISTS layer_styles (
@@ -372,13 +410,16 @@ def _store_style(path: Path, qml: str) -> None:
             "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (_LAYER,)
         ).fetchone()[0]
         con.execute(
-            """INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column,
-               styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time)
-               VALUES ('', '', ?, ?, 'Oordeel', ?, '', 1, 'Locatietoets: gekleurd op oordeel', '', NULL, ?)""",
+            """INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,
+               f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, owner,
+               ui, update_time)
+               VALUES ('', '', ?, ?, 'Oordeel', ?, '', 1, 'Locatietoets: gekleurd op oordeel', '',
+               NULL, ?)""",
             (_LAYER, geom_col, qml, _FIXED_DATE),
         )
         con.execute(
-            """INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, last_change)
+            """INSERT OR REPLACE INTO gpkg_contents
+               (table_name, data_type, identifier, description, last_change)
                VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS-stijlen', ?)""",
             (_FIXED_DATE,),
         )
@@ -405,7 +446,9 @@ def write_reference(frames: dict[str, gpd.GeoDataFrame], path: Path) -> None:
                 path,
                 layer=name,
                 driver="GPKG",
-                geometry_type="Unknown" if name in ("veehouderijen", "werkgevers") else "MultiPolygon",
+                geometry_type="Unknown"
+                if name in ("veehouderijen", "werkgevers")
+                else "MultiPolygon",
                 promote_to_multi=name not in ("veehouderijen", "werkgevers"),
                 dataset_options={"VERSION": "1.2"},
                 append=path.exists(),
@@ -433,12 +476,20 @@ def write_csv(frame: gpd.GeoDataFrame, path: Path, *, append: bool = False) -> N
     columns = {name: frame[name] for name in frame.columns if name != frame.geometry.name}
     columns["x_rd"] = pd.Series(x, index=frame.index)
     columns["y_rd"] = pd.Series(y, index=frame.index)
-    if not _write_csv_arrow(columns, len(frame), path, append):  # pandas for column types without an Arrow path
+    if not _write_csv_arrow(
+        columns, len(frame), path, append
+    ):  # pandas for column types without an Arrow path
         table = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
         table["x_rd"] = x
         table["y_rd"] = y
         table.to_csv(
-            path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g", mode="a" if append else "w", header=not append
+            path,
+            index=False,
+            encoding="utf-8",
+            lineterminator="\n",
+            float_format="%.6g",
+            mode="a" if append else "w",
+            header=not append,
         )
 
 
@@ -447,7 +498,8 @@ _CSV_SPECIAL = (",", '"', "\n")
 
 
 def _csv_quote(value: str) -> str:
-    """Quote a field like the csv module does with QUOTE_MINIMAL (delimiter ",", lineterminator "\\n")."""
+    """Quote a field like the csv module does with QUOTE_MINIMAL (delimiter ",", lineterminator
+    "\\n")."""
     if any(c in value for c in _CSV_SPECIAL):
         return '"' + value.replace('"', '""') + '"'
     return value
@@ -478,7 +530,9 @@ def _format_g6(values: np.ndarray) -> "pa.Array":
         p = a * np.power(10.0, k)
         r = np.rint(p)
         frac = p - np.floor(p)
-        fixed &= (np.abs(frac - 0.5) > 1e-6) & (r >= 100_000) & (r < 1_000_000) & (e >= -4) & (e <= 5)
+        fixed &= (
+            (np.abs(frac - 0.5) > 1e-6) & (r >= 100_000) & (r < 1_000_000) & (e >= -4) & (e <= 5)
+        )
     nan = np.isnan(v)
     zero = v == 0
     python = ~(fixed | nan | zero)
@@ -493,10 +547,23 @@ def _format_g6(values: np.ndarray) -> "pa.Array":
         text = pa.array(rr // scale).cast(pa.large_string())
         if kk:
             fp = rr % scale
-            frac_text = pc.utf8_rtrim(pc.utf8_lpad(pa.array(fp).cast(pa.large_string()), width=kk, padding="0"), characters="0")
-            text = pc.if_else(pa.array(fp != 0), pc.binary_join_element_wise(text, frac_text, pa.scalar(".", pa.large_string())), text)
+            frac_text = pc.utf8_rtrim(
+                pc.utf8_lpad(pa.array(fp).cast(pa.large_string()), width=kk, padding="0"),
+                characters="0",
+            )
+            text = pc.if_else(
+                pa.array(fp != 0),
+                pc.binary_join_element_wise(text, frac_text, pa.scalar(".", pa.large_string())),
+                text,
+            )
         if neg[idx].any():
-            text = pc.if_else(pa.array(neg[idx]), pc.binary_join_element_wise(pa.scalar("-", pa.large_string()), text, pa.scalar("", pa.large_string())), text)
+            text = pc.if_else(
+                pa.array(neg[idx]),
+                pc.binary_join_element_wise(
+                    pa.scalar("-", pa.large_string()), text, pa.scalar("", pa.large_string())
+                ),
+                text,
+            )
         parts.append(text)
         positions.append(idx)
     for mask, text in ((nan, ""), (zero & ~neg, "0"), (zero & neg, "-0")):
@@ -517,7 +584,8 @@ def _format_g6(values: np.ndarray) -> "pa.Array":
 
 
 def _csv_arrow_column(series: pd.Series) -> "pa.Array | None":
-    """The CSV text of every row of ``series`` as an Arrow string array, exactly as pandas' ``to_csv(float_format="%.6g")``.
+    """The CSV text of every row of ``series`` as an Arrow string array, exactly as pandas'
+    ``to_csv(float_format="%.6g")``.
 
     Returns None for a column type without an Arrow path.
     """
@@ -537,14 +605,18 @@ def _csv_arrow_column(series: pd.Series) -> "pa.Array | None":
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":
         return pa.array(series.to_numpy()).cast(pa.large_string())
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
-        return pc.if_else(pa.array(series.to_numpy()), pa.scalar("True", pa.large_string()), pa.scalar("False", pa.large_string()))
+        return pc.if_else(
+            pa.array(series.to_numpy()),
+            pa.scalar("True", pa.large_string()),
+            pa.scalar("False", pa.large_string()),
+        )
     if isinstance(dtype, pd.Int64Dtype):
         mask = series.isna().to_numpy()
         ints = series.to_numpy(dtype="int64", na_value=0)
         return pa.array(ints, mask=mask).cast(pa.large_string()).fill_null("")
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
         text = series.array._pa_array
-    elif dtype == object or isinstance(dtype, pd.StringDtype):
+    elif dtype == np.dtype(object) or isinstance(dtype, pd.StringDtype):
         values = series.to_numpy(dtype=object)
         if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
             return None
@@ -559,22 +631,32 @@ def _csv_arrow_column(series: pd.Series) -> "pa.Array | None":
     needs = pc.match_substring_regex(text, '[,"\n]')
     if pc.any(needs).as_py():
         quote = pa.scalar('"', pa.large_string())
-        quoted = pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'), quote, pa.scalar("", pa.large_string()))
+        quoted = pc.binary_join_element_wise(
+            quote, pc.replace_substring(text, '"', '""'), quote, pa.scalar("", pa.large_string())
+        )
         text = pc.if_else(needs, quoted, text)
     return text.fill_null("")
 
 
 def _has_byte(text: "pa.Array", byte: int) -> bool:
-    """Whether any value of a (large) string array contains the ASCII ``byte`` (never part of a UTF-8 sequence)."""
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + len(text) + 1]
+    """Whether any value of a (large) string array contains the ASCII ``byte`` (never part of a
+    UTF-8 sequence)."""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[
+        text.offset : text.offset + len(text) + 1
+    ]
     data = text.buffers()[2]
     if data is None or len(offsets) < 2:
         return False
-    return bool((np.frombuffer(data, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])] == byte).any())
+    return bool(
+        (np.frombuffer(data, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])] == byte).any()
+    )
 
 
-def _write_csv_arrow(columns: dict[str, pd.Series], n: int, path: Path, append: bool = False) -> bool:
-    """Write ``columns`` as CSV byte for byte as pandas' ``to_csv`` would, joining the rows in Arrow (outside the GIL).
+def _write_csv_arrow(
+    columns: dict[str, pd.Series], n: int, path: Path, append: bool = False
+) -> bool:
+    """Write ``columns`` as CSV byte for byte as pandas' ``to_csv`` would, joining the rows in Arrow
+    (outside the GIL).
 
     Returns False when a column needs pandas' own writer (the caller then uses it).
     """
@@ -604,13 +686,16 @@ def _write_csv_arrow(columns: dict[str, pd.Series], n: int, path: Path, append: 
             # the line end goes onto the last field first, so the rows are joined in one pass
             parts[-1] = pc.binary_join_element_wise(parts[-1], newline, empty)
             rows = pc.binary_join_element_wise(*parts, comma) if len(parts) > 1 else parts[0]
-            offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset : rows.offset + len(rows) + 1]
+            offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[
+                rows.offset : rows.offset + len(rows) + 1
+            ]
             fh.write(memoryview(rows.buffers()[2])[int(offsets[0]) : int(offsets[-1])])
     return True
 
 
 def write_json(data: dict[str, Any], path: Path) -> None:
     """Write a JSON document (UTF-8, sorted keys where the dicts are built sorted)."""
+
     def default(value: Any) -> Any:
         if isinstance(value, (np.integer,)):
             return int(value)
@@ -622,7 +707,9 @@ def write_json(data: dict[str, Any], path: Path) -> None:
             return str(value)
         raise TypeError(type(value).__name__)
 
-    text = json.dumps(strict_json(data), indent=2, ensure_ascii=False, default=default, allow_nan=False)
+    text = json.dumps(
+        strict_json(data), indent=2, ensure_ascii=False, default=default, allow_nan=False
+    )
     path.write_text(text + "\n", encoding="utf-8")
 
 

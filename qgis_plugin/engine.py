@@ -165,7 +165,9 @@ def _resolve_setting(value: str) -> str:
     return str(path)
 
 
-def candidate_paths(setting: str | None = None, *, environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+def candidate_paths(
+    setting: str | None = None, *, environ: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
     """List the places where the engine may be, best first.
 
     Parameters
@@ -193,7 +195,9 @@ def candidate_paths(setting: str | None = None, *, environ: Mapping[str, str] | 
     if on_path:
         found.append((on_path, "het zoekpad (PATH)"))
     home = Path.home()
-    found.append((str(venv_executable(engine_env_dir())), "de door de plugin geïnstalleerde rekenkern"))
+    found.append(
+        (str(venv_executable(engine_env_dir())), "de door de plugin geïnstalleerde rekenkern")
+    )
     for venv in sorted(glob.glob(str(home / ".cache" / "locatietoets" / "venv*"))):
         found.append((str(venv_executable(venv)), "een bekende virtuele omgeving"))
     found.append((str(home / ".local" / "bin" / _exe_name()), "~/.local/bin"))
@@ -202,10 +206,17 @@ def candidate_paths(setting: str | None = None, *, environ: Mapping[str, str] | 
             base = environ.get(var)
             if not base:
                 continue
-            found.append((str(Path(base) / "locatietoets" / "engine" / "Scripts" / _exe_name()), f"%{var}%"))
-            for scripts in sorted(glob.glob(str(Path(base) / "Python" / "Python3*" / "Scripts")), reverse=True):
+            found.append(
+                (str(Path(base) / "locatietoets" / "engine" / "Scripts" / _exe_name()), f"%{var}%")
+            )
+            for scripts in sorted(
+                glob.glob(str(Path(base) / "Python" / "Python3*" / "Scripts")), reverse=True
+            ):
                 found.append((str(Path(scripts) / _exe_name()), f"%{var}%"))
-            for scripts in sorted(glob.glob(str(Path(base) / "Programs" / "Python" / "Python3*" / "Scripts")), reverse=True):
+            for scripts in sorted(
+                glob.glob(str(Path(base) / "Programs" / "Python" / "Python3*" / "Scripts")),
+                reverse=True,
+            ):
                 found.append((str(Path(scripts) / _exe_name()), f"%{var}%"))
     else:
         found.append(("/usr/local/bin/locatietoets", "/usr/local/bin"))
@@ -274,7 +285,8 @@ def engine_version(path: str, *, timeout: float = 120.0) -> tuple[int, int, int]
     if done.returncode != 0 or not match:
         tail = "\n".join(text.strip().splitlines()[-8:])
         raise EngineMissingError(
-            f"De rekenkern '{path}' start niet goed: 'locatietoets --version' gaf exitcode {done.returncode}"
+            f"De rekenkern '{path}' start niet goed: 'locatietoets --version' gaf exitcode"
+            f" {done.returncode}"
             + (f" en meldde:\n{tail}" if tail else ".")
             + f"\n\n{install_instructions()}",
             reason="onbruikbaar",
@@ -286,7 +298,9 @@ def engine_version(path: str, *, timeout: float = 120.0) -> tuple[int, int, int]
     return version
 
 
-def find_engine(setting: str | None = None, *, minimum: tuple[int, int, int] = MINIMUM_VERSION) -> Engine:
+def find_engine(
+    setting: str | None = None, *, minimum: tuple[int, int, int] = MINIMUM_VERSION
+) -> Engine:
     """Find a usable engine, or explain in Dutch what is missing.
 
     Parameters
@@ -313,11 +327,15 @@ def find_engine(setting: str | None = None, *, minimum: tuple[int, int, int] = M
                 "maar daar staat geen uitvoerbaar bestand."
             )
         else:
-            message = "De rekenkern 'locatietoets' is niet gevonden (gezocht in PATH, " + ", ".join(
-                sorted({s for _, s in candidates[1:]})
-            ) + ")."
+            message = (
+                "De rekenkern 'locatietoets' is niet gevonden (gezocht in PATH, "
+                + ", ".join(sorted({s for _, s in candidates[1:]}))
+                + ")."
+            )
         raise EngineMissingError(
-            f"{message}\n\n{install_instructions()}", reason="ontbreekt", path=candidates[0][0] if explicit else None
+            f"{message}\n\n{install_instructions()}",
+            reason="ontbreekt",
+            path=candidates[0][0] if explicit else None,
         )
     problems: list[EngineMissingError] = []
     for path, _source in existing:
@@ -329,8 +347,9 @@ def find_engine(setting: str | None = None, *, minimum: tuple[int, int, int] = M
         if version < minimum:
             problems.append(
                 EngineMissingError(
-                    f"De rekenkern '{path}' is versie {_version_text(version)}; deze plugin heeft minstens "
-                    f"versie {_version_text(minimum)} nodig. Werk de rekenkern bij.\n\n{install_instructions()}",
+                    f"De rekenkern '{path}' is versie {_version_text(version)}; deze plugin heeft"
+                    f" minstens versie {_version_text(minimum)} nodig. Werk de rekenkern"
+                    f" bij.\n\n{install_instructions()}",
                     reason="te_oud",
                     path=path,
                 )
@@ -352,11 +371,14 @@ def install_instructions() -> str:
         pip = env_dir / "bin" / "pip"
     return (
         "Zo installeert u de rekenkern (Python 3.11 of nieuwer nodig):\n"
-        "  1. Klik in de berichtbalk op 'Rekenkern installeren' (plugin-menu Locatietoets), of voer zelf uit:\n"
-        f"       {python} -m venv \"{env_dir}\"\n"
-        f"       \"{pip}\" install locatietoets-<versie>-py3-none-any.whl\n"
-        "     (het wheel-bestand staat in de map 'engine' van de plugin; de overige pakketten komen van PyPI).\n"
-        f"  2. De plugin vindt '{exe}' dan vanzelf. Staat de rekenkern ergens anders, vul dan het pad in bij "
+        "  1. Klik in de berichtbalk op 'Rekenkern installeren' (plugin-menu Locatietoets), of voer"
+        " zelf uit:\n"
+        f'       {python} -m venv "{env_dir}"\n'
+        f'       "{pip}" install locatietoets-<versie>-py3-none-any.whl\n'
+        "     (het wheel-bestand staat in de map 'engine' van de plugin; de overige pakketten komen"
+        " van PyPI).\n"
+        f"  2. De plugin vindt '{exe}' dan vanzelf. Staat de rekenkern ergens anders, vul dan het"
+        " pad in bij "
         "Processing → Opties → Providers → Locatietoets → 'Pad naar locatietoets', of zet de "
         f"omgevingsvariabele {ENV_VAR}.\n"
         "  3. Controleer met: locatietoets --version "
@@ -398,7 +420,9 @@ def _toml_value(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"De waarde {value!r} kan niet in de configuratie: alleen eindige getallen.")
+            raise ValueError(
+                f"De waarde {value!r} kan niet in de configuratie: alleen eindige getallen."
+            )
         return repr(value)
     if isinstance(value, (str, os.PathLike)):
         return _toml_string(os.fspath(value))
@@ -517,12 +541,17 @@ def parse_overrides(text: str | None) -> tuple[dict[str, Any], dict[str, dict[st
         if len(parts) >= 3 and parts[0] == "gemeenten":
             gemeente, param = ".".join(parts[1:-1]).strip().strip("'\""), parts[-1]
             if not gemeente or not _KEY_RE.match(param):
-                problems.append(f"'{key}' is geen geldige sleutel (gebruik gemeenten.<naam of GM-code>.<parameter>)")
+                problems.append(
+                    f"'{key}' is geen geldige sleutel (gebruik gemeenten.<naam of"
+                    " GM-code>.<parameter>)"
+                )
                 continue
             gemeenten.setdefault(gemeente, {})[param] = _parse_scalar(value)
             continue
         if not _KEY_RE.match(key) or key in {"bestand", "gemeenten"}:
-            problems.append(f"'{key}' is geen geldige parameternaam (letters, cijfers en _, bv. bbg_rand_m)")
+            problems.append(
+                f"'{key}' is geen geldige parameternaam (letters, cijfers en _, bv. bbg_rand_m)"
+            )
             continue
         overrides[key] = _parse_scalar(value)
     if problems:
@@ -741,12 +770,23 @@ def elapsed_text(seconds: float) -> str:
 def python_for_venv() -> str | None:
     """A Python ≥ 3.11 that can create venvs, or ``None``. Used by the installer."""
     candidates: list[str] = []
-    for name in ("python3.11", "python3.12", "python3.13", "python3", "python", "py"):  # pins are tested on 3.11
+    for name in (
+        "python3.11",
+        "python3.12",
+        "python3.13",
+        "python3",
+        "python",
+        "py",
+    ):  # pins are tested on 3.11
         found = shutil.which(name)
         if found:
             candidates.append(found)
     prefix = Path(sys.exec_prefix)
-    candidates += [str(prefix / "python3.exe"), str(prefix / "python.exe"), str(prefix / "bin" / "python3")]
+    candidates += [
+        str(prefix / "python3.exe"),
+        str(prefix / "python.exe"),
+        str(prefix / "bin" / "python3"),
+    ]
     if os.name != "nt":
         candidates.append("/usr/bin/python3")
     seen: set[str] = set()
@@ -756,7 +796,11 @@ def python_for_venv() -> str | None:
         seen.add(candidate)
         try:
             done = subprocess.run(
-                [candidate, "-c", "import sys, venv, ensurepip; print(sys.version_info >= (3, 11))"],
+                [
+                    candidate,
+                    "-c",
+                    "import sys, venv, ensurepip; print(sys.version_info >= (3, 11))",
+                ],
                 capture_output=True,
                 text=True,
                 timeout=60,

@@ -29,4 +29,6 @@ def _one_line(html: str) -> str:
     """Join the source's wrapped lines: the Processing dialog's help panel shows every newline
     as a paragraph break, which cut sentences in half. Newlines inside ``<pre>`` stay."""
     pieces = _PRE.split(html)
-    return "".join(p if p.startswith("<pre>") else re.sub(r"\s*\n\s*", " ", p) for p in pieces).strip()
+    return "".join(
+        p if p.startswith("<pre>") else re.sub(r"\s*\n\s*", " ", p) for p in pieces
+    ).strip()

@@ -37,10 +37,20 @@ def bundled_engine(plugin_dir: Path = PLUGIN_DIR) -> tuple[Path, Path | None] | 
     return wheels[-1], requirements if requirements.is_file() else None
 
 
-def install_plan(python: str, env_dir: Path, wheel: Path, requirements: Path | None) -> list[list[str]]:
+def install_plan(
+    python: str, env_dir: Path, wheel: Path, requirements: Path | None
+) -> list[list[str]]:
     """The commands that create the environment and install the engine into it."""
     env_python = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    install = [str(env_python), "-m", "pip", "install", "--disable-pip-version-check", "--upgrade-strategy", "eager"]
+    install = [
+        str(env_python),
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--upgrade-strategy",
+        "eager",
+    ]
     if requirements is not None:
         install += ["-r", str(requirements)]
     install.append(str(wheel))
@@ -67,15 +77,16 @@ def install_engine(
     bundle = bundled_engine(plugin_dir)
     if bundle is None:
         raise EngineRunError(
-            "Deze plugin bevat geen rekenkern om te installeren (map 'engine' ontbreekt). "
-            "Installeer de plugin uit het zip-bestand van 'locatietoets plugin-zip', of installeer de rekenkern zelf."
+            "Deze plugin bevat geen rekenkern om te installeren (map 'engine' ontbreekt)."
+            " Installeer de plugin uit het zip-bestand van 'locatietoets plugin-zip', of installeer"
+            " de rekenkern zelf."
         )
     python = python_for_venv()
     if python is None:
         raise EngineRunError(
-            "Geen Python 3.11 of nieuwer met de module 'venv' gevonden om de rekenkern in te installeren. "
-            "Installeer Python 3.11+ (Debian/Ubuntu: sudo apt install python3-venv; Windows: python.org) "
-            "en probeer opnieuw."
+            "Geen Python 3.11 of nieuwer met de module 'venv' gevonden om de rekenkern in te"
+            " installeren. Installeer Python 3.11+ (Debian/Ubuntu: sudo apt install python3-venv;"
+            " Windows: python.org) en probeer opnieuw."
         )
     env_dir = env_dir or engine_env_dir()
     env_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -105,8 +116,8 @@ def install_engine(
                 raise EngineCancelledError("Installatie van de rekenkern afgebroken.")
         if process.wait() != 0:
             raise EngineRunError(
-                f"Installatie van de rekenkern mislukt bij '{' '.join(command[:4])} …' (exitcode {process.returncode}):\n"
-                + "\n".join(tail[-10:])
+                f"Installatie van de rekenkern mislukt bij '{' '.join(command[:4])} …' (exitcode"
+                f" {process.returncode}):\n" + "\n".join(tail[-10:])
             )
     exe = venv_executable(env_dir)
     if not exe.is_file():

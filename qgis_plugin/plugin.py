@@ -46,12 +46,16 @@ class LocatietoetsPlugin:
         parent = self.iface.mainWindow()
         run = QAction(icon, "Toets locaties…", parent)
         run.setObjectName("locatietoetsToetsLocaties")
-        run.setToolTip("Locatietoets: toets kandidaatlocaties voor huisvesting van arbeidsmigranten")
+        run.setToolTip(
+            "Locatietoets: toets kandidaatlocaties voor huisvesting van arbeidsmigranten"
+        )
         run.triggered.connect(self.open_toets_locaties)
         check = QAction("Rekenkern controleren…", parent)
         check.setObjectName("locatietoetsRekenkern")
         check.triggered.connect(lambda: self.check_engine(report_success=True))
-        help_action = QAction(QgsApplication.getThemeIcon("/mActionHelpContents.svg"), "Help bij Locatietoets", parent)
+        help_action = QAction(
+            QgsApplication.getThemeIcon("/mActionHelpContents.svg"), "Help bij Locatietoets", parent
+        )
         help_action.setObjectName("locatietoetsHelp")
         help_action.triggered.connect(self.open_help)
         self.iface.addToolBarIcon(run)
@@ -86,7 +90,11 @@ class LocatietoetsPlugin:
 
             processing.execAlgorithmDialog("locatietoets:toetslocaties", {})
         except Exception as exc:  # noqa: BLE001 - never a traceback for the user
-            self._push("Locatietoets", f"Het venster 'Toets locaties' kan niet geopend worden: {exc}", Qgis.Critical)
+            self._push(
+                "Locatietoets",
+                f"Het venster 'Toets locaties' kan niet geopend worden: {exc}",
+                Qgis.Critical,
+            )
 
     def open_help(self):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(PLUGIN_DIR / "help" / "index.html")))
@@ -104,7 +112,12 @@ class LocatietoetsPlugin:
             return None
         self._clear_message()
         if report_success:
-            self._push("Locatietoets", f"Rekenkern gevonden: {found.path} (versie {found.version_text}).", Qgis.Success, 8)
+            self._push(
+                "Locatietoets",
+                f"Rekenkern gevonden: {found.path} (versie {found.version_text}).",
+                Qgis.Success,
+                8,
+            )
         return found
 
     def _check_engine_in_background(self):
@@ -121,7 +134,9 @@ class LocatietoetsPlugin:
             if isinstance(result, eng.EngineMissingError):
                 self.show_engine_problem(result)
 
-        self._task = QgsTask.fromFunction("Locatietoets: rekenkern controleren", work, on_finished=done)
+        self._task = QgsTask.fromFunction(
+            "Locatietoets: rekenkern controleren", work, on_finished=done
+        )
         QgsApplication.taskManager().addTask(self._task)
 
     def show_engine_problem(self, problem: eng.EngineMissingError):
@@ -151,7 +166,12 @@ class LocatietoetsPlugin:
     def install_engine(self):
         """Create the engine's venv from the bundled wheel in a background task."""
         self._clear_message()
-        self._push("Locatietoets", "De rekenkern wordt geïnstalleerd (dit kan enkele minuten duren)…", Qgis.Info, 10)
+        self._push(
+            "Locatietoets",
+            "De rekenkern wordt geïnstalleerd (dit kan enkele minuten duren)…",
+            Qgis.Info,
+            10,
+        )
 
         def work(task):
             def log(line):
@@ -163,19 +183,27 @@ class LocatietoetsPlugin:
             self._task = None
             if exception is not None or result is None:
                 text = str(exception) if exception is not None else "onbekende fout"
-                self._push("Locatietoets", f"Installatie mislukt: {text} (zie het logboek 'Locatietoets').", Qgis.Critical)
+                self._push(
+                    "Locatietoets",
+                    f"Installatie mislukt: {text} (zie het logboek 'Locatietoets').",
+                    Qgis.Critical,
+                )
                 return
             set_engine_setting(result)
             self.check_engine(report_success=True)
 
-        self._task = QgsTask.fromFunction("Locatietoets: rekenkern installeren", work, on_finished=done)
+        self._task = QgsTask.fromFunction(
+            "Locatietoets: rekenkern installeren", work, on_finished=done
+        )
         QgsApplication.taskManager().addTask(self._task)
 
     # Helpers ---------------------------------------------------------------------
     def _show_details(self, text: str):
         from qgis.PyQt.QtWidgets import QMessageBox
 
-        QMessageBox.information(self.iface.mainWindow() if self.iface else None, "Locatietoets — rekenkern", text)
+        QMessageBox.information(
+            self.iface.mainWindow() if self.iface else None, "Locatietoets — rekenkern", text
+        )
 
     def _open_settings(self):
         try:

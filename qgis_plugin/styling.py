@@ -16,20 +16,33 @@ from qgis.PyQt.QtGui import QColor
 
 from .vocabulary import FIELD_ALIASES, VERDICT_COLOURS, hex_colour
 
-__all__ = ["VERDICTS", "RUN_JSON_PROPERTY", "apply_result_style", "geometry_kinds", "mixed_result_renderer",
-           "save_style_in_geopackage", "ResultStyler"]
+__all__ = [
+    "VERDICTS",
+    "RUN_JSON_PROPERTY",
+    "apply_result_style",
+    "geometry_kinds",
+    "mixed_result_renderer",
+    "save_style_in_geopackage",
+    "ResultStyler",
+]
 
 #: Custom layer property: the run record (run.json) of the run that made a result layer.
 RUN_JSON_PROPERTY = "locatietoets/run_json"
 
 
-#: (value of ``oordeel``, Dutch label, colour). The empty value catches NULL: sites without geometry.
-#: From the plugin's copy of the vocabulary, so QGIS layers and atlases match the engine's maps and QML.
+#: (value of ``oordeel``, Dutch label, colour). The empty value catches NULL: sites without
+#: geometry.
+#: From the plugin's copy of the vocabulary, so QGIS layers and atlases match the engine's maps and
+#: QML.
 VERDICTS = tuple((value, label, hex_colour(rgb)) for value, (label, rgb) in VERDICT_COLOURS.items())
 
-MAP_TIP = """<b>[% coalesce("{id}", '') %]</b> &mdash; <b>[% CASE WHEN "oordeel" IS NULL THEN 'geen geometrie' ELSE "oordeel" END %]</b>
-[% CASE WHEN "score" IS NOT NULL THEN ' (score ' || format_number("score", 0) || ')' ELSE '' END %]<br>
-[% replace(coalesce("redenen", ''), '; ', '<br>') %]"""
+MAP_TIP = (
+    "<b>[% coalesce(\"{id}\", '') %]</b> &mdash; "
+    '<b>[% CASE WHEN "oordeel" IS NULL THEN \'geen geometrie\' ELSE "oordeel" END %]</b>\n'
+    "[% CASE WHEN \"score\" IS NOT NULL THEN ' (score ' || format_number(\"score\", 0) || ')' "
+    "ELSE '' END %]<br>\n"
+    "[% replace(coalesce(\"redenen\", ''), '; ', '<br>') %]"
+)
 
 
 def _field_or_first(layer: QgsVectorLayer, preferred: str | None) -> str:
@@ -41,9 +54,11 @@ def _field_or_first(layer: QgsVectorLayer, preferred: str | None) -> str:
 
 
 def mixed_result_renderer(field: str = "oordeel") -> QgsRuleBasedRenderer:
-    """Verdict colours for a layer of points and polygons: per verdict a marker rule and a fill rule.
+    """Verdict colours for a layer of points and polygons: per verdict a marker rule and a fill
+    rule.
 
-    QGIS reports such a GeoPackage layer as the type of its first feature; one symbol type would leave
+    QGIS reports such a GeoPackage layer as the type of its first feature; one symbol type would
+    leave
     the other type undrawn. Rules on ``geometry_type($geometry)`` draw each with its own symbol.
     """
     root = QgsRuleBasedRenderer.Rule(None)
@@ -51,17 +66,22 @@ def mixed_result_renderer(field: str = "oordeel") -> QgsRuleBasedRenderer:
     for value, label, colour in VERDICTS:
         if not value:  # sites without geometry are not drawn
             continue
-        for geometry, kind, suffix in (("Point", QgsWkbTypes.PointGeometry, "punt"),
-                                       ("Polygon", QgsWkbTypes.PolygonGeometry, "vlak")):
+        for geometry, kind, suffix in (
+            ("Point", QgsWkbTypes.PointGeometry, "punt"),
+            ("Polygon", QgsWkbTypes.PolygonGeometry, "vlak"),
+        ):
             symbol = QgsSymbol.defaultSymbol(kind)
             symbol.setColor(QColor(colour))
             expression = f"{quoted} = '{value}' AND geometry_type($geometry) = '{geometry}'"
-            root.appendChild(QgsRuleBasedRenderer.Rule(symbol, 0, 0, expression, f"{label} ({suffix})"))
+            root.appendChild(
+                QgsRuleBasedRenderer.Rule(symbol, 0, 0, expression, f"{label} ({suffix})")
+            )
     return QgsRuleBasedRenderer(root)
 
 
 def apply_result_style(layer: QgsVectorLayer, *, id_field: str | None = None) -> None:
-    """Give a result layer its categorised renderer (rules for points and polygons in one layer), aliases,
+    """Give a result layer its categorised renderer (rules for points and polygons in one layer),
+    aliases,
     display expression and map tip."""
     if not isinstance(layer, QgsVectorLayer) or not layer.isValid():
         return
@@ -84,14 +104,19 @@ def apply_result_style(layer: QgsVectorLayer, *, id_field: str | None = None) ->
         if index >= 0:
             layer.setFieldAlias(index, alias)
     key = _field_or_first(layer, id_field)
-    layer.setDisplayExpression(f"\"{key}\" || ' — ' || coalesce(\"oordeel\", 'geen geometrie')"
-                               if fields.indexOf("oordeel") >= 0 else f'"{key}"')
+    layer.setDisplayExpression(
+        f"\"{key}\" || ' — ' || coalesce(\"oordeel\", 'geen geometrie')"
+        if fields.indexOf("oordeel") >= 0
+        else f'"{key}"'
+    )
     if fields.indexOf("redenen") >= 0:
         layer.setMapTipTemplate(MAP_TIP.replace("{id}", key.replace('"', '""')))
     layer.triggerRepaint()
 
 
-def save_style_in_geopackage(path: str, *, layer_name: str | None = None, id_field: str | None = None) -> str | None:
+def save_style_in_geopackage(
+    path: str, *, layer_name: str | None = None, id_field: str | None = None
+) -> str | None:
     """Store the result style as the default style inside a GeoPackage.
 
     Returns ``None`` on success, else the (Dutch or QGIS) error text.
@@ -102,7 +127,9 @@ def save_style_in_geopackage(path: str, *, layer_name: str | None = None, id_fie
         return f"'{uri}' kan niet geopend worden om de stijl op te slaan"
     apply_result_style(layer, id_field=id_field)
     mixed = len(geometry_kinds(layer)) > 1
-    error = layer.saveStyleToDatabase("locatietoets", "Oordeel per locatie (Locatietoets)", True, "")
+    error = layer.saveStyleToDatabase(
+        "locatietoets", "Oordeel per locatie (Locatietoets)", True, ""
+    )
     del layer
     if not error and mixed:
         error = _style_for_any_geometry_type(path)
@@ -121,7 +148,9 @@ def _style_for_any_geometry_type(path: str) -> str | None:
     try:
         con = sqlite3.connect(path)
         try:
-            rows = con.execute("SELECT id, styleQML FROM layer_styles WHERE styleName = 'locatietoets'").fetchall()
+            rows = con.execute(
+                "SELECT id, styleQML FROM layer_styles WHERE styleName = 'locatietoets'"
+            ).fetchall()
             for row_id, qml in rows:
                 cleaned = re.sub(r"<layerGeometryType>\d+</layerGeometryType>", "", qml or "")
                 con.execute("UPDATE layer_styles SET styleQML = ? WHERE id = ?", (cleaned, row_id))
@@ -134,12 +163,19 @@ def _style_for_any_geometry_type(path: str) -> str | None:
 
 
 def geometry_kinds(layer: QgsVectorLayer) -> list[str]:
-    """The geometry types (OGR names, e.g. ``Point``, ``Polygon``) a file layer holds; one for most layers.
+    """The geometry types (OGR names, e.g. ``Point``, ``Polygon``) a file layer holds; one for most
+    layers.
 
-    A GeoPackage layer of geometry type "Geometry" (the engine writes kandidaatlocaties of points and
-    polygons so) is reported by QGIS as the type of its first feature; its sublayers list every type.
+    A GeoPackage layer of geometry type "Geometry" (the engine writes kandidaatlocaties of points
+    and
+    polygons so) is reported by QGIS as the type of its first feature; its sublayers list every
+    type.
     """
-    if not isinstance(layer, QgsVectorLayer) or not layer.isValid() or layer.providerType() != "ogr":
+    if (
+        not isinstance(layer, QgsVectorLayer)
+        or not layer.isValid()
+        or layer.providerType() != "ogr"
+    ):
         return []
     kinds: list[str] = []
     for sub in layer.dataProvider().subLayers():
@@ -172,5 +208,7 @@ class ResultStyler(QgsProcessingLayerPostProcessorInterface):
     def create(cls, id_field: str | None = None, run_json: str | None = None) -> "ResultStyler":
         styler = cls(id_field, run_json)
         cls._alive.append(styler)
-        del cls._alive[:-200]  # Processing uses each one once, right after its run (batch: one per run)
+        del cls._alive[
+            :-200
+        ]  # Processing uses each one once, right after its run (batch: one per run)
         return styler

@@ -65,7 +65,14 @@ def _ntranslate(singular: str, plural: str, n: int) -> str:
 
 def install() -> None:
     """Make click speak Dutch in this process."""
-    for module in (click.core, click.exceptions, click.formatting, click.decorators, click.types, click.parser):
+    for module in (
+        click.core,
+        click.exceptions,
+        click.formatting,
+        click.decorators,
+        click.types,
+        click.parser,
+    ):
         if hasattr(module, "_"):
             module._ = _translate
         if hasattr(module, "ngettext"):

@@ -55,51 +55,104 @@ _JSON_TAG = "BENCHMARK_JSON "
 # ---------------------------------------------------------------------------
 # Synthetic province
 # ---------------------------------------------------------------------------
-def _blobs(centres: np.ndarray, radius_m: np.ndarray, rng: np.random.Generator, *, vertices: int = 24) -> np.ndarray:
+def _blobs(
+    centres: np.ndarray, radius_m: np.ndarray, rng: np.random.Generator, *, vertices: int = 24
+) -> np.ndarray:
     """Irregular star-shaped polygons (one per centre), built in one shapely call."""
     import shapely
 
     n = len(centres)
     theta = np.linspace(0.0, 2.0 * np.pi, vertices, endpoint=False)
-    wobble = 1.0 + 0.25 * np.sin(theta[None, :] * rng.integers(2, 5, (n, 1)) + rng.uniform(0, 2 * np.pi, (n, 1)))
+    wobble = 1.0 + 0.25 * np.sin(
+        theta[None, :] * rng.integers(2, 5, (n, 1)) + rng.uniform(0, 2 * np.pi, (n, 1))
+    )
     r = radius_m[:, None] * wobble * rng.uniform(0.9, 1.1, (n, vertices))
-    ring = np.stack([centres[:, :1] + r * np.cos(theta), centres[:, 1:] + r * np.sin(theta)], axis=-1)
+    ring = np.stack(
+        [centres[:, :1] + r * np.cos(theta), centres[:, 1:] + r * np.sin(theta)], axis=-1
+    )
     ring = np.concatenate([ring, ring[:, :1]], axis=1)
     return shapely.polygons(ring)
 
 
-def _write_graphml(path: Path, x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, highway: np.ndarray, wkt_fwd: np.ndarray, wkt_bwd: np.ndarray, length: np.ndarray) -> None:
-    """Write an osmnx-compatible GraphML (both directions of every two-way road) without networkx."""
-    keys = [("edge", "geometry"), ("edge", "length"), ("edge", "reversed"), ("edge", "oneway"), ("edge", "highway"),
-            ("edge", "osmid"), ("node", "street_count"), ("node", "y"), ("node", "x"), ("graph", "crs")]
+def _write_graphml(
+    path: Path,
+    x: np.ndarray,
+    y: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    highway: np.ndarray,
+    wkt_fwd: np.ndarray,
+    wkt_bwd: np.ndarray,
+    length: np.ndarray,
+) -> None:
+    """Write an osmnx-compatible GraphML (both directions of every two-way road) without
+    networkx."""
+    keys = [
+        ("edge", "geometry"),
+        ("edge", "length"),
+        ("edge", "reversed"),
+        ("edge", "oneway"),
+        ("edge", "highway"),
+        ("edge", "osmid"),
+        ("node", "street_count"),
+        ("node", "y"),
+        ("node", "x"),
+        ("graph", "crs"),
+    ]
     n_keys = len(keys)
     kid = {name: f"d{n_keys - 1 - i}" for i, (_, name) in enumerate(keys)}
     street_count = np.bincount(np.concatenate([u, v]), minlength=len(x))
     with path.open("w", encoding="utf-8") as fh:
-        fh.write("<?xml version='1.0' encoding='utf-8'?>\n<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\">")
+        fh.write(
+            "<?xml version='1.0' encoding='utf-8'?>\n<graphml"
+            ' xmlns="http://graphml.graphdrawing.org/xmlns">'
+        )
         for i, (kind, name) in enumerate(keys):
-            fh.write(f'<key id="d{n_keys - 1 - i}" for="{kind}" attr.name="{name}" attr.type="string"/>\n')
+            fh.write(
+                f'<key id="d{n_keys - 1 - i}" for="{kind}" attr.name="{name}"'
+                ' attr.type="string"/>\n'
+            )
         fh.write(f'<graph edgedefault="directed"><data key="{kid["crs"]}">EPSG:28992</data>\n')
-        fh.write("".join(
-            f'<node id="{i}"><data key="{kid["x"]}">{xi:.2f}</data><data key="{kid["y"]}">{yi:.2f}</data>'
-            f'<data key="{kid["street_count"]}">{c}</data></node>\n'
-            for i, xi, yi, c in zip(range(len(x)), x.tolist(), y.tolist(), street_count.tolist())
-        ))
+        fh.write(
+            "".join(
+                f'<node id="{i}"><data key="{kid["x"]}">{xi:.2f}</data><data'
+                f' key="{kid["y"]}">{yi:.2f}</data><data'
+                f' key="{kid["street_count"]}">{c}</data></node>\n'
+                for i, xi, yi, c in zip(
+                    range(len(x)), x.tolist(), y.tolist(), street_count.tolist()
+                )
+            )
+        )
         for forward in (True, False):
             a, b, wkt = (u, v, wkt_fwd) if forward else (v, u, wkt_bwd)
             rev = "False" if forward else "True"
-            fh.write("".join(
-                f'<edge source="{s}" target="{t}" id="0"><data key="{kid["osmid"]}">{k}</data>'
-                f'<data key="{kid["highway"]}">{h}</data><data key="{kid["oneway"]}">False</data>'
-                f'<data key="{kid["reversed"]}">{rev}</data><data key="{kid["length"]}">{ln:.3f}</data>'
-                f'<data key="{kid["geometry"]}">{g}</data></edge>\n'
-                for k, (s, t, h, ln, g) in enumerate(zip(a.tolist(), b.tolist(), highway.tolist(), length.tolist(), wkt.tolist()))
-            ))
+            fh.write(
+                "".join(
+                    f'<edge source="{s}" target="{t}" id="0"><data'
+                    f' key="{kid["osmid"]}">{k}</data><data key="{kid["highway"]}">{h}</data><data'
+                    f' key="{kid["oneway"]}">False</data><data'
+                    f' key="{kid["reversed"]}">{rev}</data><data'
+                    f' key="{kid["length"]}">{ln:.3f}</data><data'
+                    f' key="{kid["geometry"]}">{g}</data></edge>\n'
+                    for k, (s, t, h, ln, g) in enumerate(
+                        zip(a.tolist(), b.tolist(), highway.tolist(), length.tolist(), wkt.tolist())
+                    )
+                )
+            )
         fh.write("</graph></graphml>\n")
 
 
-def generate_province(work: Path, *, n_sites: int = 1_000_000, n_nodes: int = 155_000, n_bbg: int = 3000, n_farms: int = 5000,
-                      n_parks: int = 300, n_employers: int = 1000, seed: int = 8) -> Path:
+def generate_province(
+    work: Path,
+    *,
+    n_sites: int = 1_000_000,
+    n_nodes: int = 155_000,
+    n_bbg: int = 3000,
+    n_farms: int = 5000,
+    n_parks: int = 300,
+    n_employers: int = 1000,
+    seed: int = 8,
+) -> Path:
     """Write the synthetic province (GeoPackages, GraphML) and its ``config.toml`` into ``work``.
 
     The road network is a perturbed grid (100 m) of about ``n_nodes`` nodes
@@ -128,23 +181,36 @@ def generate_province(work: Path, *, n_sites: int = 1_000_000, n_nodes: int = 15
     crs = "EPSG:28992"
 
     def uniform_points(n: int, margin: float = 200.0) -> np.ndarray:
-        return np.c_[rng.uniform(_X0 + margin, _X0 + extent - margin, n), rng.uniform(_Y0 + margin, _Y0 + extent - margin, n)]
+        return np.c_[
+            rng.uniform(_X0 + margin, _X0 + extent - margin, n),
+            rng.uniform(_Y0 + margin, _Y0 + extent - margin, n),
+        ]
 
     # road network (osmnx GraphML, fiets: every road two-way)
     x, y, u, v, highway = grid_layout(side, spacing_m=_SPACING_M, x0=_X0, y0=_Y0, rng=rng)
-    mid = np.c_[(x[u] + x[v]) / 2 + rng.normal(0, 5, u.shape[0]), (y[u] + y[v]) / 2 + rng.normal(0, 5, u.shape[0])]
+    mid = np.c_[
+        (x[u] + x[v]) / 2 + rng.normal(0, 5, u.shape[0]),
+        (y[u] + y[v]) / 2 + rng.normal(0, 5, u.shape[0]),
+    ]
     coords = np.round(np.stack([np.c_[x[u], y[u]], mid, np.c_[x[v], y[v]]], axis=1), 2)
     x, y = np.round(x, 2), np.round(y, 2)
     fwd = shapely.linestrings(coords)
     bwd = shapely.linestrings(coords[:, ::-1])
     _write_graphml(
-        inv / "wegennet.graphml", x, y, u, v, highway,
-        shapely.to_wkt(fwd, rounding_precision=2), shapely.to_wkt(bwd, rounding_precision=2), shapely.length(fwd),
+        inv / "wegennet.graphml",
+        x,
+        y,
+        u,
+        v,
+        highway,
+        shapely.to_wkt(fwd, rounding_precision=2),
+        shapely.to_wkt(bwd, rounding_precision=2),
+        shapely.length(fwd),
     )
 
     # gemeenten: Voronoi cells of the rule set's 31 gemeenten
-    from locatietoets.layers.rules import load_ruleset
     from locatietoets.layers.config import RulesConfig
+    from locatietoets.layers.rules import load_ruleset
 
     ruleset = load_ruleset(RulesConfig())
     codes = sorted(k for k in ruleset.gemeenten if k.upper().startswith("GM"))
@@ -157,46 +223,77 @@ def generate_province(work: Path, *, n_sites: int = 1_000_000, n_nodes: int = 15
     seed_pts = shapely.get_parts(seeds)
     order = shapely.STRtree(cells).query(seed_pts, predicate="within")
     cells = cells[order[1][np.argsort(order[0])]]
-    gemeenten = gpd.GeoDataFrame({"gemeentenaam": names, "gemeentecode": codes}, geometry=cells, crs=crs)
+    gemeenten = gpd.GeoDataFrame(
+        {"gemeentenaam": names, "gemeentecode": codes}, geometry=cells, crs=crs
+    )
 
-    bbg = gpd.GeoDataFrame({"soort": np.full(n_bbg, "kern", dtype=object)}, geometry=_blobs(uniform_points(n_bbg), rng.uniform(80, 350, n_bbg), rng), crs=crs)
+    bbg = gpd.GeoDataFrame(
+        {"soort": np.full(n_bbg, "kern", dtype=object)},
+        geometry=_blobs(uniform_points(n_bbg), rng.uniform(80, 350, n_bbg), rng),
+        crs=crs,
+    )
     farm_xy = uniform_points(n_farms)
     own = np.where(rng.random(n_farms) < 0.1, 250.0, np.nan)
     farms = gpd.GeoDataFrame(
         {"naam": [f"veehouderij {i + 1:04d}" for i in range(n_farms)], "vaste_afstand_m": own},
-        geometry=shapely.points(farm_xy), crs=crs,
+        geometry=shapely.points(farm_xy),
+        crs=crs,
     )
     values = np.array([3.0, 8.0, 14.0, 25.0])
     base = np.array([450.0, 260.0, 150.0, 70.0])
     scale = rng.uniform(0.5, 1.3, n_farms)
     contours = gpd.GeoDataFrame(
         {"geur_oue": np.tile(values, n_farms), "bedrijf": np.repeat(farms["naam"].to_numpy(), 4)},
-        geometry=_blobs(np.repeat(farm_xy, 4, axis=0), (scale[:, None] * base[None, :]).ravel(), rng, vertices=32),
+        geometry=_blobs(
+            np.repeat(farm_xy, 4, axis=0),
+            (scale[:, None] * base[None, :]).ravel(),
+            rng,
+            vertices=32,
+        ),
         crs=crs,
     )
     parks = gpd.GeoDataFrame(
         {"naam": [f"recreatiepark {i + 1:03d}" for i in range(n_parks)]},
-        geometry=_blobs(uniform_points(n_parks), rng.uniform(150, 500, n_parks), rng), crs=crs,
+        geometry=_blobs(uniform_points(n_parks), rng.uniform(150, 500, n_parks), rng),
+        crs=crs,
     )
     employers = gpd.GeoDataFrame(
-        {"naam": [f"werkgever {i + 1:04d}" for i in range(n_employers)]}, geometry=shapely.points(uniform_points(n_employers)), crs=crs
+        {"naam": [f"werkgever {i + 1:04d}" for i in range(n_employers)]},
+        geometry=shapely.points(uniform_points(n_employers)),
+        crs=crs,
     )
     stay = np.array(STAY_TYPES, dtype=object)[rng.integers(0, 3, n_sites)]
-    form = np.array([None, None, None, "logies", "woonfunctie"], dtype=object)[rng.integers(0, 5, n_sites)]
+    form = np.array([None, None, None, "logies", "woonfunctie"], dtype=object)[
+        rng.integers(0, 5, n_sites)
+    ]
     persons = rng.integers(2, 61, n_sites).astype(float)
     sites = gpd.GeoDataFrame(
         {
-            "locatie_code": pd.Series(np.arange(1, n_sites + 1)).astype(str).str.zfill(7).radd("L").to_numpy(dtype=object),
+            "locatie_code": (
+                pd.Series(np.arange(1, n_sites + 1))
+                .astype(str)
+                .str.zfill(7)
+                .radd("L")
+                .to_numpy(dtype=object)
+            ),
             "verblijfstype": stay,
             "huisvestingsvorm": form,
             "personen": persons,
             "slaapkamers": np.ceil(persons / rng.uniform(1.5, 2.6, n_sites)),
             "woonoppervlak_m2": np.round(persons * rng.uniform(8, 20, n_sites), 1),
         },
-        geometry=shapely.points(uniform_points(n_sites)), crs=crs,
+        geometry=shapely.points(uniform_points(n_sites)),
+        crs=crs,
     )
-    layers = {"locaties": sites, "bebouwd_gebied": bbg, "geurcontouren": contours, "veehouderijen": farms,
-              "recreatieparken": parks, "werkgevers": employers, "gemeenten": gemeenten}
+    layers = {
+        "locaties": sites,
+        "bebouwd_gebied": bbg,
+        "geurcontouren": contours,
+        "veehouderijen": farms,
+        "recreatieparken": parks,
+        "werkgevers": employers,
+        "gemeenten": gemeenten,
+    }
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00Z"})
     try:
         for name, frame in layers.items():
@@ -207,7 +304,8 @@ def generate_province(work: Path, *, n_sites: int = 1_000_000, n_nodes: int = 15
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     config = work / "config.toml"
     config.write_text(
-        f"""# Synthetische provincie voor 'locatietoets benchmark' (FICTIEF), seed {seed}, {n_sites} locaties.
+        f"""# Synthetische provincie voor 'locatietoets benchmark' (FICTIEF), seed {seed},
+# {n_sites} locaties.
 [lagen.locaties]
 pad = "invoer/locaties.gpkg"
 id_veld = "locatie_code"
@@ -292,7 +390,9 @@ class _Meter:
     def mark(self, stage: str | None) -> None:
         now = time.perf_counter()
         if self.stage is not None:
-            self.rows.append({"stage": self.stage, "s": now - self.start, "peak_mb": self._peak_kb() / 1024})
+            self.rows.append(
+                {"stage": self.stage, "s": now - self.start, "peak_mb": self._peak_kb() / 1024}
+            )
         self.stage, self.start = stage, now
         if self._clear:
             with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
@@ -314,7 +414,9 @@ def _child_prepare(work: Path) -> None:
     from locatietoets.layers.network import load_network
 
     config = load_config(work / "config.toml")
-    network = load_network(config.layer("wegennet"), speeds=TravelSpeeds(bike_kmh=_BIKE_KMH), cache_dir=work / "cache")
+    network = load_network(
+        config.layer("wegennet"), speeds=TravelSpeeds(bike_kmh=_BIKE_KMH), cache_dir=work / "cache"
+    )
     meter.emit(nodes=network.n_nodes, links=network.n_links)
 
 
@@ -330,8 +432,15 @@ def _child_engine(work: Path, block_size: int | None = None) -> None:
         if step not in (meter.stage, "klaar"):
             meter.mark(step)
 
-    # more sites than the block size: the chunked engine (scored and written block by block, bounded memory)
-    outcome = run_config(config, work / "uitvoer-motor", progress=progress, network_cache_dir=work / "cache", block_size=block_size)
+    # more sites than the block size: the chunked engine (scored and written block by block, bounded
+    # memory)
+    outcome = run_config(
+        config,
+        work / "uitvoer-motor",
+        progress=progress,
+        network_cache_dir=work / "cache",
+        block_size=block_size,
+    )
     meter.emit(record_times=outcome.record["tijden_s"])
 
 
@@ -358,10 +467,19 @@ def _child_analyst(work: Path) -> None:
     meter.mark("wegennet")
     graph = ox.load_graphml(inv / "wegennet.graphml")
     speed_ms = _BIKE_KMH / 3.6
-    nx.set_edge_attributes(graph, {e: d["length"] / speed_ms for e, d in ((e, graph.edges[e]) for e in graph.edges(keys=True))}, "travel_time")
+    nx.set_edge_attributes(
+        graph,
+        {
+            e: d["length"] / speed_ms
+            for e, d in ((e, graph.edges[e]) for e in graph.edges(keys=True))
+        },
+        "travel_time",
+    )
 
     meter.mark("gemeente")
-    j = gpd.sjoin(pts, gemeenten[["gemeentenaam", "gemeentecode", "geometry"]], how="left", predicate="within")
+    j = gpd.sjoin(
+        pts, gemeenten[["gemeentenaam", "gemeentecode", "geometry"]], how="left", predicate="within"
+    )
     j = j[~j.index.duplicated(keep="first")]
     sites["gemeente"], sites["gemeente_code"] = j["gemeentenaam"], j["gemeentecode"]
 
@@ -371,7 +489,9 @@ def _child_analyst(work: Path) -> None:
     near = gpd.sjoin_nearest(pts[~is_in], bbg[["geometry"]], distance_col="afstand")
     near = near[~near.index.duplicated(keep="first")]
     sites["bbg_afstand_m"] = near["afstand"].reindex(sites.index).fillna(0.0)
-    sites["bbg_ligging"] = np.where(is_in, "binnen", np.where(sites["bbg_afstand_m"] <= 100, "rand", "buiten"))
+    sites["bbg_ligging"] = np.where(
+        is_in, "binnen", np.where(sites["bbg_afstand_m"] <= 100, "rand", "buiten")
+    )
 
     meter.mark("recreatie")
     p = gpd.sjoin(pts, parks[["naam", "geometry"]], predicate="within")
@@ -380,15 +500,23 @@ def _child_analyst(work: Path) -> None:
     meter.mark("geur")
     c = gpd.sjoin(pts, contours[["geur_oue", "geometry"]], predicate="within")
     sites["geur_oue"] = c.groupby(level=0)["geur_oue"].max().reindex(sites.index)
-    f = gpd.sjoin_nearest(pts, farms[["naam", "vaste_afstand_m", "geometry"]], distance_col="afstand")
+    f = gpd.sjoin_nearest(
+        pts, farms[["naam", "vaste_afstand_m", "geometry"]], distance_col="afstand"
+    )
     f = f[~f.index.duplicated(keep="first")]
     sites["veehouderij"], sites["veehouderij_afstand_m"] = f["naam"], f["afstand"]
     required = f["vaste_afstand_m"].fillna(100.0)
-    sites["geur_knelpunt"] = (sites["geur_oue"].fillna(0) >= 8.0) | (sites["veehouderij_afstand_m"] < required)
+    sites["geur_knelpunt"] = (sites["geur_oue"].fillna(0) >= 8.0) | (
+        sites["veehouderij_afstand_m"] < required
+    )
 
     meter.mark("reis")
-    site_nodes = ox.distance.nearest_nodes(graph, sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy())
-    emp_nodes = ox.distance.nearest_nodes(graph, employers.geometry.x.to_numpy(), employers.geometry.y.to_numpy())
+    site_nodes = ox.distance.nearest_nodes(
+        graph, sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()
+    )
+    emp_nodes = ox.distance.nearest_nodes(
+        graph, employers.geometry.x.to_numpy(), employers.geometry.y.to_numpy()
+    )
     node_emp = dict(zip(emp_nodes, employers["naam"]))
     dist, paths = nx.multi_source_dijkstra(graph, set(emp_nodes), weight="travel_time")
     sites["werkgever_reistijd_min"] = pd.Series(dist).reindex(site_nodes).to_numpy() / 60.0
@@ -399,7 +527,9 @@ def _child_analyst(work: Path) -> None:
     bad = sites["geur_knelpunt"] | sites["recreatiepark"].notna()
     cond = (sites["bbg_ligging"] != "binnen") | (sites["werkgever_reistijd_min"] > 15)
     sites["oordeel"] = np.where(bad, "ongeschikt", np.where(cond, "voorwaardelijk", "geschikt"))
-    sites["redenen"] = np.where(bad, "geur of recreatiepark", np.where(cond, "buiten BBG of werkgever ver", ""))
+    sites["redenen"] = np.where(
+        bad, "geur of recreatiepark", np.where(cond, "buiten BBG of werkgever ver", "")
+    )
 
     meter.mark("schrijven")
     out = work / "uitvoer-analist"
@@ -428,14 +558,22 @@ def _child_loop(work: Path, n_sample: int, seed: int) -> None:
         network = RoadNetwork.from_arrays(data)
     graph = nx.Graph()
     speed_ms = _BIKE_KMH / 3.6
-    graph.add_weighted_edges_from(zip(network.link_u.tolist(), network.link_v.tolist(), (network.link_length_m / speed_ms).tolist()))
+    graph.add_weighted_edges_from(
+        zip(
+            network.link_u.tolist(),
+            network.link_v.tolist(),
+            (network.link_length_m / speed_ms).tolist(),
+        )
+    )
     nx_, ny_ = network.node_x, network.node_y
 
     def nearest_node(px: float, py: float) -> int:
         return int(np.argmin((nx_ - px) ** 2 + (ny_ - py) ** 2))
 
     emp_nodes = {nearest_node(g.x, g.y) for g in employers.geometry}
-    sample = np.random.default_rng(seed).choice(len(sites), size=min(n_sample, len(sites)), replace=False)
+    sample = np.random.default_rng(seed).choice(
+        len(sites), size=min(n_sample, len(sites)), replace=False
+    )
     t0 = time.perf_counter()
     t_net = 0.0
     for i in sample:
@@ -448,27 +586,44 @@ def _child_loop(work: Path, n_sample: int, seed: int) -> None:
         d = farms.distance(pt)
         _ = farms["naam"].iloc[int(d.to_numpy().argmin())], float(d.min())
         tn = time.perf_counter()
-        lengths = nx.single_source_dijkstra_path_length(graph, nearest_node(pt.x, pt.y), weight="weight")
+        lengths = nx.single_source_dijkstra_path_length(
+            graph, nearest_node(pt.x, pt.y), weight="weight"
+        )
         _ = min((lengths[e] for e in emp_nodes if e in lengths), default=np.inf)
         t_net += time.perf_counter() - tn
     per_site = (time.perf_counter() - t0) / len(sample)
-    print(_JSON_TAG + json.dumps({"per_site_s": per_site, "per_site_network_s": t_net / len(sample), "sample": len(sample)}), flush=True)
+    print(
+        _JSON_TAG
+        + json.dumps(
+            {
+                "per_site_s": per_site,
+                "per_site_network_s": t_net / len(sample),
+                "sample": len(sample),
+            }
+        ),
+        flush=True,
+    )
 
 
 # ---------------------------------------------------------------------------
 # The command
 # ---------------------------------------------------------------------------
 def _run_child(kind: str, work: Path, *args: object) -> dict:
-    code = f"from scripts.benchmark import _child_main; _child_main({kind!r}, {str(work)!r}, *{list(args)!r})"
+    code = (
+        f"from scripts.benchmark import _child_main; _child_main({kind!r}, {str(work)!r},"
+        f" *{list(args)!r})"
+    )
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     wall = time.perf_counter() - t0
     for line in proc.stdout.splitlines():
         if line.startswith(_JSON_TAG):
-            data = json.loads(line[len(_JSON_TAG):])
+            data = json.loads(line[len(_JSON_TAG) :])
             data["process_s"] = wall
             return data
-    raise click.ClickException(f"meting '{kind}' mislukt (exitcode {proc.returncode}):\n{proc.stderr[-3000:]}")
+    raise click.ClickException(
+        f"meting '{kind}' mislukt (exitcode {proc.returncode}):\n{proc.stderr[-3000:]}"
+    )
 
 
 def _child_main(kind: str, work: str, *args: object) -> None:
@@ -477,23 +632,35 @@ def _child_main(kind: str, work: str, *args: object) -> None:
 
     warnings.filterwarnings("ignore")
     logging.disable(logging.WARNING)
-    {"prepare": _child_prepare, "engine": _child_engine, "analyst": _child_analyst, "loop": _child_loop}[kind](Path(work), *args)
+    {
+        "prepare": _child_prepare,
+        "engine": _child_engine,
+        "analyst": _child_analyst,
+        "loop": _child_loop,
+    }[kind](Path(work), *args)
 
 
 def _machine() -> str:
     model = platform.processor() or "onbekend"
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), model)
+            model = next(
+                (line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")),
+                model,
+            )
     except OSError:
         pass
     ram_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
     load = os.getloadavg()[0]
-    return f"{os.cpu_count()} kernen, {ram_gb:.0f} GB RAM, {model}, {platform.system()} {platform.release()}, Python {platform.python_version()}; belasting bij start {load:.1f}"
+    return (
+        f"{os.cpu_count()} kernen, {ram_gb:.0f} GB RAM, {model}, {platform.system()}"
+        f" {platform.release()}, Python {platform.python_version()}; belasting bij start {load:.1f}"
+    )
 
 
 def _stages(result: dict) -> dict[str, dict]:
-    """Per stage: seconds summed and the highest peak (the chunked engine runs every stage once per block)."""
+    """Per stage: seconds summed and the highest peak (the chunked engine runs every stage once per
+    block)."""
     out: dict[str, dict] = {}
     for row in result["rows"]:
         seen = out.get(row["stage"])
@@ -506,18 +673,46 @@ def _stages(result: dict) -> dict[str, dict]:
 
 
 @click.command("benchmark")
-@click.option("--sites", "n_sites", type=click.IntRange(1000), default=1_000_000, show_default=True, help="Aantal locaties (punten).")
-@click.option("--map", "work", type=click.Path(path_type=Path, file_okay=False), default=None, help="Werkmap voor de synthetische gegevens (standaard een map in de tijdelijke map; hergebruikt bij gelijke instellingen).")
-@click.option("--steekproef", "n_sample", type=click.IntRange(1), default=10, show_default=True, help="Locaties in de lus per locatie (b).")
+@click.option(
+    "--sites",
+    "n_sites",
+    type=click.IntRange(1000),
+    default=1_000_000,
+    show_default=True,
+    help="Aantal locaties (punten).",
+)
+@click.option(
+    "--map",
+    "work",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help=(
+        "Werkmap voor de synthetische gegevens (standaard een map in de tijdelijke map; hergebruikt"
+        " bij gelijke instellingen)."
+    ),
+)
+@click.option(
+    "--steekproef",
+    "n_sample",
+    type=click.IntRange(1),
+    default=10,
+    show_default=True,
+    help="Locaties in de lus per locatie (b).",
+)
 @click.option("--seed", default=8, show_default=True, help="Zaad van de generator.")
 @click.option(
     "--blok",
     "block_size",
     type=click.IntRange(0),
     default=None,
-    help="Locaties per blok van deze motor (standaard die van 'score'; 0 = alle locaties in één keer).",
+    help=(
+        "Locaties per blok van deze motor (standaard die van 'score'; 0 = alle locaties in één"
+        " keer)."
+    ),
 )
-def benchmark(n_sites: int, work: Path | None, n_sample: int, seed: int, block_size: int | None) -> None:
+def benchmark(
+    n_sites: int, work: Path | None, n_sample: int, seed: int, block_size: int | None
+) -> None:
     """Meet de hele toets (inlezen, analyses, wegschrijven) op een synthetische provincie.
 
     Vergelijkt in dezelfde run met (a) een zorgvuldig handgeschreven
@@ -528,11 +723,19 @@ def benchmark(n_sites: int, work: Path | None, n_sample: int, seed: int, block_s
     from rich.table import Table
 
     console = Console()
-    work = Path(work) if work is not None else Path(tempfile.gettempdir()) / f"locatietoets-benchmark-{n_sites}-{seed}"
+    work = (
+        Path(work)
+        if work is not None
+        else Path(tempfile.gettempdir()) / f"locatietoets-benchmark-{n_sites}-{seed}"
+    )
     console.print(f"[bold]Machine[/]: {_machine()}")
     params = {"sites": n_sites, "seed": seed, "versie": 1}
     marker = work / _PARAMS_FILE
-    if marker.is_file() and json.loads(marker.read_text()) == params and (work / "config.toml").is_file():
+    if (
+        marker.is_file()
+        and json.loads(marker.read_text()) == params
+        and (work / "config.toml").is_file()
+    ):
         console.print(f"gegevens hergebruikt uit {work}")
     else:
         console.print(f"synthetische provincie maken in {work} ...")
@@ -559,13 +762,30 @@ def benchmark(n_sites: int, work: Path | None, n_sample: int, seed: int, block_s
     a_peak = max(r["peak_mb"] for r in analyst["rows"])
     b_total = loop["per_site_s"] * n_sites
 
-    table = Table(title=f"Locatietoets end-to-end: {n_sites:,} locaties, {prep['nodes']:,} knooppunten ({prep['links']:,} wegvakken)")
+    table = Table(
+        title=(
+            f"Locatietoets end-to-end: {n_sites:,} locaties, {prep['nodes']:,} knooppunten"
+            f" ({prep['links']:,} wegvakken)"
+        )
+    )
     table.add_column("stap")
     table.add_column("motor (s)", justify="right")
     table.add_column("motor piek (MB)", justify="right")
     table.add_column("(a) analist (s)", justify="right")
     table.add_column("(a) piek (MB)", justify="right")
-    order = ["opstarten (imports)", "inlezen", "wegennet", "gemeente", "bbg", "recreatie", "woonnormen", "geur", "reis", "oordeel", "schrijven"]
+    order = [
+        "opstarten (imports)",
+        "inlezen",
+        "wegennet",
+        "gemeente",
+        "bbg",
+        "recreatie",
+        "woonnormen",
+        "geur",
+        "reis",
+        "oordeel",
+        "schrijven",
+    ]
     for stage in order + [s for s in e_rows if s not in order]:
         e, a = e_rows.get(stage), a_rows.get(stage)
         if e is None and a is None:
@@ -577,24 +797,54 @@ def benchmark(n_sites: int, work: Path | None, n_sample: int, seed: int, block_s
             f"{a['s']:.2f}" if a else "",
             f"{a['peak_mb']:,.0f}" if a else "",
         )
-    table.add_row("[bold]totaal[/]", f"[bold]{e_total:.2f}[/]", f"[bold]{e_peak:,.0f}[/]", f"[bold]{a_total:.2f}[/]", f"[bold]{a_peak:,.0f}[/]")
+    table.add_row(
+        "[bold]totaal[/]",
+        f"[bold]{e_total:.2f}[/]",
+        f"[bold]{e_peak:,.0f}[/]",
+        f"[bold]{a_total:.2f}[/]",
+        f"[bold]{a_peak:,.0f}[/]",
+    )
     console.print(table)
     p = prep["rows"][0]
-    console.print(f"eenmalige voorbereiding van het wegennet (osmnx GraphML → cache, niet in de motortijd): {p['s']:.1f} s, piek {p['peak_mb']:,.0f} MB")
+    console.print(
+        "eenmalige voorbereiding van het wegennet (osmnx GraphML → cache, niet in de motortijd):"
+        f" {p['s']:.1f} s, piek {p['peak_mb']:,.0f} MB"
+    )
 
     net_e = e_rows.get("wegennet", {"s": 0.0})["s"] + e_rows.get("reis", {"s": 0.0})["s"]
     net_a = a_rows["wegennet"]["s"] + a_rows["reis"]["s"]
     dijkstra_a = a_rows["reis"]["s"]
     checks = [
-        (f"end-to-end ≥ {TARGETS['speedup_a']:g}× sneller dan (a)", a_total / e_total, TARGETS["speedup_a"], f"{a_total:.1f} s / {e_total:.1f} s"),
-        (f"piekgeheugen ≤ {TARGETS['peak_gb']:g} GB", TARGETS["peak_gb"] * 1024 / e_peak, 1.0, f"{e_peak / 1024:.2f} GB (a: {a_peak / 1024:.2f} GB)"),
+        (
+            f"end-to-end ≥ {TARGETS['speedup_a']:g}× sneller dan (a)",
+            a_total / e_total,
+            TARGETS["speedup_a"],
+            f"{a_total:.1f} s / {e_total:.1f} s",
+        ),
+        (
+            f"piekgeheugen ≤ {TARGETS['peak_gb']:g} GB",
+            TARGETS["peak_gb"] * 1024 / e_peak,
+            1.0,
+            f"{e_peak / 1024:.2f} GB (a: {a_peak / 1024:.2f} GB)",
+        ),
         (
             f"wegennetstap ≥ {TARGETS['network_speedup']:g}× sneller dan networkx",
             net_a / net_e,
             TARGETS["network_speedup"],
-            f"(a) laden+reis {net_a:.1f} s / motor laden+reis {net_e:.2f} s (alleen Dijkstra (a) {dijkstra_a:.1f} s)",
+            (
+                f"(a) laden+reis {net_a:.1f} s / motor laden+reis {net_e:.2f} s (alleen Dijkstra"
+                f" (a) {dijkstra_a:.1f} s)"
+            ),
         ),
-        (f"≥ {TARGETS['speedup_b']:,.0f}× sneller dan (b)", b_total / e_total, TARGETS["speedup_b"], f"{b_total:,.0f} s geëxtrapoleerd ({loop['per_site_s'] * 1000:.0f} ms per locatie, {loop['sample']} in steekproef) / {e_total:.1f} s"),
+        (
+            f"≥ {TARGETS['speedup_b']:,.0f}× sneller dan (b)",
+            b_total / e_total,
+            TARGETS["speedup_b"],
+            (
+                f"{b_total:,.0f} s geëxtrapoleerd ({loop['per_site_s'] * 1000:.0f} ms per locatie,"
+                f" {loop['sample']} in steekproef) / {e_total:.1f} s"
+            ),
+        ),
     ]
     result = Table(title="Doelen (issue 8)")
     result.add_column("doel")
@@ -606,7 +856,10 @@ def benchmark(n_sites: int, work: Path | None, n_sample: int, seed: int, block_s
         shown = f"{e_peak / 1024:.2f} GB" if "piek" in title else f"{value:,.1f}×"
         result.add_row(title, shown, "[green]PASS[/]" if ok else "[red]MISS[/]", note)
     console.print(result)
-    console.print(f"[bold]Machine[/]: {_machine()} (gedeelde machine: andere processen kunnen de tijden beïnvloeden)")
+    console.print(
+        f"[bold]Machine[/]: {_machine()} (gedeelde machine: andere processen kunnen de tijden"
+        " beïnvloeden)"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -33,10 +33,15 @@ import click
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import shapely
 from scipy.sparse import csgraph
+import shapely
 
-from locatietoets.analysis.network import DEFAULT_CAR_SPEEDS_KMH, RoadNetwork, TravelSpeeds, build_network
+from locatietoets.analysis.network import (
+    DEFAULT_CAR_SPEEDS_KMH,
+    RoadNetwork,
+    TravelSpeeds,
+    build_network,
+)
 from locatietoets.analysis.travel import (
     count_employers_within,
     nearest_employers,
@@ -53,7 +58,8 @@ _DEFAULT_MAX_MIN = {"auto": 20.0, "fiets": 15.0, "lopen": 15.0}
 def grid_layout(
     side: int, *, spacing_m: float, x0: float, y0: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Nodes and links of a perturbed ``side`` × ``side`` road grid in RD New, ~8 % of residential links missing.
+    """Nodes and links of a perturbed ``side`` × ``side`` road grid in RD New, ~8 % of residential
+    links missing.
 
     Returns node coordinates ``x``, ``y`` (m) and per link the node indices ``u``, ``v`` and the
     OSM ``highway`` type: every 20th row/column secondary, every 5th tertiary, the rest residential.
@@ -64,13 +70,19 @@ def grid_layout(
     idx = np.arange(side * side).reshape(side, side)
     u = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
     v = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
-    line_no = np.concatenate([np.repeat(np.arange(side), side - 1), np.tile(np.arange(side), side - 1)])
-    highway = np.where(line_no % 20 == 0, "secondary", np.where(line_no % 5 == 0, "tertiary", "residential")).astype(object)
+    line_no = np.concatenate(
+        [np.repeat(np.arange(side), side - 1), np.tile(np.arange(side), side - 1)]
+    )
+    highway = np.where(
+        line_no % 20 == 0, "secondary", np.where(line_no % 5 == 0, "tertiary", "residential")
+    ).astype(object)
     keep = (rng.random(u.shape[0]) > 0.08) | (highway != "residential")
     return x, y, u[keep], v[keep], highway[keep]
 
 
-def synthetic_network(n_nodes: int, *, mode: str, seed: int, spacing_m: float = 100.0) -> RoadNetwork:
+def synthetic_network(
+    n_nodes: int, *, mode: str, seed: int, spacing_m: float = 100.0
+) -> RoadNetwork:
     """A perturbed grid of about ``n_nodes`` nodes in RD New (Limburg), ~8 % of links missing.
 
     Every 20th row and column is a secondary road (80 km/h by car), every 5th a
@@ -78,14 +90,25 @@ def synthetic_network(n_nodes: int, *, mode: str, seed: int, spacing_m: float = 
     """
     rng = np.random.default_rng(seed)
     side = int(np.ceil(np.sqrt(n_nodes)))
-    x, y, u, v, highway = grid_layout(side, spacing_m=spacing_m, x0=176_000.0, y0=320_000.0, rng=rng)
-    oneway = np.where((highway == "residential") & (rng.random(u.shape[0]) < 0.05), rng.choice([1, -1], u.shape[0]), 0)
+    x, y, u, v, highway = grid_layout(
+        side, spacing_m=spacing_m, x0=176_000.0, y0=320_000.0, rng=rng
+    )
+    oneway = np.where(
+        (highway == "residential") & (rng.random(u.shape[0]) < 0.05),
+        rng.choice([1, -1], u.shape[0]),
+        0,
+    )
     # a bend in every link, so geometry is not just the node pair
-    mid = np.c_[(x[u] + x[v]) / 2 + rng.normal(0, 5, u.shape[0]), (y[u] + y[v]) / 2 + rng.normal(0, 5, u.shape[0])]
+    mid = np.c_[
+        (x[u] + x[v]) / 2 + rng.normal(0, 5, u.shape[0]),
+        (y[u] + y[v]) / 2 + rng.normal(0, 5, u.shape[0]),
+    ]
     coords = np.stack([np.c_[x[u], y[u]], mid, np.c_[x[v], y[v]]], axis=1)
     geoms = shapely.linestrings(coords)
     car = np.array([DEFAULT_CAR_SPEEDS_KMH[h] for h in ("secondary", "tertiary", "residential")])
-    car_kmh = np.where(highway == "secondary", 80.0, np.where(highway == "tertiary", car[1], car[2]))
+    car_kmh = np.where(
+        highway == "secondary", 80.0, np.where(highway == "tertiary", car[1], car[2])
+    )
     return build_network(
         mode=mode,
         node_x=x,
@@ -158,7 +181,9 @@ def _count_full_graph(problem, max_minutes: float) -> np.ndarray:
         per_entry = np.minimum(acc.time_u_s + dist[:, acc.u], acc.time_v_s + dist[:, acc.v])
         starts = np.flatnonzero(np.r_[True, acc.snap.item[1:] != acc.snap.item[:-1]])
         within = np.zeros((block.shape[0], problem.n_sites), dtype=bool)
-        within[:, acc.snap.item[starts]] = np.logical_or.reduceat(per_entry <= limit, starts, axis=1)
+        within[:, acc.snap.item[starts]] = np.logical_or.reduceat(
+            per_entry <= limit, starts, axis=1
+        )
         emp = block - graph.n_nodes
         row_of = np.full(n_emp, -1, dtype=np.int64)
         row_of[emp] = np.arange(block.shape[0])
@@ -175,15 +200,54 @@ def _verdict(ok: bool) -> str:
 @click.command("benchmark-netwerk")
 @click.option("--sites", "n_sites", default=100_000, show_default=True, help="Aantal locaties.")
 @click.option("--werkgevers", "n_emps", default=1000, show_default=True, help="Aantal werkgevers.")
-@click.option("--knooppunten", "n_nodes", default=150_000, show_default=True, help="Knooppunten in het synthetische net.")
-@click.option("--steekproef", "n_sample", default=20, show_default=True, help="Locaties in de networkx-lus per locatie.")
-@click.option("--herhalingen", "repeat", default=3, show_default=True, help="Herhalingen per meting (beste en mediaan).")
-@click.option("--modus", type=click.Choice(["auto", "fiets", "lopen"]), default="fiets", show_default=True)
-@click.option("--max-minuten", type=float, default=None, help="Reistijdgrens voor het tellen (standaard 20 auto, 15 fiets/lopen).")
-@click.option("--netwerk", "network_path", type=click.Path(exists=True, path_type=Path), default=None, help="Echt wegennet (GraphML, OSM, lijnenlaag) in plaats van het synthetische.")
-@click.option("--oude-telling/--geen-oude-telling", "old_count", default=True, show_default=True, help="Ook de vorige telmethode meten (vergelijking en controle).")
+@click.option(
+    "--knooppunten",
+    "n_nodes",
+    default=150_000,
+    show_default=True,
+    help="Knooppunten in het synthetische net.",
+)
+@click.option(
+    "--steekproef",
+    "n_sample",
+    default=20,
+    show_default=True,
+    help="Locaties in de networkx-lus per locatie.",
+)
+@click.option(
+    "--herhalingen",
+    "repeat",
+    default=3,
+    show_default=True,
+    help="Herhalingen per meting (beste en mediaan).",
+)
+@click.option(
+    "--modus", type=click.Choice(["auto", "fiets", "lopen"]), default="fiets", show_default=True
+)
+@click.option(
+    "--max-minuten",
+    type=float,
+    default=None,
+    help="Reistijdgrens voor het tellen (standaard 20 auto, 15 fiets/lopen).",
+)
+@click.option(
+    "--netwerk",
+    "network_path",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Echt wegennet (GraphML, OSM, lijnenlaag) in plaats van het synthetische.",
+)
+@click.option(
+    "--oude-telling/--geen-oude-telling",
+    "old_count",
+    default=True,
+    show_default=True,
+    help="Ook de vorige telmethode meten (vergelijking en controle).",
+)
 @click.option("--seed", default=42, show_default=True)
-def benchmark_netwerk(n_sites, n_emps, n_nodes, n_sample, repeat, modus, max_minuten, network_path, old_count, seed):
+def benchmark_netwerk(
+    n_sites, n_emps, n_nodes, n_sample, repeat, modus, max_minuten, network_path, old_count, seed
+):
     """Meet de reistijdberekening naar werkgevers tegen networkx."""
     from rich.console import Console
     from rich.table import Table
@@ -213,7 +277,13 @@ def benchmark_netwerk(n_sites, n_emps, n_nodes, n_sample, repeat, modus, max_min
         )
     t_build = time.perf_counter() - t0
     t0 = time.perf_counter()
-    _ = network.arcs, network.reversed_arcs, network.link_geometry_length_m, network.snap_segments, network.max_crow_speed_ms
+    _ = (
+        network.arcs,
+        network.reversed_arcs,
+        network.link_geometry_length_m,
+        network.snap_segments,
+        network.max_crow_speed_ms,
+    )
     t_prep = time.perf_counter() - t0
     t0 = time.perf_counter()
     _ = network.snap_tree
@@ -221,16 +291,21 @@ def benchmark_netwerk(n_sites, n_emps, n_nodes, n_sample, repeat, modus, max_min
 
     sites = gpd.GeoSeries(_random_points(network, n_sites, rng), crs="EPSG:28992")
     employers = gpd.GeoDataFrame(
-        {"naam": [f"werkgever {i}" for i in range(n_emps)]}, geometry=_random_points(network, n_emps, rng), crs="EPSG:28992"
+        {"naam": [f"werkgever {i}" for i in range(n_emps)]},
+        geometry=_random_points(network, n_emps, rng),
+        crs="EPSG:28992",
     )
     site_geoms = np.asarray(sites.values)
     emp_geoms = np.asarray(employers.geometry.values)
 
     # (ii) snapping the sites
     snap_fast, t_snap, t_snap_med = _timed(lambda: snap_to_network(site_geoms, network), repeat)
-    snap_ref, t_snap_ref, t_snap_ref_med = _timed(lambda: snap_to_network(site_geoms, network, method="strtree"), repeat)
+    snap_ref, t_snap_ref, t_snap_ref_med = _timed(
+        lambda: snap_to_network(site_geoms, network, method="strtree"), repeat
+    )
     agree_snap = all(
-        np.array_equal(getattr(snap_fast, f), getattr(snap_ref, f)) for f in ("item", "link", "frac", "dist_m")
+        np.array_equal(getattr(snap_fast, f), getattr(snap_ref, f))
+        for f in ("item", "link", "frac", "dist_m")
     )
     del snap_fast, snap_ref
 
@@ -258,12 +333,17 @@ def benchmark_netwerk(n_sites, n_emps, n_nodes, n_sample, repeat, modus, max_min
 
     # (v) the full call, and the count alone against the previous method
     result, t_full, t_full_med = _timed(
-        lambda: travel_to_employers(sites, employers, network, max_minutes=max_min, max_snap_m=max_snap_m), repeat
+        lambda: travel_to_employers(
+            sites, employers, network, max_minutes=max_min, max_snap_m=max_snap_m
+        ),
+        repeat,
     )
     count, t_count, t_count_med = _timed(lambda: count_employers_within(problem, max_min), repeat)
     agree_count = bool(np.array_equal(count, result["werkgevers_bereikbaar"].to_numpy()))
     if old_count:
-        count_old, t_count_old, t_count_old_med = _timed(lambda: _count_full_graph(problem, max_min), 1)
+        count_old, t_count_old, t_count_old_med = _timed(
+            lambda: _count_full_graph(problem, max_min), 1
+        )
         agree_count = agree_count and bool(np.array_equal(count, count_old))
     engine_s = result["werkgever_reistijd_min"].to_numpy() * 60.0
     agree_full = bool(np.allclose(engine_s[both], best_nx[both], rtol=1e-9, atol=1e-9))
@@ -291,14 +371,20 @@ def benchmark_netwerk(n_sites, n_emps, n_nodes, n_sample, repeat, modus, max_min
     per_site = np.array(per_site)
     agree_loop = bool(
         np.array_equal(np.isfinite(per_site), np.isfinite(engine_s[sample]))
-        and np.allclose(per_site[np.isfinite(per_site)], engine_s[sample][np.isfinite(per_site)], rtol=1e-9, atol=1e-9)
+        and np.allclose(
+            per_site[np.isfinite(per_site)],
+            engine_s[sample][np.isfinite(per_site)],
+            rtol=1e-9,
+            atol=1e-9,
+        )
     )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     load_after = os.getloadavg()[0]
 
     title = (
-        f"Reistijd naar werkgevers: {n_sites:,} locaties, {n_emps:,} werkgevers, {network.n_nodes:,} knooppunten, "
-        f"{network.n_links:,} wegvakken ({modus}, {max_min:g} min); beste van {repeat} (mediaan)"
+        f"Reistijd naar werkgevers: {n_sites:,} locaties, {n_emps:,} werkgevers,"
+        f" {network.n_nodes:,} knooppunten, {network.n_links:,} wegvakken ({modus}, {max_min:g}"
+        f" min); beste van {repeat} (mediaan)"
     )
     table = Table(title=title)
     table.add_column("meting")
@@ -312,7 +398,9 @@ def benchmark_netwerk(n_sites, n_emps, n_nodes, n_sample, repeat, modus, max_min
         if base is None:
             table.add_row(label, engine, "", base_label, "")
         else:
-            table.add_row(label, engine, f"{base:,.2f} ({base_med:,.2f})", base_label, f"{base / t:,.1f}×")
+            table.add_row(
+                label, engine, f"{base:,.2f} ({base_med:,.2f})", base_label, f"{base / t:,.1f}×"
+            )
 
     table.add_row(
         "(i) voorbereiding, eenmalig per net (gecachet)",
@@ -321,12 +409,40 @@ def benchmark_netwerk(n_sites, n_emps, n_nodes, n_sample, repeat, modus, max_min
         f"net opbouwen; STRtree {t_strtree:.2f} s (alleen voor vlakken/terugval)",
         "",
     )
-    row(f"(ii) aansluiten van {n_sites:,} locaties", t_snap, t_snap_med, t_snap_ref, t_snap_ref_med, "shapely STRtree.query_nearest")
-    row("(iii) alleen routeren (zelfde bronnen)", t_route, t_route_med, t_nx_route, t_nx_route_med, "networkx multi_source_dijkstra")
-    row("(iv) dichtstbijzijnde werkgever, eind tot eind", t_e2e, t_e2e_med, t_nx_e2e, t_nx_e2e_med, "zelfde aansluiting + networkx")
+    row(
+        f"(ii) aansluiten van {n_sites:,} locaties",
+        t_snap,
+        t_snap_med,
+        t_snap_ref,
+        t_snap_ref_med,
+        "shapely STRtree.query_nearest",
+    )
+    row(
+        "(iii) alleen routeren (zelfde bronnen)",
+        t_route,
+        t_route_med,
+        t_nx_route,
+        t_nx_route_med,
+        "networkx multi_source_dijkstra",
+    )
+    row(
+        "(iv) dichtstbijzijnde werkgever, eind tot eind",
+        t_e2e,
+        t_e2e_med,
+        t_nx_e2e,
+        t_nx_e2e_med,
+        "zelfde aansluiting + networkx",
+    )
     row("(v) volledige aanroep incl. tellen", t_full, t_full_med)
     if old_count:
-        row(f"(v) alleen tellen binnen {max_min:g} min", t_count, t_count_med, t_count_old, t_count_old, "vorige methode (heel net per werkgever)")
+        row(
+            f"(v) alleen tellen binnen {max_min:g} min",
+            t_count,
+            t_count_med,
+            t_count_old,
+            t_count_old,
+            "vorige methode (heel net per werkgever)",
+        )
     else:
         row(f"(v) alleen tellen binnen {max_min:g} min", t_count, t_count_med)
     table.add_row(
@@ -342,10 +458,22 @@ def benchmark_netwerk(n_sites, n_emps, n_nodes, n_sample, repeat, modus, max_min
     targets.add_column("doel")
     targets.add_column("gemeten", justify="right")
     targets.add_column("oordeel")
-    targets.add_row(f"volledige aanroep, {n_sites:,} locaties, < 5 s", f"{t_full:.2f} s", _verdict(t_full < 5.0))
-    targets.add_row("routeren ≥ 20× sneller dan networkx multi-source", f"{t_nx_route / t_route:,.1f}×", _verdict(t_nx_route / t_route >= 20))
-    targets.add_row("≥ 1000× sneller dan de lus per locatie", f"{t_loop / t_e2e:,.0f}×", _verdict(t_loop / t_e2e >= 1000))
-    targets.add_row(f"aansluiten {n_sites:,} locaties ≤ 0,3 s", f"{t_snap:.2f} s", _verdict(t_snap <= 0.3))
+    targets.add_row(
+        f"volledige aanroep, {n_sites:,} locaties, < 5 s", f"{t_full:.2f} s", _verdict(t_full < 5.0)
+    )
+    targets.add_row(
+        "routeren ≥ 20× sneller dan networkx multi-source",
+        f"{t_nx_route / t_route:,.1f}×",
+        _verdict(t_nx_route / t_route >= 20),
+    )
+    targets.add_row(
+        "≥ 1000× sneller dan de lus per locatie",
+        f"{t_loop / t_e2e:,.0f}×",
+        _verdict(t_loop / t_e2e >= 1000),
+    )
+    targets.add_row(
+        f"aansluiten {n_sites:,} locaties ≤ 0,3 s", f"{t_snap:.2f} s", _verdict(t_snap <= 0.3)
+    )
     console.print(targets)
     checks = {
         "aansluiten k-d-boom = STRtree": agree_snap,
@@ -357,9 +485,9 @@ def benchmark_netwerk(n_sites, n_emps, n_nodes, n_sample, repeat, modus, max_min
     console.print("gelijk: " + "; ".join(f"{k}: {'ja' if v else 'NEE'}" for k, v in checks.items()))
     reach = ~result["reis_onbereikbaar"]
     console.print(
-        f"bereikbaar: {int(reach.sum()):,} van {n_sites:,} locaties; mediane reistijd "
-        f"{np.nanmedian(result['werkgever_reistijd_min']):.1f} min; gemiddeld {result['werkgevers_bereikbaar'].mean():.1f} "
-        f"werkgevers binnen {max_min:g} min"
+        f"bereikbaar: {int(reach.sum()):,} van {n_sites:,} locaties; mediane reistijd"
+        f" {np.nanmedian(result['werkgever_reistijd_min']):.1f} min; gemiddeld"
+        f" {result['werkgevers_bereikbaar'].mean():.1f} werkgevers binnen {max_min:g} min"
     )
     console.print(
         f"{os.cpu_count()} kernen; belasting (1 min) {load_before:.1f} voor, {load_after:.1f} na; "

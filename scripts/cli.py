@@ -34,6 +34,7 @@ from locatietoets.scripts.console import (
 
 __all__ = ["main"]
 
+
 def _run_scoring(
     config_path: Path | None,
     out: Path | None,
@@ -53,7 +54,10 @@ def _run_scoring(
         from locatietoets.scripts.distributed import require_dask, run_config_dask
 
         def run_config(config, out_dir, progress=None):
-            return run_config_dask(config, out_dir, scheduler=scheduler, n_workers=workers, progress=progress)
+            return run_config_dask(
+                config, out_dir, scheduler=scheduler, n_workers=workers, progress=progress
+            )
+
     else:
         from functools import partial
 
@@ -71,7 +75,9 @@ def _run_scoring(
             require_dask()  # before anything is read or written
         if make_config is not None:
             if out is not None:
-                check_output(out, inputs=())  # an unusable folder is reported before the demo is written
+                check_output(
+                    out, inputs=()
+                )  # an unusable folder is reported before the demo is written
             config_path = make_config()
         config = load_config(config_path)
         out_dir = out or config.output_dir or (config_path.resolve().parent / "uitvoer")
@@ -102,22 +108,34 @@ def _score_into(config, out_dir: Path, mode: str, run_config: Callable):
 
             return run_config(config, out_dir, progress=progress)
     elif mode == "json":
+
         def progress(step: str, message: str, fraction: float) -> None:
-            emit_json({"type": "stap", "stap": step, "titel": message, "voortgang": round(fraction, 4)})
+            emit_json(
+                {"type": "stap", "stap": step, "titel": message, "voortgang": round(fraction, 4)}
+            )
 
         return run_config(config, out_dir, progress=progress)
     return run_config(config, out_dir)
 
 
-_ORIGIN_NL = {"regelset": "regelset", "config": "configuratie", "regelset-gemeente": "regelset, gemeente", "config-gemeente": "configuratie, gemeente"}
+_ORIGIN_NL = {
+    "regelset": "regelset",
+    "config": "configuratie",
+    "regelset-gemeente": "regelset, gemeente",
+    "config-gemeente": "configuratie, gemeente",
+}
 
 
 def _parameter_table(ruleset_record: dict) -> Table | None:
-    """Every effective parameter with its origin (rule set or config, province-wide or per gemeente)."""
+    """Every effective parameter with its origin (rule set or config, province-wide or per
+    gemeente)."""
     origins = ruleset_record.get("parameters_herkomst")
     if not origins:
         return None
-    table = Table(title=f"Parameters (regelset {ruleset_record.get('id')} {ruleset_record.get('versie')})", title_justify="left")
+    table = Table(
+        title=f"Parameters (regelset {ruleset_record.get('id')} {ruleset_record.get('versie')})",
+        title_justify="left",
+    )
     for col in ("Parameter", "Gemeente", "Waarde", "Eenheid", "Herkomst"):
         table.add_column(col)
 
@@ -141,20 +159,38 @@ def _parameter_table(ruleset_record: dict) -> Table | None:
             entry = (g.get("parameters") or {}).get(name)
             if entry is None:
                 continue
-            if entry.get("waarde") == o.get("waarde") and entry.get("herkomst") == "regelset-gemeente":
+            if (
+                entry.get("waarde") == o.get("waarde")
+                and entry.get("herkomst") == "regelset-gemeente"
+            ):
                 hidden += 1
                 continue
-            table.add_row("", str(g.get("naam", key)), shown(entry.get("waarde")), str(o.get("eenheid") or ""),
-                          _ORIGIN_NL.get(entry.get("herkomst"), str(entry.get("herkomst"))))
+            table.add_row(
+                "",
+                str(g.get("naam", key)),
+                shown(entry.get("waarde")),
+                str(o.get("eenheid") or ""),
+                _ORIGIN_NL.get(entry.get("herkomst"), str(entry.get("herkomst"))),
+            )
     if hidden:
-        table.caption = f"{hidden} waarden per gemeente uit de regelset, gelijk aan de provinciale waarde, niet getoond (zie run.json)."
+        table.caption = (
+            f"{hidden} waarden per gemeente uit de regelset, gelijk aan de provinciale waarde, niet"
+            " getoond (zie run.json)."
+        )
     return table
 
 
 def _report_outcome(outcome, mode: str, title: str) -> None:
     counts = outcome.record["telling"]
     if mode == "json":
-        emit_json({"type": "klaar", "uitvoer": str(outcome.out_dir), "telling": counts, "waarschuwingen": outcome.record["waarschuwingen"]})
+        emit_json(
+            {
+                "type": "klaar",
+                "uitvoer": str(outcome.out_dir),
+                "telling": counts,
+                "waarschuwingen": outcome.record["waarschuwingen"],
+            }
+        )
         return
     if mode == "balk":
         out_console.print(summary_table(counts, title))
@@ -168,8 +204,8 @@ def _report_outcome(outcome, mode: str, title: str) -> None:
         n_sites = nl_number(outcome.record["locaties"])
         seconds = f"{outcome.record['tijden_s']['totaal']:.1f}".replace(".", ",")
         out_console.print(
-            f"Uitvoer in [bold]{escape(str(outcome.out_dir))}[/]: locaties.gpkg, locaties.csv, run.json "
-            f"({n_sites} locaties, {seconds} s)"
+            f"Uitvoer in [bold]{escape(str(outcome.out_dir))}[/]: locaties.gpkg, locaties.csv,"
+            f" run.json ({n_sites} locaties, {seconds} s)"
         )
 
 
@@ -180,7 +216,12 @@ def _version() -> str:
 
 
 @click.group(cls=DutchGroup, context_settings=CONTEXT)
-@click.version_option(version=None, package_name="locatietoets", prog_name="locatietoets", message="%(prog)s %(version)s")
+@click.version_option(
+    version=None,
+    package_name="locatietoets",
+    prog_name="locatietoets",
+    message="%(prog)s %(version)s",
+)
 def main() -> None:
     """Locatietoets: toets kandidaatlocaties voor huisvesting van arbeidsmigranten
     aan het ruimtelijk beleid van de Provincie Limburg (BBG, geur, recreatieparken,
@@ -192,39 +233,92 @@ def main() -> None:
 
 @main.command("score", context_settings=CONTEXT)
 @click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), help="Uitvoermap (standaard [uitvoer] map uit de configuratie, anders 'uitvoer' naast de configuratie).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help=(
+        "Uitvoermap (standaard [uitvoer] map uit de configuratie, anders 'uitvoer' naast de"
+        " configuratie)."
+    ),
+)
 @click.option(
     "--engine",
     type=click.Choice(["lokaal", "dask"]),
     default="lokaal",
     show_default=True,
-    help="Rekenmotor: één proces, of verdeeld over een dask-cluster (zelfde uitkomst; voor landelijke runs).",
+    help=(
+        "Rekenmotor: één proces, of verdeeld over een dask-cluster (zelfde uitkomst; voor"
+        " landelijke runs)."
+    ),
 )
-@click.option("--scheduler", default=None, help="Adres van een bestaande dask-scheduler (tcp://host:8786); standaard een lokaal cluster.")
-@click.option("--werkers", type=click.IntRange(1), default=2, show_default=True, help="Werkprocessen van het lokale dask-cluster.")
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Adres van een bestaande dask-scheduler (tcp://host:8786); standaard een lokaal cluster.",
+)
+@click.option(
+    "--werkers",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Werkprocessen van het lokale dask-cluster.",
+)
 @click.option(
     "--blok",
     type=click.IntRange(0),
     default=None,
-    help="Locaties per blok: grotere runs worden blok voor blok getoetst en weggeschreven "
-    "(begrensd geheugen, zelfde uitkomst). Standaard 100.000; 0 = alles in één keer.",
+    help=(
+        "Locaties per blok: grotere runs worden blok voor blok getoetst en weggeschreven "
+        "(begrensd geheugen, zelfde uitkomst). Standaard 100.000; 0 = alles in één keer."
+    ),
 )
 @PROGRESS_OPTION
 @DEBUG_OPTION
 def score_command(
-    config: Path, out: Path | None, engine: str, scheduler: str | None, werkers: int, blok: int | None, voortgang: str, debug: bool
+    config: Path,
+    out: Path | None,
+    engine: str,
+    scheduler: str | None,
+    werkers: int,
+    blok: int | None,
+    voortgang: str,
+    debug: bool,
 ) -> None:
     """Toets alle locaties uit CONFIG (een .toml-bestand).
 
     Schrijft locaties.gpkg (met QGIS-stijl), locaties.csv en run.json in de
     uitvoermap. Een mislukte run laat geen half geschreven uitvoer achter.
     """
-    _run_scoring(config, out, voortgang, debug, engine=engine, scheduler=scheduler, workers=werkers, block_size=blok)
+    _run_scoring(
+        config,
+        out,
+        voortgang,
+        debug,
+        engine=engine,
+        scheduler=scheduler,
+        workers=werkers,
+        block_size=blok,
+    )
 
 
 @main.command("demo", context_settings=CONTEXT)
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("demo-uitvoer"), show_default=True, help="Map voor de demo-invoer (invoer/, config.toml) en de uitvoer.")
-@click.option("--locaties", "n_sites", type=click.IntRange(60, 2_000_000), default=3000, show_default=True, help="Aantal kandidaatlocaties in het demogebied.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("demo-uitvoer"),
+    show_default=True,
+    help="Map voor de demo-invoer (invoer/, config.toml) en de uitvoer.",
+)
+@click.option(
+    "--locaties",
+    "n_sites",
+    type=click.IntRange(60, 2_000_000),
+    default=3000,
+    show_default=True,
+    help="Aantal kandidaatlocaties in het demogebied.",
+)
 @PROGRESS_OPTION
 @DEBUG_OPTION
 def demo_command(out: Path, n_sites: int, voortgang: str, debug: bool) -> None:
@@ -240,12 +334,27 @@ def demo_command(out: Path, n_sites: int, voortgang: str, debug: bool) -> None:
     def make() -> Path:
         return write_demo(out, n_sites=n_sites)
 
-    _run_scoring(None, out / "uitvoer", voortgang, debug, make_config=make, title="Demogebied (FICTIEF) — oordeel per verblijfstype")
+    _run_scoring(
+        None,
+        out / "uitvoer",
+        voortgang,
+        debug,
+        make_config=make,
+        title="Demogebied (FICTIEF) — oordeel per verblijfstype",
+    )
 
 
 @main.command("regels", context_settings=CONTEXT)
-@click.option("--bestand", type=click.Path(path_type=Path, dir_okay=False), help="Een eigen regelset-bestand (standaard de ingebouwde).")
-@click.option("--markdown", is_flag=True, help="Schrijf de regels en parameters als Markdown-tabellen (zoals in de README).")
+@click.option(
+    "--bestand",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Een eigen regelset-bestand (standaard de ingebouwde).",
+)
+@click.option(
+    "--markdown",
+    is_flag=True,
+    help="Schrijf de regels en parameters als Markdown-tabellen (zoals in de README).",
+)
 def rules_command(bestand: Path | None, markdown: bool) -> None:
     """Toon de regelset: regels, oordelen per verblijfstype, parameters en bronnen."""
     from locatietoets.analysis.ruleset import format_number
@@ -258,18 +367,27 @@ def rules_command(bestand: Path | None, markdown: bool) -> None:
     if markdown:
         click.echo(ruleset_markdown(ruleset), nl=False)
         return
-    out_console.print(f"[bold]{ruleset.name}[/] (id {ruleset.id}, versie {ruleset.version}, {ruleset.origin})")
+    out_console.print(
+        f"[bold]{ruleset.name}[/] (id {ruleset.id}, versie {ruleset.version}, {ruleset.origin})"
+    )
     table = Table(show_lines=True)
     for col in ("Regel", "Titel", *STAY_LABELS.values(), "Bron (betrouwbaarheid)"):
         table.add_column(col, overflow="fold")
     for rule in ruleset.rules:
-        table.add_row(rule.id, rule.title, *(rule.verdict[s] for s in STAY_TYPES), f"{rule.source} ({rule.confidence})")
+        table.add_row(
+            rule.id,
+            rule.title,
+            *(rule.verdict[s] for s in STAY_TYPES),
+            f"{rule.source} ({rule.confidence})",
+        )
     out_console.print(table)
     params = Table(title="Parameters", show_lines=True)
     for col in ("Parameter", "Waarde", "Eenheid", "Bereik", "Bron (betrouwbaarheid)"):
         params.add_column(col, overflow="fold")
     for p in ruleset.parameters.values():
-        span = "" if p.minimum is None else f"{format_number(p.minimum)} – {format_number(p.maximum)}"
+        span = (
+            "" if p.minimum is None else f"{format_number(p.minimum)} – {format_number(p.maximum)}"
+        )
         params.add_row(p.name, str(p.value), p.unit, span, f"{p.source} ({p.confidence})")
     out_console.print(params)
 

@@ -172,8 +172,6 @@ def summary_table(counts: dict[str, dict[str, int]], title: str) -> Table:
         table.add_column(verdict, justify="right", style=style)
     table.add_column("geen oordeel", justify="right", style="dim")
     for stay, row in counts.items():
-        cells = [
-            nl_number(row.get(v, 0)) for v in (*VERDICTS, "geen oordeel")
-        ]
+        cells = [nl_number(row.get(v, 0)) for v in (*VERDICTS, "geen oordeel")]
         table.add_row(stay_label(stay), *cells)
     return table

@@ -45,7 +45,9 @@ _ENDPOINTS = click.option(
 )
 #: What 'data ophalen' writes into --out (checked against its inputs before any work).
 FETCH_FILES = ("*.gpkg", "manifest.json", "config.toml")
-DEBUG_OPTION = click.option("--debug", is_flag=True, help="Toon bij een fout de volledige technische melding.")
+DEBUG_OPTION = click.option(
+    "--debug", is_flag=True, help="Toon bij een fout de volledige technische melding."
+)
 
 
 def _consoles() -> tuple[Console, Console]:
@@ -82,27 +84,80 @@ def data() -> None:
 @click.option(
     "--gebied",
     required=True,
-    help="Gemeente (naam of CBS-code, bv. Venlo of GM0983), regio (Noord-, Midden- of Zuid-Limburg), "
-    "'limburg', of een rechthoek in RD New 'xmin,ymin,xmax,ymax' (meter).",
+    help=(
+        "Gemeente (naam of CBS-code, bv. Venlo of GM0983), regio (Noord-, Midden- of Zuid-Limburg),"
+        " 'limburg', of een rechthoek in RD New 'xmin,ymin,xmax,ymax' (meter)."
+    ),
 )
 @click.option(
     "--lagen",
     default="gemeenten,wijken,bag,wegen,natura2000,recreatieparken,werkgevers",
     show_default=True,
-    help="Kommagescheiden lagen: gemeenten, provincies, wijken, bag (verblijfsobjecten), panden, wegen (NWB), "
-    "natura2000, recreatieparken, werkgevers (OSM).",
+    help=(
+        "Kommagescheiden lagen: gemeenten, provincies, wijken, bag (verblijfsobjecten), panden,"
+        " wegen (NWB), natura2000, recreatieparken, werkgevers (OSM)."
+    ),
 )
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False), help="Map voor de GeoPackages, manifest.json en config.toml.")
-@click.option("--vernieuw", is_flag=True, help="Opnieuw downloaden, ook als de cache de laag al heeft.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Map voor de GeoPackages, manifest.json en config.toml.",
+)
+@click.option(
+    "--vernieuw", is_flag=True, help="Opnieuw downloaden, ook als de cache de laag al heeft."
+)
 @_ENDPOINTS
-@click.option("--cache", "cache_dir", type=click.Path(path_type=Path, file_okay=False), help="Cachemap (standaard ~/.cache/locatietoets/data).")
-@click.option("--tijdslimiet", type=click.FloatRange(0.01, 3600), default=60.0, show_default=True, help="Wachttijd per verzoek in seconden.")
-@click.option("--pogingen", type=click.IntRange(0, 10), default=3, show_default=True, help="Extra pogingen na een time-out, verbindingsfout of serverfout (5xx).")
-@click.option("--wacht", "backoff_s", type=click.FloatRange(0, 60), default=0.5, show_default=True, help="Wachttijd vóór de eerste nieuwe poging in seconden; verdubbelt per poging.")
-@click.option("--voortgang", type=click.Choice(["balk", "geen"]), default="balk", show_default=True, help="Voortgangsbalk per laag tonen of niet.")
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Cachemap (standaard ~/.cache/locatietoets/data).",
+)
+@click.option(
+    "--tijdslimiet",
+    type=click.FloatRange(0.01, 3600),
+    default=60.0,
+    show_default=True,
+    help="Wachttijd per verzoek in seconden.",
+)
+@click.option(
+    "--pogingen",
+    type=click.IntRange(0, 10),
+    default=3,
+    show_default=True,
+    help="Extra pogingen na een time-out, verbindingsfout of serverfout (5xx).",
+)
+@click.option(
+    "--wacht",
+    "backoff_s",
+    type=click.FloatRange(0, 60),
+    default=0.5,
+    show_default=True,
+    help="Wachttijd vóór de eerste nieuwe poging in seconden; verdubbelt per poging.",
+)
+@click.option(
+    "--voortgang",
+    type=click.Choice(["balk", "geen"]),
+    default="balk",
+    show_default=True,
+    help="Voortgangsbalk per laag tonen of niet.",
+)
 @DEBUG_OPTION
-def ophalen(gebied: str, lagen: str, out: Path, vernieuw: bool, endpoints_file: Path | None, cache_dir: Path | None,
-            tijdslimiet: float, pogingen: int, backoff_s: float, voortgang: str, debug: bool) -> None:
+def ophalen(
+    gebied: str,
+    lagen: str,
+    out: Path,
+    vernieuw: bool,
+    endpoints_file: Path | None,
+    cache_dir: Path | None,
+    tijdslimiet: float,
+    pogingen: int,
+    backoff_s: float,
+    voortgang: str,
+    debug: bool,
+) -> None:
     """Haal referentielagen op voor een gebied en schrijf ze als GeoPackage (EPSG:28992).
 
     Schrijft per laag een .gpkg, een manifest.json (URL's, parameters, tijdstip,
@@ -115,28 +170,70 @@ def ophalen(gebied: str, lagen: str, out: Path, vernieuw: bool, endpoints_file: 
     out_console, err = _consoles()
     http = HttpSettings(timeout_s=tijdslimiet, retries=pogingen, backoff_s=backoff_s)
     with _logging(debug, err):
-        outcome = _fetch(gebied, lagen, out, refresh=vernieuw, endpoints_file=endpoints_file, cache_dir=cache_dir,
-                         http=http, bar=voortgang == "balk", debug=debug, err=err)
+        outcome = _fetch(
+            gebied,
+            lagen,
+            out,
+            refresh=vernieuw,
+            endpoints_file=endpoints_file,
+            cache_dir=cache_dir,
+            http=http,
+            bar=voortgang == "balk",
+            debug=debug,
+            err=err,
+        )
     _report(outcome, gebied, out_console)
 
 
-def _fetch(gebied: str, lagen: str, out: Path, *, refresh: bool, endpoints_file: Path | None, cache_dir: Path | None,
-           http: HttpSettings, bar: bool, debug: bool, err: Console) -> FetchOutcome:
+def _fetch(
+    gebied: str,
+    lagen: str,
+    out: Path,
+    *,
+    refresh: bool,
+    endpoints_file: Path | None,
+    cache_dir: Path | None,
+    http: HttpSettings,
+    bar: bool,
+    debug: bool,
+    err: Console,
+) -> FetchOutcome:
     """Run :func:`layers.fetch.fetch_data` with a progress bar per layer; exit on errors."""
     from locatietoets.layers.outdir import claim_output
 
     try:
-        with claim_output(out, inputs=[endpoints_file] if endpoints_file else [], outputs=FETCH_FILES):
-            return _fetch_into(gebied, lagen, out, refresh=refresh, endpoints_file=endpoints_file, cache_dir=cache_dir,
-                               http=http, bar=bar, err=err)
+        with claim_output(
+            out, inputs=[endpoints_file] if endpoints_file else [], outputs=FETCH_FILES
+        ):
+            return _fetch_into(
+                gebied,
+                lagen,
+                out,
+                refresh=refresh,
+                endpoints_file=endpoints_file,
+                cache_dir=cache_dir,
+                http=http,
+                bar=bar,
+                err=err,
+            )
     except (LocatietoetsError, KeyboardInterrupt) as exc:
         fail(exc, "balk", debug, err=err)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
         fail(exc, "balk", debug, err=err)
 
 
-def _fetch_into(gebied: str, lagen: str, out: Path, *, refresh: bool, endpoints_file: Path | None, cache_dir: Path | None,
-                http: HttpSettings, bar: bool, err: Console) -> FetchOutcome:
+def _fetch_into(
+    gebied: str,
+    lagen: str,
+    out: Path,
+    *,
+    refresh: bool,
+    endpoints_file: Path | None,
+    cache_dir: Path | None,
+    http: HttpSettings,
+    bar: bool,
+    err: Console,
+) -> FetchOutcome:
     from locatietoets.layers.fetch import fetch_data, load_endpoints
 
     endpoints = load_endpoints(endpoints_file)
@@ -172,11 +269,23 @@ def _fetch_into(gebied: str, lagen: str, out: Path, *, refresh: bool, endpoints_
 def _report(outcome: FetchOutcome, gebied: str, out_console: Console) -> None:
     """Print the table of written layers and the warnings."""
     table = Table(title=f"Opgehaald voor {gebied}", title_justify="left")
-    for col, justify in (("Laag", "left"), ("Bestand", "left"), ("Objecten", "right"), ("Pagina's", "right"), ("Bron", "left")):
+    for col, justify in (
+        ("Laag", "left"),
+        ("Bestand", "left"),
+        ("Objecten", "right"),
+        ("Pagina's", "right"),
+        ("Bron", "left"),
+    ):
         table.add_column(col, justify=justify)
     for key, result in outcome.layers.items():
-        source = "cache (" + str(result.record["opgehaald"])[:10] + ")" if result.from_cache else "gedownload"
-        table.add_row(key, result.path.name, nl_number(result.features), str(result.record["paginas"]), source)
+        source = (
+            "cache (" + str(result.record["opgehaald"])[:10] + ")"
+            if result.from_cache
+            else "gedownload"
+        )
+        table.add_row(
+            key, result.path.name, nl_number(result.features), str(result.record["paginas"]), source
+        )
     out_console.print(table)
     for warning in outcome.warnings:
         out_console.print(f"[yellow]Let op: {escape(warning)}[/]")
@@ -188,7 +297,13 @@ def _report(outcome: FetchOutcome, gebied: str, out_console: Console) -> None:
 
 @data.command("controle", context_settings=_CONTEXT)
 @_ENDPOINTS
-@click.option("--tijdslimiet", type=click.FloatRange(0.01, 600), default=20.0, show_default=True, help="Wachttijd per verzoek in seconden.")
+@click.option(
+    "--tijdslimiet",
+    type=click.FloatRange(0.01, 600),
+    default=20.0,
+    show_default=True,
+    help="Wachttijd per verzoek in seconden.",
+)
 @DEBUG_OPTION
 def controle(endpoints_file: Path | None, tijdslimiet: float, debug: bool) -> None:
     """Controleer elke bron in het endpoint-bestand met één klein verzoek.
@@ -202,23 +317,36 @@ def controle(endpoints_file: Path | None, tijdslimiet: float, debug: bool) -> No
     with _logging(debug, err):
         try:
             endpoints = load_endpoints(endpoints_file)
-            results = check_endpoints(endpoints, http=HttpSettings(timeout_s=tijdslimiet, retries=1, backoff_s=0.5))
+            results = check_endpoints(
+                endpoints, http=HttpSettings(timeout_s=tijdslimiet, retries=1, backoff_s=0.5)
+            )
         except (LocatietoetsError, KeyboardInterrupt) as exc:
             fail(exc, "balk", debug, err=err)
         except Exception as exc:  # noqa: BLE001
             fail(exc, "balk", debug, err=err)
-    table = Table(title=f"Controle van {endpoints.source} (versie {endpoints.version})", title_justify="left", show_lines=True)
+    table = Table(
+        title=f"Controle van {endpoints.source} (versie {endpoints.version})",
+        title_justify="left",
+        show_lines=True,
+    )
     for col in ("Bron", "Status", "HTTP", "URL", "Toelichting"):
         table.add_column(col, overflow="fold")
     styles = {"OK": "green", "verplaatst": "dark_orange", "fout": "red"}
     for r in results:
-        table.add_row(r.key, f"[{styles[r.status]}]{r.status}[/]", str(r.http_status or "-"), escape(r.url), escape(r.detail))
+        table.add_row(
+            r.key,
+            f"[{styles[r.status]}]{r.status}[/]",
+            str(r.http_status or "-"),
+            escape(r.url),
+            escape(r.detail),
+        )
     out_console.print(table)
     bad = [r for r in results if r.status != "OK"]
     if bad:
         out_console.print(
-            f"{len(bad)} van {len(results)} bronnen niet in orde. Pas de URL's aan in het endpoint-bestand "
-            "(of geef een eigen bestand met --endpoints) en verhoog daar 'versie'."
+            f"{len(bad)} van {len(results)} bronnen niet in orde. Pas de URL's aan in het"
+            " endpoint-bestand (of geef een eigen bestand met --endpoints) en verhoog daar"
+            " 'versie'."
         )
         sys.exit(1)
     out_console.print(f"Alle {len(results)} bronnen zijn bereikbaar.")

@@ -45,7 +45,12 @@ import pandas as pd
 
 from locatietoets.analysis.pipeline import RESULT_FIELDS, Inputs, RunResult, score_sites
 from locatietoets.layers.config import Config
-from locatietoets.scripts.partitions import combine_records, empty_like, part_max_minutes, run_wide_flags
+from locatietoets.scripts.partitions import (
+    combine_records,
+    empty_like,
+    part_max_minutes,
+    run_wide_flags,
+)
 from locatietoets.scripts.run import RunOutcome, finish_run, prepare_run
 
 __all__ = ["run_config_dask", "score_sites_dask", "require_dask", "DEFAULT_PARTITION_SITES"]
@@ -61,7 +66,8 @@ DASK_PACKAGES = ("dask", "distributed", "dask_geopandas")
 
 
 def require_dask() -> None:
-    """Raise a Dutch :class:`~analysis.errors.ConfigError` when the dask engine's packages are missing.
+    """Raise a Dutch :class:`~analysis.errors.ConfigError` when the dask engine's packages are
+    missing.
 
     dask, distributed and dask-geopandas are an optional extra of the package
     (``[project.optional-dependencies] dask``); the single-process engine
@@ -81,7 +87,7 @@ def require_dask() -> None:
         raise ConfigError(
             "De rekenmotor 'dask' (--engine dask) heeft de pakketten dask, distributed en "
             f"dask-geopandas nodig, maar {', '.join(missing)} ontbreekt in deze Python-omgeving. "
-            "Installeer ze met: pip install \"locatietoets[dask]\" "
+            'Installeer ze met: pip install "locatietoets[dask]" '
             "(of gebruik de standaardrekenmotor: --engine lokaal)."
         )
 
@@ -141,11 +147,19 @@ def run_config_dask(
         report(step, message, 0.13 + 0.8 * fraction)
 
     t = time.perf_counter()
-    scaled("dask", "Rekencluster starten" if scheduler is None else f"Verbinden met scheduler {scheduler}", 0.0)
+    scaled(
+        "dask",
+        "Rekencluster starten" if scheduler is None else f"Verbinden met scheduler {scheduler}",
+        0.0,
+    )
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
         )
         client = Client(cluster)
     else:
@@ -198,7 +212,10 @@ def score_sites_dask(
         # a fresh copy without cached trees: smaller to send, rebuilt once per worker
         network = type(network).from_arrays(network.to_arrays())
     shared = _Shared(
-        reference=replace(inputs, sites=None, network=network), ruleset=ruleset, network_mode=network_mode, run_wide=run_wide_flags(sites)
+        reference=replace(inputs, sites=None, network=network),
+        ruleset=ruleset,
+        network_mode=network_mode,
+        run_wide=run_wide_flags(sites),
     )
     token = uuid.uuid4().hex[:12]
     shared_future = client.scatter(shared, broadcast=True, hash=False)
@@ -211,13 +228,25 @@ def score_sites_dask(
     if inputs.employers is not None and inputs.network is not None:
         name = f"reistijd_max_{network_mode}_min"
         if any(name in table for table in ruleset.gemeenten.values()):
-            local = client.gather([client.submit(_partition_max_minutes, pf, shared_future, key=f"locatietoets-max-{i}-{token}") for i, pf in enumerate(part_futures)])
+            local = client.gather(
+                [
+                    client.submit(
+                        _partition_max_minutes,
+                        pf,
+                        shared_future,
+                        key=f"locatietoets-max-{i}-{token}",
+                    )
+                    for i, pf in enumerate(part_futures)
+                ]
+            )
             max_minutes = float(np.nanmax(local))
         else:
             max_minutes = float(ruleset.value(name))
 
     futures = [
-        client.submit(_score_partition, pf, shared_future, max_minutes, key=f"locatietoets-deel-{i}-{token}")
+        client.submit(
+            _score_partition, pf, shared_future, max_minutes, key=f"locatietoets-deel-{i}-{token}"
+        )
         for i, pf in enumerate(part_futures)
     ]
     done = 0
@@ -225,7 +254,9 @@ def score_sites_dask(
         done += 1
         if is_cancelled is not None and is_cancelled():
             client.cancel(futures)
-            raise CancelledError("De toets is afgebroken door de gebruiker; er is niets weggeschreven.")
+            raise CancelledError(
+                "De toets is afgebroken door de gebruiker; er is niets weggeschreven."
+            )
         if progress is not None:
             progress("dask", f"Partitie {done} van {len(futures)} getoetst", done / len(futures))
     results: list[RunResult] = client.gather(futures)
@@ -241,7 +272,13 @@ def _partition_max_minutes(part: pd.DataFrame, shared: _Shared) -> float:
 def _score_partition(part: pd.DataFrame, shared: _Shared, max_minutes: float | None) -> RunResult:
     """Score one partition of sites on a worker."""
     inputs = replace(shared.reference, sites=part.reset_index(drop=True))
-    return score_sites(inputs, shared.ruleset, network_mode=shared.network_mode, travel_max_minutes=max_minutes, **shared.run_wide)
+    return score_sites(
+        inputs,
+        shared.ruleset,
+        network_mode=shared.network_mode,
+        travel_max_minutes=max_minutes,
+        **shared.run_wide,
+    )
 
 
 def _combine(results: list[RunResult], ruleset: Any) -> RunResult:
@@ -256,8 +293,16 @@ def _combine(results: list[RunResult], ruleset: Any) -> RunResult:
         if missing:
             frame = frame.assign(**{c: empty_like(example[c], len(frame)) for c in missing})
         filled.append(frame[columns])
-    table = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0].reset_index(drop=True)
+    table = (
+        pd.concat(filled, ignore_index=True)
+        if len(filled) > 1
+        else filled[0].reset_index(drop=True)
+    )
 
-    times = table["werkgever_reistijd_min"].to_numpy(dtype=float) if "werkgever_reistijd_min" in table else None
+    times = (
+        table["werkgever_reistijd_min"].to_numpy(dtype=float)
+        if "werkgever_reistijd_min" in table
+        else None
+    )
     record = combine_records(results, ruleset, times)
     return replace(record, results=table)

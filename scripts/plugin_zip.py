@@ -28,7 +28,15 @@ REPO = Path(__file__).resolve().parents[1]
 PLUGIN_FOLDER = "locatietoets"
 _EXCLUDED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "tests", "test"}
 _EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".orig", ".rej", ".swp"}
-_ENGINE_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "analysis", "layers", "scripts", "requirements")
+_ENGINE_SOURCES = (
+    "pyproject.toml",
+    "README.md",
+    "LICENSE",
+    "analysis",
+    "layers",
+    "scripts",
+    "requirements",
+)
 
 
 def package_version(repo: Path = REPO) -> str:
@@ -61,7 +69,9 @@ def _copy_sources(repo: Path, target: Path) -> None:
         source = repo / name
         if source.is_dir():
             shutil.copytree(
-                source, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*", "*.egg-info")
+                source,
+                target / name,
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*", "*.egg-info"),
             )
         elif source.is_file():
             shutil.copy2(source, target / name)
@@ -82,8 +92,19 @@ def build_engine_wheel(repo: Path, out_dir: Path, *, python: str = sys.executabl
         wheels = Path(tmp) / "wheels"
         errors = []
         for extra in (["--no-build-isolation"], []):
-            command = [python, "-m", "pip", "wheel", str(source), "--no-deps", "--disable-pip-version-check",
-                       "-q", "-w", str(wheels), *extra]
+            command = [
+                python,
+                "-m",
+                "pip",
+                "wheel",
+                str(source),
+                "--no-deps",
+                "--disable-pip-version-check",
+                "-q",
+                "-w",
+                str(wheels),
+                *extra,
+            ]
             done = subprocess.run(command, capture_output=True, text=True)
             found = sorted(wheels.glob("locatietoets-*.whl"))
             if done.returncode == 0 and found:
@@ -93,7 +114,8 @@ def build_engine_wheel(repo: Path, out_dir: Path, *, python: str = sys.executabl
                 return target
             errors.append((done.stderr or done.stdout).strip()[-2000:])
         raise click.ClickException(
-            "Het wheel van de rekenkern kon niet gebouwd worden (pip wheel . --no-deps):\n" + "\n---\n".join(errors)
+            "Het wheel van de rekenkern kon niet gebouwd worden (pip wheel . --no-deps):\n"
+            + "\n---\n".join(errors)
         )
 
 
@@ -102,12 +124,14 @@ def build_plugin_zip(out_dir: Path, *, repo: Path = REPO, include_engine: bool =
     version = package_version(repo)
     metadata = repo / "metadata.txt"
     if not metadata.is_file():
-        raise click.ClickException(f"'{metadata}' ontbreekt: de plugin heeft een metadata.txt nodig.")
+        raise click.ClickException(
+            f"'{metadata}' ontbreekt: de plugin heeft een metadata.txt nodig."
+        )
     meta_version = _metadata_version(metadata)
     if meta_version != version:
         raise click.ClickException(
-            f"Versie in metadata.txt ({meta_version}) is niet gelijk aan de pakketversie ({version}) in "
-            "pyproject.toml. Zet beide op dezelfde versie."
+            f"Versie in metadata.txt ({meta_version}) is niet gelijk aan de pakketversie"
+            f" ({version}) in pyproject.toml. Zet beide op dezelfde versie."
         )
     plugin_src = repo / "qgis_plugin"
     entries: list[tuple[str, Path]] = []
@@ -164,7 +188,10 @@ def build_plugin_zip(out_dir: Path, *, repo: Path = REPO, include_engine: bool =
 @click.option(
     "--zonder-rekenkern",
     is_flag=True,
-    help="Laat het wheel van de rekenkern weg (kleinere zip; de knop 'Rekenkern installeren' ontbreekt dan).",
+    help=(
+        "Laat het wheel van de rekenkern weg (kleinere zip; de knop 'Rekenkern installeren'"
+        " ontbreekt dan)."
+    ),
 )
 def plugin_zip(out_dir: Path, zonder_rekenkern: bool) -> None:
     """Bouw de QGIS-plugin als zip voor 'Installeren vanaf ZIP'.
@@ -177,8 +204,13 @@ def plugin_zip(out_dir: Path, zonder_rekenkern: bool) -> None:
     target = build_plugin_zip(out_dir, include_engine=not zonder_rekenkern)
     with zipfile.ZipFile(target) as archive:
         count = len([n for n in archive.namelist() if not n.endswith("/")])
-    click.echo(f"Plugin-zip geschreven: {target} ({count} bestanden, {target.stat().st_size / 1024:.0f} kB)")
-    click.echo("Installeer in QGIS via Plugins → Plugins beheren en installeren → Installeren vanaf ZIP.")
+    click.echo(
+        f"Plugin-zip geschreven: {target} ({count} bestanden,"
+        f" {target.stat().st_size / 1024:.0f} kB)"
+    )
+    click.echo(
+        "Installeer in QGIS via Plugins → Plugins beheren en installeren → Installeren vanaf ZIP."
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,7 +34,8 @@ __all__ = ["kaarten", "rapport"]
 
 log = logging.getLogger(__name__)
 
-#: What the commands write into their output folder (checked against the run's files before any work).
+#: What the commands write into their output folder (checked against the run's files before any
+#: work).
 MAP_FILES = ("*.png", "*.pdf")
 REPORT_FILES = ("rapport.html", "rapport.pdf")
 _PER = ("gemeente", "regio", "provincie")
@@ -44,15 +45,22 @@ _STAYS = STAY_TYPES
 
 def _choice(value: str, options: tuple[str, ...], option: str) -> str:
     """Check an option value; Dutch message instead of click's English one."""
-    normalised = value.strip().lower().replace("-", "_") if option == "--verblijfstype" else value.strip().lower()
+    normalised = (
+        value.strip().lower().replace("-", "_")
+        if option == "--verblijfstype"
+        else value.strip().lower()
+    )
     if normalised not in options:
         raise InputError(
-            f"Onbekende waarde '{value}' voor {option}. Kies uit: {', '.join(options)}.{did_you_mean(value, options)}"
+            f"Onbekende waarde '{value}' voor {option}. Kies uit:"
+            f" {', '.join(options)}.{did_you_mean(value, options)}"
         )
     return normalised
 
 
-def _with_progress(mode: str, label: str, work: Callable[[Callable[[int, int, str], None] | None], object]) -> object:
+def _with_progress(
+    mode: str, label: str, work: Callable[[Callable[[int, int, str], None] | None], object]
+) -> object:
     """Run ``work(progress)`` with a rich bar (balk), JSON lines (json) or silently (geen)."""
     if mode == "balk":
         with Progress(
@@ -69,8 +77,16 @@ def _with_progress(mode: str, label: str, work: Callable[[Callable[[int, int, st
 
             return work(progress)
     if mode == "json":
+
         def progress(done: int, total: int, name: str) -> None:
-            emit_json({"type": "stap", "stap": "kaart", "titel": f"{label}: {name}", "voortgang": round(done / max(total, 1), 4)})
+            emit_json(
+                {
+                    "type": "stap",
+                    "stap": "kaart",
+                    "titel": f"{label}: {name}",
+                    "voortgang": round(done / max(total, 1), 4),
+                }
+            )
 
         return work(progress)
     return work(None)
@@ -82,17 +98,61 @@ def _run_dir_argument(function):
 
 @click.command("kaarten", context_settings=CONTEXT)
 @_run_dir_argument
-@click.option("--per", "per", default="gemeente", show_default=True, metavar="gemeente|regio|provincie",
-              help="Eén kaart per gemeente of per regio (Noord-, Midden-, Zuid-Limburg), plus een overzichtskaart; 'provincie': alleen de overzichtskaart.")
-@click.option("--formaat", "formaat", default="beide", show_default=True, metavar="pdf|png|beide",
-              help="PNG (beeld, voor documenten), PDF (vector, om af te drukken) of beide. Met PDF komt er ook één atlas-PDF met alle kaarten.")
-@click.option("--verblijfstype", "verblijfstype", default="short_stay", show_default=True, metavar="short_stay|mid_stay|long_stay",
-              help="Van welk verblijfstype het oordeel op de kaart staat.")
-@click.option("--dpi", type=click.IntRange(50, 600), default=250, show_default=True, help="Resolutie van de PNG-kaarten (punten per inch).")
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), help="Map voor de kaarten (standaard RUN_DIR/kaarten).")
+@click.option(
+    "--per",
+    "per",
+    default="gemeente",
+    show_default=True,
+    metavar="gemeente|regio|provincie",
+    help=(
+        "Eén kaart per gemeente of per regio (Noord-, Midden-, Zuid-Limburg), plus een"
+        " overzichtskaart; 'provincie': alleen de overzichtskaart."
+    ),
+)
+@click.option(
+    "--formaat",
+    "formaat",
+    default="beide",
+    show_default=True,
+    metavar="pdf|png|beide",
+    help=(
+        "PNG (beeld, voor documenten), PDF (vector, om af te drukken) of beide. Met PDF komt er ook"
+        " één atlas-PDF met alle kaarten."
+    ),
+)
+@click.option(
+    "--verblijfstype",
+    "verblijfstype",
+    default="short_stay",
+    show_default=True,
+    metavar="short_stay|mid_stay|long_stay",
+    help="Van welk verblijfstype het oordeel op de kaart staat.",
+)
+@click.option(
+    "--dpi",
+    type=click.IntRange(50, 600),
+    default=250,
+    show_default=True,
+    help="Resolutie van de PNG-kaarten (punten per inch).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Map voor de kaarten (standaard RUN_DIR/kaarten).",
+)
 @PROGRESS_OPTION
 @DEBUG_OPTION
-def kaarten(run_dir: Path, per: str, formaat: str, verblijfstype: str, dpi: int, out: Path | None, voortgang: str, debug: bool) -> None:
+def kaarten(
+    run_dir: Path,
+    per: str,
+    formaat: str,
+    verblijfstype: str,
+    dpi: int,
+    out: Path | None,
+    voortgang: str,
+    debug: bool,
+) -> None:
     """Maak kaarten (A4 liggend) van een getoetste run in RUN_DIR.
 
     Per gemeente of regio en een overzichtskaart: locaties in de kleur van hun
@@ -113,10 +173,21 @@ def kaarten(run_dir: Path, per: str, formaat: str, verblijfstype: str, dpi: int,
         with claim_output(target, inputs=run_inputs(run_dir), outputs=MAP_FILES):
             run = read_run(run_dir, stay_type=verblijfstype)
             started = time.perf_counter()
-            with staged_output(Path(target)) as stage:  # all maps or none: a failure leaves no half set
+            with staged_output(
+                Path(target)
+            ) as stage:  # all maps or none: a failure leaves no half set
                 staged = _with_progress(
-                    voortgang, "Kaarten",
-                    lambda progress: write_maps(run, stage, per=per, stay_type=verblijfstype, formats=formaat, dpi=dpi, progress=progress),
+                    voortgang,
+                    "Kaarten",
+                    lambda progress: write_maps(
+                        run,
+                        stage,
+                        per=per,
+                        stay_type=verblijfstype,
+                        formats=formaat,
+                        dpi=dpi,
+                        progress=progress,
+                    ),
                 )
             files = [Path(target) / f.name for f in staged]
             seconds = time.perf_counter() - started
@@ -126,22 +197,69 @@ def kaarten(run_dir: Path, per: str, formaat: str, verblijfstype: str, dpi: int,
         fail(exc, voortgang, debug)
     n_maps = len({f.stem for f in files if not f.stem.startswith("atlas_")})
     if voortgang == "json":
-        emit_json({"type": "klaar", "uitvoer": str(target), "bestanden": [str(f) for f in files], "kaarten": n_maps})
+        emit_json(
+            {
+                "type": "klaar",
+                "uitvoer": str(target),
+                "bestanden": [str(f) for f in files],
+                "kaarten": n_maps,
+            }
+        )
     elif voortgang == "balk":
-        out_console.print(f"{n_maps} {'kaart' if n_maps == 1 else 'kaarten'} ({len(files)} bestanden) in [bold]{target}[/] ({str(round(seconds, 1)).replace('.', ',')} s)")
+        out_console.print(
+            f"{n_maps} {'kaart' if n_maps == 1 else 'kaarten'} ({len(files)} bestanden) in"
+            f" [bold]{target}[/] ({str(round(seconds, 1)).replace('.', ',')} s)"
+        )
 
 
 @click.command("rapport", context_settings=CONTEXT)
 @_run_dir_argument
-@click.option("--per", "per", default="gemeente", show_default=True, metavar="gemeente|regio|provincie",
-              help="Kaarten in het rapport per gemeente, per regio of alleen de overzichtskaart. De tabellen staan er altijd per gemeente én regio in.")
-@click.option("--verblijfstype", "verblijfstype", default="short_stay", show_default=True, metavar="short_stay|mid_stay|long_stay",
-              help="Van welk verblijfstype het oordeel op de kaarten staat (de tabellen tonen alle verblijfstypen).")
-@click.option("--dpi", type=click.IntRange(50, 300), default=110, show_default=True, help="Resolutie van de kaarten in rapport.html.")
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), help="Map voor rapport.html en rapport.pdf (standaard RUN_DIR).")
+@click.option(
+    "--per",
+    "per",
+    default="gemeente",
+    show_default=True,
+    metavar="gemeente|regio|provincie",
+    help=(
+        "Kaarten in het rapport per gemeente, per regio of alleen de overzichtskaart. De tabellen"
+        " staan er altijd per gemeente én regio in."
+    ),
+)
+@click.option(
+    "--verblijfstype",
+    "verblijfstype",
+    default="short_stay",
+    show_default=True,
+    metavar="short_stay|mid_stay|long_stay",
+    help=(
+        "Van welk verblijfstype het oordeel op de kaarten staat (de tabellen tonen alle"
+        " verblijfstypen)."
+    ),
+)
+@click.option(
+    "--dpi",
+    type=click.IntRange(50, 300),
+    default=110,
+    show_default=True,
+    help="Resolutie van de kaarten in rapport.html.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Map voor rapport.html en rapport.pdf (standaard RUN_DIR).",
+)
 @PROGRESS_OPTION
 @DEBUG_OPTION
-def rapport(run_dir: Path, per: str, verblijfstype: str, dpi: int, out: Path | None, voortgang: str, debug: bool) -> None:
+def rapport(
+    run_dir: Path,
+    per: str,
+    verblijfstype: str,
+    dpi: int,
+    out: Path | None,
+    voortgang: str,
+    debug: bool,
+) -> None:
     """Schrijf rapport.html en rapport.pdf voor een getoetste run in RUN_DIR.
 
     Voor woonvisies: per gemeente en regio het aantal locaties per oordeel en
@@ -164,8 +282,11 @@ def rapport(run_dir: Path, per: str, verblijfstype: str, dpi: int, out: Path | N
             target = Path(out) if out is not None else run.path
             with staged_output(target) as stage:  # both files or neither
                 staged = _with_progress(
-                    voortgang, "Rapport",
-                    lambda progress: write_report(run, stage, per=per, stay_type=verblijfstype, dpi=dpi, progress=progress),
+                    voortgang,
+                    "Rapport",
+                    lambda progress: write_report(
+                        run, stage, per=per, stay_type=verblijfstype, dpi=dpi, progress=progress
+                    ),
                 )
             html_path, pdf_path = (target / f.name for f in staged)
             seconds = time.perf_counter() - started
@@ -174,6 +295,15 @@ def rapport(run_dir: Path, per: str, verblijfstype: str, dpi: int, out: Path | N
     except Exception as exc:  # noqa: BLE001 - no traceback for users
         fail(exc, voortgang, debug)
     if voortgang == "json":
-        emit_json({"type": "klaar", "uitvoer": str(html_path.parent), "bestanden": [str(html_path), str(pdf_path)]})
+        emit_json(
+            {
+                "type": "klaar",
+                "uitvoer": str(html_path.parent),
+                "bestanden": [str(html_path), str(pdf_path)],
+            }
+        )
     elif voortgang == "balk":
-        out_console.print(f"Rapport geschreven: [bold]{html_path}[/] en [bold]{pdf_path}[/] ({str(round(seconds, 1)).replace('.', ',')} s)")
+        out_console.print(
+            f"Rapport geschreven: [bold]{html_path}[/] en [bold]{pdf_path}[/]"
+            f" ({str(round(seconds, 1)).replace('.', ',')} s)"
+        )

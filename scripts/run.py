@@ -38,14 +38,36 @@ from locatietoets.layers.write import (
     write_reference,
 )
 
-__all__ = ["DEFAULT_BLOCK_SIZE", "PreparedRun", "RunOutcome", "finish_run", "prepare_run", "run_blocks", "run_config", "tool_version"]
+__all__ = [
+    "DEFAULT_BLOCK_SIZE",
+    "PreparedRun",
+    "RunOutcome",
+    "finish_run",
+    "prepare_run",
+    "run_blocks",
+    "run_config",
+    "tool_version",
+]
 
-#: Sites per block of the chunked engine: runs with more sites are scored and written block by block,
+#: Sites per block of the chunked engine: runs with more sites are scored and written block by
+#: block,
 #: which keeps 1,000,000 sites under 2 GB peak memory.
 DEFAULT_BLOCK_SIZE = 100_000
 
 log = logging.getLogger(__name__)
-_LIBRARIES = ("numpy", "pandas", "shapely", "pyproj", "pyogrio", "geopandas", "scipy", "networkx", "osmnx", "click", "rich")
+_LIBRARIES = (
+    "numpy",
+    "pandas",
+    "shapely",
+    "pyproj",
+    "pyogrio",
+    "geopandas",
+    "scipy",
+    "networkx",
+    "osmnx",
+    "click",
+    "rich",
+)
 
 
 def tool_version() -> str:
@@ -136,7 +158,13 @@ def run_config(
     analysis = Messages("de analyse en het wegschrijven")
     prepared.messages.append(analysis)
     with analysis:
-        result = score_sites(prepared.inputs, prepared.ruleset, network_mode=prepared.network_mode, progress=scaled, is_cancelled=is_cancelled)
+        result = score_sites(
+            prepared.inputs,
+            prepared.ruleset,
+            network_mode=prepared.network_mode,
+            progress=scaled,
+            is_cancelled=is_cancelled,
+        )
         prepared.timings["analyse"] = round(time.perf_counter() - t, 3)
         return finish_run(prepared, result, out_dir)
 
@@ -180,7 +208,9 @@ def prepare_run(
         if progress is not None:
             progress(step, message, fraction)
 
-    reading = Messages("het inlezen")  # GDAL's and Python's own warnings become Dutch warnings in run.json
+    reading = Messages(
+        "het inlezen"
+    )  # GDAL's and Python's own warnings become Dutch warnings in run.json
     with reading:
         prepared = _prepare(config, report, started, t0, timings, network_cache_dir)
     prepared.messages.append(reading)
@@ -195,7 +225,9 @@ def _prepare(config: Config, report, started, t0, timings, network_cache_dir) ->
         ruleset = load_ruleset(config.rules)
     except LocatietoetsError as exc:
         errors.append(exc)
-    bad = check_inputs(config)  # missing or unreadable files, missing fields: all layers, before reading any
+    bad = check_inputs(
+        config
+    )  # missing or unreadable files, missing fields: all layers, before reading any
     if bad:
         errors.append(InputError([p for problems in bad.values() for p in problems]))
     readable = readable_part(config, bad)
@@ -212,8 +244,11 @@ def _prepare(config: Config, report, started, t0, timings, network_cache_dir) ->
         frames, reports = load_reference_layers(readable)
     except InputError as exc:
         errors.append(exc)
-    # per-gemeente values must name a gemeente of the gemeenten layer (reported with every other problem)
-    bad_keys = check_gemeente_keys(ruleset, frames, gemeenten_configured=config.layer("gemeenten") is not None)
+    # per-gemeente values must name a gemeente of the gemeenten layer (reported with every other
+    # problem)
+    bad_keys = check_gemeente_keys(
+        ruleset, frames, gemeenten_configured=config.layer("gemeenten") is not None
+    )
     if bad_keys is not None:
         errors.append(bad_keys)
     if errors:
@@ -227,7 +262,10 @@ def _prepare(config: Config, report, started, t0, timings, network_cache_dir) ->
     spec = config.layer("wegennet")
     if spec is not None:
         if config.layer("werkgevers") is None:
-            log.warning("[lagen.wegennet] is opgegeven zonder [lagen.werkgevers]: reisafstand wordt niet berekend")
+            log.warning(
+                "[lagen.wegennet] is opgegeven zonder [lagen.werkgevers]: reisafstand wordt niet"
+                " berekend"
+            )
         else:
             from locatietoets.layers.network import load_configured_network
 
@@ -237,7 +275,9 @@ def _prepare(config: Config, report, started, t0, timings, network_cache_dir) ->
                 spec,
                 ruleset,
                 cache_dir=network_cache_dir,
-                progress=lambda fr, msg="": report("wegennet", msg or "Wegennet voorbereiden", 0.03 + 0.1 * fr),
+                progress=lambda fr, msg="": report(
+                    "wegennet", msg or "Wegennet voorbereiden", 0.03 + 0.1 * fr
+                ),
             )
             network_mode = network.mode
             timings["wegennet"] = round(time.perf_counter() - t, 3)
@@ -277,7 +317,9 @@ def _run_record(prepared: PreparedRun, result: RunResult, clashes: list[str]) ->
     warnings = [f"{name}: {w}" for name, r in reports.items() for w in r.warnings] + result.warnings
     warnings += list(dict.fromkeys(w for m in prepared.messages for w in m.warnings()))
     if clashes:
-        warnings.append("invoervelden met de naam van een resultaatveld hernoemd: " + ", ".join(clashes))
+        warnings.append(
+            "invoervelden met de naam van een resultaatveld hernoemd: " + ", ".join(clashes)
+        )
     ruleset, sites, timings = prepared.ruleset, prepared.inputs.sites, prepared.timings
     network_summary, started = prepared.network_summary, prepared.started
     return {
@@ -310,6 +352,7 @@ def finish_run(prepared: PreparedRun, result: RunResult, out_dir: Path) -> RunOu
     with staged_output(out_dir) as stage:
         # the GeoPackages are written (by GDAL, mostly outside the GIL) while the CSV is formatted
         with ThreadPoolExecutor(max_workers=1) as pool:
+
             def write_geopackages() -> None:
                 write_gpkg(merged, stage / "locaties.gpkg")
                 if frames:
@@ -366,7 +409,17 @@ def run_blocks(
     analysis = Messages("de analyse en het wegschrijven")
     prepared.messages.append(analysis)
     with analysis:
-        return _write_blocks(prepared, out_dir, starts, block_size, run_wide, max_minutes, geometry_type, is_cancelled, t)
+        return _write_blocks(
+            prepared,
+            out_dir,
+            starts,
+            block_size,
+            run_wide,
+            max_minutes,
+            geometry_type,
+            is_cancelled,
+            t,
+        )
 
 
 def _write_blocks(
@@ -399,26 +452,51 @@ def _write_blocks(
                 b = min(a + block_size, len(sites))
 
                 def scaled(step: str, message: str, fraction: float, k: int = k) -> None:
-                    report(step, f"Blok {k + 1} van {n_blocks}: {message}", 0.13 + 0.8 * (k + 0.9 * fraction) / n_blocks)
+                    report(
+                        step,
+                        f"Blok {k + 1} van {n_blocks}: {message}",
+                        0.13 + 0.8 * (k + 0.9 * fraction) / n_blocks,
+                    )
 
                 block = replace(inputs, sites=sites.iloc[a:b].reset_index(drop=True))
                 result = score_sites(
-                    block, ruleset, network_mode=prepared.network_mode, travel_max_minutes=max_minutes,
-                    progress=scaled, is_cancelled=is_cancelled, **run_wide,
+                    block,
+                    ruleset,
+                    network_mode=prepared.network_mode,
+                    travel_max_minutes=max_minutes,
+                    progress=scaled,
+                    is_cancelled=is_cancelled,
+                    **run_wide,
                 )
                 del block
-                report("schrijven", f"Blok {k + 1} van {n_blocks} wegschrijven", 0.13 + 0.8 * (k + 0.9) / n_blocks)
+                report(
+                    "schrijven",
+                    f"Blok {k + 1} van {n_blocks} wegschrijven",
+                    0.13 + 0.8 * (k + 0.9) / n_blocks,
+                )
                 w = time.perf_counter()
                 merged, block_clashes = merge_results(original.iloc[a:b], result.results)
                 if columns is None:
-                    columns, clashes, result_columns = list(merged.columns), block_clashes, list(result.results.columns)
-                elif list(merged.columns) != columns:  # pragma: no cover - the run-wide flags prevent this
-                    raise RuntimeError(f"blok {k + 1} heeft andere velden dan blok 1: {sorted(set(merged.columns) ^ set(columns))}")
+                    columns, clashes, result_columns = (
+                        list(merged.columns),
+                        block_clashes,
+                        list(result.results.columns),
+                    )
+                elif (
+                    list(merged.columns) != columns
+                ):  # pragma: no cover - the run-wide flags prevent this
+                    raise RuntimeError(
+                        f"blok {k + 1} heeft andere velden dan blok 1:"
+                        f" {sorted(set(merged.columns) ^ set(columns))}"
+                    )
                 if "werkgever_reistijd_min" in result.results:
-                    travel_times.append(result.results["werkgever_reistijd_min"].to_numpy(dtype=float))
+                    travel_times.append(
+                        result.results["werkgever_reistijd_min"].to_numpy(dtype=float)
+                    )
                 parts.append(replace(result, results=pd.DataFrame()))
                 del result
-                # GDAL writes the block into the GeoPackage (writer thread) while the CSV is formatted
+                # GDAL writes the block into the GeoPackage (writer thread) while the CSV is
+                # formatted
                 gpkg.put(merged)
                 write_csv(merged, stage / "locaties.csv", append=k > 0)
                 del merged
@@ -436,7 +514,9 @@ def _write_blocks(
         w = time.perf_counter()
         if frames:
             write_reference(frames, stage / "referentie.gpkg")
-        combined = combine_records(parts, ruleset, np.concatenate(travel_times) if travel_times else None)
+        combined = combine_records(
+            parts, ruleset, np.concatenate(travel_times) if travel_times else None
+        )
         result = replace(combined, results=pd.DataFrame(columns=result_columns))
         record = _run_record(prepared, result, clashes)
         timings["schrijven"] = round(writing + time.perf_counter() - w, 3)
@@ -448,7 +528,8 @@ def _write_blocks(
 
 
 def _release_memory() -> None:
-    """Give the memory freed by a block back to the system (Arrow's pool and glibc keep it otherwise)."""
+    """Give the memory freed by a block back to the system (Arrow's pool and glibc keep it
+    otherwise)."""
     try:
         import pyarrow as pa
 

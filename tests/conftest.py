@@ -29,11 +29,14 @@ def _checkout_first() -> Path:
     atexit.register(shutil.rmtree, shim, True)
     (shim / "locatietoets").mkdir()
     (shim / "locatietoets" / "__init__.py").write_text(
-        f'"""This checkout as the package locatietoets (tests only)."""\n__path__ = [{str(REPO)!r}]\n',
+        '"""This checkout as the package locatietoets (tests only)."""\n__path__ ='
+        f" [{str(REPO)!r}]\n",
         encoding="utf-8",
     )
     sys.path.insert(0, str(shim))
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shim), os.environ.get("PYTHONPATH")]))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(shim), os.environ.get("PYTHONPATH")])
+    )
     for name in [m for m in sys.modules if m == "locatietoets" or m.startswith("locatietoets.")]:
         del sys.modules[name]
     return shim
@@ -56,7 +59,9 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def qgis_core():
     """PyQGIS's core module; skips the test where Debian's python3-qgis is not installed."""
-    return pytest.importorskip("qgis.core", reason="PyQGIS (Debian's python3-qgis) is niet geïnstalleerd")
+    return pytest.importorskip(
+        "qgis.core", reason="PyQGIS (Debian's python3-qgis) is niet geïnstalleerd"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -64,12 +69,14 @@ def engine_exe(tmp_path_factory) -> str:
     """The engine as an executable that runs this checkout's CLI (as the console script would)."""
     wrapper = tmp_path_factory.mktemp("engine") / "locatietoets"
     wrapper.write_text(
-        "#!/bin/sh\n"
-        f"PYTHONPATH='{CHECKOUT_PATH}' exec '{sys.executable}' -c "
-        "'import sys; sys.argv[0] = \"locatietoets\"; from locatietoets.scripts.cli import main; main()' \"$@\"\n"
+        f"#!/bin/sh\nPYTHONPATH='{CHECKOUT_PATH}' exec '{sys.executable}' -c 'import sys;"
+        ' sys.argv[0] = "locatietoets"; from locatietoets.scripts.cli import main; main()\''
+        ' "$@"\n'
     )
     wrapper.chmod(0o755)
     done = subprocess.run([str(wrapper), "--version"], capture_output=True, text=True, timeout=120)
     if done.returncode != 0 or not done.stdout.startswith("locatietoets "):
-        pytest.skip(f"de rekenkern (locatietoets.scripts.cli) draait niet: {done.stdout}{done.stderr}")
+        pytest.skip(
+            f"de rekenkern (locatietoets.scripts.cli) draait niet: {done.stdout}{done.stderr}"
+        )
     return str(wrapper)

@@ -42,41 +42,161 @@ VENRAY_BOX = (202_000.0, 370_000.0, 212_000.0, 390_000.0)
 #: The standard candidate sites: id, type, x, y, persons, bedrooms, area.
 SITES: list[dict[str, Any]] = [
     # inside BBG and inside the kom
-    {"id": "A1", "type": "short_stay", "x": 200_250.0, "y": 380_500.0, "personen": 4, "slaapkamers": 4, "opp": 80.0},
+    {
+        "id": "A1",
+        "type": "short_stay",
+        "x": 200_250.0,
+        "y": 380_500.0,
+        "personen": 4,
+        "slaapkamers": 4,
+        "opp": 80.0,
+    },
     # inside BBG, outside the kom; 3 persons in 2 bedrooms and 40 m² break both housing norms
-    {"id": "A2", "type": "long_stay", "x": 200_750.0, "y": 380_500.0, "personen": 3, "slaapkamers": 2, "opp": 40.0},
+    {
+        "id": "A2",
+        "type": "long_stay",
+        "x": 200_750.0,
+        "y": 380_500.0,
+        "personen": 3,
+        "slaapkamers": 2,
+        "opp": 40.0,
+    },
     # 100 m east of BBG → rand
-    {"id": "B1", "type": "long_stay", "x": 201_100.0, "y": 380_500.0, "personen": None, "slaapkamers": None, "opp": None},
+    {
+        "id": "B1",
+        "type": "long_stay",
+        "x": 201_100.0,
+        "y": 380_500.0,
+        "personen": None,
+        "slaapkamers": None,
+        "opp": None,
+    },
     # 600 m east of BBG → buiten
-    {"id": "B2", "type": "mid_stay", "x": 201_600.0, "y": 380_500.0, "personen": 2, "slaapkamers": 2, "opp": 60.0},
+    {
+        "id": "B2",
+        "type": "mid_stay",
+        "x": 201_600.0,
+        "y": 380_500.0,
+        "personen": 2,
+        "slaapkamers": 2,
+        "opp": 60.0,
+    },
     # 300 m south and 400 m east of the BBG corner → 500 m, buiten (Venlo)
-    {"id": "B3", "type": "short_stay", "x": 201_400.0, "y": 379_700.0, "personen": None, "slaapkamers": None, "opp": None},
+    {
+        "id": "B3",
+        "type": "short_stay",
+        "x": 201_400.0,
+        "y": 379_700.0,
+        "personen": None,
+        "slaapkamers": None,
+        "opp": None,
+    },
     # on park De Heide, 2200 m east of BBG, in Venray
-    {"id": "P1", "type": "short_stay", "x": 203_200.0, "y": 380_200.0, "personen": None, "slaapkamers": None, "opp": None},
+    {
+        "id": "P1",
+        "type": "short_stay",
+        "x": 203_200.0,
+        "y": 380_200.0,
+        "personen": None,
+        "slaapkamers": None,
+        "opp": None,
+    },
     # 2200 m west of BBG, in Venlo (twin of P1 for per-gemeente overrides)
-    {"id": "W1", "type": "short_stay", "x": 197_800.0, "y": 380_500.0, "personen": None, "slaapkamers": None, "opp": None},
+    {
+        "id": "W1",
+        "type": "short_stay",
+        "x": 197_800.0,
+        "y": 380_500.0,
+        "personen": None,
+        "slaapkamers": None,
+        "opp": None,
+    },
     # 2200 m east of BBG in Venray, not on the park
-    {"id": "E1", "type": "long_stay", "x": 203_200.0, "y": 380_700.0, "personen": None, "slaapkamers": None, "opp": None},
+    {
+        "id": "E1",
+        "type": "long_stay",
+        "x": 203_200.0,
+        "y": 380_700.0,
+        "personen": None,
+        "slaapkamers": None,
+        "opp": None,
+    },
 ]
 
 #: Hand-computed expectations per site id with the built-in rule set (bbg_rand_m = 250).
 EXPECTED = {
-    "A1": {"ligging": "binnen", "afstand": 0.0, "gemeente": "Venlo", "code": "GM0983", "park": None, "kom": True,
-           "oordeel": ("geschikt", "geschikt", "geschikt")},
-    "A2": {"ligging": "binnen", "afstand": 0.0, "gemeente": "Venlo", "code": "GM0983", "park": None, "kom": False,
-           "oordeel": ("voorwaardelijk", "voorwaardelijk", "voorwaardelijk")},
-    "B1": {"ligging": "rand", "afstand": 100.0, "gemeente": "Venlo", "code": "GM0983", "park": None, "kom": False,
-           "oordeel": ("voorwaardelijk", "voorwaardelijk", "voorwaardelijk")},
-    "B2": {"ligging": "buiten", "afstand": 600.0, "gemeente": "Venlo", "code": "GM0983", "park": None, "kom": False,
-           "oordeel": ("voorwaardelijk", "ongeschikt", "ongeschikt")},
-    "B3": {"ligging": "buiten", "afstand": 500.0, "gemeente": "Venlo", "code": "GM0983", "park": None, "kom": False,
-           "oordeel": ("voorwaardelijk", "ongeschikt", "ongeschikt")},
-    "P1": {"ligging": "buiten", "afstand": 2200.0, "gemeente": "Venray", "code": "GM0984", "park": PARK_NAME, "kom": False,
-           "oordeel": ("voorwaardelijk", "ongeschikt", "ongeschikt")},
-    "W1": {"ligging": "buiten", "afstand": 2200.0, "gemeente": "Venlo", "code": "GM0983", "park": None, "kom": False,
-           "oordeel": ("voorwaardelijk", "ongeschikt", "ongeschikt")},
-    "E1": {"ligging": "buiten", "afstand": 2200.0, "gemeente": "Venray", "code": "GM0984", "park": None, "kom": False,
-           "oordeel": ("voorwaardelijk", "ongeschikt", "ongeschikt")},
+    "A1": {
+        "ligging": "binnen",
+        "afstand": 0.0,
+        "gemeente": "Venlo",
+        "code": "GM0983",
+        "park": None,
+        "kom": True,
+        "oordeel": ("geschikt", "geschikt", "geschikt"),
+    },
+    "A2": {
+        "ligging": "binnen",
+        "afstand": 0.0,
+        "gemeente": "Venlo",
+        "code": "GM0983",
+        "park": None,
+        "kom": False,
+        "oordeel": ("voorwaardelijk", "voorwaardelijk", "voorwaardelijk"),
+    },
+    "B1": {
+        "ligging": "rand",
+        "afstand": 100.0,
+        "gemeente": "Venlo",
+        "code": "GM0983",
+        "park": None,
+        "kom": False,
+        "oordeel": ("voorwaardelijk", "voorwaardelijk", "voorwaardelijk"),
+    },
+    "B2": {
+        "ligging": "buiten",
+        "afstand": 600.0,
+        "gemeente": "Venlo",
+        "code": "GM0983",
+        "park": None,
+        "kom": False,
+        "oordeel": ("voorwaardelijk", "ongeschikt", "ongeschikt"),
+    },
+    "B3": {
+        "ligging": "buiten",
+        "afstand": 500.0,
+        "gemeente": "Venlo",
+        "code": "GM0983",
+        "park": None,
+        "kom": False,
+        "oordeel": ("voorwaardelijk", "ongeschikt", "ongeschikt"),
+    },
+    "P1": {
+        "ligging": "buiten",
+        "afstand": 2200.0,
+        "gemeente": "Venray",
+        "code": "GM0984",
+        "park": PARK_NAME,
+        "kom": False,
+        "oordeel": ("voorwaardelijk", "ongeschikt", "ongeschikt"),
+    },
+    "W1": {
+        "ligging": "buiten",
+        "afstand": 2200.0,
+        "gemeente": "Venlo",
+        "code": "GM0983",
+        "park": None,
+        "kom": False,
+        "oordeel": ("voorwaardelijk", "ongeschikt", "ongeschikt"),
+    },
+    "E1": {
+        "ligging": "buiten",
+        "afstand": 2200.0,
+        "gemeente": "Venray",
+        "code": "GM0984",
+        "park": None,
+        "kom": False,
+        "oordeel": ("voorwaardelijk", "ongeschikt", "ongeschikt"),
+    },
 }
 
 
@@ -111,18 +231,29 @@ def sites_frame(sites: list[dict[str, Any]] = SITES) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(data, geometry=[Point(s["x"], s["y"]) for s in sites], crs=RD)
 
 
-def build_world(folder: Path, *, sites: gpd.GeoDataFrame | None = None, kom: bool = True) -> dict[str, Path]:
+def build_world(
+    folder: Path, *, sites: gpd.GeoDataFrame | None = None, kom: bool = True
+) -> dict[str, Path]:
     """Write the standard reference layers and sites into ``folder``; return their paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {
         "bbg": write_gdf(polygons([({"naam": "BBG"}, box(*BBG_BOX))]), folder / "bbg.gpkg"),
-        "parken": write_gdf(polygons([({"naam": PARK_NAME}, box(*PARK_BOX))]), folder / "parken.geojson"),
+        "parken": write_gdf(
+            polygons([({"naam": PARK_NAME}, box(*PARK_BOX))]), folder / "parken.geojson"
+        ),
         "gemeenten": write_gdf(
-            polygons([({"naam": "Venlo", "code": "GM0983"}, box(*VENLO_BOX)), ({"naam": "Venray", "code": "GM0984"}, box(*VENRAY_BOX))]),
+            polygons(
+                [
+                    ({"naam": "Venlo", "code": "GM0983"}, box(*VENLO_BOX)),
+                    ({"naam": "Venray", "code": "GM0984"}, box(*VENRAY_BOX)),
+                ]
+            ),
             folder / "gemeenten.gpkg",
         ),
-        "locaties": write_gdf(sites if sites is not None else sites_frame(), folder / "locaties.gpkg"),
+        "locaties": write_gdf(
+            sites if sites is not None else sites_frame(), folder / "locaties.gpkg"
+        ),
     }
     if kom:
         paths["kom"] = write_gdf(polygons([({"naam": "kom"}, box(*KOM_BOX))]), folder / "kom.gpkg")
@@ -168,19 +299,32 @@ def read_output(out: Path) -> gpd.GeoDataFrame:
 
 
 def console_command() -> list[str]:
-    """The ``locatietoets`` console script next to the running Python, else ``python -m locatietoets.scripts.cli``.
+    """The ``locatietoets`` console script next to the running Python, else ``python -m
+    locatietoets.scripts.cli``.
 
     A console script of an older install (entry point ``scripts.cli:main``) is not used.
     """
-    script = Path(sys.executable).parent / ("locatietoets.exe" if os.name == "nt" else "locatietoets")
-    if script.exists() and (os.name == "nt" or "locatietoets.scripts.cli" in script.read_text(errors="replace")):
+    script = Path(sys.executable).parent / (
+        "locatietoets.exe" if os.name == "nt" else "locatietoets"
+    )
+    if script.exists() and (
+        os.name == "nt" or "locatietoets.scripts.cli" in script.read_text(errors="replace")
+    ):
         return [str(script)]
     return [sys.executable, "-m", "locatietoets.scripts.cli"]
 
 
-def run_subprocess(args: list[str], *, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_subprocess(
+    args: list[str], *, cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess:
     env = dict(os.environ)  # PYTHONPATH makes `locatietoets` this checkout (tests/conftest.py)
     env.setdefault("COLUMNS", "160")
     return subprocess.run(
-        console_command() + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        console_command() + args,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )

@@ -1,4 +1,5 @@
-"""The chunked engine (run_config with more sites than block_size) writes exactly the outputs of one pass."""
+"""The chunked engine (run_config with more sites than block_size) writes exactly the outputs of one
+pass."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ BLOCK = 700
 def _comparable(record: dict) -> dict:
     """run.json without times and dates."""
     out = {k: v for k, v in record.items() if k not in ("tijden_s", "gestart", "beeindigd")}
-    out["stappen"] = {k: {f: x for f, x in v.items() if f != "seconden"} for k, v in record["stappen"].items()}
+    out["stappen"] = {
+        k: {f: x for f, x in v.items() if f != "seconden"} for k, v in record["stappen"].items()
+    }
     return out
 
 
@@ -34,15 +37,23 @@ def _assert_same_outputs(one: Path, blocks: Path, n: int) -> None:
     info_a = pyogrio.read_info(one / "locaties.gpkg", layer="locaties")
     info_b = pyogrio.read_info(blocks / "locaties.gpkg", layer="locaties")
     assert info_b["geometry_type"] == info_a["geometry_type"]
-    assert list(info_b["fields"]) == list(info_a["fields"]) and list(info_b["dtypes"]) == list(info_a["dtypes"])
+    assert list(info_b["fields"]) == list(info_a["fields"]) and list(info_b["dtypes"]) == list(
+        info_a["dtypes"]
+    )
     styles = []
     for path in (one, blocks):
         con = sqlite3.connect(path / "locaties.gpkg")
         try:
-            styles.append(con.execute("SELECT f_table_name, f_geometry_column, styleName, styleQML, useAsDefault FROM layer_styles").fetchall())
-            assert con.execute("SELECT count(*) FROM rtree_locaties_geom").fetchone()[0] == con.execute(
-                "SELECT count(*) FROM locaties WHERE geom IS NOT NULL"
-            ).fetchone()[0]
+            styles.append(
+                con.execute(
+                    "SELECT f_table_name, f_geometry_column, styleName, styleQML, useAsDefault FROM"
+                    " layer_styles"
+                ).fetchall()
+            )
+            assert (
+                con.execute("SELECT count(*) FROM rtree_locaties_geom").fetchone()[0]
+                == con.execute("SELECT count(*) FROM locaties WHERE geom IS NOT NULL").fetchone()[0]
+            )
         finally:
             con.close()
     assert styles[1] == styles[0] and len(styles[0]) == 1
@@ -88,7 +99,9 @@ def _edited_demo(demo: Path, root: Path, edit) -> Path:
 
 def test_own_employers_in_some_blocks_only(demo: Path, tmp_path: Path) -> None:
     def edit(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        keep = sites.index.isin(range(2 * BLOCK, 3 * BLOCK))  # only the third block has own employers
+        keep = sites.index.isin(
+            range(2 * BLOCK, 3 * BLOCK)
+        )  # only the third block has own employers
         sites.loc[~keep, "werkgever"] = None
         assert sites.loc[keep, "werkgever"].notna().any()
         return sites
@@ -127,7 +140,9 @@ def test_sites_without_geometry_in_later_blocks(demo: Path, tmp_path: Path) -> N
 
 def test_block_without_any_geometry(demo: Path, tmp_path: Path) -> None:
     def edit(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        sites.loc[list(range(2800, 3000)), "geometry"] = None  # the whole last block (2800..2999 with blocks of 700)
+        sites.loc[list(range(2800, 3000)), "geometry"] = (
+            None  # the whole last block (2800..2999 with blocks of 700)
+        )
         return sites
 
     config = _edited_demo(demo, tmp_path, edit)
@@ -136,12 +151,17 @@ def test_block_without_any_geometry(demo: Path, tmp_path: Path) -> None:
 
 
 def test_small_runs_are_not_chunked(demo: Path, tmp_path: Path) -> None:
-    outcome = run_config(load_config(demo), tmp_path / "uit", network_cache_dir=tmp_path / "cache", block_size=5000)
+    outcome = run_config(
+        load_config(demo), tmp_path / "uit", network_cache_dir=tmp_path / "cache", block_size=5000
+    )
     assert len(outcome.result.results) == 3000
 
 
-def test_input_field_equal_to_a_result_field_in_early_blocks_only(demo: Path, tmp_path: Path) -> None:
-    """An input column named like a result field is kept (renamed) in every block, as in one pass."""
+def test_input_field_equal_to_a_result_field_in_early_blocks_only(
+    demo: Path, tmp_path: Path
+) -> None:
+    """An input column named like a result field is kept (renamed) in every block, as in one
+    pass."""
     mode = load_config(demo).layer("wegennet").get("modus", "auto")
 
     def edit(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -169,7 +189,13 @@ def test_cancelled_chunked_run_writes_nothing(demo: Path, tmp_path: Path) -> Non
 
     out = tmp_path / "uit"
     with pytest.raises(CancelledError):
-        run_config(load_config(demo), out, network_cache_dir=tmp_path / "cache", block_size=BLOCK, is_cancelled=is_cancelled)
+        run_config(
+            load_config(demo),
+            out,
+            network_cache_dir=tmp_path / "cache",
+            block_size=BLOCK,
+            is_cancelled=is_cancelled,
+        )
     assert not out.exists() or not any(out.iterdir())
 
 
@@ -183,11 +209,18 @@ def test_polygon_sites_in_blocks(demo: Path, tmp_path: Path) -> None:
     n = len(gpd.read_file(config.parent / "invoer" / "locaties.gpkg", engine="pyogrio"))
     assert n > BLOCK / 2
     config_obj = load_config(config)
-    one = run_config(config_obj, tmp_path / "enkel", network_cache_dir=tmp_path / "cache", block_size=0)
-    run_config(config_obj, tmp_path / "blokken", network_cache_dir=tmp_path / "cache", block_size=200)
+    one = run_config(
+        config_obj, tmp_path / "enkel", network_cache_dir=tmp_path / "cache", block_size=0
+    )
+    run_config(
+        config_obj, tmp_path / "blokken", network_cache_dir=tmp_path / "cache", block_size=200
+    )
     assert len(one.result.results) == n
     _assert_same_outputs(tmp_path / "enkel", tmp_path / "blokken", n)
-    assert pyogrio.read_info(tmp_path / "blokken" / "locaties.gpkg", layer="locaties")["geometry_type"] == "MultiPolygon"
+    assert (
+        pyogrio.read_info(tmp_path / "blokken" / "locaties.gpkg", layer="locaties")["geometry_type"]
+        == "MultiPolygon"
+    )
 
 
 def test_cli_blok_option_gives_the_same_csv(tmp_path):
@@ -199,7 +232,33 @@ def test_cli_blok_option_gives_the_same_csv(tmp_path):
 
     config = write_demo(tmp_path, n_sites=600)
     runner = CliRunner()
-    whole = runner.invoke(main, ["score", str(config), "--out", str(tmp_path / "heel"), "--blok", "0", "--voortgang", "geen"])
-    blocks = runner.invoke(main, ["score", str(config), "--out", str(tmp_path / "blok"), "--blok", "150", "--voortgang", "geen"])
+    whole = runner.invoke(
+        main,
+        [
+            "score",
+            str(config),
+            "--out",
+            str(tmp_path / "heel"),
+            "--blok",
+            "0",
+            "--voortgang",
+            "geen",
+        ],
+    )
+    blocks = runner.invoke(
+        main,
+        [
+            "score",
+            str(config),
+            "--out",
+            str(tmp_path / "blok"),
+            "--blok",
+            "150",
+            "--voortgang",
+            "geen",
+        ],
+    )
     assert whole.exit_code == 0 and blocks.exit_code == 0, (whole.output, blocks.output)
-    assert (tmp_path / "heel" / "locaties.csv").read_bytes() == (tmp_path / "blok" / "locaties.csv").read_bytes()
+    assert (tmp_path / "heel" / "locaties.csv").read_bytes() == (
+        tmp_path / "blok" / "locaties.csv"
+    ).read_bytes()

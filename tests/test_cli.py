@@ -16,11 +16,6 @@ import re
 import sqlite3
 
 from click.testing import CliRunner, Result
-import geopandas as gpd
-import pandas as pd
-import pytest
-from shapely.geometry import box
-
 from fixtures import (
     EXPECTED,
     PARK_NAME,
@@ -33,6 +28,11 @@ from fixtures import (
     standard_config,
     write_config,
 )
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
 from locatietoets.layers.write import OUTPUT_FILES
 from locatietoets.scripts.cli import main
 
@@ -40,7 +40,9 @@ CORE_FILES = {"locaties.gpkg", "locaties.csv", "run.json"}
 STAYS = ("short_stay", "mid_stay", "long_stay")
 VERDICTS = {"geschikt", "voorwaardelijk", "ongeschikt"}
 INPUT_COLUMNS = ["id", "type", "personen", "slaapkamers", "opp", "opmerking"]
-BUILTIN_RULESET = (resources.files("locatietoets.analysis") / "rulesets" / "limburg-povi2021.toml").read_text(encoding="utf-8")
+BUILTIN_RULESET = (
+    resources.files("locatietoets.analysis") / "rulesets" / "limburg-povi2021.toml"
+).read_text(encoding="utf-8")
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +56,8 @@ def _restore_root_logger():
 
 
 def _flat(text: str) -> str:
-    # help text is wrapped, also after a hyphen ("ontwerp-\n  herziening"): compare without line breaks
+    # help text is wrapped, also after a hyphen ("ontwerp-\n  herziening"): compare without line
+    # breaks
     return " ".join(text.replace("-\n", "-").split()).replace("- ", "-")
 
 
@@ -101,23 +104,43 @@ def test_gpkg_layer_crs_and_attributes(scored):
     out = scored["gpkg"]
     assert out.crs.to_epsg() == 28992
     with sqlite3.connect(path) as con:
-        srs = con.execute("SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = 'locaties'").fetchone()[0]
+        srs = con.execute(
+            "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = 'locaties'"
+        ).fetchone()[0]
     assert srs == 28992
     # every input attribute kept, with its values
     assert list(out.columns[: len(INPUT_COLUMNS)]) == INPUT_COLUMNS
     assert out["id"].tolist() == [s["id"] for s in SITES]
     assert out["opmerking"].tolist() == [f"invoer {s['id']}" for s in SITES]
     assert out["opp"].tolist()[:4] == [80.0, 40.0, pytest.approx(float("nan"), nan_ok=True), 60.0]
-    for col in ("locatie_id", "verblijfstype", "gemeente", "gemeente_code", "regio", "bbg_ligging", "bbg_afstand_m",
-                "recreatiepark", "bebouwde_kom", "capaciteit_personen", "oordeel", "score", "redenen", "regels",
-                *(f"oordeel_{s}" for s in STAYS)):
+    for col in (
+        "locatie_id",
+        "verblijfstype",
+        "gemeente",
+        "gemeente_code",
+        "regio",
+        "bbg_ligging",
+        "bbg_afstand_m",
+        "recreatiepark",
+        "bebouwde_kom",
+        "capaciteit_personen",
+        "oordeel",
+        "score",
+        "redenen",
+        "regels",
+        *(f"oordeel_{s}" for s in STAYS),
+    ):
         assert col in out.columns, col
-    assert [(round(g.x, 3), round(g.y, 3)) for g in out.geometry] == [(s["x"], s["y"]) for s in SITES]
+    assert [(round(g.x, 3), round(g.y, 3)) for g in out.geometry] == [
+        (s["x"], s["y"]) for s in SITES
+    ]
 
 
 def test_gpkg_has_default_style_on_oordeel(scored):
     with sqlite3.connect(scored["out"] / "locaties.gpkg") as con:
-        rows = con.execute("SELECT f_table_name, useAsDefault, styleQML FROM layer_styles").fetchall()
+        rows = con.execute(
+            "SELECT f_table_name, useAsDefault, styleQML FROM layer_styles"
+        ).fetchall()
     assert len(rows) == 1
     table, default, qml = rows[0]
     assert table == "locaties" and default == 1
@@ -146,8 +169,13 @@ def test_run_json(scored):
     assert run["regelset"]["parameters"]["bbg_rand_m"] == 250.0
     assert run["regelset"]["parameters"]["min_woonoppervlak_pp_m2"] == 15.0
     world = scored["world"]
-    files = {"locaties": "locaties.gpkg", "bebouwd_gebied": "bbg.gpkg", "bebouwde_kom": "kom.gpkg",
-             "recreatieparken": "parken.geojson", "gemeenten": "gemeenten.gpkg"}
+    files = {
+        "locaties": "locaties.gpkg",
+        "bebouwd_gebied": "bbg.gpkg",
+        "bebouwde_kom": "kom.gpkg",
+        "recreatieparken": "parken.geojson",
+        "gemeenten": "gemeenten.gpkg",
+    }
     assert set(run["invoer"]) == set(files)
     for layer, name in files.items():
         assert run["invoer"][layer]["sha256"] == sha256(world / name), layer
@@ -166,9 +194,20 @@ def test_run_json(scored):
             "ongeschikt": counts.get("ongeschikt", 0),
             "geen oordeel": 0,
         }
-    # B1 (rand) is voorwaardelijk for short-stay too: outside BBG, the rand included, only a temporary exception
-    assert run["telling"]["short_stay"] == {"geschikt": 1, "voorwaardelijk": 7, "ongeschikt": 0, "geen oordeel": 0}
-    assert run["telling"]["long_stay"] == {"geschikt": 1, "voorwaardelijk": 2, "ongeschikt": 5, "geen oordeel": 0}
+    # B1 (rand) is voorwaardelijk for short-stay too: outside BBG, the rand included, only a
+    # temporary exception
+    assert run["telling"]["short_stay"] == {
+        "geschikt": 1,
+        "voorwaardelijk": 7,
+        "ongeschikt": 0,
+        "geen oordeel": 0,
+    }
+    assert run["telling"]["long_stay"] == {
+        "geschikt": 1,
+        "voorwaardelijk": 2,
+        "ongeschikt": 5,
+        "geen oordeel": 0,
+    }
     assert "geur" in run["niet_uitgevoerd"] and "reis" in run["niet_uitgevoerd"]
     assert "bbg" not in run["niet_uitgevoerd"]
     assert run["bibliotheken"]["geopandas"]
@@ -188,7 +227,9 @@ def test_classes_distances_parks_gemeenten(scored):
         assert row["gemeente"] == exp["gemeente"], sid
         assert row["gemeente_code"] == exp["code"], sid
         assert row["regio"] == "Noord-Limburg", sid
-        assert (row["recreatiepark"] if isinstance(row["recreatiepark"], str) else None) == exp["park"], sid
+        assert (row["recreatiepark"] if isinstance(row["recreatiepark"], str) else None) == exp[
+            "park"
+        ], sid
         assert bool(row["bebouwde_kom"]) is exp["kom"], sid
         assert row["kom_bron"] == "bebouwde kom", sid
 
@@ -230,13 +271,18 @@ def test_reasons_name_value_threshold_and_source(scored):
     rows = _by_id(scored["gpkg"])
     assert (rows["A1"]["redenen"] or "") == ""
     b1 = rows["B1"]["redenen"]
-    assert b1 == (
-        "Ligt aan de rand van het bestaand bebouwd gebied: 100 m buiten de grens (rand tot 250 m); "
-        "buiten BBG (ook in de rand) is wonen alleen mogelijk als tijdelijke flexibele woonvorm, ten hoogste 10 jaar; "
-        "niet opgegeven of het een tijdelijk bouwwerk is (tijdelijk_veld) (POVI/Integrale Aanpak §3.3)"
+    assert (
+        b1
+        == "Ligt aan de rand van het bestaand bebouwd gebied: 100 m buiten de grens (rand tot 250"
+        " m); buiten BBG (ook in de rand) is wonen alleen mogelijk als tijdelijke flexibele"
+        " woonvorm, ten hoogste 10 jaar; niet opgegeven of het een tijdelijk bouwwerk is"
+        " (tijdelijk_veld) (POVI/Integrale Aanpak §3.3)"
     )
     b2 = rows["B2"]["redenen"]
-    assert "600 m van de grens (rand tot 250 m)" in b2 and "(POVI; Visie internationale werknemers)" in b2
+    assert (
+        "600 m van de grens (rand tot 250 m)" in b2
+        and "(POVI; Visie internationale werknemers)" in b2
+    )
     a2 = rows["A2"]["redenen"]
     # measured value and threshold with a Dutch decimal comma
     assert "Plan heeft 1,50 personen per slaapkamer (norm ten hoogste 1)" in a2
@@ -272,14 +318,21 @@ def test_polygon_sites(tmp_path):
         ({"id": "Q3", "type": "long_stay"}, box(201_300, 380_400, 201_500, 380_600)),
         # half on the park → partly on the park
         ({"id": "Q4", "type": "short_stay"}, box(203_300, 380_100, 203_500, 380_300)),
-        # a quarter on the park → partly on the park (before issue 12: below the 50 % threshold, not on it)
+        # a quarter on the park → partly on the park (before issue 12: below the 50 % threshold, not
+        # on it)
         ({"id": "Q5", "type": "short_stay"}, box(203_350, 380_100, 203_550, 380_300)),
         # straddles the gemeente border at x = 202000: 100 m in Venlo, 300 m in Venray
         ({"id": "Q6", "type": "short_stay"}, box(201_900, 385_000, 202_300, 385_100)),
     ]
     build_world(tmp_path, sites=polygons(items))
-    cfg = write_config(tmp_path, standard_config().replace(
-        'personen_veld = "personen"\nslaapkamers_veld = "slaapkamers"\nwoonoppervlak_veld = "opp"\n', ""))
+    cfg = write_config(
+        tmp_path,
+        standard_config().replace(
+            'personen_veld = "personen"\nslaapkamers_veld = "slaapkamers"\nwoonoppervlak_veld ='
+            ' "opp"\n',
+            "",
+        ),
+    )
     _score(cfg, tmp_path / "uit", "--voortgang", "geen")
     rows = _by_id(read_output(tmp_path / "uit"))
     assert rows["Q1"]["bbg_ligging"] == "deels" and rows["Q1"]["bbg_afstand_m"] == 0.0
@@ -287,8 +340,12 @@ def test_polygon_sites(tmp_path):
     assert rows["Q2"]["bbg_ligging"] == "deels" and rows["Q2"]["bbg_afstand_m"] == 0.0
     assert rows["Q2"]["bbg_aandeel"] == pytest.approx(1 / 3)
     assert rows["Q3"]["bbg_ligging"] == "buiten" and rows["Q3"]["bbg_afstand_m"] == 300.0
-    assert rows["Q4"]["recreatiepark"] == PARK_NAME and rows["Q4"]["recreatiepark_aandeel"] == pytest.approx(0.5)
-    assert rows["Q5"]["recreatiepark"] == PARK_NAME and rows["Q5"]["recreatiepark_aandeel"] == pytest.approx(0.25)
+    assert rows["Q4"]["recreatiepark"] == PARK_NAME and rows["Q4"][
+        "recreatiepark_aandeel"
+    ] == pytest.approx(0.5)
+    assert rows["Q5"]["recreatiepark"] == PARK_NAME and rows["Q5"][
+        "recreatiepark_aandeel"
+    ] == pytest.approx(0.25)
     assert "bouw alleen op het deel buiten het park (75 % van de locatie)" in rows["Q5"]["redenen"]
     assert rows["Q6"]["gemeente"] == "Venray" and rows["Q6"]["gemeente_code"] == "GM0984"
     assert rows["Q1"]["oordeel"] == "voorwaardelijk" and rows["Q2"]["oordeel"] == "voorwaardelijk"
@@ -320,7 +377,9 @@ def test_voortgang_json_lines(tmp_path):
     build_world(tmp_path)
     cfg = write_config(tmp_path, standard_config())
     result = _score(cfg, tmp_path / "uit", "--voortgang", "json")
-    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]  # every line is JSON
+    lines = [
+        json.loads(line) for line in result.stdout.splitlines() if line.strip()
+    ]  # every line is JSON
     types = {line["type"] for line in lines}
     assert {"stap", "log", "klaar"} <= types, types
     assert lines[-1]["type"] == "klaar"
@@ -380,8 +439,15 @@ def test_regels_lists_rules_and_parameters(monkeypatch):
     assert result.exit_code == 0, result.output
     out = result.output
     assert "limburg-povi2021" in out and "versie 2.0.0" in out
-    for rule_id in ("bbg.rand", "bbg.buiten", "recreatiepark", "woonnorm.slaapkamers", "woonnorm.oppervlak",
-                    "geur.knelpunt_geurgevoelig", "reis.werkgever_ver"):
+    for rule_id in (
+        "bbg.rand",
+        "bbg.buiten",
+        "recreatiepark",
+        "woonnorm.slaapkamers",
+        "woonnorm.oppervlak",
+        "geur.knelpunt_geurgevoelig",
+        "reis.werkgever_ver",
+    ):
         assert rule_id in out, rule_id
     assert "bbg_rand_m" in out and "250.0" in out
 
@@ -389,7 +455,10 @@ def test_regels_lists_rules_and_parameters(monkeypatch):
 def test_regels_with_user_file(tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "300")
     path = tmp_path / "mijn.toml"
-    path.write_text(BUILTIN_RULESET.replace('id = "limburg-povi2021"', 'id = "mijn-regels"', 1), encoding="utf-8")
+    path.write_text(
+        BUILTIN_RULESET.replace('id = "limburg-povi2021"', 'id = "mijn-regels"', 1),
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(main, ["regels", "--bestand", str(path)])
     assert result.exit_code == 0
     assert "mijn-regels" in result.output
@@ -398,7 +467,9 @@ def test_regels_with_user_file(tmp_path, monkeypatch):
 def test_console_script_runs(tmp_path):
     build_world(tmp_path)
     cfg = write_config(tmp_path, standard_config())
-    proc = run_subprocess(["score", str(cfg), "--out", str(tmp_path / "uit"), "--voortgang", "geen"], cwd=tmp_path)
+    proc = run_subprocess(
+        ["score", str(cfg), "--out", str(tmp_path / "uit"), "--voortgang", "geen"], cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     assert CORE_FILES <= {p.name for p in (tmp_path / "uit").iterdir()}
     version = run_subprocess(["--version"], cwd=tmp_path)
@@ -417,12 +488,16 @@ def test_relative_paths_resolve_against_config_folder(tmp_path, monkeypatch):
     elsewhere = tmp_path / "ergens" / "anders"
     elsewhere.mkdir(parents=True)
     monkeypatch.chdir(elsewhere)
-    result = CliRunner().invoke(main, ["score", "../../project/invoer/config.toml", "--voortgang", "geen"])
+    result = CliRunner().invoke(
+        main, ["score", "../../project/invoer/config.toml", "--voortgang", "geen"]
+    )
     assert result.exit_code == 0, result.output
     out = tmp_path / "project" / "resultaat"  # [uitvoer] map, relative to the config
     assert CORE_FILES <= {p.name for p in out.iterdir()}
     assert not any(elsewhere.iterdir())
-    assert read_output(out)["bbg_afstand_m"].tolist() == [EXPECTED[s["id"]]["afstand"] for s in SITES]
+    assert read_output(out)["bbg_afstand_m"].tolist() == [
+        EXPECTED[s["id"]]["afstand"] for s in SITES
+    ]
 
 
 def test_default_output_folder_next_to_config(tmp_path, monkeypatch):
@@ -437,19 +512,25 @@ def test_default_output_folder_next_to_config(tmp_path, monkeypatch):
 def test_user_ruleset_changes_verdicts(tmp_path):
     build_world(tmp_path)
     old = (
-        'id = "bbg.rand"\ntitel = "Aan de rand van bestaand bebouwd gebied (tijdelijk bouwwerk onbekend)"\nsoort = "oordeel"\n'
-        'oordeel = { short_stay = "voorwaardelijk", mid_stay = "voorwaardelijk", long_stay = "voorwaardelijk" }'
+        'id = "bbg.rand"\ntitel = "Aan de rand van bestaand bebouwd gebied (tijdelijk bouwwerk'
+        ' onbekend)"\nsoort = "oordeel"\noordeel = { short_stay = "voorwaardelijk", mid_stay ='
+        ' "voorwaardelijk", long_stay = "voorwaardelijk" }'
     )
     assert BUILTIN_RULESET.count(old) == 1  # the bbg.rand rule
-    text = BUILTIN_RULESET.replace(old, old.replace('long_stay = "voorwaardelijk"', 'long_stay = "ongeschikt"'))
+    text = BUILTIN_RULESET.replace(
+        old, old.replace('long_stay = "voorwaardelijk"', 'long_stay = "ongeschikt"')
+    )
     text = text.replace('id = "limburg-povi2021"', 'id = "limburg-streng"', 1)
     (tmp_path / "regels").mkdir()
     (tmp_path / "regels" / "streng.toml").write_text(text, encoding="utf-8")
     cfg = write_config(tmp_path, standard_config() + '\n[regels]\nbestand = "regels/streng.toml"\n')
     _score(cfg, tmp_path / "uit", "--voortgang", "geen")
     rows = _by_id(read_output(tmp_path / "uit"))
-    assert (rows["B1"]["oordeel_short_stay"], rows["B1"]["oordeel_mid_stay"], rows["B1"]["oordeel_long_stay"]) == (
-        "voorwaardelijk", "voorwaardelijk", "ongeschikt")
+    assert (
+        rows["B1"]["oordeel_short_stay"],
+        rows["B1"]["oordeel_mid_stay"],
+        rows["B1"]["oordeel_long_stay"],
+    ) == ("voorwaardelijk", "voorwaardelijk", "ongeschikt")
     assert rows["B1"]["oordeel"] == "ongeschikt"  # B1 is long_stay
     for sid in ("A1", "A2", "B2", "P1"):  # other rules unchanged
         assert tuple(rows[sid][f"oordeel_{s}"] for s in STAYS) == EXPECTED[sid]["oordeel"], sid
@@ -478,7 +559,9 @@ def test_parameter_override(tmp_path):
 )
 def test_per_gemeente_override_applies_only_there(tmp_path, key, changed):
     build_world(tmp_path)
-    cfg = write_config(tmp_path, standard_config() + f"\n[regels.gemeenten.{key}]\nbbg_rand_m = 3000\n")
+    cfg = write_config(
+        tmp_path, standard_config() + f"\n[regels.gemeenten.{key}]\nbbg_rand_m = 3000\n"
+    )
     _score(cfg, tmp_path / "uit", "--voortgang", "geen")
     rows = _by_id(read_output(tmp_path / "uit"))
     for sid in ("P1", "E1", "W1"):  # all three lie 2200 m from BBG
@@ -501,7 +584,9 @@ def test_per_gemeente_override_applies_only_there(tmp_path, key, changed):
 
 def test_demo_end_to_end(tmp_path):
     out = tmp_path / "demo"
-    result = CliRunner().invoke(main, ["demo", "--out", str(out), "--locaties", "300", "--voortgang", "geen"])
+    result = CliRunner().invoke(
+        main, ["demo", "--out", str(out), "--locaties", "300", "--voortgang", "geen"]
+    )
     assert result.exit_code == 0, result.output + repr(result.exception)
     uit = out / "uitvoer"
     assert CORE_FILES <= {p.name for p in uit.iterdir()}
@@ -516,7 +601,8 @@ def test_demo_end_to_end(tmp_path):
 
 
 def test_engine_dask_without_dask_says_how_to_install(tmp_path, monkeypatch):
-    """dask is an optional extra: without it, --engine dask is a Dutch error naming the extra, not a traceback."""
+    """dask is an optional extra: without it, --engine dask is a Dutch error naming the extra, not a
+    traceback."""
     import sys
 
     monkeypatch.setitem(sys.modules, "dask_geopandas", None)  # import now raises ImportError
@@ -525,7 +611,9 @@ def test_engine_dask_without_dask_says_how_to_install(tmp_path, monkeypatch):
     build_world(world)
     cfg = write_config(world, standard_config())
     out = tmp_path / "uit"
-    result = CliRunner().invoke(main, ["score", str(cfg), "--out", str(out), "--engine", "dask"], terminal_width=200)
+    result = CliRunner().invoke(
+        main, ["score", str(cfg), "--out", str(out), "--engine", "dask"], terminal_width=200
+    )
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
     assert "dask-geopandas ontbreekt" in text

@@ -54,7 +54,9 @@ def _sha256(path: Path) -> str:
 
 
 def test_writes_every_layer_and_config(demo_dir: Path) -> None:
-    assert sorted(p.name for p in (demo_dir / "invoer").iterdir()) == sorted(f"{n}.gpkg" for n in DEMO_LAYERS)
+    assert sorted(p.name for p in (demo_dir / "invoer").iterdir()) == sorted(
+        f"{n}.gpkg" for n in DEMO_LAYERS
+    )
     text = (demo_dir / "config.toml").read_text(encoding="utf-8")
     assert text.startswith("# ====")
     assert "FICTIEF DEMOGEBIED" in text.splitlines()[1]
@@ -64,12 +66,16 @@ def test_same_seed_gives_identical_layers_and_bytes(demo_dir: Path, tmp_path: Pa
     again = tmp_path / "again"
     config = write_demo(again)
     assert config == again / "config.toml"
-    assert config.read_text(encoding="utf-8") == (demo_dir / "config.toml").read_text(encoding="utf-8")
+    assert config.read_text(encoding="utf-8") == (demo_dir / "config.toml").read_text(
+        encoding="utf-8"
+    )
     for name in DEMO_LAYERS:
         first = gpd.read_file(demo_dir / "invoer" / f"{name}.gpkg", layer=name)
         second = gpd.read_file(again / "invoer" / f"{name}.gpkg", layer=name)
         assert_geodataframe_equal(first, second, check_less_precise=False)
-        assert _sha256(demo_dir / "invoer" / f"{name}.gpkg") == _sha256(again / "invoer" / f"{name}.gpkg"), name
+        assert _sha256(demo_dir / "invoer" / f"{name}.gpkg") == _sha256(
+            again / "invoer" / f"{name}.gpkg"
+        ), name
 
 
 def test_other_seed_gives_other_sites(demo_dir: Path, tmp_path: Path) -> None:
@@ -114,7 +120,9 @@ def test_configured_fields_exist(demo_dir: Path, layers: dict[str, gpd.GeoDataFr
 
 
 @pytest.mark.parametrize("name", DEMO_LAYERS)
-def test_layer_is_valid_labelled_and_in_rd_new(layers: dict[str, gpd.GeoDataFrame], name: str) -> None:
+def test_layer_is_valid_labelled_and_in_rd_new(
+    layers: dict[str, gpd.GeoDataFrame], name: str
+) -> None:
     frame = layers[name]
     assert len(frame) > 0
     assert frame.crs.to_epsg() == 28992
@@ -130,12 +138,16 @@ def test_gemeenten_are_fictional_and_cover_the_area(layers: dict[str, gpd.GeoDat
     gemeenten = layers["gemeenten"]
     assert gemeenten["gemeentecode"].tolist() == ["GM9901", "GM9902"]
     assert all(name.startswith("Demogemeente ") for name in gemeenten["gemeentenaam"])
-    assert gemeenten.geometry.union_all().area == pytest.approx(shapely.box(*DEMO_BOUNDS).area, rel=1e-6)
+    assert gemeenten.geometry.union_all().area == pytest.approx(
+        shapely.box(*DEMO_BOUNDS).area, rel=1e-6
+    )
     assert gemeenten.geometry.iloc[0].intersection(gemeenten.geometry.iloc[1]).area < 1.0
 
 
 @pytest.mark.shared
-def test_codes_and_names_are_not_real(shared_data: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
+def test_codes_and_names_are_not_real(
+    shared_data: Path, layers: dict[str, gpd.GeoDataFrame]
+) -> None:
     real = gpd.read_file(shared_data / "admin" / "nl_gemeenten_2022_cbs_tmap.gpkg")
     assert real["code"].str.fullmatch(r"GM\d{4}").all() and len(real) > 300
     assert not set(layers["gemeenten"]["gemeentecode"]) & set(real["code"])
@@ -153,14 +165,18 @@ def test_built_up_area_and_kom(layers: dict[str, gpd.GeoDataFrame]) -> None:
     # Irregular outlines: clearly less compact than a circle.
     compactness = 4 * np.pi * villages.area / villages.length**2
     assert (compactness < 0.8).all()
-    assert bbg.geometry.union_all().area == pytest.approx(bbg.area.sum())  # BBG polygons do not overlap
+    assert bbg.geometry.union_all().area == pytest.approx(
+        bbg.area.sum()
+    )  # BBG polygons do not overlap
     assert sorted(kom["naam"]) == sorted(villages["naam"])
     for name in villages["naam"]:
         village = villages.loc[villages["naam"] == name].geometry.iloc[0]
         kom_geom = kom.loc[kom["naam"] == name].geometry.iloc[0]
         assert kom_geom.within(village.buffer(0.05))
         assert 0.4 * village.area < kom_geom.area < 0.99 * village.area
-    assert not kom.geometry.union_all().intersects(bbg[bbg["soort"] == "bedrijventerrein"].geometry.union_all())
+    assert not kom.geometry.union_all().intersects(
+        bbg[bbg["soort"] == "bedrijventerrein"].geometry.union_all()
+    )
 
 
 def test_farms_mix_points_and_polygons(layers: dict[str, gpd.GeoDataFrame]) -> None:
@@ -180,7 +196,9 @@ def test_farms_mix_points_and_polygons(layers: dict[str, gpd.GeoDataFrame]) -> N
     assert (distance < 120).sum() >= 5
 
 
-def test_odour_contours_nest_overlap_and_reach_villages(layers: dict[str, gpd.GeoDataFrame]) -> None:
+def test_odour_contours_nest_overlap_and_reach_villages(
+    layers: dict[str, gpd.GeoDataFrame],
+) -> None:
     contours, farms = layers["geurcontouren"], layers["veehouderijen"]
     assert set(contours["veehouderij"]) <= set(farms["naam"])
     assert 40 <= contours["veehouderij"].nunique() <= 50
@@ -189,7 +207,9 @@ def test_odour_contours_nest_overlap_and_reach_villages(layers: dict[str, gpd.Ge
     for farm_name, group in contours.groupby("veehouderij"):
         group = group.sort_values("geur_oue")
         geoms = group.geometry.values
-        assert all(inner.within(outer) for outer, inner in zip(geoms[:-1], geoms[1:], strict=False)), farm_name
+        assert all(
+            inner.within(outer) for outer, inner in zip(geoms[:-1], geoms[1:], strict=False)
+        ), farm_name
         farm = farms.loc[farms["naam"] == farm_name].geometry.iloc[0]
         assert geoms[-1].contains(farm.centroid)
     two = contours[contours["geur_oue"] == 2.0]
@@ -246,12 +266,21 @@ def test_road_fields_and_values(layers: dict[str, gpd.GeoDataFrame]) -> None:
     assert {"highway", "maxspeed", "oneway", "naam", "bron"} <= set(roads.columns)
     assert (roads.geom_type == "LineString").all()
     assert 2000 <= len(roads) <= 6000
-    assert set(roads["highway"]) == {"secondary", "tertiary", "unclassified", "residential", "cycleway", "track"}
+    assert set(roads["highway"]) == {
+        "secondary",
+        "tertiary",
+        "unclassified",
+        "residential",
+        "cycleway",
+        "track",
+    }
     assert set(roads["oneway"]) == {"yes", "no"}
     assert 10 <= (roads["oneway"] == "yes").sum() <= 200
     assert roads.loc[roads["highway"].isin(["cycleway", "track"]), "maxspeed"].isna().all()
     speeds = roads.groupby("highway")["maxspeed"].agg(["min", "max"])
-    assert speeds.loc["secondary", "max"] == 80 and speeds.loc["secondary", "min"] == 50  # 50 inside BBG
+    assert (
+        speeds.loc["secondary", "max"] == 80 and speeds.loc["secondary", "min"] == 50
+    )  # 50 inside BBG
     assert set(roads.loc[roads["highway"] == "residential", "maxspeed"]) <= {30.0, 50.0}
 
 
@@ -317,14 +346,20 @@ def test_site_classes_bbg(layers: dict[str, gpd.GeoDataFrame], site_points: np.n
     assert shapely.contains(business, site_points).sum() >= 50
 
 
-def test_site_classes_odour_and_farms(layers: dict[str, gpd.GeoDataFrame], site_points: np.ndarray) -> None:
+def test_site_classes_odour_and_farms(
+    layers: dict[str, gpd.GeoDataFrame], site_points: np.ndarray
+) -> None:
     contours, farms = layers["geurcontouren"], layers["veehouderijen"]
     kom = _union(layers["bebouwde_kom"])
     in_kom = shapely.contains(kom, site_points)
     c3 = _union(contours[contours["geur_oue"] >= 3.0])
     c14 = _union(contours[contours["geur_oue"] >= 14.0])
-    assert (in_kom & shapely.contains(c3, site_points)).sum() >= 30  # contour knelpunt inside the kom
-    assert (~in_kom & shapely.contains(c14, site_points)).sum() >= 30  # contour knelpunt outside the kom
+    assert (
+        in_kom & shapely.contains(c3, site_points)
+    ).sum() >= 30  # contour knelpunt inside the kom
+    assert (
+        ~in_kom & shapely.contains(c14, site_points)
+    ).sum() >= 30  # contour knelpunt outside the kom
     # Fixed distances: farms without contours (no emission factor).
     plain = farms[~farms["naam"].isin(contours["veehouderij"])]
     assert len(plain) >= 10
@@ -336,7 +371,9 @@ def test_site_classes_odour_and_farms(layers: dict[str, gpd.GeoDataFrame], site_
     assert shapely.dwithin(point_farms, site_points, 50.0).sum() >= 50
 
 
-def test_site_classes_parks_hamlet_and_remote(layers: dict[str, gpd.GeoDataFrame], site_points: np.ndarray) -> None:
+def test_site_classes_parks_hamlet_and_remote(
+    layers: dict[str, gpd.GeoDataFrame], site_points: np.ndarray
+) -> None:
     parks = _union(layers["recreatieparken"])
     assert shapely.contains(parks, site_points).sum() >= 90
     roads = layers["wegennet"]
@@ -345,7 +382,9 @@ def test_site_classes_parks_hamlet_and_remote(layers: dict[str, gpd.GeoDataFrame
     assert 2 <= (distance > 1000).sum() <= 3
     # Sites whose nearest road belongs to the isolated hamlet.
     hamlet_nodes = _road_components(roads)[1]
-    first = map(tuple, np.round(shapely.get_coordinates(shapely.get_point(roads.geometry.values, 0)), 2))
+    first = map(
+        tuple, np.round(shapely.get_coordinates(shapely.get_point(roads.geometry.values, 0)), 2)
+    )
     in_hamlet = np.array([p in hamlet_nodes for p in first])
     assert 3 <= in_hamlet[nearest[1]].sum() <= 10
 
@@ -358,10 +397,14 @@ def test_generation_is_fast(tmp_path: Path) -> None:
     assert time.perf_counter() - start < 5.0
 
 
-def test_every_farm_and_employer_is_on_the_main_network(layers: dict[str, gpd.GeoDataFrame]) -> None:
+def test_every_farm_and_employer_is_on_the_main_network(
+    layers: dict[str, gpd.GeoDataFrame],
+) -> None:
     roads = layers["wegennet"]
     main = _road_components(roads)[0]
-    first = map(tuple, np.round(shapely.get_coordinates(shapely.get_point(roads.geometry.values, 0)), 2))
+    first = map(
+        tuple, np.round(shapely.get_coordinates(shapely.get_point(roads.geometry.values, 0)), 2)
+    )
     on_main = np.array([p in main for p in first])
     tree = shapely.STRtree(roads.geometry.values[on_main])
     for name in ("veehouderijen", "werkgevers"):

@@ -30,22 +30,36 @@ def test_demo_has_odour_knelpunten_of_both_kinds_inside_and_outside_the_kom(demo
     fixed = sites["geur_reden"].str.contains("Bkl, vaste afstand", na=False, regex=False)
     assert (contour & sites["bebouwde_kom"]).any() and (contour & ~sites["bebouwde_kom"]).any()
     assert (fixed & sites["bebouwde_kom"]).any() and (fixed & ~sites["bebouwde_kom"]).any()
-    # the norm at each site is the one of its cell (kom x concentratiegebied, all demo gemeenten in one)
+    # the norm at each site is the one of its cell (kom x concentratiegebied, all demo gemeenten in
+    # one)
     np.testing.assert_array_equal(sites.loc[sites["bebouwde_kom"], "geur_norm_oue"].unique(), [3.0])
-    np.testing.assert_array_equal(sites.loc[~sites["bebouwde_kom"] & sites["geur_norm_oue"].notna(), "geur_norm_oue"].unique(), [14.0])
+    np.testing.assert_array_equal(
+        sites.loc[
+            ~sites["bebouwde_kom"] & sites["geur_norm_oue"].notna(), "geur_norm_oue"
+        ].unique(),
+        [14.0],
+    )
 
 
 def test_demo_odour_covers_every_farm_kind_and_undecidable_contours(demo_run):
     outcome, sites = demo_run
     reason = sites["geur_reden"].fillna("")
-    # farms without, with and with unknown emission factor, a point farm with factor, an own distance
-    for phrase in ("met dieren zonder geuremissiefactor", "dierenverblijf van veehouderij", "omtrek van het dierenverblijf onbekend",
-                   "strengste vaste afstand", "binnen de eigen vaste afstand"):
+    # farms without, with and with unknown emission factor, a point farm with factor, an own
+    # distance
+    for phrase in (
+        "met dieren zonder geuremissiefactor",
+        "dierenverblijf van veehouderij",
+        "omtrek van het dierenverblijf onbekend",
+        "strengste vaste afstand",
+        "binnen de eigen vaste afstand",
+    ):
         assert reason.str.contains(phrase, regex=False).any(), phrase
     # undecidable contour pairs, inside and outside the kom: voorwaardelijk, never a knelpunt
     onzeker = sites["geur_onzeker"].astype(bool)
     assert outcome.record["stappen"]["geur"]["onzeker"] == onzeker.sum()
-    assert (onzeker & sites["bebouwde_kom"]).sum() >= 3 and (onzeker & ~sites["bebouwde_kom"]).sum() >= 3
+    assert (onzeker & sites["bebouwde_kom"]).sum() >= 3 and (
+        onzeker & ~sites["bebouwde_kom"]
+    ).sum() >= 3
     assert not (onzeker & sites["geur_knelpunt"]).any()
     assert (sites.loc[onzeker, "oordeel"] != "geschikt").all()
     assert sites.loc[onzeker, "redenen"].str.contains("laat een geurberekening maken").all()
@@ -63,7 +77,11 @@ def test_demo_every_rule_fires_and_every_verdict_occurs(demo_run):
         assert sum(per_stay.values()) > 0, f"regel {rule} komt niet voor in de demo"
     assert outcome.record["regels_niet_getoetst"] == []
     for stay in ("short_stay", "mid_stay", "long_stay"):
-        assert set(sites[f"oordeel_{stay}"].dropna()) == {"geschikt", "voorwaardelijk", "ongeschikt"}
+        assert set(sites[f"oordeel_{stay}"].dropna()) == {
+            "geschikt",
+            "voorwaardelijk",
+            "ongeschikt",
+        }
 
 
 def test_demo_unreachable_sites_carry_a_reason(demo_run):
@@ -82,17 +100,26 @@ def test_demo_run_record_is_complete(demo_run):
     outcome, _ = demo_run
     record = json.loads((outcome.out_dir / "run.json").read_text(encoding="utf-8"))
     assert record["regelset"]["id"] == "limburg-povi2021"
-    assert set(record["invoer"]) >= {"locaties", "bebouwd_gebied", "geurcontouren", "veehouderijen", "wegennet"}
+    assert set(record["invoer"]) >= {
+        "locaties",
+        "bebouwd_gebied",
+        "geurcontouren",
+        "veehouderijen",
+        "wegennet",
+    }
     assert all(len(v["sha256"]) == 64 for v in record["invoer"].values())
     assert record["wegennet"].startswith("wegennet:")
 
 
 def test_network_mode_defaults_to_fiets_everywhere(tmp_path):
-    """Without `modus` the network is prepared for cycling, and the thresholds and texts say cycling too."""
+    """Without `modus` the network is prepared for cycling, and the thresholds and texts say cycling
+    too."""
     config_path = write_demo(tmp_path, n_sites=300)
     text = config_path.read_text(encoding="utf-8").replace('modus = "fiets"\n', "")
     config_path.write_text(text, encoding="utf-8")
-    outcome = run_config(load_config(config_path), tmp_path / "uitvoer", network_cache_dir=tmp_path / "cache")
+    outcome = run_config(
+        load_config(config_path), tmp_path / "uitvoer", network_cache_dir=tmp_path / "cache"
+    )
     sites = pyogrio.read_dataframe(tmp_path / "uitvoer" / "locaties.gpkg", layer="locaties")
     assert set(sites["reismodus"].dropna()) == {"fiets"}
     far = sites["redenen"].str.contains("maximum", na=False)

@@ -25,7 +25,9 @@ from locatietoets.scripts.run import run_config  # noqa: E402
 def _comparable(record: dict) -> dict:
     """run.json without times and dates."""
     out = {k: v for k, v in record.items() if k not in ("tijden_s", "gestart", "beeindigd")}
-    out["stappen"] = {k: {f: x for f, x in v.items() if f != "seconden"} for k, v in record["stappen"].items()}
+    out["stappen"] = {
+        k: {f: x for f, x in v.items() if f != "seconden"} for k, v in record["stappen"].items()
+    }
     return out
 
 
@@ -64,9 +66,16 @@ def test_run_record_counts_are_equal(both_runs: tuple[Path, Path]) -> None:
 
 def test_partition_without_optional_fields_gets_their_empty_values() -> None:
     full = pd.DataFrame(
-        {"locatie_id": ["1"], "eigen_werkgever": ["A"], "eigen_werkgever_reistijd_min": [4.0], "werkgevers_bereikbaar": pd.array([2], dtype="Int64")}
+        {
+            "locatie_id": ["1"],
+            "eigen_werkgever": ["A"],
+            "eigen_werkgever_reistijd_min": [4.0],
+            "werkgevers_bereikbaar": pd.array([2], dtype="Int64"),
+        }
     )
-    lacking = pd.DataFrame({"locatie_id": ["2"], "werkgevers_bereikbaar": pd.array([0], dtype="Int64")})
+    lacking = pd.DataFrame(
+        {"locatie_id": ["2"], "werkgevers_bereikbaar": pd.array([0], dtype="Int64")}
+    )
 
     class Rules:
         rules: list = []
@@ -76,7 +85,12 @@ def test_partition_without_optional_fields_gets_their_empty_values() -> None:
         RunResult(results=full, summary={"telling": {s: {"geschikt": 0} for s in STAY_TYPES}}),
     ]
     combined = _combine(parts, Rules())
-    assert list(combined.results.columns) == ["locatie_id", "werkgevers_bereikbaar", "eigen_werkgever", "eigen_werkgever_reistijd_min"]
+    assert list(combined.results.columns) == [
+        "locatie_id",
+        "werkgevers_bereikbaar",
+        "eigen_werkgever",
+        "eigen_werkgever_reistijd_min",
+    ]
     assert combined.results["eigen_werkgever"].tolist() == [None, "A"]
     assert np.isnan(combined.results["eigen_werkgever_reistijd_min"].iloc[0])
     assert combined.summary["telling"]["short_stay"]["geschikt"] == 1
@@ -91,9 +105,25 @@ def test_cli_engine_dask_gives_the_same_csv(tmp_path):
 
     config = write_demo(tmp_path, n_sites=200)
     runner = CliRunner()
-    local = runner.invoke(main, ["score", str(config), "--out", str(tmp_path / "lokaal"), "--voortgang", "geen"])
+    local = runner.invoke(
+        main, ["score", str(config), "--out", str(tmp_path / "lokaal"), "--voortgang", "geen"]
+    )
     dask = runner.invoke(
-        main, ["score", str(config), "--out", str(tmp_path / "dask"), "--engine", "dask", "--werkers", "2", "--voortgang", "geen"]
+        main,
+        [
+            "score",
+            str(config),
+            "--out",
+            str(tmp_path / "dask"),
+            "--engine",
+            "dask",
+            "--werkers",
+            "2",
+            "--voortgang",
+            "geen",
+        ],
     )
     assert local.exit_code == 0 and dask.exit_code == 0, (local.output, dask.output)
-    assert (tmp_path / "lokaal" / "locaties.csv").read_bytes() == (tmp_path / "dask" / "locaties.csv").read_bytes()
+    assert (tmp_path / "lokaal" / "locaties.csv").read_bytes() == (
+        tmp_path / "dask" / "locaties.csv"
+    ).read_bytes()

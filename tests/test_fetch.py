@@ -85,27 +85,80 @@ def _overpass_elements(kind: str) -> list[dict]:
         return ids + ids[:1]
 
     if kind == "recreation":
-        elements.append({"type": "way", "id": 100, "nodes": ring(6.160, 51.365, 0.003),
-                         "tags": {"tourism": "camp_site", "name": "Camping De Maas"}})
+        elements.append(
+            {
+                "type": "way",
+                "id": 100,
+                "nodes": ring(6.160, 51.365, 0.003),
+                "tags": {"tourism": "camp_site", "name": "Camping De Maas"},
+            }
+        )
         elements.append({"type": "way", "id": 201, "nodes": ring(6.180, 51.380, 0.004)})
         elements.append({"type": "way", "id": 202, "nodes": ring(6.1815, 51.3815, 0.001)})
-        elements.append({"type": "relation", "id": 200,
-                         "members": [{"type": "way", "ref": 201, "role": "outer"}, {"type": "way", "ref": 202, "role": "inner"}],
-                         "tags": {"type": "multipolygon", "tourism": "caravan_site", "name": "Vakantiepark Het Bos"}})
-        elements.append({"type": "node", "id": 300, "lat": 51.37, "lon": 6.17, "tags": {"tourism": "chalet", "name": "Chalet"}})
+        elements.append(
+            {
+                "type": "relation",
+                "id": 200,
+                "members": [
+                    {"type": "way", "ref": 201, "role": "outer"},
+                    {"type": "way", "ref": 202, "role": "inner"},
+                ],
+                "tags": {
+                    "type": "multipolygon",
+                    "tourism": "caravan_site",
+                    "name": "Vakantiepark Het Bos",
+                },
+            }
+        )
+        elements.append(
+            {
+                "type": "node",
+                "id": 300,
+                "lat": 51.37,
+                "lon": 6.17,
+                "tags": {"tourism": "chalet", "name": "Chalet"},
+            }
+        )
         # far outside Limburg (Zeeland): must be cut away
-        elements.append({"type": "way", "id": 400, "nodes": ring(3.80, 51.50, 0.003),
-                         "tags": {"tourism": "camp_site", "name": "Camping Zee"}})
+        elements.append(
+            {
+                "type": "way",
+                "id": 400,
+                "nodes": ring(3.80, 51.50, 0.003),
+                "tags": {"tourism": "camp_site", "name": "Camping Zee"},
+            }
+        )
         # not a recreation park: filtered on tags
-        elements.append({"type": "way", "id": 401, "nodes": ring(6.150, 51.360, 0.002), "tags": {"tourism": "hotel"}})
+        elements.append(
+            {
+                "type": "way",
+                "id": 401,
+                "nodes": ring(6.150, 51.360, 0.002),
+                "tags": {"tourism": "hotel"},
+            }
+        )
     else:
-        elements.append({"type": "way", "id": 500, "nodes": ring(6.120, 51.400, 0.005),
-                         "tags": {"landuse": "industrial", "name": "Trade Port"}})
+        elements.append(
+            {
+                "type": "way",
+                "id": 500,
+                "nodes": ring(6.120, 51.400, 0.005),
+                "tags": {"landuse": "industrial", "name": "Trade Port"},
+            }
+        )
         elements.append({"type": "way", "id": 601, "nodes": ring(6.100, 51.390, 0.002)})
         elements.append({"type": "way", "id": 602, "nodes": ring(6.104, 51.390, 0.002)})
-        elements.append({"type": "relation", "id": 600,
-                         "members": [{"type": "way", "ref": 601, "role": "outer"}, {"type": "way", "ref": 602, "role": "outer"}],
-                         "tags": {"type": "multipolygon", "landuse": "greenhouse_horticulture"}})
+        elements.append(
+            {
+                "type": "relation",
+                "id": 600,
+                "members": [
+                    {"type": "way", "ref": 601, "role": "outer"},
+                    {"type": "way", "ref": 602, "role": "outer"},
+                ],
+                "tags": {"type": "multipolygon", "landuse": "greenhouse_horticulture"},
+            }
+        )
     return elements
 
 
@@ -117,9 +170,15 @@ class _Server:
         self.gemeenten_rd = gemeenten
         self.gemeenten = _collection(gemeenten.to_crs(4326))
         kernen = gpd.read_file(shared / "builtup" / "limburg_kernen_2021_centroids.geojson")
-        self.kernen = _collection(kernen.assign(identificatie=[f"0{i:015d}" for i in range(len(kernen))]).to_crs(4326))
-        self.natura = _collection(gpd.read_file(shared / "nature" / "limburg_natura2000_2013_inspire.gpkg"))
-        self.roads = _collection(gpd.read_file(shared / "roads" / "limburg_rws_max_snelheden_2013.gpkg"))
+        self.kernen = _collection(
+            kernen.assign(identificatie=[f"0{i:015d}" for i in range(len(kernen))]).to_crs(4326)
+        )
+        self.natura = _collection(
+            gpd.read_file(shared / "nature" / "limburg_natura2000_2013_inspire.gpkg")
+        )
+        self.roads = _collection(
+            gpd.read_file(shared / "roads" / "limburg_rws_max_snelheden_2013.gpkg")
+        )
         self.hits: Counter[str] = Counter()
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -138,39 +197,77 @@ class _Server:
 
     # ---- responses
 
-    def _ogc_page(self, path: str, query: dict[str, str], features: list[dict]) -> tuple[int, dict, bytes]:
+    def _ogc_page(
+        self, path: str, query: dict[str, str], features: list[dict]
+    ) -> tuple[int, dict, bytes]:
         limit = int(query.get("limit", 10))
         offset = int(query.get("offset", 0))
         bbox = tuple(float(v) for v in query["bbox"].split(",")) if "bbox" in query else None
         selected = _in_bbox(features, bbox)
-        page = selected[offset:offset + limit]
-        links = [{"rel": "self", "type": "application/geo+json", "href": f"{self.base}{path}?{urlencode(query)}"}]
+        page = selected[offset : offset + limit]
+        links = [
+            {
+                "rel": "self",
+                "type": "application/geo+json",
+                "href": f"{self.base}{path}?{urlencode(query)}",
+            }
+        ]
         if offset + limit < len(selected):
             nxt = {**query, "offset": offset + limit}
-            links.append({"rel": "next", "type": "application/geo+json", "href": f"{self.base}{path}?{urlencode(nxt)}"})
-        body = {"type": "FeatureCollection", "features": page, "numberReturned": len(page), "links": links}
-        headers = {"Content-Type": "application/geo+json", "Content-Crs": "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"}
+            links.append(
+                {
+                    "rel": "next",
+                    "type": "application/geo+json",
+                    "href": f"{self.base}{path}?{urlencode(nxt)}",
+                }
+            )
+        body = {
+            "type": "FeatureCollection",
+            "features": page,
+            "numberReturned": len(page),
+            "links": links,
+        }
+        headers = {
+            "Content-Type": "application/geo+json",
+            "Content-Crs": "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>",
+        }
         return 200, headers, json.dumps(body).encode()
 
     def _wfs_page(self, query: dict[str, str]) -> tuple[int, dict, bytes]:
         q = {k.lower(): v for k, v in query.items()}
         if q.get("request") != "GetFeature" or q.get("outputformat") != "application/json":
-            return 400, {"Content-Type": "text/xml"}, b"<ExceptionReport>bad request</ExceptionReport>"
+            return (
+                400,
+                {"Content-Type": "text/xml"},
+                b"<ExceptionReport>bad request</ExceptionReport>",
+            )
         typename = q.get("typenames")
         features = {"test:natura2000": self.natura, "test:wegen": self.roads}.get(typename)
         if features is None:
-            return 400, {"Content-Type": "text/xml"}, f"<ExceptionReport>unknown typename {typename}</ExceptionReport>".encode()
+            return (
+                400,
+                {"Content-Type": "text/xml"},
+                f"<ExceptionReport>unknown typename {typename}</ExceptionReport>".encode(),
+            )
         bbox = tuple(float(v) for v in q["bbox"].split(",")[:4]) if "bbox" in q else None
         selected = _in_bbox(features, bbox)
         start, count = int(q.get("startindex", 0)), int(q.get("count", 1000))
-        page = selected[start:start + count]
-        body: dict = {"type": "FeatureCollection", "features": page, "numberReturned": len(page),
-                      "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::28992"}}}
-        if typename == "test:natura2000":  # the roads answer leaves numberMatched out, as MapServer may
+        page = selected[start : start + count]
+        body: dict = {
+            "type": "FeatureCollection",
+            "features": page,
+            "numberReturned": len(page),
+            "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::28992"}},
+        }
+        if (
+            typename == "test:natura2000"
+        ):  # the roads answer leaves numberMatched out, as MapServer may
             body["numberMatched"] = len(selected)
         return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
 
-    def respond(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
+    def respond(
+        self, method: str, path: str, query: dict[str, str], body: bytes
+    ) -> tuple[int, dict, bytes]:
         with self.lock:
             self.hits[path] += 1
             hits = self.hits[path]
@@ -184,11 +281,23 @@ class _Server:
             text = parse_qs(body.decode())["data"][0]
             kind = "recreation" if "tourism" in text else "industrial"
             if "node(1)" in text:  # the endpoint check
-                return 200, {"Content-Type": "application/json"}, json.dumps({"version": 0.6, "elements": []}).encode()
-            return 200, {"Content-Type": "application/json"}, json.dumps({"version": 0.6, "elements": _overpass_elements(kind)}).encode()
+                return (
+                    200,
+                    {"Content-Type": "application/json"},
+                    json.dumps({"version": 0.6, "elements": []}).encode(),
+                )
+            return (
+                200,
+                {"Content-Type": "application/json"},
+                json.dumps({"version": 0.6, "elements": _overpass_elements(kind)}).encode(),
+            )
         if path == "/wisselvallig/collections/x/items":
             if hits == 1:
-                return 503, {"Retry-After": "0.05", "Content-Type": "text/plain"}, b"Service Unavailable"
+                return (
+                    503,
+                    {"Retry-After": "0.05", "Content-Type": "text/plain"},
+                    b"Service Unavailable",
+                )
             return self._ogc_page(path, query, self.gemeenten[:3])
         if path == "/traag/collections/x/items":
             time.sleep(1.2)
@@ -197,7 +306,11 @@ class _Server:
             if int(query.get("offset", 0)) == 0:
                 first = {k: v for k, v in query.items() if k != "bbox"}
                 return self._ogc_page(path, {**first, "limit": "2"}, self.gemeenten[:5])
-            return 200, {"Content-Type": "application/json"}, b'{"type": "FeatureCollection", "featu'
+            return (
+                200,
+                {"Content-Type": "application/json"},
+                b'{"type": "FeatureCollection", "featu',
+            )
         if path == "/zonderfeatures/collections/x/items":
             return 200, {"Content-Type": "application/json"}, b'{"type": "FeatureCollection"}'
         if path == "/weigert/collections/x/items":
@@ -353,7 +466,10 @@ paginagrootte = 10
 
 @pytest.fixture(scope="module")
 def endpoints_file(server: _Server, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    faults = "".join(_fault(n, server.base) for n in ("wisselvallig", "traag", "kapot", "weigert", "zonderfeatures"))
+    faults = "".join(
+        _fault(n, server.base)
+        for n in ("wisselvallig", "traag", "kapot", "weigert", "zonderfeatures")
+    )
     faults += _fault("afwezig", f"http://127.0.0.1:{_free_port()}", "afwezig")
     path = tmp_path_factory.mktemp("endpoints") / "endpoints.toml"
     path.write_text(_endpoints_toml(server.base, faults), encoding="utf-8")
@@ -378,11 +494,25 @@ def _gpkg_version(path: Path) -> int:
 # --------------------------------------------------------------------------- fetching
 
 
-def test_ophalen_limburg_pages_converts_caches_and_refreshes(server: _Server, endpoints_file: Path, tmp_path: Path) -> None:
+def test_ophalen_limburg_pages_converts_caches_and_refreshes(
+    server: _Server, endpoints_file: Path, tmp_path: Path
+) -> None:
     out, cache = tmp_path / "uit", tmp_path / "cache"
     layers = "gemeenten,bag,wegen,natura2000,recreatieparken,werkgevers"
-    args = ["ophalen", "--gebied", "limburg", "--lagen", layers, "--out", str(out), "--endpoints", str(endpoints_file),
-            "--cache", str(cache), *CLI_FAST]
+    args = [
+        "ophalen",
+        "--gebied",
+        "limburg",
+        "--lagen",
+        layers,
+        "--out",
+        str(out),
+        "--endpoints",
+        str(endpoints_file),
+        "--cache",
+        str(cache),
+        *CLI_FAST,
+    ]
     before = server.total()
     result = _run(args)
     assert result.exit_code == 0, result.output
@@ -398,7 +528,10 @@ def test_ophalen_limburg_pages_converts_caches_and_refreshes(server: _Server, en
     assert set(gem.index) == set(source.index)
     assert (gem["naam"] == source.loc[gem.index, "name"]).all()
     assert (gem["inwoners"] == source.loc[gem.index, "population"]).all()
-    assert gem.loc["GM0983", "regio"] == "Noord-Limburg" and gem.loc["GM0935", "regio"] == "Zuid-Limburg"
+    assert (
+        gem.loc["GM0983", "regio"] == "Noord-Limburg"
+        and gem.loc["GM0935", "regio"] == "Zuid-Limburg"
+    )
     ratio = gem.geometry.area / source.loc[gem.index].geometry.area
     assert ((ratio - 1).abs() < 0.005).all(), ratio.describe()
     assert _gpkg_version(out / "gemeenten.gpkg") == 10200
@@ -409,8 +542,19 @@ def test_ophalen_limburg_pages_converts_caches_and_refreshes(server: _Server, en
     assert entry["paginas"] == 4 and entry["objecten"] == 31 and len(entry["urls"]) == 4
     assert entry["urls"][0].startswith(f"{server.base}/ogc/collections/gemeenten/items?")
     assert entry["parameters"]["limit"] == GEMEENTEN_PAGE and "bbox" in entry["parameters"]
-    assert entry["opgehaald"].endswith("Z") and entry["endpoint_versie"] == "v1" and entry["uit_cache"] is False
-    for key in ("gemeenten", "verblijfsobjecten", "wegen", "natura2000", "recreatieparken", "werkgevers"):
+    assert (
+        entry["opgehaald"].endswith("Z")
+        and entry["endpoint_versie"] == "v1"
+        and entry["uit_cache"] is False
+    )
+    for key in (
+        "gemeenten",
+        "verblijfsobjecten",
+        "wegen",
+        "natura2000",
+        "recreatieparken",
+        "werkgevers",
+    ):
         layer = manifest["lagen"][key]
         assert pyogrio.read_info(out / layer["bestand"])["features"] == layer["objecten"]
         from locatietoets.layers.read import file_sha256
@@ -422,10 +566,14 @@ def test_ophalen_limburg_pages_converts_caches_and_refreshes(server: _Server, en
     # WFS: paged with startIndex, with and without numberMatched
     natura = manifest["lagen"]["natura2000"]
     assert natura["paginas"] >= 3 and natura["objecten"] > 0
-    assert [int(u.split("startIndex=")[1].split("&")[0]) for u in natura["urls"]] == [40 * i for i in range(natura["paginas"])]
+    assert [int(u.split("startIndex=")[1].split("&")[0]) for u in natura["urls"]] == [
+        40 * i for i in range(natura["paginas"])
+    ]
     wegen = manifest["lagen"]["wegen"]
     assert wegen["paginas"] == 995 // 300 + 1 and wegen["objecten_bron"] == 995
-    assert any("rijrichtng" in w for w in wegen["waarschuwingen"])  # a field that is not in the source is reported
+    assert any(
+        "rijrichtng" in w for w in wegen["waarschuwingen"]
+    )  # a field that is not in the source is reported
     roads = gpd.read_file(out / "nwb_wegen.gpkg")
     assert set(roads.geom_type) == {"MultiLineString"} and "omschrijving" in roads
 
@@ -469,35 +617,73 @@ def test_ophalen_limburg_pages_converts_caches_and_refreshes(server: _Server, en
 def test_gemeente_and_region_areas(server: _Server, endpoints_file: Path, tmp_path: Path) -> None:
     endpoints = load_endpoints(endpoints_file)
     cache = tmp_path / "cache"
-    venlo = fetch_data("Venlo", ["gemeenten", "bag"], tmp_path / "venlo", endpoints=endpoints, cache_dir=cache, http=FAST)
+    venlo = fetch_data(
+        "Venlo",
+        ["gemeenten", "bag"],
+        tmp_path / "venlo",
+        endpoints=endpoints,
+        cache_dir=cache,
+        http=FAST,
+    )
     gem = gpd.read_file(venlo.layers["gemeenten"].path)
     assert list(gem["naam"]) == ["Venlo"]
     bag = gpd.read_file(venlo.layers["verblijfsobjecten"].path)
     assert len(bag) > 0 and bag.within(gem.geometry.iloc[0].buffer(1)).all()
     assert "Arcen" in set(bag["woonplaats"])  # a kern of gemeente Venlo
 
-    noord = fetch_data("noord-limburg", ["gemeenten"], tmp_path / "noord", endpoints=endpoints, cache_dir=cache, http=FAST)
+    noord = fetch_data(
+        "noord-limburg",
+        ["gemeenten"],
+        tmp_path / "noord",
+        endpoints=endpoints,
+        cache_dir=cache,
+        http=FAST,
+    )
     assert noord.requests == 0  # the gemeenten came from the cache filled for Venlo
     names = set(gpd.read_file(noord.layers["gemeenten"].path)["naam"])
-    assert names == {"Beesel", "Bergen (L.)", "Gennep", "Horst aan de Maas", "Mook en Middelaar", "Peel en Maas", "Venlo", "Venray"}
+    assert names == {
+        "Beesel",
+        "Bergen (L.)",
+        "Gennep",
+        "Horst aan de Maas",
+        "Mook en Middelaar",
+        "Peel en Maas",
+        "Venlo",
+        "Venray",
+    }
 
-    by_code = fetch_data("GM0983", ["gemeenten"], tmp_path / "code", endpoints=endpoints, cache_dir=cache, http=FAST)
+    by_code = fetch_data(
+        "GM0983", ["gemeenten"], tmp_path / "code", endpoints=endpoints, cache_dir=cache, http=FAST
+    )
     assert list(gpd.read_file(by_code.layers["gemeenten"].path)["code"]) == ["GM0983"]
     # config without sites: a commented hint, and the rest is valid
     text = (tmp_path / "code" / "config.toml").read_text(encoding="utf-8")
     assert "# [lagen.locaties]" in text and "[lagen.gemeenten]" in text
 
 
-def test_bbox_area_needs_no_gemeenten(server: _Server, endpoints_file: Path, tmp_path: Path) -> None:
+def test_bbox_area_needs_no_gemeenten(
+    server: _Server, endpoints_file: Path, tmp_path: Path
+) -> None:
     endpoints = load_endpoints(endpoints_file)
     before = server.hits["/ogc/collections/gemeenten/items"]
-    outcome = fetch_data("200000,370000,215000,385000", ["natura2000"], tmp_path / "uit", endpoints=endpoints,
-                         cache_dir=tmp_path / "cache", http=FAST)
+    outcome = fetch_data(
+        "200000,370000,215000,385000",
+        ["natura2000"],
+        tmp_path / "uit",
+        endpoints=endpoints,
+        cache_dir=tmp_path / "cache",
+        http=FAST,
+    )
     assert server.hits["/ogc/collections/gemeenten/items"] == before
     frame = gpd.read_file(outcome.layers["natura2000"].path)
     assert len(frame) > 0
     xmin, ymin, xmax, ymax = frame.total_bounds
-    assert xmin >= 200000 - 0.01 and xmax <= 215000 + 0.01 and ymin >= 370000 - 0.01 and ymax <= 385000 + 0.01
+    assert (
+        xmin >= 200000 - 0.01
+        and xmax <= 215000 + 0.01
+        and ymin >= 370000 - 0.01
+        and ymax <= 385000 + 0.01
+    )
 
 
 def test_503_is_retried_and_retry_after_honoured(server: _Server, endpoints_file: Path) -> None:
@@ -517,16 +703,44 @@ def test_503_is_retried_and_retry_after_honoured(server: _Server, endpoints_file
         ("traag", r"PDOK antwoordt niet binnen 0\.5 s \(3 pogingen\)"),
         ("kapot", r"geen geldige JSON.*pagina 2|pagina 2.*geen geldige JSON"),
         ("zonderfeatures", r"pagina 1 een onbruikbaar antwoord.*'features' ontbreekt"),
-        ("weigert", r"PDOK weigert het verzoek \(HTTP 400 .*unknown collection.*controleer de endpoint-configuratie"),
-        ("afwezig", r"Geen verbinding met 127\.0\.0\.1:\d+ \(PDOK\) na 3 pogingen.*geen eerder opgehaalde gegevens"),
+        (
+            "weigert",
+            (
+                r"PDOK weigert het verzoek \(HTTP 400 .*unknown collection.*controleer de"
+                r" endpoint-configuratie"
+            ),
+        ),
+        (
+            "afwezig",
+            (
+                r"Geen verbinding met 127\.0\.0\.1:\d+ \(PDOK\) na 3 pogingen.*geen eerder"
+                r" opgehaalde gegevens"
+            ),
+        ),
     ],
 )
-def test_faults_fail_cleanly_in_dutch(server: _Server, endpoints_file: Path, tmp_path: Path, layer: str, message: str) -> None:
+def test_faults_fail_cleanly_in_dutch(
+    server: _Server, endpoints_file: Path, tmp_path: Path, layer: str, message: str
+) -> None:
     out = tmp_path / "uit"
     start = time.perf_counter()
     # a good layer first: it must not be written either when a later one fails
-    result = _run(["ophalen", "--gebied", "190000,350000,200000,360000", "--lagen", f"natura2000,{layer}", "--out", str(out),
-                   "--endpoints", str(endpoints_file), "--cache", str(tmp_path / "cache"), *CLI_FAST])
+    result = _run(
+        [
+            "ophalen",
+            "--gebied",
+            "190000,350000,200000,360000",
+            "--lagen",
+            f"natura2000,{layer}",
+            "--out",
+            str(out),
+            "--endpoints",
+            str(endpoints_file),
+            "--cache",
+            str(tmp_path / "cache"),
+            *CLI_FAST,
+        ]
+    )
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
     assert "Fout bij ophalen" in text
@@ -548,20 +762,48 @@ def test_timeout_is_retried(server: _Server, endpoints_file: Path) -> None:
     assert server.hits["/traag/collections/x/items"] - before == 2
 
 
-def test_offline_message_lists_cached_data(server: _Server, endpoints_file: Path, tmp_path: Path) -> None:
+def test_offline_message_lists_cached_data(
+    server: _Server, endpoints_file: Path, tmp_path: Path
+) -> None:
     endpoints = load_endpoints(endpoints_file)
     cache = tmp_path / "cache"
-    fetch_data("190000,350000,200000,360000", ["natura2000"], tmp_path / "a", endpoints=endpoints, cache_dir=cache, http=FAST)
+    fetch_data(
+        "190000,350000,200000,360000",
+        ["natura2000"],
+        tmp_path / "a",
+        endpoints=endpoints,
+        cache_dir=cache,
+        http=FAST,
+    )
     moved = load_endpoints(endpoints_file)
-    dead = Endpoint(**{**moved.endpoints["natura2000"].__dict__, "url": f"http://127.0.0.1:{_free_port()}/wfs"})
-    # same query but unreachable: the message points at what the cache holds (for the old URL it is keyed on)
+    dead = Endpoint(
+        **{**moved.endpoints["natura2000"].__dict__, "url": f"http://127.0.0.1:{_free_port()}/wfs"}
+    )
+    # same query but unreachable: the message points at what the cache holds (for the old URL it is
+    # keyed on)
     client = HttpClient(HttpSettings(timeout_s=1, retries=0))
     from locatietoets.layers.fetch import _Cache, fetch_wfs
 
     with pytest.raises(FetchError, match="Geen verbinding"):
-        fetch_wfs(client, dead, (190000.0, 350000.0, 200000.0, 360000.0), cache_hint=_Cache(cache).hint(moved.endpoints["natura2000"]))
-    with pytest.raises(FetchError, match=r"eerder opgehaalde gegevens van 'natura2000' voor: bbox:190000\.00.*\(\d{4}-\d{2}-\d{2}\)"):
-        fetch_wfs(client, dead, (190000.0, 350000.0, 200000.0, 360000.0), cache_hint=_Cache(cache).hint(moved.endpoints["natura2000"]))
+        fetch_wfs(
+            client,
+            dead,
+            (190000.0, 350000.0, 200000.0, 360000.0),
+            cache_hint=_Cache(cache).hint(moved.endpoints["natura2000"]),
+        )
+    with pytest.raises(
+        FetchError,
+        match=(
+            r"eerder opgehaalde gegevens van 'natura2000' voor:"
+            r" bbox:190000\.00.*\(\d{4}-\d{2}-\d{2}\)"
+        ),
+    ):
+        fetch_wfs(
+            client,
+            dead,
+            (190000.0, 350000.0, 200000.0, 360000.0),
+            cache_hint=_Cache(cache).hint(moved.endpoints["natura2000"]),
+        )
 
 
 def test_overpass_json_to_polygons(server: _Server, endpoints_file: Path) -> None:
@@ -569,20 +811,32 @@ def test_overpass_json_to_polygons(server: _Server, endpoints_file: Path) -> Non
     raw = fetch_overpass(HttpClient(FAST), endpoint, (167000.0, 306000.0, 214000.0, 422000.0))
     frame = raw.frame.set_index("osm_id")
     assert raw.frame.crs.to_epsg() == 28992
-    assert set(frame.index) == {"way/100", "relation/200", "node/300", "way/400"}  # the hotel is filtered out
+    assert set(frame.index) == {
+        "way/100",
+        "relation/200",
+        "node/300",
+        "way/400",
+    }  # the hotel is filtered out
     assert frame.loc["relation/200"].geometry.geom_type == "Polygon"
+
     # the multipolygon's hole is cut out: outer minus inner, both projected
     def square(lon: float, lat: float, d: float) -> float:
-        return gpd.GeoSeries([shapely.box(lon, lat, lon + d, lat + d)], crs=4326).to_crs(28992).area.iloc[0]
+        return (
+            gpd.GeoSeries([shapely.box(lon, lat, lon + d, lat + d)], crs=4326)
+            .to_crs(28992)
+            .area.iloc[0]
+        )
 
     expected = square(6.180, 51.380, 0.004) - square(6.1815, 51.3815, 0.001)
     assert frame.loc["relation/200"].geometry.area == pytest.approx(expected, rel=1e-3)
-    assert "nwr[\"tourism\"~\"^(camp_site|caravan_site|chalet)$\"]" in raw.params["data"]
+    assert 'nwr["tourism"~"^(camp_site|caravan_site|chalet)$"]' in raw.params["data"]
     assert raw.params["data"].startswith("[out:json]") and "(._;>;);out body;" in raw.params["data"]
 
 
 def test_overpass_query_bbox_order() -> None:
-    query = overpass_query({"landuse": ["industrial"]}, (190000.0, 350000.0, 200000.0, 360000.0), timeout_s=30)
+    query = overpass_query(
+        {"landuse": ["industrial"]}, (190000.0, 350000.0, 200000.0, 360000.0), timeout_s=30
+    )
     south, west, north, east = (float(v) for v in query.split("](")[1].split(")")[0].split(","))
     assert 50.0 < south < north < 52.0 and 5.5 < west < east < 6.5
     assert query.startswith("[out:json][timeout:30];") and 'nwr["landuse"="industrial"]' in query
@@ -600,8 +854,17 @@ def test_controle_reports_ok_moved_and_failed(server: _Server, tmp_path: Path) -
     )
     path = tmp_path / "endpoints.toml"
     path.write_text(_endpoints_toml(server.base, extra), encoding="utf-8")
-    results = {r.key: r for r in check_endpoints(load_endpoints(path), http=HttpSettings(timeout_s=2, retries=0))}
-    assert {k for k, r in results.items() if r.status == "OK"} == {"gemeenten", "verblijfsobjecten", "natura2000", "recreatieparken", "werkgevers"}
+    results = {
+        r.key: r
+        for r in check_endpoints(load_endpoints(path), http=HttpSettings(timeout_s=2, retries=0))
+    }
+    assert {k for k, r in results.items() if r.status == "OK"} == {
+        "gemeenten",
+        "verblijfsobjecten",
+        "natura2000",
+        "recreatieparken",
+        "werkgevers",
+    }
     assert results["oud"].status == "verplaatst" and results["oud"].http_status == 301
     assert f"{server.base}/ogc/collections/gemeenten/items" in results["oud"].detail
     assert results["weg"].status == "verplaatst" and results["weg"].http_status == 404
@@ -619,7 +882,9 @@ def test_controle_reports_ok_moved_and_failed(server: _Server, tmp_path: Path) -
 
 def test_controle_all_ok_exits_zero(server: _Server, tmp_path: Path) -> None:
     path = tmp_path / "endpoints.toml"
-    path.write_text(_endpoints_toml(server.base).replace(', rijrichtng = "rijrichting"', ""), encoding="utf-8")
+    path.write_text(
+        _endpoints_toml(server.base).replace(', rijrichtng = "rijrichting"', ""), encoding="utf-8"
+    )
     result = _run(["controle", "--endpoints", str(path)])
     assert result.exit_code == 0, result.output
     assert "Alle 6 bronnen zijn bereikbaar" in " ".join(result.output.split())
@@ -631,7 +896,13 @@ def test_controle_all_ok_exits_zero(server: _Server, tmp_path: Path) -> None:
 def test_packaged_endpoints_are_valid() -> None:
     endpoints = load_endpoints()
     assert set(expand_layers(DEFAULT_LAYERS, endpoints)) == {
-        "gemeenten", "wijken", "verblijfsobjecten", "wegen", "natura2000", "recreatieparken", "werkgevers"
+        "gemeenten",
+        "wijken",
+        "verblijfsobjecten",
+        "wegen",
+        "natura2000",
+        "recreatieparken",
+        "werkgevers",
     }
     for endpoint in endpoints.endpoints.values():
         assert endpoint.url.startswith("https://") and endpoint.version and endpoint.checked
@@ -653,7 +924,10 @@ def test_bad_endpoints_file_lists_problems(tmp_path: Path) -> None:
     from locatietoets.analysis.errors import ConfigError
 
     path = tmp_path / "e.toml"
-    path.write_text('[gebied]\nlimburg_bbox=[1,2,3,4]\n[bronnen.a]\nsoort="wms"\n[bronnen.b]\nsoort="ogcapi"\nurl="x"\n', encoding="utf-8")
+    path.write_text(
+        '[gebied]\nlimburg_bbox=[1,2,3,4]\n[bronnen.a]\nsoort="wms"\n[bronnen.b]\nsoort="ogcapi"\nurl="x"\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as info:
         load_endpoints(path)
     text = str(info.value)

@@ -33,11 +33,23 @@ def test_capacity_is_the_smallest_known_limit():
 
 
 def test_exact_boundary_does_not_floor_down():
-    out = housing_norms(np.array([3.0]), np.array([np.nan]), np.array([45.0]), max_persons_per_bedroom=1.0, min_area_per_person_m2=15.0)
+    out = housing_norms(
+        np.array([3.0]),
+        np.array([np.nan]),
+        np.array([45.0]),
+        max_persons_per_bedroom=1.0,
+        min_area_per_person_m2=15.0,
+    )
     assert out["capaciteit_personen"].iloc[0] == 3
 
 
 def test_nothing_known_is_onbekend():
-    out = housing_norms(np.array([np.nan]), np.array([np.nan]), np.array([np.nan]), max_persons_per_bedroom=1.0, min_area_per_person_m2=15.0)
+    out = housing_norms(
+        np.array([np.nan]),
+        np.array([np.nan]),
+        np.array([np.nan]),
+        max_persons_per_bedroom=1.0,
+        min_area_per_person_m2=15.0,
+    )
     assert np.isnan(out["capaciteit_personen"].iloc[0])
     assert out["capaciteit_norm"].iloc[0] == "onbekend"

@@ -11,12 +11,12 @@ import json
 from pathlib import Path
 import time
 
+from fixtures import polygons, write_config, write_gdf
 import geopandas as gpd
 import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from fixtures import polygons, write_config, write_gdf
 from locatietoets.layers.config import load_config
 from locatietoets.scripts.run import run_config
 
@@ -42,7 +42,8 @@ def regio(shared_data: Path) -> dict[str, str]:
 
 
 def _gemeenten_config(shared_data: Path, extra: str = "") -> str:
-    return f"""
+    return (
+        f"""
 [lagen.locaties]
 pad = "locaties.gpkg"
 id_veld = "id"
@@ -54,7 +55,9 @@ pad = "bbg.gpkg"
 pad = "{(shared_data / GEMEENTEN).as_posix()}"
 naam_veld = "name"
 code_veld = "code"
-""" + extra
+"""
+        + extra
+    )
 
 
 def _representative_sites(gemeenten: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -68,7 +71,10 @@ def _representative_sites(gemeenten: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _bbg_500_m_west(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """A 200 x 200 m BBG square whose east edge lies 500 m west of each site."""
-    items = [({"naam": sid}, box(p.x - 700, p.y - 100, p.x - 500, p.y + 100)) for sid, p in zip(sites["id"], sites.geometry)]
+    items = [
+        ({"naam": sid}, box(p.x - 700, p.y - 100, p.x - 500, p.y + 100))
+        for sid, p in zip(sites["id"], sites.geometry)
+    ]
     bbg = polygons(items)
     union = bbg.geometry.union_all()
     # oracle: the nearest BBG of every site is its own square, exactly 500 m away
@@ -92,7 +98,11 @@ def _straddling_site(gemeenten: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str
     assert shares.sort_values().iloc[-2] > 0.05  # it really straddles
     assert gemeenten.loc[shares.sort_values().index[-2], "name"] == "Horst aan de Maas"
     return (
-        gpd.GeoDataFrame({"id": ["GRENS"], "verwacht": [gemeenten.loc[best, "name"]]}, geometry=[square], crs=gemeenten.crs),
+        gpd.GeoDataFrame(
+            {"id": ["GRENS"], "verwacht": [gemeenten.loc[best, "name"]]},
+            geometry=[square],
+            crs=gemeenten.crs,
+        ),
         gemeenten.loc[best, "name"],
         gemeenten.loc[best, "code"],
         float(shares.max()),
@@ -104,9 +114,13 @@ def limburg_run(tmp_path_factory, shared_data, gemeenten):
     folder = tmp_path_factory.mktemp("limburg")
     points = _representative_sites(gemeenten)
     straddle, name, code, share = _straddling_site(gemeenten)
-    outside = gpd.GeoDataFrame({"id": ["UTRECHT"], "verwacht": [None]}, geometry=[OUTSIDE_LIMBURG], crs=gemeenten.crs)
+    outside = gpd.GeoDataFrame(
+        {"id": ["UTRECHT"], "verwacht": [None]}, geometry=[OUTSIDE_LIMBURG], crs=gemeenten.crs
+    )
     sites = pd.concat([points, straddle, outside], ignore_index=True)
-    write_gdf(gpd.GeoDataFrame(sites, geometry="geometry", crs=gemeenten.crs), folder / "locaties.gpkg")
+    write_gdf(
+        gpd.GeoDataFrame(sites, geometry="geometry", crs=gemeenten.crs), folder / "locaties.gpkg"
+    )
     write_gdf(_bbg_500_m_west(points), folder / "bbg.gpkg")
     return {"folder": folder, "sites": sites, "straddle": (name, code, share)}
 
@@ -125,7 +139,11 @@ def test_every_gemeente_gets_its_own_site(limburg_run, shared_data, gemeenten, r
         assert res.loc[code, "gemeente"] == name, code
         assert res.loc[code, "gemeente_code"] == code, code
         assert res.loc[code, "regio"] == regio[code], code
-    assert sorted(res["regio"].dropna().unique()) == ["Midden-Limburg", "Noord-Limburg", "Zuid-Limburg"]
+    assert sorted(res["regio"].dropna().unique()) == [
+        "Midden-Limburg",
+        "Noord-Limburg",
+        "Zuid-Limburg",
+    ]
     # without overrides every site at 500 m from BBG is buiten (rand is 250 m)
     in_limburg = res.drop(index="UTRECHT")
     assert (in_limburg.loc[gemeenten["code"], "bbg_afstand_m"].round(6) == 500.0).all()
@@ -145,22 +163,38 @@ def test_site_outside_limburg_gets_no_gemeente(limburg_run, shared_data):
     outcome, res = _run(limburg_run["folder"], _gemeenten_config(shared_data), "buiten")
     assert pd.isna(res.loc["UTRECHT", "gemeente"]) and pd.isna(res.loc["UTRECHT", "gemeente_code"])
     assert pd.isna(res.loc["UTRECHT", "regio"])
-    assert res.loc["UTRECHT", "oordeel"] in ("geschikt", "voorwaardelijk", "ongeschikt")  # still scored
-    run = json.loads((limburg_run["folder"] / "uit_buiten" / "run.json").read_text(encoding="utf-8"))
+    assert res.loc["UTRECHT", "oordeel"] in (
+        "geschikt",
+        "voorwaardelijk",
+        "ongeschikt",
+    )  # still scored
+    run = json.loads(
+        (limburg_run["folder"] / "uit_buiten" / "run.json").read_text(encoding="utf-8")
+    )
     assert run["stappen"]["gemeente"]["buiten_gemeenten"] == 1
 
 
 def test_site_outside_limburg_is_a_warning_in_run_json(limburg_run, shared_data):
     _run(limburg_run["folder"], _gemeenten_config(shared_data), "buiten_w")
-    run = json.loads((limburg_run["folder"] / "uit_buiten_w" / "run.json").read_text(encoding="utf-8"))
+    run = json.loads(
+        (limburg_run["folder"] / "uit_buiten_w" / "run.json").read_text(encoding="utf-8")
+    )
     assert any("buiten alle gemeenten" in w for w in run["waarschuwingen"]), run["waarschuwingen"]
 
 
 @pytest.mark.parametrize(
     ("key", "gemeente"),
-    [('"Venray"', "Venray"), ("GM0984", "Venray"), ('"venray"', "Venray"), ("GM0983", "Venlo"), ('"Bergen (L.)"', "Bergen (L.)")],
+    [
+        ('"Venray"', "Venray"),
+        ("GM0984", "Venray"),
+        ('"venray"', "Venray"),
+        ("GM0983", "Venlo"),
+        ('"Bergen (L.)"', "Bergen (L.)"),
+    ],
 )
-def test_per_gemeente_override_applies_only_there(limburg_run, shared_data, gemeenten, key, gemeente):
+def test_per_gemeente_override_applies_only_there(
+    limburg_run, shared_data, gemeenten, key, gemeente
+):
     text = _gemeenten_config(shared_data, f"\n[regels.gemeenten.{key}]\nbbg_rand_m = 1000\n")
     _, res = _run(limburg_run["folder"], text, "override")
     codes = dict(zip(gemeenten["name"], gemeenten["code"]))
@@ -168,15 +202,24 @@ def test_per_gemeente_override_applies_only_there(limburg_run, shared_data, geme
     assert res.loc[target, "bbg_ligging"] == "rand"
     assert "500 m buiten de grens (rand tot 1.000 m)" in res.loc[target, "redenen"]
     others = [c for c in gemeenten["code"] if c != target]
-    assert (res.loc[others, "bbg_ligging"] == "buiten").all(), res.loc[others, "bbg_ligging"].value_counts()
+    assert (res.loc[others, "bbg_ligging"] == "buiten").all(), res.loc[
+        others, "bbg_ligging"
+    ].value_counts()
     assert res.loc["UTRECHT", "bbg_ligging"] == "buiten"
 
 
 def test_kernen_as_candidate_sites(shared_data, gemeenten, tmp_path):
     kernen = pd.read_csv(shared_data / KERNEN)
     assert len(kernen) == 107
-    points = gpd.GeoDataFrame(kernen, geometry=gpd.points_from_xy(kernen["x"], kernen["y"]), crs="EPSG:28992")
-    write_gdf(gpd.GeoDataFrame({"naam": ["kernen"]}, geometry=[points.buffer(800).union_all()], crs="EPSG:28992"), tmp_path / "bbg.gpkg")
+    points = gpd.GeoDataFrame(
+        kernen, geometry=gpd.points_from_xy(kernen["x"], kernen["y"]), crs="EPSG:28992"
+    )
+    write_gdf(
+        gpd.GeoDataFrame(
+            {"naam": ["kernen"]}, geometry=[points.buffer(800).union_all()], crs="EPSG:28992"
+        ),
+        tmp_path / "bbg.gpkg",
+    )
     text = f"""
 [lagen.locaties]
 pad = "{(shared_data / KERNEN).as_posix()}"
@@ -202,7 +245,9 @@ code_veld = "code"
     assert (res["oordeel"] == "geschikt").all()  # no other rule applies to a kern in BBG
     # the CBS municipality of each kern is the gemeente the tool finds
     expected = kernen.set_index("name")["municipality"]
-    assert (res["gemeente"] == expected.reindex(res.index)).all(), res.loc[res["gemeente"] != expected.reindex(res.index), "gemeente"]
+    assert (res["gemeente"] == expected.reindex(res.index)).all(), res.loc[
+        res["gemeente"] != expected.reindex(res.index), "gemeente"
+    ]
     assert outcome.record["telling"]["short_stay"]["geschikt"] == 107
     assert outcome.record["invoer"]["locaties"]["objecten"] == 107
     out = gpd.read_file(tmp_path / "uit_kernen" / "locaties.gpkg", layer="locaties")

@@ -23,7 +23,13 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from locatietoets.analysis.summary import NO_GEMEENTE, NO_REGION, exclusion_reasons, rules_frame, verdict_counts
+from locatietoets.analysis.summary import (
+    NO_GEMEENTE,
+    NO_REGION,
+    exclusion_reasons,
+    rules_frame,
+    verdict_counts,
+)
 from locatietoets.layers.config import load_config
 from locatietoets.layers.maps import attribution, read_run, slugify, write_maps
 from locatietoets.layers.report import write_report
@@ -72,17 +78,37 @@ def _limburg_world(folder: Path, gemeenten_path: Path) -> Path:
                     "geometry": p if placed % 4 else p.buffer(60, quad_segs=2),
                 }
             )
-    rows.append({"id": "LNUL1", "type": "short_stay", "vorm": "logies", "personen": 5, "slaapkamers": 5, "opp": 200.0, "geometry": None})
+    rows.append(
+        {
+            "id": "LNUL1",
+            "type": "short_stay",
+            "vorm": "logies",
+            "personen": 5,
+            "slaapkamers": 5,
+            "opp": 200.0,
+            "geometry": None,
+        }
+    )
     gpd.GeoDataFrame(rows, crs=28992).to_file(folder / "locaties.gpkg")
     bbg.to_file(folder / "bbg.gpkg")
     parks = [box(c.x + 2000, c.y - 200, c.x + 2400, c.y + 200) for c in centres[::4]]
-    gpd.GeoDataFrame({"naam": [f"Park {i}" for i in range(len(parks))]}, geometry=parks, crs=28992).to_file(folder / "parken.gpkg")
+    gpd.GeoDataFrame(
+        {"naam": [f"Park {i}" for i in range(len(parks))]}, geometry=parks, crs=28992
+    ).to_file(folder / "parken.gpkg")
     farms = [Point(c.x + 700, c.y + 300) for c in centres[::2]]
-    gpd.GeoDataFrame({"naam": [f"Veehouderij {i}" for i in range(len(farms))], "vaste_afstand_m": 100.0}, geometry=farms, crs=28992).to_file(
-        folder / "veehouderijen.gpkg"
-    )
-    rings = [(p.buffer(r), v) for p in farms for r, v in ((1800, 2.0), (1200, 5.0), (700, 14.0), (350, 25.0))]
-    gpd.GeoDataFrame({"geur": [v for _, v in rings]}, geometry=[g for g, _ in rings], crs=28992).to_file(folder / "geur.gpkg")
+    gpd.GeoDataFrame(
+        {"naam": [f"Veehouderij {i}" for i in range(len(farms))], "vaste_afstand_m": 100.0},
+        geometry=farms,
+        crs=28992,
+    ).to_file(folder / "veehouderijen.gpkg")
+    rings = [
+        (p.buffer(r), v)
+        for p in farms
+        for r, v in ((1800, 2.0), (1200, 5.0), (700, 14.0), (350, 25.0))
+    ]
+    gpd.GeoDataFrame(
+        {"geur": [v for _, v in rings]}, geometry=[g for g, _ in rings], crs=28992
+    ).to_file(folder / "geur.gpkg")
     config = folder / "config.toml"
     config.write_text(
         f"""
@@ -131,14 +157,25 @@ def limburg(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     run = read_run(out, stay_type="short_stay")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        files = write_maps(run, out / "kaarten", per="gemeente", stay_type="short_stay", formats="beide", dpi=DPI)
+        files = write_maps(
+            run, out / "kaarten", per="gemeente", stay_type="short_stay", formats="beide", dpi=DPI
+        )
     # no raw (English) library warning may reach the planner's terminal
     assert not caught, [str(w.message) for w in caught]
-    # the report's maps per region (4 maps): the per-gemeente maps are tested above, and this keeps the test fast
+    # the report's maps per region (4 maps): the per-gemeente maps are tested above, and this keeps
+    # the test fast
     html_path, pdf_path = write_report(run, per="regio", dpi=DPI)
     gemeenten = gpd.read_file(gem_path)
     lookup = pd.read_csv(shared_data / "admin" / "limburg_gemeente_regio_lookup.csv")
-    return {"out": out, "files": files, "html": html_path, "pdf": pdf_path, "gemeenten": gemeenten, "lookup": lookup, "run": run}
+    return {
+        "out": out,
+        "files": files,
+        "html": html_path,
+        "pdf": pdf_path,
+        "gemeenten": gemeenten,
+        "lookup": lookup,
+        "run": run,
+    }
 
 
 def _sites(out: Path) -> gpd.GeoDataFrame:
@@ -152,11 +189,18 @@ def _sites(out: Path) -> gpd.GeoDataFrame:
 @pytest.mark.slow
 def test_one_map_per_gemeente_plus_overview(limburg: dict) -> None:
     kaarten_dir = limburg["out"] / "kaarten"
-    expected = {"overzicht_short_stay"} | {f"gemeente_{slugify(n)}_short_stay" for n in limburg["gemeenten"]["name"]}
+    expected = {"overzicht_short_stay"} | {
+        f"gemeente_{slugify(n)}_short_stay" for n in limburg["gemeenten"]["name"]
+    }
     assert len(expected) == 32
     for ext in ("png", "pdf"):
-        assert {p.stem for p in kaarten_dir.glob(f"*.{ext}") if not p.stem.startswith("atlas_")} == expected
-    assert "gemeente_sittard-geleen_short_stay" in expected and "gemeente_bergen-l_short_stay" in expected
+        assert {
+            p.stem for p in kaarten_dir.glob(f"*.{ext}") if not p.stem.startswith("atlas_")
+        } == expected
+    assert (
+        "gemeente_sittard-geleen_short_stay" in expected
+        and "gemeente_bergen-l_short_stay" in expected
+    )
     atlas = pypdf.PdfReader(kaarten_dir / "atlas_gemeente_short_stay.pdf")
     assert len(atlas.pages) == 32
     for stem in ("overzicht_short_stay", "gemeente_venlo_short_stay"):
@@ -164,7 +208,9 @@ def test_one_map_per_gemeente_plus_overview(limburg: dict) -> None:
     assert not list(kaarten_dir.glob(".*")), "temporary files left behind"
 
 
-def _has_colour(image: np.ndarray, rgb: tuple[int, int, int], *, tol: int = 6, min_pixels: int = 3) -> bool:
+def _has_colour(
+    image: np.ndarray, rgb: tuple[int, int, int], *, tol: int = 6, min_pixels: int = 3
+) -> bool:
     pixels = (image[..., :3] * 255).round().astype(int)
     close = np.all(np.abs(pixels - np.array(rgb)) <= tol, axis=-1)
     return int(close.sum()) >= min_pixels
@@ -172,10 +218,14 @@ def _has_colour(image: np.ndarray, rgb: tuple[int, int, int], *, tol: int = 6, m
 
 @pytest.mark.shared
 @pytest.mark.slow
-@pytest.mark.parametrize("stem", ["overzicht_short_stay", "gemeente_venlo_short_stay", "gemeente_vaals_short_stay"])
+@pytest.mark.parametrize(
+    "stem", ["overzicht_short_stay", "gemeente_venlo_short_stay", "gemeente_vaals_short_stay"]
+)
 def test_png_maps_are_not_blank_and_show_sites(limburg: dict, stem: str) -> None:
     image = mpimg.imread(limburg["out"] / "kaarten" / f"{stem}.png")
-    assert image.shape[0] == round(8.27 * DPI) and image.shape[1] == round(11.69 * DPI)  # A4 landscape
+    assert image.shape[0] == round(8.27 * DPI) and image.shape[1] == round(
+        11.69 * DPI
+    )  # A4 landscape
     colours = np.unique((image[..., :3] * 255).astype(np.uint8).reshape(-1, 3), axis=0)
     assert len(colours) > 50
     sites = _sites(limburg["out"])
@@ -192,7 +242,15 @@ def test_map_pdf_text_has_title_legend_and_attribution(limburg: dict) -> None:
     atlas = pypdf.PdfReader(limburg["out"] / "kaarten" / "atlas_gemeente_short_stay.pdf")
     first = atlas.pages[0].extract_text()
     assert "Geschiktheid short-stay — provincie Limburg" in first
-    for entry in ("Geschikt (", "Voorwaardelijk (", "Ongeschikt (", "Bestaand bebouwd gebied (BBG)", "Recreatiepark", "Geurcontour", "Gemeentegrens"):
+    for entry in (
+        "Geschikt (",
+        "Voorwaardelijk (",
+        "Ongeschikt (",
+        "Bestaand bebouwd gebied (BBG)",
+        "Recreatiepark",
+        "Geurcontour",
+        "Gemeentegrens",
+    ):
         assert entry in first
     assert "Bron: CBS, Provincie Limburg / eigen invoer, Locatietoets" in first
     assert "regelset limburg-povi2021 versie" in first and "Schaal 1:" in first
@@ -218,13 +276,19 @@ class _Rows(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "tr" and "data-gebied" in a:
-            self._row = {"niveau": a["data-niveau"], "gebied": a["data-gebied"], "verblijfstype": a["data-verblijfstype"]}
+            self._row = {
+                "niveau": a["data-niveau"],
+                "gebied": a["data-gebied"],
+                "verblijfstype": a["data-verblijfstype"],
+            }
         elif tag == "td" and self._row is not None and "data-kolom" in a:
             self._col = a["data-kolom"]
 
     def handle_data(self, data):
         if self._row is not None and self._col is not None:
-            self._row[self._col] = int(data.replace(".", "")) if data.strip() not in ("", "–") else 0
+            self._row[self._col] = (
+                int(data.replace(".", "")) if data.strip() not in ("", "–") else 0
+            )
             self._col = None
 
     def handle_endtag(self, tag):
@@ -258,19 +322,31 @@ def test_report_numbers_equal_counts_in_gpkg(limburg: dict, report_rows: pd.Data
     for stay in STAYS:
         for niveau, key in (("gemeente", sites["gemeente"]), ("regio", region)):
             expected = _expected(sites, key, stay)
-            got = report_rows[(report_rows["niveau"] == niveau) & (report_rows["verblijfstype"] == stay)].set_index("gebied")
+            got = report_rows[
+                (report_rows["niveau"] == niveau) & (report_rows["verblijfstype"] == stay)
+            ].set_index("gebied")
             if niveau == "gemeente":
                 assert set(got.index) == set(limburg["gemeenten"]["name"]) | {NO_GEMEENTE}
                 assert got.loc[NO_GEMEENTE, "geen_oordeel"] == 1  # the site without geometry
             else:
-                assert set(got.index) == {"Noord-Limburg", "Midden-Limburg", "Zuid-Limburg", NO_REGION}
+                assert set(got.index) == {
+                    "Noord-Limburg",
+                    "Midden-Limburg",
+                    "Zuid-Limburg",
+                    NO_REGION,
+                }
             for area, row in expected.iterrows():
                 for col in ("geschikt", "voorwaardelijk", "ongeschikt", "capaciteit_geschikt"):
                     want = int(row.get(col, 0)) if col in row else 0
                     assert got.loc[area, col] == want, (stay, niveau, area, col)
-        total = report_rows[(report_rows["niveau"] == "provincie") & (report_rows["verblijfstype"] == stay)].iloc[0]
+        total = report_rows[
+            (report_rows["niveau"] == "provincie") & (report_rows["verblijfstype"] == stay)
+        ].iloc[0]
         telling = limburg["run"].record["telling"][stay]
-        assert total["geschikt"] == telling["geschikt"] and total["ongeschikt"] == telling["ongeschikt"]
+        assert (
+            total["geschikt"] == telling["geschikt"]
+            and total["ongeschikt"] == telling["ongeschikt"]
+        )
         assert total["geen_oordeel"] == telling["geen oordeel"] == 1
         assert total["totaal"] == len(sites)
 
@@ -280,8 +356,19 @@ def test_report_numbers_equal_counts_in_gpkg(limburg: dict, report_rows: pd.Data
 def test_report_html_is_self_contained_and_complete(limburg: dict) -> None:
     text = limburg["html"].read_text(encoding="utf-8")
     assert text.count("data:image/png;base64,") == 4  # overview + 3 regions
-    assert "<link" not in text and "<script" not in text and "http" not in text.split("<footer>")[0].split("<style>")[0]
-    for heading in ("Per regio", "Per gemeente", "Meest voorkomende redenen", "Regelset en bronnen", "Verantwoording van de run", "Invoerlagen"):
+    assert (
+        "<link" not in text
+        and "<script" not in text
+        and "http" not in text.split("<footer>")[0].split("<style>")[0]
+    )
+    for heading in (
+        "Per regio",
+        "Per gemeente",
+        "Meest voorkomende redenen",
+        "Regelset en bronnen",
+        "Verantwoording van de run",
+        "Invoerlagen",
+    ):
         assert heading in text
     record = limburg["run"].record
     assert record["invoer"]["locaties"]["sha256"] in text
@@ -296,12 +383,21 @@ def test_report_pdf_pages_and_text(limburg: dict) -> None:
     assert sum("Geschiktheid short-stay — regio " in t for t in texts) == 3
     assert sum("Geschiktheid short-stay — provincie Limburg" in t for t in texts) == 1
     full = "\n".join(texts)
-    for heading in ("1. Samenvatting", "2. Per regio", "3. Per gemeente", "4. Meest voorkomende redenen", "6. Regelset en bronnen", "7. Verantwoording van de run"):
+    for heading in (
+        "1. Samenvatting",
+        "2. Per regio",
+        "3. Per gemeente",
+        "4. Meest voorkomende redenen",
+        "6. Regelset en bronnen",
+        "7. Verantwoording van de run",
+    ):
         assert heading in full
     assert "Noord-Limburg" in full and "Zuid-Limburg" in full
     telling = limburg["run"].record["telling"]["short_stay"]
     numbers = [telling[k] for k in ("geschikt", "voorwaardelijk", "ongeschikt", "geen oordeel")]
-    assert "Totaal " + " ".join(str(n) for n in numbers) in full  # the summary row (numbers < 1.000 here)
+    assert (
+        "Totaal " + " ".join(str(n) for n in numbers) in full
+    )  # the summary row (numbers < 1.000 here)
 
 
 # --- commands and errors ------------------------------------------------------------------
@@ -312,10 +408,28 @@ def test_report_pdf_pages_and_text(limburg: dict) -> None:
 def test_commands_write_outputs_and_fail_in_dutch(limburg: dict, tmp_path: Path) -> None:
     runner = CliRunner()
     out = limburg["out"]
-    result = runner.invoke(kaarten, [str(out), "--per", "regio", "--formaat", "png", "--dpi", "50", "--out", str(tmp_path / "k"), "--voortgang", "geen"])
+    result = runner.invoke(
+        kaarten,
+        [
+            str(out),
+            "--per",
+            "regio",
+            "--formaat",
+            "png",
+            "--dpi",
+            "50",
+            "--out",
+            str(tmp_path / "k"),
+            "--voortgang",
+            "geen",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "k").iterdir()) == [
-        "overzicht_short_stay.png", "regio_midden-limburg_short_stay.png", "regio_noord-limburg_short_stay.png", "regio_zuid-limburg_short_stay.png",
+        "overzicht_short_stay.png",
+        "regio_midden-limburg_short_stay.png",
+        "regio_noord-limburg_short_stay.png",
+        "regio_zuid-limburg_short_stay.png",
     ]
     cases = [
         ([str(tmp_path / "bestaat-niet")], "Uitvoermap"),
@@ -338,7 +452,10 @@ def test_commands_write_outputs_and_fail_in_dutch(limburg: dict, tmp_path: Path)
     result = runner.invoke(kaarten, [str(bare), "--voortgang", "geen"])
     stderr = " ".join(result.stderr.split())
     assert result.exit_code == 2 and "[lagen.gemeenten]" in stderr and "--per provincie" in stderr
-    result = runner.invoke(kaarten, [str(bare), "--per", "provincie", "--formaat", "png", "--dpi", "50", "--voortgang", "geen"])
+    result = runner.invoke(
+        kaarten,
+        [str(bare), "--per", "provincie", "--formaat", "png", "--dpi", "50", "--voortgang", "geen"],
+    )
     assert result.exit_code == 0, result.stderr
     assert [p.name for p in (bare / "kaarten").iterdir()] == ["overzicht_short_stay.png"]
     result = runner.invoke(rapport, [str(bare), "--dpi", "50", "--voortgang", "geen"])
@@ -358,13 +475,26 @@ def test_verdict_counts_and_reasons_by_hand() -> None:
             "verblijfstype": ["short_stay", "long_stay", "short_stay", "short_stay"],
             "capaciteit_personen": [10.0, np.nan, 4.0, 7.0],
             "oordeel_short_stay": ["geschikt", "voorwaardelijk", "ongeschikt", None],
-            "regels_short_stay": ["", "bbg.rand;geur.omgekeerde_werking", "bbg.buiten;geur.knelpunt", ""],
+            "regels_short_stay": [
+                "",
+                "bbg.rand;geur.omgekeerde_werking",
+                "bbg.buiten;geur.knelpunt",
+                "",
+            ],
         }
     )
-    table = verdict_counts(sites, per="gemeente", areas=pd.DataFrame({"gebied": ["Venlo", "Venray", "Beesel"], "regio": ["N", "N", "N"]}))
+    table = verdict_counts(
+        sites,
+        per="gemeente",
+        areas=pd.DataFrame({"gebied": ["Venlo", "Venray", "Beesel"], "regio": ["N", "N", "N"]}),
+    )
     venlo = table[table["gebied"] == "Venlo"].iloc[0]
     assert (venlo["geschikt"], venlo["voorwaardelijk"], venlo["totaal"]) == (1, 1, 2)
-    assert venlo["capaciteit_geschikt"] == 10.0 and venlo["capaciteit_voorwaardelijk"] == 0.0 and venlo["capaciteit_onbekend"] == 1
+    assert (
+        venlo["capaciteit_geschikt"] == 10.0
+        and venlo["capaciteit_voorwaardelijk"] == 0.0
+        and venlo["capaciteit_onbekend"] == 1
+    )
     assert table[table["gebied"] == "Beesel"].iloc[0]["totaal"] == 0
     assert table.iloc[-1]["gebied"] == "buiten de gemeenten" and table.iloc[-1]["geen_oordeel"] == 1
     own = verdict_counts(sites, per="provincie", basis="beoogd").iloc[0]
@@ -373,7 +503,11 @@ def test_verdict_counts_and_reasons_by_hand() -> None:
         [
             {"id": "bbg.rand", "titel": "Rand", "oordeel": {"short_stay": "geschikt"}},
             {"id": "bbg.buiten", "titel": "Buiten", "oordeel": {"short_stay": "voorwaardelijk"}},
-            {"id": "geur.omgekeerde_werking", "titel": "Omgekeerd", "oordeel": {"short_stay": "geschikt"}},
+            {
+                "id": "geur.omgekeerde_werking",
+                "titel": "Omgekeerd",
+                "oordeel": {"short_stay": "geschikt"},
+            },
         ]
     )
     reasons = exclusion_reasons(sites, rules, stay_types=["short_stay"])
@@ -388,12 +522,17 @@ def test_attribution_names_the_sources(tmp_path: Path) -> None:
 
     def run_with(invoer: dict, bron: str = "") -> RunFolder:
         sites = gpd.GeoDataFrame({"bron": [bron]}, geometry=[Point(200000, 380000)], crs=28992)
-        return RunFolder(tmp_path, sites, {}, {"invoer": invoer, "locatietoets": {"versie": "9.9"}}, None)
+        return RunFolder(
+            tmp_path, sites, {}, {"invoer": invoer, "locatietoets": {"versie": "9.9"}}, None
+        )
 
     invoer = {
         "gemeenten": {"pad": "/data/cbs_gemeenten_2022.gpkg"},
         "wegennet": {"pad": "/data/limburg-latest.osm.pbf"},
         "locaties": {"pad": "/data/kandidaten.gpkg"},
     }
-    assert attribution(run_with(invoer)) == "Bron: CBS, OpenStreetMap-bijdragers, Provincie Limburg / eigen invoer, Locatietoets 9.9"
+    assert (
+        attribution(run_with(invoer))
+        == "Bron: CBS, OpenStreetMap-bijdragers, Provincie Limburg / eigen invoer, Locatietoets 9.9"
+    )
     assert "fictief demogebied" in attribution(run_with(invoer, "FICTIEF DEMOGEBIED Locatietoets"))

@@ -13,9 +13,14 @@ import pytest
 import shapely
 
 from locatietoets.analysis.errors import InputError
-from locatietoets.analysis.network import DEFAULT_CAR_SPEEDS_KMH, TravelSpeeds, impute_car_speeds_kmh, parse_oneway
-import locatietoets.layers.network as layers_network
+from locatietoets.analysis.network import (
+    DEFAULT_CAR_SPEEDS_KMH,
+    TravelSpeeds,
+    impute_car_speeds_kmh,
+    parse_oneway,
+)
 from locatietoets.layers.config import LayerSpec
+import locatietoets.layers.network as layers_network
 from locatietoets.layers.network import load_network
 
 RD = "EPSG:28992"
@@ -51,7 +56,10 @@ def directions(net) -> dict[tuple[int, int], tuple[bool, bool]]:
     out = {}
     for i in range(net.n_links):
         a, b = int(net.node_id[net.link_u[i]]), int(net.node_id[net.link_v[i]])
-        out[(a, b)] = (bool(np.isfinite(net.link_time_fwd_s[i])), bool(np.isfinite(net.link_time_bwd_s[i])))
+        out[(a, b)] = (
+            bool(np.isfinite(net.link_time_fwd_s[i])),
+            bool(np.isfinite(net.link_time_bwd_s[i])),
+        )
     return out
 
 
@@ -84,7 +92,9 @@ def test_osm_xml_by_car_and_bike(osm_file: Path, tmp_path: Path, compressed: boo
     assert open_between(car, 1, 3) and open_between(car, 3, 1)
     # RD New coordinates near Venlo, lengths in metres
     assert 205_000 < car.node_x.min() < 215_000 and 370_000 < car.node_y.min() < 380_000
-    bike = load_network(spec(path, modus="fiets"), speeds=TravelSpeeds(bike_kmh=20), cache_dir=tmp_path / "c")
+    bike = load_network(
+        spec(path, modus="fiets"), speeds=TravelSpeeds(bike_kmh=20), cache_dir=tmp_path / "c"
+    )
     ids = set(bike.node_id.tolist())
     assert 5 not in ids and 6 not in ids  # no footway (voetpad) and no motorway by bike
     assert open_between(bike, 4, 3)  # one-way does not bind bikes
@@ -98,14 +108,19 @@ def test_osm_speeds_come_from_maxspeed_and_the_table(osm_file: Path, tmp_path: P
     speeds = TravelSpeeds(car_kmh_by_type={**DEFAULT_CAR_SPEEDS_KMH, "residential": 25.0})
     car = load_network(spec(osm_file, modus="auto"), speeds=speeds, cache_dir=tmp_path)
     by_speed = sorted(set(np.round(car.link_speed_kmh, 6).tolist()))
-    assert 25.0 in by_speed and 50.0 in by_speed  # residential from the table, primary from maxspeed
+    assert (
+        25.0 in by_speed and 50.0 in by_speed
+    )  # residential from the table, primary from maxspeed
     assert 100.0 in by_speed  # motorway without maxspeed: table value
 
 
 def test_unreadable_osm_raises(tmp_path: Path):
     path = tmp_path / "kapot.osm"
     path.write_text("<osm><node id='1' lat=", encoding="utf-8")
-    with pytest.raises(InputError, match=r"\[lagen.wegennet\] bestand 'kapot.osm' is geen leesbaar OpenStreetMap-XML"):
+    with pytest.raises(
+        InputError,
+        match=r"\[lagen.wegennet\] bestand 'kapot.osm' is geen leesbaar OpenStreetMap-XML",
+    ):
         load_network(spec(path, modus="fiets"), speeds=TravelSpeeds(), cache_dir=tmp_path)
 
 
@@ -120,7 +135,9 @@ def test_graphml_round_trip(tmp_path: Path):
         graph.add_node(node, x=lon, y=lat)
     graph.add_edge(1, 2, 0, highway="tertiary", length=702.0, oneway=False, reversed=False)
     graph.add_edge(2, 1, 0, highway="tertiary", length=702.0, oneway=False, reversed=True)
-    graph.add_edge(2, 3, 0, highway="residential", length=1112.0, oneway=True, reversed=False, maxspeed="30")
+    graph.add_edge(
+        2, 3, 0, highway="residential", length=1112.0, oneway=True, reversed=False, maxspeed="30"
+    )
     path = tmp_path / "mini.graphml"
     ox.save_graphml(graph, path)
     car = load_network(spec(path, modus="auto"), speeds=TravelSpeeds(), cache_dir=tmp_path / "c")
@@ -179,10 +196,20 @@ DEMO_FIELDS = {"wegtype_veld": "highway", "snelheid_veld": "maxspeed", "eenricht
 def test_demo_geopackage_modes(tmp_path: Path):
     path = tmp_path / "wegen.gpkg"
     demo_lines().to_file(path, layer="wegen")
-    car = load_network(spec(path, modus="auto", **DEMO_FIELDS), speeds=TravelSpeeds(), cache_dir=tmp_path)
-    bike = load_network(spec(path, modus="fiets", **DEMO_FIELDS), speeds=TravelSpeeds(), cache_dir=tmp_path)
-    walk = load_network(spec(path, modus="lopen", **DEMO_FIELDS), speeds=TravelSpeeds(), cache_dir=tmp_path)
-    assert sorted(car.link_length_m.round().tolist()) == [1000, 1000, 1000]  # secondary, residential, motorway
+    car = load_network(
+        spec(path, modus="auto", **DEMO_FIELDS), speeds=TravelSpeeds(), cache_dir=tmp_path
+    )
+    bike = load_network(
+        spec(path, modus="fiets", **DEMO_FIELDS), speeds=TravelSpeeds(), cache_dir=tmp_path
+    )
+    walk = load_network(
+        spec(path, modus="lopen", **DEMO_FIELDS), speeds=TravelSpeeds(), cache_dir=tmp_path
+    )
+    assert sorted(car.link_length_m.round().tolist()) == [
+        1000,
+        1000,
+        1000,
+    ]  # secondary, residential, motorway
     assert sorted(car.link_speed_kmh.tolist()) == [30.0, 80.0, 100.0]
     i = int(np.flatnonzero(car.link_speed_kmh == 30.0)[0])
     assert np.isfinite(car.link_time_fwd_s[i]) and np.isinf(car.link_time_bwd_s[i])  # oneway yes
@@ -218,7 +245,12 @@ def test_line_layer_is_reprojected(tmp_path: Path):
 
 
 def test_parse_oneway_values():
-    codes, unknown = parse_oneway(np.array(["yes", "no", "true", "false", "1", "0", "-1", "H", "T", "B", "O", None, True, "raar"], dtype=object))
+    codes, unknown = parse_oneway(
+        np.array(
+            ["yes", "no", "true", "false", "1", "0", "-1", "H", "T", "B", "O", None, True, "raar"],
+            dtype=object,
+        )
+    )
     assert codes.tolist() == [1, 0, 1, 0, 1, 0, -1, 1, -1, 0, 0, 0, 1, 0]
     assert unknown == ["raar"]
 
@@ -312,7 +344,9 @@ def test_damaged_cache_is_rebuilt(tmp_path: Path):
 # ---------------------------------------------------------------------------
 def test_missing_file(tmp_path: Path):
     with pytest.raises(InputError, match=r"\[lagen.wegennet\] bestand .*bestaat niet"):
-        load_network(spec(tmp_path / "weg.gpkg", modus="fiets"), speeds=TravelSpeeds(), cache_dir=tmp_path)
+        load_network(
+            spec(tmp_path / "weg.gpkg", modus="fiets"), speeds=TravelSpeeds(), cache_dir=tmp_path
+        )
 
 
 def test_unknown_extension(tmp_path: Path):
@@ -332,8 +366,14 @@ def test_point_layer_is_refused(tmp_path: Path):
 def test_missing_field_has_did_you_mean(tmp_path: Path):
     path = tmp_path / "wegen.gpkg"
     demo_lines().to_file(path)
-    with pytest.raises(InputError, match=r"snelheid_veld 'max_speed' bestaat niet .*Bedoelde u 'maxspeed'\?"):
-        load_network(spec(path, modus="auto", snelheid_veld="max_speed"), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    with pytest.raises(
+        InputError, match=r"snelheid_veld 'max_speed' bestaat niet .*Bedoelde u 'maxspeed'\?"
+    ):
+        load_network(
+            spec(path, modus="auto", snelheid_veld="max_speed"),
+            speeds=TravelSpeeds(),
+            cache_dir=tmp_path,
+        )
 
 
 def test_no_roads_for_mode(tmp_path: Path):
@@ -341,7 +381,11 @@ def test_no_roads_for_mode(tmp_path: Path):
     lines = demo_lines()
     lines[lines.highway == "cycleway"].to_file(path)
     with pytest.raises(InputError, match="geen wegen die open zijn voor modus 'auto'"):
-        load_network(spec(path, modus="auto", wegtype_veld="highway"), speeds=TravelSpeeds(), cache_dir=tmp_path)
+        load_network(
+            spec(path, modus="auto", wegtype_veld="highway"),
+            speeds=TravelSpeeds(),
+            cache_dir=tmp_path,
+        )
 
 
 def test_bad_speeds_raise():

@@ -24,7 +24,9 @@ def _farms_config(folder: Path, values: list, **keys: str):
     )
     frame.to_file(folder / "veehouderijen.gpkg", driver="GPKG")
     spec = {"pad": "veehouderijen.gpkg", "naam_veld": "naam", **keys}
-    return parse_config({"lagen": {"locaties": {"pad": "locaties.gpkg"}, "veehouderijen": spec}}, base_dir=folder)
+    return parse_config(
+        {"lagen": {"locaties": {"pad": "locaties.gpkg"}, "veehouderijen": spec}}, base_dir=folder
+    )
 
 
 def test_emission_factor_field_reads_ja_nee_true_false_1_0_and_empty(tmp_path):
@@ -42,7 +44,9 @@ def test_without_emission_factor_field_every_farm_is_unknown(tmp_path):
 
 
 def test_bad_emission_factor_value_names_layer_field_and_value(tmp_path):
-    config = _farms_config(tmp_path, ["ja", "misschien", "misschien", "2"], geuremissiefactor_veld="dieren")
+    config = _farms_config(
+        tmp_path, ["ja", "misschien", "misschien", "2"], geuremissiefactor_veld="dieren"
+    )
     with pytest.raises(InputError) as info:
         load_reference_layers(config)
     message = " ".join(info.value.problems)
@@ -54,7 +58,9 @@ def test_bad_emission_factor_value_names_layer_field_and_value(tmp_path):
 
 def test_emission_factor_field_that_does_not_exist_is_named(tmp_path):
     config = _farms_config(tmp_path, ["ja"], geuremissiefactor_veld="diersoort")
-    with pytest.raises(InputError, match=r"\[lagen\.veehouderijen\] geuremissiefactor_veld = \"diersoort\""):
+    with pytest.raises(
+        InputError, match=r"\[lagen\.veehouderijen\] geuremissiefactor_veld = \"diersoort\""
+    ):
         load_reference_layers(config)
 
 
@@ -66,13 +72,17 @@ def test_contour_farm_field_is_read_and_empty_names_are_none(tmp_path):
     )
     frame.to_file(tmp_path / "geur.gpkg", driver="GPKG")
     spec = {"pad": "geur.gpkg", "waarde_veld": "oue", "veehouderij_veld": "bedrijf"}
-    config = parse_config({"lagen": {"locaties": {"pad": "l.gpkg"}, "geurcontouren": spec}}, base_dir=tmp_path)
+    config = parse_config(
+        {"lagen": {"locaties": {"pad": "l.gpkg"}, "geurcontouren": spec}}, base_dir=tmp_path
+    )
     frames, _ = load_reference_layers(config)
     farm = frames["geurcontouren"]["veehouderij"]
     assert farm.iloc[0] == "Hoeve A" and farm.iloc[1:].isna().all()
     # without the key there is no farm column: the next higher contour is the layer's
     del spec["veehouderij_veld"]
-    config = parse_config({"lagen": {"locaties": {"pad": "l.gpkg"}, "geurcontouren": spec}}, base_dir=tmp_path)
+    config = parse_config(
+        {"lagen": {"locaties": {"pad": "l.gpkg"}, "geurcontouren": spec}}, base_dir=tmp_path
+    )
     frames, _ = load_reference_layers(config)
     assert "veehouderij" not in frames["geurcontouren"].columns
 
@@ -81,16 +91,26 @@ def test_logies_on_mid_and_long_stay_is_a_warning_naming_the_sites(tmp_path):
     from locatietoets.layers.read import load_sites
 
     frame = gpd.GeoDataFrame(
-        {"id": ["A1", "B2", "C3", "D4"], "type": ["short_stay", "mid_stay", "long_stay", "long_stay"],
-         "vorm": ["logies", "logies", "Logies", "woonfunctie"]},
+        {
+            "id": ["A1", "B2", "C3", "D4"],
+            "type": ["short_stay", "mid_stay", "long_stay", "long_stay"],
+            "vorm": ["logies", "logies", "Logies", "woonfunctie"],
+        },
         geometry=[Point(190_000 + i * 100, 330_000) for i in range(4)],
         crs=RD,
     )
     frame.to_file(tmp_path / "locaties.gpkg", driver="GPKG")
-    spec = {"pad": "locaties.gpkg", "id_veld": "id", "verblijfstype_veld": "type", "huisvestingsvorm_veld": "vorm"}
+    spec = {
+        "pad": "locaties.gpkg",
+        "id_veld": "id",
+        "verblijfstype_veld": "type",
+        "huisvestingsvorm_veld": "vorm",
+    }
     config = parse_config({"lagen": {"locaties": spec}}, base_dir=tmp_path)
     _, sites, report = load_sites(config.layer("locaties"))
     warning = [w for w in report.warnings if "logies" in w]
     assert len(warning) == 1
-    assert warning[0].startswith("2 mid- of long-stay locaties hebben huisvestingsvorm 'logies' ('B2', 'C3')")
+    assert warning[0].startswith(
+        "2 mid- of long-stay locaties hebben huisvestingsvorm 'logies' ('B2', 'C3')"
+    )
     assert "altijd een woonfunctie" in warning[0] and "als woonfunctie beoordeeld" in warning[0]

@@ -1,4 +1,5 @@
-"""Output folders (issue 13): inputs are never touched, unusable folders fail early, one run at a time.
+"""Output folders (issue 13): inputs are never touched, unusable folders fail early, one run at a
+time.
 
 Every command that writes refuses, before any work and with exit code 2, an
 output folder where a file would replace an input (naming both paths), a
@@ -14,15 +15,14 @@ from pathlib import Path
 import signal
 import subprocess
 import sys
-import time
 
 from click.testing import CliRunner
+from fixtures import REPO, build_world, sha256, standard_config, write_config
 import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
 from locatietoets.analysis.errors import OutputError
-from fixtures import REPO, build_world, sha256, standard_config, write_config
 from locatietoets.layers.outdir import LOCK_NAME, STAGE_PREFIX, claim_output
 from locatietoets.scripts.cli import main
 
@@ -59,13 +59,16 @@ def run_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("run")
     build_world(folder / "invoer")
     cfg = write_config(folder / "invoer", standard_config(), "config.toml")
-    result = CliRunner().invoke(main, ["score", str(cfg), "--out", str(folder / "uit"), "--voortgang", "geen"])
+    result = CliRunner().invoke(
+        main, ["score", str(cfg), "--out", str(folder / "uit"), "--voortgang", "geen"]
+    )
     assert result.exit_code == 0, result.output
     return folder / "uit"
 
 
 def _refused(args: list[str], root: Path, *paths: Path) -> str:
-    """Run the CLI with ``args``; assert exit 2, a Dutch message naming ``paths``, and nothing changed under ``root``."""
+    """Run the CLI with ``args``; assert exit 2, a Dutch message naming ``paths``, and nothing
+    changed under ``root``."""
     before = _snapshot(root)
     result = CliRunner().invoke(main, [*args, "--voortgang", "geen"])
     assert result.exit_code == 2, result.output
@@ -85,35 +88,56 @@ def _refused(args: list[str], root: Path, *paths: Path) -> str:
 
 def test_score_out_in_the_folder_of_a_geopackage_input_is_refused(world):
     # the issue's case: 'score --out' at the folder of locaties.gpkg would overwrite it
-    message = _refused(["score", str(world / "config.toml"), "--out", str(world)], world, world / "locaties.gpkg")
-    assert f"Uitvoerbestand '{world / 'locaties.gpkg'}' zou invoer '{world / 'locaties.gpkg'}' overschrijven".replace(" ", "") in message.replace(" ", "")
+    message = _refused(
+        ["score", str(world / "config.toml"), "--out", str(world)], world, world / "locaties.gpkg"
+    )
+    assert (
+        f"Uitvoerbestand '{world / 'locaties.gpkg'}' zou invoer '{world / 'locaties.gpkg'}'"
+        " overschrijven".replace(" ", "")
+        in message.replace(" ", "")
+    )
     assert not (world / "run.json").exists() and not (world / "locaties.csv").exists()
 
 
 def test_score_out_inside_an_input_is_refused(world):
     # (an --out that is an existing file is refused by the option itself: "is een bestand")
-    message = _refused(["score", str(world / "config.toml"), "--out", str(world / "bbg.gpkg" / "uit")], world, world / "bbg.gpkg")
+    message = _refused(
+        ["score", str(world / "config.toml"), "--out", str(world / "bbg.gpkg" / "uit")],
+        world,
+        world / "bbg.gpkg",
+    )
     assert "ligt in invoer" in message
 
 
 def test_score_csv_input_named_like_an_output_is_refused(world):
     (world / "locaties.csv").write_text("id,x,y\nA1,200250,380500\n", encoding="utf-8")
-    text = '[lagen.locaties]\npad = "locaties.csv"\nid_veld = "id"\nx_veld = "x"\ny_veld = "y"\ncrs = "EPSG:28992"\n'
+    text = (
+        '[lagen.locaties]\npad = "locaties.csv"\nid_veld = "id"\nx_veld = "x"\ny_veld = "y"\ncrs ='
+        ' "EPSG:28992"\n'
+    )
     cfg = write_config(world, text, "csv.toml")
     _refused(["score", str(cfg), "--out", str(world)], world, world / "locaties.csv")
 
 
 def test_score_shapefile_part_named_like_an_output_is_refused(tmp_path):
-    # a Shapefile's side files are input too: 'locaties.shp' has no clash, but a ruleset named run.json would
+    # a Shapefile's side files are input too: 'locaties.shp' has no clash, but a ruleset named
+    # run.json would
     build_world(tmp_path)
-    (tmp_path / "run.json").write_text((REPO / "analysis" / "rulesets" / "limburg-povi2021.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    cfg = write_config(tmp_path, standard_config() + '\n[regels]\nbestand = "run.json"\n', "config.toml")
+    (tmp_path / "run.json").write_text(
+        (REPO / "analysis" / "rulesets" / "limburg-povi2021.toml").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    cfg = write_config(
+        tmp_path, standard_config() + '\n[regels]\nbestand = "run.json"\n', "config.toml"
+    )
     _refused(["score", str(cfg), "--out", str(tmp_path)], tmp_path, tmp_path / "run.json")
 
 
 def test_score_out_of_the_config_file_is_refused(world):
     (world / "uitvoer").mkdir()
-    cfg = write_config(world / "uitvoer", standard_config().replace('pad = "', 'pad = "../'), "locaties.csv")
+    cfg = write_config(
+        world / "uitvoer", standard_config().replace('pad = "', 'pad = "../'), "locaties.csv"
+    )
     _refused(["score", str(cfg), "--out", str(world / "uitvoer")], world, cfg)
 
 
@@ -125,42 +149,88 @@ def test_demo_out_at_a_file_is_refused(tmp_path):
 
 
 def test_kaarten_out_at_a_run_file_is_refused(run_dir):
-    _refused(["kaarten", str(run_dir), "--out", str(run_dir / "locaties.gpkg" / "kaarten")], run_dir.parent, run_dir / "locaties.gpkg")
+    _refused(
+        ["kaarten", str(run_dir), "--out", str(run_dir / "locaties.gpkg" / "kaarten")],
+        run_dir.parent,
+        run_dir / "locaties.gpkg",
+    )
 
 
 def test_rapport_out_at_a_run_file_is_refused(run_dir):
-    _refused(["rapport", str(run_dir), "--out", str(run_dir / "run.json" / "rapport")], run_dir.parent, run_dir / "run.json")
+    _refused(
+        ["rapport", str(run_dir), "--out", str(run_dir / "run.json" / "rapport")],
+        run_dir.parent,
+        run_dir / "run.json",
+    )
 
 
 def test_capaciteit_demand_table_named_like_an_output_is_refused(run_dir, tmp_path):
     table = tmp_path / "capaciteit_gemeenten.csv"
     table.write_text("gemeente;short_stay\nVenlo;10\n", encoding="utf-8")
-    _refused(["capaciteit", str(run_dir), "--behoefte", str(table), "--out", str(tmp_path)], tmp_path, table)
+    _refused(
+        ["capaciteit", str(run_dir), "--behoefte", str(table), "--out", str(tmp_path)],
+        tmp_path,
+        table,
+    )
 
 
 def test_vergelijk_out_in_a_run_file_is_refused(run_dir):
-    _refused(["vergelijk", str(run_dir), str(run_dir), "--out", str(run_dir / "locaties.csv" / "x")], run_dir.parent,
-             run_dir / "locaties.csv")
+    _refused(
+        ["vergelijk", str(run_dir), str(run_dir), "--out", str(run_dir / "locaties.csv" / "x")],
+        run_dir.parent,
+        run_dir / "locaties.csv",
+    )
 
 
 def test_raster_out_at_an_input_is_refused(world):
-    _refused(["raster", str(world / "config.toml"), "--out", str(world / "parken.geojson" / "raster")], world, world / "parken.geojson")
+    _refused(
+        ["raster", str(world / "config.toml"), "--out", str(world / "parken.geojson" / "raster")],
+        world,
+        world / "parken.geojson",
+    )
 
 
 def test_bedrijfslocatie_plan_named_like_an_output_is_refused(world):
-    plan = gpd.GeoDataFrame({"naam": ["DC"]}, geometry=[box(200_000, 380_000, 200_300, 380_300)], crs=28992)
+    plan = gpd.GeoDataFrame(
+        {"naam": ["DC"]}, geometry=[box(200_000, 380_000, 200_300, 380_300)], crs=28992
+    )
     plan.to_file(world / "bedrijfslocatie.gpkg")
-    _refused(["bedrijfslocatie", str(world / "config.toml"), "--locatie", str(world / "bedrijfslocatie.gpkg"), "--out", str(world)],
-             world, world / "bedrijfslocatie.gpkg")
+    _refused(
+        [
+            "bedrijfslocatie",
+            str(world / "config.toml"),
+            "--locatie",
+            str(world / "bedrijfslocatie.gpkg"),
+            "--out",
+            str(world),
+        ],
+        world,
+        world / "bedrijfslocatie.gpkg",
+    )
 
 
 def test_data_endpoints_file_named_like_an_output_is_refused(tmp_path):
     # refused before any request: 'data ophalen' would write config.toml over its own endpoints file
     endpoints = tmp_path / "config.toml"
-    endpoints.write_text((REPO / "layers" / "endpoints.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    endpoints.write_text(
+        (REPO / "layers" / "endpoints.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     before = _snapshot(tmp_path)
-    result = CliRunner().invoke(main, ["data", "ophalen", "--gebied", "Venlo", "--out", str(tmp_path), "--endpoints", str(endpoints),
-                                       "--voortgang", "geen"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "data",
+            "ophalen",
+            "--gebied",
+            "Venlo",
+            "--out",
+            str(tmp_path),
+            "--endpoints",
+            str(endpoints),
+            "--voortgang",
+            "geen",
+        ],
+    )
     assert result.exit_code == 2, result.output
     message = "".join(result.stderr.split())
     assert str(endpoints) in message and "Foutindeuitvoer" in message
@@ -173,7 +243,9 @@ def test_output_beside_inputs_without_a_clash_is_allowed(world):
         (world / name).rename(world / "kandidaten.gpkg")
     cfg = write_config(world, standard_config(locaties="kandidaten.gpkg"), "config.toml")
     before = _snapshot(world)
-    result = CliRunner().invoke(main, ["score", str(cfg), "--out", str(world), "--voortgang", "geen"])
+    result = CliRunner().invoke(
+        main, ["score", str(cfg), "--out", str(world), "--voortgang", "geen"]
+    )
     assert result.exit_code == 0, result.output
     after = _snapshot(world)
     assert {k: v for k, v in after.items() if k in before} == before
@@ -186,8 +258,11 @@ def test_output_beside_inputs_without_a_clash_is_allowed(world):
 
 
 def _broken_config(world: Path) -> Path:
-    """A config whose BBG file is missing: the output folder must be judged before this is noticed."""
-    return write_config(world, standard_config().replace('pad = "bbg.gpkg"', 'pad = "bgg.gpkg"'), "fout.toml")
+    """A config whose BBG file is missing: the output folder must be judged before this is
+    noticed."""
+    return write_config(
+        world, standard_config().replace('pad = "bbg.gpkg"', 'pad = "bgg.gpkg"'), "fout.toml"
+    )
 
 
 def _mount_tmpfs(folder: Path, options: str) -> bool:
@@ -195,7 +270,11 @@ def _mount_tmpfs(folder: Path, options: str) -> bool:
     if os.geteuid() != 0 or not Path("/bin/mount").exists() and not Path("/usr/bin/mount").exists():
         return False
     folder.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True, check=False)
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
     return proc.returncode == 0
 
 
@@ -205,12 +284,20 @@ def _umount(folder: Path) -> None:
 
 def test_out_under_a_file_is_found_before_the_inputs(world):
     (world / "notities.txt").write_text("x", encoding="utf-8")
-    message = _refused(["score", str(_broken_config(world)), "--out", str(world / "notities.txt" / "uit")], world, world / "notities.txt")
+    message = _refused(
+        ["score", str(_broken_config(world)), "--out", str(world / "notities.txt" / "uit")],
+        world,
+        world / "notities.txt",
+    )
     assert "ligt onder het bestand" in message and "bgg.gpkg" not in message
 
 
 def test_out_in_proc_is_found_before_the_inputs(world):
-    message = _refused(["score", str(_broken_config(world)), "--out", "/proc/locatietoets-uit"], world, Path("/proc/locatietoets-uit"))
+    message = _refused(
+        ["score", str(_broken_config(world)), "--out", "/proc/locatietoets-uit"],
+        world,
+        Path("/proc/locatietoets-uit"),
+    )
     assert "Kan niet schrijven in de uitvoermap" in message and "bgg.gpkg" not in message
 
 
@@ -222,8 +309,14 @@ def test_read_only_out_is_found_before_the_inputs(world, tmp_path_factory):
             pytest.skip("geen tmpfs te koppelen en root mag overal schrijven")
         folder.chmod(0o555)
     try:
-        message = _refused(["score", str(_broken_config(world)), "--out", str(folder / "uit")], world, folder / "uit")
-        assert ("alleen-lezen" in message or "geen schrijfrechten" in message) and "bgg.gpkg" not in message
+        message = _refused(
+            ["score", str(_broken_config(world)), "--out", str(folder / "uit")],
+            world,
+            folder / "uit",
+        )
+        assert (
+            "alleen-lezen" in message or "geen schrijfrechten" in message
+        ) and "bgg.gpkg" not in message
     finally:
         if mounted:
             _umount(folder)
@@ -231,14 +324,30 @@ def test_read_only_out_is_found_before_the_inputs(world, tmp_path_factory):
             folder.chmod(0o755)
 
 
-def test_full_disk_while_writing_is_a_dutch_error_without_gdal_lines_or_output(world, tmp_path_factory, monkeypatch):
+def test_full_disk_while_writing_is_a_dutch_error_without_gdal_lines_or_output(
+    world, tmp_path_factory, monkeypatch
+):
     folder = tmp_path_factory.mktemp("vol")
     before = _snapshot(world)
     if _mount_tmpfs(folder, "size=120k"):  # a real small disk: the GeoPackage does not fit
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "locatietoets.scripts.cli", "score", str(world / "config.toml"), "--out", str(folder / "uit"), "--voortgang", "geen"],
-                cwd=world, env={**os.environ, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120,
+                [
+                    sys.executable,
+                    "-m",
+                    "locatietoets.scripts.cli",
+                    "score",
+                    str(world / "config.toml"),
+                    "--out",
+                    str(folder / "uit"),
+                    "--voortgang",
+                    "geen",
+                ],
+                cwd=world,
+                env={**os.environ, "COLUMNS": "200"},
+                capture_output=True,
+                text=True,
+                timeout=120,
                 check=False,
             )
             assert proc.returncode == 2, proc.stderr
@@ -255,12 +364,27 @@ def test_full_disk_while_writing_is_a_dutch_error_without_gdal_lines_or_output(w
             raise OSError(errno.ENOSPC, "No space left on device")
 
         monkeypatch.setattr(scripts_run, "write_gpkg", full)
-        result = CliRunner().invoke(main, ["score", str(world / "config.toml"), "--out", str(folder / "uit"), "--voortgang", "geen"])
+        result = CliRunner().invoke(
+            main,
+            [
+                "score",
+                str(world / "config.toml"),
+                "--out",
+                str(folder / "uit"),
+                "--voortgang",
+                "geen",
+            ],
+        )
         assert result.exit_code == 2, result.output
         stderr = _flat(result.stderr)
         assert not (folder / "uit").exists()
-    assert "Fout in de uitvoer: Kan niet schrijven in de uitvoermap" in stderr and "de schijf is vol" in stderr, stderr
-    assert "ERROR 1" not in stderr and "Traceback" not in stderr and "Onverwachte fout" not in stderr
+    assert (
+        "Fout in de uitvoer: Kan niet schrijven in de uitvoermap" in stderr
+        and "de schijf is vol" in stderr
+    ), stderr
+    assert (
+        "ERROR 1" not in stderr and "Traceback" not in stderr and "Onverwachte fout" not in stderr
+    )
     assert _snapshot(world) == before
 
 
@@ -282,18 +406,29 @@ with claim_output(out):
 """
 
 
-def test_killed_run_leaves_stage_that_the_next_run_removes_and_a_second_run_is_refused_meanwhile(world):
+def test_killed_run_leaves_stage_that_the_next_run_removes_and_a_second_run_is_refused_meanwhile(
+    world,
+):
     out = world / "uitvoer"
     before = _snapshot(world)
-    child = subprocess.Popen([sys.executable, "-c", _HOLDER, str(out)], cwd=world, env=dict(os.environ),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(out)],
+        cwd=world,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert child.stdout.readline().strip() == "bezig", child.stderr.read()
         stages = [p for p in out.iterdir() if p.name.startswith(STAGE_PREFIX)]
         assert len(stages) == 1 and (stages[0] / "locaties.gpkg").stat().st_size == 1_000_000
 
-        # a second run into the same folder stops at once with a clear message; the first is untouched
-        result = CliRunner().invoke(main, ["score", str(world / "config.toml"), "--out", str(out), "--voortgang", "geen"])
+        # a second run into the same folder stops at once with a clear message; the first is
+        # untouched
+        result = CliRunner().invoke(
+            main, ["score", str(world / "config.toml"), "--out", str(out), "--voortgang", "geen"]
+        )
         assert result.exit_code == 2, result.output
         message = _flat(result.stderr)
         assert "schrijft al een andere run" in message and f"proces {child.pid}" in message, message
@@ -306,7 +441,9 @@ def test_killed_run_leaves_stage_that_the_next_run_removes_and_a_second_run_is_r
     assert child.returncode == -signal.SIGKILL
     assert stages[0].is_dir()  # killed hard: nothing cleaned up
 
-    result = CliRunner().invoke(main, ["score", str(world / "config.toml"), "--out", str(out), "--voortgang", "geen"])
+    result = CliRunner().invoke(
+        main, ["score", str(world / "config.toml"), "--out", str(out), "--voortgang", "geen"]
+    )
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
     assert not [n for n in names if n.startswith(".")], names  # stale stage and lock file gone
@@ -329,7 +466,8 @@ def test_lock_is_released_after_a_failed_run_and_the_folder_removed_when_empty(t
 
 
 def test_kaarten_and_rapport_failing_halfway_leave_nothing(run_dir, tmp_path, monkeypatch):
-    """Maps and report are written into a staging folder: a failure after the first map leaves no map behind."""
+    """Maps and report are written into a staging folder: a failure after the first map leaves no
+    map behind."""
     from locatietoets.layers import maps as layers_maps
 
     real = layers_maps._save
@@ -343,8 +481,23 @@ def test_kaarten_and_rapport_failing_halfway_leave_nothing(run_dir, tmp_path, mo
 
     monkeypatch.setattr(layers_maps, "_save", save_then_fail)
     before = _snapshot(run_dir)
-    result = CliRunner().invoke(main, ["kaarten", str(run_dir), "--per", "provincie", "--formaat", "beide", "--dpi", "50",
-                                       "--out", str(tmp_path / "kaarten"), "--voortgang", "geen"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "kaarten",
+            str(run_dir),
+            "--per",
+            "provincie",
+            "--formaat",
+            "beide",
+            "--dpi",
+            "50",
+            "--out",
+            str(tmp_path / "kaarten"),
+            "--voortgang",
+            "geen",
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "de schijf is vol" in _flat(result.stderr)
     assert calls["n"] == 2

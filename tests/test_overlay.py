@@ -13,7 +13,14 @@ BBG = gpd.GeoSeries([box(0, 0, 1000, 1000), box(2000, 0, 2500, 500)], crs=28992)
 
 def test_points_binnen_rand_buiten_with_distances():
     sites = gpd.GeoSeries(
-        [Point(500, 500), Point(1000, 500), Point(1100, 500), Point(1250, 500), Point(1500, 500), Point(3000, 250)],
+        [
+            Point(500, 500),
+            Point(1000, 500),
+            Point(1100, 500),
+            Point(1250, 500),
+            Point(1500, 500),
+            Point(3000, 250),
+        ],
         crs=28992,
     )
     out = classify_bbg(sites, BBG, rand_m=250.0, inside_share_min=0.5)
@@ -25,7 +32,9 @@ def test_points_binnen_rand_buiten_with_distances():
 def test_polygon_share_threshold_and_partial_overlap_is_deels():
     # 60 % inside, 40 % inside, entirely outside at 50 m; a polygon partly inside BBG is "deels"
     # (before issue 12 it was "rand, 0 m buiten de grens" below the share and "binnen" above it)
-    sites = gpd.GeoSeries([box(900, 0, 1066.6667, 100), box(940, 0, 1090, 100), box(1050, 0, 1150, 100)], crs=28992)
+    sites = gpd.GeoSeries(
+        [box(900, 0, 1066.6667, 100), box(940, 0, 1090, 100), box(1050, 0, 1150, 100)], crs=28992
+    )
     out = classify_bbg(sites, BBG, rand_m=250.0, inside_share_min=0.5)
     np.testing.assert_allclose(out["bbg_aandeel"], [0.6, 0.4, 0.0], atol=1e-3)
     assert out["bbg_ligging"].tolist() == ["binnen", "deels", "rand"]
@@ -52,12 +61,15 @@ def test_polygon_touching_bbg_at_a_corner_or_edge_is_wholly_outside():
 
 
 def test_multipoint_sites_are_judged_like_polygons():
-    # issue 13: one point inside BBG, one 2.5 km out was "binnen"; now the share is the fraction of points
+    # issue 13: one point inside BBG, one 2.5 km out was "binnen"; now the share is the fraction of
+    # points
     sites = gpd.GeoSeries(
         [
             MultiPoint([(500, 500), (3500, 500)]),  # 1 of 2 inside -> deels, 50 %
             MultiPoint([(100, 100), (200, 200), (300, 300)]),  # all inside -> binnen
-            MultiPoint([(1100, 500), (1500, 500)]),  # wholly outside: the nearest point decides (100 m)
+            MultiPoint(
+                [(1100, 500), (1500, 500)]
+            ),  # wholly outside: the nearest point decides (100 m)
             MultiPoint([(500, 500), (600, 600), (700, 700), (5000, 5000)]),  # 3 of 4 inside
         ],
         crs=28992,
@@ -67,7 +79,9 @@ def test_multipoint_sites_are_judged_like_polygons():
     assert out["bbg_ligging"].tolist() == ["deels", "binnen", "rand", "deels"]
     np.testing.assert_allclose(out["bbg_afstand_m"], [0, 0, 100, 0])
     parks = gpd.GeoDataFrame({"naam": ["Park"]}, geometry=[box(0, 0, 1000, 1000)], crs=28992)
-    np.testing.assert_allclose(assign_polygon_attribute(sites, parks, ["naam"])["_aandeel"], [0.5, 1.0, 0.0, 0.75])
+    np.testing.assert_allclose(
+        assign_polygon_attribute(sites, parks, ["naam"])["_aandeel"], [0.5, 1.0, 0.0, 0.75]
+    )
 
 
 def test_per_site_rand_width():
@@ -84,8 +98,14 @@ def test_overlapping_bbg_polygons_are_not_counted_twice():
 
 
 def test_assign_polygon_attribute_largest_overlap_and_min_share():
-    parks = gpd.GeoDataFrame({"naam": ["Noord", "Zuid"]}, geometry=[box(0, 0, 100, 100), box(0, 100, 100, 200)], crs=28992)
-    sites = gpd.GeoSeries([Point(50, 50), box(0, 80, 100, 180), box(0, 190, 100, 290), Point(500, 500)], crs=28992)
+    parks = gpd.GeoDataFrame(
+        {"naam": ["Noord", "Zuid"]},
+        geometry=[box(0, 0, 100, 100), box(0, 100, 100, 200)],
+        crs=28992,
+    )
+    sites = gpd.GeoSeries(
+        [Point(50, 50), box(0, 80, 100, 180), box(0, 190, 100, 290), Point(500, 500)], crs=28992
+    )
     out = assign_polygon_attribute(sites, parks, ["naam"], min_share=0.5)
     # site 2: 80 % in Zuid; site 3: only 10 % in Zuid (below the minimum share)
     assert out["naam"].tolist()[:2] == ["Noord", "Zuid"]
@@ -94,6 +114,8 @@ def test_assign_polygon_attribute_largest_overlap_and_min_share():
 
 
 def test_point_on_shared_boundary_goes_to_first_polygon():
-    gem = gpd.GeoDataFrame({"naam": ["A", "B"]}, geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs=28992)
+    gem = gpd.GeoDataFrame(
+        {"naam": ["A", "B"]}, geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs=28992
+    )
     out = assign_polygon_attribute(gpd.GeoSeries([Point(100, 50)], crs=28992), gem, ["naam"])
     assert out["naam"].tolist() == ["A"]

@@ -1,4 +1,5 @@
-"""One import namespace: the engine installs as ``locatietoets.analysis``, ``.layers``, ``.scripts``.
+"""One import namespace: the engine installs as ``locatietoets.analysis``, ``.layers``,
+``.scripts``.
 
 The product's folders stay at the top of the repository; pyproject.toml maps them onto the
 package ``locatietoets`` (setuptools ``package-dir``), so nothing generic (``scripts``,
@@ -28,7 +29,8 @@ def _pyproject() -> dict:
 
 
 def test_no_code_imports_the_old_top_level_names():
-    """Every import of the engine goes through ``locatietoets.`` (a bare ``scripts`` is gone after install)."""
+    """Every import of the engine goes through ``locatietoets.`` (a bare ``scripts`` is gone after
+    install)."""
     offenders = []
     for path in sorted(REPO.rglob("*.py")):
         relative = path.relative_to(REPO)
@@ -69,25 +71,54 @@ def test_wheel_in_a_clean_venv_runs_the_demo_and_installs_nothing_generic(tmp_pa
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+    }
     started = time.monotonic()
-    done = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", str(wheel)],
-                          capture_output=True, text=True, env=env, timeout=1500)
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", str(wheel)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1500,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     installed = time.monotonic() - started
 
     # nothing generic: only the namespace, from outside any checkout
     for name in ("scripts", "analysis", "layers", "qgis_plugin"):
-        probe = subprocess.run([str(python), "-c", f"import {name}"], cwd=tmp_path, capture_output=True,
-                               text=True, env=env)
+        probe = subprocess.run(
+            [str(python), "-c", f"import {name}"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         assert probe.returncode != 0 and "ModuleNotFoundError" in probe.stderr, name
-    probe = subprocess.run([str(python), "-c", "import locatietoets.analysis, locatietoets.layers, locatietoets.scripts"],
-                           cwd=tmp_path, capture_output=True, text=True, env=env)
+    probe = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import locatietoets.analysis, locatietoets.layers, locatietoets.scripts",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert probe.returncode == 0, probe.stderr
 
     exe = venv / ("Scripts/locatietoets.exe" if os.name == "nt" else "bin/locatietoets")
-    demo = subprocess.run([str(exe), "demo", "--out", str(tmp_path / "demo"), "--voortgang", "geen"], cwd=tmp_path,
-                          capture_output=True, text=True, env={**env, "MPLBACKEND": "Agg"}, timeout=600)
+    demo = subprocess.run(
+        [str(exe), "demo", "--out", str(tmp_path / "demo"), "--voortgang", "geen"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**env, "MPLBACKEND": "Agg"},
+        timeout=600,
+    )
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
-    assert (tmp_path / "demo" / "uitvoer" / "locaties.gpkg").is_file(), sorted((tmp_path / "demo").rglob("*"))
+    assert (tmp_path / "demo" / "uitvoer" / "locaties.gpkg").is_file(), sorted(
+        (tmp_path / "demo").rglob("*")
+    )
     print(f"pip install: {installed:.0f} s")

@@ -8,7 +8,9 @@ import pytest
 
 from qgis_plugin.helptext import HELP_DIR, help_html
 
-ALGORITHMS = sorted(p.stem for p in HELP_DIR.glob("*.html") if not p.stem.startswith("_") and p.stem != "index")
+ALGORITHMS = sorted(
+    p.stem for p in HELP_DIR.glob("*.html") if not p.stem.startswith("_") and p.stem != "index"
+)
 
 
 def test_every_algorithm_has_help():

@@ -15,8 +15,22 @@ click_testing = pytest.importorskip("click.testing")
 
 from locatietoets.scripts.plugin_zip import REPO, build_plugin_zip, package_version, plugin_zip  # noqa: E402
 
-REQUIRED_METADATA = ("name", "qgisMinimumVersion", "description", "about", "version", "author", "repository",
-                     "tracker", "homepage", "tags", "icon", "category", "hasProcessingProvider", "license")
+REQUIRED_METADATA = (
+    "name",
+    "qgisMinimumVersion",
+    "description",
+    "about",
+    "version",
+    "author",
+    "repository",
+    "tracker",
+    "homepage",
+    "tags",
+    "icon",
+    "category",
+    "hasProcessingProvider",
+    "license",
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +56,25 @@ def test_zip_has_one_plugin_folder_with_code_metadata_icon_licence_help_and_engi
         names = archive.namelist()
         assert archive.testzip() is None
     assert all(name.startswith("locatietoets/") for name in names)
-    for required in ("__init__.py", "metadata.txt", "icon.png", "icon.svg", "LICENSE", "plugin.py", "provider.py",
-                     "engine.py", "install.py", "styling.py", "help/index.html", "help/toetslocaties.html",
-                     "algorithms/toets_locaties.py", "algorithms/ligging_bbg.py", "algorithms/geurtoets.py",
-                     "algorithms/reisafstand.py", "engine/requirements.txt"):
+    for required in (
+        "__init__.py",
+        "metadata.txt",
+        "icon.png",
+        "icon.svg",
+        "LICENSE",
+        "plugin.py",
+        "provider.py",
+        "engine.py",
+        "install.py",
+        "styling.py",
+        "help/index.html",
+        "help/toetslocaties.html",
+        "algorithms/toets_locaties.py",
+        "algorithms/ligging_bbg.py",
+        "algorithms/geurtoets.py",
+        "algorithms/reisafstand.py",
+        "engine/requirements.txt",
+    ):
         assert f"locatietoets/{required}" in names, required
     wheels = [n for n in names if n.startswith("locatietoets/engine/") and n.endswith(".whl")]
     assert wheels == [f"locatietoets/engine/locatietoets-{package_version()}-py3-none-any.whl"]
@@ -105,14 +134,20 @@ def test_bundled_engine_wheel_has_the_cli_entry_point(built_zip, tmp_path):
     with zipfile.ZipFile(tmp_path / "engine.whl") as wheel:
         names = wheel.namelist()
         entry_points = next(wheel.read(n).decode() for n in names if n.endswith("entry_points.txt"))
-    assert "locatietoets/scripts/cli.py" in names and "locatietoets/analysis/rulesets/limburg-povi2021.toml" in names
-    assert not [n for n in names if n.split("/")[0] in ("analysis", "layers", "scripts", "qgis_plugin")]
+    assert (
+        "locatietoets/scripts/cli.py" in names
+        and "locatietoets/analysis/rulesets/limburg-povi2021.toml" in names
+    )
+    assert not [
+        n for n in names if n.split("/")[0] in ("analysis", "layers", "scripts", "qgis_plugin")
+    ]
     console = [line.replace(" ", "") for line in entry_points.splitlines()]
     assert "locatietoets=locatietoets.scripts.cli:main" in console
 
 
 def test_unzipped_plugin_imports_as_package_locatietoets(built_zip, tmp_path):
-    """The code uses relative imports only, and engine.py wins over the engine/ folder of the wheel."""
+    """The code uses relative imports only, and engine.py wins over the engine/ folder of the
+    wheel."""
     with zipfile.ZipFile(built_zip) as archive:
         archive.extractall(tmp_path)
     code = (
@@ -122,9 +157,14 @@ def test_unzipped_plugin_imports_as_package_locatietoets(built_zip, tmp_path):
         "wheel, req = i.bundled_engine()\n"
         "print(wheel.name, req.name)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == [f"locatietoets-{package_version()}-py3-none-any.whl", "requirements.txt"]
+    assert done.stdout.split() == [
+        f"locatietoets-{package_version()}-py3-none-any.whl",
+        "requirements.txt",
+    ]
 
 
 def test_same_sources_give_the_same_zip(tmp_path):
@@ -137,7 +177,9 @@ def test_version_mismatch_between_metadata_and_package_is_refused(tmp_path):
     import click
 
     repo = tmp_path / "repo"
-    shutil.copytree(REPO / "qgis_plugin", repo / "qgis_plugin", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "qgis_plugin", repo / "qgis_plugin", ignore=shutil.ignore_patterns("__pycache__")
+    )
     (repo / "pyproject.toml").write_text('[project]\nname = "locatietoets"\nversion = "9.9.9"\n')
     shutil.copy2(REPO / "metadata.txt", repo / "metadata.txt")
     with pytest.raises(click.ClickException, match=r"metadata.txt \(0\.1\.0\).*\(9\.9\.9\)"):
@@ -145,7 +187,9 @@ def test_version_mismatch_between_metadata_and_package_is_refused(tmp_path):
 
 
 def test_cli_command_writes_the_zip(tmp_path):
-    result = click_testing.CliRunner().invoke(plugin_zip, ["--out", str(tmp_path), "--zonder-rekenkern"])
+    result = click_testing.CliRunner().invoke(
+        plugin_zip, ["--out", str(tmp_path), "--zonder-rekenkern"]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / f"locatietoets-{package_version()}.zip").is_file()
     assert "Plugin-zip geschreven" in result.output and "Installeren vanaf ZIP" in result.output
@@ -153,7 +197,8 @@ def test_cli_command_writes_the_zip(tmp_path):
 
 @pytest.mark.slow
 def test_bundled_engine_installs_into_its_own_venv_and_is_found(built_zip, tmp_path):
-    """What the message bar's "Rekenkern installeren" button does (~40 s, ~700 MB; packages from PyPI)."""
+    """What the message bar's "Rekenkern installeren" button does (~40 s, ~700 MB; packages from
+    PyPI)."""
     with zipfile.ZipFile(built_zip) as archive:
         archive.extractall(tmp_path / "plugins")
     env_dir = tmp_path / "engine-venv"
@@ -166,8 +211,12 @@ def test_bundled_engine_installs_into_its_own_venv_and_is_found(built_zip, tmp_p
         "print(exe, found.path, found.version_text)\n"
     )
     try:
-        done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "plugins"), str(env_dir)],
-                              capture_output=True, text=True, timeout=900)
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "plugins"), str(env_dir)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         exe, found, version = done.stdout.split()
         assert exe == found == str(env_dir / "bin" / "locatietoets")

@@ -1,8 +1,12 @@
-"""Exporteer woonvisiekaarten (``locatietoets:exporteerkaarten``): atlas PDF and PNGs from a scored layer.
+"""Exporteer woonvisiekaarten (``locatietoets:exporteerkaarten``): atlas PDF and PNGs from a scored
+layer.
 
-The scored layer is written directly as a small GeoPackage (as ``locatietoets score`` writes it: ``gemeente``,
-``oordeel_short_stay`` …) with three gemeenten near Venlo, plus BBG, a recreation park, an employer and a
-``run.json``. The maps are checked by their pixels (QImage, no numpy) and the PDF by its pages and text (pypdf,
+The scored layer is written directly as a small GeoPackage (as ``locatietoets score`` writes it:
+``gemeente``,
+``oordeel_short_stay`` …) with three gemeenten near Venlo, plus BBG, a recreation park, an employer
+and a
+``run.json``. The maps are checked by their pixels (QImage, no numpy) and the PDF by its pages and
+text (pypdf,
 test-only). One run goes through ``qgis_process.bin`` with the plugin from the built zip.
 """
 
@@ -16,7 +20,9 @@ import pytest
 
 pytestmark = pytest.mark.qgis
 
-qgis_core = pytest.importorskip("qgis.core", reason="PyQGIS (Debian's python3-qgis) is niet geïnstalleerd")
+qgis_core = pytest.importorskip(
+    "qgis.core", reason="PyQGIS (Debian's python3-qgis) is niet geïnstalleerd"
+)
 from qgis.PyQt.QtCore import QSize  # noqa: E402
 from qgis.PyQt.QtGui import QImage  # noqa: E402
 
@@ -35,16 +41,41 @@ SITES = [
     ("A4", "Venlo", "geschikt", "voorwaardelijk", "voorwaardelijk", 20, 200_500.0, 372_500.0),
     ("B1", "Venray", "geschikt", "geschikt", "geschikt", 60, 206_000.0, 381_000.0),
     ("B2", "Venray", "ongeschikt", "ongeschikt", "ongeschikt", 10, 209_000.0, 374_000.0),
-    ("C1", "Horst aan de Maas", "voorwaardelijk", "voorwaardelijk", "ongeschikt", 25, 200_000.0, 395_000.0),
-    ("C2", "Horst aan de Maas", "geschikt", "voorwaardelijk", "ongeschikt", 30, 205_000.0, 396_000.0),
+    (
+        "C1",
+        "Horst aan de Maas",
+        "voorwaardelijk",
+        "voorwaardelijk",
+        "ongeschikt",
+        25,
+        200_000.0,
+        395_000.0,
+    ),
+    (
+        "C2",
+        "Horst aan de Maas",
+        "geschikt",
+        "voorwaardelijk",
+        "ongeschikt",
+        30,
+        205_000.0,
+        396_000.0,
+    ),
     ("C3", "Horst aan de Maas", None, None, None, None, None, None),  # no geometry
 ]
-VERDICT_RGB = {"geschikt": (0x1A, 0x96, 0x41), "voorwaardelijk": (0xFD, 0xAE, 0x61), "ongeschikt": (0xD7, 0x19, 0x1C)}
+VERDICT_RGB = {
+    "geschikt": (0x1A, 0x96, 0x41),
+    "voorwaardelijk": (0xFD, 0xAE, 0x61),
+    "ongeschikt": (0xD7, 0x19, 0x1C),
+}
 RUN_JSON = {
     "locatietoets": {"versie": "0.1.0"},
     "regelset": {"id": "limburg-povi2021", "versie": "1.0.0"},
     "gestart": "2026-01-15T10:00:00+00:00",
-    "invoer": {"locaties": {"pad": "/data/kandidaten.gpkg"}, "gemeenten": {"pad": "/data/cbs_gemeenten_2022.gpkg"}},
+    "invoer": {
+        "locaties": {"pad": "/data/kandidaten.gpkg"},
+        "gemeenten": {"pad": "/data/cbs_gemeenten_2022.gpkg"},
+    },
 }
 
 
@@ -77,29 +108,56 @@ def _write(layer, path: Path, name: str) -> str:
     if path.exists():
         options.actionOnExistingFile = qgis_core.QgsVectorFileWriter.CreateOrOverwriteLayer
     result = qgis_core.QgsVectorFileWriter.writeAsVectorFormatV3(
-        layer, str(path), qgis_core.QgsProject.instance().transformContext(), options)
+        layer, str(path), qgis_core.QgsProject.instance().transformContext(), options
+    )
     assert result[0] == qgis_core.QgsVectorFileWriter.NoError, result
     return f"{path}|layername={name}"
 
 
 @pytest.fixture(scope="module")
 def scored_run(tmp_path_factory, qgis_app) -> dict[str, str]:
-    """A run folder as ``locatietoets score`` leaves it: locaties.gpkg, run.json, plus context layers."""
+    """A run folder as ``locatietoets score`` leaves it: locaties.gpkg, run.json, plus context
+    layers."""
     folder = tmp_path_factory.mktemp("run")
     sites = _layer(
         "Point",
-        [("locatie_id", "string"), ("gemeente", "string"), ("oordeel", "string"), ("oordeel_short_stay", "string"),
-         ("oordeel_mid_stay", "string"), ("oordeel_long_stay", "string"), ("capaciteit_personen", "double"),
-         ("redenen", "string")],
-        [(None if x is None else _point(x, y), (i, g if x is not None else None, s, s, m, lo, c, "test"))
-         for i, g, s, m, lo, c, x, y in SITES],
+        [
+            ("locatie_id", "string"),
+            ("gemeente", "string"),
+            ("oordeel", "string"),
+            ("oordeel_short_stay", "string"),
+            ("oordeel_mid_stay", "string"),
+            ("oordeel_long_stay", "string"),
+            ("capaciteit_personen", "double"),
+            ("redenen", "string"),
+        ],
+        [
+            (
+                None if x is None else _point(x, y),
+                (i, g if x is not None else None, s, s, m, lo, c, "test"),
+            )
+            for i, g, s, m, lo, c, x, y in SITES
+        ],
     )
-    gemeenten = _layer("Polygon", [("naam", "string"), ("code", "string")],
-                       [(_box(*b), (n, c)) for n, c, b in GEMEENTEN])
-    bbg = _layer("Polygon", [("naam", "string")], [(_box(195_000, 378_000, 199_000, 382_000), ("Venlo",)),
-                                                   (_box(205_000, 380_000, 207_500, 382_500), ("Venray",))])
-    parks = _layer("Polygon", [("naam", "string")], [(_box(208_000, 373_000, 210_000, 375_000), ("De Heide",))])
-    employers = _layer("Point", [("naam", "string")], [(_point(201_000, 374_000), ("Logistiek BV",))])
+    gemeenten = _layer(
+        "Polygon",
+        [("naam", "string"), ("code", "string")],
+        [(_box(*b), (n, c)) for n, c, b in GEMEENTEN],
+    )
+    bbg = _layer(
+        "Polygon",
+        [("naam", "string")],
+        [
+            (_box(195_000, 378_000, 199_000, 382_000), ("Venlo",)),
+            (_box(205_000, 380_000, 207_500, 382_500), ("Venray",)),
+        ],
+    )
+    parks = _layer(
+        "Polygon", [("naam", "string")], [(_box(208_000, 373_000, 210_000, 375_000), ("De Heide",))]
+    )
+    employers = _layer(
+        "Point", [("naam", "string")], [(_point(201_000, 374_000), ("Logistiek BV",))]
+    )
     (folder / "run.json").write_text(json.dumps(RUN_JSON), encoding="utf-8")
     return {
         "LOCATIES": _write(sites, folder / "locaties.gpkg", "locaties"),
@@ -167,17 +225,24 @@ def _colours(path: str, step: int = 3) -> dict[tuple[int, int, int], int]:
 
 
 def _has_colour(counts, rgb, tolerance: int = 10, minimum: int = 3) -> bool:
-    return sum(n for c, n in counts.items() if max(abs(a - b) for a, b in zip(c, rgb)) <= tolerance) >= minimum
+    return (
+        sum(n for c, n in counts.items() if max(abs(a - b) for a, b in zip(c, rgb)) <= tolerance)
+        >= minimum
+    )
 
 
 def _pdf_pages(path: str) -> list[str]:
-    pypdf = pytest.importorskip("pypdf", reason="pypdf (alleen voor de tests) is niet geïnstalleerd")
+    pypdf = pytest.importorskip(
+        "pypdf", reason="pypdf (alleen voor de tests) is niet geïnstalleerd"
+    )
     reader = pypdf.PdfReader(path)
     return [" ".join((page.extract_text() or "").split()) for page in reader.pages]
 
 
 def test_algorithm_is_registered_with_dutch_help(maps_provider):
-    algorithm = qgis_core.QgsApplication.processingRegistry().algorithmById("locatietoets:exporteerkaarten")
+    algorithm = qgis_core.QgsApplication.processingRegistry().algorithmById(
+        "locatietoets:exporteerkaarten"
+    )
     assert algorithm is not None and algorithm.displayName() == "Exporteer woonvisiekaarten"
     assert algorithm.flags() & qgis_core.QgsProcessingAlgorithm.FlagNoThreading
     help_text = algorithm.shortHelpString()
@@ -198,20 +263,29 @@ def test_pdf_and_pngs_per_gemeente_plus_overview(maps_provider, scored_run, tmp_
             print("  " + line)
 
     # files: one PNG per gemeente plus the overview, named as the CLI names them; one atlas PDF
-    expected = ["overzicht_short_stay.png", "gemeente_horst-aan-de-maas_short_stay.png",
-                "gemeente_venlo_short_stay.png", "gemeente_venray_short_stay.png"]
+    expected = [
+        "overzicht_short_stay.png",
+        "gemeente_horst-aan-de-maas_short_stay.png",
+        "gemeente_venlo_short_stay.png",
+        "gemeente_venray_short_stay.png",
+    ]
     assert sorted(p.name for p in out.glob("*.png")) == sorted(expected)
     assert result["AANTAL_KAARTEN"] == 4
     assert Path(result["OUTPUT_FOLDER"]) == out
-    assert [Path(p).name for p in result["PNG_BESTANDEN"].split(";")] == expected  # overview first, then A-Z
+    assert [
+        Path(p).name for p in result["PNG_BESTANDEN"].split(";")
+    ] == expected  # overview first, then A-Z
     assert Path(result["PDF"]) == out / "atlas_gemeente_short_stay.pdf"
     assert max(feedback.progress) == pytest.approx(100.0)
     assert any("run.json" not in line and "Kaart 4/4: Venray" in line for line in feedback.infos)
 
-    # PNGs are maps, not blank pages: many colours; each page shows the verdict colours of its own sites
+    # PNGs are maps, not blank pages: many colours; each page shows the verdict colours of its own
+    # sites
     pngs = {name: _colours(str(out / name)) for name in expected}
     image = QImage(str(out / expected[0]))
-    assert abs(image.width() - 1754) <= 1 and abs(image.height() - 1240) <= 1  # A4 landscape at 150 dpi
+    assert (
+        abs(image.width() - 1754) <= 1 and abs(image.height() - 1240) <= 1
+    )  # A4 landscape at 150 dpi
     for name, counts in pngs.items():
         assert len(counts) > 40, name
         white = counts.get((255, 255, 255), 0)
@@ -220,9 +294,12 @@ def test_pdf_and_pngs_per_gemeente_plus_overview(maps_provider, scored_run, tmp_
     for verdict, rgb in VERDICT_RGB.items():
         assert _has_colour(overview, rgb), verdict
     venray = pngs["gemeente_venray_short_stay.png"]
-    assert _has_colour(venray, VERDICT_RGB["geschikt"]) and _has_colour(venray, VERDICT_RGB["ongeschikt"])
+    assert _has_colour(venray, VERDICT_RGB["geschikt"]) and _has_colour(
+        venray, VERDICT_RGB["ongeschikt"]
+    )
 
-    # PDF: overview + one page per gemeente, searchable text with title, legend, key figures and attribution
+    # PDF: overview + one page per gemeente, searchable text with title, legend, key figures and
+    # attribution
     pages = _pdf_pages(result["PDF"])
     assert len(pages) == len(GEMEENTEN) + 1
     assert "Geschiktheid short-stay — overzicht alle gemeenten" in pages[0]
@@ -231,8 +308,16 @@ def test_pdf_and_pngs_per_gemeente_plus_overview(maps_provider, scored_run, tmp_
     for page in pages:
         assert "Bron: CBS, Provincie Limburg / eigen invoer, Locatietoets 0.1.0" in page
         assert "regelset limburg-povi2021 versie 1.0.0" in page and "toetsing 15-01-2026" in page
-        for entry in ("Oordeel short-stay", "Geschikt", "Voorwaardelijk", "Ongeschikt",
-                      "Bestaand bebouwd gebied (BBG)", "Recreatiepark", "Werkgever", "Gemeentegrens"):
+        for entry in (
+            "Oordeel short-stay",
+            "Geschikt",
+            "Voorwaardelijk",
+            "Ongeschikt",
+            "Bestaand bebouwd gebied (BBG)",
+            "Recreatiepark",
+            "Werkgever",
+            "Gemeentegrens",
+        ):
             assert entry in page, entry
         assert "Schaal 1:" in page
 
@@ -240,11 +325,23 @@ def test_pdf_and_pngs_per_gemeente_plus_overview(maps_provider, scored_run, tmp_
 def test_key_figure_lines_add_up_to_the_total():
     from qgis_plugin.algorithms.exporteer_kaarten import _key_figures_text
 
-    counts = {"totaal": 1210, "geen_geometrie": 1, "geschikt": 1000, "voorwaardelijk": 200, "ongeschikt": 6,
-              "cap_geschikt": 0.0, "cap_voorwaardelijk": 0.0}
+    counts = {
+        "totaal": 1210,
+        "geen_geometrie": 1,
+        "geschikt": 1000,
+        "voorwaardelijk": 200,
+        "ongeschikt": 6,
+        "cap_geschikt": 0.0,
+        "cap_voorwaardelijk": 0.0,
+    }
     assert _key_figures_text(counts, False).split("\n") == [
-        "Locaties in dit gebied: 1.210", "   geschikt: 1.000", "   voorwaardelijk: 200", "   ongeschikt: 6",
-        "   geen oordeel: 3", "Zonder geometrie (niet op de kaart): 1"]
+        "Locaties in dit gebied: 1.210",
+        "   geschikt: 1.000",
+        "   voorwaardelijk: 200",
+        "   ongeschikt: 6",
+        "   geen oordeel: 3",
+        "Zonder geometrie (niet op de kaart): 1",
+    ]
 
 
 def test_key_figures_equal_the_counts_in_the_layer(maps_provider, scored_run, tmp_path):
@@ -260,7 +357,9 @@ def test_key_figures_equal_the_counts_in_the_layer(maps_provider, scored_run, tm
         for area in ("overzicht", feature["gemeente"]):
             if area is None or (hasattr(area, "isNull") and area.isNull()):
                 continue
-            c = expected.setdefault(area, {"totaal": 0, "geschikt": 0, "voorwaardelijk": 0, "ongeschikt": 0})
+            c = expected.setdefault(
+                area, {"totaal": 0, "geschikt": 0, "voorwaardelijk": 0, "ongeschikt": 0}
+            )
             c["totaal"] += 1
             verdict = feature["oordeel_mid_stay"]
             if isinstance(verdict, str) and feature.hasGeometry():
@@ -270,19 +369,32 @@ def test_key_figures_equal_the_counts_in_the_layer(maps_provider, scored_run, tm
     for page, area in zip(pages, ["overzicht", "Horst aan de Maas", "Venlo", "Venray"]):
         c = expected[area]
         assert f"Locaties in dit gebied: {c['totaal']}" in page, area
-        assert (f"geschikt: {c['geschikt']} voorwaardelijk: {c['voorwaardelijk']} "
-                f"ongeschikt: {c['ongeschikt']}") in page, area
+        assert (
+            f"geschikt: {c['geschikt']} voorwaardelijk: {c['voorwaardelijk']} "
+            f"ongeschikt: {c['ongeschikt']}" in page
+        ), area
     assert "Zonder geometrie (niet op de kaart): 1" in pages[0]
 
 
 def test_sites_without_gemeente_field_are_placed_by_location(maps_provider, scored_run, tmp_path):
-    """A layer without ``gemeente`` (e.g. edited by hand): each site belongs to the gemeente that contains it."""
+    """A layer without ``gemeente`` (e.g. edited by hand): each site belongs to the gemeente that
+    contains it."""
     source = qgis_core.QgsVectorLayer(scored_run["LOCATIES"], "l", "ogr")
-    layer = _layer("Point", [("oordeel_short_stay", "string")],
-                   [(f.geometry() if f.hasGeometry() else None, (f["oordeel_short_stay"],))
-                    for f in source.getFeatures()])
-    params = {"LOCATIES": layer, "GEMEENTEN": scored_run["GEMEENTEN"], "FORMAAT": 0, "BRON": "Gemeente Venlo",
-              "OUTPUT_FOLDER": str(tmp_path)}
+    layer = _layer(
+        "Point",
+        [("oordeel_short_stay", "string")],
+        [
+            (f.geometry() if f.hasGeometry() else None, (f["oordeel_short_stay"],))
+            for f in source.getFeatures()
+        ],
+    )
+    params = {
+        "LOCATIES": layer,
+        "GEMEENTEN": scored_run["GEMEENTEN"],
+        "FORMAAT": 0,
+        "BRON": "Gemeente Venlo",
+        "OUTPUT_FOLDER": str(tmp_path),
+    }
     pages = _pdf_pages(_run(params)["PDF"])
     assert "Locaties in dit gebied: 2" in pages[1]  # Horst aan de Maas: C1, C2 (C3 has no geometry)
     assert "Locaties in dit gebied: 4" in pages[2]  # Venlo
@@ -302,7 +414,13 @@ def test_progress_per_page_and_cancel_between_pages(maps_provider, scored_run, t
 def test_layer_without_verdicts_is_refused_in_dutch(maps_provider, scored_run, tmp_path):
     layer = _layer("Point", [("id", "string")], [(_point(196_000, 380_000), ("x",))])
     with pytest.raises(qgis_core.QgsProcessingException, match="oordeel_short_stay"):
-        _run({"LOCATIES": layer, "GEMEENTEN": scored_run["GEMEENTEN"], "OUTPUT_FOLDER": str(tmp_path)})
+        _run(
+            {
+                "LOCATIES": layer,
+                "GEMEENTEN": scored_run["GEMEENTEN"],
+                "OUTPUT_FOLDER": str(tmp_path),
+            }
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -314,7 +432,8 @@ MIXED_VERDICTS = ("geschikt", "voorwaardelijk", "ongeschikt")
 
 @pytest.fixture(scope="module")
 def mixed_run(tmp_path_factory, scored_run) -> dict[str, str]:
-    """locaties.gpkg of 3 points and 27 polygons (first feature a point, as in the demo), by layers.write."""
+    """locaties.gpkg of 3 points and 27 polygons (first feature a point, as in the demo), by
+    layers.write."""
     gpd = pytest.importorskip("geopandas")
     from shapely.geometry import Point, box
 
@@ -322,7 +441,8 @@ def mixed_run(tmp_path_factory, scored_run) -> dict[str, str]:
 
     folder = tmp_path_factory.mktemp("gemengd")
     rows = []
-    # columns of 10 sites per gemeente box, well inside it; site 0, 10 and 20 are points, the rest polygons
+    # columns of 10 sites per gemeente box, well inside it; site 0, 10 and 20 are points, the rest
+    # polygons
     for g, (name, _code, (xmin, ymin, xmax, ymax)) in enumerate(GEMEENTEN):
         for i in range(10):
             x = xmin + 1_000 + 700 * i
@@ -331,20 +451,33 @@ def mixed_run(tmp_path_factory, scored_run) -> dict[str, str]:
             geometry = Point(x, y) if i == 0 else box(x - 60, y - 40, x + 60, y + 40)
             verdict = MIXED_VERDICTS[n % 3]
             # the engine's gemeente for most; three sites without one are placed by location
-            rows.append({"locatie_id": f"M{n:02d}", "gemeente": None if i == 9 else name, "oordeel": verdict,
-                         "oordeel_short_stay": verdict, "oordeel_mid_stay": MIXED_VERDICTS[(n + 1) % 3],
-                         "oordeel_long_stay": "ongeschikt", "capaciteit_personen": 10.0, "redenen": "test",
-                         "geometry": geometry})
+            rows.append(
+                {
+                    "locatie_id": f"M{n:02d}",
+                    "gemeente": None if i == 9 else name,
+                    "oordeel": verdict,
+                    "oordeel_short_stay": verdict,
+                    "oordeel_mid_stay": MIXED_VERDICTS[(n + 1) % 3],
+                    "oordeel_long_stay": "ongeschikt",
+                    "capaciteit_personen": 10.0,
+                    "redenen": "test",
+                    "geometry": geometry,
+                }
+            )
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:28992")
     assert geometry_kind(frame.geometry)[0] == "Unknown"
     write_gpkg(frame, folder / "locaties.gpkg")
     (folder / "run.json").write_text(json.dumps(RUN_JSON), encoding="utf-8")
-    return {"LOCATIES": f"{folder / 'locaties.gpkg'}|layername=locaties", "GEMEENTEN": scored_run["GEMEENTEN"],
-            "frame": frame}
+    return {
+        "LOCATIES": f"{folder / 'locaties.gpkg'}|layername=locaties",
+        "GEMEENTEN": scored_run["GEMEENTEN"],
+        "frame": frame,
+    }
 
 
 def _expected_counts(frame, gemeenten_uri: str, field: str) -> dict[str, dict[str, int]]:
-    """Per page (overzicht, gemeenten A-Z): sites and verdicts, counted by geopandas (a spatial join)."""
+    """Per page (overzicht, gemeenten A-Z): sites and verdicts, counted by geopandas (a spatial
+    join)."""
     import geopandas as gpd
 
     path, layer = gemeenten_uri.split("|layername=")
@@ -353,14 +486,19 @@ def _expected_counts(frame, gemeenten_uri: str, field: str) -> dict[str, dict[st
     joined = gpd.sjoin(points, gemeenten[["naam", "geometry"]], predicate="within", how="left")
     expected = {"overzicht": joined}
     expected.update({name: joined[joined["naam"] == name] for name in sorted(gemeenten["naam"])})
-    return {area: {"totaal": len(rows), **{v: int((rows[field] == v).sum()) for v in MIXED_VERDICTS}}
-            for area, rows in expected.items()}
+    return {
+        area: {"totaal": len(rows), **{v: int((rows[field] == v).sum()) for v in MIXED_VERDICTS}}
+        for area, rows in expected.items()
+    }
 
 
 def test_mixed_points_and_polygons_are_all_drawn_and_counted(maps_provider, mixed_run, tmp_path):
-    """The engine's layer of points and polygons (QGIS reports it as "Point"): every site counts and is drawn."""
+    """The engine's layer of points and polygons (QGIS reports it as "Point"): every site counts and
+    is drawn."""
     layer = qgis_core.QgsVectorLayer(mixed_run["LOCATIES"], "l", "ogr")
-    assert layer.wkbType() == qgis_core.QgsWkbTypes.Point and layer.featureCount() == 30  # as QGIS sees it
+    assert (
+        layer.wkbType() == qgis_core.QgsWkbTypes.Point and layer.featureCount() == 30
+    )  # as QGIS sees it
     params = {k: v for k, v in mixed_run.items() if k != "frame"}
     result = _run({**params, "FORMAAT": 2, "OUTPUT_FOLDER": str(tmp_path)})
     pages = _pdf_pages(result["PDF"])
@@ -369,9 +507,12 @@ def test_mixed_points_and_polygons_are_all_drawn_and_counted(maps_provider, mixe
     assert list(expected) == ["overzicht", "Horst aan de Maas", "Venlo", "Venray"]
     for page, (area, c) in zip(pages, expected.items()):
         assert f"Locaties in dit gebied: {c['totaal']}" in page, area
-        assert (f"geschikt: {c['geschikt']} voorwaardelijk: {c['voorwaardelijk']} "
-                f"ongeschikt: {c['ongeschikt']}") in page, area
-    # the polygons are drawn: all three verdict colours on every gemeente page (its 9 polygons hold all three)
+        assert (
+            f"geschikt: {c['geschikt']} voorwaardelijk: {c['voorwaardelijk']} "
+            f"ongeschikt: {c['ongeschikt']}" in page
+        ), area
+    # the polygons are drawn: all three verdict colours on every gemeente page (its 9 polygons hold
+    # all three)
     for png in result["PNG_BESTANDEN"].split(";")[1:]:
         colours = _colours(png, step=2)
         for verdict, rgb in VERDICT_RGB.items():
@@ -379,7 +520,8 @@ def test_mixed_points_and_polygons_are_all_drawn_and_counted(maps_provider, mixe
 
 
 def test_engine_style_of_a_mixed_layer_colours_points_and_polygons_in_qgis(qgis_app, mixed_run):
-    """The default style layers.write stores draws both types: whole layer and each geometry-type sublayer."""
+    """The default style layers.write stores draws both types: whole layer and each geometry-type
+    sublayer."""
     for suffix, n in (("", 30), ("|geometrytype=Point", 3), ("|geometrytype=Polygon", 27)):
         layer = qgis_core.QgsVectorLayer(mixed_run["LOCATIES"] + suffix, "l", "ogr")
         assert layer.isValid() and layer.featureCount() == n
@@ -400,7 +542,9 @@ def test_engine_style_of_a_mixed_layer_colours_points_and_polygons_in_qgis(qgis_
         path = str(Path(mixed_run["LOCATIES"].split("|")[0]).with_name(f"render{len(suffix)}.png"))
         image.save(path)
         colours = _colours(path, step=2)
-        assert _has_colour(colours, VERDICT_RGB["geschikt"], minimum=5), suffix  # engine green = plugin green
+        assert _has_colour(colours, VERDICT_RGB["geschikt"], minimum=5), (
+            suffix
+        )  # engine green = plugin green
         assert _has_colour(colours, VERDICT_RGB["ongeschikt"], minimum=5), suffix
 
 
@@ -409,51 +553,103 @@ def test_mixed_layer_copies_hold_every_feature(maps_provider, mixed_run):
 
     layer = qgis_core.QgsVectorLayer(mixed_run["LOCATIES"], "l", "ogr")
     crs = qgis_core.QgsCoordinateReferenceSystem(RD)
-    parts = ExporteerKaarten._copies(layer, crs, qgis_core.QgsCoordinateTransformContext(), "Oordeel",
-                                     qgis_core.QgsProcessingFeedback())
+    parts = ExporteerKaarten._copies(
+        layer,
+        crs,
+        qgis_core.QgsCoordinateTransformContext(),
+        "Oordeel",
+        qgis_core.QgsProcessingFeedback(),
+    )
     kinds = {part.geometryType(): part.featureCount() for part in parts}
-    assert kinds == {qgis_core.QgsWkbTypes.PointGeometry: 3, qgis_core.QgsWkbTypes.PolygonGeometry: 27}
+    assert kinds == {
+        qgis_core.QgsWkbTypes.PointGeometry: 3,
+        qgis_core.QgsWkbTypes.PolygonGeometry: 27,
+    }
     assert [part.name() for part in parts] == ["Oordeel (punten)", "Oordeel (vlakken)"]
 
 
-def test_one_geometry_type_of_a_mixed_layer_still_maps_the_whole_layer(maps_provider, mixed_run, tmp_path):
-    """QGIS Desktop opens a mixed GeoPackage layer as sublayers (…|geometrytype=Polygon): all sites are mapped."""
-    polygons = qgis_core.QgsVectorLayer(mixed_run["LOCATIES"] + "|geometrytype=Polygon", "vlakken", "ogr")
+def test_one_geometry_type_of_a_mixed_layer_still_maps_the_whole_layer(
+    maps_provider, mixed_run, tmp_path
+):
+    """QGIS Desktop opens a mixed GeoPackage layer as sublayers (…|geometrytype=Polygon): all sites
+    are mapped."""
+    polygons = qgis_core.QgsVectorLayer(
+        mixed_run["LOCATIES"] + "|geometrytype=Polygon", "vlakken", "ogr"
+    )
     assert polygons.isValid() and polygons.featureCount() == 27
     feedback = _Feedback()
-    result = _run({"LOCATIES": polygons, "GEMEENTEN": mixed_run["GEMEENTEN"], "FORMAAT": 0,
-                   "OUTPUT_FOLDER": str(tmp_path)}, feedback)
+    result = _run(
+        {
+            "LOCATIES": polygons,
+            "GEMEENTEN": mixed_run["GEMEENTEN"],
+            "FORMAAT": 0,
+            "OUTPUT_FOLDER": str(tmp_path),
+        },
+        feedback,
+    )
     assert "Locaties in dit gebied: 30" in _pdf_pages(result["PDF"])[0]
     assert any("alle 30 objecten" in line for line in feedback.infos)
 
 
 def test_demo_result_every_site_on_the_maps_and_in_the_figures(maps_provider, engine_exe, tmp_path):
-    """The demo (points and small polygons in one layer): each page's figures equal the result layer's count."""
+    """The demo (points and small polygons in one layer): each page's figures equal the result
+    layer's count."""
     import subprocess
 
     gpd = pytest.importorskip("geopandas")
-    done = subprocess.run([engine_exe, "demo", "--locaties", "400", "--out", str(tmp_path / "demo"),
-                           "--voortgang", "geen"], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            engine_exe,
+            "demo",
+            "--locaties",
+            "400",
+            "--out",
+            str(tmp_path / "demo"),
+            "--voortgang",
+            "geen",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     run = tmp_path / "demo" / "uitvoer"
     frame = gpd.read_file(run / "locaties.gpkg", layer="locaties")
-    assert set(frame.geom_type) >= {"Point", "Polygon"} or set(frame.geom_type) >= {"Point", "MultiPolygon"}
+    assert set(frame.geom_type) >= {"Point", "Polygon"} or set(frame.geom_type) >= {
+        "Point",
+        "MultiPolygon",
+    }
     ref = f"{run / 'referentie.gpkg'}|layername="
     feedback = _Feedback()
-    result = _run({"LOCATIES": f"{run / 'locaties.gpkg'}|layername=locaties", "GEMEENTEN": ref + "gemeenten",
-                   "BEBOUWD_GEBIED": ref + "bebouwd_gebied", "VEEHOUDERIJEN": ref + "veehouderijen",
-                   "WERKGEVERS": ref + "werkgevers", "FORMAAT": 0, "OUTPUT_FOLDER": str(tmp_path / "kaarten")},
-                  feedback)
+    result = _run(
+        {
+            "LOCATIES": f"{run / 'locaties.gpkg'}|layername=locaties",
+            "GEMEENTEN": ref + "gemeenten",
+            "BEBOUWD_GEBIED": ref + "bebouwd_gebied",
+            "VEEHOUDERIJEN": ref + "veehouderijen",
+            "WERKGEVERS": ref + "werkgevers",
+            "FORMAAT": 0,
+            "OUTPUT_FOLDER": str(tmp_path / "kaarten"),
+        },
+        feedback,
+    )
     pages = _pdf_pages(result["PDF"])
-    gemeenten = sorted(gpd.read_file(run / "referentie.gpkg", layer="gemeenten")["naam"], key=str.casefold)
+    gemeenten = sorted(
+        gpd.read_file(run / "referentie.gpkg", layer="gemeenten")["naam"], key=str.casefold
+    )
     assert len(pages) == len(gemeenten) + 1
     areas = {"overzicht": frame, **{name: frame[frame["gemeente"] == name] for name in gemeenten}}
-    assert sum(len(areas[name]) for name in gemeenten) == len(frame) == 400  # every demo site lies in a gemeente
+    assert (
+        sum(len(areas[name]) for name in gemeenten) == len(frame) == 400
+    )  # every demo site lies in a gemeente
     for page, (area, rows) in zip(pages, areas.items()):
         verdicts = rows["oordeel_short_stay"].value_counts()
         assert f"Locaties in dit gebied: {len(rows)}" in page, area
-        assert (f"geschikt: {verdicts.get('geschikt', 0)} voorwaardelijk: {verdicts.get('voorwaardelijk', 0)} "
-                f"ongeschikt: {verdicts.get('ongeschikt', 0)}") in page, area
+        assert (
+            f"geschikt: {verdicts.get('geschikt', 0)} voorwaardelijk:"
+            f" {verdicts.get('voorwaardelijk', 0)} ongeschikt: {verdicts.get('ongeschikt', 0)}"
+            in page
+        ), area
         assert "regelset limburg-povi2021 versie" in page and "Demogemeente" in page
     assert any("Runverslag van de locatielaag gevonden" in line for line in feedback.infos)
 
@@ -466,13 +662,18 @@ from test_qgis_process import _run as _run_qgis_process, qgis_process_env  # noq
 
 
 @pytest.mark.slow
-def test_exporteer_kaarten_in_qgis_process(qgis_process_env, scored_run, tmp_path):
+def test_exporteer_kaarten_in_qgis_process(qgis_process_env, scored_run, tmp_path):  # noqa: F811
     out = tmp_path / "kaarten"
-    args = [f"{key}={value}" for key, value in scored_run.items()] + [f"OUTPUT_FOLDER={out}", "FORMAAT=2"]
-    done, seconds = _run_qgis_process(qgis_process_env, "--json", "run", "locatietoets:exporteerkaarten", "--", *args)
+    args = [f"{key}={value}" for key, value in scored_run.items()] + [
+        f"OUTPUT_FOLDER={out}",
+        "FORMAAT=2",
+    ]
+    done, seconds = _run_qgis_process(
+        qgis_process_env, "--json", "run", "locatietoets:exporteerkaarten", "--", *args
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     print(f"qgis_process run locatietoets:exporteerkaarten: {seconds:.1f} s")
-    report = json.loads(done.stdout[done.stdout.index("{"):])
+    report = json.loads(done.stdout[done.stdout.index("{") :])
     results = report["results"]
     assert results["AANTAL_KAARTEN"] == 4
     assert len(list(out.glob("*.png"))) == 4

@@ -24,7 +24,8 @@ RD = "EPSG:28992"
 DRAFT_RULESET = REPO / "analysis" / "rulesets" / "limburg-povi2025-ontwerp.toml"
 #: Demand per demo gemeente (persons): GM9901 gets a shortfall, GM9902 none.
 DEMAND = "gemeente;short_stay;mid_stay;long_stay\nGM9901;1500;400;600\nGM9902;200;80;40\n"
-#: A 12 ha business plan (400 m × 300 m) inside the demo area, without jobs: estimated from the area.
+#: A 12 ha business plan (400 m × 300 m) inside the demo area, without jobs: estimated from the
+#: area.
 PLAN_BOX = (200_800.0, 382_800.0, 201_200.0, 383_100.0)
 
 pytestmark = pytest.mark.qgis
@@ -35,32 +36,41 @@ pytestmark = pytest.mark.qgis
 # ---------------------------------------------------------------------------
 
 
-
-
-
-
 def cli(engine_exe: str, *args: str) -> None:
-    done = subprocess.run([engine_exe, *map(str, args), "--voortgang", "geen"], capture_output=True, text=True,
-                          timeout=600, env=eng.engine_environment())
+    done = subprocess.run(
+        [engine_exe, *map(str, args), "--voortgang", "geen"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=eng.engine_environment(),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.fixture(scope="module")
 def demo(engine_exe, tmp_path_factory) -> dict[str, Path]:
-    """The demo area scored twice (POVI 2021 and the draft revision), a demand table and a config."""
+    """The demo area scored twice (POVI 2021 and the draft revision), a demand table and a
+    config."""
     root = tmp_path_factory.mktemp("demo")
     cli(engine_exe, "demo", "--out", root, "--locaties", 300)
     config = root / "config.toml"
     text = config.read_text(encoding="utf-8")
     assert "\n[regels]\n" in text
     draft = root / "config_ontwerp.toml"
-    draft.write_text(text.replace("\n[regels]\n", f"\n[regels]\nbestand = {json.dumps(str(DRAFT_RULESET))}\n"),
-                     encoding="utf-8")
+    draft.write_text(
+        text.replace("\n[regels]\n", f"\n[regels]\nbestand = {json.dumps(str(DRAFT_RULESET))}\n"),
+        encoding="utf-8",
+    )
     cli(engine_exe, "score", draft, "--out", root / "uitvoer_ontwerp")
     demand = root / "behoefte.csv"
     demand.write_text(DEMAND, encoding="utf-8")
-    return {"root": root, "config": config, "run_a": root / "uitvoer", "run_b": root / "uitvoer_ontwerp",
-            "behoefte": demand}
+    return {
+        "root": root,
+        "config": config,
+        "run_a": root / "uitvoer",
+        "run_b": root / "uitvoer_ontwerp",
+        "behoefte": demand,
+    }
 
 
 @pytest.fixture()
@@ -80,7 +90,8 @@ def provider(qgis_core, qgis_processing, engine_exe, monkeypatch):
 
 
 def run_alg(qgis_core, algorithm: str, params: dict):
-    """processing.run with an own context (to see the layers it would load) and a progress recorder."""
+    """processing.run with an own context (to see the layers it would load) and a progress
+    recorder."""
     import processing
 
     context = qgis_core.QgsProcessingContext()
@@ -108,7 +119,10 @@ def read_layer(qgis_core, uri: str) -> list[dict]:
     rows = []
     for feature in layer.getFeatures():
         values = {n: feature[n] for n in names}
-        values = {k: (None if v is None or (hasattr(v, "isNull") and v.isNull()) else v) for k, v in values.items()}
+        values = {
+            k: (None if v is None or (hasattr(v, "isNull") and v.isNull()) else v)
+            for k, v in values.items()
+        }
         values["__geom"] = feature.geometry().asWkt(2) if feature.hasGeometry() else None
         rows.append(values)
     return rows
@@ -121,7 +135,9 @@ def loaded(context) -> dict[str, object]:
 
 def styled(qgis_core, context, uri: str, details, raster: bool = False):
     """Load a result as Processing would and run its post-processor (the style)."""
-    layer = (qgis_core.QgsRasterLayer(uri, "r") if raster else qgis_core.QgsVectorLayer(uri, "r", "ogr"))
+    layer = (
+        qgis_core.QgsRasterLayer(uri, "r") if raster else qgis_core.QgsVectorLayer(uri, "r", "ogr")
+    )
     assert layer.isValid(), uri
     assert details.postProcessor() is not None
     details.postProcessor().postProcessLayer(layer, context, qgis_core.QgsProcessingFeedback())
@@ -147,27 +163,41 @@ def test_provider_offers_the_planning_algorithms_with_model_builder_outputs(prov
         assert algorithm.displayName() == name
         assert algorithm.group() == "Planning"
         help_text = algorithm.shortHelpString()
-        assert f"<h3>{name}</h3>" in help_text and "Bronnen" in help_text and "Kandidaatlocaties" in help_text
+        assert (
+            f"<h3>{name}</h3>" in help_text
+            and "Bronnen" in help_text
+            and "Kandidaatlocaties" in help_text
+        )
         folder = algorithm.parameterDefinition("UITVOERMAP")
         assert isinstance(folder, qgis_core.QgsProcessingParameterFolderDestination)
-        assert isinstance(algorithm.outputDefinition("UITVOERMAP"), qgis_core.QgsProcessingOutputFolder)
+        assert isinstance(
+            algorithm.outputDefinition("UITVOERMAP"), qgis_core.QgsProcessingOutputFolder
+        )
     File = qgis_core.QgsProcessingParameterFile
     cap = registry.algorithmById("locatietoets:capaciteit")
     assert cap.parameterDefinition("RUN").behavior() == File.Folder
     assert cap.parameterDefinition("BEHOEFTE").behavior() == File.File
     assert cap.parameterDefinition("BEHOEFTE").extension() == "csv"
-    assert isinstance(cap.outputDefinition("CAPACITEIT_GEMEENTEN"), qgis_core.QgsProcessingOutputVectorLayer)
+    assert isinstance(
+        cap.outputDefinition("CAPACITEIT_GEMEENTEN"), qgis_core.QgsProcessingOutputVectorLayer
+    )
     assert isinstance(cap.outputDefinition("TEKORT_TOTAAL"), qgis_core.QgsProcessingOutputNumber)
     verg = registry.algorithmById("locatietoets:vergelijk")
     assert verg.parameterDefinition("RUN_A").behavior() == File.Folder
     assert verg.parameterDefinition("RUN_B").behavior() == File.Folder
-    assert isinstance(verg.outputDefinition("GEWIJZIGDE_LOCATIES"), qgis_core.QgsProcessingOutputVectorLayer)
+    assert isinstance(
+        verg.outputDefinition("GEWIJZIGDE_LOCATIES"), qgis_core.QgsProcessingOutputVectorLayer
+    )
     ras = registry.algorithmById("locatietoets:raster")
     assert ras.parameterDefinition("CEL").defaultValue() == 50
     assert ras.parameterDefinition("CONFIGURATIE").extension() == "toml"
     for stay in ("SHORT_STAY", "MID_STAY", "LONG_STAY"):
-        assert isinstance(ras.outputDefinition(f"OORDEEL_{stay}"), qgis_core.QgsProcessingOutputRasterLayer)
-        assert isinstance(ras.outputDefinition(f"SCORE_{stay}"), qgis_core.QgsProcessingOutputRasterLayer)
+        assert isinstance(
+            ras.outputDefinition(f"OORDEEL_{stay}"), qgis_core.QgsProcessingOutputRasterLayer
+        )
+        assert isinstance(
+            ras.outputDefinition(f"SCORE_{stay}"), qgis_core.QgsProcessingOutputRasterLayer
+        )
     bed = registry.algorithmById("locatietoets:bedrijfslocatie")
     plan = bed.parameterDefinition("PLAN")
     assert isinstance(plan, qgis_core.QgsProcessingParameterFeatureSource)
@@ -178,7 +208,13 @@ def test_provider_offers_the_planning_algorithms_with_model_builder_outputs(prov
     toets = registry.algorithmById("locatietoets:toetslocaties")
     for algorithm in (ras, bed):
         for param in toets.parameterDefinitions():
-            if isinstance(param, (qgis_core.QgsProcessingParameterFeatureSource, qgis_core.QgsProcessingParameterField)):
+            if isinstance(
+                param,
+                (
+                    qgis_core.QgsProcessingParameterFeatureSource,
+                    qgis_core.QgsProcessingParameterField,
+                ),
+            ):
                 mine = algorithm.parameterDefinition(param.name())
                 assert mine is not None and type(mine) is type(param), param.name()
                 assert mine.flags() & qgis_core.QgsProcessingParameterDefinition.FlagOptional
@@ -191,13 +227,22 @@ def test_config_file_or_layers_not_both_and_not_neither(provider, qgis_core, dem
     ok, message = algorithm.checkParameterValues({"UITVOERMAP": "TEMPORARY_OUTPUT"}, context)
     assert not ok and "configuratiebestand" in message
     ok, message = algorithm.checkParameterValues(
-        {"CONFIGURATIE": str(demo["config"]), "LOCATIES": layer, "UITVOERMAP": "TEMPORARY_OUTPUT"}, context)
+        {"CONFIGURATIE": str(demo["config"]), "LOCATIES": layer, "UITVOERMAP": "TEMPORARY_OUTPUT"},
+        context,
+    )
     assert not ok and "niet allebei" in message
     ok, message = algorithm.checkParameterValues(
-        {"CONFIGURATIE": str(demo["config"]), "PARAMETERS": "bbg_rand_m=100", "UITVOERMAP": "TEMPORARY_OUTPUT"}, context)
+        {
+            "CONFIGURATIE": str(demo["config"]),
+            "PARAMETERS": "bbg_rand_m=100",
+            "UITVOERMAP": "TEMPORARY_OUTPUT",
+        },
+        context,
+    )
     assert not ok and "[regels]" in message
-    ok, message = algorithm.checkParameterValues({"CONFIGURATIE": str(demo["config"]), "UITVOERMAP": "TEMPORARY_OUTPUT"},
-                                                 context)
+    ok, message = algorithm.checkParameterValues(
+        {"CONFIGURATIE": str(demo["config"]), "UITVOERMAP": "TEMPORARY_OUTPUT"}, context
+    )
     assert ok, message
 
 
@@ -206,25 +251,52 @@ def test_config_file_or_layers_not_both_and_not_neither(provider, qgis_core, dem
 # ---------------------------------------------------------------------------
 
 
-def test_capaciteit_equals_the_cli_and_loads_a_graduated_gemeenten_layer(provider, qgis_core, engine_exe, demo, tmp_path):
-    cli(engine_exe, "capaciteit", demo["run_a"], "--behoefte", demo["behoefte"], "--out", tmp_path / "cli")
-    result, context, _feedback, progress = run_alg(qgis_core, "capaciteit", {
-        "RUN": str(demo["run_a"]), "BEHOEFTE": str(demo["behoefte"]), "UITVOERMAP": str(tmp_path / "plugin")})
+def test_capaciteit_equals_the_cli_and_loads_a_graduated_gemeenten_layer(
+    provider, qgis_core, engine_exe, demo, tmp_path
+):
+    cli(
+        engine_exe,
+        "capaciteit",
+        demo["run_a"],
+        "--behoefte",
+        demo["behoefte"],
+        "--out",
+        tmp_path / "cli",
+    )
+    result, context, _feedback, progress = run_alg(
+        qgis_core,
+        "capaciteit",
+        {
+            "RUN": str(demo["run_a"]),
+            "BEHOEFTE": str(demo["behoefte"]),
+            "UITVOERMAP": str(tmp_path / "plugin"),
+        },
+    )
     out = Path(result["UITVOERMAP"])
     assert out == tmp_path / "plugin" and progress[-1] == 100
     for name in ("capaciteit_gemeenten.csv", "capaciteit_regios.csv"):
         assert read_csv(out / name) == read_csv(tmp_path / "cli" / name), name
     for layer in ("capaciteit_gemeenten", "capaciteit_regios"):
-        assert read_layer(qgis_core, f"{out / 'capaciteit.gpkg'}|layername={layer}") == \
-            read_layer(qgis_core, f"{tmp_path / 'cli' / 'capaciteit.gpkg'}|layername={layer}")
+        assert read_layer(qgis_core, f"{out / 'capaciteit.gpkg'}|layername={layer}") == read_layer(
+            qgis_core, f"{tmp_path / 'cli' / 'capaciteit.gpkg'}|layername={layer}"
+        )
     gemeenten = {row["code"]: row for row in read_layer(qgis_core, result["CAPACITEIT_GEMEENTEN"])}
     assert set(gemeenten) == {"GM9901", "GM9902"}
     assert gemeenten["GM9901"]["tekort_totaal"] > 0 and gemeenten["GM9902"]["tekort_totaal"] == 0
-    assert gemeenten["GM9901"]["behoefte_totaal"] == 2500 and gemeenten["GM9902"]["behoefte_totaal"] == 320
-    totals = json.loads((tmp_path / "cli" / "capaciteit.json").read_text(encoding="utf-8"))["totaal"]
+    assert (
+        gemeenten["GM9901"]["behoefte_totaal"] == 2500
+        and gemeenten["GM9902"]["behoefte_totaal"] == 320
+    )
+    totals = json.loads((tmp_path / "cli" / "capaciteit.json").read_text(encoding="utf-8"))[
+        "totaal"
+    ]
     # the area total nets surpluses against shortfalls per stay type; the sum per gemeente does not
     assert result["TEKORT_TOTAAL"] == totals["tekort_totaal"] > 0
-    assert result["TEKORT_SOM_GEMEENTEN"] == sum(r["tekort_totaal"] for r in gemeenten.values()) >= totals["tekort_totaal"]
+    assert (
+        result["TEKORT_SOM_GEMEENTEN"]
+        == sum(r["tekort_totaal"] for r in gemeenten.values())
+        >= totals["tekort_totaal"]
+    )
     assert result["GEMEENTEN_MET_TEKORT"] == totals["gemeenten_met_tekort"] == 1
     assert result["BEHOEFTE_TOTAAL"] == totals["behoefte_totaal"] == 2820
     assert result["CAPACITEIT_GESCHIKT"] == totals["capaciteit_geschikt_totaal"]
@@ -234,10 +306,15 @@ def test_capaciteit_equals_the_cli_and_loads_a_graduated_gemeenten_layer(provide
     to_load = loaded(context)
     assert list(to_load) == [result["CAPACITEIT_GEMEENTEN"]]
     details = to_load[result["CAPACITEIT_GEMEENTEN"]]
-    assert details.name == "Capaciteit per gemeente" and details.outputName == "CAPACITEIT_GEMEENTEN"
+    assert (
+        details.name == "Capaciteit per gemeente" and details.outputName == "CAPACITEIT_GEMEENTEN"
+    )
     layer = styled(qgis_core, context, result["CAPACITEIT_GEMEENTEN"], details)
     renderer = layer.renderer()
-    assert isinstance(renderer, qgis_core.QgsGraduatedSymbolRenderer) and renderer.classAttribute() == "tekort_totaal"
+    assert (
+        isinstance(renderer, qgis_core.QgsGraduatedSymbolRenderer)
+        and renderer.classAttribute() == "tekort_totaal"
+    )
     assert renderer.ranges()[0].label() == "Geen tekort" and len(renderer.ranges()) >= 2
     assert renderer.ranges()[-1].upperValue() >= gemeenten["GM9901"]["tekort_totaal"]
 
@@ -246,8 +323,15 @@ def test_capaciteit_unknown_gemeente_is_a_clear_error(provider, qgis_core, demo,
     demand = tmp_path / "behoefte.csv"
     demand.write_text("gemeente;short_stay\nGM9901;10\nAtlantis;5\n", encoding="utf-8")
     with pytest.raises(qgis_core.QgsProcessingException, match="Atlantis"):
-        run_alg(qgis_core, "capaciteit", {"RUN": str(demo["run_a"]), "BEHOEFTE": str(demand),
-                                          "UITVOERMAP": str(tmp_path / "uit")})
+        run_alg(
+            qgis_core,
+            "capaciteit",
+            {
+                "RUN": str(demo["run_a"]),
+                "BEHOEFTE": str(demand),
+                "UITVOERMAP": str(tmp_path / "uit"),
+            },
+        )
     assert not (tmp_path / "uit" / "capaciteit.gpkg").exists()
 
 
@@ -256,36 +340,57 @@ def test_capaciteit_unknown_gemeente_is_a_clear_error(provider, qgis_core, demo,
 # ---------------------------------------------------------------------------
 
 
-def test_vergelijk_equals_the_cli_and_loads_the_changed_sites(provider, qgis_core, engine_exe, demo, tmp_path):
+def test_vergelijk_equals_the_cli_and_loads_the_changed_sites(
+    provider, qgis_core, engine_exe, demo, tmp_path
+):
     cli(engine_exe, "vergelijk", demo["run_a"], demo["run_b"], "--out", tmp_path / "cli")
-    result, context, _feedback, _progress = run_alg(qgis_core, "vergelijk", {
-        "RUN_A": str(demo["run_a"]), "RUN_B": str(demo["run_b"]), "UITVOERMAP": str(tmp_path / "plugin")})
+    result, context, _feedback, _progress = run_alg(
+        qgis_core,
+        "vergelijk",
+        {
+            "RUN_A": str(demo["run_a"]),
+            "RUN_B": str(demo["run_b"]),
+            "UITVOERMAP": str(tmp_path / "plugin"),
+        },
+    )
     out = Path(result["UITVOERMAP"])
     for name in ("vergelijking_locaties.csv", "vergelijking_gemeenten.csv", "overgangen.csv"):
         assert read_csv(out / name) == read_csv(tmp_path / "cli" / name), name
     rows = read_layer(qgis_core, result["GEWIJZIGDE_LOCATIES"])
-    assert rows == read_layer(qgis_core, f"{tmp_path / 'cli' / 'vergelijking.gpkg'}|layername=gewijzigde_locaties")
+    assert rows == read_layer(
+        qgis_core, f"{tmp_path / 'cli' / 'vergelijking.gpkg'}|layername=gewijzigde_locaties"
+    )
     record = json.loads((tmp_path / "cli" / "vergelijking.json").read_text(encoding="utf-8"))
     assert result["AANTAL_GEWIJZIGD"] == record["locaties_gewijzigd"] == len(rows) > 0
     assert result["AANTAL_VERGELEKEN"] == record["locaties_vergeleken"] == 300
     assert all(row["gewijzigd"] for row in rows) and all(row["oorzaak"] for row in rows)
-    # loaded: the changed sites, split by geometry type when points and polygons are mixed; all features covered
+    # loaded: the changed sites, split by geometry type when points and polygons are mixed; all
+    # features covered
     to_load = loaded(context)
     assert to_load and all(uri.startswith(result["GEWIJZIGDE_LOCATIES"]) for uri in to_load)
     total = 0
     for uri, details in to_load.items():
         assert details.outputName == "GEWIJZIGDE_LOCATIES"
         layer = styled(qgis_core, context, uri, details)
-        assert layer.geometryType() in (qgis_core.QgsWkbTypes.PointGeometry, qgis_core.QgsWkbTypes.PolygonGeometry)
+        assert layer.geometryType() in (
+            qgis_core.QgsWkbTypes.PointGeometry,
+            qgis_core.QgsWkbTypes.PolygonGeometry,
+        )
         assert layer.mapTipTemplate() and "wijziging" in layer.displayExpression()
         total += layer.featureCount()
     assert total == len(rows)
 
 
-def test_vergelijk_refuses_runs_on_different_sites_unless_asked(provider, qgis_core, engine_exe, demo, tmp_path):
+def test_vergelijk_refuses_runs_on_different_sites_unless_asked(
+    provider, qgis_core, engine_exe, demo, tmp_path
+):
     other = tmp_path / "ander"
     cli(engine_exe, "demo", "--out", other, "--locaties", 80)
-    params = {"RUN_A": str(demo["run_a"]), "RUN_B": str(other / "uitvoer"), "UITVOERMAP": str(tmp_path / "uit")}
+    params = {
+        "RUN_A": str(demo["run_a"]),
+        "RUN_B": str(other / "uitvoer"),
+        "UITVOERMAP": str(tmp_path / "uit"),
+    }
     with pytest.raises(qgis_core.QgsProcessingException, match="niet op dezelfde locaties") as info:
         run_alg(qgis_core, "vergelijk", params)
     assert "vink 'Ook vergelijken" in str(info.value) and "--toch" not in str(info.value)
@@ -307,11 +412,15 @@ def raster_cells(qgis_core, path: str) -> tuple[int, int, bytes]:
     return layer.width(), layer.height(), bytes(block.data())
 
 
-def test_raster_from_a_config_file_equals_the_cli_and_loads_styled_verdicts(provider, qgis_core, engine_exe, demo,
-                                                                              tmp_path):
+def test_raster_from_a_config_file_equals_the_cli_and_loads_styled_verdicts(
+    provider, qgis_core, engine_exe, demo, tmp_path
+):
     cli(engine_exe, "raster", demo["config"], "--cel", 500, "--out", tmp_path / "cli")
-    result, context, _feedback, progress = run_alg(qgis_core, "raster", {
-        "CONFIGURATIE": str(demo["config"]), "CEL": 500, "UITVOERMAP": str(tmp_path / "plugin")})
+    result, context, _feedback, progress = run_alg(
+        qgis_core,
+        "raster",
+        {"CONFIGURATIE": str(demo["config"]), "CEL": 500, "UITVOERMAP": str(tmp_path / "plugin")},
+    )
     assert progress[-1] == 100 and any(0 < p < 95 for p in progress)  # engine progress came through
     record = json.loads((tmp_path / "cli" / "raster.json").read_text(encoding="utf-8"))
     assert result["AANTAL_CELLEN"] == record["cellen_getoetst"] > 0
@@ -322,7 +431,9 @@ def test_raster_from_a_config_file_equals_the_cli_and_loads_styled_verdicts(prov
         for kind in ("OORDEEL", "SCORE"):
             path = result[f"{kind}_{stay.upper()}"]
             assert Path(path).name == f"{kind.lower()}_{stay}.tif"
-            assert raster_cells(qgis_core, path) == raster_cells(qgis_core, str(tmp_path / "cli" / Path(path).name))
+            assert raster_cells(qgis_core, path) == raster_cells(
+                qgis_core, str(tmp_path / "cli" / Path(path).name)
+            )
         verdict = result[f"OORDEEL_{stay.upper()}"]
         assert Path(verdict).with_suffix(".qml").is_file()
         details = to_load[verdict]
@@ -334,8 +445,11 @@ def test_raster_from_a_config_file_equals_the_cli_and_loads_styled_verdicts(prov
     assert not any("score_" in uri for uri in to_load)  # only the verdicts are loaded
 
 
-def test_raster_from_layers_equals_the_cli_on_the_same_config(provider, qgis_core, engine_exe, demo, tmp_path):
-    """The layer route writes the config itself: same cells as `locatietoets raster` on the demo config."""
+def test_raster_from_layers_equals_the_cli_on_the_same_config(
+    provider, qgis_core, engine_exe, demo, tmp_path
+):
+    """The layer route writes the config itself: same cells as `locatietoets raster` on the demo
+    config."""
     cli(engine_exe, "raster", demo["config"], "--cel", 500, "--out", tmp_path / "cli")
     invoer = demo["root"] / "invoer"
 
@@ -345,28 +459,51 @@ def test_raster_from_layers_equals_the_cli_on_the_same_config(provider, qgis_cor
         return lyr
 
     params = {
-        "LOCATIES": layer("locaties"), "ID_VELD": "locatie_code", "VERBLIJFSTYPE_VELD": "verblijfstype",
-        "HUISVESTINGSVORM_VELD": "huisvestingsvorm", "PERSONEN_VELD": "personen", "SLAAPKAMERS_VELD": "slaapkamers",
-        "WOONOPPERVLAK_VELD": "woonoppervlak_m2", "EIGEN_WERKGEVER_VELD": "werkgever",
-        "TIJDELIJK_VELD": "tijdelijk", "TERMIJN_JAAR_VELD": "termijn",
-        "BEBOUWD_GEBIED": layer("bebouwd_gebied"), "BEBOUWDE_KOM": layer("bebouwde_kom"),
-        "GEURCONTOUREN": layer("geurcontouren"), "GEURWAARDE_VELD": "geur_oue", "GEURCONTOUR_VEEHOUDERIJ_VELD": "veehouderij",
+        "LOCATIES": layer("locaties"),
+        "ID_VELD": "locatie_code",
+        "VERBLIJFSTYPE_VELD": "verblijfstype",
+        "HUISVESTINGSVORM_VELD": "huisvestingsvorm",
+        "PERSONEN_VELD": "personen",
+        "SLAAPKAMERS_VELD": "slaapkamers",
+        "WOONOPPERVLAK_VELD": "woonoppervlak_m2",
+        "EIGEN_WERKGEVER_VELD": "werkgever",
+        "TIJDELIJK_VELD": "tijdelijk",
+        "TERMIJN_JAAR_VELD": "termijn",
+        "BEBOUWD_GEBIED": layer("bebouwd_gebied"),
+        "BEBOUWDE_KOM": layer("bebouwde_kom"),
+        "GEURCONTOUREN": layer("geurcontouren"),
+        "GEURWAARDE_VELD": "geur_oue",
+        "GEURCONTOUR_VEEHOUDERIJ_VELD": "veehouderij",
         "GEUREMISSIEFACTOR_VELD": "geuremissiefactor",
-        "VEEHOUDERIJEN": layer("veehouderijen"), "VEEHOUDERIJ_NAAM_VELD": "naam", "VASTE_AFSTAND_VELD": "vaste_afstand_m",
-        "RECREATIEPARKEN": layer("recreatieparken"), "RECREATIEPARK_NAAM_VELD": "parknaam",
-        "WERKGEVERS": layer("werkgevers"), "WERKGEVER_NAAM_VELD": "bedrijfsnaam",
-        "WEGENNET": layer("wegennet"), "WEGENNET_MODUS": 1, "WEGTYPE_VELD": "highway", "SNELHEID_VELD": "maxspeed",
+        "VEEHOUDERIJEN": layer("veehouderijen"),
+        "VEEHOUDERIJ_NAAM_VELD": "naam",
+        "VASTE_AFSTAND_VELD": "vaste_afstand_m",
+        "RECREATIEPARKEN": layer("recreatieparken"),
+        "RECREATIEPARK_NAAM_VELD": "parknaam",
+        "WERKGEVERS": layer("werkgevers"),
+        "WERKGEVER_NAAM_VELD": "bedrijfsnaam",
+        "WEGENNET": layer("wegennet"),
+        "WEGENNET_MODUS": 1,
+        "WEGTYPE_VELD": "highway",
+        "SNELHEID_VELD": "maxspeed",
         "EENRICHTING_VELD": "oneway",
-        "GEMEENTEN": layer("gemeenten"), "GEMEENTE_NAAM_VELD": "gemeentenaam", "GEMEENTE_CODE_VELD": "gemeentecode",
+        "GEMEENTEN": layer("gemeenten"),
+        "GEMEENTE_NAAM_VELD": "gemeentenaam",
+        "GEMEENTE_CODE_VELD": "gemeentecode",
         "GEMEENTE_REGIO_VELD": "regio",
-        "PARAMETERS": "bbg_rand_m=250", "CEL": 500, "LADEN": False, "UITVOERMAP": str(tmp_path / "plugin"),
+        "PARAMETERS": "bbg_rand_m=250",
+        "CEL": 500,
+        "LADEN": False,
+        "UITVOERMAP": str(tmp_path / "plugin"),
     }
     result, context, _feedback, _progress = run_alg(qgis_core, "raster", params)
     assert loaded(context) == {}  # "Resultaten in het project laden" off
     for stay in ("SHORT_STAY", "MID_STAY", "LONG_STAY"):
         for kind in ("OORDEEL", "SCORE"):
             path = result[f"{kind}_{stay}"]
-            assert raster_cells(qgis_core, path) == raster_cells(qgis_core, str(tmp_path / "cli" / Path(path).name))
+            assert raster_cells(qgis_core, path) == raster_cells(
+                qgis_core, str(tmp_path / "cli" / Path(path).name)
+            )
     mine = json.loads(Path(result["RASTER_JSON"]).read_text(encoding="utf-8"))
     record = json.loads((tmp_path / "cli" / "raster.json").read_text(encoding="utf-8"))
     assert mine["telling"] == record["telling"]
@@ -379,8 +516,11 @@ def test_raster_cancel_ends_the_engine(provider, qgis_core, demo, tmp_path):
     feedback = qgis_core.QgsProcessingFeedback()
     feedback.progressChanged.connect(lambda _p: feedback.cancel())
     with pytest.raises(qgis_core.QgsProcessingException, match="afgebroken"):
-        processing.run("locatietoets:raster", {"CONFIGURATIE": str(demo["config"]), "CEL": 25,
-                                               "UITVOERMAP": str(tmp_path / "uit")}, feedback=feedback)
+        processing.run(
+            "locatietoets:raster",
+            {"CONFIGURATIE": str(demo["config"]), "CEL": 25, "UITVOERMAP": str(tmp_path / "uit")},
+            feedback=feedback,
+        )
     assert not (tmp_path / "uit" / "raster.json").exists()
 
 
@@ -390,7 +530,9 @@ def test_raster_cancel_ends_the_engine(provider, qgis_core, demo, tmp_path):
 
 
 def plan_layer(qgis_core):
-    layer = qgis_core.QgsVectorLayer(f"Polygon?crs={RD}&field=naam:string&field=sector:string", "plan", "memory")
+    layer = qgis_core.QgsVectorLayer(
+        f"Polygon?crs={RD}&field=naam:string&field=sector:string", "plan", "memory"
+    )
     feature = qgis_core.QgsFeature(layer.fields())
     feature.setGeometry(qgis_core.QgsGeometry.fromRect(qgis_core.QgsRectangle(*PLAN_BOX)))
     feature.setAttributes(["Distributiecentrum Demo", "logistiek"])
@@ -399,18 +541,24 @@ def plan_layer(qgis_core):
     return layer
 
 
-def test_bedrijfslocatie_equals_the_cli_for_a_12_ha_plan(provider, qgis_core, engine_exe, demo, tmp_path):
+def test_bedrijfslocatie_equals_the_cli_for_a_12_ha_plan(
+    provider, qgis_core, engine_exe, demo, tmp_path
+):
     plan = plan_layer(qgis_core)
     gpkg = tmp_path / "plan.gpkg"
     options = qgis_core.QgsVectorFileWriter.SaveVectorOptions()
     options.driverName = "GPKG"
     options.layerName = "plan"
     written = qgis_core.QgsVectorFileWriter.writeAsVectorFormatV3(
-        plan, str(gpkg), qgis_core.QgsProject.instance().transformContext(), options)
+        plan, str(gpkg), qgis_core.QgsProject.instance().transformContext(), options
+    )
     assert written[0] == qgis_core.QgsVectorFileWriter.NoError, written
     cli(engine_exe, "bedrijfslocatie", demo["config"], "--locatie", gpkg, "--out", tmp_path / "cli")
-    result, context, _feedback, _progress = run_alg(qgis_core, "bedrijfslocatie", {
-        "PLAN": plan, "CONFIGURATIE": str(demo["config"]), "UITVOERMAP": str(tmp_path / "plugin")})
+    result, context, _feedback, _progress = run_alg(
+        qgis_core,
+        "bedrijfslocatie",
+        {"PLAN": plan, "CONFIGURATIE": str(demo["config"]), "UITVOERMAP": str(tmp_path / "plugin")},
+    )
     record = json.loads((tmp_path / "cli" / "bedrijfslocatie.json").read_text(encoding="utf-8"))
     mine = json.loads(Path(result["JSON"]).read_text(encoding="utf-8"))
     assert mine["plannen"] == record["plannen"] and len(mine["plannen"]) == 1
@@ -424,8 +572,15 @@ def test_bedrijfslocatie_equals_the_cli_for_a_12_ha_plan(provider, qgis_core, en
     assert result["TEKORT_GESCHIKT"] == pytest.approx(p["tekort_geschikt"])
     assert result["TEKORT_INCL_VOORWAARDELIJK"] == pytest.approx(p["tekort_incl_voorwaardelijk"])
     for name in ("plan", "locaties_binnen_bereik"):
-        cli_rows = read_layer(qgis_core, f"{tmp_path / 'cli' / 'bedrijfslocatie.gpkg'}|layername={name}")
-        assert read_layer(qgis_core, f"{Path(result['UITVOERMAP']) / 'bedrijfslocatie.gpkg'}|layername={name}") == cli_rows
+        cli_rows = read_layer(
+            qgis_core, f"{tmp_path / 'cli' / 'bedrijfslocatie.gpkg'}|layername={name}"
+        )
+        assert (
+            read_layer(
+                qgis_core, f"{Path(result['UITVOERMAP']) / 'bedrijfslocatie.gpkg'}|layername={name}"
+            )
+            == cli_rows
+        )
     assert read_layer(qgis_core, result["PLAN_UIT"])[0]["bedden"] == pytest.approx(p["bedden"])
     in_reach = read_layer(qgis_core, result["LOCATIES_BINNEN_BEREIK"])
     assert p["locaties_geschikt"] > 0 and p["locaties_zonder_capaciteit"] == 0
@@ -435,14 +590,18 @@ def test_bedrijfslocatie_equals_the_cli_for_a_12_ha_plan(provider, qgis_core, en
     to_load = loaded(context)
     assert result["PLAN_UIT"] in to_load
     parts = [uri for uri in to_load if uri.startswith(result["LOCATIES_BINNEN_BEREIK"])]
-    assert sorted(to_load[uri].name for uri in parts) == ["Locaties binnen bereik (punten)",
-                                                          "Locaties binnen bereik (vlakken)"]  # mixed geometries
+    assert sorted(to_load[uri].name for uri in parts) == [
+        "Locaties binnen bereik (punten)",
+        "Locaties binnen bereik (vlakken)",
+    ]  # mixed geometries
     total = 0
     for uri, details in to_load.items():
         layer = styled(qgis_core, context, uri, details)
         total += layer.featureCount() if uri != result["PLAN_UIT"] else 0
         if uri == result["PLAN_UIT"]:
-            assert layer.fields().field(layer.fields().indexOf("bedden")).alias() == "Benodigde bedden"
+            assert (
+                layer.fields().field(layer.fields().indexOf("bedden")).alias() == "Benodigde bedden"
+            )
         else:
             assert isinstance(layer.renderer(), qgis_core.QgsCategorizedSymbolRenderer)
     assert total == len(in_reach)

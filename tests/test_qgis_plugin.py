@@ -22,23 +22,49 @@ from qgis_plugin import engine as eng
 REPO = Path(__file__).resolve().parents[1]
 RD = "EPSG:28992"
 
-# Sites: id, verblijfstype, huisvestingsvorm, personen, slaapkamers, woonoppervlak, x, y (RD New; None = no geometry)
+# Sites: id, verblijfstype, huisvestingsvorm, personen, slaapkamers, woonoppervlak, x, y (RD New;
+# None = no geometry)
 SITES = [
     ("L1", "short_stay", "logies", 4, 4, 80.0, 200_250.0, 380_500.0),  # in BBG
-    ("L2", "long_stay", "woonfunctie", 3, 2, 40.0, 200_750.0, 380_500.0),  # in BBG, breaks housing norms
+    (
+        "L2",
+        "long_stay",
+        "woonfunctie",
+        3,
+        2,
+        40.0,
+        200_750.0,
+        380_500.0,
+    ),  # in BBG, breaks housing norms
     ("L3", "long_stay", None, None, None, None, 201_100.0, 380_500.0),  # 100 m from BBG: rand
     ("L4", "mid_stay", None, 2, 2, 60.0, 201_600.0, 380_500.0),  # 600 m: buiten
     ("L5", "short_stay", None, None, None, None, 203_200.0, 380_200.0),  # on the park
-    ("L6", None, None, None, None, None, 201_050.0, 380_900.0),  # no stay type: default; in the odour contour
+    (
+        "L6",
+        None,
+        None,
+        None,
+        None,
+        None,
+        201_050.0,
+        380_900.0,
+    ),  # no stay type: default; in the odour contour
     ("L7", "short_stay", None, None, None, None, None, None),  # no geometry
 ]
 BBG = (200_000.0, 380_000.0, 201_000.0, 381_000.0)
 KOM = (200_000.0, 380_000.0, 200_500.0, 381_000.0)
 PARK = (203_000.0, 380_000.0, 203_400.0, 380_400.0)
-CONTOUR = (200_900.0, 380_800.0, 201_300.0, 381_200.0)  # 10 OUe/m³ around a farm at (201 100, 381 000)
+CONTOUR = (
+    200_900.0,
+    380_800.0,
+    201_300.0,
+    381_200.0,
+)  # 10 OUe/m³ around a farm at (201 100, 381 000)
 FARM = (201_100.0, 381_000.0)
-GEMEENTEN = [("Venlo", "GM0983", (190_000.0, 370_000.0, 202_000.0, 390_000.0)),
-             ("Venray", "GM0984", (202_000.0, 370_000.0, 212_000.0, 390_000.0))]
+GEMEENTEN = [
+    ("Venlo", "GM0983", (190_000.0, 370_000.0, 202_000.0, 390_000.0)),
+    ("Venray", "GM0984", (202_000.0, 370_000.0, 212_000.0, 390_000.0)),
+]
 
 
 # ---------------------------------------------------------------------------
@@ -48,11 +74,16 @@ GEMEENTEN = [("Venlo", "GM0983", (190_000.0, 370_000.0, 202_000.0, 390_000.0)),
 
 def test_parse_overrides_numbers_booleans_text_and_gemeenten():
     overrides, gemeenten = eng.parse_overrides(
-        "bbg_rand_m=150; max_termijn_jaar = 5\nbbg_binnen_aandeel=0,6; logies_geurgevoelig=ja; naam='x'; "
-        "gemeenten.GM0983.bbg_rand_m=100; gemeenten.Venray.concentratiegebied=false"
+        "bbg_rand_m=150; max_termijn_jaar = 5\nbbg_binnen_aandeel=0,6; logies_geurgevoelig=ja;"
+        " naam='x'; gemeenten.GM0983.bbg_rand_m=100; gemeenten.Venray.concentratiegebied=false"
     )
-    assert overrides == {"bbg_rand_m": 150, "max_termijn_jaar": 5, "bbg_binnen_aandeel": 0.6,
-                         "logies_geurgevoelig": True, "naam": "x"}
+    assert overrides == {
+        "bbg_rand_m": 150,
+        "max_termijn_jaar": 5,
+        "bbg_binnen_aandeel": 0.6,
+        "logies_geurgevoelig": True,
+        "naam": "x",
+    }
     assert gemeenten == {"GM0983": {"bbg_rand_m": 100}, "Venray": {"concentratiegebied": False}}
     assert eng.parse_overrides("") == ({}, {})
 
@@ -61,31 +92,54 @@ def test_parse_overrides_reports_every_problem_in_dutch():
     with pytest.raises(ValueError, match="niet te lezen") as info:
         eng.parse_overrides("bbg_rand_m 150; 9x=1; bestand=a.toml; leeg=")
     text = str(info.value)
-    assert "mist een '='" in text and "'9x'" in text and "'bestand'" in text and "geen waarde" in text
+    assert (
+        "mist een '='" in text and "'9x'" in text and "'bestand'" in text and "geen waarde" in text
+    )
 
 
 def test_render_config_is_valid_toml_with_escaped_paths():
     text = eng.render_config(
-        {"locaties": {"pad": 'C:\\data\\"loc".gpkg', "laag": "sites", "id_veld": "id", "personen_veld": None},
-         "wegennet": {"pad": "/tmp/weg.gpkg", "modus": "fiets"}},
+        {
+            "locaties": {
+                "pad": 'C:\\data\\"loc".gpkg',
+                "laag": "sites",
+                "id_veld": "id",
+                "personen_veld": None,
+            },
+            "wegennet": {"pad": "/tmp/weg.gpkg", "modus": "fiets"},
+        },
         ruleset="/tmp/regels.toml",
         overrides={"bbg_rand_m": 150, "aandeel": 0.5, "flag": True},
         gemeenten={"Sittard-Geleen": {"bbg_rand_m": 50}},
     )
     data = tomllib.loads(text)
-    assert data["lagen"]["locaties"] == {"pad": 'C:\\data\\"loc".gpkg', "laag": "sites", "id_veld": "id"}
+    assert data["lagen"]["locaties"] == {
+        "pad": 'C:\\data\\"loc".gpkg',
+        "laag": "sites",
+        "id_veld": "id",
+    }
     assert data["lagen"]["wegennet"]["modus"] == "fiets"
-    assert data["regels"] == {"bestand": "/tmp/regels.toml", "bbg_rand_m": 150, "aandeel": 0.5, "flag": True,
-                              "gemeenten": {"Sittard-Geleen": {"bbg_rand_m": 50}}}
+    assert data["regels"] == {
+        "bestand": "/tmp/regels.toml",
+        "bbg_rand_m": 150,
+        "aandeel": 0.5,
+        "flag": True,
+        "gemeenten": {"Sittard-Geleen": {"bbg_rand_m": 50}},
+    }
     assert list(data["lagen"]) == ["locaties", "wegennet"]
 
 
 def test_render_config_is_accepted_by_the_engine_config_reader(tmp_path):
     config = pytest.importorskip("locatietoets.layers.config")
     (tmp_path / "l.gpkg").write_bytes(b"")
-    text = eng.render_config({"locaties": {"pad": str(tmp_path / "l.gpkg"), "id_veld": "id"},
-                              "geurcontouren": {"pad": str(tmp_path / "g.gpkg"), "waarde_veld": "w"}},
-                             overrides={"bbg_rand_m": 150}, gemeenten={"Venlo": {"bbg_rand_m": 100}})
+    text = eng.render_config(
+        {
+            "locaties": {"pad": str(tmp_path / "l.gpkg"), "id_veld": "id"},
+            "geurcontouren": {"pad": str(tmp_path / "g.gpkg"), "waarde_veld": "w"},
+        },
+        overrides={"bbg_rand_m": 150},
+        gemeenten={"Venlo": {"bbg_rand_m": 100}},
+    )
     parsed = config.parse_config(tomllib.loads(text), base_dir=tmp_path)
     assert parsed.layer("geurcontouren").get("waarde_veld") == "w"
     assert parsed.rules.overrides == {"bbg_rand_m": 150}
@@ -94,10 +148,13 @@ def test_render_config_is_accepted_by_the_engine_config_reader(tmp_path):
 
 def test_candidates_setting_wins_then_environment_variable(tmp_path):
     assert eng.candidate_paths(str(tmp_path / "x"), environ={eng.ENV_VAR: "/y"}) == [
-        (str(tmp_path / "x"), "de instelling 'Pad naar locatietoets'")]
+        (str(tmp_path / "x"), "de instelling 'Pad naar locatietoets'")
+    ]
     assert eng.candidate_paths("", environ={eng.ENV_VAR: "/y"})[0][0] == "/y"
     # a folder means the venv that holds the executable
-    assert eng.candidate_paths(str(tmp_path), environ={})[0][0] == str(eng.venv_executable(tmp_path))
+    assert eng.candidate_paths(str(tmp_path), environ={})[0][0] == str(
+        eng.venv_executable(tmp_path)
+    )
     detected = [p for p, _ in eng.candidate_paths("", environ={"PATH": ""})]
     assert str(eng.venv_executable(eng.engine_env_dir())) in detected
 
@@ -140,8 +197,14 @@ def test_run_engine_streams_progress_logs_and_errors(tmp_path):
         "print(json.dumps({'type': 'klaar', 'uitvoer': 'X', 'telling': {}}))\n"
     )
     seen: dict[str, list] = {"p": [], "i": [], "w": [], "d": []}
-    done = eng.run_engine(sys.executable, [str(fake), "ok"], progress=seen["p"].append, info=seen["i"].append,
-                          warning=seen["w"].append, debug=seen["d"].append)
+    done = eng.run_engine(
+        sys.executable,
+        [str(fake), "ok"],
+        progress=seen["p"].append,
+        info=seen["i"].append,
+        warning=seen["w"].append,
+        debug=seen["d"].append,
+    )
     assert done["type"] == "klaar" and seen["p"] == [0.0, 0.5]
     assert seen["w"] == ["Let op"] and "geen json" in seen["d"]
     assert seen["i"] == ["Stap"]  # a title repeated by the next line is logged once
@@ -152,10 +215,14 @@ def test_run_engine_streams_progress_logs_and_errors(tmp_path):
 
 def test_run_engine_cancel_ends_the_process(tmp_path):
     slow = tmp_path / "slow.py"
-    slow.write_text("import json, time\nprint(json.dumps({'type': 'stap', 'voortgang': 0.1}))\ntime.sleep(60)\n")
+    slow.write_text(
+        "import json, time\nprint(json.dumps({'type': 'stap', 'voortgang': 0.1}))\ntime.sleep(60)\n"
+    )
     calls = []
     with pytest.raises(eng.EngineCancelledError):
-        eng.run_engine(sys.executable, [str(slow)], progress=calls.append, is_cancelled=lambda: bool(calls))
+        eng.run_engine(
+            sys.executable, [str(slow)], progress=calls.append, is_cancelled=lambda: bool(calls)
+        )
     assert calls == [0.1]
 
 
@@ -169,9 +236,23 @@ def test_engine_environment_drops_qgis_python_and_gdal_settings(monkeypatch):
 
 
 def test_plugin_package_imports_no_geo_wheels():
-    """Inside QGIS the plugin must not load geopandas & co. (library clash); it talks to the engine by process."""
-    forbidden = ("geopandas", "shapely", "numpy", "pandas", "pyproj", "pyogrio", "rasterio", "fiona", "osmnx",
-                 "analysis", "layers", "scripts", "locatietoets")
+    """Inside QGIS the plugin must not load geopandas & co. (library clash); it talks to the engine
+    by process."""
+    forbidden = (
+        "geopandas",
+        "shapely",
+        "numpy",
+        "pandas",
+        "pyproj",
+        "pyogrio",
+        "rasterio",
+        "fiona",
+        "osmnx",
+        "analysis",
+        "layers",
+        "scripts",
+        "locatietoets",
+    )
     for path in (REPO / "qgis_plugin").rglob("*.py"):
         for line in path.read_text(encoding="utf-8").splitlines():
             stripped = line.strip()
@@ -183,10 +264,6 @@ def test_plugin_package_imports_no_geo_wheels():
 # ---------------------------------------------------------------------------
 # QGIS fixtures
 # ---------------------------------------------------------------------------
-
-
-
-
 
 
 @pytest.fixture()
@@ -230,31 +307,65 @@ def make_layers(qgis_core, crs: str = RD) -> dict[str, object]:
     g = qgis_core.QgsGeometry
     layers = {
         "locaties": _memory_layer(
-            qgis_core, "Point",
-            [("id", "string"), ("type", "string"), ("vorm", "string"), ("personen", "integer"),
-             ("slaapkamers", "integer"), ("opp", "double")],
-            [(None if x is None else g.fromPointXY(point(x, y)), (i, t, v, p, s, o))
-             for i, t, v, p, s, o, x, y in SITES],
+            qgis_core,
+            "Point",
+            [
+                ("id", "string"),
+                ("type", "string"),
+                ("vorm", "string"),
+                ("personen", "integer"),
+                ("slaapkamers", "integer"),
+                ("opp", "double"),
+            ],
+            [
+                (None if x is None else g.fromPointXY(point(x, y)), (i, t, v, p, s, o))
+                for i, t, v, p, s, o, x, y in SITES
+            ],
         ),
-        "bebouwd_gebied": _memory_layer(qgis_core, "Polygon", [("naam", "string")], [(_box(qgis_core, *BBG), ("Venlo",))]),
-        "bebouwde_kom": _memory_layer(qgis_core, "Polygon", [("naam", "string")], [(_box(qgis_core, *KOM), ("kom",))]),
-        "recreatieparken": _memory_layer(qgis_core, "Polygon", [("naam", "string")],
-                                         [(_box(qgis_core, *PARK), ("De Heide",))]),
-        "geurcontouren": _memory_layer(qgis_core, "Polygon", [("oue", "double")], [(_box(qgis_core, *CONTOUR), (10.0,))]),
-        "veehouderijen": _memory_layer(qgis_core, "Point", [("naam", "string")],
-                                       [(g.fromPointXY(point(*FARM)), ("Varkenshouderij Hazenhof",))]),
-        "gemeenten": _memory_layer(qgis_core, "Polygon", [("naam", "string"), ("code", "string")],
-                                   [(_box(qgis_core, *b), (n, c)) for n, c, b in GEMEENTEN]),
+        "bebouwd_gebied": _memory_layer(
+            qgis_core, "Polygon", [("naam", "string")], [(_box(qgis_core, *BBG), ("Venlo",))]
+        ),
+        "bebouwde_kom": _memory_layer(
+            qgis_core, "Polygon", [("naam", "string")], [(_box(qgis_core, *KOM), ("kom",))]
+        ),
+        "recreatieparken": _memory_layer(
+            qgis_core, "Polygon", [("naam", "string")], [(_box(qgis_core, *PARK), ("De Heide",))]
+        ),
+        "geurcontouren": _memory_layer(
+            qgis_core, "Polygon", [("oue", "double")], [(_box(qgis_core, *CONTOUR), (10.0,))]
+        ),
+        "veehouderijen": _memory_layer(
+            qgis_core,
+            "Point",
+            [("naam", "string")],
+            [(g.fromPointXY(point(*FARM)), ("Varkenshouderij Hazenhof",))],
+        ),
+        "gemeenten": _memory_layer(
+            qgis_core,
+            "Polygon",
+            [("naam", "string"), ("code", "string")],
+            [(_box(qgis_core, *b), (n, c)) for n, c, b in GEMEENTEN],
+        ),
     }
     if crs != RD:
         transform = qgis_core.QgsCoordinateTransform(
-            qgis_core.QgsCoordinateReferenceSystem(RD), qgis_core.QgsCoordinateReferenceSystem(crs),
-            qgis_core.QgsProject.instance())
+            qgis_core.QgsCoordinateReferenceSystem(RD),
+            qgis_core.QgsCoordinateReferenceSystem(crs),
+            qgis_core.QgsProject.instance(),
+        )
         for name, layer in list(layers.items()):
             kind = {0: "Point", 2: "Polygon"}[layer.geometryType()]
-            fields = [(f.name(), {"QString": "string", "int": "integer", "double": "double"}[f.typeName()]
-                       if f.typeName() in ("QString", "int", "double") else
-                       {10: "string", 2: "integer", 6: "double"}[f.type()]) for f in layer.fields()]
+            fields = [
+                (
+                    f.name(),
+                    (
+                        {"QString": "string", "int": "integer", "double": "double"}[f.typeName()]
+                        if f.typeName() in ("QString", "int", "double")
+                        else {10: "string", 2: "integer", 6: "double"}[f.type()]
+                    ),
+                )
+                for f in layer.fields()
+            ]
             rows = []
             for feature in layer.getFeatures():
                 geom = None
@@ -267,14 +378,25 @@ def make_layers(qgis_core, crs: str = RD) -> dict[str, object]:
 
 
 FIELD_PARAMS = {
-    "ID_VELD": "id", "VERBLIJFSTYPE_VELD": "type", "HUISVESTINGSVORM_VELD": "vorm", "PERSONEN_VELD": "personen",
-    "SLAAPKAMERS_VELD": "slaapkamers", "WOONOPPERVLAK_VELD": "opp", "GEURWAARDE_VELD": "oue",
-    "VEEHOUDERIJ_NAAM_VELD": "naam", "RECREATIEPARK_NAAM_VELD": "naam", "GEMEENTE_NAAM_VELD": "naam",
+    "ID_VELD": "id",
+    "VERBLIJFSTYPE_VELD": "type",
+    "HUISVESTINGSVORM_VELD": "vorm",
+    "PERSONEN_VELD": "personen",
+    "SLAAPKAMERS_VELD": "slaapkamers",
+    "WOONOPPERVLAK_VELD": "opp",
+    "GEURWAARDE_VELD": "oue",
+    "VEEHOUDERIJ_NAAM_VELD": "naam",
+    "RECREATIEPARK_NAAM_VELD": "naam",
+    "GEMEENTE_NAAM_VELD": "naam",
     "GEMEENTE_CODE_VELD": "code",
 }
 LAYER_PARAMS = {
-    "LOCATIES": "locaties", "BEBOUWD_GEBIED": "bebouwd_gebied", "BEBOUWDE_KOM": "bebouwde_kom",
-    "RECREATIEPARKEN": "recreatieparken", "GEURCONTOUREN": "geurcontouren", "VEEHOUDERIJEN": "veehouderijen",
+    "LOCATIES": "locaties",
+    "BEBOUWD_GEBIED": "bebouwd_gebied",
+    "BEBOUWDE_KOM": "bebouwde_kom",
+    "RECREATIEPARKEN": "recreatieparken",
+    "GEURCONTOUREN": "geurcontouren",
+    "VEEHOUDERIJEN": "veehouderijen",
     "GEMEENTEN": "gemeenten",
 }
 CLI_CONFIG = """
@@ -320,7 +442,8 @@ def write_gpkg(qgis_core, layer, path: Path) -> None:
     options.driverName = "GPKG"
     options.layerName = path.stem
     result = qgis_core.QgsVectorFileWriter.writeAsVectorFormatV3(
-        layer, str(path), qgis_core.QgsProject.instance().transformContext(), options)
+        layer, str(path), qgis_core.QgsProject.instance().transformContext(), options
+    )
     assert result[0] == qgis_core.QgsVectorFileWriter.NoError, result
 
 
@@ -330,9 +453,21 @@ def run_cli(qgis_core, engine_exe: str, layers: dict, folder: Path) -> Path:
     for name, layer in layers.items():
         write_gpkg(qgis_core, layer, folder / f"{name}.gpkg")
     (folder / "config.toml").write_text(CLI_CONFIG, encoding="utf-8")
-    done = subprocess.run([engine_exe, "score", str(folder / "config.toml"), "--out", str(folder / "uit"),
-                           "--voortgang", "geen"], capture_output=True, text=True, timeout=600,
-                          env=eng.engine_environment())
+    done = subprocess.run(
+        [
+            engine_exe,
+            "score",
+            str(folder / "config.toml"),
+            "--out",
+            str(folder / "uit"),
+            "--voortgang",
+            "geen",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=eng.engine_environment(),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return folder / "uit" / "locaties.gpkg"
 
@@ -346,10 +481,16 @@ def read_result(qgis_core, uri: str) -> tuple[list[str], dict[str, dict]]:
     rows = {}
     for feature in layer.getFeatures():
         values = {n: feature[n] for n in names}
-        values = {k: (None if v is None or (hasattr(v, "isNull") and v.isNull()) else v) for k, v in values.items()}
-        # no geometry: the engine writes NULL, a QGIS sink may write an empty point; both mean "none"
+        values = {
+            k: None if v is None or (hasattr(v, "isNull") and v.isNull()) else v
+            for k, v in values.items()
+        }
+        # no geometry: the engine writes NULL, a QGIS sink may write an empty point; both mean
+        # "none"
         geometry = feature.geometry()
-        values["__geom"] = geometry.asWkt(3) if feature.hasGeometry() and not geometry.isEmpty() else None
+        values["__geom"] = (
+            geometry.asWkt(3) if feature.hasGeometry() and not geometry.isEmpty() else None
+        )
         rows[values["id"]] = values
     return names, rows
 
@@ -372,8 +513,13 @@ def test_provider_lists_its_algorithms(provider, qgis_core):
     registry = qgis_core.QgsApplication.processingRegistry()
     assert registry.providerById("locatietoets") is not None
     ids = sorted(a.id() for a in provider.algorithms())
-    assert {"locatietoets:geurtoets", "locatietoets:liggingbbg", "locatietoets:reisafstand",
-            "locatietoets:toetslocaties", "locatietoets:exporteerkaarten"} <= set(ids)
+    assert {
+        "locatietoets:geurtoets",
+        "locatietoets:liggingbbg",
+        "locatietoets:reisafstand",
+        "locatietoets:toetslocaties",
+        "locatietoets:exporteerkaarten",
+    } <= set(ids)
     names = {a.id(): a.displayName() for a in provider.algorithms()}
     assert names["locatietoets:toetslocaties"] == "Toets locaties"
     assert names["locatietoets:liggingbbg"] == "Ligging t.o.v. bebouwd gebied"
@@ -384,7 +530,8 @@ def test_provider_lists_its_algorithms(provider, qgis_core):
 
 @pytest.mark.qgis
 def test_toolbox_shows_toets_locaties_first_then_the_groups(provider, qgis_core):
-    """In the Processing toolbox: Toets locaties above the groups Kaarten, Planning, Toetsen (QGIS's own sorting)."""
+    """In the Processing toolbox: Toets locaties above the groups Kaarten, Planning, Toetsen (QGIS's
+    own sorting)."""
     qgis_gui = pytest.importorskip("qgis.gui")
     groups = {a.id().split(":")[1]: (a.group(), a.groupId()) for a in provider.algorithms()}
     assert groups == {
@@ -398,8 +545,14 @@ def test_toolbox_shows_toets_locaties_first_then_the_groups(provider, qgis_core)
         "bedrijfslocatie": ("Planning", "planning"),
         "exporteerkaarten": ("Kaarten", "kaarten"),
     }
-    model = qgis_gui.QgsProcessingToolboxProxyModel(None, qgis_core.QgsApplication.processingRegistry())
-    top = next(model.index(r, 0) for r in range(model.rowCount()) if model.data(model.index(r, 0)) == "Locatietoets")
+    model = qgis_gui.QgsProcessingToolboxProxyModel(
+        None, qgis_core.QgsApplication.processingRegistry()
+    )
+    top = next(
+        model.index(r, 0)
+        for r in range(model.rowCount())
+        if model.data(model.index(r, 0)) == "Locatietoets"
+    )
     shown = [model.data(model.index(r, 0, top)) for r in range(model.rowCount(top))]
     assert shown == ["Toets locaties", "Kaarten", "Planning", "Toetsen"]
 
@@ -407,28 +560,44 @@ def test_toolbox_shows_toets_locaties_first_then_the_groups(provider, qgis_core)
 @pytest.mark.qgis
 def test_toets_locaties_offers_every_config_layer_with_field_pickers(provider, qgis_core):
     from locatietoets.layers.config import LAYER_KEYS
-
     from qgis_plugin.algorithms.base import EngineAlgorithm
 
-    algorithm = qgis_core.QgsApplication.processingRegistry().algorithmById("locatietoets:toetslocaties")
-    sources = {p.name(): p for p in algorithm.parameterDefinitions()
-               if isinstance(p, qgis_core.QgsProcessingParameterFeatureSource)}
+    algorithm = qgis_core.QgsApplication.processingRegistry().algorithmById(
+        "locatietoets:toetslocaties"
+    )
+    sources = {
+        p.name(): p
+        for p in algorithm.parameterDefinitions()
+        if isinstance(p, qgis_core.QgsProcessingParameterFeatureSource)
+    }
     config_names = {EngineAlgorithm.LAYER_INPUTS[k].config_name for k in sources}
     assert config_names == set(LAYER_KEYS)
     assert not sources["LOCATIES"].flags() & qgis_core.QgsProcessingParameterDefinition.FlagOptional
-    assert all(p.flags() & qgis_core.QgsProcessingParameterDefinition.FlagOptional
-               for k, p in sources.items() if k != "LOCATIES")
+    assert all(
+        p.flags() & qgis_core.QgsProcessingParameterDefinition.FlagOptional
+        for k, p in sources.items()
+        if k != "LOCATIES"
+    )
     for layer in EngineAlgorithm.LAYER_INPUTS.values():
         for field in layer.fields:
             assert field.config_key in LAYER_KEYS[layer.config_name]
             param = algorithm.parameterDefinition(field.key)
             assert param.parentLayerParameterName() == layer.key
-    for key in ("REGELSET", "PARAMETERS", "STANDAARD_VERBLIJFSTYPE", "WEGENNET_MODUS", "UITVOERMAP", "OUTPUT"):
+    for key in (
+        "REGELSET",
+        "PARAMETERS",
+        "STANDAARD_VERBLIJFSTYPE",
+        "WEGENNET_MODUS",
+        "UITVOERMAP",
+        "OUTPUT",
+    ):
         assert algorithm.parameterDefinition(key) is not None, key
 
 
 @pytest.mark.qgis
-def test_toets_locaties_gives_the_same_fields_and_values_as_the_cli(provider, qgis_core, engine_exe, tmp_path):
+def test_toets_locaties_gives_the_same_fields_and_values_as_the_cli(
+    provider, qgis_core, engine_exe, tmp_path
+):
     import processing
 
     layers = make_layers(qgis_core)
@@ -436,17 +605,32 @@ def test_toets_locaties_gives_the_same_fields_and_values_as_the_cli(provider, qg
     feedback = qgis_core.QgsProcessingFeedback()
     progress = []
     feedback.progressChanged.connect(progress.append)
-    result = processing.run("locatietoets:toetslocaties",
-                            plugin_params(layers, str(tmp_path / "plugin.gpkg"), UITVOERMAP=str(tmp_path / "uit")),
-                            feedback=feedback)
+    result = processing.run(
+        "locatietoets:toetslocaties",
+        plugin_params(layers, str(tmp_path / "plugin.gpkg"), UITVOERMAP=str(tmp_path / "uit")),
+        feedback=feedback,
+    )
     cli_fields, cli_rows = read_result(qgis_core, f"{cli_gpkg}|layername=locaties")
     fields, rows = read_result(qgis_core, result["OUTPUT"])
     assert fields == cli_fields
     for key in cli_rows:
-        assert rows[key] == cli_rows[key], {k: (rows[key].get(k), v) for k, v in cli_rows[key].items() if rows[key].get(k) != v}
+        assert rows[key] == cli_rows[key], {
+            k: (rows[key].get(k), v) for k, v in cli_rows[key].items() if rows[key].get(k) != v
+        }
     assert rows.keys() == cli_rows.keys()
-    for name in ("oordeel", "oordeel_short_stay", "oordeel_mid_stay", "oordeel_long_stay", "score", "redenen",
-                 "regels", "bbg_ligging", "bbg_afstand_m", "recreatiepark", "gemeente"):
+    for name in (
+        "oordeel",
+        "oordeel_short_stay",
+        "oordeel_mid_stay",
+        "oordeel_long_stay",
+        "score",
+        "redenen",
+        "regels",
+        "bbg_ligging",
+        "bbg_afstand_m",
+        "recreatiepark",
+        "gemeente",
+    ):
         assert name in fields
     # sanity: the numbers are the hand-computable ones, with bbg_rand_m=150 from the overrides
     assert rows["L1"]["bbg_ligging"] == "binnen" and rows["L3"]["bbg_ligging"] == "rand"
@@ -456,12 +640,28 @@ def test_toets_locaties_gives_the_same_fields_and_values_as_the_cli(provider, qg
     assert rows["L7"]["oordeel"] is None and rows["L7"]["__geom"] in (None, "Point EMPTY")
     assert rows["L1"]["oordeel"] == "geschikt"
     # outputs, counts and progress
-    counts = {k: result[k] for k in ("AANTAL_GESCHIKT", "AANTAL_VOORWAARDELIJK", "AANTAL_ONGESCHIKT",
-                                     "AANTAL_ZONDER_OORDEEL")}
-    expected = {"AANTAL_GESCHIKT": 0, "AANTAL_VOORWAARDELIJK": 0, "AANTAL_ONGESCHIKT": 0, "AANTAL_ZONDER_OORDEEL": 0}
+    counts = {
+        k: result[k]
+        for k in (
+            "AANTAL_GESCHIKT",
+            "AANTAL_VOORWAARDELIJK",
+            "AANTAL_ONGESCHIKT",
+            "AANTAL_ZONDER_OORDEEL",
+        )
+    }
+    expected = {
+        "AANTAL_GESCHIKT": 0,
+        "AANTAL_VOORWAARDELIJK": 0,
+        "AANTAL_ONGESCHIKT": 0,
+        "AANTAL_ZONDER_OORDEEL": 0,
+    }
     for row in rows.values():
-        key = {"geschikt": "AANTAL_GESCHIKT", "voorwaardelijk": "AANTAL_VOORWAARDELIJK",
-               "ongeschikt": "AANTAL_ONGESCHIKT", None: "AANTAL_ZONDER_OORDEEL"}[row["oordeel"]]
+        key = {
+            "geschikt": "AANTAL_GESCHIKT",
+            "voorwaardelijk": "AANTAL_VOORWAARDELIJK",
+            "ongeschikt": "AANTAL_ONGESCHIKT",
+            None: "AANTAL_ZONDER_OORDEEL",
+        }[row["oordeel"]]
         expected[key] += 1
     assert counts == expected
     assert Path(result["RUN_JSON"]).is_file() and Path(result["CSV"]).is_file()
@@ -469,7 +669,9 @@ def test_toets_locaties_gives_the_same_fields_and_values_as_the_cli(provider, qg
     assert progress and max(progress) == 100 and progress == sorted(progress)
     log = feedback.textLog()
     assert "Rekenkern:" in log and "Oordelen per verblijfstype:" in log
-    assert "Ligging t.o.v. bestaand bebouwd gebied: binnen 2, deels 0, rand 2, buiten 2" in log  # per-step counts
+    assert (
+        "Ligging t.o.v. bestaand bebouwd gebied: binnen 2, deels 0, rand 2, buiten 2" in log
+    )  # per-step counts
     assert "Niet uitgevoerd: reis" in log
     # the output GeoPackage carries the plugin's categorised style as its default
     styled = qgis_core.QgsVectorLayer(result["OUTPUT"], "s", "ogr")
@@ -479,24 +681,35 @@ def test_toets_locaties_gives_the_same_fields_and_values_as_the_cli(provider, qg
 
 @pytest.mark.qgis
 def test_reprojected_input_gives_the_same_numbers(provider, qgis_core, engine_exe, tmp_path):
-    """Layers in EPSG:4326: the plugin equals the CLI on the same data, and the RD New run up to rounding."""
+    """Layers in EPSG:4326: the plugin equals the CLI on the same data, and the RD New run up to
+    rounding."""
     import processing
 
     layers_wgs = make_layers(qgis_core, "EPSG:4326")
     assert layers_wgs["locaties"].crs().authid() == "EPSG:4326"
     cli_gpkg = run_cli(qgis_core, engine_exe, layers_wgs, tmp_path / "cli")
-    result = processing.run("locatietoets:toetslocaties", plugin_params(layers_wgs, str(tmp_path / "wgs.gpkg")))
+    result = processing.run(
+        "locatietoets:toetslocaties", plugin_params(layers_wgs, str(tmp_path / "wgs.gpkg"))
+    )
     fields, rows = read_result(qgis_core, result["OUTPUT"])
     assert (fields, rows) == read_result(qgis_core, f"{cli_gpkg}|layername=locaties")
 
-    rd = processing.run("locatietoets:toetslocaties", plugin_params(make_layers(qgis_core), str(tmp_path / "rd.gpkg")))
+    rd = processing.run(
+        "locatietoets:toetslocaties",
+        plugin_params(make_layers(qgis_core), str(tmp_path / "rd.gpkg")),
+    )
     _, rows_rd = read_result(qgis_core, rd["OUTPUT"])
     assert rows.keys() == rows_rd.keys()
     for site, row in rows.items():
         for name in fields:
             a, b = row[name], rows_rd[site][name]
             if isinstance(a, float) and isinstance(b, float):
-                assert math.isclose(a, b, abs_tol=0.5), (site, name, a, b)  # < 0.5 m from the datum shift round trip
+                assert math.isclose(a, b, abs_tol=0.5), (
+                    site,
+                    name,
+                    a,
+                    b,
+                )  # < 0.5 m from the datum shift round trip
             elif name != "redenen":  # reasons quote distances rounded to whole metres
                 assert a == b, (site, name, a, b)
 
@@ -506,29 +719,53 @@ def test_single_steps_build_their_own_config(provider, qgis_core, tmp_path):
     import processing
 
     layers = make_layers(qgis_core)
-    bbg = processing.run("locatietoets:liggingbbg", {
-        "LOCATIES": layers["locaties"], "ID_VELD": "id", "VERBLIJFSTYPE_VELD": "type",
-        "BEBOUWD_GEBIED": layers["bebouwd_gebied"], "OUTPUT": str(tmp_path / "bbg.gpkg")})
+    bbg = processing.run(
+        "locatietoets:liggingbbg",
+        {
+            "LOCATIES": layers["locaties"],
+            "ID_VELD": "id",
+            "VERBLIJFSTYPE_VELD": "type",
+            "BEBOUWD_GEBIED": layers["bebouwd_gebied"],
+            "OUTPUT": str(tmp_path / "bbg.gpkg"),
+        },
+    )
     _, rows = read_result(qgis_core, bbg["OUTPUT"])
     assert rows["L3"]["bbg_ligging"] == "rand" and rows["L4"]["bbg_ligging"] == "buiten"
     assert rows["L5"].get("recreatiepark") in (None, "")  # no park layer in this step
 
-    geur = processing.run("locatietoets:geurtoets", {
-        "LOCATIES": layers["locaties"], "ID_VELD": "id", "HUISVESTINGSVORM_VELD": "vorm",
-        "GEURCONTOUREN": layers["geurcontouren"], "GEURWAARDE_VELD": "oue",
-        "VEEHOUDERIJEN": layers["veehouderijen"], "BEBOUWD_GEBIED": layers["bebouwd_gebied"],
-        "OUTPUT": str(tmp_path / "geur.gpkg")})
+    geur = processing.run(
+        "locatietoets:geurtoets",
+        {
+            "LOCATIES": layers["locaties"],
+            "ID_VELD": "id",
+            "HUISVESTINGSVORM_VELD": "vorm",
+            "GEURCONTOUREN": layers["geurcontouren"],
+            "GEURWAARDE_VELD": "oue",
+            "VEEHOUDERIJEN": layers["veehouderijen"],
+            "BEBOUWD_GEBIED": layers["bebouwd_gebied"],
+            "OUTPUT": str(tmp_path / "geur.gpkg"),
+        },
+    )
     fields, rows = read_result(qgis_core, geur["OUTPUT"])
     assert "geur_oue" in fields
     assert rows["L6"]["geur_oue"] == pytest.approx(10.0)
 
-    algorithm = qgis_core.QgsApplication.processingRegistry().algorithmById("locatietoets:geurtoets")
-    ok, message = algorithm.checkParameterValues({"LOCATIES": layers["locaties"], "OUTPUT": "TEMPORARY_OUTPUT"},
-                                                 qgis_core.QgsProcessingContext())
+    algorithm = qgis_core.QgsApplication.processingRegistry().algorithmById(
+        "locatietoets:geurtoets"
+    )
+    ok, message = algorithm.checkParameterValues(
+        {"LOCATIES": layers["locaties"], "OUTPUT": "TEMPORARY_OUTPUT"},
+        qgis_core.QgsProcessingContext(),
+    )
     assert not ok and "Geurcontouren" in message and "Veehouderijen" in message
     ok, message = algorithm.checkParameterValues(
-        {"LOCATIES": layers["locaties"], "GEURCONTOUREN": layers["geurcontouren"], "OUTPUT": "TEMPORARY_OUTPUT"},
-        qgis_core.QgsProcessingContext())
+        {
+            "LOCATIES": layers["locaties"],
+            "GEURCONTOUREN": layers["geurcontouren"],
+            "OUTPUT": "TEMPORARY_OUTPUT",
+        },
+        qgis_core.QgsProcessingContext(),
+    )
     assert not ok and "contourwaarde" in message
 
 
@@ -537,16 +774,39 @@ def test_reisafstand_runs_on_a_small_network(provider, qgis_core, tmp_path):
     import processing
 
     g, p = qgis_core.QgsGeometry, qgis_core.QgsPointXY
-    locaties = _memory_layer(qgis_core, "Point", [("id", "string")],
-                             [(g.fromPointXY(p(200_000.0, 380_010.0)), ("R1",)),
-                              (g.fromPointXY(p(201_000.0, 380_010.0)), ("R2",))])
-    werkgevers = _memory_layer(qgis_core, "Point", [("naam", "string")],
-                               [(g.fromPointXY(p(202_000.0, 380_010.0)), ("Kassen BV",))])
-    roads = _memory_layer(qgis_core, "LineString", [("naam", "string")],
-                          [(g.fromPolylineXY([p(199_900.0, 380_000.0), p(202_100.0, 380_000.0)]), ("Hoofdweg",))])
-    result = processing.run("locatietoets:reisafstand", {
-        "LOCATIES": locaties, "ID_VELD": "id", "WERKGEVERS": werkgevers, "WERKGEVER_NAAM_VELD": "naam",
-        "WEGENNET": roads, "WEGENNET_MODUS": 1, "OUTPUT": str(tmp_path / "reis.gpkg")})
+    locaties = _memory_layer(
+        qgis_core,
+        "Point",
+        [("id", "string")],
+        [
+            (g.fromPointXY(p(200_000.0, 380_010.0)), ("R1",)),
+            (g.fromPointXY(p(201_000.0, 380_010.0)), ("R2",)),
+        ],
+    )
+    werkgevers = _memory_layer(
+        qgis_core,
+        "Point",
+        [("naam", "string")],
+        [(g.fromPointXY(p(202_000.0, 380_010.0)), ("Kassen BV",))],
+    )
+    roads = _memory_layer(
+        qgis_core,
+        "LineString",
+        [("naam", "string")],
+        [(g.fromPolylineXY([p(199_900.0, 380_000.0), p(202_100.0, 380_000.0)]), ("Hoofdweg",))],
+    )
+    result = processing.run(
+        "locatietoets:reisafstand",
+        {
+            "LOCATIES": locaties,
+            "ID_VELD": "id",
+            "WERKGEVERS": werkgevers,
+            "WERKGEVER_NAAM_VELD": "naam",
+            "WEGENNET": roads,
+            "WEGENNET_MODUS": 1,
+            "OUTPUT": str(tmp_path / "reis.gpkg"),
+        },
+    )
     fields, rows = read_result(qgis_core, result["OUTPUT"])
     assert rows["R1"]["werkgever"] == "Kassen BV"
     assert rows["R1"]["werkgever_reistijd_min"] > rows["R2"]["werkgever_reistijd_min"] > 0
@@ -557,10 +817,17 @@ def test_default_stay_type_applies_to_sites_without_one(provider, qgis_core, tmp
     import processing
 
     layers = make_layers(qgis_core)
-    result = processing.run("locatietoets:toetslocaties", {
-        "LOCATIES": layers["locaties"], "ID_VELD": "id", "VERBLIJFSTYPE_VELD": "type",
-        "BEBOUWD_GEBIED": layers["bebouwd_gebied"], "STANDAARD_VERBLIJFSTYPE": 2,
-        "OUTPUT": str(tmp_path / "o.gpkg")})
+    result = processing.run(
+        "locatietoets:toetslocaties",
+        {
+            "LOCATIES": layers["locaties"],
+            "ID_VELD": "id",
+            "VERBLIJFSTYPE_VELD": "type",
+            "BEBOUWD_GEBIED": layers["bebouwd_gebied"],
+            "STANDAARD_VERBLIJFSTYPE": 2,
+            "OUTPUT": str(tmp_path / "o.gpkg"),
+        },
+    )
     _, rows = read_result(qgis_core, result["OUTPUT"])
     assert rows["L6"]["verblijfstype"] == "long_stay"  # no stay type → the chosen default
     assert rows["L6"]["oordeel"] == rows["L6"]["oordeel_long_stay"]
@@ -575,8 +842,11 @@ def test_cancel_stops_the_engine(provider, qgis_core, tmp_path):
     feedback = qgis_core.QgsProcessingFeedback()
     feedback.progressChanged.connect(lambda _p: feedback.cancel())
     with pytest.raises(qgis_core.QgsProcessingException, match="afgebroken"):
-        processing.run("locatietoets:toetslocaties", plugin_params(layers, str(tmp_path / "o.gpkg"),
-                       UITVOERMAP=str(tmp_path / "uit")), feedback=feedback)
+        processing.run(
+            "locatietoets:toetslocaties",
+            plugin_params(layers, str(tmp_path / "o.gpkg"), UITVOERMAP=str(tmp_path / "uit")),
+            feedback=feedback,
+        )
     assert not (tmp_path / "uit" / "locaties.gpkg").exists()
 
 
@@ -586,13 +856,21 @@ def test_engine_errors_come_back_in_dutch(provider, qgis_core, tmp_path):
 
     layers = make_layers(qgis_core)
     with pytest.raises(qgis_core.QgsProcessingException, match="rekenkern meldt een fout") as info:
-        processing.run("locatietoets:toetslocaties", plugin_params(
-            {"locaties": layers["locaties"]}, str(tmp_path / "o.gpkg"), PARAMETERS="bbg_rand_mm=150"))
+        processing.run(
+            "locatietoets:toetslocaties",
+            plugin_params(
+                {"locaties": layers["locaties"]},
+                str(tmp_path / "o.gpkg"),
+                PARAMETERS="bbg_rand_mm=150",
+            ),
+        )
     assert "bbg_rand_mm" in str(info.value)
 
 
 @pytest.mark.qgis
-def test_missing_engine_raises_processing_exception_with_instructions(provider, qgis_core, tmp_path):
+def test_missing_engine_raises_processing_exception_with_instructions(
+    provider, qgis_core, tmp_path
+):
     import processing
 
     from qgis_plugin.settings import engine_setting, set_engine_setting
@@ -601,7 +879,10 @@ def test_missing_engine_raises_processing_exception_with_instructions(provider, 
     assert engine_setting().endswith("nergens/locatietoets")
     layers = make_layers(qgis_core)
     with pytest.raises(qgis_core.QgsProcessingException) as info:
-        processing.run("locatietoets:toetslocaties", {"LOCATIES": layers["locaties"], "OUTPUT": "TEMPORARY_OUTPUT"})
+        processing.run(
+            "locatietoets:toetslocaties",
+            {"LOCATIES": layers["locaties"], "OUTPUT": "TEMPORARY_OUTPUT"},
+        )
     text = str(info.value)
     assert "niet gevonden" in text and "nergens" in text and "Zo installeert u de rekenkern" in text
 
@@ -610,19 +891,32 @@ def test_missing_engine_raises_processing_exception_with_instructions(provider, 
 def test_result_style_categories_labels_and_map_tip(qgis_core):
     from qgis_plugin.styling import ResultStyler, apply_result_style
 
-    layer = _memory_layer(qgis_core, "Point", [("id", "string"), ("oordeel", "string"), ("redenen", "string"),
-                                               ("score", "double")],
-                          [(qgis_core.QgsGeometry.fromPointXY(qgis_core.QgsPointXY(200_000, 380_000)),
-                            ("L1", "voorwaardelijk", "Reden één; Reden twee", 55.0))])
+    layer = _memory_layer(
+        qgis_core,
+        "Point",
+        [("id", "string"), ("oordeel", "string"), ("redenen", "string"), ("score", "double")],
+        [
+            (
+                qgis_core.QgsGeometry.fromPointXY(qgis_core.QgsPointXY(200_000, 380_000)),
+                ("L1", "voorwaardelijk", "Reden één; Reden twee", 55.0),
+            )
+        ],
+    )
     ResultStyler.create("id").postProcessLayer(layer, qgis_core.QgsProcessingContext(), None)
     renderer = layer.renderer()
     assert renderer.classAttribute() == "oordeel"
     cats = [(c.value(), c.label(), c.symbol().color().name()) for c in renderer.categories()]
-    assert cats == [("geschikt", "Geschikt", "#1a9641"), ("voorwaardelijk", "Voorwaardelijk", "#fdae61"),
-                    ("ongeschikt", "Ongeschikt", "#d7191c"), ("", "Geen oordeel (geen geometrie)", "#a0a0a0")]
+    assert cats == [
+        ("geschikt", "Geschikt", "#1a9641"),
+        ("voorwaardelijk", "Voorwaardelijk", "#fdae61"),
+        ("ongeschikt", "Ongeschikt", "#d7191c"),
+        ("", "Geen oordeel (geen geometrie)", "#a0a0a0"),
+    ]
     assert '"redenen"' in layer.mapTipTemplate()
     assert layer.attributeDisplayName(layer.fields().indexOf("redenen")) == "Redenen"
-    context = qgis_core.QgsExpressionContext(qgis_core.QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    context = qgis_core.QgsExpressionContext(
+        qgis_core.QgsExpressionContextUtils.globalProjectLayerScopes(layer)
+    )
     context.setFeature(next(layer.getFeatures()))
     tip = qgis_core.QgsExpression.replaceExpressionText(layer.mapTipTemplate(), context)
     assert "L1" in tip and "voorwaardelijk" in tip and "Reden één<br>Reden twee" in tip
@@ -637,11 +931,21 @@ def test_run_and_load_results_styles_the_loaded_layer(provider, qgis_core, tmp_p
 
     layers = make_layers(qgis_core)
     project = qgis_core.QgsProject.instance()
-    result = processing.runAndLoadResults("locatietoets:liggingbbg", {
-        "LOCATIES": layers["locaties"], "ID_VELD": "id", "BEBOUWD_GEBIED": layers["bebouwd_gebied"],
-        "OUTPUT": "TEMPORARY_OUTPUT"})
+    result = processing.runAndLoadResults(
+        "locatietoets:liggingbbg",
+        {
+            "LOCATIES": layers["locaties"],
+            "ID_VELD": "id",
+            "BEBOUWD_GEBIED": layers["bebouwd_gebied"],
+            "OUTPUT": "TEMPORARY_OUTPUT",
+        },
+    )
     try:
-        loaded = project.mapLayer(result["OUTPUT"]) if isinstance(result["OUTPUT"], str) else result["OUTPUT"]
+        loaded = (
+            project.mapLayer(result["OUTPUT"])
+            if isinstance(result["OUTPUT"], str)
+            else result["OUTPUT"]
+        )
         assert loaded is not None
         assert loaded.renderer().type() == "categorizedSymbol"
         assert "redenen" in loaded.mapTipTemplate()
@@ -650,10 +954,10 @@ def test_run_and_load_results_styles_the_loaded_layer(provider, qgis_core, tmp_p
 
 
 @pytest.mark.qgis
-def test_plugin_loads_shows_missing_engine_message_and_unloads(qgis_core, qgis_iface, qgis_processing, tmp_path,
-                                                               monkeypatch):
+def test_plugin_loads_shows_missing_engine_message_and_unloads(
+    qgis_core, qgis_iface, qgis_processing, tmp_path, monkeypatch
+):
     import qgis_plugin
-
     from qgis_plugin.settings import set_engine_setting
 
     monkeypatch.delenv(eng.ENV_VAR, raising=False)
@@ -663,7 +967,10 @@ def test_plugin_loads_shows_missing_engine_message_and_unloads(qgis_core, qgis_i
     try:
         assert registry.providerById("locatietoets") is not None
         assert [a.objectName() for a in plugin.actions] == [
-            "locatietoetsToetsLocaties", "locatietoetsRekenkern", "locatietoetsHelp"]
+            "locatietoetsToetsLocaties",
+            "locatietoetsRekenkern",
+            "locatietoetsHelp",
+        ]
         set_engine_setting(str(tmp_path / "weg" / "locatietoets"))
         assert plugin.check_engine() is None  # no exception: a message instead
         item = plugin.message
@@ -681,8 +988,9 @@ def test_plugin_loads_shows_missing_engine_message_and_unloads(qgis_core, qgis_i
 
 
 @pytest.mark.qgis
-def test_plugin_finds_the_engine_through_the_environment_variable(qgis_core, qgis_iface, qgis_processing,
-                                                                  engine_exe, monkeypatch):
+def test_plugin_finds_the_engine_through_the_environment_variable(
+    qgis_core, qgis_iface, qgis_processing, engine_exe, monkeypatch
+):
     import qgis_plugin
 
     monkeypatch.setenv(eng.ENV_VAR, engine_exe)
@@ -690,14 +998,17 @@ def test_plugin_finds_the_engine_through_the_environment_variable(qgis_core, qgi
     plugin.initProcessing()
     try:
         found = plugin.check_engine()
-        assert found is not None and found.path == engine_exe and found.version >= eng.MINIMUM_VERSION
+        assert (
+            found is not None and found.path == engine_exe and found.version >= eng.MINIMUM_VERSION
+        )
         assert plugin.message is None
     finally:
         plugin.unload()
 
 
 def _mixed_sites(tmp_path: Path) -> str:
-    """The fixture sites as one GeoPackage layer of points and polygons (as the demo's kandidaatlocaties)."""
+    """The fixture sites as one GeoPackage layer of points and polygons (as the demo's
+    kandidaatlocaties)."""
     gpd = pytest.importorskip("geopandas")
     from shapely.geometry import Point, box
 
@@ -709,17 +1020,36 @@ def _mixed_sites(tmp_path: Path) -> str:
             geometry = box(x - 30, y - 20, x + 30, y + 20)
         else:
             geometry = Point(x, y)
-        rows.append({"id": i, "type": t, "vorm": v, "personen": p, "slaapkamers": s, "opp": o, "geometry": geometry})
+        rows.append(
+            {
+                "id": i,
+                "type": t,
+                "vorm": v,
+                "personen": p,
+                "slaapkamers": s,
+                "opp": o,
+                "geometry": geometry,
+            }
+        )
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=RD)
     path = tmp_path / "gemengd.gpkg"
-    frame.to_file(path, layer="locaties", driver="GPKG", geometry_type="Unknown", engine="pyogrio",
-                  VERSION="1.2")
+    frame.to_file(
+        path,
+        layer="locaties",
+        driver="GPKG",
+        geometry_type="Unknown",
+        engine="pyogrio",
+        VERSION="1.2",
+    )
     return f"{path}|layername=locaties"
 
 
 @pytest.mark.qgis
-def test_toets_locaties_on_points_and_polygons_loads_every_site_styled(provider, qgis_core, tmp_path):
-    """Mixed sites (QGIS reports the layer as "Point"): the temporary output becomes a GeoPackage that holds
+def test_toets_locaties_on_points_and_polygons_loads_every_site_styled(
+    provider, qgis_core, tmp_path
+):
+    """Mixed sites (QGIS reports the layer as "Point"): the temporary output becomes a GeoPackage
+    that holds
     both types, loaded as one layer whose rules colour points and polygons; no site is lost."""
     import processing
 
@@ -727,11 +1057,16 @@ def test_toets_locaties_on_points_and_polygons_loads_every_site_styled(provider,
     layers["locaties"] = qgis_core.QgsVectorLayer(_mixed_sites(tmp_path), "locaties", "ogr")
     assert layers["locaties"].wkbType() == qgis_core.QgsWkbTypes.Point
     project = qgis_core.QgsProject.instance()
-    result = processing.runAndLoadResults("locatietoets:toetslocaties",
-                                          plugin_params(layers, "TEMPORARY_OUTPUT"))
+    result = processing.runAndLoadResults(
+        "locatietoets:toetslocaties", plugin_params(layers, "TEMPORARY_OUTPUT")
+    )
     try:
         assert result["OUTPUT"].endswith(".gpkg")
-        loaded = [layer for layer in project.mapLayers().values() if layer.source().startswith(result["OUTPUT"])]
+        loaded = [
+            layer
+            for layer in project.mapLayers().values()
+            if layer.source().startswith(result["OUTPUT"])
+        ]
         assert len(loaded) == 1
         layer = loaded[0]
         assert layer.featureCount() == len(SITES)  # L7 without geometry too
@@ -740,18 +1075,24 @@ def test_toets_locaties_on_points_and_polygons_loads_every_site_styled(provider,
             if feature.hasGeometry():
                 kind = feature.geometry().type()
                 kinds[kind] = kinds.get(kind, 0) + 1
-        assert kinds == {qgis_core.QgsWkbTypes.PointGeometry: 4, qgis_core.QgsWkbTypes.PolygonGeometry: 2}
+        assert kinds == {
+            qgis_core.QgsWkbTypes.PointGeometry: 4,
+            qgis_core.QgsWkbTypes.PolygonGeometry: 2,
+        }
         renderer = layer.renderer()
         assert renderer.type() == "RuleRenderer"
         rules = renderer.rootRule().children()
         assert {(rule.label(), rule.symbol().type()) for rule in rules} >= {
-            ("Geschikt (punt)", qgis_core.QgsSymbol.Marker), ("Geschikt (vlak)", qgis_core.QgsSymbol.Fill),
-            ("Ongeschikt (vlak)", qgis_core.QgsSymbol.Fill)}
+            ("Geschikt (punt)", qgis_core.QgsSymbol.Marker),
+            ("Geschikt (vlak)", qgis_core.QgsSymbol.Fill),
+            ("Ongeschikt (vlak)", qgis_core.QgsSymbol.Fill),
+        }
         assert layer.customProperty("locatietoets/run_json") == result["RUN_JSON"]
         # the run record beside the file names the rule set
         assert Path(result["RUN_JSON"]) == Path(result["OUTPUT"]).with_suffix(".run.json")
         assert '"regelset"' in Path(result["RUN_JSON"]).read_text(encoding="utf-8")
-        # opened again as one sublayer per type (as QGIS Desktop offers it), both keep the verdict rules
+        # opened again as one sublayer per type (as QGIS Desktop offers it), both keep the verdict
+        # rules
         for kind in ("Point", "Polygon"):
             part = qgis_core.QgsVectorLayer(f"{result['OUTPUT']}|geometrytype={kind}", kind, "ogr")
             assert part.isValid() and part.renderer().type() == "RuleRenderer", kind
@@ -767,15 +1108,19 @@ def test_toets_locaties_refuses_a_shapefile_for_points_and_polygons(provider, qg
     layers["locaties"] = qgis_core.QgsVectorLayer(_mixed_sites(tmp_path), "locaties", "ogr")
     feedback = qgis_core.QgsProcessingFeedback()
     with pytest.raises(qgis_core.QgsProcessingException, match="GeoPackage"):
-        processing.run("locatietoets:toetslocaties", plugin_params(layers, str(tmp_path / "uit.shp")),
-                       feedback=feedback)
+        processing.run(
+            "locatietoets:toetslocaties",
+            plugin_params(layers, str(tmp_path / "uit.shp")),
+            feedback=feedback,
+        )
     assert "Rekenkern" not in feedback.textLog()  # refused before the engine runs
     assert not list(tmp_path.glob("uit.*"))
 
 
 @pytest.mark.qgis
 def test_maps_of_a_toets_locaties_output_name_its_rule_set(provider, qgis_core, tmp_path):
-    """The output GeoPackage gets ``<naam>.run.json`` beside it; Exporteer woonvisiekaarten finds it there."""
+    """The output GeoPackage gets ``<naam>.run.json`` beside it; Exporteer woonvisiekaarten finds it
+    there."""
     import processing
 
     layers = make_layers(qgis_core)
@@ -786,8 +1131,15 @@ def test_maps_of_a_toets_locaties_output_name_its_rule_set(provider, qgis_core, 
     assert not (tmp_path / "resultaat" / "run.json").exists()
     gemeenten = tmp_path / "gemeenten.gpkg"
     write_gpkg(qgis_core, layers["gemeenten"], gemeenten)
-    maps = processing.run("locatietoets:exporteerkaarten", {
-        "LOCATIES": str(out), "GEMEENTEN": str(gemeenten), "FORMAAT": 0, "OUTPUT_FOLDER": str(tmp_path / "kaarten")})
+    maps = processing.run(
+        "locatietoets:exporteerkaarten",
+        {
+            "LOCATIES": str(out),
+            "GEMEENTEN": str(gemeenten),
+            "FORMAAT": 0,
+            "OUTPUT_FOLDER": str(tmp_path / "kaarten"),
+        },
+    )
     pypdf = pytest.importorskip("pypdf")
     text = " ".join((pypdf.PdfReader(maps["PDF"]).pages[0].extract_text() or "").split())
     assert "regelset limburg-povi2021 versie" in text and "regelset onbekend" not in text
@@ -795,7 +1147,8 @@ def test_maps_of_a_toets_locaties_output_name_its_rule_set(provider, qgis_core, 
 
 @pytest.mark.qgis
 def test_maps_of_a_temporary_toets_locaties_layer_name_its_rule_set(provider, qgis_core, tmp_path):
-    """A temporary (memory) result carries its run record's path; Exporteer woonvisiekaarten reads it."""
+    """A temporary (memory) result carries its run record's path; Exporteer woonvisiekaarten reads
+    it."""
     import processing
 
     layers = make_layers(qgis_core)
@@ -805,8 +1158,15 @@ def test_maps_of_a_temporary_toets_locaties_layer_name_its_rule_set(provider, qg
         layer = qgis_core.QgsProject.instance().mapLayer(layer)
     assert isinstance(layer, qgis_core.QgsVectorLayer) and layer.providerType() == "memory"
     assert layer.customProperty("locatietoets/run_json") == result["RUN_JSON"]
-    maps = processing.run("locatietoets:exporteerkaarten", {
-        "LOCATIES": layer, "GEMEENTEN": layers["gemeenten"], "FORMAAT": 0, "OUTPUT_FOLDER": str(tmp_path)})
+    maps = processing.run(
+        "locatietoets:exporteerkaarten",
+        {
+            "LOCATIES": layer,
+            "GEMEENTEN": layers["gemeenten"],
+            "FORMAAT": 0,
+            "OUTPUT_FOLDER": str(tmp_path),
+        },
+    )
     pypdf = pytest.importorskip("pypdf")
     text = " ".join((pypdf.PdfReader(maps["PDF"]).pages[0].extract_text() or "").split())
     assert "regelset limburg-povi2021 versie" in text and "regelset onbekend" not in text

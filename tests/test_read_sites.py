@@ -14,7 +14,9 @@ from locatietoets.layers.read import load_sites
 
 def write_sites(tmp_path):
     gdf = gpd.GeoDataFrame(
-        {"id": ["a", "b"], "vt": ["long_stay", None]}, geometry=[Point(200000, 380000), Point(200100, 380000)], crs=28992
+        {"id": ["a", "b"], "vt": ["long_stay", None]},
+        geometry=[Point(200000, 380000), Point(200100, 380000)],
+        crs=28992,
     )
     gdf.to_file(tmp_path / "sites.gpkg")
 
@@ -22,7 +24,16 @@ def write_sites(tmp_path):
 def test_default_stay_type_fills_empty_values(tmp_path):
     write_sites(tmp_path)
     config = parse_config(
-        {"lagen": {"locaties": {"pad": "sites.gpkg", "id_veld": "id", "verblijfstype_veld": "vt", "standaard_verblijfstype": "mid_stay"}}},
+        {
+            "lagen": {
+                "locaties": {
+                    "pad": "sites.gpkg",
+                    "id_veld": "id",
+                    "verblijfstype_veld": "vt",
+                    "standaard_verblijfstype": "mid_stay",
+                }
+            }
+        },
         base_dir=tmp_path,
     )
     _, sites, report = load_sites(config.layers["locaties"])
@@ -31,8 +42,13 @@ def test_default_stay_type_fills_empty_values(tmp_path):
 
 
 def test_unknown_default_stay_type_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="standaard_verblijfstype 'midstay' is onbekend. Bedoelde u 'mid_stay'"):
-        parse_config({"lagen": {"locaties": {"pad": "x.gpkg", "standaard_verblijfstype": "midstay"}}}, base_dir=tmp_path)
+    with pytest.raises(
+        ConfigError, match="standaard_verblijfstype 'midstay' is onbekend. Bedoelde u 'mid_stay'"
+    ):
+        parse_config(
+            {"lagen": {"locaties": {"pad": "x.gpkg", "standaard_verblijfstype": "midstay"}}},
+            base_dir=tmp_path,
+        )
 
 
 def test_site_without_geometry_is_written_as_null(tmp_path):
@@ -42,8 +58,13 @@ def test_site_without_geometry_is_written_as_null(tmp_path):
 
     gdf = gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=[Point(200000, 380000), None], crs=28992)
     gdf.to_file(tmp_path / "sites.gpkg")
-    (tmp_path / "c.toml").write_text('[lagen.locaties]\npad = "sites.gpkg"\nid_veld = "id"\n', encoding="utf-8")
-    result = CliRunner().invoke(main, ["score", str(tmp_path / "c.toml"), "--out", str(tmp_path / "uit"), "--voortgang", "geen"])
+    (tmp_path / "c.toml").write_text(
+        '[lagen.locaties]\npad = "sites.gpkg"\nid_veld = "id"\n', encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        main,
+        ["score", str(tmp_path / "c.toml"), "--out", str(tmp_path / "uit"), "--voortgang", "geen"],
+    )
     assert result.exit_code == 0, result.output
     out = pyogrio.read_dataframe(tmp_path / "uit" / "locaties.gpkg", layer="locaties")
     assert out.geometry.isna().tolist() == [False, True]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-import tomllib
 from importlib import resources
+import tomllib
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,9 @@ from locatietoets.layers.rules import read_ruleset_file
 
 @pytest.fixture(scope="module")
 def raw() -> dict:
-    text = (resources.files("locatietoets.analysis") / "rulesets" / "limburg-povi2021.toml").read_text(encoding="utf-8")
+    text = (
+        resources.files("locatietoets.analysis") / "rulesets" / "limburg-povi2021.toml"
+    ).read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 
@@ -32,36 +34,65 @@ def test_default_ruleset_encodes_the_brief():
     assert rs.value("bbg_rand_m") == 250.0
     assert rs.value("min_woonoppervlak_pp_m2") == 15.0
     assert (rs.value("geur_norm_kom"), rs.value("geur_norm_buitengebied")) == (2.0, 8.0)
-    assert (rs.value("geur_norm_kom_concentratie"), rs.value("geur_norm_buitengebied_concentratie")) == (3.0, 14.0)
-    assert rs.rule("bbg.buiten").verdict == {"short_stay": "voorwaardelijk", "mid_stay": "ongeschikt", "long_stay": "ongeschikt"}
+    assert (
+        rs.value("geur_norm_kom_concentratie"),
+        rs.value("geur_norm_buitengebied_concentratie"),
+    ) == (3.0, 14.0)
+    assert rs.rule("bbg.buiten").verdict == {
+        "short_stay": "voorwaardelijk",
+        "mid_stay": "ongeschikt",
+        "long_stay": "ongeschikt",
+    }
     assert rs.rule("bbg.rand").verdict["long_stay"] == "voorwaardelijk"
-    assert rs.rule("bbg.rand").verdict["short_stay"] == "voorwaardelijk"  # the rand is outside BBG (brief §2)
+    assert (
+        rs.rule("bbg.rand").verdict["short_stay"] == "voorwaardelijk"
+    )  # the rand is outside BBG (brief §2)
     for where in ("rand", "buiten"):
-        assert rs.rule(f"bbg.{where}.tijdelijk").verdict == dict.fromkeys(("short_stay", "mid_stay", "long_stay"), "voorwaardelijk")
+        assert rs.rule(f"bbg.{where}.tijdelijk").verdict == dict.fromkeys(
+            ("short_stay", "mid_stay", "long_stay"), "voorwaardelijk"
+        )
         for kind in ("permanent", "te_lang"):
-            assert rs.rule(f"bbg.{where}.{kind}").verdict == dict.fromkeys(("short_stay", "mid_stay", "long_stay"), "ongeschikt")
-    assert rs.rule("recreatiepark").verdict == {"short_stay": "voorwaardelijk", "mid_stay": "ongeschikt", "long_stay": "ongeschikt"}
+            assert rs.rule(f"bbg.{where}.{kind}").verdict == dict.fromkeys(
+                ("short_stay", "mid_stay", "long_stay"), "ongeschikt"
+            )
+    assert rs.rule("recreatiepark").verdict == {
+        "short_stay": "voorwaardelijk",
+        "mid_stay": "ongeschikt",
+        "long_stay": "ongeschikt",
+    }
     # every rule cites a source with a confidence
     for rule in rs.rules:
         assert rule.source and rule.confidence in ("H", "M", "L")
     # the 31 Limburg gemeenten, each with a region
     assert len(rs.gemeenten) == 31
-    assert {g["regio"] for g in rs.gemeenten.values()} == {"Noord-Limburg", "Midden-Limburg", "Zuid-Limburg"}
+    assert {g["regio"] for g in rs.gemeenten.values()} == {
+        "Noord-Limburg",
+        "Midden-Limburg",
+        "Zuid-Limburg",
+    }
     assert set(EVALUATORS) == {r.id for r in rs.rules}
 
 
 def test_overrides_and_per_gemeente_values():
-    rs = read_ruleset_file().with_overrides({"bbg_rand_m": 100}, {"Venlo": {"bbg_rand_m": 400}, "GM0984": {"concentratiegebied": False}})
+    rs = read_ruleset_file().with_overrides(
+        {"bbg_rand_m": 100}, {"Venlo": {"bbg_rand_m": 400}, "GM0984": {"concentratiegebied": False}}
+    )
     codes = pd.Series(["GM0983", "GM0984", None, "GM0935"])
     names = pd.Series(["Venlo", "Venray", None, "Maastricht"])
     np.testing.assert_array_equal(rs.per_site("bbg_rand_m", codes, names), [400, 100, 100, 100])
-    np.testing.assert_array_equal(rs.per_site("concentratiegebied", codes, names), [True, False, True, True])
+    np.testing.assert_array_equal(
+        rs.per_site("concentratiegebied", codes, names), [True, False, True, True]
+    )
     # a table keyed by name also matches a site that only has the name
-    np.testing.assert_array_equal(rs.per_site("bbg_rand_m", pd.Series([None]), pd.Series(["venlo"])), [400])
+    np.testing.assert_array_equal(
+        rs.per_site("bbg_rand_m", pd.Series([None]), pd.Series(["venlo"])), [400]
+    )
 
 
 def test_unknown_override_suggests_the_right_name():
-    with pytest.raises(RuleSetError, match="Onbekende parameter 'bbg_rand'.*Bedoelde u 'bbg_rand_m'"):
+    with pytest.raises(
+        RuleSetError, match="Onbekende parameter 'bbg_rand'.*Bedoelde u 'bbg_rand_m'"
+    ):
         read_ruleset_file().with_overrides({"bbg_rand": 100})
 
 
@@ -74,7 +105,11 @@ def test_wrong_type_override():
 
 def test_invalid_ruleset_lists_every_problem(raw):
     data = copy.deepcopy(raw)
-    data["regel"][0]["oordeel"] = {"short_stay": "prima", "mid_stay": "geschikt", "long_stay": "geschikt"}
+    data["regel"][0]["oordeel"] = {
+        "short_stay": "prima",
+        "mid_stay": "geschikt",
+        "long_stay": "geschikt",
+    }
     data["regel"][1]["id"] = "bbg.binnenkant"
     data["regel"][2]["reden"] = "Ligt op {parknaam}"
     with pytest.raises(RuleSetError) as info:
@@ -112,6 +147,10 @@ def test_fingerprint_changes_with_parameters():
 def test_config_value_beats_rule_set_per_gemeente_value():
     # the rule set lists concentratiegebied = true for every Limburg gemeente; a config value for
     # the whole province replaces those, and a config value per gemeente beats that again
-    rs = read_ruleset_file().with_overrides({"concentratiegebied": False}, {"GM0984": {"concentratiegebied": True}})
+    rs = read_ruleset_file().with_overrides(
+        {"concentratiegebied": False}, {"GM0984": {"concentratiegebied": True}}
+    )
     codes = pd.Series(["GM0983", "GM0984"])
-    np.testing.assert_array_equal(rs.per_site("concentratiegebied", codes, pd.Series(["Venlo", "Venray"])), [False, True])
+    np.testing.assert_array_equal(
+        rs.per_site("concentratiegebied", codes, pd.Series(["Venlo", "Venray"])), [False, True]
+    )

@@ -1,4 +1,5 @@
-"""Rule-set parameters have valid ranges; odour norms stay in the legal ranges; per-gemeente keys must match.
+"""Rule-set parameters have valid ranges; odour norms stay in the legal ranges; per-gemeente keys
+must match.
 
 Issue 13 (non-finite or absurd parameters, per-gemeente typos, strict run.json)
 and issue 12 (per-gemeente odour values outside the legal ranges of brief §3).
@@ -6,7 +7,6 @@ and issue 12 (per-gemeente odour values outside the legal ranges of brief §3).
 
 from __future__ import annotations
 
-import copy
 from importlib import resources
 import json
 import math
@@ -14,22 +14,28 @@ from pathlib import Path
 import re
 import tomllib
 
+from fixtures import build_world, standard_config, write_config
 import pytest
 
 from locatietoets.analysis.errors import ConfigError, RuleSetError
 from locatietoets.analysis.ruleset import ODOUR_LEGAL_RANGES, parse_ruleset
 from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
-from fixtures import build_world, standard_config, write_config
 from locatietoets.layers.config import load_config
 from locatietoets.layers.rules import read_ruleset_file
 from locatietoets.layers.write import write_json
 from locatietoets.scripts.run import run_config
 
-RULESETS = sorted(p.name for p in (resources.files("locatietoets.analysis") / "rulesets").iterdir() if p.name.endswith(".toml"))
+RULESETS = sorted(
+    p.name
+    for p in (resources.files("locatietoets.analysis") / "rulesets").iterdir()
+    if p.name.endswith(".toml")
+)
 
 
 def _raw(name: str = "limburg-povi2021.toml") -> dict:
-    return tomllib.loads((resources.files("locatietoets.analysis") / "rulesets" / name).read_text(encoding="utf-8"))
+    return tomllib.loads(
+        (resources.files("locatietoets.analysis") / "rulesets" / name).read_text(encoding="utf-8")
+    )
 
 
 def _parse(data: dict):
@@ -86,21 +92,39 @@ def test_parameter_without_range_is_an_error():
 def test_ruleset_value_outside_its_range_is_an_error():
     data = _raw()
     data["parameters"]["bbg_rand_m"]["waarde"] = 1e12
-    with pytest.raises(RuleSetError, match=re.escape("Parameter 'bbg_rand_m' in regelset 'test' is 1e+12 m; toegestaan is 0 tot en met 5000 m")):
+    with pytest.raises(
+        RuleSetError,
+        match=re.escape(
+            "Parameter 'bbg_rand_m' in regelset 'test' is 1e+12 m; toegestaan is 0 tot en met"
+            " 5000 m"
+        ),
+    ):
         _parse(data)
 
 
 def test_ruleset_value_not_finite_is_an_error():
     data = _raw()
     data["parameters"]["max_termijn_jaar"]["waarde"] = math.nan
-    with pytest.raises(RuleSetError, match=re.escape("Parameter 'max_termijn_jaar' in regelset 'test' is geen eindig getal (nan); geef een getal van 0 tot en met 30 jaar")):
+    with pytest.raises(
+        RuleSetError,
+        match=re.escape(
+            "Parameter 'max_termijn_jaar' in regelset 'test' is geen eindig getal (nan); geef een"
+            " getal van 0 tot en met 30 jaar"
+        ),
+    ):
         _parse(data)
 
 
 def test_ruleset_range_wider_than_the_law_is_an_error():
     data = _raw()
     data["parameters"]["geur_norm_kom"]["max"] = 50.0
-    with pytest.raises(RuleSetError, match=re.escape("parameter 'geur_norm_kom' heeft bereik 0,1 tot en met 50 OUe/m³, ruimer dan de wettelijke bandbreedte")):
+    with pytest.raises(
+        RuleSetError,
+        match=re.escape(
+            "parameter 'geur_norm_kom' heeft bereik 0,1 tot en met 50 OUe/m³, ruimer dan de"
+            " wettelijke bandbreedte"
+        ),
+    ):
         _parse(data)
 
 
@@ -109,24 +133,32 @@ def test_ruleset_gemeente_odour_norm_outside_legal_range_names_gemeente_paramete
     data["gemeenten"]["GM0984"]["geur_norm_buitengebied_concentratie"] = 40.0
     with pytest.raises(RuleSetError) as info:
         _parse(data)
-    assert str(info.value) == (
-        "Parameter 'geur_norm_buitengebied_concentratie' voor gemeente 'Venray' in regelset 'test' [gemeenten.GM0984] "
-        "is 40 OUe/m³; dat ligt buiten de wettelijke bandbreedte voor een eigen waarde in het omgevingsplan (Bkl): "
-        "3 tot en met 35 OUe/m³."
+    assert (
+        str(info.value)
+        == "Parameter 'geur_norm_buitengebied_concentratie' voor gemeente 'Venray' in regelset"
+        " 'test' [gemeenten.GM0984] is 40 OUe/m³; dat ligt buiten de wettelijke bandbreedte voor"
+        " een eigen waarde in het omgevingsplan (Bkl): 3 tot en met 35 OUe/m³."
     )
 
 
 def test_ruleset_range_table_values_checked_one_by_one():
     data = _raw()
     data["parameters"]["arbeidsmigranten_per_baan"]["waarde"]["logistiek"] = 1.5
-    with pytest.raises(RuleSetError, match=re.escape("Parameter 'arbeidsmigranten_per_baan' in regelset 'test' ('logistiek') is 1,5")):
+    with pytest.raises(
+        RuleSetError,
+        match=re.escape(
+            "Parameter 'arbeidsmigranten_per_baan' in regelset 'test' ('logistiek') is 1,5"
+        ),
+    ):
         _parse(data)
 
 
 def test_boolean_parameter_has_no_range():
     data = _raw()
     data["parameters"]["concentratiegebied"]["min"] = 0
-    with pytest.raises(RuleSetError, match="'concentratiegebied' is ja/nee en heeft dus geen 'min'/'max'"):
+    with pytest.raises(
+        RuleSetError, match="'concentratiegebied' is ja/nee en heeft dus geen 'min'/'max'"
+    ):
         _parse(data)
 
 
@@ -135,10 +167,17 @@ def test_boolean_parameter_has_no_range():
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(math.nan, "is geen eindig getal (nan)"), (math.inf, "is geen eindig getal (inf)"), (1e12, "is 1e+12 m; toegestaan is 0 tot en met 5000 m")],
+    [
+        (math.nan, "is geen eindig getal (nan)"),
+        (math.inf, "is geen eindig getal (inf)"),
+        (1e12, "is 1e+12 m; toegestaan is 0 tot en met 5000 m"),
+    ],
 )
 def test_config_value_not_finite_or_absurd(value, shown):
-    with pytest.raises(RuleSetError, match=re.escape(f"Parameter 'bbg_rand_m' in [regels] in de configuratie {shown}")):
+    with pytest.raises(
+        RuleSetError,
+        match=re.escape(f"Parameter 'bbg_rand_m' in [regels] in de configuratie {shown}"),
+    ):
         read_ruleset_file().with_overrides({"bbg_rand_m": value})
 
 
@@ -157,18 +196,29 @@ def test_config_gemeente_odour_norm_outside_legal_range(name, value, range_text)
         read_ruleset_file().with_overrides({}, {"Venray": {name: value}})
     message = str(info.value)
     assert f"Parameter '{name}' voor gemeente 'Venray' in [regels] in de configuratie" in message
-    assert f"is {str(value).replace('.', ',').removesuffix(',0')} OUe/m³; dat ligt buiten de wettelijke bandbreedte" in message
+    assert (
+        f"is {str(value).replace('.', ',').removesuffix(',0')} OUe/m³; dat ligt buiten de"
+        " wettelijke bandbreedte" in message
+    )
     assert range_text in message
 
 
 def test_config_gemeente_odour_norm_at_the_legal_bounds_is_accepted():
-    rs = read_ruleset_file().with_overrides({}, {"Venray": {"geur_norm_kom_concentratie": 0.1, "geur_norm_buitengebied_concentratie": 35}})
+    rs = read_ruleset_file().with_overrides(
+        {},
+        {"Venray": {"geur_norm_kom_concentratie": 0.1, "geur_norm_buitengebied_concentratie": 35}},
+    )
     assert rs.gemeenten["GM0984"]["geur_norm_buitengebied_concentratie"] == 35.0
 
 
 def test_nan_in_config_file_stops_the_run_before_any_output(world):
     # TOML has nan and inf literals
-    with pytest.raises(RuleSetError, match=re.escape("Parameter 'bbg_rand_m' in [regels] in de configuratie is geen eindig getal (nan)")) as info:
+    with pytest.raises(
+        RuleSetError,
+        match=re.escape(
+            "Parameter 'bbg_rand_m' in [regels] in de configuratie is geen eindig getal (nan)"
+        ),
+    ) as info:
         _score(world, standard_config() + "\n[regels]\nbbg_rand_m = nan\n")
     # the planner's mistake is in the config, and the message's title says so
     assert isinstance(info.value, ConfigError) and info.value.title == "Fout in de configuratie"
@@ -182,19 +232,28 @@ def test_misspelt_gemeente_in_config_is_an_error_with_a_hint(world):
     with pytest.raises(ConfigError) as info:
         _score(world, standard_config() + '\n[regels.gemeenten."Venrya"]\nbbg_rand_m = 1000\n')
     message = str(info.value)
-    assert "[regels.gemeenten.\"Venrya\"] in de configuratie: gemeente 'Venrya' komt niet voor in de laag [lagen.gemeenten]" in message
+    assert (
+        "[regels.gemeenten.\"Venrya\"] in de configuratie: gemeente 'Venrya' komt niet voor in de"
+        " laag [lagen.gemeenten]" in message
+    )
     assert "Bedoelde u 'Venray'?" in message
     assert not (world / "uit").exists()
 
 
 def test_misspelt_gemeente_code_in_config_is_an_error(world):
-    with pytest.raises(ConfigError, match=re.escape("gemeente 'GM0948' komt niet voor in de laag [lagen.gemeenten]")):
+    with pytest.raises(
+        ConfigError,
+        match=re.escape("gemeente 'GM0948' komt niet voor in de laag [lagen.gemeenten]"),
+    ):
         _score(world, standard_config() + "\n[regels.gemeenten.GM0948]\nbbg_rand_m = 1000\n")
 
 
 def test_gemeente_of_the_ruleset_absent_from_the_layer_is_an_error(world):
     # Maastricht is in the rule set's table, but no site can lie in it: the value would be ignored
-    with pytest.raises(ConfigError, match=re.escape("gemeente 'Maastricht' komt niet voor in de laag [lagen.gemeenten]")):
+    with pytest.raises(
+        ConfigError,
+        match=re.escape("gemeente 'Maastricht' komt niet voor in de laag [lagen.gemeenten]"),
+    ):
         _score(world, standard_config() + '\n[regels.gemeenten."Maastricht"]\nbbg_rand_m = 1000\n')
 
 
@@ -208,16 +267,27 @@ def test_without_gemeenten_layer_key_is_checked_against_the_ruleset():
     rs = read_ruleset_file().with_overrides({}, {"Venlow": {"bbg_rand_m": 100}})
     with pytest.raises(ConfigError) as info:
         rs.check_gemeente_keys(None, None)
-    assert "de gemeententabel van regelset 'limburg-povi2021' (er is geen laag [lagen.gemeenten])" in str(info.value)
+    assert (
+        "de gemeententabel van regelset 'limburg-povi2021' (er is geen laag [lagen.gemeenten])"
+        in str(info.value)
+    )
     assert "Bedoelde u 'Venlo'?" in str(info.value)
-    read_ruleset_file().with_overrides({}, {"Venlo": {"bbg_rand_m": 100}}).check_gemeente_keys(None, None)
+    read_ruleset_file().with_overrides({}, {"Venlo": {"bbg_rand_m": 100}}).check_gemeente_keys(
+        None, None
+    )
 
 
 def test_ruleset_name_key_matching_no_gemeente_of_the_layer_is_an_error():
     data = _raw()
     data["gemeenten"]["Horst a/d Maas"] = {"bbg_rand_m": 100.0}
     rs = _parse(data)
-    with pytest.raises(RuleSetError, match=re.escape("Regelset 'limburg-povi2021': [gemeenten.\"Horst a/d Maas\"] heeft eigen parameterwaarden")):
+    with pytest.raises(
+        RuleSetError,
+        match=re.escape(
+            "Regelset 'limburg-povi2021': [gemeenten.\"Horst a/d Maas\"] heeft eigen"
+            " parameterwaarden"
+        ),
+    ):
         rs.check_gemeente_keys(["GM1507"], ["Horst aan de Maas"])
     # CBS-code tables are the rule set's register of gemeenten: not every input holds all 31
     rs.check_gemeente_keys(["GM1507"], ["Horst aan de Maas", "Horst a/d Maas"])
@@ -238,8 +308,19 @@ def test_run_record_has_no_nan_or_infinity_tokens(tmp_path):
     import numpy as np
 
     path = tmp_path / "run.json"
-    write_json({"a": math.nan, "b": [math.inf, -math.inf, 1.5], "c": {"d": np.float64("nan"), "e": np.float32(2.0)}}, path)
-    assert _strict_loads(path.read_text(encoding="utf-8")) == {"a": None, "b": [None, None, 1.5], "c": {"d": None, "e": 2.0}}
+    write_json(
+        {
+            "a": math.nan,
+            "b": [math.inf, -math.inf, 1.5],
+            "c": {"d": np.float64("nan"), "e": np.float32(2.0)},
+        },
+        path,
+    )
+    assert _strict_loads(path.read_text(encoding="utf-8")) == {
+        "a": None,
+        "b": [None, None, 1.5],
+        "c": {"d": None, "e": 2.0},
+    }
 
 
 def test_run_json_of_a_real_run_is_strict(world):
@@ -250,7 +331,16 @@ def test_run_json_of_a_real_run_is_strict(world):
 # --- current law: rule set 2.0.0 (issue 12) --------------------------------------------------
 
 OLD_INSTRUMENTS = ("Wet geurhinder en veehouderij", "Wgv", "Omgevingsverordening Limburg 2014")
-CURRENT_INSTRUMENTS = ("Besluit kwaliteit leefomgeving", "Bkl", "omgevingsplan", "POVI", "Beleid", "Meststoffenwet", "Integrale Aanpak", "Visie")
+CURRENT_INSTRUMENTS = (
+    "Besluit kwaliteit leefomgeving",
+    "Bkl",
+    "omgevingsplan",
+    "POVI",
+    "Beleid",
+    "Meststoffenwet",
+    "Integrale Aanpak",
+    "Visie",
+)
 FIXTURE_1_0_0 = Path(__file__).parent / "data" / "rulesets" / "limburg-povi2021-1.0.0.toml"
 
 
@@ -284,7 +374,9 @@ def test_sources_name_the_instrument_in_force_first_and_the_old_one_as_history(n
         if first_old >= 0:
             before = source[:first_old]
             assert any(c in before for c in CURRENT_INSTRUMENTS), (what, source)
-            assert "Historie" in before or "historie" in before or "vervallen" in source[first_old:], (what, source)
+            assert (
+                "Historie" in before or "historie" in before or "vervallen" in source[first_old:]
+            ), (what, source)
         # an unverified citation never carries confidence H
         if "niet geverifieerd" in source:
             assert confidence != "H", what
@@ -292,12 +384,19 @@ def test_sources_name_the_instrument_in_force_first_and_the_old_one_as_history(n
 
 def test_odour_norm_sources_cite_the_bkl_the_omgevingsplan_and_the_verified_wgv_letters():
     rs = read_ruleset_file()
-    letters = {"geur_norm_kom_concentratie": "a", "geur_norm_buitengebied_concentratie": "b", "geur_norm_kom": "c", "geur_norm_buitengebied": "d"}
+    letters = {
+        "geur_norm_kom_concentratie": "a",
+        "geur_norm_buitengebied_concentratie": "b",
+        "geur_norm_kom": "c",
+        "geur_norm_buitengebied": "d",
+    }
     for name, letter in letters.items():
         source = rs.parameters[name].source
         assert source.startswith("Besluit kwaliteit leefomgeving (Bkl)"), name
         assert "omgevingsplan" in source and "bruidsschat" in source, name
-        assert f"art. 3 lid 1 onder {letter}" in source and f"art. 6 lid 1 onder {letter}" in source, name
+        assert (
+            f"art. 3 lid 1 onder {letter}" in source and f"art. 6 lid 1 onder {letter}" in source
+        ), name
         assert rs.parameters[name].confidence == "M"
 
 
@@ -305,22 +404,39 @@ def test_odour_reasons_read_as_a_screening_outcome():
     rs = read_ruleset_file()
     template = rs.rule("geur.knelpunt_geurgevoelig").reason["long_stay"]
     assert "voldoet niet aan de standaardwaarde" in template
-    assert "afwijken kan alleen via het omgevingsplan met een onderbouwd aanvaardbaar woon- en leefklimaat" in template
-    assert "onderbouwd aanvaardbaar woon- en leefklimaat" in rs.rule("geur.knelpunt_logies").reason["short_stay"]
+    assert (
+        "afwijken kan alleen via het omgevingsplan met een onderbouwd aanvaardbaar woon- en"
+        " leefklimaat" in template
+    )
+    assert (
+        "onderbouwd aanvaardbaar woon- en leefklimaat"
+        in rs.rule("geur.knelpunt_logies").reason["short_stay"]
+    )
 
 
 def test_recreation_rule_rests_on_policy_and_names_the_expired_verordening_as_history():
     rule = read_ruleset_file().rule("recreatiepark")
     assert rule.source.startswith("Beleid: Uitvoeringsnotitie arbeidsmigratie")
     assert "rust op beleid" in rule.source
-    assert "Omgevingsverordening Limburg 2014 §2.5" in rule.source and "vervallen 31-12-2023" in rule.source
+    assert (
+        "Omgevingsverordening Limburg 2014 §2.5" in rule.source
+        and "vervallen 31-12-2023" in rule.source
+    )
     assert rule.confidence == "M"
     assert "verboden" not in rule.reason["mid_stay"]
     assert "ongewenst" in rule.reason["mid_stay"]
 
 
 def test_draft_rule_set_updated_the_same_way():
-    draft = read_ruleset_file(Path(str(resources.files("locatietoets.analysis") / "rulesets" / "limburg-povi2025-ontwerp.toml")))
+    draft = read_ruleset_file(
+        Path(
+            str(
+                resources.files("locatietoets.analysis")
+                / "rulesets"
+                / "limburg-povi2025-ontwerp.toml"
+            )
+        )
+    )
     default = read_ruleset_file()
     assert draft.rule("recreatiepark").verdict["short_stay"] == "ongeschikt"
     assert draft.value("bbg_rand_m") == 150.0
@@ -353,7 +469,10 @@ def test_regels_command_shows_2_0_0_with_current_sources(monkeypatch):
 
 
 def test_misspelt_gemeente_is_reported_together_with_other_problems(world):
-    text = standard_config().replace('pad = "bbg.gpkg"', 'pad = "bbg_weg.gpkg"') + '\n[regels.gemeenten."Venrya"]\nbbg_rand_m = 1000\n'
+    text = (
+        standard_config().replace('pad = "bbg.gpkg"', 'pad = "bbg_weg.gpkg"')
+        + '\n[regels.gemeenten."Venrya"]\nbbg_rand_m = 1000\n'
+    )
     with pytest.raises(Exception) as info:
         _score(world, text)
     message = str(info.value)
@@ -365,17 +484,30 @@ def test_planning_commands_check_gemeente_keys_too(world):
 
     from locatietoets.scripts.cli import main
 
-    cfg = write_config(world, standard_config() + '\n[regels.gemeenten."Venrya"]\nbbg_rand_m = 1000\n')
-    result = CliRunner().invoke(main, ["raster", str(cfg), "--cel", "500", "--out", str(world / "raster"), "--voortgang", "geen"])
+    cfg = write_config(
+        world, standard_config() + '\n[regels.gemeenten."Venrya"]\nbbg_rand_m = 1000\n'
+    )
+    result = CliRunner().invoke(
+        main,
+        ["raster", str(cfg), "--cel", "500", "--out", str(world / "raster"), "--voortgang", "geen"],
+    )
     assert result.exit_code == 2, result.output
-    assert "Bedoelde u 'Venray'?" in " ".join((result.output + (result.stderr if result.stderr_bytes is not None else "")).split())
+    assert "Bedoelde u 'Venray'?" in " ".join(
+        (result.output + (result.stderr if result.stderr_bytes is not None else "")).split()
+    )
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -1, 1e12])
 def test_rule_penalty_not_finite_or_absurd_is_an_error(value):
     data = _raw()
     data["regel"][0]["strafpunten"] = value
-    with pytest.raises(RuleSetError, match=re.escape(f"Regel '{data['regel'][0]['id']}': strafpunten voor short_stay moeten een getal van 0 tot en met 100 zijn")):
+    with pytest.raises(
+        RuleSetError,
+        match=re.escape(
+            f"Regel '{data['regel'][0]['id']}': strafpunten voor short_stay moeten een getal van 0"
+            " tot en met 100 zijn"
+        ),
+    ):
         _parse(data)
 
 
@@ -383,9 +515,17 @@ def test_sliding_penalty_not_finite_is_an_error():
     data = _raw()
     rule = next(r for r in data["regel"] if "glijdende_straf" in r)
     rule["glijdende_straf"]["punten"] = math.inf
-    with pytest.raises(RuleSetError, match=re.escape(f"Regel '{rule['id']}': glijdende_straf 'punten' moet een getal van 0 tot en met 100 zijn")):
+    with pytest.raises(
+        RuleSetError,
+        match=re.escape(
+            f"Regel '{rule['id']}': glijdende_straf 'punten' moet een getal van 0 tot en met 100"
+            " zijn"
+        ),
+    ):
         _parse(data)
     rule["glijdende_straf"]["punten"] = 20
     rule["glijdende_straf"]["tot"] = math.nan
-    with pytest.raises(RuleSetError, match="glijdende_straf 'tot' moet een getal of een parameternaam zijn"):
+    with pytest.raises(
+        RuleSetError, match="glijdende_straf 'tot' moet een getal of een parameternaam zijn"
+    ):
         _parse(data)

@@ -22,7 +22,10 @@ def test_render_template_mixes_columns_and_scalars():
         {"afstand": np.array([100.4, 2500.0]), "rand": 250.0, "park": pd.Series(["A", None])},
         2,
     )
-    assert out.tolist() == ["Ligt 100 m buiten; rand tot 250 m; park 'A'", "Ligt 2.500 m buiten; rand tot 250 m; park ''"]
+    assert out.tolist() == [
+        "Ligt 100 m buiten; rand tot 250 m; park 'A'",
+        "Ligt 2.500 m buiten; rand tot 250 m; park ''",
+    ]
 
 
 def test_join_nonempty_skips_empty_strings():

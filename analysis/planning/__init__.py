@@ -15,7 +15,12 @@ four modules are re-exported here.
 from __future__ import annotations
 
 from locatietoets.analysis.planning.business import capacity_within_reach, plan_demand
-from locatietoets.analysis.planning.capacity import NO_DEMAND, CapacityBalance, capacity_balance, match_gemeenten
+from locatietoets.analysis.planning.capacity import (
+    NO_DEMAND,
+    CapacityBalance,
+    capacity_balance,
+    match_gemeenten,
+)
 from locatietoets.analysis.planning.common import TOTAL_LABEL
 from locatietoets.analysis.planning.comparison import Comparison, compare_runs
 from locatietoets.analysis.planning.grid import (

@@ -10,7 +10,6 @@ __all__ = ["TOTAL_LABEL", "clean_text"]
 TOTAL_LABEL = "Totaal"
 
 
-
 def clean_text(values: pd.Series) -> pd.Series:
     """The values as stripped strings, with None for missing and blank values."""
     out = values.astype("object")

@@ -60,7 +60,8 @@ CONFIG_LAYERS: tuple[str, ...] = (
     EngineAlgorithm.WEGENNET,
     EngineAlgorithm.GEMEENTEN,
 )
-#: ``LAYERS`` of the "config file or layers" algorithms: every layer optional (the config file may replace them).
+#: ``LAYERS`` of the "config file or layers" algorithms: every layer optional (the config file may
+#: replace them).
 CONFIG_LAYER_SPEC: tuple[tuple[str, bool], ...] = tuple((key, False) for key in CONFIG_LAYERS)
 
 
@@ -99,12 +100,15 @@ class LayerStyler(QgsProcessingLayerPostProcessorInterface):
     def create(cls, style: Callable[[Any], None]) -> "LayerStyler":
         styler = cls(style)
         cls._alive.append(styler)
-        del cls._alive[:-200]  # Processing uses each one once, right after its run (batch: one per run)
+        del cls._alive[
+            :-200
+        ]  # Processing uses each one once, right after its run (batch: one per run)
         return styler
 
 
 class CommandAlgorithm(EngineAlgorithm):
-    """Base of the algorithms that run one planning command of the engine; subclasses set the attributes below."""
+    """Base of the algorithms that run one planning command of the engine; subclasses set the
+    attributes below."""
 
     # Parameter and output keys ---------------------------------------------
     CONFIGURATIE = "CONFIGURATIE"
@@ -115,7 +119,8 @@ class CommandAlgorithm(EngineAlgorithm):
     COMMAND = ""
     #: offer "config file or the layers of Toets locaties" (raster, bedrijfslocatie)
     CONFIG_INPUT = False
-    #: (layer key, required) checked by EngineAlgorithm.checkParameterValues; ``CONFIG_LAYER_SPEC`` with CONFIG_INPUT
+    #: (layer key, required) checked by EngineAlgorithm.checkParameterValues; ``CONFIG_LAYER_SPEC``
+    #: with CONFIG_INPUT
     LAYERS: tuple[tuple[str, bool], ...] = ()
     #: part of the progress bar for the engine; the rest is for loading/reading the results
     ENGINE_SHARE = 95.0
@@ -127,23 +132,43 @@ class CommandAlgorithm(EngineAlgorithm):
 
     # Parameters ----------------------------------------------------------------
     def _add_config_parameters(self) -> None:
-        """Config file OR the config layers (with field pickers, rule set and overrides), as in Toets locaties."""
-        self.addParameter(QgsProcessingParameterFile(
-            self.CONFIGURATIE,
-            "Configuratiebestand (config.toml van locatietoets; leeg = de lagen hieronder gebruiken)",
-            extension="toml", optional=True))
+        """Config file OR the config layers (with field pickers, rule set and overrides), as in
+        Toets locaties."""
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.CONFIGURATIE,
+                "Configuratiebestand (config.toml van locatietoets; leeg = de lagen hieronder"
+                " gebruiken)",
+                extension="toml",
+                optional=True,
+            )
+        )
         for key in CONFIG_LAYERS:
-            label = self.LAYER_INPUTS[key].label + (" — verplicht zonder configuratiebestand" if key == self.LOCATIES else "")
+            label = self.LAYER_INPUTS[key].label + (
+                " — verplicht zonder configuratiebestand" if key == self.LOCATIES else ""
+            )
             self._add_layer_parameters(key, optional=True, label=label)
-        self.addParameter(QgsProcessingParameterEnum(
-            self.STANDAARD_VERBLIJFSTYPE, "Verblijfstype voor locaties zonder verblijfstype",
-            options=[STAY_LABELS[s] for s in STAY_TYPES], defaultValue=0))
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.STANDAARD_VERBLIJFSTYPE,
+                "Verblijfstype voor locaties zonder verblijfstype",
+                options=[STAY_LABELS[s] for s in STAY_TYPES],
+                defaultValue=0,
+            )
+        )
         ruleset = QgsProcessingParameterFile(
-            self.REGELSET, "Regelset (TOML; leeg = standaard POVI 2021; alleen zonder configuratiebestand)",
-            extension="toml", optional=True)
+            self.REGELSET,
+            "Regelset (TOML; leeg = standaard POVI 2021; alleen zonder configuratiebestand)",
+            extension="toml",
+            optional=True,
+        )
         overrides = QgsProcessingParameterString(
-            self.PARAMETERS, "Parameteraanpassingen, bv. bbg_rand_m=150; max_termijn_jaar=5 (alleen zonder "
-            "configuratiebestand)", multiLine=False, optional=True)
+            self.PARAMETERS,
+            "Parameteraanpassingen, bv. bbg_rand_m=150; max_termijn_jaar=5 (alleen zonder "
+            "configuratiebestand)",
+            multiLine=False,
+            optional=True,
+        )
         for param in (ruleset, overrides):
             param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(param)
@@ -151,25 +176,45 @@ class CommandAlgorithm(EngineAlgorithm):
     def _add_output_parameters(self, label: str) -> None:
         """The output folder (also declared as an output) and "load the results"."""
         self.addParameter(QgsProcessingParameterFolderDestination(self.UITVOERMAP, label))
-        self.addParameter(QgsProcessingParameterBoolean(
-            self.LADEN, "Resultaten in het project laden", defaultValue=True, optional=True))
+        self.addParameter(
+            QgsProcessingParameterBoolean(
+                self.LADEN, "Resultaten in het project laden", defaultValue=True, optional=True
+            )
+        )
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
         ok, message = super().checkParameterValues(parameters, context)
         if not ok or not self.CONFIG_INPUT:
             return ok, message
         has_config = bool(self.parameterAsFile(parameters, self.CONFIGURATIE, context))
-        given = [self.LAYER_INPUTS[key].label for key in CONFIG_LAYERS if self._given(parameters, key)]
+        given = [
+            self.LAYER_INPUTS[key].label for key in CONFIG_LAYERS if self._given(parameters, key)
+        ]
         if has_config and given:
-            return False, ("Geef óf een configuratiebestand óf lagen, niet allebei. Opgegeven lagen: "
-                           + ", ".join(given) + ".")
-        if has_config and (self.parameterAsFile(parameters, self.REGELSET, context)
-                           or self.parameterAsString(parameters, self.PARAMETERS, context).strip()):
-            return False, ("Regelset en parameteraanpassingen gelden alleen bij invoer via lagen; zet ze bij een "
-                           "configuratiebestand in de sectie [regels] van dat bestand.")
+            return False, (
+                "Geef óf een configuratiebestand óf lagen, niet allebei. Opgegeven lagen: "
+                + ", ".join(given)
+                + "."
+            )
+        if has_config and (
+            self.parameterAsFile(parameters, self.REGELSET, context)
+            or self.parameterAsString(parameters, self.PARAMETERS, context).strip()
+        ):
+            return (
+                False,
+                (
+                    "Regelset en parameteraanpassingen gelden alleen bij invoer via lagen; zet ze"
+                    " bij een configuratiebestand in de sectie [regels] van dat bestand."
+                ),
+            )
         if not has_config and not self._given(parameters, self.LOCATIES):
-            return False, ("Geef een configuratiebestand (config.toml) of minstens de laag "
-                           f"'{self.LAYER_INPUTS[self.LOCATIES].label}'.")
+            return (
+                False,
+                (
+                    "Geef een configuratiebestand (config.toml) of minstens de laag "
+                    f"'{self.LAYER_INPUTS[self.LOCATIES].label}'."
+                ),
+            )
         return True, ""
 
     # Running --------------------------------------------------------------------
@@ -186,7 +231,9 @@ class CommandAlgorithm(EngineAlgorithm):
             feedback.pushInfo(f"Configuratie: {given}")
             return os.path.abspath(given)
         try:
-            overrides, gemeenten = eng.parse_overrides(self.parameterAsString(parameters, self.PARAMETERS, context))
+            overrides, gemeenten = eng.parse_overrides(
+                self.parameterAsString(parameters, self.PARAMETERS, context)
+            )
         except ValueError as exc:
             raise QgsProcessingException(str(exc)) from None
         ruleset = self.parameterAsFile(parameters, self.REGELSET, context) or None
@@ -198,19 +245,28 @@ class CommandAlgorithm(EngineAlgorithm):
             if table is not None:
                 layers[self.LAYER_INPUTS[key].config_name] = table
         if "locaties" not in layers:
-            raise QgsProcessingException("Geef een configuratiebestand of de laag met kandidaatlocaties.")
+            raise QgsProcessingException(
+                "Geef een configuratiebestand of de laag met kandidaatlocaties."
+            )
         self._apply_stay_default(parameters, layers["locaties"], context, feedback)
         path = os.path.join(workdir, "config.toml")
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(eng.render_config(layers, ruleset=ruleset, overrides=overrides, gemeenten=gemeenten))
+            fh.write(
+                eng.render_config(layers, ruleset=ruleset, overrides=overrides, gemeenten=gemeenten)
+            )
         feedback.pushDebugInfo(f"Configuratie: {path}")
         return path
 
     def _out_dir(self, parameters, context, workdir: str) -> str:
-        return self.parameterAsFileOutput(parameters, self.UITVOERMAP, context) or os.path.join(workdir, "uitvoer")
+        return self.parameterAsFileOutput(parameters, self.UITVOERMAP, context) or os.path.join(
+            workdir, "uitvoer"
+        )
 
-    def _run_command(self, arguments: list[str], out_dir: str, feedback, workdir: str) -> dict[str, Any]:
-        """Run ``locatietoets COMMAND ARGUMENTS --out OUT_DIR --voortgang json``; return its ``klaar`` message."""
+    def _run_command(
+        self, arguments: list[str], out_dir: str, feedback, workdir: str
+    ) -> dict[str, Any]:
+        """Run ``locatietoets COMMAND ARGUMENTS --out OUT_DIR --voortgang json``; return its
+        ``klaar`` message."""
         try:
             engine = eng.find_engine(engine_setting())
         except eng.EngineMissingError as exc:
@@ -220,18 +276,35 @@ class CommandAlgorithm(EngineAlgorithm):
         command = [self.COMMAND, *arguments, "--out", out_dir, "--voortgang", "json"]
         feedback.pushCommandInfo("locatietoets " + " ".join(_quote(part) for part in command))
         started = time.monotonic()
-        finished = self._run_engine(engine.path, command, workdir, feedback, share=self.ENGINE_SHARE)
+        finished = self._run_engine(
+            engine.path, command, workdir, feedback, share=self.ENGINE_SHARE
+        )
         feedback.setProgress(self.ENGINE_SHARE)
         feedback.pushInfo(f"Rekenkern klaar in {eng.elapsed_text(time.monotonic() - started)}.")
         return finished
 
     # Results ----------------------------------------------------------------------
-    def _load(self, parameters, context, uri: str, name: str, output_key: str, *, raster: bool = False,
-              style: Callable[[Any], None] | None = None) -> None:
-        """Load a result file into the project when the algorithm finishes (when "Resultaten laden" is on)."""
-        if not self.parameterAsBoolean(parameters, self.LADEN, context) or context.project() is None:
+    def _load(
+        self,
+        parameters,
+        context,
+        uri: str,
+        name: str,
+        output_key: str,
+        *,
+        raster: bool = False,
+        style: Callable[[Any], None] | None = None,
+    ) -> None:
+        """Load a result file into the project when the algorithm finishes (when "Resultaten laden"
+        is on)."""
+        if (
+            not self.parameterAsBoolean(parameters, self.LADEN, context)
+            or context.project() is None
+        ):
             return
-        hint = QgsProcessingUtils.LayerHint.Raster if raster else QgsProcessingUtils.LayerHint.Vector
+        hint = (
+            QgsProcessingUtils.LayerHint.Raster if raster else QgsProcessingUtils.LayerHint.Vector
+        )
         details = QgsProcessingContext.LayerDetails(name, context.project(), output_key, hint)
         if style is not None:
             details.setPostProcessor(LayerStyler.create(style))
@@ -240,7 +313,8 @@ class CommandAlgorithm(EngineAlgorithm):
     @staticmethod
     def _vector_parts(path: str, layer_name: str) -> list[tuple[str, str]]:
         """(uri, geometry label) per geometry type of a GeoPackage layer: a layer mixing points and
-        polygons (kandidaatlocaties may be either) is split into sublayers so that QGIS draws both."""
+        polygons (kandidaatlocaties may be either) is split into sublayers so that QGIS draws both.
+        """
         uri = f"{path}|layername={layer_name}"
         probe = QgsVectorLayer(uri, "probe", "ogr", QgsVectorLayer.LayerOptions(False, False))
         if not probe.isValid():
@@ -252,7 +326,12 @@ class CommandAlgorithm(EngineAlgorithm):
                 kinds.append(parts[3])
         if len(kinds) <= 1:
             return [(uri, "")]
-        labels = {"Point": "punten", "MultiPoint": "punten", "Polygon": "vlakken", "MultiPolygon": "vlakken"}
+        labels = {
+            "Point": "punten",
+            "MultiPoint": "punten",
+            "Polygon": "vlakken",
+            "MultiPolygon": "vlakken",
+        }
         return [(f"{uri}|geometrytype={kind}", labels.get(kind, kind)) for kind in kinds]
 
 

@@ -82,8 +82,17 @@ class LayerInput:
 
 
 def _single_type_file(sink: str) -> bool:
-    """Whether an output path is a format that holds one geometry type per layer (a shapefile, MapInfo, …)."""
-    return os.path.splitext(sink.split("|")[0])[1].lower() in (".shp", ".dbf", ".tab", ".mif", ".csv", ".xlsx", ".ods")
+    """Whether an output path is a format that holds one geometry type per layer (a shapefile,
+    MapInfo, …)."""
+    return os.path.splitext(sink.split("|")[0])[1].lower() in (
+        ".shp",
+        ".dbf",
+        ".tab",
+        ".mif",
+        ".csv",
+        ".xlsx",
+        ".ods",
+    )
 
 
 def _number(value: float) -> str:
@@ -94,7 +103,8 @@ def _number(value: float) -> str:
 
 
 class LocatietoetsAlgorithm(QgsProcessingAlgorithm):
-    """Identity shared by every Locatietoets algorithm: id, name, icon and help from class attributes."""
+    """Identity shared by every Locatietoets algorithm: id, name, icon and help from class
+    attributes."""
 
     ALGORITHM_ID = ""
     DISPLAY_NAME = ""
@@ -186,68 +196,161 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         layer.key: layer
         for layer in (
             LayerInput(
-                LOCATIES, "locaties", "Kandidaatlocaties (punten of vlakken)", (_POINT, _POLYGON),
+                LOCATIES,
+                "locaties",
+                "Kandidaatlocaties (punten of vlakken)",
+                (_POINT, _POLYGON),
                 (
                     FieldInput(ID_VELD, "id_veld", "Veld met de locatie-id"),
-                    FieldInput(VERBLIJFSTYPE_VELD, "verblijfstype_veld",
-                               "Veld met het verblijfstype (short_stay, mid_stay, long_stay)"),
-                    FieldInput(HUISVESTINGSVORM_VELD, "huisvestingsvorm_veld",
-                               "Veld met de huisvestingsvorm (logies of woonfunctie)"),
-                    FieldInput(PERSONEN_VELD, "personen_veld", "Veld met het aantal personen", numeric=True),
-                    FieldInput(SLAAPKAMERS_VELD, "slaapkamers_veld", "Veld met het aantal slaapkamers", numeric=True),
-                    FieldInput(WOONOPPERVLAK_VELD, "woonoppervlak_veld", "Veld met het woonoppervlak (m²)",
-                               numeric=True),
-                    FieldInput(EIGEN_WERKGEVER_VELD, "werkgever_veld", "Veld met de naam van de eigen werkgever"),
-                    FieldInput(TIJDELIJK_VELD, "tijdelijk_veld",
-                               "Veld: tijdelijk bouwwerk? (ja/nee; leeg = onbekend)"),
-                    FieldInput(TERMIJN_JAAR_VELD, "termijn_jaar_veld",
-                               "Veld met de termijn van het tijdelijke bouwwerk (jaar)", numeric=True),
+                    FieldInput(
+                        VERBLIJFSTYPE_VELD,
+                        "verblijfstype_veld",
+                        "Veld met het verblijfstype (short_stay, mid_stay, long_stay)",
+                    ),
+                    FieldInput(
+                        HUISVESTINGSVORM_VELD,
+                        "huisvestingsvorm_veld",
+                        "Veld met de huisvestingsvorm (logies of woonfunctie)",
+                    ),
+                    FieldInput(
+                        PERSONEN_VELD, "personen_veld", "Veld met het aantal personen", numeric=True
+                    ),
+                    FieldInput(
+                        SLAAPKAMERS_VELD,
+                        "slaapkamers_veld",
+                        "Veld met het aantal slaapkamers",
+                        numeric=True,
+                    ),
+                    FieldInput(
+                        WOONOPPERVLAK_VELD,
+                        "woonoppervlak_veld",
+                        "Veld met het woonoppervlak (m²)",
+                        numeric=True,
+                    ),
+                    FieldInput(
+                        EIGEN_WERKGEVER_VELD,
+                        "werkgever_veld",
+                        "Veld met de naam van de eigen werkgever",
+                    ),
+                    FieldInput(
+                        TIJDELIJK_VELD,
+                        "tijdelijk_veld",
+                        "Veld: tijdelijk bouwwerk? (ja/nee; leeg = onbekend)",
+                    ),
+                    FieldInput(
+                        TERMIJN_JAAR_VELD,
+                        "termijn_jaar_veld",
+                        "Veld met de termijn van het tijdelijke bouwwerk (jaar)",
+                        numeric=True,
+                    ),
                 ),
             ),
-            LayerInput(BEBOUWD_GEBIED, "bebouwd_gebied", "Bestaand bebouwd gebied (BBG)", (_POLYGON,)),
-            LayerInput(BEBOUWDE_KOM, "bebouwde_kom", "Bebouwde kom voor geur (zonder: BBG)", (_POLYGON,)),
             LayerInput(
-                GEURCONTOUREN, "geurcontouren", "Geurcontouren (vlakken met waarde in OUe/m³)", (_POLYGON,),
+                BEBOUWD_GEBIED, "bebouwd_gebied", "Bestaand bebouwd gebied (BBG)", (_POLYGON,)
+            ),
+            LayerInput(
+                BEBOUWDE_KOM, "bebouwde_kom", "Bebouwde kom voor geur (zonder: BBG)", (_POLYGON,)
+            ),
+            LayerInput(
+                GEURCONTOUREN,
+                "geurcontouren",
+                "Geurcontouren (vlakken met waarde in OUe/m³)",
+                (_POLYGON,),
                 (
-                    FieldInput(GEURWAARDE_VELD, "waarde_veld", "Veld met de contourwaarde (OUe/m³)", numeric=True),
-                    FieldInput(GEURCONTOUR_VEEHOUDERIJ_VELD, "veehouderij_veld",
-                               "Veld met de veehouderij van de contour (voor 'contouren beslissen niet')"),
+                    FieldInput(
+                        GEURWAARDE_VELD,
+                        "waarde_veld",
+                        "Veld met de contourwaarde (OUe/m³)",
+                        numeric=True,
+                    ),
+                    FieldInput(
+                        GEURCONTOUR_VEEHOUDERIJ_VELD,
+                        "veehouderij_veld",
+                        "Veld met de veehouderij van de contour (voor 'contouren beslissen niet')",
+                    ),
                 ),
                 required_fields=(GEURWAARDE_VELD,),
             ),
             LayerInput(
-                VEEHOUDERIJEN, "veehouderijen", "Veehouderijen (emissiepunten of bouwvlakken)", (_POINT, _POLYGON),
+                VEEHOUDERIJEN,
+                "veehouderijen",
+                "Veehouderijen (emissiepunten of bouwvlakken)",
+                (_POINT, _POLYGON),
                 (
-                    FieldInput(VEEHOUDERIJ_NAAM_VELD, "naam_veld", "Veld met de naam van de veehouderij"),
-                    FieldInput(VASTE_AFSTAND_VELD, "vaste_afstand_veld", "Veld met een eigen vaste afstand (m)",
-                               numeric=True),
-                    FieldInput(GEUREMISSIEFACTOR_VELD, "geuremissiefactor_veld",
-                               "Veld: dieren met geuremissiefactor? (ja/nee; leeg = onbekend, strengste afstand)"),
+                    FieldInput(
+                        VEEHOUDERIJ_NAAM_VELD, "naam_veld", "Veld met de naam van de veehouderij"
+                    ),
+                    FieldInput(
+                        VASTE_AFSTAND_VELD,
+                        "vaste_afstand_veld",
+                        "Veld met een eigen vaste afstand (m)",
+                        numeric=True,
+                    ),
+                    FieldInput(
+                        GEUREMISSIEFACTOR_VELD,
+                        "geuremissiefactor_veld",
+                        "Veld: dieren met geuremissiefactor? (ja/nee; leeg = onbekend, strengste"
+                        " afstand)",
+                    ),
                 ),
             ),
             LayerInput(
-                RECREATIEPARKEN, "recreatieparken", "Recreatieparken", (_POLYGON,),
-                (FieldInput(RECREATIEPARK_NAAM_VELD, "naam_veld", "Veld met de naam van het park"),),
-            ),
-            LayerInput(
-                WERKGEVERS, "werkgevers", "Werkgevers", (_POINT, _POLYGON),
-                (FieldInput(WERKGEVER_NAAM_VELD, "naam_veld", "Veld met de naam van de werkgever"),),
-            ),
-            LayerInput(
-                WEGENNET, "wegennet", "Wegennet (lijnen, bv. NWB-wegvakken of OSM)", (_LINE,),
+                RECREATIEPARKEN,
+                "recreatieparken",
+                "Recreatieparken",
+                (_POLYGON,),
                 (
-                    FieldInput(SNELHEID_VELD, "snelheid_veld", "Veld met de maximumsnelheid (km/u)", numeric=True,
-                               advanced=True),
-                    FieldInput(EENRICHTING_VELD, "eenrichting_veld", "Veld met eenrichtingsverkeer", advanced=True),
+                    FieldInput(
+                        RECREATIEPARK_NAAM_VELD, "naam_veld", "Veld met de naam van het park"
+                    ),
+                ),
+            ),
+            LayerInput(
+                WERKGEVERS,
+                "werkgevers",
+                "Werkgevers",
+                (_POINT, _POLYGON),
+                (
+                    FieldInput(
+                        WERKGEVER_NAAM_VELD, "naam_veld", "Veld met de naam van de werkgever"
+                    ),
+                ),
+            ),
+            LayerInput(
+                WEGENNET,
+                "wegennet",
+                "Wegennet (lijnen, bv. NWB-wegvakken of OSM)",
+                (_LINE,),
+                (
+                    FieldInput(
+                        SNELHEID_VELD,
+                        "snelheid_veld",
+                        "Veld met de maximumsnelheid (km/u)",
+                        numeric=True,
+                        advanced=True,
+                    ),
+                    FieldInput(
+                        EENRICHTING_VELD,
+                        "eenrichting_veld",
+                        "Veld met eenrichtingsverkeer",
+                        advanced=True,
+                    ),
                     FieldInput(WEGTYPE_VELD, "wegtype_veld", "Veld met het wegtype", advanced=True),
                 ),
             ),
             LayerInput(
-                GEMEENTEN, "gemeenten", "Gemeentegrenzen", (_POLYGON,),
+                GEMEENTEN,
+                "gemeenten",
+                "Gemeentegrenzen",
+                (_POLYGON,),
                 (
                     FieldInput(GEMEENTE_NAAM_VELD, "naam_veld", "Veld met de gemeentenaam"),
-                    FieldInput(GEMEENTE_CODE_VELD, "code_veld", "Veld met de CBS-gemeentecode (GMxxxx)"),
-                    FieldInput(GEMEENTE_REGIO_VELD, "regio_veld", "Veld met de regio", advanced=True),
+                    FieldInput(
+                        GEMEENTE_CODE_VELD, "code_veld", "Veld met de CBS-gemeentecode (GMxxxx)"
+                    ),
+                    FieldInput(
+                        GEMEENTE_REGIO_VELD, "regio_veld", "Veld met de regio", advanced=True
+                    ),
                 ),
             ),
         )
@@ -268,15 +371,24 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         return ["locatietoets", "arbeidsmigranten", "huisvesting", "limburg", "POVI", "BBG", "geur"]
 
     def _add_layer_parameters(self, key: str, *, optional: bool, label: str | None = None) -> None:
-        """Add a config layer as a feature-source parameter with its field pickers (and the mode for roads)."""
+        """Add a config layer as a feature-source parameter with its field pickers (and the mode for
+        roads)."""
         layer = self.LAYER_INPUTS[key]
-        self.addParameter(QgsProcessingParameterFeatureSource(key, label or layer.label, list(layer.types), optional=optional))
+        self.addParameter(
+            QgsProcessingParameterFeatureSource(
+                key, label or layer.label, list(layer.types), optional=optional
+            )
+        )
         for field in layer.fields:
             param = QgsProcessingParameterField(
                 field.key,
                 field.label,
                 parentLayerParameterName=key,
-                type=QgsProcessingParameterField.Numeric if field.numeric else QgsProcessingParameterField.Any,
+                type=(
+                    QgsProcessingParameterField.Numeric
+                    if field.numeric
+                    else QgsProcessingParameterField.Any
+                ),
                 optional=True,
             )
             if field.advanced:
@@ -285,7 +397,9 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         if key == self.WEGENNET:
             self.addParameter(
                 QgsProcessingParameterEnum(
-                    self.WEGENNET_MODUS, "Vervoerwijze over het wegennet", options=["auto", "fiets", "lopen"],
+                    self.WEGENNET_MODUS,
+                    "Vervoerwijze over het wegennet",
+                    options=["auto", "fiets", "lopen"],
                     defaultValue=1,
                 )
             )
@@ -303,7 +417,10 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                 )
             )
         ruleset = QgsProcessingParameterFile(
-            self.REGELSET, "Regelset (TOML; leeg = standaard POVI 2021)", extension="toml", optional=True
+            self.REGELSET,
+            "Regelset (TOML; leeg = standaard POVI 2021)",
+            extension="toml",
+            optional=True,
         )
         overrides = QgsProcessingParameterString(
             self.PARAMETERS,
@@ -315,20 +432,30 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(param)
         folder = QgsProcessingParameterFolderDestination(
-            self.UITVOERMAP, "Map voor alle uitvoer van de rekenkern (GeoPackage, CSV, run.json)", optional=True,
+            self.UITVOERMAP,
+            "Map voor alle uitvoer van de rekenkern (GeoPackage, CSV, run.json)",
+            optional=True,
             createByDefault=True,
         )
         folder.setFlags(folder.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(folder)
         self.addParameter(
-            QgsProcessingParameterFeatureSink(self.OUTPUT, self.OUTPUT_NAME, QgsProcessing.TypeVectorAnyGeometry)
+            QgsProcessingParameterFeatureSink(
+                self.OUTPUT, self.OUTPUT_NAME, QgsProcessing.TypeVectorAnyGeometry
+            )
         )
         self.addOutput(QgsProcessingOutputFile(self.RUN_JSON, "Runverslag (run.json)"))
         self.addOutput(QgsProcessingOutputFile(self.CSV, "Tabel (locaties.csv)"))
         self.addOutput(QgsProcessingOutputNumber(self.AANTAL_GESCHIKT, "Aantal geschikt"))
-        self.addOutput(QgsProcessingOutputNumber(self.AANTAL_VOORWAARDELIJK, "Aantal voorwaardelijk"))
+        self.addOutput(
+            QgsProcessingOutputNumber(self.AANTAL_VOORWAARDELIJK, "Aantal voorwaardelijk")
+        )
         self.addOutput(QgsProcessingOutputNumber(self.AANTAL_ONGESCHIKT, "Aantal ongeschikt"))
-        self.addOutput(QgsProcessingOutputNumber(self.AANTAL_ZONDER_OORDEEL, "Aantal zonder oordeel (geen geometrie)"))
+        self.addOutput(
+            QgsProcessingOutputNumber(
+                self.AANTAL_ZONDER_OORDEEL, "Aantal zonder oordeel (geen geometrie)"
+            )
+        )
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
         ok, message = super().checkParameterValues(parameters, context)
@@ -356,8 +483,11 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         return True, ""
 
     def _mixed_output_problems(self, parameters, context) -> list[str]:
-        """Sites of points and polygons cannot go into a one-geometry-type file (a shapefile): say so before the run."""
-        if self.parameterDefinition(self.OUTPUT) is None or not self._given(parameters, self.LOCATIES):
+        """Sites of points and polygons cannot go into a one-geometry-type file (a shapefile): say
+        so before the run."""
+        if self.parameterDefinition(self.OUTPUT) is None or not self._given(
+            parameters, self.LOCATIES
+        ):
             return []
         sink = self._sink_text(parameters.get(self.OUTPUT), context)
         if not _single_type_file(sink):
@@ -365,8 +495,10 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         sites = self.parameterAsVectorLayer(parameters, self.LOCATIES, context)
         if sites is None or len(geometry_kinds(sites)) <= 1:
             return []
-        return [f"De kandidaatlocaties zijn punten én vlakken; '{os.path.basename(sink.split('|')[0])}' kan maar één "
-                "geometrietype bevatten. Kies een GeoPackage (.gpkg) als uitvoer."]
+        return [
+            f"De kandidaatlocaties zijn punten én vlakken; '{os.path.basename(sink.split('|')[0])}'"
+            " kan maar één geometrietype bevatten. Kies een GeoPackage (.gpkg) als uitvoer."
+        ]
 
     @staticmethod
     def _sink_text(value, context) -> str:
@@ -396,11 +528,14 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             parameters, key, context, _COMPATIBLE_FORMATS, "gpkg", feedback
         )
         if not path:
-            raise QgsProcessingException(f"De laag '{layer.label}' kan niet als bestand aan de rekenkern worden gegeven.")
+            raise QgsProcessingException(
+                f"De laag '{layer.label}' kan niet als bestand aan de rekenkern worden gegeven."
+            )
         table: dict[str, Any] = {"pad": path}
         if layer_name and path.lower().endswith(".gpkg"):
             table["laag"] = layer_name
-        # 'crs' is only for files that carry none (the engine rejects a conflicting one): a shapefile
+        # 'crs' is only for files that carry none (the engine rejects a conflicting one): a
+        # shapefile
         # without .prj whose CRS the user set in QGIS, for example.
         crs = source.sourceCrs()
         if crs.isValid() and crs.authid() and not self._file_has_crs(path, table.get("laag")):
@@ -424,14 +559,17 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         return probe.isValid() and probe.dataProvider().crs().isValid()
 
     def _apply_stay_default(self, parameters, table, context, feedback) -> None:
-        """Hand the chosen default stay type to the engine (config key ``standaard_verblijfstype``)."""
+        """Hand the chosen default stay type to the engine (config key
+        ``standaard_verblijfstype``)."""
         stay = _STAY_TYPES[self.parameterAsEnum(parameters, self.STANDAARD_VERBLIJFSTYPE, context)]
         table["standaard_verblijfstype"] = stay
         if stay != _STAY_TYPES[0]:
             feedback.pushInfo(f"Locaties zonder verblijfstype krijgen '{stay}'.")
 
     @staticmethod
-    def _run_engine(engine_path: str, command: list[str], workdir: str, feedback, *, share: float) -> dict:
+    def _run_engine(
+        engine_path: str, command: list[str], workdir: str, feedback, *, share: float
+    ) -> dict:
         """Run one engine command, streaming its progress (0..share %) and log into ``feedback``."""
         try:
             return eng.run_engine(
@@ -458,7 +596,9 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         feedback.pushInfo(f"Rekenkern: {engine.path} (versie {engine.version_text})")
 
         try:
-            overrides, gemeenten = eng.parse_overrides(self.parameterAsString(parameters, self.PARAMETERS, context))
+            overrides, gemeenten = eng.parse_overrides(
+                self.parameterAsString(parameters, self.PARAMETERS, context)
+            )
         except ValueError as exc:
             raise QgsProcessingException(str(exc)) from None
         ruleset = self.parameterAsFile(parameters, self.REGELSET, context) or None
@@ -472,19 +612,29 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             if table is not None:
                 layers[self.LAYER_INPUTS[key].config_name] = table
         if "locaties" not in layers:
-            raise QgsProcessingException("De laag met kandidaatlocaties ontbreekt; die is verplicht.")
+            raise QgsProcessingException(
+                "De laag met kandidaatlocaties ontbreekt; die is verplicht."
+            )
         if self.OFFERS_STAY_DEFAULT:
             self._apply_stay_default(parameters, layers["locaties"], context, feedback)
 
         config_path = os.path.join(workdir, "config.toml")
         with open(config_path, "w", encoding="utf-8") as fh:
-            fh.write(eng.render_config(layers, ruleset=ruleset, overrides=overrides, gemeenten=gemeenten))
+            fh.write(
+                eng.render_config(layers, ruleset=ruleset, overrides=overrides, gemeenten=gemeenten)
+            )
         feedback.pushDebugInfo(f"Configuratie: {config_path}")
 
-        out_dir = self.parameterAsFileOutput(parameters, self.UITVOERMAP, context) or os.path.join(workdir, "uitvoer")
+        out_dir = self.parameterAsFileOutput(parameters, self.UITVOERMAP, context) or os.path.join(
+            workdir, "uitvoer"
+        )
         feedback.pushInfo(f"Uitvoermap: {out_dir}")
         finished = self._run_engine(
-            engine.path, ["score", config_path, "--out", out_dir, "--voortgang", "json"], workdir, feedback, share=90.0
+            engine.path,
+            ["score", config_path, "--out", out_dir, "--voortgang", "json"],
+            workdir,
+            feedback,
+            share=90.0,
         )
         out_dir = str(finished.get("uitvoer") or out_dir)
         self._log_summary(finished, out_dir, feedback)
@@ -498,8 +648,12 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             if error:
                 feedback.pushWarning(f"Stijl niet in de GeoPackage opgeslagen: {error}")
         run_json = self._run_record_beside(dest_id, os.path.join(out_dir, "run.json"), feedback)
-        temporary = QgsProcessingUtils.mapLayerFromString(dest_id, context, False)  # a layer of this run, never a file
-        if temporary is not None:  # a temporary layer: it carries the run record's path (Exporteer kaarten reads it)
+        temporary = QgsProcessingUtils.mapLayerFromString(
+            dest_id, context, False
+        )  # a layer of this run, never a file
+        if (
+            temporary is not None
+        ):  # a temporary layer: it carries the run record's path (Exporteer kaarten reads it)
             temporary.setCustomProperty(RUN_JSON_PROPERTY, run_json)
         if context.willLoadLayerOnCompletion(dest_id):
             details = context.layerToLoadOnCompletionDetails(dest_id)
@@ -536,10 +690,16 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                 counts = ", ".join(
                     f"{k.replace('_', ' ')} {_number(v)}"
                     for k, v in info.items()
-                    if k not in {"titel", "seconden"} and isinstance(v, (int, float)) and not isinstance(v, bool)
+                    if k not in {"titel", "seconden"}
+                    and isinstance(v, (int, float))
+                    and not isinstance(v, bool)
                 )
                 seconds = info.get("seconden")
-                timing = f" ({eng.elapsed_text(float(seconds))})" if isinstance(seconds, (int, float)) else ""
+                timing = (
+                    f" ({eng.elapsed_text(float(seconds))})"
+                    if isinstance(seconds, (int, float))
+                    else ""
+                )
                 feedback.pushInfo(f"  {title}: {counts or 'klaar'}{timing}")
         skipped = record.get("niet_uitgevoerd")
         if isinstance(skipped, dict):
@@ -548,10 +708,12 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
 
     @staticmethod
     def _run_record_beside(dest_id: str, run_json: str, feedback) -> str:
-        """Copy the run record beside a file output as ``<naam>.run.json``; return the record to name.
+        """Copy the run record beside a file output as ``<naam>.run.json``; return the record to
+        name.
 
         The engine's folder is often a temporary one; beside the output it is found again by
-        Exporteer woonvisiekaarten (rule set and date on every map) and by anyone who opens the file.
+        Exporteer woonvisiekaarten (rule set and date on every map) and by anyone who opens the
+        file.
         """
         path = dest_id.split("|")[0]
         if not os.path.isfile(run_json) or not os.path.isfile(path):
@@ -566,37 +728,48 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         return beside
 
     def _file_destination(self, parameters, context, feedback) -> dict[str, Any]:
-        """``parameters`` with a GeoPackage for the output: a layer of points and polygons needs a file.
+        """``parameters`` with a GeoPackage for the output: a layer of points and polygons needs a
+        file.
 
         A temporary (memory) layer holds one geometry type only; a GeoPackage layer holds both and
-        QGIS shows it as one layer per type. A shapefile cannot hold both: refused with a Dutch message.
+        QGIS shows it as one layer per type. A shapefile cannot hold both: refused with a Dutch
+        message.
         """
         value = parameters.get(self.OUTPUT)
         if isinstance(value, QgsProcessingOutputLayerDefinition):
             definition = QgsProcessingOutputLayerDefinition(value)
         else:
-            definition = QgsProcessingOutputLayerDefinition(str(value) if value else QgsProcessing.TEMPORARY_OUTPUT)
+            definition = QgsProcessingOutputLayerDefinition(
+                str(value) if value else QgsProcessing.TEMPORARY_OUTPUT
+            )
         sink, _ok = definition.sink.valueAsString(context.expressionContext(), "")
         if not sink or sink == QgsProcessing.TEMPORARY_OUTPUT or sink.startswith("memory:"):
             path = QgsProcessingUtils.generateTempFilename("getoetste_locaties.gpkg")
             definition.sink.setStaticValue(path)
-            feedback.pushInfo("De locaties zijn punten én vlakken: de uitvoer wordt een tijdelijke GeoPackage "
-                              f"({path}), die beide kan bevatten.")
+            feedback.pushInfo(
+                "De locaties zijn punten én vlakken: de uitvoer wordt een tijdelijke GeoPackage "
+                f"({path}), die beide kan bevatten."
+            )
         elif _single_type_file(sink):
             raise QgsProcessingException(
-                f"De locaties zijn punten én vlakken; '{os.path.basename(sink)}' kan maar één geometrietype "
-                "bevatten. Kies een GeoPackage (.gpkg) als uitvoer.")
+                f"De locaties zijn punten én vlakken; '{os.path.basename(sink)}' kan maar één"
+                " geometrietype bevatten. Kies een GeoPackage (.gpkg) als uitvoer."
+            )
         return {**parameters, self.OUTPUT: definition}
 
     def _copy_result(self, parameters, gpkg: str, context, feedback) -> tuple[str, dict[Any, int]]:
         """Copy the engine's result layer, unchanged, into the algorithm's output sink.
 
-        Sites of points and polygons (one GeoPackage layer of type "Geometry") are copied whole into a
-        GeoPackage layer of that type (see :meth:`_file_destination`), never cut to the first feature's type.
+        Sites of points and polygons (one GeoPackage layer of type "Geometry") are copied whole into
+        a
+        GeoPackage layer of that type (see :meth:`_file_destination`), never cut to the first
+        feature's type.
         """
         result = QgsVectorLayer(f"{gpkg}|layername=locaties", "locaties", "ogr")
         if not result.isValid():
-            raise QgsProcessingException(f"De rekenkern gaf geen leesbare uitvoer: '{gpkg}' (laag 'locaties').")
+            raise QgsProcessingException(
+                f"De rekenkern gaf geen leesbare uitvoer: '{gpkg}' (laag 'locaties')."
+            )
         source_fields = result.fields()
         keys = set(result.dataProvider().pkAttributeIndexes())
         keep = [i for i in range(source_fields.count()) if i not in keys]

@@ -1,4 +1,5 @@
-"""Huisvestingseffect bedrijfslocatie: ``locatietoets bedrijfslocatie CONFIG --locatie PLAN.gpkg``."""
+"""Huisvestingseffect bedrijfslocatie: ``locatietoets bedrijfslocatie CONFIG --locatie
+PLAN.gpkg``."""
 
 from __future__ import annotations
 
@@ -37,10 +38,13 @@ _PLAN_ALIASES = {
 
 
 def style_plan(layer) -> None:
-    """The plan as a dark-blue outline (the sites in reach stay visible underneath), with Dutch aliases."""
+    """The plan as a dark-blue outline (the sites in reach stay visible underneath), with Dutch
+    aliases."""
     if not isinstance(layer, QgsVectorLayer) or not layer.isValid():
         return
-    symbol = QgsFillSymbol.createSimple({"style": "no", "outline_color": "#253494", "outline_width": "0.8"})
+    symbol = QgsFillSymbol.createSimple(
+        {"style": "no", "outline_color": "#253494", "outline_width": "0.8"}
+    )
     layer.setRenderer(QgsSingleSymbolRenderer(symbol))
     for name, alias in _PLAN_ALIASES.items():
         index = layer.fields().indexOf(name)
@@ -50,7 +54,8 @@ def style_plan(layer) -> None:
 
 
 class Bedrijfslocatie(CommandAlgorithm):
-    """Housing effect of a new or expanding business location: migrants, beds, capacity within reach, shortfall."""
+    """Housing effect of a new or expanding business location: migrants, beds, capacity within
+    reach, shortfall."""
 
     ALGORITHM_ID = "bedrijfslocatie"
     DISPLAY_NAME = "Huisvestingseffect bedrijfslocatie"
@@ -75,37 +80,69 @@ class Bedrijfslocatie(CommandAlgorithm):
         (ARBEIDSMIGRANTEN, "arbeidsmigranten", "Verwachte arbeidsmigranten"),
         (BEDDEN, "bedden", "Benodigde bedden"),
         (CAPACITEIT_GESCHIKT, "capaciteit_geschikt", "Capaciteit geschikte locaties binnen bereik"),
-        (CAPACITEIT_VOORWAARDELIJK, "capaciteit_voorwaardelijk", "Capaciteit voorwaardelijke locaties binnen bereik"),
+        (
+            CAPACITEIT_VOORWAARDELIJK,
+            "capaciteit_voorwaardelijk",
+            "Capaciteit voorwaardelijke locaties binnen bereik",
+        ),
         (TEKORT_GESCHIKT, "tekort_geschikt", "Tekort (bedden)"),
-        (TEKORT_INCL_VOORWAARDELIJK, "tekort_incl_voorwaardelijk", "Tekort incl. voorwaardelijke locaties (bedden)"),
+        (
+            TEKORT_INCL_VOORWAARDELIJK,
+            "tekort_incl_voorwaardelijk",
+            "Tekort incl. voorwaardelijke locaties (bedden)",
+        ),
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            self.PLAN, "Plangebied bedrijfslocatie (vlakken; velden naam, banen, sector, oppervlakte_ha optioneel)",
-            [QgsProcessing.TypeVectorPolygon]))
+        self.addParameter(
+            QgsProcessingParameterFeatureSource(
+                self.PLAN,
+                "Plangebied bedrijfslocatie (vlakken; velden naam, banen, sector, oppervlakte_ha"
+                " optioneel)",
+                [QgsProcessing.TypeVectorPolygon],
+            )
+        )
         self._add_config_parameters()
         self._add_output_parameters("Map voor de uitvoer (bedrijfslocatie.gpkg, .json, .txt)")
-        self.addOutput(QgsProcessingOutputVectorLayer(
-            self.PLAN_UIT, "Plan met huisvestingseffect", QgsProcessing.TypeVectorPolygon))
-        self.addOutput(QgsProcessingOutputVectorLayer(
-            self.LOCATIES_BINNEN_BEREIK, "Getelde locaties binnen bereik", QgsProcessing.TypeVectorAnyGeometry))
+        self.addOutput(
+            QgsProcessingOutputVectorLayer(
+                self.PLAN_UIT, "Plan met huisvestingseffect", QgsProcessing.TypeVectorPolygon
+            )
+        )
+        self.addOutput(
+            QgsProcessingOutputVectorLayer(
+                self.LOCATIES_BINNEN_BEREIK,
+                "Getelde locaties binnen bereik",
+                QgsProcessing.TypeVectorAnyGeometry,
+            )
+        )
         self.addOutput(QgsProcessingOutputFile(self.JSON, "Verslag (bedrijfslocatie.json)"))
-        self.addOutput(QgsProcessingOutputFile(self.SAMENVATTING, "Samenvatting (bedrijfslocatie.txt)"))
+        self.addOutput(
+            QgsProcessingOutputFile(self.SAMENVATTING, "Samenvatting (bedrijfslocatie.txt)")
+        )
         for key, _field, label in self._SUMS:
             self.addOutput(QgsProcessingOutputNumber(key, f"{label} (som over de plannen)"))
-        self.addOutput(QgsProcessingOutputNumber(self.AANTAL_BOVEN_MAX_HA, "Aantal plannen boven de maximale uitbreiding"))
+        self.addOutput(
+            QgsProcessingOutputNumber(
+                self.AANTAL_BOVEN_MAX_HA, "Aantal plannen boven de maximale uitbreiding"
+            )
+        )
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         source = self.parameterAsSource(parameters, self.PLAN, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.PLAN))
         if source.featureCount() == 0:
-            raise QgsProcessingException("Het plangebied bevat geen objecten (of geen geselecteerde objecten).")
+            raise QgsProcessingException(
+                "Het plangebied bevat geen objecten (of geen geselecteerde objecten)."
+            )
         plan_path, plan_layer = self.parameterAsCompatibleSourceLayerPathAndLayerName(
-            parameters, self.PLAN, context, ["gpkg"], "gpkg", feedback)
+            parameters, self.PLAN, context, ["gpkg"], "gpkg", feedback
+        )
         if not plan_path:
-            raise QgsProcessingException("Het plangebied kan niet als GeoPackage aan de rekenkern worden gegeven.")
+            raise QgsProcessingException(
+                "Het plangebied kan niet als GeoPackage aan de rekenkern worden gegeven."
+            )
         feedback.pushInfo(f"Plangebied: {source.featureCount()} object(en) → {plan_path}")
         workdir = self._workdir()
         config = self._config_path(parameters, context, feedback, workdir)
@@ -116,7 +153,9 @@ class Bedrijfslocatie(CommandAlgorithm):
         finished = self._run_command(arguments, out_dir, feedback, workdir)
         out_dir = str(finished.get("uitvoer") or out_dir)
         record = read_json(os.path.join(out_dir, "bedrijfslocatie.json"), feedback)
-        plans = [p for p in (record.get("plannen") or finished.get("plannen") or []) if isinstance(p, dict)]
+        plans = [
+            p for p in record.get("plannen") or finished.get("plannen") or [] if isinstance(p, dict)
+        ]
         summary = os.path.join(out_dir, "bedrijfslocatie.txt")
         try:
             with open(summary, encoding="utf-8") as fh:
@@ -135,8 +174,17 @@ class Bedrijfslocatie(CommandAlgorithm):
             in_reach = f"{gpkg}|layername=locaties_binnen_bereik"
             for uri, kind in parts:
                 name = "Locaties binnen bereik" + (f" ({kind})" if kind else "")
-                self._load(parameters, context, uri, name, self.LOCATIES_BINNEN_BEREIK, style=apply_result_style)
-        self._load(parameters, context, plan_uri, "Bedrijfslocatie (plan)", self.PLAN_UIT, style=style_plan)
+                self._load(
+                    parameters,
+                    context,
+                    uri,
+                    name,
+                    self.LOCATIES_BINNEN_BEREIK,
+                    style=apply_result_style,
+                )
+        self._load(
+            parameters, context, plan_uri, "Bedrijfslocatie (plan)", self.PLAN_UIT, style=style_plan
+        )
         results = {
             self.UITVOERMAP: out_dir,
             self.PLAN_UIT: plan_uri,

@@ -7,12 +7,12 @@ import os
 
 from qgis.core import (
     QgsGraduatedSymbolRenderer,
+    QgsProcessing,
     QgsProcessingException,
     QgsProcessingOutputFile,
     QgsProcessingOutputHtml,
     QgsProcessingOutputNumber,
     QgsProcessingOutputVectorLayer,
-    QgsProcessing,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsRendererRange,
@@ -36,7 +36,11 @@ SHORTFALL_FIELD = "tekort_totaal"
 
 def style_shortfall(layer, field: str = SHORTFALL_FIELD) -> None:
     """Graduated colours on the shortfall: green for none, then classes of red (pretty breaks)."""
-    if not isinstance(layer, QgsVectorLayer) or not layer.isValid() or layer.fields().indexOf(field) < 0:
+    if (
+        not isinstance(layer, QgsVectorLayer)
+        or not layer.isValid()
+        or layer.fields().indexOf(field) < 0
+    ):
         return
     highest = layer.maximumValue(layer.fields().indexOf(field))
     try:
@@ -62,21 +66,25 @@ def style_shortfall(layer, field: str = SHORTFALL_FIELD) -> None:
     renderer = QgsGraduatedSymbolRenderer(field, ranges)
     renderer.setClassAttribute(field)
     layer.setRenderer(renderer)
-    for name, alias in (("naam", "Gemeente"), ("behoefte_totaal", "Behoefte (personen)"),
-                        ("capaciteit_geschikt_totaal", "Capaciteit geschikt"),
-                        ("capaciteit_voorwaardelijk_totaal", "Capaciteit voorwaardelijk"),
-                        ("tekort_totaal", "Tekort (geschikt)"),
-                        ("tekort_incl_voorwaardelijk_totaal", "Tekort incl. voorwaardelijk")):
+    for name, alias in (
+        ("naam", "Gemeente"),
+        ("behoefte_totaal", "Behoefte (personen)"),
+        ("capaciteit_geschikt_totaal", "Capaciteit geschikt"),
+        ("capaciteit_voorwaardelijk_totaal", "Capaciteit voorwaardelijk"),
+        ("tekort_totaal", "Tekort (geschikt)"),
+        ("tekort_incl_voorwaardelijk_totaal", "Tekort incl. voorwaardelijk"),
+    ):
         index = layer.fields().indexOf(name)
         if index >= 0:
             layer.setFieldAlias(index, alias)
     if layer.fields().indexOf("naam") >= 0:
-        layer.setDisplayExpression("\"naam\" || ' — tekort ' || format_number(\"tekort_totaal\", 0)")
+        layer.setDisplayExpression('"naam" || \' — tekort \' || format_number("tekort_totaal", 0)')
     layer.triggerRepaint()
 
 
 class Capaciteit(CommandAlgorithm):
-    """Capacity of suitable and conditional sites of a run against the demand per gemeente and region."""
+    """Capacity of suitable and conditional sites of a run against the demand per gemeente and
+    region."""
 
     ALGORITHM_ID = "capaciteit"
     DISPLAY_NAME = "Capaciteit tegen behoefte"
@@ -100,32 +108,63 @@ class Capaciteit(CommandAlgorithm):
     GEMEENTEN_MET_TEKORT = "GEMEENTEN_MET_TEKORT"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile(
-            self.RUN, "Uitvoermap van een toetsing (met locaties.gpkg en run.json, mét gemeentegrenzen)",
-            behavior=QgsProcessingParameterFile.Folder))
-        self.addParameter(QgsProcessingParameterFile(
-            self.BEHOEFTE, "Behoeftetabel (CSV: gemeente; short_stay; mid_stay; long_stay in personen)",
-            extension="csv"))
-        self.addParameter(QgsProcessingParameterEnum(
-            self.BASIS, "Capaciteit tellen voor",
-            options=["alleen het eigen verblijfstype van de locatie (geen dubbeltelling)",
-                     "elk verblijfstype waarvoor de locatie geschikt is"], defaultValue=0))
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.RUN,
+                "Uitvoermap van een toetsing (met locaties.gpkg en run.json, mét gemeentegrenzen)",
+                behavior=QgsProcessingParameterFile.Folder,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.BEHOEFTE,
+                "Behoeftetabel (CSV: gemeente; short_stay; mid_stay; long_stay in personen)",
+                extension="csv",
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.BASIS,
+                "Capaciteit tellen voor",
+                options=[
+                    "alleen het eigen verblijfstype van de locatie (geen dubbeltelling)",
+                    "elk verblijfstype waarvoor de locatie geschikt is",
+                ],
+                defaultValue=0,
+            )
+        )
         self._add_output_parameters("Map voor de uitvoer (capaciteit.gpkg, CSV's, kaart, rapport)")
-        self.addOutput(QgsProcessingOutputVectorLayer(
-            self.GEMEENTEN_UIT, "Capaciteit per gemeente", QgsProcessing.TypeVectorPolygon))
-        self.addOutput(QgsProcessingOutputVectorLayer(
-            self.REGIOS_UIT, "Capaciteit per regio", QgsProcessing.TypeVectorPolygon))
+        self.addOutput(
+            QgsProcessingOutputVectorLayer(
+                self.GEMEENTEN_UIT, "Capaciteit per gemeente", QgsProcessing.TypeVectorPolygon
+            )
+        )
+        self.addOutput(
+            QgsProcessingOutputVectorLayer(
+                self.REGIOS_UIT, "Capaciteit per regio", QgsProcessing.TypeVectorPolygon
+            )
+        )
         self.addOutput(QgsProcessingOutputFile(self.CSV_GEMEENTEN, "Tabel per gemeente (CSV)"))
         self.addOutput(QgsProcessingOutputFile(self.CSV_REGIOS, "Tabel per regio (CSV)"))
         self.addOutput(QgsProcessingOutputHtml(self.RAPPORT, "Rapport capaciteit tegen behoefte"))
-        for key, label in ((self.BEHOEFTE_TOTAAL, "Behoefte totaal (personen)"),
-                           (self.CAPACITEIT_GESCHIKT, "Capaciteit geschikt totaal (personen)"),
-                           (self.CAPACITEIT_VOORWAARDELIJK, "Capaciteit voorwaardelijk totaal (personen)"),
-                           (self.TEKORT_TOTAAL, "Tekort over het hele gebied (personen; overschot in de ene gemeente "
-                                                "dekt tekort in de andere)"),
-                           (self.TEKORT_INCL_VOORWAARDELIJK, "Tekort over het hele gebied incl. voorwaardelijke locaties"),
-                           (self.TEKORT_SOM_GEMEENTEN, "Som van de tekorten per gemeente (personen)"),
-                           (self.GEMEENTEN_MET_TEKORT, "Aantal gemeenten met een tekort")):
+        for key, label in (
+            (self.BEHOEFTE_TOTAAL, "Behoefte totaal (personen)"),
+            (self.CAPACITEIT_GESCHIKT, "Capaciteit geschikt totaal (personen)"),
+            (self.CAPACITEIT_VOORWAARDELIJK, "Capaciteit voorwaardelijk totaal (personen)"),
+            (
+                self.TEKORT_TOTAAL,
+                (
+                    "Tekort over het hele gebied (personen; overschot in de ene gemeente "
+                    "dekt tekort in de andere)"
+                ),
+            ),
+            (
+                self.TEKORT_INCL_VOORWAARDELIJK,
+                "Tekort over het hele gebied incl. voorwaardelijke locaties",
+            ),
+            (self.TEKORT_SOM_GEMEENTEN, "Som van de tekorten per gemeente (personen)"),
+            (self.GEMEENTEN_MET_TEKORT, "Aantal gemeenten met een tekort"),
+        ):
             self.addOutput(QgsProcessingOutputNumber(key, label))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
@@ -138,8 +177,12 @@ class Capaciteit(CommandAlgorithm):
         basis = _BASES[self.parameterAsEnum(parameters, self.BASIS, context)]
         workdir = self._workdir()
         out_dir = self._out_dir(parameters, context, workdir)
-        finished = self._run_command([os.path.abspath(run_dir), "--behoefte", os.path.abspath(demand),
-                                      "--basis", basis], out_dir, feedback, workdir)
+        finished = self._run_command(
+            [os.path.abspath(run_dir), "--behoefte", os.path.abspath(demand), "--basis", basis],
+            out_dir,
+            feedback,
+            workdir,
+        )
         out_dir = str(finished.get("uitvoer") or out_dir)
         gpkg = os.path.join(out_dir, "capaciteit.gpkg")
         gemeenten = f"{gpkg}|layername=capaciteit_gemeenten"
@@ -154,14 +197,28 @@ class Capaciteit(CommandAlgorithm):
         shortfall = total("tekort_totaal")
         if shortfall is None and isinstance(finished.get("tekort_totaal"), (int, float)):
             shortfall = float(finished["tekort_totaal"])
-        per_gemeente = _sum_column(os.path.join(out_dir, "capaciteit_gemeenten.csv"), SHORTFALL_FIELD)
+        per_gemeente = _sum_column(
+            os.path.join(out_dir, "capaciteit_gemeenten.csv"), SHORTFALL_FIELD
+        )
         feedback.pushInfo(
-            "Totaal: behoefte {b}, capaciteit geschikt {g}, voorwaardelijk {v}; tekort {t} (incl. voorwaardelijk {ti}); "
-            "som van de tekorten per gemeente {s}."
-            .format(s=_fmt(per_gemeente), b=_fmt(total("behoefte_totaal")), g=_fmt(total("capaciteit_geschikt_totaal")),
-                    v=_fmt(total("capaciteit_voorwaardelijk_totaal")), t=_fmt(shortfall),
-                    ti=_fmt(total("tekort_incl_voorwaardelijk_totaal"))))
-        self._load(parameters, context, gemeenten, "Capaciteit per gemeente", self.GEMEENTEN_UIT, style=style_shortfall)
+            "Totaal: behoefte {b}, capaciteit geschikt {g}, voorwaardelijk {v}; tekort {t} (incl."
+            " voorwaardelijk {ti}); som van de tekorten per gemeente {s}.".format(
+                s=_fmt(per_gemeente),
+                b=_fmt(total("behoefte_totaal")),
+                g=_fmt(total("capaciteit_geschikt_totaal")),
+                v=_fmt(total("capaciteit_voorwaardelijk_totaal")),
+                t=_fmt(shortfall),
+                ti=_fmt(total("tekort_incl_voorwaardelijk_totaal")),
+            )
+        )
+        self._load(
+            parameters,
+            context,
+            gemeenten,
+            "Capaciteit per gemeente",
+            self.GEMEENTEN_UIT,
+            style=style_shortfall,
+        )
         feedback.setProgress(100)
         return {
             self.UITVOERMAP: out_dir,
@@ -187,7 +244,13 @@ def _sum_column(path: str, column: str) -> float | None:
             sample = fh.read(4096)
             fh.seek(0)
             dialect = csv.Sniffer().sniff(sample, delimiters=";,")
-            return float(sum(float(row[column]) for row in csv.DictReader(fh, dialect=dialect) if row.get(column)))
+            return float(
+                sum(
+                    float(row[column])
+                    for row in csv.DictReader(fh, dialect=dialect)
+                    if row.get(column)
+                )
+            )
     except (OSError, ValueError, KeyError, csv.Error):
         return None
 

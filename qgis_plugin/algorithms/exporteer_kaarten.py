@@ -1,4 +1,5 @@
-"""Exporteer woonvisiekaarten: a print layout with an atlas over the gemeenten, exported to PDF and/or PNG.
+"""Exporteer woonvisiekaarten: a print layout with an atlas over the gemeenten, exported to PDF
+and/or PNG.
 
 Everything is built in a private :class:`QgsProject` from memory copies of the
 input layers (reprojected to one map CRS), so the user's layers and styles are
@@ -136,11 +137,11 @@ _IS_OVERVIEW = f"coalesce(attribute(@atlas_feature, 'soort'), '{OVERVIEW}') = '{
 
 
 def slugify(text: str) -> str:
-    """A file-name-safe lower-case slug (``Sittard-Geleen`` → ``sittard-geleen``), as the CLI maps use."""
+    """A file-name-safe lower-case slug (``Sittard-Geleen`` → ``sittard-geleen``), as the CLI maps
+    use."""
     norm = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
     return slug or "onbekend"
-
 
 
 def _quote(text: str) -> str:
@@ -148,15 +149,23 @@ def _quote(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def attribution_text(record: dict[str, Any], layer_sources: list[str], *, demo: bool = False,
-                     version: str | None = None) -> str:
-    """The "Bron: …" line: known sources from run.json's inputs and the given layers, else "eigen invoer"."""
+def attribution_text(
+    record: dict[str, Any],
+    layer_sources: list[str],
+    *,
+    demo: bool = False,
+    version: str | None = None,
+) -> str:
+    """The "Bron: …" line: known sources from run.json's inputs and the given layers, else "eigen
+    invoer"."""
     credits: list[str] = []
     if demo:
         credits.append(DEMO_SOURCE)
     else:
-        texts = [f"{(info or {}).get('pad') or ''} {(info or {}).get('laag') or ''}"
-                 for info in (record.get("invoer") or {}).values()]
+        texts = [
+            f"{(info or {}).get('pad') or ''} {(info or {}).get('laag') or ''}"
+            for info in (record.get("invoer") or {}).values()
+        ]
         texts += layer_sources
         for text in texts:
             text = text.lower().replace("\\", "/")
@@ -168,7 +177,7 @@ def attribution_text(record: dict[str, Any], layer_sources: list[str], *, demo: 
             else:
                 credits.append(_OWN)
         known = [c for _, c in _SOURCES]
-        credits = sorted(set(credits), key=lambda c: (known.index(c) if c in known else len(known)))
+        credits = sorted(set(credits), key=lambda c: known.index(c) if c in known else len(known))
     version = version or str((record.get("locatietoets") or {}).get("versie") or "")
     credits.append(f"Locatietoets {version}".strip())
     return "Bron: " + ", ".join(credits)
@@ -176,11 +185,15 @@ def attribution_text(record: dict[str, Any], layer_sources: list[str], *, demo: 
 
 def _key_figures_text(c: dict[str, Any], has_capacity: bool) -> str:
     """The key figures of one map's area (overview: all sites)."""
-    lines = [f"Locaties in dit gebied: {nl_number(c['totaal'])}",
-             f"   geschikt: {nl_number(c['geschikt'])}",
-             f"   voorwaardelijk: {nl_number(c['voorwaardelijk'])}",
-             f"   ongeschikt: {nl_number(c['ongeschikt'])}"]
-    unjudged = c["totaal"] - c["geen_geometrie"] - c["geschikt"] - c["voorwaardelijk"] - c["ongeschikt"]
+    lines = [
+        f"Locaties in dit gebied: {nl_number(c['totaal'])}",
+        f"   geschikt: {nl_number(c['geschikt'])}",
+        f"   voorwaardelijk: {nl_number(c['voorwaardelijk'])}",
+        f"   ongeschikt: {nl_number(c['ongeschikt'])}",
+    ]
+    unjudged = (
+        c["totaal"] - c["geen_geometrie"] - c["geschikt"] - c["voorwaardelijk"] - c["ongeschikt"]
+    )
     if unjudged:  # so the lines add up to the total
         lines.append(f"   geen oordeel: {nl_number(unjudged)}")
     if has_capacity:
@@ -192,7 +205,8 @@ def _key_figures_text(c: dict[str, Any], has_capacity: bool) -> str:
 
 
 def _marker_size(n_sites: int) -> float:
-    """Marker diameter (mm) of a site: 3 mm up to 300 sites, smaller when more would cover the map, at least 1.6."""
+    """Marker diameter (mm) of a site: 3 mm up to 300 sites, smaller when more would cover the map,
+    at least 1.6."""
     if n_sites <= 300:
         return 3.0
     return max(1.6, 3.0 * (300.0 / n_sites) ** 0.5)
@@ -213,14 +227,22 @@ def _fit(extent: QgsRectangle, width_mm: float, height_mm: float, pad: float) ->
 
 def _font_family() -> str:
     families = set(QFontDatabase().families())
-    for family in ("Open Sans", "Noto Sans", "Source Sans Pro", "Liberation Sans", "Arial", "DejaVu Sans"):
+    for family in (
+        "Open Sans",
+        "Noto Sans",
+        "Source Sans Pro",
+        "Liberation Sans",
+        "Arial",
+        "DejaVu Sans",
+    ):
         if family in families:
             return family
     return QFont().defaultFamily()
 
 
 class ExporteerKaarten(LocatietoetsAlgorithm):
-    """A4 woonvisie maps: one overview page plus one page per gemeente (atlas), as PDF and/or PNG."""
+    """A4 woonvisie maps: one overview page plus one page per gemeente (atlas), as PDF and/or
+    PNG."""
 
     ALGORITHM_ID = "exporteerkaarten"
     DISPLAY_NAME = "Exporteer woonvisiekaarten"
@@ -250,48 +272,114 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         (BEBOUWD_GEBIED, "Bestaand bebouwd gebied (BBG)", (QgsProcessing.TypeVectorPolygon,)),
         (GEURCONTOUREN, "Geurcontouren", (QgsProcessing.TypeVectorPolygon,)),
         (RECREATIEPARKEN, "Recreatieparken", (QgsProcessing.TypeVectorPolygon,)),
-        (VEEHOUDERIJEN, "Veehouderijen", (QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon)),
-        (WERKGEVERS, "Werkgevers", (QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon)),
+        (
+            VEEHOUDERIJEN,
+            "Veehouderijen",
+            (QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon),
+        ),
+        (
+            WERKGEVERS,
+            "Werkgevers",
+            (QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon),
+        ),
     )
 
     def tags(self):
-        return ["locatietoets", "kaart", "atlas", "woonvisie", "pdf", "png", "arbeidsmigranten", "limburg"]
+        return [
+            "locatietoets",
+            "kaart",
+            "atlas",
+            "woonvisie",
+            "pdf",
+            "png",
+            "arbeidsmigranten",
+            "limburg",
+        ]
 
     def flags(self):
-        # Layout rendering belongs on the main thread in QGIS Desktop; no project is needed (a private one is used).
+        # Layout rendering belongs on the main thread in QGIS Desktop; no project is needed (a
+        # private one is used).
         return super().flags() | QgsProcessingAlgorithm.FlagNoThreading
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterVectorLayer(
-            self.LOCATIES, "Getoetste locaties (uitvoer van Toets locaties / locatietoets score)",
-            [QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon]))
-        self.addParameter(QgsProcessingParameterVectorLayer(
-            self.GEMEENTEN, "Gemeentegrenzen (één kaart per gemeente)", [QgsProcessing.TypeVectorPolygon]))
-        self.addParameter(QgsProcessingParameterField(
-            self.GEMEENTE_NAAM_VELD, "Veld met de gemeentenaam (leeg: naam, gemeentenaam, statnaam of name)",
-            parentLayerParameterName=self.GEMEENTEN, type=QgsProcessingParameterField.String, optional=True))
+        self.addParameter(
+            QgsProcessingParameterVectorLayer(
+                self.LOCATIES,
+                "Getoetste locaties (uitvoer van Toets locaties / locatietoets score)",
+                [QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon],
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterVectorLayer(
+                self.GEMEENTEN,
+                "Gemeentegrenzen (één kaart per gemeente)",
+                [QgsProcessing.TypeVectorPolygon],
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterField(
+                self.GEMEENTE_NAAM_VELD,
+                "Veld met de gemeentenaam (leeg: naam, gemeentenaam, statnaam of name)",
+                parentLayerParameterName=self.GEMEENTEN,
+                type=QgsProcessingParameterField.String,
+                optional=True,
+            )
+        )
         for key, label, types in self.CONTEXT:
-            self.addParameter(QgsProcessingParameterVectorLayer(key, label, list(types), optional=True))
-        self.addParameter(QgsProcessingParameterEnum(
-            self.VERBLIJFSTYPE, "Verblijfstype op de kaart", options=[STAY_LABELS[s] for s in STAY_TYPES],
-            defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum(
-            self.FORMAAT, "Formaat", options=["PDF (één bestand, alle kaarten)", "PNG (één bestand per kaart)",
-                                              "PDF en PNG"], defaultValue=2))
-        self.addParameter(QgsProcessingParameterFile(
-            self.RUN_JSON, "Runverslag run.json (regelset en bronnen; leeg: naast de locatielaag gezocht)",
-            extension="json", optional=True))
+            self.addParameter(
+                QgsProcessingParameterVectorLayer(key, label, list(types), optional=True)
+            )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.VERBLIJFSTYPE,
+                "Verblijfstype op de kaart",
+                options=[STAY_LABELS[s] for s in STAY_TYPES],
+                defaultValue=0,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.FORMAAT,
+                "Formaat",
+                options=[
+                    "PDF (één bestand, alle kaarten)",
+                    "PNG (één bestand per kaart)",
+                    "PDF en PNG",
+                ],
+                defaultValue=2,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.RUN_JSON,
+                "Runverslag run.json (regelset en bronnen; leeg: naast de locatielaag gezocht)",
+                extension="json",
+                optional=True,
+            )
+        )
         bron = QgsProcessingParameterString(
-            self.BRON, "Eigen bronvermelding (leeg: samengesteld uit run.json en de lagen)", optional=True)
+            self.BRON,
+            "Eigen bronvermelding (leeg: samengesteld uit run.json en de lagen)",
+            optional=True,
+        )
         dpi = QgsProcessingParameterNumber(
-            self.DPI, "Resolutie van de PNG's (dpi)", QgsProcessingParameterNumber.Integer, defaultValue=150,
-            minValue=50, maxValue=600)
+            self.DPI,
+            "Resolutie van de PNG's (dpi)",
+            QgsProcessingParameterNumber.Integer,
+            defaultValue=150,
+            minValue=50,
+            maxValue=600,
+        )
         for param in (bron, dpi):
             param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(param)
-        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, "Map voor de kaarten"))
+        self.addParameter(
+            QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, "Map voor de kaarten")
+        )
         self.addOutput(QgsProcessingOutputFile(self.PDF, "PDF met alle kaarten"))
-        self.addOutput(QgsProcessingOutputString(self.PNG_BESTANDEN, "PNG-bestanden (gescheiden door ';')"))
+        self.addOutput(
+            QgsProcessingOutputString(self.PNG_BESTANDEN, "PNG-bestanden (gescheiden door ';')")
+        )
         self.addOutput(QgsProcessingOutputNumber(self.AANTAL_KAARTEN, "Aantal kaarten"))
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
@@ -300,10 +388,18 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             return ok, message
         sites = self.parameterAsVectorLayer(parameters, self.LOCATIES, context)
         stay = STAY_TYPES[self.parameterAsEnum(parameters, self.VERBLIJFSTYPE, context)]
-        if sites is not None and sites.fields().indexOf(f"oordeel_{stay}") < 0 \
-                and sites.fields().indexOf("oordeel") < 0:
-            return False, (f"De locatielaag heeft geen veld 'oordeel_{stay}': gebruik de uitvoer van "
-                           "'Toets locaties' of van 'locatietoets score'.")
+        if (
+            sites is not None
+            and sites.fields().indexOf(f"oordeel_{stay}") < 0
+            and sites.fields().indexOf("oordeel") < 0
+        ):
+            return (
+                False,
+                (
+                    f"De locatielaag heeft geen veld 'oordeel_{stay}': gebruik de uitvoer van "
+                    "'Toets locaties' of van 'locatietoets score'."
+                ),
+            )
         gemeenten = self.parameterAsVectorLayer(parameters, self.GEMEENTEN, context)
         if gemeenten is not None and self._name_field(parameters, gemeenten, context) is None:
             return False, "Kies bij 'Gemeentegrenzen' het veld met de gemeentenaam."
@@ -323,15 +419,21 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
 
     @staticmethod
     def _find_run_json(layer: QgsVectorLayer) -> str | None:
-        """The run record of a result layer: named by the layer (Toets locaties sets it), beside its file as
-        ``<naam>.run.json`` (Toets locaties writes it there) or ``run.json`` in its folder (locatietoets score)."""
+        """The run record of a result layer: named by the layer (Toets locaties sets it), beside its
+        file as
+        ``<naam>.run.json`` (Toets locaties writes it there) or ``run.json`` in its folder
+        (locatietoets score).
+        """
         named = layer.customProperty(RUN_JSON_PROPERTY)
         if isinstance(named, str) and os.path.isfile(named):
             return named
         path = layer.source().split("|")[0]
         if layer.providerType() == "memory" or not path:
             return None
-        for guess in (os.path.splitext(path)[0] + ".run.json", os.path.join(os.path.dirname(path), "run.json")):
+        for guess in (
+            os.path.splitext(path)[0] + ".run.json",
+            os.path.join(os.path.dirname(path), "run.json"),
+        ):
             if os.path.isfile(guess):
                 return guess
         return None
@@ -342,7 +444,9 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             with open(path, encoding="utf-8") as fh:
                 record = json.load(fh)
         except (OSError, ValueError) as exc:
-            feedback.pushWarning(f"run.json '{path}' is niet te lezen ({exc}); kaarten zonder regelset-gegevens.")
+            feedback.pushWarning(
+                f"run.json '{path}' is niet te lezen ({exc}); kaarten zonder regelset-gegevens."
+            )
             return {}
         return record if isinstance(record, dict) else {}
 
@@ -356,7 +460,9 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         if name_field is None:
             raise QgsProcessingException("Kies bij 'Gemeentegrenzen' het veld met de gemeentenaam.")
         stay = STAY_TYPES[self.parameterAsEnum(parameters, self.VERBLIJFSTYPE, context)]
-        verdict_field = f"oordeel_{stay}" if sites_in.fields().indexOf(f"oordeel_{stay}") >= 0 else "oordeel"
+        verdict_field = (
+            f"oordeel_{stay}" if sites_in.fields().indexOf(f"oordeel_{stay}") >= 0 else "oordeel"
+        )
         if sites_in.fields().indexOf(verdict_field) < 0:
             raise QgsProcessingException(f"De locatielaag heeft geen veld 'oordeel_{stay}'.")
         if verdict_field == "oordeel":
@@ -374,8 +480,10 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             if run_json:
                 feedback.pushInfo(f"Runverslag van de locatielaag gevonden: {run_json}")
             else:
-                feedback.pushWarning("Geen runverslag (run.json) bij de locatielaag gevonden: de kaarten noemen geen "
-                                     "regelset. Geef het bij 'Runverslag run.json'.")
+                feedback.pushWarning(
+                    "Geen runverslag (run.json) bij de locatielaag gevonden: de kaarten noemen geen"
+                    " regelset. Geef het bij 'Runverslag run.json'."
+                )
         record = self._read_run_json(run_json, feedback) if run_json else {}
         if run_json and not os.path.isfile(run_json):
             raise QgsProcessingException(f"Het bestand '{run_json}' bestaat niet.")
@@ -392,15 +500,25 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         gemeenten = self._copy(gemeenten_in, crs, transform_context, "Gemeenten", feedback)
         names = self._gemeente_names(gemeenten, name_field)
         if not names:
-            raise QgsProcessingException("De laag met gemeentegrenzen bevat geen gemeenten met een naam en een vlak.")
-        # one memory layer per geometry type: a layer mixing points and polygons (as the engine writes
+            raise QgsProcessingException(
+                "De laag met gemeentegrenzen bevat geen gemeenten met een naam en een vlak."
+            )
+        # one memory layer per geometry type: a layer mixing points and polygons (as the engine
+        # writes
         # kandidaatlocaties of both kinds) is drawn and counted whole
-        site_parts = self._copies(self._whole_layer(sites_in, "locatielaag", feedback), crs, transform_context,
-                                  f"Oordeel {stay_label(stay)}", feedback,
-                                  extra=[QgsField("kaart_gemeente", QVariant.String)])
+        site_parts = self._copies(
+            self._whole_layer(sites_in, "locatielaag", feedback),
+            crs,
+            transform_context,
+            f"Oordeel {stay_label(stay)}",
+            feedback,
+            extra=[QgsField("kaart_gemeente", QVariant.String)],
+        )
         sites = site_parts[0]
         demo = any(self._is_demo(part) for part in site_parts)
-        coverage, counts = self._coverage(gemeenten, name_field, names, site_parts, verdict_field, stay, crs)
+        coverage, counts = self._coverage(
+            gemeenten, name_field, names, site_parts, verdict_field, stay, crs
+        )
         if feedback.isCanceled():
             raise QgsProcessingException("Het maken van de kaarten is afgebroken.")
 
@@ -408,20 +526,36 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         for key, label, _types in self.CONTEXT:
             layer = self.parameterAsVectorLayer(parameters, key, context)
             if layer is not None:
-                context_layers[key] = self._copies(self._whole_layer(layer, label, feedback), crs,
-                                                   transform_context, label, feedback)
+                context_layers[key] = self._copies(
+                    self._whole_layer(layer, label, feedback),
+                    crs,
+                    transform_context,
+                    label,
+                    feedback,
+                )
 
         bron = self.parameterAsString(parameters, self.BRON, context).strip()
         if bron:
             attribution = bron if bron.lower().startswith("bron") else f"Bron: {bron}"
         else:
-            sources = [lyr.source() for lyr in [sites_in, gemeenten_in] +
-                       [self.parameterAsVectorLayer(parameters, k, context) for k, _l, _t in self.CONTEXT]
-                       if lyr is not None and lyr.providerType() != "memory"]
-            attribution = attribution_text(record, [] if record.get("invoer") else sources, demo=demo)
+            sources = [
+                lyr.source()
+                for lyr in [sites_in, gemeenten_in]
+                + [
+                    self.parameterAsVectorLayer(parameters, k, context)
+                    for k, _l, _t in self.CONTEXT
+                ]
+                if lyr is not None and lyr.providerType() != "memory"
+            ]
+            attribution = attribution_text(
+                record, [] if record.get("invoer") else sources, demo=demo
+            )
         ruleset = record.get("regelset") or {}
-        ruleset_label = (f"regelset {ruleset.get('id', 'onbekend')} versie {ruleset.get('versie', '?')}"
-                         if ruleset else "regelset onbekend (geen run.json)")
+        ruleset_label = (
+            f"regelset {ruleset.get('id', 'onbekend')} versie {ruleset.get('versie', '?')}"
+            if ruleset
+            else "regelset onbekend (geen run.json)"
+        )
         run_date = self._run_date(record)
 
         # --- styles, layout, atlas
@@ -432,14 +566,18 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         self._style_inset(inset_gemeenten, name_field)
         for part in site_parts:
             legend_symbols = self._style_sites(part, verdict_field, stay, counts)
-        styled_context = [self._style_context(key, layer, len(parts))
-                          for key, parts in context_layers.items() for layer in parts]
+        styled_context = [
+            self._style_context(key, layer, len(parts))
+            for key, parts in context_layers.items()
+            for layer in parts
+        ]
         all_context = [layer for parts in context_layers.values() for layer in parts]
         for layer in [coverage, gemeenten, boundary, inset_gemeenten, *site_parts, *all_context]:
             project.addMapLayer(layer, False)
         self._legend_tree(project, sites, styled_context, boundary)
 
-        # top first: employers above sites (points above polygons), context below, gemeente fill at the bottom
+        # top first: employers above sites (points above polygons), context below, gemeente fill at
+        # the bottom
         map_layers = []
         map_layers += self._points_first(context_layers.get(self.WERKGEVERS, []))
         map_layers += self._points_first(site_parts)
@@ -449,14 +587,30 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             map_layers += self._points_first(context_layers.get(key, []))
         map_layers.append(gemeenten)
 
-        layout = self._layout(project, coverage, inset_gemeenten, map_layers, stay, ruleset_label, run_date, attribution,
-                              demo, record, sites, legend_symbols)
+        layout = self._layout(
+            project,
+            coverage,
+            inset_gemeenten,
+            map_layers,
+            stay,
+            ruleset_label,
+            run_date,
+            attribution,
+            demo,
+            record,
+            sites,
+            legend_symbols,
+        )
         atlas = layout.atlas()
 
         # --- export
         pages = len(names) + 1
-        outputs: dict[str, Any] = {self.OUTPUT_FOLDER: out_dir, self.PDF: None, self.PNG_BESTANDEN: "",
-                                   self.AANTAL_KAARTEN: 0}
+        outputs: dict[str, Any] = {
+            self.OUTPUT_FOLDER: out_dir,
+            self.PDF: None,
+            self.PNG_BESTANDEN: "",
+            self.AANTAL_KAARTEN: 0,
+        }
         steps = (1 if fmt in ("pdf", "beide") else 0) + (1 if fmt in ("png", "beide") else 0)
         step = 0
         if fmt in ("pdf", "beide"):
@@ -474,7 +628,10 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             outputs[self.PNG_BESTANDEN] = ";".join(pngs)
             outputs[self.AANTAL_KAARTEN] = len(pngs)
         feedback.setProgress(100)
-        feedback.pushInfo(f"{outputs[self.AANTAL_KAARTEN]} kaarten in {time.monotonic() - started:.1f} s → {out_dir}")
+        feedback.pushInfo(
+            f"{outputs[self.AANTAL_KAARTEN]} kaarten in {time.monotonic() - started:.1f} s →"
+            f" {out_dir}"
+        )
         # keep the project (and so the layers) alive until every export is done
         del layout
         project.clear()
@@ -494,7 +651,8 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         """The whole GeoPackage layer when ``layer`` is one geometry type of a mixed layer.
 
         QGIS opens a layer that holds points and polygons as one sublayer per geometry type
-        (``…|geometrytype=Point``); the maps are of all sites, so the filter is dropped (a subset kept).
+        (``…|geometrytype=Point``); the maps are of all sites, so the filter is dropped (a subset
+        kept).
         """
         source = layer.source()
         if layer.providerType() != "ogr" or "|geometrytype=" not in source.lower():
@@ -506,22 +664,29 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         if layer.subsetString():
             whole.setSubsetString(layer.subsetString())
         if whole.featureCount() != layer.featureCount():
-            feedback.pushInfo(f"De {label} '{layer.name()}' is één geometrietype van een laag met punten én vlakken; "
-                              f"alle {whole.featureCount()} objecten van die laag komen op de kaart.")
+            feedback.pushInfo(
+                f"De {label} '{layer.name()}' is één geometrietype van een laag met punten én"
+                f" vlakken; alle {whole.featureCount()} objecten van die laag komen op de kaart."
+            )
         return whole
 
     @classmethod
-    def _copy(cls, layer: QgsVectorLayer, crs, transform_context, name: str, feedback, extra=()) -> QgsVectorLayer:
+    def _copy(
+        cls, layer: QgsVectorLayer, crs, transform_context, name: str, feedback, extra=()
+    ) -> QgsVectorLayer:
         """A memory copy of a layer of one geometry type (the first part of :meth:`_copies`)."""
         return cls._copies(layer, crs, transform_context, name, feedback, extra)[0]
 
     @staticmethod
-    def _copies(layer: QgsVectorLayer, crs, transform_context, name: str, feedback,
-                extra=()) -> list[QgsVectorLayer]:
-        """Memory copies of a layer in the map CRS, one per geometry type it holds, plus extra empty fields.
+    def _copies(
+        layer: QgsVectorLayer, crs, transform_context, name: str, feedback, extra=()
+    ) -> list[QgsVectorLayer]:
+        """Memory copies of a layer in the map CRS, one per geometry type it holds, plus extra empty
+        fields.
 
         A GeoPackage layer of geometry type "Geometry" (points and polygons, as the engine writes
-        mixed kandidaatlocaties) is reported by QGIS as the type of its first feature; a memory layer
+        mixed kandidaatlocaties) is reported by QGIS as the type of its first feature; a memory
+        layer
         refuses features of another type, so each type gets its own layer (multi-geometries kept).
         Features without geometry go into the first layer. The order: the layer's own type first.
         """
@@ -547,18 +712,27 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
                 geometry.convertToMultiType()
                 kind = geometry.type()
             buckets.setdefault(kind, []).append((feature, geometry))
-        if declared not in (QgsWkbTypes.NullGeometry, QgsWkbTypes.UnknownGeometry) or len(buckets) == 1:
+        if (
+            declared not in (QgsWkbTypes.NullGeometry, QgsWkbTypes.UnknownGeometry)
+            or len(buckets) == 1
+        ):
             order = list(buckets)
         else:  # an unusable declared type: its features (without geometry) join the first real type
             rest = buckets.pop(declared)
             order = list(buckets)
             buckets[order[0]] = rest + buckets[order[0]]
-        labels = {QgsWkbTypes.PointGeometry: "punten", QgsWkbTypes.LineGeometry: "lijnen",
-                  QgsWkbTypes.PolygonGeometry: "vlakken"}
+        labels = {
+            QgsWkbTypes.PointGeometry: "punten",
+            QgsWkbTypes.LineGeometry: "lijnen",
+            QgsWkbTypes.PolygonGeometry: "vlakken",
+        }
         copies = []
         for kind in order:
-            wkb = {QgsWkbTypes.PointGeometry: "MultiPoint", QgsWkbTypes.LineGeometry: "MultiLineString",
-                   QgsWkbTypes.PolygonGeometry: "MultiPolygon"}.get(kind, "None")
+            wkb = {
+                QgsWkbTypes.PointGeometry: "MultiPoint",
+                QgsWkbTypes.LineGeometry: "MultiLineString",
+                QgsWkbTypes.PolygonGeometry: "MultiPolygon",
+            }.get(kind, "None")
             part_name = name if len(order) == 1 else f"{name} ({labels.get(kind, wkb)})"
             copy = QgsVectorLayer(f"{wkb}?crs={crs.authid() or 'EPSG:28992'}", part_name, "memory")
             if not crs.authid():
@@ -575,8 +749,10 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
                 features.append(out)
             if not provider.addFeatures(features) or copy.featureCount() != len(features):
                 raise QgsProcessingException(
-                    f"De laag '{layer.name()}' kon niet volledig worden overgenomen: {copy.featureCount()} van "
-                    f"{len(features)} objecten ({'; '.join(provider.errors()[:3])}).")
+                    f"De laag '{layer.name()}' kon niet volledig worden overgenomen:"
+                    f" {copy.featureCount()} van {len(features)} objecten"
+                    f" ({'; '.join(provider.errors()[:3])})."
+                )
             copy.updateExtents()
             copies.append(copy)
         return copies
@@ -584,7 +760,11 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
     @staticmethod
     def _points_first(layers: list[QgsVectorLayer]) -> list[QgsVectorLayer]:
         """Map layer order (top first): points above lines above polygons."""
-        rank = {QgsWkbTypes.PointGeometry: 0, QgsWkbTypes.LineGeometry: 1, QgsWkbTypes.PolygonGeometry: 2}
+        rank = {
+            QgsWkbTypes.PointGeometry: 0,
+            QgsWkbTypes.LineGeometry: 1,
+            QgsWkbTypes.PolygonGeometry: 2,
+        }
         return sorted(layers, key=lambda layer: rank.get(layer.geometryType(), 3))
 
     @staticmethod
@@ -592,7 +772,12 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         names = []
         for feature in gemeenten.getFeatures():
             value = feature[name_field]
-            if feature.hasGeometry() and isinstance(value, str) and value.strip() and value not in names:
+            if (
+                feature.hasGeometry()
+                and isinstance(value, str)
+                and value.strip()
+                and value not in names
+            ):
                 names.append(value)
         return sorted(names, key=str.casefold)
 
@@ -615,8 +800,10 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
     def _coverage(gemeenten, name_field, names, site_parts, verdict_field, stay, crs):
         """The atlas coverage: the overview (union of all gemeenten) plus one feature per gemeente.
 
-        Also fills ``kaart_gemeente`` of the sites (every part: one layer per geometry type): the engine's
-        ``gemeente`` when it names one of the gemeenten, else the gemeente that contains the site. Returns
+        Also fills ``kaart_gemeente`` of the sites (every part: one layer per geometry type): the
+        engine's
+        ``gemeente`` when it names one of the gemeenten, else the gemeente that contains the site.
+        Returns
         the layer and the counts per page.
         """
         geometries: dict[str, list[QgsGeometry]] = {n: [] for n in names}
@@ -624,14 +811,21 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             value = feature[name_field]
             if value in geometries and feature.hasGeometry():
                 geometries[value].append(feature.geometry())
-        merged = {n: QgsGeometry.unaryUnion(g) if len(g) > 1 else g[0] for n, g in geometries.items()}
+        merged = {
+            n: QgsGeometry.unaryUnion(g) if len(g) > 1 else g[0] for n, g in geometries.items()
+        }
         site_fields = site_parts[0].fields()
         engines = site_fields.indexOf("gemeente")
         target = site_fields.indexOf("kaart_gemeente")
         verdict_index = site_fields.indexOf(verdict_field)
         cap_index = site_fields.indexOf("capaciteit_personen")
         keys = VERDICT_VALUES
-        blank = {"totaal": 0, "geen_geometrie": 0, **{k: 0 for k in keys}, **{f"cap_{k}": 0.0 for k in keys}}
+        blank = {
+            "totaal": 0,
+            "geen_geometrie": 0,
+            **{k: 0 for k in keys},
+            **{f"cap_{k}": 0.0 for k in keys},
+        }
         counts = {n: dict(blank) for n in [OVERVIEW, *names]}
         engines_of = {}
         for n, geom in merged.items():
@@ -648,7 +842,9 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
                 if gemeente is None and located:
                     point = feature.geometry().pointOnSurface()
                     for n, (engine_obj, box) in engines_of.items():
-                        if box.contains(point.asPoint()) and engine_obj.intersects(point.constGet()):
+                        if box.contains(point.asPoint()) and engine_obj.intersects(
+                            point.constGet()
+                        ):
                             gemeente = n
                             break
                 changes[feature.id()] = {target: gemeente}
@@ -666,17 +862,33 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
                             c[f"cap_{verdict}"] += float(capacity)
             part.dataProvider().changeAttributeValues(changes)
 
-        layer = QgsVectorLayer(f"MultiPolygon?crs={crs.authid() or 'EPSG:28992'}", "Atlas", "memory")
+        layer = QgsVectorLayer(
+            f"MultiPolygon?crs={crs.authid() or 'EPSG:28992'}", "Atlas", "memory"
+        )
         if not crs.authid():
             layer.setCrs(crs)
-        fields = [QgsField("naam", QVariant.String), QgsField("soort", QVariant.String),
-                  QgsField("volgorde", QVariant.Int), QgsField("bestand", QVariant.String),
-                  QgsField("sleutel", QVariant.String), QgsField("kerncijfers", QVariant.String)]
+        fields = [
+            QgsField("naam", QVariant.String),
+            QgsField("soort", QVariant.String),
+            QgsField("volgorde", QVariant.Int),
+            QgsField("bestand", QVariant.String),
+            QgsField("sleutel", QVariant.String),
+            QgsField("kerncijfers", QVariant.String),
+        ]
         layer.dataProvider().addAttributes(fields)
         layer.updateFields()
         suffix = stay
         slugs = [slugify(n) for n in names]
-        rows = [(OVERVIEW, OVERVIEW, 0, f"overzicht_{suffix}", OVERVIEW, QgsGeometry.unaryUnion(list(merged.values())))]
+        rows = [
+            (
+                OVERVIEW,
+                OVERVIEW,
+                0,
+                f"overzicht_{suffix}",
+                OVERVIEW,
+                QgsGeometry.unaryUnion(list(merged.values())),
+            )
+        ]
         for i, (name, slug) in enumerate(zip(names, slugs), start=1):
             if slugs.count(slug) > 1:
                 slug = f"{slug}-{i}"
@@ -684,7 +896,9 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         features = []
         for name, kind, order, stem, key, geometry in rows:
             feature = QgsFeature(layer.fields())
-            feature.setAttributes([name, kind, order, stem, key, _key_figures_text(counts[key], cap_index >= 0)])
+            feature.setAttributes(
+                [name, kind, order, stem, key, _key_figures_text(counts[key], cap_index >= 0)]
+            )
             geometry = QgsGeometry(geometry)
             geometry.convertToMultiType()
             feature.setGeometry(geometry)
@@ -697,7 +911,7 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
     @staticmethod
     def _focus_expr(field: str) -> str:
         """True for features of the atlas page's gemeente (all features on the overview)."""
-        return f"({_IS_OVERVIEW} OR \"{field}\" = @atlas_pagename)"
+        return f'({_IS_OVERVIEW} OR "{field}" = @atlas_pagename)'
 
     def _style_gemeenten_fill(self, layer: QgsVectorLayer, name_field: str) -> None:
         root = QgsRuleBasedRenderer.Rule(None)
@@ -706,35 +920,50 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             ("Andere gemeente", "ELSE", _OTHER_GEMEENTE),
         ):
             symbol = QgsFillSymbol.createSimple({"color": colour, "outline_style": "no"})
-            rule = QgsRuleBasedRenderer.Rule(symbol, 0, 0, "" if expression == "ELSE" else expression, label)
+            rule = QgsRuleBasedRenderer.Rule(
+                symbol, 0, 0, "" if expression == "ELSE" else expression, label
+            )
             if expression == "ELSE":
                 rule.setIsElse(True)
             root.appendChild(rule)
         layer.setRenderer(QgsRuleBasedRenderer(root))
 
     def _style_inset(self, layer: QgsVectorLayer, name_field: str) -> None:
-        """The inset's gemeenten: the page's gemeente dark, the others light, so "where is it" reads at a glance."""
-        focus = f"(NOT {_IS_OVERVIEW} AND \"{name_field}\" = @atlas_pagename)"
+        """The inset's gemeenten: the page's gemeente dark, the others light, so "where is it" reads
+        at a glance."""
+        focus = f'(NOT {_IS_OVERVIEW} AND "{name_field}" = @atlas_pagename)'
         root = QgsRuleBasedRenderer.Rule(None)
-        for label, expression, colour in (("Gekozen gemeente", focus, "#4d4d4d"),
-                                          ("Andere gemeente", f"NOT {focus}", "#f7f7f7")):
-            symbol = QgsFillSymbol.createSimple({"color": colour, "outline_color": _BOUNDARY, "outline_width": "0.15"})
+        for label, expression, colour in (
+            ("Gekozen gemeente", focus, "#4d4d4d"),
+            ("Andere gemeente", f"NOT {focus}", "#f7f7f7"),
+        ):
+            symbol = QgsFillSymbol.createSimple(
+                {"color": colour, "outline_color": _BOUNDARY, "outline_width": "0.15"}
+            )
             root.appendChild(QgsRuleBasedRenderer.Rule(symbol, 0, 0, expression, label))
         layer.setRenderer(QgsRuleBasedRenderer(root))
 
     def _style_boundaries(self, layer: QgsVectorLayer, name_field: str, n_gemeenten: int) -> None:
-        focus = f"(NOT {_IS_OVERVIEW} AND \"{name_field}\" = @atlas_pagename)"
+        focus = f'(NOT {_IS_OVERVIEW} AND "{name_field}" = @atlas_pagename)'
         root = QgsRuleBasedRenderer.Rule(None)
         for label, expression, colour, width in (
             ("Gemeentegrens", f"NOT {focus}", _BOUNDARY, "0.3"),
             ("Grens van de gekozen gemeente", focus, _TEXT, "0.7"),
         ):
-            symbol = QgsFillSymbol.createSimple({"style": "no", "outline_color": colour, "outline_width": width,
-                                                 "joinstyle": "round"})
+            symbol = QgsFillSymbol.createSimple(
+                {
+                    "style": "no",
+                    "outline_color": colour,
+                    "outline_width": width,
+                    "joinstyle": "round",
+                }
+            )
             root.appendChild(QgsRuleBasedRenderer.Rule(symbol, 0, 0, expression, label))
         renderer = QgsRuleBasedRenderer(root)
         # the chosen gemeente last, so no neighbour's grey line covers its outline
-        renderer.setOrderBy(QgsFeatureRequest.OrderBy([QgsFeatureRequest.OrderByClause(focus, True)]))
+        renderer.setOrderBy(
+            QgsFeatureRequest.OrderBy([QgsFeatureRequest.OrderByClause(focus, True)])
+        )
         renderer.setOrderByEnabled(True)
         layer.setRenderer(renderer)
 
@@ -759,24 +988,44 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         settings.setFormat(fmt)
         small = 6.2 if n_gemeenten > 15 else 7.5
         props = settings.dataDefinedProperties()
-        props.setProperty(QgsPalLayerSettings.Size, QgsProperty.fromExpression(
-            f"CASE WHEN {_IS_OVERVIEW} THEN {small} WHEN {focus} THEN 10 ELSE 7.5 END"))
-        props.setProperty(QgsPalLayerSettings.Bold, QgsProperty.fromExpression(f"{_IS_OVERVIEW} OR {focus}"))
-        props.setProperty(QgsPalLayerSettings.Italic, QgsProperty.fromExpression(f"NOT ({_IS_OVERVIEW} OR {focus})"))
-        props.setProperty(QgsPalLayerSettings.Color, QgsProperty.fromExpression(
-            f"CASE WHEN {_IS_OVERVIEW} OR {focus} THEN '{_TEXT}' ELSE '{_GREY_TEXT}' END"))
+        props.setProperty(
+            QgsPalLayerSettings.Size,
+            QgsProperty.fromExpression(
+                f"CASE WHEN {_IS_OVERVIEW} THEN {small} WHEN {focus} THEN 10 ELSE 7.5 END"
+            ),
+        )
+        props.setProperty(
+            QgsPalLayerSettings.Bold, QgsProperty.fromExpression(f"{_IS_OVERVIEW} OR {focus}")
+        )
+        props.setProperty(
+            QgsPalLayerSettings.Italic,
+            QgsProperty.fromExpression(f"NOT ({_IS_OVERVIEW} OR {focus})"),
+        )
+        props.setProperty(
+            QgsPalLayerSettings.Color,
+            QgsProperty.fromExpression(
+                f"CASE WHEN {_IS_OVERVIEW} OR {focus} THEN '{_TEXT}' ELSE '{_GREY_TEXT}' END"
+            ),
+        )
         settings.setDataDefinedProperties(props)
         layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
         layer.setLabelsEnabled(True)
 
     @staticmethod
-    def _style_sites(layer: QgsVectorLayer, verdict_field: str, stay: str, counts) -> list[QgsSymbol]:
-        """Categories on the stay type's verdict, colours and labels of the plugin style; other gemeenten faded."""
-        focus = f"({_IS_OVERVIEW} OR \"kaart_gemeente\" = @atlas_pagename)"
+    def _style_sites(
+        layer: QgsVectorLayer, verdict_field: str, stay: str, counts
+    ) -> list[QgsSymbol]:
+        """Categories on the stay type's verdict, colours and labels of the plugin style; other
+        gemeenten faded."""
+        focus = f'({_IS_OVERVIEW} OR "kaart_gemeente" = @atlas_pagename)'
         polygon = layer.geometryType() == QgsWkbTypes.PolygonGeometry
         size = _marker_size(counts[OVERVIEW]["totaal"] - counts[OVERVIEW]["geen_geometrie"])
-        has_blank = counts[OVERVIEW]["totaal"] - counts[OVERVIEW]["geen_geometrie"] - sum(
-            counts[OVERVIEW][k] for k in VERDICT_VALUES) > 0
+        has_blank = (
+            counts[OVERVIEW]["totaal"]
+            - counts[OVERVIEW]["geen_geometrie"]
+            - sum(counts[OVERVIEW][k] for k in VERDICT_VALUES)
+            > 0
+        )
         categories = []
         plain = []
         for value, label, colour in VERDICTS:
@@ -787,15 +1036,22 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             faded = f"'{c.red()},{c.green()},{c.blue()},90'"
             fill_expr = QgsProperty.fromExpression(f"if({focus}, '{colour}', {faded})")
             stroke_expr = QgsProperty.fromExpression(f"if({focus}, '#333333', '255,255,255,120')")
-            marker_symbol = QgsMarkerSymbol.createSimple({
-                "name": "circle", "color": colour, "size": f"{size * (0.75 if polygon else 1.0):.2f}",
-                "outline_color": "#333333", "outline_width": "0.25"})
+            marker_symbol = QgsMarkerSymbol.createSimple(
+                {
+                    "name": "circle",
+                    "color": colour,
+                    "size": f"{size * (0.75 if polygon else 1.0):.2f}",
+                    "outline_color": "#333333",
+                    "outline_width": "0.25",
+                }
+            )
             marker = marker_symbol.symbolLayer(0)
             marker.setDataDefinedProperty(QgsSymbolLayer.PropertyFillColor, fill_expr)
             marker.setDataDefinedProperty(QgsSymbolLayer.PropertyStrokeColor, stroke_expr)
             if polygon:
-                symbol = QgsFillSymbol.createSimple({"color": colour, "outline_color": "#333333",
-                                                     "outline_width": "0.3"})
+                symbol = QgsFillSymbol.createSimple(
+                    {"color": colour, "outline_color": "#333333", "outline_width": "0.3"}
+                )
                 fill = symbol.symbolLayer(0)
                 fill.setDataDefinedProperty(QgsSymbolLayer.PropertyFillColor, fill_expr)
                 fill.setDataDefinedProperty(QgsSymbolLayer.PropertyStrokeColor, stroke_expr)
@@ -806,13 +1062,27 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             else:
                 symbol = marker_symbol
             categories.append(QgsRendererCategory(value if value else None, symbol, label, True))
-            plain.append(QgsMarkerSymbol.createSimple({"name": "circle", "color": colour, "size": "3.0",
-                                                        "outline_color": "#333333", "outline_width": "0.25"}))
+            plain.append(
+                QgsMarkerSymbol.createSimple(
+                    {
+                        "name": "circle",
+                        "color": colour,
+                        "size": "3.0",
+                        "outline_color": "#333333",
+                        "outline_width": "0.25",
+                    }
+                )
+            )
         renderer = QgsCategorizedSymbolRenderer(verdict_field, categories)
         layer.setRenderer(renderer)
         # best verdicts on top
-        order = "CASE \"{0}\" WHEN 'geschikt' THEN 3 WHEN 'voorwaardelijk' THEN 2 WHEN 'ongeschikt' THEN 1 ELSE 0 END"
-        clause = QgsFeatureRequest.OrderByClause(f"if({focus}, 10, 0) + " + order.format(verdict_field), True)
+        order = (
+            "CASE \"{0}\" WHEN 'geschikt' THEN 3 WHEN 'voorwaardelijk' THEN 2 WHEN 'ongeschikt'"
+            " THEN 1 ELSE 0 END"
+        )
+        clause = QgsFeatureRequest.OrderByClause(
+            f"if({focus}, 10, 0) + " + order.format(verdict_field), True
+        )
         renderer.setOrderBy(QgsFeatureRequest.OrderBy([clause]))
         renderer.setOrderByEnabled(True)
         layer.setName(f"Oordeel {stay_label(stay)}")
@@ -824,19 +1094,28 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         obstacle.obstacleSettings().setFactor(2.0)
         layer.setLabeling(QgsVectorLayerSimpleLabeling(obstacle))
         layer.setLabelsEnabled(True)
-        return plain  # for the legend: the faded colours depend on the atlas page, the legend shows full ones
+        # for the legend: the faded colours depend on the atlas page, the legend shows full ones
+        return plain
 
     def _style_context(self, key: str, layer: QgsVectorLayer, n_parts: int = 1) -> QgsVectorLayer:
-        """Style one (part of a) context layer; a layer of points and polygons gets "(punten)"/"(vlakken)"."""
+        """Style one (part of a) context layer; a layer of points and polygons gets
+        "(punten)"/"(vlakken)"."""
         kind = layer.geometryType()
         if key == self.BEBOUWD_GEBIED:
             symbol = QgsFillSymbol.createSimple({"color": _BBG, "outline_style": "no"})
         elif key == self.GEURCONTOUREN:
-            symbol = QgsFillSymbol.createSimple({"color": "118,42,131,60", "outline_color": "118,42,131,200",
-                                                 "outline_width": "0.25"})
+            symbol = QgsFillSymbol.createSimple(
+                {
+                    "color": "118,42,131,60",
+                    "outline_color": "118,42,131,200",
+                    "outline_width": "0.25",
+                }
+            )
             layer.setName("Geurcontour")
         elif key == self.RECREATIEPARKEN:
-            symbol = QgsFillSymbol.createSimple({"style": "no", "outline_color": _PARK, "outline_width": "0.35"})
+            symbol = QgsFillSymbol.createSimple(
+                {"style": "no", "outline_color": _PARK, "outline_width": "0.35"}
+            )
             hatch = QgsLinePatternFillSymbolLayer()
             hatch.setLineAngle(45)
             hatch.setDistance(1.2)
@@ -845,15 +1124,30 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             symbol.insertSymbolLayer(0, hatch)  # takes ownership
             layer.setName("Recreatiepark")
         else:
-            colour, shape, size, name = ((_FARM, "triangle", "2.4", "Veehouderij") if key == self.VEEHOUDERIJEN
-                                         else (_EMPLOYER, "square", "2.6", "Werkgever"))
+            colour, shape, size, name = (
+                (_FARM, "triangle", "2.4", "Veehouderij")
+                if key == self.VEEHOUDERIJEN
+                else (_EMPLOYER, "square", "2.6", "Werkgever")
+            )
             if kind == QgsWkbTypes.PolygonGeometry:
-                symbol = QgsFillSymbol.createSimple({"color": colour, "outline_color": "white", "outline_width": "0.2"})
+                symbol = QgsFillSymbol.createSimple(
+                    {"color": colour, "outline_color": "white", "outline_width": "0.2"}
+                )
             else:
-                symbol = QgsMarkerSymbol.createSimple({"name": shape, "color": colour, "size": size,
-                                                       "outline_color": "white", "outline_width": "0.25"})
+                symbol = QgsMarkerSymbol.createSimple(
+                    {
+                        "name": shape,
+                        "color": colour,
+                        "size": size,
+                        "outline_color": "white",
+                        "outline_width": "0.25",
+                    }
+                )
             if n_parts > 1:
-                name += {QgsWkbTypes.PointGeometry: " (punt)", QgsWkbTypes.PolygonGeometry: " (vlak)"}.get(kind, "")
+                name += {
+                    QgsWkbTypes.PointGeometry: " (punt)",
+                    QgsWkbTypes.PolygonGeometry: " (vlak)",
+                }.get(kind, "")
             layer.setName(name)
         if symbol.type() != QgsSymbol.symbolTypeForGeometryType(kind):
             symbol = QgsSymbol.defaultSymbol(kind)
@@ -870,9 +1164,22 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         group.addLayer(boundary)
 
     # Layout ---------------------------------------------------------------
-    def _label(self, layout, text: str, x: float, y: float, w: float, h: float, *, size: float = 8.0,
-               bold: bool = False, colour: str = _TEXT, align=Qt.AlignLeft, valign=Qt.AlignTop,
-               item_id: str = "") -> QgsLayoutItemLabel:
+    def _label(
+        self,
+        layout,
+        text: str,
+        x: float,
+        y: float,
+        w: float,
+        h: float,
+        *,
+        size: float = 8.0,
+        bold: bool = False,
+        colour: str = _TEXT,
+        align=Qt.AlignLeft,
+        valign=Qt.AlignTop,
+        item_id: str = "",
+    ) -> QgsLayoutItemLabel:
         label = QgsLayoutItemLabel(layout)
         label.setText(text)
         font = QFont(_font_family())
@@ -897,8 +1204,21 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         layout.addLayoutItem(label)
         return label
 
-    def _layout(self, project, coverage, gemeenten, map_layers, stay, ruleset_label, run_date, attribution, demo,
-                record, sites, legend_symbols) -> QgsPrintLayout:
+    def _layout(
+        self,
+        project,
+        coverage,
+        gemeenten,
+        map_layers,
+        stay,
+        ruleset_label,
+        run_date,
+        attribution,
+        demo,
+        record,
+        sites,
+        legend_symbols,
+    ) -> QgsPrintLayout:
         layout = QgsPrintLayout(project)
         layout.initializeDefaults()
         layout.setName(f"Woonvisiekaarten {stay_label(stay)}")
@@ -923,14 +1243,41 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             f"{head} — [% CASE WHEN {_IS_OVERVIEW} THEN 'overzicht alle gemeenten' "
             "WHEN @atlas_pagename ILIKE '%gemeente%' THEN @atlas_pagename "
             "ELSE 'gemeente ' || @atlas_pagename END %]",
-            _MARGIN, 8.0, 230.0, 10.0, size=17, bold=True, item_id="titel")
+            _MARGIN,
+            8.0,
+            230.0,
+            10.0,
+            size=17,
+            bold=True,
+            item_id="titel",
+        )
         sub = f"Oordeel per kandidaatlocatie voor {stay_label(stay)}  ·  {ruleset_label}"
         if run_date:
             sub += f"  ·  toetsing {run_date}"
-        self._label(layout, sub, _MARGIN, 18.5, 230.0, 6.0, size=9.5, colour=_GREY_TEXT, item_id="ondertitel")
+        self._label(
+            layout,
+            sub,
+            _MARGIN,
+            18.5,
+            230.0,
+            6.0,
+            size=9.5,
+            colour=_GREY_TEXT,
+            item_id="ondertitel",
+        )
         if demo:
-            self._label(layout, "FICTIEF DEMOGEBIED\ngeen echte gegevens", _PAGE_W - _MARGIN - 60, 9.0, 60, 12,
-                        size=10, bold=True, colour="#bf1a1a", align=Qt.AlignRight)
+            self._label(
+                layout,
+                "FICTIEF DEMOGEBIED\ngeen echte gegevens",
+                _PAGE_W - _MARGIN - 60,
+                9.0,
+                60,
+                12,
+                size=10,
+                bold=True,
+                colour="#bf1a1a",
+                align=Qt.AlignRight,
+            )
 
         # main map
         main = QgsLayoutItemMap(layout)
@@ -944,7 +1291,9 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         main.setFrameEnabled(True)
         main.setFrameStrokeColor(QColor("#444444"))
         main.setFrameStrokeWidth(QgsLayoutMeasurement(0.3, QgsUnitTypes.LayoutMillimeters))
-        main.setExtent(_fit(coverage.extent(), _MAP_W, _MAP_H, 0.04))  # same aspect: the item keeps its size
+        main.setExtent(
+            _fit(coverage.extent(), _MAP_W, _MAP_H, 0.04)
+        )  # same aspect: the item keeps its size
         main.setAtlasDriven(True)
         main.setAtlasScalingMode(QgsLayoutItemMap.Auto)
         main.setAtlasMargin(0.06)
@@ -959,19 +1308,35 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             arrow.setSvgStrokeColor(QColor(_TEXT))
             arrow.setLinkedMap(main)
             arrow.setNorthMode(QgsLayoutItemPicture.GridNorth)
-            arrow.attemptMove(QgsLayoutPoint(_MAP_X + _MAP_W - 14.0, _MAP_Y + 3.0, QgsUnitTypes.LayoutMillimeters))
+            arrow.attemptMove(
+                QgsLayoutPoint(_MAP_X + _MAP_W - 14.0, _MAP_Y + 3.0, QgsUnitTypes.LayoutMillimeters)
+            )
             arrow.attemptResize(QgsLayoutSize(10.0, 16.0, QgsUnitTypes.LayoutMillimeters))
             arrow.setId("noordpijl")
             layout.addLayoutItem(arrow)
         else:
-            self._label(layout, "N\n↑", _MAP_X + _MAP_W - 12.0, _MAP_Y + 3.0, 9.0, 14.0, size=14, bold=True,
-                        align=Qt.AlignHCenter, item_id="noordpijl")
+            self._label(
+                layout,
+                "N\n↑",
+                _MAP_X + _MAP_W - 12.0,
+                _MAP_Y + 3.0,
+                9.0,
+                14.0,
+                size=14,
+                bold=True,
+                align=Qt.AlignHCenter,
+                item_id="noordpijl",
+            )
 
         # scale bar on a white box, bottom left inside the map
         box = QgsLayoutItemShape(layout)
         box.setShapeType(QgsLayoutItemShape.Rectangle)
-        box.setSymbol(QgsFillSymbol.createSimple({"color": "255,255,255,215", "outline_style": "no"}))
-        box.attemptMove(QgsLayoutPoint(_MAP_X + 2.5, _MAP_Y + _MAP_H - 13.5, QgsUnitTypes.LayoutMillimeters))
+        box.setSymbol(
+            QgsFillSymbol.createSimple({"color": "255,255,255,215", "outline_style": "no"})
+        )
+        box.attemptMove(
+            QgsLayoutPoint(_MAP_X + 2.5, _MAP_Y + _MAP_H - 13.5, QgsUnitTypes.LayoutMillimeters)
+        )
         box.attemptResize(QgsLayoutSize(72.0, 11.0, QgsUnitTypes.LayoutMillimeters))
         layout.addLayoutItem(box)
         bar = QgsLayoutItemScaleBar(layout)
@@ -994,15 +1359,26 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         bar.setTextFormat(bar_format)
         bar.setBackgroundEnabled(False)
         bar.setFrameEnabled(False)
-        bar.attemptMove(QgsLayoutPoint(_MAP_X + 5.0, _MAP_Y + _MAP_H - 12.0, QgsUnitTypes.LayoutMillimeters))
+        bar.attemptMove(
+            QgsLayoutPoint(_MAP_X + 5.0, _MAP_Y + _MAP_H - 12.0, QgsUnitTypes.LayoutMillimeters)
+        )
         bar.setId("schaalbalk")
         layout.addLayoutItem(bar)
         bar.update()
         scale_text = self._label(
-            layout, "Schaal 1:[% replace(format_number(round(item_variables('kaart')['map_scale'], "
-                    "-floor(log10(item_variables('kaart')['map_scale'])) + 1), 0), ',', '.') %]",
-            _MAP_X + 52.0, _MAP_Y + _MAP_H - 10.5, 21.0, 7.0, size=6.5, colour=_GREY_TEXT,
-            align=Qt.AlignRight, valign=Qt.AlignBottom, item_id="schaal")
+            layout,
+            "Schaal 1:[% replace(format_number(round(item_variables('kaart')['map_scale'], "
+            "-floor(log10(item_variables('kaart')['map_scale'])) + 1), 0), ',', '.') %]",
+            _MAP_X + 52.0,
+            _MAP_Y + _MAP_H - 10.5,
+            21.0,
+            7.0,
+            size=6.5,
+            colour=_GREY_TEXT,
+            align=Qt.AlignRight,
+            valign=Qt.AlignBottom,
+            item_id="schaal",
+        )
         scale_text.setVisibility(True)
 
         # side panel: legend, key figures, inset
@@ -1016,8 +1392,12 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         legend.setSymbolHeight(3.6)
         legend.setBoxSpace(0.0)
         legend.setColumnSpace(0.0)
-        styles = {QgsLegendStyle.Title: (11.0, True), QgsLegendStyle.Group: (9.0, True),
-                  QgsLegendStyle.Subgroup: (9.0, True), QgsLegendStyle.SymbolLabel: (8.2, False)}
+        styles = {
+            QgsLegendStyle.Title: (11.0, True),
+            QgsLegendStyle.Group: (9.0, True),
+            QgsLegendStyle.Subgroup: (9.0, True),
+            QgsLegendStyle.SymbolLabel: (8.2, False),
+        }
         for style, (size, bold) in styles.items():
             font = QFont(family)
             font.setPointSizeF(size)
@@ -1036,34 +1416,56 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         self._tidy_legend(legend, sites, legend_symbols)
         legend.adjustBoxSize()
         # the item's own size is only known once rendered; the legend renderer measures it now (mm)
-        legend_bottom = _MAP_Y + QgsLegendRenderer(legend.model(), legend.legendSettings()).minimumSize().height()
+        legend_bottom = (
+            _MAP_Y
+            + QgsLegendRenderer(legend.model(), legend.legendSettings()).minimumSize().height()
+        )
 
-        # key figures right below the legend; the inset fills what is left down to the map's bottom (if enough)
+        # key figures right below the legend; the inset fills what is left down to the map's bottom
+        # (if enough)
         n_lines = max(str(f["kerncijfers"]).count("\n") + 1 for f in coverage.getFeatures())
         figures_bottom = self._key_figures(layout, stay, legend_bottom + 5.0, n_lines)
         inset_h = min(42.0, _MAP_Y + _MAP_H - figures_bottom - 8.0)
 
         inset = QgsLayoutItemMap(layout)
         inset.setId("overzichtskaart")
-        inset.attemptMove(QgsLayoutPoint(_SIDE_X, _MAP_Y + _MAP_H - inset_h, QgsUnitTypes.LayoutMillimeters))
+        inset.attemptMove(
+            QgsLayoutPoint(_SIDE_X, _MAP_Y + _MAP_H - inset_h, QgsUnitTypes.LayoutMillimeters)
+        )
         inset.attemptResize(QgsLayoutSize(_SIDE_W, inset_h, QgsUnitTypes.LayoutMillimeters))
         inset.setCrs(project.crs())
         inset.setLayers([gemeenten])
         inset.setKeepLayerSet(True)
         inset.setExtent(_fit(coverage.extent(), _SIDE_W, inset_h, 0.05))
-        inset.setBackgroundColor(QColor("#cfd5da"))  # darker than the main map: the small province stands out
+        inset.setBackgroundColor(
+            QColor("#cfd5da")
+        )  # darker than the main map: the small province stands out
         inset.setFrameEnabled(True)
         inset.setFrameStrokeColor(QColor("#8a8a8a"))
         inset.setFrameStrokeWidth(QgsLayoutMeasurement(0.2, QgsUnitTypes.LayoutMillimeters))
         inset.overviews().addOverview(self._overview(inset, main))
-        inset.dataDefinedProperties().setProperty(QgsLayoutObject.ExcludeFromExports,
-                                                  QgsProperty.fromExpression(_IS_OVERVIEW))
-        if inset_h >= 20.0:  # a long legend leaves no room: no inset rather than one over the key figures
+        inset.dataDefinedProperties().setProperty(
+            QgsLayoutObject.ExcludeFromExports, QgsProperty.fromExpression(_IS_OVERVIEW)
+        )
+        if (
+            inset_h >= 20.0
+        ):  # a long legend leaves no room: no inset rather than one over the key figures
             layout.addLayoutItem(inset)
-            inset_title = self._label(layout, "Ligging in het gebied", _SIDE_X, _MAP_Y + _MAP_H - inset_h - 5.0,
-                                      _SIDE_W, 4.5, size=7.5, bold=True, colour=_GREY_TEXT, item_id="inset_titel")
-            inset_title.dataDefinedProperties().setProperty(QgsLayoutObject.ExcludeFromExports,
-                                                            QgsProperty.fromExpression(_IS_OVERVIEW))
+            inset_title = self._label(
+                layout,
+                "Ligging in het gebied",
+                _SIDE_X,
+                _MAP_Y + _MAP_H - inset_h - 5.0,
+                _SIDE_W,
+                4.5,
+                size=7.5,
+                bold=True,
+                colour=_GREY_TEXT,
+                item_id="inset_titel",
+            )
+            inset_title.dataDefinedProperties().setProperty(
+                QgsLayoutObject.ExcludeFromExports, QgsProperty.fromExpression(_IS_OVERVIEW)
+            )
 
         # footer
         version = str((record.get("locatietoets") or {}).get("versie") or "")
@@ -1074,13 +1476,41 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             right += f"  ·  Locatietoets {version}"
         right += f"  ·  kaart gemaakt {date.today().strftime('%d-%m-%Y')}"
         footer_y = _MAP_Y + _MAP_H + 3.0
-        self._label(layout, attribution, _MARGIN, footer_y, 135.0, 8.0, size=7.5, colour=_GREY_TEXT, item_id="bron")
-        self._label(layout, right, _MARGIN + 135.0, footer_y, _PAGE_W - 2 * _MARGIN - 135.0, 8.0, size=7.5,
-                    colour=_GREY_TEXT, align=Qt.AlignRight, item_id="voettekst")
-        self._label(layout, "Kaart zonder achtergrondkaart; oordelen zijn een eerste ruimtelijke toets, geen "
-                            "vergunningsbesluit. Redenen per locatie: zie de locatielaag (veld 'redenen').",
-                    _MARGIN, footer_y + 7.5, _PAGE_W - 2 * _MARGIN, 5.0, size=6.5, colour="#8a8a8a",
-                    item_id="disclaimer")
+        self._label(
+            layout,
+            attribution,
+            _MARGIN,
+            footer_y,
+            135.0,
+            8.0,
+            size=7.5,
+            colour=_GREY_TEXT,
+            item_id="bron",
+        )
+        self._label(
+            layout,
+            right,
+            _MARGIN + 135.0,
+            footer_y,
+            _PAGE_W - 2 * _MARGIN - 135.0,
+            8.0,
+            size=7.5,
+            colour=_GREY_TEXT,
+            align=Qt.AlignRight,
+            item_id="voettekst",
+        )
+        self._label(
+            layout,
+            "Kaart zonder achtergrondkaart; oordelen zijn een eerste ruimtelijke toets, geen "
+            "vergunningsbesluit. Redenen per locatie: zie de locatielaag (veld 'redenen').",
+            _MARGIN,
+            footer_y + 7.5,
+            _PAGE_W - 2 * _MARGIN,
+            5.0,
+            size=6.5,
+            colour="#8a8a8a",
+            item_id="disclaimer",
+        )
         return layout
 
     @staticmethod
@@ -1089,20 +1519,27 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
 
         overview = QgsLayoutItemMapOverview("Kaartbeeld", inset)
         overview.setLinkedMap(main)
-        overview.setFrameSymbol(QgsFillSymbol.createSimple({"color": "215,25,28,25", "outline_color": "#d7191c",
-                                                            "outline_width": "0.4"}))
+        overview.setFrameSymbol(
+            QgsFillSymbol.createSimple(
+                {"color": "215,25,28,25", "outline_color": "#d7191c", "outline_width": "0.4"}
+            )
+        )
         return overview
 
     @staticmethod
     def _north_svg() -> str | None:
-        for folder in QgsApplication.svgPaths() + [os.path.join(QgsApplication.pkgDataPath(), "svg")]:
+        for folder in QgsApplication.svgPaths() + [
+            os.path.join(QgsApplication.pkgDataPath(), "svg")
+        ]:
             path = os.path.join(folder, "arrows", "NorthArrow_02.svg")
             if os.path.isfile(path):
                 return path
         return None
 
     @staticmethod
-    def _tidy_legend(legend: QgsLayoutItemLegend, sites: QgsVectorLayer, symbols: list[QgsSymbol]) -> None:
+    def _tidy_legend(
+        legend: QgsLayoutItemLegend, sites: QgsVectorLayer, symbols: list[QgsSymbol]
+    ) -> None:
         """Only the sites get a layer heading; the sites' entries show the full verdict colours."""
         model = legend.model()
         for node in model.rootGroup().findLayers():
@@ -1119,15 +1556,45 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         legend.updateLegend()
 
     def _key_figures(self, layout, stay, y: float, n_lines: int) -> float:
-        """Counts of the page's area, from the atlas feature's ``kerncijfers``, from ``y`` down; returns the bottom."""
-        note = (f"Elke locatie is getoetst alsof zij voor {stay_label(stay)} wordt gebruikt. "
-                "Locaties buiten de gekozen gemeente zijn lichter getekend.")
+        """Counts of the page's area, from the atlas feature's ``kerncijfers``, from ``y`` down;
+        returns the bottom."""
+        note = (
+            f"Elke locatie is getoetst alsof zij voor {stay_label(stay)} wordt gebruikt. "
+            "Locaties buiten de gekozen gemeente zijn lichter getekend."
+        )
         text_h = 3.4 * n_lines + 1.0  # 7.5 pt lines
-        self._label(layout, "Kerncijfers", _SIDE_X, y, _SIDE_W, 5.0, size=9, bold=True, item_id="kerncijfers_titel")
-        self._label(layout, '[% "kerncijfers" %]', _SIDE_X, y + 6.0, _SIDE_W, text_h, size=7.5,
-                    item_id="kerncijfers")
-        self._label(layout, note, _SIDE_X, y + 7.0 + text_h, _SIDE_W, 9.0, size=6.8, colour=_GREY_TEXT,
-                    item_id="toelichting")
+        self._label(
+            layout,
+            "Kerncijfers",
+            _SIDE_X,
+            y,
+            _SIDE_W,
+            5.0,
+            size=9,
+            bold=True,
+            item_id="kerncijfers_titel",
+        )
+        self._label(
+            layout,
+            '[% "kerncijfers" %]',
+            _SIDE_X,
+            y + 6.0,
+            _SIDE_W,
+            text_h,
+            size=7.5,
+            item_id="kerncijfers",
+        )
+        self._label(
+            layout,
+            note,
+            _SIDE_X,
+            y + 7.0 + text_h,
+            _SIDE_W,
+            9.0,
+            size=6.8,
+            colour=_GREY_TEXT,
+            item_id="toelichting",
+        )
         return y + 7.0 + text_h + 9.0
 
     # Export ---------------------------------------------------------------
@@ -1149,11 +1616,16 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         if feedback.isCanceled() or result == QgsLayoutExporter.Canceled:
             raise QgsProcessingException("Het maken van de kaarten is afgebroken.")
         if result != QgsLayoutExporter.Success:
-            raise QgsProcessingException(f"De PDF '{path}' kon niet worden gemaakt: {error or result}")
+            raise QgsProcessingException(
+                f"De PDF '{path}' kon niet worden gemaakt: {error or result}"
+            )
 
     @staticmethod
-    def _export_pngs(layout, atlas, out_dir: str, dpi: int, feedback, step: int, steps: int) -> list[str]:
-        # renderPageToImage + QImage.save rather than exportToImage: the latter also asks GDAL to georeference
+    def _export_pngs(
+        layout, atlas, out_dir: str, dpi: int, feedback, step: int, steps: int
+    ) -> list[str]:
+        # renderPageToImage + QImage.save rather than exportToImage: the latter also asks GDAL to
+        # georeference
         # the PNG in place, which the PNG driver refuses with an error line in every log.
         exporter = QgsLayoutExporter(layout)
         dots_per_metre = int(round(dpi / 0.0254))
@@ -1176,8 +1648,10 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
                     raise QgsProcessingException(f"De kaart '{path}' kon niet worden geschreven.")
                 paths.append(path)
                 name = atlas.nameForPage(i) or atlas.currentFilename()
-                feedback.pushInfo(f"Kaart {i + 1}/{count}: {name} → {os.path.basename(path)} "
-                                  f"({time.monotonic() - t0:.2f} s)")
+                feedback.pushInfo(
+                    f"Kaart {i + 1}/{count}: {name} → {os.path.basename(path)} "
+                    f"({time.monotonic() - t0:.2f} s)"
+                )
                 feedback.setProgress(100.0 * (step + (i + 1) / count) / steps)
         finally:
             atlas.endRender()

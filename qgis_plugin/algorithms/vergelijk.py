@@ -47,7 +47,8 @@ def style_changes(layer) -> None:
 
 
 class Vergelijk(CommandAlgorithm):
-    """Compare two runs on the same sites: old and new verdicts per stay type and the rules that changed them."""
+    """Compare two runs on the same sites: old and new verdicts per stay type and the rules that
+    changed them."""
 
     ALGORITHM_ID = "vergelijk"
     DISPLAY_NAME = "Vergelijk twee toetsingen (POVI-herziening)"
@@ -66,31 +67,59 @@ class Vergelijk(CommandAlgorithm):
     AANTAL_VERGELEKEN = "AANTAL_VERGELEKEN"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile(
-            self.RUN_A, "Toetsing A (uitvoermap, bv. met de huidige regels van de POVI 2021)",
-            behavior=QgsProcessingParameterFile.Folder))
-        self.addParameter(QgsProcessingParameterFile(
-            self.RUN_B, "Toetsing B (uitvoermap, bv. met de ontwerp-herziening)",
-            behavior=QgsProcessingParameterFile.Folder))
-        self.addParameter(QgsProcessingParameterBoolean(
-            self.TOCH, "Ook vergelijken als de toetsingen andere locaties hebben (alleen de gemeenschappelijke)",
-            defaultValue=False))
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.RUN_A,
+                "Toetsing A (uitvoermap, bv. met de huidige regels van de POVI 2021)",
+                behavior=QgsProcessingParameterFile.Folder,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.RUN_B,
+                "Toetsing B (uitvoermap, bv. met de ontwerp-herziening)",
+                behavior=QgsProcessingParameterFile.Folder,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterBoolean(
+                self.TOCH,
+                "Ook vergelijken als de toetsingen andere locaties hebben (alleen de"
+                " gemeenschappelijke)",
+                defaultValue=False,
+            )
+        )
         self._add_output_parameters("Map voor de uitvoer (vergelijking.gpkg, CSV's, rapport)")
-        self.addOutput(QgsProcessingOutputVectorLayer(
-            self.GEWIJZIGD, "Gewijzigde locaties", QgsProcessing.TypeVectorAnyGeometry))
-        self.addOutput(QgsProcessingOutputFile(self.CSV_LOCATIES, "Tabel gewijzigde locaties (CSV)"))
+        self.addOutput(
+            QgsProcessingOutputVectorLayer(
+                self.GEWIJZIGD, "Gewijzigde locaties", QgsProcessing.TypeVectorAnyGeometry
+            )
+        )
+        self.addOutput(
+            QgsProcessingOutputFile(self.CSV_LOCATIES, "Tabel gewijzigde locaties (CSV)")
+        )
         self.addOutput(QgsProcessingOutputFile(self.CSV_GEMEENTEN, "Tabel per gemeente (CSV)"))
-        self.addOutput(QgsProcessingOutputFile(self.CSV_OVERGANGEN, "Overgangen tussen oordelen (CSV)"))
+        self.addOutput(
+            QgsProcessingOutputFile(self.CSV_OVERGANGEN, "Overgangen tussen oordelen (CSV)")
+        )
         self.addOutput(QgsProcessingOutputHtml(self.RAPPORT, "Rapport vergelijking"))
-        self.addOutput(QgsProcessingOutputNumber(self.AANTAL_GEWIJZIGD, "Aantal locaties met een ander oordeel"))
-        self.addOutput(QgsProcessingOutputNumber(self.AANTAL_VERGELEKEN, "Aantal vergeleken locaties"))
+        self.addOutput(
+            QgsProcessingOutputNumber(
+                self.AANTAL_GEWIJZIGD, "Aantal locaties met een ander oordeel"
+            )
+        )
+        self.addOutput(
+            QgsProcessingOutputNumber(self.AANTAL_VERGELEKEN, "Aantal vergeleken locaties")
+        )
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         runs = []
         for key, label in ((self.RUN_A, "A"), (self.RUN_B, "B")):
             path = self.parameterAsFile(parameters, key, context)
             if not path or not os.path.isdir(path):
-                raise QgsProcessingException(f"De uitvoermap van toetsing {label} '{path}' bestaat niet.")
+                raise QgsProcessingException(
+                    f"De uitvoermap van toetsing {label} '{path}' bestaat niet."
+                )
             runs.append(os.path.abspath(path))
         arguments = list(runs)
         if self.parameterAsBoolean(parameters, self.TOCH, context):
@@ -101,8 +130,13 @@ class Vergelijk(CommandAlgorithm):
             finished = self._run_command(arguments, out_dir, feedback, workdir)
         except QgsProcessingException as exc:
             text = str(exc)
-            if "--toch" in text:  # the engine names its command-line option; say what it is called here
-                text = text.replace("geef --toch", "vink 'Ook vergelijken als de toetsingen andere locaties hebben' aan")
+            if (
+                "--toch" in text
+            ):  # the engine names its command-line option; say what it is called here
+                text = text.replace(
+                    "geef --toch",
+                    "vink 'Ook vergelijken als de toetsingen andere locaties hebben' aan",
+                )
                 raise QgsProcessingException(text) from None
             raise
         out_dir = str(finished.get("uitvoer") or out_dir)
@@ -111,10 +145,16 @@ class Vergelijk(CommandAlgorithm):
         record = read_json(os.path.join(out_dir, "vergelijking.json"), feedback)
         changed = record.get("locaties_gewijzigd", finished.get("gewijzigd"))
         compared = record.get("locaties_vergeleken")
-        feedback.pushInfo(f"{changed} van {compared} locaties krijgen in B een ander oordeel voor minstens één verblijfstype.")
+        feedback.pushInfo(
+            f"{changed} van {compared} locaties krijgen in B een ander oordeel voor minstens één"
+            " verblijfstype."
+        )
         for row in record.get("parameters") or []:
             if isinstance(row, dict):
-                feedback.pushInfo(f"Parameter {row.get('parameter')}: {row.get('waarde_a')} → {row.get('waarde_b')}")
+                feedback.pushInfo(
+                    f"Parameter {row.get('parameter')}: {row.get('waarde_a')} →"
+                    f" {row.get('waarde_b')}"
+                )
         gpkg = os.path.join(out_dir, "vergelijking.gpkg")
         layer_uri = None
         if os.path.isfile(gpkg):
@@ -123,7 +163,9 @@ class Vergelijk(CommandAlgorithm):
                 name = "Gewijzigde locaties" + (f" ({kind})" if kind else "")
                 self._load(parameters, context, uri, name, self.GEWIJZIGD, style=style_changes)
         else:
-            feedback.pushInfo("Geen gewijzigde locaties: er is geen laag vergelijking.gpkg geschreven.")
+            feedback.pushInfo(
+                "Geen gewijzigde locaties: er is geen laag vergelijking.gpkg geschreven."
+            )
         feedback.setProgress(100)
         results = {
             self.UITVOERMAP: out_dir,
@@ -134,6 +176,8 @@ class Vergelijk(CommandAlgorithm):
             self.AANTAL_GEWIJZIGD: changed if isinstance(changed, int) else None,
             self.AANTAL_VERGELEKEN: compared if isinstance(compared, int) else None,
         }
-        if layer_uri:  # no changed sites: no layer (the output stays empty rather than naming a missing file)
+        if (
+            layer_uri
+        ):  # no changed sites: no layer (the output stays empty rather than naming a missing file)
             results[self.GEWIJZIGD] = layer_uri
         return results
