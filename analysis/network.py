@@ -712,7 +712,8 @@ def build_network(
         source=source,
     )
     logger.info(
-        "network (%s) has %d nodes and %d links; %d links closed to this mode were dropped",
+        "wegennet (%s): %d knopen en %d wegvakken; "
+        "%d wegvakken gesloten voor deze vervoerswijze weggelaten",
         mode,
         network.n_nodes,
         network.n_links,

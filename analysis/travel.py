@@ -796,13 +796,13 @@ def travel_to_employers(
     site_acc, graph, pairs = problem.sites, problem.graph, problem.pairs
     if (~emp_ok).any():
         logger.warning(
-            "%d of %d employers lie more than %.0f m from the network and are left out",
+            "%d van %d werkgevers liggen meer dan %.0f m van het wegennet en tellen niet mee",
             int((~emp_ok).sum()),
             n_emp,
             max_snap_m,
         )
     logger.info(
-        "snapped %d sites (%d within %.0f m of the network) and %d employers (%d within)",
+        "aan het wegennet gekoppeld: %d locaties (%d binnen %.0f m) en %d werkgevers (%d binnen)",
         n_sites,
         int(site_ok.sum()),
         max_snap_m,
@@ -866,7 +866,8 @@ def travel_to_employers(
     )
     out.index = sites.index
     logger.info(
-        "travel (%s): %d sites reached an employer, %d not (%d too far from the network)",
+        "reisafstand (%s): %d locaties bereiken een werkgever, "
+        "%d niet (%d te ver van het wegennet)",
         network.mode,
         int(reachable.sum()),
         int((~reachable).sum()),

@@ -463,7 +463,9 @@ def write_demo(out_dir: Path, *, seed: int = 2026, n_sites: int = 3000) -> Path:
     config_path.write_text(
         _CONFIG_TOML.format(source=DEMO_SOURCE, seed=seed, n_sites=n_sites), encoding="utf-8"
     )
-    log.info("demo region written to %s (%d layers, %d sites)", input_dir, len(frames), n_sites)
+    log.info(
+        "demogebied geschreven naar %s (%d lagen, %d locaties)", input_dir, len(frames), n_sites
+    )
     return config_path
 
 
@@ -1364,7 +1366,11 @@ def _drop_stray_pieces(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         tuple, np.round(shapely.get_coordinates(shapely.get_point(roads.geometry.values, 0)), 2)
     )
     keep = np.array([p in keep_nodes for p in first])
-    log.info("demo road network: %d edges kept, %d stray pieces dropped", keep.sum(), (~keep).sum())
+    log.info(
+        "demowegennet: %d wegvakken behouden, %d losse stukken weggelaten",
+        keep.sum(),
+        (~keep).sum(),
+    )
     return roads.loc[keep].reset_index(drop=True)
 
 

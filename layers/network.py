@@ -239,10 +239,10 @@ def load_network(
             with np.load(cache_file, allow_pickle=False) as data:
                 network = RoadNetwork.from_arrays(data)
         except Exception as exc:  # a damaged cache file is rebuilt, not fatal
-            logger.warning("cache %s unreadable (%s); rebuilding", cache_file, exc)
+            logger.warning("cache %s onleesbaar (%s); wordt opnieuw opgebouwd", cache_file, exc)
         else:
             logger.info(
-                "network loaded from cache %s in %.2f s: %d nodes, %d links",
+                "wegennet uit de cache %s geladen in %.2f s: %d knopen, %d wegvakken",
                 cache_file.name,
                 time.perf_counter() - start,
                 network.n_nodes,
@@ -254,7 +254,7 @@ def load_network(
     report(0.1, f"wegennet inlezen ({path.name})")
     start = time.perf_counter()
     network = _build(spec, path, fmt, mode=mode, speeds=speeds)
-    logger.info("network built from %s in %.2f s", path.name, time.perf_counter() - start)
+    logger.info("wegennet opgebouwd uit %s in %.2f s", path.name, time.perf_counter() - start)
     report(0.9, "wegennet opslaan in de cache")
     _save_atomic(network, cache_file)
     report(1.0, network.summary())
@@ -273,7 +273,7 @@ def _save_atomic(network: RoadNetwork, cache_file: Path) -> None:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        logger.warning("could not write network cache %s: %s", cache_file, exc)
+        logger.warning("cache van het wegennet %s niet te schrijven: %s", cache_file, exc)
 
 
 def _build(
@@ -385,7 +385,7 @@ def _links_from_graph(graph) -> gpd.GeoDataFrame:
         )
         links = links[~closed]
     logger.info(
-        "graph has %d nodes and %d edges, merged into %d links",
+        "graaf met %d knopen en %d lijnen, samengevoegd tot %d wegvakken",
         graph.number_of_nodes(),
         len(edges),
         len(links),
@@ -442,7 +442,7 @@ def _links_from_pbf(path: Path) -> gpd.GeoDataFrame:
     if "access" in edges:
         closed = edges["access"].astype(str).str.lower().isin(["no", "private"]).to_numpy()
         links = links[~closed]
-    logger.info("PBF %s has %d road segments", path.name, len(links))
+    logger.info("PBF %s bevat %d wegsegmenten", path.name, len(links))
     return links
 
 
@@ -497,7 +497,7 @@ def _links_from_layer(spec: LayerSpec, path: Path) -> gpd.GeoDataFrame:
         oneway, unknown = parse_oneway(frame[fields["eenrichting_veld"]].to_numpy(dtype=object))
         if unknown:
             logger.warning(
-                "unknown one-way values %s in %s treated as two-way",
+                "onbekende eenrichtingswaarden %s in %s behandeld als tweerichtingsverkeer",
                 unknown[:10],
                 fields["eenrichting_veld"],
             )
@@ -507,7 +507,7 @@ def _links_from_layer(spec: LayerSpec, path: Path) -> gpd.GeoDataFrame:
     highway = (
         frame[fields["wegtype_veld"]].to_numpy(dtype=object) if "wegtype_veld" in fields else None
     )
-    logger.info("line layer %s has %d lines", path.name, n)
+    logger.info("lijnenlaag %s bevat %d lijnen", path.name, n)
     return gpd.GeoDataFrame(
         {
             "u": None,
