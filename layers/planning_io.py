@@ -26,19 +26,16 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from locatietoets.analysis.errors import InputError, LocatietoetsError, combine_errors, did_you_mean
+from locatietoets.analysis.errors import InputError, did_you_mean
 from locatietoets.analysis.planning.grid import VERDICT_CODES, GridSpec
 from locatietoets.analysis.ruleset import STAY_TYPES, RuleSet
 from locatietoets.analysis.texts import nl_number
 from locatietoets.layers.config import Config, LayerSpec
+from locatietoets.layers.inputs import load_inputs
 from locatietoets.layers.read import (
     RD_NEW,
     LayerReport,
-    check_inputs,
-    load_reference_layers,
-    load_sites,
     read_layer,
-    readable_part,
 )
 from locatietoets.layers.style import VERDICT_COLOURS
 
@@ -411,46 +408,15 @@ def load_scoring_inputs(
     progress
         ``progress(fraction, dutch_message)``.
     """
-    from locatietoets.layers.rules import check_gemeente_keys, load_ruleset
 
     def report(fraction: float, message: str) -> None:
         if progress is not None:
             progress(fraction, message)
 
     report(0.0, "Regelset en lagen inlezen")
-    errors: list[LocatietoetsError] = []  # every problem is reported at once
-    ruleset = None
-    try:
-        ruleset = load_ruleset(config.rules)
-    except LocatietoetsError as exc:
-        errors.append(exc)
-    bad = check_inputs(
-        config
-    )  # missing or unreadable files, missing fields: all layers, before reading any
-    if bad:
-        errors.append(InputError([p for problems in bad.values() for p in problems]))
-    readable = readable_part(config, bad)
-    original = sites = None
-    reports: dict[str, LayerReport] = {}
-    if load_site_layer and "locaties" in readable.layers:
-        try:
-            original, sites, site_report = load_sites(readable.layers["locaties"])
-            reports["locaties"] = site_report
-        except InputError as exc:
-            errors.append(exc)
-    frames = None
-    try:
-        frames, ref_reports = load_reference_layers(readable)
-    except InputError as exc:
-        errors.append(exc)
-    bad_keys = check_gemeente_keys(
-        ruleset, frames, gemeenten_configured=config.layer("gemeenten") is not None
-    )
-    if bad_keys is not None:
-        errors.append(bad_keys)
-    if errors:
-        raise combine_errors(errors)
-    reports.update(ref_reports)
+    loaded = load_inputs(config, load_site_layer=load_site_layer)  # every problem at once
+    ruleset, original, sites = loaded.ruleset, loaded.original, loaded.sites
+    frames, reports = loaded.frames, loaded.reports
     warnings = [f"{name}: {w}" for name, r in reports.items() for w in r.warnings]
     network = None
     mode = "fiets"

@@ -21,12 +21,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from locatietoets.analysis.errors import InputError, LocatietoetsError, combine_errors
 from locatietoets.analysis.pipeline import Inputs, RunResult, score_sites
 from locatietoets.layers.config import Config
+from locatietoets.layers.inputs import load_inputs
 from locatietoets.layers.messages import Messages
-from locatietoets.layers.read import check_inputs, load_reference_layers, load_sites, readable_part
-from locatietoets.layers.rules import check_gemeente_keys, load_ruleset
 from locatietoets.layers.write import (
     GpkgStream,
     geometry_kind,
@@ -218,42 +216,11 @@ def prepare_run(
 
 
 def _prepare(config: Config, report, started, t0, timings, network_cache_dir) -> PreparedRun:
-    report("inlezen", "Configuratie en regelset laden", 0.0)
-    errors: list[LocatietoetsError] = []  # every problem is reported at once
-    ruleset = None
-    try:
-        ruleset = load_ruleset(config.rules)
-    except LocatietoetsError as exc:
-        errors.append(exc)
-    bad = check_inputs(
-        config
-    )  # missing or unreadable files, missing fields: all layers, before reading any
-    if bad:
-        errors.append(InputError([p for problems in bad.values() for p in problems]))
-    readable = readable_part(config, bad)
-
-    report("inlezen", "Locaties inlezen", 0.01)
+    report("inlezen", "Regelset en lagen inlezen", 0.0)
     t = time.perf_counter()
-    try:
-        if "locaties" in readable.layers:
-            original, sites, site_report = load_sites(readable.layers["locaties"])
-    except InputError as exc:
-        errors.append(exc)
-    frames = None
-    try:
-        frames, reports = load_reference_layers(readable)
-    except InputError as exc:
-        errors.append(exc)
-    # per-gemeente values must name a gemeente of the gemeenten layer (reported with every other
-    # problem)
-    bad_keys = check_gemeente_keys(
-        ruleset, frames, gemeenten_configured=config.layer("gemeenten") is not None
-    )
-    if bad_keys is not None:
-        errors.append(bad_keys)
-    if errors:
-        raise combine_errors(errors)
-    reports = {"locaties": site_report, **reports}
+    loaded = load_inputs(config)  # every problem of rule set and layers at once
+    ruleset, original, sites = loaded.ruleset, loaded.original, loaded.sites
+    frames, reports = loaded.frames, loaded.reports
     timings["inlezen"] = round(time.perf_counter() - t, 3)
 
     network = None
