@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 from pathlib import Path
 import shutil
@@ -43,6 +44,25 @@ def _checkout_first() -> Path:
 
 
 CHECKOUT_PATH = _checkout_first()
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logger():
+    """The CLI reconfigures the root logger; put it back for the other tests."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Path:
+    """A small hand-computable world (tests/fixtures.py build_world) in tmp_path."""
+    from fixtures import build_world
+
+    build_world(tmp_path)
+    return tmp_path
 
 
 @pytest.fixture(scope="session")

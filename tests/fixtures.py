@@ -328,3 +328,8 @@ def run_subprocess(
         timeout=timeout,
         check=False,
     )
+
+
+def flat(text: str) -> str:
+    """``text`` with every run of whitespace as one space (rich and click wrap long messages)."""
+    return " ".join(text.split())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from importlib import resources
 import json
-import logging
 from pathlib import Path
 import re
 
@@ -19,7 +18,7 @@ from fixtures import (
     BBG_BOX,
     PARK_BOX,
     RD,
-    build_world,
+    flat,
     polygons,
     read_output,
     run_subprocess,
@@ -47,30 +46,9 @@ BUILTIN_RULESET = (
 ).read_text(encoding="utf-8")
 
 
-@pytest.fixture(autouse=True)
-def _restore_root_logger():
-    """The CLI reconfigures the root logger; put it back for the other tests."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Path:
-    build_world(tmp_path)
-    return tmp_path
-
-
 def _score(folder: Path, text: str, name: str = "config.toml"):
     cfg = write_config(folder, text, name)
     return run_config(load_config(cfg), folder / "uit")
-
-
-def _flat(text: str) -> str:
-    """Collapse whitespace (rich wraps long messages on stderr)."""
-    return " ".join(text.split())
 
 
 def _sites_config(locaties: str, extra_keys: str = "") -> str:
@@ -955,7 +933,7 @@ def test_cli_bad_input_exit_2_dutch_message_no_traceback_no_output(world):
     out = world / "uitvoer"
     result = CliRunner().invoke(main, ["score", str(cfg), "--out", str(out)])
     assert result.exit_code == 2, result.output
-    stderr = _flat(result.stderr)
+    stderr = flat(result.stderr)
     assert "Fout in de invoer: [lagen.bebouwd_gebied] bestand" in stderr
     assert "Bedoelde u 'bbg.gpkg'?" in stderr
     assert "Traceback" not in result.output
@@ -970,7 +948,7 @@ def test_cli_config_error_exit_2(world):
         main, ["score", str(cfg), "--out", str(world / "uitvoer"), "--voortgang", "geen"]
     )
     assert result.exit_code == 2
-    assert "Fout in de configuratie: Onbekende parameter 'bbg_rand'" in _flat(result.stderr)
+    assert "Fout in de configuratie: Onbekende parameter 'bbg_rand'" in flat(result.stderr)
     assert "Traceback" not in result.output
 
 
@@ -1030,7 +1008,7 @@ def test_cli_failure_while_writing_leaves_no_half_output(world, monkeypatch):
     monkeypatch.setattr(scripts_run, "write_csv", broken_csv)
     result = runner.invoke(main, ["score", str(good), "--out", str(out), "--voortgang", "geen"])
     assert result.exit_code == 1
-    assert "Onverwachte fout" in _flat(result.stderr) and "Traceback" not in result.output
+    assert "Onverwachte fout" in flat(result.stderr) and "Traceback" not in result.output
     assert {p.name: sha256(p) for p in out.iterdir()} == before
     assert _leftovers(world) == []
 
@@ -1052,7 +1030,7 @@ def test_console_script_bad_input_subprocess(world):
     before = _input_hashes(world)
     proc = run_subprocess(["score", str(cfg), "--out", str(out)], cwd=world)
     assert proc.returncode == 2, proc.stderr
-    stderr = _flat(proc.stderr)
+    stderr = flat(proc.stderr)
     assert "Fout in de invoer: [lagen.bebouwd_gebied] bestand" in stderr
     assert "Controleer 'pad'" in stderr
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -1074,7 +1052,7 @@ def test_cli_unexpected_error_has_no_traceback_but_debug_does(world, monkeypatch
         main, ["score", str(cfg), "--out", str(world / "u"), "--voortgang", "geen"]
     )
     assert plain.exit_code == 1
-    stderr = _flat(plain.stderr)
+    stderr = flat(plain.stderr)
     assert "Onverwachte fout (RuntimeError: kapotte analyse)" in stderr and "--debug" in stderr
     assert "Traceback" not in plain.output
     debug = runner.invoke(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from importlib import resources
 import json
-import logging
 from pathlib import Path
 import re
 import sqlite3
@@ -43,16 +42,6 @@ INPUT_COLUMNS = ["id", "type", "personen", "slaapkamers", "opp", "opmerking"]
 BUILTIN_RULESET = (
     resources.files("locatietoets.analysis") / "rulesets" / "limburg-povi2021.toml"
 ).read_text(encoding="utf-8")
-
-
-@pytest.fixture(autouse=True)
-def _restore_root_logger():
-    """The CLI reconfigures the root logger; put it back for the other tests."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def _flat(text: str) -> str:

@@ -12,32 +12,13 @@ from pathlib import Path
 import re
 
 from click.testing import CliRunner
-from fixtures import build_world, sha256, standard_config, write_config
+from fixtures import flat, sha256, standard_config, write_config
 import pytest
 
 from locatietoets.analysis.errors import ConfigError, InputError, LocatietoetsError
 from locatietoets.layers.config import load_config
 from locatietoets.scripts.cli import main
 from locatietoets.scripts.run import run_config
-
-
-@pytest.fixture(autouse=True)
-def _restore_root_logger():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Path:
-    build_world(tmp_path)
-    return tmp_path
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -84,7 +65,7 @@ def test_config_not_utf8_through_the_cli_is_exit_2_not_unexpected(world):
     )
     assert result.exit_code == 2, result.output
     assert (
-        "Fout in de configuratie" in _flat(result.stderr)
+        "Fout in de configuratie" in flat(result.stderr)
         and "UnicodeDecodeError" not in result.output
     )
     assert not (world / "uit").exists()
@@ -160,7 +141,7 @@ def test_three_mistakes_in_three_places_are_reported_in_one_message(world):
         main, ["score", str(cfg), "--out", str(world / "uit"), "--voortgang", "geen"]
     )
     assert result.exit_code == 2, result.output
-    message = _flat(result.stderr)
+    message = flat(result.stderr)
     assert "3 problemen gevonden" in message, message
     assert "Onbekende sleutel 'id_vled' in [lagen.locaties]. Bedoelde u 'id_veld'?" in message
     assert "[lagen.bebouwd_gebied] bestand" in message and "bbg_2024.gpkg' bestaat niet" in message
@@ -279,7 +260,7 @@ def test_null_bbg_through_the_cli_is_exit_2_without_output(world):
         main, ["score", str(cfg), "--out", str(world / "uit"), "--voortgang", "geen"]
     )
     assert result.exit_code == 2, result.output
-    assert "heeft geen bruikbare geometrie" in _flat(result.stderr)
+    assert "heeft geen bruikbare geometrie" in flat(result.stderr)
     assert not (world / "uit").exists()
 
 

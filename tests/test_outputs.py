@@ -9,7 +9,6 @@ After every test the inputs are byte-identical and no output was written.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 import signal
@@ -17,7 +16,7 @@ import subprocess
 import sys
 
 from click.testing import CliRunner
-from fixtures import REPO, build_world, sha256, standard_config, write_config
+from fixtures import REPO, build_world, flat, sha256, standard_config, write_config
 import geopandas as gpd
 import pytest
 from shapely.geometry import box
@@ -25,20 +24,6 @@ from shapely.geometry import box
 from locatietoets.analysis.errors import OutputError
 from locatietoets.layers.outdir import LOCK_NAME, STAGE_PREFIX, claim_output
 from locatietoets.scripts.cli import main
-
-
-@pytest.fixture(autouse=True)
-def _restore_root_logger():
-    """The CLI reconfigures the root logger; put it back for the other tests."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
@@ -72,7 +57,7 @@ def _refused(args: list[str], root: Path, *paths: Path) -> str:
     before = _snapshot(root)
     result = CliRunner().invoke(main, [*args, "--voortgang", "geen"])
     assert result.exit_code == 2, result.output
-    message = _flat(result.stderr)
+    message = flat(result.stderr)
     assert message.startswith("Fout in de uitvoer:"), message
     for path in paths:  # rich wraps long paths: compare without white space
         assert str(path).replace(" ", "") in message.replace(" ", ""), (str(path), message)
@@ -351,7 +336,7 @@ def test_full_disk_while_writing_is_a_dutch_error_without_gdal_lines_or_output(
                 check=False,
             )
             assert proc.returncode == 2, proc.stderr
-            stderr = _flat(proc.stderr)
+            stderr = flat(proc.stderr)
             assert not list(folder.iterdir())  # no output, no staging folder, no lock file
         finally:
             _umount(folder)
@@ -376,7 +361,7 @@ def test_full_disk_while_writing_is_a_dutch_error_without_gdal_lines_or_output(
             ],
         )
         assert result.exit_code == 2, result.output
-        stderr = _flat(result.stderr)
+        stderr = flat(result.stderr)
         assert not (folder / "uit").exists()
     assert (
         "Fout in de uitvoer: Kan niet schrijven in de uitvoermap" in stderr
@@ -430,7 +415,7 @@ def test_killed_run_leaves_stage_that_the_next_run_removes_and_a_second_run_is_r
             main, ["score", str(world / "config.toml"), "--out", str(out), "--voortgang", "geen"]
         )
         assert result.exit_code == 2, result.output
-        message = _flat(result.stderr)
+        message = flat(result.stderr)
         assert "schrijft al een andere run" in message and f"proces {child.pid}" in message, message
         assert child.poll() is None and stages[0].is_dir()
     finally:
@@ -499,7 +484,7 @@ def test_kaarten_and_rapport_failing_halfway_leave_nothing(run_dir, tmp_path, mo
         ],
     )
     assert result.exit_code == 2, result.output
-    assert "de schijf is vol" in _flat(result.stderr)
+    assert "de schijf is vol" in flat(result.stderr)
     assert calls["n"] == 2
     assert not (tmp_path / "kaarten").exists()
     assert _snapshot(run_dir) == before

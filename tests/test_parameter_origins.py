@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from importlib import resources
 import json
-import logging
 from pathlib import Path
 import tomllib
 
 from click.testing import CliRunner
 from fixtures import build_world, standard_config, write_config
 import pandas as pd
-import pytest
 
 from locatietoets.analysis.planning.comparison import compare_runs
 from locatietoets.analysis.ruleset import parse_ruleset
@@ -30,15 +28,6 @@ STAYS = ("short_stay", "mid_stay", "long_stay")
 RULESETS = Path(str(resources.files("locatietoets.analysis") / "rulesets"))
 DRAFT = RULESETS / "limburg-povi2025-ontwerp.toml"
 OLD = Path(__file__).parent / "data" / "rulesets" / "limburg-povi2021-1.0.0.toml"
-
-
-@pytest.fixture(autouse=True)
-def _restore_root_logger():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def _record(ruleset) -> dict:

@@ -8,11 +8,11 @@ gemeenten in ../shared/data (skipped when absent).
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 import shutil
 
 from click.testing import CliRunner
+from fixtures import flat
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -32,20 +32,6 @@ from locatietoets.scripts.run import run_config
 
 STAYS = ("short_stay", "mid_stay", "long_stay")
 X0, Y0 = 100_000.0, 400_000.0  # south-west corner of the test world (RD New)
-
-
-@pytest.fixture(autouse=True)
-def _restore_root_logger():
-    """The commands reconfigure the root logger; put it back for the other tests."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _write(frame: gpd.GeoDataFrame, path: Path) -> Path:
@@ -323,7 +309,7 @@ def test_capaciteit_unknown_gemeente_is_a_dutch_error(tmp_path):
         [str(run), "--behoefte", str(table), "--out", str(tmp_path / "cap"), "--voortgang", "geen"],
     )
     assert res.exit_code == 2
-    assert "Bedoelde u 'Westdorp'?" in _flat(res.output) and "Traceback" not in res.output
+    assert "Bedoelde u 'Westdorp'?" in flat(res.output) and "Traceback" not in res.output
     assert not (tmp_path / "cap" / "capaciteit.gpkg").exists()
 
 
@@ -468,7 +454,7 @@ def test_vergelijk_different_sites_says_so(tmp_path):
         vergelijk, [str(run_a), str(run_b), "--out", str(tmp_path / "v"), "--voortgang", "geen"]
     )
     assert res.exit_code == 2 and "Traceback" not in res.output
-    text = _flat(res.output)
+    text = flat(res.output)
     assert (
         "niet op dezelfde locaties" in text
         and "1 locatie-id's alleen in A" in text
@@ -825,7 +811,7 @@ def test_capaciteit_real_limburg_unknown_gemeente(limburg_run, tmp_path):
         capaciteit, [str(limburg_run / "run"), "--behoefte", str(table), "--voortgang", "geen"]
     )
     assert res.exit_code == 2 and "Traceback" not in res.output
-    text = _flat(res.output)
+    text = flat(res.output)
     assert (
         "2 onbekende gemeente(n)" in text
         and "Bedoelde u 'Maastricht'?" in text

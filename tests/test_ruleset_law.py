@@ -14,7 +14,7 @@ from pathlib import Path
 import re
 import tomllib
 
-from fixtures import build_world, standard_config, write_config
+from fixtures import standard_config, write_config
 import pytest
 
 from locatietoets.analysis.errors import ConfigError, RuleSetError
@@ -40,12 +40,6 @@ def _raw(name: str = "limburg-povi2021.toml") -> dict:
 
 def _parse(data: dict):
     return parse_ruleset(data, origin="test", known_rules=EVALUATORS, known_fields=REASON_FIELDS)
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Path:
-    build_world(tmp_path)
-    return tmp_path
 
 
 def _score(folder: Path, text: str):
