@@ -61,6 +61,7 @@ from locatietoets.analysis.vocabulary import (  # noqa: E402
     nl_number,
     stay_label,
 )
+from locatietoets.layers.outdir import RUN_FOLDER_HINT, check_run_folder  # noqa: E402
 from locatietoets.layers.style import VERDICT_COLOURS  # noqa: E402
 
 __all__ = [
@@ -234,14 +235,8 @@ def read_run(run_dir: Path, *, stay_type: str | None = None) -> RunFolder:
         unreadable, or lacks the verdict fields.
     """
     run_dir = Path(run_dir)
-    hint = (
-        "Geef de uitvoermap van een run van 'locatietoets score' (met locaties.gpkg, "
-        "referentie.gpkg en run.json), of maak een voorbeeld met 'locatietoets demo'."
-    )
-    if not run_dir.exists():
-        raise InputError(f"Uitvoermap '{run_dir}' bestaat niet. {hint}")
-    if not run_dir.is_dir():
-        raise InputError(f"'{run_dir}' is geen map. {hint}")
+    check_run_folder(run_dir)
+    hint = RUN_FOLDER_HINT
     problems = []
     gpkg = run_dir / "locaties.gpkg"
     record_path = run_dir / "run.json"

@@ -30,6 +30,8 @@ from locatietoets.analysis.errors import InputError, OutputError
 
 __all__ = [
     "LOCK_NAME",
+    "RUN_FOLDER_HINT",
+    "check_run_folder",
     "STAGE_PREFIX",
     "claim_output",
     "check_output",
@@ -75,6 +77,21 @@ def config_inputs(config) -> list[Path]:
     return [Path(p) for p in paths]
 
 
+#: What to do when a command is not given a run folder of ``locatietoets score``.
+RUN_FOLDER_HINT = (
+    "Geef de uitvoermap van een run van 'locatietoets score' (met locaties.gpkg, "
+    "referentie.gpkg en run.json), of maak een voorbeeld met 'locatietoets demo'."
+)
+
+
+def check_run_folder(run_dir: Path) -> None:
+    """Raise InputError when ``run_dir`` does not exist or is not a folder."""
+    if not run_dir.exists():
+        raise InputError(f"Uitvoermap '{run_dir}' bestaat niet. {RUN_FOLDER_HINT}")
+    if not run_dir.is_dir():
+        raise InputError(f"'{run_dir}' is geen map. {RUN_FOLDER_HINT}")
+
+
 def run_inputs(run_dir: Path) -> list[Path]:
     """The files of a run folder that maps, reports and planning commands read.
 
@@ -82,14 +99,7 @@ def run_inputs(run_dir: Path) -> list[Path]:
     output folder inside it never creates the run folder it was meant to read.
     """
     run_dir = Path(run_dir)
-    hint = (
-        "Geef de uitvoermap van een run van 'locatietoets score' (met locaties.gpkg, "
-        "referentie.gpkg en run.json), of maak een voorbeeld met 'locatietoets demo'."
-    )
-    if not run_dir.exists():
-        raise InputError(f"Uitvoermap '{run_dir}' bestaat niet. {hint}")
-    if not run_dir.is_dir():
-        raise InputError(f"'{run_dir}' is geen map. {hint}")
+    check_run_folder(run_dir)
     return [
         run_dir / name for name in ("locaties.gpkg", "referentie.gpkg", "run.json", "locaties.csv")
     ]
