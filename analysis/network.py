@@ -1,7 +1,7 @@
 """The prepared road network: nodes, road links, and directed arcs in CSR form.
 
 A :class:`RoadNetwork` is built once per input file, mode and speed set (by
-``layers.network.load_network``, which also caches it) and then used for any
+``layers.io.network.load_network``, which also caches it) and then used for any
 number of travel analyses (:mod:`analysis.travel`).
 
 The network is stored as *links*: one record per physical road piece between

@@ -738,7 +738,7 @@ def travel_to_employers(
         Employers in EPSG:28992 with a unique text column ``naam``; points or
         polygons (business parks, reached at their nearest network point).
     network
-        The road network for one mode (see ``layers.network.load_network``).
+        The road network for one mode (see ``layers.io.network.load_network``).
     max_minutes
         Travel-time threshold in minutes for ``werkgevers_bereikbaar``.
     max_snap_m

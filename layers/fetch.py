@@ -56,7 +56,7 @@ import shapely
 from shapely.geometry import Polygon, box
 
 from locatietoets.analysis.errors import ConfigError, InputError, did_you_mean
-from locatietoets.layers.config import LAYER_KEYS, parse_config
+from locatietoets.layers.io.config import LAYER_KEYS, parse_config
 
 __all__ = [
     "FetchError",
@@ -1038,7 +1038,7 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float] | None:
 
 
 def _lookup() -> dict[str, Mapping[str, Any]]:
-    from locatietoets.layers.rules import read_ruleset_file
+    from locatietoets.layers.io.rules import read_ruleset_file
 
     return dict(read_ruleset_file().gemeenten)
 

@@ -61,7 +61,7 @@ from locatietoets.analysis.vocabulary import (  # noqa: E402
     nl_number,
     stay_label,
 )
-from locatietoets.layers.outdir import RUN_FOLDER_HINT, check_run_folder  # noqa: E402
+from locatietoets.layers.io.outdir import RUN_FOLDER_HINT, check_run_folder  # noqa: E402
 from locatietoets.layers.style import VERDICT_COLOURS  # noqa: E402
 
 __all__ = [
@@ -206,7 +206,7 @@ class RunFolder:
 
 def _ruleset_for(record: dict[str, Any]):
     """Return the rule set the run used (for its gemeente → regio table), or ``None``."""
-    from locatietoets.layers.rules import read_ruleset_file
+    from locatietoets.layers.io.rules import read_ruleset_file
 
     origin = str((record.get("regelset") or {}).get("herkomst") or "")
     try:

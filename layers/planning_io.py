@@ -5,7 +5,7 @@ demand table of ``capaciteit`` and the plan layer of ``bedrijfslocatie``;
 loads a config's reference layers and road network once for repeated
 scoring (``raster``, ``bedrijfslocatie``); and writes GeoPackages, CSV,
 HTML pages, the choropleth PNG and cloud-optimised GeoTIFFs. Everything is
-written inside a folder staged by :func:`layers.write.staged_output`.
+written inside a folder staged by :func:`layers.io.write.staged_output`.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from locatietoets.analysis.errors import InputError, did_you_mean
 from locatietoets.analysis.planning.grid import VERDICT_CODES, GridSpec
 from locatietoets.analysis.ruleset import STAY_TYPES, RuleSet
 from locatietoets.analysis.texts import nl_number
-from locatietoets.layers.config import Config, LayerSpec
-from locatietoets.layers.inputs import load_inputs
-from locatietoets.layers.read import (
+from locatietoets.layers.io.config import Config, LayerSpec
+from locatietoets.layers.io.inputs import load_inputs
+from locatietoets.layers.io.read import (
     RD_NEW,
     LayerReport,
     read_layer,
@@ -107,7 +107,7 @@ class RunData:
 
 
 def _ruleset_of(record: Mapping[str, Any]) -> RuleSet | None:
-    from locatietoets.layers.rules import read_ruleset_file
+    from locatietoets.layers.io.rules import read_ruleset_file
 
     origin = str((record.get("regelset") or {}).get("herkomst") or "")
     try:
@@ -249,7 +249,7 @@ def read_demand_table(path: Path) -> pd.DataFrame:
             else ""
         )
         raise InputError(f"Behoeftetabel '{path}' bestaat niet.{hint} {DEMAND_HELP}")
-    from locatietoets.layers.textfile import decode_text
+    from locatietoets.layers.io.textfile import decode_text
 
     try:
         text, note = decode_text(
@@ -391,8 +391,8 @@ def load_scoring_inputs(
     """Load a config's rule set, reference layers and road network once.
 
     The same readers as ``locatietoets score`` (``scripts.run.run_config``):
-    ``layers.rules.load_ruleset``, ``layers.read.load_sites`` and
-    ``load_reference_layers``, ``layers.network.load_network``.
+    ``layers.io.rules.load_ruleset``, ``layers.io.read.load_sites`` and
+    ``load_reference_layers``, ``layers.io.network.load_network``.
 
     Parameters
     ----------
@@ -428,7 +428,7 @@ def load_scoring_inputs(
                 " berekend"
             )
         else:
-            from locatietoets.layers.network import load_configured_network
+            from locatietoets.layers.io.network import load_configured_network
 
             report(0.5, "Wegennet voorbereiden")
             network, reports["wegennet"] = load_configured_network(
@@ -603,7 +603,7 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
 
 def write_json(data: Mapping[str, Any], path: Path) -> None:
     """Write JSON (UTF-8, indented), numpy values converted."""
-    from locatietoets.layers.write import write_json as _write
+    from locatietoets.layers.io.write import write_json as _write
 
     _write(dict(data), path)
 

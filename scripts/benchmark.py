@@ -209,8 +209,8 @@ def generate_province(
     )
 
     # gemeenten: Voronoi cells of the rule set's 31 gemeenten
-    from locatietoets.layers.config import RulesConfig
-    from locatietoets.layers.rules import load_ruleset
+    from locatietoets.layers.io.config import RulesConfig
+    from locatietoets.layers.io.rules import load_ruleset
 
     ruleset = load_ruleset(RulesConfig())
     codes = sorted(k for k in ruleset.gemeenten if k.upper().startswith("GM"))
@@ -410,8 +410,8 @@ def _child_prepare(work: Path) -> None:
     meter = _Meter()
     meter.mark("wegennet voorbereiden (eenmalig)")
     from locatietoets.analysis.network import TravelSpeeds
-    from locatietoets.layers.config import load_config
-    from locatietoets.layers.network import load_network
+    from locatietoets.layers.io.config import load_config
+    from locatietoets.layers.io.network import load_network
 
     config = load_config(work / "config.toml")
     network = load_network(
@@ -423,7 +423,7 @@ def _child_prepare(work: Path) -> None:
 def _child_engine(work: Path, block_size: int | None = None) -> None:
     meter = _Meter()
     meter.mark("opstarten (imports)")
-    from locatietoets.layers.config import load_config
+    from locatietoets.layers.io.config import load_config
     from locatietoets.scripts.run import run_config
 
     config = load_config(work / "config.toml")

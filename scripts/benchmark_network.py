@@ -267,8 +267,8 @@ def benchmark_netwerk(
     else:
         import tempfile
 
-        from locatietoets.layers.config import LayerSpec
-        from locatietoets.layers.network import load_network
+        from locatietoets.layers.io.config import LayerSpec
+        from locatietoets.layers.io.network import load_network
 
         network = load_network(
             LayerSpec("wegennet", network_path, options={"modus": modus}),

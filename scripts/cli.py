@@ -48,7 +48,7 @@ def _run_scoring(
     workers: int = 2,
     block_size: int | None = None,
 ) -> None:
-    from locatietoets.layers.config import load_config
+    from locatietoets.layers.io.config import load_config
 
     if engine == "dask":
         from locatietoets.scripts.distributed import require_dask, run_config_dask
@@ -65,8 +65,8 @@ def _run_scoring(
 
         run_config = partial(_run_config, block_size=block_size)
 
-    from locatietoets.layers.outdir import check_output, claim_output, config_inputs
-    from locatietoets.layers.write import OUTPUT_FILES
+    from locatietoets.layers.io.outdir import check_output, claim_output, config_inputs
+    from locatietoets.layers.io.write import OUTPUT_FILES
 
     setup_logging(mode, debug)
     raise_on_sigterm()
@@ -358,7 +358,7 @@ def demo_command(out: Path, n_sites: int, voortgang: str, debug: bool) -> None:
 def rules_command(bestand: Path | None, markdown: bool) -> None:
     """Toon de regelset: regels, oordelen per verblijfstype, parameters en bronnen."""
     from locatietoets.analysis.ruleset import format_number
-    from locatietoets.layers.rules import read_ruleset_file, ruleset_markdown
+    from locatietoets.layers.io.rules import read_ruleset_file, ruleset_markdown
 
     try:
         ruleset = read_ruleset_file(bestand)

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from locatietoets.analysis.errors import LocatietoetsError
 from locatietoets.analysis.vocabulary import VERDICTS, nl_number, stay_label
-from locatietoets.layers.messages import route_gdal_messages
+from locatietoets.layers.io.messages import route_gdal_messages
 from locatietoets.scripts._dutch import install as _install_dutch
 
 __all__ = [

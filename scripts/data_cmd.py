@@ -199,7 +199,7 @@ def _fetch(
     err: Console,
 ) -> FetchOutcome:
     """Run :func:`layers.fetch.fetch_data` with a progress bar per layer; exit on errors."""
-    from locatietoets.layers.outdir import claim_output
+    from locatietoets.layers.io.outdir import claim_output
 
     try:
         with claim_output(

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from locatietoets.analysis.pipeline import RESULT_FIELDS, Inputs, RunResult, score_sites
-from locatietoets.layers.config import Config
+from locatietoets.layers.io.config import Config
 from locatietoets.scripts.partitions import (
     combine_records,
     empty_like,

@@ -4,7 +4,7 @@
 Each is a click command object that ``scripts.cli`` registers on the main
 group. Errors the user can fix print a Dutch message and exit with code 2
 (``scripts.console.fail``); outputs are written into a staged folder and moved
-into place only when complete (``layers.write.staged_output``).
+into place only when complete (``layers.io.write.staged_output``).
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ def capaciteit(
     """
     with _errors(voortgang, debug):
         from locatietoets.analysis.planning.capacity import capacity_balance, match_gemeenten
-        from locatietoets.layers.outdir import claim_output, run_inputs
+        from locatietoets.layers.io.outdir import claim_output, run_inputs
         from locatietoets.layers.planning_io import read_demand_table, read_run_folder
 
         out_dir = out or (Path(run_dir) / "capaciteit")
@@ -221,6 +221,8 @@ def _write_capacity(balance, run, demand_path: Path, out_dir: Path) -> list[str]
 
     from locatietoets.analysis.planning.common import TOTAL_LABEL
     from locatietoets.analysis.ruleset import STAY_TYPES
+    from locatietoets.layers.io.read import file_sha256
+    from locatietoets.layers.io.write import staged_output
     from locatietoets.layers.planning_io import (
         html_page,
         html_table,
@@ -229,8 +231,6 @@ def _write_capacity(balance, run, demand_path: Path, out_dir: Path) -> list[str]
         write_layer,
         write_table,
     )
-    from locatietoets.layers.read import file_sha256
-    from locatietoets.layers.write import staged_output
 
     gem = gpd.GeoDataFrame(
         balance.gemeenten.copy(), geometry=run.gemeenten.geometry.to_numpy(), crs=run.gemeenten.crs
@@ -414,7 +414,7 @@ def vergelijk(
     """
     with _errors(voortgang, debug):
         from locatietoets.analysis.planning.comparison import compare_runs
-        from locatietoets.layers.outdir import claim_output, run_inputs
+        from locatietoets.layers.io.outdir import claim_output, run_inputs
         from locatietoets.layers.planning_io import read_run_folder
 
         out_dir = out or (Path(run_b) / "vergelijking")
@@ -442,6 +442,7 @@ def _write_comparison(comparison, a, b, out_dir: Path) -> list[str]:
 
     from locatietoets.analysis.planning.common import TOTAL_LABEL
     from locatietoets.analysis.ruleset import STAY_TYPES, VERDICTS
+    from locatietoets.layers.io.write import staged_output
     from locatietoets.layers.planning_io import (
         html_page,
         html_table,
@@ -449,7 +450,6 @@ def _write_comparison(comparison, a, b, out_dir: Path) -> list[str]:
         write_layer,
         write_table,
     )
-    from locatietoets.layers.write import staged_output
 
     changed = comparison.changed
     geometry = b.sites.geometry.to_numpy()[changed["positie_b"].to_numpy(dtype=int)]
@@ -694,8 +694,8 @@ def raster(
     0 geen gegevens; met kleurentabel en QGIS-stijl), plus raster.json.
     """
     with _errors(voortgang, debug):
-        from locatietoets.layers.config import load_config
-        from locatietoets.layers.outdir import claim_output, config_inputs
+        from locatietoets.layers.io.config import load_config
+        from locatietoets.layers.io.outdir import claim_output, config_inputs
 
         cfg = load_config(config)
         out_dir = out or cfg.output_dir or (Path(config).resolve().parent / "raster")
@@ -743,9 +743,9 @@ def run_raster(
         verdict_codes,
     )
     from locatietoets.analysis.ruleset import STAY_TYPES
+    from locatietoets.layers.io.read import RD_NEW
+    from locatietoets.layers.io.write import staged_output
     from locatietoets.layers.planning_io import load_scoring_inputs, write_cog, write_json
-    from locatietoets.layers.read import RD_NEW
-    from locatietoets.layers.write import staged_output
 
     def report(fraction: float, message: str) -> None:
         if progress is not None:
@@ -930,8 +930,8 @@ def bedrijfslocatie(
     bedrijfslocatie.gpkg (plan en getelde locaties).
     """
     with _errors(voortgang, debug):
-        from locatietoets.layers.config import load_config
-        from locatietoets.layers.outdir import claim_output, config_inputs
+        from locatietoets.layers.io.config import load_config
+        from locatietoets.layers.io.outdir import claim_output, config_inputs
 
         cfg = load_config(config)
         out_dir = out or (Path(config).resolve().parent / "bedrijfslocatie")
@@ -964,9 +964,9 @@ def run_business_check(
     from locatietoets.analysis.pipeline import MODE_TEXT, score_sites
     from locatietoets.analysis.planning.business import capacity_within_reach, plan_demand
     from locatietoets.analysis.planning.common import TOTAL_LABEL
+    from locatietoets.layers.io.read import RD_NEW
+    from locatietoets.layers.io.write import merge_results, staged_output
     from locatietoets.layers.planning_io import read_plans, write_json, write_layer
-    from locatietoets.layers.read import RD_NEW
-    from locatietoets.layers.write import merge_results, staged_output
 
     def report(fraction: float, message: str) -> None:
         if progress is not None:

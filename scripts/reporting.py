@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from locatietoets.analysis.errors import CancelledError, InputError, LocatietoetsError, did_you_mean
 from locatietoets.analysis.vocabulary import STAY_TYPES
-from locatietoets.layers.outdir import claim_output, run_inputs
+from locatietoets.layers.io.outdir import claim_output, run_inputs
 from locatietoets.scripts.console import (
     CONTEXT,
     DEBUG_OPTION,
@@ -161,8 +161,8 @@ def kaarten(
     bronvermelding. Schrijft RUN_DIR/kaarten/<schaal>_<naam>_<verblijfstype>.png/.pdf.
     Werkt zonder internet (geen achtergrondkaart).
     """
+    from locatietoets.layers.io.write import staged_output
     from locatietoets.layers.maps import read_run, write_maps
-    from locatietoets.layers.write import staged_output
 
     setup_logging(voortgang, debug)
     try:
@@ -268,9 +268,9 @@ def rapport(
     en betrouwbaarheid, en de verantwoording van de run (invoer met
     controlegetallen en datums, parameters, rekentijden, waarschuwingen).
     """
+    from locatietoets.layers.io.write import staged_output
     from locatietoets.layers.maps import read_run
     from locatietoets.layers.report import write_report
-    from locatietoets.layers.write import staged_output
 
     setup_logging(voortgang, debug)
     try:

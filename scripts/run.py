@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from locatietoets.analysis.pipeline import Inputs, RunResult, score_sites
-from locatietoets.layers.config import Config
-from locatietoets.layers.inputs import load_inputs
-from locatietoets.layers.messages import Messages
-from locatietoets.layers.write import (
+from locatietoets.layers.io.config import Config
+from locatietoets.layers.io.inputs import load_inputs
+from locatietoets.layers.io.messages import Messages
+from locatietoets.layers.io.write import (
     GpkgStream,
     geometry_kind,
     merge_results,
@@ -234,7 +234,7 @@ def _prepare(config: Config, report, started, t0, timings, network_cache_dir) ->
                 " berekend"
             )
         else:
-            from locatietoets.layers.network import load_configured_network
+            from locatietoets.layers.io.network import load_configured_network
 
             report("wegennet", "Wegennet voorbereiden", 0.03)
             t = time.perf_counter()
@@ -360,7 +360,7 @@ def run_blocks(
     byte for byte, the same ``locaties`` layer and run record (timings apart).
 
     An input column with the name of a result field is kept as
-    ``<naam>_invoer`` in every block (:func:`~layers.write.merge_results`).
+    ``<naam>_invoer`` in every block (:func:`~layers.io.write.merge_results`).
     """
     from locatietoets.scripts.partitions import max_travel_minutes, run_wide_flags
 

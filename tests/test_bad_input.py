@@ -35,9 +35,9 @@ import pytest
 from shapely.geometry import Point, Polygon, box
 
 from locatietoets.analysis.errors import ConfigError, InputError, LocatietoetsError, RuleSetError
-from locatietoets.layers.config import load_config
-from locatietoets.layers.rules import read_ruleset_file
-from locatietoets.layers.write import OUTPUT_FILES
+from locatietoets.layers.io.config import load_config
+from locatietoets.layers.io.rules import read_ruleset_file
+from locatietoets.layers.io.write import OUTPUT_FILES
 from locatietoets.scripts.cli import main
 from locatietoets.scripts.run import run_config
 

@@ -12,8 +12,8 @@ from geopandas.testing import assert_geodataframe_equal
 import pyogrio
 import pytest
 
-from locatietoets.layers.config import load_config
 from locatietoets.layers.demo import write_demo
+from locatietoets.layers.io.config import load_config
 from locatietoets.scripts.run import run_config
 
 BLOCK = 700

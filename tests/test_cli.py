@@ -32,7 +32,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from locatietoets.layers.write import OUTPUT_FILES
+from locatietoets.layers.io.write import OUTPUT_FILES
 from locatietoets.scripts.cli import main
 
 CORE_FILES = {"locaties.gpkg", "locaties.csv", "run.json"}

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from locatietoets.layers.config import load_config
 from locatietoets.layers.demo import DEMO_BOUNDS, DEMO_LAYERS, DEMO_SOURCE, write_demo
+from locatietoets.layers.io.config import load_config
 
 EDGE_M = 250.0  # default bbg_rand_m
 

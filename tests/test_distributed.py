@@ -16,8 +16,8 @@ pytest.importorskip("distributed")
 
 from locatietoets.analysis.pipeline import RunResult  # noqa: E402
 from locatietoets.analysis.ruleset import STAY_TYPES  # noqa: E402
-from locatietoets.layers.config import load_config  # noqa: E402
 from locatietoets.layers.demo import write_demo  # noqa: E402
+from locatietoets.layers.io.config import load_config  # noqa: E402
 from locatietoets.scripts.distributed import _combine, run_config_dask  # noqa: E402
 from locatietoets.scripts.run import run_config  # noqa: E402
 

@@ -26,7 +26,6 @@ import pytest
 import shapely
 
 from locatietoets.analysis.errors import InputError
-from locatietoets.layers.config import load_config
 from locatietoets.layers.fetch import (
     DEFAULT_LAYERS,
     Endpoint,
@@ -42,6 +41,7 @@ from locatietoets.layers.fetch import (
     overpass_query,
     resolve_area,
 )
+from locatietoets.layers.io.config import load_config
 from locatietoets.scripts.data_cmd import data
 
 pytestmark = pytest.mark.shared
@@ -557,7 +557,7 @@ def test_ophalen_limburg_pages_converts_caches_and_refreshes(
     ):
         layer = manifest["lagen"][key]
         assert pyogrio.read_info(out / layer["bestand"])["features"] == layer["objecten"]
-        from locatietoets.layers.read import file_sha256
+        from locatietoets.layers.io.read import file_sha256
 
         assert file_sha256(out / layer["bestand"]) == layer["sha256"]
     assert manifest["gebied"]["soort"] == "limburg" and len(manifest["gebied"]["gemeenten"]) == 31

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from locatietoets.layers.config import load_config
+from locatietoets.layers.io.config import load_config
 from locatietoets.scripts.run import run_config
 
 pytestmark = pytest.mark.shared

@@ -16,7 +16,7 @@ from fixtures import flat, sha256, standard_config, write_config
 import pytest
 
 from locatietoets.analysis.errors import ConfigError, InputError, LocatietoetsError
-from locatietoets.layers.config import load_config
+from locatietoets.layers.io.config import load_config
 from locatietoets.scripts.cli import main
 from locatietoets.scripts.run import run_config
 

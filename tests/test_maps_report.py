@@ -30,7 +30,7 @@ from locatietoets.analysis.summary import (
     rules_frame,
     verdict_counts,
 )
-from locatietoets.layers.config import load_config
+from locatietoets.layers.io.config import load_config
 from locatietoets.layers.maps import attribution, read_run, slugify, write_maps
 from locatietoets.layers.report import write_report
 from locatietoets.layers.style import VERDICT_COLOURS

@@ -1,4 +1,4 @@
-"""Tests of layers.network / analysis.network: reading each network format and the cache."""
+"""Tests of layers.io.network / analysis.network: reading each network format and the cache."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from locatietoets.analysis.network import (
     impute_car_speeds_kmh,
     parse_oneway,
 )
-from locatietoets.layers.config import LayerSpec
-import locatietoets.layers.network as layers_network
-from locatietoets.layers.network import load_network
+from locatietoets.layers.io.config import LayerSpec
+import locatietoets.layers.io.network as layers_network
+from locatietoets.layers.io.network import load_network
 
 RD = "EPSG:28992"
 

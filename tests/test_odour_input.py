@@ -10,8 +10,8 @@ import pytest
 from shapely.geometry import Point
 
 from locatietoets.analysis.errors import InputError
-from locatietoets.layers.config import parse_config
-from locatietoets.layers.read import load_reference_layers
+from locatietoets.layers.io.config import parse_config
+from locatietoets.layers.io.read import load_reference_layers
 
 RD = "EPSG:28992"
 
@@ -88,7 +88,7 @@ def test_contour_farm_field_is_read_and_empty_names_are_none(tmp_path):
 
 
 def test_logies_on_mid_and_long_stay_is_a_warning_naming_the_sites(tmp_path):
-    from locatietoets.layers.read import load_sites
+    from locatietoets.layers.io.read import load_sites
 
     frame = gpd.GeoDataFrame(
         {

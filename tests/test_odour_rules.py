@@ -10,7 +10,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from locatietoets.analysis.pipeline import Inputs, score_sites
-from locatietoets.layers.rules import read_ruleset_file
+from locatietoets.layers.io.rules import read_ruleset_file
 
 KOM = box(0, 0, 1000, 1000)
 GEMEENTEN = gpd.GeoDataFrame(

@@ -22,7 +22,7 @@ import pytest
 from shapely.geometry import box
 
 from locatietoets.analysis.errors import OutputError
-from locatietoets.layers.outdir import LOCK_NAME, STAGE_PREFIX, claim_output
+from locatietoets.layers.io.outdir import LOCK_NAME, STAGE_PREFIX, claim_output
 from locatietoets.scripts.cli import main
 
 
@@ -380,8 +380,8 @@ def test_full_disk_while_writing_is_a_dutch_error_without_gdal_lines_or_output(
 _HOLDER = """
 import sys, time
 from pathlib import Path
-from locatietoets.layers.outdir import claim_output
-from locatietoets.layers.write import staged_output
+from locatietoets.layers.io.outdir import claim_output
+from locatietoets.layers.io.write import staged_output
 out = Path(sys.argv[1])
 with claim_output(out):
     with staged_output(out) as stage:

@@ -21,7 +21,7 @@ import pandas as pd
 from locatietoets.analysis.planning.comparison import compare_runs
 from locatietoets.analysis.ruleset import parse_ruleset
 from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
-from locatietoets.layers.rules import read_ruleset_file
+from locatietoets.layers.io.rules import read_ruleset_file
 from locatietoets.scripts.cli import main
 
 STAYS = ("short_stay", "mid_stay", "long_stay")

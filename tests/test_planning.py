@@ -25,7 +25,7 @@ from locatietoets.analysis.planning.business import plan_demand
 from locatietoets.analysis.planning.capacity import capacity_balance, match_gemeenten
 from locatietoets.analysis.planning.comparison import compare_runs
 from locatietoets.analysis.planning.grid import grid_over_area, verdict_codes
-from locatietoets.layers.config import load_config
+from locatietoets.layers.io.config import load_config
 from locatietoets.layers.style import VERDICT_COLOURS
 from locatietoets.scripts.planning import bedrijfslocatie, capaciteit, raster, vergelijk
 from locatietoets.scripts.run import run_config
@@ -482,7 +482,7 @@ def test_vergelijk_same_ids_other_input_file_is_an_error():
 
 
 def test_draft_revision_ruleset_differs_as_documented():
-    from locatietoets.layers.rules import read_ruleset_file
+    from locatietoets.layers.io.rules import read_ruleset_file
 
     base = read_ruleset_file()
     draft = read_ruleset_file(

@@ -433,11 +433,11 @@ MIXED_VERDICTS = ("geschikt", "voorwaardelijk", "ongeschikt")
 @pytest.fixture(scope="module")
 def mixed_run(tmp_path_factory, scored_run) -> dict[str, str]:
     """locaties.gpkg of 3 points and 27 polygons (first feature a point, as in the demo), by
-    layers.write."""
+    layers.io.write."""
     gpd = pytest.importorskip("geopandas")
     from shapely.geometry import Point, box
 
-    from locatietoets.layers.write import geometry_kind, write_gpkg
+    from locatietoets.layers.io.write import geometry_kind, write_gpkg
 
     folder = tmp_path_factory.mktemp("gemengd")
     rows = []
@@ -520,7 +520,7 @@ def test_mixed_points_and_polygons_are_all_drawn_and_counted(maps_provider, mixe
 
 
 def test_engine_style_of_a_mixed_layer_colours_points_and_polygons_in_qgis(qgis_app, mixed_run):
-    """The default style layers.write stores draws both types: whole layer and each geometry-type
+    """The default style layers.io.write stores draws both types: whole layer and each geometry-type
     sublayer."""
     for suffix, n in (("", 30), ("|geometrytype=Point", 3), ("|geometrytype=Polygon", 27)):
         layer = qgis_core.QgsVectorLayer(mixed_run["LOCATIES"] + suffix, "l", "ogr")

@@ -130,7 +130,7 @@ def test_render_config_is_valid_toml_with_escaped_paths():
 
 
 def test_render_config_is_accepted_by_the_engine_config_reader(tmp_path):
-    config = pytest.importorskip("locatietoets.layers.config")
+    config = pytest.importorskip("locatietoets.layers.io.config")
     (tmp_path / "l.gpkg").write_bytes(b"")
     text = eng.render_config(
         {
@@ -559,7 +559,7 @@ def test_toolbox_shows_toets_locaties_first_then_the_groups(provider, qgis_core)
 
 @pytest.mark.qgis
 def test_toets_locaties_offers_every_config_layer_with_field_pickers(provider, qgis_core):
-    from locatietoets.layers.config import LAYER_KEYS
+    from locatietoets.layers.io.config import LAYER_KEYS
     from qgis_plugin.algorithms.base import EngineAlgorithm
 
     algorithm = qgis_core.QgsApplication.processingRegistry().algorithmById(

@@ -8,8 +8,8 @@ import pytest
 from shapely.geometry import Point
 
 from locatietoets.analysis.errors import ConfigError
-from locatietoets.layers.config import parse_config
-from locatietoets.layers.read import load_sites
+from locatietoets.layers.io.config import parse_config
+from locatietoets.layers.io.read import load_sites
 
 
 def write_sites(tmp_path):

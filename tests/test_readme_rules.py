@@ -7,7 +7,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from locatietoets.layers.rules import README_BEGIN, README_END, read_ruleset_file, ruleset_markdown
+from locatietoets.layers.io.rules import (
+    README_BEGIN,
+    README_END,
+    read_ruleset_file,
+    ruleset_markdown,
+)
 from locatietoets.scripts.cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"

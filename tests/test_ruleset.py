@@ -13,7 +13,7 @@ import pytest
 from locatietoets.analysis.errors import RuleSetError
 from locatietoets.analysis.ruleset import STAY_TYPES, parse_ruleset
 from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
-from locatietoets.layers.rules import read_ruleset_file
+from locatietoets.layers.io.rules import read_ruleset_file
 
 
 @pytest.fixture(scope="module")

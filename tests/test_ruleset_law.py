@@ -20,9 +20,9 @@ import pytest
 from locatietoets.analysis.errors import ConfigError, RuleSetError
 from locatietoets.analysis.ruleset import ODOUR_LEGAL_RANGES, parse_ruleset
 from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
-from locatietoets.layers.config import load_config
-from locatietoets.layers.rules import read_ruleset_file
-from locatietoets.layers.write import write_json
+from locatietoets.layers.io.config import load_config
+from locatietoets.layers.io.rules import read_ruleset_file
+from locatietoets.layers.io.write import write_json
 from locatietoets.scripts.run import run_config
 
 RULESETS = sorted(

@@ -22,8 +22,8 @@ from locatietoets.analysis.travel import (
     snap_to_network,
     travel_to_employers,
 )
-from locatietoets.layers.config import LayerSpec
-from locatietoets.layers.network import load_network
+from locatietoets.layers.io.config import LayerSpec
+from locatietoets.layers.io.network import load_network
 
 RD = "EPSG:28992"
 

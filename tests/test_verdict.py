@@ -8,7 +8,7 @@ import pandas as pd
 from locatietoets.analysis.pipeline import DEFAULT_HOUSING_FORM
 from locatietoets.analysis.ruleset import STAY_TYPES
 from locatietoets.analysis.verdict import RuleContext, judge
-from locatietoets.layers.rules import read_ruleset_file
+from locatietoets.layers.io.rules import read_ruleset_file
 
 
 def context(fields: dict, housing=None, **param_overrides):

@@ -41,7 +41,7 @@ __all__ = [
     "write_error",
 ]
 
-#: Prefix of the hidden staging folders of :func:`layers.write.staged_output`.
+#: Prefix of the hidden staging folders of :func:`layers.io.write.staged_output`.
 STAGE_PREFIX = ".locatietoets-bezig-"
 _STALE_PREFIXES = (STAGE_PREFIX, ".ophalen-")
 #: The lock file in an output folder while a run writes into it.

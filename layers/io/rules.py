@@ -12,7 +12,7 @@ from locatietoets.analysis.errors import LocatietoetsError, RuleSetError
 from locatietoets.analysis.ruleset import RuleSet, format_number, parse_ruleset
 from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
 from locatietoets.analysis.vocabulary import STAY_TYPES
-from locatietoets.layers.config import RulesConfig
+from locatietoets.layers.io.spec import RulesConfig
 
 __all__ = [
     "DEFAULT_RULESET",
@@ -46,7 +46,7 @@ def read_ruleset_file(path: Path | None = None) -> RuleSet:
                 f"Regelset-bestand '{path}' bestaat niet. Controleer 'bestand' onder [regels], "
                 "of laat het weg voor de ingebouwde regelset."
             )
-        from locatietoets.layers.textfile import decode_text
+        from locatietoets.layers.io.textfile import decode_text
 
         try:
             raw = path.read_bytes()

@@ -104,8 +104,8 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
     removed and ``out_dir`` is left as it was. A full disk (or another write
     error of the system) becomes a Dutch :class:`~analysis.errors.OutputError`.
     """
-    from locatietoets.layers.messages import disk_full, gdal_log_lines, gdal_log_size
-    from locatietoets.layers.outdir import STAGE_PREFIX, write_error
+    from locatietoets.layers.io.messages import disk_full, gdal_log_lines, gdal_log_size
+    from locatietoets.layers.io.outdir import STAGE_PREFIX, write_error
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

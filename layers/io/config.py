@@ -9,13 +9,15 @@ hint for misspelt keys.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 import tomllib
 from typing import Any
 
 from locatietoets.analysis.errors import ConfigError, did_you_mean
 from locatietoets.analysis.vocabulary import STAY_TYPES
+from locatietoets.layers.io.read import check_inputs
+from locatietoets.layers.io.spec import Config, LayerSpec, RulesConfig
+from locatietoets.layers.io.textfile import decode_text
 
 __all__ = ["LayerSpec", "RulesConfig", "Config", "LAYER_KEYS", "load_config", "parse_config"]
 
@@ -55,80 +57,6 @@ _TOP_KEYS = {"lagen", "regels", "uitvoer"}
 _OUTPUT_KEYS = {"map"}
 
 
-@dataclass(frozen=True)
-class LayerSpec:
-    """Where one input layer lives and which of its fields mean what.
-
-    Attributes
-    ----------
-    name
-        The config name of the layer (``"locaties"``, ``"wegennet"``, ...).
-    path
-        Absolute path of the file.
-    layer
-        Layer name inside a multi-layer source (GeoPackage), or ``None``.
-    crs
-        CRS to assume when the file carries none (e.g. ``"EPSG:28992"``).
-    options
-        All other keys of the layer's table (field names, ``modus``, ...).
-    """
-
-    name: str
-    path: Path
-    layer: str | None = None
-    crs: str | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """Return an option (e.g. ``"naam_veld"``) or ``default``."""
-        return self.options.get(key, default)
-
-
-@dataclass(frozen=True)
-class RulesConfig:
-    """The ``[regels]`` table: a rule-set file and parameter overrides.
-
-    Attributes
-    ----------
-    file
-        A rule-set file to use instead of the built-in default, or ``None``.
-    overrides
-        Parameter values that replace the rule set's (``bbg_rand_m = 150``).
-    gemeenten
-        Per-gemeente overrides, keyed by gemeente name or CBS code.
-    """
-
-    file: Path | None = None
-    overrides: Mapping[str, Any] = field(default_factory=dict)
-    gemeenten: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Config:
-    """A validated configuration.
-
-    Attributes
-    ----------
-    source
-        The config file (``None`` for a config built in code).
-    layers
-        The input layers that were given, by name.
-    rules
-        The rule set choice and overrides.
-    output_dir
-        Output folder from ``[uitvoer] map``, or ``None``.
-    """
-
-    source: Path | None
-    layers: Mapping[str, LayerSpec]
-    rules: RulesConfig
-    output_dir: Path | None = None
-
-    def layer(self, name: str) -> LayerSpec | None:
-        """Return the spec of layer ``name`` or ``None`` when it was not given."""
-        return self.layers.get(name)
-
-
 def load_config(path: str | Path) -> Config:
     """Read and validate a TOML config file.
 
@@ -148,7 +76,6 @@ def load_config(path: str | Path) -> Config:
             f"Configuratiebestand '{path}' bestaat niet. Geef het pad naar een .toml-bestand (zie"
             " README voor een voorbeeld, of draai 'locatietoets demo' voor een werkend voorbeeld)."
         )
-    from locatietoets.layers.textfile import decode_text
 
     try:
         raw = path.read_bytes()
@@ -226,8 +153,6 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
 
     if problems:
         # also report what is wrong with the layer files, so the config is fixed in one go
-        from locatietoets.layers.read import check_inputs
-
         try:
             problems += [
                 p

@@ -29,7 +29,7 @@ from locatietoets.analysis.errors import InputError, did_you_mean
 from locatietoets.analysis.pipeline import ALWAYS_WOONFUNCTIE, logies_warning
 from locatietoets.analysis.ruleset import HOUSING_FORMS, STAY_TYPES
 from locatietoets.analysis.texts import nl_number
-from locatietoets.layers.config import Config, LayerSpec
+from locatietoets.layers.io.spec import Config, LayerSpec
 
 __all__ = [
     "RD_NEW",
@@ -144,7 +144,7 @@ def _label(spec: LayerSpec) -> str:
 
 
 def _read_csv(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
-    from locatietoets.layers.textfile import decode_text
+    from locatietoets.layers.io.textfile import decode_text
 
     try:
         raw = spec.path.read_bytes()
@@ -342,7 +342,7 @@ def readable_part(config: Config, bad: dict[str, list[str]]) -> Config:
 def _columns(spec: LayerSpec) -> list[str] | None:
     """The field names of a layer file (CSV header or GIS fields), or None when they cannot be known
     cheaply."""
-    from locatietoets.layers.textfile import decode_text
+    from locatietoets.layers.io.textfile import decode_text
 
     if spec.path.suffix.lower() in (".csv", ".txt") and (
         spec.get("x_veld") or spec.get("wkt_veld") or spec.path.suffix.lower() == ".txt"

@@ -43,7 +43,7 @@ from locatietoets.analysis.network import (
     normalise_highway,
     parse_oneway,
 )
-from locatietoets.layers.config import LayerSpec
+from locatietoets.layers.io.spec import LayerSpec
 
 __all__ = [
     "load_network",
@@ -156,11 +156,11 @@ def load_configured_network(
     -------
     network, report
         The prepared :class:`~analysis.network.RoadNetwork` (its ``mode`` is the
-        mode used, default fiets) and a :class:`~layers.read.LayerReport`.
+        mode used, default fiets) and a :class:`~layers.io.read.LayerReport`.
     """
     import datetime as dt
 
-    from locatietoets.layers.read import LayerReport, file_sha256
+    from locatietoets.layers.io.read import LayerReport, file_sha256
 
     speeds = TravelSpeeds(
         bike_kmh=float(ruleset.value("snelheid_fiets_kmh")),

@@ -12,15 +12,15 @@ from typing import Any
 import geopandas as gpd
 
 from locatietoets.analysis.errors import InputError, LocatietoetsError, combine_errors
-from locatietoets.layers.config import Config
-from locatietoets.layers.read import (
+from locatietoets.layers.io.read import (
     LayerReport,
     check_inputs,
     load_reference_layers,
     load_sites,
     readable_part,
 )
-from locatietoets.layers.rules import check_gemeente_keys, load_ruleset
+from locatietoets.layers.io.rules import check_gemeente_keys, load_ruleset
+from locatietoets.layers.io.spec import Config
 
 __all__ = ["ConfigInputs", "load_inputs"]
 
@@ -32,7 +32,7 @@ class ConfigInputs:
     ruleset: Any
     original: gpd.GeoDataFrame | None  # the sites as read (for merging results back)
     sites: gpd.GeoDataFrame | None  # the sites normalised for the analyses
-    frames: Any  # the reference layers (layers.read.ReferenceLayers)
+    frames: Any  # the reference layers (layers.io.read.ReferenceLayers)
     reports: dict[str, LayerReport]  # per layer: counts and warnings
 
 
