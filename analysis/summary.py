@@ -3,8 +3,8 @@
 Everything here works on plain (Geo)DataFrames with the result fields of a
 run (``oordeel_<type>``, ``regels_<type>``, ``capaciteit_personen``,
 ``gemeente``, ``gemeente_code``, ``regio``) and returns new DataFrames with
-Dutch column names. No file is read or written: ``layers.maps`` and
-``layers.report`` turn these tables into maps and reports, and a later
+Dutch column names. No file is read or written: ``layers.publish.maps`` and
+``layers.publish.report`` turn these tables into maps and reports, and a later
 "capaciteit versus opgave" step joins them with the housing need.
 
 The counts follow the run's ``telling`` in ``run.json``: every site is

@@ -37,7 +37,7 @@ from locatietoets.layers.io.read import (
     LayerReport,
     read_layer,
 )
-from locatietoets.layers.style import VERDICT_COLOURS
+from locatietoets.layers.publish.style import VERDICT_COLOURS
 
 __all__ = [
     "RunData",
@@ -676,7 +676,7 @@ def write_choropleth(
     from matplotlib.patches import Patch
 
     try:
-        from locatietoets.layers.maps import A4_LANDSCAPE_IN as size
+        from locatietoets.layers.publish.maps import A4_LANDSCAPE_IN as size
     except Exception:  # noqa: BLE001 - the maps module is optional here
         size = (11.69, 8.27)
     values = pd.to_numeric(gemeenten[column], errors="coerce").to_numpy(dtype=float)

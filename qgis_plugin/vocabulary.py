@@ -67,8 +67,8 @@ VERDICT_COLOURS: dict[str, tuple[str, tuple[int, int, int]]] = {
 }
 
 
-#: The other colours of the woonvisie maps, the same on the command line's maps (layers/maps.py) and
-#: in the plugin's atlas, so both kinds of maps read the same.
+#: The other colours of the woonvisie maps, the same on the command line's maps
+#: (layers/publish/maps.py) and in the plugin's atlas, so both kinds of maps read the same.
 MAP_COLOURS: dict[str, str] = {
     "outside": "#e4e8eb",  # outside every gemeente (abroad, other provinces)
     "other_gemeente": "#f1efe9",

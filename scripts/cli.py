@@ -329,7 +329,7 @@ def demo_command(out: Path, n_sites: int, voortgang: str, debug: bool) -> None:
     wegennet en kandidaatlocaties van alle verblijfstypen. Altijd dezelfde
     uitkomst bij dezelfde instellingen.
     """
-    from locatietoets.layers.demo import write_demo
+    from locatietoets.layers.worlds.demo import write_demo
 
     def make() -> Path:
         return write_demo(out, n_sites=n_sites)
@@ -394,8 +394,8 @@ def rules_command(bestand: Path | None, markdown: bool) -> None:
 
 def _register_commands() -> None:
     """Add the commands that live in their own modules."""
-    from locatietoets.scripts.benchmark import benchmark
-    from locatietoets.scripts.benchmark_network import benchmark_netwerk
+    from locatietoets.scripts.bench.benchmark import benchmark
+    from locatietoets.scripts.bench.benchmark_network import benchmark_netwerk
     from locatietoets.scripts.data_cmd import data
     from locatietoets.scripts.planning import bedrijfslocatie, capaciteit, raster, vergelijk
     from locatietoets.scripts.plugin_zip import plugin_zip

@@ -12,8 +12,8 @@ from geopandas.testing import assert_geodataframe_equal
 import pyogrio
 import pytest
 
-from locatietoets.layers.demo import write_demo
 from locatietoets.layers.io.config import load_config
+from locatietoets.layers.worlds.demo import write_demo
 from locatietoets.scripts.run import run_config
 
 BLOCK = 700
@@ -227,7 +227,7 @@ def test_cli_blok_option_gives_the_same_csv(tmp_path):
     """`locatietoets score --blok N` writes the same locaties.csv as one block."""
     from click.testing import CliRunner
 
-    from locatietoets.layers.demo import write_demo
+    from locatietoets.layers.worlds.demo import write_demo
     from locatietoets.scripts.cli import main
 
     config = write_demo(tmp_path, n_sites=600)

@@ -1,4 +1,4 @@
-"""Tests of the fictional demo region (layers/demo.py)."""
+"""Tests of the fictional demo region (layers/worlds/demo.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from locatietoets.layers.demo import DEMO_BOUNDS, DEMO_LAYERS, DEMO_SOURCE, write_demo
 from locatietoets.layers.io.config import load_config
+from locatietoets.layers.worlds.demo import DEMO_BOUNDS, DEMO_LAYERS, DEMO_SOURCE, write_demo
 
 EDGE_M = 250.0  # default bbg_rand_m
 

@@ -8,8 +8,8 @@ import numpy as np
 import pyogrio
 import pytest
 
-from locatietoets.layers.demo import write_demo
 from locatietoets.layers.io.config import load_config
+from locatietoets.layers.worlds.demo import write_demo
 from locatietoets.scripts.run import run_config
 
 

@@ -16,8 +16,8 @@ pytest.importorskip("distributed")
 
 from locatietoets.analysis.pipeline import RunResult  # noqa: E402
 from locatietoets.analysis.ruleset import STAY_TYPES  # noqa: E402
-from locatietoets.layers.demo import write_demo  # noqa: E402
 from locatietoets.layers.io.config import load_config  # noqa: E402
+from locatietoets.layers.worlds.demo import write_demo  # noqa: E402
 from locatietoets.scripts.distributed import _combine, run_config_dask  # noqa: E402
 from locatietoets.scripts.run import run_config  # noqa: E402
 
@@ -100,7 +100,7 @@ def test_cli_engine_dask_gives_the_same_csv(tmp_path):
     """`locatietoets score --engine dask` writes the same locaties.csv as the default engine."""
     from click.testing import CliRunner
 
-    from locatietoets.layers.demo import write_demo
+    from locatietoets.layers.worlds.demo import write_demo
     from locatietoets.scripts.cli import main
 
     config = write_demo(tmp_path, n_sites=200)

@@ -1,4 +1,4 @@
-"""Maps and report (layers/maps.py, layers/report.py, scripts/reporting.py).
+"""Maps and report (layers/publish/maps.py, layers/publish/report.py, scripts/reporting.py).
 
 The end-to-end tests score sites placed in the 31 real Limburg gemeenten
 (../shared/data/admin, CBS 2022) with a made-up BBG, odour contours and
@@ -31,9 +31,9 @@ from locatietoets.analysis.summary import (
     verdict_counts,
 )
 from locatietoets.layers.io.config import load_config
-from locatietoets.layers.maps import attribution, read_run, slugify, write_maps
-from locatietoets.layers.report import write_report
-from locatietoets.layers.style import VERDICT_COLOURS
+from locatietoets.layers.publish.maps import attribution, read_run, slugify, write_maps
+from locatietoets.layers.publish.report import write_report
+from locatietoets.layers.publish.style import VERDICT_COLOURS
 from locatietoets.scripts.reporting import kaarten, rapport
 from locatietoets.scripts.run import run_config
 
@@ -518,7 +518,7 @@ def test_verdict_counts_and_reasons_by_hand() -> None:
 
 
 def test_attribution_names_the_sources(tmp_path: Path) -> None:
-    from locatietoets.layers.maps import RunFolder
+    from locatietoets.layers.publish.maps import RunFolder
 
     def run_with(invoer: dict, bron: str = "") -> RunFolder:
         sites = gpd.GeoDataFrame({"bron": [bron]}, geometry=[Point(200000, 380000)], crs=28992)

@@ -453,7 +453,7 @@ def test_lock_is_released_after_a_failed_run_and_the_folder_removed_when_empty(t
 def test_kaarten_and_rapport_failing_halfway_leave_nothing(run_dir, tmp_path, monkeypatch):
     """Maps and report are written into a staging folder: a failure after the first map leaves no
     map behind."""
-    from locatietoets.layers import maps as layers_maps
+    from locatietoets.layers.publish import maps as layers_maps
 
     real = layers_maps._save
     calls = {"n": 0}

@@ -26,7 +26,7 @@ from locatietoets.analysis.planning.capacity import capacity_balance, match_geme
 from locatietoets.analysis.planning.comparison import compare_runs
 from locatietoets.analysis.planning.grid import grid_over_area, verdict_codes
 from locatietoets.layers.io.config import load_config
-from locatietoets.layers.style import VERDICT_COLOURS
+from locatietoets.layers.publish.style import VERDICT_COLOURS
 from locatietoets.scripts.planning import bedrijfslocatie, capaciteit, raster, vergelijk
 from locatietoets.scripts.run import run_config
 

@@ -45,7 +45,7 @@ def test_plugin_copy_imports_nothing_of_the_engine():
 
 
 def test_one_verdict_colour_set_everywhere():
-    from locatietoets.layers.style import VERDICT_COLOURS
+    from locatietoets.layers.publish.style import VERDICT_COLOURS
 
     assert VERDICT_COLOURS is engine_vocabulary.VERDICT_COLOURS
     assert engine_vocabulary.hex_colour(VERDICT_COLOURS["voorwaardelijk"][1]) == "#fdae61"
@@ -60,7 +60,7 @@ def test_result_fields_are_one_list_with_the_others_derived():
     from locatietoets.analysis.pipeline import RESULT_FIELDS
     from locatietoets.analysis.travel import RESULT_COLUMNS
     from locatietoets.analysis.verdict import REASON_FIELDS
-    from locatietoets.layers.style import FIELD_ALIASES
+    from locatietoets.layers.publish.style import FIELD_ALIASES
 
     assert RESULT_FIELDS == tuple(engine_vocabulary.FIELD_ALIASES) == tuple(FIELD_ALIASES)
     assert len(set(RESULT_FIELDS)) == len(RESULT_FIELDS)

@@ -31,7 +31,7 @@ import pyogrio
 import shapely
 
 from locatietoets.analysis.errors import InputError
-from locatietoets.layers.style import result_qml
+from locatietoets.layers.publish.style import result_qml
 
 __all__ = [
     "OUTPUT_FILES",

@@ -108,7 +108,7 @@ PLUGIN_DIR = Path(__file__).resolve().parents[1]
 FORMATS = ("pdf", "png", "beide")
 OVERVIEW = "overzicht"
 
-# Colours of the command-line maps (layers/maps.py), so both kinds of maps read the same.
+# Colours of the command-line maps (layers/publish/maps.py), so both kinds of maps read the same.
 _OUTSIDE = MAP_COLOURS["outside"]
 _OTHER_GEMEENTE = MAP_COLOURS["other_gemeente"]
 _FOCUS_FILL = MAP_COLOURS["focus_fill"]

@@ -39,7 +39,7 @@ from locatietoets.analysis.summary import (
 )
 from locatietoets.analysis.texts import nl_number
 from locatietoets.analysis.vocabulary import STAY_LABELS, hex_colour
-from locatietoets.layers.maps import (
+from locatietoets.layers.publish.maps import (
     A4_LANDSCAPE_IN,
     PDF_RC,
     RunFolder,
@@ -50,7 +50,7 @@ from locatietoets.layers.maps import (
     plan_maps,
     stay_label,
 )
-from locatietoets.layers.style import VERDICT_COLOURS
+from locatietoets.layers.publish.style import VERDICT_COLOURS
 
 __all__ = ["ReportTables", "report_tables", "write_report"]
 
@@ -886,7 +886,7 @@ def write_report(
     Parameters
     ----------
     run
-        The run folder (see :func:`layers.maps.read_run`).
+        The run folder (see :func:`layers.publish.maps.read_run`).
     out_dir
         Where to write (default: the run folder).
     per

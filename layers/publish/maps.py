@@ -62,7 +62,7 @@ from locatietoets.analysis.vocabulary import (  # noqa: E402
     stay_label,
 )
 from locatietoets.layers.io.outdir import RUN_FOLDER_HINT, check_run_folder  # noqa: E402
-from locatietoets.layers.style import VERDICT_COLOURS  # noqa: E402
+from locatietoets.layers.publish.style import VERDICT_COLOURS  # noqa: E402
 
 __all__ = [
     "RunFolder",

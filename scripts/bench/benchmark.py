@@ -171,7 +171,7 @@ def generate_province(
     import pyogrio
     import shapely
 
-    from locatietoets.scripts.benchmark_network import grid_layout
+    from locatietoets.scripts.bench.benchmark_network import grid_layout
 
     rng = np.random.default_rng(seed)
     inv = work / "invoer"
@@ -610,7 +610,7 @@ def _child_loop(work: Path, n_sample: int, seed: int) -> None:
 # ---------------------------------------------------------------------------
 def _run_child(kind: str, work: Path, *args: object) -> dict:
     code = (
-        f"from scripts.benchmark import _child_main; _child_main({kind!r}, {str(work)!r},"
+        f"from scripts.bench.benchmark import _child_main; _child_main({kind!r}, {str(work)!r},"
         f" *{list(args)!r})"
     )
     t0 = time.perf_counter()

@@ -1,0 +1,1 @@
+"""What a planner publishes from a run: maps, the woonvisie report, the QGIS style of the result."""

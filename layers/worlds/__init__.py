@@ -1,0 +1,1 @@
+"""Synthetic worlds: the fictional demo region, shared by the demo, the benchmarks and the tests."""
