@@ -41,7 +41,7 @@ _ENDPOINTS = click.option(
     "--endpoints",
     "endpoints_file",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Eigen endpoint-bestand (.toml) in plaats van het ingebouwde layers/endpoints.toml.",
+    help="Eigen endpoint-bestand (.toml) in plaats van het ingebouwde layers/fetch/endpoints.toml.",
 )
 #: What 'data ophalen' writes into --out (checked against its inputs before any work).
 FETCH_FILES = ("*.gpkg", "manifest.json", "config.toml")

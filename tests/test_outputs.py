@@ -198,7 +198,7 @@ def test_data_endpoints_file_named_like_an_output_is_refused(tmp_path):
     # refused before any request: 'data ophalen' would write config.toml over its own endpoints file
     endpoints = tmp_path / "config.toml"
     endpoints.write_text(
-        (REPO / "layers" / "endpoints.toml").read_text(encoding="utf-8"), encoding="utf-8"
+        (REPO / "layers" / "fetch" / "endpoints.toml").read_text(encoding="utf-8"), encoding="utf-8"
     )
     before = _snapshot(tmp_path)
     result = CliRunner().invoke(

@@ -243,7 +243,7 @@ def load_endpoints(path: str | Path | None = None) -> EndpointSet:
     ----------
     path
         A TOML file with ``[bronnen.*]`` tables; see the packaged
-        ``layers/endpoints.toml`` for the format.
+        ``layers/fetch/endpoints.toml`` for the format.
 
     Raises
     ------
@@ -251,7 +251,7 @@ def load_endpoints(path: str | Path | None = None) -> EndpointSet:
         When the file is missing or invalid; lists every problem found.
     """
     if path is None:
-        text = (resources.files("locatietoets.layers") / "endpoints.toml").read_text(
+        text = (resources.files("locatietoets.layers.fetch") / "endpoints.toml").read_text(
             encoding="utf-8"
         )
         origin = "ingebouwd: endpoints.toml"
@@ -259,8 +259,9 @@ def load_endpoints(path: str | Path | None = None) -> EndpointSet:
         path = Path(path)
         if not path.is_file():
             raise ConfigError(
-                f"Endpoint-bestand '{path}' bestaat niet. Geef een .toml-bestand met [bronnen.*] "
-                "(zie layers/endpoints.toml), of laat --endpoints weg voor de ingebouwde bronnen."
+                f"Endpoint-bestand '{path}' bestaat niet. Geef een .toml-bestand met [bronnen.*]"
+                " (zie layers/fetch/endpoints.toml), of laat --endpoints weg voor de ingebouwde"
+                " bronnen."
             )
         text = path.read_text(encoding="utf-8")
         origin = str(path)
