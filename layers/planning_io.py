@@ -390,7 +390,7 @@ def load_scoring_inputs(
 ) -> LoadedInputs:
     """Load a config's rule set, reference layers and road network once.
 
-    The same readers as ``locatietoets score`` (``scripts.run.run_config``):
+    The same readers as ``locatietoets score`` (``scripts.runner.score.run_config``):
     ``layers.io.rules.load_ruleset``, ``layers.io.read.load_sites`` and
     ``load_reference_layers``, ``layers.io.network.load_network``.
 

@@ -51,7 +51,7 @@ def _run_scoring(
     from locatietoets.layers.io.config import load_config
 
     if engine == "dask":
-        from locatietoets.scripts.distributed import require_dask, run_config_dask
+        from locatietoets.scripts.runner.distributed import require_dask, run_config_dask
 
         def run_config(config, out_dir, progress=None):
             return run_config_dask(
@@ -61,7 +61,7 @@ def _run_scoring(
     else:
         from functools import partial
 
-        from locatietoets.scripts.run import run_config as _run_config
+        from locatietoets.scripts.runner.score import run_config as _run_config
 
         run_config = partial(_run_config, block_size=block_size)
 
@@ -210,7 +210,7 @@ def _report_outcome(outcome, mode: str, title: str) -> None:
 
 
 def _version() -> str:
-    from locatietoets.scripts.run import tool_version
+    from locatietoets.scripts.runner.score import tool_version
 
     return tool_version()
 

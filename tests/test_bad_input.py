@@ -39,7 +39,7 @@ from locatietoets.layers.io.config import load_config
 from locatietoets.layers.io.rules import read_ruleset_file
 from locatietoets.layers.io.write import OUTPUT_FILES
 from locatietoets.scripts.cli import main
-from locatietoets.scripts.run import run_config
+from locatietoets.scripts.runner.score import run_config
 
 BUILTIN_RULESET = (
     resources.files("locatietoets.analysis") / "rulesets" / "limburg-povi2021.toml"
@@ -989,7 +989,7 @@ def test_cli_failing_run_leaves_earlier_output_unchanged(world):
 
 def test_cli_failure_while_writing_leaves_no_half_output(world, monkeypatch):
     """A crash after locaties.gpkg is written must not leave it (or the stage folder) behind."""
-    from locatietoets.scripts import run as scripts_run
+    from locatietoets.scripts.runner import score as scripts_run
 
     def broken_csv(frame, path):
         Path(path).write_text("half", encoding="utf-8")
@@ -1040,7 +1040,7 @@ def test_console_script_bad_input_subprocess(world):
 
 
 def test_cli_unexpected_error_has_no_traceback_but_debug_does(world, monkeypatch):
-    from locatietoets.scripts import run as scripts_run
+    from locatietoets.scripts.runner import score as scripts_run
 
     def boom(*args, **kwargs):
         raise RuntimeError("kapotte analyse")

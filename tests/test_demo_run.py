@@ -10,7 +10,7 @@ import pytest
 
 from locatietoets.layers.io.config import load_config
 from locatietoets.layers.worlds.demo import write_demo
-from locatietoets.scripts.run import run_config
+from locatietoets.scripts.runner.score import run_config
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from locatietoets.analysis.pipeline import RunResult  # noqa: E402
 from locatietoets.analysis.ruleset import STAY_TYPES  # noqa: E402
 from locatietoets.layers.io.config import load_config  # noqa: E402
 from locatietoets.layers.worlds.demo import write_demo  # noqa: E402
-from locatietoets.scripts.distributed import _combine, run_config_dask  # noqa: E402
-from locatietoets.scripts.run import run_config  # noqa: E402
+from locatietoets.scripts.runner.distributed import _combine, run_config_dask  # noqa: E402
+from locatietoets.scripts.runner.score import run_config  # noqa: E402
 
 
 def _comparable(record: dict) -> dict:

@@ -18,7 +18,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from locatietoets.layers.io.config import load_config
-from locatietoets.scripts.run import run_config
+from locatietoets.scripts.runner.score import run_config
 
 pytestmark = pytest.mark.shared
 

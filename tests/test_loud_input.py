@@ -18,7 +18,7 @@ import pytest
 from locatietoets.analysis.errors import ConfigError, InputError, LocatietoetsError
 from locatietoets.layers.io.config import load_config
 from locatietoets.scripts.cli import main
-from locatietoets.scripts.run import run_config
+from locatietoets.scripts.runner.score import run_config
 
 
 def _hashes(folder: Path) -> dict[str, str]:

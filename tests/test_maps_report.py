@@ -35,7 +35,7 @@ from locatietoets.layers.publish.maps import attribution, read_run, slugify, wri
 from locatietoets.layers.publish.report import write_report
 from locatietoets.layers.publish.style import VERDICT_COLOURS
 from locatietoets.scripts.reporting import kaarten, rapport
-from locatietoets.scripts.run import run_config
+from locatietoets.scripts.runner.score import run_config
 
 pypdf = pytest.importorskip("pypdf")
 

@@ -343,7 +343,7 @@ def test_full_disk_while_writing_is_a_dutch_error_without_gdal_lines_or_output(
     else:  # simulated: the GeoPackage writer meets a full disk
         import errno
 
-        from locatietoets.scripts import run as scripts_run
+        from locatietoets.scripts.runner import score as scripts_run
 
         def full(*args, **kwargs):
             raise OSError(errno.ENOSPC, "No space left on device")

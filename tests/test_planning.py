@@ -28,7 +28,7 @@ from locatietoets.analysis.planning.grid import grid_over_area, verdict_codes
 from locatietoets.layers.io.config import load_config
 from locatietoets.layers.publish.style import VERDICT_COLOURS
 from locatietoets.scripts.planning import bedrijfslocatie, capaciteit, raster, vergelijk
-from locatietoets.scripts.run import run_config
+from locatietoets.scripts.runner.score import run_config
 
 STAYS = ("short_stay", "mid_stay", "long_stay")
 X0, Y0 = 100_000.0, 400_000.0  # south-west corner of the test world (RD New)

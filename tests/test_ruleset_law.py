@@ -23,7 +23,7 @@ from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
 from locatietoets.layers.io.config import load_config
 from locatietoets.layers.io.rules import read_ruleset_file
 from locatietoets.layers.io.write import write_json
-from locatietoets.scripts.run import run_config
+from locatietoets.scripts.runner.score import run_config
 
 RULESETS = sorted(
     p.name

@@ -1,6 +1,6 @@
 """Read everything a config names — rule set and layers — reporting every problem at once.
 
-The one place where the scoring run (``scripts.run``) and the planning analyses
+The one place where the scoring run (``scripts.runner.score``) and the planning analyses
 (``layers.planning_io``) turn a validated config into a rule set and GeoDataFrames.
 """
 

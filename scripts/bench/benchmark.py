@@ -7,7 +7,7 @@ by default 1,000,000 point sites, 3,000 BBG polygons, 20,000 odour contours of
 as real files plus a ``config.toml``, then measures, each in a fresh Python
 process so that peaks do not leak between measurements:
 
-(engine) :func:`scripts.run.run_config` end to end — reading, all analyses,
+(engine) :func:`scripts.runner.score.run_config` end to end — reading, all analyses,
     writing locaties.gpkg/.csv, referentie.gpkg and run.json — from a cold
     process; only the one-off network preparation (osmnx GraphML → cached
     ``.npz``) is done beforehand and reported separately;
@@ -424,7 +424,7 @@ def _child_engine(work: Path, block_size: int | None = None) -> None:
     meter = _Meter()
     meter.mark("opstarten (imports)")
     from locatietoets.layers.io.config import load_config
-    from locatietoets.scripts.run import run_config
+    from locatietoets.scripts.runner.score import run_config
 
     config = load_config(work / "config.toml")
 

@@ -1,7 +1,7 @@
 """Helpers shared by the engines that score the sites in parts.
 
-The dask engine (:mod:`scripts.distributed`, partitions on workers) and the
-chunked single-process engine (:func:`scripts.run.run_config` with more sites
+The dask engine (:mod:`scripts.runner.distributed`, partitions on workers) and the
+chunked single-process engine (:func:`scripts.runner.score.run_config` with more sites
 than ``block_size``) both run :func:`analysis.pipeline.score_sites` on a part
 of the sites at a time. What a part cannot see on its own is settled here:
 

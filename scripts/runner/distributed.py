@@ -2,7 +2,7 @@
 
 ``locatietoets score CONFIG --engine dask [--scheduler ADDRESS]`` reads and
 validates the inputs exactly like the single-process engine
-(:func:`scripts.run.prepare_run`), splits the sites into partitions with
+(:func:`scripts.runner.score.prepare_run`), splits the sites into partitions with
 dask-geopandas, and runs :func:`analysis.pipeline.score_sites` on every
 partition on the workers of a dask.distributed cluster — a
 :class:`~distributed.LocalCluster` of worker processes by default, or an
@@ -10,8 +10,8 @@ existing scheduler. The rule set, the reference layers and the prepared road
 network are scattered to every worker once (``broadcast=True``) and shared by
 all partitions on that worker; they are not re-sent per partition. The
 per-partition results are put back in site order and written by
-:func:`scripts.run.finish_run`, so the outputs equal those of
-:func:`scripts.run.run_config` on the same input.
+:func:`scripts.runner.score.finish_run`, so the outputs equal those of
+:func:`scripts.runner.score.run_config` on the same input.
 
 Every analysis is per site, with two run-wide values that a partition cannot
 see on its own; both are settled on the client:
@@ -23,7 +23,7 @@ see on its own; both are settled on the client:
   in which none has would drop those fields): every partition is told the
   run-wide answer; fields a partition still lacks are restored with their
   empty values, and rule counts and "not tested" lists are combined over
-  partitions (:mod:`scripts.partitions`, shared with the chunked engine).
+  partitions (:mod:`scripts.runner.partitions`, shared with the chunked engine).
 
 Workers on other machines need this package (same version) installed and the
 input files are read on the client only; workers never open a file.
@@ -45,13 +45,13 @@ import pandas as pd
 
 from locatietoets.analysis.pipeline import RESULT_FIELDS, Inputs, RunResult, score_sites
 from locatietoets.layers.io.config import Config
-from locatietoets.scripts.partitions import (
+from locatietoets.scripts.runner.partitions import (
     combine_records,
     empty_like,
     part_max_minutes,
     run_wide_flags,
 )
-from locatietoets.scripts.run import RunOutcome, finish_run, prepare_run
+from locatietoets.scripts.runner.score import RunOutcome, finish_run, prepare_run
 
 __all__ = ["run_config_dask", "score_sites_dask", "require_dask", "DEFAULT_PARTITION_SITES"]
 
@@ -113,14 +113,14 @@ def run_config_dask(
     network_cache_dir: Path | None = None,
     npartitions: int | None = None,
 ) -> RunOutcome:
-    """Like :func:`scripts.run.run_config`, with the analyses on a dask.distributed cluster.
+    """Like :func:`scripts.runner.score.run_config`, with the analyses on a dask cluster.
 
     Parameters
     ----------
     config
         A validated configuration.
     out_dir
-        Output folder (same files as :func:`~scripts.run.run_config`).
+        Output folder (same files as :func:`~scripts.runner.score.run_config`).
     scheduler
         Address of a running dask scheduler (``tcp://host:8786``); ``None``
         starts a local cluster of ``n_workers`` worker processes for this run.

@@ -172,7 +172,7 @@ class PreparedRun:
     """A run whose inputs are read and validated, ready to be scored.
 
     Used by :func:`run_config` and by the distributed engine
-    (:func:`scripts.distributed.run_config_dask`), so both read and write
+    (:func:`scripts.runner.distributed.run_config_dask`), so both read and write
     exactly the same way.
     """
 
@@ -352,7 +352,7 @@ def run_blocks(
     attributes and appended to ``locaties.gpkg`` and ``locaties.csv`` in the
     staging folder, so no more than one block of result rows and reason
     texts is held at a time. What a block cannot see on its own is settled
-    for the whole run before scoring (:mod:`scripts.partitions`: the
+    for the whole run before scoring (:mod:`scripts.runner.partitions`: the
     travel-time limit, whether any site has an own employer or persons, the
     layer's geometry type), so every block has the columns of the final
     table, and the step records and rule counts are combined afterwards.
@@ -362,7 +362,7 @@ def run_blocks(
     An input column with the name of a result field is kept as
     ``<naam>_invoer`` in every block (:func:`~layers.io.write.merge_results`).
     """
-    from locatietoets.scripts.partitions import max_travel_minutes, run_wide_flags
+    from locatietoets.scripts.runner.partitions import max_travel_minutes, run_wide_flags
 
     inputs, ruleset, original = prepared.inputs, prepared.ruleset, prepared.original
     sites = inputs.sites
@@ -400,7 +400,7 @@ def _write_blocks(
     is_cancelled: Callable[[], bool] | None,
     t: float,
 ) -> RunOutcome:
-    from locatietoets.scripts.partitions import combine_records
+    from locatietoets.scripts.runner.partitions import combine_records
 
     report, timings, frames = prepared.report, prepared.timings, prepared.frames
     inputs, ruleset, original = prepared.inputs, prepared.ruleset, prepared.original
