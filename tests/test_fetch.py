@@ -782,14 +782,14 @@ def test_offline_message_lists_cached_data(
     # same query but unreachable: the message points at what the cache holds (for the old URL it is
     # keyed on)
     client = HttpClient(HttpSettings(timeout_s=1, retries=0))
-    from locatietoets.layers.fetch import _Cache, fetch_wfs
+    from locatietoets.layers.fetch import LayerCache, fetch_wfs
 
     with pytest.raises(FetchError, match="Geen verbinding"):
         fetch_wfs(
             client,
             dead,
             (190000.0, 350000.0, 200000.0, 360000.0),
-            cache_hint=_Cache(cache).hint(moved.endpoints["natura2000"]),
+            cache_hint=LayerCache(cache).hint(moved.endpoints["natura2000"]),
         )
     with pytest.raises(
         FetchError,
@@ -802,7 +802,7 @@ def test_offline_message_lists_cached_data(
             client,
             dead,
             (190000.0, 350000.0, 200000.0, 360000.0),
-            cache_hint=_Cache(cache).hint(moved.endpoints["natura2000"]),
+            cache_hint=LayerCache(cache).hint(moved.endpoints["natura2000"]),
         )
 
 

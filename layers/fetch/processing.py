@@ -1,0 +1,98 @@
+"""From a downloaded layer to the written one: keep and rename fields, cut to the area."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import logging
+from typing import Any
+
+import geopandas as gpd
+import shapely
+
+from locatietoets.layers.fetch.area import Area, gm_code
+from locatietoets.layers.fetch.clients import RawLayer
+from locatietoets.layers.fetch.endpoints import GEOMETRIES, Endpoint
+
+log = logging.getLogger(__name__)
+
+_OVERLAP_MIN_SHARE = 0.01
+
+
+def select_fields(
+    frame: gpd.GeoDataFrame, endpoint: Endpoint
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    present = {src: dst for src, dst in endpoint.fields.items() if src in frame.columns}
+    missing = [src for src in endpoint.fields if src not in frame.columns]
+    columns = list(present)
+    extra = ["osm_id"] if endpoint.kind == "overpass" and "osm_id" in frame.columns else []
+    out = frame[columns + extra].rename(columns=present)
+    out = gpd.GeoDataFrame(out, geometry=frame.geometry.values, crs=frame.crs)
+    warnings = []
+    if missing and len(frame):
+        warnings.append(
+            f"Velden {', '.join(missing)} ontbreken in de bron '{endpoint.key}' en zijn"
+            " overgeslagen; aanwezig:"
+            f" {', '.join(c for c in frame.columns if c != frame.geometry.name)[:300]}."
+        )
+    return out, warnings
+
+
+def _cut(
+    frame: gpd.GeoDataFrame, endpoint: Endpoint, area: Area
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    warnings: list[str] = []
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    wanted = GEOMETRIES[endpoint.geometry]
+    other = ~frame.geom_type.isin(wanted)
+    if other.any():
+        counts = frame.geom_type[other].value_counts().to_dict()
+        log.info(
+            "%s: %d objecten met een ander geometrietype overgeslagen (%s)",
+            endpoint.key,
+            int(other.sum()),
+            counts,
+        )
+        if endpoint.kind != "overpass":  # OSM mixes points and areas by design
+            warnings.append(
+                f"{int(other.sum())} objecten met een ander geometrietype dan '{endpoint.geometry}'"
+                f" overgeslagen: {counts}."
+            )
+        frame = frame[~other]
+    if endpoint.geometry == "vlak":
+        invalid = ~frame.geometry.is_valid
+        if invalid.any():
+            frame = frame.copy()
+            frame.loc[invalid, "geometry"] = frame.geometry[invalid].make_valid()
+    if endpoint.clip == "overlap" and endpoint.geometry == "vlak":
+        own = frame.geometry.area.to_numpy()
+        shared = shapely.area(shapely.intersection(frame.geometry.values, area.polygon))
+        keep = shared >= _OVERLAP_MIN_SHARE * own
+        frame = frame[keep]
+    else:
+        frame = gpd.clip(frame, area.polygon, keep_geom_type=True)
+        frame = frame[~frame.geometry.is_empty & frame.geom_type.isin(wanted)]
+    frame = frame.reset_index(drop=True)
+    if endpoint.geometry != "punt":
+        frame = frame.set_geometry(_promote(frame.geometry))
+    return frame, warnings
+
+
+def _promote(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    values = geoms.values
+    single_poly = shapely.get_type_id(values) == 3
+    single_line = shapely.get_type_id(values) == 1
+    out = values.copy()
+    out[single_poly] = [shapely.MultiPolygon([g]) for g in values[single_poly]]
+    out[single_line] = [shapely.MultiLineString([g]) for g in values[single_line]]
+    return gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs)
+
+
+def prepare_layer(
+    raw: RawLayer, endpoint: Endpoint, area: Area, lookup: Mapping[str, Mapping[str, Any]]
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    frame, warnings = select_fields(raw.frame, endpoint)
+    if endpoint.key == "gemeenten" and "code" in frame.columns:
+        frame["code"] = frame["code"].map(gm_code)
+        frame["regio"] = frame["code"].map(lambda c: (lookup.get(c) or {}).get("regio"))
+    frame, more = _cut(frame, endpoint, area)
+    return frame, warnings + more
