@@ -323,7 +323,7 @@ def test_pdf_and_pngs_per_gemeente_plus_overview(maps_provider, scored_run, tmp_
 
 
 def test_key_figure_lines_add_up_to_the_total():
-    from qgis_plugin.algorithms.exporteer_kaarten import _key_figures_text
+    from qgis_plugin.atlas.texts import key_figures_text
 
     counts = {
         "totaal": 1210,
@@ -334,7 +334,7 @@ def test_key_figure_lines_add_up_to_the_total():
         "cap_geschikt": 0.0,
         "cap_voorwaardelijk": 0.0,
     }
-    assert _key_figures_text(counts, False).split("\n") == [
+    assert key_figures_text(counts, False).split("\n") == [
         "Locaties in dit gebied: 1.210",
         "   geschikt: 1.000",
         "   voorwaardelijk: 200",
@@ -549,11 +549,11 @@ def test_engine_style_of_a_mixed_layer_colours_points_and_polygons_in_qgis(qgis_
 
 
 def test_mixed_layer_copies_hold_every_feature(maps_provider, mixed_run):
-    from qgis_plugin.algorithms.exporteer_kaarten import ExporteerKaarten
+    from qgis_plugin.atlas.copies import copies
 
     layer = qgis_core.QgsVectorLayer(mixed_run["LOCATIES"], "l", "ogr")
     crs = qgis_core.QgsCoordinateReferenceSystem(RD)
-    parts = ExporteerKaarten._copies(
+    parts = copies(
         layer,
         crs,
         qgis_core.QgsCoordinateTransformContext(),
