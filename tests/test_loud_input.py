@@ -484,7 +484,7 @@ def test_infinite_contour_value_is_an_error(world):
 
 
 def test_demand_table_in_windows_1252_is_read_with_a_warning(tmp_path, caplog):
-    from locatietoets.layers.planning_io import read_demand_table
+    from locatietoets.layers.io.demand import read_demand_table
 
     table = tmp_path / "behoefte.csv"
     table.write_bytes(
@@ -497,7 +497,7 @@ def test_demand_table_in_windows_1252_is_read_with_a_warning(tmp_path, caplog):
 
 
 def test_demand_table_with_bom_is_read_silently(tmp_path, caplog):
-    from locatietoets.layers.planning_io import read_demand_table
+    from locatietoets.layers.io.demand import read_demand_table
 
     table = tmp_path / "behoefte.csv"
     table.write_bytes(b"\xef\xbb\xbfgemeente;short_stay\nVenlo;10\n")

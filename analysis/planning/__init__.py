@@ -6,8 +6,8 @@
 * :mod:`analysis.planning.business`: the housing effect of a business location.
 
 Pure logic on (Geo)DataFrames and arrays: nothing here opens or writes a file
-(``layers.planning_io`` does). Every function is vectorised over sites,
-gemeenten or grid cells; column names and messages are Dutch, identifiers
+(``layers.io`` and ``layers.publish`` do, driven by ``scripts.runner``). Every function is
+vectorised over sites, gemeenten or grid cells; column names and messages are Dutch, identifiers
 English. All geometry is EPSG:28992 (RD New, metres). The public names of the
 four modules are re-exported here.
 """

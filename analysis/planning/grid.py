@@ -1,6 +1,6 @@
 """The suitability grid: a regular grid over an area whose cells are scored as point sites.
 
-Pure logic on arrays (``layers.planning_io`` writes the rasters). All
+Pure logic on arrays (``layers.publish.rasters`` writes the rasters). All
 geometry is EPSG:28992 (RD New, metres).
 """
 

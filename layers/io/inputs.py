@@ -1,7 +1,7 @@
 """Read everything a config names — rule set and layers — reporting every problem at once.
 
-The one place where the scoring run (``scripts.runner.score``) and the planning analyses
-(``layers.planning_io``) turn a validated config into a rule set and GeoDataFrames.
+The one place where a config is turned into a rule set and GeoDataFrames; every job reaches it
+through :func:`scripts.runner.prepare.prepare`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``locatietoets score CONFIG --engine dask [--scheduler ADDRESS]`` reads and
 validates the inputs exactly like the single-process engine
-(:func:`scripts.runner.score.prepare_run`), splits the sites into partitions with
+(:func:`scripts.runner.prepare.prepare`), splits the sites into partitions with
 dask-geopandas, and runs :func:`analysis.pipeline.score_sites` on every
 partition on the workers of a dask.distributed cluster — a
 :class:`~distributed.LocalCluster` of worker processes by default, or an
@@ -51,7 +51,8 @@ from locatietoets.scripts.runner.partitions import (
     part_max_minutes,
     run_wide_flags,
 )
-from locatietoets.scripts.runner.score import RunOutcome, finish_run, prepare_run
+from locatietoets.scripts.runner.prepare import prepare
+from locatietoets.scripts.runner.score import RunOutcome, finish_run
 
 __all__ = ["run_config_dask", "score_sites_dask", "require_dask", "DEFAULT_PARTITION_SITES"]
 
@@ -140,7 +141,7 @@ def run_config_dask(
     require_dask()
     from distributed import Client, LocalCluster
 
-    prepared = prepare_run(config, progress=progress, network_cache_dir=network_cache_dir)
+    prepared = prepare(config, progress=progress, network_cache_dir=network_cache_dir)
     report = prepared.report
 
     def scaled(step: str, message: str, fraction: float) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 import datetime as dt
 from importlib import metadata
 import logging
@@ -17,13 +17,11 @@ import platform
 import time
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from locatietoets.analysis.pipeline import Inputs, RunResult, score_sites
+from locatietoets.analysis.pipeline import RunResult, score_sites
 from locatietoets.layers.io.config import Config
-from locatietoets.layers.io.inputs import load_inputs
 from locatietoets.layers.io.messages import Messages
 from locatietoets.layers.io.write import (
     GpkgStream,
@@ -35,13 +33,12 @@ from locatietoets.layers.io.write import (
     write_json,
     write_reference,
 )
+from locatietoets.scripts.runner.prepare import PreparedRun, prepare
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
-    "PreparedRun",
     "RunOutcome",
     "finish_run",
-    "prepare_run",
     "run_blocks",
     "run_config",
     "tool_version",
@@ -143,7 +140,7 @@ def run_config(
         of this many (:func:`run_blocks`: bounded memory, the same outputs).
         Default :data:`DEFAULT_BLOCK_SIZE`; 0 scores all sites at once.
     """
-    prepared = prepare_run(config, progress=progress, network_cache_dir=network_cache_dir)
+    prepared = prepare(config, progress=progress, network_cache_dir=network_cache_dir)
     size = DEFAULT_BLOCK_SIZE if block_size is None else int(block_size)
     if size > 0 and len(prepared.inputs.sites) > size:
         return run_blocks(prepared, out_dir, block_size=size, is_cancelled=is_cancelled)
@@ -167,121 +164,10 @@ def run_config(
         return finish_run(prepared, result, out_dir)
 
 
-@dataclass
-class PreparedRun:
-    """A run whose inputs are read and validated, ready to be scored.
-
-    Used by :func:`run_config` and by the distributed engine
-    (:func:`scripts.runner.distributed.run_config_dask`), so both read and write
-    exactly the same way.
-    """
-
-    ruleset: Any
-    original: gpd.GeoDataFrame
-    inputs: Inputs
-    frames: dict[str, gpd.GeoDataFrame]
-    reports: dict[str, Any]
-    network_summary: str | None
-    network_mode: str
-    timings: dict[str, float]
-    started: dt.datetime
-    t0: float
-    report: Callable[[str, str, float], None]
-    config_source: Path | None = None
-    messages: list[Messages] = field(default_factory=list)
-
-
-def prepare_run(
-    config: Config,
-    *,
-    progress: Callable[[str, str, float], None] | None = None,
-    network_cache_dir: Path | None = None,
-) -> PreparedRun:
-    """Read the rule set, the sites, the reference layers and the road network of ``config``."""
-    started = dt.datetime.now(dt.timezone.utc)
-    t0 = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    def report(step: str, message: str, fraction: float) -> None:
-        if progress is not None:
-            progress(step, message, fraction)
-
-    reading = Messages(
-        "het inlezen"
-    )  # GDAL's and Python's own warnings become Dutch warnings in run.json
-    with reading:
-        prepared = _prepare(config, report, started, t0, timings, network_cache_dir)
-    prepared.messages.append(reading)
-    return prepared
-
-
-def _prepare(config: Config, report, started, t0, timings, network_cache_dir) -> PreparedRun:
-    report("inlezen", "Regelset en lagen inlezen", 0.0)
-    t = time.perf_counter()
-    loaded = load_inputs(config)  # every problem of rule set and layers at once
-    ruleset, original, sites = loaded.ruleset, loaded.original, loaded.sites
-    frames, reports = loaded.frames, loaded.reports
-    timings["inlezen"] = round(time.perf_counter() - t, 3)
-
-    network = None
-    network_summary = None
-    network_mode = "auto"
-    spec = config.layer("wegennet")
-    if spec is not None:
-        if config.layer("werkgevers") is None:
-            log.warning(
-                "[lagen.wegennet] is opgegeven zonder [lagen.werkgevers]: reisafstand wordt niet"
-                " berekend"
-            )
-        else:
-            from locatietoets.layers.io.network import load_configured_network
-
-            report("wegennet", "Wegennet voorbereiden", 0.03)
-            t = time.perf_counter()
-            network, reports["wegennet"] = load_configured_network(
-                spec,
-                ruleset,
-                cache_dir=network_cache_dir,
-                progress=lambda fr, msg="": report(
-                    "wegennet", msg or "Wegennet voorbereiden", 0.03 + 0.1 * fr
-                ),
-            )
-            network_mode = network.mode
-            timings["wegennet"] = round(time.perf_counter() - t, 3)
-            network_summary = network.summary()
-            log.info(network_summary)
-
-    inputs = Inputs(
-        sites=sites,
-        bbg=frames.get("bebouwd_gebied"),
-        kom=frames.get("bebouwde_kom"),
-        contours=frames.get("geurcontouren"),
-        farms=frames.get("veehouderijen"),
-        parks=frames.get("recreatieparken"),
-        employers=frames.get("werkgevers"),
-        gemeenten=frames.get("gemeenten"),
-        network=network,
-    )
-    return PreparedRun(
-        ruleset=ruleset,
-        original=original,
-        inputs=inputs,
-        frames=frames,
-        reports=reports,
-        network_summary=network_summary,
-        network_mode=network_mode,
-        timings=timings,
-        started=started,
-        t0=t0,
-        report=report,
-        config_source=config.source,
-    )
-
-
 def _run_record(prepared: PreparedRun, result: RunResult, clashes: list[str]) -> dict[str, Any]:
     """The run record (run.json) without its end time."""
     reports = prepared.reports
-    warnings = [f"{name}: {w}" for name, r in reports.items() for w in r.warnings] + result.warnings
+    warnings = prepared.layer_warnings() + result.warnings
     warnings += list(dict.fromkeys(w for m in prepared.messages for w in m.warnings()))
     if clashes:
         warnings.append(
