@@ -8,7 +8,7 @@ results per site. It reads no files: ``layers`` prepares the inputs.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import logging
 import time
 from typing import Any
@@ -40,6 +40,9 @@ __all__ = [
     "DEFAULT_HOUSING_FORM",
     "ALWAYS_WOONFUNCTIE",
     "MODE_TEXT",
+    "STEP_PARAMETERS",
+    "Rescorer",
+    "steps_reading",
 ]
 
 log = logging.getLogger(__name__)
@@ -258,34 +261,81 @@ def score_sites(
     -------
     RunResult
     """
-    sites = inputs.sites
-    steps = _Steps(_PLAN, progress, is_cancelled)
-    run = _start_run(sites, steps)
-    _locate_gemeente(run, inputs, ruleset)
-    run.params = _site_parameters(run, ruleset)
-    _position_vs_bbg(run, inputs)
-    _recreation_parks(run, inputs)
-    _housing_norms(run, has_persons)
-    _temporary_building(run)
-    _housing_forms(run)
-    _odour(run, inputs, ruleset)
-    _travel(
-        run,
+    result, _ = _score(
         inputs,
         ruleset,
         network_mode=network_mode,
         travel_max_minutes=travel_max_minutes,
+        has_persons=has_persons,
         has_own_employer=has_own_employer,
+        progress=progress,
         is_cancelled=is_cancelled,
     )
+    return result
+
+
+def _score(
+    inputs: Inputs,
+    ruleset: RuleSet,
+    *,
+    network_mode: str,
+    travel_max_minutes: float | None,
+    has_persons: bool | None,
+    has_own_employer: bool | None,
+    progress: ProgressFn | None,
+    is_cancelled: Callable[[], bool] | None,
+    base: _Run | None = None,
+    only: frozenset[str] | None = None,
+) -> tuple[RunResult, _Run]:
+    """Run the steps of :data:`_PLAN` (all, or with ``base`` only the steps in ``only`` on a copy
+    of ``base``'s fields) and the verdicts; return the result and the run state."""
+    steps = _Steps(_PLAN, progress, is_cancelled)
+    if base is None:
+        run = _start_run(inputs.sites, steps)
+        _locate_gemeente(run, inputs, ruleset)
+    else:
+        run = replace(
+            base,
+            fields=base.fields.copy(),
+            steps=steps,
+            skipped=dict(base.skipped),
+            warnings=list(base.warnings),
+        )
+    run.params = _site_parameters(run, ruleset)
+
+    def due(step: str) -> bool:
+        return only is None or step in only
+
+    if due("bbg"):
+        _position_vs_bbg(run, inputs)
+    if due("recreatie"):
+        _recreation_parks(run, inputs)
+    if due("woonnormen"):
+        _housing_norms(run, has_persons)
+    if base is None:
+        _temporary_building(run)
+        _housing_forms(run)
+    if due("geur"):
+        _odour(run, inputs, ruleset)
+    if due("reis"):
+        _travel(
+            run,
+            inputs,
+            ruleset,
+            network_mode=network_mode,
+            travel_max_minutes=travel_max_minutes,
+            has_own_employer=has_own_employer,
+            is_cancelled=is_cancelled,
+        )
     summary, counts = _verdicts(run, ruleset, network_mode)
-    return RunResult(
+    result = RunResult(
         results=_result_table(run.fields),
         steps=steps.record,
         skipped=run.skipped,
         summary={**summary, "telling": counts},
-        warnings=run.warnings,
+        warnings=list(dict.fromkeys(run.warnings)),
     )
+    return result, run
 
 
 #: The steps of a run: id, Dutch title (progress and run record), relative weight for the progress
@@ -777,3 +827,92 @@ def _result_table(fields: pd.DataFrame) -> pd.DataFrame:
         if col in results:
             results[col] = results[col].astype(bool)
     return results
+
+
+#: The rule-set parameters each step reads besides the verdict step (which reads them all). When
+#: only a parameter changes, :class:`Rescorer` re-runs the steps that read it and the verdicts;
+#: the other steps keep their fields. tests/test_sensitivity.py checks this table against the
+#: steps' source.
+STEP_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "bbg": ("bbg_rand_m", "bbg_binnen_aandeel"),
+    "woonnormen": ("max_personen_per_slaapkamer", "min_woonoppervlak_pp_m2"),
+    "geur": (
+        "concentratiegebied",
+        "geur_norm_kom",
+        "geur_norm_kom_concentratie",
+        "geur_norm_buitengebied",
+        "geur_norm_buitengebied_concentratie",
+        "afstand_emissiepunt_kom_m",
+        "afstand_emissiepunt_buitengebied_m",
+        "afstand_gevel_kom_m",
+        "afstand_gevel_buitengebied_m",
+    ),
+    "reis": (
+        "reistijd_max_auto_min",
+        "reistijd_max_fiets_min",
+        "reistijd_max_lopen_min",
+        "max_aansluitafstand_m",
+    ),
+}
+
+
+def steps_reading(parameters: set[str] | frozenset[str]) -> frozenset[str]:
+    """The steps (ids of the plan) that read any of ``parameters``; the verdicts always re-run."""
+    return frozenset(s for s, names in STEP_PARAMETERS.items() if set(names) & set(parameters))
+
+
+class Rescorer:
+    """Score the same sites again and again with rule sets that differ in a few parameter values.
+
+    The first :meth:`score` runs every step; later calls copy its fields and re-run only the
+    steps that read a changed parameter (:data:`STEP_PARAMETERS`) and the verdicts, so the result
+    equals a full :func:`score_sites` with that rule set. The sites, layers and network stay
+    the same (pass ``inputs`` with another network to :meth:`score` when the parameter shapes the
+    network; the travel step then re-runs).
+    """
+
+    def __init__(
+        self,
+        inputs: Inputs,
+        *,
+        network_mode: str = "auto",
+        travel_max_minutes: float | None = None,
+        has_persons: bool | None = None,
+        has_own_employer: bool | None = None,
+    ):
+        self.inputs = inputs
+        self.options = {
+            "network_mode": network_mode,
+            "travel_max_minutes": travel_max_minutes,
+            "has_persons": has_persons,
+            "has_own_employer": has_own_employer,
+        }
+        self._base: _Run | None = None
+
+    def score(
+        self,
+        ruleset: RuleSet,
+        *,
+        changed: set[str] | frozenset[str] = frozenset(),
+        inputs: Inputs | None = None,
+        progress: ProgressFn | None = None,
+        is_cancelled: Callable[[], bool] | None = None,
+    ) -> RunResult:
+        """Score with ``ruleset``; ``changed`` names the parameters whose values differ from the
+        rule set of the first call (re-run: the steps reading them; all steps on the first
+        call)."""
+        only = None if self._base is None else steps_reading(changed)
+        if inputs is not None and self._base is not None:
+            only = only | {"reis"}
+        result, run = _score(
+            inputs or self.inputs,
+            ruleset,
+            **self.options,
+            progress=progress,
+            is_cancelled=is_cancelled,
+            base=self._base,
+            only=only,
+        )
+        if self._base is None:
+            self._base = run
+        return result

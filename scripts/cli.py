@@ -397,7 +397,13 @@ def _register_commands() -> None:
     from locatietoets.scripts.bench.benchmark import benchmark
     from locatietoets.scripts.bench.benchmark_network import benchmark_netwerk
     from locatietoets.scripts.data_cmd import data
-    from locatietoets.scripts.planning import bedrijfslocatie, capaciteit, raster, vergelijk
+    from locatietoets.scripts.planning import (
+        bedrijfslocatie,
+        capaciteit,
+        gevoeligheid,
+        raster,
+        vergelijk,
+    )
     from locatietoets.scripts.plugin_zip import plugin_zip
     from locatietoets.scripts.reporting import kaarten, rapport
 
@@ -411,6 +417,7 @@ def _register_commands() -> None:
     main.add_command(vergelijk, "vergelijk")
     main.add_command(raster, "raster")
     main.add_command(bedrijfslocatie, "bedrijfslocatie")
+    main.add_command(gevoeligheid, "gevoeligheid")
     _dutch_metavars(main)
 
 

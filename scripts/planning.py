@@ -1,5 +1,5 @@
 """Commands of the planning analyses: ``capaciteit``, ``vergelijk``, ``raster``,
-``bedrijfslocatie``.
+``bedrijfslocatie``, ``gevoeligheid``.
 
 Each is a click command object that ``scripts.cli`` registers on the main
 group. Errors the user can fix print a Dutch message and exit with code 2
@@ -38,8 +38,13 @@ from locatietoets.scripts.runner.business import (
 from locatietoets.scripts.runner.capacity import CAPACITY_FILES, run_capacity
 from locatietoets.scripts.runner.comparison import COMPARISON_FILES, run_comparison
 from locatietoets.scripts.runner.raster import DEFAULT_CHUNK, RASTER_FILES, run_raster
+from locatietoets.scripts.runner.sensitivity import (
+    SENSITIVITY_FILES,
+    parse_values,
+    run_sensitivity,
+)
 
-__all__ = ["capaciteit", "vergelijk", "raster", "bedrijfslocatie"]
+__all__ = ["capaciteit", "vergelijk", "raster", "bedrijfslocatie", "gevoeligheid"]
 
 log = logging.getLogger(__name__)
 
@@ -186,10 +191,6 @@ def capaciteit(
     )
 
 
-
-
-
-
 def _print_capacity(balance) -> None:
     from rich.table import Table
 
@@ -266,8 +267,6 @@ def vergelijk(
         files,
         {"gewijzigd": int(comparison.sites["gewijzigd"].sum()), "opmerkingen": comparison.notes},
     )
-
-
 
 
 def _print_comparison(comparison, a, b) -> None:
@@ -406,8 +405,6 @@ def raster(
     )
 
 
-
-
 def _print_raster(record: dict[str, Any]) -> None:
     from rich.markup import escape
 
@@ -478,8 +475,6 @@ def bedrijfslocatie(
     _finish(voortgang, out_dir, record["bestanden"], {"plannen": record["plannen"]})
 
 
-
-
 def _print_business(record: dict[str, Any]) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -509,3 +504,106 @@ def _print_business(record: dict[str, Any]) -> None:
         )
     out_console.print(table)
     out_console.print(escape(business_text(record)))
+
+
+# ---------------------------------------------------------------------------
+# gevoeligheid
+# ---------------------------------------------------------------------------
+
+
+@click.command("gevoeligheid", context_settings=CONTEXT, options_metavar="[OPTIES]")
+@click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--parameter",
+    "parameter",
+    required=True,
+    metavar="NAAM",
+    help="De regelparameter die varieert, bv. bbg_rand_m (zie 'locatietoets regels').",
+)
+@click.option(
+    "--waarden",
+    "waarden",
+    required=True,
+    metavar="LIJST",
+    help=(
+        "De waarden, gescheiden door komma's (100,150,200,250,300), of door puntkomma's met een"
+        " decimale komma (0,5;0,75). Elke waarde geldt in de hele provincie, ook waar een gemeente"
+        " een eigen waarde heeft."
+    ),
+)
+@_OUT
+@_VOORTGANG
+@DEBUG_OPTION
+def gevoeligheid(
+    config: Path, parameter: str, waarden: str, out: Path | None, voortgang: str, debug: bool
+) -> None:
+    """Gevoeligheid van een regelparameter: wat verandert er als de waarde anders is?
+
+    Toetst de locaties uit CONFIG één keer per waarde van --parameter. Lagen
+    en wegennet worden één keer ingelezen; per waarde worden alleen de
+    stappen herhaald die de parameter gebruiken, plus het oordeel. Schrijft
+    gevoeligheid.csv (aantal locaties per oordeel, per waarde, gemeente en
+    verblijfstype; elke locatie getoetst voor elk verblijfstype),
+    gevoeligheid.png (grafiek daarvan), gevoeligheid.gpkg (de locaties
+    waarvan het oordeel verandert tussen twee opeenvolgende waarden, met
+    QGIS-stijl) en gevoeligheid.json.
+
+    \b
+    Voorbeeld:
+      locatietoets gevoeligheid config.toml --parameter bbg_rand_m --waarden 100,150,200,250,300
+    """
+    with _errors(voortgang, debug):
+        from locatietoets.layers.io.config import load_config
+        from locatietoets.layers.io.outdir import claim_output, config_inputs
+
+        values = parse_values(waarden)
+        cfg = load_config(config)
+        out_dir = out or (Path(config).resolve().parent / "gevoeligheid")
+        with (
+            claim_output(out_dir, inputs=config_inputs(cfg), outputs=SENSITIVITY_FILES),
+            _progress(voortgang) as progress,
+        ):
+            record = run_sensitivity(cfg, parameter, values, out_dir, progress=progress)
+    if voortgang == "balk":
+        _print_sensitivity(record)
+    _finish(
+        voortgang,
+        out_dir,
+        record["bestanden"],
+        {"gewijzigd": record["gewijzigd"], "seconden": record["tijden_s"]["totaal"]},
+    )
+
+
+def _print_sensitivity(record: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from locatietoets.analysis.planning.common import TOTAL_LABEL
+
+    par = record["parameter"]
+    unit = f" ({par['eenheid']})" if par["eenheid"] else ""
+    table = Table(
+        title=(
+            f"Gevoeligheid van {par['naam']}{unit}: aantal locaties per oordeel, alle gemeenten"
+            f" ({nl_number(record['locaties'])} locaties, elk getoetst voor elk verblijfstype)"
+        ),
+        title_justify="left",
+    )
+    table.add_column("Waarde", justify="right")
+    for stay in STAY_LABELS.values():
+        table.add_column(f"{stay}: geschikt / voorwaardelijk / ongeschikt", justify="right")
+    counts = record["telling"]
+    total = counts[counts["gemeente"] == TOTAL_LABEL]
+    for value in par["waarden"]:
+        rows = total[total["waarde"] == value].set_index("verblijfstype")
+        cells = [
+            " / ".join(
+                nl_number(rows.loc[s, v]) for v in ("geschikt", "voorwaardelijk", "ongeschikt")
+            )
+            for s in STAY_LABELS
+        ]
+        table.add_row(nl_number(value, 0 if float(value).is_integer() else 2), *cells)
+    out_console.print(table)
+    for pair, n in record["gewijzigd"].items():
+        out_console.print(
+            f"{pair.replace('.', ',')}: oordeel van {nl_number(n)} locaties verandert"
+        )

@@ -111,8 +111,8 @@ def test_shared_helpers_have_public_names():
 
 def test_planning_package_reexports_its_modules():
     import locatietoets.analysis.planning as planning
-    from locatietoets.analysis.planning import business, capacity, comparison, grid
+    from locatietoets.analysis.planning import business, capacity, comparison, grid, sensitivity
 
-    for module in (business, capacity, comparison, grid):
+    for module in (business, capacity, comparison, grid, sensitivity):
         for name in module.__all__:
             assert getattr(planning, name) is getattr(module, name)

@@ -3,13 +3,14 @@
 * :mod:`analysis.planning.capacity`: capacity against demand per gemeente and region;
 * :mod:`analysis.planning.comparison`: what changed between two runs (e.g. two rule sets) and why;
 * :mod:`analysis.planning.grid`: the suitability grid (cells scored as point sites, raster classes);
-* :mod:`analysis.planning.business`: the housing effect of a business location.
+* :mod:`analysis.planning.business`: the housing effect of a business location;
+* :mod:`analysis.planning.sensitivity`: verdict counts per value of one rule parameter.
 
 Pure logic on (Geo)DataFrames and arrays: nothing here opens or writes a file
 (``layers.io`` and ``layers.publish`` do, driven by ``scripts.runner``). Every function is
 vectorised over sites, gemeenten or grid cells; column names and messages are Dutch, identifiers
 English. All geometry is EPSG:28992 (RD New, metres). The public names of the
-four modules are re-exported here.
+modules are re-exported here.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ from locatietoets.analysis.planning.grid import (
     grid_sites,
     verdict_codes,
 )
+from locatietoets.analysis.planning.sensitivity import (
+    COUNT_COLUMNS,
+    changed_between,
+    sensitivity_counts,
+)
 
 __all__ = [
     "VERDICT_CODES",
@@ -48,4 +54,7 @@ __all__ = [
     "verdict_codes",
     "plan_demand",
     "capacity_within_reach",
+    "COUNT_COLUMNS",
+    "sensitivity_counts",
+    "changed_between",
 ]
