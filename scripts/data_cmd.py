@@ -91,11 +91,16 @@ def data() -> None:
 )
 @click.option(
     "--lagen",
-    default="gemeenten,wijken,bag,wegen,natura2000,recreatieparken,werkgevers",
+    # the same as layers.fetch.run.DEFAULT_LAYERS (a test compares them; not imported here so
+    # that the command line starts without loading the download code)
+    default=(
+        "gemeenten,wijken,bag,wegen,natura2000,parken,werkgevers,bedrijventerreinen,bebouwde_kom"
+    ),
     show_default=True,
     help=(
         "Kommagescheiden lagen: gemeenten, provincies, wijken, bag (verblijfsobjecten), panden,"
-        " wegen (NWB), natura2000, recreatieparken, werkgevers (OSM)."
+        " wegen (NWB), natura2000, parken (recreatieparken_top10nl en recreatieparken uit OSM),"
+        " werkgevers (OSM), bedrijventerreinen (TOP10NL), bebouwde_kom (TOP10NL, benadering)."
     ),
 )
 @click.option(
@@ -289,6 +294,16 @@ def _report(outcome: FetchOutcome, gebied: str, out_console: Console) -> None:
     out_console.print(table)
     for warning in outcome.warnings:
         out_console.print(f"[yellow]Let op: {escape(warning)}[/]")
+    if outcome.to_supply:
+        out_console.print(
+            "[bold]Nog zelf aan te leveren[/] (niet open op te halen; in config.toml staan ze als"
+            " commentaar klaar):"
+        )
+        for item in outcome.to_supply:
+            out_console.print(
+                f"  - [bold]{escape(item.layer)}[/]: {escape(item.what)}."
+                f" Bron: {escape(item.where)}"
+            )
     out_console.print(
         f"Uitvoer in [bold]{escape(str(outcome.out_dir))}[/]: manifest.json, config.toml "
         f"({outcome.requests} verzoek(en) naar de bronnen)."
@@ -306,10 +321,13 @@ def _report(outcome: FetchOutcome, gebied: str, out_console: Console) -> None:
 )
 @DEBUG_OPTION
 def controle(endpoints_file: Path | None, tijdslimiet: float, debug: bool) -> None:
-    """Controleer elke bron in het endpoint-bestand met één klein verzoek.
+    """Controleer elke bron in het endpoint-bestand met een of twee kleine verzoeken.
 
-    Meldt per bron OK, verplaatst (HTTP 301/308/404, met de nieuwe locatie als
-    de server die geeft) of fout. Eindigt met code 1 als een bron niet OK is.
+    Controleert per bron of de collectie (of het featuretype) bestaat, RD New
+    aanbiedt en de ingestelde velden levert, en toont per laag wat is
+    gecontroleerd. Meldt per bron OK, verplaatst (HTTP 301/308/404, met de
+    nieuwe locatie als de server die geeft) of fout. Eindigt met code 1 als een
+    bron niet OK is.
     """
     from locatietoets.layers.fetch import HttpSettings, check_endpoints, load_endpoints
 
@@ -333,12 +351,13 @@ def controle(endpoints_file: Path | None, tijdslimiet: float, debug: bool) -> No
         table.add_column(col, overflow="fold")
     styles = {"OK": "green", "verplaatst": "dark_orange", "fout": "red"}
     for r in results:
+        checked = "".join(f"\n- {line}" for line in r.checked)
         table.add_row(
             r.key,
             f"[{styles[r.status]}]{r.status}[/]",
             str(r.http_status or "-"),
             escape(r.url),
-            escape(r.detail),
+            escape(r.detail + checked),
         )
     out_console.print(table)
     bad = [r for r in results if r.status != "OK"]

@@ -9,18 +9,15 @@ timeout, a malformed page, a 400, moved and missing endpoints).
 
 from __future__ import annotations
 
-from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import json
 from pathlib import Path
 import socket
 import sqlite3
-import threading
 import time
-from urllib.parse import parse_qs, urlencode, urlparse
 
 from click.testing import CliRunner
 import geopandas as gpd
+from pdok_replay import PdokReplay
 import pyogrio
 import pytest
 import shapely
@@ -37,6 +34,7 @@ from locatietoets.layers.fetch import (
     fetch_data,
     fetch_ogcapi,
     fetch_overpass,
+    fetch_wfs,
     load_endpoints,
     overpass_query,
     resolve_area,
@@ -56,19 +54,6 @@ CLI_FAST = ["--tijdslimiet", "0.5", "--pogingen", "2", "--wacht", "0.01", "--voo
 
 def _collection(frame: gpd.GeoDataFrame) -> list[dict]:
     return json.loads(frame.to_json(drop_id=True, default=str))["features"]
-
-
-_SHAPES: dict[int, object] = {}
-
-
-def _in_bbox(features: list[dict], bbox: tuple[float, ...] | None) -> list[dict]:
-    if bbox is None:
-        return features
-    key = id(features)
-    if key not in _SHAPES:  # build the geometries once per collection
-        _SHAPES[key] = shapely.from_geojson([json.dumps(f["geometry"]) for f in features])
-    hit = shapely.intersects(_SHAPES[key], shapely.box(*bbox))
-    return [f for f, ok in zip(features, hit) if ok]
 
 
 def _overpass_elements(kind: str) -> list[dict]:
@@ -162,292 +147,85 @@ def _overpass_elements(kind: str) -> list[dict]:
     return elements
 
 
-class _Server:
-    """The local test server; ``hits`` counts requests per path."""
+def _fault_handlers(srv: PdokReplay) -> dict:
+    """Faulty endpoints, by the first part of their path."""
+    three = srv.collections["gemeentegebied"].iloc[:3]
+    five = srv.collections["gemeentegebied"].iloc[:5]
 
-    def __init__(self, shared: Path) -> None:
-        gemeenten = gpd.read_file(shared / "admin" / "limburg_gemeenten_2022_cbs_tmap.geojson")
-        self.gemeenten_rd = gemeenten
-        self.gemeenten = _collection(gemeenten.to_crs(4326))
-        kernen = gpd.read_file(shared / "builtup" / "limburg_kernen_2021_centroids.geojson")
-        self.kernen = _collection(
-            kernen.assign(identificatie=[f"0{i:015d}" for i in range(len(kernen))]).to_crs(4326)
-        )
-        self.natura = _collection(
-            gpd.read_file(shared / "nature" / "limburg_natura2000_2013_inspire.gpkg")
-        )
-        self.roads = _collection(
-            gpd.read_file(shared / "roads" / "limburg_rws_max_snelheden_2013.gpkg")
-        )
-        self.hits: Counter[str] = Counter()
-        self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+    def wisselvallig(path, query, hits):
+        if hits == 1:
+            return 503, {"Retry-After": "0.05", "Content-Type": "text/plain"}, b"Unavailable"
+        return srv.ogc_items(path, query, three)
 
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def traag(path, query, hits):
+        time.sleep(1.2)
+        return srv.ogc_items(path, query, three)
 
-    def total(self) -> int:
-        return sum(self.hits.values())
+    def kapot(path, query, hits):
+        if "cursor" not in query:
+            first = {k: v for k, v in query.items() if k not in ("bbox", "bbox-crs")}
+            return srv.ogc_items(path, {**first, "limit": "2"}, five)
+        return 200, {"Content-Type": "application/json"}, b'{"type": "FeatureCollection", "featu'
 
-    # ---- responses
+    def zonderfeatures(path, query, hits):
+        return 200, {"Content-Type": "application/json"}, b'{"type": "FeatureCollection"}'
 
-    def _ogc_page(
-        self, path: str, query: dict[str, str], features: list[dict]
-    ) -> tuple[int, dict, bytes]:
-        limit = int(query.get("limit", 10))
-        offset = int(query.get("offset", 0))
-        bbox = tuple(float(v) for v in query["bbox"].split(",")) if "bbox" in query else None
-        selected = _in_bbox(features, bbox)
-        page = selected[offset : offset + limit]
-        links = [
-            {
-                "rel": "self",
-                "type": "application/geo+json",
-                "href": f"{self.base}{path}?{urlencode(query)}",
-            }
-        ]
-        if offset + limit < len(selected):
-            nxt = {**query, "offset": offset + limit}
-            links.append(
-                {
-                    "rel": "next",
-                    "type": "application/geo+json",
-                    "href": f"{self.base}{path}?{urlencode(nxt)}",
-                }
-            )
-        body = {
-            "type": "FeatureCollection",
-            "features": page,
-            "numberReturned": len(page),
-            "links": links,
-        }
-        headers = {
-            "Content-Type": "application/geo+json",
-            "Content-Crs": "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>",
-        }
-        return 200, headers, json.dumps(body).encode()
+    def weigert(path, query, hits):
+        body = {"code": "InvalidParameterValue", "description": "unknown collection 'x'"}
+        return 400, {"Content-Type": "application/json"}, json.dumps(body).encode()
 
-    def _wfs_page(self, query: dict[str, str]) -> tuple[int, dict, bytes]:
-        q = {k.lower(): v for k, v in query.items()}
-        if q.get("request") != "GetFeature" or q.get("outputformat") != "application/json":
-            return (
-                400,
-                {"Content-Type": "text/xml"},
-                b"<ExceptionReport>bad request</ExceptionReport>",
-            )
-        typename = q.get("typenames")
-        features = {"test:natura2000": self.natura, "test:wegen": self.roads}.get(typename)
-        if features is None:
-            return (
-                400,
-                {"Content-Type": "text/xml"},
-                f"<ExceptionReport>unknown typename {typename}</ExceptionReport>".encode(),
-            )
-        bbox = tuple(float(v) for v in q["bbox"].split(",")[:4]) if "bbox" in q else None
-        selected = _in_bbox(features, bbox)
-        start, count = int(q.get("startindex", 0)), int(q.get("count", 1000))
-        page = selected[start : start + count]
-        body: dict = {
-            "type": "FeatureCollection",
-            "features": page,
-            "numberReturned": len(page),
-            "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::28992"}},
-        }
-        if (
-            typename == "test:natura2000"
-        ):  # the roads answer leaves numberMatched out, as MapServer may
-            body["numberMatched"] = len(selected)
-        return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+    def oud(path, query, hits):
+        return 301, {"Location": f"{srv.base}/ogc/collections/gemeentegebied/items"}, b""
 
-    def respond(
-        self, method: str, path: str, query: dict[str, str], body: bytes
-    ) -> tuple[int, dict, bytes]:
-        with self.lock:
-            self.hits[path] += 1
-            hits = self.hits[path]
-        if path == "/ogc/collections/gemeenten/items":
-            return self._ogc_page(path, query, self.gemeenten)
-        if path == "/ogc/collections/verblijfsobject/items":
-            return self._ogc_page(path, query, self.kernen)
-        if path == "/wfs":
-            return self._wfs_page(query)
-        if path == "/overpass/interpreter" and method == "POST":
-            text = parse_qs(body.decode())["data"][0]
-            kind = "recreation" if "tourism" in text else "industrial"
-            if "node(1)" in text:  # the endpoint check
-                return (
-                    200,
-                    {"Content-Type": "application/json"},
-                    json.dumps({"version": 0.6, "elements": []}).encode(),
-                )
-            return (
-                200,
-                {"Content-Type": "application/json"},
-                json.dumps({"version": 0.6, "elements": _overpass_elements(kind)}).encode(),
-            )
-        if path == "/wisselvallig/collections/x/items":
-            if hits == 1:
-                return (
-                    503,
-                    {"Retry-After": "0.05", "Content-Type": "text/plain"},
-                    b"Service Unavailable",
-                )
-            return self._ogc_page(path, query, self.gemeenten[:3])
-        if path == "/traag/collections/x/items":
-            time.sleep(1.2)
-            return self._ogc_page(path, query, self.gemeenten[:3])
-        if path == "/kapot/collections/x/items":
-            if int(query.get("offset", 0)) == 0:
-                first = {k: v for k, v in query.items() if k != "bbox"}
-                return self._ogc_page(path, {**first, "limit": "2"}, self.gemeenten[:5])
-            return (
-                200,
-                {"Content-Type": "application/json"},
-                b'{"type": "FeatureCollection", "featu',
-            )
-        if path == "/zonderfeatures/collections/x/items":
-            return 200, {"Content-Type": "application/json"}, b'{"type": "FeatureCollection"}'
-        if path == "/weigert/collections/x/items":
-            body_json = {"code": "InvalidParameterValue", "description": "unknown collection 'x'"}
-            return 400, {"Content-Type": "application/json"}, json.dumps(body_json).encode()
-        if path.startswith("/oud/"):
-            return 301, {"Location": f"{self.base}/ogc/collections/gemeenten/items"}, b""
-        if path == "/stuk/collections/x/items":
-            return 500, {"Content-Type": "text/plain"}, b"Internal Server Error"
-        return 404, {"Content-Type": "text/plain"}, b"Not Found"
+    def stuk(path, query, hits):
+        return 500, {"Content-Type": "text/plain"}, b"Internal Server Error"
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self, method: str) -> None:
-                parsed = urlparse(self.path)
-                query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                try:
-                    status, headers, payload = server.respond(method, parsed.path, query, body)
-                except (BrokenPipeError, ConnectionResetError):
-                    return
-                try:
-                    self.send_response(status)
-                    for key, value in headers.items():
-                        self.send_header(key, value)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-                    pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                self._serve("GET")
-
-            def do_POST(self) -> None:  # noqa: N802
-                self._serve("POST")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
+    return {
+        "wisselvallig": wisselvallig,
+        "traag": traag,
+        "kapot": kapot,
+        "zonderfeatures": zonderfeatures,
+        "weigert": weigert,
+        "oud": oud,
+        "stuk": stuk,
+    }
 
 
 @pytest.fixture(scope="module")
 def server(shared_data: Path):
-    srv = _Server(shared_data)
+    srv = PdokReplay(shared_data)
+    srv.faults = _fault_handlers(srv)
+    srv.overpass = {
+        "tourism": _overpass_elements("recreation"),
+        "landuse": _overpass_elements("industrial"),
+    }
     yield srv
     srv.close()
 
 
+PACKAGED = Path(__file__).resolve().parents[1] / "layers" / "fetch" / "endpoints.toml"
+
+
 def _endpoints_toml(base: str, extra: str = "") -> str:
-    return f"""
-schema = 1
-versie = "test-1"
-gecontroleerd = 2026-11-23
+    """The packaged endpoints file, pointed at the local server (same collections, fields,
+    type names and tags); smaller pages for the gemeenten, BAG and Natura 2000 to test paging."""
+    import re
 
-[gebied]
-limburg_bbox = [167000.0, 306000.0, 214000.0, 422000.0]
-
-[bronnen.gemeenten]
-aanbieder = "PDOK"
-soort = "ogcapi"
-url = "{base}/ogc"
-collectie = "gemeenten"
-velden = {{ code = "code", name = "naam", population = "inwoners" }}
-geometrie = "vlak"
-bijsnijden = "overlap"
-laag = "gemeenten"
-config = {{ naam_veld = "naam", code_veld = "code", regio_veld = "regio" }}
-bestand = "gemeenten.gpkg"
-paginagrootte = {GEMEENTEN_PAGE}
-versie = "v1"
-
-[bronnen.verblijfsobjecten]
-aanbieder = "PDOK"
-soort = "ogcapi"
-url = "{base}/ogc"
-collectie = "verblijfsobject"
-velden = {{ identificatie = "identificatie", name = "woonplaats", population = "inwoners" }}
-geometrie = "punt"
-bijsnijden = "knippen"
-laag = "locaties"
-config = {{ id_veld = "identificatie" }}
-bestand = "bag_verblijfsobjecten.gpkg"
-paginagrootte = 50
-versie = "v2"
-
-[bronnen.natura2000]
-aanbieder = "PDOK"
-soort = "wfs"
-url = "{base}/wfs"
-typenaam = "test:natura2000"
-velden = {{ name = "naam", identifier = "nummer" }}
-geometrie = "vlak"
-bestand = "natura2000.gpkg"
-paginagrootte = 40
-versie = "v1_0"
-
-[bronnen.wegen]
-aanbieder = "PDOK"
-soort = "wfs"
-url = "{base}/wfs"
-typenaam = "test:wegen"
-velden = {{ WVK_ID = "wvk_id", OMSCHR = "omschrijving", rijrichtng = "rijrichting" }}
-geometrie = "lijn"
-laag = "wegennet"
-config = {{ modus = "fiets", eenrichting_veld = "rijrichting" }}
-bestand = "nwb_wegen.gpkg"
-paginagrootte = 300
-versie = "v1_0"
-
-[bronnen.recreatieparken]
-aanbieder = "OpenStreetMap (Overpass)"
-soort = "overpass"
-url = "{base}/overpass/interpreter"
-tags = {{ tourism = ["camp_site", "caravan_site", "chalet"], leisure = ["resort"] }}
-velden = {{ name = "naam", tourism = "tourism" }}
-geometrie = "vlak"
-laag = "recreatieparken"
-config = {{ naam_veld = "naam" }}
-bestand = "osm_recreatieparken.gpkg"
-
-[bronnen.werkgevers]
-aanbieder = "OpenStreetMap (Overpass)"
-soort = "overpass"
-url = "{base}/overpass/interpreter"
-tags = {{ landuse = ["industrial", "greenhouse_horticulture"] }}
-velden = {{ name = "naam", landuse = "landuse" }}
-geometrie = "vlak"
-laag = "werkgevers"
-config = {{ naam_veld = "naam" }}
-bestand = "osm_werkgevers.gpkg"
-{extra}
-"""
+    text = PACKAGED.read_text(encoding="utf-8")
+    text = re.sub(r'url = "https://api\.pdok\.nl/[^"]*"', f'url = "{base}/ogc"', text)
+    text = re.sub(r'url = "https://service\.pdok\.nl/[^"]*"', f'url = "{base}/wfs"', text)
+    text = text.replace(
+        'url = "https://overpass-api.de/api/interpreter"', f'url = "{base}/overpass/interpreter"'
+    )
+    text = text.replace('versie = "2026.12.1"', 'versie = "test-1"', 1)
+    sizes = {"gemeenten": GEMEENTEN_PAGE, "verblijfsobjecten": 50, "natura2000": 40}
+    for key, size in sizes.items():
+        start = text.index(f"[bronnen.{key}]")
+        end = text.index("paginagrootte", start)
+        line_end = text.index("\n", end)
+        text = text[:end] + f"paginagrootte = {size}" + text[line_end:]
+    assert 'url = "https' not in text  # every source points at the local server
+    return text + extra
 
 
 def _fault(name: str, base: str, path: str | None = None) -> str:
@@ -465,7 +243,7 @@ paginagrootte = 10
 
 
 @pytest.fixture(scope="module")
-def endpoints_file(server: _Server, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def endpoints_file(server: PdokReplay, tmp_path_factory: pytest.TempPathFactory) -> Path:
     faults = "".join(
         _fault(n, server.base)
         for n in ("wisselvallig", "traag", "kapot", "weigert", "zonderfeatures")
@@ -495,7 +273,7 @@ def _gpkg_version(path: Path) -> int:
 
 
 def test_ophalen_limburg_pages_converts_caches_and_refreshes(
-    server: _Server, endpoints_file: Path, tmp_path: Path
+    server: PdokReplay, endpoints_file: Path, tmp_path: Path
 ) -> None:
     out, cache = tmp_path / "uit", tmp_path / "cache"
     layers = "gemeenten,bag,wegen,natura2000,recreatieparken,werkgevers"
@@ -514,10 +292,12 @@ def test_ophalen_limburg_pages_converts_caches_and_refreshes(
         *CLI_FAST,
     ]
     before = server.total()
+    hits_before = dict(server.hits)
     result = _run(args)
     assert result.exit_code == 0, result.output
     first_requests = server.total() - before
-    assert server.hits["/ogc/collections/gemeenten/items"] >= 4
+    first_hits = {k: v - hits_before.get(k, 0) for k, v in server.hits.items()}
+    assert server.hits["/ogc/collections/gemeentegebied/items"] >= 4
 
     # gemeenten: every page fetched, attributes intact, geometry back in RD New
     gem = gpd.read_file(out / "gemeenten.gpkg")
@@ -526,22 +306,27 @@ def test_ophalen_limburg_pages_converts_caches_and_refreshes(
     source = server.gemeenten_rd.set_index("code")
     gem = gem.set_index("code")
     assert set(gem.index) == set(source.index)
+    # BRK delivers the 4-digit CBS number; the layer has the GMxxxx code of the rule set
     assert (gem["naam"] == source.loc[gem.index, "name"]).all()
-    assert (gem["inwoners"] == source.loc[gem.index, "population"]).all()
     assert (
         gem.loc["GM0983", "regio"] == "Noord-Limburg"
         and gem.loc["GM0935", "regio"] == "Zuid-Limburg"
     )
+    # asked and delivered in RD New: the geometry is the source's, not a CRS84 round trip
     ratio = gem.geometry.area / source.loc[gem.index].geometry.area
-    assert ((ratio - 1).abs() < 0.005).all(), ratio.describe()
+    assert ((ratio - 1).abs() < 1e-9).all(), ratio.describe()
     assert _gpkg_version(out / "gemeenten.gpkg") == 10200
 
     # manifest
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     entry = manifest["lagen"]["gemeenten"]
     assert entry["paginas"] == 4 and entry["objecten"] == 31 and len(entry["urls"]) == 4
-    assert entry["urls"][0].startswith(f"{server.base}/ogc/collections/gemeenten/items?")
+    assert entry["urls"][0].startswith(f"{server.base}/ogc/collections/gemeentegebied/items?")
     assert entry["parameters"]["limit"] == GEMEENTEN_PAGE and "bbox" in entry["parameters"]
+    # PDOK wants full CRS URIs; the later pages come from the 'next' links (an opaque cursor)
+    rd_uri = "http://www.opengis.net/def/crs/EPSG/0/28992"
+    assert entry["parameters"]["crs"] == rd_uri and entry["parameters"]["bbox-crs"] == rd_uri
+    assert "cursor=" not in entry["urls"][0] and all("cursor=" in u for u in entry["urls"][1:])
     assert (
         entry["opgehaald"].endswith("Z")
         and entry["endpoint_versie"] == "v1"
@@ -569,17 +354,31 @@ def test_ophalen_limburg_pages_converts_caches_and_refreshes(
     assert [int(u.split("startIndex=")[1].split("&")[0]) for u in natura["urls"]] == [
         40 * i for i in range(natura["paginas"])
     ]
+    # NWB from the OGC API (cursor paging, no 50,000 cap): every wegvak in the bbox, the road
+    # type derived from bst_code/wegbehsrt, the ferry and airfield sections dropped
     wegen = manifest["lagen"]["wegen"]
-    assert wegen["paginas"] == 995 // 300 + 1 and wegen["objecten_bron"] == 995
+    # (the area of 'limburg' is the union of its gemeenten; the request asks for its bbox)
+    limburg = shapely.box(*server.gemeenten_rd.total_bounds)
+    in_bbox = server.collections["wegvakken"].intersects(limburg)
+    assert wegen["objecten_bron"] == int(in_bbox.sum()) > 1000 and wegen["paginas"] >= 2
     assert any(
-        "rijrichtng" in w for w in wegen["waarschuwingen"]
-    )  # a field that is not in the source is reported
+        "1 wegvakken hebben een onbekende baansubsoort" in w for w in wegen["waarschuwingen"]
+    )
     roads = gpd.read_file(out / "nwb_wegen.gpkg")
-    assert set(roads.geom_type) == {"MultiLineString"} and "omschrijving" in roads
+    assert set(roads.geom_type) == {"MultiLineString"}
+    assert {"wvk_id", "straatnaam", "rijrichting", "baansoort", "wegtype"} <= set(roads.columns)
+    assert not roads["baansoort"].isin(["VD", "VV"]).any()
+    by_code = roads.groupby(["baansoort", "wegbeheerder_soort"])["wegtype"].agg(set).to_dict()
+    assert by_code[("HR", "R")] == {"motorway"} and by_code[("HR", "G")] == {"unclassified"}
+    assert by_code[("FP", "G")] == {"cycleway"} and by_code[("ZZZ", "G")] == {"unclassified"}
 
     # BAG points: all of them are in Limburg's kernen
     bag = gpd.read_file(out / "bag_verblijfsobjecten.gpkg")
     assert 90 <= len(bag) <= 107 and set(bag.geom_type) == {"Point"}
+    # the building link is 'pand.href' (a URL, or a list of URLs written comma-separated)
+    assert bag["pand_url"].str.startswith(f"{server.base}/ogc/collections/pand/items/").all()
+    two = bag[bag["pand_url"].str.contains(",")]
+    assert len(two) > 0 and (two["pand_url"].str.count("http") == 2).all()
 
     # Overpass: polygons only, cut to the area, tags filtered
     parks = gpd.read_file(out / "osm_recreatieparken.gpkg")
@@ -593,7 +392,8 @@ def test_ophalen_limburg_pages_converts_caches_and_refreshes(
     assert config.layer("locaties").get("id_veld") == "identificatie"
     assert config.layer("gemeenten").get("regio_veld") == "regio"
     assert config.layer("wegennet").get("modus") == "fiets"
-    assert config.layer("wegennet").get("eenrichting_veld") is None  # the field was not delivered
+    assert config.layer("wegennet").get("eenrichting_veld") == "rijrichting"
+    assert config.layer("wegennet").get("wegtype_veld") == "wegtype"
     assert config.layer("recreatieparken").get("naam_veld") == "naam"
     assert config.layer("werkgevers") is not None
 
@@ -608,13 +408,18 @@ def test_ophalen_limburg_pages_converts_caches_and_refreshes(
     assert manifest2["verzoeken"] == 0
 
     # --vernieuw downloads again
+    hits_before = dict(server.hits)
     result = _run([*args, "--vernieuw", "--voortgang", "balk"])
     assert result.exit_code == 0, result.output
+    again = {k: v - hits_before.get(k, 0) for k, v in server.hits.items()}
+    assert {k: v for k, v in again.items() if v} == {k: v for k, v in first_hits.items() if v}
     assert server.total() - before == first_requests
     assert len(gpd.read_file(out / "gemeenten.gpkg")) == 31
 
 
-def test_gemeente_and_region_areas(server: _Server, endpoints_file: Path, tmp_path: Path) -> None:
+def test_gemeente_and_region_areas(
+    server: PdokReplay, endpoints_file: Path, tmp_path: Path
+) -> None:
     endpoints = load_endpoints(endpoints_file)
     cache = tmp_path / "cache"
     venlo = fetch_data(
@@ -662,7 +467,7 @@ def test_gemeente_and_region_areas(server: _Server, endpoints_file: Path, tmp_pa
 
 
 def test_bbox_area_needs_no_gemeenten(
-    server: _Server, endpoints_file: Path, tmp_path: Path
+    server: PdokReplay, endpoints_file: Path, tmp_path: Path
 ) -> None:
     endpoints = load_endpoints(endpoints_file)
     before = server.hits["/ogc/collections/gemeenten/items"]
@@ -686,7 +491,7 @@ def test_bbox_area_needs_no_gemeenten(
     )
 
 
-def test_503_is_retried_and_retry_after_honoured(server: _Server, endpoints_file: Path) -> None:
+def test_503_is_retried_and_retry_after_honoured(server: PdokReplay, endpoints_file: Path) -> None:
     endpoint = load_endpoints(endpoints_file).endpoints["wisselvallig"]
     waits: list[float] = []
     client = HttpClient(FAST, sleep=waits.append)
@@ -720,7 +525,7 @@ def test_503_is_retried_and_retry_after_honoured(server: _Server, endpoints_file
     ],
 )
 def test_faults_fail_cleanly_in_dutch(
-    server: _Server, endpoints_file: Path, tmp_path: Path, layer: str, message: str
+    server: PdokReplay, endpoints_file: Path, tmp_path: Path, layer: str, message: str
 ) -> None:
     out = tmp_path / "uit"
     start = time.perf_counter()
@@ -753,7 +558,7 @@ def test_faults_fail_cleanly_in_dutch(
     assert time.perf_counter() - start < 10
 
 
-def test_timeout_is_retried(server: _Server, endpoints_file: Path) -> None:
+def test_timeout_is_retried(server: PdokReplay, endpoints_file: Path) -> None:
     endpoint = load_endpoints(endpoints_file).endpoints["traag"]
     client = HttpClient(HttpSettings(timeout_s=0.2, retries=1, backoff_s=0.01))
     before = server.hits["/traag/collections/x/items"]
@@ -763,7 +568,7 @@ def test_timeout_is_retried(server: _Server, endpoints_file: Path) -> None:
 
 
 def test_offline_message_lists_cached_data(
-    server: _Server, endpoints_file: Path, tmp_path: Path
+    server: PdokReplay, endpoints_file: Path, tmp_path: Path
 ) -> None:
     endpoints = load_endpoints(endpoints_file)
     cache = tmp_path / "cache"
@@ -782,7 +587,7 @@ def test_offline_message_lists_cached_data(
     # same query but unreachable: the message points at what the cache holds (for the old URL it is
     # keyed on)
     client = HttpClient(HttpSettings(timeout_s=1, retries=0))
-    from locatietoets.layers.fetch import LayerCache, fetch_wfs
+    from locatietoets.layers.fetch import LayerCache
 
     with pytest.raises(FetchError, match="Geen verbinding"):
         fetch_wfs(
@@ -806,7 +611,7 @@ def test_offline_message_lists_cached_data(
         )
 
 
-def test_overpass_json_to_polygons(server: _Server, endpoints_file: Path) -> None:
+def test_overpass_json_to_polygons(server: PdokReplay, endpoints_file: Path) -> None:
     endpoint = load_endpoints(endpoints_file).endpoints["recreatieparken"]
     raw = fetch_overpass(HttpClient(FAST), endpoint, (167000.0, 306000.0, 214000.0, 422000.0))
     frame = raw.frame.set_index("osm_id")
@@ -814,9 +619,8 @@ def test_overpass_json_to_polygons(server: _Server, endpoints_file: Path) -> Non
     assert set(frame.index) == {
         "way/100",
         "relation/200",
-        "node/300",
         "way/400",
-    }  # the hotel is filtered out
+    }  # the hotel and the single holiday cottage (tourism=chalet) are filtered out
     assert frame.loc["relation/200"].geometry.geom_type == "Polygon"
 
     # the multipolygon's hole is cut out: outer minus inner, both projected
@@ -829,7 +633,7 @@ def test_overpass_json_to_polygons(server: _Server, endpoints_file: Path) -> Non
 
     expected = square(6.180, 51.380, 0.004) - square(6.1815, 51.3815, 0.001)
     assert frame.loc["relation/200"].geometry.area == pytest.approx(expected, rel=1e-3)
-    assert 'nwr["tourism"~"^(camp_site|caravan_site|chalet)$"]' in raw.params["data"]
+    assert 'nwr["tourism"~"^(camp_site|caravan_site)$"]' in raw.params["data"]
     assert raw.params["data"].startswith("[out:json]") and "(._;>;);out body;" in raw.params["data"]
 
 
@@ -845,12 +649,23 @@ def test_overpass_query_bbox_order() -> None:
 # --------------------------------------------------------------------------- data controle
 
 
-def test_controle_reports_ok_moved_and_failed(server: _Server, tmp_path: Path) -> None:
+def test_controle_reports_ok_moved_and_failed(server: PdokReplay, tmp_path: Path) -> None:
+    old_nwb = f"""
+[bronnen.nwb_oud]
+aanbieder = "PDOK"
+soort = "ogcapi"
+url = "{server.base}/ogc"
+collectie = "wegvakken"
+velden = {{ wvkId = "wvk_id", sttNaam = "straatnaam", bstCode = "baansoort" }}
+geometrie = "lijn"
+bestand = "nwb_oud.gpkg"
+"""
     extra = (
         _fault("oud", server.base, "oud")
         + _fault("weg", server.base, "bestaatniet")
         + _fault("stuk", server.base)
         + _fault("afwezig", f"http://127.0.0.1:{_free_port()}", "afwezig")
+        + old_nwb
     )
     path = tmp_path / "endpoints.toml"
     path.write_text(_endpoints_toml(server.base, extra), encoding="utf-8")
@@ -858,36 +673,84 @@ def test_controle_reports_ok_moved_and_failed(server: _Server, tmp_path: Path) -
         r.key: r
         for r in check_endpoints(load_endpoints(path), http=HttpSettings(timeout_s=2, retries=0))
     }
-    assert {k for k, r in results.items() if r.status == "OK"} == {
-        "gemeenten",
-        "verblijfsobjecten",
-        "natura2000",
-        "recreatieparken",
-        "werkgevers",
-    }
+    # every packaged source matches the documented shape of its service
+    assert {k for k, r in results.items() if r.status == "OK"} == set(load_endpoints().endpoints)
+    wegen = results["wegen"].checked
+    assert wegen[0] == "collectie 'wegvakken' bestaat" and "RD New (EPSG:28992) aangeboden" in wegen
+    assert any(c.startswith("velden aanwezig: wvk_id, stt_naam, wegbehsrt") for c in wegen)
+    assert "Content-Crs http://www.opengis.net/def/crs/EPSG/0/28992" in wegen
+    parks = results["recreatieparken_top10nl"].checked
+    assert any("typefunctioneelgebied" in c for c in parks)  # the selection field is checked too
+    assert any("objecten in de dienst" in c for c in results["natura2000"].checked)
     assert results["oud"].status == "verplaatst" and results["oud"].http_status == 301
-    assert f"{server.base}/ogc/collections/gemeenten/items" in results["oud"].detail
+    assert f"{server.base}/ogc/collections/gemeentegebied/items" in results["oud"].detail
     assert results["weg"].status == "verplaatst" and results["weg"].http_status == 404
     assert results["stuk"].status == "fout" and results["stuk"].http_status == 500
     assert results["afwezig"].status == "fout" and "Geen verbinding" in results["afwezig"].detail
-    # the roads source asks for a field the service does not have
-    assert results["wegen"].status == "fout" and "rijrichtng" in results["wegen"].detail
+    # the camelCase NWB fields of the old definition do not exist in PDOK's NWB
+    assert results["nwb_oud"].status == "fout"
+    assert "wvkId, sttNaam, bstCode" in results["nwb_oud"].detail
+    assert "wvk_id" in results["nwb_oud"].detail  # what is there instead
 
     result = _run(["controle", "--endpoints", str(path), "--tijdslimiet", "2"])
     assert result.exit_code == 1
-    text = result.output
-    for word in ("OK", "verplaatst", "fout", "niet in orde"):
+    text = " ".join(result.output.split())
+    for word in ("OK", "verplaatst", "fout", "niet in orde", "aanwezig", "aangeboden"):
         assert word in text
 
 
-def test_controle_all_ok_exits_zero(server: _Server, tmp_path: Path) -> None:
+def test_controle_all_ok_exits_zero(server: PdokReplay, tmp_path: Path) -> None:
     path = tmp_path / "endpoints.toml"
-    path.write_text(
-        _endpoints_toml(server.base).replace(', rijrichtng = "rijrichting"', ""), encoding="utf-8"
-    )
+    path.write_text(_endpoints_toml(server.base), encoding="utf-8")
     result = _run(["controle", "--endpoints", str(path)])
     assert result.exit_code == 0, result.output
-    assert "Alle 6 bronnen zijn bereikbaar" in " ".join(result.output.split())
+    n = len(load_endpoints().endpoints)
+    assert f"Alle {n} bronnen zijn bereikbaar" in " ".join(result.output.split())
+
+
+def test_short_crs_name_is_refused_as_pdok_does(server: PdokReplay) -> None:
+    # PDOK answers a short CRS name with HTTP 400 and an RFC 7807 problem; the message shows
+    # the server's own explanation
+    client = HttpClient(FAST)
+    url = f"{server.base}/ogc/collections/gemeentegebied/items"
+    with pytest.raises(FetchError) as info:
+        client.request("GET", url, params={"f": "json", "crs": "EPSG:28992"}, provider="PDOK")
+    text = str(info.value)
+    assert "HTTP 400" in text
+    assert "crs param should start with http://www.opengis.net/def/crs/, got: EPSG:28992" in text
+
+
+def test_wfs_start_index_cap(server: PdokReplay, tmp_path: Path) -> None:
+    # the NWB as a WFS: 1.5 million wegvakken, PDOK refuses a startIndex above 50,000; the
+    # fetch stops after the first page with a Dutch message instead of ending partway
+    endpoint = Endpoint(
+        key="nwb_wfs",
+        kind="wfs",
+        url=f"{server.base}/wfs",
+        typename="nwbwegen:wegvakken",
+        fields={"wvk_id": "wvk_id"},
+        geometry="lijn",
+        filename="nwb_wfs.gpkg",
+        page_size=1000,
+    )
+    before = server.hits["/wfs"]
+    with pytest.raises(FetchError, match=r"startIndex boven 50\.000.*OGC API"):
+        fetch_wfs(HttpClient(FAST), endpoint, (190000.0, 350000.0, 200000.0, 360000.0))
+    assert server.hits["/wfs"] - before == 1
+    # and the server refuses what the client no longer asks
+    response = HttpClient(FAST).request(
+        "GET",
+        f"{server.base}/wfs",
+        params={
+            "service": "WFS",
+            "request": "GetFeature",
+            "typeNames": "nwbwegen:wegvakken",
+            "outputFormat": "application/json",
+            "startIndex": 51000,
+        },
+        raise_for_status=False,
+    )
+    assert response.status_code == 400 and "maximum of 50000" in response.text
 
 
 # --------------------------------------------------------------------------- no server needed
@@ -901,12 +764,31 @@ def test_packaged_endpoints_are_valid() -> None:
         "verblijfsobjecten",
         "wegen",
         "natura2000",
+        "recreatieparken_top10nl",
         "recreatieparken",
         "werkgevers",
+        "bedrijventerreinen",
+        "bebouwde_kom",
     }
     for endpoint in endpoints.endpoints.values():
         assert endpoint.url.startswith("https://") and endpoint.version and endpoint.checked
+        # every entry says which documentation it was checked against, and when
+        assert "2026-12-03" in endpoint.documentation, endpoint.key
     assert endpoints.endpoints["gemeenten"].url.startswith("https://api.pdok.nl/")
+    # the corrections of issue 17
+    nwb = endpoints.endpoints["wegen"]
+    assert nwb.kind == "ogcapi" and nwb.collection == "wegvakken"
+    assert nwb.url == "https://api.pdok.nl/rws/nationaal-wegenbestand-wegen/ogc/v1"
+    assert {"wvk_id", "stt_naam", "wegbehsrt", "rijrichtng", "bst_code"} <= set(nwb.fields)
+    assert nwb.derive == ("nwb_wegtype",) and nwb.config["wegtype_veld"] == "wegtype"
+    assert "nr" in endpoints.endpoints["natura2000"].fields
+    bag = endpoints.endpoints["verblijfsobjecten"]
+    assert "pand_identificatie" not in bag.fields and "pand.href" in bag.fields
+    assert "wijken-en-buurten-2025" in endpoints.endpoints["wijken"].url
+    assert "chalet" not in endpoints.endpoints["recreatieparken"].tags["tourism"]
+    # the command line's default --lagen is DEFAULT_LAYERS (kept literally there to start fast)
+    option = next(p for p in data.commands["ophalen"].params if p.name == "lagen")
+    assert option.default == ",".join(DEFAULT_LAYERS)
     with pytest.raises(InputError, match="Laag 'gemeentes' is onbekend. Bedoelde u 'gemeenten'"):
         expand_layers(["gemeentes"], endpoints)
 

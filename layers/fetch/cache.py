@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 #: Default cache folder of downloaded layers.
 DEFAULT_CACHE_DIR = Path("~/.cache/locatietoets/data").expanduser()
 #: Bump when the cached layer format or the processing rules change.
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 _GPKG_TYPES = {"vlak": "MultiPolygon", "lijn": "MultiLineString", "punt": "Point"}
 
 

@@ -1,9 +1,12 @@
 """The three download clients: OGC API Features, WFS 2.0 and Overpass.
 
 - :func:`fetch_ogcapi` (PDOK ``api.pdok.nl``): ``/collections/{c}/items`` with a
-  ``bbox`` in CRS84, following ``rel="next"`` links until there are none;
+  ``bbox`` and output in RD New, both named by their full CRS URI (PDOK answers
+  HTTP 400 to a short name such as ``EPSG:28992``), following ``rel="next"``
+  links (PDOK: cursor paging) until there are none;
 - :func:`fetch_wfs` (PDOK ``service.pdok.nl``): GetFeature with GeoJSON output,
-  ``srsName=EPSG:28992`` and ``startIndex``/``count`` paging;
+  ``srsName=EPSG:28992`` and ``startIndex``/``count`` paging, which PDOK caps at
+  ``startIndex`` 50,000 (:data:`WFS_MAX_START_INDEX`);
 - :func:`fetch_overpass` (OpenStreetMap): one Overpass QL query per layer for
   the area's bounding box; the JSON answer is turned into polygons by osmnx's
   own feature builder (closed ways and multipolygon relations).
@@ -28,6 +31,7 @@ from pyproj import CRS, Transformer
 import requests
 from shapely.geometry import Polygon
 
+from locatietoets.analysis.vocabulary import nl_number
 from locatietoets.layers.fetch.endpoints import Endpoint
 from locatietoets.layers.fetch.http_client import FetchError, HttpClient, json_page
 
@@ -36,6 +40,13 @@ log = logging.getLogger(__name__)
 #: RD New, the CRS of every written layer; CRS84 is the OGC API default (lon/lat).
 RD = CRS.from_epsg(28992)
 CRS84 = "OGC:CRS84"
+#: RD New as OGC API Features Part 2 names it (``crs``, ``bbox-crs``, ``Content-Crs``).
+RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
+#: CRS84 as a URI: the OGC API default when the answer names no CRS.
+CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+#: PDOK's WFS (MapServer) refuses a ``startIndex`` above this value; larger layers need the
+#: OGC API (cursor paging) or a smaller area.
+WFS_MAX_START_INDEX = 50_000
 _MAX_PAGES = 100_000
 
 
@@ -118,9 +129,12 @@ def fetch_ogcapi(
 ) -> RawLayer:
     """Fetch all features of an OGC API Features collection in a bounding box.
 
-    Follows ``rel="next"`` links until a page has none. The bbox is sent in
-    CRS84 (the OGC API default); the answer's CRS is read from the
-    ``Content-Crs`` header (default CRS84) and converted to EPSG:28992.
+    Follows ``rel="next"`` links until a page has none (PDOK's APIs page with an
+    opaque ``cursor`` in that link and send no ``numberMatched``). The bbox is
+    sent in RD New and the answer asked in RD New, both as the full CRS URI
+    (:data:`RD_URI`); the answer's CRS is read from the ``Content-Crs`` header
+    (without one it is CRS84, the OGC API default) and converted to EPSG:28992
+    when it is not RD New already.
 
     Parameters
     ----------
@@ -136,11 +150,13 @@ def fetch_ogcapi(
         Sentence about cached data for the offline message.
     """
     url = endpoint.url.rstrip("/") + f"/collections/{endpoint.collection}/items"
-    west, south, east, north = bbox_crs84(bbox_rd)
+    xmin, ymin, xmax, ymax = bbox_rd
     params: dict[str, Any] = {
         "f": "json",
         "limit": endpoint.page_size,
-        "bbox": f"{west:.6f},{south:.6f},{east:.6f},{north:.6f}",
+        "bbox": f"{xmin:.2f},{ymin:.2f},{xmax:.2f},{ymax:.2f}",
+        "bbox-crs": RD_URI,
+        "crs": RD_URI,
     }
     retrieved = now_utc()
     frames: list[gpd.GeoDataFrame] = []
@@ -252,6 +268,8 @@ def fetch_wfs(
                 f"{endpoint.provider} blijft pagina's sturen na {_MAX_PAGES} pagina's"
                 f" ({endpoint.url}); ophalen gestopt."
             )
+        if start > WFS_MAX_START_INDEX:
+            raise _wfs_cap_error(endpoint, total)
         params = {**base, "startIndex": start}
         response = client.request(
             "GET", endpoint.url, params=params, provider=endpoint.provider, cache_hint=cache_hint
@@ -265,6 +283,9 @@ def fetch_wfs(
         matched = payload.get("numberMatched")
         if isinstance(matched, int):
             total = matched
+            if total > WFS_MAX_START_INDEX + endpoint.page_size:
+                # fail before downloading pages that could never be completed
+                raise _wfs_cap_error(endpoint, total)
         progress(endpoint.key, page, start, total)
         if got < endpoint.page_size or got == 0 or (total is not None and start >= total):
             break
@@ -272,6 +293,16 @@ def fetch_wfs(
     log.info("%s: %d objecten in %d pagina's van %s", endpoint.key, len(frame), page, endpoint.url)
     return RawLayer(
         frame=frame, urls=urls, params={**base, "startIndex": 0}, pages=page, retrieved=retrieved
+    )
+
+
+def _wfs_cap_error(endpoint: Endpoint, total: int | None) -> FetchError:
+    found = f" ({nl_number(total)} objecten in het gebied)" if total else ""
+    return FetchError(
+        f"De bron '{endpoint.key}' ({endpoint.url}, WFS) heeft meer objecten{found} dan de"
+        " WFS in één vraag kan leveren: PDOK weigert een startIndex boven"
+        f" {nl_number(WFS_MAX_START_INDEX)}. Kies een kleiner gebied, of een OGC API-bron"
+        ' (soort = "ogcapi", die pagineert zonder grens) in het endpoint-bestand.'
     )
 
 

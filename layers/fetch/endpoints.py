@@ -42,7 +42,13 @@ _ENDPOINT_KEYS = {
     "paginagrootte",
     "versie",
     "gecontroleerd",
+    "selectie",
+    "afleiden",
+    "documentatie",
+    "opmerking",
 }
+#: Derived fields an endpoint may ask for (``afleiden``), see :mod:`.processing`.
+DERIVATIONS = ("nwb_wegtype",)
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,17 @@ class Endpoint:
         Version of the definition and date of the last check.
     description
         Dutch description.
+    select
+        Source field -> the values to keep (``selectie``); other features are
+        dropped before cutting (TOP10NL functional areas of one kind).
+    derive
+        Derived fields to add (``afleiden``), e.g. ``"nwb_wegtype"``.
+    documentation
+        The provider documentation the definition was checked against, with
+        the date (``documentatie``); goes into the manifest.
+    note
+        A Dutch remark for the planner (``opmerking``), written above the
+        layer in config.toml and into the manifest.
     """
 
     key: str
@@ -99,6 +116,10 @@ class Endpoint:
     version: str = ""
     checked: str = ""
     description: str = ""
+    select: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    derive: tuple[str, ...] = ()
+    documentation: str = ""
+    note: str = ""
 
     def query(self) -> dict[str, Any]:
         """What identifies the request (for the cache key and the manifest)."""
@@ -110,6 +131,10 @@ class Endpoint:
         if self.tags:
             out["tags"] = {k: list(v) for k, v in self.tags.items()}
         out["velden"] = dict(self.fields)
+        if self.select:
+            out["selectie"] = {k: list(v) for k, v in self.select.items()}
+        if self.derive:
+            out["afleiden"] = list(self.derive)
         out["paginagrootte"] = self.page_size
         out["bijsnijden"] = self.clip
         return out
@@ -237,6 +262,19 @@ def _parse_endpoints(data: Mapping[str, Any], origin: str) -> EndpointSet:
         ):
             problems.append(f'{label} tags moet een tabel sleutel = ["waarde", ...] zijn.')
             tags = {}
+        select = table.get("selectie", {})
+        if not isinstance(select, Mapping) or not all(
+            isinstance(v, list) and all(isinstance(s, str) for s in v) for v in select.values()
+        ):
+            problems.append(f'{label} selectie moet een tabel bronveld = ["waarde", ...] zijn.')
+            select = {}
+        derive = table.get("afleiden", [])
+        if not isinstance(derive, list) or any(d not in DERIVATIONS for d in derive):
+            problems.append(
+                f"{label} afleiden moet een lijst zijn met waarden uit {', '.join(DERIVATIONS)},"
+                f" niet {derive!r}."
+            )
+            derive = []
         page_size = table.get("paginagrootte", 1000)
         if not isinstance(page_size, int) or page_size < 1:
             problems.append(f"{label} paginagrootte moet een positief geheel getal zijn.")
@@ -261,6 +299,10 @@ def _parse_endpoints(data: Mapping[str, Any], origin: str) -> EndpointSet:
             version=str(table.get("versie", "")),
             checked=str(table.get("gecontroleerd", "")),
             description=str(table.get("omschrijving", "")),
+            select={k: tuple(v) for k, v in select.items()},
+            derive=tuple(derive),
+            documentation=str(table.get("documentatie", "")),
+            note=str(table.get("opmerking", "")),
         )
     if problems:
         raise ConfigError(problems)

@@ -229,6 +229,15 @@ def _short(exc: Exception) -> str:
 
 
 def body_excerpt(response: requests.Response) -> str:
+    """The server's explanation of an error: the ``detail`` of an RFC 7807 problem
+    (PDOK's OGC APIs), else the start of the body."""
+    if "json" in response.headers.get("Content-Type", ""):
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = None
+        if isinstance(problem, Mapping) and problem.get("detail"):
+            return f"'{str(problem['detail'])[:300]}'."
     text = re.sub(r"\s+", " ", response.text or "").strip()
     return f"'{text[:300]}'." if text else "(leeg antwoord)."
 

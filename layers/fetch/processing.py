@@ -12,6 +12,7 @@ import shapely
 from locatietoets.layers.fetch.area import Area, gm_code
 from locatietoets.layers.fetch.clients import RawLayer
 from locatietoets.layers.fetch.endpoints import GEOMETRIES, Endpoint
+from locatietoets.layers.fetch.roads import nwb_road_types
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +22,24 @@ _OVERLAP_MIN_SHARE = 0.01
 def select_fields(
     frame: gpd.GeoDataFrame, endpoint: Endpoint
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Keep the endpoint's fields under their output names.
+
+    A value that is a list (a relation with several targets, such as a BAG
+    verblijfsobject's ``pand.href``) is written as one text, comma-separated.
+    """
     present = {src: dst for src, dst in endpoint.fields.items() if src in frame.columns}
     missing = [src for src in endpoint.fields if src not in frame.columns]
     columns = list(present)
     extra = ["osm_id"] if endpoint.kind == "overpass" and "osm_id" in frame.columns else []
     out = frame[columns + extra].rename(columns=present)
     out = gpd.GeoDataFrame(out, geometry=frame.geometry.values, crs=frame.crs)
+    for column in out.columns:
+        if column != out.geometry.name and out[column].dtype == object:
+            lists = out[column].map(lambda v: isinstance(v, (list, tuple)))
+            if lists.any():
+                out.loc[lists, column] = out.loc[lists, column].map(
+                    lambda v: ",".join(str(x) for x in v)
+                )
     warnings = []
     if missing and len(frame):
         warnings.append(
@@ -87,10 +100,77 @@ def _promote(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     return gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs)
 
 
+def select_values(
+    frame: gpd.GeoDataFrame, endpoint: Endpoint
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Keep the features whose source fields hold one of the endpoint's ``selectie`` values."""
+    warnings: list[str] = []
+    for source_field, values in endpoint.select.items():
+        if source_field not in frame.columns:
+            if len(frame):
+                warnings.append(
+                    f"Het selectieveld '{source_field}' ontbreekt in de bron '{endpoint.key}';"
+                    " er is niets geselecteerd. Controleer 'selectie' in het endpoint-bestand."
+                )
+            return frame.iloc[0:0], warnings
+        keep = frame[source_field].astype("string").isin(list(values)).fillna(False)
+        log.info(
+            "%s: %d van %d objecten met %s in %s",
+            endpoint.key,
+            int(keep.sum()),
+            len(frame),
+            source_field,
+            list(values),
+        )
+        frame = frame[keep.to_numpy()]
+    return frame, warnings
+
+
+def derive_fields(
+    frame: gpd.GeoDataFrame, endpoint: Endpoint
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Add the endpoint's derived fields (``afleiden``), on the output field names."""
+    warnings: list[str] = []
+    if "nwb_wegtype" in endpoint.derive:
+        code_field = endpoint.fields.get("bst_code")
+        owner_field = endpoint.fields.get("wegbehsrt")
+        if code_field is None or code_field not in frame.columns:
+            if len(frame):
+                warnings.append(
+                    f"De bron '{endpoint.key}' levert geen baansubsoort (bst_code): het wegtype"
+                    " is niet afgeleid; het netwerk behandelt alle wegen als gewone wegen."
+                )
+            return frame, warnings
+        types, unknown = nwb_road_types(
+            frame[code_field],
+            frame[owner_field] if owner_field in frame.columns else None,
+        )
+        frame = frame.assign(wegtype=types)
+        not_roads = frame["wegtype"].isna()
+        if not_roads.any():
+            log.info(
+                "%s: %d wegvakken zonder weg (veerdienst, vliegveld) weggelaten",
+                endpoint.key,
+                int(not_roads.sum()),
+            )
+            frame = frame[~not_roads.to_numpy()]
+        if unknown:
+            warnings.append(
+                f"{unknown} wegvakken hebben een onbekende baansubsoort en gelden als gewone weg"
+                " (wegtype 'unclassified')."
+            )
+    return frame, warnings
+
+
 def prepare_layer(
     raw: RawLayer, endpoint: Endpoint, area: Area, lookup: Mapping[str, Mapping[str, Any]]
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    frame, warnings = select_fields(raw.frame, endpoint)
+    """From a downloaded layer to the one written: select, keep fields, derive, cut."""
+    selected, warnings = select_values(raw.frame, endpoint)
+    frame, more = select_fields(selected, endpoint)
+    warnings += more
+    frame, more = derive_fields(frame, endpoint)
+    warnings += more
     if endpoint.key == "gemeenten" and "code" in frame.columns:
         frame["code"] = frame["code"].map(gm_code)
         frame["regio"] = frame["code"].map(lambda c: (lookup.get(c) or {}).get("regio"))

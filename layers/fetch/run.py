@@ -10,14 +10,13 @@ manifest.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import json
 import logging
 import os
 from pathlib import Path
 import shutil
 import tempfile
-import tomllib
 from typing import Any
 
 import geopandas as gpd
@@ -40,10 +39,11 @@ from locatietoets.layers.fetch.cache import (
     write_text_atomic,
 )
 from locatietoets.layers.fetch.clients import CLIENTS, ProgressFn, RawLayer, no_progress, now_utc
+from locatietoets.layers.fetch.config_out import check_config, config_tables, render_config_text
 from locatietoets.layers.fetch.endpoints import GEOMETRIES, Endpoint, EndpointSet, load_endpoints
 from locatietoets.layers.fetch.http_client import FetchError, HttpClient, HttpSettings
 from locatietoets.layers.fetch.processing import prepare_layer, select_fields
-from locatietoets.layers.io.config import LAYER_KEYS, parse_config
+from locatietoets.layers.fetch.supply import ToSupply, to_supply
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +54,18 @@ DEFAULT_LAYERS = (
     "bag",
     "wegen",
     "natura2000",
-    "recreatieparken",
+    "parken",
     "werkgevers",
+    "bedrijventerreinen",
+    "bebouwde_kom",
 )
 #: Short names on the command line for one or more endpoint keys.
-LAYER_ALIASES: dict[str, tuple[str, ...]] = {"bag": ("verblijfsobjecten",), "nwb": ("wegen",)}
+LAYER_ALIASES: dict[str, tuple[str, ...]] = {
+    "bag": ("verblijfsobjecten",),
+    "nwb": ("wegen",),
+    "parken": ("recreatieparken_top10nl", "recreatieparken"),
+    "kom": ("bebouwde_kom",),
+}
 
 
 @dataclass
@@ -102,6 +109,8 @@ class FetchOutcome:
         Number of HTTP requests made (0 when everything came from the cache).
     warnings
         Dutch warnings.
+    to_supply
+        The config layers the planner must still supply, and where to get them.
     """
 
     out_dir: Path
@@ -110,6 +119,7 @@ class FetchOutcome:
     config: Path
     requests: int
     warnings: list[str]
+    to_supply: list[ToSupply] = field(default_factory=list)
 
 
 def expand_layers(names: Iterable[str], endpoints: EndpointSet) -> list[str]:
@@ -371,10 +381,13 @@ def _publish(
             entry = {
                 "bestand": endpoint.filename,
                 "laag_in_bestand": endpoint.key,
+                "config_laag": endpoint.layer,
                 "crs": "EPSG:28992",
                 "sha256": sha256_file(target),
                 "uit_cache": from_cache,
                 **{k: v for k, v in record.items() if k != "sha256"},
+                "documentatie": endpoint.documentation,
+                "opmerking": endpoint.note,
             }
             results[key] = LayerResult(
                 key=key,
@@ -395,12 +408,18 @@ def _publish(
             "verzoeken": requests_made,
             "lagen": {key: r.record for key, r in results.items()},
         }
-        config_text = _config_toml(results, endpoints, area, columns)
+        fetched_layers = {endpoints.endpoints[k].layer for k in results} - {None}
+        missing = to_supply(fetched_layers)  # type: ignore[arg-type]
+        manifest["nog_aan_te_leveren"] = [item.record() for item in missing]
+        lagen, kop, toelichting = config_tables(
+            columns, endpoints, area, missing, when=manifest["gemaakt"]
+        )
+        config_text = render_config_text(lagen, kop, toelichting)
         write_text_atomic(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", stage / "manifest.json"
         )
         write_text_atomic(config_text, stage / "config.toml")
-        _check_config(
+        check_config(
             stage / "config.toml",
             has_sites=any(endpoints.endpoints[k].layer == "locaties" for k in results),
         )
@@ -420,6 +439,7 @@ def _publish(
         config=out_dir / "config.toml",
         requests=requests_made,
         warnings=[],
+        to_supply=missing,
     )
 
 
@@ -430,55 +450,3 @@ def _tool_version() -> str:
         return metadata.version("locatietoets")
     except metadata.PackageNotFoundError:
         return "0.1.0+bron"
-
-
-def _toml_str(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _config_toml(
-    results: Mapping[str, LayerResult],
-    endpoints: EndpointSet,
-    area: Area,
-    columns: Mapping[str, list[str]],
-) -> str:
-    lines = [
-        "# Configuratie voor 'locatietoets score', gemaakt door 'locatietoets data ophalen'.",
-        f"# Gebied: {area.text} ({area.kind}); opgehaald {now_utc()}; bronnen: zie manifest.json.",
-        "# Paden zijn relatief aan deze map.",
-        "",
-    ]
-    used: set[str] = set()
-    tables: list[tuple[str, list[str]]] = []
-    for key, result in results.items():
-        endpoint = endpoints.endpoints[key]
-        if endpoint.layer is None or endpoint.layer in used:
-            continue
-        used.add(endpoint.layer)
-        body = [f"pad = {_toml_str(endpoint.filename)}"]
-        for option, value in endpoint.config.items():
-            if option.endswith("_veld") and value not in columns[key]:
-                continue
-            body.append(f"{option} = {_toml_str(value)}")
-        tables.append((endpoint.layer, body))
-    tables.sort(key=lambda t: list(LAYER_KEYS).index(t[0]))
-    if "locaties" not in used:
-        lines += [
-            "# Kandidaatlocaties zijn niet opgehaald (haal 'bag' op, of vul uw eigen bestand in):",
-            "# [lagen.locaties]",
-            '# pad = "locaties.gpkg"',
-            "",
-        ]
-    for name, body in tables:
-        lines.append(f"[lagen.{name}]")
-        lines += body
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _check_config(path: Path, *, has_sites: bool) -> None:
-    """Validate the written config with the project's own parser."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    if not has_sites:  # the user still has to add sites; everything else must be valid
-        data.setdefault("lagen", {})["locaties"] = {"pad": "locaties.gpkg"}
-    parse_config(data, base_dir=path.parent, source=path)

@@ -1,0 +1,125 @@
+"""The ``config.toml`` a fetch writes: which fetched file feeds which config layer.
+
+Every written layer whose endpoint names a config layer (``laag``) becomes a
+``[lagen.NAAM]`` table with ``pad`` and the endpoint's ``config`` keys (a
+``*_veld`` key only when that field exists in the written file). When two
+fetched sources feed the same layer, the one listed first in the endpoints
+file wins and the other is named in a comment. Layers the planner must still
+supply (:mod:`.supply`) are listed in the header, each with a commented table
+to fill in. The result is checked with the project's own config parser before
+it is moved in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+import json
+from pathlib import Path
+import tomllib
+from typing import Any
+
+from locatietoets.layers.fetch.area import Area
+from locatietoets.layers.fetch.endpoints import EndpointSet
+from locatietoets.layers.fetch.supply import ToSupply
+from locatietoets.layers.io.config import LAYER_KEYS, parse_config
+
+__all__ = ["config_tables", "render_config_text", "check_config"]
+
+
+def config_tables(
+    written: Mapping[str, list[str]],
+    endpoints: EndpointSet,
+    area: Area,
+    missing: Sequence[ToSupply],
+    *,
+    when: str,
+) -> tuple[dict[str, dict[str, Any]], list[str], dict[str, list[str]]]:
+    """Return the config's layers, header lines and per-layer comments.
+
+    Parameters
+    ----------
+    written
+        Per fetched endpoint key, the fields of the file written for it.
+    endpoints
+        The sources (their order decides which source feeds a shared layer).
+    area
+        The fetched area (named in the header).
+    missing
+        The layers the planner must still supply.
+    when
+        Time of the fetch (UTC, ISO 8601) for the header.
+
+    Returns
+    -------
+    lagen, kop, toelichting
+        ``{layer: {key: value}}`` with ``pad`` relative to the output folder;
+        header comment lines; comment lines per layer.
+    """
+    lagen: dict[str, dict[str, Any]] = {}
+    toelichting: dict[str, list[str]] = {}
+    for key, endpoint in endpoints.endpoints.items():
+        if key not in written or endpoint.layer is None:
+            continue
+        if endpoint.layer in lagen:
+            toelichting[endpoint.layer].append(
+                f"Ook opgehaald voor deze laag: {endpoint.filename} ({endpoint.description});"
+                " zet dat bestand bij 'pad' om het te gebruiken."
+            )
+            continue
+        table: dict[str, Any] = {"pad": endpoint.filename}
+        for option, value in endpoint.config.items():
+            if option.endswith("_veld") and value not in written[key]:
+                continue
+            table[option] = value
+        lagen[endpoint.layer] = table
+        notes = [f"Bron: {endpoint.description} ({endpoint.provider}); zie manifest.json."]
+        if endpoint.note:
+            notes.append(endpoint.note)
+        toelichting[endpoint.layer] = notes
+    kop = [
+        "Configuratie voor 'locatietoets score', gemaakt door 'locatietoets data ophalen'.",
+        f"Gebied: {area.text} ({area.kind}); opgehaald {when}; bronnen: zie manifest.json.",
+        "Paden zijn relatief aan deze map.",
+    ]
+    if "locaties" not in lagen:
+        kop += [
+            "",
+            "Kandidaatlocaties zijn niet opgehaald (haal 'bag' op, of vul uw eigen bestand in):",
+            "[lagen.locaties]",
+            'pad = "locaties.gpkg"',
+        ]
+    if missing:
+        kop += ["", "Nog zelf aan te leveren (niet open op te halen; zie README):"]
+        for item in missing:
+            kop.append(f"- {item.layer}: {item.what}. Bron: {item.where}")
+        for item in missing:
+            if item.layer not in lagen:
+                kop += [f"[lagen.{item.layer}]", f'pad = "{item.layer}.gpkg"']
+    return lagen, kop, toelichting
+
+
+def _toml_str(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_config_text(
+    lagen: Mapping[str, Mapping[str, Any]],
+    kop: Sequence[str],
+    toelichting: Mapping[str, Sequence[str]],
+) -> str:
+    """The TOML text: header comments, then the layer tables in contract order."""
+    lines = [f"# {line}".rstrip() for line in kop] + [""]
+    for name in sorted(lagen, key=list(LAYER_KEYS).index):
+        lines += [f"# {line}" for line in toelichting.get(name, ())]
+        lines.append(f"[lagen.{name}]")
+        lines += [f"{option} = {_toml_str(str(value))}" for option, value in lagen[name].items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def check_config(path: Path, *, has_sites: bool) -> None:
+    """Validate the written config with the project's own parser."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    if not has_sites:  # the user still has to add sites; everything else must be valid
+        data.setdefault("lagen", {})["locaties"] = {"pad": "locaties.gpkg"}
+    parse_config(data, base_dir=path.parent, source=path)
