@@ -815,3 +815,67 @@ def test_bad_endpoints_file_lists_problems(tmp_path: Path) -> None:
     text = str(info.value)
     assert "[bronnen.a] soort moet één van ogcapi, wfs, overpass zijn" in text
     assert "[bronnen.b] mist 'velden'" in text and "mist 'collectie'" in text
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def test_ophalen_gemeente_config_scores_end_to_end(
+    server: PdokReplay, endpoints_file: Path, tmp_path: Path
+) -> None:
+    """`data ophalen --gebied Venlo` with the default layers writes a config that `score` runs."""
+    from locatietoets.scripts.cli import main
+
+    out = tmp_path / "venlo"
+    result = _run(
+        ["ophalen", "--gebied", "Venlo", "--out", str(out), "--endpoints", str(endpoints_file)]
+        + ["--cache", str(tmp_path / "cache"), *CLI_FAST]
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    # the summary names what the planner must still supply, and where to get it
+    assert "Nog zelf aan te leveren" in text
+    for layer, where in (
+        ("bebouwd_gebied", "Provincie Limburg"),
+        ("geurcontouren", "omgevingsdienst"),
+        ("veehouderijen", "Bestand Veehouderijbedrijven"),
+        ("werkgevers", "KvK-Handelsregister"),
+    ):
+        assert f"{layer}: " in text and where in text
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [m["laag"] for m in manifest["nog_aan_te_leveren"]] == [
+        "bebouwd_gebied",
+        "geurcontouren",
+        "veehouderijen",
+        "werkgevers",
+    ]
+    kom = manifest["lagen"]["bebouwde_kom"]
+    assert kom["config_laag"] == "bebouwde_kom" and "Benadering" in kom["opmerking"]
+    assert kom["documentatie"].endswith("(2026-12-03)")
+    business = gpd.read_file(out / "top10nl_bedrijventerreinen.gpkg")
+    assert list(business["naam"]) == ["Trade Port Noord"]  # 'Veld Oostrum' lies in Venray
+    parks = gpd.read_file(out / "top10nl_recreatieparken.gpkg")
+    # the sports park in Venlo is not a recreation park; the bungalow park lies in Peel en Maas
+    assert list(parks["type"]) == ["camping, kampeerterrein"]
+
+    config_text = (out / "config.toml").read_text(encoding="utf-8")
+    assert "# [lagen.bebouwd_gebied]" in config_text and "# [lagen.geurcontouren]" in config_text
+    assert "Ook opgehaald voor deze laag: osm_recreatieparken.gpkg" in config_text
+    config = load_config(out / "config.toml")
+    assert config.layer("recreatieparken").path.name == "top10nl_recreatieparken.gpkg"
+    assert config.layer("bebouwde_kom").path.name == "top10nl_bebouwde_kom.gpkg"
+    assert config.layer("wegennet").get("wegtype_veld") == "wegtype"
+
+    run = tmp_path / "run"
+    scored = CliRunner().invoke(main, ["score", str(out / "config.toml"), "--out", str(run)])
+    assert scored.exit_code == 0, scored.output
+    sites = gpd.read_file(run / "locaties.gpkg")
+    bag = gpd.read_file(out / "bag_verblijfsobjecten.gpkg")
+    assert len(sites) == len(bag) >= 3
+    assert set(sites["gemeente_code"]) == {"GM0983"}
+    assert set(sites["kom_bron"]) == {"bebouwde kom"}  # the TOP10NL layer, not the BBG fallback
+    # travel over the fetched NWB network: sites near the local road grid are reachable
+    near = sites[sites["aansluitafstand_m"] < 1000]
+    assert len(near) >= 1 and not near["reis_onbereikbaar"].any()
+    assert set(sites["reismodus"]) == {"fiets"}
