@@ -180,7 +180,19 @@ def _fault_handlers(srv: PdokReplay) -> dict:
     def stuk(path, query, hits):
         return 500, {"Content-Type": "text/plain"}, b"Internal Server Error"
 
+    def crs84(path, query, hits):
+        # a server that ignores 'crs' and 'bbox-crs' and answers in CRS84, saying so in the header
+        plain = {k: v for k, v in query.items() if k not in ("crs", "bbox-crs", "bbox")}
+        return srv.ogc_items(path, plain, three)
+
+    def zonderkop(path, query, hits):
+        # the same without a Content-Crs header: the OGC API default (CRS84) applies
+        status, headers, body = crs84(path, query, hits)
+        return status, {k: v for k, v in headers.items() if k != "Content-Crs"}, body
+
     return {
+        "crs84": crs84,
+        "zonderkop": zonderkop,
         "wisselvallig": wisselvallig,
         "traag": traag,
         "kapot": kapot,
@@ -558,6 +570,19 @@ def test_faults_fail_cleanly_in_dutch(
     assert time.perf_counter() - start < 10
 
 
+@pytest.mark.parametrize("name", ["crs84", "zonderkop"])
+def test_answer_in_crs84_is_converted(server: PdokReplay, endpoints_file: Path, name: str) -> None:
+    # asked for RD New but answered in CRS84 (with or without a Content-Crs header): the layer
+    # still lands in RD New at the right place
+    endpoint = load_endpoints(endpoints_file).endpoints["wisselvallig"]
+    endpoint = Endpoint(**{**endpoint.__dict__, "key": name, "url": f"{server.base}/{name}"})
+    raw = fetch_ogcapi(HttpClient(FAST), endpoint, (167000.0, 306000.0, 214000.0, 422000.0))
+    source = server.collections["gemeentegebied"].iloc[:3]
+    assert raw.frame.crs.to_epsg() == 28992 and len(raw.frame) == 3
+    shift = raw.frame.geometry.centroid.distance(source.geometry.centroid.reset_index(drop=True))
+    assert (shift < 0.5).all(), shift  # metres; a CRS mix-up would be off by kilometres
+
+
 def test_timeout_is_retried(server: PdokReplay, endpoints_file: Path) -> None:
     endpoint = load_endpoints(endpoints_file).endpoints["traag"]
     client = HttpClient(HttpSettings(timeout_s=0.2, retries=1, backoff_s=0.01))
@@ -678,7 +703,7 @@ bestand = "nwb_oud.gpkg"
     wegen = results["wegen"].checked
     assert wegen[0] == "collectie 'wegvakken' bestaat" and "RD New (EPSG:28992) aangeboden" in wegen
     assert any(c.startswith("velden aanwezig: wvk_id, stt_naam, wegbehsrt") for c in wegen)
-    assert "Content-Crs http://www.opengis.net/def/crs/EPSG/0/28992" in wegen
+    assert "Content-Crs EPSG:28992" in wegen
     parks = results["recreatieparken_top10nl"].checked
     assert any("typefunctioneelgebied" in c for c in parks)  # the selection field is checked too
     assert any("objecten in de dienst" in c for c in results["natura2000"].checked)
@@ -870,7 +895,7 @@ def test_ophalen_gemeente_config_scores_end_to_end(
     run = tmp_path / "run"
     scored = CliRunner().invoke(main, ["score", str(out / "config.toml"), "--out", str(run)])
     assert scored.exit_code == 0, scored.output
-    sites = gpd.read_file(run / "locaties.gpkg")
+    sites = gpd.read_file(run / "locaties.gpkg", layer="locaties")
     bag = gpd.read_file(out / "bag_verblijfsobjecten.gpkg")
     assert len(sites) == len(bag) >= 3
     assert set(sites["gemeente_code"]) == {"GM0983"}

@@ -217,6 +217,8 @@ def _check_one(client: HttpClient, endpoint: Endpoint, checked: list[str]) -> Ch
         payload = _payload(response, endpoint, shown, "features", checked)
         _fields(payload, endpoint, shown, response.status_code, checked)
         content_crs = response.headers.get("Content-Crs", "").strip("<> ")
+        if content_crs == RD_URI:
+            content_crs = "EPSG:28992"
         checked.append(
             f"Content-Crs {content_crs}" if content_crs else "geen Content-Crs (dan geldt CRS84)"
         )
