@@ -8,11 +8,14 @@ The modules, in the order a download passes through them:
   Dutch errors (:class:`FetchError`);
 - :mod:`.clients`: the OGC API Features, WFS 2.0 and Overpass clients;
 - :mod:`.area`: ``--gebied`` (gemeente, region, ``limburg``, bbox) as a polygon;
-- :mod:`.processing`: keep and rename fields, cut to the area;
+- :mod:`.processing`: select features, keep and rename fields, derive fields,
+  cut to the area; :mod:`.roads`: NWB baansubsoort to the network's road types;
 - :mod:`.cache`: the download cache and atomic file writes;
 - :mod:`.run`: :func:`fetch_data`, one job end to end (GeoPackages, manifest,
-  config), staged so that a failed run writes nothing;
-- :mod:`.check`: :func:`check_endpoints` for ``data controle``.
+  config), staged so that a failed run writes nothing; :mod:`.config_out`: the
+  config.toml it writes; :mod:`.supply`: the layers a planner must still supply;
+- :mod:`.check`: :func:`check_endpoints` for ``data controle`` (the schema of
+  every endpoint, and what was checked).
 
 The public names are re-exported here.
 """

@@ -41,7 +41,10 @@ def select_fields(
                     lambda v: ",".join(str(x) for x in v)
                 )
     warnings = []
-    if missing and len(frame):
+    if missing and len(frame) and endpoint.kind == "overpass":
+        # OpenStreetMap has no schema: a tag no element carries is simply absent
+        log.info("%s: tags %s komen in het antwoord niet voor", endpoint.key, ", ".join(missing))
+    elif missing and len(frame):
         warnings.append(
             f"Velden {', '.join(missing)} ontbreken in de bron '{endpoint.key}' en zijn"
             " overgeslagen; aanwezig:"
