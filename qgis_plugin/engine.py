@@ -28,6 +28,8 @@ import sys
 import threading
 from typing import Any
 
+from .config_writer import LAYER_ORDER, render_config
+
 __all__ = [
     "ENV_VAR",
     "MINIMUM_VERSION",
@@ -49,18 +51,6 @@ __all__ = [
 ENV_VAR = "LOCATIETOETS_ENGINE"
 #: Oldest engine whose command line (``score --voortgang json``) this plugin speaks.
 MINIMUM_VERSION: tuple[int, int, int] = (0, 1, 0)
-#: Config layers in the order they are written to config.toml.
-LAYER_ORDER = (
-    "locaties",
-    "bebouwd_gebied",
-    "bebouwde_kom",
-    "geurcontouren",
-    "veehouderijen",
-    "recreatieparken",
-    "werkgevers",
-    "wegennet",
-    "gemeenten",
-)
 #: Environment variables of the QGIS process that must not leak into the engine:
 #: they point at QGIS's own Python and GDAL/PROJ data, not the engine's.
 _SCRUBBED_ENV = (
@@ -389,101 +379,6 @@ def install_instructions() -> str:
 # ---------------------------------------------------------------------------
 # The config file
 # ---------------------------------------------------------------------------
-
-
-def _toml_string(value: str) -> str:
-    out = ['"']
-    for char in value:
-        code = ord(char)
-        if char == "\\":
-            out.append("\\\\")
-        elif char == '"':
-            out.append('\\"')
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\t":
-            out.append("\\t")
-        elif char == "\r":
-            out.append("\\r")
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\u{code:04X}")
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(
-                f"De waarde {value!r} kan niet in de configuratie: alleen eindige getallen."
-            )
-        return repr(value)
-    if isinstance(value, (str, os.PathLike)):
-        return _toml_string(os.fspath(value))
-    raise TypeError(f"unsupported TOML value: {value!r}")
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_string(key)
-
-
-def render_config(
-    layers: Mapping[str, Mapping[str, Any]],
-    *,
-    ruleset: str | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    gemeenten: Mapping[str, Mapping[str, Any]] | None = None,
-) -> str:
-    """Write a Locatietoets config (TOML text) for the engine.
-
-    Parameters
-    ----------
-    layers
-        Per config layer (``"locaties"``, ``"bebouwd_gebied"``, ...) its keys:
-        ``pad`` (absolute path), optional ``laag``, ``crs`` and field keys
-        (``id_veld``, ...). ``None`` values are left out.
-    ruleset
-        A rule-set TOML file (``[regels] bestand``), or ``None`` for the default.
-    overrides
-        Rule parameters to override (``{"bbg_rand_m": 150}``).
-    gemeenten
-        Per-gemeente overrides, keyed by name or CBS code.
-    """
-    unknown = set(layers) - set(LAYER_ORDER)
-    if unknown:
-        raise ValueError(f"unknown config layers: {sorted(unknown)}")
-    lines = ["# Gemaakt door de QGIS-plugin Locatietoets.", ""]
-    for name in LAYER_ORDER:
-        table = layers.get(name)
-        if table is None:
-            continue
-        lines.append(f"[lagen.{name}]")
-        for key, value in table.items():
-            if value is None or value == "":
-                continue
-            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
-        lines.append("")
-    rules: dict[str, Any] = {}
-    if ruleset:
-        rules["bestand"] = ruleset
-    rules.update(overrides or {})
-    if rules or gemeenten:
-        lines.append("[regels]")
-        for key, value in rules.items():
-            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
-        lines.append("")
-    for gemeente, values in (gemeenten or {}).items():
-        lines.append(f"[regels.gemeenten.{_toml_string(gemeente)}]")
-        for key, value in values.items():
-            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
-        lines.append("")
-    return "\n".join(lines)
 
 
 def _parse_scalar(text: str) -> Any:

@@ -29,6 +29,8 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point, Polygon, box
 
+from locatietoets.layers.io.config_writer import render_config
+
 RD = "EPSG:28992"
 REPO = Path(__file__).resolve().parents[1]
 
@@ -260,35 +262,42 @@ def build_world(
     return paths
 
 
-def standard_config(*, kom: bool = True, extra: str = "", locaties: str = "locaties.gpkg") -> str:
-    """Config text for ``build_world`` (relative paths)."""
-    text = f"""
-[lagen.locaties]
-pad = "{locaties}"
-id_veld = "id"
-verblijfstype_veld = "type"
-personen_veld = "personen"
-slaapkamers_veld = "slaapkamers"
-woonoppervlak_veld = "opp"
-
-[lagen.bebouwd_gebied]
-pad = "bbg.gpkg"
-
-[lagen.recreatieparken]
-pad = "parken.geojson"
-naam_veld = "naam"
-
-[lagen.gemeenten]
-pad = "gemeenten.gpkg"
-naam_veld = "naam"
-code_veld = "code"
-"""
+def standard_layers(*, kom: bool = True, locaties: str = "locaties.gpkg") -> dict[str, dict]:
+    """The ``[lagen]`` of ``build_world`` (relative paths), for ``config_writer.write_config``."""
+    lagen: dict[str, dict] = {
+        "locaties": {
+            "pad": locaties,
+            "id_veld": "id",
+            "verblijfstype_veld": "type",
+            "personen_veld": "personen",
+            "slaapkamers_veld": "slaapkamers",
+            "woonoppervlak_veld": "opp",
+        },
+        "bebouwd_gebied": {"pad": "bbg.gpkg"},
+        "recreatieparken": {"pad": "parken.geojson", "naam_veld": "naam"},
+        "gemeenten": {"pad": "gemeenten.gpkg", "naam_veld": "naam", "code_veld": "code"},
+    }
     if kom:
-        text += '\n[lagen.bebouwde_kom]\npad = "kom.gpkg"\n'
-    return text + extra
+        lagen["bebouwde_kom"] = {"pad": "kom.gpkg"}
+    return lagen
+
+
+def standard_config(
+    *,
+    kom: bool = True,
+    extra: str = "",
+    locaties: str = "locaties.gpkg",
+    regels: dict[str, Any] | None = None,
+) -> str:
+    """Config text for ``build_world`` (relative paths), written by the config writer.
+
+    ``extra`` is appended as is (for tests of what the writer would refuse).
+    """
+    return render_config(standard_layers(kom=kom, locaties=locaties), regels=regels) + extra
 
 
 def write_config(folder: Path, text: str, name: str = "config.toml") -> Path:
+    """Write config ``text`` as is (also deliberately faulty configs); see ``config_writer``."""
     path = Path(folder) / name
     path.write_text(text, encoding="utf-8")
     return path

@@ -38,6 +38,7 @@ import shapely
 from shapely import affinity
 
 from locatietoets.analysis.vocabulary import STAY_TYPES
+from locatietoets.layers.io.config_writer import write_config
 
 __all__ = [
     "write_demo",
@@ -339,88 +340,94 @@ _SITE_CONTEXTS = {
     "natuur": (("Voormalige boswachterswoning", "Jachthuis in natuurgebied"), (2, 6)),
 }
 
-_CONFIG_TOML = """\
-# ============================================================================
-# FICTIEF DEMOGEBIED — Locatietoets
-# Alle lagen in invoer/ zijn verzonnen: dorpen, gemeenten (GM9901 en GM9902
-# bestaan niet bij het CBS), veehouderijen, geurcontouren, recreatieparken,
-# werkgevers, wegen en kandidaatlocaties. Het gebied ligt in RD New
-# (EPSG:28992) in Noord-Limburg, maar niets komt overeen met de werkelijkheid.
-# Elk object heeft het veld bron = "{source}".
-# Gemaakt met: locatietoets demo (seed {seed}, {n_sites} locaties).
-# ============================================================================
-# Paden zijn relatief ten opzichte van de map van dit bestand.
+#: Header of the demo's config.toml (``source``, ``seed`` and ``n_sites`` filled in).
+_CONFIG_HEADER = (
+    "============================================================================",
+    "FICTIEF DEMOGEBIED — Locatietoets",
+    "Alle lagen in invoer/ zijn verzonnen: dorpen, gemeenten (GM9901 en GM9902",
+    "bestaan niet bij het CBS), veehouderijen, geurcontouren, recreatieparken,",
+    "werkgevers, wegen en kandidaatlocaties. Het gebied ligt in RD New",
+    "(EPSG:28992) in Noord-Limburg, maar niets komt overeen met de werkelijkheid.",
+    'Elk object heeft het veld bron = "{source}".',
+    "Gemaakt met: locatietoets demo (seed {seed}, {n_sites} locaties).",
+    "============================================================================",
+)
 
-# Kandidaatlocaties (punten en kleine vlakken) met hun plangegevens.
-[lagen.locaties]
-pad = "invoer/locaties.gpkg"
-id_veld = "locatie_code"
-verblijfstype_veld = "verblijfstype"
-huisvestingsvorm_veld = "huisvestingsvorm"
-personen_veld = "personen"
-slaapkamers_veld = "slaapkamers"
-woonoppervlak_veld = "woonoppervlak_m2"
-werkgever_veld = "werkgever"
-# tijdelijk = ja/nee: een tijdelijk bouwwerk (flexibele woonvorm)? leeg = onbekend;
-# termijn = de termijn van het tijdelijke bouwwerk in jaren (max_termijn_jaar in de regelset).
-tijdelijk_veld = "tijdelijk"
-termijn_jaar_veld = "termijn"
+#: The demo's layers and the fields of its files (paths relative to the output folder).
+_CONFIG_LAYERS: dict[str, dict[str, str]] = {
+    "locaties": {
+        "pad": "invoer/locaties.gpkg",
+        "id_veld": "locatie_code",
+        "verblijfstype_veld": "verblijfstype",
+        "huisvestingsvorm_veld": "huisvestingsvorm",
+        "personen_veld": "personen",
+        "slaapkamers_veld": "slaapkamers",
+        "woonoppervlak_veld": "woonoppervlak_m2",
+        "werkgever_veld": "werkgever",
+        "tijdelijk_veld": "tijdelijk",
+        "termijn_jaar_veld": "termijn",
+    },
+    "bebouwd_gebied": {"pad": "invoer/bebouwd_gebied.gpkg"},
+    "bebouwde_kom": {"pad": "invoer/bebouwde_kom.gpkg"},
+    "geurcontouren": {
+        "pad": "invoer/geurcontouren.gpkg",
+        "waarde_veld": "geur_oue",
+        "veehouderij_veld": "veehouderij",
+    },
+    "veehouderijen": {
+        "pad": "invoer/veehouderijen.gpkg",
+        "naam_veld": "naam",
+        "vaste_afstand_veld": "vaste_afstand_m",
+        "geuremissiefactor_veld": "geuremissiefactor",
+    },
+    "recreatieparken": {"pad": "invoer/recreatieparken.gpkg", "naam_veld": "parknaam"},
+    "werkgevers": {"pad": "invoer/werkgevers.gpkg", "naam_veld": "bedrijfsnaam"},
+    "wegennet": {
+        "pad": "invoer/wegennet.gpkg",
+        "modus": "fiets",
+        "wegtype_veld": "highway",
+        "snelheid_veld": "maxspeed",
+        "eenrichting_veld": "oneway",
+    },
+    "gemeenten": {
+        "pad": "invoer/gemeenten.gpkg",
+        "naam_veld": "gemeentenaam",
+        "code_veld": "gemeentecode",
+        "regio_veld": "regio",
+    },
+}
 
-# Bestaand bebouwd gebied (BBG): dorpskernen en bedrijventerreinen.
-[lagen.bebouwd_gebied]
-pad = "invoer/bebouwd_gebied.gpkg"
-
-# Bebouwde kom in de zin van de geurwetgeving: wijkt bewust af van het BBG.
-[lagen.bebouwde_kom]
-pad = "invoer/bebouwde_kom.gpkg"
-
-# Geurcontouren (98-percentiel, OUe/m³), gevulde vlakken per contourwaarde.
-# veehouderij_veld: de contouren per bedrijf, zodat "de volgende hogere contour" die van
-# hetzelfde bedrijf is.
-[lagen.geurcontouren]
-pad = "invoer/geurcontouren.gpkg"
-waarde_veld = "geur_oue"
-veehouderij_veld = "veehouderij"
-
-# Veehouderijen: emissiepunten en stalvlakken; vaste_afstand_m = oude stankcirkel of eigen
-# afstand uit het omgevingsplan (verhoogt het wettelijk minimum, verlaagt het nooit);
-# geuremissiefactor = ja/nee (leeg: onbekend, dan geldt de strengste vaste afstand).
-[lagen.veehouderijen]
-pad = "invoer/veehouderijen.gpkg"
-naam_veld = "naam"
-vaste_afstand_veld = "vaste_afstand_m"
-geuremissiefactor_veld = "geuremissiefactor"
-
-[lagen.recreatieparken]
-pad = "invoer/recreatieparken.gpkg"
-naam_veld = "parknaam"
-
-[lagen.werkgevers]
-pad = "invoer/werkgevers.gpkg"
-naam_veld = "bedrijfsnaam"
-
-# Wegennet als lijnenlaag met OSM-achtige velden; één buurtschap is bewust
-# niet aangesloten op de rest van het netwerk.
-[lagen.wegennet]
-pad = "invoer/wegennet.gpkg"
-modus = "fiets"
-wegtype_veld = "highway"
-snelheid_veld = "maxspeed"
-eenrichting_veld = "oneway"
-
-[lagen.gemeenten]
-pad = "invoer/gemeenten.gpkg"
-naam_veld = "gemeentenaam"
-code_veld = "gemeentecode"
-regio_veld = "regio"
-
-[regels]
-# parameters uit de regelset kunnen hier worden overschreven, bv.:
-bbg_rand_m = 250
-# en per gemeente (naam of code), bv.:
-# [regels.gemeenten.GM9902]
-# bbg_rand_m = 150
-"""
+#: Dutch comments above the tables of the demo's config.toml.
+_CONFIG_NOTES: dict[str, tuple[str, ...]] = {
+    "locaties": (
+        "Kandidaatlocaties (punten en kleine vlakken) met hun plangegevens.",
+        "tijdelijk = ja/nee: een tijdelijk bouwwerk (flexibele woonvorm)? leeg = onbekend;",
+        "termijn = de termijn van het tijdelijke bouwwerk in jaren (max_termijn_jaar in de"
+        " regelset).",
+    ),
+    "bebouwd_gebied": ("Bestaand bebouwd gebied (BBG): dorpskernen en bedrijventerreinen.",),
+    "bebouwde_kom": ("Bebouwde kom in de zin van de geurwetgeving: wijkt bewust af van het BBG.",),
+    "geurcontouren": (
+        "Geurcontouren (98-percentiel, OUe/m³), gevulde vlakken per contourwaarde.",
+        'veehouderij_veld: de contouren per bedrijf, zodat "de volgende hogere contour" die van',
+        "hetzelfde bedrijf is.",
+    ),
+    "veehouderijen": (
+        "Veehouderijen: emissiepunten en stalvlakken; vaste_afstand_m = oude stankcirkel of eigen",
+        "afstand uit het omgevingsplan (verhoogt het wettelijk minimum, verlaagt het nooit);",
+        "geuremissiefactor = ja/nee (leeg: onbekend, dan geldt de strengste vaste afstand).",
+    ),
+    "wegennet": (
+        "Wegennet als lijnenlaag met OSM-achtige velden; één buurtschap is bewust",
+        "niet aangesloten op de rest van het netwerk.",
+    ),
+    "regels": (
+        "Parameters uit de regelset kunnen onder [regels] worden overschreven (hier bbg_rand_m),",
+        "en per gemeente (naam of code), bv.:",
+        "[regels.gemeenten.GM9902]",
+        "bbg_rand_m = 150",
+    ),
+}
 
 
 # --- public API -------------------------------------------------------------
@@ -459,9 +466,14 @@ def write_demo(out_dir: Path, *, seed: int = 2026, n_sites: int = 3000) -> Path:
     input_dir = out_dir / "invoer"
     input_dir.mkdir(parents=True, exist_ok=True)
     _write_geopackages(frames, input_dir)
-    config_path = out_dir / "config.toml"
-    config_path.write_text(
-        _CONFIG_TOML.format(source=DEMO_SOURCE, seed=seed, n_sites=n_sites), encoding="utf-8"
+    config_path = write_config(
+        out_dir / "config.toml",
+        _CONFIG_LAYERS,
+        regels={"bbg_rand_m": 250},
+        kop=[
+            line.format(source=DEMO_SOURCE, seed=seed, n_sites=n_sites) for line in _CONFIG_HEADER
+        ],
+        toelichting=_CONFIG_NOTES,
     )
     log.info(
         "demogebied geschreven naar %s (%d lagen, %d locaties)", input_dir, len(frames), n_sites

@@ -171,6 +171,7 @@ def generate_province(
     import pyogrio
     import shapely
 
+    from locatietoets.layers.io.config_writer import write_config
     from locatietoets.scripts.bench.benchmark_network import grid_layout
 
     rng = np.random.default_rng(seed)
@@ -302,51 +303,39 @@ def generate_province(
             pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
-    config = work / "config.toml"
-    config.write_text(
-        f"""# Synthetische provincie voor 'locatietoets benchmark' (FICTIEF), seed {seed},
-# {n_sites} locaties.
-[lagen.locaties]
-pad = "invoer/locaties.gpkg"
-id_veld = "locatie_code"
-verblijfstype_veld = "verblijfstype"
-huisvestingsvorm_veld = "huisvestingsvorm"
-personen_veld = "personen"
-slaapkamers_veld = "slaapkamers"
-woonoppervlak_veld = "woonoppervlak_m2"
-
-[lagen.bebouwd_gebied]
-pad = "invoer/bebouwd_gebied.gpkg"
-
-[lagen.geurcontouren]
-pad = "invoer/geurcontouren.gpkg"
-waarde_veld = "geur_oue"
-
-[lagen.veehouderijen]
-pad = "invoer/veehouderijen.gpkg"
-naam_veld = "naam"
-vaste_afstand_veld = "vaste_afstand_m"
-
-[lagen.recreatieparken]
-pad = "invoer/recreatieparken.gpkg"
-naam_veld = "naam"
-
-[lagen.werkgevers]
-pad = "invoer/werkgevers.gpkg"
-naam_veld = "naam"
-
-[lagen.gemeenten]
-pad = "invoer/gemeenten.gpkg"
-naam_veld = "gemeentenaam"
-code_veld = "gemeentecode"
-
-[lagen.wegennet]
-pad = "invoer/wegennet.graphml"
-modus = "fiets"
-""",
-        encoding="utf-8",
+    return write_config(
+        work / "config.toml",
+        {
+            "locaties": {
+                "pad": "invoer/locaties.gpkg",
+                "id_veld": "locatie_code",
+                "verblijfstype_veld": "verblijfstype",
+                "huisvestingsvorm_veld": "huisvestingsvorm",
+                "personen_veld": "personen",
+                "slaapkamers_veld": "slaapkamers",
+                "woonoppervlak_veld": "woonoppervlak_m2",
+            },
+            "bebouwd_gebied": {"pad": "invoer/bebouwd_gebied.gpkg"},
+            "geurcontouren": {"pad": "invoer/geurcontouren.gpkg", "waarde_veld": "geur_oue"},
+            "veehouderijen": {
+                "pad": "invoer/veehouderijen.gpkg",
+                "naam_veld": "naam",
+                "vaste_afstand_veld": "vaste_afstand_m",
+            },
+            "recreatieparken": {"pad": "invoer/recreatieparken.gpkg", "naam_veld": "naam"},
+            "werkgevers": {"pad": "invoer/werkgevers.gpkg", "naam_veld": "naam"},
+            "gemeenten": {
+                "pad": "invoer/gemeenten.gpkg",
+                "naam_veld": "gemeentenaam",
+                "code_veld": "gemeentecode",
+            },
+            "wegennet": {"pad": "invoer/wegennet.graphml", "modus": "fiets"},
+        },
+        kop=[
+            f"Synthetische provincie voor 'locatietoets benchmark' (FICTIEF), seed {seed},",
+            f"{n_sites} locaties.",
+        ],
     )
-    return config
 
 
 # ---------------------------------------------------------------------------
