@@ -6,14 +6,14 @@ Every written layer whose endpoint names a config layer (``laag``) becomes a
 fetched sources feed the same layer, the one listed first in the endpoints
 file wins and the other is named in a comment. Layers the planner must still
 supply (:mod:`.supply`) are listed in the header, each with a commented table
-to fill in. The result is checked with the project's own config parser before
-it is moved in place.
+to fill in. The tables go to the one config writer
+(:func:`locatietoets.layers.io.config_writer.write_config`); the result is
+checked with the project's own config parser before it is moved in place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-import json
 from pathlib import Path
 import tomllib
 from typing import Any
@@ -21,9 +21,9 @@ from typing import Any
 from locatietoets.layers.fetch.area import Area
 from locatietoets.layers.fetch.endpoints import EndpointSet
 from locatietoets.layers.fetch.supply import ToSupply
-from locatietoets.layers.io.config import LAYER_KEYS, parse_config
+from locatietoets.layers.io.config import parse_config
 
-__all__ = ["config_tables", "render_config_text", "check_config"]
+__all__ = ["config_tables", "check_config"]
 
 
 def config_tables(
@@ -79,7 +79,6 @@ def config_tables(
     kop = [
         "Configuratie voor 'locatietoets score', gemaakt door 'locatietoets data ophalen'.",
         f"Gebied: {area.text} ({area.kind}); opgehaald {when}; bronnen: zie manifest.json.",
-        "Paden zijn relatief aan deze map.",
     ]
     if "locaties" not in lagen:
         kop += [
@@ -95,26 +94,8 @@ def config_tables(
         for item in missing:
             if item.layer not in lagen:
                 kop += [f"[lagen.{item.layer}]", f'pad = "{item.layer}.gpkg"']
+        kop.append("")  # the writer's note on relative paths follows
     return lagen, kop, toelichting
-
-
-def _toml_str(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def render_config_text(
-    lagen: Mapping[str, Mapping[str, Any]],
-    kop: Sequence[str],
-    toelichting: Mapping[str, Sequence[str]],
-) -> str:
-    """The TOML text: header comments, then the layer tables in contract order."""
-    lines = [f"# {line}".rstrip() for line in kop] + [""]
-    for name in sorted(lagen, key=list(LAYER_KEYS).index):
-        lines += [f"# {line}" for line in toelichting.get(name, ())]
-        lines.append(f"[lagen.{name}]")
-        lines += [f"{option} = {_toml_str(str(value))}" for option, value in lagen[name].items()]
-        lines.append("")
-    return "\n".join(lines)
 
 
 def check_config(path: Path, *, has_sites: bool) -> None:

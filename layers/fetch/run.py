@@ -39,11 +39,12 @@ from locatietoets.layers.fetch.cache import (
     write_text_atomic,
 )
 from locatietoets.layers.fetch.clients import CLIENTS, ProgressFn, RawLayer, no_progress, now_utc
-from locatietoets.layers.fetch.config_out import check_config, config_tables, render_config_text
+from locatietoets.layers.fetch.config_out import check_config, config_tables
 from locatietoets.layers.fetch.endpoints import GEOMETRIES, Endpoint, EndpointSet, load_endpoints
 from locatietoets.layers.fetch.http_client import FetchError, HttpClient, HttpSettings
 from locatietoets.layers.fetch.processing import prepare_layer, select_fields
 from locatietoets.layers.fetch.supply import ToSupply, to_supply
+from locatietoets.layers.io.config_writer import write_config
 
 log = logging.getLogger(__name__)
 
@@ -414,11 +415,10 @@ def _publish(
         lagen, kop, toelichting = config_tables(
             columns, endpoints, area, missing, when=manifest["gemaakt"]
         )
-        config_text = render_config_text(lagen, kop, toelichting)
         write_text_atomic(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", stage / "manifest.json"
         )
-        write_text_atomic(config_text, stage / "config.toml")
+        write_config(stage / "config.toml", lagen, kop=kop, toelichting=toelichting)
         check_config(
             stage / "config.toml",
             has_sites=any(endpoints.endpoints[k].layer == "locaties" for k in results),
