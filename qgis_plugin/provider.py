@@ -11,6 +11,7 @@ from .algorithms.bedrijfslocatie import Bedrijfslocatie
 from .algorithms.capaciteit import Capaciteit
 from .algorithms.exporteer_kaarten import ExporteerKaarten
 from .algorithms.geurtoets import Geurtoets
+from .algorithms.gevoeligheid import Gevoeligheid
 from .algorithms.ligging_bbg import LiggingBbg
 from .algorithms.raster import Raster
 from .algorithms.reisafstand import Reisafstand
@@ -23,10 +24,11 @@ __all__ = ["LocatietoetsProvider", "ALGORITHMS"]
 PLUGIN_DIR = Path(__file__).resolve().parent
 #: One class per algorithm, each in its own module under ``algorithms/``. The toolbox shows Toets
 #: locaties first (ungrouped), then the groups (each algorithm's ``GROUP``): "Kaarten" (woonvisie
-#: maps), "Planning" (``locatietoets capaciteit``, ``vergelijk``, ``raster``, ``bedrijfslocatie``)
+#: maps), "Planning" (``locatietoets capaciteit``, ``vergelijk``, ``raster``, ``bedrijfslocatie``,
+#: ``gevoeligheid``)
 #: and "Toetsen" (the single steps of Toets locaties).
 ALGORITHMS = (ToetsLocaties, LiggingBbg, Geurtoets, Reisafstand, ExporteerKaarten)
-ALGORITHMS += (Capaciteit, Vergelijk, Raster, Bedrijfslocatie)
+ALGORITHMS += (Capaciteit, Vergelijk, Raster, Bedrijfslocatie, Gevoeligheid)
 
 
 class LocatietoetsProvider(QgsProcessingProvider):

@@ -156,6 +156,7 @@ def test_provider_offers_the_planning_algorithms_with_model_builder_outputs(prov
         "vergelijk": "Vergelijk twee toetsingen (POVI-herziening)",
         "raster": "Geschiktheidskaart (raster)",
         "bedrijfslocatie": "Huisvestingseffect bedrijfslocatie",
+        "gevoeligheid": "Gevoeligheid van een regelparameter",
     }
     for alg_id, name in names.items():
         algorithm = registry.algorithmById(f"locatietoets:{alg_id}")
@@ -443,6 +444,36 @@ def test_raster_from_a_config_file_equals_the_cli_and_loads_styled_verdicts(
         labels = {c.label for c in layer.renderer().classes()}
         assert {"geschikt", "voorwaardelijk", "ongeschikt"} <= {label.lower() for label in labels}
     assert not any("score_" in uri for uri in to_load)  # only the verdicts are loaded
+
+
+def test_gevoeligheid_equals_the_cli_and_loads_the_styled_changes(
+    provider, qgis_core, engine_exe, demo, tmp_path
+):
+    args = ["--parameter", "bbg_rand_m", "--waarden", "150,250"]
+    cli(engine_exe, "gevoeligheid", demo["config"], *args, "--out", tmp_path / "cli")
+    result, context, _feedback, _progress = run_alg(
+        qgis_core,
+        "gevoeligheid",
+        {
+            "CONFIGURATIE": str(demo["config"]),
+            "REGELPARAMETER": "bbg_rand_m",
+            "WAARDEN": "150,250",
+            "UITVOERMAP": str(tmp_path / "plugin"),
+        },
+    )
+    cli_csv = (tmp_path / "cli" / "gevoeligheid.csv").read_text(encoding="utf-8")
+    assert Path(result["TABEL"]).read_text(encoding="utf-8") == cli_csv
+    record = json.loads((tmp_path / "cli" / "gevoeligheid.json").read_text(encoding="utf-8"))
+    assert result["AANTAL_GEWIJZIGD"] == record["gewijzigd"]["150 → 250"] > 0
+    to_load = loaded(context)
+    uri = result["GEWIJZIGD"]
+    assert uri.endswith("|layername=gewijzigde_locaties")
+    parts = [u for u in to_load if u.startswith(uri)]  # one per geometry type (points, polygons)
+    assert parts
+    layer = styled(qgis_core, context, parts[0], to_load[parts[0]])
+    assert layer.renderer().type() == "categorizedSymbol"
+    assert layer.renderer().classAttribute() == "richting"
+    assert layer.attributeAlias(layer.fields().indexOf("wijziging")) == "Wijziging"
 
 
 def test_raster_from_layers_equals_the_cli_on_the_same_config(

@@ -543,6 +543,7 @@ def test_toolbox_shows_toets_locaties_first_then_the_groups(provider, qgis_core)
         "vergelijk": ("Planning", "planning"),
         "raster": ("Planning", "planning"),
         "bedrijfslocatie": ("Planning", "planning"),
+        "gevoeligheid": ("Planning", "planning"),
         "exporteerkaarten": ("Kaarten", "kaarten"),
     }
     model = qgis_gui.QgsProcessingToolboxProxyModel(
