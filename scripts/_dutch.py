@@ -46,6 +46,9 @@ NL: dict[str, str] = {
     "{name} {filename!r} is not readable.": "{name} {filename!r} is niet leesbaar.",
     "{name} {filename!r} is not writable.": "{name} {filename!r} is niet schrijfbaar.",
     "default: {default}": "standaard: {default}",
+    "required": "verplicht",
+    "env var: {var}": "omgevingsvariabele: {var}",
+    "(DEPRECATED)": "(VEROUDERD)",
     "Aborted!": "Afgebroken.",
     "file": "bestand",
     "directory": "map",
@@ -63,8 +66,22 @@ def _ntranslate(singular: str, plural: str, n: int) -> str:
     return _translate(singular) if n == 1 else _translate(plural)
 
 
+#: Names of click's parameter types: their upper-case form is the metavar in --help (TEKST, GETAL
+#: instead of TEXT, INTEGER RANGE) and the name is used in "... is geen geldig getal".
+TYPE_NAMES = {
+    click.types.StringParamType: "tekst",
+    click.types.IntParamType: "getal",
+    click.types.FloatParamType: "getal",
+    click.types.IntRange: "getal",
+    click.types.FloatRange: "getal",
+    click.types.BoolParamType: "ja/nee",
+}
+
+
 def install() -> None:
     """Make click speak Dutch in this process."""
+    for cls, name in TYPE_NAMES.items():
+        cls.name = name
     for module in (
         click.core,
         click.exceptions,

@@ -126,6 +126,20 @@ _ORIGIN_NL = {
 }
 
 
+def shown_value(value) -> str:
+    """A parameter value as a planner reads it: ja/nee, 250 (not 250.0), 0,35, tables as
+    "key value, ..."."""
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, (int, float)):
+        return f"{value:g}".replace(".", ",")
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {shown_value(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(shown_value(v) for v in value)
+    return str(value)
+
+
 def _parameter_table(ruleset_record: dict) -> Table | None:
     """Every effective parameter with its origin (rule set or config, province-wide or per
     gemeente)."""
@@ -139,14 +153,7 @@ def _parameter_table(ruleset_record: dict) -> Table | None:
     for col in ("Parameter", "Gemeente", "Waarde", "Eenheid", "Herkomst"):
         table.add_column(col)
 
-    def shown(value) -> str:
-        if isinstance(value, bool):
-            return "ja" if value else "nee"
-        if isinstance(value, float):
-            return f"{value:g}".replace(".", ",")
-        if isinstance(value, dict):
-            return ", ".join(f"{k} {shown(v)}" for k, v in value.items())
-        return str(value)
+    shown = shown_value
 
     hidden = 0
     per_gemeente = ruleset_record.get("gemeente_parameters") or {}
@@ -388,7 +395,7 @@ def rules_command(bestand: Path | None, markdown: bool) -> None:
         span = (
             "" if p.minimum is None else f"{format_number(p.minimum)} – {format_number(p.maximum)}"
         )
-        params.add_row(p.name, str(p.value), p.unit, span, f"{p.source} ({p.confidence})")
+        params.add_row(p.name, shown_value(p.value), p.unit, span, f"{p.source} ({p.confidence})")
     out_console.print(params)
 
 

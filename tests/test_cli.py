@@ -405,6 +405,22 @@ def test_help_for_every_command(command):
     assert "-h, --help" in result.output
     summary = main.commands[command].help.strip().splitlines()[0]
     assert _flat(summary) in _flat(result.output)
+    # click's own words in Dutch: [verplicht], TEKST/GETAL (no [required], TEXT, INTEGER RANGE)
+    for english in ("[required]", "TEXT", "INTEGER", "FLOAT", "RANGE", "default:"):
+        assert english not in result.output, english
+
+
+@pytest.mark.parametrize("command", ["ophalen", "controle"])
+def test_help_of_the_data_commands_is_dutch(command):
+    result = CliRunner().invoke(main, ["data", command, "--help"])
+    assert result.exit_code == 0, result.output
+    for english in ("[required]", "TEXT", "INTEGER", "FLOAT", "RANGE", "default:"):
+        assert english not in result.output, english
+
+
+def test_capaciteit_help_says_verplicht():
+    result = CliRunner().invoke(main, ["capaciteit", "--help"])
+    assert "[verplicht]" in _flat(result.output)
 
 
 def test_main_help_lists_commands():
@@ -438,7 +454,11 @@ def test_regels_lists_rules_and_parameters(monkeypatch):
         "reis.werkgever_ver",
     ):
         assert rule_id in out, rule_id
-    assert "bbg_rand_m" in out and "250.0" in out
+    # numbers as a planner reads them (250, not 250.0), ja/nee instead of True/False; the test
+    # checked for "250.0" before, which encoded the Python repr
+    assert "bbg_rand_m" in out and "250.0" not in out
+    assert re.search(r"bbg_rand_m\s*│\s*250\s*│", out)
+    assert "True" not in out and "False" not in out and "│ ja " in out and "│ nee " in out
 
 
 def test_regels_with_user_file(tmp_path, monkeypatch):
@@ -610,3 +630,35 @@ def test_engine_dask_without_dask_says_how_to_install(tmp_path, monkeypatch):
     assert "--engine lokaal" in text
     assert "Traceback" not in result.output
     assert not out.exists()  # refused before anything is written
+
+
+_ENGLISH = re.compile(
+    r"\b(the|sites?|snapped|reached|loaded|reading|writing|building|done|network|warning|"
+    r"error|found|skipped|block|nodes|edges|True|False)\b"
+)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["score"],
+        ["gevoeligheid", "--parameter", "bbg_rand_m", "--waarden", "150,250"],
+    ],
+)
+def test_engine_log_and_progress_lines_are_dutch(tmp_path, command):
+    """What the plugin shows of a run (qgis_process output, the log panel) is the JSON lines."""
+    build_world(tmp_path)
+    cfg = write_config(tmp_path, standard_config())
+    result = CliRunner().invoke(
+        main,
+        [command[0], str(cfg), *command[1:], "--out", str(tmp_path / "uit")]
+        + ["--voortgang", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    texts = []
+    for line in result.output.splitlines():
+        message = json.loads(line)
+        texts += [str(message.get(k)) for k in ("bericht", "titel") if message.get(k)]
+    assert len(texts) > 5
+    english = [t for t in texts if _ENGLISH.search(t)]
+    assert english == []
