@@ -102,8 +102,8 @@ def test_own_employers_in_some_blocks_only(demo: Path, tmp_path: Path) -> None:
         keep = sites.index.isin(
             range(2 * BLOCK, 3 * BLOCK)
         )  # only the third block has own employers
-        sites.loc[~keep, "werkgever"] = None
-        assert sites.loc[keep, "werkgever"].notna().any()
+        sites.loc[~keep, "beoogde_werkgever"] = None
+        assert sites.loc[keep, "beoogde_werkgever"].notna().any()
         return sites
 
     config = _edited_demo(demo, tmp_path, edit)
@@ -115,7 +115,7 @@ def test_own_employers_in_some_blocks_only(demo: Path, tmp_path: Path) -> None:
 
 def test_no_own_employer_at_all(demo: Path, tmp_path: Path) -> None:
     def edit(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        sites["werkgever"] = None
+        sites["beoogde_werkgever"] = None
         return sites
 
     config = _edited_demo(demo, tmp_path, edit)

@@ -312,20 +312,24 @@ def test_site_fields(layers: dict[str, gpd.GeoDataFrame]) -> None:
     assert len(sites) == 3000
     assert sites["locatie_code"].is_unique
     assert sites["locatie_code"].str.fullmatch(r"DEMO-\d{5}").all()
-    stay = sites["verblijfstype"].value_counts(normalize=True)
+    stay = sites["beoogd_verblijfstype"].value_counts(normalize=True)
     assert set(stay.index) == {"short_stay", "mid_stay", "long_stay"}
     assert 0.45 < stay["short_stay"] < 0.55 and 0.2 < stay["mid_stay"] < 0.3
-    form = sites["huisvestingsvorm"]
+    form = sites["beoogde_huisvestingsvorm"]
+    short = sites["beoogd_verblijfstype"] == "short_stay"
     assert set(form.dropna()) == {"logies", "woonfunctie"}
-    assert 0.15 < form.isna().mean() < 0.25
-    assert ((sites["verblijfstype"] == "short_stay") & (form == "woonfunctie")).sum() > 20
+    assert 0.15 < form[short].isna().mean() < 0.25
+    assert (short & (form == "woonfunctie")).sum() > 20
+    # mid- and long-stay are a woonfunctie or left open, never logies (the run would warn)
+    assert (~short & (form == "woonfunctie")).sum() > 500 and (~short & form.isna()).sum() > 200
+    assert not (~short & (form == "logies")).any()
     assert sites["personen"].dtype.kind == "i" and (sites["personen"] >= 1).all()
     assert sites["slaapkamers"].dtype.kind == "i" and (sites["slaapkamers"] >= 1).all()
     assert 0.1 < (sites["slaapkamers"] < sites["personen"]).mean() < 0.2
     assert 0.1 < (sites["woonoppervlak_m2"] / sites["personen"] < 15).mean() < 0.2
     employers = set(layers["werkgevers"]["bedrijfsnaam"])
-    assert set(sites["werkgever"].dropna()) <= employers
-    assert 0.25 < sites["werkgever"].notna().mean() < 0.35
+    assert set(sites["beoogde_werkgever"].dropna()) <= employers
+    assert 0.25 < sites["beoogde_werkgever"].notna().mean() < 0.35
     assert sites["omschrijving"].notna().all()
     geom_types = sites.geom_type.value_counts(normalize=True)
     assert 0.15 < geom_types["Polygon"] < 0.25

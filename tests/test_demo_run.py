@@ -125,3 +125,16 @@ def test_network_mode_defaults_to_fiets_everywhere(tmp_path):
     far = sites["redenen"].str.contains("maximum", na=False)
     assert far.any() and sites.loc[far, "redenen"].str.contains("per fiets").all()
     assert outcome.record["invoer"]["wegennet"]["objecten"] > 0
+
+
+def test_demo_data_trips_no_warning_of_its_own(demo_run):
+    """The demo's fields are named apart from the result fields (a planner's own 'verblijfstype'
+    still becomes 'verblijfstype_invoer' with a warning, see test_loud_input) and its mid- and
+    long-stay sites never say logies: a run of the demo warns about nothing."""
+    outcome, sites = demo_run
+    assert outcome.record["waarschuwingen"] == []
+    assert all(not r.get("waarschuwingen") for r in outcome.record["invoer"].values())
+    assert not [c for c in sites.columns if c.endswith("_invoer")]
+    assert {"beoogd_verblijfstype", "beoogde_huisvestingsvorm", "beoogde_werkgever"} <= set(
+        sites.columns
+    )

@@ -42,7 +42,7 @@ from locatietoets.layers.worlds.region import (
     build_recreation_parks,
 )
 from locatietoets.layers.worlds.roads import build_roads
-from locatietoets.layers.worlds.sites import MIN_SITES, build_sites
+from locatietoets.layers.worlds.sites import MIN_SITES, SITE_FIELDS, build_sites
 
 __all__ = [
     "write_demo",
@@ -73,18 +73,7 @@ _CONFIG_HEADER = (
 
 #: The demo's layers and the fields of its files (paths relative to the output folder).
 _CONFIG_LAYERS: dict[str, dict[str, str]] = {
-    "locaties": {
-        "pad": "invoer/locaties.gpkg",
-        "id_veld": "locatie_code",
-        "verblijfstype_veld": "verblijfstype",
-        "huisvestingsvorm_veld": "huisvestingsvorm",
-        "personen_veld": "personen",
-        "slaapkamers_veld": "slaapkamers",
-        "woonoppervlak_veld": "woonoppervlak_m2",
-        "werkgever_veld": "werkgever",
-        "tijdelijk_veld": "tijdelijk",
-        "termijn_jaar_veld": "termijn",
-    },
+    "locaties": {"pad": "invoer/locaties.gpkg", **SITE_FIELDS},
     "bebouwd_gebied": {"pad": "invoer/bebouwd_gebied.gpkg"},
     "bebouwde_kom": {"pad": "invoer/bebouwde_kom.gpkg"},
     "geurcontouren": {
@@ -118,7 +107,10 @@ _CONFIG_LAYERS: dict[str, dict[str, str]] = {
 #: Dutch comments above the tables of the demo's config.toml.
 _CONFIG_NOTES: dict[str, tuple[str, ...]] = {
     "locaties": (
-        "Kandidaatlocaties (punten en kleine vlakken) met hun plangegevens.",
+        "Kandidaatlocaties (punten en kleine vlakken) met hun plangegevens. De velden heten",
+        "beoogd(e)_... zodat ze niet samenvallen met de resultaatvelden verblijfstype,",
+        "huisvestingsvorm en werkgever (een invoerveld met zo'n naam heet in de uitvoer",
+        "<naam>_invoer).",
         "tijdelijk = ja/nee: een tijdelijk bouwwerk (flexibele woonvorm)? leeg = onbekend;",
         "termijn = de termijn van het tijdelijke bouwwerk in jaren (max_termijn_jaar in de"
         " regelset).",

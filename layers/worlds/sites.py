@@ -31,8 +31,25 @@ from locatietoets.layers.worlds.shapes import (
 
 __all__ = [
     "MIN_SITES",
+    "SITE_FIELDS",
     "build_sites",
 ]
+
+#: The plan fields of the demo's sites by config key. Named apart from the result fields
+#: (``verblijfstype``, ``huisvestingsvorm``, ``werkgever``) so that the demo does not trip the
+#: warning for input fields that the outputs rename to ``<naam>_invoer``; a planner's own layer
+#: may still use those names.
+SITE_FIELDS = {
+    "id_veld": "locatie_code",
+    "verblijfstype_veld": "beoogd_verblijfstype",
+    "huisvestingsvorm_veld": "beoogde_huisvestingsvorm",
+    "personen_veld": "personen",
+    "slaapkamers_veld": "slaapkamers",
+    "woonoppervlak_veld": "woonoppervlak_m2",
+    "werkgever_veld": "beoogde_werkgever",
+    "tijdelijk_veld": "tijdelijk",
+    "termijn_jaar_veld": "termijn",
+}
 
 # Site classes and their share of all sites (fractions of n_sites).
 _SHARE_IN_VILLAGE = 0.36
@@ -295,6 +312,10 @@ def _site_frame(
     p_logies = np.select([stay == "short_stay", stay == "mid_stay"], [0.85, 0.3], 0.05)
     form = np.where(rng.random(n) < p_logies, "logies", "woonfunctie").astype(object)
     form[rng.random(n) < _SHARE_HOUSING_FORM_NULL] = None  # the default applies
+    # Mid- and long-stay are always a woonfunctie (BRP registration) and the run warns about a
+    # site that says logies: the demo leaves those open instead (the default: logies when scored
+    # as short-stay, woonfunctie as mid/long-stay, which is how the run reads them anyway).
+    form[(stay != "short_stay") & (form == "logies")] = None
 
     description = np.empty(n, dtype=object)
     persons = np.empty(n, dtype=np.int64)
@@ -335,15 +356,15 @@ def _site_frame(
 
     return demo_frame(
         {
-            "locatie_code": [f"DEMO-{i + 1:05d}" for i in range(n)],
-            "verblijfstype": stay.tolist(),
-            "huisvestingsvorm": form.tolist(),
-            "personen": persons,
-            "slaapkamers": bedrooms,
-            "woonoppervlak_m2": floor_area,
-            "werkgever": employer.tolist(),
-            "tijdelijk": temporary.tolist(),
-            "termijn": term,
+            SITE_FIELDS["id_veld"]: [f"DEMO-{i + 1:05d}" for i in range(n)],
+            SITE_FIELDS["verblijfstype_veld"]: stay.tolist(),
+            SITE_FIELDS["huisvestingsvorm_veld"]: form.tolist(),
+            SITE_FIELDS["personen_veld"]: persons,
+            SITE_FIELDS["slaapkamers_veld"]: bedrooms,
+            SITE_FIELDS["woonoppervlak_veld"]: floor_area,
+            SITE_FIELDS["werkgever_veld"]: employer.tolist(),
+            SITE_FIELDS["tijdelijk_veld"]: temporary.tolist(),
+            SITE_FIELDS["termijn_jaar_veld"]: term,
             "omschrijving": description.tolist(),
             "context": context,
         },
