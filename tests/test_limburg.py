@@ -18,6 +18,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from locatietoets.layers.io.config import load_config
+from locatietoets.layers.io.config_writer import render_config
 from locatietoets.scripts.runner.score import run_config
 
 pytestmark = pytest.mark.shared
@@ -41,22 +42,14 @@ def regio(shared_data: Path) -> dict[str, str]:
     return dict(zip(table["code"], table["regio"]))
 
 
-def _gemeenten_config(shared_data: Path, extra: str = "") -> str:
-    return (
-        f"""
-[lagen.locaties]
-pad = "locaties.gpkg"
-id_veld = "id"
-
-[lagen.bebouwd_gebied]
-pad = "bbg.gpkg"
-
-[lagen.gemeenten]
-pad = "{(shared_data / GEMEENTEN).as_posix()}"
-naam_veld = "name"
-code_veld = "code"
-"""
-        + extra
+def _gemeenten_config(shared_data: Path, regels: dict | None = None) -> str:
+    return render_config(
+        {
+            "locaties": {"pad": "locaties.gpkg", "id_veld": "id"},
+            "bebouwd_gebied": {"pad": "bbg.gpkg"},
+            "gemeenten": {"pad": shared_data / GEMEENTEN, "naam_veld": "name", "code_veld": "code"},
+        },
+        regels=regels,
     )
 
 
@@ -185,17 +178,17 @@ def test_site_outside_limburg_is_a_warning_in_run_json(limburg_run, shared_data)
 @pytest.mark.parametrize(
     ("key", "gemeente"),
     [
-        ('"Venray"', "Venray"),
+        ("Venray", "Venray"),
         ("GM0984", "Venray"),
-        ('"venray"', "Venray"),
+        ("venray", "Venray"),
         ("GM0983", "Venlo"),
-        ('"Bergen (L.)"', "Bergen (L.)"),
+        ("Bergen (L.)", "Bergen (L.)"),
     ],
 )
 def test_per_gemeente_override_applies_only_there(
     limburg_run, shared_data, gemeenten, key, gemeente
 ):
-    text = _gemeenten_config(shared_data, f"\n[regels.gemeenten.{key}]\nbbg_rand_m = 1000\n")
+    text = _gemeenten_config(shared_data, {"gemeenten": {key: {"bbg_rand_m": 1000}}})
     _, res = _run(limburg_run["folder"], text, "override")
     codes = dict(zip(gemeenten["name"], gemeenten["code"]))
     target = codes[gemeente]
@@ -220,22 +213,19 @@ def test_kernen_as_candidate_sites(shared_data, gemeenten, tmp_path):
         ),
         tmp_path / "bbg.gpkg",
     )
-    text = f"""
-[lagen.locaties]
-pad = "{(shared_data / KERNEN).as_posix()}"
-id_veld = "name"
-x_veld = "x"
-y_veld = "y"
-crs = "EPSG:28992"
-
-[lagen.bebouwd_gebied]
-pad = "bbg.gpkg"
-
-[lagen.gemeenten]
-pad = "{(shared_data / GEMEENTEN).as_posix()}"
-naam_veld = "name"
-code_veld = "code"
-"""
+    text = render_config(
+        {
+            "locaties": {
+                "pad": shared_data / KERNEN,
+                "id_veld": "name",
+                "x_veld": "x",
+                "y_veld": "y",
+                "crs": "EPSG:28992",
+            },
+            "bebouwd_gebied": {"pad": "bbg.gpkg"},
+            "gemeenten": {"pad": shared_data / GEMEENTEN, "naam_veld": "name", "code_veld": "code"},
+        }
+    )
     t0 = time.perf_counter()
     outcome, res = _run(tmp_path, text, "kernen")
     seconds = time.perf_counter() - t0

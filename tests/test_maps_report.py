@@ -31,6 +31,7 @@ from locatietoets.analysis.summary import (
     verdict_counts,
 )
 from locatietoets.layers.io.config import load_config
+from locatietoets.layers.io.config_writer import write_config
 from locatietoets.layers.publish.maps import attribution, read_run, slugify, write_maps
 from locatietoets.layers.publish.report import write_report
 from locatietoets.layers.publish.style import VERDICT_COLOURS
@@ -109,42 +110,29 @@ def _limburg_world(folder: Path, gemeenten_path: Path) -> Path:
     gpd.GeoDataFrame(
         {"geur": [v for _, v in rings]}, geometry=[g for g, _ in rings], crs=28992
     ).to_file(folder / "geur.gpkg")
-    config = folder / "config.toml"
-    config.write_text(
-        f"""
-[lagen.locaties]
-pad = "locaties.gpkg"
-id_veld = "id"
-verblijfstype_veld = "type"
-huisvestingsvorm_veld = "vorm"
-personen_veld = "personen"
-slaapkamers_veld = "slaapkamers"
-woonoppervlak_veld = "opp"
-
-[lagen.bebouwd_gebied]
-pad = "bbg.gpkg"
-
-[lagen.recreatieparken]
-pad = "parken.gpkg"
-naam_veld = "naam"
-
-[lagen.geurcontouren]
-pad = "geur.gpkg"
-waarde_veld = "geur"
-
-[lagen.veehouderijen]
-pad = "veehouderijen.gpkg"
-naam_veld = "naam"
-vaste_afstand_veld = "vaste_afstand_m"
-
-[lagen.gemeenten]
-pad = "{gemeenten_path.as_posix()}"
-naam_veld = "name"
-code_veld = "code"
-""",
-        encoding="utf-8",
+    return write_config(
+        folder / "config.toml",
+        {
+            "locaties": {
+                "pad": "locaties.gpkg",
+                "id_veld": "id",
+                "verblijfstype_veld": "type",
+                "huisvestingsvorm_veld": "vorm",
+                "personen_veld": "personen",
+                "slaapkamers_veld": "slaapkamers",
+                "woonoppervlak_veld": "opp",
+            },
+            "bebouwd_gebied": {"pad": "bbg.gpkg"},
+            "recreatieparken": {"pad": "parken.gpkg", "naam_veld": "naam"},
+            "geurcontouren": {"pad": "geur.gpkg", "waarde_veld": "geur"},
+            "veehouderijen": {
+                "pad": "veehouderijen.gpkg",
+                "naam_veld": "naam",
+                "vaste_afstand_veld": "vaste_afstand_m",
+            },
+            "gemeenten": {"pad": gemeenten_path, "naam_veld": "name", "code_veld": "code"},
+        },
     )
-    return config
 
 
 @pytest.fixture(scope="module")

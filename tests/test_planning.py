@@ -26,6 +26,7 @@ from locatietoets.analysis.planning.capacity import capacity_balance, match_geme
 from locatietoets.analysis.planning.comparison import compare_runs
 from locatietoets.analysis.planning.grid import grid_over_area, verdict_codes
 from locatietoets.layers.io.config import load_config
+from locatietoets.layers.io.config_writer import write_config
 from locatietoets.layers.publish.style import VERDICT_COLOURS
 from locatietoets.scripts.planning import bedrijfslocatie, capaciteit, raster, vergelijk
 from locatietoets.scripts.runner.score import run_config
@@ -39,7 +40,13 @@ def _write(frame: gpd.GeoDataFrame, path: Path) -> Path:
     return path
 
 
-def _world(folder: Path, sites: gpd.GeoDataFrame, *, rules: str = "", extra: str = "") -> Path:
+def _world(
+    folder: Path,
+    sites: gpd.GeoDataFrame,
+    *,
+    rules: dict | None = None,
+    extra: dict[str, dict] | None = None,
+) -> Path:
     """A 3 x 3 km world: two gemeenten (west/east), a 1 x 1 km BBG square in the middle."""
     folder.mkdir(parents=True, exist_ok=True)
     gem = gpd.GeoDataFrame(
@@ -55,31 +62,23 @@ def _world(folder: Path, sites: gpd.GeoDataFrame, *, rules: str = "", extra: str
     _write(gem, folder / "gemeenten.gpkg")
     _write(bbg, folder / "bbg.gpkg")
     _write(sites, folder / "locaties.gpkg")
-    config = folder / "config.toml"
-    config.write_text(
-        f"""
-[lagen.locaties]
-pad = "locaties.gpkg"
-id_veld = "id"
-verblijfstype_veld = "type"
-personen_veld = "personen"
-slaapkamers_veld = "slaapkamers"
-woonoppervlak_veld = "opp"
-
-[lagen.bebouwd_gebied]
-pad = "bbg.gpkg"
-
-[lagen.gemeenten]
-pad = "gemeenten.gpkg"
-naam_veld = "gemnaam"
-code_veld = "gemcode"
-{extra}
-[regels]
-{rules}
-""",
-        encoding="utf-8",
+    return write_config(
+        folder / "config.toml",
+        {
+            "locaties": {
+                "pad": "locaties.gpkg",
+                "id_veld": "id",
+                "verblijfstype_veld": "type",
+                "personen_veld": "personen",
+                "slaapkamers_veld": "slaapkamers",
+                "woonoppervlak_veld": "opp",
+            },
+            "bebouwd_gebied": {"pad": "bbg.gpkg"},
+            "gemeenten": {"pad": "gemeenten.gpkg", "naam_veld": "gemnaam", "code_veld": "gemcode"},
+            **(extra or {}),
+        },
+        regels=rules,
     )
-    return config
 
 
 def _sites(rows: list[tuple[str, str, float, float, float]]) -> gpd.GeoDataFrame:
@@ -333,9 +332,9 @@ def _two_runs(tmp_path: Path, *, sites_b: gpd.GeoDataFrame | None = None) -> tup
             ("s300", "short_stay", 700, 1500, 10),
         ]
     )
-    config_a = _world(tmp_path / "a", sites, rules="bbg_rand_m = 250")
+    config_a = _world(tmp_path / "a", sites, rules={"bbg_rand_m": 250})
     config_b = _world(
-        tmp_path / "b", sites if sites_b is None else sites_b, rules="bbg_rand_m = 150"
+        tmp_path / "b", sites if sites_b is None else sites_b, rules={"bbg_rand_m": 150}
     )
     if (
         sites_b is None
@@ -514,7 +513,7 @@ def test_grid_over_area_counts_cells():
 
 def test_raster_command_writes_valid_cogs(tmp_path):
     config = _world(
-        tmp_path / "w", _sites([("w1", "short_stay", 1200, 1500, 10)]), rules="bbg_rand_m = 200"
+        tmp_path / "w", _sites([("w1", "short_stay", 1200, 1500, 10)]), rules={"bbg_rand_m": 200}
     )
     res = CliRunner().invoke(
         raster, [str(config), "--cel", "100", "--out", str(tmp_path / "r"), "--voortgang", "geen"]
@@ -664,12 +663,7 @@ def test_bedrijfslocatie_with_network_routes_to_the_plan(tmp_path):
     config = _world(
         tmp_path / "w",
         sites,
-        extra="""
-[lagen.wegennet]
-pad = "wegen.gpkg"
-modus = "fiets"
-wegtype_veld = "highway"
-""",
+        extra={"wegennet": {"pad": "wegen.gpkg", "modus": "fiets", "wegtype_veld": "highway"}},
     )
     roads = gpd.GeoDataFrame(
         {"highway": ["residential"]},
@@ -738,23 +732,20 @@ def limburg_run(tmp_path_factory, shared_data):
         geometry=points.buffer(300).to_numpy(), crs=gem.crs
     )  # every site in BBG → geschikt
     bbg.to_file(folder / "bbg.gpkg", engine="pyogrio")
-    (folder / "config.toml").write_text(
-        f"""
-[lagen.locaties]
-pad = "locaties.gpkg"
-id_veld = "id"
-verblijfstype_veld = "type"
-personen_veld = "personen"
-slaapkamers_veld = "slaapkamers"
-woonoppervlak_veld = "opp"
-[lagen.bebouwd_gebied]
-pad = "bbg.gpkg"
-[lagen.gemeenten]
-pad = "{(shared_data / GEMEENTEN).as_posix()}"
-naam_veld = "name"
-code_veld = "code"
-""",
-        encoding="utf-8",
+    write_config(
+        folder / "config.toml",
+        {
+            "locaties": {
+                "pad": "locaties.gpkg",
+                "id_veld": "id",
+                "verblijfstype_veld": "type",
+                "personen_veld": "personen",
+                "slaapkamers_veld": "slaapkamers",
+                "woonoppervlak_veld": "opp",
+            },
+            "bebouwd_gebied": {"pad": "bbg.gpkg"},
+            "gemeenten": {"pad": shared_data / GEMEENTEN, "naam_veld": "name", "code_veld": "code"},
+        },
     )
     _score(folder / "config.toml", folder / "run")
     return folder
