@@ -811,6 +811,13 @@ def _verdicts(
         }
         for s in STAY_TYPES
     }
+    # each site on its own stay type (the result field "oordeel"): what the plugin reports as
+    # "Aantal geschikt" and the CLI as "locaties geschikt voor hun eigen verblijfstype"
+    own = f["oordeel"]
+    summary["telling_eigen_verblijfstype"] = {
+        **{v: int((own == v).sum()) for v in VERDICTS},
+        "geen oordeel": int(own.isna().sum()),
+    }
     run.steps.end(telling=counts)
     return summary, counts
 

@@ -42,7 +42,7 @@ def _run_scoring(
     debug: bool,
     *,
     make_config: Callable[[], Path] | None = None,
-    title: str = "Oordeel per verblijfstype (alle locaties)",
+    title: str = "Oordeel per verblijfstype (elke locatie getoetst voor elk verblijfstype)",
     engine: str = "lokaal",
     scheduler: str | None = None,
     workers: int = 2,
@@ -126,6 +126,21 @@ _ORIGIN_NL = {
 }
 
 
+def own_stay_line(own: dict) -> str:
+    """The counts of each site on its own stay type, worded as the QGIS plugin's summary."""
+    return (
+        f"Eigen verblijfstype: {nl_number(own.get('geschikt', 0))} locaties geschikt voor hun"
+        f" eigen verblijfstype, {nl_number(own.get('voorwaardelijk', 0))} voorwaardelijk,"
+        f" {nl_number(own.get('ongeschikt', 0))} ongeschikt"
+        + (
+            f", {nl_number(own['geen oordeel'])} zonder oordeel"
+            if own.get("geen oordeel")
+            else ""
+        )
+        + "."
+    )
+
+
 def shown_value(value) -> str:
     """A parameter value as a planner reads it: ja/nee, 250 (not 250.0), 0,35, tables as
     "key value, ..."."""
@@ -195,12 +210,16 @@ def _report_outcome(outcome, mode: str, title: str) -> None:
                 "type": "klaar",
                 "uitvoer": str(outcome.out_dir),
                 "telling": counts,
+                "telling_eigen_verblijfstype": outcome.record.get("telling_eigen_verblijfstype"),
                 "waarschuwingen": outcome.record["waarschuwingen"],
             }
         )
         return
     if mode == "balk":
         out_console.print(summary_table(counts, title))
+        own = outcome.record.get("telling_eigen_verblijfstype")
+        if own:
+            out_console.print(own_stay_line(own))
         params = _parameter_table(outcome.record.get("regelset") or {})
         if params is not None:
             out_console.print(params)

@@ -295,6 +295,21 @@ def test_summary_table_printed(scored):
             rows[m.group(1)] = tuple(int(v) for v in m.groups()[1:])
     assert rows == {"short-stay": (1, 7, 0, 0), "mid-stay": (1, 2, 5, 0), "long-stay": (1, 2, 5, 0)}
     assert "Uitvoer in" in _flat(out)
+    # each site on its own stay type, worded as the plugin's summary ("Aantal geschikt")
+    own = scored["gpkg"]["oordeel"].value_counts().to_dict()
+    line = (
+        f"Eigen verblijfstype: {own.get('geschikt', 0)} locaties geschikt voor hun eigen"
+        f" verblijfstype, {own.get('voorwaardelijk', 0)} voorwaardelijk,"
+        f" {own.get('ongeschikt', 0)} ongeschikt."
+    )
+    assert line in _flat(out)
+    run = json.loads((scored["out"] / "run.json").read_text(encoding="utf-8"))
+    assert run["telling_eigen_verblijfstype"] == {
+        "geschikt": own.get("geschikt", 0),
+        "voorwaardelijk": own.get("voorwaardelijk", 0),
+        "ongeschikt": own.get("ongeschikt", 0),
+        "geen oordeel": 0,
+    }
 
 
 def test_polygon_sites(tmp_path):

@@ -167,6 +167,9 @@ def combine_records(
         "regels_gevuurd": fired,
         "regels_niet_getoetst": untested,
         "telling": merge_counts([r.summary.get("telling", {}) for r in results]),
+        "telling_eigen_verblijfstype": merge_counts(
+            [r.summary.get("telling_eigen_verblijfstype", {}) for r in results]
+        ),
     }
     # the one count-bearing warning is rebuilt from the summed count; the others are kept once each
     outside = int(steps.get("gemeente", {}).get("buiten_gemeenten", 0) or 0)

@@ -185,6 +185,7 @@ def _run_record(prepared: PreparedRun, result: RunResult, clashes: list[str]) ->
         "stappen": result.steps,
         "tijden_s": timings,
         "telling": result.summary.get("telling", {}),
+        "telling_eigen_verblijfstype": result.summary.get("telling_eigen_verblijfstype", {}),
         "regels_gevuurd": result.summary.get("regels_gevuurd", {}),
         "regels_niet_getoetst": result.summary.get("regels_niet_getoetst", []),
         "waarschuwingen": warnings,
