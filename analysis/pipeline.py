@@ -43,6 +43,10 @@ __all__ = [
     "STEP_PARAMETERS",
     "Rescorer",
     "steps_reading",
+    "constraint_parameters",
+    "order_result_columns",
+    "constraint_untested_reason",
+    "unused_constraint_warning",
 ]
 
 log = logging.getLogger(__name__)
@@ -92,6 +96,9 @@ class Inputs:
         Gemeenten with ``naam``, ``code`` and optionally ``regio``.
     network
         A prepared road network (``analysis.network.RoadNetwork``) or None.
+    constraints
+        Declared constraint layers (``[lagen.beperkingen.<naam>]``) by name, each with ``naam``
+        and optionally ``waarde``.
     """
 
     sites: gpd.GeoDataFrame
@@ -103,6 +110,7 @@ class Inputs:
     employers: gpd.GeoDataFrame | None = None
     gemeenten: gpd.GeoDataFrame | None = None
     network: Any = None
+    constraints: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
 
 @dataclass
@@ -310,6 +318,11 @@ def _score(
         _position_vs_bbg(run, inputs)
     if due("recreatie"):
         _recreation_parks(run, inputs)
+    if due("beperkingen"):
+        if base is not None:  # the fields of the layers re-measured below are replaced
+            run.constraint_fields = []
+        _constraints(run, inputs, ruleset)
+        _yard(run, inputs, ruleset, has_own_employer)
     if due("woonnormen"):
         _housing_norms(run, has_persons)
     if base is None:
@@ -329,7 +342,7 @@ def _score(
         )
     summary, counts = _verdicts(run, ruleset, network_mode)
     result = RunResult(
-        results=_result_table(run.fields),
+        results=_result_table(run.fields, run.constraint_fields),
         steps=steps.record,
         skipped=run.skipped,
         summary={**summary, "telling": counts},
@@ -344,6 +357,7 @@ _PLAN: list[tuple[str, str, float]] = [
     ("gemeente", "Gemeente bepalen", 1.0),
     ("bbg", "Ligging t.o.v. bestaand bebouwd gebied", 2.0),
     ("recreatie", "Recreatieparken", 1.0),
+    ("beperkingen", "Beperkingen (natuur, bedrijventerreinen, geluid, veiligheid, ...)", 1.0),
     ("woonnormen", "Woonnormen en capaciteit", 0.5),
     ("geur", "Geurtoets", 3.0),
     ("reis", "Reisafstand tot werkgevers", 4.0),
@@ -392,6 +406,7 @@ class _Run:
     params: dict[str, np.ndarray] = field(default_factory=dict)
     housing_form: dict[str, np.ndarray] = field(default_factory=dict)
     own: np.ndarray | None = None
+    constraint_fields: list[str] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -548,6 +563,119 @@ def _recreation_parks(run: _Run, inputs: Inputs) -> None:
             "geen laag [lagen.recreatieparken]: recreatieparken niet getoetst"
         )
         run.steps.end()
+
+
+def constraint_untested_reason(name: str) -> str:
+    """Why the rules on constraint layer ``name`` were not tested (run record, report)."""
+    return f"geen laag [lagen.beperkingen.{name}]: de regels op deze beperking zijn niet getoetst"
+
+
+def unused_constraint_warning(name: str, ruleset_id: str) -> str:
+    """The run warning for a declared constraint layer that no rule of the rule set uses."""
+    return (
+        f"[lagen.beperkingen.{name}] is opgegeven, maar geen regel van regelset '{ruleset_id}'"
+        f' gebruikt deze laag (laag = "{name}"): de laag is niet getoetst. Voeg een regel toe'
+        " aan de regelset of controleer de naam"
+    )
+
+
+def _constraints(run: _Run, inputs: Inputs, ruleset: RuleSet) -> None:
+    """Step "beperkingen": each site against every declared constraint layer a rule uses.
+
+    Per layer the fields ``<naam>`` (the feature a site lies in, or the nearest within the
+    reach of its rules) and ``<naam>_afstand_m``; per rule the internal share of each site in
+    the rule's zone, which the verdict step reads. Rules on a layer the config does not give are
+    not tested; a given layer no rule uses is a warning.
+    """
+    from locatietoets.analysis.constraints import layer_fields, measure_layer, zone_share
+    from locatietoets.analysis.ruleset import layer_share_field
+
+    run.steps.begin("beperkingen")
+    f, geo_idx, n = run.fields, run.geo_idx, run.n
+    used = ruleset.constraint_layers()
+    for name in used:
+        if name not in inputs.constraints:
+            run.skipped[f"beperking.{name}"] = constraint_untested_reason(name)
+    for name in inputs.constraints:
+        if name not in used:
+            message = unused_constraint_warning(name, ruleset.id)
+            run.warnings.append(message)
+            log.warning(message)
+    counts: dict[str, int] = {}
+    for name in used:
+        features = inputs.constraints.get(name)
+        if features is None:
+            continue
+        rules = [r for r in ruleset.rules if r.layer is not None and r.layer.layer == name]
+
+        def per_site(value: Any) -> np.ndarray | float | None:
+            if value is None:
+                return None
+            if isinstance(value, str):
+                return np.asarray(run.params[value], dtype=float)[geo_idx]
+            return float(value)
+
+        reach = np.zeros(len(geo_idx))
+        for rule in rules:
+            reach = np.maximum(reach, per_site(rule.layer.buffer))
+        measured = measure_layer(run.geo, features, reach)
+        name_field, distance_field = layer_fields(name)
+        run.put(measured.rename(columns={"naam": name_field, "afstand_m": distance_field}))
+        run.constraint_fields += [name_field, distance_field]
+        affected = np.zeros(n, dtype=bool)
+        for rule in rules:
+            share = np.zeros(n, dtype=float)
+            share[geo_idx] = zone_share(
+                run.geo,
+                features,
+                buffer_m=per_site(rule.layer.buffer),
+                outside_only=rule.layer.outside_only,
+                min_value=per_site(rule.layer.min_value),
+            )
+            f[layer_share_field(rule.id)] = share
+            affected |= share > 0
+        counts[name] = int(affected.sum())
+    run.steps.end(**{f"in_zone_{k}": v for k, v in counts.items()})
+
+
+def _yard(run: _Run, inputs: Inputs, ruleset: RuleSet, has_own_employer: bool | None) -> None:
+    """Housing on the own employer's yard ("op het erf"): ``op_erf`` when the site's own employer
+    (``werkgever_veld``) lies within ``erf_max_m`` (straight line), the distance
+    ``erf_afstand_m``, and ``erf_beleid``, the gemeente's policy on short-stay there
+    (``erf_short_stay``: toegestaan, voorwaardelijk or niet).
+
+    Needs the employers layer and an own employer for some site of the run; part of step
+    "beperkingen".
+    """
+    from locatietoets.analysis.constraints import YARD_POLICIES, own_employer_distance
+    from locatietoets.analysis.errors import RuleSetError
+
+    needed = any(r.id.startswith("erf.") for r in ruleset.rules)
+    if not needed or "erf_max_m" not in ruleset.parameters:
+        return
+    own = run.sites["eigen_werkgever"]
+    if has_own_employer is None:  # a run in blocks passes the value for all its sites
+        has_own_employer = bool(own.notna().any())
+    if inputs.employers is None or not has_own_employer:
+        run.skipped["erf"] = (
+            "geen laag [lagen.werkgevers] of geen werkgever_veld in [lagen.locaties]: huisvesting"
+            " op het erf van de eigen werkgever niet getoetst"
+        )
+        return
+    f, geo_idx = run.fields, run.geo_idx
+    distance = np.full(run.n, np.nan)
+    distance[geo_idx] = own_employer_distance(run.geo, inputs.employers, own[run.has_geom])
+    f["erf_afstand_m"] = distance
+    f["op_erf"] = np.nan_to_num(distance, nan=np.inf) <= run.params["erf_max_m"] + 1e-9
+    policy = ruleset.per_site("erf_short_stay", f["gemeente_code"], f["gemeente"])
+    bad = sorted({str(p) for p in policy if p not in YARD_POLICIES})
+    if bad:
+        raise RuleSetError(
+            f"Parameter 'erf_short_stay' heeft waarde {', '.join(repr(b) for b in bad)}; kies uit"
+            f" {', '.join(YARD_POLICIES)} (in de regelset, [regels] of per gemeente)."
+        )
+    f["erf_beleid"] = policy
+    run.steps.record.setdefault("beperkingen", {})["op_erf"] = int(f["op_erf"].sum())
 
 
 def _housing_norms(run: _Run, has_persons: bool | None) -> None:
@@ -822,13 +950,27 @@ def _verdicts(
     return summary, counts
 
 
-def _result_table(fields: pd.DataFrame) -> pd.DataFrame:
-    """The output columns of :data:`RESULT_FIELDS` that the run has, in that order.
+def order_result_columns(columns: Any) -> list[str]:
+    """Result columns in output order: those of :data:`RESULT_FIELDS` in that order, with the
+    fields of declared constraint layers (not known in advance) before the verdicts."""
+    present = list(dict.fromkeys(columns))
+    known = [c for c in RESULT_FIELDS if c in present]
+    extra = [c for c in present if c not in RESULT_FIELDS and not c.startswith("_")]
+    cut = next((i for i, c in enumerate(known) if c == "oordeel"), len(known))
+    return known[:cut] + extra + known[cut:]
+
+
+def _result_table(fields: pd.DataFrame, constraint_fields: list[str] = ()) -> pd.DataFrame:
+    """The output columns of :data:`RESULT_FIELDS` that the run has, in that order, with the
+    constraint layers' fields before the verdicts.
 
     The odour detail flags are needed by the rules; the headline ones are
     kept in the output as booleans.
     """
-    keep = [c for c in RESULT_FIELDS if c in fields.columns]
+    present = set(fields.columns)
+    keep = order_result_columns(
+        [c for c in RESULT_FIELDS if c in present] + [c for c in constraint_fields if c in present]
+    )
     results = fields[keep].copy()
     for col in ("geur_knelpunt", "geur_onzeker"):
         if col in results:
@@ -854,6 +996,14 @@ STEP_PARAMETERS: dict[str, tuple[str, ...]] = {
         "afstand_gevel_kom_m",
         "afstand_gevel_buitengebied_m",
     ),
+    # the built-in constraint rules' parameters; a rule set's own layer rules add theirs
+    # (constraint_parameters)
+    "beperkingen": (
+        "natura2000_signaal_m",
+        "geluid_standaardwaarde_lden_db",
+        "erf_max_m",
+        "erf_short_stay",
+    ),
     "reis": (
         "reistijd_max_auto_min",
         "reistijd_max_fiets_min",
@@ -866,6 +1016,16 @@ STEP_PARAMETERS: dict[str, tuple[str, ...]] = {
 def steps_reading(parameters: set[str] | frozenset[str]) -> frozenset[str]:
     """The steps (ids of the plan) that read any of ``parameters``; the verdicts always re-run."""
     return frozenset(s for s, names in STEP_PARAMETERS.items() if set(names) & set(parameters))
+
+
+def constraint_parameters(ruleset: RuleSet) -> frozenset[str]:
+    """The parameters the constraint step reads for ``ruleset``: those its layer rules name as
+    ``buffer_m`` or ``waarde_vanaf``, and the yard parameters."""
+    names = {"erf_max_m", "erf_short_stay"}
+    for rule in ruleset.rules:
+        if rule.layer is not None:
+            names |= {v for v in (rule.layer.buffer, rule.layer.min_value) if isinstance(v, str)}
+    return frozenset(names)
 
 
 class Rescorer:
@@ -911,6 +1071,8 @@ class Rescorer:
         only = None if self._base is None else steps_reading(changed)
         if inputs is not None and self._base is not None:
             only = only | {"reis"}
+        if self._base is not None and set(changed) & constraint_parameters(ruleset):
+            only = only | {"beperkingen"}
         result, run = _score(
             inputs or self.inputs,
             ruleset,

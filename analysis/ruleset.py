@@ -36,6 +36,11 @@ __all__ = [
     "Rule",
     "PartialRule",
     "PARTIAL_FIELDS",
+    "LayerRule",
+    "LAYER_RULE_FIELDS",
+    "BUILDING_KINDS",
+    "layer_share_field",
+    "describe_layer_rule",
     "RuleSet",
     "parse_ruleset",
     "format_number",
@@ -124,6 +129,101 @@ class Rule:
     confidence: str
     sliding_penalty: Mapping[str, Any] | None = None
     partial: PartialRule | None = None
+    layer: LayerRule | None = None
+
+
+#: Kinds of building a layer rule may be limited to (``bouwwerk``), as the BBG rules distinguish
+#: them: a temporary building within the term, a permanent one, a temporary one beyond the term,
+#: and not stated.
+BUILDING_KINDS: tuple[str, ...] = ("tijdelijk", "permanent", "te_lang", "onbekend")
+
+#: Extra fields the reason of a layer rule may use: the feature's name, the distance to the
+#: nearest feature and the share of the site in the rule's zone.
+LAYER_RULE_FIELDS: tuple[str, ...] = ("naam", "afstand_m", "aandeel")
+
+#: The keys of a layer rule besides ``laag``; a rule without ``laag`` may not have them.
+_LAYER_RULE_KEYS = (
+    "buffer_m",
+    "alleen_buiten",
+    "waarde_vanaf",
+    "bouwwerk",
+    "verblijfstypen",
+    "huisvestingsvorm",
+)
+
+
+def layer_share_field(rule_id: str) -> str:
+    """The internal site field with the share of each site in the zone of layer rule ``rule_id``
+    (internal fields start with ``_`` and never reach the output)."""
+    return f"_zone:{rule_id}"
+
+
+@dataclass(frozen=True)
+class LayerRule:
+    """What a rule on a declared constraint layer tests (``laag = "<naam>"`` in ``[[regel]]``).
+
+    The rule fires for a site that lies (partly) in its zone: the layer's features, only those
+    whose ``waarde`` reaches ``min_value`` when given, grown by ``buffer``; with
+    ``outside_only`` only the ring around the features. Like every rule it has a verdict,
+    penalty and reason per stay type; a site only partly in the zone is judged by
+    ``Rule.partial``.
+
+    Attributes
+    ----------
+    layer
+        The name ``<naam>`` of ``[lagen.beperkingen.<naam>]`` in the config.
+    buffer
+        ``buffer_m``: metres, or the name of a numeric parameter (per gemeente possible).
+    outside_only
+        ``alleen_buiten``: only the zone around the features, not the features themselves.
+    min_value
+        ``waarde_vanaf``: only features whose ``waarde`` (config ``waarde_veld``) is at least
+        this number or parameter; None: every feature.
+    buildings
+        ``bouwwerk``: only sites with these kinds of building (:data:`BUILDING_KINDS`); None: all.
+    stays
+        ``verblijfstypen``: only for these stay types; None: all.
+    housing_form
+        ``huisvestingsvorm``: only where the stay type is judged as this housing form.
+    """
+
+    layer: str
+    buffer: float | str = 0.0
+    outside_only: bool = False
+    min_value: float | str | None = None
+    buildings: tuple[str, ...] | None = None
+    stays: tuple[str, ...] | None = None
+    housing_form: str | None = None
+
+
+def describe_layer_rule(rule: Rule, parameters: Mapping[str, Parameter]) -> str:
+    """What a rule on a constraint layer tests, in Dutch ("" for other rules): for ``regels``,
+    the README and the report."""
+    spec = rule.layer
+    if spec is None:
+        return ""
+
+    def amount(value: float | str, unit: str = " m") -> str:
+        if isinstance(value, str):
+            known = parameters.get(value)
+            shown = f" = {format_number(known.value)}{unit}" if known is not None else ""
+            return f"{value}{shown}"
+        return f"{format_number(value)}{unit}"
+
+    parts = [f"laag [lagen.beperkingen.{spec.layer}]"]
+    if spec.min_value is not None:
+        parts.append(f"objecten met waarde vanaf {amount(spec.min_value, '')}")
+    if spec.buffer != 0.0 and spec.outside_only:
+        parts.append(f"alleen de zone tot {amount(spec.buffer)} eromheen")
+    elif spec.buffer != 0.0:
+        parts.append(f"en tot {amount(spec.buffer)} eromheen")
+    if spec.housing_form:
+        parts.append(f"alleen {spec.housing_form}")
+    if spec.stays:
+        parts.append("alleen " + ", ".join(s.replace("_", "-") for s in spec.stays))
+    if spec.buildings:
+        parts.append("bouwwerk " + ", ".join(spec.buildings))
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -218,6 +318,10 @@ class RuleSet:
             if rule.id == rule_id:
                 return rule
         return None
+
+    def constraint_layers(self) -> tuple[str, ...]:
+        """The constraint layers (``[lagen.beperkingen.<naam>]``) the rules use, in rule order."""
+        return tuple(dict.fromkeys(r.layer.layer for r in self.rules if r.layer is not None))
 
     def with_overrides(
         self,
@@ -387,7 +491,7 @@ class RuleSet:
             if gemeente_name is not None
             else 0
         )
-        dtype = bool if isinstance(default, bool) else float
+        dtype = bool if isinstance(default, bool) else object if isinstance(default, str) else float
         out = np.full(n, default, dtype=dtype)
         overrides = {k: v[name] for k, v in self.gemeenten.items() if name in v}
         if not overrides or n == 0:
@@ -531,6 +635,21 @@ class RuleSet:
                             }
                         }
                         if r.partial
+                        else {}
+                    ),
+                    **(
+                        {
+                            "laag": {
+                                "naam": r.layer.layer,
+                                "buffer_m": r.layer.buffer,
+                                "alleen_buiten": r.layer.outside_only,
+                                "waarde_vanaf": r.layer.min_value,
+                                "bouwwerk": list(r.layer.buildings or []),
+                                "verblijfstypen": list(r.layer.stays or []),
+                                "huisvestingsvorm": r.layer.housing_form,
+                            }
+                        }
+                        if r.layer
                         else {}
                     ),
                 }
@@ -845,7 +964,16 @@ def parse_ruleset(
         if rule_id in seen:
             problems.append(f"Regelset '{origin}': regel '{rule_id}' staat er twee keer in.")
         seen.add(rule_id)
-        if rule_id not in known_rules:
+        layer_rule = None
+        if "laag" in table:
+            layer_rule = _parse_layer_rule(table, rule_id, params, problems)
+        elif [k for k in _LAYER_RULE_KEYS if k in table]:
+            keys = ", ".join(k for k in _LAYER_RULE_KEYS if k in table)
+            problems.append(
+                f"Regel '{rule_id}': {keys} geldt alleen voor een regel op een beperkingenlaag;"
+                ' geef ook laag = "<naam>" (de laag [lagen.beperkingen.<naam>] in de configuratie).'
+            )
+        elif rule_id not in known_rules:
             problems.append(
                 f"Regelset '{origin}': regel '{rule_id}' is onbekend voor deze versie van de"
                 f" Locatietoets.{did_you_mean(rule_id, known_rules)} Bekende regels:"
@@ -880,6 +1008,7 @@ def parse_ruleset(
                 v = 0.0
             penalty[s] = float(v)
         reason = _per_stay(table["reden"], "reden", rule_id, problems)
+        rule_fields = allowed_fields | set(LAYER_RULE_FIELDS) if "laag" in table else allowed_fields
         for s, template in reason.items():
             if not isinstance(template, str):
                 continue
@@ -889,7 +1018,7 @@ def parse_ruleset(
                 problems.append(f"Regel '{rule_id}': redentekst voor {s} is ongeldig ({exc}).")
                 continue
             for name in names:
-                if name not in allowed_fields:
+                if name not in rule_fields:
                     problems.append(
                         f"Regel '{rule_id}': redentekst gebruikt onbekend veld"
                         f" '{{{name}}}'.{did_you_mean(name, allowed_fields)}"
@@ -942,9 +1071,14 @@ def parse_ruleset(
                         f"Regel '{rule_id}': glijdende_straf 'tot' moet groter zijn dan 'van'."
                     )
                     sliding = None
-        partial = _parse_partial(
-            table.get("deels"), rule_id, verdict, params, known_fields, allowed_fields, problems
-        )
+        if "laag" in table:
+            partial = _layer_partial(
+                table.get("deels"), rule_id, verdict, reason, params, rule_fields, problems
+            )
+        else:
+            partial = _parse_partial(
+                table.get("deels"), rule_id, verdict, params, known_fields, allowed_fields, problems
+            )
         confidence = str(table.get("betrouwbaarheid", "L"))
         if confidence not in _CONFIDENCE:
             problems.append(
@@ -963,6 +1097,7 @@ def parse_ruleset(
                 confidence=confidence,
                 sliding_penalty=dict(sliding) if sliding else None,
                 partial=partial,
+                layer=layer_rule,
             )
         )
 
@@ -1057,3 +1192,148 @@ def _parse_range(
             f" ruimer dan de {_ODOUR_LEGAL_BASIS}: {_range_text(legal[0], legal[1], unit)}."
         )
     return float(low), float(high)
+
+
+def _number_or_parameter(
+    value: Any, key: str, rule_id: str, params: Mapping[str, Parameter], problems: list[str]
+) -> float | str | None:
+    """A layer rule's ``buffer_m``/``waarde_vanaf``: a finite number or a numeric parameter."""
+    if isinstance(value, str):
+        if value not in params or not _is_number(params[value].value):
+            problems.append(
+                f"Regel '{rule_id}': {key} = '{value}' is geen getal en geen"
+                f" getalparameter.{did_you_mean(value, params)}"
+            )
+            return None
+        return value
+    if not _is_number(value):
+        problems.append(
+            f"Regel '{rule_id}': {key} moet een getal of een parameternaam zijn, niet {value!r}."
+        )
+        return None
+    return float(value)
+
+
+def _choices(
+    value: Any, key: str, rule_id: str, allowed: tuple[str, ...], problems: list[str]
+) -> tuple[str, ...] | None:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items:
+        problems.append(
+            f"Regel '{rule_id}': {key} moet een tekst of een lijst zijn, bv. [\"{allowed[0]}\"]."
+        )
+        return None
+    for item in items:
+        if item not in allowed:
+            problems.append(
+                f"Regel '{rule_id}': {key} '{item}' is onbekend.{did_you_mean(str(item), allowed)}"
+                f" Kies uit: {', '.join(allowed)}."
+            )
+    return tuple(str(i) for i in items)
+
+
+def _parse_layer_rule(
+    table: Mapping[str, Any], rule_id: str, params: Mapping[str, Parameter], problems: list[str]
+) -> LayerRule | None:
+    """Validate the layer part of a rule (``laag``, ``buffer_m``, ...)."""
+    from locatietoets.analysis.constraints import LAYER_NAME_PATTERN
+
+    layer = table["laag"]
+    if not isinstance(layer, str) or not LAYER_NAME_PATTERN.match(layer):
+        problems.append(
+            f"Regel '{rule_id}': laag {layer!r} is geen geldige laagnaam: kleine letters, cijfers"
+            " en '_', beginnend met een letter (de naam in [lagen.beperkingen.<naam>])."
+        )
+        return None
+    ok = True
+    buffer: float | str | None = 0.0
+    if "buffer_m" in table:
+        buffer = _number_or_parameter(table["buffer_m"], "buffer_m", rule_id, params, problems)
+        if isinstance(buffer, float) and buffer < 0:
+            problems.append(f"Regel '{rule_id}': buffer_m mag niet negatief zijn.")
+            buffer = None
+        ok &= buffer is not None
+    min_value = None
+    if "waarde_vanaf" in table:
+        min_value = _number_or_parameter(
+            table["waarde_vanaf"], "waarde_vanaf", rule_id, params, problems
+        )
+        ok &= min_value is not None
+    outside_only = table.get("alleen_buiten", False)
+    if not isinstance(outside_only, bool):
+        problems.append(f"Regel '{rule_id}': alleen_buiten moet true of false zijn.")
+        ok = False
+    elif outside_only and buffer == 0.0:
+        problems.append(
+            f"Regel '{rule_id}': alleen_buiten = true heeft een buffer_m nodig (de zone rond de"
+            " objecten van de laag)."
+        )
+        ok = False
+    buildings = stays = None
+    if "bouwwerk" in table:
+        buildings = _choices(table["bouwwerk"], "bouwwerk", rule_id, BUILDING_KINDS, problems)
+        ok &= buildings is not None
+    if "verblijfstypen" in table:
+        stays = _choices(table["verblijfstypen"], "verblijfstypen", rule_id, STAY_TYPES, problems)
+        ok &= stays is not None
+    housing = table.get("huisvestingsvorm")
+    if housing is not None and housing not in HOUSING_FORMS:
+        problems.append(
+            f"Regel '{rule_id}': huisvestingsvorm '{housing}' is"
+            f" onbekend.{did_you_mean(str(housing), HOUSING_FORMS)} Kies uit:"
+            f" {', '.join(HOUSING_FORMS)}."
+        )
+        ok = False
+    if not ok:
+        return None
+    return LayerRule(
+        layer=layer,
+        buffer=buffer,
+        outside_only=outside_only,
+        min_value=min_value,
+        buildings=buildings,
+        stays=stays,
+        housing_form=housing,
+    )
+
+
+def _layer_partial(
+    table: Any,
+    rule_id: str,
+    verdict: Mapping[str, str],
+    reason: Mapping[str, Any],
+    params: Mapping[str, Parameter],
+    allowed_fields: set[str],
+    problems: list[str],
+) -> PartialRule | None:
+    """The "partly affected" variant of a layer rule: its ``[regel.deels]`` (``aandeel_veld`` is
+    the rule's own zone share), or by default: voorwaardelijk (never worse than the rule), build
+    on the free part."""
+    share_field = layer_share_field(rule_id)
+    if table is not None:
+        if isinstance(table, Mapping) and "aandeel_veld" not in table:
+            table = {**table, "aandeel_veld": share_field}
+        return _parse_partial(
+            table, rule_id, verdict, params, {share_field}, allowed_fields, problems
+        )
+    partial_verdict = {
+        s: min("voorwaardelijk", v, key=VERDICTS.index) if v in VERDICTS else v
+        for s, v in verdict.items()
+    }
+    partial_reason = {
+        s: (
+            f"{text} (voor {{aandeel_getroffen:.0%}} van de locatie)"
+            if partial_verdict[s] == "geschikt"
+            else f"{text}; {{aandeel_getroffen:.0%}} van de locatie ligt in de zone: bouw alleen"
+            " op het vrije deel ({aandeel_vrij:.0%})"
+        )
+        if isinstance(text, str)
+        else text
+        for s, text in reason.items()
+    }
+    return PartialRule(
+        share_field=share_field,
+        whole_from="geheel_aandeel" if "geheel_aandeel" in params else 0.95,
+        verdict=partial_verdict,
+        reason=partial_reason,
+    )

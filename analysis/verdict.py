@@ -24,12 +24,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from locatietoets.analysis.constraints import YARD_POLICIES
 from locatietoets.analysis.errors import RuleSetError
-from locatietoets.analysis.ruleset import STAY_TYPES, VERDICTS, Rule, RuleSet
+from locatietoets.analysis.ruleset import (
+    STAY_TYPES,
+    VERDICTS,
+    LayerRule,
+    Rule,
+    RuleSet,
+    layer_share_field,
+)
 from locatietoets.analysis.texts import render_arrow, template_fields
 from locatietoets.analysis.vocabulary import TRAVEL_FIELDS
 
-__all__ = ["RuleContext", "EVALUATORS", "RULE_FIELDS", "REASON_FIELDS", "judge"]
+__all__ = ["RuleContext", "EVALUATORS", "RULE_FIELDS", "REASON_FIELDS", "judge", "rule_fields"]
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +131,8 @@ RULE_FIELDS: dict[str, tuple[str, ...]] = {
     "reis.onbereikbaar": ("reis_onbereikbaar",),
     "reis.werkgever_ver": ("werkgever_reistijd_min",),
     "reis.eigen_werkgever_ver": ("eigen_werkgever_reistijd_min",),
+    **{f"erf.{policy}": ("op_erf", "erf_beleid") for policy in YARD_POLICIES},
+    "erf.buiten_bbg": ("op_erf", "bbg_ligging"),
 }
 
 
@@ -176,6 +186,32 @@ def _building_general(ctx: RuleContext, where: str) -> np.ndarray:
     return out
 
 
+def _layer_rule(ctx: RuleContext, rule: Rule, stay: str) -> np.ndarray:
+    """A rule on a declared constraint layer fires for the sites (partly) in its zone, limited to
+    its stay types, housing form and kinds of building when it names them."""
+    spec: LayerRule = rule.layer  # type: ignore[assignment]
+    n = len(ctx.fields)
+    if spec.stays is not None and stay not in spec.stays:
+        return np.zeros(n, dtype=bool)
+    fired = np.nan_to_num(ctx.num(layer_share_field(rule.id)), nan=0.0) > 0.0
+    if spec.housing_form is not None:
+        fired = fired & (ctx.housing_form[stay] == spec.housing_form)
+    if spec.buildings is not None:
+        kinds = np.zeros(n, dtype=bool)
+        for kind in spec.buildings:
+            kinds |= _building(ctx, None if kind == "onbekend" else kind)
+        fired = fired & kinds
+    return fired
+
+
+def rule_fields(rule: Rule) -> tuple[str, ...]:
+    """The fields a rule needs; a rule whose fields are absent is reported as not tested (a layer
+    rule: its layer was not given)."""
+    if rule.layer is not None:
+        return (layer_share_field(rule.id),)
+    return RULE_FIELDS[rule.id]
+
+
 EVALUATORS: dict[str, Evaluator] = {
     # BBG × temporary building: bbg.rand / bbg.buiten when it is unknown whether the building is
     # temporary, bbg.<rand|buiten>.<tijdelijk|permanent|te_lang> when the site says so.
@@ -226,6 +262,26 @@ EVALUATORS: dict[str, Evaluator] = {
         )
         > 1e-9
     ),
+    # On the own employer's yard: short-stay follows the gemeente's policy (erf_short_stay);
+    # mid- and long-stay there outside BBG (rand or buiten) are a woonfunctie outside BBG.
+    **{
+        f"erf.{policy}": (
+            lambda policy: (
+                lambda ctx, s: (
+                    ctx.flag("op_erf") & ctx.equals("erf_beleid", policy)
+                    if s == "short_stay"
+                    else np.zeros(len(ctx.fields), dtype=bool)
+                )
+            )
+        )(policy)
+        for policy in YARD_POLICIES
+    },
+    "erf.buiten_bbg": lambda ctx, s: (
+        ctx.flag("op_erf")
+        & (ctx.equals("bbg_ligging", "rand") | ctx.equals("bbg_ligging", "buiten"))
+        if s != "short_stay"
+        else np.zeros(len(ctx.fields), dtype=bool)
+    ),
 }
 
 #: Site fields that reason templates and sliding penalties may use.
@@ -263,6 +319,9 @@ REASON_FIELDS: set[str] = {
     "reistijd_max_min",
     "reistijd_overschrijding_min",
     "kom_bron",
+    "op_erf",
+    "erf_afstand_m",
+    "erf_beleid",
 }
 
 
@@ -317,12 +376,16 @@ def judge(
     values.update({name: arr for name, arr in ctx.params.items()})
 
     for rule_no, rule in enumerate(ruleset.rules):
-        evaluator = EVALUATORS.get(rule.id)
+        evaluator = (
+            (lambda ctx, s, rule=rule: _layer_rule(ctx, rule, s))
+            if rule.layer is not None
+            else EVALUATORS.get(rule.id)
+        )
         if evaluator is None:  # parse_ruleset already rejects these
             raise RuleSetError(
                 f"Regel '{rule.id}' heeft geen evaluatie in deze versie van de Locatietoets."
             )
-        if not ctx.has(*RULE_FIELDS[rule.id]):
+        if not ctx.has(*rule_fields(rule)):
             untested.append(rule.id)
             continue
         share, whole = _affected_share(ctx, rule, n)
@@ -381,6 +444,13 @@ def judge(
                             sub[name] = share[idx]
                         elif name == "aandeel_vrij":
                             sub[name] = 1.0 - share[idx]
+                        elif rule.layer is not None and name in _LAYER_TEMPLATE_FIELDS:
+                            column = _LAYER_TEMPLATE_FIELDS[name](rule)
+                            sub[name] = (
+                                ctx.fields[column].iloc[idx]
+                                if column in ctx.fields
+                                else np.full(len(idx), np.nan)
+                            )
                         elif name in values:
                             v = values[name]
                             sub[name] = (
@@ -461,6 +531,14 @@ def judge(
         len(untested),
     )
     return out, summary
+
+
+#: The fields a layer rule's reason may use, and the site field each one reads.
+_LAYER_TEMPLATE_FIELDS: dict[str, Callable[[Rule], str]] = {
+    "naam": lambda rule: rule.layer.layer,  # type: ignore[union-attr]
+    "afstand_m": lambda rule: f"{rule.layer.layer}_afstand_m",  # type: ignore[union-attr]
+    "aandeel": lambda rule: layer_share_field(rule.id),
+}
 
 
 def _bound(ctx: RuleContext, bound: object) -> np.ndarray | float:

@@ -117,6 +117,9 @@ LOCATION_FIELDS: dict[str, str] = {
     "kom_bron": "Bron bebouwde kom",
     "recreatiepark": "Recreatiepark",
     "recreatiepark_aandeel": "Aandeel op recreatiepark",
+    "op_erf": "Op het erf van de eigen werkgever",
+    "erf_afstand_m": "Afstand tot eigen werkgever, hemelsbreed (m)",
+    "erf_beleid": "Beleid gemeente short-stay op het erf",
 }
 #: Housing norms and capacity.
 HOUSING_FIELDS: dict[str, str] = {

@@ -383,7 +383,7 @@ def demo_command(out: Path, n_sites: int, voortgang: str, debug: bool) -> None:
 )
 def rules_command(bestand: Path | None, markdown: bool) -> None:
     """Toon de regelset: regels, oordelen per verblijfstype, parameters en bronnen."""
-    from locatietoets.analysis.ruleset import format_number
+    from locatietoets.analysis.ruleset import describe_layer_rule, format_number
     from locatietoets.layers.io.rules import read_ruleset_file, ruleset_markdown
 
     try:
@@ -400,9 +400,10 @@ def rules_command(bestand: Path | None, markdown: bool) -> None:
     for col in ("Regel", "Titel", *STAY_LABELS.values(), "Bron (betrouwbaarheid)"):
         table.add_column(col, overflow="fold")
     for rule in ruleset.rules:
+        layer = describe_layer_rule(rule, ruleset.parameters)
         table.add_row(
             rule.id,
-            rule.title,
+            rule.title + (f"\n({layer})" if layer else ""),
             *(rule.verdict[s] for s in STAY_TYPES),
             f"{rule.source} ({rule.confidence})",
         )

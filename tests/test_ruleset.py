@@ -70,7 +70,15 @@ def test_default_ruleset_encodes_the_brief():
         "Midden-Limburg",
         "Zuid-Limburg",
     }
-    assert set(EVALUATORS) == {r.id for r in rs.rules}
+    # every evaluator has its rule; the rules on declared constraint layers need no evaluator
+    assert set(EVALUATORS) == {r.id for r in rs.rules if r.layer is None}
+    assert rs.constraint_layers() == (
+        "natura2000",
+        "natuurnetwerk",
+        "bedrijventerreinen",
+        "geluid",
+        "externe_veiligheid",
+    )
 
 
 def test_overrides_and_per_gemeente_values():

@@ -56,7 +56,7 @@ def test_every_numeric_parameter_has_a_range_holding_its_value(name):
     for pname, table in raw["parameters"].items():
         value = table["waarde"]
         param = rs.parameters[pname]
-        if isinstance(value, bool):
+        if isinstance(value, (bool, str)):  # ja/nee or a choice (erf_short_stay): no range
             assert param.minimum is None and param.maximum is None, pname
             continue
         assert "min" in table and "max" in table, f"{name}: {pname} mist min/max"
@@ -343,9 +343,9 @@ def _sources(rs):
     yield from ((f"regel {r.id}", r.source, r.confidence) for r in rs.rules)
 
 
-def test_default_rule_set_is_version_2():
+def test_default_rule_set_is_version_3():
     rs = read_ruleset_file()
-    assert (rs.id, rs.version) == ("limburg-povi2021", "2.0.0")
+    assert (rs.id, rs.version) == ("limburg-povi2021", "3.0.0")
     assert "Omgevingswet" in rs.description and "screeningsuitkomst" in rs.description
 
 
@@ -448,7 +448,7 @@ def test_version_1_0_0_is_kept_as_a_fixture():
     assert "Wgv" in old.rule("geur.knelpunt_geurgevoelig").source_short
 
 
-def test_regels_command_shows_2_0_0_with_current_sources(monkeypatch):
+def test_regels_command_shows_3_0_0_with_current_sources(monkeypatch):
     from click.testing import CliRunner
 
     from locatietoets.scripts.cli import main
@@ -457,7 +457,7 @@ def test_regels_command_shows_2_0_0_with_current_sources(monkeypatch):
     result = CliRunner().invoke(main, ["regels"])
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
-    assert "versie 2.0.0" in out
+    assert "versie 3.0.0" in out
     assert "Besluit kwaliteit leefomgeving (Bkl)" in out and "rust op beleid" in out
     assert "0,1 – 14" in out  # the range of geur_norm_kom_concentratie
 

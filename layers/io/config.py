@@ -19,7 +19,16 @@ from locatietoets.layers.io.read import check_inputs
 from locatietoets.layers.io.spec import Config, LayerSpec, RulesConfig
 from locatietoets.layers.io.textfile import decode_text
 
-__all__ = ["LayerSpec", "RulesConfig", "Config", "LAYER_KEYS", "load_config", "parse_config"]
+__all__ = [
+    "LayerSpec",
+    "RulesConfig",
+    "Config",
+    "LAYER_KEYS",
+    "CONSTRAINT_LAYER_KEYS",
+    "CONSTRAINTS",
+    "load_config",
+    "parse_config",
+]
 
 _COMMON_KEYS = {"pad", "laag", "crs", "x_veld", "y_veld", "wkt_veld", "codering"}
 
@@ -49,6 +58,12 @@ LAYER_KEYS: dict[str, set[str]] = {
     "wegennet": _COMMON_KEYS | {"modus", "snelheid_veld", "eenrichting_veld", "wegtype_veld"},
     "gemeenten": _COMMON_KEYS | {"naam_veld", "code_veld", "regio_veld"},
 }
+
+#: Allowed keys of a declared constraint layer ``[lagen.beperkingen.<naam>]`` (any number of
+#: them, each named by the gemeente; a rule-set rule with ``laag = "<naam>"`` tests it).
+CONSTRAINT_LAYER_KEYS: set[str] = _COMMON_KEYS | {"naam_veld", "waarde_veld"}
+#: The config table that holds the declared constraint layers.
+CONSTRAINTS = "beperkingen"
 
 _REQUIRED_LAYER_KEYS = {"geurcontouren": {"waarde_veld"}}
 _MODES = ("auto", "fiets", "lopen")
@@ -120,10 +135,14 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
         )
         lagen = {}
     for name, table in lagen.items():
+        if name == CONSTRAINTS:
+            _parse_constraint_layers(table, base_dir, problems, partial, layers)
+            continue
         if name not in LAYER_KEYS:
             problems.append(
-                f"Onbekende laag [lagen.{name}].{did_you_mean(name, LAYER_KEYS)} "
-                f"Bekende lagen: {', '.join(LAYER_KEYS)}."
+                f"Onbekende laag [lagen.{name}].{did_you_mean(name, [*LAYER_KEYS, CONSTRAINTS])} "
+                f"Bekende lagen: {', '.join(LAYER_KEYS)}; een eigen beperking (natuur, geluid,"
+                " ...) als [lagen.beperkingen.<naam>]."
             )
             continue
         if not isinstance(table, Mapping):
@@ -167,6 +186,43 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
     return Config(source=source, layers=layers, rules=rules, output_dir=output_dir)
 
 
+def _parse_constraint_layers(
+    table: Any,
+    base_dir: Path,
+    problems: list[str],
+    partial: dict[str, LayerSpec],
+    layers: dict[str, LayerSpec],
+) -> None:
+    """``[lagen.beperkingen.<naam>]``: one layer per constraint, kept as ``beperkingen.<naam>``."""
+    from locatietoets.analysis.constraints import LAYER_NAME_PATTERN, layer_fields
+    from locatietoets.analysis.vocabulary import RESULT_FIELDS
+
+    if not isinstance(table, Mapping) or not all(isinstance(v, Mapping) for v in table.values()):
+        problems.append(
+            "[lagen.beperkingen] moet per beperking een tabel hebben, bv."
+            ' [lagen.beperkingen.natura2000] met pad = "natura2000.gpkg".'
+        )
+        return
+    for constraint, sub in table.items():
+        if not LAYER_NAME_PATTERN.match(constraint):
+            problems.append(
+                f"[lagen.beperkingen.{constraint}]: '{constraint}' is geen geldige naam voor een"
+                " beperking: gebruik kleine letters, cijfers en '_', beginnend met een letter (de"
+                " naam wordt een veld in de uitvoer), bv. natura2000 of geluid_a2."
+            )
+            continue
+        clash = [f for f in layer_fields(constraint) if f in RESULT_FIELDS]
+        if clash:
+            problems.append(
+                f"[lagen.beperkingen.{constraint}]: de naam '{constraint}' geeft uitvoerveld"
+                f" '{clash[0]}', dat de Locatietoets al gebruikt; kies een andere naam."
+            )
+            continue
+        spec = _parse_layer(f"{CONSTRAINTS}.{constraint}", sub, base_dir, problems, partial)
+        if spec is not None:
+            layers[spec.name] = spec
+
+
 def _parse_layer(
     name: str,
     table: Mapping[str, Any],
@@ -174,7 +230,9 @@ def _parse_layer(
     problems: list[str],
     partial: dict[str, LayerSpec] | None = None,
 ) -> LayerSpec | None:
-    allowed = LAYER_KEYS[name]
+    allowed = (
+        CONSTRAINT_LAYER_KEYS if name.startswith(f"{CONSTRAINTS}.") else LAYER_KEYS[name]
+    )
     if partial is not None and isinstance(table.get("pad"), str):
         usable = {k: v for k, v in table.items() if k in allowed and isinstance(v, str)}
         path = Path(usable.pop("pad"))

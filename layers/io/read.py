@@ -66,6 +66,9 @@ _GEOM_TYPES: dict[str, set[str]] = {
     "werkgevers": _POINTS | _POLYGONS,
     "gemeenten": _POLYGONS,
 }
+#: A declared constraint layer ``[lagen.beperkingen.<naam>]``: areas, or lines and points with
+#: a buffer in the rule.
+_CONSTRAINT_TYPES = _POINTS | _POLYGONS | {"LineString", "MultiLineString"}
 _TYPE_NL = {
     "Point": "punten",
     "MultiPoint": "multipunten",
@@ -556,7 +559,9 @@ def _object_names(frame: gpd.GeoDataFrame, spec: LayerSpec, rows: np.ndarray) ->
 
 
 def _repair(frame: gpd.GeoDataFrame, spec: LayerSpec, report: LayerReport) -> gpd.GeoDataFrame:
-    allowed = _GEOM_TYPES.get(spec.name)
+    allowed = _GEOM_TYPES.get(
+        spec.name, _CONSTRAINT_TYPES if spec.name.startswith("beperkingen.") else None
+    )
     geoms = frame.geometry.to_numpy()
     missing = pd.isna(geoms) | shapely.is_empty(geoms)
     present = ~missing
@@ -1029,12 +1034,14 @@ def load_reference_layers(
     ``geurcontouren`` (``waarde``, optional ``veehouderij``), ``veehouderijen`` (``naam``,
     ``vaste_afstand_m``, ``geuremissiefactor`` 1/0/NaN), ``recreatieparken`` (``naam``),
     ``werkgevers``
-    (unique ``naam``), ``gemeenten`` (``naam``, ``code``, optional ``regio``).
+    (unique ``naam``), ``gemeenten`` (``naam``, ``code``, optional ``regio``), and each declared
+    constraint layer as ``beperkingen.<naam>`` (``naam``, optional ``waarde``).
     All problems across layers are raised together.
     """
     frames: dict[str, gpd.GeoDataFrame] = {}
     reports: dict[str, LayerReport] = {}
     problems: list[str] = []
+    constraints = [name for name in config.layers if name.startswith("beperkingen.")]
     for name in (
         "bebouwd_gebied",
         "bebouwde_kom",
@@ -1043,6 +1050,7 @@ def load_reference_layers(
         "recreatieparken",
         "werkgevers",
         "gemeenten",
+        *constraints,
     ):
         spec = config.layer(name)
         if spec is None:
@@ -1104,6 +1112,12 @@ def load_reference_layers(
                         f" '{names[dup].iloc[0]}'"
                     )
             out["naam"] = names.to_numpy()
+        elif name.startswith("beperkingen."):
+            col = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES)
+            out["naam"] = _names(frame, col, name.removeprefix("beperkingen."))
+            vcol = _field(frame, spec, "waarde_veld", local)
+            if vcol:
+                out["waarde"] = _numeric(frame, vcol, spec, "waarde_veld", local, allow_null=False)
         elif name == "gemeenten":
             ncol = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES, required=True)
             ccol = _field(frame, spec, "code_veld", local, guesses=_CODE_GUESSES)

@@ -9,7 +9,12 @@ import tomllib
 from typing import Any
 
 from locatietoets.analysis.errors import LocatietoetsError, RuleSetError
-from locatietoets.analysis.ruleset import RuleSet, format_number, parse_ruleset
+from locatietoets.analysis.ruleset import (
+    RuleSet,
+    describe_layer_rule,
+    format_number,
+    parse_ruleset,
+)
 from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
 from locatietoets.analysis.vocabulary import STAY_TYPES
 from locatietoets.layers.io.spec import RulesConfig
@@ -135,8 +140,10 @@ def ruleset_markdown(ruleset: RuleSet) -> str:
         if rule.sliding_penalty:
             penalty += f" + glijdend tot {_number(float(rule.sliding_penalty['punten']))}"
         kind = " (waarschuwing)" if rule.kind == "waarschuwing" else ""
+        layer = describe_layer_rule(rule, ruleset.parameters)
+        title = f"{rule.title}{kind}" + (f" — {layer}" if layer else "")
         lines.append(
-            f"| `{rule.id}` | {_cell(rule.title)}{kind} | "
+            f"| `{rule.id}` | {_cell(title)} | "
             + " | ".join(_cell(rule.verdict[s]) for s in stays)
             + f" | {penalty} | {_cell(rule.source_short)} | {rule.confidence} |"
         )

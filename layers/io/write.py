@@ -435,21 +435,22 @@ def write_reference(frames: dict[str, gpd.GeoDataFrame], path: Path) -> None:
     layers the sites were tested against: ``bebouwd_gebied``, ``bebouwde_kom``,
     ``geurcontouren`` (``waarde``), ``veehouderijen`` (``naam``,
     ``vaste_afstand_m``), ``recreatieparken`` (``naam``), ``werkgevers``
-    (``naam``) and ``gemeenten`` (``naam``, ``code``, ``regio``).
+    (``naam``), ``gemeenten`` (``naam``, ``code``, ``regio``) and every declared constraint
+    layer as ``beperkingen.<naam>`` (``naam``, optional ``waarde``).
     """
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
     try:
         for name in sorted(frames):
             frame = _prepare_columns(frames[name])
+            # points, or any geometry (a declared constraint layer: areas, lines or points)
+            mixed = name in ("veehouderijen", "werkgevers") or name.startswith("beperkingen.")
             pyogrio.write_dataframe(
                 frame,
                 path,
                 layer=name,
                 driver="GPKG",
-                geometry_type="Unknown"
-                if name in ("veehouderijen", "werkgevers")
-                else "MultiPolygon",
-                promote_to_multi=name not in ("veehouderijen", "werkgevers"),
+                geometry_type="Unknown" if mixed else "MultiPolygon",
+                promote_to_multi=not mixed,
                 dataset_options={"VERSION": "1.2"},
                 append=path.exists(),
             )

@@ -43,7 +43,12 @@ import uuid
 import numpy as np
 import pandas as pd
 
-from locatietoets.analysis.pipeline import RESULT_FIELDS, Inputs, RunResult, score_sites
+from locatietoets.analysis.pipeline import (
+    Inputs,
+    RunResult,
+    order_result_columns,
+    score_sites,
+)
 from locatietoets.layers.io.config import Config
 from locatietoets.scripts.runner.partitions import (
     combine_records,
@@ -285,8 +290,7 @@ def _score_partition(part: pd.DataFrame, shared: _Shared, max_minutes: float | N
 def _combine(results: list[RunResult], ruleset: Any) -> RunResult:
     """Put partition results back together as one run (partitions in site order)."""
     frames = [r.results for r in results]
-    present = {c for f in frames for c in f.columns}
-    columns = [c for c in RESULT_FIELDS if c in present]
+    columns = order_result_columns(c for f in frames for c in f.columns)
     example = {c: next(f[c] for f in frames if c in f.columns) for c in columns}
     filled = []
     for frame in frames:

@@ -96,6 +96,11 @@ class PreparedRun:
             employers=frames.get("werkgevers"),
             gemeenten=frames.get("gemeenten"),
             network=self.network if frames.get("werkgevers") is not None else None,
+            constraints={
+                k.removeprefix("beperkingen."): v
+                for k, v in frames.items()
+                if k.startswith("beperkingen.")
+            },
         )
 
     def layer_warnings(self) -> list[str]:
