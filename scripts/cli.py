@@ -383,6 +383,8 @@ def demo_command(out: Path, n_sites: int, voortgang: str, debug: bool) -> None:
 )
 def rules_command(bestand: Path | None, markdown: bool) -> None:
     """Toon de regelset: regels, oordelen per verblijfstype, parameters en bronnen."""
+    from rich.markup import escape
+
     from locatietoets.analysis.ruleset import describe_layer_rule, format_number
     from locatietoets.layers.io.rules import read_ruleset_file, ruleset_markdown
 
@@ -403,7 +405,7 @@ def rules_command(bestand: Path | None, markdown: bool) -> None:
         layer = describe_layer_rule(rule, ruleset.parameters)
         table.add_row(
             rule.id,
-            rule.title + (f"\n({layer})" if layer else ""),
+            escape(rule.title + (f"\n({layer})" if layer else "")),  # [lagen.…] is no markup
             *(rule.verdict[s] for s in STAY_TYPES),
             f"{rule.source} ({rule.confidence})",
         )

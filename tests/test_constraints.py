@@ -22,7 +22,7 @@ from locatietoets.analysis.constraints import measure_layer, zone_share
 from locatietoets.analysis.errors import ConfigError, RuleSetError
 from locatietoets.layers.io.config import load_config
 from locatietoets.layers.io.rules import read_ruleset_file
-from locatietoets.scripts.run import run_config
+from locatietoets.scripts.runner.score import run_config
 
 #: The nature area: x 200 000–201 000, y 380 000–381 000.
 AREA = box(200_000, 380_000, 201_000, 381_000)
@@ -277,3 +277,264 @@ bron = "test"
 
 def test_builtin_ruleset_file_is_valid_toml():
     assert tomllib.loads(RULESET.read_text(encoding="utf-8"))["regelset"]["id"]
+
+
+# --- the built-in constraints of rule set limburg-povi2021 3.0.0 ------------------------------
+
+SQUARES = {  # constraint layer -> its one square (x0, y0), 500 × 500 m, apart from each other
+    "natura2000": (200_000, 380_000),
+    "natuurnetwerk": (202_000, 380_000),
+    "bedrijventerreinen": (204_000, 380_000),
+    "externe_veiligheid": (206_000, 380_000),
+}
+
+
+def _square(x0: float, y0: float) -> Polygon:
+    return box(x0, y0, x0 + 500, y0 + 500)
+
+
+def _builtin_world(folder: Path, rows: list[tuple[str, str, str | None, Point]]) -> Path:
+    sites = gpd.GeoDataFrame(
+        {
+            "id": [r[0] for r in rows],
+            "type": [r[1] for r in rows],
+            "vorm": [r[2] for r in rows],
+        },
+        geometry=[r[3] for r in rows],
+        crs=RD,
+    )
+    write_gdf(sites, folder / "locaties.gpkg")
+    text = """
+[lagen.locaties]
+pad = "locaties.gpkg"
+id_veld = "id"
+verblijfstype_veld = "type"
+huisvestingsvorm_veld = "vorm"
+"""
+    for name, (x0, y0) in SQUARES.items():
+        frame = gpd.GeoDataFrame({"naam": [f"{name} 1"]}, geometry=[_square(x0, y0)], crs=RD)
+        write_gdf(frame, folder / f"{name}.gpkg")
+        text += f'\n[lagen.beperkingen.{name}]\npad = "{name}.gpkg"\n'
+    # noise: a 58 dB contour and a 45 dB contour (below the 53 dB standaardwaarde)
+    noise = gpd.GeoDataFrame(
+        {"weg": ["N270", "dorpsweg"], "lden": [58.0, 45.0]},
+        geometry=[_square(208_000, 380_000), _square(208_000, 381_000)],
+        crs=RD,
+    )
+    write_gdf(noise, folder / "geluid.gpkg")
+    text += (
+        '\n[lagen.beperkingen.geluid]\npad = "geluid.gpkg"\nnaam_veld = "weg"\n'
+        'waarde_veld = "lden"\n'
+    )
+    return write_config(folder, text)
+
+
+def test_builtin_constraints_per_stay_type_and_housing_form(tmp_path):
+    rows = [
+        ("n2k_long", "long_stay", None, Point(200_250, 380_250)),
+        ("n2k_kort", "short_stay", None, Point(200_250, 380_300)),
+        ("n2k_100m", "long_stay", None, Point(200_600, 380_250)),
+        ("n2k_300m", "long_stay", None, Point(200_800, 380_250)),
+        ("nnn_kort", "short_stay", None, Point(202_250, 380_250)),
+        ("bt_kort", "short_stay", None, Point(204_250, 380_250)),
+        ("bt_mid", "mid_stay", None, Point(204_250, 380_300)),
+        ("ev_long", "long_stay", None, Point(206_250, 380_250)),
+        ("ev_logies", "short_stay", "logies", Point(206_250, 380_300)),
+        ("geluid_long", "long_stay", None, Point(208_250, 380_250)),
+        ("geluid_logies", "short_stay", "logies", Point(208_250, 380_300)),
+        ("geluid_kort_woon", "short_stay", "woonfunctie", Point(208_250, 380_350)),
+        ("stil_long", "long_stay", None, Point(208_250, 381_250)),
+    ]
+    cfg = _builtin_world(tmp_path, rows)
+    run_config(load_config(cfg), tmp_path / "uit")
+    out = read_output(tmp_path / "uit").set_index("id")
+
+    def check(site, verdict, rules, text=None):
+        assert (out.loc[site, "oordeel"], out.loc[site, "regels"]) == (verdict, rules), site
+        if text:
+            assert text in out.loc[site, "redenen"], site
+
+    check("n2k_long", "ongeschikt", "natura2000.binnen", "Natura 2000-gebied 'natura2000 1'")
+    check("n2k_kort", "ongeschikt", "natura2000.binnen")
+    check(
+        "n2k_100m",
+        "geschikt",
+        "natura2000.signaal",
+        "Stikstofdepositie: voortoets nodig; ligt 100 m van Natura 2000-gebied",
+    )
+    assert out.loc["n2k_100m", "score"] == 95.0
+    check("n2k_300m", "geschikt", "")
+    assert out.loc["n2k_300m", "natura2000_afstand_m"] == pytest.approx(300.0)
+    check("nnn_kort", "ongeschikt", "natuurnetwerk.binnen", "Goudgroene natuurzone")
+    check(
+        "bt_kort",
+        "voorwaardelijk",
+        "bedrijventerrein",
+        "alleen voor werknemers van bedrijven op dit terrein; let op milieuzonering",
+    )
+    check("bt_mid", "ongeschikt", "bedrijventerrein")
+    # external safety: woonfunctie ongeschikt, logies voorwaardelijk
+    check("ev_long", "ongeschikt", "externe_veiligheid.woonfunctie")
+    check("ev_logies", "voorwaardelijk", "externe_veiligheid.logies")
+    # noise above 53 dB: a woonfunctie (also a short-stay one) is voorwaardelijk, logies only
+    # gets the warning (not noise-sensitive under the Bkl); 45 dB is below the value
+    check("geluid_long", "voorwaardelijk", "geluid.woonfunctie", "contour 'N270'")
+    check("geluid_kort_woon", "voorwaardelijk", "geluid.woonfunctie")
+    check("geluid_logies", "geschikt", "geluid.logies", "geen geluidgevoelig gebouw")
+    check("stil_long", "geschikt", "")
+    assert out.loc["stil_long", "geluid"] == "dorpsweg"  # the contour it lies in, below the value
+    # per stay type on one site: a business park is voorwaardelijk for short-, ongeschikt for
+    # long-stay
+    assert out.loc["bt_kort", "oordeel_long_stay"] == "ongeschikt"
+    record = json.loads((tmp_path / "uit" / "run.json").read_text(encoding="utf-8"))
+    assert not [
+        r for r in record["regels_niet_getoetst"] if "." in r and r.split(".")[0] in SQUARES
+    ]
+
+
+def _yard_world(folder: Path, extra: str = "") -> Path:
+    from fixtures import BBG_BOX, VENLO_BOX, VENRAY_BOX
+
+    write_gdf(
+        gpd.GeoDataFrame({"n": ["BBG"]}, geometry=[box(*BBG_BOX)], crs=RD), folder / "bbg.gpkg"
+    )
+    write_gdf(
+        gpd.GeoDataFrame(
+            {"naam": ["Venlo", "Venray"], "code": ["GM0983", "GM0984"]},
+            geometry=[box(*VENLO_BOX), box(*VENRAY_BOX)],
+            crs=RD,
+        ),
+        folder / "gemeenten.gpkg",
+    )
+    write_gdf(
+        gpd.GeoDataFrame(
+            {"naam": ["Kwekerij A", "Loods B", "Boerderij C"]},
+            geometry=[Point(200_550, 380_500), Point(205_080, 380_500), Point(206_000, 381_000)],
+            crs=RD,
+        ),
+        folder / "werkgevers.gpkg",
+    )
+    rows = [
+        ("erf_venlo", "short_stay", "Kwekerij A", Point(200_500, 380_500)),  # 50 m, in BBG
+        ("erf_venray", "short_stay", "Loods B", Point(205_000, 380_500)),  # 80 m, Venray: niet
+        ("erf_mid", "mid_stay", "Boerderij C", Point(206_000, 381_060)),  # 60 m, buiten BBG
+        ("ver", "short_stay", "Kwekerij A", Point(200_700, 380_500)),  # 150 m: not on the yard
+        ("geen", "short_stay", None, Point(200_600, 380_600)),
+    ]
+    write_gdf(
+        gpd.GeoDataFrame(
+            {"id": [r[0] for r in rows], "type": [r[1] for r in rows], "wg": [r[2] for r in rows]},
+            geometry=[r[3] for r in rows],
+            crs=RD,
+        ),
+        folder / "locaties.gpkg",
+    )
+    text = """
+[lagen.locaties]
+pad = "locaties.gpkg"
+id_veld = "id"
+verblijfstype_veld = "type"
+werkgever_veld = "wg"
+
+[lagen.bebouwd_gebied]
+pad = "bbg.gpkg"
+
+[lagen.werkgevers]
+pad = "werkgevers.gpkg"
+
+[lagen.gemeenten]
+pad = "gemeenten.gpkg"
+
+[regels.gemeenten."Venray"]
+erf_short_stay = "niet"
+"""
+    return write_config(folder, text + extra)
+
+
+def test_housing_on_the_employers_yard_follows_the_gemeente(tmp_path):
+    run_config(load_config(_yard_world(tmp_path)), tmp_path / "uit")
+    out = read_output(tmp_path / "uit").set_index("id")
+    assert out["erf_afstand_m"].round(6).tolist()[:4] == [50.0, 80.0, 60.0, 150.0]
+    assert np.isnan(out.loc["geen", "erf_afstand_m"])
+    assert out["op_erf"].astype(bool).tolist() == [True, True, True, False, False]
+    assert out.loc["erf_venlo", "erf_beleid"] == "voorwaardelijk"  # the rule set's default
+    assert out.loc["erf_venray", "erf_beleid"] == "niet"  # the config's value for Venray
+    assert out.loc["erf_venlo", "oordeel"] == "voorwaardelijk"
+    assert out.loc["erf_venlo", "regels"] == "erf.voorwaardelijk"
+    assert "op het erf van de eigen werkgever (50 m, tot 100 m)" in out.loc["erf_venlo", "redenen"]
+    assert out.loc["erf_venray", "oordeel"] == "ongeschikt"
+    assert "erf.niet" in out.loc["erf_venray", "regels"]
+    assert out.loc["erf_mid", "oordeel"] == "ongeschikt"
+    assert "erf.buiten_bbg" in out.loc["erf_mid", "regels"]
+    # the short-stay yard rules never fire for mid-stay, the mid/long rule never for short-stay
+    assert "erf.voorwaardelijk" not in out.loc["erf_mid", "regels_mid_stay"]
+    assert "erf.buiten_bbg" not in out.loc["erf_venray", "regels_short_stay"]
+    for site in ("ver", "geen"):
+        assert "erf." not in out.loc[site, "regels"]
+
+
+def test_unknown_yard_policy_is_refused(tmp_path):
+    cfg = _yard_world(tmp_path, '\n[regels.gemeenten."Venlo"]\nerf_short_stay = "nee"\n')
+    with pytest.raises(
+        RuleSetError, match="erf_short_stay.*'nee'.*toegestaan, voorwaardelijk, niet"
+    ):
+        run_config(load_config(cfg), tmp_path / "uit")
+
+
+NATURA = Path("/work/shared/data/nature/limburg_natura2000_2013_inspire.gpkg")
+
+
+@pytest.mark.skipif(not NATURA.is_file(), reason="Natura 2000 van Limburg niet aanwezig")
+def test_real_natura2000_limburg(tmp_path):
+    areas = gpd.read_file(NATURA)
+    geuldal = areas[areas["name"] == "Geuldal"]
+    inside = geuldal.geometry.iloc[int(np.argmax(geuldal.area.to_numpy()))].representative_point()
+    # 100 m outside the nearest area, seen from a point far from every area
+    union = areas.union_all()
+    far = Point(195_000, 330_000)
+    assert union.distance(far) > 1_000
+    from shapely.ops import nearest_points
+
+    edge = nearest_points(union, far)[0]
+    dx, dy = far.x - edge.x, far.y - edge.y
+    length = (dx**2 + dy**2) ** 0.5
+    near = Point(edge.x + dx / length * 100, edge.y + dy / length * 100)
+    sites = gpd.GeoDataFrame(
+        {"id": ["geuldal", "dichtbij", "ver"], "type": ["long_stay"] * 3},
+        geometry=[inside, near, far],
+        crs=RD,
+    )
+    write_gdf(sites, tmp_path / "locaties.gpkg")
+    text = f"""
+[lagen.locaties]
+pad = "locaties.gpkg"
+id_veld = "id"
+verblijfstype_veld = "type"
+
+[lagen.beperkingen.natura2000]
+pad = "{NATURA.as_posix()}"
+naam_veld = "name"
+"""
+    run_config(load_config(write_config(tmp_path, text)), tmp_path / "uit")
+    out = read_output(tmp_path / "uit").set_index("id")
+    assert out.loc["geuldal", "natura2000"] == "Geuldal"
+    assert out.loc["geuldal", "oordeel"] == "ongeschikt"
+    assert out.loc["geuldal", "regels"] == "natura2000.binnen"
+    assert 99.0 <= out.loc["dichtbij", "natura2000_afstand_m"] <= 100.01
+    assert out.loc["dichtbij", "regels"] == "natura2000.signaal"
+    assert "Stikstofdepositie: voortoets nodig" in out.loc["dichtbij", "redenen"]
+    assert out.loc["ver", "regels"] == ""
+    assert out.loc["ver", "natura2000_afstand_m"] > 1_000
+
+
+def test_regels_lists_the_constraint_rules_with_their_layer(monkeypatch):
+    from click.testing import CliRunner
+
+    from locatietoets.scripts.cli import main
+
+    monkeypatch.setenv("COLUMNS", "400")
+    result = CliRunner().invoke(main, ["regels"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "[lagen.beperkingen.natura2000]" in out and "natura2000_signaal_m" in out
+    assert "Bkl art. 3.21" in out and "erf_short_stay" in out

@@ -14,7 +14,13 @@ import pytest
 import shapely
 
 from locatietoets.layers.io.config import load_config
-from locatietoets.layers.worlds.demo import DEMO_BOUNDS, DEMO_LAYERS, DEMO_SOURCE, write_demo
+from locatietoets.layers.worlds.demo import (
+    DEMO_BOUNDS,
+    DEMO_CONSTRAINT_LAYERS,
+    DEMO_LAYERS,
+    DEMO_SOURCE,
+    write_demo,
+)
 
 EDGE_M = 250.0  # default bbg_rand_m
 
@@ -101,9 +107,13 @@ def test_too_few_sites_is_refused(tmp_path: Path) -> None:
 
 def test_config_loads_and_points_at_the_layers(demo_dir: Path) -> None:
     config = load_config(demo_dir / "config.toml")
-    assert set(config.layers) == set(DEMO_LAYERS)
+    # the business parks are a declared constraint layer: [lagen.beperkingen.bedrijventerreinen]
+    assert set(config.layers) == {
+        f"beperkingen.{n}" if n in DEMO_CONSTRAINT_LAYERS else n for n in DEMO_LAYERS
+    }
     for name, spec in config.layers.items():
-        assert spec.path == (demo_dir / "invoer" / f"{name}.gpkg").resolve()
+        file = name.removeprefix("beperkingen.")
+        assert spec.path == (demo_dir / "invoer" / f"{file}.gpkg").resolve()
     assert config.rules.overrides == {"bbg_rand_m": 250}
     assert config.layer("wegennet").get("modus") == "fiets"
 
@@ -113,7 +123,8 @@ def test_configured_fields_exist(demo_dir: Path, layers: dict[str, gpd.GeoDataFr
     for name, spec in config.layers.items():
         for key, field in spec.options.items():
             if key.endswith("_veld"):
-                assert field in layers[name].columns, f"{name}.{key} = {field}"
+                frame = layers[name.removeprefix("beperkingen.")]
+                assert field in frame.columns, f"{name}.{key} = {field}"
 
 
 # --- every layer ----------------------------------------------------------------

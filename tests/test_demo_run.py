@@ -73,9 +73,24 @@ def test_demo_odour_covers_every_farm_kind_and_undecidable_contours(demo_run):
 def test_demo_every_rule_fires_and_every_verdict_occurs(demo_run):
     outcome, sites = demo_run
     fired = outcome.record["regels_gevuurd"]
+    # the demo's few sites on their employer's yard are short-stay inside BBG under the default
+    # policy (erf_short_stay = voorwaardelijk): the other policies and erf.buiten_bbg do not occur
+    not_in_demo = {"erf.toegestaan", "erf.niet", "erf.buiten_bbg"}
     for rule, per_stay in fired.items():
-        assert sum(per_stay.values()) > 0, f"regel {rule} komt niet voor in de demo"
-    assert outcome.record["regels_niet_getoetst"] == []
+        if rule not in not_in_demo:
+            assert sum(per_stay.values()) > 0, f"regel {rule} komt niet voor in de demo"
+    assert fired["erf.voorwaardelijk"]["short_stay"] > 0
+    # the demo declares one constraint layer (its business parks); the built-in rules on
+    # nature, noise and safety layers are not tested there
+    assert set(outcome.record["regels_niet_getoetst"]) == {
+        "natura2000.binnen",
+        "natura2000.signaal",
+        "natuurnetwerk.binnen",
+        "geluid.woonfunctie",
+        "geluid.logies",
+        "externe_veiligheid.woonfunctie",
+        "externe_veiligheid.logies",
+    }
     for stay in ("short_stay", "mid_stay", "long_stay"):
         assert set(sites[f"oordeel_{stay}"].dropna()) == {
             "geschikt",

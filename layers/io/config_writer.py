@@ -29,7 +29,7 @@ import tempfile
 from typing import Any
 
 from locatietoets.analysis.errors import ConfigError, did_you_mean
-from locatietoets.layers.io.config import LAYER_KEYS
+from locatietoets.layers.io.config import CONSTRAINT_LAYER_KEYS, CONSTRAINTS, LAYER_KEYS
 
 __all__ = ["PATH_NOTE", "render_config", "write_config"]
 
@@ -139,7 +139,9 @@ def render_config(
     if lines:
         lines.append("")
 
-    for name in LAYER_KEYS:
+    # the fixed layers in LAYER_KEYS order, then the declared constraint layers as given
+    constraints = [n for n in lagen if _allowed_keys(n) is not None and n not in LAYER_KEYS]
+    for name in [*LAYER_KEYS, *constraints]:
         table = lagen.get(name)
         if not isinstance(table, Mapping):  # absent, or reported by _check
             continue
@@ -211,16 +213,17 @@ def _check(
     problems: list[str],
 ) -> None:
     for name, table in lagen.items():
-        if name not in LAYER_KEYS:
+        allowed = _allowed_keys(name)
+        if allowed is None:
             problems.append(
                 f"Onbekende laag [lagen.{name}].{did_you_mean(str(name), LAYER_KEYS)} "
-                f"Bekende lagen: {', '.join(LAYER_KEYS)}."
+                f"Bekende lagen: {', '.join(LAYER_KEYS)}, en eigen beperkingen als"
+                " beperkingen.<naam> (kleine letters, cijfers en _)."
             )
             continue
         if not isinstance(table, Mapping):
             problems.append(f"[lagen.{name}] moet een tabel zijn met minstens 'pad'.")
             continue
-        allowed = LAYER_KEYS[name]
         for key in table:
             if key not in allowed:
                 problems.append(
@@ -235,11 +238,25 @@ def _check(
             )
     tables = [*LAYER_KEYS, "regels", "uitvoer"]
     for key in toelichting:
-        if key not in tables:
+        if key not in tables and _allowed_keys(key) is None:
             problems.append(
                 f"Toelichting bij een onbekende tabel '{key}'.{did_you_mean(str(key), tables)}"
                 f" Kies uit: {', '.join(tables)}."
             )
+
+
+def _allowed_keys(name: str) -> set[str] | None:
+    """The keys a layer table may have: of a fixed layer, or of a declared constraint layer
+    ``beperkingen.<naam>`` (written as ``[lagen.beperkingen.<naam>]``); None for an unknown
+    layer."""
+    if name in LAYER_KEYS:
+        return set(LAYER_KEYS[name])
+    from locatietoets.analysis.constraints import LAYER_NAME_PATTERN
+
+    prefix = f"{CONSTRAINTS}."
+    if name.startswith(prefix) and LAYER_NAME_PATTERN.match(name.removeprefix(prefix)):
+        return set(CONSTRAINT_LAYER_KEYS)
+    return None
 
 
 def _has_relative_path(

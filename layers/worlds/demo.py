@@ -27,6 +27,7 @@ import pyogrio
 from locatietoets.layers.io.config_writer import write_config
 from locatietoets.layers.worlds.layout import (
     DEMO_BOUNDS,
+    DEMO_CONSTRAINT_LAYERS,
     DEMO_CRS,
     DEMO_LAYERS,
     DEMO_SOURCE,
@@ -50,6 +51,7 @@ __all__ = [
     "DEMO_SOURCE",
     "DEMO_CRS",
     "DEMO_LAYERS",
+    "DEMO_CONSTRAINT_LAYERS",
     "DEMO_BOUNDS",
 ]
 
@@ -88,6 +90,10 @@ _CONFIG_LAYERS: dict[str, dict[str, str]] = {
         "geuremissiefactor_veld": "geuremissiefactor",
     },
     "recreatieparken": {"pad": "invoer/recreatieparken.gpkg", "naam_veld": "parknaam"},
+    "beperkingen.bedrijventerreinen": {
+        "pad": "invoer/bedrijventerreinen.gpkg",
+        "naam_veld": "naam",
+    },
     "werkgevers": {"pad": "invoer/werkgevers.gpkg", "naam_veld": "bedrijfsnaam"},
     "wegennet": {
         "pad": "invoer/wegennet.gpkg",
@@ -126,6 +132,10 @@ _CONFIG_NOTES: dict[str, tuple[str, ...]] = {
         "Veehouderijen: emissiepunten en stalvlakken; vaste_afstand_m = oude stankcirkel of eigen",
         "afstand uit het omgevingsplan (verhoogt het wettelijk minimum, verlaagt het nooit);",
         "geuremissiefactor = ja/nee (leeg: onbekend, dan geldt de strengste vaste afstand).",
+    ),
+    "beperkingen.bedrijventerreinen": (
+        "Bedrijventerreinen (de vlakken met soort = bedrijventerrein uit het BBG) als beperking:",
+        "de regel 'bedrijventerrein' van de regelset toetst locaties erop.",
     ),
     "wegennet": (
         "Wegennet als lijnenlaag met OSM-achtige velden; één buurtschap is bewust",
@@ -237,6 +247,8 @@ def build_demo_layers(*, seed: int = 2026, n_sites: int = 3000) -> dict[str, gpd
         ),
         "geurcontouren": contours,
         "recreatieparken": parks,
+        # the BBG's business parks (soort = bedrijventerrein) as a constraint layer of their own
+        "bedrijventerreinen": business_parks.drop(columns=["soort"]),
         "werkgevers": employers,
         "wegennet": roads,
         "locaties": sites.drop(columns=["context"]),

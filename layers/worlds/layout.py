@@ -31,6 +31,7 @@ __all__ = [
     "DEMO_SOURCE",
     "DEMO_CRS",
     "DEMO_LAYERS",
+    "DEMO_CONSTRAINT_LAYERS",
     "ORIGIN",
     "WIDTH_M",
     "HEIGHT_M",
@@ -65,10 +66,13 @@ DEMO_LAYERS = (
     "veehouderijen",
     "geurcontouren",
     "recreatieparken",
+    "bedrijventerreinen",
     "werkgevers",
     "wegennet",
     "locaties",
 )
+#: Demo layers that are declared constraint layers in the config ([lagen.beperkingen.<naam>]).
+DEMO_CONSTRAINT_LAYERS = ("bedrijventerreinen",)
 
 # South-west corner and size of the demo box in RD New (m). The box lies
 # entirely inside the province of Limburg (checked against the CBS province
