@@ -538,3 +538,24 @@ def test_regels_lists_the_constraint_rules_with_their_layer(monkeypatch):
     out = " ".join(result.output.split())
     assert "[lagen.beperkingen.natura2000]" in out and "natura2000_signaal_m" in out
     assert "Bkl art. 3.21" in out and "erf_short_stay" in out
+
+
+@pytest.mark.parametrize(
+    "parameter, value", [("stiltegebied_signaal_m", 450.0), ("geheel_aandeel", 0.5)]
+)
+def test_rescoring_a_constraint_parameter_equals_a_full_scoring(tmp_path, parameter, value):
+    """The sensitivity analysis re-runs the constraint step when a rule's buffer parameter
+    (named only in the rule set) changes."""
+    import pandas.testing
+
+    from locatietoets.analysis.pipeline import Rescorer, score_sites
+    from locatietoets.scripts.runner.prepare import prepare
+
+    prepared = prepare(load_config(_world(tmp_path)))
+    rescorer = Rescorer(prepared.inputs, network_mode=prepared.network_mode)
+    first = rescorer.score(prepared.ruleset)
+    changed = prepared.ruleset.with_overrides({parameter: value}, where="test")
+    again = rescorer.score(changed, changed={parameter})
+    full = score_sites(prepared.inputs, changed, network_mode=prepared.network_mode)
+    pandas.testing.assert_frame_equal(again.results, full.results)
+    assert not again.results.equals(first.results)  # "ver" (400 m) enters the zone / "half" whole

@@ -171,6 +171,7 @@ def test_step_parameters_name_every_parameter_a_step_reads():
         "geur": [pipeline._odour, pipeline._odour_norm],
         "reis": [pipeline._travel],
         "recreatie": [pipeline._recreation_parks],
+        "beperkingen": [pipeline._constraints, pipeline._yard],
     }
     for step, functions in steps.items():
         read = set()
