@@ -288,12 +288,16 @@ def standard_config(
     extra: str = "",
     locaties: str = "locaties.gpkg",
     regels: dict[str, Any] | None = None,
+    uitvoer: dict[str, Any] | None = None,
+    layers: dict[str, dict[str, Any]] | None = None,
 ) -> str:
     """Config text for ``build_world`` (relative paths), written by the config writer.
 
-    ``extra`` is appended as is (for tests of what the writer would refuse).
+    ``layers`` adds (or replaces) layer tables; ``extra`` is appended as is (for the configs of
+    tests of what a user may type and the writer would refuse).
     """
-    return render_config(standard_layers(kom=kom, locaties=locaties), regels=regels) + extra
+    lagen = {**standard_layers(kom=kom, locaties=locaties), **(layers or {})}
+    return render_config(lagen, regels=regels, uitvoer=uitvoer) + extra
 
 
 def write_config(folder: Path, text: str, name: str = "config.toml") -> Path:

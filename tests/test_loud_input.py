@@ -473,7 +473,7 @@ def test_infinite_contour_value_is_an_error(world):
     gpd.GeoDataFrame({"oue": [float("inf")]}, geometry=[box(*BBG_BOX)], crs="EPSG:28992").to_file(
         world / "geur.gpkg"
     )
-    text = standard_config() + '\n[lagen.geurcontouren]\npad = "geur.gpkg"\nwaarde_veld = "oue"\n'
+    text = standard_config(layers={"geurcontouren": {"pad": "geur.gpkg", "waarde_veld": "oue"}})
     with pytest.raises(
         InputError,
         match=re.escape(

@@ -112,9 +112,7 @@ def test_score_shapefile_part_named_like_an_output_is_refused(tmp_path):
         (REPO / "analysis" / "rulesets" / "limburg-povi2021.toml").read_text(encoding="utf-8"),
         encoding="utf-8",
     )
-    cfg = write_config(
-        tmp_path, standard_config() + '\n[regels]\nbestand = "run.json"\n', "config.toml"
-    )
+    cfg = write_config(tmp_path, standard_config(regels={"bestand": "run.json"}), "config.toml")
     _refused(["score", str(cfg), "--out", str(tmp_path)], tmp_path, tmp_path / "run.json")
 
 

@@ -105,8 +105,9 @@ def test_run_summary_and_run_json_show_origins(tmp_path, monkeypatch):
     build_world(tmp_path)
     cfg = write_config(
         tmp_path,
-        standard_config()
-        + '\n[regels]\nbbg_rand_m = 300\n[regels.gemeenten."Venray"]\nmax_termijn_jaar = 5\n',
+        standard_config(
+            regels={"bbg_rand_m": 300, "gemeenten": {"Venray": {"max_termijn_jaar": 5}}}
+        ),
     )
     res = CliRunner().invoke(
         main, ["score", str(cfg), "--out", str(tmp_path / "uit"), "--voortgang", "balk"]
@@ -257,9 +258,10 @@ def test_vergelijk_command_names_the_masked_parameter(tmp_path, monkeypatch):
     draft rule set."""
     monkeypatch.setenv("COLUMNS", "250")
     build_world(tmp_path)
-    base = standard_config() + "\n[regels]\nbbg_rand_m = 250\n"
-    cfg_a = write_config(tmp_path, base, "a.toml")
-    cfg_b = write_config(tmp_path, base + f'bestand = "{DRAFT.as_posix()}"\n', "b.toml")
+    cfg_a = write_config(tmp_path, standard_config(regels={"bbg_rand_m": 250}), "a.toml")
+    cfg_b = write_config(
+        tmp_path, standard_config(regels={"bbg_rand_m": 250, "bestand": DRAFT}), "b.toml"
+    )
     for cfg, out in ((cfg_a, "run_a"), (cfg_b, "run_b")):
         res = CliRunner().invoke(
             main, ["score", str(cfg), "--out", str(tmp_path / out), "--voortgang", "geen"]
@@ -293,9 +295,7 @@ def test_vergelijk_command_old_and_new_rule_set(tmp_path):
     """The 1.0.0 fixture still scores, and vergelijk 1.0.0 → 3.0.0 names the new sources and
     reasons."""
     build_world(tmp_path)
-    cfg_a = write_config(
-        tmp_path, standard_config() + f'\n[regels]\nbestand = "{OLD.as_posix()}"\n', "oud.toml"
-    )
+    cfg_a = write_config(tmp_path, standard_config(regels={"bestand": OLD}), "oud.toml")
     cfg_b = write_config(tmp_path, standard_config(), "nieuw.toml")
     for cfg, out in ((cfg_a, "run_oud"), (cfg_b, "run_nieuw")):
         res = CliRunner().invoke(

@@ -9,6 +9,7 @@ from shapely.geometry import Point
 
 from locatietoets.analysis.errors import ConfigError
 from locatietoets.layers.io.config import parse_config
+from locatietoets.layers.io.config_writer import write_config
 from locatietoets.layers.io.read import load_sites
 
 
@@ -58,9 +59,7 @@ def test_site_without_geometry_is_written_as_null(tmp_path):
 
     gdf = gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=[Point(200000, 380000), None], crs=28992)
     gdf.to_file(tmp_path / "sites.gpkg")
-    (tmp_path / "c.toml").write_text(
-        '[lagen.locaties]\npad = "sites.gpkg"\nid_veld = "id"\n', encoding="utf-8"
-    )
+    write_config(tmp_path / "c.toml", {"locaties": {"pad": "sites.gpkg", "id_veld": "id"}})
     result = CliRunner().invoke(
         main,
         ["score", str(tmp_path / "c.toml"), "--out", str(tmp_path / "uit"), "--voortgang", "geen"],

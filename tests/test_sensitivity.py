@@ -19,6 +19,7 @@ from locatietoets.analysis import pipeline
 from locatietoets.analysis.errors import ConfigError
 from locatietoets.analysis.pipeline import STEP_PARAMETERS, Rescorer, score_sites
 from locatietoets.layers.io.config import load_config
+from locatietoets.layers.io.config_writer import write_config
 from locatietoets.scripts.planning import gevoeligheid
 from locatietoets.scripts.runner.prepare import prepare
 from locatietoets.scripts.runner.sensitivity import parse_values
@@ -64,26 +65,19 @@ def _world(folder: Path) -> Path:
     )
     for frame, name in ((gem, "gemeenten"), (bbg, "bbg"), (sites, "locaties")):
         frame.to_file(folder / f"{name}.gpkg", driver="GPKG", engine="pyogrio")
-    config = folder / "config.toml"
-    config.write_text(
-        """
-[lagen.locaties]
-pad = "locaties.gpkg"
-id_veld = "id"
-verblijfstype_veld = "type"
-personen_veld = "personen"
-
-[lagen.bebouwd_gebied]
-pad = "bbg.gpkg"
-
-[lagen.gemeenten]
-pad = "gemeenten.gpkg"
-naam_veld = "gemnaam"
-code_veld = "gemcode"
-""",
-        encoding="utf-8",
+    return write_config(
+        folder / "config.toml",
+        {
+            "locaties": {
+                "pad": "locaties.gpkg",
+                "id_veld": "id",
+                "verblijfstype_veld": "type",
+                "personen_veld": "personen",
+            },
+            "bebouwd_gebied": {"pad": "bbg.gpkg"},
+            "gemeenten": {"pad": "gemeenten.gpkg", "naam_veld": "gemnaam", "code_veld": "gemcode"},
+        },
     )
-    return config
 
 
 def test_gevoeligheid_by_hand(tmp_path):
