@@ -29,6 +29,84 @@ def _site_arrays(sites: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return geoms, area, is_areal
 
 
+#: Reference polygons with more vertices than this are cut into pieces (see :func:`_pieces`).
+MAX_PIECE_VERTICES = 256
+
+
+def _pieces(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cut ``polygons`` into indexable pieces: single polygons of at most
+    :data:`MAX_PIECE_VERTICES` vertices, returned with the index of the polygon each came from.
+
+    Multipolygons are split into their parts; a part with more vertices is cut
+    in two along the middle of the longer side of its bounding box, again and
+    again (each cut costs one vectorised intersection per level). The pieces
+    of one polygon do not overlap and together are the polygon, so a point is
+    covered by the polygon when a piece covers it, the distance to the polygon
+    is the distance to its nearest piece, and the area of a site inside the
+    polygon is the sum over its pieces. Real BBG, gemeente and Natura 2000
+    layers are a few polygons with thousands of vertices and holes: testing
+    every site against such a polygon costs its vertex count, against a
+    piece a few hundred at most, and the index can tell the pieces apart.
+    """
+    parts, parent = shapely.get_parts(polygons, return_index=True)
+    done_parts, done_parent = [], []
+    while len(parts):
+        keep = shapely.get_type_id(parts) == _POLYGON
+        keep &= ~shapely.is_empty(parts)
+        parts, parent = parts[keep], parent[keep]
+        big = shapely.get_num_coordinates(parts) > MAX_PIECE_VERTICES
+        done_parts.append(parts[~big])
+        done_parent.append(parent[~big])
+        if not big.any():
+            break
+        g, p = parts[big], parent[big]
+        xmin, ymin, xmax, ymax = shapely.bounds(g).T
+        wide = (xmax - xmin) >= (ymax - ymin)
+        xmid, ymid = (xmin + xmax) / 2, (ymin + ymax) / 2
+        first = shapely.box(xmin, ymin, np.where(wide, xmid, xmax), np.where(wide, ymax, ymid))
+        second = shapely.box(np.where(wide, xmid, xmin), np.where(wide, ymin, ymid), xmax, ymax)
+        halves = np.concatenate([shapely.intersection(g, first), shapely.intersection(g, second)])
+        parts, index = shapely.get_parts(halves, return_index=True)
+        parent = np.concatenate([p, p])[index]
+    if not done_parts:
+        return np.array([], dtype=object), np.array([], dtype=np.int64)
+    return np.concatenate(done_parts), np.concatenate(done_parent).astype(np.int64)
+
+
+def _pairs(geoms: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(site, piece) pairs that intersect.
+
+    The index is built over the sites and queried with the pieces: shapely
+    prepares each query geometry, so every site is tested against a prepared
+    piece (cheap point-in-polygon) instead of a raw polygon.
+    """
+    if len(geoms) == 0 or len(pieces) == 0:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty
+    piece_idx, site_idx = shapely.STRtree(geoms).query(pieces, predicate="intersects")
+    return site_idx.astype(np.int64), piece_idx.astype(np.int64)
+
+
+def _areal_shares(
+    geoms: np.ndarray,
+    area: np.ndarray,
+    pieces: np.ndarray,
+    site_idx: np.ndarray,
+    piece_idx: np.ndarray,
+) -> np.ndarray:
+    """Share of each areal site of the pairs inside its piece: 1 when the piece covers it."""
+    share = np.empty(len(site_idx), dtype=float)
+    if len(site_idx) == 0:
+        return share
+    covered = shapely.covers(pieces[piece_idx], geoms[site_idx])
+    share[covered] = 1.0
+    rest = np.flatnonzero(~covered)
+    if len(rest):
+        inter = shapely.intersection(geoms[site_idx[rest]], pieces[piece_idx[rest]])
+        share[rest] = shapely.area(inter) / area[site_idx[rest]]
+    return share
+
+
 def polygon_overlap(
     sites: gpd.GeoSeries, polygons: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -53,44 +131,76 @@ def polygon_overlap(
         Parallel arrays, sorted by site then polygon index.
     """
     geoms, area, is_areal = _site_arrays(sites)
+    empty = np.array([], dtype=np.int64)
     if len(geoms) == 0 or len(polygons) == 0:
-        empty = np.array([], dtype=np.int64)
         return empty, empty, np.array([], dtype=float)
-    tree = shapely.STRtree(polygons)
+    pieces, parent = _pieces(np.asarray(polygons, dtype=object))
     is_multi = shapely.get_type_id(geoms) == _MULTIPOINT
     single = np.flatnonzero(~is_multi)
-    site_idx, poly_idx = tree.query(geoms[single], predicate="intersects")
+    site_idx, piece_idx = _pairs(geoms[single], pieces)
     site_idx = single[site_idx]
-    share = np.ones(len(site_idx), dtype=float)
-    areal_pairs = is_areal[site_idx]
-    if areal_pairs.any():
-        inter = shapely.intersection(geoms[site_idx[areal_pairs]], polygons[poly_idx[areal_pairs]])
-        share[areal_pairs] = shapely.area(inter) / area[site_idx[areal_pairs]]
+    areal = is_areal[site_idx]
+    # points: one pair per (site, polygon) (a point on a cut between two pieces touches both)
+    p_site, p_poly = _unique_pairs(site_idx[~areal], parent[piece_idx[~areal]])
+    a_site, a_piece = site_idx[areal], piece_idx[areal]
+    a_share = _areal_shares(geoms, area, pieces, a_site, a_piece)
+    a_site, a_poly, a_share = _sum_by_pair(a_site, parent[a_piece], a_share)
+    out_site = [p_site, a_site]
+    out_poly = [p_poly, a_poly]
+    out_share = [np.ones(len(p_site)), a_share]
     if is_multi.any():
-        m_site, m_poly, m_share = _multipoint_overlap(geoms, np.flatnonzero(is_multi), tree)
-        site_idx = np.concatenate([site_idx, m_site])
-        poly_idx = np.concatenate([poly_idx, m_poly])
-        share = np.concatenate([share, m_share])
+        m_site, m_poly, m_share = _multipoint_overlap(
+            geoms, np.flatnonzero(is_multi), pieces, parent
+        )
+        out_site.append(m_site)
+        out_poly.append(m_poly)
+        out_share.append(m_share)
+    site_idx = np.concatenate(out_site).astype(np.int64)
+    poly_idx = np.concatenate(out_poly).astype(np.int64)
+    share = np.concatenate(out_share)
     order = np.lexsort((poly_idx, site_idx))
     return site_idx[order], poly_idx[order], share[order]
 
 
-_MULTIPOINT = 4  # shapely geometry type id
+def _unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if len(a) == 0:
+        return a.astype(np.int64), b.astype(np.int64)
+    pairs = np.unique(np.stack([a, b], axis=1), axis=0)
+    return pairs[:, 0], pairs[:, 1]
+
+
+def _sum_by_pair(
+    a: np.ndarray, b: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum ``values`` per distinct (a, b) pair."""
+    if len(a) == 0:
+        return a.astype(np.int64), b.astype(np.int64), values
+    pairs, inverse = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
+    total = np.zeros(len(pairs), dtype=float)
+    np.add.at(total, inverse.ravel(), values)
+    return pairs[:, 0], pairs[:, 1], total
+
+
+_MULTIPOINT = 4  # shapely geometry type ids
+_POLYGON = 3
 
 
 def _multipoint_overlap(
-    geoms: np.ndarray, multi_idx: np.ndarray, tree: shapely.STRtree
+    geoms: np.ndarray, multi_idx: np.ndarray, pieces: np.ndarray, parent: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(site, polygon, share) pairs of MultiPoint sites: share = covered points / points."""
-    parts, parent = shapely.get_parts(geoms[multi_idx], return_index=True)
-    parent = multi_idx[parent]
+    parts, owner = shapely.get_parts(geoms[multi_idx], return_index=True)
+    owner = multi_idx[owner]
     n_parts = shapely.get_num_geometries(geoms)
-    part_idx, poly = tree.query(parts, predicate="intersects")
+    part_idx, piece = _pairs(parts, pieces)
     if len(part_idx) == 0:
         empty = np.array([], dtype=np.int64)
         return empty, empty, np.array([], dtype=float)
-    pairs = np.unique(np.stack([parent[part_idx], poly], axis=1), axis=0, return_counts=True)
-    site_poly, counts = pairs
+    # each point once per polygon, then count the points per (site, polygon)
+    part_poly = np.unique(np.stack([part_idx, parent[piece]], axis=1), axis=0)
+    site_poly, counts = np.unique(
+        np.stack([owner[part_poly[:, 0]], part_poly[:, 1]], axis=1), axis=0, return_counts=True
+    )
     site = site_poly[:, 0]
     return site, site_poly[:, 1], counts / n_parts[site]
 
@@ -98,21 +208,63 @@ def _multipoint_overlap(
 def inside_share(sites: gpd.GeoSeries, polygons: gpd.GeoSeries) -> np.ndarray:
     """Return per site the share of it that lies inside the union of ``polygons`` (0–1).
 
-    The polygons are dissolved first, so overlapping input polygons are not
-    counted twice. Points get 1 when covered, else 0.
+    Overlapping input polygons are not counted twice. Points get 1 when
+    covered, else 0.
     """
-    return _share_inside(sites, _dissolve(polygons))
+    return _union_share(sites, _pieces(np.asarray(polygons.values, dtype=object))[0])
 
 
-def _dissolve(polygons: gpd.GeoSeries) -> np.ndarray:
-    """The parts of the union of ``polygons`` (computed once per layer and call)."""
-    return shapely.get_parts(shapely.union_all(np.asarray(polygons.values, dtype=object)))
+def _union_share(sites: gpd.GeoSeries, pieces: np.ndarray) -> np.ndarray:
+    """Share of each site inside the union of ``pieces`` (0–1), without dissolving them.
 
-
-def _share_inside(sites: gpd.GeoSeries, dissolved: np.ndarray) -> np.ndarray:
-    site_idx, _, share = polygon_overlap(sites, dissolved)
-    total = np.zeros(len(sites), dtype=float)
-    np.add.at(total, site_idx, share)
+    Points: 1 when a piece covers them. Polygons: 1 when a piece covers them,
+    else the area of the union of their intersections with the pieces they
+    touch (only sites on more than one piece need that small union).
+    MultiPoints: the fraction of their points some piece covers.
+    """
+    geoms, area, is_areal = _site_arrays(sites)
+    n = len(geoms)
+    total = np.zeros(n, dtype=float)
+    if n == 0 or len(pieces) == 0:
+        return total
+    is_multi = shapely.get_type_id(geoms) == _MULTIPOINT
+    single = np.flatnonzero(~is_multi)
+    site_idx, piece_idx = _pairs(geoms[single], pieces)
+    site_idx = single[site_idx]
+    areal = is_areal[site_idx]
+    total[site_idx[~areal]] = 1.0
+    a_site, a_piece = site_idx[areal], piece_idx[areal]
+    if len(a_site):
+        covered = shapely.covers(pieces[a_piece], geoms[a_site])
+        total[a_site[covered]] = 1.0
+        done = np.zeros(n, dtype=bool)
+        done[a_site[covered]] = True
+        rest = ~done[a_site]
+        a_site, a_piece = a_site[rest], a_piece[rest]
+        inter = shapely.intersection(geoms[a_site], pieces[a_piece])
+        sites_u, first, counts = np.unique(a_site, return_index=True, return_counts=True)
+        one = counts == 1
+        total[sites_u[one]] = shapely.area(inter[first[one]]) / area[sites_u[one]]
+        if (~one).any():
+            # sites on several pieces: union their (small) intersections, one row per site
+            many = np.isin(a_site, sites_u[~one])
+            m_site, m_inter = a_site[many], inter[many]
+            order = np.argsort(m_site, kind="stable")
+            m_site, m_inter = m_site[order], m_inter[order]
+            rows, col_start = np.unique(m_site, return_index=True)
+            col = np.arange(len(m_site)) - np.repeat(
+                col_start, np.diff(np.r_[col_start, len(m_site)])
+            )
+            padded = np.full((len(rows), col.max() + 1), None, dtype=object)
+            padded[np.searchsorted(rows, m_site), col] = m_inter
+            total[rows] = shapely.area(shapely.union_all(padded, axis=1)) / area[rows]
+    if is_multi.any():
+        multi_idx = np.flatnonzero(is_multi)
+        parts, owner = shapely.get_parts(geoms[multi_idx], return_index=True)
+        part_idx, _ = _pairs(parts, pieces)
+        covered_parts = np.unique(part_idx)
+        counts = np.bincount(owner[covered_parts], minlength=len(multi_idx))
+        total[multi_idx] = counts / shapely.get_num_geometries(geoms[multi_idx])
     return np.clip(total, 0.0, 1.0)
 
 
@@ -182,15 +334,14 @@ def classify_bbg(
         ``bbg_ligging`` (str), ``bbg_afstand_m`` (float, 0 for binnen and
         deels), ``bbg_aandeel`` (float share inside), indexed like ``sites``.
     """
-    dissolved = _dissolve(bbg)
-    dissolved = dissolved[~(pd.isna(dissolved) | shapely.is_empty(dissolved))]
-    if len(dissolved) == 0:
+    pieces, _ = _pieces(np.asarray(bbg.values, dtype=object))
+    if len(pieces) == 0:
         # a distance to "nothing" is not 0: without any BBG geometry no site can be classified
         raise InputError(
             "[lagen.bebouwd_gebied] bevat geen bruikbare geometrie (alle objecten leeg of NULL): de"
             " ligging t.o.v. BBG kan niet bepaald worden. Kies de juiste laag of vul de geometrie."
         )
-    share = _share_inside(sites, dissolved)
+    share = _union_share(sites, pieces)
     share[share < SHARE_EPS] = 0.0
     geoms = np.asarray(sites.values, dtype=object)
     inside = share >= np.asarray(inside_share_min, dtype=float) - 1e-12
@@ -199,7 +350,7 @@ def classify_bbg(
     distance = np.zeros(len(sites), dtype=float)
     outside_idx = np.flatnonzero(~inside & ~partly)
     if len(outside_idx):
-        distance[outside_idx] = _nearest_distance(shapely.STRtree(dissolved), geoms[outside_idx])
+        distance[outside_idx] = _nearest_distance(shapely.STRtree(pieces), geoms[outside_idx])
     rand = np.broadcast_to(np.asarray(rand_m, dtype=float), distance.shape)
     position = np.where(
         inside, "binnen", np.where(partly, "deels", np.where(distance <= rand, "rand", "buiten"))

@@ -119,3 +119,58 @@ def test_point_on_shared_boundary_goes_to_first_polygon():
     )
     out = assign_polygon_attribute(gpd.GeoSeries([Point(100, 50)], crs=28992), gem, ["naam"])
     assert out["naam"].tolist() == ["A"]
+
+
+def _huge_bbg():
+    """One multipolygon of 2 x 4,000 vertices: a round town with a park (hole) and a village."""
+    import shapely
+
+    town = shapely.Point(0, 0).buffer(2000, quad_segs=1000)
+    park = shapely.Point(300, 0).buffer(400, quad_segs=250)
+    village = shapely.Point(5000, 0).buffer(600, quad_segs=1000)
+    return shapely.MultiPolygon([town.difference(park), village])
+
+
+def test_huge_polygons_are_cut_into_pieces_that_add_up():
+    import shapely
+
+    from locatietoets.analysis.overlay import MAX_PIECE_VERTICES, _pieces
+
+    bbg = _huge_bbg()
+    pieces, parent = _pieces(np.array([bbg, box(9000, 0, 9100, 100)], dtype=object))
+    assert shapely.get_num_coordinates(pieces).max() <= MAX_PIECE_VERTICES
+    assert len(pieces) > 30
+    assert np.isclose(shapely.area(pieces[parent == 0]).sum(), bbg.area, rtol=1e-12)
+    assert (parent == 1).sum() == 1  # small polygons stay whole
+
+
+def test_overlays_on_a_huge_polygon_with_a_hole_match_the_direct_computation():
+    # the same answers as testing every site against the uncut polygon
+    import shapely
+
+    bbg = _huge_bbg()
+    rng = np.random.default_rng(3)
+    xy = rng.uniform([-2500, -2500], [6000, 2500], (400, 2))
+    plots = shapely.box(xy[200:, 0], xy[200:, 1], xy[200:, 0] + 60, xy[200:, 1] + 40)
+    geoms = np.concatenate([shapely.points(xy[:200]), plots])
+    sites = gpd.GeoSeries(geoms, crs=28992)
+    out = classify_bbg(sites, gpd.GeoSeries([bbg], crs=28992), rand_m=250.0, inside_share_min=0.9)
+    expected_share = np.where(
+        shapely.area(geoms) > 0,
+        shapely.area(shapely.intersection(geoms, bbg)) / np.maximum(shapely.area(geoms), 1e-300),
+        shapely.covers(bbg, geoms).astype(float),
+    )
+    expected_share[expected_share < 1e-4] = 0.0
+    np.testing.assert_allclose(out["bbg_aandeel"], expected_share, rtol=0, atol=1e-9)
+    outside = expected_share == 0
+    np.testing.assert_allclose(
+        out["bbg_afstand_m"][outside], shapely.distance(geoms[outside], bbg), rtol=0, atol=1e-6
+    )
+    assert {"binnen", "deels", "rand", "buiten"} <= set(out["bbg_ligging"])
+    # points in the park (the hole) are outside, at their distance to the park's edge
+    in_park = shapely.distance(shapely.points(xy[:200]), shapely.Point(300, 0)) < 390
+    assert in_park.any() and (out["bbg_ligging"][:200][in_park] != "binnen").all()
+    frame = gpd.GeoDataFrame({"naam": ["stad"]}, geometry=[bbg], crs=28992)
+    assigned = assign_polygon_attribute(sites, frame, ["naam"])
+    direct = np.where(shapely.area(geoms) > 0, expected_share, shapely.covers(bbg, geoms))
+    np.testing.assert_allclose(assigned["_aandeel"], direct, rtol=0, atol=1e-9)
