@@ -47,6 +47,8 @@ pytestmark = pytest.mark.shared
 FAST = HttpSettings(timeout_s=5.0, retries=2, backoff_s=0.01, max_wait_s=0.2)
 GEMEENTEN_PAGE = 10  # 31 gemeenten -> 4 pages
 CLI_FAST = ["--tijdslimiet", "0.5", "--pogingen", "2", "--wacht", "0.01", "--voortgang", "geen"]
+# for the tests that count requests: a busy machine must not turn a slow answer into a retry
+CLI_PATIENT = ["--tijdslimiet", "30", "--pogingen", "2", "--wacht", "0.01", "--voortgang", "geen"]
 
 
 # --------------------------------------------------------------------------- the local server
@@ -301,7 +303,7 @@ def test_ophalen_limburg_pages_converts_caches_and_refreshes(
         str(endpoints_file),
         "--cache",
         str(cache),
-        *CLI_FAST,
+        *CLI_PATIENT,
     ]
     before = server.total()
     hits_before = dict(server.hits)
@@ -807,6 +809,9 @@ def test_packaged_endpoints_are_valid() -> None:
     assert {"wvk_id", "stt_naam", "wegbehsrt", "rijrichtng", "bst_code"} <= set(nwb.fields)
     assert nwb.derive == ("nwb_wegtype",) and nwb.config["wegtype_veld"] == "wegtype"
     assert "nr" in endpoints.endpoints["natura2000"].fields
+    assert endpoints.endpoints["natura2000"].layer == "beperkingen.natura2000"
+    assert endpoints.endpoints["bedrijventerreinen"].layer == "beperkingen.bedrijventerreinen"
+    assert endpoints.endpoints["bebouwde_kom"].layer == "bebouwde_kom"
     bag = endpoints.endpoints["verblijfsobjecten"]
     assert "pand_identificatie" not in bag.fields and "pand.href" in bag.fields
     assert "wijken-en-buurten-2025" in endpoints.endpoints["wijken"].url
@@ -854,7 +859,7 @@ def test_ophalen_gemeente_config_scores_end_to_end(
     out = tmp_path / "venlo"
     result = _run(
         ["ophalen", "--gebied", "Venlo", "--out", str(out), "--endpoints", str(endpoints_file)]
-        + ["--cache", str(tmp_path / "cache"), *CLI_FAST]
+        + ["--cache", str(tmp_path / "cache"), *CLI_PATIENT]
     )
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
@@ -893,6 +898,12 @@ def test_ophalen_gemeente_config_scores_end_to_end(
     assert config.layer("recreatieparken").path.name == "top10nl_recreatieparken.gpkg"
     assert config.layer("bebouwde_kom").path.name == "top10nl_bebouwde_kom.gpkg"
     assert config.layer("wegennet").get("wegtype_veld") == "wegtype"
+    # the constraint layers of issue 16, under the names the rule set's rules test
+    assert config.layer("beperkingen.natura2000").get("naam_veld") == "naam"
+    assert config.layer("beperkingen.bedrijventerreinen").path.name == (
+        "top10nl_bedrijventerreinen.gpkg"
+    )
+    assert manifest["lagen"]["natura2000"]["config_laag"] == "beperkingen.natura2000"
 
     run = tmp_path / "run"
     scored = CliRunner().invoke(main, ["score", str(out / "config.toml"), "--out", str(run)])
@@ -906,3 +917,8 @@ def test_ophalen_gemeente_config_scores_end_to_end(
     near = sites[sites["aansluitafstand_m"] < 1000]
     assert len(near) >= 1 and not near["reis_onbereikbaar"].any()
     assert set(sites["reismodus"]) == {"fiets"}
+    # the fetched constraint layers were tested: distances to Natura 2000 and the business park
+    business_park = business.geometry.iloc[0]
+    expected = sites.geometry.distance(business_park).to_numpy()
+    assert sites["bedrijventerreinen_afstand_m"].to_numpy() == pytest.approx(expected, abs=0.5)
+    assert sites["natura2000_afstand_m"].notna().all()

@@ -14,8 +14,9 @@ from pathlib import Path
 import tomllib
 from typing import Any
 
+from locatietoets.analysis.constraints import LAYER_NAME_PATTERN
 from locatietoets.analysis.errors import ConfigError, did_you_mean
-from locatietoets.layers.io.config import LAYER_KEYS
+from locatietoets.layers.io.config import CONSTRAINTS, LAYER_KEYS
 
 _KINDS = ("ogcapi", "wfs", "overpass")
 #: ``geometrie`` of an endpoint -> the geometry types that layer may hold.
@@ -73,7 +74,8 @@ class Endpoint:
         ``"knippen"`` (cut to the area) or ``"overlap"`` (keep whole features
         that lie at least 1 % in the area).
     layer
-        The config layer (``[lagen.NAME]``) this source feeds, or ``None``.
+        The config layer this source feeds (``"locaties"``, or a declared
+        constraint ``"beperkingen.natura2000"``), or ``None``.
     config
         Extra keys for that config layer.
     filename
@@ -163,6 +165,16 @@ class EndpointSet:
     endpoints: Mapping[str, Endpoint]
 
 
+def _constraint_layer(name: Any) -> bool:
+    """Whether ``name`` is a declared constraint layer, ``beperkingen.<naam>``."""
+    prefix = f"{CONSTRAINTS}."
+    return (
+        isinstance(name, str)
+        and name.startswith(prefix)
+        and LAYER_NAME_PATTERN.match(name[len(prefix) :]) is not None
+    )
+
+
 def load_endpoints(path: str | Path | None = None) -> EndpointSet:
     """Read and validate an endpoints file (``None``: the one in this package).
 
@@ -247,10 +259,12 @@ def _parse_endpoints(data: Mapping[str, Any], origin: str) -> EndpointSet:
                 f"{label} bijsnijden moet één van {', '.join(_CLIP_MODES)} zijn, niet {clip!r}."
             )
         layer = table.get("laag")
-        if layer is not None and layer not in LAYER_KEYS:
+        if layer is not None and layer not in LAYER_KEYS and not _constraint_layer(layer):
             problems.append(
                 f"{label} laag '{layer}' is geen laag van de"
-                f" configuratie.{did_you_mean(str(layer), LAYER_KEYS)}"
+                f" configuratie.{did_you_mean(str(layer), LAYER_KEYS)} Een beperking heet"
+                f" '{CONSTRAINTS}.<naam>' (kleine letters, cijfers en _), bv."
+                f" '{CONSTRAINTS}.natura2000'."
             )
         fields = table.get("velden", {})
         if not isinstance(fields, Mapping) or not all(isinstance(v, str) for v in fields.values()):
