@@ -486,3 +486,15 @@ def test_kaarten_and_rapport_failing_halfway_leave_nothing(run_dir, tmp_path, mo
     assert calls["n"] == 2
     assert not (tmp_path / "kaarten").exists()
     assert _snapshot(run_dir) == before
+
+
+def test_every_geopackage_of_a_score_run_is_gpkg_1_2(run_dir):
+    # issue 18: QGIS 3.22 / GDAL 3.6 warn on GeoPackage 1.4; the engine writes 1.2 everywhere
+    import sqlite3
+
+    written = sorted(run_dir.rglob("*.gpkg"))
+    assert {p.name for p in written} >= {"locaties.gpkg", "referentie.gpkg"}
+    for path in written:
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == 10200, path.name
+            assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47, path.name
