@@ -192,7 +192,15 @@ def _fault_handlers(srv: PdokReplay) -> dict:
         status, headers, body = crs84(path, query, hits)
         return status, {k: v for k, v in headers.items() if k != "Content-Crs"}, body
 
+    def geenrd(path, query, hits):
+        # a collection whose metadata does not offer RD New
+        if path.endswith("/items"):
+            return srv.ogc_items(path, query, three)
+        body = {"id": "x", "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]}
+        return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
     return {
+        "geenrd": geenrd,
         "crs84": crs84,
         "zonderkop": zonderkop,
         "wisselvallig": wisselvallig,
@@ -692,6 +700,7 @@ bestand = "nwb_oud.gpkg"
         + _fault("weg", server.base, "bestaatniet")
         + _fault("stuk", server.base)
         + _fault("afwezig", f"http://127.0.0.1:{_free_port()}", "afwezig")
+        + _fault("geenrd", server.base)
         + old_nwb
     )
     path = tmp_path / "endpoints.toml"
@@ -714,6 +723,8 @@ bestand = "nwb_oud.gpkg"
     assert results["weg"].status == "verplaatst" and results["weg"].http_status == 404
     assert results["stuk"].status == "fout" and results["stuk"].http_status == 500
     assert results["afwezig"].status == "fout" and "Geen verbinding" in results["afwezig"].detail
+    assert results["geenrd"].status == "fout" and "biedt RD New" in results["geenrd"].detail
+    assert results["geenrd"].checked == ("collectie 'x' bestaat",)
     # the camelCase NWB fields of the old definition do not exist in PDOK's NWB
     assert results["nwb_oud"].status == "fout"
     assert "wvkId, sttNaam, bstCode" in results["nwb_oud"].detail
