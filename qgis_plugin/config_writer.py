@@ -14,7 +14,14 @@ import os
 import re
 from typing import Any
 
-__all__ = ["LAYER_KEYS", "LAYER_ORDER", "render_config"]
+__all__ = [
+    "CONSTRAINT_LAYER_KEYS",
+    "CONSTRAINT_NAME_PATTERN",
+    "CONSTRAINTS",
+    "LAYER_KEYS",
+    "LAYER_ORDER",
+    "render_config",
+]
 
 _COMMON_KEYS = frozenset({"pad", "laag", "crs", "x_veld", "y_veld", "wkt_veld", "codering"})
 
@@ -44,6 +51,21 @@ LAYER_KEYS: dict[str, frozenset[str]] = {
 }
 #: Config layers in the order they are written to config.toml.
 LAYER_ORDER = tuple(LAYER_KEYS)
+#: Allowed keys of a declared constraint layer ``beperkingen.<naam>`` (copy of the engine's),
+#: written after the fixed layers as ``[lagen.beperkingen.<naam>]``.
+CONSTRAINT_LAYER_KEYS = _COMMON_KEYS | {"naam_veld", "waarde_veld"}
+CONSTRAINTS = "beperkingen"
+#: A valid ``<naam>`` of a constraint layer (copy of the engine's).
+CONSTRAINT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+
+
+def _allowed_keys(name: str) -> frozenset[str] | None:
+    if name in LAYER_KEYS:
+        return LAYER_KEYS[name]
+    prefix = f"{CONSTRAINTS}."
+    if name.startswith(prefix) and CONSTRAINT_NAME_PATTERN.match(name[len(prefix) :]):
+        return CONSTRAINT_LAYER_KEYS
+    return None
 
 
 def _toml_string(value: str) -> str:
@@ -104,7 +126,8 @@ def render_config(
     layers
         Per config layer (``"locaties"``, ``"bebouwd_gebied"``, ...) its keys:
         ``pad`` (absolute path), optional ``laag``, ``crs`` and field keys
-        (``id_veld``, ...). ``None`` and ``""`` values are left out.
+        (``id_veld``, ...). ``None`` and ``""`` values are left out. Declared constraint layers
+        are given as ``"beperkingen.<naam>"``.
     ruleset
         A rule-set TOML file (``[regels] bestand``), or ``None`` for the default.
     overrides
@@ -113,22 +136,23 @@ def render_config(
         Per-gemeente overrides, keyed by name or CBS code.
     """
     problems = [
-        f"Onbekende laag [lagen.{name}]; bekende lagen: {', '.join(LAYER_ORDER)}."
+        f"Onbekende laag [lagen.{name}]; bekende lagen: {', '.join(LAYER_ORDER)} en"
+        " beperkingen.<naam>."
         for name in layers
-        if name not in LAYER_KEYS
+        if _allowed_keys(name) is None
     ]
     problems += [
-        f"Onbekende sleutel '{key}' in [lagen.{name}]; toegestaan:"
-        f" {', '.join(sorted(LAYER_KEYS[name]))}."
+        f"Onbekende sleutel '{key}' in [lagen.{name}]; toegestaan: {', '.join(sorted(allowed))}."
         for name, table in layers.items()
-        if name in LAYER_KEYS
+        if (allowed := _allowed_keys(name)) is not None
         for key in table
-        if key not in LAYER_KEYS[name]
+        if key not in allowed
     ]
     if problems:
         raise ValueError(" ".join(problems))
     lines = ["# Gemaakt door de QGIS-plugin Locatietoets.", ""]
-    for name in LAYER_ORDER:
+    constraints = [name for name in layers if name not in LAYER_KEYS]
+    for name in [*LAYER_ORDER, *constraints]:
         table = layers.get(name)
         if table is None:
             continue

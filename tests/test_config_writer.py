@@ -15,7 +15,13 @@ import tomllib
 import pytest
 
 from locatietoets.analysis.errors import ConfigError
-from locatietoets.layers.io.config import LAYER_KEYS, load_config, parse_config
+from locatietoets.layers.io.config import (
+    CONSTRAINT_LAYER_KEYS,
+    CONSTRAINTS,
+    LAYER_KEYS,
+    load_config,
+    parse_config,
+)
 from locatietoets.layers.io.config_writer import PATH_NOTE, render_config, write_config
 from qgis_plugin import config_writer as plugin_writer
 
@@ -49,6 +55,34 @@ def test_every_layer_key_round_trips_through_the_reader(tmp_path, xy):
     written = tomllib.loads(path.read_text(encoding="utf-8"))["lagen"]
     for name in LAYER_KEYS:
         assert set(written[name]) == set(lagen[name])
+
+
+@pytest.mark.parametrize("xy", [True, False], ids=["x_y", "wkt"])
+def test_declared_constraint_layers_round_trip_after_the_fixed_layers(tmp_path, xy):
+    skip = {"wkt_veld"} if xy else {"x_veld", "y_veld"}
+    table = {"pad": tmp_path / "natura2000.gpkg"}
+    table |= {k: _SPECIAL.get(k, f"{k}_w") for k in sorted(CONSTRAINT_LAYER_KEYS - skip - {"pad"})}
+    lagen = {
+        f"{CONSTRAINTS}.natura2000": table,
+        f"{CONSTRAINTS}.geluid_a2": {"pad": "geluid.gpkg"},
+        "locaties": {"pad": "l.gpkg"},
+    }
+    path = write_config(tmp_path / "config.toml", lagen)
+    text = path.read_text(encoding="utf-8")
+    assert text.index("[lagen.locaties]") < text.index("[lagen.beperkingen.natura2000]")
+    assert text.index("[lagen.beperkingen.natura2000]") < text.index(
+        "[lagen.beperkingen.geluid_a2]"
+    )
+    config = load_config(path)
+    spec = config.layer(f"{CONSTRAINTS}.natura2000")
+    assert spec.path == (tmp_path / "natura2000.gpkg").resolve()
+    assert spec.crs == "EPSG:28992" and spec.layer == table["laag"]
+    assert dict(spec.options) == {k: v for k, v in table.items() if k not in {"pad", "laag", "crs"}}
+    assert config.layer(f"{CONSTRAINTS}.geluid_a2").path == (tmp_path / "geluid.gpkg").resolve()
+    with pytest.raises(ConfigError, match="Onbekende sleutel 'modus'"):
+        render_config({f"{CONSTRAINTS}.natura2000": {"pad": "n.gpkg", "modus": "fiets"}})
+    with pytest.raises(ConfigError, match=r"Onbekende laag \[lagen.beperkingen.Natura-2000\]"):
+        render_config({f"{CONSTRAINTS}.Natura-2000": {"pad": "n.gpkg"}})
 
 
 def test_paths_inside_the_folder_are_relative_so_the_folder_can_move(tmp_path):
@@ -154,16 +188,26 @@ def test_strings_are_escaped(tmp_path):
 
 
 def test_plugin_copy_knows_the_same_layers_and_keys():
+    from locatietoets.analysis.constraints import LAYER_NAME_PATTERN
+
     assert list(plugin_writer.LAYER_KEYS) == list(LAYER_KEYS)
     assert {k: set(v) for k, v in plugin_writer.LAYER_KEYS.items()} == {
         k: set(v) for k, v in LAYER_KEYS.items()
     }
     assert plugin_writer.LAYER_ORDER == tuple(LAYER_KEYS)
+    assert set(plugin_writer.CONSTRAINT_LAYER_KEYS) == set(CONSTRAINT_LAYER_KEYS)
+    assert plugin_writer.CONSTRAINTS == CONSTRAINTS
+    assert plugin_writer.CONSTRAINT_NAME_PATTERN.pattern == LAYER_NAME_PATTERN.pattern
 
 
 @pytest.mark.parametrize("xy", [True, False], ids=["x_y", "wkt"])
 def test_plugin_and_engine_writers_give_the_same_config(tmp_path, xy):
     lagen = {name: _all_keys(name, tmp_path, xy=xy) for name in LAYER_KEYS}
+    lagen[f"{CONSTRAINTS}.natura2000"] = {
+        "pad": tmp_path / "n2000.gpkg",
+        "naam_veld": "naam",
+        "waarde_veld": None,
+    }
     lagen["locaties"]["personen_veld"] = None  # an unset field picker
     lagen["gemeenten"]["regio_veld"] = ""
     ruleset = str(tmp_path / "regels met spatie" / "eigen.toml")
@@ -186,6 +230,7 @@ def test_plugin_and_engine_writers_give_the_same_config(tmp_path, xy):
     engine = parse_config(tomllib.loads(engine_text), base_dir=tmp_path)
     assert plugin.layers == engine.layers
     assert plugin.rules == engine.rules
+    assert engine.layer(f"{CONSTRAINTS}.natura2000").options == {"naam_veld": "naam"}
     assert "personen_veld" not in engine.layer("locaties").options
     assert "regio_veld" not in plugin.layer("gemeenten").options
 
@@ -195,3 +240,7 @@ def test_plugin_copy_refuses_unknown_layers_and_keys():
         plugin_writer.render_config({"locaties": {"pad": "/l.gpkg", "id_veldd": "id"}})
     with pytest.raises(ValueError, match="Onbekende laag \\[lagen.wegen\\]"):
         plugin_writer.render_config({"wegen": {"pad": "/w.gpkg"}})
+    with pytest.raises(
+        ValueError, match="Onbekende sleutel 'modus' in \\[lagen.beperkingen.n2k\\]"
+    ):
+        plugin_writer.render_config({"beperkingen.n2k": {"pad": "/n.gpkg", "modus": "fiets"}})
