@@ -559,3 +559,44 @@ def test_rescoring_a_constraint_parameter_equals_a_full_scoring(tmp_path, parame
     full = score_sites(prepared.inputs, changed, network_mode=prepared.network_mode)
     pandas.testing.assert_frame_equal(again.results, full.results)
     assert not again.results.equals(first.results)  # "ver" (400 m) enters the zone / "half" whole
+
+
+def test_report_lists_constraints_tested_and_not_tested():
+    from locatietoets.layers.publish.report import constraint_rows
+
+    record = {
+        "regelset": {
+            "regels": [
+                {"id": "bbg.rand"},
+                {"id": "natura2000.binnen", "laag": {"naam": "natura2000"}},
+                {"id": "natura2000.signaal", "laag": {"naam": "natura2000"}},
+                {"id": "geluid.woonfunctie", "laag": {"naam": "geluid"}},
+                {"id": "erf.niet"},
+            ]
+        },
+        "regels_niet_getoetst": ["geluid.woonfunctie", "erf.niet"],
+        "regels_gevuurd": {
+            "natura2000.binnen": {"short_stay": 2, "mid_stay": 2, "long_stay": 2},
+            "natura2000.signaal": {"short_stay": 5, "mid_stay": 5, "long_stay": 5},
+        },
+    }
+    assert constraint_rows(record) == [
+        [
+            "[lagen.beperkingen.natura2000]",
+            "natura2000.binnen, natura2000.signaal",
+            "getoetst",
+            "5",
+        ],
+        [
+            "[lagen.beperkingen.geluid]",
+            "geluid.woonfunctie",
+            "niet getoetst: de laag staat niet in de configuratie",
+            "–",
+        ],
+        [
+            "op het erf van de eigen werkgever",
+            "erf.niet",
+            "niet getoetst: geen [lagen.werkgevers] of geen werkgever_veld",
+            "–",
+        ],
+    ]

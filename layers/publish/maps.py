@@ -103,6 +103,9 @@ _FOCUS_FILL = MAP_COLOURS["focus_fill"]
 _BBG = MAP_COLOURS["bbg"]
 _KOM = MAP_COLOURS["kom"]
 _PARK = MAP_COLOURS["park"]
+#: Outline colours of the declared constraint layers (referentie.gpkg "beperkingen.<naam>"), in
+#: the order of their names: ColorBrewer Dark2 without its green (parks) and purple (odour).
+_CONSTRAINT_COLOURS = ("#d95f02", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
 _EMPLOYER = MAP_COLOURS["employer"]
 _FARM = MAP_COLOURS["farm"]
 _TEXT = MAP_COLOURS["text"]
@@ -893,6 +896,35 @@ def _render_map(
                 "Recreatiepark",
                 False,
             )
+        )
+
+    # declared constraint layers (Natura 2000, business parks, noise, ...): hatched outlines
+    names = sorted(n for n in run.reference if n.startswith("beperkingen."))
+    for k, name in enumerate(names):
+        colour = _CONSTRAINT_COLOURS[k % len(_CONSTRAINT_COLOURS)]
+        label = f"Beperking: {name.removeprefix('beperkingen.').replace('_', ' ')}"
+        layer = _clip(run.reference.get(name), extent)
+        if layer is not None and len(layer):
+            kinds = layer.geometry.geom_type.astype(str)
+            areas = layer[kinds.str.contains("Polygon")]
+            lines = layer[kinds.str.contains("LineString")]
+            points = layer[kinds.str.contains("Point")]
+            if len(areas):
+                areas.plot(
+                    ax=ax,
+                    facecolor="none",
+                    edgecolor=colour,
+                    hatch="\\\\\\",
+                    linewidth=0.8,
+                    zorder=5,
+                )
+            if len(lines):
+                lines.plot(ax=ax, color=colour, linewidth=1.2, zorder=5)
+            if len(points):
+                px, py = _points(points)
+                ax.scatter(px, py, marker="x", s=14, color=colour, linewidth=0.8, zorder=8)
+        handles.append(
+            (Patch(facecolor="none", edgecolor=colour, hatch="\\\\\\", linewidth=0.8), label, False)
         )
 
     # gemeente boundaries (above the fills of other layers)

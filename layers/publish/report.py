@@ -403,6 +403,40 @@ def _value(v: Any) -> str:
     return str(v)
 
 
+def constraint_rows(record: dict[str, Any]) -> list[list[str]]:
+    """Per constraint (a declared layer of the rule set, and housing on the employer's yard):
+    its rules, whether it was tested, and the number of sites a rule fired for (most over the stay
+    types). Rows of [beperking, regels, getoetst, locaties]."""
+    rules = (record.get("regelset") or {}).get("regels") or []
+    untested = set(record.get("regels_niet_getoetst") or [])
+    fired = record.get("regels_gevuurd") or {}
+    groups: dict[str, list[str]] = {}
+    for rule in rules:
+        layer = rule.get("laag")
+        if isinstance(layer, dict):
+            groups.setdefault(f"[lagen.beperkingen.{layer.get('naam')}]", []).append(rule["id"])
+        elif str(rule.get("id", "")).startswith("erf."):
+            groups.setdefault("op het erf van de eigen werkgever", []).append(rule["id"])
+    rows = []
+    for name, ids in groups.items():
+        tested = [i for i in ids if i not in untested]
+        count = max((max((fired.get(i) or {}).values(), default=0) for i in tested), default=0)
+        missing = (
+            "niet getoetst: geen [lagen.werkgevers] of geen werkgever_veld"
+            if name.startswith("op het erf")
+            else "niet getoetst: de laag staat niet in de configuratie"
+        )
+        rows.append(
+            [
+                name,
+                ", ".join(ids),
+                "getoetst" if tested else missing,
+                nl_number(count) if tested else "–",
+            ]
+        )
+    return rows
+
+
 def _record_rows(run: RunFolder) -> dict[str, list[list[str]]]:
     rec = run.record
     inputs = [
@@ -444,6 +478,7 @@ def _record_rows(run: RunFolder) -> dict[str, list[list[str]]]:
         "tijden": timings + steps,
         "niet_uitgevoerd": skipped,
         "waarschuwingen": warnings,
+        "beperkingen": constraint_rows(rec),
     }
 
 
@@ -469,7 +504,19 @@ def _record_html(run: RunFolder) -> list[str]:
     ]
     out.append("</tbody></table><h3>Rekentijden</h3><table><tbody>")
     out += [f'<tr><td>{_e(a)}</td><td class="n">{_e(b)}</td></tr>' for a, b in rows["tijden"]]
-    out.append("</tbody></table><h3>Niet uitgevoerde analyses</h3>")
+    out.append("</tbody></table>")
+    if rows["beperkingen"]:
+        out.append(
+            "<h3>Beperkingen</h3><table><thead><tr><th>Beperking</th><th>Regels</th>"
+            "<th>Getoetst</th><th>Locaties met een regel</th></tr></thead><tbody>"
+        )
+        out += [
+            f"<tr><td>{_e(a)}</td><td><code>{_e(b)}</code></td><td>{_e(c)}</td>"
+            f'<td class="n">{_e(d)}</td></tr>'
+            for a, b, c, d in rows["beperkingen"]
+        ]
+        out.append("</tbody></table>")
+    out.append("<h3>Niet uitgevoerde analyses</h3>")
     out.append(
         "<ul>"
         + "".join(f"<li><b>{_e(a)}</b>: {_e(b)}</li>" for a, b in rows["niet_uitgevoerd"])
@@ -849,6 +896,15 @@ def _pdf_text_pages(
         continued="7. Verantwoording (vervolg)",
         size=7.2,
     )
+    if rec["beperkingen"]:
+        pages.table(
+            ["Beperking", "Regels", "Getoetst", "Locaties met een regel"],
+            rec["beperkingen"],
+            [2.2, 3.6, 2.6, 1.0],
+            title="Beperkingen",
+            continued="7. Verantwoording (vervolg)",
+            size=7.2,
+        )
     pages.table(
         ["Analyse", "Waarom niet uitgevoerd"],
         rec["niet_uitgevoerd"] or [["—", "Alle analyses zijn uitgevoerd."]],
