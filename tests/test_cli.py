@@ -620,6 +620,9 @@ def test_demo_end_to_end(tmp_path):
         assert set(gpkg[f"oordeel_{stay}"].dropna()) <= VERDICTS
     run = json.loads((uit / "run.json").read_text(encoding="utf-8"))
     assert run["locaties"] == len(gpkg)
+    # the demo's own data trips no warning (issue 18): nothing to 'Let op', no *_invoer fields
+    assert run["waarschuwingen"] == [] and "Let op" not in result.output
+    assert not [c for c in gpkg.columns if c.endswith("_invoer")]
 
 
 def test_engine_dask_without_dask_says_how_to_install(tmp_path, monkeypatch):
