@@ -21,10 +21,12 @@ combines the two into the network's road types:
 - ferries and airfield taxiways (``VD``, ``VV``) are not roads: those wegvakken
   are dropped.
 
-The codes are RWS's baansubsoort list as documented for the NWB (nwb-wegen
-product description; the same table is used by OSM's road-completion project,
-osmbe/road-completion data/netherlands/README.md, checked 2026-12-03). An
-unknown code becomes ``unclassified``, so it stays usable and is counted.
+The codes and their meaning are RWS's baansubsoort list as tabulated (with a
+reference to nationaalwegenbestand.nl) by OSM's road-completion project,
+osmbe/road-completion data/netherlands/README.md, read 2026-12-03; the column
+names are those of PDOK's NWB service (PDOK/mapserver-operator fixture
+rws-nwbwegen-v1-0). An unknown code becomes ``unclassified``, so it stays
+usable and is counted.
 """
 
 from __future__ import annotations
