@@ -5,6 +5,8 @@ from __future__ import annotations
 from qgis.core import (
     QgsCategorizedSymbolRenderer,
     QgsDataProvider,
+    QgsEditorWidgetSetup,
+    QgsField,
     QgsProcessingLayerPostProcessorInterface,
     QgsRendererCategory,
     QgsRuleBasedRenderer,
@@ -12,14 +14,26 @@ from qgis.core import (
     QgsVectorLayer,
     QgsWkbTypes,
 )
+from qgis.PyQt.QtCore import QVariant
 from qgis.PyQt.QtGui import QColor
 
-from .vocabulary import FIELD_ALIASES, VERDICT_COLOURS, hex_colour
+from .vocabulary import (
+    FIELD_ALIASES,
+    FIELD_DECIMALS,
+    MAP_TIP,
+    MAP_TIP_STAY,
+    SHARE_FIELDS,
+    VERDICT_COLOURS,
+    YES_NO_FIELDS,
+    hex_colour,
+)
 
 __all__ = [
     "VERDICTS",
     "RUN_JSON_PROPERTY",
     "apply_result_style",
+    "configure_result_fields",
+    "field_alias",
     "geometry_kinds",
     "mixed_result_renderer",
     "save_style_in_geopackage",
@@ -35,14 +49,6 @@ RUN_JSON_PROPERTY = "locatietoets/run_json"
 #: From the plugin's copy of the vocabulary, so QGIS layers and atlases match the engine's maps and
 #: QML.
 VERDICTS = tuple((value, label, hex_colour(rgb)) for value, (label, rgb) in VERDICT_COLOURS.items())
-
-MAP_TIP = (
-    "<b>[% coalesce(\"{id}\", '') %]</b> &mdash; "
-    '<b>[% CASE WHEN "oordeel" IS NULL THEN \'geen geometrie\' ELSE "oordeel" END %]</b>\n'
-    "[% CASE WHEN \"score\" IS NOT NULL THEN ' (score ' || format_number(\"score\", 0) || ')' "
-    "ELSE '' END %]<br>\n"
-    "[% replace(coalesce(\"redenen\", ''), '; ', '<br>') %]"
-)
 
 
 def _field_or_first(layer: QgsVectorLayer, preferred: str | None) -> str:
@@ -79,10 +85,71 @@ def mixed_result_renderer(field: str = "oordeel") -> QgsRuleBasedRenderer:
     return QgsRuleBasedRenderer(root)
 
 
+def field_alias(name: str) -> str | None:
+    """The Dutch alias of a result field, or of an input attribute renamed ``<naam>_invoer``
+    because a result field has its name; ``None`` for other fields."""
+    if name in FIELD_ALIASES:
+        return FIELD_ALIASES[name]
+    base = name[: -len("_invoer")] if name.endswith("_invoer") else ""
+    return f"{FIELD_ALIASES[base]} (invoer)" if base in FIELD_ALIASES else None
+
+
+def _range(digits: int) -> QgsEditorWidgetSetup:
+    """A read-out of a number rounded to ``digits`` decimals (the identify panel and the attribute
+    table show it so; the file keeps every digit)."""
+    return QgsEditorWidgetSetup(
+        "Range",
+        {
+            "Precision": digits,
+            "AllowNull": True,
+            "Min": -1e15,
+            "Max": 1e15,
+            "Step": 1,
+            "Style": "SpinBox",
+        },
+    )
+
+
+def configure_result_fields(layer: QgsVectorLayer) -> None:
+    """How QGIS shows the result fields: a Dutch alias for every one, numbers rounded (distances to
+    the metre, minutes to a tenth), shares as a percentage, truth values as ja/nee.
+
+    A share (0..1) gets a virtual field ``<naam>_pct`` (the whole percentage) and the stored share
+    is hidden from the identify panel and the attribute table; the file is not changed.
+    """
+    fields = layer.fields()
+    for index, field in enumerate(fields):
+        alias = field_alias(field.name())
+        if alias:
+            layer.setFieldAlias(index, alias)
+    for name, digits in FIELD_DECIMALS.items():
+        index = fields.indexOf(name)
+        if index >= 0 and fields.at(index).type() == QVariant.Double:
+            layer.setEditorWidgetSetup(index, _range(digits))
+    for name in YES_NO_FIELDS:
+        index = fields.indexOf(name)
+        if index < 0:
+            continue
+        stored = ("true", "false") if fields.at(index).type() == QVariant.Bool else ("1", "0")
+        layer.setEditorWidgetSetup(
+            index,
+            QgsEditorWidgetSetup("ValueMap", {"map": [{"ja": stored[0]}, {"nee": stored[1]}]}),
+        )
+    for name in SHARE_FIELDS:
+        index = fields.indexOf(name)
+        if index < 0:
+            continue
+        share = f"{name}_pct"
+        if layer.fields().indexOf(share) < 0:
+            quoted = '"' + name.replace('"', '""') + '"'
+            layer.addExpressionField(f"round({quoted} * 100)", QgsField(share, QVariant.Int))
+        layer.setFieldAlias(layer.fields().indexOf(share), f"{FIELD_ALIASES[name]} (%)")
+        layer.setEditorWidgetSetup(index, QgsEditorWidgetSetup("Hidden", {}))
+
+
 def apply_result_style(layer: QgsVectorLayer, *, id_field: str | None = None) -> None:
     """Give a result layer its categorised renderer (rules for points and polygons in one layer),
-    aliases,
-    display expression and map tip."""
+    Dutch aliases, rounded numbers, display expression and map tip."""
     if not isinstance(layer, QgsVectorLayer) or not layer.isValid():
         return
     fields = layer.fields()
@@ -99,10 +166,7 @@ def apply_result_style(layer: QgsVectorLayer, *, id_field: str | None = None) ->
             symbol.setColor(QColor(colour))
             categories.append(QgsRendererCategory(value, symbol, label, True))
         layer.setRenderer(QgsCategorizedSymbolRenderer("oordeel", categories))
-    for name, alias in FIELD_ALIASES.items():
-        index = fields.indexOf(name)
-        if index >= 0:
-            layer.setFieldAlias(index, alias)
+    configure_result_fields(layer)
     key = _field_or_first(layer, id_field)
     layer.setDisplayExpression(
         f"\"{key}\" || ' — ' || coalesce(\"oordeel\", 'geen geometrie')"
@@ -110,7 +174,10 @@ def apply_result_style(layer: QgsVectorLayer, *, id_field: str | None = None) ->
         else f'"{key}"'
     )
     if fields.indexOf("redenen") >= 0:
-        layer.setMapTipTemplate(MAP_TIP.replace("{id}", key.replace('"', '""')))
+        stay = MAP_TIP_STAY if fields.indexOf("verblijfstype") >= 0 else ""
+        layer.setMapTipTemplate(
+            MAP_TIP.replace("{id}", key.replace('"', '""')).replace("{stay}", stay)
+        )
     layer.triggerRepaint()
 
 

@@ -29,6 +29,12 @@ __all__ = [
     "VERDICT_FIELDS",
     "FIELD_ALIASES",
     "RESULT_FIELDS",
+    "IDENTIFY_FIRST",
+    "FIELD_DECIMALS",
+    "SHARE_FIELDS",
+    "YES_NO_FIELDS",
+    "MAP_TIP",
+    "MAP_TIP_STAY",
     "SOURCES",
     "OWN_SOURCE",
     "DEMO_SOURCE",
@@ -92,6 +98,10 @@ def hex_colour(rgb: tuple[int, int, int]) -> str:
 
 def _per_stay(prefix: str, label: str) -> dict[str, str]:
     return {f"{prefix}_{stay}": f"{label} {STAY_LABELS[stay]}" for stay in STAY_TYPES}
+
+
+def _per_stay_value(prefix: str, value: int) -> dict[str, int]:
+    return {f"{prefix}_{stay}": value for stay in STAY_TYPES}
 
 
 # Result fields by analysis, in output order, each with its Dutch label (QGIS alias) ---------
@@ -179,6 +189,57 @@ FIELD_ALIASES: dict[str, str] = {
 }
 #: Result fields in output order (those of analyses that did not run are left out of a result).
 RESULT_FIELDS: tuple[str, ...] = tuple(FIELD_ALIASES)
+
+# How QGIS shows the result fields (stored style, plugin) ---------------------------------------
+
+#: Fields shown first in QGIS's identify panel and attribute table (the plugin writes its result
+#: in this order): the verdict, its score and the reasons, then the other result fields, then the
+#: input attributes.
+IDENTIFY_FIRST: tuple[str, ...] = ("oordeel", "score", "redenen")
+#: Decimals a number field shows with in QGIS (rounded for display only; the file keeps every
+#: digit): distances to the metre, travel times to a tenth of a minute.
+FIELD_DECIMALS: dict[str, int] = {
+    **{name: 0 for name in FIELD_ALIASES if name.endswith("_m")},
+    **{name: 1 for name in FIELD_ALIASES if name.endswith("_min")},
+    "termijn_jaar": 0,
+    "personen_per_slaapkamer": 1,
+    "woonoppervlak_pp_m2": 1,
+    "capaciteit_personen": 0,
+    "geur_oue": 1,
+    "geur_norm_oue": 1,
+    "score": 0,
+    **_per_stay_value("score", 0),
+}
+#: Shares (0..1) that QGIS shows as a whole percentage, in a virtual field ``<naam>_pct``.
+SHARE_FIELDS: tuple[str, ...] = tuple(name for name in FIELD_ALIASES if "aandeel" in name)
+#: Truth values that QGIS shows as ja/nee (not true/false).
+YES_NO_FIELDS: tuple[str, ...] = (
+    "bebouwde_kom",
+    "geur_knelpunt",
+    "geur_onzeker",
+    "reis_onbereikbaar",
+)
+
+#: The map tip of a result layer (QGIS HTML; ``{id}`` is the id field, ``{stay}`` is
+#: :data:`MAP_TIP_STAY` when the layer has ``verblijfstype``): the verdict and for which stay type,
+#: the score, the reasons one per line (bulleted); sans-serif and wide enough to read.
+MAP_TIP: str = (
+    "<div style=\"font-family: 'Noto Sans', 'DejaVu Sans', Arial, sans-serif; font-size: 9pt;"
+    ' width: 28em">'
+    "<b>[% coalesce(\"{id}\", '') %]</b> &mdash; "
+    "<b>[% CASE WHEN \"oordeel\" IS NULL THEN 'geen oordeel (geen geometrie)'"
+    ' ELSE "oordeel" END %]</b>'
+    "{stay}"
+    "[% CASE WHEN \"score\" IS NOT NULL THEN ' (score ' || format_number(\"score\", 0) || ')'"
+    " ELSE '' END %]<br>"
+    # one reason per line: reasons are joined by "; " and start with a capital; a "; " inside
+    # parentheses ("(POVI; Visie …)") or before a lower-case word continues the same reason
+    "[% CASE WHEN coalesce(\"redenen\", '') = '' THEN '' ELSE '&bull; ' ||"
+    " regexp_replace(\"redenen\", '; (?=[A-Z])(?![^(]*[)])', '<br>&bull; ') END %]</div>"
+)
+
+#: The map tip's "voor short-stay": the stay type the verdict is for.
+MAP_TIP_STAY: str = "[% coalesce(' voor ' || replace(\"verblijfstype\", '_', '-'), '') %]"
 
 # Source attributions ---------------------------------------------------------------------
 

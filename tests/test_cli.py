@@ -97,8 +97,11 @@ def test_gpkg_layer_crs_and_attributes(scored):
             "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = 'locaties'"
         ).fetchone()[0]
     assert srs == 28992
-    # every input attribute kept, with its values
-    assert list(out.columns[: len(INPUT_COLUMNS)]) == INPUT_COLUMNS
+    # the verdict, its score and the reasons first (QGIS's identify panel lists fields in file
+    # order), the result fields, then every input attribute kept in its order, with its values
+    assert list(out.columns[:3]) == ["oordeel", "score", "redenen"]
+    attributes = [c for c in out.columns if c != out.geometry.name]
+    assert attributes[-len(INPUT_COLUMNS) :] == INPUT_COLUMNS
     assert out["id"].tolist() == [s["id"] for s in SITES]
     assert out["opmerking"].tolist() == [f"invoer {s['id']}" for s in SITES]
     assert out["opp"].tolist()[:4] == [80.0, 40.0, pytest.approx(float("nan"), nan_ok=True), 60.0]

@@ -920,7 +920,7 @@ def test_result_style_categories_labels_and_map_tip(qgis_core):
     )
     context.setFeature(next(layer.getFeatures()))
     tip = qgis_core.QgsExpression.replaceExpressionText(layer.mapTipTemplate(), context)
-    assert "L1" in tip and "voorwaardelijk" in tip and "Reden één<br>Reden twee" in tip
+    assert "L1" in tip and "voorwaardelijk" in tip and "Reden één<br>&bull; Reden twee" in tip
     display = qgis_core.QgsExpression(layer.displayExpression()).evaluate(context)
     assert display == "L1 — voorwaardelijk"
     apply_result_style(layer)  # idempotent

@@ -31,6 +31,7 @@ import pyogrio
 import shapely
 
 from locatietoets.analysis.errors import InputError
+from locatietoets.analysis.vocabulary import IDENTIFY_FIRST
 from locatietoets.layers.publish.style import result_qml
 
 __all__ = [
@@ -69,7 +70,8 @@ RESERVED_NAMES = ("fid", "x_rd", "y_rd")
 def merge_results(
     original: gpd.GeoDataFrame, results: pd.DataFrame
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Put the input attributes and the result fields side by side.
+    """Put the result fields (``oordeel``, ``score``, ``redenen`` first) and the input attributes
+    side by side.
 
     One rule for every name the outputs use (the result fields, ``x_rd`` and
     ``y_rd`` of the CSV, the GeoPackage's ``fid``; case-insensitive, as
@@ -89,7 +91,11 @@ def merge_results(
             new += "_"
         attrs = attrs.rename(columns={col: new})
         renamed.append(f"{col} → {new}")
-    merged = pd.concat([attrs, results], axis=1)
+    # the verdict, its score and the reasons first, then the other result fields, then the input
+    # attributes: QGIS's identify panel lists fields in file order and cuts off what is below
+    first = [c for c in IDENTIFY_FIRST if c in results.columns]
+    results = results[first + [c for c in results.columns if c not in first]]
+    merged = pd.concat([results, attrs], axis=1)
     out = gpd.GeoDataFrame(
         merged, geometry=original.geometry.reset_index(drop=True).values, crs=original.crs
     )

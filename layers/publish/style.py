@@ -10,9 +10,17 @@ from __future__ import annotations
 from xml.sax.saxutils import escape, quoteattr
 
 # One vocabulary (analysis/vocabulary.py): verdict colours and field aliases, re-exported here.
-from locatietoets.analysis.vocabulary import FIELD_ALIASES, VERDICT_COLOURS
+from locatietoets.analysis.vocabulary import (
+    FIELD_ALIASES,
+    FIELD_DECIMALS,
+    MAP_TIP,
+    MAP_TIP_STAY,
+    SHARE_FIELDS,
+    VERDICT_COLOURS,
+    YES_NO_FIELDS,
+)
 
-__all__ = ["VERDICT_COLOURS", "FIELD_ALIASES", "result_qml"]
+__all__ = ["VERDICT_COLOURS", "FIELD_ALIASES", "field_alias", "result_qml"]
 
 
 def _opt(name: str, value: str) -> str:
@@ -88,6 +96,67 @@ def _mixed_renderer() -> str:
     )
 
 
+def field_alias(name: str) -> str | None:
+    """The Dutch alias of a result field, of its percentage ``<naam>_pct`` or of an input attribute
+    renamed ``<naam>_invoer`` because a result field has its name; ``None`` for other fields."""
+    if name in FIELD_ALIASES:
+        return FIELD_ALIASES[name]
+    if name.endswith("_pct") and name[: -len("_pct")] in SHARE_FIELDS:
+        return f"{FIELD_ALIASES[name[: -len('_pct')]]} (%)"
+    base = name[: -len("_invoer")] if name.endswith("_invoer") else ""
+    return f"{FIELD_ALIASES[base]} (invoer)" if base in FIELD_ALIASES else None
+
+
+def _widget(field: str, kind: str, options: str = "") -> str:
+    config = f'<Option type="Map">{options}</Option>' if options else "<Option/>"
+    return (
+        f'<field name={quoteattr(field)} configurationFlags="None">'
+        f'<editWidget type="{kind}"><config>{config}</config></editWidget></field>'
+    )
+
+
+def _field_display(fields: list[str]) -> tuple[str, str, list[str]]:
+    """How QGIS shows the fields (as the plugin sets them, qgis_plugin/styling.py): numbers rounded
+    for display (distances to the metre, minutes to a tenth), truth values as ja/nee, shares as a
+    whole percentage in a virtual field ``<naam>_pct`` with the stored share hidden.
+
+    Returns the ``fieldConfiguration`` and ``expressionfields`` content and the virtual fields.
+    """
+    config = []
+    expressions = []
+    virtual = []
+    for name in fields:
+        if name in FIELD_DECIMALS:
+            options = "".join(
+                [
+                    '<Option type="bool" name="AllowNull" value="true"/>',
+                    '<Option type="double" name="Max" value="1e+15"/>',
+                    '<Option type="double" name="Min" value="-1e+15"/>',
+                    f'<Option type="int" name="Precision" value="{FIELD_DECIMALS[name]}"/>',
+                    '<Option type="double" name="Step" value="1"/>',
+                    '<Option type="QString" name="Style" value="SpinBox"/>',
+                ]
+            )
+            config.append(_widget(name, "Range", options))
+        elif name in YES_NO_FIELDS:
+            options = (
+                '<Option type="List" name="map">'
+                '<Option type="Map"><Option type="QString" name="ja" value="true"/></Option>'
+                '<Option type="Map"><Option type="QString" name="nee" value="false"/></Option>'
+                "</Option>"
+            )
+            config.append(_widget(name, "ValueMap", options))
+        elif name in SHARE_FIELDS:
+            config.append(_widget(name, "Hidden"))
+            virtual.append(f"{name}_pct")
+            expressions.append(
+                f"<field name={quoteattr(f'{name}_pct')} expression="
+                f"{quoteattr(f'round({chr(34)}{name}{chr(34)} * 100)')}"
+                ' type="2" typeName="integer" length="0" precision="0" subType="0" comment=""/>'
+            )
+    return "".join(config), "".join(expressions), virtual
+
+
 def result_qml(*, polygon: bool, fields: list[str], mixed: bool = False) -> str:
     """Return the QML style of a result layer.
 
@@ -121,20 +190,22 @@ def result_qml(*, polygon: bool, fields: list[str], mixed: bool = False) -> str:
     )
     if mixed:
         renderer = _mixed_renderer()
+    field_config, expression_fields, virtual = _field_display(fields)
+    named = [(f, field_alias(f)) for f in [*fields, *virtual]]
     aliases = "".join(
-        f'<alias field={quoteattr(f)} name={quoteattr(FIELD_ALIASES[f])} index="{i}"/>'
-        for i, f in enumerate(fields)
-        if f in FIELD_ALIASES
+        f'<alias field={quoteattr(f)} name={quoteattr(alias)} index="{i}"/>'
+        for i, (f, alias) in enumerate(named)
+        if alias
     )
-    maptip = escape(
-        '<b>[% "locatie_id" %]</b> — [% "oordeel" %] ([% "verblijfstype" %], score [% "score"'
-        " %])<br>[% replace(\"redenen\", '; ', '<br>') %]"
-    )
+    stay = MAP_TIP_STAY if "verblijfstype" in fields else ""
+    maptip = escape(MAP_TIP.replace("{id}", "locatie_id").replace("{stay}", stay))
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
         '<qgis version="3.22.16-Białowieża" styleCategories="Symbology|Fields|MapTips|Forms">'
         f"{renderer}"
+        f"<fieldConfiguration>{field_config}</fieldConfiguration>"
         f"<aliases>{aliases}</aliases>"
+        f"<expressionfields>{expression_fields}</expressionfields>"
         f"<mapTip>{maptip}</mapTip>"
         '<previewExpression>"locatie_id"</previewExpression>'
         + (

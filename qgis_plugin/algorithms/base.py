@@ -47,7 +47,7 @@ from .. import engine as eng
 from ..helptext import help_html
 from ..settings import engine_setting
 from ..styling import RUN_JSON_PROPERTY, ResultStyler, geometry_kinds, save_style_in_geopackage
-from ..vocabulary import STAY_LABELS, STAY_TYPES
+from ..vocabulary import IDENTIFY_FIRST, RESULT_FIELDS, STAY_LABELS, STAY_TYPES
 
 __all__ = ["FieldInput", "LayerInput", "EngineAlgorithm"]
 
@@ -758,7 +758,8 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         return {**parameters, self.OUTPUT: definition}
 
     def _copy_result(self, parameters, gpkg: str, context, feedback) -> tuple[str, dict[Any, int]]:
-        """Copy the engine's result layer, unchanged, into the algorithm's output sink.
+        """Copy the engine's result layer into the algorithm's output sink (values unchanged, the
+        verdict fields first).
 
         Sites of points and polygons (one GeoPackage layer of type "Geometry") are copied whole into
         a
@@ -772,7 +773,13 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             )
         source_fields = result.fields()
         keys = set(result.dataProvider().pkAttributeIndexes())
-        keep = [i for i in range(source_fields.count()) if i not in keys]
+        # oordeel, score and redenen first, then the other result fields, then the input attributes
+        # (the identify panel lists fields in this order and cuts off what is below)
+        rank = {name: r for r, name in enumerate(dict.fromkeys((*IDENTIFY_FIRST, *RESULT_FIELDS)))}
+        keep = sorted(
+            (i for i in range(source_fields.count()) if i not in keys),
+            key=lambda i: rank.get(source_fields.at(i).name(), len(rank)),
+        )
         fields = QgsFields()
         for i in keep:
             fields.append(source_fields.at(i))

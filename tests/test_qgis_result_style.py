@@ -1,0 +1,117 @@
+"""How QGIS shows a result layer: the engine's stored style (QML in the GeoPackage) and the plugin's
+style give every result field a Dutch alias, round numbers for display (distances to the metre,
+minutes to a tenth), show shares as a percentage and truth values as ja/nee, and have a map tip
+that says for which stay type the verdict is. Checked as QGIS shows it: the field formatter's text.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from locatietoets.analysis.vocabulary import (
+    FIELD_ALIASES,
+    FIELD_DECIMALS,
+    RESULT_FIELDS,
+    SHARE_FIELDS,
+    YES_NO_FIELDS,
+)
+from locatietoets.layers.publish.style import result_qml
+
+pytestmark = pytest.mark.qgis
+
+#: A row of a real result: (field, QGIS type, value, what the identify panel shows).
+ROW = [
+    ("locatie_id", "string", "L7", "L7"),
+    ("verblijfstype_invoer", "string", "short stay", "short stay"),
+    ("verblijfstype", "string", "mid_stay", "mid_stay"),
+    ("bbg_afstand_m", "double", 315.3659131571846, "315"),
+    ("bbg_aandeel", "double", 0.9507173293276298, None),  # hidden: shown as bbg_aandeel_pct
+    ("bebouwde_kom", "boolean", False, "nee"),
+    ("geur_knelpunt", "boolean", True, "ja"),
+    ("werkgever_reistijd_min", "double", 8.266624237539306, "8.3"),
+    ("oordeel", "string", "ongeschikt", "ongeschikt"),
+    ("score", "double", 23.4, "23"),
+    ("redenen", "string", "Reden één (POVI; Visie); Reden twee; vervolg", None),
+]
+
+
+def _layer(qgis_core):
+    spec = "&".join(f"field={name}:{kind}" for name, kind, _v, _s in ROW)
+    layer = qgis_core.QgsVectorLayer(f"Point?crs=EPSG:28992&{spec}", "locaties", "memory")
+    feature = qgis_core.QgsFeature(layer.fields())
+    feature.setAttributes([value for _n, _k, value, _s in ROW])
+    feature.setGeometry(
+        qgis_core.QgsGeometry.fromPointXY(qgis_core.QgsPointXY(200_000.0, 380_000.0))
+    )
+    assert layer.dataProvider().addFeatures([feature])
+    return layer
+
+
+def _shown(qgis_core, layer, name: str) -> tuple[str, str]:
+    """(alias, text) of a field as QGIS's identify panel shows it."""
+    index = layer.fields().indexOf(name)
+    assert index >= 0, name
+    setup = layer.editorWidgetSetup(index)
+    formatter = qgis_core.QgsApplication.fieldFormatterRegistry().fieldFormatter(setup.type())
+    value = next(layer.getFeatures())[index]
+    text = formatter.representValue(layer, index, setup.config(), None, value)
+    return layer.attributeDisplayName(index), text.replace(",", ".")  # locale-free
+
+
+def _check_display(qgis_core, layer) -> None:
+    for name, _kind, _value, shown in ROW:
+        if shown is not None:
+            assert _shown(qgis_core, layer, name)[1] == shown, name
+    assert _shown(qgis_core, layer, "bbg_aandeel_pct") == ("Aandeel in BBG (%)", "95")
+    assert layer.editorWidgetSetup(layer.fields().indexOf("bbg_aandeel")).type() == "Hidden"
+    assert _shown(qgis_core, layer, "verblijfstype_invoer")[0] == "Verblijfstype (invoer)"
+    assert _shown(qgis_core, layer, "bbg_afstand_m")[0] == "Afstand tot BBG (m)"
+    for name, *_rest in ROW:
+        alias = layer.attributeDisplayName(layer.fields().indexOf(name))
+        assert alias != name and alias.strip(), name  # every field has a Dutch alias
+    context = qgis_core.QgsExpressionContext(
+        qgis_core.QgsExpressionContextUtils.globalProjectLayerScopes(layer)
+    )
+    context.setFeature(next(layer.getFeatures()))
+    tip = qgis_core.QgsExpression.replaceExpressionText(layer.mapTipTemplate(), context)
+    assert "<b>ongeschikt</b> voor mid-stay (score 23)" in tip
+    assert "&bull; Reden één (POVI; Visie)<br>&bull; Reden twee; vervolg</div>" in tip
+    assert "sans-serif" in tip and "width: 28em" in tip
+
+
+def test_engine_stored_style_as_qgis_shows_it(qgis_core, tmp_path):
+    layer = _layer(qgis_core)
+    qml = tmp_path / "locaties.qml"
+    qml.write_text(result_qml(polygon=False, fields=[n for n, *_r in ROW]), encoding="utf-8")
+    message, ok = layer.loadNamedStyle(str(qml))
+    assert ok, message
+    _check_display(qgis_core, layer)
+
+
+def test_plugin_style_as_qgis_shows_it(qgis_core):
+    from qgis_plugin.styling import apply_result_style
+
+    layer = _layer(qgis_core)
+    apply_result_style(layer, id_field="locatie_id")
+    _check_display(qgis_core, layer)
+    apply_result_style(layer, id_field="locatie_id")  # again: no second percentage field
+    assert layer.fields().names().count("bbg_aandeel_pct") == 1
+
+
+def test_stored_style_covers_every_result_field():
+    fields = list(RESULT_FIELDS)
+    qml = result_qml(polygon=True, fields=fields)
+    for name in fields:
+        assert f'<alias field="{name}" name=' in qml, name
+    for name in SHARE_FIELDS:
+        assert f'<alias field="{name}_pct" name="{FIELD_ALIASES[name]} (%)"' in qml
+        assert f"""<field name="{name}_pct" expression='round("{name}" * 100)'""" in qml
+    for name, digits in FIELD_DECIMALS.items():
+        assert f'<field name="{name}" configurationFlags="None"><editWidget type="Range">' in qml, (
+            name
+        )
+        start = qml.index(f'<field name="{name}" configurationFlags="None">')
+        assert f'name="Precision" value="{digits}"' in qml[start : qml.index("</field>", start)]
+    assert {n for n in FIELD_DECIMALS if n.endswith("_m")} >= {"bbg_afstand_m"}
+    for name in YES_NO_FIELDS:
+        assert f'<field name="{name}" configurationFlags="None"><editWidget type="ValueMap">' in qml
