@@ -149,6 +149,66 @@ def test_graphml_round_trip(tmp_path: Path):
     assert car.link_time_fwd_s[i] == pytest.approx(1112.0 / (30 / 3.6))
 
 
+def _same_links(path: Path) -> None:
+    """The streaming GraphML reader gives the links osmnx.load_graphml + graph_to_gdfs give."""
+    import pandas as pd
+
+    streamed = layers_network._links_from_graphml(path)
+    graph = layers_network._read_osmnx_graph(path, "graphml")
+    expected = layers_network._links_from_graph(graph)
+    assert list(streamed.columns) == list(expected.columns)
+    assert streamed.crs == expected.crs
+    for col in expected.columns:
+        if col == "geometry":
+            assert shapely.equals_exact(
+                streamed.geometry.values, expected.geometry.values, tolerance=0
+            ).all()
+        else:
+            pd.testing.assert_series_equal(streamed[col], expected[col])
+
+
+def test_graphml_stream_equals_osmnx_on_lists_missing_geometry_and_edge_order(tmp_path: Path):
+    import osmnx as ox
+
+    graph = nx.MultiDiGraph(crs="EPSG:4326")
+    for node, (lon, lat) in {7: (5.70, 50.85), 3: (5.71, 50.85), 5: (5.71, 50.86)}.items():
+        graph.add_node(node, x=lon, y=lat)
+    line = shapely.LineString([(5.71, 50.85), (5.705, 50.851), (5.70, 50.85)])
+    # edges added out of node order, a parallel edge (key 1), a list-valued highway, an edge
+    # without geometry and one with
+    graph.add_edge(3, 5, 0, highway=["residential", "tertiary"], length=1112.0, oneway=True)
+    graph.add_edge(7, 3, 0, highway="tertiary", length=702.0, oneway=False, maxspeed="50")
+    graph.add_edge(3, 7, 0, highway="tertiary", length=702.0, oneway=False, geometry=line)
+    graph.add_edge(3, 7, 1, highway="service", length=750.0, oneway=True, access="private")
+    graph.add_edge(5, 7, 0, highway="track", length=1300.0, oneway=True)
+    path = tmp_path / "mini.graphml"
+    ox.save_graphml(graph, path)
+    _same_links(path)
+    links = layers_network._links_from_graphml(path)
+    assert ["residential", "tertiary"] in links["highway"].tolist()
+    assert "service" not in links["highway"].tolist()  # access=private is dropped
+
+
+def test_graphml_stream_refuses_a_broken_file_in_dutch(tmp_path: Path):
+    path = tmp_path / "kapot.graphml"
+    path.write_text("<?xml version='1.0'?><graphml><graph><node id='1'>", encoding="utf-8")
+    with pytest.raises(InputError, match="geen leesbaar GraphML-bestand"):
+        layers_network._links_from_graphml(path)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nootdorp_drive_osmnx_maassim_2021.graphml",
+        "delft_drive_osmnx_maassim_2021.graphml",
+        "maastricht_roads_case2024_georef.graphml",
+    ],
+)
+def test_graphml_stream_equals_osmnx_on_real_files(shared_data: Path, name: str):
+    _same_links(shared_data / "roads" / name)
+
+
 @pytest.mark.shared
 def test_real_graphml_loads(shared_data: Path, tmp_path: Path):
     path = shared_data / "roads" / "nootdorp_drive_osmnx_maassim_2021.graphml"
