@@ -162,7 +162,8 @@ def kaarten(
     Werkt zonder internet (geen achtergrondkaart).
     """
     from locatietoets.layers.io.write import staged_output
-    from locatietoets.layers.publish.maps import read_run, write_maps
+    from locatietoets.layers.publish.maps import write_maps
+    from locatietoets.layers.publish.runfolder import read_run
 
     setup_logging(voortgang, debug)
     try:
@@ -269,8 +270,8 @@ def rapport(
     controlegetallen en datums, parameters, rekentijden, waarschuwingen).
     """
     from locatietoets.layers.io.write import staged_output
-    from locatietoets.layers.publish.maps import read_run
     from locatietoets.layers.publish.report import write_report
+    from locatietoets.layers.publish.runfolder import read_run
 
     setup_logging(voortgang, debug)
     try:

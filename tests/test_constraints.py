@@ -562,7 +562,7 @@ def test_rescoring_a_constraint_parameter_equals_a_full_scoring(tmp_path, parame
 
 
 def test_report_lists_constraints_tested_and_not_tested():
-    from locatietoets.layers.publish.report import constraint_rows
+    from locatietoets.layers.publish.report_content import constraint_rows
 
     record = {
         "regelset": {

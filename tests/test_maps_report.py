@@ -1,4 +1,4 @@
-"""Maps and report (layers/publish/maps.py, layers/publish/report.py, scripts/reporting.py).
+"""Maps and report (layers/publish/: maps, report and their parts; scripts/reporting.py).
 
 The end-to-end tests score sites placed in the 31 real Limburg gemeenten
 (../shared/data/admin, CBS 2022) with a made-up BBG, odour contours and
@@ -32,8 +32,10 @@ from locatietoets.analysis.summary import (
 )
 from locatietoets.layers.io.config import load_config
 from locatietoets.layers.io.config_writer import write_config
-from locatietoets.layers.publish.maps import attribution, read_run, slugify, write_maps
+from locatietoets.layers.publish.figures import slugify
+from locatietoets.layers.publish.maps import write_maps
 from locatietoets.layers.publish.report import write_report
+from locatietoets.layers.publish.runfolder import attribution, read_run
 from locatietoets.layers.publish.style import VERDICT_COLOURS
 from locatietoets.scripts.reporting import kaarten, rapport
 from locatietoets.scripts.runner.score import run_config
@@ -506,7 +508,7 @@ def test_verdict_counts_and_reasons_by_hand() -> None:
 
 
 def test_attribution_names_the_sources(tmp_path: Path) -> None:
-    from locatietoets.layers.publish.maps import RunFolder
+    from locatietoets.layers.publish.runfolder import RunFolder
 
     def run_with(invoer: dict, bron: str = "") -> RunFolder:
         sites = gpd.GeoDataFrame({"bron": [bron]}, geometry=[Point(200000, 380000)], crs=28992)

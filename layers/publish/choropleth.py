@@ -33,10 +33,8 @@ def write_choropleth(
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    try:
-        from locatietoets.layers.publish.maps import A4_LANDSCAPE_IN as size
-    except Exception:  # noqa: BLE001 - the maps module is optional here
-        size = (11.69, 8.27)
+    from locatietoets.layers.publish.figures import A4_LANDSCAPE_IN as size
+
     values = pd.to_numeric(gemeenten[column], errors="coerce").to_numpy(dtype=float)
     positive = values[np.isfinite(values) & (values > 0)]
     reds = ["#fcbba1", "#fb6a4a", "#cb181d", "#67000d"]

@@ -16,19 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 import contextlib
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
-import io
-import json
+from dataclasses import dataclass
 import logging
-import math
-import os
 from pathlib import Path
-import re
-import tempfile
 from typing import Any, Iterator
-import unicodedata
 import warnings
 
 import geopandas as gpd
@@ -38,49 +29,46 @@ matplotlib.use("Agg", force=False)
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch, Polygon as MplPolygon, Rectangle  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 import matplotlib.patheffects as path_effects  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import pyogrio  # noqa: E402
 import shapely  # noqa: E402
 
 from locatietoets.analysis.errors import InputError, did_you_mean  # noqa: E402
-from locatietoets.analysis.summary import (
-    NO_REGION,
-    STAY_TYPES,
-    region_of_areas,
-    usable_capacity,
-)  # noqa: E402
+from locatietoets.analysis.summary import NO_REGION, STAY_TYPES, usable_capacity  # noqa: E402
 from locatietoets.analysis.vocabulary import (  # noqa: E402
-    DEMO_SOURCE,
     MAP_COLOURS,
-    OWN_SOURCE,
-    SOURCES,
     VERDICTS,
     nl_number,
     stay_label,
 )
-from locatietoets.layers.io.outdir import RUN_FOLDER_HINT, check_run_folder  # noqa: E402
+from locatietoets.layers.publish.cartography import (  # noqa: E402
+    clip,
+    draw_north_arrow,
+    draw_scalebar,
+    fit_extent,
+    odour_classes,
+    point_xy,
+    purple,
+)
+from locatietoets.layers.publish.figures import (  # noqa: E402
+    A4_LANDSCAPE_IN,
+    PDF_RC,
+    atomic_path,
+    slugify,
+)
+from locatietoets.layers.publish.runfolder import RunFolder, attribution  # noqa: E402
 from locatietoets.layers.publish.style import VERDICT_COLOURS  # noqa: E402
 
 __all__ = [
-    "RunFolder",
     "MapSpec",
     "MAP_SCOPES",
     "MAP_FORMATS",
-    "read_run",
-    "attribution",
     "plan_maps",
     "render_map",
     "write_maps",
     "iter_maps",
-    "figure_png",
-    "PDF_RC",
-    "A4_LANDSCAPE_IN",
-    "atomic_path",
-    "slugify",
-    "stay_label",
 ]
 
 log = logging.getLogger(__name__)
@@ -90,10 +78,6 @@ MAP_SCOPES: tuple[str, ...] = ("gemeente", "regio", "provincie")
 #: Values of ``--formaat``.
 MAP_FORMATS: tuple[str, ...] = ("png", "pdf", "beide")
 
-A4_LANDSCAPE_IN = (11.69, 8.27)
-#: matplotlib settings for every map and report. PDFs keep matplotlib's Type 3 fonts: their text
-#: can be searched and extracted, and they write three times faster than embedded TrueType.
-PDF_RC = {"pdf.fonttype": 3, "hatch.linewidth": 0.5}
 _MAP_RECT = (0.035, 0.085, 0.665, 0.795)  # left, bottom, width, height (figure fraction)
 _SIDE_RECT = (0.725, 0.085, 0.25, 0.795)
 # Colours shared with the plugin's atlas: analysis/vocabulary.py MAP_COLOURS.
@@ -112,252 +96,6 @@ _TEXT = MAP_COLOURS["text"]
 _GREY_TEXT = MAP_COLOURS["grey_text"]
 _BOUNDARY = MAP_COLOURS["boundary"]
 _VERDICT_ORDER = ("", *reversed(VERDICTS))  # drawing order, best on top
-
-
-def slugify(text: str) -> str:
-    """Return a file-name-safe lower-case slug (``Sittard-Geleen`` → ``sittard-geleen``)."""
-    norm = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
-    return slug or "onbekend"
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; move it onto ``path`` on success.
-
-    A reader never sees a half-written file, and a failure leaves an existing
-    ``path`` unchanged.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-# --------------------------------------------------------------------------
-# The run folder
-# --------------------------------------------------------------------------
-
-
-@dataclass
-class RunFolder:
-    """The outputs of one ``locatietoets score`` run, ready for maps and reports.
-
-    Attributes
-    ----------
-    path
-        The run folder.
-    sites
-        ``locaties`` with all result fields (EPSG:28992; NULL geometry allowed).
-    reference
-        Reference layers by name (only those the run had).
-    record
-        ``run.json``.
-    gemeenten
-        The ``gemeenten`` reference layer with ``naam``, ``code`` and
-        ``regio`` (own attribute, else the rule set's table, else
-        "regio onbekend"), or ``None`` when the run had no gemeenten.
-    province_wide
-        True when every gemeente is known to the rule set (a real provincial
-        run), which changes the overview title.
-    """
-
-    path: Path
-    sites: gpd.GeoDataFrame
-    reference: dict[str, gpd.GeoDataFrame]
-    record: dict[str, Any]
-    gemeenten: gpd.GeoDataFrame | None
-    province_wide: bool = False
-    rules: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def version(self) -> str:
-        return str((self.record.get("locatietoets") or {}).get("versie", "onbekend"))
-
-    @property
-    def ruleset_label(self) -> str:
-        rs = self.record.get("regelset") or {}
-        return f"regelset {rs.get('id', 'onbekend')} versie {rs.get('versie', '?')}"
-
-    @property
-    def run_date(self) -> str:
-        """Date of the run (dd-mm-jjjj), from ``gestart``."""
-        started = str(self.record.get("gestart") or "")
-        try:
-            return datetime.fromisoformat(started).strftime("%d-%m-%Y")
-        except ValueError:
-            return started[:10] or "onbekend"
-
-    @property
-    def is_demo(self) -> bool:
-        """True when the sites come from the fictional demo region."""
-        if "bron" in self.sites:
-            values = self.sites["bron"].dropna().astype(str)
-            if len(values) and values.str.contains("FICTIEF", case=False).any():
-                return True
-        return False
-
-
-def _ruleset_for(record: dict[str, Any]):
-    """Return the rule set the run used (for its gemeente → regio table), or ``None``."""
-    from locatietoets.layers.io.rules import read_ruleset_file
-
-    origin = str((record.get("regelset") or {}).get("herkomst") or "")
-    try:
-        if origin and not origin.startswith("ingebouwd") and Path(origin).is_file():
-            return read_ruleset_file(Path(origin))
-        return read_ruleset_file(None)
-    except Exception as exc:  # noqa: BLE001 - the lookup is optional
-        log.warning("regelset voor de regio-indeling niet leesbaar: %s", exc)
-        return None
-
-
-def read_run(run_dir: Path, *, stay_type: str | None = None) -> RunFolder:
-    """Read a run folder for maps and reports.
-
-    Parameters
-    ----------
-    run_dir
-        Folder written by ``locatietoets score`` or ``demo``.
-    stay_type
-        When given, check that the run has verdicts for this stay type.
-
-    Raises
-    ------
-    InputError
-        When the folder, ``locaties.gpkg`` or ``run.json`` is missing or
-        unreadable, or lacks the verdict fields.
-    """
-    run_dir = Path(run_dir)
-    check_run_folder(run_dir)
-    hint = RUN_FOLDER_HINT
-    problems = []
-    gpkg = run_dir / "locaties.gpkg"
-    record_path = run_dir / "run.json"
-    if not gpkg.is_file():
-        problems.append(f"In '{run_dir}' ontbreekt locaties.gpkg (de getoetste locaties).")
-    if not record_path.is_file():
-        problems.append(f"In '{run_dir}' ontbreekt run.json (het runverslag).")
-    if problems:
-        problems[-1] += f" {hint}"
-    if problems:
-        nested = run_dir / "uitvoer"
-        if (nested / "locaties.gpkg").is_file() and (nested / "run.json").is_file():
-            problems[-1] += f" Bedoelde u '{nested}'?"
-        raise InputError(problems)
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(
-            f"run.json in '{run_dir}' is niet leesbaar ({exc}). Draai 'locatietoets score' opnieuw."
-        ) from None
-    try:
-        sites = gpd.read_file(gpkg, layer="locaties", engine="pyogrio")
-    except Exception as exc:  # noqa: BLE001 - pyogrio raises several types
-        raise InputError(
-            f"Laag 'locaties' in '{gpkg}' is niet leesbaar ({exc}). Draai 'locatietoets score'"
-            " opnieuw."
-        ) from None
-    if sites.crs is not None and sites.crs.to_epsg() != 28992:
-        raise InputError(
-            f"'{gpkg}' staat in {sites.crs.to_string()}, verwacht EPSG:28992 (RD New). "
-            "Gebruik de uitvoer van 'locatietoets score' zonder die te herprojecteren."
-        )
-    if stay_type is not None and f"oordeel_{stay_type}" not in sites:
-        present = [s for s in STAY_TYPES if f"oordeel_{s}" in sites]
-        raise InputError(
-            f"'{gpkg}' heeft geen veld 'oordeel_{stay_type}'; aanwezig: "
-            f"{', '.join('oordeel_' + s for s in present) or 'geen oordeelvelden'}. "
-            "Is dit de uitvoer van 'locatietoets score'?"
-        )
-    reference: dict[str, gpd.GeoDataFrame] = {}
-    ref_path = run_dir / "referentie.gpkg"
-    if ref_path.is_file():
-        for name in pyogrio.list_layers(ref_path)[:, 0]:
-            try:
-                reference[str(name)] = gpd.read_file(ref_path, layer=str(name), engine="pyogrio")
-            except Exception as exc:  # noqa: BLE001
-                log.warning("referentielaag %s niet leesbaar: %s", name, exc)
-    else:
-        log.warning("geen referentie.gpkg in %s: kaarten tonen alleen de locaties", run_dir)
-    ruleset = _ruleset_for(record)
-    gemeenten = None
-    province_wide = False
-    if "gemeenten" in reference and len(reference["gemeenten"]):
-        gem = reference["gemeenten"].copy()
-        names = (
-            gem["naam"].astype("object")
-            if "naam" in gem
-            else pd.Series([None] * len(gem), index=gem.index)
-        )
-        codes = (
-            gem["code"].astype("object")
-            if "code" in gem
-            else pd.Series([None] * len(gem), index=gem.index)
-        )
-        names = names.where(names.notna(), codes).fillna("gemeente zonder naam")
-        lookup = ruleset.region_of(codes, names) if ruleset is not None else None
-        gem["naam"] = names.astype(str)
-        gem["code"] = codes
-        gem["regio"] = region_of_areas(
-            gem["naam"],
-            gem["code"],
-            regions=gem["regio"] if "regio" in gem else None,
-            lookup=lookup,
-        )
-        gemeenten = gem[["naam", "code", "regio", "geometry"]]
-        if ruleset is not None:
-            known = {k.upper() for k in ruleset.gemeenten}
-            province_wide = bool(
-                codes.notna().all() and codes.astype(str).str.upper().isin(known).all()
-            )
-    rules = list((record.get("regelset") or {}).get("regels") or [])
-    return RunFolder(run_dir, sites, reference, record, gemeenten, province_wide, rules)
-
-
-# --------------------------------------------------------------------------
-# Attribution
-# --------------------------------------------------------------------------
-
-_SOURCES = SOURCES  # known sources and their credits: analysis/vocabulary.py
-_OWN = OWN_SOURCE
-
-
-def attribution(run: RunFolder) -> str:
-    """Return the "Bron: …" line of a run's maps, composed from its input layers.
-
-    A layer whose file path or layer name points at a known source (CBS,
-    OpenStreetMap, BAG, BRT, NWB, BIJ12, PDOK) is credited to it; every other
-    layer to "Provincie Limburg / eigen invoer". The fictional demo region is
-    named as such. Always ends with the tool and its version.
-    """
-    credits: list[str] = []
-    if run.is_demo:
-        credits.append(DEMO_SOURCE)
-    else:
-        for name, info in sorted((run.record.get("invoer") or {}).items()):
-            info = info or {}
-            text = f"{info.get('pad') or ''} {info.get('laag') or ''}".lower()
-            text = text.replace("\\", "/")
-            for pattern, credit in _SOURCES:
-                if re.search(pattern, text) or re.search(pattern, Path(text.strip()).name):
-                    credits.append(credit)
-                    break
-            else:
-                credits.append(_OWN)
-        known = [c for _, c in _SOURCES]
-        credits = sorted(set(credits), key=lambda c: known.index(c) if c in known else len(known))
-    credits.append(f"Locatietoets {run.version}")
-    return "Bron: " + ", ".join(credits)
 
 
 # --------------------------------------------------------------------------
@@ -480,203 +218,6 @@ def plan_maps(
     return specs
 
 
-# --------------------------------------------------------------------------
-# Drawing helpers
-# --------------------------------------------------------------------------
-
-
-def _fit_extent(
-    bounds: Sequence[float], aspect: float, pad: float = 0.05
-) -> tuple[float, float, float, float]:
-    """Return (xmin, xmax, ymin, ymax) around ``bounds`` with width/height = ``aspect``."""
-    xmin, ymin, xmax, ymax = bounds
-    w = max(xmax - xmin, 500.0)
-    h = max(ymax - ymin, 500.0)
-    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
-    w, h = w * (1 + 2 * pad), h * (1 + 2 * pad)
-    if w / h > aspect:
-        h = w / aspect
-    else:
-        w = h * aspect
-    return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
-
-
-def _nice_length(target_m: float) -> float:
-    steps = (1, 2, 2.5, 5)
-    best = 1.0
-    for exp in range(0, 7):
-        for s in steps:
-            value = s * 10**exp
-            if value <= target_m:
-                best = value
-    return best
-
-
-def _length_label(metres: float) -> str:
-    if metres >= 1000:
-        km = metres / 1000
-        return f"{km:g}".replace(".", ",") + " km"
-    return f"{metres:g} m"
-
-
-def _nice_scale(denominator: float) -> int:
-    if denominator <= 0:
-        return 0
-    exp = 10 ** math.floor(math.log10(denominator))
-    for s in (1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 7.5, 8, 10):
-        if s * exp >= denominator * 0.97:
-            return int(s * exp)
-    return int(10 * exp)
-
-
-def _draw_scalebar(ax, extent: tuple[float, float, float, float], axes_width_in: float) -> None:
-    """Draw an alternating black/white scale bar (RD metres) bottom-left, with the A4 scale."""
-    xmin, xmax, ymin, ymax = extent
-    width = xmax - xmin
-    height = ymax - ymin
-    length = _nice_length(width / 5)
-    n_seg = 4 if (length / 4) == int(length / 4) and length / 4 >= 1 else 2
-    seg = length / n_seg
-    x0 = xmin + 0.035 * width
-    y0 = ymin + 0.045 * height
-    bar_h = 0.011 * height
-    scale = _nice_scale(width / (axes_width_in * 0.0254))
-    backing = Rectangle(
-        (x0 - 0.015 * width, y0 - 0.032 * height),
-        length + 0.09 * width,
-        0.092 * height,
-        facecolor="white",
-        edgecolor="#9a9a9a",
-        linewidth=0.5,
-        alpha=0.88,
-        zorder=20,
-    )
-    ax.add_patch(backing)
-    for i in range(n_seg):
-        ax.add_patch(
-            Rectangle(
-                (x0 + i * seg, y0),
-                seg,
-                bar_h,
-                facecolor="black" if i % 2 == 0 else "white",
-                edgecolor="black",
-                linewidth=0.6,
-                zorder=21,
-            )
-        )
-    labels = [
-        (0.0, "0"),
-        (length / 2, _length_label(length / 2).split()[0]),
-        (length, _length_label(length)),
-    ]
-    for pos, text in labels:
-        ax.text(
-            x0 + pos,
-            y0 + bar_h + 0.008 * height,
-            text,
-            ha="center",
-            va="bottom",
-            fontsize=7,
-            color=_TEXT,
-            zorder=22,
-        )
-    ax.text(
-        x0,
-        y0 - 0.012 * height,
-        f"Schaal 1:{nl_number(scale)} op A4",
-        ha="left",
-        va="top",
-        fontsize=6.5,
-        color=_GREY_TEXT,
-        zorder=22,
-    )
-
-
-def _draw_north_arrow(ax) -> None:
-    """Draw a north arrow top-right (RD New grid north, within 2° of true north in Limburg)."""
-    x, y, h, w = 0.95, 0.855, 0.075, 0.022
-    left = MplPolygon(
-        [(x, y + h), (x - w, y), (x, y + 0.22 * h)],
-        closed=True,
-        transform=ax.transAxes,
-        facecolor="black",
-        edgecolor="black",
-        linewidth=0.6,
-        zorder=22,
-    )
-    right = MplPolygon(
-        [(x, y + h), (x + w, y), (x, y + 0.22 * h)],
-        closed=True,
-        transform=ax.transAxes,
-        facecolor="white",
-        edgecolor="black",
-        linewidth=0.6,
-        zorder=22,
-    )
-    ax.add_patch(
-        Rectangle(
-            (x - 0.04, y - 0.02),
-            0.08,
-            h + 0.075,
-            transform=ax.transAxes,
-            facecolor="white",
-            edgecolor="#9a9a9a",
-            linewidth=0.5,
-            alpha=0.88,
-            zorder=21,
-        )
-    )
-    ax.add_patch(left)
-    ax.add_patch(right)
-    ax.text(
-        x,
-        y + h + 0.012,
-        "N",
-        transform=ax.transAxes,
-        ha="center",
-        va="bottom",
-        fontsize=11,
-        fontweight="bold",
-        color=_TEXT,
-        zorder=22,
-        path_effects=[path_effects.withStroke(linewidth=2.5, foreground="white")],
-    )
-
-
-def _points(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    geoms = frame.geometry.to_numpy()
-    ok = ~(pd.isna(geoms) | shapely.is_empty(geoms))
-    pts = shapely.point_on_surface(geoms[ok])
-    return shapely.get_x(pts), shapely.get_y(pts)
-
-
-def _odour_classes(values: np.ndarray) -> list[float]:
-    """Return at most six lower class bounds (OUe/m³) for the odour contours."""
-    unique = np.unique(values[np.isfinite(values)])
-    if len(unique) <= 6:
-        return [float(v) for v in unique]
-    qs = np.unique(np.quantile(unique, np.linspace(0, 1, 7)[:-1]))
-    return [float(v) for v in qs]
-
-
-def _purple(i: int, n: int) -> tuple[float, float, float]:
-    from matplotlib import colormaps
-
-    cmap = colormaps["Purples"]
-    return cmap(0.30 + 0.6 * (i / max(n - 1, 1)))[:3]
-
-
-def _clip(
-    frame: gpd.GeoDataFrame | None, extent: tuple[float, float, float, float]
-) -> gpd.GeoDataFrame | None:
-    if frame is None or frame.empty:
-        return None
-    xmin, xmax, ymin, ymax = extent
-    part = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
-    part = part.cx[xmin:xmax, ymin:ymax]
-    return part if len(part) else None
-
-
 @dataclass
 class _Prepared:
     """Per-run arrays reused for every map (site points, verdicts, odour classes)."""
@@ -722,7 +263,7 @@ def _prepare(run: RunFolder, stay_type: str) -> _Prepared:
     )
     odour = run.reference.get("geurcontouren")
     bounds = (
-        _odour_classes(pd.to_numeric(odour["waarde"], errors="coerce").to_numpy())
+        odour_classes(pd.to_numeric(odour["waarde"], errors="coerce").to_numpy())
         if odour is not None and "waarde" in odour and len(odour)
         else []
     )
@@ -819,7 +360,7 @@ def _render_map(
             )
         arr = np.array(present) if present else np.array([[0, 0, 1000, 1000]])
         bounds = (arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max())
-    extent = _fit_extent(bounds, aspect, pad=0.04 if spec.scope == "overzicht" else 0.06)
+    extent = fit_extent(bounds, aspect, pad=0.04 if spec.scope == "overzicht" else 0.06)
     xmin, xmax, ymin, ymax = extent
     width = xmax - xmin
 
@@ -827,7 +368,7 @@ def _render_map(
     handles: list[tuple[Any, str, bool]] = []  # (handle, label, is_header)
 
     # gemeenten: fill
-    gem = _clip(run.gemeenten, extent)
+    gem = clip(run.gemeenten, extent)
     if gem is not None:
         if spec.scope == "overzicht":
             gem.plot(ax=ax, color=_FOCUS_FILL, edgecolor="none", zorder=1)
@@ -837,14 +378,14 @@ def _render_map(
             gem[focus_mask].plot(ax=ax, color=_FOCUS_FILL, edgecolor="none", zorder=1)
 
     # BBG and bebouwde kom
-    bbg = _clip(run.reference.get("bebouwd_gebied"), extent)
+    bbg = clip(run.reference.get("bebouwd_gebied"), extent)
     if bbg is not None:
         bbg.plot(ax=ax, color=_BBG, edgecolor="none", zorder=2)
     if "bebouwd_gebied" in run.reference:
         handles.append(
             (Patch(facecolor=_BBG, edgecolor="none"), "Bestaand bebouwd gebied (BBG)", False)
         )
-    kom = _clip(run.reference.get("bebouwde_kom"), extent)
+    kom = clip(run.reference.get("bebouwde_kom"), extent)
     if kom is not None:
         kom.boundary.plot(ax=ax, color=_KOM, linewidth=0.6, linestyle=(0, (3, 2)), zorder=3)
     if "bebouwde_kom" in run.reference:
@@ -857,12 +398,12 @@ def _render_map(
         )
 
     # odour contours, lowest values first so higher values lie on top
-    odour = _clip(run.reference.get("geurcontouren"), extent)
+    odour = clip(run.reference.get("geurcontouren"), extent)
     odour_handles = []
     if prep.odour_bounds:
         n = len(prep.odour_bounds)
         for i, lower in enumerate(prep.odour_bounds):
-            colour = _purple(i, n)
+            colour = purple(i, n)
             odour_handles.append(
                 (
                     Patch(facecolor=(*colour, 0.45), edgecolor=(*colour, 0.9), linewidth=0.5),
@@ -876,7 +417,7 @@ def _render_map(
             for i in range(n):
                 part = odour[cls == i]
                 if len(part):
-                    colour = _purple(i, n)
+                    colour = purple(i, n)
                     part.plot(
                         ax=ax,
                         facecolor=(*colour, 0.28),
@@ -886,7 +427,7 @@ def _render_map(
                     )
 
     # recreation parks
-    parks = _clip(run.reference.get("recreatieparken"), extent)
+    parks = clip(run.reference.get("recreatieparken"), extent)
     if parks is not None:
         parks.plot(ax=ax, facecolor="none", edgecolor=_PARK, hatch="/////", linewidth=0.8, zorder=5)
     if "recreatieparken" in run.reference:
@@ -903,7 +444,7 @@ def _render_map(
     for k, name in enumerate(names):
         colour = _CONSTRAINT_COLOURS[k % len(_CONSTRAINT_COLOURS)]
         label = f"Beperking: {name.removeprefix('beperkingen.').replace('_', ' ')}"
-        layer = _clip(run.reference.get(name), extent)
+        layer = clip(run.reference.get(name), extent)
         if layer is not None and len(layer):
             kinds = layer.geometry.geom_type.astype(str)
             areas = layer[kinds.str.contains("Polygon")]
@@ -921,7 +462,7 @@ def _render_map(
             if len(lines):
                 lines.plot(ax=ax, color=colour, linewidth=1.2, zorder=5)
             if len(points):
-                px, py = _points(points)
+                px, py = point_xy(points)
                 ax.scatter(px, py, marker="x", s=14, color=colour, linewidth=0.8, zorder=8)
         handles.append(
             (Patch(facecolor="none", edgecolor=colour, hatch="\\\\\\", linewidth=0.8), label, False)
@@ -944,9 +485,9 @@ def _render_map(
         handles.append((Line2D([], [], color=_BOUNDARY, linewidth=0.8), "Gemeentegrens", False))
 
     # farms and employers as points
-    farms = _clip(run.reference.get("veehouderijen"), extent)
+    farms = clip(run.reference.get("veehouderijen"), extent)
     if farms is not None:
-        fx, fy = _points(farms)
+        fx, fy = point_xy(farms)
         ax.scatter(
             fx, fy, marker="^", s=16, facecolor=_FARM, edgecolor="white", linewidth=0.4, zorder=8
         )
@@ -1003,9 +544,9 @@ def _render_map(
                     zorder=10 if focus_part else 9,
                 )
 
-    employers = _clip(run.reference.get("werkgevers"), extent)
+    employers = clip(run.reference.get("werkgevers"), extent)
     if employers is not None:
-        ex, ey = _points(employers)
+        ex, ey = point_xy(employers)
         ax.scatter(
             ex,
             ey,
@@ -1071,8 +612,8 @@ def _render_map(
     for spine in ax.spines.values():
         spine.set_edgecolor("#444444")
         spine.set_linewidth(0.8)
-    _draw_scalebar(ax, extent, _MAP_RECT[2] * A4_LANDSCAPE_IN[0])
-    _draw_north_arrow(ax)
+    draw_scalebar(ax, extent, _MAP_RECT[2] * A4_LANDSCAPE_IN[0])
+    draw_north_arrow(ax)
 
     # ---- title block
     fig.text(
@@ -1252,13 +793,6 @@ def _save(fig: Figure, path: Path, fmt: str, dpi: int) -> None:
             )
         else:
             fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": "Locatietoets"})
-
-
-def figure_png(fig: Figure, *, dpi: int) -> bytes:
-    """Return a figure as PNG bytes."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": "Locatietoets"})
-    return buffer.getvalue()
 
 
 def iter_maps(

@@ -1,0 +1,229 @@
+"""What the woonvisie report says: its tables, introduction and run-record rows.
+
+Shared by the HTML (``report_html.py``) and the PDF (``report_pdf.py``) so that both hold the
+same content; nothing here draws or writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from locatietoets.analysis.summary import (
+    STAY_TYPES,
+    exclusion_reasons,
+    rules_frame,
+    verdict_counts,
+)
+from locatietoets.analysis.texts import nl_number
+from locatietoets.layers.publish.runfolder import RunFolder
+
+__all__ = [
+    "CONFIDENCE",
+    "ReportTables",
+    "STEP_NAMES",
+    "constraint_rows",
+    "intro_lines",
+    "parameter_origin",
+    "parameter_value",
+    "percent",
+    "record_rows",
+    "report_tables",
+    "stay_types_of",
+]
+
+CONFIDENCE = {"H": "hoog", "M": "middel", "L": "laag"}
+STEP_NAMES = {
+    "inlezen": "Invoer inlezen",
+    "wegennet": "Wegennet opbouwen",
+    "analyse": "Analyses en oordeel",
+    "schrijven": "Uitvoer schrijven",
+    "totaal": "Totaal",
+}
+
+
+@dataclass
+class ReportTables:
+    """The tables of a report (clean DataFrames, Dutch column names).
+
+    Attributes
+    ----------
+    gemeenten, regios, totaal
+        :func:`analysis.summary.verdict_counts` per gemeente, region and in total.
+    redenen
+        :func:`analysis.summary.exclusion_reasons` (top 10 per stay type).
+    regels
+        :func:`analysis.summary.rules_frame` of the run's rule set.
+    """
+
+    gemeenten: pd.DataFrame
+    regios: pd.DataFrame
+    totaal: pd.DataFrame
+    redenen: pd.DataFrame
+    regels: pd.DataFrame
+
+
+def report_tables(run: RunFolder, *, top: int = 10) -> ReportTables:
+    """Compute the report's tables from a run folder."""
+    sites = run.sites
+    gem_areas = reg_areas = None
+    if run.gemeenten is not None:
+        gem_areas = pd.DataFrame(
+            {
+                "gebied": run.gemeenten["naam"],
+                "code": run.gemeenten["code"],
+                "regio": run.gemeenten["regio"],
+            }
+        )
+        reg_areas = pd.DataFrame({"gebied": sorted(set(run.gemeenten["regio"]))})
+    rules = rules_frame(run.rules)
+    return ReportTables(
+        gemeenten=verdict_counts(sites, per="gemeente", areas=gem_areas),
+        regios=verdict_counts(sites, per="regio", areas=reg_areas),
+        totaal=verdict_counts(sites, per="provincie"),
+        redenen=exclusion_reasons(sites, rules, per="provincie", top=top),
+        regels=rules,
+    )
+
+
+# --------------------------------------------------------------------------
+# Text helpers
+# --------------------------------------------------------------------------
+
+
+def percent(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",") + "%"
+
+
+def stay_types_of(tables: ReportTables) -> list[str]:
+    return [s for s in STAY_TYPES if (tables.totaal["verblijfstype"] == s).any()]
+
+
+def intro_lines(run: RunFolder) -> list[str]:
+    rs = run.record.get("regelset") or {}
+    n = nl_number(len(run.sites))
+    lines = [
+        (
+            f"Toetsing van {n} kandidaatlocaties voor de huisvesting van arbeidsmigranten op"
+            f" {run.run_date}, met {rs.get('naam', 'de regelset')} ({run.ruleset_label})."
+        ),
+        (
+            "Elke locatie is voor elk verblijfstype getoetst (short-stay, mid-stay, long-stay), ook"
+            " als zij voor één type is voorgesteld: de tabellen tellen dus alle locaties per"
+            " verblijfstype."
+        ),
+        (
+            "Geschikt: past binnen het beleid. Voorwaardelijk: mogelijk, onder voorwaarden (zie de"
+            " redenen). Ongeschikt: past niet binnen het beleid. Geen oordeel: locatie zonder"
+            " geometrie."
+        ),
+        (
+            "Capaciteit: het aantal personen dat volgens de woonnormen op de locatie past (som over"
+            " de locaties)."
+        ),
+    ]
+    if run.is_demo:
+        lines.insert(
+            0,
+            "LET OP: dit is het FICTIEVE DEMOGEBIED van de Locatietoets; geen van de gegevens is"
+            " echt.",
+        )
+    return lines
+
+
+def parameter_origin(origin: Any) -> str:
+    """Dutch origin of a parameter value (run records before the origins were recorded: empty)."""
+    if not isinstance(origin, dict):
+        return ""
+    if origin.get("herkomst") == "config":
+        return f"configuratie (regelset: {parameter_value(origin.get('regelset_waarde'))})"
+    return "regelset"
+
+
+def parameter_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "ja" if v else "nee"
+    if isinstance(v, float):
+        return f"{v:g}".replace(".", ",")
+    return str(v)
+
+
+def constraint_rows(record: dict[str, Any]) -> list[list[str]]:
+    """Per constraint (a declared layer of the rule set, and housing on the employer's yard):
+    its rules, whether it was tested, and the number of sites a rule fired for (most over the stay
+    types). Rows of [beperking, regels, getoetst, locaties]."""
+    rules = (record.get("regelset") or {}).get("regels") or []
+    untested = set(record.get("regels_niet_getoetst") or [])
+    fired = record.get("regels_gevuurd") or {}
+    groups: dict[str, list[str]] = {}
+    for rule in rules:
+        layer = rule.get("laag")
+        if isinstance(layer, dict):
+            groups.setdefault(f"[lagen.beperkingen.{layer.get('naam')}]", []).append(rule["id"])
+        elif str(rule.get("id", "")).startswith("erf."):
+            groups.setdefault("op het erf van de eigen werkgever", []).append(rule["id"])
+    rows = []
+    for name, ids in groups.items():
+        tested = [i for i in ids if i not in untested]
+        count = max((max((fired.get(i) or {}).values(), default=0) for i in tested), default=0)
+        missing = (
+            "niet getoetst: geen [lagen.werkgevers] of geen werkgever_veld"
+            if name.startswith("op het erf")
+            else "niet getoetst: de laag staat niet in de configuratie"
+        )
+        rows.append(
+            [
+                name,
+                ", ".join(ids),
+                "getoetst" if tested else missing,
+                nl_number(count) if tested else "–",
+            ]
+        )
+    return rows
+
+
+def record_rows(run: RunFolder) -> dict[str, list[list[str]]]:
+    rec = run.record
+    inputs = [
+        [
+            name,
+            str(info.get("pad") or ""),
+            nl_number(info.get("objecten") or 0),
+            str(info.get("crs_bron") or ""),
+            str(info.get("gewijzigd") or ""),
+            str(info.get("sha256") or ""),
+        ]
+        for name, info in (rec.get("invoer") or {}).items()
+    ]
+    timings = [
+        [STEP_NAMES.get(k, k), f"{float(v):.2f}".replace(".", ",") + " s"]
+        for k, v in (rec.get("tijden_s") or {}).items()
+    ]
+    steps = [
+        [
+            str(info.get("titel", key)),
+            f"{float(info.get('seconden', 0)):.2f}".replace(".", ",") + " s",
+        ]
+        for key, info in (rec.get("stappen") or {}).items()
+        if isinstance(info, dict)
+    ]
+    general = [
+        ["Locatietoets", run.version],
+        ["Configuratie", str(rec.get("configuratie") or "")],
+        ["Gestart", str(rec.get("gestart") or "")],
+        ["Beëindigd", str(rec.get("beeindigd") or "")],
+        ["Locaties", nl_number(rec.get("locaties") or len(run.sites))],
+        ["Bibliotheken", ", ".join(f"{k} {v}" for k, v in (rec.get("bibliotheken") or {}).items())],
+    ]
+    skipped = [[k, str(v)] for k, v in (rec.get("niet_uitgevoerd") or {}).items()]
+    warnings = [[str(w)] for w in rec.get("waarschuwingen") or []]
+    return {
+        "algemeen": general,
+        "invoer": inputs,
+        "tijden": timings + steps,
+        "niet_uitgevoerd": skipped,
+        "waarschuwingen": warnings,
+        "beperkingen": constraint_rows(rec),
+    }

@@ -1,0 +1,421 @@
+"""``rapport.pdf``: the report's text pages on A4 landscape, laid out with matplotlib.
+
+``TextPages`` places paragraphs and tables with a running title and page numbers and starts a
+new page when one is full; ``pdf_text_pages`` writes the sections before and after the maps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+import textwrap
+from typing import Any
+
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+import pandas as pd
+
+from locatietoets.analysis.summary import NO_VERDICT, STAY_TYPES, TOTAL, VERDICTS
+from locatietoets.analysis.texts import nl_number
+from locatietoets.analysis.vocabulary import STAY_LABELS, stay_label
+from locatietoets.layers.publish.figures import A4_LANDSCAPE_IN
+from locatietoets.layers.publish.report_content import (
+    ReportTables,
+    intro_lines,
+    parameter_value,
+    percent,
+    record_rows,
+    stay_types_of,
+)
+from locatietoets.layers.publish.runfolder import RunFolder, attribution
+
+__all__ = ["TextPages", "pdf_text_pages"]
+
+
+_LEFT, _RIGHT, _TOP, _BOTTOM = 0.045, 0.955, 0.875, 0.075
+
+
+class TextPages:
+    """A4-landscape text pages with a running title and page numbers."""
+
+    def __init__(self, pdf: PdfPages, run: RunFolder) -> None:
+        self.pdf = pdf
+        self.run = run
+        self.number = 0
+        self.fig: Figure | None = None
+        self.y = _TOP
+
+    def new(self, title: str, subtitle: str = "") -> None:
+        self.flush()
+        self.fig = Figure(figsize=A4_LANDSCAPE_IN)
+        self.fig.text(
+            _LEFT, 0.935, title, fontsize=16, fontweight="bold", color="#222222", va="baseline"
+        )
+        if subtitle:
+            self.fig.text(_LEFT, 0.905, subtitle, fontsize=9, color="#555555", va="baseline")
+        if self.run.is_demo:
+            self.fig.text(
+                _RIGHT,
+                0.935,
+                "FICTIEF DEMOGEBIED",
+                fontsize=10,
+                fontweight="bold",
+                color=(0.75, 0.1, 0.1),
+                ha="right",
+                va="baseline",
+            )
+        self.y = _TOP
+
+    def flush(self) -> None:
+        if self.fig is None:
+            return
+        self.number += 1
+        self.fig.text(
+            _LEFT,
+            0.035,
+            f"Locatietoets {self.run.version} · {self.run.ruleset_label} · toetsing"
+            f" {self.run.run_date}",
+            fontsize=7,
+            color="#777777",
+        )
+        self.fig.text(
+            _RIGHT, 0.035, f"pagina {self.number}", fontsize=7, color="#777777", ha="right"
+        )
+        self.pdf.savefig(self.fig)
+        self.fig.clear()
+        self.fig = None
+
+    def add_figure(self, fig: Figure) -> None:
+        """Add a finished full-page figure (a map)."""
+        self.flush()
+        self.number += 1
+        fig.text(_RIGHT, 0.012, f"pagina {self.number}", fontsize=7, color="#777777", ha="right")
+        self.pdf.savefig(fig)
+
+    def paragraph(
+        self, text: str, *, size: float = 9.0, bold: bool = False, gap: float = 0.006
+    ) -> None:
+        width = int((_RIGHT - _LEFT) * A4_LANDSCAPE_IN[0] * 72 / (size * (0.6 if bold else 0.55)))
+        lines = textwrap.wrap(text, width=width) or [""]
+        height = len(lines) * size * 1.4 / 72 / A4_LANDSCAPE_IN[1]
+        if self.y - height < _BOTTOM:
+            title = "(vervolg)"
+            self.new(title)
+        assert self.fig is not None
+        self.fig.text(
+            _LEFT,
+            self.y,
+            "\n".join(lines),
+            fontsize=size,
+            va="top",
+            fontweight="bold" if bold else "normal",
+            linespacing=1.3,
+            color="#222222",
+        )
+        self.y -= height + gap
+
+    def table(
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float],
+        *,
+        aligns: Sequence[str] | None = None,
+        title: str = "",
+        continued: str = "",
+        size: float = 7.6,
+        bold_last: bool = False,
+    ) -> None:
+        """Draw a table; rows that do not fit go on a new page under ``continued``."""
+        aligns = aligns or ["left"] * len(header)
+        total_w = _RIGHT - _LEFT
+        scale = total_w / sum(widths)
+        xs = [_LEFT]
+        for w in widths[:-1]:
+            xs.append(xs[-1] + w * scale)
+        chars = [
+            max(4, int((w * scale * A4_LANDSCAPE_IN[0] * 72 - 4) / (size * 0.63))) for w in widths
+        ]
+        line_h = size * 1.38 / 72 / A4_LANDSCAPE_IN[1]
+
+        def wrap(cells: Sequence[str]) -> list[list[str]]:
+            return [
+                textwrap.wrap(str(c), width=n, break_long_words=True) or [""]
+                for c, n in zip(cells, chars)
+            ]
+
+        def draw_row(cells: list[list[str]], *, head: bool, bold: bool = False) -> None:
+            assert self.fig is not None
+            n_lines = max(len(c) for c in cells)
+            h = n_lines * line_h + 0.35 * line_h
+            if head:
+                self.fig.patches.append(
+                    Rectangle(
+                        (_LEFT, self.y - h),
+                        total_w,
+                        h,
+                        transform=self.fig.transFigure,
+                        facecolor="#e8e8e8",
+                        edgecolor="none",
+                        zorder=0,
+                    )
+                )
+            for x, w, c, al in zip(xs, widths, cells, aligns):
+                xx = x + 0.003 if al == "left" else x + w * scale - 0.004
+                self.fig.text(
+                    xx,
+                    self.y - 0.18 * line_h,
+                    "\n".join(c),
+                    fontsize=size,
+                    va="top",
+                    ha=al,
+                    linespacing=1.25,
+                    fontweight="bold" if (head or bold) else "normal",
+                    color="#222222",
+                )
+            self.y -= h
+            self.fig.add_artist(
+                Line2D(
+                    [_LEFT, _RIGHT],
+                    [self.y, self.y],
+                    transform=self.fig.transFigure,
+                    color="#cccccc",
+                    linewidth=0.4,
+                )
+            )
+
+        head_cells = wrap(header)
+        if title:
+            need = 3 * line_h + max(len(c) for c in head_cells) * line_h
+            if self.y - need < _BOTTOM:
+                self.new(continued or title)
+            self.paragraph(title, size=10.5, bold=True, gap=0.004)
+        draw_row(head_cells, head=True)
+        for i, row in enumerate(rows):
+            cells = wrap(row)
+            h = max(len(c) for c in cells) * line_h + 0.35 * line_h
+            if self.y - h < _BOTTOM:
+                self.new(continued or title or "(vervolg)")
+                draw_row(head_cells, head=True)
+            draw_row(cells, head=False, bold=bold_last and i == len(rows) - 1)
+        self.y -= 0.018
+
+
+def _count_rows(
+    frame: pd.DataFrame, stay: str, *, with_region: bool, total: pd.DataFrame | None
+) -> list[list[str]]:
+    rows = []
+    part = frame[frame["verblijfstype"] == stay]
+    tables = [part] + ([total[total["verblijfstype"] == stay]] if total is not None else [])
+    for table in tables:
+        for r in table.itertuples(index=False):
+            row = [str(r.gebied)] + (
+                [str(r.regio or "") if r.gebied != TOTAL else ""] if with_region else []
+            )
+            row += [nl_number(getattr(r, c)) for c in (*VERDICTS, NO_VERDICT, "totaal")]
+            row += [nl_number(r.capaciteit_geschikt), nl_number(r.capaciteit_voorwaardelijk)]
+            rows.append(row)
+    return rows
+
+
+_COUNT_HEADER = [
+    "Geschikt",
+    "Voorwaardelijk",
+    "Ongeschikt",
+    "Geen oordeel",
+    "Totaal",
+    "Capaciteit geschikt (pers.)",
+    "Capaciteit voorwaardelijk (pers.)",
+]
+
+
+def pdf_text_pages(
+    pages: TextPages, run: RunFolder, tables: ReportTables, *, before_maps: bool
+) -> None:
+    stays = stay_types_of(tables)
+    rs = run.record.get("regelset") or {}
+    if before_maps:
+        pages.new(
+            "Locatietoets — rapportage huisvesting arbeidsmigranten",
+            f"{run.ruleset_label} · toetsing {run.run_date} · {nl_number(len(run.sites))} locaties",
+        )
+        pages.paragraph("1. Samenvatting", size=12, bold=True)
+        for line in intro_lines(run):
+            pages.paragraph(line)
+        for stay in stays:
+            pages.table(
+                ["Gebied", *_COUNT_HEADER],
+                _count_rows(tables.totaal, stay, with_region=False, total=None),
+                [2.2, 1, 1.1, 1, 1, 0.8, 1.4, 1.5],
+                aligns=["left"] + ["right"] * 7,
+                title=f"{stay_label(stay)}: alle locaties",
+            )
+        pages.new("2. Per regio")
+        for stay in stays:
+            pages.table(
+                ["Regio", *_COUNT_HEADER],
+                _count_rows(tables.regios, stay, with_region=False, total=tables.totaal),
+                [2.2, 1, 1.1, 1, 1, 0.8, 1.4, 1.5],
+                aligns=["left"] + ["right"] * 7,
+                title=f"Regio's — {stay_label(stay)}",
+                continued="2. Per regio (vervolg)",
+                bold_last=True,
+            )
+        for stay in stays:
+            pages.new(f"3. Per gemeente — {stay_label(stay)}")
+            pages.table(
+                ["Gemeente", "Regio", *_COUNT_HEADER],
+                _count_rows(tables.gemeenten, stay, with_region=True, total=tables.totaal),
+                [2.0, 1.4, 0.9, 1.1, 0.9, 0.9, 0.7, 1.3, 1.4],
+                aligns=["left", "left"] + ["right"] * 7,
+                continued=f"3. Per gemeente — {stay_label(stay)} (vervolg)",
+                bold_last=True,
+                size=7.2,
+            )
+        pages.new(
+            "4. Meest voorkomende redenen voor een lager oordeel",
+            "Regels die locaties ongeschikt of voorwaardelijk maakten; een locatie kan meer redenen"
+            " hebben.",
+        )
+        for stay in stays:
+            part = tables.redenen[tables.redenen["verblijfstype"] == stay]
+            rows = [
+                [
+                    r.titel,
+                    r.regel,
+                    r.oordeel_regel or "",
+                    nl_number(r.locaties),
+                    nl_number(r.ongeschikt),
+                    nl_number(r.voorwaardelijk),
+                    percent(r.aandeel_pct),
+                ]
+                for r in part.itertuples(index=False)
+            ]
+            if not rows:
+                rows = [["Geen locaties ongeschikt of voorwaardelijk", "", "", "", "", "", ""]]
+            pages.table(
+                [
+                    "Reden (regel)",
+                    "Regel-id",
+                    "Oordeel regel",
+                    "Locaties",
+                    "waarvan ongeschikt",
+                    "waarvan voorwaardelijk",
+                    "Aandeel",
+                ],
+                rows,
+                [3.2, 2.0, 1.2, 0.8, 1.0, 1.1, 0.8],
+                aligns=["left", "left", "left", "right", "right", "right", "right"],
+                title=stay_label(stay),
+                continued="4. Redenen (vervolg)",
+                size=7.4,
+            )
+        return
+    pages.new(
+        "6. Regelset en bronnen",
+        f"{rs.get('naam', '')} — id {rs.get('id')}, versie {rs.get('versie')}, datum"
+        f" {rs.get('datum')}",
+    )
+    pages.paragraph(
+        f"Herkomst: {rs.get('herkomst')}; vingerafdruk {rs.get('vingerafdruk')}.", size=8
+    )
+    pages.paragraph(
+        "Betrouwbaarheid: H = hoog (staat zo in beleid of wet), M = middel (interpretatie), L ="
+        " laag (aanname van de Locatietoets).",
+        size=8,
+    )
+    rows = [
+        [
+            r.regel,
+            r.titel,
+            r.soort,
+            *(str(getattr(r, "oordeel_" + s) or "") for s in STAY_TYPES),
+            r.bron,
+            f"{r.betrouwbaarheid}",
+        ]
+        for r in tables.regels.itertuples(index=False)
+    ]
+    pages.table(
+        ["Regel", "Titel", "Soort", *STAY_LABELS.values(), "Bron", "Betr."],
+        rows,
+        [1.7, 2.2, 0.9, 1.0, 1.0, 1.0, 5.0, 0.45],
+        continued="6. Regelset (vervolg)",
+        size=6.8,
+    )
+    params = rs.get("parameters") or {}
+    half = (len(params) + 1) // 2
+    items = list(params.items())
+    prow = []
+    for i in range(half):
+        left = items[i]
+        right = items[i + half] if i + half < len(items) else ("", "")
+        origins = rs.get("parameters_herkomst") or {}
+
+        def shown(name: str, value: Any) -> str:
+            text = parameter_value(value)
+            return text + (
+                " (configuratie)" if (origins.get(name) or {}).get("herkomst") == "config" else ""
+            )
+
+        prow.append([left[0], shown(*left), right[0], shown(*right) if right[0] else ""])
+    pages.table(
+        ["Parameter", "Waarde", "Parameter", "Waarde"],
+        prow,
+        [3, 1, 3, 1],
+        title="Parameters (zoals gebruikt in deze run)",
+        continued="6. Parameters (vervolg)",
+        size=7.2,
+    )
+    rec = record_rows(run)
+    pages.new("7. Verantwoording van de run")
+    pages.table(
+        ["Onderdeel", "Waarde"],
+        rec["algemeen"],
+        [1.2, 8],
+        continued="7. Verantwoording (vervolg)",
+        size=7.2,
+    )
+    pages.table(
+        ["Laag", "Bestand", "Objecten", "CRS bron", "Gewijzigd", "SHA-256"],
+        rec["invoer"],
+        [1.0, 3.0, 0.6, 0.8, 1.5, 4.1],
+        title="Invoerlagen",
+        continued="7. Verantwoording (vervolg)",
+        size=6.6,
+    )
+    pages.table(
+        ["Stap", "Tijd"],
+        rec["tijden"],
+        [4, 1],
+        title="Rekentijden",
+        continued="7. Verantwoording (vervolg)",
+        size=7.2,
+    )
+    if rec["beperkingen"]:
+        pages.table(
+            ["Beperking", "Regels", "Getoetst", "Locaties met een regel"],
+            rec["beperkingen"],
+            [2.2, 3.6, 2.6, 1.0],
+            title="Beperkingen",
+            continued="7. Verantwoording (vervolg)",
+            size=7.2,
+        )
+    pages.table(
+        ["Analyse", "Waarom niet uitgevoerd"],
+        rec["niet_uitgevoerd"] or [["—", "Alle analyses zijn uitgevoerd."]],
+        [1.2, 8],
+        title="Niet uitgevoerde analyses",
+        continued="7. Verantwoording (vervolg)",
+        size=7.2,
+    )
+    pages.table(
+        ["Waarschuwing"],
+        rec["waarschuwingen"] or [["Geen waarschuwingen."]],
+        [1],
+        title="Waarschuwingen",
+        continued="7. Verantwoording (vervolg)",
+        size=7.2,
+    )
+    pages.paragraph(attribution(run), size=8)
+    pages.flush()

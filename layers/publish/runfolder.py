@@ -1,0 +1,246 @@
+"""The run folder as maps and reports read it: sites, reference layers, run record, attribution.
+
+``read_run`` reads ``locaties.gpkg``, ``referentie.gpkg`` and ``run.json`` of a
+``locatietoets score`` run (EPSG:28992) and adds the gemeenten with their regio;
+``attribution`` composes the "Bron: …" line from the run's input layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+import json
+import logging
+from pathlib import Path
+import re
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from locatietoets.analysis.errors import InputError
+from locatietoets.analysis.summary import STAY_TYPES, region_of_areas
+from locatietoets.analysis.vocabulary import DEMO_SOURCE, OWN_SOURCE, SOURCES
+from locatietoets.layers.io.outdir import RUN_FOLDER_HINT, check_run_folder
+
+__all__ = ["RunFolder", "read_run", "attribution"]
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------
+# The run folder
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class RunFolder:
+    """The outputs of one ``locatietoets score`` run, ready for maps and reports.
+
+    Attributes
+    ----------
+    path
+        The run folder.
+    sites
+        ``locaties`` with all result fields (EPSG:28992; NULL geometry allowed).
+    reference
+        Reference layers by name (only those the run had).
+    record
+        ``run.json``.
+    gemeenten
+        The ``gemeenten`` reference layer with ``naam``, ``code`` and
+        ``regio`` (own attribute, else the rule set's table, else
+        "regio onbekend"), or ``None`` when the run had no gemeenten.
+    province_wide
+        True when every gemeente is known to the rule set (a real provincial
+        run), which changes the overview title.
+    """
+
+    path: Path
+    sites: gpd.GeoDataFrame
+    reference: dict[str, gpd.GeoDataFrame]
+    record: dict[str, Any]
+    gemeenten: gpd.GeoDataFrame | None
+    province_wide: bool = False
+    rules: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def version(self) -> str:
+        return str((self.record.get("locatietoets") or {}).get("versie", "onbekend"))
+
+    @property
+    def ruleset_label(self) -> str:
+        rs = self.record.get("regelset") or {}
+        return f"regelset {rs.get('id', 'onbekend')} versie {rs.get('versie', '?')}"
+
+    @property
+    def run_date(self) -> str:
+        """Date of the run (dd-mm-jjjj), from ``gestart``."""
+        started = str(self.record.get("gestart") or "")
+        try:
+            return datetime.fromisoformat(started).strftime("%d-%m-%Y")
+        except ValueError:
+            return started[:10] or "onbekend"
+
+    @property
+    def is_demo(self) -> bool:
+        """True when the sites come from the fictional demo region."""
+        if "bron" in self.sites:
+            values = self.sites["bron"].dropna().astype(str)
+            if len(values) and values.str.contains("FICTIEF", case=False).any():
+                return True
+        return False
+
+
+def _ruleset_for(record: dict[str, Any]):
+    """Return the rule set the run used (for its gemeente → regio table), or ``None``."""
+    from locatietoets.layers.io.rules import read_ruleset_file
+
+    origin = str((record.get("regelset") or {}).get("herkomst") or "")
+    try:
+        if origin and not origin.startswith("ingebouwd") and Path(origin).is_file():
+            return read_ruleset_file(Path(origin))
+        return read_ruleset_file(None)
+    except Exception as exc:  # noqa: BLE001 - the lookup is optional
+        log.warning("regelset voor de regio-indeling niet leesbaar: %s", exc)
+        return None
+
+
+def read_run(run_dir: Path, *, stay_type: str | None = None) -> RunFolder:
+    """Read a run folder for maps and reports.
+
+    Parameters
+    ----------
+    run_dir
+        Folder written by ``locatietoets score`` or ``demo``.
+    stay_type
+        When given, check that the run has verdicts for this stay type.
+
+    Raises
+    ------
+    InputError
+        When the folder, ``locaties.gpkg`` or ``run.json`` is missing or
+        unreadable, or lacks the verdict fields.
+    """
+    run_dir = Path(run_dir)
+    check_run_folder(run_dir)
+    hint = RUN_FOLDER_HINT
+    problems = []
+    gpkg = run_dir / "locaties.gpkg"
+    record_path = run_dir / "run.json"
+    if not gpkg.is_file():
+        problems.append(f"In '{run_dir}' ontbreekt locaties.gpkg (de getoetste locaties).")
+    if not record_path.is_file():
+        problems.append(f"In '{run_dir}' ontbreekt run.json (het runverslag).")
+    if problems:
+        problems[-1] += f" {hint}"
+    if problems:
+        nested = run_dir / "uitvoer"
+        if (nested / "locaties.gpkg").is_file() and (nested / "run.json").is_file():
+            problems[-1] += f" Bedoelde u '{nested}'?"
+        raise InputError(problems)
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(
+            f"run.json in '{run_dir}' is niet leesbaar ({exc}). Draai 'locatietoets score' opnieuw."
+        ) from None
+    try:
+        sites = gpd.read_file(gpkg, layer="locaties", engine="pyogrio")
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises several types
+        raise InputError(
+            f"Laag 'locaties' in '{gpkg}' is niet leesbaar ({exc}). Draai 'locatietoets score'"
+            " opnieuw."
+        ) from None
+    if sites.crs is not None and sites.crs.to_epsg() != 28992:
+        raise InputError(
+            f"'{gpkg}' staat in {sites.crs.to_string()}, verwacht EPSG:28992 (RD New). "
+            "Gebruik de uitvoer van 'locatietoets score' zonder die te herprojecteren."
+        )
+    if stay_type is not None and f"oordeel_{stay_type}" not in sites:
+        present = [s for s in STAY_TYPES if f"oordeel_{s}" in sites]
+        raise InputError(
+            f"'{gpkg}' heeft geen veld 'oordeel_{stay_type}'; aanwezig: "
+            f"{', '.join('oordeel_' + s for s in present) or 'geen oordeelvelden'}. "
+            "Is dit de uitvoer van 'locatietoets score'?"
+        )
+    reference: dict[str, gpd.GeoDataFrame] = {}
+    ref_path = run_dir / "referentie.gpkg"
+    if ref_path.is_file():
+        for name in pyogrio.list_layers(ref_path)[:, 0]:
+            try:
+                reference[str(name)] = gpd.read_file(ref_path, layer=str(name), engine="pyogrio")
+            except Exception as exc:  # noqa: BLE001
+                log.warning("referentielaag %s niet leesbaar: %s", name, exc)
+    else:
+        log.warning("geen referentie.gpkg in %s: kaarten tonen alleen de locaties", run_dir)
+    ruleset = _ruleset_for(record)
+    gemeenten = None
+    province_wide = False
+    if "gemeenten" in reference and len(reference["gemeenten"]):
+        gem = reference["gemeenten"].copy()
+        names = (
+            gem["naam"].astype("object")
+            if "naam" in gem
+            else pd.Series([None] * len(gem), index=gem.index)
+        )
+        codes = (
+            gem["code"].astype("object")
+            if "code" in gem
+            else pd.Series([None] * len(gem), index=gem.index)
+        )
+        names = names.where(names.notna(), codes).fillna("gemeente zonder naam")
+        lookup = ruleset.region_of(codes, names) if ruleset is not None else None
+        gem["naam"] = names.astype(str)
+        gem["code"] = codes
+        gem["regio"] = region_of_areas(
+            gem["naam"],
+            gem["code"],
+            regions=gem["regio"] if "regio" in gem else None,
+            lookup=lookup,
+        )
+        gemeenten = gem[["naam", "code", "regio", "geometry"]]
+        if ruleset is not None:
+            known = {k.upper() for k in ruleset.gemeenten}
+            province_wide = bool(
+                codes.notna().all() and codes.astype(str).str.upper().isin(known).all()
+            )
+    rules = list((record.get("regelset") or {}).get("regels") or [])
+    return RunFolder(run_dir, sites, reference, record, gemeenten, province_wide, rules)
+
+
+# --------------------------------------------------------------------------
+# Attribution
+# --------------------------------------------------------------------------
+
+_SOURCES = SOURCES  # known sources and their credits: analysis/vocabulary.py
+_OWN = OWN_SOURCE
+
+
+def attribution(run: RunFolder) -> str:
+    """Return the "Bron: …" line of a run's maps, composed from its input layers.
+
+    A layer whose file path or layer name points at a known source (CBS,
+    OpenStreetMap, BAG, BRT, NWB, BIJ12, PDOK) is credited to it; every other
+    layer to "Provincie Limburg / eigen invoer". The fictional demo region is
+    named as such. Always ends with the tool and its version.
+    """
+    credits: list[str] = []
+    if run.is_demo:
+        credits.append(DEMO_SOURCE)
+    else:
+        for name, info in sorted((run.record.get("invoer") or {}).items()):
+            info = info or {}
+            text = f"{info.get('pad') or ''} {info.get('laag') or ''}".lower()
+            text = text.replace("\\", "/")
+            for pattern, credit in _SOURCES:
+                if re.search(pattern, text) or re.search(pattern, Path(text.strip()).name):
+                    credits.append(credit)
+                    break
+            else:
+                credits.append(_OWN)
+        known = [c for _, c in _SOURCES]
+        credits = sorted(set(credits), key=lambda c: known.index(c) if c in known else len(known))
+    credits.append(f"Locatietoets {run.version}")
+    return "Bron: " + ", ".join(credits)
