@@ -9,6 +9,7 @@ The pure helpers of ``qgis_plugin.engine`` are tested without QGIS.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 import subprocess
@@ -1171,3 +1172,59 @@ def test_maps_of_a_temporary_toets_locaties_layer_name_its_rule_set(provider, qg
     pypdf = pytest.importorskip("pypdf")
     text = " ".join((pypdf.PdfReader(maps["PDF"]).pages[0].extract_text() or "").split())
     assert "regelset limburg-povi2021 versie" in text and "regelset onbekend" not in text
+
+
+@pytest.mark.qgis
+def test_toets_locaties_takes_constraint_layers_named_after_the_layer(
+    provider, qgis_core, tmp_path
+):
+    """Declared constraint layers: the QGIS layer name is the constraint's name; the rule set's
+    rules on that name judge it, a layer without a rule is a warning."""
+    import processing
+
+    from qgis_plugin.algorithms.base import constraint_name
+
+    assert constraint_name("Externe veiligheid") == "externe_veiligheid"
+    assert constraint_name("Natura2000") == "natura2000"
+    assert constraint_name("2024 geluid") == "laag_2024_geluid"
+    layers = make_layers(qgis_core)
+    natura = _memory_layer(
+        qgis_core,
+        "Polygon",
+        [("naam", "string")],
+        [(_box(qgis_core, 200_100, 380_400, 200_400, 380_600), ("Peelvenen",))],
+    )
+    natura.setName("Natura2000")
+    water = _memory_layer(
+        qgis_core,
+        "Polygon",
+        [("naam", "string")],
+        [(_box(qgis_core, 205_000, 385_000, 205_100, 385_100), ("put",))],
+    )
+    water.setName("Waterwingebied")
+    feedback = qgis_core.QgsProcessingFeedback()
+    warnings = []
+    feedback.reportError = lambda text, fatal=False: warnings.append(text)
+    result = processing.run(
+        "locatietoets:toetslocaties",
+        {
+            "LOCATIES": layers["locaties"],
+            "ID_VELD": "id",
+            "VERBLIJFSTYPE_VELD": "type",
+            "BEPERKINGEN": [natura, water],
+            "UITVOERMAP": str(tmp_path / "uit"),
+            "OUTPUT": str(tmp_path / "o.gpkg"),
+        },
+        feedback=feedback,
+    )
+    fields, rows = read_result(qgis_core, result["OUTPUT"])
+    assert {"natura2000", "natura2000_afstand_m", "waterwingebied"} & set(fields) == {
+        "natura2000",
+        "natura2000_afstand_m",
+    }
+    assert rows["L1"]["natura2000"] == "Peelvenen"
+    assert rows["L1"]["oordeel"] == "ongeschikt" and "natura2000.binnen" in rows["L1"]["regels"]
+    assert rows["L2"]["natura2000_afstand_m"] == pytest.approx(350.0)
+    record = json.loads((tmp_path / "uit" / "run.json").read_text(encoding="utf-8"))
+    assert any("[lagen.beperkingen.waterwingebied]" in w for w in record["waarschuwingen"])
+    assert "natuurnetwerk.binnen" in record["regels_niet_getoetst"]

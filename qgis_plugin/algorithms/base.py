@@ -36,14 +36,17 @@ from qgis.core import (
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterString,
     QgsProcessingUtils,
+    QgsVectorFileWriter,
     QgsVectorLayer,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtGui import QIcon
 
 from .. import engine as eng
+from ..config_writer import CONSTRAINT_NAME_PATTERN, CONSTRAINTS
 from ..helptext import help_html
 from ..settings import engine_setting
 from ..styling import RUN_JSON_PROPERTY, ResultStyler, geometry_kinds, save_style_in_geopackage
@@ -55,6 +58,20 @@ PLUGIN_DIR = Path(__file__).resolve().parents[1]
 _COMPATIBLE_FORMATS = ["gpkg", "shp"]
 _STAY_TYPES = STAY_TYPES
 _MODES = ("auto", "fiets", "lopen")
+
+
+def constraint_name(layer_name: str) -> str:
+    """The constraint name of a QGIS layer for ``[lagen.beperkingen.<naam>]``: lower case, every
+    run of other characters than letters and digits one ``_`` ("Externe veiligheid" ->
+    "externe_veiligheid"); "" when nothing usable remains."""
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", layer_name).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+    if text and not text[0].isalpha():
+        text = f"laag_{text}"
+    return text[:40]
 
 
 @dataclass(frozen=True)
@@ -177,6 +194,7 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
     STANDAARD_VERBLIJFSTYPE = "STANDAARD_VERBLIJFSTYPE"
     REGELSET = "REGELSET"
     PARAMETERS = "PARAMETERS"
+    BEPERKINGEN = "BEPERKINGEN"
     UITVOERMAP = "UITVOERMAP"
     OUTPUT = "OUTPUT"
     # Output keys
@@ -365,6 +383,8 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
     AT_LEAST_ONE: tuple[str, ...] = ()
     #: offer the default verblijfstype choice
     OFFERS_STAY_DEFAULT = False
+    #: offer declared constraint layers ([lagen.beperkingen.<naam>], named after the QGIS layer)
+    OFFERS_CONSTRAINTS = False
     OUTPUT_NAME = "Getoetste locaties"
 
     def tags(self):
@@ -414,6 +434,16 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                     "Verblijfstype voor locaties zonder verblijfstype",
                     options=[STAY_LABELS[s] for s in STAY_TYPES],
                     defaultValue=0,
+                )
+            )
+        if self.OFFERS_CONSTRAINTS:
+            self.addParameter(
+                QgsProcessingParameterMultipleLayers(
+                    self.BEPERKINGEN,
+                    "Beperkingen (Natura 2000, natuurnetwerk, bedrijventerreinen, geluid, externe"
+                    " veiligheid, eigen lagen): de laagnaam is de naam van de beperking",
+                    layerType=QgsProcessing.TypeVectorAnyGeometry,
+                    optional=True,
                 )
             )
         ruleset = QgsProcessingParameterFile(
@@ -551,6 +581,41 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         feedback.pushInfo(f"Laag '{layer.label}': {source.featureCount()} objecten → {path}")
         return table
 
+    def _constraint_tables(self, parameters, context, feedback, workdir) -> dict[str, Any]:
+        """Hand each chosen constraint layer to the engine as a GeoPackage, as
+        ``beperkingen.<naam>`` with the layer's name as the constraint's name."""
+        tables: dict[str, Any] = {}
+        for layer in self.parameterAsLayerList(parameters, self.BEPERKINGEN, context) or []:
+            name = constraint_name(layer.name())
+            if not CONSTRAINT_NAME_PATTERN.match(name):
+                raise QgsProcessingException(
+                    f"De laagnaam '{layer.name()}' geeft geen bruikbare naam voor een beperking;"
+                    " geef de laag een naam met letters, bv. 'natura2000' of 'geluid'."
+                )
+            key = f"{CONSTRAINTS}.{name}"
+            if key in tables:
+                raise QgsProcessingException(
+                    f"Twee beperkingen heten '{name}'; geef elke laag een eigen naam."
+                )
+            path = os.path.join(workdir, f"beperking_{name}.gpkg")
+            options = QgsVectorFileWriter.SaveVectorOptions()
+            options.driverName = "GPKG"
+            options.layerName = name
+            error, message, _path, _layer = QgsVectorFileWriter.writeAsVectorFormatV3(
+                layer, path, context.transformContext(), options
+            )
+            if error != QgsVectorFileWriter.NoError:
+                raise QgsProcessingException(
+                    f"De beperking '{layer.name()}' kan niet als bestand aan de rekenkern worden"
+                    f" gegeven: {message}"
+                )
+            tables[key] = {"pad": path, "laag": name}
+            feedback.pushInfo(
+                f"Beperking '{name}' (laag '{layer.name()}'): {layer.featureCount()} objecten"
+                f" → {path}; de regelset toetst haar met regels met laag = \"{name}\""
+            )
+        return tables
+
     @staticmethod
     def _file_has_crs(path: str, layer_name: str | None) -> bool:
         uri = f"{path}|layername={layer_name}" if layer_name else path
@@ -617,6 +682,8 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             )
         if self.OFFERS_STAY_DEFAULT:
             self._apply_stay_default(parameters, layers["locaties"], context, feedback)
+        if self.OFFERS_CONSTRAINTS:
+            layers.update(self._constraint_tables(parameters, context, feedback, workdir))
 
         config_path = os.path.join(workdir, "config.toml")
         with open(config_path, "w", encoding="utf-8") as fh:

@@ -21,3 +21,4 @@ class ToetsLocaties(EngineAlgorithm):
         (EngineAlgorithm.GEMEENTEN, False),
     )
     OFFERS_STAY_DEFAULT = True
+    OFFERS_CONSTRAINTS = True
