@@ -184,6 +184,13 @@ def test_graphml_stream_equals_osmnx_on_lists_missing_geometry_and_edge_order(tm
     path = tmp_path / "mini.graphml"
     ox.save_graphml(graph, path)
     _same_links(path)
+    # a comment is outside the regular form networkx writes: the XML parser reads it, the same
+    commented = tmp_path / "met-commentaar.graphml"
+    text = path.read_text(encoding="utf-8")
+    commented.write_text(text.replace("<graph ", "<!-- bewerkt --><graph ", 1), encoding="utf-8")
+    collector = layers_network._GraphmlCollector()
+    assert not layers_network._read_graphml_fast(commented, collector)
+    _same_links(commented)
     links = layers_network._links_from_graphml(path)
     assert ["residential", "tertiary"] in links["highway"].tolist()
     assert "service" not in links["highway"].tolist()  # access=private is dropped
