@@ -19,9 +19,13 @@ def help_html(algorithm_id: str) -> str:
         path = HELP_DIR / name
         if path.is_file():
             parts.append(path.read_text(encoding="utf-8"))
-    return _one_line("\n".join(parts)) or "Geen helptekst gevonden."
+    # the dialog's help panel shows the algorithm's name as its title: a leading <h3> title of the
+    # help file would repeat it
+    text = _TITLE.sub("", "\n".join(parts), count=1)
+    return _one_line(text) or "Geen helptekst gevonden."
 
 
+_TITLE = re.compile(r"^\s*<h3>[^<]*</h3>\s*")
 _PRE = re.compile(r"(<pre>.*?</pre>)", re.DOTALL)
 
 

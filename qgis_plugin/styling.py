@@ -8,6 +8,7 @@ from qgis.core import (
     QgsEditorWidgetSetup,
     QgsField,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProject,
     QgsRendererCategory,
     QgsRuleBasedRenderer,
     QgsSymbol,
@@ -126,7 +127,9 @@ def configure_result_fields(layer: QgsVectorLayer) -> None:
         index = fields.indexOf(name)
         if index >= 0 and fields.at(index).type() == QVariant.Double:
             layer.setEditorWidgetSetup(index, _range(digits))
-    for name in YES_NO_FIELDS:
+    # every truth value (also one a newer engine adds) reads ja/nee
+    truths = [f.name() for f in fields if f.type() == QVariant.Bool]
+    for name in dict.fromkeys([*YES_NO_FIELDS, *truths]):
         index = fields.indexOf(name)
         if index < 0:
             continue
@@ -261,19 +264,36 @@ class ResultStyler(QgsProcessingLayerPostProcessorInterface):
 
     _alive: list["ResultStyler"] = []
 
-    def __init__(self, id_field: str | None = None, run_json: str | None = None) -> None:
+    def __init__(
+        self,
+        id_field: str | None = None,
+        run_json: str | None = None,
+        reference: str | None = None,
+    ) -> None:
         super().__init__()
         self.id_field = id_field
         self.run_json = run_json
+        #: the run's referentie.gpkg: its layers go into a group under the result, once
+        self.reference = reference
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API)
         if self.run_json and isinstance(layer, QgsVectorLayer):
             layer.setCustomProperty(RUN_JSON_PROPERTY, self.run_json)
         apply_result_style(layer, id_field=self.id_field)
+        if self.reference and isinstance(layer, QgsVectorLayer):
+            from .reference import add_reference_group  # the atlas imports this module
+
+            project = context.project() if context is not None else None
+            added = add_reference_group(project or QgsProject.instance(), layer, self.reference)
+            if added and feedback is not None:
+                feedback.pushInfo(f"Referentielagen geladen: {', '.join(added)}.")
+            self.reference = None
 
     @classmethod
-    def create(cls, id_field: str | None = None, run_json: str | None = None) -> "ResultStyler":
-        styler = cls(id_field, run_json)
+    def create(
+        cls, id_field: str | None = None, run_json: str | None = None, reference: str | None = None
+    ) -> "ResultStyler":
+        styler = cls(id_field, run_json, reference)
         cls._alive.append(styler)
         del cls._alive[
             :-200

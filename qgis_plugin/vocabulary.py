@@ -215,6 +215,7 @@ SHARE_FIELDS: tuple[str, ...] = tuple(name for name in FIELD_ALIASES if "aandeel
 #: Truth values that QGIS shows as ja/nee (not true/false).
 YES_NO_FIELDS: tuple[str, ...] = (
     "bebouwde_kom",
+    "op_erf",
     "geur_knelpunt",
     "geur_onzeker",
     "reis_onbereikbaar",

@@ -35,3 +35,14 @@ def test_wrapped_sentence_reads_as_one():
 def test_pre_blocks_keep_their_lines():
     text = help_html("capaciteit")
     assert "<pre>gemeente;short_stay;mid_stay;long_stay\nVenlo;1200;400;250\n" in text
+
+
+@pytest.mark.parametrize("algorithm_id", ALGORITHMS)
+def test_help_does_not_repeat_the_title(algorithm_id):
+    # the dialog puts the algorithm's name above the help: the file's <h3> title came out twice
+    source = (HELP_DIR / f"{algorithm_id}.html").read_text(encoding="utf-8")
+    title = re.match(r"<h3>([^<]*)</h3>", source)
+    text = help_html(algorithm_id)
+    assert not text.startswith("<h3>")
+    if title:
+        assert f"<h3>{title.group(1)}</h3>" not in text

@@ -526,7 +526,8 @@ def test_provider_lists_its_algorithms(provider, qgis_core):
     assert names["locatietoets:liggingbbg"] == "Ligging t.o.v. bebouwd gebied"
     for algorithm in provider.algorithms():
         help_text = algorithm.shortHelpString()
-        assert "<h3>" in help_text and "Bronnen" in help_text and "Kandidaatlocaties" in help_text
+        assert not help_text.startswith("<h3>")  # the dialog shows the name as the title
+        assert "Bronnen" in help_text and "Kandidaatlocaties" in help_text
 
 
 @pytest.mark.qgis
@@ -574,7 +575,8 @@ def test_toets_locaties_offers_every_config_layer_with_field_pickers(provider, q
     }
     config_names = {EngineAlgorithm.LAYER_INPUTS[k].config_name for k in sources}
     assert config_names == set(LAYER_KEYS)
-    assert not sources["LOCATIES"].flags() & qgis_core.QgsProcessingParameterDefinition.FlagOptional
+    # optional in the form: a config.toml may give the sites (checked: sites or a config)
+    assert sources["LOCATIES"].flags() & qgis_core.QgsProcessingParameterDefinition.FlagOptional
     assert all(
         p.flags() & qgis_core.QgsProcessingParameterDefinition.FlagOptional
         for k, p in sources.items()
@@ -670,7 +672,13 @@ def test_toets_locaties_gives_the_same_fields_and_values_as_the_cli(
     assert Path(result["UITVOERMAP"]) == tmp_path / "uit"
     assert progress and max(progress) == 100 and progress == sorted(progress)
     log = feedback.textLog()
-    assert "Rekenkern:" in log and "Oordelen per verblijfstype:" in log
+    assert "Rekenkern:" in log
+    # the counts worded as the command line's summary
+    assert "Oordeel per verblijfstype (elke locatie getoetst voor elk verblijfstype):" in log
+    assert (
+        "Eigen verblijfstype: " in log
+        and " locaties geschikt voor hun eigen verblijfstype, " in log
+    )
     assert (
         "Ligging t.o.v. bestaand bebouwd gebied: binnen 2, deels 0, rand 2, buiten 2" in log
     )  # per-step counts
@@ -951,8 +959,22 @@ def test_run_and_load_results_styles_the_loaded_layer(provider, qgis_core, tmp_p
         assert loaded is not None
         assert loaded.renderer().type() == "categorizedSymbol"
         assert "redenen" in loaded.mapTipTemplate()
+        # the run's reference layers, styled, as a group right under the result
+        from qgis_plugin.reference import GROUP_NAME
+
+        root = project.layerTreeRoot()
+        group = root.findGroup(GROUP_NAME)
+        assert group is not None
+        node = root.findLayer(loaded.id())
+        siblings = node.parent().children()
+        assert siblings.index(group) == siblings.index(node) + 1
+        names = [child.layer().name() for child in group.findLayers()]
+        assert "Bestaand bebouwd gebied (BBG)" in names
+        bbg = next(c.layer() for c in group.findLayers() if c.layer().name().startswith("Bestaand"))
+        assert bbg.renderer().symbol().color().name() == "#d5cbbb"  # the maps' BBG colour
     finally:
         project.removeAllMapLayers()
+        project.layerTreeRoot().removeAllChildren()
 
 
 @pytest.mark.qgis
@@ -1228,3 +1250,116 @@ def test_toets_locaties_takes_constraint_layers_named_after_the_layer(
     record = json.loads((tmp_path / "uit" / "run.json").read_text(encoding="utf-8"))
     assert any("[lagen.beperkingen.waterwingebied]" in w for w in record["waarschuwingen"])
     assert "natuurnetwerk.binnen" in record["regels_niet_getoetst"]
+
+
+@pytest.mark.qgis
+def test_fields_whose_names_fit_are_preselected(provider, qgis_core):
+    from qgis_plugin.algorithms.toets_locaties import ToetsLocaties
+
+    alg = ToetsLocaties()
+    alg.initAlgorithm()
+    defaults = {
+        key: alg.parameterDefinition(key).defaultValue()
+        for key in ("VERBLIJFSTYPE_VELD", "PERSONEN_VELD", "GEMEENTE_NAAM_VELD", "ID_VELD")
+    }
+    assert defaults == {
+        "VERBLIJFSTYPE_VELD": "verblijfstype",
+        "PERSONEN_VELD": "personen",
+        "GEMEENTE_NAAM_VELD": "gemeentenaam",
+        "ID_VELD": None,  # ids are named anyhow: never guessed
+    }
+    layer = _memory_layer(
+        qgis_core,
+        "Point",
+        [("code", "string"), ("Aantal_Personen", "integer"), ("Verblijfstype", "string")],
+        [
+            (
+                qgis_core.QgsGeometry.fromPointXY(qgis_core.QgsPointXY(200_000, 380_000)),
+                ("L1", 12, "short_stay"),
+            )
+        ],
+    )
+    context = qgis_core.QgsProcessingContext()
+    feedback = qgis_core.QgsProcessingFeedback()
+    # not asked (qgis_process, a script): names that fit are taken, case-insensitively
+    table = alg._layer_table({"LOCATIES": layer}, "LOCATIES", context, feedback)
+    assert table["verblijfstype_veld"] == "Verblijfstype"
+    assert table["personen_veld"] == "Aantal_Personen"
+    assert "slaapkamers_veld" not in table and "id_veld" not in table
+    # left empty in the dialog: the user's choice stands
+    table = alg._layer_table(
+        {"LOCATIES": layer, "VERBLIJFSTYPE_VELD": None, "PERSONEN_VELD": None},
+        "LOCATIES",
+        context,
+        feedback,
+    )
+    assert "verblijfstype_veld" not in table and "personen_veld" not in table
+
+
+@pytest.mark.qgis
+def test_dialog_and_command_line_name_the_counts_the_same(qgis_core):
+    from locatietoets.scripts.cli import own_stay_line as cli_line
+    from qgis_plugin.algorithms.base import own_stay_line
+
+    counts = {"geschikt": 842, "voorwaardelijk": 1204, "ongeschikt": 953, None: 1}
+    line = own_stay_line(counts)
+    assert line == cli_line({**counts, "geen oordeel": 1})
+    assert line == (
+        "Eigen verblijfstype: 842 locaties geschikt voor hun eigen verblijfstype, 1.204"
+        " voorwaardelijk, 953 ongeschikt, 1 zonder oordeel."
+    )
+
+
+@pytest.mark.qgis
+def test_toets_locaties_saves_its_config_and_starts_from_one(
+    provider, qgis_core, engine_exe, tmp_path
+):
+    import tomllib
+
+    import processing
+
+    layers = make_layers(qgis_core)
+    saved = tmp_path / "mijn_config.toml"
+    feedback = qgis_core.QgsProcessingFeedback()
+    first = processing.run(
+        "locatietoets:toetslocaties",
+        plugin_params(layers, str(tmp_path / "eerste.gpkg"), CONFIGURATIE_OPSLAAN=str(saved)),
+        feedback=feedback,
+    )
+    config = tomllib.loads(saved.read_text(encoding="utf-8"))
+    assert config["lagen"]["locaties"]["personen_veld"] == "personen"
+    assert config["regels"]["bbg_rand_m"] == 150
+    assert {"locaties", "bebouwd_gebied", "gemeenten"} <= set(config["lagen"])
+    # memory layers are saved as temporary copies: the user is told to save them first
+    assert "tijdelijke kopie" in feedback.textLog()
+    # only the saved config as the starting point (no layer in the dialog): the same verdicts
+    second = processing.run(
+        "locatietoets:toetslocaties",
+        {"CONFIGURATIE": str(saved), "OUTPUT": str(tmp_path / "tweede.gpkg")},
+    )
+    _fields, rows_first = read_result(qgis_core, first["OUTPUT"])
+    _fields, rows_second = read_result(qgis_core, second["OUTPUT"])
+    assert {k: r["oordeel"] for k, r in rows_second.items()} == {
+        k: r["oordeel"] for k, r in rows_first.items()
+    }
+    assert rows_second["L3"]["bbg_ligging"] == "rand"  # bbg_rand_m=150 came from the config
+    # the dialog wins over the config: a wider rand
+    third = processing.run(
+        "locatietoets:toetslocaties",
+        {
+            "CONFIGURATIE": str(saved),
+            "PARAMETERS": "bbg_rand_m=50",
+            "OUTPUT": str(tmp_path / "derde.gpkg"),
+        },
+    )
+    _fields, rows_third = read_result(qgis_core, third["OUTPUT"])
+    assert rows_third["L3"]["bbg_ligging"] == "buiten"
+
+
+@pytest.mark.qgis
+def test_toets_locaties_needs_sites_or_a_config(provider, qgis_core):
+    alg = qgis_core.QgsApplication.processingRegistry().algorithmById("locatietoets:toetslocaties")
+    ok, message = alg.checkParameterValues(
+        {"OUTPUT": "TEMPORARY_OUTPUT"}, qgis_core.QgsProcessingContext()
+    )
+    assert not ok and "config.toml" in message

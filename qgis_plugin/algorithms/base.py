@@ -35,6 +35,7 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterString,
@@ -46,11 +47,19 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QIcon
 
 from .. import engine as eng
+from ..config_reader import read_config
 from ..config_writer import CONSTRAINT_NAME_PATTERN, CONSTRAINTS
 from ..helptext import help_html
 from ..settings import engine_setting
 from ..styling import RUN_JSON_PROPERTY, ResultStyler, geometry_kinds, save_style_in_geopackage
-from ..vocabulary import IDENTIFY_FIRST, RESULT_FIELDS, STAY_LABELS, STAY_TYPES
+from ..vocabulary import (
+    IDENTIFY_FIRST,
+    RESULT_FIELDS,
+    STAY_LABELS,
+    STAY_TYPES,
+    nl_number,
+    stay_label,
+)
 
 __all__ = ["FieldInput", "LayerInput", "EngineAlgorithm"]
 
@@ -83,6 +92,10 @@ class FieldInput:
     label: str
     numeric: bool = False
     advanced: bool = False
+    #: field names that fit (case-insensitive), best first: the first is pre-selected in the
+    #: dialog when the layer has it; a run without this parameter (qgis_process, a script) takes
+    #: the first the layer has
+    guesses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,19 @@ def _number(value: float) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:.1f}".replace(".", ",")
     return str(int(value))
+
+
+def own_stay_line(counts: dict[Any, int]) -> str:
+    """The counts of each site on its own stay type, worded as the command line's summary
+    (``scripts/cli.py`` ``own_stay_line``); ``None`` counts the sites without a verdict."""
+    line = (
+        f"Eigen verblijfstype: {nl_number(counts.get('geschikt', 0))} locaties geschikt voor hun"
+        f" eigen verblijfstype, {nl_number(counts.get('voorwaardelijk', 0))} voorwaardelijk,"
+        f" {nl_number(counts.get('ongeschikt', 0))} ongeschikt"
+    )
+    if counts.get(None):
+        line += f", {nl_number(counts[None])} zonder oordeel"
+    return line + "."
 
 
 class LocatietoetsAlgorithm(QgsProcessingAlgorithm):
@@ -196,6 +222,8 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
     PARAMETERS = "PARAMETERS"
     BEPERKINGEN = "BEPERKINGEN"
     UITVOERMAP = "UITVOERMAP"
+    CONFIGURATIE = "CONFIGURATIE"
+    CONFIGURATIE_OPSLAAN = "CONFIGURATIE_OPSLAAN"
     OUTPUT = "OUTPUT"
     # Output keys
     RUN_JSON = "RUN_JSON"
@@ -224,42 +252,53 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                         VERBLIJFSTYPE_VELD,
                         "verblijfstype_veld",
                         "Veld met het verblijfstype (short_stay, mid_stay, long_stay)",
+                        guesses=("verblijfstype", "verblijf", "type_verblijf"),
                     ),
                     FieldInput(
                         HUISVESTINGSVORM_VELD,
                         "huisvestingsvorm_veld",
                         "Veld met de huisvestingsvorm (logies of woonfunctie)",
+                        guesses=("huisvestingsvorm",),
                     ),
                     FieldInput(
-                        PERSONEN_VELD, "personen_veld", "Veld met het aantal personen", numeric=True
+                        PERSONEN_VELD,
+                        "personen_veld",
+                        "Veld met het aantal personen",
+                        numeric=True,
+                        guesses=("personen", "aantal_personen"),
                     ),
                     FieldInput(
                         SLAAPKAMERS_VELD,
                         "slaapkamers_veld",
                         "Veld met het aantal slaapkamers",
                         numeric=True,
+                        guesses=("slaapkamers", "aantal_slaapkamers"),
                     ),
                     FieldInput(
                         WOONOPPERVLAK_VELD,
                         "woonoppervlak_veld",
                         "Veld met het woonoppervlak (m²)",
                         numeric=True,
+                        guesses=("woonoppervlak_m2", "woonoppervlak", "oppervlak_m2"),
                     ),
                     FieldInput(
                         EIGEN_WERKGEVER_VELD,
                         "werkgever_veld",
                         "Veld met de naam van de eigen werkgever",
+                        guesses=("werkgever", "eigen_werkgever"),
                     ),
                     FieldInput(
                         TIJDELIJK_VELD,
                         "tijdelijk_veld",
                         "Veld: tijdelijk bouwwerk? (ja/nee; leeg = onbekend)",
+                        guesses=("tijdelijk", "tijdelijk_bouwwerk"),
                     ),
                     FieldInput(
                         TERMIJN_JAAR_VELD,
                         "termijn_jaar_veld",
                         "Veld met de termijn van het tijdelijke bouwwerk (jaar)",
                         numeric=True,
+                        guesses=("termijn", "termijn_jaar"),
                     ),
                 ),
             ),
@@ -280,11 +319,13 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                         "waarde_veld",
                         "Veld met de contourwaarde (OUe/m³)",
                         numeric=True,
+                        guesses=("geur_oue", "waarde", "oue"),
                     ),
                     FieldInput(
                         GEURCONTOUR_VEEHOUDERIJ_VELD,
                         "veehouderij_veld",
                         "Veld met de veehouderij van de contour (voor 'contouren beslissen niet')",
+                        guesses=("veehouderij",),
                     ),
                 ),
                 required_fields=(GEURWAARDE_VELD,),
@@ -296,19 +337,24 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                 (_POINT, _POLYGON),
                 (
                     FieldInput(
-                        VEEHOUDERIJ_NAAM_VELD, "naam_veld", "Veld met de naam van de veehouderij"
+                        VEEHOUDERIJ_NAAM_VELD,
+                        "naam_veld",
+                        "Veld met de naam van de veehouderij",
+                        guesses=("naam", "bedrijfsnaam"),
                     ),
                     FieldInput(
                         VASTE_AFSTAND_VELD,
                         "vaste_afstand_veld",
                         "Veld met een eigen vaste afstand (m)",
                         numeric=True,
+                        guesses=("vaste_afstand_m", "vaste_afstand"),
                     ),
                     FieldInput(
                         GEUREMISSIEFACTOR_VELD,
                         "geuremissiefactor_veld",
                         "Veld: dieren met geuremissiefactor? (ja/nee; leeg = onbekend, strengste"
                         " afstand)",
+                        guesses=("geuremissiefactor",),
                     ),
                 ),
             ),
@@ -319,7 +365,10 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                 (_POLYGON,),
                 (
                     FieldInput(
-                        RECREATIEPARK_NAAM_VELD, "naam_veld", "Veld met de naam van het park"
+                        RECREATIEPARK_NAAM_VELD,
+                        "naam_veld",
+                        "Veld met de naam van het park",
+                        guesses=("naam", "parknaam"),
                     ),
                 ),
             ),
@@ -330,7 +379,10 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                 (_POINT, _POLYGON),
                 (
                     FieldInput(
-                        WERKGEVER_NAAM_VELD, "naam_veld", "Veld met de naam van de werkgever"
+                        WERKGEVER_NAAM_VELD,
+                        "naam_veld",
+                        "Veld met de naam van de werkgever",
+                        guesses=("naam", "bedrijfsnaam"),
                     ),
                 ),
             ),
@@ -346,14 +398,22 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                         "Veld met de maximumsnelheid (km/u)",
                         numeric=True,
                         advanced=True,
+                        guesses=("maxspeed", "maxsnelheid", "snelheid"),
                     ),
                     FieldInput(
                         EENRICHTING_VELD,
                         "eenrichting_veld",
                         "Veld met eenrichtingsverkeer",
                         advanced=True,
+                        guesses=("oneway", "eenrichting"),
                     ),
-                    FieldInput(WEGTYPE_VELD, "wegtype_veld", "Veld met het wegtype", advanced=True),
+                    FieldInput(
+                        WEGTYPE_VELD,
+                        "wegtype_veld",
+                        "Veld met het wegtype",
+                        advanced=True,
+                        guesses=("highway", "wegtype", "bst_code"),
+                    ),
                 ),
             ),
             LayerInput(
@@ -362,12 +422,24 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                 "Gemeentegrenzen",
                 (_POLYGON,),
                 (
-                    FieldInput(GEMEENTE_NAAM_VELD, "naam_veld", "Veld met de gemeentenaam"),
                     FieldInput(
-                        GEMEENTE_CODE_VELD, "code_veld", "Veld met de CBS-gemeentecode (GMxxxx)"
+                        GEMEENTE_NAAM_VELD,
+                        "naam_veld",
+                        "Veld met de gemeentenaam",
+                        guesses=("gemeentenaam", "naam", "statnaam", "gm_naam", "name"),
                     ),
                     FieldInput(
-                        GEMEENTE_REGIO_VELD, "regio_veld", "Veld met de regio", advanced=True
+                        GEMEENTE_CODE_VELD,
+                        "code_veld",
+                        "Veld met de CBS-gemeentecode (GMxxxx)",
+                        guesses=("gemeentecode", "statcode", "gm_code", "code"),
+                    ),
+                    FieldInput(
+                        GEMEENTE_REGIO_VELD,
+                        "regio_veld",
+                        "Veld met de regio",
+                        advanced=True,
+                        guesses=("regio",),
                     ),
                 ),
             ),
@@ -385,6 +457,8 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
     OFFERS_STAY_DEFAULT = False
     #: offer declared constraint layers ([lagen.beperkingen.<naam>], named after the QGIS layer)
     OFFERS_CONSTRAINTS = False
+    #: offer an existing config.toml as the starting point, and saving the run's config.toml
+    OFFERS_CONFIG = False
     OUTPUT_NAME = "Getoetste locaties"
 
     def tags(self):
@@ -410,6 +484,7 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                     else QgsProcessingParameterField.Any
                 ),
                 optional=True,
+                defaultValue=field.guesses[0] if field.guesses else None,
             )
             if field.advanced:
                 param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
@@ -425,8 +500,19 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             )
 
     def initAlgorithm(self, config=None):  # noqa: N802
+        if self.OFFERS_CONFIG:
+            self.addParameter(
+                QgsProcessingParameterFile(
+                    self.CONFIGURATIE,
+                    "Configuratie (config.toml) als startpunt (wat hier leeg blijft)",
+                    extension="toml",
+                    optional=True,
+                )
+            )
         for key, required in self.LAYERS:
-            self._add_layer_parameters(key, optional=not required)
+            # with a config as the starting point the sites may come from it
+            optional = not required or (self.OFFERS_CONFIG and key == self.LOCATIES)
+            self._add_layer_parameters(key, optional=optional)
         if self.OFFERS_STAY_DEFAULT:
             self.addParameter(
                 QgsProcessingParameterEnum(
@@ -469,6 +555,16 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         )
         folder.setFlags(folder.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(folder)
+        if self.OFFERS_CONFIG:
+            save = QgsProcessingParameterFileDestination(
+                self.CONFIGURATIE_OPSLAAN,
+                "Configuratie van deze toetsing opslaan als (config.toml; voor locatietoets score)",
+                fileFilter="TOML (*.toml)",
+                optional=True,
+                createByDefault=False,
+            )
+            save.setFlags(save.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(save)
         self.addParameter(
             QgsProcessingParameterFeatureSink(
                 self.OUTPUT, self.OUTPUT_NAME, QgsProcessing.TypeVectorAnyGeometry
@@ -476,11 +572,21 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         )
         self.addOutput(QgsProcessingOutputFile(self.RUN_JSON, "Runverslag (run.json)"))
         self.addOutput(QgsProcessingOutputFile(self.CSV, "Tabel (locaties.csv)"))
-        self.addOutput(QgsProcessingOutputNumber(self.AANTAL_GESCHIKT, "Aantal geschikt"))
         self.addOutput(
-            QgsProcessingOutputNumber(self.AANTAL_VOORWAARDELIJK, "Aantal voorwaardelijk")
+            QgsProcessingOutputNumber(
+                self.AANTAL_GESCHIKT, "Aantal geschikt voor het eigen verblijfstype"
+            )
         )
-        self.addOutput(QgsProcessingOutputNumber(self.AANTAL_ONGESCHIKT, "Aantal ongeschikt"))
+        self.addOutput(
+            QgsProcessingOutputNumber(
+                self.AANTAL_VOORWAARDELIJK, "Aantal voorwaardelijk voor het eigen verblijfstype"
+            )
+        )
+        self.addOutput(
+            QgsProcessingOutputNumber(
+                self.AANTAL_ONGESCHIKT, "Aantal ongeschikt voor het eigen verblijfstype"
+            )
+        )
         self.addOutput(
             QgsProcessingOutputNumber(
                 self.AANTAL_ZONDER_OORDEEL, "Aantal zonder oordeel (geen geometrie)"
@@ -500,6 +606,14 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                 if not self._field(parameters, field_key, context):
                     label = next(f.label for f in layer.fields if f.key == field_key)
                     problems.append(f"Bij '{layer.label}' is '{label}' verplicht.")
+        if (
+            self.OFFERS_CONFIG
+            and not self._given(parameters, self.LOCATIES)
+            and not self._given(parameters, self.CONFIGURATIE)
+        ):
+            problems.append(
+                "Geef de kandidaatlocaties, of een configuratie (config.toml) met [lagen.locaties]."
+            )
         if self.AT_LEAST_ONE and not any(self._given(parameters, key) for key in self.AT_LEAST_ONE):
             names = " of ".join(f"'{self.LAYER_INPUTS[k].label}'" for k in self.AT_LEAST_ONE)
             problems.append(f"Geef minstens één van deze lagen: {names}.")
@@ -570,8 +684,18 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
         crs = source.sourceCrs()
         if crs.isValid() and crs.authid() and not self._file_has_crs(path, table.get("laag")):
             table["crs"] = crs.authid()
+        names = {name.lower(): name for name in source.fields().names()}
         for field in layer.fields:
             value = self._field(parameters, field.key, context)
+            if value and value not in names.values():
+                value = names.get(value.lower())  # a pre-selected name this layer lacks: none
+            if not value and field.key not in parameters:  # not asked: take a name that fits
+                value = next((names[g] for g in field.guesses if g in names), None)
+                if value:
+                    feedback.pushInfo(
+                        f"Laag '{layer.label}': veld '{value}' gebruikt voor"
+                        f" '{field.label}' (de naam past)."
+                    )
             if value:
                 table[field.config_key] = value
         if key == self.WEGENNET:
@@ -612,7 +736,7 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             tables[key] = {"pad": path, "laag": name}
             feedback.pushInfo(
                 f"Beperking '{name}' (laag '{layer.name()}'): {layer.featureCount()} objecten"
-                f" → {path}; de regelset toetst haar met regels met laag = \"{name}\""
+                f' → {path}; de regelset toetst haar met regels met laag = "{name}"'
             )
         return tables
 
@@ -676,6 +800,10 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             table = self._layer_table(parameters, key, context, feedback)
             if table is not None:
                 layers[self.LAYER_INPUTS[key].config_name] = table
+        if self.OFFERS_CONFIG:
+            ruleset, overrides, gemeenten = self._start_from_config(
+                parameters, context, feedback, layers, ruleset, overrides, gemeenten
+            )
         if "locaties" not in layers:
             raise QgsProcessingException(
                 "De laag met kandidaatlocaties ontbreekt; die is verplicht."
@@ -691,6 +819,8 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
                 eng.render_config(layers, ruleset=ruleset, overrides=overrides, gemeenten=gemeenten)
             )
         feedback.pushDebugInfo(f"Configuratie: {config_path}")
+        if self.OFFERS_CONFIG:
+            self._save_config(parameters, context, feedback, config_path, layers)
 
         out_dir = self.parameterAsFileOutput(parameters, self.UITVOERMAP, context) or os.path.join(
             workdir, "uitvoer"
@@ -724,7 +854,9 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             temporary.setCustomProperty(RUN_JSON_PROPERTY, run_json)
         if context.willLoadLayerOnCompletion(dest_id):
             details = context.layerToLoadOnCompletionDetails(dest_id)
-            details.setPostProcessor(ResultStyler.create(id_field, run_json))
+            reference = os.path.join(out_dir, "referentie.gpkg")
+            details.setPostProcessor(ResultStyler.create(id_field, run_json, reference))
+        feedback.pushInfo(own_stay_line(counts))
         feedback.setProgress(100)
         feedback.pushInfo(f"Klaar in {eng.elapsed_text(time.monotonic() - started)}.")
         return {
@@ -738,14 +870,68 @@ class EngineAlgorithm(LocatietoetsAlgorithm):
             self.AANTAL_ZONDER_OORDEEL: counts.get(None, 0),
         }
 
+    def _start_from_config(
+        self, parameters, context, feedback, layers, ruleset, overrides, gemeenten
+    ) -> tuple[str | None, dict[str, Any], dict[str, dict[str, Any]]]:
+        """Fill what the dialog leaves empty from a config.toml: whole layers (with their fields),
+        the rule set and the parameters; what the dialog gives wins."""
+        path = self.parameterAsFile(parameters, self.CONFIGURATIE, context)
+        if not path:
+            return ruleset, overrides, gemeenten
+        try:
+            start = read_config(path)
+        except ValueError as exc:
+            raise QgsProcessingException(str(exc)) from None
+        taken = []
+        for name, table in start.layers.items():
+            if name not in layers:
+                layers[name] = dict(table)
+                taken.append(name)
+        if taken:
+            feedback.pushInfo(f"Uit de configuratie '{path}': lagen {', '.join(taken)}.")
+        if not ruleset and start.ruleset:
+            ruleset = start.ruleset
+            feedback.pushInfo(f"Regelset uit de configuratie: {ruleset}")
+        merged = {
+            g: {**start.gemeenten.get(g, {}), **gemeenten.get(g, {})} for g in start.gemeenten
+        }
+        merged.update({g: v for g, v in gemeenten.items() if g not in merged})
+        return ruleset, {**start.overrides, **overrides}, merged
+
+    def _save_config(self, parameters, context, feedback, config_path: str, layers) -> None:
+        """Keep the run's config.toml where the user asked (for ``locatietoets score``)."""
+        target = self.parameterAsFileOutput(parameters, self.CONFIGURATIE_OPSLAAN, context)
+        if not target:
+            return
+        if not target.lower().endswith(".toml"):
+            target += ".toml"
+        try:
+            shutil.copyfile(config_path, target)
+        except OSError as exc:
+            feedback.pushWarning(f"Configuratie niet opgeslagen als '{target}': {exc}")
+            return
+        feedback.pushInfo(f"Configuratie opgeslagen: {target}")
+        temporary = os.path.normcase(os.path.abspath(QgsProcessingUtils.tempFolder()))
+        for name, table in layers.items():
+            source = os.path.normcase(os.path.abspath(str(table.get("pad", ""))))
+            if source.startswith(temporary):
+                feedback.pushWarning(
+                    f"De laag '{name}' staat in de opgeslagen configuratie als tijdelijke kopie"
+                    f" ({table['pad']}): sla die laag eerst op als bestand (GeoPackage) en toets"
+                    " opnieuw, anders werkt de configuratie niet meer na het sluiten van QGIS."
+                )
+
     def _log_summary(self, finished: dict[str, Any], out_dir: str, feedback) -> None:
         telling = finished.get("telling")
         if isinstance(telling, dict) and telling:
-            feedback.pushInfo("Oordelen per verblijfstype:")
+            # worded as the command line's summary (scripts/cli.py), so both counts read the same
+            feedback.pushInfo(
+                "Oordeel per verblijfstype (elke locatie getoetst voor elk verblijfstype):"
+            )
             for stay, counts in telling.items():
                 if isinstance(counts, dict):
-                    parts = ", ".join(f"{k} {v}" for k, v in counts.items())
-                    feedback.pushInfo(f"  {stay}: {parts}")
+                    parts = ", ".join(f"{nl_number(v)} {k}" for k, v in counts.items())
+                    feedback.pushInfo(f"  {stay_label(str(stay))}: {parts}")
         record = eng.read_run_record(out_dir) or {}
         steps = record.get("stappen")
         if isinstance(steps, dict) and steps:

@@ -22,3 +22,4 @@ class ToetsLocaties(EngineAlgorithm):
     )
     OFFERS_STAY_DEFAULT = True
     OFFERS_CONSTRAINTS = True
+    OFFERS_CONFIG = True
