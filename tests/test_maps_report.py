@@ -345,7 +345,7 @@ def test_report_numbers_equal_counts_in_gpkg(limburg: dict, report_rows: pd.Data
 @pytest.mark.slow
 def test_report_html_is_self_contained_and_complete(limburg: dict) -> None:
     text = limburg["html"].read_text(encoding="utf-8")
-    assert text.count("data:image/png;base64,") == 4  # overview + 3 regions
+    assert text.count("data:image/png;base64,") == 6  # overview + 3 regions + 2 charts
     assert (
         "<link" not in text
         and "<script" not in text

@@ -18,7 +18,7 @@ from locatietoets.analysis.summary import (
     verdict_counts,
 )
 from locatietoets.analysis.texts import nl_number
-from locatietoets.layers.publish.runfolder import RunFolder
+from locatietoets.layers.publish.runfolder import RunFolder, nl_datetime
 
 __all__ = [
     "CONFIDENCE",
@@ -27,6 +27,7 @@ __all__ = [
     "constraint_rows",
     "intro_lines",
     "parameter_origin",
+    "parameter_rows",
     "parameter_value",
     "percent",
     "record_rows",
@@ -143,11 +144,46 @@ def parameter_origin(origin: Any) -> str:
 
 
 def parameter_value(v: Any) -> str:
+    """A parameter value as a planner reads it: ``250``, ``0,95``, ``ja``, and a table per sector
+    as ``logistiek 0,35; glastuinbouw 0,5`` (never a Python dict or list)."""
     if isinstance(v, bool):
         return "ja" if v else "nee"
-    if isinstance(v, float):
-        return f"{v:g}".replace(".", ",")
+    if isinstance(v, (int, float)):
+        return f"{float(v):g}".replace(".", ",")
+    if isinstance(v, dict):
+        return "; ".join(f"{k} {parameter_value(x)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return ", ".join(parameter_value(x) for x in v)
+    if v is None:
+        return "–"
     return str(v)
+
+
+_UNITS = {"fractie": "aandeel (0–1)", "ja/nee": "ja/nee"}
+
+
+def parameter_rows(run: RunFolder) -> list[list[str]]:
+    """The parameters as used in the run: rows of [parameter, waarde, eenheid, omschrijving,
+    herkomst]; unit and description from the rule set the run named (empty when unknown)."""
+    rs = run.record.get("regelset") or {}
+    origins = rs.get("parameters_herkomst") or {}
+    known = getattr(run.ruleset, "parameters", None) or {}
+    rows = []
+    for name, value in (rs.get("parameters") or {}).items():
+        param = known.get(name)
+        unit = str(getattr(param, "unit", "") or "")
+        if isinstance(value, bool):
+            unit = "ja/nee"
+        rows.append(
+            [
+                name,
+                parameter_value(value),
+                _UNITS.get(unit, unit),
+                str(getattr(param, "description", "") or ""),
+                parameter_origin(origins.get(name)) or "regelset",
+            ]
+        )
+    return rows
 
 
 def constraint_rows(record: dict[str, Any]) -> list[list[str]]:
@@ -192,28 +228,29 @@ def record_rows(run: RunFolder) -> dict[str, list[list[str]]]:
             str(info.get("pad") or ""),
             nl_number(info.get("objecten") or 0),
             str(info.get("crs_bron") or ""),
-            str(info.get("gewijzigd") or ""),
+            nl_datetime(info.get("gewijzigd")) if info.get("gewijzigd") else "",
             str(info.get("sha256") or ""),
         ]
         for name, info in (rec.get("invoer") or {}).items()
     ]
-    timings = [
-        [STEP_NAMES.get(k, k), f"{float(v):.2f}".replace(".", ",") + " s"]
-        for k, v in (rec.get("tijden_s") or {}).items()
-    ]
+
+    def seconds(value: Any) -> str:
+        return f"{float(value):.2f}".replace(".", ",") + " s"
+
+    times = rec.get("tijden_s") or {}
+    timings = [[STEP_NAMES.get(k, k), seconds(v)] for k, v in times.items() if k != "totaal"]
     steps = [
-        [
-            str(info.get("titel", key)),
-            f"{float(info.get('seconden', 0)):.2f}".replace(".", ",") + " s",
-        ]
+        [f"Analyse: {info.get('titel', key)}", seconds(info.get("seconden", 0))]
         for key, info in (rec.get("stappen") or {}).items()
         if isinstance(info, dict)
     ]
+    if "totaal" in times:  # the total last, under the steps it adds up
+        steps.append([STEP_NAMES["totaal"], seconds(times["totaal"])])
     general = [
         ["Locatietoets", run.version],
         ["Configuratie", str(rec.get("configuratie") or "")],
-        ["Gestart", str(rec.get("gestart") or "")],
-        ["Beëindigd", str(rec.get("beeindigd") or "")],
+        ["Gestart", nl_datetime(rec.get("gestart"))],
+        ["Beëindigd", nl_datetime(rec.get("beeindigd"))],
         ["Locaties", nl_number(rec.get("locaties") or len(run.sites))],
         ["Bibliotheken", ", ".join(f"{k} {v}" for k, v in (rec.get("bibliotheken") or {}).items())],
     ]

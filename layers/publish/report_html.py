@@ -12,12 +12,17 @@ import pandas as pd
 from locatietoets.analysis.summary import NO_VERDICT, STAY_TYPES, VERDICTS
 from locatietoets.analysis.texts import nl_number
 from locatietoets.analysis.vocabulary import STAY_LABELS, hex_colour, stay_label
+from locatietoets.layers.publish.report_charts import (
+    chart_png,
+    reasons_chart,
+    verdict_chart,
+    verdict_chart_height,
+)
 from locatietoets.layers.publish.report_content import (
     CONFIDENCE,
     ReportTables,
     intro_lines,
-    parameter_origin,
-    parameter_value,
+    parameter_rows,
     percent,
     record_rows,
     stay_types_of,
@@ -149,6 +154,13 @@ def report_html(
                 tables.totaal, stay, area_label="Gebied", with_region=False, total=None
             )
         )
+    parts.append(
+        _chart(
+            lambda fig, rect: verdict_chart(fig, rect, tables),
+            "Oordelen per gemeente en verblijfstype (aantal locaties)",
+            height=1.2 + 8.27 * verdict_chart_height(tables),
+        )
+    )
     parts.append('<h2 id="regio">2. Per regio</h2>')
     parts.append(
         '<p class="note">Regio-indeling: het veld regio van de gemeentelaag, anders de tabel in de'
@@ -174,6 +186,13 @@ def report_html(
         '<p class="note">Per verblijfstype de regels die locaties ongeschikt of voorwaardelijk'
         " maakten (een locatie kan meer redenen hebben). Aandeel: van alle locaties met een"
         " oordeel.</p>"
+    )
+    parts.append(
+        _chart(
+            lambda fig, rect: reasons_chart(fig, rect, tables),
+            "Meest voorkomende redenen (ongeschikt en voorwaardelijk)",
+            height=3.4,
+        )
     )
     for stay in stays:
         part = tables.redenen[tables.redenen["verblijfstype"] == stay]
@@ -227,16 +246,14 @@ def report_html(
         + rule_rows
         + "</tbody></table>"
     )
-    params = rs.get("parameters") or {}
-    origins = rs.get("parameters_herkomst") or {}
     parts.append(
-        "<h3>Parameters (zoals gebruikt in deze"
-        " run)</h3><table><thead><tr><th>Parameter</th><th>Waarde</th>"
-        "<th>Herkomst</th></tr></thead><tbody>"
+        "<h3>Parameters (zoals gebruikt in deze run)</h3><table><thead><tr><th>Parameter</th>"
+        "<th>Waarde</th><th>Eenheid</th><th>Omschrijving</th><th>Herkomst</th></tr></thead><tbody>"
     )
     parts += [
-        f"<tr><td><code>{_e(k)}</code></td><td>{_e(parameter_value(v))}</td><td>{_e(parameter_origin(origins.get(k)))}</td></tr>"
-        for k, v in params.items()
+        f"<tr><td><code>{_e(name)}</code></td><td>{_e(value)}</td><td>{_e(unit)}</td>"
+        f"<td>{_e(text)}</td><td>{_e(origin)}</td></tr>"
+        for name, value, unit, text, origin in parameter_rows(run)
     ]
     parts.append("</tbody></table>")
     if rs.get("gemeenten_met_eigen_waarden"):
@@ -251,6 +268,14 @@ def report_html(
         f" {_e(run.path.name)}</footer></body></html>"
     )
     return "\n".join(parts) + "\n"
+
+
+def _chart(draw, caption: str, *, height: float) -> str:
+    data = base64.b64encode(chart_png(draw, size=(11.0, height))).decode("ascii")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{_e(caption)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
 
 
 def _record_html(run: RunFolder) -> list[str]:

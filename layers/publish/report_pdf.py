@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 import textwrap
-from typing import Any
 
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
@@ -20,10 +19,15 @@ from locatietoets.analysis.summary import NO_VERDICT, STAY_TYPES, TOTAL, VERDICT
 from locatietoets.analysis.texts import nl_number
 from locatietoets.analysis.vocabulary import STAY_LABELS, stay_label
 from locatietoets.layers.publish.figures import A4_LANDSCAPE_IN
+from locatietoets.layers.publish.report_charts import (
+    reasons_chart,
+    verdict_chart,
+    verdict_chart_height,
+)
 from locatietoets.layers.publish.report_content import (
     ReportTables,
     intro_lines,
-    parameter_value,
+    parameter_rows,
     percent,
     record_rows,
     stay_types_of,
@@ -34,6 +38,15 @@ __all__ = ["TextPages", "pdf_text_pages"]
 
 
 _LEFT, _RIGHT, _TOP, _BOTTOM = 0.045, 0.955, 0.875, 0.075
+
+
+def wrap_cell(text: str, width: int) -> list[str]:
+    """Lines of a table cell: whole words ("voorwaardelijk" is never split); only a word longer
+    than the column (a checksum, a path) is broken."""
+    lines = textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False)
+    if any(len(line) > width for line in lines):
+        lines = textwrap.wrap(text, width=width, break_long_words=True)
+    return lines or [""]
 
 
 class TextPages:
@@ -66,6 +79,28 @@ class TextPages:
                 va="baseline",
             )
         self.y = _TOP
+
+    def section(self, title: str, subtitle: str = "", *, room: float = 0.3) -> None:
+        """Start a section: on the current page when ``room`` (figure fraction) is left, else on a
+        new page, so that pages are filled instead of holding one small table each."""
+        if self.fig is None or self.y - room < _BOTTOM:
+            self.new(title, subtitle)
+            return
+        self.y -= 0.025
+        self.paragraph(title, size=13, bold=True, gap=0.004)
+        if subtitle:
+            self.paragraph(subtitle, size=8.5)
+
+    def chart(self, draw, height: float, *, title: str = "", continued: str = "") -> None:
+        """Place a chart of ``height`` (figure fraction) drawn by ``draw(fig, rect)``."""
+        need = height + (0.05 if title else 0.02)
+        if self.fig is None or self.y - need < _BOTTOM:
+            self.new(continued or title or "(vervolg)")
+        if title:
+            self.paragraph(title, size=10.5, bold=True, gap=0.03)
+        assert self.fig is not None
+        draw(self.fig, (_LEFT, self.y - height, _RIGHT - _LEFT, height))
+        self.y -= height + 0.035
 
     def flush(self) -> None:
         if self.fig is None:
@@ -140,10 +175,7 @@ class TextPages:
         line_h = size * 1.38 / 72 / A4_LANDSCAPE_IN[1]
 
         def wrap(cells: Sequence[str]) -> list[list[str]]:
-            return [
-                textwrap.wrap(str(c), width=n, break_long_words=True) or [""]
-                for c, n in zip(cells, chars)
-            ]
+            return [wrap_cell(str(c), n) for c, n in zip(cells, chars)]
 
         def draw_row(cells: list[list[str]], *, head: bool, bold: bool = False) -> None:
             assert self.fig is not None
@@ -251,7 +283,13 @@ def pdf_text_pages(
                 aligns=["left"] + ["right"] * 7,
                 title=f"{stay_label(stay)}: alle locaties",
             )
-        pages.new("2. Per regio")
+        pages.chart(
+            lambda fig, rect: verdict_chart(fig, rect, tables),
+            verdict_chart_height(tables),
+            title="Oordelen per gemeente en verblijfstype (aantal locaties)",
+            continued="1. Samenvatting (vervolg)",
+        )
+        pages.section("2. Per regio")
         for stay in stays:
             pages.table(
                 ["Regio", *_COUNT_HEADER],
@@ -263,7 +301,7 @@ def pdf_text_pages(
                 bold_last=True,
             )
         for stay in stays:
-            pages.new(f"3. Per gemeente — {stay_label(stay)}")
+            pages.section(f"3. Per gemeente — {stay_label(stay)}")
             pages.table(
                 ["Gemeente", "Regio", *_COUNT_HEADER],
                 _count_rows(tables.gemeenten, stay, with_region=True, total=tables.totaal),
@@ -273,10 +311,17 @@ def pdf_text_pages(
                 bold_last=True,
                 size=7.2,
             )
-        pages.new(
+        pages.section(
             "4. Meest voorkomende redenen voor een lager oordeel",
             "Regels die locaties ongeschikt of voorwaardelijk maakten; een locatie kan meer redenen"
             " hebben.",
+            room=0.5,
+        )
+        pages.chart(
+            lambda fig, rect: reasons_chart(fig, rect, tables),
+            0.36,
+            title="Meest voorkomende redenen (ongeschikt en voorwaardelijk)",
+            continued="4. Redenen (vervolg)",
         )
         for stay in stays:
             part = tables.redenen[tables.redenen["verblijfstype"] == stay]
@@ -339,36 +384,20 @@ def pdf_text_pages(
     pages.table(
         ["Regel", "Titel", "Soort", *STAY_LABELS.values(), "Bron", "Betr."],
         rows,
-        [1.7, 2.2, 0.9, 1.0, 1.0, 1.0, 5.0, 0.45],
+        [1.7, 2.2, 0.9, 1.3, 1.3, 1.3, 4.3, 0.45],
         continued="6. Regelset (vervolg)",
         size=6.8,
     )
-    params = rs.get("parameters") or {}
-    half = (len(params) + 1) // 2
-    items = list(params.items())
-    prow = []
-    for i in range(half):
-        left = items[i]
-        right = items[i + half] if i + half < len(items) else ("", "")
-        origins = rs.get("parameters_herkomst") or {}
-
-        def shown(name: str, value: Any) -> str:
-            text = parameter_value(value)
-            return text + (
-                " (configuratie)" if (origins.get(name) or {}).get("herkomst") == "config" else ""
-            )
-
-        prow.append([left[0], shown(*left), right[0], shown(*right) if right[0] else ""])
     pages.table(
-        ["Parameter", "Waarde", "Parameter", "Waarde"],
-        prow,
-        [3, 1, 3, 1],
+        ["Parameter", "Waarde", "Eenheid", "Omschrijving", "Herkomst"],
+        parameter_rows(run),
+        [3.0, 2.4, 1.5, 5.6, 1.4],
         title="Parameters (zoals gebruikt in deze run)",
         continued="6. Parameters (vervolg)",
-        size=7.2,
+        size=7.0,
     )
     rec = record_rows(run)
-    pages.new("7. Verantwoording van de run")
+    pages.section("7. Verantwoording van de run")
     pages.table(
         ["Onderdeel", "Waarde"],
         rec["algemeen"],

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 import json
 import logging
 from pathlib import Path
@@ -24,7 +24,7 @@ from locatietoets.analysis.summary import STAY_TYPES, region_of_areas
 from locatietoets.analysis.vocabulary import DEMO_SOURCE, OWN_SOURCE, SOURCES
 from locatietoets.layers.io.outdir import RUN_FOLDER_HINT, check_run_folder
 
-__all__ = ["RunFolder", "read_run", "attribution"]
+__all__ = ["RunFolder", "attribution", "nl_date", "nl_datetime", "read_run"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,8 @@ class RunFolder:
     gemeenten: gpd.GeoDataFrame | None
     province_wide: bool = False
     rules: list[dict[str, Any]] = field(default_factory=list)
+    #: The rule set the run named (units and descriptions of its parameters), or ``None``.
+    ruleset: Any = None
 
     @property
     def version(self) -> str:
@@ -76,12 +78,8 @@ class RunFolder:
 
     @property
     def run_date(self) -> str:
-        """Date of the run (dd-mm-jjjj), from ``gestart``."""
-        started = str(self.record.get("gestart") or "")
-        try:
-            return datetime.fromisoformat(started).strftime("%d-%m-%Y")
-        except ValueError:
-            return started[:10] or "onbekend"
+        """Date of the run in Dutch ("3 december 2026", Europe/Amsterdam), from ``gestart``."""
+        return nl_date(self.record.get("gestart"))
 
     @property
     def is_demo(self) -> bool:
@@ -91,6 +89,55 @@ class RunFolder:
             if len(values) and values.str.contains("FICTIEF", case=False).any():
                 return True
         return False
+
+
+_MONTHS = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+def _local(value: Any) -> datetime | None:
+    """An ISO timestamp of the run record in Dutch local time (Europe/Amsterdam), or ``None``."""
+    try:
+        moment = datetime.fromisoformat(str(value or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        from zoneinfo import ZoneInfo
+
+        return moment.astimezone(ZoneInfo("Europe/Amsterdam"))
+    except Exception:  # noqa: BLE001 - no time-zone data: show UTC and say so
+        return moment.astimezone(timezone.utc)
+
+
+def nl_date(value: Any) -> str:
+    """``2026-12-03T10:05:00+00:00`` → ``3 december 2026`` (Dutch local date)."""
+    moment = _local(value)
+    if moment is None:
+        return str(value or "")[:10] or "onbekend"
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+
+
+def nl_datetime(value: Any) -> str:
+    """``2026-12-03T10:05:00+00:00`` → ``3 december 2026 11:05`` (Europe/Amsterdam)."""
+    moment = _local(value)
+    if moment is None:
+        return str(value or "") or "onbekend"
+    zone = "" if str(moment.tzinfo) == "Europe/Amsterdam" else " UTC"
+    return f"{nl_date(value)} {moment:%H:%M}{zone}"
 
 
 def _ruleset_for(record: dict[str, Any]):
@@ -207,7 +254,7 @@ def read_run(run_dir: Path, *, stay_type: str | None = None) -> RunFolder:
                 codes.notna().all() and codes.astype(str).str.upper().isin(known).all()
             )
     rules = list((record.get("regelset") or {}).get("regels") or [])
-    return RunFolder(run_dir, sites, reference, record, gemeenten, province_wide, rules)
+    return RunFolder(run_dir, sites, reference, record, gemeenten, province_wide, rules, ruleset)
 
 
 # --------------------------------------------------------------------------

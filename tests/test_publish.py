@@ -1,0 +1,87 @@
+"""What a planner reads in the published report and maps (layers/publish/), checked on a small run.
+
+Texts are read back from the PDF with pdftotext, as a planner would copy them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+import re
+import shutil
+import subprocess
+
+from click.testing import CliRunner
+from fixtures import build_world, standard_config, write_config
+import pytest
+
+from locatietoets.layers.publish.report import write_report
+from locatietoets.layers.publish.report_content import parameter_value, record_rows
+from locatietoets.layers.publish.report_pdf import wrap_cell
+from locatietoets.layers.publish.runfolder import nl_date, nl_datetime, read_run
+from locatietoets.scripts.cli import main
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("run")
+    build_world(folder / "invoer")
+    cfg = write_config(folder / "invoer", standard_config(), "config.toml")
+    result = CliRunner().invoke(
+        main, ["score", str(cfg), "--out", str(folder / "uit"), "--voortgang", "geen"]
+    )
+    assert result.exit_code == 0, result.output
+    return folder / "uit"
+
+
+@pytest.fixture(scope="module")
+def report_text(run_dir: Path, tmp_path_factory) -> tuple[str, str]:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is niet geïnstalleerd")
+    out = tmp_path_factory.mktemp("rapport")
+    html_path, pdf_path = write_report(read_run(run_dir), out, per="provincie", dpi=50)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf_path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return text, html_path.read_text(encoding="utf-8")
+
+
+def test_dutch_local_timestamps() -> None:
+    # 10:05 UTC is 11:05 in Amsterdam in winter, 12:05 in summer; the date follows local time
+    assert nl_datetime("2026-12-03T10:05:18+00:00") == "3 december 2026 11:05"
+    assert nl_datetime("2026-07-01T10:05:00Z") == "1 juli 2026 12:05"
+    assert nl_date("2026-03-31T23:30:00+00:00") == "1 april 2026"
+    assert nl_datetime("") == "onbekend"
+
+
+def test_parameter_values_are_never_python_reprs() -> None:
+    assert parameter_value({"logistiek": 0.35, "bouw": 0.15}) == "logistiek 0,35; bouw 0,15"
+    assert parameter_value(True) == "ja"
+    assert parameter_value(250.0) == "250"
+    assert parameter_value([1.5, 2]) == "1,5, 2"
+
+
+def test_table_cells_keep_words_whole() -> None:
+    # a column that fits the word never splits it; a 64-character checksum is still broken
+    assert wrap_cell("geschikt of voorwaardelijk", 15) == ["geschikt of", "voorwaardelijk"]
+    assert all(len(line) <= 20 for line in wrap_cell("a" * 64, 20))
+
+
+def test_timings_end_with_the_total(run_dir: Path) -> None:
+    rows = record_rows(read_run(run_dir))["tijden"]
+    assert rows[-1][0] == "Totaal"
+    assert [r[0] for r in rows].count("Totaal") == 1
+
+
+def test_report_pdf_reads_as_dutch_text(report_text: tuple[str, str]) -> None:
+    text, html = report_text
+    for page in (text, html):
+        assert not re.search(r"\{'[a-z_]+': ", page), "Python dict in het rapport"
+        assert "True" not in page and "False" not in page
+        assert "voorwaardeli\n" not in page
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", page), "ISO-tijd in het rapport"
+    assert "Oordelen per gemeente en verblijfstype" in text
+    assert "Meest voorkomende redenen (ongeschikt en voorwaardelijk)" in text
+    # the parameters table has a unit and a description
+    line = next(x for x in text.splitlines() if x.strip().startswith("bbg_rand_m"))
+    assert re.search(r"bbg_rand_m\s+\d+\s+m\s+Afstand buiten", line), line
+    assert html.count("data:image/png;base64,") >= 3  # map + two charts
