@@ -12,12 +12,14 @@ import subprocess
 
 from click.testing import CliRunner
 from fixtures import build_world, standard_config, write_config
+import numpy as np
 import pytest
 
 from locatietoets.layers.publish.report import write_report
 from locatietoets.layers.publish.report_content import parameter_value, record_rows
 from locatietoets.layers.publish.report_pdf import wrap_cell
 from locatietoets.layers.publish.runfolder import nl_date, nl_datetime, read_run
+from locatietoets.layers.publish.style import VERDICT_COLOURS
 from locatietoets.scripts.cli import main
 
 
@@ -85,3 +87,77 @@ def test_report_pdf_reads_as_dutch_text(report_text: tuple[str, str]) -> None:
     line = next(x for x in text.splitlines() if x.strip().startswith("bbg_rand_m"))
     assert re.search(r"bbg_rand_m\s+\d+\s+m\s+Afstand buiten", line), line
     assert html.count("data:image/png;base64,") >= 3  # map + two charts
+
+
+# --- maps ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(
+        main, ["demo", "--out", str(folder), "--locaties", "300", "--voortgang", "geen"]
+    )
+    assert result.exit_code == 0, result.output
+    return folder / "uitvoer"
+
+
+def _texts(fig) -> list[str]:
+    texts = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        texts += [t.get_text() for t in ax.texts]
+        legend = ax.get_legend()
+        if legend is not None:
+            texts += [t.get_text() for t in legend.get_texts()]
+        texts += [ax.get_xlabel(), ax.get_ylabel(), ax.get_title()]
+    return [t for t in texts if t]
+
+
+def test_every_map_has_its_legend_items_roads_and_place_names(demo_run: Path) -> None:
+    from locatietoets.layers.publish.maps import iter_maps, plan_maps
+
+    run = read_run(demo_run)
+    specs = plan_maps(run, per="gemeente", stay_type="short_stay")
+    assert len(specs) == 3
+    for spec, fig in iter_maps(run, specs, stay_type="short_stay"):
+        texts = _texts(fig)
+        joined = "\n".join(texts)
+        for item in (
+            "Geschikt (",
+            "Voorwaardelijk (",
+            "Ongeschikt (",
+            "Bestaand bebouwd gebied (BBG)",
+            "Bebouwde kom (geurregels)",
+            "Recreatiepark",
+            "Gemeentegrens",
+            "Veehouderij",
+            "Werkgever",
+            "Regionale weg",  # the demo network's secondary and tertiary roads
+            "Geurcontour (OUe/m³)",
+            "FICTIEF DEMOGEBIED",
+            "N",
+            "Schaal 1:",
+        ):
+            assert item in joined, (spec.stem, item)
+        assert "Maasheuvel" in texts or spec.name == "Demogemeente Peelrand"  # a kern's name
+        assert not any(w in joined for w in ("metre", "Easting", "Northing", "None", "nan"))
+        # ongeschikt is drawn after geschikt and voorwaardelijk, on top of them
+        colour = {
+            v: tuple(round(c / 255, 3) for c in VERDICT_COLOURS[v][1])
+            for v in ("geschikt", "voorwaardelijk", "ongeschikt")
+        }
+        order = [
+            tuple(round(float(v), 3) for v in c.get_facecolor()[0][:3])
+            for c in fig.axes[0].collections
+            if len(c.get_offsets()) and len(c.get_facecolor()) and c.get_alpha() in (None, 1.0)
+        ]
+        last = {v: max(i for i, f in enumerate(order) if f == rgb) for v, rgb in colour.items()}
+        assert last["ongeschikt"] > last["voorwaardelijk"] > last["geschikt"], spec.stem
+
+
+def test_capacity_classes_are_round_and_equal() -> None:
+    from locatietoets.layers.publish.choropleth import shortage_classes
+
+    assert shortage_classes(np.array([962.0, np.nan, 0.0, -40.0])) == [250, 500, 750, 1000]
+    assert shortage_classes(np.array([120.0, 3000.0])) == [1000, 2000, 3000]
+    assert shortage_classes(np.array([0.0, np.nan])) == []

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import contextlib
 from dataclasses import dataclass
 import logging
+import math
 from pathlib import Path
 from typing import Any, Iterator
 import warnings
@@ -48,9 +49,11 @@ from locatietoets.layers.publish.cartography import (  # noqa: E402
     draw_north_arrow,
     draw_scalebar,
     fit_extent,
+    free_spot,
     odour_classes,
     point_xy,
     purple,
+    symbol_diameter,
 )
 from locatietoets.layers.publish.figures import (  # noqa: E402
     A4_LANDSCAPE_IN,
@@ -58,7 +61,12 @@ from locatietoets.layers.publish.figures import (  # noqa: E402
     atomic_path,
     slugify,
 )
-from locatietoets.layers.publish.runfolder import RunFolder, attribution  # noqa: E402
+from locatietoets.layers.publish.runfolder import (  # noqa: E402
+    RunFolder,
+    attribution,
+    read_places,
+    read_roads,
+)
 from locatietoets.layers.publish.style import VERDICT_COLOURS  # noqa: E402
 
 __all__ = [
@@ -95,7 +103,14 @@ _FARM = MAP_COLOURS["farm"]
 _TEXT = MAP_COLOURS["text"]
 _GREY_TEXT = MAP_COLOURS["grey_text"]
 _BOUNDARY = MAP_COLOURS["boundary"]
-_VERDICT_ORDER = ("", *reversed(VERDICTS))  # drawing order, best on top
+#: Road classes (layers/publish/runfolder.py ROAD_CLASSES): line width (pt), colour, legend
+#: label, widest map (m) on which they are drawn.
+_ROAD_STYLE = {
+    "hoofdweg": (1.6, "#8d8d8d", "Hoofdweg", math.inf),
+    "regionale weg": (0.9, "#a3a3a3", "Regionale weg", math.inf),
+    "lokale weg": (0.35, "#b9b9b9", "Lokale weg", 25_000.0),
+}
+_VERDICT_ORDER = ("", *VERDICTS)  # drawing order: ongeschikt last, on top of the others
 
 
 # --------------------------------------------------------------------------
@@ -231,6 +246,8 @@ class _Prepared:
     polygon: np.ndarray
     has_geom: np.ndarray
     odour_bounds: list[float]
+    roads: gpd.GeoDataFrame | None = None
+    places: gpd.GeoDataFrame | None = None
 
 
 def _prepare(run: RunFolder, stay_type: str) -> _Prepared:
@@ -267,7 +284,19 @@ def _prepare(run: RunFolder, stay_type: str) -> _Prepared:
         if odour is not None and "waarde" in odour and len(odour)
         else []
     )
-    return _Prepared(x, y, size, verdict.astype(str), code, name, poly, has, bounds)
+    return _Prepared(
+        x,
+        y,
+        size,
+        verdict.astype(str),
+        code,
+        name,
+        poly,
+        has,
+        bounds,
+        read_roads(run),
+        read_places(run),
+    )
 
 
 def _in_area(prep: _Prepared, spec: MapSpec) -> np.ndarray:
@@ -397,6 +426,16 @@ def _render_map(
             )
         )
 
+    # roads of the configured network by class (orientation; local roads only on detailed maps)
+    if prep.roads is not None:
+        for klasse, (lw, colour, label, max_width_m) in _ROAD_STYLE.items():
+            if width > max_width_m:
+                continue
+            part = clip(prep.roads[prep.roads["klasse"] == klasse], extent)
+            if part is not None:
+                part.plot(ax=ax, color=colour, linewidth=lw, zorder=2.5, capstyle="round")
+                handles.append((Line2D([], [], color=colour, linewidth=lw + 0.3), label, False))
+
     # odour contours, lowest values first so higher values lie on top
     odour = clip(run.reference.get("geurcontouren"), extent)
     odour_handles = []
@@ -510,8 +549,8 @@ def _render_map(
 
     # sites
     view = prep.has_geom & (prep.x >= xmin) & (prep.x <= xmax) & (prep.y >= ymin) & (prep.y <= ymax)
-    n_view = int((view & in_area).sum())
-    diameter_pt = float(np.clip(13.0 / max(n_view, 1) ** 0.18, 2.8, 9.0))
+    axes_in = (_MAP_RECT[2] * A4_LANDSCAPE_IN[0], _MAP_RECT[3] * A4_LANDSCAPE_IN[1])
+    diameter_pt = symbol_diameter(prep.x[view & in_area], prep.y[view & in_area], extent, axes_in)
     small = prep.size_m < 0.008 * width  # polygons too small to see: draw as a marker
     sites = run.sites
     for verdict in _VERDICT_ORDER:
@@ -574,32 +613,62 @@ def _render_map(
             )
         )
 
-    # gemeente names
+    # place names where there is room: gemeenten, then kernen (from the BBG's names)
+    height = ymax - ymin
+    m_per_pt = width / (_MAP_RECT[2] * A4_LANDSCAPE_IN[0] * 72)
+    sx, sy = prep.x[view], prep.y[view]
     if gem is not None:
-        label_pts = shapely.point_on_surface(gem.geometry.to_numpy())
         overview = spec.scope == "overzicht"
         crowded = overview and len(gem) > 15
-        for name, pt in zip(gem["naam"], label_pts):
-            px, py = shapely.get_x(pt), shapely.get_y(pt)
-            margin_x, margin_y = 0.07 * width, 0.03 * (ymax - ymin)
-            if not (
-                xmin + margin_x < px < xmax - margin_x and ymin + margin_y < py < ymax - margin_y
-            ):
-                continue
+        for name, geom in zip(gem["naam"], gem.geometry):
             focus_name = name in spec.names
+            size = (6.2 if crowded else 7.5) if overview else (9.5 if focus_name else 7.5)
+            half_w = 0.32 * size * len(str(name)) * m_per_pt
+            half_h = 0.75 * size * m_per_pt
+            inner = shapely.intersection(
+                geom, shapely.box(xmin + half_w, ymin + 0.06 * height, xmax - half_w, ymax - half_h)
+            )
+            if inner is None or shapely.is_empty(inner):
+                continue
+            spots = [shapely.point_on_surface(inner)]
+            bx0, by0, bx1, by1 = shapely.bounds(inner)
+            grid = shapely.points(
+                np.stack(
+                    np.meshgrid(np.linspace(bx0, bx1, 9), np.linspace(by0, by1, 7)), -1
+                ).reshape(-1, 2)
+            )
+            spots += [g for g in grid if shapely.contains(inner, g)]
+            xy = np.array([[s.x, s.y] for s in spots])
+            px, py = xy[free_spot(xy, sx, sy, half_w, half_h)]
             ax.text(
                 px,
                 py,
                 name,
                 ha="center",
                 va="center",
-                fontsize=(6.2 if crowded else 7.5) if overview else (9.5 if focus_name else 7.5),
+                fontsize=size,
                 fontweight="bold" if (focus_name or (overview and not crowded)) else "normal",
                 fontstyle="normal" if (focus_name or overview) else "italic",
                 color=_TEXT if (focus_name or overview) else _GREY_TEXT,
                 zorder=15,
                 clip_on=True,
                 path_effects=[path_effects.withStroke(linewidth=2.6, foreground="white")],
+            )
+    places = clip(prep.places, extent)
+    if places is not None and (spec.scope != "overzicht" or len(places) <= 40):
+        for name, pt in zip(places["naam"], places.geometry):
+            ax.text(
+                pt.x,
+                pt.y + 6 * m_per_pt,
+                name,
+                ha="center",
+                va="bottom",
+                fontsize=6.8,
+                fontstyle="italic",
+                color="#3a3a3a",
+                zorder=14,
+                clip_on=True,
+                path_effects=[path_effects.withStroke(linewidth=2.2, foreground="white")],
             )
 
     ax.set_xlim(xmin, xmax)
@@ -613,7 +682,10 @@ def _render_map(
         spine.set_edgecolor("#444444")
         spine.set_linewidth(0.8)
     draw_scalebar(ax, extent, _MAP_RECT[2] * A4_LANDSCAPE_IN[0])
-    draw_north_arrow(ax)
+    top = sy > ymax - 0.2 * height
+    left_busy = int((top & (sx < xmin + 0.12 * width)).sum())
+    right_busy = int((top & (sx > xmax - 0.12 * width)).sum())
+    draw_north_arrow(ax, left=left_busy < right_busy)
 
     # ---- title block
     fig.text(

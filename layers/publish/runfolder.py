@@ -24,7 +24,17 @@ from locatietoets.analysis.summary import STAY_TYPES, region_of_areas
 from locatietoets.analysis.vocabulary import DEMO_SOURCE, OWN_SOURCE, SOURCES
 from locatietoets.layers.io.outdir import RUN_FOLDER_HINT, check_run_folder
 
-__all__ = ["RunFolder", "attribution", "nl_date", "nl_datetime", "read_run"]
+__all__ = [
+    "ROAD_CLASSES",
+    "RunFolder",
+    "attribution",
+    "nl_date",
+    "nl_datetime",
+    "read_input",
+    "read_places",
+    "read_roads",
+    "read_run",
+]
 
 log = logging.getLogger(__name__)
 
@@ -291,3 +301,100 @@ def attribution(run: RunFolder) -> str:
         credits = sorted(set(credits), key=lambda c: known.index(c) if c in known else len(known))
     credits.append(f"Locatietoets {run.version}")
     return "Bron: " + ", ".join(credits)
+
+
+# --------------------------------------------------------------------------
+# Input layers the maps draw for orientation (roads, place names)
+# --------------------------------------------------------------------------
+
+#: Road classes drawn on the maps, from the road-type values of OSM (``highway``) and NWB
+#: (``bst_code``/``wegbehsrt``): main roads, regional roads, local roads.
+ROAD_CLASSES: dict[str, tuple[str, ...]] = {
+    "hoofdweg": (
+        "motorway",
+        "trunk",
+        "primary",
+        "motorway_link",
+        "trunk_link",
+        "primary_link",
+        "hr",
+        "r",
+    ),
+    "regionale weg": ("secondary", "tertiary", "secondary_link", "tertiary_link", "p"),
+    "lokale weg": ("residential", "unclassified", "living_street", "road", "g", "w"),
+}
+_ROAD_TYPE_FIELDS = ("highway", "wegtype", "bst_code", "wegbehsrt")
+
+
+def _config_value(run: RunFolder, layer: str, key: str) -> str | None:
+    """A key of ``[lagen.<layer>]`` in the run's config.toml, or ``None``."""
+    import tomllib
+
+    path = Path(str(run.record.get("configuratie") or ""))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = ((data.get("lagen") or {}).get(layer) or {}).get(key)
+    return str(value) if value else None
+
+
+def read_input(run: RunFolder, key: str) -> gpd.GeoDataFrame | None:
+    """An input layer of the run as named in ``run.json`` (EPSG:28992), or ``None`` when it is
+    not there any more or not readable (the maps then go without it)."""
+    info = (run.record.get("invoer") or {}).get(key) or {}
+    path = Path(str(info.get("pad") or ""))
+    if not info.get("pad"):
+        return None
+    if not path.is_absolute():
+        path = Path(str(run.record.get("configuratie") or ".")).parent / path
+    if not path.is_file():
+        log.info("invoerlaag %s (%s) niet gevonden: de kaarten tonen hem niet", key, path)
+        return None
+    try:
+        frame = gpd.read_file(path, layer=info.get("laag") or None, engine="pyogrio")
+    except Exception as exc:  # noqa: BLE001 - orientation layers are optional
+        log.info("invoerlaag %s niet leesbaar voor de kaarten: %s", key, exc)
+        return None
+    if frame.crs is not None and frame.crs.to_epsg() != 28992:
+        frame = frame.to_crs(28992)
+    return frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+
+
+def read_roads(run: RunFolder) -> gpd.GeoDataFrame | None:
+    """The run's road network with a ``klasse`` per road (:data:`ROAD_CLASSES`); roads of
+    another type (tracks, cycle paths) are left out. ``None`` without a readable network."""
+    roads = read_input(run, "wegennet")
+    if roads is None or roads.empty:
+        return None
+    field_name = _config_value(run, "wegennet", "wegtype_veld")
+    if field_name not in roads:
+        field_name = next((f for f in _ROAD_TYPE_FIELDS if f in roads), None)
+    if field_name is None:
+        return None
+    kind = roads[field_name].astype("object").astype(str).str.strip().str.lower()
+    klasse = pd.Series(None, index=roads.index, dtype="object")
+    for name, values in ROAD_CLASSES.items():
+        klasse[kind.isin(values)] = name
+    roads = roads.assign(klasse=klasse)[["klasse", "geometry"]]
+    return roads[roads["klasse"].notna()]
+
+
+def read_places(run: RunFolder) -> gpd.GeoDataFrame | None:
+    """Names of the kernen (``naam`` of the BBG input layer, when it has one) at a point inside
+    each; ``None`` when the BBG has no names."""
+    bbg = read_input(run, "bebouwd_gebied")
+    if bbg is None or "naam" not in bbg:
+        return None
+    if "soort" in bbg and (bbg["soort"].astype(str) == "kern").any():
+        bbg = bbg[bbg["soort"].astype(str) == "kern"]
+    bbg = bbg[bbg["naam"].notna()]
+    if bbg.empty:
+        return None
+    parts = bbg.dissolve(by="naam", as_index=False)
+    area = parts.geometry.area.to_numpy()
+    return gpd.GeoDataFrame(
+        {"naam": parts["naam"].astype(str), "oppervlakte": area},
+        geometry=parts.geometry.representative_point(),
+        crs=bbg.crs,
+    )

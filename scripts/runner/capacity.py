@@ -72,9 +72,8 @@ def write_capacity(balance, run, demand_path: Path, out_dir: Path) -> list[str]:
         else "alle verblijfstypen per locatie"
     )
     subtitle = (
-        f"Run {run.path.name}, regelset {rs.get('id', '?')} {rs.get('versie', '')}; basis:"
-        f" {basis};"
-        f" behoefte uit {demand_path.name}"
+        f"Regelset {rs.get('id', '?')} versie {rs.get('versie', '')}; basis: {basis}; behoefte"
+        f" uit {demand_path.name}"
     )
     columns_gem = {
         "naam": "Gemeente",
@@ -149,6 +148,7 @@ def write_capacity(balance, run, demand_path: Path, out_dir: Path) -> list[str]:
             title="Tekort aan geschikte capaciteit per gemeente",
             subtitle=subtitle,
             legend_title="Tekort (personen)",
+            demo=_is_demo(run.sites),
         )
         (stage / "capaciteit.html").write_text(
             html_page("Capaciteit tegenover behoefte", "".join(body), meta=subtitle),
@@ -177,3 +177,10 @@ def write_capacity(balance, run, demand_path: Path, out_dir: Path) -> list[str]:
         "capaciteit.html",
         "capaciteit.json",
     ]
+
+
+def _is_demo(sites) -> bool:
+    """True when the sites come from the fictional demo region (their ``bron`` says FICTIEF)."""
+    if "bron" not in sites:
+        return False
+    return bool(sites["bron"].dropna().astype(str).str.contains("FICTIEF", case=False).any())
