@@ -161,3 +161,48 @@ def test_capacity_classes_are_round_and_equal() -> None:
     assert shortage_classes(np.array([962.0, np.nan, 0.0, -40.0])) == [250, 500, 750, 1000]
     assert shortage_classes(np.array([120.0, 3000.0])) == [1000, 2000, 3000]
     assert shortage_classes(np.array([0.0, np.nan])) == []
+
+
+def test_comparison_page_reads_dutch_and_maps_the_changed_sites(demo_run: Path) -> None:
+    folder = demo_run.parent
+    text = (folder / "config.toml").read_text(encoding="utf-8")
+    assert "bbg_rand_m = 250" in text
+    (folder / "config_b.toml").write_text(
+        text.replace("bbg_rand_m = 250", "bbg_rand_m = 100"), encoding="utf-8"
+    )
+    runner = CliRunner()
+    result = runner.invoke(
+        main,
+        ["score", str(folder / "config_b.toml"), "--out", str(folder / "b"), "--voortgang", "geen"],
+    )
+    assert result.exit_code == 0, result.output
+    out = folder / "vergelijking"
+    result = runner.invoke(
+        main,
+        ["vergelijk", str(demo_run), str(folder / "b"), "--out", str(out), "--voortgang", "geen"],
+    )
+    assert result.exit_code == 0, result.output
+    page = (out / "vergelijking.html").read_text(encoding="utf-8")
+    visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(style|img)[^>]*>.*?(</style>|)", " ", page))
+    assert re.search(r"\d+ van 300 locaties krijgen in B een ander oordeel", visible)
+    assert "short_stay" not in visible and "mid_stay" not in visible
+    assert "mid-stay" in visible
+    assert "Kaart van de gewijzigde locaties" in page
+    assert page.count("data:image/png;base64,") == 1
+    assert 'alt="Kaart van de gewijzigde locaties"' in page  # the map, not "geen locaties"
+
+
+def test_change_direction_by_hand() -> None:
+    import pandas as pd
+
+    from locatietoets.layers.publish.comparison import change_direction
+
+    changed = pd.DataFrame(
+        {
+            "oordeel_short_stay_a": ["geschikt", "ongeschikt", "geschikt", None],
+            "oordeel_short_stay_b": ["ongeschikt", "voorwaardelijk", "voorwaardelijk", "geschikt"],
+            "oordeel_mid_stay_a": ["geschikt", "ongeschikt", "ongeschikt", "ongeschikt"],
+            "oordeel_mid_stay_b": ["geschikt", "ongeschikt", "geschikt", "voorwaardelijk"],
+        }
+    )
+    assert change_direction(changed).tolist() == ["strenger", "soepeler", "gemengd", "soepeler"]
