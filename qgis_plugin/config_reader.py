@@ -1,4 +1,5 @@
-"""Read an existing ``config.toml`` as the starting point of a Toets locaties run.
+"""Read the user's settings: an existing ``config.toml`` as the starting point of a Toets locaties
+run, and the dialog's parameter overrides ("bbg_rand_m=150; max_termijn_jaar=5").
 
 The counterpart of :mod:`qgis_plugin.config_writer` (no engine import): the layers with their keys
 (paths made absolute against the config's folder), the rule set, the parameter overrides and the
@@ -8,10 +9,14 @@ per-gemeente overrides. Python 3.11+ reads TOML itself (``tomllib``); older Pyth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import math
 import os
+import re
 from typing import Any
 
-__all__ = ["StartConfig", "read_config"]
+__all__ = ["StartConfig", "parse_overrides", "read_config"]
+
+_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass
@@ -81,3 +86,76 @@ def read_config(path: str) -> StartConfig:
             else:
                 start.overrides[key] = value
     return start
+
+
+def _parse_scalar(text: str) -> Any:
+    text = text.strip()
+    low = text.lower()
+    if low in {"true", "waar", "ja"}:
+        return True
+    if low in {"false", "onwaar", "nee"}:
+        return False
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    if re.fullmatch(r"[-+]?\d+", text):
+        return int(text)
+    number = text.replace(",", ".") if re.fullmatch(r"[-+]?\d+,\d+", text) else text
+    try:
+        value = float(number)
+    except ValueError:
+        return text
+    if not math.isfinite(value):
+        return text
+    return value
+
+
+def parse_overrides(text: str | None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Parse "bbg_rand_m=150; max_termijn_jaar=5" into rule-parameter overrides.
+
+    Entries are separated by ``;`` or new lines. Values are numbers (a decimal
+    comma is accepted: ``0,5``), ``true``/``false`` or text. A key
+    ``gemeenten.<naam of GM-code>.<parameter>`` sets a per-gemeente value.
+
+    Returns
+    -------
+    (overrides, gemeenten)
+
+    Raises
+    ------
+    ValueError
+        With a Dutch message listing every malformed entry.
+    """
+    overrides: dict[str, Any] = {}
+    gemeenten: dict[str, dict[str, Any]] = {}
+    problems: list[str] = []
+    for raw in re.split(r"[;\n]", text or ""):
+        entry = raw.strip()
+        if not entry:
+            continue
+        if "=" not in entry:
+            problems.append(f"'{entry}' mist een '=' (schrijf bijvoorbeeld bbg_rand_m=150)")
+            continue
+        key, value = (part.strip() for part in entry.split("=", 1))
+        if value == "":
+            problems.append(f"'{entry}' heeft geen waarde na '='")
+            continue
+        parts = key.split(".")
+        if len(parts) >= 3 and parts[0] == "gemeenten":
+            gemeente, param = ".".join(parts[1:-1]).strip().strip("'\""), parts[-1]
+            if not gemeente or not _KEY_RE.match(param):
+                problems.append(
+                    f"'{key}' is geen geldige sleutel (gebruik gemeenten.<naam of"
+                    " GM-code>.<parameter>)"
+                )
+                continue
+            gemeenten.setdefault(gemeente, {})[param] = _parse_scalar(value)
+            continue
+        if not _KEY_RE.match(key) or key in {"bestand", "gemeenten"}:
+            problems.append(
+                f"'{key}' is geen geldige parameternaam (letters, cijfers en _, bv. bbg_rand_m)"
+            )
+            continue
+        overrides[key] = _parse_scalar(value)
+    if problems:
+        raise ValueError("Parameteraanpassingen niet te lezen: " + "; ".join(problems) + ".")
+    return overrides, gemeenten
