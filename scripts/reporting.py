@@ -141,6 +141,18 @@ def _run_dir_argument(function):
     type=click.Path(path_type=Path, file_okay=False),
     help="Map voor de kaarten (standaard RUN_DIR/kaarten).",
 )
+@click.option(
+    "--achtergrond",
+    "achtergrond",
+    type=click.Choice(["geen", "brt"]),
+    default="geen",
+    show_default=True,
+    help=(
+        "Achtergrondkaart: geen (werkt offline) of brt: de BRT-Achtergrondkaart grijs van PDOK"
+        " (internet nodig bij het eerste gebruik, daarna uit ~/.cache/locatietoets/brt). Niet"
+        " beschikbaar? Dan komt de kaart zonder achtergrond."
+    ),
+)
 @PROGRESS_OPTION
 @DEBUG_OPTION
 def kaarten(
@@ -150,6 +162,7 @@ def kaarten(
     verblijfstype: str,
     dpi: int,
     out: Path | None,
+    achtergrond: str,
     voortgang: str,
     debug: bool,
 ) -> None:
@@ -159,7 +172,7 @@ def kaarten(
     oordeel, met BBG, geurcontouren, recreatieparken, werkgevers en
     gemeentegrenzen, titel, legenda, schaalstok, noordpijl, datum, regelset en
     bronvermelding. Schrijft RUN_DIR/kaarten/<schaal>_<naam>_<verblijfstype>.png/.pdf.
-    Werkt zonder internet (geen achtergrondkaart).
+    Werkt zonder internet; met --achtergrond brt op de BRT-Achtergrondkaart.
     """
     from locatietoets.layers.io.write import staged_output
     from locatietoets.layers.publish.maps import write_maps
@@ -188,6 +201,7 @@ def kaarten(
                         formats=formaat,
                         dpi=dpi,
                         progress=progress,
+                        achtergrond=achtergrond,
                     ),
                 )
             files = [Path(target) / f.name for f in staged]
@@ -250,6 +264,18 @@ def kaarten(
     type=click.Path(path_type=Path, file_okay=False),
     help="Map voor rapport.html en rapport.pdf (standaard RUN_DIR).",
 )
+@click.option(
+    "--achtergrond",
+    "achtergrond",
+    type=click.Choice(["geen", "brt"]),
+    default="geen",
+    show_default=True,
+    help=(
+        "Achtergrondkaart: geen (werkt offline) of brt: de BRT-Achtergrondkaart grijs van PDOK"
+        " (internet nodig bij het eerste gebruik, daarna uit ~/.cache/locatietoets/brt). Niet"
+        " beschikbaar? Dan komt de kaart zonder achtergrond."
+    ),
+)
 @PROGRESS_OPTION
 @DEBUG_OPTION
 def rapport(
@@ -258,6 +284,7 @@ def rapport(
     verblijfstype: str,
     dpi: int,
     out: Path | None,
+    achtergrond: str,
     voortgang: str,
     debug: bool,
 ) -> None:
@@ -286,7 +313,13 @@ def rapport(
                     voortgang,
                     "Rapport",
                     lambda progress: write_report(
-                        run, stage, per=per, stay_type=verblijfstype, dpi=dpi, progress=progress
+                        run,
+                        stage,
+                        per=per,
+                        stay_type=verblijfstype,
+                        dpi=dpi,
+                        progress=progress,
+                        achtergrond=achtergrond,
                     ),
                 )
             html_path, pdf_path = (target / f.name for f in staged)

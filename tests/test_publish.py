@@ -206,3 +206,58 @@ def test_change_direction_by_hand() -> None:
         }
     )
     assert change_direction(changed).tolist() == ["strenger", "soepeler", "gemengd", "soepeler"]
+
+
+def _tile_png() -> bytes:
+    import io
+
+    from matplotlib.image import imsave
+
+    tile = np.full((256, 256, 3), 0.85)
+    tile[::16, :, :] = 0.5  # grey lines, as the BRT grijs draws roads
+    buffer = io.BytesIO()
+    imsave(buffer, tile, format="png")
+    return buffer.getvalue()
+
+
+def test_brt_basemap_from_replayed_tiles_cached_and_never_required(
+    demo_run: Path, tmp_path: Path
+) -> None:
+    from locatietoets.layers.publish.basemap import BRT_ATTRIBUTION, Basemap, tile_range
+    from locatietoets.layers.publish.maps import iter_maps, plan_maps
+
+    run = read_run(demo_run)
+    specs = plan_maps(run, per="provincie", stay_type="short_stay")
+    urls: list[str] = []
+
+    def replay(url: str) -> bytes:
+        urls.append(url)
+        return _tile_png()
+
+    online = Basemap(cache_dir=tmp_path / "brt", fetch=replay)
+    for _spec, fig in iter_maps(run, specs, stay_type="short_stay", basemap=online):
+        assert len(fig.axes[0].images) == 1
+        assert any(BRT_ATTRIBUTION in t for t in _texts(fig))
+    assert urls and all(
+        u.startswith("https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG:28992/")
+        for u in urls
+    )
+    n_tiles = len(list((tmp_path / "brt").rglob("*.png")))
+    assert n_tiles == len(urls)
+
+    def offline(url: str) -> bytes:
+        raise OSError("geen netwerk")
+
+    cached = Basemap(cache_dir=tmp_path / "brt", fetch=offline)  # same area: from the cache
+    for _spec, fig in iter_maps(run, specs, stay_type="short_stay", basemap=cached):
+        assert len(fig.axes[0].images) == 1
+    broken = Basemap(cache_dir=tmp_path / "leeg", fetch=offline)
+    for _spec, fig in iter_maps(run, specs, stay_type="short_stay", basemap=broken):
+        assert not fig.axes[0].images
+        assert any("Achtergrondkaart (BRT) niet beschikbaar" in t for t in _texts(fig))
+    # a 20 km wide map at 1,500 pixels wants 13,3 m per pixel: level 8 has 3440,64 / 2^8 = 13,44
+    z, col0, col1, row0, row1 = tile_range((190000, 210000, 370000, 385000), 1500)
+    assert z == 8
+    size = 256 * 3440.64 / 2**8
+    assert col0 == (190000 + 285401.92) // size and col1 == (210000 + 285401.92) // size
+    assert row0 == (903401.92 - 385000) // size and row1 == (903401.92 - 370000) // size

@@ -44,6 +44,7 @@ from locatietoets.analysis.vocabulary import (  # noqa: E402
     nl_number,
     stay_label,
 )
+from locatietoets.layers.publish.basemap import BACKGROUNDS, Basemap, basemap_for  # noqa: E402
 from locatietoets.layers.publish.cartography import (  # noqa: E402
     clip,
     draw_north_arrow,
@@ -338,6 +339,7 @@ def render_map(
     *,
     stay_type: str = "short_stay",
     prepared: _Prepared | None = None,
+    basemap: Basemap | None = None,
 ) -> Figure:
     """Draw one A4-landscape map; see :func:`_render_map` (an empty layer simply draws nothing)."""
     with warnings.catch_warnings():
@@ -345,7 +347,7 @@ def render_map(
         warnings.filterwarnings(
             "ignore", message="The GeoSeries you are attempting to plot is empty"
         )
-        return _render_map(run, spec, stay_type=stay_type, prepared=prepared)
+        return _render_map(run, spec, stay_type=stay_type, prepared=prepared, basemap=basemap)
 
 
 def _render_map(
@@ -354,6 +356,7 @@ def _render_map(
     *,
     stay_type: str = "short_stay",
     prepared: _Prepared | None = None,
+    basemap: Basemap | None = None,
 ) -> Figure:
     """Draw one A4-landscape map and return the matplotlib Figure (not saved).
 
@@ -397,14 +400,27 @@ def _render_map(
     handles: list[tuple[Any, str, bool]] = []  # (handle, label, is_header)
 
     # gemeenten: fill
+    # optional basemap (--achtergrond brt): the fills become see-through so it shows
+    background = basemap is not None and basemap.draw(
+        ax, extent, _MAP_RECT[2] * A4_LANDSCAPE_IN[0] * 150
+    )
+    fill_alpha = 0.0 if background else 1.0
     gem = clip(run.gemeenten, extent)
     if gem is not None:
         if spec.scope == "overzicht":
-            gem.plot(ax=ax, color=_FOCUS_FILL, edgecolor="none", zorder=1)
+            gem.plot(ax=ax, color=_FOCUS_FILL, edgecolor="none", zorder=1, alpha=fill_alpha)
         else:
             focus_mask = gem["naam"].isin(spec.names)
-            gem[~focus_mask].plot(ax=ax, color=_OTHER_GEMEENTE, edgecolor="none", zorder=1)
-            gem[focus_mask].plot(ax=ax, color=_FOCUS_FILL, edgecolor="none", zorder=1)
+            gem[~focus_mask].plot(
+                ax=ax,
+                color=_OTHER_GEMEENTE,
+                edgecolor="none",
+                zorder=1,
+                alpha=0.55 if background else 1.0,
+            )
+            gem[focus_mask].plot(
+                ax=ax, color=_FOCUS_FILL, edgecolor="none", zorder=1, alpha=fill_alpha
+            )
 
     # BBG and bebouwde kom
     bbg = clip(run.reference.get("bebouwd_gebied"), extent)
@@ -839,8 +855,16 @@ def _render_map(
     fig.text(
         0.035,
         0.022,
-        "Kaart zonder achtergrondkaart (offline gemaakt); oordelen zijn een eerste ruimtelijke"
-        " toets, geen vergunningsbesluit.",
+        (
+            f"{basemap.attribution}. "
+            if background
+            else (
+                "Achtergrondkaart (BRT) niet beschikbaar: kaart zonder achtergrond. "
+                if basemap is not None
+                else "Kaart zonder achtergrondkaart (offline gemaakt). "
+            )
+        )
+        + "Oordelen zijn een eerste ruimtelijke toets, geen vergunningsbesluit.",
         fontsize=6.5,
         color="#8a8a8a",
         va="baseline",
@@ -868,12 +892,20 @@ def _save(fig: Figure, path: Path, fmt: str, dpi: int) -> None:
 
 
 def iter_maps(
-    run: RunFolder, specs: Sequence[MapSpec], *, stay_type: str
+    run: RunFolder,
+    specs: Sequence[MapSpec],
+    *,
+    stay_type: str,
+    achtergrond: str = "geen",
+    basemap: Basemap | None = None,
 ) -> Iterator[tuple[MapSpec, Figure]]:
-    """Yield ``(spec, figure)`` for every map; each figure is closed after use."""
+    """Yield ``(spec, figure)`` for every map; each figure is closed after use. ``achtergrond``
+    ``"brt"`` draws the BRT-Achtergrondkaart (cached; never required)."""
+    _check_choice(achtergrond, BACKGROUNDS, "--achtergrond")
     prepared = _prepare(run, stay_type)
+    basemap = basemap or basemap_for(achtergrond)
     for spec in specs:
-        fig = render_map(run, spec, stay_type=stay_type, prepared=prepared)
+        fig = render_map(run, spec, stay_type=stay_type, prepared=prepared, basemap=basemap)
         try:
             yield spec, fig
         finally:
@@ -889,6 +921,7 @@ def write_maps(
     formats: str = "beide",
     dpi: int = 250,
     progress: Progress | None = None,
+    achtergrond: str = "geen",
 ) -> list[Path]:
     """Draw every map of a run and write them into ``out_dir``.
 
@@ -911,6 +944,9 @@ def write_maps(
         Resolution of the PNGs (dots per inch; PDFs are vector).
     progress
         Called as ``progress(done, total, label)`` after each map.
+    achtergrond
+        ``"geen"`` (offline, default) or ``"brt"``: the BRT-Achtergrondkaart grijs of PDOK as
+        basemap, cached in ``~/.cache/locatietoets/brt``; without it the maps are drawn as usual.
 
     Returns
     -------
@@ -938,7 +974,8 @@ def write_maps(
                 },
             )
         try:
-            for i, (spec, fig) in enumerate(iter_maps(run, specs, stay_type=stay_type), start=1):
+            maps = iter_maps(run, specs, stay_type=stay_type, achtergrond=achtergrond)
+            for i, (spec, fig) in enumerate(maps, start=1):
                 for fmt in fmts:
                     path = out_dir / f"{spec.stem}.{fmt}"
                     _save(fig, path, fmt, dpi)

@@ -43,6 +43,7 @@ def write_report(
     stay_type: str = "short_stay",
     dpi: int = 110,
     progress: Progress | None = None,
+    achtergrond: str = "geen",
 ) -> tuple[Path, Path]:
     """Write ``rapport.html`` and ``rapport.pdf`` for a run.
 
@@ -61,6 +62,9 @@ def write_report(
         Resolution of the maps embedded in the HTML (PDF maps are vector).
     progress
         Called as ``progress(done, total, label)`` after each map.
+    achtergrond
+        ``"geen"`` (offline, default) or ``"brt"``: the BRT-Achtergrondkaart grijs of PDOK as
+        basemap, cached in ``~/.cache/locatietoets/brt``; without it the maps are drawn as usual.
 
     Returns
     -------
@@ -94,15 +98,21 @@ def write_report(
             )
             pages.paragraph(
                 "Op de kaarten staat elke locatie in de kleur van haar oordeel voor dit"
-                " verblijfstype. Locaties in een naburige gemeente zijn lichter getekend. De"
-                " kaarten zijn offline gemaakt, zonder achtergrondkaart.",
+                " verblijfstype; ongeschikte locaties liggen bovenop. Locaties in een naburige"
+                " gemeente zijn lichter getekend. "
+                + (
+                    "De kaarten zijn offline gemaakt, zonder achtergrondkaart."
+                    if achtergrond == "geen"
+                    else "Achtergrond: BRT-Achtergrondkaart grijs (Kadaster/PDOK)."
+                ),
             )
             for line in [
                 f"{i + 1}. {s.name if s.scope != 'overzicht' else 'Overzicht'}"
                 for i, s in enumerate(specs)
             ]:
                 pages.paragraph(line, size=8.5, gap=0.0)
-            for i, (spec, fig) in enumerate(iter_maps(run, specs, stay_type=stay_type), start=1):
+            maps_iter = iter_maps(run, specs, stay_type=stay_type, achtergrond=achtergrond)
+            for i, (spec, fig) in enumerate(maps_iter, start=1):
                 caption = fig.texts[0].get_text() if fig.texts else spec.name
                 maps.append(
                     (caption, f"Kaart {i}: {caption}. {attribution(run)}", figure_png(fig, dpi=dpi))

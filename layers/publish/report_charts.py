@@ -66,7 +66,7 @@ def verdict_chart(fig: Figure, rect: Rect, tables: ReportTables) -> None:
     for i, (ax, stay) in enumerate(zip(axes, stays)):
         part = frame[frame["verblijfstype"] == stay]
         part = part.set_index(part["gebied"].astype(str))
-        part = part.reindex(areas).fillna(0)
+        part = part[list(VERDICTS)].astype(float).reindex(areas).fillna(0.0)
         left = np.zeros(len(areas))
         y = np.arange(len(areas))
         for verdict in VERDICTS:
