@@ -359,7 +359,9 @@ def _links_from_edges(edges: gpd.GeoDataFrame, n_nodes: int) -> gpd.GeoDataFrame
     # canonical orientation: from the smaller to the larger node id
     forward = u <= v
     lo, hi = np.where(forward, u, v), np.where(forward, v, u)
-    geom = np.where(forward, geom, shapely.reverse(geom))
+    geom = np.array(geom, dtype=object)
+    backward = np.flatnonzero(~forward)
+    geom[backward] = shapely.reverse(geom[backward])  # only these: reversing costs per vertex
     frame = pd.DataFrame({"lo": lo, "hi": hi, "len_key": np.round(length, 2), "forward": forward})
     frame["rank"] = frame.groupby(["lo", "hi", "len_key", "forward"]).cumcount()
     frame["row"] = np.arange(len(frame))
