@@ -600,3 +600,81 @@ def test_report_lists_constraints_tested_and_not_tested():
             "–",
         ],
     ]
+
+
+def test_layer_rule_per_kind_of_building_and_stay_type(tmp_path):
+    """Like the BBG rules, a layer rule can depend on the building (tijdelijk_veld) and be limited
+    to stay types: here a flood zone is voorwaardelijk for a temporary building, ongeschikt for a
+    permanent one or an unknown one, and only tested for mid- and long-stay."""
+    rules = """
+[[regel]]
+id = "overstroming.tijdelijk"
+laag = "overstroming"
+bouwwerk = "tijdelijk"
+verblijfstypen = ["mid_stay", "long_stay"]
+oordeel = "voorwaardelijk"
+strafpunten = 10
+reden = "Tijdelijk bouwwerk in overstromingsgebied '{naam}'"
+bron = "test"
+
+[[regel]]
+id = "overstroming.permanent"
+laag = "overstroming"
+bouwwerk = ["permanent", "te_lang", "onbekend"]
+verblijfstypen = ["mid_stay", "long_stay"]
+oordeel = "ongeschikt"
+strafpunten = 40
+reden = "Gebouw in overstromingsgebied '{naam}'"
+bron = "test"
+"""
+    (tmp_path / "regels.toml").write_text(
+        RULESET.read_text(encoding="utf-8") + rules, encoding="utf-8"
+    )
+    write_gdf(
+        gpd.GeoDataFrame({"naam": ["Maasdal"]}, geometry=[AREA], crs=RD),
+        tmp_path / "maas.gpkg",
+    )
+    rows = [
+        ("tijdelijk", "long_stay", "ja", 5.0),
+        ("permanent", "long_stay", "nee", None),
+        ("onbekend", "mid_stay", None, None),
+        ("te_lang", "long_stay", "ja", 25.0),
+        ("kort", "short_stay", "nee", None),
+    ]
+    write_gdf(
+        gpd.GeoDataFrame(
+            {
+                "id": [r[0] for r in rows],
+                "type": [r[1] for r in rows],
+                "tijdelijk": [r[2] for r in rows],
+                "termijn": [r[3] for r in rows],
+            },
+            geometry=[Point(200_500, 380_100 + 100 * i) for i in range(len(rows))],
+            crs=RD,
+        ),
+        tmp_path / "locaties.gpkg",
+    )
+    text = """
+[lagen.locaties]
+pad = "locaties.gpkg"
+id_veld = "id"
+verblijfstype_veld = "type"
+tijdelijk_veld = "tijdelijk"
+termijn_jaar_veld = "termijn"
+
+[lagen.beperkingen.overstroming]
+pad = "maas.gpkg"
+
+[regels]
+bestand = "regels.toml"
+"""
+    run_config(load_config(write_config(tmp_path, text)), tmp_path / "uit")
+    out = read_output(tmp_path / "uit").set_index("id")
+    assert out.loc["tijdelijk", "regels"] == "overstroming.tijdelijk"
+    assert out.loc["tijdelijk", "oordeel"] == "voorwaardelijk"
+    for site in ("permanent", "onbekend", "te_lang"):  # te_lang: 25 years > max_termijn_jaar 10
+        assert out.loc[site, "regels"] == "overstroming.permanent", site
+        assert out.loc[site, "oordeel"] == "ongeschikt", site
+    # not tested for short-stay: the short-stay site has no rule, its mid-stay verdict has
+    assert out.loc["kort", "regels"] == ""
+    assert out.loc["kort", "oordeel_mid_stay"] == "ongeschikt"
