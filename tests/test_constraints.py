@@ -170,10 +170,10 @@ def test_a_new_constraint_is_a_layer_and_a_rule_no_code(tmp_path):
     assert pd.isna(out.loc["ver", "stiltegebied"])
     assert out.loc["ver", "stiltegebied_afstand_m"] == pytest.approx(400.0)
     assert np.isnan(out.loc["leeg", "stiltegebied_afstand_m"])
-    # the fields sit before the verdicts
+    # the fields sit before the per-stay verdicts (the headline verdict leads the file)
     columns = list(out.columns)
     assert columns.index("stiltegebied_afstand_m") == columns.index("stiltegebied") + 1
-    assert columns.index("stiltegebied") < columns.index("oordeel")
+    assert columns.index("stiltegebied") < columns.index("oordeel_short_stay")
     record = json.loads((tmp_path / "uit" / "run.json").read_text(encoding="utf-8"))
     assert (
         record["regels_gevuurd"]["stiltegebied.binnen"]["long_stay"] == 4

@@ -536,6 +536,7 @@ def test_raster_from_layers_equals_the_cli_on_the_same_config(
         "GEMEENTE_NAAM_VELD": "gemeentenaam",
         "GEMEENTE_CODE_VELD": "gemeentecode",
         "GEMEENTE_REGIO_VELD": "regio",
+        "BEPERKINGEN": [layer("bedrijventerreinen")],  # the demo's [lagen.beperkingen.*]
         "PARAMETERS": "bbg_rand_m=250",
         "CEL": 500,
         "LADEN": False,

@@ -148,6 +148,7 @@ class CommandAlgorithm(EngineAlgorithm):
                 " — verplicht zonder configuratiebestand" if key == self.LOCATIES else ""
             )
             self._add_layer_parameters(key, optional=True, label=label)
+        self._add_constraints_parameter()
         self.addParameter(
             QgsProcessingParameterEnum(
                 self.STANDAARD_VERBLIJFSTYPE,
@@ -249,6 +250,7 @@ class CommandAlgorithm(EngineAlgorithm):
                 "Geef een configuratiebestand of de laag met kandidaatlocaties."
             )
         self._apply_stay_default(parameters, layers["locaties"], context, feedback)
+        layers.update(self._constraint_tables(parameters, context, feedback, workdir))
         path = os.path.join(workdir, "config.toml")
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(

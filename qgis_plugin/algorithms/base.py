@@ -234,15 +234,7 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
                 )
             )
         if self.OFFERS_CONSTRAINTS:
-            self.addParameter(
-                QgsProcessingParameterMultipleLayers(
-                    self.BEPERKINGEN,
-                    "Beperkingen (Natura 2000, natuurnetwerk, bedrijventerreinen, geluid, externe"
-                    " veiligheid, eigen lagen): de laagnaam is de naam van de beperking",
-                    layerType=QgsProcessing.TypeVectorAnyGeometry,
-                    optional=True,
-                )
-            )
+            self._add_constraints_parameter()
         ruleset = QgsProcessingParameterFile(
             self.REGELSET,
             "Regelset (TOML; leeg = standaard POVI 2021)",
@@ -415,6 +407,18 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
             raise QgsProcessingException("De berekening is afgebroken.")
         feedback.pushInfo(f"Laag '{layer.label}': {source.featureCount()} objecten → {path}")
         return table
+
+    def _add_constraints_parameter(self) -> None:
+        """Declared constraint layers: several layers, each named after the QGIS layer."""
+        self.addParameter(
+            QgsProcessingParameterMultipleLayers(
+                self.BEPERKINGEN,
+                "Beperkingen (Natura 2000, natuurnetwerk, bedrijventerreinen, geluid, externe"
+                " veiligheid, eigen lagen): de laagnaam is de naam van de beperking",
+                layerType=QgsProcessing.TypeVectorAnyGeometry,
+                optional=True,
+            )
+        )
 
     def _constraint_tables(self, parameters, context, feedback, workdir) -> dict[str, Any]:
         """Hand each chosen constraint layer to the engine as a GeoPackage, as
