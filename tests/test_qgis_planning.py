@@ -12,6 +12,7 @@ import csv
 import json
 from pathlib import Path
 import subprocess
+import tomllib
 
 import pytest
 
@@ -480,22 +481,10 @@ def test_raster_from_layers_equals_the_cli_on_the_same_config(
     provider, qgis_core, engine_exe, demo, tmp_path
 ):
     """The layer route writes the config itself: same cells as `locatietoets raster` on the demo
-    config. The planning algorithms offer no constraint layers (only Toets locaties does), so the
-    command line scores the demo config without its [lagen.beperkingen]."""
-    import tomllib
-
-    from qgis_plugin.config_writer import render_config
-
-    data = tomllib.loads(Path(demo["config"]).read_text(encoding="utf-8"))
-    assert "beperkingen" in data["lagen"]  # the demo declares its business parks
-    lagen = {
-        name: {**table, "pad": str(demo["root"] / table["pad"])}
-        for name, table in data["lagen"].items()
-        if name != "beperkingen"
-    }
-    config = tmp_path / "zonder_beperkingen.toml"
-    config.write_text(render_config(lagen, overrides=data["regels"]), encoding="utf-8")
-    cli(engine_exe, "raster", config, "--cel", 500, "--out", tmp_path / "cli")
+    config, whose business parks are a declared constraint layer ([lagen.beperkingen.*]): the
+    planning algorithms take constraint layers as Toets locaties does."""
+    assert "beperkingen" in tomllib.loads(Path(demo["config"]).read_text(encoding="utf-8"))["lagen"]
+    cli(engine_exe, "raster", demo["config"], "--cel", 500, "--out", tmp_path / "cli")
     invoer = demo["root"] / "invoer"
 
     def layer(name: str):
