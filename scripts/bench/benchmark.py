@@ -1026,7 +1026,7 @@ def _bench_size(
         shown = f"{cold_peak / 1024:.2f} GB" if "piek" in title else f"{value:,.1f}×"
         result.add_row(title, shown, "[green]PASS[/]" if ok else "[red]MISS[/]", note)
     console.print(result)
-    e_rows["[totaal]"] = {"s": e_total, "peak_mb": e_peak}
+    e_rows["totaal"] = {"s": e_total, "peak_mb": e_peak}
     return e_rows
 
 
@@ -1056,7 +1056,7 @@ def _print_growth(console, per_size: dict[int, dict[str, dict]]) -> None:
         table.add_column(f"{n:,} (s)", justify="right")
         table.add_column("per 100k", justify="right")
     table.add_column("groei / lineair", justify="right")
-    stages = [s for s in _ORDER + ["[totaal]"] if any(s in per_size[n] for n in sizes)]
+    stages = [s for s in _ORDER + ["totaal"] if any(s in per_size[n] for n in sizes)]
     stages += [s for s in per_size[sizes[-1]] if s not in stages]
     for stage in stages:
         cells = []
