@@ -28,7 +28,11 @@ from locatietoets.analysis.overlay import (
 from locatietoets.analysis.ruleset import STAY_TYPES, RuleSet
 from locatietoets.analysis.texts import format_number
 from locatietoets.analysis.verdict import RuleContext, judge
-from locatietoets.analysis.vocabulary import RESULT_FIELDS, VERDICTS
+from locatietoets.analysis.vocabulary import (
+    RESULT_FIELDS,
+    VERDICTS,
+    facility_aliases,
+)
 
 __all__ = [
     "Inputs",
@@ -99,6 +103,14 @@ class Inputs:
     constraints
         Declared constraint layers (``[lagen.beperkingen.<naam>]``) by name, each with ``naam``
         and optionally ``waarde``.
+    facilities
+        Per facility kind (``ov_halte``, ``supermarkt``, ...) its points or polygons with
+        ``naam``, in the order of the config; empty when none is given.
+    kernen
+        Kernen (polygons, or points: a site belongs to the nearest) with ``naam`` and float
+        ``inwoners``.
+    existing_housing
+        Existing labour-migrant housing (points or polygons) with float ``personen``.
     """
 
     sites: gpd.GeoDataFrame
@@ -111,6 +123,34 @@ class Inputs:
     gemeenten: gpd.GeoDataFrame | None = None
     network: Any = None
     constraints: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    facilities: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    kernen: gpd.GeoDataFrame | None = None
+    existing_housing: gpd.GeoDataFrame | None = None
+
+    @classmethod
+    def from_frames(
+        cls, sites: gpd.GeoDataFrame, frames: Mapping[str, gpd.GeoDataFrame], network: Any = None
+    ) -> Inputs:
+        """The inputs from reference layers keyed by config name (``layers.io.read``)."""
+
+        def group(prefix: str) -> dict[str, gpd.GeoDataFrame]:
+            return {k.removeprefix(prefix): v for k, v in frames.items() if k.startswith(prefix)}
+
+        return cls(
+            sites=sites,
+            bbg=frames.get("bebouwd_gebied"),
+            kom=frames.get("bebouwde_kom"),
+            contours=frames.get("geurcontouren"),
+            farms=frames.get("veehouderijen"),
+            parks=frames.get("recreatieparken"),
+            employers=frames.get("werkgevers"),
+            gemeenten=frames.get("gemeenten"),
+            network=network,
+            constraints=group("beperkingen."),
+            facilities=group("voorzieningen."),
+            kernen=frames.get("kernen"),
+            existing_housing=frames.get("bestaande_huisvesting"),
+        )
 
 
 @dataclass
@@ -340,9 +380,19 @@ def _score(
             has_own_employer=has_own_employer,
             is_cancelled=is_cancelled,
         )
+    if due("voorzieningen"):
+        _facilities(run, inputs, ruleset)
+    if due("concentratie") or due("woonnormen"):  # the share counts the site's capacity
+        _concentration(run, inputs)
     summary, counts = _verdicts(run, ruleset, network_mode)
     result = RunResult(
-        results=_result_table(run.fields, run.constraint_fields),
+        results=_result_table(
+            run.fields,
+            [
+                *run.constraint_fields,
+                *(c for kind in inputs.facilities for c in facility_aliases(kind)),
+            ],
+        ),
         steps=steps.record,
         skipped=run.skipped,
         summary={**summary, "telling": counts},
@@ -361,6 +411,8 @@ _PLAN: list[tuple[str, str, float]] = [
     ("woonnormen", "Woonnormen en capaciteit", 0.5),
     ("geur", "Geurtoets", 3.0),
     ("reis", "Reisafstand tot werkgevers", 4.0),
+    ("voorzieningen", "Afstand tot voorzieningen", 2.0),
+    ("concentratie", "Concentratie per kern", 1.0),
     ("oordeel", "Oordeel, score en redenen", 2.0),
 ]
 
@@ -903,6 +955,97 @@ def _travel(
     )
 
 
+def _facilities(run: _Run, inputs: Inputs, ruleset: RuleSet) -> None:
+    """Step "voorzieningen": network distance to the nearest facility of each kind.
+
+    Needs the facility layers and a network; per kind the fields of
+    :func:`analysis.vocabulary.facility_fields`.
+    """
+    run.steps.begin("voorzieningen")
+    if not inputs.facilities:
+        run.skipped["voorzieningen"] = (
+            "geen lagen [lagen.voorzieningen.<soort>]: afstand tot voorzieningen niet getoetst"
+        )
+        run.steps.end()
+        return
+    if inputs.network is None:
+        run.skipped["voorzieningen"] = (
+            "geen laag [lagen.wegennet]: afstand tot voorzieningen niet getoetst"
+        )
+        run.steps.end()
+        return
+    from locatietoets.analysis.facilities import nearest_facilities
+
+    v = nearest_facilities(
+        run.geo,
+        inputs.facilities,
+        inputs.network,
+        max_snap_m=float(ruleset.value("max_aansluitafstand_m")),
+    )
+    run.put(v)
+    # sites without geometry: not reachable is not known either (no reason, no rule)
+    f = run.fields
+    counts = {}
+    for kind in inputs.facilities:
+        distance = f"voorziening_{kind}_afstand_m"
+        counts[kind] = {
+            "mediaan_m": float(np.nanmedian(f[distance])) if f[distance].notna().any() else None,
+            "onbereikbaar": int(f[f"voorziening_{kind}_onbereikbaar"].sum()),
+        }
+    run.steps.end(voorzieningen=counts)
+
+
+def _concentration(run: _Run, inputs: Inputs) -> None:
+    """Step "concentratie": the kern each site lies in and the labour migrants housed there.
+
+    ``arbeidsmigranten_in_kern`` = persons in the existing housing of the kern + this site's
+    ``capaciteit_personen`` (NaN when that is unknown: no silent 0), and its share of the kern's
+    inhabitants. Kernen given as polygons: the kern the site overlaps most; as points (CBS kern
+    centroids): the nearest kern. Existing housing is assigned to kernen the same way.
+    """
+    run.steps.begin("concentratie")
+    if inputs.kernen is None:
+        run.skipped["concentratie"] = (
+            "geen laag [lagen.kernen]: concentratie per kern niet getoetst"
+        )
+        run.steps.end()
+        return
+    from locatietoets.analysis.concentration import assign_kern, existing_per_kern
+
+    f = run.fields
+    kern_pos = assign_kern(run.geo, inputs.kernen)
+    names = inputs.kernen["naam"].to_numpy(dtype=object)
+    inhabitants = inputs.kernen["inwoners"].to_numpy(dtype=float)
+    existing = existing_per_kern(inputs.existing_housing, inputs.kernen)
+    found = kern_pos >= 0
+    pos = np.maximum(kern_pos, 0)
+    capacity = f["capaciteit_personen"].to_numpy(dtype=float)[run.geo_idx]
+    migrants = np.where(found, existing[pos] + capacity, np.nan)
+    people = np.where(found, inhabitants[pos], np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(people > 0, migrants / people, np.nan)
+    run.put(
+        pd.DataFrame(
+            {
+                "kern": np.where(found, names[pos], None),
+                "kern_inwoners": people,
+                "arbeidsmigranten_in_kern": migrants,
+                "aandeel_arbeidsmigranten_kern": share,
+            },
+            index=run.geo.index,
+        )
+    )
+    if inputs.existing_housing is None:
+        run.skipped["bestaande_huisvesting"] = (
+            "geen laag [lagen.bestaande_huisvesting]: alleen de capaciteit van de locatie zelf"
+            " telt in de concentratie per kern"
+        )
+    run.steps.end(
+        in_kern=int(found.sum()),
+        buiten_kernen=int((~found).sum()),
+    )
+
+
 def _verdicts(
     run: _Run, ruleset: RuleSet, network_mode: str
 ) -> tuple[dict[str, Any], dict[str, dict[str, int]]]:
@@ -1010,6 +1153,9 @@ STEP_PARAMETERS: dict[str, tuple[str, ...]] = {
         "reistijd_max_lopen_min",
         "max_aansluitafstand_m",
     ),
+    "voorzieningen": ("max_aansluitafstand_m",),
+    # concentratie reads no parameter, but counts the capacity of "woonnormen" (re-run with it)
+    "concentratie": (),
 }
 
 
@@ -1070,7 +1216,7 @@ class Rescorer:
         call)."""
         only = None if self._base is None else steps_reading(changed)
         if inputs is not None and self._base is not None:
-            only = only | {"reis"}
+            only = only | {"reis", "voorzieningen"}
         if self._base is not None and set(changed) & constraint_parameters(ruleset):
             only = only | {"beperkingen"}
         result, run = _score(

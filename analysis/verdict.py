@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -35,9 +36,18 @@ from locatietoets.analysis.ruleset import (
     layer_share_field,
 )
 from locatietoets.analysis.texts import render_arrow, template_fields
-from locatietoets.analysis.vocabulary import TRAVEL_FIELDS
+from locatietoets.analysis.vocabulary import CONCENTRATION_FIELDS, TRAVEL_FIELDS, facility_fields
 
-__all__ = ["RuleContext", "EVALUATORS", "RULE_FIELDS", "REASON_FIELDS", "judge", "rule_fields"]
+__all__ = [
+    "RuleContext",
+    "EVALUATORS",
+    "RULE_FIELDS",
+    "REASON_FIELDS",
+    "FACILITY_REASON_FIELDS",
+    "facility_rule",
+    "judge",
+    "rule_fields",
+]
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +122,77 @@ class RuleContext:
 
 Evaluator = Callable[[RuleContext, str], np.ndarray]
 
+#: Facility rules, one pair per kind of ``[lagen.voorzieningen.<soort>]``:
+#: ``voorziening.<soort>.ver`` (nearest facility farther than parameter
+#: ``voorziening_<soort>_max_m`` over the network) and ``voorziening.<soort>.onbereikbaar``.
+#: A new kind is a layer, a parameter and rules in the rule set: no code.
+_FACILITY_RULE = re.compile(r"^voorziening\.([a-z][a-z0-9_]*)\.(ver|onbereikbaar)$")
+#: What a facility rule's reason may use; each stands for the field (or parameter) of the rule's
+#: own kind: ``{voorziening}`` is ``voorziening_<soort>``, ``{voorziening_max_m}`` the parameter
+#: ``voorziening_<soort>_max_m``.
+FACILITY_REASON_FIELDS = (
+    "voorziening",
+    "voorziening_afstand_m",
+    "voorziening_reden",
+    "voorziening_max_m",
+)
+
+
+def facility_rule(rule_id: str) -> tuple[str, str] | None:
+    """``(soort, "ver" | "onbereikbaar")`` of a facility rule id, else None."""
+    match = _FACILITY_RULE.match(rule_id)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def _facility_max(ctx: RuleContext, kind: str) -> np.ndarray:
+    name = f"voorziening_{kind}_max_m"
+    if name not in ctx.params:
+        raise RuleSetError(
+            f"Regel 'voorziening.{kind}.ver' heeft de parameter '{name}' nodig (de grootste"
+            " afstand in m over het wegennet); voeg die toe aan de regelset of aan [regels] in de"
+            " configuratie."
+        )
+    return np.asarray(ctx.params[name], dtype=float)
+
+
+def _facility_evaluator(kind: str, test: str) -> Evaluator:
+    _, distance, unreachable, _ = facility_fields(kind)
+    if test == "onbereikbaar":
+        return lambda ctx, s: ctx.flag(unreachable)
+    return lambda ctx, s: (
+        np.nan_to_num(ctx.num(distance) - _facility_max(ctx, kind), nan=0.0) > 1e-9
+    )
+
+
+def _facility_value_name(rule_id: str, name: str) -> str:
+    """The field or parameter a generic facility reason field stands for in rule ``rule_id``."""
+    parsed = facility_rule(rule_id)
+    if parsed is None or name not in FACILITY_REASON_FIELDS:
+        return name
+    return name.replace("voorziening", f"voorziening_{parsed[0]}", 1)
+
+
+class _Registry(dict):
+    """A dict of rule ids that also knows the facility rules of any kind (by their pattern)."""
+
+    def __init__(self, items: Mapping, pattern: Callable[[str, str], object]):
+        super().__init__(items)
+        self._pattern = pattern
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or (
+            isinstance(key, str) and facility_rule(key) is not None
+        )
+
+    def __missing__(self, key: str):
+        parsed = facility_rule(key) if isinstance(key, str) else None
+        if parsed is None:
+            raise KeyError(key)
+        return self._pattern(*parsed)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
 #: Fields each rule needs; a rule whose fields are absent is reported as not tested.
 RULE_FIELDS: dict[str, tuple[str, ...]] = {
     "bbg.rand": ("bbg_ligging",),
@@ -133,7 +214,14 @@ RULE_FIELDS: dict[str, tuple[str, ...]] = {
     "reis.eigen_werkgever_ver": ("eigen_werkgever_reistijd_min",),
     **{f"erf.{policy}": ("op_erf", "erf_beleid") for policy in YARD_POLICIES},
     "erf.buiten_bbg": ("op_erf", "bbg_ligging"),
+    # part of the concentration check: tested when [lagen.kernen] is given
+    "concentratie.max_personen": ("kern", "personen", "capaciteit_personen"),
+    "concentratie.aandeel_kern": ("aandeel_arbeidsmigranten_kern",),
 }
+RULE_FIELDS = _Registry(
+    RULE_FIELDS,
+    lambda kind, test: (facility_fields(kind)[1 if test == "ver" else 2],),
+)
 
 
 def _odour_sensitive(ctx: RuleContext, stay: str) -> np.ndarray:
@@ -282,7 +370,18 @@ EVALUATORS: dict[str, Evaluator] = {
         if s != "short_stay"
         else np.zeros(len(ctx.fields), dtype=bool)
     ),
+    "concentratie.max_personen": lambda ctx, s: (
+        np.nan_to_num(ctx.num("capaciteit_personen") - ctx.params["max_personen_locatie"], nan=0.0)
+        > 1e-9
+    ),
+    "concentratie.aandeel_kern": lambda ctx, s: (
+        np.nan_to_num(
+            ctx.num("aandeel_arbeidsmigranten_kern") - ctx.params["max_aandeel_kern"], nan=0.0
+        )
+        > 1e-12
+    ),
 }
+EVALUATORS = _Registry(EVALUATORS, _facility_evaluator)
 
 #: Site fields that reason templates and sliding penalties may use.
 REASON_FIELDS: set[str] = {
@@ -322,6 +421,8 @@ REASON_FIELDS: set[str] = {
     "op_erf",
     "erf_afstand_m",
     "erf_beleid",
+    *CONCENTRATION_FIELDS,
+    *FACILITY_REASON_FIELDS,
 }
 
 
@@ -451,8 +552,8 @@ def judge(
                                 if column in ctx.fields
                                 else np.full(len(idx), np.nan)
                             )
-                        elif name in values:
-                            v = values[name]
+                        elif _facility_value_name(rule.id, name) in values:
+                            v = values[_facility_value_name(rule.id, name)]
                             sub[name] = (
                                 v.iloc[idx]
                                 if isinstance(v, pd.Series)

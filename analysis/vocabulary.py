@@ -30,6 +30,11 @@ __all__ = [
     "ODOUR_FIELDS",
     "TRAVEL_FIELDS",
     "TRAVEL_MODE_FIELDS",
+    "CONCENTRATION_FIELDS",
+    "FACILITY_PREFIX",
+    "facility_fields",
+    "facility_aliases",
+    "is_facility_field",
     "VERDICT_FIELDS",
     "FIELD_ALIASES",
     "RESULT_FIELDS",
@@ -168,6 +173,36 @@ TRAVEL_FIELDS: dict[str, str] = {
 }
 #: The travel mode of the run (set by the pipeline, not measured).
 TRAVEL_MODE_FIELDS: dict[str, str] = {"reismodus": "Vervoerwijze"}
+#: Concentration: the kern a site lies in, its inhabitants, the labour migrants housed there
+#: (existing housing plus this site's capacity) and their share of the inhabitants.
+CONCENTRATION_FIELDS: dict[str, str] = {
+    "kern": "Kern",
+    "kern_inwoners": "Inwoners kern",
+    "arbeidsmigranten_in_kern": "Arbeidsmigranten in kern (incl. deze locatie)",
+    "aandeel_arbeidsmigranten_kern": "Aandeel arbeidsmigranten in kern",
+}
+#: Facility fields (one set per kind of ``[lagen.voorzieningen.<soort>]``) start with this; they
+#: follow the concentration fields in the output, in the order of the config.
+FACILITY_PREFIX = "voorziening_"
+
+
+def facility_fields(kind: str) -> tuple[str, str, str, str]:
+    """The fields of facility kind ``kind``: nearest facility's name, network distance (m),
+    unreachable (bool) and the reason it is unreachable (the last two are not output fields)."""
+    base = f"{FACILITY_PREFIX}{kind}"
+    return base, f"{base}_afstand_m", f"{base}_onbereikbaar", f"{base}_reden"
+
+
+def facility_aliases(kind: str) -> dict[str, str]:
+    """The output fields of facility kind ``kind`` with their Dutch labels."""
+    name, distance, _, _ = facility_fields(kind)
+    label = kind.replace("_", " ")
+    return {name: f"Dichtstbijzijnde {label}", distance: f"Afstand tot {label} (m)"}
+
+
+def is_facility_field(name: str) -> bool:
+    """Whether ``name`` is an output field of some facility kind (name or distance)."""
+    return name.startswith(FACILITY_PREFIX) and not name.endswith(("_onbereikbaar", "_reden"))
 #: Verdicts, scores and reasons: for the site's own stay type and for every stay type.
 VERDICT_FIELDS: dict[str, str] = {
     "oordeel": "Oordeel",
@@ -189,6 +224,7 @@ FIELD_ALIASES: dict[str, str] = {
     **ODOUR_FIELDS,
     **TRAVEL_FIELDS,
     **TRAVEL_MODE_FIELDS,
+    **CONCENTRATION_FIELDS,
     **VERDICT_FIELDS,
 }
 #: Result fields in output order (those of analyses that did not run are left out of a result).

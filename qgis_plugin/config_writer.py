@@ -48,6 +48,8 @@ LAYER_KEYS: dict[str, frozenset[str]] = {
     "werkgevers": _COMMON_KEYS | {"naam_veld"},
     "wegennet": _COMMON_KEYS | {"modus", "snelheid_veld", "eenrichting_veld", "wegtype_veld"},
     "gemeenten": _COMMON_KEYS | {"naam_veld", "code_veld", "regio_veld"},
+    "kernen": _COMMON_KEYS | {"naam_veld", "inwoners_veld"},
+    "bestaande_huisvesting": _COMMON_KEYS | {"naam_veld", "personen_veld"},
 }
 #: Config layers in the order they are written to config.toml.
 LAYER_ORDER = tuple(LAYER_KEYS)

@@ -12,7 +12,7 @@ import pytest
 
 from locatietoets.analysis.errors import RuleSetError
 from locatietoets.analysis.ruleset import STAY_TYPES, parse_ruleset
-from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
+from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS, facility_rule
 from locatietoets.layers.io.rules import read_ruleset_file
 
 
@@ -70,8 +70,12 @@ def test_default_ruleset_encodes_the_brief():
         "Midden-Limburg",
         "Zuid-Limburg",
     }
-    # every evaluator has its rule; the rules on declared constraint layers need no evaluator
-    assert set(EVALUATORS) == {r.id for r in rs.rules if r.layer is None}
+    # every fixed evaluator has its rule; the rules on declared constraint layers need no
+    # evaluator, the facility rules (voorziening.<soort>.*) are known by their pattern
+    assert set(EVALUATORS) == {
+        r.id for r in rs.rules if r.layer is None and facility_rule(r.id) is None
+    }
+    assert all(r.id in EVALUATORS for r in rs.rules if r.layer is None)
     assert rs.constraint_layers() == (
         "natura2000",
         "natuurnetwerk",

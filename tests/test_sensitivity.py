@@ -166,6 +166,8 @@ def test_step_parameters_name_every_parameter_a_step_reads():
         "reis": [pipeline._travel],
         "recreatie": [pipeline._recreation_parks],
         "beperkingen": [pipeline._constraints, pipeline._yard],
+        "voorzieningen": [pipeline._facilities],
+        "concentratie": [pipeline._concentration],
     }
     for step, functions in steps.items():
         read = set()

@@ -123,6 +123,10 @@ class CapacityBalance:
         ``"beoogd"`` or ``"alle"`` (see :func:`capacity_balance`).
     stay_types
         The stay types the demand table gives.
+    kernen
+        When the run tested concentration (sites with ``kern``): per kern the share of labour
+        migrants if every geschikt site were built (its usable capacity for its own stay type),
+        see :func:`analysis.concentration.kern_concentration`; otherwise None.
     """
 
     gemeenten: pd.DataFrame
@@ -130,6 +134,7 @@ class CapacityBalance:
     outside: int
     basis: str
     stay_types: tuple[str, ...]
+    kernen: pd.DataFrame | None = None
 
 
 def _site_gemeente_position(sites: pd.DataFrame, names: pd.Series, codes: pd.Series) -> np.ndarray:
@@ -154,6 +159,7 @@ def capacity_balance(
     gemeenten: pd.DataFrame,
     *,
     basis: str = "beoogd",
+    max_share_kern: float | None = None,
 ) -> CapacityBalance:
     """Compare the capacity of suitable sites with the demand per gemeente and region.
 
@@ -185,6 +191,9 @@ def capacity_balance(
         ``verblijfstype``, so no bed is counted twice. ``"alle"``: every
         site counts for every stay type it is suitable for (what the
         location could offer if it were built for that type).
+    max_share_kern
+        The rule set's ``max_aandeel_kern`` (the run's value), to mark kernen whose share after
+        building exceeds it.
 
     Returns
     -------
@@ -254,8 +263,31 @@ def capacity_balance(
         + ["locaties_zonder_capaciteit", "behoefte_opgegeven"]
     )
     return CapacityBalance(
-        gemeenten=gem[ordered], regios=regios, outside=outside, basis=basis, stay_types=stays
+        gemeenten=gem[ordered],
+        regios=regios,
+        outside=outside,
+        basis=basis,
+        stay_types=stays,
+        kernen=_kern_table(sites, own, max_share_kern),
     )
+
+
+def _kern_table(sites: pd.DataFrame, own: np.ndarray, max_share: float | None):
+    """Per kern the share of labour migrants if every geschikt site were built (None when the
+    run did not test concentration)."""
+    if "kern" not in sites.columns:
+        return None
+    from locatietoets.analysis.concentration import kern_concentration
+
+    capacity = np.zeros(len(sites), dtype=float)
+    for stay in STAY_TYPES:
+        column = f"oordeel_{stay}"
+        if column not in sites:
+            continue
+        built = (own == stay) & (clean_text(sites[column]).to_numpy(dtype=object) == "geschikt")
+        usable = np.nan_to_num(usable_capacity(sites, stay).to_numpy(dtype=float), nan=0.0)
+        capacity = np.where(built, usable, capacity)
+    return kern_concentration(sites, capacity, max_share=max_share)
 
 
 def _value_columns() -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+import re
 import tomllib
 from typing import Any
 
@@ -26,6 +27,8 @@ __all__ = [
     "LAYER_KEYS",
     "CONSTRAINT_LAYER_KEYS",
     "CONSTRAINTS",
+    "LAYER_GROUPS",
+    "layer_keys",
     "load_config",
     "parse_config",
 ]
@@ -57,6 +60,24 @@ LAYER_KEYS: dict[str, set[str]] = {
     "werkgevers": _COMMON_KEYS | {"naam_veld"},
     "wegennet": _COMMON_KEYS | {"modus", "snelheid_veld", "eenrichting_veld", "wegtype_veld"},
     "gemeenten": _COMMON_KEYS | {"naam_veld", "code_veld", "regio_veld"},
+    "kernen": _COMMON_KEYS | {"naam_veld", "inwoners_veld"},
+    "bestaande_huisvesting": _COMMON_KEYS | {"naam_veld", "personen_veld"},
+}
+#: Groups of layers, one table per name: ``[lagen.voorzieningen.<soort>]`` (a soort is lower-case
+#: letters, digits and _); the layer's config name is ``"voorzieningen.<soort>"``. ``selectie_veld``
+#: with ``selectie_waarden`` (comma-separated) keeps only the features whose field has one of those
+#: values (e.g. OSM ``shop`` = ``supermarket``).
+LAYER_GROUPS: dict[str, set[str]] = {
+    "voorzieningen": _COMMON_KEYS | {"naam_veld", "selectie_veld", "selectie_waarden"},
+}
+_GROUP_MEMBER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+_REQUIRED_LAYER_KEYS = {
+    "geurcontouren": {"waarde_veld": "het veld met de contourwaarde in OUe/m³"},
+    "kernen": {"inwoners_veld": "het veld met het aantal inwoners van de kern"},
+    "bestaande_huisvesting": {
+        "personen_veld": "het veld met het aantal arbeidsmigranten dat er woont"
+    },
 }
 
 #: Allowed keys of a declared constraint layer ``[lagen.beperkingen.<naam>]`` (any number of
@@ -65,7 +86,17 @@ CONSTRAINT_LAYER_KEYS: set[str] = _COMMON_KEYS | {"naam_veld", "waarde_veld"}
 #: The config table that holds the declared constraint layers.
 CONSTRAINTS = "beperkingen"
 
-_REQUIRED_LAYER_KEYS = {"geurcontouren": {"waarde_veld"}}
+
+
+def layer_keys(name: str) -> set[str]:
+    """The keys allowed in the table of layer ``name`` (``"voorzieningen.ov_halte"`` and
+    ``"beperkingen.natura2000"`` too)."""
+    group = name.split(".", 1)[0]
+    if "." in name and group == CONSTRAINTS:
+        return CONSTRAINT_LAYER_KEYS
+    if "." in name and group in LAYER_GROUPS:
+        return LAYER_GROUPS[group]
+    return LAYER_KEYS[name]
 _MODES = ("auto", "fiets", "lopen")
 _STAY_TYPES = STAY_TYPES
 _TOP_KEYS = {"lagen", "regels", "uitvoer"}
@@ -138,11 +169,15 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
         if name == CONSTRAINTS:
             _parse_constraint_layers(table, base_dir, problems, partial, layers)
             continue
+        if name in LAYER_GROUPS:
+            _parse_group(name, table, base_dir, problems, partial, layers)
+            continue
         if name not in LAYER_KEYS:
+            known = [*LAYER_KEYS, CONSTRAINTS, *LAYER_GROUPS]
             problems.append(
-                f"Onbekende laag [lagen.{name}].{did_you_mean(name, [*LAYER_KEYS, CONSTRAINTS])} "
-                f"Bekende lagen: {', '.join(LAYER_KEYS)}; een eigen beperking (natuur, geluid,"
-                " ...) als [lagen.beperkingen.<naam>]."
+                f"Onbekende laag [lagen.{name}].{did_you_mean(name, known)} "
+                f"Bekende lagen: {', '.join([*LAYER_KEYS, *LAYER_GROUPS])}; een eigen beperking"
+                " (natuur, geluid, ...) als [lagen.beperkingen.<naam>]."
             )
             continue
         if not isinstance(table, Mapping):
@@ -223,6 +258,37 @@ def _parse_constraint_layers(
             layers[spec.name] = spec
 
 
+def _parse_group(
+    group: str,
+    table: Any,
+    base_dir: Path,
+    problems: list[str],
+    partial: dict[str, LayerSpec],
+    layers: dict[str, LayerSpec],
+) -> None:
+    """``[lagen.<group>.<naam>]``: one layer per name, as ``layers["<group>.<naam>"]``."""
+    example = f'[lagen.{group}.ov_halte] met pad = "haltes.gpkg"'
+    if not isinstance(table, Mapping) or not table:
+        problems.append(f"[lagen.{group}] moet per soort een tabel hebben, bv. {example}.")
+        return
+    for member, sub in table.items():
+        if not isinstance(sub, Mapping):
+            problems.append(
+                f"[lagen.{group}] {member} = {sub!r}: geef per soort een tabel, bv. {example}."
+            )
+            continue
+        if not _GROUP_MEMBER.match(str(member)):
+            problems.append(
+                f"[lagen.{group}.{member}]: de naam mag alleen kleine letters, cijfers en _"
+                " bevatten en begint met een letter (bv. ov_halte, supermarkt, huisarts)."
+            )
+            continue
+        name = f"{group}.{member}"
+        spec = _parse_layer(name, sub, base_dir, problems, partial)
+        if spec is not None:
+            layers[name] = spec
+
+
 def _parse_layer(
     name: str,
     table: Mapping[str, Any],
@@ -230,9 +296,7 @@ def _parse_layer(
     problems: list[str],
     partial: dict[str, LayerSpec] | None = None,
 ) -> LayerSpec | None:
-    allowed = (
-        CONSTRAINT_LAYER_KEYS if name.startswith(f"{CONSTRAINTS}.") else LAYER_KEYS[name]
-    )
+    allowed = layer_keys(name)
     if partial is not None and isinstance(table.get("pad"), str):
         usable = {k: v for k, v in table.items() if k in allowed and isinstance(v, str)}
         path = Path(usable.pop("pad"))
@@ -260,12 +324,16 @@ def _parse_layer(
     if "pad" not in table:
         problems.append(f"[lagen.{name}] mist 'pad': het bestand met de laag.")
         return None
-    for key in _REQUIRED_LAYER_KEYS.get(name, ()):
+    for key, meaning in _REQUIRED_LAYER_KEYS.get(name, {}).items():
         if key not in table:
-            problems.append(
-                f"[lagen.{name}] mist '{key}': het veld met de contourwaarde in OUe/m³."
-            )
+            problems.append(f"[lagen.{name}] mist '{key}': {meaning}.")
             ok = False
+    if ("selectie_veld" in table) != ("selectie_waarden" in table):
+        problems.append(
+            f"[lagen.{name}] geef selectie_veld en selectie_waarden samen op (bv. selectie_veld ="
+            ' "shop" en selectie_waarden = "supermarket"), of geen van beide.'
+        )
+        ok = False
     if (
         name == "locaties"
         and "standaard_verblijfstype" in table

@@ -29,7 +29,12 @@ import tempfile
 from typing import Any
 
 from locatietoets.analysis.errors import ConfigError, did_you_mean
-from locatietoets.layers.io.config import CONSTRAINT_LAYER_KEYS, CONSTRAINTS, LAYER_KEYS
+from locatietoets.layers.io.config import (
+    CONSTRAINT_LAYER_KEYS,
+    CONSTRAINTS,
+    LAYER_GROUPS,
+    LAYER_KEYS,
+)
 
 __all__ = ["PATH_NOTE", "render_config", "write_config"]
 
@@ -139,7 +144,7 @@ def render_config(
     if lines:
         lines.append("")
 
-    # the fixed layers in LAYER_KEYS order, then the declared constraint layers as given
+    # the fixed layers in LAYER_KEYS order, then the constraint layers and facilities as given
     constraints = [n for n in lagen if _allowed_keys(n) is not None and n not in LAYER_KEYS]
     for name in [*LAYER_KEYS, *constraints]:
         table = lagen.get(name)
@@ -246,9 +251,9 @@ def _check(
 
 
 def _allowed_keys(name: str) -> set[str] | None:
-    """The keys a layer table may have: of a fixed layer, or of a declared constraint layer
-    ``beperkingen.<naam>`` (written as ``[lagen.beperkingen.<naam>]``); None for an unknown
-    layer."""
+    """The keys a layer table may have: of a fixed layer, of a declared constraint layer
+    ``beperkingen.<naam>`` (written as ``[lagen.beperkingen.<naam>]``) or of a facility kind
+    ``voorzieningen.<soort>``; None for an unknown layer."""
     if name in LAYER_KEYS:
         return set(LAYER_KEYS[name])
     from locatietoets.analysis.constraints import LAYER_NAME_PATTERN
@@ -256,6 +261,9 @@ def _allowed_keys(name: str) -> set[str] | None:
     prefix = f"{CONSTRAINTS}."
     if name.startswith(prefix) and LAYER_NAME_PATTERN.match(name.removeprefix(prefix)):
         return set(CONSTRAINT_LAYER_KEYS)
+    group, _, member = name.partition(".")
+    if group in LAYER_GROUPS and LAYER_NAME_PATTERN.match(member):
+        return set(LAYER_GROUPS[group])  # [lagen.voorzieningen.<soort>]
     return None
 
 

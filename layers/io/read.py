@@ -65,6 +65,9 @@ _GEOM_TYPES: dict[str, set[str]] = {
     "recreatieparken": _POLYGONS,
     "werkgevers": _POINTS | _POLYGONS,
     "gemeenten": _POLYGONS,
+    "kernen": _POINTS | _POLYGONS,
+    "bestaande_huisvesting": _POINTS | _POLYGONS,
+    "voorzieningen": _POINTS | _POLYGONS,  # every [lagen.voorzieningen.<soort>]
 }
 #: A declared constraint layer ``[lagen.beperkingen.<naam>]``: areas, or lines and points with
 #: a buffer in the rule.
@@ -560,7 +563,10 @@ def _object_names(frame: gpd.GeoDataFrame, spec: LayerSpec, rows: np.ndarray) ->
 
 def _repair(frame: gpd.GeoDataFrame, spec: LayerSpec, report: LayerReport) -> gpd.GeoDataFrame:
     allowed = _GEOM_TYPES.get(
-        spec.name, _CONSTRAINT_TYPES if spec.name.startswith("beperkingen.") else None
+        spec.name,
+        _CONSTRAINT_TYPES
+        if spec.name.startswith("beperkingen.")
+        else _GEOM_TYPES.get(spec.name.split(".", 1)[0]),
     )
     geoms = frame.geometry.to_numpy()
     missing = pd.isna(geoms) | shapely.is_empty(geoms)
@@ -735,6 +741,8 @@ _FIELD_MEANING = {
     "naam_veld": "de naam",
     "code_veld": "de CBS-code (GMxxxx)",
     "waarde_veld": "de contourwaarde in OUe/m³",
+    "inwoners_veld": "het aantal inwoners van de kern",
+    "personen_veld": "het aantal arbeidsmigranten dat er woont",
 }
 
 
@@ -1025,6 +1033,37 @@ def _names(frame: gpd.GeoDataFrame, col: str | None, prefix: str) -> np.ndarray:
     return names.where(names.notna() & (names != ""), fallback).astype(object).to_numpy()
 
 
+def _select(
+    frame: gpd.GeoDataFrame, spec: LayerSpec, report: LayerReport, problems: list[str]
+) -> gpd.GeoDataFrame:
+    """The features whose ``selectie_veld`` has one of the ``selectie_waarden`` (all when not
+    given)."""
+    col = _field(frame, spec, "selectie_veld", problems)
+    if col is None:
+        return frame
+    wanted = {v.strip().casefold() for v in str(spec.get("selectie_waarden", "")).split(",")}
+    wanted.discard("")
+    values = frame[col].astype("string").str.strip().str.casefold()
+    keep = values.isin(wanted).to_numpy(dtype=bool, na_value=False)
+    if not keep.any():
+        found = ", ".join(repr(v) for v in pd.unique(values.dropna())[:10])
+        problems.append(
+            f"{_label(spec)} geen enkel object heeft in veld '{col}' een van de waarden"
+            f" {', '.join(repr(w) for w in sorted(wanted))} (selectie_waarden). Gevonden o.a.:"
+            f" {found or '(niets)'}."
+        )
+        return frame.iloc[:0]
+    log.info(
+        "%s: %d van %d objecten geselecteerd (%s = %s)",
+        spec.name,
+        int(keep.sum()),
+        len(frame),
+        col,
+        ", ".join(sorted(wanted)),
+    )
+    return frame[keep].reset_index(drop=True)
+
+
 def load_reference_layers(
     config: Config,
 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, LayerReport]]:
@@ -1034,8 +1073,11 @@ def load_reference_layers(
     ``geurcontouren`` (``waarde``, optional ``veehouderij``), ``veehouderijen`` (``naam``,
     ``vaste_afstand_m``, ``geuremissiefactor`` 1/0/NaN), ``recreatieparken`` (``naam``),
     ``werkgevers``
-    (unique ``naam``), ``gemeenten`` (``naam``, ``code``, optional ``regio``), and each declared
-    constraint layer as ``beperkingen.<naam>`` (``naam``, optional ``waarde``).
+    (unique ``naam``), ``gemeenten`` (``naam``, ``code``, optional ``regio``), each declared
+    constraint layer as ``beperkingen.<naam>`` (``naam``, optional ``waarde``), ``kernen``
+    (``naam``, float ``inwoners``), ``bestaande_huisvesting`` (``naam``, float ``personen``) and
+    every ``voorzieningen.<soort>`` (``naam``; only the features selected by ``selectie_veld``/
+    ``selectie_waarden`` when given).
     All problems across layers are raised together.
     """
     frames: dict[str, gpd.GeoDataFrame] = {}
@@ -1051,6 +1093,9 @@ def load_reference_layers(
         "werkgevers",
         "gemeenten",
         *constraints,
+        "kernen",
+        "bestaande_huisvesting",
+        *(n for n in config.layers if n.startswith("voorzieningen.")),
     ):
         spec = config.layer(name)
         if spec is None:
@@ -1067,6 +1112,8 @@ def load_reference_layers(
             continue
         reports[name] = report
         local: list[str] = []
+        if name.startswith("voorzieningen."):
+            frame = _select(frame, spec, report, local)
         out = gpd.GeoDataFrame(geometry=frame.geometry, crs=RD_NEW)
         if name == "geurcontouren":
             col = _field(frame, spec, "waarde_veld", local, required=True)
@@ -1118,6 +1165,30 @@ def load_reference_layers(
             vcol = _field(frame, spec, "waarde_veld", local)
             if vcol:
                 out["waarde"] = _numeric(frame, vcol, spec, "waarde_veld", local, allow_null=False)
+        elif name == "kernen":
+            col = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES)
+            out["naam"] = _names(frame, col, "kern")
+            icol = _field(frame, spec, "inwoners_veld", local, required=True)
+            if icol:
+                out["inwoners"] = _numeric(
+                    frame, icol, spec, "inwoners_veld", local, allow_null=False
+                )
+        elif name == "bestaande_huisvesting":
+            col = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES)
+            out["naam"] = _names(frame, col, "huisvesting")
+            pcol = _field(frame, spec, "personen_veld", local, required=True)
+            if pcol:
+                persons = _numeric(frame, pcol, spec, "personen_veld", local)
+                unknown = int(np.isnan(persons).sum())
+                if unknown:
+                    report.warnings.append(
+                        f"{unknown} bestaande huisvestingslocaties zonder aantal personen"
+                        f" ({pcol} leeg) tellen niet mee in de concentratie per kern"
+                    )
+                out["personen"] = persons
+        elif name.startswith("voorzieningen."):
+            col = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES)
+            out["naam"] = _names(frame, col, name.split(".", 1)[1].replace("_", " "))
         elif name == "gemeenten":
             ncol = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES, required=True)
             ccol = _field(frame, spec, "code_veld", local, guesses=_CODE_GUESSES)

@@ -15,7 +15,7 @@ from locatietoets.analysis.ruleset import (
     format_number,
     parse_ruleset,
 )
-from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
+from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS, facility_rule
 from locatietoets.analysis.vocabulary import STAY_TYPES
 from locatietoets.layers.io.spec import RulesConfig
 
@@ -65,7 +65,20 @@ def read_ruleset_file(path: Path | None = None) -> RuleSet:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RuleSetError(f"Regelset '{origin}' is geen geldige TOML: {exc}.") from None
-    return parse_ruleset(data, origin=origin, known_rules=EVALUATORS, known_fields=REASON_FIELDS)
+    ruleset = parse_ruleset(
+        data, origin=origin, known_rules=EVALUATORS, known_fields=REASON_FIELDS
+    )
+    missing = [
+        f"Regelset '{origin}': regel '{rule.id}' heeft de parameter"
+        f" 'voorziening_{parsed[0]}_max_m' nodig (de grootste afstand in m over het wegennet)."
+        for rule in ruleset.rules
+        if (parsed := facility_rule(rule.id)) is not None
+        and parsed[1] == "ver"
+        and f"voorziening_{parsed[0]}_max_m" not in ruleset.parameters
+    ]
+    if missing:
+        raise RuleSetError(missing)
+    return ruleset
 
 
 def load_ruleset(rules: RulesConfig) -> RuleSet:

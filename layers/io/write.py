@@ -448,15 +448,20 @@ def write_reference(frames: dict[str, gpd.GeoDataFrame], path: Path) -> None:
     try:
         for name in sorted(frames):
             frame = _prepare_columns(frames[name])
-            # points, or any geometry (a declared constraint layer: areas, lines or points)
-            mixed = name in ("veehouderijen", "werkgevers") or name.startswith("beperkingen.")
+            # polygon layers stay MultiPolygon; points or any geometry (farms, employers, a
+            # declared constraint layer, kernen as centroids, facilities) are written as they are
+            polygonal = (
+                name not in ("veehouderijen", "werkgevers")
+                and not name.startswith("beperkingen.")
+                and bool(np.isin(shapely.get_type_id(frame.geometry.to_numpy()), (3, 6)).all())
+            )
             pyogrio.write_dataframe(
                 frame,
                 path,
                 layer=name,
                 driver="GPKG",
-                geometry_type="Unknown" if mixed else "MultiPolygon",
-                promote_to_multi=not mixed,
+                geometry_type="MultiPolygon" if polygonal else "Unknown",
+                promote_to_multi=polygonal,
                 dataset_options={"VERSION": "1.2"},
                 append=path.exists(),
             )

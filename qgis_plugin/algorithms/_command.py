@@ -59,6 +59,8 @@ CONFIG_LAYERS: tuple[str, ...] = (
     EngineAlgorithm.WERKGEVERS,
     EngineAlgorithm.WEGENNET,
     EngineAlgorithm.GEMEENTEN,
+    EngineAlgorithm.KERNEN,
+    EngineAlgorithm.BESTAANDE_HUISVESTING,
 )
 #: ``LAYERS`` of the "config file or layers" algorithms: every layer optional (the config file may
 #: replace them).

@@ -75,6 +75,12 @@ class LayerParameters:
     GEMEENTE_NAAM_VELD = "GEMEENTE_NAAM_VELD"
     GEMEENTE_CODE_VELD = "GEMEENTE_CODE_VELD"
     GEMEENTE_REGIO_VELD = "GEMEENTE_REGIO_VELD"
+    KERNEN = "KERNEN"
+    KERN_NAAM_VELD = "KERN_NAAM_VELD"
+    KERN_INWONERS_VELD = "KERN_INWONERS_VELD"
+    BESTAANDE_HUISVESTING = "BESTAANDE_HUISVESTING"
+    BESTAANDE_HUISVESTING_NAAM_VELD = "BESTAANDE_HUISVESTING_NAAM_VELD"
+    BESTAANDE_HUISVESTING_PERSONEN_VELD = "BESTAANDE_HUISVESTING_PERSONEN_VELD"
     STANDAARD_VERBLIJFSTYPE = "STANDAARD_VERBLIJFSTYPE"
     REGELSET = "REGELSET"
     PARAMETERS = "PARAMETERS"
@@ -300,6 +306,51 @@ class LayerParameters:
                         guesses=("regio",),
                     ),
                 ),
+            ),
+            LayerInput(
+                KERNEN,
+                "kernen",
+                "Kernen met inwoners (vlakken, of CBS-kernpunten) voor de concentratie",
+                (_POLYGON, _POINT),
+                (
+                    FieldInput(
+                        KERN_NAAM_VELD,
+                        "naam_veld",
+                        "Veld met de naam van de kern",
+                        guesses=("naam", "name", "kernnaam"),
+                    ),
+                    FieldInput(
+                        KERN_INWONERS_VELD,
+                        "inwoners_veld",
+                        "Veld met het aantal inwoners van de kern",
+                        numeric=True,
+                        guesses=("inwoners", "population", "aantal_inwoners"),
+                    ),
+                ),
+                required_fields=(KERN_INWONERS_VELD,),
+            ),
+            LayerInput(
+                BESTAANDE_HUISVESTING,
+                "bestaande_huisvesting",
+                "Bestaande huisvesting arbeidsmigranten (voor de concentratie per kern)",
+                (_POINT, _POLYGON),
+                (
+                    FieldInput(
+                        BESTAANDE_HUISVESTING_PERSONEN_VELD,
+                        "personen_veld",
+                        "Veld met het aantal arbeidsmigranten dat er woont",
+                        numeric=True,
+                        guesses=("personen", "aantal_personen"),
+                    ),
+                    FieldInput(
+                        BESTAANDE_HUISVESTING_NAAM_VELD,
+                        "naam_veld",
+                        "Veld met de naam van de huisvesting",
+                        advanced=True,
+                        guesses=("naam", "name"),
+                    ),
+                ),
+                required_fields=(BESTAANDE_HUISVESTING_PERSONEN_VELD,),
             ),
         )
     }

@@ -19,6 +19,8 @@ class ToetsLocaties(EngineAlgorithm):
         (EngineAlgorithm.WERKGEVERS, False),
         (EngineAlgorithm.WEGENNET, False),
         (EngineAlgorithm.GEMEENTEN, False),
+        (EngineAlgorithm.KERNEN, False),
+        (EngineAlgorithm.BESTAANDE_HUISVESTING, False),
     )
     OFFERS_STAY_DEFAULT = True
     OFFERS_CONSTRAINTS = True

@@ -21,6 +21,7 @@ CAPACITY_FILES = (
     "capaciteit.gpkg",
     "capaciteit_gemeenten.csv",
     "capaciteit_regios.csv",
+    "capaciteit_kernen.csv",
     "capaciteit.png",
     "capaciteit.html",
     "capaciteit.json",
@@ -41,7 +42,14 @@ def run_capacity(
     demand["positie"] = match_gemeenten(
         demand["gemeente"], names=run.gemeenten["naam"], codes=run.gemeenten["code"]
     )
-    balance = capacity_balance(run.sites, demand, run.gemeenten, basis=basis)
+    share = ((run.record.get("regelset") or {}).get("parameters") or {}).get("max_aandeel_kern")
+    balance = capacity_balance(
+        run.sites,
+        demand,
+        run.gemeenten,
+        basis=basis,
+        max_share_kern=float(share) if isinstance(share, (int, float)) else None,
+    )
     return balance, write_capacity(balance, run, demand_path, out_dir)
 
 
@@ -133,6 +141,38 @@ def write_capacity(balance, run, demand_path: Path, out_dir: Path) -> list[str]:
             f'<p class="meta">{balance.outside} geschikte of voorwaardelijke locaties met'
             " capaciteit liggen buiten de gemeenten en tellen niet mee.</p>"
         )
+    kernen = balance.kernen if balance.kernen is not None and len(balance.kernen) else None
+    if kernen is not None:
+        body.append("<h2>Concentratie per kern als alle geschikte locaties gebouwd worden</h2>")
+        body.append(
+            "<p>Per kern met een locatie: arbeidsmigranten in bestaande huisvesting plus de"
+            " bruikbare capaciteit van de locaties die geschikt zijn voor hun eigen"
+            " verblijfstype, als aandeel van de inwoners.</p>"
+        )
+        from locatietoets.analysis.vocabulary import nl_number
+
+        shown = kernen.assign(
+            **{
+                c: [f"{nl_number(v * 100, 1)} %" for v in kernen[c]]
+                for c in ("aandeel_nu", "aandeel_na_bouw")
+            },
+            boven_maximum=kernen.get("boven_maximum", False),
+        )
+        body.append(
+            html_table(
+                shown,
+                columns={
+                    "kern": "Kern",
+                    "inwoners": "Inwoners",
+                    "bestaand": "Bestaande huisvesting (personen)",
+                    "locaties": "Geschikte locaties",
+                    "capaciteit": "Capaciteit geschikt",
+                    "aandeel_nu": "Aandeel nu",
+                    "aandeel_na_bouw": "Aandeel na bouw",
+                    **({"boven_maximum": "Boven maximum"} if "boven_maximum" in kernen else {}),
+                },
+            )
+        )
     body.append(
         '<p><img src="capaciteit.png" alt="Kaart: tekort per gemeente" style="max-width:100%"></p>'
     )
@@ -141,6 +181,8 @@ def write_capacity(balance, run, demand_path: Path, out_dir: Path) -> list[str]:
         write_layer(reg, stage / "capaciteit.gpkg", layer="capaciteit_regios")
         write_table(balance.gemeenten, stage / "capaciteit_gemeenten.csv")
         write_table(balance.regios, stage / "capaciteit_regios.csv")
+        if kernen is not None:
+            write_table(kernen, stage / "capaciteit_kernen.csv")
         write_choropleth(
             gem,
             stage / "capaciteit.png",
@@ -173,6 +215,7 @@ def write_capacity(balance, run, demand_path: Path, out_dir: Path) -> list[str]:
         "capaciteit.gpkg",
         "capaciteit_gemeenten.csv",
         "capaciteit_regios.csv",
+        *(["capaciteit_kernen.csv"] if kernen is not None else []),
         "capaciteit.png",
         "capaciteit.html",
         "capaciteit.json",

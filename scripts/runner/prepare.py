@@ -85,23 +85,8 @@ class PreparedRun:
     def inputs_for(self, sites: gpd.GeoDataFrame) -> Inputs:
         """:class:`analysis.pipeline.Inputs` for ``sites`` (grid cells, a block) with the loaded
         reference layers and network."""
-        frames = self.frames
-        return Inputs(
-            sites=sites,
-            bbg=frames.get("bebouwd_gebied"),
-            kom=frames.get("bebouwde_kom"),
-            contours=frames.get("geurcontouren"),
-            farms=frames.get("veehouderijen"),
-            parks=frames.get("recreatieparken"),
-            employers=frames.get("werkgevers"),
-            gemeenten=frames.get("gemeenten"),
-            network=self.network if frames.get("werkgevers") is not None else None,
-            constraints={
-                k.removeprefix("beperkingen."): v
-                for k, v in frames.items()
-                if k.startswith("beperkingen.")
-            },
-        )
+        uses_network = _uses_network(self.frames)
+        return Inputs.from_frames(sites, self.frames, self.network if uses_network else None)
 
     def layer_warnings(self) -> list[str]:
         """The warnings of reading the layers, as ``"<laag>: <waarschuwing>"``."""
@@ -166,6 +151,12 @@ def prepare(
     return prepared
 
 
+def _uses_network(layers: Any) -> bool:
+    """Whether the layers (names) include employers or a facility kind: the scoring run routes
+    to them over the road network."""
+    return "werkgevers" in layers or any(name.startswith("voorzieningen.") for name in layers)
+
+
 def _read(
     prepared: PreparedRun,
     load_site_layer: bool,
@@ -186,10 +177,10 @@ def _read(
     timings["inlezen"] = round(time.perf_counter() - t, 3)
     spec = config.layer("wegennet")
     if spec is not None:
-        if config.layer("werkgevers") is None and not network_without_employers:
+        if not _uses_network(config.layers) and not network_without_employers:
             note = (
-                "[lagen.wegennet] is opgegeven zonder [lagen.werkgevers]: reisafstand wordt niet"
-                " berekend"
+                "[lagen.wegennet] is opgegeven zonder [lagen.werkgevers] en zonder"
+                " [lagen.voorzieningen.<soort>]: het wegennet wordt niet gebruikt"
             )
             log.warning(note)
             prepared.notes.append(note)
