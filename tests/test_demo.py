@@ -426,3 +426,14 @@ def test_every_farm_and_employer_is_on_the_main_network(
         anchors = shapely.point_on_surface(layers[name].geometry.values)
         _, distance = tree.query_nearest(anchors, return_distance=True, all_matches=False)
         assert distance.max() < 50.0, name  # a track or street reaches every farm and employer
+
+
+def test_demo_geopackages_are_gpkg_1_2(demo_dir: Path) -> None:
+    # issue 18: QGIS 3.22 / GDAL 3.6 warn on GeoPackage 1.4 for every file the demo writes
+    import sqlite3
+
+    written = sorted(demo_dir.rglob("*.gpkg"))
+    assert len(written) >= 8
+    for path in written:
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == 10200, path.name

@@ -264,6 +264,12 @@ def _write_geopackages(frames: dict[str, gpd.GeoDataFrame], input_dir: Path) -> 
         for name, frame in frames.items():
             path = input_dir / f"{name}.gpkg"
             path.unlink(missing_ok=True)
-            frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+            frame.to_file(
+                path,
+                layer=name,
+                driver="GPKG",
+                engine="pyogrio",
+                dataset_options={"VERSION": "1.2"},  # QGIS 3.22 (GDAL 3.6) warns on 1.4
+            )
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})

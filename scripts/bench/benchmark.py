@@ -355,7 +355,9 @@ def _write_layers(inv: Path, layers: dict) -> None:
         for name, frame in layers.items():
             path = inv / f"{name}.gpkg"
             path.unlink(missing_ok=True)
-            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
+            pyogrio.write_dataframe(
+                frame, path, layer=name, driver="GPKG", dataset_options={"VERSION": "1.2"}
+            )
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
@@ -586,7 +588,7 @@ def _child_analyst(work: Path) -> None:
     meter.mark("schrijven")
     out = work / "uitvoer-analist"
     out.mkdir(exist_ok=True)
-    sites.to_file(out / "locaties.gpkg", driver="GPKG")
+    sites.to_file(out / "locaties.gpkg", driver="GPKG", dataset_options={"VERSION": "1.2"})
     meter.emit()
 
 
