@@ -18,6 +18,8 @@ __all__ = [
     "CONSTRAINT_LAYER_KEYS",
     "CONSTRAINT_NAME_PATTERN",
     "CONSTRAINTS",
+    "FACILITIES",
+    "LAYER_GROUPS",
     "LAYER_KEYS",
     "LAYER_ORDER",
     "render_config",
@@ -59,6 +61,13 @@ CONSTRAINT_LAYER_KEYS = _COMMON_KEYS | {"naam_veld", "waarde_veld"}
 CONSTRAINTS = "beperkingen"
 #: A valid ``<naam>`` of a constraint layer (copy of the engine's).
 CONSTRAINT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+#: Groups of layers, one table per member (copy of the engine's): ``voorzieningen.<soort>``,
+#: written after the constraint layers as ``[lagen.voorzieningen.<soort>]``; a ``<soort>``
+#: matches :data:`CONSTRAINT_NAME_PATTERN`.
+LAYER_GROUPS: dict[str, frozenset[str]] = {
+    "voorzieningen": _COMMON_KEYS | {"naam_veld", "selectie_veld", "selectie_waarden"},
+}
+FACILITIES = "voorzieningen"
 
 
 def _allowed_keys(name: str) -> frozenset[str] | None:
@@ -67,6 +76,9 @@ def _allowed_keys(name: str) -> frozenset[str] | None:
     prefix = f"{CONSTRAINTS}."
     if name.startswith(prefix) and CONSTRAINT_NAME_PATTERN.match(name[len(prefix) :]):
         return CONSTRAINT_LAYER_KEYS
+    group, _, member = name.partition(".")
+    if group in LAYER_GROUPS and CONSTRAINT_NAME_PATTERN.match(member):
+        return LAYER_GROUPS[group]
     return None
 
 
@@ -129,7 +141,7 @@ def render_config(
         Per config layer (``"locaties"``, ``"bebouwd_gebied"``, ...) its keys:
         ``pad`` (absolute path), optional ``laag``, ``crs`` and field keys
         (``id_veld``, ...). ``None`` and ``""`` values are left out. Declared constraint layers
-        are given as ``"beperkingen.<naam>"``.
+        are given as ``"beperkingen.<naam>"``, facility kinds as ``"voorzieningen.<soort>"``.
     ruleset
         A rule-set TOML file (``[regels] bestand``), or ``None`` for the default.
     overrides
@@ -139,7 +151,7 @@ def render_config(
     """
     problems = [
         f"Onbekende laag [lagen.{name}]; bekende lagen: {', '.join(LAYER_ORDER)} en"
-        " beperkingen.<naam>."
+        " beperkingen.<naam> en voorzieningen.<soort>."
         for name in layers
         if _allowed_keys(name) is None
     ]
@@ -153,8 +165,11 @@ def render_config(
     if problems:
         raise ValueError(" ".join(problems))
     lines = ["# Gemaakt door de QGIS-plugin Locatietoets.", ""]
-    constraints = [name for name in layers if name not in LAYER_KEYS]
-    for name in [*LAYER_ORDER, *constraints]:
+    constraints = [name for name in layers if name.startswith(f"{CONSTRAINTS}.")]
+    groups = [
+        name for name in layers if name not in LAYER_KEYS and name not in constraints
+    ]
+    for name in [*LAYER_ORDER, *constraints, *groups]:
         table = layers.get(name)
         if table is None:
             continue

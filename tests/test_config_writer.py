@@ -18,6 +18,7 @@ from locatietoets.analysis.errors import ConfigError
 from locatietoets.layers.io.config import (
     CONSTRAINT_LAYER_KEYS,
     CONSTRAINTS,
+    LAYER_GROUPS,
     LAYER_KEYS,
     load_config,
     parse_config,
@@ -198,6 +199,9 @@ def test_plugin_copy_knows_the_same_layers_and_keys():
     assert set(plugin_writer.CONSTRAINT_LAYER_KEYS) == set(CONSTRAINT_LAYER_KEYS)
     assert plugin_writer.CONSTRAINTS == CONSTRAINTS
     assert plugin_writer.CONSTRAINT_NAME_PATTERN.pattern == LAYER_NAME_PATTERN.pattern
+    assert {k: set(v) for k, v in plugin_writer.LAYER_GROUPS.items()} == {
+        k: set(v) for k, v in LAYER_GROUPS.items()
+    }
 
 
 @pytest.mark.parametrize("xy", [True, False], ids=["x_y", "wkt"])
@@ -208,6 +212,14 @@ def test_plugin_and_engine_writers_give_the_same_config(tmp_path, xy):
         "naam_veld": "naam",
         "waarde_veld": None,
     }
+    lagen["voorzieningen.supermarkt"] = {
+        "pad": tmp_path / "osm shops.gpkg",
+        "laag": "winkels",
+        "naam_veld": "name",
+        "selectie_veld": "shop",
+        "selectie_waarden": "supermarket,convenience",
+    }
+    lagen["voorzieningen.ov_halte"] = {"pad": tmp_path / "haltes.gpkg", "naam_veld": None}
     lagen["locaties"]["personen_veld"] = None  # an unset field picker
     lagen["gemeenten"]["regio_veld"] = ""
     ruleset = str(tmp_path / "regels met spatie" / "eigen.toml")
@@ -233,6 +245,15 @@ def test_plugin_and_engine_writers_give_the_same_config(tmp_path, xy):
     assert engine.layer(f"{CONSTRAINTS}.natura2000").options == {"naam_veld": "naam"}
     assert "personen_veld" not in engine.layer("locaties").options
     assert "regio_veld" not in plugin.layer("gemeenten").options
+    assert plugin.layer("voorzieningen.supermarkt").options == {
+        "naam_veld": "name",
+        "selectie_veld": "shop",
+        "selectie_waarden": "supermarket,convenience",
+    }
+    assert plugin.layer("voorzieningen.ov_halte").options == {}
+    assert plugin_text.index("[lagen.beperkingen.natura2000]") < plugin_text.index(
+        "[lagen.voorzieningen.supermarkt]"
+    )
 
 
 def test_plugin_copy_refuses_unknown_layers_and_keys():
@@ -244,3 +265,11 @@ def test_plugin_copy_refuses_unknown_layers_and_keys():
         ValueError, match="Onbekende sleutel 'modus' in \\[lagen.beperkingen.n2k\\]"
     ):
         plugin_writer.render_config({"beperkingen.n2k": {"pad": "/n.gpkg", "modus": "fiets"}})
+    with pytest.raises(
+        ValueError, match="Onbekende sleutel 'waarde_veld' in \\[lagen.voorzieningen.huisarts\\]"
+    ):
+        plugin_writer.render_config(
+            {"voorzieningen.huisarts": {"pad": "/h.gpkg", "waarde_veld": "x"}}
+        )
+    with pytest.raises(ValueError, match="Onbekende laag \\[lagen.voorzieningen.Huis-arts\\]"):
+        plugin_writer.render_config({"voorzieningen.Huis-arts": {"pad": "/h.gpkg"}})
