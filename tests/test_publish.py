@@ -261,3 +261,56 @@ def test_brt_basemap_from_replayed_tiles_cached_and_never_required(
     size = 256 * 3440.64 / 2**8
     assert col0 == (190000 + 285401.92) // size and col1 == (210000 + 285401.92) // size
     assert row0 == (903401.92 - 385000) // size and row1 == (903401.92 - 370000) // size
+
+
+def test_maps_draw_kernen_existing_housing_and_facilities_with_legend_items(tmp_path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import MultiPolygon, Point, Polygon
+
+    from locatietoets.layers.io.config import load_config
+    from locatietoets.layers.publish.maps import iter_maps, plan_maps
+    from locatietoets.scripts.runner.score import run_config
+
+    world = tmp_path / "wereld"
+    build_world(world)
+    rd = "EPSG:28992"
+    # one kern as a multipolygon with a hole, around the sites on y = 380,500
+    ring = [(199_000, 380_000), (210_000, 380_000), (210_000, 381_000), (199_000, 381_000)]
+    hole = [(205_000, 380_400), (205_500, 380_400), (205_500, 380_600), (205_000, 380_600)]
+    gpd.GeoDataFrame(
+        {"naam": ["Testkern"], "inw": [12_000]},
+        geometry=[MultiPolygon([Polygon(ring, [hole])])],
+        crs=rd,
+    ).to_file(world / "kernen.gpkg")
+    gpd.GeoDataFrame(
+        {"naam": ["Pension"], "pers": [40]}, geometry=[Point(201_000, 380_600)], crs=rd
+    ).to_file(world / "huisvesting.gpkg")
+    gpd.GeoDataFrame(
+        {"naam": ["Jumbo", None]},
+        geometry=[Point(200_300, 380_500), None],
+        crs=rd,
+    ).to_file(world / "winkels.gpkg")
+    extra = """
+[lagen.kernen]
+pad = "kernen.gpkg"
+inwoners_veld = "inw"
+
+[lagen.bestaande_huisvesting]
+pad = "huisvesting.gpkg"
+personen_veld = "pers"
+
+[lagen.voorzieningen.supermarkt]
+pad = "winkels.gpkg"
+"""
+    out = tmp_path / "uit"
+    run_config(load_config(write_config(world, standard_config(extra=extra))), out)
+    run = read_run(out)
+    assert {"kernen", "bestaande_huisvesting", "voorzieningen.supermarkt"} <= set(run.reference)
+    specs = plan_maps(run, per="gemeente", stay_type="short_stay")
+    seen = 0
+    for spec, fig in iter_maps(run, specs, stay_type="short_stay"):
+        texts = _texts(fig)
+        for item in ("Kern (concentratie)", "Bestaande huisvesting", "Voorziening: supermarkt"):
+            assert item in texts, (spec.stem, item)
+        seen += 1
+    assert seen == len(specs) >= 1

@@ -99,6 +99,11 @@ _PARK = MAP_COLOURS["park"]
 #: Outline colours of the declared constraint layers (referentie.gpkg "beperkingen.<naam>"), in
 #: the order of their names: ColorBrewer Dark2 without its green (parks) and purple (odour).
 _CONSTRAINT_COLOURS = ("#d95f02", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
+#: Kernen of the concentration rules (referentie.gpkg "kernen"), existing housing
+#: ("bestaande_huisvesting") and facility kinds ("voorzieningen.<soort>", in name order).
+_KERN = "#4d4d4d"
+_HOUSING = "#b2182b"
+_FACILITY_COLOURS = ("#2166ac", "#35978f", "#762a83", "#4d9221", "#999999")
 _EMPLOYER = MAP_COLOURS["employer"]
 _FARM = MAP_COLOURS["farm"]
 _TEXT = MAP_COLOURS["text"]
@@ -296,7 +301,23 @@ def _prepare(run: RunFolder, stay_type: str) -> _Prepared:
         has,
         bounds,
         read_roads(run),
-        read_places(run),
+        _places(run),
+    )
+
+
+def _places(run: RunFolder) -> gpd.GeoDataFrame | None:
+    """Kern names: from the BBG input layer, else from the run's ``kernen`` layer."""
+    places = read_places(run)
+    kernen = run.reference.get("kernen")
+    if places is not None or kernen is None or "naam" not in kernen:
+        return places
+    kernen = kernen[kernen["naam"].notna() & kernen.geometry.notna() & ~kernen.geometry.is_empty]
+    if kernen.empty:
+        return None
+    return gpd.GeoDataFrame(
+        {"naam": kernen["naam"].astype(str).to_numpy()},
+        geometry=kernen.geometry.representative_point().to_numpy(),
+        crs=kernen.crs,
     )
 
 
@@ -521,6 +542,66 @@ def _render_map(
                 ax.scatter(px, py, marker="x", s=14, color=colour, linewidth=0.8, zorder=8)
         handles.append(
             (Patch(facecolor="none", edgecolor=colour, hatch="\\\\\\", linewidth=0.8), label, False)
+        )
+
+    # kernen of the concentration rules: dotted outlines (points when given as points)
+    kernen = clip(run.reference.get("kernen"), extent)
+    if kernen is not None and len(kernen):
+        kinds = kernen.geometry.geom_type.astype(str)
+        areas = kernen[kinds.str.contains("Polygon")]
+        if len(areas):
+            areas.boundary.plot(
+                ax=ax, color=_KERN, linewidth=0.9, linestyle=(0, (1, 1.5)), zorder=5
+            )
+        points = kernen[kinds.str.contains("Point")]
+        if len(points):
+            px, py = point_xy(points)
+            ax.scatter(px, py, marker="o", s=10, facecolor="none", edgecolor=_KERN, zorder=8)
+    if "kernen" in run.reference:
+        handles.append(
+            (
+                Line2D([], [], color=_KERN, linewidth=1.0, linestyle=(0, (1, 1.5))),
+                "Kern (concentratie)",
+                False,
+            )
+        )
+
+    # existing housing and facilities as points
+    point_layers = [("bestaande_huisvesting", "D", _HOUSING, "Bestaande huisvesting")]
+    kinds_f = sorted(n for n in run.reference if n.startswith("voorzieningen."))
+    for k, name in enumerate(kinds_f):
+        label = f"Voorziening: {name.removeprefix('voorzieningen.').replace('_', ' ')}"
+        point_layers.append((name, "P", _FACILITY_COLOURS[k % len(_FACILITY_COLOURS)], label))
+    for name, marker, colour, label in point_layers:
+        if name not in run.reference:
+            continue
+        layer = clip(run.reference.get(name), extent)
+        if layer is not None and len(layer):
+            px, py = point_xy(layer)
+            ax.scatter(
+                px,
+                py,
+                marker=marker,
+                s=18,
+                facecolor=colour,
+                edgecolor="white",
+                linewidth=0.4,
+                zorder=8,
+            )
+        handles.append(
+            (
+                Line2D(
+                    [],
+                    [],
+                    marker=marker,
+                    linestyle="none",
+                    markersize=5.5,
+                    markerfacecolor=colour,
+                    markeredgecolor="white",
+                ),
+                label,
+                False,
+            )
         )
 
     # gemeente boundaries (above the fills of other layers)
