@@ -374,3 +374,33 @@ def test_maastricht_bus_stops_and_supermarkets_over_the_real_network(shared_data
         f"supermarkt {shop.median():.0f} m; >800 m bus {(bus > 800).mean():.1%}, "
         f">2 km supermarkt {(shop > 2000).mean():.1%}"
     )
+
+
+def test_a_kind_no_rule_uses_is_a_dutch_warning_in_the_run_record(world, tmp_path):
+    import json
+
+    from fixtures import standard_config, write_config
+
+    from locatietoets.layers.io.config import load_config
+    from locatietoets.scripts.runner.score import run_config
+
+    gpd.GeoDataFrame(
+        {"naam": ["Jumbo", "Bakker"]},
+        geometry=[Point(200_000, 380_500), Point(200_250, 380_500)],
+        crs=RD,
+    ).to_file(world / "winkels.gpkg")
+    extra = """
+[lagen.voorzieningen.supermarkt]
+pad = "winkels.gpkg"
+
+[lagen.voorzieningen.bakkerij]
+pad = "winkels.gpkg"
+"""
+    out = tmp_path / "uit"
+    run_config(load_config(write_config(world, standard_config(extra=extra))), out)
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    warnings = [w for w in record["waarschuwingen"] if "[lagen.voorzieningen." in w]
+    # supermarkt has rules in limburg-povi2021 (voorziening.supermarkt.*), bakkerij has none
+    assert len(warnings) == 1
+    assert "[lagen.voorzieningen.bakkerij]" in warnings[0]
+    assert "geen regel" in warnings[0] and "voorziening_bakkerij_max_m" in warnings[0]

@@ -157,6 +157,23 @@ def _uses_network(layers: Any) -> bool:
     return "werkgevers" in layers or any(name.startswith("voorzieningen.") for name in layers)
 
 
+def unused_facility_warnings(layers: Any, ruleset: Any) -> list[str]:
+    """A Dutch warning per facility kind ``[lagen.voorzieningen.<soort>]`` in the config that
+    no rule of the rule set (``voorziening.<soort>.ver`` / ``.onbereikbaar``) uses."""
+    from locatietoets.analysis.verdict import facility_rule
+
+    used = {parsed[0] for r in ruleset.rules if (parsed := facility_rule(r.id)) is not None}
+    return [
+        f"[lagen.voorzieningen.{kind}] is opgegeven, maar geen regel van regelset"
+        f" '{ruleset.id}' gebruikt deze soort (regels voorziening.{kind}.ver en"
+        f" voorziening.{kind}.onbereikbaar): de afstand wordt gemeten maar niet getoetst. Voeg"
+        " die regels en de parameter"
+        f" voorziening_{kind}_max_m toe aan de regelset of controleer de naam"
+        for name in layers
+        if name.startswith("voorzieningen.") and (kind := name.split(".", 1)[1]) not in used
+    ]
+
+
 def _read(
     prepared: PreparedRun,
     load_site_layer: bool,
@@ -175,6 +192,9 @@ def _read(
     )
     prepared.frames, prepared.reports = loaded.frames, loaded.reports
     timings["inlezen"] = round(time.perf_counter() - t, 3)
+    for note in unused_facility_warnings(config.layers, prepared.ruleset):
+        log.warning(note)
+        prepared.notes.append(note)
     spec = config.layer("wegennet")
     if spec is not None:
         if not _uses_network(config.layers) and not network_without_employers:

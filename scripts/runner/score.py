@@ -167,7 +167,7 @@ def run_config(
 def _run_record(prepared: PreparedRun, result: RunResult, clashes: list[str]) -> dict[str, Any]:
     """The run record (run.json) without its end time."""
     reports = prepared.reports
-    warnings = prepared.layer_warnings() + result.warnings
+    warnings = prepared.layer_warnings() + list(prepared.notes) + result.warnings
     warnings += list(dict.fromkeys(w for m in prepared.messages for w in m.warnings()))
     if clashes:
         warnings.append(
