@@ -19,7 +19,7 @@ from fixtures import build_world, standard_config, write_config
 import pandas as pd
 
 from locatietoets.analysis.planning.comparison import compare_runs
-from locatietoets.analysis.ruleset import parse_ruleset
+from locatietoets.analysis.ruleset_parse import parse_ruleset
 from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
 from locatietoets.layers.io.rules import read_ruleset_file
 from locatietoets.scripts.cli import main

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from locatietoets.analysis.errors import RuleSetError
-from locatietoets.analysis.ruleset import STAY_TYPES, parse_ruleset
+from locatietoets.analysis.ruleset import STAY_TYPES
+from locatietoets.analysis.ruleset_parse import parse_ruleset
 from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS, facility_rule
 from locatietoets.layers.io.rules import read_ruleset_file
 

@@ -18,7 +18,8 @@ from fixtures import standard_config, write_config
 import pytest
 
 from locatietoets.analysis.errors import ConfigError, RuleSetError
-from locatietoets.analysis.ruleset import ODOUR_LEGAL_RANGES, parse_ruleset
+from locatietoets.analysis.ruleset import ODOUR_LEGAL_RANGES
+from locatietoets.analysis.ruleset_parse import parse_ruleset
 from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS
 from locatietoets.layers.io.config import load_config
 from locatietoets.layers.io.rules import read_ruleset_file

@@ -13,8 +13,8 @@ from locatietoets.analysis.ruleset import (
     RuleSet,
     describe_layer_rule,
     format_number,
-    parse_ruleset,
 )
+from locatietoets.analysis.ruleset_parse import parse_ruleset
 from locatietoets.analysis.verdict import EVALUATORS, REASON_FIELDS, facility_rule
 from locatietoets.analysis.vocabulary import STAY_TYPES
 from locatietoets.layers.io.spec import RulesConfig
