@@ -404,14 +404,6 @@ def test_site_classes_parks_hamlet_and_remote(
     assert 3 <= in_hamlet[nearest[1]].sum() <= 10
 
 
-def test_generation_is_fast(tmp_path: Path) -> None:
-    import time
-
-    start = time.perf_counter()
-    write_demo(tmp_path, n_sites=3000)
-    assert time.perf_counter() - start < 5.0
-
-
 def test_every_farm_and_employer_is_on_the_main_network(
     layers: dict[str, gpd.GeoDataFrame],
 ) -> None:
