@@ -572,12 +572,25 @@ def test_report_lists_constraints_tested_and_not_tested():
                 {"id": "natura2000.signaal", "laag": {"naam": "natura2000"}},
                 {"id": "geluid.woonfunctie", "laag": {"naam": "geluid"}},
                 {"id": "erf.niet"},
+                {"id": "concentratie.max_personen"},
+                {"id": "concentratie.aandeel_kern"},
+                {"id": "voorziening.supermarkt.ver"},
+                {"id": "voorziening.supermarkt.onbereikbaar"},
+                {"id": "voorziening.ov_halte.ver"},
             ]
         },
-        "regels_niet_getoetst": ["geluid.woonfunctie", "erf.niet"],
+        "regels_niet_getoetst": [
+            "geluid.woonfunctie",
+            "erf.niet",
+            "concentratie.max_personen",
+            "concentratie.aandeel_kern",
+            "voorziening.ov_halte.ver",
+        ],
         "regels_gevuurd": {
             "natura2000.binnen": {"short_stay": 2, "mid_stay": 2, "long_stay": 2},
             "natura2000.signaal": {"short_stay": 5, "mid_stay": 5, "long_stay": 5},
+            "voorziening.supermarkt.ver": {"short_stay": 3, "mid_stay": 1, "long_stay": 0},
+            "voorziening.supermarkt.onbereikbaar": {"short_stay": 4},
         },
     }
     assert constraint_rows(record) == [
@@ -597,6 +610,24 @@ def test_report_lists_constraints_tested_and_not_tested():
             "op het erf van de eigen werkgever",
             "erf.niet",
             "niet getoetst: geen [lagen.werkgevers] of geen werkgever_veld",
+            "–",
+        ],
+        [
+            "concentratie per kern ([lagen.kernen], [lagen.bestaande_huisvesting])",
+            "concentratie.max_personen, concentratie.aandeel_kern",
+            "niet getoetst: geen [lagen.kernen] met inwoners_veld",
+            "–",
+        ],
+        [
+            "[lagen.voorzieningen.supermarkt]",
+            "voorziening.supermarkt.ver, voorziening.supermarkt.onbereikbaar",
+            "getoetst",
+            "4",
+        ],
+        [
+            "[lagen.voorzieningen.ov_halte]",
+            "voorziening.ov_halte.ver",
+            "niet getoetst: de laag of [lagen.wegennet] staat niet in de configuratie",
             "–",
         ],
     ]

@@ -18,6 +18,7 @@ from locatietoets.analysis.summary import (
     verdict_counts,
 )
 from locatietoets.analysis.texts import nl_number
+from locatietoets.analysis.verdict import facility_rule
 from locatietoets.layers.publish.runfolder import RunFolder, nl_datetime
 
 __all__ = [
@@ -186,8 +187,13 @@ def parameter_rows(run: RunFolder) -> list[list[str]]:
     return rows
 
 
+#: Row name of the concentration rules (``concentratie.*``) in the constraint table.
+_CONCENTRATION = "concentratie per kern ([lagen.kernen], [lagen.bestaande_huisvesting])"
+
+
 def constraint_rows(record: dict[str, Any]) -> list[list[str]]:
-    """Per constraint (a declared layer of the rule set, and housing on the employer's yard):
+    """Per constraint (a declared layer of the rule set, housing on the employer's yard, the
+    concentration per kern and each facility kind ``[lagen.voorzieningen.<soort>]``):
     its rules, whether it was tested, and the number of sites a rule fired for (most over the stay
     types). Rows of [beperking, regels, getoetst, locaties]."""
     rules = (record.get("regelset") or {}).get("regels") or []
@@ -200,15 +206,22 @@ def constraint_rows(record: dict[str, Any]) -> list[list[str]]:
             groups.setdefault(f"[lagen.beperkingen.{layer.get('naam')}]", []).append(rule["id"])
         elif str(rule.get("id", "")).startswith("erf."):
             groups.setdefault("op het erf van de eigen werkgever", []).append(rule["id"])
+        elif str(rule.get("id", "")).startswith("concentratie."):
+            groups.setdefault(_CONCENTRATION, []).append(rule["id"])
+        elif (facility := facility_rule(str(rule.get("id", "")))) is not None:
+            groups.setdefault(f"[lagen.voorzieningen.{facility[0]}]", []).append(rule["id"])
     rows = []
     for name, ids in groups.items():
         tested = [i for i in ids if i not in untested]
         count = max((max((fired.get(i) or {}).values(), default=0) for i in tested), default=0)
-        missing = (
-            "niet getoetst: geen [lagen.werkgevers] of geen werkgever_veld"
-            if name.startswith("op het erf")
-            else "niet getoetst: de laag staat niet in de configuratie"
-        )
+        if name.startswith("op het erf"):
+            missing = "niet getoetst: geen [lagen.werkgevers] of geen werkgever_veld"
+        elif name == _CONCENTRATION:
+            missing = "niet getoetst: geen [lagen.kernen] met inwoners_veld"
+        elif name.startswith("[lagen.voorzieningen."):
+            missing = "niet getoetst: de laag of [lagen.wegennet] staat niet in de configuratie"
+        else:
+            missing = "niet getoetst: de laag staat niet in de configuratie"
         rows.append(
             [
                 name,

@@ -303,7 +303,8 @@ def _record_html(run: RunFolder) -> list[str]:
     out.append("</tbody></table>")
     if rows["beperkingen"]:
         out.append(
-            "<h3>Beperkingen</h3><table><thead><tr><th>Beperking</th><th>Regels</th>"
+            "<h3>Beperkingen, concentratie en voorzieningen</h3><table><thead><tr><th>Toets</th>"
+            "<th>Regels</th>"
             "<th>Getoetst</th><th>Locaties met een regel</th></tr></thead><tbody>"
         )
         out += [

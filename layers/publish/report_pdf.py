@@ -423,10 +423,10 @@ def pdf_text_pages(
     )
     if rec["beperkingen"]:
         pages.table(
-            ["Beperking", "Regels", "Getoetst", "Locaties met een regel"],
+            ["Toets", "Regels", "Getoetst", "Locaties met een regel"],
             rec["beperkingen"],
             [2.2, 3.6, 2.6, 1.0],
-            title="Beperkingen",
+            title="Beperkingen, concentratie en voorzieningen",
             continued="7. Verantwoording (vervolg)",
             size=7.2,
         )
