@@ -1253,6 +1253,79 @@ def test_toets_locaties_takes_constraint_layers_named_after_the_layer(
 
 
 @pytest.mark.qgis
+def test_toets_locaties_takes_facility_layers_named_after_the_layer(
+    provider, qgis_core, tmp_path
+):
+    """Facility layers: the QGIS layer name is the kind ([lagen.voorzieningen.<soort>]), a field
+    'name' its naam_veld; the distance over the road network is judged by the rule set's
+    voorziening.<soort>.* rules (supermarkt: at most 2000 m)."""
+    import processing
+
+    g, p = qgis_core.QgsGeometry, qgis_core.QgsPointXY
+    locaties = _memory_layer(
+        qgis_core,
+        "Point",
+        [("id", "string"), ("type", "string")],
+        [
+            (g.fromPointXY(p(200_000.0, 380_010.0)), ("V1", "short_stay")),
+            (g.fromPointXY(p(203_000.0, 380_010.0)), ("V2", "short_stay")),
+        ],
+    )
+    roads = _memory_layer(
+        qgis_core,
+        "LineString",
+        [("naam", "string")],
+        [(g.fromPolylineXY([p(199_900.0, 380_000.0), p(203_100.0, 380_000.0)]), ("Hoofdweg",))],
+    )
+    shops = _memory_layer(
+        qgis_core,
+        "Point",
+        [("name", "string")],
+        [(g.fromPointXY(p(200_500.0, 380_010.0)), ("Jumbo",))],
+    )
+    shops.setName("Supermarkt")
+    params = {
+        "LOCATIES": locaties,
+        "ID_VELD": "id",
+        "VERBLIJFSTYPE_VELD": "type",
+        "WEGENNET": roads,
+        "VOORZIENINGEN": [shops],
+        "UITVOERMAP": str(tmp_path / "uit"),
+        "CONFIGURATIE_OPSLAAN": str(tmp_path / "config.toml"),
+        "OUTPUT": str(tmp_path / "o.gpkg"),
+    }
+    result = processing.run("locatietoets:toetslocaties", params)
+    fields, rows = read_result(qgis_core, result["OUTPUT"])
+    assert {"voorziening_supermarkt", "voorziening_supermarkt_afstand_m"} <= set(fields)
+    assert rows["V1"]["voorziening_supermarkt"] == "Jumbo"
+    # 10 m to the road, 500 m along it, 10 m to the shop
+    assert rows["V1"]["voorziening_supermarkt_afstand_m"] == pytest.approx(520.0)
+    assert rows["V2"]["voorziening_supermarkt_afstand_m"] == pytest.approx(2520.0)
+    assert "voorziening.supermarkt.ver" not in (rows["V1"]["regels"] or "")
+    assert "voorziening.supermarkt.ver" in rows["V2"]["regels"]
+    config = (tmp_path / "config.toml").read_text(encoding="utf-8")
+    assert "[lagen.voorzieningen.supermarkt]" in config and 'naam_veld = "name"' in config
+
+    shops.setName("+++")  # no letters or digits: refused with a Dutch message, nothing run
+    with pytest.raises(qgis_core.QgsProcessingException, match="bruikbare naam voor een voorz"):
+        processing.run("locatietoets:toetslocaties", {**params, "OUTPUT": str(tmp_path / "b.gpkg")})
+
+
+@pytest.mark.qgis
+def test_planning_algorithms_with_kernen_offer_facility_layers(provider, qgis_core):
+    registry = qgis_core.QgsApplication.processingRegistry()
+    with_kernen = [
+        alg
+        for alg in registry.algorithms()
+        if alg.provider().id() == "locatietoets" and alg.parameterDefinition("KERNEN")
+    ]
+    assert len(with_kernen) >= 2
+    for alg in with_kernen:
+        assert alg.parameterDefinition("VOORZIENINGEN") is not None, alg.id()
+        assert alg.parameterDefinition("BEPERKINGEN") is not None, alg.id()
+
+
+@pytest.mark.qgis
 def test_fields_whose_names_fit_are_preselected(provider, qgis_core):
     from qgis_plugin.algorithms.toets_locaties import ToetsLocaties
 

@@ -151,6 +151,7 @@ class CommandAlgorithm(EngineAlgorithm):
             )
             self._add_layer_parameters(key, optional=True, label=label)
         self._add_constraints_parameter()
+        self._add_facilities_parameter()
         self.addParameter(
             QgsProcessingParameterEnum(
                 self.STANDAARD_VERBLIJFSTYPE,
@@ -253,6 +254,7 @@ class CommandAlgorithm(EngineAlgorithm):
             )
         self._apply_stay_default(parameters, layers["locaties"], context, feedback)
         layers.update(self._constraint_tables(parameters, context, feedback, workdir))
+        layers.update(self._facility_tables(parameters, context, feedback, workdir))
         path = os.path.join(workdir, "config.toml")
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(

@@ -47,7 +47,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from .. import engine as eng
 from ..config_reader import read_config
-from ..config_writer import CONSTRAINT_NAME_PATTERN, CONSTRAINTS
+from ..config_writer import CONSTRAINT_NAME_PATTERN, CONSTRAINTS, FACILITIES
 from ..helptext import help_html
 from ..settings import engine_setting
 from ..styling import RUN_JSON_PROPERTY, ResultStyler, geometry_kinds, save_style_in_geopackage
@@ -167,6 +167,7 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
     #: offer the default verblijfstype choice
     OFFERS_STAY_DEFAULT = False
     #: offer declared constraint layers ([lagen.beperkingen.<naam>], named after the QGIS layer)
+    #: and facility layers ([lagen.voorzieningen.<soort>], likewise)
     OFFERS_CONSTRAINTS = False
     #: offer an existing config.toml as the starting point, and saving the run's config.toml
     OFFERS_CONFIG = False
@@ -235,6 +236,7 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
             )
         if self.OFFERS_CONSTRAINTS:
             self._add_constraints_parameter()
+            self._add_facilities_parameter()
         ruleset = QgsProcessingParameterFile(
             self.REGELSET,
             "Regelset (TOML; leeg = standaard POVI 2021)",
@@ -420,23 +422,56 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
             )
         )
 
+    def _add_facilities_parameter(self) -> None:
+        """Facility layers: several point (or polygon) layers, each named after its kind."""
+        self.addParameter(
+            QgsProcessingParameterMultipleLayers(
+                self.VOORZIENINGEN,
+                "Voorzieningen (ov-haltes, supermarkten, huisartsen, ...): de laagnaam is de soort"
+                " (bv. 'ov_halte', 'supermarkt', 'huisarts')",
+                layerType=QgsProcessing.TypeVectorAnyGeometry,
+                optional=True,
+            )
+        )
+
     def _constraint_tables(self, parameters, context, feedback, workdir) -> dict[str, Any]:
         """Hand each chosen constraint layer to the engine as a GeoPackage, as
         ``beperkingen.<naam>`` with the layer's name as the constraint's name."""
+        return self._named_layer_tables(
+            parameters, self.BEPERKINGEN, CONSTRAINTS, context, feedback, workdir
+        )
+
+    def _facility_tables(self, parameters, context, feedback, workdir) -> dict[str, Any]:
+        """Hand each chosen facility layer to the engine as a GeoPackage, as
+        ``voorzieningen.<soort>`` with the layer's name as the kind; a field ``naam``/``name``
+        becomes its ``naam_veld``."""
+        return self._named_layer_tables(
+            parameters, self.VOORZIENINGEN, FACILITIES, context, feedback, workdir
+        )
+
+    def _named_layer_tables(
+        self, parameters, param: str, group: str, context, feedback, workdir
+    ) -> dict[str, Any]:
+        """Write the layers of a multiple-layer parameter as GeoPackages, one config table
+        ``<group>.<naam>`` each, the name taken from the QGIS layer name."""
+        facility = group == FACILITIES
+        what = "voorziening" if facility else "beperking"
         tables: dict[str, Any] = {}
-        for layer in self.parameterAsLayerList(parameters, self.BEPERKINGEN, context) or []:
+        for layer in self.parameterAsLayerList(parameters, param, context) or []:
             name = constraint_name(layer.name())
             if not CONSTRAINT_NAME_PATTERN.match(name):
+                example = "'supermarkt' of 'ov_halte'" if facility else "'natura2000' of 'geluid'"
                 raise QgsProcessingException(
-                    f"De laagnaam '{layer.name()}' geeft geen bruikbare naam voor een beperking;"
-                    " geef de laag een naam met letters, bv. 'natura2000' of 'geluid'."
+                    f"De laagnaam '{layer.name()}' geeft geen bruikbare naam voor een {what};"
+                    f" geef de laag een naam met letters, bv. {example}."
                 )
-            key = f"{CONSTRAINTS}.{name}"
+            key = f"{group}.{name}"
             if key in tables:
                 raise QgsProcessingException(
-                    f"Twee beperkingen heten '{name}'; geef elke laag een eigen naam."
+                    f"Twee {'voorzieningen' if facility else 'beperkingen'} heten '{name}';"
+                    " geef elke laag een eigen naam."
                 )
-            path = os.path.join(workdir, f"beperking_{name}.gpkg")
+            path = os.path.join(workdir, f"{what}_{name}.gpkg")
             options = QgsVectorFileWriter.SaveVectorOptions()
             options.driverName = "GPKG"
             options.layerName = name
@@ -445,14 +480,25 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
             )
             if error != QgsVectorFileWriter.NoError:
                 raise QgsProcessingException(
-                    f"De beperking '{layer.name()}' kan niet als bestand aan de rekenkern worden"
+                    f"De {what} '{layer.name()}' kan niet als bestand aan de rekenkern worden"
                     f" gegeven: {message}"
                 )
             tables[key] = {"pad": path, "laag": name}
-            feedback.pushInfo(
-                f"Beperking '{name}' (laag '{layer.name()}'): {layer.featureCount()} objecten"
-                f' → {path}; de regelset toetst haar met regels met laag = "{name}"'
-            )
+            if facility:
+                fields = {f.name().lower(): f.name() for f in layer.fields()}
+                naam = next((fields[g] for g in ("naam", "name") if g in fields), None)
+                if naam:
+                    tables[key]["naam_veld"] = naam
+                feedback.pushInfo(
+                    f"Voorziening '{name}' (laag '{layer.name()}'): {layer.featureCount()}"
+                    f" objecten → {path}; de regelset toetst de afstand ernaartoe met de regels"
+                    f" voorziening.{name}.* en de parameter voorziening_{name}_max_m"
+                )
+            else:
+                feedback.pushInfo(
+                    f"Beperking '{name}' (laag '{layer.name()}'): {layer.featureCount()} objecten"
+                    f' → {path}; de regelset toetst haar met regels met laag = "{name}"'
+                )
         return tables
 
     @staticmethod
@@ -527,6 +573,7 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
             self._apply_stay_default(parameters, layers["locaties"], context, feedback)
         if self.OFFERS_CONSTRAINTS:
             layers.update(self._constraint_tables(parameters, context, feedback, workdir))
+            layers.update(self._facility_tables(parameters, context, feedback, workdir))
 
         config_path = os.path.join(workdir, "config.toml")
         with open(config_path, "w", encoding="utf-8") as fh:
