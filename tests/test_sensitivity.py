@@ -15,7 +15,7 @@ import pyogrio
 import pytest
 from shapely.geometry import Point, Polygon, box
 
-from locatietoets.analysis import pipeline
+from locatietoets.analysis import steps as run_steps
 from locatietoets.analysis.errors import ConfigError
 from locatietoets.analysis.pipeline import STEP_PARAMETERS, Rescorer, score_sites
 from locatietoets.layers.io.config import load_config
@@ -160,14 +160,14 @@ def test_step_parameters_name_every_parameter_a_step_reads():
     """Every params["x"] / ruleset.value("x") in a step function is listed for that step, so the
     rescoring re-runs a step whenever a parameter it reads changes."""
     steps = {
-        "bbg": [pipeline._position_vs_bbg],
-        "woonnormen": [pipeline._housing_norms],
-        "geur": [pipeline._odour, pipeline._odour_norm],
-        "reis": [pipeline._travel],
-        "recreatie": [pipeline._recreation_parks],
-        "beperkingen": [pipeline._constraints, pipeline._yard],
-        "voorzieningen": [pipeline._facilities],
-        "concentratie": [pipeline._concentration],
+        "bbg": [run_steps.position_vs_bbg],
+        "woonnormen": [run_steps.housing_norms_and_capacity],
+        "geur": [run_steps.odour, run_steps.odour_norm],
+        "reis": [run_steps.travel],
+        "recreatie": [run_steps.recreation_parks],
+        "beperkingen": [run_steps.constraints, run_steps.yard],
+        "voorzieningen": [run_steps.facilities],
+        "concentratie": [run_steps.concentration],
     }
     for step, functions in steps.items():
         read = set()
