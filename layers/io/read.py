@@ -17,8 +17,8 @@ import pandas as pd
 import shapely
 
 from locatietoets.analysis.errors import InputError, did_you_mean
-from locatietoets.analysis.pipeline import ALWAYS_WOONFUNCTIE, logies_warning
 from locatietoets.analysis.ruleset import HOUSING_FORMS, STAY_TYPES
+from locatietoets.analysis.steps import ALWAYS_WOONFUNCTIE, logies_warning
 from locatietoets.layers.io.files import (
     RD_NEW,
     LayerReport,
