@@ -20,6 +20,10 @@ __all__ = [
     "VERDICT_COLOURS",
     "hex_colour",
     "MAP_COLOURS",
+    "CONSTRAINT_COLOURS",
+    "FACILITY_COLOURS",
+    "REFERENCE_LABELS",
+    "reference_label",
     "SITE_FIELDS",
     "LOCATION_FIELDS",
     "HOUSING_FIELDS",
@@ -93,7 +97,47 @@ MAP_COLOURS: dict[str, str] = {
     "text": "#222222",
     "grey_text": "#5a5a5a",
     "boundary": "#8d8d8d",
+    "kern": "#4d4d4d",  # kernen of the concentration rules (dotted outlines)
+    "housing": "#b2182b",  # existing labour-migrant housing (diamonds)
 }
+#: Colours of the declared constraint layers (referentie.gpkg "beperkingen.<naam>", hatched
+#: outlines), in the order of their names: ColorBrewer Dark2 without its green (parks) and purple
+#: (odour).
+CONSTRAINT_COLOURS: tuple[str, ...] = (
+    "#d95f02",
+    "#e7298a",
+    "#66a61e",
+    "#e6ab02",
+    "#a6761d",
+    "#666666",
+)
+#: Colours of the facility kinds (referentie.gpkg "voorzieningen.<soort>", filled plus
+#: markers), in the order of their names.
+FACILITY_COLOURS: tuple[str, ...] = ("#2166ac", "#35978f", "#762a83", "#4d9221", "#999999")
+#: Legend names of the reference layers a run writes (referentie.gpkg), the same on the
+#: command line's maps, in the plugin's atlas and in its reference group;
+#: :func:`reference_label` names the declared ones (beperkingen.<naam>, voorzieningen.<soort>).
+REFERENCE_LABELS: dict[str, str] = {
+    "bebouwd_gebied": "Bestaand bebouwd gebied (BBG)",
+    "bebouwde_kom": "Bebouwde kom (geurregels)",
+    "geurcontouren": "Geurcontour",
+    "recreatieparken": "Recreatiepark",
+    "veehouderijen": "Veehouderij",
+    "werkgevers": "Werkgever",
+    "gemeenten": "Gemeentegrens",
+    "kernen": "Kern (concentratie)",
+    "bestaande_huisvesting": "Bestaande huisvesting",
+}
+
+
+def reference_label(name: str) -> str:
+    """The legend name of a referentie.gpkg layer: "beperkingen.natura_2000" -> "Beperking:
+    natura 2000", "voorzieningen.ov_halte" -> "Voorziening: ov halte", "kernen" -> "Kern
+    (concentratie)"."""
+    for prefix, word in (("beperkingen.", "Beperking"), ("voorzieningen.", "Voorziening")):
+        if name.startswith(prefix):
+            return f"{word}: {name[len(prefix):].replace('_', ' ')}"
+    return REFERENCE_LABELS.get(name, name.replace("_", " "))
 
 
 def hex_colour(rgb: tuple[int, int, int]) -> str:

@@ -39,6 +39,8 @@ import shapely  # noqa: E402
 from locatietoets.analysis.errors import InputError, did_you_mean  # noqa: E402
 from locatietoets.analysis.summary import NO_REGION, STAY_TYPES, usable_capacity  # noqa: E402
 from locatietoets.analysis.vocabulary import (  # noqa: E402
+    CONSTRAINT_COLOURS,
+    FACILITY_COLOURS,
     MAP_COLOURS,
     VERDICTS,
     nl_number,
@@ -96,14 +98,13 @@ _FOCUS_FILL = MAP_COLOURS["focus_fill"]
 _BBG = MAP_COLOURS["bbg"]
 _KOM = MAP_COLOURS["kom"]
 _PARK = MAP_COLOURS["park"]
-#: Outline colours of the declared constraint layers (referentie.gpkg "beperkingen.<naam>"), in
-#: the order of their names: ColorBrewer Dark2 without its green (parks) and purple (odour).
-_CONSTRAINT_COLOURS = ("#d95f02", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
-#: Kernen of the concentration rules (referentie.gpkg "kernen"), existing housing
-#: ("bestaande_huisvesting") and facility kinds ("voorzieningen.<soort>", in name order).
-_KERN = "#4d4d4d"
-_HOUSING = "#b2182b"
-_FACILITY_COLOURS = ("#2166ac", "#35978f", "#762a83", "#4d9221", "#999999")
+#: Outline colours of the declared constraint layers (referentie.gpkg "beperkingen.<naam>"), kernen
+#: of the concentration rules ("kernen"), existing housing ("bestaande_huisvesting") and facility
+#: kinds ("voorzieningen.<soort>", in name order): shared with the plugin's atlas.
+_CONSTRAINT_COLOURS = CONSTRAINT_COLOURS
+_KERN = MAP_COLOURS["kern"]
+_HOUSING = MAP_COLOURS["housing"]
+_FACILITY_COLOURS = FACILITY_COLOURS
 _EMPLOYER = MAP_COLOURS["employer"]
 _FARM = MAP_COLOURS["farm"]
 _TEXT = MAP_COLOURS["text"]
