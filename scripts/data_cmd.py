@@ -94,13 +94,16 @@ def data() -> None:
     # the same as layers.fetch.run.DEFAULT_LAYERS (a test compares them; not imported here so
     # that the command line starts without loading the download code)
     default=(
-        "gemeenten,wijken,bag,wegen,natura2000,parken,werkgevers,bedrijventerreinen,bebouwde_kom"
+        "gemeenten,wijken,bag,wegen,natura2000,parken,werkgevers,bedrijventerreinen,bebouwde_kom,"
+        "kernen,voorzieningen"
     ),
     show_default=True,
     help=(
         "Kommagescheiden lagen: gemeenten, provincies, wijken, bag (verblijfsobjecten), panden,"
         " wegen (NWB), natura2000, parken (recreatieparken_top10nl en recreatieparken uit OSM),"
-        " werkgevers (OSM), bedrijventerreinen (TOP10NL), bebouwde_kom (TOP10NL, benadering)."
+        " werkgevers (OSM), bedrijventerreinen (TOP10NL), bebouwde_kom (TOP10NL, benadering),"
+        " kernen (CBS-wijken met inwoners, benadering), voorzieningen (ov_haltes, supermarkten"
+        " en huisartsen uit OSM)."
     ),
 )
 @click.option(

@@ -50,6 +50,106 @@ WFS_MAX_START_INDEX = 50_000
 NWB_SIZE = 1_500_000
 #: The local road grid around Venlo (RD New, m): x and y ranges and spacing.
 GRID = (198_000, 214_000, 366_000, 384_000, 1_000)
+#: The wijk whose number of inhabitants the replay hides as CBS does (-99995, geheim).
+SECRET_WIJK = "WK098328"
+
+
+def _lonlat(x: float, y: float) -> tuple[float, float]:
+    point = gpd.GeoSeries([shapely.Point(x, y)], crs=28992).to_crs(4326).iloc[0]
+    return point.x, point.y
+
+
+def facility_elements() -> list[dict]:
+    """Overpass elements of facilities near Venlo, placed on the local road grid (RD New, m):
+    OpenStreetMap nodes and one building (a closed way) as the OSM wiki documents them.
+
+    - bus stop 'Velden, Kerkstraat' (highway=bus_stop + public_transport=platform) 50 m north of
+      the grid node (209000, 381000); station 'Venlo' (railway=station) at (209000, 375030);
+    - supermarket 'Plus Belfeld' as a building (closed way, shop=supermarket) around
+      (206100, 370000);
+    - huisarts 'Huisartsenpraktijk Velden' (amenity=doctors, healthcare=doctor,
+      healthcare:speciality=general) 30 m east of (209000, 381000); a dermatologist
+      (amenity=doctors, healthcare:speciality=dermatology) at Belfeld, which is no huisarts;
+    - a stop position on the road (public_transport=stop_position) and a convenience shop,
+      which are neither a bus stop nor a supermarket.
+    """
+    elements: list[dict] = []
+    next_id = [9_000]
+
+    def node(x: float, y: float, tags: dict | None = None) -> int:
+        next_id[0] += 1
+        lon, lat = _lonlat(x, y)
+        element = {"type": "node", "id": next_id[0], "lat": lat, "lon": lon}
+        if tags:
+            element["tags"] = tags
+        elements.append(element)
+        return next_id[0]
+
+    node(
+        209_000,
+        381_050,
+        {
+            "highway": "bus_stop",
+            "public_transport": "platform",
+            "bus": "yes",
+            "name": "Velden, Kerkstraat",
+        },
+    )
+    node(209_000, 375_030, {"railway": "station", "name": "Venlo", "operator": "NS"})
+    node(209_010, 381_000, {"public_transport": "stop_position", "bus": "yes"})
+    corners = [(206_060, 369_960), (206_140, 369_960), (206_140, 370_040), (206_060, 370_040)]
+    ids = [node(x, y) for x, y in corners]
+    elements.append(
+        {
+            "type": "way",
+            "id": 9_500,
+            "nodes": ids + ids[:1],
+            "tags": {
+                "shop": "supermarket",
+                "building": "retail",
+                "name": "Plus Belfeld",
+                "brand": "PLUS",
+            },
+        }
+    )
+    node(
+        209_030,
+        381_000,
+        {
+            "amenity": "doctors",
+            "healthcare": "doctor",
+            "healthcare:speciality": "general",
+            "name": "Huisartsenpraktijk Velden",
+        },
+    )
+    node(
+        206_020,
+        369_700,
+        {
+            "amenity": "doctors",
+            "healthcare": "doctor",
+            "healthcare:speciality": "dermatology",
+            "name": "Huidkliniek",
+        },
+    )
+    node(206_030, 369_720, {"shop": "convenience", "name": "Buurtwinkel"})
+    return elements
+
+
+def osm_nodes(path: Path) -> list[dict]:
+    """Overpass node elements from an OSM GeoJSON export (``@id`` = ``node/<id>``, the tags as
+    properties), such as the real Maastricht amenity and shop nodes in ../shared/data/points."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    elements = []
+    for feature in data["features"]:
+        props = dict(feature["properties"])
+        kind, _, ident = str(props.pop("@id", feature.get("id", ""))).partition("/")
+        if kind != "node" or feature["geometry"]["type"] != "Point":
+            continue
+        lon, lat = feature["geometry"]["coordinates"][:2]
+        tags = {k: str(v) for k, v in props.items() if v is not None}
+        elements.append({"type": "node", "id": int(ident), "lat": lat, "lon": lon, "tags": tags})
+    return elements
 
 
 def _features(frame: gpd.GeoDataFrame, crs: str) -> list[dict]:
@@ -121,6 +221,7 @@ class PdokReplay:
     """The local server; ``hits`` counts requests per path, ``queries`` keeps the last query."""
 
     def __init__(self, shared: Path) -> None:
+        self.shared = shared
         gemeenten = gpd.read_file(shared / "admin" / "limburg_gemeenten_2022_cbs_tmap.geojson")
         self.gemeenten_rd = gemeenten.to_crs(28992)
         # BRK gemeentegebied: 'code' as the 4-digit CBS number, 'naam'
@@ -149,13 +250,18 @@ class PdokReplay:
             self.gemeenten_rd[["code", "name", "geometry"]],
             how="left",
         )
-        # CBS wijken en buurten: wijkcode WKggggww, gemeentecode GMgggg, lower-case names
+        # CBS wijken en buurten: wijkcode WKggggww, gemeentecode GMgggg, lower-case names,
+        # aantal_inwoners with CBS's negative code for a hidden number (-99995, 'geheim') on
+        # one wijk (Wijk 28 Trade-Port, Venlo: a business park with few inhabitants)
+        people = wijken["population"].astype("int64").to_numpy().copy()
+        people[(wijken["code"] == SECRET_WIJK).to_numpy()] = -99995
         self.collections["wijken"] = gpd.GeoDataFrame(
             {
                 "wijkcode": wijken["code"].values,
                 "wijknaam": wijken["name"].values,
                 "gemeentecode": gem_of["code"].values,
                 "gemeentenaam": gem_of["name"].values,
+                "aantal_inwoners": people,
             },
             geometry=wijken.geometry.values,
             crs=28992,

@@ -17,7 +17,7 @@ import time
 
 from click.testing import CliRunner
 import geopandas as gpd
-from pdok_replay import PdokReplay
+from pdok_replay import SECRET_WIJK, PdokReplay, facility_elements, osm_nodes
 import pyogrio
 import pytest
 import shapely
@@ -217,9 +217,21 @@ def _fault_handlers(srv: PdokReplay) -> dict:
 def server(shared_data: Path):
     srv = PdokReplay(shared_data)
     srv.faults = _fault_handlers(srv)
+    # facilities: the hand-made ones near Venlo and the real OSM nodes of Maastricht, in one
+    # answer per key as Overpass would send every element in the bbox that has the tag (osmnx's
+    # builder keeps the ones with the asked tags)
+    points = shared_data / "points"
+    facilities = (
+        facility_elements()
+        + osm_nodes(points / "maastricht_osm_shop_nodes_2023.geojson")
+        + osm_nodes(points / "maastricht_osm_amenity_nodes_2023.geojson")
+    )
     srv.overpass = {
         "tourism": _overpass_elements("recreation"),
         "landuse": _overpass_elements("industrial"),
+        "highway": facilities,
+        "shop": facilities,
+        "amenity": facilities,
     }
     yield srv
     srv.close()
@@ -807,6 +819,10 @@ def test_packaged_endpoints_are_valid() -> None:
         "werkgevers",
         "bedrijventerreinen",
         "bebouwde_kom",
+        "kernen",
+        "ov_haltes",
+        "supermarkten",
+        "huisartsen",
     }
     for endpoint in endpoints.endpoints.values():
         assert endpoint.url.startswith("https://") and endpoint.version and endpoint.checked
@@ -827,6 +843,19 @@ def test_packaged_endpoints_are_valid() -> None:
     assert "pand_identificatie" not in bag.fields and "pand.href" in bag.fields
     assert "wijken-en-buurten-2025" in endpoints.endpoints["wijken"].url
     assert "chalet" not in endpoints.endpoints["recreatieparken"].tags["tourism"]
+    # issue 16: kernen with inhabitants and facilities, fed into the layers the rules test
+    kernen = endpoints.endpoints["kernen"]
+    assert kernen.layer == "kernen" and kernen.config["inwoners_veld"] == "inwoners"
+    assert kernen.fields["aantal_inwoners"] == "inwoners" and "cbs_onbekend" in kernen.derive
+    assert {e.layer for e in endpoints.endpoints.values() if e.kind == "overpass"} >= {
+        "voorzieningen.ov_halte",
+        "voorzieningen.supermarkt",
+        "voorzieningen.huisarts",
+    }
+    assert endpoints.endpoints["ov_haltes"].tags == {
+        "highway": ("bus_stop",),
+        "railway": ("station", "halt"),
+    }
     # the command line's default --lagen is DEFAULT_LAYERS (kept literally there to start fast)
     option = next(p for p in data.commands["ophalen"].params if p.name == "lagen")
     assert option.default == ",".join(DEFAULT_LAYERS)
@@ -933,3 +962,150 @@ def test_ophalen_gemeente_config_scores_end_to_end(
     expected = sites.geometry.distance(business_park).to_numpy()
     assert sites["bedrijventerreinen_afstand_m"].to_numpy() == pytest.approx(expected, abs=0.5)
     assert sites["natura2000_afstand_m"].notna().all()
+
+
+def _sites(path: Path, rows: list[tuple[str, float, float, int]]) -> Path:
+    frame = gpd.GeoDataFrame(
+        {"code": [r[0] for r in rows], "personen": [r[3] for r in rows]},
+        geometry=[shapely.Point(r[1], r[2]) for r in rows],
+        crs=28992,
+    )
+    frame.to_file(path, driver="GPKG")
+    return path
+
+
+def test_ophalen_kernen_and_facilities_fire_their_rules(
+    server: PdokReplay, endpoints_file: Path, tmp_path: Path
+) -> None:
+    """Kernen (CBS wijken with inhabitants) and facilities (OSM) fetched for Venlo feed the
+    concentration and facility rules: a planner's own sites with a capacity, scored on the
+    fetched config, get every one of those reasons that applies (hand-computed below)."""
+    import tomllib
+
+    from locatietoets.layers.io.config_writer import write_config
+    from locatietoets.scripts.cli import main
+
+    out = tmp_path / "venlo"
+    layers = "gemeenten,wegen,kernen,voorzieningen"
+    result = _run(
+        ["ophalen", "--gebied", "Venlo", "--lagen", layers, "--out", str(out)]
+        + ["--endpoints", str(endpoints_file), "--cache", str(tmp_path / "cache"), *CLI_PATIENT]
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    # the wijk whose number CBS hides (-99995) is left out, and the summary says so
+    assert "1 objecten zonder bekend aantal inwoners" in text and "Trade-Port" in text
+
+    kernen = gpd.read_file(out / "cbs_kernen_wijken.gpkg")
+    assert SECRET_WIJK not in set(kernen["wijkcode"]) and len(kernen) == 20
+    assert (kernen["inwoners"] > 0).all()
+    velden = kernen.set_index("naam").loc["Wijk 41 Velden"]
+    assert velden["inwoners"] == 5415 and velden["gemeentenaam"] == "Venlo"
+
+    stops = gpd.read_file(out / "osm_ov_haltes.gpkg")
+    # the bus stop and the station; not the stop position on the road, nothing from Maastricht
+    assert sorted(stops["naam"]) == ["Velden, Kerkstraat", "Venlo"]
+    assert set(stops.geom_type) == {"Point"}
+    shops = gpd.read_file(out / "osm_supermarkten.gpkg")
+    # the supermarket mapped as its building is a point inside it; the convenience shop is not
+    assert list(shops["naam"]) == ["Plus Belfeld"] and list(shops["merk"]) == ["PLUS"]
+    assert shops.geometry.iloc[0].within(shapely.box(206_060, 369_960, 206_140, 370_040))
+    doctors = gpd.read_file(out / "osm_huisartsen.gpkg")
+    assert list(doctors["naam"]) == ["Huisartsenpraktijk Velden"]  # not the dermatologist
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["lagen"]["kernen"]["config_laag"] == "kernen"
+    assert "Benadering" in manifest["lagen"]["kernen"]["opmerking"]
+    assert manifest["lagen"]["huisartsen"]["config_laag"] == "voorzieningen.huisarts"
+
+    # the planner's own candidate sites, with a capacity, scored on the fetched layers
+    plan = _sites(
+        out / "plan.gpkg",
+        [
+            ("velden", 209_345, 381_047, 150),  # Wijk 41 Velden, 5,415 inhabitants
+            ("belfeld", 206_014, 369_682, 300),  # Wijk 51 Belfeld, 5,475 inhabitants
+        ],
+    )
+    data = tomllib.loads((out / "config.toml").read_text(encoding="utf-8"))
+    lagen = data["lagen"]
+    lagen["locaties"] = {"pad": plan, "id_veld": "code", "personen_veld": "personen"}
+    flat = {k: v for k, v in lagen.items() if k not in ("voorzieningen", "beperkingen")}
+    flat.update({f"voorzieningen.{k}": v for k, v in lagen.get("voorzieningen", {}).items()})
+    write_config(out / "plan.toml", flat)
+    config = load_config(out / "plan.toml")
+    assert config.layer("kernen").get("inwoners_veld") == "inwoners"
+    assert config.layer("kernen").get("naam_veld") == "naam"
+    for kind, name in (
+        ("ov_halte", "osm_ov_haltes.gpkg"),
+        ("supermarkt", "osm_supermarkten.gpkg"),
+        ("huisarts", "osm_huisartsen.gpkg"),
+    ):
+        assert config.layer(f"voorzieningen.{kind}").path.name == name
+        assert config.layer(f"voorzieningen.{kind}").get("naam_veld") == "naam"
+    run = tmp_path / "run"
+    scored = CliRunner().invoke(main, ["score", str(out / "plan.toml"), "--out", str(run)])
+    assert scored.exit_code == 0, scored.output
+    sites = gpd.read_file(run / "locaties.gpkg", layer="locaties").set_index("code")
+
+    # concentration: kern and share by hand
+    assert sites.loc["velden", "kern"] == "Wijk 41 Velden"
+    assert sites.loc["velden", "aandeel_arbeidsmigranten_kern"] == pytest.approx(150 / 5415)
+    assert sites.loc["belfeld", "kern"] == "Wijk 51 Belfeld"
+    assert sites.loc["belfeld", "aandeel_arbeidsmigranten_kern"] == pytest.approx(300 / 5475)
+    rules = {code: set(str(sites.loc[code, "regels"]).split(";")) for code in sites.index}
+    fired = {r.strip() for code in rules for r in rules[code]}
+    assert "concentratie.max_personen" in rules["velden"] & rules["belfeld"]
+    assert "concentratie.aandeel_kern" in rules["belfeld"] - rules["velden"]  # 5.5 % > 5 %
+
+    # facilities over the fetched network (the 1 km grid; distances in m, by hand):
+    # Velden: 47 m to the road y=381000, 345 m along it to the node (209000, 381000), 50 m up
+    # the road x=209000 to the bus stop beside it: 442 m; the huisarts lies on the road
+    # y=381000 at x=209030: 47 + (345 - 30) = 362 m
+    assert sites.loc["velden", "voorziening_ov_halte_afstand_m"] == pytest.approx(442, abs=2)
+    assert sites.loc["velden", "voorziening_huisarts_afstand_m"] == pytest.approx(362, abs=2)
+    # Belfeld: 14 m to the road x=206000, 318 m north to (206000, 370000), 100 m east to
+    # (206100, 370000) and 0-40 m to the point inside the supermarket building
+    assert 430 <= sites.loc["belfeld", "voorziening_supermarkt_afstand_m"] <= 475
+    assert "voorziening.ov_halte.ver" in rules["belfeld"]  # the nearest stop is in Velden
+    assert "voorziening.huisarts.ver" in rules["belfeld"]  # the dermatologist does not count
+    assert "voorziening.supermarkt.ver" in rules["velden"]  # > 2 km to Belfeld
+    assert not {r for r in fired if r.startswith("voorziening.") and r.endswith("onbereikbaar")}
+
+
+def test_ophalen_real_maastricht_facilities(
+    server: PdokReplay, endpoints_file: Path, tmp_path: Path
+) -> None:
+    """The real OSM shop and amenity nodes of Maastricht (../shared/data/points), replayed as
+    Overpass answers: every supermarket and every general or unspecified doctor inside the
+    gemeente is fetched, and nothing else."""
+    points = Path(server.shared) / "points"
+    outcome = fetch_data(
+        "Maastricht",
+        ["gemeenten", "supermarkten", "huisartsen"],
+        tmp_path / "mst",
+        endpoints=load_endpoints(endpoints_file),
+        cache_dir=tmp_path / "cache",
+        http=FAST,
+    )
+    area = gpd.read_file(outcome.layers["gemeenten"].path).geometry.union_all()
+
+    def expected(path: Path, keep) -> int:
+        frame = gpd.read_file(path).to_crs(28992)
+        return int((frame.apply(keep, axis=1) & frame.within(area)).sum())
+
+    shops = gpd.read_file(outcome.layers["supermarkten"].path)
+    n_shops = expected(
+        points / "maastricht_osm_shop_nodes_2023.geojson",
+        lambda r: r.get("shop") == "supermarket",
+    )
+    assert len(shops) == n_shops >= 20
+
+    def doctor(row) -> bool:
+        tagged = row.get("amenity") == "doctors" or row.get("healthcare") == "doctor"
+        speciality = row.get("healthcare:speciality")
+        general = not isinstance(speciality, str) or "general" in speciality.split(";")
+        return tagged and general
+
+    doctors = gpd.read_file(outcome.layers["huisartsen"].path)
+    assert len(doctors) == expected(points / "maastricht_osm_amenity_nodes_2023.geojson", doctor)
+    assert len(doctors) >= 1

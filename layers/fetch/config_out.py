@@ -33,6 +33,7 @@ def config_tables(
     missing: Sequence[ToSupply],
     *,
     when: str,
+    counts: Mapping[str, int] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[str], dict[str, list[str]]]:
     """Return the config's layers, header lines and per-layer comments.
 
@@ -48,6 +49,10 @@ def config_tables(
         The layers the planner must still supply.
     when
         Time of the fetch (UTC, ISO 8601) for the header.
+    counts
+        Per fetched endpoint key, the number of features written. A facility kind or the
+        kernen with no feature in the area stay out of the config (an empty facility layer
+        cannot be tested; the scoring would stop on it), named in the header instead.
 
     Returns
     -------
@@ -57,8 +62,20 @@ def config_tables(
     """
     lagen: dict[str, dict[str, Any]] = {}
     toelichting: dict[str, list[str]] = {}
+    empty: list[str] = []
     for key, endpoint in endpoints.endpoints.items():
         if key not in written or endpoint.layer is None:
+            continue
+        if (
+            counts is not None
+            and counts.get(key, 1) == 0
+            and (endpoint.layer == "kernen" or endpoint.layer.startswith("voorzieningen."))
+        ):
+            empty.append(
+                f"- {endpoint.layer}: {endpoint.filename} bevat geen objecten in het gebied;"
+                " de laag staat daarom niet in deze config (zonder die laag wordt de regel als"
+                " 'niet getoetst' gemeld)."
+            )
             continue
         if endpoint.layer in lagen:
             toelichting[endpoint.layer].append(
@@ -87,6 +104,8 @@ def config_tables(
             "[lagen.locaties]",
             'pad = "locaties.gpkg"',
         ]
+    if empty:
+        kop += ["", "Opgehaald maar leeg:", *empty]
     if missing:
         kop += ["", "Nog zelf aan te leveren (niet open op te halen; zie README):"]
         for item in missing:

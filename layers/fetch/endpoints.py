@@ -16,7 +16,7 @@ from typing import Any
 
 from locatietoets.analysis.constraints import LAYER_NAME_PATTERN
 from locatietoets.analysis.errors import ConfigError, did_you_mean
-from locatietoets.layers.io.config import CONSTRAINTS, LAYER_KEYS
+from locatietoets.layers.io.config import CONSTRAINTS, LAYER_GROUPS, LAYER_KEYS
 
 _KINDS = ("ogcapi", "wfs", "overpass")
 #: ``geometrie`` of an endpoint -> the geometry types that layer may hold.
@@ -48,8 +48,11 @@ _ENDPOINT_KEYS = {
     "documentatie",
     "opmerking",
 }
-#: Derived fields an endpoint may ask for (``afleiden``), see :mod:`.processing`.
-DERIVATIONS = ("nwb_wegtype",)
+#: Derived fields an endpoint may ask for (``afleiden``), see :mod:`.processing`:
+#: ``nwb_wegtype`` (road type from the NWB baansubsoort), ``cbs_onbekend`` (CBS's negative
+#: codes for hidden or unknown numbers become empty; a kern without inhabitants is left out),
+#: ``huisarts`` (OSM doctors with a speciality other than general practice are left out).
+DERIVATIONS = ("nwb_wegtype", "cbs_onbekend", "huisarts")
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,9 @@ class Endpoint:
         ``"knippen"`` (cut to the area) or ``"overlap"`` (keep whole features
         that lie at least 1 % in the area).
     layer
-        The config layer this source feeds (``"locaties"``, or a declared
-        constraint ``"beperkingen.natura2000"``), or ``None``.
+        The config layer this source feeds (``"locaties"``, a declared
+        constraint ``"beperkingen.natura2000"`` or a facility kind
+        ``"voorzieningen.supermarkt"``), or ``None``.
     config
         Extra keys for that config layer.
     filename
@@ -166,12 +170,13 @@ class EndpointSet:
 
 
 def _constraint_layer(name: Any) -> bool:
-    """Whether ``name`` is a declared constraint layer, ``beperkingen.<naam>``."""
-    prefix = f"{CONSTRAINTS}."
-    return (
-        isinstance(name, str)
-        and name.startswith(prefix)
-        and LAYER_NAME_PATTERN.match(name[len(prefix) :]) is not None
+    """Whether ``name`` is a declared constraint layer, ``beperkingen.<naam>``, or a member of a
+    layer group such as a facility kind, ``voorzieningen.<soort>``."""
+    if not isinstance(name, str) or "." not in name:
+        return False
+    group, _, member = name.partition(".")
+    return (group == CONSTRAINTS or group in LAYER_GROUPS) and (
+        LAYER_NAME_PATTERN.match(member) is not None
     )
 
 
@@ -264,7 +269,8 @@ def _parse_endpoints(data: Mapping[str, Any], origin: str) -> EndpointSet:
                 f"{label} laag '{layer}' is geen laag van de"
                 f" configuratie.{did_you_mean(str(layer), LAYER_KEYS)} Een beperking heet"
                 f" '{CONSTRAINTS}.<naam>' (kleine letters, cijfers en _), bv."
-                f" '{CONSTRAINTS}.natura2000'."
+                f" '{CONSTRAINTS}.natura2000'; een voorziening 'voorzieningen.<soort>', bv."
+                " 'voorzieningen.supermarkt'."
             )
         fields = table.get("velden", {})
         if not isinstance(fields, Mapping) or not all(isinstance(v, str) for v in fields.values()):

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 
 from locatietoets.layers.fetch.area import Area, gm_code
@@ -59,6 +60,8 @@ def _cut(
     warnings: list[str] = []
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     wanted = GEOMETRIES[endpoint.geometry]
+    if endpoint.geometry == "punt" and endpoint.kind == "overpass":
+        frame = _areas_to_points(frame, endpoint)
     other = ~frame.geom_type.isin(wanted)
     if other.any():
         counts = frame.geom_type[other].value_counts().to_dict()
@@ -91,6 +94,22 @@ def _cut(
     if endpoint.geometry != "punt":
         frame = frame.set_geometry(_promote(frame.geometry))
     return frame, warnings
+
+
+def _areas_to_points(frame: gpd.GeoDataFrame, endpoint: Endpoint) -> gpd.GeoDataFrame:
+    """OpenStreetMap maps a shop or a doctor's practice as a node or as its building: a point
+    layer (a facility) takes an area's representative point (a point inside it)."""
+    areas = frame.geom_type.isin(GEOMETRIES["vlak"]).to_numpy()
+    if not areas.any():
+        return frame
+    frame = frame.copy()
+    frame.loc[areas, frame.geometry.name] = frame.geometry[areas].representative_point()
+    log.info(
+        "%s: %d vlakken (gebouwen, terreinen) als punt binnen het vlak",
+        endpoint.key,
+        int(areas.sum()),
+    )
+    return frame
 
 
 def _promote(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
@@ -162,7 +181,62 @@ def derive_fields(
                 f"{unknown} wegvakken hebben een onbekende baansubsoort en gelden als gewone weg"
                 " (wegtype 'unclassified')."
             )
+    if "cbs_onbekend" in endpoint.derive:
+        frame, more = _cbs_unknown(frame, endpoint)
+        warnings += more
+    if "huisarts" in endpoint.derive:
+        frame = _general_practice(frame, endpoint)
     return frame, warnings
+
+
+#: CBS writes a hidden or unknown number as a negative code (-99995 geheim, -99997 niet van
+#: toepassing/onbekend, -99999999 in older editions); no count CBS publishes is negative.
+def _cbs_unknown(frame: gpd.GeoDataFrame, endpoint: Endpoint) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """CBS's negative codes become empty; features whose ``inwoners_veld`` is then empty are left
+    out (a kern needs its number of inhabitants), with a warning that names them."""
+    warnings: list[str] = []
+    frame = frame.copy()
+    for column in frame.columns:
+        if column == frame.geometry.name:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce")
+        if values.notna().any() and frame[column].dtype != object:
+            frame[column] = values.where(values >= 0)
+    people = endpoint.config.get("inwoners_veld")
+    if people and people in frame.columns:
+        unknown = pd.to_numeric(frame[people], errors="coerce").isna().to_numpy()
+        if unknown.any():
+            name = endpoint.config.get("naam_veld")
+            names = (
+                frame.loc[unknown, name].astype(str).tolist()[:5] if name in frame.columns else []
+            )
+            shown = f" ({', '.join(names)}{', ...' if int(unknown.sum()) > 5 else ''})"
+            warnings.append(
+                f"{int(unknown.sum())} objecten zonder bekend aantal inwoners (CBS: geheim of"
+                f" onbekend) weggelaten{shown if names else ''}; locaties daar horen bij geen"
+                " kern en hun concentratie wordt niet getoetst."
+            )
+            frame = frame[~unknown]
+    return frame, warnings
+
+
+def _general_practice(frame: gpd.GeoDataFrame, endpoint: Endpoint) -> gpd.GeoDataFrame:
+    """Keep the doctors without a speciality or with ``general`` among their specialities
+    (OSM ``healthcare:speciality``, semicolon-separated): a huisarts, not a specialist."""
+    column = endpoint.fields.get("healthcare:speciality")
+    if column is None or column not in frame.columns:
+        return frame
+    text = frame[column].astype("string").str.lower().fillna("")
+    general = text.map(
+        lambda v: v.strip() == "" or "general" in (p.strip() for p in v.split(";"))
+    ).to_numpy(dtype=bool)
+    if not general.all():
+        log.info(
+            "%s: %d artsen met een ander specialisme dan huisarts weggelaten",
+            endpoint.key,
+            int((~general).sum()),
+        )
+    return frame[general]
 
 
 def prepare_layer(

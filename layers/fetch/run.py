@@ -59,6 +59,8 @@ DEFAULT_LAYERS = (
     "werkgevers",
     "bedrijventerreinen",
     "bebouwde_kom",
+    "kernen",
+    "voorzieningen",
 )
 #: Short names on the command line for one or more endpoint keys.
 LAYER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -66,6 +68,7 @@ LAYER_ALIASES: dict[str, tuple[str, ...]] = {
     "nwb": ("wegen",),
     "parken": ("recreatieparken_top10nl", "recreatieparken"),
     "kom": ("bebouwde_kom",),
+    "voorzieningen": ("ov_haltes", "supermarkten", "huisartsen"),
 }
 
 
@@ -373,12 +376,14 @@ def _publish(
     try:
         results: dict[str, LayerResult] = {}
         columns: dict[str, list[str]] = {}
+        counts: dict[str, int] = {}
         for key, (_frame, cached_path, record, from_cache) in staged.items():
             endpoint = endpoints.endpoints[key]
             target = stage / endpoint.filename
             shutil.copyfile(cached_path, target)  # the cache file is the processed layer
             info = pyogrio.read_info(target)
             columns[key] = [str(c) for c in info["fields"]]
+            counts[key] = int(info["features"])
             entry = {
                 "bestand": endpoint.filename,
                 "laag_in_bestand": endpoint.key,
@@ -413,7 +418,7 @@ def _publish(
         missing = to_supply(fetched_layers)  # type: ignore[arg-type]
         manifest["nog_aan_te_leveren"] = [item.record() for item in missing]
         lagen, kop, toelichting = config_tables(
-            columns, endpoints, area, missing, when=manifest["gemaakt"]
+            columns, endpoints, area, missing, when=manifest["gemaakt"], counts=counts
         )
         write_text_atomic(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", stage / "manifest.json"
