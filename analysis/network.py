@@ -401,24 +401,27 @@ class SegmentIndex:
         start = np.flatnonzero(
             (link_of[:-1] == link_of[1:]) & np.asarray(snappable, dtype=bool)[link_of[:-1]]
         )
-        a, b = coords[start], coords[start + 1]
-        seg_len = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
+        # column by column: gathering 1-D arrays is several times faster than 2-D rows
+        ax, ay = coords[start, 0], coords[start, 1]
+        bx, by = coords[start + 1, 0], coords[start + 1, 1]
+        dx, dy = bx - ax, by - ay
+        seg_len = np.hypot(dx, dy)
         n_pieces = np.maximum(1, np.ceil(seg_len / SNAP_PIECE_M)).astype(np.int64)
         piece_segment = np.repeat(np.arange(start.shape[0]), n_pieces)
         k = np.arange(piece_segment.shape[0]) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces)
-        t = ((k + 0.5) / n_pieces[piece_segment])[:, None]
-        mid = a[piece_segment] + (b[piece_segment] - a[piece_segment]) * t
+        t = (k + 0.5) / n_pieces[piece_segment]
+        mid = np.empty((piece_segment.shape[0], 2))
+        mid[:, 0] = ax[piece_segment] + dx[piece_segment] * t
+        mid[:, 1] = ay[piece_segment] + dy[piece_segment] * t
         half = float(np.max(seg_len / n_pieces)) / 2.0 if seg_len.shape[0] else 0.0
-        tree = cKDTree(
-            mid if mid.shape[0] else np.zeros((0, 2)), balanced_tree=False, compact_nodes=False
-        )
+        tree = cKDTree(mid, balanced_tree=False, compact_nodes=False, copy_data=False)
         return cls(
             tree=tree,
-            piece_segment=piece_segment.astype(np.int64),
-            ax=a[:, 0].copy(),
-            ay=a[:, 1].copy(),
-            bx=b[:, 0].copy(),
-            by=b[:, 1].copy(),
+            piece_segment=piece_segment,
+            ax=ax,
+            ay=ay,
+            bx=bx,
+            by=by,
             link=link_of[start].astype(np.int64),
             half_piece_m=half,
         )

@@ -75,7 +75,7 @@ RESULT_COLUMNS = (*TRAVEL_FIELDS, "reis_onbereikbaar_reden")
 _BLOCK_ELEMENTS = 20_000_000
 _TIME_TOLERANCE = 1e-9
 # Grid cell for grouping employers in the count, as a multiple of the search radius.
-_COUNT_CELL_FACTOR = 1.5
+_COUNT_CELL_FACTOR = 1.0
 
 
 @dataclass(frozen=True)
@@ -180,11 +180,14 @@ def snap_to_network(
             add(pt_idx[row], link, shapely.distance(at, lines), at, lines)
     poly_idx = np.flatnonzero(~is_point)
     if poly_idx.shape[0]:
-        (q, t), dist = network.snap_tree.query_nearest(
-            geoms[poly_idx], all_matches=True, return_distance=True
-        )
+        if method == "auto":
+            q, link, dist = _snap_polygons_bounded(geoms[poly_idx], network)
+        else:
+            (q, t), dist = network.snap_tree.query_nearest(
+                geoms[poly_idx], all_matches=True, return_distance=True
+            )
+            link = network.snap_links[t]
         item = poly_idx[q]
-        link = network.snap_links[t]
         lines = network.link_geometry[link]
         add(
             item, link, dist, shapely.get_point(shapely.shortest_line(geoms[item], lines), 1), lines
@@ -276,6 +279,50 @@ def _nearest_rows(
     dmin = dist[first][np.cumsum(first) - 1]
     keep = (dist == dmin) & np.r_[True, (item[1:] != item[:-1]) | (link[1:] != link[:-1])]
     return item[keep].astype(np.int64), link[keep].astype(np.int64)
+
+
+def _snap_polygons_bounded(
+    geoms: np.ndarray, network: RoadNetwork
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest snappable links of non-point geometries: ``(geometry, link, distance)`` rows, all
+    links at the smallest distance (as ``STRtree.query_nearest(all_matches=True)``).
+
+    A bounded search instead of a nearest-neighbour one: the nearest piece midpoint of the
+    geometry's first vertex lies on a segment, so its distance ``D`` bounds the geometry's
+    distance to the network from above; one ``dwithin`` query of the STRtree then yields every
+    link within ``D`` (among them all nearest ones), and GEOS measures only those.
+    """
+    index = network.snap_segments
+    coords, which = shapely.get_coordinates(geoms, return_index=True)
+    first = np.flatnonzero(np.r_[True, which[1:] != which[:-1]])
+    has = np.zeros(geoms.shape[0], dtype=bool)
+    has[which[first]] = True
+    bound = np.full(geoms.shape[0], np.inf)
+    if first.shape[0] and index.n_pieces:
+        d_mid, _ = index.tree.query(coords[first], k=1, workers=_SNAP_WORKERS)
+        bound[which[first]] = d_mid
+    # rounding margin: never cut off a link at the bound itself
+    bound = bound * (1 + 1e-9) + 1e-6
+    finite = np.isfinite(bound) & has
+    rows_q, rows_t = [], []
+    if finite.any():
+        sel = np.flatnonzero(finite)
+        q, t = network.snap_tree.query(geoms[sel], predicate="dwithin", distance=bound[sel])
+        rows_q.append(sel[q])
+        rows_t.append(t)
+    if (~finite).any():  # no vertex or no pieces: the nearest-neighbour search
+        sel = np.flatnonzero(~finite)
+        q, t = network.snap_tree.query_nearest(geoms[sel], all_matches=True)
+        rows_q.append(sel[q])
+        rows_t.append(t)
+    q = np.concatenate(rows_q).astype(np.int64)
+    link = network.snap_links[np.concatenate(rows_t)].astype(np.int64)
+    dist = shapely.distance(geoms[q], network.link_geometry[link])
+    order = np.lexsort((link, dist, q))
+    q, link, dist = q[order], link[order], dist[order]
+    head = np.r_[True, q[1:] != q[:-1]]
+    keep = dist == dist[head][np.cumsum(head) - 1]
+    return q[keep], link[keep], dist[keep]
 
 
 def _snap_points_strtree(points: np.ndarray, network: RoadNetwork) -> tuple[np.ndarray, np.ndarray]:
@@ -904,6 +951,8 @@ def _take_best(item, time, length, emp, best_time, best_len, best_emp) -> None:
 
 def _site_min(values: np.ndarray, item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column-wise minimum of ``values`` (rows x entries) per site; entries sorted by ``item``."""
+    if item.shape[0] == 0:
+        return values, item
     starts = np.flatnonzero(np.r_[True, item[1:] != item[:-1]])
     if starts.shape[0] == item.shape[0]:  # one entry per site (points): nothing to reduce
         return values, item
@@ -979,7 +1028,9 @@ def _count_within(
         if np.isfinite(radius):
             lo = np.searchsorted(s_x0_sorted, bx0 - s_span, side="left")
             hi = np.searchsorted(s_x0_sorted, bx1, side="right")
-            cand = np.sort(s_order[lo:hi])
+            in_x = np.zeros(s_u.shape[0], dtype=bool)
+            in_x[s_order[lo:hi]] = True
+            cand = np.flatnonzero(in_x)  # in entry order (sorted by site), without a sort
         else:
             cand = np.arange(s_u.shape[0])
         lu, lv = local[s_u[cand]], local[s_v[cand]]
@@ -1000,8 +1051,12 @@ def _count_within(
             dist[:, :m] = csgraph.dijkstra(
                 sub, directed=True, indices=m + np.arange(b), limit=limit
             )[:, :m]
-            per_entry = np.minimum(tu + dist[:, lu], tv + dist[:, lv])
-            per_site, site_ids = _site_min(per_entry, item_sel)
+            # only connections with an end node some employer of the block reaches
+            reached = np.r_[np.isfinite(dist[:, :m]).any(axis=0), False]
+            hit = np.flatnonzero(reached[lu] | reached[lv])
+            h_u, h_v = lu[hit], lv[hit]
+            per_entry = np.minimum(tu[hit] + dist[:, h_u], tv[hit] + dist[:, h_v])
+            per_site, site_ids = _site_min(per_entry, item_sel[hit])
             within = per_site <= limit
             count[site_ids] += within.sum(axis=0)
             row_of[block] = np.arange(b)

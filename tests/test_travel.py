@@ -477,6 +477,36 @@ def test_fast_snapping_on_a_single_link_network_and_polygons_mixed():
     assert 0.1 <= snap.frac[1] <= 0.2  # a point of the road inside the box
 
 
+def test_bounded_polygon_snapping_equals_nearest_neighbour_search():
+    # polygons of every shape: small lots, long strips across roads, a lot with a hole around a
+    # node, multipolygons, a line, lots exactly midway between two parallel roads (ties) and lots
+    # far outside the network
+    rng = np.random.default_rng(5)
+    net = bent_grid(12, 100.0, rng)
+    centres = rng.uniform(-150, 12 * 100 + 150, (400, 2))
+    size = rng.uniform(2, 60, (400, 2))
+    lots = shapely.box(*(centres - size / 2).T, *(centres + size / 2).T)
+    rotated = np.array(
+        [shapely.affinity.rotate(g, a) for g, a in zip(lots[:100], rng.uniform(0, 90, 100))]
+    )
+    node = np.array([net.node_x[40], net.node_y[40]])
+    holed = shapely.Polygon(
+        shapely.box(*(node - 30), *(node + 30)).exterior.coords,
+        [shapely.box(*(node - 10), *(node + 10)).exterior.coords],
+    )
+    multi = shapely.MultiPolygon([lots[0], shapely.box(2000, 2000, 2010, 2010)])
+    line = shapely.LineString([(5, 5), (400, 260)])
+    far = shapely.box(5000, 5000, 5020, 5030)
+    straight = make_network([(0, 0), (1000, 0), (0, 100), (1000, 100)], [(0, 1), (2, 3)])
+    midway = np.array([shapely.box(400, 40, 420, 60), shapely.box(0, 45, 1000, 55)], dtype=object)
+    geoms = np.concatenate([lots, rotated, [holed, multi, line, far]])
+    assert_same_snap(snap_to_network(geoms, net), snap_to_network(geoms, net, method="strtree"))
+    snap = snap_to_network(midway, straight)
+    assert_same_snap(snap, snap_to_network(midway, straight, method="strtree"))
+    assert snap.item.tolist() == [0, 0, 1, 1]  # both roads, at exactly the same distance
+    assert snap.dist_m.tolist() == pytest.approx([40, 40, 45, 45])
+
+
 def test_max_crow_speed_bounds_every_arc():
     rng = np.random.default_rng(5)
     net = bent_grid(6, 100.0, rng, mode="auto", car=lambda n: rng.uniform(20, 80, n))
