@@ -37,7 +37,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from locatietoets.analysis.vocabulary import STAY_TYPES
+from locatietoets.layers.worlds.builders import (
+    BlobStyle,
+    blobs,
+    employer_layer,
+    farm_layers,
+    park_layer,
+    site_table,
+)
 
 __all__ = ["realshaped_layers", "shared_data_dir", "REALSHAPED_SOURCE"]
 
@@ -57,21 +64,12 @@ def shared_data_dir() -> Path | None:
     return next((p for p in candidates if (p / "admin").is_dir()), None)
 
 
-def _blobs(
-    centres: np.ndarray, radius_m: np.ndarray, rng: np.random.Generator, *, vertices: int = 48
-) -> np.ndarray:
-    """Irregular round polygons (one per centre), built in one shapely call."""
-    n = len(centres)
-    theta = np.linspace(0.0, 2.0 * np.pi, vertices, endpoint=False)
-    wobble = 1.0 + 0.2 * np.sin(
-        theta[None, :] * rng.integers(2, 6, (n, 1)) + rng.uniform(0, 2 * np.pi, (n, 1))
-    )
-    r = radius_m[:, None] * wobble * rng.uniform(0.93, 1.07, (n, vertices))
-    ring = np.stack(
-        [centres[:, :1] + r * np.cos(theta), centres[:, 1:] + r * np.sin(theta)], axis=-1
-    )
-    ring = np.concatenate([ring, ring[:, :1]], axis=1)
-    return shapely.polygons(np.round(ring, 2))
+#: The kernen, holes, contours and parks of the real-shaped world: rounder, more vertices.
+_REAL_BLOBS = BlobStyle(48, 0.2, 6, 0.93, 1.07, True)
+
+
+def _blobs(centres: np.ndarray, radius_m: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return blobs(centres, radius_m, rng, style=_REAL_BLOBS)
 
 
 def _gemeenten(
@@ -240,32 +238,9 @@ def realshaped_layers(
 
     bbg = _bbg(extent, land, gemeenten, kernen, data, rng, n_kernen)
 
-    farm_xy = on_land(uniform, n_farms)
-    own = np.where(rng.random(n_farms) < 0.1, 250.0, np.nan)
-    farm_names = np.array([f"veehouderij {i + 1:04d}" for i in range(n_farms)], dtype=object)
-    farms = gpd.GeoDataFrame(
-        {"naam": farm_names, "vaste_afstand_m": own}, geometry=shapely.points(farm_xy), crs=_CRS
-    )
-    values = np.array([3.0, 8.0, 14.0, 25.0])
-    base = np.array([450.0, 260.0, 150.0, 70.0])
-    scale = rng.uniform(0.5, 1.3, n_farms)
-    contours = gpd.GeoDataFrame(
-        {"geur_oue": np.tile(values, n_farms), "bedrijf": np.repeat(farm_names, 4)},
-        geometry=_blobs(
-            np.repeat(farm_xy, 4, axis=0), (scale[:, None] * base[None, :]).ravel(), rng
-        ),
-        crs=_CRS,
-    )
-    parks = gpd.GeoDataFrame(
-        {"naam": [f"recreatiepark {i + 1:03d}" for i in range(n_parks)]},
-        geometry=_blobs(on_land(uniform, n_parks), rng.uniform(150, 500, n_parks), rng),
-        crs=_CRS,
-    )
-    employers = gpd.GeoDataFrame(
-        {"naam": [f"werkgever {i + 1:04d}" for i in range(n_employers)]},
-        geometry=shapely.points(on_land(lambda n: _around_kernen(kernen, n, rng), n_employers)),
-        crs=_CRS,
-    )
+    farms, contours = farm_layers(on_land(uniform, n_farms), rng, _blobs)
+    parks = park_layer(on_land(uniform, n_parks), rng, _blobs)
+    employers = employer_layer(on_land(lambda n: _around_kernen(kernen, n, rng), n_employers))
 
     n_near = n_sites // 2
     xy = np.concatenate(
@@ -278,29 +253,7 @@ def realshaped_layers(
     geom = shapely.points(xy)
     is_polygon = rng.random(n_sites) < polygon_share
     geom[is_polygon] = _plots(xy[is_polygon], rng)
-    stay = np.array(STAY_TYPES, dtype=object)[rng.integers(0, 3, n_sites)]
-    form = np.array([None, None, None, "logies", "woonfunctie"], dtype=object)[
-        rng.integers(0, 5, n_sites)
-    ]
-    persons = rng.integers(2, 61, n_sites).astype(float)
-    sites = gpd.GeoDataFrame(
-        {
-            "locatie_code": (
-                pd.Series(np.arange(1, n_sites + 1))
-                .astype(str)
-                .str.zfill(7)
-                .radd("L")
-                .to_numpy(dtype=object)
-            ),
-            "verblijfstype": stay,
-            "huisvestingsvorm": form,
-            "personen": persons,
-            "slaapkamers": np.ceil(persons / rng.uniform(1.5, 2.6, n_sites)),
-            "woonoppervlak_m2": np.round(persons * rng.uniform(8, 20, n_sites), 1),
-        },
-        geometry=geom,
-        crs=_CRS,
-    )
+    sites = site_table(n_sites, rng, lambda: geom)
     layers = {
         "locaties": sites,
         "bebouwd_gebied": bbg,
