@@ -7,6 +7,7 @@ new page when one is full; ``pdf_text_pages`` writes the sections before and aft
 from __future__ import annotations
 
 from collections.abc import Sequence
+import re
 import textwrap
 
 from matplotlib.backends.backend_pdf import PdfPages
@@ -41,12 +42,27 @@ _LEFT, _RIGHT, _TOP, _BOTTOM = 0.045, 0.955, 0.875, 0.075
 
 
 def wrap_cell(text: str, width: int) -> list[str]:
-    """Lines of a table cell: whole words ("voorwaardelijk" is never split); only a word longer
-    than the column (a checksum, a path) is broken."""
+    """Lines of a table cell: whole words ("voorwaardelijk" is never split); a word longer than
+    the column is broken after a '.', '_', '-' or '/' (rule ids, paths: ``geur.knelpunt_`` /
+    ``geurgevoelig``) and only where none helps in the middle (a checksum)."""
     lines = textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False)
-    if any(len(line) > width for line in lines):
-        lines = textwrap.wrap(text, width=width, break_long_words=True)
-    return lines or [""]
+    out: list[str] = []
+    for line in lines:
+        if len(line) <= width:
+            out.append(line)
+            continue
+        current = ""
+        for part in re.split(r"(?<=[._/\\-])", line):
+            if current and len(current) + len(part) > width:
+                out.append(current)
+                current = ""
+            current += part
+            while len(current) > width:
+                out.append(current[:width])
+                current = current[width:]
+        if current:
+            out.append(current)
+    return out or [""]
 
 
 class TextPages:
@@ -384,7 +400,7 @@ def pdf_text_pages(
     pages.table(
         ["Regel", "Titel", "Soort", *STAY_LABELS.values(), "Bron", "Betr."],
         rows,
-        [1.7, 2.2, 0.9, 1.3, 1.3, 1.3, 4.3, 0.45],
+        [1.7, 2.2, 1.05, 1.25, 1.25, 1.25, 4.3, 0.45],
         continued="6. Regelset (vervolg)",
         size=6.8,
     )
