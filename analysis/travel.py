@@ -287,27 +287,25 @@ def _snap_polygons_bounded(
     """Nearest snappable links of non-point geometries: ``(geometry, link, distance)`` rows, all
     links at the smallest distance (as ``STRtree.query_nearest(all_matches=True)``).
 
-    A bounded search instead of a nearest-neighbour one: the nearest piece midpoint of the
-    geometry's first vertex lies on a segment, so its distance ``D`` bounds the geometry's
-    distance to the network from above; one ``dwithin`` query of the STRtree then yields every
-    link within ``D`` (among them all nearest ones), and GEOS measures only those.
+    A bounded search instead of a nearest-neighbour one: piece midpoints lie on their segments,
+    so the distance ``D`` from any vertex of a geometry to its nearest midpoint bounds the
+    geometry's distance to the network from above. The links whose boxes meet the geometry's box
+    widened by the smallest such ``D`` include every nearest link; GEOS measures only those.
     """
     index = network.snap_segments
     coords, which = shapely.get_coordinates(geoms, return_index=True)
-    first = np.flatnonzero(np.r_[True, which[1:] != which[:-1]])
-    has = np.zeros(geoms.shape[0], dtype=bool)
-    has[which[first]] = True
     bound = np.full(geoms.shape[0], np.inf)
-    if first.shape[0] and index.n_pieces:
-        d_mid, _ = index.tree.query(coords[first], k=1, workers=_SNAP_WORKERS)
-        bound[which[first]] = d_mid
-    # rounding margin: never cut off a link at the bound itself
-    bound = bound * (1 + 1e-9) + 1e-6
-    finite = np.isfinite(bound) & has
+    if coords.shape[0] and index.n_pieces:
+        d_mid, _ = index.tree.query(coords, k=1, workers=_SNAP_WORKERS)
+        np.minimum.at(bound, which, d_mid)
+    bound = bound * (1 + 1e-9) + 1e-6  # rounding margin: never cut off a link at the bound
+    finite = np.isfinite(bound)
     rows_q, rows_t = [], []
     if finite.any():
         sel = np.flatnonzero(finite)
-        q, t = network.snap_tree.query(geoms[sel], predicate="dwithin", distance=bound[sel])
+        x0, y0, x1, y1 = shapely.bounds(geoms[sel]).T
+        b = bound[sel]
+        q, t = network.snap_tree.query(shapely.box(x0 - b, y0 - b, x1 + b, y1 + b))
         rows_q.append(sel[q])
         rows_t.append(t)
     if (~finite).any():  # no vertex or no pieces: the nearest-neighbour search
