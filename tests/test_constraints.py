@@ -279,13 +279,14 @@ def test_builtin_ruleset_file_is_valid_toml():
     assert tomllib.loads(RULESET.read_text(encoding="utf-8"))["regelset"]["id"]
 
 
-# --- the built-in constraints of rule set limburg-povi2021 3.0.0 ------------------------------
+# --- the built-in constraints of rule set limburg-povi2021 3.1.0 ------------------------------
 
 SQUARES = {  # constraint layer -> its one square (x0, y0), 500 × 500 m, apart from each other
     "natura2000": (200_000, 380_000),
     "natuurnetwerk": (202_000, 380_000),
     "bedrijventerreinen": (204_000, 380_000),
     "externe_veiligheid": (206_000, 380_000),
+    "plaatsgebonden_risico": (210_000, 380_000),
 }
 
 
@@ -315,10 +316,15 @@ huisvestingsvorm_veld = "vorm"
         frame = gpd.GeoDataFrame({"naam": [f"{name} 1"]}, geometry=[_square(x0, y0)], crs=RD)
         write_gdf(frame, folder / f"{name}.gpkg")
         text += f'\n[lagen.beperkingen.{name}]\npad = "{name}.gpkg"\n'
-    # noise: a 58 dB contour and a 45 dB contour (below the 53 dB standaardwaarde)
+    # noise: a 58 dB, a 51 dB and a 45 dB contour; the standaardwaarde is 50 dB (the lowest of
+    # Bkl tabel 5.78t: rijkswegen, provinciale wegen, industrieterreinen)
     noise = gpd.GeoDataFrame(
-        {"weg": ["N270", "dorpsweg"], "lden": [58.0, 45.0]},
-        geometry=[_square(208_000, 380_000), _square(208_000, 381_000)],
+        {"weg": ["N270", "dorpsweg", "A73"], "lden": [58.0, 45.0, 51.0]},
+        geometry=[
+            _square(208_000, 380_000),
+            _square(208_000, 381_000),
+            _square(208_000, 382_000),
+        ],
         crs=RD,
     )
     write_gdf(noise, folder / "geluid.gpkg")
@@ -344,6 +350,9 @@ def test_builtin_constraints_per_stay_type_and_housing_form(tmp_path):
         ("geluid_logies", "short_stay", "logies", Point(208_250, 380_300)),
         ("geluid_kort_woon", "short_stay", "woonfunctie", Point(208_250, 380_350)),
         ("stil_long", "long_stay", None, Point(208_250, 381_250)),
+        ("geluid_51", "long_stay", None, Point(208_250, 382_250)),
+        ("pr_long", "long_stay", None, Point(210_250, 380_250)),
+        ("pr_logies", "short_stay", "logies", Point(210_250, 380_300)),
     ]
     cfg = _builtin_world(tmp_path, rows)
     run_config(load_config(cfg), tmp_path / "uit")
@@ -373,15 +382,23 @@ def test_builtin_constraints_per_stay_type_and_housing_form(tmp_path):
         "alleen voor werknemers van bedrijven op dit terrein; let op milieuzonering",
     )
     check("bt_mid", "ongeschikt", "bedrijventerrein")
-    # external safety: woonfunctie ongeschikt, logies voorwaardelijk
-    check("ev_long", "ongeschikt", "externe_veiligheid.woonfunctie")
-    check("ev_logies", "voorwaardelijk", "externe_veiligheid.logies")
-    # noise above 53 dB: a woonfunctie (also a short-stay one) is voorwaardelijk, logies only
+    # external safety (rule set 3.1.0): an aandachtsgebied is no ban (Bkl art. 5.14, 5.15):
+    # voorwaardelijk for both housing forms; inside a PR 10-6 contour the grenswaarde (Bkl art.
+    # 5.7) makes a woonfunctie ongeschikt, logies (kwetsbaar only above 50 persons) voorwaardelijk
+    check("ev_long", "voorwaardelijk", "externe_veiligheid.woonfunctie", "groepsrisico")
+    check("ev_logies", "voorwaardelijk", "externe_veiligheid.logies", "meer dan 50 personen")
+    check("pr_long", "ongeschikt", "plaatsgebonden_risico.woonfunctie", "grenswaarde")
+    check("pr_logies", "voorwaardelijk", "plaatsgebonden_risico.logies", "tot 50 personen")
+    assert out.loc["ev_long", "score"] > out.loc["pr_long", "score"]
+    # noise from 50 dB: a woonfunctie (also a short-stay one) is voorwaardelijk, logies only
     # gets the warning (not noise-sensitive under the Bkl); 45 dB is below the value
     check("geluid_long", "voorwaardelijk", "geluid.woonfunctie", "contour 'N270'")
     check("geluid_kort_woon", "voorwaardelijk", "geluid.woonfunctie")
     check("geluid_logies", "geschikt", "geluid.logies", "geen geluidgevoelig gebouw")
     check("stil_long", "geschikt", "")
+    # 51 dB is above the standaardwaarde of a provinciale weg (50) though below that of a
+    # gemeenteweg (53): the screening flags it
+    check("geluid_51", "voorwaardelijk", "geluid.woonfunctie", "vanaf 50 dB Lden")
     assert out.loc["stil_long", "geluid"] == "dorpsweg"  # the contour it lies in, below the value
     # per stay type on one site: a business park is voorwaardelijk for short-, ongeschikt for
     # long-stay

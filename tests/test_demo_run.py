@@ -90,6 +90,8 @@ def test_demo_every_rule_fires_and_every_verdict_occurs(demo_run):
         "geluid.logies",
         "externe_veiligheid.woonfunctie",
         "externe_veiligheid.logies",
+        "plaatsgebonden_risico.woonfunctie",
+        "plaatsgebonden_risico.logies",
         # nor has it kernen or facility layers
         "concentratie.max_personen",
         "concentratie.aandeel_kern",

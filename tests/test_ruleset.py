@@ -83,6 +83,7 @@ def test_default_ruleset_encodes_the_brief():
         "bedrijventerreinen",
         "geluid",
         "externe_veiligheid",
+        "plaatsgebonden_risico",
     )
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import re
 import tomllib
 
-from fixtures import standard_config, write_config
+from fixtures import read_output, standard_config, write_config
 import pytest
+from shapely.geometry import Point
 
 from locatietoets.analysis.errors import ConfigError, RuleSetError
 from locatietoets.analysis.ruleset import ODOUR_LEGAL_RANGES
@@ -344,9 +345,9 @@ def _sources(rs):
     yield from ((f"regel {r.id}", r.source, r.confidence) for r in rs.rules)
 
 
-def test_default_rule_set_is_version_3():
+def test_default_rule_set_is_version_3_1():
     rs = read_ruleset_file()
-    assert (rs.id, rs.version) == ("limburg-povi2021", "3.0.0")
+    assert (rs.id, rs.version) == ("limburg-povi2021", "3.1.0")
     assert "Omgevingswet" in rs.description and "screeningsuitkomst" in rs.description
 
 
@@ -449,7 +450,7 @@ def test_version_1_0_0_is_kept_as_a_fixture():
     assert "Wgv" in old.rule("geur.knelpunt_geurgevoelig").source_short
 
 
-def test_regels_command_shows_3_0_0_with_current_sources(monkeypatch):
+def test_regels_command_shows_3_1_0_with_current_sources(monkeypatch):
     from click.testing import CliRunner
 
     from locatietoets.scripts.cli import main
@@ -458,9 +459,13 @@ def test_regels_command_shows_3_0_0_with_current_sources(monkeypatch):
     result = CliRunner().invoke(main, ["regels"])
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
-    assert "versie 3.0.0" in out
+    assert "versie 3.1.0" in out
     assert "Besluit kwaliteit leefomgeving (Bkl)" in out and "rust op beleid" in out
     assert "0,1 – 14" in out  # the range of geur_norm_kom_concentratie
+    # the constraint rules with the articles they rest on (issue 16)
+    for rule_id in ("plaatsgebonden_risico.woonfunctie", "geluid.logies", "natura2000.signaal"):
+        assert rule_id in out, rule_id
+    assert "Bkl art. 5.78t" in out and "Bkl art. 8.74b" in out and "Bkl art. 5.7:" in out
 
 
 def test_misspelt_gemeente_is_reported_together_with_other_problems(world):
@@ -524,3 +529,158 @@ def test_sliding_penalty_not_finite_is_an_error():
         RuleSetError, match="glijdende_straf 'tot' moet een getal of een parameternaam zijn"
     ):
         _parse(data)
+
+
+# --- rule set 3.1.0: the law behind the constraint rules (issue 16) ---------------------------
+
+FIXTURE_3_0_0 = Path(__file__).parent / "data" / "rulesets" / "limburg-povi2021-3.0.0.toml"
+CONSTRAINT_RULES = (
+    "natura2000.binnen",
+    "natura2000.signaal",
+    "natuurnetwerk.binnen",
+    "geluid.woonfunctie",
+    "geluid.logies",
+    "externe_veiligheid.woonfunctie",
+    "externe_veiligheid.logies",
+    "plaatsgebonden_risico.woonfunctie",
+    "plaatsgebonden_risico.logies",
+)
+
+
+@pytest.mark.parametrize("name", RULESETS)
+def test_constraint_rules_cite_an_article_and_the_date_consulted(name):
+    rs = _parse(_raw(name))
+    for rule_id in CONSTRAINT_RULES:
+        rule = rs.rule(rule_id)
+        assert re.search(r"\bart\. \d", rule.source), rule_id
+        assert "geraadpleegd 2026-12-03" in rule.source.lower(), rule_id
+    for pname in ("geluid_standaardwaarde_lden_db", "natura2000_signaal_m"):
+        assert "geraadpleegd 2026-12-03" in rs.parameters[pname].source.lower(), pname
+
+
+def test_noise_rules_rest_on_bkl_3_21_and_the_standard_values_of_table_5_78t():
+    rs = read_ruleset_file()
+    param = rs.parameters["geluid_standaardwaarde_lden_db"]
+    # 50 dB: the lowest standaardwaarde (rijkswegen, provinciale wegen, industrieterreinen); 53 was
+    # only that of gemeente- and waterschapswegen
+    assert (param.value, param.confidence) == (50.0, "M")
+    for text in (
+        "tabel 5.78t",
+        "rijkswegen en provinciale wegen 50 dB Lden",
+        "gemeentewegen en waterschapswegen 53 dB Lden",
+        "spoorwegen 55 dB Lden",
+        "industrieterreinen 50 dB Lden en 40 dB Lnight",
+    ):
+        assert text in param.source, text
+    home, lodging = rs.rule("geluid.woonfunctie"), rs.rule("geluid.logies")
+    assert home.source.startswith("Bkl art. 3.21 lid 1") and "5.78t" in home.source
+    assert lodging.source.startswith("Bkl art. 3.21 lid 1") and "logiesfunctie" in lodging.source
+    assert (home.confidence, lodging.confidence) == ("H", "H")
+    assert (home.verdict["long_stay"], lodging.verdict["short_stay"]) == (
+        "voorwaardelijk",
+        "geschikt",
+    )
+    reason = lodging.reason["short_stay"]
+    assert "geen geluidgevoelig gebouw" in reason and "woonfunctie en wel geluidgevoelig" in reason
+
+
+def test_external_safety_separates_aandachtsgebieden_from_the_pr_contour():
+    rs = read_ruleset_file()
+    # an aandachtsgebied is no ban: voorwaardelijk for both housing forms (was ongeschikt for a
+    # woonfunctie in 3.0.0)
+    for rule_id in ("externe_veiligheid.woonfunctie", "externe_veiligheid.logies"):
+        rule = rs.rule(rule_id)
+        assert rule.layer.layer == "externe_veiligheid"
+        assert set(rule.verdict.values()) == {"voorwaardelijk"}, rule_id
+        assert "art. 5.15" in rule.source and "art. 5.14" in rule.source, rule_id
+    # the PR 10-6 contour is a grenswaarde for kwetsbare gebouwen (Bkl art. 5.7)
+    home = rs.rule("plaatsgebonden_risico.woonfunctie")
+    assert home.layer.layer == "plaatsgebonden_risico"
+    assert set(home.verdict.values()) == {"ongeschikt"}
+    assert home.source.startswith("Bkl art. 5.7:")
+    lodging = rs.rule("plaatsgebonden_risico.logies")
+    assert set(lodging.verdict.values()) == {"voorwaardelijk"} and lodging.confidence == "L"
+    assert "meer dan 50 personen" in lodging.reason["short_stay"]
+    assert rs.constraint_layers()[-2:] == ("externe_veiligheid", "plaatsgebonden_risico")
+
+
+def test_nature_rules_cite_the_law_in_force():
+    rs = read_ruleset_file()
+    inside = rs.rule("natura2000.binnen")
+    assert inside.source.startswith("Bkl art. 8.74b lid 1") and inside.confidence == "M"
+    assert "screeningsaanname" in inside.source
+    signal = rs.rule("natura2000.signaal")
+    assert signal.source.startswith("Geen wettelijke afstand") and signal.confidence == "L"
+    assert "vuistregel" in signal.reason["long_stay"]
+    assert "Aanname" in rs.parameters["natura2000_signaal_m"].source
+    network = rs.rule("natuurnetwerk.binnen")
+    assert network.source.startswith("Omgevingsverordening Limburg (")
+    assert "CVDR705183" in network.source and "Bkl art. 7.8" in network.source
+    assert "Historie: Omgevingsverordening Limburg 2014 §2.6" in network.source
+    assert "vervallen 31-12-2023" in network.source and network.confidence == "M"
+
+
+def test_version_3_0_0_is_kept_as_a_fixture():
+    old = read_ruleset_file(FIXTURE_3_0_0)
+    assert (old.id, old.version) == ("limburg-povi2021", "3.0.0")
+    assert old.value("geluid_standaardwaarde_lden_db") == 53.0
+    assert old.rule("externe_veiligheid.woonfunctie").verdict["long_stay"] == "ongeschikt"
+
+
+def test_vergelijk_3_0_0_and_3_1_0_shows_the_changed_verdicts(tmp_path):
+    from click.testing import CliRunner
+    from test_constraints import _builtin_world
+
+    from locatietoets.scripts.cli import main
+
+    rows = [
+        ("ev_long", "long_stay", None, Point(206_250, 380_250)),
+        ("pr_long", "long_stay", None, Point(210_250, 380_250)),
+        ("geluid_51", "long_stay", None, Point(208_250, 382_250)),
+        ("stil_long", "long_stay", None, Point(208_250, 381_250)),
+    ]
+    cfg_b = _builtin_world(tmp_path, rows)  # one world, two configs: same input files
+    cfg_a = write_config(
+        tmp_path,
+        cfg_b.read_text(encoding="utf-8") + f'\n[regels]\nbestand = "{FIXTURE_3_0_0.as_posix()}"\n',
+        "oud.toml",
+    )
+    runs = {"a": tmp_path / "uit_a", "b": tmp_path / "uit_b"}
+    for cfg, out in ((cfg_a, runs["a"]), (cfg_b, runs["b"])):
+        res = CliRunner().invoke(
+            main, ["score", str(cfg), "--out", str(out), "--voortgang", "geen"]
+        )
+        assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(
+        main,
+        ["vergelijk", str(runs["a"]), str(runs["b"]), "--out", str(tmp_path / "v")]
+        + ["--voortgang", "geen"],
+    )
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "v" / "vergelijking.json").read_text(encoding="utf-8"))
+    assert (summary["run_a"]["regelset"]["versie"], summary["run_b"]["regelset"]["versie"]) == (
+        "3.0.0",
+        "3.1.0",
+    )
+    changed = {(r["regel"], r["wat"], r["a"], r["b"]) for r in summary["regels"]}
+    assert (
+        "externe_veiligheid.woonfunctie",
+        "oordeel long-stay",
+        "ongeschikt",
+        "voorwaardelijk",
+    ) in changed
+    assert ("plaatsgebonden_risico.woonfunctie", "regel", "ontbreekt", "aanwezig") in changed
+    out_a = read_output(runs["a"]).set_index("id")
+    out_b = read_output(runs["b"]).set_index("id")
+    assert out_a["oordeel"].to_dict() == {
+        "ev_long": "ongeschikt",
+        "pr_long": "geschikt",
+        "geluid_51": "geschikt",
+        "stil_long": "geschikt",
+    }
+    assert out_b["oordeel"].to_dict() == {
+        "ev_long": "voorwaardelijk",
+        "pr_long": "ongeschikt",
+        "geluid_51": "voorwaardelijk",
+        "stil_long": "geschikt",
+    }
