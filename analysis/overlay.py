@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from locatietoets.analysis.errors import InputError
+from locatietoets.analysis.vocabulary import nl_number
 
 __all__ = ["polygon_overlap", "classify_bbg", "inside_share", "assign_polygon_attribute"]
 
@@ -356,11 +357,11 @@ def classify_bbg(
         inside, "binnen", np.where(partly, "deels", np.where(distance <= rand, "rand", "buiten"))
     )
     log.info(
-        "BBG: %d binnen, %d deels, %d rand, %d buiten",
-        int((position == "binnen").sum()),
-        int(partly.sum()),
-        int((position == "rand").sum()),
-        int((position == "buiten").sum()),
+        "BBG: %s binnen, %s deels, %s rand, %s buiten",
+        nl_number(int((position == "binnen").sum())),
+        nl_number(int(partly.sum())),
+        nl_number(int((position == "rand").sum())),
+        nl_number(int((position == "buiten").sum())),
     )
     return pd.DataFrame(
         {"bbg_ligging": position.astype(object), "bbg_afstand_m": distance, "bbg_aandeel": share},

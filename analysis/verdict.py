@@ -36,7 +36,12 @@ from locatietoets.analysis.ruleset import (
     layer_share_field,
 )
 from locatietoets.analysis.texts import render_arrow, template_fields
-from locatietoets.analysis.vocabulary import CONCENTRATION_FIELDS, TRAVEL_FIELDS, facility_fields
+from locatietoets.analysis.vocabulary import (
+    CONCENTRATION_FIELDS,
+    TRAVEL_FIELDS,
+    facility_fields,
+    nl_number,
+)
 
 __all__ = [
     "RuleContext",
@@ -192,6 +197,7 @@ class _Registry(dict):
 
     def get(self, key, default=None):
         return self[key] if key in self else default
+
 
 #: Fields each rule needs; a rule whose fields are absent is reported as not tested.
 RULE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -627,9 +633,9 @@ def judge(
     )
     summary = {"regels_gevuurd": fired_count, "regels_niet_getoetst": untested}
     log.info(
-        "oordeel: %d regels getoetst, %d niet getoetst (laag ontbreekt)",
-        len(fired_count),
-        len(untested),
+        "oordeel: %s regels getoetst, %s niet getoetst (laag ontbreekt)",
+        nl_number(len(fired_count)),
+        nl_number(len(untested)),
     )
     return out, summary
 

@@ -132,11 +132,7 @@ def own_stay_line(own: dict) -> str:
         f"Eigen verblijfstype: {nl_number(own.get('geschikt', 0))} locaties geschikt voor hun"
         f" eigen verblijfstype, {nl_number(own.get('voorwaardelijk', 0))} voorwaardelijk,"
         f" {nl_number(own.get('ongeschikt', 0))} ongeschikt"
-        + (
-            f", {nl_number(own['geen oordeel'])} zonder oordeel"
-            if own.get("geen oordeel")
-            else ""
-        )
+        + (f", {nl_number(own['geen oordeel'])} zonder oordeel" if own.get("geen oordeel") else "")
         + "."
     )
 
@@ -228,7 +224,7 @@ def _report_outcome(outcome, mode: str, title: str) -> None:
         for warning in outcome.record["waarschuwingen"]:
             out_console.print(f"[yellow]Let op: {escape(warning)}[/]")
         n_sites = nl_number(outcome.record["locaties"])
-        seconds = f"{outcome.record['tijden_s']['totaal']:.1f}".replace(".", ",")
+        seconds = nl_number(outcome.record["tijden_s"]["totaal"], 1)
         out_console.print(
             f"Uitvoer in [bold]{escape(str(outcome.out_dir))}[/]: locaties.gpkg, locaties.csv,"
             f" run.json ({n_sites} locaties, {seconds} s)"

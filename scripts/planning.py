@@ -412,7 +412,8 @@ def _print_raster(record: dict[str, Any]) -> None:
         summary_table(
             record["telling"],
             f"Raster: {nl_number(record['cellen_getoetst'])} cellen van "
-            f"{record['raster']['celgrootte_m']:g} m — oordeel per verblijfstype",
+            f"{nl_number(record['raster']['celgrootte_m'], 1).removesuffix(',0')} m — oordeel per"
+            " verblijfstype",
         )
     )
     for step, why in record["niet_uitgevoerd"].items():

@@ -22,6 +22,8 @@ import zipfile
 
 import click
 
+from locatietoets.analysis.vocabulary import nl_number
+
 __all__ = ["plugin_zip", "build_plugin_zip", "package_version", "PLUGIN_FOLDER"]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -206,7 +208,7 @@ def plugin_zip(out_dir: Path, zonder_rekenkern: bool) -> None:
         count = len([n for n in archive.namelist() if not n.endswith("/")])
     click.echo(
         f"Plugin-zip geschreven: {target} ({count} bestanden,"
-        f" {target.stat().st_size / 1024:.0f} kB)"
+        f" {nl_number(target.stat().st_size / 1024)} kB)"
     )
     click.echo(
         "Installeer in QGIS via Plugins → Plugins beheren en installeren → Installeren vanaf ZIP."

@@ -17,7 +17,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from locatietoets.analysis.errors import CancelledError, InputError, LocatietoetsError, did_you_mean
-from locatietoets.analysis.vocabulary import STAY_TYPES
+from locatietoets.analysis.vocabulary import STAY_TYPES, nl_number
 from locatietoets.layers.io.outdir import claim_output, run_inputs
 from locatietoets.scripts.console import (
     CONTEXT,
@@ -223,7 +223,7 @@ def kaarten(
     elif voortgang == "balk":
         out_console.print(
             f"{n_maps} {'kaart' if n_maps == 1 else 'kaarten'} ({len(files)} bestanden) in"
-            f" [bold]{target}[/] ({str(round(seconds, 1)).replace('.', ',')} s)"
+            f" [bold]{target}[/] ({nl_number(seconds, 1)} s)"
         )
 
 
@@ -339,5 +339,5 @@ def rapport(
     elif voortgang == "balk":
         out_console.print(
             f"Rapport geschreven: [bold]{html_path}[/] en [bold]{pdf_path}[/]"
-            f" ({str(round(seconds, 1)).replace('.', ',')} s)"
+            f" ({nl_number(seconds, 1)} s)"
         )

@@ -681,3 +681,50 @@ def test_engine_log_and_progress_lines_are_dutch(tmp_path, command):
     assert len(texts) > 5
     english = [t for t in texts if _ENGLISH.search(t)]
     assert english == []
+
+
+#: A number as Python prints it: four or more digits without a thousands dot (3000, not 3.000),
+#: or a decimal point (0.35, 2.50 s). Years (2026), EPSG codes and CBS codes (GM9901) are not
+#: counts and are skipped.
+_UNFORMATTED = re.compile(r"(?<![\w.,:-])(\d{4,}|\d+\.(?!\d{3}\b)\d+)(?![\w.,])")
+#: Log lines of analysis/travel.py and layers/io/network.py, which helper "net" formats in the
+#: same session (issue 15); remove an entry once its line prints Dutch numbers.
+_PENDING = ("aan het wegennet gekoppeld:", "reisafstand (", "wegennet uit de cache")
+
+
+def _unformatted_numbers(text: str) -> list[str]:
+    plain = re.sub(r"\S*[/\\]\S*", " ", text)  # paths
+    plain = re.sub(r"\bEPSG:\d+|\bGM\d{4}\b|\b(19|20)\d\d\b", " ", plain)
+    plain = re.sub(r"\b[0-9a-f]{12,}\b", " ", plain)  # cache keys
+    return [m.group(0) for m in _UNFORMATTED.finditer(plain)]
+
+
+def test_number_checker_by_hand():
+    assert _unformatted_numbers("3000 locaties in 2,5 s; 0.35 en 12.5 m; 3.000 en 1.234,5") == [
+        "3000",
+        "0.35",
+        "12.5",
+    ]
+    assert _unformatted_numbers("GM9901, EPSG:28992, 3 december 2026, /tmp/x1234/a.gpkg") == []
+
+
+def test_demo_log_is_dutch_with_dutch_numbers(tmp_path):
+    """The log of the demo as the plugin shows it: no English, counts as 1.200, seconds as 0,5."""
+    result = CliRunner().invoke(
+        main,
+        ["demo", "--out", str(tmp_path / "demo"), "--locaties", "1200", "--voortgang", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    texts = []
+    for line in result.output.splitlines():
+        message = json.loads(line)
+        texts += [str(message.get(k)) for k in ("bericht", "titel") if message.get(k)]
+    assert len(texts) > 20
+    assert [t for t in texts if _ENGLISH.search(t)] == []
+    assert any("1.200 locaties" in t for t in texts)  # the count of the demo itself
+    bad = [
+        (t, _unformatted_numbers(t))
+        for t in texts
+        if _unformatted_numbers(t) and not t.startswith(_PENDING)
+    ]
+    assert bad == []

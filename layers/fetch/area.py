@@ -14,6 +14,7 @@ import shapely
 from shapely.geometry import box
 
 from locatietoets.analysis.errors import InputError, did_you_mean
+from locatietoets.analysis.vocabulary import nl_number
 from locatietoets.layers.fetch.clients import RawLayer
 
 log = logging.getLogger(__name__)
@@ -177,5 +178,10 @@ def resolve_area(
             " 'locatietoets data controle'."
         )
     polygon = shapely.make_valid(shapely.union_all(found.geometry.values))
-    log.info("gebied %s: %d gemeente(n), %.1f km²", text, len(found), polygon.area / 1e6)
+    log.info(
+        "gebied %s: %s gemeente(n), %s km²",
+        text,
+        nl_number(len(found)),
+        nl_number(polygon.area / 1e6, 1),
+    )
     return Area(text=text, kind=kind, key=key, polygon=polygon, codes=codes)

@@ -103,7 +103,7 @@ def check_endpoints(
         if own:
             client.close()
     bad = sum(r.status != "OK" for r in results)
-    log.info("%d endpoints gecontroleerd, %d niet in orde", len(results), bad)
+    log.info("%s bronnen gecontroleerd, %s niet in orde", nl_number(len(results)), nl_number(bad))
     return results
 
 

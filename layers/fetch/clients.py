@@ -108,7 +108,7 @@ def _content_crs(response: requests.Response, default: str) -> Any:
     try:
         return CRS.from_user_input(header)
     except Exception:  # noqa: BLE001 - an odd header must not stop the download
-        log.warning("onbekende Content-Crs %r; aangenomen: %s", header, default)
+        log.warning("onbekende Content-Crs '%s'; aangenomen: %s", header, default)
         return default
 
 
@@ -194,10 +194,16 @@ def fetch_ogcapi(
                 f" pagina ({next_url}); ophalen gestopt om een oneindige lus te voorkomen."
             )
         if not payload["features"] and next_url is not None:
-            log.warning("lege pagina %d met een next-link bij %s; gestopt", page, url)
+            log.warning("lege pagina %s met een vervolglink bij %s; gestopt", nl_number(page), url)
             next_url = None
     frame = _concat(frames)
-    log.info("%s: %d objecten in %d pagina's van %s", endpoint.key, len(frame), page, url)
+    log.info(
+        "%s: %s objecten in %s pagina's van %s",
+        endpoint.key,
+        nl_number(len(frame)),
+        nl_number(page),
+        url,
+    )
     return RawLayer(frame=frame, urls=urls, params=params, pages=page, retrieved=retrieved)
 
 
@@ -290,7 +296,13 @@ def fetch_wfs(
         if got < endpoint.page_size or got == 0 or (total is not None and start >= total):
             break
     frame = _concat(frames)
-    log.info("%s: %d objecten in %d pagina's van %s", endpoint.key, len(frame), page, endpoint.url)
+    log.info(
+        "%s: %s objecten in %s pagina's van %s",
+        endpoint.key,
+        nl_number(len(frame)),
+        nl_number(page),
+        endpoint.url,
+    )
     return RawLayer(
         frame=frame, urls=urls, params={**base, "startIndex": 0}, pages=page, retrieved=retrieved
     )
@@ -396,10 +408,10 @@ def fetch_overpass(
     frame = _overpass_frame(payload, endpoint.tags)
     progress(endpoint.key, 1, len(frame), len(frame))
     log.info(
-        "%s: %d OSM-elementen, %d objecten van %s",
+        "%s: %s OSM-elementen, %s objecten van %s",
         endpoint.key,
-        len(payload["elements"]),
-        len(frame),
+        nl_number(len(payload["elements"])),
+        nl_number(len(frame)),
         endpoint.url,
     )
     return RawLayer(

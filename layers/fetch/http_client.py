@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import requests
 
 from locatietoets.analysis.errors import InputError
+from locatietoets.analysis.vocabulary import nl_number
 
 log = logging.getLogger(__name__)
 
@@ -159,12 +160,12 @@ class HttpClient:
                 self.retried += 1
                 reason = f"HTTP {response.status_code}" if response is not None else last.kind  # type: ignore[union-attr]
                 log.warning(
-                    "%s: %s, poging %d van %d opnieuw over %.2f s",
+                    "%s: %s, poging %s van %s opnieuw over %s s",
                     urlparse(url).netloc,
                     reason,
-                    attempt + 2,
-                    attempts,
-                    wait,
+                    nl_number(attempt + 2),
+                    nl_number(attempts),
+                    nl_number(wait, 1),
                 )
                 self.sleep(wait)
         full_url = response.url if response is not None else with_params(url, params)

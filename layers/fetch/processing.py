@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from locatietoets.analysis.vocabulary import nl_number
 from locatietoets.layers.fetch.area import Area, gm_code
 from locatietoets.layers.fetch.clients import RawLayer
 from locatietoets.layers.fetch.endpoints import GEOMETRIES, Endpoint
@@ -66,9 +67,9 @@ def _cut(
     if other.any():
         counts = frame.geom_type[other].value_counts().to_dict()
         log.info(
-            "%s: %d objecten met een ander geometrietype overgeslagen (%s)",
+            "%s: %s objecten met een ander geometrietype overgeslagen (%s)",
             endpoint.key,
-            int(other.sum()),
+            nl_number(int(other.sum())),
             counts,
         )
         if endpoint.kind != "overpass":  # OSM mixes points and areas by design
@@ -105,9 +106,9 @@ def _areas_to_points(frame: gpd.GeoDataFrame, endpoint: Endpoint) -> gpd.GeoData
     frame = frame.copy()
     frame.loc[areas, frame.geometry.name] = frame.geometry[areas].representative_point()
     log.info(
-        "%s: %d vlakken (gebouwen, terreinen) als punt binnen het vlak",
+        "%s: %s vlakken (gebouwen, terreinen) als punt binnen het vlak",
         endpoint.key,
-        int(areas.sum()),
+        nl_number(int(areas.sum())),
     )
     return frame
 
@@ -137,12 +138,12 @@ def select_values(
             return frame.iloc[0:0], warnings
         keep = frame[source_field].astype("string").isin(list(values)).fillna(False)
         log.info(
-            "%s: %d van %d objecten met %s in %s",
+            "%s: %s van %s objecten met %s in %s",
             endpoint.key,
-            int(keep.sum()),
-            len(frame),
+            nl_number(int(keep.sum())),
+            nl_number(len(frame)),
             source_field,
-            list(values),
+            ", ".join(str(v) for v in values),
         )
         frame = frame[keep.to_numpy()]
     return frame, warnings
@@ -171,9 +172,9 @@ def derive_fields(
         not_roads = frame["wegtype"].isna()
         if not_roads.any():
             log.info(
-                "%s: %d wegvakken zonder weg (veerdienst, vliegveld) weggelaten",
+                "%s: %s wegvakken zonder weg (veerdienst, vliegveld) weggelaten",
                 endpoint.key,
-                int(not_roads.sum()),
+                nl_number(int(not_roads.sum())),
             )
             frame = frame[~not_roads.to_numpy()]
         if unknown:
@@ -232,9 +233,9 @@ def _general_practice(frame: gpd.GeoDataFrame, endpoint: Endpoint) -> gpd.GeoDat
     ).to_numpy(dtype=bool)
     if not general.all():
         log.info(
-            "%s: %d artsen met een ander specialisme dan huisarts weggelaten",
+            "%s: %s artsen met een ander specialisme dan huisarts weggelaten",
             endpoint.key,
-            int((~general).sum()),
+            nl_number(int((~general).sum())),
         )
     return frame[general]
 

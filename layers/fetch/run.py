@@ -23,6 +23,7 @@ import geopandas as gpd
 import pyogrio
 
 from locatietoets.analysis.errors import ConfigError, InputError, did_you_mean
+from locatietoets.analysis.vocabulary import nl_number
 from locatietoets.layers.fetch.area import (
     Area,
     area_codes,
@@ -314,10 +315,10 @@ def _fetch_one(
     if hit is not None:
         path, record = hit
         log.info(
-            "%s uit de cache (opgehaald %s, %d objecten)",
+            "%s uit de cache (opgehaald %s, %s objecten)",
             endpoint.key,
             record["opgehaald"],
-            record["objecten"],
+            nl_number(record["objecten"]),
         )
         progress(endpoint.key, record["paginas"], record["objecten"], record["objecten"])
         return None, path, record, True
@@ -337,7 +338,10 @@ def _fetch_one(
         )
     frame, warnings = prepare_layer(raw, endpoint, area, lookup)
     log.info(
-        "%s: %d objecten na bijsnijden tot het gebied (%s)", endpoint.key, len(frame), endpoint.clip
+        "%s: %s objecten na bijsnijden tot het gebied (%s)",
+        endpoint.key,
+        nl_number(len(frame)),
+        endpoint.clip,
     )
     record = {
         "bron": endpoint.key,
@@ -436,7 +440,7 @@ def _publish(
         os.replace(stage / "manifest.json", out_dir / "manifest.json")
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    log.info("%d lagen geschreven naar %s", len(results), out_dir)
+    log.info("%s lagen geschreven naar %s", nl_number(len(results)), out_dir)
     return FetchOutcome(
         out_dir=out_dir,
         layers=results,

@@ -676,9 +676,9 @@ def read_layer(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, LayerReport]:
     frame = _repair(frame, spec, report)
     report.features = len(frame)
     log.info(
-        "%s: %d objecten gelezen uit %s (%s)",
+        "%s: %s objecten gelezen uit %s (%s)",
         spec.name,
-        len(frame),
+        nl_number(len(frame)),
         spec.path.name,
         report.source_crs,
     )

@@ -19,6 +19,7 @@ import shapely
 from locatietoets.analysis.errors import InputError, did_you_mean
 from locatietoets.analysis.ruleset import HOUSING_FORMS, STAY_TYPES
 from locatietoets.analysis.steps import ALWAYS_WOONFUNCTIE, logies_warning
+from locatietoets.analysis.vocabulary import nl_number
 from locatietoets.layers.io.files import (
     RD_NEW,
     LayerReport,
@@ -334,7 +335,7 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
         if not temp_col:
             problems.append(
                 f'{layer_label(spec)} termijn_jaar_veld = "{term_col}" zonder tijdelijk_veld: de'
-                ' termijn'
+                " termijn"
                 " geldt alleen voor een tijdelijk bouwwerk. Geef ook tijdelijk_veld op (ja/nee per"
                 " locatie)."
             )
@@ -407,10 +408,10 @@ def _select(
         )
         return frame.iloc[:0]
     log.info(
-        "%s: %d van %d objecten geselecteerd (%s = %s)",
+        "%s: %s van %s objecten geselecteerd (%s = %s)",
         spec.name,
-        int(keep.sum()),
-        len(frame),
+        nl_number(int(keep.sum())),
+        nl_number(len(frame)),
         col,
         ", ".join(sorted(wanted)),
     )

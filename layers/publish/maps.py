@@ -1071,5 +1071,5 @@ def write_maps(
                 atlas.close()
     if "pdf" in fmts:
         written.append(atlas_path)
-    log.info("%d kaarten geschreven in %s", len(specs), out_dir)
+    log.info("%s kaarten getekend", nl_number(len(specs)))
     return written

@@ -123,5 +123,5 @@ def write_report(
             pdf_text_pages(pages, run, tables, before_maps=False)
     with atomic_path(html_path) as tmp_html:
         tmp_html.write_text(report_html(run, tables, maps), encoding="utf-8")
-    log.info("rapport geschreven: %s, %s", html_path, pdf_path)
+    log.info("rapport getekend: %s en %s", html_path.name, pdf_path.name)
     return html_path, pdf_path

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from locatietoets.analysis.vocabulary import nl_number
 from locatietoets.layers.io.config_writer import write_config
 from locatietoets.layers.worlds.layout import (
     DEMO_BOUNDS,
@@ -193,7 +194,10 @@ def write_demo(out_dir: Path, *, seed: int = 2026, n_sites: int = 3000) -> Path:
         toelichting=_CONFIG_NOTES,
     )
     log.info(
-        "demogebied geschreven naar %s (%d lagen, %d locaties)", input_dir, len(frames), n_sites
+        "demogebied geschreven naar %s (%s lagen, %s locaties)",
+        input_dir,
+        nl_number(len(frames)),
+        nl_number(n_sites),
     )
     return config_path
 

@@ -13,6 +13,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
+from locatietoets.analysis.vocabulary import nl_number
 from locatietoets.layers.worlds.layout import (
     BUSINESS_PARKS,
     DEMO_BOUNDS,
@@ -365,8 +366,8 @@ def _drop_stray_pieces(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
     keep = np.array([p in keep_nodes for p in first])
     log.info(
-        "demowegennet: %d wegvakken behouden, %d losse stukken weggelaten",
-        keep.sum(),
-        (~keep).sum(),
+        "demowegennet: %s wegvakken behouden, %s losse stukken weggelaten",
+        nl_number(int(keep.sum())),
+        nl_number(int((~keep).sum())),
     )
     return roads.loc[keep].reset_index(drop=True)

@@ -49,6 +49,7 @@ from locatietoets.analysis.pipeline import (
     order_result_columns,
     score_sites,
 )
+from locatietoets.analysis.vocabulary import nl_number
 from locatietoets.layers.io.config import Config
 from locatietoets.scripts.runner.partitions import (
     combine_records,
@@ -228,7 +229,12 @@ def score_sites_dask(
 
     ddf = dask_geopandas.from_geopandas(sites, npartitions=parts)
     part_futures = client.compute(ddf.to_delayed())
-    log.info("dask: %d locaties in %d partities over %d werkthreads", n, len(part_futures), threads)
+    log.info(
+        "dask: %s locaties in %s partities over %s werkthreads",
+        nl_number(n),
+        nl_number(len(part_futures)),
+        nl_number(threads),
+    )
 
     max_minutes = None
     if inputs.employers is not None and inputs.network is not None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import time
 from typing import Any
 
-from locatietoets.analysis.vocabulary import STAY_LABELS
+from locatietoets.analysis.vocabulary import STAY_LABELS, nl_number
 
 __all__ = ["DEFAULT_CHUNK", "RASTER_FILES", "run_raster"]
 
@@ -94,11 +94,11 @@ def run_raster(
     cells = np.flatnonzero(inside.ravel())
     timings["raster_opbouwen"] = round(time.perf_counter() - t, 3)
     log.info(
-        "raster: %d × %d cellen van %g m, %d in het gebied",
-        grid.width,
-        grid.height,
-        cell_m,
-        len(cells),
+        "raster: %s × %s cellen van %s m, %s in het gebied",
+        nl_number(grid.width),
+        nl_number(grid.height),
+        nl_number(cell_m, 1).removesuffix(",0"),
+        nl_number(len(cells)),
     )
     if len(cells) == 0:
         raise InputError(

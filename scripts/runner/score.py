@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from locatietoets.analysis.pipeline import RunResult, score_sites
+from locatietoets.analysis.vocabulary import nl_number
 from locatietoets.layers.io.config import Config
 from locatietoets.layers.io.messages import Messages
 from locatietoets.layers.io.write import (
@@ -259,7 +260,12 @@ def run_blocks(
     run_wide = run_wide_flags(sites)
     max_minutes = max_travel_minutes(inputs, ruleset, prepared.network_mode, block_size)
     geometry_type, _ = geometry_kind(original.geometry.to_numpy())
-    log.info("%d locaties in %d blokken van ten hoogste %d", n, len(starts), block_size)
+    log.info(
+        "%s locaties in %s blokken van ten hoogste %s",
+        nl_number(n),
+        nl_number(len(starts)),
+        nl_number(block_size),
+    )
     analysis = Messages("de analyse en het wegschrijven")
     prepared.messages.append(analysis)
     with analysis:

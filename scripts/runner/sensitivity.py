@@ -129,7 +129,8 @@ def run_sensitivity(
     for k, (value, ruleset) in enumerate(zip(values, rulesets)):
         report(
             0.1 + 0.8 * k / len(values),
-            f"Toetsen met {parameter} = {value:g} ({k + 1} van {len(values)})",
+            f"Toetsen met {parameter} = {nl_number(value, 6).rstrip('0').rstrip(',')}"
+            f" ({k + 1} van {len(values)})",
         )
         t = time.perf_counter()
         inputs = None
