@@ -1,31 +1,46 @@
 """Load a run's reference layers (``referentie.gpkg``: BBG, contours, parks, farms, employers,
-constraints, gemeenten) styled into the project, as a group under the result layer, drawn as the
-engine's maps and the plugin's atlas draw them."""
+constraints, kernen, existing housing, facilities, gemeenten) styled into the project, as a group
+under the result layer, drawn as the engine's maps and the plugin's atlas draw them."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 
-from qgis.core import QgsFillSymbol, QgsProject, QgsSingleSymbolRenderer, QgsVectorLayer
+from qgis.core import QgsFeatureRequest, QgsProject, QgsVectorLayer, QgsWkbTypes
 
 from .atlas import symbology
-from .vocabulary import MAP_COLOURS
 
-__all__ = ["GROUP_NAME", "add_reference_group", "reference_layers"]
+__all__ = [
+    "GROUP_NAME",
+    "add_reference_group",
+    "reference_for_run_record",
+    "reference_layers",
+    "reference_parts",
+]
 
 GROUP_NAME = "Referentielagen van de toetsing"
 
-#: referentie.gpkg layer -> (Dutch name, atlas style key or None), top of the group first.
-_LAYERS = (
-    ("werkgevers", "Werkgevers", symbology.WERKGEVERS),
-    ("veehouderijen", "Veehouderijen", symbology.VEEHOUDERIJEN),
-    ("geurcontouren", "Geurcontouren", symbology.GEURCONTOUREN),
-    ("recreatieparken", "Recreatieparken", symbology.RECREATIEPARKEN),
-    ("bebouwde_kom", "Bebouwde kom (geur)", None),
-    ("bebouwd_gebied", "Bestaand bebouwd gebied (BBG)", symbology.BEBOUWD_GEBIED),
-    ("gemeenten", "Gemeentegrenzen", None),
+#: OGR's geometry type filter per QGIS geometry type, in drawing order (points on top).
+_GEOMETRY_FILTERS = (
+    (QgsWkbTypes.PointGeometry, "Point"),
+    (QgsWkbTypes.LineGeometry, "LineString"),
+    (QgsWkbTypes.PolygonGeometry, "Polygon"),
 )
+
+
+def reference_for_run_record(run_json: str | None) -> str | None:
+    """The reference layers of a run record: ``<naam>.referentie.gpkg`` beside
+    ``<naam>.run.json`` (Toets locaties copies both beside its output), ``referentie.gpkg``
+    beside ``run.json`` (the engine's folder); ``None`` when there is none."""
+    if not run_json:
+        return None
+    folder, base = os.path.split(run_json)
+    if base.lower().endswith(".run.json"):
+        guess = os.path.join(folder, base[: -len(".run.json")] + ".referentie.gpkg")
+    else:
+        guess = os.path.join(folder, "referentie.gpkg")
+    return guess if os.path.isfile(guess) else None
 
 
 def reference_layers(path: str) -> list[str]:
@@ -40,31 +55,33 @@ def reference_layers(path: str) -> list[str]:
     return [str(name) for (name,) in rows]
 
 
-def _outline(layer: QgsVectorLayer, colour: str, width: str, style: str = "solid") -> None:
-    symbol = QgsFillSymbol.createSimple(
-        {"style": "no", "outline_color": colour, "outline_width": width, "outline_style": style}
-    )
-    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
+def _kinds(layer: QgsVectorLayer) -> set[int]:
+    request = QgsFeatureRequest().setNoAttributes()
+    return {
+        f.geometry().type()
+        for f in layer.getFeatures(request)
+        if f.hasGeometry() and not f.geometry().isEmpty()
+    }
 
 
-def _styled(path: str, name: str) -> QgsVectorLayer | None:
-    layer = QgsVectorLayer(f"{path}|layername={name}", name, "ogr")
-    if not layer.isValid():
-        return None
-    known = {table: (label, key) for table, label, key in _LAYERS}
-    if name.startswith("beperkingen."):
-        _outline(layer, MAP_COLOURS["grey_text"], "0.5", "dash")
-        layer.setName(f"Beperking: {name.split('.', 1)[1].replace('_', ' ')}")
-        return layer
-    label, key = known.get(name, (name, None))
-    if key is not None:
-        symbology.style_context(key, layer)
-    elif name == "bebouwde_kom":
-        _outline(layer, MAP_COLOURS["kom"], "0.4", "dash")
-    elif name == "gemeenten":
-        _outline(layer, MAP_COLOURS["boundary"], "0.6")
-    layer.setName(label)
-    return layer
+def reference_parts(path: str, name: str) -> list[QgsVectorLayer]:
+    """The layer ``name`` of a ``referentie.gpkg``, one file layer per geometry type it holds
+    (the engine writes points and polygons into one layer, e.g. employers; QGIS would draw only
+    the first feature's type), points first; empty when the layer is missing or empty."""
+    uri = f"{path}|layername={name}"
+    whole = QgsVectorLayer(uri, name, "ogr")
+    if not whole.isValid():
+        return []
+    kinds = _kinds(whole)
+    if len(kinds) <= 1 and whole.geometryType() in kinds:
+        return [whole]
+    parts = []
+    for kind, ogr_name in _GEOMETRY_FILTERS:
+        if kind in kinds:
+            part = QgsVectorLayer(f"{uri}|geometrytype={ogr_name}", name, "ogr")
+            if part.isValid():
+                parts.append(part)
+    return parts
 
 
 def add_reference_group(project: QgsProject, result: QgsVectorLayer, path: str) -> list[str]:
@@ -72,23 +89,18 @@ def add_reference_group(project: QgsProject, result: QgsVectorLayer, path: str) 
     names = reference_layers(path)
     if not names or project is None:
         return []
-    order = [table for table, _label, _key in _LAYERS]
-    constraints = sorted(n for n in names if n.startswith("beperkingen."))
-    ordered = [n for n in order[:2] if n in names] + constraints
-    ordered += [n for n in order[2:] if n in names]
-    ordered += [n for n in names if n not in ordered]
     root = project.layerTreeRoot()
     node = root.findLayer(result.id())
     parent = node.parent() if node is not None else root
     index = parent.children().index(node) + 1 if node is not None else 0
     group = parent.insertGroup(index, GROUP_NAME)
     added = []
-    for name in ordered:
-        layer = _styled(path, name)
-        if layer is None:
-            continue
-        project.addMapLayer(layer, False)
-        group.addLayer(layer)
-        added.append(layer.name())
+    for name in symbology.reference_order(names):
+        parts = reference_parts(path, name)
+        for layer in parts:
+            symbology.style_reference(name, layer, names, len(parts))
+            project.addMapLayer(layer, False)
+            group.addLayer(layer)
+            added.append(layer.name())
     group.setExpanded(False)
     return added

@@ -322,6 +322,92 @@ def test_pdf_and_pngs_per_gemeente_plus_overview(maps_provider, scored_run, tmp_
         assert "Schaal 1:" in page
 
 
+def _write_reference_extras(path: Path) -> None:
+    """A constraint (polygon with a hole), a facility kind, kernen and existing housing, as the
+    engine writes them into referentie.gpkg."""
+    natura = qgis_core.QgsGeometry.fromWkt(
+        "POLYGON((191000 386000, 199000 386000, 199000 389000, 191000 389000, 191000 386000),"
+        "(194000 387000, 195000 387000, 195000 388000, 194000 388000, 194000 387000))"
+    )
+    _write(
+        _layer("Polygon", [("naam", "string")], [(natura, ("Maasduinen",))]),
+        path,
+        "beperkingen.natura2000",
+    )
+    _write(
+        _layer(
+            "Point",
+            [("naam", "string")],
+            [(_point(197_000, 380_500), ("Jumbo",)), (_point(207_000, 382_000), ("Aldi",))],
+        ),
+        path,
+        "voorzieningen.supermarkt",
+    )
+    _write(
+        _layer(
+            "Polygon",
+            [("naam", "string"), ("inwoners", "double")],
+            [(_box(203_000, 376_000, 209_000, 384_000), ("Venray", 30_000.0))],
+        ),
+        path,
+        "kernen",
+    )
+    _write(
+        _layer(
+            "Point",
+            [("naam", "string"), ("personen", "double")],
+            [(_point(208_000, 379_000), ("Pension De Linde", 80.0))],
+        ),
+        path,
+        "bestaande_huisvesting",
+    )
+
+
+def test_maps_draw_the_runs_constraints_facilities_kernen_and_housing(
+    maps_provider, scored_run, tmp_path
+):
+    """The reference layers the atlas has no parameter for come from the run's referentie.gpkg
+    (here given; else found beside the run record): drawn in the engine maps' colours, with their
+    legend items."""
+    reference = tmp_path / "extra.referentie.gpkg"
+    _write_reference_extras(reference)
+    out = tmp_path / "kaarten"
+    feedback = _Feedback()
+    result = _run(
+        {**scored_run, "REFERENTIE": str(reference), "FORMAAT": 2, "OUTPUT_FOLDER": str(out)},
+        feedback,
+    )
+    from qgis_plugin.vocabulary import CONSTRAINT_COLOURS, FACILITY_COLOURS, MAP_COLOURS
+
+    def rgb(colour: str) -> tuple[int, int, int]:
+        return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+
+    venlo = _colours(str(out / "gemeente_venlo_short_stay.png"), step=1)
+    venray = _colours(str(out / "gemeente_venray_short_stay.png"), step=1)
+    assert _has_colour(venlo, rgb(CONSTRAINT_COLOURS[0]), minimum=50)  # Natura 2000 hatching
+    assert _has_colour(venlo, rgb(FACILITY_COLOURS[0]))  # the supermarket in Venlo
+    assert _has_colour(venray, rgb(MAP_COLOURS["housing"]))
+    assert _has_colour(venray, rgb(MAP_COLOURS["kern"]), tolerance=6, minimum=20)
+    pages = _pdf_pages(result["PDF"])
+    for page in pages:
+        for entry in (
+            "Beperking: natura2000",
+            "Voorziening: supermarkt",
+            "Kern (concentratie)",
+            "Bestaande huisvesting",
+            "Recreatiepark",
+        ):
+            assert entry in page, entry
+    assert any("Voorziening: supermarkt" in line for line in feedback.infos)
+
+    # not given: the run record's folder has none of these layers, the maps have none
+    plain = _run({**scored_run, "FORMAAT": 0, "OUTPUT_FOLDER": str(tmp_path / "zonder")})
+    assert "Beperking" not in " ".join(_pdf_pages(plain["PDF"]))
+    missing = {**scored_run, "REFERENTIE": str(tmp_path / "weg.gpkg"), "FORMAAT": 0}
+    with pytest.raises(qgis_core.QgsProcessingException, match="bestaat niet"):
+        _run({**missing, "OUTPUT_FOLDER": str(tmp_path / "weg")})
+
+
 def test_key_figure_lines_add_up_to_the_total():
     from qgis_plugin.atlas.texts import key_figures_text
 

@@ -1209,14 +1209,20 @@ def test_toets_locaties_takes_constraint_layers_named_after_the_layer(
     assert constraint_name("Externe veiligheid") == "externe_veiligheid"
     assert constraint_name("Natura2000") == "natura2000"
     assert constraint_name("2024 geluid") == "laag_2024_geluid"
+    # the built-in rule set's names match without case, spaces, underscores and hyphens
+    assert constraint_name("Natura 2000") == "natura2000"
+    assert constraint_name("Bedrijven-terreinen") == "bedrijventerreinen"
+    assert constraint_name("ExterneVeiligheid") == "externe_veiligheid"
+    assert constraint_name("Natura 2000 gebieden") == "natura_2000_gebieden"  # not equal: kept
+    assert constraint_name("Water wingebied", ("waterwingebied",)) == "waterwingebied"
     layers = make_layers(qgis_core)
     natura = _memory_layer(
         qgis_core,
         "Polygon",
-        [("naam", "string")],
-        [(_box(qgis_core, 200_100, 380_400, 200_400, 380_600), ("Peelvenen",))],
+        [("code", "string"), ("Naam_N2K", "string")],
+        [(_box(qgis_core, 200_100, 380_400, 200_400, 380_600), ("N2K-133", "Peelvenen"))],
     )
-    natura.setName("Natura2000")
+    natura.setName("Natura 2000")  # as QGIS names it: the rule set's natura2000
     water = _memory_layer(
         qgis_core,
         "Polygon",
@@ -1250,12 +1256,11 @@ def test_toets_locaties_takes_constraint_layers_named_after_the_layer(
     record = json.loads((tmp_path / "uit" / "run.json").read_text(encoding="utf-8"))
     assert any("[lagen.beperkingen.waterwingebied]" in w for w in record["waarschuwingen"])
     assert "natuurnetwerk.binnen" in record["regels_niet_getoetst"]
+    assert "[lagen.beperkingen.natura2000]" not in " ".join(record["waarschuwingen"])
 
 
 @pytest.mark.qgis
-def test_toets_locaties_takes_facility_layers_named_after_the_layer(
-    provider, qgis_core, tmp_path
-):
+def test_toets_locaties_takes_facility_layers_named_after_the_layer(provider, qgis_core, tmp_path):
     """Facility layers: the QGIS layer name is the kind ([lagen.voorzieningen.<soort>]), a field
     'name' its naam_veld; the distance over the road network is judged by the rule set's
     voorziening.<soort>.* rules (supermarkt: at most 2000 m)."""
@@ -1280,8 +1285,8 @@ def test_toets_locaties_takes_facility_layers_named_after_the_layer(
     shops = _memory_layer(
         qgis_core,
         "Point",
-        [("name", "string")],
-        [(g.fromPointXY(p(200_500.0, 380_010.0)), ("Jumbo",))],
+        [("winkelketen", "string"), ("name", "string")],
+        [(g.fromPointXY(p(200_500.0, 380_010.0)), ("Jumbo", "Jumbo Venlo-Oost"))],
     )
     shops.setName("Supermarkt")
     params = {
@@ -1297,7 +1302,8 @@ def test_toets_locaties_takes_facility_layers_named_after_the_layer(
     result = processing.run("locatietoets:toetslocaties", params)
     fields, rows = read_result(qgis_core, result["OUTPUT"])
     assert {"voorziening_supermarkt", "voorziening_supermarkt_afstand_m"} <= set(fields)
-    assert rows["V1"]["voorziening_supermarkt"] == "Jumbo"
+    # not asked: the default candidates (naam, name, ...) pick 'name'
+    assert rows["V1"]["voorziening_supermarkt"] == "Jumbo Venlo-Oost"
     # 10 m to the road, 500 m along it, 10 m to the shop
     assert rows["V1"]["voorziening_supermarkt_afstand_m"] == pytest.approx(520.0)
     assert rows["V2"]["voorziening_supermarkt_afstand_m"] == pytest.approx(2520.0)
@@ -1305,6 +1311,25 @@ def test_toets_locaties_takes_facility_layers_named_after_the_layer(
     assert "voorziening.supermarkt.ver" in rows["V2"]["regels"]
     config = (tmp_path / "config.toml").read_text(encoding="utf-8")
     assert "[lagen.voorzieningen.supermarkt]" in config and 'naam_veld = "name"' in config
+    # the run's reference layers are kept beside the output, where the maps find them
+    from qgis_plugin.reference import reference_for_run_record, reference_layers
+
+    beside = reference_for_run_record(str(tmp_path / "o.run.json"))
+    assert beside == str(tmp_path / "o.referentie.gpkg")
+    assert "voorzieningen.supermarkt" in reference_layers(beside)
+    # the naam field chosen in the dialog (its own list of candidates) goes into the config
+    chosen = processing.run(
+        "locatietoets:toetslocaties",
+        {
+            **params,
+            "VOORZIENING_NAAM_VELD": "keten, Winkelketen",
+            "OUTPUT": str(tmp_path / "c.gpkg"),
+        },
+    )
+    _fields, rows = read_result(qgis_core, chosen["OUTPUT"])
+    assert rows["V1"]["voorziening_supermarkt"] == "Jumbo"
+    config = (tmp_path / "config.toml").read_text(encoding="utf-8")
+    assert 'naam_veld = "winkelketen"' in config
 
     shops.setName("+++")  # no letters or digits: refused with a Dutch message, nothing run
     with pytest.raises(qgis_core.QgsProcessingException, match="bruikbare naam voor een voorz"):
@@ -1367,6 +1392,69 @@ def test_fields_whose_names_fit_are_preselected(provider, qgis_core):
         feedback,
     )
     assert "verblijfstype_veld" not in table and "personen_veld" not in table
+    # a list of candidates per field, first match wins, without case
+    table = alg._layer_table(
+        {
+            "LOCATIES": _memory_layer(
+                qgis_core,
+                "Point",
+                [("Verblijf", "string"), ("TYPE_VERBLIJF", "string"), ("Capaciteit", "integer")],
+                [],
+            )
+        },
+        "LOCATIES",
+        context,
+        feedback,
+    )
+    assert table["verblijfstype_veld"] == "TYPE_VERBLIJF"  # type_verblijf before verblijf
+    assert table["personen_veld"] == "Capaciteit"
+    gemeenten = alg._layer_table(
+        {
+            "GEMEENTEN": _memory_layer(
+                qgis_core, "Polygon", [("GM_NAAM", "string"), ("Gemeente", "string")], []
+            )
+        },
+        "GEMEENTEN",
+        context,
+        feedback,
+    )
+    assert gemeenten["naam_veld"] == "Gemeente"  # gemeente before gm_naam
+
+
+@pytest.mark.qgis
+def test_dialog_field_picker_preselects_the_first_candidate_the_layer_has(
+    provider, qgis_core, qgis_iface
+):
+    """In the dialog, choosing a layer pre-selects per field the first candidate name the layer
+    has (case-insensitive), not only the first of the list; none fits: left empty."""
+    from qgis.PyQt.QtWidgets import QWidget
+
+    from qgis_plugin.algorithms.field_wrapper import guessing_wrapper_metadata
+    from qgis_plugin.algorithms.toets_locaties import ToetsLocaties
+
+    alg = ToetsLocaties()
+    alg.initAlgorithm()
+    layer = _memory_layer(
+        qgis_core,
+        "Point",
+        [("id", "string"), ("Type_Verblijf", "string"), ("CAPACITEIT", "integer")],
+        [],
+    )
+    dialog = QWidget()
+    chosen = {}
+    for key in ("VERBLIJFSTYPE_VELD", "PERSONEN_VELD", "SLAAPKAMERS_VELD"):
+        param = alg.parameterDefinition(key)
+        wrapper_info = dict(param.metadata()["widget_wrapper"])
+        cls = wrapper_info.pop("class")
+        wrapper = cls(param, dialog, **wrapper_info)
+        wrapper.setLayer(layer)
+        chosen[key] = wrapper.value()
+    assert chosen == {
+        "VERBLIJFSTYPE_VELD": "Type_Verblijf",
+        "PERSONEN_VELD": "CAPACITEIT",
+        "SLAAPKAMERS_VELD": None,
+    }
+    assert guessing_wrapper_metadata(()) == {}
 
 
 @pytest.mark.qgis
@@ -1436,3 +1524,24 @@ def test_toets_locaties_needs_sites_or_a_config(provider, qgis_core):
         {"OUTPUT": "TEMPORARY_OUTPUT"}, qgis_core.QgsProcessingContext()
     )
     assert not ok and "config.toml" in message
+
+
+@pytest.mark.qgis
+def test_builtin_constraint_names_are_the_rule_sets_layers(qgis_core, tmp_path):
+    """The plugin cannot ask the engine: its list of built-in constraint layer names equals the
+    layers the rules of the shipped rule sets judge; a rule set file given adds its own."""
+    import tomllib
+
+    from qgis_plugin.algorithms.base import BUILTIN_CONSTRAINTS, ruleset_layer_names
+
+    names = set()
+    for path in (REPO / "analysis" / "rulesets").glob("*.toml"):
+        rules = tomllib.loads(path.read_text(encoding="utf-8")).get("regel", [])
+        names |= {rule["laag"] for rule in rules if "laag" in rule}
+    assert names == set(BUILTIN_CONSTRAINTS)
+    own = tmp_path / "eigen.toml"
+    own.write_text(
+        '[[regel]]\nid = "waterwingebied.binnen"\nlaag = "waterwingebied"\n', encoding="utf-8"
+    )
+    assert ruleset_layer_names(str(own)) == (*BUILTIN_CONSTRAINTS, "waterwingebied")
+    assert ruleset_layer_names(str(tmp_path / "weg.toml")) == BUILTIN_CONSTRAINTS

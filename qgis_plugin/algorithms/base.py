@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+import re
 import shutil
 import tempfile
 import time
@@ -59,7 +60,8 @@ from ..vocabulary import (
     nl_number,
     stay_label,
 )
-from .inputs import FieldInput, LayerInput, LayerParameters
+from .field_wrapper import guessing_wrapper_metadata
+from .inputs import NAME_FIELD_GUESSES, FieldInput, LayerInput, LayerParameters, pick_field
 
 __all__ = ["FieldInput", "LayerInput", "EngineAlgorithm"]
 
@@ -69,18 +71,62 @@ _STAY_TYPES = STAY_TYPES
 _MODES = ("auto", "fiets", "lopen")
 
 
-def constraint_name(layer_name: str) -> str:
+#: The constraint layers the built-in rule sets judge (``laag = "<naam>"`` in
+#: analysis/rulesets/*.toml; tests/test_qgis_plugin.py holds the list equal to them).
+BUILTIN_CONSTRAINTS = (
+    "natura2000",
+    "natuurnetwerk",
+    "bedrijventerreinen",
+    "geluid",
+    "externe_veiligheid",
+)
+
+
+def _squashed(name: str) -> str:
+    return name.replace("_", "")
+
+
+def constraint_name(layer_name: str, known: tuple[str, ...] = BUILTIN_CONSTRAINTS) -> str:
     """The constraint name of a QGIS layer for ``[lagen.beperkingen.<naam>]``: lower case, every
     run of other characters than letters and digits one ``_`` ("Externe veiligheid" ->
-    "externe_veiligheid"); "" when nothing usable remains."""
-    import re
+    "externe_veiligheid"); "" when nothing usable remains.
+
+    A name that equals one of ``known`` (the rule set's layer names) but for case, spaces,
+    underscores and hyphens becomes that name, so "Natura 2000" is ``natura2000`` and
+    "Bedrijven-terreinen" ``bedrijventerreinen``: the rule set's rules judge it.
+    """
     import unicodedata
 
     text = unicodedata.normalize("NFKD", layer_name).encode("ascii", "ignore").decode().lower()
     text = re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+    for name in known:
+        if _squashed(text) == _squashed(name):
+            return name
     if text and not text[0].isalpha():
         text = f"laag_{text}"
     return text[:40]
+
+
+def ruleset_layer_names(path: str | None) -> tuple[str, ...]:
+    """The layer names (``laag = "<naam>"``) the rules of a rule-set file judge, after the
+    built-in ones; only the built-in ones when there is no file or it cannot be read (the engine
+    reports a broken rule set itself)."""
+    names = list(BUILTIN_CONSTRAINTS)
+    if not path or not os.path.isfile(path):
+        return tuple(names)
+    try:
+        import tomllib
+
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, ValueError, ImportError):
+        return tuple(names)
+    rules = data.get("regel") if isinstance(data, dict) else None
+    for rule in rules if isinstance(rules, list) else []:
+        name = rule.get("laag") if isinstance(rule, dict) else None
+        if isinstance(name, str) and name and name not in names:
+            names.append(name)
+    return tuple(names)
 
 
 def _single_type_file(sink: str) -> bool:
@@ -115,6 +161,22 @@ def own_stay_line(counts: dict[Any, int]) -> str:
     if counts.get(None):
         line += f", {nl_number(counts[None])} zonder oordeel"
     return line + "."
+
+
+def _copy_beside(dest_id: str, source: str, suffix: str, what: str, feedback) -> str:
+    """Copy ``source`` beside a file output as ``<naam><suffix>``; return the copy, or ``source``
+    when the output is no file (a temporary layer) or the copy fails (with a warning)."""
+    path = dest_id.split("|")[0]
+    if not os.path.isfile(source) or not os.path.isfile(path):
+        return source
+    beside = os.path.splitext(path)[0] + suffix
+    try:
+        shutil.copyfile(source, beside)
+    except OSError as exc:
+        feedback.pushWarning(f"{what} niet naast de uitvoer geschreven ('{beside}'): {exc}")
+        return source
+    feedback.pushInfo(f"{what} naast de uitvoer: {beside}")
+    return beside
 
 
 class LocatietoetsAlgorithm(QgsProcessingAlgorithm):
@@ -200,6 +262,8 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
             )
             if field.advanced:
                 param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            # the dialog pre-selects the first of the guesses the chosen layer has
+            param.setMetadata({**param.metadata(), **guessing_wrapper_metadata(field.guesses)})
             self.addParameter(param)
         if key == self.WEGENNET:
             self.addParameter(
@@ -389,13 +453,14 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
         crs = source.sourceCrs()
         if crs.isValid() and crs.authid() and not self._file_has_crs(path, table.get("laag")):
             table["crs"] = crs.authid()
-        names = {name.lower(): name for name in source.fields().names()}
+        field_names = source.fields().names()
         for field in layer.fields:
             value = self._field(parameters, field.key, context)
-            if value and value not in names.values():
-                value = names.get(value.lower())  # a pre-selected name this layer lacks: none
+            if value and value not in field_names:
+                # a pre-selected name this layer lacks: none
+                value = pick_field(field_names, (value,))
             if not value and field.key not in parameters:  # not asked: take a name that fits
-                value = next((names[g] for g in field.guesses if g in names), None)
+                value = pick_field(field_names, field.guesses)
                 if value:
                     feedback.pushInfo(
                         f"Laag '{layer.label}': veld '{value}' gebruikt voor"
@@ -411,7 +476,8 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
         return table
 
     def _add_constraints_parameter(self) -> None:
-        """Declared constraint layers: several layers, each named after the QGIS layer."""
+        """Declared constraint layers: several layers, each named after the QGIS layer, and the
+        field that names their features."""
         self.addParameter(
             QgsProcessingParameterMultipleLayers(
                 self.BEPERKINGEN,
@@ -421,9 +487,19 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
                 optional=True,
             )
         )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.BEPERKING_NAAM_VELD,
+                "Naamveld van de beperkingen: veldnamen na elkaar, de eerste die een laag heeft"
+                " geeft de naam van het gebied (hoofdletters tellen niet)",
+                defaultValue=", ".join(NAME_FIELD_GUESSES[CONSTRAINTS]),
+                optional=True,
+            )
+        )
 
     def _add_facilities_parameter(self) -> None:
-        """Facility layers: several point (or polygon) layers, each named after its kind."""
+        """Facility layers: several point (or polygon) layers, each named after its kind, and the
+        field that names their features."""
         self.addParameter(
             QgsProcessingParameterMultipleLayers(
                 self.VOORZIENINGEN,
@@ -433,32 +509,62 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
                 optional=True,
             )
         )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.VOORZIENING_NAAM_VELD,
+                "Naamveld van de voorzieningen: veldnamen na elkaar, de eerste die een laag heeft"
+                " geeft de naam van de voorziening (hoofdletters tellen niet)",
+                defaultValue=", ".join(NAME_FIELD_GUESSES[FACILITIES]),
+                optional=True,
+            )
+        )
 
-    def _constraint_tables(self, parameters, context, feedback, workdir) -> dict[str, Any]:
+    def _constraint_tables(
+        self, parameters, context, feedback, workdir, ruleset: str | None = None
+    ) -> dict[str, Any]:
         """Hand each chosen constraint layer to the engine as a GeoPackage, as
-        ``beperkingen.<naam>`` with the layer's name as the constraint's name."""
+        ``beperkingen.<naam>`` with the layer's name as the constraint's name (a built-in or
+        ``ruleset`` layer name when it matches but for case, spaces, _ and -)."""
         return self._named_layer_tables(
-            parameters, self.BEPERKINGEN, CONSTRAINTS, context, feedback, workdir
+            parameters, self.BEPERKINGEN, CONSTRAINTS, context, feedback, workdir, ruleset
         )
 
     def _facility_tables(self, parameters, context, feedback, workdir) -> dict[str, Any]:
         """Hand each chosen facility layer to the engine as a GeoPackage, as
-        ``voorzieningen.<soort>`` with the layer's name as the kind; a field ``naam``/``name``
-        becomes its ``naam_veld``."""
+        ``voorzieningen.<soort>`` with the layer's name as the kind."""
         return self._named_layer_tables(
             parameters, self.VOORZIENINGEN, FACILITIES, context, feedback, workdir
         )
 
+    def _name_field_candidates(self, parameters, group: str, context) -> tuple[str, ...]:
+        """The candidate name fields of the constraint or facility layers: the parameter's list
+        (comma, semicolon or space separated), the default list when the parameter is absent."""
+        key = self.VOORZIENING_NAAM_VELD if group == FACILITIES else self.BEPERKING_NAAM_VELD
+        if key not in parameters or self.parameterDefinition(key) is None:
+            return NAME_FIELD_GUESSES[group]
+        text = self.parameterAsString(parameters, key, context) or ""
+        return tuple(n for n in re.split(r"[,;\s]+", text) if n)
+
     def _named_layer_tables(
-        self, parameters, param: str, group: str, context, feedback, workdir
+        self,
+        parameters,
+        param: str,
+        group: str,
+        context,
+        feedback,
+        workdir,
+        ruleset: str | None = None,
     ) -> dict[str, Any]:
         """Write the layers of a multiple-layer parameter as GeoPackages, one config table
-        ``<group>.<naam>`` each, the name taken from the QGIS layer name."""
+        ``<group>.<naam>`` each, the name taken from the QGIS layer name; the first candidate
+        name field a layer has becomes its ``naam_veld``."""
         facility = group == FACILITIES
         what = "voorziening" if facility else "beperking"
+        known = () if facility else ruleset_layer_names(ruleset)
+        candidates = self._name_field_candidates(parameters, group, context)
         tables: dict[str, Any] = {}
         for layer in self.parameterAsLayerList(parameters, param, context) or []:
-            name = constraint_name(layer.name())
+            name = constraint_name(layer.name(), known)
             if not CONSTRAINT_NAME_PATTERN.match(name):
                 example = "'supermarkt' of 'ov_halte'" if facility else "'natura2000' of 'geluid'"
                 raise QgsProcessingException(
@@ -484,20 +590,26 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
                     f" gegeven: {message}"
                 )
             tables[key] = {"pad": path, "laag": name}
+            naam = pick_field([f.name() for f in layer.fields()], candidates)
+            if naam:
+                tables[key]["naam_veld"] = naam
+                named = f"naamveld '{naam}'"
+            else:
+                named = "geen naamveld (geen van " + ", ".join(candidates or ("-",)) + ")"
             if facility:
-                fields = {f.name().lower(): f.name() for f in layer.fields()}
-                naam = next((fields[g] for g in ("naam", "name") if g in fields), None)
-                if naam:
-                    tables[key]["naam_veld"] = naam
                 feedback.pushInfo(
                     f"Voorziening '{name}' (laag '{layer.name()}'): {layer.featureCount()}"
-                    f" objecten → {path}; de regelset toetst de afstand ernaartoe met de regels"
-                    f" voorziening.{name}.* en de parameter voorziening_{name}_max_m"
+                    f" objecten, {named} → {path}; de regelset toetst de afstand ernaartoe met de"
+                    f" regels voorziening.{name}.* en de parameter voorziening_{name}_max_m"
                 )
             else:
+                if name != constraint_name(layer.name(), ()):
+                    feedback.pushInfo(
+                        f"De laag '{layer.name()}' is de beperking '{name}' van de regelset."
+                    )
                 feedback.pushInfo(
-                    f"Beperking '{name}' (laag '{layer.name()}'): {layer.featureCount()} objecten"
-                    f' → {path}; de regelset toetst haar met regels met laag = "{name}"'
+                    f"Beperking '{name}' (laag '{layer.name()}'): {layer.featureCount()} objecten,"
+                    f' {named} → {path}; de regelset toetst haar met regels met laag = "{name}"'
                 )
         return tables
 
@@ -572,7 +684,7 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
         if self.OFFERS_STAY_DEFAULT:
             self._apply_stay_default(parameters, layers["locaties"], context, feedback)
         if self.OFFERS_CONSTRAINTS:
-            layers.update(self._constraint_tables(parameters, context, feedback, workdir))
+            layers.update(self._constraint_tables(parameters, context, feedback, workdir, ruleset))
             layers.update(self._facility_tables(parameters, context, feedback, workdir))
 
         config_path = os.path.join(workdir, "config.toml")
@@ -607,6 +719,9 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
             if error:
                 feedback.pushWarning(f"Stijl niet in de GeoPackage opgeslagen: {error}")
         run_json = self._run_record_beside(dest_id, os.path.join(out_dir, "run.json"), feedback)
+        reference = self._reference_beside(
+            dest_id, os.path.join(out_dir, "referentie.gpkg"), feedback
+        )
         temporary = QgsProcessingUtils.mapLayerFromString(
             dest_id, context, False
         )  # a layer of this run, never a file
@@ -616,7 +731,6 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
             temporary.setCustomProperty(RUN_JSON_PROPERTY, run_json)
         if context.willLoadLayerOnCompletion(dest_id):
             details = context.layerToLoadOnCompletionDetails(dest_id)
-            reference = os.path.join(out_dir, "referentie.gpkg")
             details.setPostProcessor(ResultStyler.create(id_field, run_json, reference))
         feedback.pushInfo(own_stay_line(counts))
         feedback.setProgress(100)
@@ -730,17 +844,14 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
         Exporteer woonvisiekaarten (rule set and date on every map) and by anyone who opens the
         file.
         """
-        path = dest_id.split("|")[0]
-        if not os.path.isfile(run_json) or not os.path.isfile(path):
-            return run_json
-        beside = os.path.splitext(path)[0] + ".run.json"
-        try:
-            shutil.copyfile(run_json, beside)
-        except OSError as exc:
-            feedback.pushWarning(f"Runverslag niet naast de uitvoer geschreven ('{beside}'): {exc}")
-            return run_json
-        feedback.pushInfo(f"Runverslag naast de uitvoer: {beside}")
-        return beside
+        return _copy_beside(dest_id, run_json, ".run.json", "Runverslag", feedback)
+
+    @staticmethod
+    def _reference_beside(dest_id: str, reference: str, feedback) -> str:
+        """Copy the run's reference layers beside a file output as ``<naam>.referentie.gpkg``
+        (next to ``<naam>.run.json``, where Exporteer woonvisiekaarten finds them: constraints,
+        facilities, kernen ... on the maps); return the file to name."""
+        return _copy_beside(dest_id, reference, ".referentie.gpkg", "Referentielagen", feedback)
 
     def _file_destination(self, parameters, context, feedback) -> dict[str, Any]:
         """``parameters`` with a GeoPackage for the output: a layer of points and polygons needs a

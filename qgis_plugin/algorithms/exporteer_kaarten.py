@@ -40,8 +40,9 @@ from qgis.PyQt.QtCore import QVariant
 
 from ..atlas import copies, coverage, export, layout as layout_, symbology, texts
 from ..atlas.texts import attribution_text, slugify
+from ..reference import reference_for_run_record, reference_layers, reference_parts
 from ..styling import RUN_JSON_PROPERTY
-from ..vocabulary import STAY_LABELS, STAY_TYPES, stay_label
+from ..vocabulary import STAY_LABELS, STAY_TYPES, reference_label, stay_label
 from .base import LocatietoetsAlgorithm
 
 __all__ = ["ExporteerKaarten", "slugify", "attribution_text"]
@@ -68,6 +69,7 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
     VERBLIJFSTYPE = "VERBLIJFSTYPE"
     FORMAAT = "FORMAAT"
     RUN_JSON = "RUN_JSON"
+    REFERENTIE = "REFERENTIE"
     BRON = "BRON"
     DPI = "DPI"
     OUTPUT_FOLDER = "OUTPUT_FOLDER"
@@ -152,6 +154,15 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
                 optional=True,
             )
         )
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.REFERENTIE,
+                "Referentielagen van de toetsing (referentie.gpkg: beperkingen, voorzieningen,"
+                " kernen, bestaande huisvesting; leeg: naast het runverslag gezocht)",
+                extension="gpkg",
+                optional=True,
+            )
+        )
         bron = QgsProcessingParameterString(
             self.BRON,
             "Eigen bronvermelding (leeg: samengesteld uit run.json en de lagen)",
@@ -211,6 +222,42 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             if candidate in lower:
                 return lower[candidate]
         return None
+
+    def _reference_layers(
+        self, parameters, context, run_json, crs, transform_context, feedback
+    ) -> dict[str, list[QgsVectorLayer]]:
+        """The run's declared constraints, facilities, kernen and existing housing from its
+        ``referentie.gpkg`` (the parameter, else beside the run record) as memory copies in the
+        map CRS, one per geometry type, in drawing order (top first); the other reference layers
+        come from their own parameters."""
+        path = self.parameterAsFile(parameters, self.REFERENTIE, context)
+        if path and not os.path.isfile(path):
+            raise QgsProcessingException(f"Het bestand '{path}' bestaat niet.")
+        if not path:
+            path = reference_for_run_record(run_json)
+            if not path:
+                return {}
+            feedback.pushInfo(f"Referentielagen van de toetsing gevonden: {path}")
+        wanted = [
+            name
+            for name in symbology.reference_order(reference_layers(path))
+            if name.startswith(("beperkingen.", "voorzieningen."))
+            or name in ("kernen", "bestaande_huisvesting")
+        ]
+        layers: dict[str, list[QgsVectorLayer]] = {}
+        for name in wanted:
+            parts = []
+            for part in reference_parts(path, name):
+                parts += copies.copies(part, crs, transform_context, name, feedback)
+            if parts:
+                layers[name] = parts
+        if layers:
+            feedback.pushInfo(
+                "Op de kaarten uit de referentielagen: "
+                + ", ".join(reference_label(name) for name in layers)
+                + "."
+            )
+        return layers
 
     @staticmethod
     def _find_run_json(layer: QgsVectorLayer) -> str | None:
@@ -329,6 +376,10 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
                     feedback,
                 )
 
+        reference_layers = self._reference_layers(
+            parameters, context, run_json, crs, transform_context, feedback
+        )
+
         bron = self.parameterAsString(parameters, self.BRON, context).strip()
         if bron:
             attribution = bron if bron.lower().startswith("bron") else f"Bron: {bron}"
@@ -367,6 +418,25 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
             for layer in parts
         ]
         all_context = [layer for parts in context_layers.values() for layer in parts]
+        reference_names = list(reference_layers)
+        for name, parts in reference_layers.items():
+            for layer in parts:
+                symbology.style_reference(name, layer, reference_names, len(parts))
+        # the legend: point layers above the areas, as on the map
+        reference_points = [
+            layer
+            for name, parts in reference_layers.items()
+            if name.startswith("voorzieningen.") or name == "bestaande_huisvesting"
+            for layer in parts
+        ]
+        reference_areas = [
+            layer
+            for parts in reference_layers.values()
+            for layer in parts
+            if layer not in reference_points
+        ]
+        styled_context = reference_points + styled_context + reference_areas
+        all_context += reference_points + reference_areas
         for layer in [atlas_layer, gemeenten, boundary, inset_gemeenten, *site_parts, *all_context]:
             project.addMapLayer(layer, False)
         symbology.legend_tree(project, sites, styled_context, boundary)
@@ -376,8 +446,10 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         map_layers = []
         map_layers += copies.points_first(context_layers.get(self.WERKGEVERS, []))
         map_layers += copies.points_first(site_parts)
+        map_layers += reference_points
         map_layers += copies.points_first(context_layers.get(self.VEEHOUDERIJEN, []))
         map_layers.append(boundary)
+        map_layers += reference_areas
         for key in (self.RECREATIEPARKEN, self.GEURCONTOUREN, self.BEBOUWD_GEBIED):
             map_layers += copies.points_first(context_layers.get(key, []))
         map_layers.append(gemeenten)

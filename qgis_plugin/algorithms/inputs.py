@@ -8,7 +8,23 @@ from dataclasses import dataclass
 
 from qgis.core import QgsProcessing
 
-__all__ = ["FieldInput", "LayerInput", "LayerParameters"]
+__all__ = ["FieldInput", "LayerInput", "LayerParameters", "NAME_FIELD_GUESSES", "pick_field"]
+
+#: Candidate name fields of declared constraint layers and facility layers (the default of the
+#: parameters BEPERKING_NAAM_VELD and VOORZIENING_NAAM_VELD), best first.
+NAME_FIELD_GUESSES: dict[str, tuple[str, ...]] = {
+    "beperkingen": ("naam", "name", "gebiedsnaam", "naam_n2k", "omschrijving"),
+    "voorzieningen": ("naam", "name", "halte_naam", "stop_name", "bedrijfsnaam", "omschrijving"),
+}
+
+
+def pick_field(names, candidates) -> str | None:
+    """The first of ``candidates`` that is one of the field ``names``, compared without case;
+    returned as the layer spells it ("Aantal_Personen"), ``None`` when none fits."""
+    lower: dict[str, str] = {}
+    for name in names:
+        lower.setdefault(str(name).lower(), str(name))
+    return next((lower[c.lower()] for c in candidates if c.lower() in lower), None)
 
 
 @dataclass(frozen=True)
@@ -20,9 +36,9 @@ class FieldInput:
     label: str
     numeric: bool = False
     advanced: bool = False
-    #: field names that fit (case-insensitive), best first: the first is pre-selected in the
-    #: dialog when the layer has it; a run without this parameter (qgis_process, a script) takes
-    #: the first the layer has
+    #: field names that fit (case-insensitive), best first: the dialog pre-selects the first the
+    #: chosen layer has (:mod:`qgis_plugin.algorithms.field_wrapper`); a run without this
+    #: parameter (qgis_process, a script) takes the first the layer has
     guesses: tuple[str, ...] = ()
 
 
@@ -86,6 +102,8 @@ class LayerParameters:
     PARAMETERS = "PARAMETERS"
     BEPERKINGEN = "BEPERKINGEN"
     VOORZIENINGEN = "VOORZIENINGEN"
+    BEPERKING_NAAM_VELD = "BEPERKING_NAAM_VELD"
+    VOORZIENING_NAAM_VELD = "VOORZIENING_NAAM_VELD"
     UITVOERMAP = "UITVOERMAP"
     CONFIGURATIE = "CONFIGURATIE"
     CONFIGURATIE_OPSLAAN = "CONFIGURATIE_OPSLAAN"
@@ -117,20 +135,32 @@ class LayerParameters:
                         VERBLIJFSTYPE_VELD,
                         "verblijfstype_veld",
                         "Veld met het verblijfstype (short_stay, mid_stay, long_stay)",
-                        guesses=("verblijfstype", "verblijf", "type_verblijf"),
+                        guesses=(
+                            "verblijfstype",
+                            "type_verblijf",
+                            "verblijf",
+                            "beoogd_verblijfstype",
+                            "stay_type",
+                        ),
                     ),
                     FieldInput(
                         HUISVESTINGSVORM_VELD,
                         "huisvestingsvorm_veld",
                         "Veld met de huisvestingsvorm (logies of woonfunctie)",
-                        guesses=("huisvestingsvorm",),
+                        guesses=("huisvestingsvorm", "beoogde_huisvestingsvorm", "woonvorm"),
                     ),
                     FieldInput(
                         PERSONEN_VELD,
                         "personen_veld",
                         "Veld met het aantal personen",
                         numeric=True,
-                        guesses=("personen", "aantal_personen"),
+                        guesses=(
+                            "personen",
+                            "aantal_personen",
+                            "capaciteit",
+                            "aantal_bedden",
+                            "bedden",
+                        ),
                     ),
                     FieldInput(
                         SLAAPKAMERS_VELD,
@@ -144,13 +174,18 @@ class LayerParameters:
                         "woonoppervlak_veld",
                         "Veld met het woonoppervlak (m²)",
                         numeric=True,
-                        guesses=("woonoppervlak_m2", "woonoppervlak", "oppervlak_m2"),
+                        guesses=(
+                            "woonoppervlak_m2",
+                            "woonoppervlak",
+                            "gebruiksoppervlakte",
+                            "oppervlak_m2",
+                        ),
                     ),
                     FieldInput(
                         EIGEN_WERKGEVER_VELD,
                         "werkgever_veld",
                         "Veld met de naam van de eigen werkgever",
-                        guesses=("werkgever", "eigen_werkgever"),
+                        guesses=("werkgever", "eigen_werkgever", "beoogde_werkgever"),
                     ),
                     FieldInput(
                         TIJDELIJK_VELD,
@@ -163,7 +198,7 @@ class LayerParameters:
                         "termijn_jaar_veld",
                         "Veld met de termijn van het tijdelijke bouwwerk (jaar)",
                         numeric=True,
-                        guesses=("termijn", "termijn_jaar"),
+                        guesses=("termijn_jaar", "termijn"),
                     ),
                 ),
             ),
@@ -291,13 +326,20 @@ class LayerParameters:
                         GEMEENTE_NAAM_VELD,
                         "naam_veld",
                         "Veld met de gemeentenaam",
-                        guesses=("gemeentenaam", "naam", "statnaam", "gm_naam", "name"),
+                        guesses=(
+                            "gemeentenaam",
+                            "gemeente",
+                            "gm_naam",
+                            "statnaam",
+                            "naam",
+                            "name",
+                        ),
                     ),
                     FieldInput(
                         GEMEENTE_CODE_VELD,
                         "code_veld",
                         "Veld met de CBS-gemeentecode (GMxxxx)",
-                        guesses=("gemeentecode", "statcode", "gm_code", "code"),
+                        guesses=("gemeentecode", "gm_code", "statcode", "code"),
                     ),
                     FieldInput(
                         GEMEENTE_REGIO_VELD,
@@ -318,14 +360,14 @@ class LayerParameters:
                         KERN_NAAM_VELD,
                         "naam_veld",
                         "Veld met de naam van de kern",
-                        guesses=("naam", "name", "kernnaam"),
+                        guesses=("naam", "kernnaam", "kern", "name", "woonplaats"),
                     ),
                     FieldInput(
                         KERN_INWONERS_VELD,
                         "inwoners_veld",
                         "Veld met het aantal inwoners van de kern",
                         numeric=True,
-                        guesses=("inwoners", "population", "aantal_inwoners"),
+                        guesses=("inwoners", "aantal_inwoners", "population", "bevolking"),
                     ),
                 ),
                 required_fields=(KERN_INWONERS_VELD,),

@@ -9,6 +9,7 @@ from qgis.core import (
     QgsFeatureRequest,
     QgsFillSymbol,
     QgsLinePatternFillSymbolLayer,
+    QgsLineSymbol,
     QgsMarkerSymbol,
     QgsPalLayerSettings,
     QgsProcessing,
@@ -32,18 +33,28 @@ from ..styling import VERDICTS
 
 # _C: the colours of the command-line maps (layers/publish/maps.py), so both kinds of maps read
 # the same.
-from ..vocabulary import MAP_COLOURS as _C, VERDICTS as VERDICT_VALUES, stay_label
+from ..vocabulary import (
+    CONSTRAINT_COLOURS,
+    FACILITY_COLOURS,
+    MAP_COLOURS as _C,
+    VERDICTS as VERDICT_VALUES,
+    reference_label,
+    stay_label,
+)
 from .coverage import IS_OVERVIEW, OVERVIEW, focus_expr
 from .texts import font_family
 
 __all__ = [
     "CONTEXT",
+    "REFERENCE_CONTEXT",
     "legend_tree",
+    "reference_order",
     "marker_size",
     "style_boundaries",
     "style_context",
     "style_gemeenten_fill",
     "style_inset",
+    "style_reference",
     "style_sites",
 ]
 
@@ -65,6 +76,14 @@ CONTEXT = (
     ),
     (WERKGEVERS, "Werkgevers", (QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon)),
 )
+#: The referentie.gpkg layers drawn with the style of a context layer parameter.
+REFERENCE_CONTEXT = {
+    "bebouwd_gebied": BEBOUWD_GEBIED,
+    "geurcontouren": GEURCONTOUREN,
+    "recreatieparken": RECREATIEPARKEN,
+    "veehouderijen": VEEHOUDERIJEN,
+    "werkgevers": WERKGEVERS,
+}
 
 
 def marker_size(n_sites: int) -> float:
@@ -323,3 +342,138 @@ def legend_tree(project: QgsProject, sites, context_layers, boundary) -> None:
     for layer in context_layers:
         group.addLayer(layer)
     group.addLayer(boundary)
+
+
+def reference_order(names) -> list[str]:
+    """referentie.gpkg layer names, top of the map (and legend) first: facilities, existing
+    housing, employers and farms (points) above the constraints, kernen, contours, parks, the
+    bebouwde kom and the BBG; gemeenten last."""
+
+    def rank(name: str) -> tuple[int, str]:
+        for r, prefix in enumerate(
+            (
+                "voorzieningen.",
+                "bestaande_huisvesting",
+                "werkgevers",
+                "veehouderijen",
+                "beperkingen.",
+                "kernen",
+                "geurcontouren",
+                "recreatieparken",
+                "bebouwde_kom",
+                "bebouwd_gebied",
+                "gemeenten",
+            )
+        ):
+            if name == prefix or (prefix.endswith(".") and name.startswith(prefix)):
+                return r, name
+        return 99, name
+
+    return sorted(names, key=rank)
+
+
+def _declared_colour(name: str, names, prefix: str, colours) -> str:
+    """The colour of a declared layer: its place among the run's layers of its kind (sorted, as
+    the command-line maps count)."""
+    kinds = sorted(n for n in names if n.startswith(prefix))
+    k = kinds.index(name) if name in kinds else 0
+    return colours[k % len(colours)]
+
+
+def style_reference(name: str, layer: QgsVectorLayer, names, n_parts: int = 1) -> QgsVectorLayer:
+    """Style (one geometry type of) a referentie.gpkg layer as the command-line maps draw it
+    (layers/publish/maps.py): same colours and legend names; ``names`` are all the run's
+    reference layers (a declared layer's colour is its place among them)."""
+    kind = layer.geometryType()
+    if name in REFERENCE_CONTEXT:
+        style_context(REFERENCE_CONTEXT[name], layer, n_parts)
+        if name == "bebouwd_gebied":
+            layer.setName(reference_label(name))
+        return layer
+    label = reference_label(name)
+    if name.startswith("beperkingen."):
+        colour = _declared_colour(name, names, "beperkingen.", CONSTRAINT_COLOURS)
+        if kind == QgsWkbTypes.PolygonGeometry:
+            symbol = QgsFillSymbol.createSimple(
+                {"style": "no", "outline_color": colour, "outline_width": "0.35"}
+            )
+            hatch = QgsLinePatternFillSymbolLayer()
+            hatch.setLineAngle(135)
+            hatch.setDistance(1.2)
+            hatch.setLineWidth(0.2)
+            hatch.setColor(QColor(colour))
+            symbol.insertSymbolLayer(0, hatch)  # takes ownership
+        elif kind == QgsWkbTypes.LineGeometry:
+            symbol = QgsLineSymbol.createSimple({"line_color": colour, "line_width": "0.45"})
+        else:
+            symbol = QgsMarkerSymbol.createSimple(
+                {"name": "cross2", "color": colour, "outline_color": colour, "size": "2.0"}
+            )
+    elif name.startswith("voorzieningen."):
+        colour = _declared_colour(name, names, "voorzieningen.", FACILITY_COLOURS)
+        symbol = QgsMarkerSymbol.createSimple(
+            {
+                "name": "cross_fill",
+                "color": colour,
+                "size": "3.4",
+                "outline_color": "white",
+                "outline_width": "0.1",
+            }
+        )
+    elif name == "bestaande_huisvesting":
+        symbol = QgsMarkerSymbol.createSimple(
+            {
+                "name": "diamond",
+                "color": _C["housing"],
+                "size": "2.6",
+                "outline_color": "white",
+                "outline_width": "0.15",
+            }
+        )
+    elif name == "kernen":
+        if kind == QgsWkbTypes.PolygonGeometry:
+            symbol = QgsFillSymbol.createSimple(
+                {
+                    "style": "no",
+                    "outline_color": _C["kern"],
+                    "outline_width": "0.35",
+                    "outline_style": "dot",
+                }
+            )
+        else:
+            symbol = QgsMarkerSymbol.createSimple(
+                {
+                    "name": "circle",
+                    "color": "0,0,0,0",
+                    "size": "1.6",
+                    "outline_color": _C["kern"],
+                    "outline_width": "0.25",
+                }
+            )
+    elif name == "bebouwde_kom":
+        symbol = QgsFillSymbol.createSimple(
+            {
+                "style": "no",
+                "outline_color": _C["kom"],
+                "outline_width": "0.4",
+                "outline_style": "dash",
+            }
+        )
+    elif name == "gemeenten":
+        symbol = QgsFillSymbol.createSimple(
+            {"style": "no", "outline_color": _C["boundary"], "outline_width": "0.6"}
+        )
+    else:
+        symbol = QgsSymbol.defaultSymbol(kind)
+    if symbol is None or symbol.type() != QgsSymbol.symbolTypeForGeometryType(kind):
+        symbol = QgsSymbol.defaultSymbol(kind)
+    if symbol is not None:
+        layer.setRenderer(QgsSingleSymbolRenderer(symbol))
+    if n_parts > 1:
+        label += {
+            QgsWkbTypes.PointGeometry: " (punt)",
+            QgsWkbTypes.LineGeometry: " (lijn)",
+            QgsWkbTypes.PolygonGeometry: " (vlak)",
+        }.get(kind, "")
+    layer.setName(label)
+    return layer
