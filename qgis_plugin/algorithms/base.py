@@ -79,6 +79,7 @@ BUILTIN_CONSTRAINTS = (
     "bedrijventerreinen",
     "geluid",
     "externe_veiligheid",
+    "plaatsgebonden_risico",
 )
 
 
