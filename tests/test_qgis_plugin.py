@@ -1545,3 +1545,29 @@ def test_builtin_constraint_names_are_the_rule_sets_layers(qgis_core, tmp_path):
     )
     assert ruleset_layer_names(str(own)) == (*BUILTIN_CONSTRAINTS, "waterwingebied")
     assert ruleset_layer_names(str(tmp_path / "weg.toml")) == BUILTIN_CONSTRAINTS
+
+
+@pytest.mark.qgis
+def test_a_required_field_left_out_is_fine_when_a_name_fits(provider, qgis_core):
+    """qgis_process or a script that leaves out a required field: a field whose name fits (here
+    'Aantal_Inwoners' for the kern's inhabitants) passes the check, as the run will take it."""
+    alg = qgis_core.QgsApplication.processingRegistry().algorithmById("locatietoets:toetslocaties")
+    context = qgis_core.QgsProcessingContext()
+    sites = make_layers(qgis_core)["locaties"]
+    fits = _memory_layer(
+        qgis_core, "Polygon", [("naam", "string"), ("Aantal_Inwoners", "integer")], []
+    )
+    ok, message = alg.checkParameterValues(
+        {"LOCATIES": sites, "KERNEN": fits, "OUTPUT": "TEMPORARY_OUTPUT"}, context
+    )
+    assert ok, message
+    lacks = _memory_layer(qgis_core, "Polygon", [("naam", "string"), ("oppervlak", "double")], [])
+    ok, message = alg.checkParameterValues(
+        {"LOCATIES": sites, "KERNEN": lacks, "OUTPUT": "TEMPORARY_OUTPUT"}, context
+    )
+    assert not ok and "Veld met het aantal inwoners van de kern' verplicht" in message
+    # chosen empty in the dialog: the user's choice stands, the check asks for the field
+    ok, message = alg.checkParameterValues(
+        {"LOCATIES": sites, "KERNEN": fits, "KERN_INWONERS_VELD": None, "OUTPUT": "x"}, context
+    )
+    assert not ok

@@ -374,8 +374,12 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
                 continue
             for field_key in layer.required_fields:
                 if not self._field(parameters, field_key, context):
-                    label = next(f.label for f in layer.fields if f.key == field_key)
-                    problems.append(f"Bij '{layer.label}' is '{label}' verplicht.")
+                    field = next(f for f in layer.fields if f.key == field_key)
+                    if field_key not in parameters:  # not asked: a name that fits will do
+                        given = self.parameterAsVectorLayer(parameters, key, context)
+                        if given is not None and pick_field(given.fields().names(), field.guesses):
+                            continue
+                    problems.append(f"Bij '{layer.label}' is '{field.label}' verplicht.")
         if (
             self.OFFERS_CONFIG
             and not self._given(parameters, self.LOCATIES)
