@@ -75,11 +75,14 @@ HOUSING_FORMS: tuple[str, ...] = ("logies", "woonfunctie")
 VERDICTS: tuple[str, ...] = ("geschikt", "voorwaardelijk", "ongeschikt")
 
 #: Verdict -> (Dutch label, RGB): the colours of the stored QGIS style, the maps, the report, the
-#: planning rasters and the plugin's layers and atlas. ColorBrewer RdYlGn (green, light orange,
-#: red): the orange is much lighter than the green and the red, so the three stay apart in
-#: lightness for red-green colour-blind readers. The empty value: sites without geometry.
+#: planning rasters and the plugin's layers and atlas. Green / light orange / red keep their
+#: meaning, but geschikt is a dark blue-green (#01665e, ColorBrewer BrBG) instead of RdYlGn's
+#: green #1a9641: under deuteranopia (Machado 2009) that green and the red #d7191c differ by
+#: ΔE2000 8, the blue-green by 33 and by 14 L* in lightness; every pair stays ≥ 15 apart under
+#: deuteranopia, protanopia and tritanopia (tests/test_vocabulary.py). The empty value: sites
+#: without geometry.
 VERDICT_COLOURS: dict[str, tuple[str, tuple[int, int, int]]] = {
-    "geschikt": ("Geschikt", (26, 150, 65)),
+    "geschikt": ("Geschikt", (1, 102, 94)),
     "voorwaardelijk": ("Voorwaardelijk", (253, 174, 97)),
     "ongeschikt": ("Ongeschikt", (215, 25, 28)),
     "": ("Geen oordeel (geen geometrie)", (160, 160, 160)),
@@ -94,7 +97,7 @@ MAP_COLOURS: dict[str, str] = {
     "focus_fill": "#ffffff",
     "bbg": "#d5cbbb",
     "kom": "#6f6f6f",
-    "park": "#01665e",
+    "park": "#4d9221",  # a true green: #01665e is geschikt (VERDICT_COLOURS)
     "employer": "#253494",
     "farm": "#7f3b08",
     "odour": "#762a83",  # the atlas's contours (the command-line maps shade them: Purples)

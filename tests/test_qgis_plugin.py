@@ -917,7 +917,7 @@ def test_result_style_categories_labels_and_map_tip(qgis_core):
     assert renderer.classAttribute() == "oordeel"
     cats = [(c.value(), c.label(), c.symbol().color().name()) for c in renderer.categories()]
     assert cats == [
-        ("geschikt", "Geschikt", "#1a9641"),
+        ("geschikt", "Geschikt", "#01665e"),
         ("voorwaardelijk", "Voorwaardelijk", "#fdae61"),
         ("ongeschikt", "Ongeschikt", "#d7191c"),
         ("", "Geen oordeel (geen geometrie)", "#a0a0a0"),
