@@ -1571,3 +1571,30 @@ def test_a_required_field_left_out_is_fine_when_a_name_fits(provider, qgis_core)
         {"LOCATIES": sites, "KERNEN": fits, "KERN_INWONERS_VELD": None, "OUTPUT": "x"}, context
     )
     assert not ok
+
+
+@pytest.mark.qgis
+def test_help_names_the_constraint_facility_and_kern_layers_an_algorithm_takes(provider, qgis_core):
+    """Every algorithm that takes Beperkingen, Voorzieningen or Kernen says so in its help; the
+    maps' help names the reference layers it draws, the capacity's help the kernen table."""
+    registry = qgis_core.QgsApplication.processingRegistry()
+    checked = 0
+    for alg in registry.algorithms():
+        if alg.provider().id() != "locatietoets":
+            continue
+        text = alg.shortHelpString()
+        for key, word in (
+            ("BEPERKINGEN", "Beperkingen"),
+            ("VOORZIENINGEN", "Voorzieningen"),
+            ("KERNEN", "Kernen"),
+        ):
+            if alg.parameterDefinition(key) is not None:
+                assert word in text, (alg.id(), word)
+                checked += 1
+    assert checked >= 12  # Toets locaties and the three planning algorithms with layers
+    maps = registry.algorithmById("locatietoets:exporteerkaarten").shortHelpString()
+    assert "Referentielagen van de toetsing" in maps and "referentie.gpkg" in maps
+    assert (
+        "capaciteit_kernen.csv"
+        in registry.algorithmById("locatietoets:capaciteit").shortHelpString()
+    )
