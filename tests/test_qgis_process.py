@@ -138,3 +138,20 @@ def test_missing_engine_in_qgis_process_fails_with_dutch_instructions(
     text = done.stdout + done.stderr
     assert "niet gevonden" in text and "Zo installeert u de rekenkern" in text
     assert "Traceback" not in text
+
+
+@pytest.mark.slow
+def test_help_of_toets_locaties_in_qgis_process(qgis_process_env):
+    """The field pickers carry the dialog's wrapper as metadata (a Python class): qgis_process
+    still describes the algorithm, in text and as JSON."""
+    import json
+
+    done, _seconds = _run(qgis_process_env, "help", "locatietoets:toetslocaties", timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "VERBLIJFSTYPE_VELD" in done.stdout and "VOORZIENING_NAAM_VELD" in done.stdout
+    done, _seconds = _run(
+        qgis_process_env, "--json", "help", "locatietoets:toetslocaties", timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    described = json.loads(done.stdout[done.stdout.index("{") :])
+    assert "PERSONEN_VELD" in described["parameters"]
