@@ -386,7 +386,9 @@ def _columns(spec: LayerSpec) -> list[str] | None:
         return None
 
 
-def _open(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
+def _open(
+    spec: LayerSpec, notes: list[str], rows: tuple[int, int] | None = None
+) -> gpd.GeoDataFrame:
     label = layer_label(spec)
     if not spec.path.exists():
         raise InputError(_missing_file(spec))
@@ -421,6 +423,8 @@ def _open(spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
         return frame
     try:
         extra = {"encoding": spec.get("codering")} if spec.get("codering") else {}
+        if rows is not None:  # one block of rows (a run read in blocks)
+            extra.update(skip_features=rows[0], max_features=rows[1] - rows[0])
         return pyogrio.read_dataframe(
             spec.path, layer=layer, use_arrow=_arrow_safe(spec.path, layer), **extra
         )
@@ -630,13 +634,19 @@ def _polygonal_part(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def read_layer(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, LayerReport]:
+def read_layer(
+    spec: LayerSpec, *, rows: tuple[int, int] | None = None
+) -> tuple[gpd.GeoDataFrame, LayerReport]:
     """Read one layer, set/convert its CRS to EPSG:28992 and repair geometries.
 
     Parameters
     ----------
     spec
         The layer's config entry.
+    rows
+        Read only the features ``rows[0]`` up to (not including) ``rows[1]``
+        of a GDAL layer (a run that reads its sites in blocks); the report then
+        describes that block and carries no checksum (the caller has it).
 
     Returns
     -------
@@ -655,10 +665,10 @@ def read_layer(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, LayerReport]:
         name=spec.name,
         path=str(spec.path),
         layer=spec.layer,
-        sha256=file_sha256(spec.path) if spec.path.is_file() else "",
+        sha256=file_sha256(spec.path) if spec.path.is_file() and rows is None else "",
         modified="",
     )
-    frame = _open(spec, report.warnings)
+    frame = _open(spec, report.warnings, rows)
     if spec.path.exists():
         mtime = dt.datetime.fromtimestamp(spec.path.stat().st_mtime, tz=dt.timezone.utc)
         report.modified = mtime.isoformat(timespec="seconds")
@@ -675,7 +685,8 @@ def read_layer(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, LayerReport]:
     _check_extent(frame, spec, report.source_crs)
     frame = _repair(frame, spec, report)
     report.features = len(frame)
-    log.info(
+    log.log(
+        logging.DEBUG if rows is not None else logging.INFO,
         "%s: %s objecten gelezen uit %s (%s)",
         spec.name,
         nl_number(len(frame)),

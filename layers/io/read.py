@@ -215,8 +215,11 @@ def _choice_field(
     return values, int(values.isna().sum()) - len(unknown)
 
 
-def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, LayerReport]:
-    """Read the candidate sites and normalise their attributes.
+def load_sites(
+    spec: LayerSpec, *, rows: tuple[int, int] | None = None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, LayerReport]:
+    """Read the candidate sites (all, or the block ``rows``: see
+    :func:`~layers.io.files.read_layer`) and normalise their attributes.
 
     Returns
     -------
@@ -233,7 +236,7 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
     report
         What reading found.
     """
-    original, report = read_layer(spec)
+    original, report = read_layer(spec, rows=rows)
     problems: list[str] = []
     n = len(original)
     sites = gpd.GeoDataFrame(index=original.index, geometry=original.geometry, crs=RD_NEW)
@@ -340,7 +343,7 @@ def load_sites(spec: LayerSpec) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Lay
                 " locatie)."
             )
 
-    if report.without_geometry == n and n:
+    if report.without_geometry == n and n and rows is None:  # a block: the caller checks
         problems.append(_no_geometry(spec, n))
     if problems:
         raise InputError(problems)

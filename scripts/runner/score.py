@@ -42,6 +42,7 @@ __all__ = [
     "finish_run",
     "run_blocks",
     "run_config",
+    "run_streamed",
     "tool_version",
 ]
 
@@ -138,11 +139,27 @@ def run_config(
         Where prepared road networks are cached.
     block_size
         With more sites than this, the sites are scored and written in blocks
-        of this many (:func:`run_blocks`: bounded memory, the same outputs).
-        Default :data:`DEFAULT_BLOCK_SIZE`; 0 scores all sites at once.
+        of this many (:func:`run_blocks`: bounded memory, the same outputs);
+        a site layer GDAL reads by row range is then also read block by block
+        (:func:`run_streamed`). Default :data:`DEFAULT_BLOCK_SIZE`; 0 scores
+        all sites at once.
     """
-    prepared = prepare(config, progress=progress, network_cache_dir=network_cache_dir)
     size = DEFAULT_BLOCK_SIZE if block_size is None else int(block_size)
+    if size > 0:
+        from locatietoets.scripts.runner.stream import streamable_count
+
+        n = streamable_count(config.layer("locaties"))
+        if n is not None and n > size:
+            return run_streamed(
+                config,
+                out_dir,
+                n=n,
+                block_size=size,
+                progress=progress,
+                is_cancelled=is_cancelled,
+                network_cache_dir=network_cache_dir,
+            )
+    prepared = prepare(config, progress=progress, network_cache_dir=network_cache_dir)
     if size > 0 and len(prepared.inputs.sites) > size:
         return run_blocks(prepared, out_dir, block_size=size, is_cancelled=is_cancelled)
     report = prepared.report
@@ -165,8 +182,10 @@ def run_config(
         return finish_run(prepared, result, out_dir)
 
 
-def _run_record(prepared: PreparedRun, result: RunResult, clashes: list[str]) -> dict[str, Any]:
-    """The run record (run.json) without its end time."""
+def _run_record(
+    prepared: PreparedRun, result: RunResult, clashes: list[str], n_sites: int | None = None
+) -> dict[str, Any]:
+    """The run record (run.json) without its end time (``n_sites``: of a run read in blocks)."""
     reports = prepared.reports
     warnings = prepared.layer_warnings() + list(prepared.notes) + result.warnings
     warnings += list(dict.fromkeys(w for m in prepared.messages for w in m.warnings()))
@@ -174,7 +193,9 @@ def _run_record(prepared: PreparedRun, result: RunResult, clashes: list[str]) ->
         warnings.append(
             "invoervelden met de naam van een resultaatveld hernoemd: " + ", ".join(clashes)
         )
-    ruleset, sites, timings = prepared.ruleset, prepared.inputs.sites, prepared.timings
+    ruleset, timings = prepared.ruleset, prepared.timings
+    if n_sites is None:
+        n_sites = len(prepared.inputs.sites)
     network_summary, started = prepared.network_summary, prepared.started
     return {
         "locatietoets": {"versie": tool_version()},
@@ -190,7 +211,7 @@ def _run_record(prepared: PreparedRun, result: RunResult, clashes: list[str]) ->
         "regels_gevuurd": result.summary.get("regels_gevuurd", {}),
         "regels_niet_getoetst": result.summary.get("regels_niet_getoetst", []),
         "waarschuwingen": warnings,
-        "locaties": int(len(sites)),
+        "locaties": int(n_sites),
         "bibliotheken": _library_versions(),
         "gestart": started.isoformat(timespec="seconds"),
     }
@@ -260,6 +281,12 @@ def run_blocks(
     run_wide = run_wide_flags(sites)
     max_minutes = max_travel_minutes(inputs, ruleset, prepared.network_mode, block_size)
     geometry_type, _ = geometry_kind(original.geometry.to_numpy())
+
+    def block_at(k: int) -> tuple[Any, Any]:
+        a = starts[k]
+        b = min(a + block_size, n)
+        return original.iloc[a:b], sites.iloc[a:b].reset_index(drop=True)
+
     log.info(
         "%s locaties in %s blokken van ten hoogste %s",
         nl_number(n),
@@ -272,8 +299,9 @@ def run_blocks(
         return _write_blocks(
             prepared,
             out_dir,
-            starts,
-            block_size,
+            len(starts),
+            block_at,
+            inputs,
             run_wide,
             max_minutes,
             geometry_type,
@@ -282,34 +310,108 @@ def run_blocks(
         )
 
 
+def run_streamed(
+    config: Config,
+    out_dir: Path,
+    *,
+    n: int,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    progress: Callable[[str, str, float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+    network_cache_dir: Path | None = None,
+) -> RunOutcome:
+    """Like :func:`run_blocks`, with the ``n`` sites also read from file block by block.
+
+    The reference layers and the road network are read once; the site layer
+    is read twice, one block of rows at a time (:mod:`scripts.runner.stream`):
+    a first pass checks it and settles the run-wide values, the second scores
+    and writes. No more than one block of sites is held at a time, so the
+    memory a run needs does not grow with the number of sites. The outputs
+    equal those of :func:`run_config` with all sites read at once.
+    """
+    from locatietoets.scripts.runner.partitions import part_max_minutes
+    from locatietoets.scripts.runner.stream import SiteBlocks
+
+    prepared = prepare(
+        config, progress=progress, network_cache_dir=network_cache_dir, load_site_layer=False
+    )
+    ruleset, mode = prepared.ruleset, prepared.network_mode
+    blocks = SiteBlocks(config.layer("locaties"), n, block_size)
+    reference = prepared.inputs_for(None)
+    name = f"reistijd_max_{mode}_min"
+    per_gemeente = any(name in table for table in ruleset.gemeenten.values())
+    travels = reference.employers is not None and reference.network is not None
+    t = time.perf_counter()
+    prepared.report("inlezen", "Locaties controleren (per blok)", 0.12)
+    reading = Messages("het inlezen van de locaties")
+    with reading:
+        survey = blocks.survey(
+            (lambda s: part_max_minutes(s, reference, ruleset, mode))
+            if travels and per_gemeente
+            else None
+        )
+    prepared.messages.append(reading)
+    prepared.timings["inlezen"] = round(
+        prepared.timings.get("inlezen", 0.0) + time.perf_counter() - t, 3
+    )
+    prepared.reports = {"locaties": survey.report, **prepared.reports}
+    max_minutes = None
+    if travels:
+        max_minutes = (
+            float(np.nanmax(survey.block_maxima)) if per_gemeente else float(ruleset.value(name))
+        )
+    log.info(
+        "%s locaties in %s blokken van ten hoogste %s, per blok gelezen",
+        nl_number(n),
+        nl_number(len(blocks.starts)),
+        nl_number(block_size),
+    )
+    t = time.perf_counter()
+    analysis = Messages("de analyse en het wegschrijven")
+    prepared.messages.append(analysis)
+    with analysis:
+        return _write_blocks(
+            prepared,
+            out_dir,
+            len(blocks.starts),
+            blocks.block,
+            reference,
+            survey.run_wide,
+            max_minutes,
+            survey.geometry_type,
+            is_cancelled,
+            t,
+        )
+
+
 def _write_blocks(
     prepared: PreparedRun,
     out_dir: Path,
-    starts: list[int],
-    block_size: int,
+    n_blocks: int,
+    block_at: Callable[[int], tuple[Any, Any]],
+    reference: Any,
     run_wide: dict[str, bool],
     max_minutes: float | None,
     geometry_type: str,
     is_cancelled: Callable[[], bool] | None,
     t: float,
 ) -> RunOutcome:
+    """Score and write the blocks ``block_at(k)`` = (input attributes, normalised sites)."""
     from locatietoets.scripts.runner.partitions import combine_records
 
     report, timings, frames = prepared.report, prepared.timings, prepared.frames
-    inputs, ruleset, original = prepared.inputs, prepared.ruleset, prepared.original
-    sites = inputs.sites
-    n_blocks = len(starts)
+    ruleset = prepared.ruleset
     parts: list[RunResult] = []
     travel_times: list[np.ndarray] = []
     clashes: list[str] = []
     columns: list[str] | None = None
     result_columns: list[str] = []
     writing = 0.0
+    n_sites = 0
     with staged_output(out_dir) as stage:
         gpkg = GpkgStream(stage / "locaties.gpkg", geometry_type=geometry_type)
         try:
-            for k, a in enumerate(starts):
-                b = min(a + block_size, len(sites))
+            for k in range(n_blocks):
 
                 def scaled(step: str, message: str, fraction: float, k: int = k) -> None:
                     report(
@@ -318,7 +420,10 @@ def _write_blocks(
                         0.13 + 0.8 * (k + 0.9 * fraction) / n_blocks,
                     )
 
-                block = replace(inputs, sites=sites.iloc[a:b].reset_index(drop=True))
+                block_original, block_sites = block_at(k)
+                block = replace(reference, sites=block_sites)
+                n_sites += len(block_sites)
+                del block_sites
                 result = score_sites(
                     block,
                     ruleset,
@@ -335,7 +440,8 @@ def _write_blocks(
                     0.13 + 0.8 * (k + 0.9) / n_blocks,
                 )
                 w = time.perf_counter()
-                merged, block_clashes = merge_results(original.iloc[a:b], result.results)
+                merged, block_clashes = merge_results(block_original, result.results)
+                del block_original
                 if columns is None:
                     columns, clashes, result_columns = (
                         list(merged.columns),
@@ -378,7 +484,7 @@ def _write_blocks(
             parts, ruleset, np.concatenate(travel_times) if travel_times else None
         )
         result = replace(combined, results=pd.DataFrame(columns=result_columns))
-        record = _run_record(prepared, result, clashes)
+        record = _run_record(prepared, result, clashes, n_sites)
         timings["schrijven"] = round(writing + time.perf_counter() - w, 3)
         timings["totaal"] = round(time.perf_counter() - prepared.t0, 3)
         record["beeindigd"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,255 @@
+"""Sites read from file block by block: runs of millions of sites within bounded memory.
+
+A run with more sites than its block size whose site layer GDAL can read by
+row range (GeoPackage, shapefile, FlatGeobuf; not a CSV with coordinate
+columns) never holds all sites: :class:`SiteBlocks` reads and normalises one
+block of rows at a time (:func:`layers.io.read.load_sites` with ``rows``).
+Two passes over the file:
+
+1. :meth:`SiteBlocks.survey` reads every block once and keeps only what the
+   whole run must know before the first block is scored: the checks of the
+   site layer (every problem of every block at once, ids unique over all
+   blocks), the run-wide values of :mod:`scripts.runner.partitions` (the
+   travel-time limit, whether any site has persons or an own employer), the
+   geometry type of the result layer, the dtype each input field has when
+   the layer is read whole (an integer field with NULLs in some block only
+   is a float field), and the layer's report for run.json (counts summed,
+   warnings merged);
+2. :meth:`SiteBlocks.block` reads a block again for scoring.
+
+The outputs equal those of reading all sites at once (tests/test_stream.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from locatietoets.analysis.errors import InputError
+from locatietoets.analysis.steps import ALWAYS_WOONFUNCTIE, logies_warning
+from locatietoets.layers.io.files import LayerReport, file_sha256, layer_label
+from locatietoets.layers.io.read import _no_geometry, load_sites
+from locatietoets.layers.io.spec import LayerSpec
+from locatietoets.layers.io.write import geometry_kind
+
+__all__ = ["SiteBlocks", "SiteSurvey", "streamable_count"]
+
+#: Text tables are read whole (GDAL cannot skip rows of a parsed CSV cheaply).
+_TEXT_SUFFIXES = (".csv", ".txt")
+_COUNT_AT_START = re.compile(r"^(\d+) ")
+_COUNT_OF_GEOMETRIES = re.compile(r" van (\d+) geometrieën ")
+
+
+def streamable_count(spec: LayerSpec | None) -> int | None:
+    """The number of features of a site layer GDAL can read block by block, else None."""
+    if spec is None or spec.path.suffix.lower() in _TEXT_SUFFIXES or not spec.path.is_file():
+        return None
+    try:
+        import pyogrio
+
+        info = pyogrio.read_info(spec.path, layer=spec.layer)
+    except Exception:  # unreadable: the ordinary reader says why, in Dutch
+        return None
+    count = int(info.get("features", -1))
+    return count if count >= 0 else None
+
+
+@dataclass
+class SiteSurvey:
+    """What the first pass over the blocks found (see the module docstring)."""
+
+    n: int
+    report: LayerReport
+    run_wide: dict[str, bool]
+    geometry_type: str
+    dtypes: dict[str, Any]
+    block_maxima: list[float] = field(default_factory=list)
+
+
+class SiteBlocks:
+    """The site layer of ``spec``, ``n`` features, read ``block_size`` rows at a time."""
+
+    def __init__(self, spec: LayerSpec, n: int, block_size: int) -> None:
+        self.spec, self.n, self.block_size = spec, n, block_size
+        self.starts = list(range(0, n, block_size))
+        self.survey_result: SiteSurvey | None = None
+
+    def _read(self, a: int) -> tuple[Any, Any, LayerReport]:
+        b = min(a + self.block_size, self.n)
+        original, sites, report = load_sites(self.spec, rows=(a, b))
+        if len(original) != b - a:  # pragma: no cover - the file changed while being read
+            raise InputError(
+                f"{layer_label(self.spec)} '{self.spec.path.name}' veranderde tijdens het inlezen"
+                f" (rijen {a + 1}–{b}). Start de toets opnieuw als het bestand niet meer wijzigt."
+            )
+        return original, sites, report
+
+    def survey(self, max_minutes_of=None) -> SiteSurvey:
+        """First pass: check every block, settle the run-wide values (see the module docstring).
+
+        ``max_minutes_of(sites)`` gives a block's largest travel-time limit
+        (:func:`scripts.runner.partitions.part_max_minutes`); None skips it.
+        """
+        problems: list[str] = []
+        reports: list[LayerReport] = []
+        hashes: list[np.ndarray] = []
+        dtypes: dict[str, set] = {}
+        samples: dict[int, Any] = {}  # one geometry of every type found
+        persons = employer = False
+        maxima: list[float] = []
+        logies_ids: list[str] = []
+        logies_total = 0
+        for a in self.starts:
+            try:
+                original, sites, report = self._read(a)
+            except InputError as exc:
+                problems += [p for p in exc.problems if p not in problems]
+                continue
+            for name, dtype in original.drop(columns=[original.geometry.name]).dtypes.items():
+                dtypes.setdefault(name, set()).add(dtype)
+            geoms = original.geometry.to_numpy()
+            present = geoms[~(pd.isna(geoms) | shapely.is_empty(geoms))]
+            types, first = np.unique(shapely.get_type_id(present), return_index=True)
+            for t, i in zip(types.tolist(), first.tolist()):
+                samples.setdefault(t, present[i])
+            persons |= bool(sites["personen"].notna().any())
+            employer |= bool(sites["eigen_werkgever"].notna().any())
+            ids = sites["locatie_id"].to_numpy(dtype=object)
+            hashes.append(pd.util.hash_array(ids))
+            marked = _logies_marked(sites)
+            if marked.any():
+                block_ids = [str(i) for i in ids[marked]]
+                own = logies_warning(block_ids)
+                report.warnings = [w for w in report.warnings if w != own]
+                logies_ids += block_ids[: 10 - len(logies_ids)]
+                logies_total += len(block_ids)
+            if max_minutes_of is not None:
+                maxima.append(max_minutes_of(sites))
+            reports.append(report)
+            del original, sites
+        problems += self._duplicates(np.concatenate(hashes) if hashes else np.empty(0, np.uint64))
+        if reports and sum(r.without_geometry for r in reports) == self.n:
+            problems.append(_no_geometry(self.spec, self.n))
+        if problems:
+            raise InputError(problems)
+        report = _merged_report(self.spec, reports)
+        if logies_total:
+            # the same text as for the whole layer: the first ten ids and the number of others
+            shown = logies_ids + [""] * (logies_total - len(logies_ids))
+            at = _logies_position(report.warnings)
+            report.warnings.insert(at, logies_warning(shown))
+        self.survey_result = SiteSurvey(
+            n=self.n,
+            report=report,
+            run_wide={"has_persons": persons, "has_own_employer": employer},
+            geometry_type=geometry_kind(np.array(list(samples.values()), dtype=object))[0],
+            dtypes={name: _common_dtype(found) for name, found in dtypes.items()},
+            block_maxima=maxima,
+        )
+        return self.survey_result
+
+    def block(self, k: int) -> tuple[Any, Any]:
+        """Second pass: block ``k`` as (input attributes as read, normalised sites), with the
+        input fields in the dtypes of the whole layer."""
+        original, sites, _ = self._read(self.starts[k])
+        dtypes = self.survey_result.dtypes if self.survey_result is not None else {}
+        changed = {
+            name: dtype
+            for name, dtype in dtypes.items()
+            if name in original.columns and original[name].dtype != dtype
+        }
+        if changed:
+            original = original.astype(changed)
+        return original, sites
+
+    def _duplicates(self, hashes: np.ndarray) -> list[str]:
+        """The message of :func:`load_sites` for ids that occur in more than one block."""
+        if not len(hashes):
+            return []
+        unique, counts = np.unique(hashes, return_counts=True)
+        repeated = unique[counts > 1]
+        if not len(repeated):
+            return []
+        id_col = self.spec.get("id_veld")
+        found: dict[str, int] = {}
+        for a in self.starts:  # rare: read the ids once more to name them
+            _, sites, _ = self._read(a)
+            ids = sites["locatie_id"].to_numpy(dtype=object)
+            hit = np.isin(pd.util.hash_array(ids), repeated)
+            for value in ids[hit]:
+                found[str(value)] = found.get(str(value), 0) + 1
+        dup = [v for v, c in found.items() if c > 1]
+        if not dup:  # pragma: no cover - a hash collision of distinct ids
+            return []
+        return [
+            f"{layer_label(self.spec)} id-veld '{id_col}' heeft dubbele waarden:"
+            f" {', '.join(dup[:10])}{' …' if len(dup) > 10 else ''}"
+            f" ({len(dup)} ids). Maak de ids uniek."
+        ]
+
+
+def _logies_marked(sites: Any) -> np.ndarray:
+    if "huisvestingsvorm" not in sites:
+        return np.zeros(len(sites), dtype=bool)
+    return np.isin(sites["verblijfstype"].to_numpy(dtype=object), ALWAYS_WOONFUNCTIE) & (
+        sites["huisvestingsvorm"].to_numpy(dtype=object) == "logies"
+    )
+
+
+def _logies_position(warnings: list[str]) -> int:
+    """Where :func:`load_sites` puts the logies warning: after the missing stay types, before the
+    sites without geometry."""
+    for i, w in enumerate(warnings):
+        if "locaties zonder geometrie" in w:
+            return i
+    return len(warnings)
+
+
+def _common_dtype(found: set) -> Any:
+    """The dtype a field has when all blocks are read at once."""
+    if len(found) == 1:
+        return next(iter(found))
+    if all(getattr(d, "kind", "O") in "iufb" for d in found):
+        if any(getattr(d, "kind", "") == "b" for d in found):
+            return np.dtype(object)  # bool with NULLs somewhere
+        return np.result_type(*found)
+    return np.dtype(object)
+
+
+def _merged_report(spec: LayerSpec, reports: list[LayerReport]) -> LayerReport:
+    """One report for the whole layer: counts summed, count-bearing warnings summed."""
+    first = reports[0]
+    merged = replace(
+        first,
+        sha256=file_sha256(spec.path),
+        features=sum(r.features for r in reports),
+        repaired=sum(r.repaired for r in reports),
+        without_geometry=sum(r.without_geometry for r in reports),
+        warnings=[],
+        repaired_rows=None,
+    )
+    totals: dict[str, int] = {}
+    order: list[str] = []
+    for r in reports:
+        for w in r.warnings:
+            pattern = next(
+                (p for p in (_COUNT_AT_START, _COUNT_OF_GEOMETRIES) if p.search(w)), None
+            )
+            if pattern is None:
+                key, count = w, None
+            else:
+                m = pattern.search(w)
+                key = w[: m.start(1)] + "{}" + w[m.end(1) :]
+                count = int(m.group(1))
+            if key not in totals:
+                order.append(key)
+                totals[key] = 0
+            if count is not None:
+                totals[key] += count
+    merged.warnings = [k.replace("{}", str(totals[k]), 1) if "{}" in k else k for k in order]
+    return merged

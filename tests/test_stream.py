@@ -1,0 +1,125 @@
+"""Sites read from file block by block (scripts/runner/stream.py): the outputs of reading all sites
+at once, the checks over the whole layer, and no block ever read whole."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+
+from locatietoets.analysis.errors import InputError
+from locatietoets.layers.io.config import load_config
+from locatietoets.layers.worlds.demo import write_demo
+from locatietoets.scripts.runner.score import run_config
+
+BLOCK = 250
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_demo(tmp_path_factory.mktemp("stroom-demo") / "demo", n_sites=1000)
+
+
+def _edited(demo: Path, root: Path, edit) -> Path:
+    import shutil
+
+    target = root / "demo"
+    shutil.copytree(demo.parent, target)
+    path = target / "invoer" / "locaties.gpkg"
+    sites = edit(gpd.read_file(path, engine="pyogrio"))
+    path.unlink()
+    sites.to_file(path, layer="locaties", driver="GPKG", engine="pyogrio")
+    return target / demo.name
+
+
+def _both(config_path: Path, root: Path) -> tuple[Path, Path]:
+    config = load_config(config_path)
+    cache = root / "cache"
+    run_config(config, root / "enkel", network_cache_dir=cache, block_size=0)
+    run_config(config, root / "blokken", network_cache_dir=cache, block_size=BLOCK)
+    return root / "enkel", root / "blokken"
+
+
+def _record(path: Path) -> dict:
+    record = json.loads((path / "run.json").read_text(encoding="utf-8"))
+    for key in ("tijden_s", "gestart", "beeindigd"):
+        record.pop(key)
+    for step in record["stappen"].values():
+        step.pop("seconden", None)
+    return record
+
+
+def test_blocks_are_read_from_file_never_the_whole_layer(demo, tmp_path, monkeypatch):
+    import locatietoets.scripts.runner.stream as stream
+
+    calls = []
+    real = stream.load_sites
+
+    def spy(spec, *, rows=None):
+        calls.append(rows)
+        return real(spec, rows=rows)
+
+    monkeypatch.setattr(stream, "load_sites", spy)
+    run_config(
+        load_config(demo), tmp_path / "uit", network_cache_dir=tmp_path / "c", block_size=BLOCK
+    )
+    blocks = [(0, 250), (250, 500), (500, 750), (750, 1000)]
+    assert calls == blocks + blocks  # survey, then scoring; never rows=None (the whole layer)
+    assert _record(tmp_path / "uit")["locaties"] == 1000
+
+
+def test_integer_field_with_nulls_in_one_block_and_logies_in_several(demo, tmp_path):
+    """A whole-layer read makes an integer field with NULLs a float field; the logies warning
+    counts and names sites over all blocks."""
+
+    def edit(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        year = pd.array(np.arange(len(sites)) + 1900, dtype="Int64")
+        year[[900, 950]] = pd.NA  # an integer field with NULLs only in the last block
+        sites["bouwjaar"] = year
+        sites["beoogde_huisvestingsvorm"] = None
+        long_stay = sites.index[sites["beoogd_verblijfstype"].isin(["mid_stay", "long_stay"])]
+        rows = list(long_stay[:3]) + list(long_stay[-20:])  # first and last blocks
+        sites.loc[rows, "beoogde_huisvestingsvorm"] = "logies"
+        return sites
+
+    config = _edited(demo, tmp_path, edit)
+    one, blocks = _both(config, tmp_path)
+    assert (blocks / "locaties.csv").read_bytes() == (one / "locaties.csv").read_bytes()
+    a = gpd.read_file(one / "locaties.gpkg", layer="locaties", engine="pyogrio")
+    b = gpd.read_file(blocks / "locaties.gpkg", layer="locaties", engine="pyogrio")
+    assert a["bouwjaar"].dtype == b["bouwjaar"].dtype == "float64"
+    info = [pyogrio.read_info(p / "locaties.gpkg", layer="locaties") for p in (one, blocks)]
+    assert list(info[1]["fields"]) == list(info[0]["fields"])
+    assert list(info[1]["ogr_types"]) == list(info[0]["ogr_types"])  # a Real field in both
+    assert a.equals(b)
+    ra, rb = _record(one), _record(blocks)
+    assert rb == ra
+    logies = [w for w in rb["invoer"]["locaties"]["waarschuwingen"] if "'logies'" in w]
+    assert (
+        len(logies) == 1
+        and logies[0].startswith("23 mid- of long-stay")
+        and "13 andere" in logies[0]
+    )
+
+
+def test_duplicate_ids_in_different_blocks_are_one_error(demo, tmp_path):
+    def edit(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        sites.loc[999, "locatie_code"] = sites.loc[3, "locatie_code"]
+        return sites
+
+    config = _edited(demo, tmp_path, edit)
+    code = gpd.read_file(config.parent / "invoer" / "locaties.gpkg").loc[3, "locatie_code"]
+    with pytest.raises(InputError) as caught:
+        run_config(
+            load_config(config),
+            tmp_path / "uit",
+            network_cache_dir=tmp_path / "c",
+            block_size=BLOCK,
+        )
+    assert f"dubbele waarden: {code} (1 ids)" in str(caught.value)
+    assert not (tmp_path / "uit").exists() or not any((tmp_path / "uit").iterdir())
