@@ -768,10 +768,24 @@ def test_single_steps_build_their_own_config(provider, qgis_core, tmp_path):
         qgis_core.QgsProcessingContext(),
     )
     assert not ok and "Geurcontouren" in message and "Veehouderijen" in message
+    # the contour value field left out: 'oue' fits (the run takes it), a layer without a field
+    # that fits is refused
     ok, message = algorithm.checkParameterValues(
         {
             "LOCATIES": layers["locaties"],
             "GEURCONTOUREN": layers["geurcontouren"],
+            "OUTPUT": "TEMPORARY_OUTPUT",
+        },
+        qgis_core.QgsProcessingContext(),
+    )
+    assert ok, message
+    no_value = _memory_layer(
+        qgis_core, "Polygon", [("code", "string")], [(_box(qgis_core, *CONTOUR), ("c1",))]
+    )
+    ok, message = algorithm.checkParameterValues(
+        {
+            "LOCATIES": layers["locaties"],
+            "GEURCONTOUREN": no_value,
             "OUTPUT": "TEMPORARY_OUTPUT",
         },
         qgis_core.QgsProcessingContext(),
