@@ -16,9 +16,11 @@ import shapely
 
 from locatietoets.analysis.errors import InputError
 
-__all__ = ["json_float", "write_json", "write_layer", "write_table"]
+__all__ = ["FIXED_DATE", "json_float", "write_json", "write_layer", "write_table"]
 
-_FIXED_DATE = "2000-01-01T00:00:00Z"
+#: The timestamp GDAL writes into these GeoPackages (and a stored style), fixed so that the same
+#: inputs give byte-identical files.
+FIXED_DATE = "2000-01-01T00:00:00Z"
 
 
 def _clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -36,7 +38,7 @@ def _clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
 def write_layer(frame: gpd.GeoDataFrame, path: Path, *, layer: str) -> None:
     """Write one layer to a GeoPackage (GPKG 1.2, EPSG:28992, fixed timestamps); appends to an
     existing file."""
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_DATE})
     try:
         geoms = frame.geometry.to_numpy()
         types = set(

@@ -16,7 +16,6 @@ import os
 from pathlib import Path
 import queue
 import shutil
-import sqlite3
 import tempfile
 import threading
 from typing import TYPE_CHECKING, Any, Iterator
@@ -32,7 +31,7 @@ import shapely
 
 from locatietoets.analysis.errors import InputError
 from locatietoets.analysis.vocabulary import IDENTIFY_FIRST
-from locatietoets.layers.publish.style import result_qml
+from locatietoets.layers.publish.style import result_qml, store_layer_style
 
 __all__ = [
     "OUTPUT_FILES",
@@ -398,40 +397,14 @@ def store_result_style(path: Path, *, geometry_type: str, fields: list[str]) -> 
 
 
 def _store_style(path: Path, qml: str) -> None:
-    con = sqlite3.connect(path)
-    try:
-        # the file is written into a staged folder and only moved into place when complete, so no
-        # fsync is needed here (it would flush the whole freshly written GeoPackage: seconds at 1M
-        # sites)
-        con.execute("PRAGMA synchronous = OFF")
-        con.execute(
-            """CREATE TABLE IF NOT EXISTS layer_styles (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256),
-                f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
-                useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
-                update_time DATETIME)"""
-        )
-        geom_col = con.execute(
-            "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (_LAYER,)
-        ).fetchone()[0]
-        con.execute(
-            """INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,
-               f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, owner,
-               ui, update_time)
-               VALUES ('', '', ?, ?, 'Oordeel', ?, '', 1, 'Locatietoets: gekleurd op oordeel', '',
-               NULL, ?)""",
-            (_LAYER, geom_col, qml, _FIXED_DATE),
-        )
-        con.execute(
-            """INSERT OR REPLACE INTO gpkg_contents
-               (table_name, data_type, identifier, description, last_change)
-               VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS-stijlen', ?)""",
-            (_FIXED_DATE,),
-        )
-        con.commit()
-    finally:
-        con.close()
+    store_layer_style(
+        path,
+        _LAYER,
+        qml,
+        name="Oordeel",
+        description="Locatietoets: gekleurd op oordeel",
+        update_time=_FIXED_DATE,
+    )
 
 
 def write_reference(frames: dict[str, gpd.GeoDataFrame], path: Path) -> None:

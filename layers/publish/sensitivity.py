@@ -1,10 +1,9 @@
 """Outputs of ``locatietoets gevoeligheid``: the chart of verdict counts per value and the QGIS
-style of the changed sites."""
+style of the changed sites (stored by :func:`layers.publish.style.store_layer_style`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-import sqlite3
 from xml.sax.saxutils import escape, quoteattr
 
 import pandas as pd
@@ -19,7 +18,7 @@ from locatietoets.analysis.vocabulary import (
 )
 from locatietoets.layers.publish.style import _symbol
 
-__all__ = ["CHANGE_COLOURS", "change_qml", "sensitivity_chart", "store_layer_style"]
+__all__ = ["CHANGE_COLOURS", "change_qml", "sensitivity_chart"]
 
 #: Colours of the changed sites by direction (the verdict colours: stricter red, milder green).
 CHANGE_COLOURS: dict[str, tuple[str, tuple[int, int, int]]] = {
@@ -28,7 +27,6 @@ CHANGE_COLOURS: dict[str, tuple[str, tuple[int, int, int]]] = {
     "gemengd": ("gemengd (per verblijfstype verschillend)", (120, 120, 120)),
 }
 _MAX_GEMEENTEN = 5
-_FIXED_DATE = "2000-01-01T00:00:00Z"
 
 
 def sensitivity_chart(
@@ -124,36 +122,3 @@ def change_qml(*, polygon: bool, aliases: dict[str, str]) -> str:
         f"{renderer}<aliases>{alias_xml}</aliases><mapTip>{maptip}</mapTip>"
         '<previewExpression>"locatie_id"</previewExpression></qgis>\n'
     )
-
-
-def store_layer_style(path: Path, layer: str, qml: str, *, name: str, description: str) -> None:
-    """Store ``qml`` as the default style of ``layer`` in the GeoPackage ``path``
-    (``layer_styles``, which QGIS reads when it opens the layer)."""
-    con = sqlite3.connect(path)
-    try:
-        con.execute(
-            """CREATE TABLE IF NOT EXISTS layer_styles (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256),
-                f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
-                useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
-                update_time DATETIME)"""
-        )
-        geom_col = con.execute(
-            "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (layer,)
-        ).fetchone()[0]
-        con.execute(
-            """INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,
-               f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, owner,
-               ui, update_time) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', NULL, ?)""",
-            (layer, geom_col, name, qml, description, _FIXED_DATE),
-        )
-        con.execute(
-            """INSERT OR REPLACE INTO gpkg_contents
-               (table_name, data_type, identifier, description, last_change)
-               VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS-stijlen', ?)""",
-            (_FIXED_DATE,),
-        )
-        con.commit()
-    finally:
-        con.close()

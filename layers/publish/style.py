@@ -7,6 +7,8 @@ tip that shows the reasons.
 
 from __future__ import annotations
 
+from pathlib import Path
+import sqlite3
 from xml.sax.saxutils import escape, quoteattr
 
 # One vocabulary (analysis/vocabulary.py): verdict colours and field aliases, re-exported here.
@@ -20,7 +22,13 @@ from locatietoets.analysis.vocabulary import (
     YES_NO_FIELDS,
 )
 
-__all__ = ["VERDICT_COLOURS", "FIELD_ALIASES", "field_alias", "result_qml"]
+__all__ = [
+    "VERDICT_COLOURS",
+    "FIELD_ALIASES",
+    "field_alias",
+    "result_qml",
+    "store_layer_style",
+]
 
 
 def _opt(name: str, value: str) -> str:
@@ -215,3 +223,53 @@ def result_qml(*, polygon: bool, fields: list[str], mixed: bool = False) -> str:
         )
         + "</qgis>\n"
     )
+
+
+def store_layer_style(
+    path: Path,
+    layer: str,
+    qml: str,
+    *,
+    name: str,
+    description: str,
+    update_time: str,
+) -> None:
+    """Store ``qml`` as the default style of ``layer`` in the GeoPackage ``path``.
+
+    The style goes into the ``layer_styles`` table (created when missing and
+    registered in ``gpkg_contents``), which QGIS reads when it opens the
+    layer. ``update_time`` is the fixed timestamp the caller also gave GDAL
+    (``OGR_CURRENT_DATE``), so the same inputs give byte-identical files.
+    The file must be in a staged folder (:func:`layers.io.write.staged_output`):
+    it is only moved into place when complete, so no fsync is done here (it
+    would flush the whole freshly written GeoPackage: seconds at 1M sites).
+    """
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA synchronous = OFF")
+        con.execute(
+            """CREATE TABLE IF NOT EXISTS layer_styles (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256),
+                f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
+                useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
+                update_time DATETIME)"""
+        )
+        geom_col = con.execute(
+            "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (layer,)
+        ).fetchone()[0]
+        con.execute(
+            """INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,
+               f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, owner,
+               ui, update_time) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', NULL, ?)""",
+            (layer, geom_col, name, qml, description, update_time),
+        )
+        con.execute(
+            """INSERT OR REPLACE INTO gpkg_contents
+               (table_name, data_type, identifier, description, last_change)
+               VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS-stijlen', ?)""",
+            (update_time,),
+        )
+        con.commit()
+    finally:
+        con.close()

@@ -95,13 +95,10 @@ def run_sensitivity(
     from locatietoets.analysis.pipeline import Rescorer
     from locatietoets.analysis.planning.sensitivity import changed_between, sensitivity_counts
     from locatietoets.layers.io.read import RD_NEW
-    from locatietoets.layers.io.tables import write_json, write_layer, write_table
+    from locatietoets.layers.io.tables import FIXED_DATE, write_json, write_layer, write_table
     from locatietoets.layers.io.write import staged_output
-    from locatietoets.layers.publish.sensitivity import (
-        change_qml,
-        sensitivity_chart,
-        store_layer_style,
-    )
+    from locatietoets.layers.publish.sensitivity import change_qml, sensitivity_chart
+    from locatietoets.layers.publish.style import store_layer_style
     from locatietoets.scripts.runner.prepare import prepare
 
     def report(fraction: float, message: str) -> None:
@@ -169,6 +166,7 @@ def run_sensitivity(
                 change_qml(polygon=polygon, aliases=_ALIASES),
                 name="Wijziging",
                 description="Locatietoets: gekleurd op richting van de wijziging",
+                update_time=FIXED_DATE,
             )
         else:
             files.remove("gevoeligheid.gpkg")
