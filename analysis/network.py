@@ -474,15 +474,19 @@ def _first_value(value: object) -> object:
 
 def normalise_highway(values: np.ndarray | pd.Series) -> np.ndarray:
     """Return OSM ``highway`` values as lower-case strings (``None`` when missing)."""
-    series = pd.Series(np.asarray(values, dtype=object)).map(_first_value)
-    out = series.map(
-        lambda v: (
-            None
-            if v is None or (isinstance(v, float) and math.isnan(v))
-            else str(v).strip().lower()
-        )
-    )
-    return out.to_numpy(dtype=object)
+
+    def one(value: object) -> object:
+        v = _first_value(value)
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return None
+        return str(v).strip().lower()
+
+    values = np.asarray(values, dtype=object).tolist()
+    # few distinct texts (road types): each normalised once
+    table = {v: one(v) for v in {v for v in values if type(v) is str}}
+    out = np.empty(len(values), dtype=object)
+    out[:] = [table[v] if type(v) is str else one(v) for v in values]
+    return out
 
 
 def parse_oneway(values: np.ndarray | pd.Series) -> tuple[np.ndarray, list[str]]:

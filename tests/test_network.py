@@ -196,6 +196,69 @@ def test_graphml_stream_equals_osmnx_on_lists_missing_geometry_and_edge_order(tm
     assert "service" not in links["highway"].tolist()  # access=private is dropped
 
 
+def _cache_bytes(path: Path, cache: Path) -> bytes:
+    load_network(spec(path, modus="auto"), speeds=TravelSpeeds(), cache_dir=cache)
+    (found,) = cache.glob("*.npz")
+    return found.read_bytes()
+
+
+def test_vectorised_graphml_reader_gives_the_same_cache_bytes(tmp_path: Path, monkeypatch):
+    """The numpy GraphML reader reads osmnx files (lists, escaped text, edges without geometry,
+    parallel edges, pretty-printed or not) into exactly the network the regular-expression reader
+    gives: the cache files are byte for byte the same."""
+    import osmnx as ox
+
+    from locatietoets.layers.worlds.province import write_graphml
+    from locatietoets.scripts.bench.benchmark_network import grid_layout
+
+    graph = nx.MultiDiGraph(crs="EPSG:4326")
+    for node, (lon, lat) in {7: (5.70, 50.85), 3: (5.71, 50.85), 5: (5.71, 50.86)}.items():
+        graph.add_node(node, x=lon, y=lat)
+    line = shapely.LineString([(5.71, 50.85), (5.705, 50.851), (5.70, 50.85)])
+    graph.add_edge(3, 5, 0, highway=["residential", "tertiary"], length=1112.0, oneway=True)
+    graph.add_edge(7, 3, 0, highway="tertiary", length=702.0, oneway=False, name="A & B <x>")
+    graph.add_edge(3, 7, 0, highway="tertiary", length=702.0, oneway=False, geometry=line)
+    graph.add_edge(3, 7, 1, highway="service", length=750.0, oneway=True, maxspeed="30")
+    graph.add_edge(5, 7, 0, highway="track", length=1300.0, oneway=True, access="no")
+    mini = tmp_path / "mini.graphml"
+    ox.save_graphml(graph, mini)
+    rng = np.random.default_rng(3)
+    x, y, u, v, highway = grid_layout(12, spacing_m=100.0, x0=170_000.0, y0=310_000.0, rng=rng)
+    mid = np.c_[(x[u] + x[v]) / 2 + rng.normal(0, 5, u.shape[0]), (y[u] + y[v]) / 2]
+    coords = np.round(np.stack([np.c_[x[u], y[u]], mid, np.c_[x[v], y[v]]], axis=1), 2)
+    fwd, bwd = shapely.linestrings(coords), shapely.linestrings(coords[:, ::-1])
+    grid = tmp_path / "raster.graphml"
+    write_graphml(
+        grid,
+        np.round(x, 2),
+        np.round(y, 2),
+        u,
+        v,
+        highway,
+        shapely.to_wkt(fwd, rounding_precision=2),
+        shapely.to_wkt(bwd, rounding_precision=2),
+        shapely.length(fwd),
+    )
+    for path in (mini, grid):
+        assert layers_network._read_graphml_vectorised(path) is not None  # the fast path reads it
+        _same_links(path)
+        fast = _cache_bytes(path, tmp_path / f"snel-{path.stem}")
+        with monkeypatch.context() as patched:
+            patched.setattr(layers_network, "_read_graphml_vectorised", lambda path: None)
+            slow = _cache_bytes(path, tmp_path / f"traag-{path.stem}")
+        assert fast == slow
+    # outside the regular form (single quotes, a repeated edge): the fallback readers take it
+    quoted = tmp_path / "enkel.graphml"
+    quoted.write_text(mini.read_text(encoding="utf-8").replace('id="7"', "id='7'"), "utf-8")
+    assert layers_network._read_graphml_vectorised(quoted) is None
+    text = mini.read_text(encoding="utf-8")
+    edge = text[text.index("<edge ") : text.index("</edge>") + 7]
+    repeated = tmp_path / "dubbel.graphml"
+    repeated.write_text(text.replace(edge, edge + edge, 1), "utf-8")
+    assert layers_network._read_graphml_vectorised(repeated) is None
+    _same_links(repeated)
+
+
 def test_graphml_stream_refuses_a_broken_file_in_dutch(tmp_path: Path):
     path = tmp_path / "kapot.graphml"
     path.write_text("<?xml version='1.0'?><graphml><graph><node id='1'>", encoding="utf-8")

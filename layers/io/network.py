@@ -21,6 +21,7 @@ field options, so a second run skips parsing (see :func:`load_network`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 import hashlib
 import html
 import logging
@@ -345,23 +346,31 @@ def _links_from_graph(graph) -> gpd.GeoDataFrame:
     return _links_from_edges(edges.to_crs(_RD), graph.number_of_nodes())
 
 
-def _links_from_edges(edges: gpd.GeoDataFrame, n_nodes: int) -> gpd.GeoDataFrame:
+def _links_from_edges(
+    edges: pd.DataFrame,
+    n_nodes: int,
+    geometry: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> gpd.GeoDataFrame:
     """Links from osmnx-style edges (u, v, length, highway, maxspeed, access, geometry u -> v in
-    EPSG:28992, in the graph's edge order), merging the two directions of a two-way road."""
+    EPSG:28992, in the graph's edge order), merging the two directions of a two-way road.
+
+    ``geometry``, when given, returns the geometries of the edges at the given rows (in
+    EPSG:28992, u -> v) instead of a geometry column: only the links' own edges are then built.
+    """
     u = edges["u"].to_numpy(dtype=np.int64)
     v = edges["v"].to_numpy(dtype=np.int64)
-    length = (
-        pd.to_numeric(edges["length"], errors="coerce").to_numpy(dtype=float)
-        if "length" in edges
-        else shapely.length(edges.geometry.values)
-    )
-    geom = edges.geometry.to_numpy()
+    if geometry is None:
+        every = np.array(edges.geometry.to_numpy(), dtype=object)
+        geometry = every.__getitem__
+    if "length" in edges:
+        length = pd.to_numeric(edges["length"], errors="coerce").to_numpy(dtype=float)
+    else:
+        every = geometry(np.arange(u.shape[0]))
+        geometry = every.__getitem__
+        length = shapely.length(every)
     # canonical orientation: from the smaller to the larger node id
     forward = u <= v
     lo, hi = np.where(forward, u, v), np.where(forward, v, u)
-    geom = np.array(geom, dtype=object)
-    backward = np.flatnonzero(~forward)
-    geom[backward] = shapely.reverse(geom[backward])  # only these: reversing costs per vertex
     frame = pd.DataFrame({"lo": lo, "hi": hi, "len_key": np.round(length, 2), "forward": forward})
     frame["rank"] = frame.groupby(["lo", "hi", "len_key", "forward"]).cumcount()
     frame["row"] = np.arange(len(frame))
@@ -373,6 +382,9 @@ def _links_from_edges(edges: gpd.GeoDataFrame, n_nodes: int) -> gpd.GeoDataFrame
     has_fwd[link_id[forward]] = True
     has_bwd[link_id[~forward & ~self_loop]] = True
     first = frame.drop_duplicates("link").sort_values("link")["row"].to_numpy()
+    geom = np.array(geometry(first), dtype=object)
+    backward = np.flatnonzero(~forward[first])
+    geom[backward] = shapely.reverse(geom[backward])  # only these: reversing costs per vertex
     oneway = np.where(has_fwd & has_bwd, 0, np.where(has_fwd, 1, -1)).astype(np.int8)
     highway = edges["highway"].to_numpy(dtype=object) if "highway" in edges else None
     maxspeed = edges["maxspeed"].to_numpy(dtype=object) if "maxspeed" in edges else None
@@ -386,7 +398,7 @@ def _links_from_edges(edges: gpd.GeoDataFrame, n_nodes: int) -> gpd.GeoDataFrame
             "maxspeed": None if maxspeed is None else maxspeed[first],
             "oneway": oneway,
         },
-        geometry=geom[first],
+        geometry=geom,
         crs=_RD,
     )
     if access is not None:
@@ -470,6 +482,27 @@ class _GraphmlCollector:
             self.e_data.append(values)
         else:  # networkx: the same (u, v, key) again updates that edge
             self.e_data[seen].update(values)
+
+    def columns(self) -> _GraphmlColumns:
+        """What was collected, as columns."""
+        n = len(self.e_u)
+        values, present = {}, {}
+        for name in self.wanted:
+            rows = [i for i, d in enumerate(self.e_data) if name in d]
+            values[name] = _object_column(
+                n, np.asarray(rows, dtype=np.int64), [self.e_data[i][name] for i in rows]
+            )
+            present[name] = len(rows)
+        return _GraphmlColumns(
+            crs=self.crs,
+            node_ids=np.asarray(self.node_ids, dtype=np.int64),
+            node_x=np.asarray(self.node_x, dtype=float),
+            node_y=np.asarray(self.node_y, dtype=float),
+            u=np.asarray(self.e_u, dtype=np.int64),
+            v=np.asarray(self.e_v, dtype=np.int64),
+            values=values,
+            present=present,
+        )
 
 
 def _read_graphml_iterparse(path: Path, out: _GraphmlCollector) -> None:
@@ -555,13 +588,336 @@ def _read_graphml_fast(path: Path, out: _GraphmlCollector, block: int = 1 << 24)
                     n_edges += 1
             # graph attributes: data outside nodes and edges (networkx writes them before the
             # nodes or after the edges)
-            for outside in (part[:first], part[max(last, first):]):
+            for outside in (part[:first], part[max(last, first) :]):
                 for key_id, value in _RE_DATA.findall(outside):
                     out.graph_data(key_id, _unescape(value))
             if part.count("<node") != n_nodes or part.count("<edge") != n_edges:
                 return False
             if not chunk:
                 return True
+
+
+# ---------------------------------------------------------------------------
+# Vectorised GraphML reading (the regular form networkx writes)
+# ---------------------------------------------------------------------------
+@dataclass
+class _GraphmlColumns:
+    """A GraphML graph as columns: the graph's crs, the nodes, and per edge the source, the target
+    and the wanted attributes (object arrays, NaN where an edge has no such attribute; stringified
+    lists evaluated, as ``osmnx.load_graphml`` gives them), edges in file order."""
+
+    crs: str | None
+    node_ids: np.ndarray
+    node_x: np.ndarray
+    node_y: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    values: dict[str, np.ndarray]
+    present: dict[str, int]
+
+
+def _object_column(n: int, rows: np.ndarray, values: list) -> np.ndarray:
+    """An object array of ``n`` NaNs with ``values`` at ``rows`` (lists stay single elements)."""
+    out = np.full(n, np.nan, dtype=object)
+    if len(values):
+        out[rows] = np.array([*values, None], dtype=object)[:-1]
+    return out
+
+
+class _Tags:
+    """The tags of one block of XML bytes, found with numpy (no per-element Python)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        n = len(data)
+        self.buf = np.frombuffer(data + b"\0" * 64, dtype=np.uint8)
+        body = self.buf[:n]
+        self.lt = np.flatnonzero(body == 60)  # '<'
+        gt = np.flatnonzero(body == 62)  # '>'
+        self.quotes = np.flatnonzero(body == 34)  # '"'
+        if (
+            gt.shape[0] == self.lt.shape[0]
+            and bool(np.all(gt > self.lt))
+            and bool(np.all(gt[:-1] < self.lt[1:]))
+        ):
+            at = np.arange(gt.shape[0])  # no '>' in text: the i-th '>' closes the i-th tag
+        else:
+            at = np.searchsorted(gt, self.lt)
+        self.ok = bool(at.shape[0] == 0 or at[-1] < gt.shape[0])
+        if self.ok:
+            self.end = gt[at]  # the '>' closing each tag
+            # a comment, CDATA section or declaration: not the regular form
+            self.ok = not bool(np.any(self.buf[self.lt + 1] == 33))
+
+    def named(self, name: bytes) -> np.ndarray:
+        """Tag indices (into ``lt``) of tags named ``name`` (e.g. ``b"edge"``, ``b"/data"``)."""
+        lt, buf = self.lt, self.buf
+        cand = np.flatnonzero(buf[lt + 1] == name[0])
+        for k in range(1, len(name)):
+            cand = cand[buf[lt[cand] + 1 + k] == name[k]]
+        after = buf[lt[cand] + 1 + len(name)]
+        return cand[
+            (after == 32)
+            | (after == 62)
+            | (after == 47)
+            | (after == 9)
+            | (after == 10)
+            | (after == 13)
+        ]
+
+    def self_closing(self, tags: np.ndarray) -> np.ndarray:
+        return self.buf[self.end[tags] - 1] == 47
+
+    def attribute(self, tags: np.ndarray, position: int, name: bytes) -> tuple | None:
+        """Start and stop of the value of the ``position``-th attribute (0-based, double-quoted)
+        of each tag, checking that it is called ``name``; None when any tag differs."""
+        q = np.searchsorted(self.quotes, self.lt[tags]) + 2 * position
+        if np.any(q + 1 >= self.quotes.shape[0]):
+            return None
+        start, stop = self.quotes[q] + 1, self.quotes[q + 1]
+        if np.any(stop > self.end[tags]):
+            return None
+        label = name + b'="'
+        for k in range(len(label)):
+            if np.any(self.buf[start - len(label) + k] != label[k]):
+                return None
+        before = self.buf[start - len(label) - 1]
+        if np.any((before != 32) & (before != 9) & (before != 10) & (before != 13)):
+            return None
+        return start, stop
+
+    def n_quotes(self, tags: np.ndarray) -> np.ndarray:
+        lo = np.searchsorted(self.quotes, self.lt[tags])
+        hi = np.searchsorted(self.quotes, self.end[tags])
+        return hi - lo
+
+    def ints(self, start: np.ndarray, stop: np.ndarray) -> np.ndarray | None:
+        """Non-negative decimal integers (at most 18 digits); None when any is not one."""
+        length = stop - start
+        if length.shape[0] == 0:
+            return np.zeros(0, dtype=np.int64)
+        if length.min() < 1 or length.max() > 18:
+            return None
+        width = int(length.max())
+        k = np.arange(width)
+        digits = self.buf[start[:, None] + k].astype(np.int64) - 48
+        valid = k < length[:, None]
+        if np.any(valid & ((digits < 0) | (digits > 9))):
+            return None
+        power = 10 ** np.clip(length[:, None] - 1 - k, 0, None)
+        return np.where(valid, digits * power, 0).sum(axis=1)
+
+    def texts(self, start: np.ndarray, stop: np.ndarray, kind: str = "plain") -> list:
+        """The texts between ``start`` and ``stop``, entities resolved. ``kind``: ``"raw"``
+        leaves them bytes where the block holds no entity (WKT: decoded only when used);
+        ``"few"`` decodes each distinct value once (road types)."""
+        data = self.data
+        out = [data[a:b] for a, b in zip(start.tolist(), stop.tolist())]
+        entities = b"&" in data
+        if kind == "raw" and not entities:
+            return out
+        if kind == "few":
+            decoded = {t: t.decode("utf-8") for t in set(out)}
+            out = [decoded[t] for t in out]
+        else:
+            out = [t.decode("utf-8") for t in out]
+        if entities:
+            out = [html.unescape(t) if "&" in t else t for t in out]
+        return out
+
+
+def _floats(texts: list[str]) -> np.ndarray:
+    """Numbers from texts as ``float()`` reads them; NaN for empty texts."""
+    try:
+        return np.array(texts, dtype=float)
+    except ValueError:
+        return np.array([float(t) if t.strip() else np.nan for t in texts], dtype=float)
+
+
+def _key_mask(key_no: np.ndarray, numbers: list[int]) -> np.ndarray:
+    """Which key numbers are among ``numbers`` (a lookup table: faster than ``np.isin``)."""
+    table = np.zeros(int(max([*numbers, int(key_no.max(initial=0))])) + 1, dtype=bool)
+    table[numbers] = True
+    return table[key_no]
+
+
+def _graphml_keys(head: str) -> dict[str, tuple[str, str]]:
+    keys = {}
+    for match in _RE_KEY.finditer(head):
+        attrs = dict(_RE_ATTR.findall(match.group(1)))
+        keys[attrs.get("id", "")] = (attrs.get("for", ""), attrs.get("attr.name", ""))
+    return keys
+
+
+def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumns | None:
+    """Read the regular GraphML networkx writes into columns, block by block, with numpy.
+
+    Tags are found by their bytes (``<``, ``>`` and ``"`` positions), attributes by their
+    quotes, integers digit by digit; only the attribute values the network needs become Python
+    strings. Returns None as soon as the file is not of that regular form (comments, CDATA,
+    single-quoted or reordered attributes, non-numeric node ids, key ids other than ``d<n>``, an
+    edge repeated with the same id...); the caller then reads it with :func:`_read_graphml_fast`.
+    """
+    wanted = _GraphmlCollector.wanted
+    keys: dict[str, tuple[str, str]] = {}
+    crs = None
+    node_ids, node_x, node_y, e_u, e_v, e_id = [], [], [], [], [], []
+    e_vals: dict[str, tuple[list, list]] = {name: ([], []) for name in wanted}
+    n_edges = 0
+    keys_done = False
+    rest = b""
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(block)
+            data = rest + chunk
+            if not chunk:
+                cut = len(data)
+            else:
+                cut = max(data.rfind(b"</node>"), data.rfind(b"</edge>"), data.rfind(b"/>"))
+                if cut < 0:
+                    rest = data
+                    continue
+                cut = data.index(b">", cut) + 1
+            part, rest = data[:cut], data[cut:]
+            del data
+            if not keys_done:  # the keys come before the graph
+                found = re.search(rb"<graph[\s>]", part)
+                graph_at = -1 if found is None else found.start()
+                head = part if graph_at < 0 else part[:graph_at]
+                keys.update(_graphml_keys(head.decode("utf-8")))
+                keys_done = graph_at >= 0
+                if keys_done and b"<key" in part[graph_at:]:
+                    return None
+            elif b"<key" in part:
+                return None
+            tags = _Tags(part)
+            if not tags.ok:
+                return None
+            nodes, edges, datas = tags.named(b"node"), tags.named(b"edge"), tags.named(b"data")
+            closes = np.concatenate([tags.named(b"/node"), tags.named(b"/edge")])
+            n_tags = tags.lt.shape[0]
+            opened = np.full(n_tags, -1, dtype=np.int64)
+            closed = np.full(n_tags, -1, dtype=np.int64)
+            elem = np.concatenate([nodes, edges])
+            is_self = tags.self_closing(elem)
+            opened[elem[~is_self]] = elem[~is_self]
+            closed[closes] = closes
+            closed[elem[is_self]] = elem[is_self]
+            last_open = np.maximum.accumulate(opened) if n_tags else opened
+            last_close = np.maximum.accumulate(closed) if n_tags else closed
+            if part.count(b"<node") != nodes.shape[0] or part.count(b"<edge") != edges.shape[0]:
+                return None
+            # data: key="d<n>", the value up to the next tag, which must close it
+            if np.any(tags.n_quotes(datas) != 2):
+                return None
+            span = tags.attribute(datas, 0, b"key")
+            if span is None or np.any(tags.buf[span[0]] != 100):  # 'd'
+                return None
+            key_no = tags.ints(span[0] + 1, span[1])
+            if key_no is None:
+                return None
+            d_self = tags.self_closing(datas)
+            nxt = np.minimum(datas + 1, n_tags - 1)
+            close_data = tags.named(b"/data")
+            is_close = np.zeros(n_tags, dtype=bool)
+            is_close[close_data] = True
+            if np.any(~d_self & ~is_close[nxt]) or np.any(~d_self & (datas + 1 >= n_tags)):
+                return None
+            v_start = tags.end[datas] + 1
+            v_stop = np.where(d_self, v_start, tags.lt[nxt])
+            inside = last_open[datas] > last_close[datas]
+            owner = last_open[datas]
+            # graph data (the crs): few, read one by one
+            for i in np.flatnonzero(~inside).tolist():
+                key_id = f"d{int(key_no[i])}"
+                if keys.get(key_id) == ("graph", "crs"):
+                    crs = tags.texts(v_start[i : i + 1], v_stop[i : i + 1])[0]
+            # nodes
+            if nodes.shape[0]:
+                if np.any(tags.n_quotes(nodes) != 2):
+                    return None
+                span = tags.attribute(nodes, 0, b"id")
+                ids = None if span is None else tags.ints(*span)
+                if ids is None:
+                    return None
+                rank = np.full(n_tags, -1, dtype=np.int64)
+                rank[nodes] = np.arange(nodes.shape[0])
+                xs = np.full(nodes.shape[0], np.nan)
+                ys = np.full(nodes.shape[0], np.nan)
+                for name, target in (("x", xs), ("y", ys)):
+                    numbers = [
+                        int(k[1:]) for k, (_, nm) in keys.items() if nm == name and k[1:].isdigit()
+                    ]
+                    sel = np.flatnonzero(inside & (rank[owner] >= 0) & _key_mask(key_no, numbers))
+                    target[rank[owner[sel]]] = _floats(tags.texts(v_start[sel], v_stop[sel]))
+                node_ids.append(ids)
+                node_x.append(xs)
+                node_y.append(ys)
+            # edges
+            if edges.shape[0]:
+                nq = tags.n_quotes(edges)
+                src = tags.attribute(edges, 0, b"source")
+                tgt = tags.attribute(edges, 1, b"target")
+                if src is None or tgt is None or np.any((nq != 4) & (nq != 6)):
+                    return None
+                u, v = tags.ints(*src), tags.ints(*tgt)
+                if u is None or v is None:
+                    return None
+                ident = np.full(edges.shape[0], -1, dtype=np.int64)
+                with_id = np.flatnonzero(nq == 6)
+                if with_id.shape[0]:
+                    span = tags.attribute(edges[with_id], 2, b"id")
+                    got = None if span is None else tags.ints(*span)
+                    if got is None:
+                        return None
+                    ident[with_id] = got
+                rank = np.full(n_tags, -1, dtype=np.int64)
+                rank[edges] = np.arange(edges.shape[0])
+                for name in wanted:
+                    numbers = [
+                        int(k[1:]) for k, (_, nm) in keys.items() if nm == name and k[1:].isdigit()
+                    ]
+                    sel = np.flatnonzero(inside & (rank[owner] >= 0) & _key_mask(key_no, numbers))
+                    rows, vals = e_vals[name]
+                    rows.append(n_edges + rank[owner[sel]])
+                    kind = {"geometry": "raw", "length": "plain"}.get(name, "few")
+                    text = tags.texts(v_start[sel], v_stop[sel], kind)
+                    first = tags.buf[v_start[sel]]
+                    for i in np.flatnonzero((first == 91) | (first == 123)).tolist():
+                        value = text[i]  # '[' or '{': a stringified list
+                        value = value.decode("utf-8") if isinstance(value, bytes) else value
+                        text[i] = _graphml_value(value)
+                    vals.extend(text)
+                e_u.append(u)
+                e_v.append(v)
+                e_id.append(np.where(ident >= 0, ident, -1 - n_edges - np.arange(edges.shape[0])))
+                n_edges += edges.shape[0]
+            if any(not k.startswith("d") or not k[1:].isdigit() for k in keys):
+                return None
+            if not chunk:
+                break
+    u = np.concatenate(e_u) if e_u else np.zeros(0, dtype=np.int64)
+    v = np.concatenate(e_v) if e_v else np.zeros(0, dtype=np.int64)
+    ident = np.concatenate(e_id) if e_id else np.zeros(0, dtype=np.int64)
+    if u.shape[0] and pd.DataFrame({"u": u, "v": v, "i": ident}).duplicated().any():
+        return None  # networkx updates a repeated edge: the regular-expression reader does that
+    values, present = {}, {}
+    for name, (rows, vals) in e_vals.items():
+        rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        if bool(np.any(rows[1:] <= rows[:-1])):
+            return None  # an attribute twice on one edge (rows are in file order)
+        values[name] = _object_column(u.shape[0], rows, vals)
+        present[name] = len(vals)
+    return _GraphmlColumns(
+        crs=crs,
+        node_ids=np.concatenate(node_ids) if node_ids else np.zeros(0, dtype=np.int64),
+        node_x=np.concatenate(node_x) if node_x else np.zeros(0),
+        node_y=np.concatenate(node_y) if node_y else np.zeros(0),
+        u=u,
+        v=v,
+        values=values,
+        present=present,
+    )
 
 
 def _links_from_graphml(path: Path) -> gpd.GeoDataFrame:
@@ -582,33 +938,34 @@ def _links_from_graphml(path: Path) -> gpd.GeoDataFrame:
     import xml.etree.ElementTree as ET
 
     try:
-        out = _GraphmlCollector()
-        if not _read_graphml_fast(path, out):
+        graph = _read_graphml_vectorised(path)
+        if graph is None:
             out = _GraphmlCollector()
-            _read_graphml_iterparse(path, out)
+            if not _read_graphml_fast(path, out):
+                out = _GraphmlCollector()
+                _read_graphml_iterparse(path, out)
+            graph = out.columns()
+            del out
     except (ET.ParseError, ValueError, KeyError, UnicodeDecodeError) as exc:
         raise InputError(
             f"{_LAYER} bestand '{path.name}' is geen leesbaar GraphML-bestand"
             f" ({type(exc).__name__}: {exc}). Controleer of het bestand volledig is, of"
             " exporteer het opnieuw."
         ) from exc
-    crs, node_ids, node_x, node_y = out.crs, out.node_ids, out.node_x, out.node_y
-    e_u, e_v, e_data = out.e_u, out.e_v, out.e_data
-    del out
-    if not e_u:
+    if graph.u.shape[0] == 0:
         raise InputError(
             f"{_LAYER} bestand '{path.name}' bevat geen wegen. Kies een bestand met wegen."
         )
+    crs = graph.crs
     if crs is None:
         raise InputError(
             f"{_LAYER} de graaf heeft geen coördinatenstelsel (graph-attribuut 'crs'). Sla de graaf"
             " op met osmnx."
         )
-    ids = np.asarray(node_ids, dtype=np.int64)
+    ids = graph.node_ids
     position = pd.Series(np.arange(len(ids)), index=ids)
-    xs, ys = np.asarray(node_x), np.asarray(node_y)
-    u = np.asarray(e_u, dtype=np.int64)
-    v = np.asarray(e_v, dtype=np.int64)
+    xs, ys = graph.node_x, graph.node_y
+    u, v = graph.u, graph.v
     # networkx' edge order: source node in node order, then target in order of its first edge
     file_order = np.arange(len(u))
     pair_first = (
@@ -616,27 +973,64 @@ def _links_from_graphml(path: Path) -> gpd.GeoDataFrame:
     ).to_numpy()
     order = np.lexsort((file_order, pair_first, position.reindex(u).to_numpy()))
     u, v = u[order], v[order]
-    data = [e_data[i] for i in order]
-    del e_data
+    wkt = graph.values["geometry"][order]
 
-    def column(name: str) -> np.ndarray:
-        return np.array([d.get(name, np.nan) for d in data] + [None], dtype=object)[:-1]
+    def geometry(rows: np.ndarray) -> np.ndarray:
+        """The geometry of edges ``rows`` (u -> v) in EPSG:28992; the straight line between the
+        nodes where the edge has none."""
+        text = wkt[rows]
+        has = np.array([isinstance(w, (str, bytes)) for w in text], dtype=bool)
+        geom = np.empty(rows.shape[0], dtype=object)
+        if has.any():
+            geom[has] = _linestrings_from_wkt(text[has])
+        if (~has).any():
+            pu = position.reindex(u[rows[~has]]).to_numpy()
+            pv = position.reindex(v[rows[~has]]).to_numpy()
+            geom[~has] = shapely.linestrings(
+                np.stack([np.c_[xs[pu], ys[pu]], np.c_[xs[pv], ys[pv]]], axis=1)
+            )
+        return np.asarray(gpd.GeoSeries(geom, crs=crs).to_crs(_RD).values, dtype=object)
 
-    wkt = column("geometry")
-    has = np.array([isinstance(w, str) for w in wkt])
-    geom = np.empty(len(u), dtype=object)
-    geom[has] = shapely.from_wkt(wkt[has].astype(str))
-    pu, pv = position.reindex(u[~has]).to_numpy(), position.reindex(v[~has]).to_numpy()
-    geom[~has] = shapely.linestrings(
-        np.stack([np.c_[xs[pu], ys[pu]], np.c_[xs[pv], ys[pv]]], axis=1)
-    )
     frame = {"u": u, "v": v}
     for name in ("length", "highway", "maxspeed", "access"):
-        values = column(name)
-        if any(not (isinstance(x, float) and np.isnan(x)) for x in values):
-            frame[name] = values
-    edges = gpd.GeoDataFrame(frame, geometry=geom, crs=crs).to_crs(_RD)
-    return _links_from_edges(edges, len(ids))
+        if graph.present[name]:  # some edge has it
+            frame[name] = graph.values[name][order]
+    del graph
+    return _links_from_edges(pd.DataFrame(frame), len(ids), geometry=geometry)
+
+
+def _linestrings_from_wkt(wkt: np.ndarray) -> np.ndarray:
+    """LineStrings from WKT (str or UTF-8 bytes); plain 2-D ``LINESTRING (x y, ...)`` texts are
+    parsed as numbers all at once (correctly rounded, as GEOS parses them), anything else by
+    GEOS."""
+    texts = [w if isinstance(w, bytes) else w.encode("utf-8") for w in wkt.tolist()]
+    n = len(texts)
+    joined = b"\0".join(texts)
+    head = b"LINESTRING ("
+    plain = (
+        joined.startswith(head)
+        and joined.endswith(b")")
+        and joined.count(head) == n
+        and joined.count(b"(") == n
+        and joined.count(b")") == n
+        and joined.count(b")\0" + head) == n - 1
+    )
+    if plain:
+        body = joined.replace(head, b"").replace(b")", b"")
+        plain = not body.translate(None, b"0123456789.-+eE ,\0")  # numbers only
+    if plain:
+        bytes_ = np.frombuffer(body, dtype=np.uint8)
+        ends = np.r_[np.flatnonzero(bytes_ == 0), bytes_.shape[0]]
+        commas = np.r_[0, np.cumsum(bytes_ == 44)][ends]
+        counts = np.diff(np.r_[0, commas]) + 1
+        try:
+            flat = np.array(body.replace(b",", b" ").replace(b"\0", b" ").split(), dtype=float)
+        except ValueError:
+            flat = None
+        if flat is not None and flat.shape[0] == 2 * int(counts.sum()) and counts.min() >= 2:
+            indices = np.repeat(np.arange(n), counts)
+            return shapely.linestrings(flat.reshape(-1, 2), indices=indices)
+    return shapely.from_wkt(np.array([t.decode("utf-8") for t in texts], dtype=object))
 
 
 def _links_from_pbf(path: Path) -> gpd.GeoDataFrame:
