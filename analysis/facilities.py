@@ -168,9 +168,9 @@ def nearest_facilities(
         out[unreach_f] = ~reached
         out[reason_f] = pd.Series(reason, index=sites.index, dtype=object)
         logger.info(
-            "voorzieningen '%s': %d locaties bereiken er een, %d niet",
+            "voorzieningen '%s': %s locaties bereiken er een, %s niet",
             kind,
-            int(reached.sum()),
-            int((~reached).sum()),
+            nl_number(int(reached.sum())),
+            nl_number(int((~reached).sum())),
         )
     return out

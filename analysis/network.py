@@ -719,11 +719,11 @@ def build_network(
         source=source,
     )
     logger.info(
-        "wegennet (%s): %d knopen en %d wegvakken; "
-        "%d wegvakken gesloten voor deze vervoerswijze weggelaten",
+        "wegennet (%s): %s knopen en %s wegvakken; "
+        "%s wegvakken gesloten voor deze vervoerswijze weggelaten",
         mode,
-        network.n_nodes,
-        network.n_links,
-        n_links - network.n_links,
+        nl_number(network.n_nodes),
+        nl_number(network.n_links),
+        nl_number(n_links - network.n_links),
     )
     return network

@@ -841,18 +841,18 @@ def travel_to_employers(
     site_acc, graph, pairs = problem.sites, problem.graph, problem.pairs
     if (~emp_ok).any():
         logger.warning(
-            "%d van %d werkgevers liggen meer dan %.0f m van het wegennet en tellen niet mee",
-            int((~emp_ok).sum()),
-            n_emp,
-            max_snap_m,
+            "%s van %s werkgevers liggen meer dan %s m van het wegennet en tellen niet mee",
+            nl_number(int((~emp_ok).sum())),
+            nl_number(n_emp),
+            nl_number(max_snap_m),
         )
     logger.info(
-        "aan het wegennet gekoppeld: %d locaties (%d binnen %.0f m) en %d werkgevers (%d binnen)",
-        n_sites,
-        int(site_ok.sum()),
-        max_snap_m,
-        n_emp,
-        int(emp_ok.sum()),
+        "aan het wegennet gekoppeld: %s locaties (%s binnen %s m) en %s werkgevers (%s binnen)",
+        nl_number(n_sites),
+        nl_number(int(site_ok.sum())),
+        nl_number(max_snap_m),
+        nl_number(n_emp),
+        nl_number(int(emp_ok.sum())),
     )
 
     report(0.2, "kortste routes naar de dichtstbijzijnde werkgever")
@@ -911,12 +911,12 @@ def travel_to_employers(
     )
     out.index = sites.index
     logger.info(
-        "reisafstand (%s): %d locaties bereiken een werkgever, "
-        "%d niet (%d te ver van het wegennet)",
+        "reisafstand (%s): %s locaties bereiken een werkgever, "
+        "%s niet (%s te ver van het wegennet)",
         network.mode,
-        int(reachable.sum()),
-        int((~reachable).sum()),
-        int(too_far.sum()),
+        nl_number(int(reachable.sum())),
+        nl_number(int((~reachable).sum())),
+        nl_number(int(too_far.sum())),
     )
     report(1.0, "reistijden berekend")
     return out

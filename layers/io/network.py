@@ -47,6 +47,7 @@ from locatietoets.analysis.network import (
     normalise_highway,
     parse_oneway,
 )
+from locatietoets.analysis.vocabulary import nl_number
 from locatietoets.layers.io.spec import LayerSpec
 
 __all__ = [
@@ -246,11 +247,11 @@ def load_network(
             logger.warning("cache %s onleesbaar (%s); wordt opnieuw opgebouwd", cache_file, exc)
         else:
             logger.info(
-                "wegennet uit de cache %s geladen in %.2f s: %d knopen, %d wegvakken",
+                "wegennet uit de cache %s geladen in %s s: %s knopen, %s wegvakken",
                 cache_file.name,
-                time.perf_counter() - start,
-                network.n_nodes,
-                network.n_links,
+                nl_number(time.perf_counter() - start, 2),
+                nl_number(network.n_nodes),
+                nl_number(network.n_links),
             )
             report(1.0, network.summary())
             return network
@@ -258,7 +259,9 @@ def load_network(
     report(0.1, f"wegennet inlezen ({path.name})")
     start = time.perf_counter()
     network = _build(spec, path, fmt, mode=mode, speeds=speeds)
-    logger.info("wegennet opgebouwd uit %s in %.2f s", path.name, time.perf_counter() - start)
+    logger.info(
+        "wegennet opgebouwd uit %s in %s s", path.name, nl_number(time.perf_counter() - start, 1)
+    )
     report(0.9, "wegennet opslaan in de cache")
     _save_atomic(network, cache_file)
     report(1.0, network.summary())
@@ -409,10 +412,10 @@ def _links_from_edges(
         )
         links = links[~closed]
     logger.info(
-        "graaf met %d knopen en %d lijnen, samengevoegd tot %d wegvakken",
-        n_nodes,
-        len(edges),
-        len(links),
+        "graaf met %s knopen en %s lijnen, samengevoegd tot %s wegvakken",
+        nl_number(n_nodes),
+        nl_number(len(edges)),
+        nl_number(len(links)),
     )
     return links
 
@@ -1082,7 +1085,7 @@ def _links_from_pbf(path: Path) -> gpd.GeoDataFrame:
     if "access" in edges:
         closed = edges["access"].astype(str).str.lower().isin(["no", "private"]).to_numpy()
         links = links[~closed]
-    logger.info("PBF %s bevat %d wegsegmenten", path.name, len(links))
+    logger.info("PBF %s bevat %s wegsegmenten", path.name, nl_number(len(links)))
     return links
 
 
@@ -1147,7 +1150,7 @@ def _links_from_layer(spec: LayerSpec, path: Path) -> gpd.GeoDataFrame:
     highway = (
         frame[fields["wegtype_veld"]].to_numpy(dtype=object) if "wegtype_veld" in fields else None
     )
-    logger.info("lijnenlaag %s bevat %d lijnen", path.name, n)
+    logger.info("lijnenlaag %s bevat %s lijnen", path.name, nl_number(n))
     return gpd.GeoDataFrame(
         {
             "u": None,

@@ -49,6 +49,7 @@ from locatietoets.analysis.travel import (
     snap_to_network,
     travel_to_employers,
 )
+from locatietoets.analysis.vocabulary import nl_number
 
 __all__ = ["benchmark_netwerk", "synthetic_network"]
 
@@ -382,8 +383,9 @@ def benchmark_netwerk(
     load_after = os.getloadavg()[0]
 
     title = (
-        f"Reistijd naar werkgevers: {n_sites:,} locaties, {n_emps:,} werkgevers,"
-        f" {network.n_nodes:,} knooppunten, {network.n_links:,} wegvakken ({modus}, {max_min:g}"
+        f"Reistijd naar werkgevers: {nl_number(n_sites)} locaties, {nl_number(n_emps)}"
+        f" werkgevers, {nl_number(network.n_nodes)} knooppunten, {nl_number(network.n_links)}"
+        f" wegvakken ({modus}, {nl_number(max_min, 1)}"
         f" min); beste van {repeat} (mediaan)"
     )
     table = Table(title=title)
@@ -394,23 +396,27 @@ def benchmark_netwerk(
     table.add_column("factor", justify="right")
 
     def row(label, t, t_med, base=None, base_med=None, base_label=""):
-        engine = f"{t:.2f} ({t_med:.2f})"
+        engine = f"{nl_number(t, 2)} ({nl_number(t_med, 2)})"
         if base is None:
             table.add_row(label, engine, "", base_label, "")
         else:
             table.add_row(
-                label, engine, f"{base:,.2f} ({base_med:,.2f})", base_label, f"{base / t:,.1f}×"
+                label,
+                engine,
+                f"{nl_number(base, 2)} ({nl_number(base_med, 2)})",
+                base_label,
+                f"{nl_number(base / t, 1)}×",
             )
 
     table.add_row(
         "(i) voorbereiding, eenmalig per net (gecachet)",
-        f"{t_prep:.2f}",
-        f"{t_build:.2f}",
-        f"net opbouwen; STRtree {t_strtree:.2f} s (alleen voor vlakken/terugval)",
+        f"{nl_number(t_prep, 2)}",
+        f"{nl_number(t_build, 2)}",
+        f"net opbouwen; STRtree {nl_number(t_strtree, 2)} s (alleen voor vlakken/terugval)",
         "",
     )
     row(
-        f"(ii) aansluiten van {n_sites:,} locaties",
+        f"(ii) aansluiten van {nl_number(n_sites)} locaties",
         t_snap,
         t_snap_med,
         t_snap_ref,
@@ -447,10 +453,10 @@ def benchmark_netwerk(
         row(f"(v) alleen tellen binnen {max_min:g} min", t_count, t_count_med)
     table.add_row(
         f"(vi) networkx per locatie (geëxtrapoleerd uit {len(sample)})",
-        f"{t_e2e:.2f}",
-        f"{t_loop:,.0f}",
+        f"{nl_number(t_e2e, 2)}",
+        f"{nl_number(t_loop)}",
         "shortest_path_length per locatie, t.o.v. (iv)",
-        f"{t_loop / t_e2e:,.0f}×",
+        f"{nl_number(t_loop / t_e2e)}×",
     )
     console.print(table)
 
@@ -459,20 +465,24 @@ def benchmark_netwerk(
     targets.add_column("gemeten", justify="right")
     targets.add_column("oordeel")
     targets.add_row(
-        f"volledige aanroep, {n_sites:,} locaties, < 5 s", f"{t_full:.2f} s", _verdict(t_full < 5.0)
+        f"volledige aanroep, {nl_number(n_sites)} locaties, < 5 s",
+        f"{nl_number(t_full, 2)} s",
+        _verdict(t_full < 5.0),
     )
     targets.add_row(
         "routeren ≥ 20× sneller dan networkx multi-source",
-        f"{t_nx_route / t_route:,.1f}×",
+        f"{nl_number(t_nx_route / t_route, 1)}×",
         _verdict(t_nx_route / t_route >= 20),
     )
     targets.add_row(
         "≥ 1000× sneller dan de lus per locatie",
-        f"{t_loop / t_e2e:,.0f}×",
+        f"{nl_number(t_loop / t_e2e)}×",
         _verdict(t_loop / t_e2e >= 1000),
     )
     targets.add_row(
-        f"aansluiten {n_sites:,} locaties ≤ 0,3 s", f"{t_snap:.2f} s", _verdict(t_snap <= 0.3)
+        f"aansluiten {nl_number(n_sites)} locaties ≤ 0,3 s",
+        f"{nl_number(t_snap, 2)} s",
+        _verdict(t_snap <= 0.3),
     )
     console.print(targets)
     checks = {
@@ -485,13 +495,15 @@ def benchmark_netwerk(
     console.print("gelijk: " + "; ".join(f"{k}: {'ja' if v else 'NEE'}" for k, v in checks.items()))
     reach = ~result["reis_onbereikbaar"]
     console.print(
-        f"bereikbaar: {int(reach.sum()):,} van {n_sites:,} locaties; mediane reistijd"
-        f" {np.nanmedian(result['werkgever_reistijd_min']):.1f} min; gemiddeld"
-        f" {result['werkgevers_bereikbaar'].mean():.1f} werkgevers binnen {max_min:g} min"
+        f"bereikbaar: {nl_number(int(reach.sum()))} van {nl_number(n_sites)} locaties; mediane"
+        f" reistijd {nl_number(np.nanmedian(result['werkgever_reistijd_min']), 1)} min; gemiddeld"
+        f" {nl_number(result['werkgevers_bereikbaar'].mean(), 1)} werkgevers binnen"
+        f" {nl_number(max_min, 1)} min"
     )
     console.print(
-        f"{os.cpu_count()} kernen; belasting (1 min) {load_before:.1f} voor, {load_after:.1f} na; "
-        f"piekgeheugen {peak_mb:,.0f} MB (incl. networkx-grafen)"
+        f"{os.cpu_count()} kernen; belasting (1 min) {nl_number(load_before, 1)} voor,"
+        f" {nl_number(load_after, 1)} na; "
+        f"piekgeheugen {nl_number(peak_mb)} MB (incl. networkx-grafen)"
     )
     if not all(checks.values()):
         raise SystemExit(1)
