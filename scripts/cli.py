@@ -55,7 +55,12 @@ def _run_scoring(
 
         def run_config(config, out_dir, progress=None):
             return run_config_dask(
-                config, out_dir, scheduler=scheduler, n_workers=workers, progress=progress
+                config,
+                out_dir,
+                scheduler=scheduler,
+                n_workers=workers,
+                progress=progress,
+                block_size=block_size,
             )
 
     else:

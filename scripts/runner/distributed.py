@@ -31,8 +31,10 @@ input files are read on the client only; workers never open a file.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 import logging
 import math
 from pathlib import Path
@@ -60,7 +62,13 @@ from locatietoets.scripts.runner.partitions import (
 from locatietoets.scripts.runner.prepare import prepare
 from locatietoets.scripts.runner.score import RunOutcome, finish_run
 
-__all__ = ["run_config_dask", "score_sites_dask", "require_dask", "DEFAULT_PARTITION_SITES"]
+__all__ = [
+    "run_config_dask",
+    "score_blocks_dask",
+    "score_sites_dask",
+    "require_dask",
+    "DEFAULT_PARTITION_SITES",
+]
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +127,7 @@ def run_config_dask(
     is_cancelled: Callable[[], bool] | None = None,
     network_cache_dir: Path | None = None,
     npartitions: int | None = None,
+    block_size: int | None = None,
 ) -> RunOutcome:
     """Like :func:`scripts.runner.score.run_config`, with the analyses on a dask cluster.
 
@@ -143,9 +152,35 @@ def run_config_dask(
     npartitions
         Number of partitions; default one per worker thread, more when a
         partition would exceed :data:`DEFAULT_PARTITION_SITES` sites.
+    block_size
+        With more sites than this in a site layer GDAL reads by row range, the
+        client reads the sites block by block (:func:`scripts.runner.score.run_streamed`),
+        the workers score the blocks (:func:`score_blocks_dask`) and the client
+        writes them in order: memory bounded however many sites. Default
+        :data:`scripts.runner.score.DEFAULT_BLOCK_SIZE`; 0 partitions all sites
+        read at once.
     """
     require_dask()
     from distributed import Client, LocalCluster
+
+    from locatietoets.scripts.runner.score import DEFAULT_BLOCK_SIZE, run_streamed
+    from locatietoets.scripts.runner.stream import streamable_count
+
+    size = DEFAULT_BLOCK_SIZE if block_size is None else int(block_size)
+    n = streamable_count(config.layer("locaties")) if size > 0 else None
+    if n is not None and n > size:
+        # read block by block on the client, score on the workers, write block by block
+        with _cluster(scheduler, n_workers) as client:
+            return run_streamed(
+                config,
+                out_dir,
+                n=n,
+                block_size=size,
+                progress=progress,
+                is_cancelled=is_cancelled,
+                network_cache_dir=network_cache_dir,
+                score_blocks=partial(score_blocks_dask, client),
+            )
 
     prepared = prepare(config, progress=progress, network_cache_dir=network_cache_dir)
     report = prepared.report
@@ -274,6 +309,111 @@ def score_sites_dask(
     results: list[RunResult] = client.gather(futures)
     client.cancel([shared_future, *part_futures])
     return _combine(results, ruleset)
+
+
+@contextmanager
+def _cluster(scheduler: str | None, n_workers: int) -> Iterator[Any]:
+    """A client of ``scheduler``, or of a local cluster of ``n_workers`` single-thread worker
+    processes for this run."""
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def score_blocks_dask(
+    client: Any,
+    prepared: Any,
+    n_blocks: int,
+    block_at: Callable[[int], tuple[Any, Any]],
+    reference: Inputs,
+    run_wide: dict[str, bool],
+    max_minutes: float | None,
+    is_cancelled: Callable[[], bool] | None,
+) -> Iterator[tuple[Any, RunResult]]:
+    """Score the blocks on the workers of ``client``; yields (input attributes, result) in order.
+
+    The block-wise counterpart of :func:`scripts.runner.score.score_blocks_locally`: the
+    client reads block ``k`` (``block_at(k)``) and sends its sites to a worker; a few more
+    blocks than there are worker threads are in flight, so the workers never wait for the
+    client writing a block, and no more than those are held anywhere.
+    """
+    from collections import deque
+
+    from locatietoets.analysis.errors import CancelledError
+
+    threads = max(1, sum(client.nthreads().values()))
+    network = reference.network
+    if network is not None and hasattr(network, "to_arrays"):
+        network = type(network).from_arrays(network.to_arrays())
+    shared = _Shared(
+        reference=replace(reference, sites=None, network=network),
+        ruleset=prepared.ruleset,
+        network_mode=prepared.network_mode,
+        run_wide=run_wide,
+    )
+    token = uuid.uuid4().hex[:12]
+    shared_future = client.scatter(shared, broadcast=True, hash=False)
+    del network, shared
+    report = prepared.report
+    pending: deque = deque()
+    submitted = 0
+
+    def submit() -> None:
+        nonlocal submitted
+        original, sites = block_at(submitted)
+        part = client.scatter(sites, hash=False)
+        future = client.submit(
+            _score_partition,
+            part,
+            shared_future,
+            max_minutes,
+            key=f"locatietoets-blok-{submitted}-{token}",
+        )
+        pending.append((original, part, future))
+        submitted += 1
+
+    log.info("dask: %s blokken over %s werkthreads", nl_number(n_blocks), nl_number(threads))
+    try:
+        while submitted < min(n_blocks, threads + 1):
+            submit()
+        for k in range(n_blocks):
+            original, part, future = pending.popleft()
+            result = future.result()
+            part.release()
+            future.release()
+            if is_cancelled is not None and is_cancelled():
+                raise CancelledError(
+                    "De toets is afgebroken door de gebruiker; er is niets weggeschreven."
+                )
+            report(
+                "dask", f"Blok {k + 1} van {n_blocks} getoetst", 0.13 + 0.8 * (k + 0.9) / n_blocks
+            )
+            if submitted < n_blocks:
+                submit()
+            yield original, result
+            del original, result
+    finally:
+        for _, part, future in pending:
+            future.cancel()
+            part.release()
+        shared_future.release()
 
 
 def _partition_max_minutes(part: pd.DataFrame, shared: _Shared) -> float:

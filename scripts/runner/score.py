@@ -6,7 +6,7 @@ which runs the CLI as an external process).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 import datetime as dt
@@ -43,6 +43,7 @@ __all__ = [
     "run_blocks",
     "run_config",
     "run_streamed",
+    "score_blocks_locally",
     "tool_version",
 ]
 
@@ -296,18 +297,10 @@ def run_blocks(
     analysis = Messages("de analyse en het wegschrijven")
     prepared.messages.append(analysis)
     with analysis:
-        return _write_blocks(
-            prepared,
-            out_dir,
-            len(starts),
-            block_at,
-            inputs,
-            run_wide,
-            max_minutes,
-            geometry_type,
-            is_cancelled,
-            t,
+        scored = score_blocks_locally(
+            prepared, len(starts), block_at, inputs, run_wide, max_minutes, is_cancelled
         )
+        return _write_blocks(prepared, out_dir, len(starts), scored, geometry_type, t)
 
 
 def run_streamed(
@@ -319,6 +312,7 @@ def run_streamed(
     progress: Callable[[str, str, float], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
     network_cache_dir: Path | None = None,
+    score_blocks: Callable[..., Iterator[tuple[Any, RunResult]]] | None = None,
 ) -> RunOutcome:
     """Like :func:`run_blocks`, with the ``n`` sites also read from file block by block.
 
@@ -328,6 +322,9 @@ def run_streamed(
     and writes. No more than one block of sites is held at a time, so the
     memory a run needs does not grow with the number of sites. The outputs
     equal those of :func:`run_config` with all sites read at once.
+
+    ``score_blocks`` scores the blocks (default :func:`score_blocks_locally`;
+    the dask engine passes its own, with the same arguments).
     """
     from locatietoets.scripts.runner.partitions import part_max_minutes
     from locatietoets.scripts.runner.stream import SiteBlocks
@@ -370,33 +367,68 @@ def run_streamed(
     analysis = Messages("de analyse en het wegschrijven")
     prepared.messages.append(analysis)
     with analysis:
-        return _write_blocks(
+        scored = (score_blocks or score_blocks_locally)(
             prepared,
-            out_dir,
             len(blocks.starts),
             blocks.block,
             reference,
             survey.run_wide,
             max_minutes,
-            survey.geometry_type,
             is_cancelled,
-            t,
         )
+        return _write_blocks(prepared, out_dir, len(blocks.starts), scored, survey.geometry_type, t)
+
+
+def score_blocks_locally(
+    prepared: PreparedRun,
+    n_blocks: int,
+    block_at: Callable[[int], tuple[Any, Any]],
+    reference: Any,
+    run_wide: dict[str, bool],
+    max_minutes: float | None,
+    is_cancelled: Callable[[], bool] | None,
+) -> Iterator[tuple[Any, RunResult]]:
+    """Score the blocks ``block_at(k)`` = (input attributes, normalised sites) one after the other
+    in this process; yields (input attributes, result) per block, in order.
+
+    The dask engine has its own (:func:`scripts.runner.distributed.score_blocks_dask`).
+    """
+    report = prepared.report
+    for k in range(n_blocks):
+
+        def scaled(step: str, message: str, fraction: float, k: int = k) -> None:
+            report(
+                step,
+                f"Blok {k + 1} van {n_blocks}: {message}",
+                0.13 + 0.8 * (k + 0.9 * fraction) / n_blocks,
+            )
+
+        block_original, block_sites = block_at(k)
+        block = replace(reference, sites=block_sites)
+        del block_sites
+        result = score_sites(
+            block,
+            prepared.ruleset,
+            network_mode=prepared.network_mode,
+            travel_max_minutes=max_minutes,
+            progress=scaled,
+            is_cancelled=is_cancelled,
+            **run_wide,
+        )
+        del block
+        yield block_original, result
+        del block_original, result  # before the next block is read
 
 
 def _write_blocks(
     prepared: PreparedRun,
     out_dir: Path,
     n_blocks: int,
-    block_at: Callable[[int], tuple[Any, Any]],
-    reference: Any,
-    run_wide: dict[str, bool],
-    max_minutes: float | None,
+    scored: Iterator[tuple[Any, RunResult]],
     geometry_type: str,
-    is_cancelled: Callable[[], bool] | None,
     t: float,
 ) -> RunOutcome:
-    """Score and write the blocks ``block_at(k)`` = (input attributes, normalised sites)."""
+    """Write the scored blocks (input attributes, result), in order, as one run's outputs."""
     from locatietoets.scripts.runner.partitions import combine_records
 
     report, timings, frames = prepared.report, prepared.timings, prepared.frames
@@ -411,29 +443,8 @@ def _write_blocks(
     with staged_output(out_dir) as stage:
         gpkg = GpkgStream(stage / "locaties.gpkg", geometry_type=geometry_type)
         try:
-            for k in range(n_blocks):
-
-                def scaled(step: str, message: str, fraction: float, k: int = k) -> None:
-                    report(
-                        step,
-                        f"Blok {k + 1} van {n_blocks}: {message}",
-                        0.13 + 0.8 * (k + 0.9 * fraction) / n_blocks,
-                    )
-
-                block_original, block_sites = block_at(k)
-                block = replace(reference, sites=block_sites)
-                n_sites += len(block_sites)
-                del block_sites
-                result = score_sites(
-                    block,
-                    ruleset,
-                    network_mode=prepared.network_mode,
-                    travel_max_minutes=max_minutes,
-                    progress=scaled,
-                    is_cancelled=is_cancelled,
-                    **run_wide,
-                )
-                del block
+            for k, (block_original, result) in enumerate(scored):
+                n_sites += len(result.results)
                 report(
                     "schrijven",
                     f"Blok {k + 1} van {n_blocks} wegschrijven",
