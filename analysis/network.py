@@ -324,7 +324,7 @@ class RoadNetwork:
         """:attr:`arcs` turned around, ``(head, tail, length_m, time_s)``, sorted by new tail then
         head."""
         tail, head, length, time = self.arcs
-        order = np.lexsort((tail, head))
+        order = np.argsort(head * self.n_nodes + tail)  # node pairs are unique: no ties
         return head[order], tail[order], length[order], time[order]
 
     @cached_property
@@ -444,12 +444,23 @@ class SegmentIndex:
 
 
 def _reduce_parallel(tail, head, length, time, n_nodes):
-    order = np.lexsort((length, time, head, tail))
-    tail, head, length, time = tail[order], head[order], length[order], time[order]
+    """Arcs sorted by (tail, head), of parallel arcs only the fastest (ties: the shortest, then the
+    first given). Sorting one integer key, and the (few) parallel arcs by time and length."""
     key = tail * n_nodes + head
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
     first = np.ones(key.shape[0], dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    return tail[first], head[first], length[first], time[first]
+    first[1:] = sorted_key[1:] != sorted_key[:-1]
+    last = np.ones(key.shape[0], dtype=bool)
+    last[:-1] = first[1:]
+    if not bool(np.all(first & last)):
+        single = order[first & last]
+        rows = order[~(first & last)]  # in key order, then as given: lexsort keeps that for ties
+        rows = rows[np.lexsort((length[rows], time[rows], key[rows]))]
+        best = rows[np.r_[True, key[rows][1:] != key[rows][:-1]]]
+        order = np.concatenate([single, best])
+        order = order[np.argsort(key[order], kind="stable")]
+    return tail[order], head[order], length[order], time[order]
 
 
 def _csr(tail, head, data, n_nodes) -> sparse.csr_matrix:

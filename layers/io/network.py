@@ -118,13 +118,18 @@ def _sha256(path: Path) -> str:
 
 
 def network_cache_path(
-    spec: LayerSpec, *, mode: str, speeds: TravelSpeeds, cache_dir: Path
+    spec: LayerSpec,
+    *,
+    mode: str,
+    speeds: TravelSpeeds,
+    cache_dir: Path,
+    digest: str | None = None,
 ) -> Path:
     """Return the cache file for ``spec`` (depends on file content, mode, speeds and field
-    options)."""
+    options); ``digest``: the file's sha256 when already known."""
     parts = [
         CACHE_VERSION,
-        _sha256(Path(spec.path)),
+        _sha256(Path(spec.path)) if digest is None else digest,
         mode,
         speeds.cache_token(),
         str(spec.layer),
@@ -165,18 +170,22 @@ def load_configured_network(
     """
     import datetime as dt
 
-    from locatietoets.layers.io.read import LayerReport, file_sha256
+    from locatietoets.layers.io.read import LayerReport
 
     speeds = TravelSpeeds(
         bike_kmh=float(ruleset.value("snelheid_fiets_kmh")),
         walk_kmh=float(ruleset.value("snelheid_lopen_kmh")),
     )
-    network = load_network(spec, speeds=speeds, cache_dir=cache_dir, progress=progress)
+    path = Path(spec.path)
+    digest = _sha256(path) if path.exists() else None  # once: cache key and run record
+    network = load_network(
+        spec, speeds=speeds, cache_dir=cache_dir, progress=progress, digest=digest
+    )
     report = LayerReport(
         name="wegennet",
         path=str(spec.path),
         layer=spec.layer,
-        sha256=file_sha256(spec.path) if spec.path.is_file() else _sha256(spec.path),
+        sha256=digest,
         modified=dt.datetime.fromtimestamp(spec.path.stat().st_mtime, tz=dt.timezone.utc).isoformat(
             timespec="seconds"
         ),
@@ -191,6 +200,7 @@ def load_network(
     speeds: TravelSpeeds,
     cache_dir: Path | None = None,
     progress: Callable[[float, str], None] | None = None,
+    digest: str | None = None,
 ) -> RoadNetwork:
     """Read the road network of ``spec`` for its mode, from the cache when possible.
 
@@ -206,6 +216,8 @@ def load_network(
         Folder for prepared networks; default ``~/.cache/locatietoets/netwerk``.
     progress
         Called with (fraction 0–1, Dutch message).
+    digest
+        The file's sha256 when the caller already has it (not computed again).
 
     Returns
     -------
@@ -237,7 +249,9 @@ def load_network(
 
     cache_dir = DEFAULT_CACHE_DIR if cache_dir is None else Path(cache_dir).expanduser()
     report(0.0, "wegennet: controlegetal van het bestand berekenen")
-    cache_file = network_cache_path(spec, mode=mode, speeds=speeds, cache_dir=cache_dir)
+    cache_file = network_cache_path(
+        spec, mode=mode, speeds=speeds, cache_dir=cache_dir, digest=digest
+    )
     if cache_file.is_file():
         start = time.perf_counter()
         try:
