@@ -26,6 +26,8 @@ qgis_core = pytest.importorskip(
 from qgis.PyQt.QtCore import QSize  # noqa: E402
 from qgis.PyQt.QtGui import QImage  # noqa: E402
 
+from qgis_plugin.vocabulary import VERDICT_COLOURS  # noqa: E402
+
 RD = "EPSG:28992"
 # name, code, box (RD New); alphabetical order: Horst aan de Maas, Venlo, Venray
 GEMEENTEN = [
@@ -63,11 +65,8 @@ SITES = [
     ),
     ("C3", "Horst aan de Maas", None, None, None, None, None, None),  # no geometry
 ]
-VERDICT_RGB = {
-    "geschikt": (0x1A, 0x96, 0x41),
-    "voorwaardelijk": (0xFD, 0xAE, 0x61),
-    "ongeschikt": (0xD7, 0x19, 0x1C),
-}
+# the verdict colours of the plugin's vocabulary (the same as the engine's: test_vocabulary)
+VERDICT_RGB = {value: rgb for value, (_label, rgb) in VERDICT_COLOURS.items() if value}
 RUN_JSON = {
     "locatietoets": {"versie": "0.1.0"},
     "regelset": {"id": "limburg-povi2021", "versie": "1.0.0"},
