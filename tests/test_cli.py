@@ -157,7 +157,7 @@ def test_csv_has_same_rows_and_rd_xy(scored):
 def test_run_json(scored):
     run = json.loads((scored["out"] / "run.json").read_text(encoding="utf-8"))
     assert run["regelset"]["id"] == "limburg-povi2021"
-    assert run["regelset"]["versie"] == "3.1.0"
+    assert run["regelset"]["versie"] == "3.2.0"
     assert run["regelset"]["parameters"]["bbg_rand_m"] == 250.0
     assert run["regelset"]["parameters"]["min_woonoppervlak_pp_m2"] == 15.0
     world = scored["world"]
@@ -461,7 +461,7 @@ def test_regels_lists_rules_and_parameters(monkeypatch):
     result = CliRunner().invoke(main, ["regels"])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "limburg-povi2021" in out and "versie 3.1.0" in out
+    assert "limburg-povi2021" in out and "versie 3.2.0" in out
     for rule_id in (
         "bbg.rand",
         "bbg.buiten",

@@ -292,7 +292,7 @@ def test_vergelijk_command_names_the_masked_parameter(tmp_path, monkeypatch):
 
 
 def test_vergelijk_command_old_and_new_rule_set(tmp_path):
-    """The 1.0.0 fixture still scores, and vergelijk 1.0.0 → 3.1.0 names the new sources and
+    """The 1.0.0 fixture still scores, and vergelijk 1.0.0 → 3.2.0 names the new sources and
     reasons."""
     build_world(tmp_path)
     cfg_a = write_config(tmp_path, standard_config(regels={"bestand": OLD}), "oud.toml")
@@ -318,7 +318,7 @@ def test_vergelijk_command_old_and_new_rule_set(tmp_path):
     summary = json.loads((tmp_path / "v" / "vergelijking.json").read_text(encoding="utf-8"))
     assert (summary["run_a"]["regelset"]["versie"], summary["run_b"]["regelset"]["versie"]) == (
         "1.0.0",
-        "3.1.0",
+        "3.2.0",
     )
     changed = {(r["regel"], r["wat"]) for r in summary["regels"]}
     assert {

@@ -70,7 +70,9 @@ def html_text(path: Path) -> str:
 
 
 def pdf_text(path: Path) -> str:
-    return "\n".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
+    # a table cell may wrap between "art." and its number (art. 5.92): that is layout, no decimal
+    return re.sub(r"\b(art\.|artikel)[ \t]*\n[ \t]*(?=\d)", r"\1 ", text)
 
 
 def _full_world(root: Path) -> Path:

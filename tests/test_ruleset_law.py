@@ -345,9 +345,9 @@ def _sources(rs):
     yield from ((f"regel {r.id}", r.source, r.confidence) for r in rs.rules)
 
 
-def test_default_rule_set_is_version_3_1():
+def test_default_rule_set_is_version_3_2():
     rs = read_ruleset_file()
-    assert (rs.id, rs.version) == ("limburg-povi2021", "3.1.0")
+    assert (rs.id, rs.version) == ("limburg-povi2021", "3.2.0")
     assert "Omgevingswet" in rs.description and "screeningsuitkomst" in rs.description
 
 
@@ -450,7 +450,7 @@ def test_version_1_0_0_is_kept_as_a_fixture():
     assert "Wgv" in old.rule("geur.knelpunt_geurgevoelig").source_short
 
 
-def test_regels_command_shows_3_1_0_with_current_sources(monkeypatch):
+def test_regels_command_shows_3_2_0_with_current_sources(monkeypatch):
     from click.testing import CliRunner
 
     from locatietoets.scripts.cli import main
@@ -459,8 +459,9 @@ def test_regels_command_shows_3_1_0_with_current_sources(monkeypatch):
     result = CliRunner().invoke(main, ["regels"])
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
-    assert "versie 3.1.0" in out
+    assert "versie 3.2.0" in out
     assert "Besluit kwaliteit leefomgeving (Bkl)" in out and "rust op beleid" in out
+    assert "Bkl art. 5.91:" in out and "Omgevingsverordening Limburg art. 12.5" in out  # 3.2.0
     assert "0,1 – 14" in out  # the range of geur_norm_kom_concentratie
     # the constraint rules with the articles they rest on (issue 16)
     for rule_id in ("plaatsgebonden_risico.woonfunctie", "geluid.logies", "natura2000.signaal"):
@@ -534,6 +535,7 @@ def test_sliding_penalty_not_finite_is_an_error():
 # --- rule set 3.1.0: the law behind the constraint rules (issue 16) ---------------------------
 
 FIXTURE_3_0_0 = Path(__file__).parent / "data" / "rulesets" / "limburg-povi2021-3.0.0.toml"
+FIXTURE_3_1_0 = Path(__file__).parent / "data" / "rulesets" / "limburg-povi2021-3.1.0.toml"
 CONSTRAINT_RULES = (
     "natura2000.binnen",
     "natura2000.signaal",
@@ -639,11 +641,14 @@ def test_vergelijk_3_0_0_and_3_1_0_shows_the_changed_verdicts(tmp_path):
         ("geluid_51", "long_stay", None, Point(208_250, 382_250)),
         ("stil_long", "long_stay", None, Point(208_250, 381_250)),
     ]
-    cfg_b = _builtin_world(tmp_path, rows)  # one world, two configs: same input files
-    cfg_a = write_config(
-        tmp_path,
-        cfg_b.read_text(encoding="utf-8") + f'\n[regels]\nbestand = "{FIXTURE_3_0_0.as_posix()}"\n',
-        "oud.toml",
+    base = _builtin_world(tmp_path, rows)  # one world, two configs: same input files
+    cfg_a, cfg_b = (
+        write_config(
+            tmp_path,
+            base.read_text(encoding="utf-8") + f'\n[regels]\nbestand = "{fixture.as_posix()}"\n',
+            name,
+        )
+        for fixture, name in ((FIXTURE_3_0_0, "oud.toml"), (FIXTURE_3_1_0, "nieuw.toml"))
     )
     runs = {"a": tmp_path / "uit_a", "b": tmp_path / "uit_b"}
     for cfg, out in ((cfg_a, runs["a"]), (cfg_b, runs["b"])):
@@ -684,3 +689,146 @@ def test_vergelijk_3_0_0_and_3_1_0_shows_the_changed_verdicts(tmp_path):
         "geluid_51": "voorwaardelijk",
         "stil_long": "geschikt",
     }
+
+
+# --- rule set 3.2.0: the law behind odour, recreation parks, business plots and the erf -------
+
+ODOUR_PARAMETERS = {
+    "geur_norm_kom": 2.0,
+    "geur_norm_buitengebied": 8.0,
+    "geur_norm_kom_concentratie": 3.0,
+    "geur_norm_buitengebied_concentratie": 14.0,
+    "afstand_emissiepunt_kom_m": 100.0,
+    "afstand_emissiepunt_buitengebied_m": 50.0,
+    "afstand_gevel_kom_m": 50.0,
+    "afstand_gevel_buitengebied_m": 25.0,
+}
+
+
+@pytest.mark.parametrize("name", RULESETS)
+def test_odour_sources_cite_the_verified_bkl_articles_and_say_what_was_not_read(name):
+    rs = _parse(_raw(name))
+    for pname, value in ODOUR_PARAMETERS.items():
+        param = rs.parameters[pname]
+        # the law asked for no other value: the same as in 3.1.0
+        assert (param.value, param.confidence) == (value, "M"), pname
+        assert "rond Bkl art. 5.106a" not in param.source, pname
+        assert "geraadpleegd 2026-12-03" in param.source, pname
+        # art. 5.93 read in full; the article holding the value itself not
+        assert "Bkl art. 5.93 (artikeltekst gelezen" in param.source, pname
+        assert "Niet geverifieerd: het artikel met deze" in param.source, pname
+    for rule_id in ("geur.knelpunt_geurgevoelig", "geur.onzeker"):
+        assert "art. 5.93" in rs.rule(rule_id).source, rule_id
+    # art. 5.93 lid 1 onder b: for a new building the values hold where a facade may come, the
+    # ground for judging a polygon site by its free part
+    assert "art. 5.93 lid 1 onder b" in rs.rule("geur.knelpunt_geurgevoelig").source
+    assert rs.rule("geur.knelpunt_geurgevoelig").source_short == (
+        "Bkl art. 5.91 en art. 5.93; omgevingsplan"
+    )
+
+
+def test_lodging_is_odour_sensitive_only_where_the_omgevingsplan_says_so():
+    rs = read_ruleset_file()
+    param = rs.parameters["logies_geurgevoelig"]
+    assert param.value is False and param.confidence == "M"
+    assert param.source.startswith("Bkl art. 5.91:") and "geraadpleegd 2026-12-03" in param.source
+    # the Venray ruling applied the old notion of a geurgevoelig object
+    assert "onder het Bkl een aanwijzing voor de afweging, geen regel" in param.source
+    rule = rs.rule("geur.knelpunt_logies")
+    assert set(rule.verdict.values()) == {"voorwaardelijk"}
+    assert rule.source.startswith("Bkl art. 5.91:")
+    reason = rule.reason["short_stay"]
+    assert "het omgevingsplan kan logies als geurgevoelig aanwijzen" in reason
+    assert "onder het oude recht" in reason
+
+
+def test_recreation_rule_dates_its_policy_and_the_expired_exception():
+    rule = read_ruleset_file().rule("recreatiepark")
+    assert "omstreeks 2013" in rule.source and "meer dan tien jaar oud" in rule.source
+    assert "CVDR705183" in rule.source and "niet gevonden" in rule.source
+    assert "art. 2.5.2 verbod wonen in recreatieverblijven" in rule.source
+    assert rule.verdict == {
+        "short_stay": "voorwaardelijk",
+        "mid_stay": "ongeschikt",
+        "long_stay": "ongeschikt",
+    }
+    assert "provinciale uitzondering tot 2024" in rule.reason["short_stay"]
+
+
+def test_erf_rules_read_seed_003_as_a_question_not_a_permission():
+    rs = read_ruleset_file()
+    for rule_id in ("erf.toegestaan", "erf.voorwaardelijk", "erf.niet", "erf.buiten_bbg"):
+        assert "omstreeks 2013" in rs.rule(rule_id).source, rule_id
+        assert rs.rule(rule_id).confidence == ("M" if rule_id == "erf.buiten_bbg" else "L")
+    assert "vraagstuk, geen regel" in rs.rule("erf.voorwaardelijk").source
+    away = rs.rule("erf.buiten_bbg")
+    assert away.source.startswith("POVI 2021:") and "niet als toestemming" in away.source
+    assert (away.verdict["mid_stay"], away.verdict["long_stay"]) == ("ongeschikt", "ongeschikt")
+    assert rs.parameters["erf_max_m"].value == 100.0
+    assert rs.parameters["erf_max_m"].source.startswith("Aanname van de Locatietoets.")
+
+
+def test_business_plot_limit_rests_on_omgevingsverordening_article_12_5():
+    rs = read_ruleset_file()
+    param = rs.parameters["bedrijf_max_uitbreiding_ha"]
+    assert (param.value, param.confidence) == (5.0, "M")  # was L in 3.1.0
+    assert param.source.startswith("Omgevingsverordening Limburg art. 12.5")
+    assert "regionale meerwaarde" in param.source and "geraadpleegd 2026-12-03" in param.source
+    assert "bedrijfskavel" in param.description
+    assert "art. 12.5" in rs.rule("bedrijventerrein").source
+    for pname in ("max_personen_locatie", "max_aandeel_kern"):
+        assert rs.parameters[pname].source.startswith("Aanname van de Locatietoets")
+        assert rs.parameters[pname].confidence == "L"
+
+
+def test_version_3_1_0_is_kept_as_a_fixture():
+    old = read_ruleset_file(FIXTURE_3_1_0)
+    assert (old.id, old.version) == ("limburg-povi2021", "3.1.0")
+    assert "rond Bkl art. 5.106a" in old.parameters["geur_norm_kom"].source
+    assert old.parameters["bedrijf_max_uitbreiding_ha"].confidence == "L"
+
+
+def test_vergelijk_3_1_0_and_3_2_0_changes_sources_and_reasons_not_verdicts(world):
+    from click.testing import CliRunner
+
+    from locatietoets.scripts.cli import main
+
+    base = standard_config()
+    cfg_a = write_config(
+        world, base + f'\n[regels]\nbestand = "{FIXTURE_3_1_0.as_posix()}"\n', "oud.toml"
+    )
+    cfg_b = write_config(world, base, "nieuw.toml")
+    runs = {"a": world / "uit_a", "b": world / "uit_b"}
+    for cfg, out in ((cfg_a, runs["a"]), (cfg_b, runs["b"])):
+        res = CliRunner().invoke(
+            main, ["score", str(cfg), "--out", str(out), "--voortgang", "geen"]
+        )
+        assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(
+        main,
+        ["vergelijk", str(runs["a"]), str(runs["b"]), "--out", str(world / "v")]
+        + ["--voortgang", "geen"],
+    )
+    assert res.exit_code == 0, res.output
+    summary = json.loads((world / "v" / "vergelijking.json").read_text(encoding="utf-8"))
+    assert (summary["run_a"]["regelset"]["versie"], summary["run_b"]["regelset"]["versie"]) == (
+        "3.1.0",
+        "3.2.0",
+    )
+    changed = {(r["regel"], r["wat"]) for r in summary["regels"]}
+    assert {
+        ("geur.knelpunt_geurgevoelig", "bron"),
+        ("geur.knelpunt_geurgevoelig", "bron kort"),
+        ("geur.knelpunt_logies", "reden short-stay"),
+        ("recreatiepark", "bron"),
+        ("recreatiepark", "reden short-stay"),
+        ("erf.buiten_bbg", "bron"),
+    } <= changed
+    # the law asked for no other verdict, penalty or value
+    assert not [w for _, w in changed if w.startswith(("oordeel", "strafpunten", "regel"))]
+    assert not summary["parameters"]
+    out_a = read_output(runs["a"]).set_index("id")
+    out_b = read_output(runs["b"]).set_index("id")
+    assert len(out_a) > 0
+    assert out_a["oordeel"].to_dict() == out_b["oordeel"].to_dict()
+    assert out_a["score"].to_dict() == out_b["score"].to_dict()
