@@ -42,7 +42,7 @@ from scipy.spatial import cKDTree
 import shapely
 
 from locatietoets.analysis.errors import InputError
-from locatietoets.analysis.overlay import SHARE_EPS
+from locatietoets.analysis.overlay import SHARE_EPS, query_pairs
 from locatietoets.analysis.texts import format_number, nl_number, render_template
 
 __all__ = ["assess_odour", "KOM_SOURCE_KOM", "KOM_SOURCE_BBG", "KOM_SOURCE_UNKNOWN", "COLUMNS"]
@@ -454,7 +454,7 @@ def _contour_load(
             nl_number(skipped),
         )
     usable_idx = np.flatnonzero(usable)
-    contour_idx, site_idx = site_tree.query(cgeoms[usable], predicate="intersects")
+    contour_idx, site_idx = query_pairs(site_tree, cgeoms[usable], predicate="intersects")
     contour_idx = usable_idx[contour_idx]
     # extended sites: partly or wholly inside, measured only where it matters (_knelpunt_share)
     share = np.where(sites.extended[site_idx], np.nan, 1.0)

@@ -18,7 +18,13 @@ import shapely
 from locatietoets.analysis.errors import InputError
 from locatietoets.analysis.vocabulary import nl_number
 
-__all__ = ["polygon_overlap", "classify_bbg", "inside_share", "assign_polygon_attribute"]
+__all__ = [
+    "polygon_overlap",
+    "classify_bbg",
+    "inside_share",
+    "assign_polygon_attribute",
+    "query_pairs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +80,34 @@ def _pieces(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(done_parts), np.concatenate(done_parent).astype(np.int64)
 
 
+#: Inputs below this many geometries are queried in one call (threads cost more than they save).
+_THREAD_MIN = 2_000
+
+
+def query_pairs(
+    tree: shapely.STRtree, geoms: np.ndarray, predicate: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``tree.query(geoms, predicate=predicate)``, split over the cores for large inputs.
+
+    GEOS releases the GIL, so contiguous chunks of ``geoms`` are queried in
+    threads and the pairs put back in chunk order: the result equals one bulk
+    query, pair for pair and in the same order.
+    """
+    workers = min(os.cpu_count() or 1, 4)
+    if workers < 2 or len(geoms) < _THREAD_MIN:
+        return tree.query(geoms, predicate=predicate)
+    bounds = np.linspace(0, len(geoms), workers + 1).astype(np.int64)
+
+    def query(k: int) -> np.ndarray:
+        a, b = bounds[k], bounds[k + 1]
+        found = tree.query(geoms[a:b], predicate=predicate)
+        found[0] += a
+        return found
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return np.concatenate(list(pool.map(query, range(workers))), axis=1)
+
+
 def _pairs(geoms: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(site, piece) pairs that intersect.
 
@@ -84,7 +118,7 @@ def _pairs(geoms: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarra
     if len(geoms) == 0 or len(pieces) == 0:
         empty = np.array([], dtype=np.int64)
         return empty, empty
-    piece_idx, site_idx = shapely.STRtree(geoms).query(pieces, predicate="intersects")
+    piece_idx, site_idx = query_pairs(shapely.STRtree(geoms), pieces, predicate="intersects")
     return site_idx.astype(np.int64), piece_idx.astype(np.int64)
 
 
