@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 import contextlib
 from dataclasses import dataclass
 import logging
-import math
 from pathlib import Path
 from typing import Any, Iterator
 import warnings
@@ -39,8 +38,6 @@ import shapely  # noqa: E402
 from locatietoets.analysis.errors import InputError, did_you_mean  # noqa: E402
 from locatietoets.analysis.summary import NO_REGION, STAY_TYPES, usable_capacity  # noqa: E402
 from locatietoets.analysis.vocabulary import (  # noqa: E402
-    CONSTRAINT_COLOURS,
-    FACILITY_COLOURS,
     MAP_COLOURS,
     VERDICTS,
     nl_number,
@@ -54,8 +51,6 @@ from locatietoets.layers.publish.cartography import (  # noqa: E402
     fit_extent,
     free_spot,
     odour_classes,
-    point_xy,
-    purple,
     symbol_diameter,
 )
 from locatietoets.layers.publish.figures import (  # noqa: E402
@@ -63,6 +58,10 @@ from locatietoets.layers.publish.figures import (  # noqa: E402
     PDF_RC,
     atomic_path,
     slugify,
+)
+from locatietoets.layers.publish.map_layers import (  # noqa: E402
+    MapContext,
+    draw_reference_layers,
 )
 from locatietoets.layers.publish.runfolder import (  # noqa: E402
     RunFolder,
@@ -91,32 +90,13 @@ MAP_FORMATS: tuple[str, ...] = ("png", "pdf", "beide")
 
 _MAP_RECT = (0.035, 0.085, 0.665, 0.795)  # left, bottom, width, height (figure fraction)
 _SIDE_RECT = (0.725, 0.085, 0.25, 0.795)
-# Colours shared with the plugin's atlas: analysis/vocabulary.py MAP_COLOURS.
+# Colours shared with the plugin's atlas: analysis/vocabulary.py MAP_COLOURS; the reference layers
+# with their colours, styles and legend labels: layers/publish/map_layers.py MAP_LAYERS.
 _OUTSIDE = MAP_COLOURS["outside"]  # outside every gemeente (abroad, other provinces)
 _OTHER_GEMEENTE = MAP_COLOURS["other_gemeente"]
 _FOCUS_FILL = MAP_COLOURS["focus_fill"]
-_BBG = MAP_COLOURS["bbg"]
-_KOM = MAP_COLOURS["kom"]
-_PARK = MAP_COLOURS["park"]
-#: Outline colours of the declared constraint layers (referentie.gpkg "beperkingen.<naam>"), kernen
-#: of the concentration rules ("kernen"), existing housing ("bestaande_huisvesting") and facility
-#: kinds ("voorzieningen.<soort>", in name order): shared with the plugin's atlas.
-_CONSTRAINT_COLOURS = CONSTRAINT_COLOURS
-_KERN = MAP_COLOURS["kern"]
-_HOUSING = MAP_COLOURS["housing"]
-_FACILITY_COLOURS = FACILITY_COLOURS
-_EMPLOYER = MAP_COLOURS["employer"]
-_FARM = MAP_COLOURS["farm"]
 _TEXT = MAP_COLOURS["text"]
 _GREY_TEXT = MAP_COLOURS["grey_text"]
-_BOUNDARY = MAP_COLOURS["boundary"]
-#: Road classes (layers/publish/runfolder.py ROAD_CLASSES): line width (pt), colour, legend
-#: label, widest map (m) on which they are drawn.
-_ROAD_STYLE = {
-    "hoofdweg": (1.6, "#8d8d8d", "Hoofdweg", math.inf),
-    "regionale weg": (0.9, "#a3a3a3", "Regionale weg", math.inf),
-    "lokale weg": (0.35, "#b9b9b9", "Lokale weg", 25_000.0),
-}
 _VERDICT_ORDER = ("", *VERDICTS)  # drawing order: ongeschikt last, on top of the others
 
 
@@ -419,7 +399,6 @@ def _render_map(
     width = xmax - xmin
 
     ax.set_facecolor(_OUTSIDE if run.gemeenten is not None else "white")
-    handles: list[tuple[Any, str, bool]] = []  # (handle, label, is_header)
 
     # gemeenten: fill
     # optional basemap (--achtergrond brt): the fills become see-through so it shows
@@ -444,206 +423,21 @@ def _render_map(
                 ax=ax, color=_FOCUS_FILL, edgecolor="none", zorder=1, alpha=fill_alpha
             )
 
-    # BBG and bebouwde kom
-    bbg = clip(run.reference.get("bebouwd_gebied"), extent)
-    if bbg is not None:
-        bbg.plot(ax=ax, color=_BBG, edgecolor="none", zorder=2)
-    if "bebouwd_gebied" in run.reference:
-        handles.append(
-            (Patch(facecolor=_BBG, edgecolor="none"), "Bestaand bebouwd gebied (BBG)", False)
+    # the reference layers, from one table (layers/publish/map_layers.py MAP_LAYERS)
+    handles, odour_handles = draw_reference_layers(
+        MapContext(
+            ax=ax,
+            run=run,
+            extent=extent,
+            width=width,
+            roads=prep.roads,
+            odour_bounds=prep.odour_bounds,
+            gemeenten=gem,
+            scope=spec.scope,
+            focus=spec.focus,
+            names=spec.names,
         )
-    kom = clip(run.reference.get("bebouwde_kom"), extent)
-    if kom is not None:
-        kom.boundary.plot(ax=ax, color=_KOM, linewidth=0.6, linestyle=(0, (3, 2)), zorder=3)
-    if "bebouwde_kom" in run.reference:
-        handles.append(
-            (
-                Line2D([], [], color=_KOM, linewidth=0.9, linestyle=(0, (3, 2))),
-                "Bebouwde kom (geurregels)",
-                False,
-            )
-        )
-
-    # roads of the configured network by class (orientation; local roads only on detailed maps)
-    if prep.roads is not None:
-        for klasse, (lw, colour, label, max_width_m) in _ROAD_STYLE.items():
-            if width > max_width_m:
-                continue
-            part = clip(prep.roads[prep.roads["klasse"] == klasse], extent)
-            if part is not None:
-                part.plot(ax=ax, color=colour, linewidth=lw, zorder=2.5, capstyle="round")
-                handles.append((Line2D([], [], color=colour, linewidth=lw + 0.3), label, False))
-
-    # odour contours, lowest values first so higher values lie on top
-    odour = clip(run.reference.get("geurcontouren"), extent)
-    odour_handles = []
-    if prep.odour_bounds:
-        n = len(prep.odour_bounds)
-        for i, lower in enumerate(prep.odour_bounds):
-            colour = purple(i, n)
-            odour_handles.append(
-                (
-                    Patch(facecolor=(*colour, 0.45), edgecolor=(*colour, 0.9), linewidth=0.5),
-                    f"≥ {nl_number(lower, 1).rstrip('0').rstrip(',')} OUe/m³",
-                    False,
-                )
-            )
-        if odour is not None:
-            values = pd.to_numeric(odour["waarde"], errors="coerce").to_numpy()
-            cls = np.searchsorted(np.array(prep.odour_bounds), values, side="right") - 1
-            for i in range(n):
-                part = odour[cls == i]
-                if len(part):
-                    colour = purple(i, n)
-                    part.plot(
-                        ax=ax,
-                        facecolor=(*colour, 0.28),
-                        edgecolor=(*colour, 0.85),
-                        linewidth=0.35,
-                        zorder=4,
-                    )
-
-    # recreation parks
-    parks = clip(run.reference.get("recreatieparken"), extent)
-    if parks is not None:
-        parks.plot(ax=ax, facecolor="none", edgecolor=_PARK, hatch="/////", linewidth=0.8, zorder=5)
-    if "recreatieparken" in run.reference:
-        handles.append(
-            (
-                Patch(facecolor="none", edgecolor=_PARK, hatch="/////", linewidth=0.8),
-                "Recreatiepark",
-                False,
-            )
-        )
-
-    # declared constraint layers (Natura 2000, business parks, noise, ...): hatched outlines
-    names = sorted(n for n in run.reference if n.startswith("beperkingen."))
-    for k, name in enumerate(names):
-        colour = _CONSTRAINT_COLOURS[k % len(_CONSTRAINT_COLOURS)]
-        label = f"Beperking: {name.removeprefix('beperkingen.').replace('_', ' ')}"
-        layer = clip(run.reference.get(name), extent)
-        if layer is not None and len(layer):
-            kinds = layer.geometry.geom_type.astype(str)
-            areas = layer[kinds.str.contains("Polygon")]
-            lines = layer[kinds.str.contains("LineString")]
-            points = layer[kinds.str.contains("Point")]
-            if len(areas):
-                areas.plot(
-                    ax=ax,
-                    facecolor="none",
-                    edgecolor=colour,
-                    hatch="\\\\\\",
-                    linewidth=0.8,
-                    zorder=5,
-                )
-            if len(lines):
-                lines.plot(ax=ax, color=colour, linewidth=1.2, zorder=5)
-            if len(points):
-                px, py = point_xy(points)
-                ax.scatter(px, py, marker="x", s=14, color=colour, linewidth=0.8, zorder=8)
-        handles.append(
-            (Patch(facecolor="none", edgecolor=colour, hatch="\\\\\\", linewidth=0.8), label, False)
-        )
-
-    # kernen of the concentration rules: dotted outlines (points when given as points)
-    kernen = clip(run.reference.get("kernen"), extent)
-    if kernen is not None and len(kernen):
-        kinds = kernen.geometry.geom_type.astype(str)
-        areas = kernen[kinds.str.contains("Polygon")]
-        if len(areas):
-            areas.boundary.plot(
-                ax=ax, color=_KERN, linewidth=0.9, linestyle=(0, (1, 1.5)), zorder=5
-            )
-        points = kernen[kinds.str.contains("Point")]
-        if len(points):
-            px, py = point_xy(points)
-            ax.scatter(px, py, marker="o", s=10, facecolor="none", edgecolor=_KERN, zorder=8)
-    if "kernen" in run.reference:
-        handles.append(
-            (
-                Line2D([], [], color=_KERN, linewidth=1.0, linestyle=(0, (1, 1.5))),
-                "Kern (concentratie)",
-                False,
-            )
-        )
-
-    # existing housing and facilities as points
-    point_layers = [("bestaande_huisvesting", "D", _HOUSING, "Bestaande huisvesting")]
-    kinds_f = sorted(n for n in run.reference if n.startswith("voorzieningen."))
-    for k, name in enumerate(kinds_f):
-        label = f"Voorziening: {name.removeprefix('voorzieningen.').replace('_', ' ')}"
-        point_layers.append((name, "P", _FACILITY_COLOURS[k % len(_FACILITY_COLOURS)], label))
-    for name, marker, colour, label in point_layers:
-        if name not in run.reference:
-            continue
-        layer = clip(run.reference.get(name), extent)
-        if layer is not None and len(layer):
-            px, py = point_xy(layer)
-            ax.scatter(
-                px,
-                py,
-                marker=marker,
-                s=18 if marker == "D" else 34,
-                facecolor=colour,
-                edgecolor="white",
-                linewidth=0.4,
-                zorder=8,
-            )
-        handles.append(
-            (
-                Line2D(
-                    [],
-                    [],
-                    marker=marker,
-                    linestyle="none",
-                    markersize=5.5 if marker == "D" else 7.5,
-                    markerfacecolor=colour,
-                    markeredgecolor="white",
-                ),
-                label,
-                False,
-            )
-        )
-
-    # gemeente boundaries (above the fills of other layers)
-    if gem is not None:
-        gem.boundary.plot(ax=ax, color=_BOUNDARY, linewidth=0.6, zorder=6)
-        if spec.scope == "regio":
-            shapely_focus = gpd.GeoSeries([spec.focus], crs=gem.crs)
-            shapely_focus.boundary.plot(ax=ax, color=_TEXT, linewidth=1.8, zorder=7)
-        elif spec.scope == "gemeente":
-            gem[gem["naam"].isin(spec.names)].boundary.plot(
-                ax=ax, color=_TEXT, linewidth=1.6, zorder=7
-            )
-        else:
-            gpd.GeoSeries([spec.focus], crs=gem.crs).boundary.plot(
-                ax=ax, color=_TEXT, linewidth=1.2, zorder=7
-            )
-        handles.append((Line2D([], [], color=_BOUNDARY, linewidth=0.8), "Gemeentegrens", False))
-
-    # farms and employers as points
-    farms = clip(run.reference.get("veehouderijen"), extent)
-    if farms is not None:
-        fx, fy = point_xy(farms)
-        ax.scatter(
-            fx, fy, marker="^", s=16, facecolor=_FARM, edgecolor="white", linewidth=0.4, zorder=8
-        )
-    if "veehouderijen" in run.reference:
-        handles.append(
-            (
-                Line2D(
-                    [],
-                    [],
-                    marker="^",
-                    linestyle="none",
-                    markersize=5,
-                    markerfacecolor=_FARM,
-                    markeredgecolor="white",
-                ),
-                "Veehouderij",
-                False,
-            )
-        )
+    )
 
     # sites
     view = prep.has_geom & (prep.x >= xmin) & (prep.x <= xmax) & (prep.y >= ymin) & (prep.y <= ymax)
@@ -680,36 +474,6 @@ def _render_map(
                     alpha=alpha,
                     zorder=10 if focus_part else 9,
                 )
-
-    employers = clip(run.reference.get("werkgevers"), extent)
-    if employers is not None:
-        ex, ey = point_xy(employers)
-        ax.scatter(
-            ex,
-            ey,
-            marker="s",
-            s=30,
-            facecolor=_EMPLOYER,
-            edgecolor="white",
-            linewidth=0.6,
-            zorder=11,
-        )
-    if "werkgevers" in run.reference:
-        handles.append(
-            (
-                Line2D(
-                    [],
-                    [],
-                    marker="s",
-                    linestyle="none",
-                    markersize=6,
-                    markerfacecolor=_EMPLOYER,
-                    markeredgecolor="white",
-                ),
-                "Werkgever",
-                False,
-            )
-        )
 
     # place names where there is room: gemeenten, then kernen (from the BBG's names)
     height = ymax - ymin
