@@ -23,6 +23,7 @@ from locatietoets.analysis.vocabulary import nl_number
 __all__ = [
     "format_number",
     "nl_number",
+    "nl_value",
     "render_template",
     "render_arrow",
     "template_fields",
@@ -30,6 +31,13 @@ __all__ = [
 ]
 
 _FORMATTER = string.Formatter()
+
+
+def nl_value(value: float) -> str:
+    """A number with only the decimals it needs (at most six), in Dutch format: ``250``,
+    ``0,35``, ``1.000``, ``12,5`` (where Python's ``:g`` gives ``1000``, ``0.35`` or ``1e+06``)."""
+    text = nl_number(value, 6)
+    return text.rstrip("0").rstrip(",") if "," in text else text
 
 
 def template_fields(template: str) -> list[str]:

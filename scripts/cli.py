@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from locatietoets.analysis.errors import CancelledError, LocatietoetsError
+from locatietoets.analysis.texts import nl_value
 from locatietoets.analysis.vocabulary import STAY_LABELS, STAY_TYPES, nl_number
 from locatietoets.scripts.console import (
     CONTEXT,
@@ -148,7 +149,7 @@ def shown_value(value) -> str:
     if isinstance(value, bool):
         return "ja" if value else "nee"
     if isinstance(value, (int, float)):
-        return f"{value:g}".replace(".", ",")
+        return nl_value(value)
     if isinstance(value, dict):
         return ", ".join(f"{k} {shown_value(v)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):

@@ -45,6 +45,9 @@ _REPRS = {
     "getal met decimale punt": re.compile(
         r"(?<![\d.§])(?<!art\. )(?<!artikel )\d+\.(?!\d{3}\b)\d+\b(?!\.\d)"
     ),
+    # a count or distance of four or more digits without a thousands dot (1000 m, not 1.000 m);
+    # years, codes (GM0983, EPSG:28992, ECLI:…:2021:6369) and ranges (2024-2027) are not counts
+    "getal zonder scheidingsteken": re.compile(r"(?<![\w.,:/§-])\d{4,}(?![\w.,:/-])"),
 }
 
 
@@ -57,7 +60,11 @@ def findings(text: str) -> list[tuple[str, str]]:
         plain = re.sub(r"\b\d+\.\d+\.\d+\b", " ", plain)  # versions
         found += [(m.group(0), line.strip()) for m in _ENGLISH.finditer(plain)]
         for what, pattern in _REPRS.items():
-            found += [(f"{what}: {m.group(0)}", line.strip()) for m in pattern.finditer(plain)]
+            text = plain
+            if what == "getal zonder scheidingsteken":
+                # years and publication numbers (Provinciaal blad 2023, 14198) are not counts
+                text = re.sub(r"\bblad \d{4}, \d+|\b(1[89]|20)\d\d\b", " ", plain)
+            found += [(f"{what}: {m.group(0)}", line.strip()) for m in pattern.finditer(text)]
     return found
 
 
@@ -142,14 +149,26 @@ def full_report(tmp_path_factory) -> dict:
 def test_the_checker_finds_what_it_looks_for():
     text = (
         "Parameters: {'logistiek': 0.35}\nGestart 2026-12-03T13:33:21+00:00\nwaarde nan\n"
-        "3000 sites reached an employer\nbijzonder: True\nafstand 315.3659 m\n['a']"
+        "3000 sites reached an employer\nbijzonder: True\nafstand 315.3659 m\n['a']\nmax 10000 m"
     )
     got = " ".join(what for what, _ in findings(text))
-    for needle in ("dict", "ISO", "nan", "sites", "reached", "employer", "True", "315.3659"):
+    for needle in (
+        "dict",
+        "ISO",
+        "nan",
+        "sites",
+        "reached",
+        "employer",
+        "True",
+        "315.3659",
+        "10000",
+    ):
         assert needle in got, needle
     dutch = (
         "3.000 locaties in een recreatiepark, score 2,5; Bkl art. 5.7 en §3.3; regelset versie"
-        " 3.0.0; Natura 2000; short-stay; in /tmp/the_sites/config.toml; sha256 " + "ab12" * 16
+        " 3.0.0; Natura 2000; short-stay; in /tmp/the_sites/config.toml; sha256 "
+        + "ab12" * 16
+        + "; GM0983, EPSG:28992, ECLI:NL:RBOBR:2021:6369, 2024-2027, 3 december 2026, 10.000 m"
     )
     assert findings(dutch) == []
 

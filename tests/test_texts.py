@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from locatietoets.analysis.texts import format_number, join_nonempty, render_template
+from locatietoets.analysis.texts import format_number, join_nonempty, nl_value, render_template
 
 
 def test_format_number_dutch_decimal_comma_and_missing():
@@ -38,3 +38,16 @@ def test_join_nonempty_skips_empty_strings():
 def test_format_number_empty():
     assert format_number(np.array([]), ".1f").tolist() == []
     assert render_template("{a:.0f} m", {"a": np.array([])}, 0).tolist() == []
+
+
+def test_nl_value_gives_only_the_decimals_a_value_needs():
+    # where Python's :g printed 1000, 0.35 and 1e+06
+    assert [nl_value(v) for v in (250, 250.0, 1000, 0.35, 12.5, 1e6, -3.25)] == [
+        "250",
+        "250",
+        "1.000",
+        "0,35",
+        "12,5",
+        "1.000.000",
+        "-3,25",
+    ]

@@ -17,7 +17,7 @@ from locatietoets.analysis.summary import (
     rules_frame,
     verdict_counts,
 )
-from locatietoets.analysis.texts import nl_number
+from locatietoets.analysis.texts import nl_number, nl_value
 from locatietoets.analysis.verdict import facility_rule
 from locatietoets.layers.publish.runfolder import RunFolder, nl_datetime
 
@@ -150,7 +150,7 @@ def parameter_value(v: Any) -> str:
     if isinstance(v, bool):
         return "ja" if v else "nee"
     if isinstance(v, (int, float)):
-        return f"{float(v):g}".replace(".", ",")
+        return nl_value(v)
     if isinstance(v, dict):
         return "; ".join(f"{k} {parameter_value(x)}" for k, x in v.items())
     if isinstance(v, (list, tuple)):

@@ -21,6 +21,7 @@ from typing import Any
 import geopandas as gpd
 
 from locatietoets.analysis.errors import ConfigError, did_you_mean
+from locatietoets.analysis.texts import nl_value
 from locatietoets.analysis.vocabulary import STAY_TYPES, nl_number
 
 __all__ = ["NETWORK_PARAMETERS", "SENSITIVITY_FILES", "parse_values", "run_sensitivity"]
@@ -126,8 +127,7 @@ def run_sensitivity(
     for k, (value, ruleset) in enumerate(zip(values, rulesets)):
         report(
             0.1 + 0.8 * k / len(values),
-            f"Toetsen met {parameter} = {nl_number(value, 6).rstrip('0').rstrip(',')}"
-            f" ({k + 1} van {len(values)})",
+            f"Toetsen met {parameter} = {nl_value(value)} ({k + 1} van {len(values)})",
         )
         t = time.perf_counter()
         inputs = None
