@@ -297,8 +297,9 @@ def main() -> None:
     type=click.IntRange(0),
     default=None,
     help=(
-        "Locaties per blok: grotere runs worden blok voor blok getoetst en weggeschreven "
-        "(begrensd geheugen, zelfde uitkomst). Standaard 100.000; 0 = alles in één keer."
+        "Locaties per blok: grotere runs worden blok voor blok ingelezen (GeoPackage, shapefile), "
+        "getoetst en weggeschreven (begrensd geheugen, zelfde uitkomst; ook met --engine dask). "
+        "Standaard 100.000; 0 = alles in één keer."
     ),
 )
 @PROGRESS_OPTION

@@ -339,13 +339,17 @@ def run_streamed(
     per_gemeente = any(name in table for table in ruleset.gemeenten.values())
     travels = reference.employers is not None and reference.network is not None
     t = time.perf_counter()
-    prepared.report("inlezen", "Locaties controleren (per blok)", 0.12)
     reading = Messages("het inlezen van de locaties")
     with reading:
         survey = blocks.survey(
             (lambda s: part_max_minutes(s, reference, ruleset, mode))
             if travels and per_gemeente
-            else None
+            else None,
+            progress=lambda k, total: prepared.report(
+                "inlezen",
+                f"Locaties controleren: blok {k + 1} van {total}",
+                0.12 + 0.01 * k / total,
+            ),
         )
     prepared.messages.append(reading)
     prepared.timings["inlezen"] = round(

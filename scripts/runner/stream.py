@@ -89,11 +89,12 @@ class SiteBlocks:
             )
         return original, sites, report
 
-    def survey(self, max_minutes_of=None) -> SiteSurvey:
+    def survey(self, max_minutes_of=None, progress=None) -> SiteSurvey:
         """First pass: check every block, settle the run-wide values (see the module docstring).
 
         ``max_minutes_of(sites)`` gives a block's largest travel-time limit
         (:func:`scripts.runner.partitions.part_max_minutes`); None skips it.
+        ``progress(k, n_blocks)`` is called before block ``k`` is read.
         """
         problems: list[str] = []
         reports: list[LayerReport] = []
@@ -104,7 +105,9 @@ class SiteBlocks:
         maxima: list[float] = []
         logies_ids: list[str] = []
         logies_total = 0
-        for a in self.starts:
+        for k, a in enumerate(self.starts):
+            if progress is not None:
+                progress(k, len(self.starts))
             try:
                 original, sites, report = self._read(a)
             except InputError as exc:
