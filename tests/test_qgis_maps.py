@@ -767,3 +767,20 @@ def test_exporteer_kaarten_in_qgis_process(qgis_process_env, scored_run, tmp_pat
     assert "Geschiktheid short-stay — gemeente Venlo" in pages[2]
     counts = _colours(str(out / "gemeente_venlo_short_stay.png"))
     assert len(counts) > 40 and _has_colour(counts, VERDICT_RGB["geschikt"])
+
+
+def test_gemeente_name_field_is_the_first_candidate_the_layer_has(maps_provider):
+    """Not chosen: the first of naam, gemeentenaam, gemeente, gm_naam, ... the layer has, in any
+    case; the dialog's picker pre-selects the same (the plugin's field wrapper)."""
+    from qgis_plugin.algorithms.exporteer_kaarten import ExporteerKaarten
+
+    alg = ExporteerKaarten()
+    alg.initAlgorithm()
+    context = qgis_core.QgsProcessingContext()
+    cbs = _layer("Polygon", [("GM_CODE", "string"), ("GM_NAAM", "string")], [])
+    both = _layer("Polygon", [("Gemeente", "string"), ("GM_NAAM", "string")], [])
+    assert alg._name_field({}, cbs, context) == "GM_NAAM"
+    assert alg._name_field({}, both, context) == "Gemeente"
+    assert alg._name_field({"GEMEENTE_NAAM_VELD": "GM_NAAM"}, both, context) == "GM_NAAM"
+    wrapper = alg.parameterDefinition("GEMEENTE_NAAM_VELD").metadata()["widget_wrapper"]
+    assert wrapper["guesses"][:3] == ["naam", "gemeentenaam", "gemeente"]

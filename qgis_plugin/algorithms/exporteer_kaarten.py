@@ -44,10 +44,14 @@ from ..reference import reference_for_run_record, reference_layers, reference_pa
 from ..styling import RUN_JSON_PROPERTY
 from ..vocabulary import STAY_LABELS, STAY_TYPES, reference_label, stay_label
 from .base import LocatietoetsAlgorithm
+from .field_wrapper import guessing_wrapper_metadata
+from .inputs import pick_field
 
 __all__ = ["ExporteerKaarten", "slugify", "attribution_text"]
 
 FORMATS = ("pdf", "png", "beide")
+#: The gemeente name field when none is chosen: the first of these the layer has (any case).
+GEMEENTE_NAME_GUESSES = ("naam", "gemeentenaam", "gemeente", "gm_naam", "statnaam", "name")
 
 
 class ExporteerKaarten(LocatietoetsAlgorithm):
@@ -113,15 +117,17 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
                 [QgsProcessing.TypeVectorPolygon],
             )
         )
-        self.addParameter(
-            QgsProcessingParameterField(
-                self.GEMEENTE_NAAM_VELD,
-                "Veld met de gemeentenaam (leeg: naam, gemeentenaam, statnaam of name)",
-                parentLayerParameterName=self.GEMEENTEN,
-                type=QgsProcessingParameterField.String,
-                optional=True,
-            )
+        name_field = QgsProcessingParameterField(
+            self.GEMEENTE_NAAM_VELD,
+            "Veld met de gemeentenaam (leeg: naam, gemeentenaam, gemeente, gm_naam, statnaam of"
+            " name)",
+            parentLayerParameterName=self.GEMEENTEN,
+            type=QgsProcessingParameterField.String,
+            optional=True,
         )
+        # the dialog pre-selects the first of these names the chosen layer has
+        name_field.setMetadata(guessing_wrapper_metadata(GEMEENTE_NAME_GUESSES))
+        self.addParameter(name_field)
         for key, label, types in self.CONTEXT:
             self.addParameter(
                 QgsProcessingParameterVectorLayer(key, label, list(types), optional=True)
@@ -216,12 +222,7 @@ class ExporteerKaarten(LocatietoetsAlgorithm):
         chosen = self.parameterAsFields(parameters, self.GEMEENTE_NAAM_VELD, context)
         if chosen:
             return chosen[0]
-        names = layer.fields().names()
-        lower = {n.lower(): n for n in names}
-        for candidate in ("naam", "gemeentenaam", "gm_naam", "statnaam", "name", "gemeente"):
-            if candidate in lower:
-                return lower[candidate]
-        return None
+        return pick_field(layer.fields().names(), GEMEENTE_NAME_GUESSES)
 
     def _reference_layers(
         self, parameters, context, run_json, crs, transform_context, feedback
