@@ -743,12 +743,22 @@ class _Tags:
         return out
 
 
-def _floats(texts: list[str]) -> np.ndarray:
-    """Numbers from texts as ``float()`` reads them; NaN for empty texts."""
+def _floats(texts: list) -> np.ndarray:
+    """Numbers from texts (str or bytes) as ``float()`` reads them; NaN for empty texts."""
     try:
         return np.array(texts, dtype=float)
     except ValueError:
         return np.array([float(t) if t.strip() else np.nan for t in texts], dtype=float)
+
+
+def _lengths(texts: list) -> list:
+    """Edge lengths: floats where every text is a plain number (``float()`` and
+    ``pd.to_numeric`` read those alike), else the texts as strings (``pd.to_numeric(...,
+    errors="coerce")`` decides later)."""
+    try:
+        return np.array(texts, dtype=float).tolist()
+    except ValueError:
+        return [t.decode("utf-8") if isinstance(t, bytes) else t for t in texts]
 
 
 def _key_mask(key_no: np.ndarray, numbers: list[int]) -> np.ndarray:
@@ -866,7 +876,7 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
                         int(k[1:]) for k, (_, nm) in keys.items() if nm == name and k[1:].isdigit()
                     ]
                     sel = np.flatnonzero(inside & (rank[owner] >= 0) & _key_mask(key_no, numbers))
-                    target[rank[owner[sel]]] = _floats(tags.texts(v_start[sel], v_stop[sel]))
+                    target[rank[owner[sel]]] = _floats(tags.texts(v_start[sel], v_stop[sel], "raw"))
                 node_ids.append(ids)
                 node_x.append(xs)
                 node_y.append(ys)
@@ -897,8 +907,10 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
                     sel = np.flatnonzero(inside & (rank[owner] >= 0) & _key_mask(key_no, numbers))
                     rows, vals = e_vals[name]
                     rows.append(n_edges + rank[owner[sel]])
-                    kind = {"geometry": "raw", "length": "plain"}.get(name, "few")
+                    kind = {"geometry": "raw", "length": "raw"}.get(name, "few")
                     text = tags.texts(v_start[sel], v_stop[sel], kind)
+                    if name == "length":  # numbers, as pd.to_numeric reads the texts
+                        text = _lengths(text)
                     first = tags.buf[v_start[sel]]
                     for i in np.flatnonzero((first == 91) | (first == 123)).tolist():
                         value = text[i]  # '[' or '{': a stringified list
