@@ -39,7 +39,12 @@ logger = logging.getLogger(__name__)
 
 #: Cached properties of a network that depend only on link geometry and snappability: a distance
 #: network shares them with the network it is made from (no second snapping index).
-_SHARED_CACHE = ("link_geometry", "link_geometry_length_m", "snap_links", "snap_tree")
+_SHARED_CACHE = (
+    "link_geometry",
+    "link_geometry_length_m",
+    "snap_links",
+    "snap_tree",
+)
 
 
 def distance_network(network: RoadNetwork) -> RoadNetwork:

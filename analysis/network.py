@@ -263,8 +263,48 @@ class RoadNetwork:
 
     @cached_property
     def link_geometry_length_m(self) -> np.ndarray:
-        """Planar length of each link geometry in metres (to turn positions into fractions)."""
-        return shapely.length(self.link_geometry)
+        """Planar length of each link geometry in metres (to turn positions into fractions).
+
+        Computed from the coordinates as GEOS does (``sqrt(dx * dx + dy * dy)`` per segment,
+        summed segment by segment from the start), so without building the geometries and equal
+        to ``shapely.length`` to the bit.
+        """
+        if "link_geometry" in self.__dict__:
+            return shapely.length(self.link_geometry)
+        offsets = self.link_offsets.astype(np.int64)
+        coords = self.link_coords
+        dx = np.diff(coords[:, 0])
+        dy = np.diff(coords[:, 1])
+        seg = np.sqrt(dx * dx + dy * dy)
+        n_seg = np.diff(offsets) - 1
+        total = np.zeros(self.n_links)
+        first = offsets[:-1]
+        k = 0
+        active = np.flatnonzero(n_seg > 0)
+        while active.shape[0]:
+            total[active] = total[active] + seg[first[active] + k]
+            k += 1
+            active = active[n_seg[active] > k]
+        return total
+
+    def link_lines(self, links: np.ndarray) -> np.ndarray:
+        """Shapely LineStrings of the links ``links`` (all of them are built only when
+        :attr:`link_geometry` already is)."""
+        links = np.asarray(links, dtype=np.int64)
+        if "link_geometry" in self.__dict__ or links.shape[0] > self.n_links // 2:
+            return self.link_geometry[links]
+        if links.shape[0] == 0:
+            return np.empty(0, dtype=object)
+        unique, inverse = np.unique(links, return_inverse=True)
+        offsets = self.link_offsets.astype(np.int64)
+        counts = offsets[unique + 1] - offsets[unique]
+        rows = np.repeat(offsets[unique] - np.cumsum(counts) + counts, counts) + np.arange(
+            int(counts.sum())
+        )
+        lines = shapely.linestrings(
+            self.link_coords[rows], indices=np.repeat(np.arange(unique.shape[0]), counts)
+        )
+        return lines[inverse.reshape(-1)]
 
     @cached_property
     def snap_links(self) -> np.ndarray:

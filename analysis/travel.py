@@ -188,7 +188,7 @@ def snap_to_network(
             )
             link = network.snap_links[t]
         item = poly_idx[q]
-        lines = network.link_geometry[link]
+        lines = network.link_lines(link)
         add(
             item, link, dist, shapely.get_point(shapely.shortest_line(geoms[item], lines), 1), lines
         )
@@ -315,7 +315,7 @@ def _snap_polygons_bounded(
         rows_t.append(t)
     q = np.concatenate(rows_q).astype(np.int64)
     link = network.snap_links[np.concatenate(rows_t)].astype(np.int64)
-    dist = shapely.distance(geoms[q], network.link_geometry[link])
+    dist = shapely.distance(geoms[q], network.link_lines(link))
     order = np.lexsort((link, dist, q))
     q, link, dist = q[order], link[order], dist[order]
     head = np.r_[True, q[1:] != q[:-1]]
@@ -378,7 +378,7 @@ def _snap_points_kdtree(
             r, c = np.nonzero(near & tie[:, None])
             pairs = np.unique(np.c_[todo[r], link[r, c]], axis=0)
             exact = shapely.distance(
-                shapely.points(x[pairs[:, 0]], y[pairs[:, 0]]), network.link_geometry[pairs[:, 1]]
+                shapely.points(x[pairs[:, 0]], y[pairs[:, 0]]), network.link_lines(pairs[:, 1])
             )
             t_row, t_link = _nearest_rows(pairs[:, 0], pairs[:, 1], exact)
             rows.append(t_row)

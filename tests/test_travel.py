@@ -507,6 +507,36 @@ def test_bounded_polygon_snapping_equals_nearest_neighbour_search():
     assert snap.dist_m.tolist() == pytest.approx([40, 40, 45, 45])
 
 
+def test_link_lengths_and_lines_from_coordinates_equal_shapely():
+    # links of 2 to 200 vertices with coordinates of all magnitudes: the lengths summed from the
+    # coordinates equal GEOS' to the bit, and lines built for a subset equal the full set's
+    rng = np.random.default_rng(2)
+    lines = []
+    for n in rng.integers(2, 200, 300):
+        walk = np.cumsum(rng.normal(0, rng.choice([0.01, 3.0, 250.0]), (n, 2)), axis=0)
+        lines.append(shapely.LineString(walk + rng.uniform(0, 3e5, 2)))
+    lines = np.array(lines, dtype=object)
+    start = shapely.get_coordinates(shapely.get_point(lines, 0))
+    end = shapely.get_coordinates(shapely.get_point(lines, -1))
+    net = build_network(
+        mode="lopen",
+        node_x=np.r_[start[:, 0], end[:, 0]],
+        node_y=np.r_[start[:, 1], end[:, 1]],
+        node_id=None,
+        link_u=np.arange(300),
+        link_v=np.arange(300, 600),
+        link_length_m=shapely.length(lines),
+        link_geometry=lines,
+        link_highway=None,
+        link_oneway=None,
+        link_car_kmh=None,
+        speeds=TravelSpeeds(),
+    )
+    assert np.array_equal(net.link_geometry_length_m, shapely.length(lines))
+    some = np.array([5, 3, 5, 299, 0])
+    assert shapely.equals_exact(net.link_lines(some), lines[some], tolerance=0).all()
+
+
 def test_max_crow_speed_bounds_every_arc():
     rng = np.random.default_rng(5)
     net = bent_grid(6, 100.0, rng, mode="auto", car=lambda n: rng.uniform(20, 80, n))
