@@ -600,6 +600,7 @@ def test_plan_demand_by_hand():
     assert (
         "groter dan 5 ha" in out["signaal"].iloc[0]
         and "regionale meerwaarde" in out["signaal"].iloc[0]
+        and "Omgevingsverordening Limburg (art. 12.5)" in out["signaal"].iloc[0]
     )
     with pytest.raises(InputError, match="Bedoelde u 'logistiek'"):
         plan_demand(plans.assign(sector=["logistik", "industrie", "industrie"]), **RATIOS)

@@ -46,8 +46,9 @@ def plan_demand(
     beds_per_migrant
         Beds per labour migrant (``bedden_per_arbeidsmigrant``).
     max_expansion_ha
-        Expansions larger than this are flagged (seed 000: > 5 ha only with
-        regional added value and housing agreements).
+        Expansions larger than this are flagged (Omgevingsverordening Limburg art. 12.5:
+        business plots above 5 ha only with a GS exemption for regional added value; seed 000
+        adds housing agreements).
 
     Returns
     -------
@@ -109,11 +110,11 @@ def plan_demand(
         out["boven_max_ha"],
         "Uitbreiding/nieuwe bedrijvigheid van "
         + ha_text
-        + f" ha is groter dan {limit} ha: volgens de "
-        "Omgevingsverordening Limburg in beginsel niet toegestaan, tenzij er sprake is van "
-        "regionale meerwaarde "
-        "en er afspraken over de huisvesting van arbeidsmigranten worden gemaakt (verslag "
-        "Stuurgroep internationale werknemers, 8 maart 2023).",
+        + f" ha is groter dan {limit} ha: een nieuw te (her)ontwikkelen bedrijfskavel groter dan "
+        f"{limit} ha laat de Omgevingsverordening Limburg (art. 12.5) alleen toe met ontheffing "
+        "van Gedeputeerde Staten bij regionale meerwaarde; de provincie vraagt daarbij afspraken "
+        "over de huisvesting van arbeidsmigranten (verslag Stuurgroep internationale werknemers, "
+        "8 maart 2023).",
         "",
     )
     return out
