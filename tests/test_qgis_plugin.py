@@ -1546,18 +1546,33 @@ def test_builtin_constraint_names_are_the_rule_sets_layers(qgis_core, tmp_path):
     layers the rules of the shipped rule sets judge; a rule set file given adds its own."""
     import tomllib
 
-    from qgis_plugin.algorithms.base import BUILTIN_CONSTRAINTS, ruleset_layer_names
+    from qgis_plugin.algorithms.base import (
+        BUILTIN_CONSTRAINTS,
+        BUILTIN_FACILITIES,
+        constraint_name,
+        ruleset_layer_names,
+    )
 
     names = set()
     for path in (REPO / "analysis" / "rulesets").glob("*.toml"):
         rules = tomllib.loads(path.read_text(encoding="utf-8")).get("regel", [])
         names |= {rule["laag"] for rule in rules if "laag" in rule}
     assert names == set(BUILTIN_CONSTRAINTS)
+    kinds = set()
+    for path in (REPO / "analysis" / "rulesets").glob("*.toml"):
+        rules = tomllib.loads(path.read_text(encoding="utf-8")).get("regel", [])
+        kinds |= {r["id"].split(".")[1] for r in rules if r["id"].startswith("voorziening.")}
+    assert kinds == set(BUILTIN_FACILITIES)
+    assert constraint_name("OV-Halte", BUILTIN_FACILITIES) == "ov_halte"
+    assert constraint_name("Huis arts", BUILTIN_FACILITIES) == "huisarts"
     own = tmp_path / "eigen.toml"
     own.write_text(
-        '[[regel]]\nid = "waterwingebied.binnen"\nlaag = "waterwingebied"\n', encoding="utf-8"
+        '[[regel]]\nid = "waterwingebied.binnen"\nlaag = "waterwingebied"\n'
+        '[[regel]]\nid = "voorziening.bakker.ver"\n',
+        encoding="utf-8",
     )
     assert ruleset_layer_names(str(own)) == (*BUILTIN_CONSTRAINTS, "waterwingebied")
+    assert ruleset_layer_names(str(own), facilities=True) == (*BUILTIN_FACILITIES, "bakker")
     assert ruleset_layer_names(str(tmp_path / "weg.toml")) == BUILTIN_CONSTRAINTS
 
 

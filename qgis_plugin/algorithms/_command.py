@@ -254,7 +254,7 @@ class CommandAlgorithm(EngineAlgorithm):
             )
         self._apply_stay_default(parameters, layers["locaties"], context, feedback)
         layers.update(self._constraint_tables(parameters, context, feedback, workdir, ruleset))
-        layers.update(self._facility_tables(parameters, context, feedback, workdir))
+        layers.update(self._facility_tables(parameters, context, feedback, workdir, ruleset))
         path = os.path.join(workdir, "config.toml")
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(

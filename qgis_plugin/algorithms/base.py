@@ -83,6 +83,11 @@ BUILTIN_CONSTRAINTS = (
 )
 
 
+#: The facility kinds the built-in rule sets judge (rules ``voorziening.<soort>.*``; the same
+#: test holds them equal).
+BUILTIN_FACILITIES = ("ov_halte", "supermarkt", "huisarts")
+
+
 def _squashed(name: str) -> str:
     return name.replace("_", "")
 
@@ -108,11 +113,12 @@ def constraint_name(layer_name: str, known: tuple[str, ...] = BUILTIN_CONSTRAINT
     return text[:40]
 
 
-def ruleset_layer_names(path: str | None) -> tuple[str, ...]:
+def ruleset_layer_names(path: str | None, *, facilities: bool = False) -> tuple[str, ...]:
     """The layer names (``laag = "<naam>"``) the rules of a rule-set file judge, after the
-    built-in ones; only the built-in ones when there is no file or it cannot be read (the engine
-    reports a broken rule set itself)."""
-    names = list(BUILTIN_CONSTRAINTS)
+    built-in ones; with ``facilities`` the facility kinds (rules ``voorziening.<soort>.*``).
+    Only the built-in ones when there is no file or it cannot be read (the engine reports a
+    broken rule set itself)."""
+    names = list(BUILTIN_FACILITIES if facilities else BUILTIN_CONSTRAINTS)
     if not path or not os.path.isfile(path):
         return tuple(names)
     try:
@@ -124,7 +130,12 @@ def ruleset_layer_names(path: str | None) -> tuple[str, ...]:
         return tuple(names)
     rules = data.get("regel") if isinstance(data, dict) else None
     for rule in rules if isinstance(rules, list) else []:
-        name = rule.get("laag") if isinstance(rule, dict) else None
+        if not isinstance(rule, dict):
+            continue
+        name = rule.get("laag")
+        if facilities:
+            parts = str(rule.get("id", "")).split(".")
+            name = parts[1] if len(parts) == 3 and parts[0] == "voorziening" else None
         if isinstance(name, str) and name and name not in names:
             names.append(name)
     return tuple(names)
@@ -534,11 +545,14 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
             parameters, self.BEPERKINGEN, CONSTRAINTS, context, feedback, workdir, ruleset
         )
 
-    def _facility_tables(self, parameters, context, feedback, workdir) -> dict[str, Any]:
+    def _facility_tables(
+        self, parameters, context, feedback, workdir, ruleset: str | None = None
+    ) -> dict[str, Any]:
         """Hand each chosen facility layer to the engine as a GeoPackage, as
-        ``voorzieningen.<soort>`` with the layer's name as the kind."""
+        ``voorzieningen.<soort>`` with the layer's name as the kind (a built-in or ``ruleset``
+        kind when it matches but for case, spaces, _ and -: "OV-halte" is ``ov_halte``)."""
         return self._named_layer_tables(
-            parameters, self.VOORZIENINGEN, FACILITIES, context, feedback, workdir
+            parameters, self.VOORZIENINGEN, FACILITIES, context, feedback, workdir, ruleset
         )
 
     def _name_field_candidates(self, parameters, group: str, context) -> tuple[str, ...]:
@@ -565,7 +579,7 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
         name field a layer has becomes its ``naam_veld``."""
         facility = group == FACILITIES
         what = "voorziening" if facility else "beperking"
-        known = () if facility else ruleset_layer_names(ruleset)
+        known = ruleset_layer_names(ruleset, facilities=facility)
         candidates = self._name_field_candidates(parameters, group, context)
         tables: dict[str, Any] = {}
         for layer in self.parameterAsLayerList(parameters, param, context) or []:
@@ -595,6 +609,10 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
                     f" gegeven: {message}"
                 )
             tables[key] = {"pad": path, "laag": name}
+            if name != constraint_name(layer.name(), ()):
+                feedback.pushInfo(
+                    f"De laag '{layer.name()}' is de {what} '{name}' van de regelset."
+                )
             naam = pick_field([f.name() for f in layer.fields()], candidates)
             if naam:
                 tables[key]["naam_veld"] = naam
@@ -608,10 +626,6 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
                     f" regels voorziening.{name}.* en de parameter voorziening_{name}_max_m"
                 )
             else:
-                if name != constraint_name(layer.name(), ()):
-                    feedback.pushInfo(
-                        f"De laag '{layer.name()}' is de beperking '{name}' van de regelset."
-                    )
                 feedback.pushInfo(
                     f"Beperking '{name}' (laag '{layer.name()}'): {layer.featureCount()} objecten,"
                     f' {named} → {path}; de regelset toetst haar met regels met laag = "{name}"'
@@ -690,7 +704,7 @@ class EngineAlgorithm(LayerParameters, LocatietoetsAlgorithm):
             self._apply_stay_default(parameters, layers["locaties"], context, feedback)
         if self.OFFERS_CONSTRAINTS:
             layers.update(self._constraint_tables(parameters, context, feedback, workdir, ruleset))
-            layers.update(self._facility_tables(parameters, context, feedback, workdir))
+            layers.update(self._facility_tables(parameters, context, feedback, workdir, ruleset))
 
         config_path = os.path.join(workdir, "config.toml")
         with open(config_path, "w", encoding="utf-8") as fh:
