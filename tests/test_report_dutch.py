@@ -38,7 +38,7 @@ ENGLISH_WORDS = (
 _ENGLISH = re.compile(rf"\b({'|'.join(ENGLISH_WORDS.split())})\b", re.IGNORECASE)
 _REPRS = {
     "Python-waarde": re.compile(r"\b(True|False|None|nan|NaN|inf)\b"),
-    "dict- of lijstweergave": re.compile(r"\{'|\['|'\]|'\}|': "),
+    "dict- of lijstweergave": re.compile(r"\{'|\['|'\]|'\}|\{\"|\w': \d"),
     "ISO-tijdstempel": re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d"),
     # a decimal point that is not a thousands separator (exactly three digits follow), not in a
     # version (3.0.0) and not an article number (art. 5.7, §3.3)
@@ -58,6 +58,12 @@ def findings(text: str) -> list[tuple[str, str]]:
         plain = re.sub(r"\S*[/\\]\S*", " ", line)  # file paths name the user's own folders
         plain = re.sub(r"\b[0-9a-f]{16,}\b", " ", plain)  # sha256 checksums
         plain = re.sub(r"\b\d+\.\d+\.\d+\b", " ", plain)  # versions
+        # article references, also as lists and ranges: art. 5.14, 5.15; art. 4.90-4.96; §3.3
+        plain = re.sub(
+            r"(\bart\.|\bartikel|§)\s*\d+(\.\d+)*[a-z]?(\s*(,|-|–|en)\s*\d+(\.\d+)*[a-z]?)*",
+            " ",
+            plain,
+        )
         found += [(m.group(0), line.strip()) for m in _ENGLISH.finditer(plain)]
         for what, pattern in _REPRS.items():
             text = plain
@@ -131,7 +137,12 @@ def _report(root: Path, config: Path) -> dict[str, str]:
     run_config(load_config(config), root / "uitvoer", network_cache_dir=root / "cache")
     run = read_run(root / "uitvoer", stay_type="short_stay")
     html_path, pdf_path = write_report(run, per="gemeente", dpi=30)
-    return {"html": html_text(html_path), "pdf": pdf_text(pdf_path), "record": run.record}
+    return {
+        "html": html_text(html_path),
+        "pdf": pdf_text(pdf_path),
+        "record": run.record,
+        "root": root,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +176,8 @@ def test_the_checker_finds_what_it_looks_for():
     ):
         assert needle in got, needle
     dutch = (
-        "3.000 locaties in een recreatiepark, score 2,5; Bkl art. 5.7 en §3.3; regelset versie"
+        "3.000 locaties in een recreatiepark, score 2,5; Bkl art. 5.7 en §3.3; art. 5.14, 5.15 en"
+        " art. 4.90-4.96; park 'Het Zwaantje': geen; regelset versie"
         " 3.0.0; Natura 2000; short-stay; in /tmp/the_sites/config.toml; sha256 "
         + "ab12" * 16
         + "; GM0983, EPSG:28992, ECLI:NL:RBOBR:2021:6369, 2024-2027, 3 december 2026, 10.000 m"
@@ -215,3 +227,60 @@ def test_pdf_tables_do_not_split_verdicts_and_kinds(request, which):
     text = request.getfixturevalue(which)["pdf"]
     assert "waarschuwing" in text and "voorwaardelijk" in text
     assert not re.search(r"\b(waarschuwin|voorwaardeli|ongeschik)\b", text)
+
+
+@pytest.fixture(scope="module")
+def planning_pages(demo_report) -> dict[str, str]:
+    """vergelijking.html of the demo against a run with two other parameter values, and
+    capaciteit.html of the demo against a need table."""
+    from click.testing import CliRunner
+
+    from locatietoets.scripts.cli import main
+
+    root = demo_report["root"]
+    text = (root / "config.toml").read_text(encoding="utf-8")
+    assert "\nbbg_rand_m = 250\n" in text
+    config_b = root / "config_b.toml"
+    config_b.write_text(
+        text.replace("\nbbg_rand_m = 250\n", "\nbbg_rand_m = 150\nbbg_binnen_aandeel = 0.9\n"),
+        encoding="utf-8",
+    )
+    run_config(load_config(config_b), root / "uit_b", network_cache_dir=root / "cache")
+    need = root / "behoefte.csv"
+    need.write_text(
+        "gemeente;short_stay;mid_stay;long_stay\nGM9901;3000;1200;800\nGM9902;2500;5000;300\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    for args in (
+        ["vergelijk", str(root / "uitvoer"), str(root / "uit_b"), "--out", str(root / "verg")],
+        ["capaciteit", str(root / "uitvoer"), "--behoefte", str(need), "--out", str(root / "cap")],
+    ):
+        result = runner.invoke(main, [*args, "--voortgang", "geen"])
+        assert result.exit_code == 0, result.output
+    return {
+        "vergelijking": html_text(root / "verg" / "vergelijking.html"),
+        "capaciteit": html_text(root / "cap" / "capaciteit.html"),
+    }
+
+
+def test_comparison_shows_parameter_values_and_origins_in_dutch(planning_pages):
+    text = planning_pages["vergelijking"]
+    # 0.95 -> 0.9 printed as '1' -> '1' before (whole numbers), and the origin as 'config'
+    assert re.search(r"bbg_binnen_aandeel\s+0,95\s+0,9\s+regelset\s+configuratie", text)
+    assert re.search(r"bbg_rand_m\s+250\s+150\s+configuratie\s+configuratie", text)
+
+
+def test_reason_templates_read_without_python_format_syntax():
+    from locatietoets.layers.publish.comparison import _template
+
+    assert _template("ten hoogste {max_termijn_jaar:.0f} jaar op '{recreatiepark}'") == (
+        "ten hoogste [max_termijn_jaar] jaar op '[recreatiepark]'"
+    )
+
+
+@pytest.mark.parametrize("page", ["vergelijking", "capaciteit"])
+def test_planning_pages_have_no_english_and_no_python_reprs(planning_pages, page):
+    text = planning_pages[page]
+    assert len(text) > 500
+    assert findings(text) == []

@@ -16,6 +16,7 @@ import pandas as pd
 from locatietoets.analysis.errors import InputError
 from locatietoets.analysis.planning.common import TOTAL_LABEL, clean_text
 from locatietoets.analysis.ruleset import STAY_TYPES, VERDICTS
+from locatietoets.analysis.texts import nl_value
 from locatietoets.analysis.vocabulary import stay_label
 
 __all__ = ["Comparison", "compare_runs"]
@@ -77,10 +78,18 @@ class Comparison:
 
 
 def _fmt_value(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    """A parameter or rule value as a planner reads it: 250, 0,95, 1.000, ja/nee, a table per
+    sector as "logistiek 0,35; glastuinbouw 0,5" (never a Python repr such as 0.95 or True)."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, (int, float)):
+        return nl_value(value)
     if isinstance(value, Mapping):
-        return ", ".join(f"{k}={_fmt_value(v)}" for k, v in value.items())
+        return "; ".join(f"{k} {_fmt_value(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_fmt_value(v) for v in value)
     return str(value)
 
 

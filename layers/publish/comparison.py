@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import geopandas as gpd
 from matplotlib.figure import Figure
@@ -15,6 +16,7 @@ from locatietoets.analysis.vocabulary import STAY_LABELS, nl_number
 from locatietoets.layers.publish.cartography import draw_north_arrow, draw_scalebar, fit_extent
 from locatietoets.layers.publish.figures import figure_png
 from locatietoets.layers.publish.pages import html_page, html_table
+from locatietoets.layers.publish.report_content import parameter_value
 from locatietoets.layers.publish.style import VERDICT_COLOURS
 
 __all__ = ["change_direction", "changed_sites_map_html", "comparison_html"]
@@ -105,6 +107,36 @@ def changed_sites_map_html(layer: gpd.GeoDataFrame, gemeenten: gpd.GeoDataFrame 
     )
 
 
+#: Where a parameter value came from, as the comparison shows it.
+_ORIGINS = {
+    "config": "configuratie",
+    "config-gemeente": "configuratie (per gemeente)",
+    "regelset": "regelset",
+    "regelset-gemeente": "regelset (per gemeente)",
+}
+
+
+def _template(value: object) -> object:
+    """A rule's reason template as a planner reads it: ``{max_termijn_jaar:.0f}`` becomes
+    ``[max_termijn_jaar]`` (no Python format syntax)."""
+    if not isinstance(value, str):
+        return value
+    return re.sub(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}", r"[\1]", value)
+
+
+def _shown(frame, values: tuple[str, ...], origins: tuple[str, ...]):
+    """Parameter values as text (0,35 stays 0,35; tables per sector without Python reprs) and
+    origins in Dutch."""
+    frame = frame.copy()
+    for col in values:
+        if col in frame:
+            frame[col] = frame[col].map(parameter_value).astype(object)
+    for col in origins:
+        if col in frame:
+            frame[col] = frame[col].map(lambda o: _ORIGINS.get(str(o), str(o))).astype(object)
+    return frame
+
+
 def comparison_html(comparison, a, b, layer: gpd.GeoDataFrame) -> str:
     """Return ``vergelijking.html`` for :func:`analysis.planning.comparison.compare_runs` output,
     the run folders ``a`` and ``b`` (``layers.io.runs.RunData``) and the changed sites as a layer
@@ -121,7 +153,7 @@ def comparison_html(comparison, a, b, layer: gpd.GeoDataFrame) -> str:
     body.append("<h2>Verschillen in de regelsets</h2>")
     body.append(
         html_table(
-            comparison.parameters,
+            _shown(comparison.parameters, ("waarde_a", "waarde_b"), ("herkomst_a", "herkomst_b")),
             columns={
                 "parameter": "Parameter",
                 "waarde_a": "A",
@@ -137,7 +169,11 @@ def comparison_html(comparison, a, b, layer: gpd.GeoDataFrame) -> str:
         body.append("<h3>Verschillen tussen de regelsets die de configuratie maskeert</h3>")
         body.append(
             html_table(
-                comparison.masked,
+                _shown(
+                    comparison.masked,
+                    ("regelset_a", "regelset_b", "waarde_a", "waarde_b"),
+                    ("herkomst_a", "herkomst_b"),
+                ),
                 columns={
                     "parameter": "Parameter",
                     "gemeente": "Gemeente",
@@ -151,7 +187,13 @@ def comparison_html(comparison, a, b, layer: gpd.GeoDataFrame) -> str:
             )
         )
     body.append(
-        html_table(comparison.rules, columns={"regel": "Regel", "wat": "Wat", "a": "A", "b": "B"})
+        html_table(
+            comparison.rules.assign(
+                a=comparison.rules["a"].map(_template).astype(object),
+                b=comparison.rules["b"].map(_template).astype(object),
+            ),
+            columns={"regel": "Regel", "wat": "Wat", "a": "A", "b": "B"},
+        )
         if len(comparison.rules)
         else "<p>Geen verschillen in regeldefinities.</p>"
     )
