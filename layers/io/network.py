@@ -1196,8 +1196,13 @@ def _network_from_links(
 ) -> RoadNetwork:
     """Number the nodes (by id, or by end-point coordinates to 1 cm) and build the network."""
     geom = links.geometry.to_numpy()
-    start = shapely.get_coordinates(shapely.get_point(geom, 0))
-    end = shapely.get_coordinates(shapely.get_point(geom, -1))
+    if geom.shape[0] and bool(np.all(shapely.get_type_id(geom) == 1)):  # LineStrings: ends
+        coords = shapely.get_coordinates(geom)
+        stop = np.cumsum(shapely.get_num_coordinates(geom))
+        start, end = coords[np.r_[0, stop[:-1]]], coords[stop - 1]
+    else:
+        start = shapely.get_coordinates(shapely.get_point(geom, 0))
+        end = shapely.get_coordinates(shapely.get_point(geom, -1))
     n = len(links)
     if links["u"].notna().all() and links["v"].notna().all():
         keys = np.concatenate(
