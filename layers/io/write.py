@@ -479,6 +479,9 @@ def write_csv(frame: gpd.GeoDataFrame, path: Path, *, append: bool = False) -> N
 
 
 _CSV_CHUNK = 100_000
+#: Rows joined into CSV lines at a time: the fields of 20,000 rows stay in the CPU cache while they
+#: are joined (a third faster than 100,000 at 75 fields).
+_CSV_JOIN_ROWS = 20_000
 _CSV_SPECIAL = (",", '"', "\n")
 
 
@@ -580,12 +583,13 @@ def _csv_arrow_column(series: pd.Series) -> "pa.Array | None":
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
         values = series.to_numpy()
-        sample = values[:_CSV_CHUNK]
-        if len(np.unique(sample)) * 4 <= len(sample):  # few distinct values: format each once
-            bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
-            unique, inverse = np.unique(bits, return_inverse=True)
+        # distinct bit patterns (-0.0 is not 0.0), counted by hashing: no sort
+        bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
+        sample = bits[:_CSV_CHUNK]
+        if len(pd.unique(sample)) * 4 <= len(sample):  # few distinct values: format each once
+            codes, unique = pd.factorize(bits)
             table = ["" if np.isnan(v) else "%.6g" % v for v in unique.view(np.float64).tolist()]
-            return pa.array(table, type=pa.large_string()).take(pa.array(inverse.reshape(-1)))
+            return pa.array(table, type=pa.large_string()).take(pa.array(codes))
         return _format_g6(values)
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":
         return pa.array(series.to_numpy()).cast(pa.large_string())
@@ -611,30 +615,46 @@ def _csv_arrow_column(series: pd.Series) -> "pa.Array | None":
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
     text = text.cast(pa.large_string())
-    if _has_byte(text, 13):  # "\r": pandas' own writer decides how such text is quoted
+    special = _bytes_present(text, b'\r",\n')
+    if 13 in special:  # "\r": pandas' own writer decides how such text is quoted
         return None
-    needs = pc.match_substring_regex(text, '[,"\n]')
-    if pc.any(needs).as_py():
-        quote = pa.scalar('"', pa.large_string())
-        quoted = pc.binary_join_element_wise(
-            quote, pc.replace_substring(text, '"', '""'), quote, pa.scalar("", pa.large_string())
+    if special:
+        needs = pc.match_substring_regex(text, '[,"\n]')
+        if 34 in special:  # doubling quotes copies every value: only where there are any
+            text = pc.replace_substring(text, '"', '""')
+        # the quotes are joined around every value ("" where none is needed): one pass over the
+        # text, where choosing between quoted and unquoted copies would make two
+        quote = pc.if_else(
+            needs, pa.scalar('"', pa.large_string()), pa.scalar("", pa.large_string())
         )
-        text = pc.if_else(needs, quoted, text)
+        text = pc.binary_join_element_wise(quote, text, quote, pa.scalar("", pa.large_string()))
     return text.fill_null("")
 
 
-def _has_byte(text: "pa.Array", byte: int) -> bool:
-    """Whether any value of a (large) string array contains the ASCII ``byte`` (never part of a
-    UTF-8 sequence)."""
+_SCAN_BYTES = 1 << 23
+
+
+def _bytes_present(text: "pa.Array", candidates: bytes) -> set[int]:
+    """Which of the ASCII bytes ``candidates`` (never part of a UTF-8 sequence) occur in any value
+    of a (large) string array.
+
+    The data buffer is searched in pieces with ``bytes.find`` (memchr): several times faster
+    than comparing it as a numpy array, and no more than a piece is copied at a time.
+    """
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[
         text.offset : text.offset + len(text) + 1
     ]
     data = text.buffers()[2]
     if data is None or len(offsets) < 2:
-        return False
-    return bool(
-        (np.frombuffer(data, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])] == byte).any()
-    )
+        return set()
+    start, end = int(offsets[0]), int(offsets[-1])
+    found: set[int] = set()
+    for piece in range(start, end, _SCAN_BYTES):
+        chunk = data.slice(piece, min(_SCAN_BYTES, end - piece)).to_pybytes()
+        found.update(b for b in candidates if b not in found and chunk.find(b) >= 0)
+        if len(found) == len(candidates):
+            break
+    return found
 
 
 def _write_csv_arrow(
@@ -665,8 +685,8 @@ def _write_csv_arrow(
     with path.open("ab" if append else "wb") as fh:
         if not append:
             fh.write((",".join(_csv_quote(name) for name in header) + "\n").encode("utf-8"))
-        for start in range(0, n, _CSV_CHUNK):
-            length = min(_CSV_CHUNK, n - start)
+        for start in range(0, n, _CSV_JOIN_ROWS):
+            length = min(_CSV_JOIN_ROWS, n - start)
             parts = [text.slice(start, length) for text in texts]
             # the line end goes onto the last field first, so the rows are joined in one pass
             parts[-1] = pc.binary_join_element_wise(parts[-1], newline, empty)
