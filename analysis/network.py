@@ -395,7 +395,7 @@ class RoadNetwork:
 
 
 #: Longest piece (metres) of a segment in :class:`SegmentIndex`'s k-d tree.
-SNAP_PIECE_M = 25.0
+SNAP_PIECE_M = 50.0
 
 
 @dataclass(frozen=True)
