@@ -19,6 +19,7 @@ from qgis.PyQt.QtCore import QVariant
 from qgis.PyQt.QtGui import QColor
 
 from .vocabulary import (
+    FACILITY_PREFIX,
     FIELD_ALIASES,
     FIELD_DECIMALS,
     MAP_TIP,
@@ -26,7 +27,9 @@ from .vocabulary import (
     SHARE_FIELDS,
     VERDICT_COLOURS,
     YES_NO_FIELDS,
+    facility_aliases,
     hex_colour,
+    is_facility_field,
 )
 
 __all__ = [
@@ -86,13 +89,38 @@ def mixed_result_renderer(field: str = "oordeel") -> QgsRuleBasedRenderer:
     return QgsRuleBasedRenderer(root)
 
 
-def field_alias(name: str) -> str | None:
+_DISTANCE = "_afstand_m"
+
+
+def field_alias(name: str, names=()) -> str | None:
     """The Dutch alias of a result field, or of an input attribute renamed ``<naam>_invoer``
-    because a result field has its name; ``None`` for other fields."""
+    because a result field has its name; ``None`` for other fields.
+
+    ``names`` are the layer's fields, for the fields whose names depend on the run: a facility
+    kind's ``voorziening_<soort>`` and ``voorziening_<soort>_afstand_m``, and a declared
+    constraint's ``<naam>`` and ``<naam>_afstand_m`` (a pair of fields no other field forms).
+    """
     if name in FIELD_ALIASES:
         return FIELD_ALIASES[name]
+    if is_facility_field(name):
+        kind = name[len(FACILITY_PREFIX) :]
+        kind = kind[: -len(_DISTANCE)] if kind.endswith(_DISTANCE) else kind
+        return facility_aliases(kind).get(name) if kind else None
+    constraint = _constraint_of(name, names)
+    if constraint:
+        label = constraint.replace("_", " ")
+        return f"Beperking: {label}" if name == constraint else f"Afstand tot {label} (m)"
     base = name[: -len("_invoer")] if name.endswith("_invoer") else ""
     return f"{FIELD_ALIASES[base]} (invoer)" if base in FIELD_ALIASES else None
+
+
+def _constraint_of(name: str, names) -> str | None:
+    """The declared constraint whose field ``name`` is: ``<naam>`` beside ``<naam>_afstand_m``
+    (the engine writes both, one after the other), neither a known result field."""
+    base = name[: -len(_DISTANCE)] if name.endswith(_DISTANCE) else name
+    if not base or base in FIELD_ALIASES or base.endswith("_invoer"):
+        return None
+    return base if base in names and f"{base}{_DISTANCE}" in names else None
 
 
 def _range(digits: int) -> QgsEditorWidgetSetup:
@@ -119,11 +147,15 @@ def configure_result_fields(layer: QgsVectorLayer) -> None:
     is hidden from the identify panel and the attribute table; the file is not changed.
     """
     fields = layer.fields()
+    names = set(fields.names())
+    decimals = dict(FIELD_DECIMALS)
     for index, field in enumerate(fields):
-        alias = field_alias(field.name())
+        alias = field_alias(field.name(), names)
         if alias:
             layer.setFieldAlias(index, alias)
-    for name, digits in FIELD_DECIMALS.items():
+            if field.name().endswith(_DISTANCE):  # a facility's or constraint's distance
+                decimals.setdefault(field.name(), 0)
+    for name, digits in decimals.items():
         index = fields.indexOf(name)
         if index >= 0 and fields.at(index).type() == QVariant.Double:
             layer.setEditorWidgetSetup(index, _range(digits))

@@ -1265,6 +1265,8 @@ def test_toets_locaties_takes_constraint_layers_named_after_the_layer(
         "natura2000_afstand_m",
     }
     assert rows["L1"]["natura2000"] == "Peelvenen"
+    styled = qgis_core.QgsVectorLayer(result["OUTPUT"], "s", "ogr")
+    assert styled.attributeAlias(styled.fields().indexOf("natura2000")) == "Beperking: natura2000"
     assert rows["L1"]["oordeel"] == "ongeschikt" and "natura2000.binnen" in rows["L1"]["regels"]
     assert rows["L2"]["natura2000_afstand_m"] == pytest.approx(350.0)
     record = json.loads((tmp_path / "uit" / "run.json").read_text(encoding="utf-8"))
@@ -1318,6 +1320,10 @@ def test_toets_locaties_takes_facility_layers_named_after_the_layer(provider, qg
     assert {"voorziening_supermarkt", "voorziening_supermarkt_afstand_m"} <= set(fields)
     # not asked: the default candidates (naam, name, ...) pick 'name'
     assert rows["V1"]["voorziening_supermarkt"] == "Jumbo Venlo-Oost"
+    # the style stored in the output names the kind's fields in Dutch
+    styled = qgis_core.QgsVectorLayer(result["OUTPUT"], "s", "ogr")
+    index = styled.fields().indexOf("voorziening_supermarkt_afstand_m")
+    assert styled.attributeAlias(index) == "Afstand tot supermarkt (m)"
     # 10 m to the road, 500 m along it, 10 m to the shop
     assert rows["V1"]["voorziening_supermarkt_afstand_m"] == pytest.approx(520.0)
     assert rows["V2"]["voorziening_supermarkt_afstand_m"] == pytest.approx(2520.0)

@@ -115,3 +115,35 @@ def test_stored_style_covers_every_result_field():
     assert {n for n in FIELD_DECIMALS if n.endswith("_m")} >= {"bbg_afstand_m"}
     for name in YES_NO_FIELDS:
         assert f'<field name="{name}" configurationFlags="None"><editWidget type="ValueMap">' in qml
+
+
+def test_run_dependent_fields_get_aliases_and_rounding(qgis_core):
+    """Fields named after the run's facility kinds and declared constraints get a Dutch alias and
+    their distances are shown to the metre, as every other result field."""
+    from qgis_plugin.styling import configure_result_fields, field_alias
+
+    names = {
+        "voorziening_ov_halte",
+        "voorziening_ov_halte_afstand_m",
+        "natura2000",
+        "natura2000_afstand_m",
+        "eigen_afstand_m",  # an input field without its pair: left alone
+    }
+    assert field_alias("voorziening_ov_halte", names) == "Dichtstbijzijnde ov halte"
+    assert field_alias("voorziening_ov_halte_afstand_m", names) == "Afstand tot ov halte (m)"
+    assert field_alias("natura2000", names) == "Beperking: natura2000"
+    assert field_alias("natura2000_afstand_m", names) == "Afstand tot natura2000 (m)"
+    assert field_alias("eigen_afstand_m", names) is None
+    assert field_alias("natura2000", {"natura2000"}) is None  # no pair: an input field
+    layer = qgis_core.QgsVectorLayer(
+        "Point?crs=EPSG:28992&field=natura2000:string&field=natura2000_afstand_m:double"
+        "&field=voorziening_ov_halte_afstand_m:double",
+        "r",
+        "memory",
+    )
+    configure_result_fields(layer)
+    fields = layer.fields()
+    assert layer.attributeAlias(fields.indexOf("natura2000")) == "Beperking: natura2000"
+    for name in ("natura2000_afstand_m", "voorziening_ov_halte_afstand_m"):
+        setup = layer.editorWidgetSetup(fields.indexOf(name))
+        assert setup.type() == "Range" and setup.config()["Precision"] == 0, name
