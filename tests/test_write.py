@@ -1,16 +1,35 @@
-"""The writers of a run's outputs (layers/io/write.py): the CSV is written byte for byte as pandas'
-``to_csv`` would write it, whatever path formats it."""
+"""The writers of a run's outputs (layers/io/write.py): the CSV byte for byte as pandas' ``to_csv``
+would write it, the GeoPackage through Arrow as GDAL's own path, GeoParquet with the GeoPackage's
+fields and geometries, and the same inputs giving the same bytes."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
+from click.testing import CliRunner
+from fixtures import build_world, sha256, standard_config, write_config
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
+import pyogrio
+import pytest
 import shapely
 
-from locatietoets.layers.io.write import write_csv
+from locatietoets.analysis.errors import ConfigError
+from locatietoets.layers.io.config import load_config
+from locatietoets.layers.io.config_writer import render_config
+from locatietoets.layers.io.write import (
+    GeoParquetStream,
+    GpkgStream,
+    geometry_kind,
+    write_csv,
+    write_geoparquet,
+    write_gpkg,
+)
+from locatietoets.scripts.cli import main
 
 RD = "EPSG:28992"
 
@@ -42,7 +61,7 @@ def _sites(n_rows: int, text: list[object]) -> gpd.GeoDataFrame:
     geometry = [shapes[i % len(shapes)] for i in range(n_rows)]
     specials = [0.0, -0.0, np.nan, 1e-5, 123456.5, 1234567.0, 0.00012345, 2.5, -7.25, np.inf]
     many = rng.normal(0, 5000, n_rows)  # many distinct values: the vectorised formatting
-    many[: len(specials)] = specials
+    many[: len(specials)] = specials[:n_rows]
     few = np.array([0.25, 1.0, np.nan, -0.0])[np.arange(n_rows) % 4]  # few: formatted once each
     return gpd.GeoDataFrame(
         {
@@ -116,3 +135,139 @@ def test_csv_with_carriage_return_or_mixed_objects_falls_back_to_pandas_with_the
     frame["mix"] = pd.Series([1, "twee", 3.5, None, pd.Timestamp("2026-01-02")] * 10, dtype=object)
     write_csv(frame, tmp_path / "locaties.csv")
     assert (tmp_path / "locaties.csv").read_bytes() == _pandas_csv(frame, *_xy(frame))
+
+
+# --- GeoPackage through Arrow ---------------------------------------------------------------------
+
+
+def test_gpkg_written_through_arrow_has_the_bytes_of_gdals_feature_by_feature_path(
+    tmp_path: Path, monkeypatch
+):
+    """Field types, NULLs, dates and geometries survive the Arrow path exactly as GDAL's own
+    feature-by-feature path writes them (same file, byte for byte)."""
+    import locatietoets.layers.io.write as write
+
+    frame = _sites(60, TEXT)
+    frame["datum"] = pd.to_datetime(["2026-01-02", None, "2025-12-31"] * 20)
+    frame["dag"] = pd.Series([dt.date(2026, 1, 2), None, dt.date(2025, 1, 1)] * 20, dtype=object)
+    write.write_gpkg(frame, tmp_path / "arrow.gpkg")
+    monkeypatch.setattr(write, "_HAS_ARROW", False)
+    write.write_gpkg(frame, tmp_path / "gdal.gpkg")
+    assert sha256(tmp_path / "arrow.gpkg") == sha256(tmp_path / "gdal.gpkg")
+    info = pyogrio.read_info(tmp_path / "arrow.gpkg", layer="locaties")
+    types = dict(zip(info["fields"], zip(info["ogr_types"], info["ogr_subtypes"])))
+    assert types["op_erf"] == ("OFTInteger", "OFSTBoolean")
+    assert types["termijn"] == ("OFTInteger64", "OFSTNone")
+    assert types["datum"] == ("OFTDateTime", "OFSTNone")
+    assert types["dag"] == ("OFTString", "OFSTNone")  # python dates are written as text
+    back = pyogrio.read_dataframe(tmp_path / "arrow.gpkg", layer="locaties")
+    assert back["termijn"].isna().tolist() == [i % 5 == 0 for i in range(60)]
+    assert back["oordeel"].isna().tolist() == [i % 3 == 2 for i in range(60)]
+    assert back.geometry.isna().tolist() == [i % 4 == 3 for i in range(60)]
+    assert back["dag"].isna().tolist()[:3] == [False, True, False]
+    assert back["dag"].iloc[[0, 2]].tolist() == ["2026-01-02", "2025-01-01"]
+
+
+# --- GeoParquet ---------------------------------------------------------------------------------
+
+
+def test_geoparquet_holds_the_fields_and_geometries_of_the_geopackage(tmp_path: Path):
+    frame = _sites(300, TEXT)
+    write_gpkg(frame, tmp_path / "locaties.gpkg")
+    write_geoparquet(frame, tmp_path / "locaties.parquet")
+    gpkg = pyogrio.read_dataframe(tmp_path / "locaties.gpkg", layer="locaties")
+    parquet = gpd.read_parquet(tmp_path / "locaties.parquet")
+    assert list(parquet.columns) == [*frame.columns[:-1], "geometry"]
+    assert parquet.crs.to_epsg() == 28992
+    # the GeoPackage layer is "Unknown" (points and polygons): geometries are written as they are
+    assert parquet.geometry.geom_equals_exact(gpkg.geometry, 0).sum() == 225
+    assert parquet.geometry.isna().sum() == 75 == gpkg.geometry.isna().sum()
+    for name in frame.columns[:-1]:
+        a, b = parquet[name].astype(object), gpkg[name].astype(object)
+        assert a.where(a.notna(), None).tolist() == b.where(b.notna(), None).tolist(), name
+    assert parquet["termijn"].dtype == "Int64"  # NULLs stay NULL, not NaN or 0
+    geo = json.loads(pq.read_metadata(tmp_path / "locaties.parquet").metadata[b"geo"])
+    column = geo["columns"]["geometry"]
+    assert geo["version"] == "1.0.0" and geo["primary_column"] == "geometry"
+    assert column["encoding"] == "WKB"
+    assert column["geometry_types"] == ["MultiPolygon", "Point", "Polygon"]
+    assert column["bbox"] == [200000.0, 380000.0, 200123.456, 380987.654]
+
+
+def test_geoparquet_of_polygons_is_multipolygon_like_the_geopackage_layer(tmp_path: Path):
+    frame = _sites(8, TEXT)
+    frame = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
+    write_geoparquet(frame, tmp_path / "vlakken.parquet")
+    parquet = gpd.read_parquet(tmp_path / "vlakken.parquet")
+    assert set(parquet.geom_type) == {"MultiPolygon"}
+    geo = json.loads(pq.read_metadata(tmp_path / "vlakken.parquet").metadata[b"geo"])
+    assert geo["columns"]["geometry"]["geometry_types"] == ["MultiPolygon"]
+
+
+def test_geoparquet_written_in_blocks_equals_geoparquet_written_at_once(tmp_path: Path):
+    frame = _sites(2500, TEXT)
+    write_geoparquet(frame, tmp_path / "een.parquet")
+    geometry_type, _ = geometry_kind(frame.geometry.to_numpy())
+    gpkg = GpkgStream(tmp_path / "blokken.gpkg", geometry_type=geometry_type)
+    stream = GeoParquetStream(tmp_path / "blokken.parquet", geometry_type=geometry_type)
+    for start in range(0, len(frame), 700):
+        block = frame.iloc[start : start + 700]
+        stream.put(block, gpkg.put(block))
+        gpkg.wait()
+    gpkg.close()
+    stream.close()
+    one = pq.read_table(tmp_path / "een.parquet")
+    blocks = pq.read_table(tmp_path / "blokken.parquet")
+    assert blocks.equals(one)
+    meta = [
+        pq.read_metadata(tmp_path / n).metadata[b"geo"] for n in ("een.parquet", "blokken.parquet")
+    ]
+    assert meta[0] == meta[1]
+
+
+# --- the config key -------------------------------------------------------------------------------
+
+
+def test_config_key_uitvoer_geoparquet_is_written_and_read(tmp_path: Path):
+    text = render_config({"locaties": {"pad": "locaties.gpkg"}}, uitvoer={"geoparquet": True})
+    assert "[uitvoer]\ngeoparquet = true\n" in text
+    _sites(4, TEXT).to_file(tmp_path / "locaties.gpkg", engine="pyogrio")
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    assert load_config(tmp_path / "config.toml").geoparquet is True
+    (tmp_path / "config.toml").write_text(text.replace("true", '"ja"'), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "config.toml")
+    assert "[uitvoer] geoparquet moet true of false zijn, niet 'ja'" in str(info.value)
+
+
+# --- byte-identical reruns ------------------------------------------------------------------------
+
+
+def _run_record(path: Path) -> dict:
+    """run.json without what differs between two runs of the same inputs: the start and end time
+    and the seconds per step."""
+    record = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("gestart", "beeindigd", "tijden_s"):
+        assert key in record
+        del record[key]
+    for step in record["stappen"].values():
+        step.pop("seconden", None)
+    return record
+
+
+@pytest.mark.parametrize("blok", ["0", "4"])
+def test_same_inputs_give_byte_identical_outputs_at_once_and_in_blocks(tmp_path: Path, blok: str):
+    build_world(tmp_path)
+    cfg = write_config(tmp_path, standard_config())
+    runs = [tmp_path / "een", tmp_path / "twee"]
+    for out in runs:
+        args = ["score", str(cfg), "--out", str(out), "--blok", blok, "--geoparquet"]
+        result = CliRunner().invoke(main, [*args, "--voortgang", "geen"])
+        assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in runs[0].iterdir())
+    assert names == sorted(p.name for p in runs[1].iterdir())
+    assert {"locaties.gpkg", "locaties.csv", "locaties.parquet", "referentie.gpkg"} <= set(names)
+    for name in names:
+        if name != "run.json":
+            assert sha256(runs[0] / name) == sha256(runs[1] / name), name
+    assert _run_record(runs[0] / "run.json") == _run_record(runs[1] / "run.json")

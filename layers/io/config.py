@@ -100,7 +100,7 @@ def layer_keys(name: str) -> set[str]:
 _MODES = ("auto", "fiets", "lopen")
 _STAY_TYPES = STAY_TYPES
 _TOP_KEYS = {"lagen", "regels", "uitvoer"}
-_OUTPUT_KEYS = {"map"}
+_OUTPUT_KEYS = {"map", "geoparquet"}
 
 
 def load_config(path: str | Path) -> Config:
@@ -195,6 +195,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
     rules = _parse_rules(data.get("regels", {}), base_dir, problems)
 
     output_dir = None
+    geoparquet = False
     uitvoer = data.get("uitvoer", {})
     if isinstance(uitvoer, Mapping):
         for key in uitvoer:
@@ -204,6 +205,13 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
                 )
         if "map" in uitvoer:
             output_dir = (base_dir / str(uitvoer["map"])).resolve()
+        geoparquet = uitvoer.get("geoparquet", False)
+        if not isinstance(geoparquet, bool):
+            problems.append(
+                f"[uitvoer] geoparquet moet true of false zijn, niet {geoparquet!r}:"
+                " geoparquet = true schrijft ook locaties.parquet."
+            )
+            geoparquet = False
 
     if problems:
         # also report what is wrong with the layer files, so the config is fixed in one go
@@ -218,7 +226,9 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: Path | None
         except Exception:  # noqa: BLE001 - the config problems are reported in any case
             pass
         raise ConfigError(problems)
-    return Config(source=source, layers=layers, rules=rules, output_dir=output_dir)
+    return Config(
+        source=source, layers=layers, rules=rules, output_dir=output_dir, geoparquet=geoparquet
+    )
 
 
 def _parse_constraint_layers(

@@ -41,7 +41,7 @@ __all__ = ["PATH_NOTE", "render_config", "write_config"]
 #: Comment line written under the header when the config holds relative paths.
 PATH_NOTE = "Paden zijn relatief ten opzichte van de map van dit bestand."
 
-_OUTPUT_KEYS = ("map",)
+_OUTPUT_KEYS = ("map", "geoparquet")
 #: Keys written first in a layer table, in this order; the others follow as given.
 _FIRST_KEYS = ("pad", "laag", "crs")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -117,7 +117,8 @@ def render_config(
         table of overrides). Parameter names are checked against the rule set when the config is
         read, not here.
     uitvoer
-        The ``[uitvoer]`` table: ``map`` (the output folder).
+        The ``[uitvoer]`` table: ``map`` (the output folder) and ``geoparquet`` (``True``: a score
+        run also writes ``locaties.parquet``).
     kop
         Header comment lines (without ``#``), e.g. where the data comes from.
     toelichting
@@ -195,12 +196,18 @@ def render_config(
             lines.append(f"{_key(key)} = {_value(value, f'{where} {key}', problems)}")
         lines.append("")
 
-    if uitvoer.get("map") not in (None, ""):
+    geoparquet = uitvoer.get("geoparquet")
+    if geoparquet is not None and not isinstance(geoparquet, bool):
+        problems.append(f"[uitvoer] geoparquet moet ja/nee zijn (True/False), niet {geoparquet!r}.")
+    if uitvoer.get("map") not in (None, "") or isinstance(geoparquet, bool):
         lines += _comments(toelichting.get("uitvoer", ()))
         lines.append("[uitvoer]")
-        lines.append(
-            f"map = {_string(_path_text(uitvoer['map'], folder, '[uitvoer] map', problems))}"
-        )
+        if uitvoer.get("map") not in (None, ""):
+            lines.append(
+                f"map = {_string(_path_text(uitvoer['map'], folder, '[uitvoer] map', problems))}"
+            )
+        if isinstance(geoparquet, bool):
+            lines.append(f"geoparquet = {'true' if geoparquet else 'false'}")
         lines.append("")
 
     if problems:

@@ -77,12 +77,16 @@ class Config:
         The rule set choice and overrides.
     output_dir
         Output folder from ``[uitvoer] map``, or ``None``.
+    geoparquet
+        Whether a score run also writes ``locaties.parquet`` (``[uitvoer] geoparquet = true`` or
+        ``score --geoparquet``).
     """
 
     source: Path | None
     layers: Mapping[str, LayerSpec]
     rules: RulesConfig
     output_dir: Path | None = None
+    geoparquet: bool = False
 
     def layer(self, name: str) -> LayerSpec | None:
         """Return the spec of layer ``name`` or ``None`` when it was not given."""

@@ -1,4 +1,5 @@
-"""Write the outputs of a run: locaties.gpkg (styled), locaties.csv and run.json.
+"""Write the outputs of a run: locaties.gpkg (styled), locaties.csv, run.json and, when asked
+for, locaties.parquet (GeoParquet).
 
 Everything is written into a temporary folder next to the destination and
 moved into place only when all files are complete, so a failed or cancelled
@@ -36,11 +37,13 @@ from locatietoets.layers.publish.style import result_qml, store_layer_style
 __all__ = [
     "OUTPUT_FILES",
     "RESERVED_NAMES",
+    "GeoParquetStream",
     "GpkgStream",
     "geometry_kind",
     "merge_results",
     "staged_output",
     "store_result_style",
+    "write_geoparquet",
     "write_gpkg",
     "write_csv",
     "write_json",
@@ -48,8 +51,8 @@ __all__ = [
 ]
 
 #: The files a score run writes, in the --out folder (referentie.gpkg only when reference layers
-#: were given).
-OUTPUT_FILES = ("locaties.gpkg", "locaties.csv", "run.json", "referentie.gpkg")
+#: were given, locaties.parquet only when asked for).
+OUTPUT_FILES = ("locaties.gpkg", "locaties.csv", "run.json", "referentie.gpkg", "locaties.parquet")
 _FIXED_DATE = "2000-01-01T00:00:00.000Z"  # GeoPackage DATETIME format
 try:  # pyogrio writes through Arrow (several times faster) when pyarrow is installed
     import pyarrow  # noqa: F401
@@ -227,8 +230,9 @@ class GpkgStream:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
-    def put(self, frame: gpd.GeoDataFrame) -> None:
-        """Hand over the next block of result rows (with geometry)."""
+    def put(self, frame: gpd.GeoDataFrame) -> Any:
+        """Hand over the next block of result rows (with geometry); return it as the Arrow table
+        GDAL writes (for :class:`GeoParquetStream`)."""
         import pyarrow as pa
 
         table = _arrow_table(_prepare_columns(frame), self.geometry_type)
@@ -245,6 +249,7 @@ class GpkgStream:
                 self._schema
             )
         self._queue.put(table)
+        return table
 
     def wait(self) -> None:
         """Return when the block given to :meth:`put` is written; raise the writer's error."""
@@ -382,6 +387,125 @@ def _arrow_table(frame: gpd.GeoDataFrame, geometry_type: str) -> Any:
             field = field.with_metadata({"GDAL:OGR:type": "DateTime"})
         fields.append(field)
     return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+
+
+#: Rows per Parquet row group: a block of the chunked engine, so a run written in blocks and one
+#: written at once give the same row groups.
+_PARQUET_ROWS = 100_000
+_GEOPARQUET_VERSION = "1.0.0"  # read by GDAL >= 3.8 (QGIS 3.34) and geopandas
+
+
+class GeoParquetStream:
+    """Write the result layer as GeoParquet (``locaties.parquet``), at once or block by block.
+
+    The columns are those of the GeoPackage layer, with the same Arrow types
+    and geometries (WKB; promoted to multi where the GeoPackage layer is);
+    its geometry column is ``geometry``, in EPSG:28992. The ``geo`` metadata
+    (GeoParquet 1.0.0: geometry types, bounding box and CRS of all rows) is
+    written when the file is closed. Compressed with zstd; no timestamps, so
+    the same inputs give the same bytes.
+    """
+
+    def __init__(self, path: Path, *, geometry_type: str):
+        self.path = path
+        self.geometry_type = geometry_type
+        self._writer: Any = None
+        self._geometry_name = "geometry"
+        self._crs: Any = None
+        self._types: set[str] = set()
+        self._bounds: list[np.ndarray] = []
+
+    def put(self, frame: gpd.GeoDataFrame, table: Any = None) -> None:
+        """Write the next block of result rows; ``table`` is the block as :class:`GpkgStream`
+        made it (made here when None)."""
+        import pyarrow.parquet as pq
+
+        geoms = frame.geometry.to_numpy()
+        present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+        if table is None:
+            prepared = _prepare_columns(frame)
+            if not present.all():
+                prepared = prepared.set_geometry(
+                    gpd.GeoSeries(np.where(present, geoms, None), index=frame.index, crs=frame.crs)
+                )
+            table = _arrow_table(prepared, self.geometry_type)
+        if frame.geometry.name != self._geometry_name:
+            names = table.column_names
+            table = table.rename_columns(
+                [self._geometry_name if n == frame.geometry.name else n for n in names]
+            )
+        if self._writer is None:
+            self._crs = frame.crs
+            self._writer = pq.ParquetWriter(
+                self.path,
+                table.schema,
+                compression="zstd",
+                write_statistics=True,
+                store_schema=True,
+            )
+        if present.any():
+            names = set(shapely.get_type_id(geoms[present]).tolist())
+            self._types |= {_GEOMETRY_NAMES[t] for t in names}
+            self._bounds.append(shapely.total_bounds(geoms[present]))
+        self._writer.write_table(table, row_group_size=_PARQUET_ROWS)
+
+    def close(self) -> None:
+        """Write the ``geo`` metadata and close the file."""
+        if self._writer is None:
+            return
+        types = self._types
+        if self.geometry_type.startswith("Multi"):
+            types = {t if t.startswith("Multi") else f"Multi{t}" for t in types}
+        column: dict[str, Any] = {"encoding": "WKB", "geometry_types": sorted(types)}
+        if self._crs is not None:
+            column["crs"] = self._crs.to_json_dict()
+        if self._bounds:
+            bounds = np.vstack(self._bounds)
+            column["bbox"] = [
+                float(bounds[:, 0].min()),
+                float(bounds[:, 1].min()),
+                float(bounds[:, 2].max()),
+                float(bounds[:, 3].max()),
+            ]
+        geo = {
+            "version": _GEOPARQUET_VERSION,
+            "primary_column": self._geometry_name,
+            "columns": {self._geometry_name: column},
+        }
+        self._writer.add_key_value_metadata({"geo": json.dumps(geo, sort_keys=True)})
+        self._writer.close()
+        self._writer = None
+
+    def abort(self) -> None:
+        """Close the file after an error elsewhere (the staged file is thrown away)."""
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            finally:
+                self._writer = None
+
+
+_GEOMETRY_NAMES = {
+    0: "Point",
+    1: "LineString",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
+
+
+def write_geoparquet(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Write the result layer as GeoParquet (see :class:`GeoParquetStream`) at once."""
+    geometry_type, _ = geometry_kind(frame.geometry.to_numpy())
+    stream = GeoParquetStream(path, geometry_type=geometry_type)
+    try:
+        stream.put(frame)
+        stream.close()
+    except Exception as exc:
+        stream.abort()
+        raise InputError(f"Wegschrijven van '{path.name}' mislukt: {exc}.") from None
 
 
 def store_result_style(path: Path, *, geometry_type: str, fields: list[str]) -> None:

@@ -25,11 +25,13 @@ from locatietoets.analysis.vocabulary import nl_number
 from locatietoets.layers.io.config import Config
 from locatietoets.layers.io.messages import Messages
 from locatietoets.layers.io.write import (
+    GeoParquetStream,
     GpkgStream,
     geometry_kind,
     merge_results,
     staged_output,
     write_csv,
+    write_geoparquet,
     write_gpkg,
     write_json,
     write_reference,
@@ -238,6 +240,8 @@ def finish_run(prepared: PreparedRun, result: RunResult, out_dir: Path) -> RunOu
             geopackages = pool.submit(write_geopackages)
             try:
                 write_csv(merged, stage / "locaties.csv")
+                if prepared.config.geoparquet:
+                    write_geoparquet(merged, stage / "locaties.parquet")
             finally:
                 geopackages.result()
         timings["schrijven"] = round(time.perf_counter() - t, 3)
@@ -446,6 +450,11 @@ def _write_blocks(
     n_sites = 0
     with staged_output(out_dir) as stage:
         gpkg = GpkgStream(stage / "locaties.gpkg", geometry_type=geometry_type)
+        parquet = (
+            GeoParquetStream(stage / "locaties.parquet", geometry_type=geometry_type)
+            if prepared.config.geoparquet
+            else None
+        )
         try:
             for k, (block_original, result) in enumerate(scored):
                 n_sites += len(result.results)
@@ -478,17 +487,23 @@ def _write_blocks(
                 del result
                 # GDAL writes the block into the GeoPackage (writer thread) while the CSV is
                 # formatted
-                gpkg.put(merged)
+                table = gpkg.put(merged)
                 write_csv(merged, stage / "locaties.csv", append=k > 0)
-                del merged
+                if parquet is not None:
+                    parquet.put(merged, table)
+                del merged, table
                 gpkg.wait()
                 _release_memory()
                 writing += time.perf_counter() - w
             w = time.perf_counter()
             gpkg.close()
+            if parquet is not None:
+                parquet.close()
             writing += time.perf_counter() - w
         except BaseException:
             gpkg.abort()
+            if parquet is not None:
+                parquet.abort()
             raise
         timings["analyse"] = round(time.perf_counter() - t - writing, 3)
         report("schrijven", "Uitvoer afronden", 0.94)
