@@ -27,7 +27,7 @@ from locatietoets.analysis.overlay import (
     inside_share,
 )
 from locatietoets.analysis.ruleset import STAY_TYPES, RuleSet
-from locatietoets.analysis.texts import format_number
+from locatietoets.analysis.texts import format_number, nl_number
 from locatietoets.analysis.verdict import RuleContext, judge
 from locatietoets.analysis.vocabulary import VERDICTS
 
@@ -248,7 +248,8 @@ def logies_warning(site_ids: list[str], *, shown: int = 10) -> str:
 def outside_gemeenten_warning(count: int) -> str:
     """The run warning for ``count`` sites outside all gemeenten."""
     return (
-        f"{count} locaties liggen buiten alle gemeenten van [lagen.gemeenten]; daar gelden de "
+        f"{nl_number(count)} locaties liggen buiten alle gemeenten van [lagen.gemeenten]; daar"
+        " gelden de "
         "provinciale waarden"
     )
 

@@ -203,7 +203,8 @@ def _parameter_table(ruleset_record: dict) -> Table | None:
             )
     if hidden:
         table.caption = (
-            f"{hidden} waarden per gemeente uit de regelset, gelijk aan de provinciale waarde, niet"
+            f"{nl_number(hidden)} waarden per gemeente uit de regelset, gelijk aan de"
+            " provinciale waarde, niet"
             " getoond (zie run.json)."
         )
     return table

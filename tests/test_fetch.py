@@ -539,7 +539,7 @@ def test_503_is_retried_and_retry_after_honoured(server: PdokReplay, endpoints_f
 @pytest.mark.parametrize(
     ("layer", "message"),
     [
-        ("traag", r"PDOK antwoordt niet binnen 0\.5 s \(3 pogingen\)"),
+        ("traag", r"PDOK antwoordt niet binnen 0,5 s \(3 pogingen\)"),
         ("kapot", r"geen geldige JSON.*pagina 2|pagina 2.*geen geldige JSON"),
         ("zonderfeatures", r"pagina 1 een onbruikbaar antwoord.*'features' ontbreekt"),
         (

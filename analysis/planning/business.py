@@ -15,6 +15,7 @@ from locatietoets.analysis.errors import InputError, did_you_mean
 from locatietoets.analysis.planning.common import TOTAL_LABEL, clean_text
 from locatietoets.analysis.ruleset import STAY_TYPES
 from locatietoets.analysis.summary import usable_capacity
+from locatietoets.analysis.texts import nl_number, nl_value
 
 __all__ = ["capacity_within_reach", "plan_demand"]
 
@@ -104,8 +105,8 @@ def plan_demand(
     out["arbeidsmigranten"] = np.where(by_jobs, jobs * per_job, area * per_ha)
     out["bedden"] = out["arbeidsmigranten"] * float(beds_per_migrant)
     out["boven_max_ha"] = (area > max_expansion_ha).fillna(False).to_numpy(dtype=bool)
-    ha_text = area.map(lambda v: f"{v:.1f}".replace(".", ",") if pd.notna(v) else "")
-    limit = f"{max_expansion_ha:g}".replace(".", ",")
+    ha_text = area.map(lambda v: nl_number(v, 1) if pd.notna(v) else "")
+    limit = nl_value(max_expansion_ha)
     out["signaal"] = np.where(
         out["boven_max_ha"],
         "Uitbreiding/nieuwe bedrijvigheid van "

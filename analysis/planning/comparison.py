@@ -371,7 +371,9 @@ def compare_runs(
         )
         if only_a or only_b:
             notes.append(
-                f"Weggelaten: {len(only_a)} locaties alleen in A en {len(only_b)} alleen in B."
+                f"Weggelaten: {nl_value(len(only_a))} locaties alleen in A en"
+                f" {nl_value(len(only_b))}"
+                " alleen in B."
             )
     for label, ids in (("A", ids_a), ("B", ids_b)):
         dup = pd.Series(ids).duplicated()

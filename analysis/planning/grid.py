@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from locatietoets.analysis.errors import InputError
+from locatietoets.analysis.texts import nl_number, nl_value
 from locatietoets.analysis.vocabulary import VERDICTS
 
 __all__ = [
@@ -101,9 +102,9 @@ def grid_over_area(
     height = max(int(round((north - south) / cell_m)), 1)
     if width * height > max_cells:
         raise InputError(
-            f"Het raster wordt te groot: {width} × {height} = {width * height:,} cellen van "
-            f"{cell_m:g} m "
-            f"(maximum {max_cells:,}). Kies een grotere --cel.".replace(",", ".")
+            f"Het raster wordt te groot: {nl_number(width)} × {nl_number(height)} ="
+            f" {nl_number(width * height)} cellen van {nl_value(cell_m)} m (maximum"
+            f" {nl_number(max_cells)}). Kies een grotere --cel."
         )
     grid = GridSpec(west=west, north=north, cell_m=float(cell_m), width=width, height=height)
     shapely.prepare(area)

@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import requests
 
 from locatietoets.analysis.errors import InputError
+from locatietoets.analysis.texts import nl_value
 from locatietoets.analysis.vocabulary import nl_number
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,8 @@ class HttpClient:
         if last is not None:
             if last.kind == "timeout":
                 raise FetchError(
-                    f"{provider} antwoordt niet binnen {self.settings.timeout_s:g} s ({attempts}"
+                    f"{provider} antwoordt niet binnen {nl_value(self.settings.timeout_s)} s"
+                    f" ({attempts}"
                     f" pogingen) op {full_url}. De dienst is traag of overbelast; probeer het later"
                     f" opnieuw of verhoog --tijdslimiet.{cache_hint}"
                 )

@@ -74,7 +74,8 @@ def _cut(
         )
         if endpoint.kind != "overpass":  # OSM mixes points and areas by design
             warnings.append(
-                f"{int(other.sum())} objecten met een ander geometrietype dan '{endpoint.geometry}'"
+                f"{nl_number(int(other.sum()))} objecten met een ander geometrietype dan"
+                f" '{endpoint.geometry}'"
                 f" overgeslagen: {counts}."
             )
         frame = frame[~other]
@@ -179,7 +180,8 @@ def derive_fields(
             frame = frame[~not_roads.to_numpy()]
         if unknown:
             warnings.append(
-                f"{unknown} wegvakken hebben een onbekende baansubsoort en gelden als gewone weg"
+                f"{nl_number(unknown)} wegvakken hebben een onbekende baansubsoort en gelden als"
+                " gewone weg"
                 " (wegtype 'unclassified')."
             )
     if "cbs_onbekend" in endpoint.derive:
@@ -213,7 +215,8 @@ def _cbs_unknown(frame: gpd.GeoDataFrame, endpoint: Endpoint) -> tuple[gpd.GeoDa
             )
             shown = f" ({', '.join(names)}{', ...' if int(unknown.sum()) > 5 else ''})"
             warnings.append(
-                f"{int(unknown.sum())} objecten zonder bekend aantal inwoners (CBS: geheim of"
+                f"{nl_number(int(unknown.sum()))} objecten zonder bekend aantal inwoners (CBS:"
+                " geheim of"
                 f" onbekend) weggelaten{shown if names else ''}; locaties daar horen bij geen"
                 " kern en hun concentratie wordt niet getoetst."
             )

@@ -535,7 +535,8 @@ def _check_extent(frame: gpd.GeoDataFrame, spec: LayerSpec, source: str) -> None
             for name, b in zip(ids, box)
         )
         raise InputError(
-            f"{layer_label(spec)} {int(outside.sum())} van de {len(present)} objecten in"
+            f"{layer_label(spec)} {nl_number(int(outside.sum()))} van de {nl_number(len(present))}"
+            " objecten in"
             f" '{spec.path.name}' liggen ver buiten Nederland"
             f" ({where}{' …' if len(rows) > 5 else ''}). De andere liggen wel in Nederland, dus het"
             " CRS klopt: controleer de coördinaten van deze objecten (bv. verwisselde x en y of"
@@ -708,6 +709,7 @@ def _drop_measures(frame: gpd.GeoDataFrame, report: LayerReport) -> gpd.GeoDataF
     geoms = geoms.copy()
     geoms[measured] = shapely.force_2d(geoms[measured])
     report.warnings.append(
-        f"M-waarden (maat) van {int(measured.sum())} geometrieën genegeerd; alleen x en y tellen"
+        f"M-waarden (maat) van {nl_number(int(measured.sum()))} geometrieën genegeerd; alleen x"
+        " en y tellen"
     )
     return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))

@@ -19,6 +19,7 @@ import shapely
 from locatietoets.analysis.errors import InputError, did_you_mean
 from locatietoets.analysis.ruleset import HOUSING_FORMS, STAY_TYPES
 from locatietoets.analysis.steps import ALWAYS_WOONFUNCTIE, logies_warning
+from locatietoets.analysis.texts import nl_value
 from locatietoets.analysis.vocabulary import nl_number
 from locatietoets.layers.io.files import (
     RD_NEW,
@@ -120,7 +121,8 @@ def _numeric(
     infinite = np.isinf(values)
     if infinite.any():
         problems.append(
-            f"{layer_label(spec)} veld '{column}' ({key}) heeft {int(infinite.sum())} oneindige"
+            f"{layer_label(spec)} veld '{column}' ({key}) heeft {nl_number(int(infinite.sum()))}"
+            " oneindige"
             " waarden"
             f" ({values[infinite][0]:g}); vul een eindig getal in of laat het veld leeg."
         )
@@ -128,16 +130,18 @@ def _numeric(
     negative = np.nan_to_num(values, nan=0.0) < 0
     if negative.any():
         problems.append(
-            f"{layer_label(spec)} veld '{column}' ({key}) heeft {int(negative.sum())} negatieve"
+            f"{layer_label(spec)} veld '{column}' ({key}) heeft {nl_number(int(negative.sum()))}"
+            " negatieve"
             " waarden "
-            f"(bv. {values[negative][0]:g}); alleen waarden ≥ 0 zijn geldig."
+            f"(bv. {nl_value(values[negative][0])}); alleen waarden ≥ 0 zijn geldig."
         )
     empty = raw.isna().to_numpy(dtype=bool) | (raw.astype("string").str.strip() == "").fillna(
         True
     ).to_numpy(dtype=bool)
     if not allow_null and empty.any():
         problems.append(
-            f"{layer_label(spec)} veld '{column}' ({key}) is leeg bij {int(empty.sum())} objecten;"
+            f"{layer_label(spec)} veld '{column}' ({key}) is leeg bij"
+            f" {nl_number(int(empty.sum()))} objecten;"
             " vul"
             " een waarde in."
         )
@@ -268,7 +272,7 @@ def load_sites(
     )
     if missing:
         report.warnings.append(
-            f"{missing} locaties zonder verblijfstype: {default_stay} aangenomen"
+            f"{nl_number(missing)} locaties zonder verblijfstype: {default_stay} aangenomen"
         )
     sites["verblijfstype"] = (
         stay.fillna(default_stay).astype(object).to_numpy() if stay is not None else default_stay
@@ -310,8 +314,10 @@ def load_sites(
     if no_rooms.any():
         first = sites["locatie_id"].to_numpy()[no_rooms][:5]
         problems.append(
-            f"{layer_label(spec)} veld '{spec.get('slaapkamers_veld')}' (slaapkamers_veld) is 0 bij"
-            f" {int(no_rooms.sum())} locaties met personen (bv. {', '.join(map(str, first))}):"
+            f"{layer_label(spec)} veld '{spec.get('slaapkamers_veld')}' (slaapkamers_veld) is 0"
+            " bij"
+            f" {nl_number(int(no_rooms.sum()))} locaties met personen (bv."
+            f" {', '.join(map(str, first))}):"
             " personen per slaapkamer is dan niet te bepalen. Vul het aantal slaapkamers in, of"
             " laat het leeg als het nog niet bekend is."
         )
@@ -356,7 +362,8 @@ def load_sites(
     sites["geometrie_status"] = status
     if report.without_geometry:
         report.warnings.append(
-            f"{report.without_geometry} locaties zonder geometrie: niet getoetst, reden 'geen"
+            f"{nl_number(report.without_geometry)} locaties zonder geometrie: niet getoetst,"
+            " reden 'geen"
             " geometrie'"
         )
     return original, sites, report
@@ -364,8 +371,8 @@ def load_sites(
 
 def _no_geometry(spec: LayerSpec, n: int) -> str:
     return (
-        f"{layer_label(spec)} '{spec.path.name}' heeft geen bruikbare geometrie: alle {n} objecten"
-        " zijn"
+        f"{layer_label(spec)} '{spec.path.name}' heeft geen bruikbare geometrie: alle"
+        f" {nl_number(n)} objecten zijn"
         " leeg of zonder geometrie (NULL). Kies de juiste laag, vul de geometrie, of laat de"
         f" sectie {layer_label(spec)} weg uit de configuratie."
     )
@@ -377,7 +384,9 @@ def _drop_empty(frame: gpd.GeoDataFrame, report: LayerReport, spec: LayerSpec) -
     if missing.all():
         raise InputError(_no_geometry(spec, len(frame)))
     if missing.any():
-        report.warnings.append(f"{int(missing.sum())} objecten zonder geometrie overgeslagen")
+        report.warnings.append(
+            f"{nl_number(int(missing.sum()))} objecten zonder geometrie overgeslagen"
+        )
         frame = frame[~missing].reset_index(drop=True)
     return frame
 

@@ -189,7 +189,8 @@ def write_demo(out_dir: Path, *, seed: int = 2026, n_sites: int = 3000) -> Path:
         _CONFIG_LAYERS,
         regels={"bbg_rand_m": 250},
         kop=[
-            line.format(source=DEMO_SOURCE, seed=seed, n_sites=n_sites) for line in _CONFIG_HEADER
+            line.format(source=DEMO_SOURCE, seed=seed, n_sites=nl_number(n_sites))
+            for line in _CONFIG_HEADER
         ],
         toelichting=_CONFIG_NOTES,
     )

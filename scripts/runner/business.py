@@ -12,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from locatietoets.analysis.texts import nl_number
+from locatietoets.analysis.texts import nl_number, nl_value
 from locatietoets.layers.io.tables import json_float
 
 __all__ = ["BUSINESS_FILES", "business_text", "run_business_check"]
@@ -89,7 +89,8 @@ def run_business_check(
             )
         warnings.append(
             f"Geen wegennet in de configuratie: reistijd hemelsbreed benaderd ({MODE_TEXT[mode]},"
-            f" {speed_kmh:g} km/u, maximaal {max_minutes:g} min = {speed_kmh * max_minutes / 60:g}"
+            f" {nl_value(speed_kmh)} km/u, maximaal {nl_value(max_minutes)} min ="
+            f" {nl_value(round(speed_kmh * max_minutes / 60, 1))}"
             " km). Over de weg is de reistijd langer: voeg [lagen.wegennet] toe voor een"
             " betrouwbare telling."
         )
@@ -118,7 +119,7 @@ def run_business_check(
         else:
             distance = shapely.distance(geo.to_numpy(), plan.geometry)
             minutes[has_geom] = distance / (speed_kmh * 1000.0 / 60.0)
-            basis = f"hemelsbreed {MODE_TEXT[mode]} ({speed_kmh:g} km/u)"
+            basis = f"hemelsbreed {MODE_TEXT[mode]} ({nl_value(speed_kmh)} km/u)"
         table, counted = capacity_within_reach(results, minutes, max_minutes=max_minutes)
         total = table.set_index("verblijfstype").loc[TOTAL_LABEL]
         est = estimate.iloc[i]

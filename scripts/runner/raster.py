@@ -14,6 +14,7 @@ from pathlib import Path
 import time
 from typing import Any
 
+from locatietoets.analysis.texts import nl_value
 from locatietoets.analysis.vocabulary import STAY_LABELS, nl_number
 
 __all__ = ["DEFAULT_CHUNK", "RASTER_FILES", "run_raster"]
@@ -102,7 +103,8 @@ def run_raster(
     )
     if len(cells) == 0:
         raise InputError(
-            f"Geen enkel celmiddelpunt van {cell_m:g} m ligt in het gebied ({area_text}); kies een"
+            f"Geen enkel celmiddelpunt van {nl_value(cell_m)} m ligt in het gebied"
+            f" ({area_text}); kies een"
             " kleinere --cel."
         )
     n_total = grid.width * grid.height

@@ -146,7 +146,7 @@ def run_sensitivity(
     rs_record = base.record()
     subtitle = (
         f"Regelset {rs_record.get('id', '?')} {rs_record.get('versie', '')}; waarden"
-        f" {', '.join(f'{v:g}' for v in values)} {unit};"
+        f" {' / '.join(nl_value(v) for v in values)} {unit};"
         f" {nl_number(len(prepared.sites))} locaties, elk getoetst voor elk verblijfstype;"
         f" configuratie {Path(config.source).name if config.source else '(geen bestand)'}"
     )
