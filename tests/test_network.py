@@ -202,6 +202,10 @@ def _cache_bytes(path: Path, cache: Path) -> bytes:
     return found.read_bytes()
 
 
+def _text(value: object) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
 def test_vectorised_graphml_reader_gives_the_same_cache_bytes(tmp_path: Path, monkeypatch):
     """The numpy GraphML reader reads osmnx files (lists, escaped text, edges without geometry,
     parallel edges, pretty-printed or not) into exactly the network the regular-expression reader
@@ -247,6 +251,22 @@ def test_vectorised_graphml_reader_gives_the_same_cache_bytes(tmp_path: Path, mo
             patched.setattr(layers_network, "_read_graphml_vectorised", lambda path: None)
             slow = _cache_bytes(path, tmp_path / f"traag-{path.stem}")
         assert fast == slow
+    # read in blocks of any size (cut inside elements, after a self-closing data element): the
+    # same columns
+    text = mini.read_text(encoding="utf-8")
+    i = text.index("<data", text.index("<edge "))
+    j = text.index("</data>", i) + len("</data>")
+    closed = tmp_path / "zelfsluitend.graphml"
+    closed.write_text(text[:i] + text[i:j].split(">")[0] + " />" + text[j:], "utf-8")
+    whole = layers_network._read_graphml_vectorised(closed)
+    assert whole is not None
+    for block in (61, 97, 256, 1000):
+        part = layers_network._read_graphml_vectorised(closed, block=block)
+        assert part is not None
+        for name in ("node_ids", "node_x", "node_y", "u", "v"):
+            np.testing.assert_array_equal(getattr(part, name), getattr(whole, name))
+        for name, column in whole.values.items():  # WKT may stay bytes (decoded when parsed)
+            assert [_text(x) for x in part.values[name]] == [_text(x) for x in column], name
     # outside the regular form (single quotes, a repeated edge): the fallback readers take it
     quoted = tmp_path / "enkel.graphml"
     quoted.write_text(mini.read_text(encoding="utf-8").replace('id="7"', "id='7'"), "utf-8")

@@ -800,11 +800,12 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
             if not chunk:
                 cut = len(data)
             else:
-                cut = max(data.rfind(b"</node>"), data.rfind(b"</edge>"), data.rfind(b"/>"))
-                if cut < 0:
+                # just before the last node or edge that starts in the block: elements do not
+                # nest, so everything before it is complete
+                cut = max(data.rfind(b"<node"), data.rfind(b"<edge"))
+                if cut <= 0:
                     rest = data
                     continue
-                cut = data.index(b">", cut) + 1
             part, rest = data[:cut], data[cut:]
             del data
             if not keys_done:  # the keys come before the graph
@@ -821,7 +822,8 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
             if not tags.ok:
                 return None
             nodes, edges, datas = tags.named(b"node"), tags.named(b"edge"), tags.named(b"data")
-            closes = np.concatenate([tags.named(b"/node"), tags.named(b"/edge")])
+            close_nodes, close_edges = tags.named(b"/node"), tags.named(b"/edge")
+            closes = np.concatenate([close_nodes, close_edges])
             n_tags = tags.lt.shape[0]
             opened = np.full(n_tags, -1, dtype=np.int64)
             closed = np.full(n_tags, -1, dtype=np.int64)
@@ -833,6 +835,18 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
             last_open = np.maximum.accumulate(opened) if n_tags else opened
             last_close = np.maximum.accumulate(closed) if n_tags else closed
             if part.count(b"<node") != nodes.shape[0] or part.count(b"<edge") != edges.shape[0]:
+                return None
+            # every node and edge closed within the block, each before the next one opens:
+            # open/close tags alternate as (node, /node) and (edge, /edge) pairs
+            kind = np.r_[np.ones(nodes.shape[0]), np.full(edges.shape[0], 2.0)][~is_self]
+            events = np.r_[elem[~is_self], close_nodes, close_edges]
+            codes = np.r_[
+                kind, np.full(close_nodes.shape[0], -1.0), np.full(close_edges.shape[0], -2.0)
+            ]
+            codes = codes[np.argsort(events, kind="stable")]
+            if codes.shape[0] % 2 or not (
+                bool(np.all(codes[0::2] > 0)) and bool(np.all(codes[1::2] == -codes[0::2]))
+            ):
                 return None
             # data: key="d<n>", the value up to the next tag, which must close it
             if np.any(tags.n_quotes(datas) != 2):
