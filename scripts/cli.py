@@ -237,9 +237,10 @@ def _report_outcome(outcome, mode: str, title: str) -> None:
             out_console.print(f"[yellow]Let op: {escape(warning)}[/]")
         n_sites = nl_number(outcome.record["locaties"])
         seconds = nl_number(outcome.record["tijden_s"]["totaal"], 1)
+        parquet = " locaties.parquet," if (outcome.out_dir / "locaties.parquet").exists() else ""
         out_console.print(
             f"Uitvoer in [bold]{escape(str(outcome.out_dir))}[/]: locaties.gpkg, locaties.csv,"
-            f" run.json ({n_sites} locaties, {seconds} s)"
+            f"{parquet} run.json ({n_sites} locaties, {seconds} s)"
         )
 
 

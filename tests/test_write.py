@@ -271,3 +271,20 @@ def test_same_inputs_give_byte_identical_outputs_at_once_and_in_blocks(tmp_path:
         if name != "run.json":
             assert sha256(runs[0] / name) == sha256(runs[1] / name), name
     assert _run_record(runs[0] / "run.json") == _run_record(runs[1] / "run.json")
+
+
+def test_a_run_without_geoparquet_removes_the_parquet_of_an_earlier_run(tmp_path: Path):
+    build_world(tmp_path)
+    cfg = write_config(tmp_path, standard_config())
+    out = tmp_path / "uit"
+    result = CliRunner().invoke(
+        main, ["score", str(cfg), "--out", str(out), "--geoparquet"], terminal_width=200
+    )
+    assert result.exit_code == 0, result.output
+    assert "locaties.csv, locaties.parquet, run.json" in result.output
+    assert (out / "locaties.parquet").exists()
+    result = CliRunner().invoke(main, ["score", str(cfg), "--out", str(out)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "locaties.parquet" not in result.output
+    assert not (out / "locaties.parquet").exists()  # it would not match the new outputs
+    assert (out / "locaties.gpkg").exists()

@@ -248,6 +248,7 @@ def finish_run(prepared: PreparedRun, result: RunResult, out_dir: Path) -> RunOu
         timings["totaal"] = round(time.perf_counter() - t0, 3)
         record["beeindigd"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         write_json(record, stage / "run.json")
+    _remove_stale_outputs(prepared, out_dir)
     report("klaar", "Klaar", 1.0)
     return RunOutcome(out_dir=out_dir, result=result, record=record)
 
@@ -519,8 +520,16 @@ def _write_blocks(
         timings["totaal"] = round(time.perf_counter() - prepared.t0, 3)
         record["beeindigd"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         write_json(record, stage / "run.json")
+    _remove_stale_outputs(prepared, out_dir)
     report("klaar", "Klaar", 1.0)
     return RunOutcome(out_dir=out_dir, result=result, record=record)
+
+
+def _remove_stale_outputs(prepared: PreparedRun, out_dir: Path) -> None:
+    """Remove a ``locaties.parquet`` of an earlier run that this run did not write (it would not
+    match the new outputs); called once the new outputs are in place."""
+    if not prepared.config.geoparquet:
+        (Path(out_dir) / "locaties.parquet").unlink(missing_ok=True)
 
 
 def _release_memory() -> None:
