@@ -108,19 +108,22 @@ MAP_COLOURS: dict[str, str] = {
     "housing": "#b2182b",  # existing labour-migrant housing (diamonds)
 }
 #: Colours of the declared constraint layers (referentie.gpkg "beperkingen.<naam>", hatched
-#: outlines), in the order of their names: ColorBrewer Dark2 without its green (parks) and purple
-#: (odour).
+#: outlines), in the order of their names: ColorBrewer Dark2 without its green (close to parks)
+#: and grey (close to the bebouwde kom and kernen), and with Set2's yellow for its own (close to
+#: voorwaardelijk).
 CONSTRAINT_COLOURS: tuple[str, ...] = (
     "#d95f02",
     "#e7298a",
-    "#66a61e",
-    "#e6ab02",
+    "#1b9e77",
+    "#ffd92f",
     "#a6761d",
-    "#666666",
+    "#7570b3",
 )
 #: Colours of the facility kinds (referentie.gpkg "voorzieningen.<soort>", filled plus
-#: markers), in the order of their names.
-FACILITY_COLOURS: tuple[str, ...] = ("#2166ac", "#35978f", "#762a83", "#4d9221", "#999999")
+#: markers), in the order of their names. Every map colour of one layer kind differs from those
+#: of the other kinds (verdicts, parks, employers, farms, odour, kernen, constraints) by at least
+#: ΔE2000 15 (tests/test_vocabulary.py); parks are #4d9221 and odour #762a83, so neither is here.
+FACILITY_COLOURS: tuple[str, ...] = ("#2166ac", "#00a6ca", "#000000", "#fb9a99", "#999999")
 #: Legend names of the reference layers a run writes (referentie.gpkg), the same on the
 #: command line's maps, in the plugin's atlas and in its reference group;
 #: :func:`reference_label` names the declared ones (beperkingen.<naam>, voorzieningen.<soort>).
@@ -296,6 +299,8 @@ FIELD_DECIMALS: dict[str, int] = {
     "geur_norm_oue": 1,
     "score": 0,
     **_per_stay_value("score", 0),
+    "kern_inwoners": 0,
+    "arbeidsmigranten_in_kern": 0,
 }
 #: Shares (0..1) that QGIS shows as a whole percentage, in a virtual field ``<naam>_pct``.
 SHARE_FIELDS: tuple[str, ...] = tuple(name for name in FIELD_ALIASES if "aandeel" in name)

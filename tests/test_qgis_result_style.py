@@ -147,3 +147,126 @@ def test_run_dependent_fields_get_aliases_and_rounding(qgis_core):
     for name in ("natura2000_afstand_m", "voorziening_ov_halte_afstand_m"):
         setup = layer.editorWidgetSetup(fields.indexOf(name))
         assert setup.type() == "Range" and setup.config()["Precision"] == 0, name
+
+
+def _run_with_declared_layers(world, out):
+    """A run with a declared constraint (the rule set's bedrijventerreinen), two facility kinds
+    and kernen (fields named after the run) on the standard world; returns the GeoPackage."""
+    from fixtures import RD, build_world, standard_config, write_config, write_gdf
+    import geopandas as gpd
+    from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
+
+    from locatietoets.layers.io.config import load_config
+    from locatietoets.scripts.runner.score import run_config
+
+    build_world(world)
+    # a kern as a multipolygon with a hole around the sites, a business park, two kinds of
+    # facility along a road
+    ring = [(199_000, 380_000), (210_000, 380_000), (210_000, 381_000), (199_000, 381_000)]
+    hole = [(205_000, 380_400), (205_500, 380_400), (205_500, 380_600), (205_000, 380_600)]
+    write_gdf(
+        gpd.GeoDataFrame(
+            {"naam": ["Testkern"], "inw": [12_000]},
+            geometry=[MultiPolygon([Polygon(ring, [hole])])],
+            crs=RD,
+        ),
+        world / "kernen.gpkg",
+    )
+    write_gdf(
+        gpd.GeoDataFrame(
+            {"gebied": ["Trade Port"]}, geometry=[box(202_000, 381_500, 203_000, 382_500)], crs=RD
+        ),
+        world / "terreinen.gpkg",
+    )
+    # the sites lie on y = 380,500 east of x = 200,000: one road along them
+    write_gdf(
+        gpd.GeoDataFrame(
+            {"highway": ["residential"]},
+            geometry=[LineString([(199_500, 380_500), (209_000, 380_500)])],
+            crs=RD,
+        ),
+        world / "wegen.gpkg",
+    )
+    for name, x in (("winkels", 200_300), ("haltes", 201_300)):
+        write_gdf(
+            gpd.GeoDataFrame({"naam": [f"{name} 1"]}, geometry=[Point(x, 380_500)], crs=RD),
+            world / f"{name}.gpkg",
+        )
+    extra = """
+[lagen.kernen]
+pad = "kernen.gpkg"
+inwoners_veld = "inw"
+
+[lagen.beperkingen.bedrijventerreinen]
+pad = "terreinen.gpkg"
+naam_veld = "gebied"
+
+[lagen.wegennet]
+pad = "wegen.gpkg"
+modus = "lopen"
+
+[lagen.voorzieningen.supermarkt]
+pad = "winkels.gpkg"
+
+[lagen.voorzieningen.ov_halte]
+pad = "haltes.gpkg"
+"""
+    run_config(load_config(write_config(world, standard_config(extra=extra))), out)
+    return out / "locaties.gpkg"
+
+
+def test_stored_style_of_a_run_names_and_rounds_every_field(qgis_core, tmp_path):
+    """The style the engine stores in locaties.gpkg gives every field of the result layer a Dutch
+    alias (the run's constraint, facility and kern fields too; input attributes '<naam>
+    (invoer)') and every number result field its rounding, as QGIS loads it from the file; a
+    rerun writes the same bytes."""
+    import sqlite3
+
+    gpkg = _run_with_declared_layers(tmp_path / "wereld", tmp_path / "uit")
+    with sqlite3.connect(gpkg) as con:
+        columns = {r[1]: r[2] for r in con.execute("PRAGMA table_info(locaties)")}
+    layer = qgis_core.QgsVectorLayer(f"{gpkg}|layername=locaties", "locaties", "ogr")
+    assert layer.isValid()
+    fields = layer.fields()
+    shown = {f.name(): layer.attributeDisplayName(fields.indexOf(f.name())) for f in fields}
+    expected = {
+        "bedrijventerreinen": "Beperking: bedrijventerreinen",
+        "bedrijventerreinen_afstand_m": "Afstand tot bedrijventerreinen (m)",
+        "voorziening_supermarkt": "Dichtstbijzijnde supermarkt",
+        "voorziening_supermarkt_afstand_m": "Afstand tot supermarkt (m)",
+        "voorziening_ov_halte": "Dichtstbijzijnde ov halte",
+        "voorziening_ov_halte_afstand_m": "Afstand tot ov halte (m)",
+        "kern": "Kern",
+        "kern_inwoners": "Inwoners kern",
+        "arbeidsmigranten_in_kern": "Arbeidsmigranten in kern (incl. deze locatie)",
+        "aandeel_arbeidsmigranten_kern_pct": "Aandeel arbeidsmigranten in kern (%)",
+        "personen": "personen (invoer)",
+        "opmerking": "opmerking (invoer)",
+    }
+    assert {name: shown.get(name) for name in expected} == expected
+    unnamed = [n for n, alias in shown.items() if n != "fid" and alias == n]
+    assert not unnamed  # every field has an alias
+    decimals = {
+        "bedrijventerreinen_afstand_m": 0,
+        "voorziening_supermarkt_afstand_m": 0,
+        "voorziening_ov_halte_afstand_m": 0,
+        "kern_inwoners": 0,
+        "arbeidsmigranten_in_kern": 0,
+        "werkgever_reistijd_min": 1,
+    }
+    result_numbers = [
+        n
+        for n, kind in columns.items()
+        if kind in ("REAL", "DOUBLE") and n in shown and not shown[n].endswith(" (invoer)")
+    ]
+    for name in result_numbers:
+        setup = layer.editorWidgetSetup(fields.indexOf(name))
+        if setup.type() == "Hidden":  # a share, shown as <naam>_pct
+            assert f"{name}_pct" in shown, name
+            continue
+        assert setup.type() == "Range", name
+        if name in decimals:
+            assert setup.config()["Precision"] == decimals[name], name
+    assert set(decimals) - {"werkgever_reistijd_min"} <= set(result_numbers)
+    again = _run_with_declared_layers(tmp_path / "wereld2", tmp_path / "uit2")
+    assert again.read_bytes() == gpkg.read_bytes()

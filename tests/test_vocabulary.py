@@ -214,3 +214,36 @@ def test_verdict_colours_stay_apart_for_colour_blind_readers():
     lightness = {v: _lab(np.array(m) @ _linear(c))[0] for v, c in colours.items()}
     assert lightness["ongeschikt"] - lightness["geschikt"] >= 10
     assert lightness["voorwaardelijk"] - lightness["ongeschikt"] >= 10
+
+
+def test_map_colours_of_different_layer_kinds_stay_apart():
+    """A facility marker or a constraint area never takes the colour of another kind of layer on
+    the maps: every facility and constraint colour differs by ΔE2000 ≥ 15 from each verdict
+    colour, from the parks, employers, farms, odour, bebouwde kom, kernen and existing housing,
+    and facility colours from constraint colours; the colours within one kind differ as well.
+    (Parks became #4d9221 with the colour-blind palette, which was the fourth facility colour.)"""
+
+    def rgb(hex_colour):
+        return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+
+    vocabulary = engine_vocabulary
+    others = {
+        f"oordeel {verdict}": vocabulary.hex_colour(colour)
+        for verdict, (_label, colour) in vocabulary.VERDICT_COLOURS.items()
+        if verdict  # sites without geometry are not drawn
+    }
+    for name in ("park", "employer", "farm", "odour", "kom", "kern", "housing"):
+        others[name] = vocabulary.MAP_COLOURS[name]
+    facilities = {f"voorziening {i}": c for i, c in enumerate(vocabulary.FACILITY_COLOURS)}
+    constraints = {f"beperking {i}": c for i, c in enumerate(vocabulary.CONSTRAINT_COLOURS)}
+    assert "#4d9221" not in vocabulary.FACILITY_COLOURS  # the park colour, by hand
+    too_close = []
+    for kind, own, foreign in (
+        ("voorziening", facilities, {**others, **constraints}),
+        ("beperking", constraints, others),
+    ):
+        for name, colour in own.items():
+            for other, other_colour in {**foreign, **own}.items():
+                if other != name and _delta_e(rgb(colour), rgb(other_colour)) < 15:
+                    too_close.append((name, colour, other, other_colour))
+    assert not too_close

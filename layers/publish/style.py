@@ -7,12 +7,14 @@ tip that shows the reasons.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 import sqlite3
 from xml.sax.saxutils import escape, quoteattr
 
 # One vocabulary (analysis/vocabulary.py): verdict colours and field aliases, re-exported here.
 from locatietoets.analysis.vocabulary import (
+    FACILITY_PREFIX,
     FIELD_ALIASES,
     FIELD_DECIMALS,
     MAP_TIP,
@@ -20,12 +22,15 @@ from locatietoets.analysis.vocabulary import (
     SHARE_FIELDS,
     VERDICT_COLOURS,
     YES_NO_FIELDS,
+    facility_aliases,
+    is_facility_field,
 )
 
 __all__ = [
     "VERDICT_COLOURS",
     "FIELD_ALIASES",
     "field_alias",
+    "field_decimals",
     "result_qml",
     "store_layer_style",
 ]
@@ -104,15 +109,54 @@ def _mixed_renderer() -> str:
     )
 
 
-def field_alias(name: str) -> str | None:
+_DISTANCE = "_afstand_m"
+
+
+def field_alias(name: str, names: Iterable[str] = ()) -> str | None:
     """The Dutch alias of a result field, of its percentage ``<naam>_pct`` or of an input attribute
-    renamed ``<naam>_invoer`` because a result field has its name; ``None`` for other fields."""
+    renamed ``<naam>_invoer`` because a result field has its name; ``None`` for other fields.
+
+    ``names`` are the layer's fields, for the fields whose names depend on the run (as the plugin
+    names them, qgis_plugin/styling.py): a facility kind's ``voorziening_<soort>`` and
+    ``voorziening_<soort>_afstand_m``, and a declared constraint's ``<naam>`` and
+    ``<naam>_afstand_m`` (a pair of fields no other field forms).
+    """
     if name in FIELD_ALIASES:
         return FIELD_ALIASES[name]
     if name.endswith("_pct") and name[: -len("_pct")] in SHARE_FIELDS:
         return f"{FIELD_ALIASES[name[: -len('_pct')]]} (%)"
+    if is_facility_field(name):
+        kind = name[len(FACILITY_PREFIX) :]
+        kind = kind[: -len(_DISTANCE)] if kind.endswith(_DISTANCE) else kind
+        return facility_aliases(kind).get(name) if kind else None
+    constraint = _constraint_of(name, names)
+    if constraint:
+        label = constraint.replace("_", " ")
+        return f"Beperking: {label}" if name == constraint else f"Afstand tot {label} (m)"
     base = name[: -len("_invoer")] if name.endswith("_invoer") else ""
     return f"{FIELD_ALIASES[base]} (invoer)" if base in FIELD_ALIASES else None
+
+
+def _constraint_of(name: str, names: Iterable[str]) -> str | None:
+    """The declared constraint whose field ``name`` is: ``<naam>`` beside ``<naam>_afstand_m``
+    (the engine writes both, one after the other), neither a known result field."""
+    base = name[: -len(_DISTANCE)] if name.endswith(_DISTANCE) else name
+    if not base or base in FIELD_ALIASES or base.endswith("_invoer"):
+        return None
+    names = set(names)
+    return base if base in names and f"{base}{_DISTANCE}" in names else None
+
+
+def field_decimals(fields: Iterable[str]) -> dict[str, int]:
+    """Decimals the number fields among ``fields`` show with: those of
+    :data:`~analysis.vocabulary.FIELD_DECIMALS` and, to the metre, the distances of the run's
+    facility kinds and declared constraints."""
+    fields = list(fields)
+    decimals = {name: FIELD_DECIMALS[name] for name in fields if name in FIELD_DECIMALS}
+    for name in fields:
+        if name.endswith(_DISTANCE) and name not in decimals and field_alias(name, fields):
+            decimals[name] = 0
+    return decimals
 
 
 def _widget(field: str, kind: str, options: str = "") -> str:
@@ -133,14 +177,15 @@ def _field_display(fields: list[str]) -> tuple[str, str, list[str]]:
     config = []
     expressions = []
     virtual = []
+    decimals = field_decimals(fields)
     for name in fields:
-        if name in FIELD_DECIMALS:
+        if name in decimals:
             options = "".join(
                 [
                     '<Option type="bool" name="AllowNull" value="true"/>',
                     '<Option type="double" name="Max" value="1e+15"/>',
                     '<Option type="double" name="Min" value="-1e+15"/>',
-                    f'<Option type="int" name="Precision" value="{FIELD_DECIMALS[name]}"/>',
+                    f'<Option type="int" name="Precision" value="{decimals[name]}"/>',
                     '<Option type="double" name="Step" value="1"/>',
                     '<Option type="QString" name="Style" value="SpinBox"/>',
                 ]
@@ -173,7 +218,8 @@ def result_qml(*, polygon: bool, fields: list[str], mixed: bool = False) -> str:
     polygon
         True for polygon sites (fill symbols), False for points (markers).
     fields
-        The layer's attribute fields, for aliases.
+        The layer's attribute fields, for aliases and rounding; any that is no result field (see
+        :func:`field_alias`) is an input attribute, aliased ``<naam> (invoer)``.
     mixed
         True for a layer of points and polygons: rules draw each with its own symbol, and the style
         names no geometry type, so QGIS applies it to the whole layer and to each geometry-type
@@ -199,7 +245,9 @@ def result_qml(*, polygon: bool, fields: list[str], mixed: bool = False) -> str:
     if mixed:
         renderer = _mixed_renderer()
     field_config, expression_fields, virtual = _field_display(fields)
-    named = [(f, field_alias(f)) for f in [*fields, *virtual]]
+    # the input attributes the result carries (after the result fields) keep their own name,
+    # marked as input as the renamed ones are: every field of the layer has an alias
+    named = [(f, field_alias(f, fields) or f"{f} (invoer)") for f in [*fields, *virtual]]
     aliases = "".join(
         f'<alias field={quoteattr(f)} name={quoteattr(alias)} index="{i}"/>'
         for i, (f, alias) in enumerate(named)
