@@ -116,10 +116,12 @@ CONSTRAINT_COLOURS: tuple[str, ...] = (
     "#7570b3",
 )
 #: Colours of the facility kinds (referentie.gpkg "voorzieningen.<soort>", filled plus
-#: markers), in the order of their names. Every map colour of one layer kind differs from those
-#: of the other kinds (verdicts, parks, employers, farms, odour, kernen, constraints) by at least
-#: ΔE2000 15 (tests/test_vocabulary.py); parks are #4d9221 and odour #762a83, so neither is here.
-FACILITY_COLOURS: tuple[str, ...] = ("#2166ac", "#00a6ca", "#000000", "#fb9a99", "#999999")
+#: markers), in the order of their names. Each differs by at least ΔE2000 20 from the colours of
+#: the other layer kinds (verdicts, parks, employers, farms, odour, kernen, existing housing,
+#: constraints) and from each other, and by at least 30 from the map's backgrounds and the BBG, as
+#: the white-edged markers must show on them (tests/test_vocabulary.py): parks are #4d9221, odour
+#: #762a83 and the employers' squares dark blue, so none of those is here, nor a pastel.
+FACILITY_COLOURS: tuple[str, ...] = ("#0099cc", "#000000", "#cc00ff", "#555500", "#33ee00")
 #: Legend names of the reference layers a run writes (referentie.gpkg), the same on the
 #: command line's maps, in the plugin's atlas and in its reference group;
 #: :func:`reference_label` names the declared ones (beperkingen.<naam>, voorzieningen.<soort>).

@@ -218,10 +218,12 @@ def test_verdict_colours_stay_apart_for_colour_blind_readers():
 
 def test_map_colours_of_different_layer_kinds_stay_apart():
     """A facility marker or a constraint area never takes the colour of another kind of layer on
-    the maps: every facility and constraint colour differs by ΔE2000 ≥ 15 from each verdict
-    colour, from the parks, employers, farms, odour, bebouwde kom, kernen and existing housing,
-    and facility colours from constraint colours; the colours within one kind differ as well.
-    (Parks became #4d9221 with the colour-blind palette, which was the fourth facility colour.)"""
+    the maps: every constraint colour differs by ΔE2000 ≥ 15 from each verdict colour and from the
+    parks, employers, farms, odour, bebouwde kom, kernen and existing housing, every facility
+    colour by ≥ 20 from all of those and the constraint colours (its markers lie among the sites
+    and the employers' squares) and by ≥ 30 from the light areas it lies on; the colours within
+    one kind differ as well. (Parks became
+    #4d9221 with the colour-blind palette, which was the fourth facility colour.)"""
 
     def rgb(hex_colour):
         return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
@@ -238,12 +240,16 @@ def test_map_colours_of_different_layer_kinds_stay_apart():
     constraints = {f"beperking {i}": c for i, c in enumerate(vocabulary.CONSTRAINT_COLOURS)}
     assert "#4d9221" not in vocabulary.FACILITY_COLOURS  # the park colour, by hand
     too_close = []
-    for kind, own, foreign in (
-        ("voorziening", facilities, {**others, **constraints}),
-        ("beperking", constraints, others),
+    for own, foreign, least in (
+        (facilities, {**others, **constraints}, 20),
+        (constraints, others, 15),
     ):
         for name, colour in own.items():
             for other, other_colour in {**foreign, **own}.items():
-                if other != name and _delta_e(rgb(colour), rgb(other_colour)) < 15:
+                if other != name and _delta_e(rgb(colour), rgb(other_colour)) < least:
                     too_close.append((name, colour, other, other_colour))
+    for name, colour in facilities.items():  # white-edged markers on the map's light areas
+        for area in ("outside", "other_gemeente", "focus_fill", "bbg"):
+            if _delta_e(rgb(colour), rgb(vocabulary.MAP_COLOURS[area])) < 30:
+                too_close.append((name, colour, area, vocabulary.MAP_COLOURS[area]))
     assert not too_close
