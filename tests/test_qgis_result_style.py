@@ -270,3 +270,33 @@ def test_stored_style_of_a_run_names_and_rounds_every_field(qgis_core, tmp_path)
     assert set(decimals) - {"werkgever_reistijd_min"} <= set(result_numbers)
     again = _run_with_declared_layers(tmp_path / "wereld2", tmp_path / "uit2")
     assert again.read_bytes() == gpkg.read_bytes()
+
+
+def test_engine_and_plugin_name_the_run_dependent_fields_alike(qgis_core):
+    """The stored style and the plugin's style give the fields named after the run the same
+    alias, and the engine's stored style rounds their distances to the metre."""
+    from locatietoets.layers.publish.style import field_alias, field_decimals
+    from qgis_plugin.styling import field_alias as plugin_alias
+
+    names = [
+        "oordeel",
+        "voorziening_ov_halte",
+        "voorziening_ov_halte_afstand_m",
+        "natura2000",
+        "natura2000_afstand_m",
+        "kern_inwoners",
+        "eigen_afstand_m",  # an input field without its pair: no result field
+        "natura2000_invoer",
+    ]
+    for name in names:
+        assert field_alias(name, names) == plugin_alias(name, set(names)), name
+    assert field_alias("eigen_afstand_m", names) is None
+    assert field_decimals(names) == {
+        "voorziening_ov_halte_afstand_m": 0,
+        "natura2000_afstand_m": 0,
+        "kern_inwoners": 0,
+    }
+    qml = result_qml(polygon=False, fields=names)
+    assert '<alias field="eigen_afstand_m" name="eigen_afstand_m (invoer)"' in qml
+    assert '<alias field="natura2000" name="Beperking: natura2000"' in qml
+    assert '<alias field="natura2000_invoer" name="natura2000 (invoer)"' in qml

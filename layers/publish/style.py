@@ -147,6 +147,13 @@ def _constraint_of(name: str, names: Iterable[str]) -> str | None:
     return base if base in names and f"{base}{_DISTANCE}" in names else None
 
 
+def _input_alias(name: str) -> str:
+    """``personen`` -> "personen (invoer)"; an input attribute renamed because a result field of
+    the run has its name, ``natura2000_invoer``, -> "natura2000 (invoer)"."""
+    base = name[: -len("_invoer")] if name.endswith("_invoer") else name
+    return f"{base or name} (invoer)"
+
+
 def field_decimals(fields: Iterable[str]) -> dict[str, int]:
     """Decimals the number fields among ``fields`` show with: those of
     :data:`~analysis.vocabulary.FIELD_DECIMALS` and, to the metre, the distances of the run's
@@ -247,7 +254,7 @@ def result_qml(*, polygon: bool, fields: list[str], mixed: bool = False) -> str:
     field_config, expression_fields, virtual = _field_display(fields)
     # the input attributes the result carries (after the result fields) keep their own name,
     # marked as input as the renamed ones are: every field of the layer has an alias
-    named = [(f, field_alias(f, fields) or f"{f} (invoer)") for f in [*fields, *virtual]]
+    named = [(f, field_alias(f, fields) or _input_alias(f)) for f in [*fields, *virtual]]
     aliases = "".join(
         f'<alias field={quoteattr(f)} name={quoteattr(alias)} index="{i}"/>'
         for i, (f, alias) in enumerate(named)
