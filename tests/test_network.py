@@ -479,6 +479,37 @@ def test_cache_hit_mode_and_change(tmp_path: Path, monkeypatch):
     assert len(list(cache.glob("*.npz"))) == 4
 
 
+def test_file_digest_is_remembered_until_the_file_changes(tmp_path: Path, monkeypatch):
+    import hashlib
+    import os
+
+    path = tmp_path / "wegen.graphml"
+    path.write_bytes(b"<graphml>een</graphml>")
+    cache = tmp_path / "cache"
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    reads = []
+    real = layers_network._sha256
+    monkeypatch.setattr(layers_network, "_sha256", lambda p: reads.append(p) or real(p))
+    assert layers_network.file_digest(path, cache) == expected
+    assert layers_network.file_digest(path, cache) == expected
+    assert len(reads) == 2  # just written: hashed every time, never remembered
+    monkeypatch.setattr(layers_network, "_SETTLED_NS", 0)
+    assert layers_network.file_digest(path, cache) == expected
+    assert layers_network.file_digest(path, cache) == expected
+    assert len(reads) == 3  # unchanged status: not read again
+    # same size, modification time set back: the status-change time still tells
+    status = path.stat()
+    time.sleep(0.05)  # past the file system clock's tick
+    path.write_bytes(b"<graphml>twe</graphml>")
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    changed = layers_network.file_digest(path, cache)
+    assert changed == hashlib.sha256(b"<graphml>twe</graphml>").hexdigest() != expected
+    assert len(reads) == 4
+    (cache / "controlegetallen.json").write_text("kapot", encoding="utf-8")  # damaged: rehashed
+    assert layers_network.file_digest(path, cache) == changed
+    assert not list(cache.glob("*.tmp"))
+
+
 def test_damaged_cache_is_rebuilt(tmp_path: Path):
     path = tmp_path / "wegen.gpkg"
     demo_lines().to_file(path)

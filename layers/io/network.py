@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 import hashlib
 import html
+import json
 import logging
 import os
 from pathlib import Path
@@ -56,6 +57,7 @@ __all__ = [
     "DEFAULT_CACHE_DIR",
     "CACHE_VERSION",
     "network_cache_path",
+    "file_digest",
 ]
 
 logger = logging.getLogger(__name__)
@@ -115,6 +117,53 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+_DIGESTS = "controlegetallen.json"
+#: A file changed less than this long ago (ns) is hashed but not remembered (timestamps are coarse).
+_SETTLED_NS = 2_000_000_000
+
+
+def file_digest(path: Path, cache_dir: Path) -> str:
+    """The sha256 of ``path``, remembered in ``cache_dir`` with the file's status.
+
+    A file whose size, modification time, status-change time and inode are all unchanged is not
+    read again (the status-change time moves with every write, whatever the tool sets the
+    modification time to). Folders (file geodatabases) are always hashed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return _sha256(path)
+    status = path.stat()
+    stamp = [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
+    memo_file = Path(cache_dir) / _DIGESTS
+    key = str(path.resolve())
+    try:
+        memo = json.loads(memo_file.read_text(encoding="utf-8"))
+        if not isinstance(memo, dict):
+            memo = {}
+    except (OSError, ValueError):
+        memo = {}
+    seen = memo.get(key)
+    if isinstance(seen, dict) and seen.get("status") == stamp and seen.get("sha256"):
+        return str(seen["sha256"])
+    digest = _sha256(path)
+    if time.time_ns() - status.st_ctime_ns < _SETTLED_NS:
+        return digest  # just written: a rewrite within the clock's tick would keep the status
+    memo[key] = {"status": stamp, "sha256": digest}
+    try:
+        memo_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="controlegetallen", suffix=".tmp", dir=memo_file.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(memo, handle)
+            os.replace(tmp, memo_file)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:  # an unwritable cache folder costs a hash next time, nothing else
+        logger.warning("controlegetal van %s niet te bewaren: %s", path.name, exc)
+    return digest
 
 
 def network_cache_path(
@@ -177,7 +226,9 @@ def load_configured_network(
         walk_kmh=float(ruleset.value("snelheid_lopen_kmh")),
     )
     path = Path(spec.path)
-    digest = _sha256(path) if path.exists() else None  # once: cache key and run record
+    cache_dir = DEFAULT_CACHE_DIR if cache_dir is None else Path(cache_dir).expanduser()
+    # once: cache key and run record
+    digest = file_digest(path, cache_dir) if path.exists() else None
     network = load_network(
         spec, speeds=speeds, cache_dir=cache_dir, progress=progress, digest=digest
     )
@@ -249,6 +300,8 @@ def load_network(
 
     cache_dir = DEFAULT_CACHE_DIR if cache_dir is None else Path(cache_dir).expanduser()
     report(0.0, "wegennet: controlegetal van het bestand berekenen")
+    if digest is None:
+        digest = file_digest(path, cache_dir)
     cache_file = network_cache_path(
         spec, mode=mode, speeds=speeds, cache_dir=cache_dir, digest=digest
     )
