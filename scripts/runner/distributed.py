@@ -56,6 +56,7 @@ from locatietoets.layers.io.config import Config
 from locatietoets.scripts.runner.partitions import (
     combine_records,
     empty_like,
+    facility_distances,
     part_max_minutes,
     run_wide_flags,
 )
@@ -455,5 +456,5 @@ def _combine(results: list[RunResult], ruleset: Any) -> RunResult:
         if "werkgever_reistijd_min" in table
         else None
     )
-    record = combine_records(results, ruleset, times)
+    record = combine_records(results, ruleset, times, facility_distances(table))
     return replace(record, results=table)

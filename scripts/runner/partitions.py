@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from locatietoets.analysis.pipeline import Inputs, RunResult, outside_gemeenten_warning
+from locatietoets.analysis.vocabulary import FACILITY_PREFIX
 
 __all__ = [
     "combine_records",
@@ -122,8 +123,22 @@ def merge_counts(records: list[dict]) -> dict:
     return out
 
 
+def facility_distances(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per facility kind the network distances (``voorziening_<soort>_afstand_m``) in ``table``,
+    for the run-wide medians of :func:`combine_records`."""
+    suffix = "_afstand_m"
+    return {
+        str(c)[len(FACILITY_PREFIX) : -len(suffix)]: table[c].to_numpy(dtype=float)
+        for c in table.columns
+        if str(c).startswith(FACILITY_PREFIX) and str(c).endswith(suffix)
+    }
+
+
 def combine_records(
-    results: list[RunResult], ruleset: Any, travel_times: np.ndarray | None
+    results: list[RunResult],
+    ruleset: Any,
+    travel_times: np.ndarray | None,
+    facility_distances: dict[str, np.ndarray] | None = None,
 ) -> RunResult:
     """Steps, skipped analyses, rule counts and warnings of the parts of one run, as one run.
 
@@ -136,6 +151,9 @@ def combine_records(
     travel_times
         ``werkgever_reistijd_min`` of all sites, for the run-wide median
         (None when travel was not computed).
+    facility_distances
+        Per facility kind the distances of all sites (:func:`facility_distances`), for the
+        run-wide median distance per kind; a median is not the sum of the parts' medians.
 
     Returns
     -------
@@ -148,6 +166,14 @@ def combine_records(
         steps["reis"]["mediaan_reistijd_min"] = (
             float(np.nanmedian(times)) if (~np.isnan(times)).any() else None
         )
+    per_kind = steps.get("voorzieningen", {}).get("voorzieningen")
+    if isinstance(per_kind, dict) and facility_distances:
+        for kind, values in facility_distances.items():
+            if kind in per_kind:
+                values = np.asarray(values, dtype=float)
+                per_kind[kind]["mediaan_m"] = (
+                    float(np.nanmedian(values)) if (~np.isnan(values)).any() else None
+                )
     for record in steps.values():
         if "seconden" in record:
             record["seconden"] = round(record["seconden"], 3)

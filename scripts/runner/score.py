@@ -438,12 +438,13 @@ def _write_blocks(
     t: float,
 ) -> RunOutcome:
     """Write the scored blocks (input attributes, result), in order, as one run's outputs."""
-    from locatietoets.scripts.runner.partitions import combine_records
+    from locatietoets.scripts.runner.partitions import combine_records, facility_distances
 
     report, timings, frames = prepared.report, prepared.timings, prepared.frames
     ruleset = prepared.ruleset
     parts: list[RunResult] = []
     travel_times: list[np.ndarray] = []
+    distances: list[dict[str, np.ndarray]] = []
     clashes: list[str] = []
     columns: list[str] | None = None
     result_columns: list[str] = []
@@ -484,6 +485,7 @@ def _write_blocks(
                     travel_times.append(
                         result.results["werkgever_reistijd_min"].to_numpy(dtype=float)
                     )
+                distances.append(facility_distances(result.results))
                 parts.append(replace(result, results=pd.DataFrame()))
                 del result
                 # GDAL writes the block into the GeoPackage (writer thread) while the CSV is
@@ -512,7 +514,12 @@ def _write_blocks(
         if frames:
             write_reference(frames, stage / "referentie.gpkg")
         combined = combine_records(
-            parts, ruleset, np.concatenate(travel_times) if travel_times else None
+            parts,
+            ruleset,
+            np.concatenate(travel_times) if travel_times else None,
+            {k: np.concatenate([d[k] for d in distances if k in d]) for k in distances[0]}
+            if distances
+            else None,
         )
         result = replace(combined, results=pd.DataFrame(columns=result_columns))
         record = _run_record(prepared, result, clashes, n_sites)
