@@ -636,23 +636,27 @@ def _render_map(
     if odour_handles:
         legend.append((Patch(visible=False), "Geurcontour (OUe/m³)", True))
         legend.extend(odour_handles)
-    leg = side.legend(
-        [h for h, _, _ in legend],
-        [t for _, t, _ in legend],
-        loc="upper left",
-        bbox_to_anchor=(0.0, 1.0),
-        frameon=False,
-        fontsize=8.2,
-        handlelength=1.8,
-        handletextpad=0.6,
-        labelspacing=0.55,
-        borderaxespad=0.0,
-    )
-    for text, (_, _, header) in zip(leg.get_texts(), legend):
-        if header:
-            text.set_fontweight("bold")
-            text.set_fontsize(9)
-            text.set_x(-28)
+    def draw_legend(scale: float) -> Any:
+        leg = side.legend(
+            [h for h, _, _ in legend],
+            [t for _, t, _ in legend],
+            loc="upper left",
+            bbox_to_anchor=(0.0, 1.0),
+            frameon=False,
+            fontsize=8.2 * scale,
+            handlelength=1.8,
+            handletextpad=0.6,
+            labelspacing=0.55 * scale,
+            borderaxespad=0.0,
+        )
+        for text, (_, _, header) in zip(leg.get_texts(), legend):
+            if header:
+                text.set_fontweight("bold")
+                text.set_fontsize(9 * scale)
+                text.set_x(-28)
+        return leg
+
+    leg = draw_legend(1.0)
 
     # ---- key figures of the area
     in_sel = in_area
@@ -675,7 +679,7 @@ def _render_map(
     lines.append("Elke locatie is getoetst alsof zij voor")
     lines.append(f"{stay_label(stay_type)} wordt gebruikt. Redenen per locatie:")
     lines.append("zie locaties.gpkg (veld 'redenen').")
-    side.text(
+    key_figures = side.text(
         0.0,
         0.0,
         "\n".join(lines),
@@ -686,6 +690,15 @@ def _render_map(
         ha="left",
         linespacing=1.45,
     )
+    # a long legend (many reference layers) must not run into the key figures: draw it smaller
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    for scale in (0.88, 0.78, 0.7):
+        if leg.get_window_extent(renderer).y0 > key_figures.get_window_extent(renderer).y1 + 4:
+            break
+        leg.remove()
+        leg = draw_legend(scale)
 
     # ---- footer
     fig.text(0.035, 0.045, attribution(run), fontsize=7.5, color=_GREY_TEXT, va="baseline")
