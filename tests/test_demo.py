@@ -16,9 +16,9 @@ import shapely
 from locatietoets.layers.io.config import load_config
 from locatietoets.layers.worlds.demo import (
     DEMO_BOUNDS,
-    DEMO_CONSTRAINT_LAYERS,
     DEMO_LAYERS,
     DEMO_SOURCE,
+    config_layer_name,
     write_demo,
 )
 
@@ -107,23 +107,39 @@ def test_too_few_sites_is_refused(tmp_path: Path) -> None:
 
 def test_config_loads_and_points_at_the_layers(demo_dir: Path) -> None:
     config = load_config(demo_dir / "config.toml")
-    # the business parks are a declared constraint layer: [lagen.beperkingen.bedrijventerreinen]
-    assert set(config.layers) == {
-        f"beperkingen.{n}" if n in DEMO_CONSTRAINT_LAYERS else n for n in DEMO_LAYERS
-    }
+    # the business parks, nature, noise and safety zones are declared constraint layers
+    # ([lagen.beperkingen.<naam>]); bus stops, supermarkets and doctors facility kinds
+    # ([lagen.voorzieningen.<soort>])
+    assert set(config.layers) == {config_layer_name(n) for n in DEMO_LAYERS}
+    assert {
+        "beperkingen.bedrijventerreinen",
+        "beperkingen.natura2000",
+        "beperkingen.natuurnetwerk",
+        "beperkingen.geluid",
+        "beperkingen.externe_veiligheid",
+        "beperkingen.plaatsgebonden_risico",
+        "voorzieningen.ov_halte",
+        "voorzieningen.supermarkt",
+        "voorzieningen.huisarts",
+        "kernen",
+        "bestaande_huisvesting",
+    } <= set(config.layers)
+    files = {config_layer_name(n): n for n in DEMO_LAYERS}
     for name, spec in config.layers.items():
-        file = name.removeprefix("beperkingen.")
-        assert spec.path == (demo_dir / "invoer" / f"{file}.gpkg").resolve()
+        assert spec.path == (demo_dir / "invoer" / f"{files[name]}.gpkg").resolve()
     assert config.rules.overrides == {"bbg_rand_m": 250}
+    # one gemeente allows no short-stay on an employer's yard: both erf policies occur
+    assert config.rules.gemeenten == {"GM9902": {"erf_short_stay": "niet"}}
     assert config.layer("wegennet").get("modus") == "fiets"
 
 
 def test_configured_fields_exist(demo_dir: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
     config = load_config(demo_dir / "config.toml")
+    files = {config_layer_name(n): n for n in DEMO_LAYERS}
     for name, spec in config.layers.items():
         for key, field in spec.options.items():
             if key.endswith("_veld"):
-                frame = layers[name.removeprefix("beperkingen.")]
+                frame = layers[files[name]]
                 assert field in frame.columns, f"{name}.{key} = {field}"
 
 
@@ -429,3 +445,83 @@ def test_demo_geopackages_are_gpkg_1_2(demo_dir: Path) -> None:
     for path in written:
         with sqlite3.connect(path) as conn:
             assert conn.execute("PRAGMA user_version").fetchone()[0] == 10200, path.name
+
+
+# --- kernen, existing housing, facilities and zones (issue 16) -------------------
+
+
+def test_kernen_and_existing_housing(layers: dict[str, gpd.GeoDataFrame]) -> None:
+    kernen, housing = layers["kernen"], layers["bestaande_huisvesting"]
+    villages = layers["bebouwd_gebied"].query("soort == 'kern'").set_index("naam")
+    assert sorted(kernen["naam"]) == sorted(villages.index)
+    # inhabitants: 2,300 per km² of the village's nominal size, rounded to tens
+    people = kernen.set_index("naam")["inwoners"]
+    assert people["Maasheuvel"] == 5980 and people["Loonhorst"] == 920
+    assert people["Kempenrade"] == 4600
+    for name, kern in kernen.set_index("naam").geometry.items():
+        # the village with its edge: the rand sites count in the kern
+        assert villages.geometry[name].buffer(-1.0).within(kern)
+        assert kern.area > villages.geometry[name].area * 1.3
+    assert kernen.geometry.union_all().area == pytest.approx(kernen.area.sum())  # no overlap
+    assert (housing.geom_type == "Point").all() and (housing["personen"] > 0).all()
+    inside = gpd.sjoin(housing, kernen[["naam", "geometry"]], predicate="within")
+    assert len(inside) == len(housing)  # every existing location counts in a kern
+    loonhorst = inside.loc[inside["naam_right"] == "Loonhorst", "personen"].sum()
+    assert loonhorst == 40  # 40 / 920 = 4.3 %: a new site with more than 6 persons runs over 5 %
+
+
+def test_facilities_stand_beside_the_main_network(layers: dict[str, gpd.GeoDataFrame]) -> None:
+    roads = layers["wegennet"]
+    main = _road_components(roads)[0]
+    first = map(
+        tuple, np.round(shapely.get_coordinates(shapely.get_point(roads.geometry.values, 0)), 2)
+    )
+    on_main = np.array([p in main for p in first])
+    streets = roads[on_main & ~roads["highway"].isin(["track", "cycleway"])]
+    tree = shapely.STRtree(streets.geometry.values)
+    counts = {}
+    for name in ("ov_haltes", "supermarkten", "huisartsen"):
+        frame = layers[name]
+        assert (frame.geom_type == "Point").all() and frame["naam"].is_unique
+        _, distance = tree.query_nearest(
+            frame.geometry.values, return_distance=True, all_matches=False
+        )
+        # 8 m beside a street (nearer where another street meets it)
+        assert (distance > 0.1).all() and (distance <= 8.05).all(), name
+        counts[name] = len(frame)
+    assert counts == {"ov_haltes": 15, "supermarkten": 5, "huisartsen": 4}
+    # the smallest villages have no supermarket or doctor of their own
+    kernen = layers["kernen"].set_index("naam")
+    for kind in ("supermarkten", "huisartsen"):
+        assert not layers[kind].intersects(kernen.geometry["Loonhorst"]).any()
+
+
+def test_zones(layers: dict[str, gpd.GeoDataFrame], site_points: np.ndarray) -> None:
+    nature = layers["natura2000"].geometry.iloc[0]
+    roads = layers["wegennet"].geometry.union_all()
+    assert not nature.intersects(roads)  # the road-free nature area
+    assert 3 <= shapely.contains(nature, site_points).sum() <= 3  # the remote sites
+    near = shapely.dwithin(nature, site_points, 250.0) & ~shapely.contains(nature, site_points)
+    assert near.sum() >= 1  # the 250 m signal zone of the rule set
+    valley = layers["natuurnetwerk"].geometry.iloc[0]
+    bbg = _union(layers["bebouwd_gebied"])
+    assert not valley.intersects(bbg) and shapely.contains(valley, site_points).sum() >= 3
+    noise = layers["geluid"]
+    assert list(noise["lden_db"]) == [58.0]  # above the rule set's 53 dB
+    assert shapely.contains(noise.geometry.iloc[0], site_points).sum() >= 30
+    safety = layers["externe_veiligheid"].geometry.iloc[0]
+    business = _union(layers["bedrijventerreinen"])
+    assert safety.intersects(business) and shapely.contains(safety, site_points).sum() >= 10
+    risk = layers["plaatsgebonden_risico"].geometry.iloc[0]  # the PR 10-6 contour inside it
+    assert risk.within(safety) and shapely.contains(risk, site_points).sum() >= 3
+
+
+def test_sites_on_the_yard_of_their_employer(layers: dict[str, gpd.GeoDataFrame]) -> None:
+    sites, employers = layers["locaties"], layers["werkgevers"].set_index("bedrijfsnaam")
+    named = sites[sites["beoogde_werkgever"].notna()]
+    own = employers.geometry.loc[named["beoogde_werkgever"]].values
+    distance = shapely.distance(named.geometry.values, own)
+    yard = named[distance <= 100.0]  # the rule set's erf_max_m
+    assert len(yard) >= 6
+    assert {"short_stay", "mid_stay", "long_stay"} <= set(yard["beoogd_verblijfstype"])
+    assert (yard["omschrijving"] == "Tijdelijke units op bedrijfserf").sum() >= 6

@@ -487,8 +487,9 @@ def test_raster_from_layers_equals_the_cli_on_the_same_config(
     cli(engine_exe, "raster", demo["config"], "--cel", 500, "--out", tmp_path / "cli")
     invoer = demo["root"] / "invoer"
 
-    def layer(name: str):
-        lyr = qgis_core.QgsVectorLayer(str(invoer / f"{name}.gpkg"), name, "ogr")
+    def layer(name: str, shown: str | None = None):
+        # 'shown' is the QGIS layer name: for a facility layer it is the kind (soort)
+        lyr = qgis_core.QgsVectorLayer(str(invoer / f"{name}.gpkg"), shown or name, "ogr")
         assert lyr.isValid()
         return lyr
 
@@ -525,8 +526,32 @@ def test_raster_from_layers_equals_the_cli_on_the_same_config(
         "GEMEENTE_NAAM_VELD": "gemeentenaam",
         "GEMEENTE_CODE_VELD": "gemeentecode",
         "GEMEENTE_REGIO_VELD": "regio",
-        "BEPERKINGEN": [layer("bedrijventerreinen")],  # the demo's [lagen.beperkingen.*]
-        "PARAMETERS": "bbg_rand_m=250",
+        "KERNEN": layer("kernen"),
+        "KERN_NAAM_VELD": "naam",
+        "KERN_INWONERS_VELD": "inwoners",
+        "BESTAANDE_HUISVESTING": layer("bestaande_huisvesting"),
+        "BESTAANDE_HUISVESTING_NAAM_VELD": "naam",
+        "BESTAANDE_HUISVESTING_PERSONEN_VELD": "personen",
+        # the demo's [lagen.beperkingen.*] and [lagen.voorzieningen.*] (issue 16: the demo has
+        # them all); the noise contour has one value above the standard, so without its
+        # waarde_veld every feature counts, as with it
+        "BEPERKINGEN": [
+            layer(n)
+            for n in (
+                "bedrijventerreinen",
+                "natura2000",
+                "natuurnetwerk",
+                "geluid",
+                "externe_veiligheid",
+                "plaatsgebonden_risico",
+            )
+        ],
+        "VOORZIENINGEN": [
+            layer("ov_haltes", "ov_halte"),
+            layer("supermarkten", "supermarkt"),
+            layer("huisartsen", "huisarts"),
+        ],
+        "PARAMETERS": "bbg_rand_m=250; gemeenten.GM9902.erf_short_stay=niet",
         "CEL": 500,
         "LADEN": False,
         "UITVOERMAP": str(tmp_path / "plugin"),

@@ -89,37 +89,18 @@ def pdf_text(path: Path) -> str:
 
 
 def _full_world(root: Path) -> Path:
-    """The demo plus kernen, existing housing, two facility kinds (one no rule uses: a warning)
-    and a per-gemeente parameter, so that every section of the report has content."""
+    """The demo (which has kernen, existing housing, three facility kinds and a per-gemeente
+    parameter since issue 16) plus a facility kind no rule uses (a warning) and a second
+    per-gemeente parameter, so that every section of the report has content."""
     config = write_demo(root, n_sites=600)
-    bbg = gpd.read_file(root / "invoer" / "bebouwd_gebied.gpkg")
-    kernen = bbg[bbg["soort"] == "kern"][["naam", "geometry"]].reset_index(drop=True)
-    kernen["inwoners"] = 2500 + 500 * kernen.index
-    kernen.to_file(root / "invoer" / "kernen.gpkg")
+    kernen = gpd.read_file(root / "invoer" / "kernen.gpkg")
     centres = kernen.geometry.representative_point()
     gpd.GeoDataFrame(
-        {"personen": [40] * len(kernen)}, geometry=centres.translate(150, 0), crs=kernen.crs
-    ).to_file(root / "invoer" / "huisvesting.gpkg")
-    for soort, dx in (("supermarkt", 0), ("bibliotheek", -200)):
-        gpd.GeoDataFrame(
-            {"naam": [f"{soort.title()} {n}" for n in kernen["naam"]]},
-            geometry=centres.translate(dx, 100),
-            crs=kernen.crs,
-        ).to_file(root / "invoer" / f"{soort}.gpkg")
+        {"naam": [f"Bibliotheek {n}" for n in kernen["naam"]]},
+        geometry=centres.translate(-200, 100),
+        crs=kernen.crs,
+    ).to_file(root / "invoer" / "bibliotheek.gpkg")
     extra = """
-[lagen.kernen]
-pad = "invoer/kernen.gpkg"
-naam_veld = "naam"
-inwoners_veld = "inwoners"
-
-[lagen.bestaande_huisvesting]
-pad = "invoer/huisvesting.gpkg"
-personen_veld = "personen"
-
-[lagen.voorzieningen.supermarkt]
-pad = "invoer/supermarkt.gpkg"
-naam_veld = "naam"
-
 [lagen.voorzieningen.bibliotheek]
 pad = "invoer/bibliotheek.gpkg"
 naam_veld = "naam"
@@ -127,8 +108,9 @@ naam_veld = "naam"
 [regels]
 """
     head, tail = config.read_text(encoding="utf-8").rsplit("\n[regels]\n", 1)
-    text = head + extra + tail
-    text += "\n[regels.gemeenten.GM9902]\nbbg_rand_m = 150\n"
+    gemeente = "[regels.gemeenten.GM9902]\n"
+    assert gemeente in tail
+    text = head + extra + tail.replace(gemeente, gemeente + "bbg_rand_m = 150\n")
     config.write_text(text, encoding="utf-8")
     return config
 

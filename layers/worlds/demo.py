@@ -26,12 +26,15 @@ import pyogrio
 
 from locatietoets.analysis.vocabulary import nl_number
 from locatietoets.layers.io.config_writer import write_config
+from locatietoets.layers.worlds.amenities import build_amenities
 from locatietoets.layers.worlds.layout import (
     DEMO_BOUNDS,
     DEMO_CONSTRAINT_LAYERS,
     DEMO_CRS,
+    DEMO_FACILITY_LAYERS,
     DEMO_LAYERS,
     DEMO_SOURCE,
+    config_layer_name,
     finish_layer,
 )
 from locatietoets.layers.worlds.region import (
@@ -53,7 +56,9 @@ __all__ = [
     "DEMO_CRS",
     "DEMO_LAYERS",
     "DEMO_CONSTRAINT_LAYERS",
+    "DEMO_FACILITY_LAYERS",
     "DEMO_BOUNDS",
+    "config_layer_name",
 ]
 
 log = logging.getLogger(__name__)
@@ -67,7 +72,8 @@ _CONFIG_HEADER = (
     "FICTIEF DEMOGEBIED — Locatietoets",
     "Alle lagen in invoer/ zijn verzonnen: dorpen, gemeenten (GM9901 en GM9902",
     "bestaan niet bij het CBS), veehouderijen, geurcontouren, recreatieparken,",
-    "werkgevers, wegen en kandidaatlocaties. Het gebied ligt in RD New",
+    "werkgevers, wegen, kernen met inwoners, voorzieningen, natuur-, geluids- en",
+    "veiligheidszones en kandidaatlocaties. Het gebied ligt in RD New",
     "(EPSG:28992) in Noord-Limburg, maar niets komt overeen met de werkelijkheid.",
     'Elk object heeft het veld bron = "{source}".',
     "Gemaakt met: locatietoets demo (seed {seed}, {n_sites} locaties).",
@@ -109,6 +115,25 @@ _CONFIG_LAYERS: dict[str, dict[str, str]] = {
         "code_veld": "gemeentecode",
         "regio_veld": "regio",
     },
+    "kernen": {"pad": "invoer/kernen.gpkg", "naam_veld": "naam", "inwoners_veld": "inwoners"},
+    "bestaande_huisvesting": {
+        "pad": "invoer/bestaande_huisvesting.gpkg",
+        "naam_veld": "naam",
+        "personen_veld": "personen",
+    },
+    **{
+        config_layer_name(stem): {"pad": f"invoer/{stem}.gpkg", "naam_veld": "naam"}
+        for stem in DEMO_FACILITY_LAYERS
+    },
+    **{
+        config_layer_name(stem): {"pad": f"invoer/{stem}.gpkg", "naam_veld": "naam"}
+        for stem in ("natura2000", "natuurnetwerk", "externe_veiligheid", "plaatsgebonden_risico")
+    },
+    "beperkingen.geluid": {
+        "pad": "invoer/geluid.gpkg",
+        "naam_veld": "naam",
+        "waarde_veld": "lden_db",
+    },
 }
 
 #: Dutch comments above the tables of the demo's config.toml.
@@ -138,15 +163,33 @@ _CONFIG_NOTES: dict[str, tuple[str, ...]] = {
         "Bedrijventerreinen (de vlakken met soort = bedrijventerrein uit het BBG) als beperking:",
         "de regel 'bedrijventerrein' van de regelset toetst locaties erop.",
     ),
+    "kernen": (
+        "Kernen: elk dorp met zijn rand (300 m), met het aantal inwoners; de concentratie",
+        "arbeidsmigranten per kern wordt hiermee getoetst.",
+    ),
+    "bestaande_huisvesting": (
+        "Bestaande huisvesting van arbeidsmigranten met het aantal personen; telt mee in de",
+        "concentratie per kern (Loonhorst zit al dicht bij het maximum).",
+    ),
+    "voorzieningen.ov_halte": (
+        "Voorzieningen per soort: de afstand over het wegennet tot de dichtstbijzijnde",
+        "bushalte, supermarkt en huisarts (regels voorziening.<soort>.ver/.onbereikbaar).",
+    ),
+    "beperkingen.natura2000": (
+        "Het natuurgebied zonder wegen als Natura 2000-gebied (binnen: ongeschikt; tot 250 m:",
+        "voortoets stikstof), een beekdal als natuurnetwerk, een geluidcontour langs twee",
+        "provinciale wegen en een aandachtsgebied externe veiligheid met de plaatsgebonden-",
+        "risicocontour (10-6) van een LPG-opslag op een bedrijventerrein.",
+    ),
     "wegennet": (
         "Wegennet als lijnenlaag met OSM-achtige velden; één buurtschap is bewust",
         "niet aangesloten op de rest van het netwerk.",
     ),
     "regels": (
         "Parameters uit de regelset kunnen onder [regels] worden overschreven (hier bbg_rand_m),",
-        "en per gemeente (naam of code), bv.:",
-        "[regels.gemeenten.GM9902]",
-        "bbg_rand_m = 150",
+        "en per gemeente (naam of code): hier staat Demogemeente Maasdal (GM9902) geen",
+        'short-stay op het erf van de werkgever toe (erf_short_stay = "niet"); Peelrand volgt',
+        "de regelset (voorwaardelijk).",
     ),
 }
 
@@ -187,7 +230,9 @@ def write_demo(out_dir: Path, *, seed: int = 2026, n_sites: int = 3000) -> Path:
     config_path = write_config(
         out_dir / "config.toml",
         _CONFIG_LAYERS,
-        regels={"bbg_rand_m": 250},
+        # one gemeente allows no short-stay on an employer's yard (the other keeps the rule
+        # set's 'voorwaardelijk'), so the demo shows both erf policies
+        regels={"bbg_rand_m": 250, "gemeenten": {"GM9902": {"erf_short_stay": "niet"}}},
         kop=[
             line.format(source=DEMO_SOURCE, seed=seed, n_sites=nl_number(n_sites))
             for line in _CONFIG_HEADER
@@ -241,6 +286,8 @@ def build_demo_layers(*, seed: int = 2026, n_sites: int = 3000) -> dict[str, gpd
     sites = build_sites(
         n_sites, villages, business_parks, kom, parks, farms, contours, employers, roads, rng
     )
+    # a generator of their own: the layers above stay the same when these change
+    amenities = build_amenities(villages, business_parks, roads, np.random.default_rng([seed, 16]))
     frames = {
         "gemeenten": gemeenten,
         "bebouwd_gebied": pd.concat(
@@ -257,6 +304,7 @@ def build_demo_layers(*, seed: int = 2026, n_sites: int = 3000) -> dict[str, gpd
         "werkgevers": employers,
         "wegennet": roads,
         "locaties": sites.drop(columns=["context"]),
+        **amenities,
     }
     return {name: finish_layer(frames[name]) for name in DEMO_LAYERS}
 

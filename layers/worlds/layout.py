@@ -32,6 +32,8 @@ __all__ = [
     "DEMO_CRS",
     "DEMO_LAYERS",
     "DEMO_CONSTRAINT_LAYERS",
+    "DEMO_FACILITY_LAYERS",
+    "config_layer_name",
     "ORIGIN",
     "WIDTH_M",
     "HEIGHT_M",
@@ -70,9 +72,44 @@ DEMO_LAYERS = (
     "werkgevers",
     "wegennet",
     "locaties",
+    "kernen",
+    "bestaande_huisvesting",
+    "ov_haltes",
+    "supermarkten",
+    "huisartsen",
+    "natura2000",
+    "natuurnetwerk",
+    "geluid",
+    "externe_veiligheid",
+    "plaatsgebonden_risico",
 )
 #: Demo layers that are declared constraint layers in the config ([lagen.beperkingen.<naam>]).
-DEMO_CONSTRAINT_LAYERS = ("bedrijventerreinen",)
+DEMO_CONSTRAINT_LAYERS = (
+    "bedrijventerreinen",
+    "natura2000",
+    "natuurnetwerk",
+    "geluid",
+    "externe_veiligheid",
+    "plaatsgebonden_risico",
+)
+#: Demo layers that are facility kinds in the config ([lagen.voorzieningen.<soort>]): file stem
+#: -> soort.
+DEMO_FACILITY_LAYERS = {
+    "ov_haltes": "ov_halte",
+    "supermarkten": "supermarkt",
+    "huisartsen": "huisarts",
+}
+
+
+def config_layer_name(stem: str) -> str:
+    """The config name of demo layer ``stem``: ``beperkingen.<naam>`` for a constraint layer,
+    ``voorzieningen.<soort>`` for a facility kind, else the stem itself."""
+    if stem in DEMO_CONSTRAINT_LAYERS:
+        return f"beperkingen.{stem}"
+    if stem in DEMO_FACILITY_LAYERS:
+        return f"voorzieningen.{DEMO_FACILITY_LAYERS[stem]}"
+    return stem
+
 
 # South-west corner and size of the demo box in RD New (m). The box lies
 # entirely inside the province of Limburg (checked against the CBS province

@@ -77,6 +77,11 @@ _SHARE_WITH_EMPLOYER = 0.30
 _SHARE_BEDROOM_VIOLATION = 0.15
 _SHARE_FLOOR_AREA_VIOLATION = 0.15
 MIN_SITES = 60  # fewer sites cannot cover every class
+# Sites on the yard of their own employer (huisvesting op het erf): how many, how far east of the
+# employer (m, within the rule set's erf_max_m of 100 m) and their stay types in turn.
+_N_YARD_SITES = 6
+_YARD_OFFSET_M = 40.0
+_YARD_STAY = ("short_stay", "mid_stay", "short_stay", "long_stay")
 
 # Per site context: descriptions and the (min, max) number of persons.
 _SITE_CONTEXTS = {
@@ -285,6 +290,49 @@ def build_sites(
                 dtype=object,
             )
         geoms[idx] = squares
+    frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=DEMO_CRS))
+    return _on_the_yard(frame, employers, bbg)
+
+
+def _on_the_yard(
+    frame: gpd.GeoDataFrame, employers: gpd.GeoDataFrame, bbg: shapely.Geometry
+) -> gpd.GeoDataFrame:
+    """Put a few countryside sites on the yard of their own employer (huisvesting op het erf).
+
+    For each of the first :data:`_N_YARD_SITES` employers that are points outside BBG (a
+    greenhouse, a nursery), the countryside site nearest to it moves to
+    :data:`_YARD_OFFSET_M` east of it and names it as its employer, with the stay types of
+    :data:`_YARD_STAY`: the erf rules (short-stay by the gemeente's policy, mid/long-stay outside
+    BBG not) then apply. No random draw: the other sites stay as they are.
+    """
+    points = employers.geometry.geom_type.to_numpy() == "Point"
+    outside = ~shapely.intersects(np.asarray(employers.geometry.values), bbg)
+    chosen = np.flatnonzero(points & outside)[:_N_YARD_SITES]
+    frame = frame.copy()
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    rural = frame["context"].to_numpy() == "buitengebied"
+    anchors = shapely.point_on_surface(geoms)
+    taken: set[int] = set()
+    stay_col = SITE_FIELDS["verblijfstype_veld"]
+    form_col = SITE_FIELDS["huisvestingsvorm_veld"]
+    for k, row in enumerate(chosen):
+        employer = employers.geometry.values[row]
+        dist = shapely.distance(anchors, employer)
+        dist[~rural] = np.inf
+        dist[list(taken)] = np.inf
+        site = int(np.argmin(dist))
+        taken.add(site)
+        xy = shapely.get_coordinates(employer)[0] + np.array([_YARD_OFFSET_M, 0.0])
+        geoms[site] = shapely.Point(xy)
+        stay = _YARD_STAY[k % len(_YARD_STAY)]
+        frame.iloc[site, frame.columns.get_loc(SITE_FIELDS["werkgever_veld"])] = employers[
+            "bedrijfsnaam"
+        ].iloc[row]
+        frame.iloc[site, frame.columns.get_loc(stay_col)] = stay
+        frame.iloc[site, frame.columns.get_loc(form_col)] = (
+            "logies" if stay == "short_stay" else "woonfunctie"
+        )
+        frame.iloc[site, frame.columns.get_loc("omschrijving")] = "Tijdelijke units op bedrijfserf"
     return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=DEMO_CRS))
 
 
