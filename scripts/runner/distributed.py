@@ -450,6 +450,19 @@ def _combine(results: list[RunResult], ruleset: Any) -> RunResult:
         if len(filled) > 1
         else filled[0].reset_index(drop=True)
     )
+    # a text field that is empty in one partition is 'object' there and 'str' where it has text
+    # (pandas infers str from text values); concatenated it would become 'object', while one pass
+    # over all sites gives 'str': take the text dtype of the partitions that have text
+    text = {
+        c: next(
+            f[c].dtype for f in frames if c in f.columns and isinstance(f[c].dtype, pd.StringDtype)
+        )
+        for c in columns
+        if table[c].dtype == object
+        and any(c in f.columns and isinstance(f[c].dtype, pd.StringDtype) for f in frames)
+    }
+    if text:
+        table = table.astype(text)
 
     times = (
         table["werkgever_reistijd_min"].to_numpy(dtype=float)
