@@ -262,7 +262,7 @@ def build_roads(
 
     # Farm tracks and driveways from each farm and rural employer to the nearest road of the
     # connected network (a stub cut off by the nature area would leave a farm unreachable).
-    network = _drop_stray_pieces(_node_roads(draft)).geometry.values
+    network = _drop_stray_pieces(_node_roads(draft), final=False).geometry.values
     tree = shapely.STRtree(network)
     built = shapely.union_all([*villages.geometry.values, *business_parks.geometry.values])
     employer_points = employers.geometry.values[employers.geom_type.to_numpy() == "Point"]
@@ -352,8 +352,13 @@ def _endpoint_graph(lines: np.ndarray) -> nx.Graph:
     return graph
 
 
-def _drop_stray_pieces(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Keep the main connected network and the hamlet; drop street stubs cut off by clipping."""
+def _drop_stray_pieces(roads: gpd.GeoDataFrame, *, final: bool = True) -> gpd.GeoDataFrame:
+    """Keep the main connected network and the hamlet; drop street stubs cut off by clipping.
+
+    It runs twice: on the draft without farm tracks and driveways (``final=False``: the network
+    the tracks are attached to, logged at debug level only) and on the finished network, whose
+    count is the one logged (so the demo says "demowegennet" once, with the segments it writes).
+    """
     graph = _endpoint_graph(roads.geometry.values)
     components = sorted(nx.connected_components(graph), key=len, reverse=True)
     hamlet = shapely.Point(to_rd(HAMLET_CENTRE)).buffer(HAMLET_CLEAR_M)
@@ -365,8 +370,10 @@ def _drop_stray_pieces(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         tuple, np.round(shapely.get_coordinates(shapely.get_point(roads.geometry.values, 0)), 2)
     )
     keep = np.array([p in keep_nodes for p in first])
-    log.info(
-        "demowegennet: %s wegvakken behouden, %s losse stukken weggelaten",
+    log.log(
+        logging.INFO if final else logging.DEBUG,
+        "demowegennet%s: %s wegvakken behouden, %s losse stukken weggelaten",
+        "" if final else " zonder erfontsluitingen (tussenstap)",
         nl_number(int(keep.sum())),
         nl_number(int((~keep).sum())),
     )
