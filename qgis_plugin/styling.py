@@ -24,6 +24,7 @@ from .vocabulary import (
     FIELD_DECIMALS,
     MAP_TIP,
     MAP_TIP_STAY,
+    SHARE_DECIMALS,
     SHARE_FIELDS,
     VERDICT_COLOURS,
     YES_NO_FIELDS,
@@ -143,7 +144,8 @@ def configure_result_fields(layer: QgsVectorLayer) -> None:
     """How QGIS shows the result fields: a Dutch alias for every one, numbers rounded (distances to
     the metre, minutes to a tenth), shares as a percentage, truth values as ja/nee.
 
-    A share (0..1) gets a virtual field ``<naam>_pct`` (the whole percentage) and the stored share
+    A share (0..1) gets a virtual field ``<naam>_pct`` (the percentage, whole or to a tenth as
+    ``SHARE_DECIMALS`` says) and the stored share
     is hidden from the identify panel and the attribute table; the file is not changed.
     """
     fields = layer.fields()
@@ -177,7 +179,12 @@ def configure_result_fields(layer: QgsVectorLayer) -> None:
         share = f"{name}_pct"
         if layer.fields().indexOf(share) < 0:
             quoted = '"' + name.replace('"', '""') + '"'
-            layer.addExpressionField(f"round({quoted} * 100)", QgsField(share, QVariant.Int))
+            digits = SHARE_DECIMALS.get(name, 0)
+            if digits:  # a few tenths of a percent: 0,4
+                expression = f"round({quoted} * 100, {digits})"
+                layer.addExpressionField(expression, QgsField(share, QVariant.Double))
+            else:
+                layer.addExpressionField(f"round({quoted} * 100)", QgsField(share, QVariant.Int))
         layer.setFieldAlias(layer.fields().indexOf(share), f"{FIELD_ALIASES[name]} (%)")
         layer.setEditorWidgetSetup(index, QgsEditorWidgetSetup("Hidden", {}))
 

@@ -41,6 +41,7 @@ __all__ = [
     "IDENTIFY_FIRST",
     "FIELD_DECIMALS",
     "SHARE_FIELDS",
+    "SHARE_DECIMALS",
     "YES_NO_FIELDS",
     "MAP_TIP",
     "MAP_TIP_STAY",
@@ -302,6 +303,10 @@ FIELD_DECIMALS: dict[str, int] = {
 }
 #: Shares (0..1) that QGIS shows as a whole percentage, in a virtual field ``<naam>_pct``.
 SHARE_FIELDS: tuple[str, ...] = tuple(name for name in FIELD_ALIASES if "aandeel" in name)
+#: Decimals of a share's percentage where a whole one says too little (others: 0): the share of
+#: labour migrants in a kern is a few tenths of a percent (the concentration rule's reason gives it
+#: to a tenth: 0,4%).
+SHARE_DECIMALS: dict[str, int] = {"aandeel_arbeidsmigranten_kern": 1}
 #: Truth values that QGIS shows as ja/nee (not true/false).
 YES_NO_FIELDS: tuple[str, ...] = (
     "bebouwde_kom",

@@ -29,6 +29,7 @@ ROW = [
     ("bebouwde_kom", "boolean", False, "nee"),
     ("geur_knelpunt", "boolean", True, "ja"),
     ("werkgever_reistijd_min", "double", 8.266624237539306, "8.3"),
+    ("aandeel_arbeidsmigranten_kern", "double", 0.004250, None),  # shown as 0,4 %
     ("oordeel", "string", "ongeschikt", "ongeschikt"),
     ("score", "double", 23.4, "23"),
     ("redenen", "string", "Reden één (POVI; Visie); Reden twee; vervolg", None),
@@ -66,6 +67,11 @@ def _check_display(qgis_core, layer) -> None:
     assert layer.editorWidgetSetup(layer.fields().indexOf("bbg_aandeel")).type() == "Hidden"
     assert _shown(qgis_core, layer, "verblijfstype_invoer")[0] == "Verblijfstype (invoer)"
     assert _shown(qgis_core, layer, "bbg_afstand_m")[0] == "Afstand tot BBG (m)"
+    if layer.fields().indexOf("aandeel_arbeidsmigranten_kern") >= 0:
+        assert _shown(qgis_core, layer, "aandeel_arbeidsmigranten_kern_pct") == (
+            "Aandeel arbeidsmigranten in kern (%)",
+            "0.4",
+        )
     for name, *_rest in ROW:
         alias = layer.attributeDisplayName(layer.fields().indexOf(name))
         assert alias != name and alias.strip(), name  # every field has a Dutch alias
@@ -105,7 +111,8 @@ def test_stored_style_covers_every_result_field():
         assert f'<alias field="{name}" name=' in qml, name
     for name in SHARE_FIELDS:
         assert f'<alias field="{name}_pct" name="{FIELD_ALIASES[name]} (%)"' in qml
-        assert f"""<field name="{name}_pct" expression='round("{name}" * 100)'""" in qml
+        digits = ", 1" if name == "aandeel_arbeidsmigranten_kern" else ""  # 0,4%
+        assert f"""<field name="{name}_pct" expression='round("{name}" * 100{digits})'""" in qml
     for name, digits in FIELD_DECIMALS.items():
         assert f'<field name="{name}" configurationFlags="None"><editWidget type="Range">' in qml, (
             name

@@ -19,6 +19,7 @@ from locatietoets.analysis.vocabulary import (
     FIELD_DECIMALS,
     MAP_TIP,
     MAP_TIP_STAY,
+    SHARE_DECIMALS,
     SHARE_FIELDS,
     VERDICT_COLOURS,
     YES_NO_FIELDS,
@@ -177,7 +178,8 @@ def _widget(field: str, kind: str, options: str = "") -> str:
 def _field_display(fields: list[str]) -> tuple[str, str, list[str]]:
     """How QGIS shows the fields (as the plugin sets them, qgis_plugin/styling.py): numbers rounded
     for display (distances to the metre, minutes to a tenth), truth values as ja/nee, shares as a
-    whole percentage in a virtual field ``<naam>_pct`` with the stored share hidden.
+    percentage (whole, or as :data:`~analysis.vocabulary.SHARE_DECIMALS` says) in a virtual field
+    ``<naam>_pct`` with the stored share hidden.
 
     Returns the ``fieldConfiguration`` and ``expressionfields`` content and the virtual fields.
     """
@@ -209,10 +211,16 @@ def _field_display(fields: list[str]) -> tuple[str, str, list[str]]:
         elif name in SHARE_FIELDS:
             config.append(_widget(name, "Hidden"))
             virtual.append(f"{name}_pct")
+            digits = SHARE_DECIMALS.get(name, 0)
+            rounded = f'round("{name}" * 100{f", {digits}" if digits else ""})'
+            kind = (
+                f'type="6" typeName="double" precision="{digits}"'
+                if digits
+                else 'type="2" typeName="integer" precision="0"'
+            )
             expressions.append(
-                f"<field name={quoteattr(f'{name}_pct')} expression="
-                f"{quoteattr(f'round({chr(34)}{name}{chr(34)} * 100)')}"
-                ' type="2" typeName="integer" length="0" precision="0" subType="0" comment=""/>'
+                f"<field name={quoteattr(f'{name}_pct')} expression={quoteattr(rounded)}"
+                f' {kind} length="0" subType="0" comment=""/>'
             )
     return "".join(config), "".join(expressions), virtual
 
