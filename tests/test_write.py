@@ -288,3 +288,24 @@ def test_a_run_without_geoparquet_removes_the_parquet_of_an_earlier_run(tmp_path
     assert "locaties.parquet" not in result.output
     assert not (out / "locaties.parquet").exists()  # it would not match the new outputs
     assert (out / "locaties.gpkg").exists()
+
+
+def test_maps_and_report_of_a_run_are_byte_identical_when_made_again(tmp_path: Path):
+    """Maps and report are made from the run folder alone: made twice, the same bytes (two runs of
+    the same inputs give different reports: the report states the run's times)."""
+    build_world(tmp_path)
+    cfg = write_config(tmp_path, standard_config())
+    run = tmp_path / "run"
+    result = CliRunner().invoke(main, ["score", str(cfg), "--out", str(run), "--voortgang", "geen"])
+    assert result.exit_code == 0, result.output
+    for command in ("kaarten", "rapport"):
+        made = [tmp_path / f"{command}_1", tmp_path / f"{command}_2"]
+        for out in made:
+            args = [command, str(run), "--out", str(out), "--voortgang", "geen"]
+            result = CliRunner().invoke(main, args)
+            assert result.exit_code == 0, result.output
+        files = sorted(p.name for p in made[0].iterdir())
+        assert files == sorted(p.name for p in made[1].iterdir())
+        assert any(f.endswith(".pdf") for f in files), files
+        for name in files:
+            assert sha256(made[0] / name) == sha256(made[1] / name), (command, name)
