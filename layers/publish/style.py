@@ -263,6 +263,8 @@ def result_qml(*, polygon: bool, fields: list[str], mixed: bool = False) -> str:
     # the input attributes the result carries (after the result fields) keep their own name,
     # marked as input as the renamed ones are: every field of the layer has an alias
     named = [(f, field_alias(f, fields) or _input_alias(f)) for f in [*fields, *virtual]]
+    # the GeoPackage's feature id (an input attribute 'fid' is written as fid_invoer)
+    named.append(("fid", "Objectnummer (GeoPackage)"))
     aliases = "".join(
         f'<alias field={quoteattr(f)} name={quoteattr(alias)} index="{i}"/>'
         for i, (f, alias) in enumerate(named)
