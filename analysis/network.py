@@ -12,8 +12,8 @@ one-way street by car). The directed arcs used for routing are derived from
 the links: a compressed sparse row (CSR) matrix of travel time in seconds with
 a parallel array of arc lengths in metres.
 
-This module is pure: no file I/O. It imports osmnx only to impute car speeds
-with osmnx's own ``add_edge_speeds`` machinery.
+This module is pure: no file I/O. It imports networkx and osmnx only to impute car
+speeds with osmnx's own ``add_edge_speeds`` machinery.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import logging
 import math
 from types import MappingProxyType
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -608,6 +607,7 @@ def impute_car_speeds_kmh(
     numpy.ndarray
         Speed per road in km/h (float64).
     """
+    import networkx as nx
     import osmnx as ox
 
     n = len(highway)
