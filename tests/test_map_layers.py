@@ -34,9 +34,15 @@ def test_the_table_covers_every_road_class_and_named_layer():
         assert name in sources, name
     assert {"beperkingen.", "voorzieningen."} <= set(sources)
     z = {row.source: row.zorder for row in MAP_LAYERS}
-    # areas under boundaries under point layers; employers above the sites (zorder 9-10)
+    # areas under boundaries under farms under the sites (zorder 9-10); employers, existing
+    # housing and facilities above the sites (dense site dots hid them), labels (14) above all
     assert max(z["bebouwd_gebied"], z["recreatieparken"], z["beperkingen."]) < z["gemeenten"]
-    assert z["gemeenten"] + 1 < z["veehouderijen"] == z["voorzieningen."] < 9 < 10 < z["werkgevers"]
+    assert z["gemeenten"] + 1 < z["veehouderijen"] < 9 < 10 < z["werkgevers"]
+    assert 10 < z["bestaande_huisvesting"] == z["voorzieningen."] < 14
+    # drawn over the sites: a dark outline with a white halo, readable on every verdict colour
+    for source in ("bestaande_huisvesting", "voorzieningen."):
+        look = next(r.look for r in MAP_LAYERS if r.source == source)
+        assert look.halo and look.edgecolor != "white", source
     park = next(r for r in MAP_LAYERS if r.source == "recreatieparken")
     assert park.colours == (MAP_COLOURS["park"],) and park.look.hatch
 
@@ -61,9 +67,16 @@ def test_every_map_lists_every_layer_of_the_run_in_table_order(full_run):
         "Lokale weg",
         "Recreatiepark",
         "Beperking: bedrijventerreinen",
+        "Beperking: externe veiligheid",
+        "Beperking: geluid",
+        "Beperking: natura2000",
+        "Beperking: natuurnetwerk",
+        "Beperking: plaatsgebonden risico",
         "Kern (concentratie)",
         "Bestaande huisvesting",
         "Voorziening: bibliotheek",
+        "Voorziening: huisarts",
+        "Voorziening: ov halte",
         "Voorziening: supermarkt",
         "Gemeentegrens",
         "Veehouderij",
@@ -78,3 +91,37 @@ def test_every_map_lists_every_layer_of_the_run_in_table_order(full_run):
         end = texts.index("Geurcontour (OUe/m³)")
         assert texts[start:end] == expected, spec.name
         assert texts[end + 1].startswith("≥ ") and texts[-1].endswith("OUe/m³")
+
+
+def test_housing_and_facilities_lie_on_top_of_the_sites_and_ongeschikt_on_top_of_the_verdicts(
+    full_run,
+):
+    from matplotlib.colors import to_hex
+
+    from locatietoets.analysis.vocabulary import VERDICT_COLOURS
+
+    verdict_of = {"#%02x%02x%02x" % rgb: v for v, (_, rgb) in VERDICT_COLOURS.items()}
+    specs = plan_maps(full_run, per="gemeente", stay_type="short_stay")
+    overview = next(s for s in specs if s.scope == "overzicht")
+    for _, fig in iter_maps(full_run, [overview], stay_type="short_stay"):
+        ax = fig.axes[0]  # the map (the figure is cleared after the loop)
+        drawn = sorted(enumerate(ax.collections), key=lambda kc: (kc[1].get_zorder(), kc[0]))
+        order = []  # (kind, has halo) bottom to top
+        for _, coll in drawn:
+            faces = {to_hex(c) for c in coll.get_facecolors()}
+            if len(faces) != 1 or not len(coll.get_offsets()):
+                continue
+            face = faces.pop()
+            if face in verdict_of and coll.get_zorder() in (9, 10):
+                order.append((verdict_of[face], coll.get_zorder()))
+            elif face == to_hex(MAP_COLOURS["housing"]):
+                order.append(("huisvesting", bool(coll.get_path_effects())))
+    kinds = [k for k, _ in order]
+    assert "huisvesting" in kinds and "ongeschikt" in kinds, kinds
+    top_site = max(i for i, (k, _) in enumerate(order) if k != "huisvesting")
+    assert all(i > top_site and halo for i, (k, halo) in enumerate(order) if k == "huisvesting")
+    # within each stacking level (around the focus area, in it) ongeschikt is drawn last
+    for z in (9, 10):
+        level = [k for k, zz in order if k != "huisvesting" and zz == z]
+        if level:
+            assert level[-1] == "ongeschikt", level

@@ -17,6 +17,7 @@ import math
 from typing import Any
 
 import geopandas as gpd
+from matplotlib import patheffects as path_effects
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -57,6 +58,8 @@ class Look:
     size: float = 16.0  # marker area (pt²) on the map
     legend_size: float = 5.0  # marker size (pt) in the legend
     legend_linewidth: float = 0.9
+    edgecolor: str = "white"  # marker outline
+    halo: bool = False  # a white halo around the outline: markers drawn over the sites
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,10 @@ class MapLayer:
     colours
         Its colour; a prefix cycles through them, one per declared layer.
     zorder
-        Stacking on the map: background fills 1, areas 2–5, boundaries 6–7, point layers 8, the
-        sites 9–10 (the focus area on top), employers 11, labels 14–15.
+        Stacking on the map: background fills 1, areas 2–5, boundaries 6–7, farms 8, the sites
+        9–10 (the focus area on top, ongeschikt last within each), employers 11, existing housing
+        and facilities 12 (few points a planner looks for, which dense site dots would hide; a
+        dark outline and a white halo keep them readable on every verdict colour), labels 14–15.
     label
         Legend label; ``None``: the shared name (analysis.vocabulary.reference_label).
     max_width_m
@@ -91,6 +96,8 @@ class MapLayer:
 
 
 _HATCH = "/////"
+#: Outline of the markers drawn over the sites (existing housing, facilities).
+_MARKER_EDGE = "#1e1e1e"
 _CROSS_HATCH = "\\\\\\"
 #: The reference layers of the maps, in legend order (the odour classes get their own legend
 #: block after the others).
@@ -125,15 +132,31 @@ MAP_LAYERS: tuple[MapLayer, ...] = (
     ),
     MapLayer(
         "bestaande_huisvesting",
-        Look("markers", marker="D", size=18, legend_size=5.5, linewidth=0.4),
+        Look(
+            "markers",
+            marker="D",
+            size=22,
+            legend_size=5.5,
+            linewidth=0.5,
+            edgecolor=_MARKER_EDGE,
+            halo=True,
+        ),
         (MAP_COLOURS["housing"],),
-        8,
+        12,
     ),
     MapLayer(
         "voorzieningen.",
-        Look("markers", marker="P", size=34, legend_size=7.5, linewidth=0.4),
+        Look(
+            "markers",
+            marker="P",
+            size=38,
+            legend_size=7.5,
+            linewidth=0.5,
+            edgecolor=_MARKER_EDGE,
+            halo=True,
+        ),
         FACILITY_COLOURS,
-        8,
+        12,
     ),
     MapLayer("gemeenten", Look("boundary", linewidth=0.6), (MAP_COLOURS["boundary"],), 6),
     MapLayer(
@@ -263,9 +286,14 @@ def _markers(row, layer, colour, ctx):
             marker=look.marker,
             s=look.size,
             facecolor=colour,
-            edgecolor="white",
+            edgecolor=look.edgecolor,
             linewidth=look.linewidth,
             zorder=row.zorder,
+            path_effects=(
+                [path_effects.withStroke(linewidth=look.linewidth + 1.8, foreground="white")]
+                if look.halo
+                else None
+            ),
         )
     return Line2D(
         [],
@@ -274,7 +302,8 @@ def _markers(row, layer, colour, ctx):
         linestyle="none",
         markersize=look.legend_size,
         markerfacecolor=colour,
-        markeredgecolor="white",
+        markeredgecolor=look.edgecolor,
+        markeredgewidth=look.linewidth if look.halo else 1.0,
     )
 
 
