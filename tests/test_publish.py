@@ -17,7 +17,7 @@ import pytest
 
 from locatietoets.layers.publish.report import write_report
 from locatietoets.layers.publish.report_content import parameter_value, record_rows
-from locatietoets.layers.publish.report_pdf import wrap_cell
+from locatietoets.layers.publish.report_pdf import table_breaks, wrap_cell
 from locatietoets.layers.publish.runfolder import nl_date, nl_datetime, read_run
 from locatietoets.layers.publish.style import VERDICT_COLOURS
 from locatietoets.scripts.cli import main
@@ -66,6 +66,24 @@ def test_table_cells_keep_words_whole() -> None:
     # a column that fits the word never splits it; a 64-character checksum is still broken
     assert wrap_cell("geschikt of voorwaardelijk", 15) == ["geschikt of", "voorwaardelijk"]
     assert all(len(line) <= 20 for line in wrap_cell("a" * 64, 20))
+
+
+def test_report_tables_leave_no_small_part_on_a_page() -> None:
+    # rows of height 1, pages of 10; keep 5 rows together (first part, last part)
+    ones = [1.0] * 14
+    assert table_breaks(ones, 20, 10) == (False, [])  # fits
+    # 12 fit on this page, a tail of 2 would follow: the tail takes 3 rows, 9 stay
+    assert table_breaks(ones, 12.5, 10) == (False, [9])
+    # only 2 rows fit at the foot of this page: the table starts on the next (under its title)
+    assert table_breaks([1.0] * 20, 2.5, 11, title_room=1) == (True, [10])
+    assert table_breaks([1.0] * 3, 2.5, 10) == (True, [])
+    # 22 rows over three pages: 10, 7 and a last part of 5 (not 10, 10, 2)
+    assert table_breaks([1.0] * 22, 10, 10) == (False, [10, 17])
+    assert table_breaks([1.0] * 25, 10, 10) == (False, [10, 20])
+    # 7 rows, 5 fit: 5 + 2 cannot keep 5 on both pages, and the table fits a page: move it
+    assert table_breaks([1.0] * 7, 5.5, 10) == (True, [])
+    # 14 rows on small pages of 6: 5 + 6 + 3 -> 5 + 5 + 4 (the middle part keeps 5)
+    assert table_breaks(ones, 5.5, 6) == (False, [5, 10])
 
 
 def test_timings_end_with_the_total(run_dir: Path) -> None:

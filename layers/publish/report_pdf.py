@@ -35,10 +35,65 @@ from locatietoets.layers.publish.report_content import (
 )
 from locatietoets.layers.publish.runfolder import RunFolder, attribution
 
-__all__ = ["TextPages", "pdf_text_pages"]
+__all__ = ["MIN_ROWS_TOGETHER", "TextPages", "pdf_text_pages", "table_breaks"]
 
 
 _LEFT, _RIGHT, _TOP, _BOTTOM = 0.045, 0.955, 0.875, 0.075
+#: A table part on a page holds at least this many rows (or the whole table when shorter): no
+#: table starts with two rows at the foot of a page, none ends with a tail of two on the next.
+MIN_ROWS_TOGETHER = 5
+
+
+def table_breaks(
+    heights: Sequence[float],
+    first_room: float,
+    page_room: float,
+    *,
+    title_room: float = 0.0,
+    keep: int = MIN_ROWS_TOGETHER,
+) -> tuple[bool, list[int]]:
+    """Plan where a table of rows of ``heights`` goes to a new page.
+
+    ``first_room`` is the height left for rows on the current page (under the table's title and
+    header), ``page_room`` that on a new page (under its header), ``title_room`` the height of
+    the table's title, which a table moved to a new page takes along. Returns whether the table
+    should start on a new page, and the indices of the rows that open a new page. A first part
+    of fewer than ``keep`` rows (``min(keep, len)``) at the foot of a page moves the whole table
+    to the next page; a last part of fewer than ``keep`` rows takes rows from the part before it
+    (which keeps at least ``keep``), and a table that cannot be split so but fits on one page
+    starts on the next; so no page holds an orphaned table tail.
+    """
+    n = len(heights)
+
+    def fill(start: int, room: float, *, fresh: bool) -> list[int]:
+        """Rows from ``start`` that open a new page; the first row on a fresh page always stays
+        (a row taller than a page overflows it rather than open page after page)."""
+        breaks, left, first = [], room, fresh
+        for i in range(start, n):
+            if heights[i] > left and not first:
+                breaks.append(i)
+                left = page_room
+            left -= heights[i]
+            first = False
+        return breaks
+
+    breaks = fill(0, first_room, fresh=False)
+    new_page = bool(breaks) and breaks[0] < min(keep, n)
+    if new_page:
+        breaks = fill(0, page_room - title_room, fresh=True)
+    if breaks and n - breaks[-1] < keep:
+        start = breaks[-2] if len(breaks) > 1 else 0
+        moved = max(start + keep, n - keep)
+        if moved < breaks[-1]:
+            breaks = [*breaks[:-1], moved, *fill(moved, page_room, fresh=True)]
+    if (
+        len(breaks) == 1
+        and n - breaks[0] < keep
+        and not new_page
+        and sum(heights) <= page_room - title_room
+    ):  # a short table split as few rows + a small tail: whole on the next page
+        return True, []
+    return new_page, breaks
 
 
 def wrap_cell(text: str, width: int) -> list[str]:
@@ -144,12 +199,20 @@ class TextPages:
         fig.text(_RIGHT, 0.012, f"pagina {self.number}", fontsize=7, color="#777777", ha="right")
         self.pdf.savefig(fig)
 
+    @staticmethod
+    def _lines(text: str, size: float, bold: bool) -> list[str]:
+        width = int((_RIGHT - _LEFT) * A4_LANDSCAPE_IN[0] * 72 / (size * (0.6 if bold else 0.55)))
+        return textwrap.wrap(text, width=width) or [""]
+
+    def _text_height(self, text: str, *, size: float, bold: bool) -> float:
+        """Height (figure fraction) of a paragraph without its gap."""
+        return len(self._lines(text, size, bold)) * size * 1.4 / 72 / A4_LANDSCAPE_IN[1]
+
     def paragraph(
         self, text: str, *, size: float = 9.0, bold: bool = False, gap: float = 0.006
     ) -> None:
-        width = int((_RIGHT - _LEFT) * A4_LANDSCAPE_IN[0] * 72 / (size * (0.6 if bold else 0.55)))
-        lines = textwrap.wrap(text, width=width) or [""]
-        height = len(lines) * size * 1.4 / 72 / A4_LANDSCAPE_IN[1]
+        lines = self._lines(text, size, bold)
+        height = self._text_height(text, size=size, bold=bold)
         if self.y - height < _BOTTOM:
             title = "(vervolg)"
             self.new(title)
@@ -233,17 +296,28 @@ class TextPages:
                 )
             )
 
+        def row_height(cells: list[list[str]]) -> float:
+            return max(len(c) for c in cells) * line_h + 0.35 * line_h
+
         head_cells = wrap(header)
+        body = [wrap(row) for row in rows]
+        head_h = row_height(head_cells)
+        title_h = self._text_height(title, size=10.5, bold=True) + 0.004 if title else 0.0
+        if self.fig is None:
+            self.new(continued or title or "(vervolg)")
+        new_page, breaks = table_breaks(
+            [row_height(c) for c in body],
+            self.y - title_h - head_h - _BOTTOM,
+            _TOP - head_h - _BOTTOM,
+            title_room=title_h,
+        )
+        if new_page and self.y < _TOP:
+            self.new(continued or title or "(vervolg)")
         if title:
-            need = 3 * line_h + max(len(c) for c in head_cells) * line_h
-            if self.y - need < _BOTTOM:
-                self.new(continued or title)
             self.paragraph(title, size=10.5, bold=True, gap=0.004)
         draw_row(head_cells, head=True)
-        for i, row in enumerate(rows):
-            cells = wrap(row)
-            h = max(len(c) for c in cells) * line_h + 0.35 * line_h
-            if self.y - h < _BOTTOM:
+        for i, cells in enumerate(body):
+            if i in breaks:
                 self.new(continued or title or "(vervolg)")
                 draw_row(head_cells, head=True)
             draw_row(cells, head=False, bold=bold_last and i == len(rows) - 1)
