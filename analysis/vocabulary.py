@@ -28,6 +28,8 @@ __all__ = [
     "FACILITY_COLOURS",
     "REFERENCE_LABELS",
     "reference_label",
+    "kind_label",
+    "KIND_LABELS",
     "SITE_FIELDS",
     "LOCATION_FIELDS",
     "HOUSING_FIELDS",
@@ -127,6 +129,15 @@ CONSTRAINT_COLOURS: tuple[str, ...] = (
 #: the white-edged markers must show on them (tests/test_vocabulary.py): parks are #4d9221, odour
 #: #762a83 and the employers' squares dark blue, so none of those is here, nor a pastel.
 FACILITY_COLOURS: tuple[str, ...] = ("#0099cc", "#000000", "#cc00ff", "#555500", "#33ee00")
+#: How a planner writes the config names of the built-in constraint layers and facility kinds
+#: (the names themselves are identifiers: natura2000, ov_halte); any other name shows with its
+#: underscores as spaces (:func:`kind_label`).
+KIND_LABELS: dict[str, str] = {
+    "natura2000": "Natura 2000",
+    "natuurnetwerk": "natuurnetwerk (Goudgroene natuurzone)",
+    "plaatsgebonden_risico": "plaatsgebonden risico 10⁻⁶",
+    "ov_halte": "ov-halte",
+}
 #: Legend names of the reference layers a run writes (referentie.gpkg), the same on the
 #: command line's maps, in the plugin's atlas and in its reference group;
 #: :func:`reference_label` names the declared ones (beperkingen.<naam>, voorzieningen.<soort>).
@@ -149,8 +160,14 @@ def reference_label(name: str) -> str:
     (concentratie)"."""
     for prefix, word in (("beperkingen.", "Beperking"), ("voorzieningen.", "Voorziening")):
         if name.startswith(prefix):
-            return f"{word}: {name[len(prefix):].replace('_', ' ')}"
+            return f"{word}: {kind_label(name[len(prefix):])}"
     return REFERENCE_LABELS.get(name, name.replace("_", " "))
+
+
+def kind_label(name: str) -> str:
+    """The Dutch name of a constraint layer or facility kind as a planner writes it:
+    "natura2000" -> "Natura 2000", "ov_halte" -> "ov-halte", "geluidzone_a2" -> "geluidzone a2"."""
+    return KIND_LABELS.get(name, name.replace("_", " "))
 
 
 def hex_colour(rgb: tuple[int, int, int]) -> str:
@@ -249,7 +266,7 @@ def facility_fields(kind: str) -> tuple[str, str, str, str]:
 def facility_aliases(kind: str) -> dict[str, str]:
     """The output fields of facility kind ``kind`` with their Dutch labels."""
     name, distance, _, _ = facility_fields(kind)
-    label = kind.replace("_", " ")
+    label = kind_label(kind)
     return {name: f"Dichtstbijzijnde {label}", distance: f"Afstand tot {label} (m)"}
 
 

@@ -31,6 +31,7 @@ from .vocabulary import (
     facility_aliases,
     hex_colour,
     is_facility_field,
+    kind_label,
 )
 
 __all__ = [
@@ -109,7 +110,7 @@ def field_alias(name: str, names=()) -> str | None:
         return facility_aliases(kind).get(name) if kind else None
     constraint = _constraint_of(name, names)
     if constraint:
-        label = constraint.replace("_", " ")
+        label = kind_label(constraint)
         return f"Beperking: {label}" if name == constraint else f"Afstand tot {label} (m)"
     base = name[: -len("_invoer")] if name.endswith("_invoer") else ""
     return f"{FIELD_ALIASES[base]} (invoer)" if base in FIELD_ALIASES else None

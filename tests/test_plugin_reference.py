@@ -13,7 +13,10 @@ def test_reference_labels_name_declared_layers_by_their_kind():
     for vocabulary in (engine_vocabulary, plugin_vocabulary):
         label = vocabulary.reference_label
         assert label("beperkingen.natura_2000") == "Beperking: natura 2000"
-        assert label("voorzieningen.ov_halte") == "Voorziening: ov halte"
+        # the built-in names read as a planner writes them, not as identifiers
+        assert label("beperkingen.natura2000") == "Beperking: Natura 2000"
+        assert label("beperkingen.geluidzone_a2") == "Beperking: geluidzone a2"
+        assert label("voorzieningen.ov_halte") == "Voorziening: ov-halte"
         assert label("kernen") == "Kern (concentratie)"
         assert label("bestaande_huisvesting") == "Bestaande huisvesting"
         assert label("bebouwd_gebied") == "Bestaand bebouwd gebied (BBG)"
@@ -121,7 +124,7 @@ def test_reference_group_holds_every_reference_layer_styled(qgis_core, tmp_path)
         "Bestaande huisvesting",
         "Werkgever (punt)",
         "Werkgever (vlak)",
-        "Beperking: natura2000",
+        "Beperking: Natura 2000",
         "Kern (concentratie)",
         "Bestaand bebouwd gebied (BBG)",
     ]
@@ -137,7 +140,7 @@ def test_reference_group_holds_every_reference_layer_styled(qgis_core, tmp_path)
     assert colour("Voorziening: huisarts") == plugin_vocabulary.FACILITY_COLOURS[0]
     assert colour("Voorziening: supermarkt") == plugin_vocabulary.FACILITY_COLOURS[1]
     assert colour("Bestaande huisvesting") == plugin_vocabulary.MAP_COLOURS["housing"]
-    assert colour("Beperking: natura2000") == plugin_vocabulary.CONSTRAINT_COLOURS[0]  # hatch
+    assert colour("Beperking: Natura 2000") == plugin_vocabulary.CONSTRAINT_COLOURS[0]  # hatch
     kern = layers["Kern (concentratie)"].renderer().symbol().symbolLayer(0)
     assert kern.strokeColor().name() == plugin_vocabulary.MAP_COLOURS["kern"]
     project.clear()

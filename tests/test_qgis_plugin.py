@@ -1266,7 +1266,7 @@ def test_toets_locaties_takes_constraint_layers_named_after_the_layer(
     }
     assert rows["L1"]["natura2000"] == "Peelvenen"
     styled = qgis_core.QgsVectorLayer(result["OUTPUT"], "s", "ogr")
-    assert styled.attributeAlias(styled.fields().indexOf("natura2000")) == "Beperking: natura2000"
+    assert styled.attributeAlias(styled.fields().indexOf("natura2000")) == "Beperking: Natura 2000"
     assert rows["L1"]["oordeel"] == "ongeschikt" and "natura2000.binnen" in rows["L1"]["regels"]
     assert rows["L2"]["natura2000_afstand_m"] == pytest.approx(350.0)
     record = json.loads((tmp_path / "uit" / "run.json").read_text(encoding="utf-8"))

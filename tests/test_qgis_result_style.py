@@ -136,10 +136,10 @@ def test_run_dependent_fields_get_aliases_and_rounding(qgis_core):
         "natura2000_afstand_m",
         "eigen_afstand_m",  # an input field without its pair: left alone
     }
-    assert field_alias("voorziening_ov_halte", names) == "Dichtstbijzijnde ov halte"
-    assert field_alias("voorziening_ov_halte_afstand_m", names) == "Afstand tot ov halte (m)"
-    assert field_alias("natura2000", names) == "Beperking: natura2000"
-    assert field_alias("natura2000_afstand_m", names) == "Afstand tot natura2000 (m)"
+    assert field_alias("voorziening_ov_halte", names) == "Dichtstbijzijnde ov-halte"
+    assert field_alias("voorziening_ov_halte_afstand_m", names) == "Afstand tot ov-halte (m)"
+    assert field_alias("natura2000", names) == "Beperking: Natura 2000"
+    assert field_alias("natura2000_afstand_m", names) == "Afstand tot Natura 2000 (m)"
     assert field_alias("eigen_afstand_m", names) is None
     assert field_alias("natura2000", {"natura2000"}) is None  # no pair: an input field
     layer = qgis_core.QgsVectorLayer(
@@ -150,7 +150,7 @@ def test_run_dependent_fields_get_aliases_and_rounding(qgis_core):
     )
     configure_result_fields(layer)
     fields = layer.fields()
-    assert layer.attributeAlias(fields.indexOf("natura2000")) == "Beperking: natura2000"
+    assert layer.attributeAlias(fields.indexOf("natura2000")) == "Beperking: Natura 2000"
     for name in ("natura2000_afstand_m", "voorziening_ov_halte_afstand_m"):
         setup = layer.editorWidgetSetup(fields.indexOf(name))
         assert setup.type() == "Range" and setup.config()["Precision"] == 0, name
@@ -241,8 +241,8 @@ def test_stored_style_of_a_run_names_and_rounds_every_field(qgis_core, tmp_path)
         "bedrijventerreinen_afstand_m": "Afstand tot bedrijventerreinen (m)",
         "voorziening_supermarkt": "Dichtstbijzijnde supermarkt",
         "voorziening_supermarkt_afstand_m": "Afstand tot supermarkt (m)",
-        "voorziening_ov_halte": "Dichtstbijzijnde ov halte",
-        "voorziening_ov_halte_afstand_m": "Afstand tot ov halte (m)",
+        "voorziening_ov_halte": "Dichtstbijzijnde ov-halte",
+        "voorziening_ov_halte_afstand_m": "Afstand tot ov-halte (m)",
         "kern": "Kern",
         "kern_inwoners": "Inwoners kern",
         "arbeidsmigranten_in_kern": "Arbeidsmigranten in kern (incl. deze locatie)",
@@ -306,5 +306,5 @@ def test_engine_and_plugin_name_the_run_dependent_fields_alike(qgis_core):
     }
     qml = result_qml(polygon=False, fields=names)
     assert '<alias field="eigen_afstand_m" name="eigen_afstand_m (invoer)"' in qml
-    assert '<alias field="natura2000" name="Beperking: natura2000"' in qml
+    assert '<alias field="natura2000" name="Beperking: Natura 2000"' in qml
     assert '<alias field="natura2000_invoer" name="natura2000 (invoer)"' in qml

@@ -20,7 +20,7 @@ from locatietoets.analysis.errors import InputError, did_you_mean
 from locatietoets.analysis.ruleset import HOUSING_FORMS, STAY_TYPES
 from locatietoets.analysis.steps import ALWAYS_WOONFUNCTIE, logies_warning
 from locatietoets.analysis.texts import nl_value
-from locatietoets.analysis.vocabulary import nl_number
+from locatietoets.analysis.vocabulary import kind_label, nl_number
 from locatietoets.layers.io.files import (
     RD_NEW,
     LayerReport,
@@ -554,7 +554,7 @@ def load_reference_layers(
                 out["personen"] = persons
         elif name.startswith("voorzieningen."):
             col = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES)
-            out["naam"] = _names(frame, col, name.split(".", 1)[1].replace("_", " "))
+            out["naam"] = _names(frame, col, kind_label(name.split(".", 1)[1]))
         elif name == "gemeenten":
             ncol = _field(frame, spec, "naam_veld", local, guesses=_NAME_GUESSES, required=True)
             ccol = _field(frame, spec, "code_veld", local, guesses=_CODE_GUESSES)

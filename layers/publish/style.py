@@ -25,6 +25,7 @@ from locatietoets.analysis.vocabulary import (
     YES_NO_FIELDS,
     facility_aliases,
     is_facility_field,
+    kind_label,
 )
 
 __all__ = [
@@ -132,7 +133,7 @@ def field_alias(name: str, names: Iterable[str] = ()) -> str | None:
         return facility_aliases(kind).get(name) if kind else None
     constraint = _constraint_of(name, names)
     if constraint:
-        label = constraint.replace("_", " ")
+        label = kind_label(constraint)
         return f"Beperking: {label}" if name == constraint else f"Afstand tot {label} (m)"
     base = name[: -len("_invoer")] if name.endswith("_invoer") else ""
     return f"{FIELD_ALIASES[base]} (invoer)" if base in FIELD_ALIASES else None
