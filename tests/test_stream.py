@@ -68,7 +68,8 @@ def test_blocks_are_read_from_file_never_the_whole_layer(demo, tmp_path, monkeyp
     run_config(
         load_config(demo), tmp_path / "uit", network_cache_dir=tmp_path / "c", block_size=BLOCK
     )
-    blocks = [(0, 250), (250, 500), (500, 750), (750, 1000)]
+    # a GeoPackage block is selected by its fid range (skipping features steps through them all)
+    blocks = [(a, a + 250, f'"fid" BETWEEN {a + 1} AND {a + 250}') for a in (0, 250, 500, 750)]
     assert calls == blocks + blocks  # survey, then scoring; never rows=None (the whole layer)
     assert _record(tmp_path / "uit")["locaties"] == 1000
 
@@ -105,6 +106,32 @@ def test_integer_field_with_nulls_in_one_block_and_logies_in_several(demo, tmp_p
         and logies[0].startswith("23 mid- of long-stay")
         and "13 andere" in logies[0]
     )
+
+
+def test_gaps_in_the_fids_fall_back_to_skipping_rows(demo, tmp_path, monkeypatch):
+    """Deleted rows leave gaps in a GeoPackage's fids: a fid range still selects each block's rows
+    (fids rise); fids not rising in reading order fall back to skipping rows."""
+    import sqlite3
+
+    import locatietoets.scripts.runner.stream as stream
+
+    def edit(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        return sites
+
+    config = _edited(demo, tmp_path, edit)
+    path = config.parent / "invoer" / "locaties.gpkg"
+    con = sqlite3.connect(path)
+    con.execute("DELETE FROM locaties WHERE fid IN (3, 260, 261, 999)")
+    con.commit()
+    con.close()
+    spec = load_config(config).layer("locaties")
+    blocks = stream.SiteBlocks(spec, 996, BLOCK)
+    assert blocks._rows(250, 500)[2] == '"fid" BETWEEN 252 AND 503'
+    whole = gpd.read_file(path, engine="pyogrio")["locatie_code"].tolist()
+    read = [c for k in range(4) for c in blocks.block(k)[0]["locatie_code"].tolist()]
+    assert read == whole
+    monkeypatch.setattr(stream, "_fid_order", lambda spec, n: (None, ""))
+    assert stream.SiteBlocks(spec, 996, BLOCK)._rows(250, 500) == (250, 500)
 
 
 def test_duplicate_ids_in_different_blocks_are_one_error(demo, tmp_path):

@@ -386,9 +386,7 @@ def _columns(spec: LayerSpec) -> list[str] | None:
         return None
 
 
-def _open(
-    spec: LayerSpec, notes: list[str], rows: tuple[int, int] | None = None
-) -> gpd.GeoDataFrame:
+def _open(spec: LayerSpec, notes: list[str], rows: tuple | None = None) -> gpd.GeoDataFrame:
     label = layer_label(spec)
     if not spec.path.exists():
         raise InputError(_missing_file(spec))
@@ -423,7 +421,9 @@ def _open(
         return frame
     try:
         extra = {"encoding": spec.get("codering")} if spec.get("codering") else {}
-        if rows is not None:  # one block of rows (a run read in blocks)
+        if rows is not None and len(rows) == 3:  # one block, selected by an attribute filter
+            extra.update(where=rows[2])
+        elif rows is not None:  # one block of rows (a run read in blocks)
             extra.update(skip_features=rows[0], max_features=rows[1] - rows[0])
         return pyogrio.read_dataframe(
             spec.path, layer=layer, use_arrow=_arrow_safe(spec.path, layer), **extra
@@ -636,7 +636,7 @@ def _polygonal_part(geoms: np.ndarray) -> np.ndarray:
 
 
 def read_layer(
-    spec: LayerSpec, *, rows: tuple[int, int] | None = None
+    spec: LayerSpec, *, rows: tuple | None = None
 ) -> tuple[gpd.GeoDataFrame, LayerReport]:
     """Read one layer, set/convert its CRS to EPSG:28992 and repair geometries.
 
@@ -647,7 +647,9 @@ def read_layer(
     rows
         Read only the features ``rows[0]`` up to (not including) ``rows[1]``
         of a GDAL layer (a run that reads its sites in blocks); the report then
-        describes that block and carries no checksum (the caller has it).
+        describes that block and carries no checksum (the caller has it). A
+        third item is an attribute filter that selects exactly those features
+        (a fid range: a GeoPackage skips features by stepping through them).
 
     Returns
     -------

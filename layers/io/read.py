@@ -220,7 +220,7 @@ def _choice_field(
 
 
 def load_sites(
-    spec: LayerSpec, *, rows: tuple[int, int] | None = None
+    spec: LayerSpec, *, rows: tuple | None = None
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, LayerReport]:
     """Read the candidate sites (all, or the block ``rows``: see
     :func:`~layers.io.files.read_layer`) and normalise their attributes.
