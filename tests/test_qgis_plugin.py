@@ -1633,3 +1633,36 @@ def test_help_names_the_constraint_facility_and_kern_layers_an_algorithm_takes(p
         "capaciteit_kernen.csv"
         in registry.algorithmById("locatietoets:capaciteit").shortHelpString()
     )
+
+
+def test_a_copy_beside_the_output_from_an_earlier_run_goes_when_this_run_has_none(tmp_path):
+    """Exporteer woonvisiekaarten finds <naam>.referentie.gpkg beside the output: one left by an
+    earlier run without reference layers now would be drawn as this run's."""
+    from qgis_plugin.algorithms.base import _copy_beside
+
+    class Feedback:
+        def __init__(self):
+            self.info = []
+
+        def pushInfo(self, text):  # noqa: N802
+            self.info.append(text)
+
+        def pushWarning(self, text):  # noqa: N802
+            self.info.append(text)
+
+    out = tmp_path / "o.gpkg"
+    out.write_bytes(b"uitvoer")
+    source = tmp_path / "run" / "referentie.gpkg"
+    source.parent.mkdir()
+    source.write_bytes(b"oud")
+    feedback = Feedback()
+    assert _copy_beside(str(out), str(source), ".referentie.gpkg", "Referentielagen", feedback) == (
+        str(tmp_path / "o.referentie.gpkg")
+    )
+    assert (tmp_path / "o.referentie.gpkg").read_bytes() == b"oud"
+    source.unlink()  # the next run writes no reference layers
+    assert _copy_beside(
+        str(out), str(source), ".referentie.gpkg", "Referentielagen", feedback
+    ) == str(source)
+    assert not (tmp_path / "o.referentie.gpkg").exists()
+    assert "Referentielagen van een eerdere run verwijderd" in feedback.info[-1]

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from fixtures import build_world, sha256, standard_config, write_config
+from fixtures import build_world, sha256, standard_config, standard_layers, write_config
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -287,6 +287,26 @@ def test_a_run_without_geoparquet_removes_the_parquet_of_an_earlier_run(tmp_path
     assert result.exit_code == 0, result.output
     assert "locaties.parquet" not in result.output
     assert not (out / "locaties.parquet").exists()  # it would not match the new outputs
+    assert (out / "locaties.gpkg").exists()
+
+
+def test_a_run_without_reference_layers_removes_the_reference_file_of_an_earlier_run(
+    tmp_path: Path,
+):
+    """A referentie.gpkg left by an earlier run would be drawn on the new run's maps (and by the
+    plugin's atlas) as if the new sites had been tested against it."""
+    build_world(tmp_path)
+    out = tmp_path / "uit"
+    full = write_config(tmp_path, standard_config())
+    result = CliRunner().invoke(main, ["score", str(full), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "referentie.gpkg").exists()
+    sites_only = write_config(
+        tmp_path, render_config({"locaties": standard_layers()["locaties"]}), "alleen.toml"
+    )
+    result = CliRunner().invoke(main, ["score", str(sites_only), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not (out / "referentie.gpkg").exists()
     assert (out / "locaties.gpkg").exists()
 
 

@@ -177,11 +177,27 @@ def own_stay_line(counts: dict[Any, int]) -> str:
 
 def _copy_beside(dest_id: str, source: str, suffix: str, what: str, feedback) -> str:
     """Copy ``source`` beside a file output as ``<naam><suffix>``; return the copy, or ``source``
-    when the output is no file (a temporary layer) or the copy fails (with a warning)."""
+    when the output is no file (a temporary layer) or the copy fails (with a warning).
+
+    A run without ``source`` (no reference layers) removes a copy an earlier run left beside the
+    same output: the maps would draw it as if the new sites had been tested against it.
+    """
     path = dest_id.split("|")[0]
-    if not os.path.isfile(source) or not os.path.isfile(path):
+    if not os.path.isfile(path):
         return source
     beside = os.path.splitext(path)[0] + suffix
+    if not os.path.isfile(source):
+        if os.path.isfile(beside):
+            try:
+                os.remove(beside)
+            except OSError as exc:
+                feedback.pushWarning(
+                    f"{what} van een eerdere run staan nog naast de uitvoer ('{beside}') en horen"
+                    f" niet bij deze run; verwijder het bestand: {exc}"
+                )
+            else:
+                feedback.pushInfo(f"{what} van een eerdere run verwijderd: {beside}")
+        return source
     try:
         shutil.copyfile(source, beside)
     except OSError as exc:

@@ -533,10 +533,13 @@ def _write_blocks(
 
 
 def _remove_stale_outputs(prepared: PreparedRun, out_dir: Path) -> None:
-    """Remove a ``locaties.parquet`` of an earlier run that this run did not write (it would not
-    match the new outputs); called once the new outputs are in place."""
+    """Remove a ``locaties.parquet`` or ``referentie.gpkg`` of an earlier run that this run did
+    not write (they would not match the new outputs: maps and the plugin's atlas would draw the
+    old reference layers); called once the new outputs are in place."""
     if not prepared.config.geoparquet:
         (Path(out_dir) / "locaties.parquet").unlink(missing_ok=True)
+    if not prepared.frames:
+        (Path(out_dir) / "referentie.gpkg").unlink(missing_ok=True)
 
 
 def _release_memory() -> None:
