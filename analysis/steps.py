@@ -234,9 +234,9 @@ def _housing_form(sites: pd.DataFrame) -> dict[str, np.ndarray]:
 def logies_warning(site_ids: list[str], *, shown: int = 10) -> str:
     """The warning for mid- and long-stay sites whose input says logies (judged as woonfunctie)."""
     names = ", ".join(f"'{i}'" for i in site_ids[:shown])
-    more = f" en {len(site_ids) - shown} andere" if len(site_ids) > shown else ""
+    more = f" en {nl_number(len(site_ids) - shown)} andere" if len(site_ids) > shown else ""
     return (
-        f"{len(site_ids)} mid- of long-stay locaties hebben huisvestingsvorm 'logies' "
+        f"{nl_number(len(site_ids))} mid- of long-stay locaties hebben huisvestingsvorm 'logies' "
         f"({names}{more}); mid- en "
         "long-stay zijn altijd een woonfunctie (bewoners schrijven zich in de BRP in bij een "
         "verblijf van meer dan "

@@ -114,3 +114,11 @@ def test_logies_on_mid_and_long_stay_is_a_warning_naming_the_sites(tmp_path):
         "2 mid- of long-stay locaties hebben huisvestingsvorm 'logies' ('B2', 'C3')"
     )
     assert "altijd een woonfunctie" in warning[0] and "als woonfunctie beoordeeld" in warning[0]
+
+
+def test_logies_warning_counts_in_dutch_format():
+    from locatietoets.analysis.steps import logies_warning
+
+    text = logies_warning([f"L{i}" for i in range(1234)])
+    assert text.startswith("1.234 mid- of long-stay locaties hebben huisvestingsvorm 'logies'")
+    assert "'L9' en 1.224 andere)" in text
