@@ -390,7 +390,7 @@ def test_maps_draw_the_runs_constraints_facilities_kernen_and_housing(
     pages = _pdf_pages(result["PDF"])
     for page in pages:
         for entry in (
-            "Beperking: natura2000",
+            "Beperking: Natura 2000",
             "Voorziening: supermarkt",
             "Kern (concentratie)",
             "Bestaande huisvesting",
