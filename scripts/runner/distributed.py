@@ -162,8 +162,6 @@ def run_config_dask(
         read at once.
     """
     require_dask()
-    from distributed import Client, LocalCluster
-
     from locatietoets.scripts.runner.score import DEFAULT_BLOCK_SIZE, run_streamed
     from locatietoets.scripts.runner.stream import streamable_count
 
@@ -195,19 +193,7 @@ def run_config_dask(
         "Rekencluster starten" if scheduler is None else f"Verbinden met scheduler {scheduler}",
         0.0,
     )
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-        client = Client(cluster)
-    else:
-        client = Client(scheduler)
-    try:
+    with _cluster(scheduler, n_workers) as client:
         result = score_sites_dask(
             prepared.inputs,
             prepared.ruleset,
@@ -217,10 +203,6 @@ def run_config_dask(
             progress=scaled,
             is_cancelled=is_cancelled,
         )
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
     prepared.timings["analyse"] = round(time.perf_counter() - t, 3)
     return finish_run(prepared, result, out_dir)
 
