@@ -42,6 +42,20 @@ _PER = ("gemeente", "regio", "provincie")
 _FORMATS = ("pdf", "png", "beide")
 _STAYS = STAY_TYPES
 
+#: --achtergrond of `kaarten` and `rapport` (the maps of both draw the same basemap).
+BACKGROUND_OPTION = click.option(
+    "--achtergrond",
+    "achtergrond",
+    type=click.Choice(["geen", "brt"]),
+    default="geen",
+    show_default=True,
+    help=(
+        "Achtergrondkaart: geen (werkt offline) of brt: de BRT-Achtergrondkaart grijs van PDOK"
+        " (internet nodig bij het eerste gebruik, daarna uit ~/.cache/locatietoets/brt). Niet"
+        " beschikbaar? Dan komt de kaart zonder achtergrond."
+    ),
+)
+
 
 def _choice(value: str, options: tuple[str, ...], option: str) -> str:
     """Check an option value; Dutch message instead of click's English one."""
@@ -141,18 +155,7 @@ def _run_dir_argument(function):
     type=click.Path(path_type=Path, file_okay=False),
     help="Map voor de kaarten (standaard RUN_DIR/kaarten).",
 )
-@click.option(
-    "--achtergrond",
-    "achtergrond",
-    type=click.Choice(["geen", "brt"]),
-    default="geen",
-    show_default=True,
-    help=(
-        "Achtergrondkaart: geen (werkt offline) of brt: de BRT-Achtergrondkaart grijs van PDOK"
-        " (internet nodig bij het eerste gebruik, daarna uit ~/.cache/locatietoets/brt). Niet"
-        " beschikbaar? Dan komt de kaart zonder achtergrond."
-    ),
-)
+@BACKGROUND_OPTION
 @PROGRESS_OPTION
 @DEBUG_OPTION
 def kaarten(
@@ -264,18 +267,7 @@ def kaarten(
     type=click.Path(path_type=Path, file_okay=False),
     help="Map voor rapport.html en rapport.pdf (standaard RUN_DIR).",
 )
-@click.option(
-    "--achtergrond",
-    "achtergrond",
-    type=click.Choice(["geen", "brt"]),
-    default="geen",
-    show_default=True,
-    help=(
-        "Achtergrondkaart: geen (werkt offline) of brt: de BRT-Achtergrondkaart grijs van PDOK"
-        " (internet nodig bij het eerste gebruik, daarna uit ~/.cache/locatietoets/brt). Niet"
-        " beschikbaar? Dan komt de kaart zonder achtergrond."
-    ),
-)
+@BACKGROUND_OPTION
 @PROGRESS_OPTION
 @DEBUG_OPTION
 def rapport(
