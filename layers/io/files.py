@@ -366,24 +366,31 @@ def _columns(spec: LayerSpec) -> list[str] | None:
             delimiter = ","
         first = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
         return [c for c in first]
-    try:
-        layers = pyogrio.list_layers(spec.path)
-    except Exception as exc:
-        raise InputError(_unreadable(spec, exc)) from None
-    names = [str(row[0]) for row in layers]
+    names = _layer_names(spec)
     layer = spec.layer
-    if layer is not None and layer not in names:
-        raise InputError(
-            f"{layer_label(spec)} laag '{layer}' bestaat niet in"
-            f" '{spec.path.name}'.{did_you_mean(layer, names)} Beschikbare lagen:"
-            f" {', '.join(names)}."
-        )
     if layer is None and len(names) > 1:
         return None  # reported when the layer is read
     try:
         return [str(f) for f in pyogrio.read_info(spec.path, layer=layer)["fields"]]
     except Exception:
         return None
+
+
+def _layer_names(spec: LayerSpec) -> list[str]:
+    """The layers in ``spec``'s file; a Dutch InputError when the file cannot be read or holds no
+    layer with the configured name."""
+    try:
+        layers = pyogrio.list_layers(spec.path)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise InputError(_unreadable(spec, exc)) from None
+    names = [str(row[0]) for row in layers]
+    if spec.layer is not None and spec.layer not in names:
+        raise InputError(
+            f"{layer_label(spec)} laag '{spec.layer}' bestaat niet in"
+            f" '{spec.path.name}'.{did_you_mean(spec.layer, names)} Beschikbare lagen:"
+            f" {', '.join(names)}."
+        )
+    return names
 
 
 def _open(spec: LayerSpec, notes: list[str], rows: tuple | None = None) -> gpd.GeoDataFrame:
@@ -397,18 +404,8 @@ def _open(spec: LayerSpec, notes: list[str], rows: tuple | None = None) -> gpd.G
         spec.get("x_veld") or spec.get("wkt_veld") or spec.path.suffix.lower() == ".txt"
     ):
         return _read_csv(spec, notes)
-    try:
-        layers = pyogrio.list_layers(spec.path)
-    except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise InputError(_unreadable(spec, exc)) from None
-    names = [str(row[0]) for row in layers]
+    names = _layer_names(spec)
     layer = spec.layer
-    if layer is not None and layer not in names:
-        raise InputError(
-            f"{label} laag '{layer}' bestaat niet in"
-            f" '{spec.path.name}'.{did_you_mean(layer, names)} Beschikbare lagen:"
-            f" {', '.join(names)}."
-        )
     if layer is None and len(names) > 1:
         raise InputError(
             f"{label} '{spec.path.name}' bevat meerdere lagen ({', '.join(names)}). "
