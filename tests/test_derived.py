@@ -1,0 +1,48 @@
+"""The per-run cache of structures derived from a reference layer (analysis.derived)."""
+
+import gc
+
+import geopandas as gpd
+from shapely.geometry import Point
+
+from locatietoets.analysis.derived import _STORE, clear_derived, derived
+
+
+def _frame() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"naam": ["a"]}, geometry=[Point(0, 0)], crs="EPSG:28992")
+
+
+def test_built_once_per_frame_and_key():
+    clear_derived()
+    frame, calls = _frame(), []
+
+    def build():
+        calls.append(1)
+        return len(calls)
+
+    assert derived(frame, "k", build) == 1
+    assert derived(frame, "k", build) == 1  # reused, not rebuilt
+    assert derived(frame, ("k", 2), build) == 2  # another key (parameter) is another structure
+    assert derived(frame.copy(), "k", build) == 3  # a copy is another frame
+    assert len(calls) == 3
+
+
+def test_entry_dropped_with_its_frame():
+    clear_derived()
+    frame = _frame()
+    derived(frame, "k", lambda: [1] * 10)
+    assert id(frame) in _STORE
+    ident = id(frame)
+    del frame
+    gc.collect()
+    assert ident not in _STORE
+
+
+def test_objects_without_weak_references_are_not_cached():
+    clear_derived()
+    calls = []
+    key_object = (1, 2)  # a tuple cannot be weakly referenced
+    derived(key_object, "k", lambda: calls.append(1))
+    derived(key_object, "k", lambda: calls.append(1))
+    assert len(calls) == 2
+    assert not _STORE
