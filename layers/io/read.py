@@ -135,9 +135,11 @@ def _numeric(
             " waarden "
             f"(bv. {nl_value(values[negative][0])}); alleen waarden ≥ 0 zijn geldig."
         )
-    empty = raw.isna().to_numpy(dtype=bool) | (raw.astype("string").str.strip() == "").fillna(
-        True
-    ).to_numpy(dtype=bool)
+    if raw.dtype.kind in "fiu":  # a number is never blank text: only NULLs are empty
+        empty = raw.isna().to_numpy(dtype=bool)
+    else:
+        blank = _per_value(raw.astype("string"), lambda t: t.str.strip() == "")
+        empty = raw.isna().to_numpy(dtype=bool) | blank.fillna(True).to_numpy(dtype=bool)
     if not allow_null and empty.any():
         problems.append(
             f"{layer_label(spec)} veld '{column}' ({key}) is leeg bij"
@@ -181,11 +183,30 @@ def _yes_no(
     return values
 
 
+def _per_value(text: pd.Series, fn) -> pd.Series:
+    """``fn(text)`` for an elementwise ``fn``, computed once per distinct value of ``text``.
+
+    A field with a handful of values over 100,000 rows (a stay type) then costs a handful of
+    string operations; a field with mostly distinct values (an id) is passed to ``fn`` whole.
+    """
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    if 2 * len(uniques) > len(text):
+        return fn(text)
+    done = fn(pd.Series(uniques, dtype=text.dtype))
+    out = done.take(codes)
+    out.index = text.index
+    return out
+
+
 def _normalise_choice(values: pd.Series, allowed: tuple[str, ...]) -> pd.Series:
-    key = values.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
-    squashed = key.str.replace("_", "", regex=False)
     lookup = {a.replace("_", ""): a for a in allowed}
-    return squashed.map(lookup).where(key.notna(), None)
+
+    def normalise(text: pd.Series) -> pd.Series:
+        key = text.str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+        squashed = key.str.replace("_", "", regex=False)
+        return squashed.map(lookup).where(key.notna(), None)
+
+    return _per_value(values.astype("string"), normalise)
 
 
 def _choice_field(
@@ -208,7 +229,8 @@ def _choice_field(
         return None, 0
     raw = frame[column]
     values = _normalise_choice(raw, allowed)
-    unknown = raw[values.isna() & raw.notna() & (raw.astype("string").str.strip() != "")]
+    filled = _per_value(raw.astype("string"), lambda t: t.str.strip() != "")
+    unknown = raw[values.isna() & raw.notna() & filled]
     if len(unknown):
         counts = unknown.astype(str).value_counts()
         problems.append(
@@ -262,7 +284,7 @@ def load_sites(
                 f" {', '.join(pd.unique(dup.astype(str))[:10])}{' …' if dup.nunique() > 10 else ''}"
                 f" ({dup.nunique()} ids). Maak de ids uniek."
             )
-        sites["locatie_id"] = as_text.astype(object).to_numpy()
+        sites["locatie_id"] = as_text.astype("str")
     else:
         sites["locatie_id"] = (np.arange(n) + 1).astype(str)
 
@@ -292,9 +314,7 @@ def load_sites(
     if form is not None:
         # mid- and long-stay are always a woonfunctie: the analysis judges them so; say which sites
         # said otherwise
-        marked = np.isin(sites["verblijfstype"].to_numpy(dtype=object), ALWAYS_WOONFUNCTIE) & (
-            sites["huisvestingsvorm"].to_numpy(dtype=object) == "logies"
-        )
+        marked = logies_marked(sites)
         if marked.any():
             report.warnings.append(
                 logies_warning([str(i) for i in sites["locatie_id"].to_numpy(dtype=object)[marked]])
@@ -367,6 +387,16 @@ def load_sites(
             " geometrie'"
         )
     return original, sites, report
+
+
+def logies_marked(sites: pd.DataFrame) -> np.ndarray:
+    """Which normalised sites are mid- or long-stay marked as logies (always a woonfunctie)."""
+    if "huisvestingsvorm" not in sites:
+        return np.zeros(len(sites), dtype=bool)
+    stay = sites["verblijfstype"].isin(ALWAYS_WOONFUNCTIE).to_numpy(dtype=bool, na_value=False)
+    form = sites["huisvestingsvorm"]
+    logies = (form == "logies").to_numpy(dtype=bool, na_value=False)
+    return stay & logies
 
 
 def _no_geometry(spec: LayerSpec, n: int) -> str:

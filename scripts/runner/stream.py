@@ -31,9 +31,9 @@ import pandas as pd
 import shapely
 
 from locatietoets.analysis.errors import InputError
-from locatietoets.analysis.steps import ALWAYS_WOONFUNCTIE, logies_warning
+from locatietoets.analysis.steps import logies_warning
 from locatietoets.layers.io.files import LayerReport, file_sha256, layer_label
-from locatietoets.layers.io.read import _no_geometry, load_sites
+from locatietoets.layers.io.read import _no_geometry, load_sites, logies_marked
 from locatietoets.layers.io.spec import LayerSpec
 from locatietoets.layers.io.write import geometry_kind
 
@@ -133,7 +133,7 @@ class SiteBlocks:
             employer |= bool(sites["eigen_werkgever"].notna().any())
             ids = sites["locatie_id"].to_numpy(dtype=object)
             hashes.append(pd.util.hash_array(ids))
-            marked = _logies_marked(sites)
+            marked = logies_marked(sites)
             if marked.any():
                 block_ids = [str(i) for i in ids[marked]]
                 own = logies_warning(block_ids)
@@ -216,22 +216,15 @@ def _fid_order(spec: LayerSpec, n: int) -> tuple[np.ndarray | None, str]:
         column = pyogrio.read_info(spec.path, layer=spec.layer).get("fid_column") or ""
         if not column or '"' in column:
             return None, ""
-        fids = pyogrio.read_dataframe(
-            spec.path, layer=spec.layer, columns=[], read_geometry=False, fid_as_index=True
-        ).index.to_numpy(dtype=np.int64)
+        _, table = pyogrio.read_arrow(
+            spec.path, layer=spec.layer, columns=[], read_geometry=False, return_fids=True
+        )
+        fids = table.column(0).to_numpy().astype(np.int64, copy=False)
     except Exception:  # the ordinary reader says what is wrong, in Dutch
         return None, ""
     if len(fids) != n or (len(fids) > 1 and not (np.diff(fids) > 0).all()):
         return None, ""
     return fids, column
-
-
-def _logies_marked(sites: Any) -> np.ndarray:
-    if "huisvestingsvorm" not in sites:
-        return np.zeros(len(sites), dtype=bool)
-    return np.isin(sites["verblijfstype"].to_numpy(dtype=object), ALWAYS_WOONFUNCTIE) & (
-        sites["huisvestingsvorm"].to_numpy(dtype=object) == "logies"
-    )
 
 
 def _logies_position(warnings: list[str]) -> int:
