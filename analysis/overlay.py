@@ -2,6 +2,13 @@
 
 All functions take every site at once (points and/or polygons, EPSG:28992,
 metres) and use one bulk STRtree query; there is no loop over sites.
+
+A reference layer is cut once per run into indexable, prepared pieces with an
+STRtree over them (:class:`PieceIndex`, kept with :func:`analysis.derived.derived`
+beside the frame it came from), so a run in blocks does not cut, prepare and
+index the same BBG, gemeenten or parks again for every block. Pass the
+reference frame itself (``inputs.bbg``, not ``inputs.bbg.geometry``, which is a
+new Series on every access) for the index to be reused.
 """
 
 from __future__ import annotations
@@ -9,12 +16,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 import logging
 import os
+import threading
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from locatietoets.analysis.derived import derived
 from locatietoets.analysis.errors import InputError
 from locatietoets.analysis.vocabulary import nl_number
 
@@ -24,6 +34,8 @@ __all__ = [
     "inside_share",
     "assign_polygon_attribute",
     "query_pairs",
+    "PieceIndex",
+    "piece_index",
 ]
 
 log = logging.getLogger(__name__)
@@ -108,18 +120,94 @@ def query_pairs(
         return np.concatenate(list(pool.map(query, range(workers))), axis=1)
 
 
-def _pairs(geoms: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(site, piece) pairs that intersect.
+class PieceIndex:
+    """Polygons cut into prepared pieces (:func:`_pieces`) with an STRtree over the pieces.
 
-    The index is built over the sites and queried with the pieces: shapely
-    prepares each query geometry, so every site is tested against a prepared
-    piece (cheap point-in-polygon) instead of a raw polygon.
+    Built once per reference layer (:func:`piece_index`) and queried by every
+    block of sites. ``pieces`` are prepared, so each candidate pair the tree
+    finds is tested against a prepared piece (a cheap point-in-polygon).
     """
-    if len(geoms) == 0 or len(pieces) == 0:
-        empty = np.array([], dtype=np.int64)
+
+    def __init__(self, polygons: np.ndarray) -> None:
+        self.pieces, self.parent = _pieces(np.asarray(polygons, dtype=object))
+        shapely.prepare(self.pieces)
+        self.tree = shapely.STRtree(self.pieces)
+        self._edges: shapely.STRtree | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+    def edges(self) -> shapely.STRtree:
+        """STRtree over every boundary segment of every piece, as two-point lines.
+
+        The distance from a geometry outside the pieces to the nearest piece is
+        the distance to the nearest of these segments (GEOS measures a polygon
+        by its ring segments), found without testing whole pieces of hundreds
+        of vertices; built on first use.
+        """
+        with self._lock:
+            if self._edges is None:
+                rings = shapely.get_rings(self.pieces)
+                coords, ring = shapely.get_coordinates(rings, return_index=True)
+                same = ring[1:] == ring[:-1]
+                start = np.flatnonzero(same)
+                segments = shapely.linestrings(np.stack([coords[start], coords[start + 1]], axis=1))
+                self._edges = shapely.STRtree(segments)
+            return self._edges
+
+
+def _geometries(polygons: Any) -> np.ndarray:
+    if isinstance(polygons, gpd.GeoDataFrame):
+        polygons = polygons.geometry
+    return np.asarray(getattr(polygons, "values", polygons), dtype=object)
+
+
+def piece_index(polygons: Any) -> PieceIndex:
+    """The :class:`PieceIndex` of ``polygons`` (GeoDataFrame, GeoSeries or array), built once
+    while that object lives (:func:`analysis.derived.derived`; an array is not cached)."""
+    if isinstance(polygons, PieceIndex):
+        return polygons
+    return derived(
+        polygons,
+        ("overlay.pieces", MAX_PIECE_VERTICES),
+        lambda: PieceIndex(_geometries(polygons)),
+    )
+
+
+_POINT = 0  # shapely geometry type id
+
+
+def _pairs(geoms: np.ndarray, index: PieceIndex) -> tuple[np.ndarray, np.ndarray]:
+    """(site, piece) pairs that intersect, sorted by site, then piece.
+
+    The tree over the pieces gives the candidate pairs (bounding boxes), each
+    is tested against its prepared piece: points by their coordinates
+    (``intersects_xy``), other geometries with ``intersects``.
+    """
+    empty = np.array([], dtype=np.int64)
+    if len(geoms) == 0 or len(index) == 0:
         return empty, empty
-    piece_idx, site_idx = query_pairs(shapely.STRtree(geoms), pieces, predicate="intersects")
-    return site_idx.astype(np.int64), piece_idx.astype(np.int64)
+    pieces = index.pieces
+    point = (shapely.get_type_id(geoms) == _POINT) & ~shapely.is_empty(geoms)
+    found_site, found_piece = [], []
+    pts = np.flatnonzero(point)
+    if len(pts):
+        s, p = index.tree.query(geoms[pts])
+        xy = shapely.get_coordinates(geoms[pts])
+        hit = shapely.intersects_xy(pieces[p], xy[s, 0], xy[s, 1])
+        found_site.append(pts[s[hit]])
+        found_piece.append(p[hit])
+    other = np.flatnonzero(~point)
+    if len(other):
+        s, p = index.tree.query(geoms[other])
+        hit = shapely.intersects(pieces[p], geoms[other[s]])
+        found_site.append(other[s[hit]])
+        found_piece.append(p[hit])
+    site_idx = np.concatenate(found_site).astype(np.int64)
+    piece_idx = np.concatenate(found_piece).astype(np.int64)
+    order = np.lexsort((piece_idx, site_idx))
+    return site_idx[order], piece_idx[order]
 
 
 def _areal_shares(
@@ -143,7 +231,7 @@ def _areal_shares(
 
 
 def polygon_overlap(
-    sites: gpd.GeoSeries, polygons: np.ndarray
+    sites: gpd.GeoSeries, polygons: np.ndarray | gpd.GeoSeries | gpd.GeoDataFrame
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return every (site, polygon) pair that overlaps, with the site's share in it.
 
@@ -169,10 +257,11 @@ def polygon_overlap(
     empty = np.array([], dtype=np.int64)
     if len(geoms) == 0 or len(polygons) == 0:
         return empty, empty, np.array([], dtype=float)
-    pieces, parent = _pieces(np.asarray(polygons, dtype=object))
+    index = piece_index(polygons)
+    pieces, parent = index.pieces, index.parent
     is_multi = shapely.get_type_id(geoms) == _MULTIPOINT
     single = np.flatnonzero(~is_multi)
-    site_idx, piece_idx = _pairs(geoms[single], pieces)
+    site_idx, piece_idx = _pairs(geoms[single], index)
     site_idx = single[site_idx]
     areal = is_areal[site_idx]
     # points: one pair per (site, polygon) (a point on a cut between two pieces touches both)
@@ -184,9 +273,7 @@ def polygon_overlap(
     out_poly = [p_poly, a_poly]
     out_share = [np.ones(len(p_site)), a_share]
     if is_multi.any():
-        m_site, m_poly, m_share = _multipoint_overlap(
-            geoms, np.flatnonzero(is_multi), pieces, parent
-        )
+        m_site, m_poly, m_share = _multipoint_overlap(geoms, np.flatnonzero(is_multi), index)
         out_site.append(m_site)
         out_poly.append(m_poly)
         out_share.append(m_share)
@@ -221,13 +308,14 @@ _POLYGON = 3
 
 
 def _multipoint_overlap(
-    geoms: np.ndarray, multi_idx: np.ndarray, pieces: np.ndarray, parent: np.ndarray
+    geoms: np.ndarray, multi_idx: np.ndarray, index: PieceIndex
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(site, polygon, share) pairs of MultiPoint sites: share = covered points / points."""
     parts, owner = shapely.get_parts(geoms[multi_idx], return_index=True)
     owner = multi_idx[owner]
     n_parts = shapely.get_num_geometries(geoms)
-    part_idx, piece = _pairs(parts, pieces)
+    part_idx, piece = _pairs(parts, index)
+    parent = index.parent
     if len(part_idx) == 0:
         empty = np.array([], dtype=np.int64)
         return empty, empty, np.array([], dtype=float)
@@ -240,16 +328,16 @@ def _multipoint_overlap(
     return site, site_poly[:, 1], counts / n_parts[site]
 
 
-def inside_share(sites: gpd.GeoSeries, polygons: gpd.GeoSeries) -> np.ndarray:
+def inside_share(sites: gpd.GeoSeries, polygons: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     """Return per site the share of it that lies inside the union of ``polygons`` (0–1).
 
     Overlapping input polygons are not counted twice. Points get 1 when
     covered, else 0.
     """
-    return _union_share(sites, _pieces(np.asarray(polygons.values, dtype=object))[0])
+    return _union_share(sites, piece_index(polygons))
 
 
-def _union_share(sites: gpd.GeoSeries, pieces: np.ndarray) -> np.ndarray:
+def _union_share(sites: gpd.GeoSeries, index: PieceIndex) -> np.ndarray:
     """Share of each site inside the union of ``pieces`` (0–1), without dissolving them.
 
     Points: 1 when a piece covers them. Polygons: 1 when a piece covers them,
@@ -260,11 +348,12 @@ def _union_share(sites: gpd.GeoSeries, pieces: np.ndarray) -> np.ndarray:
     geoms, area, is_areal = _site_arrays(sites)
     n = len(geoms)
     total = np.zeros(n, dtype=float)
-    if n == 0 or len(pieces) == 0:
+    if n == 0 or len(index) == 0:
         return total
+    pieces = index.pieces
     is_multi = shapely.get_type_id(geoms) == _MULTIPOINT
     single = np.flatnonzero(~is_multi)
-    site_idx, piece_idx = _pairs(geoms[single], pieces)
+    site_idx, piece_idx = _pairs(geoms[single], index)
     site_idx = single[site_idx]
     areal = is_areal[site_idx]
     total[site_idx[~areal]] = 1.0
@@ -296,7 +385,7 @@ def _union_share(sites: gpd.GeoSeries, pieces: np.ndarray) -> np.ndarray:
     if is_multi.any():
         multi_idx = np.flatnonzero(is_multi)
         parts, owner = shapely.get_parts(geoms[multi_idx], return_index=True)
-        part_idx, _ = _pairs(parts, pieces)
+        part_idx, _ = _pairs(parts, index)
         covered_parts = np.unique(part_idx)
         counts = np.bincount(owner[covered_parts], minlength=len(multi_idx))
         total[multi_idx] = counts / shapely.get_num_geometries(geoms[multi_idx])
@@ -330,7 +419,7 @@ SHARE_EPS = 1e-4
 
 def classify_bbg(
     sites: gpd.GeoSeries,
-    bbg: gpd.GeoSeries,
+    bbg: gpd.GeoSeries | gpd.GeoDataFrame,
     *,
     rand_m: np.ndarray | float,
     inside_share_min: np.ndarray | float,
@@ -369,14 +458,14 @@ def classify_bbg(
         ``bbg_ligging`` (str), ``bbg_afstand_m`` (float, 0 for binnen and
         deels), ``bbg_aandeel`` (float share inside), indexed like ``sites``.
     """
-    pieces, _ = _pieces(np.asarray(bbg.values, dtype=object))
-    if len(pieces) == 0:
+    index = piece_index(bbg)
+    if len(index) == 0:
         # a distance to "nothing" is not 0: without any BBG geometry no site can be classified
         raise InputError(
             "[lagen.bebouwd_gebied] bevat geen bruikbare geometrie (alle objecten leeg of NULL): de"
             " ligging t.o.v. BBG kan niet bepaald worden. Kies de juiste laag of vul de geometrie."
         )
-    share = _union_share(sites, pieces)
+    share = _union_share(sites, index)
     share[share < SHARE_EPS] = 0.0
     geoms = np.asarray(sites.values, dtype=object)
     inside = share >= np.asarray(inside_share_min, dtype=float) - 1e-12
@@ -385,7 +474,8 @@ def classify_bbg(
     distance = np.zeros(len(sites), dtype=float)
     outside_idx = np.flatnonzero(~inside & ~partly)
     if len(outside_idx):
-        distance[outside_idx] = _nearest_distance(shapely.STRtree(pieces), geoms[outside_idx])
+        # the nearest boundary segment of a piece: no site left here lies inside a piece
+        distance[outside_idx] = _nearest_distance(index.edges(), geoms[outside_idx])
     rand = np.broadcast_to(np.asarray(rand_m, dtype=float), distance.shape)
     position = np.where(
         inside, "binnen", np.where(partly, "deels", np.where(distance <= rand, "rand", "buiten"))
@@ -431,9 +521,7 @@ def assign_polygon_attribute(
         ``columns`` (None where no polygon qualifies) plus ``_aandeel`` (the
         share), indexed like ``sites``.
     """
-    site_idx, poly_idx, share = polygon_overlap(
-        sites, np.asarray(polygons.geometry.values, dtype=object)
-    )
+    site_idx, poly_idx, share = polygon_overlap(sites, polygons)
     n = len(sites)
     threshold = np.broadcast_to(np.asarray(min_share, dtype=float), (n,))
     best = np.full(n, -1, dtype=np.int64)

@@ -409,7 +409,7 @@ def position_vs_bbg(run: RunState, inputs: Inputs) -> None:
     if inputs.bbg is not None:
         b = classify_bbg(
             run.geo,
-            inputs.bbg.geometry,
+            inputs.bbg,
             rand_m=params["bbg_rand_m"][run.geo_idx],
             inside_share_min=params["bbg_binnen_aandeel"][run.geo_idx],
         )
@@ -424,7 +424,7 @@ def position_vs_bbg(run: RunState, inputs: Inputs) -> None:
         run.skipped["bbg"] = "geen laag [lagen.bebouwd_gebied]: ligging t.o.v. BBG niet getoetst"
         counts = {}
     if inputs.kom is not None:
-        share = inside_share(run.geo, inputs.kom.geometry)
+        share = inside_share(run.geo, inputs.kom)
         run.put(pd.DataFrame({"bebouwde_kom": share >= _KOM_SHARE - 1e-12}, index=run.geo.index))
         f["kom_bron"] = np.where(has_geom, _KOM_FROM_LAYER, None)
     elif inputs.bbg is not None:
@@ -443,7 +443,7 @@ def recreation_parks(run: RunState, inputs: Inputs) -> None:
         # go
         r = assign_polygon_attribute(run.geo, inputs.parks, ["naam"], min_share=SHARE_EPS)
         r["recreatiepark_aandeel"] = np.where(
-            pd.notna(r["naam"]), inside_share(run.geo, inputs.parks.geometry), 0.0
+            pd.notna(r["naam"]), inside_share(run.geo, inputs.parks), 0.0
         )
         run.put(r.rename(columns={"naam": "recreatiepark"}))
         run.steps.end(op_recreatiepark=int(pd.notna(run.fields["recreatiepark"]).sum()))

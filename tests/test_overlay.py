@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from shapely.geometry import MultiPoint, Point, box
 
 from locatietoets.analysis.overlay import assign_polygon_attribute, classify_bbg, inside_share
@@ -174,3 +175,76 @@ def test_overlays_on_a_huge_polygon_with_a_hole_match_the_direct_computation():
     assigned = assign_polygon_attribute(sites, frame, ["naam"])
     direct = np.where(shapely.area(geoms) > 0, expected_share, shapely.covers(bbg, geoms))
     np.testing.assert_allclose(assigned["_aandeel"], direct, rtol=0, atol=1e-9)
+
+
+def test_edge_distance_equals_the_distance_to_the_nearest_piece_bit_for_bit():
+    # classify_bbg measures outside sites against the pieces' boundary segments: exactly the
+    # numbers GEOS gives for the pieces themselves (points and polygon plots, holes included)
+    import shapely
+
+    from locatietoets.analysis.overlay import PieceIndex, _nearest_distance
+
+    index = PieceIndex(np.array([_huge_bbg()], dtype=object))
+    rng = np.random.default_rng(11)
+    xy = rng.uniform([-4000, -3000], [8000, 3000], (3000, 2))
+    geoms = np.concatenate(
+        [
+            shapely.points(xy[:2000]),
+            shapely.box(xy[2000:, 0], xy[2000:, 1], xy[2000:, 0] + 30, xy[2000:, 1] + 20),
+        ]
+    )
+    outside = ~shapely.intersects(shapely.MultiPolygon(list(index.pieces)), geoms)
+    geoms = geoms[outside]
+    assert len(geoms) > 1500
+    by_edges = _nearest_distance(index.edges(), geoms)
+    by_pieces = _nearest_distance(shapely.STRtree(index.pieces), geoms)
+    assert np.array_equal(by_edges, by_pieces)
+    np.testing.assert_allclose(by_edges, shapely.distance(geoms, _huge_bbg()), rtol=0, atol=1e-6)
+
+
+def test_reference_index_is_built_once_per_frame_and_blocks_add_up_to_the_whole():
+    # a run in blocks reuses the pieces of the reference frame; the answer per site does not
+    # depend on the block it is in
+    import shapely
+
+    from locatietoets.analysis.overlay import piece_index
+
+    frame = gpd.GeoDataFrame({"naam": ["stad"]}, geometry=[_huge_bbg()], crs=28992)
+    rng = np.random.default_rng(5)
+    xy = rng.uniform([-2500, -2500], [6000, 2500], (600, 2))
+    geoms = np.concatenate(
+        [
+            shapely.points(xy[:300]),
+            shapely.box(xy[300:, 0], xy[300:, 1], xy[300:, 0] + 60, xy[300:, 1] + 40),
+        ]
+    )
+    rng.shuffle(geoms)
+    sites = gpd.GeoSeries(geoms, crs=28992)
+    whole = classify_bbg(sites, frame, rand_m=250.0, inside_share_min=0.9)
+    index = piece_index(frame)
+    blocks = [
+        classify_bbg(sites.iloc[a : a + 200], frame, rand_m=250.0, inside_share_min=0.9)
+        for a in (0, 200, 400)
+    ]
+    assert piece_index(frame) is index
+    assert whole.equals(pd.concat(blocks))
+    named = [
+        assign_polygon_attribute(sites.iloc[a : a + 200], frame, ["naam"]) for a in (0, 200, 400)
+    ]
+    assert assign_polygon_attribute(sites, frame, ["naam"]).equals(pd.concat(named))
+    shares = [inside_share(sites.iloc[a : a + 200], frame) for a in (0, 200, 400)]
+    assert np.array_equal(inside_share(sites, frame), np.concatenate(shares))
+
+
+def test_a_changed_reference_layer_is_not_served_from_the_cache_of_the_old_one():
+    bbg = gpd.GeoDataFrame(geometry=[box(0, 0, 1000, 1000)], crs=28992)
+    sites = gpd.GeoSeries([Point(500, 500), Point(1200, 500)], crs=28992)
+    first = classify_bbg(sites, bbg, rand_m=250.0, inside_share_min=0.5)
+    assert first["bbg_ligging"].tolist() == ["binnen", "rand"]
+    moved = bbg.copy()
+    moved["geometry"] = [box(1100, 0, 2100, 1000)]
+    second = classify_bbg(sites, moved, rand_m=250.0, inside_share_min=0.5)
+    assert second["bbg_ligging"].tolist() == ["buiten", "binnen"]
+    np.testing.assert_allclose(second["bbg_afstand_m"], [600.0, 0.0])
+    # the original frame still gives its own answer
+    assert classify_bbg(sites, bbg, rand_m=250.0, inside_share_min=0.5).equals(first)
