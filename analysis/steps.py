@@ -367,7 +367,10 @@ def locate_gemeente(run: RunState, inputs: Inputs, ruleset: RuleSet) -> None:
         g = g.rename(columns={"naam": "gemeente", "code": "gemeente_code"})
         run.put(g)
         if "regio" not in g.columns:
-            f["regio"] = ruleset.region_of(f["gemeente_code"], f["gemeente"]).to_numpy()
+            first, inverse = _distinct_gemeenten(f["gemeente_code"], f["gemeente"])
+            f["regio"] = ruleset.region_of(
+                f["gemeente_code"].iloc[first], f["gemeente"].iloc[first]
+            ).to_numpy()[inverse]
         outside = int((pd.isna(f["gemeente"]) & run.has_geom).sum())
         run.steps.end(buiten_gemeenten=outside)
         if outside:
@@ -389,11 +392,28 @@ def site_parameters(run: RunState, ruleset: RuleSet) -> dict[str, np.ndarray]:
     its own.
     """
     code, name = run.fields["gemeente_code"], run.fields["gemeente"]
+    first, inverse = _distinct_gemeenten(code, name)
+    code, name = code.iloc[first], name.iloc[first]
     return {
-        p: ruleset.per_site(p, code, name)
+        p: ruleset.per_site(p, code, name)[inverse]
         for p in ruleset.parameters
         if not isinstance(ruleset.value(p), (str, dict, list))
     }
+
+
+def _distinct_gemeenten(code: pd.Series, name: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each distinct (code, name) pair, and per row the number of its pair.
+
+    A per-gemeente lookup of the rule set is done once per distinct gemeente
+    (a few dozen) instead of once per site: ``value[first][inverse]`` is
+    ``value`` for any per-row function of (code, name). Missing values are one
+    value of their own.
+    """
+    c, _ = pd.factorize(code, use_na_sentinel=False)
+    n, _ = pd.factorize(name, use_na_sentinel=False)
+    key = c.astype(np.int64) * (int(n.max(initial=0)) + 1) + n
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
 
 
 def position_vs_bbg(run: RunState, inputs: Inputs) -> None:
