@@ -8,7 +8,7 @@ each field is formatted as a whole column. Numbers use the Dutch decimal comma
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 import string
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,8 @@ __all__ = [
     "nl_number",
     "nl_value",
     "render_template",
-    "render_arrow",
+    "render_rows",
+    "format_codes",
     "template_fields",
     "join_nonempty",
 ]
@@ -79,8 +80,17 @@ def format_number(values: np.ndarray | pd.Series, spec: str = "") -> pd.Series:
     return pd.Series(_format_array(arr, spec))
 
 
-def _format_array(arr: np.ndarray, spec: str) -> np.ndarray:
-    """:func:`format_number` as an object array; each distinct rounded value is formatted once."""
+#: Dutch notation: thousands with a dot, decimals with a comma (1.234,5).
+_DUTCH = str.maketrans({",": ".", ".": ","})
+
+
+def format_codes(values: np.ndarray, spec: str = "") -> tuple[list[str], np.ndarray]:
+    """:func:`format_number` as a table of distinct texts and, per value, the index of its text.
+
+    Each distinct rounded value is formatted once (values are grouped by hashing, not sorting), so
+    the cost in Python is per distinct value, not per site; a missing value gets "onbekend".
+    """
+    arr = np.asarray(values, dtype="float64")
     missing = ~np.isfinite(arr)
     if spec.endswith("f") and spec[:-1].lstrip(".").isdigit():
         decimals = int(spec[:-1].lstrip("."))
@@ -91,23 +101,32 @@ def _format_array(arr: np.ndarray, spec: str) -> np.ndarray:
     safe = np.where(missing, 0.0, arr)
     if decimals == 0:
         # np.round uses round-half-even; add a tiny bias so 0.5 rounds up like people expect
-        key = np.floor(safe + 0.5).astype("int64")
-        unique, inverse = np.unique(key, return_inverse=True)
-        text = pd.Series(unique).map("{:,}".format)
+        codes, unique = pd.factorize(np.floor(safe + 0.5).astype("int64").reshape(-1))
+        texts = [f"{v:,}" for v in unique.tolist()]
     else:
-        key = np.round(safe, 2 if decimals is None else decimals)
-        # unique on the bit pattern keeps -0.0 apart from 0.0 ("-0,0" stays "-0,0")
-        bits, inverse = np.unique(key.view(np.int64), return_inverse=True)
-        unique = bits.view(np.float64)
+        key = np.round(safe, 2 if decimals is None else decimals).reshape(-1)
+        # grouped on the bit pattern, which keeps -0.0 apart from 0.0 ("-0,0" stays "-0,0")
+        codes, bits = pd.factorize(key.view(np.int64))
+        unique = np.asarray(bits, dtype=np.int64).view(np.float64).tolist()
         if decimals is None:
-            text = pd.Series(unique).map("{:,.2f}".format).str.rstrip("0").str.rstrip(".")
+            texts = [f"{v:,.2f}".rstrip("0").rstrip(".") for v in unique]
         else:
-            text = pd.Series(unique).map(f"{{:,.{decimals}f}}".format)
-    # Dutch notation: thousands with a dot, decimals with a comma (1.234,5)
-    text = text.str.translate(str.maketrans({",": ".", ".": ","})).to_numpy(dtype=object)
-    out = text[inverse.reshape(-1)]
-    out[missing] = "onbekend"
-    return out
+            pattern = f"{{:,.{decimals}f}}"
+            texts = [pattern.format(v) for v in unique]
+    texts = [text.translate(_DUTCH) for text in texts]
+    missing = missing.reshape(-1)
+    if missing.any():
+        codes = np.where(missing, len(texts), codes)
+        texts.append("onbekend")
+    return texts, codes
+
+
+def _format_array(arr: np.ndarray, spec: str) -> np.ndarray:
+    """:func:`format_number` as an object array; each distinct rounded value is formatted once."""
+    texts, codes = format_codes(arr, spec)
+    table = np.empty(len(texts), dtype=object)
+    table[:] = texts
+    return table[codes]
 
 
 def _column_array(value: object, spec: str, n: int) -> np.ndarray:
@@ -183,37 +202,114 @@ def render_array(
     return out
 
 
-def render_arrow(
-    template: str, values: Mapping[str, object], n: int, *, suffix: str = ""
+def render_rows(
+    template: str,
+    value_of: Callable[[str], tuple[Hashable, object]],
+    rows: np.ndarray,
+    n: int,
+    *,
+    suffix: str = "",
+    cache: dict | None = None,
 ) -> "pa.Array":
-    """:func:`render_array` as an Arrow ``large_string`` array, joined in Arrow (no Python string
-    per site).
+    """Render ``template`` (plus a literal ``suffix``) for the sites ``rows`` of ``n`` sites, in
+    Arrow: a ``large_string`` array of length ``n``, null outside ``rows``.
 
-    Each field column is formatted as in :func:`render_array` (each distinct
-    value once), then the literals and columns are concatenated element-wise.
+    The text of each site is that of :func:`render_array` for the same values.
+
+    Parameters
+    ----------
+    value_of
+        Per field name ``(key, value)``: ``value`` a column of all ``n`` sites (array or Series)
+        or a scalar that is the same for every site; ``key`` names the column for ``cache``.
+        Raises ``KeyError`` for a field that does not exist.
+    rows
+        Ascending positions of the sites to render.
+    cache
+        Text columns converted to Arrow once for all ``n`` sites, kept by ``key`` between calls
+        (the caller's dict; a template of another rule reusing the field finds it there).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    cache = {} if cache is None else cache
+    outside = np.ones(n, dtype=bool)
+    outside[rows] = False
+    at: dict[str, pa.Array] = {}
+
+    def positions() -> pa.Array:
+        # per site its position in ``rows``; null outside
+        if "rows" not in at:
+            where = np.zeros(n, dtype=np.int64)
+            where[rows] = np.arange(len(rows))
+            at["rows"] = pa.array(where, mask=outside)
+        return at["rows"]
+
+    def sites() -> pa.Array:
+        # per site its own position; null outside
+        if "sites" not in at:
+            at["sites"] = pa.array(np.arange(n, dtype=np.int64), mask=outside)
+        return at["sites"]
+
+    def from_table(texts: list[str], codes: np.ndarray) -> pa.Array:
+        full = np.zeros(n, dtype=np.int64)
+        full[rows] = codes
+        return pa.array(texts, type=pa.large_string()).take(pa.array(full, mask=outside))
 
     parts: list[object] = []
     for literal, field, spec, _conv in _FORMATTER.parse(template):
         if literal:
             parts.append(pa.scalar(literal, type=pa.large_string()))
-        if field:
-            if field not in values:
-                raise KeyError(field)
-            column = pa.array(_column_array(values[field], spec or "", n), type=pa.large_string())
-            if column.null_count:  # not expected: every formatted field is text
-                return pa.array(
-                    render_array(template, values, n, suffix=suffix), type=pa.large_string()
-                )
-            parts.append(column)
+        if not field:
+            continue
+        key, value = value_of(field)
+        spec = spec or ""
+        if isinstance(value, pd.Series):
+            if isinstance(value.dtype, pd.StringDtype) and not spec.endswith("%"):
+                # text: the Arrow column itself (missing → ""), taken at the rows
+                if (key, "") not in cache:
+                    column = pa.chunked_array(value.array.__arrow_array__()).combine_chunks()
+                    cache[key, ""] = pc.fill_null(column.cast(pa.large_string()), "")
+                parts.append(cache[key, ""].take(sites()))
+                continue
+            if not isinstance(value.dtype, np.dtype):  # another extension type: as render_array
+                texts = _column_array(value.iloc[rows], spec, len(rows))
+                parts.append(pa.array(texts, type=pa.large_string()).take(positions()))
+                continue
+            value = value.to_numpy()
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value.item()
+        if isinstance(value, np.ndarray):
+            if spec.endswith("%") or value.dtype.kind in "fiu":
+                texts, codes = _number_codes(value[rows], spec)
+                parts.append(from_table(texts, codes))
+            elif value.dtype.kind == "b":
+                parts.append(from_table(["nee", "ja"], value[rows].astype(np.int64)))
+            elif value.ndim == 1 and len(value) == n:
+                # text: converted once for all sites, taken at the rows
+                if (key, "") not in cache:
+                    cache[key, ""] = pa.array(_column_array(value, "", n), type=pa.large_string())
+                parts.append(cache[key, ""].take(sites()))
+            else:
+                texts = _column_array(value[rows], spec, len(rows))
+                parts.append(pa.array(texts, type=pa.large_string()).take(positions()))
+            continue
+        # the same for every site
+        parts.append(pa.scalar(_column_array(value, spec, 1)[0], type=pa.large_string()))
     if suffix:
         parts.append(pa.scalar(suffix, type=pa.large_string()))
     if not any(isinstance(part, pa.Array) for part in parts):
-        text = "".join(part.as_py() for part in parts)
-        return pa.array(np.full(n, text, dtype=object), type=pa.large_string())
+        # only literal text: one column that is null outside the rows carries the length
+        parts.append(from_table([""], np.zeros(len(rows), dtype=np.int64)))
     return pc.binary_join_element_wise(*parts, pa.scalar("", type=pa.large_string()))
+
+
+def _number_codes(values: np.ndarray, spec: str) -> tuple[list[str], np.ndarray]:
+    """:func:`format_codes` of a field as :func:`_column_array` formats it (``.0%``: a share 0–1 as
+    a percentage)."""
+    if spec.endswith("%"):
+        texts, codes = format_codes(np.asarray(values, dtype="float64") * 100.0, spec[:-1] + "f")
+        return [text if text == "onbekend" else text + " %" for text in texts], codes
+    return format_codes(np.asarray(values, dtype="float64"), spec)
 
 
 def render_template(template: str, values: Mapping[str, object], n: int) -> pd.Series:

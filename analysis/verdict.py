@@ -35,7 +35,7 @@ from locatietoets.analysis.ruleset import (
     RuleSet,
     layer_share_field,
 )
-from locatietoets.analysis.texts import render_arrow, template_fields
+from locatietoets.analysis.texts import render_rows
 from locatietoets.analysis.vocabulary import (
     CONCENTRATION_FIELDS,
     TRAVEL_FIELDS,
@@ -469,10 +469,11 @@ def judge(
     # which rules fired, per stay type and for the own stay type (joined into text at the end)
     fired_flags: dict[str, list[tuple[str, np.ndarray]]] = {s: [] for s in STAY_TYPES}
     own_flags: list[tuple[str, np.ndarray]] = []
-    # reason texts of the own stay type: per (site, rule) one piece, joined per site at the end
-    piece_sites: list[np.ndarray] = []
-    piece_rules: list[np.ndarray] = []
-    piece_texts: list[pa.Array] = []
+    # reason texts of the own stay type: per rule and reason template one text column (null where
+    # the template does not apply), joined per site at the end
+    pieces: list[pa.Array] = []
+    has_piece = np.zeros(n, dtype=bool)
+    text_cache: dict = {}  # text fields as Arrow columns, converted once for every rule
     fired_count: dict[str, dict[str, int]] = {}
     untested: list[str] = []
     own_is = {stay: own_stay == stay for stay in STAY_TYPES}
@@ -481,6 +482,10 @@ def judge(
 
     values = {col: ctx.fields[col] for col in ctx.fields.columns}
     values.update({name: arr for name, arr in ctx.params.items()})
+    # the housing form of each site's own stay type (reasons are written for that stay type only)
+    own_housing = np.full(n, None, dtype=object)
+    for stay in STAY_TYPES:
+        own_housing[own_is[stay]] = np.asarray(ctx.housing_form[stay], dtype=object)[own_is[stay]]
 
     for rule_no, rule in enumerate(ruleset.rules):
         evaluator = (
@@ -498,6 +503,8 @@ def judge(
         share, whole = _affected_share(ctx, rule, n)
         own_fired = np.zeros(n, dtype=bool)
         fired_count[rule.id] = {}
+        # the sites each reason template of this rule applies to (over the stay types)
+        templates: dict[str, np.ndarray] = {}
         for stay in STAY_TYPES:
             fired = np.asarray(evaluator(ctx, stay), dtype=bool)
             fired_count[rule.id][stay] = int(fired.sum())
@@ -536,51 +543,35 @@ def judge(
             # reason text only for sites whose own stay type is this one
             mine = fired & own_is[stay]
             if mine.any():
-                variants = [(mine & ~partly, rule.reason[stay])]
+                templates[rule.reason[stay]] = templates.get(rule.reason[stay], False) | (
+                    mine & ~partly
+                )
                 if rule.partial is not None:
-                    variants.append((mine & partly, rule.partial.reason[stay]))
-                for which, template in variants:
-                    if not which.any():
-                        continue
-                    idx = np.flatnonzero(which)
-                    sub: dict[str, object] = {}
-                    for name in template_fields(template):
-                        if name == "huisvestingsvorm":
-                            sub[name] = ctx.housing_form[stay][idx]
-                        elif name == "aandeel_getroffen":
-                            sub[name] = share[idx]
-                        elif name == "aandeel_vrij":
-                            sub[name] = 1.0 - share[idx]
-                        elif rule.layer is not None and name in _LAYER_TEMPLATE_FIELDS:
-                            column = _LAYER_TEMPLATE_FIELDS[name](rule)
-                            sub[name] = (
-                                ctx.fields[column].iloc[idx]
-                                if column in ctx.fields
-                                else np.full(len(idx), np.nan)
-                            )
-                        elif _facility_value_name(rule.id, name) in values:
-                            v = values[_facility_value_name(rule.id, name)]
-                            sub[name] = (
-                                v.iloc[idx]
-                                if isinstance(v, pd.Series)
-                                else np.asarray(v)[idx]
-                                if np.ndim(v)
-                                else v
-                            )
-                    try:
-                        texts = render_arrow(
-                            template, sub, len(idx), suffix=f" ({rule.source_short})"
-                        )
-                    except KeyError as exc:
-                        raise RuleSetError(
-                            f"Regel '{rule.id}': redentekst gebruikt veld {exc} dat in deze run"
-                            " niet bestaat."
-                        ) from None
-                    piece_sites.append(idx)
-                    piece_rules.append(np.full(len(idx), rule_no, dtype=np.int32))
-                    piece_texts.append(texts)
+                    text = rule.partial.reason[stay]
+                    templates[text] = templates.get(text, False) | (mine & partly)
                 own_fired |= mine
         own_flags.append((rule.id, own_fired))
+        for template, which in templates.items():
+            if not which.any():
+                continue
+            value_of = _reason_values(ctx, rule, values, share, own_housing, n)
+            try:
+                pieces.append(
+                    render_rows(
+                        template,
+                        value_of,
+                        np.flatnonzero(which),
+                        n,
+                        suffix=f" ({rule.source_short})",
+                        cache=text_cache,
+                    )
+                )
+            except KeyError as exc:
+                raise RuleSetError(
+                    f"Regel '{rule.id}': redentekst gebruikt veld {exc} dat in deze run"
+                    " niet bestaat."
+                ) from None
+            has_piece |= which
 
     out = pd.DataFrame(index=ctx.fields.index)
     verdict_names = pa.array(list(VERDICTS), type=pa.large_string())
@@ -622,12 +613,8 @@ def judge(
     out["vrij_aandeel"] = own_free
     for stay in STAY_TYPES:
         out[f"vrij_aandeel_{stay}"] = free[stay]
-    out["redenen"] = (
-        _text_series(_join_pieces(piece_sites, piece_rules, piece_texts, n), out.index)
-        if own_flags
-        else ""
-    )
-    del piece_sites, piece_rules, piece_texts
+    out["redenen"] = _text_series(_join_pieces(pieces, has_piece), out.index) if own_flags else ""
+    del pieces
     out["regels"] = (
         _text_series(_join_flags_arrow(own_flags, n, ";"), out.index) if own_flags else ""
     )
@@ -682,25 +669,48 @@ def _text_series(values: pa.Array, index: pd.Index) -> pd.Series:
     return pd.Series(values, dtype=_TEXT_DTYPE, index=index)
 
 
-def _join_pieces(
-    sites: list[np.ndarray], rules: list[np.ndarray], texts: list[pa.Array], n: int
-) -> pa.Array:
-    """Per site its reason pieces in rule order, joined with "; " ("" when none), in Arrow."""
-    sep = pa.scalar("; ", type=pa.large_string())
-    if not sites:
-        return pa.array(np.full(n, "", dtype=object), type=pa.large_string())
-    site = np.concatenate(sites)
-    rule = np.concatenate(rules)
-    order = np.lexsort((rule, site))
-    del rule
-    chunked = pa.chunked_array(texts, type=pa.large_string())
-    texts.clear()  # the caller's pieces are released as soon as they are reordered
-    values = chunked.take(pa.array(order)).combine_chunks()
-    del chunked, order
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(site, minlength=n), out=offsets[1:])
-    lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
-    return pc.binary_join(lists, sep)
+def _reason_values(
+    ctx: RuleContext,
+    rule: Rule,
+    values: Mapping[str, object],
+    share: np.ndarray,
+    own_housing: np.ndarray,
+    n: int,
+) -> Callable[[str], tuple[str, object]]:
+    """What a reason field of ``rule`` stands for, for every site: ``name -> (key, column)``
+    (:func:`~analysis.texts.render_rows`); ``KeyError`` for a field this run does not have."""
+
+    def value_of(name: str) -> tuple[str, object]:
+        if name == "huisvestingsvorm":
+            return "huisvestingsvorm:eigen", own_housing
+        if name == "aandeel_getroffen":
+            return f"getroffen:{rule.id}", share
+        if name == "aandeel_vrij":
+            return f"vrij:{rule.id}", 1.0 - share
+        if rule.layer is not None and name in _LAYER_TEMPLATE_FIELDS:
+            column = _LAYER_TEMPLATE_FIELDS[name](rule)
+            if column in ctx.fields:
+                return column, ctx.fields[column]
+            return f"ontbreekt:{column}", np.full(n, np.nan)
+        source = _facility_value_name(rule.id, name)
+        if source in values:
+            return source, values[source]
+        raise KeyError(name)
+
+    return value_of
+
+
+def _join_pieces(pieces: list[pa.Array], has_piece: np.ndarray) -> pa.Array:
+    """Per site its reason pieces (columns null where a piece does not apply, in rule order)
+    joined with "; " ("" when none), in Arrow."""
+    n = len(has_piece)
+    # "" where a site has no piece: every row has a value, so no row is all null (for which
+    # binary_join_element_wise with null_handling="skip" drops the row in pyarrow 26)
+    none = pa.array(np.zeros(n, dtype=np.int8), mask=has_piece)
+    blank = pa.array([""], type=pa.large_string()).take(none)
+    return pc.binary_join_element_wise(
+        blank, *pieces, pa.scalar("; ", type=pa.large_string()), null_handling="skip"
+    )
 
 
 def _join_flags_arrow(flags: list[tuple[str, np.ndarray]], n: int, sep: str) -> pa.Array:

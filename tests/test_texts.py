@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from locatietoets.analysis.texts import format_number, join_nonempty, nl_value, render_template
+from locatietoets.analysis.texts import (
+    format_number,
+    join_nonempty,
+    nl_value,
+    render_array,
+    render_rows,
+    render_template,
+)
 
 
 def test_format_number_dutch_decimal_comma_and_missing():
@@ -51,3 +59,58 @@ def test_nl_value_gives_only_the_decimals_a_value_needs():
         "1.000.000",
         "-3,25",
     ]
+
+
+def test_render_rows_gives_the_text_of_render_array_at_the_rows_and_null_elsewhere():
+    n = 7
+    values = {
+        # an Arrow text column with a gap, an object column, numbers with NaN and -0.0, a share,
+        # yes/no, a nullable integer and a scalar
+        "park": pd.Series(
+            ["A", None, "B", "C", "", "D", "E"], dtype=pd.StringDtype(na_value=np.nan)
+        ),
+        "vorm": np.array(["logies", None, "woonfunctie", "logies", None, "x", "y"], dtype=object),
+        "afstand": np.array([100.4, 2500.0, np.nan, -0.04, 0.5, 1234.56, 7.0]),
+        "aandeel": np.array([0.125, 1.0, np.nan, 0.0, 0.5, 0.333, 1.0]),
+        "erf": np.array([True, False, True, True, False, True, False]),
+        "inwoners": pd.Series(pd.array([1200, None, 5, 6, 7, 8, 9], dtype="Int64")),
+        "rand": 250.0,
+    }
+    template = (
+        "park '{park}' ({vorm}), {afstand:.1f} m en {afstand:.0f} m ({afstand}); {aandeel:.0%}"
+        " vrij, erf {erf}, {inwoners:.0f} inwoners, rand {rand:.0f} m; 100%"
+    )
+    rows = np.array([0, 2, 3, 6])
+    cache: dict = {}
+    out = render_rows(
+        template, lambda name: (name, values[name]), rows, n, suffix=" (bron)", cache=cache
+    )
+    expected = render_array(
+        template,
+        {
+            k: (v.iloc[rows] if isinstance(v, pd.Series) else v[rows] if np.ndim(v) else v)
+            for k, v in values.items()
+        },
+        len(rows),
+        suffix=" (bron)",
+    )
+    assert out.to_pylist() == [expected[0], None, expected[1], expected[2], None, None, expected[3]]
+    assert out.to_pylist()[3] == (
+        "park 'C' (logies), -0,0 m en 0 m (-0,04); 0 % vrij, erf ja, 6 inwoners, rand 250 m; 100%"
+        " (bron)"
+    )
+    assert out.to_pylist()[2].startswith("park 'B' (woonfunctie), onbekend m en onbekend m")
+    # the text columns were converted once and are reused by the next template
+    assert {key for key, _ in cache} == {"park", "vorm"}
+    literal = render_rows("alleen tekst", lambda name: (name, values[name]), rows, n)
+    assert literal.to_pylist() == [
+        "alleen tekst",
+        None,
+        "alleen tekst",
+        "alleen tekst",
+        None,
+        None,
+        "alleen tekst",
+    ]
+    with pytest.raises(KeyError):
+        render_rows("{onbekend_veld}", lambda name: (name, values[name]), rows, n)

@@ -299,3 +299,36 @@ def test_rule_set_without_the_building_rules_falls_back_to_the_general_rule():
     out, _ = judge(ctx, old, np.array(["long_stay"] * 10, dtype=object))
     assert out["regels"].tolist() == ["bbg.rand"] * 5 + ["bbg.buiten"] * 5
     assert "geschikt" not in out["oordeel"].tolist()
+
+
+def test_reasons_are_joined_per_site_in_rule_order_with_empty_sites_in_between():
+    # the whole and the partial reason of one rule on different sites, sites of different stay
+    # types, and sites without any reason between and after them
+    fields = {
+        "bbg_ligging": ["rand", "binnen", "binnen", "binnen", "rand"],
+        "bbg_afstand_m": [100.0, 0.0, 0.0, 0.0, 40.0],
+        "bbg_rand_m": [250.0] * 5,
+        "recreatiepark": ["De Berken", None, "De Berken", None, None],
+        "recreatiepark_aandeel": [1.0, 0.0, 0.4, 0.0, 0.0],
+    }
+    ctx, rs = context(fields)
+    own = np.array(["long_stay", "short_stay", "long_stay", "mid_stay", "short_stay"], dtype=object)
+    out, _ = judge(ctx, rs, own)
+    park = (
+        "Ligt op recreatiepark 'De Berken': mid- en long-stay op een recreatiepark is volgens"
+        " provinciaal beleid ongewenst; wonen in een recreatieverblijf vraagt afwijking van het"
+        " omgevingsplan (beleid: Uitvoeringsnotitie arbeidsmigratie; POVI 2021)"
+    )
+    first = out["redenen"].iloc[0]
+    assert first.startswith("Ligt aan de rand van het bestaand bebouwd gebied: 100 m buiten")
+    assert first.endswith("(POVI/Integrale Aanpak §3.3); " + park)
+    assert first.count("; Ligt") == 1
+    assert out["redenen"].iloc[2] == (
+        "Ligt voor 40 % op recreatiepark 'De Berken'; bouw alleen op het deel buiten het park"
+        " (60 % van de locatie) (beleid: Uitvoeringsnotitie arbeidsmigratie; POVI 2021)"
+    )
+    assert (
+        out["redenen"].iloc[4].startswith("Ligt aan de rand van het bestaand bebouwd gebied: 40 m")
+    )
+    assert out["redenen"].iloc[[1, 3]].tolist() == ["", ""]
+    assert out["regels"].tolist() == ["bbg.rand;recreatiepark", "", "recreatiepark", "", "bbg.rand"]
