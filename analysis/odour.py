@@ -41,9 +41,10 @@ import pandas as pd
 from scipy.spatial import cKDTree
 import shapely
 
+from locatietoets.analysis.derived import derived
 from locatietoets.analysis.errors import InputError
-from locatietoets.analysis.overlay import SHARE_EPS, query_pairs
-from locatietoets.analysis.texts import format_number, nl_number, render_template
+from locatietoets.analysis.overlay import SHARE_EPS
+from locatietoets.analysis.texts import format_number, nl_number, render_array
 
 __all__ = ["assess_odour", "KOM_SOURCE_KOM", "KOM_SOURCE_BBG", "KOM_SOURCE_UNKNOWN", "COLUMNS"]
 
@@ -240,10 +241,9 @@ def assess_odour(
 
     geoms = np.asarray(sites.to_numpy(), dtype=object)
     site_info = _site_info(geoms)
-    # one tree serves the contour and the farm queries; polygon sites in it are shrunk by a
-    # millimetre so
-    # that a polygon that only touches a contour at its edge or corner does not lie in it
-    site_tree = shapely.STRtree(_shrink_polygons(geoms, site_info)) if n else None
+    # one tree over the sites serves the contour and the farm queries (both widen their search
+    # by more than the millimetre a polygon site is shrunk by where that decides a touch)
+    site_tree = shapely.STRtree(geoms) if n else None
     in_kom_arr = arrays["in_kom"]
 
     # -- odour contours ------------------------------------------------------
@@ -253,14 +253,12 @@ def assess_odour(
     norm = arrays["norm_oue"]
     undecided = _no_undecided(n)
     pairs: _ContourPairs | None = None
-    contour_values: np.ndarray | None = None
+    index: _ContourIndex | None = None
     if contours is not None and len(contours) and n:
         report(0.1, "geurtoets: geurcontouren per locatie bepalen")
-        oue, in_contour, top_bron, pairs = _contour_load(site_tree, contours, n, site_info)
-        contour_values = pd.to_numeric(contours["waarde"], errors="coerce").to_numpy(
-            dtype="float64"
-        )
-        undecided = _undecided((pairs.contour, pairs.site), contours, norm, n)
+        index = derived(contours, ("odour.contours", _MARGIN_M), lambda: _contour_index(contours))
+        oue, in_contour, top_bron, pairs = _contour_load(site_tree, index, n, site_info)
+        undecided = _undecided((pairs.contour, pairs.site), index, norm, n)
     with np.errstate(invalid="ignore"):
         knelpunt_contour = np.isfinite(oue) & (oue >= norm)
 
@@ -279,10 +277,7 @@ def assess_odour(
         site_info,
         knelpunt=knelpunt,
         contour_pairs=pairs,
-        contour_values=contour_values,
-        contour_geoms=None
-        if contours is None
-        else np.asarray(contours.geometry.to_numpy(), dtype=object),
+        contour_index=index,
         norm=norm,
         farm_pairs=farm_result["pairs"],
         parts=farm_result["parts"],
@@ -321,15 +316,16 @@ def assess_odour(
             "geur_onzeker": onzeker,
             "geur_in_contour": in_contour,
             "geur_binnen_vaste_afstand": knelpunt_afstand.copy(),
-            "veehouderij": pd.Series(farm_result["nearest_name"], dtype="object").to_numpy(),
+            # object Series: a plain object array would be converted to pandas' str dtype here
+            "veehouderij": pd.Series(
+                farm_result["nearest_name"], dtype="object", index=sites.index
+            ),
             "veehouderij_afstand_m": farm_result["nearest_distance"].astype("float64"),
             "geur_vaste_afstand_m": farm_result["required"].astype("float64"),
-            "geur_reden": pd.Series(reason, dtype="object").to_numpy(),
+            "geur_reden": pd.Series(reason, dtype="object", index=sites.index),
         },
         index=sites.index,
     )
-    result["veehouderij"] = result["veehouderij"].astype("object")
-    result["geur_reden"] = result["geur_reden"].astype("object")
     logger.info(
         "geurtoets: %s locaties in een geurcontour, %s knelpunten "
         "(%s door geurcontour, %s door vaste afstand), %s onzeker (contouren beslissen niet)",
@@ -417,48 +413,144 @@ def _column_list(frame: gpd.GeoDataFrame) -> str:
 
 
 @dataclass
-class _ContourPairs:
-    """Every (contour, site) pair where the site lies in the contour.
+class _ContourIndex:
+    """What the contour tests derive from the contour layer alone, built once per run.
 
-    ``share`` is 1 for point sites, NaN for extended sites (wholly or partly
-    inside: settled later, only where it matters).
+    ``rows`` are the layer rows of the usable contours (a finite value and a
+    non-empty geometry) and ``geoms`` copies of their geometries, prepared
+    (copies, so preparing leaves the layer's own geometries alone). Per usable
+    contour, a disc around ``centre`` of radius ``inner`` lies in its
+    interior (0 when no such disc was found) and one of radius ``outer``
+    holds it whole: a site within the inner disc lies in the contour and one
+    beyond the outer disc does not, without a polygon test. ``boxes`` are the
+    contours' envelopes widened by :data:`_MARGIN_M` (the candidate query).
+    ``values`` and ``bron`` are per layer row; ``farm`` the code of the
+    ``veehouderij`` a row belongs to, with ``farm_names``.
+    """
+
+    rows: np.ndarray
+    geoms: np.ndarray
+    boxes: np.ndarray
+    centre: np.ndarray
+    inner: np.ndarray
+    outer: np.ndarray
+    values: np.ndarray
+    usable: np.ndarray
+    bron: np.ndarray | None
+    farm: np.ndarray
+    farm_names: np.ndarray
+
+
+#: Safety margin (m) of the disc bounds: more than the millimetre a polygon site is shrunk by
+#: (:func:`_shrink_polygons`) plus any rounding; pairs within it get the exact polygon test.
+_MARGIN_M = 0.01
+
+
+def _contour_index(contours: gpd.GeoDataFrame) -> _ContourIndex:
+    """Build the :class:`_ContourIndex` of a contour layer (once per run, see
+    :func:`analysis.derived.derived`)."""
+    values = pd.to_numeric(contours["waarde"], errors="coerce").to_numpy(dtype="float64")
+    cgeoms = np.asarray(contours.geometry.to_numpy(), dtype=object)
+    usable = np.isfinite(values) & ~shapely.is_missing(cgeoms) & ~shapely.is_empty(cgeoms)
+    rows = np.flatnonzero(usable)
+    geoms = shapely.from_wkb(shapely.to_wkb(cgeoms[rows]))  # copies, bit for bit
+    shapely.prepare(geoms)
+    box = shapely.bounds(geoms)
+    boxes = shapely.box(
+        box[:, 0] - _MARGIN_M, box[:, 1] - _MARGIN_M, box[:, 2] + _MARGIN_M, box[:, 3] + _MARGIN_M
+    )
+    # the inner disc: around the centroid when it lies inside, else around a point on the surface
+    centre = shapely.centroid(geoms)
+    off = ~shapely.contains_properly(geoms, centre)
+    if off.any():
+        centre[off] = shapely.point_on_surface(geoms[off])
+    inner = shapely.distance(centre, shapely.boundary(geoms))
+    inner = np.where(shapely.contains_properly(geoms, centre) & np.isfinite(inner), inner, 0.0)
+    centre_xy = shapely.get_coordinates(centre)
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    outer = np.zeros(len(geoms))
+    np.maximum.at(outer, owner, np.hypot(*(coords - centre_xy[owner]).T))
+    bron = None
+    if "bron" in contours.columns:
+        bron_s = pd.Series(contours["bron"].to_numpy(dtype=object), dtype="object")
+        bron = bron_s.where(bron_s.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
+    if "veehouderij" in contours.columns:
+        farm = pd.Series(contours["veehouderij"].to_numpy(dtype=object), dtype="object")
+        farm = farm.where(farm.notna(), "").astype(str).str.strip()
+        # contours without a farm name form one group of their own
+        codes, farm_names = pd.factorize(farm.to_numpy(dtype=object))
+        farm_names = np.asarray(farm_names, dtype=object)
+        farm_names[farm_names == ""] = None
+    else:
+        codes, farm_names = np.zeros(len(contours), dtype=np.int64), np.array([None], dtype=object)
+    return _ContourIndex(
+        rows=rows,
+        geoms=geoms,
+        boxes=boxes,
+        centre=centre_xy,
+        inner=inner,
+        outer=outer,
+        values=values,
+        usable=usable,
+        bron=bron,
+        farm=codes.astype(np.int64),
+        farm_names=farm_names,
+    )
+
+
+@dataclass
+class _ContourPairs:
+    """The (contour, site) pairs where the site lies in the contour, in contour order.
+
+    ``contour`` is the layer row, ``usable`` the position among the usable
+    contours (:class:`_ContourIndex`), ``within`` whether the bounds already
+    show the site in the contour's interior. A pair whose contour is outranked
+    at its site (:func:`_outranked`) may be left out.
     """
 
     contour: np.ndarray
     site: np.ndarray
-    share: np.ndarray
+    usable: np.ndarray
+    within: np.ndarray
 
 
 def _contour_load(
-    site_tree: shapely.STRtree, contours: gpd.GeoDataFrame, n: int, sites: "_Sites"
+    site_tree: shapely.STRtree, index: _ContourIndex, n: int, sites: "_Sites"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, _ContourPairs]:
     """Highest contour value per site, whether it is in any contour, that contour's bron, and the
     pairs.
 
-    The contour polygons are the query input (so GEOS prepares each polygon
-    once and tests all sites in its envelope against it); the sites are the
-    tree. ``intersects`` makes a point on a contour boundary count as inside;
-    an extended site (polygon, MultiPoint) lies in a contour when a part of
-    it does: a polygon that only touches a contour at its edge or corner (or
-    overlaps it by less than :data:`_TOUCH_M`) does not, as the tree holds
-    the polygons shrunk by that much (:func:`_shrink_polygons`). One bulk
-    query; no intersection.
+    ``intersects`` makes a point on a contour boundary count as inside; an
+    extended site (polygon, MultiPoint) lies in a contour when a part of it
+    does: a polygon that only touches a contour at its edge or corner (or
+    overlaps it by less than :data:`_TOUCH_M`) does not, as it is tested
+    shrunk by that much (:func:`_shrink_polygons`). The candidates are the
+    sites in each contour's envelope (one bulk query, pairs in contour
+    order); the disc bounds of :class:`_ContourIndex` settle most of them and
+    only the rest get the exact (prepared) ``intersects``. No intersection.
     """
-    values = pd.to_numeric(contours["waarde"], errors="coerce").to_numpy(dtype="float64")
-    cgeoms = np.asarray(contours.geometry.to_numpy(), dtype=object)
-    usable = np.isfinite(values) & ~shapely.is_missing(cgeoms) & ~shapely.is_empty(cgeoms)
-    skipped = int((~usable).sum())
+    skipped = int((~index.usable).sum())
     if skipped:
         logger.warning(
             "geurtoets: %s geurcontouren zonder geldige waarde of geometrie overgeslagen",
             nl_number(skipped),
         )
-    usable_idx = np.flatnonzero(usable)
-    contour_idx, site_idx = query_pairs(site_tree, cgeoms[usable], predicate="intersects")
-    contour_idx = usable_idx[contour_idx]
-    # extended sites: partly or wholly inside, measured only where it matters (_knelpunt_share)
-    share = np.where(sites.extended[site_idx], np.nan, 1.0)
-    pair_values = values[contour_idx]
+    pos, site_idx = site_tree.query(index.boxes)
+    dist = np.hypot(*(sites.centre[site_idx] - index.centre[pos]).T)
+    reach = sites.radius[site_idx] + _MARGIN_M
+    within = dist + reach < index.inner[pos]
+    out = dist - reach > index.outer[pos]
+    test = np.flatnonzero(~within & ~out)
+    if test.size and within.any():
+        test = test[~_outranked(site_idx, index.rows[pos], within, test, index)]
+    hit = within.copy()
+    if test.size:
+        test_sites, inverse = np.unique(site_idx[test], return_inverse=True)
+        shrunk = _shrink_polygons(sites.geoms[test_sites], sites.subset(test_sites))
+        hit[test] = shapely.intersects(index.geoms[pos[test]], shrunk[inverse.reshape(-1)])
+    pos, site_idx, within = pos[hit], site_idx[hit], within[hit]
+    contour_idx = index.rows[pos]
+    pair_values = index.values[contour_idx]
 
     in_contour = np.zeros(n, dtype=bool)
     in_contour[site_idx] = True
@@ -466,13 +558,40 @@ def _contour_load(
     np.maximum.at(top, site_idx, pair_values)
     oue = np.where(in_contour, top, np.nan)
     top_bron = np.full(n, "", dtype=object)
-    if "bron" in contours.columns and site_idx.size:
+    if index.bron is not None and site_idx.size:
         # the bron of (one of) the contour(s) with the highest value at each site
         best = pair_values == top[site_idx]
-        bron = pd.Series(contours["bron"].to_numpy(dtype=object), dtype="object")
-        bron = bron.where(bron.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
-        top_bron[site_idx[best]] = bron[contour_idx[best]]
-    return oue, in_contour, top_bron, _ContourPairs(contour_idx, site_idx, share)
+        top_bron[site_idx[best]] = index.bron[contour_idx[best]]
+    return oue, in_contour, top_bron, _ContourPairs(contour_idx, site_idx, pos, within)
+
+
+def _outranked(
+    site_idx: np.ndarray,
+    contour_idx: np.ndarray,
+    within: np.ndarray,
+    test: np.ndarray,
+    index: _ContourIndex,
+) -> np.ndarray:
+    """For the candidate pairs ``test``: does the site lie within a higher contour of the same
+    farm (bounds only)?
+
+    Such a pair cannot change anything a site's pairs are used for: the
+    highest value (and its bron) and the highest contour per farm stay those
+    of the higher contour, and when the lower one is at or above the norm the
+    higher one holds the site wholly in a knelpunt zone. So it needs no exact
+    test and is left out. Per (site, farm) key the highest value of the pairs
+    ``within``, then one ``searchsorted``.
+    """
+    groups = np.int64(len(index.farm_names))
+    key = site_idx.astype(np.int64) * groups + index.farm[contour_idx]
+    values = index.values[contour_idx]
+    w_key, w_val = key[within], values[within]
+    order = np.lexsort((w_val, w_key))
+    w_key, w_val = w_key[order], w_val[order]
+    last = np.append(w_key[1:] != w_key[:-1], True)  # the highest value per key comes last
+    w_key, w_val = w_key[last], w_val[last]
+    at = np.minimum(np.searchsorted(w_key, key[test]), len(w_key) - 1)
+    return (w_key[at] == key[test]) & (values[test] < w_val[at])
 
 
 # ---------------------------------------------------------------------------
@@ -486,13 +605,27 @@ class _Sites:
 
     ``extended``: a polygon (area > 0) or a MultiPoint of several points,
     judged on where the building can go; ``measure`` is its area, or its
-    number of points for a MultiPoint (1 for a plain point).
+    number of points for a MultiPoint (1 for a plain point). Each site lies
+    within ``radius`` of ``centre`` (x, y: the centre of its envelope; 0 for
+    a point).
     """
 
     geoms: np.ndarray
     extended: np.ndarray
     multi: np.ndarray
     measure: np.ndarray
+    centre: np.ndarray
+    radius: np.ndarray
+
+    def subset(self, idx: np.ndarray) -> "_Sites":
+        return _Sites(
+            self.geoms[idx],
+            self.extended[idx],
+            self.multi[idx],
+            self.measure[idx],
+            self.centre[idx],
+            self.radius[idx],
+        )
 
 
 def _site_info(geoms: np.ndarray) -> _Sites:
@@ -503,7 +636,20 @@ def _site_info(geoms: np.ndarray) -> _Sites:
     measure = np.where(
         multi, shapely.get_num_geometries(geoms), np.where(area > 0, area, 1.0)
     ).astype(float)
-    return _Sites(geoms=geoms, extended=extended, multi=multi, measure=measure)
+    box = shapely.bounds(geoms)
+    centre = (box[:, :2] + box[:, 2:]) / 2
+    radius = np.zeros(len(geoms))
+    if len(geoms):
+        coords, owner = shapely.get_coordinates(geoms, return_index=True)
+        np.maximum.at(radius, owner, np.hypot(*(coords - centre[owner]).T))
+    return _Sites(
+        geoms=geoms,
+        extended=extended,
+        multi=multi,
+        measure=measure,
+        centre=centre,
+        radius=radius,
+    )
 
 
 def _shrink_polygons(geoms: np.ndarray, sites: _Sites) -> np.ndarray:
@@ -542,8 +688,7 @@ def _knelpunt_share(
     *,
     knelpunt: np.ndarray,
     contour_pairs: _ContourPairs | None,
-    contour_values: np.ndarray | None,
-    contour_geoms: np.ndarray | None,
+    contour_index: _ContourIndex | None,
     norm: np.ndarray,
     farm_pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
     parts: np.ndarray | None,
@@ -566,24 +711,22 @@ def _knelpunt_share(
     whole = np.zeros(n, dtype=bool)
     piece_site: list[np.ndarray] = []
     piece_geom: list[np.ndarray] = []
-    if contour_pairs is not None and contour_values is not None and contour_pairs.site.size:
-        cp = contour_pairs
-        zone = np.flatnonzero(todo[cp.site] & (contour_values[cp.contour] >= norm[cp.site]))
+    if contour_pairs is not None and contour_index is not None and contour_pairs.site.size:
+        cp, cgeoms = contour_pairs, contour_index.geoms
+        zone = np.flatnonzero(todo[cp.site] & (contour_index.values[cp.contour] >= norm[cp.site]))
         if zone.size:
-            # a contour that holds the site in its interior covers it wholly (a fast prepared
-            # predicate)
-            used = np.unique(cp.contour[zone])
-            shapely.prepare(contour_geoms[used])
-            inside = shapely.contains_properly(
-                contour_geoms[cp.contour[zone]], sites.geoms[cp.site[zone]]
-            )
-            shapely.destroy_prepared(contour_geoms[used])
+            # a contour that holds the site in its interior covers it wholly: known from the
+            # bounds for most pairs, a prepared predicate for the rest
+            inside = cp.within[zone].copy()
+            test = np.flatnonzero(~inside)
+            if test.size:
+                inside[test] = shapely.contains_properly(
+                    cgeoms[cp.usable[zone[test]]], sites.geoms[cp.site[zone[test]]]
+                )
             whole[cp.site[zone[inside]]] = True
             part = zone[~inside & ~whole[cp.site[zone]]]
             if part.size:
-                cut = shapely.intersection(
-                    sites.geoms[cp.site[part]], contour_geoms[cp.contour[part]]
-                )
+                cut = shapely.intersection(sites.geoms[cp.site[part]], cgeoms[cp.usable[part]])
                 piece_site.append(cp.site[part])
                 piece_geom.append(cut)
     f_site, f_part, f_req = farm_pairs
@@ -627,7 +770,7 @@ def _no_undecided(n: int) -> dict[str, np.ndarray]:
 
 
 def _undecided(
-    pairs: tuple[np.ndarray, np.ndarray], contours: gpd.GeoDataFrame, norm: np.ndarray, n: int
+    pairs: tuple[np.ndarray, np.ndarray], index: _ContourIndex, norm: np.ndarray, n: int
 ) -> dict[str, np.ndarray]:
     """Sites whose contours cannot decide against the norm.
 
@@ -643,21 +786,10 @@ def _undecided(
     """
     out = _no_undecided(n)
     contour_idx, site_idx = pairs
-    values = pd.to_numeric(contours["waarde"], errors="coerce").to_numpy(dtype="float64")
-    cgeoms = np.asarray(contours.geometry.to_numpy(), dtype=object)
-    usable = np.isfinite(values) & ~shapely.is_missing(cgeoms) & ~shapely.is_empty(cgeoms)
+    values, usable = index.values, index.usable
     if site_idx.size == 0 or not usable.any():
         return out
-    if "veehouderij" in contours.columns:
-        farm = pd.Series(contours["veehouderij"].to_numpy(dtype=object), dtype="object")
-        farm = farm.where(farm.notna(), "").astype(str).str.strip()
-        # contours without a farm name form one group of their own
-        codes, farm_names = pd.factorize(farm.to_numpy(dtype=object))
-        farm_names = np.asarray(farm_names, dtype=object)
-        farm_names[farm_names == ""] = None
-    else:
-        codes, farm_names = np.zeros(len(contours), dtype=np.int64), np.array([None], dtype=object)
-    codes = codes.astype(np.int64)
+    codes, farm_names = index.farm, index.farm_names
     distinct = np.unique(values[usable])  # every contour value of the layer, ascending
     width = np.int64(len(distinct))
     rank = np.searchsorted(distinct, np.where(usable, values, distinct[0]))
@@ -958,7 +1090,7 @@ def _reasons(
         bron_text = np.full(idx.size, "", dtype=object)
         bron_text[has_bron] = _by_value(bron[has_bron], lambda u: [f" (bron: {b})" for b in u])
         cite = _norm_cite(idx)
-        reason[idx] = render_template(
+        reason[idx] = render_array(
             _TEMPLATE_CONTOUR,
             {
                 "oue": _format_oue(oue[idx]),
@@ -969,7 +1101,7 @@ def _reasons(
                 "cite": cite,
             },
             idx.size,
-        ).to_numpy(dtype=object)
+        )
 
     idx = np.flatnonzero(onzeker)
     if idx.size:
@@ -979,7 +1111,7 @@ def _reasons(
         farm_text[has_farm] = _by_value(
             farm[has_farm].astype(str), lambda u: [f" van veehouderij '{f}'" for f in u]
         )
-        reason[idx] = render_template(
+        reason[idx] = render_array(
             _TEMPLATE_UNDECIDED,
             {
                 "lower": _format_oue(undecided["lower"][idx]),
@@ -991,7 +1123,7 @@ def _reasons(
                 "cite": _norm_cite(idx),
             },
             idx.size,
-        ).to_numpy(dtype=object)
+        )
 
     kinds = farm_result["reason_kind"]
     verb = np.where(knelpunt_contour, "; ligt", "Ligt").astype(object)
@@ -1006,7 +1138,7 @@ def _reasons(
         if not idx.size:
             continue
         required = farm_result["required"][idx]
-        clause = render_template(
+        clause = render_array(
             template,
             {
                 "afstand": _format_distance_below(farm_result["reason_distance"][idx], required),
@@ -1017,7 +1149,7 @@ def _reasons(
                 "cite": _cite(_CITE_DISTANCE, plan[idx]),
             },
             idx.size,
-        ).to_numpy(dtype=object)
+        )
         reason[idx] = reason[idx] + verb[idx] + clause
     return reason
 
