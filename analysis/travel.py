@@ -41,8 +41,9 @@ The nearest employer is the one with the shortest *travel time*;
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import logging
+import weakref
 
 import geopandas as gpd
 import numpy as np
@@ -50,6 +51,7 @@ import pandas as pd
 from scipy.sparse import csgraph, csr_matrix
 import shapely
 
+from locatietoets.analysis.derived import derived
 from locatietoets.analysis.errors import CancelledError, InputError
 from locatietoets.analysis.network import RoadNetwork
 from locatietoets.analysis.vocabulary import TRAVEL_FIELDS, nl_number
@@ -60,6 +62,9 @@ __all__ = [
     "SnapTable",
     "RESULT_COLUMNS",
     "TravelProblem",
+    "EmployerSide",
+    "employer_side",
+    "prepare_employers",
     "prepare_travel",
     "nearest_employers",
     "count_employers_within",
@@ -552,6 +557,57 @@ def _tree_lengths(pred: np.ndarray, graph: _ReverseGraph) -> np.ndarray:
 # Public building blocks (used by travel_to_employers and the benchmark)
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True)
+class EmployerSide:
+    """What travel derives from the employers and the network alone, built once per run.
+
+    Built by :func:`prepare_employers`; a run in blocks of sites reuses it for every block
+    (:func:`travel_to_employers` keeps it beside the employers frame with
+    :func:`analysis.derived.derived`). The routing results that depend on nothing else (the
+    shortest-path tree from all employers, the employers within a time limit of every node) are
+    computed on first use and kept in ``memo``.
+
+    Attributes
+    ----------
+    network
+        The road network.
+    dist_m
+        Straight-line distance of each employer to the network (``inf``: no usable road).
+    ok
+        Within ``max_snap_m`` of the network (only these take part).
+    access
+        Connection costs from the end nodes of the snapped links.
+    graph
+        Reversed network plus one node per employer (index ``n_nodes + employer``).
+    """
+
+    network: RoadNetwork
+    dist_m: np.ndarray
+    ok: np.ndarray
+    access: _Access
+    graph: _ReverseGraph
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def sources(self) -> np.ndarray:
+        """Graph node of every employer that takes part (Dijkstra sources on the reversed graph)."""
+        return self.graph.n_nodes + np.flatnonzero(self.ok)
+
+
+def prepare_employers(
+    employer_geometries: np.ndarray, network: RoadNetwork, *, max_snap_m: float = 1000.0
+) -> EmployerSide:
+    """Snap the employers to the network and build the reversed routing graph."""
+    n_emp = len(employer_geometries)
+    emp_snap = snap_to_network(employer_geometries, network)
+    emp_dist = np.full(n_emp, np.inf)
+    np.minimum.at(emp_dist, emp_snap.item, emp_snap.dist_m)
+    emp_ok = emp_dist <= max_snap_m
+    emp_acc = _access(emp_snap.take(emp_ok[emp_snap.item]), network, outbound=False)
+    graph = _reverse_graph(network, emp_acc, n_emp)
+    return EmployerSide(network, emp_dist, emp_ok, emp_acc, graph)
+
+
+@dataclass(frozen=True)
 class TravelProblem:
     """Sites and employers connected to the network, with the reversed routing graph.
 
@@ -573,6 +629,8 @@ class TravelProblem:
     pairs
         Direct runs along a link shared by a site and an employer:
         ``(site_row, employer, time_s, length_m)``.
+    side
+        The employer side the problem was built on (shared by every block of a run).
     """
 
     network: RoadNetwork
@@ -584,6 +642,7 @@ class TravelProblem:
     employers: _Access
     graph: _ReverseGraph
     pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    side: EmployerSide
 
     @property
     def n_sites(self) -> int:
@@ -592,7 +651,7 @@ class TravelProblem:
     @property
     def sources(self) -> np.ndarray:
         """Graph node of every employer that takes part (Dijkstra sources on the reversed graph)."""
-        return self.graph.n_nodes + np.flatnonzero(self.employer_ok)
+        return self.side.sources
 
     def reversed_arcs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Arcs ``(tail, head, time_s)`` of the reversed graph (e.g. to build a networkx graph)."""
@@ -616,29 +675,58 @@ class TravelProblem:
 
 def prepare_travel(
     site_geometries: np.ndarray,
-    employer_geometries: np.ndarray,
+    employer_geometries: np.ndarray | None,
     network: RoadNetwork,
     *,
     max_snap_m: float = 1000.0,
+    employer_side: EmployerSide | None = None,
 ) -> TravelProblem:
-    """Snap sites and employers to the network and build the reversed routing graph."""
+    """Snap sites and employers to the network and build the reversed routing graph.
+
+    With ``employer_side`` (from :func:`prepare_employers` with the same network and
+    ``max_snap_m``) only the sites are snapped and ``employer_geometries`` is not used.
+    """
+    side = (
+        prepare_employers(employer_geometries, network, max_snap_m=max_snap_m)
+        if employer_side is None
+        else employer_side
+    )
     n_sites = len(site_geometries)
-    n_emp = len(employer_geometries)
     site_snap = snap_to_network(site_geometries, network)
-    emp_snap = snap_to_network(employer_geometries, network)
     site_dist = np.full(n_sites, np.inf)
     np.minimum.at(site_dist, site_snap.item, site_snap.dist_m)
-    emp_dist = np.full(n_emp, np.inf)
-    np.minimum.at(emp_dist, emp_snap.item, emp_snap.dist_m)
-    emp_ok = emp_dist <= max_snap_m
     site_ok = site_dist <= max_snap_m
     site_acc = _access(site_snap.take(site_ok[site_snap.item]), network, outbound=True)
-    emp_acc = _access(emp_snap.take(emp_ok[emp_snap.item]), network, outbound=False)
-    graph = _reverse_graph(network, emp_acc, n_emp)
-    pairs = _same_link_pairs(site_acc, emp_acc, network)
+    pairs = _same_link_pairs(site_acc, side.access, network)
     return TravelProblem(
-        network, site_dist, emp_dist, site_ok, emp_ok, site_acc, emp_acc, graph, pairs
+        network,
+        site_dist,
+        side.dist_m,
+        site_ok,
+        side.ok,
+        site_acc,
+        side.access,
+        side.graph,
+        pairs,
+        side,
     )
+
+
+def _employer_tree(side: EmployerSide) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per graph node: time to the fastest employer, length of that route and the employer's
+    graph node (one multi-source Dijkstra on the reversed graph, computed once per side)."""
+    memo = side.memo.get("tree")
+    if memo is None:
+        graph = side.graph
+        dist, pred, src = csgraph.dijkstra(
+            graph.time,
+            directed=True,
+            indices=side.sources,
+            min_only=True,
+            return_predecessors=True,
+        )
+        memo = side.memo["tree"] = (dist, _tree_lengths(pred, graph), src)
+    return memo
 
 
 def nearest_employers(problem: TravelProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -646,7 +734,8 @@ def nearest_employers(problem: TravelProblem) -> tuple[np.ndarray, np.ndarray, n
     reached.
 
     One multi-source Dijkstra from all employers on the reversed graph
-    (``min_only=True``); route lengths are summed along the shortest-path tree.
+    (``min_only=True``, once per employer side); route lengths are summed along the
+    shortest-path tree.
     """
     n_sites = problem.n_sites
     best_time = np.full(n_sites, np.inf)
@@ -656,10 +745,7 @@ def nearest_employers(problem: TravelProblem) -> tuple[np.ndarray, np.ndarray, n
     if sources.shape[0] == 0:
         return best_time, best_len, best_emp
     graph, site_acc = problem.graph, problem.sites
-    dist, pred, src = csgraph.dijkstra(
-        graph.time, directed=True, indices=sources, min_only=True, return_predecessors=True
-    )
-    tree_len = _tree_lengths(pred, graph)
+    dist, tree_len, src = _employer_tree(problem.side)
     t_u = site_acc.time_u_s + dist[site_acc.u]
     t_v = site_acc.time_v_s + dist[site_acc.v]
     via_v = t_v < t_u
@@ -679,20 +765,17 @@ def count_employers_within(
     *,
     progress: Callable[[float, str], None] | None = None,
 ) -> np.ndarray:
-    """Number of employers each site reaches within ``max_minutes`` (see :func:`_count_within`)."""
+    """Number of employers each site reaches within ``max_minutes`` (see :func:`_count_within`).
+
+    The employer side of the count (:func:`_employer_reach`) is computed once per employer side
+    and limit; per call only the sites are looked up.
+    """
     count = np.zeros(problem.n_sites, dtype=np.int64)
     if problem.sources.shape[0] and problem.sites.snap.item.shape[0]:
         report = progress if progress is not None else (lambda fraction, message: None)
-        _count_within(
-            problem.graph,
-            problem.network,
-            problem.employers,
-            problem.sites,
-            problem.pairs,
-            float(max_minutes) * 60.0,
-            count,
-            report,
-        )
+        limit = float(max_minutes) * 60.0 * (1 + _TIME_TOLERANCE)
+        reach = _employer_reach(problem.side, limit, report)
+        _count_within(reach, problem.graph, problem.sites, problem.pairs, limit, count)
     return count
 
 
@@ -760,6 +843,26 @@ def _check_inputs(sites, employers, own_employer, max_minutes, max_snap_m) -> No
                 f" in [lagen.werkgevers] staan: {shown}{more}. Schrijf de naam precies zoals in de"
                 " werkgeverslaag (kolom naam_veld), of voeg de werkgever toe aan die laag."
             )
+
+
+def employer_side(
+    employers: gpd.GeoDataFrame, network: RoadNetwork, *, max_snap_m: float
+) -> EmployerSide:
+    """:func:`prepare_employers` for ``employers`` on ``network``, built once per run.
+
+    Kept beside the employers frame (:func:`analysis.derived.derived`), per network: every
+    block of a run gets the same side, with its routing results computed once. A different
+    frame or network (or ``max_snap_m``) gets its own side.
+    """
+    per_network = derived(employers, ("travel.employer_side", float(max_snap_m)), dict)
+    entry = per_network.get(id(network))
+    if entry is not None and entry[0]() is network:
+        return entry[1]
+    side = prepare_employers(
+        np.asarray(employers.geometry.values), network, max_snap_m=float(max_snap_m)
+    )
+    per_network[id(network)] = (weakref.ref(network), side)
+    return side
 
 
 def travel_to_employers(
@@ -833,9 +936,10 @@ def travel_to_employers(
     report(0.0, "locaties en werkgevers aansluiten op het wegennet")
     problem = prepare_travel(
         np.asarray(sites.geometry.values if hasattr(sites, "geometry") else sites),
-        np.asarray(employers.geometry.values),
+        None,
         network,
         max_snap_m=max_snap_m,
+        employer_side=employer_side(employers, network, max_snap_m=max_snap_m),
     )
     site_dist, emp_ok, site_ok = problem.site_dist_m, problem.employer_ok, problem.site_ok
     site_acc, graph, pairs = problem.sites, problem.graph, problem.pairs
@@ -947,37 +1051,89 @@ def _take_best(item, time, length, emp, best_time, best_len, best_emp) -> None:
     best_emp[item] = emp[better]
 
 
-def _site_min(values: np.ndarray, item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column-wise minimum of ``values`` (rows x entries) per site; entries sorted by ``item``."""
-    if item.shape[0] == 0:
-        return values, item
-    starts = np.flatnonzero(np.r_[True, item[1:] != item[:-1]])
-    if starts.shape[0] == item.shape[0]:  # one entry per site (points): nothing to reduce
-        return values, item
-    return np.minimum.reduceat(values, starts, axis=1), item[starts]
+def _bisect(lo: np.ndarray, hi: np.ndarray, before: Callable) -> np.ndarray:
+    """Vectorised binary search: per query ``i`` the first position ``p`` in ``[lo[i], hi[i])``
+    where ``before(p, i)`` is False (``before`` must be True then False along each range)."""
+    lo = np.array(lo, dtype=np.int64)
+    hi = np.array(hi, dtype=np.int64)
+    active = np.flatnonzero(lo < hi)
+    while active.shape[0]:
+        mid = (lo[active] + hi[active]) >> 1
+        go_right = before(mid, active)
+        lo[active[go_right]] = mid[go_right] + 1
+        hi[active[~go_right]] = mid[~go_right]
+        active = active[lo[active] < hi[active]]
+    return lo
 
 
-def _count_within(
-    graph, network: RoadNetwork, emp_acc: _Access, site_acc: _Access, pairs, limit_s, count, report
-) -> None:
-    """Add to ``count`` the employers each site reaches within ``limit_s``.
+@dataclass(frozen=True)
+class _Reach:
+    """The employers within a time limit of every node, from the time-limited Dijkstras.
 
-    One time-limited Dijkstra per employer on the reversed graph, but each on
-    a small subgraph: a route of time ``t`` ending at an employer stays within
-    ``t * max_crow_speed_ms`` metres (straight line) of one of the end nodes of
-    the employer's link (see :attr:`RoadNetwork.max_crow_speed_ms`), so the
-    nodes in a box that wide around a group of nearby employers hold every
-    route within the limit, and distances inside that box are exact for the
-    nodes within the limit. Employers are grouped by grid cells of that width;
-    only the site connections with an end node in the box are evaluated.
+    Two views of the same ``(node, employer, time)`` triples: per node (row ``k`` is
+    ``node_start[k]:node_start[k + 1]``) sorted by time (``time_s``, ``employer``), and per
+    employer (``emp_start[e]:emp_end[e]``) sorted by node (``emp_node``, ``emp_time_s``).
     """
-    limit = limit_s * (1 + _TIME_TOLERANCE)
+
+    node_start: np.ndarray
+    time_s: np.ndarray
+    employer: np.ndarray
+    emp_start: np.ndarray
+    emp_end: np.ndarray
+    emp_node: np.ndarray
+    emp_time_s: np.ndarray
+    n_employers: int
+
+    def time_at(self, node: np.ndarray, employer: np.ndarray) -> np.ndarray:
+        """Time from ``node`` to ``employer`` (``inf`` when beyond the limit), element-wise."""
+        out = np.full(node.shape[0], np.inf)
+        if node.shape[0] == 0:
+            return out
+        end = self.emp_end[employer]
+        nodes = self.emp_node
+        pos = _bisect(self.emp_start[employer], end, lambda p, i: nodes[p] < node[i])
+        found = pos < end
+        found[found] &= nodes[pos[found]] == node[found]
+        out[found] = self.emp_time_s[pos[found]]
+        return out
+
+    def prefix_end(self, node: np.ndarray, add_s: np.ndarray, limit: float) -> np.ndarray:
+        """End of the run of row ``node`` with ``add_s + time_s <= limit`` (floating point, as
+        evaluated), as a position in :attr:`time_s`."""
+        times = self.time_s
+        return _bisect(
+            self.node_start[node],
+            self.node_start[node + 1],
+            lambda p, i: add_s[i] + times[p] <= limit,
+        )
+
+    def search(self, node: np.ndarray, threshold_s: np.ndarray) -> np.ndarray:
+        """End of the run of row ``node`` with ``time_s <= threshold_s``."""
+        times = self.time_s
+        return _bisect(
+            self.node_start[node],
+            self.node_start[node + 1],
+            lambda p, i: times[p] <= threshold_s[i],
+        )
+
+
+def _employer_reach(side: EmployerSide, limit: float, report) -> _Reach:
+    """The employers within ``limit`` seconds of every node, computed once per side and limit.
+
+    One time-limited Dijkstra per employer on the reversed graph, but each on a small subgraph:
+    a route of time ``t`` ending at an employer stays within ``t * max_crow_speed_ms`` metres
+    (straight line) of one of the end nodes of the employer's link (see
+    :attr:`RoadNetwork.max_crow_speed_ms`), so the nodes in a box that wide around a group of
+    nearby employers hold every route within the limit, and times inside that box are exact for
+    the nodes within the limit. Employers are grouped by grid cells of that width.
+    """
+    key = ("reach", limit)
+    if key in side.memo:
+        return side.memo[key]
+    graph, network, emp_acc = side.graph, side.network, side.access
     n = graph.n_nodes
     n_emp = graph.n_total - n
     e_item = emp_acc.snap.item
-    if e_item.shape[0] == 0:
-        return
-    # bounding box of the end nodes of each employer's connections
     nx_, ny_ = network.node_x, network.node_y
     eu, ev = emp_acc.u, emp_acc.v
     starts = np.flatnonzero(np.r_[True, e_item[1:] != e_item[:-1]])
@@ -991,28 +1147,14 @@ def _count_within(
         cell = max(radius * _COUNT_CELL_FACTOR, 1.0)
         gx = np.floor(((x0 + x1) / 2 - nx_.min()) / cell).astype(np.int64)
         gy = np.floor(((y0 + y1) / 2 - ny_.min()) / cell).astype(np.int64)
-        key = gx * (int(gy.max()) + 1) + gy
+        group_key = gx * (int(gy.max()) + 1) + gy
     else:
-        key = np.zeros(emp_ids.shape[0], dtype=np.int64)
-    order = np.argsort(key, kind="stable")
-    group_starts = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]])
+        group_key = np.zeros(emp_ids.shape[0], dtype=np.int64)
+    order = np.argsort(group_key, kind="stable")
+    group_starts = np.flatnonzero(np.r_[True, group_key[order][1:] != group_key[order][:-1]])
     groups = np.split(order, group_starts[1:])
-
-    # direct runs along a shared link within the limit: unique (site, employer)
-    s_row, p_emp, p_time, _ = pairs
-    ok = p_time <= limit
-    pair_key = np.unique(site_acc.snap.item[s_row[ok]] * n_emp + p_emp[ok])
-    p_site, p_emp = pair_key // n_emp, pair_key % n_emp
-
-    s_item, s_u, s_v = site_acc.snap.item, site_acc.u, site_acc.v
-    s_tu, s_tv = site_acc.time_u_s, site_acc.time_v_s
-    # site connections sorted by the west end of their link, to cut a box's candidates by x
-    s_x0 = np.minimum(nx_[s_u], nx_[s_v])
-    s_order = np.argsort(s_x0, kind="stable")
-    s_x0_sorted = s_x0[s_order]
-    s_span = float(np.max(np.abs(nx_[s_u] - nx_[s_v]))) if s_u.shape[0] else 0.0
     local = np.full(graph.n_total, -1, dtype=np.int64)
-    row_of = np.full(n_emp, -1, dtype=np.int64)
+    nodes, emps, times = [], [], []
     done = 0
     for members in groups:
         if np.isfinite(radius):
@@ -1023,58 +1165,158 @@ def _count_within(
             ball = np.arange(n)
         m = ball.shape[0]
         local[ball] = np.arange(m)
-        if np.isfinite(radius):
-            lo = np.searchsorted(s_x0_sorted, bx0 - s_span, side="left")
-            hi = np.searchsorted(s_x0_sorted, bx1, side="right")
-            in_x = np.zeros(s_u.shape[0], dtype=bool)
-            in_x[s_order[lo:hi]] = True
-            cand = np.flatnonzero(in_x)  # in entry order (sorted by site), without a sort
-        else:
-            cand = np.arange(s_u.shape[0])
-        lu, lv = local[s_u[cand]], local[s_v[cand]]
-        keep = (lu >= 0) | (lv >= 0)
-        sel = cand[keep]
-        lu = np.where(lu[keep] >= 0, lu[keep], m)
-        lv = np.where(lv[keep] >= 0, lv[keep], m)
-        item_sel, tu, tv = s_item[sel], s_tu[sel], s_tv[sel]
-        chunk = max(1, min(256, _BLOCK_ELEMENTS // max(m + 1, sel.shape[0], 1)))
+        chunk = max(1, min(256, _BLOCK_ELEMENTS // max(m + 1, 1)))
         for start in range(0, members.shape[0], chunk):
             block = emp_ids[members[start : start + chunk]]
             b = block.shape[0]
             idx = np.concatenate([ball, n + block])
             local[n + block] = m + np.arange(b)
             sub = _subgraph(graph.time, idx, local)
-            dist = np.empty((b, m + 1))
-            dist[:, m] = np.inf
-            dist[:, :m] = csgraph.dijkstra(
-                sub, directed=True, indices=m + np.arange(b), limit=limit
-            )[:, :m]
-            # only connections with an end node some employer of the block reaches
-            reached = np.r_[np.isfinite(dist[:, :m]).any(axis=0), False]
-            hit = np.flatnonzero(reached[lu] | reached[lv])
-            h_u, h_v = lu[hit], lv[hit]
-            per_entry = np.minimum(tu[hit] + dist[:, h_u], tv[hit] + dist[:, h_v])
-            per_site, site_ids = _site_min(per_entry, item_sel[hit])
-            within = per_site <= limit
-            count[site_ids] += within.sum(axis=0)
-            row_of[block] = np.arange(b)
-            sel_p = np.flatnonzero(row_of[p_emp] >= 0)
-            if sel_p.shape[0]:
-                sites_p = p_site[sel_p]
-                col = np.minimum(np.searchsorted(site_ids, sites_p), max(site_ids.shape[0] - 1, 0))
-                via = np.zeros(sel_p.shape[0], dtype=bool)
-                if site_ids.shape[0]:
-                    via = (site_ids[col] == sites_p) & within[row_of[p_emp[sel_p]], col]
-                np.add.at(count, sites_p[~via], 1)
-            row_of[block] = -1
+            dist = csgraph.dijkstra(sub, directed=True, indices=m + np.arange(b), limit=limit)
+            row, col = np.nonzero(np.isfinite(dist[:, :m]))
+            nodes.append(ball[col])
+            emps.append(block[row])
+            times.append(dist[row, col])
             local[n + block] = -1
             done += b
-            del dist, per_entry, per_site, within
+            del dist
             report(
                 0.4 + 0.4 * min(1.0, done / emp_ids.shape[0]),
                 "werkgevers binnen de maximale reistijd tellen",
             )
         local[ball] = -1
+    node = np.concatenate(nodes) if nodes else np.zeros(0, dtype=np.int64)
+    emp = np.concatenate(emps) if emps else np.zeros(0, dtype=np.int64)
+    time_s = np.concatenate(times) if times else np.zeros(0)
+    # per employer: each employer's nodes came out of one Dijkstra row, contiguous and ascending
+    emp_start = np.zeros(n_emp, dtype=np.int64)
+    emp_end = np.zeros(n_emp, dtype=np.int64)
+    if emp.shape[0]:
+        first = np.flatnonzero(np.r_[True, emp[1:] != emp[:-1]])
+        emp_start[emp[first]] = first
+        emp_end[emp[first]] = np.r_[first[1:], emp.shape[0]]
+    # per node, by time: sort by time, then a stable counting sort by node (CSR construction
+    # with the time rank as column index)
+    by_time = np.argsort(time_s, kind="stable")
+    rank = csr_matrix(
+        (np.ones(by_time.shape[0], dtype=np.int8), (node[by_time], np.arange(by_time.shape[0]))),
+        shape=(n, max(by_time.shape[0], 1)),
+    )
+    rank.sort_indices()
+    order = by_time[rank.indices]
+    reach = _Reach(
+        node_start=rank.indptr.astype(np.int64),
+        time_s=time_s[order],
+        employer=emp[order],
+        emp_start=emp_start,
+        emp_end=emp_end,
+        emp_node=node,
+        emp_time_s=time_s,
+        n_employers=n_emp,
+    )
+    side.memo[key] = reach
+    return reach
+
+
+# Margin (seconds) below which an employer reached via one end node surely is via the other too.
+_SURE_MARGIN_S = 2e-6
+
+
+def _count_within(reach: _Reach, graph, site_acc: _Access, pairs, limit, count) -> None:
+    """Add to ``count`` the employers each site reaches within ``limit`` seconds.
+
+    A site reaches an employer when ``time_to_node + time(node, employer) <= limit`` for an end
+    node of one of its connections, or by a direct run along a shared link. Per connection the
+    employers via ``u`` (A) and via ``v`` (B) are each a prefix of the node's row sorted by time;
+    ``|A ∪ B| = |A| + |B| - |A ∩ B|``, where an employer of A that reaches ``u`` well within
+    ``limit - time_to_v - time(v, u)`` surely reaches ``v`` within the limit too (Dijkstra: the
+    time at ``v`` is at most the time at ``u`` plus the arc ``v → u``); only the rest of A is
+    looked up at ``v``. Sites with several connections (polygons, ties) take the union
+    explicitly.
+    """
+    s_item = site_acc.snap.item
+    n_rows = s_item.shape[0]
+    if n_rows == 0:
+        return
+    n_emp = reach.n_employers
+    head = np.r_[True, s_item[1:] != s_item[:-1]]
+    group = np.cumsum(head) - 1
+    per_site = np.bincount(group)
+    single = per_site[group] == 1
+    u, v = site_acc.u, site_acc.v
+    tu, tv = site_acc.time_u_s, site_acc.time_v_s
+    a_end = reach.prefix_end(u, tu, limit)
+    b_end = reach.prefix_end(v, tv, limit)
+    start = reach.node_start
+
+    # one connection per site: |A| + |B| - |A ∩ B|
+    sel = np.flatnonzero(single)
+    if sel.shape[0]:
+        su, sv, stv = u[sel], v[sel], tv[sel]
+        a0, a1, b1 = start[su], a_end[sel], b_end[sel]
+        arc_vu = _arc_time(graph, su, sv)  # reversed arc u -> v is the road v -> u
+        sure_thr = limit - stv - arc_vu - (_SURE_MARGIN_S + _TIME_TOLERANCE * limit)
+        sure_end = np.clip(reach.search(su, sure_thr), a0, a1)
+        width = a1 - sure_end
+        rows = np.repeat(np.arange(sel.shape[0]), width)
+        pos = np.repeat(sure_end - np.cumsum(width) + width, width) + np.arange(int(width.sum()))
+        at_v = reach.time_at(sv[rows], reach.employer[pos])
+        in_b = stv[rows] + at_v <= limit
+        both = (sure_end - a0) + np.bincount(rows[in_b], minlength=sel.shape[0])
+        count[s_item[sel]] += (a1 - a0) + (b1 - start[sv]) - both
+
+    # several connections: the union of the employers reached, per site (a table of flags)
+    sel = np.flatnonzero(~single)
+    if sel.shape[0]:
+        sites = np.unique(s_item[sel])
+        per_chunk = max(1, _BLOCK_ELEMENTS // max(n_emp, 1))
+        for lo in range(0, sites.shape[0], per_chunk):
+            chunk = sites[lo : lo + per_chunk]
+            rows_lo = np.searchsorted(s_item, chunk[0], side="left")
+            rows_hi = np.searchsorted(s_item, chunk[-1], side="right")
+            rows_c = sel[(sel >= rows_lo) & (sel < rows_hi)]
+            flags = np.zeros((chunk.shape[0], n_emp), dtype=bool)
+            row_of = np.zeros(int(chunk[-1]) + 1, dtype=np.int64)
+            row_of[chunk] = np.arange(chunk.shape[0])
+            for node, end in ((u[rows_c], a_end[rows_c]), (v[rows_c], b_end[rows_c])):
+                first = start[node]
+                width = end - first
+                at = np.repeat(rows_c, width)
+                pos = np.repeat(first - np.cumsum(width) + width, width) + np.arange(
+                    int(width.sum())
+                )
+                flags[row_of[s_item[at]], reach.employer[pos]] = True
+            count[chunk] += flags.sum(axis=1)
+
+    # direct runs along a shared link within the limit, unless reached via a node already
+    s_row, p_emp, p_time, _ = pairs
+    ok = p_time <= limit
+    if ok.any():
+        pair_key = np.unique(s_item[s_row[ok]] * n_emp + p_emp[ok])
+        p_site, p_emp = pair_key // n_emp, pair_key % n_emp
+        lo = np.searchsorted(s_item, p_site, side="left")
+        width = np.searchsorted(s_item, p_site, side="right") - lo
+        which = np.repeat(np.arange(p_site.shape[0]), width)
+        rows = np.repeat(lo - np.cumsum(width) + width, width) + np.arange(int(width.sum()))
+        e = p_emp[which]
+        within = (tu[rows] + reach.time_at(u[rows], e) <= limit) | (
+            tv[rows] + reach.time_at(v[rows], e) <= limit
+        )
+        via = np.zeros(p_site.shape[0], dtype=bool)
+        np.logical_or.at(via, which, within)
+        np.add.at(count, p_site[~via], 1)
+
+
+def _arc_time(graph, tail: np.ndarray, head: np.ndarray) -> np.ndarray:
+    """Time of the arc ``tail -> head`` of the reversed graph (``inf`` when there is none)."""
+    indptr, indices = graph.time.indptr, graph.time.indices
+    end = indptr[tail + 1]
+    pos = _bisect(indptr[tail], end, lambda p, i: indices[p] < head[i])
+    found = pos < end
+    found[found] &= indices[pos[found]] == head[found]
+    out = np.full(tail.shape[0], np.inf)
+    out[found] = graph.time.data[pos[found]]
+    return out
 
 
 def _subgraph(matrix: csr_matrix, idx: np.ndarray, local: np.ndarray) -> csr_matrix:

@@ -696,3 +696,52 @@ def test_helsinki_pbf_matches_networkx(tmp_path):
     sites, emps = _sample(net, 60, 6, seed=3)
     res = travel_to_employers(sites, emps, net, max_minutes=20)
     assert_matches_reference(res, reference(net, sites, emps), emps)
+
+
+# ---------------------------------------------------------------------------
+# Blocks of one run share the employer side (issue 15)
+# ---------------------------------------------------------------------------
+def test_blocks_share_the_employer_side_and_match_one_call_and_networkx(monkeypatch):
+    rng = np.random.default_rng(21)
+    net = bent_grid(
+        14, 150.0, rng, mode="auto", oneway_share=0.3, car=lambda n: rng.uniform(25, 60, n)
+    )
+    extent = 13 * 150.0
+    pts = shapely.points(rng.uniform(-50, extent + 50, (300, 2)))
+    # on a node: as near to several links; polygons crossing roads: several links at distance 0
+    on_nodes = shapely.points(np.c_[net.node_x[:40:4], net.node_y[:40:4]])
+    corner = rng.uniform(0, extent - 200, (40, 2))
+    size = rng.uniform(20, 250, (40, 1))
+    parks = shapely.box(*corner.T, *(corner + size).T)
+    sites = gpd.GeoSeries(np.r_[pts, on_nodes, parks], crs=RD)
+    per_site = np.bincount(snap_to_network(np.asarray(sites.values), net).item)
+    assert (per_site > 1).sum() > 30
+    emps = employers([f"W{i}" for i in range(20)], shapely.points(rng.uniform(0, extent, (20, 2))))
+    built = []
+    real = travel_module.prepare_employers
+    monkeypatch.setattr(
+        travel_module, "prepare_employers", lambda *a, **k: built.append(1) or real(*a, **k)
+    )
+    whole = travel_to_employers(sites, emps, net, max_minutes=1.5)
+    expected = reference_counts(net, sites, emps, 90.0)
+    assert 0 < expected.mean() < len(emps) - 1
+    np.testing.assert_array_equal(whole.werkgevers_bereikbaar.to_numpy(), expected)
+
+    blocks = [
+        travel_to_employers(sites.iloc[i : i + 60], emps, net, max_minutes=1.5)
+        for i in range(0, len(sites), 60)
+    ]
+    pd.testing.assert_frame_equal(pd.concat(blocks), whole, check_exact=True)
+    assert len(built) == 1  # one employer side for the whole call and every block
+
+    # another employers frame (one employer moved) or network is not served from the cache
+    moved = emps.copy()
+    moved.loc[0, "geometry"] = shapely.Point(extent / 2, extent / 2)
+    again = travel_to_employers(sites, moved, net, max_minutes=1.5)
+    np.testing.assert_array_equal(
+        again.werkgevers_bereikbaar.to_numpy(), reference_counts(net, sites, moved, 90.0)
+    )
+    assert len(built) == 2
+    other = bent_grid(14, 150.0, np.random.default_rng(22), mode="fiets")
+    travel_to_employers(sites, emps, other, max_minutes=1.5)
+    assert len(built) == 3
