@@ -128,7 +128,7 @@ def facility_distances(table: pd.DataFrame) -> dict[str, np.ndarray]:
     for the run-wide medians of :func:`combine_records`."""
     suffix = "_afstand_m"
     return {
-        str(c)[len(FACILITY_PREFIX) : -len(suffix)]: table[c].to_numpy(dtype=float)
+        str(c)[len(FACILITY_PREFIX) : -len(suffix)]: table[c].to_numpy(dtype=float, copy=True)
         for c in table.columns
         if str(c).startswith(FACILITY_PREFIX) and str(c).endswith(suffix)
     }

@@ -458,7 +458,11 @@ def _write_blocks(
             else None
         )
         try:
-            for k, (block_original, result) in enumerate(scored):
+            # not enumerate(scored): it keeps the previous block in its reused result tuple
+            # while the next block is scored
+            k = -1
+            for block_original, result in scored:
+                k += 1
                 n_sites += len(result.results)
                 report(
                     "schrijven",
@@ -482,8 +486,9 @@ def _write_blocks(
                         f" {sorted(set(merged.columns) ^ set(columns))}"
                     )
                 if "werkgever_reistijd_min" in result.results:
+                    # a copy: a view would keep the block's whole float block alive
                     travel_times.append(
-                        result.results["werkgever_reistijd_min"].to_numpy(dtype=float)
+                        result.results["werkgever_reistijd_min"].to_numpy(dtype=float, copy=True)
                     )
                 distances.append(facility_distances(result.results))
                 parts.append(replace(result, results=pd.DataFrame()))
