@@ -201,3 +201,21 @@ def test_nothing_of_a_block_outlives_it(demo, tmp_path, monkeypatch):
     assert any(name.startswith("voorziening_") for name, _ in earlier)
     assert alive == [[], [], [], []]
     assert len(set(store_sizes[1:])) == 1
+
+
+def test_sites_without_id_field_are_numbered_over_all_blocks(demo, tmp_path):
+    """Without id_veld a site's id is its row number in the layer: a block numbers on from the
+    blocks before it (numbering every block from 1 made the ids repeat, a duplicate-id error)."""
+    from dataclasses import replace
+
+    config = load_config(demo)
+    spec = config.layer("locaties")
+    options = {k: v for k, v in spec.options.items() if k != "id_veld"}
+    config = replace(config, layers={**config.layers, "locaties": replace(spec, options=options)})
+    cache = tmp_path / "cache"
+    run_config(config, tmp_path / "enkel", network_cache_dir=cache, block_size=0)
+    run_config(config, tmp_path / "blokken", network_cache_dir=cache, block_size=BLOCK)
+    one, blocks = tmp_path / "enkel", tmp_path / "blokken"
+    assert (blocks / "locaties.csv").read_bytes() == (one / "locaties.csv").read_bytes()
+    ids = pd.read_csv(blocks / "locaties.csv", sep=None, engine="python", dtype=str)
+    assert ids["locatie_id"].tolist() == [str(i) for i in range(1, 1001)]

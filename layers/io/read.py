@@ -286,7 +286,8 @@ def load_sites(
             )
         sites["locatie_id"] = as_text.astype("str")
     else:
-        sites["locatie_id"] = (np.arange(n) + 1).astype(str)
+        first = rows[0] if rows is not None else 0  # a block numbers on from the rows before it
+        sites["locatie_id"] = (np.arange(n) + 1 + first).astype(str)
 
     default_stay = spec.get("standaard_verblijfstype", "short_stay")
     stay, missing = _choice_field(
@@ -316,9 +317,7 @@ def load_sites(
         # said otherwise
         marked = logies_marked(sites)
         if marked.any():
-            report.warnings.append(
-                logies_warning([str(i) for i in sites["locatie_id"].to_numpy(dtype=object)[marked]])
-            )
+            report.warnings.append(logies_warning(marked_ids(sites, marked)))
 
     for key, out in (
         ("personen_veld", "personen"),
@@ -397,6 +396,14 @@ def logies_marked(sites: pd.DataFrame) -> np.ndarray:
     form = sites["huisvestingsvorm"]
     logies = (form == "logies").to_numpy(dtype=bool, na_value=False)
     return stay & logies
+
+
+def marked_ids(sites: pd.DataFrame, marked: np.ndarray, shown: int = 10) -> list[str]:
+    """The ids of the ``marked`` sites as :func:`~analysis.steps.logies_warning` takes them: the
+    first ``shown`` as text, the others only counted (empty strings)."""
+    where = np.flatnonzero(marked)
+    first = [str(i) for i in sites["locatie_id"].iloc[where[:shown]].tolist()]
+    return first + [""] * (len(where) - len(first))
 
 
 def _no_geometry(spec: LayerSpec, n: int) -> str:

@@ -33,7 +33,7 @@ import shapely
 from locatietoets.analysis.errors import InputError
 from locatietoets.analysis.steps import logies_warning
 from locatietoets.layers.io.files import LayerReport, file_sha256, layer_label
-from locatietoets.layers.io.read import _no_geometry, load_sites, logies_marked
+from locatietoets.layers.io.read import _no_geometry, load_sites, logies_marked, marked_ids
 from locatietoets.layers.io.spec import LayerSpec
 from locatietoets.layers.io.write import geometry_kind
 
@@ -107,7 +107,7 @@ class SiteBlocks:
         """
         problems: list[str] = []
         reports: list[LayerReport] = []
-        hashes: list[np.ndarray] = []
+        ids: list[pd.Series] = []
         dtypes: dict[str, set] = {}
         samples: dict[int, Any] = {}  # one geometry of every type found
         persons = employer = False
@@ -124,18 +124,13 @@ class SiteBlocks:
                 continue
             for name, dtype in original.drop(columns=[original.geometry.name]).dtypes.items():
                 dtypes.setdefault(name, set()).add(dtype)
-            geoms = original.geometry.to_numpy()
-            present = geoms[~(pd.isna(geoms) | shapely.is_empty(geoms))]
-            types, first = np.unique(shapely.get_type_id(present), return_index=True)
-            for t, i in zip(types.tolist(), first.tolist()):
-                samples.setdefault(t, present[i])
+            _sample_types(original.geometry.to_numpy(), samples)
             persons |= bool(sites["personen"].notna().any())
             employer |= bool(sites["eigen_werkgever"].notna().any())
-            ids = sites["locatie_id"].to_numpy(dtype=object)
-            hashes.append(pd.util.hash_array(ids))
+            ids.append(sites["locatie_id"])
             marked = logies_marked(sites)
             if marked.any():
-                block_ids = [str(i) for i in ids[marked]]
+                block_ids = marked_ids(sites, marked)
                 own = logies_warning(block_ids)
                 report.warnings = [w for w in report.warnings if w != own]
                 logies_ids += block_ids[: 10 - len(logies_ids)]
@@ -144,7 +139,8 @@ class SiteBlocks:
                 maxima.append(max_minutes_of(sites))
             reports.append(report)
             del original, sites
-        problems += self._duplicates(np.concatenate(hashes) if hashes else np.empty(0, np.uint64))
+        problems += self._duplicates(ids)
+        del ids
         if reports and sum(r.without_geometry for r in reports) == self.n:
             problems.append(_no_geometry(self.spec, self.n))
         if problems:
@@ -179,25 +175,17 @@ class SiteBlocks:
             original = original.astype(changed)
         return original, sites
 
-    def _duplicates(self, hashes: np.ndarray) -> list[str]:
-        """The message of :func:`load_sites` for ids that occur in more than one block."""
-        if not len(hashes):
+    def _duplicates(self, ids: list[pd.Series]) -> list[str]:
+        """The message of :func:`load_sites` for ids that occur in more than one block (in the
+        order of their first occurrence)."""
+        if not ids:
             return []
-        unique, counts = np.unique(hashes, return_counts=True)
-        repeated = unique[counts > 1]
+        every = pd.concat(ids, ignore_index=True)
+        repeated = every[every.duplicated(keep=False)]
         if not len(repeated):
             return []
+        dup = [str(v) for v in pd.unique(repeated)]
         id_col = self.spec.get("id_veld")
-        found: dict[str, int] = {}
-        for a in self.starts:  # rare: read the ids once more to name them
-            _, sites, _ = self._read(a)
-            ids = sites["locatie_id"].to_numpy(dtype=object)
-            hit = np.isin(pd.util.hash_array(ids), repeated)
-            for value in ids[hit]:
-                found[str(value)] = found.get(str(value), 0) + 1
-        dup = [v for v, c in found.items() if c > 1]
-        if not dup:  # pragma: no cover - a hash collision of distinct ids
-            return []
         return [
             f"{layer_label(self.spec)} id-veld '{id_col}' heeft dubbele waarden:"
             f" {', '.join(dup[:10])}{' …' if len(dup) > 10 else ''}"
@@ -225,6 +213,18 @@ def _fid_order(spec: LayerSpec, n: int) -> tuple[np.ndarray | None, str]:
     if len(fids) != n or (len(fids) > 1 and not (np.diff(fids) > 0).all()):
         return None, ""
     return fids, column
+
+
+def _sample_types(geoms: np.ndarray, samples: dict[int, Any]) -> None:
+    """Add to ``samples`` the first non-empty geometry of every type in ``geoms`` not yet there."""
+    types = shapely.get_type_id(geoms)  # -1: missing
+    for t in np.unique(types[types >= 0]).tolist():
+        if t in samples:
+            continue
+        of_type = np.flatnonzero(types == t)
+        full = of_type[~shapely.is_empty(geoms[of_type])]
+        if len(full):
+            samples[t] = geoms[full[0]]
 
 
 def _logies_position(warnings: list[str]) -> int:
