@@ -168,6 +168,48 @@ def test_gpkg_written_through_arrow_has_the_bytes_of_gdals_feature_by_feature_pa
     assert back["dag"].iloc[[0, 2]].tolist() == ["2026-01-02", "2025-01-01"]
 
 
+def _page_size(path: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as con:
+        return con.execute("PRAGMA page_size").fetchone()[0]
+
+
+def test_a_large_result_layer_is_written_in_64_kb_pages_without_a_page_per_row(tmp_path: Path):
+    """Rows with about 2 KB of reasons: in 4 KB pages most rows fill a page alone (the file ~4 KB
+    a row); in 64 KB pages 30 share one. A small layer keeps 4 KB pages (every table takes a
+    page); a layer written in blocks as a large one at once."""
+    n = 10_000
+    reason = "Ligt buiten het bestaand bebouwd gebied; " * 50  # 2,100 bytes
+    frame = gpd.GeoDataFrame(
+        {"oordeel": ["ongeschikt"] * n, "redenen": [f"{i:05d} {reason}" for i in range(n)]},
+        geometry=shapely.points(np.arange(n) + 200000.0, np.full(n, 380000.0)),
+        crs=RD,
+    )
+    payload = n * (6 + len(reason))
+    write_gpkg(frame, tmp_path / "groot.gpkg")
+    assert _page_size(tmp_path / "groot.gpkg") == 65536
+    assert (tmp_path / "groot.gpkg").stat().st_size < 1.15 * payload  # 4 KB pages: ~2 x payload
+    gpkg = GpkgStream(tmp_path / "blokken.gpkg", geometry_type="Point")
+    for start in range(0, n, n // 2):
+        gpkg.put(frame.iloc[start : start + n // 2])  # blocks of a stream of more than n rows
+        gpkg.wait()
+    gpkg.close()
+    assert _page_size(tmp_path / "blokken.gpkg") == 4096  # blocks of 5,000: a smaller layer
+    gpkg = GpkgStream(tmp_path / "groot-blokken.gpkg", geometry_type="Point")
+    gpkg.put(frame)
+    gpkg.put(frame.iloc[:10])
+    gpkg.wait()
+    gpkg.close()
+    assert _page_size(tmp_path / "groot-blokken.gpkg") == 65536
+    back = pyogrio.read_dataframe(tmp_path / "groot-blokken.gpkg", layer="locaties")
+    assert back["redenen"].tolist() == frame["redenen"].tolist() + frame["redenen"][:10].tolist()
+    write_gpkg(frame.iloc[:100], tmp_path / "klein.gpkg")
+    assert _page_size(tmp_path / "klein.gpkg") == 4096
+    small = pyogrio.read_dataframe(tmp_path / "klein.gpkg", layer="locaties")
+    assert small["redenen"].tolist() == frame["redenen"][:100].tolist()
+
+
 # --- GeoParquet ---------------------------------------------------------------------------------
 
 
