@@ -41,13 +41,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _site_arrays(sites: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    geoms = np.asarray(sites.values, dtype=object)
-    area = shapely.area(geoms)
-    is_areal = area > 0
-    return geoms, area, is_areal
-
-
 #: Reference polygons with more vertices than this are cut into pieces (see :func:`_pieces`).
 MAX_PIECE_VERTICES = 256
 
@@ -178,19 +171,21 @@ def piece_index(polygons: Any) -> PieceIndex:
 _POINT = 0  # shapely geometry type id
 
 
-def _pairs(geoms: np.ndarray, index: PieceIndex) -> tuple[np.ndarray, np.ndarray]:
-    """(site, piece) pairs that intersect, sorted by site, then piece.
+def _pairs(geoms: np.ndarray, index: PieceIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(site, piece) pairs that intersect, sorted by site, then piece, and whether the piece
+    covers the site (False for points: not needed).
 
     The tree over the pieces gives the candidate pairs (bounding boxes), each
     is tested against its prepared piece: points by their coordinates
-    (``intersects_xy``), other geometries with ``intersects``.
+    (``intersects_xy``), other geometries with ``covers`` and, when not
+    covered, ``intersects``.
     """
     empty = np.array([], dtype=np.int64)
     if len(geoms) == 0 or len(index) == 0:
-        return empty, empty
+        return empty, empty, np.array([], dtype=bool)
     pieces = index.pieces
     point = (shapely.get_type_id(geoms) == _POINT) & ~shapely.is_empty(geoms)
-    found_site, found_piece = [], []
+    found_site, found_piece, found_covered = [], [], []
     pts = np.flatnonzero(point)
     if len(pts):
         s, p = index.tree.query(geoms[pts])
@@ -198,36 +193,68 @@ def _pairs(geoms: np.ndarray, index: PieceIndex) -> tuple[np.ndarray, np.ndarray
         hit = shapely.intersects_xy(pieces[p], xy[s, 0], xy[s, 1])
         found_site.append(pts[s[hit]])
         found_piece.append(p[hit])
+        found_covered.append(np.zeros(int(hit.sum()), dtype=bool))
     other = np.flatnonzero(~point)
     if len(other):
         s, p = index.tree.query(geoms[other])
-        hit = shapely.intersects(pieces[p], geoms[other[s]])
-        found_site.append(other[s[hit]])
+        s = other[s]
+        covered = shapely.covers(pieces[p], geoms[s])
+        hit = covered.copy()
+        rest = np.flatnonzero(~covered)
+        hit[rest] = shapely.intersects(pieces[p[rest]], geoms[s[rest]])
+        found_site.append(s[hit])
         found_piece.append(p[hit])
+        found_covered.append(covered[hit])
     site_idx = np.concatenate(found_site).astype(np.int64)
     piece_idx = np.concatenate(found_piece).astype(np.int64)
+    covered = np.concatenate(found_covered)
     order = np.lexsort((piece_idx, site_idx))
-    return site_idx[order], piece_idx[order]
+    return site_idx[order], piece_idx[order], covered[order]
 
 
-def _areal_shares(
-    geoms: np.ndarray,
-    area: np.ndarray,
-    pieces: np.ndarray,
-    site_idx: np.ndarray,
-    piece_idx: np.ndarray,
-) -> np.ndarray:
-    """Share of each areal site of the pairs inside its piece: 1 when the piece covers it."""
-    share = np.empty(len(site_idx), dtype=float)
-    if len(site_idx) == 0:
-        return share
-    covered = shapely.covers(pieces[piece_idx], geoms[site_idx])
-    share[covered] = 1.0
-    rest = np.flatnonzero(~covered)
-    if len(rest):
-        inter = shapely.intersection(geoms[site_idx[rest]], pieces[piece_idx[rest]])
-        share[rest] = shapely.area(inter) / area[site_idx[rest]]
-    return share
+class _Overlaps:
+    """One set of sites against one :class:`PieceIndex`: the intersecting (site, piece) pairs of
+    the single-part sites, whether the piece covers an areal site, and (on first use) the
+    intersection of every areal site with each piece that does not cover it.
+
+    :func:`polygon_overlap` and :func:`inside_share` of the same sites and layer (a park's name
+    and the share on parks) share one (:func:`_overlaps`).
+    """
+
+    def __init__(self, geoms: np.ndarray, index: PieceIndex) -> None:
+        self.geoms = geoms
+        self.area = shapely.area(geoms)
+        self.is_areal = self.area > 0
+        self.is_multi = shapely.get_type_id(geoms) == _MULTIPOINT
+        single = np.flatnonzero(~self.is_multi)
+        site_idx, piece_idx, covered = _pairs(geoms[single], index)
+        self.site_idx, self.piece_idx = single[site_idx], piece_idx
+        self.areal = self.is_areal[self.site_idx]
+        self.covered = covered & self.areal
+        self._index = index
+        self._inter: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def intersections(self) -> np.ndarray:
+        """Per pair the intersection of site and piece where the site is areal and not covered
+        (None elsewhere)."""
+        with self._lock:
+            if self._inter is None:
+                todo = np.flatnonzero(self.areal & ~self.covered)
+                inter = np.full(len(self.site_idx), None, dtype=object)
+                inter[todo] = shapely.intersection(
+                    self.geoms[self.site_idx[todo]], self._index.pieces[self.piece_idx[todo]]
+                )
+                self._inter = inter
+            return self._inter
+
+
+def _overlaps(sites: gpd.GeoSeries, index: PieceIndex) -> _Overlaps:
+    return derived(
+        sites,
+        ("overlay.overlaps", index),
+        lambda: _Overlaps(np.asarray(sites.values, dtype=object), index),
+    )
 
 
 def polygon_overlap(
@@ -253,21 +280,22 @@ def polygon_overlap(
     site_idx, poly_idx, share
         Parallel arrays, sorted by site then polygon index.
     """
-    geoms, area, is_areal = _site_arrays(sites)
     empty = np.array([], dtype=np.int64)
-    if len(geoms) == 0 or len(polygons) == 0:
+    if len(sites) == 0 or len(polygons) == 0:
         return empty, empty, np.array([], dtype=float)
     index = piece_index(polygons)
-    pieces, parent = index.pieces, index.parent
-    is_multi = shapely.get_type_id(geoms) == _MULTIPOINT
-    single = np.flatnonzero(~is_multi)
-    site_idx, piece_idx = _pairs(geoms[single], index)
-    site_idx = single[site_idx]
-    areal = is_areal[site_idx]
+    parent = index.parent
+    ov = _overlaps(sites, index)
+    geoms, is_multi = ov.geoms, ov.is_multi
+    site_idx, piece_idx, areal = ov.site_idx, ov.piece_idx, ov.areal
     # points: one pair per (site, polygon) (a point on a cut between two pieces touches both)
     p_site, p_poly = _unique_pairs(site_idx[~areal], parent[piece_idx[~areal]])
+    # areal sites: share 1 in a piece that covers them, else intersection area / site area
     a_site, a_piece = site_idx[areal], piece_idx[areal]
-    a_share = _areal_shares(geoms, area, pieces, a_site, a_piece)
+    a_share = np.ones(len(a_site), dtype=float)
+    rest = ~ov.covered[areal]
+    if rest.any():
+        a_share[rest] = shapely.area(ov.intersections()[areal][rest]) / ov.area[a_site[rest]]
     a_site, a_poly, a_share = _sum_by_pair(a_site, parent[a_piece], a_share)
     out_site = [p_site, a_site]
     out_poly = [p_poly, a_poly]
@@ -284,23 +312,32 @@ def polygon_overlap(
     return site_idx[order], poly_idx[order], share[order]
 
 
+def _pair_keys(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
+    """One int64 per (a, b) pair that sorts like the pairs (a first), and the base of b."""
+    base = int(b.max()) + 1
+    return a.astype(np.int64) * base + b.astype(np.int64), base
+
+
 def _unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (a, b) pairs, sorted by a, then b."""
     if len(a) == 0:
         return a.astype(np.int64), b.astype(np.int64)
-    pairs = np.unique(np.stack([a, b], axis=1), axis=0)
-    return pairs[:, 0], pairs[:, 1]
+    keys, base = _pair_keys(a, b)
+    keys = np.unique(keys)
+    return keys // base, keys % base
 
 
 def _sum_by_pair(
     a: np.ndarray, b: np.ndarray, values: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sum ``values`` per distinct (a, b) pair."""
+    """Sum ``values`` per distinct (a, b) pair (in the order they come), sorted by a, then b."""
     if len(a) == 0:
         return a.astype(np.int64), b.astype(np.int64), values
-    pairs, inverse = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
-    total = np.zeros(len(pairs), dtype=float)
+    keys, base = _pair_keys(a, b)
+    keys, inverse = np.unique(keys, return_inverse=True)
+    total = np.zeros(len(keys), dtype=float)
     np.add.at(total, inverse.ravel(), values)
-    return pairs[:, 0], pairs[:, 1], total
+    return keys // base, keys % base, total
 
 
 _MULTIPOINT = 4  # shapely geometry type ids
@@ -314,7 +351,7 @@ def _multipoint_overlap(
     parts, owner = shapely.get_parts(geoms[multi_idx], return_index=True)
     owner = multi_idx[owner]
     n_parts = shapely.get_num_geometries(geoms)
-    part_idx, piece = _pairs(parts, index)
+    part_idx, piece, _ = _pairs(parts, index)
     parent = index.parent
     if len(part_idx) == 0:
         empty = np.array([], dtype=np.int64)
@@ -345,27 +382,23 @@ def _union_share(sites: gpd.GeoSeries, index: PieceIndex) -> np.ndarray:
     touch (only sites on more than one piece need that small union).
     MultiPoints: the fraction of their points some piece covers.
     """
-    geoms, area, is_areal = _site_arrays(sites)
-    n = len(geoms)
+    n = len(sites)
     total = np.zeros(n, dtype=float)
     if n == 0 or len(index) == 0:
         return total
-    pieces = index.pieces
-    is_multi = shapely.get_type_id(geoms) == _MULTIPOINT
-    single = np.flatnonzero(~is_multi)
-    site_idx, piece_idx = _pairs(geoms[single], index)
-    site_idx = single[site_idx]
-    areal = is_areal[site_idx]
+    ov = _overlaps(sites, index)
+    geoms, area, is_multi = ov.geoms, ov.area, ov.is_multi
+    site_idx, areal = ov.site_idx, ov.areal
     total[site_idx[~areal]] = 1.0
-    a_site, a_piece = site_idx[areal], piece_idx[areal]
+    a_site = site_idx[areal]
     if len(a_site):
-        covered = shapely.covers(pieces[a_piece], geoms[a_site])
+        covered = ov.covered[areal]
         total[a_site[covered]] = 1.0
         done = np.zeros(n, dtype=bool)
         done[a_site[covered]] = True
         rest = ~done[a_site]
-        a_site, a_piece = a_site[rest], a_piece[rest]
-        inter = shapely.intersection(geoms[a_site], pieces[a_piece])
+        a_site = a_site[rest]
+        inter = ov.intersections()[areal][rest]
         sites_u, first, counts = np.unique(a_site, return_index=True, return_counts=True)
         one = counts == 1
         total[sites_u[one]] = shapely.area(inter[first[one]]) / area[sites_u[one]]
@@ -385,7 +418,7 @@ def _union_share(sites: gpd.GeoSeries, index: PieceIndex) -> np.ndarray:
     if is_multi.any():
         multi_idx = np.flatnonzero(is_multi)
         parts, owner = shapely.get_parts(geoms[multi_idx], return_index=True)
-        part_idx, _ = _pairs(parts, index)
+        part_idx, _, _ = _pairs(parts, index)
         covered_parts = np.unique(part_idx)
         counts = np.bincount(owner[covered_parts], minlength=len(multi_idx))
         total[multi_idx] = counts / shapely.get_num_geometries(geoms[multi_idx])

@@ -248,3 +248,45 @@ def test_a_changed_reference_layer_is_not_served_from_the_cache_of_the_old_one()
     np.testing.assert_allclose(second["bbg_afstand_m"], [600.0, 0.0])
     # the original frame still gives its own answer
     assert classify_bbg(sites, bbg, rand_m=250.0, inside_share_min=0.5).equals(first)
+
+
+def test_park_name_and_share_on_the_same_sites_agree_with_separate_runs():
+    # assign_polygon_attribute and inside_share of one block against one layer share their pairs
+    # and intersections: either order gives what each gives on its own
+    import shapely
+
+    parks = gpd.GeoDataFrame(
+        {"naam": ["A", "B", "C"]},
+        geometry=[
+            box(0, 0, 100, 100),
+            box(50, 0, 150, 100),  # overlaps A: the union is not counted twice
+            shapely.Polygon(
+                [(300, 0), (500, 0), (500, 200), (300, 200)], [[(350, 50), (450, 50), (450, 150)]]
+            ),
+        ],
+        crs=28992,
+    )
+    geoms = [
+        box(80, 20, 120, 40),  # half in A, wholly in B
+        box(140, 0, 180, 40),  # 25 % in B
+        box(430, 140, 470, 160),  # partly in the hole of C
+        Point(10, 10),
+        MultiPoint([(10, 10), (1000, 1000)]),
+        box(600, 0, 700, 100),  # nowhere
+    ]
+
+    def fresh():
+        return gpd.GeoSeries(geoms, crs=28992)
+
+    alone_name = assign_polygon_attribute(fresh(), parks, ["naam"], min_share=1e-4)
+    alone_share = inside_share(fresh(), parks)
+    sites = fresh()
+    share_first = inside_share(sites, parks)
+    assert assign_polygon_attribute(sites, parks, ["naam"], min_share=1e-4).equals(alone_name)
+    assert np.array_equal(share_first, alone_share)
+    sites = fresh()
+    assert assign_polygon_attribute(sites, parks, ["naam"], min_share=1e-4).equals(alone_name)
+    assert np.array_equal(inside_share(sites, parks), alone_share)
+    assert alone_name["naam"].tolist()[:4] == ["B", "B", "C", "A"]
+    np.testing.assert_allclose(alone_share[[0, 1, 3, 4, 5]], [1.0, 0.25, 1.0, 0.5, 0.0])
+    assert 0.5 < alone_share[2] < 1.0
