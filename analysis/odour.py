@@ -425,7 +425,10 @@ class _ContourIndex:
     beyond the outer disc does not, without a polygon test. ``boxes`` are the
     contours' envelopes widened by :data:`_MARGIN_M` (the candidate query).
     ``values`` and ``bron`` are per layer row; ``farm`` the code of the
-    ``veehouderij`` a row belongs to, with ``farm_names``.
+    ``veehouderij`` a row belongs to, with ``farm_names``. ``distinct`` are
+    the layer's contour values ascending, ``rank`` each row's position among
+    them (0 for unusable rows) and ``steps`` the sorted (farm, rank) keys
+    ``farm * len(distinct) + rank`` of the usable contours.
     """
 
     rows: np.ndarray
@@ -436,6 +439,9 @@ class _ContourIndex:
     outer: np.ndarray
     values: np.ndarray
     usable: np.ndarray
+    distinct: np.ndarray
+    rank: np.ndarray
+    steps: np.ndarray
     bron: np.ndarray | None
     farm: np.ndarray
     farm_names: np.ndarray
@@ -483,6 +489,12 @@ def _contour_index(contours: gpd.GeoDataFrame) -> _ContourIndex:
         farm_names[farm_names == ""] = None
     else:
         codes, farm_names = np.zeros(len(contours), dtype=np.int64), np.array([None], dtype=object)
+    codes = codes.astype(np.int64)
+    distinct = np.unique(values[usable])  # every contour value of the layer, ascending
+    width = np.int64(len(distinct))
+    rank = np.searchsorted(distinct, np.where(usable, values, distinct[0] if width else 0.0))
+    rank = np.where(usable, rank, 0).astype(np.int64)
+    steps = np.unique(codes[usable] * width + rank[usable])
     return _ContourIndex(
         rows=rows,
         geoms=geoms,
@@ -492,8 +504,11 @@ def _contour_index(contours: gpd.GeoDataFrame) -> _ContourIndex:
         outer=outer,
         values=values,
         usable=usable,
+        distinct=distinct,
+        rank=rank,
+        steps=steps,
         bron=bron,
-        farm=codes.astype(np.int64),
+        farm=codes,
         farm_names=farm_names,
     )
 
@@ -542,7 +557,7 @@ def _contour_load(
     out = dist - reach > index.outer[pos]
     test = np.flatnonzero(~within & ~out)
     if test.size and within.any():
-        test = test[~_outranked(site_idx, index.rows[pos], within, test, index)]
+        test = test[~_outranked(site_idx, index.rows[pos], within, test, index, n)]
     hit = within.copy()
     if test.size:
         test_sites, inverse = np.unique(site_idx[test], return_inverse=True)
@@ -571,6 +586,7 @@ def _outranked(
     within: np.ndarray,
     test: np.ndarray,
     index: _ContourIndex,
+    n: int,
 ) -> np.ndarray:
     """For the candidate pairs ``test``: does the site lie within a higher contour of the same
     farm (bounds only)?
@@ -579,19 +595,24 @@ def _outranked(
     highest value (and its bron) and the highest contour per farm stay those
     of the higher contour, and when the lower one is at or above the norm the
     higher one holds the site wholly in a knelpunt zone. So it needs no exact
-    test and is left out. Per (site, farm) key the highest value of the pairs
-    ``within``, then one ``searchsorted``.
+    test and is left out. Compared by the rank of the value in the layer;
+    without farm groups one ``maximum.at`` per site, with them the highest
+    rank per (site, farm) key from one sort of integer keys.
     """
+    rank = index.rank[contour_idx]
     groups = np.int64(len(index.farm_names))
+    if groups == 1:
+        top = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(top, site_idx[within], rank[within])
+        return rank[test] < top[site_idx[test]]
+    width = np.int64(len(index.distinct))
     key = site_idx.astype(np.int64) * groups + index.farm[contour_idx]
-    values = index.values[contour_idx]
-    w_key, w_val = key[within], values[within]
-    order = np.lexsort((w_val, w_key))
-    w_key, w_val = w_key[order], w_val[order]
-    last = np.append(w_key[1:] != w_key[:-1], True)  # the highest value per key comes last
-    w_key, w_val = w_key[last], w_val[last]
+    coded = np.sort(key[within] * width + rank[within])
+    w_key = coded // width
+    last = np.append(w_key[1:] != w_key[:-1], True)  # the highest rank per key comes last
+    w_key, w_rank = w_key[last], coded[last] % width
     at = np.minimum(np.searchsorted(w_key, key[test]), len(w_key) - 1)
-    return (w_key[at] == key[test]) & (values[test] < w_val[at])
+    return (w_key[at] == key[test]) & (rank[test] < w_rank[at])
 
 
 # ---------------------------------------------------------------------------
@@ -718,7 +739,9 @@ def _knelpunt_share(
             # a contour that holds the site in its interior covers it wholly: known from the
             # bounds for most pairs, a prepared predicate for the rest
             inside = cp.within[zone].copy()
-            test = np.flatnonzero(~inside)
+            whole[cp.site[zone[inside]]] = True
+            # sites the bounds already show wholly in a zone need no test of their other pairs
+            test = np.flatnonzero(~inside & ~whole[cp.site[zone]])
             if test.size:
                 inside[test] = shapely.contains_properly(
                     cgeoms[cp.usable[zone[test]]], sites.geoms[cp.site[zone[test]]]
@@ -786,22 +809,25 @@ def _undecided(
     """
     out = _no_undecided(n)
     contour_idx, site_idx = pairs
-    values, usable = index.values, index.usable
-    if site_idx.size == 0 or not usable.any():
+    if site_idx.size == 0 or not index.usable.any():
         return out
     codes, farm_names = index.farm, index.farm_names
-    distinct = np.unique(values[usable])  # every contour value of the layer, ascending
+    # the layer's values ascending, each row's rank among them, the (farm, rank) steps
+    distinct, rank, steps = index.distinct, index.rank, index.steps
     width = np.int64(len(distinct))
-    rank = np.searchsorted(distinct, np.where(usable, values, distinct[0]))
-    # the (farm, value) steps of the layer, as one sorted integer key
-    steps = np.unique(codes[usable] * width + rank[usable])
 
     # per (site, farm): the highest contour the site lies in
     groups = np.int64(len(farm_names))
-    pair_key = site_idx.astype(np.int64) * groups + codes[contour_idx]
-    keys, inverse = np.unique(pair_key, return_inverse=True)
-    lower_rank = np.full(len(keys), -1, dtype=np.int64)
-    np.maximum.at(lower_rank, inverse.reshape(-1), rank[contour_idx])
+    if groups == 1:  # one group: the keys are the sites
+        top = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(top, site_idx, rank[contour_idx])
+        keys = np.flatnonzero(top >= 0).astype(np.int64)
+        lower_rank = top[keys]
+    else:
+        pair_key = site_idx.astype(np.int64) * groups + codes[contour_idx]
+        keys, inverse = np.unique(pair_key, return_inverse=True)
+        lower_rank = np.full(len(keys), -1, dtype=np.int64)
+        np.maximum.at(lower_rank, inverse.reshape(-1), rank[contour_idx])
     key_site, key_farm = keys // groups, keys % groups
     # the next higher step of the same farm
     pos = np.searchsorted(steps, key_farm * width + lower_rank, side="right")
@@ -1078,51 +1104,53 @@ def _reasons(
 
     conc_text = np.array([" buiten concentratiegebied", " in concentratiegebied"], dtype=object)
 
-    def _norm_cite(idx: np.ndarray) -> np.ndarray:
-        return np.where(
-            norm_from_plan[idx], _cite(_CITE_NORM_PLAN, plan[idx]), _cite(_CITE_NORM, plan[idx])
-        ).astype(object)
+    # the norm cell per site as a code into a table of 4 texts: kom * 2 + concentratiegebied
+    cell_table = np.array([k + c for k in kom_text for c in conc_text], dtype=object)
+    cell_code = in_kom.astype(np.int64) * 2 + concentration_area.astype(np.int64)
+    n_plans = len(plan.names)
+    cite_table = np.concatenate(
+        [
+            _cite(_CITE_NORM, _Plans(np.arange(n_plans), plan.names)),
+            _cite(_CITE_NORM_PLAN, _Plans(np.arange(n_plans), plan.names)),
+        ]
+    )
+    cite_code = norm_from_plan.astype(np.int64) * n_plans + plan.codes
 
     idx = np.flatnonzero(knelpunt_contour)
     if idx.size:
-        bron = top_bron[idx]
-        has_bron = bron != ""
-        bron_text = np.full(idx.size, "", dtype=object)
-        bron_text[has_bron] = _by_value(bron[has_bron], lambda u: [f" (bron: {b})" for b in u])
-        cite = _norm_cite(idx)
-        reason[idx] = render_array(
+        bron_codes, bron_names = pd.factorize(top_bron[idx])
+        bron_table = np.array(
+            [f" (bron: {b})" if b != "" else "" for b in bron_names], dtype=object
+        )
+        reason[idx] = _render_combos(
             _TEMPLATE_CONTOUR,
             {
-                "oue": _format_oue(oue[idx]),
-                "bron": bron_text,
-                "cell": kom_text[in_kom[idx].astype(int)]
-                + conc_text[concentration_area[idx].astype(int)],
-                "norm": _format_oue(norm[idx]),
-                "cite": cite,
+                "oue": _codes_by_value(oue[idx], _format_oue),
+                "bron": (bron_codes, bron_table),
+                "cell": (cell_code[idx], cell_table),
+                "norm": _codes_by_value(norm[idx], _format_oue),
+                "cite": (cite_code[idx], cite_table),
             },
-            idx.size,
         )
 
     idx = np.flatnonzero(onzeker)
     if idx.size:
         farm = undecided["farm"][idx]
-        has_farm = pd.notna(farm)
-        farm_text = np.full(idx.size, "", dtype=object)
-        farm_text[has_farm] = _by_value(
-            farm[has_farm].astype(str), lambda u: [f" van veehouderij '{f}'" for f in u]
+        farm_codes, farm_names = pd.factorize(farm, use_na_sentinel=True)
+        farm_table = np.array(
+            [*(f" van veehouderij '{f}'" for f in np.asarray(farm_names).astype(str)), ""],
+            dtype=object,
         )
-        reason[idx] = render_array(
+        reason[idx] = _render_combos(
             _TEMPLATE_UNDECIDED,
             {
-                "lower": _format_oue(undecided["lower"][idx]),
-                "farm": farm_text,
-                "upper": _format_oue(undecided["upper"][idx]),
-                "cell": kom_text[in_kom[idx].astype(int)]
-                + conc_text[concentration_area[idx].astype(int)],
-                "norm": _format_oue(norm[idx]),
-                "cite": _norm_cite(idx),
+                "lower": _codes_by_value(undecided["lower"][idx], _format_oue),
+                "farm": (np.where(farm_codes < 0, len(farm_table) - 1, farm_codes), farm_table),
+                "upper": _codes_by_value(undecided["upper"][idx], _format_oue),
+                "cell": (cell_code[idx], cell_table),
+                "norm": _codes_by_value(norm[idx], _format_oue),
+                "cite": (cite_code[idx], cite_table),
             },
-            idx.size,
         )
 
     kinds = farm_result["reason_kind"]
@@ -1182,6 +1210,37 @@ def _plan_names(gemeente: np.ndarray | None, n: int) -> _Plans:
     return _Plans(
         np.where(codes < 0, len(labels), codes), np.array([*labels, _PLAN_UNKNOWN], dtype=object)
     )
+
+
+def _codes_by_value(
+    values: np.ndarray, format_values: Callable[[np.ndarray], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per value the code of its text, and the texts: each distinct value formatted once."""
+    unique, inverse = np.unique(values, return_inverse=True)
+    return inverse.reshape(-1), np.asarray(format_values(unique), dtype=object)
+
+
+def _render_combos(template: str, fields: dict[str, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """:func:`render_array` for fields given as (code per site, table of texts): the template is
+    filled once per distinct combination of codes (a few hundred for a million sites), then
+    spread to the sites."""
+    key: np.ndarray | None = None
+    size = 1
+    for codes, table in fields.values():
+        if key is None:
+            key, size = codes.astype(np.int64), len(table)
+            continue
+        if size * len(table) >= 2**62:  # renumber the combinations so far to keep the key small
+            _, key = np.unique(key, return_inverse=True)
+            key, size = key.reshape(-1).astype(np.int64), int(key.max()) + 1
+        key, size = key * len(table) + codes, size * len(table)
+    if key is None or key.size == 0:
+        return np.empty(0 if key is None else key.size, dtype=object)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    texts = render_array(
+        template, {name: table[codes[first]] for name, (codes, table) in fields.items()}, len(first)
+    )
+    return texts[inverse.reshape(-1)]
 
 
 def _format_metres(values: np.ndarray) -> np.ndarray:
