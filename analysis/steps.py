@@ -903,6 +903,10 @@ def concentration(run: RunState, inputs: Inputs) -> None:
     )
 
 
+#: The reason of a site without geometry (it gets no verdict).
+NO_GEOMETRY_REASON = "geen geometrie: locatie niet getoetst; vul de geometrie aan in de invoerlaag"
+
+
 def apply_verdicts(
     run: RunState, ruleset: RuleSet, network_mode: str
 ) -> tuple[dict[str, Any], dict[str, dict[str, int]]]:
@@ -918,19 +922,21 @@ def apply_verdicts(
     ctx = RuleContext(fields=f, params=params, housing_form=run.housing_form)
     verdicts, summary = judge(ctx, ruleset, run.own)
     no_geom = ~run.has_geom
-    if no_geom.any():
-        for col in verdicts.columns:
-            if col.startswith(("oordeel", "score", "vrij_aandeel")):
-                verdicts.loc[no_geom, col] = None if col.startswith("oordeel") else np.nan
-            elif col.startswith("regels"):
-                verdicts.loc[no_geom, col] = ""
-        verdicts.loc[no_geom, "redenen"] = (
-            "geen geometrie: locatie niet getoetst; vul de geometrie aan in de invoerlaag"
-        )
+    blank = pd.Series(no_geom, index=verdicts.index) if no_geom.any() else None
     for col in verdicts.columns:
         # the text columns stay in Arrow (a round trip through Python strings costs seconds per
-        # million sites)
-        f[col] = verdicts[col].to_numpy() if no_geom.any() else verdicts[col].array
+        # million sites); sites without geometry get no verdict, only the reason
+        values = verdicts[col]
+        if blank is not None:
+            if col.startswith("oordeel"):
+                values = values.mask(blank, None)
+            elif col.startswith(("score", "vrij_aandeel")):
+                values = values.mask(blank, np.nan)
+            elif col.startswith("regels"):
+                values = values.mask(blank, "")
+            elif col == "redenen":
+                values = values.mask(blank, NO_GEOMETRY_REASON)
+        f[col] = values.array
     del verdicts, ctx
     counts = {
         s: {

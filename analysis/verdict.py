@@ -734,20 +734,26 @@ def _flag_combinations(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The distinct joined id combinations and, per site, the index of its combination."""
     ids = [rule_id for rule_id, _ in flags]
-    if len(ids) <= 63:  # one integer per site: bit i set when flag i is
+    inverse = np.zeros(n, dtype=np.int64)
+    for start in range(0, len(flags), 62):  # 62 flags at a time as bits of one integer per site
         code = np.zeros(n, dtype=np.int64)
-        for i, (_, flag) in enumerate(flags):
+        for i, (_, flag) in enumerate(flags[start : start + 62]):
             code |= np.asarray(flag, dtype=np.int64) << i
-        unique, inverse = np.unique(code, return_inverse=True)
-        texts = np.empty(len(unique), dtype=object)
-        for j, key in enumerate(unique.tolist()):
-            texts[j] = sep.join(ids[i] for i in range(len(ids)) if key >> i & 1)
-        return texts, inverse.reshape(-1)
-    packed = np.packbits(np.stack([flag for _, flag in flags], axis=1), axis=1)
-    keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).reshape(n)
-    unique, inverse = np.unique(keys, return_inverse=True)
-    texts = np.empty(len(unique), dtype=object)
-    for j, key in enumerate(unique):
-        bits = np.unpackbits(np.frombuffer(key.tobytes(), dtype=np.uint8))[: len(ids)]
-        texts[j] = sep.join(ids[i] for i in np.flatnonzero(bits))
-    return texts, inverse.reshape(-1)
+        # grouped by hashing (few distinct combinations), combined with the groups so far
+        codes, unique = pd.factorize(code)
+        if start:
+            codes, _ = pd.factorize(inverse * len(unique) + codes)
+        inverse = np.asarray(codes, dtype=np.int64)
+    count = int(inverse.max()) + 1 if n else 0
+    # the first site of each combination tells which flags it has
+    first = np.empty(count, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(n - 1, -1, -1)
+    has = (
+        np.stack([np.asarray(flag, dtype=bool)[first] for _, flag in flags], axis=1)
+        if flags
+        else np.zeros((count, 0), dtype=bool)
+    )
+    texts = np.empty(count, dtype=object)
+    for j in range(count):
+        texts[j] = sep.join(ids[i] for i in np.flatnonzero(has[j]))
+    return texts, inverse

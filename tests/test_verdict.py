@@ -332,3 +332,19 @@ def test_reasons_are_joined_per_site_in_rule_order_with_empty_sites_in_between()
     )
     assert out["redenen"].iloc[[1, 3]].tolist() == ["", ""]
     assert out["regels"].tolist() == ["bbg.rand;recreatiepark", "", "recreatiepark", "", "bbg.rand"]
+
+
+def test_rule_ids_joined_per_site_also_beyond_62_rules():
+    from locatietoets.analysis.verdict import _join_flags
+
+    rng = np.random.default_rng(3)
+    n = 500
+    # few rules fire often, so sites share combinations; rule 64 and 69 pass the 62-bit chunk
+    flags = [
+        (f"regel.{i}", rng.random(n) < (0.3 if i in (0, 5, 64, 69) else 0.002)) for i in range(70)
+    ]
+    out = _join_flags(flags, n, ";")
+    expected = [";".join(rule for rule, flag in flags if flag[site]) for site in range(n)]
+    assert out.tolist() == expected
+    assert any("regel.64" in text and "regel.0" in text for text in expected)
+    assert _join_flags([(rule, flag[:0]) for rule, flag in flags], 0, ";").tolist() == []
