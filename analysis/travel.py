@@ -296,7 +296,36 @@ def _snap_polygons_bounded(
     so the distance ``D`` from any vertex of a geometry to its nearest midpoint bounds the
     geometry's distance to the network from above. The links whose boxes meet the geometry's box
     widened by the smallest such ``D`` include every nearest link; GEOS measures only those.
+
+    Geometries that cross or touch a link (distance 0: most polygon sites) are settled first:
+    a link at distance 0 meets the geometry's own box, so GEOS measures the links whose boxes
+    meet it, and where one is at distance 0 the nearest links are exactly those.
     """
+    n = geoms.shape[0]
+    hit_q, hit_t = network.snap_tree.query(geoms)
+    hit_q = hit_q.astype(np.int64)
+    hit_link = network.snap_links[hit_t].astype(np.int64)
+    hit_d = shapely.distance(geoms[hit_q], network.link_lines(hit_link))
+    touching = hit_d == 0
+    crossed = np.zeros(n, dtype=bool)
+    crossed[hit_q[touching]] = True
+    hit_q, hit_link, hit_d = hit_q[touching], hit_link[touching], hit_d[touching]
+    if crossed.all():
+        order = np.lexsort((hit_link, hit_q))
+        return hit_q[order], hit_link[order], hit_d[order]
+    rest = np.flatnonzero(~crossed)
+    q, link, dist = _snap_polygons_apart(geoms[rest], network)
+    q = np.concatenate([hit_q, rest[q]])
+    link = np.concatenate([hit_link, link])
+    dist = np.concatenate([hit_d, dist])
+    order = np.lexsort((link, q))
+    return q[order], link[order], dist[order]
+
+
+def _snap_polygons_apart(
+    geoms: np.ndarray, network: RoadNetwork
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bounded search of :func:`_snap_polygons_bounded` for any geometries."""
     index = network.snap_segments
     coords, which = shapely.get_coordinates(geoms, return_index=True)
     bound = np.full(geoms.shape[0], np.inf)

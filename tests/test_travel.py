@@ -505,6 +505,13 @@ def test_bounded_polygon_snapping_equals_nearest_neighbour_search():
     assert_same_snap(snap, snap_to_network(midway, straight, method="strtree"))
     assert snap.item.tolist() == [0, 0, 1, 1]  # both roads, at exactly the same distance
     assert snap.dist_m.tolist() == pytest.approx([40, 40, 45, 45])
+    # a lot standing on one road (touching it along an edge) and one across both roads
+    on_and_across = np.array(
+        [shapely.box(400, 100, 420, 130), shapely.box(600, -10, 610, 110)], dtype=object
+    )
+    snap = snap_to_network(on_and_across, straight)
+    assert_same_snap(snap, snap_to_network(on_and_across, straight, method="strtree"))
+    assert snap.item.tolist() == [0, 1, 1] and snap.dist_m.tolist() == [0, 0, 0]
 
 
 def test_link_lengths_and_lines_from_coordinates_equal_shapely():
