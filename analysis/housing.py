@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 __all__ = ["housing_norms"]
 
@@ -22,6 +23,7 @@ _BINDING_BEDROOMS = "slaapkamers"
 _BINDING_AREA = "woonoppervlak"
 _BINDING_PLANNED = "opgegeven personen (geen woonnorm toetsbaar)"
 _BINDING_UNKNOWN = "onbekend"
+_NORMS = (_BINDING_BEDROOMS, _BINDING_AREA, _BINDING_PLANNED, _BINDING_UNKNOWN)
 
 
 def housing_norms(
@@ -68,24 +70,24 @@ def housing_norms(
         limit_bedrooms = np.floor(bedrooms * max_pp + 1e-9)
         limit_area = np.floor(area / min_m2 + 1e-9)
     capacity = np.fmin(limit_bedrooms, limit_area)
-    binding = np.where(
-        np.isnan(limit_area) | (limit_bedrooms <= limit_area),
-        _BINDING_BEDROOMS,
-        _BINDING_AREA,
-    ).astype(object)
-    binding[np.isnan(limit_bedrooms) & ~np.isnan(limit_area)] = _BINDING_AREA
+    # the binding limit as a code into _NORMS (the text column is built in Arrow, not per site)
+    code = np.where(np.isnan(limit_area) | (limit_bedrooms <= limit_area), 0, 1).astype(np.int8)
+    code[np.isnan(limit_bedrooms) & ~np.isnan(limit_area)] = 1
     none_known = np.isnan(capacity)
     capacity = np.where(none_known, persons, capacity)
-    binding[none_known] = np.where(
-        np.isnan(persons[none_known]), _BINDING_UNKNOWN, _BINDING_PLANNED
-    )
+    code[none_known] = np.where(np.isnan(persons[none_known]), 3, 2)
     per_bedroom = np.where(np.isinf(per_bedroom), np.nan, per_bedroom)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "personen_per_slaapkamer": per_bedroom,
             "woonoppervlak_pp_m2": per_person,
             "capaciteit_personen": capacity,
-            "capaciteit_norm": binding,
         },
         index=index,
     )
+    out["capaciteit_norm"] = pd.Series(
+        pa.array(_NORMS, type=pa.large_string()).take(pa.array(code)),
+        dtype=pd.StringDtype(na_value=np.nan),
+        index=out.index,
+    )
+    return out

@@ -606,7 +606,7 @@ def housing_norms_and_capacity(run: RunState, has_persons: bool | None) -> None:
         index=f.index,
     )
     for col in h.columns:
-        f[col] = h[col].to_numpy()
+        f[col] = h[col].array  # capaciteit_norm stays in Arrow
     if not (sites["personen"].notna().any() if has_persons is None else has_persons):
         run.skipped["woonnormen"] = "geen personen_veld: woonnormen niet getoetst"
         run.fields = f.drop(columns=["personen", "slaapkamers", "woonoppervlak_m2"])
