@@ -32,8 +32,10 @@ EPSG:28992 (metres).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 import logging
+import os
 
 import geopandas as gpd
 import numpy as np
@@ -246,7 +248,10 @@ def assess_odour(
     site_tree = shapely.STRtree(geoms) if n else None
     in_kom_arr = arrays["in_kom"]
 
-    # -- odour contours ------------------------------------------------------
+    # -- odour contours and farms ---------------------------------------------
+    # the farm distances run in a second thread while the contours are tested (both mostly GEOS
+    # and k-d tree work, which release the GIL); the site tree answers its first query before the
+    # second thread starts, so the threads only read it
     oue = np.full(n, np.nan)
     in_contour = np.zeros(n, dtype=bool)
     top_bron = np.full(n, "", dtype=object)
@@ -254,19 +259,28 @@ def assess_odour(
     undecided = _no_undecided(n)
     pairs: _ContourPairs | None = None
     index: _ContourIndex | None = None
-    if contours is not None and len(contours) and n:
-        report(0.1, "geurtoets: geurcontouren per locatie bepalen")
-        index = derived(contours, ("odour.contours", _MARGIN_M), lambda: _contour_index(contours))
-        oue, in_contour, top_bron, pairs = _contour_load(site_tree, index, n, site_info)
-        undecided = _undecided((pairs.contour, pairs.site), index, norm, n)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        candidates = None
+        if contours is not None and len(contours) and n:
+            report(0.1, "geurtoets: geurcontouren per locatie bepalen")
+            index = derived(
+                contours, ("odour.contours", _MARGIN_M), lambda: _contour_index(contours)
+            )
+            candidates = site_tree.query(index.boxes)
+
+        def farm_distances() -> dict[str, np.ndarray]:
+            return _farm_distances(
+                site_tree, geoms, farms, arrays, n, kom_unknown=kom_source == KOM_SOURCE_UNKNOWN
+            )
+
+        farm_job = pool.submit(farm_distances) if candidates is not None and _cores() > 1 else None
+        if candidates is not None:
+            oue, in_contour, top_bron, pairs = _contour_load(candidates, index, n, site_info)
+            undecided = _undecided((pairs.contour, pairs.site), index, norm, n)
+        report(0.5, "geurtoets: afstanden tot veehouderijen bepalen")
+        farm_result = farm_distances() if farm_job is None else farm_job.result()
     with np.errstate(invalid="ignore"):
         knelpunt_contour = np.isfinite(oue) & (oue >= norm)
-
-    # -- farms: nearest farm and fixed distances -------------------------------
-    report(0.5, "geurtoets: afstanden tot veehouderijen bepalen")
-    farm_result = _farm_distances(
-        site_tree, geoms, farms, arrays, n, kom_unknown=kom_source == KOM_SOURCE_UNKNOWN
-    )
     knelpunt_afstand = farm_result["violating"]
 
     knelpunt = knelpunt_contour | knelpunt_afstand
@@ -459,7 +473,7 @@ def _contour_index(contours: gpd.GeoDataFrame) -> _ContourIndex:
     cgeoms = np.asarray(contours.geometry.to_numpy(), dtype=object)
     usable = np.isfinite(values) & ~shapely.is_missing(cgeoms) & ~shapely.is_empty(cgeoms)
     rows = np.flatnonzero(usable)
-    geoms = shapely.from_wkb(shapely.to_wkb(cgeoms[rows]))  # copies, bit for bit
+    geoms = shapely.transform(cgeoms[rows], lambda xy: xy)  # copies, bit for bit
     shapely.prepare(geoms)
     box = shapely.bounds(geoms)
     boxes = shapely.box(
@@ -530,7 +544,7 @@ class _ContourPairs:
 
 
 def _contour_load(
-    site_tree: shapely.STRtree, index: _ContourIndex, n: int, sites: "_Sites"
+    candidates: np.ndarray, index: _ContourIndex, n: int, sites: "_Sites"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, _ContourPairs]:
     """Highest contour value per site, whether it is in any contour, that contour's bron, and the
     pairs.
@@ -541,8 +555,9 @@ def _contour_load(
     overlaps it by less than :data:`_TOUCH_M`) does not, as it is tested
     shrunk by that much (:func:`_shrink_polygons`). The candidates are the
     sites in each contour's envelope (one bulk query, pairs in contour
-    order); the disc bounds of :class:`_ContourIndex` settle most of them and
-    only the rest get the exact (prepared) ``intersects``. No intersection.
+    order: ``candidates`` = ``site_tree.query(index.boxes)``); the disc
+    bounds of :class:`_ContourIndex` settle most of them and only the rest
+    get the exact (prepared) ``intersects``. No intersection.
     """
     skipped = int((~index.usable).sum())
     if skipped:
@@ -550,7 +565,7 @@ def _contour_load(
             "geurtoets: %s geurcontouren zonder geldige waarde of geometrie overgeslagen",
             nl_number(skipped),
         )
-    pos, site_idx = site_tree.query(index.boxes)
+    pos, site_idx = candidates
     dist = np.hypot(*(sites.centre[site_idx] - index.centre[pos]).T)
     reach = sites.radius[site_idx] + _MARGIN_M
     within = dist + reach < index.inner[pos]
@@ -562,7 +577,9 @@ def _contour_load(
     if test.size:
         test_sites, inverse = np.unique(site_idx[test], return_inverse=True)
         shrunk = _shrink_polygons(sites.geoms[test_sites], sites.subset(test_sites))
-        hit[test] = shapely.intersects(index.geoms[pos[test]], shrunk[inverse.reshape(-1)])
+        hit[test] = _in_halves(
+            shapely.intersects, index.geoms[pos[test]], shrunk[inverse.reshape(-1)], pos[test]
+        )
     pos, site_idx, within = pos[hit], site_idx[hit], within[hit]
     contour_idx = index.rows[pos]
     pair_values = index.values[contour_idx]
@@ -578,6 +595,45 @@ def _contour_load(
         best = pair_values == top[site_idx]
         top_bron[site_idx[best]] = index.bron[contour_idx[best]]
     return oue, in_contour, top_bron, _ContourPairs(contour_idx, site_idx, pos, within)
+
+
+#: Element-wise GEOS work on at least this many pairs is split over two threads (GEOS releases
+#: the GIL); less is not worth a thread.
+_THREAD_MIN = 20_000
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _in_halves(
+    func: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    first: np.ndarray,
+    second: np.ndarray,
+    owner: np.ndarray,
+) -> np.ndarray:
+    """``func(first, second)`` element-wise, its two halves in two threads when it is large.
+
+    ``owner`` (ascending) says which prepared geometry of ``first`` each
+    element uses; the halves are cut where it changes, so no prepared
+    geometry is used by two threads at once (GEOS builds a prepared
+    geometry's index on first use, which is not thread-safe). The result
+    equals one call.
+    """
+    n = len(first)
+    if n < _THREAD_MIN or _cores() < 2:
+        return func(first, second)
+    cut = int(np.searchsorted(owner, owner[n // 2]))
+    if cut == 0:
+        cut = int(np.searchsorted(owner, owner[n // 2], side="right"))
+    if cut >= n:
+        return func(first, second)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(func, first[cut:], second[cut:])
+        return np.concatenate([func(first[:cut], second[:cut]), later.result()])
 
 
 def _outranked(
