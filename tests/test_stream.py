@@ -60,9 +60,9 @@ def test_blocks_are_read_from_file_never_the_whole_layer(demo, tmp_path, monkeyp
     calls = []
     real = stream.load_sites
 
-    def spy(spec, *, rows=None):
+    def spy(spec, *, rows=None, opened=None):
         calls.append(rows)
-        return real(spec, rows=rows)
+        return real(spec, rows=rows, opened=opened)
 
     monkeypatch.setattr(stream, "load_sites", spy)
     run_config(
@@ -219,3 +219,33 @@ def test_sites_without_id_field_are_numbered_over_all_blocks(demo, tmp_path):
     assert (blocks / "locaties.csv").read_bytes() == (one / "locaties.csv").read_bytes()
     ids = pd.read_csv(blocks / "locaties.csv", sep=None, engine="python", dtype=str)
     assert ids["locatie_id"].tolist() == [str(i) for i in range(1, 1001)]
+
+
+def test_a_block_read_ahead_that_fails_is_one_of_the_problems(demo, tmp_path, monkeypatch):
+    """The survey reads the next block on a second thread; a block whose reading fails there is
+    reported (once, in Dutch) with the problems of the other blocks, and no block is lost."""
+    import locatietoets.scripts.runner.stream as stream
+
+    def edit(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        sites.loc[10, "beoogd_verblijfstype"] = "weekendverblijf"  # block 1: a bad value
+        return sites
+
+    config = _edited(demo, tmp_path, edit)
+    spec = load_config(config).layer("locaties")
+    real = stream.open_rows
+    read: list[int] = []
+
+    def failing(spec, rows):
+        read.append(rows[0])
+        if rows[0] == 500:
+            raise InputError("[lagen.locaties] blok 3 kan niet gelezen worden.")
+        return real(spec, rows)
+
+    monkeypatch.setattr(stream, "open_rows", failing)
+    with pytest.raises(InputError) as caught:
+        stream.SiteBlocks(spec, 1000, BLOCK).survey()
+    assert read == [0, 250, 500, 750]
+    problems = caught.value.problems
+    assert problems[0].startswith("[lagen.locaties] veld 'beoogd_verblijfstype'")
+    assert "'weekendverblijf' (1×)" in problems[0]
+    assert problems[1:] == ["[lagen.locaties] blok 3 kan niet gelezen worden."]

@@ -37,6 +37,7 @@ __all__ = [
     "check_inputs",
     "readable_part",
     "read_layer",
+    "open_rows",
     "file_sha256",
 ]
 
@@ -433,6 +434,13 @@ def _open(spec: LayerSpec, notes: list[str], rows: tuple | None = None) -> gpd.G
         ) from None
 
 
+def open_rows(spec: LayerSpec, rows: tuple) -> gpd.GeoDataFrame:
+    """The features ``rows`` (see :func:`read_layer`) of a GDAL layer as GDAL gives them, unchecked:
+    for :func:`read_layer` ``opened``. GDAL reading and WKB parsing release the GIL, so a thread
+    can read the next block while the current one is checked."""
+    return _open(spec, [], rows)
+
+
 def _arrow_safe(path: Path, layer: str | None) -> bool:
     """Read through Arrow only when every field is text or a number (both readers then give the same
     frame)."""
@@ -633,7 +641,7 @@ def _polygonal_part(geoms: np.ndarray) -> np.ndarray:
 
 
 def read_layer(
-    spec: LayerSpec, *, rows: tuple | None = None
+    spec: LayerSpec, *, rows: tuple | None = None, opened: gpd.GeoDataFrame | None = None
 ) -> tuple[gpd.GeoDataFrame, LayerReport]:
     """Read one layer, set/convert its CRS to EPSG:28992 and repair geometries.
 
@@ -647,6 +655,9 @@ def read_layer(
         describes that block and carries no checksum (the caller has it). A
         third item is an attribute filter that selects exactly those features
         (a fid range: a GeoPackage skips features by stepping through them).
+    opened
+        The features ``rows`` of the file as GDAL gave them (:func:`open_rows`), when the caller
+        read them already (ahead, on another thread); the checks then start from them.
 
     Returns
     -------
@@ -668,7 +679,7 @@ def read_layer(
         sha256=file_sha256(spec.path) if spec.path.is_file() and rows is None else "",
         modified="",
     )
-    frame = _open(spec, report.warnings, rows)
+    frame = _open(spec, report.warnings, rows) if opened is None else opened
     if spec.path.exists():
         mtime = dt.datetime.fromtimestamp(spec.path.stat().st_mtime, tz=dt.timezone.utc)
         report.modified = mtime.isoformat(timespec="seconds")

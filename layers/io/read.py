@@ -242,10 +242,10 @@ def _choice_field(
 
 
 def load_sites(
-    spec: LayerSpec, *, rows: tuple | None = None
+    spec: LayerSpec, *, rows: tuple | None = None, opened: gpd.GeoDataFrame | None = None
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, LayerReport]:
     """Read the candidate sites (all, or the block ``rows``: see
-    :func:`~layers.io.files.read_layer`) and normalise their attributes.
+    :func:`~layers.io.files.read_layer`, also for ``opened``) and normalise their attributes.
 
     Returns
     -------
@@ -262,7 +262,7 @@ def load_sites(
     report
         What reading found.
     """
-    original, report = read_layer(spec, rows=rows)
+    original, report = read_layer(spec, rows=rows, opened=opened)
     problems: list[str] = []
     n = len(original)
     sites = gpd.GeoDataFrame(index=original.index, geometry=original.geometry, crs=RD_NEW)

@@ -22,6 +22,7 @@ The outputs equal those of reading all sites at once (tests/test_stream.py).
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 import re
 from typing import Any
@@ -32,7 +33,7 @@ import shapely
 
 from locatietoets.analysis.errors import InputError
 from locatietoets.analysis.steps import logies_warning
-from locatietoets.layers.io.files import LayerReport, file_sha256, layer_label
+from locatietoets.layers.io.files import LayerReport, file_sha256, layer_label, open_rows
 from locatietoets.layers.io.read import _no_geometry, load_sites, logies_marked, marked_ids
 from locatietoets.layers.io.spec import LayerSpec
 from locatietoets.layers.io.write import geometry_kind
@@ -88,9 +89,19 @@ class SiteBlocks:
         lo, hi = int(self._fids[a]), int(self._fids[b - 1])
         return (a, b, f'"{self._fid_column}" BETWEEN {lo} AND {hi}')
 
-    def _read(self, a: int) -> tuple[Any, Any, LayerReport]:
+    def _ahead(self, pool: ThreadPoolExecutor, k: int) -> Future | None:
+        """Start reading block ``k``'s features on ``pool``'s thread (None past the last block)."""
+        if k >= len(self.starts):
+            return None
+        a = self.starts[k]
+        return pool.submit(open_rows, self.spec, self._rows(a, min(a + self.block_size, self.n)))
+
+    def _read(self, a: int, ahead: Future | None = None) -> tuple[Any, Any, LayerReport]:
+        """The block from row ``a``, checked and normalised; ``ahead`` is its features being read
+        on another thread (:meth:`_ahead`), else they are read here."""
         b = min(a + self.block_size, self.n)
-        original, sites, report = load_sites(self.spec, rows=self._rows(a, b))
+        opened = ahead.result() if ahead is not None else None
+        original, sites, report = load_sites(self.spec, rows=self._rows(a, b), opened=opened)
         if len(original) != b - a:  # pragma: no cover - the file changed while being read
             raise InputError(
                 f"{layer_label(self.spec)} '{self.spec.path.name}' veranderde tijdens het inlezen"
@@ -114,31 +125,35 @@ class SiteBlocks:
         maxima: list[float] = []
         logies_ids: list[str] = []
         logies_total = 0
-        for k, a in enumerate(self.starts):
-            if progress is not None:
-                progress(k, len(self.starts))
-            try:
-                original, sites, report = self._read(a)
-            except InputError as exc:
-                problems += [p for p in exc.problems if p not in problems]
-                continue
-            for name, dtype in original.drop(columns=[original.geometry.name]).dtypes.items():
-                dtypes.setdefault(name, set()).add(dtype)
-            _sample_types(original.geometry.to_numpy(), samples)
-            persons |= bool(sites["personen"].notna().any())
-            employer |= bool(sites["eigen_werkgever"].notna().any())
-            ids.append(sites["locatie_id"])
-            marked = logies_marked(sites)
-            if marked.any():
-                block_ids = marked_ids(sites, marked)
-                own = logies_warning(block_ids)
-                report.warnings = [w for w in report.warnings if w != own]
-                logies_ids += block_ids[: 10 - len(logies_ids)]
-                logies_total += len(block_ids)
-            if max_minutes_of is not None:
-                maxima.append(max_minutes_of(sites))
-            reports.append(report)
-            del original, sites
+        # GDAL reading and WKB parsing release the GIL: block k+1 is read while block k is checked
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="locaties-lezen") as pool:
+            ahead = self._ahead(pool, 0)
+            for k, a in enumerate(self.starts):
+                if progress is not None:
+                    progress(k, len(self.starts))
+                current, ahead = ahead, self._ahead(pool, k + 1)
+                try:
+                    original, sites, report = self._read(a, current)
+                except InputError as exc:
+                    problems += [p for p in exc.problems if p not in problems]
+                    continue
+                for name, dtype in original.drop(columns=[original.geometry.name]).dtypes.items():
+                    dtypes.setdefault(name, set()).add(dtype)
+                _sample_types(original.geometry.to_numpy(), samples)
+                persons |= bool(sites["personen"].notna().any())
+                employer |= bool(sites["eigen_werkgever"].notna().any())
+                ids.append(sites["locatie_id"])
+                marked = logies_marked(sites)
+                if marked.any():
+                    block_ids = marked_ids(sites, marked)
+                    own = logies_warning(block_ids)
+                    report.warnings = [w for w in report.warnings if w != own]
+                    logies_ids += block_ids[: 10 - len(logies_ids)]
+                    logies_total += len(block_ids)
+                if max_minutes_of is not None:
+                    maxima.append(max_minutes_of(sites))
+                reports.append(report)
+                del original, sites
         problems += self._duplicates(ids)
         del ids
         if reports and sum(r.without_geometry for r in reports) == self.n:
