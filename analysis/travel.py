@@ -1099,18 +1099,16 @@ def _bisect(lo: np.ndarray, hi: np.ndarray, before: Callable) -> np.ndarray:
 class _Reach:
     """The employers within a time limit of every node, from the time-limited Dijkstras.
 
-    Two views of the same ``(node, employer, time)`` triples: per node (row ``k`` is
-    ``node_start[k]:node_start[k + 1]``) sorted by time (``time_s``, ``employer``), and per
-    employer (``emp_start[e]:emp_end[e]``) sorted by node (``emp_node``, ``emp_time_s``).
+    Two views of the same ``(node, employer, time)`` triples, both grouped by node (row ``k``
+    is ``node_start[k]:node_start[k + 1]``): sorted by time within a row (``time_s``,
+    ``employer``) and sorted by employer within a row (``pair_employer``, ``pair_time_s``).
     """
 
     node_start: np.ndarray
     time_s: np.ndarray
     employer: np.ndarray
-    emp_start: np.ndarray
-    emp_end: np.ndarray
-    emp_node: np.ndarray
-    emp_time_s: np.ndarray
+    pair_employer: np.ndarray
+    pair_time_s: np.ndarray
     n_employers: int
 
     def time_at(self, node: np.ndarray, employer: np.ndarray) -> np.ndarray:
@@ -1118,12 +1116,12 @@ class _Reach:
         out = np.full(node.shape[0], np.inf)
         if node.shape[0] == 0:
             return out
-        end = self.emp_end[employer]
-        nodes = self.emp_node
-        pos = _bisect(self.emp_start[employer], end, lambda p, i: nodes[p] < node[i])
+        end = self.node_start[node + 1]
+        emp = self.pair_employer
+        pos = _bisect(self.node_start[node], end, lambda p, i: emp[p] < employer[i])
         found = pos < end
-        found[found] &= nodes[pos[found]] == node[found]
-        out[found] = self.emp_time_s[pos[found]]
+        found[found] &= emp[pos[found]] == employer[found]
+        out[found] = self.pair_time_s[pos[found]]
         return out
 
     def prefix_end(self, node: np.ndarray, add_s: np.ndarray, limit: float) -> np.ndarray:
@@ -1217,16 +1215,15 @@ def _employer_reach(side: EmployerSide, limit: float, report) -> _Reach:
     node = np.concatenate(nodes) if nodes else np.zeros(0, dtype=np.int64)
     emp = np.concatenate(emps) if emps else np.zeros(0, dtype=np.int64)
     time_s = np.concatenate(times) if times else np.zeros(0)
-    # per employer: each employer's nodes came out of one Dijkstra row, contiguous and ascending
-    emp_start = np.zeros(n_emp, dtype=np.int64)
-    emp_end = np.zeros(n_emp, dtype=np.int64)
-    if emp.shape[0]:
-        first = np.flatnonzero(np.r_[True, emp[1:] != emp[:-1]])
-        emp_start[emp[first]] = first
-        emp_end[emp[first]] = np.r_[first[1:], emp.shape[0]]
+    # grouped by node with employers ascending: counting sorts (COO -> CSR by employer -> CSC);
+    # the data is the 1-based position of each triple, so no entry is an explicit zero
+    by_node = csr_matrix(
+        (np.arange(1, time_s.shape[0] + 1), (emp, node)), shape=(n_emp, n)
+    ).tocsc()
+    by_node.sort_indices()
     # per node, by time: sort by time, then a stable counting sort by node (CSR construction
     # with the time rank as column index)
-    by_time = np.argsort(time_s, kind="stable")
+    by_time = np.argsort(time_s)  # ties in any order: only the sets below a time matter
     rank = csr_matrix(
         (np.ones(by_time.shape[0], dtype=np.int8), (node[by_time], np.arange(by_time.shape[0]))),
         shape=(n, max(by_time.shape[0], 1)),
@@ -1237,10 +1234,8 @@ def _employer_reach(side: EmployerSide, limit: float, report) -> _Reach:
         node_start=rank.indptr.astype(np.int64),
         time_s=time_s[order],
         employer=emp[order],
-        emp_start=emp_start,
-        emp_end=emp_end,
-        emp_node=node,
-        emp_time_s=time_s,
+        pair_employer=by_node.indices.astype(np.int64),
+        pair_time_s=time_s[by_node.data - 1],
         n_employers=n_emp,
     )
     side.memo[key] = reach
@@ -1274,8 +1269,8 @@ def _count_within(reach: _Reach, graph, site_acc: _Access, pairs, limit, count) 
     single = per_site[group] == 1
     u, v = site_acc.u, site_acc.v
     tu, tv = site_acc.time_u_s, site_acc.time_v_s
-    a_end = reach.prefix_end(u, tu, limit)
-    b_end = reach.prefix_end(v, tv, limit)
+    ends = reach.prefix_end(np.concatenate([u, v]), np.concatenate([tu, tv]), limit)
+    a_end, b_end = ends[:n_rows], ends[n_rows:]
     start = reach.node_start
 
     # one connection per site: |A| + |B| - |A ∩ B|
