@@ -507,25 +507,26 @@ def judge(
         templates: dict[str, np.ndarray] = {}
         for stay in STAY_TYPES:
             fired = np.asarray(evaluator(ctx, stay), dtype=bool)
-            fired_count[rule.id][stay] = int(fired.sum())
-            if not fired.any():
+            # verdict, points and blocked share change only at the sites where the rule fires
+            at = np.flatnonzero(fired)
+            fired_count[rule.id][stay] = len(at)
+            if not len(at):
                 continue
             partly = fired & ~whole
+            part = partly[at]
             level = VERDICTS.index(rule.verdict[stay])
-            level_site = np.full(n, level, dtype=np.int8)
-            if rule.partial is not None and partly.any():
-                level_site[partly] = VERDICTS.index(rule.partial.verdict[stay])
-            np.maximum(
-                severity[stay], np.where(fired, level_site, 0).astype(np.int8), out=severity[stay]
-            )
+            level_site = np.full(len(at), level, dtype=np.int8)
+            if rule.partial is not None and part.any():
+                level_site[part] = VERDICTS.index(rule.partial.verdict[stay])
+            severity[stay][at] = np.maximum(severity[stay][at], level_site)
             if level == VERDICTS.index("ongeschikt"):
                 # the part of the site where this rule makes the site unsuitable
-                blocked[stay] += np.where(fired, np.where(partly, share, 1.0), 0.0)
-            points = np.where(fired, rule.penalty[stay], 0.0)
+                blocked[stay][at] += np.where(part, share[at], 1.0)
+            points = np.full(len(at), rule.penalty[stay], dtype=float)
             if rule.sliding_penalty:
                 sp = rule.sliding_penalty
-                x = ctx.num(str(sp["veld"]))
-                start, stop = _bound(ctx, sp["van"]), _bound(ctx, sp["tot"])
+                x = ctx.num(str(sp["veld"]))[at]
+                start, stop = _bound(ctx, sp["van"], at), _bound(ctx, sp["tot"], at)
                 span = np.broadcast_to(np.asarray(stop - start, dtype=float), x.shape)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     # a start at or beyond the end (a rand as wide as 'tot'): the full points past
@@ -535,10 +536,10 @@ def judge(
                         np.clip((x - start) / np.where(span > 0, span, 1.0), 0.0, 1.0),
                         x >= stop,
                     )
-                points = points + np.where(fired, np.nan_to_num(frac) * float(sp["punten"]), 0.0)
-            if partly.any():
-                points = np.where(partly, points * share, points)
-            penalty[stay] += points
+                points = points + np.nan_to_num(frac) * float(sp["punten"])
+            if part.any():
+                points = np.where(part, points * share[at], points)
+            penalty[stay][at] += points
             fired_flags[stay].append((rule.id, fired))
             # reason text only for sites whose own stay type is this one
             mine = fired & own_is[stay]
@@ -635,10 +636,11 @@ _LAYER_TEMPLATE_FIELDS: dict[str, Callable[[Rule], str]] = {
 }
 
 
-def _bound(ctx: RuleContext, bound: object) -> np.ndarray | float:
-    """A sliding-penalty bound: a number, or a parameter's per-site values."""
+def _bound(ctx: RuleContext, bound: object, at: np.ndarray) -> np.ndarray | float:
+    """A sliding-penalty bound: a number, or a parameter's values at the sites at."""
     if isinstance(bound, str):
-        return np.asarray(ctx.params[bound], dtype=float)
+        values = np.asarray(ctx.params[bound], dtype=float)
+        return values[at] if values.ndim else values
     return float(bound)
 
 
