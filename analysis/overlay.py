@@ -126,10 +126,18 @@ class PieceIndex:
         shapely.prepare(self.pieces)
         self.tree = shapely.STRtree(self.pieces)
         self._edges: shapely.STRtree | None = None
+        self._grid: _Grid | None = None
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.pieces)
+
+    def grid(self) -> _Grid:
+        """The :class:`_Grid` over the pieces, built on first use."""
+        with self._lock:
+            if self._grid is None:
+                self._grid = _Grid(self.pieces, self.tree)
+            return self._grid
 
     def edges(self) -> shapely.STRtree:
         """STRtree over every boundary segment of every piece, as two-point lines.
@@ -168,6 +176,96 @@ def piece_index(polygons: Any) -> PieceIndex:
     )
 
 
+#: Cells along the longer side of a :class:`_Grid`: 16 cells, halved 5 times where mixed (512).
+GRID_START, GRID_LEVELS = 16, 5
+#: Below this many sites a query skips the grid (it is built once per layer, on first use).
+GRID_MIN_SITES = 5_000
+_EMPTY, _MIXED = -1, -2
+
+
+class _Grid:
+    """A grid of square cells over the pieces, each cell marked with the one piece whose interior
+    contains it (and that no other piece touches), as empty (no piece touches it) or as mixed.
+
+    A site whose bounding box lies in (at most 2 x 2) cells all marked with the same piece needs
+    no geometric test: it is covered by that piece and touches no other; in empty cells it
+    touches none. Only sites on mixed cells (along the boundaries) go to GEOS. Whether a box lies
+    in the cells is checked with the very coordinates of the cells' edges, so the rounding of a
+    cell number cannot put a site in the wrong cell. Built coarse to fine: only the cells of a
+    mixed cell are tested at the next level.
+    """
+
+    def __init__(self, pieces: np.ndarray, tree: shapely.STRtree) -> None:
+        xmin, ymin, xmax, ymax = shapely.total_bounds(pieces)
+        n = GRID_START << GRID_LEVELS
+        size = max(xmax - xmin, ymax - ymin) / n
+        if not size > 0:
+            size = 1.0
+        self.x0, self.y0, self.size = xmin, ymin, size
+        nx = max(int(np.ceil((xmax - xmin) / size)), 1)
+        ny = max(int(np.ceil((ymax - ymin) / size)), 1)
+        self.xs = xmin + size * np.arange(nx + 1)
+        self.ys = ymin + size * np.arange(ny + 1)
+        state = np.full((ny, nx), _MIXED, dtype=np.int64)
+        # cells of the current level, as (i, j) of their lower-left fine cell and a width in
+        # fine cells; start with every coarse cell
+        step = 1 << GRID_LEVELS
+        j, i = np.meshgrid(np.arange(0, ny, step), np.arange(0, nx, step), indexing="ij")
+        i, j = i.ravel(), j.ravel()
+        while len(i):
+            i1 = np.minimum(i + step, nx)
+            j1 = np.minimum(j + step, ny)
+            cells = shapely.box(self.xs[i], self.ys[j], self.xs[i1], self.ys[j1])
+            cell, piece = tree.query(cells)
+            hit = shapely.intersects(pieces[piece], cells[cell])  # prepared pieces
+            cell, piece = cell[hit], piece[hit]
+            touching = np.bincount(cell, minlength=len(cells))
+            mark = np.full(len(cells), _MIXED, dtype=np.int64)
+            mark[touching == 0] = _EMPTY
+            one = np.flatnonzero(touching[cell] == 1)
+            inside = shapely.contains_properly(pieces[piece[one]], cells[cell[one]])
+            mark[cell[one[inside]]] = piece[one[inside]]
+            done = np.flatnonzero(mark != _MIXED)
+            dj, di = np.divmod(np.arange(step * step), step)
+            fi, fj = i[done, None] + di, j[done, None] + dj
+            inside_grid = (fi < nx) & (fj < ny)
+            state[fj[inside_grid], fi[inside_grid]] = np.broadcast_to(mark[done, None], fi.shape)[
+                inside_grid
+            ]
+            if step == 1:
+                break
+            # split the mixed cells in four
+            mixed = mark == _MIXED
+            step //= 2
+            i = np.concatenate([i[mixed], i[mixed] + step, i[mixed], i[mixed] + step])
+            j = np.concatenate([j[mixed], j[mixed], j[mixed] + step, j[mixed] + step])
+            keep = (i < nx) & (j < ny)
+            i, j = i[keep], j[keep]
+        self.state = state
+
+    def locate(
+        self, xmin: np.ndarray, ymin: np.ndarray, xmax: np.ndarray, ymax: np.ndarray
+    ) -> np.ndarray:
+        """Per box the state shared by the (up to 2 x 2) cells it lies in when they agree (a
+        piece, or ``_EMPTY``), else ``_MIXED``."""
+        ny, nx = self.state.shape
+        with np.errstate(invalid="ignore"):
+            i0 = np.floor((xmin - self.x0) / self.size)
+            j0 = np.floor((ymin - self.y0) / self.size)
+        ok = (i0 >= 0) & (i0 < nx) & (j0 >= 0) & (j0 < ny)
+        i0 = np.where(ok, i0, 0).astype(np.int64)
+        j0 = np.where(ok, j0, 0).astype(np.int64)
+        ok &= (self.xs[i0] <= xmin) & (self.ys[j0] <= ymin)
+        # the last cell: the same or the next one, checked on the edges' coordinates
+        i1 = np.where(xmax <= self.xs[i0 + 1], i0, np.minimum(i0 + 1, nx - 1))
+        j1 = np.where(ymax <= self.ys[j0 + 1], j0, np.minimum(j0 + 1, ny - 1))
+        ok &= (xmax <= self.xs[i1 + 1]) & (ymax <= self.ys[j1 + 1])
+        st = self.state
+        state = st[j0, i0]
+        ok &= (st[j0, i1] == state) & (st[j1, i0] == state) & (st[j1, i1] == state)
+        return np.where(ok, state, _MIXED)
+
+
 _POINT = 0  # shapely geometry type id
 
 
@@ -186,7 +284,17 @@ def _pairs(geoms: np.ndarray, index: PieceIndex) -> tuple[np.ndarray, np.ndarray
     pieces = index.pieces
     point = (shapely.get_type_id(geoms) == _POINT) & ~shapely.is_empty(geoms)
     found_site, found_piece, found_covered = [], [], []
-    pts = np.flatnonzero(point)
+    todo = np.ones(len(geoms), dtype=bool)
+    if len(geoms) >= GRID_MIN_SITES:
+        # sites in one cell inside a piece or in an empty cell: no geometric test
+        bounds = shapely.bounds(geoms)
+        state = index.grid().locate(*bounds.T)
+        inside = np.flatnonzero(state >= 0)
+        found_site.append(inside)
+        found_piece.append(state[inside])
+        found_covered.append(~point[inside])
+        todo = state == _MIXED
+    pts = np.flatnonzero(point & todo)
     if len(pts):
         s, p = index.tree.query(geoms[pts])
         xy = shapely.get_coordinates(geoms[pts])
@@ -194,7 +302,7 @@ def _pairs(geoms: np.ndarray, index: PieceIndex) -> tuple[np.ndarray, np.ndarray
         found_site.append(pts[s[hit]])
         found_piece.append(p[hit])
         found_covered.append(np.zeros(int(hit.sum()), dtype=bool))
-    other = np.flatnonzero(~point)
+    other = np.flatnonzero(~point & todo)
     if len(other):
         s, p = index.tree.query(geoms[other])
         s = other[s]
@@ -205,9 +313,11 @@ def _pairs(geoms: np.ndarray, index: PieceIndex) -> tuple[np.ndarray, np.ndarray
         found_site.append(s[hit])
         found_piece.append(p[hit])
         found_covered.append(covered[hit])
+    if not found_site:
+        return empty, empty, np.array([], dtype=bool)
     site_idx = np.concatenate(found_site).astype(np.int64)
     piece_idx = np.concatenate(found_piece).astype(np.int64)
-    covered = np.concatenate(found_covered)
+    covered = np.concatenate(found_covered).astype(bool)
     order = np.lexsort((piece_idx, site_idx))
     return site_idx[order], piece_idx[order], covered[order]
 

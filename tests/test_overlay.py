@@ -290,3 +290,34 @@ def test_park_name_and_share_on_the_same_sites_agree_with_separate_runs():
     assert alone_name["naam"].tolist()[:4] == ["B", "B", "C", "A"]
     np.testing.assert_allclose(alone_share[[0, 1, 3, 4, 5]], [1.0, 0.25, 1.0, 0.5, 0.0])
     assert 0.5 < alone_share[2] < 1.0
+
+
+def test_grid_shortcut_gives_the_same_pairs_as_testing_every_site(monkeypatch):
+    # sites in one cell inside a piece (or in an empty cell) skip GEOS: the pairs and covered
+    # flags must be those GEOS gives, also for points on cell edges and boxes across cells
+    import shapely
+
+    from locatietoets.analysis import overlay
+
+    park = shapely.Point(300, 0).buffer(300, quad_segs=64)
+    layer = np.array([_huge_bbg(), park, box(9000, 0, 9100, 100)], dtype=object)
+    index = overlay.PieceIndex(layer)
+    grid = index.grid()
+    assert (grid.state >= 0).any() and (grid.state == overlay._EMPTY).any()
+    rng = np.random.default_rng(8)
+    xy = rng.uniform([-2500, -2500], [9200, 2500], (6000, 2))
+    # points exactly on cell edges and corners
+    edge_x = grid.xs[rng.integers(0, len(grid.xs), 1000)]
+    edge_y = grid.ys[rng.integers(0, len(grid.ys), 1000)]
+    edges = np.stack([edge_x, edge_y], axis=1)
+    w = rng.uniform(1, 2.5 * grid.size, (3000, 2))
+    plots = shapely.box(xy[:3000, 0], xy[:3000, 1], xy[:3000, 0] + w[:, 0], xy[:3000, 1] + w[:, 1])
+    geoms = np.concatenate([shapely.points(xy[3000:]), shapely.points(edges), plots])
+    monkeypatch.setattr(overlay, "GRID_MIN_SITES", 10**12)
+    direct = overlay._pairs(geoms, index)
+    monkeypatch.setattr(overlay, "GRID_MIN_SITES", 0)
+    via_grid = overlay._pairs(geoms, index)
+    for a, b in zip(direct, via_grid):
+        assert np.array_equal(a, b)
+    bounds = shapely.bounds(geoms)
+    assert (grid.locate(*bounds.T) >= 0).sum() > 1000  # the shortcut was taken
