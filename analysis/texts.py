@@ -244,16 +244,34 @@ def render_rows(
             at["rows"] = pa.array(where, mask=outside)
         return at["rows"]
 
+    # A template for a few of the sites is joined over those rows and then spread out to all
+    # sites; one for many sites is joined over all sites with nulls outside the rows (no spread).
+    compact = len(rows) * 4 < n
+
     def sites() -> pa.Array:
-        # per site its own position; null outside
+        # where a column of all sites is taken: the rows, or per site its own position (null
+        # outside)
         if "sites" not in at:
-            at["sites"] = pa.array(np.arange(n, dtype=np.int64), mask=outside)
+            at["sites"] = (
+                pa.array(np.asarray(rows, dtype=np.int64))
+                if compact
+                else pa.array(np.arange(n, dtype=np.int64), mask=outside)
+            )
         return at["sites"]
 
     def from_table(texts: list[str], codes: np.ndarray) -> pa.Array:
+        # per row the text ``texts[code]``
+        table = pa.array(texts, type=pa.large_string())
+        if compact:
+            return table.take(pa.array(np.asarray(codes, dtype=np.int64)))
         full = np.zeros(n, dtype=np.int64)
         full[rows] = codes
-        return pa.array(texts, type=pa.large_string()).take(pa.array(full, mask=outside))
+        return table.take(pa.array(full, mask=outside))
+
+    def listed(texts: np.ndarray) -> pa.Array:
+        # the texts of the rows, in row order
+        column = pa.array(texts, type=pa.large_string())
+        return column if compact else column.take(positions())
 
     parts: list[object] = []
     for literal, field, spec, _conv in _FORMATTER.parse(template):
@@ -272,8 +290,7 @@ def render_rows(
                 parts.append(cache[key, ""].take(sites()))
                 continue
             if not isinstance(value.dtype, np.dtype):  # another extension type: as render_array
-                texts = _column_array(value.iloc[rows], spec, len(rows))
-                parts.append(pa.array(texts, type=pa.large_string()).take(positions()))
+                parts.append(listed(_column_array(value.iloc[rows], spec, len(rows))))
                 continue
             value = value.to_numpy()
         if isinstance(value, np.ndarray) and value.ndim == 0:
@@ -290,17 +307,17 @@ def render_rows(
                     cache[key, ""] = pa.array(_column_array(value, "", n), type=pa.large_string())
                 parts.append(cache[key, ""].take(sites()))
             else:
-                texts = _column_array(value[rows], spec, len(rows))
-                parts.append(pa.array(texts, type=pa.large_string()).take(positions()))
+                parts.append(listed(_column_array(value[rows], spec, len(rows))))
             continue
         # the same for every site
         parts.append(pa.scalar(_column_array(value, spec, 1)[0], type=pa.large_string()))
     if suffix:
         parts.append(pa.scalar(suffix, type=pa.large_string()))
     if not any(isinstance(part, pa.Array) for part in parts):
-        # only literal text: one column that is null outside the rows carries the length
+        # only literal text: one column (null outside the rows) carries the length
         parts.append(from_table([""], np.zeros(len(rows), dtype=np.int64)))
-    return pc.binary_join_element_wise(*parts, pa.scalar("", type=pa.large_string()))
+    joined = pc.binary_join_element_wise(*parts, pa.scalar("", type=pa.large_string()))
+    return joined.take(positions()) if compact else joined
 
 
 def _number_codes(values: np.ndarray, spec: str) -> tuple[list[str], np.ndarray]:

@@ -114,3 +114,37 @@ def test_render_rows_gives_the_text_of_render_array_at_the_rows_and_null_elsewhe
     ]
     with pytest.raises(KeyError):
         render_rows("{onbekend_veld}", lambda name: (name, values[name]), rows, n)
+
+
+def test_render_rows_for_a_few_of_many_sites_equals_the_text_for_all():
+    # a template for fewer than a quarter of the sites is joined over its rows and spread out;
+    # the texts equal those rendered with the rows among all sites
+    rng = np.random.default_rng(5)
+    n = 400
+    values = {
+        "naam": pd.Series(
+            rng.choice(["Park A", "Park B", None], n), dtype=pd.StringDtype(na_value=np.nan)
+        ),
+        "vorm": rng.choice(np.array(["logies", "woonfunctie", None], dtype=object), n),
+        "afstand": np.where(rng.random(n) < 0.1, np.nan, rng.normal(500, 300, n)),
+        "erf": rng.random(n) < 0.5,
+    }
+    template = "'{naam}' ({vorm}) op {afstand:.0f} m ({afstand:.1%}), erf {erf}"
+    few = np.sort(rng.choice(n, 40, replace=False))
+    many = np.sort(np.concatenate([few, rng.choice(np.setdiff1d(np.arange(n), few), 200, False)]))
+    cache: dict = {}
+    out_few = render_rows(template, lambda k: (k, values[k]), few, n, suffix=" (x)", cache=cache)
+    out_many = render_rows(template, lambda k: (k, values[k]), many, n, suffix=" (x)", cache=cache)
+    assert out_few.null_count == n - len(few) and out_many.null_count == n - len(many)
+    few_texts, many_texts = out_few.to_pylist(), out_many.to_pylist()
+    assert all(few_texts[i] == many_texts[i] for i in few)
+    expected = render_array(
+        template,
+        {k: (v.iloc[few] if isinstance(v, pd.Series) else v[few]) for k, v in values.items()},
+        len(few),
+        suffix=" (x)",
+    )
+    assert [few_texts[i] for i in few] == expected.tolist()
+    assert render_rows("vast", lambda k: (k, values[k]), few, n).to_pylist() == [
+        "vast" if i in set(few.tolist()) else None for i in range(n)
+    ]
