@@ -309,12 +309,14 @@ def _snap_polygons_bounded(
     touching = hit_d == 0
     crossed = np.zeros(n, dtype=bool)
     crossed[hit_q[touching]] = True
+    nearest_own = np.full(n, np.inf)  # the nearest link meeting the own box bounds the rest
+    np.minimum.at(nearest_own, hit_q, hit_d)
     hit_q, hit_link, hit_d = hit_q[touching], hit_link[touching], hit_d[touching]
     if crossed.all():
         order = np.lexsort((hit_link, hit_q))
         return hit_q[order], hit_link[order], hit_d[order]
     rest = np.flatnonzero(~crossed)
-    q, link, dist = _snap_polygons_apart(geoms[rest], network)
+    q, link, dist = _snap_polygons_apart(geoms[rest], network, bound=nearest_own[rest])
     q = np.concatenate([hit_q, rest[q]])
     link = np.concatenate([hit_link, link])
     dist = np.concatenate([hit_d, dist])
@@ -323,15 +325,21 @@ def _snap_polygons_bounded(
 
 
 def _snap_polygons_apart(
-    geoms: np.ndarray, network: RoadNetwork
+    geoms: np.ndarray, network: RoadNetwork, *, bound: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The bounded search of :func:`_snap_polygons_bounded` for any geometries."""
+    """The bounded search of :func:`_snap_polygons_bounded` for any geometries.
+
+    ``bound``: a known upper bound on each geometry's distance to the network (``inf``: none),
+    e.g. its distance to a link GEOS measured already; the vertices' nearest piece midpoints
+    bound the others.
+    """
     index = network.snap_segments
-    coords, which = shapely.get_coordinates(geoms, return_index=True)
-    bound = np.full(geoms.shape[0], np.inf)
+    bound = np.full(geoms.shape[0], np.inf) if bound is None else np.array(bound, dtype=float)
+    unknown = np.flatnonzero(~np.isfinite(bound))
+    coords, which = shapely.get_coordinates(geoms[unknown], return_index=True)
     if coords.shape[0] and index.n_pieces:
         d_mid, _ = index.tree.query(coords, k=1, workers=_SNAP_WORKERS)
-        np.minimum.at(bound, which, d_mid)
+        np.minimum.at(bound, unknown[which], d_mid)
     bound = bound * (1 + 1e-9) + 1e-6  # rounding margin: never cut off a link at the bound
     finite = np.isfinite(bound)
     rows_q, rows_t = [], []
@@ -1221,17 +1229,11 @@ def _employer_reach(side: EmployerSide, limit: float, report) -> _Reach:
         (np.arange(1, time_s.shape[0] + 1), (emp, node)), shape=(n_emp, n)
     ).tocsc()
     by_node.sort_indices()
-    # per node, by time: sort by time, then a stable counting sort by node (CSR construction
-    # with the time rank as column index)
-    by_time = np.argsort(time_s)  # ties in any order: only the sets below a time matter
-    rank = csr_matrix(
-        (np.ones(by_time.shape[0], dtype=np.int8), (node[by_time], np.arange(by_time.shape[0]))),
-        shape=(n, max(by_time.shape[0], 1)),
-    )
-    rank.sort_indices()
-    order = by_time[rank.indices]
+    order = _order_by_node_then_time(node, time_s, limit)
+    node_start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(node, minlength=n), out=node_start[1:])
     reach = _Reach(
-        node_start=rank.indptr.astype(np.int64),
+        node_start=node_start,
         time_s=time_s[order],
         employer=emp[order],
         pair_employer=by_node.indices.astype(np.int64),
@@ -1240,6 +1242,38 @@ def _employer_reach(side: EmployerSide, limit: float, report) -> _Reach:
     )
     side.memo[key] = reach
     return reach
+
+
+def _order_by_node_then_time(node: np.ndarray, time_s: np.ndarray, limit: float) -> np.ndarray:
+    """Permutation sorting ``(node, time_s)`` (times in ``[0, limit]``; ties in any order).
+
+    A least-significant-digit radix sort in 16-bit passes (numpy's stable sort of 16-bit keys is
+    a counting sort): the time quantised to 32 bits, then the node. Times closer than the
+    quantum may come out swapped; the rows where that happened are sorted exactly afterwards.
+    """
+    count = node.shape[0]
+    order = np.arange(count)
+    if count == 0:
+        return order
+    scale = 4294967295.0 / limit if limit > 0 else 0.0
+    quantised = np.minimum(time_s * scale, 4294967295.0).astype(np.uint32)
+    digits = [quantised & 0xFFFF, quantised >> 16]
+    top = int(node.max())
+    shift = 0
+    while True:
+        digits.append((node >> shift) & 0xFFFF)
+        shift += 16
+        if top >> shift == 0:
+            break
+    for digit in digits:
+        order = order[np.argsort(digit[order].astype(np.uint16), kind="stable")]
+    sorted_node, sorted_time = node[order], time_s[order]
+    swapped = (sorted_time[1:] < sorted_time[:-1]) & (sorted_node[1:] == sorted_node[:-1])
+    if swapped.any():
+        rows = np.isin(sorted_node, np.unique(sorted_node[1:][swapped]))
+        at = np.flatnonzero(rows)  # whole rows, contiguous: re-sorting them keeps them in place
+        order[at] = order[at][np.lexsort((sorted_time[at], sorted_node[at]))]
+    return order
 
 
 # Margin (seconds) below which an employer reached via one end node surely is via the other too.

@@ -752,3 +752,18 @@ def test_blocks_share_the_employer_side_and_match_one_call_and_networkx(monkeypa
     other = bent_grid(14, 150.0, np.random.default_rng(22), mode="fiets")
     travel_to_employers(sites, emps, other, max_minutes=1.5)
     assert len(built) == 3
+
+
+def test_radix_order_by_node_then_time_is_exact_below_the_quantum():
+    rng = np.random.default_rng(4)
+    node = rng.integers(0, 70_000, 5000)  # two 16-bit node digits
+    time_s = rng.uniform(0, 900, 5000)
+    # times closer than the 32-bit quantum (900 s / 2**32 ~ 2e-7 s) in one row, in reverse
+    node[:4] = 123
+    time_s[:4] = [300.0 + 3e-8, 300.0 + 2e-8, 300.0 + 1e-8, 300.0]
+    time_s[4] = 900.0  # the limit itself: the largest quantised value
+    order = travel_module._order_by_node_then_time(node, time_s, 900.0)
+    expected = np.lexsort((time_s, node))
+    np.testing.assert_array_equal(node[order], node[expected])
+    np.testing.assert_array_equal(time_s[order], time_s[expected])
+    assert sorted(order.tolist()) == list(range(5000))
