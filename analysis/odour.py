@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 import logging
 import os
+import threading
 
 import geopandas as gpd
 import numpy as np
@@ -263,14 +264,31 @@ def assess_odour(
         candidates = None
         if contours is not None and len(contours) and n:
             report(0.1, "geurtoets: geurcontouren per locatie bepalen")
+            # one index per thread: a prepared GEOS geometry must not be tested by two threads at
+            # once (it keeps scratch state), and blocks may be scored in threads side by side
             index = derived(
-                contours, ("odour.contours", _MARGIN_M), lambda: _contour_index(contours)
+                contours,
+                ("odour.contours", _MARGIN_M, threading.get_ident()),
+                lambda: _contour_index(contours),
             )
             candidates = site_tree.query(index.boxes)
 
+        # per calling thread, like the contour index (used by this call's farm thread only)
+        farm_index = (
+            derived(farms, ("odour.farms", threading.get_ident()), lambda: _farm_index(farms))
+            if farms is not None and len(farms) and n
+            else None
+        )
+
         def farm_distances() -> dict[str, np.ndarray]:
             return _farm_distances(
-                site_tree, geoms, farms, arrays, n, kom_unknown=kom_source == KOM_SOURCE_UNKNOWN
+                site_tree,
+                site_info,
+                farms,
+                farm_index,
+                arrays,
+                n,
+                kom_unknown=kom_source == KOM_SOURCE_UNKNOWN,
             )
 
         farm_job = pool.submit(farm_distances) if candidates is not None and _cores() > 1 else None
@@ -575,10 +593,13 @@ def _contour_load(
         test = test[~_outranked(site_idx, index.rows[pos], within, test, index, n)]
     hit = within.copy()
     if test.size:
-        test_sites, inverse = np.unique(site_idx[test], return_inverse=True)
-        shrunk = _shrink_polygons(sites.geoms[test_sites], sites.subset(test_sites))
+        tested = np.zeros(n, dtype=bool)
+        tested[site_idx[test]] = True
+        tested = np.flatnonzero(tested)
+        shrunk = sites.geoms.copy()
+        shrunk[tested] = _shrink_polygons(sites.geoms[tested], sites.subset(tested))
         hit[test] = _in_halves(
-            shapely.intersects, index.geoms[pos[test]], shrunk[inverse.reshape(-1)], pos[test]
+            shapely.intersects, index.geoms[pos[test]], shrunk[site_idx[test]], pos[test]
         )
     pos, site_idx, within = pos[hit], site_idx[hit], within[hit]
     contour_idx = index.rows[pos]
@@ -620,8 +641,8 @@ def _in_halves(
     ``owner`` (ascending) says which prepared geometry of ``first`` each
     element uses; the halves are cut where it changes, so no prepared
     geometry is used by two threads at once (GEOS builds a prepared
-    geometry's index on first use, which is not thread-safe). The result
-    equals one call.
+    geometry's index on first use and keeps scratch state in it: not
+    thread-safe). The result equals one call.
     """
     n = len(first)
     if n < _THREAD_MIN or _cores() < 2:
@@ -684,7 +705,7 @@ class _Sites:
     judged on where the building can go; ``measure`` is its area, or its
     number of points for a MultiPoint (1 for a plain point). Each site lies
     within ``radius`` of ``centre`` (x, y: the centre of its envelope; 0 for
-    a point).
+    a point) and within ``ref_radius`` of ``ref``, its first vertex.
     """
 
     geoms: np.ndarray
@@ -693,6 +714,8 @@ class _Sites:
     measure: np.ndarray
     centre: np.ndarray
     radius: np.ndarray
+    ref: np.ndarray
+    ref_radius: np.ndarray
 
     def subset(self, idx: np.ndarray) -> "_Sites":
         return _Sites(
@@ -702,23 +725,22 @@ class _Sites:
             self.measure[idx],
             self.centre[idx],
             self.radius[idx],
+            self.ref[idx],
+            self.ref_radius[idx],
         )
 
 
 def _site_info(geoms: np.ndarray) -> _Sites:
     type_id = shapely.get_type_id(geoms)
-    multi = (type_id == shapely.GeometryType.MULTIPOINT) & (shapely.get_num_geometries(geoms) > 1)
+    parts = shapely.get_num_geometries(geoms)
+    multi = (type_id == shapely.GeometryType.MULTIPOINT) & (parts > 1)
     area = shapely.area(geoms)
     extended = multi | (area > 0)
-    measure = np.where(
-        multi, shapely.get_num_geometries(geoms), np.where(area > 0, area, 1.0)
-    ).astype(float)
+    measure = np.where(multi, parts, np.where(area > 0, area, 1.0)).astype(float)
     box = shapely.bounds(geoms)
     centre = (box[:, :2] + box[:, 2:]) / 2
-    radius = np.zeros(len(geoms))
-    if len(geoms):
-        coords, owner = shapely.get_coordinates(geoms, return_index=True)
-        np.maximum.at(radius, owner, np.hypot(*(coords - centre[owner]).T))
+    ref, ref_radius = _reference_vertices(geoms, centre=centre)
+    radius = ref_radius.pop()
     return _Sites(
         geoms=geoms,
         extended=extended,
@@ -726,6 +748,8 @@ def _site_info(geoms: np.ndarray) -> _Sites:
         measure=measure,
         centre=centre,
         radius=radius,
+        ref=ref,
+        ref_radius=ref_radius[0],
     )
 
 
@@ -744,8 +768,7 @@ def _shrink_polygons(geoms: np.ndarray, sites: _Sites) -> np.ndarray:
         return geoms
     out = geoms.copy()
     coords, owner = shapely.get_coordinates(geoms[polygon], return_index=True)
-    box = shapely.bounds(geoms[polygon])
-    centre = ((box[:, :2] + box[:, 2:]) / 2)[owner]
+    centre = sites.centre[polygon][owner]  # the centre of each polygon's envelope
     offset = coords - centre
     radius = np.hypot(offset[:, 0], offset[:, 1])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -916,8 +939,9 @@ def _undecided(
 
 def _farm_distances(
     site_tree: shapely.STRtree | None,
-    geoms: np.ndarray,
+    sites: _Sites,
     farms: gpd.GeoDataFrame | None,
+    farm_index: "_FarmIndex | None",
     arrays: dict[str, np.ndarray],
     n: int,
     *,
@@ -947,27 +971,14 @@ def _farm_distances(
     if farms is None or len(farms) == 0 or n == 0:
         return out
 
-    fgeoms = np.asarray(farms.geometry.to_numpy(), dtype=object)
-    parts, part_row = _single_parts(fgeoms)
-    keep = ~shapely.is_empty(parts)
-    parts, part_row = parts[keep], part_row[keep]
-    if parts.size == 0:
+    fi = farm_index
+    geoms = sites.geoms
+    if fi is None:
         return out
+    parts, part_row, names = fi.parts, fi.part_row, fi.names
+    part_own, part_is_point = fi.part_own, fi.part_is_point
+    part_has_factor, part_no_factor = fi.part_has_factor, fi.part_no_factor
     out["parts"] = parts
-    names = pd.Series(farms["naam"].to_numpy(dtype=object), dtype="object")
-    names = names.where(names.notna(), None).to_numpy(dtype=object)
-    own = pd.to_numeric(farms["vaste_afstand_m"], errors="coerce").to_numpy(dtype="float64")
-    part_own = own[part_row]
-    part_is_point = shapely.get_type_id(parts) == shapely.GeometryType.POINT
-
-    factor = (
-        pd.to_numeric(farms["geuremissiefactor"], errors="coerce").to_numpy(dtype="float64")
-        if "geuremissiefactor" in farms.columns
-        else np.full(len(farms), np.nan)
-    )
-    part_factor = factor[part_row]
-    part_has_factor = part_factor == 1.0
-    part_no_factor = part_factor == 0.0
 
     in_kom = arrays["in_kom"]
     point_req = np.where(in_kom, arrays["point_distance_kom_m"], arrays["point_distance_outside_m"])
@@ -1002,7 +1013,7 @@ def _farm_distances(
         )
 
     # nearest farm (part) per site
-    near_part, near_dist = _nearest_part(geoms, parts)
+    near_part, near_dist = _nearest_part(sites, fi)
     near_site = np.arange(n)
     out["nearest_name"][near_site] = names[part_row[near_part]]
     out["nearest_distance"][near_site] = near_dist
@@ -1051,6 +1062,63 @@ def _farm_distances(
     return out
 
 
+@dataclass
+class _FarmIndex:
+    """What the fixed-distance tests derive from the farm layer alone, built once per run.
+
+    The farms split into single parts (``part_row``: the farm of each part),
+    per part the farm's own distance, whether it is a point and whether its
+    animals have an odour-emission factor (1.0) or not (0.0); the parts'
+    reference vertices and a k-d tree over them for the nearest farm, and an
+    STRtree over the parts for the sites the k-d tree cannot settle.
+    """
+
+    parts: np.ndarray
+    part_row: np.ndarray
+    names: np.ndarray
+    part_own: np.ndarray
+    part_is_point: np.ndarray
+    part_has_factor: np.ndarray
+    part_no_factor: np.ndarray
+    part_ref: np.ndarray
+    part_r: np.ndarray
+    kdtree: cKDTree
+    tree: shapely.STRtree
+
+
+def _farm_index(farms: gpd.GeoDataFrame) -> _FarmIndex | None:
+    """Build the :class:`_FarmIndex` of a farm layer; None when it has no non-empty part."""
+    fgeoms = np.asarray(farms.geometry.to_numpy(), dtype=object)
+    parts, part_row = _single_parts(fgeoms)
+    keep = ~shapely.is_empty(parts)
+    parts, part_row = parts[keep], part_row[keep]
+    if parts.size == 0:
+        return None
+    names = pd.Series(farms["naam"].to_numpy(dtype=object), dtype="object")
+    names = names.where(names.notna(), None).to_numpy(dtype=object)
+    own = pd.to_numeric(farms["vaste_afstand_m"], errors="coerce").to_numpy(dtype="float64")
+    factor = (
+        pd.to_numeric(farms["geuremissiefactor"], errors="coerce").to_numpy(dtype="float64")
+        if "geuremissiefactor" in farms.columns
+        else np.full(len(farms), np.nan)
+    )
+    part_factor = factor[part_row]
+    part_ref, (part_r,) = _reference_vertices(parts)
+    return _FarmIndex(
+        parts=parts,
+        part_row=part_row,
+        names=names,
+        part_own=own[part_row],
+        part_is_point=shapely.get_type_id(parts) == shapely.GeometryType.POINT,
+        part_has_factor=part_factor == 1.0,
+        part_no_factor=part_factor == 0.0,
+        part_ref=part_ref,
+        part_r=part_r,
+        kdtree=cKDTree(part_ref),
+        tree=shapely.STRtree(parts),
+    )
+
+
 def _single_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Points, lines and polygons of each geometry, with the row they came from.
 
@@ -1067,9 +1135,7 @@ def _single_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         row = np.concatenate([row[~multi], row[multi][sub_idx]])
 
 
-def _nearest_part(
-    geoms: np.ndarray, parts: np.ndarray, *, k: int = 4
-) -> tuple[np.ndarray, np.ndarray]:
+def _nearest_part(sites: _Sites, fi: _FarmIndex, *, k: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """Index of and exact distance (m) to the nearest farm part, for every site.
 
     ``STRtree.query_nearest`` costs a few microseconds per site, so a million
@@ -1083,11 +1149,11 @@ def _nearest_part(
     exact distance found. The few unsettled sites (large polygons, dense
     clusters) go to ``query_nearest``.
     """
+    geoms, parts = sites.geoms, fi.parts
     n, m = len(geoms), len(parts)
-    site_ref, site_r = _reference_vertices(geoms)
-    part_ref, part_r = _reference_vertices(parts)
+    site_ref, site_r, part_r = sites.ref, sites.ref_radius, fi.part_r
     k = min(k, m)
-    ref_dist, cand = cKDTree(part_ref).query(site_ref, k=k)
+    ref_dist, cand = fi.kdtree.query(site_ref, k=k)
     ref_dist, cand = ref_dist.reshape(n, k), cand.reshape(n, k)
     upper = ref_dist.min(axis=1)  # both refs lie on their geometries
     lower = ref_dist - part_r[cand] - site_r[:, None]
@@ -1101,21 +1167,31 @@ def _nearest_part(
     if k < m:
         unsettled = np.flatnonzero(ref_dist[:, -1] - part_r.max() - site_r < best)
         if unsettled.size:
-            (_, found), dist = shapely.STRtree(parts).query_nearest(
+            (_, found), dist = fi.tree.query_nearest(
                 geoms[unsettled], return_distance=True, all_matches=False
             )
             nearest[unsettled], best[unsettled] = found, dist
     return nearest, best
 
 
-def _reference_vertices(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First vertex of each geometry (x, y) and the largest distance from it to any other vertex."""
+def _reference_vertices(
+    geoms: np.ndarray, *, centre: np.ndarray | None = None
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """First vertex of each (non-empty) geometry (x, y) and ``[r]``: the largest distance from it
+    to any other vertex; with ``centre`` (x, y per geometry) ``[r, r_centre]``, the second the
+    largest distance from the centre to a vertex. One pass over the coordinates."""
+    n = len(geoms)
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
-    first = np.unique(owner, return_index=True)[1]
-    ref = coords[first]
-    radius = np.zeros(len(geoms))
-    np.maximum.at(radius, owner, np.hypot(*(coords - ref[owner]).T))
-    return ref, radius
+    first = np.searchsorted(owner, np.arange(n))  # owner ascends: each geometry's first vertex
+    ref = coords[np.minimum(first, max(len(coords) - 1, 0))] if n else np.empty((0, 2))
+    radii = [np.zeros(n)]
+    if n:
+        np.maximum.at(radii[0], owner, np.hypot(*(coords - ref[owner]).T))
+    if centre is not None:
+        radii.append(np.zeros(n))
+        if n:
+            np.maximum.at(radii[1], owner, np.hypot(*(coords - centre[owner]).T))
+    return ref, radii
 
 
 def _nanmax(values: np.ndarray) -> float:
