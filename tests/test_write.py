@@ -22,6 +22,7 @@ from locatietoets.analysis.errors import ConfigError
 from locatietoets.layers.io.config import load_config
 from locatietoets.layers.io.config_writer import render_config
 from locatietoets.layers.io.write import (
+    CsvStream,
     GeoParquetStream,
     GpkgStream,
     geometry_kind,
@@ -126,6 +127,52 @@ def test_csv_written_in_blocks_equals_csv_written_at_once(tmp_path: Path):
     for k, start in enumerate(range(0, len(frame), 700)):
         write_csv(frame.iloc[start : start + 700], tmp_path / "blokken.csv", append=k > 0)
     assert (tmp_path / "blokken.csv").read_bytes() == (tmp_path / "een.csv").read_bytes()
+
+
+def test_csv_stream_in_its_writer_thread_equals_csv_written_at_once(tmp_path: Path):
+    frame = _sites(2500, TEXT)
+    write_csv(frame, tmp_path / "een.csv")
+    stream = CsvStream(tmp_path / "blokken.csv")
+    for start in range(0, len(frame), 700):
+        stream.put(frame.iloc[start : start + 700])  # returns before the block is written
+    stream.close()
+    assert (tmp_path / "blokken.csv").read_bytes() == (tmp_path / "een.csv").read_bytes()
+
+
+def test_full_disk_in_the_csv_writer_thread_of_a_block_run_is_a_dutch_error_without_output(
+    tmp_path: Path, monkeypatch
+):
+    """The CSV of a run in blocks is written in a thread while the next block is scored: its
+    error still stops the run with the Dutch message, leaves no output and no writer thread."""
+    import errno
+    import threading
+
+    import locatietoets.layers.io.write as write
+
+    build_world(tmp_path)
+    cfg = write_config(tmp_path, standard_config())
+    calls = []
+    real = write.write_csv
+
+    def full_on_second_block(*args, **kwargs):
+        calls.append(kwargs.get("append"))
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(write, "write_csv", full_on_second_block)
+    out = tmp_path / "uit"
+    result = CliRunner().invoke(
+        main, ["score", str(cfg), "--out", str(out), "--blok", "4", "--voortgang", "geen"]
+    )
+    assert result.exit_code == 2, result.output
+    assert calls == [False, True]
+    message = " ".join(result.stderr.split())
+    assert "Kan niet schrijven in de uitvoermap" in message and "de schijf is vol" in message
+    assert "Traceback" not in message
+    assert not out.exists() or not list(out.iterdir())
+    names = {t.name for t in threading.enumerate()}
+    assert not any(n.startswith(("csv-schrijver", "gpkg-schrijver")) for n in names), names
 
 
 def test_csv_with_carriage_return_or_mixed_objects_falls_back_to_pandas_with_the_same_bytes(

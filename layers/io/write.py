@@ -10,6 +10,7 @@ byte-identical files.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 import errno
 import json
@@ -37,6 +38,7 @@ from locatietoets.layers.publish.style import result_qml, store_layer_style
 __all__ = [
     "OUTPUT_FILES",
     "RESERVED_NAMES",
+    "CsvStream",
     "GeoParquetStream",
     "GpkgStream",
     "geometry_kind",
@@ -232,8 +234,9 @@ class GpkgStream:
     index row by row (about three times slower); here GDAL reads the blocks
     as one Arrow stream in a writer thread and builds the index once at the
     end. :meth:`put` hands a block over and returns at once (the caller
-    writes the CSV meanwhile); :meth:`wait` returns when GDAL has written it;
-    :meth:`close` finishes the layer and stores the default style.
+    formats the CSV and scores the next block meanwhile); :meth:`wait`
+    returns when GDAL has written it; :meth:`close` finishes the layer and
+    stores the default style.
     """
 
     def __init__(self, path: Path, *, geometry_type: str):
@@ -622,6 +625,57 @@ def write_csv(frame: gpd.GeoDataFrame, path: Path, *, append: bool = False) -> N
             mode="a" if append else "w",
             header=not append,
         )
+
+
+class CsvStream:
+    """Write ``locaties.csv`` block by block in a writer thread (:func:`write_csv`, the first
+    block with the header line, the others appended: the bytes of a CSV written at once).
+
+    :meth:`put` hands a block over and returns at once, so the CSV is
+    formatted (in Arrow, mostly outside the GIL) while the caller scores the
+    next block; it first waits for the block before, so no more than one block
+    is held here. :meth:`close` returns when all blocks are written and raises
+    a writer's error (as :func:`write_csv` would).
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future | None = None
+        self._blocks = 0
+
+    def put(self, frame: gpd.GeoDataFrame) -> None:
+        """Hand over the next block of result rows (with geometry)."""
+        self.wait()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-schrijver")
+        self._pending = self._pool.submit(write_csv, frame, self.path, append=self._blocks > 0)
+        self._blocks += 1
+
+    def wait(self) -> None:
+        """Return when the block given to :meth:`put` is written; raise the writer's error."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def close(self) -> None:
+        """Wait for the last block and stop the writer thread."""
+        try:
+            self.wait()
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        """Stop the writer after an error elsewhere (the staged file is thrown away)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            try:
+                pending.result()
+            except BaseException:  # the error that stopped the run is raised instead
+                pass
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
 
 _CSV_CHUNK = 100_000

@@ -25,6 +25,7 @@ from locatietoets.analysis.vocabulary import nl_number
 from locatietoets.layers.io.config import Config
 from locatietoets.layers.io.messages import Messages
 from locatietoets.layers.io.write import (
+    CsvStream,
     GeoParquetStream,
     GpkgStream,
     geometry_kind,
@@ -452,6 +453,7 @@ def _write_blocks(
     n_sites = 0
     with staged_output(out_dir) as stage:
         gpkg = GpkgStream(stage / "locaties.gpkg", geometry_type=geometry_type)
+        csv = CsvStream(stage / "locaties.csv")
         parquet = (
             GeoParquetStream(stage / "locaties.parquet", geometry_type=geometry_type)
             if prepared.config.geoparquet
@@ -493,22 +495,26 @@ def _write_blocks(
                 distances.append(facility_distances(result.results))
                 parts.append(replace(result, results=pd.DataFrame()))
                 del result
-                # GDAL writes the block into the GeoPackage (writer thread) while the CSV is
-                # formatted
+                # GDAL writes the block into the GeoPackage and the CSV is formatted (writer
+                # threads) while the next block is scored; no more than one block waits for each
+                if k:
+                    gpkg.wait()
+                    csv.wait()
                 table = gpkg.put(merged)
-                write_csv(merged, stage / "locaties.csv", append=k > 0)
+                csv.put(merged)
                 if parquet is not None:
                     parquet.put(merged, table)
                 del merged, table
-                gpkg.wait()
                 _release_memory()
                 writing += time.perf_counter() - w
             w = time.perf_counter()
+            csv.close()
             gpkg.close()
             if parquet is not None:
                 parquet.close()
             writing += time.perf_counter() - w
         except BaseException:
+            csv.abort()
             gpkg.abort()
             if parquet is not None:
                 parquet.abort()
