@@ -487,7 +487,7 @@ def judge(
     for stay in STAY_TYPES:
         own_housing[own_is[stay]] = np.asarray(ctx.housing_form[stay], dtype=object)[own_is[stay]]
 
-    for rule_no, rule in enumerate(ruleset.rules):
+    for rule in ruleset.rules:
         evaluator = (
             (lambda ctx, s, rule=rule: _layer_rule(ctx, rule, s))
             if rule.layer is not None
