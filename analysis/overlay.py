@@ -127,6 +127,7 @@ class PieceIndex:
         self.tree = shapely.STRtree(self.pieces)
         self._edges: shapely.STRtree | None = None
         self._grid: _Grid | None = None
+        self._samples: _EdgeSamples | None = None
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -156,6 +157,85 @@ class PieceIndex:
                 segments = shapely.linestrings(np.stack([coords[start], coords[start + 1]], axis=1))
                 self._edges = shapely.STRtree(segments)
             return self._edges
+
+    def edge_samples(self) -> _EdgeSamples:
+        """The :class:`_EdgeSamples` of :meth:`edges`, built on first use."""
+        tree = self.edges()
+        with self._lock:
+            if self._samples is None:
+                self._samples = _EdgeSamples(tree.geometries)
+            return self._samples
+
+
+#: Largest spacing (m) of the sample points along the boundary segments (:class:`_EdgeSamples`).
+SAMPLE_SPACING_M = 20.0
+#: Nearest samples looked at per point; a point with more samples near it goes to GEOS.
+SAMPLE_K = 16
+
+
+class _EdgeSamples:
+    """Points along every boundary segment (at most :data:`SAMPLE_SPACING_M` apart) in a k-d tree,
+    for the distance from points to the nearest segment without a GEOS tree walk per point.
+
+    Every point of a segment lies within ``half`` of one of its samples, and the nearest sample
+    of a point lies on a segment, at distance ``u`` >= the point's distance to the boundary. So
+    the nearest segment has a sample within ``u + half``: when the :data:`SAMPLE_K` nearest
+    samples reach beyond that, their segments include the nearest one, and the distance is the
+    smallest of their distances, computed with GEOS's formula (:func:`_point_segment_distance`).
+    """
+
+    def __init__(self, segments: np.ndarray) -> None:
+        from scipy.spatial import cKDTree
+
+        ends = shapely.get_coordinates(segments).reshape(-1, 2, 2)
+        self.a, self.b = ends[:, 0].copy(), ends[:, 1].copy()
+        length = np.hypot(*(self.b - self.a).T)
+        n = np.maximum(1, np.ceil(length / SAMPLE_SPACING_M)).astype(np.int64)
+        self.segment = np.repeat(np.arange(len(length)), n)
+        k = np.arange(len(self.segment)) - np.repeat(np.cumsum(n) - n, n)
+        t = (k + 0.5) / n[self.segment]
+        a, b = self.a[self.segment], self.b[self.segment]
+        self.tree = cKDTree(a + (b - a) * t[:, None])
+        self.half = float(np.max(length / n)) / 2 if len(length) else 0.0
+
+    def distance(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance from each point ``xy`` to the nearest segment, and which points it could not
+        settle (NaN there: too many samples near the point)."""
+        out = np.full(len(xy), np.nan)
+        k = min(SAMPLE_K, len(self.segment))
+        if len(xy) == 0 or k == 0:
+            return out, np.ones(len(xy), dtype=bool)
+        near, which = self.tree.query(xy, k=k)
+        near, which = near.reshape(len(xy), k), which.reshape(len(xy), k)
+        u = near[:, 0]
+        # all samples within u + half are among the k (margins for the rounding of samples)
+        ok = near[:, -1] > u + self.half + 1e-6 + 1e-9 * u
+        if k == len(self.segment):
+            ok[:] = True
+        seg = self.segment[which[ok]]
+        a, b = self.a[seg], self.b[seg]
+        out[ok] = _point_segment_distance(
+            xy[ok, 0, None], xy[ok, 1, None], a[..., 0], a[..., 1], b[..., 0], b[..., 1]
+        ).min(axis=1)
+        return out, ~ok
+
+
+def _point_segment_distance(
+    px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray
+) -> np.ndarray:
+    """GEOS ``Distance::pointToSegment`` (what GEOS measures from a point to a line or polygon
+    ring), with the same operations in the same order, so the same numbers bit for bit."""
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = ((px - ax) * dx + (py - ay) * dy) / len2
+        s = ((ay - py) * dx - (ax - px) * dy) / len2
+    to_a = np.sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay))
+    to_b = np.sqrt((px - bx) * (px - bx) + (py - by) * (py - by))
+    out = np.abs(s) * np.sqrt(len2)
+    out = np.where(r >= 1.0, to_b, out)
+    out = np.where(r <= 0.0, to_a, out)
+    return np.where((ax == bx) & (ay == by), to_a, out)
 
 
 def _geometries(polygons: Any) -> np.ndarray:
@@ -556,6 +636,25 @@ def _nearest_distance(tree: shapely.STRtree, geoms: np.ndarray) -> np.ndarray:
         return np.concatenate(list(pool.map(query, np.array_split(geoms, workers))))
 
 
+def _edge_distance(index: PieceIndex, geoms: np.ndarray) -> np.ndarray:
+    """Distance from geometries outside every piece to the nearest piece: to the nearest boundary
+    segment (:meth:`PieceIndex.edges`). Points: from the segment samples
+    (:class:`_EdgeSamples`), the rest and the points they cannot settle by the GEOS tree."""
+    out = np.full(len(geoms), np.nan)
+    point = (shapely.get_type_id(geoms) == _POINT) & ~shapely.is_empty(geoms)
+    rest = ~point
+    pts = np.flatnonzero(point)
+    if len(pts) >= GRID_MIN_SITES:
+        out[pts], unsettled = index.edge_samples().distance(shapely.get_coordinates(geoms[pts]))
+        rest[pts[unsettled]] = True
+    else:
+        rest[pts] = True
+    todo = np.flatnonzero(rest)
+    if len(todo):
+        out[todo] = _nearest_distance(index.edges(), geoms[todo])
+    return out
+
+
 #: Shares below this (0.01 %) count as 0: digitising noise of polygons that only touch.
 SHARE_EPS = 1e-4
 
@@ -617,8 +716,7 @@ def classify_bbg(
     distance = np.zeros(len(sites), dtype=float)
     outside_idx = np.flatnonzero(~inside & ~partly)
     if len(outside_idx):
-        # the nearest boundary segment of a piece: no site left here lies inside a piece
-        distance[outside_idx] = _nearest_distance(index.edges(), geoms[outside_idx])
+        distance[outside_idx] = _edge_distance(index, geoms[outside_idx])
     rand = np.broadcast_to(np.asarray(rand_m, dtype=float), distance.shape)
     position = np.where(
         inside, "binnen", np.where(partly, "deels", np.where(distance <= rand, "rand", "buiten"))

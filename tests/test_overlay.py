@@ -321,3 +321,37 @@ def test_grid_shortcut_gives_the_same_pairs_as_testing_every_site(monkeypatch):
         assert np.array_equal(a, b)
     bounds = shapely.bounds(geoms)
     assert (grid.locate(*bounds.T) >= 0).sum() > 1000  # the shortcut was taken
+
+
+def test_point_distances_from_edge_samples_equal_geos_bit_for_bit(monkeypatch):
+    # points outside BBG are measured with GEOS's point-to-segment formula in numpy on the
+    # segments near them; the numbers must be GEOS's, also far away and when few samples suffice
+    import shapely
+
+    from locatietoets.analysis import overlay
+
+    # segments of ~100 m (a real BBG: median 36 m) and of 3 m (the huge BBG)
+    town = shapely.Point(0, 0).buffer(2000, quad_segs=32)
+    town = town.difference(shapely.Point(300, 0).buffer(400, quad_segs=8))
+    layer = [town, shapely.Point(5000, 0).buffer(600, quad_segs=1000), box(9000, 0, 9100, 100)]
+    index = overlay.PieceIndex(np.array(layer, dtype=object))
+    rng = np.random.default_rng(21)
+    xy = np.concatenate(
+        [rng.uniform([-3000, -3000], [10000, 3000], (4000, 2)), rng.normal(0, 20000, (500, 2))]
+    )
+    points = shapely.points(xy)
+    outside = ~shapely.intersects(shapely.MultiPolygon(list(index.pieces)), points)
+    points, xy = points[outside], xy[outside]
+    geos = overlay._nearest_distance(index.edges(), points)
+    numpy_, unsettled = index.edge_samples().distance(xy)
+    assert (~unsettled).sum() > 0.3 * len(xy)
+    assert np.array_equal(numpy_[~unsettled], geos[~unsettled])
+    monkeypatch.setattr(overlay, "SAMPLE_K", 4)  # fewer samples: more points go to GEOS
+    fresh = overlay.PieceIndex(index.pieces)
+    monkeypatch.setattr(overlay, "GRID_MIN_SITES", 0)
+    assert np.array_equal(overlay._edge_distance(fresh, points), geos)
+    sites = gpd.GeoSeries(np.concatenate([points, shapely.buffer(points[:50], 5)]), crs=28992)
+    frame = gpd.GeoDataFrame(geometry=layer, crs=28992)
+    shortcut = classify_bbg(sites, frame, rand_m=250.0, inside_share_min=0.9)
+    monkeypatch.setattr(overlay, "GRID_MIN_SITES", 10**12)
+    assert classify_bbg(sites, frame.copy(), rand_m=250.0, inside_share_min=0.9).equals(shortcut)
