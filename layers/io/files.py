@@ -71,6 +71,20 @@ _GEOM_TYPES: dict[str, set[str]] = {
 #: A declared constraint layer ``[lagen.beperkingen.<naam>]``: areas, or lines and points with
 #: a buffer in the rule.
 _CONSTRAINT_TYPES = _POINTS | _POLYGONS | {"LineString", "MultiLineString"}
+#: The geometry type names by shapely type id.
+_TYPE_NAMES = np.asarray(
+    [
+        "Point",
+        "LineString",
+        "LinearRing",
+        "Polygon",
+        "MultiPoint",
+        "MultiLineString",
+        "MultiPolygon",
+        "GeometryCollection",
+    ],
+    dtype=object,
+)
 _TYPE_NL = {
     "Point": "punten",
     "MultiPoint": "multipunten",
@@ -594,27 +608,10 @@ def _repair(frame: gpd.GeoDataFrame, spec: LayerSpec, report: LayerReport) -> gp
         missing = pd.isna(geoms) | shapely.is_empty(geoms)
     report.without_geometry = int(missing.sum())
     if allowed is not None:
-        types = pd.Series(shapely.get_type_id(geoms[~missing]))
-        names = (
-            pd.Series(
-                np.asarray(
-                    [
-                        "Point",
-                        "LineString",
-                        "LinearRing",
-                        "Polygon",
-                        "MultiPoint",
-                        "MultiLineString",
-                        "MultiPolygon",
-                        "GeometryCollection",
-                    ],
-                    dtype=object,
-                )[types.to_numpy()]
-            )
-            if len(types)
-            else pd.Series(dtype=object)
+        types = shapely.get_type_id(geoms[~missing])
+        bad = pd.Series(
+            _TYPE_NAMES[types[~np.isin(types, [list(_TYPE_NAMES).index(t) for t in allowed])]]
         )
-        bad = names[~names.isin(sorted(allowed))]
         if len(bad):
             found = ", ".join(
                 f"{cnt} {_TYPE_NL.get(t, t)}" for t, cnt in bad.value_counts().items()

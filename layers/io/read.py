@@ -10,6 +10,7 @@ only read, never written.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -60,11 +61,11 @@ def _field(
     required: bool = False,
 ) -> str | None:
     name = spec.get(key)
-    columns = (
-        [c for c in frame.columns if c != frame.geometry.name]
-        if isinstance(frame, gpd.GeoDataFrame)
-        else list(frame.columns)
-    )
+    if isinstance(frame, gpd.GeoDataFrame):
+        geometry = frame.active_geometry_name
+        columns = [c for c in frame.columns if c != geometry]
+    else:
+        columns = list(frame.columns)
     if name is None:
         for guess in guesses:
             if guess in columns:
@@ -183,22 +184,41 @@ def _yes_no(
     return values
 
 
-def _per_value(text: pd.Series, fn) -> pd.Series:
-    """``fn(text)`` for an elementwise ``fn``, computed once per distinct value of ``text``.
+def _per_value(text: pd.Series, *fns) -> Any:
+    """``fn(text)`` for each elementwise ``fn``, computed once per distinct value of ``text`` (one
+    result, or a tuple of them for several ``fns``).
 
     A field with a handful of values over 100,000 rows (a stay type) then costs a handful of
     string operations; a field with mostly distinct values (an id) is passed to ``fn`` whole.
     """
     codes, uniques = pd.factorize(text, use_na_sentinel=False)
     if 2 * len(uniques) > len(text):
-        return fn(text)
-    done = fn(pd.Series(uniques, dtype=text.dtype))
-    out = done.take(codes)
-    out.index = text.index
-    return out
+        done = [fn(text) for fn in fns]
+    else:
+        distinct = pd.Series(uniques, dtype=text.dtype)
+        done = []
+        for fn in fns:
+            out = fn(distinct).take(codes)
+            out.index = text.index
+            done.append(out)
+    return done[0] if len(done) == 1 else tuple(done)
 
 
-def _normalise_choice(values: pd.Series, allowed: tuple[str, ...]) -> pd.Series:
+def _as_column(values: pd.Series, convert) -> Any:
+    """``convert(values)`` (an object array) as a frame column, converted once per distinct value
+    (assigning an object array of texts converts every row to the frame's text type)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    if 2 * len(uniques) > len(values):
+        return convert(values)
+    column = pd.Series(convert(pd.Series(uniques, dtype=values.dtype))).take(codes)
+    return column.set_axis(values.index)
+
+
+_GEOMETRY_STATUS = pd.Series(np.array(["geen geometrie", "ok", "gerepareerd"], dtype=object))
+
+
+def _choice_normaliser(allowed: tuple[str, ...]):
+    """The elementwise normalisation of a choice field's text (case and '-'/' ' tolerant)."""
     lookup = {a.replace("_", ""): a for a in allowed}
 
     def normalise(text: pd.Series) -> pd.Series:
@@ -206,7 +226,7 @@ def _normalise_choice(values: pd.Series, allowed: tuple[str, ...]) -> pd.Series:
         squashed = key.str.replace("_", "", regex=False)
         return squashed.map(lookup).where(key.notna(), None)
 
-    return _per_value(values.astype("string"), normalise)
+    return normalise
 
 
 def _choice_field(
@@ -228,8 +248,9 @@ def _choice_field(
     if not column:
         return None, 0
     raw = frame[column]
-    values = _normalise_choice(raw, allowed)
-    filled = _per_value(raw.astype("string"), lambda t: t.str.strip() != "")
+    values, filled = _per_value(
+        raw.astype("string"), _choice_normaliser(allowed), lambda t: t.str.strip() != ""
+    )
     unknown = raw[values.isna() & raw.notna() & filled]
     if len(unknown):
         counts = unknown.astype(str).value_counts()
@@ -298,7 +319,9 @@ def load_sites(
             f"{nl_number(missing)} locaties zonder verblijfstype: {default_stay} aangenomen"
         )
     sites["verblijfstype"] = (
-        stay.fillna(default_stay).astype(object).to_numpy() if stay is not None else default_stay
+        _as_column(stay, lambda v: v.fillna(default_stay).astype(object).to_numpy())
+        if stay is not None
+        else default_stay
     )
     form, _ = _choice_field(
         original,
@@ -310,7 +333,9 @@ def load_sites(
         problems,
     )
     sites["huisvestingsvorm"] = (
-        form.astype(object).where(form.notna(), None).to_numpy() if form is not None else None
+        _as_column(form, lambda v: v.astype(object).where(v.notna(), None).to_numpy())
+        if form is not None
+        else None
     )
     if form is not None:
         # mid- and long-stay are always a woonfunctie: the analysis judges them so; say which sites
@@ -373,12 +398,11 @@ def load_sites(
     if problems:
         raise InputError(problems)
     geoms = sites.geometry.to_numpy()
-    status = np.where(pd.isna(geoms) | shapely.is_empty(geoms), "geen geometrie", "ok").astype(
-        object
-    )
+    status = np.where(pd.isna(geoms) | shapely.is_empty(geoms), 0, 1)  # geen geometrie, ok
     if report.repaired and report.repaired_rows is not None:
-        status[report.repaired_rows & (status == "ok")] = "gerepareerd"
-    sites["geometrie_status"] = status
+        status[report.repaired_rows & (status == 1)] = 2  # gerepareerd
+    # the column a text array would give (str), built from its three values
+    sites["geometrie_status"] = _GEOMETRY_STATUS.take(status).set_axis(sites.index)
     if report.without_geometry:
         report.warnings.append(
             f"{nl_number(report.without_geometry)} locaties zonder geometrie: niet getoetst,"
