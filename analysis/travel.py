@@ -1223,56 +1223,57 @@ def _employer_reach(side: EmployerSide, limit: float, report) -> _Reach:
     node = np.concatenate(nodes) if nodes else np.zeros(0, dtype=np.int64)
     emp = np.concatenate(emps) if emps else np.zeros(0, dtype=np.int64)
     time_s = np.concatenate(times) if times else np.zeros(0)
+    del nodes, emps, times
     # grouped by node with employers ascending: counting sorts (COO -> CSR by employer -> CSC);
     # the data is the 1-based position of each triple, so no entry is an explicit zero
     by_node = csr_matrix(
         (np.arange(1, time_s.shape[0] + 1), (emp, node)), shape=(n_emp, n)
     ).tocsc()
+    del node, emp
     by_node.sort_indices()
-    order = _order_by_node_then_time(node, time_s, limit)
-    node_start = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(node, minlength=n), out=node_start[1:])
+    node_start = by_node.indptr.astype(np.int64)
+    pair_employer = by_node.indices.astype(np.int32)
+    pair_time = time_s[by_node.data - 1]
+    del by_node, time_s
+    order = _order_rows_by_time(node_start, pair_time, limit)
     reach = _Reach(
         node_start=node_start,
-        time_s=time_s[order],
-        employer=emp[order],
-        pair_employer=by_node.indices.astype(np.int64),
-        pair_time_s=time_s[by_node.data - 1],
+        time_s=pair_time[order],
+        employer=pair_employer[order],
+        pair_employer=pair_employer,
+        pair_time_s=pair_time,
         n_employers=n_emp,
     )
     side.memo[key] = reach
     return reach
 
 
-def _order_by_node_then_time(node: np.ndarray, time_s: np.ndarray, limit: float) -> np.ndarray:
-    """Permutation sorting ``(node, time_s)`` (times in ``[0, limit]``; ties in any order).
+def _order_rows_by_time(row_start: np.ndarray, time_s: np.ndarray, limit: float) -> np.ndarray:
+    """Permutation sorting each row ``row_start[k]:row_start[k + 1]`` of ``time_s`` (times in
+    ``[0, limit]``) by time, rows staying in place; ties in any order.
 
-    A least-significant-digit radix sort in 16-bit passes (numpy's stable sort of 16-bit keys is
-    a counting sort): the time quantised to 32 bits, then the node. Times closer than the
-    quantum may come out swapped; the rows where that happened are sorted exactly afterwards.
+    The times are quantised to 31 bits and each row sorted by scipy's CSR ``sort_indices``
+    (a sort per row in C). Times closer than the quantum may come out swapped; the rows where
+    that happened are sorted exactly afterwards.
     """
-    count = node.shape[0]
-    order = np.arange(count)
+    count = time_s.shape[0]
     if count == 0:
-        return order
-    scale = 4294967295.0 / limit if limit > 0 else 0.0
-    quantised = np.minimum(time_s * scale, 4294967295.0).astype(np.uint32)
-    digits = [quantised & 0xFFFF, quantised >> 16]
-    top = int(node.max())
-    shift = 0
-    while True:
-        digits.append((node >> shift) & 0xFFFF)
-        shift += 16
-        if top >> shift == 0:
-            break
-    for digit in digits:
-        order = order[np.argsort(digit[order].astype(np.uint16), kind="stable")]
-    sorted_node, sorted_time = node[order], time_s[order]
-    swapped = (sorted_time[1:] < sorted_time[:-1]) & (sorted_node[1:] == sorted_node[:-1])
+        return np.arange(0)
+    top = 2**31 - 2
+    scale = top / limit if limit > 0 else 0.0
+    quantised = np.minimum(time_s * scale, float(top)).astype(np.int32)
+    rows = csr_matrix(
+        (np.arange(count), quantised, row_start), shape=(row_start.shape[0] - 1, top + 1)
+    )
+    rows.has_sorted_indices = False
+    rows.sort_indices()
+    order = rows.data
+    sorted_time = time_s[order]
+    row_of = np.repeat(np.arange(row_start.shape[0] - 1), np.diff(row_start))
+    swapped = (sorted_time[1:] < sorted_time[:-1]) & (row_of[1:] == row_of[:-1])
     if swapped.any():
-        rows = np.isin(sorted_node, np.unique(sorted_node[1:][swapped]))
-        at = np.flatnonzero(rows)  # whole rows, contiguous: re-sorting them keeps them in place
-        order[at] = order[at][np.lexsort((sorted_time[at], sorted_node[at]))]
+        at = np.flatnonzero(np.isin(row_of, np.unique(row_of[1:][swapped])))  # whole rows
+        order[at] = order[at][np.lexsort((sorted_time[at], row_of[at]))]
     return order
 
 

@@ -754,16 +754,17 @@ def test_blocks_share_the_employer_side_and_match_one_call_and_networkx(monkeypa
     assert len(built) == 3
 
 
-def test_radix_order_by_node_then_time_is_exact_below_the_quantum():
+def test_rows_ordered_by_time_exactly_below_the_quantum():
     rng = np.random.default_rng(4)
-    node = rng.integers(0, 70_000, 5000)  # two 16-bit node digits
+    node = np.sort(rng.integers(0, 700, 5000))
+    row_start = np.searchsorted(node, np.arange(701))
     time_s = rng.uniform(0, 900, 5000)
-    # times closer than the 32-bit quantum (900 s / 2**32 ~ 2e-7 s) in one row, in reverse
-    node[:4] = 123
-    time_s[:4] = [300.0 + 3e-8, 300.0 + 2e-8, 300.0 + 1e-8, 300.0]
-    time_s[4] = 900.0  # the limit itself: the largest quantised value
-    order = travel_module._order_by_node_then_time(node, time_s, 900.0)
+    # times closer than the quantum (900 s / 2**31 ~ 4e-7 s) in one row, in reverse order
+    first = row_start[123]
+    time_s[first : first + 4] = [300.0 + 3e-8, 300.0 + 2e-8, 300.0 + 1e-8, 300.0]
+    time_s[0] = 900.0  # the limit itself: the largest quantised value
+    order = travel_module._order_rows_by_time(row_start, time_s, 900.0)
     expected = np.lexsort((time_s, node))
-    np.testing.assert_array_equal(node[order], node[expected])
+    np.testing.assert_array_equal(node[order], node)  # rows stay in place
     np.testing.assert_array_equal(time_s[order], time_s[expected])
     assert sorted(order.tolist()) == list(range(5000))

@@ -36,6 +36,7 @@ import numpy as np
 from scipy.sparse import csgraph
 import shapely
 
+from locatietoets.analysis.derived import clear_derived
 from locatietoets.analysis.network import (
     DEFAULT_CAR_SPEEDS_KMH,
     RoadNetwork,
@@ -312,7 +313,13 @@ def benchmark_netwerk(
 
     # (iii) routing only, same snapped sources
     problem = prepare_travel(site_geoms, emp_geoms, network, max_snap_m=max_snap_m)
-    (best_time, _, _), t_route, t_route_med = _timed(lambda: nearest_employers(problem), repeat)
+    # every engine timing below starts without the employer-side results a run keeps between
+    # blocks (problem.side.memo, analysis.derived), so it pays for the routing it reports
+    def route():
+        problem.side.memo.clear()
+        return nearest_employers(problem)
+
+    (best_time, _, _), t_route, t_route_med = _timed(route, repeat)
     rev = _networkx_graph(problem)
     best_nx, t_nx_route, t_nx_route_med = _timed(lambda: _networkx_nearest(problem, rev), repeat)
     both = np.isfinite(best_nx) & np.isfinite(best_time)
@@ -333,13 +340,23 @@ def benchmark_netwerk(
     _, t_nx_e2e, t_nx_e2e_med = _timed(networkx_nearest, repeat)
 
     # (v) the full call, and the count alone against the previous method
-    result, t_full, t_full_med = _timed(
-        lambda: travel_to_employers(
+    def full():
+        return travel_to_employers(
             sites, employers, network, max_minutes=max_min, max_snap_m=max_snap_m
-        ),
-        repeat,
-    )
-    count, t_count, t_count_med = _timed(lambda: count_employers_within(problem, max_min), repeat)
+        )
+
+    def full_cold():
+        clear_derived()
+        return full()
+
+    def count_cold():
+        problem.side.memo.clear()
+        return count_employers_within(problem, max_min)
+
+    result, t_full, t_full_med = _timed(full_cold, repeat)
+    # the next block of the same run: the employer side is already built
+    _, t_next, t_next_med = _timed(full, repeat)
+    count, t_count, t_count_med = _timed(count_cold, repeat)
     agree_count = bool(np.array_equal(count, result["werkgevers_bereikbaar"].to_numpy()))
     if old_count:
         count_old, t_count_old, t_count_old_med = _timed(
@@ -440,6 +457,7 @@ def benchmark_netwerk(
         "zelfde aansluiting + networkx",
     )
     row("(v) volledige aanroep incl. tellen", t_full, t_full_med)
+    row("(v) volgend blok van dezelfde run (werkgeverszijde al berekend)", t_next, t_next_med)
     if old_count:
         row(
             f"(v) alleen tellen binnen {max_min:g} min",
