@@ -249,3 +249,42 @@ def test_a_block_read_ahead_that_fails_is_one_of_the_problems(demo, tmp_path, mo
     assert problems[0].startswith("[lagen.locaties] veld 'beoogd_verblijfstype'")
     assert "'weekendverblijf' (1×)" in problems[0]
     assert problems[1:] == ["[lagen.locaties] blok 3 kan niet gelezen worden."]
+
+
+def test_the_first_pass_keeps_no_block_alive(demo, monkeypatch):
+    """The first pass keeps every block's ids until all blocks are read (ids unique over the whole
+    layer). A field read through GDAL's Arrow stream shares the memory of the whole batch (every
+    field and geometry of the block), so the kept ids must be copies: sharing a buffer with the
+    block read kept ~20 MiB per 100,000 sites alive (2 GiB at 10,000,000 before the second
+    pass)."""
+    import pyarrow as pa
+
+    import locatietoets.scripts.runner.stream as stream
+
+    def addresses(column: pd.Series) -> set[int]:
+        arrow = pa.array(column.array)
+        chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+        return {b.address for c in chunks for b in c.buffers() if b is not None and b.size}
+
+    read: set[int] = set()
+    kept: list[pd.Series] = []
+    real_load, real_duplicates = stream.load_sites, stream.SiteBlocks._duplicates
+
+    def load(spec, **kwargs):
+        original, sites, report = real_load(spec, **kwargs)
+        read.update(addresses(sites["locatie_id"]))
+        return original, sites, report
+
+    def duplicates(self, ids):
+        kept.extend(ids)
+        return real_duplicates(self, ids)
+
+    monkeypatch.setattr(stream, "load_sites", load)
+    monkeypatch.setattr(stream.SiteBlocks, "_duplicates", duplicates)
+    spec = load_config(demo).layer("locaties")
+    stream.SiteBlocks(spec, 1000, BLOCK).survey()
+    assert len(kept) == 4 and read
+    assert not isinstance(kept[0].dtype, np.dtype)  # read as Arrow strings
+    assert not read & set().union(*(addresses(s) for s in kept))
+    whole = gpd.read_file(demo.parent / "invoer" / "locaties.gpkg")["locatie_code"].tolist()
+    assert pd.concat(kept).tolist() == whole

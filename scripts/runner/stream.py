@@ -144,7 +144,7 @@ class SiteBlocks:
                 _sample_types(original.geometry.to_numpy(), samples)
                 persons |= bool(sites["personen"].notna().any())
                 employer |= bool(sites["eigen_werkgever"].notna().any())
-                ids.append(sites["locatie_id"])
+                ids.append(_detached(sites["locatie_id"]))
                 marked = logies_marked(sites)
                 if marked.any():
                     block_ids = marked_ids(sites, marked)
@@ -225,6 +225,21 @@ class SiteBlocks:
             f" {', '.join(dup[:10])}{' …' if len(dup) > 10 else ''}"
             f" ({len(dup)} ids). Maak de ids uniek."
         ]
+
+
+def _detached(column: pd.Series) -> pd.Series:
+    """``column`` in memory of its own. A field read through GDAL's Arrow stream shares the memory
+    of the whole batch it came in (every field and geometry of the block): kept for the whole first
+    pass, the id columns kept every block alive (~13-25 MiB per 100,000 sites: 2 GiB at 10,000,000
+    before the second pass began)."""
+    if isinstance(column.dtype, np.dtype):
+        return column.copy(deep=True)
+    import pyarrow as pa
+
+    arrow = pa.array(column.array)
+    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    copied = pa.concat_arrays(chunks) if chunks else arrow
+    return pd.Series(pd.array(copied, dtype=column.dtype), name=column.name)
 
 
 def _fid_order(spec: LayerSpec, n: int) -> tuple[np.ndarray | None, str]:
