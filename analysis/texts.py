@@ -304,7 +304,7 @@ def render_rows(
             elif value.ndim == 1 and len(value) == n:
                 # text: converted once for all sites, taken at the rows
                 if (key, "") not in cache:
-                    cache[key, ""] = pa.array(_column_array(value, "", n), type=pa.large_string())
+                    cache[key, ""] = _text_column(value)
                 parts.append(cache[key, ""].take(sites()))
             else:
                 parts.append(listed(_column_array(value[rows], spec, len(rows))))
@@ -318,6 +318,22 @@ def render_rows(
         parts.append(from_table([""], np.zeros(len(rows), dtype=np.int64)))
     joined = pc.binary_join_element_wise(*parts, pa.scalar("", type=pa.large_string()))
     return joined.take(positions()) if compact else joined
+
+
+def _text_column(values: np.ndarray) -> "pa.Array":
+    """The text of a column of texts (any dtype but numbers and booleans) as :func:`_column_array`
+    gives it, as an Arrow ``large_string`` array; str values with gaps go straight to Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if values.dtype.kind == "O" and pd.api.types.infer_dtype(values, skipna=True) in (
+        "string",
+        "empty",
+    ):
+        # only str and missing values: Arrow reads the str values and marks the gaps null ("")
+        column = pa.array(values, type=pa.large_string(), from_pandas=True)
+        return pc.fill_null(column, "")
+    return pa.array(_column_array(values, "", len(values)), type=pa.large_string())
 
 
 def _number_codes(values: np.ndarray, spec: str) -> tuple[list[str], np.ndarray]:

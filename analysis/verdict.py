@@ -637,7 +637,7 @@ _LAYER_TEMPLATE_FIELDS: dict[str, Callable[[Rule], str]] = {
 
 
 def _bound(ctx: RuleContext, bound: object, at: np.ndarray) -> np.ndarray | float:
-    """A sliding-penalty bound: a number, or a parameter's values at the sites at."""
+    """A sliding-penalty bound: a number, or a parameter's values at the sites ``at``."""
     if isinstance(bound, str):
         values = np.asarray(ctx.params[bound], dtype=float)
         return values[at] if values.ndim else values

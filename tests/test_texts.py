@@ -69,7 +69,11 @@ def test_render_rows_gives_the_text_of_render_array_at_the_rows_and_null_elsewhe
         "park": pd.Series(
             ["A", None, "B", "C", "", "D", "E"], dtype=pd.StringDtype(na_value=np.nan)
         ),
-        "vorm": np.array(["logies", None, "woonfunctie", "logies", None, "x", "y"], dtype=object),
+        "vorm": np.array(
+            ["logies", None, "woonfunctie", "logies", pd.NA, "x", np.nan], dtype=object
+        ),
+        # not only text: each value as pandas' astype(str) gives it (bytes decoded), missing as ""
+        "code": np.array([1, "a", b"x", None, 2.5, pd.NA, "b"], dtype=object),
         "afstand": np.array([100.4, 2500.0, np.nan, -0.04, 0.5, 1234.56, 7.0]),
         "aandeel": np.array([0.125, 1.0, np.nan, 0.0, 0.5, 0.333, 1.0]),
         "erf": np.array([True, False, True, True, False, True, False]),
@@ -77,8 +81,8 @@ def test_render_rows_gives_the_text_of_render_array_at_the_rows_and_null_elsewhe
         "rand": 250.0,
     }
     template = (
-        "park '{park}' ({vorm}), {afstand:.1f} m en {afstand:.0f} m ({afstand}); {aandeel:.0%}"
-        " vrij, erf {erf}, {inwoners:.0f} inwoners, rand {rand:.0f} m; 100%"
+        "park '{park}' ({vorm}, {code}), {afstand:.1f} m en {afstand:.0f} m ({afstand});"
+        " {aandeel:.0%} vrij, erf {erf}, {inwoners:.0f} inwoners, rand {rand:.0f} m; 100%"
     )
     rows = np.array([0, 2, 3, 6])
     cache: dict = {}
@@ -96,12 +100,12 @@ def test_render_rows_gives_the_text_of_render_array_at_the_rows_and_null_elsewhe
     )
     assert out.to_pylist() == [expected[0], None, expected[1], expected[2], None, None, expected[3]]
     assert out.to_pylist()[3] == (
-        "park 'C' (logies), -0,0 m en 0 m (-0,04); 0 % vrij, erf ja, 6 inwoners, rand 250 m; 100%"
+        "park 'C' (logies, ), -0,0 m en 0 m (-0,04); 0 % vrij, erf ja, 6 inwoners, rand 250 m; 100%"
         " (bron)"
     )
-    assert out.to_pylist()[2].startswith("park 'B' (woonfunctie), onbekend m en onbekend m")
+    assert out.to_pylist()[2].startswith("park 'B' (woonfunctie, x), onbekend m en onbekend m")
     # the text columns were converted once and are reused by the next template
-    assert {key for key, _ in cache} == {"park", "vorm"}
+    assert {key for key, _ in cache} == {"park", "vorm", "code"}
     literal = render_rows("alleen tekst", lambda name: (name, values[name]), rows, n)
     assert literal.to_pylist() == [
         "alleen tekst",
