@@ -91,6 +91,18 @@ class SiteBlocks:
         lo, hi = int(self._fids[a]), int(self._fids[b - 1])
         return (a, b, f'"{self._fid_column}" BETWEEN {lo} AND {hi}')
 
+    def _reader(self) -> ThreadPoolExecutor:
+        """The thread that reads blocks ahead (and hashes the file), started when first needed."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="locaties-lezen")
+        return self._pool
+
+    def _stop_reader(self) -> None:
+        self._next = (-1, None)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
     def _ahead(self, pool: ThreadPoolExecutor, k: int) -> Future | None:
         """Start reading block ``k``'s features on ``pool``'s thread (None past the last block)."""
         if k >= len(self.starts):
@@ -127,13 +139,18 @@ class SiteBlocks:
         maxima: list[float] = []
         logies_ids: list[str] = []
         logies_total = 0
-        # GDAL reading and WKB parsing release the GIL: block k+1 is read while block k is checked
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="locaties-lezen") as pool:
+        # GDAL reading and WKB parsing release the GIL: block k+1 is read while block k is checked;
+        # after the last block the thread hashes the file, then reads the second pass's first block
+        pool = self._reader()
+        checksum: Future | None = None
+        try:
             ahead = self._ahead(pool, 0)
             for k, a in enumerate(self.starts):
                 if progress is not None:
                     progress(k, len(self.starts))
                 current, ahead = ahead, self._ahead(pool, k + 1)
+                if ahead is None and checksum is None:
+                    checksum = pool.submit(file_sha256, self.spec.path)
                 try:
                     original, sites, report = self._read(a, current)
                 except InputError as exc:
@@ -156,13 +173,19 @@ class SiteBlocks:
                     maxima.append(max_minutes_of(sites))
                 reports.append(report)
                 del original, sites
+        except BaseException:
+            self._stop_reader()
+            raise
         problems += self._duplicates(ids)
         del ids
         if reports and sum(r.without_geometry for r in reports) == self.n:
             problems.append(_no_geometry(self.spec, self.n))
         if problems:
+            self._stop_reader()
             raise InputError(problems)
-        report = _merged_report(self.spec, reports)
+        self._next = (0, self._ahead(pool, 0))
+        sha256 = checksum.result() if checksum is not None else file_sha256(self.spec.path)
+        report = _merged_report(self.spec, reports, sha256)
         if logies_total:
             # the same text as for the whole layer: the first ten ids and the number of others
             shown = logies_ids + [""] * (logies_total - len(logies_ids))
@@ -189,14 +212,9 @@ class SiteBlocks:
         if wanted != k:
             ahead = None
         if k + 1 < len(self.starts):
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="locaties-lezen")
-            self._next = (k + 1, self._ahead(self._pool, k + 1))
+            self._next = (k + 1, self._ahead(self._reader(), k + 1))
         else:
-            self._next = (-1, None)
-            if self._pool is not None:
-                self._pool.shutdown(wait=False)
-                self._pool = None
+            self._stop_reader()
         original, sites, _ = self._read(self.starts[k], ahead)
         del ahead
         dtypes = self.survey_result.dtypes if self.survey_result is not None else {}
@@ -296,12 +314,12 @@ def _common_dtype(found: set) -> Any:
     return np.dtype(object)
 
 
-def _merged_report(spec: LayerSpec, reports: list[LayerReport]) -> LayerReport:
+def _merged_report(spec: LayerSpec, reports: list[LayerReport], sha256: str) -> LayerReport:
     """One report for the whole layer: counts summed, count-bearing warnings summed."""
     first = reports[0]
     merged = replace(
         first,
-        sha256=file_sha256(spec.path),
+        sha256=sha256,
         features=sum(r.features for r in reports),
         repaired=sum(r.repaired for r in reports),
         without_geometry=sum(r.without_geometry for r in reports),
