@@ -79,6 +79,8 @@ RESULT_COLUMNS = (*TRAVEL_FIELDS, "reis_onbereikbaar_reden")
 # Upper bound on elements of one dense (sources x nodes) block: ~160 MB per float64 array.
 _BLOCK_ELEMENTS = 20_000_000
 _TIME_TOLERANCE = 1e-9
+# Upper bound on elements of one (sources x box nodes) block in the count's Dijkstras: ~40 MB.
+_REACH_ELEMENTS = 5_000_000
 # Grid cell for grouping employers in the count, as a multiple of the search radius.
 _COUNT_CELL_FACTOR = 1.0
 
@@ -1200,19 +1202,22 @@ def _employer_reach(side: EmployerSide, limit: float, report) -> _Reach:
             ball = np.arange(n)
         m = ball.shape[0]
         local[ball] = np.arange(m)
-        chunk = max(1, min(256, _BLOCK_ELEMENTS // max(m + 1, 1)))
-        for start in range(0, members.shape[0], chunk):
-            block = emp_ids[members[start : start + chunk]]
-            b = block.shape[0]
-            idx = np.concatenate([ball, n + block])
-            local[n + block] = m + np.arange(b)
-            sub = _subgraph(graph.time, idx, local)
-            dist = csgraph.dijkstra(sub, directed=True, indices=m + np.arange(b), limit=limit)
+        # one subgraph per group: the group's employer nodes have no incoming arcs, so each
+        # Dijkstra sees only the box and its own source
+        group_emps = emp_ids[members]
+        local[n + group_emps] = m + np.arange(group_emps.shape[0])
+        sub = _subgraph(graph.time, np.concatenate([ball, n + group_emps]), local)
+        local[n + group_emps] = -1
+        chunk = max(1, min(256, _REACH_ELEMENTS // (m + group_emps.shape[0])))
+        for start in range(0, group_emps.shape[0], chunk):
+            b = min(chunk, group_emps.shape[0] - start)
+            dist = csgraph.dijkstra(
+                sub, directed=True, indices=m + start + np.arange(b), limit=limit
+            )
             row, col = np.nonzero(np.isfinite(dist[:, :m]))
-            nodes.append(ball[col])
-            emps.append(block[row])
+            nodes.append(ball[col].astype(np.int32))
+            emps.append(group_emps[start + row].astype(np.int32))
             times.append(dist[row, col])
-            local[n + block] = -1
             done += b
             del dist
             report(
