@@ -781,6 +781,6 @@ def assign_polygon_attribute(
     for col in columns:
         values = np.full(n, None, dtype=object)
         values[found] = polygons[col].to_numpy(dtype=object)[best[found]]
-        out[col] = values
+        out[col] = pd.Series(values, index=sites.index, dtype=object)  # no string conversion
     out["_aandeel"] = best_share
     return out
