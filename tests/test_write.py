@@ -237,6 +237,9 @@ def test_a_large_result_layer_is_written_in_64_kb_pages_without_a_page_per_row(t
     write_gpkg(frame, tmp_path / "groot.gpkg")
     assert _page_size(tmp_path / "groot.gpkg") == 65536
     assert (tmp_path / "groot.gpkg").stat().st_size < 1.15 * payload  # 4 KB pages: ~2 x payload
+    write_gpkg(frame, tmp_path / "nogmaals.gpkg")  # the larger page cache changes no byte
+    assert sha256(tmp_path / "nogmaals.gpkg") == sha256(tmp_path / "groot.gpkg")
+    assert pyogrio.get_gdal_config_option("OGR_SQLITE_CACHE") is None  # not left set
     gpkg = GpkgStream(tmp_path / "blokken.gpkg", geometry_type="Point")
     for start in range(0, n, n // 2):
         gpkg.put(frame.iloc[start : start + n // 2])  # blocks of a stream of more than n rows
@@ -249,6 +252,7 @@ def test_a_large_result_layer_is_written_in_64_kb_pages_without_a_page_per_row(t
     gpkg.wait()
     gpkg.close()
     assert _page_size(tmp_path / "groot-blokken.gpkg") == 65536
+    assert pyogrio.get_gdal_config_option("OGR_SQLITE_PRAGMA") is None
     back = pyogrio.read_dataframe(tmp_path / "groot-blokken.gpkg", layer="locaties")
     assert back["redenen"].tolist() == frame["redenen"].tolist() + frame["redenen"][:10].tolist()
     write_gpkg(frame.iloc[:100], tmp_path / "klein.gpkg")

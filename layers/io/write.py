@@ -69,6 +69,11 @@ _LAYER = "locaties"
 #: faster. A smaller layer keeps 4 KB pages (every table of the file takes at least one page).
 _LARGE_PAGE_SIZE = 65536
 _LARGE_ROWS = 10_000
+#: SQLite page cache (MB) while a large result GeoPackage is written: SQLite's default of 2 MB is
+#: 31 pages of 64 KB, and GDAL's spatial index, built when the layer is closed, then reads and
+#: writes the same pages over and over (6.2 s CPU at 1,000,000 sites; 1.5 s with the index of
+#: 36 MB in the cache).
+_LARGE_CACHE_MB = 64
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
 
 
@@ -175,12 +180,13 @@ def geometry_kind(geometry: Any) -> tuple[str, bool]:
 
 def _gpkg_options(rows: int) -> dict[str, str | None]:
     """The GDAL settings a result GeoPackage of ``rows`` rows is created with: fixed timestamps
-    (byte-identical files for identical inputs) and the page size (see :data:`_LARGE_PAGE_SIZE`;
-    it only applies to a new file)."""
-    page_size = _LARGE_PAGE_SIZE if rows >= _LARGE_ROWS else None
+    (byte-identical files for identical inputs), the page size (see :data:`_LARGE_PAGE_SIZE`; it
+    only applies to a new file) and the page cache (:data:`_LARGE_CACHE_MB`)."""
+    large = rows >= _LARGE_ROWS
     return {
         "OGR_CURRENT_DATE": _FIXED_DATE,
-        "OGR_SQLITE_PRAGMA": f"page_size={page_size}" if page_size else None,
+        "OGR_SQLITE_PRAGMA": f"page_size={_LARGE_PAGE_SIZE}" if large else None,
+        "OGR_SQLITE_CACHE": str(_LARGE_CACHE_MB) if large else None,
     }
 
 
@@ -312,6 +318,9 @@ class GpkgStream:
             raise InputError(f"Wegschrijven van '{self.path.name}' mislukt: {error}.") from None
 
     def _batches(self) -> Iterator[Any]:
+        # GDAL asks for the first batch once the file is created: the page size and cache are set,
+        # so they no longer apply to other files opened meanwhile (the sites of the next block)
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_PRAGMA": None, "OGR_SQLITE_CACHE": None})
         while True:
             table = self._queue.get()
             if table is None:
