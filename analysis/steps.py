@@ -655,17 +655,16 @@ def odour_norm(
     a per-gemeente value that differs from the rule set's standard value is
     the omgevingsplan's own.
     """
-    names = np.where(
-        concentration_area,
-        "geur_norm_kom_concentratie" if inside else "geur_norm_buitengebied_concentratie",
-        "geur_norm_kom" if inside else "geur_norm_buitengebied",
-    )
-    n = len(names)
+    conc = np.asarray(concentration_area, dtype=bool)
+    n = len(conc)
     values, own = np.full(n, np.nan), np.zeros(n, dtype=bool)
-    for name in np.unique(names):
-        cell = names == name
-        values[cell] = params[name][cell]
-        own[cell] = params[name][cell] != float(ruleset.value(name))
+    for cell, name in (
+        (~conc, "geur_norm_kom" if inside else "geur_norm_buitengebied"),
+        (conc, "geur_norm_kom_concentratie" if inside else "geur_norm_buitengebied_concentratie"),
+    ):
+        if cell.any():  # boolean masks: no per-site parameter names to compare
+            values[cell] = params[name][cell]
+            own[cell] = params[name][cell] != float(ruleset.value(name))
     return values, own
 
 
