@@ -261,6 +261,40 @@ def test_a_large_result_layer_is_written_in_64_kb_pages_without_a_page_per_row(t
     assert small["redenen"].tolist() == frame["redenen"][:100].tolist()
 
 
+def test_reference_layers_are_written_without_waiting_for_the_disk_after_each_layer(
+    tmp_path: Path, monkeypatch
+):
+    """Each reference layer is a GDAL session of its own on an existing file, which GDAL ends by
+    waiting for the disk (synchronous=FULL) unless told not to: the file is staged, so it need
+    not. The setting is not left behind; the layers are all there."""
+    import locatietoets.layers.io.write as write
+
+    seen = []
+    real = pyogrio.write_dataframe
+
+    def recording(frame, path, **kwargs):
+        seen.append((kwargs["layer"], pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")))
+        return real(frame, path, **kwargs)
+
+    monkeypatch.setattr(write.pyogrio, "write_dataframe", recording)
+    square = shapely.box(200000, 380000, 200100, 380100)
+    frames = {
+        "bebouwd_gebied": gpd.GeoDataFrame(geometry=[square], crs=RD),
+        "werkgevers": gpd.GeoDataFrame(
+            {"naam": ["Bakkerij", "Kas"]},
+            geometry=[shapely.Point(200050, 380050), shapely.Point(200500, 380500)],
+            crs=RD,
+        ),
+    }
+    write.write_reference(frames, tmp_path / "referentie.gpkg")
+    assert seen == [("bebouwd_gebied", False), ("werkgevers", False)]  # pyogrio reads OFF as False
+    assert pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS") is None
+    layers = pyogrio.list_layers(tmp_path / "referentie.gpkg")[:, 0].tolist()
+    assert {"bebouwd_gebied", "werkgevers"} <= set(layers)
+    back = pyogrio.read_dataframe(tmp_path / "referentie.gpkg", layer="werkgevers")
+    assert back["naam"].tolist() == ["Bakkerij", "Kas"]
+
+
 # --- GeoParquet ---------------------------------------------------------------------------------
 
 

@@ -575,7 +575,12 @@ def write_reference(frames: dict[str, gpd.GeoDataFrame], path: Path) -> None:
     (``naam``), ``gemeenten`` (``naam``, ``code``, ``regio``) and every declared constraint
     layer as ``beperkingen.<naam>`` (``naam``, optional ``waarde``).
     """
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
+    # each layer is added to the file in its own GDAL session: without synchronous=OFF (GDAL sets
+    # it for a new file only) every session ends by waiting for the disk (3.0 -> 1.6 s for the
+    # reference layers of the 1,000,000-site world); safe, the file is in a staged folder
+    pyogrio.set_gdal_config_options(
+        {"OGR_CURRENT_DATE": _FIXED_DATE, "OGR_SQLITE_SYNCHRONOUS": "OFF"}
+    )
     try:
         for name in sorted(frames):
             frame = _prepare_columns(frames[name])
@@ -597,7 +602,7 @@ def write_reference(frames: dict[str, gpd.GeoDataFrame], path: Path) -> None:
                 append=path.exists(),
             )
     finally:
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None, "OGR_SQLITE_SYNCHRONOUS": None})
 
 
 def write_csv(frame: gpd.GeoDataFrame, path: Path, *, append: bool = False) -> None:
