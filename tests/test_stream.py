@@ -288,3 +288,26 @@ def test_the_first_pass_keeps_no_block_alive(demo, monkeypatch):
     assert not read & set().union(*(addresses(s) for s in kept))
     whole = gpd.read_file(demo.parent / "invoer" / "locaties.gpkg")["locatie_code"].tolist()
     assert pd.concat(kept).tolist() == whole
+
+
+def test_duplicate_ids_named_in_order_of_first_occurrence(demo):
+    """Ids repeated across blocks are found by their hashes and named by value, in the order of
+    their first occurrence, as pandas' duplicated() over all ids at once names them."""
+    import locatietoets.scripts.runner.stream as stream
+
+    blocks = stream.SiteBlocks(load_config(demo).layer("locaties"), 1000, BLOCK)
+    parts = [["k", "b", "c"], ["d", "b", "e", "é"], ["k", "f", "g", "b", "é"], ["h"]]
+    ids = [pd.Series(p, dtype="str") for p in parts]
+    (message,) = blocks._duplicates(ids)
+    assert "dubbele waarden: k, b, é (3 ids)" in message
+    assert (
+        blocks._duplicates([pd.Series(["x", "y"], dtype="str"), pd.Series(["z"], dtype="str")])
+        == []
+    )
+    rng = np.random.default_rng(5)
+    values = [f"L{v:05d}" for v in rng.integers(0, 3000, 2000)]
+    ids = [pd.Series(values[a : a + 300], dtype="str") for a in range(0, 2000, 300)]
+    every = pd.Series(values, dtype="str")
+    expected = [str(v) for v in pd.unique(every[every.duplicated(keep=False)])]
+    (message,) = blocks._duplicates(ids)
+    assert f"dubbele waarden: {', '.join(expected[:10])} … ({len(expected)} ids)" in message
