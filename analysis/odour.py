@@ -811,6 +811,16 @@ def _knelpunt_share(
     whole = np.zeros(n, dtype=bool)
     piece_site: list[np.ndarray] = []
     piece_geom: list[np.ndarray] = []
+    f_site, f_part, f_req = farm_pairs
+    if parts is not None and f_site.size:
+        # a site within the disc's inscribed circle (64 segments: radius times cos(pi / 64)) of
+        # a point farm lies wholly in it: no polygon needed, here or for its contours
+        point = todo[f_site] & (shapely.get_type_id(parts[f_part]) == shapely.GeometryType.POINT)
+        if point.any():
+            xy = shapely.get_coordinates(parts[f_part[point]])
+            far = np.hypot(*(sites.centre[f_site[point]] - xy).T) + sites.radius[f_site[point]]
+            inside = far < f_req[point] * np.cos(np.pi / 64) - _MARGIN_M
+            whole[f_site[point][inside]] = True
     if contour_pairs is not None and contour_index is not None and contour_pairs.site.size:
         cp, cgeoms = contour_pairs, contour_index.geoms
         zone = np.flatnonzero(todo[cp.site] & (contour_index.values[cp.contour] >= norm[cp.site]))
@@ -832,9 +842,11 @@ def _knelpunt_share(
                 piece_site.append(cp.site[part])
                 piece_geom.append(cut)
     f_site, f_part, f_req = farm_pairs
-    sel = todo[f_site] & ~whole[f_site]
-    if sel.any() and parts is not None:
+    if parts is not None and f_site.size:
+        sel = todo[f_site]
         f_site, f_part, f_req = f_site[sel], f_part[sel], f_req[sel]
+        rest = ~whole[f_site]  # the pieces of whole sites are not needed
+        f_site, f_part, f_req = f_site[rest], f_part[rest], f_req[rest]
         disc = shapely.buffer(parts[f_part], f_req, quad_segs=16)
         cut = shapely.intersection(sites.geoms[f_site], disc)
         f_share = _measure(cut, sites.multi[f_site]) / sites.measure[f_site]
