@@ -31,8 +31,14 @@ How a trip is measured
    time-limited Dijkstra per employer, each on a small subgraph — the nodes in
    a box around a group of nearby employers, as wide as any route within the
    limit can reach in a straight line (fastest straight-line speed of any arc
-   times the limit), so the count stays exact. Only site connections with an
-   end node in the box are evaluated.
+   times the limit), so the count stays exact. The results are kept per node
+   (employers sorted by time, and by employer); a site's count is then a few
+   binary searches in the rows of its link's end nodes (see :func:`_count_within`).
+
+Everything that depends on the employers and the network alone — their snapping, the routing
+graph, the shortest-path tree from all employers and the per-node employer rows — is an
+:class:`EmployerSide`, built once per run (:func:`employer_side`) and shared by every block
+of sites; per block only the sites are snapped and looked up.
 
 The nearest employer is the one with the shortest *travel time*;
 ``werkgever_afstand_m`` is the length of that fastest route.
