@@ -82,6 +82,7 @@ class SiteBlocks:
         self._fids, self._fid_column = _fid_order(spec, n)
         self._pool: ThreadPoolExecutor | None = None  # the second pass's reading thread
         self._next: tuple[int, Future | None] = (-1, None)  # the block it reads ahead
+        self._first: tuple[Any, Any] | None = None  # block 0 as the survey read it
 
     def _rows(self, a: int, b: int) -> tuple:
         """The block as :func:`layers.io.files.read_layer` takes it: a GeoPackage by fid range
@@ -140,9 +141,10 @@ class SiteBlocks:
         logies_ids: list[str] = []
         logies_total = 0
         # GDAL reading and WKB parsing release the GIL: block k+1 is read while block k is checked;
-        # after the last block the thread hashes the file, then reads the second pass's first block
+        # after the last block the thread hashes the file and reads the second pass's second block
         pool = self._reader()
         checksum: Future | None = None
+        first = None
         try:
             ahead = self._ahead(pool, 0)
             for k, a in enumerate(self.starts):
@@ -172,6 +174,8 @@ class SiteBlocks:
                 if max_minutes_of is not None:
                     maxima.append(max_minutes_of(sites))
                 reports.append(report)
+                if k == 0:  # kept for the second pass (one block): not read twice
+                    first = (original, sites)
                 del original, sites
         except BaseException:
             self._stop_reader()
@@ -183,7 +187,8 @@ class SiteBlocks:
         if problems:
             self._stop_reader()
             raise InputError(problems)
-        self._next = (0, self._ahead(pool, 0))
+        self._first = first
+        self._next = (1, self._ahead(pool, 1))
         sha256 = checksum.result() if checksum is not None else file_sha256(self.spec.path)
         report = _merged_report(self.spec, reports, sha256)
         if logies_total:
@@ -211,11 +216,14 @@ class SiteBlocks:
         wanted, ahead = self._next
         if wanted != k:
             ahead = None
-        if k + 1 < len(self.starts):
+        if k + 1 < len(self.starts) and wanted != k + 1:
             self._next = (k + 1, self._ahead(self._reader(), k + 1))
-        else:
+        elif k + 1 >= len(self.starts):
             self._stop_reader()
-        original, sites, _ = self._read(self.starts[k], ahead)
+        if k == 0 and self._first is not None:
+            (original, sites), self._first = self._first, None
+        else:
+            original, sites, _ = self._read(self.starts[k], ahead)
         del ahead
         dtypes = self.survey_result.dtypes if self.survey_result is not None else {}
         changed = {
