@@ -15,7 +15,14 @@ Two passes over the file:
    the layer is read whole (an integer field with NULLs in some block only
    is a float field), and the layer's report for run.json (counts summed,
    warnings merged);
-2. :meth:`SiteBlocks.block` reads a block again for scoring.
+2. :meth:`SiteBlocks.block` reads a block again for scoring (block 0: the
+   one the survey read, kept).
+
+In both passes a second thread reads the next block's features
+(:func:`layers.io.files.open_rows`: GDAL reading and WKB parsing release the
+GIL) while the current block is checked or scored; it also hashes the file
+for run.json. The ids of all sites are kept as Arrow text (~12 bytes a site)
+to find ids repeated across blocks.
 
 The outputs equal those of reading all sites at once (tests/test_stream.py).
 """
