@@ -13,6 +13,13 @@ link (one-way streets do not bind a pedestrian), over the links a site may conne
 network: not over motorways and trunk roads, which nobody walks along). The straight connection
 legs from site and facility to the network are part of the distance, as for employers.
 
+Everything that depends on the network and a facility layer alone is built once per run and
+reused by every block of sites (:func:`analysis.derived.derived`): the distance network is kept
+beside the road network (:func:`distance_network`), and per facility kind the facilities snapped
+to it, the routing graph and the shortest-path tree from all facilities are kept beside the
+facility frame (:func:`analysis.travel.employer_side` on the distance network). Per block only
+the sites are snapped and looked up.
+
 A site more than ``max_snap_m`` from the network, or on a part of the network from which no
 facility of the kind can be reached, gets no distance (NaN, never 0) and a Dutch reason.
 
@@ -28,9 +35,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from locatietoets.analysis.derived import derived
 from locatietoets.analysis.errors import InputError
 from locatietoets.analysis.network import RoadNetwork
-from locatietoets.analysis.travel import nearest_employers, prepare_travel
+from locatietoets.analysis.travel import employer_side, nearest_employers, prepare_travel
 from locatietoets.analysis.vocabulary import facility_fields, nl_number
 
 __all__ = ["distance_network", "nearest_facilities"]
@@ -50,12 +58,19 @@ _SHARED_CACHE = (
 def distance_network(network: RoadNetwork) -> RoadNetwork:
     """A copy of ``network`` whose travel "time" in seconds is the length in metres.
 
+    Built once per network object and kept beside it (:func:`analysis.derived.derived`): every
+    block of a run routes on the same copy (and so shares the facility sides built on it).
+
     Every link a site may connect to (:attr:`RoadNetwork.link_snappable`) is open in both
     directions with weight = its length; the others (motorways and trunk roads of a car network)
     are closed. The speed is 3.6 km/h (1 m/s), so a connection leg of ``d`` metres also weighs
     ``d``. Routing this copy with :func:`analysis.travel.nearest_employers` gives shortest
     distances.
     """
+    return derived(network, "facilities.distance_network", lambda: _distance_network(network))
+
+
+def _distance_network(network: RoadNetwork) -> RoadNetwork:
     usable = np.asarray(network.link_snappable, dtype=bool)
     weight = np.where(usable, network.link_length_m.astype(float), np.inf)
     copy = replace(
@@ -140,7 +155,11 @@ def nearest_facilities(
     for kind, frame in facilities.items():
         name_f, dist_f, unreach_f, reason_f = facility_fields(kind)
         problem = prepare_travel(
-            site_geoms, np.asarray(frame.geometry.values), dnet, max_snap_m=max_snap_m
+            site_geoms,
+            None,
+            dnet,
+            max_snap_m=max_snap_m,
+            employer_side=employer_side(frame, dnet, max_snap_m=max_snap_m),
         )
         best, _, best_idx = nearest_employers(problem)
         reached = np.isfinite(best)

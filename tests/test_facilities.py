@@ -122,6 +122,111 @@ def test_a_car_network_measures_distance_both_ways_along_one_way_streets():
     assert out["voorziening_ov_halte_afstand_m"].iloc[0] == pytest.approx(500)
 
 
+# Blocks of sites reuse the per-run structures (distance network, snapped facilities, tree).
+# A shop as a multipolygon: a square with a hole 20 m from every road around it and a triangle
+# whose tip is 10 m east of the road x = 800 at y = 450 (its nearest network point); a point shop.
+MARKT = shapely.MultiPolygon(
+    [
+        (
+            [(320, 620), (380, 620), (380, 680), (320, 680)],
+            [[(340, 640), (360, 640), (360, 660), (340, 660)]],
+        ),
+        ([(810, 450), (880, 420), (880, 480)], []),
+    ]
+)
+SHOPS = gpd.GeoDataFrame(
+    {"naam": ["Markt", "Buurtwinkel"]}, geometry=[MARKT, Point(100, 900)], crs=RD
+)
+HALTES = stops((0, 0), (900, 0), names=["West", "Oost"])
+
+
+def _block_sites() -> gpd.GeoSeries:
+    rng = np.random.default_rng(15)
+    xy = rng.uniform(-50, 950, size=(40, 2))
+    geoms = [Point(x, y) for x, y in xy]
+    geoms += [
+        shapely.Polygon([(420, 420), (480, 420), (480, 480), (420, 480)]),  # a polygon site
+        Point(5050, 0),  # on the separate road: nothing reachable
+        Point(1000, 4000),  # 3 km from any road
+    ]
+    return gpd.GeoSeries(geoms, index=np.arange(100, 100 + len(geoms)), crs=RD)
+
+
+def test_blocks_give_the_same_as_one_call_and_build_the_facility_side_once(monkeypatch):
+    from locatietoets.analysis import travel
+    from locatietoets.analysis.derived import clear_derived
+
+    clear_derived()
+    facilities = {"ov_halte": HALTES, "supermarkt": SHOPS}
+    sites = _block_sites()
+    one = nearest_facilities(sites, facilities, NET, max_snap_m=1000)
+    # hand-computed: (800, 300) walks 150 m north along x = 800 and 10 m to the triangle's tip
+    check = nearest_facilities(points((800, 300)), facilities, NET, max_snap_m=1000)
+    assert check["voorziening_supermarkt"].iloc[0] == "Markt"
+    assert check["voorziening_supermarkt_afstand_m"].iloc[0] == pytest.approx(160.0)
+
+    built = []
+    original = travel.prepare_employers
+    monkeypatch.setattr(
+        travel, "prepare_employers", lambda *a, **k: built.append(1) or original(*a, **k)
+    )
+    clear_derived()
+    blocks = [sites.iloc[:15], sites.iloc[15:30], sites.iloc[30:]]
+    cached = pd.concat([nearest_facilities(b, facilities, NET, max_snap_m=1000) for b in blocks])
+    assert len(built) == 2  # once per kind for the whole run, not once per block and kind
+    assert distance_network(NET) is distance_network(NET)
+    fresh = []
+    for b in blocks:
+        clear_derived()
+        fresh.append(nearest_facilities(b, facilities, NET, max_snap_m=1000))
+    pd.testing.assert_frame_equal(cached, one, check_exact=True)
+    pd.testing.assert_frame_equal(pd.concat(fresh), one, check_exact=True)
+    assert one["voorziening_supermarkt_onbereikbaar"].tolist()[-2:] == [True, True]
+
+
+def test_a_changed_facility_frame_or_network_is_not_served_from_the_cache():
+    from locatietoets.analysis.derived import clear_derived
+
+    clear_derived()
+    site = points((800, 300))
+    before = nearest_facilities(site, {"supermarkt": SHOPS}, NET, max_snap_m=1000)
+    moved = SHOPS.copy()  # the triangle's shop closes; the other one moves next to the site
+    moved.geometry = gpd.GeoSeries([MARKT.geoms[0], Point(800, 320)], crs=RD)
+    after = nearest_facilities(site, {"supermarkt": moved}, NET, max_snap_m=1000)
+    assert before["voorziening_supermarkt_afstand_m"].iloc[0] == pytest.approx(160.0)
+    assert after["voorziening_supermarkt"].iloc[0] == "Buurtwinkel"
+    assert after["voorziening_supermarkt_afstand_m"].iloc[0] == pytest.approx(20.0)
+    # another network (the grid without its link x = 800, 300..400): its own distance network,
+    # so (800, 300) detours by (700, 300), (700, 400) and (800, 400): 300 + 50 + 10 m
+    grid = grid_network()
+    keep = ~(
+        (grid.node_x[grid.link_u] == 800)
+        & (grid.node_x[grid.link_v] == 800)
+        & (grid.node_y[grid.link_u] == 300)
+        & (grid.node_y[grid.link_v] == 400)
+    )
+    cut = build_network(
+        mode="lopen",
+        node_x=grid.node_x,
+        node_y=grid.node_y,
+        node_id=None,
+        link_u=grid.link_u[keep],
+        link_v=grid.link_v[keep],
+        link_length_m=grid.link_length_m[keep],
+        link_geometry=np.asarray(grid.link_geometry)[keep],
+        link_highway=None,
+        link_oneway=None,
+        link_car_kmh=None,
+        speeds=TravelSpeeds(bike_kmh=18.0),
+    )
+    detour = nearest_facilities(site, {"supermarkt": SHOPS}, cut, max_snap_m=1000)
+    assert detour["voorziening_supermarkt_afstand_m"].iloc[0] == pytest.approx(360.0)
+    clear_derived()
+    for frame, net, got in ((moved, NET, after), (SHOPS, cut, detour)):
+        want = nearest_facilities(site, {"supermarkt": frame}, net, max_snap_m=1000)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
 def _sites(xy, stay="short_stay"):
     n = len(xy)
     return gpd.GeoDataFrame(
