@@ -525,7 +525,7 @@ def _check_extent(frame: gpd.GeoDataFrame, spec: LayerSpec, source: str) -> None
     """Refuse data outside the Netherlands: the whole layer (wrong CRS) or a few objects (wrong
     coordinates)."""
     geoms = frame.geometry.to_numpy()
-    present = np.flatnonzero(~(pd.isna(geoms) | shapely.is_empty(geoms)))
+    present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
     if len(present) == 0:
         return
     bounds = shapely.bounds(geoms[present])
@@ -591,7 +591,7 @@ def _repair(frame: gpd.GeoDataFrame, spec: LayerSpec, report: LayerReport) -> gp
         else _GEOM_TYPES.get(spec.name.split(".", 1)[0]),
     )
     geoms = frame.geometry.to_numpy()
-    missing = pd.isna(geoms) | shapely.is_empty(geoms)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     present = ~missing
     invalid = np.zeros(len(geoms), dtype=bool)
     invalid[present] = ~shapely.is_valid(geoms[present])
@@ -605,7 +605,7 @@ def _repair(frame: gpd.GeoDataFrame, spec: LayerSpec, report: LayerReport) -> gp
         geoms[invalid] = fixed
         report.repaired = int(invalid.sum())
         report.warnings.append(f"{report.repaired} ongeldige geometrieën gerepareerd (make_valid)")
-        missing = pd.isna(geoms) | shapely.is_empty(geoms)
+        missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     report.without_geometry = int(missing.sum())
     if allowed is not None:
         types = shapely.get_type_id(geoms[~missing])
@@ -708,7 +708,7 @@ def _drop_measures(frame: gpd.GeoDataFrame, report: LayerReport) -> gpd.GeoDataF
     """Drop M values (measures: GeoPackage "Measured" types); the tests use x and y only, and GDAL
     cannot write M back."""
     geoms = frame.geometry.to_numpy()
-    present = ~pd.isna(geoms)
+    present = ~shapely.is_missing(geoms)
     measured = np.zeros(len(geoms), dtype=bool)
     measured[present] = shapely.has_m(geoms[present])
     if not measured.any():

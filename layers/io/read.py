@@ -398,7 +398,8 @@ def load_sites(
     if problems:
         raise InputError(problems)
     geoms = sites.geometry.to_numpy()
-    status = np.where(pd.isna(geoms) | shapely.is_empty(geoms), 0, 1)  # geen geometrie, ok
+    # 0 geen geometrie, 1 ok
+    status = np.where(shapely.is_missing(geoms) | shapely.is_empty(geoms), 0, 1)
     if report.repaired and report.repaired_rows is not None:
         status[report.repaired_rows & (status == 1)] = 2  # gerepareerd
     # the column a text array would give (str), built from its three values
@@ -441,7 +442,7 @@ def _no_geometry(spec: LayerSpec, n: int) -> str:
 
 def _drop_empty(frame: gpd.GeoDataFrame, report: LayerReport, spec: LayerSpec) -> gpd.GeoDataFrame:
     geoms = frame.geometry.to_numpy()
-    missing = pd.isna(geoms) | shapely.is_empty(geoms)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.all():
         raise InputError(_no_geometry(spec, len(frame)))
     if missing.any():
