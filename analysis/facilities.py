@@ -18,7 +18,7 @@ reused by every block of sites (:func:`analysis.derived.derived`): the distance 
 beside the road network (:func:`distance_network`), and per facility kind the facilities snapped
 to it, the routing graph and the shortest-path tree from all facilities are kept beside the
 facility frame (:func:`analysis.travel.employer_side` on the distance network). Per block only
-the sites are snapped and looked up.
+the sites are snapped (once, for every kind) and looked up.
 
 A site more than ``max_snap_m`` from the network, or on a part of the network from which no
 facility of the kind can be reached, gets no distance (NaN, never 0) and a Dutch reason.
@@ -38,7 +38,12 @@ import pandas as pd
 from locatietoets.analysis.derived import derived
 from locatietoets.analysis.errors import InputError
 from locatietoets.analysis.network import RoadNetwork
-from locatietoets.analysis.travel import employer_side, nearest_employers, prepare_travel
+from locatietoets.analysis.travel import (
+    employer_side,
+    nearest_employers,
+    prepare_travel,
+    snap_to_network,
+)
 from locatietoets.analysis.vocabulary import facility_fields, nl_number
 
 __all__ = ["distance_network", "nearest_facilities"]
@@ -152,6 +157,7 @@ def nearest_facilities(
     if not facilities:
         return out
     dnet = distance_network(network)
+    site_snap = snap_to_network(site_geoms, dnet)  # the same for every kind
     for kind, frame in facilities.items():
         name_f, dist_f, unreach_f, reason_f = facility_fields(kind)
         problem = prepare_travel(
@@ -160,6 +166,7 @@ def nearest_facilities(
             dnet,
             max_snap_m=max_snap_m,
             employer_side=employer_side(frame, dnet, max_snap_m=max_snap_m),
+            site_snap=site_snap,
         )
         best, _, best_idx = nearest_employers(problem)
         reached = np.isfinite(best)

@@ -725,11 +725,14 @@ def prepare_travel(
     *,
     max_snap_m: float = 1000.0,
     employer_side: EmployerSide | None = None,
+    site_snap: SnapTable | None = None,
 ) -> TravelProblem:
     """Snap sites and employers to the network and build the reversed routing graph.
 
     With ``employer_side`` (from :func:`prepare_employers` with the same network and
-    ``max_snap_m``) only the sites are snapped and ``employer_geometries`` is not used.
+    ``max_snap_m``) only the sites are snapped and ``employer_geometries`` is not used. With
+    ``site_snap`` (``snap_to_network(site_geometries, network)``, e.g. shared by several
+    problems on the same sites) the sites are not snapped again.
     """
     side = (
         prepare_employers(employer_geometries, network, max_snap_m=max_snap_m)
@@ -737,7 +740,8 @@ def prepare_travel(
         else employer_side
     )
     n_sites = len(site_geometries)
-    site_snap = snap_to_network(site_geometries, network)
+    if site_snap is None:
+        site_snap = snap_to_network(site_geometries, network)
     site_dist = np.full(n_sites, np.inf)
     np.minimum.at(site_dist, site_snap.item, site_snap.dist_m)
     site_ok = site_dist <= max_snap_m

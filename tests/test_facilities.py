@@ -165,15 +165,22 @@ def test_blocks_give_the_same_as_one_call_and_build_the_facility_side_once(monke
     assert check["voorziening_supermarkt"].iloc[0] == "Markt"
     assert check["voorziening_supermarkt_afstand_m"].iloc[0] == pytest.approx(160.0)
 
-    built = []
-    original = travel.prepare_employers
+    from locatietoets.analysis import facilities as module
+
+    built, snapped = [], []
+    original, snap = travel.prepare_employers, travel.snap_to_network
     monkeypatch.setattr(
         travel, "prepare_employers", lambda *a, **k: built.append(1) or original(*a, **k)
     )
+    counting_snap = lambda *a, **k: snapped.append(len(a[0])) or snap(*a, **k)  # noqa: E731
+    monkeypatch.setattr(travel, "snap_to_network", counting_snap)
+    monkeypatch.setattr(module, "snap_to_network", counting_snap)
     clear_derived()
     blocks = [sites.iloc[:15], sites.iloc[15:30], sites.iloc[30:]]
     cached = pd.concat([nearest_facilities(b, facilities, NET, max_snap_m=1000) for b in blocks])
     assert len(built) == 2  # once per kind for the whole run, not once per block and kind
+    # the facilities of each kind once (2 stops, 2 shops), each block's sites once for both kinds
+    assert sorted(snapped) == [2, 2, 13, 15, 15]
     assert distance_network(NET) is distance_network(NET)
     fresh = []
     for b in blocks:
