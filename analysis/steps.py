@@ -724,16 +724,15 @@ def odour(run: RunState, inputs: Inputs, ruleset: RuleSet) -> None:
         norm_from_plan=norm_from_plan[geo_idx],
         progress=lambda fr, msg="": run.steps.report(fr, msg),
     )
-    for col in o.columns:
-        if o[col].dtype == object:
-            # the texts (farm name, reason) stay object columns: put() would turn them into
-            # pandas' str dtype (an Arrow copy of every reason), which the verdict's templates
-            # turn back into Python strings
-            full = np.full(n, None, dtype=object)
-            full[geo_idx] = o[col].to_numpy()
-            f[col] = pd.Series(full, dtype=object, index=f.index)
-        else:
-            run.put(o[[col]])
+    texts = [col for col in o.columns if o[col].dtype == object]
+    run.put(o.drop(columns=texts))
+    for col in texts:
+        # the texts (farm name, reason) stay object columns: put() would turn them into pandas'
+        # str dtype (an Arrow copy of every reason), which the verdict's templates turn back into
+        # Python strings
+        full = np.full(n, None, dtype=object)
+        full[geo_idx] = o[col].to_numpy()
+        f[col] = pd.Series(full, dtype=object, index=f.index)
     if inputs.contours is None:
         run.skipped["geurcontouren"] = (
             "geen laag [lagen.geurcontouren]: alleen vaste afstanden getoetst"
