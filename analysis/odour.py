@@ -511,11 +511,13 @@ def _contour_index(contours: gpd.GeoDataFrame) -> _ContourIndex:
     )
     # the inner disc: around the centroid when it lies inside, else around a point on the surface
     centre = shapely.centroid(geoms)
-    off = ~shapely.contains_properly(geoms, centre)
-    if off.any():
+    inside = shapely.contains_properly(geoms, centre)
+    off = np.flatnonzero(~inside)
+    if off.size:
         centre[off] = shapely.point_on_surface(geoms[off])
+        inside[off] = shapely.contains_properly(geoms[off], centre[off])
     inner = shapely.distance(centre, shapely.boundary(geoms))
-    inner = np.where(shapely.contains_properly(geoms, centre) & np.isfinite(inner), inner, 0.0)
+    inner = np.where(inside & np.isfinite(inner), inner, 0.0)
     centre_xy = shapely.get_coordinates(centre)
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     outer = np.zeros(len(geoms))
