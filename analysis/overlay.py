@@ -254,12 +254,17 @@ def _geometries(polygons: Any) -> np.ndarray:
 
 def piece_index(polygons: Any) -> PieceIndex:
     """The :class:`PieceIndex` of ``polygons`` (GeoDataFrame, GeoSeries or array), built once
-    while that object lives (:func:`analysis.derived.derived`; an array is not cached)."""
+    while that object lives (:func:`analysis.derived.derived`; an array is not cached).
+
+    One index per calling thread: the pieces are prepared GEOS geometries, which keep scratch
+    state while tested and must not be tested by two threads at once (GEOS issue #825), and
+    blocks of sites may be scored in threads side by side (a dask worker with several threads).
+    """
     if isinstance(polygons, PieceIndex):
         return polygons
     return derived(
         polygons,
-        ("overlay.pieces", MAX_PIECE_VERTICES),
+        ("overlay.pieces", MAX_PIECE_VERTICES, threading.get_ident()),
         lambda: PieceIndex(_geometries(polygons)),
     )
 

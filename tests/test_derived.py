@@ -46,3 +46,24 @@ def test_objects_without_weak_references_are_not_cached():
     derived(key_object, "k", lambda: calls.append(1))
     assert len(calls) == 2
     assert not _STORE
+
+
+def test_piece_index_is_not_shared_between_threads():
+    """Prepared pieces keep GEOS scratch state: each thread scoring blocks gets its own index."""
+    import threading
+
+    from shapely.geometry import Polygon
+
+    from locatietoets.analysis.overlay import piece_index
+
+    clear_derived()
+    frame = gpd.GeoDataFrame(
+        {"naam": ["a"]}, geometry=[Polygon([(0, 0), (10, 0), (10, 10), (0, 10)])], crs="EPSG:28992"
+    )
+    here = piece_index(frame)
+    assert piece_index(frame) is here  # reused within a thread
+    there = []
+    worker = threading.Thread(target=lambda: there.append(piece_index(frame)))
+    worker.start()
+    worker.join()
+    assert there[0] is not here
