@@ -18,14 +18,16 @@ The rule set decides what a share means (see ``analysis.verdict``); this module 
 from __future__ import annotations
 
 import re
+import threading
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from locatietoets.analysis.derived import derived
 from locatietoets.analysis.errors import InputError
-from locatietoets.analysis.overlay import SHARE_EPS, polygon_overlap
+from locatietoets.analysis.overlay import SHARE_EPS, PieceIndex, polygon_overlap
 
 __all__ = [
     "LAYER_NAME_PATTERN",
@@ -78,7 +80,7 @@ def measure_layer(
     distance = np.full(n, np.nan)
     if n == 0 or len(shapes) == 0:
         return pd.DataFrame({"naam": name, "afstand_m": distance}, index=sites.index)
-    tree = shapely.STRtree(shapes)
+    tree = derived(features, ("constraints.tree",), lambda: shapely.STRtree(shapes))
     (src, nearest), dist = tree.query_nearest(geoms, return_distance=True, all_matches=False)
     distance[src] = dist
     reach = np.broadcast_to(np.asarray(reach_m, dtype=float), (n,))
@@ -87,7 +89,8 @@ def measure_layer(
     take = src[near[src]]
     name[take] = names[nearest[near[src]]]
     # a polygon site overlapping several features takes the one it overlaps most
-    site_idx, poly_idx, share = polygon_overlap(sites, shapes)
+    # the frame itself, so the pieces are cut once per run (overlay.piece_index), not per block
+    site_idx, poly_idx, share = polygon_overlap(sites, features)
     if len(site_idx):
         order = np.lexsort((poly_idx, -share, site_idx))
         s, p, sh = site_idx[order], poly_idx[order], share[order]
@@ -138,39 +141,73 @@ def zone_share(
     combos = pd.DataFrame({"b": buffers, "t": thresholds}).drop_duplicates()
     for b, t in combos.itertuples(index=False):
         rows = np.flatnonzero((buffers == b) & (thresholds == t))
-        chosen = shapes[values >= t - 1e-9] if np.isfinite(t) else shapes
-        if len(chosen) == 0:
+        chosen = values >= t - 1e-9 if np.isfinite(t) else np.ones(len(shapes), dtype=bool)
+        if len(rows) == 0 or not chosen.any():
             continue
-        out[rows] = _share_in_zone(sites.iloc[rows], chosen, float(b), outside_only)
+        zone = derived(
+            features,
+            ("constraints.zone", float(t) if np.isfinite(t) else None, float(b), outside_only),
+            lambda chosen=chosen, b=b: _Zone(shapes[chosen], float(b), outside_only),
+        )
+        out[rows] = _share_in_zone(sites.iloc[rows], zone)
     out[out < SHARE_EPS] = 0.0
     return out
 
 
-def _share_in_zone(
-    sites: gpd.GeoSeries, shapes: np.ndarray, buffer_m: float, outside_only: bool
-) -> np.ndarray:
+class _Zone:
+    """A rule's zone on one layer, built once per run (:func:`zone_share` caches it beside the
+    features frame with :func:`analysis.derived.derived`): the union of the chosen features
+    (``core``), grown by ``buffer_m``, without the core with ``outside_only``; its areal parts
+    (``parts``). The :class:`PieceIndex` over the parts (polygon sites) and the STRtree over the
+    core's parts (point sites) are built on first use.
+    """
+
+    def __init__(self, shapes: np.ndarray, buffer_m: float, outside_only: bool) -> None:
+        core = shapely.union_all(shapes)
+        zone = shapely.buffer(core, buffer_m, quad_segs=_QUAD_SEGS) if buffer_m > 0 else core
+        if outside_only:
+            zone = shapely.difference(zone, core)
+        parts = shapely.get_parts(zone)
+        self.parts = parts[shapely.area(parts) > 0] if len(parts) else parts
+        self.core = core
+        self.buffer_m = buffer_m
+        self.outside_only = outside_only
+        self._pieces: PieceIndex | None = None
+        self._tree: shapely.STRtree | None = None
+        self._lock = threading.Lock()
+
+    def pieces(self) -> PieceIndex:
+        """The :class:`PieceIndex` over :attr:`parts` (not empty)."""
+        with self._lock:
+            if self._pieces is None:
+                self._pieces = PieceIndex(self.parts)
+            return self._pieces
+
+    def core_tree(self) -> shapely.STRtree:
+        """STRtree over the parts of the core (the chosen features themselves)."""
+        with self._lock:
+            if self._tree is None:
+                self._tree = shapely.STRtree(shapely.get_parts(self.core))
+            return self._tree
+
+
+def _share_in_zone(sites: gpd.GeoSeries, zone: _Zone) -> np.ndarray:
     geoms = np.asarray(sites.values, dtype=object)
     n = len(geoms)
     out = np.zeros(n, dtype=float)
-    core = shapely.union_all(shapes)
-    zone = shapely.buffer(core, buffer_m, quad_segs=_QUAD_SEGS) if buffer_m > 0 else core
-    if outside_only:
-        zone = shapely.difference(zone, core)
-    parts = shapely.get_parts(zone)
-    parts = parts[shapely.area(parts) > 0] if len(parts) else parts
+    parts, buffer_m, outside_only = zone.parts, zone.buffer_m, zone.outside_only
     areal = shapely.area(geoms) > 0
     is_multi = shapely.get_type_id(geoms) == 4
     polys = np.flatnonzero(areal | is_multi)
     if len(polys) and len(parts):
-        site_idx, _, share = polygon_overlap(sites.iloc[polys], parts)
+        site_idx, _, share = polygon_overlap(sites.iloc[polys], zone.pieces())
         total = np.zeros(len(polys), dtype=float)
         np.add.at(total, site_idx, share)
         out[polys] = np.clip(total, 0.0, 1.0)
     points = np.flatnonzero(~(areal | is_multi))
     if len(points):
         # points: by distance, so a point exactly buffer_m away is inside (no chord error)
-        tree = shapely.STRtree(shapely.get_parts(core))
-        (src, _), nearest = tree.query_nearest(
+        (src, _), nearest = zone.core_tree().query_nearest(
             geoms[points], return_distance=True, all_matches=False
         )
         dist = np.full(len(points), np.inf)
