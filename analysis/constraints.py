@@ -158,8 +158,8 @@ class _Zone:
     """A rule's zone on one layer, built once per run (:func:`zone_share` caches it beside the
     features frame with :func:`analysis.derived.derived`): the union of the chosen features
     (``core``), grown by ``buffer_m``, without the core with ``outside_only``; its areal parts
-    (``parts``). The :class:`PieceIndex` over the parts (polygon sites) and the STRtree over the
-    core's parts (point sites) are built on first use.
+    (``parts``). The :class:`PieceIndex` over the parts (polygon sites; one per thread) and the
+    STRtree over the core's parts (point sites) are built on first use.
     """
 
     def __init__(self, shapes: np.ndarray, buffer_m: float, outside_only: bool) -> None:
@@ -172,16 +172,20 @@ class _Zone:
         self.core = core
         self.buffer_m = buffer_m
         self.outside_only = outside_only
-        self._pieces: PieceIndex | None = None
+        self._pieces: dict[int, PieceIndex] = {}
         self._tree: shapely.STRtree | None = None
         self._lock = threading.Lock()
 
     def pieces(self) -> PieceIndex:
-        """The :class:`PieceIndex` over :attr:`parts` (not empty)."""
+        """The :class:`PieceIndex` over :attr:`parts` (not empty), one per calling thread: its
+        pieces are prepared GEOS geometries, which two threads must not test at once (as
+        ``overlay.piece_index``)."""
+        ident = threading.get_ident()
         with self._lock:
-            if self._pieces is None:
-                self._pieces = PieceIndex(self.parts)
-            return self._pieces
+            index = self._pieces.get(ident)
+            if index is None:
+                index = self._pieces[ident] = PieceIndex(self.parts)
+            return index
 
     def core_tree(self) -> shapely.STRtree:
         """STRtree over the parts of the core (the chosen features themselves)."""

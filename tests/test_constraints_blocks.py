@@ -119,3 +119,16 @@ def test_a_changed_layer_is_not_served_from_the_cache():
     again = _measure_all(sites, layer)
     for old, new in zip(before, again):
         assert pd.Series(old).equals(pd.Series(new))
+
+
+def test_each_thread_gets_its_own_prepared_pieces():
+    # prepared GEOS geometries must not be tested by two threads at once (dask worker threads)
+    import threading
+
+    zone = constraints._Zone(np.asarray(_layer().geometry.values), 10.0, True)
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(zone.pieces()))
+    worker.start()
+    worker.join()
+    assert zone.pieces() is zone.pieces()
+    assert seen[0] is not zone.pieces()
