@@ -27,7 +27,7 @@ import shapely
 
 from locatietoets.analysis.derived import derived
 from locatietoets.analysis.errors import InputError
-from locatietoets.analysis.overlay import SHARE_EPS, PieceIndex, polygon_overlap
+from locatietoets.analysis.overlay import SHARE_EPS, PieceIndex, piece_index, polygon_overlap
 
 __all__ = [
     "LAYER_NAME_PATTERN",
@@ -80,14 +80,24 @@ def measure_layer(
     distance = np.full(n, np.nan)
     if n == 0 or len(shapes) == 0:
         return pd.DataFrame({"naam": name, "afstand_m": distance}, index=sites.index)
-    tree = derived(features, ("constraints.tree",), lambda: shapely.STRtree(shapes))
-    (src, nearest), dist = tree.query_nearest(geoms, return_distance=True, all_matches=False)
-    distance[src] = dist
+    nearest = np.full(n, -1, dtype=np.int64)
+    by_piece = ~shapely.is_empty(geoms) & _polygonal(shapes)
+    if by_piece.any():
+        # sites against polygons: the nearest of the polygons' pieces (overlay.piece_index, cut
+        # once per run, shared with polygon_overlap below) instead of the whole polygons
+        pts = np.flatnonzero(by_piece)
+        distance[pts], nearest[pts] = _nearest_by_piece(piece_index(features), geoms[pts])
+    rest = np.flatnonzero(~by_piece)
+    if len(rest):
+        tree = derived(features, ("constraints.tree",), lambda: shapely.STRtree(shapes))
+        (src, found), dist = tree.query_nearest(
+            geoms[rest], return_distance=True, all_matches=False
+        )
+        distance[rest[src]] = dist
+        nearest[rest[src]] = found
     reach = np.broadcast_to(np.asarray(reach_m, dtype=float), (n,))
-    near = np.zeros(n, dtype=bool)
-    near[src] = dist <= reach[src] + 1e-9
-    take = src[near[src]]
-    name[take] = names[nearest[near[src]]]
+    near = (nearest >= 0) & (distance <= reach + 1e-9)
+    name[near] = names[nearest[near]]
     # a polygon site overlapping several features takes the one it overlaps most
     # the frame itself, so the pieces are cut once per run (overlay.piece_index), not per block
     site_idx, poly_idx, share = polygon_overlap(sites, features)
@@ -99,6 +109,38 @@ def measure_layer(
         ok = first & (sh > SHARE_EPS)
         name[s[ok]] = names[p[ok]]
     return pd.DataFrame({"naam": name, "afstand_m": distance}, index=sites.index)
+
+
+def _polygonal(shapes: np.ndarray) -> bool:
+    """Whether every (non-missing, non-empty) geometry is a polygon or multipolygon."""
+    kind = shapely.get_type_id(shapes)
+    real = (kind >= 0) & ~shapely.is_empty(shapes)
+    return bool(real.any() and np.isin(kind[real], (3, 6)).all())
+
+
+def _nearest_by_piece(index: PieceIndex, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from each geometry to the nearest polygon and that polygon's index (-1: none),
+    measured against the polygons' pieces.
+
+    The pieces of a polygon tile it, so a site touching it has distance 0 and a site outside is
+    nearest to its boundary, which the pieces' rings cover: the minimum over the pieces is the
+    distance to the polygon. Cutting adds vertices on the cut lines, so a distance may differ
+    from the uncut polygon's in the last bits (at most ~1e-9 m at RD coordinates). Equal
+    distances to several polygons: the lowest polygon index.
+    """
+    distance = np.full(len(geoms), np.nan)
+    nearest = np.full(len(geoms), -1, dtype=np.int64)
+    if len(index) == 0 or len(geoms) == 0:
+        return distance, nearest
+    (src, piece), dist = index.tree.query_nearest(geoms, return_distance=True, all_matches=True)
+    parent = index.parent[piece]
+    order = np.lexsort((parent, dist, src))
+    src, parent, dist = src[order], parent[order], dist[order]
+    first = np.ones(len(src), dtype=bool)
+    first[1:] = src[1:] != src[:-1]
+    distance[src[first]] = dist[first]
+    nearest[src[first]] = parent[first]
+    return distance, nearest
 
 
 def zone_share(
@@ -173,6 +215,7 @@ class _Zone:
         self.buffer_m = buffer_m
         self.outside_only = outside_only
         self._pieces: dict[int, PieceIndex] = {}
+        self._core_pieces: dict[int, PieceIndex] = {}
         self._tree: shapely.STRtree | None = None
         self._lock = threading.Lock()
 
@@ -185,6 +228,18 @@ class _Zone:
             index = self._pieces.get(ident)
             if index is None:
                 index = self._pieces[ident] = PieceIndex(self.parts)
+            return index
+
+    def core_pieces(self) -> PieceIndex | None:
+        """The :class:`PieceIndex` over the core's parts when they are all polygons (else None:
+        lines and points as features go by :meth:`core_tree`), one per calling thread."""
+        if not _polygonal(shapely.get_parts(self.core)):
+            return None
+        ident = threading.get_ident()
+        with self._lock:
+            index = self._core_pieces.get(ident)
+            if index is None:
+                index = self._core_pieces[ident] = PieceIndex(shapely.get_parts(self.core))
             return index
 
     def core_tree(self) -> shapely.STRtree:
@@ -209,7 +264,14 @@ def _share_in_zone(sites: gpd.GeoSeries, zone: _Zone) -> np.ndarray:
         np.add.at(total, site_idx, share)
         out[polys] = np.clip(total, 0.0, 1.0)
     points = np.flatnonzero(~(areal | is_multi))
-    if len(points):
+    core = zone.core_pieces() if len(points) else None
+    if core is not None:
+        # points against polygons: within reach of a piece of the core (no distances needed)
+        within = _within(core, geoms[points], buffer_m + 1e-9)
+        if outside_only:
+            within &= ~_within(core, geoms[points], 1e-9)
+        out[points] = within.astype(float)
+    elif len(points):
         # points: by distance, so a point exactly buffer_m away is inside (no chord error)
         (src, _), nearest = zone.core_tree().query_nearest(
             geoms[points], return_distance=True, all_matches=False
@@ -220,6 +282,14 @@ def _share_in_zone(sites: gpd.GeoSeries, zone: _Zone) -> np.ndarray:
         if outside_only:
             inside &= dist > 1e-9
         out[points] = inside.astype(float)
+    return out
+
+
+def _within(index: PieceIndex, points: np.ndarray, distance: float) -> np.ndarray:
+    """Per point whether it lies within ``distance`` of one of the index's pieces."""
+    src, _ = index.tree.query(points, predicate="dwithin", distance=distance)
+    out = np.zeros(len(points), dtype=bool)
+    out[src] = True
     return out
 
 

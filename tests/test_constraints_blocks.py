@@ -11,7 +11,9 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon, box
+import pytest
+import shapely
+from shapely.geometry import LineString, MultiPoint, MultiPolygon, Point, Polygon, box
 
 from locatietoets.analysis import constraints
 from locatietoets.analysis.constraints import measure_layer, zone_share
@@ -132,3 +134,86 @@ def test_each_thread_gets_its_own_prepared_pieces():
     worker.join()
     assert zone.pieces() is zone.pieces()
     assert seen[0] is not zone.pieces()
+
+
+def _big_layer() -> gpd.GeoDataFrame:
+    """Polygons of far more vertices than a piece holds (overlay.MAX_PIECE_VERTICES), so they
+    are cut: a holed square (hole 400-600), a second part, and a circle."""
+    holed = shapely.segmentize(
+        Polygon(
+            [(0, 0), (1000, 0), (1000, 1000), (0, 1000)],
+            [[(400, 400), (600, 400), (600, 600), (400, 600)]],
+        ),
+        5.0,
+    )
+    part = shapely.segmentize(box(0, 1500, 500, 2000), 5.0)
+    circle = Point(2000, 500).buffer(300, quad_segs=256)
+    return gpd.GeoDataFrame(
+        {"naam": ["Heide", "Ven"], "waarde": [10.0, 1.0]},
+        geometry=[MultiPolygon([holed, part]), circle],
+        crs=RD,
+    )
+
+
+def _big_sites() -> gpd.GeoSeries:
+    return gpd.GeoSeries(
+        [
+            Point(500, 500),  # in the hole: 100 m from the heath
+            Point(200, 200),  # inside the heath: 0
+            Point(250, 250),  # inside, on a cut line of the pieces (500 / 2 / 2): 0
+            Point(1000, 500),  # on the heath's edge: 0
+            Point(1010, 500),  # exactly 10 m east of the heath (the buffer)
+            Point(1010.5, 500),  # 10.5 m: beyond the buffer
+            Point(1500, 500),  # 500 m from the heath, 200 m from the circle
+            Point(2000, 500),  # the circle's centre
+            box(990, 100, 1010, 120),  # polygon site, half on the heath
+            box(1005, 700, 1020, 720),  # polygon site, 5 m from the heath
+            Point(5000, 5000),  # beyond every reach
+        ],
+        crs=RD,
+    )
+
+
+def test_pieces_measure_what_the_whole_polygons_measure():
+    """Distances against the cut pieces equal those against the uncut polygons within 1e-9 m
+    (the cuts add vertices on the boundary); names and zones are the same."""
+    layer, sites = _big_layer(), _big_sites()
+    reach = np.full(len(sites), 10.0)
+    got = measure_layer(sites, layer, reach)
+    whole = np.array(
+        [min(shapely.distance(s, f) for f in layer.geometry) for s in sites], dtype=float
+    )
+    assert np.allclose(got["afstand_m"].to_numpy(), whole, rtol=0, atol=1e-9)
+    assert got["afstand_m"].iloc[:4].tolist() == [100.0, 0.0, 0.0, 0.0]
+    assert got["afstand_m"].iloc[4] == pytest.approx(10.0, abs=1e-9)
+    assert [n if isinstance(n, str) else None for n in got["naam"]] == [
+        None,
+        "Heide",
+        "Heide",
+        "Heide",
+        "Heide",
+        None,
+        None,
+        "Ven",
+        "Heide",
+        "Heide",
+        None,
+    ]
+    inside = zone_share(sites, layer)
+    assert inside[:8].tolist() == [0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    assert inside[8] == pytest.approx(0.5)
+    ring = zone_share(sites, layer, buffer_m=10.0, outside_only=True)
+    # exactly at buffer_m: inside the ring; on the edge (0 m) and beyond 10 m: not
+    assert ring[:8].tolist() == [0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    reach200 = zone_share(sites, layer, buffer_m=200.0, min_value=5.0)
+    assert reach200[6] == 0.0  # 200 m from the circle, but the circle's waarde is below 5
+    assert zone_share(sites, layer, buffer_m=200.0)[6] == 1.0
+
+
+def test_line_features_keep_the_whole_geometry_path():
+    lines = gpd.GeoDataFrame({"naam": ["Weg"]}, geometry=[LineString([(0, 0), (1000, 0)])], crs=RD)
+    sites = gpd.GeoSeries([Point(500, 30), box(100, 40, 120, 60)], crs=RD)
+    got = measure_layer(sites, lines, 50.0)
+    assert got["afstand_m"].tolist() == [30.0, 40.0]
+    assert [n if isinstance(n, str) else None for n in got["naam"]] == ["Weg", "Weg"]
+    assert zone_share(sites.iloc[:1], lines, buffer_m=30.0).tolist() == [1.0]
