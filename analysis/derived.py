@@ -25,7 +25,10 @@ __all__ = ["derived", "clear_derived"]
 T = TypeVar("T")
 
 _STORE: dict[int, dict[Hashable, Any]] = {}
-_LOCK = threading.Lock()
+# Re-entrant: a frame's finalizer (_forget) runs when the garbage collector frees the frame, and
+# the collector can run inside any allocation — also in a thread that holds this lock in
+# derived(). With a plain Lock that thread waited for itself for ever (a hang seen in a test run).
+_LOCK = threading.RLock()
 
 
 def _forget(ident: int) -> None:

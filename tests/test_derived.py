@@ -67,3 +67,27 @@ def test_piece_index_is_not_shared_between_threads():
     worker.start()
     worker.join()
     assert there[0] is not here
+
+
+def test_a_finalizer_inside_the_locked_section_does_not_hang():
+    """The garbage collector may free a cached frame (and run its finalizer, which takes the
+    cache's lock) while the same thread holds that lock inside derived(): that must not wait for
+    itself (it hung a run before the lock was made re-entrant)."""
+    import threading
+
+    from locatietoets.analysis import derived as module
+
+    clear_derived()
+    frame = _frame()
+    derived(frame, "k", lambda: 1)
+    ident = id(frame)
+
+    def finalizer_while_locked():
+        with module._LOCK:  # as inside derived()
+            module._forget(ident)  # as the collector would, in the same thread
+
+    worker = threading.Thread(target=finalizer_while_locked, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "the cache's lock waited for itself"
+    assert ident not in _STORE
