@@ -18,7 +18,6 @@ The rule set decides what a share means (see ``analysis.verdict``); this module 
 from __future__ import annotations
 
 import re
-import threading
 
 import geopandas as gpd
 import numpy as np
@@ -214,40 +213,23 @@ class _Zone:
         self.core = core
         self.buffer_m = buffer_m
         self.outside_only = outside_only
-        self._pieces: dict[int, PieceIndex] = {}
-        self._core_pieces: dict[int, PieceIndex] = {}
-        self._tree: shapely.STRtree | None = None
-        self._lock = threading.Lock()
 
     def pieces(self) -> PieceIndex:
-        """The :class:`PieceIndex` over :attr:`parts` (not empty), one per calling thread: its
-        pieces are prepared GEOS geometries, which two threads must not test at once (as
-        ``overlay.piece_index``)."""
-        ident = threading.get_ident()
-        with self._lock:
-            index = self._pieces.get(ident)
-            if index is None:
-                index = self._pieces[ident] = PieceIndex(self.parts)
-            return index
+        """The :class:`PieceIndex` over :attr:`parts` (not empty), one per calling thread (its
+        pieces are prepared GEOS geometries, as ``overlay.piece_index``)."""
+        return derived(self, "pieces", lambda: PieceIndex(self.parts), per_thread=True)
 
     def core_pieces(self) -> PieceIndex | None:
         """The :class:`PieceIndex` over the core's parts when they are all polygons (else None:
         lines and points as features go by :meth:`core_tree`), one per calling thread."""
-        if not _polygonal(shapely.get_parts(self.core)):
+        parts = shapely.get_parts(self.core)
+        if not _polygonal(parts):
             return None
-        ident = threading.get_ident()
-        with self._lock:
-            index = self._core_pieces.get(ident)
-            if index is None:
-                index = self._core_pieces[ident] = PieceIndex(shapely.get_parts(self.core))
-            return index
+        return derived(self, "core_pieces", lambda: PieceIndex(parts), per_thread=True)
 
     def core_tree(self) -> shapely.STRtree:
         """STRtree over the parts of the core (the chosen features themselves)."""
-        with self._lock:
-            if self._tree is None:
-                self._tree = shapely.STRtree(shapely.get_parts(self.core))
-            return self._tree
+        return derived(self, "core_tree", lambda: shapely.STRtree(shapely.get_parts(self.core)))
 
 
 def _share_in_zone(sites: gpd.GeoSeries, zone: _Zone) -> np.ndarray:

@@ -36,7 +36,7 @@ def _forget(ident: int) -> None:
         _STORE.pop(ident, None)
 
 
-def derived(frame: Any, key: Hashable, build: Callable[[], T]) -> T:
+def derived(frame: Any, key: Hashable, build: Callable[[], T], *, per_thread: bool = False) -> T:
     """``build()`` for ``frame`` and ``key``, built on the first call and reused while ``frame``
     lives.
 
@@ -44,7 +44,13 @@ def derived(frame: Any, key: Hashable, build: Callable[[], T]) -> T:
     GeoSeries, a road network); ``key`` names the structure and every parameter it depends on
     besides ``frame`` (e.g. ``("bbg.pieces", 256)``). ``build`` must not depend on anything else.
     Objects that cannot be weakly referenced are not cached (``build()`` each call).
+
+    ``per_thread``: one structure per calling thread, for structures holding prepared GEOS
+    geometries, which keep scratch state while tested and must not be tested by two threads at
+    once (GEOS issue #825) — blocks may be scored in threads side by side (a dask worker).
     """
+    if per_thread:
+        key = (key, threading.get_ident())
     ident = id(frame)
     with _LOCK:
         entries = _STORE.get(ident)

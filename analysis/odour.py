@@ -48,7 +48,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 import logging
 import os
-import threading
 
 import geopandas as gpd
 import numpy as np
@@ -280,14 +279,15 @@ def assess_odour(
             # once (it keeps scratch state), and blocks may be scored in threads side by side
             index = derived(
                 contours,
-                ("odour.contours", _MARGIN_M, threading.get_ident()),
+                ("odour.contours", _MARGIN_M),
                 lambda: _contour_index(contours),
+                per_thread=True,
             )
             candidates = site_tree.query(index.boxes)
 
         # per calling thread, like the contour index (used by this call's farm thread only)
         farm_index = (
-            derived(farms, ("odour.farms", threading.get_ident()), lambda: _farm_index(farms))
+            derived(farms, "odour.farms", lambda: _farm_index(farms), per_thread=True)
             if farms is not None and len(farms) and n
             else None
         )

@@ -264,8 +264,9 @@ def piece_index(polygons: Any) -> PieceIndex:
         return polygons
     return derived(
         polygons,
-        ("overlay.pieces", MAX_PIECE_VERTICES, threading.get_ident()),
+        ("overlay.pieces", MAX_PIECE_VERTICES),
         lambda: PieceIndex(_geometries(polygons)),
+        per_thread=True,
     )
 
 
