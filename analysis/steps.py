@@ -17,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from locatietoets.analysis.errors import CancelledError
 from locatietoets.analysis.housing import housing_norms
@@ -328,6 +329,29 @@ class RunState:
                 full = np.full(n, None, dtype=object)
             full[geo_idx] = values
             self.fields[col] = full
+
+
+#: pandas' default text dtype (Arrow-backed, NaN for missing), as the columns of a DataFrame built
+#: from str arrays get.
+_TEXT_DTYPE = pd.StringDtype(na_value=np.nan)
+
+
+def _text_field(values: np.ndarray, geo_idx: np.ndarray, n: int, index: pd.Index) -> pd.Series:
+    """A text field of the sites with geometry (object array of str or None, one per site in
+    ``geo_idx``) for all ``n`` sites, as an Arrow-backed text column (missing elsewhere); values
+    that are not all str stay an object column."""
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        full = np.full(n, None, dtype=object)
+        full[geo_idx] = values
+        return pd.Series(full, dtype=object, index=index)
+    text = pa.array(values, type=pa.large_string(), from_pandas=True)
+    if len(geo_idx) != n:  # null for the sites without geometry
+        at = np.zeros(n, dtype=np.int64)
+        at[geo_idx] = np.arange(len(geo_idx))
+        outside = np.ones(n, dtype=bool)
+        outside[geo_idx] = False
+        text = text.take(pa.array(at, mask=outside))
+    return pd.Series(text, dtype=_TEXT_DTYPE, index=index)
 
 
 def start_run(sites: gpd.GeoDataFrame, steps: StepProgress) -> RunState:
@@ -727,12 +751,9 @@ def odour(run: RunState, inputs: Inputs, ruleset: RuleSet) -> None:
     texts = [col for col in o.columns if o[col].dtype == object]
     run.put(o.drop(columns=texts))
     for col in texts:
-        # the texts (farm name, reason) stay object columns: put() would turn them into pandas'
-        # str dtype (an Arrow copy of every reason), which the verdict's templates turn back into
-        # Python strings
-        full = np.full(n, None, dtype=object)
-        full[geo_idx] = o[col].to_numpy()
-        f[col] = pd.Series(full, dtype=object, index=f.index)
+        # the texts (farm name, reason) go to Arrow once, here: the verdict's reason templates and
+        # both writers take them as they are (as object columns each converted them again)
+        f[col] = _text_field(o[col].to_numpy(), geo_idx, n, f.index)
     if inputs.contours is None:
         run.skipped["geurcontouren"] = (
             "geen laag [lagen.geurcontouren]: alleen vaste afstanden getoetst"

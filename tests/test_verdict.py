@@ -348,3 +348,30 @@ def test_rule_ids_joined_per_site_also_beyond_62_rules():
     assert out.tolist() == expected
     assert any("regel.64" in text and "regel.0" in text for text in expected)
     assert _join_flags([(rule, flag[:0]) for rule, flag in flags], 0, ";").tolist() == []
+
+
+def test_odour_texts_become_arrow_text_fields_missing_without_geometry():
+    from locatietoets.analysis.steps import _text_field
+
+    # farm names of the 3 sites with geometry (of 5); one has no farm nearby
+    names = np.array(["veehouderij 0001", None, "Stal ëé"], dtype=object)
+    out = _text_field(names, np.array([0, 2, 3]), 5, pd.RangeIndex(5))
+    assert isinstance(out.dtype, pd.StringDtype)
+    assert out.tolist()[0] == "veehouderij 0001" and out.tolist()[3] == "Stal ëé"
+    assert out.isna().tolist() == [False, True, True, False, True]
+    # reasons use it as text: a missing name is empty
+    ctx, rs = context(
+        {
+            "geur_in_contour": [True, False, True, True, False],
+            "geur_binnen_vaste_afstand": [False] * 5,
+            "veehouderij": out,
+            "veehouderij_afstand_m": [12.0, np.nan, 30.0, 8.4, np.nan],
+        }
+    )
+    result, _ = judge(ctx, rs, np.array(["long_stay"] * 5, dtype=object))
+    assert "(dichtstbijzijnde: 'veehouderij 0001' op 12 m)" in result["redenen"].iloc[0]
+    assert "(dichtstbijzijnde: '' op 30 m)" in result["redenen"].iloc[2]
+    assert "(dichtstbijzijnde: 'Stal ëé' op 8 m)" in result["redenen"].iloc[3]
+    # values that are not all text stay an object column, as they were
+    mixed = _text_field(np.array(["a", 3], dtype=object), np.array([0, 1]), 2, pd.RangeIndex(2))
+    assert mixed.dtype == object and mixed.tolist() == ["a", 3]
