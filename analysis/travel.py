@@ -47,8 +47,10 @@ The nearest employer is the one with the shortest *travel time*;
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 import logging
+import os
 import weakref
 
 import geopandas as gpd
@@ -152,6 +154,35 @@ def snap_to_network(
     n = geoms.shape[0]
     if n == 0 or network.n_links == 0 or network.snap_links.shape[0] == 0:
         return SnapTable(*(np.zeros(0, dtype=t) for t in (np.int64, np.int64, float, float)))
+    threads = min(_SNAP_THREADS, os.cpu_count() or 1, n // max(_SNAP_THREAD_MIN, 1))
+    if method != "auto" or threads < 2:
+        return _snap_part(geoms, network, method, _SNAP_WORKERS)
+    # Contiguous parts in threads (the k-d tree, GEOS and most numpy work release the GIL);
+    # every geometry is snapped on its own, so the parts' rows, put back in order, equal one
+    # call's. The network's lazily built indexes are built here first, so the threads only
+    # read them.
+    network.snap_segments, network.snap_tree, network.link_geometry_length_m
+    bounds = np.linspace(0, n, threads + 1).astype(np.int64)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        parts = list(
+            pool.map(
+                lambda k: _snap_part(geoms[bounds[k] : bounds[k + 1]], network, method, 1),
+                range(threads),
+            )
+        )
+    return SnapTable(
+        np.concatenate([part.item + bounds[k] for k, part in enumerate(parts)]),
+        np.concatenate([part.link for part in parts]),
+        np.concatenate([part.frac for part in parts]),
+        np.concatenate([part.dist_m for part in parts]),
+    )
+
+
+def _snap_part(geoms: np.ndarray, network: RoadNetwork, method: str, workers: int) -> SnapTable:
+    """:func:`snap_to_network` for one part of the geometries (``workers``: k-d tree threads)."""
+    n = geoms.shape[0]
+    if n == 0:
+        return SnapTable(*(np.zeros(0, dtype=t) for t in (np.int64, np.int64, float, float)))
     is_point = shapely.get_type_id(geoms) == 0
     items, links, dists, fracs = [], [], [], []
     length = network.link_geometry_length_m
@@ -170,7 +201,7 @@ def snap_to_network(
         pts = geoms[pt_idx]
         if method == "auto":
             xy = shapely.get_coordinates(pts)
-            row, link, rest = _snap_points_kdtree(xy[:, 0], xy[:, 1], network)
+            row, link, rest = _snap_points_kdtree(xy[:, 0], xy[:, 1], network, workers)
         else:
             row, link, rest = (
                 np.zeros(0, dtype=np.int64),
@@ -194,7 +225,7 @@ def snap_to_network(
     poly_idx = np.flatnonzero(~is_point)
     if poly_idx.shape[0]:
         if method == "auto":
-            q, link, dist = _snap_polygons_bounded(geoms[poly_idx], network)
+            q, link, dist = _snap_polygons_bounded(geoms[poly_idx], network, workers)
         else:
             (q, t), dist = network.snap_tree.query_nearest(
                 geoms[poly_idx], all_matches=True, return_distance=True
@@ -274,6 +305,10 @@ _SNAP_K = (6, 32)
 _SNAP_SORT_CELL_M = 250.0
 # Threads for the k-d tree look-up (-1: all cores).
 _SNAP_WORKERS = -1
+# Threads snapping contiguous parts of the geometries side by side (at most one per core), and
+# the fewest geometries per part.
+_SNAP_THREADS = 2
+_SNAP_THREAD_MIN = 1_000
 # Distances within this of the smallest are re-measured with GEOS (ties, rounding).
 _SNAP_TIE_ABS_M = 1e-6
 _SNAP_TIE_REL = 1e-9
@@ -295,7 +330,7 @@ def _nearest_rows(
 
 
 def _snap_polygons_bounded(
-    geoms: np.ndarray, network: RoadNetwork
+    geoms: np.ndarray, network: RoadNetwork, workers: int = _SNAP_WORKERS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest snappable links of non-point geometries: ``(geometry, link, distance)`` rows, all
     links at the smallest distance (as ``STRtree.query_nearest(all_matches=True)``).
@@ -324,7 +359,9 @@ def _snap_polygons_bounded(
         order = np.lexsort((hit_link, hit_q))
         return hit_q[order], hit_link[order], hit_d[order]
     rest = np.flatnonzero(~crossed)
-    q, link, dist = _snap_polygons_apart(geoms[rest], network, bound=nearest_own[rest])
+    q, link, dist = _snap_polygons_apart(
+        geoms[rest], network, bound=nearest_own[rest], workers=workers
+    )
     q = np.concatenate([hit_q, rest[q]])
     link = np.concatenate([hit_link, link])
     dist = np.concatenate([hit_d, dist])
@@ -333,7 +370,11 @@ def _snap_polygons_bounded(
 
 
 def _snap_polygons_apart(
-    geoms: np.ndarray, network: RoadNetwork, *, bound: np.ndarray | None = None
+    geoms: np.ndarray,
+    network: RoadNetwork,
+    *,
+    bound: np.ndarray | None = None,
+    workers: int = _SNAP_WORKERS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The bounded search of :func:`_snap_polygons_bounded` for any geometries.
 
@@ -346,7 +387,7 @@ def _snap_polygons_apart(
     unknown = np.flatnonzero(~np.isfinite(bound))
     coords, which = shapely.get_coordinates(geoms[unknown], return_index=True)
     if coords.shape[0] and index.n_pieces:
-        d_mid, _ = index.tree.query(coords, k=1, workers=_SNAP_WORKERS)
+        d_mid, _ = index.tree.query(coords, k=1, workers=workers)
         np.minimum.at(bound, unknown[which], d_mid)
     bound = bound * (1 + 1e-9) + 1e-6  # rounding margin: never cut off a link at the bound
     finite = np.isfinite(bound)
@@ -381,7 +422,7 @@ def _snap_points_strtree(points: np.ndarray, network: RoadNetwork) -> tuple[np.n
 
 
 def _snap_points_kdtree(
-    x: np.ndarray, y: np.ndarray, network: RoadNetwork
+    x: np.ndarray, y: np.ndarray, network: RoadNetwork, workers: int = _SNAP_WORKERS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest links through the k-d tree over segment pieces.
 
@@ -406,7 +447,7 @@ def _snap_points_kdtree(
             break
         kk = min(k, n_pieces)
         px, py = x[todo], y[todo]
-        d_piece, piece = index.tree.query(np.c_[px, py], k=kk, workers=_SNAP_WORKERS)
+        d_piece, piece = index.tree.query(np.c_[px, py], k=kk, workers=workers)
         d_piece = d_piece.reshape(todo.shape[0], kk)
         segment = index.piece_segment[piece.reshape(todo.shape[0], kk)]
         dist = index.distance(px[:, None], py[:, None], segment)

@@ -514,6 +514,46 @@ def test_bounded_polygon_snapping_equals_nearest_neighbour_search():
     assert snap.item.tolist() == [0, 1, 1] and snap.dist_m.tolist() == [0, 0, 0]
 
 
+def test_snapping_in_threads_equals_one_call(monkeypatch):
+    # contiguous parts snapped side by side give the rows of one call, row for row: points
+    # (incl. exact ties at nodes and far outside), lots across and beside roads, a holed
+    # polygon, a multipolygon and a line, spread over parts of different sizes
+    rng = np.random.default_rng(8)
+    net = bent_grid(12, 100.0, rng)
+    centres = rng.uniform(-150, 12 * 100 + 150, (300, 2))
+    size = rng.uniform(2, 60, (300, 2))
+    lots = shapely.box(*(centres - size / 2).T, *(centres + size / 2).T)
+    node = np.array([net.node_x[40], net.node_y[40]])
+    holed = shapely.Polygon(
+        shapely.box(*(node - 30), *(node + 30)).exterior.coords,
+        [shapely.box(*(node - 10), *(node + 10)).exterior.coords],
+    )
+    multi = shapely.MultiPolygon([lots[0], shapely.box(2000, 2000, 2010, 2010)])
+    line = shapely.LineString([(5, 5), (400, 260)])
+    pts = shapely.points(rng.uniform(-300, 1500, (400, 2)))
+    nodes = shapely.points(np.c_[net.node_x, net.node_y][:50])
+    geoms = np.concatenate(
+        [pts[:200], lots[:150], [holed, multi, line], nodes, pts[200:], lots[150:]]
+    )
+    monkeypatch.setattr(travel_module, "_SNAP_THREADS", 1)
+    one = snap_to_network(geoms, net)
+    assert np.bincount(one.item).max() >= 3  # ties at nodes: several rows per geometry
+    monkeypatch.setattr(travel_module.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(travel_module, "_SNAP_THREAD_MIN", 1)
+    parts = []
+    original = travel_module._snap_part
+    monkeypatch.setattr(
+        travel_module,
+        "_snap_part",
+        lambda g, *args: parts.append(g.shape[0]) or original(g, *args),
+    )
+    for threads in (2, 3):
+        monkeypatch.setattr(travel_module, "_SNAP_THREADS", threads)
+        parts.clear()
+        assert_same_snap(snap_to_network(geoms, net), one)
+        assert len(parts) == threads and sum(parts) == geoms.shape[0]
+
+
 def test_link_lengths_and_lines_from_coordinates_equal_shapely():
     # links of 2 to 200 vertices with coordinates of all magnitudes: the lengths summed from the
     # coordinates equal GEOS' to the bit, and lines built for a subset equal the full set's
