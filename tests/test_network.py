@@ -279,6 +279,77 @@ def test_vectorised_graphml_reader_gives_the_same_cache_bytes(tmp_path: Path, mo
     _same_links(repeated)
 
 
+def _mini_graphml(tmp_path: Path) -> Path:
+    import osmnx as ox
+
+    graph = nx.MultiDiGraph(crs="EPSG:4326")
+    for node, (lon, lat) in {7: (5.70, 50.85), 3: (5.71, 50.85), 5: (5.71, 50.86)}.items():
+        graph.add_node(node, x=lon, y=lat)
+    graph.add_edge(3, 5, 0, highway="residential", length=1112.0, oneway=True)
+    graph.add_edge(7, 3, 0, highway="tertiary", length=702.0, oneway=False)
+    graph.add_edge(3, 7, 1, highway="service", length=750.0, oneway=True, maxspeed="30")
+    path = tmp_path / "mini.graphml"
+    ox.save_graphml(graph, path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ('<data key="d', '<data  key="d'),  # two spaces
+        ("</data>", "</data >"),
+        ("</edge>", "</edge >"),
+        ('<node id="7">', '<node id="7" >'),
+        ('<edge source="3"', '<edge  source="3"'),
+        ('target="5" id="0">', 'target="5" id="0" naam="x">'),
+        ('<node id="5">', '<?pi x?><node id="5">'),  # a processing instruction
+        ('<node id="5">', '<node id="05">'),  # a node id networkx would not write
+    ],
+)
+def test_vectorised_graphml_reader_leaves_other_forms_to_the_xml_readers(
+    tmp_path: Path, old: str, new: str
+):
+    """Tags that differ in any byte from the form networkx writes are not read by the numpy
+    reader (it returns None); the fallback readers give what osmnx gives."""
+    mini = _mini_graphml(tmp_path)
+    text = mini.read_text(encoding="utf-8")
+    assert old in text
+    assert layers_network._read_graphml_vectorised(mini) is not None
+    other = tmp_path / "anders.graphml"
+    at = text.index("<node ")  # in nodes and edges, not in the graph's data
+    other.write_text(text[:at] + text[at:].replace(old, new, 1), encoding="utf-8")
+    assert layers_network._read_graphml_vectorised(other) is None
+    if "05" not in new:  # osmnx reads '05' as node 5: an id twice
+        _same_links(other)
+
+
+def test_vectorised_graphml_reader_numbers_it_cannot_parse_at_once(tmp_path: Path, monkeypatch):
+    """Lengths and coordinates that are not plain decimal numbers (an entity, a comma, nothing)
+    are parsed one by one, as the regular-expression reader does: the same cache bytes."""
+    mini = _mini_graphml(tmp_path)
+    text = mini.read_text(encoding="utf-8")
+    length_key = text.split('attr.name="length"')[0].rsplit('id="', 1)[1].split('"')[0]
+    x_key = text.split('attr.name="x"')[0].rsplit('id="', 1)[1].split('"')[0]
+    for old, new in (
+        (f'<data key="{length_key}">702.0<', f'<data key="{length_key}">7&#48;2.0<'),
+        (f'<data key="{length_key}">702.0<', f'<data key="{length_key}">702,0<'),
+        (f'<data key="{length_key}">702.0<', f'<data key="{length_key}"><'),
+        (f'<data key="{x_key}">5.7<', f'<data key="{x_key}">5.7&#48;<'),
+    ):
+        assert old in text, old
+        path = tmp_path / "getal.graphml"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        assert layers_network._read_graphml_vectorised(path) is not None
+        fast = _cache_bytes(path, tmp_path / "snel")
+        with monkeypatch.context() as patched:
+            patched.setattr(layers_network, "_read_graphml_vectorised", lambda path: None)
+            slow = _cache_bytes(path, tmp_path / "traag")
+        assert fast == slow, new
+        for folder in ("snel", "traag"):
+            for found in (tmp_path / folder).glob("*.npz"):
+                found.unlink()
+
+
 def test_graphml_stream_refuses_a_broken_file_in_dutch(tmp_path: Path):
     path = tmp_path / "kapot.graphml"
     path.write_text("<?xml version='1.0'?><graphml><graph><node id='1'>", encoding="utf-8")

@@ -442,9 +442,12 @@ def _links_from_edges(
     forward = u <= v
     lo, hi = np.where(forward, u, v), np.where(forward, v, u)
     frame = pd.DataFrame({"lo": lo, "hi": hi, "len_key": np.round(length, 2), "forward": forward})
-    frame["rank"] = frame.groupby(["lo", "hi", "len_key", "forward"]).cumcount()
+    # dropna=False: an edge without a length (NaN) is a link of its own, dropped later
+    frame["rank"] = frame.groupby(["lo", "hi", "len_key", "forward"], dropna=False).cumcount()
     frame["row"] = np.arange(len(frame))
-    link_id = frame.groupby(["lo", "hi", "len_key", "rank"], sort=False).ngroup().to_numpy()
+    link_id = (
+        frame.groupby(["lo", "hi", "len_key", "rank"], sort=False, dropna=False).ngroup().to_numpy()
+    )
     frame["link"] = link_id
     has_fwd = np.zeros(link_id.max() + 1, dtype=bool)
     has_bwd = np.zeros_like(has_fwd)
@@ -645,6 +648,8 @@ def _read_graphml_fast(path: Path, out: _GraphmlCollector, block: int = 1 << 24)
                 first, last = min(first, match.start()), match.end()
                 attrs = dict(_RE_ATTR.findall(attr_text))
                 data = [(k, _unescape(t)) for k, t in _RE_DATA.findall(body)] if body else []
+                if body and body.count("<") != len(data) + body.count("</data>"):
+                    return False  # a data element the expression did not match, another tag
                 if kind == "node":
                     out.node(_unescape(attrs["id"]), data)
                     n_nodes += 1
@@ -686,114 +691,68 @@ class _GraphmlColumns:
     present: dict[str, int]
 
 
-def _object_column(n: int, rows: np.ndarray, values: list) -> np.ndarray:
-    """An object array of ``n`` NaNs with ``values`` at ``rows`` (lists stay single elements)."""
+def _object_column(n: int, rows: np.ndarray, values: list | np.ndarray) -> np.ndarray:
+    """An object array of ``n`` NaNs with ``values`` at ``rows`` (lists stay single elements;
+    ``values`` may be an object array)."""
     out = np.full(n, np.nan, dtype=object)
     if len(values):
-        out[rows] = np.array([*values, None], dtype=object)[:-1]
+        if not isinstance(values, np.ndarray):
+            values = np.array([*values, None], dtype=object)[:-1]
+        out[rows] = values
     return out
 
 
-class _Tags:
-    """The tags of one block of XML bytes, found with numpy (no per-element Python)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        n = len(data)
-        self.buf = np.frombuffer(data + b"\0" * 64, dtype=np.uint8)
-        body = self.buf[:n]
-        self.lt = np.flatnonzero(body == 60)  # '<'
-        gt = np.flatnonzero(body == 62)  # '>'
-        self.quotes = np.flatnonzero(body == 34)  # '"'
-        if (
-            gt.shape[0] == self.lt.shape[0]
-            and bool(np.all(gt > self.lt))
-            and bool(np.all(gt[:-1] < self.lt[1:]))
-        ):
-            at = np.arange(gt.shape[0])  # no '>' in text: the i-th '>' closes the i-th tag
-        else:
-            at = np.searchsorted(gt, self.lt)
-        self.ok = bool(at.shape[0] == 0 or at[-1] < gt.shape[0])
-        if self.ok:
-            self.end = gt[at]  # the '>' closing each tag
-            # a comment, CDATA section or declaration: not the regular form
-            self.ok = not bool(np.any(self.buf[self.lt + 1] == 33))
-
-    def named(self, name: bytes) -> np.ndarray:
-        """Tag indices (into ``lt``) of tags named ``name`` (e.g. ``b"edge"``, ``b"/data"``)."""
-        lt, buf = self.lt, self.buf
-        cand = np.flatnonzero(buf[lt + 1] == name[0])
-        for k in range(1, len(name)):
-            cand = cand[buf[lt[cand] + 1 + k] == name[k]]
-        after = buf[lt[cand] + 1 + len(name)]
-        return cand[
-            (after == 32)
-            | (after == 62)
-            | (after == 47)
-            | (after == 9)
-            | (after == 10)
-            | (after == 13)
-        ]
-
-    def self_closing(self, tags: np.ndarray) -> np.ndarray:
-        return self.buf[self.end[tags] - 1] == 47
-
-    def attribute(self, tags: np.ndarray, position: int, name: bytes) -> tuple | None:
-        """Start and stop of the value of the ``position``-th attribute (0-based, double-quoted)
-        of each tag, checking that it is called ``name``; None when any tag differs."""
-        q = np.searchsorted(self.quotes, self.lt[tags]) + 2 * position
-        if np.any(q + 1 >= self.quotes.shape[0]):
-            return None
-        start, stop = self.quotes[q] + 1, self.quotes[q + 1]
-        if np.any(stop > self.end[tags]):
-            return None
-        label = name + b'="'
-        for k in range(len(label)):
-            if np.any(self.buf[start - len(label) + k] != label[k]):
-                return None
-        before = self.buf[start - len(label) - 1]
-        if np.any((before != 32) & (before != 9) & (before != 10) & (before != 13)):
-            return None
-        return start, stop
-
-    def n_quotes(self, tags: np.ndarray) -> np.ndarray:
-        lo = np.searchsorted(self.quotes, self.lt[tags])
-        hi = np.searchsorted(self.quotes, self.end[tags])
-        return hi - lo
-
-    def ints(self, start: np.ndarray, stop: np.ndarray) -> np.ndarray | None:
-        """Non-negative decimal integers (at most 18 digits); None when any is not one."""
-        length = stop - start
-        if length.shape[0] == 0:
-            return np.zeros(0, dtype=np.int64)
-        if length.min() < 1 or length.max() > 18:
-            return None
-        width = int(length.max())
-        k = np.arange(width)
-        digits = self.buf[start[:, None] + k].astype(np.int64) - 48
-        valid = k < length[:, None]
-        if np.any(valid & ((digits < 0) | (digits > 9))):
-            return None
-        power = 10 ** np.clip(length[:, None] - 1 - k, 0, None)
-        return np.where(valid, digits * power, 0).sum(axis=1)
-
-    def texts(self, start: np.ndarray, stop: np.ndarray, kind: str = "plain") -> list:
-        """The texts between ``start`` and ``stop``, entities resolved. ``kind``: ``"raw"``
-        leaves them bytes where the block holds no entity (WKT: decoded only when used);
-        ``"few"`` decodes each distinct value once (road types)."""
-        data = self.data
-        out = [data[a:b] for a, b in zip(start.tolist(), stop.tolist())]
-        entities = b"&" in data
-        if kind == "raw" and not entities:
-            return out
-        if kind == "few":
-            decoded = {t: t.decode("utf-8") for t in set(out)}
-            out = [decoded[t] for t in out]
-        else:
-            out = [t.decode("utf-8") for t in out]
-        if entities:
-            out = [html.unescape(t) if "&" in t else t for t in out]
+def _texts(data: bytes, start: np.ndarray, stop: np.ndarray, kind: str = "plain") -> list:
+    """The texts ``data[start:stop]``, entities resolved. ``kind``: ``"raw"`` leaves them bytes
+    where the block holds no entity (WKT: decoded only when used); ``"few"`` decodes each distinct
+    value once (road types)."""
+    out = [data[a:b] for a, b in zip(start.tolist(), stop.tolist())]
+    entities = b"&" in data
+    if kind == "raw" and not entities:
         return out
+    if kind == "few":
+        decoded = {t: t.decode("utf-8") for t in set(out)}
+        out = [decoded[t] for t in out]
+    else:
+        out = [t.decode("utf-8") for t in out]
+    if entities:
+        out = [html.unescape(t) if "&" in t else t for t in out]
+    return out
+
+
+#: Bytes a plain decimal number is written with.
+_NUMBER_BYTES = np.zeros(256, dtype=bool)
+_NUMBER_BYTES[np.frombuffer(b"0123456789.+-eE", dtype=np.uint8)] = True
+
+
+def _parse_floats(buf: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray | None:
+    """The numbers ``buf[start:stop]`` as ``float()`` reads them, parsed all at once (Arrow's
+    correctly rounded parser); None when any text is empty or not a plain decimal number (the
+    caller then parses the texts one by one)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    length = stop - start
+    n = length.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    if int(length.min()) < 1:
+        return None
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(length, out=offsets[1:])
+    total = int(offsets[-1])
+    if total >= 2**31:
+        return None
+    raw = buf[np.repeat(start - offsets[:-1], length) + np.arange(total)]
+    if not bool(_NUMBER_BYTES[raw].all()):
+        return None
+    text = pa.Array.from_buffers(
+        pa.string(), n, [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(raw)]
+    )
+    try:
+        return np.asarray(pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _floats(texts: list) -> np.ndarray:
@@ -829,13 +788,69 @@ def _graphml_keys(head: str) -> dict[str, tuple[str, str]]:
     return keys
 
 
+def _windows(buf: np.ndarray, width: int) -> np.ndarray:
+    """A read-only view whose row ``i`` is ``buf[i:i + width]`` (gather rows at tag starts)."""
+    return np.lib.stride_tricks.as_strided(
+        buf, shape=(buf.shape[0] - width + 1, width), strides=(1, 1), writeable=False
+    )
+
+
+def _column(rows: np.ndarray, at: np.ndarray | int) -> np.ndarray:
+    """Byte ``at`` (per row, or one column for all) of each row; 0 past the window."""
+    if isinstance(at, int):
+        return rows[:, at] if at < rows.shape[1] else np.zeros(rows.shape[0], dtype=np.uint8)
+    inside = at < rows.shape[1]
+    got = rows[np.arange(rows.shape[0]), np.minimum(at, rows.shape[1] - 1)]
+    return np.where(inside, got, 0).astype(np.uint8)
+
+
+def _matches(rows: np.ndarray, at: np.ndarray | int, text: bytes) -> np.ndarray:
+    """Whether ``text`` stands at column ``at`` of each row."""
+    ok = np.ones(rows.shape[0], dtype=bool)
+    for k, byte in enumerate(text):
+        ok &= _column(rows, at + k) == byte
+    return ok
+
+
+def _digits_at(rows: np.ndarray, at: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    """The decimal digits from column ``at`` of each row: their value and their number (at most
+    19 are looked at; more than 18 do not fit an int64 and are refused by the caller). A number
+    with a leading zero (``05``: another text than ``5`` to networkx) counts as none."""
+    n = rows.shape[0]
+    value = np.zeros(n, dtype=np.int64)
+    count = np.zeros(n, dtype=np.int64)
+    going = np.ones(n, dtype=bool)
+    for k in range(19):
+        digit = _column(rows, at + k).astype(np.int64) - 48
+        if k == 0:
+            zero = digit == 0
+        going &= (digit >= 0) & (digit <= 9)
+        if not going.any():
+            break
+        value = np.where(going, value * 10 + digit, value)
+        count += going
+    count[zero & (count > 1)] = 0
+    return value, count
+
+
+def _tag_end(rows: np.ndarray, at: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each tag ends at column ``at`` (``>``, ``/>`` or `` />``) and whether it closes
+    itself."""
+    c0, c1, c2 = _column(rows, at), _column(rows, at + 1), _column(rows, at + 2)
+    closing = ((c0 == 47) & (c1 == 62)) | ((c0 == 32) & (c1 == 47) & (c2 == 62))
+    return (c0 == 62) | closing, closing
+
+
 def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumns | None:
     """Read the regular GraphML networkx writes into columns, block by block, with numpy.
 
-    Tags are found by their bytes (``<``, ``>`` and ``"`` positions), attributes by their
-    quotes, integers digit by digit; only the attribute values the network needs become Python
-    strings. Returns None as soon as the file is not of that regular form (comments, CDATA,
-    single-quoted or reordered attributes, non-numeric node ids, key ids other than ``d<n>``, an
+    Tags are found by their ``<`` (no ``<`` can stand in XML text or attribute values), told
+    apart by their next bytes and checked against the exact forms networkx writes (``<node
+    id="n">``, ``<edge source="u" target="v" id="k">``, ``<data key="dn">``, their closing tags,
+    self-closing variants); integers are read digit by digit and plain numbers all at once, only
+    the texts the network needs become Python strings. Returns None as soon as the file is not of
+    that regular form (comments, CDATA, processing instructions, single-quoted, spaced or reordered
+    attributes, non-numeric node ids, key ids other than ``d<n>``, an element inside another, an
     edge repeated with the same id...); the caller then reads it with :func:`_read_graphml_fast`.
     """
     wanted = _GraphmlCollector.wanted
@@ -846,6 +861,8 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
     n_edges = 0
     keys_done = False
     rest = b""
+    scratch = np.empty(0, dtype=bool)
+    pad = b"\0" * 128  # the windows read past a tag near the end of a block
     with path.open("rb") as handle:
         while True:
             chunk = handle.read(block)
@@ -861,135 +878,202 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
                     continue
             part, rest = data[:cut], data[cut:]
             del data
+            lo = 0
             if not keys_done:  # the keys come before the graph
                 found = re.search(rb"<graph[\s>]", part)
-                graph_at = -1 if found is None else found.start()
-                head = part if graph_at < 0 else part[:graph_at]
-                keys.update(_graphml_keys(head.decode("utf-8")))
-                keys_done = graph_at >= 0
-                if keys_done and b"<key" in part[graph_at:]:
+                if found is None:
+                    if b"<node" in part or b"<edge" in part:
+                        return None
+                    keys.update(_graphml_keys(part.decode("utf-8")))
+                    if not chunk:
+                        break
+                    continue
+                keys.update(_graphml_keys(part[: found.start()].decode("utf-8")))
+                keys_done = True
+                if any(
+                    not k.startswith("d") or not k[1:].isdigit() or k[1:] != str(int(k[1:]))
+                    for k in keys
+                ):
                     return None
-            elif b"<key" in part:
+                lo = part.index(b">", found.start()) + 1  # after <graph ...>
+            if part.find(b"<key", lo) >= 0:
                 return None
-            tags = _Tags(part)
-            if not tags.ok:
-                return None
-            nodes, edges, datas = tags.named(b"node"), tags.named(b"edge"), tags.named(b"data")
-            close_nodes, close_edges = tags.named(b"/node"), tags.named(b"/edge")
-            closes = np.concatenate([close_nodes, close_edges])
-            n_tags = tags.lt.shape[0]
-            opened = np.full(n_tags, -1, dtype=np.int64)
-            closed = np.full(n_tags, -1, dtype=np.int64)
-            elem = np.concatenate([nodes, edges])
-            is_self = tags.self_closing(elem)
-            opened[elem[~is_self]] = elem[~is_self]
-            closed[closes] = closes
-            closed[elem[is_self]] = elem[is_self]
-            last_open = np.maximum.accumulate(opened) if n_tags else opened
-            last_close = np.maximum.accumulate(closed) if n_tags else closed
-            if part.count(b"<node") != nodes.shape[0] or part.count(b"<edge") != edges.shape[0]:
-                return None
-            # every node and edge closed within the block, each before the next one opens:
-            # open/close tags alternate as (node, /node) and (edge, /edge) pairs
-            kind = np.r_[np.ones(nodes.shape[0]), np.full(edges.shape[0], 2.0)][~is_self]
-            events = np.r_[elem[~is_self], close_nodes, close_edges]
-            codes = np.r_[
-                kind, np.full(close_nodes.shape[0], -1.0), np.full(close_edges.shape[0], -2.0)
-            ]
-            codes = codes[np.argsort(events, kind="stable")]
-            if codes.shape[0] % 2 or not (
-                bool(np.all(codes[0::2] > 0)) and bool(np.all(codes[1::2] == -codes[0::2]))
+            n = len(part)
+            buf = np.frombuffer(part + pad, dtype=np.uint8)
+            if scratch.shape[0] < n - lo:
+                scratch = np.empty(n - lo, dtype=bool)
+            is_lt = scratch[: n - lo]
+            np.equal(buf[lo:n], 60, out=is_lt)  # '<', into memory reused block after block
+            lt = np.flatnonzero(is_lt)
+            if lo:
+                lt += lo
+            m = lt.shape[0]
+            first = buf[lt + 1]
+            datas = np.flatnonzero(first == 100)  # <data
+            nodes = np.flatnonzero(first == 110)  # <node
+            edges = np.flatnonzero(first == 101)  # <edge
+            closes = np.flatnonzero(first == 47)  # </...
+            del first
+            if datas.shape[0] + nodes.shape[0] + edges.shape[0] + closes.shape[0] != m:
+                return None  # another tag (comment, CDATA, instruction, graph...)
+            # every '<data' tag is '<data key="d...' and every '</d' tag '</data>': the counts of
+            # those texts (each starts with '<', so at a tag) equal the numbers of such tags
+            second = buf[lt[closes] + 2]
+            close_data = closes[second == 100]
+            close_nodes = closes[second == 110]
+            close_edges = closes[second == 101]
+            close_graph = closes[second == 103]
+            del second
+            if (
+                close_data.shape[0]
+                + close_nodes.shape[0]
+                + close_edges.shape[0]
+                + close_graph.shape[0]
+                != closes.shape[0]
+                or part.count(b'<data key="d', lo) != datas.shape[0]
+                or part.count(b"</data>", lo) != close_data.shape[0]
             ):
                 return None
-            # data: key="d<n>", the value up to the next tag, which must close it
-            if np.any(tags.n_quotes(datas) != 2):
+            ends = _windows(buf, 8)[lt[np.r_[close_nodes, close_edges]]]
+            if not (
+                bool(np.all(_matches(ends[: close_nodes.shape[0]], 0, b"</node>")))
+                and bool(np.all(_matches(ends[close_nodes.shape[0] :], 0, b"</edge>")))
+            ):
                 return None
-            span = tags.attribute(datas, 0, b"key")
-            if span is None or np.any(tags.buf[span[0]] != 100):  # 'd'
+            for t in lt[close_graph].tolist():
+                if not (part.startswith(b"</graph>", t) or part.startswith(b"</graphml>", t)):
+                    return None
+            # data: the key number, then '">' (a value up to '</data>') or '"/>' / '" />'
+            words = _windows(buf, 8)[lt[datas] + 12]
+            key_no, digits = _digits_at(words, 0)
+            ok, d_self = _tag_end(words, digits + 1)
+            if not (
+                bool(np.all(ok))
+                and bool(np.all((digits >= 1) & (digits <= 4)))
+                and bool(np.all(_column(words, digits) == 34))
+            ):
                 return None
-            key_no = tags.ints(span[0] + 1, span[1])
-            if key_no is None:
+            del words
+            d_open = datas[~d_self]
+            if close_data.shape[0] != d_open.shape[0] or not np.array_equal(close_data, d_open + 1):
+                return None  # each value closed by the next tag
+            v_stop = lt[np.minimum(datas + 1, m - 1)]
+            v_start = np.where(d_self, v_stop, lt[datas] + 14 + digits)
+            v_stop[d_self] = v_start[d_self]
+            # nodes: <node id="n"> or <node id="n"/>
+            rows = _windows(buf, 40)[lt[nodes]]
+            ids, digits = _digits_at(rows, 10)
+            ok, n_self = _tag_end(rows, 11 + digits)
+            if not (
+                bool(np.all(_matches(rows, 0, b'<node id="')))
+                and bool(np.all((digits >= 1) & (digits <= 18)))
+                and bool(np.all(_column(rows, 10 + digits) == 34))
+                and bool(np.all(ok))
+            ):
                 return None
-            d_self = tags.self_closing(datas)
-            nxt = np.minimum(datas + 1, n_tags - 1)
-            close_data = tags.named(b"/data")
-            is_close = np.zeros(n_tags, dtype=bool)
-            is_close[close_data] = True
-            if np.any(~d_self & ~is_close[nxt]) or np.any(~d_self & (datas + 1 >= n_tags)):
+            # edges: <edge source="u" target="v"> with an optional id="k"
+            rows = _windows(buf, 96)[lt[edges]]
+            u, digits = _digits_at(rows, 14)
+            at = 14 + digits
+            v, v_digits = _digits_at(rows, at + 10)
+            ok = (
+                _matches(rows, 0, b'<edge source="')
+                & (digits >= 1)
+                & (digits <= 18)
+                & _matches(rows, at, b'" target="')
+                & (v_digits >= 1)
+                & (v_digits <= 18)
+                & (_column(rows, at + 10 + v_digits) == 34)
+            )
+            at = at + 11 + v_digits
+            with_id = _matches(rows, at, b' id="')
+            ident, i_digits = _digits_at(rows, at + 5)
+            ok &= ~with_id | ((i_digits >= 1) & (i_digits <= 18))
+            ident = np.where(with_id, ident, -1)
+            at = np.where(with_id, at + 5 + i_digits, at - 1)
+            ok &= ~with_id | (_column(rows, at) == 34)
+            closed, e_self = _tag_end(rows, at + 1)
+            if not bool(np.all(ok & closed)):
                 return None
-            v_start = tags.end[datas] + 1
-            v_stop = np.where(d_self, v_start, tags.lt[nxt])
-            inside = last_open[datas] > last_close[datas]
-            owner = last_open[datas]
+            del rows
+            # nesting: an element's data between its opening and closing tag, nothing else in it
+            code = np.zeros(m, dtype=np.int8)
+            code[nodes[~n_self]] = 1
+            code[edges[~e_self]] = 2
+            code[close_nodes] = -1
+            code[close_edges] = -2
+            events = np.flatnonzero(code)
+            seq = code[events]
+            if seq.shape[0] % 2 or not (
+                bool(np.all(seq[0::2] > 0)) and np.array_equal(seq[1::2], -seq[0::2])
+            ):
+                return None
+            depth = np.cumsum(np.sign(code), dtype=np.int8)  # 1 inside an element, else 0
+            del code
+            if (
+                np.any(depth[nodes[n_self]])
+                or np.any(depth[edges[e_self]])
+                or np.any(depth[close_graph])
+            ):
+                return None
+            inside = depth[datas] == 1
+            del depth
+            opens, kinds = events[0::2], seq[0::2]
+            rank = np.where(
+                kinds == 1, np.searchsorted(nodes, opens), np.searchsorted(edges, opens)
+            )
+            # the element a data tag is in: the last one opened before it (-1: none, the
+            # sentinel 0 after the last)
+            owner = np.searchsorted(opens, datas, side="right") - 1
+            owner[~inside] = -1
+            owner_kind = np.r_[kinds, np.int8(0)][owner]
+            owner_rank = np.r_[rank, 0][owner]
             # graph data (the crs): few, read one by one
             for i in np.flatnonzero(~inside).tolist():
-                key_id = f"d{int(key_no[i])}"
-                if keys.get(key_id) == ("graph", "crs"):
-                    crs = tags.texts(v_start[i : i + 1], v_stop[i : i + 1])[0]
+                if keys.get(f"d{int(key_no[i])}") == ("graph", "crs"):
+                    crs = _texts(part, v_start[i : i + 1], v_stop[i : i + 1])[0]
             # nodes
             if nodes.shape[0]:
-                if np.any(tags.n_quotes(nodes) != 2):
-                    return None
-                span = tags.attribute(nodes, 0, b"id")
-                ids = None if span is None else tags.ints(*span)
-                if ids is None:
-                    return None
-                rank = np.full(n_tags, -1, dtype=np.int64)
-                rank[nodes] = np.arange(nodes.shape[0])
                 xs = np.full(nodes.shape[0], np.nan)
                 ys = np.full(nodes.shape[0], np.nan)
                 for name, target in (("x", xs), ("y", ys)):
-                    numbers = [
-                        int(k[1:]) for k, (_, nm) in keys.items() if nm == name and k[1:].isdigit()
-                    ]
-                    sel = np.flatnonzero(inside & (rank[owner] >= 0) & _key_mask(key_no, numbers))
-                    target[rank[owner[sel]]] = _floats(tags.texts(v_start[sel], v_stop[sel], "raw"))
+                    numbers = [int(k[1:]) for k, (_, nm) in keys.items() if nm == name]
+                    sel = np.flatnonzero((owner_kind == 1) & _key_mask(key_no, numbers))
+                    got = _parse_floats(buf, v_start[sel], v_stop[sel])
+                    if got is None:
+                        got = _floats(_texts(part, v_start[sel], v_stop[sel], "raw"))
+                    target[owner_rank[sel]] = got
                 node_ids.append(ids)
                 node_x.append(xs)
                 node_y.append(ys)
             # edges
             if edges.shape[0]:
-                nq = tags.n_quotes(edges)
-                src = tags.attribute(edges, 0, b"source")
-                tgt = tags.attribute(edges, 1, b"target")
-                if src is None or tgt is None or np.any((nq != 4) & (nq != 6)):
-                    return None
-                u, v = tags.ints(*src), tags.ints(*tgt)
-                if u is None or v is None:
-                    return None
-                ident = np.full(edges.shape[0], -1, dtype=np.int64)
-                with_id = np.flatnonzero(nq == 6)
-                if with_id.shape[0]:
-                    span = tags.attribute(edges[with_id], 2, b"id")
-                    got = None if span is None else tags.ints(*span)
-                    if got is None:
-                        return None
-                    ident[with_id] = got
-                rank = np.full(n_tags, -1, dtype=np.int64)
-                rank[edges] = np.arange(edges.shape[0])
                 for name in wanted:
-                    numbers = [
-                        int(k[1:]) for k, (_, nm) in keys.items() if nm == name and k[1:].isdigit()
-                    ]
-                    sel = np.flatnonzero(inside & (rank[owner] >= 0) & _key_mask(key_no, numbers))
-                    rows, vals = e_vals[name]
-                    rows.append(n_edges + rank[owner[sel]])
-                    kind = {"geometry": "raw", "length": "raw"}.get(name, "few")
-                    text = tags.texts(v_start[sel], v_stop[sel], kind)
+                    numbers = [int(k[1:]) for k, (_, nm) in keys.items() if nm == name]
+                    sel = np.flatnonzero((owner_kind == 2) & _key_mask(key_no, numbers))
+                    rows_, vals = e_vals[name]
+                    rows_.append(n_edges + owner_rank[sel])
+                    got = None
                     if name == "length":  # numbers, as pd.to_numeric reads the texts
+                        got = _parse_floats(buf, v_start[sel], v_stop[sel])
+                    if got is not None:
+                        vals.append(got.astype(object))
+                        continue
+                    kind = {"geometry": "raw", "length": "raw"}.get(name, "few")
+                    text = _texts(part, v_start[sel], v_stop[sel], kind)
+                    if name == "length":
                         text = _lengths(text)
-                    first = tags.buf[v_start[sel]]
-                    for i in np.flatnonzero((first == 91) | (first == 123)).tolist():
+                    lead = buf[v_start[sel]]
+                    for i in np.flatnonzero((lead == 91) | (lead == 123)).tolist():
                         value = text[i]  # '[' or '{': a stringified list
                         value = value.decode("utf-8") if isinstance(value, bytes) else value
                         text[i] = _graphml_value(value)
-                    vals.extend(text)
+                    vals.append(text)
                 e_u.append(u)
                 e_v.append(v)
                 e_id.append(np.where(ident >= 0, ident, -1 - n_edges - np.arange(edges.shape[0])))
                 n_edges += edges.shape[0]
-            if any(not k.startswith("d") or not k[1:].isdigit() for k in keys):
-                return None
+            del buf, part
             if not chunk:
                 break
     u = np.concatenate(e_u) if e_u else np.zeros(0, dtype=np.int64)
@@ -998,12 +1082,17 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
     if u.shape[0] and pd.DataFrame({"u": u, "v": v, "i": ident}).duplicated().any():
         return None  # networkx updates a repeated edge: the regular-expression reader does that
     values, present = {}, {}
-    for name, (rows, vals) in e_vals.items():
+    for name, (rows, chunks) in e_vals.items():
         rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         if bool(np.any(rows[1:] <= rows[:-1])):
             return None  # an attribute twice on one edge (rows are in file order)
+        vals = [
+            c if isinstance(c, np.ndarray) else np.array([*c, None], dtype=object)[:-1]
+            for c in chunks
+        ]
+        vals = np.concatenate(vals) if vals else np.zeros(0, dtype=object)
         values[name] = _object_column(u.shape[0], rows, vals)
-        present[name] = len(vals)
+        present[name] = int(vals.shape[0])
     return _GraphmlColumns(
         crs=crs,
         node_ids=np.concatenate(node_ids) if node_ids else np.zeros(0, dtype=np.int64),
