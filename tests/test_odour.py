@@ -1022,6 +1022,65 @@ def test_blocks_and_irregular_contours_match_one_run_and_brute_force():
     assert checked > 100 and ((share > 0) & (share < 1)).sum() > 20
 
 
+def test_sector_bounds_agree_with_the_polygons():
+    """The per-sector bounds of each contour's boundary only ever claim what the polygon tests
+    say: a disc they put inside lies in the contour's interior, one they put outside misses it
+    (irregular, holed, C-shaped, two-part and spiky contours; points on vertices, on edges and on
+    the sector rays), and they settle most pairs the discs around the centre leave open."""
+    import shapely
+
+    from locatietoets.analysis import odour
+
+    rng = np.random.default_rng(7)
+    contours = _irregular_contours(rng)
+    angle = np.linspace(0, 2 * np.pi, 13)[:-1]
+    star = np.c_[np.cos(angle), np.sin(angle)] * np.where(np.arange(12) % 2, 60.0, 400.0)[:, None]
+    holed = box(2000, 2000, 2600, 2600).difference(box(2350, 2350, 2450, 2450))
+    contours = pd.concat(
+        [
+            contours,
+            gpd.GeoDataFrame(
+                {"waarde": [30.0, 40.0]},
+                geometry=[Polygon(star + [1600, 2600]), holed],
+                crs=CRS,
+            ),
+        ],
+        ignore_index=True,
+    )
+    index = odour._contour_index(contours)
+    sectors = odour._contour_sectors(contours, index)
+    assert (sectors.count > 0).mean() > 0.9 and sectors.count.max() <= 128
+    cgeoms = contours.geometry.to_numpy()[index.rows]
+    # sites: random points and parcels, every vertex, every edge's midpoint, points on the rays
+    xy = rng.random((4000, 2)) * 3200
+    coords = shapely.get_coordinates(cgeoms)
+    mids = (coords[:-1] + coords[1:]) / 2
+    c = int(np.argmax(sectors.count))
+    rays = np.arange(sectors.count[c]) * 2 * np.pi / sectors.count[c]
+    radii = rng.uniform(0.2, 1.2, rays.size) * index.outer[c]
+    on_rays = index.centre[c] + np.c_[np.cos(rays), np.sin(rays)] * radii[:, None]
+    points = shapely.points(np.concatenate([xy, coords, mids, on_rays]))
+    parcels = shapely.box(xy[:1500, 0], xy[:1500, 1], xy[:1500, 0] + 45, xy[:1500, 1] + 30)
+    sites = np.concatenate([points, parcels])
+    info = odour._site_info(sites)
+    pos, site = shapely.STRtree(sites).query(index.boxes)
+    reach = info.radius[site] + odour._MARGIN_M
+    inside, outside = sectors.settle(index.centre, pos, info.centre[site], reach)
+    assert not (inside & outside).any()
+    assert shapely.contains_properly(cgeoms[pos[inside]], sites[site[inside]]).all()
+    assert not shapely.intersects(cgeoms[pos[outside]], sites[site[outside]]).any()
+    # on a vertex or an edge: on the boundary, never in the interior
+    boundary = shapely.intersects(shapely.boundary(cgeoms[pos]), sites[site])
+    assert boundary.sum() > 500 and not inside[boundary].any()
+    # the pairs the discs around the centre cannot settle: most are settled by the sectors
+    dist = np.hypot(*(info.centre[site] - index.centre[pos]).T)
+    band = (dist + reach >= index.inner[pos]) & (dist - reach <= index.outer[pos])
+    random_point = site < len(xy)
+    assert (inside | outside)[band & random_point].mean() > 0.7
+    point = ~info.extended[site]
+    assert (inside | outside)[band & ~point].mean() > 0.4
+
+
 def test_a_changed_contour_layer_is_not_served_from_the_cache():
     contours = _contours([(8.0, box(0, 0, 100, 100)), (20.0, box(40, 40, 60, 60))])
     sites = _sites([Point(50, 50), Point(10, 10), Point(150, 50)])
