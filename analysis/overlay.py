@@ -546,6 +546,7 @@ def _sum_by_pair(
 
 _MULTIPOINT = 4  # shapely geometry type ids
 _POLYGON = 3
+_MULTIPOLYGON = 6
 
 
 def _multipoint_overlap(
@@ -650,12 +651,17 @@ def _nearest_distance(tree: shapely.STRtree, geoms: np.ndarray) -> np.ndarray:
         return np.concatenate(list(pool.map(query, np.array_split(geoms, workers))))
 
 
-def _edge_distance(index: PieceIndex, geoms: np.ndarray) -> np.ndarray:
+def _edge_distance(
+    index: PieceIndex, geoms: np.ndarray, disjoint: np.ndarray | None = None
+) -> np.ndarray:
     """Distance from geometries outside every piece to the nearest piece: to the nearest boundary
     segment (:meth:`PieceIndex.edges`). Points: from the segment samples
-    (:class:`_EdgeSamples`), the rest and the points they cannot settle by the GEOS tree."""
+    (:class:`_EdgeSamples`); polygons known to be ``disjoint`` from every piece: segment against
+    segment (:func:`_polygon_edge_distance`); the rest, and what those cannot settle, by the GEOS
+    tree."""
     out = np.full(len(geoms), np.nan)
-    point = (shapely.get_type_id(geoms) == _POINT) & ~shapely.is_empty(geoms)
+    type_id = shapely.get_type_id(geoms)
+    point = (type_id == _POINT) & ~shapely.is_empty(geoms)
     rest = ~point
     pts = np.flatnonzero(point)
     if len(pts) >= GRID_MIN_SITES:
@@ -663,9 +669,123 @@ def _edge_distance(index: PieceIndex, geoms: np.ndarray) -> np.ndarray:
         rest[pts[unsettled]] = True
     else:
         rest[pts] = True
+    if disjoint is not None and len(geoms) >= GRID_MIN_SITES:
+        polys = np.flatnonzero(disjoint & ((type_id == _POLYGON) | (type_id == _MULTIPOLYGON)))
+        if len(polys):
+            found = _polygon_edge_distance(index, geoms[polys])
+            settled = ~np.isnan(found)
+            out[polys[settled]] = found[settled]
+            rest[polys[settled]] = False
     todo = np.flatnonzero(rest)
     if len(todo):
         out[todo] = _nearest_distance(index.edges(), geoms[todo])
+    return out
+
+
+#: Polygons nearer than this (m) to a piece are measured by GEOS (:func:`_polygon_edge_distance`).
+_NEAR_M = 1e-3
+#: Site segment x boundary segment pairs measured at once by :func:`_polygon_edge_distance`.
+_PAIR_CHUNK = 2_000_000
+#: Candidate boundary segments of one site (4 x as many before the bounds drop the far ones)
+#: above which :func:`_polygon_edge_distance` leaves it to GEOS.
+_MAX_CANDIDATES = 512
+
+
+def _polygon_edge_distance(index: PieceIndex, geoms: np.ndarray) -> np.ndarray:
+    """Distance from (multi)polygons that do not intersect any piece to the nearest piece, in
+    numpy with GEOS's formulas; NaN where it leaves the answer to GEOS.
+
+    GEOS measures two disjoint geometries segment against segment
+    (``Distance::segmentToSegment``): the smallest distance from an end of either segment to
+    the other segment (``pointToSegment``; of a zero-length segment only its point counts).
+    Only boundary segments near a site can be nearest: the nearest segment sample
+    (:class:`_EdgeSamples`) of the site's first vertex bounds the distance from above, the
+    segments whose boxes lie within that bound of the site's box are candidates, and a candidate
+    whose box is farther from the site's box than the distance from the first vertex to the
+    nearest candidate is dropped, as is one farther from the centre of the site's box than
+    that distance plus half the box's diagonal. Every remaining (site segment, boundary
+    segment) pair is measured with :func:`_point_segment_distance`, the same operations in the
+    same order, and the smallest value per site is GEOS's distance bit for bit. Sites nearer than
+    :data:`_NEAR_M` (where GEOS's intersection test of two almost touching segments could say
+    0), sites without a candidate and sites with too many (:data:`_MAX_CANDIDATES`) get NaN.
+    """
+    n = len(geoms)
+    out = np.full(n, np.nan)
+    samples = index.edge_samples()
+    if n == 0 or len(samples.a) == 0:
+        return out
+    # the sites' ring segments, grouped by site (parts, rings and coordinates in order)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    rings, ring_owner = shapely.get_rings(parts, return_index=True)
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    start = np.flatnonzero(ring[1:] == ring[:-1])
+    if len(start) == 0:
+        return out
+    site_of_seg = owner[ring_owner[ring[start]]]
+    first = np.searchsorted(site_of_seg, np.arange(n))
+    count = np.diff(np.r_[first, len(start)])
+    has = count > 0
+    sa, sb = xy[start], xy[start + 1]
+    # upper bound per site: distance from its first vertex to the nearest sample (+ rounding)
+    v0 = np.where(has, start[np.minimum(first, len(start) - 1)], 0)
+    bound, _ = samples.tree.query(xy[v0], k=1)
+    bound = bound * (1 + 1e-9) + 1e-6
+    box = shapely.bounds(geoms)
+    site, seg = index.edges().query(
+        shapely.box(box[:, 0] - bound, box[:, 1] - bound, box[:, 2] + bound, box[:, 3] + bound)
+    )
+    # a site with very many candidates (far from a dense layer): GEOS's tree is better
+    keep = has[site] & (np.bincount(site, minlength=n) <= 4 * _MAX_CANDIDATES)[site]
+    site, seg = site[keep], seg[keep]
+    ca, cb = samples.a[seg], samples.b[seg]
+    # a tighter bound: the first vertex's distance to the candidates; drop the far candidates
+    p = xy[v0[site]]
+    near = _point_segment_distance(p[:, 0], p[:, 1], ca[:, 0], ca[:, 1], cb[:, 0], cb[:, 1])
+    tight = np.full(n, np.inf)
+    np.minimum.at(tight, site, near)
+    gap_x = np.maximum(
+        np.maximum(box[site, 0] - np.maximum(ca[:, 0], cb[:, 0]), 0.0),
+        np.minimum(ca[:, 0], cb[:, 0]) - box[site, 2],
+    )
+    gap_y = np.maximum(
+        np.maximum(box[site, 1] - np.maximum(ca[:, 1], cb[:, 1]), 0.0),
+        np.minimum(ca[:, 1], cb[:, 1]) - box[site, 3],
+    )
+    # ... and by the distance from the box's centre to the candidate less the half diagonal
+    cx, cy = (box[site, 0] + box[site, 2]) / 2, (box[site, 1] + box[site, 3]) / 2
+    half = np.hypot(box[site, 2] - box[site, 0], box[site, 3] - box[site, 1]) / 2
+    from_centre = _point_segment_distance(cx, cy, ca[:, 0], ca[:, 1], cb[:, 0], cb[:, 1]) - half
+    low = np.maximum(np.hypot(gap_x, gap_y), from_centre)
+    keep = low <= tight[site] * (1 + 1e-9) + 1e-6
+    site, seg = site[keep], seg[keep]
+    keep = (np.bincount(site, minlength=n) <= _MAX_CANDIDATES)[site]
+    site, seg = site[keep], seg[keep]
+    best = np.full(n, np.inf)
+    # every (site segment, candidate) pair, in chunks of candidates
+    reps = count[site]
+    ends = np.cumsum(reps)
+    lo = 0
+    while lo < len(site):
+        hi = int(np.searchsorted(ends, ends[lo] - reps[lo] + _PAIR_CHUNK, side="right"))
+        hi = max(hi, lo + 1)
+        s, e, r = site[lo:hi], seg[lo:hi], reps[lo:hi]
+        pair = np.repeat(np.arange(len(s)), r)
+        k = np.repeat(first[s], r) + np.arange(len(pair)) - np.repeat(np.cumsum(r) - r, r)
+        a, b = sa[k], sb[k]
+        c, d = samples.a[e[pair]], samples.b[e[pair]]
+        ab_point = (a[:, 0] == b[:, 0]) & (a[:, 1] == b[:, 1])
+        cd_point = (c[:, 0] == d[:, 0]) & (c[:, 1] == d[:, 1])
+        dist = _point_segment_distance(a[:, 0], a[:, 1], c[:, 0], c[:, 1], d[:, 0], d[:, 1])
+        dist[cd_point & ~ab_point] = np.inf  # GEOS: only D to AB
+        ends_to_ab = np.minimum(
+            _point_segment_distance(c[:, 0], c[:, 1], a[:, 0], a[:, 1], b[:, 0], b[:, 1]),
+            _point_segment_distance(d[:, 0], d[:, 1], a[:, 0], a[:, 1], b[:, 0], b[:, 1]),
+        )
+        ends_to_ab[ab_point] = np.inf  # GEOS: only A to CD
+        np.minimum.at(best, s[pair], np.minimum(dist, ends_to_ab))
+        lo = hi
+    ok = np.isfinite(best) & (best >= _NEAR_M)
+    out[ok] = best[ok]
     return out
 
 
@@ -730,7 +850,12 @@ def classify_bbg(
     distance = np.zeros(len(sites), dtype=float)
     outside_idx = np.flatnonzero(~inside & ~partly)
     if len(outside_idx):
-        distance[outside_idx] = _edge_distance(index, geoms[outside_idx])
+        # sites without a (site, piece) pair do not intersect BBG (MultiPoints are not paired)
+        ov = _overlaps(sites, index)
+        disjoint = np.ones(len(sites), dtype=bool)
+        disjoint[ov.site_idx] = False
+        disjoint[ov.is_multi] = False
+        distance[outside_idx] = _edge_distance(index, geoms[outside_idx], disjoint[outside_idx])
     rand = np.broadcast_to(np.asarray(rand_m, dtype=float), distance.shape)
     position = np.where(
         inside, "binnen", np.where(partly, "deels", np.where(distance <= rand, "rand", "buiten"))

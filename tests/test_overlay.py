@@ -355,3 +355,50 @@ def test_point_distances_from_edge_samples_equal_geos_bit_for_bit(monkeypatch):
     shortcut = classify_bbg(sites, frame, rand_m=250.0, inside_share_min=0.9)
     monkeypatch.setattr(overlay, "GRID_MIN_SITES", 10**12)
     assert classify_bbg(sites, frame.copy(), rand_m=250.0, inside_share_min=0.9).equals(shortcut)
+
+
+def test_polygon_distances_segment_against_segment_equal_geos_bit_for_bit(monkeypatch):
+    # polygon plots outside BBG are measured in numpy, segment against segment: the numbers must
+    # be GEOS's, for plots with holes (one around a small BBG polygon), multipolygons, repeated
+    # vertices, far-away plots and plots a hair's breadth from BBG (left to GEOS)
+    import shapely
+
+    from locatietoets.analysis import overlay
+
+    town = shapely.Point(0, 0).buffer(2000, quad_segs=32)
+    town = town.difference(shapely.Point(300, 0).buffer(400, quad_segs=8))
+    layer = [town, shapely.Point(5000, 0).buffer(600, quad_segs=1000), box(9000, 0, 9100, 100)]
+    index = overlay.PieceIndex(np.array(layer, dtype=object))
+    rng = np.random.default_rng(31)
+    xy = np.concatenate(
+        [rng.uniform([-3000, -3000], [10000, 3000], (3000, 2)), rng.normal(0, 20000, (300, 2))]
+    )
+    w = rng.uniform(10, 90, (len(xy), 2))
+    plots = list(shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + w[:, 0], xy[:, 1] + w[:, 1]))
+    ring = [(8900, -100), (9200, -100), (9200, 200), (8900, 200), (8900, -100)]
+    hole = [(8950, -50), (9150, -50), (9150, 150), (8950, 150), (8950, -50)]
+    plots += [
+        shapely.Polygon(ring, [hole]),  # the small BBG square lies in the plot's hole
+        shapely.Polygon([(9300, 0), (9350, 0), (9350, 0), (9350, 40), (9300, 40)]),  # repeated
+        shapely.MultiPolygon([box(2500, 0, 2550, 50), box(3500, 0, 3550, 50)]),
+        box(9100.0004, 0, 9150, 50),  # 0.4 mm from BBG: GEOS
+        box(-2100, -20, -2060, 20).difference(box(-2090, -10, -2070, 10)),  # holed plot
+    ]
+    geoms = np.array(plots, dtype=object)
+    outside = ~shapely.intersects(shapely.MultiPolygon(list(index.pieces)), geoms)
+    geoms = geoms[outside]
+    assert outside[-5:].all() and len(geoms) > 1500
+    geos = overlay._nearest_distance(index.edges(), geoms)
+    numpy_ = overlay._polygon_edge_distance(index, geoms)
+    settled = ~np.isnan(numpy_)
+    assert settled[:-5].mean() > 0.9 and settled[-5:].tolist() == [True, True, True, False, True]
+    assert np.array_equal(numpy_[settled], geos[settled])
+    monkeypatch.setattr(overlay, "GRID_MIN_SITES", 0)
+    monkeypatch.setattr(overlay, "_PAIR_CHUNK", 1000)  # many chunks
+    disjoint = np.ones(len(geoms), dtype=bool)
+    assert np.array_equal(overlay._edge_distance(index, geoms, disjoint), geos)
+    sites = gpd.GeoSeries(geoms, crs=28992)
+    frame = gpd.GeoDataFrame(geometry=layer, crs=28992)
+    shortcut = classify_bbg(sites, frame, rand_m=250.0, inside_share_min=0.9)
+    monkeypatch.setattr(overlay, "GRID_MIN_SITES", 10**12)
+    assert classify_bbg(sites, frame.copy(), rand_m=250.0, inside_share_min=0.9).equals(shortcut)
