@@ -156,12 +156,11 @@ def _prepare_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             continue
         series = frame[col]
         if series.dtype == object or str(series.dtype).startswith("string"):
-            # mixed python objects (e.g. dates, numbers in text columns) become text
-            frame[col] = (
-                series.astype(object)
-                .where(series.notna(), None)
-                .map(lambda v: v if v is None or isinstance(v, str) else str(v))
-            )
+            text = series.astype(object).where(series.notna(), None)
+            if pd.api.types.infer_dtype(text, skipna=True) not in ("string", "empty"):
+                # mixed python objects (e.g. dates, numbers in text columns) become text
+                text = text.map(lambda v: v if v is None or isinstance(v, str) else str(v))
+            frame[col] = text
     return frame
 
 
@@ -692,7 +691,6 @@ class CsvStream:
             self._pool = None
 
 
-_CSV_CHUNK = 100_000
 #: Rows joined into CSV lines at a time: the fields of 20,000 rows stay in the CPU cache while they
 #: are joined (a third faster than 100,000 at 75 fields).
 _CSV_JOIN_ROWS = 20_000
@@ -796,14 +794,11 @@ def _csv_arrow_column(series: pd.Series) -> "pa.Array | None":
 
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
-        values = series.to_numpy()
-        # distinct bit patterns (-0.0 is not 0.0), counted by hashing: no sort
-        bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
-        sample = bits[:_CSV_CHUNK]
-        if len(pd.unique(sample)) * 4 <= len(sample):  # few distinct values: format each once
-            codes, unique = pd.factorize(bits)
-            table = ["" if np.isnan(v) else "%.6g" % v for v in unique.view(np.float64).tolist()]
-            return pa.array(table, type=pa.large_string()).take(pa.array(codes))
+        values = np.ascontiguousarray(series.to_numpy(), dtype=np.float64)
+        # distinct bit patterns (-0.0 is not 0.0), by hashing: no sort
+        codes, unique = pd.factorize(values.view(np.int64))
+        if len(unique) * 4 <= len(values):  # few distinct values: format each once
+            return _format_g6(unique.view(np.float64)).take(pa.array(codes))
         return _format_g6(values)
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":
         return pa.array(series.to_numpy()).cast(pa.large_string())
