@@ -619,12 +619,20 @@ class _Sectors:
         half = np.arcsin(reach / r)  # the disc's angular half-width seen from the centre
         low = np.floor((angle - half) / width).astype(np.int64)
         k = np.floor((angle + half) / width).astype(np.int64) - low + 1
-        start = np.cumsum(k) - k
-        rep = np.repeat(np.arange(ok.size), k)
-        sector = (low[rep] + np.arange(rep.size) - start[rep]) % count[rep]
-        at = self.offset[pos[ok]][rep] + sector
-        lowest = np.minimum.reduceat(self.inner[at], start)
-        highest = np.maximum.reduceat(self.outer[at], start)
+        base = self.offset[pos[ok]]
+        # most discs lie in one sector
+        first = base + low % count
+        lowest = self.inner[first].astype(np.float64)
+        highest = self.outer[first].astype(np.float64)
+        more = np.flatnonzero(k > 1)
+        if more.size:
+            k = k[more]
+            start = np.cumsum(k) - k
+            rep = np.repeat(more, k)
+            sector = (low[rep] + np.arange(rep.size) - start.repeat(k)) % count[rep]
+            at = base[rep] + sector
+            lowest[more] = np.minimum.reduceat(self.inner[at], start)
+            highest[more] = np.maximum.reduceat(self.outer[at], start)
         inside[ok] = r + reach < lowest
         outside[ok] = r - reach > highest
         return inside, outside
@@ -940,7 +948,8 @@ class _Sites:
     judged on where the building can go; ``measure`` is its area, or its
     number of points for a MultiPoint (1 for a plain point). Each site lies
     within ``radius`` of ``centre`` (x, y: the centre of its envelope; 0 for
-    a point) and within ``ref_radius`` of ``ref``, its first vertex.
+    a point) and within ``ref_radius`` of ``ref``, its first vertex; ``point``:
+    a plain point (``ref`` is its coordinate).
     """
 
     geoms: np.ndarray
@@ -951,6 +960,7 @@ class _Sites:
     radius: np.ndarray
     ref: np.ndarray
     ref_radius: np.ndarray
+    point: np.ndarray
 
     def subset(self, idx: np.ndarray) -> "_Sites":
         return _Sites(
@@ -962,6 +972,7 @@ class _Sites:
             self.radius[idx],
             self.ref[idx],
             self.ref_radius[idx],
+            self.point[idx],
         )
 
 
@@ -985,6 +996,7 @@ def _site_info(geoms: np.ndarray) -> _Sites:
         radius=radius,
         ref=ref,
         ref_radius=ref_radius[0],
+        point=type_id == shapely.GeometryType.POINT,
     )
 
 
@@ -1219,7 +1231,6 @@ def _farm_distances(
         return out
 
     fi = farm_index
-    geoms = sites.geoms
     if fi is None:
         return out
     parts, part_row, names = fi.parts, fi.part_row, fi.names
@@ -1287,7 +1298,7 @@ def _farm_distances(
         parts[query], predicate="dwithin", distance=radius[query] + 2 * _TOUCH_M
     )
     q_part = part_ids[q_part]
-    dist = shapely.distance(geoms[q_site], parts[q_part])
+    dist = _pair_distance(sites, q_site, fi, q_part)
     kind, req, minimum = required_for(q_site, q_part)
     with np.errstate(invalid="ignore"):
         hit = dist < req
@@ -1382,6 +1393,24 @@ def _single_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         row = np.concatenate([row[~multi], row[multi][sub_idx]])
 
 
+def _pair_distance(sites: _Sites, site: np.ndarray, fi: _FarmIndex, part: np.ndarray) -> np.ndarray:
+    """``shapely.distance`` between the sites ``site`` and the farm parts ``part`` (pairwise).
+
+    Point to point in numpy as ``sqrt(dx * dx + dy * dy)``, the formula GEOS
+    uses (bit for bit the same; ``np.hypot`` is not), the other pairs in GEOS.
+    """
+    both = sites.point[site] & fi.part_is_point[part]
+    if not both.any():
+        return shapely.distance(sites.geoms[site], fi.parts[part])
+    out = np.empty(len(site))
+    delta = sites.ref[site[both]] - fi.part_ref[part[both]]
+    out[both] = np.sqrt(delta[:, 0] * delta[:, 0] + delta[:, 1] * delta[:, 1])
+    other = ~both
+    if other.any():
+        out[other] = shapely.distance(sites.geoms[site[other]], fi.parts[part[other]])
+    return out
+
+
 def _nearest_part(sites: _Sites, fi: _FarmIndex, *, k: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """Index of and exact distance (m) to the nearest farm part, for every site.
 
@@ -1405,7 +1434,7 @@ def _nearest_part(sites: _Sites, fi: _FarmIndex, *, k: int = 4) -> tuple[np.ndar
     upper = ref_dist.min(axis=1)  # both refs lie on their geometries
     lower = ref_dist - part_r[cand] - site_r[:, None]
     row, col = np.nonzero(lower <= upper[:, None])
-    exact = shapely.distance(geoms[row], parts[cand[row, col]])
+    exact = _pair_distance(sites, row, fi, cand[row, col])
     best = np.full(n, np.inf)
     np.minimum.at(best, row, exact)
     winner = exact == best[row]
