@@ -176,9 +176,10 @@ class PieceIndex:
 
 
 #: Largest spacing (m) of the sample points along the boundary segments (:class:`_EdgeSamples`).
-SAMPLE_SPACING_M = 20.0
-#: Nearest samples looked at per point; a point with more samples near it goes to GEOS.
-SAMPLE_K = 16
+SAMPLE_SPACING_M = 40.0
+#: Nearest samples looked at per point, then 4 x as many for the points that needs; a point with
+#: still more samples near it goes to GEOS.
+SAMPLE_K = 8
 
 
 class _EdgeSamples:
@@ -190,6 +191,8 @@ class _EdgeSamples:
     the nearest segment has a sample within ``u + half``: when the :data:`SAMPLE_K` nearest
     samples reach beyond that, their segments include the nearest one, and the distance is the
     smallest of their distances, computed with GEOS's formula (:func:`_point_segment_distance`).
+    The few points where they do not are looked at again with 4 x :data:`SAMPLE_K` samples
+    (sparser samples and a small ``k`` first: measured fastest on a real BBG).
     """
 
     def __init__(self, segments: np.ndarray) -> None:
@@ -209,8 +212,15 @@ class _EdgeSamples:
     def distance(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Distance from each point ``xy`` to the nearest segment, and which points it could not
         settle (NaN there: too many samples near the point)."""
+        out, unsettled = self._distance(xy, SAMPLE_K)
+        again = np.flatnonzero(unsettled)
+        if len(again):
+            out[again], unsettled[again] = self._distance(xy[again], 4 * SAMPLE_K)
+        return out, unsettled
+
+    def _distance(self, xy: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         out = np.full(len(xy), np.nan)
-        k = min(SAMPLE_K, len(self.segment))
+        k = min(k, len(self.segment))
         if len(xy) == 0 or k == 0:
             return out, np.ones(len(xy), dtype=bool)
         near, which = self.tree.query(xy, k=k)
