@@ -233,9 +233,17 @@ def _snap_part(geoms: np.ndarray, network: RoadNetwork, method: str, workers: in
             link = network.snap_links[t]
         item = poly_idx[q]
         lines = network.link_lines(link)
-        add(
-            item, link, dist, shapely.get_point(shapely.shortest_line(geoms[item], lines), 1), lines
-        )
+        nearest = shapely.shortest_line(geoms[item], lines)
+        if method == "auto":
+            # the connection point's coordinates, located along the link in numpy (the same
+            # arithmetic as GEOS' line_locate_point, without a point geometry per row)
+            at = shapely.get_coordinates(nearest)[1::2]
+            items.append(item)
+            links.append(link)
+            dists.append(dist)
+            fracs.append(_locate_on_links(at[:, 0], at[:, 1], link, network)[1])
+        else:
+            add(item, link, dist, shapely.get_point(nearest, 1), lines)
     if len(items) == 1 and pt_idx.shape[0]:  # points only: already sorted
         return SnapTable(items[0].astype(np.int64), links[0].astype(np.int64), fracs[0], dists[0])
     item = np.concatenate(items).astype(np.int64)
