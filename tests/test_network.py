@@ -288,6 +288,8 @@ def _mini_graphml(tmp_path: Path) -> Path:
     graph.add_edge(3, 5, 0, highway="residential", length=1112.0, oneway=True)
     graph.add_edge(7, 3, 0, highway="tertiary", length=702.0, oneway=False)
     graph.add_edge(3, 7, 1, highway="service", length=750.0, oneway=True, maxspeed="30")
+    line = shapely.LineString([(5.71, 50.85), (5.705, 50.851), (5.70, 50.85)])
+    graph.add_edge(3, 7, 2, highway="track", length=760.0, oneway=False, geometry=line)
     path = tmp_path / "mini.graphml"
     ox.save_graphml(graph, path)
     return path
@@ -335,6 +337,10 @@ def test_vectorised_graphml_reader_numbers_it_cannot_parse_at_once(tmp_path: Pat
         (f'<data key="{length_key}">702.0<', f'<data key="{length_key}">702,0<'),
         (f'<data key="{length_key}">702.0<', f'<data key="{length_key}"><'),
         (f'<data key="{x_key}">5.7<', f'<data key="{x_key}">5.7&#48;<'),
+        ("5.705 50.851, ", "5.705 50.851,"),  # WKT GEOS reads but does not write
+        ("5.705 50.851, ", "5.705  50.851, "),
+        ("5.705 50.851, ", "5.705 5.0851e1, "),  # an exponent: still plain numbers
+        ("LINESTRING (5.71", "LINESTRING(5.71"),
     ):
         assert old in text, old
         path = tmp_path / "getal.graphml"
@@ -348,6 +354,32 @@ def test_vectorised_graphml_reader_numbers_it_cannot_parse_at_once(tmp_path: Pat
         for folder in ("snel", "traag"):
             for found in (tmp_path / folder).glob("*.npz"):
                 found.unlink()
+
+
+def test_linestrings_parsed_at_once_as_geos_parses_them():
+    texts = [
+        b"LINESTRING (1 2, 3.5 -4)",
+        b"LINESTRING (170124.36 309982.9, 170151.51 309991.56, 1e3 2E-2)",
+    ]
+    data = b"<x>".join(texts)
+    buf = np.frombuffer(data + b"\0" * 64, dtype=np.uint8)
+    start = np.array([0, len(texts[0]) + 3])
+    stop = start + np.array([len(t) for t in texts])
+    coords, counts = layers_network._parse_linestrings(buf, start, stop)
+    expected = shapely.from_wkt([t.decode() for t in texts])
+    assert counts.tolist() == [2, 3]
+    np.testing.assert_array_equal(coords, shapely.get_coordinates(expected))
+    for other in (
+        b"LINESTRING (1 2,3 4)",
+        b"LINESTRING (1 2)",
+        b"LINESTRING (1 2, 3 4 5)",
+        b"LINESTRING (1 2, 3 4) ",
+        b"LINESTRING (1 2, 3 x)",
+        b"LINESTRING (1 2, 3 -)",
+    ):
+        buf = np.frombuffer(other + b"\0" * 64, dtype=np.uint8)
+        got = layers_network._parse_linestrings(buf, np.array([0]), np.array([len(other)]))
+        assert got is None, other
 
 
 def test_graphml_stream_refuses_a_broken_file_in_dutch(tmp_path: Path):

@@ -689,6 +689,12 @@ class _GraphmlColumns:
     v: np.ndarray
     values: dict[str, np.ndarray]
     present: dict[str, int]
+    #: Geometries parsed while reading (the numpy reader): edge ``i`` has the line
+    #: ``line_coords[line_offsets[j]:line_offsets[j + 1]]`` with ``j = line_of_edge[i]``, -1 where
+    #: its geometry (if any) is in ``values["geometry"]``.
+    line_of_edge: np.ndarray | None = None
+    line_coords: np.ndarray | None = None
+    line_offsets: np.ndarray | None = None
 
 
 def _object_column(n: int, rows: np.ndarray, values: list | np.ndarray) -> np.ndarray:
@@ -753,6 +759,85 @@ def _parse_floats(buf: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.nd
         return np.asarray(pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+
+
+def _parse_linestrings(
+    buf: np.ndarray, start: np.ndarray, stop: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Coordinates and point counts of the texts ``buf[start:stop]`` when every one is a 2-D
+    ``LINESTRING (x y, x y, ...)`` exactly as GEOS writes it (one space inside a point, comma and
+    space between points, at least two points, plain decimal numbers), parsed all at once; None
+    otherwise (the caller keeps the texts for GEOS or :func:`_linestrings_from_wkt`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = start.shape[0]
+    if n == 0:
+        return np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+    head = b"LINESTRING ("
+    if int((stop - start).min()) < len(head) + 8:  # 'x y, x y)'
+        return None
+    if not bool(np.all(_matches(_windows(buf, len(head))[start], 0, head))):
+        return None
+    if not bool(np.all(buf[stop - 1] == 41)):  # ')'
+        return None
+    begin = start + len(head)
+    length = stop - begin  # the numbers and separators, then ')'
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(length, out=offsets[1:])
+    total = int(offsets[-1])
+    if total >= 2**31:
+        return None
+    raw = buf[np.repeat(begin - offsets[:-1], length) + np.arange(total)]
+    number = _NUMBER_BYTES[raw]
+    if not bool(np.all(number | (raw == 32) | (raw == 44) | (raw == 41))):
+        return None
+    step = np.diff(number.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    t_start, t_stop = np.flatnonzero(step == 1), np.flatnonzero(step == -1)
+    first = np.searchsorted(t_start, offsets)  # first token of each text (and the end)
+    count = np.diff(first)
+    if not (bool(np.all(count >= 4)) and bool(np.all(count % 2 == 0))):
+        return None
+    if not np.array_equal(t_start[first[:-1]], offsets[:-1]):
+        return None  # each text starts with a number
+    last = np.zeros(t_start.shape[0], dtype=bool)
+    last[first[1:] - 1] = True
+    is_x = (np.arange(t_start.shape[0]) - np.repeat(first[:-1], count)) % 2 == 0
+    after = raw[t_stop]  # t_stop < total: every text ends with ')'
+    gap = np.r_[t_start[1:], total] - t_stop  # from a token's end to the next token's start
+    ok = np.where(
+        is_x,
+        (after == 32) & (gap == 1),  # 'x y'
+        np.where(
+            last,
+            (after == 41) & (t_stop + 1 == np.repeat(offsets[1:], count)),  # 'y)' ends the text
+            (after == 44) & (raw[np.minimum(t_stop + 1, total - 1)] == 32) & (gap == 2),  # ', '
+        ),
+    )
+    if not bool(np.all(ok)):
+        return None
+    size = t_stop - t_start
+    token_offsets = np.zeros(size.shape[0] + 1, dtype=np.int64)
+    np.cumsum(size, out=token_offsets[1:])
+    text = pa.Array.from_buffers(
+        pa.string(),
+        size.shape[0],
+        [None, pa.py_buffer(token_offsets.astype(np.int32)), pa.py_buffer(raw[number])],
+    )
+    try:
+        flat = np.asarray(pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return flat.reshape(-1, 2), count // 2
+
+
+def _ragged_lines(coords: np.ndarray, offsets: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """LineStrings of the ragged lines ``which`` (``coords[offsets[j]:offsets[j + 1]]``)."""
+    counts = offsets[which + 1] - offsets[which]
+    rows = np.repeat(offsets[which] - np.cumsum(counts) + counts, counts) + np.arange(
+        int(counts.sum())
+    )
+    return shapely.linestrings(coords[rows], indices=np.repeat(np.arange(which.shape[0]), counts))
 
 
 def _floats(texts: list) -> np.ndarray:
@@ -858,6 +943,7 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
     crs = None
     node_ids, node_x, node_y, e_u, e_v, e_id = [], [], [], [], [], []
     e_vals: dict[str, tuple[list, list]] = {name: ([], []) for name in wanted}
+    line_rows, line_coords, line_counts = [], [], []
     n_edges = 0
     keys_done = False
     rest = b""
@@ -1059,6 +1145,15 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
                     if got is not None:
                         vals.append(got.astype(object))
                         continue
+                    if name == "geometry":  # in pieces: the byte gathers stay small
+                        cuts = [sel[i : i + 65_536] for i in range(0, sel.shape[0], 65_536)]
+                        pieces = [_parse_linestrings(buf, v_start[c], v_stop[c]) for c in cuts]
+                        if all(p is not None for p in pieces):
+                            line_rows.append(rows_[-1])
+                            line_coords.extend(p[0] for p in pieces)
+                            line_counts.extend(p[1] for p in pieces)
+                            vals.append(np.full(sel.shape[0], np.nan, dtype=object))
+                            continue
                     kind = {"geometry": "raw", "length": "raw"}.get(name, "few")
                     text = _texts(part, v_start[sel], v_stop[sel], kind)
                     if name == "length":
@@ -1093,6 +1188,10 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
         vals = np.concatenate(vals) if vals else np.zeros(0, dtype=object)
         values[name] = _object_column(u.shape[0], rows, vals)
         present[name] = int(vals.shape[0])
+    line_of_edge = np.full(u.shape[0], -1, dtype=np.int64)
+    counts = np.concatenate(line_counts) if line_counts else np.zeros(0, dtype=np.int64)
+    if line_rows:
+        line_of_edge[np.concatenate(line_rows)] = np.arange(counts.shape[0])
     return _GraphmlColumns(
         crs=crs,
         node_ids=np.concatenate(node_ids) if node_ids else np.zeros(0, dtype=np.int64),
@@ -1102,6 +1201,9 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
         v=v,
         values=values,
         present=present,
+        line_of_edge=line_of_edge,
+        line_coords=np.concatenate(line_coords) if line_coords else np.zeros((0, 2)),
+        line_offsets=np.r_[0, np.cumsum(counts)].astype(np.int64),
     )
 
 
@@ -1159,15 +1261,27 @@ def _links_from_graphml(path: Path) -> gpd.GeoDataFrame:
     order = np.lexsort((file_order, pair_first, position.reindex(u).to_numpy()))
     u, v = u[order], v[order]
     wkt = graph.values["geometry"][order]
+    line_of = (
+        np.full(len(u), -1, dtype=np.int64)
+        if graph.line_of_edge is None
+        else graph.line_of_edge[order]
+    )
+    line_coords, line_offsets = graph.line_coords, graph.line_offsets
 
     def geometry(rows: np.ndarray) -> np.ndarray:
         """The geometry of edges ``rows`` (u -> v) in EPSG:28992; the straight line between the
         nodes where the edge has none."""
         text = wkt[rows]
-        has = np.array([isinstance(w, (str, bytes)) for w in text], dtype=bool)
+        lined = line_of[rows]
+        parsed = lined >= 0  # read as coordinates already
+        has = parsed.copy()
+        others = np.flatnonzero(~parsed)
+        has[others] = [isinstance(w, (str, bytes)) for w in text[others]]
         geom = np.empty(rows.shape[0], dtype=object)
-        if has.any():
-            geom[has] = _linestrings_from_wkt(text[has])
+        if parsed.any():
+            geom[parsed] = _ragged_lines(line_coords, line_offsets, lined[parsed])
+        if (has & ~parsed).any():
+            geom[has & ~parsed] = _linestrings_from_wkt(text[has & ~parsed])
         if (~has).any():
             pu = position.reindex(u[rows[~has]]).to_numpy()
             pv = position.reindex(v[rows[~has]]).to_numpy()
