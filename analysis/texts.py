@@ -273,51 +273,85 @@ def render_rows(
         column = pa.array(texts, type=pa.large_string())
         return column if compact else column.take(positions())
 
+    def filled(taken: pa.Array) -> pa.Array:
+        # a text column taken at the rows with its missing values inside the rows as ""
+        if taken.null_count == (0 if compact else n - len(rows)):
+            return taken
+        if compact:
+            return pc.fill_null(taken, "")
+        return pc.coalesce(taken, from_table([""], np.zeros(len(rows), dtype=np.int64)))
+
+    # literal text as str (adjacent pieces merged into one join argument), columns as Arrow arrays
     parts: list[object] = []
+
+    def add(part: object) -> None:
+        if isinstance(part, str) and parts and isinstance(parts[-1], str):
+            parts[-1] += part
+        elif not isinstance(part, str) or part:
+            parts.append(part)
+
     for literal, field, spec, _conv in _FORMATTER.parse(template):
-        if literal:
-            parts.append(pa.scalar(literal, type=pa.large_string()))
+        add(literal)
         if not field:
             continue
         key, value = value_of(field)
         spec = spec or ""
         if isinstance(value, pd.Series):
             if isinstance(value.dtype, pd.StringDtype) and not spec.endswith("%"):
-                # text: the Arrow column itself (missing → ""), taken at the rows
+                # text: the Arrow column itself, taken at the rows (missing → "")
                 if (key, "") not in cache:
-                    column = pa.chunked_array(value.array.__arrow_array__()).combine_chunks()
-                    cache[key, ""] = pc.fill_null(column.cast(pa.large_string()), "")
-                parts.append(cache[key, ""].take(sites()))
+                    column = value.array.__arrow_array__()
+                    column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+                    cache[key, ""] = column.cast(pa.large_string())
+                add(filled(cache[key, ""].take(sites())))
                 continue
             if not isinstance(value.dtype, np.dtype):  # another extension type: as render_array
-                parts.append(listed(_column_array(value.iloc[rows], spec, len(rows))))
+                add(listed(_column_array(value.iloc[rows], spec, len(rows))))
                 continue
             value = value.to_numpy()
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value.item()
         if isinstance(value, np.ndarray):
             if spec.endswith("%") or value.dtype.kind in "fiu":
-                texts, codes = _number_codes(value[rows], spec)
-                parts.append(from_table(texts, codes))
+                picked = value[rows]
+                if _constant(picked):  # a parameter with one value for these sites: literal text
+                    texts, _ = _number_codes(picked[:1], spec)
+                    add(texts[0])
+                    continue
+                texts, codes = _number_codes(picked, spec)
+                add(from_table(texts, codes))
             elif value.dtype.kind == "b":
-                parts.append(from_table(["nee", "ja"], value[rows].astype(np.int64)))
+                add(from_table(["nee", "ja"], value[rows].astype(np.int64)))
             elif value.ndim == 1 and len(value) == n:
                 # text: converted once for all sites, taken at the rows
                 if (key, "") not in cache:
                     cache[key, ""] = _text_column(value)
-                parts.append(cache[key, ""].take(sites()))
+                add(cache[key, ""].take(sites()))
             else:
-                parts.append(listed(_column_array(value[rows], spec, len(rows))))
+                add(listed(_column_array(value[rows], spec, len(rows))))
             continue
         # the same for every site
-        parts.append(pa.scalar(_column_array(value, spec, 1)[0], type=pa.large_string()))
-    if suffix:
-        parts.append(pa.scalar(suffix, type=pa.large_string()))
+        add(str(_column_array(value, spec, 1)[0]))
+    add(suffix)
     if not any(isinstance(part, pa.Array) for part in parts):
         # only literal text: one column (null outside the rows) carries the length
         parts.append(from_table([""], np.zeros(len(rows), dtype=np.int64)))
-    joined = pc.binary_join_element_wise(*parts, pa.scalar("", type=pa.large_string()))
+    joined = pc.binary_join_element_wise(
+        *(pa.scalar(p, type=pa.large_string()) if isinstance(p, str) else p for p in parts),
+        pa.scalar("", type=pa.large_string()),
+    )
     return joined.take(positions()) if compact else joined
+
+
+def _constant(values: np.ndarray) -> bool:
+    """Whether ``values`` (numbers, at least one) are all the same value, bit for bit (-0.0 and
+    0.0 differ, as their texts may; NaN counts when its bits are equal)."""
+    if not len(values):
+        return False
+    if values.dtype.kind == "f":
+        bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
+        return bool((bits == bits[0]).all())
+    return bool((values == values[0]).all())
 
 
 def _text_column(values: np.ndarray) -> "pa.Array":

@@ -433,7 +433,11 @@ REASON_FIELDS: set[str] = {
 
 
 def judge(
-    ctx: RuleContext, ruleset: RuleSet, own_stay: np.ndarray
+    ctx: RuleContext,
+    ruleset: RuleSet,
+    own_stay: np.ndarray,
+    *,
+    codes: dict[str, np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, object]]:
     """Apply the rule set to measured fields.
 
@@ -445,6 +449,9 @@ def judge(
         The effective rule set.
     own_stay
         Each site's own verblijfstype.
+    codes
+        When given, filled with the verdicts as numbers (positions in ``VERDICTS``): per stay
+        type, and under ``""`` for the own stay type (-1 for a site without one).
 
     Returns
     -------
@@ -466,9 +473,8 @@ def judge(
     own_stay = np.asarray(own_stay, dtype=object)
     severity = {s: np.zeros(n, dtype=np.int8) for s in STAY_TYPES}
     penalty = {s: np.zeros(n, dtype=float) for s in STAY_TYPES}
-    # which rules fired, per stay type and for the own stay type (joined into text at the end)
+    # which rules fired, per stay type (joined into text at the end)
     fired_flags: dict[str, list[tuple[str, np.ndarray]]] = {s: [] for s in STAY_TYPES}
-    own_flags: list[tuple[str, np.ndarray]] = []
     # reason texts of the own stay type: per rule and reason template one text column (null where
     # the template does not apply), joined per site at the end
     pieces: list[pa.Array] = []
@@ -501,7 +507,6 @@ def judge(
             untested.append(rule.id)
             continue
         share, whole = _affected_share(ctx, rule, n)
-        own_fired = np.zeros(n, dtype=bool)
         fired_count[rule.id] = {}
         # the sites each reason template of this rule applies to (over the stay types)
         templates: dict[str, np.ndarray] = {}
@@ -550,8 +555,6 @@ def judge(
                 if rule.partial is not None:
                     text = rule.partial.reason[stay]
                     templates[text] = templates.get(text, False) | (mine & partly)
-                own_fired |= mine
-        own_flags.append((rule.id, own_fired))
         for template, which in templates.items():
             if not which.any():
                 continue
@@ -574,33 +577,36 @@ def judge(
                 ) from None
             has_piece |= which
 
-    out = pd.DataFrame(index=ctx.fields.index)
+    tested = bool(fired_count)
+    index = ctx.fields.index
     verdict_names = pa.array(list(VERDICTS), type=pa.large_string())
     own_code = np.full(n, -1, dtype=np.int8)
     for k, stay in enumerate(STAY_TYPES):
         own_code[own_is[stay]] = k
-    scores = {}
+    has_own = own_code >= 0
+    # the columns, assembled into one frame at the end (one insert per column costs pandas ~1 ms)
+    out: dict[str, object] = {}
+    scores, rule_texts = {}, {}
     for stay in STAY_TYPES:
-        out[f"oordeel_{stay}"] = _text_series(
-            verdict_names.take(pa.array(severity[stay])), out.index
-        )
+        out[f"oordeel_{stay}"] = _text_series(verdict_names.take(pa.array(severity[stay])), index)
         scores[stay] = np.round(np.clip(100.0 - penalty[stay], 0.0, 100.0), 1)
         out[f"score_{stay}"] = scores[stay]
         if fired_flags[stay]:
-            out[f"regels_{stay}"] = _text_series(
-                _join_flags_arrow(fired_flags[stay], n, ";"), out.index
-            )
+            rule_texts[stay] = _flag_combinations(fired_flags[stay], n, ";")
+            out[f"regels_{stay}"] = _text_series(_taken_texts(*rule_texts[stay]), index)
         else:
-            out[f"regels_{stay}"] = ""
-    has_own = own_code >= 0
+            out[f"regels_{stay}"] = np.full(n, "", dtype=object)
     own_severity = np.zeros(n, dtype=np.int8)
     own_score = np.full(n, np.nan)
     for k, stay in enumerate(STAY_TYPES):
         mask = own_code == k
         own_severity[mask] = severity[stay][mask]
         own_score[mask] = scores[stay][mask]
+    if codes is not None:
+        codes.update({stay: severity[stay] for stay in STAY_TYPES})
+        codes[""] = np.where(has_own, own_severity, -1).astype(np.int8)
     if has_own.all():
-        out["oordeel"] = _text_series(verdict_names.take(pa.array(own_severity)), out.index)
+        out["oordeel"] = _text_series(verdict_names.take(pa.array(own_severity)), index)
     else:
         out["oordeel"] = np.where(has_own, np.asarray(VERDICTS, dtype=object)[own_severity], None)
     out["score"] = own_score
@@ -614,11 +620,14 @@ def judge(
     out["vrij_aandeel"] = own_free
     for stay in STAY_TYPES:
         out[f"vrij_aandeel_{stay}"] = free[stay]
-    out["redenen"] = _text_series(_join_pieces(pieces, has_piece), out.index) if own_flags else ""
+    if tested:
+        out["redenen"] = _text_series(_join_pieces(pieces, has_piece), index)
+        # the rules of the site's own stay type: its row of regels_<type>
+        out["regels"] = _text_series(_own_rule_texts(rule_texts, own_code, n), index)
+    else:
+        out["redenen"] = out["regels"] = np.full(n, "", dtype=object)
     del pieces
-    out["regels"] = (
-        _text_series(_join_flags_arrow(own_flags, n, ";"), out.index) if own_flags else ""
-    )
+    out = pd.DataFrame(out, index=index)
     summary = {"regels_gevuurd": fired_count, "regels_niet_getoetst": untested}
     log.info(
         "oordeel: %s regels getoetst, %s niet getoetst (laag ontbreekt)",
@@ -718,8 +727,30 @@ def _join_pieces(pieces: list[pa.Array], has_piece: np.ndarray) -> pa.Array:
 def _join_flags_arrow(flags: list[tuple[str, np.ndarray]], n: int, sep: str) -> pa.Array:
     """:func:`_join_flags` as an Arrow string array (a small table of combinations, taken per
     site)."""
-    table, inverse = _flag_combinations(flags, n, sep)
-    return pa.array(table.tolist(), type=pa.large_string()).take(pa.array(inverse))
+    return _taken_texts(*_flag_combinations(flags, n, sep))
+
+
+def _taken_texts(texts: np.ndarray, inverse: np.ndarray) -> pa.Array:
+    """Per site ``texts[inverse]`` as an Arrow string array."""
+    return pa.array(texts.tolist(), type=pa.large_string()).take(pa.array(inverse))
+
+
+def _own_rule_texts(
+    rule_texts: dict[str, tuple[np.ndarray, np.ndarray]], own_code: np.ndarray, n: int
+) -> pa.Array:
+    """Per site the rule ids of its own stay type (``own_code``: position in ``STAY_TYPES``, -1
+    for none): its entry of the combinations of that stay type (:func:`_flag_combinations`), ""
+    where the stay type has none or no rule fired for it."""
+    table: list[str] = [""]
+    which = np.zeros(n, dtype=np.int64)
+    for k, stay in enumerate(STAY_TYPES):
+        if stay not in rule_texts:
+            continue
+        texts, inverse = rule_texts[stay]
+        mine = own_code == k
+        which[mine] = inverse[mine] + len(table)
+        table += texts.tolist()
+    return pa.array(table, type=pa.large_string()).take(pa.array(which))
 
 
 def _join_flags(flags: list[tuple[str, np.ndarray]], n: int, sep: str) -> np.ndarray:

@@ -152,3 +152,34 @@ def test_render_rows_for_a_few_of_many_sites_equals_the_text_for_all():
     assert render_rows("vast", lambda k: (k, values[k]), few, n).to_pylist() == [
         "vast" if i in set(few.tolist()) else None for i in range(n)
     ]
+
+
+@pytest.mark.parametrize("share", [0.1, 0.6])  # rows joined compactly and spread / over all sites
+def test_render_rows_missing_text_in_the_rows_and_parameters_equal_at_the_rows(share):
+    # a text column missing at some of the rendered sites (""), null outside the rows; a
+    # parameter with one value at the rows (but another outside them) becomes literal text; one
+    # whose values differ only as 0.0 and -0.0 keeps each site's own text
+    rng = np.random.default_rng(11)
+    n = 200
+    rows = np.sort(rng.choice(n, int(n * share), replace=False))
+    naam = rng.choice(np.array(["Park A", "Park Ë", None], dtype=object), n)
+    naam[rows[:3]] = None
+    values = {
+        "naam": pd.Series(naam, dtype=pd.StringDtype(na_value=np.nan)),
+        "rand": np.where(np.isin(np.arange(n), rows), 250.0, 300.0),
+        "nul": np.where(np.arange(n) % 2 == 0, 0.0, -0.0),
+        "afstand": rng.normal(400, 200, n),
+    }
+    template = "'{naam}' op {afstand:.0f} m (rand {rand:.0f} m, {nul:.1f}); {rand:.0%}"
+    out = render_rows(template, lambda k: (k, values[k]), rows, n, suffix=" (x)")
+    expected = render_array(
+        template,
+        {k: (v.iloc[rows] if isinstance(v, pd.Series) else v[rows]) for k, v in values.items()},
+        len(rows),
+        suffix=" (x)",
+    )
+    texts = out.to_pylist()
+    assert [texts[i] for i in rows] == expected.tolist()
+    assert all(texts[i] is None for i in np.setdiff1d(np.arange(n), rows))
+    assert texts[rows[0]].startswith("'' op ") and "rand 250 m" in texts[rows[0]]
+    assert {t.split(", ")[1].split(")")[0] for t in expected} == {"0,0", "-0,0"}

@@ -375,3 +375,51 @@ def test_odour_texts_become_arrow_text_fields_missing_without_geometry():
     # values that are not all text stay an object column, as they were
     mixed = _text_field(np.array(["a", 3], dtype=object), np.array([0, 1]), 2, pd.RangeIndex(2))
     assert mixed.dtype == object and mixed.tolist() == ["a", 3]
+
+
+def test_run_state_put_spreads_columns_to_all_sites_and_replaces_in_place():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from locatietoets.analysis.pipeline import _PLAN
+    from locatietoets.analysis.steps import StepProgress, add_columns, start_run
+
+    sites = gpd.GeoDataFrame(
+        {"locatie_id": ["a", "b", "c", "d"], "verblijfstype": ["short_stay"] * 4},
+        geometry=[Point(0, 0), None, Point(1, 1), Point(2, 2)],
+    )
+    run = start_run(sites, StepProgress(_PLAN, None, None))
+    fields = run.fields
+    frame = pd.DataFrame(
+        {
+            "naam": pd.array(["Ë", None, "C"], dtype=pd.StringDtype(na_value=np.nan)),
+            "leeg": pd.array([None, None, None], dtype=pd.StringDtype(na_value=np.nan)),
+            "tekst": np.array(["x", None, "z"], dtype=object),
+            "aantal": np.array([3, 0, 7], dtype=np.int32),
+            "afstand": [1.5, np.nan, 2.0],
+            "binnen": [True, False, True],
+            "_intern": [1, 2, 3],
+        },
+        index=run.geo.index,
+    )
+    run.put(frame)
+    assert run.fields is fields  # steps keep a reference to the frame
+    f = run.fields
+    assert "_intern" not in f
+    assert isinstance(f["naam"].dtype, pd.StringDtype)
+    assert f["naam"].isna().tolist() == [False, True, True, False]
+    assert f["naam"].iloc[0] == "Ë" and f["naam"].iloc[3] == "C"
+    assert f["leeg"].isna().all() and f["tekst"].iloc[[0, 3]].tolist() == ["x", "z"]
+    assert f["tekst"].isna().tolist() == [False, True, True, False]
+    assert str(f["aantal"].dtype) == "Int64"
+    assert f["aantal"].tolist() == [3, pd.NA, 0, 7]
+    assert f["afstand"].iloc[[0, 2, 3]].tolist()[0] == 1.5 and np.isnan(f["afstand"].iloc[1])
+    assert f["binnen"].tolist() == [True, False, False, True]
+    # the same as one assignment per column, also for a column that exists (kept in its place)
+    expected = f.copy()
+    expected["afstand"] = np.arange(4.0)
+    expected["nieuw"] = ["p", "q", "r", "s"]
+    add_columns(
+        f, {"afstand": np.arange(4.0), "nieuw": np.array(["p", "q", "r", "s"], dtype=object)}
+    )
+    pd.testing.assert_frame_equal(f, expected)
