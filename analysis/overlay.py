@@ -373,25 +373,56 @@ class _Grid:
 _POINT = 0  # shapely geometry type id
 
 
-def _pairs(geoms: np.ndarray, index: PieceIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+class _SiteFacts:
+    """Per-geometry facts of one set of sites (type, emptiness, area, bounds), computed once and
+    shared by the overlays of every reference layer (:func:`_facts`)."""
+
+    def __init__(self, geoms: np.ndarray) -> None:
+        self.geoms = geoms
+        self.type_id = shapely.get_type_id(geoms)
+        self.empty = shapely.is_empty(geoms)
+        self.point = (self.type_id == _POINT) & ~self.empty
+        self.area = shapely.area(geoms)
+        self._bounds: np.ndarray | None = None
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """``shapely.bounds`` of the sites, on first use."""
+        if self._bounds is None:
+            self._bounds = shapely.bounds(self.geoms)
+        return self._bounds
+
+
+def _facts(sites: gpd.GeoSeries) -> _SiteFacts:
+    return derived(
+        sites, "overlay.facts", lambda: _SiteFacts(np.asarray(sites.values, dtype=object))
+    )
+
+
+def _pairs(
+    geoms: np.ndarray, index: PieceIndex, facts: _SiteFacts | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(site, piece) pairs that intersect, sorted by site, then piece, and whether the piece
     covers the site (False for points: not needed).
 
     The tree over the pieces gives the candidate pairs (bounding boxes), each
     is tested against its prepared piece: points by their coordinates
     (``intersects_xy``), other geometries with ``covers`` and, when not
-    covered, ``intersects``.
+    covered, ``intersects``. ``facts``: those of ``geoms`` when already known.
     """
     empty = np.array([], dtype=np.int64)
     if len(geoms) == 0 or len(index) == 0:
         return empty, empty, np.array([], dtype=bool)
     pieces = index.pieces
-    point = (shapely.get_type_id(geoms) == _POINT) & ~shapely.is_empty(geoms)
+    if facts is None:
+        point = (shapely.get_type_id(geoms) == _POINT) & ~shapely.is_empty(geoms)
+    else:
+        point = facts.point
     found_site, found_piece, found_covered = [], [], []
     todo = np.ones(len(geoms), dtype=bool)
     if len(geoms) >= GRID_MIN_SITES:
         # sites in one cell inside a piece or in an empty cell: no geometric test
-        bounds = shapely.bounds(geoms)
+        bounds = shapely.bounds(geoms) if facts is None else facts.bounds
         state = index.grid().locate(*bounds.T)
         inside = np.flatnonzero(state >= 0)
         found_site.append(inside)
@@ -435,13 +466,16 @@ class _Overlaps:
     and the share on parks) share one (:func:`_overlaps`).
     """
 
-    def __init__(self, geoms: np.ndarray, index: PieceIndex) -> None:
-        self.geoms = geoms
-        self.area = shapely.area(geoms)
+    def __init__(self, facts: _SiteFacts, index: PieceIndex) -> None:
+        self.geoms = geoms = facts.geoms
+        self.area = facts.area
         self.is_areal = self.area > 0
-        self.is_multi = shapely.get_type_id(geoms) == _MULTIPOINT
+        self.is_multi = facts.type_id == _MULTIPOINT
         single = np.flatnonzero(~self.is_multi)
-        site_idx, piece_idx, covered = _pairs(geoms[single], index)
+        if len(single) == len(geoms):
+            site_idx, piece_idx, covered = _pairs(geoms, index, facts)
+        else:
+            site_idx, piece_idx, covered = _pairs(geoms[single], index)
         self.site_idx, self.piece_idx = single[site_idx], piece_idx
         self.areal = self.is_areal[self.site_idx]
         self.covered = covered & self.areal
@@ -467,7 +501,7 @@ def _overlaps(sites: gpd.GeoSeries, index: PieceIndex) -> _Overlaps:
     return derived(
         sites,
         ("overlay.overlaps", index),
-        lambda: _Overlaps(np.asarray(sites.values, dtype=object), index),
+        lambda: _Overlaps(_facts(sites), index),
     )
 
 
@@ -662,15 +696,19 @@ def _nearest_distance(tree: shapely.STRtree, geoms: np.ndarray) -> np.ndarray:
 
 
 def _edge_distance(
-    index: PieceIndex, geoms: np.ndarray, disjoint: np.ndarray | None = None
+    index: PieceIndex,
+    geoms: np.ndarray,
+    disjoint: np.ndarray | None = None,
+    type_id: np.ndarray | None = None,
 ) -> np.ndarray:
     """Distance from geometries outside every piece to the nearest piece: to the nearest boundary
     segment (:meth:`PieceIndex.edges`). Points: from the segment samples
     (:class:`_EdgeSamples`); polygons known to be ``disjoint`` from every piece: segment against
     segment (:func:`_polygon_edge_distance`); the rest, and what those cannot settle, by the GEOS
-    tree."""
+    tree. ``type_id``: ``shapely.get_type_id(geoms)`` when already known."""
     out = np.full(len(geoms), np.nan)
-    type_id = shapely.get_type_id(geoms)
+    if type_id is None:
+        type_id = shapely.get_type_id(geoms)
     point = (type_id == _POINT) & ~shapely.is_empty(geoms)
     rest = ~point
     pts = np.flatnonzero(point)
@@ -865,7 +903,12 @@ def classify_bbg(
         disjoint = np.ones(len(sites), dtype=bool)
         disjoint[ov.site_idx] = False
         disjoint[ov.is_multi] = False
-        distance[outside_idx] = _edge_distance(index, geoms[outside_idx], disjoint[outside_idx])
+        distance[outside_idx] = _edge_distance(
+            index,
+            geoms[outside_idx],
+            disjoint[outside_idx],
+            _facts(sites).type_id[outside_idx],
+        )
     rand = np.broadcast_to(np.asarray(rand_m, dtype=float), distance.shape)
     position = np.where(
         inside, "binnen", np.where(partly, "deels", np.where(distance <= rand, "rand", "buiten"))
