@@ -708,12 +708,18 @@ def _object_column(n: int, rows: np.ndarray, values: list | np.ndarray) -> np.nd
     return out
 
 
-def _texts(data: bytes, start: np.ndarray, stop: np.ndarray, kind: str = "plain") -> list:
+def _texts(
+    data: bytes,
+    start: np.ndarray,
+    stop: np.ndarray,
+    kind: str = "plain",
+    entities: bool | None = None,
+) -> list:
     """The texts ``data[start:stop]``, entities resolved. ``kind``: ``"raw"`` leaves them bytes
     where the block holds no entity (WKT: decoded only when used); ``"few"`` decodes each distinct
-    value once (road types)."""
+    value once (road types). ``entities``: whether ``data`` holds a ``&`` (looked up when None)."""
     out = [data[a:b] for a, b in zip(start.tolist(), stop.tolist())]
-    entities = b"&" in data
+    entities = b"&" in data if entities is None else entities
     if kind == "raw" and not entities:
         return out
     if kind == "few":
@@ -729,6 +735,18 @@ def _texts(data: bytes, start: np.ndarray, stop: np.ndarray, kind: str = "plain"
 #: Bytes a plain decimal number is written with.
 _NUMBER_BYTES = np.zeros(256, dtype=bool)
 _NUMBER_BYTES[np.frombuffer(b"0123456789.+-eE", dtype=np.uint8)] = True
+
+
+def _spans(start: np.ndarray, length: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """The positions ``start[i], ..., start[i] + length[i] - 1`` of every span one after the other
+    (``offsets``: the running sum of ``length`` from 0; every length at least 1): a step of one,
+    and at each span's first position the jump from the previous span's end."""
+    total = int(offsets[-1])
+    dtype = np.int32 if int(start.max()) + int(length.max()) < 2**31 else np.int64
+    step = np.ones(total, dtype=dtype)
+    step[0] = start[0]
+    step[offsets[1:-1]] = start[1:] - (start[:-1] + length[:-1]) + 1
+    return np.cumsum(step, out=step)
 
 
 def _parse_floats(buf: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray | None:
@@ -749,7 +767,7 @@ def _parse_floats(buf: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.nd
     total = int(offsets[-1])
     if total >= 2**31:
         return None
-    raw = buf[np.repeat(start - offsets[:-1], length) + np.arange(total)]
+    raw = buf[_spans(start, length, offsets)]
     if not bool(_NUMBER_BYTES[raw].all()):
         return None
     text = pa.Array.from_buffers(
@@ -788,7 +806,7 @@ def _parse_linestrings(
     total = int(offsets[-1])
     if total >= 2**31:
         return None
-    raw = buf[np.repeat(begin - offsets[:-1], length) + np.arange(total)]
+    raw = buf[_spans(begin, length, offsets)]
     number = _NUMBER_BYTES[raw]
     if not bool(np.all(number | (raw == 32) | (raw == 44) | (raw == 41))):
         return None
@@ -982,9 +1000,8 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
                 ):
                     return None
                 lo = part.index(b">", found.start()) + 1  # after <graph ...>
-            if part.find(b"<key", lo) >= 0:
-                return None
-            n = len(part)
+            n = len(part)  # a <key> after the graph's start is a tag of another kind: refused
+            entities = b"&" in part
             buf = np.frombuffer(part + pad, dtype=np.uint8)
             if scratch.shape[0] < n - lo:
                 scratch = np.empty(n - lo, dtype=bool)
@@ -1117,7 +1134,7 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
             # graph data (the crs): few, read one by one
             for i in np.flatnonzero(~inside).tolist():
                 if keys.get(f"d{int(key_no[i])}") == ("graph", "crs"):
-                    crs = _texts(part, v_start[i : i + 1], v_stop[i : i + 1])[0]
+                    crs = _texts(part, v_start[i : i + 1], v_stop[i : i + 1], "plain", entities)[0]
             # nodes
             if nodes.shape[0]:
                 xs = np.full(nodes.shape[0], np.nan)
@@ -1127,7 +1144,7 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
                     sel = np.flatnonzero((owner_kind == 1) & _key_mask(key_no, numbers))
                     got = _parse_floats(buf, v_start[sel], v_stop[sel])
                     if got is None:
-                        got = _floats(_texts(part, v_start[sel], v_stop[sel], "raw"))
+                        got = _floats(_texts(part, v_start[sel], v_stop[sel], "raw", entities))
                     target[owner_rank[sel]] = got
                 node_ids.append(ids)
                 node_x.append(xs)
@@ -1155,7 +1172,7 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
                             vals.append(np.full(sel.shape[0], np.nan, dtype=object))
                             continue
                     kind = {"geometry": "raw", "length": "raw"}.get(name, "few")
-                    text = _texts(part, v_start[sel], v_stop[sel], kind)
+                    text = _texts(part, v_start[sel], v_stop[sel], kind, entities)
                     if name == "length":
                         text = _lengths(text)
                     lead = buf[v_start[sel]]
