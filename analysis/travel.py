@@ -91,6 +91,10 @@ _TIME_TOLERANCE = 1e-9
 _REACH_ELEMENTS = 5_000_000
 # Grid cell for grouping employers in the count, as a multiple of the search radius.
 _COUNT_CELL_FACTOR = 1.0
+# Threads counting contiguous parts of the sites side by side (at most one per core), and the
+# fewest sites per part.
+_COUNT_THREADS = 2
+_COUNT_THREAD_MIN = 1_000
 
 
 @dataclass(frozen=True)
@@ -508,6 +512,17 @@ class _Access:
     len_v_m: np.ndarray
     leg_time_s: np.ndarray
 
+    def rows(self, lo: int, hi: int) -> _Access:
+        """The rows ``lo:hi`` (views)."""
+        snap = self.snap
+        return _Access(
+            SnapTable(snap.item[lo:hi], snap.link[lo:hi], snap.frac[lo:hi], snap.dist_m[lo:hi]),
+            *(
+                getattr(self, name)[lo:hi]
+                for name in ("u", "v", "time_u_s", "len_u_m", "time_v_s", "len_v_m", "leg_time_s")
+            ),
+        )
+
 
 def _part(fraction: np.ndarray, time_s: np.ndarray) -> np.ndarray:
     """``fraction * time_s``, with 0 for a zero fraction even on a closed direction (``inf``)."""
@@ -873,7 +888,27 @@ def count_employers_within(
         report = progress if progress is not None else (lambda fraction, message: None)
         limit = float(max_minutes) * 60.0 * (1 + _TIME_TOLERANCE)
         reach = _employer_reach(problem.side, limit, report)
-        _count_within(reach, problem.graph, problem.sites, problem.pairs, limit, count)
+        sites, pairs = problem.sites, problem.pairs
+        threads = min(_COUNT_THREADS, os.cpu_count() or 1, problem.n_sites // _COUNT_THREAD_MIN)
+        if threads < 2:
+            _count_within(reach, problem.graph, sites, pairs, limit, count)
+            return count
+        # Sites in contiguous parts counted side by side (numpy releases the GIL): a site's
+        # rows and direct runs all fall in one part, and the parts add to disjoint entries.
+        cut = np.searchsorted(
+            sites.snap.item, np.linspace(0, problem.n_sites, threads + 1)[1:-1].astype(np.int64)
+        )
+        bounds = np.r_[0, cut, sites.snap.item.shape[0]]
+        s_row = pairs[0]
+
+        def count_part(k: int) -> None:
+            lo, hi = int(bounds[k]), int(bounds[k + 1])
+            in_part = (s_row >= lo) & (s_row < hi)
+            part_pairs = (s_row[in_part] - lo, *(a[in_part] for a in pairs[1:]))
+            _count_within(reach, problem.graph, sites.rows(lo, hi), part_pairs, limit, count)
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(count_part, range(threads)))
     return count
 
 

@@ -628,6 +628,45 @@ def test_count_matches_networkx_on_random_car_grid_with_one_ways(monkeypatch, ce
         np.testing.assert_array_equal(res.werkgevers_bereikbaar.to_numpy(), expected)
 
 
+def test_count_in_threads_equals_one_call(monkeypatch):
+    # sites counted in contiguous parts side by side give the counts of one call: points, lots
+    # across several roads (several connections), sites on an employer's link (direct runs, on
+    # one-way streets too) and sites too far from the network, mixed along the parts
+    rng = np.random.default_rng(4)
+    car = lambda n: rng.uniform(20, 60, n)  # noqa: E731
+    net = bent_grid(14, 150.0, rng, mode="auto", drop=0.1, oneway_share=0.3, car=car)
+    extent = 13 * 150.0
+    emp_pts = shapely.points(rng.uniform(0, extent, (30, 2)))
+    on_link = shapely.line_interpolate_point(
+        net.link_geometry[snap_to_network(emp_pts, net).link[:20]],
+        rng.uniform(0, 1, 20),
+        normalized=True,
+    )
+    centres = rng.uniform(0, extent, (200, 2))
+    lots = shapely.box(*(centres - 40).T, *(centres + 40).T)
+    geoms = np.concatenate(
+        [
+            shapely.points(rng.uniform(-100, extent + 100, (300, 2))),
+            lots[:100],
+            on_link,
+            [shapely.Point(extent + 5000, 0)],
+            shapely.points(rng.uniform(-100, extent + 100, (300, 2))),
+            lots[100:],
+        ]
+    )
+    problem = prepare_travel(geoms, emp_pts, net, max_snap_m=500)
+    assert (~problem.site_ok).sum() == 1 and len(problem.pairs[0]) > 0
+    assert np.bincount(problem.sites.snap.item).max() >= 3
+    monkeypatch.setattr(travel_module, "_COUNT_THREADS", 1)
+    one = count_employers_within(problem, 1.5)
+    assert 0 < one.mean() < 29
+    monkeypatch.setattr(travel_module.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(travel_module, "_COUNT_THREAD_MIN", 1)
+    for threads in (2, 3):
+        monkeypatch.setattr(travel_module, "_COUNT_THREADS", threads)
+        np.testing.assert_array_equal(count_employers_within(problem, 1.5), one)
+
+
 def test_public_building_blocks_match_the_full_call():
     rng = np.random.default_rng(9)
     net = bent_grid(
