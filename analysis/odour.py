@@ -571,6 +571,13 @@ def _contour_index(contours: gpd.GeoDataFrame) -> _ContourIndex:
 _SECTORS_MIN, _SECTORS_MAX = 16, 128
 #: Angular padding (radians) of every sector when it is built: more than the rounding of an angle.
 _SECTOR_PAD = 1e-9
+#: x and y of the unit vectors of the rays of the finest division: turned back by the padding
+#: (index ``j``), then turned on by it (index ``_SECTORS_MAX + j``).
+_TURNED = np.r_[
+    np.arange(_SECTORS_MAX) * 2 * np.pi / _SECTORS_MAX - _SECTOR_PAD,
+    np.arange(_SECTORS_MAX) * 2 * np.pi / _SECTORS_MAX + _SECTOR_PAD,
+]
+_RAYS = (np.cos(_TURNED), np.sin(_TURNED))
 
 
 @dataclass
@@ -714,13 +721,17 @@ def _sector_pieces(
     """Per sector slot (``offset[contour] + sector``, ``size`` slots) the nearest and farthest
     point of the pieces of the edges ``coords[edge]`` to ``coords[edge + 1]`` (of contours
     ``contour``) that lie in the sector; inf / -inf for a slot no edge meets."""
-    a = coords[edge] - centre[contour]
-    d = coords[edge + 1] - coords[edge]
-    width = 2 * np.pi / count[contour]
+    # x and y as separate contiguous arrays: the gathers and arithmetic below are cheaper
+    ax = coords[edge, 0] - centre[contour, 0]
+    ay = coords[edge, 1] - centre[contour, 1]
+    dx = coords[edge + 1, 0] - coords[edge, 0]
+    dy = coords[edge + 1, 1] - coords[edge, 1]
+    sectors = count[contour]
+    width = 2 * np.pi / sectors
     # the angles an edge sweeps, counter-clockwise from ``first`` over ``sweep`` (< pi: the
     # centre lies in the interior, so off every edge)
-    angle_a = np.arctan2(a[:, 1], a[:, 0])
-    sweep = np.arctan2(a[:, 1] + d[:, 1], a[:, 0] + d[:, 0]) - angle_a
+    angle_a = np.arctan2(ay, ax)
+    sweep = np.arctan2(ay + dy, ax + dx) - angle_a
     sweep = np.where(
         sweep > np.pi, sweep - 2 * np.pi, np.where(sweep < -np.pi, sweep + 2 * np.pi, sweep)
     )
@@ -730,38 +741,44 @@ def _sector_pieces(
     start = np.cumsum(k) - k
     rep = np.repeat(np.arange(len(k)), k)
     sector = low[rep] + np.arange(rep.size) - start[rep]
-    slot = offset[contour][rep] + sector % count[contour][rep]
-    a, d, width = a[rep], d[rep], width[rep]
+    sectors = sectors[rep]
+    slot = offset[contour][rep] + sector % sectors
+    stride = _SECTORS_MAX // sectors  # sector rays as rays of the finest division
+    ax, ay, dx, dy = ax[rep], ay[rep], dx[rep], dy[rep]
 
-    def at_ray(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Where (edge parameter t) the edge's line meets the ray at ``theta``, and whether that
-        is unsure (parallel, or the opposite ray)."""
-        ux, uy = np.cos(theta), np.sin(theta)
+    def at_ray(ray: int) -> tuple[np.ndarray, np.ndarray]:
+        """Where (edge parameter t) each edge's line meets its ray (the index of a ray of the
+        finest division), and whether that is unsure (parallel, or the opposite ray)."""
+        ux, uy = _RAYS[0][ray], _RAYS[1][ray]
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = -(ux * a[:, 1] - uy * a[:, 0]) / (ux * d[:, 1] - uy * d[:, 0])
-            tc = np.clip(np.nan_to_num(t, nan=0.5, posinf=2.0, neginf=-1.0), -1.0, 2.0)
-            along = ux * (a[:, 0] + tc * d[:, 0]) + uy * (a[:, 1] + tc * d[:, 1])
+            t = -(ux * ay - uy * ax) / (ux * dy - uy * dx)
+            tc = np.clip(t, -1.0, 2.0)  # nan stays nan: unsure
+            along = ux * (ax + tc * dx) + uy * (ay + tc * dy)
         return t, ~np.isfinite(t) | ~(along > 0)
 
-    t0, unsure0 = at_ray(sector * width - _SECTOR_PAD)
-    t1, unsure1 = at_ray((sector + 1) * width + _SECTOR_PAD)
+    # each sector's rays turned outwards by the padding: the lower one back, the upper one on
+    t0, unsure0 = at_ray(sector % sectors * stride)
+    t1, unsure1 = at_ray(_SECTORS_MAX + (sector + 1) % sectors * stride)
     lo = np.clip(np.fmin(t0, t1), 0.0, 1.0)
     hi = np.clip(np.fmax(t0, t1), 0.0, 1.0)
     whole = unsure0 | unsure1 | ~(lo <= hi)  # unsure: the whole edge, a wider piece
     lo, hi = np.where(whole, 0.0, lo), np.where(whole, 1.0, hi)
-    length2 = d[:, 0] ** 2 + d[:, 1] ** 2
+    length2 = dx * dx + dy * dy
     with np.errstate(divide="ignore", invalid="ignore"):
-        foot = np.where(length2 > 0, -(a[:, 0] * d[:, 0] + a[:, 1] * d[:, 1]) / length2, 0.0)
+        foot = np.where(length2 > 0, -(ax * dx + ay * dy) / length2, 0.0)
     near = np.clip(foot, lo, hi)
-    nearest = np.hypot(a[:, 0] + near * d[:, 0], a[:, 1] + near * d[:, 1])
-    farthest = np.maximum(
-        np.hypot(a[:, 0] + lo * d[:, 0], a[:, 1] + lo * d[:, 1]),
-        np.hypot(a[:, 0] + hi * d[:, 0], a[:, 1] + hi * d[:, 1]),
-    )
+
+    def squared(t: np.ndarray) -> np.ndarray:
+        x, y = ax + t * dx, ay + t * dy
+        return x * x + y * y
+
+    # squared distances, the square root once per slot (the margin covers the rounding)
     low_in = np.full(size, np.inf)
     low_out = np.full(size, -np.inf)
-    np.minimum.at(low_in, slot, nearest)
-    np.maximum.at(low_out, slot, farthest)
+    np.minimum.at(low_in, slot, squared(near))
+    np.maximum.at(low_out, slot, np.maximum(squared(lo), squared(hi)))
+    np.sqrt(low_in, out=low_in)
+    np.sqrt(low_out, out=low_out, where=low_out >= 0)
     return low_in, low_out
 
 
@@ -838,7 +855,7 @@ def _contour_load(
     if test.size:
         tested = np.zeros(n, dtype=bool)
         tested[site_idx[test]] = True
-        tested = np.flatnonzero(tested)
+        tested = np.flatnonzero(tested & sites.extended & ~sites.multi)  # what is shrunk
         shrunk = sites.geoms.copy()
         shrunk[tested] = _shrink_polygons(sites.geoms[tested], sites.subset(tested))
         hit[test] = _in_halves(
@@ -1008,7 +1025,7 @@ def _shrink_polygons(geoms: np.ndarray, sites: _Sites) -> np.ndarray:
     building footprints) the result lies inside the original, so it no longer
     meets a contour the original only touches; for other shapes a vertex may
     move up to a millimetre outwards, at worst keeping a touch. Vectorised over all coordinates at
-    once (``shapely.transform``); points and MultiPoints are unchanged.
+    once (``shapely.set_coordinates`` on copies); points and MultiPoints are unchanged.
     """
     polygon = sites.extended & ~sites.multi
     if not polygon.any():
@@ -1021,7 +1038,8 @@ def _shrink_polygons(geoms: np.ndarray, sites: _Sites) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(radius > 2 * _TOUCH_M, 1.0 - _TOUCH_M / radius, 1.0)
     moved = centre + offset * factor[:, None]
-    out[polygon] = shapely.transform(geoms[polygon], lambda _xy: moved)
+    # set on copies (a fancy index copies the array; set_coordinates makes new geometries)
+    out[polygon] = shapely.set_coordinates(geoms[polygon], moved)
     return out
 
 

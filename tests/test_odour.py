@@ -1081,6 +1081,35 @@ def test_sector_bounds_agree_with_the_polygons():
     assert (inside | outside)[band & ~point].mean() > 0.4
 
 
+def test_point_distances_equal_geos_bit_for_bit():
+    """Site-farm distances between two points are computed in numpy; they must equal GEOS's to
+    the last bit (the fixed-distance test is strict: ``distance < required``), also beside
+    polygon sites and stable footprints, which keep GEOS."""
+    import shapely
+
+    from locatietoets.analysis import odour
+
+    rng = np.random.default_rng(3)
+    xy = 150_000 + rng.random((20_000, 2)) * 40_000
+    sites = shapely.points(xy)
+    sites[::7] = shapely.buffer(sites[::7], 15.0, quad_segs=2)
+    farm_xy = np.r_[xy[:500] + rng.normal(0, 60, (500, 2)), xy[500:510] + [30.0, 40.0]]
+    farm_geoms = shapely.points(farm_xy)
+    farm_geoms[::5] = shapely.box(*(farm_xy[::5] - 20).T, *(farm_xy[::5] + 20).T)
+    farms = _farms([(f"F{i}", np.nan, g) for i, g in enumerate(farm_geoms)])
+    info = odour._site_info(sites)
+    index = odour._farm_index(farms)
+    site = rng.integers(0, len(sites), 200_000)
+    site[:10] = np.arange(500, 510)  # exactly 50 m from their farm
+    part = rng.integers(0, len(index.parts), 200_000)
+    part[:10] = np.arange(500, 510)
+    got = odour._pair_distance(info, site, index, part)
+    np.testing.assert_array_equal(got, shapely.distance(sites[site], index.parts[part]))
+    both = info.point[site] & index.part_is_point[part]
+    assert 0.5 < both.mean() < 0.8 and both[:10].sum() >= 5
+    assert (got[:10][both[:10]] == 50.0).all()
+
+
 def test_a_changed_contour_layer_is_not_served_from_the_cache():
     contours = _contours([(8.0, box(0, 0, 100, 100)), (20.0, box(40, 40, 60, 60))])
     sites = _sites([Point(50, 50), Point(10, 10), Point(150, 50)])
