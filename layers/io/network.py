@@ -608,6 +608,7 @@ def _read_graphml_iterparse(path: Path, out: _GraphmlCollector) -> None:
 _RE_ATTR = re.compile(r'([\w.:-]+)="([^"]*)"')
 _RE_KEY = re.compile(r"<key\b([^>]*?)/?>")
 _RE_ELEM = re.compile(r"<(node|edge)\b([^>]*?)(?:/>|>(.*?)</\1>)", re.S)
+_RE_GRAPH = re.compile(rb"<graph[\s>]")
 _RE_DATA = re.compile(r'<data key="([^"]*)"\s*(?:/>|>([^<]*)</data>)')
 
 
@@ -718,7 +719,11 @@ def _texts(
     """The texts ``data[start:stop]``, entities resolved. ``kind``: ``"raw"`` leaves them bytes
     where the block holds no entity (WKT: decoded only when used); ``"few"`` decodes each distinct
     value once (road types). ``entities``: whether ``data`` holds a ``&`` (looked up when None)."""
-    out = [data[a:b] for a, b in zip(start.tolist(), stop.tolist())]
+    if isinstance(data, bytes):
+        out = [data[a:b] for a, b in zip(start.tolist(), stop.tolist())]
+    else:  # a bytearray: bytes objects all the same
+        with memoryview(data) as view:
+            out = [view[a:b].tobytes() for a, b in zip(start.tolist(), stop.tolist())]
     entities = b"&" in data if entities is None else entities
     if kind == "raw" and not entities:
         return out
@@ -964,34 +969,38 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
     line_rows, line_coords, line_counts = [], [], []
     n_edges = 0
     keys_done = False
-    rest = b""
     scratch = np.empty(0, dtype=bool)
-    pad = b"\0" * 128  # the windows read past a tag near the end of a block
+    pad = 128  # zero bytes after the data: the windows read past a tag near the end of a block
+    # one buffer for every block (fresh memory is zeroed page by page by the kernel): the
+    # element cut off at a block's end is moved to its front, the next block read behind it
+    slack = 1 << 20  # room for the element carried over
+    store = bytearray(block + pad + slack)
+    held = 0
     with path.open("rb") as handle:
         while True:
-            chunk = handle.read(block)
-            data = rest + chunk
-            if not chunk:
-                cut = len(data)
+            if len(store) < held + block + pad:
+                grown = bytearray(held + block + pad + slack)
+                grown[:held] = store[:held]
+                store = grown
+            with memoryview(store) as view:
+                n_read = handle.readinto(view[held : held + block])
+            size = held + n_read
+            store[size : size + pad] = bytes(pad)
+            if not n_read:
+                cut = size
             else:
                 # just before the last node or edge that starts in the block: elements do not
                 # nest, so everything before it is complete
-                cut = max(data.rfind(b"<node"), data.rfind(b"<edge"))
+                cut = max(store.rfind(b"<node", 0, size), store.rfind(b"<edge", 0, size))
                 if cut <= 0:
-                    rest = data
+                    held = size
                     continue
-            part, rest = data[:cut], data[cut:]
-            del data
+            part, n = store, cut  # the block is part[:n]
             lo = 0
             if not keys_done:  # the keys come before the graph
-                found = re.search(rb"<graph[\s>]", part)
+                found = _RE_GRAPH.search(part, 0, n)
                 if found is None:
-                    if b"<node" in part or b"<edge" in part:
-                        return None
-                    keys.update(_graphml_keys(part.decode("utf-8")))
-                    if not chunk:
-                        break
-                    continue
+                    return None
                 keys.update(_graphml_keys(part[: found.start()].decode("utf-8")))
                 keys_done = True
                 if any(
@@ -999,10 +1008,10 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
                     for k in keys
                 ):
                     return None
-                lo = part.index(b">", found.start()) + 1  # after <graph ...>
-            n = len(part)  # a <key> after the graph's start is a tag of another kind: refused
-            entities = b"&" in part
-            buf = np.frombuffer(part + pad, dtype=np.uint8)
+                lo = part.index(b">", found.start(), n) + 1  # after <graph ...>
+            # (a <key> after the graph's start is a tag of another kind: refused below)
+            entities = part.find(b"&", 0, n) >= 0
+            buf = np.frombuffer(part, dtype=np.uint8)
             if scratch.shape[0] < n - lo:
                 scratch = np.empty(n - lo, dtype=bool)
             is_lt = scratch[: n - lo]
@@ -1033,8 +1042,8 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
                 + close_edges.shape[0]
                 + close_graph.shape[0]
                 != closes.shape[0]
-                or part.count(b'<data key="d', lo) != datas.shape[0]
-                or part.count(b"</data>", lo) != close_data.shape[0]
+                or part.count(b'<data key="d', lo, n) != datas.shape[0]
+                or part.count(b"</data>", lo, n) != close_data.shape[0]
             ):
                 return None
             ends = _windows(buf, 8)[lt[np.r_[close_nodes, close_edges]]]
@@ -1186,7 +1195,9 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
                 e_id.append(np.where(ident >= 0, ident, -1 - n_edges - np.arange(edges.shape[0])))
                 n_edges += edges.shape[0]
             del buf, part
-            if not chunk:
+            held = size - cut
+            store[:held] = store[cut:size]  # the element cut off, to the front
+            if not n_read:
                 break
     u = np.concatenate(e_u) if e_u else np.zeros(0, dtype=np.int64)
     v = np.concatenate(e_v) if e_v else np.zeros(0, dtype=np.int64)
