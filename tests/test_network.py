@@ -382,6 +382,19 @@ def test_linestrings_parsed_at_once_as_geos_parses_them():
         assert got is None, other
 
 
+def test_few_texts_equal_the_texts_sliced_one_by_one():
+    values = [b"residential", b"tertiary", b"", b"A &amp; B", b"residential", b"tertiar", b"x" * 32]
+    data = b"<".join(values)
+    buf = np.frombuffer(data + b"\0" * 64, dtype=np.uint8)
+    start = np.cumsum([0] + [len(v) + 1 for v in values[:-1]])
+    stop = start + np.array([len(v) for v in values])
+    got = layers_network._few_texts(buf, start, stop, entities=True)
+    assert got.tolist() == layers_network._texts(data, start, stop, "few", entities=True)
+    assert got.tolist()[3] == "A & B" and got[0] is got[4]  # decoded once
+    longer = np.r_[stop[:-1], stop[-1] + 1]  # a text of 33 bytes: sliced by the caller
+    assert layers_network._few_texts(buf, start, longer, entities=True) is None
+
+
 def test_graphml_stream_refuses_a_broken_file_in_dutch(tmp_path: Path):
     path = tmp_path / "kapot.graphml"
     path.write_text("<?xml version='1.0'?><graphml><graph><node id='1'>", encoding="utf-8")

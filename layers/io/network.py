@@ -742,6 +742,36 @@ _NUMBER_BYTES = np.zeros(256, dtype=bool)
 _NUMBER_BYTES[np.frombuffer(b"0123456789.+-eE", dtype=np.uint8)] = True
 
 
+def _few_texts(
+    buf: np.ndarray, start: np.ndarray, stop: np.ndarray, entities: bool
+) -> np.ndarray | None:
+    """The texts ``buf[start:stop]`` (short values such as road types) as an object array of
+    str, each distinct text decoded (and its entities resolved) once: texts are grouped by a hash
+    of their bytes, and the grouping is checked byte for byte. None for texts longer than 32
+    bytes (the caller slices them one by one)."""
+    n = start.shape[0]
+    length = stop - start
+    if n == 0 or int(length.max()) > 32:
+        return None if n else np.empty(0, dtype=object)
+    width = max(8, -(-int(length.max()) // 8) * 8)
+    rows = _windows(buf, width)[start]  # a copy: the bytes past each text are cleared
+    rows[np.arange(width) >= length[:, None]] = 0
+    words = rows.view("<u8")
+    key = length.astype(np.uint64)
+    for j in range(words.shape[1]):
+        key = key * np.uint64(0x9E3779B97F4A7C15) ^ words[:, j]
+    codes, uniques = pd.factorize(key)
+    first = np.empty(uniques.shape[0], dtype=np.int64)
+    first[codes[::-1]] = np.arange(n)[::-1]  # the first text of each group
+    same = first[codes]
+    if not (np.array_equal(rows, rows[same]) and np.array_equal(length, length[same])):
+        return None  # two texts with one hash
+    texts = [buf[start[i] : stop[i]].tobytes().decode("utf-8") for i in first.tolist()]
+    if entities:
+        texts = [html.unescape(t) if "&" in t else t for t in texts]
+    return np.array([*texts, None], dtype=object)[:-1][codes]
+
+
 def _spans(start: np.ndarray, length: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """The positions ``start[i], ..., start[i] + length[i] - 1`` of every span one after the other
     (``offsets``: the running sum of ``length`` from 0; every length at least 1): a step of one,
@@ -1181,7 +1211,11 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
                             vals.append(np.full(sel.shape[0], np.nan, dtype=object))
                             continue
                     kind = {"geometry": "raw", "length": "raw"}.get(name, "few")
-                    text = _texts(part, v_start[sel], v_stop[sel], kind, entities)
+                    text = None
+                    if kind == "few":
+                        text = _few_texts(buf, v_start[sel], v_stop[sel], entities)
+                    if text is None:
+                        text = _texts(part, v_start[sel], v_stop[sel], kind, entities)
                     if name == "length":
                         text = _lengths(text)
                     lead = buf[v_start[sel]]
