@@ -30,6 +30,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from locatietoets.analysis.derived import derived
@@ -41,6 +42,7 @@ __all__ = [
     "classify_bbg",
     "inside_share",
     "assign_polygon_attribute",
+    "best_polygon",
     "query_pairs",
     "PieceIndex",
     "piece_index",
@@ -879,7 +881,7 @@ def classify_bbg(
     Returns
     -------
     pandas.DataFrame
-        ``bbg_ligging`` (str), ``bbg_afstand_m`` (float, 0 for binnen and
+        ``bbg_ligging`` (str column), ``bbg_afstand_m`` (float, 0 for binnen and
         deels), ``bbg_aandeel`` (float share inside), indexed like ``sites``.
     """
     index = piece_index(bbg)
@@ -910,20 +912,47 @@ def classify_bbg(
             _facts(sites).type_id[outside_idx],
         )
     rand = np.broadcast_to(np.asarray(rand_m, dtype=float), distance.shape)
-    position = np.where(
-        inside, "binnen", np.where(partly, "deels", np.where(distance <= rand, "rand", "buiten"))
+    code = np.where(inside, 0, np.where(partly, 1, np.where(distance <= rand, 2, 3)))
+    counts = np.bincount(code, minlength=len(_BBG_POSITIONS))
+    log.info("BBG: %s binnen, %s deels, %s rand, %s buiten", *(nl_number(int(c)) for c in counts))
+    # the text column taken in Arrow from the four names, not built from a string per site
+    position = pa.array(_BBG_POSITIONS, type=pa.large_string()).take(pa.array(code))
+    out = pd.DataFrame(index=sites.index)
+    out["bbg_ligging"] = pd.Series(
+        position, dtype=pd.StringDtype(na_value=np.nan), index=sites.index, copy=False
     )
-    log.info(
-        "BBG: %s binnen, %s deels, %s rand, %s buiten",
-        nl_number(int((position == "binnen").sum())),
-        nl_number(int(partly.sum())),
-        nl_number(int((position == "rand").sum())),
-        nl_number(int((position == "buiten").sum())),
-    )
-    return pd.DataFrame(
-        {"bbg_ligging": position.astype(object), "bbg_afstand_m": distance, "bbg_aandeel": share},
-        index=sites.index,
-    )
+    out["bbg_afstand_m"] = distance
+    out["bbg_aandeel"] = share
+    return out
+
+
+#: The values of ``bbg_ligging``, in the order of their codes in :func:`classify_bbg`.
+_BBG_POSITIONS = ("binnen", "deels", "rand", "buiten")
+
+
+def best_polygon(
+    sites: gpd.GeoSeries,
+    polygons: np.ndarray | gpd.GeoSeries | gpd.GeoDataFrame,
+    *,
+    min_share: np.ndarray | float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The polygon each site overlaps most: its position in ``polygons`` (-1 where none
+    qualifies) and the site's share in it (0 there). See :func:`assign_polygon_attribute`."""
+    site_idx, poly_idx, share = polygon_overlap(sites, polygons)
+    n = len(sites)
+    threshold = np.broadcast_to(np.asarray(min_share, dtype=float), (n,))
+    best = np.full(n, -1, dtype=np.int64)
+    best_share = np.zeros(n, dtype=float)
+    if len(site_idx):
+        # highest share first, then lowest polygon index: first row per site wins
+        order = np.lexsort((poly_idx, -share, site_idx))
+        s, p, sh = site_idx[order], poly_idx[order], share[order]
+        first = np.ones(len(s), dtype=bool)
+        first[1:] = s[1:] != s[:-1]
+        ok = first & (sh > 0) & (sh >= threshold[s] - 1e-12)
+        best[s[ok]] = p[ok]
+        best_share[s[ok]] = sh[ok]
+    return best, best_share
 
 
 def assign_polygon_attribute(
@@ -954,20 +983,8 @@ def assign_polygon_attribute(
         ``columns`` (None where no polygon qualifies) plus ``_aandeel`` (the
         share), indexed like ``sites``.
     """
-    site_idx, poly_idx, share = polygon_overlap(sites, polygons)
+    best, best_share = best_polygon(sites, polygons, min_share=min_share)
     n = len(sites)
-    threshold = np.broadcast_to(np.asarray(min_share, dtype=float), (n,))
-    best = np.full(n, -1, dtype=np.int64)
-    best_share = np.zeros(n, dtype=float)
-    if len(site_idx):
-        # highest share first, then lowest polygon index: first row per site wins
-        order = np.lexsort((poly_idx, -share, site_idx))
-        s, p, sh = site_idx[order], poly_idx[order], share[order]
-        first = np.ones(len(s), dtype=bool)
-        first[1:] = s[1:] != s[:-1]
-        ok = first & (sh > 0) & (sh >= threshold[s] - 1e-12)
-        best[s[ok]] = p[ok]
-        best_share[s[ok]] = sh[ok]
     out = pd.DataFrame(index=sites.index)
     found = best >= 0
     for col in columns:
