@@ -606,23 +606,29 @@ class _Sectors:
     outer: np.ndarray
 
     def settle(
-        self, centre: np.ndarray, pos: np.ndarray, xy: np.ndarray, reach: np.ndarray
+        self,
+        pos: np.ndarray,
+        dx: np.ndarray,
+        dy: np.ndarray,
+        reach: np.ndarray,
+        r: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """For discs of radius ``reach`` around ``xy`` (x, y per pair), each against the contour
-        at position ``pos``: does the disc lie in the contour's interior, does it lie outside?
-        Both False when the sectors cannot tell. ``centre`` is the index's centre per contour."""
+        """For discs of radius ``reach`` at ``(dx, dy)`` from the centre of the contour at
+        position ``pos`` (its centre in :class:`_ContourIndex`; ``r`` their distance when known):
+        does the disc lie in the contour's interior, does it lie outside? Both False when the
+        sectors cannot tell."""
         m = len(pos)
         inside, outside = np.zeros(m, dtype=bool), np.zeros(m, dtype=bool)
         count = self.count[pos]
-        rel = xy - centre[pos]
-        r = np.hypot(rel[:, 0], rel[:, 1])
+        if r is None:
+            r = np.hypot(dx, dy)
         # discs that hold the centre or span more than a sixth of the circle: the disc bounds
         ok = np.flatnonzero((count > 0) & (reach < 0.5 * r))
         if ok.size == 0:
             return inside, outside
         count, r, reach = count[ok], r[ok], reach[ok]
         width = 2 * np.pi / count
-        angle = np.arctan2(rel[ok, 1], rel[ok, 0])
+        angle = np.arctan2(dy[ok], dx[ok])
         half = np.arcsin(reach / r)  # the disc's angular half-width seen from the centre
         low = np.floor((angle - half) / width).astype(np.int64)
         k = np.floor((angle + half) / width).astype(np.int64) - low + 1
@@ -827,7 +833,11 @@ def _contour_load(
             nl_number(skipped),
         )
     pos, site_idx = candidates
-    dist = np.hypot(*(sites.centre[site_idx] - index.centre[pos]).T)
+    # x and y apart: gathers and arithmetic on contiguous arrays
+    centre_x, centre_y = index.centre[:, 0][pos], index.centre[:, 1][pos]
+    dx = sites.centre[:, 0][site_idx] - centre_x
+    dy = sites.centre[:, 1][site_idx] - centre_y
+    dist = np.hypot(dx, dy)
     reach = sites.radius[site_idx] + _MARGIN_M
     within = dist + reach < index.inner[pos]
     out = dist - reach > index.outer[pos]
@@ -835,17 +845,19 @@ def _contour_load(
     # meets the contour, not necessarily in its interior: an extended site's vertex lies inside
     touch = np.zeros(len(pos), dtype=bool)
     if band.size:
-        b_in, b_out = sectors.settle(
-            index.centre, pos[band], sites.centre[site_idx[band]], reach[band]
-        )
+        b_in, b_out = sectors.settle(pos[band], dx[band], dy[band], reach[band], dist[band])
         within[band[b_in]] = True
         out[band[b_out]] = True
         rest = band[~b_in & ~b_out]
         rest = rest[sites.extended[site_idx[rest]]]
         if rest.size:
             # the tested polygon is shrunk by a millimetre: its vertex lies within the margin
+            ref = site_idx[rest]
             v_in, _ = sectors.settle(
-                index.centre, pos[rest], sites.ref[site_idx[rest]], np.full(rest.size, _MARGIN_M)
+                pos[rest],
+                sites.ref[:, 0][ref] - centre_x[rest],
+                sites.ref[:, 1][ref] - centre_y[rest],
+                np.full(rest.size, _MARGIN_M),
             )
             touch[rest[v_in]] = True
     test = np.flatnonzero(~within & ~out & ~touch)

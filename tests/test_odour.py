@@ -1065,7 +1065,8 @@ def test_sector_bounds_agree_with_the_polygons():
     info = odour._site_info(sites)
     pos, site = shapely.STRtree(sites).query(index.boxes)
     reach = info.radius[site] + odour._MARGIN_M
-    inside, outside = sectors.settle(index.centre, pos, info.centre[site], reach)
+    dx, dy = (info.centre[site] - index.centre[pos]).T
+    inside, outside = sectors.settle(pos, dx, dy, reach)
     assert not (inside & outside).any()
     assert shapely.contains_properly(cgeoms[pos[inside]], sites[site[inside]]).all()
     assert not shapely.intersects(cgeoms[pos[outside]], sites[site[outside]]).any()
