@@ -14,9 +14,12 @@ Per block of sites (from :data:`GRID_MIN_SITES` sites): a grid over the pieces
 (:class:`_Grid`) settles the sites that lie wholly inside one piece or away from
 all of them; only sites along the boundaries get GEOS predicates and
 intersections, shared by all overlays of that block and layer (:class:`_Overlaps`).
-BBG distances of outside points come from samples along the boundary segments
-(:class:`_EdgeSamples`) with GEOS's point-to-segment formula. Every shortcut
-gives the numbers the direct GEOS computation gives, bit for bit (tests).
+The sites' types, areas and bounds are computed once per block for all layers
+(:class:`_SiteFacts`). BBG distances of outside points come from samples along the
+boundary segments (:class:`_EdgeSamples`) with GEOS's point-to-segment formula, those
+of outside polygons from their segments against the boundary segments near them
+(:func:`_polygon_edge_distance`). Every shortcut gives the numbers the direct GEOS
+computation gives, bit for bit (tests).
 """
 
 from __future__ import annotations
