@@ -298,6 +298,43 @@ def test_reference_layers_are_written_without_waiting_for_the_disk_after_each_la
 # --- GeoParquet ---------------------------------------------------------------------------------
 
 
+def test_gpkg_stream_converts_blocks_in_its_writer_thread_and_reports_a_bad_block_in_dutch(
+    tmp_path: Path,
+):
+    """put() hands the block to the writer thread, which makes the Arrow table; a later block that
+    does not fit the first block's fields stops the stream with the Dutch message, both where the
+    caller asks for the block's table (GeoParquet) and at wait(); nothing waits for ever."""
+    import threading
+
+    from locatietoets.analysis.errors import InputError
+
+    frame = _sites(40, TEXT)
+    before = frame.copy()
+    geometry_type, _ = geometry_kind(frame.geometry.to_numpy())
+    gpkg = GpkgStream(tmp_path / "blokken.gpkg", geometry_type=geometry_type)
+    first = gpkg.put(frame.iloc[:20])
+    gpkg.wait()
+    assert first.get().num_rows == 20 and first.get().column("personen").to_pylist() == list(
+        range(20)
+    )
+    bad = frame.iloc[20:].copy()
+    bad["personen"] = "veel"  # text where the first block had whole numbers
+    pending = gpkg.put(bad)
+    with pytest.raises(InputError, match="Wegschrijven van 'blokken.gpkg' mislukt"):
+        pending.get()
+    gpkg.abort()
+    pd.testing.assert_frame_equal(frame, before)  # the caller's blocks are not changed
+
+    gpkg = GpkgStream(tmp_path / "opnieuw.gpkg", geometry_type=geometry_type)
+    gpkg.put(frame.iloc[:20])
+    gpkg.wait()
+    gpkg.put(bad)
+    with pytest.raises(InputError, match="Wegschrijven van 'opnieuw.gpkg' mislukt"):
+        gpkg.wait()
+    gpkg.abort()
+    assert not any(t.name == "gpkg-schrijver" for t in threading.enumerate())
+
+
 def test_geoparquet_holds_the_fields_and_geometries_of_the_geopackage(tmp_path: Path):
     frame = _sites(300, TEXT)
     write_gpkg(frame, tmp_path / "locaties.gpkg")

@@ -238,10 +238,11 @@ class GpkgStream:
     Appending to a GeoPackage layer in separate sessions updates its spatial
     index row by row (about three times slower); here GDAL reads the blocks
     as one Arrow stream in a writer thread and builds the index once at the
-    end. :meth:`put` hands a block over and returns at once (the caller
-    formats the CSV and scores the next block meanwhile); :meth:`wait`
-    returns when GDAL has written it; :meth:`close` finishes the layer and
-    stores the default style.
+    end. :meth:`put` hands a block over and returns at once: the writer
+    thread converts it to Arrow and GDAL writes it while the caller formats
+    the CSV and scores the next block; :meth:`wait` returns when GDAL has
+    written it; :meth:`close` finishes the layer and stores the default
+    style.
     """
 
     def __init__(self, path: Path, *, geometry_type: str):
@@ -255,16 +256,15 @@ class GpkgStream:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
-    def put(self, frame: gpd.GeoDataFrame) -> Any:
-        """Hand over the next block of result rows (with geometry); return it as the Arrow table
-        GDAL writes (for :class:`GeoParquetStream`)."""
-        import pyarrow as pa
-
-        table = _arrow_table(_prepare_columns(frame), self.geometry_type)
-        if self._schema is None:
-            self._schema = table.schema
+    def put(self, frame: gpd.GeoDataFrame) -> "_PendingTable":
+        """Hand over the next block of result rows (with geometry) and return at once; the
+        returned handle gives the block as the Arrow table GDAL writes (for
+        :class:`GeoParquetStream`)."""
+        pending = _PendingTable(frame, self)
+        if self._thread is None:
             self._geometry_name = frame.geometry.name
             self.fields = [c for c in frame.columns if c != frame.geometry.name]
+            self._queue.put(pending)
             self._thread = threading.Thread(
                 target=self._write,
                 args=(frame.crs, len(frame)),
@@ -273,10 +273,21 @@ class GpkgStream:
             )
             self._thread.start()
         else:
+            self._queue.put(pending)
+        return pending
+
+    def _table(self, pending: "_PendingTable") -> Any:
+        """The Arrow table of a block, in the schema of the first block (writer thread)."""
+        import pyarrow as pa
+
+        table = _arrow_table(_prepare_columns(pending.frame), self.geometry_type)
+        if self._schema is None:
+            self._schema = table.schema
+        else:
             table = pa.Table.from_batches(table.to_batches(), schema=table.schema).cast(
                 self._schema
             )
-        self._queue.put(table)
+        pending.set(table)
         return table
 
     def wait(self) -> None:
@@ -316,28 +327,32 @@ class GpkgStream:
             error, self._error = self._error, None
             raise InputError(f"Wegschrijven van '{self.path.name}' mislukt: {error}.") from None
 
-    def _batches(self) -> Iterator[Any]:
+    def _batches(self, table: Any) -> Iterator[Any]:
         # GDAL asks for the first batch once the file is created: the page size and cache are set,
         # so they no longer apply to other files opened meanwhile (the sites of the next block)
         pyogrio.set_gdal_config_options({"OGR_SQLITE_PRAGMA": None, "OGR_SQLITE_CACHE": None})
         while True:
-            table = self._queue.get()
-            if table is None:
-                return
             yield from table.to_batches()
             del table
             self._written.release()  # GDAL asked for the next batch: this block is written
+            pending = self._queue.get()
+            if pending is None:
+                return
+            table = self._table(pending)
+            del pending  # the caller holds it while it needs the table
 
     def _write(self, crs: Any, first_rows: int) -> None:
         import pyarrow as pa
         from pyogrio.raw import write_arrow
 
         epsg = crs.to_epsg() if crs is not None else None
-        reader = pa.RecordBatchReader.from_batches(self._schema, self._batches())
         # a layer written in blocks has more rows than its first block: the page size of a large
         # layer when the first block is large
         pyogrio.set_gdal_config_options(_gpkg_options(first_rows))
         try:
+            first = self._table(self._queue.get())
+            reader = pa.RecordBatchReader.from_batches(self._schema, self._batches(first))
+            del first
             write_arrow(
                 reader,
                 self.path,
@@ -362,6 +377,34 @@ class GpkgStream:
                     break
         finally:
             pyogrio.set_gdal_config_options(dict.fromkeys(_gpkg_options(0)))
+
+
+class _PendingTable:
+    """A block handed to :meth:`GpkgStream.put`: :meth:`get` gives its Arrow table, made in the
+    writer thread (made here when that thread stopped on an error)."""
+
+    def __init__(self, frame: gpd.GeoDataFrame, stream: GpkgStream):
+        self.frame: gpd.GeoDataFrame | None = frame
+        self._stream = stream
+        self._table: Any = None
+        self._done = threading.Event()
+
+    def set(self, table: Any) -> None:
+        self._table, self.frame = table, None
+        self._done.set()
+
+    def get(self) -> Any:
+        """The block's Arrow table (waits for the writer thread)."""
+        while not self._done.wait(timeout=0.2):
+            thread = self._stream._thread
+            if thread is None or not thread.is_alive():
+                break
+        if self._done.is_set():
+            return self._table
+        self._stream._raise()  # the writer thread stopped on an error (GDAL or this block's)
+        frame = self.frame
+        assert frame is not None
+        return _arrow_table(_prepare_columns(frame), self._stream.geometry_type)
 
 
 def _arrow_table(frame: gpd.GeoDataFrame, geometry_type: str) -> Any:
@@ -450,11 +493,13 @@ class GeoParquetStream:
 
     def put(self, frame: gpd.GeoDataFrame, table: Any = None) -> None:
         """Write the next block of result rows; ``table`` is the block as :class:`GpkgStream`
-        made it (made here when None)."""
+        made it (what its ``put`` returned; made here when None)."""
         import pyarrow.parquet as pq
 
         geoms = frame.geometry.to_numpy()
         present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+        if isinstance(table, _PendingTable):
+            table = table.get()
         if table is None:
             prepared = _prepare_columns(frame)
             if not present.all():
