@@ -51,6 +51,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 import logging
 import os
+import threading
 import weakref
 
 import geopandas as gpd
@@ -76,6 +77,7 @@ __all__ = [
     "prepare_travel",
     "nearest_employers",
     "count_employers_within",
+    "warm_up",
 ]
 
 logger = logging.getLogger(__name__)
@@ -89,6 +91,9 @@ _BLOCK_ELEMENTS = 20_000_000
 _TIME_TOLERANCE = 1e-9
 # Upper bound on elements of one (sources x box nodes) block in the count's Dijkstras: ~40 MB.
 _REACH_ELEMENTS = 5_000_000
+# Held while an employer side or one of its routing results is built: each is built once, by the
+# first thread that needs it (a block, or warm_up in the runner's thread); the others wait for it.
+_SIDE_LOCK = threading.RLock()
 # Grid cell for grouping employers in the count, as a multiple of the search radius.
 _COUNT_CELL_FACTOR = 1.0
 # Threads counting contiguous parts of the sites side by side (at most one per core), and the
@@ -828,18 +833,19 @@ def prepare_travel(
 def _employer_tree(side: EmployerSide) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per graph node: time to the fastest employer, length of that route and the employer's
     graph node (one multi-source Dijkstra on the reversed graph, computed once per side)."""
-    memo = side.memo.get("tree")
-    if memo is None:
-        graph = side.graph
-        dist, pred, src = csgraph.dijkstra(
-            graph.time,
-            directed=True,
-            indices=side.sources,
-            min_only=True,
-            return_predecessors=True,
-        )
-        memo = side.memo["tree"] = (dist, _tree_lengths(pred, graph), src)
-    return memo
+    with _SIDE_LOCK:
+        memo = side.memo.get("tree")
+        if memo is None:
+            graph = side.graph
+            dist, pred, src = csgraph.dijkstra(
+                graph.time,
+                directed=True,
+                indices=side.sources,
+                min_only=True,
+                return_predecessors=True,
+            )
+            memo = side.memo["tree"] = (dist, _tree_lengths(pred, graph), src)
+        return memo
 
 
 def nearest_employers(problem: TravelProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -987,15 +993,45 @@ def employer_side(
     block of a run gets the same side, with its routing results computed once. A different
     frame or network (or ``max_snap_m``) gets its own side.
     """
-    per_network = derived(employers, ("travel.employer_side", float(max_snap_m)), dict)
-    entry = per_network.get(id(network))
-    if entry is not None and entry[0]() is network:
-        return entry[1]
-    side = prepare_employers(
-        np.asarray(employers.geometry.values), network, max_snap_m=float(max_snap_m)
-    )
-    per_network[id(network)] = (weakref.ref(network), side)
-    return side
+    with _SIDE_LOCK:
+        per_network = derived(employers, ("travel.employer_side", float(max_snap_m)), dict)
+        entry = per_network.get(id(network))
+        if entry is not None and entry[0]() is network:
+            return entry[1]
+        side = prepare_employers(
+            np.asarray(employers.geometry.values), network, max_snap_m=float(max_snap_m)
+        )
+        per_network[id(network)] = (weakref.ref(network), side)
+        return side
+
+
+def warm_up(
+    employers: gpd.GeoDataFrame,
+    network: RoadNetwork,
+    *,
+    max_snap_m: float,
+    max_minutes: float | None = None,
+) -> None:
+    """Build ahead what :func:`travel_to_employers` derives once per run, e.g. in a thread while
+    the runner reads the sites: the employer side (:func:`employer_side`), the network's snapping
+    indexes, the shortest-path tree from all employers and, with ``max_minutes`` (the run's
+    travel-time limit), the employers within that limit of every node.
+
+    A block that needs one of them while it is being built waits for it, and gets the same
+    object it would have built itself: the results do not change. Errors are left to the
+    travel step, which builds (and reports) the same.
+    """
+    try:
+        side = employer_side(employers, network, max_snap_m=max_snap_m)
+        network.snap_segments, network.snap_tree, network.link_geometry_length_m
+        if side.sources.shape[0] == 0:
+            return
+        _employer_tree(side)
+        if max_minutes is not None and np.isfinite(max_minutes) and max_minutes > 0:
+            limit = float(max_minutes) * 60.0 * (1 + _TIME_TOLERANCE)
+            _employer_reach(side, limit, lambda fraction, message: None)
+    except Exception:  # the travel step repeats the work and reports the problem
+        logger.debug("reistijden vooraf voorbereiden mislukt", exc_info=True)
 
 
 def travel_to_employers(
@@ -1259,8 +1295,14 @@ def _employer_reach(side: EmployerSide, limit: float, report) -> _Reach:
     the nodes within the limit. Employers are grouped by grid cells of that width.
     """
     key = ("reach", limit)
-    if key in side.memo:
+    with _SIDE_LOCK:
+        if key not in side.memo:
+            side.memo[key] = _build_reach(side, limit, report)
         return side.memo[key]
+
+
+def _build_reach(side: EmployerSide, limit: float, report) -> _Reach:
+    """:func:`_employer_reach` without the memo."""
     graph, network, emp_acc = side.graph, side.network, side.access
     n = graph.n_nodes
     n_emp = graph.n_total - n
@@ -1343,7 +1385,6 @@ def _employer_reach(side: EmployerSide, limit: float, report) -> _Reach:
         pair_time_s=pair_time,
         n_employers=n_emp,
     )
-    side.memo[key] = reach
     return reach
 
 

@@ -833,6 +833,62 @@ def test_blocks_share_the_employer_side_and_match_one_call_and_networkx(monkeypa
     assert len(built) == 3
 
 
+def test_warm_up_in_a_thread_builds_once_and_changes_nothing(monkeypatch):
+    # warm_up (the runner starts it in a thread while it reads the sites) builds the employer
+    # side, the tree and the count's reach once: a block that comes while it is still at work
+    # waits and gets the same objects; the results equal a run without warm-up
+    import threading
+
+    rng = np.random.default_rng(23)
+    net = bent_grid(
+        12, 150.0, rng, mode="auto", oneway_share=0.3, car=lambda n: rng.uniform(25, 60, n)
+    )
+    extent = 11 * 150.0
+    corner = rng.uniform(0, extent - 200, (30, 2))
+    sites = gpd.GeoSeries(
+        np.r_[
+            shapely.points(rng.uniform(-50, extent + 50, (200, 2))),
+            shapely.box(*corner.T, *(corner + 60).T),
+        ],
+        crs=RD,
+    )
+    emp_xy = rng.uniform(0, extent, (15, 2))
+    cold = travel_to_employers(
+        sites, employers([f"W{i}" for i in range(15)], shapely.points(emp_xy)), net, max_minutes=1.5
+    )
+    emps = employers([f"W{i}" for i in range(15)], shapely.points(emp_xy))
+    built = {"side": 0, "reach": 0}
+    started = threading.Event()
+    real_side, real_reach = travel_module.prepare_employers, travel_module._build_reach
+
+    def slow_side(*a, **k):
+        built["side"] += 1
+        started.set()
+        threading.Event().wait(0.3)  # still at work when the block comes
+        return real_side(*a, **k)
+
+    def counted_reach(*a, **k):
+        built["reach"] += 1
+        return real_reach(*a, **k)
+
+    monkeypatch.setattr(travel_module, "prepare_employers", slow_side)
+    monkeypatch.setattr(travel_module, "_build_reach", counted_reach)
+    warm = threading.Thread(
+        target=travel_module.warm_up,
+        args=(emps, net),
+        kwargs={"max_snap_m": 1000.0, "max_minutes": 1.5},
+    )
+    warm.start()
+    started.wait(5)
+    first = travel_to_employers(sites.iloc[:120], emps, net, max_minutes=1.5)
+    warm.join()
+    second = travel_to_employers(sites.iloc[120:], emps, net, max_minutes=1.5)
+    assert built == {"side": 1, "reach": 1}
+    pd.testing.assert_frame_equal(pd.concat([first, second]), cold, check_exact=True)
+    # a failing warm-up (here: no network) raises nothing; the travel step reports problems
+    travel_module.warm_up(emps.copy(), None, max_snap_m=1000.0, max_minutes=1.5)
+
+
 def test_rows_ordered_by_time_exactly_below_the_quantum():
     rng = np.random.default_rng(4)
     node = np.sort(rng.integers(0, 700, 5000))

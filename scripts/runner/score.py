@@ -14,6 +14,7 @@ from importlib import metadata
 import logging
 from pathlib import Path
 import platform
+import threading
 import time
 from typing import Any
 
@@ -346,6 +347,20 @@ def run_streamed(
     name = f"reistijd_max_{mode}_min"
     per_gemeente = any(name in table for table in ruleset.gemeenten.values())
     travels = reference.employers is not None and reference.network is not None
+    if travels and score_blocks is None:
+        # what travel builds once per run is built while the sites are read (blocks wait for it)
+        from locatietoets.analysis.travel import warm_up
+
+        threading.Thread(
+            target=warm_up,
+            args=(reference.employers, reference.network),
+            kwargs={
+                "max_snap_m": float(ruleset.value("max_aansluitafstand_m")),
+                "max_minutes": None if per_gemeente else float(ruleset.value(name)),
+            },
+            name="reis-voorbereiden",
+            daemon=True,
+        ).start()
     t = time.perf_counter()
     reading = Messages("het inlezen van de locaties")
     with reading:
