@@ -1654,8 +1654,15 @@ def _codes_by_value(
     values: np.ndarray, format_values: Callable[[np.ndarray], np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per value the code of its text, and the texts: each distinct value formatted once."""
-    unique, inverse = np.unique(values, return_inverse=True)
-    return inverse.reshape(-1), np.asarray(format_values(unique), dtype=object)
+    inverse, unique = _distinct(values)
+    return inverse, np.asarray(format_values(unique), dtype=object)
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per value the code of its distinct value, and the distinct values (in order of first
+    appearance; grouped by hashing, not sorting; NaN is one value of its own)."""
+    codes, unique = pd.factorize(np.asarray(values).reshape(-1), use_na_sentinel=False)
+    return codes, np.asarray(unique)
 
 
 def _render_combos(template: str, fields: dict[str, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -1674,11 +1681,13 @@ def _render_combos(template: str, fields: dict[str, tuple[np.ndarray, np.ndarray
         key, size = key * len(table) + codes, size * len(table)
     if key is None or key.size == 0:
         return np.empty(0 if key is None else key.size, dtype=object)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    inverse, distinct = _distinct(key)
+    first = np.empty(len(distinct), dtype=np.int64)
+    first[inverse] = np.arange(key.size)  # a site of each combination (any: they are equal)
     texts = render_array(
         template, {name: table[codes[first]] for name, (codes, table) in fields.items()}, len(first)
     )
-    return texts[inverse.reshape(-1)]
+    return texts[inverse]
 
 
 def _format_metres(values: np.ndarray) -> np.ndarray:
@@ -1689,9 +1698,9 @@ def _by_value(values: np.ndarray, format_unique: Callable[[np.ndarray], object])
     """Format each distinct value once and spread the texts back (object array)."""
     if len(values) == 0:  # format_number cannot format an empty array
         return np.empty(0, dtype=object)
-    unique, inverse = np.unique(values, return_inverse=True)
+    inverse, unique = _distinct(values)
     texts = np.asarray(format_unique(unique), dtype=object)
-    return texts[inverse.reshape(-1)]
+    return texts[inverse]
 
 
 def _format_oue(values: np.ndarray) -> np.ndarray:
