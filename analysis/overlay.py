@@ -737,8 +737,9 @@ def _edge_distance(
 
 #: Polygons nearer than this (m) to a piece are measured by GEOS (:func:`_polygon_edge_distance`).
 _NEAR_M = 1e-3
-#: Site segment x boundary segment pairs measured at once by :func:`_polygon_edge_distance`.
-_PAIR_CHUNK = 2_000_000
+#: Polygons and (site segment, boundary segment) pairs measured at once by
+#: :func:`_polygon_edge_distance` (~100 MB of scratch arrays at most).
+_POLYGON_BLOCK, _PAIR_CHUNK = 20_000, 500_000
 #: Candidate boundary segments of one site (4 x as many before the bounds drop the far ones)
 #: above which :func:`_polygon_edge_distance` leaves it to GEOS.
 _MAX_CANDIDATES = 512
@@ -763,6 +764,13 @@ def _polygon_edge_distance(index: PieceIndex, geoms: np.ndarray) -> np.ndarray:
     0), sites without a candidate and sites with too many (:data:`_MAX_CANDIDATES`) get NaN.
     """
     n = len(geoms)
+    if n > _POLYGON_BLOCK:  # bounded scratch memory (the sites are independent)
+        return np.concatenate(
+            [
+                _polygon_edge_distance(index, geoms[a : a + _POLYGON_BLOCK])
+                for a in range(0, n, _POLYGON_BLOCK)
+            ]
+        )
     out = np.full(n, np.nan)
     samples = index.edge_samples()
     if n == 0 or len(samples.a) == 0:

@@ -394,7 +394,8 @@ def test_polygon_distances_segment_against_segment_equal_geos_bit_for_bit(monkey
     assert settled[:-5].mean() > 0.9 and settled[-5:].tolist() == [True, True, True, False, True]
     assert np.array_equal(numpy_[settled], geos[settled])
     monkeypatch.setattr(overlay, "GRID_MIN_SITES", 0)
-    monkeypatch.setattr(overlay, "_PAIR_CHUNK", 1000)  # many chunks
+    monkeypatch.setattr(overlay, "_PAIR_CHUNK", 1000)  # many chunks of pairs ...
+    monkeypatch.setattr(overlay, "_POLYGON_BLOCK", 700)  # ... and of sites
     disjoint = np.ones(len(geoms), dtype=bool)
     assert np.array_equal(overlay._edge_distance(index, geoms, disjoint), geos)
     sites = gpd.GeoSeries(geoms, crs=28992)
