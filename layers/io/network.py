@@ -942,6 +942,14 @@ def _column(rows: np.ndarray, at: np.ndarray | int) -> np.ndarray:
     return np.where(inside, got, 0).astype(np.uint8)
 
 
+def _word_is(rows: np.ndarray, at: int, text: bytes) -> np.ndarray:
+    """Whether each row holds ``text`` (at most 8 bytes) at column ``at`` (a multiple of 8):
+    one 64-bit comparison per row."""
+    word = rows.view("<u8")[:, at // 8]
+    mask = np.uint64((1 << (8 * len(text))) - 1)
+    return (word & mask) == np.uint64(int.from_bytes(text, "little"))
+
+
 def _matches(rows: np.ndarray, at: np.ndarray | int, text: bytes) -> np.ndarray:
     """Whether ``text`` stands at column ``at`` of each row."""
     ok = np.ones(rows.shape[0], dtype=bool)
@@ -1058,8 +1066,7 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
             del first
             if datas.shape[0] + nodes.shape[0] + edges.shape[0] + closes.shape[0] != m:
                 return None  # another tag (comment, CDATA, instruction, graph...)
-            # every '<data' tag is '<data key="d...' and every '</d' tag '</data>': the counts of
-            # those texts (each starts with '<', so at a tag) equal the numbers of such tags
+            # closing tags by their third byte, each checked whole: '</data>', '</node>', '</edge>'
             second = buf[lt[closes] + 2]
             close_data = closes[second == 100]
             close_nodes = closes[second == 110]
@@ -1072,21 +1079,25 @@ def _read_graphml_vectorised(path: Path, block: int = 1 << 26) -> _GraphmlColumn
                 + close_edges.shape[0]
                 + close_graph.shape[0]
                 != closes.shape[0]
-                or part.count(b'<data key="d', lo, n) != datas.shape[0]
-                or part.count(b"</data>", lo, n) != close_data.shape[0]
             ):
                 return None
-            ends = _windows(buf, 8)[lt[np.r_[close_nodes, close_edges]]]
-            if not (
-                bool(np.all(_matches(ends[: close_nodes.shape[0]], 0, b"</node>")))
-                and bool(np.all(_matches(ends[close_nodes.shape[0] :], 0, b"</edge>")))
+            for tags, text in (
+                (close_data, b"</data>"),
+                (close_nodes, b"</node>"),
+                (close_edges, b"</edge>"),
             ):
-                return None
+                if not bool(np.all(_word_is(_windows(buf, 8)[lt[tags]], 0, text))):
+                    return None
             for t in lt[close_graph].tolist():
                 if not (part.startswith(b"</graph>", t) or part.startswith(b"</graphml>", t)):
                     return None
-            # data: the key number, then '">' (a value up to '</data>') or '"/>' / '" />'
-            words = _windows(buf, 8)[lt[datas] + 12]
+            # data: '<data key="d', the key number, then '">' (a value up to '</data>') or '"/>' /
+            # '" />'
+            rows = _windows(buf, 24)[lt[datas]]
+            if not bool(np.all(_word_is(rows, 0, b"<data ke") & _word_is(rows, 8, b'y="d'))):
+                return None
+            words = rows[:, 12:20]
+            del rows
             key_no, digits = _digits_at(words, 0)
             ok, d_self = _tag_end(words, digits + 1)
             if not (
