@@ -317,7 +317,7 @@ def _locate_on_links(
 
 
 # Candidates per point in the first and second k-d tree round.
-_SNAP_K = (6, 32)
+_SNAP_K = (8, 32)
 # Cell size (metres) of the grid order in which points are looked up.
 _SNAP_SORT_CELL_M = 250.0
 # Threads for the k-d tree look-up (-1: all cores).
