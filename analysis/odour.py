@@ -1490,13 +1490,22 @@ def _reference_vertices(
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     first = np.searchsorted(owner, np.arange(n))  # owner ascends: each geometry's first vertex
     ref = coords[np.minimum(first, max(len(coords) - 1, 0))] if n else np.empty((0, 2))
-    radii = [np.zeros(n)]
-    if n:
-        np.maximum.at(radii[0], owner, np.hypot(*(coords - ref[owner]).T))
-    if centre is not None:
-        radii.append(np.zeros(n))
+    x, y = coords[:, 0], coords[:, 1]
+    # every geometry has a vertex (the usual case): one max per run of its vertices
+    every = bool(n) and bool((np.diff(np.append(first, len(coords))) > 0).all())
+
+    def farthest(cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
+        dist = np.hypot(x - cx[owner], y - cy[owner])
+        if every:
+            return np.maximum.reduceat(dist, first)
+        out = np.zeros(n)
         if n:
-            np.maximum.at(radii[1], owner, np.hypot(*(coords - centre[owner]).T))
+            np.maximum.at(out, owner, dist)
+        return out
+
+    radii = [farthest(ref[:, 0], ref[:, 1])]
+    if centre is not None:
+        radii.append(farthest(centre[:, 0], centre[:, 1]))
     return ref, radii
 
 
