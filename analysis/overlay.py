@@ -458,7 +458,7 @@ def _pairs(
     site_idx = np.concatenate(found_site).astype(np.int64)
     piece_idx = np.concatenate(found_piece).astype(np.int64)
     covered = np.concatenate(found_covered).astype(bool)
-    order = np.lexsort((piece_idx, site_idx))
+    order = _pair_order(site_idx, piece_idx)
     return site_idx[order], piece_idx[order], covered[order]
 
 
@@ -561,7 +561,7 @@ def polygon_overlap(
     site_idx = np.concatenate(out_site).astype(np.int64)
     poly_idx = np.concatenate(out_poly).astype(np.int64)
     share = np.concatenate(out_share)
-    order = np.lexsort((poly_idx, site_idx))
+    order = _pair_order(site_idx, poly_idx)
     return site_idx[order], poly_idx[order], share[order]
 
 
@@ -571,12 +571,33 @@ def _pair_keys(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
     return a.astype(np.int64) * base + b.astype(np.int64), base
 
 
+def _pair_order(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The order that sorts the (a, b) pairs by a, then b, equal pairs kept in their order:
+    ``np.lexsort((b, a))``, but as a stable sort of one key per pair, which is ~20x faster on
+    pairs that come in runs sorted by a (as a block's pairs do)."""
+    if len(a) == 0:
+        return np.array([], dtype=np.int64)
+    return np.argsort(_pair_keys(a, b)[0], kind="stable")
+
+
+def _sorted_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` by a stable sort (~10x faster on keys that come
+    in sorted runs)."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    new = np.ones(len(ordered), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(len(ordered), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], inverse
+
+
 def _unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (a, b) pairs, sorted by a, then b."""
     if len(a) == 0:
         return a.astype(np.int64), b.astype(np.int64)
     keys, base = _pair_keys(a, b)
-    keys = np.unique(keys)
+    keys, _ = _sorted_unique(keys)
     return keys // base, keys % base
 
 
@@ -587,9 +608,9 @@ def _sum_by_pair(
     if len(a) == 0:
         return a.astype(np.int64), b.astype(np.int64), values
     keys, base = _pair_keys(a, b)
-    keys, inverse = np.unique(keys, return_inverse=True)
+    keys, inverse = _sorted_unique(keys)
     total = np.zeros(len(keys), dtype=float)
-    np.add.at(total, inverse.ravel(), values)
+    np.add.at(total, inverse, values)
     return keys // base, keys % base, total
 
 
@@ -955,12 +976,18 @@ def best_polygon(
     best = np.full(n, -1, dtype=np.int64)
     best_share = np.zeros(n, dtype=float)
     if len(site_idx):
-        # highest share first, then lowest polygon index: first row per site wins
-        order = np.lexsort((poly_idx, -share, site_idx))
-        s, p, sh = site_idx[order], poly_idx[order], share[order]
-        first = np.ones(len(s), dtype=bool)
-        first[1:] = s[1:] != s[:-1]
-        ok = first & (sh > 0) & (sh >= threshold[s] - 1e-12)
+        # per site (the pairs are sorted by site, then polygon) the first row with the highest
+        # share: the highest share, ties to the lowest polygon index
+        new = np.ones(len(site_idx), dtype=bool)
+        new[1:] = site_idx[1:] != site_idx[:-1]
+        group = np.cumsum(new) - 1
+        top = np.fmax.reduceat(share, np.flatnonzero(new))
+        rows = np.flatnonzero(share == top[group])
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = group[rows[1:]] != group[rows[:-1]]
+        rows = rows[first]
+        s, p, sh = site_idx[rows], poly_idx[rows], share[rows]
+        ok = (sh > 0) & (sh >= threshold[s] - 1e-12)
         best[s[ok]] = p[ok]
         best_share[s[ok]] = sh[ok]
     return best, best_share

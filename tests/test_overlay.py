@@ -403,3 +403,26 @@ def test_polygon_distances_segment_against_segment_equal_geos_bit_for_bit(monkey
     shortcut = classify_bbg(sites, frame, rand_m=250.0, inside_share_min=0.9)
     monkeypatch.setattr(overlay, "GRID_MIN_SITES", 10**12)
     assert classify_bbg(sites, frame.copy(), rand_m=250.0, inside_share_min=0.9).equals(shortcut)
+
+
+def test_pair_sorting_and_best_polygon_equal_lexsort_and_unique():
+    # the pairs are sorted and deduplicated with one key per pair and a stable sort; the best
+    # polygon per site is the first row with the highest share: the same as lexsort/np.unique
+    from locatietoets.analysis import overlay
+
+    rng = np.random.default_rng(4)
+    a = np.concatenate([np.sort(rng.integers(0, 500, 3000)), rng.integers(0, 500, 500)])
+    b = rng.integers(0, 40, len(a))
+    assert np.array_equal(overlay._pair_order(a, b), np.lexsort((b, a)))
+    keys = a * 40 + b
+    unique, inverse = overlay._sorted_unique(keys)
+    expected, expected_inverse = np.unique(keys, return_inverse=True)
+    assert np.array_equal(unique, expected) and np.array_equal(inverse, expected_inverse)
+    # a plot exactly halved by two gemeenten goes to the first in the layer, either order
+    halves = [box(0, 0, 100, 100), box(100, 0, 200, 100)]
+    sites = gpd.GeoSeries([box(90, 0, 110, 10), box(40, 0, 130, 10), Point(150, 50)], crs=28992)
+    for names, layer in ((["links", "rechts"], halves), (["rechts", "links"], halves[::-1])):
+        frame = gpd.GeoDataFrame({"naam": names}, geometry=layer, crs=28992)
+        best, share = overlay.best_polygon(sites, frame)
+        assert best[0] == 0 and share[0] == 0.5
+        assert [names[i] for i in best[1:]] == ["links", "rechts"]
