@@ -258,7 +258,9 @@ def _result_table(fields: pd.DataFrame, constraint_fields: list[str] = ()) -> pd
     keep = order_result_columns(
         [c for c in RESULT_FIELDS if c in present] + [c for c in constraint_fields if c in present]
     )
-    results = fields[keep].copy()
+    # a selection, not a copy of every column: pandas copies on write, so the result and the run's
+    # fields cannot change each other
+    results = fields[keep]
     for col in ("geur_knelpunt", "geur_onzeker"):
         if col in results:
             results[col] = results[col].astype(bool)
