@@ -1222,16 +1222,23 @@ def _take_best(item, time, length, emp, best_time, best_len, best_emp) -> None:
 
 def _bisect(lo: np.ndarray, hi: np.ndarray, before: Callable) -> np.ndarray:
     """Vectorised binary search: per query ``i`` the first position ``p`` in ``[lo[i], hi[i])``
-    where ``before(p, i)`` is False (``before`` must be True then False along each range)."""
+    where ``before(p, i)`` is False (``before`` must be True then False along each range).
+
+    Branch-free: every query takes each of the ``log2(widest range)`` steps (an empty range
+    stays put), so a step is a few whole-array operations instead of gathers and scatters on
+    the queries still open; ``before`` is called with ``i = slice(None)`` (all queries) and
+    positions clamped into the data (those of empty ranges are not used).
+    """
     lo = np.array(lo, dtype=np.int64)
     hi = np.array(hi, dtype=np.int64)
-    active = np.flatnonzero(lo < hi)
-    while active.shape[0]:
-        mid = (lo[active] + hi[active]) >> 1
-        go_right = before(mid, active)
-        lo[active[go_right]] = mid[go_right] + 1
-        hi[active[~go_right]] = mid[~go_right]
-        active = active[lo[active] < hi[active]]
+    steps = int((hi - lo).max(initial=0)).bit_length()
+    everyone = slice(None)
+    for _ in range(steps):
+        mid = (lo + hi) >> 1
+        go_right = before(np.minimum(mid, hi - 1), everyone)
+        go_right &= lo < hi
+        lo = np.where(go_right, mid + 1, lo)
+        hi = np.where(go_right, hi, mid)
     return lo
 
 

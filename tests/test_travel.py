@@ -889,6 +889,21 @@ def test_warm_up_in_a_thread_builds_once_and_changes_nothing(monkeypatch):
     travel_module.warm_up(emps.copy(), None, max_snap_m=1000.0, max_minutes=1.5)
 
 
+def test_bisect_finds_the_first_false_position_in_every_range():
+    # ranges of all widths in one sorted array: empty ones (also at 0 and at the end), the whole
+    # array, all-true and all-false, thresholds between, on and beyond the values
+    rng = np.random.default_rng(12)
+    data = np.sort(rng.integers(0, 50, 300))
+    lo = np.r_[0, 0, 300, 0, 10, 299, rng.integers(0, 300, 500)]
+    hi = np.r_[0, 300, 300, 1, 10, 300, rng.integers(0, 301, 500)]
+    hi = np.maximum(lo, hi)
+    threshold = np.r_[25, 25, 25, -1, 7, 99, rng.integers(-5, 56, 500)]
+    found = travel_module._bisect(lo, hi, lambda p, i: data[p] <= threshold[i])
+    expected = [a + int(np.sum(data[a:b] <= t)) for a, b, t in zip(lo, hi, threshold)]
+    np.testing.assert_array_equal(found, expected)
+    assert travel_module._bisect(np.zeros(0), np.zeros(0), lambda p, i: p < 0).shape == (0,)
+
+
 def test_rows_ordered_by_time_exactly_below_the_quantum():
     rng = np.random.default_rng(4)
     node = np.sort(rng.integers(0, 700, 5000))
