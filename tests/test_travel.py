@@ -902,6 +902,13 @@ def test_bisect_finds_the_first_false_position_in_every_range():
     expected = [a + int(np.sum(data[a:b] <= t)) for a, b, t in zip(lo, hi, threshold)]
     np.testing.assert_array_equal(found, expected)
     assert travel_module._bisect(np.zeros(0), np.zeros(0), lambda p, i: p < 0).shape == (0,)
+    # a single range needs every step: all true ends at its end, all false at its start
+    for width in (1, 2, 3, 255, 256, 257):
+        for value, end in ((True, width), (False, 0)):
+            found = travel_module._bisect(
+                np.array([0]), np.array([width]), lambda p, i, v=value: np.full(p.shape, v)
+            )
+            assert found.tolist() == [end]
 
 
 def test_rows_ordered_by_time_exactly_below_the_quantum():
