@@ -486,12 +486,8 @@ def judge(
     # per stay type the share of each site where an ongeschikt-rule applies (summed over rules)
     blocked = {s: np.zeros(n, dtype=float) for s in STAY_TYPES}
 
-    values = {col: ctx.fields[col] for col in ctx.fields.columns}
-    values.update({name: arr for name, arr in ctx.params.items()})
-    # the housing form of each site's own stay type (reasons are written for that stay type only)
-    own_housing = np.full(n, None, dtype=object)
-    for stay in STAY_TYPES:
-        own_housing[own_is[stay]] = np.asarray(ctx.housing_form[stay], dtype=object)[own_is[stay]]
+    values = _SiteValues(ctx.fields, ctx.params)
+    own_housing = _OwnHousing(ctx.housing_form, own_is, n)
 
     for rule in ruleset.rules:
         evaluator = (
@@ -680,12 +676,58 @@ def _text_series(values: pa.Array, index: pd.Index) -> pd.Series:
     return pd.Series(values, dtype=_TEXT_DTYPE, index=index)
 
 
+class _SiteValues(Mapping):
+    """The site fields and per-site parameters a reason may use, by name (a parameter before a
+    field of the same name); a field becomes a Series only when a reason uses it."""
+
+    def __init__(self, fields: pd.DataFrame, params: Mapping[str, np.ndarray]):
+        self._fields, self._params = fields, params
+        self._names = set(fields.columns) | set(params)
+        self._columns: dict[str, pd.Series] = {}
+
+    def __getitem__(self, name: str) -> object:
+        if name in self._params:
+            return self._params[name]
+        if name not in self._columns:
+            self._columns[name] = self._fields[name]
+        return self._columns[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+class _OwnHousing:
+    """The housing form of each site's own stay type (reasons are written for that stay type
+    only), built when a reason first uses it."""
+
+    def __init__(
+        self, housing_form: Mapping[str, np.ndarray], own_is: Mapping[str, np.ndarray], n: int
+    ):
+        self._housing_form, self._own_is, self._n = housing_form, own_is, n
+        self._values: np.ndarray | None = None
+
+    def __call__(self) -> np.ndarray:
+        if self._values is None:
+            values = np.full(self._n, None, dtype=object)
+            for stay in STAY_TYPES:
+                mine = self._own_is[stay]
+                values[mine] = np.asarray(self._housing_form[stay], dtype=object)[mine]
+            self._values = values
+        return self._values
+
+
 def _reason_values(
     ctx: RuleContext,
     rule: Rule,
     values: Mapping[str, object],
     share: np.ndarray,
-    own_housing: np.ndarray,
+    own_housing: Callable[[], np.ndarray],
     n: int,
 ) -> Callable[[str], tuple[str, object]]:
     """What a reason field of ``rule`` stands for, for every site: ``name -> (key, column)``
@@ -693,7 +735,7 @@ def _reason_values(
 
     def value_of(name: str) -> tuple[str, object]:
         if name == "huisvestingsvorm":
-            return "huisvestingsvorm:eigen", own_housing
+            return "huisvestingsvorm:eigen", own_housing()
         if name == "aandeel_getroffen":
             return f"getroffen:{rule.id}", share
         if name == "aandeel_vrij":
