@@ -247,18 +247,35 @@ def _point_segment_distance(
     px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray
 ) -> np.ndarray:
     """GEOS ``Distance::pointToSegment`` (what GEOS measures from a point to a line or polygon
-    ring), with the same operations in the same order, so the same numbers bit for bit."""
+    ring), with the same operations in the same order, so the same numbers bit for bit.
+
+    ``p - a`` is computed once: GEOS's ``a - p`` is its negation exactly, and the products and
+    the difference in ``s`` only change sign with it, which ``|s|`` drops.
+    """
     dx, dy = bx - ax, by - ay
     len2 = dx * dx + dy * dy
+    pax, pay = px - ax, py - ay
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = ((px - ax) * dx + (py - ay) * dy) / len2
-        s = ((ay - py) * dx - (ax - px) * dy) / len2
-    to_a = np.sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay))
-    to_b = np.sqrt((px - bx) * (px - bx) + (py - by) * (py - by))
-    out = np.abs(s) * np.sqrt(len2)
-    out = np.where(r >= 1.0, to_b, out)
-    out = np.where(r <= 0.0, to_a, out)
-    return np.where((ax == bx) & (ay == by), to_a, out)
+        r = pax * dx
+        r += pay * dy
+        r /= len2
+        s = pay * dx
+        s -= pax * dy
+        s /= len2
+    pax *= pax
+    pay *= pay
+    pax += pay
+    to_a = np.sqrt(pax, out=pax)
+    pbx, pby = px - bx, py - by
+    pbx *= pbx
+    pby *= pby
+    pbx += pby
+    to_b = np.sqrt(pbx, out=pbx)
+    out = np.abs(s, out=s)
+    out *= np.sqrt(len2, out=len2)
+    np.copyto(out, to_b, where=r >= 1.0)
+    np.copyto(out, to_a, where=(r <= 0.0) | ((ax == bx) & (ay == by)))
+    return out
 
 
 def _geometries(polygons: Any) -> np.ndarray:
