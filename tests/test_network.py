@@ -395,6 +395,16 @@ def test_few_texts_equal_the_texts_sliced_one_by_one():
     assert layers_network._few_texts(buf, start, longer, entities=True) is None
 
 
+@pytest.mark.parametrize("high", [50, 10**12])  # node numbers, OSM ids: table or sort
+def test_unique_inverse_equals_numpy_unique(high: int):
+    keys = np.random.default_rng(5).integers(0, high, 400).astype(np.int64)
+    unique, inverse = layers_network._unique_inverse(keys)
+    expected, expected_inverse = np.unique(keys, return_inverse=True)
+    assert unique.dtype == expected.dtype and inverse.dtype == expected_inverse.dtype
+    np.testing.assert_array_equal(unique, expected)
+    np.testing.assert_array_equal(inverse, expected_inverse)
+
+
 def test_graphml_stream_refuses_a_broken_file_in_dutch(tmp_path: Path):
     path = tmp_path / "kapot.graphml"
     path.write_text("<?xml version='1.0'?><graphml><graph><node id='1'>", encoding="utf-8")

@@ -416,8 +416,28 @@ def _links_from_graph(graph) -> gpd.GeoDataFrame:
     return _links_from_edges(edges.to_crs(_RD), graph.number_of_nodes())
 
 
+def _array(column, dtype) -> np.ndarray:
+    """A column (pandas Series or numpy array) as a numpy array of ``dtype``."""
+    if hasattr(column, "to_numpy"):
+        return column.to_numpy(dtype=dtype)
+    return np.asarray(column, dtype=dtype)
+
+
+def _unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for int64 keys; by a table of the values when
+    they are non-negative and not much larger than their number (node numbers), which takes no
+    sort."""
+    if keys.shape[0] and int(keys.min()) >= 0 and int(keys.max()) < 4 * keys.shape[0] + 1024:
+        present = np.zeros(int(keys.max()) + 1, dtype=bool)
+        present[keys] = True
+        rank = np.cumsum(present) - 1
+        return np.flatnonzero(present).astype(keys.dtype), rank[keys]
+    unique, inverse = np.unique(keys, return_inverse=True)
+    return unique, inverse.reshape(-1)
+
+
 def _links_from_edges(
-    edges: pd.DataFrame,
+    edges: pd.DataFrame | dict[str, np.ndarray],
     n_nodes: int,
     geometry: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> gpd.GeoDataFrame:
@@ -427,13 +447,13 @@ def _links_from_edges(
     ``geometry``, when given, returns the geometries of the edges at the given rows (in
     EPSG:28992, u -> v) instead of a geometry column: only the links' own edges are then built.
     """
-    u = edges["u"].to_numpy(dtype=np.int64)
-    v = edges["v"].to_numpy(dtype=np.int64)
+    u = _array(edges["u"], np.int64)
+    v = _array(edges["v"], np.int64)
     if geometry is None:
         every = np.array(edges.geometry.to_numpy(), dtype=object)
         geometry = every.__getitem__
     if "length" in edges:
-        length = pd.to_numeric(edges["length"], errors="coerce").to_numpy(dtype=float)
+        length = _array(pd.to_numeric(edges["length"], errors="coerce"), float)
     else:
         every = geometry(np.arange(u.shape[0]))
         geometry = every.__getitem__
@@ -459,9 +479,9 @@ def _links_from_edges(
     backward = np.flatnonzero(~forward[first])
     geom[backward] = shapely.reverse(geom[backward])  # only these: reversing costs per vertex
     oneway = np.where(has_fwd & has_bwd, 0, np.where(has_fwd, 1, -1)).astype(np.int8)
-    highway = edges["highway"].to_numpy(dtype=object) if "highway" in edges else None
-    maxspeed = edges["maxspeed"].to_numpy(dtype=object) if "maxspeed" in edges else None
-    access = edges["access"].to_numpy(dtype=object) if "access" in edges else None
+    highway = _array(edges["highway"], object) if "highway" in edges else None
+    maxspeed = _array(edges["maxspeed"], object) if "maxspeed" in edges else None
+    access = _array(edges["access"], object) if "access" in edges else None
     links = gpd.GeoDataFrame(
         {
             "u": lo[first],
@@ -484,7 +504,7 @@ def _links_from_edges(
     logger.info(
         "graaf met %s knopen en %s lijnen, samengevoegd tot %s wegvakken",
         nl_number(n_nodes),
-        nl_number(len(edges)),
+        nl_number(u.shape[0]),
         nl_number(len(links)),
     )
     return links
@@ -1331,9 +1351,21 @@ def _links_from_graphml(path: Path) -> gpd.GeoDataFrame:
     u, v = graph.u, graph.v
     # networkx' edge order: source node in node order, then target in order of its first edge
     file_order = np.arange(len(u))
-    pair_first = (
-        pd.DataFrame({"u": u, "v": v, "i": file_order}).groupby(["u", "v"])["i"].transform("min")
-    ).to_numpy()
+    if (
+        len(u)
+        and min(int(u.min()), int(v.min())) >= 0
+        and (int(u.max()) + 1) * (int(v.max()) + 1) < 2**63
+    ):  # each (u, v) pair one int64: the first edge of a pair by a hash table
+        codes, _ = pd.factorize(u * (int(v.max()) + 1) + v)
+        first = np.empty(int(codes.max()) + 1, dtype=np.int64)
+        first[codes[::-1]] = file_order[::-1]
+        pair_first = first[codes]
+    else:
+        pair_first = (
+            pd.DataFrame({"u": u, "v": v, "i": file_order})
+            .groupby(["u", "v"])["i"]
+            .transform("min")
+        ).to_numpy()
     order = np.lexsort((file_order, pair_first, position.reindex(u).to_numpy()))
     u, v = u[order], v[order]
     wkt = graph.values["geometry"][order]
@@ -1371,7 +1403,7 @@ def _links_from_graphml(path: Path) -> gpd.GeoDataFrame:
         if graph.present[name]:  # some edge has it
             frame[name] = graph.values[name][order]
     del graph
-    return _links_from_edges(pd.DataFrame(frame), len(ids), geometry=geometry)
+    return _links_from_edges(frame, len(ids), geometry=geometry)
 
 
 def _linestrings_from_wkt(wkt: np.ndarray) -> np.ndarray:
@@ -1554,7 +1586,7 @@ def _network_from_links(
         keys = np.concatenate(
             [links["u"].to_numpy(dtype=np.int64), links["v"].to_numpy(dtype=np.int64)]
         )
-        node_key, inverse = np.unique(keys, return_inverse=True)
+        node_key, inverse = _unique_inverse(keys)
         node_id = node_key
     else:
         grid = np.round(np.concatenate([start, end]) / _NODE_TOLERANCE_M).astype(np.int64)
