@@ -848,21 +848,14 @@ def _contour_load(
         b_in, b_out = sectors.settle(pos[band], dx[band], dy[band], reach[band], dist[band])
         within[band[b_in]] = True
         out[band[b_out]] = True
-        rest = band[~b_in & ~b_out]
-        rest = rest[sites.extended[site_idx[rest]]]
-        if rest.size:
-            # the tested polygon is shrunk by a millimetre: its vertex lies within the margin
-            ref = site_idx[rest]
-            v_in, _ = sectors.settle(
-                pos[rest],
-                sites.ref[:, 0][ref] - centre_x[rest],
-                sites.ref[:, 1][ref] - centre_y[rest],
-                np.full(rest.size, _MARGIN_M),
-            )
-            touch[rest[v_in]] = True
-    test = np.flatnonzero(~within & ~out & ~touch)
+    test = np.flatnonzero(~within & ~out)
     if test.size and within.any():
         test = test[~_outranked(site_idx, index.rows[pos], within, test, index, n)]
+    extended = test[sites.extended[site_idx[test]]]
+    if extended.size:
+        inside = _vertex_inside(sectors, pos[extended], site_idx[extended], sites, index)
+        touch[extended[inside]] = True
+        test = test[~touch[test]]
     hit = within | touch
     if test.size:
         tested = np.zeros(n, dtype=bool)
@@ -888,6 +881,31 @@ def _contour_load(
         best = pair_values == top[site_idx]
         top_bron[site_idx[best]] = index.bron[contour_idx[best]]
     return oue, in_contour, top_bron, _ContourPairs(contour_idx, site_idx, pos, within)
+
+
+def _vertex_inside(
+    sectors: _Sectors, pos: np.ndarray, site: np.ndarray, sites: "_Sites", index: _ContourIndex
+) -> np.ndarray:
+    """Per (contour, extended site) pair: do the sector bounds put a vertex of the site in the
+    contour's interior? Then the site meets the contour, also as tested: shrunk by a
+    millimetre (:func:`_shrink_polygons`), its vertex lies within the margin."""
+    distinct, inverse = np.unique(site, return_inverse=True)
+    coords, owner = shapely.get_coordinates(sites.geoms[distinct], return_index=True)
+    start = np.searchsorted(owner, np.arange(distinct.size))
+    count = np.diff(np.append(start, owner.size))[inverse]  # per pair its site's vertices
+    first = np.cumsum(count) - count
+    pair = np.repeat(np.arange(site.size), count)
+    vertex = np.repeat(start[inverse], count) + np.arange(pair.size) - first[pair]
+    at = pos[pair]
+    inside, _ = sectors.settle(
+        at,
+        coords[:, 0][vertex] - index.centre[:, 0][at],
+        coords[:, 1][vertex] - index.centre[:, 1][at],
+        np.full(pair.size, _MARGIN_M),
+    )
+    hit = np.zeros(site.size, dtype=bool)
+    hit[pair[inside]] = True
+    return hit
 
 
 #: Element-wise GEOS work on at least this many pairs is split over two threads (GEOS releases
