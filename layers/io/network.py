@@ -436,6 +436,41 @@ def _unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return unique, inverse.reshape(-1)
 
 
+def _link_numbers(
+    lo: np.ndarray, hi: np.ndarray, len_key: np.ndarray, forward: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Link number of each edge and the first edge of each link: the k-th edge from ``lo`` to
+    ``hi`` with length ``len_key`` in one direction pairs with the k-th in the other direction
+    (an edge without a length, NaN, is grouped as a value of its own and dropped later). As
+    pandas' ``groupby(dropna=False)`` cumcount and ``ngroup(sort=False)``, with each key combined
+    into one int64 and grouped by ``pandas.factorize`` (numbered in order of first appearance)."""
+    n = lo.shape[0]
+    len_code, uniques = pd.factorize(len_key, use_na_sentinel=False)
+    k_len = max(len(uniques), 1)
+    if n and int(lo.min()) >= 0 and int(hi.min()) >= 0:
+        span = int(hi.max()) + 1
+        if (int(lo.max()) + 1) * span * k_len * (n + 1) < 2**62:
+            base = (lo.astype(np.int64) * span + hi) * k_len + len_code
+            groups = pd.factorize(base * 2 + forward)[0]
+            order = np.argsort(groups, kind="stable")
+            ranked = groups[order]
+            starts = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]
+            rank = np.empty(n, dtype=np.int64)
+            rank[order] = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+            link_id = pd.factorize(base * (int(rank.max()) + 1) + rank)[0].astype(np.int64)
+            first = np.empty(int(link_id.max()) + 1, dtype=np.int64)
+            first[link_id[::-1]] = np.arange(n)[::-1]
+            return link_id, first
+    frame = pd.DataFrame({"lo": lo, "hi": hi, "len_key": len_key, "forward": forward})
+    frame["rank"] = frame.groupby(["lo", "hi", "len_key", "forward"], dropna=False).cumcount()
+    frame["row"] = np.arange(n)
+    link_id = (
+        frame.groupby(["lo", "hi", "len_key", "rank"], sort=False, dropna=False).ngroup().to_numpy()
+    )
+    frame["link"] = link_id
+    return link_id, frame.drop_duplicates("link").sort_values("link")["row"].to_numpy()
+
+
 def _links_from_edges(
     edges: pd.DataFrame | dict[str, np.ndarray],
     n_nodes: int,
@@ -461,20 +496,12 @@ def _links_from_edges(
     # canonical orientation: from the smaller to the larger node id
     forward = u <= v
     lo, hi = np.where(forward, u, v), np.where(forward, v, u)
-    frame = pd.DataFrame({"lo": lo, "hi": hi, "len_key": np.round(length, 2), "forward": forward})
-    # dropna=False: an edge without a length (NaN) is a link of its own, dropped later
-    frame["rank"] = frame.groupby(["lo", "hi", "len_key", "forward"], dropna=False).cumcount()
-    frame["row"] = np.arange(len(frame))
-    link_id = (
-        frame.groupby(["lo", "hi", "len_key", "rank"], sort=False, dropna=False).ngroup().to_numpy()
-    )
-    frame["link"] = link_id
+    link_id, first = _link_numbers(lo, hi, np.round(length, 2), forward)
     has_fwd = np.zeros(link_id.max() + 1, dtype=bool)
     has_bwd = np.zeros_like(has_fwd)
     self_loop = lo == hi
     has_fwd[link_id[forward]] = True
     has_bwd[link_id[~forward & ~self_loop]] = True
-    first = frame.drop_duplicates("link").sort_values("link")["row"].to_numpy()
     geom = np.array(geometry(first), dtype=object)
     backward = np.flatnonzero(~forward[first])
     geom[backward] = shapely.reverse(geom[backward])  # only these: reversing costs per vertex
