@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from locatietoets.analysis.errors import CancelledError
 from locatietoets.analysis.housing import housing_norms
@@ -391,19 +392,42 @@ def _text_field(values: np.ndarray, geo_idx: np.ndarray, n: int, index: pd.Index
     )
 
 
+def _arrow_text(values: pd.Series) -> pa.Array | None:
+    """The Arrow array of a text column with at least one value (large_string), else None."""
+    if not isinstance(values.dtype, pd.StringDtype) or not values.notna().any():
+        return None
+    text = values.array.__arrow_array__()
+    if isinstance(text, pa.ChunkedArray):
+        text = text.chunk(0) if text.num_chunks == 1 else text.combine_chunks()
+    return text.cast(pa.large_string())
+
+
+def _site_text(values: pd.Series) -> object:
+    """A text column of the sites as a result field: its Arrow array as pandas' str column (what
+    assigning its values as str objects gives, without them), other columns as values."""
+    text = _arrow_text(values)
+    if text is None:
+        return values.to_numpy()
+    return pd.Series(text, dtype=_TEXT_DTYPE, index=values.index).array
+
+
 def start_run(sites: gpd.GeoDataFrame, steps: StepProgress) -> RunState:
     """The run state with the fields every run has: ``locatie_id``, ``verblijfstype``,
     ``geometrie_status``.
     """
     has_geom = ~(sites.geometry.isna() | sites.geometry.is_empty).to_numpy()
     f = pd.DataFrame(index=sites.index)
-    f["locatie_id"] = sites["locatie_id"].to_numpy()
-    f["verblijfstype"] = sites["verblijfstype"].to_numpy()
-    f["geometrie_status"] = np.where(
-        has_geom,
-        sites.get("geometrie_status", pd.Series("ok", index=sites.index)),
-        "geen geometrie",
-    )
+    f["locatie_id"] = _site_text(sites["locatie_id"])
+    f["verblijfstype"] = _site_text(sites["verblijfstype"])
+    status = sites.get("geometrie_status", pd.Series("ok", index=sites.index))
+    if _arrow_text(status) is not None:
+        # in Arrow: the status where the site has a geometry
+        text = pc.if_else(
+            pa.array(has_geom), _arrow_text(status), pa.scalar("geen geometrie", pa.large_string())
+        )
+        f["geometrie_status"] = pd.Series(text, dtype=_TEXT_DTYPE, index=sites.index).array
+    else:
+        f["geometrie_status"] = np.where(has_geom, status, "geen geometrie")
     return RunState(
         sites=sites,
         fields=f,
@@ -747,9 +771,25 @@ def housing_forms(run: RunState) -> None:
     """
     run.housing_form = _housing_form(run.sites)
     run.own = run.sites["verblijfstype"].to_numpy(dtype=object)
-    run.fields["huisvestingsvorm"] = np.select(
-        [run.own == s for s in STAY_TYPES], [run.housing_form[s] for s in STAY_TYPES], None
-    )
+    own, given = _arrow_text(run.sites["verblijfstype"]), _arrow_text(run.sites["huisvestingsvorm"])
+    if own is None or given is None:
+        run.fields["huisvestingsvorm"] = np.select(
+            [run.own == s for s in STAY_TYPES], [run.housing_form[s] for s in STAY_TYPES], None
+        )
+        return
+    # the same in Arrow (no str object per site, converted back): per site the form of its own
+    # stay type (_housing_form), missing where it has none
+    text = pa.nulls(len(own), pa.large_string())
+    for stay in reversed(STAY_TYPES):
+        form = (
+            pa.scalar("woonfunctie", pa.large_string())
+            if stay in ALWAYS_WOONFUNCTIE
+            else pc.coalesce(given, pa.scalar(DEFAULT_HOUSING_FORM[stay], pa.large_string()))
+        )
+        text = pc.if_else(pc.fill_null(pc.equal(own, stay), False), form, text)
+    run.fields["huisvestingsvorm"] = pd.Series(
+        text, dtype=_TEXT_DTYPE, index=run.fields.index
+    ).array
 
 
 def odour_norm(

@@ -423,3 +423,38 @@ def test_run_state_put_spreads_columns_to_all_sites_and_replaces_in_place():
         f, {"afstand": np.arange(4.0), "nieuw": np.array(["p", "q", "r", "s"], dtype=object)}
     )
     pd.testing.assert_frame_equal(f, expected)
+
+
+def test_run_fields_of_the_sites_and_the_own_housing_form():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from locatietoets.analysis.pipeline import _PLAN
+    from locatietoets.analysis.steps import StepProgress, housing_forms, start_run
+
+    text = pd.StringDtype(na_value=np.nan)
+    sites = gpd.GeoDataFrame(
+        {
+            "locatie_id": pd.array(["a", "b", "c", "d", "e"], dtype=text),
+            "verblijfstype": pd.array(
+                ["short_stay", "short_stay", "mid_stay", None, "long_stay"], dtype=text
+            ),
+            "huisvestingsvorm": pd.array(
+                ["woonfunctie", None, "logies", "logies", None], dtype=text
+            ),
+            "geometrie_status": pd.array(["ok", "ok", "gerepareerd", None, "ok"], dtype=text),
+        },
+        geometry=[Point(0, 0), Point(1, 1), None, Point(2, 2), Point(3, 3)],
+    )
+    run = start_run(sites, StepProgress(_PLAN, None, None))
+    housing_forms(run)
+    f = run.fields
+    assert f["locatie_id"].tolist() == ["a", "b", "c", "d", "e"]
+    assert f["geometrie_status"].tolist()[:3] == ["ok", "ok", "geen geometrie"]
+    assert pd.isna(f["geometrie_status"].iloc[3]) and f["geometrie_status"].iloc[4] == "ok"
+    # short-stay: the input or logies; mid- and long-stay: always woonfunctie; no stay type: none
+    forms = f["huisvestingsvorm"].tolist()
+    assert forms[:3] == ["woonfunctie", "logies", "woonfunctie"]
+    assert pd.isna(forms[3]) and forms[4] == "woonfunctie"
+    assert all(isinstance(f[c].dtype, pd.StringDtype) for c in f.columns)
+    assert run.housing_form["short_stay"].tolist()[:2] == ["woonfunctie", "logies"]
