@@ -739,9 +739,9 @@ class CsvStream:
 #: Values of a number column looked at to choose how it is formatted (few distinct values: each
 #: once; else all at once)
 _CSV_SAMPLE = 2048
-#: Rows joined into CSV lines at a time: the fields of 20,000 rows stay in the CPU cache while they
-#: are joined (a third faster than 100,000 at 75 fields).
-_CSV_JOIN_ROWS = 20_000
+#: Rows joined into CSV lines at a time (and quoted, see :func:`_csv_arrow_column`): a third faster
+#: than 100,000 at 75 fields; 10,000 rows with their reasons are ~20 MB of text
+_CSV_JOIN_ROWS = 10_000
 _CSV_SPECIAL = (",", '"', "\n")
 
 
@@ -831,11 +831,14 @@ def _format_g6(values: np.ndarray) -> "pa.Array":
     return pa.concat_arrays(parts).take(pa.array(inverse))
 
 
-def _csv_arrow_column(series: pd.Series) -> "pa.Array | None":
+def _csv_arrow_column(series: pd.Series) -> "tuple[pa.Array, pa.Array | None, bool] | None":
     """The CSV text of every row of ``series`` as an Arrow string array, exactly as pandas'
-    ``to_csv(float_format="%.6g")``.
+    ``to_csv(float_format="%.6g")`` writes it once quoted: the text, which rows are quoted (a
+    boolean array; None when no row is) and whether quotes in the text are doubled.
 
-    Returns None for a column type without an Arrow path.
+    The quoting is applied to the rows joined at a time (:func:`_write_csv_arrow`), so a long
+    text column (the reasons, ~1 KB a row) is not copied whole once more. Returns None for a
+    column type without an Arrow path.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -849,20 +852,21 @@ def _csv_arrow_column(series: pd.Series) -> "pa.Array | None":
         sample = bits[:_CSV_SAMPLE]
         if len(pd.unique(sample)) * 4 <= len(sample):  # few distinct values: format each once
             codes, unique = pd.factorize(bits)
-            return _format_g6(unique.view(np.float64)).take(pa.array(codes))
-        return _format_g6(values)
+            return _format_g6(unique.view(np.float64)).take(pa.array(codes)), None, False
+        return _format_g6(values), None, False
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":
-        return pa.array(series.to_numpy()).cast(pa.large_string())
+        return pa.array(series.to_numpy()).cast(pa.large_string()), None, False
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
-        return pc.if_else(
+        truth = pc.if_else(
             pa.array(series.to_numpy()),
             pa.scalar("True", pa.large_string()),
             pa.scalar("False", pa.large_string()),
         )
+        return truth, None, False
     if isinstance(dtype, pd.Int64Dtype):
         mask = series.isna().to_numpy()
         ints = series.to_numpy(dtype="int64", na_value=0)
-        return pa.array(ints, mask=mask).cast(pa.large_string()).fill_null("")
+        return pa.array(ints, mask=mask).cast(pa.large_string()).fill_null(""), None, False
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
         text = series.array._pa_array
     elif dtype == np.dtype(object) or isinstance(dtype, pd.StringDtype):
@@ -878,17 +882,12 @@ def _csv_arrow_column(series: pd.Series) -> "pa.Array | None":
     special = _bytes_present(text, b'\r",\n')
     if 13 in special:  # "\r": pandas' own writer decides how such text is quoted
         return None
-    if special:
-        needs = pc.match_substring_regex(text, '[,"\n]')
-        if 34 in special:  # doubling quotes copies every value: only where there are any
-            text = pc.replace_substring(text, '"', '""')
-        # the quotes are joined around every value ("" where none is needed): one pass over the
-        # text, where choosing between quoted and unquoted copies would make two
-        quote = pc.if_else(
-            needs, pa.scalar('"', pa.large_string()), pa.scalar("", pa.large_string())
-        )
-        text = pc.binary_join_element_wise(quote, text, quote, pa.scalar("", pa.large_string()))
-    return text.fill_null("")
+    if text.null_count:
+        text = text.fill_null("")  # an empty field, never quoted
+    if not special:
+        return text, None, False
+    # doubling quotes copies every value: only where there are any
+    return text, pc.match_substring_regex(text, '[,"\n]'), 34 in special
 
 
 _SCAN_BYTES = 1 << 23
@@ -942,12 +941,24 @@ def _write_csv_arrow(
     comma = pa.scalar(",", type=pa.large_string())
     newline = pa.scalar("\n", type=pa.large_string())
     empty = pa.scalar("", type=pa.large_string())
+    mark = pa.scalar('"', type=pa.large_string())
     with path.open("ab" if append else "wb") as fh:
         if not append:
             fh.write((",".join(_csv_quote(name) for name in header) + "\n").encode("utf-8"))
         for start in range(0, n, _CSV_JOIN_ROWS):
             length = min(_CSV_JOIN_ROWS, n - start)
-            parts = [text.slice(start, length) for text in texts]
+            parts = []
+            for text, needs, double in texts:
+                part = text.slice(start, length)
+                if needs is not None:
+                    if double:
+                        part = pc.replace_substring(part, '"', '""')
+                    # the quotes are joined around every value ("" where none is needed): one
+                    # pass over the text, where choosing between quoted and unquoted copies
+                    # would make two
+                    quote = pc.if_else(needs.slice(start, length), mark, empty)
+                    part = pc.binary_join_element_wise(quote, part, quote, empty)
+                parts.append(part)
             # the line end goes onto the last field first, so the rows are joined in one pass
             parts[-1] = pc.binary_join_element_wise(parts[-1], newline, empty)
             rows = pc.binary_join_element_wise(*parts, comma) if len(parts) > 1 else parts[0]
