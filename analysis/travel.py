@@ -168,9 +168,11 @@ def snap_to_network(
         return _snap_part(geoms, network, method, _SNAP_WORKERS)
     # Contiguous parts in threads (the k-d tree, GEOS and most numpy work release the GIL);
     # every geometry is snapped on its own, so the parts' rows, put back in order, equal one
-    # call's. The network's lazily built indexes are built here first, so the threads only
-    # read them.
-    network.snap_segments, network.snap_tree, network.link_geometry_length_m
+    # call's. The network's lazily built indexes the parts need are built here first, so the
+    # threads only read them (the polygons' STRtree only when there are polygons).
+    network.snap_segments, network.link_geometry_length_m
+    if not bool(np.all(shapely.get_type_id(geoms) == 0)):
+        network.snap_tree
     bounds = np.linspace(0, n, threads + 1).astype(np.int64)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         parts = list(
@@ -1013,9 +1015,11 @@ def warm_up(
     max_minutes: float | None = None,
 ) -> None:
     """Build ahead what :func:`travel_to_employers` derives once per run, e.g. in a thread while
-    the runner reads the sites: the employer side (:func:`employer_side`), the network's snapping
-    indexes, the shortest-path tree from all employers and, with ``max_minutes`` (the run's
-    travel-time limit), the employers within that limit of every node.
+    the runner reads the sites: the employer side (:func:`employer_side`), the network's k-d
+    snapping index (not the polygons' STRtree: the sites may all be points, and it holds every
+    link as a GEOS geometry), the shortest-path tree from all employers and, with
+    ``max_minutes`` (the run's travel-time limit), the employers within that limit of every
+    node.
 
     A block that needs one of them while it is being built waits for it, and gets the same
     object it would have built itself: the results do not change. Errors are left to the
@@ -1023,7 +1027,7 @@ def warm_up(
     """
     try:
         side = employer_side(employers, network, max_snap_m=max_snap_m)
-        network.snap_segments, network.snap_tree, network.link_geometry_length_m
+        network.snap_segments, network.link_geometry_length_m
         if side.sources.shape[0] == 0:
             return
         _employer_tree(side)

@@ -552,6 +552,16 @@ def test_snapping_in_threads_equals_one_call(monkeypatch):
         parts.clear()
         assert_same_snap(snap_to_network(geoms, net), one)
         assert len(parts) == threads and sum(parts) == geoms.shape[0]
+    # points only, inside the network: the polygons' STRtree (every link a GEOS geometry) is
+    # not built for them
+    fresh = bent_grid(12, 100.0, np.random.default_rng(8))
+    inside = shapely.points(rng.uniform(0, 1100, (300, 2)))
+    monkeypatch.setattr(travel_module, "_SNAP_THREADS", 1)
+    alone = snap_to_network(inside, fresh)
+    assert "snap_tree" not in fresh.__dict__
+    monkeypatch.setattr(travel_module, "_SNAP_THREADS", 2)
+    assert_same_snap(snap_to_network(inside, fresh), alone)
+    assert "snap_tree" not in fresh.__dict__ and "link_geometry" not in fresh.__dict__
 
 
 def test_link_lengths_and_lines_from_coordinates_equal_shapely():
