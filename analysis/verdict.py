@@ -583,11 +583,27 @@ def judge(
     # the columns, assembled into one frame at the end (one insert per column costs pandas ~1 ms)
     out: dict[str, object] = {}
     scores, rule_texts = {}, {}
-    for stay in STAY_TYPES:
-        out[f"oordeel_{stay}"] = _text_series(verdict_names.take(pa.array(severity[stay])), index)
+    for k, stay in enumerate(STAY_TYPES):
+        # a stay type judged like an earlier one (mid- and long-stay often are) shares its text
+        # columns: the same verdicts, the same rules fired at the same sites
+        same_verdict = next(
+            (s for s in STAY_TYPES[:k] if np.array_equal(severity[s], severity[stay])), None
+        )
+        out[f"oordeel_{stay}"] = (
+            out[f"oordeel_{same_verdict}"]
+            if same_verdict is not None
+            else _text_series(verdict_names.take(pa.array(severity[stay])), index)
+        )
         scores[stay] = np.round(np.clip(100.0 - penalty[stay], 0.0, 100.0), 1)
         out[f"score_{stay}"] = scores[stay]
-        if fired_flags[stay]:
+        same_rules = next(
+            (s for s in STAY_TYPES[:k] if _same_flags(fired_flags[s], fired_flags[stay])), None
+        )
+        if same_rules is not None:
+            if same_rules in rule_texts:
+                rule_texts[stay] = rule_texts[same_rules]
+            out[f"regels_{stay}"] = out[f"regels_{same_rules}"]
+        elif fired_flags[stay]:
             rule_texts[stay] = _flag_combinations(fired_flags[stay], n, ";")
             out[f"regels_{stay}"] = _text_series(_taken_texts(*rule_texts[stay]), index)
         else:
@@ -770,6 +786,14 @@ def _join_flags_arrow(flags: list[tuple[str, np.ndarray]], n: int, sep: str) -> 
     """:func:`_join_flags` as an Arrow string array (a small table of combinations, taken per
     site)."""
     return _taken_texts(*_flag_combinations(flags, n, sep))
+
+
+def _same_flags(a: list[tuple[str, np.ndarray]], b: list[tuple[str, np.ndarray]]) -> bool:
+    """Whether two lists of (rule id, fired per site) name the same rules fired at the same
+    sites."""
+    return len(a) == len(b) and all(
+        ra == rb and (fa is fb or np.array_equal(fa, fb)) for (ra, fa), (rb, fb) in zip(a, b)
+    )
 
 
 def _taken_texts(texts: np.ndarray, inverse: np.ndarray) -> pa.Array:
