@@ -658,7 +658,7 @@ def _contour_sectors(contours: gpd.GeoDataFrame, index: _ContourIndex) -> _Secto
     crosses, each ray padded by :data:`_SECTOR_PAD`; per sector the nearest and
     farthest point of its pieces bound the boundary there. Vectorised over
     the (edge, sector) pieces of a chunk of contours at a time (small
-    temporaries).
+    temporaries, also the rings copied out of the polygons).
     """
     geoms = np.asarray(contours.geometry.to_numpy(), dtype=object)[index.rows]
     m = len(geoms)
@@ -666,17 +666,9 @@ def _contour_sectors(contours: gpd.GeoDataFrame, index: _ContourIndex) -> _Secto
         shapely.get_type_id(geoms),
         [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON],
     )
-    use = np.flatnonzero(polygonal & (index.inner > 0))
+    use = polygonal & (index.inner > 0)
     count = np.zeros(m, dtype=np.int64)
-    offset = np.zeros(m, dtype=np.int64)
-    if use.size == 0:
-        return _Sectors(count, offset, np.empty(0, np.float32), np.empty(0, np.float32))
-    # rings in contour order: the polygons of each contour, the rings of each polygon
-    polygons, polygon_owner = shapely.get_parts(geoms[use], return_index=True)
-    rings, ring_owner = shapely.get_rings(polygons, return_index=True)
-    coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
-    vertex_owner = use[polygon_owner[ring_owner[ring_idx]]]
-    vertices = np.bincount(vertex_owner, minlength=m)
+    vertices = shapely.get_num_coordinates(geoms)
     count[use] = np.clip(
         2 ** np.ceil(np.log2(np.maximum(2 * vertices[use], 1))), _SECTORS_MIN, _SECTORS_MAX
     ).astype(np.int64)
@@ -684,21 +676,30 @@ def _contour_sectors(contours: gpd.GeoDataFrame, index: _ContourIndex) -> _Secto
     total = int(count.sum())
     inner = np.empty(total, dtype=np.float32)
     outer = np.empty(total, dtype=np.float32)
-    edge = np.flatnonzero(ring_idx[1:] == ring_idx[:-1])
-    edge_owner = vertex_owner[edge]  # ascending
+    if total == 0:
+        return _Sectors(count, offset, inner, outer)
     # chunks of contours with about _SECTOR_CHUNK pieces each (a piece per edge and per sector)
-    work = np.cumsum(count + np.bincount(edge_owner, minlength=m))
-    cuts = np.unique(np.searchsorted(work, np.arange(_SECTOR_CHUNK, int(work[-1]), _SECTOR_CHUNK)))
+    work = np.cumsum(np.where(use, count + vertices, 0))
+    cuts = np.searchsorted(work, np.arange(_SECTOR_CHUNK, int(work[-1]), _SECTOR_CHUNK))
     for c0, c1 in zip(np.r_[0, cuts + 1], np.r_[cuts + 1, m]):
-        if c0 >= c1:
+        chunk = c0 + np.flatnonzero(use[c0:c1])
+        if chunk.size == 0:
             continue
-        e0, e1 = np.searchsorted(edge_owner, [c0, c1])
-        s0 = int(offset[c0])
-        s1 = int(offset[c1 - 1] + count[c1 - 1])
-        if s1 == s0:
-            continue
+        # rings in contour order: the polygons of each contour, the rings of each polygon
+        polygons, polygon_owner = shapely.get_parts(geoms[chunk], return_index=True)
+        rings, ring_owner = shapely.get_rings(polygons, return_index=True)
+        coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
+        edge = np.flatnonzero(ring_idx[1:] == ring_idx[:-1])
+        s0 = int(offset[chunk[0]])
+        s1 = int(offset[chunk[-1]] + count[chunk[-1]])
         low_in, low_out = _sector_pieces(
-            coords, edge[e0:e1], edge_owner[e0:e1], index.centre, count, offset - s0, s1 - s0
+            coords,
+            edge,
+            chunk[polygon_owner[ring_owner[ring_idx[edge]]]],
+            index.centre,
+            count,
+            offset - s0,
+            s1 - s0,
         )
         # a sector without an edge cannot occur around an interior point; should it, it decides
         # nothing
@@ -833,21 +834,14 @@ def _contour_load(
             nl_number(skipped),
         )
     pos, site_idx = candidates
-    # x and y apart: gathers and arithmetic on contiguous arrays
-    centre_x, centre_y = index.centre[:, 0][pos], index.centre[:, 1][pos]
-    dx = sites.centre[:, 0][site_idx] - centre_x
-    dy = sites.centre[:, 1][site_idx] - centre_y
-    dist = np.hypot(dx, dy)
-    reach = sites.radius[site_idx] + _MARGIN_M
-    within = dist + reach < index.inner[pos]
-    out = dist - reach > index.outer[pos]
-    band = np.flatnonzero(~within & ~out)
+    within = np.empty(len(pos), dtype=bool)
+    out = np.empty(len(pos), dtype=bool)
+    # the bounds in chunks of pairs: small temporaries (a block has ~450,000 pairs)
+    for start in range(0, len(pos), _PAIR_CHUNK):
+        part = slice(start, start + _PAIR_CHUNK)
+        within[part], out[part] = _bounds(pos[part], site_idx[part], index, sectors, sites)
     # meets the contour, not necessarily in its interior: an extended site's vertex lies inside
     touch = np.zeros(len(pos), dtype=bool)
-    if band.size:
-        b_in, b_out = sectors.settle(pos[band], dx[band], dy[band], reach[band], dist[band])
-        within[band[b_in]] = True
-        out[band[b_out]] = True
     test = np.flatnonzero(~within & ~out)
     if test.size and within.any():
         test = test[~_outranked(site_idx, index.rows[pos], within, test, index, n)]
@@ -881,6 +875,30 @@ def _contour_load(
         best = pair_values == top[site_idx]
         top_bron[site_idx[best]] = index.bron[contour_idx[best]]
     return oue, in_contour, top_bron, _ContourPairs(contour_idx, site_idx, pos, within)
+
+
+#: Candidate (contour, site) pairs per chunk in :func:`_bounds`.
+_PAIR_CHUNK = 1 << 16
+
+
+def _bounds(
+    pos: np.ndarray, site: np.ndarray, index: _ContourIndex, sectors: _Sectors, sites: "_Sites"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per (contour, site) pair: do the disc and sector bounds put the site in the contour's
+    interior, do they put it outside? Both False when they cannot tell."""
+    # x and y apart: gathers and arithmetic on contiguous arrays
+    dx = sites.centre[:, 0][site] - index.centre[:, 0][pos]
+    dy = sites.centre[:, 1][site] - index.centre[:, 1][pos]
+    dist = np.hypot(dx, dy)
+    reach = sites.radius[site] + _MARGIN_M
+    within = dist + reach < index.inner[pos]
+    out = dist - reach > index.outer[pos]
+    band = np.flatnonzero(~within & ~out)
+    if band.size:
+        b_in, b_out = sectors.settle(pos[band], dx[band], dy[band], reach[band], dist[band])
+        within[band[b_in]] = True
+        out[band[b_out]] = True
+    return within, out
 
 
 def _vertex_inside(
