@@ -38,7 +38,14 @@ How a trip is measured
 Everything that depends on the employers and the network alone — their snapping, the routing
 graph, the shortest-path tree from all employers and the per-node employer rows — is an
 :class:`EmployerSide`, built once per run (:func:`employer_side`) and shared by every block
-of sites; per block only the sites are snapped and looked up.
+of sites; per block only the sites are snapped and looked up. The streamed runner builds it
+ahead, in a thread while it reads the sites (:func:`warm_up`); whichever thread needs a part
+first builds it, the others wait for it (one lock), so the results never depend on the timing.
+
+Per block the sites are snapped, and counted, in two contiguous halves side by side in
+threads (``_SNAP_THREADS``, ``_COUNT_THREADS``): the k-d tree, GEOS and numpy release the GIL,
+and every site is handled on its own, so the halves' rows put back in order equal one call's.
+The Dijkstras hold the GIL and run in one thread.
 
 The nearest employer is the one with the shortest *travel time*;
 ``werkgever_afstand_m`` is the length of that fastest route.
