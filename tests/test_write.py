@@ -184,6 +184,34 @@ def test_csv_with_carriage_return_or_mixed_objects_falls_back_to_pandas_with_the
     assert (tmp_path / "locaties.csv").read_bytes() == _pandas_csv(frame, *_xy(frame))
 
 
+def test_special_bytes_are_found_in_place_and_by_copy_alike_also_in_a_slice(monkeypatch):
+    """The CSV writer looks for the bytes that make a field quoted (or sent to pandas) with the C
+    library's memchr in the Arrow buffer itself, else by copies; both give the same answer, and a
+    slice of a column is searched only between its own first and last value."""
+    import pyarrow as pa
+
+    import locatietoets.layers.io.write as write
+
+    values = ["a,b", "geen", 'zegt "ja"', None, "", "één\ntwee", "x\ry", "laatste"]
+    text = pa.array(values, type=pa.large_string())
+    cases = [
+        (text, {44, 34, 10, 13}),
+        (text.slice(1, 1), set()),  # "geen"
+        (text.slice(2, 3), {34}),  # the quote, the NULL and ""
+        (text.slice(5, 1), {10}),
+        (text.slice(6, 2), {13}),
+        (text.slice(3, 2), set()),  # only NULL and "": no bytes at all
+        (pa.array([None, None], type=pa.large_string()), set()),
+    ]
+    assert write._memchr() is not None  # Linux, macOS and Windows have one
+    for arr, expected in cases:
+        assert write._bytes_present(arr, b'\r",\n') == expected
+    monkeypatch.setattr(write, "_SCAN_BYTES", 3)  # the copies in pieces of 3 bytes
+    monkeypatch.setattr(write, "_memchr", lambda: None)
+    for arr, expected in cases:
+        assert write._bytes_present(arr, b'\r",\n') == expected
+
+
 # --- GeoPackage through Arrow ---------------------------------------------------------------------
 
 

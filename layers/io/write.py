@@ -13,6 +13,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 import errno
+import functools
 import json
 import os
 from pathlib import Path
@@ -893,12 +894,31 @@ def _csv_arrow_column(series: pd.Series) -> "tuple[pa.Array, pa.Array | None, bo
 _SCAN_BYTES = 1 << 23
 
 
+@functools.lru_cache(maxsize=1)
+def _memchr() -> Any:
+    """The C library's ``memchr`` (through ctypes), or None where it cannot be loaded.
+
+    It searches an Arrow buffer in place, where ``bytes.find`` needs a copy of
+    it (a block's text columns are ~100 MB: 23 -> 9 ms a block).
+    """
+    import ctypes
+
+    try:
+        memchr = (ctypes.cdll.msvcrt if os.name == "nt" else ctypes.CDLL(None)).memchr
+    except (OSError, AttributeError):  # pragma: no cover - no C library to load
+        return None
+    memchr.restype = ctypes.c_void_p
+    memchr.argtypes = (ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t)
+    return memchr
+
+
 def _bytes_present(text: "pa.Array", candidates: bytes) -> set[int]:
     """Which of the ASCII bytes ``candidates`` (never part of a UTF-8 sequence) occur in any value
     of a (large) string array.
 
-    The data buffer is searched in pieces with ``bytes.find`` (memchr): several times faster
-    than comparing it as a numpy array, and no more than a piece is copied at a time.
+    The data buffer is searched with the C library's ``memchr`` in place, or (without ctypes)
+    in pieces with ``bytes.find``: several times faster than comparing it as a numpy array, and
+    no more than a piece is copied at a time.
     """
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[
         text.offset : text.offset + len(text) + 1
@@ -907,6 +927,9 @@ def _bytes_present(text: "pa.Array", candidates: bytes) -> set[int]:
     if data is None or len(offsets) < 2:
         return set()
     start, end = int(offsets[0]), int(offsets[-1])
+    memchr = _memchr()
+    if memchr is not None:  # the buffer searched where it is
+        return {b for b in candidates if memchr(data.address + start, b, end - start) is not None}
     found: set[int] = set()
     for piece in range(start, end, _SCAN_BYTES):
         chunk = data.slice(piece, min(_SCAN_BYTES, end - piece)).to_pybytes()
