@@ -823,8 +823,8 @@ def _contour_load(
     sites in each contour's envelope (one bulk query, pairs in contour
     order: ``candidates`` = ``site_tree.query(index.boxes)``); the disc
     bounds of :class:`_ContourIndex` settle many of them, the sector bounds
-    of :class:`_Sectors` most of the rest (an extended site whose first vertex
-    lies in a contour's interior meets it), and only the rest get the exact
+    of :class:`_Sectors` most of the rest (an extended site with a vertex
+    in a contour's interior meets it), and only the rest get the exact
     (prepared) ``intersects``. No intersection.
     """
     skipped = int((~index.usable).sum())
