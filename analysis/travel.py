@@ -1020,13 +1020,14 @@ def warm_up(
     *,
     max_snap_m: float,
     max_minutes: float | None = None,
+    polygons: bool = False,
 ) -> None:
     """Build ahead what :func:`travel_to_employers` derives once per run, e.g. in a thread while
     the runner reads the sites: the employer side (:func:`employer_side`), the network's k-d
-    snapping index (not the polygons' STRtree: the sites may all be points, and it holds every
-    link as a GEOS geometry), the shortest-path tree from all employers and, with
-    ``max_minutes`` (the run's travel-time limit), the employers within that limit of every
-    node.
+    snapping index, the shortest-path tree from all employers, with ``max_minutes`` (the run's
+    travel-time limit) the employers within that limit of every node, and with ``polygons``
+    (the sites may include polygons) the polygons' STRtree (it holds every link as a GEOS
+    geometry: not built for sites that are all points).
 
     A block that needs one of them while it is being built waits for it, and gets the same
     object it would have built itself: the results do not change. Errors are left to the
@@ -1041,6 +1042,8 @@ def warm_up(
         if max_minutes is not None and np.isfinite(max_minutes) and max_minutes > 0:
             limit = float(max_minutes) * 60.0 * (1 + _TIME_TOLERANCE)
             _employer_reach(side, limit, lambda fraction, message: None)
+        if polygons:
+            network.snap_tree
     except Exception:  # the travel step repeats the work and reports the problem
         logger.debug("reistijden vooraf voorbereiden mislukt", exc_info=True)
 

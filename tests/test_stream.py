@@ -312,3 +312,26 @@ def test_duplicate_ids_named_in_order_of_first_occurrence(demo):
     expected = [str(v) for v in pd.unique(every[every.duplicated(keep=False)])]
     (message,) = blocks._duplicates(ids)
     assert f"dubbele waarden: {', '.join(expected[:10])} … ({len(expected)} ids)" in message
+
+
+def test_may_hold_polygons_from_the_declared_geometry_type(demo, tmp_path):
+    """Points-only layers declare Point: the travel warm-up then leaves the polygons' index
+    unbuilt; mixed or polygon layers (and undeclared types) may hold polygons."""
+    import shapely
+
+    import locatietoets.scripts.runner.stream as stream
+
+    spec = load_config(demo).layer("locaties")
+    sites = gpd.read_file(spec.path, engine="pyogrio")
+    points = sites.assign(geometry=sites.geometry.representative_point())
+    polygons = sites.assign(geometry=shapely.buffer(points.geometry.values, 5.0))
+    for frame, expected in ((points, False), (polygons, True)):
+        path = tmp_path / f"{expected}.gpkg"
+        frame.to_file(path, layer="locaties", driver="GPKG", engine="pyogrio")
+        layer = load_config(demo).layer("locaties")
+        layer = type(layer)(**{**layer.__dict__, "path": path, "layer": "locaties"})
+        assert stream.SiteBlocks(layer, len(frame), BLOCK).may_hold_polygons() is expected
+    missing = type(spec)(**{**spec.__dict__, "path": tmp_path / "weg.gpkg"})
+    blocks = stream.SiteBlocks.__new__(stream.SiteBlocks)  # no file: nothing to read
+    blocks.spec = missing
+    assert blocks.may_hold_polygons() is False

@@ -897,6 +897,12 @@ def test_warm_up_in_a_thread_builds_once_and_changes_nothing(monkeypatch):
     pd.testing.assert_frame_equal(pd.concat([first, second]), cold, check_exact=True)
     # a failing warm-up (here: no network) raises nothing; the travel step reports problems
     travel_module.warm_up(emps.copy(), None, max_snap_m=1000.0, max_minutes=1.5)
+    # the polygons' STRtree only when the sites may hold polygons
+    fresh = bent_grid(6, 150.0, np.random.default_rng(3))
+    travel_module.warm_up(emps.copy(), fresh, max_snap_m=1000.0)
+    assert "snap_segments" in fresh.__dict__ and "snap_tree" not in fresh.__dict__
+    travel_module.warm_up(emps.copy(), fresh, max_snap_m=1000.0, polygons=True)
+    assert "snap_tree" in fresh.__dict__
 
 
 def test_bisect_finds_the_first_false_position_in_every_range():

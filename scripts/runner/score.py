@@ -357,6 +357,7 @@ def run_streamed(
             kwargs={
                 "max_snap_m": float(ruleset.value("max_aansluitafstand_m")),
                 "max_minutes": None if per_gemeente else float(ruleset.value(name)),
+                "polygons": blocks.may_hold_polygons(),
             },
             name="reis-voorbereiden",
             daemon=True,

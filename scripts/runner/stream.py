@@ -91,6 +91,17 @@ class SiteBlocks:
         self._next: tuple[int, Future | None] = (-1, None)  # the block it reads ahead
         self._first: tuple[Any, Any] | None = None  # block 0 as the survey read it
 
+    def may_hold_polygons(self) -> bool:
+        """Whether the layer's declared geometry type allows other geometries than points
+        (False when it cannot be read: the caller only uses it to build an index ahead)."""
+        try:
+            import pyogrio
+
+            declared = pyogrio.read_info(self.spec.path, layer=self.spec.layer)["geometry_type"]
+        except Exception:
+            return False
+        return "point" not in str(declared or "").lower()
+
     def _rows(self, a: int, b: int) -> tuple:
         """The block as :func:`layers.io.files.read_layer` takes it: a GeoPackage by fid range
         (skipping features there steps through all earlier rows: quadratic over the blocks)."""
