@@ -75,6 +75,32 @@ def test_blocks_are_read_from_file_never_the_whole_layer(demo, tmp_path, monkeyp
     assert _record(tmp_path / "uit")["locaties"] == 1000
 
 
+def test_the_second_pass_reads_and_normalises_on_the_reading_thread(demo, tmp_path, monkeypatch):
+    """The first pass checks each block in the calling thread (its features read ahead); the
+    second reads, checks and normalises block k+1 on the reading thread while block k is scored,
+    so the scoring thread never waits for GDAL or the normalisation."""
+    import threading
+
+    import locatietoets.scripts.runner.stream as stream
+
+    threads: list[tuple[int, str]] = []
+    real = stream.load_sites
+
+    def spy(spec, *, rows=None, opened=None):
+        threads.append((rows[0], threading.current_thread().name))
+        return real(spec, rows=rows, opened=opened)
+
+    monkeypatch.setattr(stream, "load_sites", spy)
+    run_config(
+        load_config(demo), tmp_path / "uit", network_cache_dir=tmp_path / "c", block_size=BLOCK
+    )
+    main = threading.main_thread().name
+    survey, scoring = threads[:4], threads[4:]
+    assert survey == [(a, main) for a in (0, 250, 500, 750)]
+    assert [a for a, _ in scoring] == [250, 500, 750]
+    assert all(name.startswith("locaties-lezen") for _, name in scoring)
+
+
 def test_integer_field_with_nulls_in_one_block_and_logies_in_several(demo, tmp_path):
     """A whole-layer read makes an integer field with NULLs a float field; the logies warning
     counts and names sites over all blocks."""

@@ -18,11 +18,13 @@ Two passes over the file:
 2. :meth:`SiteBlocks.block` reads a block again for scoring (block 0: the
    one the survey read, kept).
 
-In both passes a second thread reads the next block's features
+In both passes a second thread reads ahead while the current block is checked
+or scored: in the first the next block's features
 (:func:`layers.io.files.open_rows`: GDAL reading and WKB parsing release the
-GIL) while the current block is checked or scored; it also hashes the file
-for run.json. The ids of all sites are kept as Arrow text (~12 bytes a site)
-to find ids repeated across blocks.
+GIL; the main thread checks them), in the second the next block read, checked
+and normalised whole (:meth:`SiteBlocks._loaded`), so the main thread only
+scores; it also hashes the file for run.json. The ids of all sites are kept
+as Arrow text (~12 bytes a site) to find ids repeated across blocks.
 
 The outputs equal those of reading all sites at once (tests/test_stream.py).
 """
@@ -88,7 +90,8 @@ class SiteBlocks:
         self.survey_result: SiteSurvey | None = None
         self._fids, self._fid_column = _fid_order(spec, n)
         self._pool: ThreadPoolExecutor | None = None  # the second pass's reading thread
-        self._next: tuple[int, Future | None] = (-1, None)  # the block it reads ahead
+        # the block the second pass reads ahead: (k, future of (input attributes, sites))
+        self._next: tuple[int, Future | None] = (-1, None)
         self._first: tuple[Any, Any] | None = None  # block 0 as the survey read it
 
     def may_hold_polygons(self) -> bool:
@@ -206,7 +209,6 @@ class SiteBlocks:
             self._stop_reader()
             raise InputError(problems)
         self._first = first
-        self._next = (1, self._ahead(pool, 1))
         sha256 = checksum.result() if checksum is not None else file_sha256(self.spec.path)
         report = _merged_report(self.spec, reports, sha256)
         if logies_total:
@@ -222,36 +224,54 @@ class SiteBlocks:
             dtypes={name: _common_dtype(found) for name, found in dtypes.items()},
             block_maxima=maxima,
         )
+        # the second pass's second block, read on the thread once the layer's dtypes are known
+        self._next = (1, self._loaded_ahead(pool, 1))
         return self.survey_result
 
     def block(self, k: int) -> tuple[Any, Any]:
         """Second pass: block ``k`` as (input attributes as read, normalised sites), with the
         input fields in the dtypes of the whole layer.
 
-        Called for k = 0, 1, … in turn, it reads block k+1's features on a second thread while
-        block k is scored (one block of raw features, ~30 MB per 100,000 sites, held ahead).
+        Called for k = 0, 1, … in turn, it reads, checks and normalises block k+1 on a second
+        thread while block k is scored (one block of sites held ahead), so that the thread that
+        scores does not also read: GDAL, shapely and Arrow's string kernels release the GIL.
         """
         wanted, ahead = self._next
         if wanted != k:
             ahead = None
         if k + 1 < len(self.starts) and wanted != k + 1:
-            self._next = (k + 1, self._ahead(self._reader(), k + 1))
-        elif k + 1 >= len(self.starts):
-            self._stop_reader()
+            self._next = (k + 1, self._loaded_ahead(self._reader(), k + 1))
         if k == 0 and self._first is not None:
             (original, sites), self._first = self._first, None
+            original = self._in_layer_dtypes(original)
+        elif ahead is not None:
+            original, sites = ahead.result()
         else:
-            original, sites, _ = self._read(self.starts[k], ahead)
+            original, sites = self._loaded(k)
         del ahead
+        if k + 1 >= len(self.starts):
+            self._stop_reader()
+        return original, sites
+
+    def _loaded_ahead(self, pool: ThreadPoolExecutor, k: int) -> Future | None:
+        """Start :meth:`_loaded` of block ``k`` on ``pool``'s thread (None past the last block)."""
+        return pool.submit(self._loaded, k) if k < len(self.starts) else None
+
+    def _loaded(self, k: int) -> tuple[Any, Any]:
+        """Block ``k`` read, checked and normalised, its input fields in the layer's dtypes."""
+        original, sites, _ = self._read(self.starts[k])
+        return self._in_layer_dtypes(original), sites
+
+    def _in_layer_dtypes(self, original: Any) -> Any:
+        """``original`` with every input field in the dtype it has when the layer is read whole
+        (an integer field with NULLs in some block only is a float field)."""
         dtypes = self.survey_result.dtypes if self.survey_result is not None else {}
         changed = {
             name: dtype
             for name, dtype in dtypes.items()
             if name in original.columns and original[name].dtype != dtype
         }
-        if changed:
-            original = original.astype(changed)
-        return original, sites
+        return original.astype(changed) if changed else original
 
     def _duplicates(self, ids: list[pd.Series]) -> list[str]:
         """The message of :func:`load_sites` for ids that occur in more than one block (in the
