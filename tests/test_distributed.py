@@ -99,11 +99,19 @@ def test_partition_without_optional_fields_gets_their_empty_values() -> None:
     assert combined.summary["telling"]["short_stay"]["geschikt"] == 1
 
 
-def test_dask_block_by_block_equals_one_pass(both_runs: tuple[Path, Path]) -> None:
+def test_dask_block_by_block_equals_one_pass(
+    both_runs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """--engine dask with more sites than the block size: the client reads the sites block by
-    block from file, the workers score them, the client writes them in order; same outputs."""
+    block from file, the workers score them, the client writes them in order; same outputs.
+
+    Without a block size the dask engine's own default applies (not the single-process one):
+    set to 400 here, the 1,500 sites are streamed in blocks."""
     import hashlib
 
+    from locatietoets.scripts.runner import distributed
+
+    monkeypatch.setattr(distributed, "DEFAULT_DASK_BLOCK_SIZE", 400)
     single, _ = both_runs
     root = single.parent
     out = root / "dask-blokken"
@@ -112,7 +120,6 @@ def test_dask_block_by_block_equals_one_pass(both_runs: tuple[Path, Path]) -> No
         out,
         n_workers=2,
         network_cache_dir=root / "cache",
-        block_size=400,
     )
     assert outcome.record["locaties"] == 1500 and len(outcome.result.results) == 0
     digest = [hashlib.sha256((p / "locaties.csv").read_bytes()).hexdigest() for p in (single, out)]

@@ -69,12 +69,22 @@ __all__ = [
     "score_sites_dask",
     "require_dask",
     "DEFAULT_PARTITION_SITES",
+    "DEFAULT_DASK_BLOCK_SIZE",
 ]
 
 log = logging.getLogger(__name__)
 
 #: Largest number of sites per partition (bounds a worker's memory).
 DEFAULT_PARTITION_SITES = 500_000
+
+
+#: Sites per block when a large site layer is read block by block and ``--blok`` is not given:
+#: half the single-process default (:data:`scripts.runner.score.DEFAULT_BLOCK_SIZE`). On one
+#: machine the client (reading, writing one block) and the worker (scoring one block) each hold
+#: a block's transient memory beside their own copy of the libraries, so blocks of 50,000 took
+#: the run over 2 GiB summed over the processes (1,000,000 sites, ``--werkers 1``: 2.37 GiB);
+#: with 25,000 the same run stays within it (see README "Landelijke run"), same outputs.
+DEFAULT_DASK_BLOCK_SIZE = 25_000
 
 
 #: The optional packages of the dask engine (``pip install "locatietoets[dask]"``).
@@ -158,14 +168,13 @@ def run_config_dask(
         client reads the sites block by block (:func:`scripts.runner.score.run_streamed`),
         the workers score the blocks (:func:`score_blocks_dask`) and the client
         writes them in order: memory bounded however many sites. Default
-        :data:`scripts.runner.score.DEFAULT_BLOCK_SIZE`; 0 partitions all sites
-        read at once.
+        :data:`DEFAULT_DASK_BLOCK_SIZE`; 0 partitions all sites read at once.
     """
     require_dask()
-    from locatietoets.scripts.runner.score import DEFAULT_BLOCK_SIZE, run_streamed
+    from locatietoets.scripts.runner.score import run_streamed
     from locatietoets.scripts.runner.stream import streamable_count
 
-    size = DEFAULT_BLOCK_SIZE if block_size is None else int(block_size)
+    size = DEFAULT_DASK_BLOCK_SIZE if block_size is None else int(block_size)
     n = streamable_count(config.layer("locaties")) if size > 0 else None
     if n is not None and n > size:
         # read block by block on the client, score on the workers, write block by block
@@ -405,15 +414,25 @@ def _partition_max_minutes(part: pd.DataFrame, shared: _Shared) -> float:
 
 
 def _score_partition(part: pd.DataFrame, shared: _Shared, max_minutes: float | None) -> RunResult:
-    """Score one partition of sites on a worker."""
+    """Score one partition of sites on a worker.
+
+    What the scoring freed is given back to the system before the result is sent: a worker
+    otherwise keeps the peak of its largest partition in glibc's and Arrow's pools, beside the
+    client that writes the previous partition (on one machine their sum is the run's memory).
+    """
+    from locatietoets.scripts.runner.score import _release_memory
+
     inputs = replace(shared.reference, sites=part.reset_index(drop=True))
-    return score_sites(
+    result = score_sites(
         inputs,
         shared.ruleset,
         network_mode=shared.network_mode,
         travel_max_minutes=max_minutes,
         **shared.run_wide,
     )
+    del inputs
+    _release_memory()
+    return result
 
 
 def _combine(results: list[RunResult], ruleset: Any) -> RunResult:
