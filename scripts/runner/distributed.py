@@ -420,7 +420,7 @@ def _score_partition(part: pd.DataFrame, shared: _Shared, max_minutes: float | N
     otherwise keeps the peak of its largest partition in glibc's and Arrow's pools, beside the
     client that writes the previous partition (on one machine their sum is the run's memory).
     """
-    from locatietoets.scripts.runner.score import _release_memory
+    from locatietoets.scripts.runner.score import release_memory
 
     inputs = replace(shared.reference, sites=part.reset_index(drop=True))
     result = score_sites(
@@ -431,7 +431,7 @@ def _score_partition(part: pd.DataFrame, shared: _Shared, max_minutes: float | N
         **shared.run_wide,
     )
     del inputs
-    _release_memory()
+    release_memory()
     return result
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "DEFAULT_BLOCK_SIZE",
     "RunOutcome",
     "finish_run",
+    "release_memory",
     "run_blocks",
     "run_config",
     "run_streamed",
@@ -523,7 +524,7 @@ def _write_blocks(
                 if parquet is not None:
                     parquet.put(merged, table)
                 del merged, table
-                _release_memory()
+                release_memory()
                 writing += time.perf_counter() - w
             w = time.perf_counter()
             csv.close()
@@ -571,7 +572,7 @@ def _remove_stale_outputs(prepared: PreparedRun, out_dir: Path) -> None:
         (Path(out_dir) / "referentie.gpkg").unlink(missing_ok=True)
 
 
-def _release_memory() -> None:
+def release_memory() -> None:
     """Give the memory freed by a block back to the system (Arrow's pool and glibc keep it
     otherwise)."""
     try:
