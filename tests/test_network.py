@@ -408,22 +408,13 @@ def test_unique_inverse_equals_numpy_unique(high: int):
 def test_link_numbers_equal_the_pandas_groupby():
     """Two directions of a road with the same length pair up, k-th with k-th; parallel edges,
     self loops and edges without a length (NaN, -0.0 and 0.0) as pandas groups them."""
-    import pandas as pd
-
     rng = np.random.default_rng(11)
     n = 3000
     u, v = rng.integers(0, 40, n), rng.integers(0, 40, n)
     length = rng.choice([10.0, 12.5, 0.0, -0.0, np.nan, 7.25], n)
     forward = u <= v
     lo, hi = np.where(forward, u, v), np.where(forward, v, u)
-    frame = pd.DataFrame({"lo": lo, "hi": hi, "len_key": length, "forward": forward})
-    frame["rank"] = frame.groupby(["lo", "hi", "len_key", "forward"], dropna=False).cumcount()
-    frame["row"] = np.arange(n)
-    expected = (
-        frame.groupby(["lo", "hi", "len_key", "rank"], sort=False, dropna=False).ngroup().to_numpy()
-    )
-    frame["link"] = expected
-    expected_first = frame.drop_duplicates("link").sort_values("link")["row"].to_numpy()
+    expected, expected_first = layers_network._link_numbers_pandas(lo, hi, length, forward)
     link_id, first = layers_network._link_numbers(lo, hi, length, forward)
     np.testing.assert_array_equal(link_id, expected)
     np.testing.assert_array_equal(first, expected_first)

@@ -461,6 +461,15 @@ def _link_numbers(
             first = np.empty(int(link_id.max()) + 1, dtype=np.int64)
             first[link_id[::-1]] = np.arange(n)[::-1]
             return link_id, first
+    return _link_numbers_pandas(lo, hi, len_key, forward)
+
+
+def _link_numbers_pandas(
+    lo: np.ndarray, hi: np.ndarray, len_key: np.ndarray, forward: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_link_numbers` with pandas' groupby (node numbers too large to combine into one
+    int64, or negative)."""
+    n = lo.shape[0]
     frame = pd.DataFrame({"lo": lo, "hi": hi, "len_key": len_key, "forward": forward})
     frame["rank"] = frame.groupby(["lo", "hi", "len_key", "forward"], dropna=False).cumcount()
     frame["row"] = np.arange(n)
@@ -831,6 +840,19 @@ def _spans(start: np.ndarray, length: np.ndarray, offsets: np.ndarray) -> np.nda
     return np.cumsum(step, out=step)
 
 
+def _gather(
+    buf: np.ndarray, start: np.ndarray, length: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The bytes of the spans ``buf[start[i] : start[i] + length[i]]`` one after the other and their
+    offsets (running sum of ``length`` from 0), as the buffers of an Arrow string array; None when
+    they would not fit 32-bit offsets."""
+    offsets = np.zeros(length.shape[0] + 1, dtype=np.int64)
+    np.cumsum(length, out=offsets[1:])
+    if int(offsets[-1]) >= 2**31:
+        return None
+    return buf[_spans(start, length, offsets)], offsets
+
+
 def _parse_floats(buf: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray | None:
     """The numbers ``buf[start:stop]`` as ``float()`` reads them, parsed all at once (Arrow's
     correctly rounded parser); None when any text is empty or not a plain decimal number (the
@@ -844,12 +866,10 @@ def _parse_floats(buf: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.nd
         return np.zeros(0)
     if int(length.min()) < 1:
         return None
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(length, out=offsets[1:])
-    total = int(offsets[-1])
-    if total >= 2**31:
+    gathered = _gather(buf, start, length)
+    if gathered is None:
         return None
-    raw = buf[_spans(start, length, offsets)]
+    raw, offsets = gathered
     if not bool(_NUMBER_BYTES[raw].all()):
         return None
     text = pa.Array.from_buffers(
@@ -883,12 +903,11 @@ def _parse_linestrings(
         return None
     begin = start + len(head)
     length = stop - begin  # the numbers and separators, then ')'
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(length, out=offsets[1:])
-    total = int(offsets[-1])
-    if total >= 2**31:
+    gathered = _gather(buf, begin, length)
+    if gathered is None:
         return None
-    raw = buf[_spans(begin, length, offsets)]
+    raw, offsets = gathered
+    total = int(offsets[-1])
     number = _NUMBER_BYTES[raw]
     if not bool(np.all(number | (raw == 32) | (raw == 44) | (raw == 41))):
         return None
