@@ -323,6 +323,16 @@ def test_grid_shortcut_gives_the_same_pairs_as_testing_every_site(monkeypatch):
     assert (grid.locate(*bounds.T) >= 0).sum() > 1000  # the shortcut was taken
 
 
+def _bbg_with_hole_and_fine_circle() -> list:
+    """A town with a hole (segments of ~100 m; a real BBG: median 36 m), a circle of 3 m segments
+    (the huge BBG) and a small square."""
+    import shapely
+
+    town = shapely.Point(0, 0).buffer(2000, quad_segs=32)
+    town = town.difference(shapely.Point(300, 0).buffer(400, quad_segs=8))
+    return [town, shapely.Point(5000, 0).buffer(600, quad_segs=1000), box(9000, 0, 9100, 100)]
+
+
 def test_point_distances_from_edge_samples_equal_geos_bit_for_bit(monkeypatch):
     # points outside BBG are measured with GEOS's point-to-segment formula in numpy on the
     # segments near them; the numbers must be GEOS's, also far away and when few samples suffice
@@ -330,10 +340,7 @@ def test_point_distances_from_edge_samples_equal_geos_bit_for_bit(monkeypatch):
 
     from locatietoets.analysis import overlay
 
-    # segments of ~100 m (a real BBG: median 36 m) and of 3 m (the huge BBG)
-    town = shapely.Point(0, 0).buffer(2000, quad_segs=32)
-    town = town.difference(shapely.Point(300, 0).buffer(400, quad_segs=8))
-    layer = [town, shapely.Point(5000, 0).buffer(600, quad_segs=1000), box(9000, 0, 9100, 100)]
+    layer = _bbg_with_hole_and_fine_circle()
     index = overlay.PieceIndex(np.array(layer, dtype=object))
     rng = np.random.default_rng(21)
     xy = np.concatenate(
@@ -365,9 +372,7 @@ def test_polygon_distances_segment_against_segment_equal_geos_bit_for_bit(monkey
 
     from locatietoets.analysis import overlay
 
-    town = shapely.Point(0, 0).buffer(2000, quad_segs=32)
-    town = town.difference(shapely.Point(300, 0).buffer(400, quad_segs=8))
-    layer = [town, shapely.Point(5000, 0).buffer(600, quad_segs=1000), box(9000, 0, 9100, 100)]
+    layer = _bbg_with_hole_and_fine_circle()
     index = overlay.PieceIndex(np.array(layer, dtype=object))
     rng = np.random.default_rng(31)
     xy = np.concatenate(

@@ -477,25 +477,36 @@ def test_fast_snapping_on_a_single_link_network_and_polygons_mixed():
     assert 0.1 <= snap.frac[1] <= 0.2  # a point of the road inside the box
 
 
+def _lots_on_grid(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` building lots of 2–60 m on and just around the 12 × 100 m test grid."""
+    centres = rng.uniform(-150, 12 * 100 + 150, (n, 2))
+    size = rng.uniform(2, 60, (n, 2))
+    return shapely.box(*(centres - size / 2).T, *(centres + size / 2).T)
+
+
+def _holed_multi_line(net, lot) -> tuple:
+    """A lot with a hole around node 40, a two-part multipolygon (``lot`` and a far square) and a
+    line across the grid."""
+    node = np.array([net.node_x[40], net.node_y[40]])
+    holed = shapely.Polygon(
+        shapely.box(*(node - 30), *(node + 30)).exterior.coords,
+        [shapely.box(*(node - 10), *(node + 10)).exterior.coords],
+    )
+    multi = shapely.MultiPolygon([lot, shapely.box(2000, 2000, 2010, 2010)])
+    return holed, multi, shapely.LineString([(5, 5), (400, 260)])
+
+
 def test_bounded_polygon_snapping_equals_nearest_neighbour_search():
     # polygons of every shape: small lots, long strips across roads, a lot with a hole around a
     # node, multipolygons, a line, lots exactly midway between two parallel roads (ties) and lots
     # far outside the network
     rng = np.random.default_rng(5)
     net = bent_grid(12, 100.0, rng)
-    centres = rng.uniform(-150, 12 * 100 + 150, (400, 2))
-    size = rng.uniform(2, 60, (400, 2))
-    lots = shapely.box(*(centres - size / 2).T, *(centres + size / 2).T)
+    lots = _lots_on_grid(rng, 400)
     rotated = np.array(
         [shapely.affinity.rotate(g, a) for g, a in zip(lots[:100], rng.uniform(0, 90, 100))]
     )
-    node = np.array([net.node_x[40], net.node_y[40]])
-    holed = shapely.Polygon(
-        shapely.box(*(node - 30), *(node + 30)).exterior.coords,
-        [shapely.box(*(node - 10), *(node + 10)).exterior.coords],
-    )
-    multi = shapely.MultiPolygon([lots[0], shapely.box(2000, 2000, 2010, 2010)])
-    line = shapely.LineString([(5, 5), (400, 260)])
+    holed, multi, line = _holed_multi_line(net, lots[0])
     far = shapely.box(5000, 5000, 5020, 5030)
     straight = make_network([(0, 0), (1000, 0), (0, 100), (1000, 100)], [(0, 1), (2, 3)])
     midway = np.array([shapely.box(400, 40, 420, 60), shapely.box(0, 45, 1000, 55)], dtype=object)
@@ -520,16 +531,8 @@ def test_snapping_in_threads_equals_one_call(monkeypatch):
     # polygon, a multipolygon and a line, spread over parts of different sizes
     rng = np.random.default_rng(8)
     net = bent_grid(12, 100.0, rng)
-    centres = rng.uniform(-150, 12 * 100 + 150, (300, 2))
-    size = rng.uniform(2, 60, (300, 2))
-    lots = shapely.box(*(centres - size / 2).T, *(centres + size / 2).T)
-    node = np.array([net.node_x[40], net.node_y[40]])
-    holed = shapely.Polygon(
-        shapely.box(*(node - 30), *(node + 30)).exterior.coords,
-        [shapely.box(*(node - 10), *(node + 10)).exterior.coords],
-    )
-    multi = shapely.MultiPolygon([lots[0], shapely.box(2000, 2000, 2010, 2010)])
-    line = shapely.LineString([(5, 5), (400, 260)])
+    lots = _lots_on_grid(rng, 300)
+    holed, multi, line = _holed_multi_line(net, lots[0])
     pts = shapely.points(rng.uniform(-300, 1500, (400, 2)))
     nodes = shapely.points(np.c_[net.node_x, net.node_y][:50])
     geoms = np.concatenate(
