@@ -107,6 +107,8 @@ _COUNT_CELL_FACTOR = 1.0
 # fewest sites per part.
 _COUNT_THREADS = 2
 _COUNT_THREAD_MIN = 1_000
+# Queries per part of :func:`_bisect` (measured: 4,096 keeps a part's rows in the cache).
+_BISECT_PART = 4_096
 
 
 @dataclass(frozen=True)
@@ -1238,21 +1240,30 @@ def _bisect(lo: np.ndarray, hi: np.ndarray, before: Callable) -> np.ndarray:
     """Vectorised binary search: per query ``i`` the first position ``p`` in ``[lo[i], hi[i])``
     where ``before(p, i)`` is False (``before`` must be True then False along each range).
 
-    Branch-free: every query takes each of the ``log2(widest range)`` steps (an empty range
-    stays put), so a step is a few whole-array operations instead of gathers and scatters on
-    the queries still open; ``before`` is called with ``i = slice(None)`` (all queries) and
-    positions clamped into the data (those of empty ranges are not used).
+    Binary lifting, branch-free: for every power of two below the widest range, from the
+    largest, each query moves its start ``step`` on when the position ``start + step - 1`` is
+    still in its range and ``before`` holds there (an empty range stays put). A step is a few
+    whole-array operations; the queries go in parts of :data:`_BISECT_PART`, so the rows one
+    part visits stay in the CPU cache over its steps. ``before`` is called with ``i`` a slice
+    of the queries (one part) and positions clamped into the data (those of empty ranges are
+    not used).
     """
     lo = np.array(lo, dtype=np.int64)
-    hi = np.array(hi, dtype=np.int64)
+    hi = np.asarray(hi, dtype=np.int64)
     steps = int((hi - lo).max(initial=0)).bit_length()
-    everyone = slice(None)
-    for _ in range(steps):
-        mid = (lo + hi) >> 1
-        go_right = before(np.minimum(mid, hi - 1), everyone)
-        go_right &= lo < hi
-        lo = np.where(go_right, mid + 1, lo)
-        hi = np.where(go_right, hi, mid)
+    if steps == 0:
+        return lo
+    last = hi - 1
+    for start in range(0, lo.shape[0], _BISECT_PART):
+        part = slice(start, start + _BISECT_PART)
+        at, end, clamp = lo[part], hi[part], last[part]  # views: ``at`` moves ``lo`` in place
+        for power in range(steps - 1, -1, -1):
+            step = 1 << power
+            probe = at + (step - 1)
+            go = probe < end
+            np.minimum(probe, clamp, out=probe)
+            go &= before(probe, part)
+            np.add(at, step, out=at, where=go)
     return lo
 
 

@@ -908,9 +908,12 @@ def test_warm_up_in_a_thread_builds_once_and_changes_nothing(monkeypatch):
     assert "snap_tree" in fresh.__dict__
 
 
-def test_bisect_finds_the_first_false_position_in_every_range():
+@pytest.mark.parametrize("part", [4_096, 7, 1])
+def test_bisect_finds_the_first_false_position_in_every_range(monkeypatch, part):
     # ranges of all widths in one sorted array: empty ones (also at 0 and at the end), the whole
-    # array, all-true and all-false, thresholds between, on and beyond the values
+    # array, all-true and all-false, thresholds between, on and beyond the values; the queries
+    # in one part, in parts of 7 (the last one short) and one by one
+    monkeypatch.setattr(travel_module, "_BISECT_PART", part)
     rng = np.random.default_rng(12)
     data = np.sort(rng.integers(0, 50, 300))
     lo = np.r_[0, 0, 300, 0, 10, 299, rng.integers(0, 300, 500)]
