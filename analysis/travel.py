@@ -382,13 +382,19 @@ def _snap_polygons_bounded(
     crossed[hit_q[touching]] = True
     nearest_own = np.full(n, np.inf)  # the nearest link meeting the own box bounds the rest
     np.minimum.at(nearest_own, hit_q, hit_d)
-    hit_q, hit_link, hit_d = hit_q[touching], hit_link[touching], hit_d[touching]
     if crossed.all():
+        hit_q, hit_link, hit_d = hit_q[touching], hit_link[touching], hit_d[touching]
         order = np.lexsort((hit_link, hit_q))
         return hit_q[order], hit_link[order], hit_d[order]
     rest = np.flatnonzero(~crossed)
+    # the links met by the own box of a geometry that crosses none are measured already
+    position = np.full(n, -1, dtype=np.int64)
+    position[rest] = np.arange(rest.shape[0])
+    apart = ~crossed[hit_q]
+    measured = (position[hit_q[apart]], hit_link[apart], hit_d[apart])
+    hit_q, hit_link, hit_d = hit_q[touching], hit_link[touching], hit_d[touching]
     q, link, dist = _snap_polygons_apart(
-        geoms[rest], network, bound=nearest_own[rest], workers=workers
+        geoms[rest], network, bound=nearest_own[rest], workers=workers, measured=measured
     )
     q = np.concatenate([hit_q, rest[q]])
     link = np.concatenate([hit_link, link])
@@ -403,17 +409,24 @@ def _snap_polygons_apart(
     *,
     bound: np.ndarray | None = None,
     workers: int = _SNAP_WORKERS,
+    measured: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The bounded search of :func:`_snap_polygons_bounded` for any geometries.
 
     ``bound``: a known upper bound on each geometry's distance to the network (``inf``: none),
     e.g. its distance to a link GEOS measured already; the vertices' nearest piece midpoints
-    bound the others.
+    bound the others. ``measured``: ``(geometry, link, distance)`` rows GEOS measured already
+    (unique pairs); candidates among them are not measured again.
     """
     index = network.snap_segments
     bound = np.full(geoms.shape[0], np.inf) if bound is None else np.array(bound, dtype=float)
     unknown = np.flatnonzero(~np.isfinite(bound))
     coords, which = shapely.get_coordinates(geoms[unknown], return_index=True)
+    if coords.shape[0]:  # a ring's closing vertex repeats the geometry's first: queried once
+        head = np.r_[True, which[1:] != which[:-1]]
+        head_at = np.flatnonzero(head)[np.cumsum(head) - 1]
+        again = ~head & np.all(coords == coords[head_at], axis=1)
+        coords, which = coords[~again], which[~again]
     if coords.shape[0] and index.n_pieces:
         d_mid, _ = index.tree.query(coords, k=1, workers=workers)
         np.minimum.at(bound, unknown[which], d_mid)
@@ -434,7 +447,16 @@ def _snap_polygons_apart(
         rows_t.append(t)
     q = np.concatenate(rows_q).astype(np.int64)
     link = network.snap_links[np.concatenate(rows_t)].astype(np.int64)
-    dist = shapely.distance(geoms[q], network.link_lines(link))
+    dist = np.full(q.shape[0], np.nan)
+    if measured is not None and measured[0].shape[0]:
+        known = measured[0].astype(np.int64) * network.n_links + measured[1]
+        by_key = np.argsort(known)
+        known = known[by_key]
+        at = np.minimum(np.searchsorted(known, q * network.n_links + link), known.shape[0] - 1)
+        hit = known[at] == q * network.n_links + link
+        dist[hit] = measured[2][by_key[at[hit]]]
+    todo = np.flatnonzero(np.isnan(dist))
+    dist[todo] = shapely.distance(geoms[q[todo]], network.link_lines(link[todo]))
     order = np.lexsort((link, dist, q))
     q, link, dist = q[order], link[order], dist[order]
     head = np.r_[True, q[1:] != q[:-1]]
