@@ -326,12 +326,14 @@ def test_reference_layers_are_written_without_waiting_for_the_disk_after_each_la
 # --- GeoParquet ---------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("process", [False, True], ids=["draad", "proces"])
 def test_gpkg_stream_converts_blocks_in_its_writer_thread_and_reports_a_bad_block_in_dutch(
-    tmp_path: Path,
+    tmp_path: Path, process: bool
 ):
     """put() hands the block to the writer thread, which makes the Arrow table; a later block that
     does not fit the first block's fields stops the stream with the Dutch message, both where the
-    caller asks for the block's table (GeoParquet) and at wait(); nothing waits for ever."""
+    caller asks for the block's table (GeoParquet) and at wait(); nothing waits for ever, and no
+    writer process is left behind."""
     import threading
 
     from locatietoets.analysis.errors import InputError
@@ -339,7 +341,7 @@ def test_gpkg_stream_converts_blocks_in_its_writer_thread_and_reports_a_bad_bloc
     frame = _sites(40, TEXT)
     before = frame.copy()
     geometry_type, _ = geometry_kind(frame.geometry.to_numpy())
-    gpkg = GpkgStream(tmp_path / "blokken.gpkg", geometry_type=geometry_type)
+    gpkg = GpkgStream(tmp_path / "blokken.gpkg", geometry_type=geometry_type, process=process)
     first = gpkg.put(frame.iloc[:20])
     gpkg.wait()
     assert first.get().num_rows == 20 and first.get().column("personen").to_pylist() == list(
@@ -353,13 +355,109 @@ def test_gpkg_stream_converts_blocks_in_its_writer_thread_and_reports_a_bad_bloc
     gpkg.abort()
     pd.testing.assert_frame_equal(frame, before)  # the caller's blocks are not changed
 
-    gpkg = GpkgStream(tmp_path / "opnieuw.gpkg", geometry_type=geometry_type)
+    assert gpkg._worker is None or gpkg._worker.poll() is not None
+
+    gpkg = GpkgStream(tmp_path / "opnieuw.gpkg", geometry_type=geometry_type, process=process)
     gpkg.put(frame.iloc[:20])
     gpkg.wait()
     gpkg.put(bad)
     with pytest.raises(InputError, match="Wegschrijven van 'opnieuw.gpkg' mislukt"):
         gpkg.wait()
     gpkg.abort()
+    assert not any(t.name == "gpkg-schrijver" for t in threading.enumerate())
+    assert gpkg._worker is None or gpkg._worker.poll() is not None
+
+
+def _gpkg_tables(path: Path) -> dict[str, list]:
+    """Every row of every table of a GeoPackage, read with SQLite (a byte comparison of the file
+    would also do, but this shows what differs)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {n: db.execute(f'SELECT * FROM "{n}"').fetchall() for n in sorted(names)}
+
+
+@pytest.mark.parametrize("n_rows", [7, 2500])
+def test_gpkg_written_by_the_writer_process_is_byte_identical_to_the_writer_thread(
+    tmp_path: Path, n_rows: int
+):
+    """The writer process gets the blocks as an Arrow stream and calls GDAL as the thread does:
+    the same file, byte for byte (mixed points and polygons, NULL geometry, texts with quotes and
+    newlines, NULL numbers), with the layer and its style."""
+    frame = _sites(n_rows, TEXT)
+    geometry_type, _ = geometry_kind(frame.geometry.to_numpy())
+    step = max(n_rows // 3, 1)
+    for name, process in (("draad.gpkg", False), ("proces.gpkg", True)):
+        gpkg = GpkgStream(tmp_path / name, geometry_type=geometry_type, process=process)
+        for start in range(0, n_rows, step):
+            if start:
+                gpkg.wait()
+            gpkg.put(frame.iloc[start : start + step])
+        gpkg.close()
+        if process:
+            assert gpkg._worker is not None and gpkg._worker.returncode == 0
+        else:
+            assert gpkg._worker is None
+    assert _gpkg_tables(tmp_path / "proces.gpkg") == _gpkg_tables(tmp_path / "draad.gpkg")
+    assert sha256(tmp_path / "proces.gpkg") == sha256(tmp_path / "draad.gpkg")
+    layers = pyogrio.list_layers(tmp_path / "proces.gpkg")[:, 0].tolist()
+    assert layers[:1] == ["locaties"] and "layer_styles" in layers
+    back = pyogrio.read_dataframe(tmp_path / "proces.gpkg", layer="locaties")
+    assert len(back) == n_rows
+    assert back["personen"].tolist() == frame["personen"].tolist()
+
+
+def test_a_writer_process_that_gdal_refuses_or_that_dies_is_a_dutch_error_naming_the_reason(
+    tmp_path: Path,
+):
+    """GDAL's reason reaches the message (the process exits with its own status and the reason
+    on standard error); a process that stops otherwise is named as such; abort() leaves neither
+    the writer thread nor the process running."""
+    import os
+    import signal
+    import threading
+
+    from locatietoets.analysis.errors import InputError
+    from locatietoets.layers.io.gpkg_worker import FAILED
+
+    frame = _sites(30, TEXT)
+    geometry_type, _ = geometry_kind(frame.geometry.to_numpy())
+    missing = tmp_path / "bestaat-niet" / "locaties.gpkg"
+    gpkg = GpkgStream(missing, geometry_type=geometry_type, process=True)
+    gpkg.put(frame.iloc[:10])
+    with pytest.raises(InputError) as caught:
+        gpkg.wait()
+        gpkg.put(frame.iloc[10:])
+        gpkg.close()
+    message = str(caught.value)
+    assert message.startswith("Wegschrijven van 'locaties.gpkg' mislukt: ")
+    assert "bestaat-niet" in message and "status" not in message  # GDAL's own reason
+    assert gpkg._worker is not None and gpkg._worker.wait() == FAILED
+    gpkg.abort()
+    assert not missing.exists()
+
+    gpkg = GpkgStream(tmp_path / "gestopt.gpkg", geometry_type=geometry_type, process=True)
+    gpkg.put(frame.iloc[:10])
+    gpkg.wait()
+    while gpkg._worker is None:  # pragma: no cover - started by the thread right after put()
+        threading.Event().wait(0.01)
+    os.kill(gpkg._worker.pid, signal.SIGKILL)
+    gpkg._worker.wait()
+    gpkg.put(frame.iloc[10:])
+    with pytest.raises(
+        InputError, match=r"mislukt: het schrijfproces van GDAL stopte onverwacht \(status -9\)"
+    ):
+        gpkg.wait()
+        gpkg.close()
+    gpkg.abort()
+
+    gpkg = GpkgStream(tmp_path / "afgebroken.gpkg", geometry_type=geometry_type, process=True)
+    gpkg.put(frame.iloc[:10])
+    gpkg.wait()
+    worker = gpkg._worker
+    gpkg.abort()
+    assert worker is not None and worker.poll() is not None
     assert not any(t.name == "gpkg-schrijver" for t in threading.enumerate())
 
 

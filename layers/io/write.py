@@ -11,6 +11,7 @@ byte-identical files.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+import contextlib
 from contextlib import contextmanager
 import errno
 import functools
@@ -19,6 +20,8 @@ import os
 from pathlib import Path
 import queue
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 from typing import TYPE_CHECKING, Any, Iterator
@@ -34,6 +37,8 @@ import shapely
 
 from locatietoets.analysis.errors import InputError
 from locatietoets.analysis.vocabulary import IDENTIFY_FIRST
+from locatietoets.layers.io import gpkg_worker
+from locatietoets.layers.io.gpkg_worker import write_layer
 from locatietoets.layers.publish.style import result_qml, store_layer_style
 
 __all__ = [
@@ -63,7 +68,7 @@ try:  # pyogrio writes through Arrow (several times faster) when pyarrow is inst
     _HAS_ARROW = True
 except ImportError:  # pragma: no cover - pyarrow is a pinned dependency
     _HAS_ARROW = False
-_LAYER = "locaties"
+_LAYER = gpkg_worker.LAYER
 #: SQLite page size of a result GeoPackage of at least :data:`_LARGE_ROWS` rows. A row with its
 #: reasons is about 2 KB: in 4 KB pages most rows fill a page alone (3.0 KB a row stored at
 #: 1,000,000 rows); in 64 KB pages 30 rows share one (2.2 KB a row) and GDAL writes a quarter
@@ -238,23 +243,30 @@ class GpkgStream:
 
     Appending to a GeoPackage layer in separate sessions updates its spatial
     index row by row (about three times slower); here GDAL reads the blocks
-    as one Arrow stream in a writer thread and builds the index once at the
-    end. :meth:`put` hands a block over and returns at once: the writer
-    thread converts it to Arrow and GDAL writes it while the caller formats
-    the CSV and scores the next block; :meth:`wait` returns when GDAL has
-    written it; :meth:`close` finishes the layer and stores the default
-    style.
+    as one Arrow stream and builds the index once at the end. :meth:`put`
+    hands a block over and returns at once: a writer thread converts it to
+    Arrow while the caller formats the CSV and scores the next block;
+    :meth:`wait` returns when the block is handed to GDAL; :meth:`close`
+    finishes the layer and stores the default style.
+
+    GDAL writes in that thread, or with ``process=True`` in a writer process
+    (:mod:`~locatietoets.layers.io.gpkg_worker`) that the thread streams the
+    blocks to: ``pyogrio.raw.write_arrow`` holds the GIL while GDAL writes
+    (seconds at a time for a block of 50,000 rows), which in a thread stalls
+    the scoring. Both give the same file, byte for byte.
     """
 
-    def __init__(self, path: Path, *, geometry_type: str):
+    def __init__(self, path: Path, *, geometry_type: str, process: bool = False):
         self.path = path
         self.geometry_type = geometry_type
+        self.process = process
         self.fields: list[str] | None = None
         self._schema: Any = None
         self._geometry_name = "geometry"
         self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._written = threading.Semaphore(0)
         self._thread: threading.Thread | None = None
+        self._worker: subprocess.Popen | None = None
         self._error: BaseException | None = None
 
     def put(self, frame: gpd.GeoDataFrame) -> "_PendingTable":
@@ -292,7 +304,8 @@ class GpkgStream:
         return table
 
     def wait(self) -> None:
-        """Return when the block given to :meth:`put` is written; raise the writer's error."""
+        """Return when the block given to :meth:`put` is handed to GDAL; raise the writer's
+        error."""
         while not self._written.acquire(timeout=0.2):
             if self._thread is None or not self._thread.is_alive():
                 break
@@ -313,6 +326,7 @@ class GpkgStream:
 
     def abort(self) -> None:
         """Stop the writer after an error elsewhere (the staged file is thrown away)."""
+        self._kill()
         if self._thread is not None:
             try:
                 self._queue.put_nowait(None)
@@ -322,51 +336,68 @@ class GpkgStream:
                 self._queue.put(None)
             self._thread.join()
             self._thread = None
+        self._kill()  # started while the thread was stopping
+        self._error = None
+
+    def _kill(self) -> None:
+        worker = self._worker
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+            worker.wait()
 
     def _raise(self) -> None:
         if self._error is not None:
             error, self._error = self._error, None
             raise InputError(f"Wegschrijven van '{self.path.name}' mislukt: {error}.") from None
 
-    def _batches(self, table: Any) -> Iterator[Any]:
-        # GDAL asks for the first batch once the file is created: the page size and cache are set,
-        # so they no longer apply to other files opened meanwhile (the sites of the next block)
-        pyogrio.set_gdal_config_options({"OGR_SQLITE_PRAGMA": None, "OGR_SQLITE_CACHE": None})
+    def _tables(self, table: Any) -> Iterator[Any]:
+        """``table`` and the tables of the blocks put after it, until :meth:`close`; a block counts
+        as handed over when the next one is asked for."""
         while True:
-            yield from table.to_batches()
+            yield table
             del table
-            self._written.release()  # GDAL asked for the next batch: this block is written
+            self._written.release()
             pending = self._queue.get()
             if pending is None:
                 return
             table = self._table(pending)
             del pending  # the caller holds it while it needs the table
 
+    def _batches(self, table: Any) -> Iterator[Any]:
+        # GDAL asks for the first batch once the file is created: the page size and cache are set,
+        # so they no longer apply to other files opened meanwhile (the sites of the next block)
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_PRAGMA": None, "OGR_SQLITE_CACHE": None})
+        for block in self._tables(table):
+            yield from block.to_batches()
+
     def _write(self, crs: Any, first_rows: int) -> None:
         import pyarrow as pa
-        from pyogrio.raw import write_arrow
 
         epsg = crs.to_epsg() if crs is not None else None
+        crs_text = (
+            (f"EPSG:{epsg}" if epsg else crs.to_wkt("WKT1_GDAL")) if crs is not None else None
+        )
         # a layer written in blocks has more rows than its first block: the page size of a large
         # layer when the first block is large
-        pyogrio.set_gdal_config_options(_gpkg_options(first_rows))
+        config = _gpkg_options(first_rows)
         try:
-            first = self._table(self._queue.get())
-            reader = pa.RecordBatchReader.from_batches(self._schema, self._batches(first))
-            del first
-            write_arrow(
-                reader,
-                self.path,
-                layer=_LAYER,
-                driver="GPKG",
-                geometry_name=self._geometry_name,
-                geometry_type=self.geometry_type,
-                crs=(f"EPSG:{epsg}" if epsg else crs.to_wkt("WKT1_GDAL"))
-                if crs is not None
-                else None,
-                dataset_options={"VERSION": "1.2"},
-                layer_options={"SPATIAL_INDEX": "YES", "FID": "fid"},
-            )
+            if self.process:
+                self._send(self._table(self._queue.get()), crs_text, config)
+                return
+            pyogrio.set_gdal_config_options(config)
+            try:
+                first = self._table(self._queue.get())
+                reader = pa.RecordBatchReader.from_batches(self._schema, self._batches(first))
+                del first
+                write_layer(
+                    reader,
+                    str(self.path),
+                    geometry_name=self._geometry_name,
+                    geometry_type=self.geometry_type,
+                    crs=crs_text,
+                )
+            finally:
+                pyogrio.set_gdal_config_options(dict.fromkeys(config))
         except BaseException as exc:  # reported by wait()/close() in the caller's thread
             self._error = exc
             while True:  # release a producer waiting on a block that will not be written
@@ -376,8 +407,54 @@ class GpkgStream:
                         break
                 except queue.Empty:
                     break
-        finally:
-            pyogrio.set_gdal_config_options(dict.fromkeys(_gpkg_options(0)))
+
+    def _send(self, table: Any, crs: str | None, config: dict[str, str | None]) -> None:
+        """Start the writer process and stream the blocks to it (writer thread)."""
+        import pyarrow as pa
+
+        spec = gpkg_worker.job(
+            path=str(self.path),
+            geometry_name=self._geometry_name,
+            geometry_type=self.geometry_type,
+            crs=crs,
+            config=config,
+        )
+        with tempfile.TemporaryFile() as errors:
+            worker = subprocess.Popen(
+                [sys.executable, "-P", gpkg_worker.__file__, spec],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+            )
+            self._worker = worker
+            assert worker.stdin is not None
+            try:
+                blocks = self._tables(table)
+                del table
+                with pa.ipc.new_stream(worker.stdin, self._schema) as stream:
+                    for block in blocks:
+                        stream.write_table(block)
+                        del block
+                worker.stdin.close()
+            except OSError:  # the pipe broke: the writer process stopped, its status says why
+                with contextlib.suppress(OSError):
+                    worker.stdin.close()
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait()
+                    raise
+            except BaseException:
+                worker.kill()
+                worker.wait()
+                raise
+            status = worker.wait()
+            if status == 0:
+                return
+            errors.seek(0)
+            lines = errors.read().decode("utf-8", "replace").strip().splitlines()
+        if status == gpkg_worker.FAILED and lines:
+            raise RuntimeError(lines[-1])
+        raise RuntimeError(f"het schrijfproces van GDAL stopte onverwacht (status {status})")
 
 
 class _PendingTable:

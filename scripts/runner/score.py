@@ -471,7 +471,9 @@ def _write_blocks(
     writing = 0.0
     n_sites = 0
     with staged_output(out_dir) as stage:
-        gpkg = GpkgStream(stage / "locaties.gpkg", geometry_type=geometry_type)
+        gpkg = GpkgStream(
+            stage / "locaties.gpkg", geometry_type=geometry_type, process=n_blocks > 1
+        )
         csv = CsvStream(stage / "locaties.csv")
         parquet = (
             GeoParquetStream(stage / "locaties.parquet", geometry_type=geometry_type)
