@@ -367,8 +367,13 @@ class GpkgStream:
         # GDAL asks for the first batch once the file is created: the page size and cache are set,
         # so they no longer apply to other files opened meanwhile (the sites of the next block)
         pyogrio.set_gdal_config_options({"OGR_SQLITE_PRAGMA": None, "OGR_SQLITE_CACHE": None})
-        for block in self._tables(table):
-            yield from block.to_batches()
+        tables = self._tables(table)
+        del table
+        for block in tables:
+            batches = block.to_batches()
+            del block
+            yield from batches
+            del batches  # not held while the next block is awaited
 
     def _write(self, crs: Any, first_rows: int) -> None:
         import pyarrow as pa
