@@ -59,12 +59,62 @@ _JSON_TAG = "BENCHMARK_JSON "
 # ---------------------------------------------------------------------------
 # Measuring (inside the child processes)
 # ---------------------------------------------------------------------------
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as fh:
+def _status_kb(field: str, pid: str = "self") -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
         for line in fh:
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+class _ChildPeaks:
+    """The highest peak resident memory (``VmHWM``) of any child process of the current one, read
+    every 20 ms while the children run (the GeoPackage writer process of a run in blocks).
+
+    Not ``getrusage(RUSAGE_CHILDREN).ru_maxrss``: Linux counts in it the memory the parent had
+    when it started the child (the child shares it until ``exec``), so it reports the engine's own
+    size. ``VmHWM`` belongs to the child's own memory after ``exec``.
+    """
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        with open("/proc/self/cmdline", "rb") as fh:
+            own = fh.read()
+        while not self._stop.wait(0.02):
+            for pid in self._children():
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                        if fh.read() == own:
+                            continue  # started but not yet exec'd: still this process's memory
+                    self.peak_kb = max(self.peak_kb, _status_kb("VmHWM", pid))
+                except (OSError, ValueError):
+                    pass  # ended meanwhile
+
+    @staticmethod
+    def _children() -> list[str]:
+        pids: list[str] = []
+        try:
+            tasks = os.listdir("/proc/self/task")
+        except OSError:
+            return pids
+        for tid in tasks:
+            try:
+                with open(f"/proc/self/task/{tid}/children", encoding="ascii") as fh:
+                    pids.extend(fh.read().split())
+            except OSError:
+                pass
+        return pids
+
+    def stop(self) -> float:
+        """Stop watching; the peak in MiB."""
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kb / 1024
 
 
 class _Meter:
@@ -134,6 +184,7 @@ def _child_engine(work: Path, block_size: int | None = None) -> None:
     from locatietoets.scripts.runner.score import run_config
 
     config = load_config(work / "config.toml")
+    children = _ChildPeaks()
 
     def progress(step: str, message: str, fraction: float) -> None:
         if step not in (meter.stage, "klaar"):
@@ -148,12 +199,9 @@ def _child_engine(work: Path, block_size: int | None = None) -> None:
         network_cache_dir=work / "cache",
         block_size=block_size,
     )
-    import resource
-
     # the GeoPackage writer process of a run in blocks (layers/io/gpkg_worker.py) runs beside this
-    # one: its peak (ru_maxrss of the waited-for children, in KiB) counts towards the engine's
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    meter.emit(record_times=outcome.record["tijden_s"], children_peak_mb=children)
+    # one: its peak counts towards the engine's
+    meter.emit(record_times=outcome.record["tijden_s"], children_peak_mb=children.stop())
 
 
 def _child_analyst(work: Path) -> None:
