@@ -281,7 +281,6 @@ def test_a_large_result_layer_is_written_in_64_kb_pages_without_a_page_per_row(t
     gpkg.close()
     assert _page_size(tmp_path / "groot-blokken.gpkg") == 65536
     assert pyogrio.get_gdal_config_option("OGR_SQLITE_PRAGMA") is None
-    assert pyogrio.get_gdal_config_option("OGR_GPKG_MAX_RAM_USAGE_RTREE") is None
     back = pyogrio.read_dataframe(tmp_path / "groot-blokken.gpkg", layer="locaties")
     assert back["redenen"].tolist() == frame["redenen"].tolist() + frame["redenen"][:10].tolist()
     write_gpkg(frame.iloc[:100], tmp_path / "klein.gpkg")
