@@ -281,8 +281,18 @@ def test_a_large_result_layer_is_written_in_64_kb_pages_without_a_page_per_row(t
     gpkg.close()
     assert _page_size(tmp_path / "groot-blokken.gpkg") == 65536
     assert pyogrio.get_gdal_config_option("OGR_SQLITE_PRAGMA") is None
+    assert pyogrio.get_gdal_config_option("OGR_GPKG_ALLOW_THREADED_RTREE") is None  # not left set
     back = pyogrio.read_dataframe(tmp_path / "groot-blokken.gpkg", layer="locaties")
     assert back["redenen"].tolist() == frame["redenen"].tolist() + frame["redenen"][:10].tolist()
+    # the R-tree, built when the layer is finished: every row in it, and a box query finds them
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "groot-blokken.gpkg") as db:
+        assert db.execute("SELECT count(*) FROM rtree_locaties_geom").fetchone()[0] == n + 10
+    boxed = pyogrio.read_dataframe(
+        tmp_path / "groot-blokken.gpkg", layer="locaties", bbox=(199999.5, 379000, 200009.5, 381000)
+    )
+    assert len(boxed) == 10 + 10  # x 200000..200009 in the first block and again in the second
     write_gpkg(frame.iloc[:100], tmp_path / "klein.gpkg")
     assert _page_size(tmp_path / "klein.gpkg") == 4096
     small = pyogrio.read_dataframe(tmp_path / "klein.gpkg", layer="locaties")
