@@ -201,6 +201,16 @@ MSG
   fi
 }
 
+# pdftotext (poppler-utils) reads the report PDF back as text in tests/test_publish.py; without it
+# that test is skipped, so `test` installs it where apt and root are at hand (~5 s, ~1 MB).
+ensure_pdftotext() {
+  have pdftotext && return
+  if [ "${LOCATIETOETS_NO_APT:-}" != 1 ] && have apt-get && can_root; then
+    apt_install poppler-utils && step "pdftotext: geïnstalleerd (poppler-utils)" && return
+  fi
+  log "pdftotext ontbreekt (pakket poppler-utils): de test die het rapport-PDF als tekst leest wordt overgeslagen"
+}
+
 # ---------------------------------------------------------------- lint
 # RUFF_GATE=1: findings fail `test` (before pytest runs; `ruff check --fix .` and `ruff format .`
 # fix most). 0 would only print and count them.
@@ -245,6 +255,7 @@ case "$cmd" in
     ;;
   test)
     ensure_qgis
+    ensure_pdftotext
     ensure_venv
     lint_args=(); [ "$RUFF_GATE" = 1 ] || lint_args=(--statistics)
     if ! run_ruff "${lint_args[@]}"; then
