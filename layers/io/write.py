@@ -38,7 +38,6 @@ import shapely
 from locatietoets.analysis.errors import InputError
 from locatietoets.analysis.vocabulary import IDENTIFY_FIRST
 from locatietoets.layers.io import gpkg_worker
-from locatietoets.layers.io.gpkg_worker import write_layer
 from locatietoets.layers.publish.style import result_qml, store_layer_style
 
 __all__ = [
@@ -407,7 +406,7 @@ class GpkgStream:
                 first = self._table(self._queue.get())
                 reader = pa.RecordBatchReader.from_batches(self._schema, self._batches(first))
                 del first
-                write_layer(
+                gpkg_worker.write_layer(
                     reader,
                     str(self.path),
                     geometry_name=self._geometry_name,
