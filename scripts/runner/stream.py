@@ -88,7 +88,7 @@ class SiteBlocks:
         self.spec, self.n, self.block_size = spec, n, block_size
         self.starts = list(range(0, n, block_size))
         self.survey_result: SiteSurvey | None = None
-        self._fids, self._fid_column = _fid_order(spec, n)
+        self._fid_ranges, self._fid_column = _fid_ranges(spec, n, self.starts, block_size)
         self._pool: ThreadPoolExecutor | None = None  # the second pass's reading thread
         # the block the second pass reads ahead: (k, future of (input attributes, sites))
         self._next: tuple[int, Future | None] = (-1, None)
@@ -108,9 +108,9 @@ class SiteBlocks:
     def _rows(self, a: int, b: int) -> tuple:
         """The block as :func:`layers.io.files.read_layer` takes it: a GeoPackage by fid range
         (skipping features there steps through all earlier rows: quadratic over the blocks)."""
-        if self._fids is None:
+        if self._fid_ranges is None:
             return (a, b)
-        lo, hi = int(self._fids[a]), int(self._fids[b - 1])
+        lo, hi = (int(v) for v in self._fid_ranges[a // self.block_size])
         return (a, b, f'"{self._fid_column}" BETWEEN {lo} AND {hi}')
 
     def _reader(self) -> ThreadPoolExecutor:
@@ -320,6 +320,21 @@ def _detached(column: pd.Series) -> pd.Series:
     chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
     copied = pa.concat_arrays(chunks) if chunks else arrow
     return pd.Series(pd.array(copied, dtype=column.dtype), name=column.name)
+
+
+def _fid_ranges(
+    spec: LayerSpec, n: int, starts: list[int], block_size: int
+) -> tuple[np.ndarray | None, str]:
+    """Per block (rows ``starts[k]`` to ``starts[k] + block_size``) the first and last fid of a
+    GeoPackage layer in reading order, when the fids rise strictly (then a fid range selects
+    exactly the rows of a block); else None. Only the ranges are kept: all fids of 10,000,000
+    sites are 80 MB held for the whole run."""
+    fids, column = _fid_order(spec, n)
+    if fids is None or not starts:
+        return None, column
+    first = np.asarray(starts, dtype=np.int64)
+    last = np.minimum(first + block_size, n) - 1
+    return np.stack([fids[first], fids[last]], axis=1), column
 
 
 def _fid_order(spec: LayerSpec, n: int) -> tuple[np.ndarray | None, str]:
