@@ -106,12 +106,22 @@ def test_dask_block_by_block_equals_one_pass(
     block from file, the workers score them, the client writes them in order; same outputs.
 
     Without a block size the dask engine's own default applies (not the single-process one):
-    set to 400 here, the 1,500 sites are streamed in blocks."""
+    set to 400 here, the 1,500 sites are streamed in blocks. This process does not score, so GDAL
+    writes the GeoPackage in a thread of it, not in a writer process of its own (memory)."""
     import hashlib
 
-    from locatietoets.scripts.runner import distributed
+    from locatietoets.layers.io import write
+    from locatietoets.scripts.runner import distributed, score
 
     monkeypatch.setattr(distributed, "DEFAULT_DASK_BLOCK_SIZE", 400)
+    modes = []
+
+    class Recorded(write.GpkgStream):
+        def __init__(self, *args, **kwargs):
+            modes.append(kwargs.get("process"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(score, "GpkgStream", Recorded)
     single, _ = both_runs
     root = single.parent
     out = root / "dask-blokken"
@@ -122,6 +132,7 @@ def test_dask_block_by_block_equals_one_pass(
         network_cache_dir=root / "cache",
     )
     assert outcome.record["locaties"] == 1500 and len(outcome.result.results) == 0
+    assert modes == [False]
     digest = [hashlib.sha256((p / "locaties.csv").read_bytes()).hexdigest() for p in (single, out)]
     assert digest[1] == digest[0]
     a = gpd.read_file(single / "locaties.gpkg", layer="locaties", engine="pyogrio")
