@@ -306,7 +306,7 @@ def main() -> None:
     help=(
         "Locaties per blok: grotere runs worden blok voor blok ingelezen (GeoPackage, shapefile), "
         "getoetst en weggeschreven (begrensd geheugen, zelfde uitkomst; ook met --engine dask). "
-        "Standaard 50.000 (met --engine dask 25.000); 0 = alles in één keer."
+        "Standaard 50.000 (met --engine dask 20.000); 0 = alles in één keer."
     ),
 )
 @click.option(

@@ -79,12 +79,14 @@ DEFAULT_PARTITION_SITES = 500_000
 
 
 #: Sites per block when a large site layer is read block by block and ``--blok`` is not given:
-#: half the single-process default (:data:`scripts.runner.score.DEFAULT_BLOCK_SIZE`). On one
-#: machine the client (reading, writing one block) and the worker (scoring one block) each hold
-#: a block's transient memory beside their own copy of the libraries, so blocks of 50,000 took
-#: the run over 2 GiB summed over the processes (1,000,000 sites, ``--werkers 1``: 2.37 GiB);
-#: with 25,000 the same run stays within it (see README "Landelijke run"), same outputs.
-DEFAULT_DASK_BLOCK_SIZE = 25_000
+#: two fifths of the single-process default (:data:`scripts.runner.score.DEFAULT_BLOCK_SIZE`). On
+#: one machine the client (reading, writing one block) and the worker (scoring one block) each
+#: hold a block's transient memory beside their own copy of the libraries and, in the worker, what
+#: the run derives from the reference layers (~0.6 GiB), so blocks of 50,000 took the run over
+#: 2 GiB summed over the processes (1,000,000 sites, ``--werkers 1``: 2.37 GiB). 25,000 kept
+#: 1,000,000 sites within it but not 10,000,000 (2.00 GiB with the GeoPackage written in the
+#: client); 20,000: 1,000,000 sites 1.78 -> 1.68 GiB (see README "Landelijke run"), same outputs.
+DEFAULT_DASK_BLOCK_SIZE = 20_000
 
 
 #: The optional packages of the dask engine (``pip install "locatietoets[dask]"``).
