@@ -65,6 +65,23 @@ def world(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def gpkg_writer_modes(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The ``process`` argument of every :class:`GpkgStream` a block run makes, in order."""
+    from locatietoets.layers.io import write
+    from locatietoets.scripts.runner import score
+
+    modes: list = []
+
+    class Recorded(write.GpkgStream):
+        def __init__(self, *args, **kwargs):
+            modes.append(kwargs.get("process"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(score, "GpkgStream", Recorded)
+    return modes
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """Path to the real Limburg data in ../shared/data; skips the test when absent."""

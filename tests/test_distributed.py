@@ -100,7 +100,7 @@ def test_partition_without_optional_fields_gets_their_empty_values() -> None:
 
 
 def test_dask_block_by_block_equals_one_pass(
-    both_runs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    both_runs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, gpkg_writer_modes: list
 ) -> None:
     """--engine dask with more sites than the block size: the client reads the sites block by
     block from file, the workers score them, the client writes them in order; same outputs.
@@ -110,18 +110,9 @@ def test_dask_block_by_block_equals_one_pass(
     writes the GeoPackage in a thread of it, not in a writer process of its own (memory)."""
     import hashlib
 
-    from locatietoets.layers.io import write
-    from locatietoets.scripts.runner import distributed, score
+    from locatietoets.scripts.runner import distributed
 
     monkeypatch.setattr(distributed, "DEFAULT_DASK_BLOCK_SIZE", 400)
-    modes = []
-
-    class Recorded(write.GpkgStream):
-        def __init__(self, *args, **kwargs):
-            modes.append(kwargs.get("process"))
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(score, "GpkgStream", Recorded)
     single, _ = both_runs
     root = single.parent
     out = root / "dask-blokken"
@@ -132,7 +123,7 @@ def test_dask_block_by_block_equals_one_pass(
         network_cache_dir=root / "cache",
     )
     assert outcome.record["locaties"] == 1500 and len(outcome.result.results) == 0
-    assert modes == [False]
+    assert gpkg_writer_modes == [False]
     digest = [hashlib.sha256((p / "locaties.csv").read_bytes()).hexdigest() for p in (single, out)]
     assert digest[1] == digest[0]
     a = gpd.read_file(single / "locaties.gpkg", layer="locaties", engine="pyogrio")

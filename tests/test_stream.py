@@ -366,22 +366,13 @@ def test_may_hold_polygons_from_the_declared_geometry_type(demo, tmp_path):
     assert blocks.may_hold_polygons() is False
 
 
-def test_blocks_scored_in_this_process_are_written_by_a_writer_process(demo, tmp_path, monkeypatch):
+def test_blocks_scored_in_this_process_are_written_by_a_writer_process(
+    demo, tmp_path, gpkg_writer_modes
+):
     """GDAL holds the GIL while it writes: with the blocks scored here, the GeoPackage is written
     by a writer process (with dask, where the workers score, by a thread:
     tests/test_distributed.py)."""
-    from locatietoets.layers.io import write
-    from locatietoets.scripts.runner import score
-
-    modes = []
-
-    class Recorded(write.GpkgStream):
-        def __init__(self, *args, **kwargs):
-            modes.append(kwargs.get("process"))
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(score, "GpkgStream", Recorded)
     run_config(
         load_config(demo), tmp_path / "uit", network_cache_dir=tmp_path / "c", block_size=BLOCK
     )
-    assert modes == [True]
+    assert gpkg_writer_modes == [True]
